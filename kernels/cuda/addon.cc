@@ -1,0 +1,122 @@
+// The optional CUDA addon: deviceInfo() and the CUDA kernels, with the same
+// argument checks as the core addon. Built by cmake-js (npm run build:cuda).
+#include <cuda_runtime.h>
+#include <napi.h>
+
+#include <string>
+
+#include "../../native/arguments.h"
+#include "dense_linear.cuh"
+
+namespace {
+
+using boundless::CheckedProduct;
+using boundless::Float32Arg;
+using boundless::RequireArgCount;
+using boundless::RequireLength;
+using boundless::SizeArg;
+
+// {available, reason, devices: [{name, computeCapability, memoryBytes}], runtimeVersion, driverVersion}
+Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object result = Napi::Object::New(env);
+  int runtime_version = 0, driver_version = 0;
+  cudaRuntimeGetVersion(&runtime_version);
+  cudaDriverGetVersion(&driver_version);
+  result.Set("runtimeVersion", runtime_version);
+  result.Set("driverVersion", driver_version);
+  int count = 0;
+  cudaError_t status = cudaGetDeviceCount(&count);
+  Napi::Array devices = Napi::Array::New(env);
+  if (status != cudaSuccess) {
+    result.Set("available", false);
+    result.Set("reason", std::string("cudaGetDeviceCount: ") + cudaGetErrorName(status) + " (" +
+                             cudaGetErrorString(status) + ", code " +
+                             std::to_string(static_cast<int>(status)) + ")");
+  } else if (count == 0) {
+    result.Set("available", false);
+    result.Set("reason", "no CUDA device");
+  } else {
+    result.Set("available", true);
+    for (int i = 0; i < count; ++i) {
+      cudaDeviceProp props;
+      if (cudaGetDeviceProperties(&props, i) != cudaSuccess) continue;
+      Napi::Object device = Napi::Object::New(env);
+      device.Set("name", props.name);
+      device.Set("computeCapability", std::to_string(props.major) + "." + std::to_string(props.minor));
+      device.Set("memoryBytes", static_cast<double>(props.totalGlobalMem));
+      devices.Set(static_cast<uint32_t>(i), device);
+    }
+    result.Set("reason", std::to_string(count) + " device(s)");
+  }
+  result.Set("devices", devices);
+  return result;
+}
+
+class DenseLinearWorker : public Napi::AsyncWorker {
+ public:
+  DenseLinearWorker(const Napi::Env& env, Napi::Float32Array x, Napi::Float32Array w,
+                    Napi::Value bias, Napi::Float32Array out, size_t rows, size_t cols,
+                    size_t models)
+      : Napi::AsyncWorker(env, "boundless:cudaDenseLinear"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        refs_{Napi::Persistent(static_cast<Napi::Object>(x)),
+              Napi::Persistent(static_cast<Napi::Object>(w)),
+              Napi::Persistent(static_cast<Napi::Object>(out))},
+        x_(x.Data()), w_(w.Data()),
+        bias_(bias.IsNull() || bias.IsUndefined() ? nullptr : bias.As<Napi::Float32Array>().Data()),
+        out_(out.Data()), rows_(rows), cols_(cols), models_(models) {
+    if (bias_ != nullptr) bias_ref_ = Napi::Persistent(bias.As<Napi::Object>());
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    std::string error = boundless_cuda::DenseLinear(x_, w_, bias_, out_, rows_, cols_, models_);
+    if (!error.empty()) SetError("cuda denseLinear: " + error);
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference refs_[3];
+  Napi::ObjectReference bias_ref_;
+  const float* x_;
+  const float* w_;
+  const float* bias_;
+  float* out_;
+  size_t rows_, cols_, models_;
+};
+
+Napi::Value DenseLinear(const Napi::CallbackInfo& info) {
+  const char* fn = "cuda denseLinear";
+  Napi::Env env = info.Env();
+  RequireArgCount(info, fn, 7);
+  Napi::Float32Array x = Float32Arg(info, 0, fn, "x");
+  Napi::Float32Array w = Float32Arg(info, 1, fn, "w");
+  Napi::Float32Array out = Float32Arg(info, 3, fn, "out");
+  size_t rows = SizeArg(info, 4, fn, "rows");
+  size_t cols = SizeArg(info, 5, fn, "cols");
+  size_t models = SizeArg(info, 6, fn, "models");
+  RequireLength(env, fn, "x", x.ElementLength(), CheckedProduct(env, fn, rows, cols));
+  RequireLength(env, fn, "w", w.ElementLength(), CheckedProduct(env, fn, models, cols));
+  RequireLength(env, fn, "out", out.ElementLength(), CheckedProduct(env, fn, rows, models));
+  if (!info[2].IsNull() && !info[2].IsUndefined()) {
+    RequireLength(env, fn, "bias", Float32Arg(info, 2, fn, "bias").ElementLength(), models);
+  }
+  auto* worker = new DenseLinearWorker(env, x, w, info[2], out, rows, cols, models);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo, "deviceInfo"));
+  exports.Set("denseLinear", Napi::Function::New(env, DenseLinear, "denseLinear"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(boundless_cuda, Init)

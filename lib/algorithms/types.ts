@@ -1,0 +1,78 @@
+// The algorithm contract (ARCHITECTURE.md, "The algorithm contract"). Every
+// algorithm module exports one Algorithm object; the trainer, checkpoints,
+// merging, distribution and the conformance suite rely only on this shape.
+import type { Backend } from '../backends/registry.js';
+import type { Batch } from '../data/batch.js';
+import type { JsonValue } from '../state/checkpoint.js';
+import type { Tensor, TensorArray } from '../state/tensor.js';
+import type { HyperparameterInput, HyperparameterSchema, HyperparameterValues } from './hyperparameters.js';
+
+export type AlgorithmName =
+  | 'linear-learner' | 'factorization-machines' | 'ntm' | 'pca' | 'kmeans' | 'deepar'
+  | (string & {});
+
+/** What the data looks like, fixed when the state is created. */
+export interface DataSchema {
+  /** Features per row (after hashing, for hashed formats). */
+  featureDim: number;
+  /** Label values per row: 0 unsupervised, 1 for supervised algorithms. */
+  labelSize: number;
+  [key: string]: JsonValue;
+}
+
+/**
+ * Everything needed to continue training: named typed arrays plus JSON scalars (counters, RNG
+ * state, source position). Nothing else, which is what makes checkpoint, resume, merge and
+ * distribution one mechanism. Tensors are allocated in createState and never resized.
+ */
+export interface State<H = Record<string, unknown>> {
+  algorithm: AlgorithmName;
+  hyperparameters: H;
+  schema: DataSchema;
+  tensors: Record<string, Tensor>;
+  scalars: Record<string, JsonValue>;
+}
+
+/** Outputs of predict: one typed array per output, rows (× width) long. */
+export type Predictions = Record<string, TensorArray>;
+
+/** What a finalized model holds, for saving: same shape as a state. */
+export interface ModelData {
+  algorithm: AlgorithmName;
+  hyperparameters: Record<string, JsonValue>;
+  schema: DataSchema;
+  tensors: Record<string, Tensor>;
+  scalars: Record<string, JsonValue>;
+}
+
+export interface Model {
+  readonly algorithm: AlgorithmName;
+  /** Predictions for a batch, on the backend the model was built or loaded with. */
+  predict(batch: Batch): Promise<Predictions>;
+  /** One row, synchronously, cheap: for serving. */
+  predictOne(features: Float32Array): Record<string, number | Float32Array>;
+  /** The tensors and scalars that define the model; saved and loaded exactly. */
+  data(): ModelData;
+}
+
+/** Chooses among the models a rich state holds (k, components, which parallel model, a criterion). */
+export type Selection = Record<string, JsonValue>;
+
+export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema, M extends Model = Model> {
+  readonly name: AlgorithmName;
+  readonly hyperparameters: S;
+  /** Label values per row the algorithm trains on (0 for unsupervised). */
+  readonly labelSize: number;
+  /** Allocates everything, once. */
+  createState(hyperparameters: HyperparameterValues<S>, schema: DataSchema, backend: Backend): State<HyperparameterValues<S>>;
+  /** Consumes one mini-batch. Allocates nothing proportional to the data seen. */
+  update(state: State<HyperparameterValues<S>>, batch: Batch, backend: Backend): Promise<void>;
+  /** Combines states trained on disjoint shards: exact for sums and sketches, weighted averages for SGD parameters. */
+  merge(states: State<HyperparameterValues<S>>[]): State<HyperparameterValues<S>>;
+  /** Builds a model from the state; `selection` picks among the models a rich state holds. */
+  finalize(state: State<HyperparameterValues<S>>, backend: Backend, selection?: Selection): M;
+  /** Rebuilds a model from saved data. */
+  loadModel(data: ModelData, backend: Backend): M;
+}
+
+export type { HyperparameterInput };

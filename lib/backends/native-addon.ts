@@ -1,0 +1,97 @@
+// Loads the core C++ addon. Every way a load can fail (no prebuild for this
+// platform, a source build that never ran, a binary for another Node-API or
+// libc) ends in one error that lists what was tried and how to fix it, in
+// the manner of sharp's loader.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+
+/** The functions the core addon exports (native/addon.cc registers them). */
+export interface CoreAddon {
+  runtimeInfo(): {
+    isa: 'baseline' | 'avx2';
+    cpuSupportsAvx2Fma: boolean;
+    threads: number;
+    warnings: string[];
+    napiVersion: number;
+  };
+  denseLinear(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
+    rows: number, cols: number, models: number): Promise<void>;
+  denseLinearSync(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
+    rows: number, cols: number, models: number): void;
+  dot(a: Float32Array, b: Float32Array): number;
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The package root: lib/backends (sources) and dist/backends (compiled) both sit two levels down. */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let cached: { addon: CoreAddon; path: string } | undefined;
+
+/** Where the addon was loaded from (after a successful loadCoreAddon()). */
+export function coreAddonPath(): string | undefined {
+  return cached?.path;
+}
+
+export function loadCoreAddon(): CoreAddon {
+  if (!cached) cached = loadAddonFrom(packageRoot, process.env.BOUNDLESS_ADDON_PATH);
+  return cached.addon;
+}
+
+/**
+ * Tries an explicit path, then node-gyp-build's search of `root` (build/Release, build/Debug,
+ * prebuilds/<platform>-<arch>); throws one error describing every attempt and the fixes.
+ */
+export function loadAddonFrom(root: string, explicitPath?: string): { addon: CoreAddon; path: string } {
+  const attempts: string[] = [];
+  if (explicitPath) {
+    try {
+      return { addon: require(explicitPath) as CoreAddon, path: explicitPath };
+    } catch (error) {
+      attempts.push(`BOUNDLESS_ADDON_PATH=${explicitPath}: ${firstLine(error)}`);
+    }
+  }
+  try {
+    const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+    const path = nodeGypBuild.path(root);
+    return { addon: require(path) as CoreAddon, path };
+  } catch (error) {
+    attempts.push(`node-gyp-build in ${root}: ${firstLine(error)}`);
+  }
+  throw new Error(describeLoadFailure(root, attempts));
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0];
+}
+
+function describeLoadFailure(root: string, attempts: string[]): string {
+  const platform = `${process.platform}-${process.arch}`;
+  const hasBuildDir = existsSync(join(root, 'build'));
+  const hasPrebuilds = existsSync(join(root, 'prebuilds', platform));
+  const lines = [
+    `Could not load the boundless-ml native addon for ${platform}, Node ${process.version} ` +
+      `(Node-API ${process.versions.napi}).`,
+    'Tried:',
+    ...attempts.map((attempt) => `  - ${attempt}`),
+    'Possible solutions:',
+  ];
+  if (!hasPrebuilds) {
+    lines.push(`  - No prebuilt binary ships for ${platform}; build from source: ` +
+      '`npm rebuild boundless-ml` (needs python3, make and a C++17 compiler).');
+  }
+  if (!hasBuildDir) {
+    lines.push('  - If you installed with --ignore-scripts, the source build never ran: ' +
+      'run `npm rebuild boundless-ml`.');
+  }
+  lines.push(
+    '  - Force a fresh source build: `npm install boundless-ml --build-from-source`.',
+    '  - Point at a binary you built yourself: BOUNDLESS_ADDON_PATH=/path/to/boundless.node.',
+    '  - Node.js >= 20.19 is required.',
+  );
+  return lines.join('\n');
+}

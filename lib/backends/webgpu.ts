@@ -1,0 +1,229 @@
+// The webgpu backend: WGSL compute shaders from kernels/wgsl run through
+// dawn.node (the optional `webgpu` package). On a machine without a GPU it
+// runs on Mesa's llvmpipe through Dawn's OpenGL backend; that adapter is
+// usable when forced (for conformance tests) but `auto` never picks it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from './native-addon.js';
+import { validateDenseLinear } from './kernels.js';
+import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
+import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
+
+interface DawnModule {
+  create(options: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+interface OpenedAdapter {
+  gpu: GPU;
+  adapter: GPUAdapter;
+  dawnBackend: string;
+  software: boolean;
+}
+
+const softwareAdapterPattern = /llvmpipe|lavapipe|swiftshader|softpipe/i;
+
+async function loadDawn(): Promise<DawnModule> {
+  // Mesa needs a platform without a display server for headless EGL.
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  const dawn = (await import('webgpu')) as unknown as DawnModule;
+  // WGSL constants such as GPUBufferUsage are globals in browsers.
+  for (const [name, value] of Object.entries(dawn.globals)) {
+    if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+  }
+  return dawn;
+}
+
+/**
+ * The first adapter found: the platform's native GPU API first, then OpenGL (which Mesa's
+ * llvmpipe provides on machines without a GPU). BOUNDLESS_WEBGPU_BACKEND names one Dawn backend
+ * (vulkan, opengl, ...) to use alone.
+ */
+async function openAdapter(): Promise<OpenedAdapter> {
+  const dawn = await loadDawn();
+  const forced = process.env.BOUNDLESS_WEBGPU_BACKEND;
+  const candidates = forced ? [forced] : ['default', 'opengl'];
+  const tried: string[] = [];
+  for (const candidate of candidates) {
+    const gpu = dawn.create(candidate === 'default' ? [] : [`backend=${candidate}`]);
+    const adapter = await gpu.requestAdapter({
+      powerPreference: 'high-performance',
+      featureLevel: candidate === 'opengl' || candidate === 'opengles' ? 'compatibility' : 'core',
+    } as GPURequestAdapterOptions);
+    if (adapter) {
+      const info = adapter.info;
+      const name = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
+      return { gpu, adapter, dawnBackend: candidate, software: softwareAdapterPattern.test(name) };
+    }
+    tried.push(candidate);
+  }
+  throw new Error(`no WebGPU adapter from Dawn backend(s): ${tried.join(', ')}`);
+}
+
+function adapterDetails(opened: OpenedAdapter): Record<string, unknown> {
+  const info = opened.adapter.info;
+  return {
+    dawnBackend: opened.dawnBackend,
+    device: info.device,
+    description: info.description,
+    vendor: info.vendor,
+    software: opened.software,
+    maxStorageBufferBindingSize: opened.adapter.limits.maxStorageBufferBindingSize,
+  };
+}
+
+function shaderSource(name: string): string {
+  return readFileSync(join(packageRoot, 'kernels', 'wgsl', `${name}.wgsl`), 'utf8');
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly details: Record<string, unknown>;
+  // dawn.node crashes if the GPU object is collected while its device lives,
+  // and the process cannot exit while it is referenced: held here, dropped in dispose().
+  private gpu: GPU | undefined;
+  readonly device: GPUDevice;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /**
+   * Largest buffer one binding may hold; inputs beyond it go in chunks. Starts at the device
+   * limit; lowering it (tests do) exercises the chunked path on small inputs.
+   */
+  bindingLimitBytes: number;
+
+  constructor(opened: OpenedAdapter, device: GPUDevice) {
+    this.gpu = opened.gpu;
+    this.device = device;
+    this.details = adapterDetails(opened);
+    this.bindingLimitBytes = device.limits.maxStorageBufferBindingSize;
+  }
+
+  static async open(): Promise<WebGpuBackend> {
+    const opened = await openAdapter();
+    const limits = opened.adapter.limits;
+    const device = await opened.adapter.requestDevice({
+      requiredLimits: {
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+      },
+    });
+    return new WebGpuBackend(opened, device);
+  }
+
+  /** A compute pipeline for kernels/wgsl/<name>.wgsl, compiled once. */
+  async pipeline(name: string): Promise<GPUComputePipeline> {
+    let pipeline = this.pipelines.get(name);
+    if (!pipeline) {
+      const module = this.device.createShaderModule({ code: shaderSource(name), label: name });
+      pipeline = await this.device.createComputePipelineAsync({
+        layout: 'auto', compute: { module, entryPoint: 'main' }, label: name,
+      });
+      this.pipelines.set(name, pipeline);
+    }
+    return pipeline;
+  }
+
+  run<K extends KernelName>(kernel: K, inputs: KernelInputs[K]): Promise<KernelOutputs[K]> {
+    return getKernel('webgpu', kernel)(this, inputs);
+  }
+
+  async dispose(): Promise<void> {
+    this.pipelines.clear();
+    this.device.destroy();
+    this.gpu = undefined;
+  }
+}
+
+function storageBuffer(device: GPUDevice, data: Float32Array | null, bytes: number): GPUBuffer {
+  // Bindings must be non-empty and 4-byte multiples.
+  const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+  const buffer = device.createBuffer({
+    size,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+  });
+  if (data && data.byteLength > 0) device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  return buffer;
+}
+
+const workgroupSize = 64;
+const maxWorkgroupsPerDimension = 65535;
+
+registerKernel<'denseLinear', WebGpuBackend>('webgpu', 'denseLinear', async (backend, inputs) => {
+  const out = validateDenseLinear(inputs);
+  const { rows, cols, models } = inputs;
+  if (rows === 0 || models === 0) return out;
+  const device = backend.device;
+  const pipeline = await backend.pipeline('dense_linear');
+  // Rows go in chunks small enough for one storage binding of x and of out.
+  const maxBinding = backend.bindingLimitBytes;
+  const rowBytes = Math.max(cols, models) * 4;
+  const chunkRows = Math.max(1, Math.min(rows, Math.floor(maxBinding / Math.max(4, rowBytes))));
+  if (models * cols * 4 > maxBinding) {
+    throw new RangeError(`denseLinear: w is ${models * cols * 4} bytes, over this WebGPU ` +
+      `device's storage binding limit of ${maxBinding} bytes`);
+  }
+  const w = storageBuffer(device, inputs.w, inputs.w.byteLength);
+  const bias = storageBuffer(device, inputs.bias ?? null, models * 4);
+  const x = storageBuffer(device, null, chunkRows * cols * 4);
+  const result = storageBuffer(device, null, chunkRows * models * 4);
+  const readback = device.createBuffer({
+    size: Math.max(4, chunkRows * models * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  const dims = device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  try {
+    for (let start = 0; start < rows; start += chunkRows) {
+      const count = Math.min(chunkRows, rows - start);
+      const xChunk = inputs.x.subarray(start * cols, (start + count) * cols);
+      if (xChunk.byteLength > 0) device.queue.writeBuffer(x, 0, xChunk.buffer, xChunk.byteOffset, xChunk.byteLength);
+      const groups = Math.ceil((count * models) / workgroupSize);
+      const groupsX = Math.min(groups, maxWorkgroupsPerDimension);
+      const groupsY = Math.ceil(groups / groupsX);
+      device.queue.writeBuffer(dims, 0, new Uint32Array([count, cols, models, inputs.bias ? 1 : 0, groupsX, 0, 0, 0]));
+      const bindGroup = device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [x, w, bias, result, dims].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(groupsX, groupsY);
+      pass.end();
+      const bytes = count * models * 4;
+      encoder.copyBufferToBuffer(result, 0, readback, 0, bytes);
+      device.queue.submit([encoder.finish()]);
+      await readback.mapAsync(GPUMapMode.READ, 0, bytes);
+      out.set(new Float32Array(readback.getMappedRange(0, bytes)), start * models);
+      readback.unmap();
+    }
+  } finally {
+    for (const buffer of [w, bias, x, result, readback, dims]) buffer.destroy();
+  }
+  return out;
+});
+
+export const webgpuBackend: BackendDefinition = {
+  name: 'webgpu',
+  priority: 200,
+  async probe() {
+    try {
+      const opened = await openAdapter();
+      const details = adapterDetails(opened);
+      if (opened.software) {
+        return {
+          available: true,
+          preferred: false,
+          reason: `software adapter (${opened.adapter.info.device}): runs when forced, never chosen by auto`,
+          details,
+        };
+      }
+      return { available: true, preferred: true, reason: `adapter ${opened.adapter.info.device}`, details };
+    } catch (error) {
+      const message = (error as Error).message;
+      const reason = /Cannot find (package|module) 'webgpu'/.test(message)
+        ? "the optional package 'webgpu' is not installed (npm install webgpu@0.6.2)"
+        : message.split('\n')[0];
+      return { available: false, preferred: false, reason, details: {} };
+    }
+  },
+  create: () => WebGpuBackend.open(),
+};

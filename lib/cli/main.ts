@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The `boundless` command. Results go to stdout as JSON; errors are one
+// line on stderr and a non-zero exit. Commands arrive with the issues that
+// build them (train, predict, evaluate, convert, select, serve).
+import { listBackends } from '../backends/select.js';
+import { inspectFile } from './inspect.js';
+
+const usage = `usage: boundless <command> [options]
+
+commands:
+  backends                 list the compute backends and why each is or is not available (JSON)
+  inspect <file>           summarize a state or model file (JSON)
+  help                     this text
+
+environment: BOUNDLESS_BACKEND=auto|cpu|cuda|webgpu, BOUNDLESS_NUM_THREADS=N,
+             BOUNDLESS_CPU_ISA=auto|baseline|avx2`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'backends':
+      process.stdout.write(JSON.stringify(await listBackends(), null, 2) + '\n');
+      return 0;
+    case 'inspect':
+      if (rest.length !== 1) throw new Error('inspect: expected one file, e.g. boundless inspect model.safetensors');
+      process.stdout.write(JSON.stringify(await inspectFile(rest[0]), null, 2) + '\n');
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage + '\n');
+      return command === undefined ? 2 : 0;
+    default:
+      throw new Error(`unknown command '${command}'; run \`boundless help\` for the list`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: Error) => {
+    process.stderr.write(`boundless: ${error.message.split('\n').join('\n  ')}\n`);
+    process.exitCode = 1;
+  },
+);

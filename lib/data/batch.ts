@@ -1,0 +1,93 @@
+// Mini-batches as every algorithm receives them. Dense rows are row-major
+// Float32Array; sparse rows are CSR. Arrays may be longer than the batch
+// (buffers from a pool sized for mini_batch_size): `rows` is the truth.
+
+export interface DenseBatch {
+  kind: 'dense';
+  rows: number;
+  cols: number;
+  /** At least rows × cols, row-major. */
+  values: Float32Array;
+  /** At least rows × labelSize (labelSize is 1 for supervised algorithms). */
+  labels?: Float32Array;
+  /** Per-row importance weights; absent means 1. */
+  weights?: Float32Array;
+}
+
+export interface SparseBatch {
+  kind: 'sparse';
+  rows: number;
+  cols: number;
+  /** rows + 1 entries; row r holds entries indptr[r] .. indptr[r+1]. */
+  indptr: Int32Array;
+  indices: Uint32Array;
+  values: Float32Array;
+  labels?: Float32Array;
+  weights?: Float32Array;
+}
+
+export type Batch = DenseBatch | SparseBatch;
+
+export class BatchError extends Error {
+  override name = 'BatchError';
+}
+
+/** A dense batch over whole arrays (tests, examples, in-memory data). */
+export function denseBatch(values: Float32Array, cols: number, labels?: Float32Array, weights?: Float32Array): DenseBatch {
+  if (cols <= 0 || values.length % cols !== 0) {
+    throw new BatchError(`dense batch: ${values.length} values do not split into rows of ${cols}`);
+  }
+  return { kind: 'dense', rows: values.length / cols, cols, values, labels, weights };
+}
+
+/**
+ * Checks a batch against the width the model expects and finds non-finite values.
+ * `where` names the batch in messages (e.g. "batch 12"); `labelSize` 0 means unsupervised.
+ */
+export function validateBatch(batch: Batch, expectedCols: number, labelSize: number, where: string): void {
+  const fail = (why: string): never => { throw new BatchError(`${where}: ${why}`); };
+  if (!Number.isSafeInteger(batch.rows) || batch.rows < 0) fail(`rows must be a non-negative integer, got ${batch.rows}`);
+  if (batch.cols !== expectedCols) fail(`has ${batch.cols} features per row, expected ${expectedCols} (feature_dim)`);
+  if (batch.kind === 'dense') {
+    if (batch.values.length < batch.rows * batch.cols) {
+      fail(`values has ${batch.values.length} entries, expected at least ${batch.rows * batch.cols}`);
+    }
+    const n = batch.rows * batch.cols;
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(batch.values[i])) {
+        fail(`row ${Math.floor(i / batch.cols)}, feature ${i % batch.cols} is ${batch.values[i]}; features must be finite`);
+      }
+    }
+  } else {
+    if (batch.indptr.length < batch.rows + 1) fail(`indptr has ${batch.indptr.length} entries, expected ${batch.rows + 1}`);
+    if (batch.indptr[0] !== 0) fail(`indptr[0] is ${batch.indptr[0]}, expected 0`);
+    for (let r = 0; r < batch.rows; r++) {
+      const begin = batch.indptr[r];
+      const end = batch.indptr[r + 1];
+      if (end < begin || end > batch.indices.length || end > batch.values.length) {
+        fail(`row ${r} spans entries ${begin}..${end}, outside the ${Math.min(batch.indices.length, batch.values.length)} stored`);
+      }
+      for (let k = begin; k < end; k++) {
+        if (batch.indices[k] >= batch.cols) fail(`row ${r} has feature index ${batch.indices[k]}, expected < ${batch.cols}`);
+        if (!Number.isFinite(batch.values[k])) fail(`row ${r}, feature ${batch.indices[k]} is ${batch.values[k]}; features must be finite`);
+      }
+    }
+  }
+  if (labelSize > 0) {
+    if (!batch.labels) return fail('has no labels; this algorithm is supervised');
+    if (batch.labels.length < batch.rows * labelSize) {
+      fail(`labels has ${batch.labels.length} entries, expected at least ${batch.rows * labelSize}`);
+    }
+    for (let i = 0; i < batch.rows * labelSize; i++) {
+      if (!Number.isFinite(batch.labels[i])) fail(`row ${Math.floor(i / labelSize)} has label ${batch.labels[i]}; labels must be finite`);
+    }
+  }
+  if (batch.weights) {
+    if (batch.weights.length < batch.rows) fail(`weights has ${batch.weights.length} entries, expected at least ${batch.rows}`);
+    for (let r = 0; r < batch.rows; r++) {
+      if (!(batch.weights[r] >= 0) || !Number.isFinite(batch.weights[r])) {
+        fail(`row ${r} has weight ${batch.weights[r]}; weights must be finite and non-negative`);
+      }
+    }
+  }
+}

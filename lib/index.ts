@@ -1,0 +1,31 @@
+// The public API of boundless-ml: re-exports only.
+export { listBackends, resolveBackend, createBackend, requestedBackend } from './backends/select.js';
+export type { BackendChoice, BackendReport } from './backends/select.js';
+export type { Backend, BackendName, BackendAvailability, BackendDefinition, KernelFunction } from './backends/registry.js';
+export { registerBackend, registerKernel, getKernel, hasKernel, backendNames } from './backends/registry.js';
+export { kernelNames, denseLinearTolerance, validateDenseLinear } from './backends/kernels.js';
+export type { KernelName, KernelInputs, KernelOutputs, DenseLinearInputs } from './backends/kernels.js';
+export { loadCoreAddon } from './backends/native-addon.js';
+
+export { parseHyperparameters, describeAllowed, camelToSnake, snakeToCamel, HyperparameterError } from './algorithms/hyperparameters.js';
+export type {
+  HyperparameterSchema, HyperparameterSpec, HyperparameterValues, HyperparameterInput,
+  NumberSpec, BoolSpec, EnumSpec, StringSpec,
+} from './algorithms/hyperparameters.js';
+export type { Algorithm, AlgorithmName, DataSchema, State, Model, ModelData, Predictions, Selection } from './algorithms/types.js';
+export { Random } from './algorithms/random.js';
+export type { RandomState } from './algorithms/random.js';
+
+export { denseBatch, validateBatch, BatchError } from './data/batch.js';
+export type { Batch, DenseBatch, SparseBatch } from './data/batch.js';
+
+export { tensor, dtypeOf, cloneTensor, tensorsEqual } from './state/tensor.js';
+export type { Tensor, TensorArray, Dtype } from './state/tensor.js';
+export {
+  encodeSafetensors, decodeSafetensors, readSafetensorsFile, SafetensorsFormatError, maxHeaderBytes,
+} from './state/safetensors.js';
+export type { SafetensorsContent } from './state/safetensors.js';
+export { writeFileAtomic } from './state/atomic-write.js';
+export { readStoredObject, writeStoredObject, formatVersion } from './state/checkpoint.js';
+export type { StoredObject, JsonValue } from './state/checkpoint.js';
+export { saveState, loadState, stateToBytes, stateFromBytes, saveModel, loadModel } from './state/persistence.js';

@@ -1,0 +1,17 @@
+// The core addon: registration only. Each concern registers its own exports.
+#include <napi.h>
+
+#include "linear_algebra_binding.h"
+#include "runtime_info.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  boundless::RegisterRuntimeInfo(env, exports);
+  boundless::RegisterLinearAlgebra(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(boundless, Init)

@@ -1,0 +1,68 @@
+// Argument checks at the JS boundary. Every message names the function, the
+// argument and what was expected, as hnswlib-node's do, so a misuse from JS
+// is a clear TypeError/RangeError and never an out-of-bounds access.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+namespace boundless {
+
+inline Napi::Float32Array Float32Arg(const Napi::CallbackInfo& info, size_t index,
+                                     const char* function, const char* name) {
+  Napi::Value value = info[index];
+  if (!value.IsTypedArray() ||
+      value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(function) + ": argument " + name +
+                                               " must be a Float32Array");
+  }
+  return value.As<Napi::Float32Array>();
+}
+
+inline size_t SizeArg(const Napi::CallbackInfo& info, size_t index, const char* function,
+                      const char* name) {
+  Napi::Value value = info[index];
+  if (!value.IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), std::string(function) + ": argument " + name +
+                                               " must be a non-negative integer");
+  }
+  double number = value.As<Napi::Number>().DoubleValue();
+  if (!(number >= 0) || number != static_cast<double>(static_cast<int64_t>(number)) ||
+      number > 9007199254740991.0) {
+    throw Napi::RangeError::New(info.Env(), std::string(function) + ": argument " + name +
+                                                " must be a non-negative integer, got " +
+                                                value.ToString().Utf8Value());
+  }
+  return static_cast<size_t>(number);
+}
+
+inline void RequireLength(const Napi::Env& env, const char* function, const char* name,
+                          size_t given, size_t expected) {
+  if (given != expected) {
+    throw Napi::RangeError::New(env, std::string(function) + ": " + name + " has length " +
+                                         std::to_string(given) + ", expected " +
+                                         std::to_string(expected));
+  }
+}
+
+inline void RequireArgCount(const Napi::CallbackInfo& info, const char* function,
+                            size_t expected) {
+  if (info.Length() != expected) {
+    throw Napi::TypeError::New(info.Env(), std::string(function) + ": given " +
+                                               std::to_string(info.Length()) +
+                                               " arguments, expected " +
+                                               std::to_string(expected));
+  }
+}
+
+// rows * cols without overflow, or a RangeError.
+inline size_t CheckedProduct(const Napi::Env& env, const char* function, size_t a, size_t b) {
+  if (a != 0 && b > SIZE_MAX / a) {
+    throw Napi::RangeError::New(env, std::string(function) + ": dimensions overflow");
+  }
+  return a * b;
+}
+
+}  // namespace boundless

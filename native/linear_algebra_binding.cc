@@ -1,0 +1,138 @@
+// JS bindings of the linear-algebra kernels. denseLinear runs as an
+// AsyncWorker (work proportional to data never blocks the event loop);
+// dot, axpy and denseLinearSync are for small inputs and stay synchronous.
+#include "linear_algebra_binding.h"
+
+#include "arguments.h"
+#include "linear_algebra.h"
+
+namespace boundless {
+namespace {
+
+struct DenseLinearArgs {
+  Napi::Float32Array x, w, out;
+  Napi::Value bias;  // Float32Array or null
+  size_t rows, cols, models;
+};
+
+// Reads and checks (x, w, bias|null, out, rows, cols, models).
+DenseLinearArgs ReadDenseLinearArgs(const Napi::CallbackInfo& info, const char* function) {
+  Napi::Env env = info.Env();
+  RequireArgCount(info, function, 7);
+  DenseLinearArgs args;
+  args.x = Float32Arg(info, 0, function, "x");
+  args.w = Float32Arg(info, 1, function, "w");
+  args.bias = info[2];
+  args.out = Float32Arg(info, 3, function, "out");
+  args.rows = SizeArg(info, 4, function, "rows");
+  args.cols = SizeArg(info, 5, function, "cols");
+  args.models = SizeArg(info, 6, function, "models");
+  RequireLength(env, function, "x", args.x.ElementLength(),
+                CheckedProduct(env, function, args.rows, args.cols));
+  RequireLength(env, function, "w", args.w.ElementLength(),
+                CheckedProduct(env, function, args.models, args.cols));
+  RequireLength(env, function, "out", args.out.ElementLength(),
+                CheckedProduct(env, function, args.rows, args.models));
+  if (!args.bias.IsNull() && !args.bias.IsUndefined()) {
+    Napi::Float32Array bias = Float32Arg(info, 2, function, "bias");
+    RequireLength(env, function, "bias", bias.ElementLength(), args.models);
+  }
+  return args;
+}
+
+const float* BiasPointer(const Napi::Value& bias) {
+  if (bias.IsNull() || bias.IsUndefined()) return nullptr;
+  return bias.As<Napi::Float32Array>().Data();
+}
+
+// Holds references to the caller's arrays for the life of the job, so the
+// garbage collector cannot free them while a pool thread writes into `out`.
+class DenseLinearWorker : public Napi::AsyncWorker {
+ public:
+  DenseLinearWorker(const Napi::Env& env, DenseLinearArgs args)
+      : Napi::AsyncWorker(env, "boundless:denseLinear"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        x_ref_(Napi::Persistent(static_cast<Napi::Object>(args.x))),
+        w_ref_(Napi::Persistent(static_cast<Napi::Object>(args.w))),
+        out_ref_(Napi::Persistent(static_cast<Napi::Object>(args.out))),
+        x_(args.x.Data()),
+        w_(args.w.Data()),
+        bias_(BiasPointer(args.bias)),
+        out_(args.out.Data()),
+        rows_(args.rows),
+        cols_(args.cols),
+        models_(args.models) {
+    if (bias_ != nullptr) bias_ref_ = Napi::Persistent(args.bias.As<Napi::Object>());
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      DenseLinear(x_, w_, bias_, out_, rows_, cols_, models_);
+    } catch (const std::exception& error) {
+      SetError(std::string("denseLinear: ") + error.what());
+    }
+  }
+
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference x_ref_, w_ref_, out_ref_, bias_ref_;
+  const float* x_;
+  const float* w_;
+  const float* bias_;
+  float* out_;
+  size_t rows_, cols_, models_;
+};
+
+Napi::Value DenseLinearAsync(const Napi::CallbackInfo& info) {
+  DenseLinearArgs args = ReadDenseLinearArgs(info, "denseLinear");
+  auto* worker = new DenseLinearWorker(info.Env(), args);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value DenseLinearSync(const Napi::CallbackInfo& info) {
+  DenseLinearArgs args = ReadDenseLinearArgs(info, "denseLinearSync");
+  SelectedLinearAlgebraKernels().dense_linear_rows(args.x.Data(), args.w.Data(),
+                                                    BiasPointer(args.bias), args.out.Data(), 0,
+                                                    args.rows, args.cols, args.models);
+  return info.Env().Undefined();
+}
+
+Napi::Value Dot(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "dot", 2);
+  Napi::Float32Array a = Float32Arg(info, 0, "dot", "a");
+  Napi::Float32Array b = Float32Arg(info, 1, "dot", "b");
+  RequireLength(info.Env(), "dot", "b", b.ElementLength(), a.ElementLength());
+  float result = SelectedLinearAlgebraKernels().dot(a.Data(), b.Data(), a.ElementLength());
+  return Napi::Number::New(info.Env(), result);
+}
+
+Napi::Value Axpy(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "axpy", 3);
+  if (!info[0].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), "axpy: argument alpha must be a number");
+  }
+  float alpha = info[0].As<Napi::Number>().FloatValue();
+  Napi::Float32Array x = Float32Arg(info, 1, "axpy", "x");
+  Napi::Float32Array y = Float32Arg(info, 2, "axpy", "y");
+  RequireLength(info.Env(), "axpy", "y", y.ElementLength(), x.ElementLength());
+  SelectedLinearAlgebraKernels().axpy(alpha, x.Data(), y.Data(), x.ElementLength());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterLinearAlgebra(Napi::Env env, Napi::Object exports) {
+  exports.Set("denseLinear", Napi::Function::New(env, DenseLinearAsync, "denseLinear"));
+  exports.Set("denseLinearSync", Napi::Function::New(env, DenseLinearSync, "denseLinearSync"));
+  exports.Set("dot", Napi::Function::New(env, Dot, "dot"));
+  exports.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
+}
+
+}  // namespace boundless

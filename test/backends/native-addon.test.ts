@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCoreAddon } from '../../lib/index.js';
+import { loadAddonFrom, packageRoot } from '../../lib/backends/native-addon.js';
+
+const addon = loadCoreAddon();
+
+/** Runs a snippet in a child process with extra environment; returns its JSON output. */
+function runWithEnv(env: Record<string, string>, code: string): unknown {
+  const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: packageRoot, env: { ...process.env, ...env }, encoding: 'utf8',
+  });
+  return JSON.parse(output);
+}
+
+describe('core addon', () => {
+  it('reports its ISA, threads and Node-API version', () => {
+    const info = addon.runtimeInfo();
+    assert.ok(['baseline', 'avx2'].includes(info.isa));
+    assert.equal(info.napiVersion, 8);
+    assert.ok(info.threads >= 1);
+    assert.deepEqual(info.warnings, []);
+  });
+
+  it('computes dot and axpy exactly on values whose sums are exact in float32', () => {
+    const a = Float32Array.from({ length: 37 }, (_, i) => i - 18);
+    const b = Float32Array.from({ length: 37 }, (_, i) => (i % 5) - 2);
+    let expected = 0;
+    for (let i = 0; i < a.length; i++) expected += a[i] * b[i];
+    assert.equal(addon.dot(a, b), expected);
+    const y = Float32Array.from(b);
+    addon.axpy(0.5, a, y);
+    assert.deepEqual(Array.from(y), Array.from(b, (v, i) => v + 0.5 * a[i]));
+  });
+
+  it('rejects bad arguments with given and expected', () => {
+    assert.throws(() => addon.dot(new Float32Array(3), new Float32Array(4)), /^RangeError: dot: b has length 4, expected 3$/);
+    assert.throws(() => addon.dot(new Float64Array(3) as never, new Float32Array(3)), /^TypeError: dot: argument a must be a Float32Array$/);
+    assert.throws(() => (addon.axpy as (...a: unknown[]) => void)(1, new Float32Array(1)), /^TypeError: axpy: given 2 arguments, expected 3$/);
+    assert.throws(() => addon.denseLinearSync(new Float32Array(6), new Float32Array(3), null, new Float32Array(2), 2, 3, -1),
+      /^RangeError: denseLinearSync: argument models must be a non-negative integer, got -1$/);
+    assert.throws(() => addon.denseLinearSync(new Float32Array(6), new Float32Array(3), new Float32Array(2), new Float32Array(2), 2, 3, 1),
+      /^RangeError: denseLinearSync: bias has length 2, expected 1$/);
+  });
+
+  it('gives identical results with 1 thread and with many (each output has one owner)', () => {
+    const code = `
+      import { loadCoreAddon } from './lib/index.js';
+      const a = loadCoreAddon();
+      const rows = 4099, cols = 37, models = 5;
+      const x = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i));
+      const w = Float32Array.from({ length: models * cols }, (_, i) => Math.cos(i));
+      const out = new Float32Array(rows * models);
+      await a.denseLinear(x, w, null, out, rows, cols, models);
+      console.log(JSON.stringify({ threads: a.runtimeInfo().threads, out: Array.from(out) }));`;
+    const one = runWithEnv({ BOUNDLESS_NUM_THREADS: '1' }, code) as { threads: number; out: number[] };
+    const four = runWithEnv({ BOUNDLESS_NUM_THREADS: '4' }, code) as { threads: number; out: number[] };
+    assert.equal(one.threads, 1);
+    assert.equal(four.threads, 4);
+    assert.deepEqual(one.out, four.out);
+  });
+
+  it('runs the baseline and AVX2 variants to the same results within float32 rounding', function () {
+    if (!addon.runtimeInfo().cpuSupportsAvx2Fma) this.skip();
+    const code = `
+      import { loadCoreAddon } from './lib/index.js';
+      const a = loadCoreAddon();
+      const rows = 64, cols = 203, models = 3;
+      const x = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.7));
+      const w = Float32Array.from({ length: models * cols }, (_, i) => Math.cos(i * 1.3));
+      const out = new Float32Array(rows * models);
+      a.denseLinearSync(x, w, new Float32Array([1, 2, 3]), out, rows, cols, models);
+      console.log(JSON.stringify({ isa: a.runtimeInfo().isa, dot: a.dot(x.subarray(0, cols), w.subarray(0, cols)), out: Array.from(out) }));`;
+    const baseline = runWithEnv({ BOUNDLESS_CPU_ISA: 'baseline' }, code) as { isa: string; dot: number; out: number[] };
+    const avx2 = runWithEnv({ BOUNDLESS_CPU_ISA: 'avx2' }, code) as { isa: string; dot: number; out: number[] };
+    assert.equal(baseline.isa, 'baseline');
+    assert.equal(avx2.isa, 'avx2');
+    // Sums of 203 products of magnitude <= 1: float32 rounding in another order stays far below 1e-4.
+    for (let i = 0; i < baseline.out.length; i++) assert.ok(Math.abs(baseline.out[i] - avx2.out[i]) < 1e-4, `output ${i}`);
+    assert.ok(Math.abs(baseline.dot - avx2.dot) < 1e-4);
+    assert.notDeepEqual(baseline.out, new Array(baseline.out.length).fill(0));
+  });
+
+  it('reports an unusable BOUNDLESS_CPU_ISA or BOUNDLESS_NUM_THREADS instead of ignoring it', () => {
+    const code = `import { loadCoreAddon } from './lib/index.js'; console.log(JSON.stringify(loadCoreAddon().runtimeInfo()));`;
+    const info = runWithEnv({ BOUNDLESS_CPU_ISA: 'sse9', BOUNDLESS_NUM_THREADS: 'lots' }, code) as { warnings: string[] };
+    assert.deepEqual(info.warnings, [
+      'BOUNDLESS_CPU_ISA=sse9 is not one of auto, baseline, avx2',
+      `BOUNDLESS_NUM_THREADS=lots is not an integer from 1 to 1024; using ${(runWithEnv({}, code) as { threads: number }).threads}`,
+    ]);
+  });
+
+  it('runs denseLinear off the event loop', async () => {
+    const rows = 20000, cols = 512, models = 8;
+    const x = new Float32Array(rows * cols).fill(0.5);
+    const w = new Float32Array(models * cols).fill(0.25);
+    const out = new Float32Array(rows * models);
+    let settled = false;
+    const job = addon.denseLinear(x, w, null, out, rows, cols, models).then(() => { settled = true; });
+    // The event loop turns while the kernel runs on pool threads.
+    const turnedBeforeDone = await new Promise<boolean>((resolve) => setImmediate(() => resolve(!settled)));
+    await job;
+    assert.equal(turnedBeforeDone, true);
+    assert.equal(out[out.length - 1], 0.5 * 0.25 * cols);
+  });
+
+  it('fails to load with one message naming every attempt and the fixes', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'boundless-noaddon-'));
+    try {
+      assert.throws(() => loadAddonFrom(empty, join(empty, 'missing.node')), (error: Error) => {
+        assert.match(error.message, /^Could not load the boundless-ml native addon for linux-x64, Node v/);
+        assert.match(error.message, /BOUNDLESS_ADDON_PATH=.*missing\.node: Cannot find module/);
+        assert.match(error.message, /node-gyp-build in .*boundless-noaddon-.*: No native build was found/);
+        assert.match(error.message, /No prebuilt binary ships for linux-x64; build from source: `npm rebuild boundless-ml`/);
+        assert.match(error.message, /--build-from-source/);
+        return true;
+      });
+    } finally {
+      await rm(empty, { recursive: true });
+    }
+  });
+});

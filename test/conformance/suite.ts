@@ -1,0 +1,229 @@
+// The conformance suite every algorithm registers into (River's
+// check_estimator is the model): the same checks, run on each algorithm
+// through the contract alone. An algorithm provides data, valid and invalid
+// settings, and the one check only it can judge (merge quality).
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createBackend, listBackends, loadState, parseHyperparameters, saveModel, loadModel,
+  saveState, stateFromBytes, stateToBytes, dtypeOf, tensorsEqual, snakeToCamel,
+  type Algorithm, type Backend, type Batch, type DataSchema, type HyperparameterInput,
+  type Model, type State,
+} from '../../lib/index.js';
+
+export interface ConformanceSubject<A extends Algorithm> {
+  algorithm: A;
+  /** Valid settings the checks train with; seeded. */
+  hyperparameters: HyperparameterInput;
+  schema: DataSchema;
+  /** Deterministic data: `count` batches drawn with `seed`. */
+  batches(seed: number, count: number): Batch[];
+  /** Settings that must be rejected, with the message each must give. */
+  invalidHyperparameters: { input: HyperparameterInput; message: RegExp }[];
+  /** Batches that update() must reject, with the message. */
+  invalidBatches: { name: string; batch: Batch; message: RegExp }[];
+  /** Largest absolute difference allowed between a backend's float tensors and cpu's after training. */
+  backendTolerance: number;
+  /** Judges a merge of shard states against the state trained on all shards. */
+  checkMerge(merged: StateOf<A>, shards: StateOf<A>[], whole: StateOf<A>, backend: Backend): Promise<void>;
+}
+
+type StateOf<A extends Algorithm> = Parameters<A['update']>[0];
+
+async function train<A extends Algorithm>(algorithm: A, state: StateOf<A>, batches: Batch[], backend: Backend): Promise<StateOf<A>> {
+  for (const batch of batches) await algorithm.update(state, batch, backend);
+  return state;
+}
+
+function assertStatesEqual(actual: State<unknown>, expected: State<unknown>, what: string): void {
+  assert.deepEqual(Object.keys(actual.tensors).sort(), Object.keys(expected.tensors).sort(), `${what}: tensor names`);
+  for (const name of Object.keys(expected.tensors)) {
+    assert.ok(tensorsEqual(actual.tensors[name], expected.tensors[name]), `${what}: tensor '${name}' differs`);
+  }
+  assert.deepEqual(actual.scalars, expected.scalars, `${what}: scalars`);
+  assert.deepEqual(actual.hyperparameters, expected.hyperparameters, `${what}: hyperparameters`);
+}
+
+async function predictionsOf(model: Model, batch: Batch): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  for (const [name, values] of Object.entries(await model.predict(batch))) out[name] = Array.from(values as ArrayLike<number>);
+  return out;
+}
+
+function stateBytes(state: State<unknown>): number {
+  return Object.values(state.tensors).reduce((sum, t) => sum + t.data.byteLength, 0);
+}
+
+export function describeConformance<A extends Algorithm>(subject: ConformanceSubject<A>): void {
+  const { algorithm } = subject;
+  const hp = () => parseHyperparameters(algorithm.name, algorithm.hyperparameters, subject.hyperparameters);
+  const fresh = (backend: Backend) => algorithm.createState(hp() as never, subject.schema, backend) as StateOf<A>;
+
+  describe(`conformance: ${algorithm.name}`, function () {
+    let cpu: Backend;
+    let directory: string;
+
+    before(async () => {
+      cpu = await createBackend('cpu');
+      directory = await mkdtemp(join(tmpdir(), `boundless-conformance-${algorithm.name}-`));
+    });
+    after(async () => {
+      await cpu.dispose();
+      await rm(directory, { recursive: true, force: true });
+    });
+
+    describe('hyperparameters', () => {
+      it('fills every default and keeps the given values', () => {
+        const values = hp() as Record<string, unknown>;
+        assert.deepEqual(Object.keys(values).sort(), Object.keys(algorithm.hyperparameters).sort());
+        for (const [name, value] of Object.entries(subject.hyperparameters)) assert.equal(values[name], value);
+      });
+
+      it('parses string values (hyperparameters.json) to the same result', () => {
+        const asStrings = Object.fromEntries(Object.entries(subject.hyperparameters).map(([k, v]) => [k, String(v)]));
+        assert.deepEqual(parseHyperparameters(algorithm.name, algorithm.hyperparameters, asStrings), hp());
+      });
+
+      it('accepts camelCase names in the TypeScript API', () => {
+        const camel = Object.fromEntries(Object.entries(subject.hyperparameters).map(([k, v]) => [snakeToCamel(k), v]));
+        assert.deepEqual(parseHyperparameters(algorithm.name, algorithm.hyperparameters, camel), hp());
+      });
+
+      it('rejects an unknown name, naming it', () => {
+        assert.throws(
+          () => parseHyperparameters(algorithm.name, algorithm.hyperparameters, { ...subject.hyperparameters, no_such_parameter: 1 }),
+          new RegExp(`${algorithm.name}: unknown hyperparameter 'no_such_parameter'`),
+        );
+      });
+
+      for (const { input, message } of subject.invalidHyperparameters) {
+        it(`rejects ${JSON.stringify(input, (_, v) => (v === undefined ? "(missing)" : v))}`, () => {
+          assert.throws(() => parseHyperparameters(algorithm.name, algorithm.hyperparameters, { ...subject.hyperparameters, ...input }), message);
+        });
+      }
+    });
+
+    describe('state', () => {
+      it('round-trips through a checkpoint file: identical tensors, scalars and predictions', async () => {
+        const state = await train(algorithm, fresh(cpu), subject.batches(1, 4), cpu);
+        const path = join(directory, 'roundtrip.safetensors');
+        await saveState(path, state);
+        const loaded = await loadState(path, algorithm, cpu);
+        assertStatesEqual(loaded, state, 'loaded state');
+        const probe = subject.batches(99, 1)[0];
+        assert.deepEqual(await predictionsOf(algorithm.finalize(loaded, cpu), probe),
+          await predictionsOf(algorithm.finalize(state, cpu), probe));
+      });
+
+      it('round-trips a finalized model exactly', async () => {
+        const state = await train(algorithm, fresh(cpu), subject.batches(2, 3), cpu);
+        const model = algorithm.finalize(state, cpu);
+        const path = join(directory, 'model.safetensors');
+        await saveModel(path, model);
+        const loaded = await loadModel(path, algorithm, cpu);
+        for (const [name, t] of Object.entries(model.data().tensors)) {
+          assert.ok(tensorsEqual(loaded.data().tensors[name], t), `model tensor '${name}'`);
+        }
+        const probe = subject.batches(98, 1)[0];
+        assert.deepEqual(await predictionsOf(loaded, probe), await predictionsOf(model, probe));
+      });
+
+      it('resumes after an interruption with the same result as an uninterrupted run', async () => {
+        const batches = subject.batches(3, 8);
+        const uninterrupted = await train(algorithm, fresh(cpu), batches, cpu);
+        const path = join(directory, 'resume.safetensors');
+        await saveState(path, await train(algorithm, fresh(cpu), batches.slice(0, 3), cpu));
+        // The process "crashes" here: nothing survives but the checkpoint file.
+        const resumed = await train(algorithm, await loadState(path, algorithm, cpu), batches.slice(3), cpu);
+        assertStatesEqual(resumed, uninterrupted, 'resumed state');
+      });
+
+      it('trains incrementally on new data from a saved state', async () => {
+        const first = subject.batches(4, 4);
+        const second = subject.batches(5, 4);
+        const bytes = stateToBytes(await train(algorithm, fresh(cpu), first, cpu));
+        const later = await createBackend('cpu');
+        const continued = await train(algorithm, stateFromBytes(bytes, algorithm, later), second, later);
+        const together = await train(algorithm, fresh(cpu), [...first, ...second], cpu);
+        assertStatesEqual(continued, together, 'incremental state');
+        assert.ok(Object.values(continued.scalars).some((v) => typeof v === 'number' && v > 0), 'counters advanced');
+      });
+
+      it('keeps its memory fixed: the same tensors, the same sizes, after any number of updates', async () => {
+        const state = fresh(cpu);
+        const arrays = Object.fromEntries(Object.entries(state.tensors).map(([k, t]) => [k, t.data]));
+        const bytes = stateBytes(state);
+        await train(algorithm, state, subject.batches(6, 12), cpu);
+        assert.equal(stateBytes(state), bytes);
+        for (const [name, data] of Object.entries(arrays)) {
+          assert.equal(state.tensors[name].data, data, `tensor '${name}' was reallocated`);
+        }
+        const scalarsAfterFew = JSON.stringify(state.scalars).length;
+        await train(algorithm, state, subject.batches(7, 12), cpu);
+        assert.ok(JSON.stringify(state.scalars).length <= scalarsAfterFew + 16, 'scalars grow with the data');
+      });
+
+      it('merges shard states: the merge of one state is that state; counters add; quality holds', async () => {
+        const shardA = await train(algorithm, fresh(cpu), subject.batches(8, 12), cpu);
+        const shardB = await train(algorithm, fresh(cpu), subject.batches(9, 12), cpu);
+        assertStatesEqual(algorithm.merge([shardA]) as State<unknown>, shardA, 'merge of one');
+        const merged = algorithm.merge([shardA, shardB]) as StateOf<A>;
+        for (const [name, value] of Object.entries(shardA.scalars)) {
+          if (typeof value === 'number' && /(seen|count)$/.test(name)) {
+            assert.equal(merged.scalars[name], value + (shardB.scalars[name] as number), `counter '${name}'`);
+          }
+        }
+        const whole = await train(algorithm, fresh(cpu), [...subject.batches(8, 12), ...subject.batches(9, 12)], cpu);
+        await subject.checkMerge(merged, [shardA, shardB], whole, cpu);
+      });
+    });
+
+    describe('bad input', () => {
+      for (const { name, batch, message } of subject.invalidBatches) {
+        it(`rejects ${name} with a clear error`, async () => {
+          await assert.rejects(algorithm.update(fresh(cpu), batch, cpu), message);
+        });
+      }
+
+      it('rejects a checkpoint of another algorithm', async () => {
+        const path = join(directory, 'other.safetensors');
+        const state = fresh(cpu);
+        await saveState(path, { ...state, algorithm: 'not-' + algorithm.name });
+        await assert.rejects(loadState(path, algorithm, cpu), new RegExp(`holds algorithm 'not-${algorithm.name}', expected '${algorithm.name}'`));
+      });
+    });
+
+    describe('backends agree with cpu', () => {
+      it(`within ${subject.backendTolerance} on every available backend`, async function () {
+        const others = (await listBackends()).filter((b) => b.available && b.name !== 'cpu');
+        if (others.length === 0) this.skip();
+        const batches = subject.batches(10, 5);
+        const reference = await train(algorithm, fresh(cpu), batches, cpu);
+        for (const report of others) {
+          const backend = await createBackend(report.name);
+          try {
+            const state = await train(algorithm, fresh(backend), batches, backend);
+            for (const [name, t] of Object.entries(reference.tensors)) {
+              const dtype = dtypeOf(t);
+              const got = state.tensors[name].data;
+              if (dtype === 'F32' || dtype === 'F64') {
+                let worst = 0;
+                for (let i = 0; i < t.data.length; i++) worst = Math.max(worst, Math.abs(Number(got[i]) - Number(t.data[i])));
+                const scale = Math.max(1, ...Array.from(t.data as Float32Array, (v) => Math.abs(v)));
+                assert.ok(worst <= subject.backendTolerance * scale,
+                  `${report.name}: tensor '${name}' differs from cpu by ${worst} (allowed ${subject.backendTolerance * scale})`);
+              } else {
+                assert.ok(tensorsEqual(state.tensors[name], t), `${report.name}: tensor '${name}' differs from cpu`);
+              }
+            }
+            assert.deepEqual(state.scalars, reference.scalars, `${report.name}: scalars`);
+          } finally {
+            await backend.dispose();
+          }
+        }
+      });
+    });
+  });
+}
