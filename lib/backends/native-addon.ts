@@ -85,8 +85,9 @@ function describeLoadFailure(root: string, attempts: string[]): string {
       '`npm rebuild boundless-ml` (needs python3, make and a C++17 compiler).');
   }
   if (!hasBuildDir) {
-    lines.push('  - If you installed with --ignore-scripts, the source build never ran: ' +
-      'run `npm rebuild boundless-ml`.');
+    lines.push('  - The source build never ran: npm >= 11 skips dependencies\' install scripts until approved ' +
+      '(`npm install-scripts approve boundless-ml`), and --ignore-scripts skips them all; then run ' +
+      '`npm rebuild boundless-ml`.');
   }
   lines.push(
     '  - Force a fresh source build: `npm install boundless-ml --build-from-source`.',

@@ -153,3 +153,15 @@ describe('backends', () => {
     });
   });
 });
+
+describe('expected backends (BOUNDLESS_EXPECT_BACKENDS, set by npm run test:gpu)', () => {
+  it('every backend the environment expects is available', async function () {
+    const expected = (process.env.BOUNDLESS_EXPECT_BACKENDS ?? '').split(',').filter(Boolean);
+    if (expected.length === 0) this.skip();
+    const reports = await listBackends();
+    for (const name of expected) {
+      const report = reports.find((r) => r.name === name);
+      assert.ok(report?.available, `${name} expected but unavailable: ${report?.reason ?? 'not registered'}`);
+    }
+  });
+});

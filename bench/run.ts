@@ -1,0 +1,49 @@
+// npm run bench [-- suite ...]: runs benchmark suites and writes a Markdown
+// table and the raw JSON to bench/results/. Ratios are against our cpu
+// backend on the same machine in the same run.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeMachine } from './machine.js';
+import { runDenseLinear, shapes, type Row } from './dense-linear.js';
+
+const suites: Record<string, () => Promise<{ rows: Row[]; notes: string[] }>> = {
+  'dense-linear': runDenseLinear,
+};
+
+const resultsDir = process.env.BOUNDLESS_BENCH_OUT ?? join(fileURLToPath(new URL('.', import.meta.url)), 'results');
+
+function table(rows: Row[]): string {
+  const lines = ['| shape | implementation | ms (median) | GFLOP/s | boundless cpu ÷ this (time) |', '|---|---|---:|---:|---:|'];
+  for (const shape of shapes) {
+    const group = rows.filter((r) => r.shape === shape.name);
+    const reference = group[0];
+    for (const r of group) {
+      const ratio = r.ms / reference.ms;
+      lines.push(`| ${shape.name} (${shape.rows}×${shape.cols}, ${shape.models} models) | ${r.implementation}${r.note ? ` — ${r.note}` : ''} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(2)} | ${ratio.toFixed(2)}× |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = requested.length > 0 ? requested : Object.keys(suites);
+for (const name of names) {
+  if (!suites[name]) throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(suites).join(', ')}`);
+}
+mkdirSync(resultsDir, { recursive: true });
+const machine = describeMachine();
+for (const name of names) {
+  process.stderr.write(`running ${name} ...\n`);
+  const { rows, notes } = await suites[name]();
+  const markdown = [
+    `# ${name}`, '',
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.date}.`,
+    'The last column is how many times longer each implementation takes than boundless cpu (first row of its shape); above 1× means boundless is faster.',
+    '', table(rows), '',
+    ...notes.map((n) => `- ${n}`), '',
+  ].join('\n');
+  writeFileSync(join(resultsDir, `${name}.md`), markdown);
+  writeFileSync(join(resultsDir, `${name}.json`), JSON.stringify({ machine, rows, notes }, null, 2) + '\n');
+  process.stdout.write(markdown + '\n');
+}

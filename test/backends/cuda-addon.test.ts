@@ -1,0 +1,43 @@
+// The CUDA addon must compile wherever nvcc exists (CI included) and, on a
+// machine without a GPU, load and explain itself instead of crashing.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { cudaAddonPath, type CudaAddon } from '../../lib/backends/cuda.js';
+import { packageRoot } from '../../lib/backends/native-addon.js';
+
+const hasNvcc = spawnSync('sh', ['-c', 'command -v "${CUDACXX:-nvcc}"']).status === 0;
+
+describe('cuda addon', function () {
+  this.timeout(600_000);
+  let addon: CudaAddon;
+
+  before(function () {
+    if (!hasNvcc) this.skip();
+    // Incremental: a no-op when build-cuda/ is up to date.
+    execFileSync('npm', ['run', 'build:cuda'], { cwd: packageRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    addon = createRequire(import.meta.url)(cudaAddonPath()) as CudaAddon;
+  });
+
+  it('builds with static cudart and reports the runtime version and devices', () => {
+    const info = addon.deviceInfo();
+    assert.ok(info.runtimeVersion >= 12000, `runtime ${info.runtimeVersion}`);
+    if (info.available) {
+      assert.ok(info.devices.length > 0);
+      assert.match(info.devices[0].computeCapability, /^\d+\.\d+$/);
+    } else {
+      assert.match(info.reason, /^(cudaGetDeviceCount: cudaError\w+ \(.+, code \d+\)|no CUDA device)$/);
+    }
+  });
+
+  it('checks arguments before touching the device', () => {
+    assert.throws(() => addon.denseLinear(new Float32Array(5), new Float32Array(2), null, new Float32Array(2), 2, 2, 1),
+      /^RangeError: cuda denseLinear: x has length 5, expected 4$/);
+  });
+
+  it('rejects the promise with the CUDA error when there is no device', async function () {
+    if (addon.deviceInfo().available) this.skip();
+    await assert.rejects(addon.denseLinear(new Float32Array(4), new Float32Array(2), null, new Float32Array(2), 2, 2, 1),
+      /^Error: cuda denseLinear: cudaMalloc x: cudaError\w+ \(.+\)$/);
+  });
+});

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBackend, parseHyperparameters, saveState, denseBatch } from '../lib/index.js';
+import { packageRoot } from '../lib/backends/native-addon.js';
+import { leastSquares } from './fixtures/least-squares.js';
+
+function boundless(...args: string[]) {
+  const result = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('boundless command', () => {
+  let directory: string;
+  before(async () => { directory = await mkdtemp(join(tmpdir(), 'boundless-cli-')); });
+  after(async () => { await rm(directory, { recursive: true, force: true }); });
+
+  it('backends: JSON on stdout with every backend and its reason', () => {
+    const { code, stdout } = boundless('backends');
+    assert.equal(code, 0);
+    const reports = JSON.parse(stdout) as { name: string; available: boolean; reason: string }[];
+    assert.deepEqual(reports.map((r) => r.name), ['cuda', 'webgpu', 'cpu']);
+    assert.equal(reports.find((r) => r.name === 'cpu')!.available, true);
+  });
+
+  it('inspect: summarizes a state file', async () => {
+    const cpu = await createBackend('cpu');
+    const hp = parseHyperparameters('least-squares', leastSquares.hyperparameters, { feature_dim: 2, num_models: 2 });
+    const state = leastSquares.createState(hp, { featureDim: 2, labelSize: 1 }, cpu);
+    await leastSquares.update(state, denseBatch(Float32Array.from([1, 2, 3, 4]), 2, Float32Array.from([1, 0])), cpu);
+    const path = join(directory, 'state.safetensors');
+    await saveState(path, state);
+    const { code, stdout } = boundless('inspect', path);
+    assert.equal(code, 0);
+    const summary = JSON.parse(stdout);
+    assert.equal(summary.kind, 'state');
+    assert.equal(summary.algorithm, 'least-squares');
+    assert.equal(summary.hyperparameters.num_models, 2);
+    assert.deepEqual(summary.tensors.weights, { dtype: 'F32', shape: [2, 2] });
+    assert.equal(summary.scalars.examples_seen, 2);
+    assert.equal(summary.tensorBytes, 16 + 8 + 8 + 16);
+  });
+
+  it('a bad file or command: one clear line on stderr and a non-zero exit', async () => {
+    const junk = join(directory, 'junk.safetensors');
+    await writeFile(junk, 'not a checkpoint at all');
+    const bad = boundless('inspect', junk);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /^boundless: .*junk\.safetensors: header length \d+ exceeds the 15 bytes after the length prefix \(truncated or not a safetensors file\)\n$/);
+    const unknown = boundless('fly');
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, "boundless: unknown command 'fly'; run `boundless help` for the list\n");
+  });
+});

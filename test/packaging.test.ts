@@ -1,0 +1,61 @@
+// The package as a user gets it: packed, installed with --ignore-scripts
+// into an empty project (so nothing compiles), imported. The addon must
+// load from the prebuild in the tarball.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../lib/backends/native-addon.js';
+
+const npm = (args: string[], cwd: string) =>
+  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('packaging', function () {
+  this.timeout(600_000);
+  let directory: string;
+  before(async () => { directory = await mkdtemp(join(tmpdir(), 'boundless-pack-')); });
+  after(async () => { await rm(directory, { recursive: true, force: true }); });
+
+  it('installs from the tarball without a compiler and loads the prebuilt addon', async () => {
+    const prebuilds = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
+    if (!existsSync(prebuilds) || readdirSync(prebuilds).length === 0) npm(['run', 'prebuild'], packageRoot);
+    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', directory], packageRoot)) as
+      { filename: string; files: { path: string }[] }[];
+    const files = packed[0].files.map((f) => f.path);
+    for (const expected of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'binding.gyp', 'native/addon.cc',
+      'kernels/wgsl/dense_linear.wgsl', 'kernels/cuda/dense_linear.cu', 'CMakeLists.txt']) {
+      assert.ok(files.includes(expected), `tarball has ${expected}`);
+    }
+    assert.ok(files.some((f) => f.startsWith(`prebuilds/${process.platform}-${process.arch}/`) && f.endsWith('.node')), 'tarball has a prebuild');
+    assert.ok(!files.some((f) => f.startsWith('test/') || f.startsWith('build/')), 'no tests or build outputs');
+
+    const project = join(directory, 'project');
+    npm(['init', '-y'], directory); // creates nothing we use; keeps npm quiet about the parent
+    await rm(join(directory, 'package.json'), { force: true });
+    execFileSync('mkdir', ['-p', project]);
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    npm(['install', join(directory, packed[0].filename), '--ignore-scripts', '--omit=optional', '--prefer-offline',
+      '--no-audit', '--no-fund'], project);
+    assert.ok(!existsSync(join(project, 'node_modules', 'boundless-ml', 'build')), 'nothing was compiled');
+
+    const script = `
+      import { listBackends, createBackend } from 'boundless-ml';
+      const cpu = (await listBackends()).find((b) => b.name === 'cpu');
+      const backend = await createBackend('cpu');
+      const out = await backend.run('denseLinear', { x: new Float32Array([1, 2, 3]), w: new Float32Array([4, 5, 6]), bias: new Float32Array([0.5]), rows: 1, cols: 3, models: 1 });
+      console.log(JSON.stringify({ available: cpu.available, addonPath: cpu.details.addonPath, out: Array.from(out) }));`;
+    const result = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8' }));
+    assert.equal(result.available, true);
+    assert.match(result.addonPath, /node_modules\/boundless-ml\/prebuilds\/linux-x64\/.*\.node$/);
+    assert.deepEqual(result.out, [32.5]);
+
+    // require() of the ESM package works on Node >= 20.19 (no top-level await in the entry graph).
+    const required = execFileSync(process.execPath, ['-e', "console.log(typeof require('boundless-ml').listBackends)"], { cwd: project, encoding: 'utf8' });
+    assert.equal(required.trim(), 'function');
+
+    const bin = execFileSync(join(project, 'node_modules', '.bin', 'boundless'), ['backends'], { cwd: project, encoding: 'utf8' });
+    assert.equal(JSON.parse(bin).find((b: { name: string }) => b.name === 'cpu').available, true);
+  });
+});
