@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# npm run test:gpu — the one script for a machine with an NVIDIA GPU: builds the
+# core and CUDA addons, requires the cuda backend to be available, runs the
+# backend and conformance tests on every available backend, and the GPU
+# benchmarks. Everything it reports goes under $OUT (default bench/results/gpu).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="${OUT:-bench/results/gpu}"
+mkdir -p "$out"
+status=0
+step() { echo "== $*" | tee -a "$out/summary.txt"; }
+
+step "machine"
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi unavailable"; nproc; node --version; nvcc --version | tail -1; } 2>&1 | tee -a "$out/summary.txt"
+
+step "install and build"
+[ -d node_modules ] || npm ci --no-audit --no-fund > "$out/npm-ci.log" 2>&1 || { echo "npm ci failed"; status=1; }
+[ -f build/Release/boundless.node ] || npx node-gyp rebuild -j max > "$out/build-native.log" 2>&1 || { echo "core addon build failed"; status=1; }
+npm run build:ts > "$out/build-ts.log" 2>&1 || { echo "tsc failed"; status=1; }
+npm run build:cuda > "$out/build-cuda.log" 2>&1 || { echo "CUDA addon build failed (see build-cuda.log)"; status=1; }
+
+step "backends"
+node dist/cli/main.js backends > "$out/backends.json" 2> "$out/backends.stderr" || status=1
+node -e "for (const b of JSON.parse(require('fs').readFileSync('$out/backends.json','utf8'))) console.log(b.name.padEnd(8), b.available ? 'available  ' : 'unavailable', b.reason)" | tee -a "$out/summary.txt"
+
+step "backend and conformance tests (cuda required)"
+BOUNDLESS_EXPECT_BACKENDS=cuda npx mocha --no-config --node-option import=tsx --timeout 600000 \
+  --reporter ./test/summary-reporter.cjs test/backends/*.test.ts test/conformance/*.test.ts \
+  > "$out/tests.txt" 2>&1 || status=1
+tail -n 1 "$out/tests.txt" | tee -a "$out/summary.txt"
+grep -E '^\s+[0-9]+\) ' "$out/tests.txt" | tee -a "$out/summary.txt" || true
+
+step "benchmarks"
+BOUNDLESS_BENCH_OUT="$out" npx tsx bench/run.ts dense-linear > "$out/bench.txt" 2>&1 || status=1
+grep -E 'boundless (cuda|cpu \(avx2, [0-9]+ threads\))|numpy' "$out/bench.txt" | tee -a "$out/summary.txt"
+
+step "exit status $status"
+exit $status
