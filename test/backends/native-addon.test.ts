@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +107,27 @@ describe('core addon', () => {
     await job;
     assert.equal(turnedBeforeDone, true);
     assert.equal(out[out.length - 1], 0.5 * 0.25 * cols);
+  });
+
+  it('loads and runs in worker threads alongside the main thread (one shared pool)', async () => {
+    const code = `
+      import { parentPort, workerData } from 'node:worker_threads';
+      import { loadCoreAddon } from '${pathToFileURL(join(packageRoot, 'dist', 'index.js')).href}';
+      const a = loadCoreAddon();
+      const cols = 16, rows = 1000;
+      const x = new Float32Array(rows * cols).fill(workerData);
+      const out = new Float32Array(rows);
+      await a.denseLinear(x, new Float32Array(cols).fill(1), null, out, rows, cols, 1);
+      parentPort.postMessage(out[rows - 1]);`;
+    const run = (value: number) => new Promise<number>((resolve, reject) => {
+      const worker = new Worker(code, { eval: true, workerData: value });
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    const mainThread = new Float32Array(4);
+    const [a, b] = await Promise.all([run(1), run(2),
+      addon.denseLinear(new Float32Array(8).fill(3), new Float32Array(2).fill(1), null, mainThread, 4, 2, 1)]);
+    assert.deepEqual([a, b, mainThread[3]], [16, 32, 6]);
   });
 
   it('fails to load with one message naming every attempt and the fixes', async () => {
