@@ -53,6 +53,8 @@ export interface Model {
   predictOne(features: Float32Array): Record<string, number | Float32Array>;
   /** The tensors and scalars that define the model; saved and loaded exactly. */
   data(): ModelData;
+  /** Writes the model atomically (state/persistence.ts saveModel); read back with loadModel(path, algorithm, backend). */
+  save(path: string): Promise<void>;
 }
 
 /** Chooses among the models a rich state holds (k, components, which parallel model, a criterion). */

@@ -2,7 +2,7 @@
 // dawn.node (the optional `webgpu` package). On a machine without a GPU it
 // runs on Mesa's llvmpipe through Dawn's OpenGL backend; that adapter is
 // usable when forced (for conformance tests) but `auto` never picks it.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from './native-addon.js';
 import { validateDenseLinear } from './kernels.js';
@@ -34,6 +34,17 @@ async function loadDawn(): Promise<DawnModule> {
   return dawn;
 }
 
+/** On Linux, whether the Vulkan loader is installed (in the linker cache or LD_LIBRARY_PATH). */
+function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    if (readFileSync('/etc/ld.so.cache').includes('libvulkan.so.1')) return true;
+  } catch {
+    // No cache: fall through to the search path.
+  }
+  return (process.env.LD_LIBRARY_PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, 'libvulkan.so.1')));
+}
+
 /**
  * The first adapter found: the platform's native GPU API first, then OpenGL (which Mesa's
  * llvmpipe provides on machines without a GPU). BOUNDLESS_WEBGPU_BACKEND names one Dawn backend
@@ -42,8 +53,13 @@ async function loadDawn(): Promise<DawnModule> {
 async function openAdapter(): Promise<OpenedAdapter> {
   const dawn = await loadDawn();
   const forced = process.env.BOUNDLESS_WEBGPU_BACKEND;
-  const candidates = forced ? [forced] : ['default', 'opengl'];
   const tried: string[] = [];
+  let candidates = forced ? [forced] : ['default', 'opengl'];
+  if (!forced && !vulkanLoaderPresent()) {
+    // Dawn's default on Linux is Vulkan; without the loader it only prints a warning.
+    candidates = ['opengl'];
+    tried.push('default (no libvulkan.so.1)');
+  }
   for (const candidate of candidates) {
     const gpu = dawn.create(candidate === 'default' ? [] : [`backend=${candidate}`]);
     const adapter = await gpu.requestAdapter({

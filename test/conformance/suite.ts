@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createBackend, listBackends, loadState, parseHyperparameters, saveModel, loadModel,
+  createBackend, listBackends, loadState, parseHyperparameters, loadModel,
   saveState, stateFromBytes, stateToBytes, dtypeOf, tensorsEqual, snakeToCamel,
   type Algorithm, type Backend, type Batch, type DataSchema, type HyperparameterInput,
   type Model, type State,
@@ -121,7 +121,7 @@ export function describeConformance<A extends Algorithm>(subject: ConformanceSub
         const state = await train(algorithm, fresh(cpu), subject.batches(2, 3), cpu);
         const model = algorithm.finalize(state, cpu);
         const path = join(directory, 'model.safetensors');
-        await saveModel(path, model);
+        await model.save(path);
         const loaded = await loadModel(path, algorithm, cpu);
         for (const [name, t] of Object.entries(model.data().tensors)) {
           assert.ok(tensorsEqual(loaded.data().tensors[name], t), `model tensor '${name}'`);
