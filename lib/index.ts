@@ -29,3 +29,15 @@ export { writeFileAtomic } from './state/atomic-write.js';
 export { readStoredObject, writeStoredObject, formatVersion } from './state/checkpoint.js';
 export type { StoredObject, JsonValue } from './state/checkpoint.js';
 export { saveState, loadState, stateToBytes, stateFromBytes, saveModel, loadModel } from './state/persistence.js';
+
+export { BatchPool } from './data/batch-pool.js';
+export type { PoolShape, PooledBatch } from './data/batch-pool.js';
+export { readBatches, DataError } from './io/read-batches.js';
+export type { ReadOptions, ReadBatch, ReadStats, BatchStream, TextFormatName } from './io/read-batches.js';
+export { fileSource, resolveFiles } from './io/sources/files.js';
+export type { FileSourceOptions } from './io/sources/files.js';
+export { streamSource, stdinSource } from './io/sources/streams.js';
+export { recordSource } from './io/sources/records.js';
+export { openSource } from './io/sources/open-source.js';
+export type { SourceInput } from './io/sources/open-source.js';
+export type { Source, ByteSource, RecordSource, ByteChunk, RecordInput, SourcePosition } from './io/sources/types.js';

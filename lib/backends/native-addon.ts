@@ -22,6 +22,42 @@ export interface CoreAddon {
     rows: number, cols: number, models: number): void;
   dot(a: Float32Array, b: Float32Array): number;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  TextParser: new (options: NativeTextParserOptions) => NativeTextParser;
+  murmurHash3(bytes: Uint8Array, seed: number): number;
+}
+
+export interface NativeTextParserOptions {
+  format: 'csv' | 'libsvm' | 'vw';
+  delimiter?: string;
+  labelColumn?: number;
+  header?: boolean;
+  featureDim: number;
+  zeroBased?: boolean;
+  hashBits?: number;
+  labelsRequired?: boolean;
+  maxRecordBytes?: number;
+  skipBad?: boolean;
+}
+
+export interface NativeFeedResult {
+  consumed: number;
+  rows: number;
+  nnz: number;
+  full: boolean;
+  /** Offset after the last record taken or skipped, from where this file's reading began. */
+  committed: number;
+  line: number;
+  error?: string;
+}
+
+export interface NativeTextParser {
+  setTarget(values: Float32Array, labels: Float32Array | null, weights: Float32Array | null,
+    indptr: Int32Array | null, indices: Uint32Array | null, rowCapacity: number, nnzCapacity: number): void;
+  feed(chunk: Uint8Array): Promise<NativeFeedResult>;
+  feedSync(chunk: Uint8Array): NativeFeedResult;
+  finish(): NativeFeedResult;
+  startFile(expectHeader?: boolean): void;
+  stats(): { line: number; committedOffset: number; carryBytes: number; bad: Record<string, number> };
 }
 
 const require = createRequire(import.meta.url);

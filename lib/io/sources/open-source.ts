@@ -1,0 +1,52 @@
+// One entry point for "where the data comes from": a path, directory or
+// glob; '-' for stdin; a Node Readable; an iterable of Buffers or strings;
+// an iterable of records; or a source already built.
+import { Readable } from 'node:stream';
+import { fileSource, type FileSourceOptions } from './files.js';
+import { recordSource } from './records.js';
+import { stdinSource, streamSource } from './streams.js';
+import type { RecordInput, Source } from './types.js';
+
+export type SourceInput =
+  | string | string[] | Source | Readable
+  | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>
+  | AsyncIterable<RecordInput> | Iterable<RecordInput>;
+
+function isSource(value: unknown): value is Source {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as { kind?: unknown; chunks?: unknown; records?: unknown };
+  return (candidate.kind === 'bytes' && typeof candidate.chunks === 'function') ||
+    (candidate.kind === 'records' && typeof candidate.records === 'function');
+}
+
+const isBytes = (item: unknown) => item instanceof Uint8Array || typeof item === 'string';
+
+/**
+ * A source from what the user gave. A generic iterable is read as bytes when its first item is
+ * a Buffer, Uint8Array or string and as records otherwise; the first item is peeked and replayed.
+ */
+export async function openSource(input: SourceInput, options: FileSourceOptions = {}): Promise<Source> {
+  if (input === '-') return stdinSource();
+  if (typeof input === 'string') return fileSource(input, options);
+  // An array of strings is a list of paths; text chunks come as Buffers or from a generator.
+  if (Array.isArray(input) && input.length > 0 && input.every((item) => typeof item === 'string')) {
+    return fileSource(input as string[], options);
+  }
+  if (isSource(input)) return input;
+  if (input instanceof Readable) return streamSource(input, 'stream');
+  const asyncIterable = input as AsyncIterable<unknown>;
+  const syncIterable = input as Iterable<unknown>;
+  const iterator: AsyncIterator<unknown> | Iterator<unknown> | undefined =
+    typeof asyncIterable[Symbol.asyncIterator] === 'function' ? asyncIterable[Symbol.asyncIterator]()
+      : typeof syncIterable[Symbol.iterator] === 'function' ? syncIterable[Symbol.iterator]() : undefined;
+  if (!iterator) throw new TypeError('source must be a path, "-", a Readable, or an iterable of buffers or records');
+  const first = await iterator.next();
+  async function* replay() {
+    if (first.done) return;
+    yield first.value;
+    for (let step = await iterator!.next(); !step.done; step = await iterator!.next()) yield step.value;
+  }
+  return !first.done && isBytes(first.value)
+    ? streamSource(replay() as AsyncIterable<Uint8Array | string>, 'iterable')
+    : recordSource(replay() as AsyncIterable<RecordInput>, 'iterable');
+}

@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { loadCoreAddon, readBatches, type ReadBatch, type ReadOptions } from '../../lib/index.js';
+
+/** All batches of `text`, fed in chunks of `chunkSize` bytes, copied out of the pool. */
+async function parse(text: string | Buffer, options: Partial<ReadOptions>, chunkSize = 1 << 20) {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  function* chunks() {
+    for (let i = 0; i < bytes.length; i += chunkSize) yield bytes.subarray(i, i + chunkSize);
+  }
+  const stream = readBatches(chunks(), { miniBatchSize: 4, ...options });
+  const rows: { values: number[]; indices?: number[]; label?: number; weight?: number }[] = [];
+  const positions = [];
+  for await (const batch of stream) {
+    positions.push(batch.position);
+    for (let r = 0; r < batch.rows; r++) rows.push(rowOf(batch, r));
+  }
+  return { rows, stats: stream.stats, positions, featureDim: stream.featureDim };
+}
+
+function rowOf(batch: ReadBatch, r: number) {
+  const label = batch.labels?.[r];
+  const weight = batch.weights?.[r];
+  if (batch.kind === 'dense') {
+    return { values: Array.from(batch.values.subarray(r * batch.cols, (r + 1) * batch.cols)), label, weight };
+  }
+  const begin = batch.indptr[r];
+  const end = batch.indptr[r + 1];
+  return { indices: Array.from(batch.indices.subarray(begin, end)), values: Array.from(batch.values.subarray(begin, end)), label, weight };
+}
+
+const f = Math.fround;
+
+describe('text formats (native parser)', () => {
+  describe('CSV', () => {
+    it("reads SageMaker's CSV: label first, no header, dense float32 features", async () => {
+      const { rows, featureDim, stats } = await parse('1,0.5,2\n0,-1.25,3e2\n', { format: 'csv' });
+      assert.equal(featureDim, 2);
+      assert.deepEqual(rows, [
+        { values: [0.5, 2], label: 1, weight: 1 },
+        { values: [-1.25, 300], label: 0, weight: 1 },
+      ]);
+      assert.equal(stats.records, 2);
+    });
+
+    it('rounds every decimal correctly to float32: signs, exponents, denormals, limits', async () => {
+      const cases: [string, number][] = [
+        ['0.1', f(0.1)], ['+3', 3], ['-0', -0], ['1e-3', f(1e-3)], ['-2.5E+2', -250], ['.5', 0.5], ['5.', 5],
+        ['3.4028234663852886e38', 3.4028234663852886e38], ['1.17549435e-38', f(1.17549435e-38)],
+        ['1e-45', f(1e-45)], ['1e-50', 0], ['16777217', 16777216], ['0.30000000000000004', f(0.3)],
+        ['  7.25 ', 7.25], ['"2"', 2],
+      ];
+      const text = cases.map(([literal], i) => `${i},${literal}\n`).join('');
+      const { rows } = await parse(text, { format: 'csv' });
+      rows.forEach((row, i) => assert.ok(Object.is(row.values[0], cases[i][1]), `${cases[i][0]} -> ${row.values[0]}, expected ${cases[i][1]}`));
+    });
+
+    it('parses 20,000 random float32 values printed with 9 digits back to the same bits', async () => {
+      const values = new Float32Array(20_000);
+      const bits = new Uint32Array(values.buffer);
+      let state = 99;
+      for (let i = 0; i < values.length; i++) {
+        do {
+          state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+          bits[i] = state;
+        } while (!Number.isFinite(values[i]));
+      }
+      const lines = [];
+      for (let i = 0; i < values.length; i += 4) lines.push(`0,${Array.from(values.subarray(i, i + 4), (v) => v.toPrecision(9)).join(',')}`);
+      const { rows } = await parse(lines.join('\n'), { format: 'csv', miniBatchSize: 256 });
+      const parsed = new Float32Array(rows.flatMap((r) => r.values));
+      assert.deepEqual(new Uint32Array(parsed.buffer), bits);
+    });
+
+    it('gives the same batches whatever the chunk boundaries (records split across chunks)', async () => {
+      const text = Array.from({ length: 23 }, (_, i) => `${i % 2},${i * 0.25},${-i},1e${i % 5}`).join('\r\n') + '\n';
+      const whole = await parse(text, { format: 'csv', miniBatchSize: 5 });
+      for (const size of [1, 2, 3, 7, 16, 61]) {
+        const split = await parse(text, { format: 'csv', miniBatchSize: 5 }, size);
+        assert.deepEqual(split.rows, whole.rows, `chunks of ${size}`);
+        assert.deepEqual(split.positions, whole.positions, `positions with chunks of ${size}`);
+      }
+      assert.equal(whole.rows.length, 23);
+      assert.deepEqual(whole.positions.map((p) => p.records), [5, 10, 15, 20, 23]);
+    });
+
+    it('reads a last record with no newline, skips blank lines, a header, and other delimiters', async () => {
+      assert.deepEqual((await parse('1,2\n\n3,4', { format: 'csv' })).rows.map((r) => [r.label, ...r.values]), [[1, 2], [3, 4]]);
+      const { rows } = await parse('y\tx1\tx2\n1\t2\t3\n', { format: 'csv', delimiter: '\t', header: true });
+      assert.deepEqual(rows[0], { values: [2, 3], label: 1, weight: 1 });
+    });
+
+    it('takes the label from another column, or none (label_size 0)', async () => {
+      assert.deepEqual((await parse('2,3,9\n', { format: 'csv', labelColumn: 2 })).rows[0], { values: [2, 3], label: 9, weight: 1 });
+      const unsupervised = await parse('2,3,9\n', { format: 'csv', labelSize: 0 });
+      assert.deepEqual(unsupervised.rows[0].values, [2, 3, 9]);
+      assert.equal(unsupervised.rows[0].label, undefined);
+    });
+
+    it('stops on a bad record naming the source, line and reason', async () => {
+      const bad: [string, RegExp][] = [
+        ['1,2,3\n1,2\n', /^DataError: iterable, line 2: expected 3 columns, found 2$/],
+        ['1,2,3\n1,2,3,4\n', /line 2: expected 3 columns, found 4$/],
+        ['1,2,3\n1,x,3\n', /line 2: column 2 'x' is not a number$/],
+        ['1,2,3\n\n1,2,nan\n', /line 3: column 3 is 'nan'; values must be finite$/],
+        ['1,2,3\n1,2,1e39\n', /line 2: column 3 '1e39' overflows float32$/],
+        ['1,2,3\nz,2,3\n', /line 2: label \(column 1\) 'z' is not a number$/],
+        ['1,2,3\n1,,3\n', /line 2: column 2 is empty$/],
+      ];
+      for (const [text, message] of bad) await assert.rejects(parse(text, { format: 'csv' }), message);
+    });
+
+    it('skips bad records on request and counts them by reason', async () => {
+      const { rows, stats } = await parse('1,2,3\n1,2\n1,x,3\n0,5,6\n1,inf,2\n', { format: 'csv', onBadRecord: 'skip' });
+      assert.deepEqual(rows.map((r) => r.label), [1, 0]);
+      assert.deepEqual(stats.badRecords, { column_count: 1, unparsable_number: 1, non_finite: 1 });
+    });
+
+    it('refuses a record longer than maxRecordBytes that spans chunks, instead of buffering without bound', async () => {
+      const long = '1,' + '2,'.repeat(5000) + '3\n';
+      await assert.rejects(parse(long, { format: 'csv', maxRecordBytes: 4096, featureDim: 5001 }, 1000),
+        /^DataError: iterable, line 1: record is longer than 4096 bytes \(max_record_bytes\)$/);
+      await assert.rejects(parse(long, { format: 'csv', maxRecordBytes: 4096 }, 1000),
+        /^DataError: iterable, line 1: record is longer than 4096 bytes \(max_record_bytes\)$/);
+    });
+  });
+
+  describe('libsvm', () => {
+    it('reads 1-based indices into CSR rows, with comments, qid and blank lines', async () => {
+      const text = '# a comment line\n+1 1:0.5 3:2 # trailing comment\n\n-1 qid:7 2:1e-2\n0\n';
+      const { rows } = await parse(text, { format: 'libsvm', featureDim: 3 });
+      assert.deepEqual(rows, [
+        { indices: [0, 2], values: [0.5, 2], label: 1, weight: 1 },
+        { indices: [1], values: [f(0.01)], label: -1, weight: 1 },
+        { indices: [], values: [], label: 0, weight: 1 },
+      ]);
+    });
+
+    it('reads 0-based indices when asked', async () => {
+      assert.deepEqual((await parse('1 0:4 2:5\n', { format: 'libsvm', featureDim: 3, zeroBased: true })).rows[0].indices, [0, 2]);
+    });
+
+    it('rejects indices out of range, index 0 in a 1-based file, and malformed pairs', async () => {
+      await assert.rejects(parse('1 4:1\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index '4' is outside \[1, 3\] \(feature_dim 3\)$/);
+      await assert.rejects(parse('1 0:1\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index 0 in a 1-based file \(set zero_based for 0-based indices\)$/);
+      await assert.rejects(parse('1 2\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature '2' is not index:value$/);
+      await assert.rejects(parse('1 -2:1\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index '-2' is not a non-negative integer$/);
+      await assert.rejects(parse('1 2:x\n', { format: 'libsvm', featureDim: 3 }), /line 1: value of feature 2 'x' is not a number$/);
+    });
+
+    it('starts a new batch when the non-zeros would overflow it; a record larger than a batch is an error', async () => {
+      const text = '1 1:1 2:1 3:1\n0 1:1 2:1 3:1\n1 1:1\n';
+      const { positions, rows } = await parse(text, { format: 'libsvm', featureDim: 3, nnzPerBatch: 4 });
+      assert.deepEqual(positions.map((p) => p.records), [1, 3]);
+      assert.equal(rows.length, 3);
+      await assert.rejects(parse('1 1:1 2:1 3:1\n', { format: 'libsvm', featureDim: 3, nnzPerBatch: 2 }),
+        /line 1: more non-zeros than a whole batch holds \(2\)$/);
+    });
+  });
+
+  describe('Vowpal Wabbit', () => {
+    const hash = (name: string, seed: number) => loadCoreAddon().murmurHash3(Buffer.from(name), seed);
+
+    it('matches the reference MurmurHash3 x86_32 test vectors', () => {
+      assert.equal(hash('', 0), 0);
+      assert.equal(hash('', 1), 0x514e28b7);
+      assert.equal(hash('hello', 0), 0x248bfa47);
+      assert.equal(hash('The quick brown fox jumps over the lazy dog', 0), 0x2e4ff723);
+    });
+
+    it('reads label, importance, tag and namespaces, hashing names into 2^b buckets', async () => {
+      const bits = 10;
+      const mask = (1 << bits) - 1;
+      const { rows, featureDim } = await parse("1 2.5 'ex1|user age:0.5 city=paris |ad:2 banner 42\n-1 |user age\n", { format: 'vw', hashBits: bits });
+      assert.equal(featureDim, 1024);
+      const user = hash('user', 0);
+      const ad = hash('ad', 0);
+      assert.deepEqual(rows[0], {
+        label: 1, weight: 2.5,
+        indices: [hash('age', user) & mask, hash('city=paris', user) & mask, hash('banner', ad) & mask, (42 + ad) & mask],
+        values: [0.5, 1, 2, 2],
+      });
+      assert.deepEqual(rows[1], { label: -1, weight: 1, indices: [hash('age', user) & mask], values: [1] });
+    });
+
+    it('uses namespace hash 0 for the default namespace', async () => {
+      const { rows } = await parse('0 | a b:3\n', { format: 'vw', hashBits: 8 });
+      assert.deepEqual(rows[0].indices, [hash('a', 0) & 255, hash('b', 0) & 255]);
+      assert.deepEqual(rows[0].values, [1, 3]);
+    });
+
+    it('requires a label for supervised training, not for unsupervised', async () => {
+      await assert.rejects(parse('|f a\n', { format: 'vw' }), /line 1: no label before '\|' \(this algorithm is supervised\)$/);
+      assert.equal((await parse('|f a\n', { format: 'vw', labelSize: 0 })).rows.length, 1);
+      await assert.rejects(parse('1 a b\n', { format: 'vw' }), /line 1: no '\|' before the features$/);
+    });
+  });
+});
