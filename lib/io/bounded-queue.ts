@@ -11,11 +11,12 @@ export class BoundedQueue<T> {
 
   constructor(readonly capacity: number) {}
 
-  async push(item: T): Promise<void> {
+  /** Waits for room; false when the queue was closed (the consumer left): the producer should stop. */
+  async push(item: T): Promise<boolean> {
     while (this.items.length >= this.capacity && !this.closed) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
     }
-    if (this.closed) return;
+    if (this.closed) return false;
     const taker = this.takers.shift();
     if (taker) {
       this.failers.shift();
@@ -23,6 +24,11 @@ export class BoundedQueue<T> {
     } else {
       this.items.push(item);
     }
+    return true;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   close(): void {

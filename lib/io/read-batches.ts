@@ -70,6 +70,9 @@ export class DataError extends Error {
   override name = 'DataError';
 }
 
+/** Thrown inside the producer when the consumer has gone; ends it quietly. */
+class ConsumerGone extends Error {}
+
 function isSparse(format: TextFormatName): boolean {
   return format !== 'csv';
 }
@@ -137,7 +140,7 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
     const producer = openSource(input, options.files).then((source) => {
       sparse = stream.sparse = source.kind === 'bytes' && isSparse(format);
       return source.kind === 'bytes' ? produceFromBytes(source, queue) : produceFromRecords(source, queue);
-    }).then(() => queue.close(), (error) => queue.fail(error));
+    }).then(() => queue.close(), (error) => (error instanceof ConsumerGone ? queue.close() : queue.fail(error)));
     let previous: ReadBatch | undefined;
     try {
       for (;;) {
@@ -200,7 +203,7 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
       stats.batches++;
       recordsBefore += result.rows;
       const position = { fileIndex: current!.fileIndex, byteOffset: current!.baseOffset + result.committed, records: recordsBefore };
-      await queue.push(Object.assign(batch, { position }));
+      if (!await queue.push(Object.assign(batch, { position }))) throw new ConsumerGone();
       batch = await batches.acquire();
       target(batch);
     };
@@ -216,8 +219,16 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
       }
     };
 
+    try {
+      await parseAll();
+    } finally {
+      await upstream.return?.();
+    }
+
+    async function parseAll(): Promise<void> {
     for (; !step.done; step = await chunks.next()) {
       options.signal?.throwIfAborted();
+      if (queue.isClosed) throw new ConsumerGone();
       const chunk = step.value;
       if (chunk.fileStart) {
         if (current) await finishFile();
@@ -240,6 +251,7 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
     if (last.rows > 0) await emit(last);
     else batches.release(batch);
     for (const [reason, count] of Object.entries(parser.stats().bad)) if (count > 0) stats.badRecords[reason] = count;
+    }
   }
 
   async function produceFromRecords(recordSource: RecordSource, queue: BoundedQueue<ReadBatch>): Promise<void> {
@@ -251,6 +263,7 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
     let taken = index;
     for await (const record of recordSource.records(options.start)) {
       options.signal?.throwIfAborted();
+      if (queue.isClosed) throw new ConsumerGone();
       const { features, label, weight } = splitRecord(record, labelSize);
       if (!batches) batches = makePool(options.featureDim ?? features.length);
       if (!batch) batch = await batches.acquire();
@@ -274,7 +287,7 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
       stats.records++;
       if (batch.rows === batches.shape.rows) {
         stats.batches++;
-        await queue.push(Object.assign(batch, { position: { fileIndex: 0, byteOffset: 0, records: taken } }));
+        if (!await queue.push(Object.assign(batch, { position: { fileIndex: 0, byteOffset: 0, records: taken } }))) throw new ConsumerGone();
         batch = undefined;
       }
     }

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { fileSource, readBatches, recordSource, type ReadOptions, type SourceInput } from '../../lib/index.js';
+import { packageRoot } from '../../lib/backends/native-addon.js';
+
+/** [label, ...features] of every row. */
+async function rowsOf(input: SourceInput, options: Partial<ReadOptions> = {}): Promise<number[][]> {
+  const rows: number[][] = [];
+  for await (const batch of readBatches(input, { miniBatchSize: 3, format: 'csv', ...options })) {
+    if (batch.kind !== 'dense') throw new Error('expected dense');
+    for (let r = 0; r < batch.rows; r++) rows.push([batch.labels![r], ...batch.values.subarray(r * batch.cols, (r + 1) * batch.cols)]);
+  }
+  return rows;
+}
+
+const csv = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => `${(from + i) % 2},${from + i},${(from + i) * 0.5}`).join('\n') + '\n';
+
+describe('sources', () => {
+  let directory: string;
+  before(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'boundless-sources-'));
+    await mkdir(join(directory, 'parts'));
+    await writeFile(join(directory, 'parts', 'part-0.csv'), csv(0, 4));
+    await writeFile(join(directory, 'parts', 'part-1.csv'), csv(4, 4));
+    await writeFile(join(directory, 'parts', 'part-2.csv.gz'), gzipSync(csv(8, 4)));
+    await writeFile(join(directory, 'parts', 'notes.txt'), 'not data');
+    await writeFile(join(directory, 'single.csv'), csv(0, 10));
+  });
+  after(async () => { await rm(directory, { recursive: true, force: true }); });
+
+  it('reads a file path', async () => {
+    const rows = await rowsOf(join(directory, 'single.csv'));
+    assert.equal(rows.length, 10);
+    assert.deepEqual(rows[9], [1, 9, 4.5]);
+  });
+
+  it('reads a glob of plain and gzip files in sorted order', async () => {
+    const rows = await rowsOf(join(directory, 'parts', 'part-*'));
+    assert.deepEqual(rows.map((r) => r[1]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it('shards files across workers by index, like ShardedByS3Key', async () => {
+    const pattern = join(directory, 'parts', 'part-*');
+    const shard0 = await rowsOf(pattern, { files: { shard: { index: 0, count: 2 } } });
+    const shard1 = await rowsOf(pattern, { files: { shard: { index: 1, count: 2 } } });
+    assert.deepEqual(shard0.map((r) => r[1]), [0, 1, 2, 3, 8, 9, 10, 11]);
+    assert.deepEqual(shard1.map((r) => r[1]), [4, 5, 6, 7]);
+  });
+
+  it('reads every file of a directory and names a missing path clearly', async () => {
+    await assert.rejects(rowsOf(join(directory, 'parts')), /notes\.txt, line 1: label \(column 1\) 'not data' is not a number$/);
+    await assert.rejects(rowsOf(join(directory, 'nope.csv')), /nope\.csv: no such file or directory$/);
+    await assert.rejects(rowsOf(join(directory, 'parts', 'zzz-*')), /zzz-\*: no file matches$/);
+  });
+
+  it('says a gzip file is corrupt', async () => {
+    const path = join(directory, 'broken.csv.gz');
+    await writeFile(path, gzipSync(csv(0, 50)).subarray(0, 30));
+    await assert.rejects(rowsOf(path), /broken\.csv\.gz: corrupt or truncated gzip data|unexpected end of file/);
+  });
+
+  it('reads a Node Readable, an async generator of Buffers and a sync iterable of strings', async () => {
+    const expected = await rowsOf(join(directory, 'single.csv'));
+    assert.deepEqual(await rowsOf(Readable.from([Buffer.from(csv(0, 5)), Buffer.from(csv(5, 5))])), expected);
+    async function* generate() {
+      for (let i = 0; i < 10; i++) yield Buffer.from(csv(i, 1));
+    }
+    assert.deepEqual(await rowsOf(generate()), expected);
+    assert.deepEqual(await rowsOf(new Set([csv(0, 3), csv(3, 7)]).values()), expected);
+  });
+
+  it('reads records (arrays or {features, label}) from any iterable', async () => {
+    const arrays = await rowsOf([[1, 2, 3], Float32Array.from([0, 4, 5])] as never);
+    assert.deepEqual(arrays, [[1, 2, 3], [0, 4, 5]]);
+    async function* objects() {
+      yield { features: [1, 2], label: 1 };
+      yield { features: [3, 4], label: 0, weight: 2 };
+    }
+    assert.deepEqual(await rowsOf(objects()), [[1, 1, 2], [0, 3, 4]]);
+    await assert.rejects(rowsOf([[1, 2, 3], [1, 2]] as never), /^DataError: iterable, record 1: has 1 features, expected 2$/);
+    await assert.rejects(rowsOf(recordSource([{ features: [1, NaN], label: 0 }], 'cursor')), /cursor, record 0: has a non-finite feature$/);
+  });
+
+  it("streams an ephemeral source: a child process's stdout", async () => {
+    const child = spawn(process.execPath, ['-e', `for (let i = 0; i < 1000; i++) process.stdout.write(i % 2 + ',' + i + ',' + i / 2 + '\\n')`]);
+    const rows = await rowsOf(child.stdout, { miniBatchSize: 64 });
+    assert.equal(rows.length, 1000);
+    assert.deepEqual(rows[999], [1, 999, 499.5]);
+  });
+
+  it("reads stdin when the source is '-'", () => {
+    const script = `
+      import { readBatches } from './lib/index.ts';
+      let rows = 0, sum = 0;
+      for await (const b of readBatches('-', { miniBatchSize: 2 })) { rows += b.rows; for (let r = 0; r < b.rows; r++) sum += b.values[r * b.cols]; }
+      console.log(JSON.stringify({ rows, sum }));`;
+    const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: packageRoot, input: csv(0, 7), encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(output), { rows: 7, sum: 21 });
+  });
+
+  it('resumes from a stored position with exactly the records that were not yet consumed', async () => {
+    const pattern = join(directory, 'parts', 'part-*');
+    const all: { position: unknown; first: number }[] = [];
+    for await (const batch of readBatches(pattern, { miniBatchSize: 3 })) all.push({ position: { ...batch.position }, first: batch.values[0] });
+    const everything = await rowsOf(pattern);
+    for (let k = 0; k < all.length - 1; k++) {
+      const rest = await rowsOf(fileSource(pattern), { start: all[k].position as never });
+      assert.deepEqual(rest, everything.slice((k + 1) * 3), `resume after batch ${k}`);
+    }
+    // A stored position inside a gzip file and a header-bearing file both resume exactly.
+    const withHeader = join(directory, 'header.csv');
+    await writeFile(withHeader, 'label,a,b\n' + csv(0, 7));
+    const batches = [];
+    for await (const batch of readBatches(withHeader, { miniBatchSize: 3, header: true })) batches.push({ ...batch.position });
+    assert.deepEqual(await rowsOf(withHeader, { header: true, start: batches[0] }), (await rowsOf(withHeader, { header: true })).slice(3));
+  });
+
+  it('a stream cannot seek: resuming one is a clear error', async () => {
+    await assert.rejects(rowsOf(Readable.from([Buffer.from(csv(0, 3))]), { start: { fileIndex: 0, byteOffset: 10, records: 1 } }),
+      /stream: a stream cannot seek to a checkpoint position; resume needs a file source/);
+  });
+});
