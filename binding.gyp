@@ -12,8 +12,11 @@
         "native/linear_algebra_avx2.cc",
         "native/linear_algebra_binding.cc",
         "native/murmur_hash.cc",
+        "native/stream_parser.cc",
         "native/text_parser.cc",
-        "native/text_parser_binding.cc"
+        "native/json_record.cc",
+        "native/recordio_parser.cc",
+        "native/stream_parser_binding.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED"],

@@ -32,8 +32,8 @@ export { saveState, loadState, stateToBytes, stateFromBytes, saveModel, loadMode
 
 export { BatchPool } from './data/batch-pool.js';
 export type { PoolShape, PooledBatch } from './data/batch-pool.js';
-export { readBatches, DataError } from './io/read-batches.js';
-export type { ReadOptions, ReadBatch, ReadStats, BatchStream, TextFormatName } from './io/read-batches.js';
+export { readBatches, DataError, formatNames } from './io/read-batches.js';
+export type { ReadOptions, ReadBatch, ReadStats, BatchStream, FormatName } from './io/read-batches.js';
 export { fileSource, resolveFiles } from './io/sources/files.js';
 export type { FileSourceOptions } from './io/sources/files.js';
 export { streamSource, stdinSource } from './io/sources/streams.js';

@@ -3,14 +3,14 @@
 
 #include "linear_algebra_binding.h"
 #include "runtime_info.h"
-#include "text_parser_binding.h"
+#include "stream_parser_binding.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterRuntimeInfo(env, exports);
   boundless::RegisterLinearAlgebra(env, exports);
-  boundless::RegisterTextParser(env, exports);
+  boundless::RegisterStreamParser(env, exports);
   return exports;
 }
 

@@ -21,11 +21,21 @@ inline NumberStatus ParseFloat32(const char* begin, const char* end, float* out)
   auto result = std::from_chars(begin, end, *out, std::chars_format::general);
   if (result.ec == std::errc::result_out_of_range) {
     // Overflow is an error; underflow to a denormal or zero is what rounding gives.
-    double wide;
+    // (from_chars leaves the value untouched when out of range, so decide by magnitude.)
+    if (result.ptr != end) return NumberStatus::Invalid;
+    double wide = 0.0;
     auto again = std::from_chars(begin, end, wide, std::chars_format::general);
-    if (again.ptr != end) return NumberStatus::Invalid;
-    if (std::fabs(wide) > 1.0) return NumberStatus::OutOfRange;
-    *out = static_cast<float>(wide);
+    if (again.ec == std::errc()) {
+      if (std::fabs(wide) > 1.0) return NumberStatus::OutOfRange;
+      *out = static_cast<float>(wide);
+      return NumberStatus::Ok;
+    }
+    // Beyond double too: the sign of the decimal exponent says which way.
+    const char* e = begin;
+    while (e < end && *e != 'e' && *e != 'E') ++e;
+    bool negative_exponent = e + 1 < end && e[1] == '-';
+    if (!negative_exponent) return NumberStatus::OutOfRange;
+    *out = (*begin == '-') ? -0.0f : 0.0f;
     return NumberStatus::Ok;
   }
   if (result.ec != std::errc() || result.ptr != end) return NumberStatus::Invalid;

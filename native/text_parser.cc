@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "json_record.h"
 #include "murmur_hash.h"
 #include "number_parsing.h"
 
@@ -61,22 +62,7 @@ inline bool NextToken(const char*& cursor, const char* end, const char** token_b
 
 }  // namespace
 
-const char* BadRecordName(BadRecord reason) {
-  switch (reason) {
-    case BadRecord::ColumnCount: return "column_count";
-    case BadRecord::Number: return "unparsable_number";
-    case BadRecord::NonFinite: return "non_finite";
-    case BadRecord::IndexRange: return "index_out_of_range";
-    case BadRecord::MissingLabel: return "missing_label";
-    case BadRecord::TooLong: return "record_too_long";
-    case BadRecord::TooManyFeatures: return "too_many_features";
-    case BadRecord::Syntax: return "syntax";
-    case BadRecord::kCount: break;
-  }
-  return "unknown";
-}
-
-TextParser::TextParser(const TextParserOptions& options) : options_(options) { StartFile(); }
+TextParser::TextParser(const TextParserOptions& options) : options_(options) { StartFile(true); }
 
 void TextParser::StartFile(bool expect_header) {
   carry_.clear();
@@ -228,6 +214,9 @@ bool TextParser::ParseRecord(const char* begin, const char* end, BatchTarget& ta
       break;
     case TextFormat::Vw:
       ok = ParseVw(begin, end, target, reason, detail, full);
+      break;
+    case TextFormat::Jsonl:
+      ok = ParseJsonRecord(begin, end, options_.feature_dim, options_.labels_required, target, reason, detail, full);
       break;
   }
   return ok;

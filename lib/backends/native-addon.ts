@@ -22,12 +22,12 @@ export interface CoreAddon {
     rows: number, cols: number, models: number): void;
   dot(a: Float32Array, b: Float32Array): number;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
-  TextParser: new (options: NativeTextParserOptions) => NativeTextParser;
+  StreamParser: new (options: NativeParserOptions) => NativeStreamParser;
   murmurHash3(bytes: Uint8Array, seed: number): number;
 }
 
-export interface NativeTextParserOptions {
-  format: 'csv' | 'libsvm' | 'vw';
+export interface NativeParserOptions {
+  format: 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'recordio';
   delimiter?: string;
   labelColumn?: number;
   header?: boolean;
@@ -46,11 +46,12 @@ export interface NativeFeedResult {
   full: boolean;
   /** Offset after the last record taken or skipped, from where this file's reading began. */
   committed: number;
+  /** Line (text formats) or record (recordIO) number of the next record. */
   line: number;
   error?: string;
 }
 
-export interface NativeTextParser {
+export interface NativeStreamParser {
   setTarget(values: Float32Array, labels: Float32Array | null, weights: Float32Array | null,
     indptr: Int32Array | null, indices: Uint32Array | null, rowCapacity: number, nnzCapacity: number): void;
   feed(chunk: Uint8Array): Promise<NativeFeedResult>;

@@ -4,21 +4,27 @@
 // training); the consumer gets each batch with the source position after
 // it, and the batch goes back to the pool when the consumer asks for the
 // next one. Memory is the pool, fixed by mini_batch_size and prefetch.
-import { loadCoreAddon, type NativeFeedResult, type NativeTextParser } from '../backends/native-addon.js';
+import { loadCoreAddon, type NativeFeedResult, type NativeStreamParser } from '../backends/native-addon.js';
 import { BatchPool, type PooledBatch } from '../data/batch-pool.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { ByteChunk, ByteSource, RecordInput, RecordSource, SourcePosition } from './sources/types.js';
 import { openSource, type SourceInput } from './sources/open-source.js';
 import type { FileSourceOptions } from './sources/files.js';
 
-export type TextFormatName = 'csv' | 'libsvm' | 'vw';
+export type FormatName = 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'recordio';
+export const formatNames: readonly FormatName[] = ['csv', 'libsvm', 'vw', 'jsonl', 'recordio'];
 
 export interface ReadOptions {
-  format?: TextFormatName;
+  format?: FormatName;
   /** Rows per batch. */
   miniBatchSize: number;
-  /** CSV: features per row (inferred from the first record when absent). libsvm: the index bound. VW: ignored (2^hashBits). */
+  /**
+   * Features per row: CSV infers it from the first record when absent; libsvm, JSON Lines and
+   * recordIO need it (the index bound for sparse data); VW uses 2^hashBits.
+   */
   featureDim?: number;
+  /** JSON Lines and recordIO: produce sparse CSR batches (default dense). */
+  sparse?: boolean;
   /** 1: each record has a label; 0: unsupervised. */
   labelSize?: 0 | 1;
   /** CSV: the label's column (default 0, the first, as SageMaker). */
@@ -73,8 +79,8 @@ export class DataError extends Error {
 /** Thrown inside the producer when the consumer has gone; ends it quietly. */
 class ConsumerGone extends Error {}
 
-function isSparse(format: TextFormatName): boolean {
-  return format !== 'csv';
+function isSparse(format: FormatName, options: ReadOptions): boolean {
+  return format === 'libsvm' || format === 'vw' || ((format === 'jsonl' || format === 'recordio') && options.sparse === true);
 }
 
 /** Features per row of a CSV file, from its first record; null while no whole record has arrived. */
@@ -95,13 +101,16 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   return width;
 }
 
-function validateOptions(options: ReadOptions, format: TextFormatName): void {
+function validateOptions(options: ReadOptions, format: FormatName): void {
   const fail = (why: string): never => { throw new RangeError(`readBatches: ${why}`); };
   if (!Number.isSafeInteger(options.miniBatchSize) || options.miniBatchSize < 1) fail(`miniBatchSize must be a positive integer, got ${options.miniBatchSize}`);
   if (options.featureDim !== undefined && (!Number.isSafeInteger(options.featureDim) || options.featureDim < 1)) {
     fail(`featureDim must be a positive integer, got ${options.featureDim}`);
   }
-  if (format === 'libsvm' && options.featureDim === undefined) fail('libsvm needs featureDim (the number of features, the index bound)');
+  if (!formatNames.includes(format)) fail(`format must be one of ${formatNames.join(', ')}, got ${JSON.stringify(format)}`);
+  if ((format === 'libsvm' || format === 'jsonl' || format === 'recordio') && options.featureDim === undefined) {
+    fail(`${format} needs featureDim (the number of features; for sparse data, the index bound)`);
+  }
   if (options.hashBits !== undefined && (!Number.isInteger(options.hashBits) || options.hashBits < 1 || options.hashBits > 31)) {
     fail(`hashBits must be an integer in [1, 31], got ${options.hashBits}`);
   }
@@ -113,9 +122,9 @@ function validateOptions(options: ReadOptions, format: TextFormatName): void {
 
 /** Batches from a source. Iterate once; each batch is valid until the next is requested. */
 export function readBatches(input: SourceInput, options: ReadOptions): BatchStream {
-  const format: TextFormatName = options.format ?? 'csv';
+  const format: FormatName = options.format ?? 'csv';
   validateOptions(options, format);
-  let sparse = isSparse(format);
+  let sparse = isSparse(format, options);
   const stats: ReadStats = { records: 0, bytes: 0, batches: 0, badRecords: {} };
   let pool: BatchPool | undefined;
   const stream: BatchStream = {
@@ -138,7 +147,7 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
   async function* iterate(): AsyncGenerator<ReadBatch> {
     const queue = new BoundedQueue<ReadBatch>(options.prefetch ?? 2);
     const producer = openSource(input, options.files).then((source) => {
-      sparse = stream.sparse = source.kind === 'bytes' && isSparse(format);
+      sparse = stream.sparse = source.kind === 'bytes' && isSparse(format, options);
       return source.kind === 'bytes' ? produceFromBytes(source, queue) : produceFromRecords(source, queue);
     }).then(() => queue.close(), (error) => (error instanceof ConsumerGone ? queue.close() : queue.fail(error)));
     let previous: ReadBatch | undefined;
@@ -177,7 +186,7 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
     if (step.done) return;
     const batches = makePool(featureDim);
     const labelSize = options.labelSize ?? 1;
-    const parser: NativeTextParser = new (loadCoreAddon().TextParser)({
+    const parser: NativeStreamParser = new (loadCoreAddon().StreamParser)({
       format, featureDim, delimiter: options.delimiter, header: options.header, zeroBased: options.zeroBased,
       hashBits: options.hashBits, maxRecordBytes: options.maxRecordBytes, skipBad: options.onBadRecord === 'skip',
       labelColumn: labelSize === 0 ? -1 : (options.labelColumn ?? 0), labelsRequired: labelSize > 0,

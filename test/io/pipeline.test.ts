@@ -128,7 +128,7 @@ describe('batch pipeline', () => {
             if (random(2) === 0) input[at] = alphabet[random(alphabet.length)];
             else input[at] = random(256);
           }
-          const parser = new addon.TextParser({ format, featureDim, hashBits: 10, skipBad: trial % 2 === 0, maxRecordBytes: 64 });
+          const parser = new addon.StreamParser({ format, featureDim, hashBits: 10, skipBad: trial % 2 === 0, maxRecordBytes: 64 });
           const rows = 4;
           const values = new Float32Array(sparse ? 16 : rows * featureDim);
           const labels = new Float32Array(rows);

@@ -46,7 +46,7 @@ describe('text formats (native parser)', () => {
       const cases: [string, number][] = [
         ['0.1', f(0.1)], ['+3', 3], ['-0', -0], ['1e-3', f(1e-3)], ['-2.5E+2', -250], ['.5', 0.5], ['5.', 5],
         ['3.4028234663852886e38', 3.4028234663852886e38], ['1.17549435e-38', f(1.17549435e-38)],
-        ['1e-45', f(1e-45)], ['1e-50', 0], ['16777217', 16777216], ['0.30000000000000004', f(0.3)],
+        ['1e-45', f(1e-45)], ['1e-50', 0], ['-1e-400', -0], ['16777217', 16777216], ['0.30000000000000004', f(0.3)],
         ['  7.25 ', 7.25], ['"2"', 2],
       ];
       const text = cases.map(([literal], i) => `${i},${literal}\n`).join('');
@@ -103,6 +103,7 @@ describe('text formats (native parser)', () => {
         ['1,2,3\n1,x,3\n', /line 2: column 2 'x' is not a number$/],
         ['1,2,3\n\n1,2,nan\n', /line 3: column 3 is 'nan'; values must be finite$/],
         ['1,2,3\n1,2,1e39\n', /line 2: column 3 '1e39' overflows float32$/],
+        ['1,2,3\n1,2,-1e999\n', /line 2: column 3 '-1e999' overflows float32$/],
         ['1,2,3\nz,2,3\n', /line 2: label \(column 1\) 'z' is not a number$/],
         ['1,2,3\n1,,3\n', /line 2: column 2 is empty$/],
       ];

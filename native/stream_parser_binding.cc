@@ -1,8 +1,8 @@
-// JS binding of the streaming text parser. feed() parses a chunk on a libuv
+// JS binding of the streaming parsers (text formats and recordIO). feed() parses a chunk on a libuv
 // thread (an AsyncWorker), so parsing a large chunk never blocks the event
 // loop and overlaps with training; feedSync() is for small inputs. The
 // batch arrays are the caller's typed arrays, referenced while a feed runs.
-#include "text_parser_binding.h"
+#include "stream_parser_binding.h"
 
 #include <memory>
 #include <string>
@@ -10,6 +10,7 @@
 
 #include "arguments.h"
 #include "murmur_hash.h"
+#include "recordio_parser.h"
 #include "text_parser.h"
 
 namespace boundless {
@@ -20,25 +21,19 @@ T* OptionalArray(const Napi::Value& value, napi_typedarray_type type, const char
                  size_t min_length, const Napi::Env& env) {
   if (value.IsNull() || value.IsUndefined()) return nullptr;
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != type) {
-    throw Napi::TypeError::New(env, std::string("TextParser.setTarget: ") + name + " has the wrong typed-array type");
+    throw Napi::TypeError::New(env, std::string("StreamParser.setTarget: ") + name + " has the wrong typed-array type");
   }
   Napi::TypedArray array = value.As<Napi::TypedArray>();
   if (array.ElementLength() < min_length) {
-    throw Napi::RangeError::New(env, std::string("TextParser.setTarget: ") + name + " has length " +
+    throw Napi::RangeError::New(env, std::string("StreamParser.setTarget: ") + name + " has length " +
                                          std::to_string(array.ElementLength()) + ", expected at least " +
                                          std::to_string(min_length));
   }
   return reinterpret_cast<T*>(static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset());
 }
 
-TextParserOptions ReadOptions(const Napi::Object& object) {
+std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object) {
   Napi::Env env = object.Env();
-  TextParserOptions options;
-  std::string format = object.Get("format").ToString().Utf8Value();
-  if (format == "csv") options.format = TextFormat::Csv;
-  else if (format == "libsvm") options.format = TextFormat::Libsvm;
-  else if (format == "vw") options.format = TextFormat::Vw;
-  else throw Napi::TypeError::New(env, "TextParser: format must be csv, libsvm or vw, got " + format);
   auto number = [&](const char* key, double fallback) {
     Napi::Value value = object.Get(key);
     return value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : fallback;
@@ -47,29 +42,48 @@ TextParserOptions ReadOptions(const Napi::Object& object) {
     Napi::Value value = object.Get(key);
     return value.IsBoolean() ? value.As<Napi::Boolean>().Value() : fallback;
   };
+  std::string format = object.Get("format").ToString().Utf8Value();
+  double feature_dim = number("featureDim", 0);
+  if (!(feature_dim >= 1) || feature_dim > 4294967296.0 || feature_dim != static_cast<double>(static_cast<uint64_t>(feature_dim))) {
+    throw Napi::RangeError::New(env, "StreamParser: featureDim must be an integer in [1, 2^32]");
+  }
+  if (format == "recordio") {
+    RecordioParserOptions options;
+    options.feature_dim = static_cast<size_t>(feature_dim);
+    options.labels_required = flag("labelsRequired", true);
+    options.max_record_bytes = static_cast<size_t>(number("maxRecordBytes", 16 << 20));
+    options.skip_bad = flag("skipBad", false);
+    return std::make_unique<RecordioParser>(options);
+  }
+  TextParserOptions options;
+  if (format == "csv") options.format = TextFormat::Csv;
+  else if (format == "libsvm") options.format = TextFormat::Libsvm;
+  else if (format == "vw") options.format = TextFormat::Vw;
+  else if (format == "jsonl") options.format = TextFormat::Jsonl;
+  else throw Napi::TypeError::New(env, "StreamParser: format must be csv, libsvm, vw, jsonl or recordio, got " + format);
   Napi::Value delimiter_value = object.Get("delimiter");
   std::string delimiter = delimiter_value.IsString() ? delimiter_value.As<Napi::String>().Utf8Value() : ",";
-  if (delimiter.size() != 1) throw Napi::TypeError::New(env, "TextParser: delimiter must be one byte");
+  if (delimiter.size() != 1) throw Napi::TypeError::New(env, "StreamParser: delimiter must be one byte");
   options.delimiter = delimiter[0];
   options.label_column = static_cast<int>(number("labelColumn", 0));
   options.header = flag("header", false);
-  options.feature_dim = static_cast<size_t>(number("featureDim", 0));
+  options.feature_dim = static_cast<size_t>(feature_dim);
   options.zero_based = flag("zeroBased", false);
   options.hash_bits = static_cast<int>(number("hashBits", 18));
   options.labels_required = flag("labelsRequired", true);
   options.max_record_bytes = static_cast<size_t>(number("maxRecordBytes", 1 << 20));
   options.skip_bad = flag("skipBad", false);
   if (options.hash_bits < 1 || options.hash_bits > 31) {
-    throw Napi::RangeError::New(env, "TextParser: hashBits must be in [1, 31]");
+    throw Napi::RangeError::New(env, "StreamParser: hashBits must be in [1, 31]");
   }
-  return options;
+  return std::make_unique<TextParser>(options);
 }
 
 Napi::Object ResultObject(const Napi::Env& env, const FeedResult& result, const BatchTarget& target,
-                          const TextParser& parser) {
+                          const StreamParser& parser) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("committed", static_cast<double>(parser.committed_offset()));
-  object.Set("line", static_cast<double>(parser.line()));
+  object.Set("line", static_cast<double>(parser.record_number()));
   object.Set("consumed", static_cast<double>(result.consumed));
   object.Set("rows", static_cast<double>(target.rows));
   object.Set("nnz", static_cast<double>(target.nnz));
@@ -78,26 +92,26 @@ Napi::Object ResultObject(const Napi::Env& env, const FeedResult& result, const 
   return object;
 }
 
-class TextParserWrap : public Napi::ObjectWrap<TextParserWrap> {
+class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "TextParser",
-                       {InstanceMethod("setTarget", &TextParserWrap::SetTarget),
-                        InstanceMethod("feed", &TextParserWrap::Feed),
-                        InstanceMethod("feedSync", &TextParserWrap::FeedSync),
-                        InstanceMethod("finish", &TextParserWrap::Finish),
-                        InstanceMethod("startFile", &TextParserWrap::StartFile),
-                        InstanceMethod("stats", &TextParserWrap::Stats)});
+    return DefineClass(env, "StreamParser",
+                       {InstanceMethod("setTarget", &StreamParserWrap::SetTarget),
+                        InstanceMethod("feed", &StreamParserWrap::Feed),
+                        InstanceMethod("feedSync", &StreamParserWrap::FeedSync),
+                        InstanceMethod("finish", &StreamParserWrap::Finish),
+                        InstanceMethod("startFile", &StreamParserWrap::StartFile),
+                        InstanceMethod("stats", &StreamParserWrap::Stats)});
   }
 
-  explicit TextParserWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TextParserWrap>(info) {
+  explicit StreamParserWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StreamParserWrap>(info) {
     if (info.Length() != 1 || !info[0].IsObject()) {
-      throw Napi::TypeError::New(info.Env(), "TextParser: expected one options object");
+      throw Napi::TypeError::New(info.Env(), "StreamParser: expected one options object");
     }
-    parser_ = std::make_unique<TextParser>(ReadOptions(info[0].As<Napi::Object>()));
+    parser_ = CreateParser(info[0].As<Napi::Object>());
   }
 
-  TextParser& parser() { return *parser_; }
+  StreamParser& parser() { return *parser_; }
   BatchTarget& target() { return target_; }
   bool busy = false;
 
@@ -105,9 +119,9 @@ class TextParserWrap : public Napi::ObjectWrap<TextParserWrap> {
   // setTarget(values, labels|null, weights|null, indptr|null, indices|null, rowCapacity, nnzCapacity)
   Napi::Value SetTarget(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const char* fn = "TextParser.setTarget";
+    const char* fn = "StreamParser.setTarget";
     RequireArgCount(info, fn, 7);
-    if (busy) throw Napi::Error::New(env, "TextParser.setTarget: a feed is still running");
+    if (busy) throw Napi::Error::New(env, "StreamParser.setTarget: a feed is still running");
     size_t rows = SizeArg(info, 5, fn, "rowCapacity");
     size_t nnz = SizeArg(info, 6, fn, "nnzCapacity");
     bool sparse = !info[3].IsNull() && !info[3].IsUndefined();
@@ -115,17 +129,17 @@ class TextParserWrap : public Napi::ObjectWrap<TextParserWrap> {
     target.sparse = sparse;
     target.row_capacity = rows;
     target.nnz_capacity = nnz;
-    size_t value_count = sparse ? nnz : CheckedProduct(env, fn, rows, parser_->options().feature_dim);
+    size_t value_count = sparse ? nnz : CheckedProduct(env, fn, rows, parser_->feature_dim());
     target.values = OptionalArray<float>(info[0], napi_float32_array, "values", value_count, env);
     target.labels = OptionalArray<float>(info[1], napi_float32_array, "labels", rows, env);
     target.weights = OptionalArray<float>(info[2], napi_float32_array, "weights", rows, env);
     if (sparse) {
       target.indptr = OptionalArray<int32_t>(info[3], napi_int32_array, "indptr", rows + 1, env);
       target.indices = OptionalArray<uint32_t>(info[4], napi_uint32_array, "indices", nnz, env);
-      if (!target.indices) throw Napi::TypeError::New(env, "TextParser.setTarget: indices is required with indptr");
+      if (!target.indices) throw Napi::TypeError::New(env, "StreamParser.setTarget: indices is required with indptr");
       target.indptr[0] = 0;
     }
-    if (!target.values) throw Napi::TypeError::New(env, "TextParser.setTarget: values is required");
+    if (!target.values) throw Napi::TypeError::New(env, "StreamParser.setTarget: values is required");
     refs_.clear();
     for (size_t i = 0; i < 5; ++i) {
       if (info[i].IsObject()) refs_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
@@ -135,9 +149,9 @@ class TextParserWrap : public Napi::ObjectWrap<TextParserWrap> {
   }
 
   Napi::Value FeedSync(const Napi::CallbackInfo& info) {
-    RequireArgCount(info, "TextParser.feedSync", 1);
-    if (busy) throw Napi::Error::New(info.Env(), "TextParser.feedSync: a feed is still running");
-    Napi::Uint8Array chunk = ChunkArg(info, "TextParser.feedSync");
+    RequireArgCount(info, "StreamParser.feedSync", 1);
+    if (busy) throw Napi::Error::New(info.Env(), "StreamParser.feedSync: a feed is still running");
+    Napi::Uint8Array chunk = ChunkArg(info, "StreamParser.feedSync");
     FeedResult result = parser_->Feed(reinterpret_cast<const char*>(chunk.Data()), chunk.ElementLength(), target_);
     return ResultObject(info.Env(), result, target_, *parser_);
   }
@@ -145,7 +159,7 @@ class TextParserWrap : public Napi::ObjectWrap<TextParserWrap> {
   Napi::Value Feed(const Napi::CallbackInfo& info);
 
   Napi::Value Finish(const Napi::CallbackInfo& info) {
-    if (busy) throw Napi::Error::New(info.Env(), "TextParser.finish: a feed is still running");
+    if (busy) throw Napi::Error::New(info.Env(), "StreamParser.finish: a feed is still running");
     FeedResult result = parser_->Finish(target_);
     return ResultObject(info.Env(), result, target_, *parser_);
   }
@@ -158,7 +172,7 @@ class TextParserWrap : public Napi::ObjectWrap<TextParserWrap> {
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object stats = Napi::Object::New(env);
-    stats.Set("line", static_cast<double>(parser_->line()));
+    stats.Set("line", static_cast<double>(parser_->record_number()));
     stats.Set("committedOffset", static_cast<double>(parser_->committed_offset()));
     stats.Set("carryBytes", static_cast<double>(parser_->carry_bytes()));
     Napi::Object bad = Napi::Object::New(env);
@@ -176,14 +190,14 @@ class TextParserWrap : public Napi::ObjectWrap<TextParserWrap> {
     return info[0].As<Napi::Uint8Array>();
   }
 
-  std::unique_ptr<TextParser> parser_;
+  std::unique_ptr<StreamParser> parser_;
   BatchTarget target_;
   std::vector<Napi::ObjectReference> refs_;
 };
 
 class FeedWorker : public Napi::AsyncWorker {
  public:
-  FeedWorker(const Napi::Env& env, TextParserWrap* wrap, Napi::Object self, Napi::Uint8Array chunk)
+  FeedWorker(const Napi::Env& env, StreamParserWrap* wrap, Napi::Object self, Napi::Uint8Array chunk)
       : Napi::AsyncWorker(env, "boundless:parse"),
         deferred_(Napi::Promise::Deferred::New(env)),
         wrap_(wrap),
@@ -210,7 +224,7 @@ class FeedWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  TextParserWrap* wrap_;
+  StreamParserWrap* wrap_;
   Napi::ObjectReference self_ref_;
   Napi::ObjectReference chunk_ref_;
   const char* data_;
@@ -218,10 +232,10 @@ class FeedWorker : public Napi::AsyncWorker {
   FeedResult result_;
 };
 
-Napi::Value TextParserWrap::Feed(const Napi::CallbackInfo& info) {
-  RequireArgCount(info, "TextParser.feed", 1);
-  if (busy) throw Napi::Error::New(info.Env(), "TextParser.feed: a feed is still running");
-  Napi::Uint8Array chunk = ChunkArg(info, "TextParser.feed");
+Napi::Value StreamParserWrap::Feed(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "StreamParser.feed", 1);
+  if (busy) throw Napi::Error::New(info.Env(), "StreamParser.feed: a feed is still running");
+  Napi::Uint8Array chunk = ChunkArg(info, "StreamParser.feed");
   auto* worker = new FeedWorker(info.Env(), this, info.This().As<Napi::Object>(), chunk);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
@@ -240,8 +254,8 @@ Napi::Value MurmurHash(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void RegisterTextParser(Napi::Env env, Napi::Object exports) {
-  exports.Set("TextParser", TextParserWrap::Define(env));
+void RegisterStreamParser(Napi::Env env, Napi::Object exports) {
+  exports.Set("StreamParser", StreamParserWrap::Define(env));
   exports.Set("murmurHash3", Napi::Function::New(env, MurmurHash, "murmurHash3"));
 }
 

@@ -1,0 +1,74 @@
+// What every streaming parser shares: the batch arrays it writes into, the
+// result of feeding it a chunk, the reasons a record can be rejected, and
+// the interface the JS binding drives (text formats and recordIO alike).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace boundless {
+
+// Why a record was rejected; the order is the order of the counts reported to JS.
+enum class BadRecord {
+  ColumnCount,
+  Number,
+  NonFinite,
+  IndexRange,
+  MissingLabel,
+  TooLong,
+  TooManyFeatures,
+  Syntax,
+  Truncated,
+  Encoding,
+  kCount,
+};
+const char* BadRecordName(BadRecord reason);
+
+// The arrays of one batch, owned by the caller (JS typed arrays from the pool).
+struct BatchTarget {
+  bool sparse = false;
+  size_t row_capacity = 0;
+  size_t nnz_capacity = 0;  // sparse only
+  float* values = nullptr;
+  float* labels = nullptr;   // may be null when labels are not wanted
+  float* weights = nullptr;  // may be null
+  int32_t* indptr = nullptr;
+  uint32_t* indices = nullptr;
+  size_t rows = 0;
+  size_t nnz = 0;
+};
+
+struct FeedResult {
+  size_t consumed = 0;   // bytes of the chunk used (complete records and carry)
+  bool batch_full = false;
+  bool failed = false;
+  std::string message;  // with failed: "line N: reason"
+};
+
+using BadRecordCounts = std::array<uint64_t, static_cast<size_t>(BadRecord::kCount)>;
+
+class StreamParser {
+ public:
+  virtual ~StreamParser() = default;
+  // Parses complete records from the chunk into the target until the chunk
+  // ends (a partial last record is kept) or the target is full.
+  virtual FeedResult Feed(const char* data, size_t length, BatchTarget& target) = 0;
+  // The end of the stream: parses or rejects what is left.
+  virtual FeedResult Finish(BatchTarget& target) = 0;
+  // A new file (or a resumed position in one) starts.
+  virtual void StartFile(bool expect_header) = 0;
+  // Line (text) or record (binary) number of the next record, 1-based.
+  virtual uint64_t record_number() const = 0;
+  // Bytes since StartFile up to the end of the last record taken or skipped.
+  virtual uint64_t committed_offset() const = 0;
+  virtual size_t carry_bytes() const = 0;
+  virtual size_t feature_dim() const = 0;
+  const BadRecordCounts& bad_counts() const { return bad_counts_; }
+
+ protected:
+  BadRecordCounts bad_counts_{};
+};
+
+}  // namespace boundless
