@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackend, parseHyperparameters, saveState, denseBatch } from '../lib/index.js';
@@ -53,5 +53,42 @@ describe('boundless command', () => {
     const unknown = boundless('fly');
     assert.equal(unknown.code, 1);
     assert.equal(unknown.stderr, "boundless: unknown command 'fly'; run `boundless help` for the list\n");
+  });
+
+  describe('convert', () => {
+    const csv = Array.from({ length: 50 }, (_, i) => `${i % 2},${(i * 0.1).toFixed(1)},${i === 7 ? 0 : -i},1e-${i % 7}`).join('\n') + '\n';
+
+    it('round-trips CSV through recordIO, libsvm and JSON Lines exactly', async () => {
+      const source = join(directory, 'data.csv');
+      await writeFile(source, csv);
+      const expected = (await readFile(source, 'utf8'));
+      for (const [to, back] of [['recordio', ['--format', 'recordio', '--feature-dim', '3']], ['libsvm', ['--format', 'libsvm', '--feature-dim', '3']],
+        ['jsonl', ['--format', 'jsonl', '--feature-dim', '3']]] as const) {
+        const middle = join(directory, `data.${to}`);
+        const forward = boundless('convert', '--input', source, '--format', 'csv', '--to', to, '--output', middle);
+        assert.equal(forward.code, 0, forward.stderr);
+        assert.deepEqual(JSON.parse(forward.stdout), { input: source, output: middle, from: 'csv', to, records: 50, bytes: JSON.parse(forward.stdout).bytes, featureDim: 3, badRecords: {} });
+        const again = boundless('convert', '--input', middle, ...back, '--to', 'csv', '--output', '-');
+        assert.equal(again.code, 0, again.stderr);
+        // Shortest float32 text: 0.1 stays 0.1, 1e-6 prints as 0.000001.
+        const normalize = (text: string) => text.trim().split('\n').map((line) => line.split(',').map(Number).join(','));
+        assert.deepEqual(normalize(again.stdout), normalize(expected), `csv -> ${to} -> csv`);
+        assert.match(again.stderr, /"records":50/);
+      }
+    });
+
+    it('reports a bad argument or a bad record in one line and leaves no partial output', async () => {
+      const source = join(directory, 'bad.csv');
+      await writeFile(source, '1,2,3\n1,2\n');
+      const output = join(directory, 'bad.rec');
+      const bad = boundless('convert', '--input', source, '--format', 'csv', '--to', 'recordio', '--output', output);
+      assert.equal(bad.code, 1);
+      assert.equal(bad.stderr, `boundless: ${source}, line 2: expected 3 columns, found 2\n`);
+      await assert.rejects(readFile(output), /ENOENT/);
+      const usage = boundless('convert', '--input', source, '--format', 'xml', '--to', 'csv', '--output', '-');
+      assert.equal(usage.stderr, 'boundless: convert: --format must be one of csv, libsvm, vw, jsonl, recordio, got "xml"\n');
+      const unknown = boundless('convert', '--inptu', source);
+      assert.match(unknown.stderr, /^boundless: convert: unknown option --inptu; known: --input, --format/);
+    });
   });
 });

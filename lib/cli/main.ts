@@ -4,12 +4,17 @@
 // build them (train, predict, evaluate, convert, select, serve).
 import { listBackends } from '../backends/select.js';
 import { inspectFile } from './inspect.js';
+import { convert } from './convert.js';
 
 const usage = `usage: boundless <command> [options]
 
 commands:
   backends                 list the compute backends and why each is or is not available (JSON)
   inspect <file>           summarize a state or model file (JSON)
+  convert --input X --format csv|libsvm|vw|jsonl|recordio --to csv|libsvm|jsonl|recordio --output Y
+          [--feature-dim N] [--label-size 0|1] [--header] [--delimiter C] [--zero-based]
+          [--hash-bits B] [--sparse] [--on-bad-record error|skip]
+                           convert data between formats, streaming; '-' is stdin/stdout
   help                     this text
 
 environment: BOUNDLESS_BACKEND=auto|cpu|cuda|webgpu, BOUNDLESS_NUM_THREADS=N,
@@ -25,6 +30,12 @@ async function main(argv: string[]): Promise<number> {
       if (rest.length !== 1) throw new Error('inspect: expected one file, e.g. boundless inspect model.safetensors');
       process.stdout.write(JSON.stringify(await inspectFile(rest[0]), null, 2) + '\n');
       return 0;
+    case 'convert': {
+      const summary = await convert(rest);
+      // With --output -, stdout carries the data: the summary goes to stderr.
+      (summary.output === '-' ? process.stderr : process.stdout).write(JSON.stringify(summary) + '\n');
+      return 0;
+    }
     case undefined:
     case 'help':
     case '--help':

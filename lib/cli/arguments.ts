@@ -1,0 +1,68 @@
+// Command-line options: `--name value`, `--name=value` and `--flag`, read
+// against a declared set so a misspelt or missing option is one clear line.
+export interface OptionSpec {
+  /** Takes a value (otherwise a flag). */
+  value?: boolean;
+  /** May be given several times (values collected in order). */
+  repeat?: boolean;
+  required?: boolean;
+  description: string;
+}
+
+export type ParsedArguments = { options: Record<string, string | boolean | string[]>; positional: string[] };
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function parseArguments(command: string, argv: string[], specs: Record<string, OptionSpec>): ParsedArguments {
+  const options: Record<string, string | boolean | string[]> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--') || arg === '--') {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq >= 0 ? eq : undefined);
+    const spec = specs[name];
+    if (!spec) throw new UsageError(`${command}: unknown option --${name}; known: ${Object.keys(specs).map((s) => `--${s}`).join(', ')}`);
+    let value: string | boolean = true;
+    if (spec.value) {
+      if (eq >= 0) value = arg.slice(eq + 1);
+      else if (i + 1 < argv.length) value = argv[++i];
+      else throw new UsageError(`${command}: --${name} needs a value (${spec.description})`);
+    } else if (eq >= 0) {
+      throw new UsageError(`${command}: --${name} is a flag and takes no value`);
+    }
+    if (spec.repeat) options[name] = [...((options[name] as string[]) ?? []), value as string];
+    else if (name in options) throw new UsageError(`${command}: --${name} is given twice`);
+    else options[name] = value;
+  }
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.required && !(name in options)) throw new UsageError(`${command}: --${name} is required (${spec.description})`);
+  }
+  return { options, positional };
+}
+
+/** A positive integer option, or undefined when absent. */
+export function integerOption(command: string, options: ParsedArguments['options'], name: string, min = 1): number | undefined {
+  const raw = options[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`${command}: --${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+export function choiceOption<T extends string>(command: string, options: ParsedArguments['options'], name: string,
+  choices: readonly T[]): T | undefined {
+  const raw = options[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !choices.includes(raw as T)) {
+    throw new UsageError(`${command}: --${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}

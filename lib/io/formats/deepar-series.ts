@@ -1,0 +1,156 @@
+// DeepAR's JSON Lines: one time series per line, {"start": "2024-01-01
+// 00:00:00", "target": [1.5, null, "NaN", 2], "cat": [0, 3],
+// "dynamic_feat": [[...], ...]}. Gaps in the target (null or "NaN") become
+// NaN; dynamic features must cover the target and have no gaps. Series are
+// long and few, so they are parsed here with JSON.parse, one line at a
+// time, with the line bounded by maxRecordBytes.
+import { openSource, type SourceInput } from '../sources/open-source.js';
+import { DataError } from '../read-batches.js';
+import type { FileSourceOptions } from '../sources/files.js';
+
+export interface SeriesRecord {
+  /** The start as written, and as milliseconds since the epoch (UTC). */
+  start: string;
+  startTime: number;
+  /** Observations; NaN marks a gap. */
+  target: Float32Array;
+  /** Categorical groups (empty when absent). */
+  cat: Int32Array;
+  /** One array per dynamic feature, each at least as long as the target. */
+  dynamicFeat: Float32Array[];
+  /** Where the record came from, for messages. */
+  source: string;
+  line: number;
+}
+
+export interface SeriesOptions {
+  maxRecordBytes?: number;
+  onBadRecord?: 'error' | 'skip';
+  /** When given, every record must have exactly this many categorical features. */
+  numCat?: number;
+  /** When given, every record must have exactly this many dynamic features. */
+  numDynamicFeat?: number;
+  files?: FileSourceOptions;
+}
+
+const startPattern = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+
+function parseStart(value: unknown): number | string {
+  if (typeof value !== 'string') return `"start" must be a string like "2024-01-01 00:00:00"`;
+  const match = startPattern.exec(value.trim());
+  if (!match) return `"start" ${JSON.stringify(value)} is not "YYYY-MM-DD[ HH:MM[:SS]]"`;
+  const [, y, mo, d, h = '0', mi = '0', s = '0'] = match;
+  const time = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
+  const check = new Date(time);
+  if (check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) {
+    return `"start" ${JSON.stringify(value)} is not a valid date and time`;
+  }
+  return time;
+}
+
+/** Validates one parsed line; returns the record or why it is bad. */
+export function toSeriesRecord(value: unknown, options: SeriesOptions, source: string, line: number): SeriesRecord | string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const object = value as Record<string, unknown>;
+  const startTime = parseStart(object.start);
+  if (typeof startTime === 'string') return startTime;
+  if (!Array.isArray(object.target) || object.target.length === 0) return '"target" must be a non-empty array';
+  const target = new Float32Array(object.target.length);
+  for (let i = 0; i < object.target.length; i++) {
+    const v = object.target[i];
+    if (v === null || v === 'NaN' || v === 'nan') target[i] = NaN;
+    else if (typeof v === 'number' && Number.isFinite(v)) target[i] = v;
+    else return `"target"[${i}] is ${JSON.stringify(v)}; expected a number, null or "NaN"`;
+  }
+  let cat = new Int32Array(0);
+  if (object.cat !== undefined) {
+    const values = Array.isArray(object.cat) ? object.cat : [object.cat];
+    if (!values.every((c) => Number.isSafeInteger(c) && (c as number) >= 0 && (c as number) < 2 ** 31)) {
+      return `"cat" ${JSON.stringify(object.cat).slice(0, 60)} must hold non-negative integers`;
+    }
+    cat = Int32Array.from(values as number[]);
+  }
+  if (options.numCat !== undefined && cat.length !== options.numCat) return `has ${cat.length} "cat" values, expected ${options.numCat}`;
+  const dynamicFeat: Float32Array[] = [];
+  if (object.dynamic_feat !== undefined) {
+    if (!Array.isArray(object.dynamic_feat)) return '"dynamic_feat" must be an array of arrays';
+    for (let f = 0; f < object.dynamic_feat.length; f++) {
+      const series = object.dynamic_feat[f];
+      if (!Array.isArray(series)) return `"dynamic_feat"[${f}] is not an array`;
+      if (series.length < target.length) return `"dynamic_feat"[${f}] has ${series.length} values, fewer than the target's ${target.length}`;
+      const values = new Float32Array(series.length);
+      for (let i = 0; i < series.length; i++) {
+        if (typeof series[i] !== 'number' || !Number.isFinite(series[i])) {
+          return `"dynamic_feat"[${f}][${i}] is ${JSON.stringify(series[i])}; dynamic features cannot have gaps`;
+        }
+        values[i] = series[i];
+      }
+      dynamicFeat.push(values);
+    }
+  }
+  if (options.numDynamicFeat !== undefined && dynamicFeat.length !== options.numDynamicFeat) {
+    return `has ${dynamicFeat.length} "dynamic_feat" series, expected ${options.numDynamicFeat}`;
+  }
+  return { start: object.start as string, startTime, target, cat, dynamicFeat, source, line };
+}
+
+/** The series of a JSON Lines source, one at a time. Bad lines stop the read or are counted. */
+export async function* readSeries(input: SourceInput, options: SeriesOptions = {},
+  skipped: { count: number } = { count: 0 }): AsyncGenerator<SeriesRecord> {
+  const source = await openSource(input, options.files);
+  if (source.kind !== 'bytes') throw new TypeError('readSeries: needs a byte source (file, stream, buffers)');
+  const limit = options.maxRecordBytes ?? 64 << 20;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let line = 1;
+  let name = source.description;
+  const take = (bytes: Buffer): SeriesRecord | undefined => {
+    const text = bytes.toString('utf8').trim();
+    const current = line++;
+    if (text === '') return undefined;
+    let parsed: unknown;
+    let result: SeriesRecord | string;
+    try {
+      parsed = JSON.parse(text);
+      result = toSeriesRecord(parsed, options, name, current);
+    } catch (error) {
+      result = `not valid JSON (${(error as Error).message})`;
+    }
+    if (typeof result !== 'string') return result;
+    if (options.onBadRecord === 'skip') {
+      skipped.count++;
+      return undefined;
+    }
+    throw new DataError(`${name}, line ${current}: ${result}`);
+  };
+  for await (const chunk of source.chunks()) {
+    if (chunk.fileStart) {
+      if (pendingBytes > 0) {
+        const record = take(Buffer.concat(pending));
+        if (record) yield record;
+      }
+      pending = [];
+      pendingBytes = 0;
+      line = 1;
+      name = chunk.name;
+    }
+    let data = Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.length);
+    for (let newline = data.indexOf(10); newline >= 0; newline = data.indexOf(10)) {
+      const piece = data.subarray(0, newline);
+      const record = take(pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece);
+      pending = [];
+      pendingBytes = 0;
+      if (record) yield record;
+      data = data.subarray(newline + 1);
+    }
+    if (data.length > 0) {
+      pendingBytes += data.length;
+      if (pendingBytes > limit) throw new DataError(`${name}, line ${line}: record is longer than ${limit} bytes (max_record_bytes)`);
+      pending.push(Buffer.from(data));
+    }
+  }
+  if (pendingBytes > 0) {
+    const record = take(Buffer.concat(pending));
+    if (record) yield record;
+  }
+}
