@@ -48,3 +48,6 @@ export type { RecordFeatures } from './io/formats/recordio-protobuf.js';
 export { formatRow, outputFormats } from './io/formats/row-writers.js';
 export type { OutputFormat } from './io/formats/row-writers.js';
 export { float32ToString } from './io/formats/float32-text.js';
+export { FeatureStatistics } from './data/feature-stats.js';
+export { shuffleBatches } from './data/shuffle-buffer.js';
+export type { ShuffleOptions } from './data/shuffle-buffer.js';
