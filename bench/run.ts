@@ -6,10 +6,35 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from './machine.js';
 import { runDenseLinear, shapes, type Row } from './dense-linear.js';
+import { runParse, type ParseRow } from './parse.js';
 
-const suites: Record<string, () => Promise<{ rows: Row[]; notes: string[] }>> = {
-  'dense-linear': runDenseLinear,
+interface SuiteResult { markdown: string; json: unknown }
+
+const suites: Record<string, () => Promise<SuiteResult>> = {
+  'dense-linear': async () => {
+    const { rows, notes } = await runDenseLinear();
+    return { markdown: [table(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
+  },
+  parse: async () => {
+    const { rows, notes, memory } = await runParse();
+    return { markdown: [parseTable(rows), '', memoryTable(memory), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes, memory } };
+  },
 };
+
+function parseTable(rows: ParseRow[]): string {
+  const lines = ['| format | implementation | seconds | MB/s | records/s | boundless ÷ this (time) |', '|---|---|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    const ours = rows.find((o) => o.format === r.format && o.implementation.startsWith('boundless'))!;
+    lines.push(`| ${r.format} | ${r.implementation}${r.note ? ` — ${r.note}` : ''} | ${r.seconds.toFixed(2)} | ${r.mbPerSecond.toFixed(0)} | ${r.recordsPerSecond === null ? '' : Math.round(r.recordsPerSecond).toLocaleString('en-US')} | ${(r.seconds / ours.seconds).toFixed(2)}× |`);
+  }
+  return lines.join('\n');
+}
+
+function memoryTable(memory: Record<string, unknown>[]): string {
+  const lines = ['| CSV stream on stdin | records | seconds | peak RSS of the reader |', '|---:|---:|---:|---:|'];
+  for (const m of memory) lines.push(`| ${m.streamGB} GB | ${Number(m.records).toLocaleString('en-US')} | ${Number(m.seconds).toFixed(1)} | ${m.peakRssMB} MB |`);
+  return lines.join('\n');
+}
 
 const resultsDir = process.env.BOUNDLESS_BENCH_OUT ?? join(fileURLToPath(new URL('.', import.meta.url)), 'results');
 
@@ -35,15 +60,14 @@ mkdirSync(resultsDir, { recursive: true });
 const machine = describeMachine();
 for (const name of names) {
   process.stderr.write(`running ${name} ...\n`);
-  const { rows, notes } = await suites[name]();
+  const result = await suites[name]();
   const markdown = [
     `# ${name}`, '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.date}.`,
-    'The last column is how many times longer each implementation takes than boundless cpu (first row of its shape); above 1× means boundless is faster.',
-    '', table(rows), '',
-    ...notes.map((n) => `- ${n}`), '',
+    'The last column is how many times longer each implementation takes than boundless; above 1× means boundless is faster.',
+    '', result.markdown, '',
   ].join('\n');
   writeFileSync(join(resultsDir, `${name}.md`), markdown);
-  writeFileSync(join(resultsDir, `${name}.json`), JSON.stringify({ machine, rows, notes }, null, 2) + '\n');
+  writeFileSync(join(resultsDir, `${name}.json`), JSON.stringify({ machine, ...(result.json as object) }, null, 2) + '\n');
   process.stdout.write(markdown + '\n');
 }

@@ -12,8 +12,59 @@ namespace boundless {
 
 enum class NumberStatus { Ok, Empty, Invalid, NonFinite, OutOfRange };
 
+// Clinger's fast path in float precision: a decimal whose digits make an
+// integer m < 2^24 and whose power of ten 10^k has |k| <= 10 is exact as
+// float(m) and float(10^|k|), so one IEEE float multiply or divide rounds it
+// correctly. Most data ("12.34567", "-0.5", "3e2") takes this path; the rest
+// goes to std::from_chars. Returns false when the fast path does not apply.
+inline bool FastFloat32(const char* p, const char* end, float* out) {
+  static const float kPowers[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
+  bool negative = false;
+  if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
+  uint32_t mantissa = 0;
+  int digits = 0;
+  int exponent = 0;
+  bool any = false;
+  for (; p < end && static_cast<unsigned>(*p - '0') < 10; ++p) {
+    any = true;
+    if (mantissa > 0 || *p != '0') {
+      if (++digits > 8) return false;
+      mantissa = mantissa * 10 + static_cast<uint32_t>(*p - '0');
+    }
+  }
+  if (p < end && *p == '.') {
+    for (++p; p < end && static_cast<unsigned>(*p - '0') < 10; ++p) {
+      any = true;
+      if (mantissa > 0 || *p != '0') {
+        if (++digits > 8) return false;
+        mantissa = mantissa * 10 + static_cast<uint32_t>(*p - '0');
+      }
+      --exponent;
+    }
+  }
+  if (!any) return false;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    bool negative_exponent = false;
+    if (p < end && (*p == '-' || *p == '+')) negative_exponent = *p++ == '-';
+    if (p == end) return false;
+    int value = 0;
+    for (; p < end && static_cast<unsigned>(*p - '0') < 10; ++p) {
+      if (value > 1000) return false;
+      value = value * 10 + (*p - '0');
+    }
+    exponent += negative_exponent ? -value : value;
+  }
+  if (p != end || mantissa >= (1u << 24) || exponent < -10 || exponent > 10) return false;
+  float value = static_cast<float>(mantissa);
+  value = exponent < 0 ? value / kPowers[-exponent] : value * kPowers[exponent];
+  *out = negative ? -value : value;
+  return true;
+}
+
 inline NumberStatus ParseFloat32(const char* begin, const char* end, float* out) {
   if (begin == end) return NumberStatus::Empty;
+  if (FastFloat32(begin, end, out)) return NumberStatus::Ok;
   if (*begin == '+') {
     ++begin;
     if (begin == end || *begin == '-' || *begin == '+') return NumberStatus::Invalid;

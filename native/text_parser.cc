@@ -227,20 +227,39 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
   const size_t cols = options_.feature_dim;
   const int label_column = options_.label_column;
   const size_t expected = cols + (label_column >= 0 ? 1 : 0);
+  const char delimiter = options_.delimiter;
   float* row = t.values + t.rows * cols;
   float label = 0.f;
   size_t column = 0;
   size_t feature = 0;
   const char* cursor = begin;
+  auto is_blank = [delimiter](char c) { return (c == ' ' || c == '\t' || c == '\r') && c != delimiter; };
   for (;;) {
-    const char* field_end = static_cast<const char*>(std::memchr(cursor, options_.delimiter, static_cast<size_t>(end - cursor)));
-    if (!field_end) field_end = end;
-    const char* field_begin = cursor;
-    const char* trimmed_end = field_end;
-    Trim(field_begin, trimmed_end);
-    if (trimmed_end - field_begin >= 2 && *field_begin == '"' && trimmed_end[-1] == '"') {
-      ++field_begin;
-      --trimmed_end;
+    // Fast path: [blanks] number [blanks] then the delimiter or the end, with no copy or search.
+    const char* p = cursor;
+    while (p < end && is_blank(*p)) ++p;
+    const char* token_begin = p;
+    while (p < end && (static_cast<unsigned>(*p - '0') < 10 || *p == '.' || *p == '-' || *p == '+' || *p == 'e' || *p == 'E')) ++p;
+    const char* token_end = p;
+    while (p < end && is_blank(*p)) ++p;
+    const char* field_end;
+    const char* field_begin;
+    const char* trimmed_end;
+    if (token_end > token_begin && (p == end || *p == delimiter)) {
+      field_begin = token_begin;
+      trimmed_end = token_end;
+      field_end = p;
+    } else {
+      // Anything else (quotes, text, empty fields): find the field, trim it, unquote it.
+      field_end = static_cast<const char*>(std::memchr(cursor, delimiter, static_cast<size_t>(end - cursor)));
+      if (!field_end) field_end = end;
+      field_begin = cursor;
+      trimmed_end = field_end;
+      Trim(field_begin, trimmed_end);
+      if (trimmed_end - field_begin >= 2 && *field_begin == '"' && trimmed_end[-1] == '"') {
+        ++field_begin;
+        --trimmed_end;
+      }
     }
     if (column < expected) {
       bool is_label = static_cast<int>(column) == label_column;

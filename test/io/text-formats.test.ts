@@ -71,6 +71,73 @@ describe('text formats (native parser)', () => {
       assert.deepEqual(new Uint32Array(parsed.buffer), bits);
     });
 
+    it('rounds short decimals (the fast path) exactly as an exact rational oracle says', async () => {
+      // The correctly rounded float32 of m·10^k, decided with BigInt arithmetic among the three
+      // float32 values nearest to the double estimate (ties to even).
+      const bits = new Uint32Array(1);
+      const asFloat = new Float32Array(bits.buffer);
+      const neighbours = (x: number) => {
+        asFloat[0] = x;
+        const b = bits[0];
+        const out = [x];
+        for (const d of [-1, 1]) { bits[0] = b + d; out.push(asFloat[0]); }
+        bits[0] = b;
+        return out;
+      };
+      const exactParts = (x: number): [bigint, number] => { // x = n·2^e, n integer
+        let e = 0;
+        while (!Number.isInteger(x)) { x *= 2; e--; }
+        return [BigInt(x), e];
+      };
+      const correctlyRounded = (m: bigint, k: number): number => {
+        const estimate = Math.fround(Number(`${m}e${k}`));
+        let best = estimate;
+        let bestDistance: bigint | undefined;
+        for (const candidate of neighbours(estimate)) {
+          if (!Number.isFinite(candidate) || candidate < 0) continue;
+          const [n, e] = exactParts(candidate);
+          // |n·2^e − m·10^k| · 2^160 · 10^10: integers on one scale for every candidate.
+          const left = n * 2n ** BigInt(e + 160) * 10n ** 10n;
+          const right = m * 10n ** BigInt(k + 10) * 2n ** 160n;
+          const distance = left > right ? left - right : right - left;
+          asFloat[0] = candidate;
+          const even = (bits[0] & 1) === 0;
+          if (bestDistance === undefined || distance < bestDistance || (distance === bestDistance && even)) {
+            best = candidate;
+            bestDistance = distance;
+          }
+        }
+        return best;
+      };
+      let state = 7;
+      const next = (n: number) => { state = (Math.imul(state, 1103515245) + 12345) >>> 0; return state % n; };
+      const literals: string[] = [];
+      const expected: number[] = [];
+      for (let i = 0; i < 20000; i++) {
+        const digits = 1 + next(8);
+        let m = BigInt(next(10 ** Math.min(digits, 8)));
+        if (m >= 16777216n) m %= 16777216n;
+        const k = next(21) - 10;
+        const text = m.toString();
+        // The same number written three ways: with a decimal point, with an exponent, or both.
+        const style = next(3);
+        let literal: string;
+        if (style === 0 && k < 0 && -k <= text.length + 3) {
+          const padded = text.padStart(-k + 1, '0');
+          literal = `${padded.slice(0, padded.length + k)}.${padded.slice(padded.length + k)}`;
+        } else if (style === 1) {
+          literal = `${text}e${k}`;
+        } else {
+          literal = `${text}.0E${k >= 0 ? '+' : ''}${k}`;
+        }
+        literals.push(literal);
+        expected.push(correctlyRounded(m, k));
+      }
+      const { rows } = await parse(literals.map((l, i) => `${i},${l}`).join('\n'), { format: 'csv', miniBatchSize: 512 });
+      rows.forEach((row, i) => assert.ok(Object.is(row.values[0], expected[i]) || (row.values[0] === 0 && expected[i] === 0),
+        `${literals[i]} parsed as ${row.values[0]}, correctly rounded is ${expected[i]}`));
+    });
+
     it('gives the same batches whatever the chunk boundaries (records split across chunks)', async () => {
       const text = Array.from({ length: 23 }, (_, i) => `${i % 2},${i * 0.25},${-i},1e${i % 5}`).join('\r\n') + '\n';
       const whole = await parse(text, { format: 'csv', miniBatchSize: 5 });
