@@ -175,7 +175,8 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
     let featureDim = format === 'csv' ? options.featureDim : stream.featureDim;
     while (featureDim === undefined) {
       const next = await upstream.next();
-      if (!next.done) head.push(next.value);
+      // Sources may reuse a chunk's buffer for the next one: keep copies while reading ahead.
+      if (!next.done) head.push({ ...next.value, data: Uint8Array.from(next.value.data) });
       const bytes = Buffer.concat(head.map((c) => c.data));
       featureDim = inferCsvWidth(bytes, head[0]?.name ?? byteSource.description, options, next.done === true) ?? undefined;
     }

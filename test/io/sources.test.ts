@@ -126,3 +126,16 @@ describe('sources', () => {
       /stream: a stream cannot seek to a checkpoint position; resume needs a file source/);
   });
 });
+
+describe('examples', () => {
+  it('examples/stream-from-a-process.ts streams a child process into batches and statistics', () => {
+    const output = execFileSync(process.execPath, ['--import', 'tsx', 'examples/stream-from-a-process.ts', '20000'], { cwd: packageRoot, encoding: 'utf8' });
+    const summary = JSON.parse(output);
+    assert.equal(summary.records, 20000);
+    assert.equal(summary.batches, Math.ceil(20000 / 1024));
+    assert.deepEqual(summary.min, [40, 0, 0]);
+    assert.deepEqual(summary.max, [60, 6, 1]);
+    assert.ok(Math.abs(summary.mean[1] - 3) < 0.01, `mean count ${summary.mean[1]}`);
+    assert.ok(Math.abs(summary.mean[2] - 1 / 3) < 0.001, `mean flag ${summary.mean[2]}`);
+  });
+});

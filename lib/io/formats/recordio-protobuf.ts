@@ -8,16 +8,25 @@
 const recordioMagic = 0xced7230a;
 
 class ProtoWriter {
-  private bytes: number[] = [];
+  private bytes = new Uint8Array(64);
+  private length = 0;
+
+  private reserve(extra: number): void {
+    if (this.length + extra <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + extra));
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
 
   varint(value: number): void {
     // Values here are lengths, keys and field tags: non-negative and below 2^53.
+    this.reserve(10);
     let v = value;
     while (v >= 0x80) {
-      this.bytes.push((v % 0x80) | 0x80);
+      this.bytes[this.length++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);
     }
-    this.bytes.push(v);
+    this.bytes[this.length++] = v;
   }
 
   tag(field: number, wireType: number): void {
@@ -27,11 +36,13 @@ class ProtoWriter {
   lengthDelimited(field: number, payload: Uint8Array): void {
     this.tag(field, 2);
     this.varint(payload.length);
-    for (let i = 0; i < payload.length; i++) this.bytes.push(payload[i]);
+    this.reserve(payload.length);
+    this.bytes.set(payload, this.length);
+    this.length += payload.length;
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.bytes);
+    return this.bytes.subarray(0, this.length);
   }
 }
 

@@ -4,6 +4,7 @@
 // checkpoint can store the position and a resumed run can seek to it.
 
 export interface ByteChunk {
+  /** Valid until the next chunk is requested: sources may reuse their buffers. */
   data: Uint8Array;
   /** Which file of the source (0 for single streams). */
   fileIndex: number;
