@@ -230,6 +230,7 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
   const char delimiter = options_.delimiter;
   float* row = t.values + t.rows * cols;
   float label = 0.f;
+  bool label_seen = label_column < 0;
   size_t column = 0;
   size_t feature = 0;
   const char* cursor = begin;
@@ -272,7 +273,8 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
       }
       if (is_label) {
         label = value;
-      } else {
+        label_seen = true;
+      } else if (feature < cols) {
         row[feature++] = value;
       }
     }
@@ -280,9 +282,14 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
     if (field_end == end) break;
     cursor = field_end + 1;
   }
-  if (column != expected) {
+  if (column != expected || !label_seen) {
+    // (!label_seen only when label_column lies beyond the last column.)
     *reason = BadRecord::ColumnCount;
-    *detail = "expected " + std::to_string(expected) + " columns, found " + std::to_string(column);
+    *detail = "expected " + std::to_string(expected) + " columns with the label in column " +
+              std::to_string(label_column + 1) + ", found " + std::to_string(column);
+    if (label_column < 0 || static_cast<size_t>(label_column) < expected) {
+      *detail = "expected " + std::to_string(expected) + " columns, found " + std::to_string(column);
+    }
     return false;
   }
   if (t.labels && label_column >= 0) t.labels[t.rows] = label;

@@ -97,6 +97,9 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   }
   const columns = first.split(options.delimiter ?? ',').length;
   const width = columns - (options.labelSize === 0 ? 0 : 1);
+  if (options.labelSize !== 0 && (options.labelColumn ?? 0) >= columns) {
+    throw new DataError(`${name}: labelColumn ${options.labelColumn} is beyond the first record's ${columns} columns`);
+  }
   if (width < 1) throw new DataError(`${name}: the first record has no feature columns`);
   return width;
 }
@@ -115,6 +118,10 @@ function validateOptions(options: ReadOptions, format: FormatName): void {
     fail(`hashBits must be an integer in [1, 31], got ${options.hashBits}`);
   }
   if (options.delimiter !== undefined && Buffer.byteLength(options.delimiter) !== 1) fail(`delimiter must be one byte, got ${JSON.stringify(options.delimiter)}`);
+  if (options.labelColumn !== undefined && (!Number.isSafeInteger(options.labelColumn) || options.labelColumn < 0 ||
+    (options.featureDim !== undefined && options.labelColumn > options.featureDim))) {
+    fail(`labelColumn must be an integer in [0, ${options.featureDim ?? 'featureDim'}], got ${options.labelColumn}`);
+  }
   if (options.onBadRecord !== undefined && options.onBadRecord !== 'error' && options.onBadRecord !== 'skip') {
     fail(`onBadRecord must be 'error' or 'skip', got ${JSON.stringify(options.onBadRecord)}`);
   }

@@ -158,6 +158,13 @@ describe('text formats (native parser)', () => {
 
     it('takes the label from another column, or none (label_size 0)', async () => {
       assert.deepEqual((await parse('2,3,9\n', { format: 'csv', labelColumn: 2 })).rows[0], { values: [2, 3], label: 9, weight: 1 });
+      // A label column past the last column (found by fuzzing: it once wrote past the row).
+      await assert.rejects(parse('2,3,9\n', { format: 'csv', labelColumn: 3 }), /labelColumn 3 is beyond the first record's 3 columns$/);
+      assert.throws(() => readBatches([], { miniBatchSize: 1, featureDim: 2, labelColumn: 3 }), /labelColumn must be an integer in \[0, 2\], got 3$/);
+      const addon = loadCoreAddon();
+      const parser = new addon.StreamParser({ format: 'csv', featureDim: 1, labelColumn: 2 });
+      parser.setTarget(new Float32Array(1), new Float32Array(1), null, null, null, 1, 0);
+      assert.equal(parser.feedSync(Buffer.from('5,6\n')).error, 'line 1: expected 2 columns with the label in column 3, found 2');
       const unsupervised = await parse('2,3,9\n', { format: 'csv', labelSize: 0 });
       assert.deepEqual(unsupervised.rows[0].values, [2, 3, 9]);
       assert.equal(unsupervised.rows[0].label, undefined);
