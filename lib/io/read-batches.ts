@@ -7,6 +7,7 @@
 import { loadCoreAddon, type NativeFeedResult, type NativeStreamParser } from '../backends/native-addon.js';
 import { BatchPool, type PooledBatch } from '../data/batch-pool.js';
 import { BoundedQueue } from './bounded-queue.js';
+import { shuffleBatches } from '../data/shuffle-buffer.js';
 import type { ByteChunk, ByteSource, RecordInput, RecordSource, SourcePosition } from './sources/types.js';
 import { openSource, type SourceInput } from './sources/open-source.js';
 import type { FileSourceOptions } from './sources/files.js';
@@ -44,6 +45,13 @@ export interface ReadOptions {
   nnzPerBatch?: number;
   /** Batches parsed ahead of the consumer (default 2). */
   prefetch?: number;
+  /**
+   * Shuffle rows through a buffer of this many batches (SageMaker's shuffle_buffer), seeded by
+   * `seed`. A shuffled batch's position is that of the newest input batch in the buffer, so a
+   * resumed shuffled run skips the rows that were still buffered.
+   */
+  shuffleBuffer?: number;
+  seed?: number;
   /** Where to start: a position a checkpoint stored. */
   start?: SourcePosition;
   /** For paths: this worker's shard of the files, and the read size. */
@@ -122,6 +130,9 @@ function validateOptions(options: ReadOptions, format: FormatName): void {
     (options.featureDim !== undefined && options.labelColumn > options.featureDim))) {
     fail(`labelColumn must be an integer in [0, ${options.featureDim ?? 'featureDim'}], got ${options.labelColumn}`);
   }
+  if (options.shuffleBuffer !== undefined && (!Number.isSafeInteger(options.shuffleBuffer) || options.shuffleBuffer < 1)) {
+    fail(`shuffleBuffer must be a positive integer (batches), got ${options.shuffleBuffer}`);
+  }
   if (options.onBadRecord !== undefined && options.onBadRecord !== 'error' && options.onBadRecord !== 'skip') {
     fail(`onBadRecord must be 'error' or 'skip', got ${JSON.stringify(options.onBadRecord)}`);
   }
@@ -139,8 +150,29 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
     featureDim: format === 'vw' ? 2 ** (options.hashBits ?? 18) : options.featureDim,
     sparse,
     poolBytes: () => pool?.bytes ?? 0,
-    [Symbol.asyncIterator]: () => iterate(),
+    [Symbol.asyncIterator]: () => (options.shuffleBuffer ? shuffled() : iterate()),
   };
+
+  async function* shuffled(): AsyncGenerator<ReadBatch> {
+    let latest: SourcePosition = options.start ?? { fileIndex: 0, byteOffset: 0, records: 0 };
+    async function* tracked() {
+      for await (const batch of iterate()) {
+        latest = batch.position;
+        yield batch;
+      }
+    }
+    const input = tracked();
+    // The pool's shape is known once the first batch is out.
+    const first = await input.next();
+    if (first.done) return;
+    async function* replay() {
+      yield first.value!;
+      yield* input;
+    }
+    for await (const batch of shuffleBatches(replay(), pool!.shape, { capacity: options.shuffleBuffer!, seed: options.seed })) {
+      yield Object.assign(batch, { position: { ...latest } });
+    }
+  }
 
   const makePool = (featureDim: number): BatchPool => {
     stream.featureDim = featureDim;

@@ -27,6 +27,17 @@ describe('shuffle buffer', () => {
     assert.ok(a.every((v, position) => position >= v - 100), 'no row emitted before it was read');
   });
 
+  it('is an option of readBatches: shuffleBuffer and seed', async () => {
+    const seen: number[] = [];
+    for await (const batch of readBatches(lines(300), { miniBatchSize: 10, shuffleBuffer: 4, seed: 9 })) {
+      for (let r = 0; r < batch.rows; r++) seen.push(batch.values[r * 2]);
+      assert.ok(batch.position.records >= seen.length, 'position is at or past the rows emitted');
+    }
+    assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 300 }, (_, i) => i));
+    assert.notDeepEqual(seen, Array.from({ length: 300 }, (_, i) => i));
+    assert.throws(() => readBatches([], { miniBatchSize: 1, shuffleBuffer: 0 }), /shuffleBuffer must be a positive integer \(batches\), got 0/);
+  });
+
   it('shuffles sparse rows, keeping each row whole', async () => {
     const text = Array.from({ length: 50 }, (_, i) => `${i} ${(i % 5) + 1}:${i} ${((i + 2) % 5) + 1}:${-i}`).join('\n');
     const stream = readBatches([Buffer.from(text)], { format: 'libsvm', featureDim: 5, miniBatchSize: 8 });
