@@ -51,3 +51,6 @@ export { float32ToString } from './io/formats/float32-text.js';
 export { FeatureStatistics } from './data/feature-stats.js';
 export { shuffleBatches } from './data/shuffle-buffer.js';
 export type { ShuffleOptions } from './data/shuffle-buffer.js';
+export { saveCheckpoint, loadCheckpoint } from './state/persistence.js';
+export { CheckpointDirectory, CheckpointSchedule } from './train/checkpoint-directory.js';
+export type { CheckpointInfo, ResumedCheckpoint } from './train/checkpoint-directory.js';

@@ -28,6 +28,8 @@ export interface StoredObject {
   schema: Record<string, JsonValue>;
   tensors: Record<string, Tensor>;
   scalars: Record<string, JsonValue>;
+  /** A checkpoint's training progress (epoch, source position, ...), owned by the trainer. */
+  training?: Record<string, JsonValue>;
 }
 
 const packageVersion: string = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version;
@@ -55,6 +57,7 @@ function toContent(object: StoredObject): SafetensorsContent {
         return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
       })),
       created_by: `boundless-ml ${packageVersion}`,
+      ...(object.training ? { training: JSON.stringify(object.training) } : {}),
     },
   };
 }
@@ -100,6 +103,7 @@ function fromContent(content: SafetensorsContent, checksum: string, source: stri
     schema: parseJsonField(metadata, 'schema', source),
     scalars: parseJsonField(metadata, 'scalars', source),
     tensors: content.tensors,
+    ...(metadata.training !== undefined ? { training: parseJsonField(metadata, 'training', source) } : {}),
   };
 }
 

@@ -55,6 +55,18 @@ export async function saveState<H>(path: string, state: State<H>): Promise<void>
   await writeStoredObject(path, toStored('state', state));
 }
 
+/** A state plus the trainer's progress (epoch, source position), written atomically. */
+export async function saveCheckpoint<H>(path: string, state: State<H>, training: Record<string, JsonValue>): Promise<void> {
+  await writeStoredObject(path, { ...toStored('state', state), training });
+}
+
+export async function loadCheckpoint<A extends Algorithm>(path: string, algorithm: A, backend: Backend):
+  Promise<{ state: Parameters<A['update']>[0]; training: Record<string, JsonValue> }> {
+  const stored = await readStoredObject(path, { kind: 'state', algorithm: algorithm.name });
+  const state = fromStored(algorithm, stored, backend, path) as Parameters<A['update']>[0];
+  return { state, training: stored.training ?? {} };
+}
+
 export async function loadState<A extends Algorithm>(path: string, algorithm: A, backend: Backend):
   Promise<Parameters<A['update']>[0]> {
   const stored = await readStoredObject(path, { kind: 'state', algorithm: algorithm.name });

@@ -1,0 +1,103 @@
+// Rolling checkpoints in a directory: checkpoint-000001.safetensors, ...
+// Each is written atomically (a crash leaves the previous ones intact);
+// only the newest `keep` are kept. Resuming takes the newest one that
+// loads and validates, skipping damaged ones with a warning, so a crash in
+// the middle of anything still resumes from the last good state.
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Backend } from '../backends/registry.js';
+import type { Algorithm, State } from '../algorithms/types.js';
+import type { JsonValue } from '../state/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../state/persistence.js';
+
+const pattern = /^checkpoint-(\d{6,})\.safetensors$/;
+
+export interface CheckpointInfo {
+  path: string;
+  sequence: number;
+}
+
+export interface ResumedCheckpoint<S> extends CheckpointInfo {
+  state: S;
+  training: Record<string, JsonValue>;
+}
+
+export class CheckpointDirectory {
+  private nextSequence: number | undefined;
+
+  constructor(readonly directory: string, readonly keep = 3) {
+    if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError(`checkpoints to keep must be a positive integer, got ${keep}`);
+  }
+
+  /** Existing checkpoints, newest first. */
+  async list(): Promise<CheckpointInfo[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    return names
+      .map((name) => ({ name, match: pattern.exec(name) }))
+      .filter((entry) => entry.match)
+      .map((entry) => ({ path: join(this.directory, entry.name), sequence: Number(entry.match![1]) }))
+      .sort((a, b) => b.sequence - a.sequence);
+  }
+
+  /** Writes the next checkpoint, then removes all but the newest `keep`. */
+  async write<H>(state: State<H>, training: Record<string, JsonValue>): Promise<CheckpointInfo> {
+    await mkdir(this.directory, { recursive: true });
+    const existing = await this.list();
+    const sequence = Math.max(this.nextSequence ?? 1, (existing[0]?.sequence ?? 0) + 1);
+    this.nextSequence = sequence + 1;
+    const path = join(this.directory, `checkpoint-${String(sequence).padStart(6, '0')}.safetensors`);
+    await saveCheckpoint(path, state, training);
+    for (const old of (await this.list()).slice(this.keep)) await unlink(old.path).catch(() => {});
+    return { path, sequence };
+  }
+
+  /**
+   * The newest checkpoint that loads and validates, or undefined when there is none. Damaged
+   * checkpoints are skipped; `warn` hears about each one.
+   */
+  async newestValid<A extends Algorithm>(algorithm: A, backend: Backend, warn: (message: string) => void = () => {}):
+    Promise<ResumedCheckpoint<Parameters<A['update']>[0]> | undefined> {
+    for (const checkpoint of await this.list()) {
+      try {
+        const { state, training } = await loadCheckpoint(checkpoint.path, algorithm, backend);
+        return { ...checkpoint, state, training };
+      } catch (error) {
+        warn(`skipping damaged checkpoint ${checkpoint.path}: ${(error as Error).message}`);
+      }
+    }
+    return undefined;
+  }
+}
+
+/** When the next checkpoint is due: every N batches and/or every N seconds, whichever comes first. */
+export class CheckpointSchedule {
+  private batches = 0;
+  private last: number;
+
+  constructor(readonly everyBatches?: number, readonly everySeconds?: number, private readonly now: () => number = () => performance.now()) {
+    for (const [name, value] of [['everyBatches', everyBatches], ['everySeconds', everySeconds]] as const) {
+      if (value !== undefined && !(value > 0)) throw new RangeError(`checkpoint ${name} must be positive, got ${value}`);
+    }
+    this.last = now();
+  }
+
+  /** Call after each batch; true when a checkpoint should be written now. */
+  afterBatch(): boolean {
+    this.batches++;
+    const byBatches = this.everyBatches !== undefined && this.batches >= this.everyBatches;
+    const bySeconds = this.everySeconds !== undefined && (this.now() - this.last) / 1000 >= this.everySeconds;
+    return byBatches || bySeconds;
+  }
+
+  /** Call after writing a checkpoint. */
+  written(): void {
+    this.batches = 0;
+    this.last = this.now();
+  }
+}
