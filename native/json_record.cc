@@ -309,38 +309,8 @@ bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels
     *detail = "has " + std::to_string(values.size()) + " features, expected " + std::to_string(dim) + " (feature_dim)";
     return false;
   }
-  if (t.sparse) {
-    size_t nnz = t.nnz;
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (!sparse_input && values[i] == 0.f) continue;
-      if (nnz >= t.nnz_capacity) {
-        if (t.rows > 0) {
-          *full = true;
-        } else {
-          *reason = BadRecord::TooManyFeatures;
-          *detail = "more non-zeros than a whole batch holds (" + std::to_string(t.nnz_capacity) + ")";
-        }
-        return false;
-      }
-      t.indices[nnz] = static_cast<uint32_t>(sparse_input ? keys[i] : i);
-      t.values[nnz] = values[i];
-      ++nnz;
-    }
-    t.nnz = nnz;
-  } else {
-    float* row = t.values + t.rows * dim;
-    if (sparse_input) {
-      std::memset(row, 0, dim * sizeof(float));
-      for (size_t i = 0; i < values.size(); ++i) row[keys[i]] += values[i];
-    } else {
-      std::memcpy(row, values.data(), dim * sizeof(float));
-    }
-  }
-  if (t.labels) t.labels[t.rows] = label;
-  if (t.weights) t.weights[t.rows] = weight;
-  ++t.rows;
-  if (t.sparse) t.indptr[t.rows] = static_cast<int32_t>(t.nnz);
-  return true;
+  return StoreRow(sparse_input, values.data(), keys.data(), values.size(), dim, label, weight, t,
+                  reason, detail, full);
 }
 
 }  // namespace boundless

@@ -378,38 +378,9 @@ bool RecordioParser::DecodeRecord(const uint8_t* payload, size_t length, BatchTa
     *detail = "label is not finite";
     return false;
   }
-  if (t.sparse) {
-    size_t nnz = t.nnz;
-    for (size_t i = 0; i < values_.size(); ++i) {
-      if (!sparse_input && values_[i] == 0.f) continue;
-      if (nnz >= t.nnz_capacity) {
-        if (t.rows > 0) {
-          *full = true;
-        } else {
-          *reason = BadRecord::TooManyFeatures;
-          *detail = "more non-zeros than a whole batch holds (" + std::to_string(t.nnz_capacity) + ")";
-        }
-        return false;
-      }
-      t.indices[nnz] = static_cast<uint32_t>(sparse_input ? keys_[i] : i);
-      t.values[nnz] = values_[i];
-      ++nnz;
-    }
-    t.nnz = nnz;
-  } else {
-    float* row = t.values + t.rows * dim;
-    if (sparse_input) {
-      std::memset(row, 0, dim * sizeof(float));
-      for (size_t i = 0; i < values_.size(); ++i) row[keys_[i]] += values_[i];
-    } else {
-      std::memcpy(row, values_.data(), dim * sizeof(float));
-    }
-  }
-  if (t.labels) t.labels[t.rows] = has_label && !label_values_.empty() ? label_values_[0] : 0.f;
-  if (t.weights) t.weights[t.rows] = 1.f;
-  ++t.rows;
-  if (t.sparse) t.indptr[t.rows] = static_cast<int32_t>(t.nnz);
-  return true;
+  const float label = has_label && !label_values_.empty() ? label_values_[0] : 0.f;
+  return StoreRow(sparse_input, values_.data(), keys_.data(), values_.size(), dim, label, 1.f, t, reason,
+                  detail, full);
 }
 
 FeedResult RecordioParser::Feed(const char* chars, size_t length, BatchTarget& target) {

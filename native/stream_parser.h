@@ -47,6 +47,15 @@ struct FeedResult {
   std::string message;  // with failed: "line N: reason"
 };
 
+// Writes one record into the next row of the target: dense values (!sparse,
+// count == feature_dim) or sparse (keys[i], values[i]) pairs with keys already
+// checked against feature_dim; scattered into a dense row or stored as CSR
+// entries. When a non-empty sparse batch has no room, sets *full (the record
+// goes into the next batch); when even an empty batch cannot hold it, fails
+// with TooManyFeatures.
+bool StoreRow(bool sparse, const float* values, const uint64_t* keys, size_t count, size_t feature_dim, float label,
+              float weight, BatchTarget& target, BadRecord* reason, std::string* detail, bool* full);
+
 using BadRecordCounts = std::array<uint64_t, static_cast<size_t>(BadRecord::kCount)>;
 
 class StreamParser {

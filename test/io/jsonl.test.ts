@@ -30,6 +30,12 @@ describe('JSON Lines', () => {
     assert.deepEqual(sparse.rows.map((r) => r.indices), [[0, 1, 2], [2], []]);
   });
 
+  it('reads an all-zero sparse record (no keys) as a zero row', async () => {
+    const text = '{"features": {"keys": [], "values": [], "shape": [3]}, "label": 1}';
+    assert.deepEqual((await read(text, { featureDim: 3 })).rows, [{ label: 1, weight: 1, values: [0, 0, 0] }]);
+    assert.deepEqual((await read(text, { featureDim: 3, sparse: true })).rows, [{ label: 1, weight: 1, indices: [], values: [] }]);
+  });
+
   it('names the line and the reason for bad records', async () => {
     const cases: [string, RegExp][] = [
       ['{"features": [1, 2], "label": 1}', /line 1: has 2 features, expected 3 \(feature_dim\)$/],
