@@ -12,7 +12,7 @@ export type {
   HyperparameterSchema, HyperparameterSpec, HyperparameterValues, HyperparameterInput,
   NumberSpec, BoolSpec, EnumSpec, StringSpec,
 } from './algorithms/hyperparameters.js';
-export type { Algorithm, AlgorithmName, DataSchema, State, Model, ModelData, Predictions, Selection } from './algorithms/types.js';
+export type { Algorithm, AlgorithmName, DataSchema, State, Model, ModelData, Predictions, Selection, Evaluator } from './algorithms/types.js';
 export { Random } from './algorithms/random.js';
 export type { RandomState } from './algorithms/random.js';
 
@@ -54,3 +54,5 @@ export type { ShuffleOptions } from './data/shuffle-buffer.js';
 export { saveCheckpoint, loadCheckpoint } from './state/persistence.js';
 export { CheckpointDirectory, CheckpointSchedule } from './train/checkpoint-directory.js';
 export type { CheckpointInfo, ResumedCheckpoint } from './train/checkpoint-directory.js';
+export { train } from './train/train.js';
+export type { TrainOptions, TrainResult, ProgressEvent } from './train/train.js';

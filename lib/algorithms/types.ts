@@ -60,6 +60,12 @@ export interface Model {
 /** Chooses among the models a rich state holds (k, components, which parallel model, a criterion). */
 export type Selection = Record<string, JsonValue>;
 
+/** Accumulates a model's metrics over labelled batches (SageMaker's metric names). */
+export interface Evaluator {
+  add(batch: Batch): Promise<void>;
+  result(): Record<string, number>;
+}
+
 export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema, M extends Model = Model> {
   readonly name: AlgorithmName;
   readonly hyperparameters: S;
@@ -75,6 +81,12 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
   finalize(state: State<HyperparameterValues<S>>, backend: Backend, selection?: Selection): M;
   /** Rebuilds a model from saved data. */
   loadModel(data: ModelData, backend: Backend): M;
+  /** Metrics of a model on labelled data, for validation and `evaluate`. */
+  createEvaluator?(model: M): Evaluator;
+  /** The evaluator metric that early stopping and best-epoch selection watch. */
+  readonly objective?: { metric: string; minimize: boolean };
+  /** Metrics the state itself tracks as it trains (progressive validation: each batch scored before training on it). */
+  progressiveMetrics?(state: State<HyperparameterValues<S>>): Record<string, number>;
 }
 
 export type { HyperparameterInput };

@@ -1,0 +1,219 @@
+// The trainer: drives any algorithm through the contract over a stream of
+// batches — epochs over persistent sources, validation every epoch (or the
+// algorithm's own progressive validation), early stopping with the best
+// epoch kept, rolling checkpoints with the source position, resume from the
+// newest valid checkpoint, incremental training from a saved state, and a
+// clean stop on an AbortSignal with a checkpoint written.
+import { resolveBackend, type BackendChoice } from '../backends/select.js';
+import type { Backend } from '../backends/registry.js';
+import { parseHyperparameters, type HyperparameterInput } from '../algorithms/hyperparameters.js';
+import type { Algorithm, State } from '../algorithms/types.js';
+import { readBatches, type ReadOptions } from '../io/read-batches.js';
+import type { SourceInput } from '../io/sources/open-source.js';
+import type { SourcePosition } from '../io/sources/types.js';
+import type { JsonValue } from '../state/checkpoint.js';
+import { loadState, saveState } from '../state/persistence.js';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { cloneTensor } from '../state/tensor.js';
+import { CheckpointDirectory, CheckpointSchedule } from './checkpoint-directory.js';
+
+export interface ProgressEvent {
+  phase: 'batch' | 'epoch' | 'checkpoint' | 'warning';
+  epoch: number;
+  batches: number;
+  records: number;
+  bytes: number;
+  elapsedSeconds: number;
+  recordsPerSecond: number;
+  /** The algorithm's progressive metrics (each batch scored before training on it). */
+  metrics: Record<string, number>;
+  /** Validation metrics, on 'epoch' events when there is a validation channel. */
+  validation?: Record<string, number>;
+  badRecords: Record<string, number>;
+  checkpoint?: string;
+  message?: string;
+}
+
+export interface TrainOptions {
+  train: SourceInput;
+  validation?: SourceInput;
+  /** How to read the channels (format, featureDim, header, ...); miniBatchSize defaults to the hyperparameter. */
+  data?: Omit<ReadOptions, 'start' | 'signal' | 'miniBatchSize'> & { miniBatchSize?: number };
+  epochs?: number;
+  checkpoint?: { directory: string; everyBatches?: number; everySeconds?: number; keep?: number };
+  /** Continue from the newest valid checkpoint in checkpoint.directory. */
+  resume?: boolean;
+  /** Continue training this state (a checkpoint path or a State) on the new data. */
+  initialState?: string | State<unknown>;
+  /** Early stopping on the algorithm's objective over the validation channel. */
+  earlyStopping?: { patience: number; tolerance?: number };
+  backend?: BackendChoice;
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface TrainResult<A extends Algorithm> {
+  model: ReturnType<A['finalize']>;
+  state: Parameters<A['update']>[0];
+  metrics: {
+    train: Record<string, number>;
+    validation?: Record<string, number>;
+    epochs: number;
+    bestEpoch?: number;
+    stoppedEarly: boolean;
+    records: number;
+    seconds: number;
+  };
+}
+
+/** What a checkpoint stores about training, next to the state. */
+interface Progress {
+  epoch: number;
+  position: SourcePosition | null;
+  batches: number;
+  records: number;
+  bestEpoch: number | null;
+  bestValue: number | null;
+  epochsWithoutImprovement: number;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  return reason instanceof Error && reason.name === 'AbortError' ? reason : new DOMException('training was aborted', 'AbortError');
+}
+
+function copyState<S extends State<unknown>>(state: S): S {
+  return {
+    ...state,
+    tensors: Object.fromEntries(Object.entries(state.tensors).map(([name, t]) => [name, cloneTensor(t)])),
+    scalars: JSON.parse(JSON.stringify(state.scalars)),
+  };
+}
+
+export async function train<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput,
+  options: TrainOptions): Promise<TrainResult<A>> {
+  const hp = parseHyperparameters(algorithm.name, algorithm.hyperparameters, hyperparameters) as Record<string, unknown>;
+  const backend: Backend = await resolveBackend(options.backend);
+  const epochs = options.epochs ?? (typeof hp.epochs === 'number' ? hp.epochs : 1);
+  const miniBatchSize = options.data?.miniBatchSize ?? (typeof hp.mini_batch_size === 'number' ? hp.mini_batch_size : 1000);
+  if (!Number.isSafeInteger(epochs) || epochs < 1) throw new RangeError(`train: epochs must be a positive integer, got ${epochs}`);
+  const patience = options.earlyStopping?.patience ?? (typeof hp.early_stopping_patience === 'number' ? hp.early_stopping_patience : undefined);
+  const tolerance = options.earlyStopping?.tolerance ?? (typeof hp.early_stopping_tolerance === 'number' ? hp.early_stopping_tolerance : 0);
+  const featureDim = options.data?.featureDim ?? (typeof hp.feature_dim === 'number' ? hp.feature_dim : undefined);
+  const readOptions = { ...options.data, featureDim, miniBatchSize, labelSize: (options.data?.labelSize ?? (algorithm.labelSize > 0 ? 1 : 0)) as 0 | 1 };
+  const directory = options.checkpoint ? new CheckpointDirectory(options.checkpoint.directory, options.checkpoint.keep ?? 3) : undefined;
+  if (options.resume && !directory) throw new Error('train: resume needs checkpoint.directory');
+
+  const started = performance.now();
+  let bytes = 0;
+  let badRecords: Record<string, number> = {};
+  let state: State<unknown> | undefined;
+  let best: State<unknown> | undefined;
+  let validation: Record<string, number> | undefined;
+  let progress: Progress = { epoch: 0, position: null, batches: 0, records: 0, bestEpoch: null, bestValue: null, epochsWithoutImprovement: 0 };
+  const emit = (phase: ProgressEvent['phase'], extra: Partial<ProgressEvent> = {}) => {
+    if (!options.onProgress) return;
+    const elapsedSeconds = (performance.now() - started) / 1000;
+    options.onProgress({
+      phase, epoch: progress.epoch, batches: progress.batches, records: progress.records, bytes, elapsedSeconds,
+      recordsPerSecond: elapsedSeconds > 0 ? progress.records / elapsedSeconds : 0,
+      metrics: state && algorithm.progressiveMetrics ? algorithm.progressiveMetrics(state as never) : {},
+      badRecords, ...extra,
+    });
+  };
+
+  if (options.resume) {
+    const resumed = await directory!.newestValid(algorithm, backend, (message) => emit('warning', { message }));
+    if (resumed) {
+      state = resumed.state;
+      progress = resumed.training as unknown as Progress;
+      // The best epoch's state, kept beside the checkpoints, is what the final model comes from.
+      if (progress.bestEpoch !== null) {
+        const bestPath = join(directory!.directory, 'best-state.safetensors');
+        if (existsSync(bestPath)) best = await loadState(bestPath, algorithm, backend);
+        else emit('warning', { message: `${bestPath} is missing: the best epoch's state is lost; the final model uses the last state` });
+      }
+    }
+  }
+  if (!state && options.initialState !== undefined) {
+    state = typeof options.initialState === 'string' ? await loadState(options.initialState, algorithm, backend) : options.initialState;
+  }
+  const writeCheckpoint = async () => {
+    if (!directory || !state) return;
+    const written = await directory.write(state, progress as unknown as Record<string, JsonValue>);
+    emit('checkpoint', { checkpoint: written.path });
+  };
+  const schedule = options.checkpoint ? new CheckpointSchedule(options.checkpoint.everyBatches, options.checkpoint.everySeconds) : undefined;
+  let stoppedEarly = false;
+
+  while (progress.epoch < epochs) {
+    const stream = readBatches(options.train, { ...readOptions, start: progress.position ?? undefined, signal: options.signal });
+    try {
+      for await (const batch of stream) {
+        if (!state) state = algorithm.createState(hp as never, { featureDim: stream.featureDim!, labelSize: algorithm.labelSize }, backend);
+        await algorithm.update(state as never, batch, backend);
+        progress.position = { ...batch.position };
+        progress.batches++;
+        progress.records += batch.rows;
+        emit('batch');
+        if (options.signal?.aborted) throw abortError(options.signal);
+        if (schedule?.afterBatch()) {
+          await writeCheckpoint();
+          schedule.written();
+        }
+      }
+    } catch (error) {
+      // Stop at a batch boundary with everything trained so far in a checkpoint.
+      if ((error as Error).name === 'AbortError') await writeCheckpoint();
+      throw error;
+    }
+    bytes += stream.stats.bytes;
+    badRecords = { ...stream.stats.badRecords };
+    if (!state) throw new Error('train: the training channel holds no records');
+    progress.epoch++;
+    progress.position = null;
+
+    if (options.validation !== undefined && algorithm.createEvaluator) {
+      const evaluator = algorithm.createEvaluator(algorithm.finalize(state as never, backend) as never);
+      for await (const batch of readBatches(options.validation, { ...readOptions, signal: options.signal })) await evaluator.add(batch);
+      validation = evaluator.result();
+      const objective = algorithm.objective;
+      if (objective) {
+        const value = validation[objective.metric];
+        const improved = progress.bestValue === null ||
+          (objective.minimize ? value < progress.bestValue - tolerance : value > progress.bestValue + tolerance);
+        if (improved) {
+          progress.bestValue = value;
+          progress.bestEpoch = progress.epoch;
+          progress.epochsWithoutImprovement = 0;
+          best = copyState(state);
+          if (directory) await saveState(join(directory.directory, 'best-state.safetensors'), best);
+        } else {
+          progress.epochsWithoutImprovement++;
+        }
+      }
+    }
+    emit('epoch', validation ? { validation } : {});
+    await writeCheckpoint();
+    schedule?.written();
+    if (patience !== undefined && progress.epochsWithoutImprovement >= patience) {
+      stoppedEarly = true;
+      break;
+    }
+  }
+  const finalState = (best ?? state)!;
+  return {
+    model: algorithm.finalize(finalState as never, backend) as ReturnType<A['finalize']>,
+    state: state as Parameters<A['update']>[0],
+    metrics: {
+      train: algorithm.progressiveMetrics ? algorithm.progressiveMetrics(state as never) : {},
+      ...(validation ? { validation } : {}),
+      epochs: progress.epoch,
+      ...(progress.bestEpoch !== null ? { bestEpoch: progress.bestEpoch } : {}),
+      stoppedEarly,
+      records: progress.records,
+      seconds: (performance.now() - started) / 1000,
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Random, saveState, tensorsEqual, train, type ProgressEvent, type State } from '../../lib/index.js';
+import { leastSquares } from '../fixtures/least-squares.js';
+
+const dim = 4;
+const weights = [1.5, -2, 0.5, 3];
+
+function csv(seed: number, rows: number): string {
+  const random = Random.fromSeed(seed);
+  const lines: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const x = Array.from({ length: dim }, () => random.nextGaussian());
+    const y = 0.25 + x.reduce((sum, v, i) => sum + v * weights[i], 0) + 0.05 * random.nextGaussian();
+    lines.push([y, ...x].map((v) => v.toFixed(6)).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+const hp = { feature_dim: dim, num_models: 3, learning_rate: 0.1, seed: 5 };
+const data = { miniBatchSize: 25 };
+
+function assertSameState(actual: State<unknown>, expected: State<unknown>): void {
+  for (const [name, t] of Object.entries(expected.tensors)) assert.ok(tensorsEqual(actual.tensors[name], t), `tensor ${name}`);
+  assert.deepEqual(actual.scalars, expected.scalars);
+}
+
+describe('trainer', function () {
+  this.timeout(120_000);
+  let root: string;
+  let trainPath: string;
+  let validationPath: string;
+  let morePath: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'boundless-train-'));
+    trainPath = join(root, 'train.csv');
+    validationPath = join(root, 'validation.csv');
+    morePath = join(root, 'more.csv');
+    await writeFile(trainPath, csv(1, 500));
+    await writeFile(validationPath, csv(2, 200));
+    await writeFile(morePath, csv(3, 300));
+  });
+  after(async () => { await rm(root, { recursive: true, force: true }); });
+
+  it('trains for several epochs, validates each one and learns the generating weights', async () => {
+    const events: ProgressEvent[] = [];
+    const result = await train(leastSquares, hp, { train: trainPath, validation: validationPath, epochs: 3, data, onProgress: (e) => events.push(e) });
+    assert.equal(result.metrics.epochs, 3);
+    assert.equal(result.metrics.records, 1500);
+    assert.ok(result.metrics.validation!.mse < 0.01, `validation mse ${result.metrics.validation!.mse}`);
+    assert.ok(result.metrics.train.progressive_mse < 1, `progressive mse ${result.metrics.train.progressive_mse}`);
+    const learned = Array.from(result.model.data().tensors.weights.data as Float32Array);
+    learned.forEach((w, i) => assert.ok(Math.abs(w - weights[i]) < 0.05, `weight ${i}: ${w}`));
+    assert.equal(events.filter((e) => e.phase === 'batch').length, 60);
+    assert.deepEqual(events.filter((e) => e.phase === 'epoch').map((e) => e.epoch), [1, 2, 3]);
+    assert.ok(events.filter((e) => e.phase === 'epoch').every((e) => typeof e.validation?.mse === 'number'));
+  });
+
+  it('an abort stops at a batch boundary with a checkpoint; resuming equals the uninterrupted run', async () => {
+    const uninterrupted = await train(leastSquares, hp, { train: trainPath, epochs: 2, data });
+    const directory = join(root, 'abort');
+    const controller = new AbortController();
+    let batches = 0;
+    await assert.rejects(train(leastSquares, hp, {
+      train: trainPath, epochs: 2, data, signal: controller.signal, checkpoint: { directory, everyBatches: 7 },
+      onProgress: (e) => { if (e.phase === 'batch' && ++batches === 31) controller.abort(); },
+    }), { name: 'AbortError' });
+    assert.ok((await readdir(directory)).some((f) => f.startsWith('checkpoint-')));
+    const resumed = await train(leastSquares, hp, { train: trainPath, epochs: 2, data, resume: true, checkpoint: { directory } });
+    assertSameState(resumed.state, uninterrupted.state);
+    assert.equal(resumed.metrics.records, 1000);
+  });
+
+  it('resumes from an older checkpoint when the newest is damaged, with a warning, and still matches', async () => {
+    const uninterrupted = await train(leastSquares, hp, { train: trainPath, epochs: 2, data });
+    const directory = join(root, 'damaged');
+    const controller = new AbortController();
+    let batches = 0;
+    await assert.rejects(train(leastSquares, hp, {
+      train: trainPath, epochs: 2, data, signal: controller.signal, checkpoint: { directory, everyBatches: 5, keep: 5 },
+      onProgress: (e) => { if (e.phase === 'batch' && ++batches === 27) controller.abort(); },
+    }), { name: 'AbortError' });
+    const newest = (await readdir(directory)).filter((f) => f.startsWith('checkpoint-')).sort().pop()!;
+    await truncate(join(directory, newest), 64);
+    const warnings: string[] = [];
+    const resumed = await train(leastSquares, hp, {
+      train: trainPath, epochs: 2, data, resume: true, checkpoint: { directory },
+      onProgress: (e) => { if (e.phase === 'warning') warnings.push(e.message!); },
+    });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], new RegExp(`^skipping damaged checkpoint .*${newest}`));
+    assertSameState(resumed.state, uninterrupted.state);
+  });
+
+  it('trains incrementally: A, then B from A\'s state, equals A followed by B in one run', async () => {
+    const first = await train(leastSquares, hp, { train: trainPath, data });
+    const path = join(root, 'after-a.safetensors');
+    await saveState(path, first.state);
+    const continued = await train(leastSquares, hp, { train: morePath, data, initialState: path });
+    const together = await train(leastSquares, hp, { train: [trainPath, morePath], data });
+    assertSameState(continued.state, together.state);
+    assert.equal(continued.state.scalars.examples_seen, 800);
+  });
+
+  it('stops early when validation stops improving, keeping the best epoch', async () => {
+    // With a step this large the validation error stops falling after a few epochs and wobbles.
+    const result = await train(leastSquares, { ...hp, learning_rate: 0.9, num_models: 1 }, {
+      train: trainPath, validation: validationPath, epochs: 20, data, earlyStopping: { patience: 2, tolerance: 0 },
+    });
+    assert.equal(result.metrics.stoppedEarly, true);
+    assert.ok(result.metrics.epochs < 20);
+    assert.equal(result.metrics.epochs, result.metrics.bestEpoch! + 2);
+    const lastGood = await train(leastSquares, { ...hp, learning_rate: 0.9, num_models: 1 }, {
+      train: trainPath, validation: validationPath, epochs: result.metrics.bestEpoch!, data,
+    });
+    assert.deepEqual(Array.from(result.model.data().tensors.weights.data), Array.from(lastGood.model.data().tensors.weights.data),
+      'the model comes from the best epoch');
+  });
+
+  it('keeps timers firing while it trains (the event loop is not blocked)', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const started = performance.now();
+    await train(leastSquares, hp, { train: trainPath, epochs: 4, data });
+    clearInterval(timer);
+    const elapsed = performance.now() - started;
+    assert.ok(ticks >= Math.floor(elapsed / 5 / 4), `${ticks} ticks in ${elapsed.toFixed(0)} ms`);
+  });
+
+  it('rejects bad options clearly', async () => {
+    await assert.rejects(train(leastSquares, hp, { train: trainPath, epochs: 0 }), /^RangeError: train: epochs must be a positive integer, got 0$/);
+    await assert.rejects(train(leastSquares, hp, { train: trainPath, resume: true }), /^Error: train: resume needs checkpoint.directory$/);
+    await assert.rejects(train(leastSquares, { ...hp, nope: 1 }, { train: trainPath }), /unknown hyperparameter 'nope'/);
+  });
+});
