@@ -56,3 +56,4 @@ export { CheckpointDirectory, CheckpointSchedule } from './train/checkpoint-dire
 export type { CheckpointInfo, ResumedCheckpoint } from './train/checkpoint-directory.js';
 export { train } from './train/train.js';
 export type { TrainOptions, TrainResult, ProgressEvent } from './train/train.js';
+export { registerAlgorithm, getAlgorithm, listAlgorithms, loadAlgorithmModule } from './algorithms/registry.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Backend } from '../backends/registry.js';
 import type { Algorithm, State } from '../algorithms/types.js';
 import type { JsonValue } from '../state/checkpoint.js';
-import { loadCheckpoint, saveCheckpoint } from '../state/persistence.js';
+import { loadCheckpoint, saveCheckpoint, saveState } from '../state/persistence.js';
 
 const pattern = /^checkpoint-(\d{6,})\.safetensors$/;
 
@@ -55,6 +55,16 @@ export class CheckpointDirectory {
     await saveCheckpoint(path, state, training);
     for (const old of (await this.list()).slice(this.keep)) await unlink(old.path).catch(() => {});
     return { path, sequence };
+  }
+
+  /** Where the best epoch's state is kept (early stopping keeps the best, not the last). */
+  get bestStatePath(): string {
+    return join(this.directory, 'best-state.safetensors');
+  }
+
+  async writeBest<H>(state: State<H>): Promise<void> {
+    await mkdir(this.directory, { recursive: true });
+    await saveState(this.bestStatePath, state);
   }
 
   /**

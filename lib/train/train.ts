@@ -12,8 +12,7 @@ import { readBatches, type ReadOptions } from '../io/read-batches.js';
 import type { SourceInput } from '../io/sources/open-source.js';
 import type { SourcePosition } from '../io/sources/types.js';
 import type { JsonValue } from '../state/checkpoint.js';
-import { loadState, saveState } from '../state/persistence.js';
-import { join } from 'node:path';
+import { loadState } from '../state/persistence.js';
 import { existsSync } from 'node:fs';
 import { cloneTensor } from '../state/tensor.js';
 import { CheckpointDirectory, CheckpointSchedule } from './checkpoint-directory.js';
@@ -130,7 +129,7 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
       progress = resumed.training as unknown as Progress;
       // The best epoch's state, kept beside the checkpoints, is what the final model comes from.
       if (progress.bestEpoch !== null) {
-        const bestPath = join(directory!.directory, 'best-state.safetensors');
+        const bestPath = directory!.bestStatePath;
         if (existsSync(bestPath)) best = await loadState(bestPath, algorithm, backend);
         else emit('warning', { message: `${bestPath} is missing: the best epoch's state is lost; the final model uses the last state` });
       }
@@ -188,7 +187,7 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
           progress.bestEpoch = progress.epoch;
           progress.epochsWithoutImprovement = 0;
           best = copyState(state);
-          if (directory) await saveState(join(directory.directory, 'best-state.safetensors'), best);
+          if (directory) await directory.writeBest(best);
         } else {
           progress.epochsWithoutImprovement++;
         }

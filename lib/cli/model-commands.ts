@@ -1,0 +1,119 @@
+// `boundless predict`, `boundless evaluate` and `boundless select`: the
+// commands that use a saved model or state. The algorithm is named in the
+// file's metadata.
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
+import type { Selection } from '../algorithms/types.js';
+import { resolveBackend, type BackendChoice } from '../backends/select.js';
+import { readBatches } from '../io/read-batches.js';
+import { readStoredObject } from '../state/checkpoint.js';
+import { loadModel, loadState, saveModel } from '../state/persistence.js';
+import { choiceOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
+import { dataOptions, readOptionsFrom } from './channels.js';
+
+async function algorithmOf(path: string, options: Record<string, unknown>) {
+  for (const module of (options['algorithm-module'] as string[] | undefined) ?? []) await loadAlgorithmModule(module);
+  const stored = await readStoredObject(path);
+  return { algorithm: getAlgorithm(stored.algorithm), featureDim: stored.schema.featureDim as number };
+}
+
+export const predictOptions: Record<string, OptionSpec> = {
+  model: { value: true, required: true, description: 'a model.safetensors' },
+  input: { value: true, required: true, description: "data to score: a file, directory, glob, or '-'" },
+  output: { value: true, description: "where the JSON Lines go (default '-', stdout)" },
+  backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
+  ...dataOptions,
+};
+
+/** One JSON line per record: each prediction output, a number or (for several values per row) an array. */
+export async function predictCommand(argv: string[]): Promise<Record<string, unknown>> {
+  const { options } = parseArguments('predict', argv, predictOptions);
+  const modelPath = options.model as string;
+  const { algorithm, featureDim } = await algorithmOf(modelPath, options);
+  const backend = await resolveBackend(choiceOption<BackendChoice>('predict', options, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']));
+  const model = await loadModel(modelPath, algorithm, backend);
+  const data = readOptionsFrom('predict', options, { labelSize: 0, featureDim });
+  const outputPath = (options.output as string | undefined) ?? '-';
+  const out: Writable = outputPath === '-' ? process.stdout : createWriteStream(outputPath);
+  let records = 0;
+  for await (const batch of readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 })) {
+    const predictions = await model.predict(batch);
+    const lines: string[] = [];
+    for (let r = 0; r < batch.rows; r++) {
+      const row: Record<string, number | number[]> = {};
+      for (const [name, values] of Object.entries(predictions)) {
+        const width = values.length / batch.rows;
+        row[name] = width === 1 ? Number(values[r]) : Array.from(values.subarray(r * width, (r + 1) * width) as ArrayLike<number | bigint>, Number);
+      }
+      lines.push(JSON.stringify(row));
+    }
+    records += batch.rows;
+    if (!out.write(lines.join('\n') + '\n')) await once(out, 'drain');
+  }
+  if (out !== process.stdout) {
+    out.end();
+    await once(out, 'finish');
+  }
+  return { model: modelPath, records, output: outputPath };
+}
+
+export const evaluateOptions: Record<string, OptionSpec> = {
+  model: { value: true, required: true, description: 'a model.safetensors' },
+  test: { value: true, required: true, description: 'labelled data' },
+  backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
+  ...dataOptions,
+};
+
+export async function evaluateCommand(argv: string[]): Promise<Record<string, unknown>> {
+  const { options } = parseArguments('evaluate', argv, evaluateOptions);
+  const modelPath = options.model as string;
+  const { algorithm, featureDim } = await algorithmOf(modelPath, options);
+  if (!algorithm.createEvaluator) throw new Error(`evaluate: ${algorithm.name} has no evaluation metrics`);
+  const backend = await resolveBackend(choiceOption<BackendChoice>('evaluate', options, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']));
+  const model = await loadModel(modelPath, algorithm, backend);
+  const data = readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim });
+  const evaluator = algorithm.createEvaluator(model);
+  let records = 0;
+  for await (const batch of readBatches(options.test as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 })) {
+    await evaluator.add(batch);
+    records += batch.rows;
+  }
+  return { model: modelPath, records, ...evaluator.result() };
+}
+
+export const selectOptions: Record<string, OptionSpec> = {
+  state: { value: true, required: true, description: 'a state.safetensors or checkpoint' },
+  'model-dir': { value: true, required: true, description: 'where the selected model.safetensors goes' },
+  k: { value: true, description: 'k-means: clusters' },
+  'num-components': { value: true, description: 'PCA: components' },
+  criterion: { value: true, description: 'linear learner: model selection criterion' },
+  select: { value: true, repeat: true, description: "another selection, name=value (the algorithm's own)" },
+  'algorithm-module': dataOptions['algorithm-module'],
+};
+
+export async function selectCommand(argv: string[]): Promise<Record<string, unknown>> {
+  const { options } = parseArguments('select', argv, selectOptions);
+  const statePath = options.state as string;
+  const { algorithm } = await algorithmOf(statePath, options);
+  const backend = await resolveBackend('cpu');
+  const state = await loadState(statePath, algorithm, backend);
+  const selection: Selection = {};
+  if (options.k !== undefined) selection.k = Number(options.k);
+  if (options['num-components'] !== undefined) selection.num_components = Number(options['num-components']);
+  if (options.criterion !== undefined) selection.criterion = options.criterion as string;
+  for (const pair of (options.select as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`select: --select expects name=value, got ${JSON.stringify(pair)}`);
+    const raw = pair.slice(eq + 1);
+    selection[pair.slice(0, eq)] = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  const model = algorithm.finalize(state, backend, selection);
+  await mkdir(options['model-dir'] as string, { recursive: true });
+  const modelPath = join(options['model-dir'] as string, 'model.safetensors');
+  await saveModel(modelPath, model);
+  return { state: statePath, model: modelPath, selection };
+}

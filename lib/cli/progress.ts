@@ -1,0 +1,49 @@
+// Progress on stderr: a one-line bar redrawn in place on a terminal,
+// periodic plain lines otherwise (logs, CI). Optionally SageMaker's metric
+// lines, so tuning regexes written for SageMaker's algorithms work as-is.
+import type { ProgressEvent } from '../train/train.js';
+
+export function sageMakerMetricLines(event: ProgressEvent, host = 'algo-1'): string[] {
+  const lines: string[] = [];
+  if (event.phase === 'epoch') {
+    for (const [name, value] of Object.entries(event.metrics)) {
+      lines.push(`#quality_metric: host=${host}, epoch=${event.epoch - 1}, train ${name} <loss>=${value}`);
+    }
+    for (const [name, value] of Object.entries(event.validation ?? {})) {
+      lines.push(`#quality_metric: host=${host}, epoch=${event.epoch - 1}, validation ${name} <loss>=${value}`);
+    }
+    lines.push(`#progress_metric: host=${host}, completed ${event.epoch} epochs`);
+    lines.push(`#throughput_metric: host=${host}, train throughput=${event.recordsPerSecond.toFixed(1)} records/second`);
+  }
+  return lines;
+}
+
+export function createProgressReporter(stream: NodeJS.WriteStream, options: { sageMakerLines?: boolean; intervalMs?: number } = {}) {
+  const tty = stream.isTTY === true;
+  const interval = options.intervalMs ?? (tty ? 100 : 5000);
+  let last = 0;
+  const describe = (e: ProgressEvent) => {
+    const metrics = Object.entries(e.metrics).map(([k, v]) => `${k}=${v.toPrecision(5)}`).join(' ');
+    const bad = Object.values(e.badRecords).reduce((a, b) => a + b, 0);
+    return `epoch ${e.epoch + (e.phase === 'batch' ? 1 : 0)} · ${e.records.toLocaleString('en-US')} records · ` +
+      `${Math.round(e.recordsPerSecond).toLocaleString('en-US')}/s${metrics ? ` · ${metrics}` : ''}${bad > 0 ? ` · ${bad} bad records skipped` : ''}`;
+  };
+  return (event: ProgressEvent) => {
+    const now = performance.now();
+    if (event.phase === 'warning') {
+      stream.write(`${tty ? '\r\x1b[K' : ''}warning: ${event.message}\n`);
+      return;
+    }
+    if (event.phase === 'batch' && now - last < interval) return;
+    last = now;
+    if (event.phase === 'epoch') {
+      const validation = event.validation ? ` · validation ${Object.entries(event.validation).map(([k, v]) => `${k}=${v.toPrecision(5)}`).join(' ')}` : '';
+      stream.write(`${tty ? '\r\x1b[K' : ''}${describe(event)}${validation}\n`);
+      if (options.sageMakerLines) for (const line of sageMakerMetricLines(event)) stream.write(line + '\n');
+    } else if (event.phase === 'checkpoint') {
+      if (!tty) stream.write(`checkpoint ${event.checkpoint}\n`);
+    } else {
+      stream.write(tty ? `\r\x1b[K${describe(event)}` : `${describe(event)}\n`);
+    }
+  };
+}

@@ -1,0 +1,115 @@
+// `boundless train <algorithm> --train <path|-> ...` (ARCHITECTURE.md, "Command line").
+import { readFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
+import type { BackendChoice } from '../backends/select.js';
+import { readBatches } from '../io/read-batches.js';
+import { saveModel, saveState } from '../state/persistence.js';
+import { train } from '../train/train.js';
+import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
+import { dataOptions, readOptionsFrom } from './channels.js';
+import { createProgressReporter } from './progress.js';
+
+export const trainOptions: Record<string, OptionSpec> = {
+  train: { value: true, required: true, description: "training data: a file, directory, glob, or '-' for stdin" },
+  validation: { value: true, description: 'validation data, scored every epoch' },
+  test: { value: true, description: 'test data, scored once at the end' },
+  hp: { value: true, repeat: true, description: 'a hyperparameter, name=value' },
+  hyperparameters: { value: true, description: "a JSON file of hyperparameters (SageMaker's format: values may be strings)" },
+  epochs: { value: true, description: 'passes over the training data' },
+  'model-dir': { value: true, description: 'where model.safetensors and state.safetensors go (default .)' },
+  'checkpoint-dir': { value: true, description: 'rolling checkpoints go here' },
+  'checkpoint-every': { value: true, description: 'SECONDS, or Nb for every N batches' },
+  'keep-checkpoints': { value: true, description: 'how many checkpoints to keep (default 3)' },
+  resume: { description: 'continue from the newest valid checkpoint in --checkpoint-dir' },
+  'initial-state': { value: true, description: 'a state file to continue training on the new data' },
+  workers: { value: true, description: 'worker threads (1 for now)' },
+  backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
+  seed: { value: true, description: "the algorithm's random seed" },
+  deterministic: { description: 'seeded and independent of thread count: a resumed run gives the same model bytes' },
+  'sagemaker-metrics': { description: "also print SageMaker's #quality_metric lines on stderr" },
+  ...dataOptions,
+};
+
+function parseCheckpointEvery(raw: string): { everyBatches?: number; everySeconds?: number } {
+  const batches = /^(\d+)b$/.exec(raw);
+  if (batches && Number(batches[1]) > 0) return { everyBatches: Number(batches[1]) };
+  if (/^\d+(\.\d+)?$/.test(raw) && Number(raw) > 0) return { everySeconds: Number(raw) };
+  throw new UsageError(`train: --checkpoint-every must be SECONDS or Nb (every N batches), got ${JSON.stringify(raw)}`);
+}
+
+async function hyperparametersFrom(options: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const values: Record<string, unknown> = {};
+  if (typeof options.hyperparameters === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(options.hyperparameters, 'utf8'));
+    } catch (error) {
+      throw new UsageError(`train: --hyperparameters ${options.hyperparameters}: ${(error as Error).message}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new UsageError(`train: --hyperparameters ${options.hyperparameters} must hold a JSON object`);
+    }
+    Object.assign(values, parsed);
+  }
+  for (const pair of (options.hp as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`train: --hp expects name=value, got ${JSON.stringify(pair)}`);
+    values[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return values;
+}
+
+export async function trainCommand(argv: string[]): Promise<Record<string, unknown>> {
+  const { options, positional } = parseArguments('train', argv, trainOptions);
+  if (positional.length !== 1) throw new UsageError('train: expected one algorithm name, e.g. boundless train linear-learner --train data.csv');
+  for (const path of (options['algorithm-module'] as string[] | undefined) ?? []) await loadAlgorithmModule(path);
+  const algorithm = getAlgorithm(positional[0]);
+  const workers = integerOption('train', options, 'workers') ?? 1;
+  if (workers !== 1) throw new UsageError('train: --workers > 1 is not available yet (worker-thread training comes with the distribution work)');
+  const hyperparameters = await hyperparametersFrom(options);
+  if (options.seed !== undefined) {
+    if (!('seed' in algorithm.hyperparameters)) throw new UsageError(`train: ${algorithm.name} has no seed hyperparameter`);
+    hyperparameters.seed = options.seed;
+  }
+  const data = readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0 });
+  const checkpointDir = options['checkpoint-dir'] as string | undefined;
+  if (options.resume && !checkpointDir) throw new UsageError('train: --resume needs --checkpoint-dir');
+  const every = options['checkpoint-every'] !== undefined ? parseCheckpointEvery(options['checkpoint-every'] as string) : {};
+  const modelDir = (options['model-dir'] as string | undefined) ?? '.';
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const result = await train(algorithm, hyperparameters, {
+      train: options.train as string,
+      validation: options.validation as string | undefined,
+      data,
+      epochs: integerOption('train', options, 'epochs'),
+      checkpoint: checkpointDir ? { directory: checkpointDir, keep: integerOption('train', options, 'keep-checkpoints'), ...every } : undefined,
+      resume: options.resume === true,
+      initialState: options['initial-state'] as string | undefined,
+      backend: choiceOption<BackendChoice>('train', options, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']),
+      signal: controller.signal,
+      onProgress: createProgressReporter(process.stderr, { sageMakerLines: options['sagemaker-metrics'] === true }),
+    });
+    await mkdir(modelDir, { recursive: true });
+    const modelPath = join(modelDir, 'model.safetensors');
+    const statePath = join(modelDir, 'state.safetensors');
+    await saveModel(modelPath, result.model);
+    await saveState(statePath, result.state);
+    let test: Record<string, number> | undefined;
+    if (typeof options.test === 'string' && algorithm.createEvaluator) {
+      const evaluator = algorithm.createEvaluator(result.model);
+      for await (const batch of readBatches(options.test, { ...data, miniBatchSize: data.miniBatchSize ?? 1000, featureDim: result.state.schema.featureDim })) {
+        await evaluator.add(batch);
+      }
+      test = evaluator.result();
+    }
+    return { algorithm: algorithm.name, model: modelPath, state: statePath, metrics: { ...result.metrics, ...(test ? { test } : {}) } };
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
