@@ -35,6 +35,11 @@ export interface BackendDefinition {
   probe(): Promise<BackendAvailability>;
   /** Only called after probe() reported available. */
   create(): Promise<Backend>;
+  /**
+   * A cheap reason `auto` need not probe this backend at all (no device nodes, say), so that
+   * choosing a backend does not start a GPU runtime that could not be picked anyway.
+   */
+  autoSkipReason?(): string | undefined;
 }
 
 export type KernelFunction<K extends KernelName, B extends Backend = Backend> =

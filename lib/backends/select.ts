@@ -65,6 +65,7 @@ export async function resolveBackend(choice?: string): Promise<Backend> {
     return createBackend(name);
   }
   for (const definition of registeredBackends()) {
+    if (definition.autoSkipReason?.()) continue;
     const availability = await probe(definition.name);
     if (availability.available && availability.preferred) return definition.create();
   }

@@ -2,7 +2,7 @@
 // dawn.node (the optional `webgpu` package). On a machine without a GPU it
 // runs on Mesa's llvmpipe through Dawn's OpenGL backend; that adapter is
 // usable when forced (for conformance tests) but `auto` never picks it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from './native-addon.js';
 import { validateDenseLinear } from './kernels.js';
@@ -242,4 +242,16 @@ export const webgpuBackend: BackendDefinition = {
     }
   },
   create: () => WebGpuBackend.open(),
+  autoSkipReason() {
+    // On Linux a GPU shows up as a DRM render node or an NVIDIA device; without one, only a
+    // software adapter could answer, and auto never picks that.
+    if (process.platform !== 'linux' || process.env.BOUNDLESS_WEBGPU_BACKEND) return undefined;
+    let nodes: string[] = [];
+    try {
+      nodes = readdirSync('/dev/dri').filter((name) => name.startsWith('renderD'));
+    } catch {
+      // no /dev/dri
+    }
+    return nodes.length === 0 && !existsSync('/dev/nvidia0') ? 'no GPU device node (/dev/dri/renderD*, /dev/nvidia0)' : undefined;
+  },
 };

@@ -26,7 +26,8 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: { sa
     const metrics = Object.entries(e.metrics).map(([k, v]) => `${k}=${v.toPrecision(5)}`).join(' ');
     const bad = Object.values(e.badRecords).reduce((a, b) => a + b, 0);
     return `epoch ${e.epoch + (e.phase === 'batch' ? 1 : 0)} · ${e.records.toLocaleString('en-US')} records · ` +
-      `${Math.round(e.recordsPerSecond).toLocaleString('en-US')}/s${metrics ? ` · ${metrics}` : ''}${bad > 0 ? ` · ${bad} bad records skipped` : ''}`;
+      `${Math.round(e.recordsPerSecond).toLocaleString('en-US')}/s${metrics ? ` · ${metrics}` : ''}${bad > 0 ? ` · ${bad} bad records skipped` : ''}` +
+      (e.etaSeconds !== undefined && e.phase === 'batch' ? ` · ETA ${Math.ceil(e.etaSeconds)} s` : '');
   };
   return (event: ProgressEvent) => {
     const now = performance.now();

@@ -68,10 +68,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const workers = integerOption('train', options, 'workers') ?? 1;
   if (workers !== 1) throw new UsageError('train: --workers > 1 is not available yet (worker-thread training comes with the distribution work)');
   const hyperparameters = await hyperparametersFrom(options);
-  if (options.seed !== undefined) {
-    if (!('seed' in algorithm.hyperparameters)) throw new UsageError(`train: ${algorithm.name} has no seed hyperparameter`);
-    hyperparameters.seed = options.seed;
-  }
+  const seed = integerOption('train', options, 'seed', 0);
   const data = readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0 });
   const checkpointDir = options['checkpoint-dir'] as string | undefined;
   if (options.resume && !checkpointDir) throw new UsageError('train: --resume needs --checkpoint-dir');
@@ -91,6 +88,8 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       resume: options.resume === true,
       initialState: options['initial-state'] as string | undefined,
       backend: choiceOption<BackendChoice>('train', options, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']),
+      seed,
+      deterministic: options.deterministic === true,
       signal: controller.signal,
       onProgress: createProgressReporter(process.stderr, { sageMakerLines: options['sagemaker-metrics'] === true }),
     });

@@ -78,6 +78,8 @@ export interface BatchStream extends AsyncIterable<ReadBatch> {
   sparse: boolean;
   /** Memory the stream's buffers hold, fixed once it starts. */
   poolBytes(): number;
+  /** Total bytes of the source when known (files), once it is open: for progress and ETA. */
+  totalBytes: number | undefined;
 }
 
 export class DataError extends Error {
@@ -149,6 +151,7 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
     stats,
     featureDim: format === 'vw' ? 2 ** (options.hashBits ?? 18) : options.featureDim,
     sparse,
+    totalBytes: undefined,
     poolBytes: () => pool?.bytes ?? 0,
     [Symbol.asyncIterator]: () => (options.shuffleBuffer ? shuffled() : iterate()),
   };
@@ -187,6 +190,7 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
     const queue = new BoundedQueue<ReadBatch>(options.prefetch ?? 2);
     const producer = openSource(input, options.files).then((source) => {
       sparse = stream.sparse = source.kind === 'bytes' && isSparse(format, options);
+      if (source.kind === 'bytes') stream.totalBytes = source.totalBytes;
       return source.kind === 'bytes' ? produceFromBytes(source, queue) : produceFromRecords(source, queue);
     }).then(() => queue.close(), (error) => (error instanceof ConsumerGone ? queue.close() : queue.fail(error)));
     let previous: ReadBatch | undefined;

@@ -30,6 +30,8 @@ export interface ProgressEvent {
   /** Validation metrics, on 'epoch' events when there is a validation channel. */
   validation?: Record<string, number>;
   badRecords: Record<string, number>;
+  /** Seconds left, when the training channel's size is known (files). */
+  etaSeconds?: number;
   checkpoint?: string;
   message?: string;
 }
@@ -48,6 +50,13 @@ export interface TrainOptions {
   /** Early stopping on the algorithm's objective over the validation channel. */
   earlyStopping?: { patience: number; tolerance?: number };
   backend?: BackendChoice;
+  /** The algorithm's `seed` hyperparameter, and the shuffle buffer's seed. */
+  seed?: number;
+  /**
+   * Reproducible to the byte, resumed or not: requires a seed when shuffling. (Kernels give the
+   * same results whatever the thread count, so no thread setting is needed.)
+   */
+  deterministic?: boolean;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
 }
@@ -92,7 +101,15 @@ function copyState<S extends State<unknown>>(state: S): S {
 
 export async function train<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput,
   options: TrainOptions): Promise<TrainResult<A>> {
-  const hp = parseHyperparameters(algorithm.name, algorithm.hyperparameters, hyperparameters) as Record<string, unknown>;
+  const input = { ...hyperparameters };
+  if (options.seed !== undefined) {
+    if (!('seed' in algorithm.hyperparameters)) throw new Error(`train: ${algorithm.name} has no seed hyperparameter`);
+    input.seed = options.seed;
+  }
+  const hp = parseHyperparameters(algorithm.name, algorithm.hyperparameters, input) as Record<string, unknown>;
+  if (options.deterministic && options.data?.shuffleBuffer && options.seed === undefined && options.data.seed === undefined) {
+    throw new Error('train: deterministic training with a shuffle buffer needs a seed');
+  }
   const backend: Backend = await resolveBackend(options.backend);
   const epochs = options.epochs ?? (typeof hp.epochs === 'number' ? hp.epochs : 1);
   const miniBatchSize = options.data?.miniBatchSize ?? (typeof hp.mini_batch_size === 'number' ? hp.mini_batch_size : 1000);
@@ -100,12 +117,14 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
   const patience = options.earlyStopping?.patience ?? (typeof hp.early_stopping_patience === 'number' ? hp.early_stopping_patience : undefined);
   const tolerance = options.earlyStopping?.tolerance ?? (typeof hp.early_stopping_tolerance === 'number' ? hp.early_stopping_tolerance : 0);
   const featureDim = options.data?.featureDim ?? (typeof hp.feature_dim === 'number' ? hp.feature_dim : undefined);
-  const readOptions = { ...options.data, featureDim, miniBatchSize, labelSize: (options.data?.labelSize ?? (algorithm.labelSize > 0 ? 1 : 0)) as 0 | 1 };
+  const readOptions = { ...options.data, seed: options.data?.seed ?? options.seed, featureDim, miniBatchSize, labelSize: (options.data?.labelSize ?? (algorithm.labelSize > 0 ? 1 : 0)) as 0 | 1 };
   const directory = options.checkpoint ? new CheckpointDirectory(options.checkpoint.directory, options.checkpoint.keep ?? 3) : undefined;
   if (options.resume && !directory) throw new Error('train: resume needs checkpoint.directory');
 
   const started = performance.now();
   let bytes = 0;
+  let epochBytes = 0;
+  let totalBytes: number | undefined;
   let badRecords: Record<string, number> = {};
   let state: State<unknown> | undefined;
   let best: State<unknown> | undefined;
@@ -114,11 +133,14 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
   const emit = (phase: ProgressEvent['phase'], extra: Partial<ProgressEvent> = {}) => {
     if (!options.onProgress) return;
     const elapsedSeconds = (performance.now() - started) / 1000;
+    const done = bytes + epochBytes;
+    const planned = totalBytes !== undefined ? totalBytes * epochs : undefined;
+    const etaSeconds = planned !== undefined && done > 0 ? Math.max(0, (elapsedSeconds * (planned - done)) / done) : undefined;
     options.onProgress({
       phase, epoch: progress.epoch, batches: progress.batches, records: progress.records, bytes, elapsedSeconds,
       recordsPerSecond: elapsedSeconds > 0 ? progress.records / elapsedSeconds : 0,
       metrics: state && algorithm.progressiveMetrics ? algorithm.progressiveMetrics(state as never) : {},
-      badRecords, ...extra,
+      badRecords, ...(etaSeconds !== undefined ? { etaSeconds } : {}), ...extra,
     });
   };
 
@@ -155,6 +177,8 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
         progress.position = { ...batch.position };
         progress.batches++;
         progress.records += batch.rows;
+        totalBytes = stream.totalBytes;
+        epochBytes = stream.stats.bytes;
         emit('batch');
         if (options.signal?.aborted) throw abortError(options.signal);
         if (schedule?.afterBatch()) {
@@ -168,6 +192,7 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
       throw error;
     }
     bytes += stream.stats.bytes;
+    epochBytes = 0;
     badRecords = { ...stream.stats.badRecords };
     if (!state) throw new Error('train: the training channel holds no records');
     progress.epoch++;

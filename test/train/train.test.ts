@@ -56,6 +56,10 @@ describe('trainer', function () {
     assert.equal(events.filter((e) => e.phase === 'batch').length, 60);
     assert.deepEqual(events.filter((e) => e.phase === 'epoch').map((e) => e.epoch), [1, 2, 3]);
     assert.ok(events.filter((e) => e.phase === 'epoch').every((e) => typeof e.validation?.mse === 'number'));
+    // A file's size is known: the ETA falls to zero by the last batch.
+    const etas = events.filter((e) => e.phase === 'batch').map((e) => e.etaSeconds!);
+    assert.ok(etas.every((eta) => typeof eta === 'number' && eta >= 0));
+    assert.equal(etas[etas.length - 1], 0);
   });
 
   it('an abort stops at a batch boundary with a checkpoint; resuming equals the uninterrupted run', async () => {
@@ -127,6 +131,17 @@ describe('trainer', function () {
     clearInterval(timer);
     const elapsed = performance.now() - started;
     assert.ok(ticks >= Math.floor(elapsed / 5 / 4), `${ticks} ticks in ${elapsed.toFixed(0)} ms`);
+  });
+
+  it('seed sets the algorithm\'s seed: the same seed gives the same model, another seed another', async () => {
+    const a = await train(leastSquares, hp, { train: trainPath, data, seed: 1 });
+    const b = await train(leastSquares, hp, { train: trainPath, data, seed: 1 });
+    const c = await train(leastSquares, hp, { train: trainPath, data, seed: 2 });
+    assert.equal(a.state.hyperparameters.seed, 1);
+    assertSameState(a.state, b.state);
+    assert.notDeepEqual(Array.from(a.state.tensors.weights.data), Array.from(c.state.tensors.weights.data));
+    await assert.rejects(train(leastSquares, hp, { train: trainPath, data: { ...data, shuffleBuffer: 4 }, deterministic: true }),
+      /^Error: train: deterministic training with a shuffle buffer needs a seed$/);
   });
 
   it('rejects bad options clearly', async () => {
