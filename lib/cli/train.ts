@@ -1,5 +1,6 @@
 // `boundless train <algorithm> --train <path|-> ...` (ARCHITECTURE.md, "Command line").
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, stat } from 'node:fs/promises';
+import { readStoredObject } from '../state/checkpoint.js';
 import { join } from 'node:path';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
 import type { BackendChoice } from '../backends/select.js';
@@ -23,6 +24,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   'keep-checkpoints': { value: true, description: 'how many checkpoints to keep (default 3)' },
   resume: { description: 'continue from the newest valid checkpoint in --checkpoint-dir' },
   'initial-state': { value: true, description: 'a state file to continue training on the new data' },
+  'initial-model': { value: true, description: 'a model directory from an earlier train (its state.safetensors is continued)' },
   workers: { value: true, description: 'worker threads (1 for now)' },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
   seed: { value: true, description: "the algorithm's random seed" },
@@ -60,6 +62,26 @@ async function hyperparametersFrom(options: Record<string, unknown>): Promise<Re
   return values;
 }
 
+/**
+ * --initial-state FILE, or --initial-model DIR (SageMaker's incremental-training channel): a
+ * finalized model cannot continue training, the state written beside it can.
+ */
+async function initialStateFrom(options: Record<string, unknown>): Promise<string | undefined> {
+  const state = options['initial-state'] as string | undefined;
+  const model = options['initial-model'] as string | undefined;
+  if (state && model) throw new UsageError('train: give --initial-state or --initial-model, not both');
+  if (!model) return state;
+  const candidate = (await stat(model).catch(() => undefined))?.isDirectory() ? join(model, 'state.safetensors') : model;
+  const stored = await readStoredObject(candidate).catch((error: Error) => {
+    throw new UsageError(`train: --initial-model ${model}: ${error.message}`);
+  });
+  if (stored.kind === 'model') {
+    throw new UsageError(`train: --initial-model ${model} is a finalized model, which cannot continue training; ` +
+      'pass the model directory (or the state.safetensors that train wrote beside model.safetensors)');
+  }
+  return candidate;
+}
+
 export async function trainCommand(argv: string[]): Promise<Record<string, unknown>> {
   const { options, positional } = parseArguments('train', argv, trainOptions);
   if (positional.length !== 1) throw new UsageError('train: expected one algorithm name, e.g. boundless train linear-learner --train data.csv');
@@ -74,6 +96,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   if (options.resume && !checkpointDir) throw new UsageError('train: --resume needs --checkpoint-dir');
   const every = options['checkpoint-every'] !== undefined ? parseCheckpointEvery(options['checkpoint-every'] as string) : {};
   const modelDir = (options['model-dir'] as string | undefined) ?? '.';
+  const initialState = await initialStateFrom(options);
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
@@ -86,7 +109,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       epochs: integerOption('train', options, 'epochs'),
       checkpoint: checkpointDir ? { directory: checkpointDir, keep: integerOption('train', options, 'keep-checkpoints'), ...every } : undefined,
       resume: options.resume === true,
-      initialState: options['initial-state'] as string | undefined,
+      initialState,
       backend: choiceOption<BackendChoice>('train', options, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']),
       seed,
       deterministic: options.deterministic === true,

@@ -76,6 +76,11 @@ describe('boundless train / predict / evaluate / select', function () {
     const predicted = boundless('predict', ...common, '--model', join(modelDir, 'model.safetensors'), '--input', unlabelled);
     const rows = predicted.stdout.trim().split('\n').map((line) => JSON.parse(line));
     assert.ok(Math.abs(rows[0].score - 3) < 0.1 && Math.abs(rows[1].score - 0) < 0.1, predicted.stdout);
+    const continued = boundless('train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--initial-model', modelDir, '--model-dir', join(root, 'continued'));
+    assert.equal(continued.code, 0, continued.stderr);
+    assert.equal(JSON.parse(continued.stdout).metrics.records, 20000);
+    const fromModelFile = boundless('train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--initial-model', join(modelDir, 'model.safetensors'));
+    assert.match(fromModelFile.stderr, /--initial-model .*model\.safetensors is a finalized model, which cannot continue training; pass the model directory/);
     const selected = boundless('select', ...common, '--state', join(modelDir, 'state.safetensors'), '--select', 'model=0', '--model-dir', join(root, 'selected'));
     assert.deepEqual(JSON.parse(selected.stdout).selection, { model: 0 });
   });
