@@ -11,6 +11,8 @@ import type { JsonValue } from '../state/checkpoint.js';
 import { loadCheckpoint, saveCheckpoint, saveState } from '../state/persistence.js';
 
 const pattern = /^checkpoint-(\d{6,})\.safetensors$/;
+// What writeFileAtomic leaves behind when the process dies mid-write.
+const staleTemporary = /^\.(checkpoint-\d{6,}|best-state)\.safetensors\.\d+\.[0-9a-f]+\.tmp$/;
 
 export interface CheckpointInfo {
   path: string;
@@ -57,6 +59,22 @@ export class CheckpointDirectory {
     return { path, sequence };
   }
 
+  /**
+   * Deletes half-written files that a killed process left (a resuming trainer is the only
+   * writer). Returns how many.
+   */
+  async removeStaleTemporaries(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch {
+      return 0;
+    }
+    const stale = names.filter((name) => staleTemporary.test(name));
+    for (const name of stale) await unlink(join(this.directory, name)).catch(() => {});
+    return stale.length;
+  }
+
   /** Where the best epoch's state is kept (early stopping keeps the best, not the last). */
   get bestStatePath(): string {
     return join(this.directory, 'best-state.safetensors');
@@ -73,6 +91,7 @@ export class CheckpointDirectory {
    */
   async newestValid<A extends Algorithm>(algorithm: A, backend: Backend, warn: (message: string) => void = () => {}):
     Promise<ResumedCheckpoint<Parameters<A['update']>[0]> | undefined> {
+    await this.removeStaleTemporaries();
     for (const checkpoint of await this.list()) {
       try {
         const { state, training } = await loadCheckpoint(checkpoint.path, algorithm, backend);

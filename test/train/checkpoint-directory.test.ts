@@ -58,6 +58,16 @@ describe('checkpoint directory', () => {
     assert.match(warnings[0], /^skipping damaged checkpoint .*checkpoint-000002\.safetensors: .*checkpoint-000002\.safetensors: header length \d+ exceeds/);
   });
 
+  it('removes the half-written files a killed writer left behind when resuming', async () => {
+    const path = join(root, 'stale');
+    const directory = new CheckpointDirectory(path);
+    await directory.write(await trainedState(1), {});
+    await writeFile(join(path, '.checkpoint-000002.safetensors.4242.deadbeef.tmp'), 'half');
+    await writeFile(join(path, 'notes.txt'), 'keep me');
+    assert.equal((await directory.newestValid(leastSquares, cpu))!.sequence, 1);
+    assert.deepEqual((await readdir(path)).sort(), ['checkpoint-000001.safetensors', 'notes.txt']);
+  });
+
   it('returns nothing (with warnings) when no checkpoint is valid, and nothing for an empty directory', async () => {
     const path = join(root, 'none');
     const directory = new CheckpointDirectory(path);
