@@ -96,7 +96,8 @@ describe('core addon', () => {
   });
 
   it('runs denseLinear off the event loop', async () => {
-    const rows = 20000, cols = 512, models = 8;
+    // About 1.3 G multiply-adds (tens of milliseconds): far longer than one turn of the loop.
+    const rows = 40000, cols = 512, models = 64;
     const x = new Float32Array(rows * cols).fill(0.5);
     const w = new Float32Array(models * cols).fill(0.25);
     const out = new Float32Array(rows * models);
