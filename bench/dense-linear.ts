@@ -118,8 +118,13 @@ async function cpuOnly(): Promise<Row[]> {
 export async function runDenseLinear(): Promise<{ rows: Row[]; notes: string[] }> {
   const notes: string[] = [];
   const rows: Row[] = [...await cpuOnly()];
-  rows.push(...cpuVariant({ BOUNDLESS_NUM_THREADS: '1' }));
-  rows.push(...cpuVariant({ BOUNDLESS_NUM_THREADS: '1', BOUNDLESS_CPU_ISA: 'baseline' }));
+  // The variants run in child processes through tsx; the GPU bundle has no tsx (BOUNDLESS_BENCH_VARIANTS=0).
+  if (process.env.BOUNDLESS_BENCH_VARIANTS !== '0') {
+    rows.push(...cpuVariant({ BOUNDLESS_NUM_THREADS: '1' }));
+    rows.push(...cpuVariant({ BOUNDLESS_NUM_THREADS: '1', BOUNDLESS_CPU_ISA: 'baseline' }));
+  } else {
+    notes.push('single-thread and baseline-ISA cpu variants not run (BOUNDLESS_BENCH_VARIANTS=0)');
+  }
   for (const report of await listBackends()) {
     if (report.name === 'cpu') continue;
     if (!report.available) {

@@ -3,12 +3,41 @@
 # core and CUDA addons, requires the cuda backend to be available, runs the
 # backend and conformance tests on every available backend, and the GPU
 # benchmarks. Everything it reports goes under $OUT (default bench/results/gpu).
+# On the lent device (no Node.js there): run `npm run gpu:bundle` here first and
+# carry `.gpu`; the script then runs from the bundle.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-bench/results/gpu}"
 mkdir -p "$out"
+out="$(cd "$out" && pwd)"  # absolute: bundle mode changes directory
 status=0
 step() { echo "== $*" | tee -a "$out/summary.txt"; }
+
+# The lent GPU machine has CUDA but no Node.js and no registry: there, run from the bundle that
+# `npm run gpu:bundle` made here (carry .gpu). BOUNDLESS_USE_BUNDLE=1 forces that path.
+if [ -d .gpu/app ] && { ! command -v node > /dev/null || [ -n "${BOUNDLESS_USE_BUNDLE:-}" ]; }; then
+  step "bundle mode (.gpu)"
+  mkdir -p /tmp/boundless-node
+  python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.gpu/node.xz'), open('/tmp/boundless-node/node', 'wb'))"
+  chmod +x /tmp/boundless-node/node
+  export PATH="/tmp/boundless-node:$PATH"
+  cd .gpu/app
+  { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi unavailable"; nproc; node --version; } 2>&1 | tee -a "$out/summary.txt"
+  step "backends"
+  node lib/cli/main.js backends > "$out/backends.json" 2> "$out/backends.stderr" || status=1
+  node -e "for (const b of JSON.parse(require('fs').readFileSync('$out/backends.json','utf8'))) console.log(b.name.padEnd(8), b.available ? 'available  ' : 'unavailable', b.reason)" | tee -a "$out/summary.txt"
+  step "backend and conformance tests (cuda required)"
+  BOUNDLESS_EXPECT_BACKENDS=cuda node node_modules/mocha/bin/mocha.js --no-config --timeout 600000 \
+    --reporter ./test/summary-reporter.cjs test/backends/backends.test.js test/conformance/least-squares.test.js \
+    > "$out/tests.txt" 2>&1 || status=1
+  tail -n 1 "$out/tests.txt" | tee -a "$out/summary.txt"
+  grep -E '^\s+[0-9]+\) ' "$out/tests.txt" | tee -a "$out/summary.txt" || true
+  step "benchmarks"
+  BOUNDLESS_BENCH_OUT="$out" BOUNDLESS_BENCH_VARIANTS=0 node bench/run.js dense-linear > "$out/bench.txt" 2>&1 || status=1
+  grep -E 'boundless (cuda|cpu)|numpy' "$out/bench.txt" | tee -a "$out/summary.txt"
+  step "exit status $status"
+  exit $status
+fi
 
 step "machine"
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi unavailable"; nproc; node --version; nvcc --version | tail -1; } 2>&1 | tee -a "$out/summary.txt"
