@@ -2,7 +2,7 @@
 // (loaded with --algorithm-module), including kill -9 at random moments.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../../lib/index.js';
@@ -52,13 +52,19 @@ describe('boundless train / predict / evaluate / select', function () {
       const checkpoints = join(root, `run-${run}-checkpoints`);
       const child = spawn(process.execPath, ['--import', 'tsx', cli, ...trainArgs(modelDir, checkpoints)], { cwd: packageRoot, stdio: 'ignore' });
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-      const delay = 700 + random.nextFloat() * 1500;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      // Kill when the run has written a random number of checkpoints (of about 330): always mid-run,
+      // whatever the machine's speed, and at a random point of the write cycle.
+      const target = 2 + Math.floor(random.nextFloat() * 250);
+      for (let newest = 0; newest < target && child.exitCode === null;) {
+        await new Promise((resolve) => setTimeout(resolve, 5 + random.nextFloat() * 10));
+        const names = await readdir(checkpoints).catch(() => [] as string[]);
+        newest = Math.max(0, ...names.map((n) => Number(/^checkpoint-(\d+)/.exec(n)?.[1] ?? 0)));
+      }
       child.kill('SIGKILL');
-      assert.equal(await exited, 'SIGKILL', `run ${run} finished before the kill at ${delay.toFixed(0)} ms: nothing was tested`);
+      assert.equal(await exited, 'SIGKILL', `run ${run} finished before the kill (after checkpoint ${target}): nothing was tested`);
       const resumed = boundless(...trainArgs(modelDir, checkpoints), '--resume');
       assert.equal(resumed.code, 0, resumed.stderr);
-      assert.ok(Buffer.compare(await readFile(join(modelDir, 'model.safetensors')), expected) === 0, `run ${run} (killed after ${delay.toFixed(0)} ms)`);
+      assert.ok(Buffer.compare(await readFile(join(modelDir, 'model.safetensors')), expected) === 0, `run ${run} (killed after checkpoint ${target})`);
     }
   });
 
