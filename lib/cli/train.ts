@@ -4,7 +4,6 @@ import { readStoredObject } from '../state/checkpoint.js';
 import { join } from 'node:path';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
 import type { BackendChoice } from '../backends/select.js';
-import { readBatches } from '../io/read-batches.js';
 import { saveModel, saveState } from '../state/persistence.js';
 import { train } from '../train/train.js';
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
@@ -105,6 +104,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     const result = await train(algorithm, hyperparameters, {
       train: options.train as string,
       validation: options.validation as string | undefined,
+      test: options.test as string | undefined,
       data,
       epochs: integerOption('train', options, 'epochs'),
       checkpoint: checkpointDir ? { directory: checkpointDir, keep: integerOption('train', options, 'keep-checkpoints'), ...every } : undefined,
@@ -121,15 +121,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     const statePath = join(modelDir, 'state.safetensors');
     await saveModel(modelPath, result.model);
     await saveState(statePath, result.state);
-    let test: Record<string, number> | undefined;
-    if (typeof options.test === 'string' && algorithm.createEvaluator) {
-      const evaluator = algorithm.createEvaluator(result.model);
-      for await (const batch of readBatches(options.test, { ...data, miniBatchSize: data.miniBatchSize ?? 1000, featureDim: result.state.schema.featureDim })) {
-        await evaluator.add(batch);
-      }
-      test = evaluator.result();
-    }
-    return { algorithm: algorithm.name, model: modelPath, state: statePath, metrics: { ...result.metrics, ...(test ? { test } : {}) } };
+    return { algorithm: algorithm.name, model: modelPath, state: statePath, metrics: result.metrics };
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -39,6 +39,8 @@ export interface ProgressEvent {
 export interface TrainOptions {
   train: SourceInput;
   validation?: SourceInput;
+  /** Scored once with the final model; the result is metrics.test. */
+  test?: SourceInput;
   /** How to read the channels (format, featureDim, header, ...); miniBatchSize defaults to the hyperparameter. */
   data?: Omit<ReadOptions, 'start' | 'signal' | 'miniBatchSize'> & { miniBatchSize?: number };
   epochs?: number;
@@ -67,6 +69,7 @@ export interface TrainResult<A extends Algorithm> {
   metrics: {
     train: Record<string, number>;
     validation?: Record<string, number>;
+    test?: Record<string, number>;
     epochs: number;
     bestEpoch?: number;
     stoppedEarly: boolean;
@@ -227,12 +230,23 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
     }
   }
   const finalState = (best ?? state)!;
+  const model = algorithm.finalize(finalState as never, backend) as ReturnType<A['finalize']>;
+  let test: Record<string, number> | undefined;
+  if (options.test !== undefined) {
+    if (!algorithm.createEvaluator) throw new Error(`train: ${algorithm.name} has no evaluation metrics for the test channel`);
+    const evaluator = algorithm.createEvaluator(model as never);
+    for await (const batch of readBatches(options.test, { ...readOptions, featureDim: state!.schema.featureDim, signal: options.signal })) {
+      await evaluator.add(batch);
+    }
+    test = evaluator.result();
+  }
   return {
-    model: algorithm.finalize(finalState as never, backend) as ReturnType<A['finalize']>,
+    model,
     state: state as Parameters<A['update']>[0],
     metrics: {
       train: algorithm.progressiveMetrics ? algorithm.progressiveMetrics(state as never) : {},
       ...(validation ? { validation } : {}),
+      ...(test ? { test } : {}),
       epochs: progress.epoch,
       ...(progress.bestEpoch !== null ? { bestEpoch: progress.bestEpoch } : {}),
       stoppedEarly,

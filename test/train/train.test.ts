@@ -46,7 +46,11 @@ describe('trainer', function () {
 
   it('trains for several epochs, validates each one and learns the generating weights', async () => {
     const events: ProgressEvent[] = [];
-    const result = await train(leastSquares, hp, { train: trainPath, validation: validationPath, epochs: 3, data, onProgress: (e) => events.push(e) });
+    const result = await train(leastSquares, hp, { train: trainPath, validation: validationPath, test: validationPath, epochs: 3, data, onProgress: (e) => events.push(e) });
+    // The final model is the best epoch's, and the test channel (here the validation data) scores it.
+    const perEpoch = events.filter((e) => e.phase === 'epoch').map((e) => e.validation!.mse);
+    assert.equal(result.metrics.test!.mse, Math.min(...perEpoch));
+    assert.equal(result.metrics.bestEpoch, perEpoch.indexOf(Math.min(...perEpoch)) + 1);
     assert.equal(result.metrics.epochs, 3);
     assert.equal(result.metrics.records, 1500);
     assert.ok(result.metrics.validation!.mse < 0.01, `validation mse ${result.metrics.validation!.mse}`);
