@@ -18,6 +18,7 @@ export async function inspectFile(path: string): Promise<Record<string, unknown>
     hyperparameters: stored.hyperparameters,
     schema: stored.schema,
     scalars: stored.scalars,
+    ...(stored.training ? { training: stored.training } : {}),
     tensors,
     tensorBytes: bytes,
   };

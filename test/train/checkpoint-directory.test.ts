@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { packageRoot } from '../../lib/backends/native-addon.js';
 import { join } from 'node:path';
 import {
   CheckpointDirectory, CheckpointSchedule, createBackend, denseBatch, parseHyperparameters, tensorsEqual,
@@ -32,6 +34,8 @@ describe('checkpoint directory', () => {
     assert.deepEqual(await readdir(join(root, 'keep')), ['checkpoint-000003.safetensors', 'checkpoint-000004.safetensors']);
     const resumed = await directory.newestValid(leastSquares, cpu);
     assert.equal(resumed!.sequence, 4);
+    const inspected = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'inspect', resumed!.path], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(inspected.stdout).training, { epoch: 0, batches: 4 }, 'inspect shows the training progress');
     assert.deepEqual(resumed!.training, { epoch: 0, batches: 4 });
     const expected = await trainedState(4);
     for (const [name, t] of Object.entries(expected.tensors)) assert.ok(tensorsEqual(resumed!.state.tensors[name], t), name);
