@@ -29,7 +29,7 @@ describe('packaging', function () {
       assert.ok(files.includes(expected), `tarball has ${expected}`);
     }
     assert.ok(files.some((f) => f.startsWith(`prebuilds/${process.platform}-${process.arch}/`) && f.endsWith('.node')), 'tarball has a prebuild');
-    assert.ok(!files.some((f) => f.startsWith('test/') || f.startsWith('build/')), 'no tests or build outputs');
+    assert.ok(!files.some((f) => f.startsWith('test/') || f.startsWith('build/') || f.startsWith('native/fuzz/')), 'no tests, fuzz corpus or build outputs');
 
     const project = join(directory, 'project');
     npm(['init', '-y'], directory); // creates nothing we use; keeps npm quiet about the parent
