@@ -17,6 +17,12 @@ describe('boundless command', () => {
   before(async () => { directory = await mkdtemp(join(tmpdir(), 'boundless-cli-')); });
   after(async () => { await rm(directory, { recursive: true, force: true }); });
 
+  it('runs as an executable (npx boundless), not only through node', () => {
+    const result = spawnSync(join(packageRoot, 'dist', 'cli', 'main.js'), ['help'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.error?.message);
+    assert.match(result.stdout, /^usage: boundless <command> \[options\]/);
+  });
+
   it('backends: JSON on stdout with every backend and its reason', () => {
     const { code, stdout } = boundless('backends');
     assert.equal(code, 0);
