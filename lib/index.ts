@@ -28,7 +28,7 @@ export type { SafetensorsContent } from './state/safetensors.js';
 export { writeFileAtomic } from './state/atomic-write.js';
 export { readStoredObject, writeStoredObject, formatVersion } from './state/checkpoint.js';
 export type { StoredObject, JsonValue } from './state/checkpoint.js';
-export { saveState, loadState, stateToBytes, stateFromBytes, saveModel, loadModel } from './state/persistence.js';
+export { saveState, loadState, stateToBytes, stateFromBytes, saveModel, loadModel, modelFromStored } from './state/persistence.js';
 
 export { BatchPool } from './data/batch-pool.js';
 export type { PoolShape, PooledBatch } from './data/batch-pool.js';

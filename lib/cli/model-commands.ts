@@ -11,14 +11,23 @@ import type { Selection } from '../algorithms/types.js';
 import { resolveBackend, type BackendChoice } from '../backends/select.js';
 import { readBatches } from '../io/read-batches.js';
 import { readStoredObject } from '../state/checkpoint.js';
-import { loadModel, loadState, saveModel } from '../state/persistence.js';
+import { loadState, modelFromStored, saveModel } from '../state/persistence.js';
 import { choiceOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 
+/** The file (read once), the algorithm its metadata names, and its data width. */
 async function algorithmOf(path: string, options: Record<string, unknown>) {
   for (const module of (options['algorithm-module'] as string[] | undefined) ?? []) await loadAlgorithmModule(module);
   const stored = await readStoredObject(path);
-  return { algorithm: getAlgorithm(stored.algorithm), featureDim: stored.schema.featureDim as number };
+  return { stored, algorithm: getAlgorithm(stored.algorithm), featureDim: stored.schema.featureDim as number };
+}
+
+/** What predict and evaluate share: the model, on the chosen backend. */
+async function openModel(command: string, options: Record<string, unknown>) {
+  const path = options.model as string;
+  const { stored, algorithm, featureDim } = await algorithmOf(path, options);
+  const backend = await resolveBackend(choiceOption<BackendChoice>(command, options as never, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']));
+  return { path, algorithm, featureDim, model: modelFromStored(stored, algorithm, backend, path) };
 }
 
 export const predictOptions: Record<string, OptionSpec> = {
@@ -32,10 +41,7 @@ export const predictOptions: Record<string, OptionSpec> = {
 /** One JSON line per record: each prediction output, a number or (for several values per row) an array. */
 export async function predictCommand(argv: string[]): Promise<Record<string, unknown>> {
   const { options } = parseArguments('predict', argv, predictOptions);
-  const modelPath = options.model as string;
-  const { algorithm, featureDim } = await algorithmOf(modelPath, options);
-  const backend = await resolveBackend(choiceOption<BackendChoice>('predict', options, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']));
-  const model = await loadModel(modelPath, algorithm, backend);
+  const { path: modelPath, model, featureDim } = await openModel('predict', options);
   const data = readOptionsFrom('predict', options, { labelSize: 0, featureDim });
   const outputPath = (options.output as string | undefined) ?? '-';
   const out: Writable = outputPath === '-' ? process.stdout : createWriteStream(outputPath);
@@ -70,11 +76,8 @@ export const evaluateOptions: Record<string, OptionSpec> = {
 
 export async function evaluateCommand(argv: string[]): Promise<Record<string, unknown>> {
   const { options } = parseArguments('evaluate', argv, evaluateOptions);
-  const modelPath = options.model as string;
-  const { algorithm, featureDim } = await algorithmOf(modelPath, options);
+  const { path: modelPath, model, algorithm, featureDim } = await openModel('evaluate', options);
   if (!algorithm.createEvaluator) throw new Error(`evaluate: ${algorithm.name} has no evaluation metrics`);
-  const backend = await resolveBackend(choiceOption<BackendChoice>('evaluate', options, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']));
-  const model = await loadModel(modelPath, algorithm, backend);
   const data = readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim });
   const evaluator = algorithm.createEvaluator(model);
   let records = 0;

@@ -89,7 +89,14 @@ export async function saveModel(path: string, model: Model): Promise<void> {
 
 export async function loadModel<A extends Algorithm>(path: string, algorithm: A, backend: Backend):
   Promise<ReturnType<A['loadModel']>> {
-  const stored = await readStoredObject(path, { kind: 'model', algorithm: algorithm.name });
-  const data = { ...stored, schema: schemaOf(stored, path) };
-  return algorithm.loadModel(data, backend) as ReturnType<A['loadModel']>;
+  return modelFromStored(await readStoredObject(path, { kind: 'model', algorithm: algorithm.name }), algorithm, backend, path);
+}
+
+/** A model from a file already read (when the algorithm had to be looked up from its metadata first). */
+export function modelFromStored<A extends Algorithm>(stored: StoredObject, algorithm: A, backend: Backend, source: string):
+  ReturnType<A['loadModel']> {
+  if (stored.kind !== 'model' || stored.algorithm !== algorithm.name) {
+    throw new SafetensorsFormatError(`${source}: is a ${stored.algorithm} ${stored.kind} file, expected a ${algorithm.name} model`);
+  }
+  return algorithm.loadModel({ ...stored, schema: schemaOf(stored, source) }, backend) as ReturnType<A['loadModel']>;
 }
