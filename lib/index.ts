@@ -57,3 +57,10 @@ export type { CheckpointInfo, ResumedCheckpoint } from './train/checkpoint-direc
 export { train } from './train/train.js';
 export type { TrainOptions, TrainResult, ProgressEvent } from './train/train.js';
 export { registerAlgorithm, getAlgorithm, listAlgorithms, loadAlgorithmModule } from './algorithms/registry.js';
+
+import './algorithms/builtin.js';
+export { linearLearner, LinearLearnerModel, linearLearnerSchema } from './algorithms/linear-learner/index.js';
+export type {
+  LinearLearnerHyperparameters, LinearLearnerState, LinearLearnerPredictOptions, LinearLearnerPredictions,
+} from './algorithms/linear-learner/index.js';
+export type { PredictOptions, Objective, StateValidator } from './algorithms/types.js';

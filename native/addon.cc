@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "linear_algebra_binding.h"
+#include "linear_learner_binding.h"
 #include "runtime_info.h"
 #include "stream_parser_binding.h"
 
@@ -10,6 +11,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterRuntimeInfo(env, exports);
   boundless::RegisterLinearAlgebra(env, exports);
+  boundless::RegisterLinearLearner(env, exports);
   boundless::RegisterStreamParser(env, exports);
   return exports;
 }

@@ -20,6 +20,8 @@ export interface NumberSpec extends CommonSpec {
   exclusiveMin?: boolean;
   exclusiveMax?: boolean;
   allowAuto?: boolean;
+  /** Words accepted besides numbers (e.g. 'balanced'). */
+  keywords?: readonly string[];
 }
 
 export interface BoolSpec extends CommonSpec {
@@ -44,8 +46,9 @@ export type HyperparameterSpec = NumberSpec | BoolSpec | EnumSpec | StringSpec;
 export type HyperparameterSchema = Record<string, HyperparameterSpec>;
 
 type AutoOf<S> = S extends { allowAuto: true } ? 'auto' : never;
+type KeywordOf<S> = S extends { keywords: readonly (infer K)[] } ? K : never;
 type ValueOf<S> =
-  S extends { type: 'int' | 'float' } ? number | AutoOf<S>
+  S extends { type: 'int' | 'float' } ? number | AutoOf<S> | KeywordOf<S>
     : S extends { type: 'bool' } ? boolean | AutoOf<S>
       : S extends { type: 'enum'; values: readonly (infer V)[] } ? V | AutoOf<S>
         : string;
@@ -114,7 +117,8 @@ export function describeAllowed(spec: HyperparameterSpec): string {
       text = 'a string';
       break;
   }
-  return 'allowAuto' in spec && spec.allowAuto ? `${text} or 'auto'` : text;
+  const words = [...('keywords' in spec && spec.keywords ? spec.keywords : []), ...('allowAuto' in spec && spec.allowAuto ? ['auto'] : [])];
+  return words.length > 0 ? `${text} or ${words.map((w) => `'${w}'`).join(' or ')}` : text;
 }
 
 function show(value: unknown): string {
@@ -130,6 +134,7 @@ function parseValue(algorithm: string, name: string, spec: HyperparameterSpec, r
   switch (spec.type) {
     case 'int':
     case 'float': {
+      if (spec.keywords && text !== undefined && spec.keywords.includes(text)) return text;
       let value: number;
       if (typeof raw === 'number') value = raw;
       else if (text !== undefined && text !== '' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) value = Number(text);

@@ -17,6 +17,7 @@ export interface DataSchema {
   featureDim: number;
   /** Label values per row: 0 unsupervised, 1 for supervised algorithms. */
   labelSize: number;
+  // Also `sparse: true` when batches are CSR (the trainer sets it; algorithms that center features need it).
   [key: string]: JsonValue;
 }
 
@@ -48,13 +49,31 @@ export interface ModelData {
 export interface Model {
   readonly algorithm: AlgorithmName;
   /** Predictions for a batch, on the backend the model was built or loaded with. */
-  predict(batch: Batch): Promise<Predictions>;
+  predict(batch: Batch, options?: PredictOptions): Promise<Predictions>;
   /** One row, synchronously, cheap: for serving. */
   predictOne(features: Float32Array): Record<string, number | Float32Array>;
   /** The tensors and scalars that define the model; saved and loaded exactly. */
   data(): ModelData;
   /** Writes the model atomically (state/persistence.ts saveModel); read back with loadModel(path, algorithm, backend). */
   save(path: string): Promise<void>;
+}
+
+/** Request-time options of predict (a binary classifier's threshold). */
+export interface PredictOptions {
+  threshold?: number;
+}
+
+/** The validation metric that early stopping and the best epoch follow. */
+export interface Objective {
+  metric: string;
+  minimize: boolean;
+}
+
+/** Scores every model a rich state holds on validation data and records in the state what selection needs. */
+export interface StateValidator {
+  add(batch: Batch): Promise<void>;
+  /** Stores the sums in the state; returns the metrics of the model the state would select. */
+  finish(): Record<string, number>;
 }
 
 /** Chooses among the models a rich state holds (k, components, which parallel model, a criterion). */
@@ -83,8 +102,14 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
   loadModel(data: ModelData, backend: Backend): M;
   /** Metrics of a model on labelled data, for validation and `evaluate`. */
   createEvaluator?(model: M): Evaluator;
-  /** The evaluator metric that early stopping and best-epoch selection watch. */
-  readonly objective?: { metric: string; minimize: boolean };
+  /** The evaluator metric that early stopping and best-epoch selection watch (may depend on the hyperparameters). */
+  readonly objective?: Objective | ((hyperparameters: HyperparameterValues<S>) => Objective);
+  /**
+   * Validation of a rich state: every model it holds is scored in one pass, and what the state
+   * learns (calibrated thresholds, the best model) is kept for finalize. Used by the trainer
+   * instead of createEvaluator(finalize(state)) when present.
+   */
+  createStateValidator?(state: State<HyperparameterValues<S>>, backend: Backend): StateValidator;
   /** Metrics the state itself tracks as it trains (progressive validation: each batch scored before training on it). */
   progressiveMetrics?(state: State<HyperparameterValues<S>>): Record<string, number>;
 }

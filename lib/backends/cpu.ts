@@ -27,6 +27,13 @@ registerKernel<'denseLinear', CpuBackend>('cpu', 'denseLinear', async (backend, 
   return out;
 });
 
+registerKernel<'linearLearnerUpdate', CpuBackend>('cpu', 'linearLearnerUpdate', (backend, { settings, state, batch, metrics }) =>
+  backend.addon.linearLearnerUpdate(settings, state, batch, metrics));
+registerKernel<'linearLearnerEvaluate', CpuBackend>('cpu', 'linearLearnerEvaluate', (backend, { settings, state, batch, metrics }) =>
+  backend.addon.linearLearnerEvaluate(settings, state, batch, metrics));
+registerKernel<'linearLearnerPredict', CpuBackend>('cpu', 'linearLearnerPredict', (backend, { model, batch, outputs }) =>
+  backend.addon.linearLearnerPredict(model, batch, outputs));
+
 export const cpuBackend: BackendDefinition = {
   name: 'cpu',
   priority: 100,

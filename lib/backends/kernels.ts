@@ -2,6 +2,7 @@
 // and the one place their inputs are validated. A kernel is looked up by
 // (backend, name) in the registry; adding a kernel means adding it here and
 // registering an implementation per backend.
+import type { Batch } from '../data/batch.js';
 
 /** out[r·models + m] = bias[m] + Σ_c x[r·cols + c] · w[m·cols + c] — one dot per row and model. */
 export interface DenseLinearInputs {
@@ -18,17 +19,114 @@ export interface DenseLinearInputs {
   out?: Float32Array;
 }
 
+/** Constant settings of a linear-learner state (codes follow native/linear_learner.h). */
+export interface LinearLearnerSettings {
+  loss: number;
+  optimizer: number;
+  dim: number;
+  models: number;
+  classes: number;
+  margin: number;
+  quantile: number;
+  insensitivity: number;
+  huberDelta: number;
+  beta1: number;
+  beta2: number;
+  momentum: number;
+  epsilon: number;
+  useBias: boolean;
+  biasLrMult: number;
+  biasWdMult: number;
+  useLrScheduler: boolean;
+  lrSchedulerStep: number;
+  lrSchedulerFactor: number;
+  lrSchedulerMinimum: number;
+  scalerPoints: number;
+  normalizeData: boolean;
+  unbiasData: boolean;
+  normalizeLabel: boolean;
+  unbiasLabel: boolean;
+  positiveWeighting: number;
+  balanceMulticlass: boolean;
+}
+
+/** The arrays a linear-learner kernel reads and updates in place (weights are [dim][models][classes]). */
+export interface LinearLearnerArrays {
+  weights: Float32Array;
+  bias: Float32Array;
+  counters?: Float64Array;
+  featureShift?: Float32Array;
+  featureScale?: Float32Array;
+  labelTransform?: Float32Array;
+  positiveWeight?: Float32Array;
+  classCounts?: Float64Array;
+  classWeight?: Float32Array;
+  moment1?: Float32Array;
+  moment2?: Float32Array;
+  biasMoment1?: Float32Array;
+  biasMoment2?: Float32Array;
+  lastStep?: Int32Array;
+  learningRate?: Float32Array;
+  wd?: Float32Array;
+  l1?: Float32Array;
+  featureSum?: Float64Array;
+  featureSumSq?: Float64Array;
+}
+
+/** Sums a linear-learner kernel adds to, per model (weighted by the rows' weights). */
+export interface LinearLearnerMetrics {
+  lossSum: Float64Array;
+  weightSum: Float64Array;
+  histogramBins?: number;
+  /** models × 2 × bins: negatives then positives, by score in [−16, 16]. */
+  histogram?: Float64Array;
+  correct?: Float64Array;
+  /** models × 4: tp, fp, tn, fn at score ≥ threshold. */
+  confusion?: Float64Array;
+  threshold?: number;
+  squaredError?: Float64Array;
+  absoluteError?: Float64Array;
+  topKCorrect?: Float64Array;
+  topK?: number;
+  dcg?: Float64Array;
+  classTruePositive?: Float64Array;
+  classPredicted?: Float64Array;
+  classActual?: Float64Array;
+}
+
+export interface LinearLearnerStep {
+  settings: LinearLearnerSettings;
+  state: LinearLearnerArrays;
+  batch: Batch;
+  metrics: LinearLearnerMetrics;
+}
+
+/** A finalized linear model: weights [dim][classes] with the scaler folded in; threshold on the raw score. */
+export interface LinearLearnerPredictInputs {
+  model: { loss: number; dim: number; classes: number; threshold: number; weights: Float32Array; bias: Float32Array };
+  batch: Batch;
+  outputs: { score: Float32Array; predictedLabel?: Float32Array };
+}
+
 export interface KernelInputs {
   denseLinear: DenseLinearInputs;
+  /** One training step of every model of a linear-learner state on the batch; progressive metrics first. */
+  linearLearnerUpdate: LinearLearnerStep;
+  /** Scores the batch with every model of the state, adding to the metrics; no training. */
+  linearLearnerEvaluate: LinearLearnerStep;
+  linearLearnerPredict: LinearLearnerPredictInputs;
 }
 
 export interface KernelOutputs {
   denseLinear: Float32Array;
+  linearLearnerUpdate: void;
+  linearLearnerEvaluate: void;
+  linearLearnerPredict: void;
 }
 
 export type KernelName = keyof KernelInputs;
 
-export const kernelNames: readonly KernelName[] = ['denseLinear'];
+export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearnerUpdate', 'linearLearnerEvaluate', 'linearLearnerPredict'];
 
 /**
  * Agreement between backends for denseLinear: |y − y_cpu| ≤ relTol · Σ_c |x_c·w_c| + absTol.

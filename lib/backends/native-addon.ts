@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
+import type { Batch } from '../data/batch.js';
+import type { LinearLearnerArrays, LinearLearnerMetrics, LinearLearnerPredictInputs, LinearLearnerSettings } from './kernels.js';
 
 /** The functions the core addon exports (native/addon.cc registers them). */
 export interface CoreAddon {
@@ -22,6 +24,11 @@ export interface CoreAddon {
     rows: number, cols: number, models: number): void;
   dot(a: Float32Array, b: Float32Array): number;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  linearLearnerUpdate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
+  linearLearnerEvaluate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
+  linearLearnerCatchUp(settings: LinearLearnerSettings, state: LinearLearnerArrays, out: Float32Array): void;
+  linearLearnerInitialize(weights: Float32Array, normal: boolean, scale: number, seed: number): void;
+  linearLearnerPredict(model: LinearLearnerPredictInputs['model'], batch: Batch, outputs: LinearLearnerPredictInputs['outputs']): Promise<void>;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;
   murmurHash3(bytes: Uint8Array, seed: number): number;
 }

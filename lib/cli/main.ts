@@ -2,6 +2,7 @@
 // The `boundless` command. Results go to stdout as JSON; errors are one
 // line on stderr and a non-zero exit. Commands arrive with the issues that
 // build them (train, predict, evaluate, convert, select, serve).
+import '../algorithms/builtin.js';
 import { listBackends } from '../backends/select.js';
 import { inspectFile } from './inspect.js';
 import { convert } from './convert.js';

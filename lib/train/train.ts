@@ -49,7 +49,7 @@ export interface TrainOptions {
   resume?: boolean;
   /** Continue training this state (a checkpoint path or a State) on the new data. */
   initialState?: string | State<unknown>;
-  /** Early stopping on the algorithm's objective over the validation channel. */
+  /** Early stopping on the algorithm's objective over the validation channel; tolerance is relative to the best value. */
   earlyStopping?: { patience: number; tolerance?: number };
   backend?: BackendChoice;
   /** The algorithm's `seed` hyperparameter, and the shuffle buffer's seed. */
@@ -175,7 +175,7 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
     const stream = readBatches(options.train, { ...readOptions, start: progress.position ?? undefined, signal: options.signal });
     try {
       for await (const batch of stream) {
-        if (!state) state = algorithm.createState(hp as never, { featureDim: stream.featureDim!, labelSize: algorithm.labelSize }, backend);
+        if (!state) state = algorithm.createState(hp as never, { featureDim: stream.featureDim!, labelSize: algorithm.labelSize, sparse: stream.sparse === true }, backend);
         await algorithm.update(state as never, batch, backend);
         progress.position = { ...batch.position };
         progress.batches++;
@@ -201,15 +201,23 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
     progress.epoch++;
     progress.position = null;
 
-    if (options.validation !== undefined && algorithm.createEvaluator) {
-      const evaluator = algorithm.createEvaluator(algorithm.finalize(state as never, backend) as never);
-      for await (const batch of readBatches(options.validation, { ...readOptions, signal: options.signal })) await evaluator.add(batch);
-      validation = evaluator.result();
-      const objective = algorithm.objective;
+    if (options.validation !== undefined && (algorithm.createStateValidator || algorithm.createEvaluator)) {
+      // A rich state validates all its models at once and keeps the calibration for finalize.
+      const validator = algorithm.createStateValidator
+        ? algorithm.createStateValidator(state as never, backend)
+        : undefined;
+      const evaluator = validator ? undefined : algorithm.createEvaluator!(algorithm.finalize(state as never, backend) as never);
+      for await (const batch of readBatches(options.validation, { ...readOptions, featureDim: state.schema.featureDim, signal: options.signal })) {
+        await (validator ?? evaluator)!.add(batch);
+      }
+      validation = validator ? validator.finish() : evaluator!.result();
+      const objective = typeof algorithm.objective === 'function' ? algorithm.objective(hp as never) : algorithm.objective;
       if (objective) {
         const value = validation[objective.metric];
+        // Relative tolerance, as SageMaker's early_stopping_tolerance: smaller relative gains count as none.
+        const margin = progress.bestValue === null ? 0 : tolerance * Math.abs(progress.bestValue);
         const improved = progress.bestValue === null ||
-          (objective.minimize ? value < progress.bestValue - tolerance : value > progress.bestValue + tolerance);
+          (objective.minimize ? value < progress.bestValue - margin : value > progress.bestValue + margin);
         if (improved) {
           progress.bestValue = value;
           progress.bestEpoch = progress.epoch;

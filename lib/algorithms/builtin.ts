@@ -1,0 +1,7 @@
+// Registers the algorithms that ship with the package, so the CLI and
+// checkpoint loading find them by name.
+import { linearLearner } from './linear-learner/index.js';
+import { registerAlgorithm } from './registry.js';
+import type { Algorithm } from './types.js';
+
+registerAlgorithm(linearLearner as unknown as Algorithm);

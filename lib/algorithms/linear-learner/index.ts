@@ -1,0 +1,170 @@
+// The linear learner (SageMaker's, re-designed for streams): many linear
+// models trained side by side in one pass over the data, each with its own
+// learning rate and regularization, then calibrated and selected on the
+// validation channel (or on progressive validation of the training stream).
+import { BatchError, type Batch } from '../../data/batch.js';
+import { tensor } from '../../state/tensor.js';
+import { parseHyperparameters } from '../hyperparameters.js';
+import type { Algorithm, ModelData, Selection } from '../types.js';
+import { createModelEvaluator, createStateValidator, modelSums, stateMetrics } from './evaluator.js';
+import { linearLearnerSchema, type LinearLearnerHyperparameters, type LinearLearnerSchema } from './hyperparameters.js';
+import { runLinearKernel } from './kernels.js';
+import { LinearLearnerModel } from './model.js';
+import { criterionOf, objectiveOf, targetsOf } from './objective.js';
+import { chooseModel } from './selection.js';
+import { resolveSettings } from './settings.js';
+import {
+  caughtUpWeights, counter, createLinearLearnerState, kernelArrays, kernelMetrics, mergeLinearLearnerStates,
+  type LinearLearnerState,
+} from './state.js';
+
+export { LinearLearnerModel } from './model.js';
+export type { LinearLearnerPredictOptions, LinearLearnerPredictions } from './model.js';
+export { linearLearnerSchema } from './hyperparameters.js';
+export type { LinearLearnerHyperparameters } from './hyperparameters.js';
+export type { LinearLearnerState } from './state.js';
+
+function validatedNow(state: LinearLearnerState): boolean {
+  const step = (state.tensors.counters.data as Float64Array)[counter.step];
+  const weight = (state.tensors.validation_weight.data as Float64Array)[0];
+  return state.scalars.validated_at_step === step && weight > 0;
+}
+
+function selectionModel(selection: Selection | undefined, models: number): number | undefined {
+  if (selection?.model === undefined) return undefined;
+  const model = Number(selection.model);
+  if (!Number.isInteger(model) || model < 0 || model >= models) {
+    throw new RangeError(`linear-learner select: model ${JSON.stringify(selection.model)} is not in 0..${models - 1}`);
+  }
+  return model;
+}
+
+/**
+ * Picks a model (and, for binary classifiers, its threshold) and folds the scaler into its
+ * weights. Selection keys: `criterion` (another selection rule), `model` (an index into the
+ * grid), `threshold` (binary: a probability for logistic, a raw score for hinge).
+ */
+function finalize(state: LinearLearnerState, backend: Parameters<typeof createLinearLearnerState>[1] extends never ? never : import('../../backends/registry.js').Backend,
+  selection?: Selection): LinearLearnerModel {
+  const hp = state.hyperparameters;
+  const known = new Set(['criterion', 'model', 'threshold']);
+  for (const key of Object.keys(selection ?? {})) {
+    if (!known.has(key)) throw new RangeError(`linear-learner select: unknown selection '${key}'; expected criterion, model or threshold`);
+  }
+  const r = resolveSettings(hp, state.schema);
+  const source = validatedNow(state) ? 'validation' : 'progressive';
+  const criterion = criterionOf(hp, selection?.criterion as string | undefined);
+  const binary = r.predictor === 'binary_classifier';
+  const choice = chooseModel(modelSums(state, source), binary, criterion, targetsOf(hp), selectionModel(selection, r.models));
+  let threshold = binary ? choice.threshold : 0;
+  if (selection?.threshold !== undefined) {
+    const given = Number(selection.threshold);
+    if (!binary) throw new RangeError('linear-learner select: threshold applies to binary classifiers only');
+    if (r.loss === 'logistic' && !(given > 0 && given < 1)) throw new RangeError(`linear-learner select: threshold ${selection.threshold} must be a probability in (0, 1)`);
+    threshold = r.loss === 'logistic' ? Math.log(given / (1 - given)) : given;
+  }
+  // Fold x' = (x − shift)·scale and y = y'/labelScale + labelShift into plain coefficients.
+  const { dim } = r.kernel;
+  const { classes, models } = r;
+  const all = caughtUpWeights(state);
+  const bias = state.tensors.bias.data as Float32Array;
+  const shift = state.tensors.feature_shift?.data as Float32Array | undefined;
+  const scale = state.tensors.feature_scale?.data as Float32Array | undefined;
+  const label = state.tensors.label_transform?.data as Float32Array | undefined;
+  const weights = new Float32Array(dim * classes);
+  const intercept = new Float64Array(classes);
+  for (let c = 0; c < classes; c++) intercept[c] = hp.use_bias ? bias[choice.model * classes + c] : 0;
+  for (let j = 0; j < dim; j++) {
+    for (let c = 0; c < classes; c++) {
+      const w = all[(j * models + choice.model) * classes + c] * (scale ? scale[j] : 1);
+      weights[j * classes + c] = w;
+      if (shift) intercept[c] -= w * shift[j];
+    }
+  }
+  if (label) {
+    for (let j = 0; j < weights.length; j++) weights[j] /= label[1];
+    intercept[0] = intercept[0] / label[1] + label[0];
+  }
+  const grid = (name: string) => Number((state.tensors[name].data as Float32Array)[choice.model]);
+  const data: ModelData = {
+    algorithm: 'linear-learner',
+    hyperparameters: hp,
+    schema: state.schema,
+    tensors: { weights: tensor(weights, [dim, classes]), bias: tensor(Float32Array.from(intercept)) },
+    scalars: {
+      predictor_type: r.predictor, loss: r.loss, num_classes: classes, threshold,
+      ...(binary && r.loss === 'logistic' ? { threshold_probability: 1 / (1 + Math.exp(-threshold)) } : {}),
+      selected_model: choice.model,
+      selection_source: source === 'validation' ? 'validation' : 'progressive validation on the training stream',
+      selection_criterion: binary ? criterion : 'loss_function',
+      ...(binary && Number.isFinite(choice.value) ? { selection_value: choice.value } : {}),
+      selection_loss: Number.isFinite(choice.loss) ? choice.loss : null,
+      learning_rate: grid('learning_rate'), wd: grid('wd'), l1: grid('l1'),
+      examples_seen: state.scalars.examples_seen,
+    },
+  };
+  return new LinearLearnerModel(data, backend);
+}
+
+export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> & {
+  createStateValidator: typeof createStateValidator;
+  /** Metrics of each model the state holds, from its progressive or validation sums. */
+  modelMetrics(state: LinearLearnerState, source?: 'progressive' | 'validation'): Record<string, number>[];
+} = {
+  name: 'linear-learner',
+  hyperparameters: linearLearnerSchema,
+  labelSize: 1,
+
+  createState(hp, schema) {
+    return createLinearLearnerState(hp, schema);
+  },
+
+  async update(state, batch: Batch, backend) {
+    const r = resolveSettings(state.hyperparameters, state.schema);
+    const where = `linear-learner batch ${state.scalars.batches_seen}`;
+    if (batch.kind === 'sparse' && r.kernel.unbiasData) {
+      throw new BatchError(`${where}: sparse batch, but the state centers features (unbias_data); train sparse data with unbias_data=false or auto`);
+    }
+    try {
+      await runLinearKernel(backend, 'linearLearnerUpdate', {
+        settings: r.kernel, state: kernelArrays(state), batch, metrics: kernelMetrics(state, 'progressive'),
+      });
+    } catch (error) {
+      throw new BatchError(`${where}: ${(error as Error).message}`);
+    }
+    state.scalars.examples_seen = Number(state.scalars.examples_seen) + batch.rows;
+    state.scalars.batches_seen = Number(state.scalars.batches_seen) + 1;
+  },
+
+  merge: mergeLinearLearnerStates,
+  finalize,
+
+  loadModel(data, backend) {
+    parseHyperparameters('linear-learner', linearLearnerSchema, data.hyperparameters);
+    return new LinearLearnerModel(data, backend);
+  },
+
+  createEvaluator: createModelEvaluator,
+  createStateValidator,
+  objective: (hp: LinearLearnerHyperparameters) => objectiveOf(hp),
+
+  progressiveMetrics(state) {
+    const sums = modelSums(state, 'progressive');
+    if (sums.weight === 0) return {};
+    const binary = state.hyperparameters.predictor_type === 'binary_classifier';
+    const choice = chooseModel(sums, binary, criterionOf(state.hyperparameters), targetsOf(state.hyperparameters));
+    const metrics = stateMetrics(state, 'progressive', choice.model);
+    return Object.fromEntries([...Object.entries(metrics).map(([k, v]) => [`progressive_${k}`, v]), ['best_model', choice.model]]);
+  },
+
+  modelMetrics(state, source = 'progressive') {
+    const models = (state.tensors.learning_rate.data as Float32Array).length;
+    return Array.from({ length: models }, (_, m) => ({
+      model: m,
+      learning_rate: (state.tensors.learning_rate.data as Float32Array)[m],
+      wd: (state.tensors.wd.data as Float32Array)[m],
+      l1: (state.tensors.l1.data as Float32Array)[m],
+      ...stateMetrics(state, source, m),
+    }));
+  },
+};

@@ -1,0 +1,125 @@
+// A finalized linear learner: one plain linear model (the scaler folded into
+// its weights, so the coefficients read directly on the input's scale) with
+// its decision threshold. Outputs follow SageMaker: `score` (probability for
+// logistic, the raw margin for hinge, class probabilities for multiclass,
+// the value for regression) and `predicted_label`.
+import type { Batch } from '../../data/batch.js';
+import type { Backend } from '../../backends/registry.js';
+import { saveModel } from '../../state/persistence.js';
+import type { Model, ModelData } from '../types.js';
+import { parseHyperparameters } from '../hyperparameters.js';
+import { linearLearnerSchema, type LinearLearnerHyperparameters } from './hyperparameters.js';
+import { runLinearKernel } from './kernels.js';
+import { lossCodes, type LossName, type PredictorType } from './settings.js';
+
+export interface LinearLearnerPredictOptions {
+  /**
+   * Decision threshold for binary classifiers, overriding the calibrated one: a probability in
+   * (0, 1) for logistic loss, a raw score for hinge loss.
+   */
+  threshold?: number;
+}
+
+export type LinearLearnerPredictions = Record<string, Float32Array> & { score: Float32Array };
+
+function logit(p: number): number {
+  return Math.log(p / (1 - p));
+}
+
+export class LinearLearnerModel implements Model {
+  readonly algorithm = 'linear-learner';
+  readonly predictorType: PredictorType;
+  readonly loss: LossName;
+  readonly classes: number;
+  readonly featureDim: number;
+  readonly hyperparameters: LinearLearnerHyperparameters;
+  private readonly weights: Float32Array;
+  private readonly bias: Float32Array;
+
+  constructor(private readonly modelData: ModelData, readonly backend: Backend) {
+    this.hyperparameters = parseHyperparameters('linear-learner', linearLearnerSchema, modelData.hyperparameters);
+    this.predictorType = modelData.scalars.predictor_type as PredictorType;
+    this.loss = modelData.scalars.loss as LossName;
+    this.classes = Number(modelData.scalars.num_classes);
+    this.featureDim = modelData.schema.featureDim;
+    if (!(this.loss in lossCodes)) throw new RangeError(`linear-learner model: unknown loss '${this.loss}'`);
+    const { weights, bias } = modelData.tensors;
+    if (!weights || !bias || !(weights.data instanceof Float32Array) || !(bias.data instanceof Float32Array)
+      || weights.data.length !== this.featureDim * this.classes || bias.data.length !== this.classes) {
+      throw new RangeError(`linear-learner model: expected Float32 weights [${this.featureDim}, ${this.classes}] and bias [${this.classes}]`);
+    }
+    this.weights = weights.data;
+    this.bias = bias.data;
+  }
+
+  /** The decision threshold on the raw score (binary classifiers). */
+  get threshold(): number {
+    return Number(this.modelData.scalars.threshold ?? 0);
+  }
+
+  /** Coefficients on the input's own scale: weights [featureDim × classes] (row-major) and bias [classes]. */
+  coefficients(): { weights: Float32Array; bias: Float32Array; featureDim: number; classes: number } {
+    return { weights: this.weights, bias: this.bias, featureDim: this.featureDim, classes: this.classes };
+  }
+
+  private rawThreshold(options?: LinearLearnerPredictOptions): number {
+    const given = options?.threshold;
+    if (given === undefined) return this.threshold;
+    if (this.predictorType !== 'binary_classifier') throw new RangeError('linear-learner predict: threshold applies to binary classifiers only');
+    if (this.loss === 'logistic') {
+      if (!(given > 0 && given < 1)) throw new RangeError(`linear-learner predict: threshold ${given} must be a probability in (0, 1) for logistic loss`);
+      return logit(given);
+    }
+    if (!Number.isFinite(given)) throw new RangeError(`linear-learner predict: threshold ${given} must be a finite score`);
+    return given;
+  }
+
+  async predict(batch: Batch, options?: LinearLearnerPredictOptions): Promise<LinearLearnerPredictions> {
+    const width = this.predictorType === 'multiclass_classifier' ? this.classes : 1;
+    const score = new Float32Array(batch.rows * width);
+    const classifier = this.predictorType !== 'regressor';
+    const predictedLabel = classifier ? new Float32Array(batch.rows) : undefined;
+    try {
+      await runLinearKernel(this.backend, 'linearLearnerPredict', {
+        model: { loss: lossCodes[this.loss], dim: this.featureDim, classes: this.classes, threshold: this.rawThreshold(options), weights: this.weights, bias: this.bias },
+        batch,
+        outputs: { score, ...(predictedLabel ? { predictedLabel } : {}) },
+      });
+    } catch (error) {
+      throw new RangeError(`linear-learner predict: ${(error as Error).message}`);
+    }
+    return predictedLabel ? { score, predicted_label: predictedLabel } : { score };
+  }
+
+  predictOne(features: Float32Array, options?: LinearLearnerPredictOptions): Record<string, number | Float32Array> {
+    if (features.length !== this.featureDim) {
+      throw new RangeError(`linear-learner predictOne: got ${features.length} features, expected ${this.featureDim}`);
+    }
+    const scores = Float64Array.from(this.bias);
+    for (let j = 0; j < this.featureDim; j++) {
+      const x = features[j];
+      if (x === 0) continue;
+      for (let c = 0; c < this.classes; c++) scores[c] += x * this.weights[j * this.classes + c];
+    }
+    if (this.predictorType === 'regressor') return { score: Math.fround(scores[0]) };
+    if (this.predictorType === 'binary_classifier') {
+      const label = scores[0] >= this.rawThreshold(options) ? 1 : 0;
+      const score = this.loss === 'logistic' ? 1 / (1 + Math.exp(-scores[0])) : scores[0];
+      return { score: Math.fround(score), predicted_label: label };
+    }
+    let best = 0;
+    for (let c = 1; c < this.classes; c++) if (scores[c] > scores[best]) best = c;
+    let total = 0;
+    for (let c = 0; c < this.classes; c++) total += Math.exp(scores[c] - scores[best]);
+    const probabilities = Float32Array.from(scores, (s) => Math.exp(s - scores[best]) / total);
+    return { score: probabilities, predicted_label: best };
+  }
+
+  data(): ModelData {
+    return this.modelData;
+  }
+
+  save(path: string): Promise<void> {
+    return saveModel(path, this);
+  }
+}

@@ -1,0 +1,191 @@
+// Threshold calibration and model selection from score histograms: fixed
+// memory whatever the number of calibration rows (no scores are stored).
+// Bin i of `bins` covers scores [−16 + 32·i/bins, −16 + 32·(i+1)/bins);
+// "positive at bin i" means score ≥ the bin's lower edge.
+import type { SelectionCriterion } from './settings.js';
+
+export const histogramRange = 16;
+
+export interface ConfusionPoint {
+  /** Raw score at which rows count as positive. */
+  threshold: number;
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+}
+
+export interface SelectionTargets {
+  beta: number;
+  targetPrecision: number;
+  targetRecall: number;
+}
+
+export function binEdge(bin: number, bins: number): number {
+  return -histogramRange + (2 * histogramRange * bin) / bins;
+}
+
+export function precisionOf(p: ConfusionPoint): number {
+  return p.tp + p.fp > 0 ? p.tp / (p.tp + p.fp) : 0;
+}
+
+export function recallOf(p: ConfusionPoint): number {
+  return p.tp + p.fn > 0 ? p.tp / (p.tp + p.fn) : 0;
+}
+
+export function accuracyOf(p: ConfusionPoint): number {
+  const total = p.tp + p.fp + p.tn + p.fn;
+  return total > 0 ? (p.tp + p.tn) / total : 0;
+}
+
+/** (1 + β²)·P·R / (β²·P + R); 0 when both are 0. */
+export function fBetaOf(p: ConfusionPoint, beta: number): number {
+  const precision = precisionOf(p);
+  const recall = recallOf(p);
+  const b2 = beta * beta;
+  return precision + recall > 0 ? ((1 + b2) * precision * recall) / (b2 * precision + recall) : 0;
+}
+
+/** Area under the ROC curve, with rows in the same bin counted as ties (half). */
+export function rocAucOf(negatives: ArrayLike<number>, positives: ArrayLike<number>): number {
+  let negativesBelow = 0;
+  let area = 0;
+  let totalPositive = 0;
+  for (let b = 0; b < negatives.length; b++) {
+    area += positives[b] * (negativesBelow + 0.5 * negatives[b]);
+    negativesBelow += negatives[b];
+    totalPositive += positives[b];
+  }
+  return totalPositive > 0 && negativesBelow > 0 ? area / (totalPositive * negativesBelow) : NaN;
+}
+
+/** The criterion's value at a point; −∞ where a target is not met. */
+export function criterionValue(criterion: SelectionCriterion, p: ConfusionPoint, targets: SelectionTargets): number {
+  switch (criterion) {
+    case 'accuracy': return accuracyOf(p);
+    case 'f_beta': return fBetaOf(p, targets.beta);
+    case 'precision_at_target_recall': return recallOf(p) >= targets.targetRecall ? precisionOf(p) : -Infinity;
+    case 'recall_at_target_precision': return precisionOf(p) >= targets.targetPrecision ? recallOf(p) : -Infinity;
+    case 'loss_function': return -Infinity;
+  }
+}
+
+/** The confusion counts at the threshold of every bin edge, from the highest edge down. */
+export function* confusionPoints(negatives: ArrayLike<number>, positives: ArrayLike<number>): Generator<ConfusionPoint> {
+  const bins = negatives.length;
+  let totalNegative = 0;
+  let totalPositive = 0;
+  for (let b = 0; b < bins; b++) {
+    totalNegative += negatives[b];
+    totalPositive += positives[b];
+  }
+  let tp = 0;
+  let fp = 0;
+  for (let b = bins - 1; b >= 0; b--) {
+    tp += positives[b];
+    fp += negatives[b];
+    yield { threshold: binEdge(b, bins), tp, fp, tn: totalNegative - fp, fn: totalPositive - tp };
+  }
+}
+
+/** The point at the default threshold (score 0: probability 0.5 for logistic, the hinge's sign). */
+export function pointAt(negatives: ArrayLike<number>, positives: ArrayLike<number>, threshold: number): ConfusionPoint {
+  let found: ConfusionPoint | undefined;
+  for (const point of confusionPoints(negatives, positives)) {
+    if (point.threshold >= threshold - 1e-12) found = point;
+    else break;
+  }
+  return found ?? { threshold, tp: 0, fp: 0, tn: sum(negatives), fn: sum(positives) };
+}
+
+function sum(values: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i];
+  return total;
+}
+
+/**
+ * The threshold that maximizes the criterion (ties go to the threshold nearest 0). loss_function
+ * keeps the default threshold. Returns value −∞ when no threshold meets a target.
+ */
+export function calibrateThreshold(negatives: ArrayLike<number>, positives: ArrayLike<number>,
+  criterion: SelectionCriterion, targets: SelectionTargets): { point: ConfusionPoint; value: number } {
+  if (criterion === 'loss_function') return { point: pointAt(negatives, positives, 0), value: -Infinity };
+  let best: ConfusionPoint | undefined;
+  let bestValue = -Infinity;
+  for (const point of confusionPoints(negatives, positives)) {
+    const value = criterionValue(criterion, point, targets);
+    if (value > bestValue || (value === bestValue && best && Math.abs(point.threshold) < Math.abs(best.threshold))) {
+      best = point;
+      bestValue = value;
+    }
+  }
+  return { point: best ?? pointAt(negatives, positives, 0), value: bestValue };
+}
+
+/** Per-model sums over a channel (validation or the progressive training stream). */
+export interface ModelSums {
+  models: number;
+  loss: ArrayLike<number>;
+  weight: number;
+  /** models × 2 × bins (binary). */
+  histogram?: ArrayLike<number> & { subarray?(begin: number, end: number): ArrayLike<number> };
+  bins: number;
+}
+
+export interface ModelChoice {
+  model: number;
+  /** Raw-score threshold (binary). */
+  threshold: number;
+  /** The criterion's value for the chosen model (binary, not loss_function). */
+  value: number;
+  /** Mean loss of the chosen model. */
+  loss: number;
+  point?: ConfusionPoint;
+}
+
+function histogramsOf(sums: ModelSums, m: number): [ArrayLike<number>, ArrayLike<number>] {
+  const h = sums.histogram as Float64Array;
+  const base = m * 2 * sums.bins;
+  return [h.subarray(base, base + sums.bins), h.subarray(base + sums.bins, base + 2 * sums.bins)];
+}
+
+/**
+ * Binary: each model's best threshold for the criterion, then the model with the best value
+ * (ties and loss_function: the lowest mean loss). Multiclass and regression: the lowest mean
+ * loss. `only` restricts the choice to one model (a user's selection).
+ */
+export function chooseModel(sums: ModelSums, binary: boolean, criterion: SelectionCriterion,
+  targets: SelectionTargets, only?: number): ModelChoice {
+  let best: ModelChoice | undefined;
+  const candidates = only !== undefined ? [only] : Array.from({ length: sums.models }, (_, m) => m);
+  for (const m of candidates) {
+    const loss = sums.weight > 0 ? sums.loss[m] / sums.weight : NaN;
+    let choice: ModelChoice = { model: m, threshold: 0, value: -Infinity, loss };
+    if (binary && sums.histogram) {
+      const [negatives, positives] = histogramsOf(sums, m);
+      const { point, value } = calibrateThreshold(negatives, positives, criterion, targets);
+      choice = { model: m, threshold: point.threshold, value, loss, point };
+    }
+    const better = !best
+      || (binary && criterion !== 'loss_function' && choice.value > best.value)
+      || ((!binary || criterion === 'loss_function' || choice.value === best.value) && choice.loss < best.loss)
+      || (Number.isNaN(best.loss) && !Number.isNaN(choice.loss));
+    if (better) best = choice;
+  }
+  return best!;
+}
+
+/** Metrics of one model from its histogram at the chosen point (binary). */
+export function binaryMetricsAt(sums: ModelSums, choice: ModelChoice, beta: number): Record<string, number> {
+  const [negatives, positives] = histogramsOf(sums, choice.model);
+  const point = choice.point ?? pointAt(negatives, positives, choice.threshold);
+  return {
+    objective_loss: choice.loss,
+    binary_classification_accuracy: accuracyOf(point),
+    binary_f_beta: fBetaOf(point, beta),
+    precision: precisionOf(point),
+    recall: recallOf(point),
+    roc_auc_score: rocAucOf(negatives, positives),
+  };
+}

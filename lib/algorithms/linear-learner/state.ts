@@ -1,0 +1,221 @@
+// The linear learner's state: which tensors it holds (named plainly, so a
+// checkpoint reads well in numpy), how it is allocated, how the kernels see
+// it, and how shard states merge.
+import type { LinearLearnerArrays, LinearLearnerMetrics } from '../../backends/kernels.js';
+import { tensor, type Tensor } from '../../state/tensor.js';
+import type { DataSchema, State } from '../types.js';
+import type { LinearLearnerHyperparameters } from './hyperparameters.js';
+import { coreAddon } from './kernels.js';
+import { calibrationBins, modelGrid, resolveSettings, type ResolvedSettings } from './settings.js';
+
+export type LinearLearnerState = State<LinearLearnerHyperparameters>;
+
+/** Indices into the `counters` tensor (native/linear_learner.h Counter). */
+export const counter = { step: 0, rows: 1, scalerRows: 2, labelSum: 3, labelSumSq: 4, count: 5 } as const;
+
+const f32 = (data: Float32Array, shape?: number[]) => tensor(data, shape);
+const f64 = (data: Float64Array, shape?: number[]) => tensor(data, shape);
+
+/** Per-model metric sums under a prefix: progressive_* (training stream) or validation_*. */
+function metricTensors(prefix: string, r: ResolvedSettings): Record<string, Tensor> {
+  const m = r.models;
+  const out: Record<string, Tensor> = {
+    [`${prefix}_loss`]: f64(new Float64Array(m)),
+    [`${prefix}_weight`]: f64(new Float64Array(1)),
+  };
+  if (r.predictor === 'binary_classifier') out[`${prefix}_histogram`] = f64(new Float64Array(m * 2 * calibrationBins), [m, 2, calibrationBins]);
+  if (r.predictor !== 'regressor') out[`${prefix}_correct`] = f64(new Float64Array(m));
+  if (r.predictor === 'regressor') {
+    out[`${prefix}_squared_error`] = f64(new Float64Array(m));
+    out[`${prefix}_absolute_error`] = f64(new Float64Array(m));
+  }
+  return out;
+}
+
+export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schema: DataSchema): LinearLearnerState {
+  const r = resolveSettings(hp, schema);
+  const { dim } = r.kernel;
+  const { models, classes } = r;
+  const width = models * classes;
+  const grid = modelGrid(hp, r);
+  const weights = new Float32Array(dim * width);
+  coreAddon().linearLearnerInitialize(weights, hp.init_method === 'normal', hp.init_method === 'normal' ? hp.init_sigma : hp.init_scale, hp.seed);
+  const tensors: Record<string, Tensor> = {
+    weights: f32(weights, [dim, models, classes]),
+    bias: f32(new Float32Array(width).fill(hp.use_bias ? hp.init_bias : 0), [models, classes]),
+    last_step: tensor(new Int32Array(dim)),
+    learning_rate: f32(grid.learningRate),
+    wd: f32(grid.wd),
+    l1: f32(grid.l1),
+    counters: f64(new Float64Array(counter.count)),
+  };
+  const optimizer = r.optimizer;
+  if (optimizer === 'adam' || (optimizer === 'sgd' && r.kernel.momentum > 0)) {
+    tensors.moment1 = f32(new Float32Array(dim * width), [dim, models, classes]);
+    tensors.bias_moment1 = f32(new Float32Array(width), [models, classes]);
+  }
+  if (optimizer !== 'sgd') {
+    tensors.moment2 = f32(new Float32Array(dim * width), [dim, models, classes]);
+    tensors.bias_moment2 = f32(new Float32Array(width), [models, classes]);
+  }
+  if (r.predictor === 'binary_classifier') tensors.positive_weight = f32(grid.positiveWeight);
+  if (r.predictor !== 'regressor') tensors.class_counts = f64(new Float64Array(r.predictor === 'binary_classifier' ? 2 : classes));
+  if (r.kernel.normalizeData || r.kernel.unbiasData) {
+    tensors.feature_sum = f64(new Float64Array(dim));
+    tensors.feature_sumsq = f64(new Float64Array(dim));
+    tensors.feature_shift = f32(new Float32Array(dim));
+    tensors.feature_scale = f32(new Float32Array(dim).fill(1));
+  }
+  if (r.predictor === 'regressor') tensors.label_transform = f32(Float32Array.of(0, 1));
+  if (r.kernel.balanceMulticlass) tensors.class_weight = f32(new Float32Array(classes).fill(1));
+  Object.assign(tensors, metricTensors('progressive', r), metricTensors('validation', r));
+  return {
+    algorithm: 'linear-learner',
+    hyperparameters: hp,
+    schema: { ...schema, sparse: r.sparse },
+    tensors,
+    scalars: { examples_seen: 0, batches_seen: 0, validated_at_step: -1 },
+  };
+}
+
+const arrayOf = <T>(state: LinearLearnerState, name: string) => state.tensors[name]?.data as T | undefined;
+
+/** The state's arrays as the kernels take them. */
+export function kernelArrays(state: LinearLearnerState): LinearLearnerArrays {
+  const t = (name: string) => arrayOf<Float32Array>(state, name);
+  const d = (name: string) => arrayOf<Float64Array>(state, name);
+  return {
+    weights: t('weights')!, bias: t('bias')!, counters: d('counters'),
+    featureShift: t('feature_shift'), featureScale: t('feature_scale'), labelTransform: t('label_transform'),
+    positiveWeight: t('positive_weight'), classCounts: d('class_counts'), classWeight: t('class_weight'),
+    moment1: t('moment1'), moment2: t('moment2'), biasMoment1: t('bias_moment1'), biasMoment2: t('bias_moment2'),
+    lastStep: arrayOf<Int32Array>(state, 'last_step'), learningRate: t('learning_rate'), wd: t('wd'), l1: t('l1'),
+    featureSum: d('feature_sum'), featureSumSq: d('feature_sumsq'),
+  };
+}
+
+/** The metric sums under a prefix, as the kernels take them. */
+export function kernelMetrics(state: LinearLearnerState, prefix: 'progressive' | 'validation'): LinearLearnerMetrics {
+  const d = (name: string) => arrayOf<Float64Array>(state, `${prefix}_${name}`);
+  const histogram = d('histogram');
+  return {
+    lossSum: d('loss')!, weightSum: d('weight')!,
+    ...(histogram ? { histogram, histogramBins: calibrationBins } : {}),
+    correct: d('correct'), squaredError: d('squared_error'), absoluteError: d('absolute_error'),
+  };
+}
+
+/** The weights with the regularization every feature is owed applied (lazy updates caught up). */
+export function caughtUpWeights(state: LinearLearnerState): Float32Array {
+  const r = resolveSettings(state.hyperparameters, state.schema);
+  const out = new Float32Array(state.tensors.weights.data.length);
+  coreAddon().linearLearnerCatchUp(r.kernel, kernelArrays(state), out);
+  return out;
+}
+
+function deepCopy(state: LinearLearnerState): LinearLearnerState {
+  return {
+    ...state,
+    schema: { ...state.schema },
+    tensors: Object.fromEntries(Object.entries(state.tensors).map(([k, v]) => [k, { ...v, shape: [...v.shape], data: v.data.slice() }])),
+    scalars: JSON.parse(JSON.stringify(state.scalars)),
+  };
+}
+
+const averaged = new Set(['weights', 'bias', 'moment1', 'moment2', 'bias_moment1', 'bias_moment2']);
+const gridTensors = ['learning_rate', 'wd', 'l1', 'positive_weight'];
+
+/**
+ * Shards merge by averaging what SGD learns (weights, bias, optimizer moments; each shard
+ * weighted by its rows, lazy regularization caught up first) and adding what is counted
+ * (scaler sums, class counts, progressive metrics). Validation sums are dropped: they
+ * describe models that no longer exist.
+ */
+export function mergeLinearLearnerStates(states: LinearLearnerState[]): LinearLearnerState {
+  if (states.length === 0) throw new RangeError('linear-learner merge: no states');
+  const first = states[0];
+  if (states.length === 1) return deepCopy(first);
+  for (const [i, s] of states.entries()) {
+    if (JSON.stringify(s.hyperparameters) !== JSON.stringify(first.hyperparameters)) {
+      throw new RangeError(`linear-learner merge: state ${i} was trained with other hyperparameters than state 0`);
+    }
+    if (s.schema.featureDim !== first.schema.featureDim) {
+      throw new RangeError(`linear-learner merge: state ${i} has ${s.schema.featureDim} features, state 0 has ${first.schema.featureDim}`);
+    }
+    for (const name of gridTensors) {
+      const a = first.tensors[name]?.data;
+      const b = s.tensors[name]?.data;
+      if (a && b && a.some((v, k) => v !== b[k])) throw new RangeError(`linear-learner merge: state ${i} has another model grid (${name})`);
+    }
+  }
+  const merged = deepCopy(first);
+  const rows = states.map((s) => Number(s.scalars.examples_seen));
+  const total = rows.reduce((a, b) => a + b, 0);
+  const share = (i: number) => (total > 0 ? rows[i] / total : 1 / states.length);
+  const caughtUp = states.map(caughtUpWeights);
+  for (const [name, t] of Object.entries(merged.tensors)) {
+    const out = t.data as Float32Array | Float64Array;
+    if (averaged.has(name)) {
+      out.fill(0);
+      states.forEach((s, i) => {
+        const source = name === 'weights' ? caughtUp[i] : (s.tensors[name].data as Float32Array);
+        const w = share(i);
+        for (let k = 0; k < out.length; k++) out[k] += w * source[k];
+      });
+    } else if (name.startsWith('progressive_') || name === 'feature_sum' || name === 'feature_sumsq' || name === 'class_counts') {
+      for (const s of states.slice(1)) {
+        const source = s.tensors[name].data as Float64Array;
+        for (let k = 0; k < out.length; k++) out[k] += source[k];
+      }
+    } else if (name.startsWith('validation_')) {
+      out.fill(0);
+    }
+  }
+  const counters = merged.tensors.counters.data as Float64Array;
+  counters.fill(0);
+  for (const s of states) {
+    const c = s.tensors.counters.data as Float64Array;
+    counters[counter.step] = Math.max(counters[counter.step], c[counter.step]);
+    for (const k of [counter.rows, counter.scalerRows, counter.labelSum, counter.labelSumSq]) counters[k] += c[k];
+  }
+  (merged.tensors.last_step.data as Int32Array).fill(counters[counter.step]);
+  refreshScaler(merged);
+  merged.scalars.examples_seen = total;
+  merged.scalars.batches_seen = states.reduce((sum, s) => sum + Number(s.scalars.batches_seen), 0);
+  merged.scalars.validated_at_step = -1;
+  return merged;
+}
+
+/** Recomputes the scaler's transforms from its sums (as the kernel does), after a merge. */
+function refreshScaler(state: LinearLearnerState): void {
+  const r = resolveSettings(state.hyperparameters, state.schema);
+  const counters = state.tensors.counters.data as Float64Array;
+  const n = counters[counter.scalerRows];
+  if (n <= 0) return;
+  const sum = arrayOf<Float64Array>(state, 'feature_sum');
+  const sumsq = arrayOf<Float64Array>(state, 'feature_sumsq');
+  const shift = arrayOf<Float32Array>(state, 'feature_shift');
+  const scale = arrayOf<Float32Array>(state, 'feature_scale');
+  if (sum && sumsq && shift && scale) {
+    for (let j = 0; j < sum.length; j++) {
+      const mean = sum[j] / n;
+      const deviation = Math.sqrt(Math.max(0, sumsq[j] / n - mean * mean));
+      shift[j] = r.kernel.unbiasData ? mean : 0;
+      scale[j] = r.kernel.normalizeData && deviation > 1e-12 ? 1 / deviation : 1;
+    }
+  }
+  const label = arrayOf<Float32Array>(state, 'label_transform');
+  if (label) {
+    const mean = counters[counter.labelSum] / n;
+    const deviation = Math.sqrt(Math.max(0, counters[counter.labelSumSq] / n - mean * mean));
+    label[0] = r.kernel.unbiasLabel ? mean : 0;
+    label[1] = r.kernel.normalizeLabel && deviation > 1e-12 ? 1 / deviation : 1;
+  }
+  const classWeight = arrayOf<Float32Array>(state, 'class_weight');
+  const classCounts = arrayOf<Float64Array>(state, 'class_counts');
+  if (classWeight && classCounts) {
+    for (let c = 0; c < classWeight.length; c++) {
+      classWeight[c] = classCounts[c] > 0 ? n / (classWeight.length * classCounts[c]) : 1e6;
+    }
+  }
+}
