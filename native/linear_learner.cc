@@ -415,37 +415,6 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
   const size_t width = Width(s);
   const double step = st.counters[kStep] + 1;
 
-  std::vector<float> x;
-  TransformValues(st, b, x);
-  std::vector<double> scores;
-  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x, scores);
-
-  // Loss gradients (scaled by row and class weights) and progressive metrics,
-  // models split across threads so each model's sums keep one order.
-  std::vector<float> gradient(b.rows * width);
-  for (size_t r = 0; r < b.rows; r++) *progressive.weight_sum += RowWeight(b, r);
-  double label_shift = st.label_transform ? st.label_transform[0] : 0;
-  double label_scale = st.label_transform ? st.label_transform[1] : 1;
-  ThreadPool::Shared().ParallelFor(s.models, 1, [&](size_t begin, size_t end) {
-    for (size_t m = begin; m < end; m++) {
-      double positive = PositiveWeight(s, st, m);
-      for (size_t r = 0; r < b.rows; r++) {
-        const double* score = scores.data() + r * width + m * s.classes;
-        double y = b.labels[r];
-        double weight = RowWeight(b, r);
-        AccumulateMetrics(s, st, score, y, weight, m, progressive);
-        float* g = gradient.data() + r * width + m * s.classes;
-        double target = IsClassification(s.loss) ? y : (y - label_shift) * label_scale;
-        LossAndGradient(s, score, target, g);
-        double scale = weight;
-        if (s.loss == Loss::kLogistic || s.loss == Loss::kHinge) scale *= y == 1 ? positive : 1.0;
-        else if (s.loss == Loss::kSoftmax && st.class_weight) scale *= st.class_weight[static_cast<size_t>(y)];
-        scale /= static_cast<double>(b.rows);
-        for (size_t c = 0; c < s.classes; c++) g[c] = static_cast<float>(g[c] * scale);
-      }
-    }
-  });
-
   // The features this batch touches, each once, in first-seen order.
   std::vector<uint32_t> touched;
   std::vector<uint32_t> entry_slot;
@@ -478,6 +447,54 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
   }
   StepRule rule{s.optimizer, s.beta1, s.beta2, s.momentum, s.epsilon,
                 1 - std::pow(static_cast<double>(s.beta1), step), 1 - std::pow(static_cast<double>(s.beta2), step)};
+  // Features coming back after an absence first get the regularization they
+  // missed, so this batch's scores use up-to-date weights.
+  if (b.sparse) {
+    ThreadPool::Shared().ParallelFor(count, 1024, [&](size_t begin, size_t end) {
+      for (size_t slot = begin; slot < end; slot++) {
+        size_t j = touched[slot];
+        double missed = step - 1 - st.last_step[j];
+        if (missed <= 0) continue;
+        float* w = st.weights + j * width;
+        for (size_t m = 0; m < s.models; m++) {
+          for (size_t c = 0; c < s.classes; c++) w[m * s.classes + c] = Shrink(w[m * s.classes + c], decay[m], threshold[m], missed);
+        }
+        st.last_step[j] = static_cast<int32_t>(step - 1);
+      }
+    });
+  }
+
+  std::vector<float> x;
+  TransformValues(st, b, x);
+  std::vector<double> scores;
+  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x, scores);
+
+  // Loss gradients (scaled by row and class weights) and progressive metrics,
+  // models split across threads so each model's sums keep one order.
+  std::vector<float> gradient(b.rows * width);
+  for (size_t r = 0; r < b.rows; r++) *progressive.weight_sum += RowWeight(b, r);
+  double label_shift = st.label_transform ? st.label_transform[0] : 0;
+  double label_scale = st.label_transform ? st.label_transform[1] : 1;
+  ThreadPool::Shared().ParallelFor(s.models, 1, [&](size_t begin, size_t end) {
+    for (size_t m = begin; m < end; m++) {
+      double positive = PositiveWeight(s, st, m);
+      for (size_t r = 0; r < b.rows; r++) {
+        const double* score = scores.data() + r * width + m * s.classes;
+        double y = b.labels[r];
+        double weight = RowWeight(b, r);
+        AccumulateMetrics(s, st, score, y, weight, m, progressive);
+        float* g = gradient.data() + r * width + m * s.classes;
+        double target = IsClassification(s.loss) ? y : (y - label_shift) * label_scale;
+        LossAndGradient(s, score, target, g);
+        double scale = weight;
+        if (s.loss == Loss::kLogistic || s.loss == Loss::kHinge) scale *= y == 1 ? positive : 1.0;
+        else if (s.loss == Loss::kSoftmax && st.class_weight) scale *= st.class_weight[static_cast<size_t>(y)];
+        scale /= static_cast<double>(b.rows);
+        for (size_t c = 0; c < s.classes; c++) g[c] = static_cast<float>(g[c] * scale);
+      }
+    }
+  });
+
   const Loops& loops = SelectedLoops();
 
   // Weight gradients and steps, features split across threads: each thread
@@ -509,7 +526,6 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
     }
     for (size_t slot = begin; slot < end; slot++) {
       size_t j = b.sparse ? touched[slot] : slot;
-      double missed = step - 1 - st.last_step[j];
       float* w = st.weights + j * width;
       float* m1 = st.moment1 ? st.moment1 + j * width : nullptr;
       float* m2 = st.moment2 ? st.moment2 + j * width : nullptr;
@@ -517,8 +533,7 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
       for (size_t m = 0; m < s.models; m++) {
         for (size_t c = 0; c < s.classes; c++) {
           size_t k = m * s.classes + c;
-          float value = Shrink(w[k], decay[m], threshold[m], missed);
-          value = rule.Apply(value, gj[k], lr[m], m1 ? m1 + k : nullptr, m2 ? m2 + k : nullptr);
+          float value = rule.Apply(w[k], gj[k], lr[m], m1 ? m1 + k : nullptr, m2 ? m2 + k : nullptr);
           w[k] = Shrink(value, decay[m], threshold[m], 1);
         }
       }

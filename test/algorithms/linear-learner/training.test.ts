@@ -1,0 +1,249 @@
+// What the linear learner learns: known answers on generated data, the
+// lazy sparse updates against eager dense ones, every loss and optimizer,
+// calibration on a validation channel, and its error messages.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createBackend, denseBatch, linearLearner, parseHyperparameters, readBatches, train, Random,
+  type Backend, type Batch, type LinearLearnerState,
+} from '../../../lib/index.js';
+import { dim, linearBatches, toSparse, trueBias, trueWeights } from '../../fixtures/linear-data.js';
+
+let backend: Backend;
+
+function stateFor(input: Record<string, unknown>, featureDim = dim, sparse = false): LinearLearnerState {
+  const hp = parseHyperparameters('linear-learner', linearLearner.hyperparameters, input);
+  return linearLearner.createState(hp, { featureDim, labelSize: 1, sparse }, backend);
+}
+
+async function fit(state: LinearLearnerState, batches: Batch[]): Promise<LinearLearnerState> {
+  for (const batch of batches) await linearLearner.update(state, batch, backend);
+  return state;
+}
+
+describe('linear learner: training', function () {
+  this.timeout(60_000);
+  before(async () => { backend = await createBackend('cpu'); });
+  after(() => backend.dispose());
+
+  it('regression recovers the generating coefficients on the input scale (scaler folded into the model)', async () => {
+    const state = await fit(stateFor({ predictor_type: 'regressor', num_models: 4, mini_batch_size: 64, learning_rate: 0.05 }),
+      linearBatches('regression', 1, 400));
+    const model = linearLearner.finalize(state, backend);
+    const { weights, bias } = model.coefficients();
+    // y = 3·(x·w* + b*) + 10 + noise.
+    for (let j = 0; j < dim; j++) assert.ok(Math.abs(weights[j] - 3 * trueWeights[j]) < 0.05, `w${j} ${weights[j]} vs ${3 * trueWeights[j]}`);
+    assert.ok(Math.abs(bias[0] - (3 * trueBias + 10)) < 0.15, `bias ${bias[0]}`);
+    const evaluator = linearLearner.createEvaluator!(model);
+    for (const batch of linearBatches('regression', 2, 20)) await evaluator.add(batch);
+    const { rmse } = evaluator.result();
+    assert.ok(rmse < 0.55, `rmse ${rmse} (noise σ is 0.5)`);
+  });
+
+  it('binary logistic reaches the AUC of the true model', async () => {
+    const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 8, mini_batch_size: 64 }), linearBatches('binary', 3, 300));
+    const model = linearLearner.finalize(state, backend);
+    const test = linearBatches('binary', 4, 40);
+    const evaluator = linearLearner.createEvaluator!(model);
+    for (const batch of test) await evaluator.add(batch);
+    const learned = evaluator.result();
+    // The true model's AUC on the same rows.
+    const scored: [number, number][] = [];
+    for (const batch of test) {
+      for (let r = 0; r < batch.rows; r++) {
+        let s = trueBias;
+        for (let j = 0; j < dim; j++) s += (batch as { values: Float32Array }).values[r * dim + j] * trueWeights[j];
+        scored.push([s, batch.labels![r]]);
+      }
+    }
+    scored.sort((a, b) => a[0] - b[0]);
+    let negatives = 0;
+    let right = 0;
+    for (const [, y] of scored) { if (y === 1) right += negatives; else negatives++; }
+    const optimum = right / (negatives * (scored.length - negatives));
+    assert.ok(learned.roc_auc_score > optimum - 0.005, `AUC ${learned.roc_auc_score} vs the true model's ${optimum}`);
+    assert.ok(learned.binary_classification_accuracy > 0.88, `accuracy ${learned.binary_classification_accuracy}`);
+  });
+
+  it('multiclass softmax separates three classes', async () => {
+    const state = await fit(stateFor({ predictor_type: 'multiclass_classifier', num_classes: 3, num_models: 4, mini_batch_size: 64 }), linearBatches('multiclass', 5, 300));
+    const evaluator = linearLearner.createEvaluator!(linearLearner.finalize(state, backend));
+    for (const batch of linearBatches('multiclass', 6, 20)) await evaluator.add(batch);
+    const r = evaluator.result();
+    assert.ok(r.multiclass_accuracy > 0.9, `accuracy ${r.multiclass_accuracy}`);
+    assert.ok(r.multiclass_top_k_accuracy >= r.multiclass_accuracy);
+  });
+
+  for (const loss of ['hinge_loss', 'absolute_loss', 'eps_insensitive_squared_loss', 'eps_insensitive_absolute_loss', 'quantile_loss', 'huber_loss']) {
+    it(`trains with ${loss}`, async () => {
+      const binary = loss === 'hinge_loss';
+      const state = await fit(stateFor({ predictor_type: binary ? 'binary_classifier' : 'regressor', loss, num_models: 2, mini_batch_size: 64 }),
+        linearBatches(binary ? 'binary' : 'regression', 7, 300));
+      const evaluator = linearLearner.createEvaluator!(linearLearner.finalize(state, backend));
+      for (const batch of linearBatches(binary ? 'binary' : 'regression', 8, 10)) await evaluator.add(batch);
+      const r = evaluator.result();
+      if (binary) assert.ok(r.binary_classification_accuracy > 0.88, `${loss}: accuracy ${r.binary_classification_accuracy}`);
+      // The label's standard deviation is about 3·4.3 = 13; a fitted model is far below it.
+      else assert.ok(r.rmse < 1.2, `${loss}: rmse ${r.rmse}`);
+    });
+  }
+
+  it('quantile_loss at 0.9 puts about 90% of the labels below the prediction', async () => {
+    const state = await fit(stateFor({ predictor_type: 'regressor', loss: 'quantile_loss', quantile: 0.9, num_models: 1, mini_batch_size: 64, learning_rate: 0.01 }),
+      linearBatches('regression', 9, 400));
+    const model = linearLearner.finalize(state, backend);
+    let below = 0;
+    let total = 0;
+    for (const batch of linearBatches('regression', 10, 20)) {
+      const { score } = await model.predict(batch);
+      for (let r = 0; r < batch.rows; r++) below += batch.labels![r] <= score[r] ? 1 : 0;
+      total += batch.rows;
+    }
+    assert.ok(Math.abs(below / total - 0.9) < 0.04, `share below ${below / total}`);
+  });
+
+  for (const optimizer of ['sgd', 'adam', 'rmsprop', 'adagrad']) {
+    it(`optimizer ${optimizer} learns (with momentum for sgd)`, async () => {
+      const state = await fit(stateFor({ predictor_type: 'binary_classifier', optimizer, num_models: 1, mini_batch_size: 64, momentum: optimizer === 'sgd' ? 0.5 : 'auto' }),
+        linearBatches('binary', 11, 200));
+      const evaluator = linearLearner.createEvaluator!(linearLearner.finalize(state, backend));
+      for (const batch of linearBatches('binary', 12, 20)) await evaluator.add(batch);
+      assert.ok(evaluator.result().roc_auc_score > 0.96, `${optimizer}: AUC ${evaluator.result().roc_auc_score}`);
+    });
+  }
+
+  it('lazy sparse updates equal eager dense ones: regularization owed to absent features is applied in closed form', async () => {
+    // Each feature is present in a row only now and then; the dense copy carries explicit zeros.
+    const random = Random.fromSeed(21);
+    const batches: Batch[] = [];
+    for (let b = 0; b < 60; b++) {
+      const rows = 16;
+      const x = new Float32Array(rows * dim);
+      const y = new Float32Array(rows);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < dim; j++) if (random.nextFloat() < (j < 4 ? 0.02 : 0.3)) x[r * dim + j] = random.nextGaussian();
+        y[r] = random.nextFloat() < 0.5 ? 1 : 0;
+      }
+      batches.push(denseBatch(x, dim, y));
+    }
+    const settings = {
+      predictor_type: 'binary_classifier', optimizer: 'sgd', learning_rate: 0.5, wd: 0.05, l1: 0.04, num_models: 2,
+      use_lr_scheduler: false, normalize_data: false, unbias_data: false, init_scale: 0.5,
+    };
+    const dense = await fit(stateFor(settings), batches);
+    const sparse = await fit(stateFor(settings, dim, true), batches.map(toSparse));
+    const eager = linearLearner.finalize(dense, backend, { model: 1 }).coefficients().weights;
+    const lazy = linearLearner.finalize(sparse, backend, { model: 1 }).coefficients().weights;
+    for (let j = 0; j < dim; j++) assert.ok(Math.abs(eager[j] - lazy[j]) < 1e-5, `w${j}: eager ${eager[j]}, lazy ${lazy[j]}`);
+    // L1 drove some rarely seen weights to exactly zero in both.
+    assert.ok(Array.from(eager).some((w) => w === 0), `no exact zeros in ${eager}`);
+    // The sparse state left features alone between appearances.
+    const lastStep = sparse.tensors.last_step.data as Int32Array;
+    assert.ok(Array.from(lastStep).some((s) => s < 60), 'every feature was touched every step');
+  });
+
+  it('positive_example_weight_mult=balanced raises recall on imbalanced data', async () => {
+    const make = (seed: number, count: number) => linearBatches('binary', seed, count).map((batch) => {
+      // Shift the labels to about 10% positives by dropping most positives' labels.
+      const y = batch.labels!.map((v, r) => (v === 1 && (r % 10) !== 0 ? 0 : v));
+      return { ...batch, labels: y };
+    });
+    const recall = async (weight: unknown) => {
+      const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 1, positive_example_weight_mult: weight, mini_batch_size: 64 }), make(13, 200));
+      const model = linearLearner.finalize(state, backend, { threshold: 0.5 });
+      const evaluator = linearLearner.createEvaluator!(model);
+      for (const batch of make(14, 20)) await evaluator.add(batch);
+      return evaluator.result().recall;
+    };
+    const [plain, balanced] = [await recall(1), await recall('balanced')];
+    assert.ok(balanced > plain + 0.2, `recall: balanced ${balanced}, plain ${plain}`);
+  });
+
+  it('predict: SageMaker outputs, a request-time threshold, and predictOne agreeing with predict', async () => {
+    const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 64 }), linearBatches('binary', 15, 50));
+    const model = linearLearner.finalize(state, backend);
+    const [batch] = linearBatches('binary', 16, 1);
+    const out = await model.predict(batch);
+    assert.deepEqual(Object.keys(out).sort(), ['predicted_label', 'score']);
+    const strict = await model.predict(batch, { threshold: 0.99 });
+    const loose = await model.predict(batch, { threshold: 0.01 });
+    const positives = (labels: Float32Array) => labels.reduce((a, b) => a + b, 0);
+    assert.ok(positives(strict.predicted_label) < positives(out.predicted_label));
+    assert.ok(positives(loose.predicted_label) > positives(out.predicted_label));
+    for (let r = 0; r < batch.rows; r++) {
+      const one = model.predictOne((batch as { values: Float32Array }).values.subarray(r * dim, (r + 1) * dim));
+      assert.ok(Math.abs((one.score as number) - out.score[r]) < 1e-5);
+      assert.equal(one.predicted_label, out.predicted_label[r]);
+      const p = out.score[r];
+      assert.equal(strict.predicted_label[r], p >= 0.99 ? 1 : 0);
+    }
+    await assert.rejects(model.predict(batch, { threshold: 1.5 }), /threshold 1.5 must be a probability in \(0, 1\) for logistic loss/);
+  });
+
+  it('rejects settings that do not fit together, naming the parameter', () => {
+    assert.throws(() => stateFor({ predictor_type: 'multiclass_classifier' }), /'num_classes' is required for multiclass_classifier/);
+    assert.throws(() => stateFor({ predictor_type: 'binary_classifier', loss: 'squared_loss' }), /loss 'squared_loss' does not fit predictor_type binary_classifier; expected logistic, hinge_loss/);
+    assert.throws(() => stateFor({ predictor_type: 'regressor', positive_example_weight_mult: 2 }), /'positive_example_weight_mult' applies to binary_classifier only/);
+    assert.throws(() => stateFor({ predictor_type: 'binary_classifier', feature_dim: 5 }), /the data has 8 features but feature_dim is 5/);
+    assert.throws(() => stateFor({ predictor_type: 'binary_classifier', unbias_data: true }, dim, true), /unbias_data=true needs dense data/);
+  });
+
+  it('rejects multiclass labels outside the classes and sparse indices outside feature_dim', async () => {
+    const multi = stateFor({ predictor_type: 'multiclass_classifier', num_classes: 3 });
+    await assert.rejects(linearLearner.update(multi, denseBatch(new Float32Array(dim * 2), dim, Float32Array.of(1, 3)), backend),
+      /linear-learner batch 0: row 1: label 3 is not a class in 0..2 \(num_classes 3\)/);
+    const sparse = stateFor({ predictor_type: 'binary_classifier' }, dim, true);
+    const bad = { kind: 'sparse' as const, rows: 1, cols: dim, indptr: Int32Array.of(0, 1), indices: Uint32Array.of(9), values: Float32Array.of(1), labels: Float32Array.of(1) };
+    await assert.rejects(linearLearner.update(sparse, bad, backend), /row 0: feature index 9 is not below feature_dim 8/);
+  });
+});
+
+describe('linear learner: trainer integration', function () {
+  this.timeout(120_000);
+  let root: string;
+  before(async () => {
+    backend = await createBackend('cpu');
+    root = await mkdtemp(join(tmpdir(), 'boundless-ll-'));
+    const csv = (seed: number, count: number) => linearBatches('binary', seed, count).flatMap((batch) => {
+      const lines: string[] = [];
+      const values = (batch as { values: Float32Array }).values;
+      for (let r = 0; r < batch.rows; r++) lines.push([batch.labels![r], ...values.subarray(r * dim, (r + 1) * dim)].join(','));
+      return lines;
+    }).join('\n') + '\n';
+    await writeFile(join(root, 'train.csv'), csv(31, 40));
+    await writeFile(join(root, 'validation.csv'), csv(32, 10));
+  });
+  after(async () => {
+    await backend.dispose();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('calibrates and selects on the validation channel, and re-selects from the state by another criterion', async () => {
+    const result = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 6, mini_batch_size: 100, epochs: 3, binary_classifier_model_selection_criteria: 'f_beta' },
+      { train: join(root, 'train.csv'), validation: join(root, 'validation.csv'), backend: 'cpu' });
+    const scalars = result.model.data().scalars;
+    assert.equal(scalars.selection_source, 'validation');
+    assert.equal(scalars.selection_criterion, 'f_beta');
+    assert.ok(result.metrics.validation!.binary_f_beta > 0.85, JSON.stringify(result.metrics.validation));
+    assert.equal(result.metrics.validation!.selected_model, scalars.selected_model);
+    const precise = linearLearner.finalize(result.state, backend, { criterion: 'recall_at_target_precision' });
+    assert.equal(precise.data().scalars.selection_criterion, 'recall_at_target_precision');
+    // On the rows it was calibrated on, the chosen threshold holds precision at 0.8 or more.
+    const evaluator = linearLearner.createEvaluator!(precise);
+    for await (const batch of readBatches(join(root, 'validation.csv'), { format: 'csv', miniBatchSize: 100 })) await evaluator.add(batch);
+    const held = evaluator.result();
+    assert.ok(held.precision >= 0.8, `precision ${held.precision}`);
+    assert.ok(Math.abs(held.recall - Number(precise.data().scalars.selection_value)) < 1e-9, `recall ${held.recall} vs ${precise.data().scalars.selection_value}`);
+    assert.throws(() => linearLearner.finalize(result.state, backend, { k: 3 }), /unknown selection 'k'; expected criterion, model or threshold/);
+    assert.throws(() => linearLearner.finalize(result.state, backend, { model: 6 }), /model 6 is not in 0..5/);
+  });
+
+  it('without a validation channel, selects by progressive validation and says so', async () => {
+    const result = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 4, mini_batch_size: 100, epochs: 1 },
+      { train: join(root, 'train.csv'), backend: 'cpu' });
+    assert.equal(result.model.data().scalars.selection_source, 'progressive validation on the training stream');
+    assert.ok(result.metrics.train.progressive_binary_classification_accuracy > 0.85, JSON.stringify(result.metrics.train));
+  });
+});
