@@ -25,6 +25,19 @@ std::string Number(double value) {
 
 size_t Width(const Settings& s) { return s.models * s.classes; }
 
+// Per-thread scratch reused across calls: large vectors freed after every
+// batch would be unmapped and faulted back in each time. Sizes follow the
+// largest batch seen (bounded by mini_batch_size), never the data seen.
+struct Scratch {
+  std::vector<float> x, gradient;
+  std::vector<double> scores;
+  std::vector<uint32_t> touched, entry_slot, keys, slots;
+};
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
 // Deterministic per-index random numbers (splitmix64), so initialization is
 // the same whatever the thread count.
 uint64_t SplitMix(uint64_t x) {
@@ -58,14 +71,26 @@ inline float Shrink(float w, double decay, double threshold, double k) {
   return static_cast<float>(w < 0 ? -magnitude : magnitude);
 }
 
+// log(1 + x) for x in [0, 1] by the atanh series, s = x / (2 + x) ≤ 1/3: the
+// first omitted term is below 1e-8. libm's log1p was the largest single cost
+// of the logistic loss with many models.
+inline double Log1pUnit(double x) {
+  double s = x / (2 + x);
+  double s2 = s * s;
+  return 2 * s * (1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13)))))));
+}
+
 // Loss of one row for one model at scores s (classes of them) and label y;
 // writes dloss/dscore into gradient when it is not null.
 double LossAndGradient(const Settings& s, const double* score, double y, float* gradient) {
   switch (s.loss) {
     case Loss::kLogistic: {
+      // One single-precision exponential serves the loss and the sigmoid: the
+      // gradient is stored in float anyway, and this is the hot spot with many models.
       double z = score[0];
-      if (gradient) gradient[0] = static_cast<float>(1 / (1 + std::exp(-z)) - y);
-      return std::max(z, 0.0) - z * y + std::log1p(std::exp(-std::fabs(z)));
+      float e = std::exp(-std::fabs(static_cast<float>(z)));
+      if (gradient) gradient[0] = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - static_cast<float>(y);
+      return std::max(z, 0.0) - z * y + Log1pUnit(e);
     }
     case Loss::kHinge: {
       double t = 2 * y - 1;
@@ -192,10 +217,13 @@ double PositiveWeight(const Settings& s, const State& st, size_t m) {
 }
 
 // Metrics of model m on row r (scores in training space), on the original label scale.
+// `known_loss`: the loss at these scores when the caller already has it (classification, where
+// training and metric scales are the same), so the transcendental work is done once per row.
 void AccumulateMetrics(const Settings& s, const State& st, const double* score, double y, double weight, size_t m,
-                       Metrics& metrics) {
+                       Metrics& metrics, const double* known_loss = nullptr) {
+  auto loss_at = [&]() { return known_loss ? *known_loss : LossAndGradient(s, score, y, nullptr); };
   if (s.loss == Loss::kLogistic || s.loss == Loss::kHinge) {
-    if (metrics.loss_sum) metrics.loss_sum[m] += weight * LossAndGradient(s, score, y, nullptr);
+    if (metrics.loss_sum) metrics.loss_sum[m] += weight * loss_at();
     if (metrics.correct) metrics.correct[m] += ((score[0] >= 0) == (y == 1)) ? weight : 0;
     if (metrics.confusion) {
       bool positive = score[0] >= metrics.threshold;
@@ -209,7 +237,7 @@ void AccumulateMetrics(const Settings& s, const State& st, const double* score, 
   }
   if (s.loss == Loss::kSoftmax) {
     size_t label = static_cast<size_t>(y);
-    if (metrics.loss_sum) metrics.loss_sum[m] += weight * LossAndGradient(s, score, y, nullptr);
+    if (metrics.loss_sum) metrics.loss_sum[m] += weight * loss_at();
     size_t best = 0, above = 0;
     for (size_t c = 0; c < s.classes; c++) {
       if (score[c] > score[best]) best = c;
@@ -416,13 +444,18 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
   const double step = st.counters[kStep] + 1;
 
   // The features this batch touches, each once, in first-seen order.
-  std::vector<uint32_t> touched;
-  std::vector<uint32_t> entry_slot;
+  Scratch& scratch = ThreadScratch();
+  std::vector<uint32_t>& touched = scratch.touched;
+  std::vector<uint32_t>& entry_slot = scratch.entry_slot;
+  touched.clear();
   if (b.sparse) {
     size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
     size_t capacity = 16;
     while (capacity < 2 * nnz) capacity <<= 1;
-    std::vector<uint32_t> keys(capacity, UINT32_MAX), slots(capacity);
+    std::vector<uint32_t>& keys = scratch.keys;
+    std::vector<uint32_t>& slots = scratch.slots;
+    keys.assign(capacity, UINT32_MAX);
+    slots.resize(capacity);
     entry_slot.resize(nnz);
     for (size_t e = 0; e < nnz; e++) {
       uint32_t j = b.indices[e];
@@ -464,14 +497,15 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
     });
   }
 
-  std::vector<float> x;
+  std::vector<float>& x = scratch.x;
   TransformValues(st, b, x);
-  std::vector<double> scores;
+  std::vector<double>& scores = scratch.scores;
   Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x, scores);
 
   // Loss gradients (scaled by row and class weights) and progressive metrics,
   // models split across threads so each model's sums keep one order.
-  std::vector<float> gradient(b.rows * width);
+  std::vector<float>& gradient = scratch.gradient;
+  gradient.resize(b.rows * width);
   for (size_t r = 0; r < b.rows; r++) *progressive.weight_sum += RowWeight(b, r);
   double label_shift = st.label_transform ? st.label_transform[0] : 0;
   double label_scale = st.label_transform ? st.label_transform[1] : 1;
@@ -482,10 +516,11 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
         const double* score = scores.data() + r * width + m * s.classes;
         double y = b.labels[r];
         double weight = RowWeight(b, r);
-        AccumulateMetrics(s, st, score, y, weight, m, progressive);
         float* g = gradient.data() + r * width + m * s.classes;
-        double target = IsClassification(s.loss) ? y : (y - label_shift) * label_scale;
-        LossAndGradient(s, score, target, g);
+        bool classification = IsClassification(s.loss);
+        double target = classification ? y : (y - label_shift) * label_scale;
+        double loss = LossAndGradient(s, score, target, g);
+        AccumulateMetrics(s, st, score, y, weight, m, progressive, classification ? &loss : nullptr);
         double scale = weight;
         if (s.loss == Loss::kLogistic || s.loss == Loss::kHinge) scale *= y == 1 ? positive : 1.0;
         else if (s.loss == Loss::kSoftmax && st.class_weight) scale *= st.class_weight[static_cast<size_t>(y)];

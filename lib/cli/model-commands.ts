@@ -35,6 +35,7 @@ export const predictOptions: Record<string, OptionSpec> = {
   input: { value: true, required: true, description: "data to score: a file, directory, glob, or '-'" },
   output: { value: true, description: "where the JSON Lines go (default '-', stdout)" },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
+  threshold: { value: true, description: 'binary classifiers: decision threshold for this request (a probability for logistic loss)' },
   ...dataOptions,
 };
 
@@ -44,10 +45,16 @@ export async function predictCommand(argv: string[]): Promise<Record<string, unk
   const { path: modelPath, model, featureDim } = await openModel('predict', options);
   const data = readOptionsFrom('predict', options, { labelSize: 0, featureDim });
   const outputPath = (options.output as string | undefined) ?? '-';
+  let requestOptions: { threshold: number } | undefined;
+  if (options.threshold !== undefined) {
+    const threshold = Number(options.threshold);
+    if (options.threshold === '' || !Number.isFinite(threshold)) throw new UsageError(`predict: --threshold expects a number, got ${JSON.stringify(options.threshold)}`);
+    requestOptions = { threshold };
+  }
   const out: Writable = outputPath === '-' ? process.stdout : createWriteStream(outputPath);
   let records = 0;
   for await (const batch of readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 })) {
-    const predictions = await model.predict(batch);
+    const predictions = await model.predict(batch, requestOptions);
     const lines: string[] = [];
     for (let r = 0; r < batch.rows; r++) {
       const row: Record<string, number | number[]> = {};

@@ -3,6 +3,11 @@
 // lines, so tuning regexes written for SageMaker's algorithms work as-is.
 import type { ProgressEvent } from '../train/train.js';
 
+/** Counts and indices as integers, measurements to five significant digits. */
+function formatMetric(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(5);
+}
+
 export function sageMakerMetricLines(event: ProgressEvent, host = 'algo-1'): string[] {
   const lines: string[] = [];
   if (event.phase === 'epoch') {
@@ -23,7 +28,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: { sa
   const interval = options.intervalMs ?? (tty ? 100 : 5000);
   let last = 0;
   const describe = (e: ProgressEvent) => {
-    const metrics = Object.entries(e.metrics).map(([k, v]) => `${k}=${v.toPrecision(5)}`).join(' ');
+    const metrics = Object.entries(e.metrics).map(([k, v]) => `${k}=${formatMetric(v)}`).join(' ');
     const bad = Object.values(e.badRecords).reduce((a, b) => a + b, 0);
     return `epoch ${e.epoch + (e.phase === 'batch' ? 1 : 0)} · ${e.records.toLocaleString('en-US')} records · ` +
       `${Math.round(e.recordsPerSecond).toLocaleString('en-US')}/s${metrics ? ` · ${metrics}` : ''}${bad > 0 ? ` · ${bad} bad records skipped` : ''}` +
@@ -38,7 +43,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: { sa
     if (event.phase === 'batch' && now - last < interval) return;
     last = now;
     if (event.phase === 'epoch') {
-      const validation = event.validation ? ` · validation ${Object.entries(event.validation).map(([k, v]) => `${k}=${v.toPrecision(5)}`).join(' ')}` : '';
+      const validation = event.validation ? ` · validation ${Object.entries(event.validation).map(([k, v]) => `${k}=${formatMetric(v)}`).join(' ')}` : '';
       stream.write(`${tty ? '\r\x1b[K' : ''}${describe(event)}${validation}\n`);
       if (options.sageMakerLines) for (const line of sageMakerMetricLines(event)) stream.write(line + '\n');
     } else if (event.phase === 'checkpoint') {

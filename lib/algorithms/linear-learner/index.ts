@@ -2,6 +2,7 @@
 // models trained side by side in one pass over the data, each with its own
 // learning rate and regularization, then calibrated and selected on the
 // validation channel (or on progressive validation of the training stream).
+import type { LinearLearnerStep } from '../../backends/kernels.js';
 import { BatchError, type Batch } from '../../data/batch.js';
 import { tensor } from '../../state/tensor.js';
 import { parseHyperparameters } from '../hyperparameters.js';
@@ -23,6 +24,23 @@ export type { LinearLearnerPredictOptions, LinearLearnerPredictions } from './mo
 export { linearLearnerSchema } from './hyperparameters.js';
 export type { LinearLearnerHyperparameters } from './hyperparameters.js';
 export type { LinearLearnerState } from './state.js';
+
+/** What update hands the kernel, built once per state object (the arrays never change identity). */
+const prepared = new WeakMap<LinearLearnerState, { weights: unknown; step: Omit<LinearLearnerStep, 'batch'>; unbias: boolean }>();
+
+function preparedFor(state: LinearLearnerState) {
+  let entry = prepared.get(state);
+  if (!entry || entry.weights !== state.tensors.weights.data) {
+    const r = resolveSettings(state.hyperparameters, state.schema);
+    entry = {
+      weights: state.tensors.weights.data,
+      step: { settings: r.kernel, state: kernelArrays(state), metrics: kernelMetrics(state, 'progressive') },
+      unbias: r.kernel.unbiasData,
+    };
+    prepared.set(state, entry);
+  }
+  return entry;
+}
 
 function validatedNow(state: LinearLearnerState): boolean {
   const step = (state.tensors.counters.data as Float64Array)[counter.step];
@@ -120,17 +138,14 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   },
 
   async update(state, batch: Batch, backend) {
-    const r = resolveSettings(state.hyperparameters, state.schema);
-    const where = `linear-learner batch ${state.scalars.batches_seen}`;
-    if (batch.kind === 'sparse' && r.kernel.unbiasData) {
-      throw new BatchError(`${where}: sparse batch, but the state centers features (unbias_data); train sparse data with unbias_data=false or auto`);
+    const { step, unbias } = preparedFor(state);
+    if (batch.kind === 'sparse' && unbias) {
+      throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: sparse batch, but the state centers features (unbias_data); train sparse data with unbias_data=false or auto`);
     }
     try {
-      await runLinearKernel(backend, 'linearLearnerUpdate', {
-        settings: r.kernel, state: kernelArrays(state), batch, metrics: kernelMetrics(state, 'progressive'),
-      });
+      await runLinearKernel(backend, 'linearLearnerUpdate', { ...step, batch });
     } catch (error) {
-      throw new BatchError(`${where}: ${(error as Error).message}`);
+      throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: ${(error as Error).message}`);
     }
     state.scalars.examples_seen = Number(state.scalars.examples_seen) + batch.rows;
     state.scalars.batches_seen = Number(state.scalars.batches_seen) + 1;

@@ -1,0 +1,53 @@
+// One run of our linear learner for the benchmark, in its own process (so the
+// thread count and peak memory are its own). Prints one JSON object.
+// argv[2]: JSON { train, test, format, featureDim, hyperparameters, inMemory? }
+import { linearLearner, readBatches, train, type Batch } from '../lib/index.js';
+import { exactAuc } from './auc.js';
+
+const config = JSON.parse(process.argv[2]) as {
+  train: string; test: string; format: 'csv' | 'libsvm'; featureDim: number; hyperparameters: Record<string, unknown>; inMemory?: boolean;
+};
+const data = { format: config.format, featureDim: config.featureDim };
+
+function copy(batch: Batch): Batch {
+  if (batch.kind === 'dense') {
+    return { ...batch, values: batch.values.slice(0, batch.rows * batch.cols), labels: batch.labels!.slice(0, batch.rows) };
+  }
+  const nnz = batch.indptr[batch.rows];
+  return { ...batch, indptr: batch.indptr.slice(0, batch.rows + 1), indices: batch.indices.slice(0, nnz), values: batch.values.slice(0, nnz), labels: batch.labels!.slice(0, batch.rows) };
+}
+
+let seconds: number;
+let model;
+if (config.inMemory) {
+  // Training alone: batches parsed beforehand and kept in memory, as a numpy array is for sklearn.
+  const batches: Batch[] = [];
+  const miniBatchSize = Number(config.hyperparameters.mini_batch_size ?? 1000);
+  for await (const batch of readBatches(config.train, { ...data, miniBatchSize })) batches.push(copy(batch));
+  const { createBackend, parseHyperparameters } = await import('../lib/index.js');
+  const backend = await createBackend('cpu');
+  const hp = parseHyperparameters('linear-learner', linearLearner.hyperparameters, config.hyperparameters);
+  const t0 = performance.now();
+  const state = linearLearner.createState(hp, { featureDim: config.featureDim, labelSize: 1, sparse: batches[0].kind === 'sparse' }, backend);
+  for (const batch of batches) await linearLearner.update(state, batch, backend);
+  model = linearLearner.finalize(state, backend);
+  seconds = (performance.now() - t0) / 1000;
+} else {
+  const t0 = performance.now();
+  const result = await train(linearLearner, config.hyperparameters, { train: config.train, data, epochs: 1, backend: 'cpu' });
+  seconds = (performance.now() - t0) / 1000;
+  model = result.model;
+}
+const scores: number[] = [];
+const labels: number[] = [];
+for await (const batch of readBatches(config.test, { ...data, miniBatchSize: 10_000 })) {
+  const { score } = await model.predict(batch);
+  for (let r = 0; r < batch.rows; r++) {
+    scores.push(score[r]);
+    labels.push(batch.labels![r]);
+  }
+}
+console.log(JSON.stringify({
+  seconds, auc: exactAuc(scores, labels), selected: model.data().scalars.selected_model,
+  peakRssMb: process.resourceUsage().maxRSS / 1024,
+}));

@@ -1,0 +1,30 @@
+// tfjs (wasm backend) logistic regression: one epoch of Adam over mini-batches.
+// argv: train.csv test.csv features. Prints one JSON object.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { exactAuc } from '../auc.js';
+import { loadCsv, standardizer } from './dense-table.js';
+
+const [trainPath, testPath, features] = [process.argv[2], process.argv[3], Number(process.argv[4])];
+await tf.setBackend('wasm');
+const train = await loadCsv(trainPath, features);
+const test = await loadCsv(testPath, features);
+const t0 = performance.now();
+const scale = standardizer(train);
+scale(train);
+const w = tf.variable(tf.zeros([features, 1]));
+const b = tf.variable(tf.zeros([1]));
+const optimizer = tf.train.adam(0.02);
+const batchSize = 1000;
+for (let start = 0; start < train.rows; start += batchSize) {
+  const rows = Math.min(batchSize, train.rows - start);
+  const x = tf.tensor2d(train.x.subarray(start * features, (start + rows) * features), [rows, features]);
+  const y = tf.tensor2d(train.y.subarray(start, start + rows), [rows, 1]);
+  optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, tf.add(tf.matMul(x, w), b)) as tf.Scalar);
+  x.dispose();
+  y.dispose();
+}
+const seconds = (performance.now() - t0) / 1000;
+scale(test);
+const scores = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(test.x, [test.rows, features]), w), b)).dataSync();
+console.log(JSON.stringify({ seconds, auc: exactAuc(scores, test.y), peakRssMb: process.resourceUsage().maxRSS / 1024 }));
