@@ -14,6 +14,7 @@
         "native/linear_learner.cc",
         "native/linear_learner_loops.cc",
         "native/linear_learner_binding.cc",
+        "native/memory_advice.cc",
         "native/murmur_hash.cc",
         "native/stream_parser.cc",
         "native/text_parser.cc",

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describeMachine } from './machine.js';
 import { runDenseLinear, shapes, type Row } from './dense-linear.js';
 import { runParse, type ParseRow } from './parse.js';
+import { runLinearLearner, type LinearRow } from './linear-learner.js';
 
 interface SuiteResult { markdown: string; json: unknown }
 
@@ -19,7 +20,22 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     const { rows, notes, memory } = await runParse();
     return { markdown: [parseTable(rows), '', memoryTable(memory), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes, memory } };
   },
+  'linear-learner': async () => {
+    const { rows, notes } = await runLinearLearner();
+    return { markdown: [linearTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
+  },
 };
+
+function linearTable(rows: LinearRow[]): string {
+  const lines = ['| data | implementation | seconds | rows/s | AUC | AUC − liblinear | this ÷ boundless 1 model (time) | peak RSS |', '|---|---|---:|---:|---:|---:|---:|---:|'];
+  const trainRows: Record<string, number> = { flights: 160_000, hashed: 10_000_000 };
+  for (const r of rows) {
+    const ceiling = rows.find((o) => o.dataset === r.dataset && o.implementation.startsWith('liblinear'));
+    const reference = rows.find((o) => o.dataset === r.dataset && o.implementation.startsWith('boundless, 1 model'))!;
+    lines.push(`| ${r.dataset} | ${r.implementation}${r.note ? ` — ${r.note}` : ''} | ${r.seconds.toFixed(3)} | ${Math.round(trainRows[r.dataset] / r.seconds).toLocaleString('en-US')} | ${r.auc.toFixed(4)} | ${ceiling ? (r.auc - ceiling.auc).toFixed(4) : ''} | ${(r.seconds / reference.seconds).toFixed(2)}× | ${r.peakRssMb ? `${Math.round(r.peakRssMb)} MB` : ''} |`);
+  }
+  return lines.join('\n');
+}
 
 function parseTable(rows: ParseRow[]): string {
   const lines = ['| format | implementation | seconds | MB/s | records/s | boundless ÷ this (time) |', '|---|---|---:|---:|---:|---:|'];

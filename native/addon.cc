@@ -3,6 +3,7 @@
 
 #include "linear_algebra_binding.h"
 #include "linear_learner_binding.h"
+#include "memory_advice.h"
 #include "runtime_info.h"
 #include "stream_parser_binding.h"
 
@@ -12,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterRuntimeInfo(env, exports);
   boundless::RegisterLinearAlgebra(env, exports);
   boundless::RegisterLinearLearner(env, exports);
+  boundless::RegisterMemoryAdvice(env, exports);
   boundless::RegisterStreamParser(env, exports);
   return exports;
 }

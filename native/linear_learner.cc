@@ -25,6 +25,14 @@ std::string Number(double value) {
 
 size_t Width(const Settings& s) { return s.models * s.classes; }
 
+constexpr size_t kPrefetchDistance = 6;
+
+// Brings the cache lines of n floats toward the core (a hint; no effect on results).
+inline void Prefetch(const float* p, size_t n) {
+  const char* bytes = reinterpret_cast<const char*>(p);
+  for (size_t offset = 0; offset < n * sizeof(float); offset += 64) __builtin_prefetch(bytes + offset);
+}
+
 // Per-thread scratch reused across calls: large vectors freed after every
 // batch would be unmapped and faulted back in each time. Sizes follow the
 // largest batch seen (bounded by mini_batch_size), never the data seen.
@@ -59,9 +67,10 @@ double LearningRate(const Settings& s, const State& st, size_t m, double step) {
 
 // k steps of w ← soft(w·a, τ) in closed form: |w| shrinks monotonically, so
 // once it reaches zero it stays there.
-inline float Shrink(float w, double decay, double threshold, double k) {
+// log_decay = log(decay), precomputed per model: exp is several times cheaper than pow.
+inline float Shrink(float w, double decay, double log_decay, double threshold, double k) {
   if (k <= 0 || w == 0) return w;
-  double ak = k == 1 ? decay : std::pow(decay, k);
+  double ak = k == 1 ? decay : (decay == 1 ? 1.0 : std::exp(k * log_decay));
   double magnitude = std::fabs(static_cast<double>(w)) * ak;
   if (threshold > 0) {
     double total = decay == 1 ? threshold * k : threshold * (1 - ak) / (1 - decay);
@@ -181,7 +190,9 @@ void Forward(const float* weights, const float* bias, size_t width, const BatchV
       double* acc = scores.data() + r * width;
       if (bias) for (size_t k = 0; k < width; k++) acc[k] = bias[k];
       if (b.sparse) {
-        for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
+        int32_t stop = b.indptr[r + 1];
+        for (int32_t e = b.indptr[r]; e < stop; e++) {
+          if (e + static_cast<int32_t>(kPrefetchDistance) < stop) Prefetch(weights + static_cast<size_t>(b.indices[e + kPrefetchDistance]) * width, width);
           const float* w = weights + static_cast<size_t>(b.indices[e]) * width;
           if (width == 1) acc[0] += static_cast<double>(x[e]) * w[0];
           else loops.add_scaled(acc, x[e], w, width);
@@ -472,10 +483,11 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
   const size_t count = b.sparse ? touched.size() : s.dim;
 
   // Per-model rates for this step, and the proximal constants.
-  std::vector<double> lr(s.models), decay(s.models), threshold(s.models);
+  std::vector<double> lr(s.models), decay(s.models), log_decay(s.models), threshold(s.models);
   for (size_t m = 0; m < s.models; m++) {
     lr[m] = LearningRate(s, st, m, step);
     decay[m] = std::max(0.0, 1 - lr[m] * st.wd[m]);
+    log_decay[m] = std::log(decay[m]);
     threshold[m] = lr[m] * st.l1[m];
   }
   StepRule rule{s.optimizer, s.beta1, s.beta2, s.momentum, s.epsilon,
@@ -490,7 +502,7 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
         if (missed <= 0) continue;
         float* w = st.weights + j * width;
         for (size_t m = 0; m < s.models; m++) {
-          for (size_t c = 0; c < s.classes; c++) w[m * s.classes + c] = Shrink(w[m * s.classes + c], decay[m], threshold[m], missed);
+          for (size_t c = 0; c < s.classes; c++) w[m * s.classes + c] = Shrink(w[m * s.classes + c], decay[m], log_decay[m], threshold[m], missed);
         }
         st.last_step[j] = static_cast<int32_t>(step - 1);
       }
@@ -532,6 +544,32 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
 
   const Loops& loops = SelectedLoops();
 
+  // Per-element rates for the vectorized step.
+  std::vector<float> element_lr(width), element_decay(width), element_threshold(width);
+  for (size_t m = 0; m < s.models; m++) {
+    for (size_t c = 0; c < s.classes; c++) {
+      element_lr[m * s.classes + c] = static_cast<float>(lr[m]);
+      element_decay[m * s.classes + c] = static_cast<float>(decay[m]);
+      element_threshold[m * s.classes + c] = static_cast<float>(threshold[m]);
+    }
+  }
+  StepArgs step_args{};
+  switch (s.optimizer) {
+    case Optimizer::kSgd: step_args.kind = st.moment1 ? StepKind::kMomentum : StepKind::kSgd; break;
+    case Optimizer::kAdam: step_args.kind = StepKind::kAdam; break;
+    case Optimizer::kRmsprop: step_args.kind = StepKind::kRmsprop; break;
+    case Optimizer::kAdagrad: step_args.kind = StepKind::kAdagrad; break;
+  }
+  step_args.beta1 = s.beta1;
+  step_args.beta2 = s.beta2;
+  step_args.momentum = s.momentum;
+  step_args.epsilon = s.epsilon;
+  step_args.correction1 = static_cast<float>(rule.correction1);
+  step_args.correction2 = static_cast<float>(rule.correction2);
+  step_args.learning_rate = element_lr.data();
+  step_args.decay = element_decay.data();
+  step_args.threshold = element_threshold.data();
+
   // Weight gradients and steps, features split across threads: each thread
   // sums its own features over the rows in row order.
   size_t per_feature = std::max<size_t>(1, b.rows * width / (b.sparse ? std::max<size_t>(1, count) : 1));
@@ -561,17 +599,16 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
     }
     for (size_t slot = begin; slot < end; slot++) {
       size_t j = b.sparse ? touched[slot] : slot;
-      float* w = st.weights + j * width;
-      float* m1 = st.moment1 ? st.moment1 + j * width : nullptr;
-      float* m2 = st.moment2 ? st.moment2 + j * width : nullptr;
-      const double* gj = g.data() + (slot - begin) * width;
-      for (size_t m = 0; m < s.models; m++) {
-        for (size_t c = 0; c < s.classes; c++) {
-          size_t k = m * s.classes + c;
-          float value = rule.Apply(w[k], gj[k], lr[m], m1 ? m1 + k : nullptr, m2 ? m2 + k : nullptr);
-          w[k] = Shrink(value, decay[m], threshold[m], 1);
-        }
+      // Features are scattered over a state far larger than the caches: ask for
+      // the parameters of a feature a few slots ahead while this one computes.
+      if (b.sparse && slot + kPrefetchDistance < end) {
+        size_t ahead = touched[slot + kPrefetchDistance] * width;
+        Prefetch(st.weights + ahead, width);
+        if (st.moment1) Prefetch(st.moment1 + ahead, width);
+        if (st.moment2) Prefetch(st.moment2 + ahead, width);
       }
+      loops.apply_step(step_args, st.weights + j * width, st.moment1 ? st.moment1 + j * width : nullptr,
+                       st.moment2 ? st.moment2 + j * width : nullptr, g.data() + (slot - begin) * width, width);
       st.last_step[j] = static_cast<int32_t>(step);
     }
   });
@@ -615,10 +652,11 @@ void Evaluate(const Settings& s, const State& st, const BatchView& b, Metrics& m
 void CatchUp(const Settings& s, const State& st, float* weights_out) {
   const size_t width = Width(s);
   const double step = st.counters[kStep];
-  std::vector<double> decay(s.models), threshold(s.models);
+  std::vector<double> decay(s.models), log_decay(s.models), threshold(s.models);
   for (size_t m = 0; m < s.models; m++) {
     double lr = step > 0 ? LearningRate(s, st, m, step) : st.learning_rate[m];
     decay[m] = std::max(0.0, 1 - lr * st.wd[m]);
+    log_decay[m] = std::log(decay[m]);
     threshold[m] = lr * st.l1[m];
   }
   ThreadPool::Shared().ParallelFor(s.dim, 4096, [&](size_t begin, size_t end) {
@@ -627,7 +665,7 @@ void CatchUp(const Settings& s, const State& st, float* weights_out) {
       for (size_t m = 0; m < s.models; m++) {
         for (size_t c = 0; c < s.classes; c++) {
           size_t k = j * width + m * s.classes + c;
-          weights_out[k] = Shrink(st.weights[k], decay[m], threshold[m], missed);
+          weights_out[k] = Shrink(st.weights[k], decay[m], log_decay[m], threshold[m], missed);
         }
       }
     }

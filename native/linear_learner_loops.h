@@ -8,9 +8,24 @@
 namespace boundless {
 namespace linear {
 
+enum class StepKind : int { kSgd = 0, kMomentum, kAdam, kRmsprop, kAdagrad };
+
+// One optimizer step for one feature's models × classes, then the step's
+// proximal regularization: w ← soft(w·decay, threshold), per element k.
+struct StepArgs {
+  StepKind kind;
+  float beta1, beta2, momentum, epsilon;
+  float correction1, correction2;  // adam: 1 − β^t
+  const float* learning_rate;      // per element
+  const float* decay;              // per element: 1 − lr·wd
+  const float* threshold;          // per element: lr·l1
+};
+
 struct Loops {
   // acc[k] += x · v[k] for k < n, accumulated in double.
   void (*add_scaled)(double* acc, double x, const float* v, size_t n);
+  // w, m1, m2 updated in place from gradient g (m1/m2 may be null when the rule needs none).
+  void (*apply_step)(const StepArgs& args, float* w, float* m1, float* m2, const double* g, size_t n);
 };
 
 const Loops& SelectedLoops();

@@ -29,6 +29,8 @@ export interface CoreAddon {
   linearLearnerCatchUp(settings: LinearLearnerSettings, state: LinearLearnerArrays, out: Float32Array): void;
   linearLearnerInitialize(weights: Float32Array, normal: boolean, scale: number, seed: number): void;
   linearLearnerPredict(model: LinearLearnerPredictInputs['model'], batch: Batch, outputs: LinearLearnerPredictInputs['outputs']): Promise<void>;
+  /** Transparent huge pages for a large array (Linux); false where not taken. */
+  adviseHugePages(array: ArrayBufferView): boolean;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;
   murmurHash3(bytes: Uint8Array, seed: number): number;
 }

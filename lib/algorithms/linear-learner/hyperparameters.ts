@@ -47,7 +47,7 @@ export const linearLearnerSchema = {
   huber_delta: { type: 'float', min: 0, default: 1, description: 'where huber_loss turns from squared to linear' },
   margin: { type: 'float', min: 0, default: 1, description: 'margin of hinge_loss' },
   optimizer: { type: 'enum', values: ['sgd', 'adam', 'rmsprop', 'adagrad'], default: 'auto', allowAuto: true, description: 'update rule (auto: adam)' },
-  learning_rate: { type: 'float', min: 0, exclusiveMin: true, default: 'auto', allowAuto: true, description: 'step size (auto: by optimizer, see README)' },
+  learning_rate: { type: 'float', min: 0, exclusiveMin: true, default: 'auto', allowAuto: true, description: 'step size (auto: adam 0.02, sgd 0.1, rmsprop 0.01, adagrad 0.1)' },
   momentum: { ...unitHalfOpen, default: 'auto', allowAuto: true, description: 'sgd momentum (auto: 0)' },
   beta_1: { ...unitHalfOpen, default: 'auto', allowAuto: true, description: 'adam first-moment decay (auto: 0.9)' },
   beta_2: { ...unitHalfOpen, default: 'auto', allowAuto: true, description: 'adam/rmsprop second-moment decay (auto: 0.999, rmsprop 0.99)' },

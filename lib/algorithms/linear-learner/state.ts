@@ -39,6 +39,7 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   const width = models * classes;
   const grid = modelGrid(hp, r);
   const weights = new Float32Array(dim * width);
+  adviseLarge(weights);
   coreAddon().linearLearnerInitialize(weights, hp.init_method === 'normal', hp.init_method === 'normal' ? hp.init_sigma : hp.init_scale, hp.seed);
   const tensors: Record<string, Tensor> = {
     weights: f32(weights, [dim, models, classes]),
@@ -68,6 +69,7 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   }
   if (r.predictor === 'regressor') tensors.label_transform = f32(Float32Array.of(0, 1));
   if (r.kernel.balanceMulticlass) tensors.class_weight = f32(new Float32Array(classes).fill(1));
+  for (const name of ['moment1', 'moment2', 'last_step', 'feature_sum', 'feature_sumsq']) if (tensors[name]) adviseLarge(tensors[name].data);
   Object.assign(tensors, metricTensors('progressive', r), metricTensors('validation', r));
   return {
     algorithm: 'linear-learner',
@@ -76,6 +78,11 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
     tensors,
     scalars: { examples_seen: 0, batches_seen: 0, validated_at_step: -1 },
   };
+}
+
+/** Arrays of 8 MB and more get huge pages where the OS offers them (before their first touch). */
+function adviseLarge(array: ArrayBufferView): void {
+  if (array.byteLength >= 8 << 20) coreAddon().adviseHugePages(array);
 }
 
 const arrayOf = <T>(state: LinearLearnerState, name: string) => state.tensors[name]?.data as T | undefined;

@@ -1,0 +1,88 @@
+// Linear learner against its peers, same data, same run (issue: one core
+// unless stated). Our runs and the JavaScript peers run in child processes so
+// each has its own thread count and peak memory; scikit-learn and liblinear
+// are Debian's. AUC is exact (bench/auc.ts) on the held-out rows for everyone.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { exactAuc } from './auc.js';
+import { flightsData, flightsFeatures, hashedData, hashedFeatures } from './linear-learner-data.js';
+
+export interface LinearRow {
+  dataset: string;
+  implementation: string;
+  seconds: number;
+  auc: number;
+  peakRssMb?: number;
+  note?: string;
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const python = '/usr/bin/python3';
+const oneCore = { ...process.env, BOUNDLESS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+
+function json(command: string, args: string[], env = oneCore): Record<string, unknown> {
+  const result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  const lines = result.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+function ours(config: Record<string, unknown>): { seconds: number; auc: number; peakRssMb: number; selected: number } {
+  return json(process.execPath, ['--import', 'tsx', `${here}linear-learner-ours.ts`, JSON.stringify(config)]) as never;
+}
+
+function liblinear(train: string, test: string): { seconds: number; auc: number } {
+  const model = `${train}.liblinear-model`;
+  const t0 = performance.now();
+  // -s 0: L2-regularized logistic regression (primal, trust region Newton), C = 1, with a bias term.
+  execFileSync('liblinear-train', ['-s', '0', '-B', '1', '-q', train, model]);
+  const seconds = (performance.now() - t0) / 1000;
+  const out = `${model}.predictions`;
+  execFileSync('liblinear-predict', ['-b', '1', test, model, out], { stdio: 'ignore' });
+  const lines = readFileSync(out, 'utf8').trim().split('\n');
+  const positiveColumn = lines[0].split(/\s+/).indexOf('1');
+  const scores = lines.slice(1).map((l) => Number(l.split(/\s+/)[positiveColumn]));
+  const labels = readFileSync(test, 'utf8').trim().split('\n').map((l) => Number(l.slice(0, l.indexOf(' '))));
+  return { seconds, auc: exactAuc(scores, labels) };
+}
+
+export async function runLinearLearner(): Promise<{ rows: LinearRow[]; notes: string[] }> {
+  const rows: LinearRow[] = [];
+  const notes: string[] = [];
+
+  // --- flights: real, dense, 160,000 training rows -------------------------------------------
+  const flights = await flightsData();
+  const base = { train: flights.trainCsv, test: flights.testCsv, format: 'csv', featureDim: flightsFeatures };
+  const binary = { predictor_type: 'binary_classifier', epochs: 1 };
+  const tuned = { ...binary, mini_batch_size: 100, optimizer: 'adagrad', learning_rate: 0.05 };
+  const add = (implementation: string, r: { seconds: number; auc: number; peakRssMb?: number }, note?: string, dataset = 'flights') =>
+    rows.push({ dataset, implementation, seconds: r.seconds, auc: r.auc, ...(r.peakRssMb ? { peakRssMb: r.peakRssMb } : {}), ...(note ? { note } : {}) });
+
+  add('boundless, 1 model (training only)', ours({ ...base, inMemory: true, hyperparameters: { ...tuned, num_models: 1 } }), 'adagrad 0.05, batch 100');
+  add('boundless, 32 models (training only)', ours({ ...base, inMemory: true, hyperparameters: { ...tuned, num_models: 32, binary_classifier_model_selection_criteria: 'loss_function' } }), 'grid around adagrad 0.05, batch 100; selected by progressive loss');
+  add('boundless, 1 model (from the CSV file)', ours({ ...base, hyperparameters: { ...tuned, num_models: 1 } }), 'parse + train, one pass');
+  add('boundless, 32 models (from the CSV file)', ours({ ...base, hyperparameters: { ...tuned, num_models: 32, binary_classifier_model_selection_criteria: 'loss_function' } }), 'parse + train, one pass');
+  add('boundless, 1 model, SageMaker defaults (training only)', ours({ ...base, inMemory: true, hyperparameters: { ...binary, num_models: 1 } }), 'adam 0.02, batch 1000');
+
+  const sklearn = json(python, [`${here}peers/linear_sklearn.py`, flights.trainCsv, flights.testCsv, 'csv', String(flightsFeatures), 'sgd,logreg']);
+  for (const r of sklearn.rows as { implementation: string; seconds: number; auc: number }[]) add(r.implementation, r, 'numpy arrays in memory, scaled as ours');
+  notes.push(`scikit-learn ${sklearn.sklearn}: loading the CSV with numpy.loadtxt took ${(sklearn.load_seconds as number).toFixed(2)} s (not counted).`);
+  add('liblinear -s 0 (train binary)', liblinear(flights.trainSvm, flights.testSvm), 'to convergence: the quality ceiling');
+  add('tfjs 4 (wasm backend), Adam, batch 1000', json(process.execPath, ['--import', 'tsx', `${here}peers/linear-tfjs.ts`, flights.trainCsv, flights.testCsv, String(flightsFeatures)]) as never, 'one epoch');
+  add('ml.js ml-logistic-regression', json(process.execPath, ['--import', 'tsx', `${here}peers/linear-mljs.ts`, flights.trainCsv, flights.testCsv, String(flightsFeatures), '200']) as never, '200 full-batch gradient steps (its only mode)');
+
+  // --- hashed: generated, sparse, 10M rows in 2^22 buckets -------------------------------------
+  const hashed = await hashedData();
+  const sparse = { train: hashed.train, test: hashed.test, format: 'libsvm', featureDim: hashedFeatures };
+  const hashedHp = { ...binary, mini_batch_size: 1000, normalize_data: false };
+  add('boundless, 1 model (from the libsvm file)', ours({ ...sparse, hyperparameters: { ...hashedHp, num_models: 1 } }), 'parse + train, one pass, adam defaults', 'hashed');
+  add('boundless, 32 models (from the libsvm file)', ours({ ...sparse, hyperparameters: { ...hashedHp, num_models: 32, binary_classifier_model_selection_criteria: 'loss_function' } }), 'parse + train, one pass', 'hashed');
+  const sklearnSparse = json(python, [`${here}peers/linear_sklearn.py`, hashed.train, hashed.test, 'svm', String(hashedFeatures), 'sgd']);
+  for (const r of sklearnSparse.rows as { implementation: string; seconds: number; auc: number }[]) add(r.implementation, r, 'scipy CSR in memory', 'hashed');
+  notes.push(`scikit-learn: loading the 10M-row libsvm file with load_svmlight_file took ${(sklearnSparse.load_seconds as number).toFixed(1)} s (not counted); peak RSS ${Math.round(sklearnSparse.peak_rss_mb as number)} MB.`);
+  add('liblinear -s 0 (train binary)', liblinear(hashed.train, hashed.test), 'to convergence, includes reading the file', 'hashed');
+  notes.push('tfjs and ml.js are not run on the hashed set: neither has sparse inputs, and a dense 4,194,304-wide batch is not how they would be used.');
+  notes.push('"training only" rows time createState → updates → finalize on batches parsed beforehand (as numpy arrays are for scikit-learn); "from the file" rows include native parsing on a libuv thread that overlaps training.');
+  return { rows, notes };
+}
