@@ -574,7 +574,8 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
   // sums its own features over the rows in row order.
   size_t per_feature = std::max<size_t>(1, b.rows * width / (b.sparse ? std::max<size_t>(1, count) : 1));
   ThreadPool::Shared().ParallelFor(count, std::max<size_t>(1, 16384 / per_feature), [&](size_t begin, size_t end) {
-    std::vector<double> g((end - begin) * width, 0.0);
+    thread_local std::vector<double> g;
+    g.assign((end - begin) * width, 0.0);
     if (b.sparse) {
       for (size_t r = 0; r < b.rows; r++) {
         for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {

@@ -20,7 +20,15 @@ for (let start = 0; start < train.rows; start += batchSize) {
   const rows = Math.min(batchSize, train.rows - start);
   const x = tf.tensor2d(train.x.subarray(start * features, (start + rows) * features), [rows, features]);
   const y = tf.tensor2d(train.y.subarray(start, start + rows), [rows, 1]);
-  optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, tf.add(tf.matMul(x, w), b)) as tf.Scalar);
+  // The logistic gradient written out (tfjs-core's autodiff needs the gradient registry of the
+  // full tfjs package, which does not load as ESM here): dL/dz = σ(z) − y, averaged over rows.
+  const grads = tf.tidy(() => {
+    const error = tf.div(tf.sub(tf.sigmoid(tf.add(tf.matMul(x, w), b)), y), rows);
+    return { w: tf.matMul(x, error, true, false), b: tf.sum(error, 0) };
+  });
+  optimizer.applyGradients({ [w.name]: grads.w, [b.name]: grads.b });
+  grads.w.dispose();
+  grads.b.dispose();
   x.dispose();
   y.dispose();
 }

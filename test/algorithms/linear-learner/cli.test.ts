@@ -1,0 +1,66 @@
+// The README's main job, run as a user runs it: the compiled CLI on the
+// bundled breast-cancer data, then evaluate, predict with a threshold and
+// re-selection from the saved state.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../../lib/backends/native-addon.js';
+
+const cli = join(packageRoot, 'dist', 'cli', 'main.js');
+const data = join(packageRoot, 'examples', 'data', 'breast-cancer');
+
+function boundless(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd: packageRoot, encoding: 'utf8' });
+  if (result.status !== 0) assert.fail(`boundless ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return result.stdout;
+}
+
+describe('linear learner: the main job from the command line', function () {
+  this.timeout(120_000);
+  let root: string;
+  before(async () => { root = await mkdtemp(join(tmpdir(), 'boundless-ll-cli-')); });
+  after(async () => { await rm(root, { recursive: true, force: true }); });
+
+  it('trains on the breast-cancer data, then evaluates, predicts and re-selects', () => {
+    const model = join(root, 'model');
+    const trained = JSON.parse(boundless('train', 'linear-learner', '--train', join(data, 'train.csv'),
+      '--validation', join(data, 'validation.csv'), '--hp', 'predictor_type=binary_classifier', '--hp', 'mini_batch_size=32',
+      '--seed', '3', '--model-dir', model));
+    const validation = trained.metrics.validation;
+    assert.ok(validation.binary_classification_accuracy > 0.95, JSON.stringify(validation));
+    assert.ok(validation.roc_auc_score > 0.98, JSON.stringify(validation));
+
+    const evaluated = JSON.parse(boundless('evaluate', '--model', join(model, 'model.safetensors'), '--test', join(data, 'validation.csv')));
+    assert.equal(evaluated.records, 114);
+    for (const name of ['objective_loss', 'binary_classification_accuracy', 'binary_f_beta', 'precision', 'recall', 'roc_auc_score']) {
+      assert.equal(typeof evaluated[name], 'number', name);
+    }
+    assert.ok(evaluated.binary_classification_accuracy > 0.95);
+
+    const predict = (...extra: string[]) => boundless('predict', '--model', join(model, 'model.safetensors'),
+      '--input', join(data, 'validation.csv'), '--label-size', '1', ...extra).trim().split('\n').map((l) => JSON.parse(l));
+    const plain = predict();
+    assert.equal(plain.length, 114);
+    assert.deepEqual(Object.keys(plain[0]).sort(), ['predicted_label', 'score']);
+    const strict = predict('--threshold', '0.999');
+    const positives = (rows: { predicted_label: number }[]) => rows.filter((r) => r.predicted_label === 1).length;
+    assert.ok(positives(strict) < positives(plain), `${positives(strict)} vs ${positives(plain)}`);
+    for (const [i, row] of strict.entries()) assert.equal(row.predicted_label, row.score >= 0.999 ? 1 : 0, `row ${i}`);
+
+    const selected = JSON.parse(boundless('select', '--state', join(model, 'state.safetensors'), '--criterion', 'recall_at_target_precision',
+      '--model-dir', join(root, 'precise')));
+    assert.deepEqual(selected.selection, { criterion: 'recall_at_target_precision' });
+    const inspected = JSON.parse(boundless('inspect', join(root, 'precise', 'model.safetensors')));
+    assert.equal(inspected.scalars.selection_criterion, 'recall_at_target_precision');
+    assert.equal(inspected.scalars.selection_source, 'validation');
+  });
+
+  it('names the parameter when the settings do not fit together', () => {
+    const result = spawnSync(process.execPath, [cli, 'train', 'linear-learner', '--train', join(data, 'train.csv'),
+      '--hp', 'predictor_type=multiclass_classifier', '--model-dir', join(root, 'bad')], { cwd: packageRoot, encoding: 'utf8' });
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /linear-learner: hyperparameter 'num_classes' is required for multiclass_classifier/);
+  });
+});
