@@ -68,6 +68,7 @@ export interface TrainResult<A extends Algorithm> {
   state: Parameters<A['update']>[0];
   metrics: {
     train: Record<string, number>;
+    /** Validation metrics of the epoch the model comes from (the best one when early stopping keeps it; the last one after a resume). */
     validation?: Record<string, number>;
     test?: Record<string, number>;
     epochs: number;
@@ -132,6 +133,8 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
   let state: State<unknown> | undefined;
   let best: State<unknown> | undefined;
   let validation: Record<string, number> | undefined;
+  // The final model comes from the best epoch, so the metrics reported are that epoch's.
+  let bestValidation: Record<string, number> | undefined;
   let progress: Progress = { epoch: 0, position: null, batches: 0, records: 0, bestEpoch: null, bestValue: null, epochsWithoutImprovement: 0 };
   const emit = (phase: ProgressEvent['phase'], extra: Partial<ProgressEvent> = {}) => {
     if (!options.onProgress) return;
@@ -222,6 +225,7 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
           progress.bestValue = value;
           progress.bestEpoch = progress.epoch;
           progress.epochsWithoutImprovement = 0;
+          bestValidation = validation;
           best = copyState(state);
           if (directory) await directory.writeBest(best);
         } else {
@@ -253,7 +257,7 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
     state: state as Parameters<A['update']>[0],
     metrics: {
       train: algorithm.progressiveMetrics ? algorithm.progressiveMetrics(state as never) : {},
-      ...(validation ? { validation } : {}),
+      ...((bestValidation ?? validation) ? { validation: bestValidation ?? validation } : {}),
       ...(test ? { test } : {}),
       epochs: progress.epoch,
       ...(progress.bestEpoch !== null ? { bestEpoch: progress.bestEpoch } : {}),
