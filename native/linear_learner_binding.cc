@@ -267,28 +267,31 @@ Napi::Value Queue(Napi::Env env, const char* name, ArrayReader& reader, std::fun
   return promise;
 }
 
-Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
-  const char* f = "linearLearnerUpdate";
+// Update and Evaluate take the same (settings, state, batch, metrics); only
+// the kernel and whether the optimizer's arrays are read differ.
+using StepKernel = void (*)(const Settings&, State&, const BatchView&, Metrics&);
+
+Napi::Value StepCall(const Napi::CallbackInfo& info, const char* f, const char* resource, bool training, StepKernel kernel) {
   RequireArgCount(info, f, 4);
   Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
   ArrayReader reader(info.Env(), f);
-  State state = ReadState(reader, ObjectArg(info, 1, f, "state"), settings, true);
+  State state = ReadState(reader, ObjectArg(info, 1, f, "state"), settings, training);
   BatchView batch = ReadBatch(reader, ObjectArg(info, 2, f, "batch"), f);
   Metrics metrics = ReadMetrics(reader, ObjectArg(info, 3, f, "metrics"), settings, f);
-  return Queue(info.Env(), "boundless:linearLearnerUpdate", reader,
-               [=]() mutable { linear::Update(settings, state, batch, metrics); }, BatchWork(settings, batch));
+  return Queue(info.Env(), resource, reader,
+               [=]() mutable { kernel(settings, state, batch, metrics); }, BatchWork(settings, batch));
+}
+
+void EvaluateKernel(const Settings& settings, State& state, const BatchView& batch, Metrics& metrics) {
+  linear::Evaluate(settings, state, batch, metrics);
+}
+
+Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
+  return StepCall(info, "linearLearnerUpdate", "boundless:linearLearnerUpdate", true, linear::Update);
 }
 
 Napi::Value EvaluateAsync(const Napi::CallbackInfo& info) {
-  const char* f = "linearLearnerEvaluate";
-  RequireArgCount(info, f, 4);
-  Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
-  ArrayReader reader(info.Env(), f);
-  State state = ReadState(reader, ObjectArg(info, 1, f, "state"), settings, false);
-  BatchView batch = ReadBatch(reader, ObjectArg(info, 2, f, "batch"), f);
-  Metrics metrics = ReadMetrics(reader, ObjectArg(info, 3, f, "metrics"), settings, f);
-  return Queue(info.Env(), "boundless:linearLearnerEvaluate", reader,
-               [=]() mutable { linear::Evaluate(settings, state, batch, metrics); }, BatchWork(settings, batch));
+  return StepCall(info, "linearLearnerEvaluate", "boundless:linearLearnerEvaluate", false, EvaluateKernel);
 }
 
 Napi::Value CatchUp(const Napi::CallbackInfo& info) {
