@@ -15,6 +15,8 @@
         "native/linear_learner_loops.cc",
         "native/linear_learner_binding.cc",
         "native/memory_advice.cc",
+        "native/kmeans.cc",
+        "native/kmeans_binding.cc",
         "native/murmur_hash.cc",
         "native/stream_parser.cc",
         "native/text_parser.cc",

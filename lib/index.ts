@@ -64,3 +64,5 @@ export type {
   LinearLearnerHyperparameters, LinearLearnerState, LinearLearnerPredictOptions, LinearLearnerPredictions,
 } from './algorithms/linear-learner/index.js';
 export type { PredictOptions, Objective, StateValidator } from './algorithms/types.js';
+export { kmeans, KmeansModel, kmeansSchema } from './algorithms/kmeans/index.js';
+export type { KmeansHyperparameters, KmeansState } from './algorithms/kmeans/index.js';

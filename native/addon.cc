@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "linear_algebra_binding.h"
+#include "kmeans_binding.h"
 #include "linear_learner_binding.h"
 #include "memory_advice.h"
 #include "runtime_info.h"
@@ -13,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterRuntimeInfo(env, exports);
   boundless::RegisterLinearAlgebra(env, exports);
   boundless::RegisterLinearLearner(env, exports);
+  boundless::RegisterKmeans(env, exports);
   boundless::RegisterMemoryAdvice(env, exports);
   boundless::RegisterStreamParser(env, exports);
   return exports;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "arguments.h"
+#include "async_kernel.h"
 #include "linear_learner.h"
 
 namespace boundless {
@@ -20,53 +21,6 @@ using linear::BatchView;
 using linear::Metrics;
 using linear::Settings;
 using linear::State;
-
-// Reads typed arrays out of argument objects, keeping a reference to each so
-// the collector cannot free them while a pool thread uses them.
-class ArrayReader {
- public:
-  ArrayReader(Napi::Env env, const char* function) : env_(env), function_(function) {}
-
-  template <typename T>
-  T* Get(const Napi::Object& object, const char* owner, const char* name, napi_typedarray_type type, size_t length,
-         bool required) {
-    Napi::Value value = object.Get(name);
-    if (value.IsUndefined() || value.IsNull()) {
-      if (required) Fail(owner, name, "is missing");
-      return nullptr;
-    }
-    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != type) {
-      Fail(owner, name, std::string("must be a ") + TypeName(type));
-    }
-    Napi::TypedArray array = value.As<Napi::TypedArray>();
-    if (length != SIZE_MAX && array.ElementLength() < length) {
-      Fail(owner, name, "has length " + std::to_string(array.ElementLength()) + ", expected at least " + std::to_string(length));
-    }
-    references_.push_back(Napi::Persistent(static_cast<Napi::Object>(array)));
-    return reinterpret_cast<T*>(static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset());
-  }
-
-  std::vector<Napi::ObjectReference> Take() { return std::move(references_); }
-
-  [[noreturn]] void Fail(const char* owner, const char* name, const std::string& why) {
-    throw Napi::TypeError::New(env_, std::string(function_) + ": " + owner + "." + name + " " + why);
-  }
-
- private:
-  static const char* TypeName(napi_typedarray_type type) {
-    switch (type) {
-      case napi_float32_array: return "Float32Array";
-      case napi_float64_array: return "Float64Array";
-      case napi_int32_array: return "Int32Array";
-      case napi_uint32_array: return "Uint32Array";
-      default: return "typed array";
-    }
-  }
-
-  Napi::Env env_;
-  const char* function_;
-  std::vector<Napi::ObjectReference> references_;
-};
 
 double NumberField(const Napi::Object& object, const char* function, const char* name) {
   Napi::Value value = object.Get(name);
@@ -214,58 +168,13 @@ Metrics ReadMetrics(ArrayReader& reader, const Napi::Object& o, const Settings& 
   return m;
 }
 
-// Runs one kernel call on a libuv thread; the promise rejects with the kernel's message.
-class KernelWorker : public Napi::AsyncWorker {
- public:
-  KernelWorker(Napi::Env env, const char* name, std::vector<Napi::ObjectReference> references,
-               std::function<void()> body)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)),
-        references_(std::move(references)), body_(std::move(body)) {}
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      body_();
-    } catch (const std::exception& error) {
-      SetError(error.what());
-    }
-  }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::vector<Napi::ObjectReference> references_;
-  std::function<void()> body_;
-};
-
-// Batches this small (in multiply-adds, loss evaluations counted as 20) run
-// inline: a hop to a libuv thread and back costs tens of microseconds, more
-// than the work. The bound keeps every inline call under ~50 µs.
-constexpr double kInlineWork = 100000;
-
+// The batch's work in multiply-adds, a loss evaluation counted as 20 (see kInlineWork).
 double BatchWork(const Settings& s, const BatchView& b) {
   double entries = b.sparse ? static_cast<double>(b.indptr[b.rows]) : static_cast<double>(b.rows) * static_cast<double>(b.cols);
   double width = static_cast<double>(s.models) * static_cast<double>(s.classes);
   return width * (3 * entries + 20 * static_cast<double>(b.rows));
 }
 
-Napi::Value Queue(Napi::Env env, const char* name, ArrayReader& reader, std::function<void()> body, double work = 1e18) {
-  if (work < kInlineWork) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    try {
-      body();
-      deferred.Resolve(env.Undefined());
-    } catch (const std::exception& error) {
-      deferred.Reject(Napi::Error::New(env, error.what()).Value());
-    }
-    return deferred.Promise();
-  }
-  auto* worker = new KernelWorker(env, name, reader.Take(), std::move(body));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
-}
 
 // Update and Evaluate take the same (settings, state, batch, metrics); only
 // the kernel and whether the optimizer's arrays are read differ.
@@ -278,7 +187,7 @@ Napi::Value StepCall(const Napi::CallbackInfo& info, const char* f, const char* 
   State state = ReadState(reader, ObjectArg(info, 1, f, "state"), settings, training);
   BatchView batch = ReadBatch(reader, ObjectArg(info, 2, f, "batch"), f);
   Metrics metrics = ReadMetrics(reader, ObjectArg(info, 3, f, "metrics"), settings, f);
-  return Queue(info.Env(), resource, reader,
+  return QueueKernel(info.Env(), resource, reader,
                [=]() mutable { kernel(settings, state, batch, metrics); }, BatchWork(settings, batch));
 }
 
@@ -336,7 +245,7 @@ Napi::Value PredictAsync(const Napi::CallbackInfo& info) {
   size_t score_width = inputs.loss == linear::Loss::kSoftmax ? inputs.classes : 1;
   float* score = reader.Get<float>(outputs, "outputs", "score", napi_float32_array, batch.rows * score_width, true);
   float* label = reader.Get<float>(outputs, "outputs", "predictedLabel", napi_float32_array, batch.rows, false);
-  return Queue(info.Env(), "boundless:linearLearnerPredict", reader,
+  return QueueKernel(info.Env(), "boundless:linearLearnerPredict", reader,
                [=]() { linear::Predict(inputs, batch, score, label); });
 }
 

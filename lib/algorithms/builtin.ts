@@ -1,7 +1,9 @@
 // Registers the algorithms that ship with the package, so the CLI and
 // checkpoint loading find them by name.
+import { kmeans } from './kmeans/index.js';
 import { linearLearner } from './linear-learner/index.js';
 import { registerAlgorithm } from './registry.js';
 import type { Algorithm } from './types.js';
 
 registerAlgorithm(linearLearner as unknown as Algorithm);
+registerAlgorithm(kmeans as unknown as Algorithm);

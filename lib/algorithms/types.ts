@@ -58,9 +58,12 @@ export interface Model {
   save(path: string): Promise<void>;
 }
 
-/** Request-time options of predict (a binary classifier's threshold). */
+/** Request-time options of predict. */
 export interface PredictOptions {
+  /** Binary classifiers: the decision threshold. */
   threshold?: number;
+  /** Clustering: also the distance to every centre. */
+  distances?: boolean;
 }
 
 /** The validation metric that early stopping and the best epoch follow. */

@@ -108,6 +108,25 @@ export interface LinearLearnerPredictInputs {
   outputs: { score: Float32Array; predictedLabel?: Float32Array };
 }
 
+/** Streaming k-means: K centres [K × dim] with weights, and counters (native/kmeans.h Counter). */
+export interface KmeansUpdateInputs {
+  settings: { centers: number; dim: number; halfLife: number; kmeansPlusPlus: boolean; seed: number };
+  state: { centers: Float32Array; weights: Float64Array; counters: Float64Array };
+  batch: Batch;
+}
+
+/** Nearest of `count` centres and the squared distance, per row. */
+export interface KmeansAssignInputs {
+  centers: Float32Array;
+  count: number;
+  dim: number;
+  batch: Batch;
+  nearest: Int32Array;
+  distance2: Float32Array;
+  /** rows × count Euclidean distances, when wanted. */
+  all?: Float32Array;
+}
+
 export interface KernelInputs {
   denseLinear: DenseLinearInputs;
   /** One training step of every model of a linear-learner state on the batch; progressive metrics first. */
@@ -115,6 +134,9 @@ export interface KernelInputs {
   /** Scores the batch with every model of the state, adding to the metrics; no training. */
   linearLearnerEvaluate: LinearLearnerStep;
   linearLearnerPredict: LinearLearnerPredictInputs;
+  /** Initialise empty centres, assign, add the progressive cost, move centres, reseed dying ones. */
+  kmeansUpdate: KmeansUpdateInputs;
+  kmeansAssign: KmeansAssignInputs;
 }
 
 export interface KernelOutputs {
@@ -122,11 +144,13 @@ export interface KernelOutputs {
   linearLearnerUpdate: void;
   linearLearnerEvaluate: void;
   linearLearnerPredict: void;
+  kmeansUpdate: void;
+  kmeansAssign: void;
 }
 
 export type KernelName = keyof KernelInputs;
 
-export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearnerUpdate', 'linearLearnerEvaluate', 'linearLearnerPredict'];
+export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearnerUpdate', 'linearLearnerEvaluate', 'linearLearnerPredict', 'kmeansUpdate', 'kmeansAssign'];
 
 /**
  * Agreement between backends for denseLinear: |y − y_cpu| ≤ relTol · Σ_c |x_c·w_c| + absTol.

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Batch } from '../data/batch.js';
-import type { LinearLearnerArrays, LinearLearnerMetrics, LinearLearnerPredictInputs, LinearLearnerSettings } from './kernels.js';
+import type { KmeansUpdateInputs, LinearLearnerArrays, LinearLearnerMetrics, LinearLearnerPredictInputs, LinearLearnerSettings } from './kernels.js';
 
 /** The functions the core addon exports (native/addon.cc registers them). */
 export interface CoreAddon {
@@ -29,6 +29,10 @@ export interface CoreAddon {
   linearLearnerCatchUp(settings: LinearLearnerSettings, state: LinearLearnerArrays, out: Float32Array): void;
   linearLearnerInitialize(weights: Float32Array, normal: boolean, scale: number, seed: number): void;
   linearLearnerPredict(model: LinearLearnerPredictInputs['model'], batch: Batch, outputs: LinearLearnerPredictInputs['outputs']): Promise<void>;
+  kmeansUpdate(settings: KmeansUpdateInputs['settings'], state: KmeansUpdateInputs['state'], batch: Batch): Promise<void>;
+  kmeansAssign(centers: Float32Array, count: number, dim: number, batch: Batch, nearest: Int32Array, distance2: Float32Array, all: Float32Array | null): Promise<void>;
+  kmeansReduce(points: Float32Array, weights: Float64Array, count: number, dim: number, k: number, kmeansPlusPlus: boolean,
+    maxIter: number, tol: number, trials: number, seed: number): { centers: Float32Array; mass: Float64Array; cost: number; iterations: number };
   /** Transparent huge pages for a large array (Linux); false where not taken. */
   adviseHugePages(array: ArrayBufferView): boolean;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;

@@ -1,0 +1,25 @@
+// K-means hyperparameters: SageMaker's names and defaults
+// (reference/sagemaker-algorithms.md §6.2), plus `seed`.
+import type { HyperparameterValues } from '../hyperparameters.js';
+
+export const kmeansSchema = {
+  k: { type: 'int', min: 1, required: true, description: 'clusters in the final model' },
+  feature_dim: { type: 'int', min: 1, default: 'auto', allowAuto: true, description: 'features per row (auto: from the data)' },
+  mini_batch_size: { type: 'int', min: 1, default: 5000, description: 'rows per update' },
+  epochs: { type: 'int', min: 1, default: 1, description: 'passes over the training data' },
+  extra_center_factor: {
+    type: 'int', min: 1, default: 'auto', allowAuto: true,
+    description: 'the stream keeps K = k × this weighted centres (auto: 10)',
+  },
+  init_method: { type: 'enum', values: ['random', 'kmeans++'], default: 'random', description: 'how the streaming centres are seeded from the first rows' },
+  half_life_time_size: { type: 'int', min: 0, default: 0, description: 'points after which old points weigh half (0: no forgetting)' },
+  local_lloyd_init_method: { type: 'enum', values: ['random', 'kmeans++'], default: 'kmeans++', description: 'seeding of the final K → k reduction' },
+  local_lloyd_max_iter: { type: 'int', min: 1, default: 300, description: "Lloyd's iterations of the reduction" },
+  local_lloyd_tol: { type: 'float', min: 0, max: 1, default: 0.0001, description: 'relative cost change that ends the reduction' },
+  local_lloyd_num_trials: { type: 'int', min: 1, default: 'auto', allowAuto: true, description: 'reductions run; the lowest cost wins (auto: 5)' },
+  eval_metrics: { type: 'string', default: '["msd"]', description: 'JSON list of msd, ssd: the test metrics reported' },
+  seed: { type: 'int', min: 0, max: 0xffffffff, default: 0, description: 'random seed (seeding, reseeding, reduction)' },
+} as const;
+
+export type KmeansSchema = typeof kmeansSchema;
+export type KmeansHyperparameters = HyperparameterValues<KmeansSchema>;

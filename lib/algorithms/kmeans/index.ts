@@ -1,0 +1,200 @@
+// Streaming k-means (SageMaker's, re-designed): K = k × extra_center_factor
+// weighted centres follow the stream in one pass (per-centre learning rates,
+// optional forgetting, explicit reseeding of dying centres); finalize reduces
+// them to k with weighted k-means++ and Lloyd's. The state keeps the K
+// weighted centres, so a model for any k ≤ K, or a cost curve over k, comes
+// from the state without reading the data again.
+import type { Backend } from '../../backends/registry.js';
+import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { loadCoreAddon } from '../../backends/native-addon.js';
+import { BatchError, type Batch } from '../../data/batch.js';
+import { tensor } from '../../state/tensor.js';
+import { parseHyperparameters } from '../hyperparameters.js';
+import type { Algorithm, DataSchema, Evaluator, Selection, State } from '../types.js';
+import { kmeansSchema, type KmeansHyperparameters, type KmeansSchema } from './hyperparameters.js';
+import { KmeansModel } from './model.js';
+import { resolveKmeans } from './settings.js';
+
+export { KmeansModel } from './model.js';
+export { kmeansSchema } from './hyperparameters.js';
+export type { KmeansHyperparameters } from './hyperparameters.js';
+
+export type KmeansState = State<KmeansHyperparameters>;
+
+/** Indices into the `counters` tensor (native/kmeans.h Counter). */
+export const kmeansCounter = { rows: 0, filled: 1, reseeds: 2, random: 3, costSum: 4, costWeight: 5, count: 6 } as const;
+
+function createState(hp: KmeansHyperparameters, schema: DataSchema): KmeansState {
+  const s = resolveKmeans(hp, schema);
+  const centers = new Float32Array(s.centers * schema.featureDim);
+  if (centers.byteLength >= 8 << 20) loadCoreAddon().adviseHugePages(centers);
+  return {
+    algorithm: 'kmeans',
+    hyperparameters: hp,
+    schema: { ...schema },
+    tensors: {
+      centers: tensor(centers, [s.centers, schema.featureDim]),
+      center_weights: tensor(new Float64Array(s.centers)),
+      counters: tensor(new Float64Array(kmeansCounter.count)),
+    },
+    scalars: { examples_seen: 0, batches_seen: 0 },
+  };
+}
+
+const counters = (state: KmeansState) => state.tensors.counters.data as Float64Array;
+const filledOf = (state: KmeansState) => counters(state)[kmeansCounter.filled];
+
+/** The filled centres and their weights (the state's weighted summary of the data). */
+function heldCenters(state: KmeansState): { points: Float32Array; weights: Float64Array; count: number } {
+  const count = filledOf(state);
+  const dim = state.schema.featureDim;
+  return {
+    points: (state.tensors.centers.data as Float32Array).subarray(0, count * dim),
+    weights: (state.tensors.center_weights.data as Float64Array).subarray(0, count),
+    count,
+  };
+}
+
+/** Weighted k-means of the held centres down to k (model-sized work, native). */
+function reduce(state: KmeansState, k: number) {
+  const s = resolveKmeans(state.hyperparameters, state.schema);
+  const held = heldCenters(state);
+  if (held.count === 0) throw new RangeError('kmeans: the state has seen no data');
+  if (!Number.isInteger(k) || k < 1 || k > held.count) {
+    throw new RangeError(`kmeans select: k ${k} must be an integer in 1..${held.count} (the weighted centres the state holds)`);
+  }
+  const r = s.reduction;
+  return loadCoreAddon().kmeansReduce(held.points, held.weights, held.count, state.schema.featureDim, k,
+    r.kmeansPlusPlus, r.maxIter, r.tol, r.trials, r.seed);
+}
+
+function merge(states: KmeansState[]): KmeansState {
+  if (states.length === 0) throw new RangeError('kmeans merge: no states');
+  const first = states[0];
+  for (const [i, s] of states.entries()) {
+    if (JSON.stringify(s.hyperparameters) !== JSON.stringify(first.hyperparameters) || s.schema.featureDim !== first.schema.featureDim) {
+      throw new RangeError(`kmeans merge: state ${i} was trained with other hyperparameters or another feature_dim than state 0`);
+    }
+  }
+  const merged = createState(first.hyperparameters, first.schema);
+  const dim = first.schema.featureDim;
+  const capacity = resolveKmeans(first.hyperparameters, first.schema).centers;
+  // Pool every shard's weighted centres; over capacity, reduce the pool to K weighted centres.
+  const pooled = states.map(heldCenters);
+  const total = pooled.reduce((n, p) => n + p.count, 0);
+  const points = new Float32Array(total * dim);
+  const weights = new Float64Array(total);
+  let offset = 0;
+  for (const p of pooled) {
+    points.set(p.points, offset * dim);
+    weights.set(p.weights, offset);
+    offset += p.count;
+  }
+  const out = merged.tensors.centers.data as Float32Array;
+  const outWeights = merged.tensors.center_weights.data as Float64Array;
+  let filled = total;
+  if (total <= capacity) {
+    out.set(points);
+    outWeights.set(weights);
+  } else {
+    const r = resolveKmeans(first.hyperparameters, first.schema).reduction;
+    const reduced = loadCoreAddon().kmeansReduce(points, weights, total, dim, capacity, r.kmeansPlusPlus, r.maxIter, r.tol, 1, r.seed);
+    out.set(reduced.centers);
+    outWeights.set(reduced.mass);
+    filled = capacity;
+  }
+  const c = counters(merged);
+  for (const s of states) {
+    const sc = counters(s);
+    for (const k of [kmeansCounter.rows, kmeansCounter.reseeds, kmeansCounter.costSum, kmeansCounter.costWeight]) c[k] += sc[k];
+  }
+  c[kmeansCounter.filled] = filled;
+  c[kmeansCounter.random] = counters(first)[kmeansCounter.random];
+  merged.scalars.examples_seen = states.reduce((n, s) => n + Number(s.scalars.examples_seen), 0);
+  merged.scalars.batches_seen = states.reduce((n, s) => n + Number(s.scalars.batches_seen), 0);
+  return merged;
+}
+
+function finalize(state: KmeansState, backend: Backend, selection?: Selection): KmeansModel {
+  for (const key of Object.keys(selection ?? {})) {
+    if (key !== 'k') throw new RangeError(`kmeans select: unknown selection '${key}'; expected k`);
+  }
+  const k = selection?.k !== undefined ? Number(selection.k) : Math.min(state.hyperparameters.k, filledOf(state));
+  const reduced = reduce(state, k);
+  return new KmeansModel({
+    algorithm: 'kmeans',
+    hyperparameters: state.hyperparameters,
+    schema: state.schema,
+    tensors: { centers: tensor(reduced.centers, [k, state.schema.featureDim]), cluster_weights: tensor(reduced.mass) },
+    scalars: {
+      k, streaming_centers: filledOf(state), reduction_cost: reduced.cost, reduction_iterations: reduced.iterations,
+      reseeds: counters(state)[kmeansCounter.reseeds], examples_seen: state.scalars.examples_seen,
+    },
+  }, backend);
+}
+
+function createEvaluator(model: KmeansModel): Evaluator {
+  let sum = 0;
+  let weight = 0;
+  const metrics = resolveKmeans(model.data().hyperparameters as KmeansHyperparameters, model.data().schema).metrics;
+  return {
+    async add(batch: Batch) {
+      const { distance2 } = await model.assign(batch);
+      // rows, not data-sized work on the event loop: one addition per row
+      for (let r = 0; r < batch.rows; r++) {
+        const w = batch.weights ? batch.weights[r] : 1;
+        sum += w * distance2[r];
+        weight += w;
+      }
+    },
+    result() {
+      const out: Record<string, number> = {};
+      for (const m of metrics) out[m] = m === 'msd' ? (weight > 0 ? sum / weight : NaN) : sum;
+      return out;
+    },
+  };
+}
+
+export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
+  /** The weighted cost of reducing the state's centres to each k (an elbow curve), without the data. */
+  costCurve(state: KmeansState, ks: number[]): { k: number; cost: number }[];
+} = {
+  name: 'kmeans',
+  hyperparameters: kmeansSchema,
+  labelSize: 0,
+  createState: (hp, schema) => createState(hp, schema),
+
+  async update(state, batch, backend) {
+    const s = resolveKmeans(state.hyperparameters, state.schema);
+    try {
+      await runOrFallBack(backend, 'kmeansUpdate', {
+        settings: s.kernel,
+        state: { centers: state.tensors.centers.data as Float32Array, weights: state.tensors.center_weights.data as Float64Array, counters: counters(state) },
+        batch,
+      });
+    } catch (error) {
+      throw new BatchError(`kmeans batch ${state.scalars.batches_seen}: ${(error as Error).message}`);
+    }
+    state.scalars.examples_seen = Number(state.scalars.examples_seen) + batch.rows;
+    state.scalars.batches_seen = Number(state.scalars.batches_seen) + 1;
+  },
+
+  merge,
+  finalize,
+  loadModel(data, backend) {
+    parseHyperparameters('kmeans', kmeansSchema, data.hyperparameters);
+    return new KmeansModel(data, backend);
+  },
+  createEvaluator,
+  objective: { metric: 'msd', minimize: true },
+
+  progressiveMetrics(state): Record<string, number> {
+    const c = counters(state);
+    if (c[kmeansCounter.costWeight] === 0) return {};
+    return { progressive_msd: c[kmeansCounter.costSum] / c[kmeansCounter.costWeight], reseeds: c[kmeansCounter.reseeds] };
+  },
+
+  costCurve(state, ks) {
+    return ks.map((k) => ({ k, cost: reduce(state, k).cost }));
+  },
+};

@@ -1,0 +1,74 @@
+// A finalized k-means model: k centres as a plain (k × d) tensor `centers`.
+// predict gives SageMaker's closest_cluster and distance_to_cluster
+// (Euclidean), and with { distances: true } the distance to every centre.
+import type { Backend } from '../../backends/registry.js';
+import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import type { Batch } from '../../data/batch.js';
+import { saveModel } from '../../state/persistence.js';
+import type { Model, ModelData, PredictOptions } from '../types.js';
+
+export class KmeansModel implements Model {
+  readonly algorithm = 'kmeans';
+  readonly k: number;
+  readonly featureDim: number;
+  readonly centers: Float32Array;
+
+  constructor(private readonly modelData: ModelData, readonly backend: Backend) {
+    this.featureDim = modelData.schema.featureDim;
+    const centers = modelData.tensors.centers;
+    if (!centers || !(centers.data instanceof Float32Array) || centers.shape.length !== 2 || centers.shape[1] !== this.featureDim
+      || centers.data.length !== centers.shape[0] * this.featureDim || centers.shape[0] < 1) {
+      throw new RangeError(`kmeans model: expected Float32 centers [k, ${this.featureDim}]`);
+    }
+    this.k = centers.shape[0];
+    this.centers = centers.data;
+  }
+
+  /** Nearest centre and squared distance per row (native, off the event loop); with `all`, every distance. */
+  async assign(batch: Batch, all?: Float32Array): Promise<{ nearest: Int32Array; distance2: Float32Array }> {
+    const nearest = new Int32Array(batch.rows);
+    const distance2 = new Float32Array(batch.rows);
+    try {
+      await runOrFallBack(this.backend, 'kmeansAssign', { centers: this.centers, count: this.k, dim: this.featureDim, batch, nearest, distance2, all });
+    } catch (error) {
+      throw new RangeError(`kmeans predict: ${(error as Error).message}`);
+    }
+    return { nearest, distance2 };
+  }
+
+  async predict(batch: Batch, options?: PredictOptions): Promise<Record<string, Float32Array>> {
+    const distances = options?.distances ? new Float32Array(batch.rows * this.k) : undefined;
+    const { nearest, distance2 } = await this.assign(batch, distances);
+    return {
+      closest_cluster: Float32Array.from(nearest),
+      distance_to_cluster: distance2.map(Math.sqrt),
+      ...(distances ? { distances } : {}),
+    };
+  }
+
+  predictOne(features: Float32Array): Record<string, number> {
+    if (features.length !== this.featureDim) throw new RangeError(`kmeans predictOne: got ${features.length} features, expected ${this.featureDim}`);
+    let best = 0;
+    let bestDistance = Infinity;
+    for (let c = 0; c < this.k; c++) {
+      let sum = 0;
+      for (let j = 0; j < this.featureDim; j++) {
+        const d = features[j] - this.centers[c * this.featureDim + j];
+        sum += d * d;
+      }
+      if (sum < bestDistance) {
+        bestDistance = sum;
+        best = c;
+      }
+    }
+    return { closest_cluster: best, distance_to_cluster: Math.sqrt(bestDistance) };
+  }
+
+  data(): ModelData {
+    return this.modelData;
+  }
+
+  save(path: string): Promise<void> {
+    return saveModel(path, this);
+  }
+}

@@ -1,0 +1,51 @@
+// Resolves k-means hyperparameters: the number of streaming centres, the
+// reduction's settings and the metrics list.
+import type { KmeansUpdateInputs } from '../../backends/kernels.js';
+import { HyperparameterError } from '../hyperparameters.js';
+import type { DataSchema } from '../types.js';
+import type { KmeansHyperparameters } from './hyperparameters.js';
+
+export interface KmeansSettings {
+  k: number;
+  centers: number;
+  kernel: KmeansUpdateInputs['settings'];
+  reduction: { kmeansPlusPlus: boolean; maxIter: number; tol: number; trials: number; seed: number };
+  metrics: ('msd' | 'ssd')[];
+}
+
+function fail(message: string): never {
+  throw new HyperparameterError(`kmeans: ${message}`);
+}
+
+export function parseEvalMetrics(text: string): ('msd' | 'ssd')[] {
+  let list: unknown;
+  try {
+    list = JSON.parse(text.replace(/'/g, '"'));
+  } catch {
+    return fail(`hyperparameter 'eval_metrics' got ${JSON.stringify(text)}, expected a JSON list of msd, ssd`);
+  }
+  if (!Array.isArray(list) || list.length === 0 || !list.every((m) => m === 'msd' || m === 'ssd')) {
+    return fail(`hyperparameter 'eval_metrics' got ${JSON.stringify(text)}, expected a JSON list of msd, ssd`);
+  }
+  return list as ('msd' | 'ssd')[];
+}
+
+export function resolveKmeans(hp: KmeansHyperparameters, schema: DataSchema): KmeansSettings {
+  if (hp.feature_dim !== 'auto' && hp.feature_dim !== schema.featureDim) {
+    fail(`the data has ${schema.featureDim} features but feature_dim is ${hp.feature_dim}`);
+  }
+  const factor = hp.extra_center_factor === 'auto' ? 10 : hp.extra_center_factor;
+  return {
+    k: hp.k,
+    centers: hp.k * factor,
+    kernel: {
+      centers: hp.k * factor, dim: schema.featureDim, halfLife: hp.half_life_time_size,
+      kmeansPlusPlus: hp.init_method === 'kmeans++', seed: hp.seed,
+    },
+    reduction: {
+      kmeansPlusPlus: hp.local_lloyd_init_method === 'kmeans++', maxIter: hp.local_lloyd_max_iter, tol: hp.local_lloyd_tol,
+      trials: hp.local_lloyd_num_trials === 'auto' ? 5 : hp.local_lloyd_num_trials, seed: hp.seed,
+    },
+    metrics: parseEvalMetrics(hp.eval_metrics),
+  };
+}
