@@ -8,6 +8,7 @@ import { describeMachine } from './machine.js';
 import { runDenseLinear, shapes, type Row } from './dense-linear.js';
 import { runParse, type ParseRow } from './parse.js';
 import { runLinearLearner, type LinearRow } from './linear-learner.js';
+import { runKmeans, type KmeansRow } from './kmeans.js';
 
 interface SuiteResult { markdown: string; json: unknown }
 
@@ -24,7 +25,21 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     const { rows, notes } = await runLinearLearner();
     return { markdown: [linearTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
   },
+  kmeans: async () => {
+    const { rows, notes } = await runKmeans();
+    return { markdown: [kmeansTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
+  },
 };
+
+function kmeansTable(rows: KmeansRow[]): string {
+  const lines = ['| k | implementation | seconds | inertia | inertia ÷ KMeans | this ÷ boundless (time) | peak RSS |', '|---:|---|---:|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    const reference = rows.find((o) => o.k === r.k && o.implementation.startsWith('scikit-learn KMeans'));
+    const ours = rows.find((o) => o.k === r.k && o.implementation.startsWith('boundless (training only)'))!;
+    lines.push(`| ${r.k} | ${r.implementation}${r.note ? ` — ${r.note}` : ''} | ${r.seconds.toFixed(3)} | ${Math.round(r.inertia).toLocaleString('en-US')} | ${reference ? (r.inertia / reference.inertia).toFixed(4) : ''} | ${(r.seconds / ours.seconds).toFixed(2)}× | ${r.peakRssMb ? `${Math.round(r.peakRssMb)} MB` : ''} |`);
+  }
+  return lines.join('\n');
+}
 
 function linearTable(rows: LinearRow[]): string {
   const lines = ['| data | implementation | seconds | rows/s | AUC | AUC − liblinear | this ÷ boundless 1 model (time) | peak RSS |', '|---|---|---:|---:|---:|---:|---:|---:|'];

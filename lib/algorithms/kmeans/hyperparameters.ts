@@ -9,14 +9,14 @@ export const kmeansSchema = {
   epochs: { type: 'int', min: 1, default: 1, description: 'passes over the training data' },
   extra_center_factor: {
     type: 'int', min: 1, default: 'auto', allowAuto: true,
-    description: 'the stream keeps K = k × this weighted centres (auto: 10)',
+    description: 'the stream keeps K = k × this weighted centres (auto: round(200 / k), kept in 2..10)',
   },
   init_method: { type: 'enum', values: ['random', 'kmeans++'], default: 'random', description: 'how the streaming centres are seeded from the first rows' },
   half_life_time_size: { type: 'int', min: 0, default: 0, description: 'points after which old points weigh half (0: no forgetting)' },
   local_lloyd_init_method: { type: 'enum', values: ['random', 'kmeans++'], default: 'kmeans++', description: 'seeding of the final K → k reduction' },
   local_lloyd_max_iter: { type: 'int', min: 1, default: 300, description: "Lloyd's iterations of the reduction" },
   local_lloyd_tol: { type: 'float', min: 0, max: 1, default: 0.0001, description: 'relative cost change that ends the reduction' },
-  local_lloyd_num_trials: { type: 'int', min: 1, default: 'auto', allowAuto: true, description: 'reductions run; the lowest cost wins (auto: 5)' },
+  local_lloyd_num_trials: { type: 'int', min: 1, default: 'auto', allowAuto: true, description: 'reductions run; the lowest cost wins (auto: as many as ~2·10^8 multiply-adds allow, 5..100)' },
   eval_metrics: { type: 'string', default: '["msd"]', description: 'JSON list of msd, ssd: the test metrics reported' },
   seed: { type: 'int', min: 0, max: 0xffffffff, default: 0, description: 'random seed (seeding, reseeding, reduction)' },
 } as const;
