@@ -13,7 +13,7 @@ import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, DataSchema, Evaluator, Selection, State } from '../types.js';
 import { kmeansSchema, type KmeansHyperparameters, type KmeansSchema } from './hyperparameters.js';
 import { KmeansModel } from './model.js';
-import { resolveKmeans } from './settings.js';
+import { reductionTrials, resolveKmeans } from './settings.js';
 
 export { KmeansModel } from './model.js';
 export { kmeansSchema } from './hyperparameters.js';
@@ -64,8 +64,9 @@ function reduce(state: KmeansState, k: number) {
     throw new RangeError(`kmeans select: k ${k} must be an integer in 1..${held.count} (the weighted centres the state holds)`);
   }
   const r = s.reduction;
+  const trials = reductionTrials(state.hyperparameters, held.count, k, state.schema.featureDim);
   return loadCoreAddon().kmeansReduce(held.points, held.weights, held.count, state.schema.featureDim, k,
-    r.kmeansPlusPlus, r.maxIter, r.tol, r.trials, r.seed);
+    r.kmeansPlusPlus, r.maxIter, r.tol, trials, r.seed);
 }
 
 function merge(states: KmeansState[]): KmeansState {

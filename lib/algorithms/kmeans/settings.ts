@@ -30,6 +30,12 @@ export function parseEvalMetrics(text: string): ('msd' | 'ssd')[] {
   return list as ('msd' | 'ssd')[];
 }
 
+/** Trials of the K → k reduction: auto runs as many as about 2·10^8 multiply-adds allow, 5 to 100. */
+export function reductionTrials(hp: KmeansHyperparameters, centers: number, k: number, dim: number): number {
+  if (hp.local_lloyd_num_trials !== 'auto') return hp.local_lloyd_num_trials;
+  return Math.min(100, Math.max(5, Math.round(2e8 / (centers * k * dim))));
+}
+
 export function resolveKmeans(hp: KmeansHyperparameters, schema: DataSchema): KmeansSettings {
   if (hp.feature_dim !== 'auto' && hp.feature_dim !== schema.featureDim) {
     fail(`the data has ${schema.featureDim} features but feature_dim is ${hp.feature_dim}`);
@@ -38,9 +44,7 @@ export function resolveKmeans(hp: KmeansHyperparameters, schema: DataSchema): Km
   // too few points to be a good mean (measured on Fashion-MNIST: for k = 100, 10× gave no better
   // inertia than 2× at five times the cost; for k = 10, 10× was best).
   const factor = hp.extra_center_factor === 'auto' ? Math.min(10, Math.max(2, Math.round(200 / hp.k))) : hp.extra_center_factor;
-  // auto trials: as many reductions as about 2·10^8 multiply-adds allow, from 5 to 100.
-  const reductionWork = hp.k * factor * hp.k * schema.featureDim;
-  const trials = hp.local_lloyd_num_trials === 'auto' ? Math.min(100, Math.max(5, Math.round(2e8 / reductionWork))) : hp.local_lloyd_num_trials;
+  const trials = reductionTrials(hp, hp.k * factor, hp.k, schema.featureDim);
   return {
     k: hp.k,
     centers: hp.k * factor,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackend, denseBatch, kmeans, loadCoreAddon, parseHyperparameters, type Backend, type Batch, type KmeansState } from '../../../lib/index.js';
 import { packageRoot } from '../../../lib/backends/native-addon.js';
+import { reductionTrials } from '../../../lib/algorithms/kmeans/settings.js';
 import { clusterBatches, clusterCount, clusterDim, clusterNoise, trueCenters } from '../../fixtures/cluster-data.js';
 import { toSparse } from '../../fixtures/linear-data.js';
 
@@ -53,7 +54,7 @@ describe('kmeans', function () {
       const model = kmeans.finalize(state, backend, { k });
       const direct = loadCoreAddon().kmeansReduce(
         (state.tensors.centers.data as Float32Array).subarray(0, held * dim), (state.tensors.center_weights.data as Float64Array).subarray(0, held),
-        held, dim, k, true, 300, 0.0001, 5, 2);
+        held, dim, k, true, 300, 0.0001, reductionTrials(state.hyperparameters, held, k, dim), 2);
       assert.equal(model.k, k);
       assert.deepEqual(Array.from(model.centers), Array.from(direct.centers), `k=${k}`);
       assert.equal(model.data().scalars.reduction_cost, direct.cost);
