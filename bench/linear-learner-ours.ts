@@ -49,7 +49,7 @@ const labels: number[] = [];
 for await (const batch of readBatches(config.test, { ...data, miniBatchSize: 10_000 })) {
   const { score } = await model.predict(batch);
   for (let r = 0; r < batch.rows; r++) {
-    scores.push(score[r]);
+    scores.push(Number(score[r]));
     labels.push(batch.labels![r]);
   }
 }

@@ -26,7 +26,7 @@ for (let start = 0; start < train.rows; start += batchSize) {
     const error = tf.div(tf.sub(tf.sigmoid(tf.add(tf.matMul(x, w), b)), y), rows);
     return { w: tf.matMul(x, error, true, false), b: tf.sum(error, 0) };
   });
-  optimizer.applyGradients({ [w.name]: grads.w, [b.name]: grads.b });
+  optimizer.applyGradients([{ name: w.name, tensor: grads.w }, { name: b.name, tensor: grads.b }]);
   grads.w.dispose();
   grads.b.dispose();
   x.dispose();

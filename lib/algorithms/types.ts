@@ -72,6 +72,13 @@ export interface Objective {
   minimize: boolean;
 }
 
+/**
+ * An objective that depends on the hyperparameters. Written as a method type so an algorithm
+ * typed with its own hyperparameters still fits Algorithm<HyperparameterSchema> (method
+ * parameters are checked bivariantly; a plain function property would not fit).
+ */
+export type ObjectiveRule<H> = { rule(hyperparameters: H): Objective }['rule'];
+
 /** Scores every model a rich state holds on validation data and records in the state what selection needs. */
 export interface StateValidator {
   add(batch: Batch): Promise<void>;
@@ -106,7 +113,7 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
   /** Metrics of a model on labelled data, for validation and `evaluate`. */
   createEvaluator?(model: M): Evaluator;
   /** The evaluator metric that early stopping and best-epoch selection watch (may depend on the hyperparameters). */
-  readonly objective?: Objective | ((hyperparameters: HyperparameterValues<S>) => Objective);
+  readonly objective?: Objective | ObjectiveRule<HyperparameterValues<S>>;
   /**
    * Validation of a rich state: every model it holds is scored in one pass, and what the state
    * learns (calibrated thresholds, the best model) is kept for finalize. Used by the trainer

@@ -123,7 +123,7 @@ describe('trainer', function () {
     const lastGood = await train(leastSquares, { ...hp, learning_rate: 0.9, num_models: 1 }, {
       train: trainPath, validation: validationPath, epochs: result.metrics.bestEpoch!, data,
     });
-    assert.deepEqual(Array.from(result.model.data().tensors.weights.data), Array.from(lastGood.model.data().tensors.weights.data),
+    assert.deepEqual(Array.from(result.model.data().tensors.weights.data as Float32Array), Array.from(lastGood.model.data().tensors.weights.data as Float32Array),
       'the model comes from the best epoch');
   });
 
@@ -143,7 +143,7 @@ describe('trainer', function () {
     const c = await train(leastSquares, hp, { train: trainPath, data, seed: 2 });
     assert.equal(a.state.hyperparameters.seed, 1);
     assertSameState(a.state, b.state);
-    assert.notDeepEqual(Array.from(a.state.tensors.weights.data), Array.from(c.state.tensors.weights.data));
+    assert.notDeepEqual(Array.from(a.state.tensors.weights.data as Float32Array), Array.from(c.state.tensors.weights.data as Float32Array));
     await assert.rejects(train(leastSquares, hp, { train: trainPath, data: { ...data, shuffleBuffer: 4 }, deterministic: true }),
       /^Error: train: deterministic training with a shuffle buffer needs a seed$/);
   });
