@@ -28,7 +28,7 @@ if [ -d .gpu/app ] && { ! command -v node > /dev/null || [ -n "${BOUNDLESS_USE_B
   node -e "for (const b of JSON.parse(require('fs').readFileSync('$out/backends.json','utf8'))) console.log(b.name.padEnd(8), b.available ? 'available  ' : 'unavailable', b.reason)" | tee -a "$out/summary.txt"
   step "backend and conformance tests (cuda required)"
   BOUNDLESS_EXPECT_BACKENDS=cuda node node_modules/mocha/bin/mocha.js --no-config --timeout 600000 \
-    --reporter ./test/summary-reporter.cjs test/backends/backends.test.js test/conformance/least-squares.test.js \
+    --reporter ./test/summary-reporter.cjs test/backends/backends.test.js test/conformance/*.test.js \
     > "$out/tests.txt" 2>&1 || status=1
   tail -n 1 "$out/tests.txt" | tee -a "$out/summary.txt"
   grep -E '^\s+[0-9]+\) ' "$out/tests.txt" | tee -a "$out/summary.txt" || true
