@@ -34,11 +34,21 @@ class ArrayReader {
     if (length != SIZE_MAX && array.ElementLength() < length) {
       Fail(owner, name, "has length " + std::to_string(array.ElementLength()) + ", expected at least " + std::to_string(length));
     }
-    references_.push_back(Napi::Persistent(static_cast<Napi::Object>(array)));
+    Keep(array);
     return reinterpret_cast<T*>(static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset());
   }
 
-  std::vector<Napi::ObjectReference> Take() { return std::move(references_); }
+  // Objects to keep alive if the kernel runs later on another thread. References are made only
+  // then (Take), so inline runs pay nothing for them.
+  void Keep(const Napi::Object& object) { kept_.push_back(object); }
+
+  std::vector<Napi::ObjectReference> Take() {
+    std::vector<Napi::ObjectReference> references;
+    references.reserve(kept_.size());
+    for (const Napi::Object& object : kept_) references.push_back(Napi::Persistent(object));
+    kept_.clear();
+    return references;
+  }
 
   [[noreturn]] void Fail(const char* owner, const char* name, const std::string& why) {
     throw Napi::TypeError::New(env_, std::string(function_) + ": " + owner + "." + name + " " + why);
@@ -57,7 +67,7 @@ class ArrayReader {
 
   Napi::Env env_;
   const char* function_;
-  std::vector<Napi::ObjectReference> references_;
+  std::vector<Napi::Object> kept_;
 };
 
 // Runs one kernel call on a libuv thread; the promise rejects with the kernel's message.

@@ -249,9 +249,60 @@ Napi::Value PredictAsync(const Napi::CallbackInfo& info) {
                [=]() { linear::Predict(inputs, batch, score, label); });
 }
 
+// A state, its settings and its metrics read once and held: each batch then
+// costs reading the batch alone. Property reads through N-API cost far more
+// than a small batch's arithmetic, and a stream of small batches is the
+// common case. The arrays are the state's own, never reallocated, and kept
+// alive by this object's references.
+class PreparedStep : public Napi::ObjectWrap<PreparedStep> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "LinearLearnerStep", {InstanceMethod<&PreparedStep::Run>("run")});
+  }
+
+  // new LinearLearnerStep(settings, state, metrics, training)
+  explicit PreparedStep(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PreparedStep>(info) {
+    const char* f = "LinearLearnerStep";
+    RequireArgCount(info, f, 4);
+    training_ = info[3].ToBoolean().Value();
+    settings_ = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
+    ArrayReader reader(info.Env(), f);
+    state_ = ReadState(reader, ObjectArg(info, 1, f, "state"), settings_, training_);
+    metrics_ = ReadMetrics(reader, ObjectArg(info, 2, f, "metrics"), settings_, f);
+    references_ = reader.Take();
+  }
+
+ private:
+  // run(batch) → Promise: one update (training) or evaluation step.
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    const char* f = training_ ? "linearLearnerUpdate" : "linearLearnerEvaluate";
+    RequireArgCount(info, f, 1);
+    ArrayReader reader(info.Env(), f);
+    reader.Keep(Value());  // the step (and through it the state) outlives an asynchronous run
+    BatchView batch = ReadBatch(reader, ObjectArg(info, 0, f, "batch"), f);
+    Settings settings = settings_;
+    State state = state_;
+    Metrics metrics = metrics_;
+    bool training = training_;
+    return QueueKernel(info.Env(), training ? "boundless:linearLearnerUpdate" : "boundless:linearLearnerEvaluate", reader,
+                       [=]() mutable {
+                         if (training) linear::Update(settings, state, batch, metrics);
+                         else linear::Evaluate(settings, state, batch, metrics);
+                       },
+                       BatchWork(settings, batch));
+  }
+
+  bool training_ = false;
+  Settings settings_;
+  State state_;
+  Metrics metrics_;
+  std::vector<Napi::ObjectReference> references_;
+};
+
 }  // namespace
 
 void RegisterLinearLearner(Napi::Env env, Napi::Object exports) {
+  exports.Set("LinearLearnerStep", PreparedStep::Define(env));
   exports.Set("linearLearnerUpdate", Napi::Function::New(env, UpdateAsync, "linearLearnerUpdate"));
   exports.Set("linearLearnerEvaluate", Napi::Function::New(env, EvaluateAsync, "linearLearnerEvaluate"));
   exports.Set("linearLearnerCatchUp", Napi::Function::New(env, CatchUp, "linearLearnerCatchUp"));

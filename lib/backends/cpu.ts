@@ -3,7 +3,8 @@
 import { coreAddonPath, loadCoreAddon, type CoreAddon } from './native-addon.js';
 import { validateDenseLinear } from './kernels.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
-import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
+import type { KernelInputs, KernelName, KernelOutputs, LinearLearnerStep } from './kernels.js';
+import type { Batch } from '../data/batch.js';
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
@@ -27,10 +28,22 @@ registerKernel<'denseLinear', CpuBackend>('cpu', 'denseLinear', async (backend, 
   return out;
 });
 
-registerKernel<'linearLearnerUpdate', CpuBackend>('cpu', 'linearLearnerUpdate', (backend, { settings, state, batch, metrics }) =>
-  backend.addon.linearLearnerUpdate(settings, state, batch, metrics));
-registerKernel<'linearLearnerEvaluate', CpuBackend>('cpu', 'linearLearnerEvaluate', (backend, { settings, state, batch, metrics }) =>
-  backend.addon.linearLearnerEvaluate(settings, state, batch, metrics));
+// The native side reads a state's settings, arrays and metrics once per (state, metrics) pair:
+// callers pass the same objects batch after batch (the algorithm caches them per state).
+const preparedSteps = new WeakMap<object, { metrics: object; training: boolean; step: { run(batch: Batch): Promise<void> } }>();
+
+function preparedStep(backend: CpuBackend, inputs: LinearLearnerStep, training: boolean) {
+  const cached = preparedSteps.get(inputs.state);
+  if (cached && cached.metrics === inputs.metrics && cached.training === training) return cached.step;
+  const step = new backend.addon.LinearLearnerStep(inputs.settings, inputs.state, inputs.metrics, training);
+  preparedSteps.set(inputs.state, { metrics: inputs.metrics, training, step });
+  return step;
+}
+
+registerKernel<'linearLearnerUpdate', CpuBackend>('cpu', 'linearLearnerUpdate', (backend, inputs) =>
+  preparedStep(backend, inputs, true).run(inputs.batch));
+registerKernel<'linearLearnerEvaluate', CpuBackend>('cpu', 'linearLearnerEvaluate', (backend, inputs) =>
+  preparedStep(backend, inputs, false).run(inputs.batch));
 registerKernel<'linearLearnerPredict', CpuBackend>('cpu', 'linearLearnerPredict', (backend, { model, batch, outputs }) =>
   backend.addon.linearLearnerPredict(model, batch, outputs));
 

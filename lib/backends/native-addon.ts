@@ -26,6 +26,8 @@ export interface CoreAddon {
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   linearLearnerUpdate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
   linearLearnerEvaluate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
+  /** A state, its settings and metrics read once; run(batch) is one update (training) or evaluation. */
+  LinearLearnerStep: new (settings: LinearLearnerSettings, state: LinearLearnerArrays, metrics: LinearLearnerMetrics, training: boolean) => { run(batch: Batch): Promise<void> };
   linearLearnerCatchUp(settings: LinearLearnerSettings, state: LinearLearnerArrays, out: Float32Array): void;
   linearLearnerInitialize(weights: Float32Array, normal: boolean, scale: number, seed: number): void;
   linearLearnerPredict(model: LinearLearnerPredictInputs['model'], batch: Batch, outputs: LinearLearnerPredictInputs['outputs']): Promise<void>;

@@ -41,11 +41,12 @@ export function createModelEvaluator(model: LinearLearnerModel): Evaluator {
     ...(!binary && !multiclass ? { squaredError: new Float64Array(1), absoluteError: new Float64Array(1) } : {}),
   };
   const { weights, bias } = model.coefficients();
+  const arrays = { weights, bias };  // one object for every batch: the kernel prepares it once
   let batches = 0;
   return {
     async add(batch: Batch) {
       try {
-        await runLinearKernel(model.backend, 'linearLearnerEvaluate', { settings, state: { weights, bias }, batch, metrics });
+        await runLinearKernel(model.backend, 'linearLearnerEvaluate', { settings, state: arrays, batch, metrics });
       } catch (error) {
         throw kernelError(`linear-learner evaluation batch ${batches}`, error);
       }
