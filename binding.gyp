@@ -11,6 +11,7 @@
         "native/linear_algebra_baseline.cc",
         "native/linear_algebra_avx2.cc",
         "native/linear_algebra_binding.cc",
+        "native/symmetric_eigen.cc",
         "native/linear_learner.cc",
         "native/linear_learner_loops.cc",
         "native/linear_learner_binding.cc",

@@ -3,8 +3,12 @@
 // dot, axpy and denseLinearSync are for small inputs and stay synchronous.
 #include "linear_algebra_binding.h"
 
+#include <cmath>
+#include <string>
+
 #include "arguments.h"
 #include "linear_algebra.h"
+#include "symmetric_eigen.h"
 
 namespace boundless {
 namespace {
@@ -126,6 +130,37 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// symmetricEigen(matrix: Float64Array (n × n, lower triangle read), n) → { values, vectors, sweeps }.
+// Model-sized work (PCA's d × d), synchronous.
+Napi::Value SymmetricEigenValue(const Napi::CallbackInfo& info) {
+  const char* f = "symmetricEigen";
+  RequireArgCount(info, f, 2);
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw Napi::TypeError::New(info.Env(), "symmetricEigen: argument matrix must be a Float64Array");
+  }
+  Napi::Float64Array matrix = info[0].As<Napi::Float64Array>();
+  size_t n = SizeArg(info, 1, f, "n");
+  RequireLength(info.Env(), f, "matrix", matrix.ElementLength(), CheckedProduct(info.Env(), f, n, n));
+  for (size_t i = 0; i < n * n; i++) {
+    if (!std::isfinite(matrix[i])) throw Napi::RangeError::New(info.Env(), "symmetricEigen: matrix has a non-finite entry");
+  }
+  SymmetricEigen result;
+  try {
+    result = DecomposeSymmetric(matrix.Data(), n);
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(info.Env(), std::string("symmetricEigen: ") + error.what());
+  }
+  Napi::Object out = Napi::Object::New(info.Env());
+  Napi::Float64Array values = Napi::Float64Array::New(info.Env(), n);
+  Napi::Float64Array vectors = Napi::Float64Array::New(info.Env(), n * n);
+  std::copy(result.values.begin(), result.values.end(), values.Data());
+  std::copy(result.vectors.begin(), result.vectors.end(), vectors.Data());
+  out.Set("values", values);
+  out.Set("vectors", vectors);
+  out.Set("sweeps", static_cast<double>(result.sweeps));
+  return out;
+}
+
 }  // namespace
 
 void RegisterLinearAlgebra(Napi::Env env, Napi::Object exports) {
@@ -133,6 +168,7 @@ void RegisterLinearAlgebra(Napi::Env env, Napi::Object exports) {
   exports.Set("denseLinearSync", Napi::Function::New(env, DenseLinearSync, "denseLinearSync"));
   exports.Set("dot", Napi::Function::New(env, Dot, "dot"));
   exports.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
+  exports.Set("symmetricEigen", Napi::Function::New(env, SymmetricEigenValue, "symmetricEigen"));
 }
 
 }  // namespace boundless

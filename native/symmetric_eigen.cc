@@ -1,0 +1,132 @@
+#include "symmetric_eigen.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+
+namespace boundless {
+namespace {
+
+// Reduces the symmetric matrix in `a` (n × n, row-major, full) to tridiagonal
+// form T = Qᵀ A Q by Householder reflections, one per column; returns the
+// diagonal in `diag`, the subdiagonal in `off` (off[i] = T[i+1][i]) and Q.
+void Tridiagonalize(std::vector<double>& a, size_t n, std::vector<double>& diag, std::vector<double>& off,
+                    std::vector<double>& q) {
+  q.assign(n * n, 0.0);
+  for (size_t i = 0; i < n; i++) q[i * n + i] = 1.0;
+  std::vector<double> v(n), p(n);
+  for (size_t k = 0; k + 2 < n; k++) {
+    // The reflection maps x = A[k+1.., k] onto alpha·e1.
+    double norm = 0;
+    for (size_t i = k + 1; i < n; i++) norm += a[i * n + k] * a[i * n + k];
+    norm = std::sqrt(norm);
+    if (norm == 0) continue;
+    double x0 = a[(k + 1) * n + k];
+    double alpha = x0 > 0 ? -norm : norm;
+    std::fill(v.begin(), v.end(), 0.0);
+    for (size_t i = k + 1; i < n; i++) v[i] = a[i * n + k];
+    v[k + 1] -= alpha;
+    double vnorm = 0;
+    for (size_t i = k + 1; i < n; i++) vnorm += v[i] * v[i];
+    vnorm = std::sqrt(vnorm);
+    if (vnorm == 0) continue;
+    for (size_t i = k + 1; i < n; i++) v[i] /= vnorm;
+    // A ← H A H on the trailing block, H = I − 2vvᵀ: with p = A v and w = p − (vᵀp) v,
+    // A ← A − 2 v wᵀ − 2 w vᵀ.
+    for (size_t i = k + 1; i < n; i++) {
+      double sum = 0;
+      for (size_t j = k + 1; j < n; j++) sum += a[i * n + j] * v[j];
+      p[i] = sum;
+    }
+    double vp = 0;
+    for (size_t i = k + 1; i < n; i++) vp += v[i] * p[i];
+    for (size_t i = k + 1; i < n; i++) p[i] -= vp * v[i];
+    for (size_t i = k + 1; i < n; i++) {
+      for (size_t j = k + 1; j < n; j++) a[i * n + j] -= 2 * (v[i] * p[j] + p[i] * v[j]);
+    }
+    a[(k + 1) * n + k] = alpha;
+    a[k * n + k + 1] = alpha;
+    for (size_t i = k + 2; i < n; i++) a[i * n + k] = a[k * n + i] = 0.0;
+    // Q ← Q H.
+    for (size_t i = 0; i < n; i++) {
+      double dot = 0;
+      for (size_t j = k + 1; j < n; j++) dot += q[i * n + j] * v[j];
+      for (size_t j = k + 1; j < n; j++) q[i * n + j] -= 2 * dot * v[j];
+    }
+  }
+  diag.resize(n);
+  off.assign(n, 0.0);
+  for (size_t i = 0; i < n; i++) diag[i] = a[i * n + i];
+  for (size_t i = 0; i + 1 < n; i++) off[i] = a[(i + 1) * n + i];
+}
+
+}  // namespace
+
+SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n) {
+  SymmetricEigen result;
+  if (n == 0) return result;
+  std::vector<double> a(n * n);
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = matrix[i * n + j];
+  }
+  std::vector<double> d, e, q;
+  Tridiagonalize(a, n, d, e, q);
+  const double eps = std::numeric_limits<double>::epsilon();
+  size_t steps = 0;
+  const size_t limit = 60 * n + 100;
+  for (;;) {
+    // Deflate negligible subdiagonal entries, then find the lowest unreduced block [l, m].
+    for (size_t i = 0; i + 1 < n; i++) {
+      if (std::fabs(e[i]) <= eps * (std::fabs(d[i]) + std::fabs(d[i + 1]))) e[i] = 0.0;
+    }
+    size_t m = n - 1;
+    while (m > 0 && e[m - 1] == 0.0) m--;
+    if (m == 0) break;
+    size_t l = m - 1;
+    while (l > 0 && e[l - 1] != 0.0) l--;
+    if (++steps > limit) throw std::runtime_error("symmetric eigensolver did not converge");
+    // Wilkinson shift: the eigenvalue of the trailing 2 × 2 block nearer its last entry.
+    double delta = (d[m - 1] - d[m]) / 2;
+    double b2 = e[m - 1] * e[m - 1];
+    double shift = d[m] - b2 / (delta + (delta >= 0 ? 1 : -1) * std::sqrt(delta * delta + b2));
+    double x = d[l] - shift;
+    double z = e[l];
+    for (size_t k = l; k < m; k++) {
+      // The rotation in the plane (k, k+1) that zeroes z against x.
+      double r = std::hypot(x, z);
+      double c = r == 0 ? 1 : x / r;
+      double s = r == 0 ? 0 : z / r;
+      if (k > l) e[k - 1] = r;
+      double ak = d[k], ak1 = d[k + 1], bk = e[k];
+      d[k] = c * c * ak + 2 * c * s * bk + s * s * ak1;
+      d[k + 1] = s * s * ak - 2 * c * s * bk + c * c * ak1;
+      e[k] = c * s * (ak1 - ak) + (c * c - s * s) * bk;
+      if (k + 1 < m) {
+        // The rotation pushes a bulge below the subdiagonal; the next one chases it down.
+        z = s * e[k + 1];
+        e[k + 1] *= c;
+        x = e[k];
+      }
+      for (size_t i = 0; i < n; i++) {
+        double qk = q[i * n + k], qk1 = q[i * n + k + 1];
+        q[i * n + k] = c * qk + s * qk1;
+        q[i * n + k + 1] = -s * qk + c * qk1;
+      }
+    }
+  }
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t i, size_t j) { return d[i] > d[j]; });
+  result.values.resize(n);
+  result.vectors.resize(n * n);
+  for (size_t j = 0; j < n; j++) {
+    result.values[j] = d[order[j]];
+    for (size_t i = 0; i < n; i++) result.vectors[j * n + i] = q[i * n + order[j]];
+  }
+  result.sweeps = steps;
+  return result;
+}
+
+}  // namespace boundless
