@@ -18,6 +18,8 @@
         "native/memory_advice.cc",
         "native/kmeans.cc",
         "native/kmeans_binding.cc",
+        "native/pca.cc",
+        "native/pca_binding.cc",
         "native/murmur_hash.cc",
         "native/stream_parser.cc",
         "native/text_parser.cc",

@@ -5,6 +5,7 @@
 #include "kmeans_binding.h"
 #include "linear_learner_binding.h"
 #include "memory_advice.h"
+#include "pca_binding.h"
 #include "runtime_info.h"
 #include "stream_parser_binding.h"
 
@@ -15,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterLinearAlgebra(env, exports);
   boundless::RegisterLinearLearner(env, exports);
   boundless::RegisterKmeans(env, exports);
+  boundless::RegisterPca(env, exports);
   boundless::RegisterMemoryAdvice(env, exports);
   boundless::RegisterStreamParser(env, exports);
   return exports;

@@ -2,8 +2,10 @@
 // checkpoint loading find them by name.
 import { kmeans } from './kmeans/index.js';
 import { linearLearner } from './linear-learner/index.js';
+import { pca } from './pca/index.js';
 import { registerAlgorithm } from './registry.js';
 import type { Algorithm } from './types.js';
 
 registerAlgorithm(linearLearner as unknown as Algorithm);
 registerAlgorithm(kmeans as unknown as Algorithm);
+registerAlgorithm(pca as unknown as Algorithm);

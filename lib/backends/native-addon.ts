@@ -37,6 +37,8 @@ export interface CoreAddon {
   kmeansAssign(centers: Float32Array, count: number, dim: number, batch: Batch, nearest: Int32Array, distance2: Float32Array, all: Float32Array | null): Promise<void>;
   kmeansReduce(points: Float32Array, weights: Float64Array, count: number, dim: number, k: number, kmeansPlusPlus: boolean,
     maxIter: number, tol: number, trials: number, seed: number): { centers: Float32Array; mass: Float64Array; cost: number; iterations: number };
+  /** Adds a batch's Σw, Σx and the lower triangle of Σxxᵀ to PCA's float64 moments. */
+  pcaAccumulate(moments: { count: Float64Array; sum: Float64Array; cross: Float64Array }, dim: number, batch: Batch): Promise<void>;
   /** Transparent huge pages for a large array (Linux); false where not taken. */
   adviseHugePages(array: ArrayBufferView): boolean;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;

@@ -1,0 +1,146 @@
+// PCA's regular mode: exact moments, known axes and variances, any number of
+// components and either centring from one state, projection and its inverse.
+import assert from 'node:assert/strict';
+import { createBackend, denseBatch, parseHyperparameters, pca, type Backend, type Batch, type PcaState } from '../../../lib/index.js';
+import { pcaAxes, pcaBatches, pcaDim, pcaMean, pcaSigmas } from '../../fixtures/pca-data.js';
+
+let backend: Backend;
+
+async function fit(batches: Batch[], input: Record<string, unknown> = { num_components: 3 }): Promise<PcaState> {
+  const state = pca.createState(parseHyperparameters('pca', pca.hyperparameters, input), { featureDim: pcaDim, labelSize: 0 }, backend);
+  for (const batch of batches) await pca.update(state, batch, backend);
+  return state;
+}
+
+describe('pca (regular)', function () {
+  this.timeout(60_000);
+  before(async () => { backend = await createBackend('cpu'); });
+  after(() => backend.dispose());
+
+  it('accumulates n, Σx and Σxxᵀ exactly (float64 sums of the float32 inputs)', async () => {
+    const batches = pcaBatches(1, 3, 40);
+    const state = await fit(batches);
+    const sum = new Float64Array(pcaDim);
+    const cross = new Float64Array(pcaDim * pcaDim);
+    for (const batch of batches) {
+      const x = (batch as { values: Float32Array }).values;
+      for (let r = 0; r < batch.rows; r++) {
+        for (let i = 0; i < pcaDim; i++) {
+          sum[i] += x[r * pcaDim + i];
+          for (let j = 0; j <= i; j++) cross[i * pcaDim + j] += x[r * pcaDim + i] * x[r * pcaDim + j];
+        }
+      }
+    }
+    assert.equal((state.tensors.count.data as Float64Array)[0], 120);
+    assert.deepEqual(Array.from(state.tensors.sum.data as Float64Array), Array.from(sum));
+    const got = state.tensors.cross.data as Float64Array;
+    for (let i = 0; i < pcaDim; i++) for (let j = 0; j <= i; j++) assert.equal(got[i * pcaDim + j], cross[i * pcaDim + j], `cross ${i},${j}`);
+  });
+
+  it('recovers the generating axes (up to sign), variances and mean', async () => {
+    const state = await fit(pcaBatches(2, 100));
+    const model = pca.finalize(state, backend, { num_components: pcaDim });
+    const { v, mean, explained_variance: ev, explained_variance_ratio: ratio } = model.data().tensors;
+    for (let m = 0; m < pcaDim; m++) {
+      let dot = 0;
+      for (let j = 0; j < pcaDim; j++) dot += (v.data as Float32Array)[j * pcaDim + m] * pcaAxes[m][j];
+      assert.ok(Math.abs(Math.abs(dot) - 1) < 0.01, `axis ${m}: |cos| = ${Math.abs(dot)}`);
+      const variance = (ev.data as Float32Array)[m];
+      assert.ok(Math.abs(variance / pcaSigmas[m] ** 2 - 1) < 0.05, `variance ${m}: ${variance} vs ${pcaSigmas[m] ** 2}`);
+    }
+    for (let j = 0; j < pcaDim; j++) assert.ok(Math.abs((mean.data as Float32Array)[j] - pcaMean[j]) < 0.1);
+    const total = pcaSigmas.reduce((s, x) => s + x * x, 0);
+    assert.ok(Math.abs((ratio.data as Float32Array)[0] - 25 / total) < 0.01);
+    assert.ok(Math.abs(Number(model.data().scalars.total_variance) / total - 1) < 0.05);
+  });
+
+  it('selects any number of components and either centring from one state', async () => {
+    const state = await fit(pcaBatches(3, 20));
+    const full = pca.finalize(state, backend, { num_components: pcaDim });
+    for (const k of [1, 2, 5]) {
+      const model = pca.finalize(state, backend, { num_components: k });
+      assert.deepEqual(model.data().tensors.v.shape, [pcaDim, k]);
+      const s = Array.from(model.data().tensors.s.data as Float32Array);
+      assert.deepEqual(s, Array.from(full.data().tensors.s.data as Float32Array).slice(0, k));
+    }
+    const uncentred = pca.finalize(state, backend, { subtract_mean: false });
+    assert.deepEqual(Array.from(uncentred.data().tensors.mean.data as Float32Array), new Array(pcaDim).fill(0));
+    // Without centring, the first axis points at the mean (it dominates the second moment).
+    const v = uncentred.data().tensors.v.data as Float32Array;
+    const norm = Math.hypot(...pcaMean);
+    let dot = 0;
+    for (let j = 0; j < pcaDim; j++) dot += v[j * 3] * pcaMean[j] / norm;
+    assert.ok(Math.abs(dot) > 0.99, `first uncentred axis vs the mean direction: ${dot}`);
+    assert.throws(() => pca.finalize(state, backend, { num_components: 7 }), /num_components 7 must be an integer in 1..6/);
+    assert.throws(() => pca.finalize(state, backend, { k: 2 }), /unknown selection 'k'/);
+  });
+
+  it('projects rows and reconstructs them exactly with all components', async () => {
+    const state = await fit(pcaBatches(4, 10));
+    const model = pca.finalize(state, backend, { num_components: pcaDim });
+    const [batch] = pcaBatches(5, 1, 8);
+    const { projection } = await model.predict(batch);
+    assert.equal(projection.length, 8 * pcaDim);
+    const one = model.predictOne((batch as { values: Float32Array }).values.subarray(0, pcaDim)).projection;
+    for (let m = 0; m < pcaDim; m++) assert.ok(Math.abs(one[m] - projection[m]) < 1e-3);
+    const back = await model.inverseTransform(projection, 8);
+    const x = (batch as { values: Float32Array }).values;
+    for (let i = 0; i < x.length; i++) assert.ok(Math.abs(back[i] - x[i]) < 1e-3, `value ${i}: ${back[i]} vs ${x[i]}`);
+    await assert.rejects(model.predict(denseBatch(new Float32Array(4), 2)), /pca predict: has 2 features per row, expected 6/);
+  });
+
+  it('takes sparse rows with the same moments as dense', async () => {
+    const dense = pcaBatches(6, 2, 30);
+    const sparse = dense.map((b) => {
+      const x = (b as { values: Float32Array }).values;
+      const indptr = new Int32Array(b.rows + 1);
+      const indices: number[] = [];
+      const values: number[] = [];
+      for (let r = 0; r < b.rows; r++) {
+        for (let j = pcaDim - 1; j >= 0; j--) if (x[r * pcaDim + j] !== 0) { indices.push(j); values.push(x[r * pcaDim + j]); }
+        indptr[r + 1] = indices.length;
+      }
+      return { kind: 'sparse' as const, rows: b.rows, cols: pcaDim, indptr, indices: Uint32Array.from(indices), values: Float32Array.from(values) };
+    });
+    const a = await fit(dense);
+    const b = await fit(sparse);
+    for (const name of ['count', 'sum', 'cross']) {
+      const x = a.tensors[name].data as Float64Array;
+      const y = b.tensors[name].data as Float64Array;
+      for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i] - y[i]) <= 1e-9 * Math.max(1, Math.abs(x[i])), `${name}[${i}]`);
+    }
+  });
+});
+
+describe('pca from the command line', function () {
+  this.timeout(60_000);
+  it('trains, selects another number of components from the state, and projects', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const { packageRoot } = await import('../../../lib/backends/native-addon.js');
+    const root = await mkdtemp(join(tmpdir(), 'boundless-pca-cli-'));
+    try {
+      const lines = pcaBatches(7, 5).flatMap((b) => {
+        const v = (b as { values: Float32Array }).values;
+        return Array.from({ length: b.rows }, (_, r) => Array.from(v.subarray(r * pcaDim, (r + 1) * pcaDim)).join(','));
+      });
+      await writeFile(join(root, 'rows.csv'), lines.join('\n') + '\n');
+      const cli = (...args: string[]) => {
+        const result = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { cwd: root, encoding: 'utf8' });
+        assert.equal(result.status, 0, result.stderr);
+        return result.stdout;
+      };
+      cli('train', 'pca', '--train', 'rows.csv', '--hp', 'num_components=2', '--model-dir', 'model');
+      cli('select', '--state', 'model/state.safetensors', '--num-components', '4', '--model-dir', 'four');
+      const inspected = JSON.parse(cli('inspect', 'four/model.safetensors'));
+      assert.equal(inspected.scalars.num_components, 4);
+      const rows = cli('predict', '--model', 'four/model.safetensors', '--input', 'rows.csv').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(rows.length, 1000);
+      assert.equal(rows[0].projection.length, 4);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
