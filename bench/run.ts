@@ -9,6 +9,7 @@ import { runDenseLinear, shapes, type Row } from './dense-linear.js';
 import { runParse, type ParseRow } from './parse.js';
 import { runLinearLearner, type LinearRow } from './linear-learner.js';
 import { runKmeans, type KmeansRow } from './kmeans.js';
+import { runPca, type PcaRow } from './pca.js';
 
 interface SuiteResult { markdown: string; json: unknown }
 
@@ -29,7 +30,21 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     const { rows, notes } = await runKmeans();
     return { markdown: [kmeansTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
   },
+  pca: async () => {
+    const { rows, notes } = await runPca();
+    return { markdown: [pcaTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
+  },
 };
+
+function pcaTable(rows: PcaRow[]): string {
+  const lines = ['| implementation | seconds | largest relative error of explained variance | smallest \\|cos\\| to the reference components | this ÷ boundless (time) | peak RSS |', '|---|---:|---:|---:|---:|---:|'];
+  const ours = rows[0];
+  for (const r of rows) {
+    const finished = Number.isFinite(r.varianceError);
+    lines.push(`| ${r.implementation}${r.note ? ` — ${r.note}` : ''} | ${finished ? '' : '> '}${r.seconds.toFixed(2)} | ${finished ? r.varianceError.toExponential(1) : '—'} | ${finished ? r.componentCosine.toFixed(6) : '—'} | ${(r.seconds / ours.seconds).toFixed(2)}× | ${r.peakRssMb ? `${Math.round(r.peakRssMb)} MB` : ''} |`);
+  }
+  return lines.join('\n');
+}
 
 function kmeansTable(rows: KmeansRow[]): string {
   const lines = ['| k | implementation | seconds | inertia | inertia ÷ KMeans | this ÷ boundless (time) | peak RSS |', '|---:|---|---:|---:|---:|---:|---:|'];

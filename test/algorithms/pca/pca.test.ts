@@ -17,7 +17,7 @@ describe('pca (regular)', function () {
   before(async () => { backend = await createBackend('cpu'); });
   after(() => backend.dispose());
 
-  it('accumulates n, Σx and Σxxᵀ exactly (float64 sums of the float32 inputs)', async () => {
+  it('accumulates n, Σx and Σxxᵀ in float64 (to rounding of the float32 inputs)', async () => {
     const batches = pcaBatches(1, 3, 40);
     const state = await fit(batches);
     const sum = new Float64Array(pcaDim);
@@ -34,7 +34,8 @@ describe('pca (regular)', function () {
     assert.equal((state.tensors.count.data as Float64Array)[0], 120);
     assert.deepEqual(Array.from(state.tensors.sum.data as Float64Array), Array.from(sum));
     const got = state.tensors.cross.data as Float64Array;
-    for (let i = 0; i < pcaDim; i++) for (let j = 0; j <= i; j++) assert.equal(got[i * pcaDim + j], cross[i * pcaDim + j], `cross ${i},${j}`);
+    // Sums of four interleaved partial sums (the SIMD order): equal to the row-order sum to rounding.
+    for (let i = 0; i < pcaDim; i++) for (let j = 0; j <= i; j++) assert.ok(Math.abs(got[i * pcaDim + j] - cross[i * pcaDim + j]) <= 1e-12 * Math.abs(cross[i * pcaDim + j]), `cross ${i},${j}`);
   });
 
   it('recovers the generating axes (up to sign), variances and mean', async () => {
