@@ -73,6 +73,9 @@ SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n) {
   }
   std::vector<double> d, e, q;
   Tridiagonalize(a, n, d, e, q);
+  // Rotations mix two columns of Q; hold Qᵀ so they mix two contiguous rows instead.
+  std::vector<double> qt(n * n);
+  for (size_t i = 0; i < n; i++) for (size_t j = 0; j < n; j++) qt[j * n + i] = q[i * n + j];
   const double eps = std::numeric_limits<double>::epsilon();
   size_t steps = 0;
   const size_t limit = 60 * n + 100;
@@ -109,10 +112,12 @@ SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n) {
         e[k + 1] *= c;
         x = e[k];
       }
+      double* rk = qt.data() + k * n;
+      double* rk1 = rk + n;
       for (size_t i = 0; i < n; i++) {
-        double qk = q[i * n + k], qk1 = q[i * n + k + 1];
-        q[i * n + k] = c * qk + s * qk1;
-        q[i * n + k + 1] = -s * qk + c * qk1;
+        double qk = rk[i], qk1 = rk1[i];
+        rk[i] = c * qk + s * qk1;
+        rk1[i] = -s * qk + c * qk1;
       }
     }
   }
@@ -123,7 +128,7 @@ SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n) {
   result.vectors.resize(n * n);
   for (size_t j = 0; j < n; j++) {
     result.values[j] = d[order[j]];
-    for (size_t i = 0; i < n; i++) result.vectors[j * n + i] = q[i * n + order[j]];
+    std::copy(qt.begin() + order[j] * n, qt.begin() + (order[j] + 1) * n, result.vectors.begin() + j * n);
   }
   result.sweeps = steps;
   return result;
