@@ -16,6 +16,7 @@
         "native/linear_learner_loops.cc",
         "native/linear_learner_binding.cc",
         "native/memory_advice.cc",
+        "native/batch_view.cc",
         "native/kmeans.cc",
         "native/kmeans_binding.cc",
         "native/pca.cc",

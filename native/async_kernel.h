@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "arguments.h"
+#include "batch_view.h"
+
 namespace boundless {
 
 // Reads typed arrays out of argument objects, keeping a reference to each so
@@ -117,6 +120,34 @@ inline Napi::Value QueueKernel(Napi::Env env, const char* name, ArrayReader& rea
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
+}
+
+// Reads a JS Batch ({kind, rows, cols, values, indptr?, indices?, labels?, weights?}), checking
+// every array's type and length before a pointer is taken.
+inline BatchView ReadBatchView(ArrayReader& reader, const Napi::Object& o, const char* f) {
+  auto size = [&](const char* name) {
+    Napi::Value v = o.Get(name);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) reader.Fail("batch", name, "must be a non-negative integer");
+    return static_cast<size_t>(d);
+  };
+  BatchView b;
+  b.rows = size("rows");
+  b.cols = size("cols");
+  Napi::Value kind = o.Get("kind");
+  b.sparse = kind.IsString() && kind.As<Napi::String>().Utf8Value() == "sparse";
+  if (b.sparse) {
+    b.indptr = reader.Get<int32_t>(o, "batch", "indptr", napi_int32_array, b.rows + 1, true);
+    if (b.indptr[b.rows] < 0) reader.Fail("batch", "indptr", "ends below zero");
+    size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
+    b.indices = reader.Get<uint32_t>(o, "batch", "indices", napi_uint32_array, nnz, true);
+    b.values = reader.Get<float>(o, "batch", "values", napi_float32_array, nnz, true);
+  } else {
+    b.values = reader.Get<float>(o, "batch", "values", napi_float32_array, CheckedProduct(o.Env(), f, b.rows, b.cols), true);
+  }
+  b.labels = reader.Get<float>(o, "batch", "labels", napi_float32_array, b.rows, false);
+  b.weights = reader.Get<float>(o, "batch", "weights", napi_float32_array, b.rows, false);
+  return b;
 }
 
 }  // namespace boundless

@@ -10,17 +10,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "batch_view.h"
+
 namespace boundless {
 namespace kmeans {
 
-struct Points {
-  size_t rows = 0, cols = 0;
-  bool sparse = false;
-  const float* values = nullptr;
-  const int32_t* indptr = nullptr;
-  const uint32_t* indices = nullptr;
-  const float* weights = nullptr;  // per row, or null (weight 1)
-};
+using Points = BatchView;
 
 enum Counter : int { kRows = 0, kFilled, kReseeds, kRandom, kCostSum, kCostWeight, kCounterCount };
 
@@ -37,8 +32,6 @@ struct State {
   double* counters = nullptr; // kCounterCount
 };
 
-// Checks finiteness, widths and sparse indices; throws std::invalid_argument naming the row.
-void ValidatePoints(const Points& points, size_t dim);
 
 // Nearest centre and squared distance for every row; with `all`, also the
 // Euclidean distance to every centre (rows × count).

@@ -27,25 +27,6 @@ Napi::Object ObjectAt(const Napi::CallbackInfo& info, size_t i, const char* f, c
   return info[i].As<Napi::Object>();
 }
 
-kmeans::Points ReadPoints(ArrayReader& reader, const Napi::Object& o, const char* f) {
-  kmeans::Points p;
-  p.rows = SizeOf(o, f, "rows");
-  p.cols = SizeOf(o, f, "cols");
-  Napi::Value kind = o.Get("kind");
-  p.sparse = kind.IsString() && kind.As<Napi::String>().Utf8Value() == "sparse";
-  if (p.sparse) {
-    p.indptr = reader.Get<int32_t>(o, "batch", "indptr", napi_int32_array, p.rows + 1, true);
-    if (p.indptr[p.rows] < 0) reader.Fail("batch", "indptr", "ends below zero");
-    size_t nnz = static_cast<size_t>(p.indptr[p.rows]);
-    p.indices = reader.Get<uint32_t>(o, "batch", "indices", napi_uint32_array, nnz, true);
-    p.values = reader.Get<float>(o, "batch", "values", napi_float32_array, nnz, true);
-  } else {
-    p.values = reader.Get<float>(o, "batch", "values", napi_float32_array, CheckedProduct(o.Env(), f, p.rows, p.cols), true);
-  }
-  p.weights = reader.Get<float>(o, "batch", "weights", napi_float32_array, p.rows, false);
-  return p;
-}
-
 // kmeansUpdate({centers, dim, halfLife, kmeansPlusPlus, seed}, {centers, weights, counters}, batch)
 Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
   const char* f = "kmeansUpdate";
@@ -64,7 +45,7 @@ Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
   state.centers = reader.Get<float>(st, "state", "centers", napi_float32_array, CheckedProduct(info.Env(), f, s.centers, s.dim), true);
   state.weights = reader.Get<double>(st, "state", "weights", napi_float64_array, s.centers, true);
   state.counters = reader.Get<double>(st, "state", "counters", napi_float64_array, kmeans::kCounterCount, true);
-  kmeans::Points batch = ReadPoints(reader, ObjectAt(info, 2, f, "batch"), f);
+  kmeans::Points batch = ReadBatchView(reader, ObjectAt(info, 2, f, "batch"), f);
   double work = static_cast<double>(batch.rows) * static_cast<double>(s.centers) * static_cast<double>(batch.sparse ? 20 : s.dim);
   return QueueKernel(info.Env(), "boundless:kmeansUpdate", reader, [=]() mutable { kmeans::Update(s, state, batch); }, work);
 }
@@ -82,14 +63,14 @@ Napi::Value AssignAsync(const Napi::CallbackInfo& info) {
   holder.Set("distance2", info[5]);
   holder.Set("all", info[6]);
   const float* centers = reader.Get<float>(holder, "arguments", "centers", napi_float32_array, CheckedProduct(info.Env(), f, count, dim), true);
-  kmeans::Points batch = ReadPoints(reader, ObjectAt(info, 3, f, "batch"), f);
+  kmeans::Points batch = ReadBatchView(reader, ObjectAt(info, 3, f, "batch"), f);
   int32_t* nearest = reader.Get<int32_t>(holder, "arguments", "nearest", napi_int32_array, batch.rows, true);
   float* distance2 = reader.Get<float>(holder, "arguments", "distance2", napi_float32_array, batch.rows, true);
   float* all = reader.Get<float>(holder, "arguments", "all", napi_float32_array, CheckedProduct(info.Env(), f, batch.rows, count), false);
   if (count == 0) throw Napi::RangeError::New(info.Env(), std::string(f) + ": count must be positive");
   double work = static_cast<double>(batch.rows) * static_cast<double>(count) * static_cast<double>(batch.sparse ? 20 : dim);
   return QueueKernel(info.Env(), "boundless:kmeansAssign", reader, [=]() {
-    kmeans::ValidatePoints(batch, dim);
+    ValidateFeatureRows(batch, dim);
     kmeans::Assign(batch, centers, count, dim, nearest, distance2, all);
   }, work);
 }

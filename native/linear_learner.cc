@@ -179,9 +179,9 @@ void TransformValues(const State& st, const BatchView& b, std::vector<float>& ou
   }
 }
 
-// scores[r·width + k] = bias[k] + Σ_j x'_rj · weights[j·width + k].
+// scores[r·width + k] = bias[k] + Σ_j x'_rj · weights[j·width + k]; x holds the batch's values (transformed or not).
 void Forward(const float* weights, const float* bias, size_t width, const BatchView& b,
-             const std::vector<float>& x, std::vector<double>& scores) {
+             const float* x, std::vector<double>& scores) {
   scores.assign(b.rows * width, 0.0);
   const Loops& loops = SelectedLoops();
   size_t per_row = std::max<size_t>(1, (b.sparse ? 32 : b.cols) * width);
@@ -198,12 +198,12 @@ void Forward(const float* weights, const float* bias, size_t width, const BatchV
           else loops.add_scaled(acc, x[e], w, width);
         }
       } else if (width == 1) {
-        const float* xr = x.data() + r * b.cols;
+        const float* xr = x + r * b.cols;
         double sum = acc[0];
         for (size_t j = 0; j < b.cols; j++) sum += static_cast<double>(xr[j]) * weights[j];
         acc[0] = sum;
       } else {
-        const float* xr = x.data() + r * b.cols;
+        const float* xr = x + r * b.cols;
         for (size_t j = 0; j < b.cols; j++) {
           if (xr[j] != 0) loops.add_scaled(acc, xr[j], weights + j * width, width);
         }
@@ -512,7 +512,7 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
   std::vector<float>& x = scratch.x;
   TransformValues(st, b, x);
   std::vector<double>& scores = scratch.scores;
-  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x, scores);
+  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x.data(), scores);
 
   // Loss gradients (scaled by row and class weights) and progressive metrics,
   // models split across threads so each model's sums keep one order.
@@ -639,7 +639,7 @@ void Evaluate(const Settings& s, const State& st, const BatchView& b, Metrics& m
   std::vector<float> x;
   TransformValues(st, b, x);
   std::vector<double> scores;
-  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x, scores);
+  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x.data(), scores);
   for (size_t r = 0; r < b.rows; r++) *metrics.weight_sum += RowWeight(b, r);
   ThreadPool::Shared().ParallelFor(s.models, 1, [&](size_t begin, size_t end) {
     for (size_t m = begin; m < end; m++) {
@@ -678,9 +678,8 @@ void Predict(const PredictInputs& model, const BatchView& b, float* score, float
   s.dim = model.dim;
   ValidateBatch(s, b, false);
   if (b.rows == 0) return;
-  std::vector<float> x(b.values, b.values + (b.sparse ? static_cast<size_t>(b.indptr[b.rows]) : b.rows * b.cols));
   std::vector<double> scores;
-  Forward(model.weights, model.bias, model.classes, b, x, scores);
+  Forward(model.weights, model.bias, model.classes, b, b.values, scores);  // the model has the scaler folded in
   const size_t classes = model.classes;
   for (size_t r = 0; r < b.rows; r++) {
     const double* sr = scores.data() + r * classes;

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <string>
 
+#include "batch_view.h"
+
 namespace boundless {
 namespace linear {
 
@@ -80,15 +82,7 @@ struct State {
   float* class_weight = nullptr;   // classes (balance_multiclass) or null
 };
 
-struct BatchView {
-  size_t rows = 0, cols = 0;
-  bool sparse = false;
-  const float* values = nullptr;
-  const int32_t* indptr = nullptr;
-  const uint32_t* indices = nullptr;
-  const float* labels = nullptr;
-  const float* weights = nullptr;  // per row, or null
-};
+using BatchView = boundless::BatchView;
 
 // Metrics accumulated by Update (progressive validation: scored before the
 // step) and by Evaluate. Losses and errors are on the original label scale.

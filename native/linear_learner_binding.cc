@@ -120,26 +120,6 @@ State ReadState(ArrayReader& reader, const Napi::Object& o, const Settings& s, b
   return st;
 }
 
-BatchView ReadBatch(ArrayReader& reader, const Napi::Object& o, const char* f) {
-  BatchView b;
-  b.rows = SizeField(o, f, "rows");
-  b.cols = SizeField(o, f, "cols");
-  Napi::Value kind = o.Get("kind");
-  b.sparse = kind.IsString() && kind.As<Napi::String>().Utf8Value() == "sparse";
-  if (b.sparse) {
-    b.indptr = reader.Get<int32_t>(o, "batch", "indptr", napi_int32_array, b.rows + 1, true);
-    size_t nnz = b.indptr[b.rows] < 0 ? 0 : static_cast<size_t>(b.indptr[b.rows]);
-    if (b.indptr[b.rows] < 0) reader.Fail("batch", "indptr", "ends below zero");
-    b.indices = reader.Get<uint32_t>(o, "batch", "indices", napi_uint32_array, nnz, true);
-    b.values = reader.Get<float>(o, "batch", "values", napi_float32_array, nnz, true);
-  } else {
-    b.values = reader.Get<float>(o, "batch", "values", napi_float32_array, CheckedProduct(o.Env(), f, b.rows, b.cols), true);
-  }
-  b.labels = reader.Get<float>(o, "batch", "labels", napi_float32_array, b.rows, false);
-  b.weights = reader.Get<float>(o, "batch", "weights", napi_float32_array, b.rows, false);
-  return b;
-}
-
 Metrics ReadMetrics(ArrayReader& reader, const Napi::Object& o, const Settings& s, const char* f) {
   Metrics m;
   m.loss_sum = reader.Get<double>(o, "metrics", "lossSum", napi_float64_array, s.models, true);
@@ -185,7 +165,7 @@ Napi::Value StepCall(const Napi::CallbackInfo& info, const char* f, const char* 
   Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
   ArrayReader reader(info.Env(), f);
   State state = ReadState(reader, ObjectArg(info, 1, f, "state"), settings, training);
-  BatchView batch = ReadBatch(reader, ObjectArg(info, 2, f, "batch"), f);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 2, f, "batch"), f);
   Metrics metrics = ReadMetrics(reader, ObjectArg(info, 3, f, "metrics"), settings, f);
   return QueueKernel(info.Env(), resource, reader,
                [=]() mutable { kernel(settings, state, batch, metrics); }, BatchWork(settings, batch));
@@ -240,7 +220,7 @@ Napi::Value PredictAsync(const Napi::CallbackInfo& info) {
   inputs.threshold = NumberField(model, f, "threshold");
   inputs.weights = reader.Get<float>(model, "model", "weights", napi_float32_array, inputs.dim * inputs.classes, true);
   inputs.bias = reader.Get<float>(model, "model", "bias", napi_float32_array, inputs.classes, true);
-  BatchView batch = ReadBatch(reader, ObjectArg(info, 1, f, "batch"), f);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
   Napi::Object outputs = ObjectArg(info, 2, f, "outputs");
   size_t score_width = inputs.loss == linear::Loss::kSoftmax ? inputs.classes : 1;
   float* score = reader.Get<float>(outputs, "outputs", "score", napi_float32_array, batch.rows * score_width, true);
@@ -279,7 +259,7 @@ class PreparedStep : public Napi::ObjectWrap<PreparedStep> {
     RequireArgCount(info, f, 1);
     ArrayReader reader(info.Env(), f);
     reader.Keep(Value());  // the step (and through it the state) outlives an asynchronous run
-    BatchView batch = ReadBatch(reader, ObjectArg(info, 0, f, "batch"), f);
+    BatchView batch = ReadBatchView(reader, ObjectArg(info, 0, f, "batch"), f);
     Settings settings = settings_;
     State state = state_;
     Metrics metrics = metrics_;

@@ -17,28 +17,6 @@ namespace boundless {
 namespace pca {
 namespace {
 
-void Validate(const Batch& b, size_t dim) {
-  if (b.cols != dim) {
-    throw std::invalid_argument("has " + std::to_string(b.cols) + " features per row, expected " + std::to_string(dim) + " (feature_dim)");
-  }
-  auto bad = [](size_t r, const std::string& what) { throw std::invalid_argument("row " + std::to_string(r) + ", " + what); };
-  if (b.sparse) {
-    for (size_t r = 0; r < b.rows; r++) {
-      if (b.indptr[r + 1] < b.indptr[r]) throw std::invalid_argument("row " + std::to_string(r) + ": indptr decreases");
-      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
-        if (b.indices[e] >= dim) bad(r, "feature index " + std::to_string(b.indices[e]) + " is not below feature_dim " + std::to_string(dim));
-        if (!std::isfinite(b.values[e])) bad(r, "feature " + std::to_string(b.indices[e]) + " is not finite; features must be finite");
-      }
-    }
-  } else {
-    for (size_t i = 0; i < b.rows * b.cols; i++) {
-      if (!std::isfinite(b.values[i])) bad(i / b.cols, "feature " + std::to_string(i % b.cols) + " is not finite; features must be finite");
-    }
-  }
-  if (b.weights) {
-    for (size_t r = 0; r < b.rows; r++) if (!(b.weights[r] >= 0) || !std::isfinite(b.weights[r])) bad(r, "weight must be finite and >= 0");
-  }
-}
 
 constexpr size_t kRowBlock = 256;
 
@@ -89,7 +67,7 @@ TileKernel SelectedTileKernel() {
 }  // namespace
 
 void Accumulate(const Batch& b, size_t dim, Moments& m) {
-  Validate(b, dim);
+  ValidateFeatureRows(b, dim);
   if (b.rows == 0) return;
   auto weight = [&](size_t r) { return b.weights ? static_cast<double>(b.weights[r]) : 1.0; };
   for (size_t r = 0; r < b.rows; r++) *m.count += weight(r);

@@ -7,17 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "batch_view.h"
+
 namespace boundless {
 namespace pca {
 
-struct Batch {
-  size_t rows = 0, cols = 0;
-  bool sparse = false;
-  const float* values = nullptr;
-  const int32_t* indptr = nullptr;
-  const uint32_t* indices = nullptr;
-  const float* weights = nullptr;  // per row, or null
-};
+using Batch = BatchView;
 
 struct Moments {
   double* count = nullptr;  // 1: Σ weights

@@ -41,6 +41,14 @@ function createState(hp: KmeansHyperparameters, schema: DataSchema): KmeansState
   };
 }
 
+// Resolved once per state: update runs per batch, and resolving parses eval_metrics.
+const resolved = new WeakMap<KmeansState, ReturnType<typeof resolveKmeans>>();
+function settingsOf(state: KmeansState) {
+  let s = resolved.get(state);
+  if (!s) resolved.set(state, s = resolveKmeans(state.hyperparameters, state.schema));
+  return s;
+}
+
 const counters = (state: KmeansState) => state.tensors.counters.data as Float64Array;
 const filledOf = (state: KmeansState) => counters(state)[kmeansCounter.filled];
 
@@ -166,7 +174,7 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
   createState: (hp, schema) => createState(hp, schema),
 
   async update(state, batch, backend) {
-    const s = resolveKmeans(state.hyperparameters, state.schema);
+    const s = settingsOf(state);
     try {
       await runOrFallBack(backend, 'kmeansUpdate', {
         settings: s.kernel,

@@ -9,7 +9,7 @@ import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, ModelData, Selection } from '../types.js';
 import { createModelEvaluator, createStateValidator, modelSums, stateMetrics } from './evaluator.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters, type LinearLearnerSchema } from './hyperparameters.js';
-import { runLinearKernel } from './kernels.js';
+import { runOrFallBack } from '../../backends/cpu-fallback.js';
 import { LinearLearnerModel } from './model.js';
 import { criterionOf, objectiveOf, targetsOf } from './objective.js';
 import { chooseModel } from './selection.js';
@@ -143,7 +143,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
       throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: sparse batch, but the state centers features (unbias_data); train sparse data with unbias_data=false or auto`);
     }
     try {
-      await runLinearKernel(backend, 'linearLearnerUpdate', { ...step, batch });
+      await runOrFallBack(backend, 'linearLearnerUpdate', { ...step, batch });
     } catch (error) {
       throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: ${(error as Error).message}`);
     }

@@ -5,7 +5,7 @@ import type { LinearLearnerArrays, LinearLearnerMetrics } from '../../backends/k
 import { tensor, type Tensor } from '../../state/tensor.js';
 import type { DataSchema, State } from '../types.js';
 import type { LinearLearnerHyperparameters } from './hyperparameters.js';
-import { coreAddon } from './kernels.js';
+import { loadCoreAddon } from '../../backends/native-addon.js';
 import { calibrationBins, modelGrid, resolveSettings, type ResolvedSettings } from './settings.js';
 
 export type LinearLearnerState = State<LinearLearnerHyperparameters>;
@@ -40,7 +40,7 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   const grid = modelGrid(hp, r);
   const weights = new Float32Array(dim * width);
   adviseLarge(weights);
-  coreAddon().linearLearnerInitialize(weights, hp.init_method === 'normal', hp.init_method === 'normal' ? hp.init_sigma : hp.init_scale, hp.seed);
+  loadCoreAddon().linearLearnerInitialize(weights, hp.init_method === 'normal', hp.init_method === 'normal' ? hp.init_sigma : hp.init_scale, hp.seed);
   const tensors: Record<string, Tensor> = {
     weights: f32(weights, [dim, models, classes]),
     bias: f32(new Float32Array(width).fill(hp.use_bias ? hp.init_bias : 0), [models, classes]),
@@ -82,7 +82,7 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
 
 /** Arrays of 8 MB and more get huge pages where the OS offers them (before their first touch). */
 function adviseLarge(array: ArrayBufferView): void {
-  if (array.byteLength >= 8 << 20) coreAddon().adviseHugePages(array);
+  if (array.byteLength >= 8 << 20) loadCoreAddon().adviseHugePages(array);
 }
 
 const arrayOf = <T>(state: LinearLearnerState, name: string) => state.tensors[name]?.data as T | undefined;
@@ -116,7 +116,7 @@ export function kernelMetrics(state: LinearLearnerState, prefix: 'progressive' |
 export function caughtUpWeights(state: LinearLearnerState): Float32Array {
   const r = resolveSettings(state.hyperparameters, state.schema);
   const out = new Float32Array(state.tensors.weights.data.length);
-  coreAddon().linearLearnerCatchUp(r.kernel, kernelArrays(state), out);
+  loadCoreAddon().linearLearnerCatchUp(r.kernel, kernelArrays(state), out);
   return out;
 }
 

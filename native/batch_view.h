@@ -1,0 +1,25 @@
+// A batch as the kernels see it: the JS Batch's typed arrays, dense
+// row-major or CSR, with optional labels and row weights. One view for every
+// algorithm, read once by the bindings (async_kernel.h ReadBatchView).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace boundless {
+
+struct BatchView {
+  size_t rows = 0, cols = 0;
+  bool sparse = false;
+  const float* values = nullptr;
+  const int32_t* indptr = nullptr;
+  const uint32_t* indices = nullptr;
+  const float* labels = nullptr;   // per row, or null
+  const float* weights = nullptr;  // per row, or null (weight 1)
+};
+
+// The unsupervised checks: width, CSR structure, indices below dim, finite
+// values and weights. Throws std::invalid_argument naming the row.
+void ValidateFeatureRows(const BatchView& batch, size_t dim);
+
+}  // namespace boundless
