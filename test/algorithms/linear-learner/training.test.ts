@@ -161,6 +161,22 @@ describe('linear learner: training', function () {
     assert.ok(balanced > plain + 0.2, `recall: balanced ${balanced}, plain ${plain}`);
   });
 
+  it('balance_multiclass_weights raises the recall of a rare class', async () => {
+    // Class 2 kept for one row in ten (the others dropped to class 0): a rare class.
+    const make = (seed: number, count: number) => linearBatches('multiclass', seed, count).map((batch) => ({
+      ...batch, labels: batch.labels!.map((v, r) => (v === 2 && r % 10 !== 0 ? 0 : v)),
+    }));
+    const macroRecall = async (balance: boolean) => {
+      const state = await fit(stateFor({ predictor_type: 'multiclass_classifier', num_classes: 3, num_models: 1, balance_multiclass_weights: balance, mini_batch_size: 64 }), make(17, 200));
+      const evaluator = linearLearner.createEvaluator!(linearLearner.finalize(state, backend));
+      for (const batch of make(18, 20)) await evaluator.add(batch);
+      return evaluator.result().macro_recall;
+    };
+    const [plain, balanced] = [await macroRecall(false), await macroRecall(true)];
+    assert.ok(balanced > plain + 0.05, `macro recall: balanced ${balanced}, plain ${plain}`);
+    assert.ok(Array.from(stateFor({ predictor_type: 'multiclass_classifier', num_classes: 3, balance_multiclass_weights: true }).tensors.class_weight.data).length === 3);
+  });
+
   it('predict: SageMaker outputs, a request-time threshold, and predictOne agreeing with predict', async () => {
     const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 64 }), linearBatches('binary', 15, 50));
     const model = linearLearner.finalize(state, backend);
