@@ -174,7 +174,7 @@ describe('linear learner: training', function () {
     };
     const [plain, balanced] = [await macroRecall(false), await macroRecall(true)];
     assert.ok(balanced > plain + 0.05, `macro recall: balanced ${balanced}, plain ${plain}`);
-    assert.ok(Array.from(stateFor({ predictor_type: 'multiclass_classifier', num_classes: 3, balance_multiclass_weights: true }).tensors.class_weight.data).length === 3);
+    assert.equal(stateFor({ predictor_type: 'multiclass_classifier', num_classes: 3, balance_multiclass_weights: true }).tensors.class_weight.data.length, 3);
   });
 
   it('predict: SageMaker outputs, a request-time threshold, and predictOne agreeing with predict', async () => {
