@@ -21,6 +21,7 @@
         "native/kmeans_binding.cc",
         "native/pca.cc",
         "native/pca_binding.cc",
+        "native/pca_sketch.cc",
         "native/murmur_hash.cc",
         "native/stream_parser.cc",
         "native/text_parser.cc",

@@ -1,10 +1,27 @@
 #include "batch_view.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
 namespace boundless {
+namespace {
+
+// True when some value is NaN or ±inf (exponent bits all ones). An integer
+// OR-reduction the compiler vectorizes; the per-value search runs only on failure.
+bool AnyNonFinite(const float* values, size_t count) {
+  uint32_t any = 0;
+  for (size_t i = 0; i < count; i++) {
+    uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof bits);
+    any |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return any != 0;
+}
+
+}  // namespace
 
 void ValidateFeatureRows(const BatchView& p, size_t dim) {
   if (p.cols != dim) {
@@ -21,8 +38,11 @@ void ValidateFeatureRows(const BatchView& p, size_t dim) {
       }
     }
   } else {
-    for (size_t i = 0; i < p.rows * p.cols; i++) {
-      if (!std::isfinite(p.values[i])) bad(i / p.cols, "feature " + std::to_string(i % p.cols) + " is not finite; features must be finite");
+    size_t count = p.rows * p.cols;
+    if (AnyNonFinite(p.values, count)) {
+      for (size_t i = 0; i < count; i++) {
+        if (!std::isfinite(p.values[i])) bad(i / p.cols, "feature " + std::to_string(i % p.cols) + " is not finite; features must be finite");
+      }
     }
   }
   if (p.weights) {

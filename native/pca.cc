@@ -17,42 +17,44 @@ namespace boundless {
 namespace pca {
 namespace {
 
-
+// Σ w·x xᵀ over a block of rows as a GEMM-style product (GotoBLAS blocking):
+// the rows are packed into float64 panels — i-panels of kMr features (weighted),
+// j-panels of kNr features (plain), each panel row-contiguous over the block's
+// rows — and a kMr × kNr register tile sums over the rows with FMAs. A group of
+// i-panels (kPanelsPerGroup, ~200 KB) stays in L2 while each j-panel (L1) is
+// used against all of them, so each panel is read from memory once per group.
 constexpr size_t kRowBlock = 256;
+constexpr size_t kMr = 6, kNr = 8;
+constexpr size_t kPanelsPerGroup = 4;
 
-// acc[a·4 + c] = Σ_r u[a][r] · v[c][r] for a 2 × 4 tile; u and v are rows of
-// `span` doubles (span a multiple of 4), u's rows and v's rows `span` apart.
-using TileKernel = void (*)(const double* u, const double* v, size_t span, double* acc);
+// acc[a·kNr + c] = Σ_r u[r·kMr + a] · v[r·kNr + c]
+using TileKernel = void (*)(const double* u, const double* v, size_t rows, double* acc);
 
-void TileBaseline(const double* u, const double* v, size_t span, double* acc) {
-  for (size_t a = 0; a < 2; a++) {
-    for (size_t c = 0; c < 4; c++) {
-      // Four partial sums, as the vector version keeps, then added in the same order.
-      double lane[4] = {0, 0, 0, 0};
-      for (size_t r = 0; r < span; r += 4) {
-        for (size_t l = 0; l < 4; l++) lane[l] += u[a * span + r + l] * v[c * span + r + l];
-      }
-      acc[a * 4 + c] = (lane[0] + lane[2]) + (lane[1] + lane[3]);
+void TileBaseline(const double* u, const double* v, size_t rows, double* acc) {
+  double s[kMr * kNr] = {};
+  for (size_t r = 0; r < rows; r++) {
+    for (size_t a = 0; a < kMr; a++) {
+      for (size_t c = 0; c < kNr; c++) s[a * kNr + c] += u[r * kMr + a] * v[r * kNr + c];
     }
   }
+  for (size_t t = 0; t < kMr * kNr; t++) acc[t] = s[t];
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) void TileAvx2(const double* u, const double* v, size_t span, double* acc) {
-  __m256d s[8];
-  for (auto& x : s) x = _mm256_setzero_pd();
-  for (size_t r = 0; r < span; r += 4) {
-    __m256d u0 = _mm256_loadu_pd(u + r), u1 = _mm256_loadu_pd(u + span + r);
-    for (size_t c = 0; c < 4; c++) {
-      __m256d vc = _mm256_loadu_pd(v + c * span + r);
-      s[c] = _mm256_fmadd_pd(u0, vc, s[c]);
-      s[4 + c] = _mm256_fmadd_pd(u1, vc, s[4 + c]);
+__attribute__((target("avx2,fma"))) void TileAvx2(const double* u, const double* v, size_t rows, double* acc) {
+  __m256d s[kMr][2];
+  for (auto& row : s) row[0] = row[1] = _mm256_setzero_pd();
+  for (size_t r = 0; r < rows; r++) {
+    __m256d v0 = _mm256_loadu_pd(v + r * kNr), v1 = _mm256_loadu_pd(v + r * kNr + 4);
+    for (size_t a = 0; a < kMr; a++) {
+      __m256d ua = _mm256_broadcast_sd(u + r * kMr + a);
+      s[a][0] = _mm256_fmadd_pd(ua, v0, s[a][0]);
+      s[a][1] = _mm256_fmadd_pd(ua, v1, s[a][1]);
     }
   }
-  for (size_t k = 0; k < 8; k++) {
-    alignas(32) double lane[4];
-    _mm256_store_pd(lane, s[k]);
-    acc[k] = (lane[0] + lane[2]) + (lane[1] + lane[3]);
+  for (size_t a = 0; a < kMr; a++) {
+    _mm256_storeu_pd(acc + a * kNr, s[a][0]);
+    _mm256_storeu_pd(acc + a * kNr + 4, s[a][1]);
   }
 }
 #endif
@@ -64,7 +66,79 @@ TileKernel SelectedTileKernel() {
   return TileBaseline;
 }
 
+// Packs rows [first, first + rows) into i-panels (weighted) and j-panels
+// (plain), split across threads by panel; Σ w·x is summed on the way, each
+// feature's sum in row order.
+void PackBlock(const BatchView& b, size_t dim, size_t first, size_t rows, const std::vector<double>& row_weight,
+               std::vector<double>& ipanels, std::vector<double>& jpanels, double* sum) {
+  size_t ip = (dim + kMr - 1) / kMr, jp = (dim + kNr - 1) / kNr;
+  ipanels.assign(ip * kMr * rows, 0.0);
+  jpanels.assign(jp * kNr * rows, 0.0);
+  ThreadPool::Shared().ParallelFor(ip + jp, 8, [&](size_t begin, size_t end) {
+    for (size_t unit = begin; unit < end; unit++) {
+      bool weighted = unit < ip;
+      size_t width = weighted ? kMr : kNr, panel = weighted ? unit : unit - ip;
+      double* out = (weighted ? ipanels.data() : jpanels.data()) + panel * width * rows;
+      size_t j0 = panel * width, count = std::min(width, dim - j0);
+      for (size_t r = 0; r < rows; r++) {
+        const float* x = b.values + (first + r) * dim + j0;
+        double w = row_weight[first + r];
+        if (weighted) {
+          for (size_t a = 0; a < count; a++) out[r * width + a] = w * x[a];
+        } else {
+          for (size_t c = 0; c < count; c++) {
+            out[r * width + c] = x[c];
+            sum[j0 + c] += w * x[c];
+          }
+        }
+      }
+    }
+  });
+}
+
 }  // namespace
+
+static void AccumulateDense(const BatchView& b, size_t dim, const std::vector<double>& row_weight, double* sum, double* cross) {
+  const TileKernel tile = SelectedTileKernel();
+  const size_t ip = (dim + kMr - 1) / kMr;
+  const size_t groups = (ip + kPanelsPerGroup - 1) / kPanelsPerGroup;
+  // Later groups reach further along the triangle; pairing group g with
+  // groups−1−g gives every thread the same work.
+  const size_t units = (groups + 1) / 2;
+  std::vector<double> ipanels, jpanels;
+  for (size_t first = 0; first < b.rows; first += kRowBlock) {
+    size_t rows = std::min(kRowBlock, b.rows - first);
+    PackBlock(b, dim, first, rows, row_weight, ipanels, jpanels, sum);
+    auto run_group = [&](size_t g) {
+      size_t p_begin = g * kPanelsPerGroup, p_end = std::min(ip, p_begin + kPanelsPerGroup);
+      size_t i_last = std::min(dim, p_end * kMr) - 1;
+      double acc[kMr * kNr];
+      for (size_t q = 0; q * kNr <= i_last; q++) {
+        const double* v = jpanels.data() + q * kNr * rows;
+        for (size_t p = p_begin; p < p_end; p++) {
+          if (q * kNr > p * kMr + kMr - 1) continue;  // tile above the diagonal
+          tile(ipanels.data() + p * kMr * rows, v, rows, acc);
+          for (size_t a = 0; a < kMr; a++) {
+            size_t i = p * kMr + a;
+            if (i >= dim) break;
+            double* out = cross + i * dim;
+            for (size_t c = 0; c < kNr; c++) {
+              size_t j = q * kNr + c;
+              if (j > i) break;
+              out[j] += acc[a * kNr + c];
+            }
+          }
+        }
+      }
+    };
+    ThreadPool::Shared().ParallelFor(units, 1, [&](size_t begin, size_t end) {
+      for (size_t u = begin; u < end; u++) {
+        run_group(u);
+        if (groups - 1 - u != u) run_group(groups - 1 - u);
+      }
+    });
+  }
+}
 
 void Accumulate(const Batch& b, size_t dim, Moments& m) {
   ValidateFeatureRows(b, dim);
@@ -91,44 +165,9 @@ void Accumulate(const Batch& b, size_t dim, Moments& m) {
     });
     return;
   }
-  for (size_t r = 0; r < b.rows; r++) {
-    const float* x = b.values + r * dim;
-    double w = weight(r);
-    for (size_t j = 0; j < dim; j++) m.sum[j] += w * x[j];
-  }
-  // Σ w·x xᵀ as a blocked product: a block of rows is transposed into float64
-  // columns (features × rows, padded to a multiple of 4), then each 2 × 4 tile of
-  // the lower triangle is a sum over the block's rows, four rows per vector lane.
-  // Tiles are split across threads by their first row; the order of every sum is
-  // fixed, so the result does not depend on the thread count.
-  const size_t padded_dim = (dim + 3) / 4 * 4;
-  for (size_t first = 0; first < b.rows; first += kRowBlock) {
-    size_t rows = std::min(kRowBlock, b.rows - first);
-    size_t span = (rows + 3) / 4 * 4;
-    std::vector<double> weighted(padded_dim * span, 0.0), plain(padded_dim * span, 0.0);
-    for (size_t r = 0; r < rows; r++) {
-      const float* x = b.values + (first + r) * dim;
-      double w = weight(first + r);
-      for (size_t j = 0; j < dim; j++) {
-        plain[j * span + r] = x[j];
-        weighted[j * span + r] = w * x[j];
-      }
-    }
-    const TileKernel tile = SelectedTileKernel();
-    size_t pairs = (dim + 1) / 2;
-    ThreadPool::Shared().ParallelFor(pairs, 4, [&](size_t begin, size_t end) {
-      double acc[8];
-      for (size_t p = begin; p < end; p++) {
-        size_t i0 = 2 * p;
-        for (size_t j0 = 0; j0 <= i0 + 1 && j0 < dim; j0 += 4) {
-          tile(weighted.data() + i0 * span, plain.data() + j0 * span, span, acc);
-          for (size_t a = 0; a < 2 && i0 + a < dim; a++) {
-            for (size_t c = 0; c < 4 && j0 + c <= i0 + a && j0 + c < dim; c++) m.cross[(i0 + a) * dim + j0 + c] += acc[a * 4 + c];
-          }
-        }
-      }
-    });
-  }
+  std::vector<double> row_weight(b.rows);
+  for (size_t r = 0; r < b.rows; r++) row_weight[r] = weight(r);
+  AccumulateDense(b, dim, row_weight, m.sum, m.cross);
 }
 
 }  // namespace pca

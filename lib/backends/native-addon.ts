@@ -39,6 +39,16 @@ export interface CoreAddon {
     maxIter: number, tol: number, trials: number, seed: number): { centers: Float32Array; mass: Float64Array; cost: number; iterations: number };
   /** Adds a batch's Σw, Σx and the lower triangle of Σxxᵀ to PCA's float64 moments. */
   pcaAccumulate(moments: { count: Float64Array; sum: Float64Array; cross: Float64Array }, dim: number, batch: Batch): Promise<void>;
+  /** Randomized sketch: y (d × ℓ) += Σ w·x (xᵀΩ), with Σw, Σx and Σw‖x‖². */
+  pcaRandomizedAccumulate(sketch: { count: Float64Array; sum: Float64Array; squares: Float64Array; y: Float64Array }, omega: Float64Array,
+    dim: number, ell: number, batch: Batch): Promise<void>;
+  /** Frequent Directions: appends √w·x rows to the 2ℓ × d buffer, shrinking it when full. */
+  pcaFrequentDirectionsAccumulate(sketch: { count: Float64Array; sum: Float64Array; squares: Float64Array; rows: Float64Array; filled: Float64Array },
+    dim: number, ell: number, batch: Batch): Promise<void>;
+  /** Inserts `count` rows of another sketch (the Frequent Directions merge rule). */
+  pcaFrequentDirectionsInsert(sketch: { rows: Float64Array; filled: Float64Array }, dim: number, ell: number, rows: Float64Array, count: number): void;
+  /** out[r·models + m] = bias[m] + Σ x·w[index·models + m] over a CSR batch's non-zeros (w feature-major). */
+  sparseLinear(batch: Batch, w: Float32Array, bias: Float32Array | null, out: Float32Array): Promise<void>;
   /** Transparent huge pages for a large array (Linux); false where not taken. */
   adviseHugePages(array: ArrayBufferView): boolean;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;

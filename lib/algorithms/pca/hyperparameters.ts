@@ -1,16 +1,26 @@
-// PCA hyperparameters: SageMaker's names (reference/sagemaker-algorithms.md §5.2).
-// `regular` (exact moments) is the mode implemented so far; the randomized and
-// Frequent Directions sketches are the next step (issue 7).
+// PCA hyperparameters: SageMaker's names (reference/sagemaker-algorithms.md §5.2),
+// plus the `frequent_directions` mode and `seed` for the randomized sketch.
 import type { HyperparameterValues } from '../hyperparameters.js';
 
 export const pcaSchema = {
-  num_components: { type: 'int', min: 1, required: true, description: 'components in the model (any number up to feature_dim can be selected later from the state)' },
+  num_components: { type: 'int', min: 1, required: true, description: 'components in the model (others can be selected later from the state: up to feature_dim in regular mode, up to the sketch size ℓ in the sketched modes)' },
   feature_dim: { type: 'int', min: 1, default: 'auto', allowAuto: true, description: 'features per row (auto: from the data)' },
   mini_batch_size: { type: 'int', min: 1, default: 500, description: 'rows per update' },
-  algorithm_mode: { type: 'enum', values: ['regular'], default: 'regular', description: 'regular: exact covariance from float64 moments' },
+  algorithm_mode: {
+    type: 'enum', values: ['regular', 'randomized', 'frequent_directions'], default: 'regular',
+    description: 'regular: exact covariance from float64 moments (d² memory); randomized: d × ℓ random-sign sketch (Nyström); frequent_directions: deterministic 2ℓ × d sketch with an error bound',
+  },
+  extra_components: { type: 'int', min: -1, default: -1, description: 'sketched modes: ℓ = num_components + extra_components (capped at feature_dim); −1: max(10, num_components)' },
   subtract_mean: { type: 'bool', default: true, description: 'centre the data (also selectable at finalize: the state keeps Σx)' },
-  epochs: { type: 'int', min: 1, max: 1, default: 1, description: 'one pass (the moments are sums)' },
+  epochs: { type: 'int', min: 1, max: 1, default: 1, description: 'one pass (the state is a sum or a sketch)' },
+  seed: { type: 'int', min: 0, max: 0xffffffff, default: 0, description: 'randomized mode: seed of the random-sign test matrix (shards to be merged must share it)' },
 } as const;
 
 export type PcaSchema = typeof pcaSchema;
 export type PcaHyperparameters = HyperparameterValues<PcaSchema>;
+
+/** The sketch size ℓ of the sketched modes, for data with `dim` features. */
+export function sketchSize(hp: PcaHyperparameters, dim: number): number {
+  const extra = hp.extra_components === -1 ? Math.max(10, hp.num_components) : hp.extra_components;
+  return Math.max(1, Math.min(dim, hp.num_components + extra));
+}

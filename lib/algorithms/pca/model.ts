@@ -4,6 +4,7 @@
 // `projection`; inverseTransform maps projections back to the input space.
 import type { Backend } from '../../backends/registry.js';
 import type { Batch } from '../../data/batch.js';
+import { loadCoreAddon } from '../../backends/native-addon.js';
 import { saveModel } from '../../state/persistence.js';
 import type { Model, ModelData } from '../types.js';
 
@@ -43,8 +44,13 @@ export class PcaModel implements Model {
   }
 
   async predict(batch: Batch): Promise<Record<string, Float32Array>> {
-    if (batch.kind !== 'dense') throw new RangeError('pca predict: sparse rows are not supported yet; densify them first');
     if (batch.cols !== this.featureDim) throw new RangeError(`pca predict: has ${batch.cols} features per row, expected ${this.featureDim}`);
+    if (batch.kind === 'sparse') {
+      // v is d × k, feature-major: a sparse row adds its features' rows of v.
+      const projection = new Float32Array(batch.rows * this.components);
+      await loadCoreAddon().sparseLinear(batch, this.modelData.tensors.v.data as Float32Array, this.projectionBias, projection);
+      return { projection };
+    }
     const projection = await this.backend.run('denseLinear', {
       x: batch.values.subarray(0, batch.rows * batch.cols), w: this.rows, bias: this.projectionBias,
       rows: batch.rows, cols: this.featureDim, models: this.components,

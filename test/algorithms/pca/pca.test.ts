@@ -34,8 +34,27 @@ describe('pca (regular)', function () {
     assert.equal((state.tensors.count.data as Float64Array)[0], 120);
     assert.deepEqual(Array.from(state.tensors.sum.data as Float64Array), Array.from(sum));
     const got = state.tensors.cross.data as Float64Array;
-    // Sums of four interleaved partial sums (the SIMD order): equal to the row-order sum to rounding.
+    // Row-order sums with fused multiply-adds: equal to the plain sum to rounding.
     for (let i = 0; i < pcaDim; i++) for (let j = 0; j <= i; j++) assert.ok(Math.abs(got[i * pcaDim + j] - cross[i * pcaDim + j]) <= 1e-12 * Math.abs(cross[i * pcaDim + j]), `cross ${i},${j}`);
+  });
+
+  it('accumulates weighted moments exactly across the kernel\'s panel and row-block edges (d = 37, 300 rows)', async () => {
+    const d = 37;
+    const rows = 300;  // more than one block of 256 rows; 37 is neither a multiple of 6 nor of 8
+    const random = (await import('../../../lib/index.js')).Random.fromSeed(21);
+    const x = Float32Array.from({ length: rows * d }, () => random.nextGaussian());
+    const weights = Float32Array.from({ length: rows }, (_, r) => (r % 5) / 2);
+    const state = pca.createState(parseHyperparameters('pca', pca.hyperparameters, { num_components: 2 }), { featureDim: d, labelSize: 0 }, backend);
+    await pca.update(state, { ...denseBatch(x, d), weights }, backend);
+    const got = state.tensors.cross.data as Float64Array;
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j <= i; j++) {
+        let expected = 0;
+        for (let r = 0; r < rows; r++) expected += weights[r] * x[r * d + i] * x[r * d + j];
+        assert.ok(Math.abs(got[i * d + j] - expected) <= 1e-12 * Math.max(1, Math.abs(expected)), `cross ${i},${j}: ${got[i * d + j]} vs ${expected}`);
+      }
+      for (let j = i + 1; j < d; j++) assert.equal(got[i * d + j], 0, `upper triangle ${i},${j} is not written`);
+    }
   });
 
   it('recovers the generating axes (up to sign), variances and mean', async () => {

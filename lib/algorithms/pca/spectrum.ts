@@ -1,0 +1,149 @@
+// The leading eigenpairs of PCA's covariance estimate, from each mode's state:
+// regular solves the d × d scatter matrix; the sketches give the estimate in
+// factored form Rᵀ·diag(signs)·R with R of r ≪ d rows, solved in r dimensions.
+import { loadCoreAddon } from '../../backends/native-addon.js';
+import { Random } from '../random.js';
+
+export interface Spectrum {
+  /** Eigenvalues of the scatter estimate, descending, at least `k` of them. */
+  values: Float64Array;
+  /** k × d: unit, mutually orthogonal eigenvectors in rows. */
+  vectors: Float64Array;
+}
+
+/** The d × ℓ random-sign test matrix of the randomized mode, a function of (seed, d, ℓ) only. */
+export function randomSigns(seed: number, dim: number, ell: number): Float64Array {
+  const random = Random.fromSeed(seed);
+  const omega = new Float64Array(dim * ell);
+  for (let i = 0; i < omega.length; i += 32) {
+    const bits = random.nextUint32();
+    for (let b = 0; b < 32 && i + b < omega.length; b++) omega[i + b] = (bits >>> b) & 1 ? 1 : -1;
+  }
+  return omega;
+}
+
+/** Full eigendecomposition of a symmetric d × d matrix (lower triangle read); the top k kept. */
+export function denseSpectrum(matrix: Float64Array, dim: number, k: number): Spectrum {
+  const { values, vectors } = loadCoreAddon().symmetricEigen(matrix, dim);
+  return { values, vectors: vectors.slice(0, k * dim) };
+}
+
+/**
+ * Eigenpairs of M = Rᵀ S R (R: r × d rows, S = diag(signs)) without forming M: with
+ * R Rᵀ = W Λ Wᵀ, the columns of Q = Rᵀ W Λ^(-1/2) are an orthonormal basis of R's row
+ * space, and Qᵀ M Q = Λ^(1/2) Wᵀ S W Λ^(1/2) is r × r. Its eigenvectors Z give M's as Q Z.
+ */
+export function factoredSpectrum(rows: Float64Array, signs: Float64Array, dim: number, k: number): Spectrum {
+  const addon = loadCoreAddon();
+  const r = signs.length;
+  const gram = new Float64Array(r * r);
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j <= i; j++) {
+      let dot = 0;
+      for (let t = 0; t < dim; t++) dot += rows[i * dim + t] * rows[j * dim + t];
+      gram[i * r + j] = gram[j * r + i] = dot;
+    }
+  }
+  const g = addon.symmetricEigen(gram, r);
+  // Directions with no energy (relative to the largest) carry nothing and would divide by ~0.
+  const floor = Math.max(g.values[0], 0) * r * 1e-13;
+  let q = 0;
+  while (q < r && g.values[q] > floor) q++;
+  const small = new Float64Array(q * q);
+  for (let a = 0; a < q; a++) {
+    for (let b = 0; b <= a; b++) {
+      let sum = 0;
+      for (let i = 0; i < r; i++) sum += g.vectors[a * r + i] * signs[i] * g.vectors[b * r + i];
+      small[a * q + b] = small[b * q + a] = Math.sqrt(g.values[a] * g.values[b]) * sum;
+    }
+  }
+  const h = q > 0 ? addon.symmetricEigen(small, q) : { values: new Float64Array(0), vectors: new Float64Array(0) };
+  const values = new Float64Array(Math.max(k, q));
+  values.set(h.values);
+  const vectors = new Float64Array(k * dim);
+  const coefficient = new Float64Array(r);
+  for (let m = 0; m < Math.min(k, q); m++) {
+    // Row m of the result: Σ_a z[a]·(Rᵀ w_a)/√λ_a = Rᵀ c with c = W Λ^(-1/2) z.
+    coefficient.fill(0);
+    for (let a = 0; a < q; a++) {
+      const scale = h.vectors[m * q + a] / Math.sqrt(g.values[a]);
+      for (let i = 0; i < r; i++) coefficient[i] += scale * g.vectors[a * r + i];
+    }
+    const out = vectors.subarray(m * dim, (m + 1) * dim);
+    for (let i = 0; i < r; i++) {
+      const c = coefficient[i];
+      if (c !== 0) for (let t = 0; t < dim; t++) out[t] += c * rows[i * dim + t];
+    }
+  }
+  completeOrthonormal(vectors, Math.min(k, q), k, dim);
+  return { values, vectors };
+}
+
+/**
+ * Rows [have, k) of `vectors` filled with unit vectors orthogonal to all before them (for
+ * components beyond the rank the sketch saw: eigenvalue 0, any orthogonal direction is an
+ * eigenvector). Gram–Schmidt on the coordinate axes, twice for accuracy.
+ */
+function completeOrthonormal(vectors: Float64Array, have: number, k: number, dim: number): void {
+  let axis = 0;
+  for (let m = have; m < k; m++) {
+    const out = vectors.subarray(m * dim, (m + 1) * dim);
+    for (; axis < dim; axis++) {
+      out.fill(0);
+      out[axis] = 1;
+      for (let pass = 0; pass < 2; pass++) {
+        for (let p = 0; p < m; p++) {
+          const prev = vectors.subarray(p * dim, (p + 1) * dim);
+          let dot = 0;
+          for (let t = 0; t < dim; t++) dot += prev[t] * out[t];
+          for (let t = 0; t < dim; t++) out[t] -= dot * prev[t];
+        }
+      }
+      let norm = 0;
+      for (let t = 0; t < dim; t++) norm += out[t] * out[t];
+      norm = Math.sqrt(norm);
+      if (norm > 0.5) {
+        for (let t = 0; t < dim; t++) out[t] /= norm;
+        axis++;
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * The single-pass Nyström approximation Ĉ = Y (ΩᵀY)⁺ Yᵀ from Y = CΩ (Tropp, Yurtsever, Udell,
+ * Cevher 2017, with their shift ν for stability): Yν = Y + νΩ, ΩᵀYν = W Λ Wᵀ, and
+ * Ĉ + (shift) = B Bᵀ with B = Yν W Λ^(-1/2). Returns B's columns as rows and the shift.
+ */
+export function nystromFactor(y: Float64Array, omega: Float64Array, dim: number, ell: number): { rows: Float64Array; shift: number } {
+  let norm = 0;
+  for (const v of y) norm += v * v;
+  const shift = Math.sqrt(dim) * Number.EPSILON * Math.sqrt(norm);
+  const shifted = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) shifted[i] = y[i] + shift * omega[i];
+  const core = new Float64Array(ell * ell);
+  for (let a = 0; a < ell; a++) {
+    for (let b = 0; b <= a; b++) {
+      let ab = 0, ba = 0;
+      for (let j = 0; j < dim; j++) {
+        ab += omega[j * ell + a] * shifted[j * ell + b];
+        ba += omega[j * ell + b] * shifted[j * ell + a];
+      }
+      core[a * ell + b] = core[b * ell + a] = (ab + ba) / 2;
+    }
+  }
+  const { values, vectors } = loadCoreAddon().symmetricEigen(core, ell);
+  const floor = Math.max(values[0], 0) * ell * 1e-13;
+  const rows = new Float64Array(ell * dim);
+  for (let a = 0; a < ell; a++) {
+    if (!(values[a] > floor)) continue;
+    const scale = 1 / Math.sqrt(values[a]);
+    for (let j = 0; j < dim; j++) {
+      let sum = 0;
+      for (let b = 0; b < ell; b++) sum += shifted[j * ell + b] * vectors[a * ell + b];
+      rows[a * dim + j] = sum * scale;
+    }
+  }
+  return { rows, shift };
+}

@@ -1,0 +1,220 @@
+// PCA's sketched modes: Frequent Directions against its proven bound (plain,
+// weighted and merged), the randomized Nyström sketch exact on low-rank data
+// and within its expected-error bound on noisy data, and what both share with
+// regular mode (exact total variance, centring at finalize, sparse input).
+import assert from 'node:assert/strict';
+import {
+  Random, createBackend, denseBatch, loadCoreAddon, parseHyperparameters, pca, type Backend, type Batch, type PcaState,
+} from '../../../lib/index.js';
+
+let backend: Backend;
+
+/** n × d rows with a decaying spectrum (scale^m on axis m, axes rotated) plus a mean. */
+function decayingRows(seed: number, n: number, d: number, decay: number, rank = d): Float32Array {
+  const random = Random.fromSeed(seed);
+  const axes = Array.from({ length: d }, () => Array.from({ length: d }, () => random.nextGaussian()));
+  const x = new Float32Array(n * d);
+  for (let r = 0; r < n; r++) {
+    for (let m = 0; m < rank; m++) {
+      const z = random.nextGaussian() * decay ** m;
+      for (let j = 0; j < d; j++) x[r * d + j] += z * axes[m][j] / Math.sqrt(d);
+    }
+    for (let j = 0; j < d; j++) x[r * d + j] += 0.5 * Math.sin(j);
+  }
+  return x;
+}
+
+async function fit(batches: Batch[], d: number, input: Record<string, unknown>): Promise<PcaState> {
+  const state = pca.createState(parseHyperparameters('pca', pca.hyperparameters, input), { featureDim: d, labelSize: 0 }, backend);
+  for (const batch of batches) await pca.update(state, batch, backend);
+  return state;
+}
+
+function batchesOf(x: Float32Array, d: number, rows: number): Batch[] {
+  const out: Batch[] = [];
+  for (let r = 0; r < x.length / d; r += rows) out.push(denseBatch(x.slice(r * d, Math.min(x.length / d, r + rows) * d), d));
+  return out;
+}
+
+/** Σ w·x xᵀ (or centred) in float64, d × d. */
+function scatter(x: Float32Array, d: number, weights?: number[], centre = false): Float64Array {
+  const n = x.length / d;
+  const mean = new Float64Array(d);
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    const w = weights?.[r] ?? 1;
+    total += w;
+    for (let j = 0; j < d; j++) mean[j] += w * x[r * d + j];
+  }
+  for (let j = 0; j < d; j++) mean[j] = centre ? mean[j] / total : 0;
+  const c = new Float64Array(d * d);
+  for (let r = 0; r < n; r++) {
+    const w = weights?.[r] ?? 1;
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) c[i * d + j] += w * (x[r * d + i] - mean[i]) * (x[r * d + j] - mean[j]);
+  }
+  return c;
+}
+
+const eigenvalues = (m: Float64Array, d: number) => Array.from(loadCoreAddon().symmetricEigen(m, d).values);
+const spectralNorm = (m: Float64Array, d: number) => Math.max(...eigenvalues(m, d).map(Math.abs));
+
+/** AᵀA − BᵀB for the sketch's rows B. */
+function sketchGap(state: PcaState, exact: Float64Array, d: number): Float64Array {
+  const filled = (state.tensors.filled.data as Float64Array)[0];
+  const b = state.tensors.rows.data as Float64Array;
+  const gap = Float64Array.from(exact);
+  for (let r = 0; r < filled; r++) for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) gap[i * d + j] -= b[r * d + i] * b[r * d + j];
+  return gap;
+}
+
+/** Checks 0 ⪯ AᵀA − BᵀB and ‖AᵀA − BᵀB‖₂ ≤ ‖A − A_k‖²_F / (ℓ − k) for every k < ℓ. */
+function assertFrequentDirectionsBound(state: PcaState, exact: Float64Array, d: number, ell: number): void {
+  const gap = sketchGap(state, exact, d);
+  const gapValues = eigenvalues(gap, d);
+  const scale = eigenvalues(exact, d)[0];
+  assert.ok(Math.min(...gapValues) >= -1e-9 * scale, `BᵀB ⪯ AᵀA: smallest eigenvalue of the gap ${Math.min(...gapValues)}`);
+  const error = Math.max(...gapValues.map(Math.abs));
+  assert.ok(error > 1e-6 * scale, 'the sketch shrank (the bound is not checked on an exact copy)');
+  const spectrum = eigenvalues(exact, d);
+  for (let k = 0; k < ell; k++) {
+    const tail = spectrum.slice(k).reduce((s, v) => s + v, 0);
+    assert.ok(error <= tail / (ell - k) * (1 + 1e-9), `k = ${k}: ‖AᵀA − BᵀB‖₂ = ${error} > ${tail / (ell - k)}`);
+  }
+}
+
+describe('pca (sketched modes)', function () {
+  this.timeout(60_000);
+  before(async () => { backend = await createBackend('cpu'); });
+  after(() => backend.dispose());
+
+  describe('frequent_directions', () => {
+    const d = 24;
+    const input = { num_components: 3, algorithm_mode: 'frequent_directions', extra_components: 5 };  // ℓ = 8
+
+    it('keeps ‖AᵀA − BᵀB‖₂ ≤ ‖A − A_k‖²_F / (ℓ − k) for every k < ℓ, with BᵀB ⪯ AᵀA', async () => {
+      const x = decayingRows(1, 700, d, 0.8);
+      const state = await fit(batchesOf(x, d, 64), d, input);
+      assert.equal(state.tensors.rows.shape.join('×'), `16×${d}`, 'a 2ℓ-row buffer: memory fixed by ℓ and d');
+      assertFrequentDirectionsBound(state, scatter(x, d), d, 8);
+    });
+
+    it('treats a row weight w as the row √w·x (the bound holds with weights)', async () => {
+      const x = decayingRows(2, 300, d, 0.7);
+      const weights = Array.from({ length: 300 }, (_, r) => 1 + (r % 3));
+      const batch: Batch = { ...denseBatch(x, d), weights: Float32Array.from(weights) };
+      const state = await fit([batch], d, input);
+      assert.equal((state.tensors.count.data as Float64Array)[0], weights.reduce((s, w) => s + w, 0));
+      assertFrequentDirectionsBound(state, scatter(x, d, weights), d, 8);
+    });
+
+    it('merges shards by its rule, and the merged sketch keeps the bound for all the data', async () => {
+      const x = decayingRows(3, 900, d, 0.8);
+      const shards = await Promise.all([0, 1, 2].map((s) => fit(batchesOf(x.slice(s * 300 * d, (s + 1) * 300 * d), d, 50), d, input)));
+      const merged = pca.merge(shards);
+      assert.equal((merged.tensors.count.data as Float64Array)[0], 900);
+      assertFrequentDirectionsBound(merged, scatter(x, d), d, 8);
+    });
+
+    it('finds the leading components of a well-separated spectrum', async () => {
+      const x = decayingRows(4, 2000, d, 0.5);
+      const regular = pca.finalize(await fit(batchesOf(x, d, 200), d, { num_components: 3 }), backend).data();
+      const sketched = pca.finalize(await fit(batchesOf(x, d, 200), d, { ...input, extra_components: 9 }), backend).data();
+      for (let m = 0; m < 2; m++) {
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += (regular.tensors.v.data as Float32Array)[j * 3 + m] * (sketched.tensors.v.data as Float32Array)[j * 3 + m];
+        assert.ok(Math.abs(dot) > 0.99, `component ${m}: |cos| = ${Math.abs(dot)}`);
+      }
+      assert.ok(Math.abs(Number(sketched.scalars.total_variance) / Number(regular.scalars.total_variance) - 1) < 1e-9, 'the total variance is exact');
+    });
+  });
+
+  describe('randomized', () => {
+    const d = 30;
+
+    it('is exact (to rounding) when the centred data have rank ≤ ℓ', async () => {
+      const x = decayingRows(5, 500, d, 0.6, 4);
+      const regular = pca.finalize(await fit(batchesOf(x, d, 100), d, { num_components: 4 }), backend).data();
+      const state = await fit(batchesOf(x, d, 100), d, { num_components: 4, algorithm_mode: 'randomized', extra_components: 2, seed: 9 });
+      assert.deepEqual(state.tensors.y.shape, [d, 6]);
+      const sketched = pca.finalize(state, backend).data();
+      const ev = (m: typeof regular) => Array.from(m.tensors.explained_variance.data as Float32Array);
+      for (let m = 0; m < 4; m++) {
+        assert.ok(Math.abs(ev(sketched)[m] / ev(regular)[m] - 1) < 1e-5, `variance ${m}: ${ev(sketched)[m]} vs ${ev(regular)[m]}`);
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += (regular.tensors.v.data as Float32Array)[j * 4 + m] * (sketched.tensors.v.data as Float32Array)[j * 4 + m];
+        assert.ok(Math.abs(dot) > 1 - 1e-5, `component ${m}: ${dot}`);
+      }
+    });
+
+    it('stays within the Nyström bound ‖C − Ĉ‖_* ≤ (1 + r/(ℓ − r − 1))·‖C − C_r‖_* on noisy data', async () => {
+      const x = decayingRows(6, 1500, d, 0.85);
+      const ell = 12;
+      const state = await fit(batchesOf(x, d, 100), d, { num_components: 4, algorithm_mode: 'randomized', extra_components: ell - 4, seed: 3 });
+      const model = pca.finalize(state, backend, { num_components: ell }).data();
+      const c = scatter(x, d, undefined, true);
+      const approx = Float64Array.from(c);
+      const v = model.tensors.v.data as Float32Array;
+      const s = model.tensors.s.data as Float32Array;
+      for (let m = 0; m < ell; m++) for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) approx[i * d + j] -= s[m] ** 2 * v[i * ell + m] * v[j * ell + m];
+      const error = eigenvalues(approx, d).reduce((sum, value) => sum + Math.abs(value), 0);
+      const spectrum = eigenvalues(c, d);
+      for (let r = 1; r < ell - 1; r++) {
+        const tail = spectrum.slice(r).reduce((sum, value) => sum + value, 0);
+        assert.ok(error <= (1 + r / (ell - r - 1)) * tail, `r = ${r}: ${error} > ${(1 + r / (ell - r - 1)) * tail}`);
+      }
+      assert.ok(error > 0.01 * spectrum.reduce((sum, value) => sum + value, 0), 'the sketch is not exact here (the bound is really tested)');
+    });
+
+    it('merges by addition (equal to one pass) and refuses shards with another seed', async () => {
+      const x = decayingRows(7, 400, d, 0.8);
+      const hp = { num_components: 3, algorithm_mode: 'randomized', seed: 11 };
+      const whole = await fit(batchesOf(x, d, 100), d, hp);
+      const shards = [await fit(batchesOf(x.slice(0, 200 * d), d, 100), d, hp), await fit(batchesOf(x.slice(200 * d), d, 100), d, hp)];
+      const merged = pca.merge(shards);
+      const a = merged.tensors.y.data as Float64Array;
+      const b = whole.tensors.y.data as Float64Array;
+      for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-9 * Math.max(1, Math.abs(b[i])), `y[${i}]`);
+      const other = await fit(batchesOf(x.slice(0, 200 * d), d, 100), d, { ...hp, seed: 12 });
+      assert.throws(() => pca.merge([shards[0], other]), /pca merge: state 1 has seed 12, state 0 has 11/);
+    });
+
+    it('selects up to ℓ components and says why not more', async () => {
+      const x = decayingRows(8, 200, d, 0.8);
+      const state = await fit(batchesOf(x, d, 100), d, { num_components: 2, algorithm_mode: 'randomized' });  // ℓ = 2 + max(10, 2)
+      assert.equal(pca.finalize(state, backend, { num_components: 12 }).components, 12);
+      assert.throws(() => pca.finalize(state, backend, { num_components: 13 }), /pca select: num_components 13 must be an integer in 1\.\.12 \(the randomized sketch has ℓ = 12 directions\)/);
+    });
+  });
+
+  it('takes sparse rows in both sketches and predicts sparse rows as dense ones', async () => {
+    const d = 16;
+    const x = decayingRows(9, 300, d, 0.7);
+    for (let i = 0; i < x.length; i += 3) x[i] = 0;
+    const sparse = (values: Float32Array): Batch => {
+      const rows = values.length / d;
+      const indptr = new Int32Array(rows + 1);
+      const indices: number[] = [];
+      const nz: number[] = [];
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < d; j++) if (values[r * d + j] !== 0) { indices.push(j); nz.push(values[r * d + j]); }
+        indptr[r + 1] = indices.length;
+      }
+      return { kind: 'sparse', rows, cols: d, indptr, indices: Uint32Array.from(indices), values: Float32Array.from(nz) };
+    };
+    for (const mode of ['randomized', 'frequent_directions']) {
+      const hp = { num_components: 3, algorithm_mode: mode, extra_components: 3 };
+      const dense = await fit(batchesOf(x, d, 100), d, hp);
+      const fromSparse = await fit(batchesOf(x, d, 100).map((b) => sparse((b as { values: Float32Array }).values)), d, hp);
+      for (const name of Object.keys(dense.tensors)) {
+        const a = dense.tensors[name].data as Float64Array;
+        const b = fromSparse.tensors[name].data as Float64Array;
+        for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-9 * Math.max(1, Math.abs(a[i])), `${mode}: ${name}[${i}]`);
+      }
+    }
+    const model = pca.finalize(await fit(batchesOf(x, d, 100), d, { num_components: 3 }), backend);
+    const rows = x.slice(0, 10 * d);
+    const denseOut = (await model.predict(denseBatch(rows, d))).projection;
+    const sparseOut = (await model.predict(sparse(rows))).projection;
+    for (let i = 0; i < denseOut.length; i++) assert.ok(Math.abs(denseOut[i] - sparseOut[i]) < 1e-4, `projection ${i}: ${sparseOut[i]} vs ${denseOut[i]}`);
+  });
+});
