@@ -22,6 +22,8 @@
         "native/pca.cc",
         "native/pca_binding.cc",
         "native/pca_sketch.cc",
+        "native/factorization_machines.cc",
+        "native/factorization_machines_binding.cc",
         "native/murmur_hash.cc",
         "native/stream_parser.cc",
         "native/text_parser.cc",

@@ -66,5 +66,7 @@ export type {
 export type { PredictOptions, Objective, StateValidator } from './algorithms/types.js';
 export { kmeans, KmeansModel, kmeansSchema } from './algorithms/kmeans/index.js';
 export type { KmeansHyperparameters, KmeansState } from './algorithms/kmeans/index.js';
-export { pca, PcaModel, pcaSchema } from './algorithms/pca/index.js';
+export { pca, PcaModel, pcaSchema, sketchSize } from './algorithms/pca/index.js';
 export type { PcaHyperparameters, PcaState } from './algorithms/pca/index.js';
+export { factorizationMachines, FactorizationMachinesModel, factorizationMachinesSchema } from './algorithms/factorization-machines/index.js';
+export type { FactorizationMachinesHyperparameters, FactorizationMachinesState, Recommendations } from './algorithms/factorization-machines/index.js';

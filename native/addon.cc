@@ -6,6 +6,7 @@
 #include "linear_learner_binding.h"
 #include "memory_advice.h"
 #include "pca_binding.h"
+#include "factorization_machines_binding.h"
 #include "runtime_info.h"
 #include "stream_parser_binding.h"
 
@@ -17,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterLinearLearner(env, exports);
   boundless::RegisterKmeans(env, exports);
   boundless::RegisterPca(env, exports);
+  boundless::RegisterFactorizationMachines(env, exports);
   boundless::RegisterMemoryAdvice(env, exports);
   boundless::RegisterStreamParser(env, exports);
   return exports;

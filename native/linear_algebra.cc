@@ -9,7 +9,7 @@ namespace boundless {
 
 const LinearAlgebraKernels& SelectedLinearAlgebraKernels() {
 #if defined(__x86_64__)
-  if (SelectedIsa() == Isa::Avx2) return kAvx2LinearAlgebra;
+  if (SelectedIsa() >= Isa::Avx2) return kAvx2LinearAlgebra;
 #endif
   return kBaselineLinearAlgebra;
 }

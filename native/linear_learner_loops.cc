@@ -93,7 +93,7 @@ const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2};
 
 const Loops& SelectedLoops() {
 #if defined(__x86_64__)
-  if (SelectedIsa() == Isa::Avx2) return kAvx2Loops;
+  if (SelectedIsa() >= Isa::Avx2) return kAvx2Loops;
 #endif
   return kBaselineLoops;
 }

@@ -59,8 +59,22 @@ __attribute__((target("avx2,fma"))) void TileAvx2(const double* u, const double*
 }
 #endif
 
+#if defined(__x86_64__)
+// A j-panel row (kNr = 8 doubles) is one 512-bit register: kMr broadcasts and one load per row.
+__attribute__((target("avx512f"))) void TileAvx512(const double* u, const double* v, size_t rows, double* acc) {
+  __m512d s[kMr];
+  for (auto& x : s) x = _mm512_setzero_pd();
+  for (size_t r = 0; r < rows; r++) {
+    __m512d vr = _mm512_loadu_pd(v + r * kNr);
+    for (size_t a = 0; a < kMr; a++) s[a] = _mm512_fmadd_pd(_mm512_set1_pd(u[r * kMr + a]), vr, s[a]);
+  }
+  for (size_t a = 0; a < kMr; a++) _mm512_storeu_pd(acc + a * kNr, s[a]);
+}
+#endif
+
 TileKernel SelectedTileKernel() {
 #if defined(__x86_64__)
+  if (SelectedIsa() == Isa::Avx512) return TileAvx512;
   if (SelectedIsa() == Isa::Avx2) return TileAvx2;
 #endif
   return TileBaseline;

@@ -61,7 +61,7 @@ grep -E '^\s+[0-9]+\) ' "$out/tests.txt" | tee -a "$out/summary.txt" || true
 
 step "benchmarks"
 BOUNDLESS_BENCH_OUT="$out" npx tsx bench/run.ts dense-linear > "$out/bench.txt" 2>&1 || status=1
-grep -E 'boundless (cuda|cpu \(avx2, [0-9]+ threads\))|numpy' "$out/bench.txt" | tee -a "$out/summary.txt"
+grep -E 'boundless (cuda|cpu \((avx2|avx512), [0-9]+ threads\))|numpy' "$out/bench.txt" | tee -a "$out/summary.txt"
 
 step "exit status $status"
 exit $status

@@ -1,5 +1,6 @@
 // Registers the algorithms that ship with the package, so the CLI and
 // checkpoint loading find them by name.
+import { factorizationMachines } from './factorization-machines/index.js';
 import { kmeans } from './kmeans/index.js';
 import { linearLearner } from './linear-learner/index.js';
 import { pca } from './pca/index.js';
@@ -9,3 +10,4 @@ import type { Algorithm } from './types.js';
 registerAlgorithm(linearLearner as unknown as Algorithm);
 registerAlgorithm(kmeans as unknown as Algorithm);
 registerAlgorithm(pca as unknown as Algorithm);
+registerAlgorithm(factorizationMachines as unknown as Algorithm);

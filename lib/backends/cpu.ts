@@ -52,6 +52,11 @@ registerKernel<'kmeansUpdate', CpuBackend>('cpu', 'kmeansUpdate', (backend, { se
 registerKernel<'kmeansAssign', CpuBackend>('cpu', 'kmeansAssign', (backend, i) =>
   backend.addon.kmeansAssign(i.centers, i.count, i.dim, i.batch, i.nearest, i.distance2, i.all ?? null));
 
+registerKernel<'fmUpdate', CpuBackend>('cpu', 'fmUpdate', (backend, i) => backend.addon.fmStep(i.settings, i.state, i.batch, i.metrics, true));
+registerKernel<'fmEvaluate', CpuBackend>('cpu', 'fmEvaluate', (backend, i) => backend.addon.fmStep(i.settings, i.state, i.batch, i.metrics, false));
+registerKernel<'fmPredict', CpuBackend>('cpu', 'fmPredict', (backend, i) => backend.addon.fmPredict(i.model, i.batch, i.score, i.label));
+registerKernel<'fmRecommend', CpuBackend>('cpu', 'fmRecommend', (backend, i) => backend.addon.fmRecommend(i.model, i.user, i.items, i.indices, i.scores));
+
 export const cpuBackend: BackendDefinition = {
   name: 'cpu',
   priority: 100,

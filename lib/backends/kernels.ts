@@ -127,6 +127,79 @@ export interface KmeansAssignInputs {
   all?: Float32Array;
 }
 
+/** Factorization machines: settings of every model of a state (native/factorization_machines.h). */
+export interface FmKernelSettings {
+  loss: number;
+  optimizer: number;
+  dim: number;
+  eps: number;
+  beta1: number;
+  beta2: number;
+  clipGradient: number;
+  rescaleGrad: number;
+  /** models × 8: factors, offset, bias_lr, linear_lr, factors_lr, bias_wd, linear_wd, factors_wd. */
+  models: Float64Array;
+}
+
+/** A factorization-machine state's arrays: parameters feature-major, optimizer moments alike. */
+export interface FmKernelState {
+  bias: Float32Array;
+  linear: Float32Array;
+  factors: Float32Array;
+  biasM1?: Float32Array;
+  linearM1?: Float32Array;
+  factorsM1?: Float32Array;
+  biasM2?: Float32Array;
+  linearM2?: Float32Array;
+  factorsM2?: Float32Array;
+  lastStep: Int32Array;
+  counters: Float64Array;
+  /** dim entries, all −1 between calls: scratch of the sparse feature index. */
+  slot: Int32Array;
+}
+
+/** Per-model sums: loss, weight and (binary) tp, fp, tn, fn at 0.5. */
+export interface FmKernelMetrics {
+  loss: Float64Array;
+  weight: Float64Array;
+  confusion?: Float64Array;
+}
+
+export interface FmStepInputs {
+  settings: FmKernelSettings;
+  state: FmKernelState;
+  batch: Batch;
+  metrics: FmKernelMetrics | null;
+}
+
+/** One finalized factorization machine. */
+export interface FmModelArrays {
+  dim: number;
+  k: number;
+  bias: number;
+  logistic: boolean;
+  linear: Float32Array;
+  factors: Float32Array;
+}
+
+export interface FmPredictInputs {
+  model: FmModelArrays;
+  batch: Batch;
+  score: Float32Array;
+  label: Float32Array | null;
+}
+
+export interface FmRecommendInputs {
+  model: FmModelArrays;
+  /** One row: the user's (context's) features. */
+  user: Batch;
+  /** Candidate rows: each item's features. */
+  items: Batch;
+  /** n entries each: the best items, best first. */
+  indices: Int32Array;
+  scores: Float32Array;
+}
+
 export interface KernelInputs {
   denseLinear: DenseLinearInputs;
   /** One training step of every model of a linear-learner state on the batch; progressive metrics first. */
@@ -137,6 +210,13 @@ export interface KernelInputs {
   /** Initialise empty centres, assign, add the progressive cost, move centres, reseed dying ones. */
   kmeansUpdate: KmeansUpdateInputs;
   kmeansAssign: KmeansAssignInputs;
+  /** One training step of every model of a factorization-machine state; progressive metrics first. */
+  fmUpdate: FmStepInputs;
+  /** Scores the batch with every model of the state, adding to the metrics; no training. */
+  fmEvaluate: FmStepInputs;
+  fmPredict: FmPredictInputs;
+  /** Top-N candidate items for one user, by the model's score. */
+  fmRecommend: FmRecommendInputs;
 }
 
 export interface KernelOutputs {
@@ -146,11 +226,15 @@ export interface KernelOutputs {
   linearLearnerPredict: void;
   kmeansUpdate: void;
   kmeansAssign: void;
+  fmUpdate: void;
+  fmEvaluate: void;
+  fmPredict: void;
+  fmRecommend: void;
 }
 
 export type KernelName = keyof KernelInputs;
 
-export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearnerUpdate', 'linearLearnerEvaluate', 'linearLearnerPredict', 'kmeansUpdate', 'kmeansAssign'];
+export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearnerUpdate', 'linearLearnerEvaluate', 'linearLearnerPredict', 'kmeansUpdate', 'kmeansAssign', 'fmUpdate', 'fmEvaluate', 'fmPredict', 'fmRecommend'];
 
 /**
  * Agreement between backends for denseLinear: |y − y_cpu| ≤ relTol · Σ_c |x_c·w_c| + absTol.

@@ -7,12 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Batch } from '../data/batch.js';
-import type { KmeansUpdateInputs, LinearLearnerArrays, LinearLearnerMetrics, LinearLearnerPredictInputs, LinearLearnerSettings } from './kernels.js';
+import type {
+  FmKernelMetrics, FmKernelSettings, FmKernelState, FmModelArrays, KmeansUpdateInputs, LinearLearnerArrays, LinearLearnerMetrics,
+  LinearLearnerPredictInputs, LinearLearnerSettings,
+} from './kernels.js';
 
 /** The functions the core addon exports (native/addon.cc registers them). */
 export interface CoreAddon {
   runtimeInfo(): {
-    isa: 'baseline' | 'avx2';
+    isa: 'baseline' | 'avx2' | 'avx512';
     cpuSupportsAvx2Fma: boolean;
     threads: number;
     warnings: string[];
@@ -49,6 +52,12 @@ export interface CoreAddon {
   pcaFrequentDirectionsInsert(sketch: { rows: Float64Array; filled: Float64Array }, dim: number, ell: number, rows: Float64Array, count: number): void;
   /** out[r·models + m] = bias[m] + Σ x·w[index·models + m] over a CSR batch's non-zeros (w feature-major). */
   sparseLinear(batch: Batch, w: Float32Array, bias: Float32Array | null, out: Float32Array): Promise<void>;
+  /** One step (training) or evaluation of every model of a factorization-machine state. */
+  fmStep(settings: FmKernelSettings, state: FmKernelState, batch: Batch, metrics: FmKernelMetrics | null, training: boolean): Promise<void>;
+  /** Every feature's lazy decay brought up to the state's step. */
+  fmCatchUp(settings: FmKernelSettings, state: FmKernelState): void;
+  fmPredict(model: FmModelArrays, batch: Batch, score: Float32Array, label: Float32Array | null): Promise<void>;
+  fmRecommend(model: FmModelArrays, user: Batch, items: Batch, indices: Int32Array, scores: Float32Array): Promise<void>;
   /** Transparent huge pages for a large array (Linux); false where not taken. */
   adviseHugePages(array: ArrayBufferView): boolean;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;

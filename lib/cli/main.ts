@@ -33,7 +33,7 @@ commands:
   help                     this text
 
 environment: BOUNDLESS_BACKEND=auto|cpu|cuda|webgpu, BOUNDLESS_NUM_THREADS=N,
-             BOUNDLESS_CPU_ISA=auto|baseline|avx2`;
+             BOUNDLESS_CPU_ISA=auto|baseline|avx2|avx512`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -64,7 +64,7 @@ describe('backends', () => {
     }
     const cpu = reports.find((r) => r.name === 'cpu')!;
     assert.equal(cpu.available, true);
-    assert.match(cpu.reason, /^core addon loaded \((baseline|avx2), \d+ threads\)$/);
+    assert.match(cpu.reason, /^core addon loaded \((baseline|avx2|avx512), \d+ threads\)$/);
   });
 
   it('auto picks the best preferred backend, and cpu when no GPU is present', async () => {

@@ -21,7 +21,7 @@ function runWithEnv(env: Record<string, string>, code: string): unknown {
 describe('core addon', () => {
   it('reports its ISA, threads and Node-API version', () => {
     const info = addon.runtimeInfo();
-    assert.ok(['baseline', 'avx2'].includes(info.isa));
+    assert.ok(['baseline', 'avx2', 'avx512'].includes(info.isa));
     assert.equal(info.napiVersion, 8);
     assert.ok(info.threads >= 1);
     assert.deepEqual(info.warnings, []);
@@ -86,11 +86,32 @@ describe('core addon', () => {
     assert.notDeepEqual(baseline.out, new Array(baseline.out.length).fill(0));
   });
 
+  it('gives the same PCA moments (d = 45, 300 rows) with the baseline, AVX2 and AVX-512 tiles', function () {
+    const code = `
+      import { loadCoreAddon, denseBatch } from './lib/index.js';
+      const a = loadCoreAddon();
+      const d = 45, rows = 300;
+      const x = Float32Array.from({ length: rows * d }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
+      const m = { count: new Float64Array(1), sum: new Float64Array(d), cross: new Float64Array(d * d) };
+      await a.pcaAccumulate(m, d, denseBatch(x, d));
+      console.log(JSON.stringify({ isa: a.runtimeInfo().isa, warnings: a.runtimeInfo().warnings, cross: Array.from(m.cross) }));`;
+    const runs = ['baseline', 'avx2', 'avx512'].map((requested) => ({ requested, ...(runWithEnv({ BOUNDLESS_CPU_ISA: requested }, code) as { isa: string; warnings: string[]; cross: number[] }) }));
+    const usable = runs.filter((r) => r.warnings.length === 0);
+    assert.ok(usable.length >= 2 || process.arch !== 'x64', `ISAs this machine ran: ${usable.map((r) => r.requested).join(', ')}`);
+    for (const run of usable) {
+      assert.equal(run.isa, run.requested);
+      for (let i = 0; i < run.cross.length; i++) {
+        const expected = usable[0].cross[i];
+        assert.ok(Math.abs(run.cross[i] - expected) <= 1e-12 * Math.max(1, Math.abs(expected)), `${run.isa} cross[${i}]: ${run.cross[i]} vs ${expected}`);
+      }
+    }
+  });
+
   it('reports an unusable BOUNDLESS_CPU_ISA or BOUNDLESS_NUM_THREADS instead of ignoring it', () => {
     const code = `import { loadCoreAddon } from './lib/index.js'; console.log(JSON.stringify(loadCoreAddon().runtimeInfo()));`;
     const info = runWithEnv({ BOUNDLESS_CPU_ISA: 'sse9', BOUNDLESS_NUM_THREADS: 'lots' }, code) as { warnings: string[] };
     assert.deepEqual(info.warnings, [
-      'BOUNDLESS_CPU_ISA=sse9 is not one of auto, baseline, avx2',
+      'BOUNDLESS_CPU_ISA=sse9 is not one of auto, baseline, avx2, avx512',
       `BOUNDLESS_NUM_THREADS=lots is not an integer from 1 to 1024; using ${(runWithEnv({}, code) as { threads: number }).threads}`,
     ]);
   });

@@ -1,0 +1,245 @@
+// Factorization machines (SageMaker's, re-designed for streams): M models of
+// different factor sizes and learning rates trained side by side in one pass
+// over sparse or dense rows, selected on the validation channel (or by
+// progressive validation of the training stream), with top-N recommendations
+// and the factors exposed as embeddings.
+import type { Backend } from '../../backends/registry.js';
+import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { loadCoreAddon } from '../../backends/native-addon.js';
+import { BatchError, type Batch } from '../../data/batch.js';
+import { tensor } from '../../state/tensor.js';
+import { parseHyperparameters } from '../hyperparameters.js';
+import type { Algorithm, Evaluator, ModelData, Selection, StateValidator } from '../types.js';
+import {
+  factorizationMachinesSchema, type FactorizationMachinesHyperparameters as Hp, type FactorizationMachinesSchema,
+} from './hyperparameters.js';
+import { FactorizationMachinesModel } from './model.js';
+import { checkHyperparameters, fmSettings, modelGrid, type FmSettings } from './settings.js';
+import { counter, createFmState, kernelMetrics, kernelState, type FactorizationMachinesState } from './state.js';
+
+export { FactorizationMachinesModel } from './model.js';
+export type { Recommendations } from './model.js';
+export { factorizationMachinesSchema } from './hyperparameters.js';
+export type { FactorizationMachinesHyperparameters } from './hyperparameters.js';
+export type { FactorizationMachinesState } from './state.js';
+
+const settingsCache = new WeakMap<FactorizationMachinesState, FmSettings>();
+function settingsOf(state: FactorizationMachinesState): FmSettings {
+  let settings = settingsCache.get(state);
+  if (!settings) {
+    settings = fmSettings(state.hyperparameters, state.schema.featureDim, modelGrid(state.hyperparameters));
+    settingsCache.set(state, settings);
+  }
+  return settings;
+}
+
+/** SageMaker's metric names from one model's sums. */
+function metricsOf(binary: boolean, loss: number, weight: number, confusion?: ArrayLike<number>): Record<string, number> {
+  if (weight === 0) return {};
+  if (!binary) return { rmse: Math.sqrt(loss / weight), mse: loss / weight };
+  const [tp, fp, tn, fn] = [confusion![0], confusion![1], confusion![2], confusion![3]];
+  return {
+    binary_classification_cross_entropy: loss / weight,
+    binary_classification_accuracy: (tp + tn) / weight,
+    binary_f_beta: tp > 0 ? (2 * tp) / (2 * tp + fp + fn) : 0,
+  };
+}
+
+function modelMetrics(state: FactorizationMachinesState, source: 'progressive' | 'validation', m: number): Record<string, number> {
+  const t = state.tensors;
+  const confusion = (t[`${source}_confusion`].data as Float64Array).subarray(m * 4, m * 4 + 4);
+  return metricsOf(state.hyperparameters.predictor_type === 'binary_classifier',
+    (t[`${source}_loss`].data as Float64Array)[m], (t[`${source}_weight`].data as Float64Array)[m], confusion);
+}
+
+function validatedNow(state: FactorizationMachinesState): boolean {
+  const step = (state.tensors.counters.data as Float64Array)[counter.step];
+  return state.scalars.validated_at_step === step && (state.tensors.validation_weight.data as Float64Array)[0] > 0;
+}
+
+/** The model with the lowest mean loss (log loss or squared error) on validation, else progressively. */
+function bestModel(state: FactorizationMachinesState, source: 'progressive' | 'validation'): { model: number; loss: number } {
+  const loss = state.tensors[`${source}_loss`].data as Float64Array;
+  const weight = state.tensors[`${source}_weight`].data as Float64Array;
+  let best = { model: 0, loss: Infinity };
+  for (let m = 0; m < loss.length; m++) {
+    const mean = weight[m] > 0 ? loss[m] / weight[m] : Infinity;
+    if (mean < best.loss) best = { model: m, loss: mean };
+  }
+  return best;
+}
+
+function finalize(state: FactorizationMachinesState, backend: Backend, selection?: Selection): FactorizationMachinesModel {
+  const hp = state.hyperparameters;
+  for (const key of Object.keys(selection ?? {})) {
+    if (key !== 'model') throw new RangeError(`factorization-machines select: unknown selection '${key}'; expected model`);
+  }
+  const grid = modelGrid(hp);
+  const source = validatedNow(state) ? 'validation' : 'progressive';
+  let chosen = bestModel(state, source).model;
+  if (selection?.model !== undefined) {
+    const model = Number(selection.model);
+    if (!Number.isInteger(model) || model < 0 || model >= grid.length) throw new RangeError(`factorization-machines select: model ${JSON.stringify(selection.model)} is not in 0..${grid.length - 1}`);
+    chosen = model;
+  }
+  const settings = settingsOf(state);
+  loadCoreAddon().fmCatchUp(settings, kernelState(state));
+  const d = state.schema.featureDim;
+  const models = grid.length;
+  const { factors: k, offset } = grid[chosen];
+  const width = state.tensors.factors.shape[1];
+  const linear = state.tensors.linear.data as Float32Array;
+  const factors = state.tensors.factors.data as Float32Array;
+  const w = new Float32Array(d);
+  const v = new Float32Array(d * k);
+  for (let i = 0; i < d; i++) {
+    w[i] = linear[i * models + chosen];
+    v.set(factors.subarray(i * width + offset, i * width + offset + k), i * k);
+  }
+  const data: ModelData = {
+    algorithm: 'factorization-machines',
+    hyperparameters: hp,
+    schema: state.schema,
+    tensors: { w0: tensor(Float32Array.of((state.tensors.bias.data as Float32Array)[chosen])), w: tensor(w), v: tensor(v, [d, k]) },
+    scalars: {
+      predictor_type: hp.predictor_type, num_factors: k, selected_model: chosen,
+      selection_source: selection?.model !== undefined ? 'given' : source === 'validation' ? 'validation' : 'progressive validation on the training stream',
+      linear_lr: grid[chosen].linearLr, factors_lr: grid[chosen].factorsLr,
+      examples_seen: state.scalars.examples_seen,
+    },
+  };
+  return new FactorizationMachinesModel(data, backend);
+}
+
+/** Metrics of a finalized model: its arrays as a one-model state, scored by the same kernel. */
+function createEvaluator(model: FactorizationMachinesModel): Evaluator {
+  const hp = model.data().hyperparameters as Hp;
+  const d = model.featureDim;
+  const settings = fmSettings({ ...hp, num_models: 1, num_factors: model.numFactors }, d, [{
+    factors: model.numFactors, offset: 0, biasLr: 0, linearLr: 0, factorsLr: 0, biasWd: 0, linearWd: 0, factorsWd: 0,
+  }]);
+  const state = {
+    bias: Float32Array.of(model.bias), linear: model.linear, factors: model.factors,
+    lastStep: new Int32Array(d), counters: new Float64Array(2), slot: new Int32Array(d).fill(-1),
+  };
+  const metrics = { loss: new Float64Array(1), weight: new Float64Array(1), confusion: new Float64Array(4) };
+  let batches = 0;
+  return {
+    async add(batch: Batch) {
+      try {
+        await runOrFallBack(model.backend, 'fmEvaluate', { settings, state, batch, metrics });
+      } catch (error) {
+        throw new BatchError(`factorization-machines evaluate batch ${batches}: ${(error as Error).message}`);
+      }
+      batches++;
+    },
+    result: () => metricsOf(model.binary, metrics.loss[0], metrics.weight[0], metrics.confusion),
+  };
+}
+
+/** Scores every model of the state on validation batches; finalize then selects on these sums. */
+function createStateValidator(state: FactorizationMachinesState, backend: Backend): StateValidator {
+  for (const name of ['validation_loss', 'validation_weight', 'validation_confusion']) (state.tensors[name].data as Float64Array).fill(0);
+  const metrics = kernelMetrics(state, 'validation');
+  let batches = 0;
+  return {
+    async add(batch: Batch) {
+      try {
+        await runOrFallBack(backend, 'fmEvaluate', { settings: settingsOf(state), state: kernelState(state), batch, metrics });
+      } catch (error) {
+        throw new BatchError(`factorization-machines validation batch ${batches}: ${(error as Error).message}`);
+      }
+      batches++;
+    },
+    finish() {
+      state.scalars.validated_at_step = (state.tensors.counters.data as Float64Array)[counter.step];
+      const { model } = bestModel(state, 'validation');
+      return { ...modelMetrics(state, 'validation', model), selected_model: model };
+    },
+  };
+}
+
+/**
+ * Shards' states averaged, weighted by the rows each trained on (every feature's decay
+ * caught up first); metric sums added. The result is at the latest shard's step.
+ */
+function merge(states: FactorizationMachinesState[]): FactorizationMachinesState {
+  if (states.length === 0) throw new RangeError('factorization-machines merge: no states');
+  const first = states[0];
+  const merged = createFmState(first.hyperparameters, first.schema);
+  const rows = states.map((s) => (s.tensors.counters.data as Float64Array)[counter.rows]);
+  const total = rows.reduce((a, b) => a + b, 0);
+  for (const [i, s] of states.entries()) {
+    if (s.schema.featureDim !== first.schema.featureDim) throw new RangeError(`factorization-machines merge: state ${i} has ${s.schema.featureDim} features, state 0 has ${first.schema.featureDim}`);
+    for (const name of ['num_factors', 'num_models', 'optimizer', 'predictor_type'] as const) {
+      if (s.hyperparameters[name] !== first.hyperparameters[name]) throw new RangeError(`factorization-machines merge: state ${i} has ${name} ${s.hyperparameters[name]}, state 0 has ${first.hyperparameters[name]}`);
+    }
+    loadCoreAddon().fmCatchUp(settingsOf(s), kernelState(s));
+  }
+  for (const [name, t] of Object.entries(merged.tensors)) {
+    const out = t.data as Float32Array | Float64Array;
+    if (name === 'last_step' || name === 'counters') continue;
+    out.fill(0);
+    const additive = name.startsWith('progressive_') || name.startsWith('validation_');
+    for (const [i, s] of states.entries()) {
+      const source = s.tensors[name].data as Float32Array | Float64Array;
+      const weight = additive ? 1 : total > 0 ? rows[i] / total : 1 / states.length;
+      for (let j = 0; j < out.length; j++) out[j] += weight * source[j];
+    }
+  }
+  const step = Math.max(...states.map((s) => (s.tensors.counters.data as Float64Array)[counter.step]));
+  (merged.tensors.last_step.data as Int32Array).fill(step);
+  (merged.tensors.counters.data as Float64Array).set([step, total]);
+  merged.scalars.examples_seen = states.reduce((n, s) => n + Number(s.scalars.examples_seen), 0);
+  merged.scalars.batches_seen = states.reduce((n, s) => n + Number(s.scalars.batches_seen), 0);
+  return merged;
+}
+
+export const factorizationMachines: Algorithm<FactorizationMachinesSchema, FactorizationMachinesModel> & {
+  /** Metrics of each model the state holds, from its progressive or validation sums. */
+  modelMetrics(state: FactorizationMachinesState, source?: 'progressive' | 'validation'): Record<string, number>[];
+} = {
+  name: 'factorization-machines',
+  hyperparameters: factorizationMachinesSchema,
+  labelSize: 1,
+
+  createState(hp, schema) {
+    checkHyperparameters(hp);
+    return createFmState(hp, schema);
+  },
+
+  async update(state, batch, backend) {
+    try {
+      await runOrFallBack(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: kernelMetrics(state, 'progressive') });
+    } catch (error) {
+      throw new BatchError(`factorization-machines batch ${state.scalars.batches_seen}: ${(error as Error).message}`);
+    }
+    state.scalars.examples_seen = Number(state.scalars.examples_seen) + batch.rows;
+    state.scalars.batches_seen = Number(state.scalars.batches_seen) + 1;
+  },
+
+  merge,
+  finalize,
+  loadModel(data, backend) {
+    parseHyperparameters('factorization-machines', factorizationMachinesSchema, data.hyperparameters);
+    return new FactorizationMachinesModel(data, backend);
+  },
+
+  createEvaluator,
+  createStateValidator,
+  objective: (hp: Hp) => (hp.predictor_type === 'binary_classifier'
+    ? { metric: 'binary_classification_cross_entropy', minimize: true }
+    : { metric: 'rmse', minimize: true }),
+
+  progressiveMetrics(state) {
+    const { model } = bestModel(state, 'progressive');
+    const metrics = modelMetrics(state, 'progressive', model);
+    if (Object.keys(metrics).length === 0) return {};
+    return Object.fromEntries([...Object.entries(metrics).map(([k, v]) => [`progressive_${k}`, v]), ['best_model', model]]);
+  },
+
+  modelMetrics(state, source = 'progressive') {
+    const grid = modelGrid(state.hyperparameters);
+    return grid.map((g, m) => ({ model: m, num_factors: g.factors, linear_lr: g.linearLr, factors_lr: g.factorsLr, ...modelMetrics(state, source, m) }));
+  },
+};

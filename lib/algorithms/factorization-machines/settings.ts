@@ -1,0 +1,79 @@
+// What a factorization-machine state's hyperparameters resolve to: the model
+// grid (model 0 = the user's settings; others spread over factor sizes and
+// learning rates on a Halton sequence) and the native kernel's settings.
+import { HyperparameterError } from '../hyperparameters.js';
+import type { FactorizationMachinesHyperparameters as Hp } from './hyperparameters.js';
+
+export interface GridModel {
+  factors: number; offset: number;
+  biasLr: number; linearLr: number; factorsLr: number;
+  biasWd: number; linearWd: number; factorsWd: number;
+}
+
+export interface FmSettings {
+  loss: number;       // 0 logistic, 1 squared (native/factorization_machines.h)
+  optimizer: number;  // 0 sgd, 1 adagrad, 2 adam
+  dim: number;
+  eps: number; beta1: number; beta2: number;
+  clipGradient: number;  // 0: none
+  rescaleGrad: number;   // 0: 1 / batch weight
+  models: Float64Array;  // models × 8
+}
+
+function halton(index: number, base: number): number {
+  let f = 1, r = 0;
+  for (let i = index; i > 0; i = Math.floor(i / base)) {
+    f /= base;
+    r += f * (i % base);
+  }
+  return r;
+}
+
+const factorScale = [1, 0.5, 2];
+
+export function modelGrid(hp: Hp): GridModel[] {
+  const grid: GridModel[] = [];
+  let offset = 0;
+  for (let m = 0; m < hp.num_models; m++) {
+    // Model m ≥ 1: factor size k/2, k or 2k, and linear and factor rates 0.1× to 10× the given ones.
+    const factors = m === 0 ? hp.num_factors : Math.max(1, Math.round(hp.num_factors * factorScale[m % 3]));
+    const spread = (u: number) => (m === 0 ? 1 : 10 ** (2 * u - 1));
+    grid.push({
+      factors, offset,
+      biasLr: hp.bias_lr, linearLr: hp.linear_lr * spread(halton(m, 2)), factorsLr: hp.factors_lr * spread(halton(m, 3)),
+      biasWd: hp.bias_wd, linearWd: hp.linear_wd, factorsWd: hp.factors_wd,
+    });
+    offset += factors;
+  }
+  return grid;
+}
+
+export function factorWidth(grid: GridModel[]): number {
+  return grid.reduce((sum, m) => sum + m.factors, 0);
+}
+
+export function fmSettings(hp: Hp, dim: number, grid: GridModel[]): FmSettings {
+  const models = new Float64Array(grid.length * 8);
+  grid.forEach((m, i) => models.set([m.factors, m.offset, m.biasLr, m.linearLr, m.factorsLr, m.biasWd, m.linearWd, m.factorsWd], i * 8));
+  return {
+    loss: hp.predictor_type === 'binary_classifier' ? 0 : 1,
+    optimizer: ['sgd', 'adagrad', 'adam'].indexOf(hp.optimizer),
+    dim, eps: hp.eps, beta1: 0.9, beta2: 0.999,
+    clipGradient: hp.clip_gradient === 'auto' ? 0 : hp.clip_gradient,
+    rescaleGrad: hp.rescale_grad === 'auto' ? 0 : hp.rescale_grad,
+    models,
+  };
+}
+
+/** Cross-parameter checks, naming the parameter. */
+export function checkHyperparameters(hp: Hp): void {
+  for (const group of ['bias', 'linear', 'factors'] as const) {
+    const method = hp[`${group}_init_method`];
+    if (method === 'uniform' && hp[`${group}_init_scale`] === 'auto') {
+      throw new HyperparameterError(`factorization-machines: ${group}_init_method uniform needs ${group}_init_scale`);
+    }
+    if (method === 'constant' && hp[`${group}_init_value`] === 'auto') {
+      throw new HyperparameterError(`factorization-machines: ${group}_init_method constant needs ${group}_init_value`);
+    }
+  }
+}

@@ -1,0 +1,184 @@
+// JS bindings of the factorization-machine kernels: update and evaluate of a
+// multi-model state, predict and top-N recommendations of one model. Batch
+// work runs on a libuv thread (inline for tiny batches).
+#include "factorization_machines_binding.h"
+
+#include <string>
+
+#include "arguments.h"
+#include "async_kernel.h"
+#include "factorization_machines.h"
+
+namespace boundless {
+namespace {
+
+constexpr size_t kModelFields = 8;  // factors, offset, bias_lr, linear_lr, factors_lr, bias_wd, linear_wd, factors_wd
+
+double NumberField(const Napi::Object& o, const char* f, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string(f) + ": settings." + name + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+// settings: { loss, optimizer, dim, eps, beta1, beta2, clipGradient, rescaleGrad, models: Float64Array (models × 8) }
+fm::Settings ReadSettings(ArrayReader& reader, const Napi::Object& so, const char* f) {
+  fm::Settings s;
+  s.loss = static_cast<fm::Loss>(static_cast<int>(NumberField(so, f, "loss")));
+  s.optimizer = static_cast<fm::Optimizer>(static_cast<int>(NumberField(so, f, "optimizer")));
+  s.dim = static_cast<size_t>(NumberField(so, f, "dim"));
+  s.eps = static_cast<float>(NumberField(so, f, "eps"));
+  s.beta1 = static_cast<float>(NumberField(so, f, "beta1"));
+  s.beta2 = static_cast<float>(NumberField(so, f, "beta2"));
+  s.clip_gradient = static_cast<float>(NumberField(so, f, "clipGradient"));
+  s.rescale_grad = static_cast<float>(NumberField(so, f, "rescaleGrad"));
+  Napi::Value mv = so.Get("models");
+  if (!mv.IsTypedArray() || mv.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      mv.As<Napi::TypedArray>().ElementLength() % kModelFields != 0 || mv.As<Napi::TypedArray>().ElementLength() == 0) {
+    reader.Fail("settings", "models", "must be a Float64Array of models × 8");
+  }
+  Napi::Float64Array models = mv.As<Napi::Float64Array>();
+  size_t count = models.ElementLength() / kModelFields;
+  for (size_t m = 0; m < count; m++) {
+    const double* x = models.Data() + m * kModelFields;
+    fm::ModelSettings ms;
+    ms.factors = static_cast<size_t>(x[0]);
+    ms.offset = static_cast<size_t>(x[1]);
+    ms.bias_lr = static_cast<float>(x[2]);
+    ms.linear_lr = static_cast<float>(x[3]);
+    ms.factors_lr = static_cast<float>(x[4]);
+    ms.bias_wd = static_cast<float>(x[5]);
+    ms.linear_wd = static_cast<float>(x[6]);
+    ms.factors_wd = static_cast<float>(x[7]);
+    s.factor_width = std::max(s.factor_width, ms.offset + ms.factors);
+    s.models.push_back(ms);
+  }
+  if (s.dim == 0) throw Napi::RangeError::New(so.Env(), std::string(f) + ": settings.dim must be positive");
+  return s;
+}
+
+fm::State ReadState(ArrayReader& reader, const Napi::Object& o, const fm::Settings& s, const char* f, bool training = true) {
+  const size_t models = s.models.size();
+  const size_t linear = CheckedProduct(o.Env(), f, s.dim, models), factors = CheckedProduct(o.Env(), f, s.dim, s.factor_width);
+  const bool adam = training && s.optimizer == fm::Optimizer::kAdam;
+  const bool moments = training && s.optimizer != fm::Optimizer::kSgd;
+  fm::State st;
+  st.bias = reader.Get<float>(o, "state", "bias", napi_float32_array, models, true);
+  st.linear = reader.Get<float>(o, "state", "linear", napi_float32_array, linear, true);
+  st.factors = reader.Get<float>(o, "state", "factors", napi_float32_array, factors, true);
+  // Moments are needed to train with adagrad or adam; scoring reads only the parameters.
+  st.bias_m1 = reader.Get<float>(o, "state", "biasM1", napi_float32_array, models, moments);
+  st.linear_m1 = reader.Get<float>(o, "state", "linearM1", napi_float32_array, linear, moments);
+  st.factors_m1 = reader.Get<float>(o, "state", "factorsM1", napi_float32_array, factors, moments);
+  st.bias_m2 = reader.Get<float>(o, "state", "biasM2", napi_float32_array, models, adam);
+  st.linear_m2 = reader.Get<float>(o, "state", "linearM2", napi_float32_array, linear, adam);
+  st.factors_m2 = reader.Get<float>(o, "state", "factorsM2", napi_float32_array, factors, adam);
+  st.last_step = reader.Get<int32_t>(o, "state", "lastStep", napi_int32_array, s.dim, true);
+  st.counters = reader.Get<double>(o, "state", "counters", napi_float64_array, fm::kCounterCount, true);
+  return st;
+}
+
+fm::Metrics ReadMetrics(ArrayReader& reader, const Napi::Object& o, size_t models) {
+  fm::Metrics m;
+  m.loss = reader.Get<double>(o, "metrics", "loss", napi_float64_array, models, true);
+  m.weight = reader.Get<double>(o, "metrics", "weight", napi_float64_array, models, true);
+  m.confusion = reader.Get<double>(o, "metrics", "confusion", napi_float64_array, models * 4, false);
+  return m;
+}
+
+// fmUpdate / fmEvaluate(settings, state, batch, metrics | null, training: boolean) → Promise
+Napi::Value StepAsync(const Napi::CallbackInfo& info) {
+  const char* f = "fmStep";
+  RequireArgCount(info, f, 5);
+  for (size_t a : {0, 1, 2}) if (!info[a].IsObject()) throw Napi::TypeError::New(info.Env(), "fmStep: settings, state and batch must be objects");
+  ArrayReader reader(info.Env(), f);
+  bool training = info[4].ToBoolean().Value();
+  fm::Settings settings = ReadSettings(reader, info[0].As<Napi::Object>(), f);
+  fm::State state = ReadState(reader, info[1].As<Napi::Object>(), settings, f, training);
+  int32_t* slot = reader.Get<int32_t>(info[1].As<Napi::Object>(), "state", "slot", napi_int32_array, settings.dim, true);
+  BatchView batch = ReadBatchView(reader, info[2].As<Napi::Object>(), f);
+  bool has_metrics = info[3].IsObject();
+  fm::Metrics metrics = has_metrics ? ReadMetrics(reader, info[3].As<Napi::Object>(), settings.models.size()) : fm::Metrics{};
+  if (!training && !has_metrics) throw Napi::TypeError::New(info.Env(), "fmStep: evaluation needs metrics");
+  double nnz = batch.sparse ? static_cast<double>(batch.indptr[batch.rows]) : static_cast<double>(batch.rows) * settings.dim;
+  double work = nnz * static_cast<double>(settings.factor_width + settings.models.size()) * (training ? 3 : 1);
+  return QueueKernel(info.Env(), "boundless:fmStep", reader, [=]() mutable {
+    fm::State st = state;
+    if (training) {
+      fm::Update(settings, st, batch, has_metrics ? &metrics : nullptr, slot);
+    } else {
+      fm::Evaluate(settings, st, batch, metrics, slot);
+    }
+  }, work);
+}
+
+// fmCatchUp(settings, state): every feature's decay brought up to the current step (synchronous, state-sized).
+Napi::Value CatchUpSync(const Napi::CallbackInfo& info) {
+  const char* f = "fmCatchUp";
+  RequireArgCount(info, f, 2);
+  ArrayReader reader(info.Env(), f);
+  fm::Settings settings = ReadSettings(reader, info[0].As<Napi::Object>(), f);
+  fm::State state = ReadState(reader, info[1].As<Napi::Object>(), settings, f);
+  fm::CatchUpAll(settings, state);
+  return info.Env().Undefined();
+}
+
+// model: { bias: number, linear: Float32Array (d), factors: Float32Array (d × k), dim, k, logistic }
+fm::Model ReadModel(ArrayReader& reader, const Napi::Object& o, const char* f) {
+  fm::Model m;
+  m.dim = static_cast<size_t>(NumberField(o, f, "dim"));
+  m.factors = static_cast<size_t>(NumberField(o, f, "k"));
+  m.bias = static_cast<float>(NumberField(o, f, "bias"));
+  m.logistic = o.Get("logistic").ToBoolean().Value();
+  m.linear = reader.Get<float>(o, "model", "linear", napi_float32_array, m.dim, true);
+  m.factors_v = reader.Get<float>(o, "model", "factors", napi_float32_array, CheckedProduct(o.Env(), f, m.dim, m.factors), true);
+  return m;
+}
+
+// fmPredict(model, batch, score: Float32Array, label: Float32Array | null) → Promise
+Napi::Value PredictAsync(const Napi::CallbackInfo& info) {
+  const char* f = "fmPredict";
+  RequireArgCount(info, f, 4);
+  ArrayReader reader(info.Env(), f);
+  fm::Model model = ReadModel(reader, info[0].As<Napi::Object>(), f);
+  BatchView batch = ReadBatchView(reader, info[1].As<Napi::Object>(), f);
+  Napi::Object outs = Napi::Object::New(info.Env());
+  outs.Set("score", info[2]);
+  outs.Set("label", info[3]);
+  float* score = reader.Get<float>(outs, "outputs", "score", napi_float32_array, batch.rows, true);
+  float* label = reader.Get<float>(outs, "outputs", "label", napi_float32_array, batch.rows, false);
+  double nnz = batch.sparse ? static_cast<double>(batch.indptr[batch.rows]) : static_cast<double>(batch.rows) * model.dim;
+  return QueueKernel(info.Env(), "boundless:fmPredict", reader, [=]() { fm::Predict(model, batch, score, label); },
+                     nnz * static_cast<double>(model.factors + 1));
+}
+
+// fmRecommend(model, user (one row), items, indices: Int32Array (n), scores: Float32Array (n)) → Promise
+Napi::Value RecommendAsync(const Napi::CallbackInfo& info) {
+  const char* f = "fmRecommend";
+  RequireArgCount(info, f, 5);
+  ArrayReader reader(info.Env(), f);
+  fm::Model model = ReadModel(reader, info[0].As<Napi::Object>(), f);
+  BatchView user = ReadBatchView(reader, info[1].As<Napi::Object>(), f);
+  BatchView items = ReadBatchView(reader, info[2].As<Napi::Object>(), f);
+  Napi::Object outs = Napi::Object::New(info.Env());
+  outs.Set("indices", info[3]);
+  outs.Set("scores", info[4]);
+  Napi::Value iv = info[3];
+  size_t n = iv.IsTypedArray() ? iv.As<Napi::TypedArray>().ElementLength() : 0;
+  int32_t* indices = reader.Get<int32_t>(outs, "outputs", "indices", napi_int32_array, n, true);
+  float* scores = reader.Get<float>(outs, "outputs", "scores", napi_float32_array, n, true);
+  if (n > items.rows) throw Napi::RangeError::New(info.Env(), "fmRecommend: asked for " + std::to_string(n) + " items of " + std::to_string(items.rows) + " candidates");
+  double nnz = items.sparse ? static_cast<double>(items.indptr[items.rows]) : static_cast<double>(items.rows) * model.dim;
+  return QueueKernel(info.Env(), "boundless:fmRecommend", reader, [=]() { fm::Recommend(model, user, items, n, indices, scores); },
+                     nnz * static_cast<double>(model.factors + 1));
+}
+
+}  // namespace
+
+void RegisterFactorizationMachines(Napi::Env env, Napi::Object exports) {
+  exports.Set("fmStep", Napi::Function::New(env, StepAsync, "fmStep"));
+  exports.Set("fmCatchUp", Napi::Function::New(env, CatchUpSync, "fmCatchUp"));
+  exports.Set("fmPredict", Napi::Function::New(env, PredictAsync, "fmPredict"));
+  exports.Set("fmRecommend", Napi::Function::New(env, RecommendAsync, "fmRecommend"));
+}
+
+}  // namespace boundless
