@@ -2,21 +2,14 @@
 // same run: scikit-learn KMeans (the quality reference), MiniBatchKMeans (one
 // pass, and converged), ml.js ml-kmeans. Inertia on all 70,000 points for
 // everyone. One core for training (BOUNDLESS_NUM_THREADS=1, one BLAS thread).
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runJson } from './subprocess.js';
 import { fashionData, fashionDim } from './kmeans-data.js';
 
 export interface KmeansRow { k: number; implementation: string; seconds: number; inertia: number; peakRssMb?: number; note?: string }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const oneCore = { ...process.env, BOUNDLESS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
-
-function json(command: string, args: string[]): Record<string, unknown> {
-  const result = spawnSync(command, args, { env: oneCore, encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr.slice(-2000)}`);
-  const lines = result.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
+const json = (command: string, args: string[]) => runJson(command, args);
 
 const ours = (config: Record<string, unknown>) =>
   json(process.execPath, ['--import', 'tsx', `${here}kmeans-ours.ts`, JSON.stringify(config)]) as { seconds: number; inertia: number; peakRssMb: number };

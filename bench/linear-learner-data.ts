@@ -17,7 +17,7 @@ export const dataDir = process.env.BOUNDLESS_BENCH_DATA ?? join(fileURLToPath(ne
 export const flightsFeatures = 28;
 export const hashedFeatures = 2 ** 22;
 
-function shuffle<T>(items: T[], random: Random): void {
+export function shuffle<T>(items: T[], random: Random): void {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random.nextFloat() * (i + 1));
     [items[i], items[j]] = [items[j], items[i]];
@@ -31,7 +31,7 @@ function flightsRow(delay: number, distance: number, time: number): number[] {
   return [delay > 15 ? 1 : 0, distance / 1000, Math.log(distance), Math.sin(angle), Math.cos(angle), ...oneHot];
 }
 
-async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
+export async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
   const out = createWriteStream(path + '.tmp');
   for (const line of lines) if (!out.write(line)) await once(out, 'drain');
   out.end();

@@ -2,9 +2,10 @@
 // unless stated). Our runs and the JavaScript peers run in child processes so
 // each has its own thread count and peak memory; scikit-learn and liblinear
 // are Debian's. AUC is exact (bench/auc.ts) on the held-out rows for everyone.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { oneCore, runJson } from './subprocess.js';
 import { exactAuc } from './auc.js';
 import { flightsData, flightsFeatures, hashedData, hashedFeatures } from './linear-learner-data.js';
 
@@ -19,14 +20,7 @@ export interface LinearRow {
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const python = '/usr/bin/python3';
-const oneCore = { ...process.env, BOUNDLESS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
-
-function json(command: string, args: string[], env = oneCore): Record<string, unknown> {
-  const result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr.slice(-2000)}`);
-  const lines = result.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
+const json = (command: string, args: string[], env = oneCore) => runJson(command, args, { env });
 
 function ours(config: Record<string, unknown>): { seconds: number; auc: number; peakRssMb: number; selected: number } {
   return json(process.execPath, ['--import', 'tsx', `${here}linear-learner-ours.ts`, JSON.stringify(config)]) as never;

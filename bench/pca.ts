@@ -2,22 +2,14 @@
 // (full SVD in float64: the reference), IncrementalPCA (one pass), ml.js ml-pca. Reports the
 // largest relative error of the explained variances and the smallest |cosine| between each
 // component and the reference's (1 = the same up to sign). One core.
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runJson } from './subprocess.js';
 import { fashionData, fashionDim } from './kmeans-data.js';
 
 export interface PcaRow { implementation: string; seconds: number; varianceError: number; componentCosine: number; peakRssMb?: number; note?: string }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const oneCore = { ...process.env, BOUNDLESS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
-
-function json(command: string, args: string[], timeoutSeconds?: number): Record<string, unknown> {
-  const result = spawnSync(command, args, { env: oneCore, encoding: 'utf8', maxBuffer: 1 << 28, ...(timeoutSeconds ? { timeout: timeoutSeconds * 1000 } : {}) });
-  if (timeoutSeconds && result.signal) return { timedOut: timeoutSeconds };
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr.slice(-2000)}`);
-  const lines = result.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
+const json = (command: string, args: string[], timeoutSeconds?: number) => runJson(command, args, { timeoutSeconds });
 
 type Fit = { seconds: number; explained_variance: number[]; components: number[]; peakRssMb?: number };
 

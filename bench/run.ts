@@ -10,6 +10,7 @@ import { runParse, type ParseRow } from './parse.js';
 import { runLinearLearner, type LinearRow } from './linear-learner.js';
 import { runKmeans, type KmeansRow } from './kmeans.js';
 import { runPca, type PcaRow } from './pca.js';
+import { runFactorizationMachines, type FmRow } from './factorization-machines.js';
 
 interface SuiteResult { markdown: string; json: unknown }
 
@@ -34,7 +35,21 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     const { rows, notes } = await runPca();
     return { markdown: [pcaTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
   },
+  'factorization-machines': async () => {
+    const { rows, notes } = await runFactorizationMachines();
+    return { markdown: [fmTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
+  },
 };
+
+function fmTable(rows: FmRow[]): string {
+  const lines = ['| implementation | seconds | non-zeros/s | test log loss | log loss ÷ best linear | AUC | this ÷ boundless FM 1 pass (time) | peak RSS |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
+  const ours = rows[0];
+  const linear = rows.find((r) => r.implementation.includes('best linear model'))!;
+  for (const r of rows) {
+    lines.push(`| ${r.implementation}${r.note ? ` — ${r.note}` : ''} | ${r.seconds.toFixed(2)} | ${r.nonZerosPerSecond ? Math.round(r.nonZerosPerSecond).toLocaleString('en-US') : ''} | ${r.logLoss.toFixed(4)} | ${(r.logLoss / linear.logLoss).toFixed(3)} | ${r.auc.toFixed(4)} | ${(r.seconds / ours.seconds).toFixed(2)}× | ${r.peakRssMb ? `${Math.round(r.peakRssMb)} MB` : ''} |`);
+  }
+  return lines.join('\n');
+}
 
 function pcaTable(rows: PcaRow[]): string {
   const lines = ['| implementation | seconds | largest relative error of explained variance | smallest \\|cos\\| to the reference components | this ÷ boundless (time) | peak RSS |', '|---|---:|---:|---:|---:|---:|'];

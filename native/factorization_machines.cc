@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,12 @@ namespace {
 
 inline float Sigmoid(double z) { return static_cast<float>(1.0 / (1.0 + std::exp(-z))); }
 
+std::string Number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
 double RowWeight(const BatchView& b, size_t r) { return b.weights ? static_cast<double>(b.weights[r]) : 1.0; }
 
 void ValidateLabels(const Settings& s, const BatchView& b) {
@@ -21,7 +28,7 @@ void ValidateLabels(const Settings& s, const BatchView& b) {
   for (size_t r = 0; r < b.rows; r++) {
     float y = b.labels[r];
     if (s.loss == Loss::kLogistic ? !(y == 0 || y == 1) : !std::isfinite(y)) {
-      throw std::invalid_argument("row " + std::to_string(r) + ", label " + std::to_string(y) +
+      throw std::invalid_argument("row " + std::to_string(r) + ", label " + Number(y) +
                                   (s.loss == Loss::kLogistic ? " is not 0 or 1 (binary_classifier)" : " is not finite"));
     }
   }

@@ -32,4 +32,16 @@ extern const LinearAlgebraKernels kAvx2LinearAlgebra;
 void DenseLinear(const float* x, const float* w, const float* bias, float* out, size_t rows,
                  size_t cols, size_t models);
 
+// Σ a[t]·b[t] in float64 over eight interleaved partial sums: the adds pipeline (and
+// vectorize) instead of waiting on one another; the order is fixed, so results repeat.
+inline double PipelinedDot(const double* a, const double* b, size_t n) {
+  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t t = 0;
+  for (; t + 8 <= n; t += 8) {
+    for (size_t l = 0; l < 8; l++) lane[l] += a[t + l] * b[t + l];
+  }
+  for (; t < n; t++) lane[t % 8] += a[t] * b[t];
+  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+}
+
 }  // namespace boundless

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "linear_algebra.h"
 #include "symmetric_eigen.h"
 #include "thread_pool.h"
 
@@ -35,18 +36,6 @@ void AccumulateMoments(const BatchView& b, size_t dim, SketchMoments& m) {
   }
 }
 
-// Σ a[t]·b[t] with eight independent partial sums, so the adds pipeline (and vectorize)
-// instead of waiting on one another; the order is fixed, so results are reproducible.
-double Dot(const double* a, const double* b, size_t n) {
-  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t t = 0;
-  for (; t + 8 <= n; t += 8) {
-    for (size_t l = 0; l < 8; l++) lane[l] += a[t + l] * b[t + l];
-  }
-  for (; t < n; t++) lane[t % 8] += a[t] * b[t];
-  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
-}
-
 // Shrinks a full buffer (2ℓ rows) to ℓ − 1 rows. The SVD comes from the
 // 2ℓ × 2ℓ Gram matrix G = B Bᵀ = U Λ Uᵀ: the new rows are
 // √((λᵢ − δ)/λᵢ) · uᵢᵀ B for the ℓ − 1 largest λᵢ, with δ = λ_ℓ.
@@ -55,7 +44,7 @@ void Shrink(FrequentDirections& s) {
   std::vector<double> gram(m * m);
   ThreadPool::Shared().ParallelFor(m, 4, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; i++) {
-      for (size_t j = 0; j <= i; j++) gram[i * m + j] = Dot(s.rows + i * d, s.rows + j * d, d);
+      for (size_t j = 0; j <= i; j++) gram[i * m + j] = PipelinedDot(s.rows + i * d, s.rows + j * d, d);
     }
   });
   SymmetricEigen eigen = DecomposeSymmetric(gram.data(), m);

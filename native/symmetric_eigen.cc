@@ -6,20 +6,10 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "linear_algebra.h"
+
 namespace boundless {
 namespace {
-
-// Σ a[t]·b[t] over eight interleaved partial sums: the adds pipeline (and
-// vectorize) instead of waiting on one another; the order is fixed.
-double Dot(const double* a, const double* b, size_t n) {
-  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t t = 0;
-  for (; t + 8 <= n; t += 8) {
-    for (size_t l = 0; l < 8; l++) lane[l] += a[t + l] * b[t + l];
-  }
-  for (; t < n; t++) lane[t % 8] += a[t] * b[t];
-  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
-}
 
 // Reduces the symmetric matrix in `a` (n × n, row-major, full) to tridiagonal
 // form T = Qᵀ A Q by Householder reflections, one per column; returns the
@@ -47,7 +37,7 @@ void Tridiagonalize(std::vector<double>& a, size_t n, std::vector<double>& diag,
     for (size_t i = k + 1; i < n; i++) v[i] /= vnorm;
     // A ← H A H on the trailing block, H = I − 2vvᵀ: with p = A v and w = p − (vᵀp) v,
     // A ← A − 2 v wᵀ − 2 w vᵀ.
-    for (size_t i = k + 1; i < n; i++) p[i] = Dot(&a[i * n + k + 1], &v[k + 1], n - k - 1);
+    for (size_t i = k + 1; i < n; i++) p[i] = PipelinedDot(&a[i * n + k + 1], &v[k + 1], n - k - 1);
     double vp = 0;
     for (size_t i = k + 1; i < n; i++) vp += v[i] * p[i];
     for (size_t i = k + 1; i < n; i++) p[i] -= vp * v[i];
@@ -59,7 +49,7 @@ void Tridiagonalize(std::vector<double>& a, size_t n, std::vector<double>& diag,
     for (size_t i = k + 2; i < n; i++) a[i * n + k] = a[k * n + i] = 0.0;
     // Q ← Q H.
     for (size_t i = 0; i < n; i++) {
-      double dot = Dot(&q[i * n + k + 1], &v[k + 1], n - k - 1);
+      double dot = PipelinedDot(&q[i * n + k + 1], &v[k + 1], n - k - 1);
       for (size_t j = k + 1; j < n; j++) q[i * n + j] -= 2 * dot * v[j];
     }
   }

@@ -93,7 +93,7 @@ describe('boundless train / predict / evaluate / select', function () {
 
   it('reports bad arguments and inputs in one line with a non-zero exit', async () => {
     const cases: [string[], string][] = [
-      [['train', 'nope', '--train', data], "boundless: unknown algorithm 'nope'; available: kmeans, linear-learner, pca (add your own with --algorithm-module <file>)\n"],
+      [['train', 'nope', '--train', data], "boundless: unknown algorithm 'nope'; available: factorization-machines, kmeans, linear-learner, pca (add your own with --algorithm-module <file>)\n"],
       [['train', 'least-squares', ...common], 'boundless: train: --train is required (training data: a file, directory, glob, or \'-\' for stdin)\n'],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', 'often'], 'boundless: train: --checkpoint-every must be SECONDS or Nb (every N batches), got "often"\n'],
       [['train', 'least-squares', ...common, '--train', data, '--resume'], 'boundless: train: --resume needs --checkpoint-dir\n'],

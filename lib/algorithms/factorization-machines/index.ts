@@ -16,6 +16,7 @@ import {
 import { FactorizationMachinesModel } from './model.js';
 import { checkHyperparameters, fmSettings, modelGrid, type FmSettings } from './settings.js';
 import { counter, createFmState, kernelMetrics, kernelState, type FactorizationMachinesState } from './state.js';
+import { countedUpdate } from '../counted-update.js';
 
 export { FactorizationMachinesModel } from './model.js';
 export type { Recommendations } from './model.js';
@@ -208,15 +209,8 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
     return createFmState(hp, schema);
   },
 
-  async update(state, batch, backend) {
-    try {
-      await runOrFallBack(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: kernelMetrics(state, 'progressive') });
-    } catch (error) {
-      throw new BatchError(`factorization-machines batch ${state.scalars.batches_seen}: ${(error as Error).message}`);
-    }
-    state.scalars.examples_seen = Number(state.scalars.examples_seen) + batch.rows;
-    state.scalars.batches_seen = Number(state.scalars.batches_seen) + 1;
-  },
+  update: (state, batch, backend) => countedUpdate(state, batch, () =>
+    runOrFallBack(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: kernelMetrics(state, 'progressive') })),
 
   merge,
   finalize,

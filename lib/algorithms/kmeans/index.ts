@@ -7,13 +7,14 @@
 import type { Backend } from '../../backends/registry.js';
 import { runOrFallBack } from '../../backends/cpu-fallback.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
-import { BatchError, type Batch } from '../../data/batch.js';
+import type { Batch } from '../../data/batch.js';
 import { tensor } from '../../state/tensor.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, DataSchema, Evaluator, Selection, State } from '../types.js';
 import { kmeansSchema, type KmeansHyperparameters, type KmeansSchema } from './hyperparameters.js';
 import { KmeansModel } from './model.js';
 import { reductionTrials, resolveKmeans } from './settings.js';
+import { countedUpdate } from '../counted-update.js';
 
 export { KmeansModel } from './model.js';
 export { kmeansSchema } from './hyperparameters.js';
@@ -173,19 +174,13 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
   labelSize: 0,
   createState: (hp, schema) => createState(hp, schema),
 
-  async update(state, batch, backend) {
+  update(state, batch, backend) {
     const s = settingsOf(state);
-    try {
-      await runOrFallBack(backend, 'kmeansUpdate', {
-        settings: s.kernel,
-        state: { centers: state.tensors.centers.data as Float32Array, weights: state.tensors.center_weights.data as Float64Array, counters: counters(state) },
-        batch,
-      });
-    } catch (error) {
-      throw new BatchError(`kmeans batch ${state.scalars.batches_seen}: ${(error as Error).message}`);
-    }
-    state.scalars.examples_seen = Number(state.scalars.examples_seen) + batch.rows;
-    state.scalars.batches_seen = Number(state.scalars.batches_seen) + 1;
+    return countedUpdate(state, batch, () => runOrFallBack(backend, 'kmeansUpdate', {
+      settings: s.kernel,
+      state: { centers: state.tensors.centers.data as Float32Array, weights: state.tensors.center_weights.data as Float64Array, counters: counters(state) },
+      batch,
+    }));
   },
 
   merge,

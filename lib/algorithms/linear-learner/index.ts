@@ -18,6 +18,7 @@ import {
   caughtUpWeights, counter, createLinearLearnerState, kernelArrays, kernelMetrics, mergeLinearLearnerStates,
   type LinearLearnerState,
 } from './state.js';
+import { countedUpdate } from '../counted-update.js';
 
 export { LinearLearnerModel } from './model.js';
 export type { LinearLearnerPredictOptions, LinearLearnerPredictions } from './model.js';
@@ -142,13 +143,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     if (batch.kind === 'sparse' && unbias) {
       throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: sparse batch, but the state centers features (unbias_data); train sparse data with unbias_data=false or auto`);
     }
-    try {
-      await runOrFallBack(backend, 'linearLearnerUpdate', { ...step, batch });
-    } catch (error) {
-      throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: ${(error as Error).message}`);
-    }
-    state.scalars.examples_seen = Number(state.scalars.examples_seen) + batch.rows;
-    state.scalars.batches_seen = Number(state.scalars.batches_seen) + 1;
+    await countedUpdate(state, batch, () => runOrFallBack(backend, 'linearLearnerUpdate', { ...step, batch }));
   },
 
   merge: mergeLinearLearnerStates,

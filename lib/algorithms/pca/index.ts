@@ -10,13 +10,13 @@
 // components up to what the state supports can be selected from one state.
 import type { Backend } from '../../backends/registry.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
-import { BatchError } from '../../data/batch.js';
 import { tensor } from '../../state/tensor.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, DataSchema, Selection, State } from '../types.js';
 import { pcaSchema, sketchSize, type PcaHyperparameters, type PcaSchema } from './hyperparameters.js';
 import { PcaModel } from './model.js';
 import { denseSpectrum, factoredSpectrum, nystromFactor, randomSigns, type Spectrum } from './spectrum.js';
+import { countedUpdate } from '../counted-update.js';
 
 export { PcaModel } from './model.js';
 export { pcaSchema, sketchSize } from './hyperparameters.js';
@@ -212,15 +212,7 @@ export const pca: Algorithm<PcaSchema, PcaModel> = {
   labelSize: 0,
   createState: (hp, schema) => createState(hp, schema),
 
-  async update(state, batch) {
-    try {
-      await accumulate(state, batch);
-    } catch (error) {
-      throw new BatchError(`pca batch ${state.scalars.batches_seen}: ${(error as Error).message}`);
-    }
-    state.scalars.examples_seen = Number(state.scalars.examples_seen) + batch.rows;
-    state.scalars.batches_seen = Number(state.scalars.batches_seen) + 1;
-  },
+  update: (state, batch) => countedUpdate(state, batch, () => accumulate(state, batch)),
 
   merge,
   finalize,

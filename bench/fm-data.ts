@@ -1,0 +1,61 @@
+// Data for the factorization-machine benchmark, made once into bench/data/ (ignored): the
+// 3,000,000 US domestic flights of January–June 2001 in the vega-datasets npm package
+// (flights-3m.parquet, BSD-3-Clause; from the US DOT's on-time statistics), read with
+// hyparquet. Task, click-style: is the flight 15 or more minutes late? Each row is six
+// one-hot features — origin airport, destination airport, hour of departure, day of week,
+// day of the year, and distance in log₂ buckets — so what a linear model misses are their
+// interactions (one airport's bad day, one route, one airport's evening). Shuffled with a
+// fixed seed, split 2,500,000 / 500,000, written as libsvm (1-based indices).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Random } from '../lib/index.js';
+import { dataDir, shuffle, writeLines } from './linear-learner-data.js';
+
+export interface FmFiles { train: string; test: string; featureDim: number; trainRows: number; testRows: number; fields: Record<string, number> }
+
+const trainRows = 2_500_000;
+
+export async function fmFlightsData(): Promise<FmFiles> {
+  const meta = join(dataDir, 'flights3m-meta.json');
+  if (existsSync(meta)) return JSON.parse(readFileSync(meta, 'utf8')) as FmFiles;
+  const parquet = join(dataDir, 'flights-3m.parquet');
+  if (!existsSync(parquet)) {
+    if (!existsSync(join(dataDir, 'vega-datasets-3.2.1.tgz'))) execFileSync('npm', ['pack', 'vega-datasets@3.2.1', '--pack-destination', dataDir], { stdio: 'ignore' });
+    execFileSync('tar', ['xzf', join(dataDir, 'vega-datasets-3.2.1.tgz'), '-C', dataDir, '--strip-components=2', 'package/data/flights-3m.parquet']);
+  }
+  const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
+  const { compressors } = await import('hyparquet-compressors');
+  const records = await parquetReadObjects({ file: await asyncBufferFromFile(parquet), compressors }) as { date: Date; delay: bigint; distance: bigint; origin: string; destination: string }[];
+  const origins = [...new Set(records.map((r) => r.origin))].sort();
+  const destinations = [...new Set(records.map((r) => r.destination))].sort();
+  const yearStart = Date.UTC(2001, 0, 1);
+  const days = 182;
+  const buckets = 13;  // log₂ of the distance in miles: 2^0 .. 2^12
+  const fields = { origin: origins.length, destination: destinations.length, hour: 24, weekday: 7, day: days, distance: buckets };
+  const offsets: number[] = [];
+  let featureDim = 0;
+  for (const size of Object.values(fields)) {
+    offsets.push(featureDim);
+    featureDim += size;
+  }
+  const originId = new Map(origins.map((o, i) => [o, i]));
+  const destinationId = new Map(destinations.map((d, i) => [d, i]));
+  const lines = records.map((r) => {
+    const day = Math.min(days - 1, Math.floor((r.date.getTime() - yearStart) / 86_400_000));
+    const ids = [
+      originId.get(r.origin)!, destinationId.get(r.destination)!, r.date.getUTCHours(), r.date.getUTCDay(), day,
+      Math.min(buckets - 1, Math.max(0, Math.floor(Math.log2(Math.max(1, Number(r.distance)))))),
+    ];
+    return `${Number(r.delay) >= 15 ? 1 : 0} ${ids.map((id, f) => `${offsets[f] + id + 1}:1`).join(' ')}\n`;
+  });
+  shuffle(lines, Random.fromSeed(2001));
+  const files: FmFiles = {
+    train: join(dataDir, 'flights3m-train.svm'), test: join(dataDir, 'flights3m-test.svm'),
+    featureDim, trainRows, testRows: lines.length - trainRows, fields,
+  };
+  await writeLines(files.train, lines.slice(0, trainRows));
+  await writeLines(files.test, lines.slice(trainRows));
+  writeFileSync(meta, JSON.stringify(files));
+  return files;
+}
