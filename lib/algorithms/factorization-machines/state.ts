@@ -5,7 +5,7 @@
 import type { FmKernelMetrics, FmKernelState } from '../../backends/kernels.js';
 import type { DataSchema, State } from '../types.js';
 import { tensor } from '../../state/tensor.js';
-import { Random } from '../random.js';
+import { loadCoreAddon } from '../../backends/native-addon.js';
 import type { FactorizationMachinesHyperparameters as Hp } from './hyperparameters.js';
 import { factorWidth, modelGrid } from './settings.js';
 
@@ -14,16 +14,17 @@ export type FactorizationMachinesState = State<Hp>;
 /** Counter slots (native/factorization_machines.h). */
 export const counter = { step: 0, rows: 1 } as const;
 
-function initialise(values: Float32Array, hp: Hp, group: 'bias' | 'linear' | 'factors', random: Random): void {
+const groups = ['bias', 'linear', 'factors'] as const;
+
+// Native and threaded (a 2^24 × 64 factor table is a billion draws), seeded per group and
+// independent of the thread count: value i depends only on (seed, group, i).
+function initialise(values: Float32Array, hp: Hp, group: (typeof groups)[number]): void {
   const method = hp[`${group}_init_method`];
   if (method === 'constant') {
     values.fill(Number(hp[`${group}_init_value`]));
-  } else if (method === 'uniform') {
-    const scale = Number(hp[`${group}_init_scale`]);
-    for (let i = 0; i < values.length; i++) values[i] = (2 * random.nextFloat() - 1) * scale;
   } else {
-    const sigma = hp[`${group}_init_sigma`];
-    for (let i = 0; i < values.length; i++) values[i] = random.nextGaussian() * sigma;
+    const scale = method === 'uniform' ? Number(hp[`${group}_init_scale`]) : hp[`${group}_init_sigma`];
+    loadCoreAddon().linearLearnerInitialize(values, method === 'normal', scale, hp.seed * groups.length + groups.indexOf(group));
   }
 }
 
@@ -35,13 +36,12 @@ export function createFmState(hp: Hp, schema: DataSchema): FactorizationMachines
   const grid = modelGrid(hp);
   const models = grid.length;
   const width = factorWidth(grid);
-  const random = Random.fromSeed(hp.seed);
   const bias = new Float32Array(models);
   const linear = new Float32Array(d * models);
   const factors = new Float32Array(d * width);
-  initialise(bias, hp, 'bias', random);
-  initialise(linear, hp, 'linear', random);
-  initialise(factors, hp, 'factors', random);
+  initialise(bias, hp, 'bias');
+  initialise(linear, hp, 'linear');
+  initialise(factors, hp, 'factors');
   const adam = hp.optimizer === 'adam';
   const tensors: FactorizationMachinesState['tensors'] = {
     bias: tensor(bias), linear: tensor(linear, [d, models]), factors: tensor(factors, [d, width]),

@@ -142,6 +142,33 @@ describe('factorization machines', function () {
     }
   });
 
+  it('touches only the rows of the features a sparse batch holds, in a 2^20-wide hashed space', async () => {
+    const dim = 2 ** 20, k = 8;
+    const s = state({ predictor_type: 'binary_classifier', num_factors: k, optimizer: 'sgd', bias_lr: 0.1, linear_lr: 0.1, factors_lr: 0.1, factors_init_sigma: 0.1 }, dim);
+    const before = { linear: Float32Array.from(s.tensors.linear.data as Float32Array), factors: Float32Array.from(s.tensors.factors.data as Float32Array) };
+    const random = Random.fromSeed(8);
+    const rows = 100;
+    const indptr = Int32Array.from({ length: rows + 1 }, (_, r) => r * 4);
+    const indices = Uint32Array.from({ length: rows * 4 }, () => Math.floor(random.nextFloat() * dim));
+    const batch: Batch = { kind: 'sparse', rows, cols: dim, indptr, indices, values: new Float32Array(rows * 4).fill(1), labels: Float32Array.from({ length: rows }, (_, r) => r % 2) };
+    await fm.update(s, batch, backend);
+    const touched = new Set(indices);
+    const lastStep = s.tensors.last_step.data as Int32Array;
+    const linear = s.tensors.linear.data as Float32Array;
+    const factors = s.tensors.factors.data as Float32Array;
+    let changed = 0;
+    for (let i = 0; i < dim; i++) {
+      const moved = linear[i] !== before.linear[i] || factors.subarray(i * k, (i + 1) * k).some((v, f) => v !== before.factors[i * k + f]);
+      if (!touched.has(i)) {
+        assert.ok(!moved && lastStep[i] === 0, `feature ${i} is not in the batch but was touched`);
+      } else {
+        assert.equal(lastStep[i], 1);
+        changed += moved ? 1 : 0;
+      }
+    }
+    assert.equal(changed, touched.size, 'every feature in the batch was updated');
+  });
+
   it('learns user × item interactions that the best linear model cannot', async () => {
     const trainBatches = fmBatches('regression', 1, 20);
     const test = fmBatches('regression', 2, 5);
