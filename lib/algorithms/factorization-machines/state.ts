@@ -6,6 +6,7 @@ import type { FmKernelMetrics, FmKernelState } from '../../backends/kernels.js';
 import type { DataSchema, State } from '../types.js';
 import { tensor } from '../../state/tensor.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
+import { allocateState } from '../state-size.js';
 import type { FactorizationMachinesHyperparameters as Hp } from './hyperparameters.js';
 import { factorWidth, modelGrid } from './settings.js';
 
@@ -28,21 +29,13 @@ function initialise(values: Float32Array, hp: Hp, group: (typeof groups)[number]
   }
 }
 
-export function createFmState(hp: Hp, schema: DataSchema): FactorizationMachinesState {
-  if (hp.feature_dim !== 'auto' && hp.feature_dim !== schema.featureDim) {
-    throw new RangeError(`factorization-machines: the data has ${schema.featureDim} features but feature_dim is ${hp.feature_dim}`);
-  }
-  const d = schema.featureDim;
-  const grid = modelGrid(hp);
-  const models = grid.length;
-  const width = factorWidth(grid);
-  const bias = new Float32Array(models);
+function allocateTensors(hp: Hp, d: number, models: number, width: number): FactorizationMachinesState['tensors'] {
+  const factors = new Float32Array(d * width);  // the largest first: if memory runs out, it does so at once
   const linear = new Float32Array(d * models);
-  const factors = new Float32Array(d * width);
+  const bias = new Float32Array(models);
   initialise(bias, hp, 'bias');
   initialise(linear, hp, 'linear');
   initialise(factors, hp, 'factors');
-  const adam = hp.optimizer === 'adam';
   const tensors: FactorizationMachinesState['tensors'] = {
     bias: tensor(bias), linear: tensor(linear, [d, models]), factors: tensor(factors, [d, width]),
     last_step: tensor(new Int32Array(d)), counters: tensor(new Float64Array(2)),
@@ -56,11 +49,26 @@ export function createFmState(hp: Hp, schema: DataSchema): FactorizationMachines
     tensors.linear_m1 = tensor(new Float32Array(d * models), [d, models]);
     tensors.factors_m1 = tensor(new Float32Array(d * width), [d, width]);
   }
-  if (adam) {
+  if (hp.optimizer === 'adam') {
     tensors.bias_m2 = tensor(new Float32Array(models));
     tensors.linear_m2 = tensor(new Float32Array(d * models), [d, models]);
     tensors.factors_m2 = tensor(new Float32Array(d * width), [d, width]);
   }
+  return tensors;
+}
+
+export function createFmState(hp: Hp, schema: DataSchema): FactorizationMachinesState {
+  if (hp.feature_dim !== 'auto' && hp.feature_dim !== schema.featureDim) {
+    throw new RangeError(`factorization-machines: the data has ${schema.featureDim} features but feature_dim is ${hp.feature_dim}`);
+  }
+  const d = schema.featureDim;
+  const grid = modelGrid(hp);
+  const models = grid.length;
+  const width = factorWidth(grid);
+  const arrays = 1 + (hp.optimizer === 'sgd' ? 0 : 1) + (hp.optimizer === 'adam' ? 1 : 0);
+  const tensors = allocateState('factorization-machines', 4 * d * ((models + width) * arrays + 1),
+    `feature_dim ${d} × (num_models ${models} + factors ${width}) × ${arrays} arrays × 4 bytes; lower feature_dim, num_factors or num_models, or use optimizer sgd`,
+    () => allocateTensors(hp, d, models, width));
   return { algorithm: 'factorization-machines', hyperparameters: hp, schema: { ...schema }, tensors, scalars: { examples_seen: 0, batches_seen: 0, validated_at_step: -1 } };
 }
 

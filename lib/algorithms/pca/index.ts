@@ -17,6 +17,7 @@ import { pcaSchema, sketchSize, type PcaHyperparameters, type PcaSchema } from '
 import { PcaModel } from './model.js';
 import { denseSpectrum, factoredSpectrum, nystromFactor, randomSigns, type Spectrum } from './spectrum.js';
 import { countedUpdate } from '../counted-update.js';
+import { allocateState } from '../state-size.js';
 
 export { PcaModel } from './model.js';
 export { pcaSchema, sketchSize } from './hyperparameters.js';
@@ -31,15 +32,16 @@ function createState(hp: PcaHyperparameters, schema: DataSchema): PcaState {
   const ell = sketchSize(hp, d);
   const tensors: PcaState['tensors'] = { count: tensor(new Float64Array(1)), sum: tensor(new Float64Array(d)) };
   if (hp.algorithm_mode === 'regular') {
-    const cross = new Float64Array(d * d);
+    const cross = allocateState('pca', 8 * d * d, `regular mode keeps feature_dim² = ${d}² doubles; for wide data use algorithm_mode randomized or frequent_directions`,
+      () => new Float64Array(d * d));
     if (cross.byteLength >= 8 << 20) loadCoreAddon().adviseHugePages(cross);
     tensors.cross = tensor(cross, [d, d]);
   } else if (hp.algorithm_mode === 'randomized') {
     tensors.squares = tensor(new Float64Array(1));
-    tensors.y = tensor(new Float64Array(d * ell), [d, ell]);
+    tensors.y = tensor(allocateState('pca', 8 * d * ell, `feature_dim ${d} × ℓ ${ell} doubles`, () => new Float64Array(d * ell)), [d, ell]);
   } else {
     tensors.squares = tensor(new Float64Array(1));
-    tensors.rows = tensor(new Float64Array(2 * ell * d), [2 * ell, d]);
+    tensors.rows = tensor(allocateState('pca', 16 * d * ell, `2ℓ ${2 * ell} × feature_dim ${d} doubles`, () => new Float64Array(2 * ell * d)), [2 * ell, d]);
     tensors.filled = tensor(new Float64Array(1));
   }
   return { algorithm: 'pca', hyperparameters: hp, schema: { ...schema }, tensors, scalars: { examples_seen: 0, batches_seen: 0 } };

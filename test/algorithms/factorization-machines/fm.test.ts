@@ -262,5 +262,7 @@ describe('factorization machines', function () {
     assert.ok(sd > 0.0007 && sd < 0.0013, `factors drawn from N(0, 0.001²): sd ${sd}`);
     assert.throws(() => state({ predictor_type: 'regressor', num_factors: 3, factors_init_method: 'uniform' }), /factorization-machines: factors_init_method uniform needs factors_init_scale/);
     assert.throws(() => state({ predictor_type: 'regressor', num_factors: 3, bias_init_method: 'constant' }), /factorization-machines: bias_init_method constant needs bias_init_value/);
+    assert.throws(() => state({ predictor_type: 'regressor', num_factors: 64 }, 2 ** 28),
+      /factorization-machines: the state needs 196\.0 GiB \(feature_dim 268435456 × \(num_models 1 \+ factors 64\) × 3 arrays × 4 bytes; lower feature_dim, num_factors or num_models, or use optimizer sgd\) and could not be allocated/);
   });
 });
