@@ -22,6 +22,7 @@
         "native/pca.cc",
         "native/pca_binding.cc",
         "native/pca_sketch.cc",
+        "native/panel_product.cc",
         "native/factorization_machines.cc",
         "native/factorization_machines_binding.cc",
         "native/murmur_hash.cc",

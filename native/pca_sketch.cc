@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "linear_algebra.h"
+#include "panel_product.h"
 #include "symmetric_eigen.h"
 #include "thread_pool.h"
 
@@ -41,33 +41,50 @@ void AccumulateMoments(const BatchView& b, size_t dim, SketchMoments& m) {
 // √((λᵢ − δ)/λᵢ) · uᵢᵀ B for the ℓ − 1 largest λᵢ, with δ = λ_ℓ.
 void Shrink(FrequentDirections& s) {
   const size_t m = static_cast<size_t>(*s.filled), d = s.dim;
-  std::vector<double> gram(m * m);
-  ThreadPool::Shared().ParallelFor(m, 4, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; i++) {
-      for (size_t j = 0; j <= i; j++) gram[i * m + j] = PipelinedDot(s.rows + i * d, s.rows + j * d, d);
-    }
-  });
+  // G = B Bᵀ (lower triangle) as a panel product summed over the features.
+  // Scratch kept per thread: a shrink runs every ℓ + 1 rows, and fresh buffers of this
+  // size would come from mmap and fault their pages in each time.
+  thread_local std::vector<double> gram, a_panels, b_panels, shrunk;
+  gram.assign(m * m, 0.0);
+  auto entry = [&](size_t t, size_t r) { return s.rows[r * d + t]; };
+  PackColumnPanels(d, m, kPanelRows, entry, a_panels);
+  PackColumnPanels(d, m, kPanelCols, entry, b_panels);
+  AccumulatePanelProduct(a_panels.data(), b_panels.data(), d, m, m, gram.data(), m, true);
   SymmetricEigen eigen = DecomposeSymmetric(gram.data(), m);
   const size_t keep = std::min(m, s.ell) - 1;
   const double delta = std::max(0.0, eigen.values[keep]);
-  std::vector<double> shrunk(keep * d, 0.0);
-  ThreadPool::Shared().ParallelFor(d, 256, [&](size_t begin, size_t end) {
-    for (size_t i = 0; i < keep; i++) {
-      double lambda = eigen.values[i];
-      if (!(lambda > delta)) continue;
-      double scale = std::sqrt((lambda - delta) / lambda);
-      const double* u = eigen.vectors.data() + i * m;
-      double* out = shrunk.data() + i * d;
-      for (size_t r = 0; r < m; r++) {
-        double coefficient = scale * u[r];
-        const double* row = s.rows + r * d;
-        for (size_t t = begin; t < end; t++) out[t] += coefficient * row[t];
-      }
-    }
-  });
-  std::fill(s.rows, s.rows + 2 * s.ell * d, 0.0);
+  // New row i = Σ_r cᵢᵣ·B[r] with cᵢᵣ = √((λᵢ − δ)/λᵢ)·uᵢ[r]: a panel product summed over r.
+  shrunk.assign(keep * d, 0.0);
+  auto coefficient = [&](size_t r, size_t i) {
+    double lambda = eigen.values[i];
+    return lambda > delta ? std::sqrt((lambda - delta) / lambda) * eigen.vectors[i * m + r] : 0.0;
+  };
+  PackColumnPanels(m, keep, kPanelRows, coefficient, a_panels);
+  PackColumnPanels(m, d, kPanelCols, [&](size_t r, size_t t) { return s.rows[r * d + t]; }, b_panels);
+  AccumulatePanelProduct(a_panels.data(), b_panels.data(), m, keep, d, shrunk.data(), d, false);
   std::copy(shrunk.begin(), shrunk.end(), s.rows);
+  std::fill(s.rows + keep * d, s.rows + m * d, 0.0);
   *s.filled = static_cast<double>(keep);
+}
+
+// Dense rows, kRowBlock at a time, as two panel products: T = X·Ω (rows × ℓ), then
+// Y += Xᵀ·(w ∘ T) (d × ℓ). Ω's panels are packed once per call.
+void RandomizedDense(const BatchView& b, size_t dim, size_t ell, const double* omega, double* y) {
+  constexpr size_t kRowBlock = 256;
+  thread_local std::vector<double> omega_panels, row_panels, feature_panels, t, t_panels;
+  PackColumnPanels(dim, ell, kPanelCols, [&](size_t j, size_t c) { return omega[j * ell + c]; }, omega_panels);
+  for (size_t first = 0; first < b.rows; first += kRowBlock) {
+    const size_t rows = std::min(kRowBlock, b.rows - first);
+    const float* x = b.values + first * dim;
+    // A = Xᵀ (summed over features, panels of rows), B = Ω.
+    PackColumnPanels(dim, rows, kPanelRows, [&](size_t j, size_t r) { return static_cast<double>(x[r * dim + j]); }, row_panels);
+    t.assign(rows * ell, 0.0);
+    AccumulatePanelProduct(row_panels.data(), omega_panels.data(), dim, rows, ell, t.data(), ell, false);
+    // A = X (summed over rows, panels of features), B = w ∘ T.
+    PackColumnPanels(rows, dim, kPanelRows, [&](size_t r, size_t j) { return static_cast<double>(x[r * dim + j]); }, feature_panels);
+    PackColumnPanels(rows, ell, kPanelCols, [&](size_t r, size_t c) { return RowWeight(b, first + r) * t[r * ell + c]; }, t_panels);
+    AccumulatePanelProduct(feature_panels.data(), t_panels.data(), rows, dim, ell, y, ell, false);
+  }
 }
 
 }  // namespace
@@ -76,53 +93,33 @@ void RandomizedAccumulate(const BatchView& b, size_t dim, size_t ell, const doub
   ValidateFeatureRows(b, dim);
   if (b.rows == 0) return;
   AccumulateMoments(b, dim, m);
-  // t = w · (xᵀΩ) for every row (rows split across threads), then Y += x tᵀ
-  // (features split across threads; each feature's sum in row order).
+  if (!b.sparse) {
+    RandomizedDense(b, dim, ell, omega, y);
+    return;
+  }
+  // Sparse rows: t = w · (xᵀΩ) per row over its non-zeros (rows split across threads), then
+  // Y += x tᵀ, row by row, touching only the rows of Y of the features present.
   std::vector<double> t(b.rows * ell, 0.0);
   ThreadPool::Shared().ParallelFor(b.rows, 16, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; r++) {
       double* tr = t.data() + r * ell;
-      if (b.sparse) {
-        for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
-          const double x = b.values[e];
-          const double* o = omega + static_cast<size_t>(b.indices[e]) * ell;
-          for (size_t c = 0; c < ell; c++) tr[c] += x * o[c];
-        }
-      } else {
-        const float* x = b.values + r * dim;
-        for (size_t j = 0; j < dim; j++) {
-          const double xj = x[j];
-          const double* o = omega + j * ell;
-          for (size_t c = 0; c < ell; c++) tr[c] += xj * o[c];
-        }
+      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
+        const double x = b.values[e];
+        const double* o = omega + static_cast<size_t>(b.indices[e]) * ell;
+        for (size_t c = 0; c < ell; c++) tr[c] += x * o[c];
       }
       const double w = RowWeight(b, r);
       for (size_t c = 0; c < ell; c++) tr[c] *= w;
     }
   });
-  if (b.sparse) {
-    for (size_t r = 0; r < b.rows; r++) {
-      const double* tr = t.data() + r * ell;
-      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
-        const double x = b.values[e];
-        double* yj = y + static_cast<size_t>(b.indices[e]) * ell;
-        for (size_t c = 0; c < ell; c++) yj[c] += x * tr[c];
-      }
+  for (size_t r = 0; r < b.rows; r++) {
+    const double* tr = t.data() + r * ell;
+    for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
+      const double x = b.values[e];
+      double* yj = y + static_cast<size_t>(b.indices[e]) * ell;
+      for (size_t c = 0; c < ell; c++) yj[c] += x * tr[c];
     }
-    return;
   }
-  ThreadPool::Shared().ParallelFor(dim, 16, [&](size_t begin, size_t end) {
-    for (size_t r = 0; r < b.rows; r++) {
-      const float* x = b.values + r * dim;
-      const double* tr = t.data() + r * ell;
-      for (size_t j = begin; j < end; j++) {
-        const double xj = x[j];
-        if (xj == 0) continue;
-        double* yj = y + j * ell;
-        for (size_t c = 0; c < ell; c++) yj[c] += xj * tr[c];
-      }
-    }
-  });
 }
 
 void FrequentDirectionsInsert(FrequentDirections& s, const double* rows, size_t count) {

@@ -59,6 +59,14 @@ void Tridiagonalize(std::vector<double>& a, size_t n, std::vector<double>& diag,
   for (size_t i = 0; i + 1 < n; i++) off[i] = a[(i + 1) * n + i];
 }
 
+// √(x² + z²): the plain formula where the squares can neither overflow nor underflow
+// (std::hypot's care costs a tenth of the whole QR phase on small matrices).
+inline double Norm2(double x, double z) {
+  double big = std::max(std::fabs(x), std::fabs(z));
+  if (big > 1e-150 && big < 1e150) return std::sqrt(x * x + z * z);
+  return std::hypot(x, z);
+}
+
 }  // namespace
 
 SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n) {
@@ -95,7 +103,7 @@ SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n) {
     double z = e[l];
     for (size_t k = l; k < m; k++) {
       // The rotation in the plane (k, k+1) that zeroes z against x.
-      double r = std::hypot(x, z);
+      double r = Norm2(x, z);
       double c = r == 0 ? 1 : x / r;
       double s = r == 0 ? 0 : z / r;
       if (k > l) e[k - 1] = r;
