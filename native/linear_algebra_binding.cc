@@ -131,11 +131,13 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// symmetricEigen(matrix: Float64Array (n × n, lower triangle read), n) → { values, vectors, sweeps }.
+// symmetricEigen(matrix: Float64Array (n × n, lower triangle read), n, count = n) → { values (n), vectors
+// (count × n: those of the count largest values), sweeps }.
 // Model-sized work (PCA's d × d), synchronous.
 Napi::Value SymmetricEigenValue(const Napi::CallbackInfo& info) {
   const char* f = "symmetricEigen";
-  RequireArgCount(info, f, 2);
+  RequireArgCount(info, f, info.Length() == 3 ? 3 : 2);
+  size_t count = info.Length() == 3 && !info[2].IsUndefined() ? SizeArg(info, 2, f, "count") : SIZE_MAX;
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
     throw Napi::TypeError::New(info.Env(), "symmetricEigen: argument matrix must be a Float64Array");
   }
@@ -147,13 +149,13 @@ Napi::Value SymmetricEigenValue(const Napi::CallbackInfo& info) {
   }
   SymmetricEigen result;
   try {
-    result = DecomposeSymmetric(matrix.Data(), n);
+    result = DecomposeSymmetric(matrix.Data(), n, count);
   } catch (const std::exception& error) {
     throw Napi::Error::New(info.Env(), std::string("symmetricEigen: ") + error.what());
   }
   Napi::Object out = Napi::Object::New(info.Env());
   Napi::Float64Array values = Napi::Float64Array::New(info.Env(), n);
-  Napi::Float64Array vectors = Napi::Float64Array::New(info.Env(), n * n);
+  Napi::Float64Array vectors = Napi::Float64Array::New(info.Env(), result.vectors.size());
   std::copy(result.values.begin(), result.values.end(), values.Data());
   std::copy(result.vectors.begin(), result.vectors.end(), vectors.Data());
   out.Set("values", values);

@@ -50,8 +50,8 @@ void Shrink(FrequentDirections& s) {
   PackColumnPanels(d, m, kPanelRows, entry, a_panels);
   PackColumnPanels(d, m, kPanelCols, entry, b_panels);
   AccumulatePanelProduct(a_panels.data(), b_panels.data(), d, m, m, gram.data(), m, true);
-  SymmetricEigen eigen = DecomposeSymmetric(gram.data(), m);
   const size_t keep = std::min(m, s.ell) - 1;
+  SymmetricEigen eigen = DecomposeSymmetric(gram.data(), m, keep);
   const double delta = std::max(0.0, eigen.values[keep]);
   // New row i = Σ_r cᵢᵣ·B[r] with cᵢᵣ = √((λᵢ − δ)/λᵢ)·uᵢ[r]: a panel product summed over r.
   shrunk.assign(keep * d, 0.0);

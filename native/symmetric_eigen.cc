@@ -12,13 +12,13 @@ namespace boundless {
 namespace {
 
 // Reduces the symmetric matrix in `a` (n × n, row-major, full) to tridiagonal
-// form T = Qᵀ A Q by Householder reflections, one per column; returns the
-// diagonal in `diag`, the subdiagonal in `off` (off[i] = T[i+1][i]) and Q.
+// form T = Qᵀ A Q with Q = H₀ H₁ ⋯ H_{n−3}, Householder reflections Hₖ = I − 2vₖvₖᵀ;
+// returns the diagonal in `diag`, the subdiagonal in `off` (off[i] = T[i+1][i])
+// and the reflectors, vₖ in row k of `reflectors` (zero where Hₖ = I).
 void Tridiagonalize(std::vector<double>& a, size_t n, std::vector<double>& diag, std::vector<double>& off,
-                    std::vector<double>& q) {
-  q.assign(n * n, 0.0);
-  for (size_t i = 0; i < n; i++) q[i * n + i] = 1.0;
-  std::vector<double> v(n), p(n);
+                    std::vector<double>& reflectors) {
+  reflectors.assign(n * n, 0.0);
+  std::vector<double> p(n);
   for (size_t k = 0; k + 2 < n; k++) {
     // The reflection maps x = A[k+1.., k] onto alpha·e1.
     double norm = 0;
@@ -27,13 +27,16 @@ void Tridiagonalize(std::vector<double>& a, size_t n, std::vector<double>& diag,
     if (norm == 0) continue;
     double x0 = a[(k + 1) * n + k];
     double alpha = x0 > 0 ? -norm : norm;
-    std::fill(v.begin(), v.end(), 0.0);
+    double* v = reflectors.data() + k * n;
     for (size_t i = k + 1; i < n; i++) v[i] = a[i * n + k];
     v[k + 1] -= alpha;
     double vnorm = 0;
     for (size_t i = k + 1; i < n; i++) vnorm += v[i] * v[i];
     vnorm = std::sqrt(vnorm);
-    if (vnorm == 0) continue;
+    if (vnorm == 0) {
+      std::fill(v, v + n, 0.0);
+      continue;
+    }
     for (size_t i = k + 1; i < n; i++) v[i] /= vnorm;
     // A ← H A H on the trailing block, H = I − 2vvᵀ: with p = A v and w = p − (vᵀp) v,
     // A ← A − 2 v wᵀ − 2 w vᵀ.
@@ -47,16 +50,21 @@ void Tridiagonalize(std::vector<double>& a, size_t n, std::vector<double>& diag,
     a[(k + 1) * n + k] = alpha;
     a[k * n + k + 1] = alpha;
     for (size_t i = k + 2; i < n; i++) a[i * n + k] = a[k * n + i] = 0.0;
-    // Q ← Q H.
-    for (size_t i = 0; i < n; i++) {
-      double dot = PipelinedDot(&q[i * n + k + 1], &v[k + 1], n - k - 1);
-      for (size_t j = k + 1; j < n; j++) q[i * n + j] -= 2 * dot * v[j];
-    }
   }
   diag.resize(n);
   off.assign(n, 0.0);
   for (size_t i = 0; i < n; i++) diag[i] = a[i * n + i];
   for (size_t i = 0; i + 1 < n; i++) off[i] = a[(i + 1) * n + i];
+}
+
+// x ← Q x = H₀ (H₁ (⋯ H_{n−3} x)).
+void ApplyReflectors(const std::vector<double>& reflectors, size_t n, double* x) {
+  for (size_t k = n < 3 ? 0 : n - 2; k-- > 0;) {
+    const double* v = reflectors.data() + k * n;
+    double dot = PipelinedDot(v + k + 1, x + k + 1, n - k - 1);
+    if (dot == 0) continue;
+    for (size_t i = k + 1; i < n; i++) x[i] -= 2 * dot * v[i];
+  }
 }
 
 // √(x² + z²): the plain formula where the squares can neither overflow nor underflow
@@ -67,20 +75,18 @@ inline double Norm2(double x, double z) {
   return std::hypot(x, z);
 }
 
-}  // namespace
+// One plane rotation of the QR phase: rows (k, k+1) of the accumulated Qᵀ become
+// [c s; −s c] times themselves.
+struct Rotation {
+  size_t k;
+  double c, s;
+};
 
-SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n) {
-  SymmetricEigen result;
-  if (n == 0) return result;
-  std::vector<double> a(n * n);
-  for (size_t i = 0; i < n; i++) {
-    for (size_t j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = matrix[i * n + j];
-  }
-  std::vector<double> d, e, q;
-  Tridiagonalize(a, n, d, e, q);
-  // Rotations mix two columns of Q; hold Qᵀ so they mix two contiguous rows instead.
-  std::vector<double> qt(n * n);
-  for (size_t i = 0; i < n; i++) for (size_t j = 0; j < n; j++) qt[j * n + i] = q[i * n + j];
+// The implicit symmetric QR algorithm with Wilkinson shifts on the tridiagonal
+// (d, e): d ends as the eigenvalues (unsorted); `rotate` sees every rotation in
+// order. Returns the number of QR steps.
+template <typename Rotate>
+size_t ImplicitQr(std::vector<double>& d, std::vector<double>& e, size_t n, Rotate rotate) {
   const double eps = std::numeric_limits<double>::epsilon();
   size_t steps = 0;
   const size_t limit = 60 * n + 100;
@@ -91,7 +97,7 @@ SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n) {
     }
     size_t m = n - 1;
     while (m > 0 && e[m - 1] == 0.0) m--;
-    if (m == 0) break;
+    if (m == 0) return steps;
     size_t l = m - 1;
     while (l > 0 && e[l - 1] != 0.0) l--;
     if (++steps > limit) throw std::runtime_error("symmetric eigensolver did not converge");
@@ -117,25 +123,74 @@ SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n) {
         e[k + 1] *= c;
         x = e[k];
       }
-      double* rk = qt.data() + k * n;
+      rotate(Rotation{k, c, s});
+    }
+  }
+}
+
+}  // namespace
+
+SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n, size_t count) {
+  SymmetricEigen result;
+  if (n == 0) return result;
+  count = std::min(count, n);
+  std::vector<double> a(n * n);
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = matrix[i * n + j];
+  }
+  std::vector<double> d, e, reflectors;
+  Tridiagonalize(a, n, d, e, reflectors);
+  std::vector<double> qt;       // all vectors: Qᵀ, rotated in place (rows are contiguous)
+  std::vector<Rotation> trail;  // some vectors: the rotations, replayed per vector at the end
+  if (count == n) {
+    qt.assign(n * n, 0.0);
+    for (size_t i = 0; i < n; i++) {
+      qt[i * n + i] = 1.0;
+      ApplyReflectors(reflectors, n, qt.data() + i * n);  // row i = Q eᵢ, column i of Q
+    }
+    result.sweeps = ImplicitQr(d, e, n, [&](const Rotation& g) {
+      double* rk = qt.data() + g.k * n;
       double* rk1 = rk + n;
       for (size_t i = 0; i < n; i++) {
         double qk = rk[i], qk1 = rk1[i];
-        rk[i] = c * qk + s * qk1;
-        rk1[i] = -s * qk + c * qk1;
+        rk[i] = g.c * qk + g.s * qk1;
+        rk1[i] = -g.s * qk + g.c * qk1;
       }
-    }
+    });
+  } else {
+    result.sweeps = ImplicitQr(d, e, n, [&](const Rotation& g) { trail.push_back(g); });
   }
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t i, size_t j) { return d[i] > d[j]; });
+  std::stable_sort(order.begin(), order.end(), [&](size_t i, size_t j) { return d[i] > d[j]; });
   result.values.resize(n);
-  result.vectors.resize(n * n);
-  for (size_t j = 0; j < n; j++) {
-    result.values[j] = d[order[j]];
-    std::copy(qt.begin() + order[j] * n, qt.begin() + (order[j] + 1) * n, result.vectors.begin() + j * n);
+  for (size_t j = 0; j < n; j++) result.values[j] = d[order[j]];
+  result.vectors.assign(count * n, 0.0);
+  if (count == n) {
+    for (size_t j = 0; j < n; j++) std::copy(qt.begin() + order[j] * n, qt.begin() + (order[j] + 1) * n, result.vectors.begin() + j * n);
+    return result;
   }
-  result.sweeps = steps;
+  // Row p of Rₙ⋯R₁ for each wanted p: start from e_p and apply the rotations' transposes,
+  // newest first, to all wanted vectors at once — W is n × count, so a rotation updates two
+  // contiguous rows of W (vectorized across the vectors, no chain of dependent steps).
+  std::vector<double> w(n * count, 0.0);
+  for (size_t j = 0; j < count; j++) w[order[j] * count + j] = 1.0;
+  for (size_t t = trail.size(); t-- > 0;) {
+    const Rotation& g = trail[t];
+    double* rk = w.data() + g.k * count;
+    double* rk1 = rk + count;
+    for (size_t j = 0; j < count; j++) {
+      double wk = rk[j], wk1 = rk1[j];
+      rk[j] = g.c * wk - g.s * wk1;
+      rk1[j] = g.s * wk + g.c * wk1;
+    }
+  }
+  // Then from the tridiagonal's basis to A's with Q.
+  for (size_t j = 0; j < count; j++) {
+    double* out = result.vectors.data() + j * n;
+    for (size_t i = 0; i < n; i++) out[i] = w[i * count + j];
+    ApplyReflectors(reflectors, n, out);
+  }
   return result;
 }
 

@@ -6,18 +6,22 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace boundless {
 
 struct SymmetricEigen {
   std::vector<double> values;   // n, descending
-  std::vector<double> vectors;  // n × n, row j is the unit eigenvector of values[j]
+  std::vector<double> vectors;  // count × n, row j is the unit eigenvector of values[j]
   size_t sweeps = 0;            // QR steps taken
 };
 
-// `matrix` is n × n row-major; only its lower triangle is read. Throws
-// std::runtime_error if the QR iteration does not converge (it always should).
-SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n);
+// `matrix` is n × n row-major; only its lower triangle is read. All n values;
+// the vectors of the `count` largest. With count < n the QR phase records its
+// rotations instead of applying them to an n × n matrix, and each wanted vector
+// replays them (two entries per rotation) — O(count · n²) instead of O(n³).
+// Throws std::runtime_error if the QR iteration does not converge (it always should).
+SymmetricEigen DecomposeSymmetric(const double* matrix, size_t n, size_t count = SIZE_MAX);
 
 }  // namespace boundless

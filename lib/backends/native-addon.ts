@@ -27,8 +27,8 @@ export interface CoreAddon {
     rows: number, cols: number, models: number): void;
   dot(a: Float32Array, b: Float32Array): number;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
-  /** Eigenvalues (descending) and unit eigenvectors (row j for value j) of a symmetric n × n matrix, float64. */
-  symmetricEigen(matrix: Float64Array, n: number): { values: Float64Array; vectors: Float64Array; sweeps: number };
+  /** Eigenvalues (descending) and unit eigenvectors (row j for value j; those of the `count` largest, all by default) of a symmetric n × n matrix, float64. */
+  symmetricEigen(matrix: Float64Array, n: number, count?: number): { values: Float64Array; vectors: Float64Array; sweeps: number };
   linearLearnerUpdate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
   linearLearnerEvaluate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
   /** A state, its settings and metrics read once; run(batch) is one update (training) or evaluation. */

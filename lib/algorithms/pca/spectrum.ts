@@ -22,10 +22,10 @@ export function randomSigns(seed: number, dim: number, ell: number): Float64Arra
   return omega;
 }
 
-/** Full eigendecomposition of a symmetric d × d matrix (lower triangle read); the top k kept. */
+/** The top k eigenpairs (and every eigenvalue) of a symmetric d × d matrix (lower triangle read). */
 export function denseSpectrum(matrix: Float64Array, dim: number, k: number): Spectrum {
-  const { values, vectors } = loadCoreAddon().symmetricEigen(matrix, dim);
-  return { values, vectors: vectors.slice(0, k * dim) };
+  const { values, vectors } = loadCoreAddon().symmetricEigen(matrix, dim, k);
+  return { values, vectors };
 }
 
 /**
