@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "linear_algebra.h"
+#include "thread_pool.h"
 
 namespace boundless {
 namespace {
@@ -40,13 +41,19 @@ void Tridiagonalize(std::vector<double>& a, size_t n, std::vector<double>& diag,
     for (size_t i = k + 1; i < n; i++) v[i] /= vnorm;
     // A ← H A H on the trailing block, H = I − 2vvᵀ: with p = A v and w = p − (vᵀp) v,
     // A ← A − 2 v wᵀ − 2 w vᵀ.
-    for (size_t i = k + 1; i < n; i++) p[i] = PipelinedDot(&a[i * n + k + 1], &v[k + 1], n - k - 1);
+    // Rows split across threads when the trailing block is large (each row's sums keep one order).
+    const size_t grain = n - k > 192 ? 32 : n;
+    ThreadPool::Shared().ParallelFor(n - k - 1, grain, [&](size_t begin, size_t end) {
+      for (size_t i = k + 1 + begin; i < k + 1 + end; i++) p[i] = PipelinedDot(&a[i * n + k + 1], &v[k + 1], n - k - 1);
+    });
     double vp = 0;
     for (size_t i = k + 1; i < n; i++) vp += v[i] * p[i];
     for (size_t i = k + 1; i < n; i++) p[i] -= vp * v[i];
-    for (size_t i = k + 1; i < n; i++) {
-      for (size_t j = k + 1; j < n; j++) a[i * n + j] -= 2 * (v[i] * p[j] + p[i] * v[j]);
-    }
+    ThreadPool::Shared().ParallelFor(n - k - 1, grain, [&](size_t begin, size_t end) {
+      for (size_t i = k + 1 + begin; i < k + 1 + end; i++) {
+        for (size_t j = k + 1; j < n; j++) a[i * n + j] -= 2 * (v[i] * p[j] + p[i] * v[j]);
+      }
+    });
     a[(k + 1) * n + k] = alpha;
     a[k * n + k + 1] = alpha;
     for (size_t i = k + 2; i < n; i++) a[i * n + k] = a[k * n + i] = 0.0;
