@@ -5,19 +5,24 @@
 // one-hot features — origin airport, destination airport, hour of departure, day of week,
 // day of the year, and distance in log₂ buckets — so what a linear model misses are their
 // interactions (one airport's bad day, one route, one airport's evening). Shuffled with a
-// fixed seed, split 2,500,000 / 500,000, written as libsvm (1-based indices).
+// fixed seed, split 2,500,000 / 500,000, written as libsvm (1-based indices). The same rows
+// are written again with the delay in minutes as the label (clipped to [−60, 180]: a few
+// flights hours late would otherwise decide every squared error) for the regression table.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Random } from '../lib/index.js';
 import { dataDir, shuffle, writeLines } from './linear-learner-data.js';
 
-export interface FmFiles { train: string; test: string; featureDim: number; trainRows: number; testRows: number; fields: Record<string, number> }
+export interface FmFiles {
+  train: string; test: string; delayTrain: string; delayTest: string;
+  featureDim: number; trainRows: number; testRows: number; fields: Record<string, number>;
+}
 
 const trainRows = 2_500_000;
 
 export async function fmFlightsData(): Promise<FmFiles> {
-  const meta = join(dataDir, 'flights3m-meta.json');
+  const meta = join(dataDir, 'flights3m-meta-v2.json');
   if (existsSync(meta)) return JSON.parse(readFileSync(meta, 'utf8')) as FmFiles;
   const parquet = join(dataDir, 'flights-3m.parquet');
   if (!existsSync(parquet)) {
@@ -41,21 +46,26 @@ export async function fmFlightsData(): Promise<FmFiles> {
   }
   const originId = new Map(origins.map((o, i) => [o, i]));
   const destinationId = new Map(destinations.map((d, i) => [d, i]));
-  const lines = records.map((r) => {
+  const rows = records.map((r) => {
     const day = Math.min(days - 1, Math.floor((r.date.getTime() - yearStart) / 86_400_000));
     const ids = [
       originId.get(r.origin)!, destinationId.get(r.destination)!, r.date.getUTCHours(), r.date.getUTCDay(), day,
       Math.min(buckets - 1, Math.max(0, Math.floor(Math.log2(Math.max(1, Number(r.distance)))))),
     ];
-    return `${Number(r.delay) >= 15 ? 1 : 0} ${ids.map((id, f) => `${offsets[f] + id + 1}:1`).join(' ')}\n`;
+    return { delay: Number(r.delay), features: ids.map((id, f) => `${offsets[f] + id + 1}:1`).join(' ') };
   });
-  shuffle(lines, Random.fromSeed(2001));
+  shuffle(rows, Random.fromSeed(2001));
   const files: FmFiles = {
     train: join(dataDir, 'flights3m-train.svm'), test: join(dataDir, 'flights3m-test.svm'),
-    featureDim, trainRows, testRows: lines.length - trainRows, fields,
+    delayTrain: join(dataDir, 'flights3m-delay-train.svm'), delayTest: join(dataDir, 'flights3m-delay-test.svm'),
+    featureDim, trainRows, testRows: rows.length - trainRows, fields,
   };
-  await writeLines(files.train, lines.slice(0, trainRows));
-  await writeLines(files.test, lines.slice(trainRows));
+  const late = (r: (typeof rows)[number]) => `${r.delay >= 15 ? 1 : 0} ${r.features}\n`;
+  const minutes = (r: (typeof rows)[number]) => `${Math.min(180, Math.max(-60, r.delay))} ${r.features}\n`;
+  await writeLines(files.train, rows.slice(0, trainRows).map(late));
+  await writeLines(files.test, rows.slice(trainRows).map(late));
+  await writeLines(files.delayTrain, rows.slice(0, trainRows).map(minutes));
+  await writeLines(files.delayTest, rows.slice(trainRows).map(minutes));
   writeFileSync(meta, JSON.stringify(files));
   return files;
 }

@@ -1,7 +1,8 @@
 // One run of our factorization machine (or linear learner) for the benchmark, in its own process.
 // Batches are parsed beforehand and kept in memory (as a numpy array is for scikit-learn); the
 // time is training alone. After every epoch the model is scored on the test set. Prints one JSON
-// object: per epoch { seconds (cumulative), logLoss, auc }, non-zeros per second, peak RSS.
+// object: per epoch { seconds (cumulative), logLoss and auc (binary) or rmse (regression) },
+// non-zeros per second, peak RSS.
 // argv[2]: JSON { train, test, featureDim, algorithm: 'fm' | 'linear-learner', hyperparameters, epochs }
 import { createBackend, factorizationMachines, linearLearner, parseHyperparameters, readBatches, type Batch } from '../lib/index.js';
 import { exactAuc } from './auc.js';
@@ -32,12 +33,23 @@ const algorithm = (config.algorithm === 'fm' ? factorizationMachines : linearLea
 const hp = parseHyperparameters(algorithm.name, algorithm.hyperparameters, config.hyperparameters);
 const state = algorithm.createState(hp as never, { featureDim: config.featureDim, labelSize: 1, sparse: true }, backend);
 
-async function score(): Promise<{ logLoss: number; auc: number }> {
+const regression = config.hyperparameters.predictor_type === 'regressor';
+
+async function score(): Promise<{ logLoss: number; auc: number } | { rmse: number }> {
   // The state's own choice: progressive validation picks among several models.
   const model = algorithm.finalize(state, backend);
   const scores: number[] = [];
   const labels: number[] = [];
   let loss = 0;
+  if (regression) {
+    let squares = 0, rows = 0;
+    for (const batch of testBatches) {
+      const { score: s } = await model.predict(batch);
+      for (let r = 0; r < batch.rows; r++) squares += (Number(s[r]) - batch.labels![r]) ** 2;
+      rows += batch.rows;
+    }
+    return { rmse: Math.sqrt(squares / rows) };
+  }
   for (const batch of testBatches) {
     const { score: s } = await model.predict(batch);
     for (let r = 0; r < batch.rows; r++) {
@@ -51,7 +63,7 @@ async function score(): Promise<{ logLoss: number; auc: number }> {
   return { logLoss: loss / labels.length, auc: exactAuc(scores, labels) };
 }
 
-const epochs: { seconds: number; logLoss: number; auc: number }[] = [];
+const epochs: ({ seconds: number } & Awaited<ReturnType<typeof score>>)[] = [];
 let seconds = 0;
 for (let epoch = 0; epoch < config.epochs; epoch++) {
   const t0 = performance.now();
