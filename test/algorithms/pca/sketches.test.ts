@@ -178,6 +178,24 @@ describe('pca (sketched modes)', function () {
       assert.throws(() => pca.merge([shards[0], other]), /pca merge: state 1 has seed 12, state 0 has 11/);
     });
 
+    it('counts a row of weight 2 as that row twice', async () => {
+      const x = decayingRows(10, 300, d, 0.8);
+      const hp = { num_components: 3, algorithm_mode: 'randomized', seed: 4 };
+      const weights = Float32Array.from({ length: 300 }, (_, r) => (r % 3 === 0 ? 2 : 1));
+      const weighted = await fit([{ ...denseBatch(x, d), weights }], d, hp);
+      const repeated = Float32Array.from({ length: (300 + 100) * d }, () => 0);
+      let at = 0;
+      for (let r = 0; r < 300; r++) {
+        for (let copy = 0; copy < weights[r]; copy++) repeated.set(x.subarray(r * d, (r + 1) * d), (at++) * d);
+      }
+      const plain = await fit([denseBatch(repeated, d)], d, hp);
+      for (const name of ['count', 'sum', 'squares', 'y']) {
+        const a = weighted.tensors[name].data as Float64Array;
+        const b = plain.tensors[name].data as Float64Array;
+        for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-9 * Math.max(1, Math.abs(b[i])), `${name}[${i}]: ${a[i]} vs ${b[i]}`);
+      }
+    });
+
     it('selects up to ℓ components and says why not more', async () => {
       const x = decayingRows(8, 200, d, 0.8);
       const state = await fit(batchesOf(x, d, 100), d, { num_components: 2, algorithm_mode: 'randomized' });  // ℓ = 2 + max(10, 2)
