@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // The `boundless` command. Results go to stdout as JSON; errors are one
 // line on stderr and a non-zero exit. Commands arrive with the issues that
-// build them (train, predict, evaluate, convert, select, serve).
+// build them (train, predict, evaluate, recommend, convert, select, serve).
 import '../algorithms/builtin.js';
 import { listBackends } from '../backends/select.js';
 import { inspectFile } from './inspect.js';
 import { convert } from './convert.js';
 import { trainCommand } from './train.js';
-import { evaluateCommand, predictCommand, selectCommand } from './model-commands.js';
+import { evaluateCommand, predictCommand, recommendCommand, selectCommand } from './model-commands.js';
 
 const usage = `usage: boundless <command> [options]
 
@@ -22,6 +22,8 @@ commands:
                            one JSON line of predictions per record
   evaluate --model FILE --test PATH [--format F]
                            one JSON object of metrics
+  recommend --model FILE --user 'i:v …' --items <path|-> [--top N] [--format F]
+                           the top N candidate items for one user (factorization machines), JSON lines
   select --state FILE --model-dir DIR [--k N | --num-components N | --criterion C | --select name=value]
                            a model from a rich state, without touching the data
   backends                 list the compute backends and why each is or is not available (JSON)
@@ -58,6 +60,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'select':
       process.stdout.write(JSON.stringify(await selectCommand(rest)) + '\n');
+      return 0;
+    case 'recommend':
+      await recommendCommand(rest);
       return 0;
     case 'convert': {
       const summary = await convert(rest);

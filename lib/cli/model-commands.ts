@@ -1,5 +1,5 @@
-// `boundless predict`, `boundless evaluate` and `boundless select`: the
-// commands that use a saved model or state. The algorithm is named in the
+// `boundless predict`, `boundless evaluate`, `boundless recommend` and
+// `boundless select`: the commands that use a saved model or state. The algorithm is named in the
 // file's metadata.
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
 import type { Selection } from '../algorithms/types.js';
+import type { Batch } from '../data/batch.js';
 import { resolveBackend, type BackendChoice } from '../backends/select.js';
 import { readBatches } from '../io/read-batches.js';
 import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../state/persistence.js';
-import { choiceOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
+import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 
 /** The file (read once), the algorithm its metadata names, and its data width. */
@@ -93,6 +94,54 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
     records += batch.rows;
   }
   return { model: modelPath, records, ...evaluator.result() };
+}
+
+export const recommendOptions: Record<string, OptionSpec> = {
+  model: { value: true, required: true, description: 'a model.safetensors that recommends (factorization machines)' },
+  user: { value: true, required: true, description: "the user's (context's) features as 'index:value …' (1-based unless --zero-based)" },
+  items: { value: true, required: true, description: "the candidate items, one row each: a file, directory, glob, or '-'" },
+  top: { value: true, description: 'how many items (default 10)' },
+  backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
+  ...dataOptions,
+};
+
+/** The user's row from 'index:value …' tokens, dense, checked token by token. */
+function userRow(text: string, featureDim: number, zeroBased: boolean): Float32Array {
+  const row = new Float32Array(featureDim);
+  for (const token of text.trim().split(/\s+/).filter(Boolean)) {
+    const match = /^(\d+):(\S+)$/.exec(token);
+    const value = match ? Number(match[2]) : NaN;
+    const index = match ? Number(match[1]) - (zeroBased ? 0 : 1) : -1;
+    if (!match || !Number.isFinite(value) || index < 0 || index >= featureDim) {
+      throw new UsageError(`recommend: --user token ${JSON.stringify(token)} is not index:value with index in ${zeroBased ? 0 : 1}..${featureDim - (zeroBased ? 1 : 0)} and a finite value`);
+    }
+    row[index] += value;
+  }
+  return row;
+}
+
+/**
+ * The top items for one user, best first, as JSON lines {"item": row number among the
+ * candidates, "score"}. Candidates stream in batches; only the best `top` are kept.
+ */
+export async function recommendCommand(argv: string[]): Promise<void> {
+  const { options } = parseArguments('recommend', argv, recommendOptions);
+  const { model, algorithm, featureDim } = await openModel('recommend', options);
+  const recommender = model as unknown as { recommend?: (user: Float32Array, items: Batch, n: number) => Promise<{ indices: Int32Array; scores: Float32Array }> };
+  if (typeof recommender.recommend !== 'function') throw new UsageError(`recommend: a ${algorithm.name} model does not recommend; train factorization-machines`);
+  const top = integerOption('recommend', options, 'top') ?? 10;
+  const data = readOptionsFrom('recommend', options, { labelSize: 0, featureDim });
+  const user = userRow(options.user as string, featureDim, data.zeroBased === true);
+  let best: { item: number; score: number }[] = [];
+  let seen = 0;
+  for await (const batch of readBatches(options.items as string, { ...data, miniBatchSize: data.miniBatchSize ?? 10_000 })) {
+    const { indices, scores } = await recommender.recommend(user, batch, Math.min(top, batch.rows));
+    for (let n = 0; n < indices.length; n++) best.push({ item: seen + indices[n], score: scores[n] });
+    // Ties keep the earlier item, as within a batch.
+    best = best.sort((a, b) => b.score - a.score || a.item - b.item).slice(0, top);
+    seen += batch.rows;
+  }
+  process.stdout.write(best.map((b) => JSON.stringify(b)).join('\n') + (best.length ? '\n' : ''));
 }
 
 export const selectOptions: Record<string, OptionSpec> = {

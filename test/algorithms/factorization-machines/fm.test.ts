@@ -252,6 +252,36 @@ describe('factorization machines', function () {
     await assert.rejects(model.recommend(denseBatch(new Float32Array(fmDim * 2), fmDim), items, 3), /factorization-machines recommend: the user batch must have exactly one row, got 2/);
   });
 
+  it('recommends from the command line, merging the top N across batches of candidates', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const { packageRoot } = await import('../../../lib/backends/native-addon.js');
+    const model = fm.finalize(await fit(state({ predictor_type: 'regressor', num_factors: 4, optimizer: 'adam', bias_lr: 0.05, linear_lr: 0.05, factors_lr: 0.05, factors_init_sigma: 0.1 }), fmBatches('regression', 8, 20), 5), backend);
+    const root = await mkdtemp(join(tmpdir(), 'boundless-fm-recommend-'));
+    try {
+      await model.save(join(root, 'model.safetensors'));
+      await writeFile(join(root, 'items.svm'), Array.from({ length: fmItems }, (_, item) => `0 ${fmUsers + item + 1}:1\n`).join(''));
+      const cli = (...args: string[]) => spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'recommend', '--model', 'model.safetensors', '--items', 'items.svm', '--format', 'libsvm', '--feature-dim', String(fmDim), ...args], { cwd: root, encoding: 'utf8' });
+      const result = cli('--user', `3:1 ${fmDim}:-0.5`, '--top', '4', '--mini-batch-size', '7');
+      assert.equal(result.status, 0, result.stderr);
+      const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { item: number; score: number });
+      const userRow = new Float32Array(fmDim);
+      userRow[2] = 1;
+      userRow[fmDim - 1] = -0.5;
+      const items = denseBatch(Float32Array.from({ length: fmItems * fmDim }, (_, i) => (i % fmDim === fmUsers + Math.floor(i / fmDim) ? 1 : 0)), fmDim);
+      const expected = await model.recommend(userRow, items, 4);
+      assert.deepEqual(lines.map((l) => l.item), Array.from(expected.indices));
+      for (const [n, line] of lines.entries()) assert.ok(Math.abs(line.score - expected.scores[n]) < 1e-5);
+      const bad = cli('--user', '3:1 99:1');
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /boundless: recommend: --user token "99:1" is not index:value with index in 1\.\.55 and a finite value/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('initialises each group as asked and names a missing initialiser setting', () => {
     const s = state({ predictor_type: 'regressor', num_factors: 3, bias_init_method: 'constant', bias_init_value: 0.25, linear_init_method: 'uniform', linear_init_scale: 0.5 });
     assert.equal((s.tensors.bias.data as Float32Array)[0], 0.25);
