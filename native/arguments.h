@@ -65,4 +65,30 @@ inline size_t CheckedProduct(const Napi::Env& env, const char* function, size_t 
   return a * b;
 }
 
+// Fields of settings objects and object arguments, checked, with the function named in errors.
+inline double NumberField(const Napi::Object& object, const char* function, const char* name) {
+  Napi::Value value = object.Get(name);
+  if (!value.IsNumber()) {
+    throw Napi::TypeError::New(object.Env(), std::string(function) + ": settings." + name + " must be a number");
+  }
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+inline size_t SizeField(const Napi::Object& object, const char* function, const char* name) {
+  double value = NumberField(object, function, name);
+  if (!(value >= 0) || value != static_cast<double>(static_cast<int64_t>(value))) {
+    throw Napi::RangeError::New(object.Env(), std::string(function) + ": settings." + name + " must be a non-negative integer");
+  }
+  return static_cast<size_t>(value);
+}
+
+inline bool BoolField(const Napi::Object& object, const char* name) { return object.Get(name).ToBoolean().Value(); }
+
+inline Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* function, const char* name) {
+  if (!info[index].IsObject()) {
+    throw Napi::TypeError::New(info.Env(), std::string(function) + ": argument " + name + " must be an object");
+  }
+  return info[index].As<Napi::Object>();
+}
+
 }  // namespace boundless

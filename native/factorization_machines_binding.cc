@@ -14,18 +14,15 @@ namespace {
 
 constexpr size_t kModelFields = 8;  // factors, offset, bias_lr, linear_lr, factors_lr, bias_wd, linear_wd, factors_wd
 
-double NumberField(const Napi::Object& o, const char* f, const char* name) {
-  Napi::Value v = o.Get(name);
-  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string(f) + ": settings." + name + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
 // settings: { loss, optimizer, dim, eps, beta1, beta2, clipGradient, rescaleGrad, models: Float64Array (models × 8) }
 fm::Settings ReadSettings(ArrayReader& reader, const Napi::Object& so, const char* f) {
   fm::Settings s;
-  s.loss = static_cast<fm::Loss>(static_cast<int>(NumberField(so, f, "loss")));
-  s.optimizer = static_cast<fm::Optimizer>(static_cast<int>(NumberField(so, f, "optimizer")));
-  s.dim = static_cast<size_t>(NumberField(so, f, "dim"));
+  size_t loss = SizeField(so, f, "loss"), optimizer = SizeField(so, f, "optimizer");
+  if (loss > static_cast<size_t>(fm::Loss::kSquared)) throw Napi::RangeError::New(so.Env(), std::string(f) + ": unknown loss code");
+  if (optimizer > static_cast<size_t>(fm::Optimizer::kAdam)) throw Napi::RangeError::New(so.Env(), std::string(f) + ": unknown optimizer code");
+  s.loss = static_cast<fm::Loss>(loss);
+  s.optimizer = static_cast<fm::Optimizer>(optimizer);
+  s.dim = SizeField(so, f, "dim");
   s.eps = static_cast<float>(NumberField(so, f, "eps"));
   s.beta1 = static_cast<float>(NumberField(so, f, "beta1"));
   s.beta2 = static_cast<float>(NumberField(so, f, "beta2"));
@@ -116,8 +113,8 @@ Napi::Value CatchUpSync(const Napi::CallbackInfo& info) {
   const char* f = "fmCatchUp";
   RequireArgCount(info, f, 2);
   ArrayReader reader(info.Env(), f);
-  fm::Settings settings = ReadSettings(reader, info[0].As<Napi::Object>(), f);
-  fm::State state = ReadState(reader, info[1].As<Napi::Object>(), settings, f);
+  fm::Settings settings = ReadSettings(reader, ObjectArg(info, 0, f, "settings"), f);
+  fm::State state = ReadState(reader, ObjectArg(info, 1, f, "state"), settings, f);
   fm::CatchUpAll(settings, state);
   return info.Env().Undefined();
 }
@@ -125,8 +122,8 @@ Napi::Value CatchUpSync(const Napi::CallbackInfo& info) {
 // model: { bias: number, linear: Float32Array (d), factors: Float32Array (d × k), dim, k, logistic }
 fm::Model ReadModel(ArrayReader& reader, const Napi::Object& o, const char* f) {
   fm::Model m;
-  m.dim = static_cast<size_t>(NumberField(o, f, "dim"));
-  m.factors = static_cast<size_t>(NumberField(o, f, "k"));
+  m.dim = SizeField(o, f, "dim");
+  m.factors = SizeField(o, f, "k");
   m.bias = static_cast<float>(NumberField(o, f, "bias"));
   m.logistic = o.Get("logistic").ToBoolean().Value();
   m.linear = reader.Get<float>(o, "model", "linear", napi_float32_array, m.dim, true);
@@ -139,8 +136,8 @@ Napi::Value PredictAsync(const Napi::CallbackInfo& info) {
   const char* f = "fmPredict";
   RequireArgCount(info, f, 4);
   ArrayReader reader(info.Env(), f);
-  fm::Model model = ReadModel(reader, info[0].As<Napi::Object>(), f);
-  BatchView batch = ReadBatchView(reader, info[1].As<Napi::Object>(), f);
+  fm::Model model = ReadModel(reader, ObjectArg(info, 0, f, "model"), f);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
   Napi::Object outs = Napi::Object::New(info.Env());
   outs.Set("score", info[2]);
   outs.Set("label", info[3]);
@@ -156,9 +153,9 @@ Napi::Value RecommendAsync(const Napi::CallbackInfo& info) {
   const char* f = "fmRecommend";
   RequireArgCount(info, f, 5);
   ArrayReader reader(info.Env(), f);
-  fm::Model model = ReadModel(reader, info[0].As<Napi::Object>(), f);
-  BatchView user = ReadBatchView(reader, info[1].As<Napi::Object>(), f);
-  BatchView items = ReadBatchView(reader, info[2].As<Napi::Object>(), f);
+  fm::Model model = ReadModel(reader, ObjectArg(info, 0, f, "model"), f);
+  BatchView user = ReadBatchView(reader, ObjectArg(info, 1, f, "user"), f);
+  BatchView items = ReadBatchView(reader, ObjectArg(info, 2, f, "items"), f);
   Napi::Object outs = Napi::Object::New(info.Env());
   outs.Set("indices", info[3]);
   outs.Set("scores", info[4]);

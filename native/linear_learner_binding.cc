@@ -22,31 +22,6 @@ using linear::Metrics;
 using linear::Settings;
 using linear::State;
 
-double NumberField(const Napi::Object& object, const char* function, const char* name) {
-  Napi::Value value = object.Get(name);
-  if (!value.IsNumber()) {
-    throw Napi::TypeError::New(object.Env(), std::string(function) + ": settings." + name + " must be a number");
-  }
-  return value.As<Napi::Number>().DoubleValue();
-}
-
-size_t SizeField(const Napi::Object& object, const char* function, const char* name) {
-  double value = NumberField(object, function, name);
-  if (!(value >= 0) || value != static_cast<double>(static_cast<int64_t>(value))) {
-    throw Napi::RangeError::New(object.Env(), std::string(function) + ": settings." + name + " must be a non-negative integer");
-  }
-  return static_cast<size_t>(value);
-}
-
-bool BoolField(const Napi::Object& object, const char* name) { return object.Get(name).ToBoolean().Value(); }
-
-Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* function, const char* name) {
-  if (!info[index].IsObject()) {
-    throw Napi::TypeError::New(info.Env(), std::string(function) + ": argument " + name + " must be an object");
-  }
-  return info[index].As<Napi::Object>();
-}
-
 Settings ReadSettings(const Napi::Object& o, const char* f) {
   Settings s;
   int loss = static_cast<int>(SizeField(o, f, "loss"));
