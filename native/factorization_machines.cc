@@ -52,10 +52,15 @@ void CatchUp(const Settings& s, State& st, size_t i, int32_t step) {
 }
 
 // One optimizer step on `count` parameters, then this step's decay.
-inline void Apply(Optimizer optimizer, const Settings& s, float lr, float wd, int32_t t, const float* grad, float* p, float* m1,
-                  float* m2, size_t count) {
+// Adam's bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ, the same for every parameter of a step.
+struct StepConstants {
+  float c1 = 1, c2 = 1;
+};
+
+inline void Apply(Optimizer optimizer, const Settings& s, float lr, float wd, const StepConstants& k, const float* grad, float* p,
+                  float* m1, float* m2, size_t count) {
   const float decay = 1.0f - lr * wd;
-  const float c1 = 1.0f - std::pow(s.beta1, static_cast<float>(t)), c2 = 1.0f - std::pow(s.beta2, static_cast<float>(t));
+  const float c1 = k.c1, c2 = k.c2;
   for (size_t j = 0; j < count; j++) {
     float g = grad[j];
     if (s.clip_gradient > 0) g = std::min(s.clip_gradient, std::max(-s.clip_gradient, g));
@@ -86,16 +91,30 @@ struct FeatureIndex {
   std::vector<float> values;                 // per entry
 };
 
+struct StepScratch {
+  FeatureIndex index;
+  std::vector<uint32_t> counts, cursor;
+  std::vector<double> score, loss, slope;
+  std::vector<float> sums;
+};
+
+StepScratch& ThreadStepScratch() {
+  thread_local StepScratch scratch;
+  return scratch;
+}
+
 // Forward pass of every model on every row: scores (rows × models) and the factor sums
 // Σ vᵢf xᵢ (rows × factor_width) that the gradient needs.
 void Forward(const Settings& s, const State& st, const BatchView& b, std::vector<double>& score, std::vector<float>& sums) {
   const size_t models = s.models.size(), width = s.factor_width;
-  score.assign(b.rows * models, 0.0);
-  sums.assign(b.rows * width, 0.0f);
+  // Sized, not cleared: each row's entries are zeroed where they are filled (in cache).
+  score.resize(b.rows * models);
+  sums.resize(b.rows * width);
   ThreadPool::Shared().ParallelFor(b.rows, 16, [&](size_t begin, size_t end) {
     std::vector<double> linear(models), squares(width);
     for (size_t r = begin; r < end; r++) {
       float* sum = sums.data() + r * width;
+      std::fill(sum, sum + width, 0.0f);
       std::fill(linear.begin(), linear.end(), 0.0);
       std::fill(squares.begin(), squares.end(), 0.0);
       auto add = [&](size_t i, float x) {
@@ -123,29 +142,41 @@ void Forward(const Settings& s, const State& st, const BatchView& b, std::vector
   });
 }
 
-// Adds the rows' losses (in row order) to the metrics; returns dL/dŷ per row and model.
-void Score(const Settings& s, const BatchView& b, const std::vector<double>& score, Metrics* metrics, std::vector<double>* slope) {
+// Per row and model, the loss and dL/dŷ (rows split across threads: the exponentials are
+// the costly part); then the losses are added to the metrics in row order, so the sums do
+// not depend on the thread count.
+void Score(const Settings& s, const BatchView& b, const std::vector<double>& score, Metrics* metrics, std::vector<double>& loss,
+           std::vector<double>* slope) {
   const size_t models = s.models.size();
-  if (slope) slope->assign(b.rows * models, 0.0);
-  for (size_t r = 0; r < b.rows; r++) {
-    const double w = RowWeight(b, r), y = b.labels[r];
-    for (size_t m = 0; m < models; m++) {
-      const double z = score[r * models + m];
-      double loss, d;
-      if (s.loss == Loss::kLogistic) {
-        // log(1 + e^z) − y·z, stable for large |z|.
-        loss = (z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z))) - y * z;
-        d = 1.0 / (1.0 + std::exp(-z)) - y;
-      } else {
-        loss = (z - y) * (z - y);
-        d = 2 * (z - y);
+  loss.resize(b.rows * models);
+  if (slope) slope->resize(b.rows * models);
+  ThreadPool::Shared().ParallelFor(b.rows, 64, [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; r++) {
+      const double w = RowWeight(b, r), y = b.labels[r];
+      for (size_t m = 0; m < models; m++) {
+        const double z = score[r * models + m];
+        double d;
+        if (s.loss == Loss::kLogistic) {
+          // log(1 + e^z) − y·z, stable for large |z|.
+          loss[r * models + m] = (z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z))) - y * z;
+          d = 1.0 / (1.0 + std::exp(-z)) - y;
+        } else {
+          loss[r * models + m] = (z - y) * (z - y);
+          d = 2 * (z - y);
+        }
+        if (slope) (*slope)[r * models + m] = w * d;
       }
-      if (slope) (*slope)[r * models + m] = w * d;
-      if (!metrics) continue;
-      metrics->loss[m] += w * loss;
+    }
+  });
+  if (!metrics) return;
+  for (size_t r = 0; r < b.rows; r++) {
+    const double w = RowWeight(b, r);
+    const bool actual = b.labels[r] == 1;
+    for (size_t m = 0; m < models; m++) {
+      metrics->loss[m] += w * loss[r * models + m];
       metrics->weight[m] += w;
       if (metrics->confusion && s.loss == Loss::kLogistic) {
-        bool predicted = z >= 0, actual = y == 1;
+        const bool predicted = score[r * models + m] >= 0;
         metrics->confusion[m * 4 + (predicted ? (actual ? 0 : 1) : (actual ? 3 : 2))] += w;
       }
     }
@@ -157,15 +188,26 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
   ValidateLabels(s, b);
   if (b.rows == 0) return;
   const int32_t step = static_cast<int32_t>(st.counters[kStep]);
-  // The caller's scratch maps a feature to its place in the index; it is all −1 between calls.
-  FeatureIndex index;
+  // Batch-sized buffers kept per thread: fresh ones this size come from mmap and fault
+  // their pages in on every batch. The caller's slot scratch maps a feature to its place
+  // in the index; it is all −1 between calls.
+  // (Bound to references here: the pool threads' lambdas must see the caller's buffers,
+  // and a thread_local named inside a lambda would be the running thread's own.)
+  StepScratch& scratch = ThreadStepScratch();
+  FeatureIndex& index = scratch.index;
+  std::vector<uint32_t>& counts = scratch.counts;
+  std::vector<uint32_t>& cursor = scratch.cursor;
+  std::vector<double>& score = scratch.score;
+  std::vector<double>& loss = scratch.loss;
+  std::vector<double>& slope = scratch.slope;
+  std::vector<float>& sums = scratch.sums;
   index.features.clear();
   if (!b.sparse) {
     index.features.resize(s.dim);
     std::iota(index.features.begin(), index.features.end(), 0u);
   } else {
     const size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
-    std::vector<uint32_t> counts;
+    counts.clear();
     for (size_t e = 0; e < nnz; e++) {
       uint32_t i = b.indices[e];
       if (slot_scratch[i] < 0) {
@@ -177,7 +219,7 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
     }
     index.starts.assign(index.features.size() + 1, 0);
     for (size_t k = 0; k < counts.size(); k++) index.starts[k + 1] = index.starts[k] + counts[k];
-    std::vector<uint32_t> cursor(index.starts.begin(), index.starts.end() - 1);
+    cursor.assign(index.starts.begin(), index.starts.end() - 1);
     index.rows.resize(nnz);
     index.values.resize(nnz);
     for (size_t r = 0; r < b.rows; r++) {
@@ -193,23 +235,25 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
   ThreadPool::Shared().ParallelFor(touched.size(), 64, [&](size_t begin, size_t end) {
     for (size_t k = begin; k < end; k++) CatchUp(s, st, touched[k], step);
   });
-  std::vector<double> score;
-  std::vector<float> sums;
   Forward(s, st, b, score, sums);
-  std::vector<double> slope;
-  Score(s, b, score, metrics, training ? &slope : nullptr);
+  Score(s, b, score, metrics, loss, training ? &slope : nullptr);
   if (!training) return;
   const size_t models = s.models.size(), width = s.factor_width;
   double total_weight = 0;
   for (size_t r = 0; r < b.rows; r++) total_weight += RowWeight(b, r);
   const double rescale = s.rescale_grad > 0 ? s.rescale_grad : (total_weight > 0 ? 1.0 / total_weight : 0.0);
   const int32_t t = step + 1;
+  StepConstants constants;
+  if (s.optimizer == Optimizer::kAdam) {
+    constants.c1 = 1.0f - std::pow(s.beta1, static_cast<float>(t));
+    constants.c2 = 1.0f - std::pow(s.beta2, static_cast<float>(t));
+  }
   // Bias.
   for (size_t m = 0; m < models; m++) {
     double g = 0;
     for (size_t r = 0; r < b.rows; r++) g += slope[r * models + m];
     float grad = static_cast<float>(g * rescale);
-    Apply(s.optimizer, s, s.models[m].bias_lr, s.models[m].bias_wd, t, &grad, st.bias + m, st.bias_m1 ? st.bias_m1 + m : nullptr,
+    Apply(s.optimizer, s, s.models[m].bias_lr, s.models[m].bias_wd, constants, &grad, st.bias + m, st.bias_m1 ? st.bias_m1 + m : nullptr,
           st.bias_m2 ? st.bias_m2 + m : nullptr, 1);
   }
   // Linear weights and factors, feature by feature (features split across threads).
@@ -242,11 +286,11 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
       for (size_t m = 0; m < models; m++) {
         const ModelSettings& ms = s.models[m];
         float g = static_cast<float>(glin[m] * rescale);
-        Apply(s.optimizer, s, ms.linear_lr, ms.linear_wd, t, &g, st.linear + i * models + m,
+        Apply(s.optimizer, s, ms.linear_lr, ms.linear_wd, constants, &g, st.linear + i * models + m,
               st.linear_m1 ? st.linear_m1 + i * models + m : nullptr, st.linear_m2 ? st.linear_m2 + i * models + m : nullptr, 1);
         for (size_t f = 0; f < ms.factors; f++) grad[f] = static_cast<float>(gfac[ms.offset + f] * rescale);
         size_t at = i * width + ms.offset;
-        Apply(s.optimizer, s, ms.factors_lr, ms.factors_wd, t, grad.data(), st.factors + at, st.factors_m1 ? st.factors_m1 + at : nullptr,
+        Apply(s.optimizer, s, ms.factors_lr, ms.factors_wd, constants, grad.data(), st.factors + at, st.factors_m1 ? st.factors_m1 + at : nullptr,
               st.factors_m2 ? st.factors_m2 + at : nullptr, ms.factors);
       }
       st.last_step[i] = t;

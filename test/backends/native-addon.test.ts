@@ -107,6 +107,34 @@ describe('core addon', () => {
     }
   });
 
+  it('trains factorization machines and PCA sketches to the same bytes on one thread and on several', function () {
+    this.timeout(120_000);
+    // Batches big enough that every parallel loop splits: each thread must work on the caller's
+    // buffers, and every sum keep one order.
+    const code = `
+      import { createBackend, denseBatch, factorizationMachines as fm, pca, parseHyperparameters, loadCoreAddon } from './lib/index.js';
+      import { fmBatches, fmDim } from './test/fixtures/fm-data.js';
+      const backend = await createBackend('cpu');
+      const digest = (arrays) => arrays.map((a) => Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).reduce((h, x) => (Math.imul(h, 31) + x) >>> 0, 7));
+      const hp = parseHyperparameters('factorization-machines', fm.hyperparameters, { predictor_type: 'regressor', num_factors: 8, num_models: 2, optimizer: 'adam', factors_lr: 0.01 });
+      const s = fm.createState(hp, { featureDim: fmDim, labelSize: 1 }, backend);
+      for (const batch of fmBatches('regression', 3, 3, 3000)) await fm.update(s, batch, backend);
+      const out = { threads: loadCoreAddon().runtimeInfo().threads, fm: digest([s.tensors.linear.data, s.tensors.factors.data, s.tensors.progressive_loss.data]) };
+      const d = 300;
+      const x = Float32Array.from({ length: 1200 * d }, (_, i) => Math.sin(i * 0.013) * ((i % 17) - 8));
+      for (const mode of ['regular', 'randomized', 'frequent_directions']) {
+        const p = pca.createState(parseHyperparameters('pca', pca.hyperparameters, { num_components: 5, algorithm_mode: mode, extra_components: 40 }), { featureDim: d, labelSize: 0 }, backend);
+        await pca.update(p, denseBatch(x, d), backend);
+        out[mode] = digest(Object.values(p.tensors).map((t) => t.data));
+      }
+      console.log(JSON.stringify(out));`;
+    const one = runWithEnv({ BOUNDLESS_NUM_THREADS: '1' }, code) as Record<string, unknown>;
+    const several = runWithEnv({ BOUNDLESS_NUM_THREADS: '4' }, code) as Record<string, unknown>;
+    assert.equal(one.threads, 1);
+    assert.equal(several.threads, 4);
+    for (const name of ['fm', 'regular', 'randomized', 'frequent_directions']) assert.deepEqual(several[name], one[name], name);
+  });
+
   it('reports an unusable BOUNDLESS_CPU_ISA or BOUNDLESS_NUM_THREADS instead of ignoring it', () => {
     const code = `import { loadCoreAddon } from './lib/index.js'; console.log(JSON.stringify(loadCoreAddon().runtimeInfo()));`;
     const info = runWithEnv({ BOUNDLESS_CPU_ISA: 'sse9', BOUNDLESS_NUM_THREADS: 'lots' }, code) as { warnings: string[] };
