@@ -41,6 +41,16 @@ class ArrayReader {
     return reinterpret_cast<T*>(static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset());
   }
 
+  // A positional typed-array argument, checked and kept alive like a field; errors name it
+  // as arguments.<name>.
+  template <typename T>
+  T* Arg(const Napi::CallbackInfo& info, size_t index, const char* name, napi_typedarray_type type, size_t length,
+         bool required) {
+    Napi::Object holder = Napi::Object::New(env_);
+    holder.Set(name, info[index]);
+    return Get<T>(holder, "arguments", name, type, length, required);
+  }
+
   // Objects to keep alive if the kernel runs later on another thread. References are made only
   // then (Take), so inline runs pay nothing for them.
   void Keep(const Napi::Object& object) { kept_.push_back(object); }

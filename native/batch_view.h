@@ -18,6 +18,12 @@ struct BatchView {
   const float* weights = nullptr;  // per row, or null (weight 1)
 };
 
+// Values the batch stores: its non-zeros (sparse) or rows × cols (dense) — the measure of
+// a kernel's work that decides whether it runs inline or on a libuv thread.
+inline double StoredValues(const BatchView& b) {
+  return b.sparse ? static_cast<double>(b.indptr[b.rows]) : static_cast<double>(b.rows) * static_cast<double>(b.cols);
+}
+
 // The unsupervised checks: width, CSR structure, indices below dim, finite
 // values and weights. Throws std::invalid_argument naming the row.
 void ValidateFeatureRows(const BatchView& batch, size_t dim);

@@ -86,18 +86,17 @@ fm::Metrics ReadMetrics(ArrayReader& reader, const Napi::Object& o, size_t model
 Napi::Value StepAsync(const Napi::CallbackInfo& info) {
   const char* f = "fmStep";
   RequireArgCount(info, f, 5);
-  for (size_t a : {0, 1, 2}) if (!info[a].IsObject()) throw Napi::TypeError::New(info.Env(), "fmStep: settings, state and batch must be objects");
   ArrayReader reader(info.Env(), f);
   bool training = info[4].ToBoolean().Value();
-  fm::Settings settings = ReadSettings(reader, info[0].As<Napi::Object>(), f);
-  fm::State state = ReadState(reader, info[1].As<Napi::Object>(), settings, f, training);
-  int32_t* slot = reader.Get<int32_t>(info[1].As<Napi::Object>(), "state", "slot", napi_int32_array, settings.dim, true);
-  BatchView batch = ReadBatchView(reader, info[2].As<Napi::Object>(), f);
+  Napi::Object so = ObjectArg(info, 1, f, "state");
+  fm::Settings settings = ReadSettings(reader, ObjectArg(info, 0, f, "settings"), f);
+  fm::State state = ReadState(reader, so, settings, f, training);
+  int32_t* slot = reader.Get<int32_t>(so, "state", "slot", napi_int32_array, settings.dim, true);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 2, f, "batch"), f);
   bool has_metrics = info[3].IsObject();
   fm::Metrics metrics = has_metrics ? ReadMetrics(reader, info[3].As<Napi::Object>(), settings.models.size()) : fm::Metrics{};
   if (!training && !has_metrics) throw Napi::TypeError::New(info.Env(), "fmStep: evaluation needs metrics");
-  double nnz = batch.sparse ? static_cast<double>(batch.indptr[batch.rows]) : static_cast<double>(batch.rows) * settings.dim;
-  double work = nnz * static_cast<double>(settings.factor_width + settings.models.size()) * (training ? 3 : 1);
+  double work = StoredValues(batch) * static_cast<double>(settings.factor_width + settings.models.size()) * (training ? 3 : 1);
   return QueueKernel(info.Env(), "boundless:fmStep", reader, [=]() mutable {
     fm::State st = state;
     if (training) {
@@ -138,14 +137,10 @@ Napi::Value PredictAsync(const Napi::CallbackInfo& info) {
   ArrayReader reader(info.Env(), f);
   fm::Model model = ReadModel(reader, ObjectArg(info, 0, f, "model"), f);
   BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
-  Napi::Object outs = Napi::Object::New(info.Env());
-  outs.Set("score", info[2]);
-  outs.Set("label", info[3]);
-  float* score = reader.Get<float>(outs, "outputs", "score", napi_float32_array, batch.rows, true);
-  float* label = reader.Get<float>(outs, "outputs", "label", napi_float32_array, batch.rows, false);
-  double nnz = batch.sparse ? static_cast<double>(batch.indptr[batch.rows]) : static_cast<double>(batch.rows) * model.dim;
+  float* score = reader.Arg<float>(info, 2, "score", napi_float32_array, batch.rows, true);
+  float* label = reader.Arg<float>(info, 3, "label", napi_float32_array, batch.rows, false);
   return QueueKernel(info.Env(), "boundless:fmPredict", reader, [=]() { fm::Predict(model, batch, score, label); },
-                     nnz * static_cast<double>(model.factors + 1));
+                     StoredValues(batch) * static_cast<double>(model.factors + 1));
 }
 
 // fmRecommend(model, user (one row), items, indices: Int32Array (n), scores: Float32Array (n)) → Promise
@@ -156,17 +151,13 @@ Napi::Value RecommendAsync(const Napi::CallbackInfo& info) {
   fm::Model model = ReadModel(reader, ObjectArg(info, 0, f, "model"), f);
   BatchView user = ReadBatchView(reader, ObjectArg(info, 1, f, "user"), f);
   BatchView items = ReadBatchView(reader, ObjectArg(info, 2, f, "items"), f);
-  Napi::Object outs = Napi::Object::New(info.Env());
-  outs.Set("indices", info[3]);
-  outs.Set("scores", info[4]);
-  Napi::Value iv = info[3];
-  size_t n = iv.IsTypedArray() ? iv.As<Napi::TypedArray>().ElementLength() : 0;
-  int32_t* indices = reader.Get<int32_t>(outs, "outputs", "indices", napi_int32_array, n, true);
-  float* scores = reader.Get<float>(outs, "outputs", "scores", napi_float32_array, n, true);
+  // n, the number of items wanted, is the length of the output arrays.
+  size_t n = info[3].IsTypedArray() ? info[3].As<Napi::TypedArray>().ElementLength() : 0;
+  int32_t* indices = reader.Arg<int32_t>(info, 3, "indices", napi_int32_array, n, true);
+  float* scores = reader.Arg<float>(info, 4, "scores", napi_float32_array, n, true);
   if (n > items.rows) throw Napi::RangeError::New(info.Env(), "fmRecommend: asked for " + std::to_string(n) + " items of " + std::to_string(items.rows) + " candidates");
-  double nnz = items.sparse ? static_cast<double>(items.indptr[items.rows]) : static_cast<double>(items.rows) * model.dim;
   return QueueKernel(info.Env(), "boundless:fmRecommend", reader, [=]() { fm::Recommend(model, user, items, n, indices, scores); },
-                     nnz * static_cast<double>(model.factors + 1));
+                     StoredValues(items) * static_cast<double>(model.factors + 1));
 }
 
 }  // namespace

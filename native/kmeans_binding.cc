@@ -22,16 +22,11 @@ size_t SizeOf(const Napi::Object& o, const char* f, const char* name) {
   return static_cast<size_t>(d);
 }
 
-Napi::Object ObjectAt(const Napi::CallbackInfo& info, size_t i, const char* f, const char* name) {
-  if (!info[i].IsObject()) throw Napi::TypeError::New(info.Env(), std::string(f) + ": argument " + name + " must be an object");
-  return info[i].As<Napi::Object>();
-}
-
 // kmeansUpdate({centers, dim, halfLife, kmeansPlusPlus, seed}, {centers, weights, counters}, batch)
 Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
   const char* f = "kmeansUpdate";
   RequireArgCount(info, f, 3);
-  Napi::Object so = ObjectAt(info, 0, f, "settings");
+  Napi::Object so = ObjectArg(info, 0, f, "settings");
   kmeans::Settings s;
   s.centers = SizeOf(so, f, "centers");
   s.dim = SizeOf(so, f, "dim");
@@ -40,12 +35,12 @@ Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
   s.seed = static_cast<uint64_t>(SizeOf(so, f, "seed"));
   if (s.centers == 0 || s.dim == 0) throw Napi::RangeError::New(info.Env(), std::string(f) + ": centers and dim must be positive");
   ArrayReader reader(info.Env(), f);
-  Napi::Object st = ObjectAt(info, 1, f, "state");
+  Napi::Object st = ObjectArg(info, 1, f, "state");
   kmeans::State state;
   state.centers = reader.Get<float>(st, "state", "centers", napi_float32_array, CheckedProduct(info.Env(), f, s.centers, s.dim), true);
   state.weights = reader.Get<double>(st, "state", "weights", napi_float64_array, s.centers, true);
   state.counters = reader.Get<double>(st, "state", "counters", napi_float64_array, kmeans::kCounterCount, true);
-  kmeans::Points batch = ReadBatchView(reader, ObjectAt(info, 2, f, "batch"), f);
+  kmeans::Points batch = ReadBatchView(reader, ObjectArg(info, 2, f, "batch"), f);
   double work = static_cast<double>(batch.rows) * static_cast<double>(s.centers) * static_cast<double>(batch.sparse ? 20 : s.dim);
   return QueueKernel(info.Env(), "boundless:kmeansUpdate", reader, [=]() mutable { kmeans::Update(s, state, batch); }, work);
 }
@@ -57,16 +52,11 @@ Napi::Value AssignAsync(const Napi::CallbackInfo& info) {
   ArrayReader reader(info.Env(), f);
   size_t count = SizeArg(info, 1, f, "count");
   size_t dim = SizeArg(info, 2, f, "dim");
-  Napi::Object holder = Napi::Object::New(info.Env());
-  holder.Set("centers", info[0]);
-  holder.Set("nearest", info[4]);
-  holder.Set("distance2", info[5]);
-  holder.Set("all", info[6]);
-  const float* centers = reader.Get<float>(holder, "arguments", "centers", napi_float32_array, CheckedProduct(info.Env(), f, count, dim), true);
-  kmeans::Points batch = ReadBatchView(reader, ObjectAt(info, 3, f, "batch"), f);
-  int32_t* nearest = reader.Get<int32_t>(holder, "arguments", "nearest", napi_int32_array, batch.rows, true);
-  float* distance2 = reader.Get<float>(holder, "arguments", "distance2", napi_float32_array, batch.rows, true);
-  float* all = reader.Get<float>(holder, "arguments", "all", napi_float32_array, CheckedProduct(info.Env(), f, batch.rows, count), false);
+  const float* centers = reader.Arg<float>(info, 0, "centers", napi_float32_array, CheckedProduct(info.Env(), f, count, dim), true);
+  kmeans::Points batch = ReadBatchView(reader, ObjectArg(info, 3, f, "batch"), f);
+  int32_t* nearest = reader.Arg<int32_t>(info, 4, "nearest", napi_int32_array, batch.rows, true);
+  float* distance2 = reader.Arg<float>(info, 5, "distance2", napi_float32_array, batch.rows, true);
+  float* all = reader.Arg<float>(info, 6, "all", napi_float32_array, CheckedProduct(info.Env(), f, batch.rows, count), false);
   if (count == 0) throw Napi::RangeError::New(info.Env(), std::string(f) + ": count must be positive");
   double work = static_cast<double>(batch.rows) * static_cast<double>(count) * static_cast<double>(batch.sparse ? 20 : dim);
   return QueueKernel(info.Env(), "boundless:kmeansAssign", reader, [=]() {

@@ -170,24 +170,19 @@ Napi::Value SymmetricEigenValue(const Napi::CallbackInfo& info) {
 Napi::Value SparseLinearAsync(const Napi::CallbackInfo& info) {
   const char* f = "sparseLinear";
   RequireArgCount(info, f, 4);
-  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "sparseLinear: batch must be an object");
   ArrayReader reader(info.Env(), f);
-  BatchView batch = ReadBatchView(reader, info[0].As<Napi::Object>(), f);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 0, f, "batch"), f);
   if (!batch.sparse) throw Napi::TypeError::New(info.Env(), "sparseLinear: batch must be sparse (CSR)");
-  Napi::Object args = Napi::Object::New(info.Env());
-  args.Set("w", info[1]);
-  args.Set("bias", info[2]);
-  args.Set("out", info[3]);
   Napi::Value wv = info[1];
   if (!wv.IsTypedArray() || wv.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) reader.Fail("arguments", "w", "must be a Float32Array");
   size_t cols = batch.cols;
   size_t w_length = wv.As<Napi::TypedArray>().ElementLength();
   if (cols == 0 || w_length % cols != 0) reader.Fail("arguments", "w", "length must be a multiple of the batch's cols");
   size_t models = w_length / cols;
-  const float* w = reader.Get<float>(args, "arguments", "w", napi_float32_array, cols * models, true);
-  const float* bias = reader.Get<float>(args, "arguments", "bias", napi_float32_array, models, false);
-  float* out = reader.Get<float>(args, "arguments", "out", napi_float32_array, CheckedProduct(info.Env(), f, batch.rows, models), true);
-  double work = static_cast<double>(batch.indptr[batch.rows]) * static_cast<double>(models);
+  const float* w = reader.Arg<float>(info, 1, "w", napi_float32_array, cols * models, true);
+  const float* bias = reader.Arg<float>(info, 2, "bias", napi_float32_array, models, false);
+  float* out = reader.Arg<float>(info, 3, "out", napi_float32_array, CheckedProduct(info.Env(), f, batch.rows, models), true);
+  double work = StoredValues(batch) * static_cast<double>(models);
   return QueueKernel(info.Env(), "boundless:sparseLinear", reader, [=]() {
     ValidateFeatureRows(batch, cols);
     for (size_t r = 0; r < batch.rows; r++) {

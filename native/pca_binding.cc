@@ -15,15 +15,14 @@ namespace {
 Napi::Value AccumulateAsync(const Napi::CallbackInfo& info) {
   const char* f = "pcaAccumulate";
   RequireArgCount(info, f, 3);
-  if (!info[0].IsObject() || !info[2].IsObject()) throw Napi::TypeError::New(info.Env(), "pcaAccumulate: moments and batch must be objects");
   size_t dim = SizeArg(info, 1, f, "dim");
   ArrayReader reader(info.Env(), f);
-  Napi::Object mo = info[0].As<Napi::Object>();
+  Napi::Object mo = ObjectArg(info, 0, f, "moments");
   pca::Moments moments;
   moments.count = reader.Get<double>(mo, "moments", "count", napi_float64_array, 1, true);
   moments.sum = reader.Get<double>(mo, "moments", "sum", napi_float64_array, dim, true);
   moments.cross = reader.Get<double>(mo, "moments", "cross", napi_float64_array, CheckedProduct(info.Env(), f, dim, dim), true);
-  pca::Batch batch = ReadBatchView(reader, info[2].As<Napi::Object>(), f);
+  pca::Batch batch = ReadBatchView(reader, ObjectArg(info, 2, f, "batch"), f);
   double work = static_cast<double>(batch.rows) * static_cast<double>(dim) * static_cast<double>(dim) / 2;
   return QueueKernel(info.Env(), "boundless:pcaAccumulate", reader, [=]() mutable { pca::Accumulate(batch, dim, moments); }, work);
 }
@@ -60,34 +59,29 @@ size_t SketchSize(const Napi::CallbackInfo& info, size_t index, const char* f, s
 Napi::Value RandomizedAccumulateAsync(const Napi::CallbackInfo& info) {
   const char* f = "pcaRandomizedAccumulate";
   RequireArgCount(info, f, 5);
-  if (!info[0].IsObject() || !info[4].IsObject()) throw Napi::TypeError::New(info.Env(), std::string(f) + ": sketch and batch must be objects");
   size_t dim = SizeArg(info, 2, f, "dim");
   size_t ell = SketchSize(info, 3, f, dim);
   ArrayReader reader(info.Env(), f);
-  Napi::Object so = info[0].As<Napi::Object>();
+  Napi::Object so = ObjectArg(info, 0, f, "sketch");
   pca::SketchMoments moments = ReadSketchMoments(reader, so, dim);
   double* y = reader.Get<double>(so, "sketch", "y", napi_float64_array, CheckedProduct(info.Env(), f, dim, ell), true);
-  Napi::Object args = Napi::Object::New(info.Env());
-  args.Set("omega", info[1]);
-  const double* omega = reader.Get<double>(args, "arguments", "omega", napi_float64_array, dim * ell, true);
-  pca::Batch batch = ReadBatchView(reader, info[4].As<Napi::Object>(), f);
-  double nonzeros = batch.sparse ? static_cast<double>(batch.indptr[batch.rows]) : static_cast<double>(batch.rows) * dim;
+  const double* omega = reader.Arg<double>(info, 1, "omega", napi_float64_array, dim * ell, true);
+  pca::Batch batch = ReadBatchView(reader, ObjectArg(info, 4, f, "batch"), f);
   return QueueKernel(info.Env(), "boundless:pcaRandomizedAccumulate", reader,
-                     [=]() mutable { pca::RandomizedAccumulate(batch, dim, ell, omega, moments, y); }, 2 * nonzeros * ell);
+                     [=]() mutable { pca::RandomizedAccumulate(batch, dim, ell, omega, moments, y); }, 2 * StoredValues(batch) * ell);
 }
 
 // pcaFrequentDirectionsAccumulate(sketch: {count, sum, squares, rows, filled}, dim, ell, batch) → Promise
 Napi::Value FrequentDirectionsAccumulateAsync(const Napi::CallbackInfo& info) {
   const char* f = "pcaFrequentDirectionsAccumulate";
   RequireArgCount(info, f, 4);
-  if (!info[0].IsObject() || !info[3].IsObject()) throw Napi::TypeError::New(info.Env(), std::string(f) + ": sketch and batch must be objects");
   size_t dim = SizeArg(info, 1, f, "dim");
   size_t ell = SketchSize(info, 2, f, dim);
   ArrayReader reader(info.Env(), f);
-  Napi::Object so = info[0].As<Napi::Object>();
+  Napi::Object so = ObjectArg(info, 0, f, "sketch");
   pca::SketchMoments moments = ReadSketchMoments(reader, so, dim);
   pca::FrequentDirections sketch = ReadFrequentDirections(info.Env(), reader, so, f, dim, ell);
-  pca::Batch batch = ReadBatchView(reader, info[3].As<Napi::Object>(), f);
+  pca::Batch batch = ReadBatchView(reader, ObjectArg(info, 3, f, "batch"), f);
   double work = static_cast<double>(batch.rows) * dim * ell * 4;
   return QueueKernel(info.Env(), "boundless:pcaFrequentDirectionsAccumulate", reader,
                      [=]() mutable { pca::FrequentDirectionsAccumulate(batch, sketch, moments); }, work);
@@ -98,15 +92,12 @@ Napi::Value FrequentDirectionsAccumulateAsync(const Napi::CallbackInfo& info) {
 Napi::Value FrequentDirectionsInsertSync(const Napi::CallbackInfo& info) {
   const char* f = "pcaFrequentDirectionsInsert";
   RequireArgCount(info, f, 5);
-  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), std::string(f) + ": sketch must be an object");
   size_t dim = SizeArg(info, 1, f, "dim");
   size_t ell = SketchSize(info, 2, f, dim);
   size_t count = SizeArg(info, 4, f, "count");
   ArrayReader reader(info.Env(), f);
-  pca::FrequentDirections sketch = ReadFrequentDirections(info.Env(), reader, info[0].As<Napi::Object>(), f, dim, ell);
-  Napi::Object args = Napi::Object::New(info.Env());
-  args.Set("rows", info[3]);
-  const double* rows = reader.Get<double>(args, "arguments", "rows", napi_float64_array, CheckedProduct(info.Env(), f, count, dim), true);
+  pca::FrequentDirections sketch = ReadFrequentDirections(info.Env(), reader, ObjectArg(info, 0, f, "sketch"), f, dim, ell);
+  const double* rows = reader.Arg<double>(info, 3, "rows", napi_float64_array, CheckedProduct(info.Env(), f, count, dim), true);
   try {
     pca::FrequentDirectionsInsert(sketch, rows, count);
   } catch (const std::exception& error) {
