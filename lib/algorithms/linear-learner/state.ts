@@ -7,6 +7,7 @@ import type { DataSchema, State } from '../types.js';
 import type { LinearLearnerHyperparameters } from './hyperparameters.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { calibrationBins, modelGrid, resolveSettings, type ResolvedSettings } from './settings.js';
+import { allocateState } from '../state-size.js';
 
 export type LinearLearnerState = State<LinearLearnerHyperparameters>;
 
@@ -38,7 +39,15 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   const { models, classes } = r;
   const width = models * classes;
   const grid = modelGrid(hp, r);
-  const weights = new Float32Array(dim * width);
+  const optimizer = r.optimizer;
+  const withMoment1 = optimizer === 'adam' || (optimizer === 'sgd' && r.kernel.momentum > 0);
+  const withMoment2 = optimizer !== 'sgd';
+  const arrays = 1 + Number(withMoment1) + Number(withMoment2);
+  // The feature-sized arrays, with an error that says what decides their size if they cannot be had.
+  const featureArray = () => allocateState('linear-learner', 4 * dim * width * arrays,
+    `feature_dim ${dim} × num_models ${models} × ${classes} class${classes > 1 ? 'es' : ''} × ${arrays} arrays × 4 bytes; lower feature_dim (hash bits) or num_models, or use optimizer sgd`,
+    () => new Float32Array(dim * width));
+  const weights = featureArray();
   adviseLarge(weights);
   loadCoreAddon().linearLearnerInitialize(weights, hp.init_method === 'normal', hp.init_method === 'normal' ? hp.init_sigma : hp.init_scale, hp.seed);
   const tensors: Record<string, Tensor> = {
@@ -50,13 +59,12 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
     l1: f32(grid.l1),
     counters: f64(new Float64Array(counter.count)),
   };
-  const optimizer = r.optimizer;
-  if (optimizer === 'adam' || (optimizer === 'sgd' && r.kernel.momentum > 0)) {
-    tensors.moment1 = f32(new Float32Array(dim * width), [dim, models, classes]);
+  if (withMoment1) {
+    tensors.moment1 = f32(featureArray(), [dim, models, classes]);
     tensors.bias_moment1 = f32(new Float32Array(width), [models, classes]);
   }
-  if (optimizer !== 'sgd') {
-    tensors.moment2 = f32(new Float32Array(dim * width), [dim, models, classes]);
+  if (withMoment2) {
+    tensors.moment2 = f32(featureArray(), [dim, models, classes]);
     tensors.bias_moment2 = f32(new Float32Array(width), [models, classes]);
   }
   if (r.predictor === 'binary_classifier') tensors.positive_weight = f32(grid.positiveWeight);

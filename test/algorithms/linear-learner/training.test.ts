@@ -204,6 +204,8 @@ describe('linear learner: training', function () {
     assert.throws(() => stateFor({ predictor_type: 'regressor', positive_example_weight_mult: 2 }), /'positive_example_weight_mult' applies to binary_classifier only/);
     assert.throws(() => stateFor({ predictor_type: 'binary_classifier', feature_dim: 5 }), /the data has 8 features but feature_dim is 5/);
     assert.throws(() => stateFor({ predictor_type: 'binary_classifier', unbias_data: true }, dim, true), /unbias_data=true needs dense data/);
+    assert.throws(() => stateFor({ predictor_type: 'binary_classifier', num_models: 32 }, 2 ** 28, true),
+      /linear-learner: the state needs 96\.0 GiB \(feature_dim 268435456 × num_models 32 × 1 class × 3 arrays × 4 bytes; lower feature_dim \(hash bits\) or num_models, or use optimizer sgd\) and could not be allocated/);
   });
 
   it('rejects multiclass labels outside the classes and sparse indices outside feature_dim', async () => {
