@@ -4,7 +4,7 @@
 import { createWriteStream, existsSync, statSync, mkdirSync, renameSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { Random } from '../lib/algorithms/random.js';
+import { Random } from '../lib/random.js';
 import { encodeRecord, frameRecord } from '../lib/io/formats/recordio-protobuf.js';
 
 export const denseColumns = 40;

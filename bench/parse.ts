@@ -74,7 +74,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "records": len(frame),
 /** Peak RSS of our reader on a generated stream of `bytes` on stdin (no file: memory cannot come from the page cache). */
 function streamRss(bytes: number): { seconds: number; records: number; maxRssMB: number } {
   const generator = `
-    import { Random } from './lib/algorithms/random.ts';
+    import { Random } from './lib/random.ts';
     import { denseCsvRows } from './bench/generate-data.ts';
     const random = Random.fromSeed(7);
     let written = 0;

@@ -13,8 +13,8 @@ export type {
   NumberSpec, BoolSpec, EnumSpec, StringSpec,
 } from './algorithms/hyperparameters.js';
 export type { Algorithm, AlgorithmName, DataSchema, State, Model, ModelData, Predictions, Selection, Evaluator } from './algorithms/types.js';
-export { Random } from './algorithms/random.js';
-export type { RandomState } from './algorithms/random.js';
+export { Random } from './random.js';
+export type { RandomState } from './random.js';
 
 export { denseBatch, validateBatch, BatchError } from './data/batch.js';
 export type { Batch, DenseBatch, SparseBatch } from './data/batch.js';
@@ -28,12 +28,14 @@ export type { SafetensorsContent } from './state/safetensors.js';
 export { writeFileAtomic } from './state/atomic-write.js';
 export { readStoredObject, writeStoredObject, formatVersion } from './state/checkpoint.js';
 export type { StoredObject, JsonValue } from './state/checkpoint.js';
-export { saveState, loadState, stateToBytes, stateFromBytes, saveModel, loadModel, modelFromStored } from './state/persistence.js';
+export { saveState, loadState, stateToBytes, stateFromBytes, saveModel, loadModel, modelFromStored } from './algorithms/persistence.js';
 
 export { BatchPool } from './data/batch-pool.js';
 export type { PoolShape, PooledBatch } from './data/batch-pool.js';
-export { readBatches, DataError, formatNames } from './io/read-batches.js';
-export type { ReadOptions, ReadBatch, ReadStats, BatchStream, FormatName } from './io/read-batches.js';
+export { readBatches } from './io/read-batches.js';
+export { DataError, formatNames } from './io/read-options.js';
+export type { ReadOptions, FormatName } from './io/read-options.js';
+export type { ReadBatch, ReadStats, BatchStream } from './io/batch-stream.js';
 export { fileSource, resolveFiles } from './io/sources/files.js';
 export type { FileSourceOptions } from './io/sources/files.js';
 export { streamSource, stdinSource } from './io/sources/streams.js';
@@ -51,11 +53,12 @@ export { float32ToString } from './io/formats/float32-text.js';
 export { FeatureStatistics } from './data/feature-stats.js';
 export { shuffleBatches } from './data/shuffle-buffer.js';
 export type { ShuffleOptions } from './data/shuffle-buffer.js';
-export { saveCheckpoint, loadCheckpoint } from './state/persistence.js';
+export { saveCheckpoint, loadCheckpoint } from './algorithms/persistence.js';
 export { CheckpointDirectory, CheckpointSchedule } from './train/checkpoint-directory.js';
 export type { CheckpointInfo, ResumedCheckpoint } from './train/checkpoint-directory.js';
 export { train } from './train/train.js';
-export type { TrainOptions, TrainResult, ProgressEvent } from './train/train.js';
+export type { TrainOptions, TrainResult } from './train/train.js';
+export type { ProgressEvent } from './train/progress.js';
 export { registerAlgorithm, getAlgorithm, listAlgorithms, loadAlgorithmModule } from './algorithms/registry.js';
 
 import './algorithms/builtin.js';

@@ -1,14 +1,14 @@
 // The core addon: registration only. Each concern registers its own exports.
 #include <napi.h>
 
-#include "linear_algebra_binding.h"
-#include "kmeans_binding.h"
-#include "linear_learner_binding.h"
-#include "memory_advice.h"
-#include "pca_binding.h"
-#include "factorization_machines_binding.h"
-#include "runtime_info.h"
-#include "stream_parser_binding.h"
+#include "algorithms/factorization_machines/factorization_machines_binding.h"
+#include "algorithms/kmeans/kmeans_binding.h"
+#include "algorithms/linear_learner/linear_learner_binding.h"
+#include "algorithms/pca/pca_binding.h"
+#include "io/stream_parser_binding.h"
+#include "linalg/linear_algebra_binding.h"
+#include "runtime/memory_advice.h"
+#include "runtime/runtime_info.h"
 
 namespace {
 

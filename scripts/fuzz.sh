@@ -2,7 +2,7 @@
 # npm run fuzz [-- SECONDS]: builds the libFuzzer target for the native
 # parsers with AddressSanitizer and UndefinedBehaviorSanitizer (clang from
 # Debian: apt-get install clang-14 libclang-rt-14-dev) and runs it from the
-# seed corpus in native/fuzz/corpus. New findings stop the run with a crash
+# seed corpus in native/io/fuzz/corpus. New findings stop the run with a crash
 # file in build-fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +13,8 @@ if [ -z "$clang" ]; then
   exit 1
 fi
 mkdir -p build-fuzz/corpus
-"$clang" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  native/fuzz/fuzz_stream_parser.cc native/text_parser.cc native/recordio_parser.cc native/json_record.cc \
-  native/stream_parser.cc native/murmur_hash.cc -o build-fuzz/fuzz_stream_parser
+"$clang" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Inative \
+  native/io/fuzz/fuzz_stream_parser.cc native/io/text_parser.cc native/io/recordio_parser.cc native/io/json_record.cc \
+  native/io/stream_parser.cc native/io/murmur_hash.cc -o build-fuzz/fuzz_stream_parser
 cd build-fuzz
-./fuzz_stream_parser -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 corpus ../native/fuzz/corpus
+./fuzz_stream_parser -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 corpus ../native/io/fuzz/corpus

@@ -13,6 +13,28 @@ out="$(cd "$out" && pwd)"  # absolute: bundle mode changes directory
 status=0
 step() { echo "== $*" | tee -a "$out/summary.txt"; }
 
+# Whole CLI training runs at 1 to 16 native threads on one generated dense CSV (400k x 40, label
+# first): what more cores buy. $1: the CLI's entry point; $2: a node command that runs TypeScript
+# or the bundle's JavaScript; $3: the folder holding lib/ and bench/ for it.
+cpu_scaling() {
+  local cli="$1" runner="$2" app="$3" data="$out/scaling.csv" threads algorithm started ms
+  $runner --input-type=module -e "
+    import { writeFileSync } from 'node:fs';
+    import { Random } from '$app/lib/random.js';
+    import { denseCsvRows } from '$app/bench/generate-data.js';
+    writeFileSync('$data', denseCsvRows(Random.fromSeed(11), 400000));" || { echo "scaling data failed"; return 1; }
+  for algorithm in "linear-learner --hp predictor_type=binary_classifier" "kmeans --hp k=10 --label-size 1" "pca --hp num_components=5 --label-size 1"; do
+    for threads in 1 2 4 8 16; do
+      started=$(date +%s%N)
+      BOUNDLESS_NUM_THREADS=$threads node "$cli" train $algorithm --train "$data" --epochs 1 \
+        --model-dir "$out/scaling-model" > /dev/null 2> "$out/scaling.stderr" || { cat "$out/scaling.stderr"; return 1; }
+      ms=$(( ($(date +%s%N) - started) / 1000000 ))
+      echo "cpu scaling: ${algorithm%% *} threads=$threads ms=$ms" | tee -a "$out/summary.txt"
+    done
+  done
+  rm -rf "$data" "$out/scaling-model"
+}
+
 # The lent GPU machine has CUDA but no Node.js and no registry: there, run from the bundle that
 # `npm run gpu:bundle` made here (carry .gpu). BOUNDLESS_USE_BUNDLE=1 forces that path.
 if [ -d .gpu/app ] && { ! command -v node > /dev/null || [ -n "${BOUNDLESS_USE_BUNDLE:-}" ]; }; then
@@ -35,6 +57,8 @@ if [ -d .gpu/app ] && { ! command -v node > /dev/null || [ -n "${BOUNDLESS_USE_B
   step "benchmarks"
   BOUNDLESS_BENCH_OUT="$out" BOUNDLESS_BENCH_VARIANTS=0 node bench/run.js dense-linear > "$out/bench.txt" 2>&1 || status=1
   grep -E 'boundless (cuda|cpu)|numpy' "$out/bench.txt" | tee -a "$out/summary.txt"
+  step "cpu scaling"
+  cpu_scaling lib/cli/main.js node "$PWD" || status=1
   step "exit status $status"
   exit $status
 fi
@@ -62,6 +86,9 @@ grep -E '^\s+[0-9]+\) ' "$out/tests.txt" | tee -a "$out/summary.txt" || true
 step "benchmarks"
 BOUNDLESS_BENCH_OUT="$out" npx tsx bench/run.ts dense-linear > "$out/bench.txt" 2>&1 || status=1
 grep -E 'boundless (cuda|cpu \((avx2|avx512), [0-9]+ threads\))|numpy' "$out/bench.txt" | tee -a "$out/summary.txt"
+
+step "cpu scaling"
+cpu_scaling dist/cli/main.js "npx tsx" "$PWD" || status=1
 
 step "exit status $status"
 exit $status

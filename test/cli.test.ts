@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackend, parseHyperparameters, saveState, denseBatch } from '../lib/index.js';
-import { packageRoot } from '../lib/backends/native-addon.js';
+import { packageRoot } from '../lib/package-root.js';
 import { leastSquares } from './fixtures/least-squares.js';
 
 function boundless(...args: string[]) {

@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../lib/backends/native-addon.js';
+import { packageRoot } from '../lib/package-root.js';
 
 const npm = (args: string[], cwd: string) =>
   execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -25,11 +25,11 @@ describe('packaging', function () {
       { filename: string; files: { path: string }[] }[];
     const files = packed[0].files.map((f) => f.path);
     for (const expected of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'binding.gyp', 'native/addon.cc',
-      'kernels/wgsl/dense_linear.wgsl', 'kernels/cuda/dense_linear.cu', 'CMakeLists.txt']) {
+      'native/runtime/thread_pool.cc', 'kernels/wgsl/linalg/dense_linear.wgsl', 'kernels/cuda/linalg/dense_linear.cu', 'CMakeLists.txt']) {
       assert.ok(files.includes(expected), `tarball has ${expected}`);
     }
     assert.ok(files.some((f) => f.startsWith(`prebuilds/${process.platform}-${process.arch}/`) && f.endsWith('.node')), 'tarball has a prebuild');
-    assert.ok(!files.some((f) => f.startsWith('test/') || f.startsWith('build/') || f.startsWith('native/fuzz/')), 'no tests, fuzz corpus or build outputs');
+    assert.ok(!files.some((f) => f.startsWith('test/') || f.startsWith('build/') || f.startsWith('native/io/fuzz/')), 'no tests, fuzz corpus or build outputs');
 
     const project = join(directory, 'project');
     npm(['init', '-y'], directory); // creates nothing we use; keeps npm quiet about the parent

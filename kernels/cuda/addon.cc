@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "../../native/arguments.h"
-#include "dense_linear.cuh"
+#include "linalg/dense_linear.cuh"
+#include "runtime/arguments.h"
 
 namespace {
 

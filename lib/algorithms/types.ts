@@ -54,7 +54,7 @@ export interface Model {
   predictOne(features: Float32Array): Record<string, number | Float32Array>;
   /** The tensors and scalars that define the model; saved and loaded exactly. */
   data(): ModelData;
-  /** Writes the model atomically (state/persistence.ts saveModel); read back with loadModel(path, algorithm, backend). */
+  /** Writes the model atomically (algorithms/persistence.ts saveModel); read back with loadModel(path, algorithm, backend). */
   save(path: string): Promise<void>;
 }
 

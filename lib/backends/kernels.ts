@@ -19,7 +19,7 @@ export interface DenseLinearInputs {
   out?: Float32Array;
 }
 
-/** Constant settings of a linear-learner state (codes follow native/linear_learner.h). */
+/** Constant settings of a linear-learner state (codes follow native/algorithms/linear_learner/linear_learner.h). */
 export interface LinearLearnerSettings {
   loss: number;
   optimizer: number;
@@ -108,7 +108,7 @@ export interface LinearLearnerPredictInputs {
   outputs: { score: Float32Array; predictedLabel?: Float32Array };
 }
 
-/** Streaming k-means: K centres [K × dim] with weights, and counters (native/kmeans.h Counter). */
+/** Streaming k-means: K centres [K × dim] with weights, and counters (native/algorithms/kmeans/kmeans.h Counter). */
 export interface KmeansUpdateInputs {
   settings: { centers: number; dim: number; halfLife: number; kmeansPlusPlus: boolean; seed: number };
   state: { centers: Float32Array; weights: Float64Array; counters: Float64Array };
@@ -127,7 +127,7 @@ export interface KmeansAssignInputs {
   all?: Float32Array;
 }
 
-/** Factorization machines: settings of every model of a state (native/factorization_machines.h). */
+/** Factorization machines: settings of every model of a state (native/algorithms/factorization_machines/factorization_machines.h). */
 export interface FmKernelSettings {
   loss: number;
   optimizer: number;

@@ -3,10 +3,10 @@
 // libc) ends in one error that lists what was tried and how to fix it, in
 // the manner of sharp's loader.
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Batch } from '../data/batch.js';
+import { packageRoot } from '../package-root.js';
 import type {
   FmKernelMetrics, FmKernelSettings, FmKernelState, FmModelArrays, KmeansUpdateInputs, LinearLearnerArrays, LinearLearnerMetrics,
   LinearLearnerPredictInputs, LinearLearnerSettings,
@@ -100,9 +100,6 @@ export interface NativeStreamParser {
 }
 
 const require = createRequire(import.meta.url);
-
-/** The package root: lib/backends (sources) and dist/backends (compiled) both sit two levels down. */
-export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let cached: { addon: CoreAddon; path: string } | undefined;
 

@@ -4,7 +4,7 @@
 // usable when forced (for conformance tests) but `auto` never picks it.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from './native-addon.js';
+import { packageRoot } from '../package-root.js';
 import { validateDenseLinear } from './kernels.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
@@ -125,7 +125,7 @@ export class WebGpuBackend implements Backend {
     return new WebGpuBackend(opened, device);
   }
 
-  /** A compute pipeline for kernels/wgsl/<name>.wgsl, compiled once. */
+  /** A compute pipeline for kernels/wgsl/<name>.wgsl (name: folder and file, e.g. linalg/dense_linear), compiled once. */
   async pipeline(name: string): Promise<GPUComputePipeline> {
     let pipeline = this.pipelines.get(name);
     if (!pipeline) {
@@ -168,7 +168,7 @@ registerKernel<'denseLinear', WebGpuBackend>('webgpu', 'denseLinear', async (bac
   const { rows, cols, models } = inputs;
   if (rows === 0 || models === 0) return out;
   const device = backend.device;
-  const pipeline = await backend.pipeline('dense_linear');
+  const pipeline = await backend.pipeline('linalg/dense_linear');
   // Rows go in chunks small enough for one storage binding of x and of out.
   const maxBinding = backend.bindingLimitBytes;
   const rowBytes = Math.max(cols, models) * 4;

@@ -1,6 +1,6 @@
 // Data options shared by the commands that read data (train, predict,
 // evaluate): format, feature_dim, label size, header, bad-record policy.
-import { formatNames, type FormatName, type ReadOptions } from '../io/read-batches.js';
+import { formatNames, type FormatName, type ReadOptions } from '../io/read-options.js';
 import { choiceOption, integerOption, type OptionSpec, type ParsedArguments } from './arguments.js';
 
 export const dataOptions: Record<string, OptionSpec> = {

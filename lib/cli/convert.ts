@@ -1,5 +1,6 @@
 // `boundless convert --input X --format F --to csv|libsvm|jsonl|recordio --output Y`
-import { formatNames, readBatches } from '../io/read-batches.js';
+import { readBatches } from '../io/read-batches.js';
+import { formatNames } from '../io/read-options.js';
 import { outputFormats } from '../io/formats/row-writers.js';
 import { writeRows } from '../io/write-rows.js';
 import { choiceOption, parseArguments, type OptionSpec } from './arguments.js';

@@ -12,7 +12,7 @@ import type { Batch } from '../data/batch.js';
 import { resolveBackend, type BackendChoice } from '../backends/select.js';
 import { readBatches } from '../io/read-batches.js';
 import { readStoredObject } from '../state/checkpoint.js';
-import { loadState, modelFromStored, saveModel } from '../state/persistence.js';
+import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 

@@ -1,7 +1,7 @@
 // Progress on stderr: a one-line bar redrawn in place on a terminal,
 // periodic plain lines otherwise (logs, CI). Optionally SageMaker's metric
 // lines, so tuning regexes written for SageMaker's algorithms work as-is.
-import type { ProgressEvent } from '../train/train.js';
+import type { ProgressEvent } from '../train/progress.js';
 
 /** Counts and indices as integers, measurements to five significant digits. */
 function formatMetric(value: number): string {

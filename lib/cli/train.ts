@@ -4,7 +4,7 @@ import { readStoredObject } from '../state/checkpoint.js';
 import { join } from 'node:path';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
 import type { BackendChoice } from '../backends/select.js';
-import { saveModel, saveState } from '../state/persistence.js';
+import { saveModel, saveState } from '../algorithms/persistence.js';
 import { train } from '../train/train.js';
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';

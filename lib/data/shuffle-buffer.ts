@@ -5,7 +5,7 @@
 // goes. Memory: capacity + 3 batch buffers, fixed. The generator is seeded.
 // A resumed run starts with an empty buffer: with shuffling, resume is not
 // bit-identical to an uninterrupted run.
-import { Random } from '../algorithms/random.js';
+import { Random } from '../random.js';
 import { BatchPool, type PooledBatch, type PoolShape } from './batch-pool.js';
 import type { Batch } from './batch.js';
 

@@ -4,15 +4,13 @@
 // state (counters, RNG state, source position) and a CRC-32 of the tensor
 // bytes, verified on load.
 import { crc32 } from 'node:zlib';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import {
   decodeSafetensors, encodeSafetensorsParts, readSafetensorsFile,
   SafetensorsFormatError, type SafetensorsContent,
 } from './safetensors.js';
 import type { Tensor } from './tensor.js';
-import { packageRoot } from '../backends/native-addon.js';
+import { packageVersion } from '../package-root.js';
 
 /** Bumped when a change makes old files unreadable; readers accept every version they know. */
 export const formatVersion = 1;
@@ -31,8 +29,6 @@ export interface StoredObject {
   /** A checkpoint's training progress (epoch, source position, ...), owned by the trainer. */
   training?: Record<string, JsonValue>;
 }
-
-const packageVersion: string = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version;
 
 function payloadChecksum(parts: Iterable<Uint8Array>): string {
   let value = 0;

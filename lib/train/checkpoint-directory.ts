@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Backend } from '../backends/registry.js';
 import type { Algorithm, State } from '../algorithms/types.js';
 import type { JsonValue } from '../state/checkpoint.js';
-import { loadCheckpoint, saveCheckpoint, saveState } from '../state/persistence.js';
+import { loadCheckpoint, saveCheckpoint, saveState } from '../algorithms/persistence.js';
 
 const pattern = /^checkpoint-(\d{6,})\.safetensors$/;
 // What writeFileAtomic leaves behind when the process dies mid-write.

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cudaAddonPath, type CudaAddon } from '../../lib/backends/cuda.js';
-import { packageRoot } from '../../lib/backends/native-addon.js';
+import { packageRoot } from '../../lib/package-root.js';
 
 const hasNvcc = spawnSync('sh', ['-c', 'command -v "${CUDACXX:-nvcc}"']).status === 0;
 

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCoreAddon } from '../../lib/index.js';
-import { loadAddonFrom, packageRoot } from '../../lib/backends/native-addon.js';
+import { loadAddonFrom } from '../../lib/backends/native-addon.js';
+import { packageRoot } from '../../lib/package-root.js';
 
 const addon = loadCoreAddon();
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { fileSource, readBatches, recordSource, type ReadOptions, type SourceInput } from '../../lib/index.js';
-import { packageRoot } from '../../lib/backends/native-addon.js';
+import { packageRoot } from '../../lib/package-root.js';
 
 /** [label, ...features] of every row. */
 async function rowsOf(input: SourceInput, options: Partial<ReadOptions> = {}): Promise<number[][]> {

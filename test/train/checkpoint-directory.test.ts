@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { packageRoot } from '../../lib/backends/native-addon.js';
+import { packageRoot } from '../../lib/package-root.js';
 import { join } from 'node:path';
 import {
   CheckpointDirectory, CheckpointSchedule, createBackend, denseBatch, parseHyperparameters, tensorsEqual,

@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../../lib/index.js';
-import { packageRoot } from '../../lib/backends/native-addon.js';
+import { packageRoot } from '../../lib/package-root.js';
 
 const fixture = join(packageRoot, 'test', 'fixtures', 'least-squares.ts');
 const cli = join(packageRoot, 'dist', 'cli', 'main.js');

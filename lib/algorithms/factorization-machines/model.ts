@@ -6,7 +6,7 @@ import type { Backend } from '../../backends/registry.js';
 import { runOrFallBack } from '../../backends/cpu-fallback.js';
 import type { FmModelArrays } from '../../backends/kernels.js';
 import { denseBatch, type Batch } from '../../data/batch.js';
-import { saveModel } from '../../state/persistence.js';
+import { saveModel } from '../persistence.js';
 import type { Model, ModelData } from '../types.js';
 
 export interface Recommendations {

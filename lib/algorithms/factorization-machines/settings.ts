@@ -11,7 +11,7 @@ export interface GridModel {
 }
 
 export interface FmSettings {
-  loss: number;       // 0 logistic, 1 squared (native/factorization_machines.h)
+  loss: number;       // 0 logistic, 1 squared (native/algorithms/factorization_machines/factorization_machines.h)
   optimizer: number;  // 0 sgd, 1 adagrad, 2 adam
   dim: number;
   eps: number; beta1: number; beta2: number;

@@ -12,7 +12,7 @@ import { factorWidth, modelGrid } from './settings.js';
 
 export type FactorizationMachinesState = State<Hp>;
 
-/** Counter slots (native/factorization_machines.h). */
+/** Counter slots (native/algorithms/factorization_machines/factorization_machines.h). */
 export const counter = { step: 0, rows: 1 } as const;
 
 const groups = ['bias', 'linear', 'factors'] as const;

@@ -22,7 +22,7 @@ export type { KmeansHyperparameters } from './hyperparameters.js';
 
 export type KmeansState = State<KmeansHyperparameters>;
 
-/** Indices into the `counters` tensor (native/kmeans.h Counter). */
+/** Indices into the `counters` tensor (native/algorithms/kmeans/kmeans.h Counter). */
 export const kmeansCounter = { rows: 0, filled: 1, reseeds: 2, random: 3, costSum: 4, costWeight: 5, count: 6 } as const;
 
 function createState(hp: KmeansHyperparameters, schema: DataSchema): KmeansState {

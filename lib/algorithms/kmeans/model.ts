@@ -4,7 +4,7 @@
 import type { Backend } from '../../backends/registry.js';
 import { runOrFallBack } from '../../backends/cpu-fallback.js';
 import type { Batch } from '../../data/batch.js';
-import { saveModel } from '../../state/persistence.js';
+import { saveModel } from '../persistence.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
 
 export class KmeansModel implements Model {

@@ -5,7 +5,7 @@
 // the value for regression) and `predicted_label`.
 import type { Batch } from '../../data/batch.js';
 import type { Backend } from '../../backends/registry.js';
-import { saveModel } from '../../state/persistence.js';
+import { saveModel } from '../persistence.js';
 import type { Model, ModelData } from '../types.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters } from './hyperparameters.js';

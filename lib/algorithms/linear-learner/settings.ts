@@ -10,7 +10,7 @@ export type PredictorType = 'binary_classifier' | 'multiclass_classifier' | 'reg
 export type LossName = Exclude<LinearLearnerHyperparameters['loss'], 'auto'>;
 export type OptimizerName = Exclude<LinearLearnerHyperparameters['optimizer'], 'auto'>;
 
-/** Codes of native/linear_learner.h. */
+/** Codes of native/algorithms/linear_learner/linear_learner.h. */
 export const lossCodes: Record<LossName, number> = {
   logistic: 0, hinge_loss: 1, softmax_loss: 2, squared_loss: 3, absolute_loss: 4,
   eps_insensitive_squared_loss: 5, eps_insensitive_absolute_loss: 6, quantile_loss: 7, huber_loss: 8,

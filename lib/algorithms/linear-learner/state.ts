@@ -11,7 +11,7 @@ import { allocateState } from '../state-size.js';
 
 export type LinearLearnerState = State<LinearLearnerHyperparameters>;
 
-/** Indices into the `counters` tensor (native/linear_learner.h Counter). */
+/** Indices into the `counters` tensor (native/algorithms/linear_learner/linear_learner.h Counter). */
 export const counter = { step: 0, rows: 1, scalerRows: 2, labelSum: 3, labelSumSq: 4, count: 5 } as const;
 
 const f32 = (data: Float32Array, shape?: number[]) => tensor(data, shape);

@@ -5,7 +5,7 @@
 import type { Backend } from '../../backends/registry.js';
 import type { Batch } from '../../data/batch.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
-import { saveModel } from '../../state/persistence.js';
+import { saveModel } from '../persistence.js';
 import type { Model, ModelData } from '../types.js';
 
 export class PcaModel implements Model {

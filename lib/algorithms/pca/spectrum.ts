@@ -2,7 +2,7 @@
 // regular solves the d × d scatter matrix; the sketches give the estimate in
 // factored form Rᵀ·diag(signs)·R with R of r ≪ d rows, solved in r dimensions.
 import { loadCoreAddon } from '../../backends/native-addon.js';
-import { Random } from '../random.js';
+import { Random } from '../../random.js';
 
 export interface Spectrum {
   /** Eigenvalues of the scatter estimate, descending, at least `k` of them. */

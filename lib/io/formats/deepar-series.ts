@@ -5,7 +5,7 @@
 // long and few, so they are parsed here with JSON.parse, one line at a
 // time, with the line bounded by maxRecordBytes.
 import { openSource, type SourceInput } from '../sources/open-source.js';
-import { DataError } from '../read-batches.js';
+import { DataError } from '../read-options.js';
 import type { FileSourceOptions } from '../sources/files.js';
 
 export interface SeriesRecord {

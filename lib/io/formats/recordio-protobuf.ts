@@ -1,5 +1,5 @@
 // Writing SageMaker's recordIO-protobuf (reading is native, in
-// native/recordio_parser.cc). Each record is an aialgs.data.Record whose
+// native/io/recordio_parser.cc). Each record is an aialgs.data.Record whose
 // `features` and `label` maps hold a Float32Tensor under "values": dense
 // values, or sparse keys + values + shape [feature_dim]. Each record is
 // framed by RecordIO: magic 0xced7230a, a word of flag (0: whole record) and

@@ -254,7 +254,7 @@ describe('factorization machines', function () {
 
   it('beats the linear learner on the flights that ship with the package (held-out log loss)', async function () {
     this.timeout(120_000);
-    const { packageRoot } = await import('../../../lib/backends/native-addon.js');
+    const { packageRoot } = await import('../../../lib/package-root.js');
     const { join } = await import('node:path');
     const { linearLearner } = await import('../../../lib/index.js');
     const files = { train: join(packageRoot, 'examples/data/flights/train.svm'), validation: join(packageRoot, 'examples/data/flights/validation.svm'), data: { format: 'libsvm' as const, featureDim: 683 } };
@@ -276,7 +276,7 @@ describe('factorization machines', function () {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const { spawnSync } = await import('node:child_process');
-    const { packageRoot } = await import('../../../lib/backends/native-addon.js');
+    const { packageRoot } = await import('../../../lib/package-root.js');
     const model = fm.finalize(await fit(state({ predictor_type: 'regressor', num_factors: 4, optimizer: 'adam', bias_lr: 0.05, linear_lr: 0.05, factors_lr: 0.05, factors_init_sigma: 0.1 }), fmBatches('regression', 8, 20), 5), backend);
     const root = await mkdtemp(join(tmpdir(), 'boundless-fm-recommend-'));
     try {

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackend, denseBatch, kmeans, loadCoreAddon, parseHyperparameters, type Backend, type Batch, type KmeansState } from '../../../lib/index.js';
-import { packageRoot } from '../../../lib/backends/native-addon.js';
+import { packageRoot } from '../../../lib/package-root.js';
 import { reductionTrials } from '../../../lib/algorithms/kmeans/settings.js';
 import { clusterBatches, clusterCount, clusterDim, clusterNoise, trueCenters } from '../../fixtures/cluster-data.js';
 import { toSparse } from '../../fixtures/linear-data.js';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../../lib/backends/native-addon.js';
+import { packageRoot } from '../../../lib/package-root.js';
 
 const cli = join(packageRoot, 'dist', 'cli', 'main.js');
 const data = join(packageRoot, 'examples', 'data', 'breast-cancer');

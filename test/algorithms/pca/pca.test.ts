@@ -139,7 +139,7 @@ describe('pca from the command line', function () {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const { spawnSync } = await import('node:child_process');
-    const { packageRoot } = await import('../../../lib/backends/native-addon.js');
+    const { packageRoot } = await import('../../../lib/package-root.js');
     const root = await mkdtemp(join(tmpdir(), 'boundless-pca-cli-'));
     try {
       const lines = pcaBatches(7, 5).flatMap((b) => {

@@ -1,0 +1,70 @@
+#include "linalg/dense_linear.cuh"
+
+#include <cuda_runtime.h>
+
+namespace boundless_cuda {
+namespace {
+
+constexpr int kWarpsPerBlock = 8;
+constexpr int kWarpSize = 32;
+
+// One warp per output element: lanes read consecutive columns (coalesced),
+// then a shuffle tree adds the 32 partial sums.
+__global__ void DenseLinearKernel(const float* __restrict__ x, const float* __restrict__ w,
+                                  const float* __restrict__ bias, float* __restrict__ out,
+                                  size_t rows, size_t cols, size_t models) {
+  size_t warp = (static_cast<size_t>(blockIdx.x) * kWarpsPerBlock) + threadIdx.x / kWarpSize;
+  int lane = threadIdx.x % kWarpSize;
+  if (warp >= rows * models) return;
+  size_t r = warp / models;
+  size_t m = warp % models;
+  const float* row = x + r * cols;
+  const float* weights = w + m * cols;
+  float sum = 0.f;
+  for (size_t c = lane; c < cols; c += kWarpSize) sum = fmaf(row[c], weights[c], sum);
+  for (int offset = kWarpSize / 2; offset > 0; offset /= 2) {
+    sum += __shfl_down_sync(0xffffffffu, sum, offset);
+  }
+  if (lane == 0) out[warp] = sum + (bias != nullptr ? bias[m] : 0.f);
+}
+
+// Device memory released on every path out of DenseLinear.
+struct DeviceBuffer {
+  float* data = nullptr;
+  ~DeviceBuffer() {
+    if (data != nullptr) cudaFree(data);
+  }
+};
+
+std::string Describe(const char* step, cudaError_t status) {
+  return std::string(step) + ": " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) +
+         ")";
+}
+
+}  // namespace
+
+std::string DenseLinear(const float* x, const float* w, const float* bias, float* out,
+                        size_t rows, size_t cols, size_t models) {
+  size_t outputs = rows * models;
+  if (outputs == 0) return "";
+  DeviceBuffer dx, dw, db, dout;
+  cudaError_t status;
+  if ((status = cudaMalloc(&dx.data, rows * cols * sizeof(float) + 4)) != cudaSuccess) return Describe("cudaMalloc x", status);
+  if ((status = cudaMalloc(&dw.data, models * cols * sizeof(float) + 4)) != cudaSuccess) return Describe("cudaMalloc w", status);
+  if ((status = cudaMalloc(&dout.data, outputs * sizeof(float))) != cudaSuccess) return Describe("cudaMalloc out", status);
+  if (bias != nullptr) {
+    if ((status = cudaMalloc(&db.data, models * sizeof(float))) != cudaSuccess) return Describe("cudaMalloc bias", status);
+    if ((status = cudaMemcpy(db.data, bias, models * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy bias", status);
+  }
+  if ((status = cudaMemcpy(dx.data, x, rows * cols * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy x", status);
+  if ((status = cudaMemcpy(dw.data, w, models * cols * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy w", status);
+  size_t blocks = (outputs + kWarpsPerBlock - 1) / kWarpsPerBlock;
+  if (blocks > 0x7fffffffu) return "denseLinear: too many outputs for one launch";
+  DenseLinearKernel<<<static_cast<unsigned>(blocks), kWarpsPerBlock * kWarpSize>>>(
+      dx.data, dw.data, db.data, dout.data, rows, cols, models);
+  if ((status = cudaGetLastError()) != cudaSuccess) return Describe("launch", status);
+  if ((status = cudaMemcpy(out, dout.data, outputs * sizeof(float), cudaMemcpyDeviceToHost)) != cudaSuccess) return Describe("copy out", status);
+  return "";
+}
+
+}  // namespace boundless_cuda

@@ -1,0 +1,102 @@
+// States and models of any algorithm to and from files, through the
+// algorithm contract. Loading re-validates the stored hyperparameters
+// against the algorithm's schema and checks that every tensor the state
+// was created with is present with the same dtype and shape.
+import type { Backend } from '../backends/registry.js';
+import { parseHyperparameters } from './hyperparameters.js';
+import type { Algorithm, DataSchema, Model, State } from './types.js';
+import {
+  decodeStoredObject, encodeStoredObject, readStoredObject, writeStoredObject,
+  type JsonValue, type StoredObject,
+} from '../state/checkpoint.js';
+import { SafetensorsFormatError } from '../state/safetensors.js';
+import { dtypeOf } from '../state/tensor.js';
+
+function toStored<H>(kind: 'state' | 'model', state: State<H> | ReturnType<Model['data']>): StoredObject {
+  return {
+    kind,
+    algorithm: state.algorithm,
+    hyperparameters: state.hyperparameters as Record<string, JsonValue>,
+    schema: state.schema,
+    tensors: state.tensors,
+    scalars: state.scalars,
+  };
+}
+
+function schemaOf(stored: StoredObject, source: string): DataSchema {
+  const { featureDim, labelSize } = stored.schema;
+  if (!Number.isSafeInteger(featureDim) || (featureDim as number) < 0 || !Number.isSafeInteger(labelSize)) {
+    throw new SafetensorsFormatError(`${source}: schema ${JSON.stringify(stored.schema)} lacks featureDim and labelSize`);
+  }
+  return stored.schema as DataSchema;
+}
+
+function fromStored<A extends Algorithm>(algorithm: A, stored: StoredObject, backend: Backend, source: string): State<never> {
+  const hyperparameters = parseHyperparameters(algorithm.name, algorithm.hyperparameters, stored.hyperparameters);
+  const schema = schemaOf(stored, source);
+  // A fresh state says which tensors must be there, with which dtype and shape.
+  const template = algorithm.createState(hyperparameters as never, schema, backend);
+  for (const [name, expected] of Object.entries(template.tensors)) {
+    const found = stored.tensors[name];
+    if (!found) throw new SafetensorsFormatError(`${source}: state has no tensor '${name}'`);
+    if (dtypeOf(found) !== dtypeOf(expected) || found.shape.join() !== expected.shape.join()) {
+      throw new SafetensorsFormatError(`${source}: tensor '${name}' is ${dtypeOf(found)} [${found.shape}], ` +
+        `expected ${dtypeOf(expected)} [${expected.shape}] for these hyperparameters`);
+    }
+  }
+  for (const name of Object.keys(stored.tensors)) {
+    if (!template.tensors[name]) throw new SafetensorsFormatError(`${source}: unexpected tensor '${name}' in a ${algorithm.name} state`);
+  }
+  return { algorithm: algorithm.name, hyperparameters, schema, tensors: stored.tensors, scalars: stored.scalars } as State<never>;
+}
+
+/** Writes a checkpoint atomically. */
+export async function saveState<H>(path: string, state: State<H>): Promise<void> {
+  await writeStoredObject(path, toStored('state', state));
+}
+
+/** A state plus the trainer's progress (epoch, source position), written atomically. */
+export async function saveCheckpoint<H>(path: string, state: State<H>, training: Record<string, JsonValue>): Promise<void> {
+  await writeStoredObject(path, { ...toStored('state', state), training });
+}
+
+export async function loadCheckpoint<A extends Algorithm>(path: string, algorithm: A, backend: Backend):
+  Promise<{ state: Parameters<A['update']>[0]; training: Record<string, JsonValue> }> {
+  const stored = await readStoredObject(path, { kind: 'state', algorithm: algorithm.name });
+  const state = fromStored(algorithm, stored, backend, path) as Parameters<A['update']>[0];
+  return { state, training: stored.training ?? {} };
+}
+
+export async function loadState<A extends Algorithm>(path: string, algorithm: A, backend: Backend):
+  Promise<Parameters<A['update']>[0]> {
+  const stored = await readStoredObject(path, { kind: 'state', algorithm: algorithm.name });
+  return fromStored(algorithm, stored, backend, path) as Parameters<A['update']>[0];
+}
+
+export function stateToBytes<H>(state: State<H>): Uint8Array {
+  return encodeStoredObject(toStored('state', state));
+}
+
+export function stateFromBytes<A extends Algorithm>(bytes: Uint8Array, algorithm: A, backend: Backend):
+  Parameters<A['update']>[0] {
+  const stored = decodeStoredObject(bytes, { kind: 'state', algorithm: algorithm.name });
+  return fromStored(algorithm, stored, backend, 'state bytes') as Parameters<A['update']>[0];
+}
+
+export async function saveModel(path: string, model: Model): Promise<void> {
+  await writeStoredObject(path, toStored('model', model.data()));
+}
+
+export async function loadModel<A extends Algorithm>(path: string, algorithm: A, backend: Backend):
+  Promise<ReturnType<A['loadModel']>> {
+  return modelFromStored(await readStoredObject(path, { kind: 'model', algorithm: algorithm.name }), algorithm, backend, path);
+}
+
+/** A model from a file already read (when the algorithm had to be looked up from its metadata first). */
+export function modelFromStored<A extends Algorithm>(stored: StoredObject, algorithm: A, backend: Backend, source: string):
+  ReturnType<A['loadModel']> {
+  if (stored.kind !== 'model' || stored.algorithm !== algorithm.name) {
+    throw new SafetensorsFormatError(`${source}: is a ${stored.algorithm} ${stored.kind} file, expected a ${algorithm.name} model`);
+  }
+  return algorithm.loadModel({ ...stored, schema: schemaOf(stored, source) }, backend) as ReturnType<A['loadModel']>;
+}

@@ -1,0 +1,51 @@
+// What the stages of readBatches share: the stream the consumer sees, and
+// the producer's side of it — the options, the counters, the queue towards
+// the consumer and the pool the batches come from.
+import type { BatchPool, PooledBatch } from '../data/batch-pool.js';
+import type { BoundedQueue } from './bounded-queue.js';
+import type { FormatName, ReadOptions } from './read-options.js';
+import type { SourcePosition } from './sources/types.js';
+
+export type ReadBatch = PooledBatch & { position: SourcePosition };
+
+export interface ReadStats {
+  records: number;
+  bytes: number;
+  batches: number;
+  /** Skipped records by reason (with onBadRecord 'skip'); all zero otherwise. */
+  badRecords: Record<string, number>;
+}
+
+/** A stream of batches; `stats` and `featureDim` are filled in as it runs. */
+export interface BatchStream extends AsyncIterable<ReadBatch> {
+  readonly stats: ReadStats;
+  /** Known once the first batch is out (CSV infers it from the first record). */
+  featureDim: number | undefined;
+  /** Sparse CSR batches (libsvm, VW) or dense rows (CSV, records); known once the source is open. */
+  sparse: boolean;
+  /** Memory the stream's buffers hold, fixed once it starts. */
+  poolBytes(): number;
+  /** Total bytes of the source when known (files), once it is open: for progress and ETA. */
+  totalBytes: number | undefined;
+}
+
+/** A producer stage's view of one read: it fills batches from the pool and pushes them to the queue. */
+export interface Producer {
+  readonly options: ReadOptions;
+  readonly format: FormatName;
+  readonly stats: ReadStats;
+  readonly queue: BoundedQueue<ReadBatch>;
+  /** Features per row known before reading (VW's hashed space, or featureDim). */
+  readonly featureDim: number | undefined;
+  /** The pool, made once the row width is known; sparse or dense as the source decided. */
+  makePool(featureDim: number): BatchPool;
+}
+
+/** Thrown inside a producer when the consumer has gone; ends it quietly. */
+export class ConsumerGone extends Error {}
+
+/** Hands a filled batch to the consumer; throws ConsumerGone when the consumer has left. */
+export async function deliver(producer: Producer, batch: PooledBatch, position: SourcePosition): Promise<void> {
+  producer.stats.batches++;
+  if (!await producer.queue.push(Object.assign(batch, { position }))) throw new ConsumerGone();
+}

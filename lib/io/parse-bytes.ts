@@ -1,0 +1,163 @@
+// The byte stage of readBatches: chunks from a byte source go through the
+// native parser straight into pooled batch buffers. Records split across
+// chunks are carried by the parser; each full batch goes to the consumer
+// with the source position after it (file, byte offset, records), which is
+// what a checkpoint stores and a resumed read seeks to.
+import { loadCoreAddon, type NativeFeedResult, type NativeStreamParser } from '../backends/native-addon.js';
+import type { BatchPool, PooledBatch } from '../data/batch-pool.js';
+import { ConsumerGone, deliver, type Producer } from './batch-stream.js';
+import { DataError, type ReadOptions } from './read-options.js';
+import type { ByteChunk, ByteSource } from './sources/types.js';
+
+/** Parses a byte source into batches for the producer's queue. */
+export async function produceFromBytes(producer: Producer, source: ByteSource): Promise<void> {
+  const upstream = source.chunks(producer.options.start)[Symbol.asyncIterator]();
+  try {
+    const { featureDim, chunks } = await knownWidth(producer, upstream, source.description);
+    let step = await chunks.next();
+    if (step.done) return;
+    const batcher = await NativeBatcher.open(producer, featureDim);
+    for (; !step.done; step = await chunks.next()) {
+      producer.options.signal?.throwIfAborted();
+      if (producer.queue.isClosed) throw new ConsumerGone();
+      await batcher.feed(step.value);
+    }
+    await batcher.finish();
+  } finally {
+    await upstream.return?.();
+  }
+}
+
+/**
+ * The row width, and the chunks to parse. CSV without featureDim reads ahead until its first
+ * record is whole and counts its columns; the chunks read ahead are replayed first.
+ */
+async function knownWidth(producer: Producer, upstream: AsyncIterator<ByteChunk>, description: string):
+  Promise<{ featureDim: number; chunks: AsyncIterator<ByteChunk> }> {
+  const head: ByteChunk[] = [];
+  let featureDim = producer.featureDim;
+  while (featureDim === undefined) {
+    const next = await upstream.next();
+    // Sources may reuse a chunk's buffer for the next one: keep copies while reading ahead.
+    if (!next.done) head.push({ ...next.value, data: Uint8Array.from(next.value.data) });
+    const bytes = Buffer.concat(head.map((c) => c.data));
+    featureDim = inferCsvWidth(bytes, head[0]?.name ?? description, producer.options, next.done === true) ?? undefined;
+  }
+  const chunks: AsyncIterator<ByteChunk> = {
+    next: () => head.length > 0 ? Promise.resolve({ value: head.shift()!, done: false }) : upstream.next(),
+  };
+  return { featureDim, chunks };
+}
+
+/** Features per row of a CSV file, from its first record; null while no whole record has arrived. */
+function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null {
+  const text = Buffer.from(head.buffer, head.byteOffset, head.length).toString('utf8');
+  const lines = text.split('\n');
+  if (!complete) lines.pop(); // the last piece may be a partial line
+  const first = lines.slice(options.header ? 1 : 0).find((line) => line.trim() !== '');
+  if (first === undefined) {
+    const limit = options.maxRecordBytes ?? 1 << 20;
+    if (head.length > limit) throw new DataError(`${name}, line 1: record is longer than ${limit} bytes (max_record_bytes)`);
+    if (complete) throw new DataError(`${name}: cannot infer feature_dim: no record found; pass featureDim`);
+    return null;
+  }
+  const columns = first.split(options.delimiter ?? ',').length;
+  const width = columns - (options.labelSize === 0 ? 0 : 1);
+  if (options.labelSize !== 0 && (options.labelColumn ?? 0) >= columns) {
+    throw new DataError(`${name}: labelColumn ${options.labelColumn} is beyond the first record's ${columns} columns`);
+  }
+  if (width < 1) throw new DataError(`${name}: the first record has no feature columns`);
+  return width;
+}
+
+/** The native parser writing into one pooled batch at a time, and the hand-over of each full one. */
+class NativeBatcher {
+  private batch!: PooledBatch;
+  /** The chunk being parsed: its file, name and offset place errors and positions. */
+  private current: ByteChunk | undefined;
+  private records: number;
+
+  private constructor(private readonly producer: Producer, private readonly pool: BatchPool,
+    private readonly parser: NativeStreamParser) {
+    this.records = producer.options.start?.records ?? 0;
+  }
+
+  static async open(producer: Producer, featureDim: number): Promise<NativeBatcher> {
+    const pool = producer.makePool(featureDim);
+    const { options, format } = producer;
+    const labelSize = options.labelSize ?? 1;
+    const parser: NativeStreamParser = new (loadCoreAddon().StreamParser)({
+      format, featureDim, delimiter: options.delimiter, header: options.header, zeroBased: options.zeroBased,
+      hashBits: options.hashBits, maxRecordBytes: options.maxRecordBytes, skipBad: options.onBadRecord === 'skip',
+      labelColumn: labelSize === 0 ? -1 : (options.labelColumn ?? 0), labelsRequired: labelSize > 0,
+    });
+    const batcher = new NativeBatcher(producer, pool, parser);
+    await batcher.nextBatch();
+    return batcher;
+  }
+
+  /** Parses one chunk; a chunk that starts a file first ends the previous file's last record. */
+  async feed(chunk: ByteChunk): Promise<void> {
+    if (chunk.fileStart) {
+      if (this.current) await this.finishFile();
+      this.parser.startFile(chunk.baseOffset === 0);
+    }
+    this.current = chunk;
+    this.producer.stats.bytes += chunk.data.length;
+    let data = chunk.data;
+    while (data.length > 0) {
+      const result = await this.parser.feed(data);
+      this.check(result);
+      data = data.subarray(result.consumed);
+      if (result.full) await this.emit(result, true);
+      else if (result.consumed === 0) throw new Error('parser made no progress (a bug): please report it');
+      else this.batch.rows = result.rows;
+    }
+  }
+
+  /** After the last chunk: the last file's last record, the partial batch, the skip counts. */
+  async finish(): Promise<void> {
+    if (this.current) await this.finishFile();
+    const last = this.parser.finish();
+    if (last.rows > 0) await this.emit(last, false);
+    else this.pool.release(this.batch);
+    const { stats } = this.producer;
+    for (const [reason, count] of Object.entries(this.parser.stats().bad)) if (count > 0) stats.badRecords[reason] = count;
+  }
+
+  private async finishFile(): Promise<void> {
+    for (;;) {
+      const result = this.parser.finish();
+      this.check(result);
+      if (!result.full) {
+        this.batch.rows = result.rows;
+        return;
+      }
+      await this.emit(result, true);
+    }
+  }
+
+  private check(result: NativeFeedResult): void {
+    if (result.error === undefined) return;
+    const current = this.current!;
+    const where = current.baseOffset > 0 ? `${current.name} (resumed at byte ${current.baseOffset})` : current.name;
+    throw new DataError(`${where}, ${result.error}`);
+  }
+
+  private async emit(result: NativeFeedResult, more: boolean): Promise<void> {
+    const { batch, current } = this;
+    batch.rows = result.rows;
+    if (batch.kind === 'sparse') batch.indptr[batch.rows] = result.nnz;
+    this.producer.stats.records += result.rows;
+    this.records += result.rows;
+    await deliver(this.producer, batch, { fileIndex: current!.fileIndex, byteOffset: current!.baseOffset + result.committed, records: this.records });
+    if (more) await this.nextBatch();
+  }
+
+  private async nextBatch(): Promise<void> {
+    const b = this.batch = await this.pool.acquire();
+    this.parser.setTarget(b.values, b.labels ?? null, b.weights ?? null,
+      b.kind === 'sparse' ? b.indptr : null, b.kind === 'sparse' ? b.indices : null,
+      this.pool.shape.rows, b.kind === 'sparse' ? b.values.length : 0);
+  }
+}

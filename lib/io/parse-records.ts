@@ -1,0 +1,80 @@
+// The record stage of readBatches: records from an iterable (arrays, typed
+// arrays or {features, label, weight} objects) checked and copied into
+// pooled dense batches. A record source's position is the count of records
+// taken, skipped ones included, so a resumed read continues after them.
+import type { BatchPool, PooledBatch } from '../data/batch-pool.js';
+import { ConsumerGone, deliver, type Producer } from './batch-stream.js';
+import { DataError } from './read-options.js';
+import type { RecordInput, RecordSource } from './sources/types.js';
+
+interface SplitRecord {
+  features: ArrayLike<number>;
+  label?: number;
+  weight?: number;
+}
+
+/** Copies a record source into batches for the producer's queue. */
+export async function produceFromRecords(producer: Producer, source: RecordSource): Promise<void> {
+  const { options, stats } = producer;
+  const labelSize = options.labelSize ?? 1;
+  let pool: BatchPool | undefined;
+  let batch: PooledBatch | undefined;
+  let index = options.start?.records ?? 0;
+  for await (const input of source.records(options.start)) {
+    options.signal?.throwIfAborted();
+    if (producer.queue.isClosed) throw new ConsumerGone();
+    const record = splitRecord(input, labelSize);
+    pool ??= producer.makePool(options.featureDim ?? record.features.length);
+    batch ??= await pool.acquire();
+    const problem = recordProblem(record, pool.shape.cols, labelSize);
+    index++;
+    if (problem) {
+      if (options.onBadRecord !== 'skip') throw new DataError(`${source.description}, record ${index - 1}: ${problem.why}`);
+      stats.badRecords[problem.reason] = (stats.badRecords[problem.reason] ?? 0) + 1;
+      continue;
+    }
+    appendRow(batch, record, pool.shape.cols);
+    stats.records++;
+    if (batch.rows === pool.shape.rows) {
+      await deliver(producer, batch, { fileIndex: 0, byteOffset: 0, records: index });
+      batch = undefined;
+    }
+  }
+  if (batch && batch.rows > 0) await deliver(producer, batch, { fileIndex: 0, byteOffset: 0, records: index });
+  else if (batch) pool!.release(batch);
+}
+
+/** Why a record cannot go into a batch of this width (with the bad-record counter's name), or nothing. */
+function recordProblem(record: SplitRecord, width: number, labelSize: number): { why: string; reason: string } | undefined {
+  const { features, label } = record;
+  if (features.length !== width) return { why: `has ${features.length} features, expected ${width}`, reason: 'column_count' };
+  if (labelSize > 0 && !Number.isFinite(label)) {
+    return { why: `label ${label} is not a finite number`, reason: label === undefined ? 'missing_label' : 'non_finite' };
+  }
+  if (!allFinite(features)) return { why: 'has a non-finite feature', reason: 'non_finite' };
+  return undefined;
+}
+
+function appendRow(batch: PooledBatch, record: SplitRecord, width: number): void {
+  batch.values.set(record.features, batch.rows * width);
+  if (batch.labels) batch.labels[batch.rows] = record.label!;
+  if (batch.weights) batch.weights[batch.rows] = record.weight ?? 1;
+  batch.rows++;
+}
+
+function allFinite(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
+function splitRecord(record: RecordInput, labelSize: number): SplitRecord {
+  if (ArrayBuffer.isView(record) || Array.isArray(record)) {
+    const values = record as ArrayLike<number> & { subarray?: (a: number) => ArrayLike<number>; slice: (a: number) => ArrayLike<number> };
+    if (labelSize === 0) return { features: values };
+    return { label: Number(values[0]), features: values.subarray ? values.subarray(1) : values.slice(1) };
+  }
+  if (typeof record === 'object' && record !== null && 'features' in record) {
+    return { features: record.features, label: record.label, weight: record.weight };
+  }
+  throw new DataError(`record ${JSON.stringify(record)?.slice(0, 80)} is neither an array nor {features, label}`);
+}

@@ -1,0 +1,93 @@
+// How to read a channel: the options of readBatches, checked in one place
+// before anything is opened, and the error a bad record raises.
+import type { FileSourceOptions } from './sources/files.js';
+import type { SourcePosition } from './sources/types.js';
+
+export type FormatName = 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'recordio';
+export const formatNames: readonly FormatName[] = ['csv', 'libsvm', 'vw', 'jsonl', 'recordio'];
+
+export interface ReadOptions {
+  format?: FormatName;
+  /** Rows per batch. */
+  miniBatchSize: number;
+  /**
+   * Features per row: CSV infers it from the first record when absent; libsvm, JSON Lines and
+   * recordIO need it (the index bound for sparse data); VW uses 2^hashBits.
+   */
+  featureDim?: number;
+  /** JSON Lines and recordIO: produce sparse CSR batches (default dense). */
+  sparse?: boolean;
+  /** 1: each record has a label; 0: unsupervised. */
+  labelSize?: 0 | 1;
+  /** CSV: the label's column (default 0, the first, as SageMaker). */
+  labelColumn?: number;
+  /** CSV: skip the first line of each file. */
+  header?: boolean;
+  /** CSV: one byte (default ','). */
+  delimiter?: string;
+  /** libsvm: indices start at 0 instead of 1. */
+  zeroBased?: boolean;
+  /** VW: hash features into 2^hashBits buckets (default 18). */
+  hashBits?: number;
+  onBadRecord?: 'error' | 'skip';
+  /** Longest record, in bytes, that may be split across chunks (default 1 MiB). */
+  maxRecordBytes?: number;
+  /** Sparse formats: non-zeros one batch holds (default 128 per row). */
+  nnzPerBatch?: number;
+  /** Batches parsed ahead of the consumer (default 2). */
+  prefetch?: number;
+  /**
+   * Shuffle rows through a buffer of this many batches (SageMaker's shuffle_buffer), seeded by
+   * `seed`. A shuffled batch's position is that of the newest input batch in the buffer, so a
+   * resumed shuffled run skips the rows that were still buffered.
+   */
+  shuffleBuffer?: number;
+  seed?: number;
+  /** Where to start: a position a checkpoint stored. */
+  start?: SourcePosition;
+  /** For paths: this worker's shard of the files, and the read size. */
+  files?: FileSourceOptions;
+  signal?: AbortSignal;
+}
+
+/** A record that breaks the format or the data's rules, with where it is. */
+export class DataError extends Error {
+  override name = 'DataError';
+}
+
+/** Whether a byte source in this format gives sparse CSR batches (libsvm, VW; JSON Lines and recordIO on request). */
+export function isSparseFormat(format: FormatName, options: ReadOptions): boolean {
+  return format === 'libsvm' || format === 'vw' || ((format === 'jsonl' || format === 'recordio') && options.sparse === true);
+}
+
+/** Features per row known before reading: VW's hashed space, otherwise featureDim when given. */
+export function declaredFeatureDim(format: FormatName, options: ReadOptions): number | undefined {
+  return format === 'vw' ? 2 ** (options.hashBits ?? 18) : options.featureDim;
+}
+
+/** Throws a RangeError naming the first option that is out of range. */
+export function validateReadOptions(options: ReadOptions, format: FormatName): void {
+  const fail = (why: string): never => { throw new RangeError(`readBatches: ${why}`); };
+  if (!Number.isSafeInteger(options.miniBatchSize) || options.miniBatchSize < 1) fail(`miniBatchSize must be a positive integer, got ${options.miniBatchSize}`);
+  if (options.featureDim !== undefined && (!Number.isSafeInteger(options.featureDim) || options.featureDim < 1)) {
+    fail(`featureDim must be a positive integer, got ${options.featureDim}`);
+  }
+  if (!formatNames.includes(format)) fail(`format must be one of ${formatNames.join(', ')}, got ${JSON.stringify(format)}`);
+  if ((format === 'libsvm' || format === 'jsonl' || format === 'recordio') && options.featureDim === undefined) {
+    fail(`${format} needs featureDim (the number of features; for sparse data, the index bound)`);
+  }
+  if (options.hashBits !== undefined && (!Number.isInteger(options.hashBits) || options.hashBits < 1 || options.hashBits > 31)) {
+    fail(`hashBits must be an integer in [1, 31], got ${options.hashBits}`);
+  }
+  if (options.delimiter !== undefined && Buffer.byteLength(options.delimiter) !== 1) fail(`delimiter must be one byte, got ${JSON.stringify(options.delimiter)}`);
+  if (options.labelColumn !== undefined && (!Number.isSafeInteger(options.labelColumn) || options.labelColumn < 0 ||
+    (options.featureDim !== undefined && options.labelColumn > options.featureDim))) {
+    fail(`labelColumn must be an integer in [0, ${options.featureDim ?? 'featureDim'}], got ${options.labelColumn}`);
+  }
+  if (options.shuffleBuffer !== undefined && (!Number.isSafeInteger(options.shuffleBuffer) || options.shuffleBuffer < 1)) {
+    fail(`shuffleBuffer must be a positive integer (batches), got ${options.shuffleBuffer}`);
+  }
+  if (options.onBadRecord !== undefined && options.onBadRecord !== 'error' && options.onBadRecord !== 'skip') {
+    fail(`onBadRecord must be 'error' or 'skip', got ${JSON.stringify(options.onBadRecord)}`);
+  }
+}

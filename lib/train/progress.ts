@@ -1,0 +1,55 @@
+// What the trainer reports while it runs: a ProgressEvent per batch, epoch,
+// checkpoint and warning, with throughput and, when the training channel's
+// size is known, an estimate of the time left.
+
+export interface ProgressEvent {
+  phase: 'batch' | 'epoch' | 'checkpoint' | 'warning';
+  epoch: number;
+  batches: number;
+  records: number;
+  bytes: number;
+  elapsedSeconds: number;
+  recordsPerSecond: number;
+  /** The algorithm's progressive metrics (each batch scored before training on it). */
+  metrics: Record<string, number>;
+  /** Validation metrics, on 'epoch' events when there is a validation channel. */
+  validation?: Record<string, number>;
+  badRecords: Record<string, number>;
+  /** Seconds left, when the training channel's size is known (files). */
+  etaSeconds?: number;
+  checkpoint?: string;
+  message?: string;
+}
+
+/** Counts bytes across epochs and turns the trainer's counters into events for onProgress. */
+export class ProgressReporter {
+  private readonly started = performance.now();
+  /** Bytes of the finished epochs. */
+  bytes = 0;
+  /** Bytes read so far in the running epoch. */
+  epochBytes = 0;
+  /** Size of the training channel, when known. */
+  totalBytes: number | undefined;
+  badRecords: Record<string, number> = {};
+
+  constructor(private readonly epochs: number, private readonly listener?: (event: ProgressEvent) => void) {}
+
+  get elapsedSeconds(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+
+  /** Calls the listener, if any; `metrics` is only computed when someone listens. */
+  emit(phase: ProgressEvent['phase'], counters: { epoch: number; batches: number; records: number },
+    metrics: () => Record<string, number>, extra: Partial<ProgressEvent> = {}): void {
+    if (!this.listener) return;
+    const elapsedSeconds = this.elapsedSeconds;
+    const done = this.bytes + this.epochBytes;
+    const planned = this.totalBytes !== undefined ? this.totalBytes * this.epochs : undefined;
+    const etaSeconds = planned !== undefined && done > 0 ? Math.max(0, (elapsedSeconds * (planned - done)) / done) : undefined;
+    this.listener({
+      phase, epoch: counters.epoch, batches: counters.batches, records: counters.records, bytes: this.bytes, elapsedSeconds,
+      recordsPerSecond: elapsedSeconds > 0 ? counters.records / elapsedSeconds : 0,
+      metrics: metrics(), badRecords: this.badRecords, ...(etaSeconds !== undefined ? { etaSeconds } : {}), ...extra,
+    });
+  }
+}

@@ -1,0 +1,52 @@
+// The settings of one training run, resolved once from the hyperparameters
+// and the trainer's options: what the explicit options say wins over the
+// algorithm's own hyperparameters (epochs, mini_batch_size, early stopping,
+// feature_dim), and every bad value is an error before any data is read.
+import { parseHyperparameters, type HyperparameterInput } from '../algorithms/hyperparameters.js';
+import type { Algorithm } from '../algorithms/types.js';
+import type { Backend } from '../backends/registry.js';
+import { resolveBackend } from '../backends/select.js';
+import type { ReadOptions } from '../io/read-options.js';
+import { CheckpointDirectory } from './checkpoint-directory.js';
+import type { TrainOptions } from './train.js';
+
+export interface RunSettings {
+  hp: Record<string, unknown>;
+  backend: Backend;
+  epochs: number;
+  /** Epochs without improvement before stopping; none: never stop early. */
+  patience: number | undefined;
+  /** Relative improvement below which an epoch counts as no better. */
+  tolerance: number;
+  readOptions: ReadOptions;
+  directory: CheckpointDirectory | undefined;
+}
+
+const numberOr = <T>(value: unknown, fallback: T): number | T => (typeof value === 'number' ? value : fallback);
+
+export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: HyperparameterInput,
+  options: TrainOptions): Promise<RunSettings> {
+  const input = { ...hyperparameters };
+  if (options.seed !== undefined) {
+    if (!('seed' in algorithm.hyperparameters)) throw new Error(`train: ${algorithm.name} has no seed hyperparameter`);
+    input.seed = options.seed;
+  }
+  const hp = parseHyperparameters(algorithm.name, algorithm.hyperparameters, input) as Record<string, unknown>;
+  if (options.deterministic && options.data?.shuffleBuffer && options.seed === undefined && options.data.seed === undefined) {
+    throw new Error('train: deterministic training with a shuffle buffer needs a seed');
+  }
+  const backend = await resolveBackend(options.backend);
+  const epochs = options.epochs ?? numberOr(hp.epochs, 1);
+  const miniBatchSize = options.data?.miniBatchSize ?? numberOr(hp.mini_batch_size, 1000);
+  if (!Number.isSafeInteger(epochs) || epochs < 1) throw new RangeError(`train: epochs must be a positive integer, got ${epochs}`);
+  const patience = options.earlyStopping?.patience ?? numberOr(hp.early_stopping_patience, undefined);
+  const tolerance = options.earlyStopping?.tolerance ?? numberOr(hp.early_stopping_tolerance, 0);
+  const featureDim = options.data?.featureDim ?? numberOr(hp.feature_dim, undefined);
+  const readOptions: ReadOptions = {
+    ...options.data, seed: options.data?.seed ?? options.seed, featureDim, miniBatchSize,
+    labelSize: (options.data?.labelSize ?? (algorithm.labelSize > 0 ? 1 : 0)) as 0 | 1,
+  };
+  const directory = options.checkpoint ? new CheckpointDirectory(options.checkpoint.directory, options.checkpoint.keep ?? 3) : undefined;
+  if (options.resume && !directory) throw new Error('train: resume needs checkpoint.directory');
+  return { hp, backend, epochs, patience, tolerance, readOptions, directory };
+}

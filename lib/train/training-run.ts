@@ -1,0 +1,218 @@
+// One run of the trainer, stage by stage: restore (resume or initial state),
+// an epoch over the training channel with scheduled checkpoints, validation
+// and the early-stopping bookkeeping, then the final model and the test
+// channel. train() in train.ts strings the stages together.
+import type { HyperparameterInput } from '../algorithms/hyperparameters.js';
+import { loadState } from '../algorithms/persistence.js';
+import type { Algorithm, State } from '../algorithms/types.js';
+import { readBatches } from '../io/read-batches.js';
+import type { SourcePosition } from '../io/sources/types.js';
+import type { SourceInput } from '../io/sources/open-source.js';
+import type { JsonValue } from '../state/checkpoint.js';
+import { cloneTensor } from '../state/tensor.js';
+import { existsSync } from 'node:fs';
+import { CheckpointSchedule } from './checkpoint-directory.js';
+import { ProgressReporter, type ProgressEvent } from './progress.js';
+import { resolveRunSettings, type RunSettings } from './run-settings.js';
+import type { TrainOptions, TrainResult } from './train.js';
+
+/** What a checkpoint stores about training, next to the state (key order is part of the file's bytes). */
+interface Progress {
+  epoch: number;
+  position: SourcePosition | null;
+  batches: number;
+  records: number;
+  bestEpoch: number | null;
+  bestValue: number | null;
+  epochsWithoutImprovement: number;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  return reason instanceof Error && reason.name === 'AbortError' ? reason : new DOMException('training was aborted', 'AbortError');
+}
+
+function copyState<S extends State<unknown>>(state: S): S {
+  return {
+    ...state,
+    tensors: Object.fromEntries(Object.entries(state.tensors).map(([name, t]) => [name, cloneTensor(t)])),
+    scalars: JSON.parse(JSON.stringify(state.scalars)),
+  };
+}
+
+/** Whether `value` beats `best` by more than the relative tolerance (SageMaker's early_stopping_tolerance). */
+export function improves(value: number, best: number | null, tolerance: number, minimize: boolean): boolean {
+  if (best === null) return true;
+  const margin = tolerance * Math.abs(best);
+  return minimize ? value < best - margin : value > best + margin;
+}
+
+export class TrainingRun<A extends Algorithm> {
+  private state: State<unknown> | undefined;
+  /** The state of the best epoch so far (early stopping keeps it for the final model). */
+  private best: State<unknown> | undefined;
+  private validation: Record<string, number> | undefined;
+  /** The metrics of the best epoch: the final model comes from it, so these are reported. */
+  private bestValidation: Record<string, number> | undefined;
+  private progress: Progress = { epoch: 0, position: null, batches: 0, records: 0, bestEpoch: null, bestValue: null, epochsWithoutImprovement: 0 };
+  private readonly reporter: ProgressReporter;
+  private readonly schedule: CheckpointSchedule | undefined;
+  stoppedEarly = false;
+
+  private constructor(private readonly algorithm: A, private readonly settings: RunSettings, private readonly options: TrainOptions) {
+    this.reporter = new ProgressReporter(settings.epochs, options.onProgress);
+    this.schedule = options.checkpoint ? new CheckpointSchedule(options.checkpoint.everyBatches, options.checkpoint.everySeconds) : undefined;
+  }
+
+  static async start<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput, options: TrainOptions): Promise<TrainingRun<A>> {
+    const run = new TrainingRun(algorithm, await resolveRunSettings(algorithm, hyperparameters, options), options);
+    await run.restore();
+    return run;
+  }
+
+  get done(): boolean {
+    return this.stoppedEarly || this.progress.epoch >= this.settings.epochs;
+  }
+
+  /** Resume from the newest valid checkpoint (and its best epoch's state), else start from initialState if given. */
+  private async restore(): Promise<void> {
+    const { directory, backend } = this.settings;
+    if (this.options.resume) {
+      const resumed = await directory!.newestValid(this.algorithm, backend, (message) => this.emit('warning', { message }));
+      if (resumed) {
+        this.state = resumed.state;
+        this.progress = resumed.training as unknown as Progress;
+        if (this.progress.bestEpoch !== null) {
+          const bestPath = directory!.bestStatePath;
+          if (existsSync(bestPath)) this.best = await loadState(bestPath, this.algorithm, backend);
+          else this.emit('warning', { message: `${bestPath} is missing: the best epoch's state is lost; the final model uses the last state` });
+        }
+      }
+    }
+    const initial = this.options.initialState;
+    if (!this.state && initial !== undefined) {
+      this.state = typeof initial === 'string' ? await loadState(initial, this.algorithm, backend) : initial;
+    }
+  }
+
+  /** One epoch: the training channel from the stored position, validation, early stopping, a checkpoint. */
+  async runEpoch(): Promise<void> {
+    await this.trainOnChannel();
+    if (this.options.validation !== undefined && (this.algorithm.createStateValidator || this.algorithm.createEvaluator)) {
+      this.validation = await this.validate(this.options.validation);
+      await this.recordValidation(this.validation);
+    }
+    this.emit('epoch', this.validation ? { validation: this.validation } : {});
+    await this.writeCheckpoint();
+    this.schedule?.written();
+    const { patience } = this.settings;
+    if (patience !== undefined && this.progress.epochsWithoutImprovement >= patience) this.stoppedEarly = true;
+  }
+
+  private async trainOnChannel(): Promise<void> {
+    const { algorithm, options, progress, reporter } = this;
+    const stream = readBatches(options.train, { ...this.settings.readOptions, start: progress.position ?? undefined, signal: options.signal });
+    try {
+      for await (const batch of stream) {
+        this.state ??= algorithm.createState(this.settings.hp as never,
+          { featureDim: stream.featureDim!, labelSize: algorithm.labelSize, sparse: stream.sparse === true }, this.settings.backend);
+        await algorithm.update(this.state as never, batch, this.settings.backend);
+        progress.position = { ...batch.position };
+        progress.batches++;
+        progress.records += batch.rows;
+        reporter.totalBytes = stream.totalBytes;
+        reporter.epochBytes = stream.stats.bytes;
+        this.emit('batch');
+        if (options.signal?.aborted) throw abortError(options.signal);
+        if (this.schedule?.afterBatch()) {
+          await this.writeCheckpoint();
+          this.schedule.written();
+        }
+      }
+    } catch (error) {
+      // Stop at a batch boundary with everything trained so far in a checkpoint.
+      if ((error as Error).name === 'AbortError') await this.writeCheckpoint();
+      throw error;
+    }
+    reporter.bytes += stream.stats.bytes;
+    reporter.epochBytes = 0;
+    reporter.badRecords = { ...stream.stats.badRecords };
+    if (!this.state) throw new Error('train: the training channel holds no records');
+    progress.epoch++;
+    progress.position = null;
+  }
+
+  /** Metrics on a channel: a rich state validates all its models at once and keeps the calibration for finalize. */
+  private async validate(channel: SourceInput): Promise<Record<string, number>> {
+    const { algorithm, state } = this;
+    const backend = this.settings.backend;
+    const validator = algorithm.createStateValidator ? algorithm.createStateValidator(state as never, backend) : undefined;
+    const evaluator = validator ? undefined : algorithm.createEvaluator!(algorithm.finalize(state as never, backend) as never);
+    for await (const batch of this.channel(channel)) await (validator ?? evaluator)!.add(batch);
+    return validator ? validator.finish() : evaluator!.result();
+  }
+
+  /** Early-stopping bookkeeping: a better epoch becomes the best (its state kept, and written beside the checkpoints). */
+  private async recordValidation(validation: Record<string, number>): Promise<void> {
+    const { algorithm, progress } = this;
+    const objective = typeof algorithm.objective === 'function' ? algorithm.objective(this.settings.hp as never) : algorithm.objective;
+    if (!objective) return;
+    const value = validation[objective.metric];
+    if (!improves(value, progress.bestValue, this.settings.tolerance, objective.minimize)) {
+      progress.epochsWithoutImprovement++;
+      return;
+    }
+    progress.bestValue = value;
+    progress.bestEpoch = progress.epoch;
+    progress.epochsWithoutImprovement = 0;
+    this.bestValidation = validation;
+    this.best = copyState(this.state!);
+    if (this.settings.directory) await this.settings.directory.writeBest(this.best);
+  }
+
+  /** The model of the best epoch (or the last state), its test metrics, and the run's summary. */
+  async finish(): Promise<TrainResult<A>> {
+    const { algorithm, progress, state } = this;
+    const model = algorithm.finalize((this.best ?? state)! as never, this.settings.backend) as ReturnType<A['finalize']>;
+    let test: Record<string, number> | undefined;
+    if (this.options.test !== undefined) {
+      if (!algorithm.createEvaluator) throw new Error(`train: ${algorithm.name} has no evaluation metrics for the test channel`);
+      const evaluator = algorithm.createEvaluator(model as never);
+      for await (const batch of this.channel(this.options.test)) await evaluator.add(batch);
+      test = evaluator.result();
+    }
+    const validation = this.bestValidation ?? this.validation;
+    return {
+      model,
+      state: state as Parameters<A['update']>[0],
+      metrics: {
+        train: algorithm.progressiveMetrics ? algorithm.progressiveMetrics(state as never) : {},
+        ...(validation ? { validation } : {}),
+        ...(test ? { test } : {}),
+        epochs: progress.epoch,
+        ...(progress.bestEpoch !== null ? { bestEpoch: progress.bestEpoch } : {}),
+        stoppedEarly: this.stoppedEarly,
+        records: progress.records,
+        seconds: this.reporter.elapsedSeconds,
+      },
+    };
+  }
+
+  /** Batches of a validation or test channel, read like the training channel at the state's width. */
+  private channel(input: SourceInput) {
+    return readBatches(input, { ...this.settings.readOptions, featureDim: this.state!.schema.featureDim, signal: this.options.signal });
+  }
+
+  private async writeCheckpoint(): Promise<void> {
+    const { directory } = this.settings;
+    if (!directory || !this.state) return;
+    const written = await directory.write(this.state, this.progress as unknown as Record<string, JsonValue>);
+    this.emit('checkpoint', { checkpoint: written.path });
+  }
+
+  private emit(phase: ProgressEvent['phase'], extra: Partial<ProgressEvent> = {}): void {
+    const { algorithm, state } = this;
+    this.reporter.emit(phase, this.progress,
+      () => (state && algorithm.progressiveMetrics ? algorithm.progressiveMetrics(state as never) : {}), extra);
+  }
+}

@@ -1,0 +1,396 @@
+#include "algorithms/factorization_machines/factorization_machines.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "runtime/thread_pool.h"
+
+namespace boundless {
+namespace fm {
+namespace {
+
+inline float Sigmoid(double z) { return static_cast<float>(1.0 / (1.0 + std::exp(-z))); }
+
+std::string Number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
+double RowWeight(const BatchView& b, size_t r) { return b.weights ? static_cast<double>(b.weights[r]) : 1.0; }
+
+void ValidateLabels(const Settings& s, const BatchView& b) {
+  if (!b.labels) throw std::invalid_argument("the batch has no labels; factorization machines need one label per row");
+  for (size_t r = 0; r < b.rows; r++) {
+    float y = b.labels[r];
+    if (s.loss == Loss::kLogistic ? !(y == 0 || y == 1) : !std::isfinite(y)) {
+      throw std::invalid_argument("row " + std::to_string(r) + ", label " + Number(y) +
+                                  (s.loss == Loss::kLogistic ? " is not 0 or 1 (binary_classifier)" : " is not finite"));
+    }
+  }
+}
+
+// Multiplies a feature's parameters by (1 − lr·wd)^missed for the steps it sat out.
+void CatchUp(const Settings& s, State& st, size_t i, int32_t step) {
+  int32_t missed = step - st.last_step[i];
+  if (missed <= 0) return;
+  const size_t models = s.models.size();
+  for (size_t m = 0; m < models; m++) {
+    const ModelSettings& ms = s.models[m];
+    if (ms.linear_wd > 0) st.linear[i * models + m] *= static_cast<float>(std::pow(1.0 - double(ms.linear_lr) * ms.linear_wd, missed));
+    if (ms.factors_wd > 0) {
+      float decay = static_cast<float>(std::pow(1.0 - double(ms.factors_lr) * ms.factors_wd, missed));
+      float* v = st.factors + i * s.factor_width + ms.offset;
+      for (size_t f = 0; f < ms.factors; f++) v[f] *= decay;
+    }
+  }
+  st.last_step[i] = step;
+}
+
+// One optimizer step on `count` parameters, then this step's decay.
+// Adam's bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ, the same for every parameter of a step.
+struct StepConstants {
+  float c1 = 1, c2 = 1;
+};
+
+inline void Apply(Optimizer optimizer, const Settings& s, float lr, float wd, const StepConstants& k, const float* grad, float* p,
+                  float* m1, float* m2, size_t count) {
+  const float decay = 1.0f - lr * wd;
+  const float c1 = k.c1, c2 = k.c2;
+  for (size_t j = 0; j < count; j++) {
+    float g = grad[j];
+    if (s.clip_gradient > 0) g = std::min(s.clip_gradient, std::max(-s.clip_gradient, g));
+    float value = p[j];
+    switch (optimizer) {
+      case Optimizer::kSgd: value -= lr * g; break;
+      case Optimizer::kAdagrad:
+        m1[j] += g * g;
+        value -= lr * g / (std::sqrt(m1[j]) + s.eps);
+        break;
+      case Optimizer::kAdam:
+        m1[j] = s.beta1 * m1[j] + (1 - s.beta1) * g;
+        m2[j] = s.beta2 * m2[j] + (1 - s.beta2) * g * g;
+        value -= lr * (m1[j] / c1) / (std::sqrt(m2[j] / c2) + s.eps);
+        break;
+    }
+    p[j] = value * decay;
+  }
+}
+
+// The features a batch touches and, for sparse batches, its non-zeros grouped
+// by feature in row order (a stable counting sort), so each feature's gradient
+// is one pass over its own entries.
+struct FeatureIndex {
+  std::vector<uint32_t> features;            // touched, in first-seen order
+  std::vector<uint32_t> starts;              // features.size() + 1
+  std::vector<uint32_t> rows;                // per entry
+  std::vector<float> values;                 // per entry
+};
+
+struct StepScratch {
+  FeatureIndex index;
+  std::vector<uint32_t> counts, cursor;
+  std::vector<double> score, loss, slope;
+  std::vector<float> sums;
+};
+
+StepScratch& ThreadStepScratch() {
+  thread_local StepScratch scratch;
+  return scratch;
+}
+
+// Forward pass of every model on every row: scores (rows × models) and the factor sums
+// Σ vᵢf xᵢ (rows × factor_width) that the gradient needs.
+void Forward(const Settings& s, const State& st, const BatchView& b, std::vector<double>& score, std::vector<float>& sums) {
+  const size_t models = s.models.size(), width = s.factor_width;
+  // Sized, not cleared: each row's entries are zeroed where they are filled (in cache).
+  score.resize(b.rows * models);
+  sums.resize(b.rows * width);
+  ThreadPool::Shared().ParallelFor(b.rows, 16, [&](size_t begin, size_t end) {
+    std::vector<double> linear(models), squares(width);
+    for (size_t r = begin; r < end; r++) {
+      float* sum = sums.data() + r * width;
+      std::fill(sum, sum + width, 0.0f);
+      std::fill(linear.begin(), linear.end(), 0.0);
+      std::fill(squares.begin(), squares.end(), 0.0);
+      auto add = [&](size_t i, float x) {
+        const float* w = st.linear + i * models;
+        for (size_t m = 0; m < models; m++) linear[m] += double(w[m]) * x;
+        const float* v = st.factors + i * width;
+        for (size_t f = 0; f < width; f++) {
+          float vx = v[f] * x;
+          sum[f] += vx;
+          squares[f] += double(vx) * vx;
+        }
+      };
+      if (b.sparse) {
+        for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) add(b.indices[e], b.values[e]);
+      } else {
+        for (size_t i = 0; i < s.dim; i++) if (b.values[r * s.dim + i] != 0) add(i, b.values[r * s.dim + i]);
+      }
+      for (size_t m = 0; m < models; m++) {
+        const ModelSettings& ms = s.models[m];
+        double pair = 0;
+        for (size_t f = ms.offset; f < ms.offset + ms.factors; f++) pair += double(sum[f]) * sum[f] - squares[f];
+        score[r * models + m] = st.bias[m] + linear[m] + 0.5 * pair;
+      }
+    }
+  });
+}
+
+// Per row and model, the loss and dL/dŷ (rows split across threads: the exponentials are
+// the costly part); then the losses are added to the metrics in row order, so the sums do
+// not depend on the thread count.
+void Score(const Settings& s, const BatchView& b, const std::vector<double>& score, Metrics* metrics, std::vector<double>& loss,
+           std::vector<double>* slope) {
+  const size_t models = s.models.size();
+  loss.resize(b.rows * models);
+  if (slope) slope->resize(b.rows * models);
+  ThreadPool::Shared().ParallelFor(b.rows, 64, [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; r++) {
+      const double w = RowWeight(b, r), y = b.labels[r];
+      for (size_t m = 0; m < models; m++) {
+        const double z = score[r * models + m];
+        double d;
+        if (s.loss == Loss::kLogistic) {
+          // log(1 + e^z) − y·z, stable for large |z|.
+          loss[r * models + m] = (z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z))) - y * z;
+          d = 1.0 / (1.0 + std::exp(-z)) - y;
+        } else {
+          loss[r * models + m] = (z - y) * (z - y);
+          d = 2 * (z - y);
+        }
+        if (slope) (*slope)[r * models + m] = w * d;
+      }
+    }
+  });
+  if (!metrics) return;
+  for (size_t r = 0; r < b.rows; r++) {
+    const double w = RowWeight(b, r);
+    const bool actual = b.labels[r] == 1;
+    for (size_t m = 0; m < models; m++) {
+      metrics->loss[m] += w * loss[r * models + m];
+      metrics->weight[m] += w;
+      if (metrics->confusion && s.loss == Loss::kLogistic) {
+        const bool predicted = score[r * models + m] >= 0;
+        metrics->confusion[m * 4 + (predicted ? (actual ? 0 : 1) : (actual ? 3 : 2))] += w;
+      }
+    }
+  }
+}
+
+void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bool training, int32_t* slot_scratch) {
+  ValidateFeatureRows(b, s.dim);
+  ValidateLabels(s, b);
+  if (b.rows == 0) return;
+  const int32_t step = static_cast<int32_t>(st.counters[kStep]);
+  // Batch-sized buffers kept per thread: fresh ones this size come from mmap and fault
+  // their pages in on every batch. The caller's slot scratch maps a feature to its place
+  // in the index; it is all −1 between calls.
+  // (Bound to references here: the pool threads' lambdas must see the caller's buffers,
+  // and a thread_local named inside a lambda would be the running thread's own.)
+  StepScratch& scratch = ThreadStepScratch();
+  FeatureIndex& index = scratch.index;
+  std::vector<uint32_t>& counts = scratch.counts;
+  std::vector<uint32_t>& cursor = scratch.cursor;
+  std::vector<double>& score = scratch.score;
+  std::vector<double>& loss = scratch.loss;
+  std::vector<double>& slope = scratch.slope;
+  std::vector<float>& sums = scratch.sums;
+  index.features.clear();
+  if (!b.sparse) {
+    index.features.resize(s.dim);
+    std::iota(index.features.begin(), index.features.end(), 0u);
+  } else {
+    const size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
+    counts.clear();
+    for (size_t e = 0; e < nnz; e++) {
+      uint32_t i = b.indices[e];
+      if (slot_scratch[i] < 0) {
+        slot_scratch[i] = static_cast<int32_t>(index.features.size());
+        index.features.push_back(i);
+        counts.push_back(0);
+      }
+      counts[slot_scratch[i]]++;
+    }
+    index.starts.assign(index.features.size() + 1, 0);
+    for (size_t k = 0; k < counts.size(); k++) index.starts[k + 1] = index.starts[k] + counts[k];
+    cursor.assign(index.starts.begin(), index.starts.end() - 1);
+    index.rows.resize(nnz);
+    index.values.resize(nnz);
+    for (size_t r = 0; r < b.rows; r++) {
+      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
+        uint32_t at = cursor[slot_scratch[b.indices[e]]]++;
+        index.rows[at] = static_cast<uint32_t>(r);
+        index.values[at] = b.values[e];
+      }
+    }
+    for (uint32_t i : index.features) slot_scratch[i] = -1;
+  }
+  const std::vector<uint32_t>& touched = index.features;
+  ThreadPool::Shared().ParallelFor(touched.size(), 64, [&](size_t begin, size_t end) {
+    for (size_t k = begin; k < end; k++) CatchUp(s, st, touched[k], step);
+  });
+  Forward(s, st, b, score, sums);
+  Score(s, b, score, metrics, loss, training ? &slope : nullptr);
+  if (!training) return;
+  const size_t models = s.models.size(), width = s.factor_width;
+  double total_weight = 0;
+  for (size_t r = 0; r < b.rows; r++) total_weight += RowWeight(b, r);
+  const double rescale = s.rescale_grad > 0 ? s.rescale_grad : (total_weight > 0 ? 1.0 / total_weight : 0.0);
+  const int32_t t = step + 1;
+  StepConstants constants;
+  if (s.optimizer == Optimizer::kAdam) {
+    constants.c1 = 1.0f - std::pow(s.beta1, static_cast<float>(t));
+    constants.c2 = 1.0f - std::pow(s.beta2, static_cast<float>(t));
+  }
+  // Bias.
+  for (size_t m = 0; m < models; m++) {
+    double g = 0;
+    for (size_t r = 0; r < b.rows; r++) g += slope[r * models + m];
+    float grad = static_cast<float>(g * rescale);
+    Apply(s.optimizer, s, s.models[m].bias_lr, s.models[m].bias_wd, constants, &grad, st.bias + m, st.bias_m1 ? st.bias_m1 + m : nullptr,
+          st.bias_m2 ? st.bias_m2 + m : nullptr, 1);
+  }
+  // Linear weights and factors, feature by feature (features split across threads).
+  ThreadPool::Shared().ParallelFor(touched.size(), 32, [&](size_t begin, size_t end) {
+    std::vector<double> glin(models), gfac(width);
+    std::vector<float> grad(std::max(models, width));
+    for (size_t k = begin; k < end; k++) {
+      const size_t i = touched[k];
+      std::fill(glin.begin(), glin.end(), 0.0);
+      std::fill(gfac.begin(), gfac.end(), 0.0);
+      float* v = st.factors + i * width;
+      auto add = [&](size_t r, float x) {
+        const double* sl = slope.data() + r * models;
+        const float* sum = sums.data() + r * width;
+        for (size_t m = 0; m < models; m++) {
+          const double gx = sl[m] * x;
+          glin[m] += gx;
+          const ModelSettings& ms = s.models[m];
+          for (size_t f = ms.offset; f < ms.offset + ms.factors; f++) gfac[f] += gx * (sum[f] - v[f] * x);
+        }
+      };
+      if (b.sparse) {
+        for (uint32_t e = index.starts[k]; e < index.starts[k + 1]; e++) add(index.rows[e], index.values[e]);
+      } else {
+        for (size_t r = 0; r < b.rows; r++) {
+          float x = b.values[r * s.dim + i];
+          if (x != 0) add(r, x);
+        }
+      }
+      for (size_t m = 0; m < models; m++) {
+        const ModelSettings& ms = s.models[m];
+        float g = static_cast<float>(glin[m] * rescale);
+        Apply(s.optimizer, s, ms.linear_lr, ms.linear_wd, constants, &g, st.linear + i * models + m,
+              st.linear_m1 ? st.linear_m1 + i * models + m : nullptr, st.linear_m2 ? st.linear_m2 + i * models + m : nullptr, 1);
+        for (size_t f = 0; f < ms.factors; f++) grad[f] = static_cast<float>(gfac[ms.offset + f] * rescale);
+        size_t at = i * width + ms.offset;
+        Apply(s.optimizer, s, ms.factors_lr, ms.factors_wd, constants, grad.data(), st.factors + at, st.factors_m1 ? st.factors_m1 + at : nullptr,
+              st.factors_m2 ? st.factors_m2 + at : nullptr, ms.factors);
+      }
+      st.last_step[i] = t;
+    }
+  });
+  st.counters[kStep] = t;
+  st.counters[kRows] += static_cast<double>(b.rows);
+}
+
+}  // namespace
+
+void Update(const Settings& settings, State& state, const BatchView& batch, Metrics* metrics, int32_t* slot_scratch) {
+  Step(settings, state, batch, metrics, true, slot_scratch);
+}
+
+void Evaluate(const Settings& settings, State& state, const BatchView& batch, Metrics& metrics, int32_t* slot_scratch) {
+  Step(settings, state, batch, &metrics, false, slot_scratch);
+}
+
+void CatchUpAll(const Settings& settings, State& state) {
+  const int32_t step = static_cast<int32_t>(state.counters[kStep]);
+  ThreadPool::Shared().ParallelFor(settings.dim, 1024, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; i++) CatchUp(settings, state, i, step);
+  });
+}
+
+namespace {
+
+// The user-independent parts of one row: linear sum, Σ vx and Σ (vx)² per factor.
+void RowSums(const Model& model, const BatchView& b, size_t r, double& linear, double* sum, double* squares) {
+  auto add = [&](size_t i, float x) {
+    linear += double(model.linear[i]) * x;
+    const float* v = model.factors_v + i * model.factors;
+    for (size_t f = 0; f < model.factors; f++) {
+      double vx = double(v[f]) * x;
+      sum[f] += vx;
+      squares[f] += vx * vx;
+    }
+  };
+  if (b.sparse) {
+    for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) add(b.indices[e], b.values[e]);
+  } else {
+    for (size_t i = 0; i < model.dim; i++) if (b.values[r * model.dim + i] != 0) add(i, b.values[r * model.dim + i]);
+  }
+}
+
+double Combine(const Model& model, double linear, const double* sum, const double* squares) {
+  double pair = 0;
+  for (size_t f = 0; f < model.factors; f++) pair += sum[f] * sum[f] - squares[f];
+  return model.bias + linear + 0.5 * pair;
+}
+
+}  // namespace
+
+void Predict(const Model& model, const BatchView& b, float* score, float* label) {
+  ValidateFeatureRows(b, model.dim);
+  ThreadPool::Shared().ParallelFor(b.rows, 64, [&](size_t begin, size_t end) {
+    std::vector<double> sum(model.factors), squares(model.factors);
+    for (size_t r = begin; r < end; r++) {
+      double linear = 0;
+      std::fill(sum.begin(), sum.end(), 0.0);
+      std::fill(squares.begin(), squares.end(), 0.0);
+      RowSums(model, b, r, linear, sum.data(), squares.data());
+      double z = Combine(model, linear, sum.data(), squares.data());
+      score[r] = model.logistic ? Sigmoid(z) : static_cast<float>(z);
+      if (label) label[r] = score[r] >= 0.5f ? 1.0f : 0.0f;
+    }
+  });
+}
+
+void Recommend(const Model& model, const BatchView& user, const BatchView& items, size_t n, int32_t* indices, float* scores) {
+  ValidateFeatureRows(user, model.dim);
+  ValidateFeatureRows(items, model.dim);
+  if (user.rows != 1) throw std::invalid_argument("the user batch must have exactly one row, got " + std::to_string(user.rows));
+  double user_linear = 0;
+  std::vector<double> user_sum(model.factors, 0.0), user_squares(model.factors, 0.0);
+  RowSums(model, user, 0, user_linear, user_sum.data(), user_squares.data());
+  std::vector<float> all(items.rows);
+  ThreadPool::Shared().ParallelFor(items.rows, 256, [&](size_t begin, size_t end) {
+    std::vector<double> sum(model.factors), squares(model.factors);
+    for (size_t r = begin; r < end; r++) {
+      double linear = user_linear;
+      sum = user_sum;
+      squares = user_squares;
+      RowSums(model, items, r, linear, sum.data(), squares.data());
+      double z = Combine(model, linear, sum.data(), squares.data());
+      all[r] = model.logistic ? Sigmoid(z) : static_cast<float>(z);
+    }
+  });
+  std::vector<int32_t> order(items.rows);
+  std::iota(order.begin(), order.end(), 0);
+  n = std::min(n, items.rows);
+  // Ties go to the lower index, so the result is deterministic.
+  std::partial_sort(order.begin(), order.begin() + n, order.end(),
+                    [&](int32_t a, int32_t c) { return all[a] > all[c] || (all[a] == all[c] && a < c); });
+  for (size_t k = 0; k < n; k++) {
+    indices[k] = order[k];
+    scores[k] = all[order[k]];
+  }
+}
+
+}  // namespace fm
+}  // namespace boundless

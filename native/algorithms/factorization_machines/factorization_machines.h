@@ -1,0 +1,97 @@
+// Factorization machines: M models trained on one mini-batch in one call.
+//
+//   ŷ = w0 + Σ wᵢxᵢ + Σ_{i<j} ⟨vᵢ, vⱼ⟩ xᵢxⱼ
+//     = w0 + Σ wᵢxᵢ + ½ Σ_f [(Σ vᵢf xᵢ)² − Σ vᵢf² xᵢ²]        — O(k · nnz)
+//
+// Layout is feature-major so a sparse row touches one contiguous block per
+// feature for all models: linear [dim][models], factors [dim][Σ k_m] (model
+// m's factors at offset[m]). A batch touches only the rows of its features:
+// weight decay is decoupled (p ← p·(1 − lr·wd) per step), so a feature absent
+// for s steps catches up exactly with (1 − lr·wd)^s when it returns (lazy
+// regularization). Per-feature gradient sums are taken in row order, so the
+// result does not depend on the thread count.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "runtime/batch_view.h"
+
+namespace boundless {
+namespace fm {
+
+enum class Loss : int { kLogistic = 0, kSquared = 1 };
+enum class Optimizer : int { kSgd = 0, kAdagrad = 1, kAdam = 2 };
+
+struct ModelSettings {
+  size_t factors = 0, offset = 0;
+  float bias_lr = 0, linear_lr = 0, factors_lr = 0;
+  float bias_wd = 0, linear_wd = 0, factors_wd = 0;
+};
+
+struct Settings {
+  Loss loss = Loss::kLogistic;
+  Optimizer optimizer = Optimizer::kAdagrad;
+  size_t dim = 0;
+  std::vector<ModelSettings> models;
+  size_t factor_width = 0;  // Σ k_m
+  float eps = 1e-8f, beta1 = 0.9f, beta2 = 0.999f;
+  float clip_gradient = 0;  // 0: no clipping
+  float rescale_grad = 0;   // 0: 1 / Σ batch weights
+};
+
+// Counters in State::counters.
+enum Counter : int { kStep = 0, kRows, kCounterCount };
+
+struct State {
+  float* bias = nullptr;      // models
+  float* linear = nullptr;    // dim × models
+  float* factors = nullptr;   // dim × factor_width
+  // Optimizer moments, same shapes (none for sgd; the second only for adam; adagrad keeps Σg² in the first).
+  float* bias_m1 = nullptr;
+  float* bias_m2 = nullptr;
+  float* linear_m1 = nullptr;
+  float* linear_m2 = nullptr;
+  float* factors_m1 = nullptr;
+  float* factors_m2 = nullptr;
+  int32_t* last_step = nullptr;  // dim: the step each feature's parameters are decayed up to
+  double* counters = nullptr;    // kCounterCount
+};
+
+// Per-model sums over the rows scored: loss, weight, and for binary models the
+// confusion counts at score 0.5; for regression the squared error is the loss.
+struct Metrics {
+  double* loss = nullptr;       // models
+  double* weight = nullptr;     // models
+  double* confusion = nullptr;  // models × 4: tp, fp, tn, fn (binary), or null
+};
+
+// One training step of every model (progressive metrics on the rows before the step).
+// slot_scratch: dim int32 entries, all −1 (left so), the feature → index map of sparse batches.
+void Update(const Settings& settings, State& state, const BatchView& batch, Metrics* metrics, int32_t* slot_scratch);
+// Scores the batch with every model, adding to the metrics; no training.
+void Evaluate(const Settings& settings, State& state, const BatchView& batch, Metrics& metrics, int32_t* slot_scratch);
+
+// A finalized model: one of the state's models, decay caught up.
+struct Model {
+  size_t dim = 0, factors = 0;
+  float bias = 0;
+  const float* linear = nullptr;   // dim
+  const float* factors_v = nullptr;  // dim × factors
+  bool logistic = false;
+};
+
+// score[r] = ŷ (regression) or σ(ŷ) (binary); label[r] = score ≥ 0.5 (binary, or null).
+void Predict(const Model& model, const BatchView& batch, float* score, float* label);
+
+// Scores user ∪ item for each item row (the user's sums computed once) and returns the
+// indices of the top n items by score, best first, with their scores.
+void Recommend(const Model& model, const BatchView& user, const BatchView& items, size_t n, int32_t* indices,
+               float* scores);
+
+// Brings every feature's parameters up to the current step (before a model is read out).
+void CatchUpAll(const Settings& settings, State& state);
+
+}  // namespace fm
+}  // namespace boundless

@@ -1,0 +1,113 @@
+// JS bindings of the k-means kernels: update and assign run on a libuv
+// thread (inline for small batches); the reduction works on the K weighted
+// centres (model-sized, not data-sized) and returns synchronously.
+#include "algorithms/kmeans/kmeans_binding.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "algorithms/kmeans/kmeans.h"
+#include "runtime/arguments.h"
+#include "runtime/async_kernel.h"
+
+namespace boundless {
+namespace {
+
+size_t SizeOf(const Napi::Object& o, const char* f, const char* name) {
+  Napi::Value v = o.Get(name);
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) {
+    throw Napi::TypeError::New(o.Env(), std::string(f) + ": " + name + " must be a non-negative integer");
+  }
+  return static_cast<size_t>(d);
+}
+
+// kmeansUpdate({centers, dim, halfLife, kmeansPlusPlus, seed}, {centers, weights, counters}, batch)
+Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
+  const char* f = "kmeansUpdate";
+  RequireArgCount(info, f, 3);
+  Napi::Object so = ObjectArg(info, 0, f, "settings");
+  kmeans::Settings s;
+  s.centers = SizeOf(so, f, "centers");
+  s.dim = SizeOf(so, f, "dim");
+  s.half_life = so.Get("halfLife").ToNumber().DoubleValue();
+  s.kmeans_plus_plus = so.Get("kmeansPlusPlus").ToBoolean().Value();
+  s.seed = static_cast<uint64_t>(SizeOf(so, f, "seed"));
+  if (s.centers == 0 || s.dim == 0) throw Napi::RangeError::New(info.Env(), std::string(f) + ": centers and dim must be positive");
+  ArrayReader reader(info.Env(), f);
+  Napi::Object st = ObjectArg(info, 1, f, "state");
+  kmeans::State state;
+  state.centers = reader.Get<float>(st, "state", "centers", napi_float32_array, CheckedProduct(info.Env(), f, s.centers, s.dim), true);
+  state.weights = reader.Get<double>(st, "state", "weights", napi_float64_array, s.centers, true);
+  state.counters = reader.Get<double>(st, "state", "counters", napi_float64_array, kmeans::kCounterCount, true);
+  kmeans::Points batch = ReadBatchView(reader, ObjectArg(info, 2, f, "batch"), f);
+  double work = static_cast<double>(batch.rows) * static_cast<double>(s.centers) * static_cast<double>(batch.sparse ? 20 : s.dim);
+  return QueueKernel(info.Env(), "boundless:kmeansUpdate", reader, [=]() mutable { kmeans::Update(s, state, batch); }, work);
+}
+
+// kmeansAssign(centers, count, dim, batch, nearest: Int32Array, distance2: Float32Array, all: Float32Array | null)
+Napi::Value AssignAsync(const Napi::CallbackInfo& info) {
+  const char* f = "kmeansAssign";
+  RequireArgCount(info, f, 7);
+  ArrayReader reader(info.Env(), f);
+  size_t count = SizeArg(info, 1, f, "count");
+  size_t dim = SizeArg(info, 2, f, "dim");
+  const float* centers = reader.Arg<float>(info, 0, "centers", napi_float32_array, CheckedProduct(info.Env(), f, count, dim), true);
+  kmeans::Points batch = ReadBatchView(reader, ObjectArg(info, 3, f, "batch"), f);
+  int32_t* nearest = reader.Arg<int32_t>(info, 4, "nearest", napi_int32_array, batch.rows, true);
+  float* distance2 = reader.Arg<float>(info, 5, "distance2", napi_float32_array, batch.rows, true);
+  float* all = reader.Arg<float>(info, 6, "all", napi_float32_array, CheckedProduct(info.Env(), f, batch.rows, count), false);
+  if (count == 0) throw Napi::RangeError::New(info.Env(), std::string(f) + ": count must be positive");
+  double work = static_cast<double>(batch.rows) * static_cast<double>(count) * static_cast<double>(batch.sparse ? 20 : dim);
+  return QueueKernel(info.Env(), "boundless:kmeansAssign", reader, [=]() {
+    ValidateFeatureRows(batch, dim);
+    kmeans::Assign(batch, centers, count, dim, nearest, distance2, all);
+  }, work);
+}
+
+// kmeansReduce(points, weights, count, dim, k, kmeansPlusPlus, maxIter, tol, trials, seed) → {centers, cost, iterations}
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  const char* f = "kmeansReduce";
+  RequireArgCount(info, f, 10);
+  Napi::Float32Array points = Float32Arg(info, 0, f, "points");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(f) + ": argument weights must be a Float64Array");
+  }
+  Napi::Float64Array weights = info[1].As<Napi::Float64Array>();
+  size_t count = SizeArg(info, 2, f, "count");
+  size_t dim = SizeArg(info, 3, f, "dim");
+  size_t k = SizeArg(info, 4, f, "k");
+  RequireLength(info.Env(), f, "points", points.ElementLength(), CheckedProduct(info.Env(), f, count, dim));
+  RequireLength(info.Env(), f, "weights", weights.ElementLength(), count);
+  bool plus = info[5].ToBoolean().Value();
+  size_t max_iter = SizeArg(info, 6, f, "maxIter");
+  double tol = info[7].ToNumber().DoubleValue();
+  size_t trials = SizeArg(info, 8, f, "trials");
+  uint64_t seed = static_cast<uint64_t>(SizeArg(info, 9, f, "seed"));
+  kmeans::Reduction result;
+  try {
+    result = kmeans::Reduce(points.Data(), weights.Data(), count, dim, k, plus, max_iter, tol, trials, seed);
+  } catch (const std::exception& error) {
+    throw Napi::RangeError::New(info.Env(), std::string(f) + ": " + error.what());
+  }
+  Napi::Object out = Napi::Object::New(info.Env());
+  Napi::Float32Array centers = Napi::Float32Array::New(info.Env(), result.centers.size());
+  std::copy(result.centers.begin(), result.centers.end(), centers.Data());
+  out.Set("centers", centers);
+  Napi::Float64Array mass = Napi::Float64Array::New(info.Env(), result.mass.size());
+  std::copy(result.mass.begin(), result.mass.end(), mass.Data());
+  out.Set("mass", mass);
+  out.Set("cost", result.cost);
+  out.Set("iterations", static_cast<double>(result.iterations));
+  return out;
+}
+
+}  // namespace
+
+void RegisterKmeans(Napi::Env env, Napi::Object exports) {
+  exports.Set("kmeansUpdate", Napi::Function::New(env, UpdateAsync, "kmeansUpdate"));
+  exports.Set("kmeansAssign", Napi::Function::New(env, AssignAsync, "kmeansAssign"));
+  exports.Set("kmeansReduce", Napi::Function::New(env, Reduce, "kmeansReduce"));
+}
+
+}  // namespace boundless

@@ -1,0 +1,712 @@
+#include "algorithms/linear_learner/linear_learner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "algorithms/linear_learner/linear_learner_loops.h"
+#include "runtime/thread_pool.h"
+
+namespace boundless {
+namespace linear {
+namespace {
+
+std::string Row(size_t r) { return "row " + std::to_string(r); }
+
+std::string Number(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
+size_t Width(const Settings& s) { return s.models * s.classes; }
+
+constexpr size_t kPrefetchDistance = 6;
+
+// Brings the cache lines of n floats toward the core (a hint; no effect on results).
+inline void Prefetch(const float* p, size_t n) {
+  const char* bytes = reinterpret_cast<const char*>(p);
+  for (size_t offset = 0; offset < n * sizeof(float); offset += 64) __builtin_prefetch(bytes + offset);
+}
+
+// Per-thread scratch reused across calls: large vectors freed after every
+// batch would be unmapped and faulted back in each time. Sizes follow the
+// largest batch seen (bounded by mini_batch_size), never the data seen.
+struct Scratch {
+  std::vector<float> x, gradient;
+  std::vector<double> scores;
+  std::vector<uint32_t> touched, entry_slot, keys, slots;
+};
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+// Deterministic per-index random numbers (splitmix64), so initialization is
+// the same whatever the thread count.
+uint64_t SplitMix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+double Unit(uint64_t bits) { return (static_cast<double>(bits >> 11) + 0.5) * 0x1.0p-53; }
+
+// The learning rate of model m at step t (1-based), after the step-decay schedule.
+double LearningRate(const Settings& s, const State& st, size_t m, double step) {
+  double lr = st.learning_rate[m];
+  if (!s.use_lr_scheduler) return lr;
+  double decays = std::floor((step - 1) / s.lr_scheduler_step);
+  double scheduled = lr * std::pow(s.lr_scheduler_factor, decays);
+  return std::max(scheduled, std::min(lr, s.lr_scheduler_minimum));
+}
+
+// k steps of w ← soft(w·a, τ) in closed form: |w| shrinks monotonically, so
+// once it reaches zero it stays there.
+// log_decay = log(decay), precomputed per model: exp is several times cheaper than pow.
+inline float Shrink(float w, double decay, double log_decay, double threshold, double k) {
+  if (k <= 0 || w == 0) return w;
+  double ak = k == 1 ? decay : (decay == 1 ? 1.0 : std::exp(k * log_decay));
+  double magnitude = std::fabs(static_cast<double>(w)) * ak;
+  if (threshold > 0) {
+    double total = decay == 1 ? threshold * k : threshold * (1 - ak) / (1 - decay);
+    magnitude -= total;
+    if (magnitude <= 0) return 0;
+  }
+  return static_cast<float>(w < 0 ? -magnitude : magnitude);
+}
+
+// log(1 + x) for x in [0, 1] by the atanh series, s = x / (2 + x) ≤ 1/3: the
+// first omitted term is below 1e-8. libm's log1p was the largest single cost
+// of the logistic loss with many models.
+inline double Log1pUnit(double x) {
+  double s = x / (2 + x);
+  double s2 = s * s;
+  return 2 * s * (1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13)))))));
+}
+
+// Loss of one row for one model at scores s (classes of them) and label y;
+// writes dloss/dscore into gradient when it is not null.
+double LossAndGradient(const Settings& s, const double* score, double y, float* gradient) {
+  switch (s.loss) {
+    case Loss::kLogistic: {
+      // One single-precision exponential serves the loss and the sigmoid: the
+      // gradient is stored in float anyway, and this is the hot spot with many models.
+      double z = score[0];
+      float e = std::exp(-std::fabs(static_cast<float>(z)));
+      if (gradient) gradient[0] = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - static_cast<float>(y);
+      return std::max(z, 0.0) - z * y + Log1pUnit(e);
+    }
+    case Loss::kHinge: {
+      double t = 2 * y - 1;
+      double slack = s.margin - t * score[0];
+      if (gradient) gradient[0] = slack > 0 ? static_cast<float>(-t) : 0.0f;
+      return slack > 0 ? slack : 0;
+    }
+    case Loss::kSoftmax: {
+      size_t label = static_cast<size_t>(y);
+      double top = score[0];
+      for (size_t c = 1; c < s.classes; c++) top = std::max(top, score[c]);
+      double total = 0;
+      for (size_t c = 0; c < s.classes; c++) total += std::exp(score[c] - top);
+      double log_total = std::log(total) + top;
+      if (gradient) {
+        for (size_t c = 0; c < s.classes; c++) {
+          gradient[c] = static_cast<float>(std::exp(score[c] - log_total) - (c == label ? 1.0 : 0.0));
+        }
+      }
+      return log_total - score[label];
+    }
+    default:
+      break;
+  }
+  double d = score[0] - y;  // residual
+  double a = std::fabs(d);
+  double sign = d > 0 ? 1 : (d < 0 ? -1 : 0);
+  double loss = 0, g = 0;
+  switch (s.loss) {
+    case Loss::kSquared: loss = d * d; g = 2 * d; break;
+    case Loss::kAbsolute: loss = a; g = sign; break;
+    case Loss::kEpsSquared: {
+      double e = std::max(0.0, a - s.insensitivity);
+      loss = e * e; g = 2 * e * sign;
+      break;
+    }
+    case Loss::kEpsAbsolute: {
+      double e = a - s.insensitivity;
+      loss = e > 0 ? e : 0; g = e > 0 ? sign : 0;
+      break;
+    }
+    case Loss::kQuantile: {
+      // Pinball loss on u = y − score: τ·u above, (τ − 1)·u below.
+      double u = -d;
+      loss = u >= 0 ? s.quantile * u : (s.quantile - 1) * u;
+      g = u > 0 ? -s.quantile : (u < 0 ? 1 - s.quantile : 0);
+      break;
+    }
+    case Loss::kHuber:
+      if (a <= s.huber_delta) { loss = 0.5 * d * d; g = d; }
+      else { loss = s.huber_delta * (a - 0.5 * s.huber_delta); g = s.huber_delta * sign; }
+      break;
+    default: break;
+  }
+  if (gradient) gradient[0] = static_cast<float>(g);
+  return loss;
+}
+
+// The batch's values after the scaler: dense x' = (x − shift)·scale, sparse x·scale.
+void TransformValues(const State& st, const BatchView& b, std::vector<float>& out) {
+  size_t n = b.sparse ? static_cast<size_t>(b.indptr[b.rows]) : b.rows * b.cols;
+  out.resize(n);
+  if (!st.feature_scale) {
+    std::copy(b.values, b.values + n, out.begin());
+    return;
+  }
+  if (b.sparse) {
+    for (size_t e = 0; e < n; e++) out[e] = b.values[e] * st.feature_scale[b.indices[e]];
+  } else {
+    ThreadPool::Shared().ParallelFor(b.rows, 64, [&](size_t begin, size_t end) {
+      for (size_t r = begin; r < end; r++) {
+        const float* x = b.values + r * b.cols;
+        float* y = out.data() + r * b.cols;
+        for (size_t j = 0; j < b.cols; j++) y[j] = (x[j] - st.feature_shift[j]) * st.feature_scale[j];
+      }
+    });
+  }
+}
+
+// scores[r·width + k] = bias[k] + Σ_j x'_rj · weights[j·width + k]; x holds the batch's values (transformed or not).
+void Forward(const float* weights, const float* bias, size_t width, const BatchView& b,
+             const float* x, std::vector<double>& scores) {
+  scores.assign(b.rows * width, 0.0);
+  const Loops& loops = SelectedLoops();
+  size_t per_row = std::max<size_t>(1, (b.sparse ? 32 : b.cols) * width);
+  ThreadPool::Shared().ParallelFor(b.rows, std::max<size_t>(1, 32768 / per_row), [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; r++) {
+      double* acc = scores.data() + r * width;
+      if (bias) for (size_t k = 0; k < width; k++) acc[k] = bias[k];
+      if (b.sparse) {
+        int32_t stop = b.indptr[r + 1];
+        for (int32_t e = b.indptr[r]; e < stop; e++) {
+          if (e + static_cast<int32_t>(kPrefetchDistance) < stop) Prefetch(weights + static_cast<size_t>(b.indices[e + kPrefetchDistance]) * width, width);
+          const float* w = weights + static_cast<size_t>(b.indices[e]) * width;
+          if (width == 1) acc[0] += static_cast<double>(x[e]) * w[0];
+          else loops.add_scaled(acc, x[e], w, width);
+        }
+      } else if (width == 1) {
+        const float* xr = x + r * b.cols;
+        double sum = acc[0];
+        for (size_t j = 0; j < b.cols; j++) sum += static_cast<double>(xr[j]) * weights[j];
+        acc[0] = sum;
+      } else {
+        const float* xr = x + r * b.cols;
+        for (size_t j = 0; j < b.cols; j++) {
+          if (xr[j] != 0) loops.add_scaled(acc, xr[j], weights + j * width, width);
+        }
+      }
+    }
+  });
+}
+
+double RowWeight(const BatchView& b, size_t r) { return b.weights ? b.weights[r] : 1.0; }
+
+// The positive-class weight of model m (binary), from the scaler's class counts.
+double PositiveWeight(const Settings& s, const State& st, size_t m) {
+  if (!st.positive_weight) return 1;
+  double ratio = 1;
+  if (st.class_counts && st.class_counts[1] > 0 && st.class_counts[0] > 0) ratio = st.class_counts[0] / st.class_counts[1];
+  switch (s.positive_weighting) {
+    case PositiveWeighting::kFixed: return st.positive_weight[m];
+    case PositiveWeighting::kBalanced: return st.positive_weight[m] * ratio;
+    case PositiveWeighting::kAuto: return std::pow(ratio, static_cast<double>(st.positive_weight[m]));
+  }
+  return 1;
+}
+
+// Metrics of model m on row r (scores in training space), on the original label scale.
+// `known_loss`: the loss at these scores when the caller already has it (classification, where
+// training and metric scales are the same), so the transcendental work is done once per row.
+void AccumulateMetrics(const Settings& s, const State& st, const double* score, double y, double weight, size_t m,
+                       Metrics& metrics, const double* known_loss = nullptr) {
+  auto loss_at = [&]() { return known_loss ? *known_loss : LossAndGradient(s, score, y, nullptr); };
+  if (s.loss == Loss::kLogistic || s.loss == Loss::kHinge) {
+    if (metrics.loss_sum) metrics.loss_sum[m] += weight * loss_at();
+    if (metrics.correct) metrics.correct[m] += ((score[0] >= 0) == (y == 1)) ? weight : 0;
+    if (metrics.confusion) {
+      bool positive = score[0] >= metrics.threshold;
+      metrics.confusion[m * 4 + (y == 1 ? (positive ? 0 : 3) : (positive ? 1 : 2))] += weight;
+    }
+    if (metrics.histogram) {
+      size_t bins = metrics.histogram_bins;
+      metrics.histogram[(m * 2 + (y == 1 ? 1 : 0)) * bins + HistogramBin(score[0], bins)] += weight;
+    }
+    return;
+  }
+  if (s.loss == Loss::kSoftmax) {
+    size_t label = static_cast<size_t>(y);
+    if (metrics.loss_sum) metrics.loss_sum[m] += weight * loss_at();
+    size_t best = 0, above = 0;
+    for (size_t c = 0; c < s.classes; c++) {
+      if (score[c] > score[best]) best = c;
+      if (score[c] > score[label]) above++;
+    }
+    if (metrics.correct && best == label) metrics.correct[m] += weight;
+    if (metrics.topk_correct && above < metrics.top_k) metrics.topk_correct[m] += weight;
+    if (metrics.dcg) metrics.dcg[m] += weight / std::log2(2.0 + static_cast<double>(above));
+    if (metrics.class_actual) {
+      metrics.class_actual[m * s.classes + label] += weight;
+      metrics.class_predicted[m * s.classes + best] += weight;
+      if (best == label) metrics.class_true_positive[m * s.classes + label] += weight;
+    }
+    return;
+  }
+  double shift = st.label_transform ? st.label_transform[0] : 0;
+  double scale = st.label_transform ? st.label_transform[1] : 1;
+  double original = score[0] / scale + shift;
+  double d = original - y;
+  if (metrics.loss_sum) metrics.loss_sum[m] += weight * LossAndGradient(s, &original, y, nullptr);
+  if (metrics.squared_error) metrics.squared_error[m] += weight * d * d;
+  if (metrics.absolute_error) metrics.absolute_error[m] += weight * std::fabs(d);
+}
+
+// Refines the scaler with the first rows of the batch while the sample is incomplete.
+void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
+  double taken = st.counters[kScalerRows];
+  if (taken >= s.scaler_points) return;
+  size_t rows = static_cast<size_t>(std::min<double>(b.rows, s.scaler_points - taken));
+  if (rows == 0) return;
+  bool features = st.feature_sum && (s.normalize_data || s.unbias_data);
+  if (features) {
+    if (b.sparse) {
+      for (int32_t e = 0; e < b.indptr[rows]; e++) {
+        double v = b.values[e];
+        st.feature_sum[b.indices[e]] += v;
+        st.feature_sumsq[b.indices[e]] += v * v;
+      }
+    } else {
+      ThreadPool::Shared().ParallelFor(b.cols, 256, [&](size_t begin, size_t end) {
+        for (size_t r = 0; r < rows; r++) {
+          const float* x = b.values + r * b.cols;
+          for (size_t j = begin; j < end; j++) {
+            double v = x[j];
+            st.feature_sum[j] += v;
+            st.feature_sumsq[j] += v * v;
+          }
+        }
+      });
+    }
+  }
+  for (size_t r = 0; r < rows; r++) {
+    double y = b.labels[r];
+    st.counters[kLabelSum] += y;
+    st.counters[kLabelSumSq] += y * y;
+    if (st.class_counts) {
+      size_t c = s.loss == Loss::kSoftmax ? static_cast<size_t>(y) : (y == 1 ? 1 : 0);
+      st.class_counts[c] += 1;
+    }
+  }
+  double n = taken + rows;
+  st.counters[kScalerRows] = n;
+  if (features) {
+    ThreadPool::Shared().ParallelFor(s.dim, 4096, [&](size_t begin, size_t end) {
+      for (size_t j = begin; j < end; j++) {
+        double mean = st.feature_sum[j] / n;
+        double variance = std::max(0.0, st.feature_sumsq[j] / n - mean * mean);
+        double deviation = std::sqrt(variance);
+        st.feature_shift[j] = s.unbias_data ? static_cast<float>(mean) : 0.0f;
+        st.feature_scale[j] = s.normalize_data && deviation > 1e-12 ? static_cast<float>(1 / deviation) : 1.0f;
+      }
+    });
+  }
+  if (st.label_transform) {
+    double mean = st.counters[kLabelSum] / n;
+    double deviation = std::sqrt(std::max(0.0, st.counters[kLabelSumSq] / n - mean * mean));
+    st.label_transform[0] = s.unbias_label ? static_cast<float>(mean) : 0.0f;
+    st.label_transform[1] = s.normalize_label && deviation > 1e-12 ? static_cast<float>(1 / deviation) : 1.0f;
+  }
+  if (st.class_weight && s.balance_multiclass) {
+    // Inverse frequency, n / (classes · n_c); a class not yet seen gets the large weight SageMaker gives it.
+    for (size_t c = 0; c < s.classes; c++) {
+      double count = st.class_counts[c];
+      st.class_weight[c] = count > 0 ? static_cast<float>(n / (static_cast<double>(s.classes) * count)) : 1e6f;
+    }
+  }
+}
+
+// One optimizer step plus the step's proximal regularization, for one parameter.
+struct StepRule {
+  Optimizer optimizer;
+  double beta1, beta2, momentum, epsilon, correction1, correction2;
+
+  inline float Apply(float w, double g, double lr, float* m1, float* m2) const {
+    double update;
+    switch (optimizer) {
+      case Optimizer::kSgd:
+        if (m1) {
+          double v = momentum * *m1 + g;
+          *m1 = static_cast<float>(v);
+          update = v;
+        } else {
+          update = g;
+        }
+        break;
+      case Optimizer::kAdam: {
+        double a = beta1 * *m1 + (1 - beta1) * g;
+        double b = beta2 * *m2 + (1 - beta2) * g * g;
+        *m1 = static_cast<float>(a);
+        *m2 = static_cast<float>(b);
+        update = (a / correction1) / (std::sqrt(b / correction2) + epsilon);
+        break;
+      }
+      case Optimizer::kRmsprop: {
+        double b = beta2 * *m2 + (1 - beta2) * g * g;
+        *m2 = static_cast<float>(b);
+        update = g / (std::sqrt(b) + epsilon);
+        break;
+      }
+      case Optimizer::kAdagrad: {
+        double b = *m2 + g * g;
+        *m2 = static_cast<float>(b);
+        update = g / (std::sqrt(b) + epsilon);
+        break;
+      }
+      default: update = g;
+    }
+    return static_cast<float>(w - lr * update);
+  }
+};
+
+}  // namespace
+
+void ValidateBatch(const Settings& s, const BatchView& b, bool need_labels) {
+  if (b.cols != s.dim) {
+    throw std::invalid_argument("has " + std::to_string(b.cols) + " features per row, expected " +
+                                std::to_string(s.dim) + " (feature_dim)");
+  }
+  if (b.sparse) {
+    if (b.indptr[0] != 0) throw std::invalid_argument("indptr[0] must be 0, got " + std::to_string(b.indptr[0]));
+    for (size_t r = 0; r < b.rows; r++) {
+      if (b.indptr[r + 1] < b.indptr[r]) throw std::invalid_argument(Row(r) + ": indptr decreases");
+      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
+        if (b.indices[e] >= s.dim) {
+          throw std::invalid_argument(Row(r) + ": feature index " + std::to_string(b.indices[e]) + " is not below feature_dim " + std::to_string(s.dim));
+        }
+        if (!std::isfinite(b.values[e])) {
+          throw std::invalid_argument(Row(r) + ", feature " + std::to_string(b.indices[e]) + " is " + Number(b.values[e]) + "; features must be finite");
+        }
+      }
+    }
+  } else {
+    size_t n = b.rows * b.cols;
+    for (size_t i = 0; i < n; i++) {
+      if (!std::isfinite(b.values[i])) {
+        throw std::invalid_argument(Row(i / b.cols) + ", feature " + std::to_string(i % b.cols) + " is " + Number(b.values[i]) + "; features must be finite");
+      }
+    }
+  }
+  if (b.weights) {
+    for (size_t r = 0; r < b.rows; r++) {
+      if (!(b.weights[r] >= 0) || !std::isfinite(b.weights[r])) {
+        throw std::invalid_argument(Row(r) + ": weight " + Number(b.weights[r]) + " must be finite and >= 0");
+      }
+    }
+  }
+  if (!need_labels) return;
+  if (!b.labels) throw std::invalid_argument("has no labels; the linear learner is supervised");
+  for (size_t r = 0; r < b.rows; r++) {
+    float y = b.labels[r];
+    if (s.loss == Loss::kLogistic || s.loss == Loss::kHinge) {
+      if (y != 0 && y != 1) throw std::invalid_argument(Row(r) + ": label " + Number(y) + " is not 0 or 1 (binary_classifier)");
+    } else if (s.loss == Loss::kSoftmax) {
+      if (!(y >= 0) || y != std::floor(y) || y >= static_cast<double>(s.classes)) {
+        throw std::invalid_argument(Row(r) + ": label " + Number(y) + " is not a class in 0.." + std::to_string(s.classes - 1) + " (num_classes " + std::to_string(s.classes) + ")");
+      }
+    } else if (!std::isfinite(y)) {
+      throw std::invalid_argument(Row(r) + ": label " + Number(y) + " must be finite");
+    }
+  }
+}
+
+void InitializeWeights(float* weights, size_t count, bool normal, float scale, uint64_t seed) {
+  uint64_t base = SplitMix(seed);
+  ThreadPool::Shared().ParallelFor(count, 1 << 16, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; i++) {
+      uint64_t bits = SplitMix(base ^ (i * 0x9e3779b97f4a7c15ULL));
+      if (normal) {
+        // Box–Muller on two independent uniforms.
+        double u = Unit(bits), v = Unit(SplitMix(bits));
+        weights[i] = static_cast<float>(scale * std::sqrt(-2 * std::log(u)) * std::cos(6.283185307179586 * v));
+      } else {
+        weights[i] = static_cast<float>(scale * (2 * Unit(bits) - 1));
+      }
+    }
+  });
+}
+
+void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressive) {
+  ValidateBatch(s, b, true);
+  if (b.rows == 0) return;
+  UpdateScaler(s, st, b);
+  const size_t width = Width(s);
+  const double step = st.counters[kStep] + 1;
+
+  // The features this batch touches, each once, in first-seen order.
+  Scratch& scratch = ThreadScratch();
+  std::vector<uint32_t>& touched = scratch.touched;
+  std::vector<uint32_t>& entry_slot = scratch.entry_slot;
+  touched.clear();
+  if (b.sparse) {
+    size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
+    size_t capacity = 16;
+    while (capacity < 2 * nnz) capacity <<= 1;
+    std::vector<uint32_t>& keys = scratch.keys;
+    std::vector<uint32_t>& slots = scratch.slots;
+    keys.assign(capacity, UINT32_MAX);
+    slots.resize(capacity);
+    entry_slot.resize(nnz);
+    for (size_t e = 0; e < nnz; e++) {
+      uint32_t j = b.indices[e];
+      size_t h = (static_cast<size_t>(j) * 0x9e3779b1u) & (capacity - 1);
+      while (keys[h] != UINT32_MAX && keys[h] != j) h = (h + 1) & (capacity - 1);
+      if (keys[h] == UINT32_MAX) {
+        keys[h] = j;
+        slots[h] = static_cast<uint32_t>(touched.size());
+        touched.push_back(j);
+      }
+      entry_slot[e] = slots[h];
+    }
+  }
+  const size_t count = b.sparse ? touched.size() : s.dim;
+
+  // Per-model rates for this step, and the proximal constants.
+  std::vector<double> lr(s.models), decay(s.models), log_decay(s.models), threshold(s.models);
+  for (size_t m = 0; m < s.models; m++) {
+    lr[m] = LearningRate(s, st, m, step);
+    decay[m] = std::max(0.0, 1 - lr[m] * st.wd[m]);
+    log_decay[m] = std::log(decay[m]);
+    threshold[m] = lr[m] * st.l1[m];
+  }
+  StepRule rule{s.optimizer, s.beta1, s.beta2, s.momentum, s.epsilon,
+                1 - std::pow(static_cast<double>(s.beta1), step), 1 - std::pow(static_cast<double>(s.beta2), step)};
+  // Features coming back after an absence first get the regularization they
+  // missed, so this batch's scores use up-to-date weights.
+  if (b.sparse) {
+    ThreadPool::Shared().ParallelFor(count, 1024, [&](size_t begin, size_t end) {
+      for (size_t slot = begin; slot < end; slot++) {
+        size_t j = touched[slot];
+        double missed = step - 1 - st.last_step[j];
+        if (missed <= 0) continue;
+        float* w = st.weights + j * width;
+        for (size_t m = 0; m < s.models; m++) {
+          for (size_t c = 0; c < s.classes; c++) w[m * s.classes + c] = Shrink(w[m * s.classes + c], decay[m], log_decay[m], threshold[m], missed);
+        }
+        st.last_step[j] = static_cast<int32_t>(step - 1);
+      }
+    });
+  }
+
+  std::vector<float>& x = scratch.x;
+  TransformValues(st, b, x);
+  std::vector<double>& scores = scratch.scores;
+  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x.data(), scores);
+
+  // Loss gradients (scaled by row and class weights) and progressive metrics,
+  // models split across threads so each model's sums keep one order.
+  std::vector<float>& gradient = scratch.gradient;
+  gradient.resize(b.rows * width);
+  for (size_t r = 0; r < b.rows; r++) *progressive.weight_sum += RowWeight(b, r);
+  double label_shift = st.label_transform ? st.label_transform[0] : 0;
+  double label_scale = st.label_transform ? st.label_transform[1] : 1;
+  ThreadPool::Shared().ParallelFor(s.models, 1, [&](size_t begin, size_t end) {
+    for (size_t m = begin; m < end; m++) {
+      double positive = PositiveWeight(s, st, m);
+      for (size_t r = 0; r < b.rows; r++) {
+        const double* score = scores.data() + r * width + m * s.classes;
+        double y = b.labels[r];
+        double weight = RowWeight(b, r);
+        float* g = gradient.data() + r * width + m * s.classes;
+        bool classification = IsClassification(s.loss);
+        double target = classification ? y : (y - label_shift) * label_scale;
+        double loss = LossAndGradient(s, score, target, g);
+        AccumulateMetrics(s, st, score, y, weight, m, progressive, classification ? &loss : nullptr);
+        double scale = weight;
+        if (s.loss == Loss::kLogistic || s.loss == Loss::kHinge) scale *= y == 1 ? positive : 1.0;
+        else if (s.loss == Loss::kSoftmax && st.class_weight) scale *= st.class_weight[static_cast<size_t>(y)];
+        scale /= static_cast<double>(b.rows);
+        for (size_t c = 0; c < s.classes; c++) g[c] = static_cast<float>(g[c] * scale);
+      }
+    }
+  });
+
+  const Loops& loops = SelectedLoops();
+
+  // Per-element rates for the vectorized step.
+  std::vector<float> element_lr(width), element_decay(width), element_threshold(width);
+  for (size_t m = 0; m < s.models; m++) {
+    for (size_t c = 0; c < s.classes; c++) {
+      element_lr[m * s.classes + c] = static_cast<float>(lr[m]);
+      element_decay[m * s.classes + c] = static_cast<float>(decay[m]);
+      element_threshold[m * s.classes + c] = static_cast<float>(threshold[m]);
+    }
+  }
+  StepArgs step_args{};
+  switch (s.optimizer) {
+    case Optimizer::kSgd: step_args.kind = st.moment1 ? StepKind::kMomentum : StepKind::kSgd; break;
+    case Optimizer::kAdam: step_args.kind = StepKind::kAdam; break;
+    case Optimizer::kRmsprop: step_args.kind = StepKind::kRmsprop; break;
+    case Optimizer::kAdagrad: step_args.kind = StepKind::kAdagrad; break;
+  }
+  step_args.beta1 = s.beta1;
+  step_args.beta2 = s.beta2;
+  step_args.momentum = s.momentum;
+  step_args.epsilon = s.epsilon;
+  step_args.correction1 = static_cast<float>(rule.correction1);
+  step_args.correction2 = static_cast<float>(rule.correction2);
+  step_args.learning_rate = element_lr.data();
+  step_args.decay = element_decay.data();
+  step_args.threshold = element_threshold.data();
+
+  // Weight gradients and steps, features split across threads: each thread
+  // sums its own features over the rows in row order.
+  size_t per_feature = std::max<size_t>(1, b.rows * width / (b.sparse ? std::max<size_t>(1, count) : 1));
+  ThreadPool::Shared().ParallelFor(count, std::max<size_t>(1, 16384 / per_feature), [&](size_t begin, size_t end) {
+    thread_local std::vector<double> g;
+    g.assign((end - begin) * width, 0.0);
+    if (b.sparse) {
+      for (size_t r = 0; r < b.rows; r++) {
+        for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
+          size_t slot = entry_slot[e];
+          if (slot < begin || slot >= end) continue;
+          if (width == 1) g[slot - begin] += static_cast<double>(x[e]) * gradient[r];
+          else loops.add_scaled(g.data() + (slot - begin) * width, x[e], gradient.data() + r * width, width);
+        }
+      }
+    } else {
+      for (size_t r = 0; r < b.rows; r++) {
+        const float* xr = x.data() + r * b.cols;
+        const float* gr = gradient.data() + r * width;
+        if (width == 1) {
+          for (size_t j = begin; j < end; j++) g[j - begin] += static_cast<double>(xr[j]) * gr[0];
+        } else {
+          for (size_t j = begin; j < end; j++) {
+            if (xr[j] != 0) loops.add_scaled(g.data() + (j - begin) * width, xr[j], gr, width);
+          }
+        }
+      }
+    }
+    for (size_t slot = begin; slot < end; slot++) {
+      size_t j = b.sparse ? touched[slot] : slot;
+      // Features are scattered over a state far larger than the caches: ask for
+      // the parameters of a feature a few slots ahead while this one computes.
+      if (b.sparse && slot + kPrefetchDistance < end) {
+        size_t ahead = touched[slot + kPrefetchDistance] * width;
+        Prefetch(st.weights + ahead, width);
+        if (st.moment1) Prefetch(st.moment1 + ahead, width);
+        if (st.moment2) Prefetch(st.moment2 + ahead, width);
+      }
+      loops.apply_step(step_args, st.weights + j * width, st.moment1 ? st.moment1 + j * width : nullptr,
+                       st.moment2 ? st.moment2 + j * width : nullptr, g.data() + (slot - begin) * width, width);
+      st.last_step[j] = static_cast<int32_t>(step);
+    }
+  });
+
+  if (s.use_bias) {
+    for (size_t m = 0; m < s.models; m++) {
+      double bias_lr = lr[m] * s.bias_lr_mult;
+      double bias_decay = std::max(0.0, 1 - bias_lr * st.wd[m] * s.bias_wd_mult);
+      for (size_t c = 0; c < s.classes; c++) {
+        size_t k = m * s.classes + c;
+        double g = 0;
+        for (size_t r = 0; r < b.rows; r++) g += gradient[r * width + k];
+        float value = rule.Apply(st.bias[k], g, bias_lr, st.bias_moment1 ? st.bias_moment1 + k : nullptr,
+                                 st.bias_moment2 ? st.bias_moment2 + k : nullptr);
+        st.bias[k] = static_cast<float>(value * bias_decay);
+      }
+    }
+  }
+  st.counters[kStep] = step;
+  st.counters[kRows] += static_cast<double>(b.rows);
+}
+
+void Evaluate(const Settings& s, const State& st, const BatchView& b, Metrics& metrics) {
+  ValidateBatch(s, b, true);
+  if (b.rows == 0) return;
+  const size_t width = Width(s);
+  std::vector<float> x;
+  TransformValues(st, b, x);
+  std::vector<double> scores;
+  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x.data(), scores);
+  for (size_t r = 0; r < b.rows; r++) *metrics.weight_sum += RowWeight(b, r);
+  ThreadPool::Shared().ParallelFor(s.models, 1, [&](size_t begin, size_t end) {
+    for (size_t m = begin; m < end; m++) {
+      for (size_t r = 0; r < b.rows; r++) {
+        AccumulateMetrics(s, st, scores.data() + r * width + m * s.classes, b.labels[r], RowWeight(b, r), m, metrics);
+      }
+    }
+  });
+}
+
+void CatchUp(const Settings& s, const State& st, float* weights_out) {
+  const size_t width = Width(s);
+  const double step = st.counters[kStep];
+  std::vector<double> decay(s.models), log_decay(s.models), threshold(s.models);
+  for (size_t m = 0; m < s.models; m++) {
+    double lr = step > 0 ? LearningRate(s, st, m, step) : st.learning_rate[m];
+    decay[m] = std::max(0.0, 1 - lr * st.wd[m]);
+    log_decay[m] = std::log(decay[m]);
+    threshold[m] = lr * st.l1[m];
+  }
+  ThreadPool::Shared().ParallelFor(s.dim, 4096, [&](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; j++) {
+      double missed = step - st.last_step[j];
+      for (size_t m = 0; m < s.models; m++) {
+        for (size_t c = 0; c < s.classes; c++) {
+          size_t k = j * width + m * s.classes + c;
+          weights_out[k] = Shrink(st.weights[k], decay[m], log_decay[m], threshold[m], missed);
+        }
+      }
+    }
+  });
+}
+
+void Predict(const PredictInputs& model, const BatchView& b, float* score, float* predicted_label) {
+  Settings s;
+  s.dim = model.dim;
+  ValidateBatch(s, b, false);
+  if (b.rows == 0) return;
+  std::vector<double> scores;
+  Forward(model.weights, model.bias, model.classes, b, b.values, scores);  // the model has the scaler folded in
+  const size_t classes = model.classes;
+  for (size_t r = 0; r < b.rows; r++) {
+    const double* sr = scores.data() + r * classes;
+    switch (model.loss) {
+      case Loss::kLogistic:
+        score[r] = static_cast<float>(1 / (1 + std::exp(-sr[0])));
+        predicted_label[r] = sr[0] >= model.threshold ? 1.0f : 0.0f;
+        break;
+      case Loss::kHinge:
+        score[r] = static_cast<float>(sr[0]);
+        predicted_label[r] = sr[0] >= model.threshold ? 1.0f : 0.0f;
+        break;
+      case Loss::kSoftmax: {
+        size_t best = 0;
+        for (size_t c = 1; c < classes; c++) if (sr[c] > sr[best]) best = c;
+        double total = 0;
+        for (size_t c = 0; c < classes; c++) total += std::exp(sr[c] - sr[best]);
+        for (size_t c = 0; c < classes; c++) score[r * classes + c] = static_cast<float>(std::exp(sr[c] - sr[best]) / total);
+        predicted_label[r] = static_cast<float>(best);
+        break;
+      }
+      default:
+        score[r] = static_cast<float>(sr[0]);
+        if (predicted_label) predicted_label[r] = static_cast<float>(sr[0]);
+    }
+  }
+}
+
+}  // namespace linear
+}  // namespace boundless

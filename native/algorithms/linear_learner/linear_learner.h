@@ -1,0 +1,145 @@
+// Linear learner kernels: M models trained on one mini-batch in one call.
+//
+// Layout: weights are feature-major, [dim][models][classes], so one feature of
+// a sparse row touches one contiguous block of models × classes floats. That
+// is what makes 32 models cost a few times one model rather than 32 times on
+// hashed, million-wide data: the cache misses are per feature, not per model.
+//
+// Regularization (L2 as decay, L1 as soft thresholding) is applied as a
+// proximal step after the optimizer's step, with the plain learning rate.
+// Features absent from a batch are not touched: when a feature reappears,
+// the steps it missed are applied in closed form (lazy updates), so a batch
+// costs O(non-zeros × models × classes), never O(dim).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "runtime/batch_view.h"
+
+namespace boundless {
+namespace linear {
+
+enum class Loss : int {
+  kLogistic = 0, kHinge, kSoftmax, kSquared, kAbsolute,
+  kEpsSquared, kEpsAbsolute, kQuantile, kHuber,
+};
+enum class Optimizer : int { kSgd = 0, kAdam, kRmsprop, kAdagrad };
+// How a model's positive-class weight is formed from positive_weight[m].
+enum class PositiveWeighting : int {
+  kFixed = 0,     // w₊ = positive_weight[m]
+  kBalanced = 1,  // w₊ = positive_weight[m] · negatives / positives (scaler sample)
+  kAuto = 2,      // w₊ = (negatives / positives) ^ positive_weight[m] (a grid between 1 and balanced)
+};
+
+inline bool IsClassification(Loss loss) { return loss == Loss::kLogistic || loss == Loss::kHinge || loss == Loss::kSoftmax; }
+
+struct Settings {
+  Loss loss = Loss::kLogistic;
+  Optimizer optimizer = Optimizer::kAdam;
+  size_t dim = 0, models = 1, classes = 1;
+  float margin = 1, quantile = 0.5f, insensitivity = 0.01f, huber_delta = 1;
+  float beta1 = 0.9f, beta2 = 0.999f, momentum = 0, epsilon = 1e-8f;
+  bool use_bias = true;
+  float bias_lr_mult = 10, bias_wd_mult = 0;
+  bool use_lr_scheduler = false;
+  double lr_scheduler_step = 100, lr_scheduler_factor = 0.99, lr_scheduler_minimum = 1e-5;
+  // Scaling: statistics come from the first scaler_points rows, refined batch
+  // by batch while they arrive and frozen after.
+  double scaler_points = 0;
+  bool normalize_data = false, unbias_data = false, normalize_label = false, unbias_label = false;
+  PositiveWeighting positive_weighting = PositiveWeighting::kFixed;
+  bool balance_multiclass = false;
+  size_t histogram_bins = 0;  // binary: per-model score histograms (calibration)
+};
+
+// Counters in State::counters.
+enum Counter : int {
+  kStep = 0, kRows, kScalerRows, kLabelSum, kLabelSumSq, kCounterCount,
+};
+
+// The arrays of a state (owned by JS typed arrays). Optional ones are null.
+struct State {
+  float* weights = nullptr;        // dim × width
+  float* bias = nullptr;           // width
+  float* moment1 = nullptr;        // dim × width: sgd momentum, adam first moment
+  float* moment2 = nullptr;        // dim × width: adam/rmsprop/adagrad second moment
+  float* bias_moment1 = nullptr;   // width
+  float* bias_moment2 = nullptr;   // width
+  int32_t* last_step = nullptr;    // dim: the step each feature's weights are up to date with
+  const float* learning_rate = nullptr;  // models
+  const float* wd = nullptr;             // models
+  const float* l1 = nullptr;             // models
+  const float* positive_weight = nullptr;  // models (binary)
+  double* counters = nullptr;      // kCounterCount
+  double* class_counts = nullptr;  // binary: 2, multiclass: classes (scaler sample)
+  double* feature_sum = nullptr;   // dim (scaler)
+  double* feature_sumsq = nullptr; // dim (scaler)
+  float* feature_shift = nullptr;  // dim: x' = (x − shift) · scale
+  float* feature_scale = nullptr;  // dim
+  float* label_transform = nullptr;  // 2: y' = (y − shift) · scale
+  float* class_weight = nullptr;   // classes (balance_multiclass) or null
+};
+
+using BatchView = boundless::BatchView;
+
+// Metrics accumulated by Update (progressive validation: scored before the
+// step) and by Evaluate. Losses and errors are on the original label scale.
+struct Metrics {
+  double* loss_sum = nullptr;       // models
+  double* weight_sum = nullptr;     // 1: Σ row weights
+  double* histogram = nullptr;      // models × 2 × bins: [negatives | positives] by score
+  size_t histogram_bins = 0;
+  double* correct = nullptr;        // models: top-1 correct (classification; binary at score ≥ 0)
+  double* confusion = nullptr;      // models × 4 (binary): tp, fp, tn, fn at score ≥ threshold
+  double threshold = 0;
+  double* squared_error = nullptr;  // models (regression)
+  double* absolute_error = nullptr; // models (regression)
+  double* topk_correct = nullptr;   // models (multiclass)
+  double* dcg = nullptr;            // models (multiclass): Σ 1 / log2(1 + rank of the true class)
+  size_t top_k = 0;
+  double* class_true_positive = nullptr;   // models × classes (multiclass)
+  double* class_predicted = nullptr;       // models × classes
+  double* class_actual = nullptr;          // models × classes
+};
+
+// Scores live in [−kHistogramRange, kHistogramRange] for calibration histograms.
+constexpr double kHistogramRange = 16.0;
+inline size_t HistogramBin(double score, size_t bins) {
+  double unit = (score + kHistogramRange) / (2 * kHistogramRange);
+  if (!(unit > 0)) return 0;  // also NaN
+  size_t bin = static_cast<size_t>(unit * static_cast<double>(bins));
+  return bin >= bins ? bins - 1 : bin;
+}
+
+// Fills weights with the initial distribution (uniform ±scale or normal σ), deterministic in seed.
+void InitializeWeights(float* weights, size_t count, bool normal, float scale, uint64_t seed);
+
+// One training step of every model on the batch. Validates the batch first
+// (throws std::invalid_argument naming the row and what was expected).
+void Update(const Settings& settings, State& state, const BatchView& batch, Metrics& progressive);
+
+// Scores the batch with every model of the state (or a model), accumulating metrics; no training.
+void Evaluate(const Settings& settings, const State& state, const BatchView& batch, Metrics& metrics);
+
+// Brings every feature's weights up to the current step (the lazy
+// regularization it is owed), writing into weights_out (dim × width).
+void CatchUp(const Settings& settings, const State& state, float* weights_out);
+
+// A finalized model's outputs: score (probability, class probabilities or
+// value) and predicted label. weights: dim × classes, plain (scaler folded in).
+struct PredictInputs {
+  Loss loss;
+  size_t dim, classes;
+  const float* weights;
+  const float* bias;       // classes
+  double threshold;        // binary: on the raw score
+};
+void Predict(const PredictInputs& model, const BatchView& batch, float* score, float* predicted_label);
+
+// Checks a batch before any state is touched.
+void ValidateBatch(const Settings& settings, const BatchView& batch, bool need_labels);
+
+}  // namespace linear
+}  // namespace boundless

@@ -1,0 +1,102 @@
+// The linear learner's wide loops: baseline, AVX2+FMA, and the choice.
+#include "algorithms/linear_learner/linear_learner_loops.h"
+
+#include <cmath>
+
+#include "runtime/cpu_features.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace boundless {
+namespace linear {
+namespace {
+
+void AddScaledBaseline(double* acc, double x, const float* v, size_t n) {
+  for (size_t k = 0; k < n; k++) acc[k] += x * static_cast<double>(v[k]);
+}
+
+// Written once, branch-free per element so the compiler vectorizes it; each
+// ISA's wrapper below inlines it with its own target (sqrt and division stay
+// IEEE-exact, no fast-math).
+template <StepKind kKind>
+__attribute__((always_inline)) inline void StepLoop(const StepArgs& a, float* w, float* m1, float* m2, const double* g, size_t n) {
+  for (size_t k = 0; k < n; k++) {
+    float gk = static_cast<float>(g[k]);
+    float update;
+    if constexpr (kKind == StepKind::kSgd) {
+      update = gk;
+    } else if constexpr (kKind == StepKind::kMomentum) {
+      update = a.momentum * m1[k] + gk;
+      m1[k] = update;
+    } else if constexpr (kKind == StepKind::kAdam) {
+      float first = a.beta1 * m1[k] + (1 - a.beta1) * gk;
+      float second = a.beta2 * m2[k] + (1 - a.beta2) * gk * gk;
+      m1[k] = first;
+      m2[k] = second;
+      update = (first / a.correction1) / (std::sqrt(second / a.correction2) + a.epsilon);
+    } else if constexpr (kKind == StepKind::kRmsprop) {
+      float second = a.beta2 * m2[k] + (1 - a.beta2) * gk * gk;
+      m2[k] = second;
+      update = gk / (std::sqrt(second) + a.epsilon);
+    } else {
+      float second = m2[k] + gk * gk;
+      m2[k] = second;
+      update = gk / (std::sqrt(second) + a.epsilon);
+    }
+    float v = (w[k] - a.learning_rate[k] * update) * a.decay[k];
+    float magnitude = std::fabs(v) - a.threshold[k];
+    w[k] = magnitude > 0 ? std::copysign(magnitude, v) : 0.0f;
+  }
+}
+
+#define BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)                                   \
+  switch (args.kind) {                                                                   \
+    case StepKind::kSgd: StepLoop<StepKind::kSgd>(args, w, m1, m2, g, n); break;         \
+    case StepKind::kMomentum: StepLoop<StepKind::kMomentum>(args, w, m1, m2, g, n); break; \
+    case StepKind::kAdam: StepLoop<StepKind::kAdam>(args, w, m1, m2, g, n); break;       \
+    case StepKind::kRmsprop: StepLoop<StepKind::kRmsprop>(args, w, m1, m2, g, n); break; \
+    case StepKind::kAdagrad: StepLoop<StepKind::kAdagrad>(args, w, m1, m2, g, n); break; \
+  }
+
+void ApplyStepBaseline(const StepArgs& args, float* w, float* m1, float* m2, const double* g, size_t n) {
+  BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void ApplyStepAvx2(const StepArgs& args, float* w, float* m1, float* m2, const double* g, size_t n) {
+  BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)
+}
+
+// Only these functions carry the target attribute (see linear_algebra_avx2.cc).
+__attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, const float* v, size_t n) {
+  __m256d scale = _mm256_set1_pd(x);
+  size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    __m256 values = _mm256_loadu_ps(v + k);
+    __m256d low = _mm256_cvtps_pd(_mm256_castps256_ps128(values));
+    __m256d high = _mm256_cvtps_pd(_mm256_extractf128_ps(values, 1));
+    _mm256_storeu_pd(acc + k, _mm256_fmadd_pd(scale, low, _mm256_loadu_pd(acc + k)));
+    _mm256_storeu_pd(acc + k + 4, _mm256_fmadd_pd(scale, high, _mm256_loadu_pd(acc + k + 4)));
+  }
+  for (; k < n; k++) acc[k] += x * static_cast<double>(v[k]);
+}
+#endif
+
+}  // namespace
+
+const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline};
+#if defined(__x86_64__)
+const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2};
+#endif
+
+const Loops& SelectedLoops() {
+#if defined(__x86_64__)
+  if (SelectedIsa() >= Isa::Avx2) return kAvx2Loops;
+#endif
+  return kBaselineLoops;
+}
+
+}  // namespace linear
+}  // namespace boundless

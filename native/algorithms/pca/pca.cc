@@ -1,0 +1,92 @@
+#include "algorithms/pca/pca.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "linalg/panel_product.h"
+#include "runtime/thread_pool.h"
+
+namespace boundless {
+namespace pca {
+namespace {
+
+constexpr size_t kRowBlock = 256;
+
+// Packs rows [first, first + rows) into i-panels (weighted) and j-panels
+// (plain), split across threads by panel; Σ w·x is summed on the way, each
+// feature's sum in row order.
+void PackBlock(const BatchView& b, size_t dim, size_t first, size_t rows, const std::vector<double>& row_weight,
+               std::vector<double>& ipanels, std::vector<double>& jpanels, double* sum) {
+  size_t ip = (dim + kPanelRows - 1) / kPanelRows, jp = (dim + kPanelCols - 1) / kPanelCols;
+  ipanels.assign(ip * kPanelRows * rows, 0.0);
+  jpanels.assign(jp * kPanelCols * rows, 0.0);
+  ThreadPool::Shared().ParallelFor(ip + jp, 8, [&](size_t begin, size_t end) {
+    for (size_t unit = begin; unit < end; unit++) {
+      bool weighted = unit < ip;
+      size_t width = weighted ? kPanelRows : kPanelCols, panel = weighted ? unit : unit - ip;
+      double* out = (weighted ? ipanels.data() : jpanels.data()) + panel * width * rows;
+      size_t j0 = panel * width, count = std::min(width, dim - j0);
+      for (size_t r = 0; r < rows; r++) {
+        const float* x = b.values + (first + r) * dim + j0;
+        double w = row_weight[first + r];
+        if (weighted) {
+          for (size_t a = 0; a < count; a++) out[r * width + a] = w * x[a];
+        } else {
+          for (size_t c = 0; c < count; c++) {
+            out[r * width + c] = x[c];
+            sum[j0 + c] += w * x[c];
+          }
+        }
+      }
+    }
+  });
+}
+
+// Σ w·x xᵀ over blocks of kRowBlock rows: each block packed into panels (the
+// weighted side as A, the plain side as B) and added as one symmetric panel product.
+void AccumulateDense(const BatchView& b, size_t dim, const std::vector<double>& row_weight, double* sum, double* cross) {
+  thread_local std::vector<double> ipanels, jpanels;  // reused: no page faults per batch
+  for (size_t first = 0; first < b.rows; first += kRowBlock) {
+    size_t rows = std::min(kRowBlock, b.rows - first);
+    PackBlock(b, dim, first, rows, row_weight, ipanels, jpanels, sum);
+    AccumulatePanelProduct(ipanels.data(), jpanels.data(), rows, dim, dim, cross, dim, true);
+  }
+}
+
+}  // namespace
+
+void Accumulate(const Batch& b, size_t dim, Moments& m) {
+  ValidateFeatureRows(b, dim);
+  if (b.rows == 0) return;
+  auto weight = [&](size_t r) { return b.weights ? static_cast<double>(b.weights[r]) : 1.0; };
+  for (size_t r = 0; r < b.rows; r++) *m.count += weight(r);
+  if (b.sparse) {
+    // Σx and the products of each row's non-zeros; rows of the cross product split across threads.
+    for (size_t r = 0; r < b.rows; r++) {
+      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) m.sum[b.indices[e]] += weight(r) * b.values[e];
+    }
+    ThreadPool::Shared().ParallelFor(dim, 64, [&](size_t begin, size_t end) {
+      for (size_t r = 0; r < b.rows; r++) {
+        double w = weight(r);
+        for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
+          size_t i = b.indices[e];
+          for (int32_t f = b.indptr[r]; f < b.indptr[r + 1]; f++) {
+            size_t j = b.indices[f];
+            if (j > i || i < begin || i >= end) continue;
+            m.cross[i * dim + j] += w * b.values[e] * b.values[f];
+          }
+        }
+      }
+    });
+    return;
+  }
+  std::vector<double> row_weight(b.rows);
+  for (size_t r = 0; r < b.rows; r++) row_weight[r] = weight(r);
+  AccumulateDense(b, dim, row_weight, m.sum, m.cross);
+}
+
+}  // namespace pca
+}  // namespace boundless

@@ -1,0 +1,27 @@
+// PCA's exact sufficient statistics: n, Σx and Σxxᵀ (lower triangle), in
+// float64, updated per batch with a SYRK-style kernel (rows of the cross
+// product split across threads, so sums keep one order whatever the thread
+// count). Exact up to rounding and mergeable by addition.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/batch_view.h"
+
+namespace boundless {
+namespace pca {
+
+using Batch = BatchView;
+
+struct Moments {
+  double* count = nullptr;  // 1: Σ weights
+  double* sum = nullptr;    // d
+  double* cross = nullptr;  // d × d, lower triangle (j ≤ i) accumulated
+};
+
+// Throws std::invalid_argument naming the row for non-finite values or bad indices.
+void Accumulate(const Batch& batch, size_t dim, Moments& moments);
+
+}  // namespace pca
+}  // namespace boundless

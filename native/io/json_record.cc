@@ -1,0 +1,316 @@
+#include "io/json_record.h"
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "io/number_parsing.h"
+
+namespace boundless {
+namespace {
+
+constexpr int kMaxDepth = 64;
+
+class JsonReader {
+ public:
+  JsonReader(const char* begin, const char* end) : p_(begin), end_(end) {}
+
+  void Space() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
+  }
+  bool Peek(char c) {
+    Space();
+    return p_ < end_ && *p_ == c;
+  }
+  bool Eat(char c) {
+    if (!Peek(c)) return false;
+    ++p_;
+    return true;
+  }
+  bool AtEnd() {
+    Space();
+    return p_ >= end_;
+  }
+  const char* position() const { return p_; }
+
+  // A string's raw bytes (escapes left in place: keys here never need them decoded).
+  bool String(const char** begin, const char** end, bool* bad_utf8) {
+    if (!Eat('"')) return false;
+    *begin = p_;
+    while (p_ < end_) {
+      unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        *end = p_++;
+        return true;
+      }
+      if (c == '\\') {
+        if (++p_ >= end_) return false;
+        ++p_;
+        continue;
+      }
+      if (c < 0x20) return false;
+      if (c >= 0x80) {
+        int extra = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+        if (extra < 0 || c == 0xc0 || c == 0xc1 || c > 0xf4 || end_ - p_ <= extra) {
+          *bad_utf8 = true;
+          return false;
+        }
+        for (int k = 1; k <= extra; ++k) {
+          if ((static_cast<unsigned char>(p_[k]) & 0xc0) != 0x80) {
+            *bad_utf8 = true;
+            return false;
+          }
+        }
+        p_ += extra + 1;
+        continue;
+      }
+      ++p_;
+    }
+    return false;
+  }
+
+  // The extent of a number token.
+  bool NumberToken(const char** begin, const char** end) {
+    Space();
+    *begin = p_;
+    while (p_ < end_ && (std::strchr("+-0123456789.eE", *p_) != nullptr) && *p_ != '\0') ++p_;
+    *end = p_;
+    return *end > *begin;
+  }
+
+  bool Literal(const char* word) {
+    Space();
+    size_t n = std::strlen(word);
+    if (static_cast<size_t>(end_ - p_) >= n && std::memcmp(p_, word, n) == 0) {
+      p_ += n;
+      return true;
+    }
+    return false;
+  }
+
+  bool SkipValue(int depth, bool* bad_utf8) {
+    if (depth > kMaxDepth) return false;
+    Space();
+    if (p_ >= end_) return false;
+    const char *a, *b;
+    switch (*p_) {
+      case '"':
+        return String(&a, &b, bad_utf8);
+      case '{':
+        ++p_;
+        if (Eat('}')) return true;
+        do {
+          if (!String(&a, &b, bad_utf8) || !Eat(':') || !SkipValue(depth + 1, bad_utf8)) return false;
+        } while (Eat(','));
+        return Eat('}');
+      case '[':
+        ++p_;
+        if (Eat(']')) return true;
+        do {
+          if (!SkipValue(depth + 1, bad_utf8)) return false;
+        } while (Eat(','));
+        return Eat(']');
+      case 't':
+        return Literal("true");
+      case 'f':
+        return Literal("false");
+      case 'n':
+        return Literal("null");
+      default: {
+        float ignored;
+        return NumberToken(&a, &b) && ParseFloat32(a, b, &ignored) != NumberStatus::Invalid;
+      }
+    }
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+bool KeyIs(const char* begin, const char* end, const char* name) {
+  size_t n = std::strlen(name);
+  return static_cast<size_t>(end - begin) == n && std::memcmp(begin, name, n) == 0;
+}
+
+// A JSON number into *out, with the reason when it is not a finite float32.
+bool ReadNumber(JsonReader& json, const std::string& what, float* out, BadRecord* reason, std::string* detail) {
+  if (json.Literal("null")) {
+    *reason = BadRecord::NonFinite;
+    *detail = what + " is null";
+    return false;
+  }
+  if (json.Peek('"')) {
+    *reason = BadRecord::Number;
+    *detail = what + " is a string, expected a number";
+    return false;
+  }
+  const char *a, *b;
+  if (!json.NumberToken(&a, &b)) {
+    *reason = BadRecord::Syntax;
+    *detail = what + " is not a number";
+    return false;
+  }
+  NumberStatus status = ParseFloat32(a, b, out);
+  if (status == NumberStatus::Ok) return true;
+  *reason = status == NumberStatus::NonFinite ? BadRecord::NonFinite : BadRecord::Number;
+  *detail = what + " '" + std::string(a, static_cast<size_t>(b - a)) + "' is not a finite float32";
+  return false;
+}
+
+bool ReadNumberArray(JsonReader& json, const std::string& what, std::vector<float>* out, BadRecord* reason,
+                     std::string* detail) {
+  if (!json.Eat('[')) {
+    *reason = BadRecord::Syntax;
+    *detail = what + " is not an array";
+    return false;
+  }
+  if (json.Eat(']')) return true;
+  do {
+    float value;
+    if (!ReadNumber(json, what + "[" + std::to_string(out->size()) + "]", &value, reason, detail)) return false;
+    out->push_back(value);
+  } while (json.Eat(','));
+  if (!json.Eat(']')) {
+    *reason = BadRecord::Syntax;
+    *detail = what + " is not a closed array of numbers";
+    return false;
+  }
+  return true;
+}
+
+bool ReadKeyArray(JsonReader& json, std::vector<uint64_t>* out, BadRecord* reason, std::string* detail) {
+  if (!json.Eat('[')) {
+    *reason = BadRecord::Syntax;
+    *detail = "features.keys is not an array";
+    return false;
+  }
+  if (json.Eat(']')) return true;
+  do {
+    const char *a, *b;
+    uint64_t key;
+    if (!json.NumberToken(&a, &b) || !ParseIndex(a, b, &key)) {
+      *reason = BadRecord::IndexRange;
+      *detail = "features.keys[" + std::to_string(out->size()) + "] is not a non-negative integer";
+      return false;
+    }
+    out->push_back(key);
+  } while (json.Eat(','));
+  if (!json.Eat(']')) {
+    *reason = BadRecord::Syntax;
+    *detail = "features.keys is not a closed array of integers";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels_required,
+                     BatchTarget& t, BadRecord* reason, std::string* detail, bool* full) {
+  thread_local std::vector<float> values;
+  thread_local std::vector<uint64_t> keys;
+  thread_local std::vector<float> shape;
+  values.clear();
+  keys.clear();
+  shape.clear();
+  JsonReader json(begin, end);
+  bool bad_utf8 = false;
+  bool has_features = false, sparse_input = false, has_label = false;
+  float label = 0.f, weight = 1.f;
+  auto syntax = [&](const char* why) {
+    *reason = bad_utf8 ? BadRecord::Encoding : BadRecord::Syntax;
+    *detail = bad_utf8 ? "invalid UTF-8 in a JSON string" : why;
+    return false;
+  };
+  if (!json.Eat('{')) return syntax("not a JSON object");
+  if (!json.Eat('}')) {
+    do {
+      const char *key_begin, *key_end;
+      if (!json.String(&key_begin, &key_end, &bad_utf8) || !json.Eat(':')) return syntax("malformed JSON object");
+      if (KeyIs(key_begin, key_end, "features")) {
+        has_features = true;
+        if (json.Peek('[')) {
+          if (!ReadNumberArray(json, "features", &values, reason, detail)) return false;
+        } else if (json.Eat('{')) {
+          sparse_input = true;
+          if (!json.Eat('}')) {
+            do {
+              const char *k0, *k1;
+              if (!json.String(&k0, &k1, &bad_utf8) || !json.Eat(':')) return syntax("malformed features object");
+              if (KeyIs(k0, k1, "keys")) {
+                if (!ReadKeyArray(json, &keys, reason, detail)) return false;
+              } else if (KeyIs(k0, k1, "values")) {
+                if (!ReadNumberArray(json, "features.values", &values, reason, detail)) return false;
+              } else if (KeyIs(k0, k1, "shape")) {
+                if (!ReadNumberArray(json, "features.shape", &shape, reason, detail)) return false;
+              } else if (!json.SkipValue(1, &bad_utf8)) {
+                return syntax("malformed JSON value");
+              }
+            } while (json.Eat(','));
+            if (!json.Eat('}')) return syntax("malformed features object");
+          }
+        } else {
+          *reason = BadRecord::Syntax;
+          *detail = "features is neither an array nor {keys, values, shape}";
+          return false;
+        }
+      } else if (KeyIs(key_begin, key_end, "label")) {
+        if (json.Eat('[')) {
+          if (!ReadNumber(json, "label", &label, reason, detail)) return false;
+          if (!json.Eat(']')) {
+            *reason = BadRecord::Syntax;
+            *detail = "label array must hold one number";
+            return false;
+          }
+        } else if (!ReadNumber(json, "label", &label, reason, detail)) {
+          return false;
+        }
+        has_label = true;
+      } else if (KeyIs(key_begin, key_end, "weight")) {
+        if (!ReadNumber(json, "weight", &weight, reason, detail)) return false;
+        if (weight < 0) {
+          *reason = BadRecord::Number;
+          *detail = "weight is negative";
+          return false;
+        }
+      } else if (!json.SkipValue(1, &bad_utf8)) {
+        return syntax("malformed JSON value");
+      }
+    } while (json.Eat(','));
+    if (!json.Eat('}')) return syntax("malformed JSON object (expected ',' or '}')");
+  }
+  if (!json.AtEnd()) return syntax("text after the JSON object");
+  if (!has_features) {
+    *reason = BadRecord::Syntax;
+    *detail = "no \"features\"";
+    return false;
+  }
+  if (labels_required && !has_label) {
+    *reason = BadRecord::MissingLabel;
+    *detail = "no \"label\" (this algorithm is supervised)";
+    return false;
+  }
+  if (sparse_input) {
+    if (keys.size() != values.size()) {
+      *reason = BadRecord::Syntax;
+      *detail = "features has " + std::to_string(keys.size()) + " keys but " + std::to_string(values.size()) + " values";
+      return false;
+    }
+    for (uint64_t key : keys) {
+      if (key >= dim) {
+        *reason = BadRecord::IndexRange;
+        *detail = "key " + std::to_string(key) + " is outside [0, " + std::to_string(dim) + ") (feature_dim)";
+        return false;
+      }
+    }
+  } else if (values.size() != dim) {
+    *reason = BadRecord::ColumnCount;
+    *detail = "has " + std::to_string(values.size()) + " features, expected " + std::to_string(dim) + " (feature_dim)";
+    return false;
+  }
+  return StoreRow(sparse_input, values.data(), keys.data(), values.size(), dim, label, weight, t,
+                  reason, detail, full);
+}
+
+}  // namespace boundless

@@ -1,0 +1,60 @@
+#include "io/stream_parser.h"
+
+#include <cstring>
+
+namespace boundless {
+
+const char* BadRecordName(BadRecord reason) {
+  switch (reason) {
+    case BadRecord::ColumnCount: return "column_count";
+    case BadRecord::Number: return "unparsable_number";
+    case BadRecord::NonFinite: return "non_finite";
+    case BadRecord::IndexRange: return "index_out_of_range";
+    case BadRecord::MissingLabel: return "missing_label";
+    case BadRecord::TooLong: return "record_too_long";
+    case BadRecord::TooManyFeatures: return "too_many_features";
+    case BadRecord::Syntax: return "syntax";
+    case BadRecord::Truncated: return "truncated";
+    case BadRecord::Encoding: return "invalid_encoding";
+    case BadRecord::kCount: break;
+  }
+  return "unknown";
+}
+
+bool StoreRow(bool sparse, const float* values, const uint64_t* keys, size_t count, size_t feature_dim, float label,
+              float weight, BatchTarget& t, BadRecord* reason, std::string* detail, bool* full) {
+  if (t.sparse) {
+    size_t nnz = t.nnz;
+    for (size_t i = 0; i < count; ++i) {
+      if (!sparse && values[i] == 0.f) continue;
+      if (nnz >= t.nnz_capacity) {
+        if (t.rows > 0) {
+          *full = true;
+        } else {
+          *reason = BadRecord::TooManyFeatures;
+          *detail = "more non-zeros than a whole batch holds (" + std::to_string(t.nnz_capacity) + ")";
+        }
+        return false;
+      }
+      t.indices[nnz] = static_cast<uint32_t>(sparse ? keys[i] : i);
+      t.values[nnz] = values[i];
+      ++nnz;
+    }
+    t.nnz = nnz;
+  } else {
+    float* row = t.values + t.rows * feature_dim;
+    if (sparse) {
+      std::memset(row, 0, feature_dim * sizeof(float));
+      for (size_t i = 0; i < count; ++i) row[keys[i]] += values[i];
+    } else {
+      std::memcpy(row, values, feature_dim * sizeof(float));
+    }
+  }
+  if (t.labels) t.labels[t.rows] = label;
+  if (t.weights) t.weights[t.rows] = weight;
+  ++t.rows;
+  if (t.sparse) t.indptr[t.rows] = static_cast<int32_t>(t.nnz);
+  return true;
+}
+
+}  // namespace boundless

@@ -1,0 +1,262 @@
+// JS binding of the streaming parsers (text formats and recordIO). feed() parses a chunk on a libuv
+// thread (an AsyncWorker), so parsing a large chunk never blocks the event
+// loop and overlaps with training; feedSync() is for small inputs. The
+// batch arrays are the caller's typed arrays, referenced while a feed runs.
+#include "io/stream_parser_binding.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/murmur_hash.h"
+#include "io/recordio_parser.h"
+#include "io/text_parser.h"
+#include "runtime/arguments.h"
+
+namespace boundless {
+namespace {
+
+template <typename T>
+T* OptionalArray(const Napi::Value& value, napi_typedarray_type type, const char* name,
+                 size_t min_length, const Napi::Env& env) {
+  if (value.IsNull() || value.IsUndefined()) return nullptr;
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw Napi::TypeError::New(env, std::string("StreamParser.setTarget: ") + name + " has the wrong typed-array type");
+  }
+  Napi::TypedArray array = value.As<Napi::TypedArray>();
+  if (array.ElementLength() < min_length) {
+    throw Napi::RangeError::New(env, std::string("StreamParser.setTarget: ") + name + " has length " +
+                                         std::to_string(array.ElementLength()) + ", expected at least " +
+                                         std::to_string(min_length));
+  }
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset());
+}
+
+std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object) {
+  Napi::Env env = object.Env();
+  auto number = [&](const char* key, double fallback) {
+    Napi::Value value = object.Get(key);
+    return value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : fallback;
+  };
+  auto flag = [&](const char* key, bool fallback) {
+    Napi::Value value = object.Get(key);
+    return value.IsBoolean() ? value.As<Napi::Boolean>().Value() : fallback;
+  };
+  std::string format = object.Get("format").ToString().Utf8Value();
+  double feature_dim = number("featureDim", 0);
+  if (!(feature_dim >= 1) || feature_dim > 4294967296.0 || feature_dim != static_cast<double>(static_cast<uint64_t>(feature_dim))) {
+    throw Napi::RangeError::New(env, "StreamParser: featureDim must be an integer in [1, 2^32]");
+  }
+  if (format == "recordio") {
+    RecordioParserOptions options;
+    options.feature_dim = static_cast<size_t>(feature_dim);
+    options.labels_required = flag("labelsRequired", true);
+    options.max_record_bytes = static_cast<size_t>(number("maxRecordBytes", 16 << 20));
+    options.skip_bad = flag("skipBad", false);
+    return std::make_unique<RecordioParser>(options);
+  }
+  TextParserOptions options;
+  if (format == "csv") options.format = TextFormat::Csv;
+  else if (format == "libsvm") options.format = TextFormat::Libsvm;
+  else if (format == "vw") options.format = TextFormat::Vw;
+  else if (format == "jsonl") options.format = TextFormat::Jsonl;
+  else throw Napi::TypeError::New(env, "StreamParser: format must be csv, libsvm, vw, jsonl or recordio, got " + format);
+  Napi::Value delimiter_value = object.Get("delimiter");
+  std::string delimiter = delimiter_value.IsString() ? delimiter_value.As<Napi::String>().Utf8Value() : ",";
+  if (delimiter.size() != 1) throw Napi::TypeError::New(env, "StreamParser: delimiter must be one byte");
+  options.delimiter = delimiter[0];
+  options.label_column = static_cast<int>(number("labelColumn", 0));
+  options.header = flag("header", false);
+  options.feature_dim = static_cast<size_t>(feature_dim);
+  options.zero_based = flag("zeroBased", false);
+  options.hash_bits = static_cast<int>(number("hashBits", 18));
+  options.labels_required = flag("labelsRequired", true);
+  options.max_record_bytes = static_cast<size_t>(number("maxRecordBytes", 1 << 20));
+  options.skip_bad = flag("skipBad", false);
+  if (options.hash_bits < 1 || options.hash_bits > 31) {
+    throw Napi::RangeError::New(env, "StreamParser: hashBits must be in [1, 31]");
+  }
+  return std::make_unique<TextParser>(options);
+}
+
+Napi::Object ResultObject(const Napi::Env& env, const FeedResult& result, const BatchTarget& target,
+                          const StreamParser& parser) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("committed", static_cast<double>(parser.committed_offset()));
+  object.Set("line", static_cast<double>(parser.record_number()));
+  object.Set("consumed", static_cast<double>(result.consumed));
+  object.Set("rows", static_cast<double>(target.rows));
+  object.Set("nnz", static_cast<double>(target.nnz));
+  object.Set("full", result.batch_full);
+  if (result.failed) object.Set("error", result.message);
+  return object;
+}
+
+class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "StreamParser",
+                       {InstanceMethod("setTarget", &StreamParserWrap::SetTarget),
+                        InstanceMethod("feed", &StreamParserWrap::Feed),
+                        InstanceMethod("feedSync", &StreamParserWrap::FeedSync),
+                        InstanceMethod("finish", &StreamParserWrap::Finish),
+                        InstanceMethod("startFile", &StreamParserWrap::StartFile),
+                        InstanceMethod("stats", &StreamParserWrap::Stats)});
+  }
+
+  explicit StreamParserWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StreamParserWrap>(info) {
+    if (info.Length() != 1 || !info[0].IsObject()) {
+      throw Napi::TypeError::New(info.Env(), "StreamParser: expected one options object");
+    }
+    parser_ = CreateParser(info[0].As<Napi::Object>());
+  }
+
+  StreamParser& parser() { return *parser_; }
+  BatchTarget& target() { return target_; }
+  bool busy = false;
+
+ private:
+  // setTarget(values, labels|null, weights|null, indptr|null, indices|null, rowCapacity, nnzCapacity)
+  Napi::Value SetTarget(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const char* fn = "StreamParser.setTarget";
+    RequireArgCount(info, fn, 7);
+    if (busy) throw Napi::Error::New(env, "StreamParser.setTarget: a feed is still running");
+    size_t rows = SizeArg(info, 5, fn, "rowCapacity");
+    size_t nnz = SizeArg(info, 6, fn, "nnzCapacity");
+    bool sparse = !info[3].IsNull() && !info[3].IsUndefined();
+    BatchTarget target;
+    target.sparse = sparse;
+    target.row_capacity = rows;
+    target.nnz_capacity = nnz;
+    size_t value_count = sparse ? nnz : CheckedProduct(env, fn, rows, parser_->feature_dim());
+    target.values = OptionalArray<float>(info[0], napi_float32_array, "values", value_count, env);
+    target.labels = OptionalArray<float>(info[1], napi_float32_array, "labels", rows, env);
+    target.weights = OptionalArray<float>(info[2], napi_float32_array, "weights", rows, env);
+    if (sparse) {
+      target.indptr = OptionalArray<int32_t>(info[3], napi_int32_array, "indptr", rows + 1, env);
+      target.indices = OptionalArray<uint32_t>(info[4], napi_uint32_array, "indices", nnz, env);
+      if (!target.indices) throw Napi::TypeError::New(env, "StreamParser.setTarget: indices is required with indptr");
+      target.indptr[0] = 0;
+    }
+    if (!target.values) throw Napi::TypeError::New(env, "StreamParser.setTarget: values is required");
+    refs_.clear();
+    for (size_t i = 0; i < 5; ++i) {
+      if (info[i].IsObject()) refs_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+    }
+    target_ = target;
+    return env.Undefined();
+  }
+
+  Napi::Value FeedSync(const Napi::CallbackInfo& info) {
+    RequireArgCount(info, "StreamParser.feedSync", 1);
+    if (busy) throw Napi::Error::New(info.Env(), "StreamParser.feedSync: a feed is still running");
+    Napi::Uint8Array chunk = ChunkArg(info, "StreamParser.feedSync");
+    FeedResult result = parser_->Feed(reinterpret_cast<const char*>(chunk.Data()), chunk.ElementLength(), target_);
+    return ResultObject(info.Env(), result, target_, *parser_);
+  }
+
+  Napi::Value Feed(const Napi::CallbackInfo& info);
+
+  Napi::Value Finish(const Napi::CallbackInfo& info) {
+    if (busy) throw Napi::Error::New(info.Env(), "StreamParser.finish: a feed is still running");
+    FeedResult result = parser_->Finish(target_);
+    return ResultObject(info.Env(), result, target_, *parser_);
+  }
+
+  Napi::Value StartFile(const Napi::CallbackInfo& info) {
+    parser_->StartFile(info.Length() == 0 || info[0].ToBoolean().Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object stats = Napi::Object::New(env);
+    stats.Set("line", static_cast<double>(parser_->record_number()));
+    stats.Set("committedOffset", static_cast<double>(parser_->committed_offset()));
+    stats.Set("carryBytes", static_cast<double>(parser_->carry_bytes()));
+    Napi::Object bad = Napi::Object::New(env);
+    for (size_t i = 0; i < static_cast<size_t>(BadRecord::kCount); ++i) {
+      bad.Set(BadRecordName(static_cast<BadRecord>(i)), static_cast<double>(parser_->bad_counts()[i]));
+    }
+    stats.Set("bad", bad);
+    return stats;
+  }
+
+  static Napi::Uint8Array ChunkArg(const Napi::CallbackInfo& info, const char* fn) {
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw Napi::TypeError::New(info.Env(), std::string(fn) + ": chunk must be a Uint8Array or Buffer");
+    }
+    return info[0].As<Napi::Uint8Array>();
+  }
+
+  std::unique_ptr<StreamParser> parser_;
+  BatchTarget target_;
+  std::vector<Napi::ObjectReference> refs_;
+};
+
+class FeedWorker : public Napi::AsyncWorker {
+ public:
+  FeedWorker(const Napi::Env& env, StreamParserWrap* wrap, Napi::Object self, Napi::Uint8Array chunk)
+      : Napi::AsyncWorker(env, "boundless:parse"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        wrap_(wrap),
+        self_ref_(Napi::Persistent(self)),
+        chunk_ref_(Napi::Persistent(static_cast<Napi::Object>(chunk))),
+        data_(reinterpret_cast<const char*>(chunk.Data())),
+        length_(chunk.ElementLength()) {
+    wrap_->busy = true;
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override { result_ = wrap_->parser().Feed(data_, length_, wrap_->target()); }
+
+  void OnOK() override {
+    wrap_->busy = false;
+    deferred_.Resolve(ResultObject(Env(), result_, wrap_->target(), wrap_->parser()));
+  }
+
+  void OnError(const Napi::Error& error) override {
+    wrap_->busy = false;
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  StreamParserWrap* wrap_;
+  Napi::ObjectReference self_ref_;
+  Napi::ObjectReference chunk_ref_;
+  const char* data_;
+  size_t length_;
+  FeedResult result_;
+};
+
+Napi::Value StreamParserWrap::Feed(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "StreamParser.feed", 1);
+  if (busy) throw Napi::Error::New(info.Env(), "StreamParser.feed: a feed is still running");
+  Napi::Uint8Array chunk = ChunkArg(info, "StreamParser.feed");
+  auto* worker = new FeedWorker(info.Env(), this, info.This().As<Napi::Object>(), chunk);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value MurmurHash(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "murmurHash3", 2);
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), "murmurHash3: bytes must be a Uint8Array or Buffer");
+  }
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  uint32_t seed = info[1].As<Napi::Number>().Uint32Value();
+  return Napi::Number::New(info.Env(), MurmurHash3_32(bytes.Data(), bytes.ElementLength(), seed));
+}
+
+}  // namespace
+
+void RegisterStreamParser(Napi::Env env, Napi::Object exports) {
+  exports.Set("StreamParser", StreamParserWrap::Define(env));
+  exports.Set("murmurHash3", Napi::Function::New(env, MurmurHash, "murmurHash3"));
+}
+
+}  // namespace boundless

@@ -1,0 +1,476 @@
+#include "io/text_parser.h"
+
+#include <cstring>
+
+#include "io/json_record.h"
+#include "io/murmur_hash.h"
+#include "io/number_parsing.h"
+
+namespace boundless {
+namespace {
+
+inline bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+inline void Trim(const char*& begin, const char*& end) {
+  while (begin < end && IsSpace(*begin)) ++begin;
+  while (end > begin && IsSpace(end[-1])) --end;
+}
+
+std::string Excerpt(const char* begin, const char* end) {
+  size_t length = static_cast<size_t>(end - begin);
+  std::string text(begin, length > 40 ? 40 : length);
+  if (length > 40) text += "...";
+  return "'" + text + "'";
+}
+
+// Maps a number-parsing failure to a reason and a message about `what`.
+bool NumberFailure(NumberStatus status, const char* begin, const char* end, const std::string& what,
+                   BadRecord* reason, std::string* detail) {
+  switch (status) {
+    case NumberStatus::Ok:
+      return true;
+    case NumberStatus::Empty:
+      *reason = BadRecord::Number;
+      *detail = what + " is empty";
+      return false;
+    case NumberStatus::NonFinite:
+      *reason = BadRecord::NonFinite;
+      *detail = what + " is " + Excerpt(begin, end) + "; values must be finite";
+      return false;
+    case NumberStatus::OutOfRange:
+      *reason = BadRecord::Number;
+      *detail = what + " " + Excerpt(begin, end) + " overflows float32";
+      return false;
+    case NumberStatus::Invalid:
+      break;
+  }
+  *reason = BadRecord::Number;
+  *detail = what + " " + Excerpt(begin, end) + " is not a number";
+  return false;
+}
+
+// Next whitespace-separated token in [cursor, end), or false at the end.
+inline bool NextToken(const char*& cursor, const char* end, const char** token_begin,
+                      const char** token_end) {
+  while (cursor < end && IsSpace(*cursor)) ++cursor;
+  if (cursor == end) return false;
+  *token_begin = cursor;
+  while (cursor < end && !IsSpace(*cursor)) ++cursor;
+  *token_end = cursor;
+  return true;
+}
+
+}  // namespace
+
+TextParser::TextParser(const TextParserOptions& options) : options_(options) { StartFile(true); }
+
+void TextParser::StartFile(bool expect_header) {
+  carry_.clear();
+  line_ = 1;
+  stream_offset_ = 0;
+  committed_offset_ = 0;
+  header_pending_ = options_.header && expect_header;
+}
+
+FeedResult TextParser::Feed(const char* data, size_t length, BatchTarget& target) {
+  FeedResult result;
+  size_t position = 0;
+  if (target.rows >= target.row_capacity) {
+    result.batch_full = true;
+    return result;
+  }
+  // A record begun in an earlier chunk: complete it from this one.
+  if (!carry_.empty()) {
+    const void* newline = std::memchr(data, '\n', length);
+    size_t take = newline ? static_cast<size_t>(static_cast<const char*>(newline) - data) : length;
+    if (carry_.size() + take > options_.max_record_bytes) {
+      result.failed = true;
+      result.message = "line " + std::to_string(line_) + ": record is longer than " +
+                       std::to_string(options_.max_record_bytes) + " bytes (max_record_bytes)";
+      bad_counts_[static_cast<size_t>(BadRecord::TooLong)]++;
+      return result;
+    }
+    if (!newline) {
+      carry_.append(data, length);
+      stream_offset_ += length;
+      result.consumed = length;
+      return result;
+    }
+    size_t carried = carry_.size();
+    carry_.append(data, take);
+    Outcome outcome = TakeRecord(carry_.data(), carry_.data() + carry_.size(), target, result);
+    if (outcome == Outcome::Failed) return result;
+    if (outcome == Outcome::Full) {
+      carry_.resize(carried);
+      result.batch_full = true;
+      return result;
+    }
+    carry_.clear();
+    position = take + 1;
+    stream_offset_ += position;
+    committed_offset_ = stream_offset_;
+    ++line_;
+    if (target.rows >= target.row_capacity) {
+      result.consumed = position;
+      result.batch_full = true;
+      return result;
+    }
+  }
+  while (position < length) {
+    const char* begin = data + position;
+    const void* newline = std::memchr(begin, '\n', length - position);
+    if (!newline) {
+      size_t rest = length - position;
+      if (rest > options_.max_record_bytes) {
+        result.failed = true;
+        result.message = "line " + std::to_string(line_) + ": record is longer than " +
+                         std::to_string(options_.max_record_bytes) + " bytes (max_record_bytes)";
+        bad_counts_[static_cast<size_t>(BadRecord::TooLong)]++;
+        result.consumed = position;
+        return result;
+      }
+      carry_.assign(begin, rest);
+      stream_offset_ += rest;
+      position = length;
+      break;
+    }
+    const char* end = static_cast<const char*>(newline);
+    Outcome outcome = TakeRecord(begin, end, target, result);
+    if (outcome == Outcome::Failed) {
+      result.consumed = position;
+      return result;
+    }
+    if (outcome == Outcome::Full) {
+      result.consumed = position;
+      result.batch_full = true;
+      return result;
+    }
+    size_t record_bytes = static_cast<size_t>(end - begin) + 1;
+    position += record_bytes;
+    stream_offset_ += record_bytes;
+    committed_offset_ = stream_offset_;
+    ++line_;
+    if (target.rows >= target.row_capacity) {
+      result.batch_full = true;
+      break;
+    }
+  }
+  result.consumed = position;
+  return result;
+}
+
+FeedResult TextParser::Finish(BatchTarget& target) {
+  FeedResult result;
+  if (carry_.empty()) return result;
+  if (target.rows >= target.row_capacity) {
+    result.batch_full = true;
+    return result;
+  }
+  Outcome outcome = TakeRecord(carry_.data(), carry_.data() + carry_.size(), target, result);
+  if (outcome == Outcome::Full) {
+    result.batch_full = true;
+    return result;
+  }
+  if (outcome == Outcome::Failed) return result;
+  committed_offset_ = stream_offset_;
+  carry_.clear();
+  ++line_;
+  return result;
+}
+
+TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, BatchTarget& target,
+                                           FeedResult& result) {
+  const char* trimmed_begin = begin;
+  const char* trimmed_end = end;
+  Trim(trimmed_begin, trimmed_end);
+  if (header_pending_) {
+    header_pending_ = false;
+    return Outcome::Skipped;
+  }
+  // Blank lines (and libsvm comment lines) separate records; they are not records.
+  if (trimmed_begin == trimmed_end) return Outcome::Skipped;
+  if (options_.format == TextFormat::Libsvm && *trimmed_begin == '#') return Outcome::Skipped;
+  BadRecord reason = BadRecord::Syntax;
+  std::string detail;
+  bool full = false;
+  if (ParseRecord(trimmed_begin, trimmed_end, target, &reason, &detail, &full)) return Outcome::Stored;
+  if (full) return Outcome::Full;
+  bad_counts_[static_cast<size_t>(reason)]++;
+  if (options_.skip_bad) return Outcome::Skipped;
+  result.failed = true;
+  result.message = "line " + std::to_string(line_) + ": " + detail;
+  return Outcome::Failed;
+}
+
+bool TextParser::ParseRecord(const char* begin, const char* end, BatchTarget& target,
+                             BadRecord* reason, std::string* detail, bool* full) {
+  bool ok = false;
+  switch (options_.format) {
+    case TextFormat::Csv:
+      ok = ParseCsv(begin, end, target, reason, detail);
+      break;
+    case TextFormat::Libsvm:
+      ok = ParseLibsvm(begin, end, target, reason, detail, full);
+      break;
+    case TextFormat::Vw:
+      ok = ParseVw(begin, end, target, reason, detail, full);
+      break;
+    case TextFormat::Jsonl:
+      ok = ParseJsonRecord(begin, end, options_.feature_dim, options_.labels_required, target, reason, detail, full);
+      break;
+  }
+  return ok;
+}
+
+bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
+                          std::string* detail) {
+  const size_t cols = options_.feature_dim;
+  const int label_column = options_.label_column;
+  const size_t expected = cols + (label_column >= 0 ? 1 : 0);
+  const char delimiter = options_.delimiter;
+  float* row = t.values + t.rows * cols;
+  float label = 0.f;
+  bool label_seen = label_column < 0;
+  size_t column = 0;
+  size_t feature = 0;
+  const char* cursor = begin;
+  auto is_blank = [delimiter](char c) { return (c == ' ' || c == '\t' || c == '\r') && c != delimiter; };
+  for (;;) {
+    // Fast path: [blanks] number [blanks] then the delimiter or the end, with no copy or search.
+    const char* p = cursor;
+    while (p < end && is_blank(*p)) ++p;
+    const char* token_begin = p;
+    while (p < end && (static_cast<unsigned>(*p - '0') < 10 || *p == '.' || *p == '-' || *p == '+' || *p == 'e' || *p == 'E')) ++p;
+    const char* token_end = p;
+    while (p < end && is_blank(*p)) ++p;
+    const char* field_end;
+    const char* field_begin;
+    const char* trimmed_end;
+    if (token_end > token_begin && (p == end || *p == delimiter)) {
+      field_begin = token_begin;
+      trimmed_end = token_end;
+      field_end = p;
+    } else {
+      // Anything else (quotes, text, empty fields): find the field, trim it, unquote it.
+      field_end = static_cast<const char*>(std::memchr(cursor, delimiter, static_cast<size_t>(end - cursor)));
+      if (!field_end) field_end = end;
+      field_begin = cursor;
+      trimmed_end = field_end;
+      Trim(field_begin, trimmed_end);
+      if (trimmed_end - field_begin >= 2 && *field_begin == '"' && trimmed_end[-1] == '"') {
+        ++field_begin;
+        --trimmed_end;
+      }
+    }
+    if (column < expected) {
+      bool is_label = static_cast<int>(column) == label_column;
+      float value;
+      NumberStatus status = ParseFloat32(field_begin, trimmed_end, &value);
+      if (status != NumberStatus::Ok) {
+        std::string what = is_label ? "label (column " + std::to_string(column + 1) + ")"
+                                    : "column " + std::to_string(column + 1);
+        return NumberFailure(status, field_begin, trimmed_end, what, reason, detail);
+      }
+      if (is_label) {
+        label = value;
+        label_seen = true;
+      } else if (feature < cols) {
+        row[feature++] = value;
+      }
+    }
+    ++column;
+    if (field_end == end) break;
+    cursor = field_end + 1;
+  }
+  if (column != expected || !label_seen) {
+    // (!label_seen only when label_column lies beyond the last column.)
+    *reason = BadRecord::ColumnCount;
+    *detail = "expected " + std::to_string(expected) + " columns with the label in column " +
+              std::to_string(label_column + 1) + ", found " + std::to_string(column);
+    if (label_column < 0 || static_cast<size_t>(label_column) < expected) {
+      *detail = "expected " + std::to_string(expected) + " columns, found " + std::to_string(column);
+    }
+    return false;
+  }
+  if (t.labels && label_column >= 0) t.labels[t.rows] = label;
+  if (t.weights) t.weights[t.rows] = 1.f;
+  ++t.rows;
+  return true;
+}
+
+bool TextParser::ParseLibsvm(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
+                             std::string* detail, bool* full) {
+  // A trailing comment is not part of the record.
+  const char* hash = static_cast<const char*>(std::memchr(begin, '#', static_cast<size_t>(end - begin)));
+  if (hash) end = hash;
+  const char* cursor = begin;
+  const char* token_begin;
+  const char* token_end;
+  if (!NextToken(cursor, end, &token_begin, &token_end)) {
+    *reason = BadRecord::MissingLabel;
+    *detail = "no label";
+    return false;
+  }
+  float label;
+  NumberStatus status = ParseFloat32(token_begin, token_end, &label);
+  if (status != NumberStatus::Ok) return NumberFailure(status, token_begin, token_end, "label", reason, detail);
+  size_t nnz = t.nnz;
+  const uint64_t bound = options_.feature_dim;
+  while (NextToken(cursor, end, &token_begin, &token_end)) {
+    const char* colon = static_cast<const char*>(std::memchr(token_begin, ':', static_cast<size_t>(token_end - token_begin)));
+    if (!colon) {
+      *reason = BadRecord::Syntax;
+      *detail = "feature " + Excerpt(token_begin, token_end) + " is not index:value";
+      return false;
+    }
+    if (colon - token_begin == 3 && std::memcmp(token_begin, "qid", 3) == 0) continue;  // svmlight ranking id
+    uint64_t index;
+    if (!ParseIndex(token_begin, colon, &index)) {
+      *reason = BadRecord::Syntax;
+      *detail = "feature index " + Excerpt(token_begin, colon) + " is not a non-negative integer";
+      return false;
+    }
+    if (!options_.zero_based) {
+      if (index == 0) {
+        *reason = BadRecord::IndexRange;
+        *detail = "feature index 0 in a 1-based file (set zero_based for 0-based indices)";
+        return false;
+      }
+      --index;
+    }
+    if (index >= bound) {
+      *reason = BadRecord::IndexRange;
+      *detail = "feature index " + Excerpt(token_begin, colon) + " is outside [" +
+                (options_.zero_based ? "0, " + std::to_string(bound - 1) : "1, " + std::to_string(bound)) +
+                "] (feature_dim " + std::to_string(bound) + ")";
+      return false;
+    }
+    float value;
+    status = ParseFloat32(colon + 1, token_end, &value);
+    if (status != NumberStatus::Ok) {
+      return NumberFailure(status, colon + 1, token_end, "value of feature " + std::to_string(index + (options_.zero_based ? 0 : 1)), reason, detail);
+    }
+    if (nnz >= t.nnz_capacity) {
+      if (t.rows > 0) {
+        *full = true;
+      } else {
+        *reason = BadRecord::TooManyFeatures;
+        *detail = "more non-zeros than a whole batch holds (" + std::to_string(t.nnz_capacity) + ")";
+      }
+      return false;
+    }
+    t.indices[nnz] = static_cast<uint32_t>(index);
+    t.values[nnz] = value;
+    ++nnz;
+  }
+  if (t.labels) t.labels[t.rows] = label;
+  if (t.weights) t.weights[t.rows] = 1.f;
+  t.nnz = nnz;
+  ++t.rows;
+  t.indptr[t.rows] = static_cast<int32_t>(nnz);
+  return true;
+}
+
+bool TextParser::ParseVw(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
+                         std::string* detail, bool* full) {
+  const char* bar = static_cast<const char*>(std::memchr(begin, '|', static_cast<size_t>(end - begin)));
+  if (!bar) {
+    *reason = BadRecord::Syntax;
+    *detail = "no '|' before the features";
+    return false;
+  }
+  // Label section: [label] [importance] ['tag]
+  float label = 0.f;
+  float weight = 1.f;
+  bool has_label = false;
+  const char* cursor = begin;
+  const char* token_begin;
+  const char* token_end;
+  int numeric_tokens = 0;
+  while (NextToken(cursor, bar, &token_begin, &token_end)) {
+    if (*token_begin == '\'') continue;  // tag
+    float value;
+    NumberStatus status = ParseFloat32(token_begin, token_end, &value);
+    if (status == NumberStatus::Invalid && numeric_tokens > 0) continue;  // a tag without the quote
+    if (status != NumberStatus::Ok) {
+      return NumberFailure(status, token_begin, token_end, numeric_tokens == 0 ? "label" : "importance weight", reason, detail);
+    }
+    if (numeric_tokens == 0) {
+      label = value;
+      has_label = true;
+    } else if (numeric_tokens == 1) {
+      if (value < 0) {
+        *reason = BadRecord::Number;
+        *detail = "importance weight " + Excerpt(token_begin, token_end) + " is negative";
+        return false;
+      }
+      weight = value;
+    }
+    ++numeric_tokens;
+  }
+  if (!has_label && options_.labels_required) {
+    *reason = BadRecord::MissingLabel;
+    *detail = "no label before '|' (this algorithm is supervised)";
+    return false;
+  }
+  const uint32_t mask = options_.hash_bits >= 32 ? 0xffffffffu : ((1u << options_.hash_bits) - 1u);
+  size_t nnz = t.nnz;
+  const char* section = bar;
+  while (section < end) {
+    // section points at '|'
+    const char* next_bar = static_cast<const char*>(std::memchr(section + 1, '|', static_cast<size_t>(end - section - 1)));
+    const char* section_end = next_bar ? next_bar : end;
+    cursor = section + 1;
+    uint32_t namespace_hash = 0;
+    float namespace_scale = 1.f;
+    if (cursor < section_end && !IsSpace(*cursor)) {
+      const char* name_begin = cursor;
+      while (cursor < section_end && !IsSpace(*cursor)) ++cursor;
+      const char* name_end = cursor;
+      const char* colon = static_cast<const char*>(std::memchr(name_begin, ':', static_cast<size_t>(name_end - name_begin)));
+      if (colon) {
+        NumberStatus status = ParseFloat32(colon + 1, name_end, &namespace_scale);
+        if (status != NumberStatus::Ok) return NumberFailure(status, colon + 1, name_end, "namespace scale", reason, detail);
+        name_end = colon;
+      }
+      namespace_hash = MurmurHash3_32(name_begin, static_cast<size_t>(name_end - name_begin), 0);
+    }
+    while (NextToken(cursor, section_end, &token_begin, &token_end)) {
+      const char* colon = static_cast<const char*>(std::memchr(token_begin, ':', static_cast<size_t>(token_end - token_begin)));
+      const char* name_end = colon ? colon : token_end;
+      float value = 1.f;
+      if (colon) {
+        NumberStatus status = ParseFloat32(colon + 1, token_end, &value);
+        if (status != NumberStatus::Ok) {
+          return NumberFailure(status, colon + 1, token_end, "value of feature " + Excerpt(token_begin, name_end), reason, detail);
+        }
+      }
+      // Integer names index directly (offset by the namespace), as VW does; others are hashed.
+      uint64_t numeric;
+      uint32_t hash = ParseIndex(token_begin, name_end, &numeric)
+                          ? static_cast<uint32_t>(numeric) + namespace_hash
+                          : MurmurHash3_32(token_begin, static_cast<size_t>(name_end - token_begin), namespace_hash);
+      if (nnz >= t.nnz_capacity) {
+        if (t.rows > 0) {
+          *full = true;
+        } else {
+          *reason = BadRecord::TooManyFeatures;
+          *detail = "more features than a whole batch holds (" + std::to_string(t.nnz_capacity) + ")";
+        }
+        return false;
+      }
+      t.indices[nnz] = hash & mask;
+      t.values[nnz] = value * namespace_scale;
+      ++nnz;
+    }
+    section = section_end;
+  }
+  if (t.labels) t.labels[t.rows] = label;
+  if (t.weights) t.weights[t.rows] = weight;
+  t.nnz = nnz;
+  ++t.rows;
+  t.indptr[t.rows] = static_cast<int32_t>(nnz);
+  return true;
+}
+
+}  // namespace boundless

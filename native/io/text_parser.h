@@ -1,0 +1,68 @@
+// Streaming parser for the line-oriented text formats (CSV, libsvm, Vowpal
+// Wabbit, JSON Lines). Bytes go straight from the caller's chunk into the caller's
+// batch arrays; only a record split across two chunks is copied, into a
+// carry buffer whose size is bounded by an option. Bad records stop the
+// parse with the line and the reason, or are skipped and counted by reason.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "io/stream_parser.h"
+
+namespace boundless {
+
+enum class TextFormat { Csv, Libsvm, Vw, Jsonl };
+
+struct TextParserOptions {
+  TextFormat format = TextFormat::Csv;
+  char delimiter = ',';
+  // CSV: which column holds the label (-1: none, as with label_size=0).
+  int label_column = 0;
+  bool header = false;
+  // Features per row (CSV), or the index bound (libsvm) / 2^hash_bits (VW).
+  size_t feature_dim = 0;
+  bool zero_based = false;  // libsvm indices
+  int hash_bits = 18;       // VW
+  bool labels_required = true;
+  size_t max_record_bytes = 1 << 20;
+  bool skip_bad = false;
+};
+
+class TextParser : public StreamParser {
+ public:
+  explicit TextParser(const TextParserOptions& options);
+
+  FeedResult Feed(const char* data, size_t length, BatchTarget& target) override;
+  // Parses a final record that has no newline after it.
+  FeedResult Finish(BatchTarget& target) override;
+  // Line numbers restart; a header line is expected when the format has one and expect_header.
+  void StartFile(bool expect_header) override;
+  uint64_t record_number() const override { return line_; }
+  uint64_t committed_offset() const override { return committed_offset_; }
+  size_t carry_bytes() const override { return carry_.size(); }
+  size_t feature_dim() const override { return options_.feature_dim; }
+
+ private:
+  enum class Outcome { Stored, Skipped, Full, Failed };
+  // One record (no newline). Handles the header, blank lines and the bad-record policy.
+  Outcome TakeRecord(const char* begin, const char* end, BatchTarget& target, FeedResult& result);
+  // Writes one record into the target; on failure sets reason and detail, leaves rows unchanged.
+  bool ParseRecord(const char* begin, const char* end, BatchTarget& target, BadRecord* reason,
+                   std::string* detail, bool* full);
+  bool ParseCsv(const char* begin, const char* end, BatchTarget& t, BadRecord* reason, std::string* detail);
+  bool ParseLibsvm(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
+                   std::string* detail, bool* full);
+  bool ParseVw(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
+               std::string* detail, bool* full);
+
+  TextParserOptions options_;
+  std::string carry_;
+  uint64_t line_ = 1;
+  uint64_t stream_offset_ = 0;
+  uint64_t committed_offset_ = 0;
+  bool header_pending_ = false;
+};
+
+}  // namespace boundless

@@ -1,0 +1,211 @@
+// JS bindings of the linear-algebra kernels. denseLinear runs as an
+// AsyncWorker (work proportional to data never blocks the event loop);
+// dot, axpy and denseLinearSync are for small inputs and stay synchronous.
+#include "linalg/linear_algebra_binding.h"
+
+#include <cmath>
+#include <string>
+
+#include "linalg/linear_algebra.h"
+#include "linalg/symmetric_eigen.h"
+#include "runtime/arguments.h"
+#include "runtime/async_kernel.h"
+
+namespace boundless {
+namespace {
+
+struct DenseLinearArgs {
+  Napi::Float32Array x, w, out;
+  Napi::Value bias;  // Float32Array or null
+  size_t rows, cols, models;
+};
+
+// Reads and checks (x, w, bias|null, out, rows, cols, models).
+DenseLinearArgs ReadDenseLinearArgs(const Napi::CallbackInfo& info, const char* function) {
+  Napi::Env env = info.Env();
+  RequireArgCount(info, function, 7);
+  DenseLinearArgs args;
+  args.x = Float32Arg(info, 0, function, "x");
+  args.w = Float32Arg(info, 1, function, "w");
+  args.bias = info[2];
+  args.out = Float32Arg(info, 3, function, "out");
+  args.rows = SizeArg(info, 4, function, "rows");
+  args.cols = SizeArg(info, 5, function, "cols");
+  args.models = SizeArg(info, 6, function, "models");
+  RequireLength(env, function, "x", args.x.ElementLength(),
+                CheckedProduct(env, function, args.rows, args.cols));
+  RequireLength(env, function, "w", args.w.ElementLength(),
+                CheckedProduct(env, function, args.models, args.cols));
+  RequireLength(env, function, "out", args.out.ElementLength(),
+                CheckedProduct(env, function, args.rows, args.models));
+  if (!args.bias.IsNull() && !args.bias.IsUndefined()) {
+    Napi::Float32Array bias = Float32Arg(info, 2, function, "bias");
+    RequireLength(env, function, "bias", bias.ElementLength(), args.models);
+  }
+  return args;
+}
+
+const float* BiasPointer(const Napi::Value& bias) {
+  if (bias.IsNull() || bias.IsUndefined()) return nullptr;
+  return bias.As<Napi::Float32Array>().Data();
+}
+
+// Holds references to the caller's arrays for the life of the job, so the
+// garbage collector cannot free them while a pool thread writes into `out`.
+class DenseLinearWorker : public Napi::AsyncWorker {
+ public:
+  DenseLinearWorker(const Napi::Env& env, DenseLinearArgs args)
+      : Napi::AsyncWorker(env, "boundless:denseLinear"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        x_ref_(Napi::Persistent(static_cast<Napi::Object>(args.x))),
+        w_ref_(Napi::Persistent(static_cast<Napi::Object>(args.w))),
+        out_ref_(Napi::Persistent(static_cast<Napi::Object>(args.out))),
+        x_(args.x.Data()),
+        w_(args.w.Data()),
+        bias_(BiasPointer(args.bias)),
+        out_(args.out.Data()),
+        rows_(args.rows),
+        cols_(args.cols),
+        models_(args.models) {
+    if (bias_ != nullptr) bias_ref_ = Napi::Persistent(args.bias.As<Napi::Object>());
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      DenseLinear(x_, w_, bias_, out_, rows_, cols_, models_);
+    } catch (const std::exception& error) {
+      SetError(std::string("denseLinear: ") + error.what());
+    }
+  }
+
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference x_ref_, w_ref_, out_ref_, bias_ref_;
+  const float* x_;
+  const float* w_;
+  const float* bias_;
+  float* out_;
+  size_t rows_, cols_, models_;
+};
+
+Napi::Value DenseLinearAsync(const Napi::CallbackInfo& info) {
+  DenseLinearArgs args = ReadDenseLinearArgs(info, "denseLinear");
+  auto* worker = new DenseLinearWorker(info.Env(), args);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value DenseLinearSync(const Napi::CallbackInfo& info) {
+  DenseLinearArgs args = ReadDenseLinearArgs(info, "denseLinearSync");
+  SelectedLinearAlgebraKernels().dense_linear_rows(args.x.Data(), args.w.Data(),
+                                                    BiasPointer(args.bias), args.out.Data(), 0,
+                                                    args.rows, args.cols, args.models);
+  return info.Env().Undefined();
+}
+
+Napi::Value Dot(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "dot", 2);
+  Napi::Float32Array a = Float32Arg(info, 0, "dot", "a");
+  Napi::Float32Array b = Float32Arg(info, 1, "dot", "b");
+  RequireLength(info.Env(), "dot", "b", b.ElementLength(), a.ElementLength());
+  float result = SelectedLinearAlgebraKernels().dot(a.Data(), b.Data(), a.ElementLength());
+  return Napi::Number::New(info.Env(), result);
+}
+
+Napi::Value Axpy(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "axpy", 3);
+  if (!info[0].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), "axpy: argument alpha must be a number");
+  }
+  float alpha = info[0].As<Napi::Number>().FloatValue();
+  Napi::Float32Array x = Float32Arg(info, 1, "axpy", "x");
+  Napi::Float32Array y = Float32Arg(info, 2, "axpy", "y");
+  RequireLength(info.Env(), "axpy", "y", y.ElementLength(), x.ElementLength());
+  SelectedLinearAlgebraKernels().axpy(alpha, x.Data(), y.Data(), x.ElementLength());
+  return info.Env().Undefined();
+}
+
+// symmetricEigen(matrix: Float64Array (n × n, lower triangle read), n, count = n) → { values (n), vectors
+// (count × n: those of the count largest values), sweeps }.
+// Model-sized work (PCA's d × d), synchronous.
+Napi::Value SymmetricEigenValue(const Napi::CallbackInfo& info) {
+  const char* f = "symmetricEigen";
+  RequireArgCount(info, f, info.Length() == 3 ? 3 : 2);
+  size_t count = info.Length() == 3 && !info[2].IsUndefined() ? SizeArg(info, 2, f, "count") : SIZE_MAX;
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw Napi::TypeError::New(info.Env(), "symmetricEigen: argument matrix must be a Float64Array");
+  }
+  Napi::Float64Array matrix = info[0].As<Napi::Float64Array>();
+  size_t n = SizeArg(info, 1, f, "n");
+  RequireLength(info.Env(), f, "matrix", matrix.ElementLength(), CheckedProduct(info.Env(), f, n, n));
+  for (size_t i = 0; i < n * n; i++) {
+    if (!std::isfinite(matrix[i])) throw Napi::RangeError::New(info.Env(), "symmetricEigen: matrix has a non-finite entry");
+  }
+  SymmetricEigen result;
+  try {
+    result = DecomposeSymmetric(matrix.Data(), n, count);
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(info.Env(), std::string("symmetricEigen: ") + error.what());
+  }
+  Napi::Object out = Napi::Object::New(info.Env());
+  Napi::Float64Array values = Napi::Float64Array::New(info.Env(), n);
+  Napi::Float64Array vectors = Napi::Float64Array::New(info.Env(), result.vectors.size());
+  std::copy(result.values.begin(), result.values.end(), values.Data());
+  std::copy(result.vectors.begin(), result.vectors.end(), vectors.Data());
+  out.Set("values", values);
+  out.Set("vectors", vectors);
+  out.Set("sweeps", static_cast<double>(result.sweeps));
+  return out;
+}
+
+// sparseLinear(batch (CSR), w: Float32Array (cols × models, feature-major), bias: Float32Array | null,
+// out: Float32Array (rows × models)) → Promise. out[r][m] = bias[m] + Σ_e x_e · w[index_e][m]:
+// a sparse row touches only its features' rows of w.
+Napi::Value SparseLinearAsync(const Napi::CallbackInfo& info) {
+  const char* f = "sparseLinear";
+  RequireArgCount(info, f, 4);
+  ArrayReader reader(info.Env(), f);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 0, f, "batch"), f);
+  if (!batch.sparse) throw Napi::TypeError::New(info.Env(), "sparseLinear: batch must be sparse (CSR)");
+  Napi::Value wv = info[1];
+  if (!wv.IsTypedArray() || wv.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) reader.Fail("arguments", "w", "must be a Float32Array");
+  size_t cols = batch.cols;
+  size_t w_length = wv.As<Napi::TypedArray>().ElementLength();
+  if (cols == 0 || w_length % cols != 0) reader.Fail("arguments", "w", "length must be a multiple of the batch's cols");
+  size_t models = w_length / cols;
+  const float* w = reader.Arg<float>(info, 1, "w", napi_float32_array, cols * models, true);
+  const float* bias = reader.Arg<float>(info, 2, "bias", napi_float32_array, models, false);
+  float* out = reader.Arg<float>(info, 3, "out", napi_float32_array, CheckedProduct(info.Env(), f, batch.rows, models), true);
+  double work = StoredValues(batch) * static_cast<double>(models);
+  return QueueKernel(info.Env(), "boundless:sparseLinear", reader, [=]() {
+    ValidateFeatureRows(batch, cols);
+    for (size_t r = 0; r < batch.rows; r++) {
+      float* o = out + r * models;
+      for (size_t m = 0; m < models; m++) o[m] = bias ? bias[m] : 0.0f;
+      for (int32_t e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) {
+        const float x = batch.values[e];
+        const float* wr = w + static_cast<size_t>(batch.indices[e]) * models;
+        for (size_t m = 0; m < models; m++) o[m] += x * wr[m];
+      }
+    }
+  }, work);
+}
+
+}  // namespace
+
+void RegisterLinearAlgebra(Napi::Env env, Napi::Object exports) {
+  exports.Set("denseLinear", Napi::Function::New(env, DenseLinearAsync, "denseLinear"));
+  exports.Set("denseLinearSync", Napi::Function::New(env, DenseLinearSync, "denseLinearSync"));
+  exports.Set("dot", Napi::Function::New(env, Dot, "dot"));
+  exports.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
+  exports.Set("sparseLinear", Napi::Function::New(env, SparseLinearAsync, "sparseLinear"));
+  exports.Set("symmetricEigen", Napi::Function::New(env, SymmetricEigenValue, "symmetricEigen"));
+}
+
+}  // namespace boundless

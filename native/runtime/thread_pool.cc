@@ -1,0 +1,125 @@
+#include "runtime/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <exception>
+
+namespace boundless {
+
+size_t ConfiguredThreadCount(std::string* error) {
+  size_t hardware = std::max<size_t>(1, std::thread::hardware_concurrency());
+  const char* text = std::getenv("BOUNDLESS_NUM_THREADS");
+  if (text == nullptr || text[0] == '\0') return hardware;
+  char* end = nullptr;
+  long value = std::strtol(text, &end, 10);
+  if (*end != '\0' || value < 1 || value > 1024) {
+    if (error) {
+      *error = std::string("BOUNDLESS_NUM_THREADS=") + text +
+               " is not an integer from 1 to 1024; using " + std::to_string(hardware);
+    }
+    return hardware;
+  }
+  return static_cast<size_t>(value);
+}
+
+ThreadPool& ThreadPool::Shared() {
+  // Leaked on purpose: joining threads during static destruction at process
+  // exit can deadlock when the exit happens from inside a worker.
+  static ThreadPool* pool = new ThreadPool(ConfiguredThreadCount(nullptr));
+  return *pool;
+}
+
+ThreadPool::ThreadPool(size_t threads) {
+  size_t helpers = threads > 1 ? threads - 1 : 0;
+  workers_.reserve(helpers);
+  for (size_t i = 0; i < helpers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  has_work_.notify_all();
+  for (auto& worker : workers_) worker.join();
+}
+
+bool ThreadPool::RunOneTask(std::unique_lock<std::mutex>& lock) {
+  if (tasks_.empty()) return false;
+  std::function<void()> task = std::move(tasks_.front());
+  tasks_.pop_front();
+  lock.unlock();
+  task();
+  lock.lock();
+  return true;
+}
+
+void ThreadPool::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    has_work_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+    if (stopping_ && tasks_.empty()) return;
+    RunOneTask(lock);
+  }
+}
+
+void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
+                             const std::function<void(size_t, size_t)>& body) {
+  if (count == 0) return;
+  min_chunk = std::max<size_t>(1, min_chunk);
+  size_t chunks = std::min(Size(), (count + min_chunk - 1) / min_chunk);
+  if (chunks <= 1) {
+    body(0, count);
+    return;
+  }
+  size_t chunk_size = (count + chunks - 1) / chunks;
+
+  // Per-call completion state lives on this stack frame; tasks only touch it
+  // while the caller is still waiting, because the caller waits for all.
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  size_t remaining = chunks;
+  std::exception_ptr failure;
+
+  auto run_chunk = [&](size_t begin, size_t end) {
+    std::exception_ptr error;
+    try {
+      body(begin, end);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard<std::mutex> guard(done_mutex);
+    if (error && !failure) failure = error;
+    if (--remaining == 0) done_cv.notify_all();
+  };
+
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t c = 1; c < chunks; ++c) {
+      size_t begin = c * chunk_size;
+      size_t end = std::min(count, begin + chunk_size);
+      tasks_.emplace_back([&run_chunk, begin, end] { run_chunk(begin, end); });
+    }
+  }
+  has_work_.notify_all();
+  run_chunk(0, std::min(count, chunk_size));
+
+  // Help with queued work (ours or another caller's) instead of idling.
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> guard(done_mutex);
+      if (remaining == 0) break;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!RunOneTask(lock)) {
+      lock.unlock();
+      std::unique_lock<std::mutex> done_lock(done_mutex);
+      done_cv.wait(done_lock, [&] { return remaining == 0; });
+      break;
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace boundless
