@@ -68,12 +68,15 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
                              const std::function<void(size_t, size_t)>& body) {
   if (count == 0) return;
   min_chunk = std::max<size_t>(1, min_chunk);
-  size_t chunks = std::min(Size(), (count + min_chunk - 1) / min_chunk);
-  if (chunks <= 1) {
+  size_t wanted = std::min(Size(), (count + min_chunk - 1) / min_chunk);
+  if (wanted <= 1) {
     body(0, count);
     return;
   }
-  size_t chunk_size = (count + chunks - 1) / chunks;
+  // Equal chunks of ceil(count / wanted) may cover count in fewer than `wanted` chunks (40 items
+  // in 16 chunks of 3 need only 14): count the chunks again so that none starts past the end.
+  size_t chunk_size = (count + wanted - 1) / wanted;
+  size_t chunks = (count + chunk_size - 1) / chunk_size;
 
   // Per-call completion state lives on this stack frame; tasks only touch it
   // while the caller is still waiting, because the caller waits for all.

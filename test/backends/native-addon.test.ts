@@ -136,6 +136,38 @@ describe('core addon', () => {
     for (const name of ['fm', 'regular', 'randomized', 'frequent_directions']) assert.deepEqual(several[name], one[name], name);
   });
 
+  it('trains every algorithm to the same bytes on 12 and 16 threads as on one, where equal chunks do not divide the work', function () {
+    this.timeout(120_000);
+    // 40 features over 16 threads: chunks of 3 cover them in 14, and a 15th chunk would start
+    // past the end (found on a 16-core machine: the linear learner threw a length_error).
+    const code = `
+      import { createBackend, denseBatch, linearLearner, kmeans, pca, factorizationMachines as fm, parseHyperparameters, loadCoreAddon } from './lib/index.js';
+      const backend = await createBackend('cpu');
+      const digest = (state) => Object.values(state.tensors).map((t) => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)).reduce((h, x) => (Math.imul(h, 31) + x) >>> 0, 7));
+      const d = 40, rows = 1000;
+      const x = Float32Array.from({ length: rows * d }, (_, i) => Math.sin(i * 0.029) * ((i % 13) - 6));
+      const y = Float32Array.from({ length: rows }, (_, r) => (x[r * d] + x[r * d + 7] > 0 ? 1 : 0));
+      const out = { threads: loadCoreAddon().runtimeInfo().threads };
+      const algorithms = [
+        [linearLearner, { predictor_type: 'binary_classifier' }, 1],
+        [fm, { predictor_type: 'binary_classifier', num_factors: 4 }, 1],
+        [kmeans, { k: 5 }, 0],
+        [pca, { num_components: 3 }, 0],
+      ];
+      for (const [algorithm, hp, labelSize] of algorithms) {
+        const state = algorithm.createState(parseHyperparameters(algorithm.name, algorithm.hyperparameters, hp), { featureDim: d, labelSize }, backend);
+        for (let epoch = 0; epoch < 2; epoch++) await algorithm.update(state, denseBatch(x, d, labelSize ? y : undefined), backend);
+        out[algorithm.name] = digest(state);
+      }
+      console.log(JSON.stringify(out));`;
+    const one = runWithEnv({ BOUNDLESS_NUM_THREADS: '1' }, code) as Record<string, unknown>;
+    for (const threads of [12, 16]) {
+      const several = runWithEnv({ BOUNDLESS_NUM_THREADS: String(threads) }, code) as Record<string, unknown>;
+      assert.equal(several.threads, threads);
+      for (const name of ['linear-learner', 'factorization-machines', 'kmeans', 'pca']) assert.deepEqual(several[name], one[name], `${name} on ${threads} threads`);
+    }
+  });
+
   it('reports an unusable BOUNDLESS_CPU_ISA or BOUNDLESS_NUM_THREADS instead of ignoring it', () => {
     const code = `import { loadCoreAddon } from './lib/index.js'; console.log(JSON.stringify(loadCoreAddon().runtimeInfo()));`;
     const info = runWithEnv({ BOUNDLESS_CPU_ISA: 'sse9', BOUNDLESS_NUM_THREADS: 'lots' }, code) as { warnings: string[] };
