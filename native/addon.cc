@@ -9,6 +9,7 @@
 #include "linalg/linear_algebra_binding.h"
 #include "runtime/memory_advice.h"
 #include "runtime/runtime_info.h"
+#include "runtime/stderr_capture.h"
 
 namespace {
 
@@ -20,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterPca(env, exports);
   boundless::RegisterFactorizationMachines(env, exports);
   boundless::RegisterMemoryAdvice(env, exports);
+  boundless::RegisterStderrCapture(env, exports);
   boundless::RegisterStreamParser(env, exports);
   return exports;
 }

@@ -20,7 +20,7 @@ describe('boundless command', () => {
   it('runs as an executable (npx boundless), not only through node', () => {
     const result = spawnSync(join(packageRoot, 'dist', 'cli', 'main.js'), ['help'], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.error?.message);
-    assert.match(result.stdout, /^usage: boundless <command> \[options\]/);
+    assert.match(result.stdout, /^Usage: boundless <command> \[options\]/);
   });
 
   it('backends: JSON on stdout with every backend and its reason', () => {
@@ -57,7 +57,7 @@ describe('boundless command', () => {
     assert.equal(bad.stdout, '');
     assert.match(bad.stderr, /^boundless: .*junk\.safetensors: header length \d+ exceeds the 15 bytes after the length prefix \(truncated or not a safetensors file\)\n$/);
     const unknown = boundless('fly');
-    assert.equal(unknown.code, 1);
+    assert.equal(unknown.code, 2, 'a usage error');
     assert.equal(unknown.stderr, "boundless: unknown command 'fly'; run `boundless help` for the list\n");
   });
 

@@ -160,6 +160,12 @@ function parseValue(algorithm: string, name: string, spec: HyperparameterSpec, r
   }
 }
 
+/** Settings of how data is read that users pass as hyperparameters: where they go instead. */
+const readerOptions: Record<string, string> = {
+  max_record_bytes: 'is a reading option, not a hyperparameter: pass --max-record-bytes N on the command line ' +
+    '(data: { maxRecordBytes } in the API)',
+};
+
 /**
  * Resolves user input against a schema: maps camelCase names to snake_case, rejects unknown
  * names (suggesting the nearest), parses strings, checks ranges, fills defaults, and requires
@@ -173,6 +179,7 @@ export function parseHyperparameters<S extends HyperparameterSchema>(
     if (raw === undefined) continue;
     const name = Object.hasOwn(schema, key) ? key : camelToSnake(key);
     if (!Object.hasOwn(schema, name)) {
+      if (Object.hasOwn(readerOptions, name)) throw new HyperparameterError(`${algorithm}: '${key}' ${readerOptions[name]}`);
       const known = Object.keys(schema);
       const nearest = known
         .map((candidate) => ({ candidate, distance: editDistance(name, candidate) }))

@@ -106,6 +106,12 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
   update(state: State<HyperparameterValues<S>>, batch: Batch, backend: Backend): Promise<void>;
   /** Combines states trained on disjoint shards: exact for sums and sketches, weighted averages for SGD parameters. */
   merge(states: State<HyperparameterValues<S>>[]): State<HyperparameterValues<S>>;
+  /**
+   * Throws a DegenerateDataError when the data the state has seen cannot give a model (one class
+   * for a classifier, fewer distinct points than k). The trainer calls it after each pass over
+   * the training channel; finalize calls it too.
+   */
+  checkTrainingData?(state: State<HyperparameterValues<S>>): void;
   /** Builds a model from the state; `selection` picks among the models a rich state holds. */
   finalize(state: State<HyperparameterValues<S>>, backend: Backend, selection?: Selection): M;
   /** Rebuilds a model from saved data. */

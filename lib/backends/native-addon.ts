@@ -62,6 +62,12 @@ export interface CoreAddon {
   adviseHugePages(array: ArrayBufferView): boolean;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;
   murmurHash3(bytes: Uint8Array, seed: number): number;
+  /** Redirects file descriptor 2 into a temporary file until stderrCaptureEnd (nests). */
+  stderrCaptureBegin(): void;
+  /** Restores file descriptor 2 and returns what was written to it since stderrCaptureBegin. */
+  stderrCaptureEnd(): string;
+  /** Width of the first recordIO record in `bytes` (null while it is incomplete); throws on bytes that are not recordIO. */
+  recordioProbe(bytes: Uint8Array, maxRecordBytes: number): { featureDim: number; sparse: boolean } | null;
 }
 
 export interface NativeParserOptions {

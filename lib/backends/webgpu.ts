@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
+import { loadCoreAddon } from './native-addon.js';
 import { validateDenseLinear } from './kernels.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
@@ -33,6 +34,28 @@ async function loadDawn(): Promise<DawnModule> {
   }
   return dawn;
 }
+
+/**
+ * Runs `work` with file descriptor 2 captured: Dawn and Mesa print diagnostics straight to it
+ * ("Warning: maxDynamic... artificially reduced ...") while an adapter and device are set up.
+ * Under BOUNDLESS_DEBUG=1 all of it is shown; otherwise their log lines are dropped and anything
+ * else written meanwhile (the process's own output) is passed on.
+ */
+async function quietly<T>(work: () => Promise<T>): Promise<T> {
+  const addon = loadCoreAddon();
+  addon.stderrCaptureBegin();
+  try {
+    return await work();
+  } finally {
+    const captured = addon.stderrCaptureEnd();
+    const debug = process.env.BOUNDLESS_DEBUG === '1';
+    const kept = debug ? captured : captured.split(/(?<=\n)/).filter((line) => !libraryLogLine.test(line)).join('');
+    if (kept) process.stderr.write(debug ? kept.replace(/^(?=.)/gm, '[webgpu] ') : kept);
+  }
+}
+
+/** A line of Dawn's or Mesa's own logging. */
+const libraryLogLine = /^(Warning|Info|Debug|MESA|libEGL|ANGLE)\b/;
 
 /** On Linux, whether the Vulkan loader is installed (in the linker cache or LD_LIBRARY_PATH). */
 function vulkanLoaderPresent(): boolean {
@@ -114,15 +137,17 @@ export class WebGpuBackend implements Backend {
   }
 
   static async open(): Promise<WebGpuBackend> {
-    const opened = await openAdapter();
-    const limits = opened.adapter.limits;
-    const device = await opened.adapter.requestDevice({
-      requiredLimits: {
-        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-        maxBufferSize: limits.maxBufferSize,
-      },
+    return quietly(async () => {
+      const opened = await openAdapter();
+      const limits = opened.adapter.limits;
+      const device = await opened.adapter.requestDevice({
+        requiredLimits: {
+          maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+          maxBufferSize: limits.maxBufferSize,
+        },
+      });
+      return new WebGpuBackend(opened, device);
     });
-    return new WebGpuBackend(opened, device);
   }
 
   /** A compute pipeline for kernels/wgsl/<name>.wgsl (name: folder and file, e.g. linalg/dense_linear), compiled once. */
@@ -222,7 +247,7 @@ export const webgpuBackend: BackendDefinition = {
   priority: 200,
   async probe() {
     try {
-      const opened = await openAdapter();
+      const opened = await quietly(openAdapter);
       const details = adapterDetails(opened);
       if (opened.software) {
         return {

@@ -7,6 +7,8 @@ export interface OptionSpec {
   repeat?: boolean;
   required?: boolean;
   description: string;
+  /** How the value is shown in help (default VALUE): PATH, N, NAME=VALUE. */
+  placeholder?: string;
 }
 
 export type ParsedArguments = { options: Record<string, string | boolean | string[]>; positional: string[] };

@@ -21,6 +21,11 @@ export async function convert(argv: string[]): Promise<Record<string, unknown>> 
   const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 4096 });
   const output = options.output as string;
   const written = await writeRows(stream, to, output === '-' ? process.stdout : output);
+  if (written.droppedWeights > 0) {
+    process.stderr.write(`boundless: convert: ${written.droppedWeights} of ${written.records} rows have a weight other than 1, ` +
+      `which ${to} cannot hold: they were written without it (jsonl keeps weights)\n`);
+  }
   return { input: options.input, output, from: data.format, to, records: written.records, bytes: written.bytes,
-    featureDim: stream.featureDim, badRecords: stream.stats.badRecords };
+    featureDim: stream.featureDim, badRecords: stream.stats.badRecords,
+    ...(written.droppedWeights > 0 ? { droppedWeights: written.droppedWeights } : {}) };
 }

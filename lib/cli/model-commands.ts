@@ -1,7 +1,6 @@
 // `boundless predict`, `boundless evaluate`, `boundless recommend` and
 // `boundless select`: the commands that use a saved model or state. The algorithm is named in the
 // file's metadata.
-import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -11,6 +10,8 @@ import type { Selection } from '../algorithms/types.js';
 import type { Batch } from '../data/batch.js';
 import { resolveBackend, type BackendChoice } from '../backends/select.js';
 import { readBatches } from '../io/read-batches.js';
+import { openOutput } from '../io/output-file.js';
+import { DataError } from '../io/read-options.js';
 import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
@@ -40,7 +41,21 @@ export const predictOptions: Record<string, OptionSpec> = {
   ...dataOptions,
 };
 
-/** One JSON line per record: each prediction output, a number or (for several values per row) an array. */
+/** One JSON line per row: each prediction output, a number or (for several values per row) an array. */
+function predictionLines(predictions: Record<string, ArrayLike<number | bigint>>, rows: number): string {
+  const lines: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const row: Record<string, number | number[]> = {};
+    for (const [name, values] of Object.entries(predictions)) {
+      const width = values.length / rows;
+      row[name] = width === 1 ? Number(values[r]) : Array.from({ length: width }, (_, i) => Number(values[r * width + i]));
+    }
+    lines.push(JSON.stringify(row));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Predictions for every record, as JSON Lines to stdout or a file (atomically, when it is a regular file). */
 export async function predictCommand(argv: string[]): Promise<Record<string, unknown>> {
   const { options } = parseArguments('predict', argv, predictOptions);
   const { path: modelPath, model, featureDim } = await openModel('predict', options);
@@ -52,25 +67,19 @@ export async function predictCommand(argv: string[]): Promise<Record<string, unk
     if (options.threshold === '' || !Number.isFinite(threshold)) throw new UsageError(`predict: --threshold expects a number, got ${JSON.stringify(options.threshold)}`);
     requestOptions = { threshold };
   }
-  const out: Writable = outputPath === '-' ? process.stdout : createWriteStream(outputPath);
+  const file = outputPath === '-' ? undefined : await openOutput(outputPath);
+  const out: Writable = file?.stream ?? process.stdout;
   let records = 0;
-  for await (const batch of readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 })) {
-    const predictions = await model.predict(batch, requestOptions);
-    const lines: string[] = [];
-    for (let r = 0; r < batch.rows; r++) {
-      const row: Record<string, number | number[]> = {};
-      for (const [name, values] of Object.entries(predictions)) {
-        const width = values.length / batch.rows;
-        row[name] = width === 1 ? Number(values[r]) : Array.from(values.subarray(r * width, (r + 1) * width) as ArrayLike<number | bigint>, Number);
-      }
-      lines.push(JSON.stringify(row));
+  try {
+    for await (const batch of readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 })) {
+      const lines = predictionLines(await model.predict(batch, requestOptions), batch.rows);
+      records += batch.rows;
+      if (!out.write(lines)) await once(out, 'drain');
     }
-    records += batch.rows;
-    if (!out.write(lines.join('\n') + '\n')) await once(out, 'drain');
-  }
-  if (out !== process.stdout) {
-    out.end();
-    await once(out, 'finish');
+    await file?.commit();
+  } catch (error) {
+    await file?.abort();
+    throw error;
   }
   return { model: modelPath, records, output: outputPath };
 }
@@ -93,6 +102,8 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
     await evaluator.add(batch);
     records += batch.rows;
   }
+  // Metrics of nothing are not 0 (nor a silent null): say so.
+  if (records === 0) throw new DataError(`evaluate: no records in ${options.test}`);
   return { model: modelPath, records, ...evaluator.result() };
 }
 

@@ -85,7 +85,13 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const { options, positional } = parseArguments('train', argv, trainOptions);
   if (positional.length !== 1) throw new UsageError('train: expected one algorithm name, e.g. boundless train linear-learner --train data.csv');
   for (const path of (options['algorithm-module'] as string[] | undefined) ?? []) await loadAlgorithmModule(path);
-  const algorithm = getAlgorithm(positional[0]);
+  const algorithm = (() => {
+    try {
+      return getAlgorithm(positional[0]);
+    } catch (error) {
+      throw new UsageError(`train: ${(error as Error).message}`);
+    }
+  })();
   const workers = integerOption('train', options, 'workers') ?? 1;
   if (workers !== 1) throw new UsageError('train: --workers > 1 is not available yet (worker-thread training comes with the distribution work)');
   const hyperparameters = await hyperparametersFrom(options);

@@ -29,19 +29,21 @@ export async function produceFromBytes(producer: Producer, source: ByteSource): 
 }
 
 /**
- * The row width, and the chunks to parse. CSV without featureDim reads ahead until its first
- * record is whole and counts its columns; the chunks read ahead are replayed first.
+ * The row width, and the chunks to parse. Without featureDim, CSV reads ahead until its first
+ * record is whole and counts its columns, and recordIO reads its first record's shape; the chunks
+ * read ahead are replayed first.
  */
 async function knownWidth(producer: Producer, upstream: AsyncIterator<ByteChunk>, description: string):
   Promise<{ featureDim: number; chunks: AsyncIterator<ByteChunk> }> {
   const head: ByteChunk[] = [];
   let featureDim = producer.featureDim;
+  const infer = producer.format === 'recordio' ? inferRecordioWidth : inferCsvWidth;
   while (featureDim === undefined) {
     const next = await upstream.next();
     // Sources may reuse a chunk's buffer for the next one: keep copies while reading ahead.
     if (!next.done) head.push({ ...next.value, data: Uint8Array.from(next.value.data) });
     const bytes = Buffer.concat(head.map((c) => c.data));
-    featureDim = inferCsvWidth(bytes, head[0]?.name ?? description, producer.options, next.done === true) ?? undefined;
+    featureDim = infer(bytes, head[0]?.name ?? description, producer.options, next.done === true) ?? undefined;
   }
   const chunks: AsyncIterator<ByteChunk> = {
     next: () => head.length > 0 ? Promise.resolve({ value: head.shift()!, done: false }) : upstream.next(),
@@ -49,15 +51,30 @@ async function knownWidth(producer: Producer, upstream: AsyncIterator<ByteChunk>
   return { featureDim, chunks };
 }
 
+/** Features per row of a recordIO stream, from its first record's tensor; null while it is incomplete. */
+function inferRecordioWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null {
+  let probe: { featureDim: number } | null;
+  try {
+    probe = loadCoreAddon().recordioProbe(head, options.maxRecordBytes ?? 16 << 20);
+  } catch (error) {
+    throw new DataError(`${name}, ${(error as Error).message}`);
+  }
+  if (probe) return probe.featureDim;
+  if (complete) throw new DataError(`${name}: cannot infer feature_dim: no complete record found; pass featureDim`);
+  return null;
+}
+
 /** Features per row of a CSV file, from its first record; null while no whole record has arrived. */
 function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null {
-  const text = Buffer.from(head.buffer, head.byteOffset, head.length).toString('utf8');
+  // A UTF-8 byte-order mark is not part of the first field (the parser skips it too).
+  const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  const text = Buffer.from(head.buffer, head.byteOffset + start, head.length - start).toString('utf8');
   const lines = text.split('\n');
   if (!complete) lines.pop(); // the last piece may be a partial line
   const first = lines.slice(options.header ? 1 : 0).find((line) => line.trim() !== '');
   if (first === undefined) {
     const limit = options.maxRecordBytes ?? 1 << 20;
-    if (head.length > limit) throw new DataError(`${name}, line 1: record is longer than ${limit} bytes (max_record_bytes)`);
+    if (head.length > limit) throw new DataError(`${name}, line 1: record is longer than ${limit} bytes (raise --max-record-bytes, maxRecordBytes in the API)`);
     if (complete) throw new DataError(`${name}: cannot infer feature_dim: no record found; pass featureDim`);
     return null;
   }

@@ -11,8 +11,9 @@ export interface ReadOptions {
   /** Rows per batch. */
   miniBatchSize: number;
   /**
-   * Features per row: CSV infers it from the first record when absent; libsvm, JSON Lines and
-   * recordIO need it (the index bound for sparse data); VW uses 2^hashBits.
+   * Features per row: CSV and recordIO infer it from the first record when absent (recordIO
+   * from its tensor's shape, which must then agree with every record); libsvm and JSON Lines
+   * need it (the index bound for sparse data); VW uses 2^hashBits.
    */
   featureDim?: number;
   /** JSON Lines and recordIO: produce sparse CSR batches (default dense). */
@@ -30,7 +31,7 @@ export interface ReadOptions {
   /** VW: hash features into 2^hashBits buckets (default 18). */
   hashBits?: number;
   onBadRecord?: 'error' | 'skip';
-  /** Longest record, in bytes, that may be split across chunks (default 1 MiB). */
+  /** Longest record, in bytes, that may be split across chunks (default 1 MiB; recordIO 16 MiB). CLI: --max-record-bytes. */
   maxRecordBytes?: number;
   /** Sparse formats: non-zeros one batch holds (default 128 per row). */
   nnzPerBatch?: number;
@@ -73,7 +74,7 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
     fail(`featureDim must be a positive integer, got ${options.featureDim}`);
   }
   if (!formatNames.includes(format)) fail(`format must be one of ${formatNames.join(', ')}, got ${JSON.stringify(format)}`);
-  if ((format === 'libsvm' || format === 'jsonl' || format === 'recordio') && options.featureDim === undefined) {
+  if ((format === 'libsvm' || format === 'jsonl') && options.featureDim === undefined) {
     fail(`${format} needs featureDim (the number of features; for sparse data, the index bound)`);
   }
   if (options.hashBits !== undefined && (!Number.isInteger(options.hashBits) || options.hashBits < 1 || options.hashBits > 31)) {

@@ -6,6 +6,7 @@ import type { HyperparameterInput } from '../algorithms/hyperparameters.js';
 import { loadState } from '../algorithms/persistence.js';
 import type { Algorithm, State } from '../algorithms/types.js';
 import { readBatches } from '../io/read-batches.js';
+import { DataError } from '../io/read-options.js';
 import type { SourcePosition } from '../io/sources/types.js';
 import type { SourceInput } from '../io/sources/open-source.js';
 import type { JsonValue } from '../state/checkpoint.js';
@@ -25,6 +26,13 @@ interface Progress {
   bestEpoch: number | null;
   bestValue: number | null;
   epochsWithoutImprovement: number;
+}
+
+/** A channel as a person names it: its path, or what kind of source it is. */
+function describeChannel(channel: SourceInput): string {
+  if (typeof channel === 'string') return channel === '-' ? 'stdin' : channel;
+  if (Array.isArray(channel) && channel.every((c) => typeof c === 'string')) return channel.join(', ');
+  return 'a stream';
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -137,7 +145,9 @@ export class TrainingRun<A extends Algorithm> {
     reporter.bytes += stream.stats.bytes;
     reporter.epochBytes = 0;
     reporter.badRecords = { ...stream.stats.badRecords };
-    if (!this.state) throw new Error('train: the training channel holds no records');
+    if (!this.state) throw new DataError(`train: no records in the training channel (${describeChannel(options.train)})`);
+    // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
+    algorithm.checkTrainingData?.(this.state as never);
     progress.epoch++;
     progress.position = null;
   }
@@ -148,7 +158,12 @@ export class TrainingRun<A extends Algorithm> {
     const backend = this.settings.backend;
     const validator = algorithm.createStateValidator ? algorithm.createStateValidator(state as never, backend) : undefined;
     const evaluator = validator ? undefined : algorithm.createEvaluator!(algorithm.finalize(state as never, backend) as never);
-    for await (const batch of this.channel(channel)) await (validator ?? evaluator)!.add(batch);
+    let records = 0;
+    for await (const batch of this.channel(channel)) {
+      await (validator ?? evaluator)!.add(batch);
+      records += batch.rows;
+    }
+    if (records === 0) throw new DataError(`train: no records in the validation channel (${describeChannel(channel)})`);
     return validator ? validator.finish() : evaluator!.result();
   }
 
@@ -178,7 +193,12 @@ export class TrainingRun<A extends Algorithm> {
     if (this.options.test !== undefined) {
       if (!algorithm.createEvaluator) throw new Error(`train: ${algorithm.name} has no evaluation metrics for the test channel`);
       const evaluator = algorithm.createEvaluator(model as never);
-      for await (const batch of this.channel(this.options.test)) await evaluator.add(batch);
+      let records = 0;
+      for await (const batch of this.channel(this.options.test)) {
+        await evaluator.add(batch);
+        records += batch.rows;
+      }
+      if (records === 0) throw new DataError(`train: no records in the test channel (${describeChannel(this.options.test)})`);
       test = evaluator.result();
     }
     const validation = this.bestValidation ?? this.validation;

@@ -202,7 +202,101 @@ bool DecodeMapEntry(const uint8_t* data, size_t length, std::string* key, const 
   return true;
 }
 
+// Reads a Record's features and label (the tensors under the key "values"; other keys are
+// not used by these algorithms).
+bool ReadRecordTensors(const uint8_t* payload, size_t length, RecordTensors* out, std::string* detail) {
+  out->Clear();
+  Wire wire(payload, length);
+  std::string key;
+  std::string error;
+  while (!wire.done()) {
+    uint32_t field, wire_type;
+    if (!wire.Key(&field, &wire_type)) return *detail = "malformed Record message", false;
+    if ((field != 1 && field != 2) || wire_type != 2) {
+      if (!wire.Skip(wire_type)) return *detail = "malformed Record message", false;
+      continue;
+    }
+    const uint8_t *entry, *value, *tensor = nullptr;
+    size_t entry_length, value_length, tensor_length = 0;
+    TensorKind kind;
+    if (!wire.Bytes(&entry, &entry_length) || !DecodeMapEntry(entry, entry_length, &key, &value, &value_length, &error) ||
+        !DecodeValue(value, value_length, &kind, &tensor, &tensor_length, &error)) {
+      return *detail = error.empty() ? "truncated Record message" : error, false;
+    }
+    if (key != "values") continue;
+    const char* what = field == 1 ? "features" : "label";
+    if (kind == TensorKind::Bytes || kind == TensorKind::None) {
+      return *detail = std::string(what) + " 'values' holds no Float32, Float64 or Int32 tensor", false;
+    }
+    bool ok = field == 1 ? DecodeTensor(tensor, tensor_length, kind, &out->values, &out->keys, &out->shape, &error)
+                         : DecodeTensor(tensor, tensor_length, kind, &out->label_values, &out->label_keys, &out->label_shape, &error);
+    if (!ok) return *detail = std::string(what) + ": " + error, false;
+    (field == 1 ? out->has_features : out->has_label) = true;
+  }
+  if (!out->has_features) return *detail = "no features tensor under the key 'values'", false;
+  return true;
+}
+
 }  // namespace
+
+void RecordTensors::Clear() {
+  values.clear();
+  keys.clear();
+  shape.clear();
+  label_values.clear();
+  label_keys.clear();
+  label_shape.clear();
+  has_features = has_label = false;
+}
+
+bool RecordWidth(const RecordTensors& r, size_t* width, bool* sparse, std::string* detail) {
+  *sparse = !r.keys.empty() || (!r.shape.empty() && r.values.empty());
+  if (*sparse && r.keys.size() != r.values.size()) {
+    *detail = "sparse features have " + std::to_string(r.keys.size()) + " keys but " + std::to_string(r.values.size()) + " values";
+    return false;
+  }
+  if (!*sparse) {
+    *width = r.values.size();
+    return true;
+  }
+  if (r.shape.size() > 1) return *detail = "sparse features have a shape of " + std::to_string(r.shape.size()) + " dimensions, expected 1", false;
+  *width = r.shape.empty() ? 0 : static_cast<size_t>(r.shape[0]);
+  return true;
+}
+
+RecordioProbe ProbeRecordio(const uint8_t* data, size_t length, size_t max_record_bytes) {
+  RecordioProbe probe;
+  std::string assembly;
+  for (size_t position = 0; position + 8 <= length;) {
+    uint32_t magic = ReadU32(data + position), word = ReadU32(data + position + 4);
+    size_t payload = word & ((1u << 29) - 1);
+    uint32_t flag = word >> 29;
+    if (magic != kMagic || flag > 3) return probe.error = "not recordIO (bad magic or frame flag in the first record)", probe;
+    if (payload + assembly.size() > max_record_bytes) {
+      return probe.error = "the first record is longer than " + std::to_string(max_record_bytes) + " bytes (raise --max-record-bytes, maxRecordBytes in the API)", probe;
+    }
+    if (position + 8 + Padded(payload) > length) break;
+    const uint8_t* body = data + position + 8;
+    position += 8 + Padded(payload);
+    if (flag == 1) assembly.assign(reinterpret_cast<const char*>(body), payload);
+    if (flag >= 2) {
+      assembly.append(reinterpret_cast<const char*>(&kMagic), 4);
+      assembly.append(reinterpret_cast<const char*>(body), payload);
+    }
+    if (flag == 1 || flag == 2) continue;
+    const uint8_t* record = flag == 0 ? body : reinterpret_cast<const uint8_t*>(assembly.data());
+    RecordTensors tensors;
+    if (!ReadRecordTensors(record, flag == 0 ? payload : assembly.size(), &tensors, &probe.error) ||
+        !RecordWidth(tensors, &probe.feature_dim, &probe.sparse, &probe.error)) {
+      probe.error = "record 1: " + probe.error;
+      return probe;
+    }
+    if (probe.sparse && probe.feature_dim == 0) probe.error = "record 1: sparse features without a shape: pass --feature-dim (featureDim in the API)";
+    probe.found = probe.error.empty();
+    return probe;
+  }
+  return probe;
+}
 
 RecordioParser::RecordioParser(const RecordioParserOptions& options) : options_(options) {}
 
@@ -236,7 +330,7 @@ RecordioParser::Outcome RecordioParser::TakeFrame(const uint8_t* data, size_t le
   if (payload + assembly_.size() > options_.max_record_bytes) {
     bad_counts_[static_cast<size_t>(BadRecord::TooLong)]++;
     Fail(result, "record of " + std::to_string(payload) + " bytes is longer than " +
-                     std::to_string(options_.max_record_bytes) + " (max_record_bytes)");
+                     std::to_string(options_.max_record_bytes) + " (raise --max-record-bytes, maxRecordBytes in the API)");
     return Outcome::Failed;
   }
   if (flag > 3) {
@@ -292,94 +386,43 @@ RecordioParser::Outcome RecordioParser::TakeRecord(const uint8_t* payload, size_
 
 bool RecordioParser::DecodeRecord(const uint8_t* payload, size_t length, BatchTarget& t,
                                   BadRecord* reason, std::string* detail, bool* full) {
-  values_.clear();
-  keys_.clear();
-  label_values_.clear();
-  std::vector<uint64_t> shape;
-  std::vector<uint64_t> label_keys;
-  std::vector<uint64_t> label_shape;
-  bool has_features = false;
-  bool has_label = false;
-  Wire wire(payload, length);
-  std::string key;
-  std::string error;
-  while (!wire.done()) {
-    uint32_t field, wire_type;
-    if (!wire.Key(&field, &wire_type)) {
-      *detail = "malformed Record message";
-      return false;
-    }
-    if ((field == 1 || field == 2) && wire_type == 2) {
-      const uint8_t* entry;
-      size_t entry_length;
-      const uint8_t* value;
-      size_t value_length;
-      TensorKind kind;
-      const uint8_t* tensor = nullptr;
-      size_t tensor_length = 0;
-      if (!wire.Bytes(&entry, &entry_length) ||
-          !DecodeMapEntry(entry, entry_length, &key, &value, &value_length, &error) ||
-          !DecodeValue(value, value_length, &kind, &tensor, &tensor_length, &error)) {
-        *detail = error.empty() ? "truncated Record message" : error;
-        return false;
-      }
-      if (key != "values") continue;  // other named features are not used by these algorithms
-      if (kind == TensorKind::Bytes || kind == TensorKind::None) {
-        *detail = std::string(field == 1 ? "features" : "label") + " 'values' holds no Float32, Float64 or Int32 tensor";
-        return false;
-      }
-      bool ok = field == 1 ? DecodeTensor(tensor, tensor_length, kind, &values_, &keys_, &shape, &error)
-                           : DecodeTensor(tensor, tensor_length, kind, &label_values_, &label_keys, &label_shape, &error);
-      if (!ok) {
-        *detail = std::string(field == 1 ? "features: " : "label: ") + error;
-        return false;
-      }
-      (field == 1 ? has_features : has_label) = true;
-    } else if (!wire.Skip(wire_type)) {
-      *detail = "malformed Record message";
-      return false;
-    }
-  }
+  RecordTensors& r = tensors_;
+  if (!ReadRecordTensors(payload, length, &r, detail)) return false;
   const size_t dim = options_.feature_dim;
-  if (!has_features) {
-    *detail = "no features tensor under the key 'values'";
-    return false;
-  }
-  if (options_.labels_required && (!has_label || label_values_.empty())) {
+  if (options_.labels_required && (!r.has_label || r.label_values.empty())) {
     *reason = BadRecord::MissingLabel;
     *detail = "no label (this algorithm is supervised)";
     return false;
   }
-  const bool sparse_input = !keys_.empty() || (!shape.empty() && values_.empty());
-  if (sparse_input && keys_.size() != values_.size()) {
-    *detail = "sparse features have " + std::to_string(keys_.size()) + " keys but " +
-              std::to_string(values_.size()) + " values";
-    return false;
-  }
-  if (!sparse_input && values_.size() != dim) {
+  size_t width = 0;
+  bool sparse_input = false;
+  if (!RecordWidth(r, &width, &sparse_input, detail)) return false;
+  // A sparse record without a shape fits any feature_dim its keys are below.
+  if (width != dim && (!sparse_input || !r.shape.empty())) {
     *reason = BadRecord::ColumnCount;
-    *detail = "has " + std::to_string(values_.size()) + " dense features, expected " + std::to_string(dim) + " (feature_dim)";
+    *detail = sparse_input ? "has shape [" + std::to_string(width) + "], expected feature_dim " + std::to_string(dim)
+                           : "has " + std::to_string(width) + " dense features, expected " + std::to_string(dim) + " (feature_dim)";
     return false;
   }
-  for (size_t i = 0; i < values_.size(); ++i) {
-    if (!std::isfinite(values_[i])) {
+  for (size_t i = 0; i < r.values.size(); ++i) {
+    if (!std::isfinite(r.values[i])) {
       *reason = BadRecord::NonFinite;
-      *detail = "feature " + std::to_string(sparse_input ? keys_[i] : i) + " is not finite";
+      *detail = "feature " + std::to_string(sparse_input ? r.keys[i] : i) + " is not finite";
       return false;
     }
-    if (sparse_input && keys_[i] >= dim) {
+    if (sparse_input && r.keys[i] >= dim) {
       *reason = BadRecord::IndexRange;
-      *detail = "key " + std::to_string(keys_[i]) + " is outside [0, " + std::to_string(dim) + ") (feature_dim)";
+      *detail = "key " + std::to_string(r.keys[i]) + " is outside [0, " + std::to_string(dim) + ") (feature_dim)";
       return false;
     }
   }
-  if (has_label && !label_values_.empty() && !std::isfinite(label_values_[0])) {
+  if (r.has_label && !r.label_values.empty() && !std::isfinite(r.label_values[0])) {
     *reason = BadRecord::NonFinite;
     *detail = "label is not finite";
     return false;
   }
-  const float label = has_label && !label_values_.empty() ? label_values_[0] : 0.f;
-  return StoreRow(sparse_input, values_.data(), keys_.data(), values_.size(), dim, label, 1.f, t, reason,
+  const float label = r.has_label && !r.label_values.empty() ? r.label_values[0] : 0.f;
+  return StoreRow(sparse_input, r.values.data(), r.keys.data(), r.values.size(), dim, label, 1.f, t, reason,
                   detail, full);
 }
 
@@ -413,7 +456,7 @@ FeedResult RecordioParser::Feed(const char* chars, size_t length, BatchTarget& t
       size_t frame_bytes = 0;  // let TakeFrame report the magic or length problem
       stream_offset_ -= carry_.size();
       TakeFrame(reinterpret_cast<const uint8_t*>(carry_.data()), carry_.size(), &frame_bytes, target, result);
-      if (!result.failed) Fail(result, "record is longer than max_record_bytes");
+      if (!result.failed) Fail(result, "record is longer than max_record_bytes (raise --max-record-bytes, maxRecordBytes in the API)");
       return result;
     }
     size_t take = std::min(length - position, need - carry_.size());

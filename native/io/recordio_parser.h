@@ -22,6 +22,28 @@ struct RecordioParserOptions {
   bool skip_bad = false;
 };
 
+// The tensors of one Record: features and label under the key "values".
+struct RecordTensors {
+  std::vector<float> values, label_values;
+  std::vector<uint64_t> keys, shape, label_keys, label_shape;
+  bool has_features = false, has_label = false;
+  void Clear();
+};
+
+// Features per row of a record: dense, its value count; sparse, its shape [feature_dim] (0 when
+// it has none). False with a reason when keys and values disagree.
+bool RecordWidth(const RecordTensors& record, size_t* width, bool* sparse, std::string* detail);
+
+// What the first record of a recordIO stream says about its width. Neither found nor an error:
+// the first record is not complete in the bytes given yet.
+struct RecordioProbe {
+  bool found = false;
+  size_t feature_dim = 0;
+  bool sparse = false;
+  std::string error;
+};
+RecordioProbe ProbeRecordio(const uint8_t* data, size_t length, size_t max_record_bytes);
+
 class RecordioParser : public StreamParser {
  public:
   explicit RecordioParser(const RecordioParserOptions& options);
@@ -51,9 +73,7 @@ class RecordioParser : public StreamParser {
   uint64_t stream_offset_ = 0;
   uint64_t committed_offset_ = 0;
   // Scratch for one record's tensors; grows to the largest record, bounded by max_record_bytes.
-  std::vector<float> values_;
-  std::vector<uint64_t> keys_;
-  std::vector<float> label_values_;
+  RecordTensors tensors_;
 };
 
 }  // namespace boundless

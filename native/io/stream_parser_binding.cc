@@ -252,10 +252,29 @@ Napi::Value MurmurHash(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), MurmurHash3_32(bytes.Data(), bytes.ElementLength(), seed));
 }
 
+// recordioProbe(bytes, maxRecordBytes) → {featureDim, sparse} of the first record, null while it
+// is incomplete; throws when the bytes are not recordIO or the record has no width.
+Napi::Value RecordioProbeValue(const Napi::CallbackInfo& info) {
+  const char* fn = "recordioProbe";
+  RequireArgCount(info, fn, 2);
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), "recordioProbe: bytes must be a Uint8Array or Buffer");
+  }
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  RecordioProbe probe = ProbeRecordio(bytes.Data(), bytes.ElementLength(), SizeArg(info, 1, fn, "maxRecordBytes"));
+  if (!probe.error.empty()) throw Napi::Error::New(info.Env(), probe.error);
+  if (!probe.found) return info.Env().Null();
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("featureDim", static_cast<double>(probe.feature_dim));
+  result.Set("sparse", probe.sparse);
+  return result;
+}
+
 }  // namespace
 
 void RegisterStreamParser(Napi::Env env, Napi::Object exports) {
   exports.Set("StreamParser", StreamParserWrap::Define(env));
+  exports.Set("recordioProbe", Napi::Function::New(env, RecordioProbeValue, "recordioProbe"));
   exports.Set("murmurHash3", Napi::Function::New(env, MurmurHash, "murmurHash3"));
 }
 

@@ -70,6 +70,7 @@ void TextParser::StartFile(bool expect_header) {
   stream_offset_ = 0;
   committed_offset_ = 0;
   header_pending_ = options_.header && expect_header;
+  at_file_start_ = expect_header;
 }
 
 FeedResult TextParser::Feed(const char* data, size_t length, BatchTarget& target) {
@@ -86,7 +87,7 @@ FeedResult TextParser::Feed(const char* data, size_t length, BatchTarget& target
     if (carry_.size() + take > options_.max_record_bytes) {
       result.failed = true;
       result.message = "line " + std::to_string(line_) + ": record is longer than " +
-                       std::to_string(options_.max_record_bytes) + " bytes (max_record_bytes)";
+                       std::to_string(options_.max_record_bytes) + " bytes (raise --max-record-bytes, maxRecordBytes in the API)";
       bad_counts_[static_cast<size_t>(BadRecord::TooLong)]++;
       return result;
     }
@@ -124,7 +125,7 @@ FeedResult TextParser::Feed(const char* data, size_t length, BatchTarget& target
       if (rest > options_.max_record_bytes) {
         result.failed = true;
         result.message = "line " + std::to_string(line_) + ": record is longer than " +
-                         std::to_string(options_.max_record_bytes) + " bytes (max_record_bytes)";
+                         std::to_string(options_.max_record_bytes) + " bytes (raise --max-record-bytes, maxRecordBytes in the API)";
         bad_counts_[static_cast<size_t>(BadRecord::TooLong)]++;
         result.consumed = position;
         return result;
@@ -178,8 +179,23 @@ FeedResult TextParser::Finish(BatchTarget& target) {
   return result;
 }
 
+// A CSV whose first record holds names rather than numbers, read without the header option.
+bool TextParser::LooksLikeHeader(const char* begin, const char* end, BadRecord reason) const {
+  if (options_.format != TextFormat::Csv || options_.header || reason != BadRecord::Number) return false;
+  for (const char* p = begin; p < end; ++p) {
+    char c = *p;
+    bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (letter && c != 'e' && c != 'E') return true;
+  }
+  return false;
+}
+
 TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, BatchTarget& target,
                                            FeedResult& result) {
+  const bool first_of_file = at_file_start_;
+  at_file_start_ = false;
+  // Excel and Windows tools start text files with a UTF-8 byte-order mark: not part of the data.
+  if (first_of_file && end - begin >= 3 && std::memcmp(begin, "\xEF\xBB\xBF", 3) == 0) begin += 3;
   const char* trimmed_begin = begin;
   const char* trimmed_end = end;
   Trim(trimmed_begin, trimmed_end);
@@ -194,11 +210,17 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   std::string detail;
   bool full = false;
   if (ParseRecord(trimmed_begin, trimmed_end, target, &reason, &detail, &full)) return Outcome::Stored;
-  if (full) return Outcome::Full;
+  if (full) {
+    at_file_start_ = first_of_file;  // the record is taken again, into the next batch
+    return Outcome::Full;
+  }
   bad_counts_[static_cast<size_t>(reason)]++;
   if (options_.skip_bad) return Outcome::Skipped;
   result.failed = true;
   result.message = "line " + std::to_string(line_) + ": " + detail;
+  if (first_of_file && LooksLikeHeader(trimmed_begin, trimmed_end, reason)) {
+    result.message += "; the first line looks like a header: pass --header (header: true in the API) to skip it";
+  }
   return Outcome::Failed;
 }
 

@@ -51,6 +51,7 @@ class TextParser : public StreamParser {
   // Writes one record into the target; on failure sets reason and detail, leaves rows unchanged.
   bool ParseRecord(const char* begin, const char* end, BatchTarget& target, BadRecord* reason,
                    std::string* detail, bool* full);
+  bool LooksLikeHeader(const char* begin, const char* end, BadRecord reason) const;
   bool ParseCsv(const char* begin, const char* end, BatchTarget& t, BadRecord* reason, std::string* detail);
   bool ParseLibsvm(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
                    std::string* detail, bool* full);
@@ -63,6 +64,9 @@ class TextParser : public StreamParser {
   uint64_t stream_offset_ = 0;
   uint64_t committed_offset_ = 0;
   bool header_pending_ = false;
+  // The next record is the first of a file read from its start: a UTF-8 byte-order mark may
+  // lead it, and a header read by mistake is told apart there.
+  bool at_file_start_ = false;
 };
 
 }  // namespace boundless

@@ -109,7 +109,7 @@ describe('recordIO-protobuf', () => {
       [Array.from(frameRecord(encodeRecord({ values: [1], keys: [7], featureDim: 3 }, 0))), /key 7 is outside \[0, 3\) \(feature_dim\)$/],
       [Array.from(frameRecord(encodeRecord({ values: [1, NaN, 3] }, 0))), /feature 1 is not finite$/],
       [frame([0x0a, 0x50, 0x01]), /record 1 \(byte 0\): truncated Record message$/],
-      [[...magic, 0xff, 0xff, 0xff, 0x1f], /record of 536870911 bytes is longer than 1000 \(max_record_bytes\)$/, { maxRecordBytes: 1000 }],
+      [[...magic, 0xff, 0xff, 0xff, 0x1f], /record of 536870911 bytes is longer than 1000 \(raise --max-record-bytes, maxRecordBytes in the API\)$/, { maxRecordBytes: 1000 }],
     ];
     for (const [bytes, message, options] of cases) {
       await assert.rejects(read(Uint8Array.from(bytes), { featureDim: 3, ...options }), message);

@@ -54,7 +54,7 @@ describe('sources', () => {
   });
 
   it('reads every file of a directory and names a missing path clearly', async () => {
-    await assert.rejects(rowsOf(join(directory, 'parts')), /notes\.txt, line 1: label \(column 1\) 'not data' is not a number$/);
+    await assert.rejects(rowsOf(join(directory, 'parts')), /notes\.txt, line 1: label \(column 1\) 'not data' is not a number; the first line looks like a header: pass --header \(header: true in the API\) to skip it$/);
     await assert.rejects(rowsOf(join(directory, 'nope.csv')), /nope\.csv: no such file or directory$/);
     await assert.rejects(rowsOf(join(directory, 'parts', 'zzz-*')), /zzz-\*: no file matches$/);
   });

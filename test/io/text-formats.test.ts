@@ -193,9 +193,9 @@ describe('text formats (native parser)', () => {
     it('refuses a record longer than maxRecordBytes that spans chunks, instead of buffering without bound', async () => {
       const long = '1,' + '2,'.repeat(5000) + '3\n';
       await assert.rejects(parse(long, { format: 'csv', maxRecordBytes: 4096, featureDim: 5001 }, 1000),
-        /^DataError: iterable, line 1: record is longer than 4096 bytes \(max_record_bytes\)$/);
+        /^DataError: iterable, line 1: record is longer than 4096 bytes \(raise --max-record-bytes, maxRecordBytes in the API\)$/);
       await assert.rejects(parse(long, { format: 'csv', maxRecordBytes: 4096 }, 1000),
-        /^DataError: iterable, line 1: record is longer than 4096 bytes \(max_record_bytes\)$/);
+        /^DataError: iterable, line 1: record is longer than 4096 bytes \(raise --max-record-bytes, maxRecordBytes in the API\)$/);
     });
   });
 

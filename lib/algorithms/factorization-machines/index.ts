@@ -3,6 +3,7 @@
 // over sparse or dense rows, selected on the validation channel (or by
 // progressive validation of the training stream), with top-N recommendations
 // and the factors exposed as embeddings.
+import { requireTwoClasses } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { runOrFallBack } from '../../backends/cpu-fallback.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
@@ -70,12 +71,21 @@ function bestModel(state: FactorizationMachinesState, source: 'progressive' | 'v
   return best;
 }
 
+/** A binary classifier needs both classes in the training stream. */
+function checkTrainingData(state: FactorizationMachinesState): void {
+  if (state.hyperparameters.predictor_type !== 'binary_classifier') return;
+  // Every model sees every row: model 0's confusion weights [tp, fp, tn, fn] give the classes'.
+  const c = state.tensors.progressive_confusion.data as Float64Array;
+  requireTwoClasses('factorization-machines', 'binary_classifier', [c[1] + c[2], c[0] + c[3]]);
+}
+
 function finalize(state: FactorizationMachinesState, backend: Backend, selection?: Selection): FactorizationMachinesModel {
   const hp = state.hyperparameters;
   for (const key of Object.keys(selection ?? {})) {
     if (key !== 'model') throw new RangeError(`factorization-machines select: unknown selection '${key}'; expected model`);
   }
   const grid = modelGrid(hp);
+  checkTrainingData(state);
   const source = validatedNow(state) ? 'validation' : 'progressive';
   let chosen = bestModel(state, source).model;
   if (selection?.model !== undefined) {
@@ -213,6 +223,7 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
     runOrFallBack(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: kernelMetrics(state, 'progressive') })),
 
   merge,
+  checkTrainingData,
   finalize,
   loadModel(data, backend) {
     parseHyperparameters('factorization-machines', factorizationMachinesSchema, data.hyperparameters);

@@ -7,6 +7,7 @@ import { BatchError, type Batch } from '../../data/batch.js';
 import { tensor } from '../../state/tensor.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, ModelData, Selection } from '../types.js';
+import { requireTwoClasses } from '../degenerate-data.js';
 import { createModelEvaluator, createStateValidator, modelSums, stateMetrics } from './evaluator.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters, type LinearLearnerSchema } from './hyperparameters.js';
 import { runOrFallBack } from '../../backends/cpu-fallback.js';
@@ -58,6 +59,12 @@ function selectionModel(selection: Selection | undefined, models: number): numbe
   return model;
 }
 
+/** Classifiers need two classes in the training stream (class_counts counts all of it). */
+function checkTrainingData(state: LinearLearnerState): void {
+  const classCounts = state.tensors.class_counts?.data as Float64Array | undefined;
+  if (classCounts) requireTwoClasses('linear-learner', state.hyperparameters.predictor_type, classCounts);
+}
+
 /**
  * Picks a model (and, for binary classifiers, its threshold) and folds the scaler into its
  * weights. Selection keys: `criterion` (another selection rule), `model` (an index into the
@@ -71,6 +78,7 @@ function finalize(state: LinearLearnerState, backend: Parameters<typeof createLi
     if (!known.has(key)) throw new RangeError(`linear-learner select: unknown selection '${key}'; expected criterion, model or threshold`);
   }
   const r = resolveSettings(hp, state.schema);
+  checkTrainingData(state);
   const source = validatedNow(state) ? 'validation' : 'progressive';
   const criterion = criterionOf(hp, selection?.criterion as string | undefined);
   const binary = r.predictor === 'binary_classifier';
@@ -147,6 +155,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   },
 
   merge: mergeLinearLearnerStates,
+  checkTrainingData,
   finalize,
 
   loadModel(data, backend) {

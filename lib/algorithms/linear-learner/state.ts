@@ -229,8 +229,10 @@ function refreshScaler(state: LinearLearnerState): void {
   const classWeight = arrayOf<Float32Array>(state, 'class_weight');
   const classCounts = arrayOf<Float64Array>(state, 'class_counts');
   if (classWeight && classCounts) {
+    // Class counts cover the whole stream (the scaler's n only its sample): weigh by their own total.
+    const total = classCounts.reduce((sum, count) => sum + count, 0);
     for (let c = 0; c < classWeight.length; c++) {
-      classWeight[c] = classCounts[c] > 0 ? n / (classWeight.length * classCounts[c]) : 1e6;
+      classWeight[c] = classCounts[c] > 0 ? total / (classWeight.length * classCounts[c]) : 1e6;
     }
   }
 }

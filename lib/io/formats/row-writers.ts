@@ -1,12 +1,16 @@
 // One batch row in each output format, for `boundless convert` and for
 // anyone writing data out: CSV (label first, as SageMaker reads it),
-// libsvm (1-based indices), JSON Lines, and framed recordIO-protobuf.
+// libsvm (1-based indices), JSON Lines (with the row's weight), and framed
+// recordIO-protobuf.
 import type { Batch } from '../../data/batch.js';
 import { float32ToString } from './float32-text.js';
 import { encodeRecord, frameRecord } from './recordio-protobuf.js';
 
 export type OutputFormat = 'csv' | 'libsvm' | 'jsonl' | 'recordio';
 export const outputFormats: readonly OutputFormat[] = ['csv', 'libsvm', 'jsonl', 'recordio'];
+
+/** Formats with a place for a row's weight (JSON Lines' "weight", written when it is not 1). CSV, libsvm and SageMaker's recordIO have none. */
+export const formatsWithWeights: readonly OutputFormat[] = ['jsonl'];
 
 /** Indices and values of row r: every column for dense rows, the stored entries for sparse ones. */
 function entries(batch: Batch, r: number): { indices: ArrayLike<number> | null; values: Float32Array } {
@@ -48,7 +52,9 @@ export function formatRow(batch: Batch, r: number, to: OutputFormat): string | U
         : null;
       const body = features !== null ? `"features":[${features}]`
         : `"features":{"keys":[${Array.from(indices!).join(',')}],"values":[${Array.from(values, float32ToString).join(',')}],"shape":[${batch.cols}]}`;
-      return `{${body}${label !== undefined ? `,"label":${float32ToString(label)}` : ''}}\n`;
+      const weight = batch.weights?.[r];
+      return `{${body}${label !== undefined ? `,"label":${float32ToString(label)}` : ''}` +
+        `${weight !== undefined && weight !== 1 ? `,"weight":${float32ToString(weight)}` : ''}}\n`;
     }
     case 'recordio': {
       const { indices, values } = entries(batch, r);

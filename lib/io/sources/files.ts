@@ -1,10 +1,10 @@
-// Files as a byte source: one path (plain or .gz), a directory (every file
+// Files as a byte source: one path (plain or gzip, told by its magic bytes), a directory (every file
 // in it, sorted), or a glob ('data/part-*.csv'). Several files can be
 // sharded across workers by index, as SageMaker's ShardedByS3Key does.
-import { createReadStream, statSync, readdirSync, existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { statSync, readdirSync, existsSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { createGunzip } from 'node:zlib';
+import { gunzip, isGzip } from './gzip.js';
 import type { ByteChunk, ByteSource, SourcePosition } from './types.js';
 
 export interface FileSourceOptions {
@@ -68,56 +68,57 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
 }
 
 async function* readFile(name: string, fileIndex: number, offset: number, chunkBytes: number): AsyncIterable<ByteChunk> {
-  if (name.endsWith('.gz')) {
-    yield* readGzipFile(name, fileIndex, offset, chunkBytes);
-    return;
-  }
-  // One buffer, reused: the consumer is done with a chunk when it asks for the next. Fresh
-  // buffers per chunk (what a read stream does) cost page faults on every chunk, and reading
-  // ahead into a second buffer made parsing slower here (the copy competes for cache and
-  // memory bandwidth; reads from the page cache take ~0.1 s per GB anyway).
-  const handle = await open(name, 'r');
+  const handle = await open(name, 'r').catch((error: Error) => { throw new Error(`${name}: ${error.message}`); });
   try {
-    const buffer = Buffer.allocUnsafeSlow(chunkBytes);
-    let position = offset;
+    const head = new Uint8Array(2);
+    await handle.read(head, 0, 2, 0);
+    const bytes = isGzip(head) ? gunzipped(handle, name, offset, chunkBytes) : plain(handle, offset, chunkBytes);
     let first = true;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, position);
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      yield { data: buffer.subarray(0, bytesRead), fileIndex, name, fileStart: first, baseOffset: offset };
+    for await (const data of bytes) {
+      yield { data, fileIndex, name, fileStart: first, baseOffset: offset };
       first = false;
     }
     if (first) yield { data: new Uint8Array(0), fileIndex, name, fileStart: true, baseOffset: offset };
   } catch (error) {
-    throw new Error(`${name}: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    throw message.startsWith(`${name}: `) ? error : new Error(`${name}: ${message}`);
   } finally {
     await handle.close();
   }
 }
 
-async function* readGzipFile(name: string, fileIndex: number, offset: number, chunkBytes: number): AsyncIterable<ByteChunk> {
-  // A gzip stream cannot seek: decompress from the start and drop bytes up to the offset.
-  const raw = createReadStream(name, { highWaterMark: chunkBytes });
-  const stream = raw.pipe(createGunzip({ chunkSize: Math.min(chunkBytes, 1 << 20) }));
-  raw.on('error', (error) => stream.destroy(error));
-  let toSkip = offset;
-  let first = true;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let data: Uint8Array = chunk;
-      if (toSkip > 0) {
-        const skip = Math.min(toSkip, data.length);
-        toSkip -= skip;
-        data = data.subarray(skip);
-        if (data.length === 0) continue;
-      }
-      yield { data, fileIndex, name, fileStart: first, baseOffset: offset };
-      first = false;
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`${name}: ${code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' ? 'corrupt or truncated gzip data' : (error as Error).message}`);
+/**
+ * A plain file from `offset`, in one reused buffer: the consumer is done with a chunk when it
+ * asks for the next. Fresh buffers per chunk (what a read stream does) cost page faults on every
+ * chunk, and reading ahead into a second buffer made parsing slower here (the copy competes for
+ * cache and memory bandwidth; reads from the page cache take ~0.1 s per GB anyway).
+ */
+async function* plain(handle: FileHandle, offset: number, chunkBytes: number): AsyncIterable<Uint8Array> {
+  const buffer = Buffer.allocUnsafeSlow(chunkBytes);
+  for (let position = offset; ;) {
+    const { bytesRead } = await handle.read(buffer, 0, chunkBytes, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
   }
-  if (first) yield { data: new Uint8Array(0), fileIndex, name, fileStart: true, baseOffset: offset };
+}
+
+/** A gzip file's decompressed bytes from `offset`: gzip cannot seek, so decompress from the start and drop what comes before. */
+async function* gunzipped(handle: FileHandle, name: string, offset: number, chunkBytes: number): AsyncIterable<Uint8Array> {
+  async function* compressed() {
+    for (let position = 0; ;) {
+      // Fresh buffers: the decompressor may hold on to a chunk it was given.
+      const buffer = Buffer.allocUnsafe(chunkBytes);
+      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  }
+  let toSkip = offset;
+  for await (const chunk of gunzip(compressed(), name, chunkBytes)) {
+    const skip = Math.min(toSkip, chunk.length);
+    toSkip -= skip;
+    if (skip < chunk.length) yield chunk.subarray(skip);
+  }
 }

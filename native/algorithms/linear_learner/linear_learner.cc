@@ -447,10 +447,23 @@ void InitializeWeights(float* weights, size_t count, bool normal, float scale, u
   });
 }
 
+// Rows per class after the scaler sample (which counts its own): with both, class_counts covers
+// the whole training stream, so the balanced positive weight follows the classes as they arrive
+// (a sorted stream's first rows may hold one class), and finalize can tell a one-class stream.
+void CountClasses(const Settings& s, State& st, const BatchView& b, size_t first) {
+  if (!st.class_counts) return;
+  for (size_t r = first; r < b.rows; r++) {
+    double y = b.labels[r];
+    st.class_counts[s.loss == Loss::kSoftmax ? static_cast<size_t>(y) : (y == 1 ? 1 : 0)] += 1;
+  }
+}
+
 void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressive) {
   ValidateBatch(s, b, true);
   if (b.rows == 0) return;
+  const double scaled_before = st.counters[kScalerRows];
   UpdateScaler(s, st, b);
+  CountClasses(s, st, b, static_cast<size_t>(st.counters[kScalerRows] - scaled_before));
   const size_t width = Width(s);
   const double step = st.counters[kStep] + 1;
 

@@ -73,7 +73,7 @@ struct State {
   const float* l1 = nullptr;             // models
   const float* positive_weight = nullptr;  // models (binary)
   double* counters = nullptr;      // kCounterCount
-  double* class_counts = nullptr;  // binary: 2, multiclass: classes (scaler sample)
+  double* class_counts = nullptr;  // binary: 2, multiclass: classes (rows of each, whole training stream)
   double* feature_sum = nullptr;   // dim (scaler)
   double* feature_sumsq = nullptr; // dim (scaler)
   float* feature_shift = nullptr;  // dim: x' = (x − shift) · scale

@@ -35,6 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       options.max_record_bytes = 256;
       parser = std::make_unique<RecordioParser>(options);
       sparse = sparse_target;
+      // The width probe reads the same bytes before any parser does (recordIO without feature_dim).
+      RecordioProbe probe = ProbeRecordio(data, size, options.max_record_bytes);
+      if (probe.found && !probe.error.empty()) __builtin_trap();  // found and failed at once
       break;
     }
     default: {

@@ -1,0 +1,24 @@
+// Data that cannot give the model asked for — a classifier trained on one
+// class — is an error that says what was seen, never a model that quietly
+// predicts the same thing for every row (scikit-learn's classifiers refuse
+// such data too). Judged on the whole training stream at finalize: the
+// first batches of a sorted stream may well hold one class.
+
+export class DegenerateDataError extends Error {
+  override name = 'DegenerateDataError';
+}
+
+/**
+ * Throws unless at least two classes were seen. `counts[c]` is the rows (or weight) of class c;
+ * `label(c)` names class c as the data writes it.
+ */
+export function requireTwoClasses(algorithm: string, predictor: string, counts: ArrayLike<number>,
+  label: (c: number) => string = String): void {
+  const seen: number[] = [];
+  for (let c = 0; c < counts.length; c++) if (counts[c] > 0) seen.push(c);
+  if (seen.length >= 2) return;
+  const what = seen.length === 0 ? 'no rows'
+    : `only rows of class ${label(seen[0])} (${counts[seen[0]].toLocaleString('en-US')} of them)`;
+  throw new DegenerateDataError(`${algorithm}: the training data held ${what}; a ${predictor} needs at least two ` +
+    'classes to tell apart. Check the label column (--label-size, labelColumn) and that the stream was not cut short');
+}

@@ -1,0 +1,85 @@
+// The commands of `boundless`: each one's help (usage line, summary, the
+// option table its parser checks against) and what it runs. Results go to
+// stdout (JSON or JSON Lines), progress and logs to stderr.
+import { listBackends } from '../backends/select.js';
+import { convert, convertOptions } from './convert.js';
+import type { CommandHelp } from './help.js';
+import { inspectFile } from './inspect.js';
+import {
+  evaluateCommand, evaluateOptions, predictCommand, predictOptions, recommendCommand, recommendOptions, selectCommand,
+  selectOptions,
+} from './model-commands.js';
+import { trainCommand, trainOptions } from './train.js';
+import { UsageError } from './arguments.js';
+
+export interface Command extends CommandHelp {
+  run(argv: string[]): Promise<void>;
+}
+
+const printJson = (value: unknown, indent?: number) => { process.stdout.write(JSON.stringify(value, null, indent) + '\n'); };
+
+export const commands: Record<string, Command> = {
+  train: {
+    usage: 'train <algorithm> --train <path|-> [options]',
+    summary: 'train an algorithm in one pass per epoch; writes model.safetensors and state.safetensors, prints the metrics (JSON)',
+    options: trainOptions,
+    notes: 'Algorithms: linear-learner, kmeans, pca, factorization-machines (and those of --algorithm-module).\n' +
+      'Hyperparameters use SageMaker\'s names: --hp predictor_type=binary_classifier --hp mini_batch_size=100.',
+    run: async (argv) => printJson(await trainCommand(argv)),
+  },
+  predict: {
+    usage: 'predict --model FILE --input <path|-> [options]',
+    summary: 'score data with a model: one JSON line of predictions per record',
+    options: predictOptions,
+    run: async (argv) => {
+      const summary = await predictCommand(argv);
+      if (summary.output !== '-') printJson(summary);
+    },
+  },
+  evaluate: {
+    usage: 'evaluate --model FILE --test <path|-> [options]',
+    summary: 'the model\'s metrics on labelled data (one JSON object); an input without records is an error',
+    options: evaluateOptions,
+    run: async (argv) => printJson(await evaluateCommand(argv)),
+  },
+  recommend: {
+    usage: "recommend --model FILE --user 'i:v ...' --items <path|-> [options]",
+    summary: 'the top N candidate items for one user (factorization machines), JSON lines',
+    options: recommendOptions,
+    run: (argv) => recommendCommand(argv),
+  },
+  select: {
+    usage: 'select --state FILE --model-dir DIR [--k N | --num-components N | --criterion C | --select name=value]',
+    summary: 'a model from a rich state (another k, number of components, criterion), without the data',
+    options: selectOptions,
+    run: async (argv) => printJson(await selectCommand(argv)),
+  },
+  convert: {
+    usage: 'convert --input <path|-> --format F --to csv|libsvm|jsonl|recordio --output <path|->',
+    summary: 'convert data between formats, streaming; \'-\' is stdin or stdout',
+    options: convertOptions,
+    notes: 'With --output -, the data goes to stdout and the summary (JSON) to stderr.',
+    run: async (argv) => {
+      const summary = await convert(argv);
+      (summary.output === '-' ? process.stderr : process.stdout).write(JSON.stringify(summary) + '\n');
+    },
+  },
+  inspect: {
+    usage: 'inspect <state-or-model file>',
+    summary: 'summarize a state or model file (JSON): algorithm, hyperparameters, tensors',
+    options: {},
+    run: async (argv) => {
+      if (argv.length !== 1) throw new UsageError('inspect: expected one file, e.g. boundless inspect model.safetensors');
+      printJson(await inspectFile(argv[0]), 2);
+    },
+  },
+  backends: {
+    usage: 'backends',
+    summary: 'list the compute backends and why each is or is not available (JSON)',
+    options: {},
+    run: async (argv) => {
+      if (argv.length > 0) throw new UsageError(`backends: takes no arguments, got ${argv.join(' ')}`);
+      printJson(await listBackends(), 2);
+    },
+  },
+};

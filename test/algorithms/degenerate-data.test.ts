@@ -1,0 +1,121 @@
+// Degenerate data is reported, not modelled: a classifier whose whole pass
+// saw one class, `balanced` class weights when the scaler sample held no
+// positive, channels without records.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createBackend, denseBatch, factorizationMachines, linearLearner, parseHyperparameters, train, type Batch,
+} from '../../lib/index.js';
+import { DegenerateDataError } from '../../lib/algorithms/degenerate-data.js';
+
+/** `count` rows of 2 features; label(i) says each row's class. */
+function csv(count: number, label: (i: number) => number): string {
+  return Array.from({ length: count }, (_, i) => {
+    const y = label(i);
+    return `${y},${(Math.sin(i) + 2 * y).toFixed(4)},${Math.cos(i * 0.3).toFixed(4)}`;
+  }).join('\n') + '\n';
+}
+
+describe('degenerate data', function () {
+  this.timeout(120_000);
+  let directory: string;
+  before(async () => { directory = await mkdtemp(join(tmpdir(), 'boundless-degenerate-')); });
+  after(async () => { await rm(directory, { recursive: true, force: true }); });
+
+  async function file(name: string, text: string): Promise<string> {
+    await writeFile(join(directory, name), text);
+    return join(directory, name);
+  }
+
+  it('a binary classifier whose whole pass saw one class stops after that pass, naming the class (linear learner, FM)', async () => {
+    for (const [only, algorithm, hp] of [[1, linearLearner, {}], [0, linearLearner, {}], [1, factorizationMachines, { num_factors: 2 }]] as const) {
+      const path = await file(`only-${only}.csv`, csv(500, () => only));
+      let records = 0;
+      await assert.rejects(
+        train(algorithm, { predictor_type: 'binary_classifier', mini_batch_size: 50, ...hp }, { train: path, epochs: 5, onProgress: (e) => { records = e.records; } }),
+        (error: Error) => {
+          assert.ok(error instanceof DegenerateDataError, error.message);
+          assert.equal(error.message, `${algorithm.name}: the training data held only rows of class ${only} (500 of them); a binary_classifier ` +
+            'needs at least two classes to tell apart. Check the label column (--label-size, labelColumn) and that the stream was not cut short');
+          return true;
+        });
+      assert.equal(records, 500, `${algorithm.name}: judged at the end of the first pass, not after five`);
+    }
+  });
+
+  it('judges the whole pass: a stream sorted by label (one class first) trains', async () => {
+    const path = await file('sorted.csv', csv(600, (i) => (i < 400 ? 0 : 1)));
+    for (const [algorithm, hp] of [[linearLearner, {}], [factorizationMachines, { num_factors: 2 }]] as const) {
+      const { model } = await train(algorithm, { predictor_type: 'binary_classifier', mini_batch_size: 50, ...hp }, { train: path, epochs: 1 });
+      assert.ok(model, algorithm.name);
+    }
+  });
+
+  it('a multiclass classifier needs two classes seen; two of three is enough', async () => {
+    const one = await file('one-of-three.csv', csv(300, () => 2));
+    await assert.rejects(train(linearLearner, { predictor_type: 'multiclass_classifier', num_classes: 3, mini_batch_size: 50 }, { train: one, epochs: 1 }),
+      /^DegenerateDataError: linear-learner: the training data held only rows of class 2 \(300 of them\); a multiclass_classifier needs at least two classes/);
+    const two = await file('two-of-three.csv', csv(300, (i) => (i % 2) * 2));
+    const { model } = await train(linearLearner, { predictor_type: 'multiclass_classifier', num_classes: 3, mini_batch_size: 50 }, { train: two, epochs: 1 });
+    assert.ok(model);
+  });
+
+  it('finalize and select refuse a state that saw one class, and say which', async () => {
+    const cpu = await createBackend('cpu');
+    const hp = parseHyperparameters('linear-learner', linearLearner.hyperparameters, { predictor_type: 'binary_classifier' });
+    const state = linearLearner.createState(hp, { featureDim: 2, labelSize: 1 }, cpu);
+    await linearLearner.update(state, denseBatch(Float32Array.from([1, 2, 3, 4]), 2, Float32Array.from([0, 0])), cpu);
+    assert.throws(() => linearLearner.finalize(state, cpu), /held only rows of class 0 \(2 of them\)/);
+    assert.throws(() => linearLearner.finalize(state, cpu, { criterion: 'f_beta' }), /held only rows of class 0/);
+    await linearLearner.update(state, denseBatch(Float32Array.from([5, 6]), 2, Float32Array.from([1])), cpu);
+    assert.ok(linearLearner.finalize(state, cpu));
+  });
+
+  it('balanced class weights with no positive in the scaler sample follow the classes of the whole stream, never weight 1', async () => {
+    // Sorted by label: the 300-row scaler sample holds no positive (the case of shared/cases/balanced-weight-ignored).
+    const cpu = await createBackend('cpu');
+    const rows = 1000;
+    const batches: Batch[] = [];
+    for (let start = 0; start < rows; start += 100) {
+      const x = new Float32Array(100 * 2);
+      const y = new Float32Array(100);
+      for (let r = 0; r < 100; r++) {
+        const i = start + r;
+        y[r] = i < 800 ? 0 : 1;
+        x[r * 2] = Math.sin(i) + (y[r] ? 0.8 : 0);
+        x[r * 2 + 1] = Math.cos(i * 0.3);
+      }
+      batches.push(denseBatch(x, 2, y));
+    }
+    const trained = async (weight: number | string) => {
+      const hp = parseHyperparameters('linear-learner', linearLearner.hyperparameters,
+        { predictor_type: 'binary_classifier', num_models: 1, num_point_for_scaler: 300, positive_example_weight_mult: weight, optimizer: 'sgd', learning_rate: 0.1 });
+      const state = linearLearner.createState(hp, { featureDim: 2, labelSize: 1 }, cpu);
+      for (const batch of batches) await linearLearner.update(state, batch, cpu);
+      return state;
+    };
+    const [balanced, plain, explicit] = [await trained('balanced'), await trained(1), await trained(4)];
+    assert.deepEqual(Array.from(balanced.tensors.class_counts.data as Float64Array), [800, 200], 'class counts cover the whole stream, not the scaler sample');
+    const bias = (s: typeof balanced) => (s.tensors.bias.data as Float32Array)[0];
+    assert.notEqual(bias(balanced), bias(plain), 'balanced is not weight 1');
+    // Positives arrive after 800 negatives: balanced weighs them 800/k for the k seen so far, far above 4.
+    assert.ok(bias(balanced) > bias(explicit) && bias(explicit) > bias(plain), `bias: balanced ${bias(balanced)}, ×4 ${bias(explicit)}, ×1 ${bias(plain)}`);
+  });
+
+  it('a validation or test channel without records is an error naming it', async () => {
+    const data = await file('both.csv', csv(200, (i) => i % 2));
+    const empty = await file('empty.csv', '');
+    const opts = { train: data, epochs: 1, data: { featureDim: 2 } };
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { ...opts, validation: empty }),
+      new RegExp(`^DataError: train: no records in the validation channel \\(${empty.replace(/[.]/g, '\\.')}\\)$`));
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { ...opts, test: empty }),
+      new RegExp(`^DataError: train: no records in the test channel \\(${empty.replace(/[.]/g, '\\.')}\\)$`));
+    const skipped = await file('all-bad.csv', 'x,y,z\nq,r,s\n');
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { ...opts, validation: skipped, data: { featureDim: 2, onBadRecord: 'skip' } }),
+      /no records in the validation channel/);
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { train: empty, data: { format: 'libsvm', featureDim: 2 } }),
+      new RegExp(`^DataError: train: no records in the training channel \\(${empty.replace(/[.]/g, '\\.')}\\)$`));
+  });
+});

@@ -1,0 +1,204 @@
+// The command line as scripts depend on it: every command answers --help
+// with a usage text on stdout; exit status 0 success, 1 error, 2 usage
+// error; a reader that goes away (`| head -1`) ends a command quietly;
+// output paths that are devices or FIFOs stay what they are; results of
+// nothing are an error; backend libraries print nothing into the user's
+// terminal.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { createReadStream, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { commands } from '../lib/cli/commands.js';
+import { packageRoot } from '../lib/package-root.js';
+
+const cli = join(packageRoot, 'dist', 'cli', 'main.js');
+
+function boundless(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs a command whose stdout is read up to the first newline and then closed, as `| head -1` does. */
+function firstLineThenClose(args: string[]): Promise<{ code: number | null; first: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) child.stdout.destroy();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, first: out.split('\n')[0], stderr }));
+  });
+}
+
+describe('command-line contract', function () {
+  this.timeout(300_000);
+  let directory: string;
+  const models: Record<string, string> = {};
+  let rows: string;
+  before(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'boundless-contract-'));
+    // 20,000 labelled rows: enough output that a closed reader is noticed mid-stream.
+    rows = join(directory, 'rows.csv');
+    await writeFile(rows, Array.from({ length: 20_000 }, (_, i) => {
+      const a = Math.sin(i * 0.7), b = Math.cos(i * 1.3);
+      return `${a > b ? 1 : 0},${a.toFixed(4)},${b.toFixed(4)}`;
+    }).join('\n') + '\n');
+    for (const [name, hp] of [['linear-learner', ['predictor_type=binary_classifier']], ['factorization-machines', ['predictor_type=binary_classifier', 'num_factors=2']],
+      ['kmeans', ['k=3']], ['pca', ['num_components=1']]] as const) {
+      const dir = join(directory, name);
+      const args = ['train', name, '--train', rows, '--label-size', '1', '--epochs', '1', '--model-dir', dir, ...hp.flatMap((h) => ['--hp', h])];
+      const trained = boundless(args);
+      assert.equal(trained.code, 0, trained.stderr);
+      models[name] = join(dir, 'model.safetensors');
+    }
+  });
+  after(async () => { await rm(directory, { recursive: true, force: true }); });
+
+  it('every command answers --help, -h and `help <command>` with its usage and every option, on stdout, status 0', () => {
+    const names = Object.keys(commands);
+    assert.deepEqual(names.sort(), ['backends', 'convert', 'evaluate', 'inspect', 'predict', 'recommend', 'select', 'train']);
+    for (const name of names) {
+      for (const args of [[name, '--help'], [name, '-h'], ['help', name], [name, '--model', 'x', '--help']]) {
+        const result = boundless(args);
+        assert.equal(result.code, 0, args.join(' '));
+        assert.equal(result.stderr, '', args.join(' '));
+        assert.match(result.stdout, new RegExp(`^Usage: boundless ${name}\\b`), args.join(' '));
+        for (const option of Object.keys(commands[name].options)) assert.ok(result.stdout.includes(`--${option}`), `${name} --help lists --${option}`);
+        assert.match(result.stdout, /Exit status: 0 success, 1 error \(bad input, a failed run\), 2 usage error/);
+      }
+    }
+    for (const args of [['--help'], ['-h'], ['help']]) {
+      const result = boundless(args);
+      assert.equal(result.code, 0);
+      assert.match(result.stdout, /^Usage: boundless <command> \[options\]\n/);
+      for (const name of names) assert.match(result.stdout, new RegExp(`\\n  ${name} `));
+    }
+  });
+
+  it('exit status: 0 success, 1 error (bad input), 2 usage error (a bad command line)', async () => {
+    assert.equal(boundless(['inspect', models.kmeans]).code, 0);
+    const usage: string[][] = [[], ['fly'], ['help', 'fly'], ['train'], ['train', 'linear-learner', '--train', rows, '--bogus'],
+      ['train', 'nope', '--train', rows], ['predict', '--model', models.kmeans], ['convert', '--input', rows, '--format', 'xml', '--to', 'csv', '--output', '-'],
+      ['train', 'kmeans', '--train', rows, '--hp', 'k=zero'], ['inspect'], ['backends', 'extra']];
+    for (const args of usage) {
+      const result = boundless(args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stdout, '', args.join(' '));
+      assert.ok(result.stderr.length > 0, args.join(' '));
+    }
+    const missing = boundless(['evaluate', '--model', models.kmeans, '--test', join(directory, 'absent.csv')]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, `boundless: ${join(directory, 'absent.csv')}: no such file or directory\n`);
+  });
+
+  it('stops quietly, status 0, when the reader of stdout goes away: predict for every algorithm, convert', async () => {
+    for (const [name, model] of Object.entries(models)) {
+      const result = await firstLineThenClose(['predict', '--model', model, '--input', rows, '--label-size', '1']);
+      assert.equal(result.code, 0, `${name}: ${result.stderr}`);
+      assert.equal(result.stderr, '', name);
+      assert.ok(JSON.parse(result.first), name);
+    }
+    const converted = await firstLineThenClose(['convert', '--input', rows, '--format', 'csv', '--to', 'libsvm', '--output', '-']);
+    assert.equal(converted.code, 0, converted.stderr);
+    assert.equal(converted.stderr, '');
+    assert.match(converted.first, /^[01] \d+:/);
+  });
+
+  it('writes to /dev/null and to a FIFO directly, leaving them what they were', async function () {
+    const before = statSync('/dev/null');
+    for (const args of [['convert', '--input', rows, '--format', 'csv', '--to', 'recordio', '--output', '/dev/null'],
+      ['predict', '--model', models['linear-learner'], '--input', rows, '--label-size', '1', '--output', '/dev/null']]) {
+      const result = boundless(args);
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(statSync('/dev/null').isCharacterDevice(), `${args[0]}: /dev/null is still a character device`);
+      assert.equal(statSync('/dev/null').ino, before.ino);
+    }
+    const fifo = join(directory, 'predictions.fifo');
+    execFileSync('mkfifo', [fifo]);
+    let received = '';
+    const reader = new Promise<void>((resolve, reject) => {
+      createReadStream(fifo, 'utf8').on('data', (chunk) => { received += chunk; }).on('end', resolve).on('error', reject);
+    });
+    const child = spawn(process.execPath, [cli, 'predict', '--model', models.kmeans, '--input', rows, '--label-size', '1', '--output', fifo], { stdio: 'ignore' });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    await reader;
+    assert.equal(code, 0);
+    assert.equal(received.trim().split('\n').length, 20_000);
+    assert.ok(statSync(fifo).isFIFO());
+  });
+
+  it('evaluate on input without records is an error for every algorithm, never metrics of nothing', async () => {
+    const empty = join(directory, 'empty.csv');
+    await writeFile(empty, '');
+    for (const [name, model] of Object.entries(models)) {
+      const result = boundless(['evaluate', '--model', model, '--test', empty, '--feature-dim', '2', '--label-size', '1']);
+      if (name === 'pca') {
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, /^boundless: evaluate: pca has no evaluation metrics\n$/);
+        continue;
+      }
+      assert.equal(result.code, 1, name);
+      assert.equal(result.stdout, '', name);
+      assert.equal(result.stderr, `boundless: evaluate: no records in ${empty}\n`, name);
+    }
+  });
+
+  it('convert keeps row weights where the output holds them (JSON Lines) and says once where it cannot', async () => {
+    const weighted = join(directory, 'weighted.jsonl');
+    await writeFile(weighted, '{"features":[1,2],"label":1,"weight":3}\n{"features":[3,4],"label":0}\n{"features":[5,6],"label":0,"weight":0.5}\n');
+    const jsonl = boundless(['convert', '--input', weighted, '--format', 'jsonl', '--feature-dim', '2', '--to', 'jsonl', '--output', '-']);
+    assert.equal(jsonl.code, 0, jsonl.stderr);
+    assert.equal(jsonl.stdout, '{"features":[1,2],"label":1,"weight":3}\n{"features":[3,4],"label":0}\n{"features":[5,6],"label":0,"weight":0.5}\n');
+    for (const to of ['csv', 'libsvm', 'recordio']) {
+      const result = boundless(['convert', '--input', weighted, '--format', 'jsonl', '--feature-dim', '2', '--to', to, '--output', join(directory, `w.${to}`)]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, `boundless: convert: 2 of 3 rows have a weight other than 1, which ${to} cannot hold: they were written without it (jsonl keeps weights)\n`);
+      assert.equal(JSON.parse(result.stdout).droppedWeights, 2);
+    }
+    const vw = join(directory, 'importance.vw');
+    await writeFile(vw, '1 2 |f a\n-1 |f b\n');
+    const fromVw = boundless(['convert', '--input', vw, '--format', 'vw', '--hash-bits', '4', '--to', 'jsonl', '--output', '-']);
+    assert.deepEqual(fromVw.stdout.trim().split('\n').map((l) => JSON.parse(l).weight), [2, undefined]);
+  });
+
+  it('--max-record-bytes reads records longer than the default; the error and --hp max_record_bytes point to it', async () => {
+    const wide = join(directory, 'wide.csv');
+    // 200,000 features of 5 or 6 bytes each: a 1.2 MB record, over the default 1 MiB.
+    const row = (label: number) => [label, ...Array.from({ length: 200_000 }, (_, i) => String(0.001 + ((i * 7 + label) % 998) / 1000).slice(0, 5))].join(',');
+    await writeFile(wide, `${row(0)}\n${row(1)}\n`);
+    const refused = boundless(['convert', '--input', wide, '--format', 'csv', '--to', 'csv', '--output', '/dev/null']);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, `boundless: ${wide}, line 1: record is longer than 1048576 bytes (raise --max-record-bytes, maxRecordBytes in the API)\n`);
+    const read = boundless(['convert', '--input', wide, '--format', 'csv', '--to', 'csv', '--output', join(directory, 'wide-copy.csv'), '--max-record-bytes', '4000000']);
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal(JSON.parse(read.stdout).featureDim, 200_000);
+    const numbers = (text: string) => text.trim().split(/[,\n]/).map((v) => Math.fround(Number(v)));
+    const [copied, original] = [numbers(await readFile(join(directory, 'wide-copy.csv'), 'utf8')), numbers(`${row(0)}\n${row(1)}`)];
+    assert.ok(copied.length === original.length && copied.every((v, i) => v === original[i]), 'the copy holds the same float32 values');
+    const hp = boundless(['train', 'pca', '--train', wide, '--hp', 'num_components=1', '--hp', 'max_record_bytes=4000000']);
+    assert.equal(hp.code, 2);
+    assert.equal(hp.stderr, "boundless: pca: 'max_record_bytes' is a reading option, not a hyperparameter: pass --max-record-bytes N on the command line (data: { maxRecordBytes } in the API)\n");
+  });
+
+  it('prints no backend-library noise: backends, import and listBackends are quiet; BOUNDLESS_DEBUG=1 shows it', () => {
+    const listed = boundless(['backends']);
+    assert.equal(listed.code, 0);
+    assert.equal(listed.stderr, '');
+    const script = `const m = await import(${JSON.stringify(join(packageRoot, 'dist', 'index.js'))}); await m.listBackends();`;
+    const imported = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.equal(imported.stderr, '');
+    const webgpu = (JSON.parse(listed.stdout) as { name: string; available: boolean; reason: string }[]).find((b) => b.name === 'webgpu')!;
+    const debug = boundless(['backends'], { BOUNDLESS_DEBUG: '1' });
+    assert.equal(debug.code, 0);
+    for (const line of debug.stderr.split('\n').filter(Boolean)) assert.match(line, /^\[webgpu\] /);
+    // Dawn on Mesa's llvmpipe (this project's CI) reports the limits it lowered.
+    if (webgpu.available && /llvmpipe/.test(webgpu.reason)) assert.match(debug.stderr, /\[webgpu\] Warning: .*artificially reduced/);
+  });
+});
