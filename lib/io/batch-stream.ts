@@ -27,6 +27,8 @@ export interface BatchStream extends AsyncIterable<ReadBatch> {
   poolBytes(): number;
   /** Total bytes of the source when known (files), once it is open: for progress and ETA. */
   totalBytes: number | undefined;
+  /** Whether the source can be read again or from a position (files), once it is open; streams cannot. */
+  seekable: boolean | undefined;
 }
 
 /** A producer stage's view of one read: it fills batches from the pool and pushes them to the queue. */

@@ -83,7 +83,11 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   if (options.labelSize !== 0 && (options.labelColumn ?? 0) >= columns) {
     throw new DataError(`${name}: labelColumn ${options.labelColumn} is beyond the first record's ${columns} columns`);
   }
-  if (width < 1) throw new DataError(`${name}: the first record has no feature columns`);
+  if (width < 1) {
+    const delimiter = options.delimiter ?? ',';
+    throw new DataError(`${name}: the first record has no feature columns (${columns} column${columns === 1 ? '' : 's'} split at ` +
+      `${JSON.stringify(delimiter)}${options.labelSize === 0 ? '' : ', one of them the label'}; is the delimiter right?)`);
+  }
   return width;
 }
 

@@ -29,6 +29,7 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
     featureDim: declaredFeatureDim(format, options),
     sparse: isSparseFormat(format, options),
     totalBytes: undefined,
+    seekable: undefined,
     poolBytes: () => pool?.bytes ?? 0,
     [Symbol.asyncIterator]: () => {
       const batches = parseAhead(input, options, format, stream, (made) => { pool = made; });
@@ -81,6 +82,7 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
 /** Opens the source, says on the stream what it is (sparse, size), and runs the matching parse stage. */
 async function produce(input: SourceInput, producer: Producer, stream: BatchStream): Promise<void> {
   const source = await openSource(input, producer.options.files);
+  stream.seekable = source.seekable;
   stream.sparse = source.kind === 'bytes' && isSparseFormat(producer.format, producer.options);
   if (source.kind === 'records') return produceFromRecords(producer, source);
   stream.totalBytes = source.totalBytes;

@@ -78,8 +78,11 @@ export class TrainingRun<A extends Algorithm> {
     return run;
   }
 
+  /** The training channel is a stream that has been read: no further epoch can read it again. */
+  private streamRead = false;
+
   get done(): boolean {
-    return this.stoppedEarly || this.progress.epoch >= this.settings.epochs;
+    return this.stoppedEarly || this.streamRead || this.progress.epoch >= this.settings.epochs;
   }
 
   /** Resume from the newest valid checkpoint (and its best epoch's state), else start from initialState if given. */
@@ -113,6 +116,10 @@ export class TrainingRun<A extends Algorithm> {
     this.emit('epoch', this.validation ? { validation: this.validation } : {});
     await this.writeCheckpoint();
     this.schedule?.written();
+    if (this.streamRead && this.progress.epoch < this.settings.epochs) {
+      this.emit('warning', { message: `the training channel (${describeChannel(this.options.train)}) is a stream, which can be read once: ` +
+        `trained ${this.progress.epoch} epoch of the ${this.settings.epochs} asked for (train from a file for more epochs)` });
+    }
     const { patience } = this.settings;
     if (patience !== undefined && this.progress.epochsWithoutImprovement >= patience) this.stoppedEarly = true;
   }
@@ -150,6 +157,8 @@ export class TrainingRun<A extends Algorithm> {
     algorithm.checkTrainingData?.(this.state as never);
     progress.epoch++;
     progress.position = null;
+    // stdin, a pipe, a socket: read once. Say so after this epoch rather than fail in the next on an empty stream.
+    this.streamRead = stream.seekable === false;
   }
 
   /** Metrics on a channel: a rich state validates all its models at once and keeps the calibration for finalize. */

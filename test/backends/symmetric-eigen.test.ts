@@ -1,4 +1,4 @@
-// The symmetric eigensolver (native/symmetric_eigen) against decompositions
+// The symmetric eigensolver (native/linalg/symmetric_eigen) against decompositions
 // built from known eigenvalues: Q·diag(λ)·Qᵀ with a random orthogonal Q,
 // including repeated, tiny, zero and negative eigenvalues.
 import assert from 'node:assert/strict';

@@ -98,6 +98,8 @@ describe('encodings and formats real inputs use', () => {
       /^DataError: iterable, line 2: column 3 'x' is not a number$/);
     await assert.rejects(rowsOf([Buffer.from('1,2,1e\n')], { format: 'csv', featureDim: 2 }),
       /^DataError: iterable, line 1: column 3 '1e' is not a number$/);
+    await assert.rejects(rowsOf([Buffer.from('1,2,3\n')], { format: 'csv', delimiter: ';' }),
+      /^DataError: iterable: the first record has no feature columns \(1 column split at ";", one of them the label; is the delimiter right\?\)$/);
   });
 
   describe('recordIO-protobuf records carry their width', () => {

@@ -148,6 +148,22 @@ describe('trainer', function () {
       /^Error: train: deterministic training with a shuffle buffer needs a seed$/);
   });
 
+  it('a stream (read once) trains one epoch and says so when more were asked for, instead of failing on an empty second read', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { Readable } = await import('node:stream');
+    const text = await readFile(trainPath);
+    const events: ProgressEvent[] = [];
+    const streamed = await train(leastSquares, hp, { train: Readable.from([text]), data, epochs: 3, onProgress: (e) => events.push(e) });
+    assert.equal(streamed.metrics.epochs, 1);
+    const warnings = events.filter((e) => e.phase === 'warning').map((e) => e.message);
+    assert.deepEqual(warnings, ['the training channel (a stream) is a stream, which can be read once: trained 1 epoch of the 3 asked for (train from a file for more epochs)']);
+    const fromFile = await train(leastSquares, hp, { train: trainPath, data, epochs: 1 });
+    assertSameState(streamed.state, fromFile.state);
+    const once = await train(leastSquares, hp, { train: Readable.from([text]), data, epochs: 1, onProgress: (e) => events.push(e) });
+    assert.equal(once.metrics.epochs, 1);
+    assert.equal(events.filter((e) => e.phase === 'warning').length, 1, 'no warning when one epoch was asked for');
+  });
+
   it('rejects bad options clearly', async () => {
     await assert.rejects(train(leastSquares, hp, { train: trainPath, epochs: 0 }), /^RangeError: train: epochs must be a positive integer, got 0$/);
     await assert.rejects(train(leastSquares, hp, { train: trainPath, resume: true }), /^Error: train: resume needs checkpoint.directory$/);
