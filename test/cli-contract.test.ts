@@ -119,6 +119,12 @@ describe('command-line contract', function () {
       assert.ok(statSync('/dev/null').isCharacterDevice(), `${args[0]}: /dev/null is still a character device`);
       assert.equal(statSync('/dev/null').ino, before.ino);
     }
+    // Model and checkpoint writes go through the same rule (saveModel, saveState, checkpoints).
+    const { saveModel, loadModel, kmeans } = await import('../lib/index.js');
+    const { createBackend } = await import('../lib/index.js');
+    await saveModel('/dev/null', await loadModel(models.kmeans, kmeans, await createBackend('cpu')));
+    assert.ok(statSync('/dev/null').isCharacterDevice(), 'saveModel: /dev/null is still a character device');
+    assert.equal(statSync('/dev/null').ino, before.ino);
     const fifo = join(directory, 'predictions.fifo');
     execFileSync('mkfifo', [fifo]);
     let received = '';

@@ -8,6 +8,17 @@ async function all(text: string, options = {}) {
 }
 
 describe("DeepAR's JSON Lines series", () => {
+  it('skips a UTF-8 byte-order mark and reads gzip told by its magic bytes', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const text = '{"start": "2024-03-02", "target": [7, 8]}\n';
+    const marked = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    for (const input of [[marked], [gzipSync(marked)]]) {
+      const out = [];
+      for await (const series of readSeries(input as never)) out.push(series);
+      assert.deepEqual(out.map((s) => Array.from(s.target)), [[7, 8]]);
+    }
+  });
+
   it('reads start, target with gaps, cat and dynamic_feat', async () => {
     const text = '{"start": "2024-03-01 06:00:00", "target": [1.5, null, "NaN", 4], "cat": [0, 2], "dynamic_feat": [[1, 0, 1, 0, 1]]}\n\n' +
       '{"start": "2024-03-02", "target": [7], "cat": 3}\n';

@@ -145,7 +145,7 @@ export async function* readSeries(input: SourceInput, options: SeriesOptions = {
     }
     if (data.length > 0) {
       pendingBytes += data.length;
-      if (pendingBytes > limit) throw new DataError(`${name}, line ${line}: record is longer than ${limit} bytes (max_record_bytes)`);
+      if (pendingBytes > limit) throw new DataError(`${name}, line ${line}: record is longer than ${limit} bytes (raise --max-record-bytes, maxRecordBytes in the API)`);
       pending.push(Buffer.from(data));
     }
   }
