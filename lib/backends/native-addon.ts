@@ -40,13 +40,13 @@ export interface CoreAddon {
   kmeansAssign(centers: Float32Array, count: number, dim: number, batch: Batch, nearest: Int32Array, distance2: Float32Array, all: Float32Array | null): Promise<void>;
   kmeansReduce(points: Float32Array, weights: Float64Array, count: number, dim: number, k: number, kmeansPlusPlus: boolean,
     maxIter: number, tol: number, trials: number, seed: number): { centers: Float32Array; mass: Float64Array; cost: number; iterations: number };
-  /** Adds a batch's Σw, Σx and the lower triangle of Σxxᵀ to PCA's float64 moments. */
-  pcaAccumulate(moments: { count: Float64Array; sum: Float64Array; cross: Float64Array }, dim: number, batch: Batch): Promise<void>;
-  /** Randomized sketch: y (d × ℓ) += Σ w·x (xᵀΩ), with Σw, Σx and Σw‖x‖². */
-  pcaRandomizedAccumulate(sketch: { count: Float64Array; sum: Float64Array; squares: Float64Array; y: Float64Array }, omega: Float64Array,
+  /** Adds a batch's Σw, Σx and the lower triangle of Σw(x − o)(x − o)ᵀ (origin o, absent: 0) to PCA's float64 moments. */
+  pcaAccumulate(moments: { count: Float64Array; sum: Float64Array; cross: Float64Array; origin?: Float64Array }, dim: number, batch: Batch): Promise<void>;
+  /** Randomized sketch: y (d × ℓ) += Σ w·(x − o)((x − o)ᵀΩ), with Σw, Σx and Σw‖x − o‖². */
+  pcaRandomizedAccumulate(sketch: { count: Float64Array; sum: Float64Array; squares: Float64Array; y: Float64Array; origin?: Float64Array }, omega: Float64Array,
     dim: number, ell: number, batch: Batch): Promise<void>;
-  /** Frequent Directions: appends √w·x rows to the 2ℓ × d buffer, shrinking it when full. */
-  pcaFrequentDirectionsAccumulate(sketch: { count: Float64Array; sum: Float64Array; squares: Float64Array; rows: Float64Array; filled: Float64Array },
+  /** Frequent Directions: appends √w·(x − o) rows to the 2ℓ × d buffer, shrinking it when full. */
+  pcaFrequentDirectionsAccumulate(sketch: { count: Float64Array; sum: Float64Array; squares: Float64Array; rows: Float64Array; filled: Float64Array; origin?: Float64Array },
     dim: number, ell: number, batch: Batch): Promise<void>;
   /** Inserts `count` rows of another sketch (the Frequent Directions merge rule). */
   pcaFrequentDirectionsInsert(sketch: { rows: Float64Array; filled: Float64Array }, dim: number, ell: number, rows: Float64Array, count: number): void;

@@ -19,6 +19,7 @@ export class FeatureStatistics {
   // Scratch for one batch, allocated once.
   private readonly batchSum: Float64Array;
   private readonly batchSumSq: Float64Array;
+  private readonly batchShift: Float64Array;
 
   constructor(readonly featureDim: number, readonly limit = Infinity) {
     if (!Number.isSafeInteger(featureDim) || featureDim < 1) throw new RangeError(`feature statistics: featureDim must be a positive integer, got ${featureDim}`);
@@ -29,6 +30,7 @@ export class FeatureStatistics {
     this.nonZeros = new Float64Array(featureDim);
     this.batchSum = new Float64Array(featureDim);
     this.batchSumSq = new Float64Array(featureDim);
+    this.batchShift = new Float64Array(featureDim);
   }
 
   get full(): boolean {
@@ -45,17 +47,22 @@ export class FeatureStatistics {
     const take = Math.min(batch.rows, Math.max(0, this.limit - this.rows));
     if (take === 0) return 0;
     const d = this.featureDim;
-    // The batch's own mean and squared deviations, about a shift (its first row) for stability.
+    // The batch's own mean and squared deviations, about a shift (dense: its first row; sparse: 0,
+    // to keep absent entries free): Σ(v − s)² − (Σ(v − s))²/n keeps the digits that Σv² − n·mean²
+    // loses to cancellation (at an offset of 10^5 × the spread that lost 4e-4 of the variance).
     const sum = this.batchSum.fill(0);
     const sumSq = this.batchSumSq.fill(0);
+    const shift = this.batchShift.fill(0);
+    if (batch.kind === 'dense') shift.set(batch.values.subarray(0, d));
     if (batch.kind === 'dense') {
       const values = batch.values;
       for (let r = 0; r < take; r++) {
         const base = r * d;
         for (let j = 0; j < d; j++) {
           const v = values[base + j];
-          sum[j] += v;
-          sumSq[j] += v * v;
+          const centred = v - shift[j];
+          sum[j] += centred;
+          sumSq[j] += centred * centred;
           if (v < this.min[j]) this.min[j] = v;
           if (v > this.max[j]) this.max[j] = v;
           if (v !== 0) this.nonZeros[j]++;
@@ -81,8 +88,8 @@ export class FeatureStatistics {
       }
     }
     for (let j = 0; j < d; j++) {
-      const batchMean = sum[j] / take;
-      const batchM2 = Math.max(0, sumSq[j] - take * batchMean * batchMean);
+      const batchMean = shift[j] + sum[j] / take;
+      const batchM2 = Math.max(0, sumSq[j] - (sum[j] * sum[j]) / take);
       this.combine(j, take, batchMean, batchM2);
     }
     this.rows += take;

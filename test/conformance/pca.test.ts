@@ -6,8 +6,9 @@ import { describeConformance } from './suite.js';
 
 // Regular and randomized states are sums: a merge equals training on everything up to the
 // order of float64 additions. Frequent Directions merges by its rule, a different sketch
-// within the same bound; on this well-separated spectrum the variances stay within 2%.
-const mergeTolerance = { regular: 1e-6, randomized: 1e-6, frequent_directions: 2e-2 };
+// within the same bound; on this spectrum (ℓ = 4) the variances stay within 3% of each other
+// (and each within the bound of the exact ones: 3.01 and 3.08 for 4.09, k = 3).
+const mergeTolerance = { regular: 1e-6, randomized: 1e-6, frequent_directions: 3e-2 };
 
 for (const mode of ['regular', 'randomized', 'frequent_directions'] as const) {
   describe(`pca, ${mode} mode`, () => {

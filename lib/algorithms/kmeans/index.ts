@@ -14,6 +14,7 @@ import type { Algorithm, DataSchema, Evaluator, Selection, State } from '../type
 import { kmeansSchema, type KmeansHyperparameters, type KmeansSchema } from './hyperparameters.js';
 import { KmeansModel } from './model.js';
 import { reductionTrials, resolveKmeans } from './settings.js';
+import { distinctGroups, poolIdentical } from './distinct.js';
 import { countedUpdate } from '../counted-update.js';
 
 export { KmeansModel } from './model.js';
@@ -64,18 +65,46 @@ function heldCenters(state: KmeansState): { points: Float32Array; weights: Float
   };
 }
 
+/**
+ * Why k cannot be had from the held centres, or undefined when it can: k must not exceed the
+ * distinct points among them — the distinct rows seen, exactly, while fewer than K are held
+ * (scikit-learn's check; duplicate centres are never returned), or the K centres held.
+ */
+function kProblem(state: KmeansState, k: number): string | undefined {
+  const held = heldCenters(state);
+  if (held.count === 0) return 'kmeans: the state has seen no data';
+  if (!Number.isInteger(k) || k < 1) return `kmeans: k=${k} must be a positive integer`;
+  const distinct = distinctGroups(held.points, held.count, state.schema.featureDim).groups;
+  if (k <= distinct) return undefined;
+  const capacity = resolveKmeans(state.hyperparameters, state.schema).centers;
+  return distinct < capacity
+    ? `kmeans: k=${k} but only ${distinct} distinct row${distinct === 1 ? '' : 's'} seen; k must be at most the number of distinct rows (as scikit-learn: n_samples=${distinct} should be >= n_clusters=${k})`
+    : `kmeans: k=${k} but the state holds ${distinct} weighted centres (k × extra_center_factor); k must be at most ${distinct}`;
+}
+
 /** Weighted k-means of the held centres down to k (model-sized work, native). */
 function reduce(state: KmeansState, k: number) {
+  const problem = kProblem(state, k);
+  if (problem) throw new RangeError(problem);
   const s = resolveKmeans(state.hyperparameters, state.schema);
   const held = heldCenters(state);
-  if (held.count === 0) throw new RangeError('kmeans: the state has seen no data');
-  if (!Number.isInteger(k) || k < 1 || k > held.count) {
-    throw new RangeError(`kmeans select: k ${k} must be an integer in 1..${held.count} (the weighted centres the state holds)`);
-  }
   const r = s.reduction;
   const trials = reductionTrials(state.hyperparameters, held.count, k, state.schema.featureDim);
   return loadCoreAddon().kmeansReduce(held.points, held.weights, held.count, state.schema.featureDim, k,
     r.kmeansPlusPlus, r.maxIter, r.tol, trials, r.seed);
+}
+
+function concatenate(shards: { points: Float32Array; weights: Float64Array; count: number }[], dim: number) {
+  const count = shards.reduce((n, p) => n + p.count, 0);
+  const points = new Float32Array(count * dim);
+  const weights = new Float64Array(count);
+  let offset = 0;
+  for (const p of shards) {
+    points.set(p.points, offset * dim);
+    weights.set(p.weights, offset);
+    offset += p.count;
+  }
+  return { points, weights, count };
 }
 
 function merge(states: KmeansState[]): KmeansState {
@@ -90,16 +119,12 @@ function merge(states: KmeansState[]): KmeansState {
   const dim = first.schema.featureDim;
   const capacity = resolveKmeans(first.hyperparameters, first.schema).centers;
   // Pool every shard's weighted centres; over capacity, reduce the pool to K weighted centres.
-  const pooled = states.map(heldCenters);
-  const total = pooled.reduce((n, p) => n + p.count, 0);
-  const points = new Float32Array(total * dim);
-  const weights = new Float64Array(total);
-  let offset = 0;
-  for (const p of pooled) {
-    points.set(p.points, offset * dim);
-    weights.set(p.weights, offset);
-    offset += p.count;
-  }
+  const shards = states.map(heldCenters);
+  let pool: { points: Float32Array; weights: Float64Array; count: number } = concatenate(shards, dim);
+  // Shards holding fewer than K centres hold their distinct points exactly; identical points pooled
+  // into one keep that true of the merge (the distinct rows seen, what k is checked against).
+  if (shards.every((p) => p.count < capacity)) pool = poolIdentical(pool.points, pool.weights, pool.count, dim);
+  const { points, weights, count: total } = pool;
   const out = merged.tensors.centers.data as Float32Array;
   const outWeights = merged.tensors.center_weights.data as Float64Array;
   let filled = total;
@@ -129,7 +154,7 @@ function finalize(state: KmeansState, backend: Backend, selection?: Selection): 
   for (const key of Object.keys(selection ?? {})) {
     if (key !== 'k') throw new RangeError(`kmeans select: unknown selection '${key}'; expected k`);
   }
-  const k = selection?.k !== undefined ? Number(selection.k) : Math.min(state.hyperparameters.k, filledOf(state));
+  const k = selection?.k !== undefined ? Number(selection.k) : state.hyperparameters.k;
   const reduced = reduce(state, k);
   return new KmeansModel({
     algorithm: 'kmeans',

@@ -16,6 +16,7 @@ import type { Algorithm, DataSchema, Selection, State } from '../types.js';
 import { pcaSchema, sketchSize, type PcaHyperparameters, type PcaSchema } from './hyperparameters.js';
 import { PcaModel } from './model.js';
 import { denseSpectrum, factoredSpectrum, nystromFactor, randomSigns, type Spectrum } from './spectrum.js';
+import { addScatterMoved, addSketchMoved, chooseOrigin, isZero, originOf, squaresMoved, sketchRowsMoved, sumAboutOrigin } from './origin.js';
 import { countedUpdate } from '../counted-update.js';
 import { allocateState } from '../state-size.js';
 
@@ -30,7 +31,7 @@ function createState(hp: PcaHyperparameters, schema: DataSchema): PcaState {
   }
   const d = schema.featureDim;
   const ell = sketchSize(hp, d);
-  const tensors: PcaState['tensors'] = { count: tensor(new Float64Array(1)), sum: tensor(new Float64Array(d)) };
+  const tensors: PcaState['tensors'] = { count: tensor(new Float64Array(1)), sum: tensor(new Float64Array(d)), origin: tensor(new Float64Array(d)) };
   if (hp.algorithm_mode === 'regular') {
     const cross = allocateState('pca', 8 * d * d, `regular mode keeps feature_dim² = ${d}² doubles; for wide data use algorithm_mode randomized or frequent_directions`,
       () => new Float64Array(d * d));
@@ -62,6 +63,36 @@ function add(out: Float64Array, source: Float64Array): void {
   for (let k = 0; k < out.length; k++) out[k] += source[k];
 }
 
+/** Adds one shard's sums and sketch to the merged state, moved from the shard's origin to `origin`. */
+function addShard(merged: PcaState, shard: PcaState, origin: Float64Array, d: number, ell: number): void {
+  const f64 = (st: PcaState, name: string) => st.tensors[name].data as Float64Array;
+  const n = f64(shard, 'count')[0];
+  if (n === 0) return;
+  add(f64(merged, 'count'), f64(shard, 'count'));
+  add(f64(merged, 'sum'), f64(shard, 'sum'));
+  const m = sumAboutOrigin(shard);
+  const delta = originOf(shard).map((v, j) => v - origin[j]);
+  const mode = merged.hyperparameters.algorithm_mode;
+  if (mode === 'regular') addScatterMoved(f64(merged, 'cross'), f64(shard, 'cross'), m, delta, n, d);
+  if (mode === 'randomized') addSketchMoved(f64(merged, 'y'), f64(shard, 'y'), omegaOf(merged), m, delta, n, d, ell);
+  if (mode !== 'regular') f64(merged, 'squares')[0] += squaresMoved(f64(shard, 'squares')[0], m, delta, n);
+  if (mode !== 'frequent_directions') return;
+  const filled = f64(shard, 'filled')[0];
+  let rows = f64(shard, 'rows').subarray(0, filled * d);
+  let count = filled;
+  if (!isZero(delta)) {
+    // BᵀB plus the move's rank-one terms, factored again into rows √λ·v (the move is exact; the
+    // clipped negative part is within the sketch's own error, as BᵀB ⪯ AᵀA).
+    const moved = sketchRowsMoved(rows, filled, m, delta, n, d);
+    const { values, vectors } = factoredSpectrum(moved.rows, moved.signs, d, Math.min(d, filled + 2));
+    count = 0;
+    while (count < Math.min(d, filled + 2) && values[count] > 0) count++;
+    rows = new Float64Array(count * d);
+    for (let i = 0; i < count; i++) for (let j = 0; j < d; j++) rows[i * d + j] = Math.sqrt(values[i]) * vectors[i * d + j];
+  }
+  loadCoreAddon().pcaFrequentDirectionsInsert({ rows: f64(merged, 'rows'), filled: f64(merged, 'filled') }, d, ell, rows, count);
+}
+
 function merge(states: PcaState[]): PcaState {
   if (states.length === 0) throw new RangeError('pca merge: no states');
   const first = states[0];
@@ -74,16 +105,11 @@ function merge(states: PcaState[]): PcaState {
     for (const name of ['algorithm_mode', 'num_components', 'extra_components', 'seed'] as const) {
       if (s.hyperparameters[name] !== hp[name]) throw new RangeError(`pca merge: state ${i} has ${name} ${s.hyperparameters[name]}, state 0 has ${hp[name]}`);
     }
-    for (const name of ['count', 'sum', 'cross', 'squares', 'y']) {
-      if (merged.tensors[name]) add(merged.tensors[name].data as Float64Array, s.tensors[name].data as Float64Array);
-    }
-    if (hp.algorithm_mode === 'frequent_directions') {
-      const filled = (s.tensors.filled.data as Float64Array)[0];
-      loadCoreAddon().pcaFrequentDirectionsInsert(
-        { rows: merged.tensors.rows.data as Float64Array, filled: merged.tensors.filled.data as Float64Array },
-        d, ell, (s.tensors.rows.data as Float64Array).subarray(0, filled * d), filled);
-    }
   }
+  // Every shard's products move to the merged origin: the first non-empty shard's.
+  const origin = originOf(merged);
+  origin.set(originOf(states.find((st) => (st.tensors.count.data as Float64Array)[0] > 0) ?? first));
+  for (const s of states) addShard(merged, s, origin, d, ell);
   merged.scalars.examples_seen = states.reduce((n, s) => n + Number(s.scalars.examples_seen), 0);
   merged.scalars.batches_seen = states.reduce((n, s) => n + Number(s.scalars.batches_seen), 0);
   return merged;
@@ -102,46 +128,35 @@ function componentLimit(state: PcaState): number {
 function spectrum(state: PcaState, k: number, subtractMean: boolean, mean: Float64Array, n: number): Spectrum & { trace: number } {
   const d = state.schema.featureDim;
   const t = state.tensors;
-  const sum = t.sum.data as Float64Array;
   const mode = state.hyperparameters.algorithm_mode;
+  // The state's products are about its origin o; move them to the mean (centred) or to 0.
+  const m = sumAboutOrigin(state);
+  const origin = originOf(state);
+  const delta = origin.map((o, j) => o - (subtractMean ? mean[j] : 0));
+  const moved = !isZero(delta);
   if (mode === 'regular') {
-    const cross = t.cross.data as Float64Array;
     const matrix = new Float64Array(d * d);
+    addScatterMoved(matrix, t.cross.data as Float64Array, m, delta, n, d);
     let trace = 0;
-    for (let i = 0; i < d; i++) {
-      for (let j = 0; j <= i; j++) matrix[i * d + j] = cross[i * d + j] - (subtractMean ? n * mean[i] * mean[j] : 0);
-      trace += matrix[i * d + i];
-    }
+    for (let i = 0; i < d; i++) trace += matrix[i * d + i];
     return { ...denseSpectrum(matrix, d, k), trace };
   }
-  let trace = (t.squares.data as Float64Array)[0];
-  if (subtractMean) for (let j = 0; j < d; j++) trace -= n * mean[j] * mean[j];
+  const trace = squaresMoved((t.squares.data as Float64Array)[0], m, delta, n);
   if (mode === 'randomized') {
     const ell = sketchSize(state.hyperparameters, d);
     const omega = omegaOf(state);
-    // Mean correction: (Σxxᵀ − n μμᵀ) Ω = Y − μ (Σx)ᵀΩ.
-    const y = Float64Array.from(t.y.data as Float64Array);
-    if (subtractMean) {
-      const projected = new Float64Array(ell);
-      for (let j = 0; j < d; j++) for (let c = 0; c < ell; c++) projected[c] += sum[j] * omega[j * ell + c];
-      for (let j = 0; j < d; j++) for (let c = 0; c < ell; c++) y[j * ell + c] -= mean[j] * projected[c];
-    }
+    const y = new Float64Array(d * ell);
+    addSketchMoved(y, t.y.data as Float64Array, omega, m, delta, n, d, ell);
     const { rows, shift } = nystromFactor(y, omega, d, ell);
     const result = factoredSpectrum(rows, new Float64Array(ell).fill(1), d, k);
-    for (let m = 0; m < result.values.length; m++) result.values[m] = Math.max(0, result.values[m] - shift);
+    for (let i = 0; i < result.values.length; i++) result.values[i] = Math.max(0, result.values[i] - shift);
     return { ...result, trace };
   }
-  // Frequent Directions: BᵀB − n μμᵀ as R = [B; √n·μ] with signs (1, …, 1, −1).
+  // Frequent Directions: BᵀB moved, as signed rows R with RᵀSR = BᵀB + (rank-one terms).
   const filled = (t.filled.data as Float64Array)[0];
-  const extra = subtractMean ? 1 : 0;
-  const rows = new Float64Array((filled + extra) * d);
-  rows.set((t.rows.data as Float64Array).subarray(0, filled * d));
-  const signs = new Float64Array(filled + extra).fill(1);
-  if (subtractMean) {
-    for (let j = 0; j < d; j++) rows[filled * d + j] = Math.sqrt(n) * mean[j];
-    signs[filled] = -1;
-  }
-  return { ...factoredSpectrum(rows, signs, d, k), trace };
+  const rows = (t.rows.data as Float64Array).subarray(0, filled * d);
+  const factored = moved ? sketchRowsMoved(rows, filled, m, delta, n, d) : { rows, signs: new Float64Array(filled).fill(1) };
+  return { ...factoredSpectrum(factored.rows, factored.signs, d, k), trace };
 }
 
 function finalize(state: PcaState, backend: Backend, selection?: Selection): PcaModel {
@@ -196,14 +211,19 @@ async function accumulate(state: PcaState, batch: Parameters<Algorithm<PcaSchema
   const t = state.tensors;
   const d = state.schema.featureDim;
   const f64 = (name: string) => t[name].data as Float64Array;
+  chooseOrigin(state, batch);
+  // Absent in files written before it, and zero for states that began on sparse rows (their
+  // products stay about 0: shifting sparse rows costs O(d²) or O(dℓ) per batch).
+  const set = t.origin?.data as Float64Array | undefined;
+  const origin = set && !isZero(set) ? set : undefined;
   switch (state.hyperparameters.algorithm_mode) {
     case 'regular':
-      return addon.pcaAccumulate({ count: f64('count'), sum: f64('sum'), cross: f64('cross') }, d, batch);
+      return addon.pcaAccumulate({ count: f64('count'), sum: f64('sum'), cross: f64('cross'), origin }, d, batch);
     case 'randomized':
-      return addon.pcaRandomizedAccumulate({ count: f64('count'), sum: f64('sum'), squares: f64('squares'), y: f64('y') },
+      return addon.pcaRandomizedAccumulate({ count: f64('count'), sum: f64('sum'), squares: f64('squares'), y: f64('y'), origin },
         omegaOf(state), d, sketchSize(state.hyperparameters, d), batch);
     case 'frequent_directions':
-      return addon.pcaFrequentDirectionsAccumulate({ count: f64('count'), sum: f64('sum'), squares: f64('squares'), rows: f64('rows'), filled: f64('filled') },
+      return addon.pcaFrequentDirectionsAccumulate({ count: f64('count'), sum: f64('sum'), squares: f64('squares'), rows: f64('rows'), filled: f64('filled'), origin },
         d, sketchSize(state.hyperparameters, d), batch);
   }
 }

@@ -7,7 +7,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "linalg/linear_algebra.h"
 #include "runtime/thread_pool.h"
 
 namespace boundless {
@@ -34,25 +33,6 @@ struct Stream {
 
 double RowWeight(const Points& p, size_t r) { return p.weights ? p.weights[r] : 1.0; }
 
-// Writes row r of the points densely into out (dim floats).
-void DenseRow(const Points& p, size_t r, float* out) {
-  if (!p.sparse) {
-    std::copy(p.values + r * p.cols, p.values + (r + 1) * p.cols, out);
-    return;
-  }
-  std::fill(out, out + p.cols, 0.0f);
-  for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) out[p.indices[e]] = p.values[e];
-}
-
-double SquaredDistance(const float* a, const float* b, size_t dim) {
-  double sum = 0;
-  for (size_t j = 0; j < dim; j++) {
-    double d = static_cast<double>(a[j]) - b[j];
-    sum += d * d;
-  }
-  return sum;
-}
-
 // Picks index i with probability weight[i] / Σ weight (weights ≥ 0); -1 when all are zero.
 long Sample(const std::vector<double>& weight, Stream& random) {
   double total = 0;
@@ -67,61 +47,51 @@ long Sample(const std::vector<double>& weight, Stream& random) {
   return -1;
 }
 
-}  // namespace
-
-void Assign(const Points& p, const float* centers, size_t count, size_t dim, int32_t* nearest, float* distance2, float* all) {
-  if (p.rows == 0) return;
-  std::vector<double> center_norm(count, 0.0);
-  for (size_t c = 0; c < count; c++) {
-    for (size_t j = 0; j < dim; j++) center_norm[c] += static_cast<double>(centers[c * dim + j]) * centers[c * dim + j];
-  }
-  // Dot products of rows with centres, in blocks of rows so the block's products fit in cache.
-  constexpr size_t kBlock = 256;
-  std::vector<float> transposed;
-  if (p.sparse) {
-    transposed.resize(dim * count);
-    for (size_t c = 0; c < count; c++) for (size_t j = 0; j < dim; j++) transposed[j * count + c] = centers[c * dim + j];
-  }
-  const LinearAlgebraKernels& kernels = SelectedLinearAlgebraKernels();
-  size_t blocks = (p.rows + kBlock - 1) / kBlock;
-  ThreadPool::Shared().ParallelFor(blocks, 1, [&](size_t begin, size_t end) {
-    std::vector<float> dots(kBlock * count);
-    for (size_t block = begin; block < end; block++) {
-      size_t first = block * kBlock, last = std::min(p.rows, first + kBlock);
-      if (!p.sparse) {
-        kernels.dense_linear_rows(p.values + first * dim, centers, nullptr, dots.data(), 0, last - first, dim, count);
+// Fills empty centres with rows of this batch that differ from every filled centre (in random
+// order, or k-means++ by D²), so no two centres start on one point and, while some stay empty,
+// every row seen equals a centre: `filled` is then the number of distinct points seen.
+void FillCenters(const Settings& s, State& st, const Points& batch, Stream& random, std::vector<char>& used) {
+  const size_t K = s.centers, dim = s.dim;
+  size_t filled = static_cast<size_t>(st.counters[kFilled]);
+  if (filled >= K) return;
+  std::vector<float> row(dim);
+  std::vector<char> covered(batch.rows, 0);  // the row equals a filled centre
+  std::vector<double> closest(batch.rows, std::numeric_limits<double>::infinity());  // k-means++: D²
+  auto cover = [&](size_t c) {
+    const float* center = st.centers + c * dim;
+    for (size_t r = 0; r < batch.rows; r++) {
+      if (used[r] || covered[r]) continue;
+      if (s.kmeans_plus_plus) {
+        DenseRow(batch, r, row.data());
+        closest[r] = std::min(closest[r], SquaredDistance(row.data(), center, dim));
+        covered[r] = closest[r] == 0;  // exact: the float64 difference of distinct float32s is never 0
       } else {
-        std::fill(dots.begin(), dots.begin() + (last - first) * count, 0.0f);
-        for (size_t r = first; r < last; r++) {
-          float* out = dots.data() + (r - first) * count;
-          for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) {
-            const float x = p.values[e];
-            const float* column = transposed.data() + static_cast<size_t>(p.indices[e]) * count;
-            for (size_t c = 0; c < count; c++) out[c] += x * column[c];
-          }
-        }
-      }
-      for (size_t r = first; r < last; r++) {
-        double norm = 0;
-        if (p.sparse) {
-          for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) norm += static_cast<double>(p.values[e]) * p.values[e];
-        } else {
-          for (size_t j = 0; j < dim; j++) norm += static_cast<double>(p.values[r * dim + j]) * p.values[r * dim + j];
-        }
-        const float* row = dots.data() + (r - first) * count;
-        double best = std::numeric_limits<double>::infinity();
-        int32_t arg = 0;
-        for (size_t c = 0; c < count; c++) {
-          double d = norm - 2.0 * row[c] + center_norm[c];
-          if (d < best) { best = d; arg = static_cast<int32_t>(c); }
-          if (all) all[r * count + c] = static_cast<float>(std::sqrt(std::max(0.0, d)));
-        }
-        nearest[r] = arg;
-        distance2[r] = static_cast<float>(std::max(0.0, best));
+        covered[r] = RowEquals(batch, r, center, row.data());  // exits at the first differing feature
       }
     }
-  });
+  };
+  for (size_t c = 0; c < filled; c++) cover(c);
+  while (filled < K) {
+    std::vector<double> chance(batch.rows, 0.0);
+    long first = -1;
+    for (size_t r = 0; r < batch.rows; r++) {
+      if (used[r] || covered[r]) continue;
+      if (first < 0) first = static_cast<long>(r);
+      chance[r] = (s.kmeans_plus_plus && filled > 0) ? closest[r] * RowWeight(batch, r) : 1.0;
+    }
+    if (first < 0) break;  // every row of the batch is a centre already
+    long pick = Sample(chance, random);
+    if (pick < 0) pick = first;  // the remaining distinct rows all weigh zero
+    used[pick] = 1;
+    DenseRow(batch, static_cast<size_t>(pick), st.centers + filled * dim);
+    st.weights[filled] = RowWeight(batch, static_cast<size_t>(pick));
+    cover(filled);
+    filled++;
+  }
+  st.counters[kFilled] = static_cast<double>(filled);
 }
+
+}  // namespace
 
 void Update(const Settings& s, State& st, const Points& batch) {
   ValidateFeatureRows(batch, s.dim);
@@ -130,40 +100,8 @@ void Update(const Settings& s, State& st, const Points& batch) {
   Stream random{s.seed, &st.counters[kRandom]};
   std::vector<char> used(batch.rows, 0);
 
-  // Initialisation: empty centres take points of this batch (random order, or k-means++ by D²).
-  size_t filled = static_cast<size_t>(st.counters[kFilled]);
-  if (filled < K) {
-    std::vector<float> row(dim);
-    std::vector<double> closest(batch.rows, std::numeric_limits<double>::infinity());
-    auto refresh = [&](size_t c) {
-      for (size_t r = 0; r < batch.rows; r++) {
-        if (used[r]) continue;
-        DenseRow(batch, r, row.data());
-        closest[r] = std::min(closest[r], SquaredDistance(row.data(), st.centers + c * dim, dim));
-      }
-    };
-    if (s.kmeans_plus_plus) for (size_t c = 0; c < filled; c++) refresh(c);
-    while (filled < K) {
-      std::vector<double> chance(batch.rows, 0.0);
-      bool any = false;
-      for (size_t r = 0; r < batch.rows; r++) {
-        if (used[r]) continue;
-        any = true;
-        chance[r] = (s.kmeans_plus_plus && filled > 0) ? (std::isinf(closest[r]) ? 1.0 : closest[r]) * RowWeight(batch, r) : 1.0;
-      }
-      if (!any) break;
-      long pick = Sample(chance, random);
-      if (pick < 0) {  // every remaining point sits on a centre: take the first unused one
-        for (size_t r = 0; r < batch.rows; r++) if (!used[r]) { pick = static_cast<long>(r); break; }
-      }
-      used[pick] = 1;
-      DenseRow(batch, static_cast<size_t>(pick), st.centers + filled * dim);
-      st.weights[filled] = RowWeight(batch, static_cast<size_t>(pick));
-      if (s.kmeans_plus_plus) refresh(filled);
-      filled++;
-    }
-    st.counters[kFilled] = static_cast<double>(filled);
-  }
+  FillCenters(s, st, batch, random, used);
+  const size_t filled = static_cast<size_t>(st.counters[kFilled]);
 
   std::vector<int32_t> nearest(batch.rows);
   std::vector<float> distance2(batch.rows);

@@ -1,15 +1,14 @@
-// Streaming k-means kernels: assignment of a batch to the nearest of K
-// centres (squared distances as ||x||² − 2·x·c + ||c||², the dot products
-// by the blocked denseLinear kernel for dense rows, a transposed copy of the
-// centres for sparse ones), the per-centre mean update with exponential
-// forgetting, reseeding of dying centres, and the weighted k-means++ /
-// Lloyd's reduction that turns K weighted centres into k.
+// Streaming k-means kernels: the per-centre mean update with exponential
+// forgetting (rows assigned by kmeans_distance.h), seeding on distinct points,
+// reseeding of dying centres, and the weighted k-means++ / Lloyd's reduction
+// that turns K weighted centres into k.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "algorithms/kmeans/kmeans_distance.h"
 #include "runtime/batch_view.h"
 
 namespace boundless {
@@ -33,13 +32,11 @@ struct State {
 };
 
 
-// Nearest centre and squared distance for every row; with `all`, also the
-// Euclidean distance to every centre (rows × count).
-void Assign(const Points& points, const float* centers, size_t count, size_t dim, int32_t* nearest, float* distance2,
-            float* all = nullptr);
-
-// One streaming step: initialise empty centres from the batch, assign, add the batch's
-// squared distances to the progressive cost (before the move), move centres, reseed dying ones.
+// One streaming step: initialise empty centres from the batch's rows that differ from every
+// centre, assign, add the batch's squared distances to the progressive cost (before the move),
+// move centres, reseed dying ones. While fewer than K centres are filled, each sits exactly on a
+// distinct point and every point seen equals one of them, so `filled` counts the distinct points
+// seen (exactly, up to K).
 void Update(const Settings& settings, State& state, const Points& batch);
 
 struct Reduction {

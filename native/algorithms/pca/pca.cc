@@ -15,11 +15,10 @@ namespace {
 
 constexpr size_t kRowBlock = 256;
 
-// Packs rows [first, first + rows) into i-panels (weighted) and j-panels
-// (plain), split across threads by panel; Σ w·x is summed on the way, each
-// feature's sum in row order.
+// Packs rows [first, first + rows), shifted to the origin, into i-panels (weighted) and j-panels
+// (plain), split across threads by panel; Σ w·x is summed on the way, each feature's sum in row order.
 void PackBlock(const BatchView& b, size_t dim, size_t first, size_t rows, const std::vector<double>& row_weight,
-               std::vector<double>& ipanels, std::vector<double>& jpanels, double* sum) {
+               const std::vector<double>& origin, std::vector<double>& ipanels, std::vector<double>& jpanels, double* sum) {
   size_t ip = (dim + kPanelRows - 1) / kPanelRows, jp = (dim + kPanelCols - 1) / kPanelCols;
   ipanels.assign(ip * kPanelRows * rows, 0.0);
   jpanels.assign(jp * kPanelCols * rows, 0.0);
@@ -32,11 +31,12 @@ void PackBlock(const BatchView& b, size_t dim, size_t first, size_t rows, const 
       for (size_t r = 0; r < rows; r++) {
         const float* x = b.values + (first + r) * dim + j0;
         double w = row_weight[first + r];
+        const double* o = origin.data() + j0;
         if (weighted) {
-          for (size_t a = 0; a < count; a++) out[r * width + a] = w * x[a];
+          for (size_t a = 0; a < count; a++) out[r * width + a] = w * (x[a] - o[a]);
         } else {
           for (size_t c = 0; c < count; c++) {
-            out[r * width + c] = x[c];
+            out[r * width + c] = x[c] - o[c];
             sum[j0 + c] += w * x[c];
           }
         }
@@ -47,13 +47,27 @@ void PackBlock(const BatchView& b, size_t dim, size_t first, size_t rows, const 
 
 // Σ w·x xᵀ over blocks of kRowBlock rows: each block packed into panels (the
 // weighted side as A, the plain side as B) and added as one symmetric panel product.
-void AccumulateDense(const BatchView& b, size_t dim, const std::vector<double>& row_weight, double* sum, double* cross) {
+void AccumulateDense(const BatchView& b, size_t dim, const std::vector<double>& row_weight, const std::vector<double>& origin,
+                     double* sum, double* cross) {
   thread_local std::vector<double> ipanels, jpanels;  // reused: no page faults per batch
   for (size_t first = 0; first < b.rows; first += kRowBlock) {
     size_t rows = std::min(kRowBlock, b.rows - first);
-    PackBlock(b, dim, first, rows, row_weight, ipanels, jpanels, sum);
+    PackBlock(b, dim, first, rows, row_weight, origin, ipanels, jpanels, sum);
     AccumulatePanelProduct(ipanels.data(), jpanels.data(), rows, dim, dim, cross, dim, true);
   }
+}
+
+// Sparse rows are multiplied about 0 (shifting would densify them); about a non-zero origin o the
+// batch adds Σw(x − o)(x − o)ᵀ = Σw·xxᵀ − bs·oᵀ − o·bsᵀ + W·ooᵀ (bs = Σw·x, W = Σw).
+void ShiftSparseProducts(size_t dim, const double* origin, const std::vector<double>& batch_sum, double batch_weight,
+                         double* cross) {
+  ThreadPool::Shared().ParallelFor(dim, 64, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; i++) {
+      for (size_t j = 0; j <= i; j++) {
+        cross[i * dim + j] += batch_weight * origin[i] * origin[j] - batch_sum[i] * origin[j] - origin[i] * batch_sum[j];
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -65,8 +79,14 @@ void Accumulate(const Batch& b, size_t dim, Moments& m) {
   for (size_t r = 0; r < b.rows; r++) *m.count += weight(r);
   if (b.sparse) {
     // Σx and the products of each row's non-zeros; rows of the cross product split across threads.
+    std::vector<double> batch_sum(m.origin ? dim : 0, 0.0);
+    double batch_weight = 0;
     for (size_t r = 0; r < b.rows; r++) {
-      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) m.sum[b.indices[e]] += weight(r) * b.values[e];
+      batch_weight += weight(r);
+      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
+        m.sum[b.indices[e]] += weight(r) * b.values[e];
+        if (m.origin) batch_sum[b.indices[e]] += weight(r) * b.values[e];
+      }
     }
     ThreadPool::Shared().ParallelFor(dim, 64, [&](size_t begin, size_t end) {
       for (size_t r = 0; r < b.rows; r++) {
@@ -81,11 +101,14 @@ void Accumulate(const Batch& b, size_t dim, Moments& m) {
         }
       }
     });
+    if (m.origin) ShiftSparseProducts(dim, m.origin, batch_sum, batch_weight, m.cross);
     return;
   }
   std::vector<double> row_weight(b.rows);
   for (size_t r = 0; r < b.rows; r++) row_weight[r] = weight(r);
-  AccumulateDense(b, dim, row_weight, m.sum, m.cross);
+  std::vector<double> origin(dim, 0.0);
+  if (m.origin) std::copy(m.origin, m.origin + dim, origin.begin());
+  AccumulateDense(b, dim, row_weight, origin, m.sum, m.cross);
 }
 
 }  // namespace pca

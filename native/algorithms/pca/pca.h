@@ -16,8 +16,12 @@ using Batch = BatchView;
 
 struct Moments {
   double* count = nullptr;  // 1: Σ weights
-  double* sum = nullptr;    // d
-  double* cross = nullptr;  // d × d, lower triangle (j ≤ i) accumulated
+  double* sum = nullptr;    // d: Σ w·x (input coordinates)
+  double* cross = nullptr;  // d × d: Σ w·(x − o)(x − o)ᵀ, lower triangle (j ≤ i) accumulated
+  // d, or null for 0: the origin o the products are taken about. Data far from the origin would
+  // otherwise leave the covariance as the difference Σxxᵀ − nμμᵀ of two numbers 10^10 times larger
+  // (offset 10^5 × the spread), losing ten of float64's sixteen digits.
+  const double* origin = nullptr;
 };
 
 // Throws std::invalid_argument naming the row for non-finite values or bad indices.

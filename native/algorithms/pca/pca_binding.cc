@@ -11,7 +11,7 @@
 namespace boundless {
 namespace {
 
-// pcaAccumulate(moments: {count, sum, cross}, dim, batch) → Promise
+// pcaAccumulate(moments: {count, sum, cross, origin?}, dim, batch) → Promise
 Napi::Value AccumulateAsync(const Napi::CallbackInfo& info) {
   const char* f = "pcaAccumulate";
   RequireArgCount(info, f, 3);
@@ -22,6 +22,7 @@ Napi::Value AccumulateAsync(const Napi::CallbackInfo& info) {
   moments.count = reader.Get<double>(mo, "moments", "count", napi_float64_array, 1, true);
   moments.sum = reader.Get<double>(mo, "moments", "sum", napi_float64_array, dim, true);
   moments.cross = reader.Get<double>(mo, "moments", "cross", napi_float64_array, CheckedProduct(info.Env(), f, dim, dim), true);
+  moments.origin = reader.Get<double>(mo, "moments", "origin", napi_float64_array, dim, false);
   pca::Batch batch = ReadBatchView(reader, ObjectArg(info, 2, f, "batch"), f);
   double work = static_cast<double>(batch.rows) * static_cast<double>(dim) * static_cast<double>(dim) / 2;
   return QueueKernel(info.Env(), "boundless:pcaAccumulate", reader, [=]() mutable { pca::Accumulate(batch, dim, moments); }, work);
@@ -32,6 +33,7 @@ pca::SketchMoments ReadSketchMoments(ArrayReader& reader, const Napi::Object& o,
   m.count = reader.Get<double>(o, "sketch", "count", napi_float64_array, 1, true);
   m.sum = reader.Get<double>(o, "sketch", "sum", napi_float64_array, dim, true);
   m.squares = reader.Get<double>(o, "sketch", "squares", napi_float64_array, 1, true);
+  m.origin = reader.Get<double>(o, "sketch", "origin", napi_float64_array, dim, false);
   return m;
 }
 
@@ -55,7 +57,7 @@ size_t SketchSize(const Napi::CallbackInfo& info, size_t index, const char* f, s
   return ell;
 }
 
-// pcaRandomizedAccumulate(sketch: {count, sum, squares, y}, omega: Float64Array (d × ℓ), dim, ell, batch) → Promise
+// pcaRandomizedAccumulate(sketch: {count, sum, squares, y, origin?}, omega: Float64Array (d × ℓ), dim, ell, batch) → Promise
 Napi::Value RandomizedAccumulateAsync(const Napi::CallbackInfo& info) {
   const char* f = "pcaRandomizedAccumulate";
   RequireArgCount(info, f, 5);
@@ -71,7 +73,7 @@ Napi::Value RandomizedAccumulateAsync(const Napi::CallbackInfo& info) {
                      [=]() mutable { pca::RandomizedAccumulate(batch, dim, ell, omega, moments, y); }, 2 * StoredValues(batch) * ell);
 }
 
-// pcaFrequentDirectionsAccumulate(sketch: {count, sum, squares, rows, filled}, dim, ell, batch) → Promise
+// pcaFrequentDirectionsAccumulate(sketch: {count, sum, squares, rows, filled, origin?}, dim, ell, batch) → Promise
 Napi::Value FrequentDirectionsAccumulateAsync(const Napi::CallbackInfo& info) {
   const char* f = "pcaFrequentDirectionsAccumulate";
   RequireArgCount(info, f, 4);

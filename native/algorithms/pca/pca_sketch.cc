@@ -15,21 +15,27 @@ namespace {
 
 double RowWeight(const BatchView& b, size_t r) { return b.weights ? static_cast<double>(b.weights[r]) : 1.0; }
 
+double OriginAt(const SketchMoments& m, size_t j) { return m.origin ? m.origin[j] : 0.0; }
+
 void AccumulateMoments(const BatchView& b, size_t dim, SketchMoments& m) {
+  double origin_norm2 = 0;  // sparse rows: ‖x − o‖² = ‖o‖² + Σ_nz x(x − 2o)
+  for (size_t j = 0; m.origin && j < dim; j++) origin_norm2 += m.origin[j] * m.origin[j];
   for (size_t r = 0; r < b.rows; r++) {
     double w = RowWeight(b, r), squares = 0;
     *m.count += w;
     if (b.sparse) {
+      squares = origin_norm2;
       for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
         double x = b.values[e];
         m.sum[b.indices[e]] += w * x;
-        squares += x * x;
+        squares += x * (x - 2 * OriginAt(m, b.indices[e]));
       }
     } else {
       const float* x = b.values + r * dim;
       for (size_t j = 0; j < dim; j++) {
         m.sum[j] += w * x[j];
-        squares += static_cast<double>(x[j]) * x[j];
+        double centred = x[j] - OriginAt(m, j);
+        squares += centred * centred;
       }
     }
     *m.squares += w * squares;
@@ -69,7 +75,7 @@ void Shrink(FrequentDirections& s) {
 
 // Dense rows, kRowBlock at a time, as two panel products: T = X·Ω (rows × ℓ), then
 // Y += Xᵀ·(w ∘ T) (d × ℓ). Ω's panels are packed once per call.
-void RandomizedDense(const BatchView& b, size_t dim, size_t ell, const double* omega, double* y) {
+void RandomizedDense(const BatchView& b, size_t dim, size_t ell, const double* omega, const SketchMoments& m, double* y) {
   constexpr size_t kRowBlock = 256;
   thread_local std::vector<double> omega_panels, row_panels, feature_panels, t, t_panels;
   PackColumnPanels(dim, ell, kPanelCols, [&](size_t j, size_t c) { return omega[j * ell + c]; }, omega_panels);
@@ -77,11 +83,12 @@ void RandomizedDense(const BatchView& b, size_t dim, size_t ell, const double* o
     const size_t rows = std::min(kRowBlock, b.rows - first);
     const float* x = b.values + first * dim;
     // A = Xᵀ (summed over features, panels of rows), B = Ω.
-    PackColumnPanels(dim, rows, kPanelRows, [&](size_t j, size_t r) { return static_cast<double>(x[r * dim + j]); }, row_panels);
+    auto shifted = [&](size_t r, size_t j) { return static_cast<double>(x[r * dim + j]) - OriginAt(m, j); };
+    PackColumnPanels(dim, rows, kPanelRows, [&](size_t j, size_t r) { return shifted(r, j); }, row_panels);
     t.assign(rows * ell, 0.0);
     AccumulatePanelProduct(row_panels.data(), omega_panels.data(), dim, rows, ell, t.data(), ell, false);
     // A = X (summed over rows, panels of features), B = w ∘ T.
-    PackColumnPanels(rows, dim, kPanelRows, [&](size_t r, size_t j) { return static_cast<double>(x[r * dim + j]); }, feature_panels);
+    PackColumnPanels(rows, dim, kPanelRows, shifted, feature_panels);
     PackColumnPanels(rows, ell, kPanelCols, [&](size_t r, size_t c) { return RowWeight(b, first + r) * t[r * ell + c]; }, t_panels);
     AccumulatePanelProduct(feature_panels.data(), t_panels.data(), rows, dim, ell, y, ell, false);
   }
@@ -94,11 +101,14 @@ void RandomizedAccumulate(const BatchView& b, size_t dim, size_t ell, const doub
   if (b.rows == 0) return;
   AccumulateMoments(b, dim, m);
   if (!b.sparse) {
-    RandomizedDense(b, dim, ell, omega, y);
+    RandomizedDense(b, dim, ell, omega, m, y);
     return;
   }
-  // Sparse rows: t = w · (xᵀΩ) per row over its non-zeros (rows split across threads), then
-  // Y += x tᵀ, row by row, touching only the rows of Y of the features present.
+  // Sparse rows: t = w · ((x − o)ᵀΩ) per row over its non-zeros (rows split across threads), then
+  // Y += x tᵀ, row by row, touching only the rows of Y of the features present, and
+  // Y −= o (Σ t)ᵀ once for the batch.
+  std::vector<double> origin_omega(ell, 0.0);  // oᵀΩ
+  for (size_t j = 0; m.origin && j < dim; j++) for (size_t c = 0; c < ell; c++) origin_omega[c] += m.origin[j] * omega[j * ell + c];
   std::vector<double> t(b.rows * ell, 0.0);
   ThreadPool::Shared().ParallelFor(b.rows, 16, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; r++) {
@@ -109,7 +119,7 @@ void RandomizedAccumulate(const BatchView& b, size_t dim, size_t ell, const doub
         for (size_t c = 0; c < ell; c++) tr[c] += x * o[c];
       }
       const double w = RowWeight(b, r);
-      for (size_t c = 0; c < ell; c++) tr[c] *= w;
+      for (size_t c = 0; c < ell; c++) tr[c] = w * (tr[c] - origin_omega[c]);
     }
   });
   for (size_t r = 0; r < b.rows; r++) {
@@ -120,6 +130,10 @@ void RandomizedAccumulate(const BatchView& b, size_t dim, size_t ell, const doub
       for (size_t c = 0; c < ell; c++) yj[c] += x * tr[c];
     }
   }
+  if (!m.origin) return;
+  std::vector<double> t_sum(ell, 0.0);
+  for (size_t r = 0; r < b.rows; r++) for (size_t c = 0; c < ell; c++) t_sum[c] += t[r * ell + c];
+  for (size_t j = 0; j < dim; j++) for (size_t c = 0; c < ell; c++) y[j * ell + c] -= m.origin[j] * t_sum[c];
 }
 
 void FrequentDirectionsInsert(FrequentDirections& s, const double* rows, size_t count) {
@@ -137,11 +151,11 @@ void FrequentDirectionsAccumulate(const BatchView& b, FrequentDirections& s, Ske
   std::vector<double> row(s.dim);
   for (size_t r = 0; r < b.rows; r++) {
     double scale = std::sqrt(RowWeight(b, r));
-    std::fill(row.begin(), row.end(), 0.0);
+    for (size_t j = 0; j < s.dim; j++) row[j] = -scale * OriginAt(m, j);
     if (b.sparse) {
       for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) row[b.indices[e]] += scale * b.values[e];
     } else {
-      for (size_t j = 0; j < s.dim; j++) row[j] = scale * b.values[r * s.dim + j];
+      for (size_t j = 0; j < s.dim; j++) row[j] = scale * (b.values[r * s.dim + j] - OriginAt(m, j));
     }
     FrequentDirectionsInsert(s, row.data(), 1);
   }

@@ -20,13 +20,15 @@
 namespace boundless {
 namespace pca {
 
+// Both sketches take the rows about an origin o (pca.h Moments says why): x − o.
 struct SketchMoments {
   double* count = nullptr;    // 1: Σ w
-  double* sum = nullptr;      // d: Σ w·x
-  double* squares = nullptr;  // 1: Σ w·‖x‖², for the exact total variance
+  double* sum = nullptr;      // d: Σ w·x (input coordinates)
+  double* squares = nullptr;  // 1: Σ w·‖x − o‖², for the exact total variance
+  const double* origin = nullptr;  // d, or null for 0
 };
 
-// y (d × ℓ, row-major) += Σ w·x (xᵀΩ); omega is d × ℓ.
+// y (d × ℓ, row-major) += Σ w·(x − o)((x − o)ᵀΩ); omega is d × ℓ.
 void RandomizedAccumulate(const BatchView& batch, size_t dim, size_t ell, const double* omega, SketchMoments& moments,
                           double* y);
 

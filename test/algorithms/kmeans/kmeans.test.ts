@@ -59,7 +59,7 @@ describe('kmeans', function () {
       assert.deepEqual(Array.from(model.centers), Array.from(direct.centers), `k=${k}`);
       assert.equal(model.data().scalars.reduction_cost, direct.cost);
     }
-    assert.throws(() => kmeans.finalize(state, backend, { k: held + 1 }), new RegExp(`k ${held + 1} must be an integer in 1..${held}`));
+    assert.throws(() => kmeans.finalize(state, backend, { k: held + 1 }), new RegExp(`kmeans: k=${held + 1} but the state holds ${held} weighted centres \\(k × extra_center_factor\\); k must be at most ${held}$`));
     assert.throws(() => kmeans.finalize(state, backend, { criterion: 'x' }), /unknown selection 'criterion'; expected k/);
   });
 

@@ -2,7 +2,7 @@
 // components and either centring from one state, projection and its inverse.
 import assert from 'node:assert/strict';
 import { createBackend, denseBatch, parseHyperparameters, pca, type Backend, type Batch, type PcaState } from '../../../lib/index.js';
-import { pcaAxes, pcaBatches, pcaDim, pcaMean, pcaSigmas } from '../../fixtures/pca-data.js';
+import { assertSameModel, pcaAxes, pcaBatches, pcaDim, pcaMean, pcaSigmas } from '../../fixtures/pca-data.js';
 
 let backend: Backend;
 
@@ -17,9 +17,11 @@ describe('pca (regular)', function () {
   before(async () => { backend = await createBackend('cpu'); });
   after(() => backend.dispose());
 
-  it('accumulates n, Σx and Σxxᵀ in float64 (to rounding of the float32 inputs)', async () => {
+  it('accumulates n, Σx and Σ(x − o)(x − o)ᵀ about its origin o, the first row, in float64 (to rounding of the float32 inputs)', async () => {
     const batches = pcaBatches(1, 3, 40);
     const state = await fit(batches);
+    const o = state.tensors.origin.data as Float64Array;
+    assert.deepEqual(Array.from(o), Array.from((batches[0] as { values: Float32Array }).values.subarray(0, pcaDim)));
     const sum = new Float64Array(pcaDim);
     const cross = new Float64Array(pcaDim * pcaDim);
     for (const batch of batches) {
@@ -27,7 +29,7 @@ describe('pca (regular)', function () {
       for (let r = 0; r < batch.rows; r++) {
         for (let i = 0; i < pcaDim; i++) {
           sum[i] += x[r * pcaDim + i];
-          for (let j = 0; j <= i; j++) cross[i * pcaDim + j] += x[r * pcaDim + i] * x[r * pcaDim + j];
+          for (let j = 0; j <= i; j++) cross[i * pcaDim + j] += (x[r * pcaDim + i] - o[i]) * (x[r * pcaDim + j] - o[j]);
         }
       }
     }
@@ -47,10 +49,11 @@ describe('pca (regular)', function () {
     const state = pca.createState(parseHyperparameters('pca', pca.hyperparameters, { num_components: 2 }), { featureDim: d, labelSize: 0 }, backend);
     await pca.update(state, { ...denseBatch(x, d), weights }, backend);
     const got = state.tensors.cross.data as Float64Array;
+    const o = state.tensors.origin.data as Float64Array;
     for (let i = 0; i < d; i++) {
       for (let j = 0; j <= i; j++) {
         let expected = 0;
-        for (let r = 0; r < rows; r++) expected += weights[r] * x[r * d + i] * x[r * d + j];
+        for (let r = 0; r < rows; r++) expected += weights[r] * (x[r * d + i] - o[i]) * (x[r * d + j] - o[j]);
         assert.ok(Math.abs(got[i * d + j] - expected) <= 1e-12 * Math.max(1, Math.abs(expected)), `cross ${i},${j}: ${got[i * d + j]} vs ${expected}`);
       }
       for (let j = i + 1; j < d; j++) assert.equal(got[i * d + j], 0, `upper triangle ${i},${j} is not written`);
@@ -109,7 +112,7 @@ describe('pca (regular)', function () {
     await assert.rejects(model.predict(denseBatch(new Float32Array(4), 2)), /pca predict: has 2 features per row, expected 6/);
   });
 
-  it('takes sparse rows with the same moments as dense', async () => {
+  it('takes sparse rows with the same moments and model as dense', async () => {
     const dense = pcaBatches(6, 2, 30);
     const sparse = dense.map((b) => {
       const x = (b as { values: Float32Array }).values;
@@ -124,11 +127,13 @@ describe('pca (regular)', function () {
     });
     const a = await fit(dense);
     const b = await fit(sparse);
-    for (const name of ['count', 'sum', 'cross']) {
+    for (const name of ['count', 'sum']) {
       const x = a.tensors[name].data as Float64Array;
       const y = b.tensors[name].data as Float64Array;
       for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i] - y[i]) <= 1e-9 * Math.max(1, Math.abs(x[i])), `${name}[${i}]`);
     }
+    // The dense state's products are about its first row, the sparse one's about 0: the same model.
+    assertSameModel(pca.finalize(a, backend).data().tensors, pca.finalize(b, backend).data().tensors, 1e-6, 'sparse');
   });
 });
 

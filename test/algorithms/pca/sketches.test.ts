@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import {
   Random, createBackend, denseBatch, loadCoreAddon, parseHyperparameters, pca, type Backend, type Batch, type PcaState,
 } from '../../../lib/index.js';
+import { originOf } from '../../../lib/algorithms/pca/origin.js';
 
 let backend: Backend;
 
@@ -36,8 +37,8 @@ function batchesOf(x: Float32Array, d: number, rows: number): Batch[] {
   return out;
 }
 
-/** Σ w·x xᵀ (or centred) in float64, d × d. */
-function scatter(x: Float32Array, d: number, weights?: number[], centre = false): Float64Array {
+/** Σ w·(x − o)(x − o)ᵀ about an origin o (0, or the state's), or centred, in float64, d × d. */
+function scatter(x: Float32Array, d: number, weights?: number[], centre = false, origin?: Float64Array): Float64Array {
   const n = x.length / d;
   const mean = new Float64Array(d);
   let total = 0;
@@ -46,7 +47,7 @@ function scatter(x: Float32Array, d: number, weights?: number[], centre = false)
     total += w;
     for (let j = 0; j < d; j++) mean[j] += w * x[r * d + j];
   }
-  for (let j = 0; j < d; j++) mean[j] = centre ? mean[j] / total : 0;
+  for (let j = 0; j < d; j++) mean[j] = centre ? mean[j] / total : origin?.[j] ?? 0;
   const c = new Float64Array(d * d);
   for (let r = 0; r < n; r++) {
     const w = weights?.[r] ?? 1;
@@ -95,7 +96,7 @@ describe('pca (sketched modes)', function () {
       const x = decayingRows(1, 700, d, 0.8);
       const state = await fit(batchesOf(x, d, 64), d, input);
       assert.equal(state.tensors.rows.shape.join('×'), `16×${d}`, 'a 2ℓ-row buffer: memory fixed by ℓ and d');
-      assertFrequentDirectionsBound(state, scatter(x, d), d, 8);
+      assertFrequentDirectionsBound(state, scatter(x, d, undefined, false, originOf(state)), d, 8);
     });
 
     it('treats a row weight w as the row √w·x (the bound holds with weights)', async () => {
@@ -104,7 +105,7 @@ describe('pca (sketched modes)', function () {
       const batch: Batch = { ...denseBatch(x, d), weights: Float32Array.from(weights) };
       const state = await fit([batch], d, input);
       assert.equal((state.tensors.count.data as Float64Array)[0], weights.reduce((s, w) => s + w, 0));
-      assertFrequentDirectionsBound(state, scatter(x, d, weights), d, 8);
+      assertFrequentDirectionsBound(state, scatter(x, d, weights, false, originOf(state)), d, 8);
     });
 
     it('merges shards by its rule, and the merged sketch keeps the bound for all the data', async () => {
@@ -112,7 +113,7 @@ describe('pca (sketched modes)', function () {
       const shards = await Promise.all([0, 1, 2].map((s) => fit(batchesOf(x.slice(s * 300 * d, (s + 1) * 300 * d), d, 50), d, input)));
       const merged = pca.merge(shards);
       assert.equal((merged.tensors.count.data as Float64Array)[0], 900);
-      assertFrequentDirectionsBound(merged, scatter(x, d), d, 8);
+      assertFrequentDirectionsBound(merged, scatter(x, d, undefined, false, originOf(merged)), d, 8);
     });
 
     it('finds the leading components of a well-separated spectrum', async () => {
@@ -215,6 +216,7 @@ describe('pca (sketched modes)', function () {
     const d = 16;
     const x = decayingRows(9, 300, d, 0.7);
     for (let i = 0; i < x.length; i += 3) x[i] = 0;
+    x.fill(0, 0, d);  // a first row of zeros: the dense state's origin is then 0, as a sparse state's
     const sparse = (values: Float32Array): Batch => {
       const rows = values.length / d;
       const indptr = new Int32Array(rows + 1);

@@ -1,0 +1,301 @@
+#include "algorithms/kmeans/kmeans_distance.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "linalg/linear_algebra.h"
+#include "runtime/thread_pool.h"
+
+namespace boundless {
+namespace kmeans {
+namespace {
+
+constexpr size_t kBlock = 256;  // rows per screening GEMM: the block's dot products stay in cache
+constexpr double kUnit32 = 0x1.0p-24;  // unit roundoff of float32
+constexpr double kUnit64 = 0x1.0p-53;  // unit roundoff of float64
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+// The bounds below are worst cases of the screening arithmetic; this margin also covers the
+// roundings of the bounds and comparisons themselves (relative 1e-15 each).
+constexpr double kSafety = 1.25;
+
+// γ_n = n·u / (1 − n·u) bounds the relative error of any sum of n products, in any order and
+// with or without fused multiply-adds (Higham, Accuracy and Stability of Numerical Algorithms,
+// §3.1); infinite once n·u reaches 1/2, where no such bound holds (then nothing is screened out).
+double Gamma(size_t n, double unit) {
+  double nu = static_cast<double>(n) * unit;
+  return nu < 0.5 ? nu / (1.0 - nu) : kInfinity;
+}
+
+// Neumaier's compensated sum: the error is about one rounding of the result rather than one
+// rounding of the largest partial sum.
+struct CompensatedSum {
+  double sum = 0, carry = 0;
+  void Add(double v) {
+    double t = sum + v;
+    carry += std::abs(sum) >= std::abs(v) ? (sum - t) + v : (v - t) + sum;
+    sum = t;
+  }
+  double Value() const { return sum + carry; }
+};
+
+// ‖x − c‖² for a sparse row with strictly increasing indices: ‖c‖² + Σ x_j·(x_j − 2c_j). x_j²
+// and 2·x_j·c_j are exact in float64 (products of float32s), so with ‖c‖² held as a compensated
+// sum the result is accurate to about one float64 rounding of itself, not of ‖c‖², which can be
+// 10^10 times larger when the data sit far from the origin.
+double SparseSquaredDistance(const BatchView& p, size_t r, const float* center, const CompensatedSum& center_norm2) {
+  CompensatedSum sum = center_norm2;
+  for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) {
+    double x = p.values[e], c = center[p.indices[e]];
+    sum.Add(x * x);
+    sum.Add(-2.0 * (x * c));
+  }
+  return std::max(0.0, sum.Value());
+}
+
+bool StrictlyIncreasing(const BatchView& p, size_t r) {
+  for (int32_t e = p.indptr[r] + 1; e < p.indptr[r + 1]; e++) if (p.indices[e] <= p.indices[e - 1]) return false;
+  return true;
+}
+
+// What the screening pass's error is for one row: with X the row's norm and C a centre's (in the
+// coordinates the pass used), |approx − d'| ≤ linear·C + quadratic·(X + C)², where d' is the
+// squared distance between the coordinates the pass used, and √d' is within drift·(X + C) of the
+// true distance (the rounding of shifting the inputs).
+struct RowBound {
+  double row_norm = 0, linear = 0, quadratic = 0, drift = 0;
+  double Error(double c) const { return kSafety * (linear * c + quadratic * (row_norm + c) * (row_norm + c)); }
+  double Drift(double c) const { return kSafety * drift * (row_norm + c); }
+};
+
+struct Nearest {
+  int32_t index = 0;
+  double distance2 = kInfinity;
+};
+
+// The nearest centre from screened distances: every centre whose lower bound reaches below the
+// upper bound of the screened best is measured exactly (usually the best alone); lowest index on ties.
+template <class Exact>
+Nearest Resolve(const double* approx, const double* norms, size_t count, const RowBound& bound, Exact exact) {
+  size_t best = 0;
+  for (size_t c = 1; c < count; c++) if (approx[c] < approx[best]) best = c;
+  double upper = std::sqrt(std::max(0.0, approx[best] + bound.Error(norms[best]))) + bound.Drift(norms[best]);
+  Nearest out;
+  for (size_t c = 0; c < count; c++) {
+    double reach = upper + bound.Drift(norms[c]);
+    if (approx[c] - bound.Error(norms[c]) > reach * reach) continue;  // its lower bound exceeds `upper`
+    double d = exact(c);
+    if (d < out.distance2) out = {static_cast<int32_t>(c), d};
+  }
+  return out;
+}
+
+// The centres as the screening passes need them, prepared once per call (model-sized work).
+struct Centers {
+  const float* values;
+  size_t count, dim;
+  // Dense rows: coordinates shifted to the centres' mean, where ‖x'‖ and ‖c'‖ are about the
+  // data's spread rather than its offset, and the float32 GEMM's error shrinks with them.
+  std::vector<float> origin, shifted;        // dim; count × dim
+  std::vector<double> shifted_norm2, shifted_norm;
+  // Sparse rows (shifting would densify them): float64 dot products against a transposed copy.
+  std::vector<float> transposed;             // dim × count
+  std::vector<CompensatedSum> norm2;
+  std::vector<double> norm;
+
+  Centers(const float* v, size_t n, size_t d) : values(v), count(n), dim(d) {}
+  const float* Row(size_t c) const { return values + c * dim; }
+
+  void PrepareShifted() {
+    std::vector<double> mean(dim, 0.0);
+    for (size_t c = 0; c < count; c++) for (size_t j = 0; j < dim; j++) mean[j] += Row(c)[j];
+    origin.resize(dim);
+    for (size_t j = 0; j < dim; j++) origin[j] = static_cast<float>(mean[j] / static_cast<double>(count));
+    shifted.resize(count * dim);
+    shifted_norm2.assign(count, 0.0);
+    shifted_norm.resize(count);
+    for (size_t c = 0; c < count; c++) {
+      for (size_t j = 0; j < dim; j++) {
+        float v = Row(c)[j] - origin[j];
+        shifted[c * dim + j] = v;
+        shifted_norm2[c] += static_cast<double>(v) * v;
+      }
+      shifted_norm[c] = std::sqrt(shifted_norm2[c]);
+    }
+  }
+
+  void PrepareNorms() {
+    norm2.assign(count, CompensatedSum());
+    norm.resize(count);
+    for (size_t c = 0; c < count; c++) {
+      for (size_t j = 0; j < dim; j++) norm2[c].Add(static_cast<double>(Row(c)[j]) * Row(c)[j]);
+      norm[c] = std::sqrt(norm2[c].Value());
+    }
+  }
+
+  void PrepareTransposed() {
+    transposed.resize(dim * count);
+    for (size_t c = 0; c < count; c++) for (size_t j = 0; j < dim; j++) transposed[j * count + c] = Row(c)[j];
+  }
+};
+
+// Per-thread buffers.
+struct Scratch {
+  std::vector<float> rows, dots, dense_row;  // shifted rows and their dot products (dense screening); a row
+  std::vector<double> approx;                // screened squared distances of one row
+  Scratch(size_t gemm_dim, size_t gemm_count, size_t dim, size_t count)
+      : rows(kBlock * gemm_dim), dots(kBlock * gemm_count), dense_row(dim), approx(count) {}
+};
+
+void Store(const Nearest& n, size_t r, int32_t* nearest, float* distance2) {
+  nearest[r] = n.index;
+  distance2[r] = static_cast<float>(n.distance2);
+}
+
+// Dense rows [first, last): shift, screen with one float32 GEMM, resolve. The GEMM's dot of
+// x'·c' is within γ_dim·‖x'‖‖c'‖ (Cauchy–Schwarz); the norms and the sum in float64 add
+// (γ64_dim + 2u64)(‖x'‖ + ‖c'‖)²; x' and c' are x − o and c − o rounded to float32, so the
+// distance between them is within u32·(‖x'‖ + ‖c'‖) of the true one.
+void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_t last, Scratch& s,
+                      int32_t* nearest, float* distance2) {
+  const size_t dim = ce.dim, count = ce.count;
+  for (size_t r = first; r < last; r++) {
+    const float* x = p.values + r * dim;
+    float* out = s.rows.data() + (r - first) * dim;
+    for (size_t j = 0; j < dim; j++) out[j] = x[j] - ce.origin[j];
+  }
+  SelectedLinearAlgebraKernels().dense_linear_rows(s.rows.data(), ce.shifted.data(), nullptr, s.dots.data(), 0,
+                                                   last - first, dim, count);
+  const double gamma32 = Gamma(dim + 2, kUnit32), gamma64 = Gamma(dim + 4, kUnit64);
+  for (size_t r = first; r < last; r++) {
+    const float* row = s.rows.data() + (r - first) * dim;
+    double row_norm2 = 0;
+    for (size_t j = 0; j < dim; j++) row_norm2 += static_cast<double>(row[j]) * row[j];
+    RowBound bound;
+    bound.row_norm = std::sqrt(row_norm2);
+    bound.linear = 2.0 * gamma32 * bound.row_norm;
+    bound.quadratic = gamma64 + 2.0 * kUnit64;
+    bound.drift = 2.0 * kUnit32;
+    const float* dots = s.dots.data() + (r - first) * count;
+    for (size_t c = 0; c < count; c++) s.approx[c] = row_norm2 - 2.0 * dots[c] + ce.shifted_norm2[c];
+    const float* x = p.values + r * dim;
+    Store(Resolve(s.approx.data(), ce.shifted_norm.data(), count, bound,
+                  [&](size_t c) { return SquaredDistance(x, ce.Row(c), dim); }),
+          r, nearest, distance2);
+  }
+}
+
+// A sparse row: screen with float64 dot products (within γ64_nnz·‖x‖‖c‖, the norms and the sum
+// within a few u64·(‖x‖ + ‖c‖)²), resolve with the compensated exact distance.
+void AssignSparseRow(const Centers& ce, const BatchView& p, size_t r, Scratch& s, int32_t* nearest, float* distance2) {
+  const size_t count = ce.count;
+  std::fill(s.approx.begin(), s.approx.end(), 0.0);
+  double row_norm2 = 0;
+  for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) {
+    const double x = p.values[e];
+    row_norm2 += x * x;
+    const float* column = ce.transposed.data() + static_cast<size_t>(p.indices[e]) * count;
+    for (size_t c = 0; c < count; c++) s.approx[c] += x * column[c];
+  }
+  for (size_t c = 0; c < count; c++) s.approx[c] = row_norm2 - 2.0 * s.approx[c] + ce.norm2[c].Value();
+  RowBound bound;
+  bound.row_norm = std::sqrt(row_norm2);
+  bound.quadratic = 2.0 * Gamma(static_cast<size_t>(p.indptr[r + 1] - p.indptr[r]) + 8, kUnit64);
+  Store(Resolve(s.approx.data(), ce.norm.data(), count, bound,
+                [&](size_t c) { return SparseSquaredDistance(p, r, ce.Row(c), ce.norm2[c]); }),
+        r, nearest, distance2);
+}
+
+// Row r measured exactly against every centre (`all`: its distances; null: none kept): the
+// path of the all-distances output, and of sparse rows whose indices repeat or are unordered.
+void AssignExactly(const Centers& ce, const BatchView& p, size_t r, Scratch& s, int32_t* nearest, float* distance2,
+                   float* all) {
+  const bool sorted = p.sparse && StrictlyIncreasing(p, r);
+  const float* x = p.values + r * ce.dim;
+  if (p.sparse && !sorted) {
+    DenseRow(p, r, s.dense_row.data());
+    x = s.dense_row.data();
+  }
+  Nearest best;
+  for (size_t c = 0; c < ce.count; c++) {
+    double d = sorted ? SparseSquaredDistance(p, r, ce.Row(c), ce.norm2[c]) : SquaredDistance(x, ce.Row(c), ce.dim);
+    if (all) all[r * ce.count + c] = static_cast<float>(std::sqrt(d));
+    if (d < best.distance2) best = {static_cast<int32_t>(c), d};
+  }
+  Store(best, r, nearest, distance2);
+}
+
+}  // namespace
+
+void DenseRow(const BatchView& p, size_t r, float* out) {
+  if (!p.sparse) {
+    std::copy(p.values + r * p.cols, p.values + (r + 1) * p.cols, out);
+    return;
+  }
+  std::fill(out, out + p.cols, 0.0f);
+  for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) out[p.indices[e]] += p.values[e];
+}
+
+bool RowEquals(const BatchView& p, size_t r, const float* center, float* scratch) {
+  const size_t dim = p.cols;
+  if (!p.sparse) return std::equal(p.values + r * dim, p.values + (r + 1) * dim, center);
+  if (!StrictlyIncreasing(p, r)) {
+    DenseRow(p, r, scratch);
+    return std::equal(scratch, scratch + dim, center);
+  }
+  size_t j = 0;
+  for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) {
+    for (; j < p.indices[e]; j++) if (center[j] != 0.0f) return false;
+    if (center[j++] != p.values[e]) return false;
+  }
+  for (; j < dim; j++) if (center[j] != 0.0f) return false;
+  return true;
+}
+
+double SquaredDistance(const float* a, const float* b, size_t dim) {
+  double lane[4] = {0, 0, 0, 0};
+  size_t j = 0;
+  for (; j + 4 <= dim; j += 4) {
+    for (size_t l = 0; l < 4; l++) {
+      double d = static_cast<double>(a[j + l]) - b[j + l];
+      lane[l] += d * d;
+    }
+  }
+  for (; j < dim; j++) {
+    double d = static_cast<double>(a[j]) - b[j];
+    lane[j % 4] += d * d;
+  }
+  return (lane[0] + lane[2]) + (lane[1] + lane[3]);
+}
+
+void Assign(const BatchView& p, const float* centers, size_t count, size_t dim, int32_t* nearest, float* distance2,
+            float* all) {
+  if (p.rows == 0 || count == 0) return;
+  Centers ce(centers, count, dim);
+  if (p.sparse) ce.PrepareNorms();
+  if (p.sparse && !all) ce.PrepareTransposed();
+  if (!p.sparse && !all) ce.PrepareShifted();
+  const bool screened_dense = !all && !p.sparse;
+  size_t blocks = (p.rows + kBlock - 1) / kBlock;
+  ThreadPool::Shared().ParallelFor(blocks, 1, [&](size_t begin, size_t end) {
+    Scratch s(screened_dense ? dim : 0, screened_dense ? count : 0, dim, count);
+    for (size_t block = begin; block < end; block++) {
+      size_t first = block * kBlock, last = std::min(p.rows, first + kBlock);
+      if (screened_dense) {
+        AssignDenseBlock(ce, p, first, last, s, nearest, distance2);
+        continue;
+      }
+      for (size_t r = first; r < last; r++) {
+        if (all || !StrictlyIncreasing(p, r)) {
+          AssignExactly(ce, p, r, s, nearest, distance2, all);
+        } else {
+          AssignSparseRow(ce, p, r, s, nearest, distance2);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace kmeans
+}  // namespace boundless

@@ -1,0 +1,37 @@
+// Distances between rows and k-means centres, accurate whatever the data's
+// offset from the origin. The fast form ‖x‖² − 2x·c + ‖c‖² cancels
+// catastrophically when ‖x‖ is far larger than ‖x − c‖ (GPS coordinates:
+// ‖x‖² ≈ 1.6e4, ‖x − c‖² ≈ 1e-6), so it only screens: it runs on coordinates
+// shifted to the centres' mean (dense rows: float32 GEMM) or in float64
+// (sparse rows), with a rigorous bound on its error per row and centre, and
+// every centre that the bound cannot rule out as the nearest is measured
+// again directly in float64. Every distance returned is that float64 value,
+// so it is the true distance between the float32 inputs to float32 rounding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/batch_view.h"
+
+namespace boundless {
+namespace kmeans {
+
+// Σ (a_j − b_j)² in float64 over four interleaved partial sums (fixed order, so results repeat).
+double SquaredDistance(const float* a, const float* b, size_t dim);
+
+// Row r of the points densely into out (dim floats); a CSR row's repeated indices add up, as
+// they do in its dot products.
+void DenseRow(const BatchView& points, size_t r, float* out);
+
+// True when row r equals the centre feature by feature (absent sparse features are 0); exits at
+// the first difference. `scratch` (dim floats) serves rows with unordered indices.
+bool RowEquals(const BatchView& points, size_t r, const float* center, float* scratch);
+
+// Nearest centre (lowest index on ties) and squared distance for every row; with `all`, also
+// the Euclidean distance to every centre (rows × count), each measured directly in float64.
+void Assign(const BatchView& points, const float* centers, size_t count, size_t dim, int32_t* nearest,
+            float* distance2, float* all = nullptr);
+
+}  // namespace kmeans
+}  // namespace boundless
