@@ -15,6 +15,7 @@ import { kmeansSchema, type KmeansHyperparameters, type KmeansSchema } from './h
 import { KmeansModel } from './model.js';
 import { reductionTrials, resolveKmeans } from './settings.js';
 import { distinctGroups, poolIdentical } from './distinct.js';
+import { DegenerateDataError } from '../degenerate-data.js';
 import { countedUpdate } from '../counted-update.js';
 
 export { KmeansModel } from './model.js';
@@ -70,22 +71,28 @@ function heldCenters(state: KmeansState): { points: Float32Array; weights: Float
  * distinct points among them — the distinct rows seen, exactly, while fewer than K are held
  * (scikit-learn's check; duplicate centres are never returned), or the K centres held.
  */
-function kProblem(state: KmeansState, k: number): string | undefined {
+function kProblem(state: KmeansState, k: number): Error | undefined {
   const held = heldCenters(state);
-  if (held.count === 0) return 'kmeans: the state has seen no data';
-  if (!Number.isInteger(k) || k < 1) return `kmeans: k=${k} must be a positive integer`;
+  if (held.count === 0) return new DegenerateDataError('kmeans: the state has seen no data');
+  if (!Number.isInteger(k) || k < 1) return new RangeError(`kmeans: k=${k} must be a positive integer`);
   const distinct = distinctGroups(held.points, held.count, state.schema.featureDim).groups;
   if (k <= distinct) return undefined;
   const capacity = resolveKmeans(state.hyperparameters, state.schema).centers;
   return distinct < capacity
-    ? `kmeans: k=${k} but only ${distinct} distinct row${distinct === 1 ? '' : 's'} seen; k must be at most the number of distinct rows (as scikit-learn: n_samples=${distinct} should be >= n_clusters=${k})`
-    : `kmeans: k=${k} but the state holds ${distinct} weighted centres (k × extra_center_factor); k must be at most ${distinct}`;
+    ? new DegenerateDataError(`kmeans: k=${k} but only ${distinct} distinct row${distinct === 1 ? '' : 's'} seen; k must be at most the number of distinct rows (as scikit-learn: n_samples=${distinct} should be >= n_clusters=${k})`)
+    : new RangeError(`kmeans: k=${k} but the state holds ${distinct} weighted centres (k × extra_center_factor); k must be at most ${distinct}`);
+}
+
+/** After a pass: fewer distinct rows than k is degenerate data, reported then rather than after every epoch. */
+function checkTrainingData(state: KmeansState): void {
+  const problem = kProblem(state, state.hyperparameters.k);
+  if (problem instanceof DegenerateDataError) throw problem;
 }
 
 /** Weighted k-means of the held centres down to k (model-sized work, native). */
 function reduce(state: KmeansState, k: number) {
   const problem = kProblem(state, k);
-  if (problem) throw new RangeError(problem);
+  if (problem) throw problem;
   const s = resolveKmeans(state.hyperparameters, state.schema);
   const held = heldCenters(state);
   const r = s.reduction;
@@ -209,6 +216,7 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
   },
 
   merge,
+  checkTrainingData,
   finalize,
   loadModel(data, backend) {
     parseHyperparameters('kmeans', kmeansSchema, data.hyperparameters);
