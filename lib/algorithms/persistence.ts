@@ -36,8 +36,11 @@ function fromStored<A extends Algorithm>(algorithm: A, stored: StoredObject, bac
   const schema = schemaOf(stored, source);
   // A fresh state says which tensors must be there, with which dtype and shape.
   const template = algorithm.createState(hyperparameters as never, schema, backend);
+  const tensors = { ...stored.tensors };
   for (const [name, expected] of Object.entries(template.tensors)) {
-    const found = stored.tensors[name];
+    // A tensor added since the file was written takes the fresh state's value, which means what older files meant.
+    if (!tensors[name] && algorithm.addedTensors?.includes(name)) tensors[name] = expected;
+    const found = tensors[name];
     if (!found) throw new SafetensorsFormatError(`${source}: state has no tensor '${name}'`);
     if (dtypeOf(found) !== dtypeOf(expected) || found.shape.join() !== expected.shape.join()) {
       throw new SafetensorsFormatError(`${source}: tensor '${name}' is ${dtypeOf(found)} [${found.shape}], ` +
@@ -47,7 +50,7 @@ function fromStored<A extends Algorithm>(algorithm: A, stored: StoredObject, bac
   for (const name of Object.keys(stored.tensors)) {
     if (!template.tensors[name]) throw new SafetensorsFormatError(`${source}: unexpected tensor '${name}' in a ${algorithm.name} state`);
   }
-  return { algorithm: algorithm.name, hyperparameters, schema, tensors: stored.tensors, scalars: stored.scalars } as State<never>;
+  return { algorithm: algorithm.name, hyperparameters, schema, tensors, scalars: stored.scalars } as State<never>;
 }
 
 /** Writes a checkpoint atomically. */

@@ -112,6 +112,12 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    * the training channel; finalize calls it too.
    */
   checkTrainingData?(state: State<HyperparameterValues<S>>): void;
+  /**
+   * State tensors added after files of this algorithm were first written. A state file without one
+   * loads with the fresh state's value (zeros) in its place, which must mean what the older files
+   * meant (an origin of 0, say); any other missing tensor is an error.
+   */
+  readonly addedTensors?: readonly string[];
   /** Builds a model from the state; `selection` picks among the models a rich state holds. */
   finalize(state: State<HyperparameterValues<S>>, backend: Backend, selection?: Selection): M;
   /** Rebuilds a model from saved data. */

@@ -58,6 +58,8 @@ export interface LinearLearnerArrays {
   featureShift?: Float32Array;
   featureScale?: Float32Array;
   labelTransform?: Float32Array;
+  /** [dim + 1]: the scaler sample's first dense row and first label; its sums are about it. */
+  scalerOrigin?: Float64Array;
   positiveWeight?: Float32Array;
   classCounts?: Float64Array;
   classWeight?: Float32Array;

@@ -155,6 +155,8 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   },
 
   merge: mergeLinearLearnerStates,
+  // scaler_origin: the scaler's sums are about it (0 in files from before it, as they were taken).
+  addedTensors: ['scaler_origin'],
   checkTrainingData,
   finalize,
 

@@ -76,6 +76,8 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
     tensors.feature_scale = f32(new Float32Array(dim).fill(1));
   }
   if (r.predictor === 'regressor') tensors.label_transform = f32(Float32Array.of(0, 1));
+  // The scaler's sums are about its sample's first row and label (0 in files from before it).
+  tensors.scaler_origin = f64(new Float64Array(dim + 1));
   if (r.kernel.balanceMulticlass) tensors.class_weight = f32(new Float32Array(classes).fill(1));
   for (const name of ['moment1', 'moment2', 'last_step', 'feature_sum', 'feature_sumsq']) if (tensors[name]) adviseLarge(tensors[name].data);
   Object.assign(tensors, metricTensors('progressive', r), metricTensors('validation', r));
@@ -105,7 +107,7 @@ export function kernelArrays(state: LinearLearnerState): LinearLearnerArrays {
     positiveWeight: t('positive_weight'), classCounts: d('class_counts'), classWeight: t('class_weight'),
     moment1: t('moment1'), moment2: t('moment2'), biasMoment1: t('bias_moment1'), biasMoment2: t('bias_moment2'),
     lastStep: arrayOf<Int32Array>(state, 'last_step'), learningRate: t('learning_rate'), wd: t('wd'), l1: t('l1'),
-    featureSum: d('feature_sum'), featureSumSq: d('feature_sumsq'),
+    featureSum: d('feature_sum'), featureSumSq: d('feature_sumsq'), scalerOrigin: d('scaler_origin'),
   };
 }
 
@@ -177,7 +179,7 @@ export function mergeLinearLearnerStates(states: LinearLearnerState[]): LinearLe
         const w = share(i);
         for (let k = 0; k < out.length; k++) out[k] += w * source[k];
       });
-    } else if (name.startsWith('progressive_') || name === 'feature_sum' || name === 'feature_sumsq' || name === 'class_counts') {
+    } else if (name.startsWith('progressive_') || name === 'class_counts') {
       for (const s of states.slice(1)) {
         const source = s.tensors[name].data as Float64Array;
         for (let k = 0; k < out.length; k++) out[k] += source[k];
@@ -191,14 +193,50 @@ export function mergeLinearLearnerStates(states: LinearLearnerState[]): LinearLe
   for (const s of states) {
     const c = s.tensors.counters.data as Float64Array;
     counters[counter.step] = Math.max(counters[counter.step], c[counter.step]);
-    for (const k of [counter.rows, counter.scalerRows, counter.labelSum, counter.labelSumSq]) counters[k] += c[k];
+    for (const k of [counter.rows, counter.scalerRows]) counters[k] += c[k];
   }
+  mergeScalerSums(merged, states);
   (merged.tensors.last_step.data as Int32Array).fill(counters[counter.step]);
   refreshScaler(merged);
   merged.scalars.examples_seen = total;
   merged.scalars.batches_seen = states.reduce((sum, s) => sum + Number(s.scalars.batches_seen), 0);
   merged.scalars.validated_at_step = -1;
   return merged;
+}
+
+/**
+ * The shards' scaler sums, each about its own origin, moved to one origin (the first shard with a
+ * sample's) and added: Σ(x − o) = Σ(x − oᵢ) + n(oᵢ − o), Σ(x − o)² = Σ(x − oᵢ)² + 2(oᵢ − o)Σ(x − oᵢ) + n(oᵢ − o)².
+ */
+function mergeScalerSums(merged: LinearLearnerState, states: LinearLearnerState[]): void {
+  const sampled = (s: LinearLearnerState) => (s.tensors.counters.data as Float64Array)[counter.scalerRows];
+  const origin = arrayOf<Float64Array>(merged, 'scaler_origin')!;
+  origin.set(arrayOf<Float64Array>(states.find((s) => sampled(s) > 0) ?? states[0], 'scaler_origin')!);
+  const dim = origin.length - 1;
+  const sum = arrayOf<Float64Array>(merged, 'feature_sum');
+  const sumsq = arrayOf<Float64Array>(merged, 'feature_sumsq');
+  const counters = merged.tensors.counters.data as Float64Array;
+  sum?.fill(0);
+  sumsq?.fill(0);
+  counters[counter.labelSum] = counters[counter.labelSumSq] = 0;
+  const moved = (s1: number, s2: number, n: number, delta: number) => [s1 + n * delta, s2 + 2 * delta * s1 + n * delta * delta];
+  for (const s of states) {
+    const n = sampled(s);
+    if (n === 0) continue;
+    const own = arrayOf<Float64Array>(s, 'scaler_origin')!;
+    const [s1, s2] = [arrayOf<Float64Array>(s, 'feature_sum'), arrayOf<Float64Array>(s, 'feature_sumsq')];
+    if (sum && sumsq && s1 && s2) {
+      for (let j = 0; j < dim; j++) {
+        const [a, b] = moved(s1[j], s2[j], n, own[j] - origin[j]);
+        sum[j] += a;
+        sumsq[j] += b;
+      }
+    }
+    const c = s.tensors.counters.data as Float64Array;
+    const [a, b] = moved(c[counter.labelSum], c[counter.labelSumSq], n, own[dim] - origin[dim]);
+    counters[counter.labelSum] += a;
+    counters[counter.labelSumSq] += b;
+  }
 }
 
 /** Recomputes the scaler's transforms from its sums (as the kernel does), after a merge. */
@@ -211,18 +249,22 @@ function refreshScaler(state: LinearLearnerState): void {
   const sumsq = arrayOf<Float64Array>(state, 'feature_sumsq');
   const shift = arrayOf<Float32Array>(state, 'feature_shift');
   const scale = arrayOf<Float32Array>(state, 'feature_scale');
+  const origin = arrayOf<Float64Array>(state, 'scaler_origin')!;
+  const dim = origin.length - 1;
   if (sum && sumsq && shift && scale) {
     for (let j = 0; j < sum.length; j++) {
-      const mean = sum[j] / n;
-      const deviation = Math.sqrt(Math.max(0, sumsq[j] / n - mean * mean));
+      const shifted = sum[j] / n;
+      const mean = origin[j] + shifted;
+      const deviation = Math.sqrt(Math.max(0, sumsq[j] / n - shifted * shifted));
       shift[j] = r.kernel.unbiasData ? mean : 0;
       scale[j] = r.kernel.normalizeData && deviation > 1e-12 ? 1 / deviation : 1;
     }
   }
   const label = arrayOf<Float32Array>(state, 'label_transform');
   if (label) {
-    const mean = counters[counter.labelSum] / n;
-    const deviation = Math.sqrt(Math.max(0, counters[counter.labelSumSq] / n - mean * mean));
+    const shifted = counters[counter.labelSum] / n;
+    const mean = origin[dim] + shifted;
+    const deviation = Math.sqrt(Math.max(0, counters[counter.labelSumSq] / n - shifted * shifted));
     label[0] = r.kernel.unbiasLabel ? mean : 0;
     label[1] = r.kernel.normalizeLabel && deviation > 1e-12 ? 1 / deviation : 1;
   }

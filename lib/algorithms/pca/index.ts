@@ -237,6 +237,8 @@ export const pca: Algorithm<PcaSchema, PcaModel> = {
   update: (state, batch) => countedUpdate(state, batch, () => accumulate(state, batch)),
 
   merge,
+  // origin: products about a point in the data (0 in files from before it, as they were taken).
+  addedTensors: ['origin'],
   finalize,
   loadModel(data, backend) {
     parseHyperparameters('pca', pcaSchema, data.hyperparameters);

@@ -273,6 +273,20 @@ void AccumulateMetrics(const Settings& s, const State& st, const double* score, 
   if (metrics.absolute_error) metrics.absolute_error[m] += weight * std::fabs(d);
 }
 
+// The scaler sample's origin: its first dense row and first label (rows of a sparse batch keep 0).
+void SetScalerOrigin(const Settings& s, const State& st, const BatchView& b, bool features) {
+  if (!st.scaler_origin) return;
+  if (features && !b.sparse) std::copy(b.values, b.values + s.dim, st.scaler_origin);
+  st.scaler_origin[s.dim] = b.labels[0];
+}
+
+// Mean and standard deviation from n values' sums about an origin.
+void MomentsAbout(double origin, double sum, double sumsq, double n, double* mean, double* deviation) {
+  double shifted = sum / n;
+  *mean = origin + shifted;
+  *deviation = std::sqrt(std::max(0.0, sumsq / n - shifted * shifted));
+}
+
 // Refines the scaler with the first rows of the batch while the sample is incomplete.
 void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
   double taken = st.counters[kScalerRows];
@@ -280,6 +294,8 @@ void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
   size_t rows = static_cast<size_t>(std::min<double>(b.rows, s.scaler_points - taken));
   if (rows == 0) return;
   bool features = st.feature_sum && (s.normalize_data || s.unbias_data);
+  if (taken == 0) SetScalerOrigin(s, st, b, features);
+  const double* origin = st.scaler_origin;
   if (features) {
     if (b.sparse) {
       for (int32_t e = 0; e < b.indptr[rows]; e++) {
@@ -292,7 +308,7 @@ void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
         for (size_t r = 0; r < rows; r++) {
           const float* x = b.values + r * b.cols;
           for (size_t j = begin; j < end; j++) {
-            double v = x[j];
+            double v = x[j] - (origin ? origin[j] : 0.0);
             st.feature_sum[j] += v;
             st.feature_sumsq[j] += v * v;
           }
@@ -300,10 +316,11 @@ void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
       });
     }
   }
+  const double label_origin = origin ? origin[s.dim] : 0.0;
   for (size_t r = 0; r < rows; r++) {
     double y = b.labels[r];
-    st.counters[kLabelSum] += y;
-    st.counters[kLabelSumSq] += y * y;
+    st.counters[kLabelSum] += y - label_origin;
+    st.counters[kLabelSumSq] += (y - label_origin) * (y - label_origin);
     if (st.class_counts) {
       size_t c = s.loss == Loss::kSoftmax ? static_cast<size_t>(y) : (y == 1 ? 1 : 0);
       st.class_counts[c] += 1;
@@ -314,17 +331,16 @@ void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
   if (features) {
     ThreadPool::Shared().ParallelFor(s.dim, 4096, [&](size_t begin, size_t end) {
       for (size_t j = begin; j < end; j++) {
-        double mean = st.feature_sum[j] / n;
-        double variance = std::max(0.0, st.feature_sumsq[j] / n - mean * mean);
-        double deviation = std::sqrt(variance);
+        double mean, deviation;
+        MomentsAbout(origin ? origin[j] : 0.0, st.feature_sum[j], st.feature_sumsq[j], n, &mean, &deviation);
         st.feature_shift[j] = s.unbias_data ? static_cast<float>(mean) : 0.0f;
         st.feature_scale[j] = s.normalize_data && deviation > 1e-12 ? static_cast<float>(1 / deviation) : 1.0f;
       }
     });
   }
   if (st.label_transform) {
-    double mean = st.counters[kLabelSum] / n;
-    double deviation = std::sqrt(std::max(0.0, st.counters[kLabelSumSq] / n - mean * mean));
+    double mean, deviation;
+    MomentsAbout(label_origin, st.counters[kLabelSum], st.counters[kLabelSumSq], n, &mean, &deviation);
     st.label_transform[0] = s.unbias_label ? static_cast<float>(mean) : 0.0f;
     st.label_transform[1] = s.normalize_label && deviation > 1e-12 ? static_cast<float>(1 / deviation) : 1.0f;
   }

@@ -74,8 +74,12 @@ struct State {
   const float* positive_weight = nullptr;  // models (binary)
   double* counters = nullptr;      // kCounterCount
   double* class_counts = nullptr;  // binary: 2, multiclass: classes (rows of each, whole training stream)
-  double* feature_sum = nullptr;   // dim (scaler)
-  double* feature_sumsq = nullptr; // dim (scaler)
+  double* feature_sum = nullptr;   // dim (scaler): Σ(x − origin) over the scaler sample
+  double* feature_sumsq = nullptr; // dim (scaler): Σ(x − origin)²
+  // dim + 1: the scaler sample's first dense row and first label. Sums about a point in the data
+  // keep the variance of features far from 0 (Σx²/n − mean² loses it); 0 for sparse rows and in
+  // states from before it (their sums are about 0, which this reads the same).
+  double* scaler_origin = nullptr;
   float* feature_shift = nullptr;  // dim: x' = (x − shift) · scale
   float* feature_scale = nullptr;  // dim
   float* label_transform = nullptr;  // 2: y' = (y − shift) · scale

@@ -92,6 +92,7 @@ State ReadState(ArrayReader& reader, const Napi::Object& o, const Settings& s, b
   st.feature_sum = reader.Get<double>(o, "state", "featureSum", napi_float64_array, s.dim, false);
   st.feature_sumsq = reader.Get<double>(o, "state", "featureSumSq", napi_float64_array, s.dim, false);
   if (st.feature_sum && (!st.feature_sumsq || !st.feature_scale)) reader.Fail("state", "featureSum", "needs featureSumSq and featureScale");
+  st.scaler_origin = reader.Get<double>(o, "state", "scalerOrigin", napi_float64_array, s.dim + 1, false);
   return st;
 }
 

@@ -1,0 +1,120 @@
+// The linear learner's scaler on data far from the origin: feature and label
+// means and deviations from sums about the sample's first row, so an offset of
+// 1e5 × the spread costs nothing (Σx²/n − mean² lost 6e-4 of σ there, 43% at 1e6).
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createBackend, denseBatch, linearLearner, loadState, parseHyperparameters, Random, saveState, type Batch,
+} from '../../../lib/index.js';
+
+const dim = 3;
+
+/** Rows at `offset` (features spread ~1 around offsets of different sizes, labels around 10·offset). */
+function batches(offset: number, seed: number, count: number, rows = 50): Batch[] {
+  const random = Random.fromSeed(seed);
+  return Array.from({ length: count }, () => {
+    const x = new Float32Array(rows * dim);
+    const y = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let score = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = random.nextGaussian() * (j + 1);
+        x[r * dim + j] = offset * (j + 1) + v;
+        score += v * (j % 2 === 0 ? 2 : -1);
+      }
+      y[r] = 10 * offset + score + 0.1 * random.nextGaussian();
+    }
+    return denseBatch(x, dim, y);
+  });
+}
+
+/** Two-pass float64 mean and deviation of column j (dim for the label) over the float32 inputs. */
+function reference(data: Batch[], j: number): { mean: number; deviation: number } {
+  const values = data.flatMap((b) => Array.from({ length: b.rows }, (_, r) => (j < dim ? b.values[r * dim + j] : b.labels![r])));
+  const mean = values.reduce((a, v) => a + v, 0) / values.length;
+  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length;
+  return { mean, deviation: Math.sqrt(variance) };
+}
+
+describe('linear learner scaler far from the origin', function () {
+  this.timeout(60_000);
+  const hpFor = () => parseHyperparameters('linear-learner', linearLearner.hyperparameters,
+    { predictor_type: 'regressor', num_models: 2, num_point_for_scaler: 400 });
+
+  for (const offset of [0, 1e3, 1e5]) {
+    it(`means and deviations of features and label equal a float64 two-pass reference at an offset of ${offset} × the spread`, async () => {
+      const cpu = await createBackend('cpu');
+      const data = batches(offset, 3, 8);
+      const state = linearLearner.createState(hpFor(), { featureDim: dim, labelSize: 1 }, cpu);
+      for (const b of data) await linearLearner.update(state, b, cpu);
+      const shift = state.tensors.feature_shift.data as Float32Array;
+      const scale = state.tensors.feature_scale.data as Float32Array;
+      const label = state.tensors.label_transform.data as Float32Array;
+      for (let j = 0; j <= dim; j++) {
+        const { mean, deviation } = reference(data, j);
+        const [gotMean, gotScale] = j < dim ? [shift[j], scale[j]] : [label[0], label[1]];
+        // Both are float32 in the state: within a few float32 roundings of the exact values.
+        assert.ok(Math.abs(gotMean - mean) <= 4e-7 * Math.abs(mean) + 1e-6, `column ${j}: mean ${gotMean} vs ${mean}`);
+        assert.ok(Math.abs(gotScale * deviation - 1) <= 1e-6, `column ${j}: scale ${gotScale} vs 1/${deviation}`);
+      }
+    });
+  }
+
+  it('merges shards whose samples began at different rows exactly as one state of all their rows', async () => {
+    const cpu = await createBackend('cpu');
+    const [a, b] = [batches(1e5, 5, 4), batches(1e5, 6, 4)];
+    const train = async (data: Batch[]) => {
+      const state = linearLearner.createState(hpFor(), { featureDim: dim, labelSize: 1 }, cpu);
+      for (const batch of data) await linearLearner.update(state, batch, cpu);
+      return state;
+    };
+    const merged = linearLearner.merge([await train(a), await train(b)]);
+    const scale = merged.tensors.feature_scale.data as Float32Array;
+    const shift = merged.tensors.feature_shift.data as Float32Array;
+    const label = merged.tensors.label_transform.data as Float32Array;
+    for (let j = 0; j <= dim; j++) {
+      const { mean, deviation } = reference([...a, ...b], j);
+      const [gotMean, gotScale] = j < dim ? [shift[j], scale[j]] : [label[0], label[1]];
+      assert.ok(Math.abs(gotMean - mean) <= 4e-7 * Math.abs(mean), `column ${j}: mean ${gotMean} vs ${mean}`);
+      assert.ok(Math.abs(gotScale * deviation - 1) <= 1e-6, `column ${j}: scale ${gotScale} vs 1/${deviation}`);
+    }
+  });
+
+  it('loads a state written before the origin existed and reads its sums as about 0', async () => {
+    const cpu = await createBackend('cpu');
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-scaler-'));
+    try {
+      const data = batches(10, 7, 4);
+      const state = linearLearner.createState(hpFor(), { featureDim: dim, labelSize: 1 }, cpu);
+      for (const b of data.slice(0, 2)) await linearLearner.update(state, b, cpu);
+      // What an older version wrote: raw sums about 0 and no origin tensor.
+      const origin = state.tensors.scaler_origin.data as Float64Array;
+      const copy = (name: string) => ({ ...state.tensors[name], data: Float64Array.from(state.tensors[name].data as Float64Array) });
+      const [sumT, sumsqT, countersT] = [copy('feature_sum'), copy('feature_sumsq'), copy('counters')];
+      const [sum, sumsq, counters] = [sumT.data, sumsqT.data, countersT.data];
+      const n = counters[2];
+      for (let j = 0; j < dim; j++) {
+        sumsq[j] += 2 * origin[j] * sum[j] + n * origin[j] ** 2;
+        sum[j] += n * origin[j];
+      }
+      counters[4] += 2 * origin[dim] * counters[3] + n * origin[dim] ** 2;
+      counters[3] += n * origin[dim];
+      const { scaler_origin: _, ...kept } = state.tensors;
+      const older = { ...kept, feature_sum: sumT, feature_sumsq: sumsqT, counters: countersT };
+      const path = join(directory, 'older.safetensors');
+      await saveState(path, { ...state, tensors: older });
+      const loaded = await loadState(path, linearLearner, cpu);
+      assert.deepEqual(Array.from(loaded.tensors.scaler_origin.data as Float64Array), [0, 0, 0, 0]);
+      for (const b of data.slice(2)) {
+        await linearLearner.update(loaded, b, cpu);
+        await linearLearner.update(state, b, cpu);
+      }
+      const [x, y] = [loaded.tensors.feature_scale.data as Float32Array, state.tensors.feature_scale.data as Float32Array];
+      for (let j = 0; j < dim; j++) assert.ok(Math.abs(x[j] / y[j] - 1) < 1e-6, `scale ${j}: ${x[j]} vs ${y[j]}`);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
