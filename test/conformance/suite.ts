@@ -117,6 +117,22 @@ export function describeConformance<A extends Algorithm>(subject: ConformanceSub
           await predictionsOf(algorithm.finalize(state, cpu), probe));
       });
 
+      it('loads a state file written before each tensor it lists as added (zeros in its place); no other may be missing', async () => {
+        const state = await train(algorithm, fresh(cpu), subject.batches(1, 2), cpu);
+        const added = algorithm.addedTensors ?? [];
+        for (const name of added) assert.ok(state.tensors[name], `addedTensors names '${name}', which the state has`);
+        const older = Object.fromEntries(Object.entries(state.tensors).filter(([name]) => !added.includes(name)));
+        const path = join(directory, 'older.safetensors');
+        await saveState(path, { ...state, tensors: older });
+        const loaded = await loadState(path, algorithm, cpu);
+        for (const name of added) assert.ok(Array.from(loaded.tensors[name].data as Float64Array).every((v) => v === 0), `'${name}' loads as zeros`);
+        for (const name of Object.keys(older)) assert.ok(tensorsEqual(loaded.tensors[name], state.tensors[name]), `tensor '${name}'`);
+        const [other] = Object.keys(older);
+        const { [other]: _, ...missing } = state.tensors;
+        await saveState(path, { ...state, tensors: missing });
+        await assert.rejects(loadState(path, algorithm, cpu), new RegExp(`state has no tensor '${other}'`));
+      });
+
       it('round-trips a finalized model exactly', async () => {
         const state = await train(algorithm, fresh(cpu), subject.batches(2, 3), cpu);
         const model = algorithm.finalize(state, cpu);
