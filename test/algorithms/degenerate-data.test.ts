@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createBackend, denseBatch, factorizationMachines, linearLearner, parseHyperparameters, train, type Batch,
+  createBackend, denseBatch, factorizationMachines, linearLearner, parseHyperparameters, pca, train, type Batch,
 } from '../../lib/index.js';
 import { DegenerateDataError } from '../../lib/algorithms/degenerate-data.js';
 
@@ -102,6 +102,17 @@ describe('degenerate data', function () {
     assert.notEqual(bias(balanced), bias(plain), 'balanced is not weight 1');
     // Positives arrive after 800 negatives: balanced weighs them 800/k for the k seen so far, far above 4.
     assert.ok(bias(balanced) > bias(explicit) && bias(explicit) > bias(plain), `bias: balanced ${bias(balanced)}, ×4 ${bias(explicit)}, ×1 ${bias(plain)}`);
+  });
+
+  it('PCA: more components than features is refused up front, more than rows seen after the pass, never clamped quietly', async () => {
+    const wide = await file('pca-wide.csv', csv(40, (i) => i % 2));
+    await assert.rejects(train(pca, { num_components: 5 }, { train: wide, data: { labelSize: 1 } }),
+      /^RangeError: pca: num_components 5 exceeds the data's 2 features; a PCA of 2 features has at most 2 components$/);
+    const three = await file('pca-three.csv', '1,2,3,4\n2,3,1,0\n5,5,5,1\n');
+    await assert.rejects(train(pca, { num_components: 4 }, { train: three, epochs: 3 }),
+      /^DegenerateDataError: pca: num_components=4 but only 3 rows seen; num_components must be at most the number of rows/);
+    const { model } = await train(pca, { num_components: 3 }, { train: three });
+    assert.deepEqual(model.data().tensors.v.shape, [4, 3]);
   });
 
   it('a validation or test channel without records is an error naming it', async () => {

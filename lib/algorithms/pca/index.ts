@@ -8,6 +8,7 @@
 // Every state also keeps n and Σx (and Σw‖x‖² for the sketches, so the total
 // variance is exact), so centring can be chosen at finalize; any number of
 // components up to what the state supports can be selected from one state.
+import { DegenerateDataError } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { tensor } from '../../state/tensor.js';
@@ -30,6 +31,9 @@ function createState(hp: PcaHyperparameters, schema: DataSchema): PcaState {
     throw new RangeError(`pca: the data has ${schema.featureDim} features but feature_dim is ${hp.feature_dim}`);
   }
   const d = schema.featureDim;
+  if (hp.num_components > d) {
+    throw new RangeError(`pca: num_components ${hp.num_components} exceeds the data's ${d} features; a PCA of ${d} features has at most ${d} components`);
+  }
   const ell = sketchSize(hp, d);
   const tensors: PcaState['tensors'] = { count: tensor(new Float64Array(1)), sum: tensor(new Float64Array(d)), origin: tensor(new Float64Array(d)) };
   if (hp.algorithm_mode === 'regular') {
@@ -159,20 +163,35 @@ function spectrum(state: PcaState, k: number, subtractMean: boolean, mean: Float
   return { ...factoredSpectrum(factored.rows, factored.signs, d, k), trace };
 }
 
+/** Fewer rows than components: the components past the data's rank would be arbitrary directions (scikit-learn refuses too). */
+function rowsProblem(state: PcaState, k: number): DegenerateDataError | undefined {
+  const rows = Number(state.scalars.examples_seen);
+  if (rows === 0 || k <= rows) return undefined;
+  return new DegenerateDataError(`pca: num_components=${k} but only ${rows} row${rows === 1 ? '' : 's'} seen; ` +
+    'num_components must be at most the number of rows (as scikit-learn: n_components must be <= min(n_samples, n_features))');
+}
+
+function checkTrainingData(state: PcaState): void {
+  const problem = rowsProblem(state, state.hyperparameters.num_components);
+  if (problem) throw problem;
+}
+
 function finalize(state: PcaState, backend: Backend, selection?: Selection): PcaModel {
   for (const key of Object.keys(selection ?? {})) {
     if (key !== 'num_components' && key !== 'subtract_mean') throw new RangeError(`pca select: unknown selection '${key}'; expected num_components or subtract_mean`);
   }
   const d = state.schema.featureDim;
   const limit = componentLimit(state);
-  const k = selection?.num_components !== undefined ? Number(selection.num_components) : Math.min(state.hyperparameters.num_components, limit);
+  const k = selection?.num_components !== undefined ? Number(selection.num_components) : state.hyperparameters.num_components;
   if (!Number.isInteger(k) || k < 1 || k > limit) {
     const why = state.hyperparameters.algorithm_mode === 'regular' ? '' : ` (the ${state.hyperparameters.algorithm_mode} sketch has ℓ = ${limit} directions)`;
     throw new RangeError(`pca select: num_components ${selection?.num_components ?? k} must be an integer in 1..${limit}${why}`);
   }
   const subtractMean = selection?.subtract_mean !== undefined ? selection.subtract_mean === true || selection.subtract_mean === 'true' : state.hyperparameters.subtract_mean;
   const n = (state.tensors.count.data as Float64Array)[0];
-  if (n === 0) throw new RangeError('pca: the state has seen no data');
+  if (n === 0) throw new DegenerateDataError('pca: the state has seen no data');
+  const rowsError = rowsProblem(state, k);
+  if (rowsError) throw rowsError;
   const mean = (state.tensors.sum.data as Float64Array).map((v) => v / n);
   const { values, vectors, trace } = spectrum(state, k, subtractMean, mean, n);
   const v = new Float32Array(d * k);
@@ -239,6 +258,7 @@ export const pca: Algorithm<PcaSchema, PcaModel> = {
   merge,
   // origin: products about a point in the data (0 in files from before it, as they were taken).
   addedTensors: ['origin'],
+  checkTrainingData,
   finalize,
   loadModel(data, backend) {
     parseHyperparameters('pca', pcaSchema, data.hyperparameters);
