@@ -32,6 +32,7 @@
         "native/algorithms/linear_learner/linear_learner_loops.cc",
         "native/algorithms/pca/pca.cc",
         "native/algorithms/pca/pca_binding.cc",
+        "native/algorithms/pca/pca_projection.cc",
         "native/algorithms/pca/pca_sketch.cc"
       ],
       "include_dirs": ["native", "<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -192,6 +192,120 @@ describe('command-line contract', function () {
     assert.equal(hp.stderr, "boundless: pca: 'max_record_bytes' is a reading option, not a hyperparameter: pass --max-record-bytes N on the command line (data: { maxRecordBytes } in the API)\n");
   });
 
+  it('--output that is stdout (a link to /proc/self/fd/1, or the redirect target) gets the data, the summary goes to stderr, links stay links', async () => {
+    const { openSync, closeSync, symlinkSync, lstatSync, readFileSync, writeFileSync } = await import('node:fs');
+    const link = join(directory, 'my-stdout');
+    symlinkSync('/proc/self/fd/1', link);
+    const captured = join(directory, 'captured.csv');
+    const fd = openSync(captured, 'w');
+    const result = spawnSync(process.execPath, [cli, 'convert', '--input', rows, '--format', 'csv', '--to', 'csv', '--output', link],
+      { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+    closeSync(fd);
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'the link is still a link');
+    assert.equal(readFileSync(captured, 'utf8').trim().split('\n').length, 20_000, 'stdout holds the data and nothing else');
+    assert.equal(JSON.parse(result.stderr).records, 20_000, 'the summary went to stderr');
+    const target = join(directory, 'target.csv');
+    writeFileSync(target, 'old\n');
+    symlinkSync(target, join(directory, 'to-target.csv'));
+    const viaLink = boundless(['convert', '--input', rows, '--format', 'csv', '--to', 'csv', '--output', join(directory, 'to-target.csv')]);
+    assert.equal(viaLink.code, 0, viaLink.stderr);
+    assert.ok(lstatSync(join(directory, 'to-target.csv')).isSymbolicLink(), 'a link to a file keeps pointing at it');
+    assert.equal(readFileSync(target, 'utf8').trim().split('\n').length, 20_000, 'the file it points at was replaced');
+    const missing = boundless(['predict', '--model', models.kmeans, '--input', rows, '--label-size', '1', '--output', join(directory, 'no', 'such', 'p.jsonl')]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, `boundless: ${join(directory, 'no', 'such', 'p.jsonl')}: cannot write it: the directory ${join(directory, 'no', 'such')} does not exist\n`);
+  });
+
+  it('reads a named pipe or /dev/stdin given as a path, as a stream', async () => {
+    const fifo = join(directory, 'input.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `cat '${rows}' > '${fifo}'`]);
+    const result = boundless(['convert', '--input', fifo, '--format', 'csv', '--to', 'csv', '--output', '/dev/null']);
+    await new Promise((resolve) => writer.on('close', resolve));
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).records, 20_000);
+    const piped = spawnSync('sh', ['-c', `cat '${rows}' | '${process.execPath}' '${cli}' convert --input /dev/stdin --format csv --to csv --output /dev/null`], { encoding: 'utf8' });
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.equal(JSON.parse(piped.stdout).records, 20_000);
+  });
+
+  it('--threshold: classifiers take it (factorization machines too), other models refuse it before reading data (status 2)', () => {
+    const labels = (args: string[]) => {
+      const result = boundless(['predict', '--model', models['factorization-machines'], '--input', rows, '--label-size', '1', ...args]);
+      assert.equal(result.code, 0, result.stderr);
+      return result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { score: number; predicted_label: number });
+    };
+    const [plain, low] = [labels([]), labels(['--threshold', '0.01'])];
+    assert.ok(plain.every((p) => p.predicted_label === (p.score >= 0.5 ? 1 : 0)));
+    assert.ok(low.every((p) => p.predicted_label === (p.score >= 0.01 ? 1 : 0)));
+    assert.ok(low.filter((p) => p.predicted_label === 1).length > plain.filter((p) => p.predicted_label === 1).length);
+    for (const [name, message] of [['kmeans', 'kmeans predict: takes no threshold'], ['pca', 'pca predict: takes no threshold'],
+      ['linear-learner', 'linear-learner predict: threshold 1.5 must be a probability in (0, 1) for logistic loss']]) {
+      const result = boundless(['predict', '--model', models[name], '--input', rows, '--label-size', '1', '--threshold', name === 'linear-learner' ? '1.5' : '0.5']);
+      assert.equal(result.code, 2, name);
+      assert.equal(result.stdout, '', name);
+      assert.ok(result.stderr.startsWith(`boundless: predict: --threshold: ${message}`), `${name}: ${result.stderr}`);
+    }
+  });
+
+  it('exit status 2 for every bad command line, with the flag\'s name; 1 for a file that cannot be read', async () => {
+    const state = join(directory, 'kmeans', 'state.safetensors');
+    const usage: [string[], RegExp][] = [
+      [['convert', '--input', rows, '--format', 'csv', '--to', 'csv', '--output', '/dev/null', '--delimiter', 'ab'], /--delimiter must be one byte/],
+      [['convert', '--input', rows, '--format', 'vw', '--to', 'csv', '--output', '/dev/null', '--hash-bits', '40'], /--hash-bits must be an integer in \[1, 31\], got 40/],
+      [['convert', '--input', rows, '--format', 'libsvm', '--to', 'csv', '--output', '/dev/null'], /--format libsvm needs --feature-dim/],
+      [['select', '--state', state, '--k', 'abc', '--model-dir', join(directory, 'sel')], /--k must be an integer >= 1, got "abc"/],
+      [['select', '--state', state, '--select', 'bogus=1', '--model-dir', join(directory, 'sel')], /select: .*bogus/],
+      [['select', '--state', state, '--k', '5000', '--model-dir', join(directory, 'sel')], /select: kmeans: k=5000 but the state holds/],
+    ];
+    for (const [args, message] of usage) {
+      const result = boundless(args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+    }
+    const tab = join(directory, 'tab.csv');
+    await writeFile(tab, '1\t2\t3\n0\t4\t5\n');
+    const tabbed = boundless(['convert', '--input', tab, '--format', 'csv', '--delimiter', '\\t', '--to', 'csv', '--output', '-']);
+    assert.equal(tabbed.stdout, '1,2,3\n0,4,5\n', tabbed.stderr);
+    for (const args of [['train', 'kmeans', '--train', rows, '--initial-model', join(directory, 'absent')],
+      ['train', 'kmeans', '--train', rows, '--hyperparameters', join(directory, 'absent.json')]]) {
+      const result = boundless(args);
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /absent/);
+    }
+  });
+
+  it('predict and evaluate say how many bad records --on-bad-record skip left out', async () => {
+    const bad = join(directory, 'some-bad.csv');
+    await writeFile(bad, '1,0.5,0.5\n0,x,1\n1,0.2,0.1\n0,0.3\n');
+    const predicted = boundless(['predict', '--model', models.kmeans, '--input', bad, '--label-size', '1', '--on-bad-record', 'skip']);
+    assert.equal(predicted.code, 0, predicted.stderr);
+    assert.equal(predicted.stdout.trim().split('\n').length, 2);
+    assert.equal(predicted.stderr, 'boundless: predict: skipped 2 bad records (column_count 1, unparsable_number 1); the output has one line per record read, not per input line\n');
+    const evaluated = boundless(['evaluate', '--model', models.kmeans, '--test', bad, '--label-size', '1', '--on-bad-record', 'skip']);
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    assert.deepEqual(JSON.parse(evaluated.stdout).badRecords, { unparsable_number: 1, column_count: 1 });
+    assert.match(evaluated.stderr, /evaluate: skipped 2 bad records .*; the metrics are over the records read/);
+  });
+
+  it('an interrupted train says where its checkpoint is and how to resume, status 130', async () => {
+    const big = join(directory, 'big.csv');
+    await writeFile(big, (await readFile(rows, 'utf8')).repeat(20));
+    const child = spawn(process.execPath, [cli, 'train', 'linear-learner', '--train', big, '--hp', 'predictor_type=binary_classifier',
+      '--hp', 'mini_batch_size=100', '--epochs', '50', '--checkpoint-dir', join(directory, 'ckpt'), '--model-dir', join(directory, 'interrupted')],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (!sent && /epoch 1 ·/.test(stderr)) sent = child.kill('SIGINT');
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(code, 130);
+    assert.match(stderr, /boundless: train: interrupted; the state up to the last batch is in .*ckpt\/checkpoint-\d+\.safetensors: continue with the same command and --resume\n$/);
+  });
+
   it('prints no backend-library noise: backends, import and listBackends are quiet; BOUNDLESS_DEBUG=1 shows it', () => {
     const listed = boundless(['backends']);
     assert.equal(listed.code, 0);

@@ -40,7 +40,7 @@ const libAllowed: Record<string, string[]> = {
   state: ['package-root'],
   data: ['state', 'random'],
   backends: ['data', 'package-root'],
-  io: ['data', 'backends'],
+  io: ['data', 'backends', 'state'],
   algorithms: ['backends', 'data', 'state', 'random'],
   train: ['algorithms', 'backends', 'io', 'state', 'data', 'random'],
   distributed: ['train', 'algorithms', 'backends', 'io', 'state', 'data', 'random'],

@@ -52,6 +52,11 @@ export interface Model {
   predict(batch: Batch, options?: PredictOptions): Promise<Predictions>;
   /** One row, synchronously, cheap: for serving. */
   predictOne(features: Float32Array): Record<string, number | Float32Array>;
+  /**
+   * Throws a RangeError when the model does not take one of these request options or a value is
+   * out of range, so a caller can refuse a request before reading any data.
+   */
+  checkPredictOptions?(options: PredictOptions): void;
   /** The tensors and scalars that define the model; saved and loaded exactly. */
   data(): ModelData;
   /** Writes the model atomically (algorithms/persistence.ts saveModel); read back with loadModel(path, algorithm, backend). */
@@ -100,6 +105,11 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
   readonly hyperparameters: S;
   /** Label values per row the algorithm trains on (0 for unsupervised). */
   readonly labelSize: number;
+  /**
+   * Classification: the number of classes labels must index (2: 0 or 1), so that readers reject
+   * other labels as bad records with their file and line; undefined for any real label.
+   */
+  labelClasses?(hyperparameters: HyperparameterValues<S>): number | undefined;
   /** Allocates everything, once. */
   createState(hyperparameters: HyperparameterValues<S>, schema: DataSchema, backend: Backend): State<HyperparameterValues<S>>;
   /** Consumes one mini-batch. Allocates nothing proportional to the data seen. */

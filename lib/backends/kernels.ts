@@ -182,6 +182,8 @@ export interface FmModelArrays {
   logistic: boolean;
   linear: Float32Array;
   factors: Float32Array;
+  /** Binary: the probability at or above which predicted_label is 1 (default 0.5). */
+  threshold?: number;
 }
 
 export interface FmPredictInputs {

@@ -48,6 +48,8 @@ export interface CoreAddon {
   /** Frequent Directions: appends √w·(x − o) rows to the 2ℓ × d buffer, shrinking it when full. */
   pcaFrequentDirectionsAccumulate(sketch: { count: Float64Array; sum: Float64Array; squares: Float64Array; rows: Float64Array; filled: Float64Array; origin?: Float64Array },
     dim: number, ell: number, batch: Batch): Promise<void>;
+  /** A PCA model's projection (x − mean) · v of every row: out [rows × components], float64 sums. */
+  pcaProject(model: { rows: Float32Array; mean: Float32Array }, dim: number, components: number, batch: Batch, out: Float32Array): Promise<void>;
   /** Inserts `count` rows of another sketch (the Frequent Directions merge rule). */
   pcaFrequentDirectionsInsert(sketch: { rows: Float64Array; filled: Float64Array }, dim: number, ell: number, rows: Float64Array, count: number): void;
   /** out[r·models + m] = bias[m] + Σ x·w[index·models + m] over a CSR batch's non-zeros (w feature-major). */
@@ -79,6 +81,8 @@ export interface NativeParserOptions {
   zeroBased?: boolean;
   hashBits?: number;
   labelsRequired?: boolean;
+  /** Classification: labels must be integers in [0, labelClasses) (2: 0 or 1); 0 or absent: any. */
+  labelClasses?: number;
   maxRecordBytes?: number;
   skipBad?: boolean;
 }

@@ -17,6 +17,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A run stopped by SIGINT or SIGTERM (exit status 130, as shells report an interrupted command). */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+}
+
 export function parseArguments(command: string, argv: string[], specs: Record<string, OptionSpec>): ParsedArguments {
   const options: Record<string, string | boolean | string[]> = {};
   const positional: string[] = [];

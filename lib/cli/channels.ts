@@ -9,7 +9,7 @@ export const dataOptions: Record<string, OptionSpec> = {
   'feature-dim': { value: true, description: 'features per row (libsvm and jsonl need it; csv and recordio read it from the first record)' },
   'label-size': { value: true, description: '1 (records have a label) or 0' },
   header: { description: 'CSV: skip the first line of each file' },
-  delimiter: { value: true, description: 'CSV: the delimiter byte' },
+  delimiter: { value: true, description: "CSV: the delimiter, one byte ('\\t' or tab for a tab)" },
   'zero-based': { description: 'libsvm: indices start at 0' },
   'hash-bits': { value: true, description: 'VW: hash features into 2^b buckets' },
   sparse: { description: 'jsonl/recordio: read as sparse rows' },
@@ -19,18 +19,33 @@ export const dataOptions: Record<string, OptionSpec> = {
   'algorithm-module': { value: true, repeat: true, description: 'a module exporting algorithms of your own' },
 };
 
+/** --delimiter: one byte; '\t' (as typed in a shell) and 'tab' mean a tab. */
+function delimiterOption(command: string, raw: ParsedArguments['options'][string]): string | undefined {
+  if (raw === undefined) return undefined;
+  const value = raw === '\\t' || raw === 'tab' ? '\t' : String(raw);
+  if (Buffer.byteLength(value) !== 1) throw new UsageError(`${command}: --delimiter must be one byte ('\\t' or tab for a tab), got ${JSON.stringify(raw)}`);
+  return value;
+}
+
 export function readOptionsFrom(command: string, options: ParsedArguments['options'], defaults: { labelSize: 0 | 1; featureDim?: number }):
   Omit<ReadOptions, 'miniBatchSize'> & { miniBatchSize?: number } {
   const labelSize = integerOption(command, options, 'label-size', 0) ?? defaults.labelSize;
   if (labelSize > 1) throw new UsageError(`${command}: --label-size must be 0 or 1, got ${labelSize}`);
+  const format = choiceOption<FormatName>(command, options, 'format', formatNames) ?? 'csv';
+  const featureDim = integerOption(command, options, 'feature-dim') ?? defaults.featureDim;
+  if ((format === 'libsvm' || format === 'jsonl') && featureDim === undefined) {
+    throw new UsageError(`${command}: --format ${format} needs --feature-dim (the number of features; for sparse rows, the index bound)`);
+  }
+  const hashBits = integerOption(command, options, 'hash-bits');
+  if (hashBits !== undefined && hashBits > 31) throw new UsageError(`${command}: --hash-bits must be an integer in [1, 31], got ${hashBits}`);
   return {
-    format: choiceOption<FormatName>(command, options, 'format', formatNames) ?? 'csv',
-    featureDim: integerOption(command, options, 'feature-dim') ?? defaults.featureDim,
+    format,
+    featureDim,
     labelSize: labelSize as 0 | 1,
     header: options.header === true,
-    delimiter: options.delimiter as string | undefined,
+    delimiter: delimiterOption(command, options.delimiter),
     zeroBased: options['zero-based'] === true,
-    hashBits: integerOption(command, options, 'hash-bits'),
+    hashBits,
     sparse: options.sparse === true,
     onBadRecord: choiceOption(command, options, 'on-bad-record', ['error', 'skip'] as const),
     miniBatchSize: integerOption(command, options, 'mini-batch-size'),

@@ -32,8 +32,8 @@ export const commands: Record<string, Command> = {
     summary: 'score data with a model: one JSON line of predictions per record',
     options: predictOptions,
     run: async (argv) => {
-      const summary = await predictCommand(argv);
-      if (summary.output !== '-') printJson(summary);
+      const { summary, toStdout } = await predictCommand(argv);
+      if (!toStdout) printJson(summary);
     },
   },
   evaluate: {
@@ -60,8 +60,8 @@ export const commands: Record<string, Command> = {
     options: convertOptions,
     notes: 'With --output -, the data goes to stdout and the summary (JSON) to stderr.',
     run: async (argv) => {
-      const summary = await convert(argv);
-      (summary.output === '-' ? process.stderr : process.stdout).write(JSON.stringify(summary) + '\n');
+      const { summary, toStdout } = await convert(argv);
+      (toStdout ? process.stderr : process.stdout).write(JSON.stringify(summary) + '\n');
     },
   },
   inspect: {

@@ -3,6 +3,7 @@ import { readBatches } from '../io/read-batches.js';
 import { formatNames } from '../io/read-options.js';
 import { outputFormats } from '../io/formats/row-writers.js';
 import { writeRows } from '../io/write-rows.js';
+import { isStdout } from '../io/output-file.js';
 import { choiceOption, parseArguments, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 
@@ -14,18 +15,22 @@ export const convertOptions: Record<string, OptionSpec> = {
   output: { value: true, required: true, description: "a file, or '-' for stdout" },
 };
 
-export async function convert(argv: string[]): Promise<Record<string, unknown>> {
+/** Converts; the summary goes to stderr when the data went to stdout. */
+export async function convert(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
   const { options } = parseArguments('convert', argv, convertOptions);
   const data = readOptionsFrom('convert', options, { labelSize: 1 });
   const to = choiceOption('convert', options, 'to', outputFormats)!;
   const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 4096 });
   const output = options.output as string;
-  const written = await writeRows(stream, to, output === '-' ? process.stdout : output);
+  // /dev/stdout, or the very file the shell redirected stdout to: the data is stdout's.
+  const toStdout = output === '-' || await isStdout(output);
+  const written = await writeRows(stream, to, toStdout ? process.stdout : output);
   if (written.droppedWeights > 0) {
     process.stderr.write(`boundless: convert: ${written.droppedWeights} of ${written.records} rows have a weight other than 1, ` +
       `which ${to} cannot hold: they were written without it (jsonl keeps weights)\n`);
   }
-  return { input: options.input, output, from: data.format, to, records: written.records, bytes: written.bytes,
+  const summary = { input: options.input, output, from: data.format, to, records: written.records, bytes: written.bytes,
     featureDim: stream.featureDim, badRecords: stream.stats.badRecords,
     ...(written.droppedWeights > 0 ? { droppedWeights: written.droppedWeights } : {}) };
+  return { summary, toStdout };
 }

@@ -13,7 +13,7 @@ export interface CommandHelp {
   notes?: string;
 }
 
-export const exitCodes = 'Exit status: 0 success, 1 error (bad input, a failed run), 2 usage error (a bad command line).';
+export const exitCodes = 'Exit status: 0 success, 1 error (bad input, a failed run), 2 usage error (a bad command line), 130 interrupted.';
 
 const environment = `Environment: BOUNDLESS_BACKEND=auto|cpu|cuda|webgpu, BOUNDLESS_NUM_THREADS=N,
   BOUNDLESS_CPU_ISA=auto|baseline|avx2|avx512, BOUNDLESS_DEBUG=1 (backend libraries' own messages)`;

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The `boundless` command. Results go to stdout as JSON; errors are one
-// line on stderr. Exit status: 0 success, 1 error, 2 usage error. When the
+// line on stderr. Exit status: 0 success, 1 error, 2 usage error, 130
+// interrupted (SIGINT, SIGTERM; a checkpoint is written first). When the
 // reader of stdout goes away (`boundless predict ... | head -1`), the
 // command stops quietly with status 0, as Unix filters do.
 import '../algorithms/builtin.js';
 import { HyperparameterError } from '../algorithms/hyperparameters.js';
-import { UsageError } from './arguments.js';
+import { InterruptedError, UsageError } from './arguments.js';
 import { commands } from './commands.js';
 import { commandHelp, overviewHelp } from './help.js';
 
@@ -50,6 +51,7 @@ main(process.argv.slice(2)).then(
   (error: Error) => {
     if (isBrokenPipe(error)) process.exit(0);
     process.stderr.write(`boundless: ${error.message.split('\n').join('\n  ')}\n`);
-    process.exitCode = error instanceof UsageError || error instanceof HyperparameterError ? 2 : 1;
+    process.exitCode = error instanceof InterruptedError ? 130
+      : error instanceof UsageError || error instanceof HyperparameterError ? 2 : 1;
   },
 );

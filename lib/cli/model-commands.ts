@@ -10,12 +10,21 @@ import type { Selection } from '../algorithms/types.js';
 import type { Batch } from '../data/batch.js';
 import { resolveBackend, type BackendChoice } from '../backends/select.js';
 import { readBatches } from '../io/read-batches.js';
-import { openOutput } from '../io/output-file.js';
+import { isStdout, openOutput } from '../io/output-file.js';
 import { DataError } from '../io/read-options.js';
 import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
+
+/** Says on stderr, once, how many bad records --on-bad-record skip left out; their counts for the summary. */
+function reportSkipped(command: string, bad: Record<string, number>, consequence: string): { badRecords?: Record<string, number> } {
+  const total = Object.values(bad).reduce((sum, n) => sum + n, 0);
+  if (total === 0) return {};
+  const reasons = Object.entries(bad).map(([reason, n]) => `${reason} ${n}`).join(', ');
+  process.stderr.write(`boundless: ${command}: skipped ${total} bad record${total === 1 ? '' : 's'} (${reasons}); ${consequence}\n`);
+  return { badRecords: bad };
+}
 
 /** The file (read once), the algorithm its metadata names, and its data width. */
 async function algorithmOf(path: string, options: Record<string, unknown>) {
@@ -56,7 +65,7 @@ function predictionLines(predictions: Record<string, ArrayLike<number | bigint>>
 }
 
 /** Predictions for every record, as JSON Lines to stdout or a file (atomically, when it is a regular file). */
-export async function predictCommand(argv: string[]): Promise<Record<string, unknown>> {
+export async function predictCommand(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
   const { options } = parseArguments('predict', argv, predictOptions);
   const { path: modelPath, model, featureDim } = await openModel('predict', options);
   const data = readOptionsFrom('predict', options, { labelSize: 0, featureDim });
@@ -66,12 +75,21 @@ export async function predictCommand(argv: string[]): Promise<Record<string, unk
     const threshold = Number(options.threshold);
     if (options.threshold === '' || !Number.isFinite(threshold)) throw new UsageError(`predict: --threshold expects a number, got ${JSON.stringify(options.threshold)}`);
     requestOptions = { threshold };
+    // Refused before any data is read: a model that takes no threshold, or one out of range.
+    try {
+      model.checkPredictOptions?.(requestOptions);
+    } catch (error) {
+      throw new UsageError(`predict: --threshold: ${(error as Error).message}`);
+    }
   }
-  const file = outputPath === '-' ? undefined : await openOutput(outputPath);
+  // /dev/stdout, or the very file the shell redirected stdout to: the predictions are stdout's.
+  const toStdout = outputPath === '-' || await isStdout(outputPath);
+  const file = toStdout ? undefined : await openOutput(outputPath);
   const out: Writable = file?.stream ?? process.stdout;
   let records = 0;
+  const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 });
   try {
-    for await (const batch of readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 })) {
+    for await (const batch of stream) {
       const lines = predictionLines(await model.predict(batch, requestOptions), batch.rows);
       records += batch.rows;
       if (!out.write(lines)) await once(out, 'drain');
@@ -81,7 +99,8 @@ export async function predictCommand(argv: string[]): Promise<Record<string, unk
     await file?.abort();
     throw error;
   }
-  return { model: modelPath, records, output: outputPath };
+  const skipped = reportSkipped('predict', stream.stats.badRecords, 'the output has one line per record read, not per input line');
+  return { summary: { model: modelPath, records, output: outputPath, ...skipped }, toStdout };
 }
 
 export const evaluateOptions: Record<string, OptionSpec> = {
@@ -95,16 +114,22 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   const { options } = parseArguments('evaluate', argv, evaluateOptions);
   const { path: modelPath, model, algorithm, featureDim } = await openModel('evaluate', options);
   if (!algorithm.createEvaluator) throw new Error(`evaluate: ${algorithm.name} has no evaluation metrics`);
-  const data = readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim });
+  const data = {
+    ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim }),
+    // Labels the model cannot score are bad records with their file and line.
+    labelClasses: algorithm.labelClasses?.(model.data().hyperparameters as never),
+  };
   const evaluator = algorithm.createEvaluator(model);
   let records = 0;
-  for await (const batch of readBatches(options.test as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 })) {
+  const stream = readBatches(options.test as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 });
+  for await (const batch of stream) {
     await evaluator.add(batch);
     records += batch.rows;
   }
   // Metrics of nothing are not 0 (nor a silent null): say so.
   if (records === 0) throw new DataError(`evaluate: no records in ${options.test}`);
-  return { model: modelPath, records, ...evaluator.result() };
+  const skipped = reportSkipped('evaluate', stream.stats.badRecords, 'the metrics are over the records read');
+  return { model: modelPath, records, ...skipped, ...evaluator.result() };
 }
 
 export const recommendOptions: Record<string, OptionSpec> = {
@@ -172,8 +197,10 @@ export async function selectCommand(argv: string[]): Promise<Record<string, unkn
   const backend = await resolveBackend('cpu');
   const state = await loadState(statePath, algorithm, backend);
   const selection: Selection = {};
-  if (options.k !== undefined) selection.k = Number(options.k);
-  if (options['num-components'] !== undefined) selection.num_components = Number(options['num-components']);
+  const k = integerOption('select', options, 'k');
+  if (k !== undefined) selection.k = k;
+  const components = integerOption('select', options, 'num-components');
+  if (components !== undefined) selection.num_components = components;
   if (options.criterion !== undefined) selection.criterion = options.criterion as string;
   for (const pair of (options.select as string[] | undefined) ?? []) {
     const eq = pair.indexOf('=');
@@ -181,7 +208,14 @@ export async function selectCommand(argv: string[]): Promise<Record<string, unkn
     const raw = pair.slice(eq + 1);
     selection[pair.slice(0, eq)] = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
   }
-  const model = algorithm.finalize(state, backend, selection);
+  let model;
+  try {
+    model = algorithm.finalize(state, backend, selection);
+  } catch (error) {
+    // A selection the state cannot give (an unknown key, a value out of range) is a usage error; degenerate data is not.
+    if (error instanceof RangeError) throw new UsageError(`select: ${error.message}`);
+    throw error;
+  }
   await mkdir(options['model-dir'] as string, { recursive: true });
   const modelPath = join(options['model-dir'] as string, 'model.safetensors');
   await saveModel(modelPath, model);

@@ -6,7 +6,7 @@ import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
 import type { BackendChoice } from '../backends/select.js';
 import { saveModel, saveState } from '../algorithms/persistence.js';
 import { train } from '../train/train.js';
-import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
+import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { createProgressReporter } from './progress.js';
 
@@ -46,10 +46,11 @@ async function hyperparametersFrom(options: Record<string, unknown>): Promise<Re
     try {
       parsed = JSON.parse(await readFile(options.hyperparameters, 'utf8'));
     } catch (error) {
-      throw new UsageError(`train: --hyperparameters ${options.hyperparameters}: ${(error as Error).message}`);
+      // A file that cannot be read or parsed is an error of input (status 1), not of the command line.
+      throw new Error(`train: --hyperparameters ${options.hyperparameters}: ${(error as Error).message}`);
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new UsageError(`train: --hyperparameters ${options.hyperparameters} must hold a JSON object`);
+      throw new Error(`train: --hyperparameters ${options.hyperparameters} must hold a JSON object`);
     }
     Object.assign(values, parsed);
   }
@@ -72,7 +73,7 @@ async function initialStateFrom(options: Record<string, unknown>): Promise<strin
   if (!model) return state;
   const candidate = (await stat(model).catch(() => undefined))?.isDirectory() ? join(model, 'state.safetensors') : model;
   const stored = await readStoredObject(candidate).catch((error: Error) => {
-    throw new UsageError(`train: --initial-model ${model}: ${error.message}`);
+    throw new Error(`train: --initial-model ${model}: ${error.message}`);
   });
   if (stored.kind === 'model') {
     throw new UsageError(`train: --initial-model ${model} is a finalized model, which cannot continue training; ` +
@@ -106,6 +107,8 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const report = createProgressReporter(process.stderr, { sageMakerLines: options['sagemaker-metrics'] === true });
+  let lastCheckpoint: string | undefined;
   try {
     const result = await train(algorithm, hyperparameters, {
       train: options.train as string,
@@ -120,7 +123,10 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       seed,
       deterministic: options.deterministic === true,
       signal: controller.signal,
-      onProgress: createProgressReporter(process.stderr, { sageMakerLines: options['sagemaker-metrics'] === true }),
+      onProgress: (event) => {
+        if (event.checkpoint) lastCheckpoint = event.checkpoint;
+        report(event);
+      },
     });
     await mkdir(modelDir, { recursive: true });
     const modelPath = join(modelDir, 'model.safetensors');
@@ -128,6 +134,11 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     await saveModel(modelPath, result.model);
     await saveState(statePath, result.state);
     return { algorithm: algorithm.name, model: modelPath, state: statePath, metrics: result.metrics };
+  } catch (error) {
+    if ((error as Error).name !== 'AbortError') throw error;
+    throw new InterruptedError(lastCheckpoint
+      ? `train: interrupted; the state up to the last batch is in ${lastCheckpoint}: continue with the same command and --resume`
+      : 'train: interrupted; nothing was saved (--checkpoint-dir keeps checkpoints to resume from)');
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -3,9 +3,11 @@
 // the same directory, renamed over the path only when everything was
 // written, so a failed run leaves no half-written file. Anything else —
 // /dev/null, a FIFO, a terminal, another character device — is written to
-// directly: renaming over it would replace the device with a plain file.
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
+// directly: renaming over it would replace the device with a plain file
+// (state/atomic-write.ts outputTarget decides, for every writer).
+import { fstat, type Stats, type WriteStream } from 'node:fs';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import { outputTarget } from '../state/atomic-write.js';
 import { once } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 
@@ -17,10 +19,10 @@ export interface OutputFile {
   abort(): Promise<void>;
 }
 
-/** True for a path that exists and is not a regular file (a device, a FIFO, a socket). */
-export async function isSpecialFile(path: string): Promise<boolean> {
-  const found = await stat(path).catch(() => undefined);
-  return found !== undefined && !found.isFile() && !found.isDirectory();
+/** Whether `path` is the file or pipe this process's stdout writes to (/dev/stdout, or the shell's redirect target). */
+export async function isStdout(path: string): Promise<boolean> {
+  const [found, out] = await Promise.all([stat(path).catch(() => undefined), new Promise<Stats | undefined>((done) => fstat(1, (error, s) => done(error ? undefined : s)))]);
+  return found !== undefined && out !== undefined && found.dev === out.dev && found.ino === out.ino;
 }
 
 async function finish(stream: WriteStream): Promise<void> {
@@ -29,20 +31,21 @@ async function finish(stream: WriteStream): Promise<void> {
   await once(stream, 'close');
 }
 
+/** Opens `path` for writing a stream of bytes: see outputTarget for which paths are written in place. */
 export async function openOutput(path: string): Promise<OutputFile> {
-  const found = await stat(path).catch(() => undefined);
-  if (found?.isDirectory()) throw new Error(`${path}: is a directory, expected a file to write`);
-  if (found && !found.isFile()) {
-    const stream = createWriteStream(path, { flags: 'w' });
+  const target = await outputTarget(path);
+  if (target.direct) {
+    const stream = (await open(path, 'w')).createWriteStream();
     return { stream, commit: () => finish(stream), abort: async () => { stream.destroy(); } };
   }
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const stream = createWriteStream(temporary, { flags: 'w' });
+  const temporary = join(dirname(target.path), `.${basename(target.path)}.${process.pid}.tmp`);
+  // Opened first, so that a path that cannot be written is a rejected promise, not an 'error' event.
+  const stream = (await open(temporary, 'w')).createWriteStream();
   return {
     stream,
     commit: async () => {
       await finish(stream);
-      await rename(temporary, path);
+      await rename(temporary, target.path);
     },
     abort: async () => {
       stream.destroy();

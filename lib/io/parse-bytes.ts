@@ -14,6 +14,7 @@ export async function produceFromBytes(producer: Producer, source: ByteSource): 
   const upstream = source.chunks(producer.options.start)[Symbol.asyncIterator]();
   try {
     const { featureDim, chunks } = await knownWidth(producer, upstream, source.description);
+    if (featureDim === undefined) return;  // no record at all: a stream of no batches, which each caller judges
     let step = await chunks.next();
     if (step.done) return;
     const batcher = await NativeBatcher.open(producer, featureDim);
@@ -34,7 +35,7 @@ export async function produceFromBytes(producer: Producer, source: ByteSource): 
  * read ahead are replayed first.
  */
 async function knownWidth(producer: Producer, upstream: AsyncIterator<ByteChunk>, description: string):
-  Promise<{ featureDim: number; chunks: AsyncIterator<ByteChunk> }> {
+  Promise<{ featureDim: number | undefined; chunks: AsyncIterator<ByteChunk> }> {
   const head: ByteChunk[] = [];
   let featureDim = producer.featureDim;
   const infer = producer.format === 'recordio' ? inferRecordioWidth : inferCsvWidth;
@@ -43,7 +44,9 @@ async function knownWidth(producer: Producer, upstream: AsyncIterator<ByteChunk>
     // Sources may reuse a chunk's buffer for the next one: keep copies while reading ahead.
     if (!next.done) head.push({ ...next.value, data: Uint8Array.from(next.value.data) });
     const bytes = Buffer.concat(head.map((c) => c.data));
-    featureDim = infer(bytes, head[0]?.name ?? description, producer.options, next.done === true) ?? undefined;
+    const width = infer(bytes, head[0]?.name ?? description, producer.options, next.done === true);
+    if (width === 'none') break;
+    featureDim = width ?? undefined;
   }
   const chunks: AsyncIterator<ByteChunk> = {
     next: () => head.length > 0 ? Promise.resolve({ value: head.shift()!, done: false }) : upstream.next(),
@@ -51,8 +54,9 @@ async function knownWidth(producer: Producer, upstream: AsyncIterator<ByteChunk>
   return { featureDim, chunks };
 }
 
-/** Features per row of a recordIO stream, from its first record's tensor; null while it is incomplete. */
-function inferRecordioWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null {
+/** Features per row of a recordIO stream, from its first record's tensor; null while it is incomplete, 'none' for no bytes at all. */
+function inferRecordioWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null | 'none' {
+  if (complete && head.length === 0) return 'none';
   let probe: { featureDim: number } | null;
   try {
     probe = loadCoreAddon().recordioProbe(head, options.maxRecordBytes ?? 16 << 20);
@@ -64,8 +68,8 @@ function inferRecordioWidth(head: Uint8Array, name: string, options: ReadOptions
   return null;
 }
 
-/** Features per row of a CSV file, from its first record; null while no whole record has arrived. */
-function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null {
+/** Features per row of a CSV file, from its first record; null while no whole record has arrived, 'none' when there is none. */
+function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null | 'none' {
   // A UTF-8 byte-order mark is not part of the first field (the parser skips it too).
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   const text = Buffer.from(head.buffer, head.byteOffset + start, head.length - start).toString('utf8');
@@ -75,8 +79,7 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   if (first === undefined) {
     const limit = options.maxRecordBytes ?? 1 << 20;
     if (head.length > limit) throw new DataError(`${name}, line 1: record is longer than ${limit} bytes (raise --max-record-bytes, maxRecordBytes in the API)`);
-    if (complete) throw new DataError(`${name}: cannot infer feature_dim: no record found; pass featureDim`);
-    return null;
+    return complete ? 'none' : null;
   }
   const columns = first.split(options.delimiter ?? ',').length;
   const width = columns - (options.labelSize === 0 ? 0 : 1);
@@ -111,6 +114,7 @@ class NativeBatcher {
       format, featureDim, delimiter: options.delimiter, header: options.header, zeroBased: options.zeroBased,
       hashBits: options.hashBits, maxRecordBytes: options.maxRecordBytes, skipBad: options.onBadRecord === 'skip',
       labelColumn: labelSize === 0 ? -1 : (options.labelColumn ?? 0), labelsRequired: labelSize > 0,
+      labelClasses: options.labelClasses ?? 0,
     });
     const batcher = new NativeBatcher(producer, pool, parser);
     await batcher.nextBatch();

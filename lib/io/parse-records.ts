@@ -26,7 +26,7 @@ export async function produceFromRecords(producer: Producer, source: RecordSourc
     const record = splitRecord(input, labelSize);
     pool ??= producer.makePool(options.featureDim ?? record.features.length);
     batch ??= await pool.acquire();
-    const problem = recordProblem(record, pool.shape.cols, labelSize);
+    const problem = recordProblem(record, pool.shape.cols, labelSize, options.labelClasses ?? 0);
     index++;
     if (problem) {
       if (options.onBadRecord !== 'skip') throw new DataError(`${source.description}, record ${index - 1}: ${problem.why}`);
@@ -45,11 +45,15 @@ export async function produceFromRecords(producer: Producer, source: RecordSourc
 }
 
 /** Why a record cannot go into a batch of this width (with the bad-record counter's name), or nothing. */
-function recordProblem(record: SplitRecord, width: number, labelSize: number): { why: string; reason: string } | undefined {
+function recordProblem(record: SplitRecord, width: number, labelSize: number, classes: number): { why: string; reason: string } | undefined {
   const { features, label } = record;
   if (features.length !== width) return { why: `has ${features.length} features, expected ${width}`, reason: 'column_count' };
   if (labelSize > 0 && !Number.isFinite(label)) {
     return { why: `label ${label} is not a finite number`, reason: label === undefined ? 'missing_label' : 'non_finite' };
+  }
+  if (labelSize > 0 && classes > 0 && !(Number.isInteger(label) && label! >= 0 && label! < classes)) {
+    const what = classes === 2 ? 'is not 0 or 1 (a binary classifier\'s labels)' : `is not a class in 0..${classes - 1} (num_classes ${classes})`;
+    return { why: `label ${label} ${what}`, reason: 'label_out_of_range' };
   }
   if (!allFinite(features)) return { why: 'has a non-finite feature', reason: 'non_finite' };
   return undefined;

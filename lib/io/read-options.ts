@@ -20,6 +20,11 @@ export interface ReadOptions {
   sparse?: boolean;
   /** 1: each record has a label; 0: unsupervised. */
   labelSize?: 0 | 1;
+  /**
+   * Classification: labels must be integers in [0, labelClasses) (2: a binary classifier's 0 or
+   * 1). A record with another label is a bad record, with its file and line (label_out_of_range).
+   */
+  labelClasses?: number;
   /** CSV: the label's column (default 0, the first, as SageMaker). */
   labelColumn?: number;
   /** CSV: skip the first line of each file. */
@@ -87,6 +92,9 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
   }
   if (options.shuffleBuffer !== undefined && (!Number.isSafeInteger(options.shuffleBuffer) || options.shuffleBuffer < 1)) {
     fail(`shuffleBuffer must be a positive integer (batches), got ${options.shuffleBuffer}`);
+  }
+  if (options.labelClasses !== undefined && (!Number.isSafeInteger(options.labelClasses) || options.labelClasses < 0)) {
+    fail(`labelClasses must be a non-negative integer, got ${options.labelClasses}`);
   }
   if (options.onBadRecord !== undefined && options.onBadRecord !== 'error' && options.onBadRecord !== 'skip') {
     fail(`onBadRecord must be 'error' or 'skip', got ${JSON.stringify(options.onBadRecord)}`);

@@ -225,3 +225,19 @@ export async function readSafetensorsFile(
     await handle.close();
   }
 }
+
+/** The `__metadata__` map of a file, reading only its header (for a quick look at large files). */
+export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const prefix = new Uint8Array(8);
+    if (size >= 8) await handle.read(prefix, 0, 8, 0);
+    const headerBytes = new Uint8Array(parseHeaderLength(prefix, size, path));
+    await handle.read(headerBytes, 0, headerBytes.length, 8);
+    const metadata = (parseHeaderJson(headerBytes, path) as { __metadata__?: unknown }).__metadata__;
+    return metadata !== null && typeof metadata === 'object' ? metadata as Record<string, string> : {};
+  } finally {
+    await handle.close();
+  }
+}

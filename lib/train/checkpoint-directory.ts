@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Backend } from '../backends/registry.js';
 import type { Algorithm, State } from '../algorithms/types.js';
 import type { JsonValue } from '../state/checkpoint.js';
+import { readSafetensorsMetadata } from '../state/safetensors.js';
 import { loadCheckpoint, saveCheckpoint, saveState } from '../algorithms/persistence.js';
 
 const pattern = /^checkpoint-(\d{6,})\.safetensors$/;
@@ -47,10 +48,24 @@ export class CheckpointDirectory {
       .sort((a, b) => b.sequence - a.sequence);
   }
 
+  /**
+   * Refuses a directory whose newest checkpoint is of another algorithm: resuming from it is
+   * impossible, and writing there would rotate the other run's checkpoints away.
+   */
+  private async requireAlgorithm(algorithm: string, existing: CheckpointInfo[]): Promise<void> {
+    if (existing.length === 0) return;
+    const found = await readSafetensorsMetadata(existing[0].path).then((m) => m.algorithm, () => undefined);
+    if (found !== undefined && found !== algorithm) {
+      throw new Error(`checkpoint directory ${this.directory} holds ${found} checkpoints (${existing[0].path}), not ${algorithm}: ` +
+        'use another --checkpoint-dir (checkpoint.directory)');
+    }
+  }
+
   /** Writes the next checkpoint, then removes all but the newest `keep`. */
   async write<H>(state: State<H>, training: Record<string, JsonValue>): Promise<CheckpointInfo> {
     await mkdir(this.directory, { recursive: true });
     const existing = await this.list();
+    if (this.nextSequence === undefined) await this.requireAlgorithm(state.algorithm, existing);
     const sequence = Math.max(this.nextSequence ?? 1, (existing[0]?.sequence ?? 0) + 1);
     this.nextSequence = sequence + 1;
     const path = join(this.directory, `checkpoint-${String(sequence).padStart(6, '0')}.safetensors`);
@@ -92,7 +107,9 @@ export class CheckpointDirectory {
   async newestValid<A extends Algorithm>(algorithm: A, backend: Backend, warn: (message: string) => void = () => {}):
     Promise<ResumedCheckpoint<Parameters<A['update']>[0]> | undefined> {
     await this.removeStaleTemporaries();
-    for (const checkpoint of await this.list()) {
+    const existing = await this.list();
+    await this.requireAlgorithm(algorithm.name, existing);
+    for (const checkpoint of existing) {
       try {
         const { state, training } = await loadCheckpoint(checkpoint.path, algorithm, backend);
         return { ...checkpoint, state, training };

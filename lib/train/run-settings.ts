@@ -12,6 +12,8 @@ import type { TrainOptions } from './train.js';
 
 export interface RunSettings {
   hp: Record<string, unknown>;
+  /** The hyperparameters the caller gave (snake_case), as opposed to defaults. */
+  given: string[];
   backend: Backend;
   epochs: number;
   /** Epochs without improvement before stopping; none: never stop early. */
@@ -32,6 +34,8 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
     input.seed = options.seed;
   }
   const hp = parseHyperparameters(algorithm.name, algorithm.hyperparameters, input) as Record<string, unknown>;
+  const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  const given = Object.keys(algorithm.hyperparameters).filter((name) => input[name] !== undefined || input[camel(name)] !== undefined);
   if (options.deterministic && options.data?.shuffleBuffer && options.seed === undefined && options.data.seed === undefined) {
     throw new Error('train: deterministic training with a shuffle buffer needs a seed');
   }
@@ -45,8 +49,9 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
   const readOptions: ReadOptions = {
     ...options.data, seed: options.data?.seed ?? options.seed, featureDim, miniBatchSize,
     labelSize: (options.data?.labelSize ?? (algorithm.labelSize > 0 ? 1 : 0)) as 0 | 1,
+    labelClasses: options.data?.labelClasses ?? algorithm.labelClasses?.(hp as never),
   };
   const directory = options.checkpoint ? new CheckpointDirectory(options.checkpoint.directory, options.checkpoint.keep ?? 3) : undefined;
   if (options.resume && !directory) throw new Error('train: resume needs checkpoint.directory');
-  return { hp, backend, epochs, patience, tolerance, readOptions, directory };
+  return { hp, given, backend, epochs, patience, tolerance, readOptions, directory };
 }

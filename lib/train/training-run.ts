@@ -2,7 +2,7 @@
 // an epoch over the training channel with scheduled checkpoints, validation
 // and the early-stopping bookkeeping, then the final model and the test
 // channel. train() in train.ts strings the stages together.
-import type { HyperparameterInput } from '../algorithms/hyperparameters.js';
+import { HyperparameterError, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import { loadState } from '../algorithms/persistence.js';
 import type { Algorithm, State } from '../algorithms/types.js';
 import { readBatches } from '../io/read-batches.js';
@@ -34,6 +34,9 @@ function describeChannel(channel: SourceInput): string {
   if (Array.isArray(channel) && channel.every((c) => typeof c === 'string')) return channel.join(', ');
   return 'a stream';
 }
+
+/** Hyperparameters that steer the trainer, not the state: they may change when training continues. */
+const trainerHyperparameters = new Set(['epochs', 'mini_batch_size', 'early_stopping_patience', 'early_stopping_tolerance']);
 
 function abortError(signal: AbortSignal): Error {
   const reason = signal.reason;
@@ -74,6 +77,8 @@ export class TrainingRun<A extends Algorithm> {
 
   static async start<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput, options: TrainOptions): Promise<TrainingRun<A>> {
     const run = new TrainingRun(algorithm, await resolveRunSettings(algorithm, hyperparameters, options), options);
+    await run.requireRecords('validation', options.validation);
+    await run.requireRecords('test', options.test);
     await run.restore();
     return run;
   }
@@ -83,6 +88,31 @@ export class TrainingRun<A extends Algorithm> {
 
   get done(): boolean {
     return this.stoppedEarly || this.streamRead || this.progress.epoch >= this.settings.epochs;
+  }
+
+  /**
+   * An empty validation or test file is an error before any training, not after all of it. Only
+   * files are looked at (their first batch): a stream could not be read again.
+   */
+  private async requireRecords(name: string, channel: SourceInput | undefined): Promise<void> {
+    if (typeof channel !== 'string' || channel === '-') return;
+    const stream = readBatches(channel, { ...this.settings.readOptions, signal: this.options.signal });
+    for await (const batch of stream) if (batch.rows > 0) return;
+    throw new DataError(`train: no records in the ${name} channel (${describeChannel(channel)})`);
+  }
+
+  /**
+   * A state continues with the hyperparameters it was made with: given ones that differ would be
+   * ignored, so they are an error. The trainer's own (epochs, mini_batch_size, early stopping) may change.
+   */
+  private requireSameHyperparameters(state: State<unknown>, source: string): void {
+    const stored = state.hyperparameters as Record<string, unknown>;
+    const differing = this.settings.given.filter((name) => !trainerHyperparameters.has(name) &&
+      JSON.stringify(this.settings.hp[name]) !== JSON.stringify(stored[name]));
+    if (differing.length === 0) return;
+    const show = (values: Record<string, unknown>) => differing.map((name) => `${name}=${JSON.stringify(values[name])}`).join(', ');
+    throw new HyperparameterError(`train: ${source} was made with ${show(stored)}, but ${show(this.settings.hp)} ` +
+      'was given: a state continues with the hyperparameters it was made with (drop those, or train a new model from scratch)');
   }
 
   /** Resume from the newest valid checkpoint (and its best epoch's state), else start from initialState if given. */
@@ -100,9 +130,11 @@ export class TrainingRun<A extends Algorithm> {
         }
       }
     }
+    if (this.state) this.requireSameHyperparameters(this.state, 'the checkpoint resumed');
     const initial = this.options.initialState;
     if (!this.state && initial !== undefined) {
       this.state = typeof initial === 'string' ? await loadState(initial, this.algorithm, backend) : initial;
+      this.requireSameHyperparameters(this.state, typeof initial === 'string' ? initial : 'the initial state');
     }
   }
 
@@ -118,7 +150,7 @@ export class TrainingRun<A extends Algorithm> {
     this.schedule?.written();
     if (this.streamRead && this.progress.epoch < this.settings.epochs) {
       this.emit('warning', { message: `the training channel (${describeChannel(this.options.train)}) is a stream, which can be read once: ` +
-        `trained ${this.progress.epoch} epoch of the ${this.settings.epochs} asked for (train from a file for more epochs)` });
+        `trained ${this.progress.epoch} epoch${this.progress.epoch === 1 ? '' : 's'} of the ${this.settings.epochs} asked for (train from a file for more epochs)` });
     }
     const { patience } = this.settings;
     if (patience !== undefined && this.progress.epochsWithoutImprovement >= patience) this.stoppedEarly = true;

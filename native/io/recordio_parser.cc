@@ -422,6 +422,10 @@ bool RecordioParser::DecodeRecord(const uint8_t* payload, size_t length, BatchTa
     return false;
   }
   const float label = r.has_label && !r.label_values.empty() ? r.label_values[0] : 0.f;
+  if (r.has_label && !r.label_values.empty() && !LabelInRange(label, options_.label_classes, detail)) {
+    *reason = BadRecord::LabelRange;
+    return false;
+  }
   return StoreRow(sparse_input, r.values.data(), r.keys.data(), r.values.size(), dim, label, 1.f, t, reason,
                   detail, full);
 }

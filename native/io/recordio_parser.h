@@ -18,6 +18,8 @@ namespace boundless {
 struct RecordioParserOptions {
   size_t feature_dim = 0;
   bool labels_required = true;
+  // Classification: labels must be integers in [0, label_classes) (0: any label).
+  size_t label_classes = 0;
   size_t max_record_bytes = 16 << 20;
   bool skip_bad = false;
 };

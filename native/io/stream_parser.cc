@@ -1,6 +1,8 @@
 #include "io/stream_parser.h"
 
+#include <cmath>
 #include <cstring>
+#include <string>
 
 namespace boundless {
 
@@ -16,9 +18,20 @@ const char* BadRecordName(BadRecord reason) {
     case BadRecord::Syntax: return "syntax";
     case BadRecord::Truncated: return "truncated";
     case BadRecord::Encoding: return "invalid_encoding";
+    case BadRecord::LabelRange: return "label_out_of_range";
     case BadRecord::kCount: break;
   }
   return "unknown";
+}
+
+bool LabelInRange(float label, size_t classes, std::string* detail) {
+  if (classes == 0 || (label >= 0 && label < static_cast<float>(classes) && label == std::floor(label))) return true;
+  std::string text = std::to_string(label);
+  text.erase(text.find_last_not_of('0') + 1);  // 2.000000 → 2.
+  if (!text.empty() && text.back() == '.') text.pop_back();
+  *detail = "label " + text + (classes == 2 ? " is not 0 or 1 (a binary classifier's labels)"
+                                           : " is not a class in 0.." + std::to_string(classes - 1) + " (num_classes " + std::to_string(classes) + ")");
+  return false;
 }
 
 bool StoreRow(bool sparse, const float* values, const uint64_t* keys, size_t count, size_t feature_dim, float label,

@@ -22,9 +22,14 @@ enum class BadRecord {
   Syntax,
   Truncated,
   Encoding,
+  LabelRange,
   kCount,
 };
 const char* BadRecordName(BadRecord reason);
+
+// Whether a label is one the consumer takes: with classes > 0, an integer in [0, classes)
+// (2: a binary classifier's 0 or 1); otherwise any. With the reason's words when it is not.
+bool LabelInRange(float label, size_t classes, std::string* detail);
 
 // The arrays of one batch, owned by the caller (JS typed arrays from the pool).
 struct BatchTarget {

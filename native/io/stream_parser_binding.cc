@@ -51,6 +51,7 @@ std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object) {
     RecordioParserOptions options;
     options.feature_dim = static_cast<size_t>(feature_dim);
     options.labels_required = flag("labelsRequired", true);
+    options.label_classes = static_cast<size_t>(number("labelClasses", 0));
     options.max_record_bytes = static_cast<size_t>(number("maxRecordBytes", 16 << 20));
     options.skip_bad = flag("skipBad", false);
     return std::make_unique<RecordioParser>(options);
@@ -71,6 +72,7 @@ std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object) {
   options.zero_based = flag("zeroBased", false);
   options.hash_bits = static_cast<int>(number("hashBits", 18));
   options.labels_required = flag("labelsRequired", true);
+  options.label_classes = static_cast<size_t>(number("labelClasses", 0));
   options.max_record_bytes = static_cast<size_t>(number("maxRecordBytes", 1 << 20));
   options.skip_bad = flag("skipBad", false);
   if (options.hash_bits < 1 || options.hash_bits > 31) {

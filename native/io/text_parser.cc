@@ -1,5 +1,6 @@
 #include "io/text_parser.h"
 
+#include <cstdio>
 #include <cstring>
 
 #include "io/json_record.h"
@@ -16,9 +17,23 @@ inline void Trim(const char*& begin, const char*& end) {
   while (end > begin && IsSpace(end[-1])) --end;
 }
 
+// The first 40 bytes of a field, quoted, with control bytes escaped: a stray '\r' (old Mac line
+// endings) would otherwise move the terminal's cursor and hide part of the message.
 std::string Excerpt(const char* begin, const char* end) {
   size_t length = static_cast<size_t>(end - begin);
-  std::string text(begin, length > 40 ? 40 : length);
+  std::string text;
+  for (size_t i = 0; i < length && i < 40; ++i) {
+    unsigned char c = static_cast<unsigned char>(begin[i]);
+    if (c == '\r') text += "\\r";
+    else if (c == '\t') text += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "\\x%02x", c);
+      text += hex;
+    } else {
+      text += static_cast<char>(c);
+    }
+  }
   if (length > 40) text += "...";
   return "'" + text + "'";
 }
@@ -64,6 +79,13 @@ inline bool NextToken(const char*& cursor, const char* end, const char** token_b
 
 TextParser::TextParser(const TextParserOptions& options) : options_(options) { StartFile(true); }
 
+void TextParser::FailTooLong(FeedResult& result) {
+  result.failed = true;
+  result.message = "line " + std::to_string(line_) + ": record is longer than " + std::to_string(options_.max_record_bytes) +
+                   " bytes (raise --max-record-bytes, maxRecordBytes in the API)";
+  bad_counts_[static_cast<size_t>(BadRecord::TooLong)]++;
+}
+
 void TextParser::StartFile(bool expect_header) {
   carry_.clear();
   line_ = 1;
@@ -85,10 +107,7 @@ FeedResult TextParser::Feed(const char* data, size_t length, BatchTarget& target
     const void* newline = std::memchr(data, '\n', length);
     size_t take = newline ? static_cast<size_t>(static_cast<const char*>(newline) - data) : length;
     if (carry_.size() + take > options_.max_record_bytes) {
-      result.failed = true;
-      result.message = "line " + std::to_string(line_) + ": record is longer than " +
-                       std::to_string(options_.max_record_bytes) + " bytes (raise --max-record-bytes, maxRecordBytes in the API)";
-      bad_counts_[static_cast<size_t>(BadRecord::TooLong)]++;
+      FailTooLong(result);
       return result;
     }
     if (!newline) {
@@ -123,10 +142,7 @@ FeedResult TextParser::Feed(const char* data, size_t length, BatchTarget& target
     if (!newline) {
       size_t rest = length - position;
       if (rest > options_.max_record_bytes) {
-        result.failed = true;
-        result.message = "line " + std::to_string(line_) + ": record is longer than " +
-                         std::to_string(options_.max_record_bytes) + " bytes (raise --max-record-bytes, maxRecordBytes in the API)";
-        bad_counts_[static_cast<size_t>(BadRecord::TooLong)]++;
+        FailTooLong(result);
         result.consumed = position;
         return result;
       }
@@ -136,6 +152,12 @@ FeedResult TextParser::Feed(const char* data, size_t length, BatchTarget& target
       break;
     }
     const char* end = static_cast<const char*>(newline);
+    // The limit holds for every record, not only for those split across chunks (whose carry it bounds).
+    if (static_cast<size_t>(end - begin) > options_.max_record_bytes) {
+      FailTooLong(result);
+      result.consumed = position;
+      return result;
+    }
     Outcome outcome = TakeRecord(begin, end, target, result);
     if (outcome == Outcome::Failed) {
       result.consumed = position;
@@ -209,8 +231,15 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   BadRecord reason = BadRecord::Syntax;
   std::string detail;
   bool full = false;
-  if (ParseRecord(trimmed_begin, trimmed_end, target, &reason, &detail, &full)) return Outcome::Stored;
-  if (full) {
+  if (ParseRecord(trimmed_begin, trimmed_end, target, &reason, &detail, &full)) {
+    if (!target.labels || options_.label_column < 0 || LabelInRange(target.labels[target.rows - 1], options_.label_classes, &detail)) {
+      return Outcome::Stored;
+    }
+    // Taken back out: the row is a bad record like any other, with its line.
+    target.rows--;
+    if (target.sparse) target.nnz = static_cast<size_t>(target.indptr[target.rows]);
+    reason = BadRecord::LabelRange;
+  } else if (full) {
     at_file_start_ = first_of_file;  // the record is taken again, into the next batch
     return Outcome::Full;
   }

@@ -26,6 +26,8 @@ struct TextParserOptions {
   bool zero_based = false;  // libsvm indices
   int hash_bits = 18;       // VW
   bool labels_required = true;
+  // Classification: labels must be integers in [0, label_classes) (0: any label).
+  size_t label_classes = 0;
   size_t max_record_bytes = 1 << 20;
   bool skip_bad = false;
 };
@@ -52,6 +54,8 @@ class TextParser : public StreamParser {
   bool ParseRecord(const char* begin, const char* end, BatchTarget& target, BadRecord* reason,
                    std::string* detail, bool* full);
   bool LooksLikeHeader(const char* begin, const char* end, BadRecord reason) const;
+  // A record over max_record_bytes: always an error (the limit bounds memory, it is not a data check).
+  void FailTooLong(FeedResult& result);
   bool ParseCsv(const char* begin, const char* end, BatchTarget& t, BadRecord* reason, std::string* detail);
   bool ParseLibsvm(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
                    std::string* detail, bool* full);

@@ -115,6 +115,43 @@ describe('degenerate data', function () {
     assert.deepEqual(model.data().tensors.v.shape, [4, 3]);
   });
 
+  it('an empty test or validation file is refused before any training, and an empty training file without featureDim says so', async () => {
+    const data = await file('plenty.csv', csv(2000, (i) => i % 2));
+    const empty = await file('nothing.csv', '');
+    let batches = 0;
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier', mini_batch_size: 10 },
+      { train: data, test: empty, epochs: 3, onProgress: (e) => { if (e.phase === 'batch') batches++; } }), /no records in the test channel/);
+    assert.equal(batches, 0, 'no batch was trained');
+    for (const content of ['', '\n\n', 'a,b,c\n']) {
+      const path = await file('empty-train.csv', content);
+      await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { train: path, data: { header: content.startsWith('a') } }),
+        new RegExp(`^DataError: train: no records in the training channel \\(${path.replace(/[.]/g, '\\.')}\\)$`));
+    }
+  });
+
+  it('a state continues with its own hyperparameters: different ones given are an error, the trainer\'s may change', async () => {
+    const data = await file('continue.csv', csv(300, (i) => i % 2));
+    const first = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 4 }, { train: data, epochs: 1 });
+    await assert.rejects(train(linearLearner, { predictor_type: 'regressor', num_models: 4 }, { train: data, initialState: first.state }),
+      /^HyperparameterError: train: the initial state was made with predictor_type="binary_classifier", but predictor_type="regressor" was given: a state continues with the hyperparameters it was made with/);
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier', num_models: 8 }, { train: data, initialState: first.state }),
+      /made with num_models=4, but num_models=8 was given/);
+    const again = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 4, epochs: 2, mini_batch_size: 50 }, { train: data, initialState: first.state });
+    assert.equal(again.metrics.epochs, 2);
+  });
+
+  it('a checkpoint directory of another algorithm is refused (resume and write), never rotated away', async () => {
+    const data = await file('ck.csv', csv(300, (i) => i % 2));
+    const directory2 = join(directory, 'ck-dir');
+    await train(linearLearner, { predictor_type: 'binary_classifier' }, { train: data, epochs: 1, checkpoint: { directory: directory2 } });
+    const { kmeans } = await import('../../lib/index.js');
+    const expected = new RegExp(`checkpoint directory ${directory2.replace(/[.]/g, '\\.')} holds linear-learner checkpoints \\(.*\\), not kmeans: use another --checkpoint-dir`);
+    await assert.rejects(train(kmeans, { k: 2 }, { train: data, data: { labelSize: 1 }, checkpoint: { directory: directory2 }, resume: true }), expected);
+    await assert.rejects(train(kmeans, { k: 2 }, { train: data, data: { labelSize: 1 }, checkpoint: { directory: directory2, everyBatches: 1 } }), expected);
+    const { readdir } = await import('node:fs/promises');
+    assert.ok((await readdir(directory2)).some((name) => name.startsWith('checkpoint-')), 'the other run\'s checkpoints are still there');
+  });
+
   it('a validation or test channel without records is an error naming it', async () => {
     const data = await file('both.csv', csv(200, (i) => i % 2));
     const empty = await file('empty.csv', '');

@@ -102,6 +102,59 @@ describe('encodings and formats real inputs use', () => {
       /^DataError: iterable: the first record has no feature columns \(1 column split at ";", one of them the label; is the delimiter right\?\)$/);
   });
 
+  it('holds every record to maxRecordBytes, whole in a chunk or split across chunks', async () => {
+    const line = '1,' + '2,'.repeat(400) + '3\n';  // 805 bytes
+    const text = Buffer.from(line + line);
+    for (const chunks of [[text], cut(text, 100), cut(text, 1000)]) {
+      await assert.rejects(rowsOf(chunks, { format: 'csv', maxRecordBytes: 500, featureDim: 401 }),
+        /^DataError: iterable, line 1: record is longer than 500 bytes \(raise --max-record-bytes, maxRecordBytes in the API\)$/);
+      assert.equal((await rowsOf(chunks, { format: 'csv', maxRecordBytes: 900 })).length, 2);
+    }
+  });
+
+  it('names control bytes in a bad field instead of printing them (a stray \\r would hide the message)', async () => {
+    await assert.rejects(rowsOf([Buffer.from('1,2\r3,4\n')], { format: 'csv', featureDim: 1 }), /column 2 '2\\r3' is not a number/);
+    await assert.rejects(rowsOf([Buffer.from('1,2\x013\n')], { format: 'csv', featureDim: 1 }), /column 2 '2\\x013' is not a number/);
+  });
+
+  it('an array of strings is a list of paths; one holding a newline gets an error that says how to pass text', async () => {
+    await assert.rejects(rowsOf(['1,2,3\n', '0,4,5\n'] as never, { format: 'csv' }),
+      /^TypeError: an array of strings is a list of file paths, and "1,2,3\\n" holds a newline: pass text as Buffers \(Buffer\.from\(text\)\) or from a generator$/);
+  });
+
+  it('a text or recordIO input without any record is a stream of no batches (the caller says what that means)', async () => {
+    for (const [text, options] of [['', { format: 'csv' }], ['\n\n', { format: 'csv' }], ['a,b\n', { format: 'csv', header: true }], ['', { format: 'recordio' }]] as const) {
+      const stream = readBatches([Buffer.from(text)], { miniBatchSize: 2, ...options });
+      let batches = 0;
+      for await (const batch of stream) batches += batch ? 1 : 0;
+      assert.equal(batches, 0, JSON.stringify(text));
+      assert.equal(stream.featureDim, undefined);
+    }
+  });
+
+  it('labelClasses: a label the consumer cannot take is a bad record with its file and line, in every format, skipped under skip', async () => {
+    const inputs: [string, SourceInput, Partial<ReadOptions>, string][] = [
+      ['csv', [Buffer.from('1,5\n2,6\n0,7\n')], { format: 'csv' }, 'iterable, line 2'],
+      ['libsvm', [Buffer.from('1 1:5\n2 1:6\n0 1:7\n')], { format: 'libsvm', featureDim: 1 }, 'iterable, line 2'],
+      ['vw', [Buffer.from('1 |a x\n2 |a x\n0 |a x\n')], { format: 'vw', hashBits: 2 }, 'iterable, line 2'],
+      ['jsonl', [Buffer.from('{"features":[5],"label":1}\n{"features":[6],"label":2}\n{"features":[7],"label":0}\n')], { format: 'jsonl', featureDim: 1 }, 'iterable, line 2'],
+      ['recordio', [Buffer.concat([1, 2, 0].map((y, i) => frameRecord(encodeRecord({ values: [5 + i] }, y))))], { format: 'recordio' }, 'iterable, record 2 \\(byte \\d+\\)'],
+      ['records', [[1, 5], [2, 6], [0, 7]], {}, 'iterable, record 1'],
+    ];
+    for (const [name, input, options, where] of inputs) {
+      const fresh = () => (name === 'records' ? [[1, 5], [2, 6], [0, 7]] : (input as Buffer[]).map((b) => Buffer.from(b)));
+      await assert.rejects(rowsOf(fresh() as SourceInput, { ...options, labelClasses: 2 }),
+        new RegExp(`${where}: label 2 is not 0 or 1 \\(a binary classifier's labels\\)$`), name);
+      const stream = readBatches(fresh() as SourceInput, { miniBatchSize: 2, ...options, labelClasses: 2, onBadRecord: 'skip' });
+      const labels: number[] = [];
+      for await (const b of stream) labels.push(...b.labels!.subarray(0, b.rows));
+      assert.deepEqual(labels, [1, 0], name);
+      assert.deepEqual(stream.stats.badRecords, { label_out_of_range: 1 }, name);
+      assert.equal((await rowsOf(fresh() as SourceInput, { ...options, labelClasses: 3 })).length, 3, `${name}: 3 classes take 2`);
+    }
+    await assert.rejects(rowsOf([Buffer.from('1.5,5\n')], { format: 'csv', labelClasses: 3 }), /line 1: label 1\.5 is not a class in 0\.\.2 \(num_classes 3\)$/);
+  });
+
   describe('recordIO-protobuf records carry their width', () => {
     const dense = Buffer.concat([frameRecord(encodeRecord({ values: [1, 2, 3] }, 1)), frameRecord(encodeRecord({ values: [4, 5, 6] }, 0))]);
     const sparse = Buffer.concat([frameRecord(encodeRecord({ values: [7], keys: [4], featureDim: 6 }, 1)),

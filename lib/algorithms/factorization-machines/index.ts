@@ -213,6 +213,7 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
   name: 'factorization-machines',
   hyperparameters: factorizationMachinesSchema,
   labelSize: 1,
+  labelClasses: (hp) => (hp.predictor_type === 'binary_classifier' ? 2 : undefined),
 
   createState(hp, schema) {
     checkHyperparameters(hp);

@@ -7,7 +7,7 @@ import { runOrFallBack } from '../../backends/cpu-fallback.js';
 import type { FmModelArrays } from '../../backends/kernels.js';
 import { denseBatch, type Batch } from '../../data/batch.js';
 import { saveModel } from '../persistence.js';
-import type { Model, ModelData } from '../types.js';
+import type { Model, ModelData, PredictOptions } from '../types.js';
 
 export interface Recommendations {
   /** Row indices into the candidate batch, best first. */
@@ -43,18 +43,30 @@ export class FactorizationMachinesModel implements Model {
   get linear(): Float32Array { return this.arrays.linear; }
   get bias(): number { return this.arrays.bias; }
 
-  async predict(batch: Batch): Promise<Record<string, Float32Array>> {
+  /** Binary classifiers take a threshold: the probability at or above which predicted_label is 1 (default 0.5). */
+  checkPredictOptions(options: PredictOptions): number {
+    if (options.distances) throw new RangeError('factorization-machines predict: distances are for clustering models');
+    const given = options.threshold;
+    if (given === undefined) return 0.5;
+    if (!this.binary) throw new RangeError('factorization-machines predict: threshold applies to binary classifiers only');
+    if (!(given > 0 && given < 1)) throw new RangeError(`factorization-machines predict: threshold ${given} must be a probability in (0, 1)`);
+    return given;
+  }
+
+  async predict(batch: Batch, options: PredictOptions = {}): Promise<Record<string, Float32Array>> {
+    const threshold = this.checkPredictOptions(options);
     const score = new Float32Array(batch.rows);
     const label = this.binary ? new Float32Array(batch.rows) : null;
     try {
-      await runOrFallBack(this.backend, 'fmPredict', { model: this.arrays, batch, score, label });
+      await runOrFallBack(this.backend, 'fmPredict', { model: { ...this.arrays, threshold }, batch, score, label });
     } catch (error) {
       throw new RangeError(`factorization-machines predict: ${(error as Error).message}`);
     }
     return label ? { score, predicted_label: label } : { score };
   }
 
-  predictOne(features: Float32Array): Record<string, number> {
+  predictOne(features: Float32Array, options: PredictOptions = {}): Record<string, number> {
+    const threshold = this.checkPredictOptions(options);
     if (features.length !== this.featureDim) throw new RangeError(`factorization-machines predictOne: got ${features.length} features, expected ${this.featureDim}`);
     const k = this.numFactors;
     const sum = new Float64Array(k);
@@ -74,7 +86,7 @@ export class FactorizationMachinesModel implements Model {
     const z = this.arrays.bias + linear + 0.5 * pair;
     if (!this.binary) return { score: z };
     const score = 1 / (1 + Math.exp(-z));
-    return { score, predicted_label: score >= 0.5 ? 1 : 0 };
+    return { score, predicted_label: score >= threshold ? 1 : 0 };
   }
 
   /**

@@ -36,7 +36,13 @@ export class KmeansModel implements Model {
     return { nearest, distance2 };
   }
 
+  /** k-means takes `distances` (every centre's distance too); a threshold is for classifiers. */
+  checkPredictOptions(options: PredictOptions): void {
+    if (options.threshold !== undefined) throw new RangeError('kmeans predict: takes no threshold (it is for binary classifiers); distances: true adds every centre\'s distance');
+  }
+
   async predict(batch: Batch, options?: PredictOptions): Promise<Record<string, Float32Array>> {
+    if (options) this.checkPredictOptions(options);
     const distances = options?.distances ? new Float32Array(batch.rows * this.k) : undefined;
     const { nearest, distance2 } = await this.assign(batch, distances);
     return {

@@ -141,6 +141,8 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   name: 'linear-learner',
   hyperparameters: linearLearnerSchema,
   labelSize: 1,
+  labelClasses: (hp) => (hp.predictor_type === 'binary_classifier' ? 2
+    : hp.predictor_type === 'multiclass_classifier' && typeof hp.num_classes === 'number' ? hp.num_classes : undefined),
 
   createState(hp, schema) {
     return createLinearLearnerState(hp, schema);

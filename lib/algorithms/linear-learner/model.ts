@@ -74,6 +74,11 @@ export class LinearLearnerModel implements Model {
     return given;
   }
 
+  checkPredictOptions(options: LinearLearnerPredictOptions & { distances?: boolean }): void {
+    if (options.distances) throw new RangeError('linear-learner predict: distances are for clustering models');
+    this.rawThreshold(options);
+  }
+
   async predict(batch: Batch, options?: LinearLearnerPredictOptions): Promise<LinearLearnerPredictions> {
     const width = this.predictorType === 'multiclass_classifier' ? this.classes : 1;
     const score = new Float32Array(batch.rows * width);
@@ -86,7 +91,8 @@ export class LinearLearnerModel implements Model {
         outputs: { score, ...(predictedLabel ? { predictedLabel } : {}) },
       });
     } catch (error) {
-      throw new RangeError(`linear-learner predict: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      throw new RangeError(message.startsWith('linear-learner predict: ') ? message : `linear-learner predict: ${message}`);
     }
     return predictedLabel ? { score, predicted_label: predictedLabel } : { score };
   }

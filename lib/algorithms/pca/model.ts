@@ -6,7 +6,7 @@ import type { Backend } from '../../backends/registry.js';
 import type { Batch } from '../../data/batch.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { saveModel } from '../persistence.js';
-import type { Model, ModelData } from '../types.js';
+import type { Model, ModelData, PredictOptions } from '../types.js';
 
 export class PcaModel implements Model {
   readonly algorithm = 'pca';
@@ -14,7 +14,6 @@ export class PcaModel implements Model {
   readonly components: number;
   /** k × d: component m in row m (v transposed), for the projection kernel. */
   private readonly rows: Float32Array;
-  private readonly projectionBias: Float32Array;
   private readonly mean: Float32Array;
 
   constructor(private readonly modelData: ModelData, readonly backend: Backend) {
@@ -31,30 +30,27 @@ export class PcaModel implements Model {
     const d = this.featureDim;
     const k = this.components;
     this.rows = new Float32Array(k * d);
-    this.projectionBias = new Float32Array(k);
     for (let m = 0; m < k; m++) {
-      let bias = 0;
-      for (let j = 0; j < d; j++) {
-        const value = v.data[j * k + m];
-        this.rows[m * d + j] = value;
-        bias -= this.mean[j] * value;
-      }
-      this.projectionBias[m] = bias;
+      for (let j = 0; j < d; j++) this.rows[m * d + j] = v.data[j * k + m];
     }
   }
 
-  async predict(batch: Batch): Promise<Record<string, Float32Array>> {
+  /** PCA takes no request options. */
+  checkPredictOptions(options: PredictOptions): void {
+    const given = Object.entries(options).filter(([, value]) => value !== undefined).map(([name]) => name);
+    if (given.length > 0) throw new RangeError(`pca predict: takes no ${given.join(' or ')} (a PCA model projects rows; it has no threshold or distances)`);
+  }
+
+  /** projection [rows × components] = (x − mean) · v, natively, about the mean (accurate however far the data are from 0). */
+  async predict(batch: Batch, options: PredictOptions = {}): Promise<Record<string, Float32Array>> {
+    this.checkPredictOptions(options);
     if (batch.cols !== this.featureDim) throw new RangeError(`pca predict: has ${batch.cols} features per row, expected ${this.featureDim}`);
-    if (batch.kind === 'sparse') {
-      // v is d × k, feature-major: a sparse row adds its features' rows of v.
-      const projection = new Float32Array(batch.rows * this.components);
-      await loadCoreAddon().sparseLinear(batch, this.modelData.tensors.v.data as Float32Array, this.projectionBias, projection);
-      return { projection };
+    const projection = new Float32Array(batch.rows * this.components);
+    try {
+      await loadCoreAddon().pcaProject({ rows: this.rows, mean: this.mean }, this.featureDim, this.components, batch, projection);
+    } catch (error) {
+      throw new RangeError(`pca predict: ${(error as Error).message}`);
     }
-    const projection = await this.backend.run('denseLinear', {
-      x: batch.values.subarray(0, batch.rows * batch.cols), w: this.rows, bias: this.projectionBias,
-      rows: batch.rows, cols: this.featureDim, models: this.components,
-    });
     return { projection };
   }
 
@@ -66,10 +62,10 @@ export class PcaModel implements Model {
 
   predictOne(features: Float32Array): Record<string, Float32Array> {
     if (features.length !== this.featureDim) throw new RangeError(`pca predictOne: got ${features.length} features, expected ${this.featureDim}`);
-    const projection = Float32Array.from(this.projectionBias);
+    const projection = new Float32Array(this.components);
     for (let m = 0; m < this.components; m++) {
-      let sum = projection[m];
-      for (let j = 0; j < this.featureDim; j++) sum += features[j] * this.rows[m * this.featureDim + j];
+      let sum = 0;
+      for (let j = 0; j < this.featureDim; j++) sum += (features[j] - this.mean[j]) * this.rows[m * this.featureDim + j];
       projection[m] = sum;
     }
     return { projection };

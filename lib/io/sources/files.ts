@@ -1,10 +1,11 @@
 // Files as a byte source: one path (plain or gzip, told by its magic bytes), a directory (every file
 // in it, sorted), or a glob ('data/part-*.csv'). Several files can be
 // sharded across workers by index, as SageMaker's ShardedByS3Key does.
-import { statSync, readdirSync, existsSync } from 'node:fs';
+import { createReadStream, statSync, readdirSync, existsSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { gunzip, isGzip } from './gzip.js';
+import { streamSource } from './streams.js';
 import type { ByteChunk, ByteSource, SourcePosition } from './types.js';
 
 export interface FileSourceOptions {
@@ -42,6 +43,10 @@ export function resolveFiles(spec: string): string[] {
 }
 
 export function fileSource(spec: string | string[], options: FileSourceOptions = {}): ByteSource {
+  // A named pipe, /dev/stdin, a process substitution (<(…)): read once, in order, as a stream.
+  if (typeof spec === 'string' && existsSync(spec) && !statSync(spec).isFile() && !statSync(spec).isDirectory()) {
+    return streamSource(createReadStream(spec), spec);
+  }
   let files = Array.isArray(spec) ? spec.flatMap(resolveFiles) : resolveFiles(spec);
   if (options.shard) {
     const { index, count } = options.shard;

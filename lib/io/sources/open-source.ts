@@ -30,6 +30,11 @@ export async function openSource(input: SourceInput, options: FileSourceOptions 
   if (typeof input === 'string') return fileSource(input, options);
   // An array of strings is a list of paths; text chunks come as Buffers or from a generator.
   if (Array.isArray(input) && input.length > 0 && input.every((item) => typeof item === 'string')) {
+    const text = (input as string[]).find((item) => item.includes('\n'));
+    if (text !== undefined) {
+      throw new TypeError(`an array of strings is a list of file paths, and ${JSON.stringify(text.slice(0, 40))} holds a newline: ` +
+        'pass text as Buffers (Buffer.from(text)) or from a generator');
+    }
     return fileSource(input as string[], options);
   }
   if (isSource(input)) return input;

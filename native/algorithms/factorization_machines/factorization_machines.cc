@@ -356,7 +356,7 @@ void Predict(const Model& model, const BatchView& b, float* score, float* label)
       RowSums(model, b, r, linear, sum.data(), squares.data());
       double z = Combine(model, linear, sum.data(), squares.data());
       score[r] = model.logistic ? Sigmoid(z) : static_cast<float>(z);
-      if (label) label[r] = score[r] >= 0.5f ? 1.0f : 0.0f;
+      if (label) label[r] = score[r] >= model.threshold ? 1.0f : 0.0f;
     }
   });
 }

@@ -80,9 +80,10 @@ struct Model {
   const float* linear = nullptr;   // dim
   const float* factors_v = nullptr;  // dim × factors
   bool logistic = false;
+  float threshold = 0.5f;  // binary: label = score ≥ threshold
 };
 
-// score[r] = ŷ (regression) or σ(ŷ) (binary); label[r] = score ≥ 0.5 (binary, or null).
+// score[r] = ŷ (regression) or σ(ŷ) (binary); label[r] = score ≥ threshold (binary, or null).
 void Predict(const Model& model, const BatchView& batch, float* score, float* label);
 
 // Scores user ∪ item for each item row (the user's sums computed once) and returns the

@@ -118,13 +118,14 @@ Napi::Value CatchUpSync(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// model: { bias: number, linear: Float32Array (d), factors: Float32Array (d × k), dim, k, logistic }
+// model: { bias: number, linear: Float32Array (d), factors: Float32Array (d × k), dim, k, logistic, threshold? }
 fm::Model ReadModel(ArrayReader& reader, const Napi::Object& o, const char* f) {
   fm::Model m;
   m.dim = SizeField(o, f, "dim");
   m.factors = SizeField(o, f, "k");
   m.bias = static_cast<float>(NumberField(o, f, "bias"));
   m.logistic = o.Get("logistic").ToBoolean().Value();
+  if (o.Has("threshold") && !o.Get("threshold").IsUndefined()) m.threshold = static_cast<float>(NumberField(o, f, "threshold"));
   m.linear = reader.Get<float>(o, "model", "linear", napi_float32_array, m.dim, true);
   m.factors_v = reader.Get<float>(o, "model", "factors", napi_float32_array, CheckedProduct(o.Env(), f, m.dim, m.factors), true);
   return m;

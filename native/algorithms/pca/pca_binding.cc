@@ -4,6 +4,7 @@
 #include <string>
 
 #include "algorithms/pca/pca.h"
+#include "algorithms/pca/pca_projection.h"
 #include "algorithms/pca/pca_sketch.h"
 #include "runtime/arguments.h"
 #include "runtime/async_kernel.h"
@@ -108,12 +109,30 @@ Napi::Value FrequentDirectionsInsertSync(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// pcaProject(model: {rows: Float32Array (k × d), mean: Float32Array (d)}, dim, components, batch, out: Float32Array (rows × k)) → Promise
+Napi::Value ProjectAsync(const Napi::CallbackInfo& info) {
+  const char* f = "pcaProject";
+  RequireArgCount(info, f, 5);
+  pca::Projection model;
+  model.dim = SizeArg(info, 1, f, "dim");
+  model.components = SizeArg(info, 2, f, "components");
+  ArrayReader reader(info.Env(), f);
+  Napi::Object mo = ObjectArg(info, 0, f, "model");
+  model.rows = reader.Get<float>(mo, "model", "rows", napi_float32_array, CheckedProduct(info.Env(), f, model.components, model.dim), true);
+  model.mean = reader.Get<float>(mo, "model", "mean", napi_float32_array, model.dim, true);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 3, f, "batch"), f);
+  float* out = reader.Arg<float>(info, 4, "out", napi_float32_array, CheckedProduct(info.Env(), f, batch.rows, model.components), true);
+  return QueueKernel(info.Env(), "boundless:pcaProject", reader, [=]() { pca::Project(model, batch, out); },
+                     StoredValues(batch) * static_cast<double>(model.components));
+}
+
 }  // namespace
 
 void RegisterPca(Napi::Env env, Napi::Object exports) {
   exports.Set("pcaAccumulate", Napi::Function::New(env, AccumulateAsync, "pcaAccumulate"));
   exports.Set("pcaRandomizedAccumulate", Napi::Function::New(env, RandomizedAccumulateAsync, "pcaRandomizedAccumulate"));
   exports.Set("pcaFrequentDirectionsAccumulate", Napi::Function::New(env, FrequentDirectionsAccumulateAsync, "pcaFrequentDirectionsAccumulate"));
+  exports.Set("pcaProject", Napi::Function::New(env, ProjectAsync, "pcaProject"));
   exports.Set("pcaFrequentDirectionsInsert", Napi::Function::New(env, FrequentDirectionsInsertSync, "pcaFrequentDirectionsInsert"));
 }
 

@@ -127,4 +127,26 @@ describe('pca far from the origin', function () {
       }
     });
   }
+
+  for (const offset of [0, 1e5]) {
+    it(`projects rows onto the model about its mean, dense and sparse, as float64 does, at an offset of ${offset}`, async () => {
+      const x = offsetRows(offset, 21);
+      const model = pca.finalize(await fitted('regular', batchesOf(x)), backend);
+      const { v, mean } = model.data().tensors as unknown as { v: { data: Float32Array }; mean: { data: Float32Array } };
+      const probe = x.slice(0, 200 * dim);
+      for (const batch of [denseBatch(probe, dim), toSparse(denseBatch(probe, dim))]) {
+        const { projection } = await model.predict(batch);
+        for (let r = 0; r < 200; r++) {
+          for (let m = 0; m < 3; m++) {
+            let exact = 0;
+            for (let j = 0; j < dim; j++) exact += (probe[r * dim + j] - mean.data[j]) * v.data[j * 3 + m];
+            // float32 output of an O(1) projection: a few ulps, whatever the offset.
+            assert.ok(Math.abs(projection[r * 3 + m] - exact) <= 1e-5, `${batch.kind} row ${r} component ${m}: ${projection[r * 3 + m]} vs ${exact}`);
+          }
+        }
+        const one = model.predictOne(probe.subarray(0, dim)).projection as Float32Array;
+        assert.ok(Math.abs(one[0] - projection[0]) <= 1e-5);
+      }
+    });
+  }
 });
