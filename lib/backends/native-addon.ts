@@ -52,8 +52,6 @@ export interface CoreAddon {
   pcaProject(model: { rows: Float32Array; mean: Float32Array }, dim: number, components: number, batch: Batch, out: Float32Array): Promise<void>;
   /** Inserts `count` rows of another sketch (the Frequent Directions merge rule). */
   pcaFrequentDirectionsInsert(sketch: { rows: Float64Array; filled: Float64Array }, dim: number, ell: number, rows: Float64Array, count: number): void;
-  /** out[r·models + m] = bias[m] + Σ x·w[index·models + m] over a CSR batch's non-zeros (w feature-major). */
-  sparseLinear(batch: Batch, w: Float32Array, bias: Float32Array | null, out: Float32Array): Promise<void>;
   /** One step (training) or evaluation of every model of a factorization-machine state. */
   fmStep(settings: FmKernelSettings, state: FmKernelState, batch: Batch, metrics: FmKernelMetrics | null, training: boolean): Promise<void>;
   /** Every feature's lazy decay brought up to the state's step. */

@@ -164,39 +164,6 @@ Napi::Value SymmetricEigenValue(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// sparseLinear(batch (CSR), w: Float32Array (cols × models, feature-major), bias: Float32Array | null,
-// out: Float32Array (rows × models)) → Promise. out[r][m] = bias[m] + Σ_e x_e · w[index_e][m]:
-// a sparse row touches only its features' rows of w.
-Napi::Value SparseLinearAsync(const Napi::CallbackInfo& info) {
-  const char* f = "sparseLinear";
-  RequireArgCount(info, f, 4);
-  ArrayReader reader(info.Env(), f);
-  BatchView batch = ReadBatchView(reader, ObjectArg(info, 0, f, "batch"), f);
-  if (!batch.sparse) throw Napi::TypeError::New(info.Env(), "sparseLinear: batch must be sparse (CSR)");
-  Napi::Value wv = info[1];
-  if (!wv.IsTypedArray() || wv.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) reader.Fail("arguments", "w", "must be a Float32Array");
-  size_t cols = batch.cols;
-  size_t w_length = wv.As<Napi::TypedArray>().ElementLength();
-  if (cols == 0 || w_length % cols != 0) reader.Fail("arguments", "w", "length must be a multiple of the batch's cols");
-  size_t models = w_length / cols;
-  const float* w = reader.Arg<float>(info, 1, "w", napi_float32_array, cols * models, true);
-  const float* bias = reader.Arg<float>(info, 2, "bias", napi_float32_array, models, false);
-  float* out = reader.Arg<float>(info, 3, "out", napi_float32_array, CheckedProduct(info.Env(), f, batch.rows, models), true);
-  double work = StoredValues(batch) * static_cast<double>(models);
-  return QueueKernel(info.Env(), "boundless:sparseLinear", reader, [=]() {
-    ValidateFeatureRows(batch, cols);
-    for (size_t r = 0; r < batch.rows; r++) {
-      float* o = out + r * models;
-      for (size_t m = 0; m < models; m++) o[m] = bias ? bias[m] : 0.0f;
-      for (int32_t e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) {
-        const float x = batch.values[e];
-        const float* wr = w + static_cast<size_t>(batch.indices[e]) * models;
-        for (size_t m = 0; m < models; m++) o[m] += x * wr[m];
-      }
-    }
-  }, work);
-}
-
 }  // namespace
 
 void RegisterLinearAlgebra(Napi::Env env, Napi::Object exports) {
@@ -204,7 +171,6 @@ void RegisterLinearAlgebra(Napi::Env env, Napi::Object exports) {
   exports.Set("denseLinearSync", Napi::Function::New(env, DenseLinearSync, "denseLinearSync"));
   exports.Set("dot", Napi::Function::New(env, Dot, "dot"));
   exports.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
-  exports.Set("sparseLinear", Napi::Function::New(env, SparseLinearAsync, "sparseLinear"));
   exports.Set("symmetricEigen", Napi::Function::New(env, SymmetricEigenValue, "symmetricEigen"));
 }
 
