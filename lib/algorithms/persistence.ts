@@ -32,7 +32,9 @@ function schemaOf(stored: StoredObject, source: string): DataSchema {
 }
 
 function fromStored<A extends Algorithm>(algorithm: A, stored: StoredObject, backend: Backend, source: string): State<never> {
-  const hyperparameters = parseHyperparameters(algorithm.name, algorithm.hyperparameters, stored.hyperparameters);
+  const storedHyperparameters = algorithm.upgradeStoredHyperparameters
+    ? algorithm.upgradeStoredHyperparameters(stored.hyperparameters, stored.scalars) : stored.hyperparameters;
+  const hyperparameters = parseHyperparameters(algorithm.name, algorithm.hyperparameters, storedHyperparameters as never);
   const schema = schemaOf(stored, source);
   // A fresh state says which tensors must be there, with which dtype and shape.
   const template = algorithm.createState(hyperparameters as never, schema, backend);

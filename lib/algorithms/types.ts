@@ -128,6 +128,19 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    * meant (an origin of 0, say); any other missing tensor is an error.
    */
   readonly addedTensors?: readonly string[];
+  /**
+   * The hyperparameters of a stored state as the defaults of its time meant them: when a default
+   * changes, a file written before keeps what its `auto`s and missing parameters meant then, so
+   * it resumes and merges as it would have. Gets the stored hyperparameters and scalars.
+   */
+  upgradeStoredHyperparameters?(hyperparameters: Record<string, unknown>, scalars: Record<string, unknown>): Record<string, unknown>;
+  /** Rows per batch the trainer reads for these hyperparameters (default: mini_batch_size, else 1000). */
+  readBatchRows?(hyperparameters: HyperparameterValues<S>): number;
+  /**
+   * Called by the trainer after each whole pass over the training channel. From the second pass on,
+   * scores on training rows are training scores, not progressive validation.
+   */
+  endPass?(state: State<HyperparameterValues<S>>): void;
   /** Builds a model from the state; `selection` picks among the models a rich state holds. */
   finalize(state: State<HyperparameterValues<S>>, backend: Backend, selection?: Selection): M;
   /** Rebuilds a model from saved data. */

@@ -48,6 +48,12 @@ export interface LinearLearnerSettings {
   unbiasLabel: boolean;
   positiveWeighting: number;
   balanceMulticlass: boolean;
+  /** Rows per optimizer step; a batch of more rows takes several steps in row order (absent or 0: one per batch). */
+  stepRows?: number;
+  /** Scale features by 1 / the RMS of their non-zero values rather than 1 / their deviation (needs featureNonzero). */
+  scaleByNonzero?: boolean;
+  /** Divide the weights' rate by the mean squared norm of the scaled rows (needs inputNorm and the scaler sums). */
+  normalizeLr?: boolean;
 }
 
 /** The arrays a linear-learner kernel reads and updates in place (weights are [dim][models][classes]). */
@@ -73,6 +79,18 @@ export interface LinearLearnerArrays {
   l1?: Float32Array;
   featureSum?: Float64Array;
   featureSumSq?: Float64Array;
+  /** [dim]: rows of the scaler sample where each feature is non-zero. */
+  featureNonzero?: Float64Array;
+  /** [3]: the scaler sample's non-zero entries, its Σx², and the mean squared norm of its scaled rows. */
+  inputNorm?: Float64Array;
+  /** [dim][models][classes]: the mean of the iterates (models that average). */
+  average?: Float32Array;
+  /** [models][classes] */
+  biasAverage?: Float32Array;
+  /** [models]: 1 where the model's output is its average. */
+  averaged?: Float32Array;
+  /** [1]: the step after which iterates are averaged, plus 1 (0: not yet; set when the scaler's sample is complete). */
+  averageStart?: Float64Array;
 }
 
 /** Sums a linear-learner kernel adds to, per model (weighted by the rows' weights). */
@@ -82,6 +100,8 @@ export interface LinearLearnerMetrics {
   histogramBins?: number;
   /** models × 2 × bins: negatives then positives, by score in [−16, 16]. */
   histogram?: Float64Array;
+  /** Bins uniform in sign(s)·log(1 + |s|) over ±14 rather than in s over ±16: for ranks (ROC AUC) of saturated scores. */
+  histogramLogScale?: boolean;
   correct?: Float64Array;
   /** models × 4: tp, fp, tn, fn at score ≥ threshold. */
   confusion?: Float64Array;

@@ -33,7 +33,8 @@ export interface CoreAddon {
   linearLearnerEvaluate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
   /** A state, its settings and metrics read once; run(batch) is one update (training) or evaluation. */
   LinearLearnerStep: new (settings: LinearLearnerSettings, state: LinearLearnerArrays, metrics: LinearLearnerMetrics, training: boolean) => { run(batch: Batch): Promise<void> };
-  linearLearnerCatchUp(settings: LinearLearnerSettings, state: LinearLearnerArrays, out: Float32Array): void;
+  /** kind 0: the plain iterates, 1: the averages, 2: each model's output (its average when it averages). */
+  linearLearnerCatchUp(settings: LinearLearnerSettings, state: LinearLearnerArrays, kind: 0 | 1 | 2, out: Float32Array, biasOut: Float32Array): void;
   linearLearnerInitialize(weights: Float32Array, normal: boolean, scale: number, seed: number): void;
   linearLearnerPredict(model: LinearLearnerPredictInputs['model'], batch: Batch, outputs: LinearLearnerPredictInputs['outputs']): Promise<void>;
   kmeansUpdate(settings: KmeansUpdateInputs['settings'], state: KmeansUpdateInputs['state'], batch: Batch): Promise<void>;

@@ -54,8 +54,12 @@ async function quietly<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A line of Dawn's or Mesa's own logging. */
-const libraryLogLine = /^(Warning|Info|Debug|MESA|libEGL|ANGLE)\b/;
+/**
+ * A line of Dawn's or Mesa's own logging: their prefixes; Mesa's Vulkan loader complaining about
+ * XDG_RUNTIME_DIR (machines with Vulkan drivers but no session); the context lines Dawn adds under
+ * an adapter that failed to start (" - While initializing adapter", "    at Fn (…/dawn/…)"); blank lines.
+ */
+const libraryLogLine = /^(Warning|Info|Debug|MESA|libEGL|ANGLE)\b|^error: XDG_RUNTIME_DIR\b|^ - While initializing adapter\b|^\s+at \S+ \(.*dawn.*\)\n?$|^\s*$/;
 
 /** On Linux, whether the Vulkan loader is installed (in the linker cache or LD_LIBRARY_PATH). */
 function vulkanLoaderPresent(): boolean {

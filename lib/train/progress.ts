@@ -10,7 +10,11 @@ export interface ProgressEvent {
   bytes: number;
   elapsedSeconds: number;
   recordsPerSecond: number;
-  /** The algorithm's progressive metrics (each batch scored before training on it). */
+  /**
+   * The algorithm's progressive metrics (each batch scored before training on it; first-pass
+   * scores from the second epoch on). Computed on first read: a listener that does not read
+   * them costs nothing. Read them during the call if you need them: they describe this moment.
+   */
   metrics: Record<string, number>;
   /** Validation metrics, on 'epoch' events when there is a validation channel. */
   validation?: Record<string, number>;
@@ -46,10 +50,18 @@ export class ProgressReporter {
     const done = this.bytes + this.epochBytes;
     const planned = this.totalBytes !== undefined ? this.totalBytes * this.epochs : undefined;
     const etaSeconds = planned !== undefined && done > 0 ? Math.max(0, (elapsedSeconds * (planned - done)) / done) : undefined;
-    this.listener({
+    const event = {
       phase, epoch: counters.epoch, batches: counters.batches, records: counters.records, bytes: this.bytes, elapsedSeconds,
       recordsPerSecond: elapsedSeconds > 0 ? counters.records / elapsedSeconds : 0,
-      metrics: metrics(), badRecords: this.badRecords, ...(etaSeconds !== undefined ? { etaSeconds } : {}), ...extra,
+      badRecords: this.badRecords, ...(etaSeconds !== undefined ? { etaSeconds } : {}), ...extra,
+    } as ProgressEvent;
+    // Metrics cost a threshold search per model: computed when a listener reads them (the CLI
+    // reads them only when a line is due), once per event, and the value kept.
+    let computed: Record<string, number> | undefined;
+    Object.defineProperty(event, 'metrics', {
+      enumerable: true, configurable: true,
+      get: () => (computed ??= metrics()),
     });
+    this.listener(event);
   }
 }

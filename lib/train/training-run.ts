@@ -187,6 +187,7 @@ export class TrainingRun<A extends Algorithm> {
     if (!this.state) throw new DataError(`train: no records in the training channel (${describeChannel(options.train)})`);
     // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
     algorithm.checkTrainingData?.(this.state as never);
+    algorithm.endPass?.(this.state as never);
     progress.epoch++;
     progress.position = null;
     // stdin, a pipe, a socket: read once. Say so after this epoch rather than fail in the next on an empty stream.

@@ -11,7 +11,7 @@ import type { LinearLearnerModel } from './model.js';
 import { runOrFallBack } from '../../backends/cpu-fallback.js';
 import { accuracyOf, binaryMetricsAt, chooseModel, fBetaOf, precisionOf, recallOf, rocAucOf, type ModelSums } from './selection.js';
 import { calibrationBins, lossCodes, resolveSettings } from './settings.js';
-import { caughtUpWeights, kernelArrays, kernelMetrics, counter, type LinearLearnerState } from './state.js';
+import { caughtUp, kernelArrays, kernelMetrics, counter, type LinearLearnerState } from './state.js';
 import { criterionOf, targetsOf } from './objective.js';
 
 /** Bins of the score histogram a model's evaluation computes ROC AUC from. */
@@ -33,7 +33,7 @@ export function createModelEvaluator(model: LinearLearnerModel): Evaluator {
   const multiclass = model.predictorType === 'multiclass_classifier';
   const metrics: LinearLearnerMetrics = {
     lossSum: new Float64Array(1), weightSum: new Float64Array(1),
-    ...(binary ? { histogram: new Float64Array(2 * evaluationBins), histogramBins: evaluationBins, confusion: new Float64Array(4), threshold: model.threshold } : {}),
+    ...(binary ? { histogram: new Float64Array(2 * evaluationBins), histogramBins: evaluationBins, histogramLogScale: true, confusion: new Float64Array(4), threshold: model.threshold } : {}),
     ...(multiclass ? {
       correct: new Float64Array(1), topKCorrect: new Float64Array(1), topK: hp.accuracy_top_k, dcg: new Float64Array(1),
       classTruePositive: new Float64Array(classes), classPredicted: new Float64Array(classes), classActual: new Float64Array(classes),
@@ -133,7 +133,7 @@ export function stateMetrics(state: LinearLearnerState, prefix: 'progressive' | 
  */
 export function createStateValidator(state: LinearLearnerState, backend: Backend): { add(batch: Batch): Promise<void>; finish(): Record<string, number> } {
   const resolved = resolveSettings(state.hyperparameters, state.schema);
-  const arrays = { ...kernelArrays(state), weights: caughtUpWeights(state) };
+  const arrays = { ...kernelArrays(state), ...caughtUp(state) };
   for (const name of Object.keys(state.tensors)) if (name.startsWith('validation_')) state.tensors[name].data.fill(0 as never);
   const metrics = kernelMetrics(state, 'validation');
   let rows = 0;

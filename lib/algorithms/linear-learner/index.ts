@@ -2,7 +2,7 @@
 // models trained side by side in one pass over the data, each with its own
 // learning rate and regularization, then calibrated and selected on the
 // validation channel (or on progressive validation of the training stream).
-import type { LinearLearnerStep } from '../../backends/kernels.js';
+import type { LinearLearnerMetrics, LinearLearnerStep } from '../../backends/kernels.js';
 import { BatchError, type Batch } from '../../data/batch.js';
 import { tensor } from '../../state/tensor.js';
 import { parseHyperparameters } from '../hyperparameters.js';
@@ -14,9 +14,9 @@ import { runOrFallBack } from '../../backends/cpu-fallback.js';
 import { LinearLearnerModel } from './model.js';
 import { criterionOf, objectiveOf, targetsOf } from './objective.js';
 import { chooseModel } from './selection.js';
-import { resolveSettings } from './settings.js';
+import { defaultStepRows, readBatchRows, resolveSettings } from './settings.js';
 import {
-  caughtUpWeights, counter, createLinearLearnerState, kernelArrays, kernelMetrics, mergeLinearLearnerStates,
+  caughtUp, counter, createLinearLearnerState, kernelArrays, kernelMetrics, mergeLinearLearnerStates,
   type LinearLearnerState,
 } from './state.js';
 import { countedUpdate } from '../counted-update.js';
@@ -28,15 +28,28 @@ export type { LinearLearnerHyperparameters } from './hyperparameters.js';
 export type { LinearLearnerState } from './state.js';
 
 /** What update hands the kernel, built once per state object (the arrays never change identity). */
-const prepared = new WeakMap<LinearLearnerState, { weights: unknown; step: Omit<LinearLearnerStep, 'batch'>; unbias: boolean }>();
+const prepared = new WeakMap<LinearLearnerState, { weights: unknown; passes: unknown; step: Omit<LinearLearnerStep, 'batch'>; unbias: boolean }>();
+
+/**
+ * Sums the kernel adds to after the first pass, thrown away: from the second pass on a row's
+ * score comes from a model that has trained on it, so the progressive sums (what selection
+ * without a validation channel reads) keep the first pass only. Allocated once per state.
+ */
+function discardedMetrics(state: LinearLearnerState): LinearLearnerMetrics {
+  const kept = kernelMetrics(state, 'progressive');
+  return Object.fromEntries(Object.entries(kept).map(([name, value]) =>
+    [name, value instanceof Float64Array ? new Float64Array(value.length) : value])) as unknown as LinearLearnerMetrics;
+}
 
 function preparedFor(state: LinearLearnerState) {
   let entry = prepared.get(state);
-  if (!entry || entry.weights !== state.tensors.weights.data) {
+  const passes = state.scalars.passes ?? 0;
+  if (!entry || entry.weights !== state.tensors.weights.data || entry.passes !== passes) {
     const r = resolveSettings(state.hyperparameters, state.schema);
+    const metrics = Number(passes) > 0 ? discardedMetrics(state) : kernelMetrics(state, 'progressive');
     entry = {
-      weights: state.tensors.weights.data,
-      step: { settings: r.kernel, state: kernelArrays(state), metrics: kernelMetrics(state, 'progressive') },
+      weights: state.tensors.weights.data, passes,
+      step: { settings: r.kernel, state: kernelArrays(state), metrics },
       unbias: r.kernel.unbiasData,
     };
     prepared.set(state, entry);
@@ -57,6 +70,30 @@ function selectionModel(selection: Selection | undefined, models: number): numbe
     throw new RangeError(`linear-learner select: model ${JSON.stringify(selection.model)} is not in 0..${models - 1}`);
   }
   return model;
+}
+
+/**
+ * A state file from before the one-pass defaults (no defaults_version scalar) keeps SageMaker's:
+ * adam, the scheduler, steps of 1000 rows, uniform initial weights, scaling by deviation, no averaging.
+ */
+function sageMakerDefaults(hp: Record<string, unknown>): Record<string, unknown> {
+  const auto = (name: string) => hp[name] === undefined || hp[name] === 'auto';
+  return {
+    ...hp,
+    ...(auto('optimizer') ? { optimizer: 'adam' } : {}),
+    ...(hp.use_lr_scheduler === undefined ? { use_lr_scheduler: true } : {}),
+    ...(auto('mini_batch_size') ? { mini_batch_size: 1000 } : {}),
+    ...(auto('init_method') ? { init_method: 'uniform' } : {}),
+    ...(auto('init_scale') ? { init_scale: 0.07 } : {}),
+    ...(auto('init_sigma') ? { init_sigma: 0.01 } : {}),
+    ...(hp.normalize_method === undefined ? { normalize_method: 'std' } : {}),
+    ...(hp.average === undefined ? { average: false } : {}),
+    ...(hp.normalize_lr === undefined ? { normalize_lr: false } : {}),
+  };
+}
+
+function resolvedStepRows(hp: LinearLearnerHyperparameters): number {
+  return hp.mini_batch_size === 'auto' ? defaultStepRows : hp.mini_batch_size;
 }
 
 /** Classifiers need two classes in the training stream (class_counts counts all of it). */
@@ -82,7 +119,8 @@ function finalize(state: LinearLearnerState, backend: Parameters<typeof createLi
   const source = validatedNow(state) ? 'validation' : 'progressive';
   const criterion = criterionOf(hp, selection?.criterion as string | undefined);
   const binary = r.predictor === 'binary_classifier';
-  const choice = chooseModel(modelSums(state, source), binary, criterion, targetsOf(hp), selectionModel(selection, r.models));
+  const choice = chooseModel(modelSums(state, source), binary, criterion, targetsOf(hp), selectionModel(selection, r.models),
+    source === 'progressive' && selection?.criterion === undefined);
   let threshold = binary ? choice.threshold : 0;
   if (selection?.threshold !== undefined) {
     const given = Number(selection.threshold);
@@ -93,8 +131,7 @@ function finalize(state: LinearLearnerState, backend: Parameters<typeof createLi
   // Fold x' = (x − shift)·scale and y = y'/labelScale + labelShift into plain coefficients.
   const { dim } = r.kernel;
   const { classes, models } = r;
-  const all = caughtUpWeights(state);
-  const bias = state.tensors.bias.data as Float32Array;
+  const { weights: all, bias } = caughtUp(state);
   const shift = state.tensors.feature_shift?.data as Float32Array | undefined;
   const scale = state.tensors.feature_scale?.data as Float32Array | undefined;
   const label = state.tensors.label_transform?.data as Float32Array | undefined;
@@ -126,7 +163,7 @@ function finalize(state: LinearLearnerState, backend: Parameters<typeof createLi
       selection_criterion: binary ? criterion : 'loss_function',
       ...(binary && Number.isFinite(choice.value) ? { selection_value: choice.value } : {}),
       selection_loss: Number.isFinite(choice.loss) ? choice.loss : null,
-      learning_rate: grid('learning_rate'), wd: grid('wd'), l1: grid('l1'),
+      learning_rate: grid('learning_rate'), wd: grid('wd'), l1: grid('l1'), averaged: r.averaged[choice.model] === 1,
       examples_seen: state.scalars.examples_seen,
     },
   };
@@ -157,6 +194,11 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   },
 
   merge: mergeLinearLearnerStates,
+  upgradeStoredHyperparameters: (hp, scalars) => (scalars.defaults_version === undefined ? sageMakerDefaults(hp) : hp),
+  readBatchRows: (hp) => readBatchRows(resolvedStepRows(hp)),
+  endPass(state) {
+    state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
+  },
   // scaler_origin: the scaler's sums are about it (0 in files from before it, as they were taken).
   addedTensors: ['scaler_origin'],
   checkTrainingData,
@@ -175,7 +217,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     const sums = modelSums(state, 'progressive');
     if (sums.weight === 0) return {};
     const binary = state.hyperparameters.predictor_type === 'binary_classifier';
-    const choice = chooseModel(sums, binary, criterionOf(state.hyperparameters), targetsOf(state.hyperparameters));
+    const choice = chooseModel(sums, binary, criterionOf(state.hyperparameters), targetsOf(state.hyperparameters), undefined, true);
     const metrics = stateMetrics(state, 'progressive', choice.model);
     return Object.fromEntries([...Object.entries(metrics).map(([k, v]) => [`progressive_${k}`, v]), ['best_model', choice.model]]);
   },

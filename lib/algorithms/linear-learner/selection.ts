@@ -70,32 +70,19 @@ export function criterionValue(criterion: SelectionCriterion, p: ConfusionPoint,
   }
 }
 
-/** The confusion counts at the threshold of every bin edge, from the highest edge down. */
-export function* confusionPoints(negatives: ArrayLike<number>, positives: ArrayLike<number>): Generator<ConfusionPoint> {
+/** The point at a raw-score threshold: rows in bins whose lower edge is at or above it count as positive. */
+export function pointAt(negatives: ArrayLike<number>, positives: ArrayLike<number>, threshold: number): ConfusionPoint {
   const bins = negatives.length;
-  let totalNegative = 0;
-  let totalPositive = 0;
-  for (let b = 0; b < bins; b++) {
-    totalNegative += negatives[b];
-    totalPositive += positives[b];
-  }
   let tp = 0;
   let fp = 0;
-  for (let b = bins - 1; b >= 0; b--) {
+  let edge = -1;
+  for (let b = bins - 1; b >= 0 && binEdge(b, bins) >= threshold - 1e-12; b--) {
     tp += positives[b];
     fp += negatives[b];
-    yield { threshold: binEdge(b, bins), tp, fp, tn: totalNegative - fp, fn: totalPositive - tp };
+    edge = b;
   }
-}
-
-/** The point at the default threshold (score 0: probability 0.5 for logistic, the hinge's sign). */
-export function pointAt(negatives: ArrayLike<number>, positives: ArrayLike<number>, threshold: number): ConfusionPoint {
-  let found: ConfusionPoint | undefined;
-  for (const point of confusionPoints(negatives, positives)) {
-    if (point.threshold >= threshold - 1e-12) found = point;
-    else break;
-  }
-  return found ?? { threshold, tp: 0, fp: 0, tn: sum(negatives), fn: sum(positives) };
+  const [totalNegative, totalPositive] = [sum(negatives), sum(positives)];
+  return { threshold: edge >= 0 ? binEdge(edge, bins) : threshold, tp, fp, tn: totalNegative - fp, fn: totalPositive - tp };
 }
 
 function sum(values: ArrayLike<number>): number {
@@ -106,21 +93,30 @@ function sum(values: ArrayLike<number>): number {
 
 /**
  * The threshold that maximizes the criterion (ties go to the threshold nearest 0). loss_function
- * keeps the default threshold. Returns value −∞ when no threshold meets a target.
+ * keeps the default threshold. Returns value −∞ when no threshold meets a target. One running
+ * point, no object per bin: this runs for every model whenever metrics are read.
  */
 export function calibrateThreshold(negatives: ArrayLike<number>, positives: ArrayLike<number>,
   criterion: SelectionCriterion, targets: SelectionTargets): { point: ConfusionPoint; value: number } {
   if (criterion === 'loss_function') return { point: pointAt(negatives, positives, 0), value: -Infinity };
-  let best: ConfusionPoint | undefined;
+  const bins = negatives.length;
+  const [totalNegative, totalPositive] = [sum(negatives), sum(positives)];
+  const point: ConfusionPoint = { threshold: 0, tp: 0, fp: 0, tn: totalNegative, fn: totalPositive };
+  let bestBin = -1;
   let bestValue = -Infinity;
-  for (const point of confusionPoints(negatives, positives)) {
+  for (let b = bins - 1; b >= 0; b--) {
+    point.tp += positives[b];
+    point.fp += negatives[b];
+    point.tn = totalNegative - point.fp;
+    point.fn = totalPositive - point.tp;
+    point.threshold = binEdge(b, bins);
     const value = criterionValue(criterion, point, targets);
-    if (value > bestValue || (value === bestValue && best && Math.abs(point.threshold) < Math.abs(best.threshold))) {
-      best = point;
+    if (value > bestValue || (value === bestValue && bestBin >= 0 && Math.abs(point.threshold) < Math.abs(binEdge(bestBin, bins)))) {
+      bestBin = b;
       bestValue = value;
     }
   }
-  return { point: best ?? pointAt(negatives, positives, 0), value: bestValue };
+  return { point: pointAt(negatives, positives, bestBin >= 0 ? binEdge(bestBin, bins) : 0), value: bestValue };
 }
 
 /** Per-model sums over a channel (validation or the progressive training stream). */
@@ -153,10 +149,16 @@ function histogramsOf(sums: ModelSums, m: number): [ArrayLike<number>, ArrayLike
 /**
  * Binary: each model's best threshold for the criterion, then the model with the best value
  * (ties and loss_function: the lowest mean loss). Multiclass and regression: the lowest mean
- * loss. `only` restricts the choice to one model (a user's selection).
+ * loss. `only` restricts the choice to one model (a user's selection). `byLoss` picks the model
+ * by mean loss and only then its threshold by the criterion: on progressive scores of a stream a
+ * thresholded metric is flat and noisy across models where the loss still ranks them.
  */
 export function chooseModel(sums: ModelSums, binary: boolean, criterion: SelectionCriterion,
-  targets: SelectionTargets, only?: number): ModelChoice {
+  targets: SelectionTargets, only?: number, byLoss = false): ModelChoice {
+  if (byLoss && binary && only === undefined && criterion !== 'loss_function') {
+    const model = chooseModel(sums, binary, 'loss_function', targets).model;
+    return chooseModel(sums, binary, criterion, targets, model);
+  }
   let best: ModelChoice | undefined;
   const candidates = only !== undefined ? [only] : Array.from({ length: sums.models }, (_, m) => m);
   for (const m of candidates) {

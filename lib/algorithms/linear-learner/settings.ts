@@ -24,7 +24,13 @@ const lossesFor: Record<PredictorType, LossName[]> = {
 };
 
 /** What `learning_rate=auto` is, per optimizer. */
-export const defaultLearningRates: Record<OptimizerName, number> = { sgd: 0.1, adam: 0.02, rmsprop: 0.01, adagrad: 0.1 };
+export const defaultLearningRates: Record<OptimizerName, number> = { sgd: 0.1, adam: 0.02, rmsprop: 0.01, adagrad: 5 };
+
+/** What `mini_batch_size=auto` is: rows per optimizer step. */
+export const defaultStepRows = 32;
+
+/** Rows the trainer reads per batch: a whole number of steps, at least this many rows. */
+export const readBatchRowsAtLeast = 1024;
 
 /** Bins of the per-model score histograms kept for threshold calibration. */
 export const calibrationBins = 2048;
@@ -41,6 +47,10 @@ export interface ResolvedSettings {
   learningRate: number;
   criterion: SelectionCriterion;
   calibrationSamples: number;
+  /** Rows per optimizer step. */
+  stepRows: number;
+  /** Which models output their iterate average (1) rather than their last iterate (0). */
+  averaged: Float32Array;
   kernel: LinearLearnerSettings;
 }
 
@@ -85,14 +95,16 @@ export function resolveSettings(hp: LinearLearnerHyperparameters, schema: DataSc
   if (hp.unbias_data === true && sparse) {
     fail("unbias_data=true needs dense data: centering would make every sparse row dense (set unbias_data=false or auto)");
   }
-  const optimizer: OptimizerName = hp.optimizer === 'auto' ? 'adam' : hp.optimizer;
+  const optimizer: OptimizerName = hp.optimizer === 'auto' ? 'adagrad' : hp.optimizer;
   const learningRate = hp.learning_rate === 'auto' ? defaultLearningRates[optimizer] : hp.learning_rate;
   const regression = predictor === 'regressor';
   const flag = (value: boolean | 'auto', otherwise: boolean) => (value === 'auto' ? otherwise : value);
   const weighting = hp.positive_example_weight_mult === 'balanced' ? 1 : hp.positive_example_weight_mult === 'auto' ? 2 : 0;
+  const models = hp.num_models === 'auto' ? 32 : hp.num_models;
+  const stepRows = hp.mini_batch_size === 'auto' ? defaultStepRows : hp.mini_batch_size;
   return {
-    predictor, loss, optimizer, classes, sparse, learningRate,
-    models: hp.num_models === 'auto' ? 32 : hp.num_models,
+    predictor, loss, optimizer, classes, sparse, learningRate, models, stepRows,
+    averaged: averagedModels(hp.average, models),
     criterion: normalizeCriterion(hp.binary_classifier_model_selection_criteria),
     calibrationSamples: hp.num_calibration_samples === 'auto' ? 10_000_000 : hp.num_calibration_samples,
     kernel: {
@@ -112,7 +124,7 @@ export function resolveSettings(hp: LinearLearnerHyperparameters, schema: DataSc
       useBias: hp.use_bias,
       biasLrMult: hp.bias_lr_mult === 'auto' ? (optimizer === 'sgd' ? 10 : 1) : hp.bias_lr_mult,
       biasWdMult: hp.bias_wd_mult === 'auto' ? 0 : hp.bias_wd_mult,
-      useLrScheduler: hp.use_lr_scheduler,
+      useLrScheduler: flag(hp.use_lr_scheduler, optimizer !== 'adagrad'),
       lrSchedulerStep: hp.lr_scheduler_step === 'auto' ? 100 : hp.lr_scheduler_step,
       lrSchedulerFactor: hp.lr_scheduler_factor === 'auto' ? 0.99 : hp.lr_scheduler_factor,
       lrSchedulerMinimum: hp.lr_scheduler_minimum_lr === 'auto' ? 1e-5 : hp.lr_scheduler_minimum_lr,
@@ -123,8 +135,21 @@ export function resolveSettings(hp: LinearLearnerHyperparameters, schema: DataSc
       unbiasLabel: regression && flag(hp.unbias_label, hp.use_bias),
       positiveWeighting: weighting,
       balanceMulticlass: hp.balance_multiclass_weights,
+      stepRows,
+      scaleByNonzero: hp.normalize_method === 'nonzero_rms',
+      normalizeLr: flag(hp.normalize_lr, optimizer === 'adagrad'),
     },
   };
+}
+
+/** Which models average their iterates: every one unless `average=false`. */
+export function averagedModels(average: boolean | 'auto', models: number): Float32Array {
+  return new Float32Array(models).fill(average === false ? 0 : 1);
+}
+
+/** Rows per batch the trainer reads: the smallest whole number of steps of at least readBatchRowsAtLeast rows. */
+export function readBatchRows(stepRows: number): number {
+  return stepRows * Math.max(1, Math.ceil(readBatchRowsAtLeast / stepRows));
 }
 
 /** The radical inverse of i in base b: a low-discrepancy sequence in [0, 1). */

@@ -1,7 +1,7 @@
 // The linear learner's state: which tensors it holds (named plainly, so a
 // checkpoint reads well in numpy), how it is allocated, how the kernels see
 // it, and how shard states merge.
-import type { LinearLearnerArrays, LinearLearnerMetrics } from '../../backends/kernels.js';
+import type { LinearLearnerArrays, LinearLearnerMetrics, LinearLearnerSettings } from '../../backends/kernels.js';
 import { tensor, type Tensor } from '../../state/tensor.js';
 import type { DataSchema, State } from '../types.js';
 import type { LinearLearnerHyperparameters } from './hyperparameters.js';
@@ -13,6 +13,13 @@ export type LinearLearnerState = State<LinearLearnerHyperparameters>;
 
 /** Indices into the `counters` tensor (native/algorithms/linear_learner/linear_learner.h Counter). */
 export const counter = { step: 0, rows: 1, scalerRows: 2, labelSum: 3, labelSumSq: 4, count: 5 } as const;
+
+/**
+ * The defaults a state was made under, kept in its scalars: 2 from the one-pass defaults
+ * (adagrad, zero init, steps of 32 rows, non-zero RMS scaling, averaging). A state without it
+ * was made under SageMaker's (1) and keeps them when it is loaded (see upgradeStoredHyperparameters).
+ */
+export const linearLearnerDefaultsVersion = 2;
 
 const f32 = (data: Float32Array, shape?: number[]) => tensor(data, shape);
 const f64 = (data: Float64Array, shape?: number[]) => tensor(data, shape);
@@ -42,14 +49,16 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   const optimizer = r.optimizer;
   const withMoment1 = optimizer === 'adam' || (optimizer === 'sgd' && r.kernel.momentum > 0);
   const withMoment2 = optimizer !== 'sgd';
-  const arrays = 1 + Number(withMoment1) + Number(withMoment2);
+  const withAverage = r.averaged.some((a) => a === 1);
+  const arrays = 1 + Number(withMoment1) + Number(withMoment2) + Number(withAverage);
   // The feature-sized arrays, with an error that says what decides their size if they cannot be had.
   const featureArray = () => allocateState('linear-learner', 4 * dim * width * arrays,
-    `feature_dim ${dim} × num_models ${models} × ${classes} class${classes > 1 ? 'es' : ''} × ${arrays} arrays × 4 bytes; lower feature_dim (hash bits) or num_models, or use optimizer sgd`,
+    `feature_dim ${dim} × num_models ${models} × ${classes} class${classes > 1 ? 'es' : ''} × ${arrays} arrays × 4 bytes; lower feature_dim (hash bits) or num_models, or use optimizer sgd${withAverage ? ' or average=false' : ''}`,
     () => new Float32Array(dim * width));
   const weights = featureArray();
   adviseLarge(weights);
-  loadCoreAddon().linearLearnerInitialize(weights, hp.init_method === 'normal', hp.init_method === 'normal' ? hp.init_sigma : hp.init_scale, hp.seed);
+  const init = initialWeights(hp);
+  if (init.scale > 0) loadCoreAddon().linearLearnerInitialize(weights, init.normal, init.scale, hp.seed);
   const tensors: Record<string, Tensor> = {
     weights: f32(weights, [dim, models, classes]),
     bias: f32(new Float32Array(width).fill(hp.use_bias ? hp.init_bias : 0), [models, classes]),
@@ -69,25 +78,42 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   }
   if (r.predictor === 'binary_classifier') tensors.positive_weight = f32(grid.positiveWeight);
   if (r.predictor !== 'regressor') tensors.class_counts = f64(new Float64Array(r.predictor === 'binary_classifier' ? 2 : classes));
-  if (r.kernel.normalizeData || r.kernel.unbiasData) {
+  if (r.kernel.normalizeData || r.kernel.unbiasData || r.kernel.normalizeLr) {
     tensors.feature_sum = f64(new Float64Array(dim));
     tensors.feature_sumsq = f64(new Float64Array(dim));
     tensors.feature_shift = f32(new Float32Array(dim));
     tensors.feature_scale = f32(new Float32Array(dim).fill(1));
+    if (r.kernel.scaleByNonzero) tensors.feature_nonzero = f64(new Float64Array(dim));
+  }
+  if (r.kernel.normalizeLr) tensors.input_norm = f64(new Float64Array(3));
+  if (withAverage) {
+    tensors.average = f32(featureArray(), [dim, models, classes]);
+    tensors.bias_average = f32(new Float32Array(width), [models, classes]);
+    tensors.averaged = f32(r.averaged);
+    tensors.average_start = f64(new Float64Array(1));
   }
   if (r.predictor === 'regressor') tensors.label_transform = f32(Float32Array.of(0, 1));
   // The scaler's sums are about its sample's first row and label (0 in files from before it).
   tensors.scaler_origin = f64(new Float64Array(dim + 1));
   if (r.kernel.balanceMulticlass) tensors.class_weight = f32(new Float32Array(classes).fill(1));
-  for (const name of ['moment1', 'moment2', 'last_step', 'feature_sum', 'feature_sumsq']) if (tensors[name]) adviseLarge(tensors[name].data);
+  for (const name of ['moment1', 'moment2', 'average', 'last_step', 'feature_sum', 'feature_sumsq', 'feature_nonzero']) if (tensors[name]) adviseLarge(tensors[name].data);
   Object.assign(tensors, metricTensors('progressive', r), metricTensors('validation', r));
   return {
     algorithm: 'linear-learner',
     hyperparameters: hp,
     schema: { ...schema, sparse: r.sparse },
     tensors,
-    scalars: { examples_seen: 0, batches_seen: 0, validated_at_step: -1 },
+    scalars: { examples_seen: 0, batches_seen: 0, validated_at_step: -1, passes: 0, defaults_version: linearLearnerDefaultsVersion },
   };
+}
+
+/** The initial weights' distribution: zero unless a method or its scale is given. */
+function initialWeights(hp: LinearLearnerHyperparameters): { normal: boolean; scale: number } {
+  const method = hp.init_method !== 'auto' ? hp.init_method
+    : hp.init_sigma !== 'auto' ? 'normal' : hp.init_scale !== 'auto' ? 'uniform' : 'zero';
+  if (method === 'normal') return { normal: true, scale: hp.init_sigma === 'auto' ? 0.01 : hp.init_sigma };
+  if (method === 'uniform') return { normal: false, scale: hp.init_scale === 'auto' ? 0.07 : hp.init_scale };
+  return { normal: false, scale: 0 };
 }
 
 /** Arrays of 8 MB and more get huge pages where the OS offers them (before their first touch). */
@@ -108,6 +134,7 @@ export function kernelArrays(state: LinearLearnerState): LinearLearnerArrays {
     moment1: t('moment1'), moment2: t('moment2'), biasMoment1: t('bias_moment1'), biasMoment2: t('bias_moment2'),
     lastStep: arrayOf<Int32Array>(state, 'last_step'), learningRate: t('learning_rate'), wd: t('wd'), l1: t('l1'),
     featureSum: d('feature_sum'), featureSumSq: d('feature_sumsq'), scalerOrigin: d('scaler_origin'),
+    featureNonzero: d('feature_nonzero'), inputNorm: d('input_norm'), average: t('average'), biasAverage: t('bias_average'), averaged: t('averaged'), averageStart: d('average_start'),
   };
 }
 
@@ -122,12 +149,19 @@ export function kernelMetrics(state: LinearLearnerState, prefix: 'progressive' |
   };
 }
 
-/** The weights with the regularization every feature is owed applied (lazy updates caught up). */
-export function caughtUpWeights(state: LinearLearnerState): Float32Array {
+/** Which weights caughtUp gives: the plain iterates, their averages, or each model's output. */
+export const weightsKind = { plain: 0, average: 1, output: 2 } as const;
+
+/**
+ * The weights and bias with the regularization every feature is owed applied (lazy updates
+ * caught up): by default each model's output (its iterate average when it averages).
+ */
+export function caughtUp(state: LinearLearnerState, kind: 0 | 1 | 2 = weightsKind.output): { weights: Float32Array; bias: Float32Array } {
   const r = resolveSettings(state.hyperparameters, state.schema);
-  const out = new Float32Array(state.tensors.weights.data.length);
-  loadCoreAddon().linearLearnerCatchUp(r.kernel, kernelArrays(state), out);
-  return out;
+  const weights = new Float32Array(state.tensors.weights.data.length);
+  const bias = new Float32Array(state.tensors.bias.data.length);
+  loadCoreAddon().linearLearnerCatchUp(r.kernel, kernelArrays(state), kind, weights, bias);
+  return { weights, bias };
 }
 
 function deepCopy(state: LinearLearnerState): LinearLearnerState {
@@ -139,8 +173,8 @@ function deepCopy(state: LinearLearnerState): LinearLearnerState {
   };
 }
 
-const averaged = new Set(['weights', 'bias', 'moment1', 'moment2', 'bias_moment1', 'bias_moment2']);
-const gridTensors = ['learning_rate', 'wd', 'l1', 'positive_weight'];
+const averaged = new Set(['weights', 'bias', 'moment1', 'moment2', 'bias_moment1', 'bias_moment2', 'average', 'bias_average']);
+const gridTensors = ['learning_rate', 'wd', 'l1', 'positive_weight', 'averaged'];
 
 /**
  * Shards merge by averaging what SGD learns (weights, bias, optimizer moments; each shard
@@ -169,17 +203,18 @@ export function mergeLinearLearnerStates(states: LinearLearnerState[]): LinearLe
   const rows = states.map((s) => Number(s.scalars.examples_seen));
   const total = rows.reduce((a, b) => a + b, 0);
   const share = (i: number) => (total > 0 ? rows[i] / total : 1 / states.length);
-  const caughtUp = states.map(caughtUpWeights);
+  const plain = states.map((s) => caughtUp(s, weightsKind.plain).weights);
+  const averages = states.map((s) => (s.tensors.average ? caughtUp(s, weightsKind.average).weights : undefined));
   for (const [name, t] of Object.entries(merged.tensors)) {
     const out = t.data as Float32Array | Float64Array;
     if (averaged.has(name)) {
       out.fill(0);
       states.forEach((s, i) => {
-        const source = name === 'weights' ? caughtUp[i] : (s.tensors[name].data as Float32Array);
+        const source = name === 'weights' ? plain[i] : name === 'average' ? averages[i]! : (s.tensors[name].data as Float32Array);
         const w = share(i);
         for (let k = 0; k < out.length; k++) out[k] += w * source[k];
       });
-    } else if (name.startsWith('progressive_') || name === 'class_counts') {
+    } else if (name.startsWith('progressive_') || name === 'class_counts' || name === 'feature_nonzero' || name === 'input_norm') {
       for (const s of states.slice(1)) {
         const source = s.tensors[name].data as Float64Array;
         for (let k = 0; k < out.length; k++) out[k] += source[k];
@@ -201,6 +236,10 @@ export function mergeLinearLearnerStates(states: LinearLearnerState[]): LinearLe
   merged.scalars.examples_seen = total;
   merged.scalars.batches_seen = states.reduce((sum, s) => sum + Number(s.scalars.batches_seen), 0);
   merged.scalars.validated_at_step = -1;
+  merged.scalars.passes = Math.max(...states.map((s) => Number(s.scalars.passes ?? 0)));
+  // Averaging continues from the latest start among the shards (their averages are averaged above).
+  const start = merged.tensors.average_start?.data as Float64Array | undefined;
+  if (start) start[0] = Math.max(...states.map((s) => (s.tensors.average_start.data as Float64Array)[0]));
   return merged;
 }
 
@@ -239,6 +278,23 @@ function mergeScalerSums(merged: LinearLearnerState, states: LinearLearnerState[
   }
 }
 
+/** A feature's scale from its sample sums about origin o, as the kernel's FeatureScale computes it. */
+function featureScale(k: LinearLearnerSettings, o: number, sum: number, sumsq: number, nonzero: number, n: number, shift: number): number {
+  if (!k.normalizeData) return 1;
+  let meanSquare: number;
+  if (k.scaleByNonzero) {
+    if (!(nonzero > 0)) return 1;
+    const zeros = n - nonzero;
+    const [s1, s2] = [sum + zeros * o, sumsq - zeros * o * o];
+    const c = shift - o;
+    meanSquare = (s2 - 2 * c * s1 + nonzero * c * c) / nonzero;
+  } else {
+    const shifted = sum / n;
+    meanSquare = sumsq / n - shifted * shifted;
+  }
+  return meanSquare > 1e-24 ? 1 / Math.sqrt(meanSquare) : 1;
+}
+
 /** Recomputes the scaler's transforms from its sums (as the kernel does), after a merge. */
 function refreshScaler(state: LinearLearnerState): void {
   const r = resolveSettings(state.hyperparameters, state.schema);
@@ -251,15 +307,22 @@ function refreshScaler(state: LinearLearnerState): void {
   const scale = arrayOf<Float32Array>(state, 'feature_scale');
   const origin = arrayOf<Float64Array>(state, 'scaler_origin')!;
   const dim = origin.length - 1;
+  const nonzero = arrayOf<Float64Array>(state, 'feature_nonzero');
+  const inputNorm = arrayOf<Float64Array>(state, 'input_norm');
+  let norm = 0;
   if (sum && sumsq && shift && scale) {
     for (let j = 0; j < sum.length; j++) {
-      const shifted = sum[j] / n;
-      const mean = origin[j] + shifted;
-      const deviation = Math.sqrt(Math.max(0, sumsq[j] / n - shifted * shifted));
-      shift[j] = r.kernel.unbiasData ? mean : 0;
-      scale[j] = r.kernel.normalizeData && deviation > 1e-12 ? 1 / deviation : 1;
+      const mean = origin[j] + sum[j] / n;
+      const center = r.kernel.unbiasData ? mean : 0;  // in double, as the kernel's
+      shift[j] = center;
+      const s = featureScale(r.kernel, origin[j], sum[j], sumsq[j], nonzero ? nonzero[j] : 0, n, center);
+      scale[j] = s;
+      const c = center - origin[j];
+      norm += s * s * Math.max(0, (sumsq[j] - 2 * c * sum[j] + n * c * c) / n);
     }
   }
+  // As the kernel's RefreshFeatureScales: sparse rows scaled by their non-zero RMS count 1 a non-zero.
+  if (inputNorm) inputNorm[2] = state.schema.sparse && r.kernel.scaleByNonzero && r.kernel.normalizeData ? inputNorm[0] / n : norm;
   const label = arrayOf<Float32Array>(state, 'label_transform');
   if (label) {
     const shifted = counters[counter.labelSum] / n;

@@ -38,8 +38,11 @@ inline void Prefetch(const float* p, size_t n) {
 // largest batch seen (bounded by mini_batch_size), never the data seen.
 struct Scratch {
   std::vector<float> x, gradient;
-  std::vector<double> scores;
+  std::vector<double> scores, average_scores;
   std::vector<uint32_t> touched, entry_slot, keys, slots;
+  std::vector<int32_t> indptr;  // a step's rows of a sparse batch, rebased to 0
+  std::vector<double> lr, decay, log_decay, threshold;
+  std::vector<float> element_lr, element_decay, element_threshold;
 };
 Scratch& ThreadScratch() {
   thread_local Scratch scratch;
@@ -78,6 +81,39 @@ inline float Shrink(float w, double decay, double log_decay, double threshold, d
     if (magnitude <= 0) return 0;
   }
   return static_cast<float>(w < 0 ? -magnitude : magnitude);
+}
+
+// Σ_{i=1..k} of the i-step shrink of w (closed form), for the iterate average of a feature that
+// missed k steps: |w| follows m_i = aⁱ(m₀ + c) − c with c = τ/(1 − a) while it is positive, then 0.
+inline double ShrinkSum(float w, double decay, double log_decay, double threshold, double k) {
+  if (k <= 0 || w == 0 || decay <= 0) return 0;
+  double m0 = std::fabs(static_cast<double>(w));
+  double total;
+  if (decay == 1) {
+    double steps = threshold > 0 ? std::min(k, std::ceil(m0 / threshold) - 1) : k;
+    total = steps * m0 - threshold * steps * (steps + 1) / 2;
+  } else {
+    double c = threshold / (1 - decay);
+    double steps = k;
+    if (threshold > 0) steps = std::min(k, std::ceil(std::log(c / (m0 + c)) / log_decay) - 1);
+    double geometric = decay * (1 - std::exp(steps * log_decay)) / (1 - decay);
+    total = (m0 + c) * geometric - steps * c;
+  }
+  total = std::max(0.0, total);
+  return w < 0 ? -total : total;
+}
+
+// The step after which iterates are averaged, or −1 before averaging begins.
+inline double AverageStart(const State& st) { return st.average_start && st.average_start[0] > 0 ? st.average_start[0] - 1 : -1; }
+
+// The average of a weight w last updated at step `last` (its average a then), brought to step `to`:
+// the mean of the iterates of the steps after `start`; the latest iterate before averaging begins.
+inline float AverageAt(float a, float w, double last, double to, double start, double decay, double log_decay, double threshold) {
+  if (start < 0 || to <= start) return Shrink(w, decay, log_decay, threshold, to - last);
+  double counted = std::max(0.0, last - start);  // iterates already in a
+  double skipped = std::max(0.0, start - last);  // missed steps from before averaging began
+  double sum = a * counted + ShrinkSum(w, decay, log_decay, threshold, to - last) - ShrinkSum(w, decay, log_decay, threshold, skipped);
+  return static_cast<float>(sum / (to - start));
 }
 
 // log(1 + x) for x in [0, 1] by the atanh series, s = x / (2 + x) ≤ 1/3: the
@@ -242,7 +278,7 @@ void AccumulateMetrics(const Settings& s, const State& st, const double* score, 
     }
     if (metrics.histogram) {
       size_t bins = metrics.histogram_bins;
-      metrics.histogram[(m * 2 + (y == 1 ? 1 : 0)) * bins + HistogramBin(score[0], bins)] += weight;
+      metrics.histogram[(m * 2 + (y == 1 ? 1 : 0)) * bins + HistogramBin(score[0], bins, metrics.histogram_log_scale)] += weight;
     }
     return;
   }
@@ -287,13 +323,72 @@ void MomentsAbout(double origin, double sum, double sumsq, double n, double* mea
   *deviation = std::sqrt(std::max(0.0, sumsq / n - shifted * shifted));
 }
 
+// A feature's scale from its sample sums about origin o over n rows, `nonzero` of them non-zero:
+// 1 / standard deviation, or 1 / the RMS of its non-zero values about `shift` (scale_by_nonzero).
+// The zeros' share of the sums is (0 − o) each, which gives the sums over the non-zero values.
+float FeatureScale(const Settings& s, double o, double sum, double sumsq, double nonzero, double n, double shift) {
+  if (!s.normalize_data) return 1.0f;
+  double mean_square;
+  if (s.scale_by_nonzero) {
+    if (!(nonzero > 0)) return 1.0f;
+    double zeros = n - nonzero;
+    double s1 = sum + zeros * o, s2 = sumsq - zeros * o * o;
+    double c = shift - o;
+    mean_square = (s2 - 2 * c * s1 + nonzero * c * c) / nonzero;
+  } else {
+    double shifted = sum / n;
+    mean_square = sumsq / n - shifted * shifted;
+  }
+  return mean_square > 1e-24 ? static_cast<float>(1 / std::sqrt(mean_square)) : 1.0f;
+}
+
+// Feature j's shift and scale from its sums over the n sample rows; returns the mean over those
+// rows of the scaled value's square (its share of the mean squared row norm).
+double RefreshFeature(const Settings& s, State& st, size_t j, double n) {
+  double mean, deviation;
+  double o = st.scaler_origin ? st.scaler_origin[j] : 0.0;
+  double sum = st.feature_sum[j], sumsq = st.feature_sumsq[j];
+  MomentsAbout(o, sum, sumsq, n, &mean, &deviation);
+  double shift = s.unbias_data ? mean : 0.0;
+  double scale = FeatureScale(s, o, sum, sumsq, st.feature_nonzero ? st.feature_nonzero[j] : 0, n, shift);
+  st.feature_shift[j] = static_cast<float>(shift);
+  st.feature_scale[j] = static_cast<float>(scale);
+  double c = shift - o;
+  return scale * scale * std::max(0.0, (sumsq - 2 * c * sum + n * c * c) / n);
+}
+
+// Every feature's shift and scale, and the mean squared row norm, after the sample grew to n.
+// Sparse rows scaled by their non-zero RMS change only the features they hold, and each
+// non-zero is 1 in RMS: the norm is the non-zeros per row. Otherwise every feature is
+// refreshed, in fixed blocks so the sum's order does not depend on the thread count.
+void RefreshFeatureScales(const Settings& s, State& st, const BatchView& b, size_t rows, double n) {
+  if (b.sparse && s.scale_by_nonzero && s.normalize_data) {
+    for (int32_t e = 0; e < b.indptr[rows]; e++) RefreshFeature(s, st, b.indices[e], n);
+    if (st.input_norm) st.input_norm[2] = st.input_norm[0] / n;
+    return;
+  }
+  constexpr size_t kBlock = 4096;
+  size_t blocks = (s.dim + kBlock - 1) / kBlock;
+  std::vector<double> partial(blocks, 0.0);
+  ThreadPool::Shared().ParallelFor(blocks, 1, [&](size_t begin, size_t end) {
+    for (size_t block = begin; block < end; block++) {
+      double total = 0;
+      for (size_t j = block * kBlock; j < std::min(s.dim, (block + 1) * kBlock); j++) total += RefreshFeature(s, st, j, n);
+      partial[block] = total;
+    }
+  });
+  double norm = 0;
+  for (double value : partial) norm += value;
+  if (st.input_norm) st.input_norm[2] = norm;
+}
+
 // Refines the scaler with the first rows of the batch while the sample is incomplete.
 void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
   double taken = st.counters[kScalerRows];
   if (taken >= s.scaler_points) return;
   size_t rows = static_cast<size_t>(std::min<double>(b.rows, s.scaler_points - taken));
   if (rows == 0) return;
-  bool features = st.feature_sum && (s.normalize_data || s.unbias_data);
+  bool features = st.feature_sum != nullptr;
   if (taken == 0) SetScalerOrigin(s, st, b, features);
   const double* origin = st.scaler_origin;
   if (features) {
@@ -302,6 +397,11 @@ void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
         double v = b.values[e];
         st.feature_sum[b.indices[e]] += v;
         st.feature_sumsq[b.indices[e]] += v * v;
+        if (st.feature_nonzero && v != 0) st.feature_nonzero[b.indices[e]] += 1;
+        if (st.input_norm) {
+          st.input_norm[0] += v != 0 ? 1 : 0;
+          st.input_norm[1] += v * v;
+        }
       }
     } else {
       ThreadPool::Shared().ParallelFor(b.cols, 256, [&](size_t begin, size_t end) {
@@ -311,6 +411,7 @@ void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
             double v = x[j] - (origin ? origin[j] : 0.0);
             st.feature_sum[j] += v;
             st.feature_sumsq[j] += v * v;
+            if (st.feature_nonzero && x[j] != 0) st.feature_nonzero[j] += 1;
           }
         }
       });
@@ -328,16 +429,7 @@ void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
   }
   double n = taken + rows;
   st.counters[kScalerRows] = n;
-  if (features) {
-    ThreadPool::Shared().ParallelFor(s.dim, 4096, [&](size_t begin, size_t end) {
-      for (size_t j = begin; j < end; j++) {
-        double mean, deviation;
-        MomentsAbout(origin ? origin[j] : 0.0, st.feature_sum[j], st.feature_sumsq[j], n, &mean, &deviation);
-        st.feature_shift[j] = s.unbias_data ? static_cast<float>(mean) : 0.0f;
-        st.feature_scale[j] = s.normalize_data && deviation > 1e-12 ? static_cast<float>(1 / deviation) : 1.0f;
-      }
-    });
-  }
+  if (features) RefreshFeatureScales(s, st, b, rows, n);
   if (st.label_transform) {
     double mean, deviation;
     MomentsAbout(label_origin, st.counters[kLabelSum], st.counters[kLabelSumSq], n, &mean, &deviation);
@@ -474,94 +566,120 @@ void CountClasses(const Settings& s, State& st, const BatchView& b, size_t first
   }
 }
 
-void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressive) {
-  ValidateBatch(s, b, true);
-  if (b.rows == 0) return;
-  const double scaled_before = st.counters[kScalerRows];
-  UpdateScaler(s, st, b);
-  CountClasses(s, st, b, static_cast<size_t>(st.counters[kScalerRows] - scaled_before));
-  const size_t width = Width(s);
-  const double step = st.counters[kStep] + 1;
+namespace {
 
-  // The features this batch touches, each once, in first-seen order.
-  Scratch& scratch = ThreadScratch();
+// The features a step's rows touch, each once, in first-seen order (sparse), with each entry's slot.
+void CollectTouched(const BatchView& b, Scratch& scratch) {
   std::vector<uint32_t>& touched = scratch.touched;
-  std::vector<uint32_t>& entry_slot = scratch.entry_slot;
   touched.clear();
-  if (b.sparse) {
-    size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
-    size_t capacity = 16;
-    while (capacity < 2 * nnz) capacity <<= 1;
-    std::vector<uint32_t>& keys = scratch.keys;
-    std::vector<uint32_t>& slots = scratch.slots;
-    keys.assign(capacity, UINT32_MAX);
-    slots.resize(capacity);
-    entry_slot.resize(nnz);
-    for (size_t e = 0; e < nnz; e++) {
-      uint32_t j = b.indices[e];
-      size_t h = (static_cast<size_t>(j) * 0x9e3779b1u) & (capacity - 1);
-      while (keys[h] != UINT32_MAX && keys[h] != j) h = (h + 1) & (capacity - 1);
-      if (keys[h] == UINT32_MAX) {
-        keys[h] = j;
-        slots[h] = static_cast<uint32_t>(touched.size());
-        touched.push_back(j);
-      }
-      entry_slot[e] = slots[h];
+  size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
+  size_t capacity = 16;
+  while (capacity < 2 * nnz) capacity <<= 1;
+  std::vector<uint32_t>& keys = scratch.keys;
+  std::vector<uint32_t>& slots = scratch.slots;
+  keys.assign(capacity, UINT32_MAX);
+  slots.resize(capacity);
+  scratch.entry_slot.resize(nnz);
+  for (size_t e = 0; e < nnz; e++) {
+    uint32_t j = b.indices[e];
+    size_t h = (static_cast<size_t>(j) * 0x9e3779b1u) & (capacity - 1);
+    while (keys[h] != UINT32_MAX && keys[h] != j) h = (h + 1) & (capacity - 1);
+    if (keys[h] == UINT32_MAX) {
+      keys[h] = j;
+      slots[h] = static_cast<uint32_t>(touched.size());
+      touched.push_back(j);
+    }
+    scratch.entry_slot[e] = slots[h];
+  }
+}
+
+// Per-model rates of this step and the proximal constants, per model and per element.
+void StepRates(const Settings& s, const State& st, double step, Scratch& scratch) {
+  const size_t width = Width(s);
+  scratch.lr.resize(s.models);
+  scratch.decay.resize(s.models);
+  scratch.log_decay.resize(s.models);
+  scratch.threshold.resize(s.models);
+  scratch.element_lr.resize(width);
+  scratch.element_decay.resize(width);
+  scratch.element_threshold.resize(width);
+  const double norm = s.normalize_lr && st.input_norm && st.input_norm[2] > 0 ? st.input_norm[2] : 1.0;
+  for (size_t m = 0; m < s.models; m++) {
+    double lr = LearningRate(s, st, m, step) / norm;
+    scratch.lr[m] = lr;
+    scratch.decay[m] = std::max(0.0, 1 - lr * st.wd[m]);
+    scratch.log_decay[m] = std::log(scratch.decay[m]);
+    scratch.threshold[m] = lr * st.l1[m];
+    for (size_t c = 0; c < s.classes; c++) {
+      scratch.element_lr[m * s.classes + c] = static_cast<float>(lr);
+      scratch.element_decay[m * s.classes + c] = static_cast<float>(scratch.decay[m]);
+      scratch.element_threshold[m * s.classes + c] = static_cast<float>(scratch.threshold[m]);
     }
   }
-  const size_t count = b.sparse ? touched.size() : s.dim;
+}
 
-  // Per-model rates for this step, and the proximal constants.
-  std::vector<double> lr(s.models), decay(s.models), log_decay(s.models), threshold(s.models);
-  for (size_t m = 0; m < s.models; m++) {
-    lr[m] = LearningRate(s, st, m, step);
-    decay[m] = std::max(0.0, 1 - lr[m] * st.wd[m]);
-    log_decay[m] = std::log(decay[m]);
-    threshold[m] = lr[m] * st.l1[m];
-  }
-  StepRule rule{s.optimizer, s.beta1, s.beta2, s.momentum, s.epsilon,
-                1 - std::pow(static_cast<double>(s.beta1), step), 1 - std::pow(static_cast<double>(s.beta2), step)};
-  // Features coming back after an absence first get the regularization they
-  // missed, so this batch's scores use up-to-date weights.
-  if (b.sparse) {
-    ThreadPool::Shared().ParallelFor(count, 1024, [&](size_t begin, size_t end) {
-      for (size_t slot = begin; slot < end; slot++) {
-        size_t j = touched[slot];
-        double missed = step - 1 - st.last_step[j];
-        if (missed <= 0) continue;
-        float* w = st.weights + j * width;
-        for (size_t m = 0; m < s.models; m++) {
-          for (size_t c = 0; c < s.classes; c++) w[m * s.classes + c] = Shrink(w[m * s.classes + c], decay[m], log_decay[m], threshold[m], missed);
+// Features coming back after an absence first get the regularization they missed (and their
+// average the iterates of those steps), so this step's scores use up-to-date weights.
+void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& scratch) {
+  const size_t width = Width(s);
+  const std::vector<uint32_t>& touched = scratch.touched;
+  const double start = AverageStart(st);
+  ThreadPool::Shared().ParallelFor(touched.size(), 1024, [&](size_t begin, size_t end) {
+    for (size_t slot = begin; slot < end; slot++) {
+      size_t j = touched[slot];
+      double last = st.last_step[j];
+      double missed = step - 1 - last;
+      if (missed <= 0) continue;
+      float* w = st.weights + j * width;
+      float* a = st.average ? st.average + j * width : nullptr;
+      for (size_t m = 0; m < s.models; m++) {
+        for (size_t c = 0; c < s.classes; c++) {
+          size_t k = m * s.classes + c;
+          double decay = scratch.decay[m], log_decay = scratch.log_decay[m], threshold = scratch.threshold[m];
+          if (a) a[k] = AverageAt(a[k], w[k], last, step - 1, start, decay, log_decay, threshold);
+          w[k] = Shrink(w[k], decay, log_decay, threshold, missed);
         }
-        st.last_step[j] = static_cast<int32_t>(step - 1);
       }
-    });
-  }
+      st.last_step[j] = static_cast<int32_t>(step - 1);
+    }
+  });
+}
 
-  std::vector<float>& x = scratch.x;
-  TransformValues(st, b, x);
-  std::vector<double>& scores = scratch.scores;
-  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x.data(), scores);
-
-  // Loss gradients (scaled by row and class weights) and progressive metrics,
-  // models split across threads so each model's sums keep one order.
+// Loss gradients (scaled by row and class weights, over the step's rows) and progressive
+// metrics (recency-weighted), models split across threads so each model's sums keep one order. Averaging models
+// are scored with their average (what they output), and step with their iterate.
+void LossGradients(const Settings& s, const State& st, const BatchView& b, Scratch& scratch, Metrics& progressive) {
+  const size_t width = Width(s);
   std::vector<float>& gradient = scratch.gradient;
   gradient.resize(b.rows * width);
-  for (size_t r = 0; r < b.rows; r++) *progressive.weight_sum += RowWeight(b, r);
+  // Row t of the stream counts t in the progressive sums: they estimate how good each model is
+  // now (what finalize would output), not how good it was on average along the way, which on a
+  // drifting stream favours the fastest learners and on any stream the models that started well.
+  const double recency = st.counters[kRows] + 1;
+  for (size_t r = 0; r < b.rows; r++) *progressive.weight_sum += recency * RowWeight(b, r);
   double label_shift = st.label_transform ? st.label_transform[0] : 0;
   double label_scale = st.label_transform ? st.label_transform[1] : 1;
-  ThreadPool::Shared().ParallelFor(s.models, 1, [&](size_t begin, size_t end) {
+  const bool classification = IsClassification(s.loss);
+  size_t models_per_chunk = std::max<size_t>(1, 2048 / std::max<size_t>(1, b.rows * s.classes));
+  ThreadPool::Shared().ParallelFor(s.models, models_per_chunk, [&](size_t begin, size_t end) {
     for (size_t m = begin; m < end; m++) {
       double positive = PositiveWeight(s, st, m);
+      bool averaged = st.averaged && st.averaged[m] != 0;
       for (size_t r = 0; r < b.rows; r++) {
-        const double* score = scores.data() + r * width + m * s.classes;
+        const double* score = scratch.scores.data() + r * width + m * s.classes;
         double y = b.labels[r];
         double weight = RowWeight(b, r);
+        double metric_weight = recency * weight;
         float* g = gradient.data() + r * width + m * s.classes;
-        bool classification = IsClassification(s.loss);
         double target = classification ? y : (y - label_shift) * label_scale;
         double loss = LossAndGradient(s, score, target, g);
-        AccumulateMetrics(s, st, score, y, weight, m, progressive, classification ? &loss : nullptr);
+        if (averaged) {
+          const double* output = scratch.average_scores.data() + r * width + m * s.classes;
+          double output_loss = classification ? LossAndGradient(s, output, target, nullptr) : 0;
+          AccumulateMetrics(s, st, output, y, metric_weight, m, progressive, classification ? &output_loss : nullptr);
+        } else {
+          AccumulateMetrics(s, st, score, y, metric_weight, m, progressive, classification ? &loss : nullptr);
+        }
         double scale = weight;
         if (s.loss == Loss::kLogistic || s.loss == Loss::kHinge) scale *= y == 1 ? positive : 1.0;
         else if (s.loss == Loss::kSoftmax && st.class_weight) scale *= st.class_weight[static_cast<size_t>(y)];
@@ -570,37 +688,49 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
       }
     }
   });
+}
 
-  const Loops& loops = SelectedLoops();
-
-  // Per-element rates for the vectorized step.
-  std::vector<float> element_lr(width), element_decay(width), element_threshold(width);
-  for (size_t m = 0; m < s.models; m++) {
-    for (size_t c = 0; c < s.classes; c++) {
-      element_lr[m * s.classes + c] = static_cast<float>(lr[m]);
-      element_decay[m * s.classes + c] = static_cast<float>(decay[m]);
-      element_threshold[m * s.classes + c] = static_cast<float>(threshold[m]);
-    }
-  }
-  StepArgs step_args{};
+StepArgs StepArgsOf(const Settings& s, const State& st, double step, const Scratch& scratch) {
+  StepArgs args{};
   switch (s.optimizer) {
-    case Optimizer::kSgd: step_args.kind = st.moment1 ? StepKind::kMomentum : StepKind::kSgd; break;
-    case Optimizer::kAdam: step_args.kind = StepKind::kAdam; break;
-    case Optimizer::kRmsprop: step_args.kind = StepKind::kRmsprop; break;
-    case Optimizer::kAdagrad: step_args.kind = StepKind::kAdagrad; break;
+    case Optimizer::kSgd: args.kind = st.moment1 ? StepKind::kMomentum : StepKind::kSgd; break;
+    case Optimizer::kAdam: args.kind = StepKind::kAdam; break;
+    case Optimizer::kRmsprop: args.kind = StepKind::kRmsprop; break;
+    case Optimizer::kAdagrad: args.kind = StepKind::kAdagrad; break;
   }
-  step_args.beta1 = s.beta1;
-  step_args.beta2 = s.beta2;
-  step_args.momentum = s.momentum;
-  step_args.epsilon = s.epsilon;
-  step_args.correction1 = static_cast<float>(rule.correction1);
-  step_args.correction2 = static_cast<float>(rule.correction2);
-  step_args.learning_rate = element_lr.data();
-  step_args.decay = element_decay.data();
-  step_args.threshold = element_threshold.data();
+  args.beta1 = s.beta1;
+  args.beta2 = s.beta2;
+  args.momentum = s.momentum;
+  args.epsilon = s.epsilon;
+  args.correction1 = static_cast<float>(1 - std::pow(static_cast<double>(s.beta1), step));
+  args.correction2 = static_cast<float>(1 - std::pow(static_cast<double>(s.beta2), step));
+  args.learning_rate = scratch.element_lr.data();
+  args.decay = scratch.element_decay.data();
+  args.threshold = scratch.element_threshold.data();
+  return args;
+}
 
-  // Weight gradients and steps, features split across threads: each thread
-  // sums its own features over the rows in row order.
+// a ← a + (w − a)/(t − start): the running mean of the iterates after step t; a = w before averaging begins.
+inline void Average(float* a, const float* w, size_t n, double step, double start) {
+  if (start < 0 || step <= start) {
+    std::copy(w, w + n, a);
+    return;
+  }
+  const float inverse = static_cast<float>(1 / (step - start));
+  for (size_t k = 0; k < n; k++) a[k] += (w[k] - a[k]) * inverse;
+}
+
+// Weight gradients and steps, features split across threads: each thread sums its own
+// features over the rows in row order.
+void WeightSteps(const Settings& s, State& st, const BatchView& b, double step, Scratch& scratch) {
+  const size_t width = Width(s);
+  const Loops& loops = SelectedLoops();
+  const StepArgs args = StepArgsOf(s, st, step, scratch);
+  const std::vector<float>& x = scratch.x;
+  const std::vector<float>& gradient = scratch.gradient;
+  const std::vector<uint32_t>& touched = scratch.touched;
+  const std::vector<uint32_t>& entry_slot = scratch.entry_slot;
+  const size_t count = b.sparse ? touched.size() : s.dim;
   size_t per_feature = std::max<size_t>(1, b.rows * width / (b.sparse ? std::max<size_t>(1, count) : 1));
   ThreadPool::Shared().ParallelFor(count, std::max<size_t>(1, 16384 / per_feature), [&](size_t begin, size_t end) {
     thread_local std::vector<double> g;
@@ -637,28 +767,89 @@ void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressi
         if (st.moment1) Prefetch(st.moment1 + ahead, width);
         if (st.moment2) Prefetch(st.moment2 + ahead, width);
       }
-      loops.apply_step(step_args, st.weights + j * width, st.moment1 ? st.moment1 + j * width : nullptr,
+      loops.apply_step(args, st.weights + j * width, st.moment1 ? st.moment1 + j * width : nullptr,
                        st.moment2 ? st.moment2 + j * width : nullptr, g.data() + (slot - begin) * width, width);
+      if (st.average) Average(st.average + j * width, st.weights + j * width, width, step, AverageStart(st));
       st.last_step[j] = static_cast<int32_t>(step);
     }
   });
+}
 
-  if (s.use_bias) {
-    for (size_t m = 0; m < s.models; m++) {
-      double bias_lr = lr[m] * s.bias_lr_mult;
-      double bias_decay = std::max(0.0, 1 - bias_lr * st.wd[m] * s.bias_wd_mult);
-      for (size_t c = 0; c < s.classes; c++) {
-        size_t k = m * s.classes + c;
-        double g = 0;
-        for (size_t r = 0; r < b.rows; r++) g += gradient[r * width + k];
-        float value = rule.Apply(st.bias[k], g, bias_lr, st.bias_moment1 ? st.bias_moment1 + k : nullptr,
-                                 st.bias_moment2 ? st.bias_moment2 + k : nullptr);
-        st.bias[k] = static_cast<float>(value * bias_decay);
-      }
+void BiasStep(const Settings& s, State& st, const BatchView& b, double step, const Scratch& scratch) {
+  const size_t width = Width(s);
+  StepRule rule{s.optimizer, s.beta1, s.beta2, s.momentum, s.epsilon,
+                1 - std::pow(static_cast<double>(s.beta1), step), 1 - std::pow(static_cast<double>(s.beta2), step)};
+  for (size_t m = 0; m < s.models; m++) {
+    double bias_lr = scratch.lr[m] * s.bias_lr_mult;
+    double bias_decay = std::max(0.0, 1 - bias_lr * st.wd[m] * s.bias_wd_mult);
+    for (size_t c = 0; c < s.classes; c++) {
+      size_t k = m * s.classes + c;
+      double g = 0;
+      for (size_t r = 0; r < b.rows; r++) g += scratch.gradient[r * width + k];
+      float value = rule.Apply(st.bias[k], g, bias_lr, st.bias_moment1 ? st.bias_moment1 + k : nullptr,
+                               st.bias_moment2 ? st.bias_moment2 + k : nullptr);
+      st.bias[k] = static_cast<float>(value * bias_decay);
     }
   }
+  if (st.bias_average) Average(st.bias_average, st.bias, width, step, AverageStart(st));
+}
+
+// One optimizer step of every model on a step's rows (already validated).
+void Step(const Settings& s, State& st, const BatchView& b, Metrics& progressive) {
+  const size_t width = Width(s);
+  const double step = st.counters[kStep] + 1;
+  Scratch& scratch = ThreadScratch();
+  if (b.sparse) CollectTouched(b, scratch);
+  StepRates(s, st, step, scratch);
+  if (b.sparse) CatchUpTouched(s, st, step, scratch);
+  TransformValues(st, b, scratch.x);
+  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, scratch.x.data(), scratch.scores);
+  if (st.average) Forward(st.average, s.use_bias ? st.bias_average : nullptr, width, b, scratch.x.data(), scratch.average_scores);
+  LossGradients(s, st, b, scratch, progressive);
+  WeightSteps(s, st, b, step, scratch);
+  if (s.use_bias) BiasStep(s, st, b, step, scratch);
   st.counters[kStep] = step;
   st.counters[kRows] += static_cast<double>(b.rows);
+}
+
+// Rows [first, end) of a batch as a batch of their own (a sparse one's row offsets rebased to 0).
+BatchView RowsOf(const BatchView& b, size_t first, size_t end, std::vector<int32_t>& indptr) {
+  BatchView part = b;
+  part.rows = end - first;
+  if (b.sparse) {
+    int32_t base = b.indptr[first];
+    indptr.resize(part.rows + 1);
+    for (size_t r = 0; r <= part.rows; r++) indptr[r] = b.indptr[first + r] - base;
+    part.indptr = indptr.data();
+    part.values = b.values + base;
+    part.indices = b.indices + base;
+  } else {
+    part.values = b.values + first * b.cols;
+  }
+  if (b.labels) part.labels = b.labels + first;
+  if (b.weights) part.weights = b.weights + first;
+  return part;
+}
+
+}  // namespace
+
+void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressive) {
+  ValidateBatch(s, b, true);
+  const size_t step_rows = s.step_rows > 0 ? s.step_rows : std::max<size_t>(1, b.rows);
+  std::vector<int32_t> indptr;  // not the thread's scratch: Step uses that
+  for (size_t first = 0; first < b.rows; first += step_rows) {
+    BatchView part = RowsOf(b, first, std::min(b.rows, first + step_rows), indptr);
+    // The scaler and class counts advance with the steps, so the result does not depend on how
+    // the rows were cut into batches (when batches are whole numbers of steps).
+    const double scaled_before = st.counters[kScalerRows];
+    UpdateScaler(s, st, part);
+    CountClasses(s, st, part, static_cast<size_t>(st.counters[kScalerRows] - scaled_before));
+    // The sample is complete: this step's iterate is the first averaged.
+    if (st.average_start && st.average_start[0] == 0 && st.counters[kScalerRows] >= s.scaler_points) {
+      st.average_start[0] = st.counters[kStep] + 1;
+    }
+    Step(s, st, part, progressive);
+  }
 }
 
 void Evaluate(const Settings& s, const State& st, const BatchView& b, Metrics& metrics) {
@@ -679,27 +870,42 @@ void Evaluate(const Settings& s, const State& st, const BatchView& b, Metrics& m
   });
 }
 
-void CatchUp(const Settings& s, const State& st, float* weights_out) {
+void CatchUp(const Settings& s, const State& st, WeightsKind kind, float* weights_out, float* bias_out) {
   const size_t width = Width(s);
   const double step = st.counters[kStep];
   std::vector<double> decay(s.models), log_decay(s.models), threshold(s.models);
+  std::vector<char> use_average(s.models);
+  const double norm = s.normalize_lr && st.input_norm && st.input_norm[2] > 0 ? st.input_norm[2] : 1.0;
+  const double start = AverageStart(st);
   for (size_t m = 0; m < s.models; m++) {
-    double lr = step > 0 ? LearningRate(s, st, m, step) : st.learning_rate[m];
+    double lr = (step > 0 ? LearningRate(s, st, m, step) : st.learning_rate[m]) / norm;
     decay[m] = std::max(0.0, 1 - lr * st.wd[m]);
     log_decay[m] = std::log(decay[m]);
     threshold[m] = lr * st.l1[m];
+    bool averages = st.average && st.averaged && st.averaged[m] != 0;
+    use_average[m] = kind == WeightsKind::kAverage ? st.average != nullptr : (kind == WeightsKind::kOutput && averages);
   }
   ThreadPool::Shared().ParallelFor(s.dim, 4096, [&](size_t begin, size_t end) {
     for (size_t j = begin; j < end; j++) {
-      double missed = step - st.last_step[j];
+      double last = st.last_step[j];
+      double missed = step - last;
       for (size_t m = 0; m < s.models; m++) {
         for (size_t c = 0; c < s.classes; c++) {
           size_t k = j * width + m * s.classes + c;
-          weights_out[k] = Shrink(st.weights[k], decay[m], log_decay[m], threshold[m], missed);
+          weights_out[k] = use_average[m]
+              ? AverageAt(st.average[k], st.weights[k], last, step, start, decay[m], log_decay[m], threshold[m])
+              : Shrink(st.weights[k], decay[m], log_decay[m], threshold[m], missed);
         }
       }
     }
   });
+  if (!bias_out) return;
+  for (size_t m = 0; m < s.models; m++) {
+    for (size_t c = 0; c < s.classes; c++) {
+      size_t k = m * s.classes + c;
+      bias_out[k] = use_average[m] && st.bias_average ? st.bias_average[k] : st.bias[k];
+    }
+  }
 }
 
 void Predict(const PredictInputs& model, const BatchView& b, float* score, float* predicted_label) {

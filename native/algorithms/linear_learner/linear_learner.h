@@ -12,6 +12,7 @@
 // costs O(non-zeros × models × classes), never O(dim).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -52,6 +53,17 @@ struct Settings {
   PositiveWeighting positive_weighting = PositiveWeighting::kFixed;
   bool balance_multiclass = false;
   size_t histogram_bins = 0;  // binary: per-model score histograms (calibration)
+  // Rows per optimizer step: a batch of more rows takes several steps, in row order (0: one step
+  // per batch). Small steps suit one pass; they cost no JavaScript, the batch is handed over once.
+  size_t step_rows = 0;
+  // Features scaled by 1 / the root mean square of their non-zero values (about the shift) rather
+  // than 1 / their standard deviation: a rare indicator keeps the scale of its non-zero value
+  // instead of being inflated by 1/√p. Needs State::feature_nonzero.
+  bool scale_by_nonzero = false;
+  // Adagrad's rate divided by the mean squared norm of the scaled rows (State::input_norm), as
+  // Vowpal Wabbit's normalized updates: a first step then moves a row's score by about the
+  // learning rate, whether the rows have 6 non-zeros or 800. The bias keeps the plain rate.
+  bool normalize_lr = false;
 };
 
 // Counters in State::counters.
@@ -84,7 +96,25 @@ struct State {
   float* feature_scale = nullptr;  // dim
   float* label_transform = nullptr;  // 2: y' = (y − shift) · scale
   float* class_weight = nullptr;   // classes (balance_multiclass) or null
+  double* feature_nonzero = nullptr;  // dim (scaler): rows of the sample where the feature is non-zero
+  // 3 (scaler): the sample's non-zero entries, its Σx², and the mean squared norm of its rows
+  // after the scaler (what normalize_lr divides by; 0 until the first row).
+  double* input_norm = nullptr;
+  // Iterate averaging (Polyak–Ruppert): the mean of the weights after each step, for the models
+  // with averaged[m] = 1 (their output and their scores are the average; their steps use the
+  // plain weights). Lazy like the weights: up to date at last_step[j].
+  float* average = nullptr;        // dim × width, or null when no model averages
+  float* bias_average = nullptr;   // width
+  const float* averaged = nullptr; // models: 1 averages, 0 not
+  // 1: the step after which iterates are averaged, plus 1 (0: not yet). Averaging begins once the
+  // scaler's sample is complete: iterates under a scaler still moving are in other units. Until
+  // then the average is the latest iterate.
+  double* average_start = nullptr;
 };
+
+// Which weights CatchUp writes: the plain iterate, the average, or each model's output (its
+// average when it averages, else its iterate).
+enum class WeightsKind : int { kPlain = 0, kAverage = 1, kOutput = 2 };
 
 using BatchView = boundless::BatchView;
 
@@ -95,6 +125,9 @@ struct Metrics {
   double* weight_sum = nullptr;     // 1: Σ row weights
   double* histogram = nullptr;      // models × 2 × bins: [negatives | positives] by score
   size_t histogram_bins = 0;
+  // Bins uniform in sign(s)·log(1 + |s|) over ±kLogHistogramRange instead of uniform in s over
+  // ±kHistogramRange: ranks only (ROC AUC), kept apart where scores saturate (|s| > 16).
+  bool histogram_log_scale = false;
   double* correct = nullptr;        // models: top-1 correct (classification; binary at score ≥ 0)
   double* confusion = nullptr;      // models × 4 (binary): tp, fp, tn, fn at score ≥ threshold
   double threshold = 0;
@@ -110,8 +143,11 @@ struct Metrics {
 
 // Scores live in [−kHistogramRange, kHistogramRange] for calibration histograms.
 constexpr double kHistogramRange = 16.0;
-inline size_t HistogramBin(double score, size_t bins) {
-  double unit = (score + kHistogramRange) / (2 * kHistogramRange);
+constexpr double kLogHistogramRange = 14.0;  // log(1 + 1.2e6)
+inline size_t HistogramBin(double score, size_t bins, bool log_scale = false) {
+  double unit = log_scale
+      ? (std::copysign(std::log1p(std::fabs(score)), score) + kLogHistogramRange) / (2 * kLogHistogramRange)
+      : (score + kHistogramRange) / (2 * kHistogramRange);
   if (!(unit > 0)) return 0;  // also NaN
   size_t bin = static_cast<size_t>(unit * static_cast<double>(bins));
   return bin >= bins ? bins - 1 : bin;
@@ -128,8 +164,9 @@ void Update(const Settings& settings, State& state, const BatchView& batch, Metr
 void Evaluate(const Settings& settings, const State& state, const BatchView& batch, Metrics& metrics);
 
 // Brings every feature's weights up to the current step (the lazy
-// regularization it is owed), writing into weights_out (dim × width).
-void CatchUp(const Settings& settings, const State& state, float* weights_out);
+// regularization it is owed), writing into weights_out (dim × width) and,
+// when bias_out is not null, the matching bias into bias_out (width).
+void CatchUp(const Settings& settings, const State& state, WeightsKind kind, float* weights_out, float* bias_out);
 
 // A finalized model's outputs: score (probability, class probabilities or
 // value) and predicted label. weights: dim × classes, plain (scaler folded in).

@@ -58,6 +58,11 @@ Settings ReadSettings(const Napi::Object& o, const char* f) {
   if (weighting > 2) throw Napi::RangeError::New(o.Env(), std::string(f) + ": unknown positive weighting code");
   s.positive_weighting = static_cast<linear::PositiveWeighting>(weighting);
   s.balance_multiclass = BoolField(o, "balanceMulticlass");
+  // Absent from settings objects made before them: one step per batch, scale by deviation.
+  Napi::Value step_rows = o.Get("stepRows");
+  s.step_rows = step_rows.IsUndefined() ? 0 : SizeField(o, f, "stepRows");
+  s.scale_by_nonzero = o.Get("scaleByNonzero").ToBoolean().Value();
+  s.normalize_lr = o.Get("normalizeLr").ToBoolean().Value();
   return s;
 }
 
@@ -76,6 +81,14 @@ State ReadState(ArrayReader& reader, const Napi::Object& o, const Settings& s, b
   st.class_counts = reader.Get<double>(o, "state", "classCounts", napi_float64_array,
                                        s.loss == linear::Loss::kSoftmax ? s.classes : 2, false);
   st.class_weight = reader.Get<float>(o, "state", "classWeight", napi_float32_array, s.classes, false);
+  st.average = reader.Get<float>(o, "state", "average", napi_float32_array, full, false);
+  st.bias_average = reader.Get<float>(o, "state", "biasAverage", napi_float32_array, width, false);
+  st.averaged = reader.Get<float>(o, "state", "averaged", napi_float32_array, s.models, false);
+  st.average_start = reader.Get<double>(o, "state", "averageStart", napi_float64_array, 1, false);
+  if ((st.average != nullptr) != (st.bias_average != nullptr) || (st.average != nullptr) != (st.averaged != nullptr) ||
+      (st.average != nullptr) != (st.average_start != nullptr)) {
+    reader.Fail("state", "average", "biasAverage, averaged and averageStart come together");
+  }
   if (!training) return st;
   st.moment1 = reader.Get<float>(o, "state", "moment1", napi_float32_array, full, false);
   st.moment2 = reader.Get<float>(o, "state", "moment2", napi_float32_array, full, false);
@@ -93,6 +106,12 @@ State ReadState(ArrayReader& reader, const Napi::Object& o, const Settings& s, b
   st.feature_sumsq = reader.Get<double>(o, "state", "featureSumSq", napi_float64_array, s.dim, false);
   if (st.feature_sum && (!st.feature_sumsq || !st.feature_scale)) reader.Fail("state", "featureSum", "needs featureSumSq and featureScale");
   st.scaler_origin = reader.Get<double>(o, "state", "scalerOrigin", napi_float64_array, s.dim + 1, false);
+  st.feature_nonzero = reader.Get<double>(o, "state", "featureNonzero", napi_float64_array, s.dim, false);
+  st.input_norm = reader.Get<double>(o, "state", "inputNorm", napi_float64_array, 3, false);
+  if (s.normalize_lr && (!st.input_norm || !st.feature_sum)) reader.Fail("state", "inputNorm", "and featureSum are required by normalizeLr");
+  if (s.scale_by_nonzero && s.normalize_data && st.feature_sum && !st.feature_nonzero) {
+    reader.Fail("state", "featureNonzero", "is required by scaleByNonzero");
+  }
   return st;
 }
 
@@ -106,6 +125,7 @@ Metrics ReadMetrics(ArrayReader& reader, const Napi::Object& o, const Settings& 
     m.histogram = reader.Get<double>(o, "metrics", "histogram", napi_float64_array,
                                      CheckedProduct(o.Env(), f, s.models * 2, m.histogram_bins), true);
   }
+  m.histogram_log_scale = o.Get("histogramLogScale").ToBoolean().Value();
   m.correct = reader.Get<double>(o, "metrics", "correct", napi_float64_array, s.models, false);
   m.confusion = reader.Get<double>(o, "metrics", "confusion", napi_float64_array, s.models * 4, false);
   if (m.confusion) m.threshold = NumberField(o, f, "threshold");
@@ -161,13 +181,20 @@ Napi::Value EvaluateAsync(const Napi::CallbackInfo& info) {
 
 Napi::Value CatchUp(const Napi::CallbackInfo& info) {
   const char* f = "linearLearnerCatchUp";
-  RequireArgCount(info, f, 3);
+  RequireArgCount(info, f, 5);
   Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
   ArrayReader reader(info.Env(), f);
   State state = ReadState(reader, ObjectArg(info, 1, f, "state"), settings, true);
-  Napi::Float32Array out = Float32Arg(info, 2, f, "out");
+  if (!info[2].IsNumber() || info[2].As<Napi::Number>().Int32Value() < 0 || info[2].As<Napi::Number>().Int32Value() > 2) {
+    throw Napi::TypeError::New(info.Env(), std::string(f) + ": kind must be 0 (plain), 1 (average) or 2 (output)");
+  }
+  auto kind = static_cast<linear::WeightsKind>(info[2].As<Napi::Number>().Int32Value());
+  if (kind == linear::WeightsKind::kAverage && !state.average) throw Napi::TypeError::New(info.Env(), std::string(f) + ": the state keeps no average");
+  Napi::Float32Array out = Float32Arg(info, 3, f, "out");
   RequireLength(info.Env(), f, "out", out.ElementLength(), settings.dim * settings.models * settings.classes);
-  linear::CatchUp(settings, state, out.Data());
+  Napi::Float32Array bias = Float32Arg(info, 4, f, "biasOut");
+  RequireLength(info.Env(), f, "biasOut", bias.ElementLength(), settings.models * settings.classes);
+  linear::CatchUp(settings, state, kind, out.Data(), bias.Data());
   return info.Env().Undefined();
 }
 
