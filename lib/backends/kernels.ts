@@ -97,6 +97,10 @@ export interface LinearLearnerArrays {
 export interface LinearLearnerMetrics {
   lossSum: Float64Array;
   weightSum: Float64Array;
+  /** models: Σ w·(loss_m − loss_0)², for a test of each model against model 0 (with weightSqSum). */
+  lossDifferenceSq?: Float64Array;
+  /** 1: Σ w² */
+  weightSqSum?: Float64Array;
   histogramBins?: number;
   /** models × 2 × bins: negatives then positives, by score in [−16, 16]. */
   histogram?: Float64Array;

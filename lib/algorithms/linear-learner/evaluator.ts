@@ -102,6 +102,7 @@ export function modelSums(state: LinearLearnerState, prefix: 'progressive' | 'va
   const m = kernelMetrics(state, prefix);
   return {
     models: m.lossSum.length, loss: m.lossSum, weight: m.weightSum[0],
+    ...(m.lossDifferenceSq && m.weightSqSum![0] > 0 ? { lossDifferenceSq: m.lossDifferenceSq, weightSq: m.weightSqSum![0] } : {}),
     ...(m.histogram ? { histogram: m.histogram } : {}), bins: calibrationBins,
   };
 }

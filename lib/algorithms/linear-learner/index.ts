@@ -200,7 +200,8 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
   },
   // scaler_origin: the scaler's sums are about it (0 in files from before it, as they were taken).
-  addedTensors: ['scaler_origin'],
+  // *_loss_difference_sq, *_weight_sq: zero, no test against model 0 (selection as before).
+  addedTensors: ['scaler_origin', ...['progressive', 'validation'].flatMap((p) => [`${p}_loss_difference_sq`, `${p}_weight_sq`])],
   checkTrainingData,
   finalize,
 

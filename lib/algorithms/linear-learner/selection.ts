@@ -127,6 +127,34 @@ export interface ModelSums {
   /** models × 2 × bins (binary). */
   histogram?: ArrayLike<number> & { subarray?(begin: number, end: number): ArrayLike<number> };
   bins: number;
+  /** Σ w·(loss_m − loss_0)² per model and Σ w²: the test of each model against model 0. */
+  lossDifferenceSq?: ArrayLike<number>;
+  weightSq?: number;
+}
+
+/** Standard errors a model's mean loss must be below model 0's to be chosen over it (progressive selection). */
+export const selectionStandardErrors = 2;
+
+/**
+ * The model with the lowest mean loss among model 0 and those whose loss is below model 0's by
+ * more than `selectionStandardErrors` standard errors of the mean per-row difference (rows
+ * weighted as in the sums, n = (Σw)²/Σw²). Model 0 is the user's settings: another of the grid
+ * replaces it on evidence, not on noise (31 candidates on a few thousand rows).
+ */
+export function lowestLossModel(sums: ModelSums): number {
+  const mean = (m: number) => sums.loss[m] / sums.weight;
+  let best = 0;
+  for (let m = 1; m < sums.models; m++) {
+    if (!(mean(m) < mean(best))) continue;
+    if (sums.lossDifferenceSq && sums.weightSq) {
+      const difference = mean(m) - mean(0);
+      const variance = Math.max(0, sums.lossDifferenceSq[m] / sums.weight - difference * difference);
+      const effectiveRows = (sums.weight * sums.weight) / sums.weightSq;
+      if (!(difference + selectionStandardErrors * Math.sqrt(variance / effectiveRows) < 0)) continue;
+    }
+    best = m;
+  }
+  return best;
 }
 
 export interface ModelChoice {
@@ -155,9 +183,8 @@ function histogramsOf(sums: ModelSums, m: number): [ArrayLike<number>, ArrayLike
  */
 export function chooseModel(sums: ModelSums, binary: boolean, criterion: SelectionCriterion,
   targets: SelectionTargets, only?: number, byLoss = false): ModelChoice {
-  if (byLoss && binary && only === undefined && criterion !== 'loss_function') {
-    const model = chooseModel(sums, binary, 'loss_function', targets).model;
-    return chooseModel(sums, binary, criterion, targets, model);
+  if (byLoss && only === undefined && sums.weight > 0) {
+    return chooseModel(sums, binary, criterion, targets, lowestLossModel(sums));
   }
   let best: ModelChoice | undefined;
   const candidates = only !== undefined ? [only] : Array.from({ length: sums.models }, (_, m) => m);

@@ -30,6 +30,8 @@ function metricTensors(prefix: string, r: ResolvedSettings): Record<string, Tens
   const out: Record<string, Tensor> = {
     [`${prefix}_loss`]: f64(new Float64Array(m)),
     [`${prefix}_weight`]: f64(new Float64Array(1)),
+    [`${prefix}_loss_difference_sq`]: f64(new Float64Array(m)),
+    [`${prefix}_weight_sq`]: f64(new Float64Array(1)),
   };
   if (r.predictor === 'binary_classifier') out[`${prefix}_histogram`] = f64(new Float64Array(m * 2 * calibrationBins), [m, 2, calibrationBins]);
   if (r.predictor !== 'regressor') out[`${prefix}_correct`] = f64(new Float64Array(m));
@@ -144,6 +146,7 @@ export function kernelMetrics(state: LinearLearnerState, prefix: 'progressive' |
   const histogram = d('histogram');
   return {
     lossSum: d('loss')!, weightSum: d('weight')!,
+    ...(d('loss_difference_sq') ? { lossDifferenceSq: d('loss_difference_sq'), weightSqSum: d('weight_sq') } : {}),
     ...(histogram ? { histogram, histogramBins: calibrationBins } : {}),
     correct: d('correct'), squaredError: d('squared_error'), absoluteError: d('absolute_error'),
   };

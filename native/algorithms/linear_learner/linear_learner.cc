@@ -38,7 +38,7 @@ inline void Prefetch(const float* p, size_t n) {
 // largest batch seen (bounded by mini_batch_size), never the data seen.
 struct Scratch {
   std::vector<float> x, gradient;
-  std::vector<double> scores, average_scores;
+  std::vector<double> scores, average_scores, baseline;
   std::vector<uint32_t> touched, entry_slot, keys, slots;
   std::vector<int32_t> indptr;  // a step's rows of a sparse batch, rebased to 0
   std::vector<double> lr, decay, log_decay, threshold;
@@ -103,16 +103,44 @@ inline double ShrinkSum(float w, double decay, double log_decay, double threshol
   return w < 0 ? -total : total;
 }
 
+// Shrink and ShrinkSum in one: w after k steps, and Σ of the k iterates into *sum, sharing the
+// one exponential (the catch-up of every touched feature and model calls this).
+inline float ShrinkWithSum(float w, double decay, double log_decay, double threshold, double k, double* sum) {
+  *sum = 0;
+  if (k <= 0 || w == 0) return w;
+  double m0 = std::fabs(static_cast<double>(w));
+  if (decay == 1 && threshold == 0) {
+    *sum = k * w;
+    return w;
+  }
+  if (decay <= 0) return 0;
+  double ak = decay == 1 ? 1.0 : (k == 1 ? decay : static_cast<double>(std::exp(static_cast<float>(k * log_decay))));
+  double magnitude = m0 * ak;
+  double c = decay == 1 ? 0 : threshold / (1 - decay);
+  if (threshold > 0) magnitude -= decay == 1 ? threshold * k : threshold * (1 - ak) / (1 - decay);
+  double total;
+  if (magnitude > 0 || threshold == 0) {
+    total = decay == 1 ? k * m0 - threshold * k * (k + 1) / 2 : (m0 + c) * decay * (1 - ak) / (1 - decay) - k * c;
+  } else {
+    total = ShrinkSum(w, decay, log_decay, threshold, k) * (w < 0 ? -1 : 1);  // it reached zero: the rare case
+  }
+  total = std::max(0.0, total);
+  *sum = w < 0 ? -total : total;
+  return magnitude > 0 ? static_cast<float>(w < 0 ? -magnitude : magnitude) : 0.0f;
+}
+
 // The step after which iterates are averaged, or −1 before averaging begins.
 inline double AverageStart(const State& st) { return st.average_start && st.average_start[0] > 0 ? st.average_start[0] - 1 : -1; }
 
 // The average of a weight w last updated at step `last` (its average a then), brought to step `to`:
 // the mean of the iterates of the steps after `start`; the latest iterate before averaging begins.
-inline float AverageAt(float a, float w, double last, double to, double start, double decay, double log_decay, double threshold) {
-  if (start < 0 || to <= start) return Shrink(w, decay, log_decay, threshold, to - last);
+// `shrunk` and `missed_sum` are ShrinkWithSum's over the to − last missed steps.
+inline float AverageAt(float a, float w, float shrunk, double missed_sum, double last, double to, double start,
+                       double decay, double log_decay, double threshold) {
+  if (start < 0 || to <= start) return shrunk;
   double counted = std::max(0.0, last - start);  // iterates already in a
   double skipped = std::max(0.0, start - last);  // missed steps from before averaging began
-  double sum = a * counted + ShrinkSum(w, decay, log_decay, threshold, to - last) - ShrinkSum(w, decay, log_decay, threshold, skipped);
+  double sum = a * counted + missed_sum - (skipped > 0 ? ShrinkSum(w, decay, log_decay, threshold, skipped) : 0.0);
   return static_cast<float>(sum / (to - start));
 }
 
@@ -263,9 +291,18 @@ double PositiveWeight(const Settings& s, const State& st, size_t m) {
   return 1;
 }
 
+// The loss AccumulateMetrics adds for a row at these scores (training space; regression's on the original label scale).
+double MetricLoss(const Settings& s, const State& st, const double* score, double y) {
+  if (IsClassification(s.loss)) return LossAndGradient(s, score, y, nullptr);
+  double shift = st.label_transform ? st.label_transform[0] : 0;
+  double scale = st.label_transform ? st.label_transform[1] : 1;
+  double original = score[0] / scale + shift;
+  return LossAndGradient(s, &original, y, nullptr);
+}
+
 // Metrics of model m on row r (scores in training space), on the original label scale.
-// `known_loss`: the loss at these scores when the caller already has it (classification, where
-// training and metric scales are the same), so the transcendental work is done once per row.
+// `known_loss`: the metric loss at these scores when the caller already has it (MetricLoss's), so the
+// transcendental work is done once per row.
 void AccumulateMetrics(const Settings& s, const State& st, const double* score, double y, double weight, size_t m,
                        Metrics& metrics, const double* known_loss = nullptr) {
   auto loss_at = [&]() { return known_loss ? *known_loss : LossAndGradient(s, score, y, nullptr); };
@@ -304,7 +341,7 @@ void AccumulateMetrics(const Settings& s, const State& st, const double* score, 
   double scale = st.label_transform ? st.label_transform[1] : 1;
   double original = score[0] / scale + shift;
   double d = original - y;
-  if (metrics.loss_sum) metrics.loss_sum[m] += weight * LossAndGradient(s, &original, y, nullptr);
+  if (metrics.loss_sum) metrics.loss_sum[m] += weight * (known_loss ? *known_loss : LossAndGradient(s, &original, y, nullptr));
   if (metrics.squared_error) metrics.squared_error[m] += weight * d * d;
   if (metrics.absolute_error) metrics.absolute_error[m] += weight * std::fabs(d);
 }
@@ -636,11 +673,72 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
         for (size_t c = 0; c < s.classes; c++) {
           size_t k = m * s.classes + c;
           double decay = scratch.decay[m], log_decay = scratch.log_decay[m], threshold = scratch.threshold[m];
-          if (a) a[k] = AverageAt(a[k], w[k], last, step - 1, start, decay, log_decay, threshold);
-          w[k] = Shrink(w[k], decay, log_decay, threshold, missed);
+          double sum;
+          float shrunk = ShrinkWithSum(w[k], decay, log_decay, threshold, missed, &sum);
+          if (a) a[k] = AverageAt(a[k], w[k], shrunk, sum, last, step - 1, start, decay, log_decay, threshold);
+          w[k] = shrunk;
         }
       }
       st.last_step[j] = static_cast<int32_t>(step - 1);
+    }
+  });
+}
+
+// Model 0's metric loss on each row (scored as it outputs), and Σ w², for the test of each
+// model's progressive loss against model 0's.
+void BaselineLosses(const Settings& s, const State& st, const BatchView& b, double recency, Scratch& scratch, Metrics& progressive) {
+  if (!progressive.loss_difference_sq) return;
+  const size_t width = Width(s);
+  const bool averaged = st.averaged && st.averaged[0] != 0;
+  const std::vector<double>& scores = averaged ? scratch.average_scores : scratch.scores;
+  scratch.baseline.resize(b.rows);
+  for (size_t r = 0; r < b.rows; r++) {
+    scratch.baseline[r] = MetricLoss(s, st, scores.data() + r * width, b.labels[r]);
+    double w = recency * RowWeight(b, r);
+    *progressive.weight_sq_sum += w * w;
+  }
+}
+
+// Σ w·(loss − model 0's loss)² for model m and row r.
+inline void AddDifference(Metrics& progressive, const Scratch& scratch, size_t m, size_t r, double weight, double loss) {
+  if (!progressive.loss_difference_sq) return;
+  double d = loss - scratch.baseline[r];
+  progressive.loss_difference_sq[m] += weight * d * d;
+}
+
+// The logistic loss's gradients and progressive metrics, rows outer and models inner: the
+// transcendental work of every model runs in one vectorized loop per row (logistic_row), and the
+// sums per model accumulate in row order. Model blocks of 64 split across threads when the step is large.
+void LogisticGradients(const Settings& s, const State& st, const BatchView& b, Scratch& scratch, Metrics& progressive, double recency) {
+  const size_t models = s.models;
+  const Loops& loops = SelectedLoops();
+  constexpr size_t kBlock = 64;
+  size_t blocks = (models + kBlock - 1) / kBlock;
+  size_t blocks_per_chunk = std::max<size_t>(1, 4096 / std::max<size_t>(1, b.rows * kBlock));
+  ThreadPool::Shared().ParallelFor(blocks, blocks_per_chunk, [&](size_t begin, size_t end) {
+    float positive[kBlock], loss[kBlock], output_loss[kBlock], unused[kBlock];
+    for (size_t block = begin; block < end; block++) {
+      size_t first = block * kBlock, n = std::min(models, first + kBlock) - first;
+      for (size_t k = 0; k < n; k++) positive[k] = static_cast<float>(PositiveWeight(s, st, first + k));
+      for (size_t r = 0; r < b.rows; r++) {
+        const float y = b.labels[r];
+        const double weight = RowWeight(b, r), metric_weight = recency * weight;
+        const double* z = scratch.scores.data() + r * models + first;
+        float* g = scratch.gradient.data() + r * models + first;
+        loops.logistic_row(z, y, g, loss, n);
+        const float scale = static_cast<float>(weight / static_cast<double>(b.rows));
+        for (size_t k = 0; k < n; k++) g[k] *= scale * (y == 1 ? positive[k] : 1.0f);
+        const double* output = st.average ? scratch.average_scores.data() + r * models + first : z;
+        if (st.average) loops.logistic_row(output, y, unused, output_loss, n);
+        for (size_t k = 0; k < n; k++) {
+          size_t m = first + k;
+          bool averaged = st.averaged && st.averaged[m] != 0;
+          double zm = averaged ? output[k] : z[k];
+          double known = averaged ? output_loss[k] : loss[k];
+          AccumulateMetrics(s, st, &zm, y, metric_weight, m, progressive, &known);
+          AddDifference(progressive, scratch, m, r, metric_weight, known);
+        }
+      }
     }
   });
 }
@@ -657,6 +755,11 @@ void LossGradients(const Settings& s, const State& st, const BatchView& b, Scrat
   // drifting stream favours the fastest learners and on any stream the models that started well.
   const double recency = st.counters[kRows] + 1;
   for (size_t r = 0; r < b.rows; r++) *progressive.weight_sum += recency * RowWeight(b, r);
+  BaselineLosses(s, st, b, recency, scratch, progressive);
+  if (s.loss == Loss::kLogistic) {
+    LogisticGradients(s, st, b, scratch, progressive, recency);
+    return;
+  }
   double label_shift = st.label_transform ? st.label_transform[0] : 0;
   double label_scale = st.label_transform ? st.label_transform[1] : 1;
   const bool classification = IsClassification(s.loss);
@@ -673,13 +776,10 @@ void LossGradients(const Settings& s, const State& st, const BatchView& b, Scrat
         float* g = gradient.data() + r * width + m * s.classes;
         double target = classification ? y : (y - label_shift) * label_scale;
         double loss = LossAndGradient(s, score, target, g);
-        if (averaged) {
-          const double* output = scratch.average_scores.data() + r * width + m * s.classes;
-          double output_loss = classification ? LossAndGradient(s, output, target, nullptr) : 0;
-          AccumulateMetrics(s, st, output, y, metric_weight, m, progressive, classification ? &output_loss : nullptr);
-        } else {
-          AccumulateMetrics(s, st, score, y, metric_weight, m, progressive, classification ? &loss : nullptr);
-        }
+        const double* output = averaged ? scratch.average_scores.data() + r * width + m * s.classes : score;
+        double metric_loss = classification && !averaged ? loss : MetricLoss(s, st, output, y);
+        AccumulateMetrics(s, st, output, y, metric_weight, m, progressive, &metric_loss);
+        AddDifference(progressive, scratch, m, r, metric_weight, metric_loss);
         double scale = weight;
         if (s.loss == Loss::kLogistic || s.loss == Loss::kHinge) scale *= y == 1 ? positive : 1.0;
         else if (s.loss == Loss::kSoftmax && st.class_weight) scale *= st.class_weight[static_cast<size_t>(y)];
@@ -780,7 +880,7 @@ void BiasStep(const Settings& s, State& st, const BatchView& b, double step, con
   StepRule rule{s.optimizer, s.beta1, s.beta2, s.momentum, s.epsilon,
                 1 - std::pow(static_cast<double>(s.beta1), step), 1 - std::pow(static_cast<double>(s.beta2), step)};
   for (size_t m = 0; m < s.models; m++) {
-    double bias_lr = scratch.lr[m] * s.bias_lr_mult;
+    double bias_lr = scratch.lr[m] * s.bias_lr_mult;  // normalized as the weights: the bias is the feature that is always 1
     double bias_decay = std::max(0.0, 1 - bias_lr * st.wd[m] * s.bias_wd_mult);
     for (size_t c = 0; c < s.classes; c++) {
       size_t k = m * s.classes + c;
@@ -892,9 +992,11 @@ void CatchUp(const Settings& s, const State& st, WeightsKind kind, float* weight
       for (size_t m = 0; m < s.models; m++) {
         for (size_t c = 0; c < s.classes; c++) {
           size_t k = j * width + m * s.classes + c;
+          double sum;
+          float shrunk = ShrinkWithSum(st.weights[k], decay[m], log_decay[m], threshold[m], missed, &sum);
           weights_out[k] = use_average[m]
-              ? AverageAt(st.average[k], st.weights[k], last, step, start, decay[m], log_decay[m], threshold[m])
-              : Shrink(st.weights[k], decay[m], log_decay[m], threshold[m], missed);
+              ? AverageAt(st.average[k], st.weights[k], shrunk, sum, last, step, start, decay[m], log_decay[m], threshold[m])
+              : shrunk;
         }
       }
     }

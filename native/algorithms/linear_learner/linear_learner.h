@@ -62,7 +62,7 @@ struct Settings {
   bool scale_by_nonzero = false;
   // Adagrad's rate divided by the mean squared norm of the scaled rows (State::input_norm), as
   // Vowpal Wabbit's normalized updates: a first step then moves a row's score by about the
-  // learning rate, whether the rows have 6 non-zeros or 800. The bias keeps the plain rate.
+  // learning rate, whether the rows have 6 non-zeros or 800. The bias, the feature that is always 1, too.
   bool normalize_lr = false;
 };
 
@@ -123,6 +123,10 @@ using BatchView = boundless::BatchView;
 struct Metrics {
   double* loss_sum = nullptr;       // models
   double* weight_sum = nullptr;     // 1: Σ row weights
+  // For a significance test of each model against model 0 (the user's settings): Σ w·(loss_m − loss_0)²
+  // per model and Σ w² (the effective number of rows). Optional.
+  double* loss_difference_sq = nullptr;  // models
+  double* weight_sq_sum = nullptr;       // 1
   double* histogram = nullptr;      // models × 2 × bins: [negatives | positives] by score
   size_t histogram_bins = 0;
   // Bins uniform in sign(s)·log(1 + |s|) over ±kLogHistogramRange instead of uniform in s over

@@ -119,6 +119,9 @@ Metrics ReadMetrics(ArrayReader& reader, const Napi::Object& o, const Settings& 
   Metrics m;
   m.loss_sum = reader.Get<double>(o, "metrics", "lossSum", napi_float64_array, s.models, true);
   m.weight_sum = reader.Get<double>(o, "metrics", "weightSum", napi_float64_array, 1, true);
+  m.loss_difference_sq = reader.Get<double>(o, "metrics", "lossDifferenceSq", napi_float64_array, s.models, false);
+  m.weight_sq_sum = reader.Get<double>(o, "metrics", "weightSqSum", napi_float64_array, 1, false);
+  if ((m.loss_difference_sq != nullptr) != (m.weight_sq_sum != nullptr)) reader.Fail("metrics", "lossDifferenceSq", "and weightSqSum come together");
   Napi::Value bins = o.Get("histogramBins");
   m.histogram_bins = bins.IsNumber() ? SizeField(o, f, "histogramBins") : 0;
   if (m.histogram_bins > 0) {

@@ -1,7 +1,10 @@
 // The linear learner's wide loops: baseline, AVX2+FMA, and the choice.
 #include "algorithms/linear_learner/linear_learner_loops.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "runtime/cpu_features.h"
 
@@ -51,6 +54,42 @@ __attribute__((always_inline)) inline void StepLoop(const StepArgs& a, float* w,
   }
 }
 
+// e^x for x ≤ 0 in single precision: Cody–Waite reduction by ln 2 and a degree-6 polynomial
+// (the coefficients of Cephes' expf), 2^n from the exponent bits. No branches, no libm call.
+__attribute__((always_inline)) inline float ExpNonPositive(float x) {
+  x = x > -87.0f ? x : -87.0f;
+  // Round to nearest by adding and removing 1.5·2²³ (exact for |v| < 2²²): no libm call, no branch.
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  return p * __builtin_bit_cast(float, bits);
+}
+
+// loss = max(z, 0) − z·y + log(1 + e^−|z|), gradient = σ(z) − y; log1p by the atanh series
+// (s = e/(2 + e) ≤ 1/3, the first omitted term below 1e-7).
+__attribute__((always_inline)) inline void LogisticLoop(const double* z, float y, float* gradient, float* loss, size_t n) {
+  for (size_t k = 0; k < n; k++) {
+    float zk = static_cast<float>(z[k]);
+    float e = ExpNonPositive(-std::fabs(zk));
+    float inverse = 1.0f / (1.0f + e);
+    float numerator = e + (1.0f - e) * static_cast<float>(zk >= 0);  // 1 for z ≥ 0, else e: no branch
+    gradient[k] = numerator * inverse - y;
+    float s = e / (2.0f + e);
+    float s2 = s * s;
+    float log1p = 2.0f * s * (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9 + s2 * (1.0f / 11))))));
+    loss[k] = (zk > 0.0f ? zk : 0.0f) - zk * y + log1p;
+  }
+}
+
+void LogisticRowBaseline(const double* z, float y, float* gradient, float* loss, size_t n) { LogisticLoop(z, y, gradient, loss, n); }
+
 #define BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)                                   \
   switch (args.kind) {                                                                   \
     case StepKind::kSgd: StepLoop<StepKind::kSgd>(args, w, m1, m2, g, n); break;         \
@@ -67,6 +106,10 @@ void ApplyStepBaseline(const StepArgs& args, float* w, float* m1, float* m2, con
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) void ApplyStepAvx2(const StepArgs& args, float* w, float* m1, float* m2, const double* g, size_t n) {
   BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)
+}
+
+__attribute__((target("avx2,fma"))) void LogisticRowAvx2(const double* z, float y, float* gradient, float* loss, size_t n) {
+  LogisticLoop(z, y, gradient, loss, n);
 }
 
 // Only these functions carry the target attribute (see linear_algebra_avx2.cc).
@@ -86,9 +129,9 @@ __attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, co
 
 }  // namespace
 
-const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline};
+const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline, LogisticRowBaseline};
 #if defined(__x86_64__)
-const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2};
+const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2, LogisticRowAvx2};
 #endif
 
 const Loops& SelectedLoops() {

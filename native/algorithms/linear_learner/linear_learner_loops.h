@@ -26,6 +26,10 @@ struct Loops {
   void (*add_scaled)(double* acc, double x, const float* v, size_t n);
   // w, m1, m2 updated in place from gradient g (m1/m2 may be null when the rule needs none).
   void (*apply_step)(const StepArgs& args, float* w, float* m1, float* m2, const double* g, size_t n);
+  // The logistic loss of n models' scores z for one row with label y (0 or 1), and its gradient
+  // σ(z) − y: single precision, branch-free, models innermost (a
+  // polynomial exp, relative error ~1e-7, so the loop vectorizes).
+  void (*logistic_row)(const double* z, float y, float* gradient, float* loss, size_t n);
 };
 
 const Loops& SelectedLoops();
