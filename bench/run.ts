@@ -1,7 +1,7 @@
 // npm run bench [-- suite ...]: runs benchmark suites and writes a Markdown
 // table and the raw JSON to bench/results/. Ratios are against our cpu
 // backend on the same machine in the same run.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from './machine.js';
@@ -11,6 +11,7 @@ import { runLinearLearner, type LinearRow } from './linear-learner.js';
 import { runKmeans, type KmeansRow } from './kmeans.js';
 import { runPca, type PcaRow } from './pca.js';
 import { runFactorizationMachines, type FmRow } from './factorization-machines.js';
+import type { RatingsRow } from './fm-insteval.js';
 
 interface SuiteResult { markdown: string; json: unknown }
 
@@ -36,10 +37,28 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     return { markdown: [pcaTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
   },
   'factorization-machines': async () => {
-    const { rows, notes } = await runFactorizationMachines();
-    return { markdown: [fmTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
+    const previousPath = join(resultsDir, 'factorization-machines.json');
+    const previous = existsSync(previousPath) ? JSON.parse(readFileSync(previousPath, 'utf8')) : undefined;
+    const { rows, notes, ratings, ratingsNotes, flightsFrom } = await runFactorizationMachines(previous);
+    const flightsNote = flightsFrom ? [`- The flights tables were not rerun (BOUNDLESS_BENCH_FM_SKIP_FLIGHTS=1): rows carried over from the run of ${flightsFrom}.`] : [];
+    return {
+      markdown: [ratingsTable(ratings), '', ...ratingsNotes.map((n) => `- ${n}`), '', fmTable(rows), '', ...notes.map((n) => `- ${n}`), ...flightsNote].join('\n'),
+      json: { ratings, ratingsNotes, rows, notes, ...(flightsFrom ? { flightsFrom } : {}) },
+    };
   },
 };
+
+function ratingsTable(rows: RatingsRow[]): string {
+  const ours = rows[0];
+  const bias = rows.find((r) => r.implementation.startsWith('bias model'))!;
+  const ridge = rows.find((r) => r.implementation === 'scikit-learn Ridge, all one-hot columns')!;
+  const out = ['**InstEval ratings** (regression, test RMSE; lower is better)', '',
+    '| implementation | seconds | test RMSE | ÷ bias model | ÷ Ridge (all one-hot) | this ÷ boundless defaults (time) |', '|---|---:|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    out.push(`| ${r.implementation}${r.note ? ` — ${r.note}` : ''} | ${r.seconds.toFixed(3)} | ${r.rmse.toFixed(4)} | ${(r.rmse / bias.rmse).toFixed(4)} | ${(r.rmse / ridge.rmse).toFixed(4)} | ${(r.seconds / ours.seconds).toFixed(2)}× |`);
+  }
+  return out.join('\n');
+}
 
 function fmTable(rows: FmRow[]): string {
   const out: string[] = [];

@@ -157,6 +157,8 @@ export interface KmeansAssignInputs {
 export interface FmKernelSettings {
   loss: number;
   optimizer: number;
+  /** 0 decoupled weight decay (states of revision 1), 1 L2 through the optimizer's step scale. */
+  decay: number;
   dim: number;
   eps: number;
   beta1: number;

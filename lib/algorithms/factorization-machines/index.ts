@@ -1,8 +1,8 @@
 // Factorization machines (SageMaker's, re-designed for streams): M models of
-// different factor sizes and learning rates trained side by side in one pass
-// over sparse or dense rows, selected on the validation channel (or by
-// progressive validation of the training stream), with top-N recommendations
-// and the factors exposed as embeddings.
+// different factor sizes, learning rates and weight decay trained side by side
+// in one pass over sparse or dense rows, selected on the validation channel (or
+// by progressive validation of the first pass over the training stream), with
+// top-N recommendations and the factors exposed as embeddings.
 import { requireTwoClasses } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { runOrFallBack } from '../../backends/cpu-fallback.js';
@@ -15,7 +15,7 @@ import {
   factorizationMachinesSchema, type FactorizationMachinesHyperparameters as Hp, type FactorizationMachinesSchema,
 } from './hyperparameters.js';
 import { FactorizationMachinesModel } from './model.js';
-import { checkHyperparameters, fmSettings, modelGrid, type FmSettings } from './settings.js';
+import { checkHyperparameters, fmSettings, modelGrid, revisionOf, type FmSettings } from './settings.js';
 import { counter, createFmState, kernelMetrics, kernelState, type FactorizationMachinesState } from './state.js';
 import { countedUpdate } from '../counted-update.js';
 
@@ -29,7 +29,8 @@ const settingsCache = new WeakMap<FactorizationMachinesState, FmSettings>();
 function settingsOf(state: FactorizationMachinesState): FmSettings {
   let settings = settingsCache.get(state);
   if (!settings) {
-    settings = fmSettings(state.hyperparameters, state.schema.featureDim, modelGrid(state.hyperparameters));
+    const revision = revisionOf(state);
+    settings = fmSettings(state.hyperparameters, state.schema.featureDim, modelGrid(state.hyperparameters, revision), revision);
     settingsCache.set(state, settings);
   }
   return settings;
@@ -72,7 +73,7 @@ function bestModel(state: FactorizationMachinesState, source: 'progressive' | 'v
 }
 
 /** A binary classifier needs both classes in the training stream. */
-function checkTrainingData(state: FactorizationMachinesState): void {
+function requireBothClasses(state: FactorizationMachinesState): void {
   if (state.hyperparameters.predictor_type !== 'binary_classifier') return;
   // Every model sees every row: model 0's confusion weights [tp, fp, tn, fn] give the classes'.
   const c = state.tensors.progressive_confusion.data as Float64Array;
@@ -84,8 +85,8 @@ function finalize(state: FactorizationMachinesState, backend: Backend, selection
   for (const key of Object.keys(selection ?? {})) {
     if (key !== 'model') throw new RangeError(`factorization-machines select: unknown selection '${key}'; expected model`);
   }
-  const grid = modelGrid(hp);
-  checkTrainingData(state);
+  const grid = modelGrid(hp, revisionOf(state));
+  requireBothClasses(state);
   const source = validatedNow(state) ? 'validation' : 'progressive';
   let chosen = bestModel(state, source).model;
   if (selection?.model !== undefined) {
@@ -115,7 +116,7 @@ function finalize(state: FactorizationMachinesState, backend: Backend, selection
     scalars: {
       predictor_type: hp.predictor_type, num_factors: k, selected_model: chosen,
       selection_source: selection?.model !== undefined ? 'given' : source === 'validation' ? 'validation' : 'progressive validation on the training stream',
-      linear_lr: grid[chosen].linearLr, factors_lr: grid[chosen].factorsLr,
+      linear_lr: grid[chosen].linearLr, factors_lr: grid[chosen].factorsLr, linear_wd: grid[chosen].linearWd, factors_wd: grid[chosen].factorsWd,
       examples_seen: state.scalars.examples_seen,
     },
   };
@@ -171,6 +172,22 @@ function createStateValidator(state: FactorizationMachinesState, backend: Backen
 }
 
 /**
+ * Called by the trainer after each whole pass over the training channel: the classes are
+ * checked, and the pass is counted. From revision 2 on, progressive sums stop at the end of
+ * the first pass — later passes score rows the state has trained on, which would favour the
+ * model that memorises most — so selection without a validation channel is honest.
+ */
+function checkTrainingData(state: FactorizationMachinesState): void {
+  requireBothClasses(state);
+  if (revisionOf(state) >= 2) state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
+}
+
+/** Progressive sums to add this batch's scores to: none once a pass is complete (revision 2). */
+function progressiveSums(state: FactorizationMachinesState) {
+  return revisionOf(state) >= 2 && Number(state.scalars.passes ?? 0) > 0 ? null : kernelMetrics(state, 'progressive');
+}
+
+/**
  * Shards' states averaged, weighted by the rows each trained on (every feature's decay
  * caught up first); metric sums added. The result is at the latest shard's step.
  */
@@ -178,6 +195,7 @@ function merge(states: FactorizationMachinesState[]): FactorizationMachinesState
   if (states.length === 0) throw new RangeError('factorization-machines merge: no states');
   const first = states[0];
   const merged = createFmState(first.hyperparameters, first.schema);
+  merged.scalars.revision = revisionOf(first);
   const rows = states.map((s) => (s.tensors.counters.data as Float64Array)[counter.rows]);
   const total = rows.reduce((a, b) => a + b, 0);
   for (const [i, s] of states.entries()) {
@@ -185,6 +203,7 @@ function merge(states: FactorizationMachinesState[]): FactorizationMachinesState
     for (const name of ['num_factors', 'num_models', 'optimizer', 'predictor_type'] as const) {
       if (s.hyperparameters[name] !== first.hyperparameters[name]) throw new RangeError(`factorization-machines merge: state ${i} has ${name} ${s.hyperparameters[name]}, state 0 has ${first.hyperparameters[name]}`);
     }
+    if (revisionOf(s) !== revisionOf(first)) throw new RangeError(`factorization-machines merge: state ${i} is of revision ${revisionOf(s)}, state 0 of revision ${revisionOf(first)} (train both with one version)`);
     loadCoreAddon().fmCatchUp(settingsOf(s), kernelState(s));
   }
   for (const [name, t] of Object.entries(merged.tensors)) {
@@ -203,6 +222,8 @@ function merge(states: FactorizationMachinesState[]): FactorizationMachinesState
   (merged.tensors.counters.data as Float64Array).set([step, total]);
   merged.scalars.examples_seen = states.reduce((n, s) => n + Number(s.scalars.examples_seen), 0);
   merged.scalars.batches_seen = states.reduce((n, s) => n + Number(s.scalars.batches_seen), 0);
+  if (revisionOf(first) >= 2) merged.scalars.passes = Math.max(...states.map((s) => Number(s.scalars.passes ?? 0)));
+  else delete merged.scalars.passes;
   return merged;
 }
 
@@ -221,7 +242,7 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
   },
 
   update: (state, batch, backend) => countedUpdate(state, batch, () =>
-    runOrFallBack(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: kernelMetrics(state, 'progressive') })),
+    runOrFallBack(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: progressiveSums(state) })),
 
   merge,
   checkTrainingData,
@@ -245,7 +266,9 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
   },
 
   modelMetrics(state, source = 'progressive') {
-    const grid = modelGrid(state.hyperparameters);
-    return grid.map((g, m) => ({ model: m, num_factors: g.factors, linear_lr: g.linearLr, factors_lr: g.factorsLr, ...modelMetrics(state, source, m) }));
+    const grid = modelGrid(state.hyperparameters, revisionOf(state));
+    return grid.map((g, m) => ({
+      model: m, num_factors: g.factors, linear_lr: g.linearLr, factors_lr: g.factorsLr, linear_wd: g.linearWd, factors_wd: g.factorsWd, ...modelMetrics(state, source, m),
+    }));
   },
 };

@@ -2,7 +2,7 @@
 // grid (model 0 = the user's settings; others spread over factor sizes and
 // learning rates on a Halton sequence) and the native kernel's settings.
 import { HyperparameterError } from '../hyperparameters.js';
-import type { FactorizationMachinesHyperparameters as Hp } from './hyperparameters.js';
+import { defaultWeightDecay, type FactorizationMachinesHyperparameters as Hp } from './hyperparameters.js';
 
 export interface GridModel {
   factors: number; offset: number;
@@ -13,6 +13,7 @@ export interface GridModel {
 export interface FmSettings {
   loss: number;       // 0 logistic, 1 squared (native/algorithms/factorization_machines/factorization_machines.h)
   optimizer: number;  // 0 sgd, 1 adagrad, 2 adam
+  decay: number;      // 0 decoupled (states of revision 1), 1 L2 through the optimizer's step scale
   dim: number;
   eps: number; beta1: number; beta2: number;
   clipGradient: number;  // 0: none
@@ -31,17 +32,41 @@ function halton(index: number, base: number): number {
 
 const factorScale = [1, 0.5, 2];
 
-export function modelGrid(hp: Hp): GridModel[] {
+/**
+ * What a state's numbers mean, kept in its scalars (`revision`; a file without one is 1).
+ * 1: decoupled weight decay p ← p·(1 − lr·wd) per step; the grid spreads learning rates only;
+ *    progressive sums run over every pass.
+ * 2: weight decay is the L2 penalty seen through the optimizer's step scale (ridge at rest,
+ *    whatever the optimizer); the grid also spreads the weight decay; progressive sums cover
+ *    the first pass only (from the second on, scores on the training data are training scores).
+ */
+export const currentRevision = 2;
+
+export function revisionOf(state: { scalars: Record<string, unknown> }): number {
+  return typeof state.scalars.revision === 'number' ? state.scalars.revision : 1;
+}
+
+/** linear_wd and factors_wd as set, or their predictor_type's default (hyperparameters.ts). */
+export function weightDecay(hp: Hp, group: 'linear' | 'factors'): number {
+  const value = hp[`${group}_wd`];
+  if (value !== 'auto') return value;
+  return defaultWeightDecay[hp.predictor_type][group];
+}
+
+export function modelGrid(hp: Hp, revision = currentRevision): GridModel[] {
   const grid: GridModel[] = [];
   let offset = 0;
   for (let m = 0; m < hp.num_models; m++) {
-    // Model m ≥ 1: factor size k/2, k or 2k, and linear and factor rates 0.1× to 10× the given ones.
+    // Model m ≥ 1: factor size k/2, k or 2k; linear and factor rates 0.1× to 10× the given ones;
+    // from revision 2, the linear and factor weight decay 0.1× to 10× too (the right penalty
+    // depends on how many rows a pass holds: a prior worth about wd·rows/2 rows).
     const factors = m === 0 ? hp.num_factors : Math.max(1, Math.round(hp.num_factors * factorScale[m % 3]));
     const spread = (u: number) => (m === 0 ? 1 : 10 ** (2 * u - 1));
+    const wd = revision >= 2 ? spread(halton(m, 5)) : 1;
     grid.push({
       factors, offset,
       biasLr: hp.bias_lr, linearLr: hp.linear_lr * spread(halton(m, 2)), factorsLr: hp.factors_lr * spread(halton(m, 3)),
-      biasWd: hp.bias_wd, linearWd: hp.linear_wd, factorsWd: hp.factors_wd,
+      biasWd: hp.bias_wd, linearWd: weightDecay(hp, 'linear') * wd, factorsWd: weightDecay(hp, 'factors') * wd,
     });
     offset += factors;
   }
@@ -52,12 +77,13 @@ export function factorWidth(grid: GridModel[]): number {
   return grid.reduce((sum, m) => sum + m.factors, 0);
 }
 
-export function fmSettings(hp: Hp, dim: number, grid: GridModel[]): FmSettings {
+export function fmSettings(hp: Hp, dim: number, grid: GridModel[], revision = currentRevision): FmSettings {
   const models = new Float64Array(grid.length * 8);
   grid.forEach((m, i) => models.set([m.factors, m.offset, m.biasLr, m.linearLr, m.factorsLr, m.biasWd, m.linearWd, m.factorsWd], i * 8));
   return {
     loss: hp.predictor_type === 'binary_classifier' ? 0 : 1,
     optimizer: ['sgd', 'adagrad', 'adam'].indexOf(hp.optimizer),
+    decay: revision >= 2 ? 1 : 0,
     dim, eps: hp.eps, beta1: 0.9, beta2: 0.999,
     clipGradient: hp.clip_gradient === 'auto' ? 0 : hp.clip_gradient,
     rescaleGrad: hp.rescale_grad === 'auto' ? 0 : hp.rescale_grad,

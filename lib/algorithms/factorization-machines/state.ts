@@ -8,7 +8,7 @@ import { tensor } from '../../state/tensor.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { allocateState } from '../state-size.js';
 import type { FactorizationMachinesHyperparameters as Hp } from './hyperparameters.js';
-import { factorWidth, modelGrid } from './settings.js';
+import { currentRevision, factorWidth, modelGrid } from './settings.js';
 
 export type FactorizationMachinesState = State<Hp>;
 
@@ -69,7 +69,7 @@ export function createFmState(hp: Hp, schema: DataSchema): FactorizationMachines
   const tensors = allocateState('factorization-machines', 4 * d * ((models + width) * arrays + 1),
     `feature_dim ${d} × (num_models ${models} + factors ${width}) × ${arrays} arrays × 4 bytes; lower feature_dim, num_factors or num_models, or use optimizer sgd`,
     () => allocateTensors(hp, d, models, width));
-  return { algorithm: 'factorization-machines', hyperparameters: hp, schema: { ...schema }, tensors, scalars: { examples_seen: 0, batches_seen: 0, validated_at_step: -1 } };
+  return { algorithm: 'factorization-machines', hyperparameters: hp, schema: { ...schema }, tensors, scalars: { examples_seen: 0, batches_seen: 0, validated_at_step: -1, revision: currentRevision, passes: 0 } };
 }
 
 // The sparse feature index's scratch (dim entries, −1 between calls): per state, not saved.

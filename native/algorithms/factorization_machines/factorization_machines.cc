@@ -34,18 +34,44 @@ void ValidateLabels(const Settings& s, const BatchView& b) {
   }
 }
 
-// Multiplies a feature's parameters by (1 − lr·wd)^missed for the steps it sat out.
+// The optimizer's step scale of one parameter (see Decay in the header): what the decay is
+// multiplied by so that it is the gradient of the L2 penalty taken through the preconditioner.
+// A parameter that has had no gradient yet (Σg² = 0: a feature no row has held) keeps scale 1,
+// plain decay, rather than 1/ε, which would zero it at once: shards merged by averaging keep
+// the initial values of the features one of them has not seen.
+inline double StepScale(const Settings& s, const float* m1, const float* m2, size_t j, double c2) {
+  if (s.decay == Decay::kDecoupled || s.optimizer == Optimizer::kSgd || !m1 || (s.optimizer == Optimizer::kAdam && !m2)) return 1.0;
+  const double second = s.optimizer == Optimizer::kAdagrad ? double(m1[j]) : double(m2[j]) / c2;
+  return second > 0 ? 1.0 / (std::sqrt(second) + s.eps) : 1.0;
+}
+
+// One step's decay factor: 1 − lr·wd·scale, clamped to [0, 1] under kL2 (as before under kDecoupled).
+inline double DecayFactor(const Settings& s, double lr, double wd, double scale) {
+  if (s.decay == Decay::kDecoupled) return 1.0 - lr * wd;
+  return std::min(1.0, std::max(0.0, 1.0 - lr * wd * scale));
+}
+
+// Adam's 1 − β₂ᵗ at step t (1 before the first step).
+inline double SecondBiasCorrection(const Settings& s, int32_t t) { return t > 0 ? 1.0 - std::pow(double(s.beta2), t) : 1.0; }
+
+// Multiplies a feature's parameters by the decay of the steps it sat out. Moments do not move
+// while a feature is absent, so each of those steps had the same factor.
 void CatchUp(const Settings& s, State& st, size_t i, int32_t step) {
   int32_t missed = step - st.last_step[i];
   if (missed <= 0) return;
   const size_t models = s.models.size();
+  const double c2 = SecondBiasCorrection(s, step);
   for (size_t m = 0; m < models; m++) {
     const ModelSettings& ms = s.models[m];
-    if (ms.linear_wd > 0) st.linear[i * models + m] *= static_cast<float>(std::pow(1.0 - double(ms.linear_lr) * ms.linear_wd, missed));
+    if (ms.linear_wd > 0) {
+      const size_t j = i * models + m;  // (kDecoupled: std::pow(1 − lr·wd, missed), as the states before kL2 were trained)
+      st.linear[j] *= static_cast<float>(std::pow(DecayFactor(s, ms.linear_lr, ms.linear_wd, StepScale(s, st.linear_m1, st.linear_m2, j, c2)), missed));
+    }
     if (ms.factors_wd > 0) {
-      float decay = static_cast<float>(std::pow(1.0 - double(ms.factors_lr) * ms.factors_wd, missed));
-      float* v = st.factors + i * s.factor_width + ms.offset;
-      for (size_t f = 0; f < ms.factors; f++) v[f] *= decay;
+      const size_t at = i * s.factor_width + ms.offset;
+      for (size_t f = 0; f < ms.factors; f++) {
+        st.factors[at + f] *= static_cast<float>(std::pow(DecayFactor(s, ms.factors_lr, ms.factors_wd, StepScale(s, st.factors_m1, st.factors_m2, at + f, c2)), missed));
+      }
     }
   }
   st.last_step[i] = step;
@@ -59,7 +85,6 @@ struct StepConstants {
 
 inline void Apply(Optimizer optimizer, const Settings& s, float lr, float wd, const StepConstants& k, const float* grad, float* p,
                   float* m1, float* m2, size_t count) {
-  const float decay = 1.0f - lr * wd;
   const float c1 = k.c1, c2 = k.c2;
   for (size_t j = 0; j < count; j++) {
     float g = grad[j];
@@ -77,7 +102,11 @@ inline void Apply(Optimizer optimizer, const Settings& s, float lr, float wd, co
         value -= lr * (m1[j] / c1) / (std::sqrt(m2[j] / c2) + s.eps);
         break;
     }
-    p[j] = value * decay;
+    if (s.decay == Decay::kDecoupled) {
+      p[j] = value * (1.0f - lr * wd);
+    } else {
+      p[j] = wd > 0 ? value * static_cast<float>(DecayFactor(s, lr, wd, StepScale(s, m1, m2, j, c2))) : value;
+    }
   }
 }
 

@@ -6,10 +6,17 @@
 // Layout is feature-major so a sparse row touches one contiguous block per
 // feature for all models: linear [dim][models], factors [dim][Σ k_m] (model
 // m's factors at offset[m]). A batch touches only the rows of its features:
-// weight decay is decoupled (p ← p·(1 − lr·wd) per step), so a feature absent
-// for s steps catches up exactly with (1 − lr·wd)^s when it returns (lazy
-// regularization). Per-feature gradient sums are taken in row order, so the
-// result does not depend on the thread count.
+// weight decay is applied per step as p ← p·(1 − lr·wd·P), so a feature absent
+// for s steps catches up with (1 − lr·wd·P)^s when it returns (lazy
+// regularization). P is the optimizer's per-parameter step scale (Decay::kL2:
+// 1 for sgd, 1/(√Σg² + ε) for adagrad, 1/(√v̂ + ε) for adam) — the decay is
+// then the L2 penalty (wd/2)·‖p‖² on the mean loss seen through the same
+// preconditioner as the gradient, so training settles where the gradient of
+// the penalised loss is zero: ridge, whatever the optimizer — or 1
+// (Decay::kDecoupled, the states written before the change: decoupled decay,
+// which adaptive optimizers turn into a shrinkage that grows with training).
+// Per-feature gradient sums are taken in row order, so the result does not
+// depend on the thread count.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +30,7 @@ namespace fm {
 
 enum class Loss : int { kLogistic = 0, kSquared = 1 };
 enum class Optimizer : int { kSgd = 0, kAdagrad = 1, kAdam = 2 };
+enum class Decay : int { kDecoupled = 0, kL2 = 1 };
 
 struct ModelSettings {
   size_t factors = 0, offset = 0;
@@ -33,6 +41,7 @@ struct ModelSettings {
 struct Settings {
   Loss loss = Loss::kLogistic;
   Optimizer optimizer = Optimizer::kAdagrad;
+  Decay decay = Decay::kL2;
   size_t dim = 0;
   std::vector<ModelSettings> models;
   size_t factor_width = 0;  // Σ k_m

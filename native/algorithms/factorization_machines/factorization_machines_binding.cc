@@ -14,12 +14,14 @@ namespace {
 
 constexpr size_t kModelFields = 8;  // factors, offset, bias_lr, linear_lr, factors_lr, bias_wd, linear_wd, factors_wd
 
-// settings: { loss, optimizer, dim, eps, beta1, beta2, clipGradient, rescaleGrad, models: Float64Array (models × 8) }
+// settings: { loss, optimizer, decay, dim, eps, beta1, beta2, clipGradient, rescaleGrad, models: Float64Array (models × 8) }
 fm::Settings ReadSettings(ArrayReader& reader, const Napi::Object& so, const char* f) {
   fm::Settings s;
-  size_t loss = SizeField(so, f, "loss"), optimizer = SizeField(so, f, "optimizer");
+  size_t loss = SizeField(so, f, "loss"), optimizer = SizeField(so, f, "optimizer"), decay = SizeField(so, f, "decay");
   if (loss > static_cast<size_t>(fm::Loss::kSquared)) throw Napi::RangeError::New(so.Env(), std::string(f) + ": unknown loss code");
   if (optimizer > static_cast<size_t>(fm::Optimizer::kAdam)) throw Napi::RangeError::New(so.Env(), std::string(f) + ": unknown optimizer code");
+  if (decay > static_cast<size_t>(fm::Decay::kL2)) throw Napi::RangeError::New(so.Env(), std::string(f) + ": unknown decay code");
+  s.decay = static_cast<fm::Decay>(decay);
   s.loss = static_cast<fm::Loss>(loss);
   s.optimizer = static_cast<fm::Optimizer>(optimizer);
   s.dim = SizeField(so, f, "dim");
@@ -62,7 +64,8 @@ fm::State ReadState(ArrayReader& reader, const Napi::Object& o, const fm::Settin
   st.bias = reader.Get<float>(o, "state", "bias", napi_float32_array, models, true);
   st.linear = reader.Get<float>(o, "state", "linear", napi_float32_array, linear, true);
   st.factors = reader.Get<float>(o, "state", "factors", napi_float32_array, factors, true);
-  // Moments are needed to train with adagrad or adam; scoring reads only the parameters.
+  // Moments are needed to train with adagrad or adam; scoring reads them where given (the
+  // L2 decay a scored feature catches up on is scaled by them) and else only the parameters.
   st.bias_m1 = reader.Get<float>(o, "state", "biasM1", napi_float32_array, models, moments);
   st.linear_m1 = reader.Get<float>(o, "state", "linearM1", napi_float32_array, linear, moments);
   st.factors_m1 = reader.Get<float>(o, "state", "factorsM1", napi_float32_array, factors, moments);
