@@ -172,13 +172,12 @@ function createStateValidator(state: FactorizationMachinesState, backend: Backen
 }
 
 /**
- * Called by the trainer after each whole pass over the training channel: the classes are
- * checked, and the pass is counted. From revision 2 on, progressive sums stop at the end of
- * the first pass — later passes score rows the state has trained on, which would favour the
- * model that memorises most — so selection without a validation channel is honest.
+ * Called by the trainer after each whole pass over the training channel. From revision 2 on,
+ * progressive sums stop at the end of the first pass — later passes score rows the state has
+ * trained on, which would favour the model that memorises most — so selection without a
+ * validation channel is honest.
  */
-function checkTrainingData(state: FactorizationMachinesState): void {
-  requireBothClasses(state);
+function endPass(state: FactorizationMachinesState): void {
   if (revisionOf(state) >= 2) state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
 }
 
@@ -245,7 +244,8 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
     runOrFallBack(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: progressiveSums(state) })),
 
   merge,
-  checkTrainingData,
+  checkTrainingData: requireBothClasses,
+  endPass,
   finalize,
   loadModel(data, backend) {
     parseHyperparameters('factorization-machines', factorizationMachinesSchema, data.hyperparameters);

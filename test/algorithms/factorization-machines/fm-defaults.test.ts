@@ -88,6 +88,7 @@ describe('factorization machines: defaults on ratings', function () {
     for (let epoch = 0; epoch < 10; epoch++) {
       for (const b of trainBatches) await fm.update(state, b, backend);
       fm.checkTrainingData!(state);  // as the trainer does after each pass
+      fm.endPass!(state);
     }
     const model = fm.finalize(state, backend);
     let squares = 0;
