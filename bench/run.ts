@@ -8,6 +8,7 @@ import { describeMachine } from './machine.js';
 import { runDenseLinear, shapes, type Row } from './dense-linear.js';
 import { runParse, type ParseRow } from './parse.js';
 import { runLinearLearner, type LinearRow } from './linear-learner.js';
+import { realMarkdown, runLinearLearnerReal } from './linear-learner-real.js';
 import { runKmeans, type KmeansRow } from './kmeans.js';
 import { runPca, type PcaRow } from './pca.js';
 import { runFactorizationMachines, type FmRow } from './factorization-machines.js';
@@ -27,6 +28,11 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
   'linear-learner': async () => {
     const { rows, notes } = await runLinearLearner();
     return { markdown: [linearTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
+  },
+  // Real data, whole CLI runs (bench/linear-learner-real.ts; BOUNDLESS_CLI picks the build).
+  'linear-learner-real': async () => {
+    const result = await runLinearLearnerReal();
+    return { markdown: realMarkdown(result), json: result };
   },
   kmeans: async () => {
     const { rows, notes } = await runKmeans();
