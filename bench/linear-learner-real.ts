@@ -240,7 +240,7 @@ async function benchSet(set: RealSet, rows: RealRow[], notes: string[]): Promise
       dataset: set.name, kind: 'sgd', implementation: `${r.implementation}, 1 epoch`, seconds: r.load_seconds + r.fit_seconds, runs: r.runs,
       loadSeconds: r.load_seconds, fitSeconds: r.fit_seconds, auc: r.auc, accuracy: r.accuracy, rmse: r.rmse,
       ...(r === (sk.rows as unknown[])[0] ? { peakRssMb: sk.peak_rss_mb as number } : {}),
-      note: `${sk.loader as string} + scaling + one partial_fit on the whole set, shuffle=False`,
+      note: `${sk.loader as string} + (scaling) + one partial_fit on the whole set, shuffle=False`,
     });
   }
   notes.push(`${set.name}: scikit-learn ${sk.sklearn as string}, loader ${sk.loader as string}; load runs ${(sk.load_runs as number[]).map((s) => s.toFixed(2)).join(', ')} s; importing numpy + scikit-learn took ${(sk.import_seconds as number).toFixed(2)} s (not counted; boundless rows include their own start-up).`);
@@ -370,7 +370,7 @@ export function realMarkdown(result: RealResult): string {
       : ['implementation', 'seconds', 'runs', 'breakdown', name, `${name} − best one-pass peer`, `${name} − liblinear`, 'peak RSS', 'time ÷ boundless 1 model'];
     out.push(`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 || h === 'breakdown' ? '---' : '---:')).join('|')}|`);
     for (const r of rows) {
-      const breakdown = r.kind === 'sgd' ? `load ${f(r.loadSeconds, 2)} + scale & fit ${f(r.fitSeconds, 2)}`
+      const breakdown = r.kind === 'sgd' ? `load ${f(r.loadSeconds, 2)} + (scale &) fit ${f(r.fitSeconds, 2)}`
         : r.kind === 'parse' ? `readBatches loop ${f(r.inProcessSeconds, 2)}`
           : r.kind === 'liblinear' ? 'read + train'
             : `in-process ${f(r.inProcessSeconds, 2)}${r.kind === 'boundless-grid' ? `, selected model ${r.selectedModel}` : ''}`;
