@@ -42,6 +42,7 @@ struct Scratch {
   std::vector<uint32_t> touched, entry_slot, keys, slots;
   std::vector<int32_t> indptr;  // a step's rows of a sparse batch, rebased to 0
   std::vector<double> lr, decay, log_decay, threshold;
+  std::vector<float> log_decay_f;  // log_decay in float, for decay_powers (−87 where the decay is 0)
   std::vector<float> element_lr, element_decay, element_threshold;
 };
 Scratch& ThreadScratch() {
@@ -105,7 +106,8 @@ inline double ShrinkSum(float w, double decay, double log_decay, double threshol
 
 // Shrink and ShrinkSum in one: w after k steps, and Σ of the k iterates into *sum, sharing the
 // one exponential (the catch-up of every touched feature and model calls this).
-inline float ShrinkWithSum(float w, double decay, double log_decay, double threshold, double k, double* sum) {
+// `power`: decay^k when the caller has it (decay_powers), else negative.
+inline float ShrinkWithSum(float w, double decay, double log_decay, double threshold, double k, double* sum, double power = -1) {
   *sum = 0;
   if (k <= 0 || w == 0) return w;
   double m0 = std::fabs(static_cast<double>(w));
@@ -114,13 +116,15 @@ inline float ShrinkWithSum(float w, double decay, double log_decay, double thres
     return w;
   }
   if (decay <= 0) return 0;
-  double ak = decay == 1 ? 1.0 : (k == 1 ? decay : static_cast<double>(std::exp(static_cast<float>(k * log_decay))));
+  double ak = decay == 1 ? 1.0 : k == 1 ? decay : power >= 0 ? power : static_cast<double>(std::exp(static_cast<float>(k * log_decay)));
   double magnitude = m0 * ak;
-  double c = decay == 1 ? 0 : threshold / (1 - decay);
-  if (threshold > 0) magnitude -= decay == 1 ? threshold * k : threshold * (1 - ak) / (1 - decay);
+  // One division: c = τ/(1 − a) and the geometric sum a(1 − aᵏ)/(1 − a) share 1/(1 − a).
+  double inverse = decay == 1 ? 0 : 1 / (1 - decay);
+  double c = threshold * inverse;
+  if (threshold > 0) magnitude -= decay == 1 ? threshold * k : c * (1 - ak);
   double total;
   if (magnitude > 0 || threshold == 0) {
-    total = decay == 1 ? k * m0 - threshold * k * (k + 1) / 2 : (m0 + c) * decay * (1 - ak) / (1 - decay) - k * c;
+    total = decay == 1 ? k * m0 - threshold * k * (k + 1) / 2 : (m0 + c) * decay * (1 - ak) * inverse - k * c;
   } else {
     total = ShrinkSum(w, decay, log_decay, threshold, k) * (w < 0 ? -1 : 1);  // it reached zero: the rare case
   }
@@ -134,14 +138,14 @@ inline double AverageStart(const State& st) { return st.average_start && st.aver
 
 // The average of a weight w last updated at step `last` (its average a then), brought to step `to`:
 // the mean of the iterates of the steps after `start`; the latest iterate before averaging begins.
-// `shrunk` and `missed_sum` are ShrinkWithSum's over the to − last missed steps.
+// `shrunk` and `missed_sum` are ShrinkWithSum's over the to − last missed steps; `inverse_count` is 1/(to − start).
 inline float AverageAt(float a, float w, float shrunk, double missed_sum, double last, double to, double start,
-                       double decay, double log_decay, double threshold) {
+                       double decay, double log_decay, double threshold, double inverse_count) {
   if (start < 0 || to <= start) return shrunk;
   double counted = std::max(0.0, last - start);  // iterates already in a
   double skipped = std::max(0.0, start - last);  // missed steps from before averaging began
   double sum = a * counted + missed_sum - (skipped > 0 ? ShrinkSum(w, decay, log_decay, threshold, skipped) : 0.0);
-  return static_cast<float>(sum / (to - start));
+  return static_cast<float>(sum * inverse_count);
 }
 
 // log(1 + x) for x in [0, 1] by the atanh series, s = x / (2 + x) ≤ 1/3: the
@@ -637,6 +641,7 @@ void StepRates(const Settings& s, const State& st, double step, Scratch& scratch
   scratch.decay.resize(s.models);
   scratch.log_decay.resize(s.models);
   scratch.threshold.resize(s.models);
+  scratch.log_decay_f.resize(s.models);
   scratch.element_lr.resize(width);
   scratch.element_decay.resize(width);
   scratch.element_threshold.resize(width);
@@ -646,6 +651,7 @@ void StepRates(const Settings& s, const State& st, double step, Scratch& scratch
     scratch.lr[m] = lr;
     scratch.decay[m] = std::max(0.0, 1 - lr * st.wd[m]);
     scratch.log_decay[m] = std::log(scratch.decay[m]);
+    scratch.log_decay_f[m] = scratch.decay[m] > 0 ? static_cast<float>(scratch.log_decay[m]) : -87.0f;
     scratch.threshold[m] = lr * st.l1[m];
     for (size_t c = 0; c < s.classes; c++) {
       scratch.element_lr[m * s.classes + c] = static_cast<float>(lr);
@@ -661,21 +667,34 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
   const size_t width = Width(s);
   const std::vector<uint32_t>& touched = scratch.touched;
   const double start = AverageStart(st);
+  const Loops& loops = SelectedLoops();
   ThreadPool::Shared().ParallelFor(touched.size(), 1024, [&](size_t begin, size_t end) {
+    thread_local std::vector<float> powers;
+    powers.resize(s.models);
     for (size_t slot = begin; slot < end; slot++) {
+      // The first touch of a feature's block this step is a cache miss: ask for those a few slots ahead.
+      if (slot + kPrefetchDistance < end) {
+        size_t ahead = touched[slot + kPrefetchDistance];
+        __builtin_prefetch(st.last_step + ahead);
+        Prefetch(st.weights + ahead * width, width);
+        if (st.average) Prefetch(st.average + ahead * width, width);
+      }
       size_t j = touched[slot];
       double last = st.last_step[j];
       double missed = step - 1 - last;
       if (missed <= 0) continue;
       float* w = st.weights + j * width;
       float* a = st.average ? st.average + j * width : nullptr;
+      // Every model's decay over the missed steps in one vectorized loop, not an exp per model.
+      loops.decay_powers(scratch.log_decay_f.data(), static_cast<float>(missed), powers.data(), s.models);
+      const double inverse_count = step - 1 > start ? 1 / (step - 1 - start) : 0;
       for (size_t m = 0; m < s.models; m++) {
         for (size_t c = 0; c < s.classes; c++) {
           size_t k = m * s.classes + c;
           double decay = scratch.decay[m], log_decay = scratch.log_decay[m], threshold = scratch.threshold[m];
           double sum;
-          float shrunk = ShrinkWithSum(w[k], decay, log_decay, threshold, missed, &sum);
-          if (a) a[k] = AverageAt(a[k], w[k], shrunk, sum, last, step - 1, start, decay, log_decay, threshold);
+          float shrunk = ShrinkWithSum(w[k], decay, log_decay, threshold, missed, &sum, powers[m]);
+          if (a) a[k] = AverageAt(a[k], w[k], shrunk, sum, last, step - 1, start, decay, log_decay, threshold, inverse_count);
           w[k] = shrunk;
         }
       }
@@ -995,7 +1014,8 @@ void CatchUp(const Settings& s, const State& st, WeightsKind kind, float* weight
           double sum;
           float shrunk = ShrinkWithSum(st.weights[k], decay[m], log_decay[m], threshold[m], missed, &sum);
           weights_out[k] = use_average[m]
-              ? AverageAt(st.average[k], st.weights[k], shrunk, sum, last, step, start, decay[m], log_decay[m], threshold[m])
+              ? AverageAt(st.average[k], st.weights[k], shrunk, sum, last, step, start, decay[m], log_decay[m], threshold[m],
+                          step > start ? 1 / (step - start) : 0)
               : shrunk;
         }
       }

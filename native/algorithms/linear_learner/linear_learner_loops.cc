@@ -90,6 +90,12 @@ __attribute__((always_inline)) inline void LogisticLoop(const double* z, float y
 
 void LogisticRowBaseline(const double* z, float y, float* gradient, float* loss, size_t n) { LogisticLoop(z, y, gradient, loss, n); }
 
+__attribute__((always_inline)) inline void DecayPowersLoop(const float* log_decay, float k, float* out, size_t n) {
+  for (size_t m = 0; m < n; m++) out[m] = ExpNonPositive(k * log_decay[m]);
+}
+
+void DecayPowersBaseline(const float* log_decay, float k, float* out, size_t n) { DecayPowersLoop(log_decay, k, out, n); }
+
 #define BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)                                   \
   switch (args.kind) {                                                                   \
     case StepKind::kSgd: StepLoop<StepKind::kSgd>(args, w, m1, m2, g, n); break;         \
@@ -112,6 +118,10 @@ __attribute__((target("avx2,fma"))) void LogisticRowAvx2(const double* z, float 
   LogisticLoop(z, y, gradient, loss, n);
 }
 
+__attribute__((target("avx2,fma"))) void DecayPowersAvx2(const float* log_decay, float k, float* out, size_t n) {
+  DecayPowersLoop(log_decay, k, out, n);
+}
+
 // Only these functions carry the target attribute (see linear_algebra_avx2.cc).
 __attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, const float* v, size_t n) {
   __m256d scale = _mm256_set1_pd(x);
@@ -129,9 +139,9 @@ __attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, co
 
 }  // namespace
 
-const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline, LogisticRowBaseline};
+const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline, LogisticRowBaseline, DecayPowersBaseline};
 #if defined(__x86_64__)
-const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2, LogisticRowAvx2};
+const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2, LogisticRowAvx2, DecayPowersAvx2};
 #endif
 
 const Loops& SelectedLoops() {

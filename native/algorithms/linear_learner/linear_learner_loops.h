@@ -30,6 +30,9 @@ struct Loops {
   // σ(z) − y: single precision, branch-free, models innermost (a
   // polynomial exp, relative error ~1e-7, so the loop vectorizes).
   void (*logistic_row)(const double* z, float y, float* gradient, float* loss, size_t n);
+  // out[m] = e^(k·log_decay[m]) (log_decay ≤ 0, k ≥ 0): the decay a weight owes for k missed steps,
+  // for n models at once (the same polynomial exponential).
+  void (*decay_powers)(const float* log_decay, float k, float* out, size_t n);
 };
 
 const Loops& SelectedLoops();
