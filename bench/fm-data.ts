@@ -9,7 +9,7 @@
 // are written again with the delay in minutes as the label (clipped to [−60, 180]: a few
 // flights hours late would otherwise decide every squared error) for the regression table.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Random } from '../lib/index.js';
 import { dataDir, shuffle, writeLines } from './linear-learner-data.js';
@@ -21,9 +21,11 @@ export interface FmFiles {
 
 const trainRows = 2_500_000;
 
-export async function fmFlightsData(): Promise<FmFiles> {
-  const meta = join(dataDir, 'flights3m-meta-v2.json');
-  if (existsSync(meta)) return JSON.parse(readFileSync(meta, 'utf8')) as FmFiles;
+export interface Flight { date: Date; delay: bigint; distance: bigint; origin: string; destination: string }
+
+/** vega-datasets@3.2.1's flights-3m.parquet (BSD-3-Clause), fetched with `npm pack` once into bench/data/, read with hyparquet. */
+export async function flights3m(): Promise<Flight[]> {
+  mkdirSync(dataDir, { recursive: true });
   const parquet = join(dataDir, 'flights-3m.parquet');
   if (!existsSync(parquet)) {
     if (!existsSync(join(dataDir, 'vega-datasets-3.2.1.tgz'))) execFileSync('npm', ['pack', 'vega-datasets@3.2.1', '--pack-destination', dataDir], { stdio: 'ignore' });
@@ -31,7 +33,13 @@ export async function fmFlightsData(): Promise<FmFiles> {
   }
   const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
   const { compressors } = await import('hyparquet-compressors');
-  const records = await parquetReadObjects({ file: await asyncBufferFromFile(parquet), compressors }) as { date: Date; delay: bigint; distance: bigint; origin: string; destination: string }[];
+  return await parquetReadObjects({ file: await asyncBufferFromFile(parquet), compressors }) as Flight[];
+}
+
+export async function fmFlightsData(): Promise<FmFiles> {
+  const meta = join(dataDir, 'flights3m-meta-v2.json');
+  if (existsSync(meta)) return JSON.parse(readFileSync(meta, 'utf8')) as FmFiles;
+  const records = await flights3m();
   const origins = [...new Set(records.map((r) => r.origin))].sort();
   const destinations = [...new Set(records.map((r) => r.destination))].sort();
   const yearStart = Date.UTC(2001, 0, 1);

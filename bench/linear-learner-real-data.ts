@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Random } from '../lib/index.js';
 import { dataDir, shuffle, writeLines } from './linear-learner-data.js';
+import { flights3m } from './fm-data.js';
 
 export type Task = 'binary' | 'multiclass' | 'regression';
 
@@ -81,15 +82,7 @@ const number = (v: number) => (Number.isInteger(v) ? String(v) : String(Number(v
 export async function realFlights(): Promise<RealSet> {
   const hit = cached('flights');
   if (hit) return hit;
-  mkdirSync(dataDir, { recursive: true });
-  const parquet = join(dataDir, 'flights-3m.parquet');
-  if (!existsSync(parquet)) {
-    if (!existsSync(join(dataDir, 'vega-datasets-3.2.1.tgz'))) execFileSync('npm', ['pack', 'vega-datasets@3.2.1', '--pack-destination', dataDir], { stdio: 'ignore' });
-    execFileSync('tar', ['xzf', join(dataDir, 'vega-datasets-3.2.1.tgz'), '-C', dataDir, '--strip-components=2', 'package/data/flights-3m.parquet']);
-  }
-  const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
-  const { compressors } = await import('hyparquet-compressors');
-  const records = await parquetReadObjects({ file: await asyncBufferFromFile(parquet), compressors }) as { date: Date; delay: bigint; origin: string; destination: string }[];
+  const records = await flights3m();
   for (let i = 1; i < records.length; i++) {
     if (records[i].date < records[i - 1].date) throw new Error(`flights-3m.parquet is not in time order at row ${i}`);
   }
