@@ -271,10 +271,7 @@ void Forward(const float* weights, const float* bias, size_t width, const BatchV
         for (size_t j = 0; j < b.cols; j++) sum += static_cast<double>(xr[j]) * weights[j];
         acc[0] = sum;
       } else {
-        const float* xr = x + r * b.cols;
-        for (size_t j = 0; j < b.cols; j++) {
-          if (xr[j] != 0) loops.add_scaled(acc, xr[j], weights + j * width, width);
-        }
+        loops.row_product(acc, x + r * b.cols, weights, b.cols, width);
       }
     }
   });
@@ -870,9 +867,7 @@ void WeightSteps(const Settings& s, State& st, const BatchView& b, double step, 
         if (width == 1) {
           for (size_t j = begin; j < end; j++) g[j - begin] += static_cast<double>(xr[j]) * gr[0];
         } else {
-          for (size_t j = begin; j < end; j++) {
-            if (xr[j] != 0) loops.add_scaled(g.data() + (j - begin) * width, xr[j], gr, width);
-          }
+          loops.outer_add(g.data(), xr + begin, gr, end - begin, width);
         }
       }
     }

@@ -96,6 +96,27 @@ __attribute__((always_inline)) inline void DecayPowersLoop(const float* log_deca
 
 void DecayPowersBaseline(const float* log_decay, float k, float* out, size_t n) { DecayPowersLoop(log_decay, k, out, n); }
 
+__attribute__((always_inline)) inline void RowProductLoop(double* acc, const float* x, const float* w, size_t cols, size_t width) {
+  for (size_t j = 0; j < cols; j++) {
+    if (x[j] == 0) continue;
+    const double xj = x[j];
+    const float* wj = w + j * width;
+    for (size_t k = 0; k < width; k++) acc[k] += xj * static_cast<double>(wj[k]);
+  }
+}
+
+__attribute__((always_inline)) inline void OuterAddLoop(double* out, const float* x, const float* v, size_t cols, size_t width) {
+  for (size_t j = 0; j < cols; j++) {
+    if (x[j] == 0) continue;
+    const double xj = x[j];
+    double* oj = out + j * width;
+    for (size_t k = 0; k < width; k++) oj[k] += xj * static_cast<double>(v[k]);
+  }
+}
+
+void RowProductBaseline(double* acc, const float* x, const float* w, size_t cols, size_t width) { RowProductLoop(acc, x, w, cols, width); }
+void OuterAddBaseline(double* out, const float* x, const float* v, size_t cols, size_t width) { OuterAddLoop(out, x, v, cols, width); }
+
 #define BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)                                   \
   switch (args.kind) {                                                                   \
     case StepKind::kSgd: StepLoop<StepKind::kSgd>(args, w, m1, m2, g, n); break;         \
@@ -122,6 +143,14 @@ __attribute__((target("avx2,fma"))) void DecayPowersAvx2(const float* log_decay,
   DecayPowersLoop(log_decay, k, out, n);
 }
 
+__attribute__((target("avx2,fma"))) void RowProductAvx2(double* acc, const float* x, const float* w, size_t cols, size_t width) {
+  RowProductLoop(acc, x, w, cols, width);
+}
+
+__attribute__((target("avx2,fma"))) void OuterAddAvx2(double* out, const float* x, const float* v, size_t cols, size_t width) {
+  OuterAddLoop(out, x, v, cols, width);
+}
+
 // Only these functions carry the target attribute (see linear_algebra_avx2.cc).
 __attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, const float* v, size_t n) {
   __m256d scale = _mm256_set1_pd(x);
@@ -139,9 +168,10 @@ __attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, co
 
 }  // namespace
 
-const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline, LogisticRowBaseline, DecayPowersBaseline};
+const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline, LogisticRowBaseline, DecayPowersBaseline, RowProductBaseline,
+                               OuterAddBaseline};
 #if defined(__x86_64__)
-const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2, LogisticRowAvx2, DecayPowersAvx2};
+const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2, LogisticRowAvx2, DecayPowersAvx2, RowProductAvx2, OuterAddAvx2};
 #endif
 
 const Loops& SelectedLoops() {

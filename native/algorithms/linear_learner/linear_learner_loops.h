@@ -33,6 +33,11 @@ struct Loops {
   // out[m] = e^(k·log_decay[m]) (log_decay ≤ 0, k ≥ 0): the decay a weight owes for k missed steps,
   // for n models at once (the same polynomial exponential).
   void (*decay_powers)(const float* log_decay, float k, float* out, size_t n);
+  // A dense row against a [cols][width] block, one call a row rather than one a feature:
+  // row_product: acc[k] += Σ_j x[j]·w[j·width + k]; outer_add: out[j·width + k] += x[j]·v[k]
+  // (j < cols, k < width; zeros of x skipped; sums in double).
+  void (*row_product)(double* acc, const float* x, const float* w, size_t cols, size_t width);
+  void (*outer_add)(double* out, const float* x, const float* v, size_t cols, size_t width);
 };
 
 const Loops& SelectedLoops();
