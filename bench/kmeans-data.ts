@@ -1,8 +1,9 @@
-// Data for the k-means benchmark: Fashion-MNIST (Zalando Research, MIT
-// License) from Debian's dataset-fashion-mnist package — 70,000 images of
-// 28×28 grey pixels, scaled to [0, 1]: 784 dense features. Written once into
-// bench/data/ as CSV (no label column) for our reader and as raw float32 for
-// numpy, plus a directory that names the CSV ten times (the 10× memory check).
+// Data for the k-means (and PCA) benchmarks: Fashion-MNIST (Zalando Research, MIT
+// License) from Debian's dataset-fashion-mnist package — 28×28 grey pixels, scaled
+// from 0..255 to [0, 1]: 784 dense features. Written once into bench/data/ as CSV
+// (no label column) for our reader and as raw float32 for numpy, plus a directory
+// that names the CSV ten times (the 10× memory check). k-means uses the 60,000
+// training images (fashionTrainData); PCA all 70,000 (fashionData).
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -21,15 +22,26 @@ function images(path: string): Uint8Array {
   return bytes.subarray(16, 16 + count * fashionDim);
 }
 
+/** All 70,000 images (training and test sets). */
 export function fashionData(): FashionFiles {
+  return write('fashion', ['train-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte.gz'], 70_000);
+}
+
+/** The 60,000 training images. */
+export function fashionTrainData(): FashionFiles {
+  return write('fashion-train', ['train-images-idx3-ubyte.gz'], 60_000);
+}
+
+function write(name: string, sources: string[], expectedRows: number): FashionFiles {
   mkdirSync(dataDir, { recursive: true });
-  const files = { csv: join(dataDir, 'fashion.csv'), f32: join(dataDir, 'fashion.f32'), tenfold: join(dataDir, 'fashion-10x'), rows: 70_000 };
+  const files = { csv: join(dataDir, `${name}.csv`), f32: join(dataDir, `${name}.f32`), tenfold: join(dataDir, `${name}-10x`), rows: expectedRows };
   if (existsSync(files.f32) && existsSync(files.tenfold)) return files;
   if (!existsSync(join(fashionDir, 'train-images-idx3-ubyte.gz'))) {
     throw new Error(`${fashionDir} is missing: apt-get install dataset-fashion-mnist`);
   }
-  const pixels = [images(join(fashionDir, 'train-images-idx3-ubyte.gz')), images(join(fashionDir, 't10k-images-idx3-ubyte.gz'))];
+  const pixels = sources.map((source) => images(join(fashionDir, source)));
   const rows = pixels.reduce((n, p) => n + p.length / fashionDim, 0);
+  if (rows !== expectedRows) throw new Error(`${fashionDir}: ${rows} images, expected ${expectedRows}`);
   const values = new Float32Array(rows * fashionDim);
   let offset = 0;
   for (const p of pixels) for (let i = 0; i < p.length; i++) values[offset++] = p[i] / 255;

@@ -1,5 +1,5 @@
 // One run of our k-means for the benchmark, in its own process. Prints one JSON object.
-// argv[2]: JSON { train, test?: raw float32 file to score, k, hyperparameters, inMemory?, repeats? }
+// argv[2]: JSON { train, score: raw float32 file to score, hyperparameters, inMemory?, repeats? }
 import { readFileSync } from 'node:fs';
 import { createBackend, denseBatch, kmeans, parseHyperparameters, readBatches, train, type Batch, type KmeansModel } from '../lib/index.js';
 import { fashionDim } from './kmeans-data.js';

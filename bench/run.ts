@@ -96,11 +96,12 @@ function pcaTable(rows: PcaRow[]): string {
 }
 
 function kmeansTable(rows: KmeansRow[]): string {
-  const lines = ['| k | implementation | seconds | inertia | inertia ÷ KMeans | this ÷ boundless (time) | peak RSS |', '|---:|---|---:|---:|---:|---:|---:|'];
+  const lines = ['| k | implementation | seconds | inertia | inertia ÷ KMeans | this ÷ boundless train (time) | peak RSS |', '|---:|---|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
     const reference = rows.find((o) => o.k === r.k && o.implementation.startsWith('scikit-learn KMeans'));
-    const ours = rows.find((o) => o.k === r.k && o.implementation.startsWith('boundless (training only)'))!;
-    lines.push(`| ${r.k} | ${r.implementation}${r.note ? ` — ${r.note}` : ''} | ${r.seconds.toFixed(3)} | ${Math.round(r.inertia).toLocaleString('en-US')} | ${reference ? (r.inertia / reference.inertia).toFixed(4) : ''} | ${(r.seconds / ours.seconds).toFixed(2)}× | ${r.peakRssMb ? `${Math.round(r.peakRssMb)} MB` : ''} |`);
+    const ours = rows.find((o) => o.k === r.k && o.implementation.startsWith('boundless train'))!;
+    const finished = Number.isFinite(r.inertia);
+    lines.push(`| ${r.k} | ${r.implementation}${r.note ? ` — ${r.note}` : ''} | ${finished ? '' : '> '}${r.seconds.toFixed(2)} | ${finished ? Math.round(r.inertia).toLocaleString('en-US') : '—'} | ${reference && finished ? (r.inertia / reference.inertia).toFixed(4) : '—'} | ${finished ? '' : '> '}${(r.seconds / ours.seconds).toFixed(2)}× | ${r.peakRssMb ? `${Math.round(r.peakRssMb)} MB` : ''} |`);
   }
   return lines.join('\n');
 }

@@ -134,10 +134,22 @@ export interface LinearLearnerPredictInputs {
   outputs: { score: Float32Array; predictedLabel?: Float32Array };
 }
 
-/** Streaming k-means: K centres [K × dim] with weights, and counters (native/algorithms/kmeans/kmeans.h Counter). */
+/**
+ * Streaming k-means: K centres [K × dim] with weights, and counters (native/algorithms/kmeans/kmeans.h Counter);
+ * with modelK > 0, the refined model's k centres [k × dim], their weights and counters (ModelCounter).
+ */
 export interface KmeansUpdateInputs {
-  settings: { centers: number; dim: number; halfLife: number; kmeansPlusPlus: boolean; seed: number };
-  state: { centers: Float32Array; weights: Float64Array; counters: Float64Array };
+  settings: {
+    centers: number; dim: number; halfLife: number; kmeansPlusPlus: boolean; seed: number;
+    /** Centres of the refined model (0: none); it starts once startRows rows are seen. */
+    modelK: number; startRows: number;
+    /** The K → k reduction that gives the refined model its candidates (local_lloyd_*). */
+    reduce: { kmeansPlusPlus: boolean; maxIter: number; tol: number; trials: number };
+  };
+  state: {
+    centers: Float32Array; weights: Float64Array; counters: Float64Array;
+    modelCenters: Float32Array; modelWeights: Float64Array; modelCounters: Float64Array;
+  };
   batch: Batch;
 }
 

@@ -41,6 +41,9 @@ export interface CoreAddon {
   kmeansAssign(centers: Float32Array, count: number, dim: number, batch: Batch, nearest: Int32Array, distance2: Float32Array, all: Float32Array | null): Promise<void>;
   kmeansReduce(points: Float32Array, weights: Float64Array, count: number, dim: number, k: number, kmeansPlusPlus: boolean,
     maxIter: number, tol: number, trials: number, seed: number): { centers: Float32Array; mass: Float64Array; cost: number; iterations: number };
+  /** The weighted points' mass at each of the k centres (nearest) and their weighted cost; iterations is 0. */
+  kmeansScore(points: Float32Array, weights: Float64Array, count: number, dim: number, centers: Float32Array, k: number):
+    { centers: Float32Array; mass: Float64Array; cost: number; iterations: number };
   /** Adds a batch's Σw, Σx and the lower triangle of Σw(x − o)(x − o)ᵀ (origin o, absent: 0) to PCA's float64 moments. */
   pcaAccumulate(moments: { count: Float64Array; sum: Float64Array; cross: Float64Array; origin?: Float64Array }, dim: number, batch: Batch): Promise<void>;
   /** Randomized sketch: y (d × ℓ) += Σ w·(x − o)((x − o)ᵀΩ), with Σw, Σx and Σw‖x − o‖². */

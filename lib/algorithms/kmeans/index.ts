@@ -3,7 +3,11 @@
 // optional forgetting, explicit reseeding of dying centres); finalize reduces
 // them to k with weighted k-means++ and Lloyd's. The state keeps the K
 // weighted centres, so a model for any k ≤ K, or a cost curve over k, comes
-// from the state without reading the data again.
+// from the state without reading the data again. For the k it was trained
+// with, the state also keeps a refined model: k centres started from such a
+// reduction part-way through the stream and moved by Lloyd steps on every
+// later batch (a reduction of centres alone cannot tell how each centre's
+// points split between the final clusters; the later rows can).
 import type { Backend } from '../../backends/registry.js';
 import { runOrFallBack } from '../../backends/cpu-fallback.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
@@ -27,6 +31,12 @@ export type KmeansState = State<KmeansHyperparameters>;
 /** Indices into the `counters` tensor (native/algorithms/kmeans/kmeans.h Counter). */
 export const kmeansCounter = { rows: 0, filled: 1, reseeds: 2, random: 3, costSum: 4, costWeight: 5, count: 6 } as const;
 
+/** Indices into the `model_counters` tensor (native/algorithms/kmeans/kmeans.h ModelCounter). */
+export const kmeansModelCounter = { active: 0, rows: 1, next: 2, candidates: 3, taken: 4, costSum: 5, costWeight: 6, count: 7 } as const;
+
+/** Tensors of the refined model, added after the first k-means states were written (zeros: not started). */
+const modelTensors = ['model_centers', 'model_weights', 'model_counters'] as const;
+
 function createState(hp: KmeansHyperparameters, schema: DataSchema): KmeansState {
   const s = resolveKmeans(hp, schema);
   const centers = new Float32Array(s.centers * schema.featureDim);
@@ -39,6 +49,9 @@ function createState(hp: KmeansHyperparameters, schema: DataSchema): KmeansState
       centers: tensor(centers, [s.centers, schema.featureDim]),
       center_weights: tensor(new Float64Array(s.centers)),
       counters: tensor(new Float64Array(kmeansCounter.count)),
+      model_centers: tensor(new Float32Array(hp.k * schema.featureDim), [hp.k, schema.featureDim]),
+      model_weights: tensor(new Float64Array(hp.k)),
+      model_counters: tensor(new Float64Array(kmeansModelCounter.count)),
     },
     scalars: { examples_seen: 0, batches_seen: 0 },
   };
@@ -54,6 +67,11 @@ function settingsOf(state: KmeansState) {
 
 const counters = (state: KmeansState) => state.tensors.counters.data as Float64Array;
 const filledOf = (state: KmeansState) => counters(state)[kmeansCounter.filled];
+const modelCounters = (state: KmeansState) => state.tensors.model_counters.data as Float64Array;
+const modelCenters = (state: KmeansState) => state.tensors.model_centers.data as Float32Array;
+const modelWeights = (state: KmeansState) => state.tensors.model_weights.data as Float64Array;
+/** Whether the state holds a refined model (of the k it was trained with). */
+const refinedOf = (state: KmeansState) => modelCounters(state)[kmeansModelCounter.active] > 0;
 
 /** The filled centres and their weights (the state's weighted summary of the data). */
 function heldCenters(state: KmeansState): { points: Float32Array; weights: Float64Array; count: number } {
@@ -150,6 +168,7 @@ function merge(states: KmeansState[]): KmeansState {
     const sc = counters(s);
     for (const k of [kmeansCounter.rows, kmeansCounter.reseeds, kmeansCounter.costSum, kmeansCounter.costWeight]) c[k] += sc[k];
   }
+  mergeRefined(merged, states);
   c[kmeansCounter.filled] = filled;
   c[kmeansCounter.random] = counters(first)[kmeansCounter.random];
   merged.scalars.examples_seen = states.reduce((n, s) => n + Number(s.scalars.examples_seen), 0);
@@ -157,12 +176,53 @@ function merge(states: KmeansState[]): KmeansState {
   return merged;
 }
 
+/**
+ * The shards' refined models pooled: one is kept as it is; several (each k weighted centres) are
+ * reduced to k by the same weighted k-means as the streaming centres. Candidates start again at
+ * the latest point any shard had reached.
+ */
+function mergeRefined(merged: KmeansState, states: KmeansState[]): void {
+  const m = modelCounters(merged);
+  const refined = states.filter(refinedOf);
+  for (const s of states) {
+    const sm = modelCounters(s);
+    for (const k of [kmeansModelCounter.candidates, kmeansModelCounter.taken, kmeansModelCounter.costSum, kmeansModelCounter.costWeight]) m[k] += sm[k];
+    m[kmeansModelCounter.next] = Math.max(m[kmeansModelCounter.next], sm[kmeansModelCounter.next]);
+  }
+  if (refined.length === 0) return;
+  const { k } = merged.hyperparameters;
+  const dim = merged.schema.featureDim;
+  m[kmeansModelCounter.active] = 1;
+  m[kmeansModelCounter.rows] = refined.reduce((n, s) => n + modelCounters(s)[kmeansModelCounter.rows], 0);
+  if (refined.length === 1) {
+    modelCenters(merged).set(modelCenters(refined[0]));
+    modelWeights(merged).set(modelWeights(refined[0]));
+    return;
+  }
+  const pool = concatenate(refined.map((s) => ({ points: modelCenters(s), weights: modelWeights(s), count: k })), dim);
+  const r = resolveKmeans(merged.hyperparameters, merged.schema).reduction;
+  const reduced = loadCoreAddon().kmeansReduce(pool.points, pool.weights, pool.count, dim, k, r.kmeansPlusPlus, r.maxIter, r.tol,
+    reductionTrials(merged.hyperparameters, pool.count, k, dim), r.seed);
+  modelCenters(merged).set(reduced.centers);
+  modelWeights(merged).set(reduced.mass);
+}
+
+/** The refined model's centres, with the streaming centres' mass at each and their cost (model-sized, native). */
+function refinedModel(state: KmeansState) {
+  const held = heldCenters(state);
+  return loadCoreAddon().kmeansScore(held.points, held.weights, held.count, state.schema.featureDim,
+    Float32Array.from(modelCenters(state)), state.hyperparameters.k);
+}
+
 function finalize(state: KmeansState, backend: Backend, selection?: Selection): KmeansModel {
   for (const key of Object.keys(selection ?? {})) {
     if (key !== 'k') throw new RangeError(`kmeans select: unknown selection '${key}'; expected k`);
   }
   const k = selection?.k !== undefined ? Number(selection.k) : state.hyperparameters.k;
-  const reduced = reduce(state, k);
+  // The k the state was trained with comes from its refined model once that has started; any
+  // other k (and this one before then) from a reduction of the streaming centres.
+  const refined = k === state.hyperparameters.k && refinedOf(state) && !kProblem(state, k);
+  const reduced = refined ? refinedModel(state) : reduce(state, k);
   return new KmeansModel({
     algorithm: 'kmeans',
     hyperparameters: state.hyperparameters,
@@ -170,6 +230,7 @@ function finalize(state: KmeansState, backend: Backend, selection?: Selection): 
     tensors: { centers: tensor(reduced.centers, [k, state.schema.featureDim]), cluster_weights: tensor(reduced.mass) },
     scalars: {
       k, streaming_centers: filledOf(state), reduction_cost: reduced.cost, reduction_iterations: reduced.iterations,
+      refined_rows: refined ? modelCounters(state)[kmeansModelCounter.rows] : 0,
       reseeds: counters(state)[kmeansCounter.reseeds], examples_seen: state.scalars.examples_seen,
     },
   }, backend);
@@ -210,12 +271,16 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
     const s = settingsOf(state);
     return countedUpdate(state, batch, () => runOrFallBack(backend, 'kmeansUpdate', {
       settings: s.kernel,
-      state: { centers: state.tensors.centers.data as Float32Array, weights: state.tensors.center_weights.data as Float64Array, counters: counters(state) },
+      state: {
+        centers: state.tensors.centers.data as Float32Array, weights: state.tensors.center_weights.data as Float64Array, counters: counters(state),
+        modelCenters: modelCenters(state), modelWeights: modelWeights(state), modelCounters: modelCounters(state),
+      },
       batch,
     }));
   },
 
   merge,
+  addedTensors: modelTensors,
   checkTrainingData,
   finalize,
   loadModel(data, backend) {
@@ -228,7 +293,12 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
   progressiveMetrics(state): Record<string, number> {
     const c = counters(state);
     if (c[kmeansCounter.costWeight] === 0) return {};
-    return { progressive_msd: c[kmeansCounter.costSum] / c[kmeansCounter.costWeight], reseeds: c[kmeansCounter.reseeds] };
+    const m = modelCounters(state);
+    return {
+      progressive_msd: c[kmeansCounter.costSum] / c[kmeansCounter.costWeight], reseeds: c[kmeansCounter.reseeds],
+      // The refined model's cost on each batch before it learnt from it: an honest estimate of its msd.
+      ...(m[kmeansModelCounter.costWeight] > 0 ? { progressive_model_msd: m[kmeansModelCounter.costSum] / m[kmeansModelCounter.costWeight] } : {}),
+    };
   },
 
   costCurve(state, ks) {

@@ -30,6 +30,9 @@ export function parseEvalMetrics(text: string): ('msd' | 'ssd')[] {
   return list as ('msd' | 'ssd')[];
 }
 
+/** Rows per streaming centre seen before the refined model starts (kmeans.h Settings::start_rows). */
+export const refineStartRowsPerCenter = 50;
+
 /** Trials of the K → k reduction: auto runs as many as about 2·10^8 multiply-adds allow, 5 to 100. */
 export function reductionTrials(hp: KmeansHyperparameters, centers: number, k: number, dim: number): number {
   if (hp.local_lloyd_num_trials !== 'auto') return hp.local_lloyd_num_trials;
@@ -44,18 +47,26 @@ export function resolveKmeans(hp: KmeansHyperparameters, schema: DataSchema): Km
   // too few points to be a good mean (measured on Fashion-MNIST: for k = 100, 10× gave no better
   // inertia than 2× at five times the cost; for k = 10, 10× was best).
   const factor = hp.extra_center_factor === 'auto' ? Math.min(10, Math.max(2, Math.round(200 / hp.k))) : hp.extra_center_factor;
-  const trials = reductionTrials(hp, hp.k * factor, hp.k, schema.featureDim);
+  const centers = hp.k * factor;
+  const trials = reductionTrials(hp, centers, hp.k, schema.featureDim);
+  const reduction = {
+    kmeansPlusPlus: hp.local_lloyd_init_method === 'kmeans++', maxIter: hp.local_lloyd_max_iter, tol: hp.local_lloyd_tol,
+    trials, seed: hp.seed,
+  };
   return {
     k: hp.k,
-    centers: hp.k * factor,
+    centers,
     kernel: {
-      centers: hp.k * factor, dim: schema.featureDim, halfLife: hp.half_life_time_size,
+      centers, dim: schema.featureDim, halfLife: hp.half_life_time_size,
       kmeansPlusPlus: hp.init_method === 'kmeans++', seed: hp.seed,
+      // The refined model of k centres starts from a reduction once each streaming centre has had
+      // refineStartRowsPerCenter rows on average (measured on Fashion-MNIST's 60,000 images, k = 100:
+      // 25, 50, 75 and 100 ended within 0.3% of each other; 50 is early enough that most of a
+      // stream refines the model, late enough that the reduction it starts from is a fair one).
+      modelK: hp.k, startRows: refineStartRowsPerCenter * centers,
+      reduce: { kmeansPlusPlus: reduction.kmeansPlusPlus, maxIter: reduction.maxIter, tol: reduction.tol, trials },
     },
-    reduction: {
-      kmeansPlusPlus: hp.local_lloyd_init_method === 'kmeans++', maxIter: hp.local_lloyd_max_iter, tol: hp.local_lloyd_tol,
-      trials, seed: hp.seed,
-    },
+    reduction,
     metrics: parseEvalMetrics(hp.eval_metrics),
   };
 }

@@ -91,12 +91,123 @@ void FillCenters(const Settings& s, State& st, const Points& batch, Stream& rand
   st.counters[kFilled] = static_cast<double>(filled);
 }
 
+// Moves each of `count` centres to the weighted mean of its prior mass prior_weight[c] at prior[c]
+// and the batch rows assigned to it (rows flagged in `used` excepted): (n·prior + Σw·x) / (n + m),
+// writing `out` (which may be `prior`) and the mass m received; a centre that received nothing
+// keeps its prior. Centres split across threads; each scans the batch.
+void MoveToMeans(const Points& batch, const char* used, const int32_t* nearest, size_t count, size_t dim,
+                 const float* prior, const double* prior_weight, float* out, double* received) {
+  ThreadPool::Shared().ParallelFor(count, 16, [&](size_t begin, size_t end) {
+    std::vector<double> sums((end - begin) * dim, 0.0);
+    std::vector<double> mass(end - begin, 0.0);
+    for (size_t r = 0; r < batch.rows; r++) {
+      size_t c = static_cast<size_t>(nearest[r]);
+      if ((used && used[r]) || c < begin || c >= end) continue;
+      double w = RowWeight(batch, r);
+      double* sum = sums.data() + (c - begin) * dim;
+      if (batch.sparse) {
+        for (int32_t e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) sum[batch.indices[e]] += w * batch.values[e];
+      } else {
+        const float* x = batch.values + r * dim;
+        for (size_t j = 0; j < dim; j++) sum[j] += w * x[j];
+      }
+      mass[c - begin] += w;
+    }
+    for (size_t c = begin; c < end; c++) {
+      double m = mass[c - begin];
+      received[c] = m;
+      const float* from = prior + c * dim;
+      float* center = out + c * dim;
+      if (m == 0) {
+        if (center != from) std::copy(from, from + dim, center);
+        continue;
+      }
+      double n = prior_weight[c];
+      const double* sum = sums.data() + (c - begin) * dim;
+      for (size_t j = 0; j < dim; j++) center[j] = static_cast<float>((n * from[j] + sum[j]) / (n + m));
+    }
+  });
+}
+
+double WeightedSum(const Points& batch, const std::vector<float>& values) {
+  double total = 0;
+  for (size_t r = 0; r < batch.rows; r++) total += RowWeight(batch, r) * values[r];
+  return total;
+}
+
+// The refined model's step on a batch (all K streaming centres placed; see Update in kmeans.h).
+void Refine(const Settings& s, State& st, const Points& batch) {
+  const size_t k = s.model_k, dim = s.dim;
+  double* mc = st.model_counters;
+  const double rows = st.counters[kRows];
+  double batch_weight = 0;
+  for (size_t r = 0; r < batch.rows; r++) batch_weight += RowWeight(batch, r);
+  std::vector<int32_t> nearest(batch.rows);
+  std::vector<float> distance2(batch.rows);
+  bool assigned = false;
+  const double next = mc[kModelNext] > 0 ? mc[kModelNext] : s.start_rows;
+  if (rows >= next) {
+    // A candidate: the streaming centres reduced to k, kept if it does better on this batch
+    // (which neither it nor the model centres have learnt from) than the model centres.
+    uint64_t seed = SplitMix(s.seed ^ (static_cast<uint64_t>(rows) * 0xd1342543de82ef95ULL));
+    Reduction candidate = Reduce(st.centers, st.weights, s.centers, dim, k, s.reduce.kmeans_plus_plus, s.reduce.max_iter,
+                                 s.reduce.tol, s.reduce.trials, seed);
+    mc[kModelCandidates] += 1;
+    // Without forgetting, candidates come at geometrically spaced points (their cost stays a
+    // vanishing share of the stream's); with it, once per half-life (or start_rows, if longer),
+    // so a model stranded by a drift is replaced from the streaming centres, which follow it.
+    mc[kModelNext] = s.half_life > 0 ? rows + std::max(s.start_rows, s.half_life) : std::max(rows, s.start_rows) * kCandidateGrowth;
+    std::vector<int32_t> candidate_nearest(batch.rows);
+    std::vector<float> candidate_distance2(batch.rows);
+    Assign(batch, candidate.centers.data(), k, dim, candidate_nearest.data(), candidate_distance2.data());
+    bool take = mc[kModelActive] == 0;
+    if (!take) {
+      Assign(batch, st.model_centers, k, dim, nearest.data(), distance2.data());
+      take = WeightedSum(batch, candidate_distance2) < WeightedSum(batch, distance2);
+    }
+    if (take) {
+      std::copy(candidate.centers.begin(), candidate.centers.end(), st.model_centers);
+      std::fill(st.model_weights, st.model_weights + k, 0.0);
+      mc[kModelActive] = 1;
+      mc[kModelRows] = 0;
+      mc[kModelTaken] += 1;
+      nearest.swap(candidate_nearest);
+      distance2.swap(candidate_distance2);
+    }
+    assigned = true;
+  }
+  if (mc[kModelActive] == 0) return;
+  if (!assigned) Assign(batch, st.model_centers, k, dim, nearest.data(), distance2.data());
+  mc[kModelCostSum] += WeightedSum(batch, distance2);
+  mc[kModelCostWeight] += batch_weight;
+
+  // Each model centre moves to the mean of the points it has taken since the model started, this
+  // batch's assigned by Lloyd steps against the moving centres (the batch's own points follow the
+  // centre they move); forgetting applies as to the streaming centres.
+  const double keep = s.half_life > 0 ? std::pow(0.5, static_cast<double>(batch.rows) / s.half_life) : 1.0;
+  std::vector<double> prior_weight(k), received(k, 0.0);
+  for (size_t c = 0; c < k; c++) prior_weight[c] = st.model_weights[c] * keep;
+  std::vector<float> prior(st.model_centers, st.model_centers + k * dim);
+  std::vector<int32_t> previous;
+  for (size_t iteration = 0; iteration < kRefineIterations; iteration++) {
+    if (iteration > 0) {
+      previous.assign(nearest.begin(), nearest.end());
+      Assign(batch, st.model_centers, k, dim, nearest.data(), distance2.data());
+      if (previous == nearest) break;  // the same assignment gives the same means
+    }
+    MoveToMeans(batch, nullptr, nearest.data(), k, dim, prior.data(), prior_weight.data(), st.model_centers, received.data());
+  }
+  for (size_t c = 0; c < k; c++) st.model_weights[c] = prior_weight[c] + received[c];
+  mc[kModelRows] += batch_weight;
+}
+
 }  // namespace
 
 void Update(const Settings& s, State& st, const Points& batch) {
   ValidateFeatureRows(batch, s.dim);
   if (batch.rows == 0) return;
   const size_t K = s.centers, dim = s.dim;
+  if (s.model_k > 0 && static_cast<size_t>(st.counters[kFilled]) == K) Refine(s, st, batch);
   Stream random{s.seed, &st.counters[kRandom]};
   std::vector<char> used(batch.rows, 0);
 
@@ -119,35 +230,10 @@ void Update(const Settings& s, State& st, const Points& batch) {
   }
 
   // Each centre moves to the weighted mean of its old weight and its new points:
-  // c ← (n·c + Σx) / (n + m). Centres split across threads; each scans the batch.
+  // c ← (n·c + Σx) / (n + m).
   std::vector<double> received(filled, 0.0);
-  ThreadPool::Shared().ParallelFor(filled, 16, [&](size_t begin, size_t end) {
-    std::vector<double> sums((end - begin) * dim, 0.0);
-    std::vector<double> mass(end - begin, 0.0);
-    for (size_t r = 0; r < batch.rows; r++) {
-      size_t c = static_cast<size_t>(nearest[r]);
-      if (used[r] || c < begin || c >= end) continue;
-      double w = RowWeight(batch, r);
-      double* sum = sums.data() + (c - begin) * dim;
-      if (batch.sparse) {
-        for (int32_t e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) sum[batch.indices[e]] += w * batch.values[e];
-      } else {
-        const float* x = batch.values + r * dim;
-        for (size_t j = 0; j < dim; j++) sum[j] += w * x[j];
-      }
-      mass[c - begin] += w;
-    }
-    for (size_t c = begin; c < end; c++) {
-      double m = mass[c - begin];
-      received[c] = m;
-      if (m == 0) continue;
-      double n = st.weights[c];
-      float* center = st.centers + c * dim;
-      const double* sum = sums.data() + (c - begin) * dim;
-      for (size_t j = 0; j < dim; j++) center[j] = static_cast<float>((n * center[j] + sum[j]) / (n + m));
-      st.weights[c] = n + m;
-    }
-  });
+  MoveToMeans(batch, used.data(), nearest.data(), filled, dim, st.centers, st.weights, st.centers, received.data());
+  for (size_t c = 0; c < filled; c++) if (received[c] != 0) st.weights[c] += received[c];
 
   // Reseeding: a centre that took nothing from this batch and holds under 1% of its fair
   // share of the weight is moved onto one of the batch's points farthest from its centre
@@ -181,6 +267,41 @@ void Update(const Settings& s, State& st, const Points& batch) {
   st.counters[kRows] += static_cast<double>(batch.rows);
 }
 
+// Squared distances from chosen points to all the others, each row measured once per reduction
+// and kept (k-means++ draws the same points again from trial to trial) while the rows fit in
+// kDistanceCacheBytes; beyond that they are measured every time.
+class DistanceRows {
+ public:
+  static constexpr size_t kDistanceCacheBytes = size_t{32} << 20;
+  DistanceRows(const float* points, size_t count, size_t dim)
+      : points_(points), count_(count), dim_(dim), cached_(count * count * sizeof(float) <= kDistanceCacheBytes) {
+    if (cached_) ready_.assign(count, 0);
+  }
+  // Calls f(i, d²(point, i)) for every point i.
+  template <class F>
+  void ForEach(size_t point, F f) {
+    const float* from = points_ + point * dim_;
+    if (!cached_) {
+      for (size_t i = 0; i < count_; i++) f(i, SquaredDistance(points_ + i * dim_, from, dim_));
+      return;
+    }
+    if (rows_.empty()) rows_.resize(count_ * count_);
+    float* row = rows_.data() + point * count_;
+    if (!ready_[point]) {
+      for (size_t i = 0; i < count_; i++) row[i] = static_cast<float>(SquaredDistance(points_ + i * dim_, from, dim_));
+      ready_[point] = 1;
+    }
+    for (size_t i = 0; i < count_; i++) f(i, static_cast<double>(row[i]));
+  }
+
+ private:
+  const float* points_;
+  size_t count_, dim_;
+  bool cached_;
+  std::vector<char> ready_;
+  std::vector<float> rows_;
+};
+
 Reduction Reduce(const float* points, const double* weights, size_t count, size_t dim, size_t k,
                  bool kmeans_plus_plus, size_t max_iter, double tol, size_t trials, uint64_t seed) {
   if (k == 0 || k > count) throw std::invalid_argument("k must be in 1.." + std::to_string(count) + " (the weighted centres held)");
@@ -194,23 +315,44 @@ Reduction Reduce(const float* points, const double* weights, size_t count, size_
   best.cost = std::numeric_limits<double>::infinity();
   double counter = 0;
   Stream random{seed, &counter};
+  DistanceRows distances(points, count, dim);
   for (size_t trial = 0; trial < std::max<size_t>(1, trials); trial++) {
     std::vector<float> centers(k * dim);
-    // Seeding on the weighted points.
+    // Seeding on the weighted points: greedy k-means++ (as scikit-learn's): of 2 + ⌊ln k⌋ points
+    // drawn by weight × D², the one that lowers the weighted D² sum most; or random by weight.
     std::vector<double> closest(count, std::numeric_limits<double>::infinity());
     std::vector<char> taken(count, 0);
+    const size_t draws = kmeans_plus_plus ? 2 + static_cast<size_t>(std::log(static_cast<double>(k))) : 1;
+    std::vector<double> trial_closest(count), best_closest(count);
     for (size_t c = 0; c < k; c++) {
       std::vector<double> chance(count);
       for (size_t i = 0; i < count; i++) {
         chance[i] = taken[i] ? 0.0 : weights[i] * ((kmeans_plus_plus && c > 0) ? closest[i] : 1.0);
       }
-      long pick = Sample(chance, random);
-      if (pick < 0) for (size_t i = 0; i < count; i++) if (!taken[i]) { pick = static_cast<long>(i); break; }
+      long pick = -1;
+      double best_potential = std::numeric_limits<double>::infinity();
+      for (size_t draw = 0; draw < (c > 0 ? draws : 1); draw++) {
+        long candidate = Sample(chance, random);
+        if (candidate < 0) break;
+        if (!kmeans_plus_plus) { pick = candidate; break; }
+        double potential = 0;
+        distances.ForEach(static_cast<size_t>(candidate), [&](size_t i, double d) {
+          trial_closest[i] = std::min(closest[i], d);
+          potential += weights[i] * trial_closest[i];
+        });
+        if (potential < best_potential) {
+          best_potential = potential;
+          pick = candidate;
+          best_closest.swap(trial_closest);
+        }
+      }
+      if (pick < 0) {
+        for (size_t i = 0; i < count; i++) if (!taken[i]) { pick = static_cast<long>(i); break; }
+        if (kmeans_plus_plus) distances.ForEach(static_cast<size_t>(pick), [&](size_t i, double d) { best_closest[i] = std::min(closest[i], d); });
+      }
       taken[pick] = 1;
       std::copy(points + pick * dim, points + (pick + 1) * dim, centers.begin() + c * dim);
-      if (kmeans_plus_plus) {
-        for (size_t i = 0; i < count; i++) closest[i] = std::min(closest[i], SquaredDistance(points + i * dim, centers.data() + c * dim, dim));
-      }
+      if (kmeans_plus_plus) closest.swap(best_closest);
     }
     // Weighted Lloyd's.
     double previous = std::numeric_limits<double>::infinity();
@@ -251,6 +393,25 @@ Reduction Reduce(const float* points, const double* weights, size_t count, size_
     }
   }
   return best;
+}
+
+Reduction Score(const float* points, const double* weights, size_t count, size_t dim, const float* centers, size_t k) {
+  if (k == 0) throw std::invalid_argument("k must be positive");
+  Points all;
+  all.rows = count;
+  all.cols = dim;
+  all.values = points;
+  std::vector<int32_t> nearest(count);
+  std::vector<float> distance2(count);
+  Assign(all, centers, k, dim, nearest.data(), distance2.data());
+  Reduction result;
+  result.centers.assign(centers, centers + k * dim);
+  result.mass.assign(k, 0.0);
+  for (size_t i = 0; i < count; i++) {
+    result.mass[static_cast<size_t>(nearest[i])] += weights[i];
+    result.cost += weights[i] * distance2[i];
+  }
+  return result;
 }
 
 }  // namespace kmeans

@@ -1,6 +1,7 @@
 // JS bindings of the k-means kernels: update and assign run on a libuv
-// thread (inline for small batches); the reduction works on the K weighted
-// centres (model-sized, not data-sized) and returns synchronously.
+// thread (inline for small batches); the reduction and the scoring work on
+// the K weighted centres (model-sized, not data-sized) and return
+// synchronously.
 #include "algorithms/kmeans/kmeans_binding.h"
 
 #include <stdexcept>
@@ -22,7 +23,10 @@ size_t SizeOf(const Napi::Object& o, const char* f, const char* name) {
   return static_cast<size_t>(d);
 }
 
-// kmeansUpdate({centers, dim, halfLife, kmeansPlusPlus, seed}, {centers, weights, counters}, batch)
+// kmeansUpdate({centers, dim, halfLife, kmeansPlusPlus, seed, modelK, startRows,
+//               reduce: {kmeansPlusPlus, maxIter, tol, trials}},
+//              {centers, weights, counters, modelCenters, modelWeights, modelCounters}, batch)
+// (modelK 0, or absent: no refined model, and the model arrays may be absent)
 Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
   const char* f = "kmeansUpdate";
   RequireArgCount(info, f, 3);
@@ -34,14 +38,35 @@ Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
   s.kmeans_plus_plus = so.Get("kmeansPlusPlus").ToBoolean().Value();
   s.seed = static_cast<uint64_t>(SizeOf(so, f, "seed"));
   if (s.centers == 0 || s.dim == 0) throw Napi::RangeError::New(info.Env(), std::string(f) + ": centers and dim must be positive");
+  if (!so.Get("modelK").IsUndefined()) {
+    s.model_k = SizeOf(so, f, "modelK");
+    if (s.model_k > s.centers) throw Napi::RangeError::New(info.Env(), std::string(f) + ": modelK must be at most centers");
+  }
+  if (s.model_k > 0) {
+    s.start_rows = static_cast<double>(SizeOf(so, f, "startRows"));
+    if (s.start_rows < 1) throw Napi::RangeError::New(info.Env(), std::string(f) + ": startRows must be positive");
+    if (!so.Get("reduce").IsObject()) throw Napi::TypeError::New(info.Env(), std::string(f) + ": settings.reduce must be an object");
+    Napi::Object ro = so.Get("reduce").As<Napi::Object>();
+    s.reduce.kmeans_plus_plus = ro.Get("kmeansPlusPlus").ToBoolean().Value();
+    s.reduce.max_iter = SizeOf(ro, f, "maxIter");
+    s.reduce.tol = ro.Get("tol").ToNumber().DoubleValue();
+    s.reduce.trials = SizeOf(ro, f, "trials");
+  }
   ArrayReader reader(info.Env(), f);
   Napi::Object st = ObjectArg(info, 1, f, "state");
   kmeans::State state;
   state.centers = reader.Get<float>(st, "state", "centers", napi_float32_array, CheckedProduct(info.Env(), f, s.centers, s.dim), true);
   state.weights = reader.Get<double>(st, "state", "weights", napi_float64_array, s.centers, true);
   state.counters = reader.Get<double>(st, "state", "counters", napi_float64_array, kmeans::kCounterCount, true);
+  if (s.model_k > 0) {
+    state.model_centers = reader.Get<float>(st, "state", "modelCenters", napi_float32_array, CheckedProduct(info.Env(), f, s.model_k, s.dim), true);
+    state.model_weights = reader.Get<double>(st, "state", "modelWeights", napi_float64_array, s.model_k, true);
+    state.model_counters = reader.Get<double>(st, "state", "modelCounters", napi_float64_array, kmeans::kModelCounterCount, true);
+  }
   kmeans::Points batch = ReadBatchView(reader, ObjectArg(info, 2, f, "batch"), f);
-  double work = static_cast<double>(batch.rows) * static_cast<double>(s.centers) * static_cast<double>(batch.sparse ? 20 : s.dim);
+  // The streaming centres' assignment, plus up to kRefineIterations + 1 of the model's.
+  double work = static_cast<double>(batch.rows) * static_cast<double>(s.centers + (kmeans::kRefineIterations + 1) * s.model_k) *
+                static_cast<double>(batch.sparse ? 20 : s.dim);
   return QueueKernel(info.Env(), "boundless:kmeansUpdate", reader, [=]() mutable { kmeans::Update(s, state, batch); }, work);
 }
 
@@ -63,6 +88,19 @@ Napi::Value AssignAsync(const Napi::CallbackInfo& info) {
     ValidateFeatureRows(batch, dim);
     kmeans::Assign(batch, centers, count, dim, nearest, distance2, all);
   }, work);
+}
+
+Napi::Object ReductionObject(Napi::Env env, const kmeans::Reduction& result) {
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Float32Array centers = Napi::Float32Array::New(env, result.centers.size());
+  std::copy(result.centers.begin(), result.centers.end(), centers.Data());
+  out.Set("centers", centers);
+  Napi::Float64Array mass = Napi::Float64Array::New(env, result.mass.size());
+  std::copy(result.mass.begin(), result.mass.end(), mass.Data());
+  out.Set("mass", mass);
+  out.Set("cost", result.cost);
+  out.Set("iterations", static_cast<double>(result.iterations));
+  return out;
 }
 
 // kmeansReduce(points, weights, count, dim, k, kmeansPlusPlus, maxIter, tol, trials, seed) → {centers, cost, iterations}
@@ -90,16 +128,28 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   } catch (const std::exception& error) {
     throw Napi::RangeError::New(info.Env(), std::string(f) + ": " + error.what());
   }
-  Napi::Object out = Napi::Object::New(info.Env());
-  Napi::Float32Array centers = Napi::Float32Array::New(info.Env(), result.centers.size());
-  std::copy(result.centers.begin(), result.centers.end(), centers.Data());
-  out.Set("centers", centers);
-  Napi::Float64Array mass = Napi::Float64Array::New(info.Env(), result.mass.size());
-  std::copy(result.mass.begin(), result.mass.end(), mass.Data());
-  out.Set("mass", mass);
-  out.Set("cost", result.cost);
-  out.Set("iterations", static_cast<double>(result.iterations));
-  return out;
+  return ReductionObject(info.Env(), result);
+}
+
+// kmeansScore(points, weights, count, dim, centers, k) → {centers, mass, cost}: the weighted
+// points' mass at each of the k centres and their cost (model-sized work, synchronous).
+Napi::Value Score(const Napi::CallbackInfo& info) {
+  const char* f = "kmeansScore";
+  RequireArgCount(info, f, 6);
+  Napi::Float32Array points = Float32Arg(info, 0, f, "points");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(f) + ": argument weights must be a Float64Array");
+  }
+  Napi::Float64Array weights = info[1].As<Napi::Float64Array>();
+  size_t count = SizeArg(info, 2, f, "count");
+  size_t dim = SizeArg(info, 3, f, "dim");
+  Napi::Float32Array centers = Float32Arg(info, 4, f, "centers");
+  size_t k = SizeArg(info, 5, f, "k");
+  if (k == 0 || dim == 0) throw Napi::RangeError::New(info.Env(), std::string(f) + ": k and dim must be positive");
+  RequireLength(info.Env(), f, "points", points.ElementLength(), CheckedProduct(info.Env(), f, count, dim));
+  RequireLength(info.Env(), f, "weights", weights.ElementLength(), count);
+  RequireLength(info.Env(), f, "centers", centers.ElementLength(), CheckedProduct(info.Env(), f, k, dim));
+  return ReductionObject(info.Env(), kmeans::Score(points.Data(), weights.Data(), count, dim, centers.Data(), k));
 }
 
 }  // namespace
@@ -108,6 +158,7 @@ void RegisterKmeans(Napi::Env env, Napi::Object exports) {
   exports.Set("kmeansUpdate", Napi::Function::New(env, UpdateAsync, "kmeansUpdate"));
   exports.Set("kmeansAssign", Napi::Function::New(env, AssignAsync, "kmeansAssign"));
   exports.Set("kmeansReduce", Napi::Function::New(env, Reduce, "kmeansReduce"));
+  exports.Set("kmeansScore", Napi::Function::New(env, Score, "kmeansScore"));
 }
 
 }  // namespace boundless
