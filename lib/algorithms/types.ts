@@ -134,13 +134,22 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    * it resumes and merges as it would have. Gets the stored hyperparameters and scalars.
    */
   upgradeStoredHyperparameters?(hyperparameters: Record<string, unknown>, scalars: Record<string, unknown>): Record<string, unknown>;
-  /** Rows per batch the trainer reads for these hyperparameters (default: mini_batch_size, else 1000). */
-  readBatchRows?(hyperparameters: HyperparameterValues<S>): number;
+  /**
+   * Rows per batch the trainer reads for these hyperparameters, given the rows the user asked for
+   * (the CLI's --mini-batch-size, data.miniBatchSize), if any. Default: what was asked, else
+   * mini_batch_size, else 1000.
+   */
+  readBatchRows?(hyperparameters: HyperparameterValues<S>, requested?: number): number;
   /**
    * Called by the trainer after each whole pass over the training channel. From the second pass on,
    * scores on training rows are training scores, not progressive validation.
    */
   endPass?(state: State<HyperparameterValues<S>>): void;
+  /**
+   * Called when a run continues a state trained before on new data (incremental training, not a
+   * resume): the next pass is a first pass again, scored before it is trained on.
+   */
+  beginRun?(state: State<HyperparameterValues<S>>): void;
   /** Builds a model from the state; `selection` picks among the models a rich state holds. */
   finalize(state: State<HyperparameterValues<S>>, backend: Backend, selection?: Selection): M;
   /** Rebuilds a model from saved data. */

@@ -41,7 +41,8 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
   }
   const backend = await resolveBackend(options.backend);
   const epochs = options.epochs ?? numberOr(hp.epochs, 1);
-  const miniBatchSize = options.data?.miniBatchSize ?? algorithm.readBatchRows?.(hp as never) ?? numberOr(hp.mini_batch_size, 1000);
+  const miniBatchSize = algorithm.readBatchRows?.(hp as never, options.data?.miniBatchSize)
+    ?? options.data?.miniBatchSize ?? numberOr(hp.mini_batch_size, 1000);
   if (!Number.isSafeInteger(epochs) || epochs < 1) throw new RangeError(`train: epochs must be a positive integer, got ${epochs}`);
   const patience = options.earlyStopping?.patience ?? numberOr(hp.early_stopping_patience, undefined);
   const tolerance = options.earlyStopping?.tolerance ?? numberOr(hp.early_stopping_tolerance, 0);

@@ -42,6 +42,7 @@ export interface TrainOptions {
 
 export interface TrainResult<A extends Algorithm> {
   model: ReturnType<A['finalize']>;
+  /** The state the model comes from: the best epoch's when early stopping kept one, else the last. */
   state: Parameters<A['update']>[0];
   metrics: {
     train: Record<string, number>;

@@ -135,6 +135,8 @@ export class TrainingRun<A extends Algorithm> {
     if (!this.state && initial !== undefined) {
       this.state = typeof initial === 'string' ? await loadState(initial, this.algorithm, backend) : initial;
       this.requireSameHyperparameters(this.state, typeof initial === 'string' ? initial : 'the initial state');
+      // New data: its first pass is scored before it is trained on, as the first run's was.
+      this.algorithm.beginRun?.(this.state as never);
     }
   }
 
@@ -246,7 +248,7 @@ export class TrainingRun<A extends Algorithm> {
     const validation = this.bestValidation ?? this.validation;
     return {
       model,
-      state: state as Parameters<A['update']>[0],
+      state: (this.best ?? state) as Parameters<A['update']>[0],
       metrics: {
         train: algorithm.progressiveMetrics ? algorithm.progressiveMetrics(state as never) : {},
         ...(validation ? { validation } : {}),

@@ -181,6 +181,11 @@ function endPass(state: FactorizationMachinesState): void {
   if (revisionOf(state) >= 2) state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
 }
 
+/** New data (incremental training): its first pass is progressive again. */
+function beginRun(state: FactorizationMachinesState): void {
+  if (revisionOf(state) >= 2) state.scalars.passes = 0;
+}
+
 /** Progressive sums to add this batch's scores to: none once a pass is complete (revision 2). */
 function progressiveSums(state: FactorizationMachinesState) {
   return revisionOf(state) >= 2 && Number(state.scalars.passes ?? 0) > 0 ? null : kernelMetrics(state, 'progressive');
@@ -246,6 +251,7 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
   merge,
   checkTrainingData: requireBothClasses,
   endPass,
+  beginRun,
   finalize,
   loadModel(data, backend) {
     parseHyperparameters('factorization-machines', factorizationMachinesSchema, data.hyperparameters);

@@ -83,7 +83,7 @@ export const linearLearnerSchema = {
   early_stopping_tolerance: { type: 'float', min: 0, exclusiveMin: true, default: 0.001, description: 'relative improvement below this counts as none' },
   normalize_lr: {
     type: 'bool', default: 'auto', allowAuto: true,
-    description: "divide the weights' learning rate by the mean squared norm of the scaled rows, as Vowpal Wabbit's normalized updates (auto: on for adagrad)",
+    description: "divide the weights' learning rate by the mean squared norm of the scaled rows, as Vowpal Wabbit's normalized updates (auto: on for adagrad with normalize_data)",
   },
   average: {
     type: 'bool', default: 'auto', allowAuto: true,

@@ -150,6 +150,11 @@ function finalize(state: LinearLearnerState, backend: Parameters<typeof createLi
     intercept[0] = intercept[0] / label[1] + label[0];
   }
   const grid = (name: string) => Number((state.tensors[name].data as Float32Array)[choice.model]);
+  if (!weights.every(Number.isFinite) || !intercept.every(Number.isFinite)) {
+    throw new RangeError(`linear-learner: training diverged: model ${choice.model}'s weights are not finite` +
+      ` (its loss is ${choice.loss}; ${r.models > 1 ? 'no model of the grid kept a finite loss' : 'it is the only model'}):` +
+      ` lower learning_rate (${grid('learning_rate')}), or keep normalize_data on`);
+  }
   const data: ModelData = {
     algorithm: 'linear-learner',
     hyperparameters: hp,
@@ -163,7 +168,9 @@ function finalize(state: LinearLearnerState, backend: Parameters<typeof createLi
       selection_criterion: binary ? criterion : 'loss_function',
       ...(binary && Number.isFinite(choice.value) ? { selection_value: choice.value } : {}),
       selection_loss: Number.isFinite(choice.loss) ? choice.loss : null,
-      learning_rate: grid('learning_rate'), wd: grid('wd'), l1: grid('l1'), averaged: r.averaged[choice.model] === 1,
+      learning_rate: grid('learning_rate'), wd: grid('wd'), l1: grid('l1'),
+      // Averaging begins when the scaler's sample is complete; a shorter stream's model is its last iterate.
+      averaged: r.averaged[choice.model] === 1 && ((state.tensors.average_start?.data as Float64Array | undefined)?.[0] ?? 0) > 0,
       examples_seen: state.scalars.examples_seen,
     },
   };
@@ -195,9 +202,14 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
 
   merge: mergeLinearLearnerStates,
   upgradeStoredHyperparameters: (hp, scalars) => (scalars.defaults_version === undefined ? sageMakerDefaults(hp) : hp),
-  readBatchRows: (hp) => readBatchRows(resolvedStepRows(hp)),
+  // A batch of a whole number of steps: one that is not would end in a short step, and the model
+  // would depend on how the rows were cut (a requested size is rounded up to whole steps).
+  readBatchRows: (hp, requested) => readBatchRows(resolvedStepRows(hp), requested),
   endPass(state) {
     state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
+  },
+  beginRun(state) {
+    if (state.scalars.passes !== undefined) state.scalars.passes = 0;
   },
   // scaler_origin: the scaler's sums are about it (0 in files from before it, as they were taken).
   // *_loss_difference_sq, *_weight_sq: zero, no test against model 0 (selection as before).

@@ -143,10 +143,17 @@ export const selectionStandardErrors = 2;
  */
 export function lowestLossModel(sums: ModelSums): number {
   const mean = (m: number) => sums.loss[m] / sums.weight;
+  // A model whose loss is NaN or infinite (it diverged) is never kept over a finite one, nor tested against.
+  const baselineFinite = Number.isFinite(mean(0));
   let best = 0;
   for (let m = 1; m < sums.models; m++) {
+    if (!Number.isFinite(mean(m))) continue;
+    if (!Number.isFinite(mean(best))) {
+      best = m;
+      continue;
+    }
     if (!(mean(m) < mean(best))) continue;
-    if (sums.lossDifferenceSq && sums.weightSq) {
+    if (baselineFinite && sums.lossDifferenceSq && sums.weightSq) {
       const difference = mean(m) - mean(0);
       const variance = Math.max(0, sums.lossDifferenceSq[m] / sums.weight - difference * difference);
       const effectiveRows = (sums.weight * sums.weight) / sums.weightSq;
@@ -187,7 +194,10 @@ export function chooseModel(sums: ModelSums, binary: boolean, criterion: Selecti
     return chooseModel(sums, binary, criterion, targets, lowestLossModel(sums));
   }
   let best: ModelChoice | undefined;
-  const candidates = only !== undefined ? [only] : Array.from({ length: sums.models }, (_, m) => m);
+  const all = Array.from({ length: sums.models }, (_, m) => m);
+  // Models whose loss diverged (NaN, ∞) are left out while any other has a finite loss.
+  const finite = all.filter((m) => sums.weight > 0 && Number.isFinite(sums.loss[m] / sums.weight));
+  const candidates = only !== undefined ? [only] : finite.length > 0 ? finite : all;
   for (const m of candidates) {
     const loss = sums.weight > 0 ? sums.loss[m] / sums.weight : NaN;
     let choice: ModelChoice = { model: m, threshold: 0, value: -Infinity, loss };

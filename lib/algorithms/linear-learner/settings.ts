@@ -137,7 +137,7 @@ export function resolveSettings(hp: LinearLearnerHyperparameters, schema: DataSc
       balanceMulticlass: hp.balance_multiclass_weights,
       stepRows,
       scaleByNonzero: hp.normalize_method === 'nonzero_rms',
-      normalizeLr: flag(hp.normalize_lr, optimizer === 'adagrad'),
+      normalizeLr: flag(hp.normalize_lr, optimizer === 'adagrad' && flag(hp.normalize_data, true)),
     },
   };
 }
@@ -147,9 +147,9 @@ export function averagedModels(average: boolean | 'auto', models: number): Float
   return new Float32Array(models).fill(average === false ? 0 : 1);
 }
 
-/** Rows per batch the trainer reads: the smallest whole number of steps of at least readBatchRowsAtLeast rows. */
-export function readBatchRows(stepRows: number): number {
-  return stepRows * Math.max(1, Math.ceil(readBatchRowsAtLeast / stepRows));
+/** Rows per batch the trainer reads: the smallest whole number of steps of at least `requested` (default readBatchRowsAtLeast) rows. */
+export function readBatchRows(stepRows: number, requested = readBatchRowsAtLeast): number {
+  return stepRows * Math.max(1, Math.ceil(requested / stepRows));
 }
 
 /** The radical inverse of i in base b: a low-discrepancy sequence in [0, 1). */

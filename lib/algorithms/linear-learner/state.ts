@@ -52,6 +52,7 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   const withMoment1 = optimizer === 'adam' || (optimizer === 'sgd' && r.kernel.momentum > 0);
   const withMoment2 = optimizer !== 'sgd';
   const withAverage = r.averaged.some((a) => a === 1);
+  requireStepScratch(r, width, withAverage);
   const arrays = 1 + Number(withMoment1) + Number(withMoment2) + Number(withAverage);
   // The feature-sized arrays, with an error that says what decides their size if they cannot be had.
   const featureArray = () => allocateState('linear-learner', 4 * dim * width * arrays,
@@ -107,6 +108,18 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
     tensors,
     scalars: { examples_seen: 0, batches_seen: 0, validated_at_step: -1, passes: 0, defaults_version: linearLearnerDefaultsVersion },
   };
+}
+
+/** Bytes a step's scratch may take: scores (and the averages' scores) in float64 and gradients in float32 for every row × model × class. */
+export const stepScratchLimit = 2 ** 31;
+
+/** Refuses settings whose per-step scratch (step rows × models × classes) would not fit, before anything is allocated. */
+function requireStepScratch(r: ResolvedSettings, width: number, withAverage: boolean): void {
+  const bytes = r.stepRows * width * (8 * (withAverage ? 2 : 1) + 4);
+  if (bytes <= stepScratchLimit) return;
+  throw new RangeError(`linear-learner: a step of mini_batch_size ${r.stepRows} rows × num_models ${r.models} × ${r.classes} classes ` +
+    `needs ${(bytes / 2 ** 30).toFixed(1)} GiB of scores and gradients (at most ${stepScratchLimit / 2 ** 30} GiB); ` +
+    'lower num_models (1 for very many classes) or mini_batch_size');
 }
 
 /** The initial weights' distribution: zero unless a method or its scale is given. */
@@ -282,7 +295,7 @@ function mergeScalerSums(merged: LinearLearnerState, states: LinearLearnerState[
 }
 
 /** A feature's scale from its sample sums about origin o, as the kernel's FeatureScale computes it. */
-function featureScale(k: LinearLearnerSettings, o: number, sum: number, sumsq: number, nonzero: number, n: number, shift: number): number {
+function featureScale(k: LinearLearnerSettings, o: number, sum: number, sumsq: number, nonzero: number, n: number, shift: number, mean: number): number {
   if (!k.normalizeData) return 1;
   let meanSquare: number;
   if (k.scaleByNonzero) {
@@ -295,7 +308,7 @@ function featureScale(k: LinearLearnerSettings, o: number, sum: number, sumsq: n
     const shifted = sum / n;
     meanSquare = sumsq / n - shifted * shifted;
   }
-  return meanSquare > 1e-24 ? 1 / Math.sqrt(meanSquare) : 1;
+  return meanSquare > 0 && meanSquare > 1e-14 * mean * mean ? 1 / Math.sqrt(meanSquare) : 1;
 }
 
 /** Recomputes the scaler's transforms from its sums (as the kernel does), after a merge. */
@@ -318,14 +331,16 @@ function refreshScaler(state: LinearLearnerState): void {
       const mean = origin[j] + sum[j] / n;
       const center = r.kernel.unbiasData ? mean : 0;  // in double, as the kernel's
       shift[j] = center;
-      const s = featureScale(r.kernel, origin[j], sum[j], sumsq[j], nonzero ? nonzero[j] : 0, n, center);
+      const s = featureScale(r.kernel, origin[j], sum[j], sumsq[j], nonzero ? nonzero[j] : 0, n, center, mean);
       scale[j] = s;
       const c = center - origin[j];
       norm += s * s * Math.max(0, (sumsq[j] - 2 * c * sum[j] + n * c * c) / n);
     }
   }
   // As the kernel's RefreshFeatureScales: sparse rows scaled by their non-zero RMS count 1 a non-zero.
-  if (inputNorm) inputNorm[2] = state.schema.sparse && r.kernel.scaleByNonzero && r.kernel.normalizeData ? inputNorm[0] / n : norm;
+  if (inputNorm) {
+    inputNorm[2] = (r.kernel.useBias ? 1 : 0) + (state.schema.sparse && r.kernel.scaleByNonzero && r.kernel.normalizeData ? inputNorm[0] / n : norm);
+  }
   const label = arrayOf<Float32Array>(state, 'label_transform');
   if (label) {
     const shifted = counters[counter.labelSum] / n;

@@ -364,7 +364,7 @@ void MomentsAbout(double origin, double sum, double sumsq, double n, double* mea
 // A feature's scale from its sample sums about origin o over n rows, `nonzero` of them non-zero:
 // 1 / standard deviation, or 1 / the RMS of its non-zero values about `shift` (scale_by_nonzero).
 // The zeros' share of the sums is (0 − o) each, which gives the sums over the non-zero values.
-float FeatureScale(const Settings& s, double o, double sum, double sumsq, double nonzero, double n, double shift) {
+float FeatureScale(const Settings& s, double o, double sum, double sumsq, double nonzero, double n, double shift, double mean) {
   if (!s.normalize_data) return 1.0f;
   double mean_square;
   if (s.scale_by_nonzero) {
@@ -377,7 +377,9 @@ float FeatureScale(const Settings& s, double o, double sum, double sumsq, double
     double shifted = sum / n;
     mean_square = sumsq / n - shifted * shifted;
   }
-  return mean_square > 1e-24 ? static_cast<float>(1 / std::sqrt(mean_square)) : 1.0f;
+  // Constant: no spread, or a spread float32 cannot hold beside the values (relative 1e-7). A
+  // relative test, so features of any magnitude (1e-15 as well as 1e6) are scaled alike.
+  return mean_square > 0 && mean_square > 1e-14 * mean * mean ? static_cast<float>(1 / std::sqrt(mean_square)) : 1.0f;
 }
 
 // Feature j's shift and scale from its sums over the n sample rows; returns the mean over those
@@ -388,7 +390,7 @@ double RefreshFeature(const Settings& s, State& st, size_t j, double n) {
   double sum = st.feature_sum[j], sumsq = st.feature_sumsq[j];
   MomentsAbout(o, sum, sumsq, n, &mean, &deviation);
   double shift = s.unbias_data ? mean : 0.0;
-  double scale = FeatureScale(s, o, sum, sumsq, st.feature_nonzero ? st.feature_nonzero[j] : 0, n, shift);
+  double scale = FeatureScale(s, o, sum, sumsq, st.feature_nonzero ? st.feature_nonzero[j] : 0, n, shift, mean);
   st.feature_shift[j] = static_cast<float>(shift);
   st.feature_scale[j] = static_cast<float>(scale);
   double c = shift - o;
@@ -402,7 +404,7 @@ double RefreshFeature(const Settings& s, State& st, size_t j, double n) {
 void RefreshFeatureScales(const Settings& s, State& st, const BatchView& b, size_t rows, double n) {
   if (b.sparse && s.scale_by_nonzero && s.normalize_data) {
     for (int32_t e = 0; e < b.indptr[rows]; e++) RefreshFeature(s, st, b.indices[e], n);
-    if (st.input_norm) st.input_norm[2] = st.input_norm[0] / n;
+    if (st.input_norm) st.input_norm[2] = (s.use_bias ? 1 : 0) + st.input_norm[0] / n;
     return;
   }
   constexpr size_t kBlock = 4096;
@@ -417,7 +419,7 @@ void RefreshFeatureScales(const Settings& s, State& st, const BatchView& b, size
   });
   double norm = 0;
   for (double value : partial) norm += value;
-  if (st.input_norm) st.input_norm[2] = norm;
+  if (st.input_norm) st.input_norm[2] = (s.use_bias ? 1 : 0) + norm;  // the bias: a feature that is always 1
 }
 
 // Refines the scaler with the first rows of the batch while the sample is incomplete.

@@ -98,7 +98,7 @@ struct State {
   float* class_weight = nullptr;   // classes (balance_multiclass) or null
   double* feature_nonzero = nullptr;  // dim (scaler): rows of the sample where the feature is non-zero
   // 3 (scaler): the sample's non-zero entries, its Σx², and the mean squared norm of its rows
-  // after the scaler (what normalize_lr divides by; 0 until the first row).
+  // after the scaler, the bias's 1 included (what normalize_lr divides by; 0 until the first row).
   double* input_norm = nullptr;
   // Iterate averaging (Polyak–Ruppert): the mean of the weights after each step, for the models
   // with averaged[m] = 1 (their output and their scores are the average; their steps use the

@@ -201,6 +201,47 @@ describe('linear learner: one-pass defaults', function () {
     assert.ok(Math.abs(evaluator.result().roc_auc_score - concordant / pairs) < 1e-4, `${evaluator.result().roc_auc_score} vs ${concordant / pairs}`);
   });
 
+  it('a diverged model is never selected over a finite one, and a model with no finite weights is an error naming the rate', async () => {
+    const batches = linearBatches('regression', 5, 40);
+    const diverging = { predictor_type: 'regressor', optimizer: 'sgd', learning_rate: 1, use_lr_scheduler: false, normalize_label: false };
+    const one = await fit(stateFor({ ...diverging, num_models: 1 }), batches);
+    assert.throws(() => linearLearner.finalize(one, backend), /linear-learner: training diverged: model 0's weights are not finite .*lower learning_rate \(1\)/);
+    const grid = await fit(stateFor({ ...diverging, num_models: 8 }), batches);
+    const model = linearLearner.finalize(grid, backend);
+    assert.ok(Number.isFinite(Number(model.data().scalars.selection_loss)), `selected model ${model.data().scalars.selected_model}`);
+    assert.ok(Array.from(model.coefficients().weights).every(Number.isFinite));
+  });
+
+  it('features of any magnitude train alike: 1e-15 × the data gives the same model up to scale', async () => {
+    const scaled = (factor: number) => linearBatches('binary', 6, 40).map((b) => denseBatch(
+      Float32Array.from((b as { values: Float32Array }).values, (v) => v * factor), dim, b.labels!));
+    const auc = async (factor: number) => {
+      const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 1 }), scaled(factor));
+      const evaluator = linearLearner.createEvaluator!(linearLearner.finalize(state, backend));
+      for (const b of scaled(factor)) await evaluator.add(b);
+      return evaluator.result().roc_auc_score;
+    };
+    const [plain, tiny] = [await auc(1), await auc(1e-15)];
+    assert.ok(Math.abs(plain - tiny) < 1e-3, `AUC ${plain} at 1, ${tiny} at 1e-15`);
+  });
+
+  it('a requested read batch is rounded up to whole steps; settings whose step scratch cannot fit are refused', () => {
+    const hp = hpOf({ predictor_type: 'binary_classifier' });
+    assert.equal(linearLearner.readBatchRows!(hp, 100), 128);
+    assert.equal(linearLearner.readBatchRows!(hp, 64), 64);
+    assert.throws(() => stateFor({ predictor_type: 'multiclass_classifier', num_classes: 1_000_000 }, 3),
+      /linear-learner: a step of mini_batch_size 32 rows × num_models 32 × 1000000 classes needs 19\.1 GiB of scores and gradients \(at most 2 GiB\); lower num_models/);
+  });
+
+  it('incremental training on new data scores its first pass progressively again', async () => {
+    const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 2 }), linearBatches('binary', 7, 20));
+    linearLearner.endPass!(state);
+    const before = (state.tensors.progressive_weight.data as Float64Array)[0];
+    linearLearner.beginRun!(state);
+    await fit(state, linearBatches('binary', 8, 5));
+    assert.ok((state.tensors.progressive_weight.data as Float64Array)[0] > before, 'the new rows were scored');
+  });
+
   it('progress events compute metrics only when a listener reads them', () => {
     let computed = 0;
     const events: unknown[] = [];
