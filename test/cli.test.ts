@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createBackend, parseHyperparameters, saveState, denseBatch } from '../lib/index.js';
 import { packageRoot } from '../lib/package-root.js';
 import { leastSquares } from './fixtures/least-squares.js';
+import { sageMakerMetricLines } from '../lib/cli/progress.js';
 
 function boundless(...args: string[]) {
   const result = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { encoding: 'utf8' });
@@ -96,5 +97,16 @@ describe('boundless command', () => {
       const unknown = boundless('convert', '--inptu', source);
       assert.match(unknown.stderr, /^boundless: convert: unknown option --inptu; known: --input, --format/);
     });
+  });
+
+  it('SageMaker metric lines carry measurements, not the selected model index', () => {
+    const lines = sageMakerMetricLines({
+      phase: 'epoch', epoch: 1, batches: 1, records: 10, bytes: 0, elapsedSeconds: 1, recordsPerSecond: 10, badRecords: {},
+      metrics: { progressive_objective_loss: 0.5, best_model: 3 }, validation: { objective_loss: 0.4, selected_model: 3 },
+    });
+    assert.deepEqual(lines.filter((l) => l.startsWith('#quality_metric')), [
+      '#quality_metric: host=algo-1, epoch=0, train progressive_objective_loss <loss>=0.5',
+      '#quality_metric: host=algo-1, epoch=0, validation objective_loss <loss>=0.4',
+    ]);
   });
 });

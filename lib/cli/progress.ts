@@ -8,14 +8,17 @@ function formatMetric(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(5);
 }
 
+/** Entries of the metrics that are model indices, not measurements: no #quality_metric line. */
+const modelIndexKeys = new Set(['best_model', 'selected_model']);
+
 export function sageMakerMetricLines(event: ProgressEvent, host = 'algo-1'): string[] {
   const lines: string[] = [];
   if (event.phase === 'epoch') {
     for (const [name, value] of Object.entries(event.metrics)) {
-      lines.push(`#quality_metric: host=${host}, epoch=${event.epoch - 1}, train ${name} <loss>=${value}`);
+      if (!modelIndexKeys.has(name)) lines.push(`#quality_metric: host=${host}, epoch=${event.epoch - 1}, train ${name} <loss>=${value}`);
     }
     for (const [name, value] of Object.entries(event.validation ?? {})) {
-      lines.push(`#quality_metric: host=${host}, epoch=${event.epoch - 1}, validation ${name} <loss>=${value}`);
+      if (!modelIndexKeys.has(name)) lines.push(`#quality_metric: host=${host}, epoch=${event.epoch - 1}, validation ${name} <loss>=${value}`);
     }
     lines.push(`#progress_metric: host=${host}, completed ${event.epoch} epochs`);
     lines.push(`#throughput_metric: host=${host}, train throughput=${event.recordsPerSecond.toFixed(1)} records/second`);
