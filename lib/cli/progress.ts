@@ -5,7 +5,7 @@ import type { ProgressEvent } from '../train/progress.js';
 
 /** Counts and indices as integers, measurements to five significant digits. */
 function formatMetric(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toPrecision(5);
+  return Number.isSafeInteger(value) ? String(value) : value.toPrecision(5);
 }
 
 /** Entries of the metrics that are model indices, not measurements: no #quality_metric line. */

@@ -153,7 +153,7 @@ function finalize(state: LinearLearnerState, backend: Parameters<typeof createLi
   if (!weights.every(Number.isFinite) || !intercept.every(Number.isFinite)) {
     throw new RangeError(`linear-learner: training diverged: model ${choice.model}'s weights are not finite` +
       ` (its loss is ${choice.loss}; ${r.models > 1 ? 'no model of the grid kept a finite loss' : 'it is the only model'}):` +
-      ` lower learning_rate (${grid('learning_rate')}), or keep normalize_data on`);
+      ` lower learning_rate (${grid('learning_rate')})${r.kernel.normalizeData ? '' : ', or turn normalize_data on'}`);
   }
   const data: ModelData = {
     algorithm: 'linear-learner',
