@@ -138,10 +138,7 @@ Napi::Value SymmetricEigenValue(const Napi::CallbackInfo& info) {
   const char* f = "symmetricEigen";
   RequireArgCount(info, f, info.Length() == 3 ? 3 : 2);
   size_t count = info.Length() == 3 && !info[2].IsUndefined() ? SizeArg(info, 2, f, "count") : SIZE_MAX;
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw Napi::TypeError::New(info.Env(), "symmetricEigen: argument matrix must be a Float64Array");
-  }
-  Napi::Float64Array matrix = info[0].As<Napi::Float64Array>();
+  Napi::Float64Array matrix = Float64Arg(info, 0, f, "matrix");
   size_t n = SizeArg(info, 1, f, "n");
   RequireLength(info.Env(), f, "matrix", matrix.ElementLength(), CheckedProduct(info.Env(), f, n, n));
   for (size_t i = 0; i < n * n; i++) {

@@ -21,6 +21,14 @@ inline Napi::Float32Array Float32Arg(const Napi::CallbackInfo& info, size_t inde
   return value.As<Napi::Float32Array>();
 }
 
+// info[index] as a Float64Array, or a TypeError naming the argument.
+inline Napi::Float64Array Float64Arg(const Napi::CallbackInfo& info, size_t index, const char* function, const char* name) {
+  if (!info[index].IsTypedArray() || info[index].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(function) + ": argument " + name + " must be a Float64Array");
+  }
+  return info[index].As<Napi::Float64Array>();
+}
+
 inline size_t SizeArg(const Napi::CallbackInfo& info, size_t index, const char* function,
                       const char* name) {
   Napi::Value value = info[index];

@@ -108,10 +108,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   const char* f = "kmeansReduce";
   RequireArgCount(info, f, 10);
   Napi::Float32Array points = Float32Arg(info, 0, f, "points");
-  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw Napi::TypeError::New(info.Env(), std::string(f) + ": argument weights must be a Float64Array");
-  }
-  Napi::Float64Array weights = info[1].As<Napi::Float64Array>();
+  Napi::Float64Array weights = Float64Arg(info, 1, f, "weights");
   size_t count = SizeArg(info, 2, f, "count");
   size_t dim = SizeArg(info, 3, f, "dim");
   size_t k = SizeArg(info, 4, f, "k");
@@ -137,10 +134,7 @@ Napi::Value Score(const Napi::CallbackInfo& info) {
   const char* f = "kmeansScore";
   RequireArgCount(info, f, 6);
   Napi::Float32Array points = Float32Arg(info, 0, f, "points");
-  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw Napi::TypeError::New(info.Env(), std::string(f) + ": argument weights must be a Float64Array");
-  }
-  Napi::Float64Array weights = info[1].As<Napi::Float64Array>();
+  Napi::Float64Array weights = Float64Arg(info, 1, f, "weights");
   size_t count = SizeArg(info, 2, f, "count");
   size_t dim = SizeArg(info, 3, f, "dim");
   Napi::Float32Array centers = Float32Arg(info, 4, f, "centers");

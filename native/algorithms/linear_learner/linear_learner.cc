@@ -69,68 +69,42 @@ double LearningRate(const Settings& s, const State& st, size_t m, double step) {
   return std::max(scheduled, std::min(lr, s.lr_scheduler_minimum));
 }
 
-// k steps of w ← soft(w·a, τ) in closed form: |w| shrinks monotonically, so
-// once it reaches zero it stays there.
-// log_decay = log(decay), precomputed per model: exp is several times cheaper than pow.
-inline float Shrink(float w, double decay, double log_decay, double threshold, double k) {
-  if (k <= 0 || w == 0) return w;
-  double ak = k == 1 ? decay : (decay == 1 ? 1.0 : std::exp(k * log_decay));
-  double magnitude = std::fabs(static_cast<double>(w)) * ak;
-  if (threshold > 0) {
-    double total = decay == 1 ? threshold * k : threshold * (1 - ak) / (1 - decay);
-    magnitude -= total;
-    if (magnitude <= 0) return 0;
-  }
-  return static_cast<float>(w < 0 ? -magnitude : magnitude);
-}
-
-// Σ_{i=1..k} of the i-step shrink of w (closed form), for the iterate average of a feature that
-// missed k steps: |w| follows m_i = aⁱ(m₀ + c) − c with c = τ/(1 − a) while it is positive, then 0.
-inline double ShrinkSum(float w, double decay, double log_decay, double threshold, double k) {
-  if (k <= 0 || w == 0 || decay <= 0) return 0;
-  double m0 = std::fabs(static_cast<double>(w));
-  double total;
-  if (decay == 1) {
-    double steps = threshold > 0 ? std::min(k, std::ceil(m0 / threshold) - 1) : k;
-    total = steps * m0 - threshold * steps * (steps + 1) / 2;
-  } else {
-    double c = threshold / (1 - decay);
-    double steps = k;
-    if (threshold > 0) steps = std::min(k, std::ceil(std::log(c / (m0 + c)) / log_decay) - 1);
-    double geometric = decay * (1 - std::exp(steps * log_decay)) / (1 - decay);
-    total = (m0 + c) * geometric - steps * c;
-  }
-  total = std::max(0.0, total);
-  return w < 0 ? -total : total;
-}
-
-// Shrink and ShrinkSum in one: w after k steps, and Σ of the k iterates into *sum, sharing the
-// one exponential (the catch-up of every touched feature and model calls this).
-// `power`: decay^k when the caller has it (decay_powers), else negative.
+// k steps of w ← soft(w·a, τ) in closed form, with Σ of the k iterates into *sum (for the iterate
+// average of a feature that missed them). |w| follows m_i = aⁱ(m₀ + c) − c, c = τ/(1 − a) (for
+// a = 1: m₀ − iτ) while it is positive, then stays 0. log_decay = log(decay), precomputed per
+// model; `power`: decay^k when the caller has it (decay_powers), else negative. One exponential
+// in the common case; a log and a second one only when the weight reaches zero within the k steps.
 inline float ShrinkWithSum(float w, double decay, double log_decay, double threshold, double k, double* sum, double power = -1) {
   *sum = 0;
   if (k <= 0 || w == 0) return w;
-  double m0 = std::fabs(static_cast<double>(w));
+  if (decay <= 0) return 0;
+  const double m0 = std::fabs(static_cast<double>(w));
   if (decay == 1 && threshold == 0) {
     *sum = k * w;
     return w;
   }
-  if (decay <= 0) return 0;
   double ak = decay == 1 ? 1.0 : k == 1 ? decay : power >= 0 ? power : static_cast<double>(std::exp(static_cast<float>(k * log_decay)));
-  double magnitude = m0 * ak;
-  // One division: c = τ/(1 − a) and the geometric sum a(1 − aᵏ)/(1 − a) share 1/(1 − a).
-  double inverse = decay == 1 ? 0 : 1 / (1 - decay);
-  double c = threshold * inverse;
-  if (threshold > 0) magnitude -= decay == 1 ? threshold * k : c * (1 - ak);
-  double total;
-  if (magnitude > 0 || threshold == 0) {
-    total = decay == 1 ? k * m0 - threshold * k * (k + 1) / 2 : (m0 + c) * decay * (1 - ak) * inverse - k * c;
-  } else {
-    total = ShrinkSum(w, decay, log_decay, threshold, k) * (w < 0 ? -1 : 1);  // it reached zero: the rare case
+  // One division: c = τ/(1 − a) and the geometric sum a(1 − aⁱ)/(1 − a) share 1/(1 − a).
+  const double inverse = decay == 1 ? 0 : 1 / (1 - decay);
+  const double c = threshold * inverse;
+  const double magnitude = m0 * ak - (threshold > 0 ? (decay == 1 ? threshold * k : c * (1 - ak)) : 0);
+  double steps = k;  // the iterates that are still non-zero
+  if (magnitude <= 0) {
+    steps = decay == 1 ? std::ceil(m0 / threshold) - 1 : std::ceil(std::log(c / (m0 + c)) / log_decay) - 1;
+    steps = std::min(k, std::max(0.0, steps));
+    ak = decay == 1 ? 1.0 : std::exp(steps * log_decay);
   }
+  double total = decay == 1 ? steps * m0 - threshold * steps * (steps + 1) / 2 : (m0 + c) * decay * (1 - ak) * inverse - steps * c;
   total = std::max(0.0, total);
   *sum = w < 0 ? -total : total;
   return magnitude > 0 ? static_cast<float>(w < 0 ? -magnitude : magnitude) : 0.0f;
+}
+
+// Σ of the k iterates alone.
+inline double ShrinkSum(float w, double decay, double log_decay, double threshold, double k) {
+  double sum;
+  ShrinkWithSum(w, decay, log_decay, threshold, k, &sum);
+  return sum;
 }
 
 // The step after which iterates are averaged, or −1 before averaging begins.
