@@ -14,7 +14,7 @@ import { runOrFallBack } from '../../backends/cpu-fallback.js';
 import { LinearLearnerModel } from './model.js';
 import { criterionOf, objectiveOf, targetsOf } from './objective.js';
 import { chooseModel } from './selection.js';
-import { defaultStepRows, readBatchRows, resolveSettings } from './settings.js';
+import { readBatchRows, resolveSettings, stepRowsOf } from './settings.js';
 import {
   caughtUp, counter, createLinearLearnerState, kernelArrays, kernelMetrics, mergeLinearLearnerStates,
   type LinearLearnerState,
@@ -90,10 +90,6 @@ function sageMakerDefaults(hp: Record<string, unknown>): Record<string, unknown>
     ...(hp.average === undefined ? { average: false } : {}),
     ...(hp.normalize_lr === undefined ? { normalize_lr: false } : {}),
   };
-}
-
-function resolvedStepRows(hp: LinearLearnerHyperparameters): number {
-  return hp.mini_batch_size === 'auto' ? defaultStepRows : hp.mini_batch_size;
 }
 
 /** Classifiers need two classes in the training stream (class_counts counts all of it). */
@@ -204,7 +200,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   upgradeStoredHyperparameters: (hp, scalars) => (scalars.defaults_version === undefined ? sageMakerDefaults(hp) : hp),
   // A batch of a whole number of steps: one that is not would end in a short step, and the model
   // would depend on how the rows were cut (a requested size is rounded up to whole steps).
-  readBatchRows: (hp, requested) => readBatchRows(resolvedStepRows(hp), requested),
+  readBatchRows: (hp, requested) => readBatchRows(stepRowsOf(hp), requested),
   endPass(state) {
     state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
   },

@@ -29,6 +29,11 @@ export const defaultLearningRates: Record<OptimizerName, number> = { sgd: 0.1, a
 /** What `mini_batch_size=auto` is: rows per optimizer step. */
 export const defaultStepRows = 32;
 
+/** Rows per optimizer step for these hyperparameters (`mini_batch_size`, auto: defaultStepRows). */
+export function stepRowsOf(hp: LinearLearnerHyperparameters): number {
+  return hp.mini_batch_size === 'auto' ? defaultStepRows : hp.mini_batch_size;
+}
+
 /** Rows the trainer reads per batch: a whole number of steps, at least this many rows. */
 export const readBatchRowsAtLeast = 1024;
 
@@ -101,7 +106,7 @@ export function resolveSettings(hp: LinearLearnerHyperparameters, schema: DataSc
   const flag = (value: boolean | 'auto', otherwise: boolean) => (value === 'auto' ? otherwise : value);
   const weighting = hp.positive_example_weight_mult === 'balanced' ? 1 : hp.positive_example_weight_mult === 'auto' ? 2 : 0;
   const models = hp.num_models === 'auto' ? 32 : hp.num_models;
-  const stepRows = hp.mini_batch_size === 'auto' ? defaultStepRows : hp.mini_batch_size;
+  const stepRows = stepRowsOf(hp);
   return {
     predictor, loss, optimizer, classes, sparse, learningRate, models, stepRows,
     averaged: averagedModels(hp.average, models),
