@@ -22,6 +22,7 @@
         "native/io/stream_parser.cc",
         "native/io/stream_parser_binding.cc",
         "native/io/text_parser.cc",
+        "native/io/parallel_text_parser.cc",
         "native/algorithms/factorization_machines/factorization_machines.cc",
         "native/algorithms/factorization_machines/factorization_machines_binding.cc",
         "native/algorithms/kmeans/kmeans.cc",

@@ -13,6 +13,7 @@ import { runKmeans, type KmeansRow } from './kmeans.js';
 import { runPca, type PcaRow } from './pca.js';
 import { runFactorizationMachines, type FmRow } from './factorization-machines.js';
 import type { RatingsRow } from './fm-insteval.js';
+import { runThreads, threadsMarkdown } from './threads.js';
 
 interface SuiteResult { markdown: string; json: unknown }
 
@@ -33,6 +34,11 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
   'linear-learner-real': async () => {
     const result = await runLinearLearnerReal();
     return { markdown: realMarkdown(result), json: result };
+  },
+  // Whole processes at BOUNDLESS_NUM_THREADS = 1, 2, … (BOUNDLESS_BENCH_THREADS): parsing and training.
+  threads: async () => {
+    const { rows, notes } = await runThreads();
+    return { markdown: [threadsMarkdown(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
   },
   kmeans: async () => {
     const { rows, notes } = await runKmeans();

@@ -87,6 +87,8 @@ export interface NativeParserOptions {
   labelClasses?: number;
   maxRecordBytes?: number;
   skipBad?: boolean;
+  /** Text formats: parse with every thread of the pool (default, when it has more than one); false: one thread, in place. */
+  parallel?: boolean;
 }
 
 export interface NativeFeedResult {
@@ -108,7 +110,7 @@ export interface NativeStreamParser {
   feedSync(chunk: Uint8Array): NativeFeedResult;
   finish(): NativeFeedResult;
   startFile(expectHeader?: boolean): void;
-  stats(): { line: number; committedOffset: number; carryBytes: number; bad: Record<string, number> };
+  stats(): { line: number; committedOffset: number; carryBytes: number; parseThreads: number; bad: Record<string, number> };
 }
 
 const require = createRequire(import.meta.url);

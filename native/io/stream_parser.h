@@ -43,6 +43,13 @@ struct BatchTarget {
   uint32_t* indices = nullptr;
   size_t rows = 0;
   size_t nnz = 0;
+  // Optional, per stored row (text formats): the byte offsets where its record starts (after
+  // the lines skipped before it) and ends (after its newline), and its line number. The parallel
+  // parser's staging targets ask for them, to place each batch it hands over at the exact
+  // position a sequential parse would.
+  uint64_t* row_starts = nullptr;
+  uint64_t* row_ends = nullptr;
+  uint64_t* row_lines = nullptr;
 };
 
 struct FeedResult {
@@ -79,7 +86,15 @@ class StreamParser {
   virtual uint64_t committed_offset() const = 0;
   virtual size_t carry_bytes() const = 0;
   virtual size_t feature_dim() const = 0;
+  // Threads that parse at once: 1, or the pool's size for the parallel text parser.
+  virtual size_t parse_threads() const { return 1; }
   const BadRecordCounts& bad_counts() const { return bad_counts_; }
+  // The counts since the last call, and zero: a parser that owns others adds up theirs.
+  BadRecordCounts TakeBadCounts() {
+    BadRecordCounts counts = bad_counts_;
+    bad_counts_.fill(0);
+    return counts;
+  }
 
  protected:
   BadRecordCounts bad_counts_{};

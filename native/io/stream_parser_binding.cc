@@ -10,8 +10,10 @@
 
 #include "io/murmur_hash.h"
 #include "io/recordio_parser.h"
+#include "io/parallel_text_parser.h"
 #include "io/text_parser.h"
 #include "runtime/arguments.h"
+#include "runtime/thread_pool.h"
 
 namespace boundless {
 namespace {
@@ -78,6 +80,10 @@ std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object) {
   if (options.hash_bits < 1 || options.hash_bits > 31) {
     throw Napi::RangeError::New(env, "StreamParser: hashBits must be in [1, 31]");
   }
+  // Text is parsed by every thread of the pool unless asked not to (parallel: false, which tests
+  // use to compare the two); one thread parses in place, without staging.
+  size_t threads = ThreadPool::Shared().Size();
+  if (threads > 1 && flag("parallel", true)) return std::make_unique<ParallelTextParser>(options, threads);
   return std::make_unique<TextParser>(options);
 }
 
@@ -177,6 +183,7 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
     stats.Set("line", static_cast<double>(parser_->record_number()));
     stats.Set("committedOffset", static_cast<double>(parser_->committed_offset()));
     stats.Set("carryBytes", static_cast<double>(parser_->carry_bytes()));
+    stats.Set("parseThreads", static_cast<double>(parser_->parse_threads()));
     Napi::Object bad = Napi::Object::New(env);
     for (size_t i = 0; i < static_cast<size_t>(BadRecord::kCount); ++i) {
       bad.Set(BadRecordName(static_cast<BadRecord>(i)), static_cast<double>(parser_->bad_counts()[i]));

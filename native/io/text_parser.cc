@@ -95,6 +95,23 @@ void TextParser::StartFile(bool expect_header) {
   at_file_start_ = expect_header;
 }
 
+void TextParser::StartSegment(uint64_t line, uint64_t offset, bool file_start, bool header_pending) {
+  carry_.clear();
+  line_ = line;
+  stream_offset_ = offset;
+  committed_offset_ = offset;
+  header_pending_ = header_pending;
+  at_file_start_ = file_start;
+}
+
+void TextParser::NoteRow(BatchTarget& target) const {
+  if (!target.row_ends) return;
+  // Called once the record's bytes are counted and before the position moves past it.
+  target.row_starts[target.rows - 1] = committed_offset_;
+  target.row_ends[target.rows - 1] = stream_offset_;
+  target.row_lines[target.rows - 1] = line_;
+}
+
 FeedResult TextParser::Feed(const char* data, size_t length, BatchTarget& target) {
   FeedResult result;
   size_t position = 0;
@@ -128,6 +145,7 @@ FeedResult TextParser::Feed(const char* data, size_t length, BatchTarget& target
     carry_.clear();
     position = take + 1;
     stream_offset_ += position;
+    if (outcome == Outcome::Stored) NoteRow(target);
     committed_offset_ = stream_offset_;
     ++line_;
     if (target.rows >= target.row_capacity) {
@@ -171,6 +189,7 @@ FeedResult TextParser::Feed(const char* data, size_t length, BatchTarget& target
     size_t record_bytes = static_cast<size_t>(end - begin) + 1;
     position += record_bytes;
     stream_offset_ += record_bytes;
+    if (outcome == Outcome::Stored) NoteRow(target);
     committed_offset_ = stream_offset_;
     ++line_;
     if (target.rows >= target.row_capacity) {
@@ -195,6 +214,7 @@ FeedResult TextParser::Finish(BatchTarget& target) {
     return result;
   }
   if (outcome == Outcome::Failed) return result;
+  if (outcome == Outcome::Stored) NoteRow(target);
   committed_offset_ = stream_offset_;
   carry_.clear();
   ++line_;

@@ -41,6 +41,10 @@ class TextParser : public StreamParser {
   FeedResult Finish(BatchTarget& target) override;
   // Line numbers restart; a header line is expected when the format has one and expect_header.
   void StartFile(bool expect_header) override;
+  // A piece of a stream that starts at a record boundary: `line` and `offset` (bytes since the
+  // file's start) of its first record, and whether that record is the file's first (a
+  // byte-order mark may lead it) and a header to skip. The parallel parser's pieces start here.
+  void StartSegment(uint64_t line, uint64_t offset, bool file_start, bool header_pending);
   uint64_t record_number() const override { return line_; }
   uint64_t committed_offset() const override { return committed_offset_; }
   size_t carry_bytes() const override { return carry_.size(); }
@@ -53,6 +57,8 @@ class TextParser : public StreamParser {
   // Writes one record into the target; on failure sets reason and detail, leaves rows unchanged.
   bool ParseRecord(const char* begin, const char* end, BatchTarget& target, BadRecord* reason,
                    std::string* detail, bool* full);
+  // Where the row just stored starts and ends and its line, for targets that ask (row_ends).
+  void NoteRow(BatchTarget& target) const;
   bool LooksLikeHeader(const char* begin, const char* end, BadRecord reason) const;
   // A record over max_record_bytes: always an error (the limit bounds memory, it is not a data check).
   void FailTooLong(FeedResult& result);

@@ -1,24 +1,45 @@
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <exception>
 
+#ifdef __linux__
+#include <sched.h>
+#endif
+
 namespace boundless {
+namespace {
+
+// Whether the current thread is one of a pool's workers: its loops are nested and it runs chunks itself.
+thread_local bool on_pool_worker = false;
+
+}  // namespace
+
+size_t AvailableCores() {
+#ifdef __linux__
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int count = CPU_COUNT(&set);
+    if (count > 0) return static_cast<size_t>(count);
+  }
+#endif
+  return std::max<size_t>(1, std::thread::hardware_concurrency());
+}
 
 size_t ConfiguredThreadCount(std::string* error) {
-  size_t hardware = std::max<size_t>(1, std::thread::hardware_concurrency());
+  size_t cores = AvailableCores();
   const char* text = std::getenv("BOUNDLESS_NUM_THREADS");
-  if (text == nullptr || text[0] == '\0') return hardware;
+  if (text == nullptr || text[0] == '\0') return cores;
   char* end = nullptr;
   long value = std::strtol(text, &end, 10);
   if (*end != '\0' || value < 1 || value > 1024) {
     if (error) {
       *error = std::string("BOUNDLESS_NUM_THREADS=") + text +
-               " is not an integer from 1 to 1024; using " + std::to_string(hardware);
+               " is not an integer from 1 to 1024; using " + std::to_string(cores);
     }
-    return hardware;
+    return cores;
   }
   return static_cast<size_t>(value);
 }
@@ -31,9 +52,14 @@ ThreadPool& ThreadPool::Shared() {
 }
 
 ThreadPool::ThreadPool(size_t threads) {
-  size_t helpers = threads > 1 ? threads - 1 : 0;
-  workers_.reserve(helpers);
-  for (size_t i = 0; i < helpers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  threads = std::max<size_t>(1, threads);
+  workers_.reserve(threads);
+  for (size_t i = 0; i < threads; ++i) {
+    workers_.emplace_back([this] {
+      on_pool_worker = true;
+      WorkerLoop();
+    });
+  }
 }
 
 ThreadPool::~ThreadPool() {
@@ -68,11 +94,13 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
                              const std::function<void(size_t, size_t)>& body) {
   if (count == 0) return;
   min_chunk = std::max<size_t>(1, min_chunk);
-  size_t wanted = std::min(Size(), (count + min_chunk - 1) / min_chunk);
-  if (wanted <= 1) {
+  size_t wanted = std::min(Size() * kChunksPerThread, (count + min_chunk - 1) / min_chunk);
+  // A pool thread's own loop of one chunk: it is already a thread of the budget.
+  if (wanted <= 1 && on_pool_worker) {
     body(0, count);
     return;
   }
+  wanted = std::max<size_t>(1, wanted);
   // Equal chunks of ceil(count / wanted) may cover count in fewer than `wanted` chunks (40 items
   // in 16 chunks of 3 need only 14): count the chunks again so that none starts past the end.
   size_t chunk_size = (count + wanted - 1) / wanted;
@@ -97,31 +125,35 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
     if (--remaining == 0) done_cv.notify_all();
   };
 
+  // A pool thread runs the first chunk itself; any other caller hands every chunk to the pool.
+  const size_t first_queued = on_pool_worker ? 1 : 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (size_t c = 1; c < chunks; ++c) {
+    for (size_t c = first_queued; c < chunks; ++c) {
       size_t begin = c * chunk_size;
       size_t end = std::min(count, begin + chunk_size);
       tasks_.emplace_back([&run_chunk, begin, end] { run_chunk(begin, end); });
     }
   }
-  has_work_.notify_all();
-  run_chunk(0, std::min(count, chunk_size));
+  if (chunks - first_queued == 1) has_work_.notify_one();
+  else has_work_.notify_all();
 
-  // Help with queued work (ours or another caller's) instead of idling.
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> guard(done_mutex);
-      if (remaining == 0) break;
-    }
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (!RunOneTask(lock)) {
-      lock.unlock();
-      std::unique_lock<std::mutex> done_lock(done_mutex);
-      done_cv.wait(done_lock, [&] { return remaining == 0; });
-      break;
+  if (on_pool_worker) {
+    run_chunk(0, std::min(count, chunk_size));
+    // Help with queued work (ours or another caller's) instead of idling: a
+    // nested loop's chunks may be queued behind the chunk that waits for them.
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> guard(done_mutex);
+        if (remaining == 0) break;
+      }
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (!RunOneTask(lock)) break;
     }
   }
+  std::unique_lock<std::mutex> done_lock(done_mutex);
+  done_cv.wait(done_lock, [&] { return remaining == 0; });
+  done_lock.unlock();
   if (failure) std::rethrow_exception(failure);
 }
 

@@ -1,8 +1,14 @@
-// A small process-wide pool of std::threads for data-parallel kernels.
-// Sized by BOUNDLESS_NUM_THREADS (default: hardware threads). The calling
-// thread takes part in its own loop, so a pool of size 1 runs everything
-// on the caller, deterministically. Several callers (AsyncWorkers on libuv
-// threads) may run loops at once; tasks share one queue.
+// The process-wide pool of std::threads that does all the data work of the
+// process: parsing, kernels, finalize steps, and every --workers thread's
+// calls together. Its size is the thread budget, BOUNDLESS_NUM_THREADS
+// (default: the cores this process may run on). Callers from outside the
+// pool (the event loop, libuv threads running AsyncWorkers) hand their loop
+// to the pool and sleep until it is done, so the budget is never exceeded
+// however many callers there are; a caller that is itself a pool thread (a
+// nested loop) runs chunks too, so nesting cannot deadlock. A loop is split
+// into more chunks than threads, so a thread held up by other work (a parse
+// running beside a kernel) does not hold the loop up: idle threads take the
+// remaining chunks. Results must not depend on how a loop is split.
 #pragma once
 
 #include <condition_variable>
@@ -26,14 +32,19 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  // Total threads that execute work, the caller included.
-  size_t Size() const { return workers_.size() + 1; }
+  // Threads that execute work: the budget.
+  size_t Size() const { return workers_.size(); }
 
-  // Calls body(begin, end) on disjoint chunks covering [0, count), at most
-  // one chunk per thread, chunks no smaller than min_chunk. Returns when all
-  // chunks are done. An exception from body is rethrown in the caller.
+  // Calls body(begin, end) on disjoint chunks covering [0, count), chunks no
+  // smaller than min_chunk and at most kChunksPerThread per thread. Returns
+  // when all chunks are done. An exception from body is rethrown in the caller.
   void ParallelFor(size_t count, size_t min_chunk,
                    const std::function<void(size_t, size_t)>& body);
+
+  // Chunks per thread a loop is split into at most: enough for idle threads to
+  // balance a loop one busy thread holds up, few enough that a chunk's fixed
+  // cost (a scan of a batch per chunk, scratch) stays small.
+  static constexpr size_t kChunksPerThread = 4;
 
  private:
   void WorkerLoop();
@@ -46,8 +57,12 @@ class ThreadPool {
   bool stopping_ = false;
 };
 
-// Threads requested by BOUNDLESS_NUM_THREADS, or hardware threads; with a
+// The thread budget: BOUNDLESS_NUM_THREADS, or the cores this process may run
+// on (its CPU affinity, as os.availableParallelism() counts them); with a
 // description of why when the variable was present but unusable.
 size_t ConfiguredThreadCount(std::string* error);
+
+// Cores this process may run on (sched_getaffinity on Linux; hardware threads elsewhere).
+size_t AvailableCores();
 
 }  // namespace boundless

@@ -1,0 +1,150 @@
+// Every core of one machine: whole processes at BOUNDLESS_NUM_THREADS = 1, 2, … (the thread
+// budget), on a 400,000-row × 64-column dense CSV and a 400,000-row sparse libsvm file.
+// - parse only: the reader alone (readBatches into the trainer's batches), rows/s;
+// - train: `boundless train` end to end (start-up, parsing, kernels, finalize, model writing),
+//   for PCA, k-means, factorization machines and the linear learner with one model.
+// Reported: parse rows/s at N threads ÷ 1 thread, train at N ÷ 1, and train ÷ parse-only at the
+// same threads (how much of a run is not parsing). BOUNDLESS_BENCH_THREADS="1 2 4" picks the
+// counts (default: 1 and 2); BOUNDLESS_BENCH_REPEATS the runs per cell (median; default 3).
+import { createWriteStream, existsSync, mkdtempSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Random } from '../lib/random.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = process.env.BOUNDLESS_BENCH_DATA ?? join(root, 'bench', 'data');
+const cli = process.env.BOUNDLESS_CLI ?? join(root, 'dist', 'cli', 'main.js');
+const threadCounts = (process.env.BOUNDLESS_BENCH_THREADS ?? '1 2').split(/\s+/).filter(Boolean).map(Number);
+const repeats = Number(process.env.BOUNDLESS_BENCH_REPEATS ?? 3);
+const rows = 400_000;
+const columns = 64;
+const sparseDim = 100_000;
+
+export interface ThreadsRow { data: string; job: string; threads: number; seconds: number; rowsPerSecond: number; maxRssMB: number }
+
+async function writeOnce(path: string, make: (random: Random, count: number) => string): Promise<string> {
+  if (existsSync(path)) return path;
+  mkdirSync(dataDir, { recursive: true });
+  const out = createWriteStream(`${path}.partial`);
+  const random = Random.fromSeed(16);
+  for (let done = 0; done < rows; done += 2000) {
+    if (!out.write(make(random, 2000))) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  renameSync(`${path}.partial`, path);
+  return path;
+}
+
+/** Label 0/1 from a linear rule plus noise, 64 Gaussian features: something every algorithm can learn. */
+function denseRows(random: Random, count: number): string {
+  const lines: string[] = [];
+  for (let r = 0; r < count; r++) {
+    const x = Array.from({ length: columns }, () => random.nextGaussian() * 3 + 10);
+    const label = x[0] - x[1] + random.nextGaussian() > 0 ? 1 : 0;
+    lines.push(`${label},${x.map((v) => v.toFixed(4)).join(',')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** 30 non-zeros of 100,000 features, one-hot style (value 1) with a few real values. */
+function sparseRows(random: Random, count: number): string {
+  const lines: string[] = [];
+  for (let r = 0; r < count; r++) {
+    const indices = new Set<number>();
+    while (indices.size < 30) indices.add(1 + (random.nextUint32() % sparseDim));
+    const sorted = [...indices].sort((a, b) => a - b);
+    const label = (sorted[0] % 3 === 0) !== random.nextFloat() < 0.1 ? 1 : 0;
+    lines.push(`${label} ${sorted.map((j, k) => `${j}:${k < 25 ? 1 : (random.nextFloat() * 2).toFixed(3)}`).join(' ')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+const parseScript = (path: string, format: string, featureDim: string) => `
+  import { readBatches } from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+  const start = performance.now();
+  let records = 0;
+  for await (const batch of readBatches(${JSON.stringify(path)}, { format: ${JSON.stringify(format)}, ${featureDim} miniBatchSize: 1000 })) records += batch.rows;
+  console.log(JSON.stringify({ seconds: (performance.now() - start) / 1000, records }));`;
+
+/** Wall seconds of a whole process (start-up included) and its peak RSS. */
+function timeProcess(args: string[], threads: number): { seconds: number; maxRssMB: number; stdout: string } {
+  const start = performance.now();
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], {
+    encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, BOUNDLESS_NUM_THREADS: String(threads) },
+  });
+  const seconds = (performance.now() - start) / 1000;
+  if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr.slice(-2000)}`);
+  const rss = Number(result.stderr.trim().split('\n').pop());
+  return { seconds, maxRssMB: rss / 1024, stdout: result.stdout };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+interface Job { name: string; args: (path: string, dir: string) => string[] }
+
+function jobs(format: 'csv' | 'libsvm'): Job[] {
+  const data = format === 'csv' ? ['--format', 'csv'] : ['--format', 'libsvm', '--feature-dim', String(sparseDim)];
+  const train = (algorithm: string, ...hp: string[]) => (path: string, dir: string) =>
+    [cli, 'train', algorithm, '--train', path, ...data, '--model-dir', dir, ...hp.flatMap((h) => ['--hp', h])];
+  return [
+    { name: 'parse only', args: (path) => ['--input-type=module', '-e', parseScript(path, format, format === 'csv' ? '' : `featureDim: ${sparseDim},`)] },
+    ...(format === 'csv' ? [{ name: 'train pca', args: train('pca', 'num_components=8') }] : []),
+    { name: 'train kmeans', args: train('kmeans', 'k=10') },
+    { name: 'train factorization-machines', args: train('factorization-machines', 'predictor_type=binary_classifier', 'num_factors=8') },
+    { name: 'train linear-learner', args: train('linear-learner', 'predictor_type=binary_classifier') },
+  ];
+}
+
+export async function runThreads(): Promise<{ rows: ThreadsRow[]; notes: string[] }> {
+  const dense = await writeOnce(join(dataDir, `threads-dense-${rows}x${columns}.csv`), denseRows);
+  const sparse = await writeOnce(join(dataDir, `threads-sparse-${rows}.libsvm`), sparseRows);
+  const out: ThreadsRow[] = [];
+  const scratch = mkdtempSync(join(tmpdir(), 'boundless-threads-'));
+  try {
+    for (const [label, path, format] of [['dense CSV 400k × 64', dense, 'csv'], ['sparse libsvm 400k × 100k (30 nnz)', sparse, 'libsvm']] as const) {
+      for (const job of jobs(format)) {
+        for (const threads of threadCounts) {
+          const runs = Array.from({ length: repeats }, () => timeProcess(job.args(path, scratch), threads));
+          const seconds = median(runs.map((r) => r.seconds));
+          out.push({ data: label, job: job.name, threads, seconds, rowsPerSecond: rows / seconds, maxRssMB: Math.max(...runs.map((r) => r.maxRssMB)) });
+          process.stderr.write(`${label} · ${job.name} · ${threads} threads: ${seconds.toFixed(2)} s\n`);
+        }
+      }
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const mb = (path: string) => (statSync(path).size / 1e6).toFixed(0);
+  return {
+    rows: out,
+    notes: [
+      `Data generated here (deterministic, bench/data/): ${mb(dense)} MB dense CSV, ${mb(sparse)} MB libsvm.`,
+      `Whole processes, wall time including Node start-up and model writing; median of ${repeats}.`,
+      'Parse only = readBatches over the file into batches of 1000 rows (what the trainer reads), nothing else.',
+    ],
+  };
+}
+
+/** Ratios: threads ÷ 1 thread per job, and train ÷ parse-only at the same threads. */
+export function threadsMarkdown(rows: ThreadsRow[]): string {
+  const counts = [...new Set(rows.map((r) => r.threads))];
+  const head = `| data | job | ${counts.map((t) => `${t} thr s`).join(' | ')} | ${counts.slice(1).map((t) => `${t}÷1 speed-up`).join(' | ')} | ${counts.map((t) => `÷ parse at ${t}`).join(' | ')} | peak RSS MB |`;
+  const out = [head, `|---|---|${counts.map(() => '---:').join('|')}|${counts.slice(1).map(() => '---:').join('|')}|${counts.map(() => '---:').join('|')}|---:|`];
+  const cell = (data: string, job: string, t: number) => rows.find((r) => r.data === data && r.job === job && r.threads === t)!;
+  for (const data of [...new Set(rows.map((r) => r.data))]) {
+    for (const job of [...new Set(rows.filter((r) => r.data === data).map((r) => r.job))]) {
+      const at = counts.map((t) => cell(data, job, t));
+      const parse = counts.map((t) => cell(data, 'parse only', t));
+      out.push(`| ${data} | ${job} | ${at.map((r) => r.seconds.toFixed(2)).join(' | ')} | ${at.slice(1).map((r) => `${(at[0].seconds / r.seconds).toFixed(2)}×`).join(' | ')} | ` +
+        `${at.map((r, i) => `${(r.seconds / parse[i].seconds).toFixed(2)}`).join(' | ')} | ${Math.max(...at.map((r) => r.maxRssMB)).toFixed(0)} |`);
+    }
+  }
+  return out.join('\n');
+}
