@@ -63,8 +63,8 @@ describe('kmeans with fewer distinct rows than k', function () {
     const order = centres[0][0] < centres[1][0] ? [0, 1] : [1, 0];
     assert.deepEqual(order.map((i) => centres[i]), [[1, 1], [9, 1]]);
     assert.deepEqual(order.map((i) => weights[i]), [70, 30]);
-    assert.deepEqual(kmeans.costCurve(state, [1, 2]).map((c) => c.k), [1, 2]);
-    assert.throws(() => kmeans.costCurve(state, [3]), (e: Error) => e.message === tooFew(3, 2));
+    assert.deepEqual((await kmeans.costCurve(state, [1, 2])).map((c) => c.k), [1, 2]);
+    await assert.rejects(async () => kmeans.costCurve(state, [3]), (e: Error) => e.message === tooFew(3, 2));
   });
 
   it('merges shards that saw the same rows into their distinct union', async () => {

@@ -159,7 +159,7 @@ describe('kmeans far from the origin', function () {
       // The cost curve is the reductions' cost: finalize's for any k but the trained one, which
       // comes from the refined model (its reduction_cost is the held centres' cost at its centres).
       const fewer = await kmeans.finalize(state, backend, { k: clusters - 1 });
-      assert.equal(kmeans.costCurve(state, [clusters - 1])[0].cost, fewer.data().scalars.reduction_cost);
+      assert.equal((await kmeans.costCurve(state, [clusters - 1]))[0].cost, fewer.data().scalars.reduction_cost);
     }
     // Centres translated back agree to a few float32 ulps of the offset (10^5 × 10^-3 = 100: ulp 7.6e-6).
     const [a, b] = [await kmeans.finalize(near, backend), await kmeans.finalize(far, backend)];

@@ -65,7 +65,7 @@ describe('kmeans', function () {
 
   it('shows the elbow at the true number of clusters', async () => {
     const state = await fit(stateFor({ k: clusterCount, seed: 3 }), clusterBatches(4, 20));
-    const curve = kmeans.costCurve(state, [1, 2, 3, 4, 5, 6, 7]);
+    const curve = await kmeans.costCurve(state, [1, 2, 3, 4, 5, 6, 7]);
     for (let i = 1; i < curve.length; i++) assert.ok(curve[i].cost <= curve[i - 1].cost * 1.0001, JSON.stringify(curve));
     const drop = (k: number) => curve[k - 2].cost / curve[k - 1].cost;   // cost(k−1) / cost(k)
     assert.ok(drop(5) > 10, `cost falls ${drop(5)}× from k=4 to 5`);
