@@ -37,7 +37,7 @@ const regression = config.hyperparameters.predictor_type === 'regressor';
 
 async function score(): Promise<{ logLoss: number; auc: number } | { rmse: number }> {
   // The state's own choice: progressive validation picks among several models.
-  const model = algorithm.finalize(state, backend);
+  const model = await algorithm.finalize(state, backend);
   const scores: number[] = [];
   const labels: number[] = [];
   let loss = 0;

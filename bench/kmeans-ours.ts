@@ -23,7 +23,7 @@ if (config.inMemory) {
     const t0 = performance.now();
     const state = kmeans.createState(hp, { featureDim: fashionDim, labelSize: 0 }, backend);
     for (const batch of batches) await kmeans.update(state, batch, backend);
-    model = kmeans.finalize(state, backend);
+    model = await kmeans.finalize(state, backend);
     runs.push((performance.now() - t0) / 1000);
   }
   seconds = runs.sort((a, b) => a - b)[Math.floor(runs.length / 2)];

@@ -34,7 +34,7 @@ if (config.inMemory) {
     const t0 = performance.now();
     const state = linearLearner.createState(hp, { featureDim: config.featureDim, labelSize: 1, sparse: batches[0].kind === 'sparse' }, backend);
     for (const batch of batches) await linearLearner.update(state, batch, backend);
-    model = linearLearner.finalize(state, backend);
+    model = await linearLearner.finalize(state, backend);
     runs.push((performance.now() - t0) / 1000);
   }
   seconds = runs.sort((a, b) => a - b)[Math.floor(runs.length / 2)];

@@ -17,7 +17,7 @@ if (config.inMemory) {
   const t0 = performance.now();
   const state = pca.createState(parseHyperparameters('pca', pca.hyperparameters, hp), { featureDim: fashionDim, labelSize: 0 }, backend);
   for (let r = 0; r < rows; r += 500) await pca.update(state, denseBatch(x.subarray(r * fashionDim, Math.min(rows, r + 500) * fashionDim), fashionDim), backend);
-  model = pca.finalize(state, backend);
+  model = await pca.finalize(state, backend);
   seconds = (performance.now() - t0) / 1000;
 } else {
   const t0 = performance.now();

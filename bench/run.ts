@@ -10,6 +10,7 @@ import { runParse, type ParseRow } from './parse.js';
 import { runLinearLearner, type LinearRow } from './linear-learner.js';
 import { realMarkdown, runLinearLearnerReal } from './linear-learner-real.js';
 import { runKmeans, type KmeansRow } from './kmeans.js';
+import { kmeansFinalizeTable, runKmeansFinalize } from './kmeans-finalize.js';
 import { runPca, type PcaRow } from './pca.js';
 import { runFactorizationMachines, type FmRow } from './factorization-machines.js';
 import type { RatingsRow } from './fm-insteval.js';
@@ -43,6 +44,11 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
   kmeans: async () => {
     const { rows, notes } = await runKmeans();
     return { markdown: [kmeansTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
+  },
+  // finalize's reduction trials at 1 thread and at every core (bench/kmeans-finalize.ts).
+  'kmeans-finalize': async () => {
+    const { rows, notes } = await runKmeansFinalize();
+    return { markdown: [kmeansFinalizeTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
   },
   pca: async () => {
     const { rows, notes } = await runPca();

@@ -66,7 +66,7 @@ export { linearLearner, LinearLearnerModel, linearLearnerSchema } from './algori
 export type {
   LinearLearnerHyperparameters, LinearLearnerState, LinearLearnerPredictOptions, LinearLearnerPredictions,
 } from './algorithms/linear-learner/index.js';
-export type { PredictOptions, Objective, StateValidator } from './algorithms/types.js';
+export type { PredictOptions, Objective, StateValidator, FinalizedModel } from './algorithms/types.js';
 export { kmeans, KmeansModel, kmeansSchema } from './algorithms/kmeans/index.js';
 export type { KmeansHyperparameters, KmeansState } from './algorithms/kmeans/index.js';
 export { pca, PcaModel, pcaSchema, sketchSize } from './algorithms/pca/index.js';

@@ -150,8 +150,13 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    * resume): the next pass is a first pass again, scored before it is trained on.
    */
   beginRun?(state: State<HyperparameterValues<S>>): void;
-  /** Builds a model from the state; `selection` picks among the models a rich state holds. */
-  finalize(state: State<HyperparameterValues<S>>, backend: Backend, selection?: Selection): M;
+  /**
+   * Builds a model from the state; `selection` picks among the models a rich state holds. May
+   * return a promise: work that grows with the model (an eigensolve, reduction trials) runs off
+   * the event loop, so callers always `await` it. Throws (or rejects with) a RangeError for a
+   * selection the state cannot give and a DegenerateDataError for data that cannot give a model.
+   */
+  finalize(state: State<HyperparameterValues<S>>, backend: Backend, selection?: Selection): M | Promise<M>;
   /** Rebuilds a model from saved data. */
   loadModel(data: ModelData, backend: Backend): M;
   /** Metrics of a model on labelled data, for validation and `evaluate`. */
@@ -169,3 +174,6 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
 }
 
 export type { HyperparameterInput };
+
+/** The model an algorithm's finalize gives, its promise resolved. */
+export type FinalizedModel<A extends Pick<Algorithm, 'finalize'>> = Awaited<ReturnType<A['finalize']>>;

@@ -29,6 +29,8 @@ export interface CoreAddon {
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   /** Eigenvalues (descending) and unit eigenvectors (row j for value j; those of the `count` largest, all by default) of a symmetric n × n matrix, float64. */
   symmetricEigen(matrix: Float64Array, n: number, count?: number): { values: Float64Array; vectors: Float64Array; sweeps: number };
+  /** symmetricEigen on a libuv thread (O(n³) off the event loop); rejects for a non-finite entry. */
+  symmetricEigenAsync(matrix: Float64Array, n: number, count?: number): Promise<{ values: Float64Array; vectors: Float64Array; sweeps: number }>;
   linearLearnerUpdate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
   linearLearnerEvaluate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
   /** A state, its settings and metrics read once; run(batch) is one update (training) or evaluation. */
@@ -39,11 +41,19 @@ export interface CoreAddon {
   linearLearnerPredict(model: LinearLearnerPredictInputs['model'], batch: Batch, outputs: LinearLearnerPredictInputs['outputs']): Promise<void>;
   kmeansUpdate(settings: KmeansUpdateInputs['settings'], state: KmeansUpdateInputs['state'], batch: Batch): Promise<void>;
   kmeansAssign(centers: Float32Array, count: number, dim: number, batch: Batch, nearest: Int32Array, distance2: Float32Array, all: Float32Array | null): Promise<void>;
+  /**
+   * Weighted k-means of `count` points (count × dim) down to k: best of `trials` k-means++ / Lloyd
+   * runs, the trials in parallel, the result the same whatever the thread count. Synchronous, for
+   * merge (synchronous by contract); finalize uses kmeansReduceAsync. RangeError for k outside 1..count.
+   */
   kmeansReduce(points: Float32Array, weights: Float64Array, count: number, dim: number, k: number, kmeansPlusPlus: boolean,
     maxIter: number, tol: number, trials: number, seed: number): { centers: Float32Array; mass: Float64Array; cost: number; iterations: number };
+  /** kmeansReduce on a libuv thread: the same result, off the event loop. */
+  kmeansReduceAsync(points: Float32Array, weights: Float64Array, count: number, dim: number, k: number, kmeansPlusPlus: boolean,
+    maxIter: number, tol: number, trials: number, seed: number): Promise<{ centers: Float32Array; mass: Float64Array; cost: number; iterations: number }>;
   /** The weighted points' mass at each of the k centres (nearest) and their weighted cost; iterations is 0. */
   kmeansScore(points: Float32Array, weights: Float64Array, count: number, dim: number, centers: Float32Array, k: number):
-    { centers: Float32Array; mass: Float64Array; cost: number; iterations: number };
+    Promise<{ centers: Float32Array; mass: Float64Array; cost: number; iterations: number }>;
   /** Adds a batch's Σw, Σx and the lower triangle of Σw(x − o)(x − o)ᵀ (origin o, absent: 0) to PCA's float64 moments. */
   pcaAccumulate(moments: { count: Float64Array; sum: Float64Array; cross: Float64Array; origin?: Float64Array }, dim: number, batch: Batch): Promise<void>;
   /** Randomized sketch: y (d × ℓ) += Σ w·(x − o)((x − o)ᵀΩ), with Σw, Σx and Σw‖x − o‖². */

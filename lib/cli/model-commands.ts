@@ -210,7 +210,7 @@ export async function selectCommand(argv: string[]): Promise<Record<string, unkn
   }
   let model;
   try {
-    model = algorithm.finalize(state, backend, selection);
+    model = await algorithm.finalize(state, backend, selection);
   } catch (error) {
     // A selection the state cannot give (an unknown key, a value out of range) is a usage error; degenerate data is not.
     if (error instanceof RangeError) throw new UsageError(`select: ${error.message}`);

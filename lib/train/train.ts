@@ -7,7 +7,7 @@
 // training-run.ts; the settings in run-settings.ts; progress in progress.ts.
 import type { BackendChoice } from '../backends/select.js';
 import type { HyperparameterInput } from '../algorithms/hyperparameters.js';
-import type { Algorithm, State } from '../algorithms/types.js';
+import type { Algorithm, FinalizedModel, State } from '../algorithms/types.js';
 import type { ReadOptions } from '../io/read-options.js';
 import type { SourceInput } from '../io/sources/open-source.js';
 import type { ProgressEvent } from './progress.js';
@@ -41,7 +41,8 @@ export interface TrainOptions {
 }
 
 export interface TrainResult<A extends Algorithm> {
-  model: ReturnType<A['finalize']>;
+  /** The finalized model (finalize's promise resolved). */
+  model: FinalizedModel<A>;
   /** The state the model comes from: the best epoch's when early stopping kept one, else the last. */
   state: Parameters<A['update']>[0];
   metrics: {

@@ -4,7 +4,7 @@
 // channel. train() in train.ts strings the stages together.
 import { HyperparameterError, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import { loadState } from '../algorithms/persistence.js';
-import type { Algorithm, State } from '../algorithms/types.js';
+import type { Algorithm, FinalizedModel, State } from '../algorithms/types.js';
 import { readBatches } from '../io/read-batches.js';
 import { DataError } from '../io/read-options.js';
 import type { SourcePosition } from '../io/sources/types.js';
@@ -201,7 +201,7 @@ export class TrainingRun<A extends Algorithm> {
     const { algorithm, state } = this;
     const backend = this.settings.backend;
     const validator = algorithm.createStateValidator ? algorithm.createStateValidator(state as never, backend) : undefined;
-    const evaluator = validator ? undefined : algorithm.createEvaluator!(algorithm.finalize(state as never, backend) as never);
+    const evaluator = validator ? undefined : algorithm.createEvaluator!(await algorithm.finalize(state as never, backend) as never);
     let records = 0;
     for await (const batch of this.channel(channel)) {
       await (validator ?? evaluator)!.add(batch);
@@ -232,7 +232,7 @@ export class TrainingRun<A extends Algorithm> {
   /** The model of the best epoch (or the last state), its test metrics, and the run's summary. */
   async finish(): Promise<TrainResult<A>> {
     const { algorithm, progress, state } = this;
-    const model = algorithm.finalize((this.best ?? state)! as never, this.settings.backend) as ReturnType<A['finalize']>;
+    const model = await algorithm.finalize((this.best ?? state)! as never, this.settings.backend) as FinalizedModel<A>;
     let test: Record<string, number> | undefined;
     if (this.options.test !== undefined) {
       if (!algorithm.createEvaluator) throw new Error(`train: ${algorithm.name} has no evaluation metrics for the test channel`);

@@ -1,9 +1,12 @@
 // JS bindings of the linear-algebra kernels. denseLinear runs as an
 // AsyncWorker (work proportional to data never blocks the event loop);
 // dot, axpy and denseLinearSync are for small inputs and stay synchronous.
+// symmetricEigenAsync runs the eigensolver on a libuv thread (finalize);
+// symmetricEigen stays synchronous for merge, which the contract keeps so.
 #include "linalg/linear_algebra_binding.h"
 
 #include <cmath>
+#include <stdexcept>
 #include <string>
 
 #include "linalg/linear_algebra.h"
@@ -131,34 +134,72 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// symmetricEigen(matrix: Float64Array (n × n, lower triangle read), n, count = n) → { values (n), vectors
-// (count × n: those of the count largest values), sweeps }.
-// Model-sized work (PCA's d × d), synchronous.
-Napi::Value SymmetricEigenValue(const Napi::CallbackInfo& info) {
-  const char* f = "symmetricEigen";
+// The arguments of symmetricEigen(matrix: Float64Array (n × n, lower triangle read), n, count = n).
+struct EigenCall {
+  Napi::Float64Array matrix;
+  size_t n, count;
+};
+
+EigenCall ReadEigen(const Napi::CallbackInfo& info, const char* f) {
   RequireArgCount(info, f, info.Length() == 3 ? 3 : 2);
-  size_t count = info.Length() == 3 && !info[2].IsUndefined() ? SizeArg(info, 2, f, "count") : SIZE_MAX;
-  Napi::Float64Array matrix = Float64Arg(info, 0, f, "matrix");
-  size_t n = SizeArg(info, 1, f, "n");
-  RequireLength(info.Env(), f, "matrix", matrix.ElementLength(), CheckedProduct(info.Env(), f, n, n));
+  EigenCall call;
+  call.count = info.Length() == 3 && !info[2].IsUndefined() ? SizeArg(info, 2, f, "count") : SIZE_MAX;
+  call.matrix = Float64Arg(info, 0, f, "matrix");
+  call.n = SizeArg(info, 1, f, "n");
+  RequireLength(info.Env(), f, "matrix", call.matrix.ElementLength(), CheckedProduct(info.Env(), f, call.n, call.n));
+  return call;
+}
+
+// Checks every entry is finite (a NaN would make QR wander), then decomposes.
+SymmetricEigen Decompose(const double* matrix, size_t n, size_t count, const char* f) {
   for (size_t i = 0; i < n * n; i++) {
-    if (!std::isfinite(matrix[i])) throw Napi::RangeError::New(info.Env(), "symmetricEigen: matrix has a non-finite entry");
+    if (!std::isfinite(matrix[i])) throw std::invalid_argument(std::string(f) + ": matrix has a non-finite entry");
   }
-  SymmetricEigen result;
   try {
-    result = DecomposeSymmetric(matrix.Data(), n, count);
+    return DecomposeSymmetric(matrix, n, count);
   } catch (const std::exception& error) {
-    throw Napi::Error::New(info.Env(), std::string("symmetricEigen: ") + error.what());
+    throw std::runtime_error(std::string(f) + ": " + error.what());
   }
-  Napi::Object out = Napi::Object::New(info.Env());
-  Napi::Float64Array values = Napi::Float64Array::New(info.Env(), n);
-  Napi::Float64Array vectors = Napi::Float64Array::New(info.Env(), result.vectors.size());
+}
+
+// { values (n), vectors (count × n: those of the count largest values), sweeps }
+Napi::Value EigenObject(Napi::Env env, const SymmetricEigen& result) {
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Float64Array values = Napi::Float64Array::New(env, result.values.size());
+  Napi::Float64Array vectors = Napi::Float64Array::New(env, result.vectors.size());
   std::copy(result.values.begin(), result.values.end(), values.Data());
   std::copy(result.vectors.begin(), result.vectors.end(), vectors.Data());
   out.Set("values", values);
   out.Set("vectors", vectors);
   out.Set("sweeps", static_cast<double>(result.sweeps));
   return out;
+}
+
+// symmetricEigen(matrix, n, count = n) → { values, vectors, sweeps }, synchronously: for PCA's
+// merge of Frequent Directions shards (merge is synchronous by contract) and small matrices.
+Napi::Value SymmetricEigenValue(const Napi::CallbackInfo& info) {
+  const char* f = "symmetricEigen";
+  EigenCall call = ReadEigen(info, f);
+  try {
+    return EigenObject(info.Env(), Decompose(call.matrix.Data(), call.n, call.count, f));
+  } catch (const std::invalid_argument& error) {
+    throw Napi::RangeError::New(info.Env(), error.what());
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(info.Env(), error.what());
+  }
+}
+
+// symmetricEigenAsync(matrix, n, count = n) → Promise<{ values, vectors, sweeps }>: the O(n³)
+// decomposition on a libuv thread (PCA's finalize: d × d in the regular mode), the event loop free.
+Napi::Value SymmetricEigenAsync(const Napi::CallbackInfo& info) {
+  const char* f = "symmetricEigenAsync";
+  EigenCall call = ReadEigen(info, f);
+  ArrayReader reader(info.Env(), f);
+  reader.Keep(call.matrix);
+  const double* matrix = call.matrix.Data();
+  const size_t n = call.n, count = call.count;
+  return QueueResultKernel<SymmetricEigen>(info.Env(), "boundless:symmetricEigen", reader,
+                                           [=]() { return Decompose(matrix, n, count, f); }, [](Napi::Env env, SymmetricEigen& r) { return EigenObject(env, r); });
 }
 
 }  // namespace
@@ -169,6 +210,7 @@ void RegisterLinearAlgebra(Napi::Env env, Napi::Object exports) {
   exports.Set("dot", Napi::Function::New(env, Dot, "dot"));
   exports.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
   exports.Set("symmetricEigen", Napi::Function::New(env, SymmetricEigenValue, "symmetricEigen"));
+  exports.Set("symmetricEigenAsync", Napi::Function::New(env, SymmetricEigenAsync, "symmetricEigenAsync"));
 }
 
 }  // namespace boundless

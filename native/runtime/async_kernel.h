@@ -132,6 +132,46 @@ inline Napi::Value QueueKernel(Napi::Env env, const char* name, ArrayReader& rea
   return promise;
 }
 
+// Runs a kernel that returns a value on a libuv thread; the promise resolves, on the event loop,
+// with convert(env, value), or rejects with the kernel's message. For one-off model-sized work
+// (finalize's eigensolve and reductions): always queued, as it is never small enough to run inline.
+template <typename Result>
+class ResultWorker : public Napi::AsyncWorker {
+ public:
+  using Convert = std::function<Napi::Value(Napi::Env, Result&)>;
+  ResultWorker(Napi::Env env, const char* name, std::vector<Napi::ObjectReference> references,
+               std::function<Result()> body, Convert convert)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)),
+        references_(std::move(references)), body_(std::move(body)), convert_(std::move(convert)) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      result_ = body_();
+    } catch (const std::exception& error) {
+      SetError(error.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(convert_(Env(), result_)); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::ObjectReference> references_;
+  std::function<Result()> body_;
+  Convert convert_;
+  Result result_{};
+};
+
+template <typename Result>
+Napi::Value QueueResultKernel(Napi::Env env, const char* name, ArrayReader& reader, std::function<Result()> body,
+                              typename ResultWorker<Result>::Convert convert) {
+  auto* worker = new ResultWorker<Result>(env, name, reader.Take(), std::move(body), std::move(convert));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 // Reads a JS Batch ({kind, rows, cols, values, indptr?, indices?, labels?, weights?}), checking
 // every array's type and length before a pointer is taken.
 inline BatchView ReadBatchView(ArrayReader& reader, const Napi::Object& o, const char* f) {

@@ -67,10 +67,10 @@ describe('degenerate data', function () {
     const hp = parseHyperparameters('linear-learner', linearLearner.hyperparameters, { predictor_type: 'binary_classifier' });
     const state = linearLearner.createState(hp, { featureDim: 2, labelSize: 1 }, cpu);
     await linearLearner.update(state, denseBatch(Float32Array.from([1, 2, 3, 4]), 2, Float32Array.from([0, 0])), cpu);
-    assert.throws(() => linearLearner.finalize(state, cpu), /held only rows of class 0 \(2 of them\)/);
-    assert.throws(() => linearLearner.finalize(state, cpu, { criterion: 'f_beta' }), /held only rows of class 0/);
+    await assert.rejects(async () => linearLearner.finalize(state, cpu), /held only rows of class 0 \(2 of them\)/);
+    await assert.rejects(async () => linearLearner.finalize(state, cpu, { criterion: 'f_beta' }), /held only rows of class 0/);
     await linearLearner.update(state, denseBatch(Float32Array.from([5, 6]), 2, Float32Array.from([1])), cpu);
-    assert.ok(linearLearner.finalize(state, cpu));
+    assert.ok(await linearLearner.finalize(state, cpu));
   });
 
   it('balanced class weights with no positive in the scaler sample follow the classes of the whole stream, never weight 1', async () => {

@@ -48,7 +48,7 @@ describeConformance({
   async checkMerge(merged, _shards, whole, backend: Backend) {
     const test = fmBatches('regression', 4321, 5);
     const untrained = factorizationMachines.createState(merged.hyperparameters, merged.schema, backend);
-    const score = (state: typeof merged) => rmse(factorizationMachines.finalize(state, backend, { model: 0 }), test);
+    const score = async (state: typeof merged) => rmse(await factorizationMachines.finalize(state, backend, { model: 0 }), test);
     const [mergedRmse, wholeRmse, untrainedRmse] = [await score(merged), await score(whole), await score(untrained)];
     // Averaging SGD shards lands near the model trained on everything, far from the untrained one.
     assert.ok(mergedRmse < 0.75 * untrainedRmse, `merged ${mergedRmse} vs untrained ${untrainedRmse}`);

@@ -32,7 +32,7 @@ describeConformance({
   backendTolerance: 1e-4,
   async checkMerge(merged, shards, whole, backend: Backend) {
     const test = clusterBatches(4321, 10);
-    const [mergedMsd, wholeMsd] = [await msd(kmeans.finalize(merged, backend), test), await msd(kmeans.finalize(whole, backend), test)];
+    const [mergedMsd, wholeMsd] = [await msd(await kmeans.finalize(merged, backend), test), await msd(await kmeans.finalize(whole, backend), test)];
     const noise = clusterDim * clusterNoise ** 2;
     // Pooling shards' weighted centres (20 + 20 > K = 20, so reduced back to 20) loses little.
     assert.ok(mergedMsd < 1.1 * noise, `merged msd ${mergedMsd} vs noise ${noise}`);

@@ -71,7 +71,7 @@ describeConformance({
   async checkMerge(merged, shards, whole, backend) {
     const test = regressionBatches(1234, 4);
     const untrained = leastSquares.createState(merged.hyperparameters, merged.schema, backend);
-    const mse = async (state: typeof merged) => meanSquaredError(leastSquares.finalize(state, backend, { model: 1 }), test);
+    const mse = async (state: typeof merged) => meanSquaredError(await leastSquares.finalize(state, backend, { model: 1 }), test);
     const [mergedError, wholeError, shardError, untrainedError] =
       [await mse(merged), await mse(whole), await mse(shards[0]), await mse(untrained)];
     // Averaging SGD shards is not exact, but it must land near the whole-data model

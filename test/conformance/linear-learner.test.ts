@@ -56,7 +56,7 @@ describeConformance({
     const untrained = linearLearner.createState(merged.hyperparameters, merged.schema, backend);
     // finalize refuses a state that has seen no rows of either class; the baseline is its initial weights.
     (untrained.tensors.class_counts.data as Float64Array).fill(1);
-    const score = (state: typeof merged) => accuracy(linearLearner.finalize(state, backend, { model: 0 }), test);
+    const score = async (state: typeof merged) => accuracy(await linearLearner.finalize(state, backend, { model: 0 }), test);
     const [mergedAccuracy, wholeAccuracy, untrainedAccuracy] = [await score(merged), await score(whole), await score(untrained)];
     // The Bayes accuracy of this problem is about 0.93; averaging SGD shards lands near the whole-data model.
     assert.ok(untrainedAccuracy < 0.75, `untrained ${untrainedAccuracy}`);

@@ -113,8 +113,8 @@ export function describeConformance<A extends Algorithm>(subject: ConformanceSub
         const loaded = await loadState(path, algorithm, cpu);
         assertStatesEqual(loaded, state, 'loaded state');
         const probe = subject.batches(99, 1)[0];
-        assert.deepEqual(await predictionsOf(algorithm.finalize(loaded, cpu), probe),
-          await predictionsOf(algorithm.finalize(state, cpu), probe));
+        assert.deepEqual(await predictionsOf(await algorithm.finalize(loaded, cpu), probe),
+          await predictionsOf(await algorithm.finalize(state, cpu), probe));
       });
 
       it('loads a state file written before each tensor it lists as added (zeros in its place); no other may be missing', async () => {
@@ -135,7 +135,7 @@ export function describeConformance<A extends Algorithm>(subject: ConformanceSub
 
       it('round-trips a finalized model exactly', async () => {
         const state = await train(algorithm, fresh(cpu), subject.batches(2, 3), cpu);
-        const model = algorithm.finalize(state, cpu);
+        const model = await algorithm.finalize(state, cpu);
         const path = join(directory, 'model.safetensors');
         await model.save(path);
         const loaded = await loadModel(path, algorithm, cpu);

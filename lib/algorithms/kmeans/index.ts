@@ -107,15 +107,15 @@ function checkTrainingData(state: KmeansState): void {
   if (problem instanceof DegenerateDataError) throw problem;
 }
 
-/** Weighted k-means of the held centres down to k (model-sized work, native). */
-function reduce(state: KmeansState, k: number) {
+/** Weighted k-means of the held centres down to k: native, its trials in parallel, off the event loop. */
+async function reduce(state: KmeansState, k: number) {
   const problem = kProblem(state, k);
   if (problem) throw problem;
   const s = resolveKmeans(state.hyperparameters, state.schema);
   const held = heldCenters(state);
   const r = s.reduction;
   const trials = reductionTrials(state.hyperparameters, held.count, k, state.schema.featureDim);
-  return loadCoreAddon().kmeansReduce(held.points, held.weights, held.count, state.schema.featureDim, k,
+  return loadCoreAddon().kmeansReduceAsync(held.points, held.weights, held.count, state.schema.featureDim, k,
     r.kmeansPlusPlus, r.maxIter, r.tol, trials, r.seed);
 }
 
@@ -207,14 +207,14 @@ function mergeRefined(merged: KmeansState, states: KmeansState[]): void {
   modelWeights(merged).set(reduced.mass);
 }
 
-/** The refined model's centres, with the streaming centres' mass at each and their cost (model-sized, native). */
+/** The refined model's centres, with the streaming centres' mass at each and their cost (native, off the event loop). */
 function refinedModel(state: KmeansState) {
   const held = heldCenters(state);
   return loadCoreAddon().kmeansScore(held.points, held.weights, held.count, state.schema.featureDim,
     Float32Array.from(modelCenters(state)), state.hyperparameters.k);
 }
 
-function finalize(state: KmeansState, backend: Backend, selection?: Selection): KmeansModel {
+async function finalize(state: KmeansState, backend: Backend, selection?: Selection): Promise<KmeansModel> {
   for (const key of Object.keys(selection ?? {})) {
     if (key !== 'k') throw new RangeError(`kmeans select: unknown selection '${key}'; expected k`);
   }
@@ -222,7 +222,7 @@ function finalize(state: KmeansState, backend: Backend, selection?: Selection): 
   // The k the state was trained with comes from its refined model once that has started; any
   // other k (and this one before then) from a reduction of the streaming centres.
   const refined = k === state.hyperparameters.k && refinedOf(state) && !kProblem(state, k);
-  const reduced = refined ? refinedModel(state) : reduce(state, k);
+  const reduced = await (refined ? refinedModel(state) : reduce(state, k));
   return new KmeansModel({
     algorithm: 'kmeans',
     hyperparameters: state.hyperparameters,
@@ -259,8 +259,11 @@ function createEvaluator(model: KmeansModel): Evaluator {
 }
 
 export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
-  /** The weighted cost of reducing the state's centres to each k (an elbow curve), without the data. */
-  costCurve(state: KmeansState, ks: number[]): { k: number; cost: number }[];
+  /**
+   * The weighted cost of reducing the state's centres to each k (an elbow curve), without the data;
+   * the reductions run off the event loop, one k after another. Rejects as finalize for a k the state cannot give.
+   */
+  costCurve(state: KmeansState, ks: number[]): Promise<{ k: number; cost: number }[]>;
 } = {
   name: 'kmeans',
   hyperparameters: kmeansSchema,
@@ -301,7 +304,9 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
     };
   },
 
-  costCurve(state, ks) {
-    return ks.map((k) => ({ k, cost: reduce(state, k).cost }));
+  async costCurve(state, ks) {
+    const curve: { k: number; cost: number }[] = [];
+    for (const k of ks) curve.push({ k, cost: (await reduce(state, k)).cost });
+    return curve;
   },
 };

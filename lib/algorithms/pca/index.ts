@@ -16,7 +16,7 @@ import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, DataSchema, Selection, State } from '../types.js';
 import { pcaSchema, sketchSize, type PcaHyperparameters, type PcaSchema } from './hyperparameters.js';
 import { PcaModel } from './model.js';
-import { denseSpectrum, factoredSpectrum, nystromFactor, randomSigns, type Spectrum } from './spectrum.js';
+import { denseSpectrum, factoredSpectrum, factoredSpectrumAsync, nystromFactor, randomSigns, type Spectrum } from './spectrum.js';
 import { addScatterMoved, addSketchMoved, chooseOrigin, isZero, originOf, squaresMoved, sketchRowsMoved, sumAboutOrigin } from './origin.js';
 import { countedUpdate } from '../counted-update.js';
 import { allocateState } from '../state-size.js';
@@ -127,9 +127,9 @@ function componentLimit(state: PcaState): number {
 
 /**
  * The top k eigenpairs of the scatter estimate (Σ w(x − μ)(x − μ)ᵀ when centred, Σ w·x xᵀ
- * otherwise) and its trace, which is exact in every mode.
+ * otherwise) and its trace, which is exact in every mode. The eigensolves run off the event loop.
  */
-function spectrum(state: PcaState, k: number, subtractMean: boolean, mean: Float64Array, n: number): Spectrum & { trace: number } {
+async function spectrum(state: PcaState, k: number, subtractMean: boolean, mean: Float64Array, n: number): Promise<Spectrum & { trace: number }> {
   const d = state.schema.featureDim;
   const t = state.tensors;
   const mode = state.hyperparameters.algorithm_mode;
@@ -143,7 +143,7 @@ function spectrum(state: PcaState, k: number, subtractMean: boolean, mean: Float
     addScatterMoved(matrix, t.cross.data as Float64Array, m, delta, n, d);
     let trace = 0;
     for (let i = 0; i < d; i++) trace += matrix[i * d + i];
-    return { ...denseSpectrum(matrix, d, k), trace };
+    return { ...await denseSpectrum(matrix, d, k), trace };
   }
   const trace = squaresMoved((t.squares.data as Float64Array)[0], m, delta, n);
   if (mode === 'randomized') {
@@ -151,8 +151,8 @@ function spectrum(state: PcaState, k: number, subtractMean: boolean, mean: Float
     const omega = omegaOf(state);
     const y = new Float64Array(d * ell);
     addSketchMoved(y, t.y.data as Float64Array, omega, m, delta, n, d, ell);
-    const { rows, shift } = nystromFactor(y, omega, d, ell);
-    const result = factoredSpectrum(rows, new Float64Array(ell).fill(1), d, k);
+    const { rows, shift } = await nystromFactor(y, omega, d, ell);
+    const result = await factoredSpectrumAsync(rows, new Float64Array(ell).fill(1), d, k);
     for (let i = 0; i < result.values.length; i++) result.values[i] = Math.max(0, result.values[i] - shift);
     return { ...result, trace };
   }
@@ -160,7 +160,7 @@ function spectrum(state: PcaState, k: number, subtractMean: boolean, mean: Float
   const filled = (t.filled.data as Float64Array)[0];
   const rows = (t.rows.data as Float64Array).subarray(0, filled * d);
   const factored = moved ? sketchRowsMoved(rows, filled, m, delta, n, d) : { rows, signs: new Float64Array(filled).fill(1) };
-  return { ...factoredSpectrum(factored.rows, factored.signs, d, k), trace };
+  return { ...await factoredSpectrumAsync(factored.rows, factored.signs, d, k), trace };
 }
 
 /** Fewer rows than components: the components past the data's rank would be arbitrary directions (scikit-learn refuses too). */
@@ -176,7 +176,7 @@ function checkTrainingData(state: PcaState): void {
   if (problem) throw problem;
 }
 
-function finalize(state: PcaState, backend: Backend, selection?: Selection): PcaModel {
+async function finalize(state: PcaState, backend: Backend, selection?: Selection): Promise<PcaModel> {
   for (const key of Object.keys(selection ?? {})) {
     if (key !== 'num_components' && key !== 'subtract_mean') throw new RangeError(`pca select: unknown selection '${key}'; expected num_components or subtract_mean`);
   }
@@ -193,7 +193,7 @@ function finalize(state: PcaState, backend: Backend, selection?: Selection): Pca
   const rowsError = rowsProblem(state, k);
   if (rowsError) throw rowsError;
   const mean = (state.tensors.sum.data as Float64Array).map((v) => v / n);
-  const { values, vectors, trace } = spectrum(state, k, subtractMean, mean, n);
+  const { values, vectors, trace } = await spectrum(state, k, subtractMean, mean, n);
   const v = new Float32Array(d * k);
   const s = new Float32Array(k);
   const explained = new Float32Array(k);

@@ -1,8 +1,35 @@
 // The leading eigenpairs of PCA's covariance estimate, from each mode's state:
 // regular solves the d × d scatter matrix; the sketches give the estimate in
 // factored form Rᵀ·diag(signs)·R with R of r ≪ d rows, solved in r dimensions.
+// Each computation is written once, as steps that yield the symmetric matrices
+// they need decomposed: finalize runs the eigensolves on a libuv thread
+// (solveAsync), merge — synchronous by contract — on the caller (solveSync).
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { Random } from '../../random.js';
+
+/** A symmetric n × n matrix (lower triangle read) to decompose: all n values, the vectors of the `count` largest. */
+interface EigenRequest { matrix: Float64Array; n: number; count?: number }
+type Eigen = { values: Float64Array; vectors: Float64Array };
+/** A computation that yields its eigensolves and returns T. */
+type EigenSteps<T> = Generator<EigenRequest, T, Eigen>;
+
+/** Runs the steps with the eigensolves on the calling thread. */
+function solveSync<T>(steps: EigenSteps<T>): T {
+  for (let next = steps.next(); ; ) {
+    if (next.done) return next.value;
+    const { matrix, n, count } = next.value;
+    next = steps.next(loadCoreAddon().symmetricEigen(matrix, n, count));
+  }
+}
+
+/** Runs the steps with the eigensolves on a libuv thread, the event loop free meanwhile. */
+async function solveAsync<T>(steps: EigenSteps<T>): Promise<T> {
+  for (let next = steps.next(); ; ) {
+    if (next.done) return next.value;
+    const { matrix, n, count } = next.value;
+    next = steps.next(await loadCoreAddon().symmetricEigenAsync(matrix, n, count));
+  }
+}
 
 export interface Spectrum {
   /** Eigenvalues of the scatter estimate, descending, at least `k` of them. */
@@ -22,9 +49,9 @@ export function randomSigns(seed: number, dim: number, ell: number): Float64Arra
   return omega;
 }
 
-/** The top k eigenpairs (and every eigenvalue) of a symmetric d × d matrix (lower triangle read). */
-export function denseSpectrum(matrix: Float64Array, dim: number, k: number): Spectrum {
-  const { values, vectors } = loadCoreAddon().symmetricEigen(matrix, dim, k);
+/** The top k eigenpairs (and every eigenvalue) of a symmetric d × d matrix (lower triangle read), off the event loop. */
+export async function denseSpectrum(matrix: Float64Array, dim: number, k: number): Promise<Spectrum> {
+  const { values, vectors } = await loadCoreAddon().symmetricEigenAsync(matrix, dim, k);
   return { values, vectors };
 }
 
@@ -34,7 +61,15 @@ export function denseSpectrum(matrix: Float64Array, dim: number, k: number): Spe
  * space, and Qᵀ M Q = Λ^(1/2) Wᵀ S W Λ^(1/2) is r × r. Its eigenvectors Z give M's as Q Z.
  */
 export function factoredSpectrum(rows: Float64Array, signs: Float64Array, dim: number, k: number): Spectrum {
-  const addon = loadCoreAddon();
+  return solveSync(factoredSteps(rows, signs, dim, k));
+}
+
+/** factoredSpectrum with its eigensolves off the event loop (finalize). */
+export function factoredSpectrumAsync(rows: Float64Array, signs: Float64Array, dim: number, k: number): Promise<Spectrum> {
+  return solveAsync(factoredSteps(rows, signs, dim, k));
+}
+
+function* factoredSteps(rows: Float64Array, signs: Float64Array, dim: number, k: number): EigenSteps<Spectrum> {
   const r = signs.length;
   const gram = new Float64Array(r * r);
   for (let i = 0; i < r; i++) {
@@ -44,7 +79,7 @@ export function factoredSpectrum(rows: Float64Array, signs: Float64Array, dim: n
       gram[i * r + j] = gram[j * r + i] = dot;
     }
   }
-  const g = addon.symmetricEigen(gram, r);
+  const g = yield { matrix: gram, n: r };
   // Directions with no energy (relative to the largest) carry nothing and would divide by ~0.
   const floor = Math.max(g.values[0], 0) * r * 1e-13;
   let q = 0;
@@ -57,7 +92,7 @@ export function factoredSpectrum(rows: Float64Array, signs: Float64Array, dim: n
       small[a * q + b] = small[b * q + a] = Math.sqrt(g.values[a] * g.values[b]) * sum;
     }
   }
-  const h = q > 0 ? addon.symmetricEigen(small, q) : { values: new Float64Array(0), vectors: new Float64Array(0) };
+  const h = q > 0 ? yield { matrix: small, n: q } : { values: new Float64Array(0), vectors: new Float64Array(0) };
   const values = new Float64Array(Math.max(k, q));
   values.set(h.values);
   const vectors = new Float64Array(k * dim);
@@ -116,7 +151,11 @@ function completeOrthonormal(vectors: Float64Array, have: number, k: number, dim
  * Cevher 2017, with their shift ν for stability): Yν = Y + νΩ, ΩᵀYν = W Λ Wᵀ, and
  * Ĉ + (shift) = B Bᵀ with B = Yν W Λ^(-1/2). Returns B's columns as rows and the shift.
  */
-export function nystromFactor(y: Float64Array, omega: Float64Array, dim: number, ell: number): { rows: Float64Array; shift: number } {
+export function nystromFactor(y: Float64Array, omega: Float64Array, dim: number, ell: number): Promise<{ rows: Float64Array; shift: number }> {
+  return solveAsync(nystromSteps(y, omega, dim, ell));
+}
+
+function* nystromSteps(y: Float64Array, omega: Float64Array, dim: number, ell: number): EigenSteps<{ rows: Float64Array; shift: number }> {
   let norm = 0;
   for (const v of y) norm += v * v;
   const shift = Math.sqrt(dim) * Number.EPSILON * Math.sqrt(norm);
@@ -133,7 +172,7 @@ export function nystromFactor(y: Float64Array, omega: Float64Array, dim: number,
       core[a * ell + b] = core[b * ell + a] = (ab + ba) / 2;
     }
   }
-  const { values, vectors } = loadCoreAddon().symmetricEigen(core, ell);
+  const { values, vectors } = yield { matrix: core, n: ell };
   const floor = Math.max(values[0], 0) * ell * 1e-13;
   const rows = new Float64Array(ell * dim);
   for (let a = 0; a < ell; a++) {

@@ -7,45 +7,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "algorithms/kmeans/kmeans_random.h"
 #include "runtime/thread_pool.h"
 
 namespace boundless {
 namespace kmeans {
 namespace {
 
-uint64_t SplitMix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// A counter-based stream: draw i of a seed is SplitMix(seed ⊕ i), so the state
-// needs only the counter to resume exactly.
-struct Stream {
-  uint64_t seed;
-  double* counter;
-  double Uniform() {
-    uint64_t i = static_cast<uint64_t>((*counter)++);
-    return (static_cast<double>(SplitMix(seed ^ (i * 0xd1342543de82ef95ULL)) >> 11) + 0.5) * 0x1.0p-53;
-  }
-};
-
 double RowWeight(const Points& p, size_t r) { return p.weights ? p.weights[r] : 1.0; }
-
-// Picks index i with probability weight[i] / Σ weight (weights ≥ 0); -1 when all are zero.
-long Sample(const std::vector<double>& weight, Stream& random) {
-  double total = 0;
-  for (double w : weight) total += w;
-  if (!(total > 0)) return -1;
-  double target = random.Uniform() * total;
-  for (size_t i = 0; i < weight.size(); i++) {
-    target -= weight[i];
-    if (target < 0) return static_cast<long>(i);
-  }
-  for (size_t i = weight.size(); i-- > 0;) if (weight[i] > 0) return static_cast<long>(i);
-  return -1;
-}
 
 // Fills empty centres with rows of this batch that differ from every filled centre (in random
 // order, or k-means++ by D²), so no two centres start on one point and, while some stay empty,
@@ -265,153 +234,6 @@ void Update(const Settings& s, State& st, const Points& batch) {
     }
   }
   st.counters[kRows] += static_cast<double>(batch.rows);
-}
-
-// Squared distances from chosen points to all the others, each row measured once per reduction
-// and kept (k-means++ draws the same points again from trial to trial) while the rows fit in
-// kDistanceCacheBytes; beyond that they are measured every time.
-class DistanceRows {
- public:
-  static constexpr size_t kDistanceCacheBytes = size_t{32} << 20;
-  DistanceRows(const float* points, size_t count, size_t dim)
-      : points_(points), count_(count), dim_(dim), cached_(count * count * sizeof(float) <= kDistanceCacheBytes) {
-    if (cached_) ready_.assign(count, 0);
-  }
-  // Calls f(i, d²(point, i)) for every point i.
-  template <class F>
-  void ForEach(size_t point, F f) {
-    const float* from = points_ + point * dim_;
-    if (!cached_) {
-      for (size_t i = 0; i < count_; i++) f(i, SquaredDistance(points_ + i * dim_, from, dim_));
-      return;
-    }
-    if (rows_.empty()) rows_.resize(count_ * count_);
-    float* row = rows_.data() + point * count_;
-    if (!ready_[point]) {
-      for (size_t i = 0; i < count_; i++) row[i] = static_cast<float>(SquaredDistance(points_ + i * dim_, from, dim_));
-      ready_[point] = 1;
-    }
-    for (size_t i = 0; i < count_; i++) f(i, static_cast<double>(row[i]));
-  }
-
- private:
-  const float* points_;
-  size_t count_, dim_;
-  bool cached_;
-  std::vector<char> ready_;
-  std::vector<float> rows_;
-};
-
-Reduction Reduce(const float* points, const double* weights, size_t count, size_t dim, size_t k,
-                 bool kmeans_plus_plus, size_t max_iter, double tol, size_t trials, uint64_t seed) {
-  if (k == 0 || k > count) throw std::invalid_argument("k must be in 1.." + std::to_string(count) + " (the weighted centres held)");
-  Points all;
-  all.rows = count;
-  all.cols = dim;
-  all.values = points;
-  std::vector<int32_t> nearest(count);
-  std::vector<float> distance2(count);
-  Reduction best;
-  best.cost = std::numeric_limits<double>::infinity();
-  double counter = 0;
-  Stream random{seed, &counter};
-  DistanceRows distances(points, count, dim);
-  for (size_t trial = 0; trial < std::max<size_t>(1, trials); trial++) {
-    std::vector<float> centers(k * dim);
-    // Seeding on the weighted points: greedy k-means++ (as scikit-learn's): of 2 + ⌊ln k⌋ points
-    // drawn by weight × D², the one that lowers the weighted D² sum most; or random by weight.
-    std::vector<double> closest(count, std::numeric_limits<double>::infinity());
-    std::vector<char> taken(count, 0);
-    const size_t draws = kmeans_plus_plus ? 2 + static_cast<size_t>(std::log(static_cast<double>(k))) : 1;
-    std::vector<double> trial_closest(count), best_closest(count);
-    for (size_t c = 0; c < k; c++) {
-      std::vector<double> chance(count);
-      for (size_t i = 0; i < count; i++) {
-        chance[i] = taken[i] ? 0.0 : weights[i] * ((kmeans_plus_plus && c > 0) ? closest[i] : 1.0);
-      }
-      long pick = -1;
-      double best_potential = std::numeric_limits<double>::infinity();
-      for (size_t draw = 0; draw < (c > 0 ? draws : 1); draw++) {
-        long candidate = Sample(chance, random);
-        if (candidate < 0) break;
-        if (!kmeans_plus_plus) { pick = candidate; break; }
-        double potential = 0;
-        distances.ForEach(static_cast<size_t>(candidate), [&](size_t i, double d) {
-          trial_closest[i] = std::min(closest[i], d);
-          potential += weights[i] * trial_closest[i];
-        });
-        if (potential < best_potential) {
-          best_potential = potential;
-          pick = candidate;
-          best_closest.swap(trial_closest);
-        }
-      }
-      if (pick < 0) {
-        for (size_t i = 0; i < count; i++) if (!taken[i]) { pick = static_cast<long>(i); break; }
-        if (kmeans_plus_plus) distances.ForEach(static_cast<size_t>(pick), [&](size_t i, double d) { best_closest[i] = std::min(closest[i], d); });
-      }
-      taken[pick] = 1;
-      std::copy(points + pick * dim, points + (pick + 1) * dim, centers.begin() + c * dim);
-      if (kmeans_plus_plus) closest.swap(best_closest);
-    }
-    // Weighted Lloyd's.
-    double previous = std::numeric_limits<double>::infinity();
-    double cost = 0;
-    size_t iteration = 0;
-    std::vector<double> sums(k * dim), mass(k);
-    for (; iteration < max_iter; iteration++) {
-      Assign(all, centers.data(), k, dim, nearest.data(), distance2.data());
-      cost = 0;
-      for (size_t i = 0; i < count; i++) cost += weights[i] * distance2[i];
-      if (iteration > 0 && previous - cost <= tol * previous) break;
-      previous = cost;
-      std::fill(sums.begin(), sums.end(), 0.0);
-      std::fill(mass.begin(), mass.end(), 0.0);
-      for (size_t i = 0; i < count; i++) {
-        size_t c = static_cast<size_t>(nearest[i]);
-        for (size_t j = 0; j < dim; j++) sums[c * dim + j] += weights[i] * points[i * dim + j];
-        mass[c] += weights[i];
-      }
-      for (size_t c = 0; c < k; c++) {
-        if (mass[c] == 0) continue;  // an empty cluster keeps its centre
-        for (size_t j = 0; j < dim; j++) centers[c * dim + j] = static_cast<float>(sums[c * dim + j] / mass[c]);
-      }
-    }
-    if (iteration == max_iter) {  // stopped by the limit: score the centres as they are
-      Assign(all, centers.data(), k, dim, nearest.data(), distance2.data());
-      cost = 0;
-      for (size_t i = 0; i < count; i++) cost += weights[i] * distance2[i];
-    }
-    if (cost < best.cost) {
-      best.cost = cost;
-      best.iterations = iteration;
-      // The final assignment (of these centres) gives each centre's mass.
-      Assign(all, centers.data(), k, dim, nearest.data(), distance2.data());
-      best.mass.assign(k, 0.0);
-      for (size_t i = 0; i < count; i++) best.mass[static_cast<size_t>(nearest[i])] += weights[i];
-      best.centers = std::move(centers);
-    }
-  }
-  return best;
-}
-
-Reduction Score(const float* points, const double* weights, size_t count, size_t dim, const float* centers, size_t k) {
-  if (k == 0) throw std::invalid_argument("k must be positive");
-  Points all;
-  all.rows = count;
-  all.cols = dim;
-  all.values = points;
-  std::vector<int32_t> nearest(count);
-  std::vector<float> distance2(count);
-  Assign(all, centers, k, dim, nearest.data(), distance2.data());
-  Reduction result;
-  result.centers.assign(centers, centers + k * dim);
-  result.mass.assign(k, 0.0);
-  for (size_t i = 0; i < count; i++) {
-    result.mass[static_cast<size_t>(nearest[i])] += weights[i];
-    result.cost += weights[i] * distance2[i];
-  }
-  return result;
 }
 
 }  // namespace kmeans

@@ -85,7 +85,10 @@ struct Reduction {
 };
 
 // Weighted k-means on `count` points: greedy k-means++ (or random) seeding, Lloyd's until the
-// relative cost change is below tol or max_iter, best of `trials`; deterministic in seed.
+// relative cost change is below tol or max_iter, best of `trials` (lowest cost; the first of equal
+// costs). The trials run in parallel on the thread pool (kmeans_reduce.cc); the result is a
+// function of the seed alone, the same to the byte whatever the thread count. Memory: a workspace
+// per thread fixed by count, k and dim, and count² distances (up to 32 MiB) shared by the trials.
 Reduction Reduce(const float* points, const double* weights, size_t count, size_t dim, size_t k,
                  bool kmeans_plus_plus, size_t max_iter, double tol, size_t trials, uint64_t seed);
 

@@ -1,7 +1,8 @@
 // JS bindings of the k-means kernels: update and assign run on a libuv
-// thread (inline for small batches); the reduction and the scoring work on
-// the K weighted centres (model-sized, not data-sized) and return
-// synchronously.
+// thread (inline for small batches); the reduction and the scoring of the K
+// weighted centres (finalize's work) run on a libuv thread too, the
+// reduction's trials spread over the pool; merge, synchronous by contract,
+// has a synchronous reduction.
 #include "algorithms/kmeans/kmeans_binding.h"
 
 #include <stdexcept>
@@ -103,34 +104,74 @@ Napi::Object ReductionObject(Napi::Env env, const kmeans::Reduction& result) {
   return out;
 }
 
-// kmeansReduce(points, weights, count, dim, k, kmeansPlusPlus, maxIter, tol, trials, seed) → {centers, cost, iterations}
-Napi::Value Reduce(const Napi::CallbackInfo& info) {
-  const char* f = "kmeansReduce";
+// The arguments of kmeansReduce and kmeansReduceAsync, checked; the arrays kept alive in `reader`.
+struct ReduceCall {
+  const float* points;
+  const double* weights;
+  size_t count, dim, k;
+  bool kmeans_plus_plus;
+  size_t max_iter;
+  double tol;
+  size_t trials;
+  uint64_t seed;
+  kmeans::Reduction Run() const {
+    return kmeans::Reduce(points, weights, count, dim, k, kmeans_plus_plus, max_iter, tol, trials, seed);
+  }
+};
+
+// (points, weights, count, dim, k, kmeansPlusPlus, maxIter, tol, trials, seed)
+ReduceCall ReadReduce(const Napi::CallbackInfo& info, const char* f, ArrayReader& reader) {
   RequireArgCount(info, f, 10);
   Napi::Float32Array points = Float32Arg(info, 0, f, "points");
   Napi::Float64Array weights = Float64Arg(info, 1, f, "weights");
-  size_t count = SizeArg(info, 2, f, "count");
-  size_t dim = SizeArg(info, 3, f, "dim");
-  size_t k = SizeArg(info, 4, f, "k");
-  RequireLength(info.Env(), f, "points", points.ElementLength(), CheckedProduct(info.Env(), f, count, dim));
-  RequireLength(info.Env(), f, "weights", weights.ElementLength(), count);
-  bool plus = info[5].ToBoolean().Value();
-  size_t max_iter = SizeArg(info, 6, f, "maxIter");
-  double tol = info[7].ToNumber().DoubleValue();
-  size_t trials = SizeArg(info, 8, f, "trials");
-  uint64_t seed = static_cast<uint64_t>(SizeArg(info, 9, f, "seed"));
+  ReduceCall c;
+  c.count = SizeArg(info, 2, f, "count");
+  c.dim = SizeArg(info, 3, f, "dim");
+  c.k = SizeArg(info, 4, f, "k");
+  RequireLength(info.Env(), f, "points", points.ElementLength(), CheckedProduct(info.Env(), f, c.count, c.dim));
+  RequireLength(info.Env(), f, "weights", weights.ElementLength(), c.count);
+  if (c.k == 0 || c.k > c.count) {
+    throw Napi::RangeError::New(info.Env(), std::string(f) + ": k must be in 1.." + std::to_string(c.count) + " (the weighted centres held)");
+  }
+  c.kmeans_plus_plus = info[5].ToBoolean().Value();
+  c.max_iter = SizeArg(info, 6, f, "maxIter");
+  c.tol = info[7].ToNumber().DoubleValue();
+  c.trials = SizeArg(info, 8, f, "trials");
+  c.seed = static_cast<uint64_t>(SizeArg(info, 9, f, "seed"));
+  reader.Keep(points);
+  reader.Keep(weights);
+  c.points = points.Data();
+  c.weights = weights.Data();
+  return c;
+}
+
+// kmeansReduce(points, weights, count, dim, k, kmeansPlusPlus, maxIter, tol, trials, seed) →
+// {centers, mass, cost, iterations}, synchronously: for merge, which the algorithm contract keeps
+// synchronous (its trials still spread over the pool). finalize uses kmeansReduceAsync.
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  ArrayReader reader(info.Env(), "kmeansReduce");
+  ReduceCall call = ReadReduce(info, "kmeansReduce", reader);
   kmeans::Reduction result;
   try {
-    result = kmeans::Reduce(points.Data(), weights.Data(), count, dim, k, plus, max_iter, tol, trials, seed);
+    result = call.Run();
   } catch (const std::exception& error) {
-    throw Napi::RangeError::New(info.Env(), std::string(f) + ": " + error.what());
+    throw Napi::Error::New(info.Env(), std::string("kmeansReduce: ") + error.what());
   }
   return ReductionObject(info.Env(), result);
 }
 
-// kmeansScore(points, weights, count, dim, centers, k) → {centers, mass, cost}: the weighted
-// points' mass at each of the k centres and their cost (model-sized work, synchronous).
-Napi::Value Score(const Napi::CallbackInfo& info) {
+// kmeansReduceAsync(same arguments) → Promise<{centers, mass, cost, iterations}>: the same
+// reduction on a libuv thread, so finalize's trials never hold the event loop.
+Napi::Value ReduceAsync(const Napi::CallbackInfo& info) {
+  ArrayReader reader(info.Env(), "kmeansReduceAsync");
+  ReduceCall call = ReadReduce(info, "kmeansReduceAsync", reader);
+  return QueueResultKernel<kmeans::Reduction>(info.Env(), "boundless:kmeansReduce", reader, [call]() { return call.Run(); },
+                                              [](Napi::Env env, kmeans::Reduction& r) { return ReductionObject(env, r); });
+}
+
+// kmeansScore(points, weights, count, dim, centers, k) → Promise<{centers, mass, cost}>: the
+// weighted points' mass at each of the k centres and their cost, on a libuv thread.
+Napi::Value ScoreAsync(const Napi::CallbackInfo& info) {
   const char* f = "kmeansScore";
   RequireArgCount(info, f, 6);
   Napi::Float32Array points = Float32Arg(info, 0, f, "points");
@@ -143,7 +184,16 @@ Napi::Value Score(const Napi::CallbackInfo& info) {
   RequireLength(info.Env(), f, "points", points.ElementLength(), CheckedProduct(info.Env(), f, count, dim));
   RequireLength(info.Env(), f, "weights", weights.ElementLength(), count);
   RequireLength(info.Env(), f, "centers", centers.ElementLength(), CheckedProduct(info.Env(), f, k, dim));
-  return ReductionObject(info.Env(), kmeans::Score(points.Data(), weights.Data(), count, dim, centers.Data(), k));
+  ArrayReader reader(info.Env(), f);
+  reader.Keep(points);
+  reader.Keep(weights);
+  reader.Keep(centers);
+  const float* p = points.Data();
+  const double* w = weights.Data();
+  const float* c = centers.Data();
+  return QueueResultKernel<kmeans::Reduction>(info.Env(), "boundless:kmeansScore", reader,
+                                              [=]() { return kmeans::Score(p, w, count, dim, c, k); },
+                                              [](Napi::Env env, kmeans::Reduction& r) { return ReductionObject(env, r); });
 }
 
 }  // namespace
@@ -152,7 +202,8 @@ void RegisterKmeans(Napi::Env env, Napi::Object exports) {
   exports.Set("kmeansUpdate", Napi::Function::New(env, UpdateAsync, "kmeansUpdate"));
   exports.Set("kmeansAssign", Napi::Function::New(env, AssignAsync, "kmeansAssign"));
   exports.Set("kmeansReduce", Napi::Function::New(env, Reduce, "kmeansReduce"));
-  exports.Set("kmeansScore", Napi::Function::New(env, Score, "kmeansScore"));
+  exports.Set("kmeansReduceAsync", Napi::Function::New(env, ReduceAsync, "kmeansReduceAsync"));
+  exports.Set("kmeansScore", Napi::Function::New(env, ScoreAsync, "kmeansScore"));
 }
 
 }  // namespace boundless

@@ -90,7 +90,7 @@ describe('factorization machines: defaults on ratings', function () {
       fm.checkTrainingData!(state);  // as the trainer does after each pass
       fm.endPass!(state);
     }
-    const model = fm.finalize(state, backend);
+    const model = await fm.finalize(state, backend);
     let squares = 0;
     for (const b of batches(testRows, 5_000)) {
       const { score } = await model.predict(b);

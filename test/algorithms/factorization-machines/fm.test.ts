@@ -83,7 +83,7 @@ describe('factorization machines', function () {
   it('scores rows as the naive O(k·nnz²) pairwise sum does, dense and sparse', async () => {
     const dim = 40, k = 5;
     const s = state({ predictor_type: 'regressor', num_factors: k, factors_init_sigma: 0.5, linear_init_sigma: 0.5, bias_init_value: 0.3, bias_init_method: 'constant' }, dim);
-    const model = fm.finalize(s, backend);
+    const model = await fm.finalize(s, backend);
     const { w0, w, v } = model.data().tensors;
     const dense = randomRows(1, 30, dim, 9);
     for (const batch of [dense, toSparse(dense)]) {
@@ -100,8 +100,8 @@ describe('factorization machines', function () {
     const dim = 30, k = 4, lr = 0.1;
     const hp = { predictor_type: 'regressor', num_factors: k, optimizer: 'sgd', bias_lr: lr, linear_lr: lr, factors_lr: lr, bias_wd: 0, linear_wd: 0, factors_wd: 0, factors_init_sigma: 0.3, linear_init_sigma: 0.3 };
     const batch = toSparse(randomRows(2, 12, dim, 5));
-    const before = fm.finalize(state(hp, dim), backend).data().tensors;
-    const after = fm.finalize(await fit(state(hp, dim), [batch]), backend).data().tensors;
+    const before = (await fm.finalize(state(hp, dim), backend)).data().tensors;
+    const after = (await fm.finalize(await fit(state(hp, dim), [batch]), backend)).data().tensors;
     const w0 = (before.w0.data as Float32Array)[0];
     const w = before.w.data as Float32Array;
     const v = before.v.data as Float32Array;
@@ -133,8 +133,8 @@ describe('factorization machines', function () {
     const dim = 25;
     const hp = { predictor_type: 'regressor', num_factors: 3, optimizer: 'sgd', bias_lr: 0.05, linear_lr: 0.05, factors_lr: 0.05, bias_wd: 0.1, linear_wd: 0.5, factors_wd: 0.3, factors_init_sigma: 0.3, linear_init_sigma: 0.3 };
     const dense = Array.from({ length: 8 }, (_, b) => randomRows(10 + b, 10, dim, 3));
-    const eager = fm.finalize(await fit(state(hp, dim), dense), backend).data().tensors;
-    const lazy = fm.finalize(await fit(state(hp, dim), dense.map(toSparse)), backend).data().tensors;
+    const eager = (await fm.finalize(await fit(state(hp, dim), dense), backend)).data().tensors;
+    const lazy = (await fm.finalize(await fit(state(hp, dim), dense.map(toSparse)), backend)).data().tensors;
     for (const name of ['w0', 'w', 'v']) {
       const a = eager[name].data as Float32Array;
       const b = lazy[name].data as Float32Array;
@@ -173,9 +173,9 @@ describe('factorization machines', function () {
     const trainBatches = fmBatches('regression', 1, 20);
     const test = fmBatches('regression', 2, 5);
     const common = { predictor_type: 'regressor', optimizer: 'adam', bias_lr: 0.05, linear_lr: 0.05, factors_lr: 0.05, factors_init_sigma: 0.1 };
-    const fmModel = fm.finalize(await fit(state({ ...common, num_factors: 4 }), trainBatches, 10), backend);
+    const fmModel = await fm.finalize(await fit(state({ ...common, num_factors: 4 }), trainBatches, 10), backend);
     // The linear model: the same machine with its factors fixed at zero.
-    const linearOnly = fm.finalize(await fit(state({ ...common, num_factors: 1, factors_lr: 0, factors_init_method: 'constant', factors_init_value: 0 }), trainBatches, 10), backend);
+    const linearOnly = await fm.finalize(await fit(state({ ...common, num_factors: 1, factors_lr: 0, factors_init_method: 'constant', factors_init_value: 0 }), trainBatches, 10), backend);
     const [fmRmse, linearRmse] = [await rmse(fmModel, test), await rmse(linearOnly, test)];
     assert.ok(fmRmse < 0.2, `factorization machine RMSE ${fmRmse} (noise 0.1)`);
     assert.ok(linearRmse > 2.5 * fmRmse, `linear RMSE ${linearRmse} vs FM ${fmRmse}`);
@@ -183,7 +183,7 @@ describe('factorization machines', function () {
 
   it('classifies with log loss: score = σ(ŷ), predicted_label = score ≥ 0.5, SageMaker\'s metrics', async () => {
     const hp = { predictor_type: 'binary_classifier', num_factors: 4, optimizer: 'adam', bias_lr: 0.05, linear_lr: 0.05, factors_lr: 0.05, factors_init_sigma: 0.1 };
-    const model = fm.finalize(await fit(state(hp), fmBatches('binary', 3, 20), 10), backend);
+    const model = await fm.finalize(await fit(state(hp), fmBatches('binary', 3, 20), 10), backend);
     const test = fmBatches('binary', 4, 5);
     const evaluator = fm.createEvaluator!(model);
     let right = 0, rows = 0;
@@ -225,13 +225,13 @@ describe('factorization machines', function () {
     assert.equal(result.model.data().scalars.selection_source, 'validation');
     assert.equal(result.model.numFactors, best.num_factors);
     assert.ok(Math.abs(result.metrics.validation!.rmse - best.rmse) < 1e-9);
-    const other = fm.finalize(result.state, backend, { model: 1 });
+    const other = await fm.finalize(result.state, backend, { model: 1 });
     assert.equal(other.numFactors, 2);
-    assert.throws(() => fm.finalize(result.state, backend, { model: 6 }), /factorization-machines select: model 6 is not in 0\.\.5/);
+    await assert.rejects(async () => fm.finalize(result.state, backend, { model: 6 }), /factorization-machines select: model 6 is not in 0\.\.5/);
   });
 
   it('recommends the top N items for a user in one call, as scoring every pair would rank them', async () => {
-    const model = fm.finalize(await fit(state({ predictor_type: 'regressor', num_factors: 4, optimizer: 'adam', bias_lr: 0.05, linear_lr: 0.05, factors_lr: 0.05, factors_init_sigma: 0.1 }), fmBatches('regression', 7, 20), 10), backend);
+    const model = await fm.finalize(await fit(state({ predictor_type: 'regressor', num_factors: 4, optimizer: 'adam', bias_lr: 0.05, linear_lr: 0.05, factors_lr: 0.05, factors_init_sigma: 0.1 }), fmBatches('regression', 7, 20), 10), backend);
     const user = 5;
     const userRow = new Float32Array(fmDim);
     userRow[user] = 1;
@@ -277,7 +277,7 @@ describe('factorization machines', function () {
     const { join } = await import('node:path');
     const { spawnSync } = await import('node:child_process');
     const { packageRoot } = await import('../../../lib/package-root.js');
-    const model = fm.finalize(await fit(state({ predictor_type: 'regressor', num_factors: 4, optimizer: 'adam', bias_lr: 0.05, linear_lr: 0.05, factors_lr: 0.05, factors_init_sigma: 0.1 }), fmBatches('regression', 8, 20), 5), backend);
+    const model = await fm.finalize(await fit(state({ predictor_type: 'regressor', num_factors: 4, optimizer: 'adam', bias_lr: 0.05, linear_lr: 0.05, factors_lr: 0.05, factors_init_sigma: 0.1 }), fmBatches('regression', 8, 20), 5), backend);
     const root = await mkdtemp(join(tmpdir(), 'boundless-fm-recommend-'));
     try {
       await model.save(join(root, 'model.safetensors'));

@@ -40,11 +40,11 @@ describe('kmeans with fewer distinct rows than k', function () {
       it(`refuses k = 5 for 3 rows and k = 3 for 100 identical rows, naming the distinct rows (${init}, ${kind})`, async () => {
         const sparse = (b: Batch) => (kind === 'sparse' ? toSparse(b) : b);
         const three = await fit(stateFor({ k: 5, init_method: init }), [sparse(rows([0, 0], [1, 1], [5, 5]))]);
-        assert.throws(() => kmeans.finalize(three, backend), (e: Error) => e.message === tooFew(5, 3));
+        await assert.rejects(async () => kmeans.finalize(three, backend), (e: Error) => e.message === tooFew(5, 3));
         const same = await fit(stateFor({ k: 3, init_method: init }), [sparse(rows(...repeat([2, 3], 60))), sparse(rows(...repeat([2, 3], 40)))]);
         assert.equal(filled(same), 1);
-        assert.throws(() => kmeans.finalize(same, backend), (e: Error) => e.message === tooFew(3, 1));
-        const one = kmeans.finalize(same, backend, { k: 1 });
+        await assert.rejects(async () => kmeans.finalize(same, backend), (e: Error) => e.message === tooFew(3, 1));
+        const one = await kmeans.finalize(same, backend, { k: 1 });
         assert.deepEqual(Array.from(one.centers), [2, 3]);
         assert.deepEqual(Array.from(one.data().tensors.cluster_weights.data as Float64Array), [100]);
       });
@@ -56,15 +56,15 @@ describe('kmeans with fewer distinct rows than k', function () {
     // the mean of a and b, and k = 3 returned a centre at no data point.
     const state = await fit(stateFor({ k: 3 }), [rows(...repeat([1, 1], 50)), rows(...repeat([9, 1], 30), ...repeat([1, 1], 20))]);
     assert.equal(filled(state), 2);
-    assert.throws(() => kmeans.finalize(state, backend), (e: Error) => e.message === tooFew(3, 2));
-    const model = kmeans.finalize(state, backend, { k: 2 });
+    await assert.rejects(async () => kmeans.finalize(state, backend), (e: Error) => e.message === tooFew(3, 2));
+    const model = await kmeans.finalize(state, backend, { k: 2 });
     const centres = [Array.from(model.centers.subarray(0, 2)), Array.from(model.centers.subarray(2, 4))];
     const weights = Array.from(model.data().tensors.cluster_weights.data as Float64Array);
     const order = centres[0][0] < centres[1][0] ? [0, 1] : [1, 0];
     assert.deepEqual(order.map((i) => centres[i]), [[1, 1], [9, 1]]);
     assert.deepEqual(order.map((i) => weights[i]), [70, 30]);
-    assert.deepEqual(kmeans.costCurve(state, [1, 2]).map((c) => c.k), [1, 2]);
-    assert.throws(() => kmeans.costCurve(state, [3]), (e: Error) => e.message === tooFew(3, 2));
+    assert.deepEqual((await kmeans.costCurve(state, [1, 2])).map((c) => c.k), [1, 2]);
+    await assert.rejects(async () => kmeans.costCurve(state, [3]), (e: Error) => e.message === tooFew(3, 2));
   });
 
   it('merges shards that saw the same rows into their distinct union', async () => {
@@ -72,7 +72,7 @@ describe('kmeans with fewer distinct rows than k', function () {
     const b = await fit(stateFor({ k: 4 }), [rows([1, 0], [2, 2], [1, 0], [1, 0])]);
     const merged = kmeans.merge([a, b]);
     assert.equal(filled(merged), 3);
-    assert.throws(() => kmeans.finalize(merged, backend), (e: Error) => e.message === tooFew(4, 3));
+    await assert.rejects(async () => kmeans.finalize(merged, backend), (e: Error) => e.message === tooFew(4, 3));
     const weights = Array.from(merged.tensors.center_weights.data as Float64Array).slice(0, 3);
     assert.deepEqual(weights, [2, 4, 1]);
   });
@@ -81,8 +81,8 @@ describe('kmeans with fewer distinct rows than k', function () {
     const many = Array.from({ length: 200 }, (_, i) => [i % 17, Math.floor(i / 17)]);
     const state = await fit(stateFor({ k: 2, extra_center_factor: 3 }), [rows(...many)]);
     assert.equal(filled(state), 6);
-    assert.equal(kmeans.finalize(state, backend, { k: 6 }).k, 6);
-    assert.throws(() => kmeans.finalize(state, backend, { k: 7 }),
+    assert.equal((await kmeans.finalize(state, backend, { k: 6 })).k, 6);
+    await assert.rejects(async () => kmeans.finalize(state, backend, { k: 7 }),
       (e: Error) => e.message === 'kmeans: k=7 but the state holds 6 weighted centres (k × extra_center_factor); k must be at most 6');
   });
 

@@ -126,7 +126,7 @@ describe('kmeans far from the origin', function () {
         it(`recovers every cluster and matches float64 distances: ${dim}-d, offset ${offset}× the spread, ${kind} rows`, async () => {
           const { batches: dense, labels } = offsetData(dim, offset, 100 * dim + [0, 1e3, 1e5].indexOf(offset));
           const batches = kind === 'dense' ? dense : dense.map(toSparse);
-          const model = kmeans.finalize(await trained(batches, dim), backend);
+          const model = await kmeans.finalize(await trained(batches, dim), backend);
           const { predicted, msd } = await checkPredictions(model, batches);
           const result = purity(labels, predicted);
           assert.ok(result.recovered && result.purity >= 0.99, `purity ${result.purity}, every cluster recovered: ${result.recovered}`);
@@ -146,7 +146,7 @@ describe('kmeans far from the origin', function () {
     const progressive = (s: KmeansState) => kmeans.progressiveMetrics!(s).progressive_msd;
     assert.ok(relative(progressive(far), progressive(near)) < 1e-2, `progressive msd ${progressive(far)} at 10^5, ${progressive(near)} at 0`);
     for (const state of [near, far]) {
-      const model = kmeans.finalize(state, backend);
+      const model = await kmeans.finalize(state, backend);
       // The reduction's cost: the held centres' weighted squared distances to the model's, in float64.
       const held = (state.tensors.counters.data as Float64Array)[1];
       const points = state.tensors.centers.data as Float32Array;
@@ -158,11 +158,11 @@ describe('kmeans far from the origin', function () {
       assert.ok(relative(Number(model.data().scalars.reduction_cost), cost) < 1e-6, `reduction cost ${model.data().scalars.reduction_cost}, float64 ${cost}`);
       // The cost curve is the reductions' cost: finalize's for any k but the trained one, which
       // comes from the refined model (its reduction_cost is the held centres' cost at its centres).
-      const fewer = kmeans.finalize(state, backend, { k: clusters - 1 });
-      assert.equal(kmeans.costCurve(state, [clusters - 1])[0].cost, fewer.data().scalars.reduction_cost);
+      const fewer = await kmeans.finalize(state, backend, { k: clusters - 1 });
+      assert.equal((await kmeans.costCurve(state, [clusters - 1]))[0].cost, fewer.data().scalars.reduction_cost);
     }
     // Centres translated back agree to a few float32 ulps of the offset (10^5 × 10^-3 = 100: ulp 7.6e-6).
-    const [a, b] = [kmeans.finalize(near, backend), kmeans.finalize(far, backend)];
+    const [a, b] = [await kmeans.finalize(near, backend), await kmeans.finalize(far, backend)];
     const shift = (j: number) => (j % 2 ? -1 : 1) * 1e5 * spread;
     for (let c = 0; c < clusters; c++) {
       const match = Array.from({ length: clusters }, (_, m) => Math.max(...Array.from({ length: dim }, (_, j) =>
@@ -211,7 +211,7 @@ describe('kmeans far from the origin', function () {
       const x = Float32Array.from({ length: rows * d }, (_, i) => 1e4 * (i % 2 ? -1 : 1) + ((i * 7919) % 1000) / 1000 + (Math.floor(i / d) % 5) * 0.3);
       const state = kmeans.createState(parseHyperparameters('kmeans', kmeans.hyperparameters, { k: 5 }), { featureDim: d, labelSize: 0 }, backend);
       await kmeans.update(state, denseBatch(x, d), backend);
-      const model = kmeans.finalize(state, backend);
+      const model = await kmeans.finalize(state, backend);
       const out = await model.predict(denseBatch(x, d), { distances: true });
       const nearest = await model.predict(denseBatch(x, d));
       console.log(JSON.stringify([...Object.values(state.tensors).map((t) => bytes(t.data)), bytes(model.centers), ...Object.values(out).map(bytes), ...Object.values(nearest).map(bytes)]));`;

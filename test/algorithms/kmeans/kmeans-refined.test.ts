@@ -58,7 +58,7 @@ describe('kmeans refined model', function () {
 
   it('ends one pass with the defaults within 1.5% of Lloyd\'s to convergence; the streaming centres reduced alone end 2% above', async () => {
     const state = await trained(batchesOf(x));
-    const model = kmeans.finalize(state, backend);
+    const model = await kmeans.finalize(state, backend);
     // K = 200 streaming centres: the refined model starts from their reduction after 50 rows each
     // (10,000 rows) and takes every later row.
     assert.equal(model.data().scalars.streaming_centers, 200);
@@ -81,7 +81,7 @@ describe('kmeans refined model', function () {
     const half = (rows / 2) * dim;
     const shards = [await trained(batchesOf(x.subarray(0, half))), await trained(batchesOf(x.subarray(half)))];
     const merged = kmeans.merge(shards);
-    const model = kmeans.finalize(merged, backend);
+    const model = await kmeans.finalize(merged, backend);
     assert.equal(model.data().scalars.refined_rows, 20_000);
     const cost = await inertia(model.centers);
     assert.ok(cost < 1.025 * lloyd, `merged ${cost / lloyd}× Lloyd's`);

@@ -30,7 +30,7 @@ describe('kmeans', function () {
 
   it('finds the generating centres in one pass', async () => {
     const state = await fit(stateFor({ k: clusterCount, seed: 1 }), clusterBatches(1, 50));
-    const model = kmeans.finalize(state, backend);
+    const model = await kmeans.finalize(state, backend);
     for (const center of trueCenters) {
       let nearest = Infinity;
       for (let c = 0; c < model.k; c++) {
@@ -51,7 +51,7 @@ describe('kmeans', function () {
     const dim = clusterDim;
     const held = (state.tensors.counters.data as Float64Array)[1];
     for (const k of [2, 3, 8]) {
-      const model = kmeans.finalize(state, backend, { k });
+      const model = await kmeans.finalize(state, backend, { k });
       const direct = loadCoreAddon().kmeansReduce(
         (state.tensors.centers.data as Float32Array).subarray(0, held * dim), (state.tensors.center_weights.data as Float64Array).subarray(0, held),
         held, dim, k, true, 300, 0.0001, reductionTrials(state.hyperparameters, held, k, dim), 2);
@@ -59,13 +59,13 @@ describe('kmeans', function () {
       assert.deepEqual(Array.from(model.centers), Array.from(direct.centers), `k=${k}`);
       assert.equal(model.data().scalars.reduction_cost, direct.cost);
     }
-    assert.throws(() => kmeans.finalize(state, backend, { k: held + 1 }), new RegExp(`kmeans: k=${held + 1} but the state holds ${held} weighted centres \\(k × extra_center_factor\\); k must be at most ${held}$`));
-    assert.throws(() => kmeans.finalize(state, backend, { criterion: 'x' }), /unknown selection 'criterion'; expected k/);
+    await assert.rejects(async () => kmeans.finalize(state, backend, { k: held + 1 }), new RegExp(`kmeans: k=${held + 1} but the state holds ${held} weighted centres \\(k × extra_center_factor\\); k must be at most ${held}$`));
+    await assert.rejects(async () => kmeans.finalize(state, backend, { criterion: 'x' }), /unknown selection 'criterion'; expected k/);
   });
 
   it('shows the elbow at the true number of clusters', async () => {
     const state = await fit(stateFor({ k: clusterCount, seed: 3 }), clusterBatches(4, 20));
-    const curve = kmeans.costCurve(state, [1, 2, 3, 4, 5, 6, 7]);
+    const curve = await kmeans.costCurve(state, [1, 2, 3, 4, 5, 6, 7]);
     for (let i = 1; i < curve.length; i++) assert.ok(curve[i].cost <= curve[i - 1].cost * 1.0001, JSON.stringify(curve));
     const drop = (k: number) => curve[k - 2].cost / curve[k - 1].cost;   // cost(k−1) / cost(k)
     assert.ok(drop(5) > 10, `cost falls ${drop(5)}× from k=4 to 5`);
@@ -89,7 +89,7 @@ describe('kmeans', function () {
     const after = clusterBatches(7, 30, 100, 3); // the same clusters moved by +3 in every coordinate
     const shiftOf = async (halfLife: number) => {
       const state = await fit(stateFor({ k: clusterCount, seed: 5, half_life_time_size: halfLife }), [...before, ...after]);
-      const model = kmeans.finalize(state, backend);
+      const model = await kmeans.finalize(state, backend);
       const evaluator = kmeans.createEvaluator!(model);
       for (const batch of clusterBatches(8, 5, 100, 3)) await evaluator.add(batch);
       return evaluator.result().msd;
@@ -118,7 +118,7 @@ describe('kmeans', function () {
 
   it('predicts SageMaker outputs, optionally every distance', async () => {
     const state = await fit(stateFor({ k: 3, seed: 7 }), clusterBatches(11, 5));
-    const model = kmeans.finalize(state, backend);
+    const model = await kmeans.finalize(state, backend);
     const [batch] = clusterBatches(12, 1, 4);
     const out = await model.predict(batch, { distances: true });
     assert.deepEqual(Object.keys(out).sort(), ['closest_cluster', 'distance_to_cluster', 'distances']);

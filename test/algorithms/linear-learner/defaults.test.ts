@@ -57,7 +57,7 @@ function clickBatches(seed: number, count: number, rows = 1000): Batch[] {
 }
 
 async function testAuc(state: LinearLearnerState, batches: Batch[]): Promise<number> {
-  const evaluator = linearLearner.createEvaluator!(linearLearner.finalize(state, backend));
+  const evaluator = linearLearner.createEvaluator!(await linearLearner.finalize(state, backend));
   for (const batch of batches) await evaluator.add(batch);
   return evaluator.result().roc_auc_score;
 }
@@ -183,7 +183,7 @@ describe('linear learner: one-pass defaults', function () {
     const labels = Float32Array.from(values, (v, i) => (v + ((i * 7919) % 200) / 10 - 10 > 0 ? 1 : 0));
     const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 1, normalize_data: false, learning_rate: 50 }, 1),
       [denseBatch(values, 1, labels)]);
-    const model = linearLearner.finalize(state, backend);
+    const model = await linearLearner.finalize(state, backend);
     const { score } = await model.predict(denseBatch(values, 1, labels));
     let concordant = 0;
     let pairs = 0;
@@ -205,9 +205,9 @@ describe('linear learner: one-pass defaults', function () {
     const batches = linearBatches('regression', 5, 40);
     const diverging = { predictor_type: 'regressor', optimizer: 'sgd', learning_rate: 1, use_lr_scheduler: false, normalize_label: false };
     const one = await fit(stateFor({ ...diverging, num_models: 1 }), batches);
-    assert.throws(() => linearLearner.finalize(one, backend), /linear-learner: training diverged: model 0's weights are not finite .*lower learning_rate \(1\)/);
+    await assert.rejects(async () => linearLearner.finalize(one, backend), /linear-learner: training diverged: model 0's weights are not finite .*lower learning_rate \(1\)/);
     const grid = await fit(stateFor({ ...diverging, num_models: 8 }), batches);
-    const model = linearLearner.finalize(grid, backend);
+    const model = await linearLearner.finalize(grid, backend);
     assert.ok(Number.isFinite(Number(model.data().scalars.selection_loss)), `selected model ${model.data().scalars.selected_model}`);
     assert.ok(Array.from(model.coefficients().weights).every(Number.isFinite));
   });
@@ -217,7 +217,7 @@ describe('linear learner: one-pass defaults', function () {
       Float32Array.from((b as { values: Float32Array }).values, (v) => v * factor), dim, b.labels!));
     const auc = async (factor: number) => {
       const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 1 }), scaled(factor));
-      const evaluator = linearLearner.createEvaluator!(linearLearner.finalize(state, backend));
+      const evaluator = linearLearner.createEvaluator!(await linearLearner.finalize(state, backend));
       for (const b of scaled(factor)) await evaluator.add(b);
       return evaluator.result().roc_auc_score;
     };

@@ -31,7 +31,7 @@ describe('linear learner: training', function () {
   it('regression recovers the generating coefficients on the input scale (scaler folded into the model)', async () => {
     const state = await fit(stateFor({ predictor_type: 'regressor', num_models: 4 }),
       linearBatches('regression', 1, 400));
-    const model = linearLearner.finalize(state, backend);
+    const model = await linearLearner.finalize(state, backend);
     const { weights, bias } = model.coefficients();
     // y = 3·(x·w* + b*) + 10 + noise.
     for (let j = 0; j < dim; j++) assert.ok(Math.abs(weights[j] - 3 * trueWeights[j]) < 0.05, `w${j} ${weights[j]} vs ${3 * trueWeights[j]}`);
@@ -44,7 +44,7 @@ describe('linear learner: training', function () {
 
   it('binary logistic reaches the AUC of the true model', async () => {
     const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 8, mini_batch_size: 64 }), linearBatches('binary', 3, 300));
-    const model = linearLearner.finalize(state, backend);
+    const model = await linearLearner.finalize(state, backend);
     const test = linearBatches('binary', 4, 40);
     const evaluator = linearLearner.createEvaluator!(model);
     for (const batch of test) await evaluator.add(batch);
@@ -69,7 +69,7 @@ describe('linear learner: training', function () {
 
   it('multiclass softmax separates three classes', async () => {
     const state = await fit(stateFor({ predictor_type: 'multiclass_classifier', num_classes: 3, num_models: 4, mini_batch_size: 64 }), linearBatches('multiclass', 5, 300));
-    const evaluator = linearLearner.createEvaluator!(linearLearner.finalize(state, backend));
+    const evaluator = linearLearner.createEvaluator!(await linearLearner.finalize(state, backend));
     for (const batch of linearBatches('multiclass', 6, 20)) await evaluator.add(batch);
     const r = evaluator.result();
     assert.ok(r.multiclass_accuracy > 0.9, `accuracy ${r.multiclass_accuracy}`);
@@ -81,7 +81,7 @@ describe('linear learner: training', function () {
       const binary = loss === 'hinge_loss';
       const state = await fit(stateFor({ predictor_type: binary ? 'binary_classifier' : 'regressor', loss, num_models: 2, mini_batch_size: 64 }),
         linearBatches(binary ? 'binary' : 'regression', 7, 300));
-      const evaluator = linearLearner.createEvaluator!(linearLearner.finalize(state, backend));
+      const evaluator = linearLearner.createEvaluator!(await linearLearner.finalize(state, backend));
       for (const batch of linearBatches(binary ? 'binary' : 'regression', 8, 10)) await evaluator.add(batch);
       const r = evaluator.result();
       if (binary) assert.ok(r.binary_classification_accuracy > 0.88, `${loss}: accuracy ${r.binary_classification_accuracy}`);
@@ -95,7 +95,7 @@ describe('linear learner: training', function () {
     // (at the default rate 5 on these 8 features it lands 0.4 above the 0.9 quantile).
     const state = await fit(stateFor({ predictor_type: 'regressor', loss: 'quantile_loss', quantile: 0.9, num_models: 1, mini_batch_size: 64, learning_rate: 0.5 }),
       linearBatches('regression', 9, 400));
-    const model = linearLearner.finalize(state, backend);
+    const model = await linearLearner.finalize(state, backend);
     let below = 0;
     let total = 0;
     for (const batch of linearBatches('regression', 10, 20)) {
@@ -110,7 +110,7 @@ describe('linear learner: training', function () {
     it(`optimizer ${optimizer} learns (with momentum for sgd)`, async () => {
       const state = await fit(stateFor({ predictor_type: 'binary_classifier', optimizer, num_models: 1, mini_batch_size: 64, momentum: optimizer === 'sgd' ? 0.5 : 'auto' }),
         linearBatches('binary', 11, 200));
-      const evaluator = linearLearner.createEvaluator!(linearLearner.finalize(state, backend));
+      const evaluator = linearLearner.createEvaluator!(await linearLearner.finalize(state, backend));
       for (const batch of linearBatches('binary', 12, 20)) await evaluator.add(batch);
       assert.ok(evaluator.result().roc_auc_score > 0.96, `${optimizer}: AUC ${evaluator.result().roc_auc_score}`);
     });
@@ -142,13 +142,13 @@ describe('linear learner: training', function () {
     // 60): the steps a feature missed enter the lazy average in closed form, those before the
     // start left out, and the result equals the eager one.
     for (const model of [0, 1]) {
-      const eager = linearLearner.finalize(dense, backend, { model }).coefficients().weights;
-      const lazy = linearLearner.finalize(sparse, backend, { model }).coefficients().weights;
+      const eager = (await linearLearner.finalize(dense, backend, { model })).coefficients().weights;
+      const lazy = (await linearLearner.finalize(sparse, backend, { model })).coefficients().weights;
       for (let j = 0; j < dim; j++) assert.ok(Math.abs(eager[j] - lazy[j]) < 1e-5, `model ${model} w${j}: eager ${eager[j]}, lazy ${lazy[j]}`);
     }
     assert.equal((dense.tensors.average_start.data as Float64Array)[0], 19);
-    const last = linearLearner.finalize(plain, backend, { model: 1 }).coefficients().weights;
-    const averaged = linearLearner.finalize(dense, backend, { model: 1 }).coefficients().weights;
+    const last = (await linearLearner.finalize(plain, backend, { model: 1 })).coefficients().weights;
+    const averaged = (await linearLearner.finalize(dense, backend, { model: 1 })).coefficients().weights;
     assert.ok(Array.from(averaged).every((w, j) => w !== last[j]), 'the average differs from the last iterate');
     // L1 drove some rarely seen weights to exactly zero.
     assert.ok(Array.from(last).some((w) => w === 0), `no exact zeros in ${last}`);
@@ -165,7 +165,7 @@ describe('linear learner: training', function () {
     });
     const recall = async (weight: unknown) => {
       const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 1, positive_example_weight_mult: weight, mini_batch_size: 64 }), make(13, 200));
-      const model = linearLearner.finalize(state, backend, { threshold: 0.5 });
+      const model = await linearLearner.finalize(state, backend, { threshold: 0.5 });
       const evaluator = linearLearner.createEvaluator!(model);
       for (const batch of make(14, 20)) await evaluator.add(batch);
       return evaluator.result().recall;
@@ -181,7 +181,7 @@ describe('linear learner: training', function () {
     }));
     const macroRecall = async (balance: boolean) => {
       const state = await fit(stateFor({ predictor_type: 'multiclass_classifier', num_classes: 3, num_models: 1, balance_multiclass_weights: balance, mini_batch_size: 64 }), make(17, 200));
-      const evaluator = linearLearner.createEvaluator!(linearLearner.finalize(state, backend));
+      const evaluator = linearLearner.createEvaluator!(await linearLearner.finalize(state, backend));
       for (const batch of make(18, 20)) await evaluator.add(batch);
       return evaluator.result().macro_recall;
     };
@@ -192,7 +192,7 @@ describe('linear learner: training', function () {
 
   it('predict: SageMaker outputs, a request-time threshold, and predictOne agreeing with predict', async () => {
     const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 64 }), linearBatches('binary', 15, 50));
-    const model = linearLearner.finalize(state, backend);
+    const model = await linearLearner.finalize(state, backend);
     const [batch] = linearBatches('binary', 16, 1);
     const out = await model.predict(batch);
     assert.deepEqual(Object.keys(out).sort(), ['predicted_label', 'score']);
@@ -259,7 +259,7 @@ describe('linear learner: trainer integration', function () {
     assert.equal(scalars.selection_criterion, 'f_beta');
     assert.ok(result.metrics.validation!.binary_f_beta > 0.85, JSON.stringify(result.metrics.validation));
     assert.equal(result.metrics.validation!.selected_model, scalars.selected_model);
-    const precise = linearLearner.finalize(result.state, backend, { criterion: 'recall_at_target_precision' });
+    const precise = await linearLearner.finalize(result.state, backend, { criterion: 'recall_at_target_precision' });
     assert.equal(precise.data().scalars.selection_criterion, 'recall_at_target_precision');
     // On the rows it was calibrated on, the chosen threshold holds precision at 0.8 or more.
     const evaluator = linearLearner.createEvaluator!(precise);
@@ -267,8 +267,8 @@ describe('linear learner: trainer integration', function () {
     const held = evaluator.result();
     assert.ok(held.precision >= 0.8, `precision ${held.precision}`);
     assert.ok(Math.abs(held.recall - Number(precise.data().scalars.selection_value)) < 1e-9, `recall ${held.recall} vs ${precise.data().scalars.selection_value}`);
-    assert.throws(() => linearLearner.finalize(result.state, backend, { k: 3 }), /unknown selection 'k'; expected criterion, model or threshold/);
-    assert.throws(() => linearLearner.finalize(result.state, backend, { model: 6 }), /model 6 is not in 0..5/);
+    await assert.rejects(async () => linearLearner.finalize(result.state, backend, { k: 3 }), /unknown selection 'k'; expected criterion, model or threshold/);
+    await assert.rejects(async () => linearLearner.finalize(result.state, backend, { model: 6 }), /model 6 is not in 0..5/);
   });
 
   it('without a validation channel, selects by progressive validation and says so', async () => {

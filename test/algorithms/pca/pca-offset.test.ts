@@ -62,9 +62,9 @@ function batchesOf(x: Float32Array, sparse = false): Batch[] {
 }
 
 /** Asserts the model's variances, ratios and components equal the reference's to `tolerance`. */
-function assertMatches(state: PcaState, x: Float32Array, centred: boolean, tolerance: number, label: string): void {
+async function assertMatches(state: PcaState, x: Float32Array, centred: boolean, tolerance: number, label: string): Promise<void> {
   const k = 3;
-  const model = pca.finalize(state, backend, { subtract_mean: centred });
+  const model = await pca.finalize(state, backend, { subtract_mean: centred });
   const t = model.data().tensors;
   const ref = reference(x, centred, k);
   for (let m = 0; m < k; m++) {
@@ -88,8 +88,8 @@ describe('pca far from the origin', function () {
       it(`matches float64 in ${mode} mode at an offset of ${offset}× the spread, centred and not`, async () => {
         const x = offsetRows(offset, 11);
         const state = await fitted(mode, batchesOf(x));
-        assertMatches(state, x, true, 1e-5, `${mode}, offset ${offset}, centred`);
-        if (offset <= 1e3) assertMatches(state, x, false, 1e-5, `${mode}, offset ${offset}, uncentred`);
+        await assertMatches(state, x, true, 1e-5, `${mode}, offset ${offset}, centred`);
+        if (offset <= 1e3) await assertMatches(state, x, false, 1e-5, `${mode}, offset ${offset}, uncentred`);
       });
     }
     it(`merges ${mode} shards with different origins exactly at an offset of 10^5`, async () => {
@@ -97,14 +97,14 @@ describe('pca far from the origin', function () {
       const batches = batchesOf(x);
       // Each shard's origin is its own first row: the merge moves them to one.
       const shards = await Promise.all([batches.slice(0, 3), batches.slice(3, 8), batches.slice(8)].map((b) => fitted(mode, b)));
-      assertMatches(pca.merge(shards), x, true, 1e-5, `${mode} merged`);
+      await assertMatches(pca.merge(shards), x, true, 1e-5, `${mode} merged`);
     });
   }
 
   it('keeps every digit in regular mode on data off the float32 grid at an offset of 10^5', async () => {
     // Rounded to float32, these rows are full rank; the exact mode must still match float64.
     const x = offsetRows(1e5, 14, false);
-    assertMatches(await fitted('regular', batchesOf(x)), x, true, 1e-6, 'regular, off the grid');
+    await assertMatches(await fitted('regular', batchesOf(x)), x, true, 1e-6, 'regular, off the grid');
   });
 
   for (const mode of ['randomized', 'frequent_directions']) {
@@ -115,7 +115,7 @@ describe('pca far from the origin', function () {
       const data = new Float32Array((rows + 1) * dim);
       data.set(x.subarray(0, dim));
       data.set(x, dim);
-      const model = pca.finalize(state, backend);
+      const model = await pca.finalize(state, backend);
       const mean = new Float64Array(dim);
       for (let r = 0; r <= rows; r++) for (let j = 0; j < dim; j++) mean[j] += data[r * dim + j] / (rows + 1);
       const scatter = new Float64Array(dim * dim);
@@ -131,7 +131,7 @@ describe('pca far from the origin', function () {
   for (const offset of [0, 1e5]) {
     it(`projects rows onto the model about its mean, dense and sparse, as float64 does, at an offset of ${offset}`, async () => {
       const x = offsetRows(offset, 21);
-      const model = pca.finalize(await fitted('regular', batchesOf(x)), backend);
+      const model = await pca.finalize(await fitted('regular', batchesOf(x)), backend);
       const { v, mean } = model.data().tensors as unknown as { v: { data: Float32Array }; mean: { data: Float32Array } };
       const probe = x.slice(0, 200 * dim);
       for (const batch of [denseBatch(probe, dim), toSparse(denseBatch(probe, dim))]) {

@@ -62,7 +62,7 @@ describe('pca (regular)', function () {
 
   it('recovers the generating axes (up to sign), variances and mean', async () => {
     const state = await fit(pcaBatches(2, 100));
-    const model = pca.finalize(state, backend, { num_components: pcaDim });
+    const model = await pca.finalize(state, backend, { num_components: pcaDim });
     const { v, mean, explained_variance: ev, explained_variance_ratio: ratio } = model.data().tensors;
     for (let m = 0; m < pcaDim; m++) {
       let dot = 0;
@@ -79,14 +79,14 @@ describe('pca (regular)', function () {
 
   it('selects any number of components and either centring from one state', async () => {
     const state = await fit(pcaBatches(3, 20));
-    const full = pca.finalize(state, backend, { num_components: pcaDim });
+    const full = await pca.finalize(state, backend, { num_components: pcaDim });
     for (const k of [1, 2, 5]) {
-      const model = pca.finalize(state, backend, { num_components: k });
+      const model = await pca.finalize(state, backend, { num_components: k });
       assert.deepEqual(model.data().tensors.v.shape, [pcaDim, k]);
       const s = Array.from(model.data().tensors.s.data as Float32Array);
       assert.deepEqual(s, Array.from(full.data().tensors.s.data as Float32Array).slice(0, k));
     }
-    const uncentred = pca.finalize(state, backend, { subtract_mean: false });
+    const uncentred = await pca.finalize(state, backend, { subtract_mean: false });
     assert.deepEqual(Array.from(uncentred.data().tensors.mean.data as Float32Array), new Array(pcaDim).fill(0));
     // Without centring, the first axis points at the mean (it dominates the second moment).
     const v = uncentred.data().tensors.v.data as Float32Array;
@@ -94,13 +94,13 @@ describe('pca (regular)', function () {
     let dot = 0;
     for (let j = 0; j < pcaDim; j++) dot += v[j * 3] * pcaMean[j] / norm;
     assert.ok(Math.abs(dot) > 0.99, `first uncentred axis vs the mean direction: ${dot}`);
-    assert.throws(() => pca.finalize(state, backend, { num_components: 7 }), /num_components 7 must be an integer in 1..6/);
-    assert.throws(() => pca.finalize(state, backend, { k: 2 }), /unknown selection 'k'/);
+    await assert.rejects(async () => pca.finalize(state, backend, { num_components: 7 }), /num_components 7 must be an integer in 1..6/);
+    await assert.rejects(async () => pca.finalize(state, backend, { k: 2 }), /unknown selection 'k'/);
   });
 
   it('projects rows and reconstructs them exactly with all components', async () => {
     const state = await fit(pcaBatches(4, 10));
-    const model = pca.finalize(state, backend, { num_components: pcaDim });
+    const model = await pca.finalize(state, backend, { num_components: pcaDim });
     const [batch] = pcaBatches(5, 1, 8);
     const { projection } = await model.predict(batch);
     assert.equal(projection.length, 8 * pcaDim);
@@ -133,7 +133,7 @@ describe('pca (regular)', function () {
       for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i] - y[i]) <= 1e-9 * Math.max(1, Math.abs(x[i])), `${name}[${i}]`);
     }
     // The dense state's products are about its first row, the sparse one's about 0: the same model.
-    assertSameModel(pca.finalize(a, backend).data().tensors, pca.finalize(b, backend).data().tensors, 1e-6, 'sparse');
+    assertSameModel((await pca.finalize(a, backend)).data().tensors, (await pca.finalize(b, backend)).data().tensors, 1e-6, 'sparse');
   });
 });
 

@@ -118,8 +118,8 @@ describe('pca (sketched modes)', function () {
 
     it('finds the leading components of a well-separated spectrum', async () => {
       const x = decayingRows(4, 2000, d, 0.5);
-      const regular = pca.finalize(await fit(batchesOf(x, d, 200), d, { num_components: 3 }), backend).data();
-      const sketched = pca.finalize(await fit(batchesOf(x, d, 200), d, { ...input, extra_components: 9 }), backend).data();
+      const regular = (await pca.finalize(await fit(batchesOf(x, d, 200), d, { num_components: 3 }), backend)).data();
+      const sketched = (await pca.finalize(await fit(batchesOf(x, d, 200), d, { ...input, extra_components: 9 }), backend)).data();
       for (let m = 0; m < 2; m++) {
         let dot = 0;
         for (let j = 0; j < d; j++) dot += (regular.tensors.v.data as Float32Array)[j * 3 + m] * (sketched.tensors.v.data as Float32Array)[j * 3 + m];
@@ -134,10 +134,10 @@ describe('pca (sketched modes)', function () {
 
     it('is exact (to rounding) when the centred data have rank ≤ ℓ', async () => {
       const x = decayingRows(5, 500, d, 0.6, 4);
-      const regular = pca.finalize(await fit(batchesOf(x, d, 100), d, { num_components: 4 }), backend).data();
+      const regular = (await pca.finalize(await fit(batchesOf(x, d, 100), d, { num_components: 4 }), backend)).data();
       const state = await fit(batchesOf(x, d, 100), d, { num_components: 4, algorithm_mode: 'randomized', extra_components: 2, seed: 9 });
       assert.deepEqual(state.tensors.y.shape, [d, 6]);
-      const sketched = pca.finalize(state, backend).data();
+      const sketched = (await pca.finalize(state, backend)).data();
       const ev = (m: typeof regular) => Array.from(m.tensors.explained_variance.data as Float32Array);
       for (let m = 0; m < 4; m++) {
         assert.ok(Math.abs(ev(sketched)[m] / ev(regular)[m] - 1) < 1e-5, `variance ${m}: ${ev(sketched)[m]} vs ${ev(regular)[m]}`);
@@ -151,7 +151,7 @@ describe('pca (sketched modes)', function () {
       const x = decayingRows(6, 1500, d, 0.85);
       const ell = 12;
       const state = await fit(batchesOf(x, d, 100), d, { num_components: 4, algorithm_mode: 'randomized', extra_components: ell - 4, seed: 3 });
-      const model = pca.finalize(state, backend, { num_components: ell }).data();
+      const model = (await pca.finalize(state, backend, { num_components: ell })).data();
       const c = scatter(x, d, undefined, true);
       const approx = Float64Array.from(c);
       const v = model.tensors.v.data as Float32Array;
@@ -200,8 +200,8 @@ describe('pca (sketched modes)', function () {
     it('selects up to ℓ components and says why not more', async () => {
       const x = decayingRows(8, 200, d, 0.8);
       const state = await fit(batchesOf(x, d, 100), d, { num_components: 2, algorithm_mode: 'randomized' });  // ℓ = 2 + max(10, 2)
-      assert.equal(pca.finalize(state, backend, { num_components: 12 }).components, 12);
-      assert.throws(() => pca.finalize(state, backend, { num_components: 13 }), /pca select: num_components 13 must be an integer in 1\.\.12 \(the randomized sketch has ℓ = 12 directions\)/);
+      assert.equal((await pca.finalize(state, backend, { num_components: 12 })).components, 12);
+      await assert.rejects(async () => pca.finalize(state, backend, { num_components: 13 }), /pca select: num_components 13 must be an integer in 1\.\.12 \(the randomized sketch has ℓ = 12 directions\)/);
     });
   });
 
@@ -238,7 +238,7 @@ describe('pca (sketched modes)', function () {
         for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-9 * Math.max(1, Math.abs(a[i])), `${mode}: ${name}[${i}]`);
       }
     }
-    const model = pca.finalize(await fit(batchesOf(x, d, 100), d, { num_components: 3 }), backend);
+    const model = await pca.finalize(await fit(batchesOf(x, d, 100), d, { num_components: 3 }), backend);
     const rows = x.slice(0, 10 * d);
     const denseOut = (await model.predict(denseBatch(rows, d))).projection;
     const sparseOut = (await model.predict(sparse(rows))).projection;
