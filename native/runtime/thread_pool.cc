@@ -11,8 +11,9 @@
 namespace boundless {
 namespace {
 
-// Whether the current thread is one of a pool's workers: its loops are nested and it runs chunks itself.
-thread_local bool on_pool_worker = false;
+// Whether the current thread holds one of a pool's tokens (a worker running a task, or a caller
+// running chunks): its nested loops run chunks without taking another.
+thread_local bool holds_token = false;
 
 }  // namespace
 
@@ -54,12 +55,7 @@ ThreadPool& ThreadPool::Shared() {
 ThreadPool::ThreadPool(size_t threads) {
   threads = std::max<size_t>(1, threads);
   workers_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) {
-    workers_.emplace_back([this] {
-      on_pool_worker = true;
-      WorkerLoop();
-    });
-  }
+  for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -81,12 +77,23 @@ bool ThreadPool::RunOneTask(std::unique_lock<std::mutex>& lock) {
   return true;
 }
 
+void ThreadPool::ReleaseToken(std::unique_lock<std::mutex>& lock) {
+  (void)lock;
+  --running_;
+  if (!tasks_.empty()) has_work_.notify_one();
+}
+
 void ThreadPool::WorkerLoop() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    has_work_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-    if (stopping_ && tasks_.empty()) return;
-    RunOneTask(lock);
+    has_work_.wait(lock, [this] { return stopping_ || (!tasks_.empty() && running_ < Size()); });
+    if (stopping_) return;
+    ++running_;
+    holds_token = true;
+    while (RunOneTask(lock)) {
+    }
+    holds_token = false;
+    ReleaseToken(lock);
   }
 }
 
@@ -94,17 +101,40 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
                              const std::function<void(size_t, size_t)>& body) {
   if (count == 0) return;
   min_chunk = std::max<size_t>(1, min_chunk);
-  size_t wanted = std::min(Size() * kChunksPerThread, (count + min_chunk - 1) / min_chunk);
-  // A pool thread's own loop of one chunk: it is already a thread of the budget.
-  if (wanted <= 1 && on_pool_worker) {
-    body(0, count);
+  const size_t wanted = std::max<size_t>(1, std::min(Size() * kChunksPerThread, (count + min_chunk - 1) / min_chunk));
+  // A caller runs chunks itself when it holds a token already (a nested loop) or can take a free one.
+  const bool nested = holds_token;
+  bool took_token = false;
+  if (!nested) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (running_ < Size()) {
+      ++running_;
+      took_token = true;
+    }
+  }
+  const bool participating = nested || took_token;
+  auto give_back = [&] {
+    if (!took_token) return;
+    holds_token = false;
+    std::unique_lock<std::mutex> lock(mutex_);
+    ReleaseToken(lock);
+    took_token = false;
+  };
+  if (wanted == 1 && participating) {
+    holds_token = true;
+    try {
+      body(0, count);
+    } catch (...) {
+      give_back();
+      throw;
+    }
+    give_back();
     return;
   }
-  wanted = std::max<size_t>(1, wanted);
   // Equal chunks of ceil(count / wanted) may cover count in fewer than `wanted` chunks (40 items
   // in 16 chunks of 3 need only 14): count the chunks again so that none starts past the end.
-  size_t chunk_size = (count + wanted - 1) / wanted;
-  size_t chunks = (count + chunk_size - 1) / chunk_size;
+  const size_t chunk_size = (count + wanted - 1) / wanted;
+  const size_t chunks = (count + chunk_size - 1) / chunk_size;
 
   // Per-call completion state lives on this stack frame; tasks only touch it
   // while the caller is still waiting, because the caller waits for all.
@@ -125,23 +155,25 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
     if (--remaining == 0) done_cv.notify_all();
   };
 
-  // A pool thread runs the first chunk itself; any other caller hands every chunk to the pool.
-  const size_t first_queued = on_pool_worker ? 1 : 0;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (size_t c = first_queued; c < chunks; ++c) {
-      size_t begin = c * chunk_size;
-      size_t end = std::min(count, begin + chunk_size);
-      tasks_.emplace_back([&run_chunk, begin, end] { run_chunk(begin, end); });
+  const size_t first_queued = participating ? 1 : 0;
+  if (chunks > first_queued) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t c = first_queued; c < chunks; ++c) {
+        size_t begin = c * chunk_size;
+        size_t end = std::min(count, begin + chunk_size);
+        tasks_.emplace_back([&run_chunk, begin, end] { run_chunk(begin, end); });
+      }
     }
+    if (chunks - first_queued == 1) has_work_.notify_one();
+    else has_work_.notify_all();
   }
-  if (chunks - first_queued == 1) has_work_.notify_one();
-  else has_work_.notify_all();
 
-  if (on_pool_worker) {
+  if (participating) {
+    holds_token = true;
     run_chunk(0, std::min(count, chunk_size));
-    // Help with queued work (ours or another caller's) instead of idling: a
-    // nested loop's chunks may be queued behind the chunk that waits for them.
+    // Run queued chunks (ours, or another caller's ahead of them) while any are waiting,
+    // instead of handing them to threads that must first wake up.
     for (;;) {
       {
         std::lock_guard<std::mutex> guard(done_mutex);
@@ -150,6 +182,8 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
       std::unique_lock<std::mutex> lock(mutex_);
       if (!RunOneTask(lock)) break;
     }
+    if (nested) holds_token = true;
+    give_back();  // before sleeping: the token is the budget's, not this caller's
   }
   std::unique_lock<std::mutex> done_lock(done_mutex);
   done_cv.wait(done_lock, [&] { return remaining == 0; });

@@ -1,14 +1,15 @@
-// The process-wide pool of std::threads that does all the data work of the
-// process: parsing, kernels, finalize steps, and every --workers thread's
-// calls together. Its size is the thread budget, BOUNDLESS_NUM_THREADS
-// (default: the cores this process may run on). Callers from outside the
-// pool (the event loop, libuv threads running AsyncWorkers) hand their loop
-// to the pool and sleep until it is done, so the budget is never exceeded
-// however many callers there are; a caller that is itself a pool thread (a
-// nested loop) runs chunks too, so nesting cannot deadlock. A loop is split
-// into more chunks than threads, so a thread held up by other work (a parse
-// running beside a kernel) does not hold the loop up: idle threads take the
-// remaining chunks. Results must not depend on how a loop is split.
+// The process-wide pool of std::threads for the data work of the process:
+// parsing, kernels, finalize steps, and every --workers thread's calls
+// together. Its size is the thread budget, BOUNDLESS_NUM_THREADS (default:
+// the cores this process may run on): at most that many threads run data
+// work at any instant, whoever calls. A thread runs a chunk only while it
+// holds one of the budget's tokens. A caller from outside the pool (the event
+// loop, a libuv thread running an AsyncWorker) takes a token when one is free
+// and runs chunks itself, so a small loop costs no hand-over to another
+// thread; when none is free it hands its loop to the pool and sleeps. A loop
+// is split into more chunks than threads, so a thread held up by other work
+// (a parse running beside a kernel) does not hold the loop up: the others
+// take the remaining chunks. Results must not depend on how a loop is split.
 #pragma once
 
 #include <condition_variable>
@@ -32,7 +33,7 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  // Threads that execute work: the budget.
+  // Threads that may run data work at once: the budget.
   size_t Size() const { return workers_.size(); }
 
   // Calls body(begin, end) on disjoint chunks covering [0, count), chunks no
@@ -48,12 +49,16 @@ class ThreadPool {
 
  private:
   void WorkerLoop();
+  // Runs the next queued task (the caller holds a token); false when there is none.
   bool RunOneTask(std::unique_lock<std::mutex>& lock);
+  // Gives a token back, waking a worker when work waits for one.
+  void ReleaseToken(std::unique_lock<std::mutex>& lock);
 
   std::mutex mutex_;
   std::condition_variable has_work_;
   std::deque<std::function<void()>> tasks_;
   std::vector<std::thread> workers_;
+  size_t running_ = 0;  // tokens held: threads running data work now
   bool stopping_ = false;
 };
 
