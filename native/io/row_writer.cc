@@ -48,17 +48,20 @@ char* Put(char* at, const char* text, size_t length) {
   return at + length;
 }
 
-// A row's entries: every column (indices null) or the stored ones.
+// A row's entries: every column (dense) or the stored ones (sparse). An empty typed array
+// may have no data pointer at all, so sparseness is a flag, never a null `indices`.
 struct Entries {
   const float* values;
   const uint32_t* indices;
   size_t count;
+  bool sparse;
 };
 
 Entries RowEntries(const BatchView& b, size_t r) {
-  if (!b.sparse) return {b.values + r * b.cols, nullptr, b.cols};
+  if (!b.sparse) return {b.values + r * b.cols, nullptr, b.cols, false};
   const size_t begin = static_cast<size_t>(b.indptr[r]), end = static_cast<size_t>(b.indptr[r + 1]);
-  return {b.values + begin, b.indices + begin, end - begin};
+  if (begin == end) return {nullptr, nullptr, 0, true};
+  return {b.values + begin, b.indices + begin, end - begin, true};
 }
 
 // CSV: label, then every column; a sparse row is scattered into `dense` (entries with the
@@ -66,7 +69,7 @@ Entries RowEntries(const BatchView& b, size_t r) {
 char* CsvRow(const BatchView& b, size_t r, char* at, std::vector<float>& dense) {
   Entries e = RowEntries(b, r);
   const float* row = e.values;
-  if (e.indices) {
+  if (e.sparse) {
     std::fill(dense.begin(), dense.end(), 0.0f);
     for (size_t k = 0; k < e.count; ++k) {
       dense[e.indices[k]] = static_cast<float>(static_cast<double>(dense[e.indices[k]]) + e.values[k]);
@@ -92,9 +95,9 @@ char* LibsvmRow(const BatchView& b, size_t r, char* at) {
   Entries e = RowEntries(b, r);
   at = WriteFloat32Text(at, b.labels ? b.labels[r] : 0.0f);
   for (size_t k = 0; k < e.count; ++k) {
-    if (!e.indices && e.values[k] == 0) continue;
+    if (!e.sparse && e.values[k] == 0) continue;
     *at++ = ' ';
-    at = WriteUnsigned(at, (e.indices ? uint64_t{e.indices[k]} : uint64_t{k}) + 1);
+    at = WriteUnsigned(at, (e.sparse ? uint64_t{e.indices[k]} : uint64_t{k}) + 1);
     *at++ = ':';
     at = WriteFloat32Text(at, e.values[k]);
   }
@@ -114,7 +117,7 @@ char* FloatList(char* at, const float* values, size_t count) {
 // then "label" when the batch has labels and "weight" when the row's is not 1.
 char* JsonlRow(const BatchView& b, size_t r, char* at) {
   Entries e = RowEntries(b, r);
-  if (!e.indices) {
+  if (!e.sparse) {
     at = Put(at, "{\"features\":[", 13);
     at = FloatList(at, e.values, e.count);
     *at++ = ']';
@@ -196,11 +199,11 @@ size_t ValuesEntrySize(size_t tensor) { return 8 + FieldSize(FieldSize(tensor));
 char* RecordioRow(const BatchView& b, size_t r, char* at) {
   Entries e = RowEntries(b, r);
   size_t keys = 0;
-  if (e.indices) {
+  if (e.sparse) {
     for (size_t k = 0; k < e.count; ++k) keys += VarintSize(e.indices[k]);
   }
   const size_t tensor = (e.count > 0 ? FieldSize(4 * e.count) : 0) + (keys > 0 ? FieldSize(keys) : 0) +
-                        (e.indices ? FieldSize(VarintSize(b.cols)) : 0);
+                        (e.sparse ? FieldSize(VarintSize(b.cols)) : 0);
   constexpr size_t kLabelTensor = 6;  // values field: tag, length 4, one float
   const size_t payload = FieldSize(ValuesEntrySize(tensor)) + (b.labels ? FieldSize(ValuesEntrySize(kLabelTensor)) : 0);
   if (payload >= kRecordioLimit) {
@@ -218,7 +221,7 @@ char* RecordioRow(const BatchView& b, size_t r, char* at) {
     at = Field(at, 2, keys);
     for (size_t k = 0; k < e.count; ++k) at = Varint(at, e.indices[k]);
   }
-  if (e.indices) {
+  if (e.sparse) {
     at = Field(at, 3, VarintSize(b.cols));
     at = Varint(at, b.cols);
   }
