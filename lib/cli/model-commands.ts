@@ -73,7 +73,7 @@ async function writePredictionLines(out: Writable, buffers: OutputBuffers, predi
   const outputs = predictionOutputs(predictions, rows);
   const { slot, buffer } = await buffers.take(addon.predictionLinesBound(outputs, rows));
   const length = await addon.encodePredictionLines(outputs, rows, buffer);
-  await buffers.write(out, slot, length);
+  buffers.write(out, slot, length);
 }
 
 /** Predictions for every record, as JSON Lines to stdout or a file (atomically, when it is a regular file). */

@@ -3,7 +3,6 @@
 // callback fires, so there are two: one encodes while the other is written.
 // Each grows (doubling) only when a batch needs more than it holds, so memory
 // stays at two of the largest batch's encodings, however much is written.
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
 export class OutputBuffers {
@@ -26,19 +25,17 @@ export class OutputBuffers {
   }
 
   /**
-   * Writes buffer[0, length) of `slot`; resolves once the stream accepts more (at once, or on
-   * 'drain'), so that a slow reader holds the writer back.
+   * Writes buffer[0, length) of `slot`. The backpressure is the ring itself: the stream never
+   * holds more than these two buffers, and take() waits for the older one's write, so a slow
+   * reader holds the writer back while a fast one lets encoding overlap writing. (Waiting for
+   * 'drain' instead would serialize them: a batch's bytes are always above the highWaterMark.)
    */
-  async write(out: Writable, slot: number, length: number): Promise<void> {
+  write(out: Writable, slot: number, length: number): void {
     const bytes = this.buffers[slot];
-    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, length);
     let done!: (error?: Error | null) => void;
     const written = new Promise<void>((resolve, reject) => { done = (error) => error ? reject(error) : resolve(); });
-    written.catch(() => {});  // observed by the next take() of this slot, or by the drain below
     this.pending[slot] = written;
-    if (!out.write(chunk, (error) => done(error))) {
-      await Promise.race([once(out, 'drain'), written]);
-    }
+    out.write(Buffer.from(bytes.buffer, bytes.byteOffset, length), (error) => done(error));
   }
 
   /** Waits for both buffers' writes: after this, the stream holds none of them. */

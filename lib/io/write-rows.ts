@@ -36,7 +36,7 @@ async function writeAll(batches: AsyncIterable<Batch>, to: OutputFormat, out: Wr
     const length = await addon.encodeRows(to, batch, buffer);
     summary.records += batch.rows;
     summary.bytes += length;
-    await buffers.write(out, slot, length);
+    buffers.write(out, slot, length);
   }
   await buffers.settle();
   return summary;
