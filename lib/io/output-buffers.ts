@@ -34,6 +34,7 @@ export class OutputBuffers {
     const bytes = this.buffers[slot];
     let done!: (error?: Error | null) => void;
     const written = new Promise<void>((resolve, reject) => { done = (error) => error ? reject(error) : resolve(); });
+    written.catch(() => {});  // not unhandled meanwhile: take() or settle() awaits it and throws its error
     this.pending[slot] = written;
     out.write(Buffer.from(bytes.buffer, bytes.byteOffset, length), (error) => done(error));
   }
