@@ -11,12 +11,12 @@ export const denseColumns = 40;
 export const sparseDim = 1 << 22;
 export const sparseNonZeros = 30;
 
-/** One chunk of text rows (or recordIO frames) from row `start`. */
-export function denseCsvRows(random: Random, rows: number): string {
+/** One chunk of text rows (or recordIO frames) from row `start`; dense CSV has `columns` features after the label. */
+export function denseCsvRows(random: Random, rows: number, columns = denseColumns): string {
   const lines: string[] = [];
   for (let r = 0; r < rows; r++) {
     const cells = [random.nextFloat() < 0.5 ? '0' : '1'];
-    for (let c = 0; c < denseColumns; c++) cells.push((random.nextGaussian() * 10).toFixed(5));
+    for (let c = 0; c < columns; c++) cells.push((random.nextGaussian() * 10).toFixed(5));
     lines.push(cells.join(','));
   }
   return lines.join('\n') + '\n';

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describeMachine } from './machine.js';
 import { runDenseLinear, shapes, type Row } from './dense-linear.js';
 import { runParse, type ParseRow } from './parse.js';
+import { convertTable, runConvert } from './convert.js';
 import { runLinearLearner, type LinearRow } from './linear-learner.js';
 import { realMarkdown, runLinearLearnerReal } from './linear-learner-real.js';
 import { runKmeans, type KmeansRow } from './kmeans.js';
@@ -26,6 +27,10 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
   parse: async () => {
     const { rows, notes, memory } = await runParse();
     return { markdown: [parseTable(rows), '', memoryTable(memory), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes, memory } };
+  },
+  convert: async () => {
+    const { rows, notes } = await runConvert();
+    return { markdown: [convertTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
   },
   'linear-learner': async () => {
     const { rows, notes } = await runLinearLearner();

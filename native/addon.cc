@@ -6,6 +6,7 @@
 #include "algorithms/linear_learner/linear_learner_binding.h"
 #include "algorithms/pca/pca_binding.h"
 #include "io/stream_parser_binding.h"
+#include "io/writer_binding.h"
 #include "linalg/linear_algebra_binding.h"
 #include "runtime/memory_advice.h"
 #include "runtime/runtime_info.h"
@@ -23,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterMemoryAdvice(env, exports);
   boundless::RegisterStderrCapture(env, exports);
   boundless::RegisterStreamParser(env, exports);
+  boundless::RegisterWriters(env, exports);
   return exports;
 }
 

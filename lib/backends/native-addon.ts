@@ -82,6 +82,21 @@ export interface CoreAddon {
   stderrCaptureEnd(): string;
   /** Width of the first recordIO record in `bytes` (null while it is incomplete); throws on bytes that are not recordIO. */
   recordioProbe(bytes: Uint8Array, maxRecordBytes: number): { featureDim: number; sparse: boolean } | null;
+  /** Bytes encodeRows may need for this batch in this format: the least length of its `out`. */
+  rowBytesBound(format: 'csv' | 'libsvm' | 'jsonl' | 'recordio', batch: Batch): number;
+  /** Writes the batch's rows at out[0] (off the event loop when large); resolves to the bytes written. */
+  encodeRows(format: 'csv' | 'libsvm' | 'jsonl' | 'recordio', batch: Batch, out: Uint8Array): Promise<number>;
+  /** Bytes encodePredictionLines may need: the least length of its `out`. */
+  predictionLinesBound(outputs: NativePredictionOutput[], rows: number): number;
+  /** One JSON line per row ({"key":value or [values],...}) at out[0]; resolves to the bytes written. */
+  encodePredictionLines(outputs: NativePredictionOutput[], rows: number, out: Uint8Array): Promise<number>;
+}
+
+/** One named prediction output: `key` is the name as JSON (quoted), `values` rows × width, row-major. */
+export interface NativePredictionOutput {
+  key: string;
+  values: Float32Array | Float64Array | Int32Array | Uint32Array;
+  width: number;
 }
 
 export interface NativeParserOptions {

@@ -2,15 +2,16 @@
 // `boundless select`: the commands that use a saved model or state. The algorithm is named in the
 // file's metadata.
 import { mkdir } from 'node:fs/promises';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
 import type { Selection } from '../algorithms/types.js';
 import type { Batch } from '../data/batch.js';
+import { loadCoreAddon, type NativePredictionOutput } from '../backends/native-addon.js';
 import { resolveBackend, type BackendChoice } from '../backends/select.js';
 import { readBatches } from '../io/read-batches.js';
 import { isStdout, openOutput } from '../io/output-file.js';
+import { OutputBuffers } from '../io/output-buffers.js';
 import { DataError } from '../io/read-options.js';
 import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
@@ -50,18 +51,29 @@ export const predictOptions: Record<string, OptionSpec> = {
   ...dataOptions,
 };
 
-/** One JSON line per row: each prediction output, a number or (for several values per row) an array. */
-function predictionLines(predictions: Record<string, ArrayLike<number | bigint>>, rows: number): string {
-  const lines: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const row: Record<string, number | number[]> = {};
-    for (const [name, values] of Object.entries(predictions)) {
-      const width = values.length / rows;
-      row[name] = width === 1 ? Number(values[r]) : Array.from({ length: width }, (_, i) => Number(values[r * width + i]));
-    }
-    lines.push(JSON.stringify(row));
-  }
-  return lines.join('\n') + '\n';
+/** The outputs of one batch's predictions as the native line encoder takes them, in the object's own key order. */
+function predictionOutputs(predictions: Record<string, ArrayLike<number | bigint>>, rows: number): NativePredictionOutput[] {
+  return Object.entries(predictions).map(([name, values]) => {
+    const width = values.length / rows;
+    if (!Number.isInteger(width)) throw new Error(`predict: output ${JSON.stringify(name)} has ${values.length} values for ${rows} rows`);
+    // Other array kinds (a plain array, BigInt64Array from an --algorithm-module) as the numbers JSON would write.
+    const typed = values instanceof Float32Array || values instanceof Float64Array || values instanceof Int32Array || values instanceof Uint32Array
+      ? values : Float64Array.from(Array.from(values as ArrayLike<number | bigint>, Number));
+    return { key: JSON.stringify(name), values: typed, width };
+  });
+}
+
+/**
+ * Writes one JSON line per row — each prediction output a number or, for several values per
+ * row, an array — encoded natively into reused buffers, waiting for the stream to drain.
+ */
+async function writePredictionLines(out: Writable, buffers: OutputBuffers, predictions: Record<string, ArrayLike<number | bigint>>, rows: number): Promise<void> {
+  if (rows === 0) return;
+  const addon = loadCoreAddon();
+  const outputs = predictionOutputs(predictions, rows);
+  const { slot, buffer } = await buffers.take(addon.predictionLinesBound(outputs, rows));
+  const length = await addon.encodePredictionLines(outputs, rows, buffer);
+  buffers.write(out, slot, length);
 }
 
 /** Predictions for every record, as JSON Lines to stdout or a file (atomically, when it is a regular file). */
@@ -89,11 +101,12 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   let records = 0;
   const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 });
   try {
+    const buffers = new OutputBuffers();
     for await (const batch of stream) {
-      const lines = predictionLines(await model.predict(batch, requestOptions), batch.rows);
+      await writePredictionLines(out, buffers, await model.predict(batch, requestOptions), batch.rows);
       records += batch.rows;
-      if (!out.write(lines)) await once(out, 'drain');
     }
+    await buffers.settle();
     await file?.commit();
   } catch (error) {
     await file?.abort();

@@ -1,12 +1,15 @@
 // Writes a stream of batches in an output format to a path (a regular file
 // atomically: a failed conversion leaves no half-written file; a device or
-// FIFO directly, see output-file.ts) or to a Writable such as stdout,
-// waiting for the writer to drain so memory stays flat.
-import { once } from 'node:events';
+// FIFO directly, see output-file.ts) or to a Writable such as stdout. The
+// rows are encoded natively (native/io/row_writer.cc), a batch at a time, into
+// two reused buffers, off the event loop; the writer waits for the stream to
+// drain, so memory stays flat.
 import type { Writable } from 'node:stream';
+import { loadCoreAddon } from '../backends/native-addon.js';
 import type { Batch } from '../data/batch.js';
-import { formatRow, formatsWithWeights, type OutputFormat } from './formats/row-writers.js';
+import { formatsWithWeights, type OutputFormat } from './formats/row-writers.js';
 import { openOutput } from './output-file.js';
+import { OutputBuffers } from './output-buffers.js';
 
 export interface WriteSummary {
   records: number;
@@ -15,23 +18,31 @@ export interface WriteSummary {
   droppedWeights: number;
 }
 
+function weightsOtherThanOne(batch: Batch): number {
+  if (!batch.weights) return 0;
+  let count = 0;
+  for (let r = 0; r < batch.rows; r++) if (batch.weights[r] !== 1) count++;
+  return count;
+}
+
 async function writeAll(batches: AsyncIterable<Batch>, to: OutputFormat, out: Writable): Promise<WriteSummary> {
+  const addon = loadCoreAddon();
   const summary: WriteSummary = { records: 0, bytes: 0, droppedWeights: 0 };
   const keepsWeights = formatsWithWeights.includes(to);
+  const buffers = new OutputBuffers();
   for await (const batch of batches) {
-    const parts: (string | Uint8Array)[] = [];
-    for (let r = 0; r < batch.rows; r++) {
-      parts.push(formatRow(batch, r, to));
-      if (!keepsWeights && batch.weights && batch.weights[r] !== 1) summary.droppedWeights++;
-    }
-    const chunk = typeof parts[0] === 'string' ? Buffer.from(parts.join('')) : Buffer.concat(parts as Uint8Array[]);
+    if (!keepsWeights) summary.droppedWeights += weightsOtherThanOne(batch);
+    const { slot, buffer } = await buffers.take(addon.rowBytesBound(to, batch));
+    const length = await addon.encodeRows(to, batch, buffer);
     summary.records += batch.rows;
-    summary.bytes += chunk.length;
-    if (!out.write(chunk)) await once(out, 'drain');
+    summary.bytes += length;
+    buffers.write(out, slot, length);
   }
+  await buffers.settle();
   return summary;
 }
 
+/** Writes every batch's rows in format `to` to a path or a Writable; the records, bytes and dropped weights written. */
 export async function writeRows(batches: AsyncIterable<Batch>, to: OutputFormat, output: string | Writable):
   Promise<WriteSummary> {
   if (typeof output !== 'string') return writeAll(batches, to, output);
