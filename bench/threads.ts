@@ -1,7 +1,7 @@
 // Every core of one machine: whole processes at BOUNDLESS_NUM_THREADS = 1, 2, … (the thread
 // budget), on a 400,000-row × 64-column dense CSV and a 400,000-row sparse libsvm file.
 // - parse only: the reader alone (readBatches into the trainer's batches), rows/s;
-// - train: `boundless train` end to end (start-up, parsing, kernels, finalize, model writing),
+// - train: `boundless train --epochs 1` end to end (start-up, parsing, kernels, finalize, model writing),
 //   for PCA, k-means, factorization machines and the linear learner with one model.
 // Reported: parse rows/s at N threads ÷ 1 thread, train at N ÷ 1, and train ÷ parse-only at the
 // same threads (how much of a run is not parsing). BOUNDLESS_BENCH_THREADS="1 2 4" picks the
@@ -92,7 +92,7 @@ interface Job { name: string; args: (path: string, dir: string) => string[] }
 function jobs(format: 'csv' | 'libsvm'): Job[] {
   const data = format === 'csv' ? ['--format', 'csv'] : ['--format', 'libsvm', '--feature-dim', String(sparseDim)];
   const train = (algorithm: string, ...hp: string[]) => (path: string, dir: string) =>
-    [cli, 'train', algorithm, '--train', path, ...data, '--model-dir', dir, ...hp.flatMap((h) => ['--hp', h])];
+    [cli, 'train', algorithm, '--train', path, ...data, '--epochs', '1', '--model-dir', dir, ...hp.flatMap((h) => ['--hp', h])];
   return [
     { name: 'parse only', args: (path) => ['--input-type=module', '-e', parseScript(path, format, format === 'csv' ? '' : `featureDim: ${sparseDim},`)] },
     ...(format === 'csv' ? [{ name: 'train pca', args: train('pca', 'num_components=8') }] : []),

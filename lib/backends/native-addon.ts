@@ -121,6 +121,8 @@ export interface NativeFeedResult {
   rows: number;
   nnz: number;
   full: boolean;
+  /** Rows parsed and not yet handed over remain (the parallel parser's staging): drainSync() hands them over. */
+  staged: boolean;
   /** Offset after the last record taken or skipped, from where this file's reading began. */
   committed: number;
   /** Line (text formats) or record (recordIO) number of the next record. */
@@ -134,6 +136,8 @@ export interface NativeStreamParser {
   feed(chunk: Uint8Array): Promise<NativeFeedResult>;
   feedSync(chunk: Uint8Array): NativeFeedResult;
   finish(): NativeFeedResult;
+  /** Hands over staged rows into the target, parsing nothing (a copy of at most one batch). */
+  drainSync(): NativeFeedResult;
   startFile(expectHeader?: boolean): void;
   stats(): { line: number; committedOffset: number; carryBytes: number; parseThreads: number; bad: Record<string, number> };
 }

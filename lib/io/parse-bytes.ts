@@ -134,9 +134,29 @@ class NativeBatcher {
       const result = await this.parser.feed(data);
       this.check(result);
       data = data.subarray(result.consumed);
-      if (result.full) await this.emit(result, true);
-      else if (result.consumed === 0) throw new Error('parser made no progress (a bug): please report it');
+      if (result.full) {
+        await this.emit(result, true);
+        if (result.staged) await this.drainStaged();
+      } else if (result.consumed === 0) throw new Error('parser made no progress (a bug): please report it');
       else this.batch.rows = result.rows;
+    }
+  }
+
+  /**
+   * Hands over the rows the parallel parser has staged, one batch at a time. Each is a copy of
+   * at most one batch, done here: a round trip to a libuv thread per batch costs the event loop
+   * more than the copy.
+   */
+  private async drainStaged(): Promise<void> {
+    for (;;) {
+      const result = this.parser.drainSync();
+      this.check(result);
+      if (!result.full) {
+        this.batch.rows = result.rows;
+        return;
+      }
+      await this.emit(result, true);
+      if (!result.staged) return;
     }
   }
 

@@ -33,6 +33,8 @@ class ParallelTextParser : public StreamParser {
   size_t carry_bytes() const override { return carry_.size(); }
   size_t feature_dim() const override { return options_.feature_dim; }
   size_t parse_threads() const override { return threads_; }
+  bool has_staged() const override { return active_; }
+  FeedResult Drain(BatchTarget& target) override;
 
   // Bytes of whole lines one feed parses at most (a longer record is taken whole).
   static constexpr size_t kWaveBytes = size_t(4) << 20;
@@ -57,7 +59,7 @@ class ParallelTextParser : public StreamParser {
   // Parses one segment into its staging arrays, shaped like the caller's batches.
   void ParseSegment(Segment& segment, TextParser& parser, const BatchTarget& shape);
   // Copies staged rows into the target in order; true when the wave is spent without failure.
-  bool Drain(BatchTarget& target, FeedResult& result);
+  bool DrainInto(BatchTarget& target, FeedResult& result);
   void Fail(FeedResult& result, const std::string& message);
 
   TextParserOptions options_;

@@ -88,6 +88,13 @@ class StreamParser {
   virtual size_t feature_dim() const = 0;
   // Threads that parse at once: 1, or the pool's size for the parallel text parser.
   virtual size_t parse_threads() const { return 1; }
+  // Rows parsed but not yet handed over (the parallel parser's staging), and handing them over
+  // without parsing more: a copy of at most one batch, cheap enough for the caller's thread.
+  virtual bool has_staged() const { return false; }
+  virtual FeedResult Drain(BatchTarget& target) {
+    (void)target;
+    return FeedResult();
+  }
   const BadRecordCounts& bad_counts() const { return bad_counts_; }
   // The counts since the last call, and zero: a parser that owns others adds up theirs.
   BadRecordCounts TakeBadCounts() {

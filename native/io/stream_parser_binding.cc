@@ -96,6 +96,7 @@ Napi::Object ResultObject(const Napi::Env& env, const FeedResult& result, const 
   object.Set("rows", static_cast<double>(target.rows));
   object.Set("nnz", static_cast<double>(target.nnz));
   object.Set("full", result.batch_full);
+  object.Set("staged", parser.has_staged());
   if (result.failed) object.Set("error", result.message);
   return object;
 }
@@ -108,6 +109,7 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
                         InstanceMethod("feed", &StreamParserWrap::Feed),
                         InstanceMethod("feedSync", &StreamParserWrap::FeedSync),
                         InstanceMethod("finish", &StreamParserWrap::Finish),
+                        InstanceMethod("drainSync", &StreamParserWrap::DrainSync),
                         InstanceMethod("startFile", &StreamParserWrap::StartFile),
                         InstanceMethod("stats", &StreamParserWrap::Stats)});
   }
@@ -169,6 +171,14 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
   Napi::Value Finish(const Napi::CallbackInfo& info) {
     if (busy) throw Napi::Error::New(info.Env(), "StreamParser.finish: a feed is still running");
     FeedResult result = parser_->Finish(target_);
+    return ResultObject(info.Env(), result, target_, *parser_);
+  }
+
+  // Hands over rows already parsed (at most one batch's copy), parsing nothing: the parallel
+  // parser stages a wave's rows, and handing them over batch by batch needs no thread hop.
+  Napi::Value DrainSync(const Napi::CallbackInfo& info) {
+    if (busy) throw Napi::Error::New(info.Env(), "StreamParser.drainSync: a feed is still running");
+    FeedResult result = parser_->Drain(target_);
     return ResultObject(info.Env(), result, target_, *parser_);
   }
 

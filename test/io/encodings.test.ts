@@ -219,7 +219,8 @@ describe('encodings and formats real inputs use', () => {
     const controller = new AbortController();
     controller.abort();
     await assert.rejects(consume(gz, { signal: controller.signal }), /abort/i);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Closes finish on libuv threads after the reads settle: wait for them, up to 2 s on a busy machine.
+    for (let waited = 0; open() !== before && waited < 2000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(open(), before, 'file descriptors open after the reads');
   });
 });

@@ -93,18 +93,30 @@ async function* readFile(name: string, fileIndex: number, offset: number, chunkB
 }
 
 /**
- * A plain file from `offset`, in one reused buffer: the consumer is done with a chunk when it
- * asks for the next. Fresh buffers per chunk (what a read stream does) cost page faults on every
- * chunk, and reading ahead into a second buffer made parsing slower here (the copy competes for
- * cache and memory bandwidth; reads from the page cache take ~0.1 s per GB anyway).
+ * A plain file from `offset`, in two reused buffers: the next chunk is read (on a libuv thread)
+ * while the consumer parses the current one, so reading overlaps parsing. The consumer is done
+ * with a chunk when it asks for the next, and the read ahead goes into the other buffer. (Fresh
+ * buffers per chunk, as a read stream makes them, cost page faults on every chunk.)
  */
 async function* plain(handle: FileHandle, offset: number, chunkBytes: number): AsyncIterable<Uint8Array> {
-  const buffer = Buffer.allocUnsafeSlow(chunkBytes);
-  for (let position = offset; ;) {
-    const { bytesRead } = await handle.read(buffer, 0, chunkBytes, position);
-    if (bytesRead === 0) return;
-    position += bytesRead;
-    yield buffer.subarray(0, bytesRead);
+  const buffers = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)];
+  let position = offset;
+  let which = 0;
+  let pending: Promise<{ bytesRead: number }> | undefined = handle.read(buffers[0], 0, chunkBytes, position);
+  try {
+    for (;;) {
+      const { bytesRead } = await pending!;
+      pending = undefined;
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      const current = buffers[which];
+      which ^= 1;
+      pending = handle.read(buffers[which], 0, chunkBytes, position);
+      yield current.subarray(0, bytesRead);
+    }
+  } finally {
+    // A consumer that leaves early: the read ahead ends before the file closes, its error unseen.
+    await pending?.catch(() => undefined);
   }
 }
 
