@@ -30,11 +30,13 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: { sa
   const tty = stream.isTTY === true;
   const interval = options.intervalMs ?? (tty ? 100 : 5000);
   let last = 0;
+  // Thousands separators by hand: toLocaleString's first call loads ICU's locale data (~30 ms of every run).
+  const grouped = (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   const describe = (e: ProgressEvent) => {
     const metrics = Object.entries(e.metrics).map(([k, v]) => `${k}=${formatMetric(v)}`).join(' ');
     const bad = Object.values(e.badRecords).reduce((a, b) => a + b, 0);
-    return `epoch ${e.epoch + (e.phase === 'batch' ? 1 : 0)} · ${e.records.toLocaleString('en-US')} records · ` +
-      `${Math.round(e.recordsPerSecond).toLocaleString('en-US')}/s${metrics ? ` · ${metrics}` : ''}${bad > 0 ? ` · ${bad} bad records skipped` : ''}` +
+    return `epoch ${e.epoch + (e.phase === 'batch' ? 1 : 0)} · ${grouped(e.records)} records · ` +
+      `${grouped(e.recordsPerSecond)}/s${metrics ? ` · ${metrics}` : ''}${bad > 0 ? ` · ${bad} bad records skipped` : ''}` +
       (e.etaSeconds !== undefined && e.phase === 'batch' ? ` · ETA ${Math.ceil(e.etaSeconds)} s` : '');
   };
   return (event: ProgressEvent) => {
