@@ -4,6 +4,11 @@
 // positions, with the same counts and the same error. Runs in this process's pool, whose size
 // must be above 1 for the parallel parser to run at all (checked).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadCoreAddon } from '../../lib/backends/native-addon.js';
 import type { NativeParserOptions, NativeStreamParser } from '../../lib/backends/native-addon.js';
 import { Random } from '../../lib/random.js';
@@ -194,5 +199,33 @@ describe('parallel text parsing', () => {
     assert.match(stopped.error!, /^line \d+: record is longer than 4096 bytes/);
     const end = Buffer.from(csv(200_000, 1).toString() + long);
     assert.match(assertSame([end], options, { rows: 100, nnz: 0, sparse: false }, chunkings(13)).error!, /record is longer than 4096 bytes/);
+  });
+
+  it('end to end: `boundless train` gives the same model bytes with 1 parse thread and with every thread', function () {
+    this.timeout(240_000);
+    const directory = mkdtempSync(join(tmpdir(), 'boundless-parallel-'));
+    try {
+      const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+      // Moderate values (the generators' 1e30 is for the parsers; here the kernels must train on it).
+      const moderate = (text: Buffer) => Buffer.from(text.toString().replaceAll('1e30', '3.5'));
+      writeFileSync(join(directory, 'dense.csv'), moderate(csv(1_500_000, 6)));
+      writeFileSync(join(directory, 'sparse.libsvm'), moderate(libsvm(1_200_000, 500)));
+      const model = (threads: number, name: string, args: string[]) => {
+        const out = join(directory, `${name}-${threads}`);
+        const run = spawnSync(process.execPath, [cli, 'train', ...args, '--epochs', '1', '--model-dir', out],
+          { encoding: 'utf8', env: { ...process.env, BOUNDLESS_NUM_THREADS: String(threads) } });
+        assert.equal(run.status, 0, `${run.error ?? ''} ${run.signal ?? ''} ${run.stderr}`);
+        return readFileSync(join(out, 'model.safetensors'));
+      };
+      const jobs: [string, string[]][] = [
+        ['linear-learner', ['linear-learner', '--train', join(directory, 'dense.csv'), '--hp', 'predictor_type=binary_classifier', '--hp', 'num_models=4']],
+        ['kmeans', ['kmeans', '--train', join(directory, 'dense.csv'), '--label-size', '1', '--hp', 'k=3', '--hp', 'seed=5']],
+        ['factorization-machines', ['factorization-machines', '--train', join(directory, 'sparse.libsvm'), '--format', 'libsvm', '--feature-dim', '500',
+          '--hp', 'predictor_type=binary_classifier', '--hp', 'num_factors=4']],
+      ];
+      for (const [name, args] of jobs) assert.ok(model(1, name, args).equals(model(3, name, args)), `${name}: model bytes at 1 and 3 threads`);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
