@@ -252,6 +252,11 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   std::string detail;
   bool full = false;
   if (ParseRecord(trimmed_begin, trimmed_end, target, &reason, &detail, &full)) {
+    // libsvm's binary data sets and Vowpal Wabbit write the classes as -1 and +1: -1 is class 0.
+    if (target.labels && options_.label_classes == 2 && target.labels[target.rows - 1] == -1.f &&
+        (options_.format == TextFormat::Libsvm || options_.format == TextFormat::Vw)) {
+      target.labels[target.rows - 1] = 0.f;
+    }
     if (!target.labels || options_.label_column < 0 || LabelInRange(target.labels[target.rows - 1], options_.label_classes, &detail)) {
       return Outcome::Stored;
     }

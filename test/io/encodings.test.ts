@@ -155,6 +155,19 @@ describe('encodings and formats real inputs use', () => {
     await assert.rejects(rowsOf([Buffer.from('1.5,5\n')], { format: 'csv', labelClasses: 3 }), /line 1: label 1\.5 is not a class in 0\.\.2 \(num_classes 3\)$/);
   });
 
+  it('a binary classifier reads libsvm and VW labels -1/+1 as 0/1 (their conventions); CSV and other class counts stay strict', async () => {
+    const labels = async (input: string, options: Partial<ReadOptions>) => {
+      const out: number[] = [];
+      for await (const b of readBatches([Buffer.from(input)], { miniBatchSize: 8, labelClasses: 2, ...options })) out.push(...b.labels!.subarray(0, b.rows));
+      return out;
+    };
+    assert.deepEqual(await labels('-1 1:5\n+1 1:6\n1 1:7\n0 1:8\n', { format: 'libsvm', featureDim: 1 }), [0, 1, 1, 0]);
+    assert.deepEqual(await labels('-1 |a x\n1 |a y\n', { format: 'vw', hashBits: 4 }), [0, 1]);
+    await assert.rejects(labels('-1,5\n', { format: 'csv' }), /line 1: label -1 is not 0 or 1/);
+    await assert.rejects(labels('-1 1:5\n', { format: 'libsvm', featureDim: 1, labelClasses: 3 }), /line 1: label -1 is not a class in 0\.\.2/);
+    assert.deepEqual(await labels('-1 1:5\n', { format: 'libsvm', featureDim: 1, labelClasses: undefined }), [-1]);
+  });
+
   describe('recordIO-protobuf records carry their width', () => {
     const dense = Buffer.concat([frameRecord(encodeRecord({ values: [1, 2, 3] }, 1)), frameRecord(encodeRecord({ values: [4, 5, 6] }, 0))]);
     const sparse = Buffer.concat([frameRecord(encodeRecord({ values: [7], keys: [4], featureDim: 6 }, 1)),
