@@ -99,6 +99,23 @@ describe('boundless command', () => {
     });
   });
 
+  it("evaluate and predict take train's --model-dir as --model; a directory without a model is a clear error", async () => {
+    const data = join(directory, 'pm.libsvm');
+    await writeFile(data, '-1 1:0.5 2:1\n1 1:1 3:2\n+1 2:1\n-1 3:0.1\n');
+    const dir = join(directory, 'pm-model');
+    const trained = boundless('train', 'linear-learner', '--train', data, '--format', 'libsvm', '--feature-dim', '3',
+      '--hp', 'predictor_type=binary_classifier', '--epochs', '1', '--model-dir', dir);
+    assert.equal(trained.code, 0, trained.stderr);
+    const evaluated = boundless('evaluate', '--model', dir, '--test', data, '--format', 'libsvm');
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    assert.equal(JSON.parse(evaluated.stdout).records, 4);
+    const empty = boundless('predict', '--model', directory + '/nothing-here', '--input', data, '--format', 'libsvm');
+    assert.notEqual(empty.code, 0);
+    const bare = boundless('predict', '--model', join(directory), '--input', data, '--format', 'libsvm');
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /predict: --model .* is a directory without a model\.safetensors \(pass the file, or the --model-dir of a train\)/);
+  });
+
   it('SageMaker metric lines carry measurements, not the selected model index', () => {
     const lines = sageMakerMetricLines({
       phase: 'epoch', epoch: 1, batches: 1, records: 10, bytes: 0, elapsedSeconds: 1, recordsPerSecond: 10, badRecords: {},

@@ -1,6 +1,7 @@
 // `boundless predict`, `boundless evaluate`, `boundless recommend` and
 // `boundless select`: the commands that use a saved model or state. The algorithm is named in the
 // file's metadata.
+import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -35,15 +36,23 @@ async function algorithmOf(path: string, options: Record<string, unknown>) {
 }
 
 /** What predict and evaluate share: the model, on the chosen backend. */
+/** --model: a model file, or the directory `train --model-dir` wrote (its model.safetensors). */
+export function modelFile(command: string, given: string): string {
+  if (!existsSync(given) || !statSync(given).isDirectory()) return given;
+  const inside = join(given, 'model.safetensors');
+  if (!existsSync(inside)) throw new UsageError(`${command}: --model ${given} is a directory without a model.safetensors (pass the file, or the --model-dir of a train)`);
+  return inside;
+}
+
 async function openModel(command: string, options: Record<string, unknown>) {
-  const path = options.model as string;
+  const path = modelFile(command, options.model as string);
   const { stored, algorithm, featureDim } = await algorithmOf(path, options);
   const backend = await resolveBackend(choiceOption<BackendChoice>(command, options as never, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']));
   return { path, algorithm, featureDim, model: modelFromStored(stored, algorithm, backend, path) };
 }
 
 export const predictOptions: Record<string, OptionSpec> = {
-  model: { value: true, required: true, description: 'a model.safetensors' },
+  model: { value: true, required: true, description: "a model.safetensors, or the directory train's --model-dir wrote" },
   input: { value: true, required: true, description: "data to score: a file, directory, glob, or '-'" },
   output: { value: true, description: "where the JSON Lines go (default '-', stdout)" },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
@@ -117,7 +126,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
 }
 
 export const evaluateOptions: Record<string, OptionSpec> = {
-  model: { value: true, required: true, description: 'a model.safetensors' },
+  model: { value: true, required: true, description: "a model.safetensors, or the directory train's --model-dir wrote" },
   test: { value: true, required: true, description: 'labelled data' },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
   ...dataOptions,
