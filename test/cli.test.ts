@@ -116,6 +116,20 @@ describe('boundless command', () => {
     assert.match(bare.stderr, /predict: --model .* is a directory without a model\.safetensors \(pass the file, or the --model-dir of a train\)/);
   });
 
+  it('predict on VW text hashes into the model\'s 2^b buckets without --hash-bits again', async () => {
+    const data = join(directory, 'v.vw');
+    await writeFile(data, '1 |a x y\n-1 |a z\n1 |b x\n-1 |a w z\n');
+    const dir = join(directory, 'vw-model');
+    const trained = boundless('train', 'linear-learner', '--train', data, '--format', 'vw', '--hash-bits', '10',
+      '--hp', 'predictor_type=binary_classifier', '--epochs', '1', '--model-dir', dir);
+    assert.equal(trained.code, 0, trained.stderr);
+    const predicted = boundless('predict', '--model', dir, '--input', data, '--format', 'vw');
+    assert.equal(predicted.code, 0, predicted.stderr);
+    assert.equal(predicted.stdout.trim().split('\n').length, 4);
+    const wrong = boundless('predict', '--model', dir, '--input', data, '--format', 'vw', '--hash-bits', '12');
+    assert.match(wrong.stderr, /has 4096 features per row, expected 1024/);
+  });
+
   it('SageMaker metric lines carry measurements, not the selected model index', () => {
     const lines = sageMakerMetricLines({
       phase: 'epoch', epoch: 1, batches: 1, records: 10, bytes: 0, elapsedSeconds: 1, recordsPerSecond: 10, badRecords: {},

@@ -36,8 +36,11 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
   if ((format === 'libsvm' || format === 'jsonl') && featureDim === undefined) {
     throw new UsageError(`${command}: --format ${format} needs --feature-dim (the number of features; for sparse rows, the index bound)`);
   }
-  const hashBits = integerOption(command, options, 'hash-bits');
+  let hashBits = integerOption(command, options, 'hash-bits');
   if (hashBits !== undefined && hashBits > 31) throw new UsageError(`${command}: --hash-bits must be an integer in [1, 31], got ${hashBits}`);
+  // A model trained on VW text hashed into 2^b buckets: its feature_dim says b (predict, evaluate).
+  const modelBits = defaults.featureDim !== undefined ? Math.log2(defaults.featureDim) : NaN;
+  if (format === 'vw' && hashBits === undefined && Number.isInteger(modelBits) && modelBits >= 1 && modelBits <= 31) hashBits = modelBits;
   return {
     format,
     featureDim,
