@@ -138,6 +138,12 @@ export interface NativeStreamParser {
   finish(): NativeFeedResult;
   /** Hands over staged rows into the target, parsing nothing (a copy of at most one batch). */
   drainSync(): NativeFeedResult;
+  /**
+   * The parallel text parser only: parses the chunk's whole lines ahead into a free wave (of two)
+   * on a libuv thread and the pool, while drainSync hands over the wave before. Errors in the chunk
+   * come from the drainSync that reaches them. Resolves with the bytes taken (feed the rest again).
+   */
+  stage(chunk: Uint8Array): Promise<{ consumed: number }>;
   startFile(expectHeader?: boolean): void;
   stats(): { line: number; committedOffset: number; carryBytes: number; parseThreads: number; bad: Record<string, number> };
 }

@@ -100,6 +100,7 @@ class NativeBatcher {
   /** The chunk being parsed: its file, name and offset place errors and positions. */
   private current: ByteChunk | undefined;
   private records: number;
+  private threads: number | undefined;
 
   private constructor(private readonly producer: Producer, private readonly pool: BatchPool,
     private readonly parser: NativeStreamParser) {
@@ -129,6 +130,7 @@ class NativeBatcher {
     }
     this.current = chunk;
     this.producer.stats.bytes += chunk.data.length;
+    if (this.parseThreads > 1) return this.feedAhead(chunk.data);
     let data = chunk.data;
     while (data.length > 0) {
       const result = await this.parser.feed(data);
@@ -139,6 +141,24 @@ class NativeBatcher {
         if (result.staged) await this.drainStaged();
       } else if (result.consumed === 0) throw new Error('parser made no progress (a bug): please report it');
       else this.batch.rows = result.rows;
+    }
+  }
+
+  /**
+   * The parallel parser: each chunk is parsed ahead (on a libuv thread and the pool) while the
+   * rows of the chunk before are handed over here, so the pool parses while batches go out. The
+   * last chunk's rows go out with the next chunk, or at the end of the file.
+   */
+  private async feedAhead(data: Uint8Array): Promise<void> {
+    while (data.length > 0) {
+      const staging = this.parser.stage(data);
+      // Rows staged before are handed over meanwhile; an error among them ends the read, and
+      // the parse ahead is waited for first (its chunk must outlive it).
+      const handedOver = this.drainStaged().then(() => undefined, (error: unknown) => error);
+      const { consumed } = await staging;
+      const error = await handedOver;
+      if (error !== undefined) throw error;
+      data = data.subarray(consumed);
     }
   }
 
@@ -158,6 +178,10 @@ class NativeBatcher {
       await this.emit(result, true);
       if (!result.staged) return;
     }
+  }
+
+  private get parseThreads(): number {
+    return this.threads ??= this.parser.stats().parseThreads;
   }
 
   /** After the last chunk: the last file's last record, the partial batch, the skip counts. */

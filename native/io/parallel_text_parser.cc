@@ -75,8 +75,22 @@ std::string TooLongMessage(uint64_t line, size_t limit) {
 
 }  // namespace
 
+// A wave of segments and where the hand-over is in it. The parse side fills it and sets
+// `ready` last; the hand-over side reads it only once `ready` is set, and frees it.
+struct ParallelTextParser::Wave {
+  std::vector<Segment> segments;
+  size_t count = 0;  // segments in use
+  size_t emit_segment = 0, emit_row = 0;
+  uint64_t end_offset = 0, end_line = 1;  // after its last line
+  bool failure_pending = false;
+  std::string failure;
+  BadRecordCounts bad{};  // counted by the parse; added to the parser's when handed over
+  bool counted = false;
+  std::atomic<bool> ready{false};
+};
+
 ParallelTextParser::ParallelTextParser(const TextParserOptions& options, size_t threads)
-    : options_(options), threads_(std::max<size_t>(1, threads)) {
+    : options_(options), threads_(std::max<size_t>(1, threads)), waves_(std::make_unique<std::array<Wave, 2>>()) {
   StartFile(true);
 }
 
@@ -84,11 +98,13 @@ ParallelTextParser::~ParallelTextParser() = default;
 
 void ParallelTextParser::StartFile(bool expect_header) {
   carry_.clear();
-  fed_offset_ = 0;
-  committed_ = 0;
-  line_ = 1;
-  active_ = false;
-  failure_pending_ = false;
+  fed_offset_ = parsed_offset_ = committed_ = 0;
+  next_line_ = line_ = 1;
+  for (Wave& wave : *waves_) {
+    wave.ready.store(false);
+    wave.count = 0;
+  }
+  head_ = held_ = 0;
   header_pending_ = options_.header && expect_header;
   file_start_pending_ = expect_header;
 }
@@ -98,11 +114,55 @@ void ParallelTextParser::Fail(FeedResult& result, const std::string& message) {
   result.message = message;
 }
 
+bool ParallelTextParser::has_staged() const {
+  return held_ > 0 && (*waves_)[head_].ready.load(std::memory_order_acquire);
+}
+
+ParallelTextParser::Wave* ParallelTextParser::Reserve() {
+  if (held_ == 2) return nullptr;
+  Wave& wave = (*waves_)[(head_ + held_) % 2];
+  ++held_;
+  wave.ready.store(false, std::memory_order_relaxed);
+  wave.count = 0;
+  wave.emit_segment = wave.emit_row = 0;
+  wave.failure_pending = false;
+  wave.failure.clear();
+  wave.bad.fill(0);
+  wave.counted = false;
+  wave.end_offset = parsed_offset_;
+  wave.end_line = next_line_;
+  return &wave;
+}
+
 FeedResult ParallelTextParser::Feed(const char* data, size_t length, BatchTarget& target) {
   FeedResult result;
-  if (active_ && !DrainInto(target, result)) return result;
+  if (!DrainInto(target, result)) return result;
   if (length == 0) return result;
+  Wave* wave = held_ == 0 ? Reserve() : nullptr;  // everything ready was handed over
+  if (!wave) {
+    Fail(result, "a parse ahead (stage) is still running (a bug): please report it");
+    return result;
+  }
+  result.consumed = Stage(*wave, data, length, target);
+  DrainInto(target, result);
+  return result;
+}
+
+FeedResult ParallelTextParser::Drain(BatchTarget& target) {
+  FeedResult result;
+  DrainInto(target, result);
+  return result;
+}
+
+size_t ParallelTextParser::Stage(Wave& wave, const char* data, size_t length, const BatchTarget& shape) {
   const size_t limit = options_.max_record_bytes;
+  // Errors found here wait in the wave, behind the rows before them.
+  auto fail = [&](BadRecord reason, const std::string& message) {
+    wave.bad[static_cast<size_t>(reason)]++;
+    if (!wave.failure_pending) wave.failure = message;
+    wave.failure_pending = true;
+  };
+  size_t consumed = length;
   size_t position = 0;
   bool with_carry = false;
   const uint64_t carry_offset = fed_offset_ - carry_.size();
@@ -111,142 +171,134 @@ FeedResult ParallelTextParser::Feed(const char* data, size_t length, BatchTarget
     const void* newline = std::memchr(data, '\n', length);
     size_t take = newline ? static_cast<size_t>(static_cast<const char*>(newline) - data) : length;
     if (carry_.size() + take > limit) {
-      bad_counts_[static_cast<size_t>(BadRecord::TooLong)]++;
-      Fail(result, TooLongMessage(line_, limit));
-      return result;
-    }
-    if (!newline) {
+      fail(BadRecord::TooLong, TooLongMessage(next_line_, limit));
+    } else if (!newline) {
       carry_.append(data, length);
-      fed_offset_ += length;
-      result.consumed = length;
-      return result;
-    }
-    carry_.append(data, take + 1);
-    position = take + 1;
-    with_carry = true;
-  }
-  // Whole lines, a wave at most; a record longer than the wave is taken whole.
-  const char* begin = data + position;
-  const char* stop = data + length;
-  const char* window = begin + std::min(kWaveBytes, static_cast<size_t>(stop - begin));
-  const char* last = LastNewline(begin, window);
-  if (!last && window < stop) last = static_cast<const char*>(std::memchr(window, '\n', static_cast<size_t>(stop - window)));
-  const char* lines_end = last ? last + 1 : begin;
-  const char* parsed_end = begin;
-  if (with_carry || lines_end > begin) {
-    parsed_end = ParseWave(begin, lines_end, fed_offset_ + position, with_carry, carry_offset, target);
-  }
-  // The bytes after the chunk's last newline wait for the next chunk; anything else not taken
-  // (a wave's worth was) is the caller's to feed again.
-  const bool tail_only = parsed_end == lines_end && (window == stop || !last);
-  size_t consumed = static_cast<size_t>(parsed_end - data);
-  carry_.clear();
-  if (tail_only) {
-    size_t rest = static_cast<size_t>(stop - parsed_end);
-    if (rest > limit) {
-      bad_counts_[static_cast<size_t>(BadRecord::TooLong)]++;
-      std::string message = TooLongMessage(active_ ? wave_end_line_ : line_, limit);
-      if (!active_) {
-        Fail(result, message);
-        return result;
-      }
-      if (!failure_pending_) failure_ = message;
-      failure_pending_ = true;
     } else {
-      carry_.assign(parsed_end, rest);
-      consumed = length;
+      carry_.append(data, take + 1);
+      position = take + 1;
+      with_carry = true;
+    }
+  }
+  if (!wave.failure_pending && (with_carry || carry_.empty())) {
+    // Whole lines, a wave at most; a record longer than the wave is taken whole.
+    const char* begin = data + position;
+    const char* stop = data + length;
+    const char* window = begin + std::min(kWaveBytes, static_cast<size_t>(stop - begin));
+    const char* last = LastNewline(begin, window);
+    if (!last && window < stop) last = static_cast<const char*>(std::memchr(window, '\n', static_cast<size_t>(stop - window)));
+    const char* lines_end = last ? last + 1 : begin;
+    const char* parsed_end = begin;
+    if (with_carry || lines_end > begin) {
+      parsed_end = ParseWave(wave, begin, lines_end, fed_offset_ + position, with_carry, carry_offset, shape);
+    }
+    // The bytes after the chunk's last newline wait for the next chunk; anything else not taken
+    // (a wave's worth was) is the caller's to feed again.
+    consumed = static_cast<size_t>(parsed_end - data);
+    carry_.clear();
+    if (parsed_end == lines_end && (window == stop || !last)) {
+      size_t rest = static_cast<size_t>(stop - parsed_end);
+      if (rest > limit) {
+        fail(BadRecord::TooLong, TooLongMessage(wave.end_line, limit));
+      } else {
+        carry_.assign(parsed_end, rest);
+        consumed = length;
+      }
     }
   }
   fed_offset_ += consumed;
-  result.consumed = consumed;
-  if (active_) DrainInto(target, result);
-  return result;
+  wave.ready.store(true, std::memory_order_release);
+  return consumed;
 }
 
 FeedResult ParallelTextParser::Finish(BatchTarget& target) {
   FeedResult result;
-  if (active_ && !DrainInto(target, result)) return result;
+  if (!DrainInto(target, result)) return result;
+  if (held_ > 0) {
+    Fail(result, "a parse ahead (stage) is still running (a bug): please report it");
+    return result;
+  }
   if (carry_.empty()) return result;
-  // The last record has no newline after it: the sequential parser's Finish takes it.
-  if (segments_.empty()) segments_.emplace_back();
-  if (parsers_.empty()) parsers_.push_back(std::make_unique<TextParser>(options_));
-  Segment& segment = segments_[0];
-  TextParser& parser = *parsers_[0];
-  segment.begin = carry_.data();
-  segment.end = carry_.data() + carry_.size();
-  segment.offset = fed_offset_ - carry_.size();
-  segment.line = line_;
-  segment.lines = 1;
-  segment.file_start = file_start_pending_;
-  segment.header_pending = header_pending_;
-  ParseSegment(segment, parser, target);
-  if (!segment.result.failed) segment.result = parser.Finish(segment.staged);
-  AddCounts(bad_counts_, parser.TakeBadCounts());
-  wave_segments_ = 1;
-  failure_pending_ = segment.result.failed;
-  failure_ = segment.result.message;
-  wave_end_offset_ = fed_offset_;
-  wave_end_line_ = parser.record_number();
-  carry_.clear();
-  header_pending_ = file_start_pending_ = false;
-  active_ = true;
-  emit_segment_ = emit_row_ = 0;
+  StageLastRecord(*Reserve(), target);
   DrainInto(target, result);
   return result;
 }
 
-const char* ParallelTextParser::ParseWave(const char* begin, const char* end, uint64_t offset, bool with_carry,
-                                          uint64_t carry_offset, const BatchTarget& shape) {
+void ParallelTextParser::StageLastRecord(Wave& wave, const BatchTarget& shape) {
+  // The sequential parser's Finish takes a record without a newline after it.
+  if (wave.segments.empty()) wave.segments.emplace_back();
+  if (parsers_.empty()) parsers_.push_back(std::make_unique<TextParser>(options_));
+  Segment& segment = wave.segments[0];
+  TextParser& parser = *parsers_[0];
+  segment.begin = carry_.data();
+  segment.end = carry_.data() + carry_.size();
+  segment.offset = fed_offset_ - carry_.size();
+  segment.line = next_line_;
+  segment.lines = 1;
+  segment.file_start = file_start_pending_;
+  segment.header_pending = header_pending_;
+  ParseSegment(segment, parser, shape);
+  if (!segment.result.failed) segment.result = parser.Finish(segment.staged);
+  AddCounts(wave.bad, parser.TakeBadCounts());
+  wave.count = 1;
+  wave.failure_pending = segment.result.failed;
+  wave.failure = segment.result.message;
+  wave.end_offset = parsed_offset_ = fed_offset_;
+  wave.end_line = next_line_ = parser.record_number();
+  carry_.clear();
+  header_pending_ = file_start_pending_ = false;
+  wave.ready.store(true, std::memory_order_release);
+}
+
+const char* ParallelTextParser::ParseWave(Wave& wave, const char* begin, const char* end, uint64_t offset,
+                                          bool with_carry, uint64_t carry_offset, const BatchTarget& shape) {
   size_t first = 0;
   if (with_carry) {
-    if (segments_.empty()) segments_.emplace_back();
-    Segment& carried = segments_[0];
+    if (wave.segments.empty()) wave.segments.emplace_back();
+    Segment& carried = wave.segments[0];
     carried.begin = carry_.data();
     carried.end = carry_.data() + carry_.size();
     carried.offset = carry_offset;
     carried.lines = 1;
     first = 1;
   }
-  SplitAtNewlines(begin, end, offset, first);
-  const char* parsed_end = LimitDenseRows(begin, end, shape);
-  uint64_t line = line_;
-  for (size_t s = 0; s < wave_segments_; ++s) {
-    Segment& segment = segments_[s];
+  SplitAtNewlines(wave, begin, end, offset, first);
+  const char* parsed_end = LimitDenseRows(wave, begin, end, shape);
+  uint64_t line = next_line_;
+  for (size_t s = 0; s < wave.count; ++s) {
+    Segment& segment = wave.segments[s];
     segment.line = line;
     segment.file_start = s == 0 && file_start_pending_;
     segment.header_pending = s == 0 && header_pending_;
     line += segment.lines;
   }
-  while (parsers_.size() < wave_segments_) parsers_.push_back(std::make_unique<TextParser>(options_));
-  ThreadPool::Shared().ParallelFor(wave_segments_, 1, [&](size_t from, size_t to) {
-    for (size_t s = from; s < to; ++s) ParseSegment(segments_[s], *parsers_[s], shape);
+  while (parsers_.size() < wave.count) parsers_.push_back(std::make_unique<TextParser>(options_));
+  ThreadPool::Shared().ParallelFor(wave.count, 1, [&](size_t from, size_t to) {
+    for (size_t s = from; s < to; ++s) ParseSegment(wave.segments[s], *parsers_[s], shape);
   });
   // Counts and the first error in input order; segments after an error never happened.
-  failure_pending_ = false;
-  size_t kept = wave_segments_;
-  for (size_t s = 0; s < wave_segments_; ++s) {
+  size_t kept = wave.count;
+  for (size_t s = 0; s < wave.count; ++s) {
     BadRecordCounts counts = parsers_[s]->TakeBadCounts();
-    if (s < kept) AddCounts(bad_counts_, counts);
-    if (s < kept && segments_[s].result.failed) {
-      failure_pending_ = true;
-      failure_ = segments_[s].result.message;
+    if (s < kept) AddCounts(wave.bad, counts);
+    if (s < kept && wave.segments[s].result.failed) {
+      wave.failure_pending = true;
+      wave.failure = wave.segments[s].result.message;
       kept = s + 1;
     }
   }
-  wave_segments_ = kept;
-  const Segment& tail = segments_[wave_segments_ - 1];
-  wave_end_offset_ = tail.offset + static_cast<uint64_t>(tail.end - tail.begin);
-  wave_end_line_ = tail.line + tail.lines;
+  wave.count = kept;
+  const Segment& tail = wave.segments[wave.count - 1];
+  wave.end_offset = parsed_offset_ = tail.offset + static_cast<uint64_t>(tail.end - tail.begin);
+  wave.end_line = next_line_ = tail.line + tail.lines;
   header_pending_ = file_start_pending_ = false;
-  active_ = true;
-  emit_segment_ = emit_row_ = 0;
   return parsed_end;
 }
 
-void ParallelTextParser::SplitAtNewlines(const char* begin, const char* end, uint64_t offset, size_t first) {
+void ParallelTextParser::SplitAtNewlines(Wave& wave, const char* begin, const char* end, uint64_t offset, size_t first) {
   const size_t bytes = static_cast<size_t>(end - begin);
   const size_t pieces = std::max<size_t>(1, std::min(bytes / kMinSegmentBytes, threads_ * ThreadPool::kChunksPerThread));
-  wave_segments_ = first;
+  wave.count = first;
   const char* start = begin;
   for (size_t j = 1; j <= pieces && start < end; ++j) {
     const char* cut = end;
@@ -255,27 +307,27 @@ void ParallelTextParser::SplitAtNewlines(const char* begin, const char* end, uin
       const void* newline = std::memchr(nominal, '\n', static_cast<size_t>(end - nominal));
       cut = newline ? static_cast<const char*>(newline) + 1 : end;
     }
-    if (segments_.size() <= wave_segments_) segments_.emplace_back();
-    Segment& segment = segments_[wave_segments_++];
+    if (wave.segments.size() <= wave.count) wave.segments.emplace_back();
+    Segment& segment = wave.segments[wave.count++];
     segment.begin = start;
     segment.end = cut;
     segment.offset = offset + static_cast<uint64_t>(start - begin);
     start = cut;
   }
-  ThreadPool::Shared().ParallelFor(wave_segments_ - first, 1, [&](size_t from, size_t to) {
+  ThreadPool::Shared().ParallelFor(wave.count - first, 1, [&](size_t from, size_t to) {
     for (size_t s = first + from; s < first + to; ++s) {
-      segments_[s].lines = CountNewlines(segments_[s].begin, segments_[s].end);
+      wave.segments[s].lines = CountNewlines(wave.segments[s].begin, wave.segments[s].end);
     }
   });
 }
 
-const char* ParallelTextParser::LimitDenseRows(const char* begin, const char* end, const BatchTarget& shape) {
+const char* ParallelTextParser::LimitDenseRows(Wave& wave, const char* begin, const char* end, const BatchTarget& shape) {
   if (shape.sparse) return end;
   const size_t row_bytes = std::max<size_t>(1, options_.feature_dim * sizeof(float));
   const size_t budget = std::max<size_t>(1, kDenseStagingBytes / row_bytes);
   size_t rows = 0;
-  for (size_t s = 0; s < wave_segments_; ++s) {
-    Segment& segment = segments_[s];
+  for (size_t s = 0; s < wave.count; ++s) {
+    Segment& segment = wave.segments[s];
     if (rows + segment.lines <= budget) {
       rows += segment.lines;
       continue;
@@ -283,11 +335,11 @@ const char* ParallelTextParser::LimitDenseRows(const char* begin, const char* en
     if (s == 0) {  // never the carry record: one line always fits
       segment.end = AfterNewlines(segment.begin, segment.end, budget);
       segment.lines = budget;
-      wave_segments_ = 1;
+      wave.count = 1;
       return segment.end;
     }
-    wave_segments_ = s;
-    const Segment& kept = segments_[s - 1];
+    wave.count = s;
+    const Segment& kept = wave.segments[s - 1];
     return kept.begin == carry_.data() ? begin : kept.end;
   }
   return end;
@@ -335,29 +387,46 @@ void ParallelTextParser::ParseSegment(Segment& segment, TextParser& parser, cons
   }
 }
 
-FeedResult ParallelTextParser::Drain(BatchTarget& target) {
-  FeedResult result;
-  if (active_) DrainInto(target, result);
-  return result;
+bool ParallelTextParser::DrainInto(BatchTarget& target, FeedResult& result) {
+  while (held_ > 0) {
+    Wave& wave = (*waves_)[head_];
+    if (!wave.ready.load(std::memory_order_acquire)) return true;  // still being parsed
+    if (!wave.counted) {
+      AddCounts(bad_counts_, wave.bad);
+      wave.counted = true;
+    }
+    if (!DrainWave(wave, target, result)) return false;
+    committed_ = wave.end_offset;
+    line_ = wave.end_line;
+    const bool failed = wave.failure_pending;
+    wave.ready.store(false, std::memory_order_relaxed);
+    head_ = (head_ + 1) % 2;
+    --held_;
+    if (failed) {
+      Fail(result, wave.failure);
+      return false;
+    }
+  }
+  return true;
 }
 
-bool ParallelTextParser::DrainInto(BatchTarget& target, FeedResult& result) {
+bool ParallelTextParser::DrainWave(Wave& wave, BatchTarget& target, FeedResult& result) {
   const size_t dim = options_.feature_dim;
-  for (; emit_segment_ < wave_segments_; ++emit_segment_, emit_row_ = 0) {
-    const BatchTarget& staged = segments_[emit_segment_].staged;
-    while (emit_row_ < staged.rows) {
+  for (; wave.emit_segment < wave.count; ++wave.emit_segment, wave.emit_row = 0) {
+    const BatchTarget& staged = wave.segments[wave.emit_segment].staged;
+    while (wave.emit_row < staged.rows) {
       if (target.rows >= target.row_capacity) {
         result.batch_full = true;
         return false;
       }
-      const size_t r = emit_row_;
+      const size_t r = wave.emit_row;
       if (!target.sparse) {
         size_t n = std::min(staged.rows - r, target.row_capacity - target.rows);
         std::memcpy(target.values + target.rows * dim, staged.values + r * dim, n * dim * sizeof(float));
         if (target.labels) std::memcpy(target.labels + target.rows, staged.labels + r, n * sizeof(float));
         if (target.weights) std::memcpy(target.weights + target.rows, staged.weights + r, n * sizeof(float));
         target.rows += n;
-        emit_row_ += n;
+        wave.emit_row += n;
       } else {
         const size_t from = static_cast<size_t>(staged.indptr[r]);
         const size_t count = static_cast<size_t>(staged.indptr[r + 1]) - from;
@@ -386,24 +455,16 @@ bool ParallelTextParser::DrainInto(BatchTarget& target, FeedResult& result) {
           ++target.rows;
           target.indptr[target.rows] = static_cast<int32_t>(target.nnz);
         }
-        ++emit_row_;
+        ++wave.emit_row;
       }
-      committed_ = staged.row_ends[emit_row_ - 1];
-      line_ = staged.row_lines[emit_row_ - 1] + 1;
+      committed_ = staged.row_ends[wave.emit_row - 1];
+      line_ = staged.row_lines[wave.emit_row - 1] + 1;
       // As the sequential parser does: a batch is handed over as soon as its last row is in.
       if (target.rows >= target.row_capacity) {
         result.batch_full = true;
         return false;
       }
     }
-  }
-  active_ = false;
-  committed_ = wave_end_offset_;
-  line_ = wave_end_line_;
-  if (failure_pending_) {
-    failure_pending_ = false;
-    Fail(result, failure_);
-    return false;
   }
   return true;
 }

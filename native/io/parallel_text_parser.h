@@ -1,15 +1,23 @@
 // The text formats (CSV, libsvm, VW, JSON Lines) parsed by every thread of the
-// pool. Each feed takes a wave of whole lines (at most kWaveBytes), splits it
-// at newlines into segments, counts each segment's lines (so that every
-// record knows its line number), parses the segments at once into staging
-// arrays with one TextParser each, and then copies the rows into the caller's
-// batches in input order. The batches are the ones a sequential TextParser
-// gives, row for row and byte for byte, with the same positions (byte offset
-// after each batch's last record) and the same errors (file line and reason):
-// results and checkpoints do not depend on the thread count. Staging memory is
-// fixed by kWaveBytes (and, for dense rows, kDenseStagingBytes), not by the data.
+// pool. Each wave of whole lines (at most kWaveBytes) is split at newlines
+// into segments, each segment's lines are counted (so that every record knows
+// its line number), the segments are parsed at once into staging arrays with
+// one TextParser each, and the rows are then copied into the caller's batches
+// in input order. The batches are the ones a sequential TextParser gives, row
+// for row and byte for byte, with the same positions (byte offset after each
+// batch's last record) and the same errors (line and reason, reported after
+// the rows before them): results and checkpoints do not depend on the thread
+// count.
+//
+// Two waves are kept, so the next chunk can be parsed (Reserve + Stage, on a
+// libuv thread and the pool) while the rows of the one before are handed over
+// (Drain, on the caller's thread): the parse side and the hand-over side share
+// no mutable state but a wave's ready flag. Staging memory is fixed by
+// kWaveBytes (and, for dense rows, kDenseStagingBytes) per wave, not by the data.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -22,9 +30,12 @@ namespace boundless {
 
 class ParallelTextParser : public StreamParser {
  public:
+  struct Wave;
+
   ParallelTextParser(const TextParserOptions& options, size_t threads);
   ~ParallelTextParser() override;
 
+  // Hand over what is staged, then stage the chunk and hand over from it (synchronously).
   FeedResult Feed(const char* data, size_t length, BatchTarget& target) override;
   FeedResult Finish(BatchTarget& target) override;
   void StartFile(bool expect_header) override;
@@ -33,10 +44,17 @@ class ParallelTextParser : public StreamParser {
   size_t carry_bytes() const override { return carry_.size(); }
   size_t feature_dim() const override { return options_.feature_dim; }
   size_t parse_threads() const override { return threads_; }
-  bool has_staged() const override { return active_; }
+  bool has_staged() const override;
   FeedResult Drain(BatchTarget& target) override;
 
-  // Bytes of whole lines one feed parses at most (a longer record is taken whole).
+  // Parsing ahead: Reserve (caller's thread) gives a free wave, or null while both hold rows;
+  // Stage (any one thread at a time) parses the chunk's whole lines into it — errors included,
+  // reported when the wave is handed over — and returns the bytes taken (the rest is fed again).
+  // `shape` says the batches' kind and which optional arrays they have.
+  Wave* Reserve();
+  size_t Stage(Wave& wave, const char* data, size_t length, const BatchTarget& shape);
+
+  // Bytes of whole lines one wave holds at most (a longer record is taken whole).
   static constexpr size_t kWaveBytes = size_t(4) << 20;
   // Segments smaller than this are not worth a thread.
   static constexpr size_t kMinSegmentBytes = size_t(64) << 10;
@@ -47,42 +65,39 @@ class ParallelTextParser : public StreamParser {
  private:
   struct Segment;
 
-  // Parses the whole lines [begin, end), which start `offset` bytes into the file (after the
-  // completed carry record, when with_carry); returns the end of the lines it took.
-  const char* ParseWave(const char* begin, const char* end, uint64_t offset, bool with_carry,
+  // Parses the whole lines [begin, end) into the wave (after the completed carry record, when
+  // with_carry); returns the end of the lines it took.
+  const char* ParseWave(Wave& wave, const char* begin, const char* end, uint64_t offset, bool with_carry,
                         uint64_t carry_offset, const BatchTarget& shape);
-  // Splits [begin, end) at newlines into segments after the first `first` ones and counts their lines.
-  void SplitAtNewlines(const char* begin, const char* end, uint64_t offset, size_t first);
-  // Keeps the segments (or the first lines of the first) whose dense rows fit the staging budget;
-  // returns the end of the data lines kept (`begin` when only the carry record is).
-  const char* LimitDenseRows(const char* begin, const char* end, const BatchTarget& shape);
-  // Parses one segment into its staging arrays, shaped like the caller's batches.
+  void SplitAtNewlines(Wave& wave, const char* begin, const char* end, uint64_t offset, size_t first);
+  const char* LimitDenseRows(Wave& wave, const char* begin, const char* end, const BatchTarget& shape);
   void ParseSegment(Segment& segment, TextParser& parser, const BatchTarget& shape);
-  // Copies staged rows into the target in order; true when the wave is spent without failure.
+  // The last record of a stream, without a newline after it, into a wave of its own.
+  void StageLastRecord(Wave& wave, const BatchTarget& shape);
+  // Copies staged rows into the target in order; true when every ready wave is spent without failure.
   bool DrainInto(BatchTarget& target, FeedResult& result);
+  // One wave's rows from its hand-over cursor; true when they are all handed over.
+  bool DrainWave(Wave& wave, BatchTarget& target, FeedResult& result);
   void Fail(FeedResult& result, const std::string& message);
 
   TextParserOptions options_;
   size_t threads_;
-  std::vector<std::unique_ptr<TextParser>> parsers_;
-  std::vector<Segment> segments_;
-  size_t wave_segments_ = 0;
-  // The wave being handed over: the next staged row, and where the wave ends.
-  bool active_ = false;
-  size_t emit_segment_ = 0;
-  size_t emit_row_ = 0;
-  uint64_t wave_end_offset_ = 0;
-  uint64_t wave_end_line_ = 1;
-  // An error found in the wave, reported once the rows before it are handed over.
-  bool failure_pending_ = false;
-  std::string failure_;
+  std::vector<std::unique_ptr<TextParser>> parsers_;  // the parse side's, one per segment
+  std::unique_ptr<std::array<Wave, 2>> waves_;
+  size_t head_ = 0;   // the oldest wave holding rows
+  size_t held_ = 0;   // waves holding rows (reserved, parsing or ready)
 
+  // Parse side: what was fed and parsed so far.
   std::string carry_;
-  uint64_t fed_offset_ = 0;  // bytes since StartFile fed so far
-  uint64_t committed_ = 0;
-  uint64_t line_ = 1;
+  uint64_t fed_offset_ = 0;     // bytes since StartFile fed so far
+  uint64_t parsed_offset_ = 0;  // bytes since StartFile up to the end of the last line parsed
+  uint64_t next_line_ = 1;      // line number of the next record to parse
   bool header_pending_ = false;
   bool file_start_pending_ = false;
+
+  // Hand-over side: where the rows handed over end.
+  uint64_t committed_ = 0;
+  uint64_t line_ = 1;
 };
 
 }  // namespace boundless

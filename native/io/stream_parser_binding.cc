@@ -34,7 +34,8 @@ T* OptionalArray(const Napi::Value& value, napi_typedarray_type type, const char
   return reinterpret_cast<T*>(static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset());
 }
 
-std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object) {
+// The parser the options ask for; *parallel is set when it is the parallel text parser (it parses ahead).
+std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object, ParallelTextParser** parallel) {
   Napi::Env env = object.Env();
   auto number = [&](const char* key, double fallback) {
     Napi::Value value = object.Get(key);
@@ -83,7 +84,11 @@ std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object) {
   // Text is parsed by every thread of the pool unless asked not to (parallel: false, which tests
   // use to compare the two); one thread parses in place, without staging.
   size_t threads = ThreadPool::Shared().Size();
-  if (threads > 1 && flag("parallel", true)) return std::make_unique<ParallelTextParser>(options, threads);
+  if (threads > 1 && flag("parallel", true)) {
+    auto parser = std::make_unique<ParallelTextParser>(options, threads);
+    *parallel = parser.get();
+    return parser;
+  }
   return std::make_unique<TextParser>(options);
 }
 
@@ -110,6 +115,7 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
                         InstanceMethod("feedSync", &StreamParserWrap::FeedSync),
                         InstanceMethod("finish", &StreamParserWrap::Finish),
                         InstanceMethod("drainSync", &StreamParserWrap::DrainSync),
+                        InstanceMethod("stage", &StreamParserWrap::Stage),
                         InstanceMethod("startFile", &StreamParserWrap::StartFile),
                         InstanceMethod("stats", &StreamParserWrap::Stats)});
   }
@@ -118,12 +124,13 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
     if (info.Length() != 1 || !info[0].IsObject()) {
       throw Napi::TypeError::New(info.Env(), "StreamParser: expected one options object");
     }
-    parser_ = CreateParser(info[0].As<Napi::Object>());
+    parser_ = CreateParser(info[0].As<Napi::Object>(), &parallel_);
   }
 
   StreamParser& parser() { return *parser_; }
   BatchTarget& target() { return target_; }
-  bool busy = false;
+  bool busy = false;     // a feed runs: nothing else may touch the parser
+  bool staging = false;  // a parse ahead runs: only setTarget and drainSync may
 
  private:
   // setTarget(values, labels|null, weights|null, indptr|null, indices|null, rowCapacity, nnzCapacity)
@@ -160,16 +167,17 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
 
   Napi::Value FeedSync(const Napi::CallbackInfo& info) {
     RequireArgCount(info, "StreamParser.feedSync", 1);
-    if (busy) throw Napi::Error::New(info.Env(), "StreamParser.feedSync: a feed is still running");
+    if (busy || staging) throw Napi::Error::New(info.Env(), "StreamParser.feedSync: a feed is still running");
     Napi::Uint8Array chunk = ChunkArg(info, "StreamParser.feedSync");
     FeedResult result = parser_->Feed(reinterpret_cast<const char*>(chunk.Data()), chunk.ElementLength(), target_);
     return ResultObject(info.Env(), result, target_, *parser_);
   }
 
   Napi::Value Feed(const Napi::CallbackInfo& info);
+  Napi::Value Stage(const Napi::CallbackInfo& info);
 
   Napi::Value Finish(const Napi::CallbackInfo& info) {
-    if (busy) throw Napi::Error::New(info.Env(), "StreamParser.finish: a feed is still running");
+    if (busy || staging) throw Napi::Error::New(info.Env(), "StreamParser.finish: a feed is still running");
     FeedResult result = parser_->Finish(target_);
     return ResultObject(info.Env(), result, target_, *parser_);
   }
@@ -183,6 +191,7 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
   }
 
   Napi::Value StartFile(const Napi::CallbackInfo& info) {
+    if (busy || staging) throw Napi::Error::New(info.Env(), "StreamParser.startFile: a feed is still running");
     parser_->StartFile(info.Length() == 0 || info[0].ToBoolean().Value());
     return info.Env().Undefined();
   }
@@ -210,6 +219,7 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
   }
 
   std::unique_ptr<StreamParser> parser_;
+  ParallelTextParser* parallel_ = nullptr;  // parser_, when it is the parallel text parser
   BatchTarget target_;
   std::vector<Napi::ObjectReference> refs_;
 };
@@ -253,9 +263,75 @@ class FeedWorker : public Napi::AsyncWorker {
 
 Napi::Value StreamParserWrap::Feed(const Napi::CallbackInfo& info) {
   RequireArgCount(info, "StreamParser.feed", 1);
-  if (busy) throw Napi::Error::New(info.Env(), "StreamParser.feed: a feed is still running");
+  if (busy || staging) throw Napi::Error::New(info.Env(), "StreamParser.feed: a feed is still running");
   Napi::Uint8Array chunk = ChunkArg(info, "StreamParser.feed");
   auto* worker = new FeedWorker(info.Env(), this, info.This().As<Napi::Object>(), chunk);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// The parallel parser's parse ahead: the chunk's lines staged into a free wave on a libuv thread
+// and the pool, while the caller hands over the rows of the wave before.
+class StageWorker : public Napi::AsyncWorker {
+ public:
+  StageWorker(const Napi::Env& env, StreamParserWrap* wrap, ParallelTextParser* parallel, ParallelTextParser::Wave* wave,
+              Napi::Object self, Napi::Uint8Array chunk)
+      : Napi::AsyncWorker(env, "boundless:parse"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        wrap_(wrap),
+        parallel_(parallel),
+        wave_(wave),
+        shape_(wrap->target()),
+        self_ref_(Napi::Persistent(self)),
+        chunk_ref_(Napi::Persistent(static_cast<Napi::Object>(chunk))),
+        data_(reinterpret_cast<const char*>(chunk.Data())),
+        length_(chunk.ElementLength()) {
+    wrap_->staging = true;
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    consumed_ = parallel_->Stage(*wave_, data_, length_, shape_);
+  }
+
+  void OnOK() override {
+    wrap_->staging = false;
+    Napi::Object result = Napi::Object::New(Env());
+    result.Set("consumed", static_cast<double>(consumed_));
+    deferred_.Resolve(result);
+  }
+
+  void OnError(const Napi::Error& error) override {
+    wrap_->staging = false;
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  StreamParserWrap* wrap_;
+  ParallelTextParser* parallel_;
+  ParallelTextParser::Wave* wave_;
+  BatchTarget shape_;  // the batches' kind and arrays, as they are when the stage starts
+  Napi::ObjectReference self_ref_;
+  Napi::ObjectReference chunk_ref_;
+  const char* data_;
+  size_t length_;
+  size_t consumed_ = 0;
+};
+
+// stage(chunk) → Promise<{consumed}>: parses ahead into a free wave (the parallel parser only);
+// errors in the chunk are reported by the drainSync that reaches them.
+Napi::Value StreamParserWrap::Stage(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "StreamParser.stage", 1);
+  if (busy || staging) throw Napi::Error::New(info.Env(), "StreamParser.stage: a feed is still running");
+  ParallelTextParser* parallel = parallel_;
+  if (!parallel) throw Napi::Error::New(info.Env(), "StreamParser.stage: only the parallel text parser parses ahead");
+  Napi::Uint8Array chunk = ChunkArg(info, "StreamParser.stage");
+  ParallelTextParser::Wave* wave = parallel->Reserve();
+  if (!wave) throw Napi::Error::New(info.Env(), "StreamParser.stage: two waves hold rows; drainSync() them first");
+  auto* worker = new StageWorker(info.Env(), this, parallel, wave, info.This().As<Napi::Object>(), chunk);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
