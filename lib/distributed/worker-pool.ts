@@ -1,0 +1,233 @@
+// Data-parallel training on one machine: N worker threads, each training its
+// own share of the training files (share-trainer.ts), coordinated from this
+// thread in merge rounds (round-keeper.ts). The pool is a PassRunner: the
+// trainer keeps restore, validation, early stopping, checkpoints and the
+// final model; the pool trains each pass and keeps the run's state equal to
+// the latest round's merge, with every worker's position beside it.
+//
+// Memory: one state per worker, the previous round's merge (the base) and the
+// new merge while it is made, plus a fresh state for sums-and-sketches
+// algorithms (whose workers restart from one every round): about N + 3 states.
+import { Worker } from 'node:worker_threads';
+import { algorithmModuleOf, getAlgorithm } from '../algorithms/registry.js';
+import type { Algorithm, State } from '../algorithms/types.js';
+import { readBatches } from '../io/read-batches.js';
+import { DataError, type ReadOptions } from '../io/read-options.js';
+import { resolveFiles } from '../io/sources/files.js';
+import { statSync } from 'node:fs';
+import type { PassContext, PassResult, PassRunner, SharePositions } from '../train/pass-runner.js';
+import type { FromWorker, SerializedJob, ToWorker } from './port-rendezvous.js';
+import type { RoundReply, RoundUpload } from './rendezvous.js';
+import { RoundKeeper, type CompletedRound } from './round-keeper.js';
+import { continuesFromMerge } from './round-merge.js';
+import { copyInto, copyState, transferList } from './state-transfer.js';
+import type { SyncEvery } from './sync-policy.js';
+
+const fromSource = import.meta.url.endsWith('.ts');
+const workerEntry = new URL(fromSource ? './worker-main.ts' : './worker-main.js', import.meta.url);
+
+/**
+ * A worker thread running worker-main. Run from the TypeScript sources (tests, tsx), a thread does
+ * not inherit the parent's TypeScript loader: it registers tsx's (a development dependency) first.
+ */
+function startThread(workerData: unknown): Worker {
+  if (!fromSource) return new Worker(workerEntry, { workerData });
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(workerEntry.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+type Inbox = { worker: number; message: FromWorker } | { worker: number; crash: Error };
+
+/** Messages from all workers, in arrival order, taken one at a time by the pass. */
+class MessageQueue {
+  private readonly items: Inbox[] = [];
+  private waiting: ((item: Inbox) => void) | undefined;
+
+  push(item: Inbox): void {
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve(item);
+    } else {
+      this.items.push(item);
+    }
+  }
+
+  take(): Promise<Inbox> {
+    const item = this.items.shift();
+    return item ? Promise.resolve(item) : new Promise((resolve) => { this.waiting = resolve; });
+  }
+}
+
+/** An error from a worker thread, as the thread raised it (DataError kept, for exit statuses and callers). */
+function rebuildError(error: { name: string; message: string; stack?: string }, worker: number): Error {
+  const rebuilt = error.name === 'DataError' ? new DataError(error.message)
+    : error.name === 'RangeError' ? new RangeError(error.message)
+      : error.name === 'TypeError' ? new TypeError(error.message) : new Error(error.message);
+  if (rebuilt.name !== error.name) Object.defineProperty(rebuilt, 'name', { value: error.name });
+  rebuilt.stack = `${error.name}: ${error.message}\n    (in data-parallel worker ${worker})${error.stack ? `\n${error.stack.split('\n').slice(1).join('\n')}` : ''}`;
+  return rebuilt;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  return reason instanceof Error && reason.name === 'AbortError' ? reason : new DOMException('training was aborted', 'AbortError');
+}
+
+export class WorkerPool implements PassRunner {
+  private readonly threads: Worker[] = [];
+  private readonly inbox = new MessageQueue();
+  /** The highest round called (by time, or by a stop), read by every worker after each batch. */
+  private readonly called = new Int32Array(new SharedArrayBuffer(4));
+  private closed = false;
+
+  private constructor(readonly algorithm: Algorithm, readonly count: number, readonly sync: SyncEvery, private readonly backendChoice: string | undefined) {}
+
+  /**
+   * Starts `count` worker threads for `algorithm`, which must be registered by name (built in, or
+   * loaded with loadAlgorithmModule / --algorithm-module): threads find it in the registry.
+   */
+  static open(algorithm: Algorithm, count: number, sync: SyncEvery, backendChoice?: string): WorkerPool {
+    let registered: Algorithm | undefined;
+    try {
+      registered = getAlgorithm(algorithm.name);
+    } catch {
+      registered = undefined;
+    }
+    if (registered !== algorithm) {
+      throw new Error(`train: workers find algorithms by name, and '${algorithm.name}' is not registered as this object: ` +
+        'load its module with loadAlgorithmModule (--algorithm-module) to train it with workers');
+    }
+    const pool = new WorkerPool(algorithm, count, sync, backendChoice);
+    for (let worker = 0; worker < count; worker++) {
+      const thread = startThread({ called: pool.called.buffer });
+      thread.on('message', (message: FromWorker) => pool.inbox.push({ worker, message }));
+      thread.on('error', (error) => pool.inbox.push({ worker, crash: error }));
+      thread.on('exit', (code) => {
+        if (!pool.closed) pool.inbox.push({ worker, crash: new Error(`data-parallel worker ${worker} exited (code ${code})`) });
+      });
+      pool.threads.push(thread);
+    }
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.threads.map((thread) => thread.terminate()));
+  }
+
+  async trainPass(context: PassContext): Promise<PassResult> {
+    const { settings, options, progress } = context;
+    const train = options.train;
+    if (!(typeof train === 'string' && train !== '-') && !(Array.isArray(train) && train.every((t) => typeof t === 'string'))) {
+      throw new Error('train: data-parallel workers read files (a path, directory, glob or list of paths); a stream is read by one worker (workers: 1)');
+    }
+    if (progress.position !== null) {
+      throw new Error('train: the checkpoint resumed was written by one worker in the middle of an epoch: resume it with one worker (--workers 1)');
+    }
+    const shares = this.sharesOf(progress.shares);
+    progress.shares = shares;
+    // Resolved here too, so that a missing path is one error before any thread reads.
+    const paths = Array.isArray(train) ? train.flatMap(resolveFiles) : resolveFiles(train);
+    if (settings.readOptions.format === 'recordio' && paths.length < this.count) {
+      throw new Error(`train: recordIO cannot be cut at record boundaries: give at least as many files as workers (${paths.length} file${paths.length === 1 ? '' : 's'} for ${this.count} workers)`);
+    }
+    const totalBytes = paths.reduce((n, f) => n + statSync(f).size, 0);
+    const featureDim = context.state?.schema.featureDim ?? settings.readOptions.featureDim ?? await this.probeFeatureDim(train, settings.readOptions);
+    const keeper = new RoundKeeper(this.algorithm, settings.backend, shares, context.state);
+    // Sums and sketches: workers restart every round from a fresh state (made once, copied from).
+    let template: State | undefined;
+    const fresh = continuesFromMerge(this.algorithm) ? undefined
+      : () => (context.state ? (template ??= this.algorithm.createState(settings.hp as never, context.state.schema, settings.backend) as State) : undefined);
+    Atomics.store(this.called, 0, 0);
+    for (let worker = 0; worker < this.count; worker++) {
+      if (shares.done[worker]) continue;
+      const start = fresh ? fresh() : context.state;
+      const state = start ? copyState(start) : undefined;
+      this.send(worker, { type: 'pass', job: this.job(worker, context, featureDim, state) }, state);
+    }
+    const stop = () => Atomics.store(this.called, 0, 0x7fffffff);
+    options.signal?.addEventListener('abort', stop);
+    const timer = 'seconds' in this.sync ? setInterval(() => Atomics.store(this.called, 0, keeper.round), this.sync.seconds * 1000) : undefined;
+    const bytes = new Array<number>(this.count).fill(0);
+    const badRecords = new Array<Record<string, number>>(this.count).fill({});
+    try {
+      while (!keeper.allDone) {
+        const upload = await this.nextUpload();
+        bytes[upload.worker] = upload.bytes;
+        badRecords[upload.worker] = upload.badRecords;
+        if (!keeper.add(upload)) continue;
+        const round = keeper.complete();
+        if (round.merged) context.state = round.merged;
+        progress.batches += round.batches;
+        progress.records += round.records;
+        context.report(bytes.reduce((a, b) => a + b, 0), totalBytes);
+        const stopping = options.signal?.aborted === true;
+        this.reply(round, stopping, fresh);
+        if (stopping) throw abortError(options.signal!);
+        await context.trained(round.batches);
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+      if (timer) clearInterval(timer);
+    }
+    const bad: Record<string, number> = {};
+    for (const counts of badRecords) for (const [reason, n] of Object.entries(counts)) bad[reason] = (bad[reason] ?? 0) + n;
+    return { bytes: bytes.reduce((a, b) => a + b, 0), badRecords: bad, seekable: true };
+  }
+
+  /** The checkpoint's positions when it was written by as many workers; fresh ones otherwise. */
+  private sharesOf(stored: SharePositions | null | undefined): SharePositions {
+    if (!stored) return { count: this.count, positions: new Array(this.count).fill(null), done: new Array(this.count).fill(false) };
+    if (stored.count !== this.count) {
+      throw new Error(`train: the checkpoint resumed was written by ${stored.count} data-parallel workers in the middle of an epoch: ` +
+        `resume with ${stored.count} workers (--workers ${stored.count}, workers: ${stored.count}); their shares of the data differ from ${this.count} workers'`);
+    }
+    return stored;
+  }
+
+  /** Features per row when neither the state nor the options say: the first record's (every worker must agree on it). */
+  private async probeFeatureDim(train: string | string[], readOptions: ReadOptions): Promise<number | undefined> {
+    const stream = readBatches(train, { ...readOptions, prefetch: 1 });
+    for await (const batch of stream) if (batch.rows > 0) return stream.featureDim;
+    return undefined;
+  }
+
+  private job(worker: number, context: PassContext, featureDim: number | undefined, state: State | undefined): SerializedJob {
+    const { settings, options, progress } = context;
+    const { signal: _signal, start: _start, ...readOptions } = settings.readOptions;
+    const start = progress.shares!.positions[worker];
+    return {
+      worker, algorithm: this.algorithm.name, algorithmModule: algorithmModuleOf(this.algorithm.name), backend: this.backendChoice,
+      hyperparameters: settings.hp, train: options.train as string | string[],
+      readOptions: { ...readOptions, featureDim, files: { ...readOptions.files, split: { index: worker, count: this.count } }, ...(start ? { start } : {}) },
+      state, syncBatches: 'batches' in this.sync ? this.sync.batches : undefined,
+    };
+  }
+
+  private send(worker: number, message: ToWorker, state: State | undefined): void {
+    this.threads[worker].postMessage(message, state ? transferList(state) : []);
+  }
+
+  /** The next upload from any worker; a worker's error or crash ends the pass with that error. */
+  private async nextUpload(): Promise<RoundUpload> {
+    const item = await this.inbox.take();
+    if ('crash' in item) throw item.crash;
+    if (item.message.type === 'error') throw rebuildError(item.message.error, item.worker);
+    return item.message.upload;
+  }
+
+  /**
+   * Answers every worker of the round: one that reads on gets the merge (SGD) or a fresh state (sums
+   * and sketches) copied into the buffers it uploaded; one done with its share, nothing; all, stop
+   * when the run stops.
+   */
+  private reply(round: CompletedRound, stopping: boolean, fresh: (() => State | undefined) | undefined): void {
+    const template = round.merged && fresh ? fresh() : round.merged;
+    for (const upload of round.uploads) {
+      const state = stopping || upload.done || !template ? undefined : upload.state ? copyInto(upload.state, template) : copyState(template);
+      const reply: RoundReply = { stop: stopping, ...(state ? { state } : {}) };
+      this.send(upload.worker, { type: 'reply', reply }, state);
+    }
+  }
+}
