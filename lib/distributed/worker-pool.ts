@@ -188,7 +188,8 @@ export class WorkerPool implements PassRunner {
 
   /** Features per row when neither the state nor the options say: the first record's (every worker must agree on it). */
   private async probeFeatureDim(train: string | string[], readOptions: ReadOptions): Promise<number | undefined> {
-    const stream = readBatches(train, { ...readOptions, prefetch: 1 });
+    // One-row batches: the first record decides, and a bad record further on is the workers' to report (with its share's offset).
+    const stream = readBatches(train, { ...readOptions, miniBatchSize: 1, prefetch: 1, shuffleBuffer: undefined });
     for await (const batch of stream) if (batch.rows > 0) return stream.featureDim;
     return undefined;
   }

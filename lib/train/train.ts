@@ -44,8 +44,10 @@ export interface TrainOptions {
    */
   workers?: number;
   /**
-   * How often workers merge: every `batches` batches of each worker (reproducible: the default,
-   * and what deterministic runs need), or every `seconds` seconds. Default: { batches: 64 }... see lib/distributed.
+   * How often workers merge: every `batches` batches of each worker (rounds at the same batches
+   * every run: what deterministic runs need), or every `seconds` seconds. Default { batches: 8 }
+   * (lib/distributed/sync-policy.ts says why). A round costs a merge of the states: raise it for
+   * very large states.
    */
   syncEvery?: { batches: number } | { seconds: number };
   signal?: AbortSignal;
