@@ -131,6 +131,18 @@ describe('data-parallel workers', function () {
     });
   }
 
+  it('rounds every N seconds count every record once too', async () => {
+    const hp = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 20 };
+    let rounds = 0;
+    const state = (await train(getAlgorithm('linear-learner'), hp, {
+      train: data, epochs: 2, workers: 2, syncEvery: { seconds: 0.02 }, onProgress: (event) => { if (event.phase === 'batch') rounds++; },
+    })).state as State;
+    assert.ok(rounds > 4, `${rounds} rounds: the timer called too few to test`);
+    assert.equal(state.scalars.examples_seen, 60000);
+    const one = (await train(getAlgorithm('linear-learner'), hp, { train: data, epochs: 2 })).state as State;
+    assert.deepEqual(f64(state, 'class_counts'), f64(one, 'class_counts'));
+  });
+
   it('deterministic: the same bytes run to run', async () => {
     const run = async () => stateToBytes((await train(getAlgorithm('factorization-machines'), { predictor_type: 'binary_classifier', num_factors: 4 },
       { train: data, workers: 3, syncEvery: { batches: 2 }, deterministic: true, seed: 4 })).state as State);
