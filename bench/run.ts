@@ -13,6 +13,7 @@ import { runKmeans, type KmeansRow } from './kmeans.js';
 import { runPca, type PcaRow } from './pca.js';
 import { runFactorizationMachines, type FmRow } from './factorization-machines.js';
 import type { RatingsRow } from './fm-insteval.js';
+import { runWorkers, workersTable } from './workers.js';
 
 interface SuiteResult { markdown: string; json: unknown }
 
@@ -41,6 +42,11 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
   pca: async () => {
     const { rows, notes } = await runPca();
     return { markdown: [pcaTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
+  },
+  // Data-parallel workers: --workers 2 at 2 threads against one worker at 1 (bench/workers.ts).
+  workers: async () => {
+    const { rows, notes } = await runWorkers();
+    return { markdown: [workersTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
   },
   'factorization-machines': async () => {
     const previousPath = join(resultsDir, 'factorization-machines.json');
