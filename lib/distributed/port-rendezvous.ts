@@ -6,10 +6,13 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Rendezvous, RoundReply, RoundUpload } from './rendezvous.js';
 import { transferList } from './state-transfer.js';
+import type { DealtBatch } from './dealt-batches.js';
 
 /** Messages between the coordinator and a worker thread. */
-export type ToWorker = { type: 'pass'; job: SerializedJob } | { type: 'reply'; reply: RoundReply };
-export type FromWorker = { type: 'upload'; upload: RoundUpload } | { type: 'error'; error: { name: string; message: string; stack?: string } };
+export type ToWorker = { type: 'pass'; job: SerializedJob } | { type: 'reply'; reply: RoundReply }
+  | { type: 'batch'; dealt: DealtBatch } | { type: 'end' };
+export type FromWorker = { type: 'upload'; upload: RoundUpload } | { type: 'error'; error: { name: string; message: string; stack?: string } }
+  | { type: 'taken' };
 
 /** A ShareJob as it crosses the port: the algorithm and backend by name. */
 export interface SerializedJob {
@@ -19,7 +22,8 @@ export interface SerializedJob {
   algorithmModule?: string;
   backend?: string;
   hyperparameters: Record<string, unknown>;
-  train: string | string[];
+  /** The files to read a share of; undefined: a stream, whose batches are dealt to the worker. */
+  train: string | string[] | undefined;
   readOptions: Record<string, unknown>;
   state: import('../algorithms/types.js').State | undefined;
   syncBatches: number | undefined;

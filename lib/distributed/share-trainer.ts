@@ -1,12 +1,11 @@
 // One worker's training loop: read its share of the training channel, train
 // its own state batch by batch, and meet the other workers in merge rounds
 // every `syncBatches` batches or when a round is called. Transport-agnostic:
-// it sees the other workers only through a Rendezvous.
+// it sees the other workers only through a Rendezvous, and its data only as
+// batches (its share of the files read here, or a stream's batches dealt to it).
 import type { Algorithm, State } from '../algorithms/types.js';
 import type { Backend } from '../backends/registry.js';
-import { readBatches } from '../io/read-batches.js';
-import type { ReadOptions } from '../io/read-options.js';
-import type { SourceInput } from '../io/sources/open-source.js';
+import type { ReadBatch, ReadStats } from '../io/batch-stream.js';
 import type { SourcePosition } from '../io/sources/types.js';
 import type { Rendezvous, RoundUpload } from './rendezvous.js';
 
@@ -15,21 +14,22 @@ export interface ShareJob {
   algorithm: Algorithm;
   backend: Backend;
   hyperparameters: Record<string, unknown>;
-  train: SourceInput;
-  /** featureDim set; `files.split` names the share; `start` where a resumed share continues. */
-  readOptions: ReadOptions;
+  /** Where the share starts (a resumed share's position); null: its beginning. */
+  start: SourcePosition | null;
   /** What to continue from; undefined in a fresh run (a fresh state is made from the first batch). */
   state: State | undefined;
   /** A round after this many batches of this worker; undefined: only when called. */
   syncBatches: number | undefined;
 }
 
+/** A worker's batches: readBatches' stream of its share, or the batches dealt to it. */
+export type ShareSource = AsyncIterable<ReadBatch> & { readonly stats: ReadStats; featureDim: number | undefined; sparse: boolean };
+
 /** Trains the share to its end (or until told to stop), uploading at every round. */
-export async function trainShare(job: ShareJob, rendezvous: Rendezvous): Promise<void> {
+export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous: Rendezvous): Promise<void> {
   const { algorithm, backend } = job;
-  const stream = readBatches(job.train, job.readOptions);
   let state = job.state;
-  let position: SourcePosition | null = job.readOptions.start ?? null;
+  let position: SourcePosition | null = job.start;
   let round = 1;
   let since = { batches: 0, records: 0 };
   const upload = (done: boolean): RoundUpload => ({

@@ -10,9 +10,10 @@ import { WorkerPool } from './worker-pool.js';
 /**
  * Trains `algorithm` (see lib/train/train.ts for everything but the workers). With `workers: N`,
  * N threads each read their share of the training files — whole files dealt out when there are
- * at least N, else each file cut into N byte ranges at line starts — and meet in merge rounds
+ * at least N, else each file cut into N byte ranges at line starts; a stream's batches are dealt
+ * round-robin by this thread — and meet in merge rounds
  * every `syncEvery` (default 8 batches of each worker); the result is the merge of the final
- * states. Errors: workers not a positive integer, a stream as the training channel, recordIO in
+ * states. Errors: workers not a positive integer, recordIO in
  * fewer files than workers, syncEvery out of range or in seconds with `deterministic`.
  */
 export async function train<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput,

@@ -1,5 +1,6 @@
 // Data-parallel training on one machine: N worker threads, each training its
-// own share of the training files (share-trainer.ts), coordinated from this
+// own share of the training files (share-trainer.ts) — or, for a stream, the
+// batches this thread deals it (dealt-batches.ts) — coordinated from this
 // thread in merge rounds (round-keeper.ts). The pool is a PassRunner: the
 // trainer keeps restore, validation, early stopping, checkpoints and the
 // final model; the pool trains each pass and keeps the run's state equal to
@@ -21,6 +22,8 @@ import type { RoundReply, RoundUpload } from './rendezvous.js';
 import { RoundKeeper, type CompletedRound } from './round-keeper.js';
 import { continuesFromMerge } from './round-merge.js';
 import { copyInto, copyState, transferList } from './state-transfer.js';
+import { BatchDealer } from './dealt-batches.js';
+import type { BatchStream } from '../io/batch-stream.js';
 import type { SyncEvery } from './sync-policy.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
@@ -80,6 +83,8 @@ export class WorkerPool implements PassRunner {
   /** The highest round called (by time, or by a stop), read by every worker after each batch. */
   private readonly called = new Int32Array(new SharedArrayBuffer(4));
   private closed = false;
+  /** Deals a stream's batches in a pass over a stream. */
+  private dealer: BatchDealer | undefined;
 
   private constructor(readonly algorithm: Algorithm, readonly count: number, readonly sync: SyncEvery, private readonly backendChoice: string | undefined) {}
 
@@ -101,7 +106,10 @@ export class WorkerPool implements PassRunner {
     const pool = new WorkerPool(algorithm, count, sync, backendChoice);
     for (let worker = 0; worker < count; worker++) {
       const thread = startThread({ called: pool.called.buffer });
-      thread.on('message', (message: FromWorker) => pool.inbox.push({ worker, message }));
+      thread.on('message', (message: FromWorker) => {
+        if (message.type === 'taken') pool.dealer?.taken(worker);
+        else pool.inbox.push({ worker, message });
+      });
       thread.on('error', (error) => pool.inbox.push({ worker, crash: error }));
       thread.on('exit', (code) => {
         if (!pool.closed) pool.inbox.push({ worker, crash: new Error(`data-parallel worker ${worker} exited (code ${code})`) });
@@ -119,21 +127,24 @@ export class WorkerPool implements PassRunner {
   async trainPass(context: PassContext): Promise<PassResult> {
     const { settings, options, progress } = context;
     const train = options.train;
-    if (!(typeof train === 'string' && train !== '-') && !(Array.isArray(train) && train.every((t) => typeof t === 'string'))) {
-      throw new Error('train: data-parallel workers read files (a path, directory, glob or list of paths); a stream is read by one worker (workers: 1)');
-    }
+    const files = (typeof train === 'string' && train !== '-') || (Array.isArray(train) && train.length > 0 && train.every((t) => typeof t === 'string'))
+      ? train as string | string[] : undefined;
     if (progress.position !== null) {
       throw new Error('train: the checkpoint resumed was written by one worker in the middle of an epoch: resume it with one worker (--workers 1)');
     }
     const shares = this.sharesOf(progress.shares);
+    if (!files && shares.positions.some((p) => p !== null)) {
+      throw new Error('train: the training channel is a stream, which cannot seek to a checkpoint position; resume needs a file source');
+    }
     progress.shares = shares;
     // Resolved here too, so that a missing path is one error before any thread reads.
-    const paths = Array.isArray(train) ? train.flatMap(resolveFiles) : resolveFiles(train);
-    if (settings.readOptions.format === 'recordio' && paths.length < this.count) {
+    const paths = files === undefined ? [] : Array.isArray(files) ? files.flatMap(resolveFiles) : resolveFiles(files);
+    if (files && settings.readOptions.format === 'recordio' && paths.length < this.count) {
       throw new Error(`train: recordIO cannot be cut at record boundaries: give at least as many files as workers (${paths.length} file${paths.length === 1 ? '' : 's'} for ${this.count} workers)`);
     }
-    const totalBytes = paths.reduce((n, f) => n + statSync(f).size, 0);
-    const featureDim = context.state?.schema.featureDim ?? settings.readOptions.featureDim ?? await this.probeFeatureDim(train, settings.readOptions);
+    const totalBytes = files ? paths.reduce((n, f) => n + statSync(f).size, 0) : undefined;
+    const featureDim = context.state?.schema.featureDim ?? settings.readOptions.featureDim ??
+      (files ? await this.probeFeatureDim(files, settings.readOptions) : undefined);
     const keeper = new RoundKeeper(this.algorithm, settings.backend, shares, context.state);
     // Sums and sketches: workers restart every round from a fresh state (made once, copied from).
     let template: State | undefined;
@@ -144,8 +155,12 @@ export class WorkerPool implements PassRunner {
       if (shares.done[worker]) continue;
       const start = fresh ? fresh() : context.state;
       const state = start ? copyState(start) : undefined;
-      this.send(worker, { type: 'pass', job: this.job(worker, context, featureDim, state) }, state);
+      this.send(worker, { type: 'pass', job: this.job(worker, context, files, featureDim, state) }, state);
     }
+    // A stream: this thread parses it and deals its batches; an error reading it ends the pass.
+    const stream: BatchStream | undefined = files ? undefined : readBatches(train, { ...settings.readOptions, start: undefined, signal: options.signal });
+    this.dealer = stream ? new BatchDealer(this.count, (worker, message, transfer) => this.threads[worker].postMessage(message, transfer)) : undefined;
+    const dealing = stream ? this.dealer!.deal(stream, 'batches' in this.sync).catch((error: Error) => this.inbox.push({ worker: -1, crash: error })) : undefined;
     const stop = () => Atomics.store(this.called, 0, 0x7fffffff);
     options.signal?.addEventListener('abort', stop);
     const timer = 'seconds' in this.sync ? setInterval(() => Atomics.store(this.called, 0, keeper.round), this.sync.seconds * 1000) : undefined;
@@ -170,7 +185,11 @@ export class WorkerPool implements PassRunner {
     } finally {
       options.signal?.removeEventListener('abort', stop);
       if (timer) clearInterval(timer);
+      this.dealer?.stop();
+      await dealing;
+      this.dealer = undefined;
     }
+    if (stream) return { bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords }, seekable: stream.seekable !== false };
     const bad: Record<string, number> = {};
     for (const counts of badRecords) for (const [reason, n] of Object.entries(counts)) bad[reason] = (bad[reason] ?? 0) + n;
     return { bytes: bytes.reduce((a, b) => a + b, 0), badRecords: bad, seekable: true };
@@ -194,13 +213,13 @@ export class WorkerPool implements PassRunner {
     return undefined;
   }
 
-  private job(worker: number, context: PassContext, featureDim: number | undefined, state: State | undefined): SerializedJob {
-    const { settings, options, progress } = context;
+  private job(worker: number, context: PassContext, files: string | string[] | undefined, featureDim: number | undefined, state: State | undefined): SerializedJob {
+    const { settings, progress } = context;
     const { signal: _signal, start: _start, ...readOptions } = settings.readOptions;
     const start = progress.shares!.positions[worker];
     return {
       worker, algorithm: this.algorithm.name, algorithmModule: algorithmModuleOf(this.algorithm.name), backend: this.backendChoice,
-      hyperparameters: settings.hp, train: options.train as string | string[],
+      hyperparameters: settings.hp, train: files,
       readOptions: { ...readOptions, featureDim, files: { ...readOptions.files, split: { index: worker, count: this.count } }, ...(start ? { start } : {}) },
       state, syncBatches: 'batches' in this.sync ? this.sync.batches : undefined,
     };
@@ -214,8 +233,10 @@ export class WorkerPool implements PassRunner {
   private async nextUpload(): Promise<RoundUpload> {
     const item = await this.inbox.take();
     if ('crash' in item) throw item.crash;
-    if (item.message.type === 'error') throw rebuildError(item.message.error, item.worker);
-    return item.message.upload;
+    const { message } = item;
+    if (message.type === 'error') throw rebuildError(message.error, item.worker);
+    if (message.type !== 'upload') throw new Error(`data-parallel worker ${item.worker}: unexpected message ${message.type} (a bug)`);
+    return message.upload;
   }
 
   /**

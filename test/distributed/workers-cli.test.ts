@@ -100,8 +100,13 @@ describe('boundless train --workers', function () {
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, message);
     }
-    const stdin = spawnSync(process.execPath, [cli, ...base.slice(0, 3), '-', ...base.slice(4), '--workers', '2'], { cwd: packageRoot, encoding: 'utf8', input: '1,2\n' });
-    assert.equal(stdin.status, 1);
-    assert.match(stdin.stderr, /data-parallel workers read files .*; a stream is read by one worker/);
+  });
+
+  it('reads stdin with workers: its batches dealt round-robin, every record once', async () => {
+    const modelDir = join(root, 'stdin-model');
+    const result = spawnSync(process.execPath, [cli, 'train', 'linear-learner', '--train', '-', '--hp', 'predictor_type=binary_classifier',
+      '--workers', '2', '--mini-batch-size', '64', '--model-dir', modelDir], { cwd: packageRoot, encoding: 'utf8', input: await readFile(data) });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).metrics.records, 20000);
   });
 });

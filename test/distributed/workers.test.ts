@@ -101,7 +101,7 @@ describe('data-parallel workers', function () {
       assert.equal(state.scalars.examples_seen, 30000);
     });
 
-    it(`linear learner with ${workers} workers: counts and progressive sums equal one worker's; quality within the merge tolerance`, async () => {
+    it(`linear learner with ${workers} workers: row and class counts equal one worker's; quality within the merge tolerance`, async () => {
       const hp = { predictor_type: 'binary_classifier', num_models: 4 };
       const one = await train(getAlgorithm('linear-learner'), hp, { train: data, validation, epochs: 1 });
       const many = await train(getAlgorithm('linear-learner'), hp, { train: data, validation, epochs: 1, workers, syncEvery: { batches: 4 } });
@@ -150,10 +150,25 @@ describe('data-parallel workers', function () {
     assert.ok(Buffer.compare(Buffer.from(first), Buffer.from(second)) === 0);
   });
 
+  it('deals a stream\'s batches round-robin: every record once, and the same bytes run to run', async () => {
+    const text = await readFile(data);
+    const chunks = () => (function* () { for (let i = 0; i < text.length; i += 65536) yield text.subarray(i, i + 65536); })();
+    const hp = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 50 };
+    const run = async () => (await train(getAlgorithm('linear-learner'), hp,
+      { train: chunks(), workers: 3, syncEvery: { batches: 3 }, deterministic: true, seed: 1 })).state as State;
+    const [first, second] = [await run(), await run()];
+    assert.equal(first.scalars.examples_seen, 30000);
+    const one = (await train(getAlgorithm('linear-learner'), hp, { train: data, epochs: 1 })).state as State;
+    assert.deepEqual(f64(first, 'class_counts'), f64(one, 'class_counts'));
+    assert.ok(Buffer.compare(Buffer.from(stateToBytes(first)), Buffer.from(stateToBytes(second))) === 0);
+    const timed = (await train(getAlgorithm('pca'), { num_components: 2 },
+      { train: chunks(), data: { labelSize: 0 }, workers: 2, syncEvery: { seconds: 0.01 } })).state as State;
+    assert.deepEqual(f64(timed, 'count'), [30000]);
+  });
+
   it('refuses what workers cannot do, before reading', async () => {
     const ll = getAlgorithm('linear-learner');
     const hp = { predictor_type: 'binary_classifier' };
-    await assert.rejects(train(ll, hp, { train: [Buffer.from('1,2\n')] as never, workers: 2 }), /data-parallel workers read files/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { seconds: 1 }, deterministic: true }), /deterministic training merges every N batches/);
     await assert.rejects(train(ll, hp, { train: data, workers: 0 }), /workers must be a positive integer, got 0/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { batches: 0 } }), /syncEvery.batches must be a positive integer, got 0/);
