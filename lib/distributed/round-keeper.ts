@@ -21,6 +21,10 @@ export class RoundKeeper {
   /** The round being collected (1 for the first of the pass). */
   round = 1;
   private readonly uploads = new Map<number, RoundUpload>();
+  /** A merge this keeper made that nothing holds any more: the next round's merge is written into it. */
+  private spare: State | undefined;
+  /** Whether base was made by this keeper (not the caller's state, which must stay as it is). */
+  private ownBase = false;
 
   /**
    * `shares` is the pass's positions (updated in place); `base` the state every worker continued
@@ -46,7 +50,12 @@ export class RoundKeeper {
   complete(): CompletedRound {
     const uploads = [...this.uploads.values()].sort((a, b) => a.worker - b.worker);
     const states = uploads.flatMap((u) => (u.state ? [u.state] : []));
-    const merged = this.base === undefined && states.length === 0 ? undefined : mergeOfRound(this.algorithm, this.base, states, this.backend);
+    const merged = this.base === undefined && states.length === 0 ? undefined
+      : mergeOfRound(this.algorithm, this.base, states, this.backend, this.spare);
+    if (merged !== undefined && merged !== this.base) {
+      this.spare = this.ownBase ? this.base : undefined;
+      this.ownBase = true;
+    }
     for (const upload of uploads) {
       this.shares.positions[upload.worker] = upload.position;
       this.shares.done[upload.worker] = upload.done;

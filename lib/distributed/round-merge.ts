@@ -14,16 +14,17 @@ import type { Backend } from '../backends/registry.js';
 /**
  * The round's merge. `base` is undefined before the first round of a fresh run (every worker then
  * started from a fresh state of the uploads' schema). Uploads are in worker order, which fixes the
- * merge's arithmetic (a deterministic run gives the same bytes run to run).
+ * merge's arithmetic (a deterministic run gives the same bytes run to run). `into`: a state whose
+ * buffers mergeRound may take (the round before last's merge), so rounds allocate nothing.
  */
-export function mergeOfRound(algorithm: Algorithm, base: State | undefined, uploads: State[], backend: Backend): State {
+export function mergeOfRound(algorithm: Algorithm, base: State | undefined, uploads: State[], backend: Backend, into?: State): State {
   if (uploads.length === 0) {
     if (!base) throw new RangeError('merge round: no state to merge');
     return base;
   }
   if (algorithm.mergeRound) {
     const from = base ?? algorithm.createState(uploads[0].hyperparameters as never, uploads[0].schema, backend);
-    return algorithm.mergeRound(from as never, uploads as never[]) as State;
+    return algorithm.mergeRound(from as never, uploads as never[], into as never) as State;
   }
   return algorithm.merge((base ? [base, ...uploads] : uploads) as never[]) as State;
 }

@@ -125,6 +125,42 @@ export class WorkerPool implements PassRunner {
   }
 
   async trainPass(context: PassContext): Promise<PassResult> {
+    const { options, progress } = context;
+    const input = await this.inputOf(context);
+    const keeper = new RoundKeeper(this.algorithm, context.settings.backend, progress.shares!, context.state);
+    const fresh = this.freshStates(context);
+    Atomics.store(this.called, 0, 0);
+    for (let worker = 0; worker < this.count; worker++) {
+      if (progress.shares!.done[worker]) continue;
+      const start = fresh ? fresh() : context.state;
+      const state = start ? copyState(start) : undefined;
+      this.send(worker, { type: 'pass', job: this.job(worker, context, input.files, input.featureDim, state) }, state);
+    }
+    // A stream: this thread parses it and deals its batches; an error reading it ends the pass.
+    const stream: BatchStream | undefined = input.files ? undefined
+      : readBatches(options.train, { ...context.settings.readOptions, start: undefined, signal: options.signal });
+    this.dealer = stream ? new BatchDealer(this.count, (worker, message, transfer) => this.threads[worker].postMessage(message, transfer)) : undefined;
+    const dealing = stream ? this.dealer!.deal(stream, 'batches' in this.sync).catch((error: Error) => this.inbox.push({ worker: -1, crash: error })) : undefined;
+    const stop = () => Atomics.store(this.called, 0, 0x7fffffff);
+    options.signal?.addEventListener('abort', stop);
+    const timer = 'seconds' in this.sync ? setInterval(() => Atomics.store(this.called, 0, keeper.round), this.sync.seconds * 1000) : undefined;
+    try {
+      const read = await this.runRounds(context, keeper, fresh, input.totalBytes);
+      return stream ? { bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords }, seekable: stream.seekable !== false } : read;
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+      if (timer) clearInterval(timer);
+      this.dealer?.stop();
+      await dealing;
+      this.dealer = undefined;
+    }
+  }
+
+  /**
+   * The pass's input, checked before any thread reads: the files (undefined for a stream), their
+   * size, and the row width when known. Sets progress.shares (the checkpoint's, or fresh ones).
+   */
+  private async inputOf(context: PassContext): Promise<{ files: string | string[] | undefined; totalBytes: number | undefined; featureDim: number | undefined }> {
     const { settings, options, progress } = context;
     const train = options.train;
     const files = (typeof train === 'string' && train !== '-') || (Array.isArray(train) && train.length > 0 && train.every((t) => typeof t === 'string'))
@@ -142,54 +178,46 @@ export class WorkerPool implements PassRunner {
     if (files && settings.readOptions.format === 'recordio' && paths.length < this.count) {
       throw new Error(`train: recordIO cannot be cut at record boundaries: give at least as many files as workers (${paths.length} file${paths.length === 1 ? '' : 's'} for ${this.count} workers)`);
     }
-    const totalBytes = files ? paths.reduce((n, f) => n + statSync(f).size, 0) : undefined;
-    const featureDim = context.state?.schema.featureDim ?? settings.readOptions.featureDim ??
-      (files ? await this.probeFeatureDim(files, settings.readOptions) : undefined);
-    const keeper = new RoundKeeper(this.algorithm, settings.backend, shares, context.state);
-    // Sums and sketches: workers restart every round from a fresh state (made once, copied from).
+    return {
+      files,
+      totalBytes: files ? paths.reduce((n, f) => n + statSync(f).size, 0) : undefined,
+      featureDim: context.state?.schema.featureDim ?? settings.readOptions.featureDim ?? (files ? await this.probeFeatureDim(files, settings.readOptions) : undefined),
+    };
+  }
+
+  /** Sums and sketches: what workers restart from every round, a fresh state (made once, copied from); undefined for SGD. */
+  private freshStates(context: PassContext): (() => State | undefined) | undefined {
+    if (continuesFromMerge(this.algorithm)) return undefined;
     let template: State | undefined;
-    const fresh = continuesFromMerge(this.algorithm) ? undefined
-      : () => (context.state ? (template ??= this.algorithm.createState(settings.hp as never, context.state.schema, settings.backend) as State) : undefined);
-    Atomics.store(this.called, 0, 0);
-    for (let worker = 0; worker < this.count; worker++) {
-      if (shares.done[worker]) continue;
-      const start = fresh ? fresh() : context.state;
-      const state = start ? copyState(start) : undefined;
-      this.send(worker, { type: 'pass', job: this.job(worker, context, files, featureDim, state) }, state);
-    }
-    // A stream: this thread parses it and deals its batches; an error reading it ends the pass.
-    const stream: BatchStream | undefined = files ? undefined : readBatches(train, { ...settings.readOptions, start: undefined, signal: options.signal });
-    this.dealer = stream ? new BatchDealer(this.count, (worker, message, transfer) => this.threads[worker].postMessage(message, transfer)) : undefined;
-    const dealing = stream ? this.dealer!.deal(stream, 'batches' in this.sync).catch((error: Error) => this.inbox.push({ worker: -1, crash: error })) : undefined;
-    const stop = () => Atomics.store(this.called, 0, 0x7fffffff);
-    options.signal?.addEventListener('abort', stop);
-    const timer = 'seconds' in this.sync ? setInterval(() => Atomics.store(this.called, 0, keeper.round), this.sync.seconds * 1000) : undefined;
+    const { settings } = context;
+    return () => (context.state ? (template ??= this.algorithm.createState(settings.hp as never, context.state.schema, settings.backend) as State) : undefined);
+  }
+
+  /**
+   * Rounds until every worker has read its share: each merged round becomes the run's state, with
+   * the counters and positions beside it, and may be checkpointed. Throws an AbortError after the
+   * round that a stop called.
+   */
+  private async runRounds(context: PassContext, keeper: RoundKeeper, fresh: (() => State | undefined) | undefined,
+    totalBytes: number | undefined): Promise<PassResult> {
+    const { options, progress } = context;
     const bytes = new Array<number>(this.count).fill(0);
     const badRecords = new Array<Record<string, number>>(this.count).fill({});
-    try {
-      while (!keeper.allDone) {
-        const upload = await this.nextUpload();
-        bytes[upload.worker] = upload.bytes;
-        badRecords[upload.worker] = upload.badRecords;
-        if (!keeper.add(upload)) continue;
-        const round = keeper.complete();
-        if (round.merged) context.state = round.merged;
-        progress.batches += round.batches;
-        progress.records += round.records;
-        context.report(bytes.reduce((a, b) => a + b, 0), totalBytes);
-        const stopping = options.signal?.aborted === true;
-        this.reply(round, stopping, fresh);
-        if (stopping) throw abortError(options.signal!);
-        await context.trained(round.batches);
-      }
-    } finally {
-      options.signal?.removeEventListener('abort', stop);
-      if (timer) clearInterval(timer);
-      this.dealer?.stop();
-      await dealing;
-      this.dealer = undefined;
+    while (!keeper.allDone) {
+      const upload = await this.nextUpload();
+      bytes[upload.worker] = upload.bytes;
+      badRecords[upload.worker] = upload.badRecords;
+      if (!keeper.add(upload)) continue;
+      const round = keeper.complete();
+      if (round.merged) context.state = round.merged;
+      progress.batches += round.batches;
+      progress.records += round.records;
+      context.report(bytes.reduce((a, b) => a + b, 0), totalBytes);
+      const stopping = options.signal?.aborted === true;
+      this.reply(round, stopping, fresh);
+      if (stopping) throw abortError(options.signal!);
+      await context.trained(round.batches);
     }
-    if (stream) return { bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords }, seekable: stream.seekable !== false };
     const bad: Record<string, number> = {};
     for (const counts of badRecords) for (const [reason, n] of Object.entries(counts)) bad[reason] = (bad[reason] ?? 0) + n;
     return { bytes: bytes.reduce((a, b) => a + b, 0), badRecords: bad, seekable: true };

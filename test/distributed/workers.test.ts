@@ -10,6 +10,8 @@ import { Random, readBatches, stateToBytes, train, type State } from '../../lib/
 import '../../lib/algorithms/builtin.js';
 import { getAlgorithm } from '../../lib/algorithms/registry.js';
 import { lineShare } from '../../lib/io/sources/byte-shares.js';
+import { parseHyperparameters } from '../../lib/algorithms/hyperparameters.js';
+import { resolveBackend } from '../../lib/backends/select.js';
 
 /** Labelled rows: label = 1 when a fixed linear function of 8 Gaussian features (plus much noise: a cross-entropy near 0.4 that one pass reaches) is positive. */
 function classification(seed: number, rows: number): string {
@@ -164,6 +166,27 @@ describe('data-parallel workers', function () {
     const timed = (await train(getAlgorithm('pca'), { num_components: 2 },
       { train: chunks(), data: { labelSize: 0 }, workers: 2, syncEvery: { seconds: 0.01 } })).state as State;
     assert.deepEqual(f64(timed, 'count'), [30000]);
+  });
+
+  it('mergeRound writes into a spare state exactly what it would allocate', async () => {
+    const backend = await resolveBackend('cpu');
+    for (const [name, hpIn] of [['linear-learner', { predictor_type: 'binary_classifier', num_models: 3 }], ['factorization-machines', { predictor_type: 'binary_classifier', num_factors: 2 }]] as const) {
+      const algorithm = getAlgorithm(name);
+      const hp = parseHyperparameters(name, algorithm.hyperparameters, hpIn);
+      const schema = { featureDim: 8, labelSize: 1, sparse: false };
+      const base = algorithm.createState(hp as never, schema, backend);
+      // The spare is a state that has trained too (as an old merge has): whatever the merge leaves unwritten would show.
+      const [first, second, spare] = await Promise.all([0, 1, 2].map(async (seed) => {
+        const state = algorithm.createState(hp as never, schema, backend);
+        for await (const batch of readBatches([Buffer.from(classification(20 + seed, 500))], { miniBatchSize: 100 })) await algorithm.update(state as never, batch, backend);
+        return state;
+      }));
+      const trained = [first, second];
+      const allocated = algorithm.mergeRound!(base as never, trained as never[]);
+      const written = algorithm.mergeRound!(base as never, trained as never[], spare as never);
+      assert.equal(written, spare);
+      assert.ok(Buffer.compare(Buffer.from(stateToBytes(allocated as State)), Buffer.from(stateToBytes(written as State))) === 0, name);
+    }
   });
 
   it('refuses what workers cannot do, before reading', async () => {

@@ -16,7 +16,7 @@ import {
 } from './hyperparameters.js';
 import { FactorizationMachinesModel } from './model.js';
 import { checkHyperparameters, fmSettings, modelGrid, revisionOf, type FmSettings } from './settings.js';
-import { counter, createFmState, kernelMetrics, kernelState, type FactorizationMachinesState } from './state.js';
+import { counter, createFmState, freshScalars, kernelMetrics, kernelState, type FactorizationMachinesState } from './state.js';
 import { removeExtraBaseCounts } from '../round-counts.js';
 import { countedUpdate } from '../counted-update.js';
 
@@ -205,18 +205,20 @@ function merge(states: FactorizationMachinesState[]): FactorizationMachinesState
  * weighted by the rows each trained on since base; rows and metric sums are base's plus every
  * state's increment.
  */
-function mergeRound(base: FactorizationMachinesState, states: FactorizationMachinesState[]): FactorizationMachinesState {
-  const merged = mergeSince(states, base);
+function mergeRound(base: FactorizationMachinesState, states: FactorizationMachinesState[], into?: FactorizationMachinesState): FactorizationMachinesState {
+  const merged = mergeSince(states, base, into);
   const copies = states.length - 1;
   removeExtraBaseCounts(merged, base, copies, Object.keys(merged.tensors).filter((name) => name.startsWith('progressive_') || name.startsWith('validation_')));
   (merged.tensors.counters.data as Float64Array)[counter.rows] -= copies * (base.tensors.counters.data as Float64Array)[counter.rows];
   return merged;
 }
 
-function mergeSince(states: FactorizationMachinesState[], base: FactorizationMachinesState | undefined): FactorizationMachinesState {
+function mergeSince(states: FactorizationMachinesState[], base: FactorizationMachinesState | undefined,
+  into?: FactorizationMachinesState): FactorizationMachinesState {
   if (states.length === 0) throw new RangeError('factorization-machines merge: no states');
   const first = states[0];
-  const merged = createFmState(first.hyperparameters, first.schema);
+  // Every tensor is written below: `into`'s buffers serve as they are (allocating costs more than the merge).
+  const merged = into ? Object.assign(into, { schema: { ...first.schema }, scalars: freshScalars() }) : createFmState(first.hyperparameters, first.schema);
   merged.scalars.revision = revisionOf(first);
   const baseRows = base ? (base.tensors.counters.data as Float64Array)[counter.rows] : 0;
   const rows = states.map((s) => (s.tensors.counters.data as Float64Array)[counter.rows] - baseRows);
