@@ -3,7 +3,7 @@
 // models within the merge tolerance of one worker, reproducible bytes with
 // `deterministic`, and clear errors for what workers cannot do.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random, readBatches, stateToBytes, train, type State } from '../../lib/index.js';
@@ -143,6 +143,26 @@ describe('data-parallel workers', function () {
     assert.equal(state.scalars.examples_seen, 60000);
     const one = (await train(getAlgorithm('linear-learner'), hp, { train: data, epochs: 2 })).state as State;
     assert.deepEqual(f64(state, 'class_counts'), f64(one, 'class_counts'));
+  });
+
+  it('an abort stops every worker at a round with a checkpoint; resuming trains every record once', async () => {
+    const directory = join(root, 'abort-checkpoints');
+    const hp = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 50 };
+    const controller = new AbortController();
+    let rounds = 0;
+    const options = { train: data, epochs: 2, workers: 2, syncEvery: { batches: 2 }, checkpoint: { directory, everyBatches: 1000 } };
+    await assert.rejects(train(getAlgorithm('linear-learner'), hp, {
+      ...options, signal: controller.signal, onProgress: (event) => { if (event.phase === 'batch' && ++rounds === 5) controller.abort(); },
+    }), (error: Error) => error.name === 'AbortError');
+    assert.ok((await readdir(directory)).some((name) => name.startsWith('checkpoint-')), 'the abort wrote a checkpoint');
+    // The checkpoint holds the 5 rounds trained (5 × 2 workers × 2 batches of 1050 rows): the resumed run goes on from there.
+    let first: number | undefined;
+    const resumed = await train(getAlgorithm('linear-learner'), hp, { ...options, resume: true, onProgress: (event) => { first ??= event.records; } });
+    assert.ok(first! > 21000 && first! <= 21000 + 4 * 1050, `first event after resuming: ${first} records`);
+    assert.equal((resumed.state as State).scalars.examples_seen, 60000);
+    assert.equal(resumed.metrics.records, 60000);
+    const one = (await train(getAlgorithm('linear-learner'), hp, { train: data, epochs: 2 })).state as State;
+    assert.deepEqual(f64(resumed.state as State, 'class_counts'), f64(one, 'class_counts'));
   });
 
   it('deterministic: the same bytes run to run', async () => {
