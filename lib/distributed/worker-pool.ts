@@ -6,9 +6,10 @@
 // final model; the pool trains each pass and keeps the run's state equal to
 // the latest round's merge, with every worker's position beside it.
 //
-// Memory: one state per worker, the previous round's merge (the base) and the
-// new merge while it is made, plus a fresh state for sums-and-sketches
-// algorithms (whose workers restart from one every round): about N + 3 states.
+// Memory: one state per worker, the last round's merge (the base) and the
+// one before it (the next merge is written into it: round-keeper.ts), plus a
+// fresh state for sums-and-sketches algorithms (whose workers restart from
+// one every round; their merges allocate): about N + 3 states.
 import { Worker } from 'node:worker_threads';
 import { algorithmModuleOf, getAlgorithm } from '../algorithms/registry.js';
 import type { Algorithm, State } from '../algorithms/types.js';
