@@ -25,7 +25,7 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
     return trainInThisThread(algorithm, hyperparameters, options);
   }
   const sync = resolveSyncEvery(options.syncEvery, options.deterministic === true);
-  const pool = WorkerPool.open(algorithm, workers, sync, options.backend);
+  const pool = WorkerPool.open(algorithm, workers, sync);
   try {
     return await trainInThisThread(algorithm, hyperparameters, options, pool);
   } finally {

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import '../algorithms/builtin.js';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
+import type { Backend } from '../backends/registry.js';
 import { resolveBackend, type BackendChoice } from '../backends/select.js';
 import { readBatches } from '../io/read-batches.js';
 import type { ReadOptions } from '../io/read-options.js';
@@ -15,6 +16,8 @@ import { trainShare, type ShareSource } from './share-trainer.js';
 const port = parentPort!;
 const rendezvous = new PortRendezvous(port, new Int32Array((workerData as { called: SharedArrayBuffer }).called));
 const loadedModules = new Set<string>();
+/** The backend each pass names, made once per thread. */
+const backends = new Map<string | undefined, Promise<Backend>>();
 /** The batches dealt to this worker in the running pass (a stream's). */
 let dealt: DealtBatches | undefined;
 
@@ -25,8 +28,9 @@ async function runPass(job: SerializedJob): Promise<void> {
   }
   const readOptions = job.readOptions as unknown as ReadOptions;
   const source: ShareSource = job.train === undefined ? dealt! : readBatches(job.train, readOptions);
+  if (!backends.has(job.backend)) backends.set(job.backend, resolveBackend(job.backend as BackendChoice | undefined));
   await trainShare({
-    worker: job.worker, algorithm: getAlgorithm(job.algorithm), backend: await resolveBackend(job.backend as BackendChoice | undefined),
+    worker: job.worker, algorithm: getAlgorithm(job.algorithm), backend: await backends.get(job.backend)!,
     hyperparameters: job.hyperparameters, start: readOptions.start ?? null, state: job.state, syncBatches: job.syncBatches,
   }, source, rendezvous);
 }

@@ -87,13 +87,13 @@ export class WorkerPool implements PassRunner {
   /** Deals a stream's batches in a pass over a stream. */
   private dealer: BatchDealer | undefined;
 
-  private constructor(readonly algorithm: Algorithm, readonly count: number, readonly sync: SyncEvery, private readonly backendChoice: string | undefined) {}
+  private constructor(readonly algorithm: Algorithm, readonly count: number, readonly sync: SyncEvery) {}
 
   /**
    * Starts `count` worker threads for `algorithm`, which must be registered by name (built in, or
    * loaded with loadAlgorithmModule / --algorithm-module): threads find it in the registry.
    */
-  static open(algorithm: Algorithm, count: number, sync: SyncEvery, backendChoice?: string): WorkerPool {
+  static open(algorithm: Algorithm, count: number, sync: SyncEvery): WorkerPool {
     let registered: Algorithm | undefined;
     try {
       registered = getAlgorithm(algorithm.name);
@@ -104,7 +104,7 @@ export class WorkerPool implements PassRunner {
       throw new Error(`train: workers find algorithms by name, and '${algorithm.name}' is not registered as this object: ` +
         'load its module with loadAlgorithmModule (--algorithm-module) to train it with workers');
     }
-    const pool = new WorkerPool(algorithm, count, sync, backendChoice);
+    const pool = new WorkerPool(algorithm, count, sync);
     for (let worker = 0; worker < count; worker++) {
       const thread = startThread({ called: pool.called.buffer });
       thread.on('message', (message: FromWorker) => {
@@ -247,7 +247,9 @@ export class WorkerPool implements PassRunner {
     const { signal: _signal, start: _start, ...readOptions } = settings.readOptions;
     const start = progress.shares!.positions[worker];
     return {
-      worker, algorithm: this.algorithm.name, algorithmModule: algorithmModuleOf(this.algorithm.name), backend: this.backendChoice,
+      worker, algorithm: this.algorithm.name, algorithmModule: algorithmModuleOf(this.algorithm.name),
+      // The backend the run resolved (not 'auto' again): every worker computes as the coordinator merges.
+      backend: settings.backend.name,
       hyperparameters: settings.hp, train: files,
       readOptions: { ...readOptions, featureDim, files: { ...readOptions.files, split: { index: worker, count: this.count } }, ...(start ? { start } : {}) },
       state, syncBatches: 'batches' in this.sync ? this.sync.batches : undefined,
