@@ -15,9 +15,13 @@ import { kmeansFinalizeTable, runKmeansFinalize } from './kmeans-finalize.js';
 import { runPca, type PcaRow } from './pca.js';
 import { runFactorizationMachines, type FmRow } from './factorization-machines.js';
 import type { RatingsRow } from './fm-insteval.js';
+<<<<<<< HEAD
 import { runThreads, threadsMarkdown } from './threads.js';
+=======
+import { runWorkers, workersTable } from './workers.js';
+>>>>>>> workers
 
-interface SuiteResult { markdown: string; json: unknown }
+interface SuiteResult { markdown: string; json: unknown; /** What the table compares, when not boundless against peers. */ legend?: string }
 
 const suites: Record<string, () => Promise<SuiteResult>> = {
   'dense-linear': async () => {
@@ -58,6 +62,14 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
   pca: async () => {
     const { rows, notes } = await runPca();
     return { markdown: [pcaTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
+  },
+  // Data-parallel workers: --workers 2 at 2 threads against one worker at 1 (bench/workers.ts).
+  workers: async () => {
+    const { rows, notes } = await runWorkers();
+    return {
+      markdown: [workersTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
+      legend: 'Ratios are against one worker at one thread on the same file in the same run; above 1× is faster. This VM was shared with other builds: numbers are noisy.',
+    };
   },
   'factorization-machines': async () => {
     const previousPath = join(resultsDir, 'factorization-machines.json');
@@ -178,7 +190,7 @@ for (const name of names) {
   const markdown = [
     `# ${name}`, '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.date}.`,
-    'The last column is how many times longer each implementation takes than boundless; above 1× means boundless is faster.',
+    result.legend ?? 'The last column is how many times longer each implementation takes than boundless; above 1× means boundless is faster.',
     '', result.markdown, '',
   ].join('\n');
   writeFileSync(join(resultsDir, `${name}.md`), markdown);

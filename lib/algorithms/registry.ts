@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 import type { Algorithm } from './types.js';
 
 const algorithms = new Map<string, Algorithm>();
+/** The module each algorithm loaded by loadAlgorithmModule came from (worker threads load it again). */
+const modules = new Map<string, string>();
 
 export function registerAlgorithm(algorithm: Algorithm): void {
   const existing = algorithms.get(algorithm.name);
@@ -28,6 +30,11 @@ export function getAlgorithm(name: string): Algorithm {
   return algorithm;
 }
 
+/** The file loadAlgorithmModule registered `name` from; undefined for built-in and directly registered algorithms. */
+export function algorithmModuleOf(name: string): string | undefined {
+  return modules.get(name);
+}
+
 function looksLikeAlgorithm(value: unknown): value is Algorithm {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Partial<Algorithm>;
@@ -40,6 +47,9 @@ export async function loadAlgorithmModule(path: string): Promise<string[]> {
   const module = await import(pathToFileURL(resolve(path)).href) as Record<string, unknown>;
   const found = Object.values(module).filter(looksLikeAlgorithm);
   if (found.length === 0) throw new Error(`${path}: exports no algorithm (an object with name, createState, update and finalize)`);
-  for (const algorithm of found) registerAlgorithm(algorithm);
+  for (const algorithm of found) {
+    registerAlgorithm(algorithm);
+    modules.set(algorithm.name, resolve(path));
+  }
   return found.map((a) => a.name);
 }

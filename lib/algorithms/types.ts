@@ -117,6 +117,18 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
   /** Combines states trained on disjoint shards: exact for sums and sketches, weighted averages for SGD parameters. */
   merge(states: State<HyperparameterValues<S>>[]): State<HyperparameterValues<S>>;
   /**
+   * A merge round of data-parallel workers (lib/distributed/): every state in `states` continued
+   * from a copy of `base` (the previous round's result) on its own records. Returns base plus what
+   * every worker added, each record counted once: counts, sums and metric sums add the workers'
+   * increments over base; what SGD learns (parameters, optimizer moments) is averaged, weighted by
+   * the rows each worker trained on since base. Algorithms whose state is only sums and sketches
+   * leave it out: their rounds are merge([base, ...states]) with every worker continuing from a
+   * fresh state, which is exact already. `into`, when given, is a state of the same shapes (neither
+   * base nor one of `states`) whose buffers the result may take, so that rounds allocate nothing.
+   */
+  mergeRound?(base: State<HyperparameterValues<S>>, states: State<HyperparameterValues<S>>[],
+    into?: State<HyperparameterValues<S>>): State<HyperparameterValues<S>>;
+  /**
    * Throws a DegenerateDataError when the data the state has seen cannot give a model (one class
    * for a classifier, fewer distinct points than k). The trainer calls it after each pass over
    * the training channel; finalize calls it too.

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
 import type { BackendChoice } from '../backends/select.js';
 import { saveModel, saveState } from '../algorithms/persistence.js';
-import { train } from '../train/train.js';
+import { train } from '../distributed/train.js';
+import { parseSyncEvery } from '../distributed/sync-policy.js';
 import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { createProgressReporter } from './progress.js';
@@ -24,7 +25,8 @@ export const trainOptions: Record<string, OptionSpec> = {
   resume: { description: 'continue from the newest valid checkpoint in --checkpoint-dir' },
   'initial-state': { value: true, description: 'a state file to continue training on the new data' },
   'initial-model': { value: true, description: 'a model directory from an earlier train (its state.safetensors is continued)' },
-  workers: { value: true, description: 'worker threads (1 for now)' },
+  workers: { value: true, description: 'data-parallel worker threads, each training on its share of the files (default 1)' },
+  'sync-every': { value: true, description: 'workers merge every N batches (each worker\'s; default 8) or every Ns seconds' },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
   seed: { value: true, description: "the algorithm's random seed" },
   deterministic: { description: 'seeded and independent of thread count: a resumed run gives the same model bytes' },
@@ -94,7 +96,13 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     }
   })();
   const workers = integerOption('train', options, 'workers') ?? 1;
-  if (workers !== 1) throw new UsageError('train: --workers > 1 is not available yet (worker-thread training comes with the distribution work)');
+  const syncEvery = options['sync-every'] === undefined ? undefined : parseSyncEvery(options['sync-every'] as string);
+  if (options['sync-every'] !== undefined && !syncEvery) {
+    throw new UsageError(`train: --sync-every must be N (batches of each worker) or Ns (seconds), got ${JSON.stringify(options['sync-every'])}`);
+  }
+  if (syncEvery && 'seconds' in syncEvery && options.deterministic === true) {
+    throw new UsageError('train: --deterministic merges every N batches: give --sync-every N, not seconds (timed rounds fall at different batches each run)');
+  }
   const hyperparameters = await hyperparametersFrom(options);
   const seed = integerOption('train', options, 'seed', 0);
   const data = readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0 });
@@ -122,6 +130,8 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       backend: choiceOption<BackendChoice>('train', options, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']),
       seed,
       deterministic: options.deterministic === true,
+      workers,
+      syncEvery,
       signal: controller.signal,
       onProgress: (event) => {
         if (event.checkpoint) lastCheckpoint = event.checkpoint;

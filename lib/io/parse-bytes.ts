@@ -209,7 +209,8 @@ class NativeBatcher {
   private check(result: NativeFeedResult): void {
     if (result.error === undefined) return;
     const current = this.current!;
-    const where = current.baseOffset > 0 ? `${current.name} (resumed at byte ${current.baseOffset})` : current.name;
+    // A resumed read or a worker's share of a file starts mid-file: its line numbers count from there.
+    const where = current.baseOffset > 0 ? `${current.name} (read from byte ${current.baseOffset}; lines counted from there)` : current.name;
     throw new DataError(`${where}, ${result.error}`);
   }
 

@@ -135,7 +135,12 @@ export class CheckpointSchedule {
 
   /** Call after each batch; true when a checkpoint should be written now. */
   afterBatch(): boolean {
-    this.batches++;
+    return this.afterBatches(1);
+  }
+
+  /** Call after `count` batches trained at once (a merge round of data-parallel workers); true when a checkpoint is due. */
+  afterBatches(count: number): boolean {
+    this.batches += count;
     const byBatches = this.everyBatches !== undefined && this.batches >= this.everyBatches;
     const bySeconds = this.everySeconds !== undefined && (this.now() - this.last) / 1000 >= this.everySeconds;
     return byBatches || bySeconds;

@@ -12,6 +12,7 @@ import type { ReadOptions } from '../io/read-options.js';
 import type { SourceInput } from '../io/sources/open-source.js';
 import type { ProgressEvent } from './progress.js';
 import { TrainingRun } from './training-run.js';
+import type { PassRunner } from './pass-runner.js';
 
 export interface TrainOptions {
   train: SourceInput;
@@ -36,6 +37,19 @@ export interface TrainOptions {
    * same results whatever the thread count, so no thread setting is needed.)
    */
   deterministic?: boolean;
+  /**
+   * Data-parallel worker threads (default 1): each reads its share of the training files and trains
+   * its own state; states meet in merge rounds (see syncEvery). Memory: one state per worker, plus
+   * the merge and the previous round's. Needs the public train() (lib/distributed/train.ts).
+   */
+  workers?: number;
+  /**
+   * How often workers merge: every `batches` batches of each worker (rounds at the same batches
+   * every run: what deterministic runs need), or every `seconds` seconds. Default { batches: 8 }
+   * (lib/distributed/sync-policy.ts says why). A round costs a merge of the states: raise it for
+   * very large states.
+   */
+  syncEvery?: { batches: number } | { seconds: number };
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
 }
@@ -66,8 +80,11 @@ export interface TrainResult<A extends Algorithm> {
  * (with a checkpoint written at the batch boundary).
  */
 export async function train<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput,
-  options: TrainOptions): Promise<TrainResult<A>> {
-  const run = await TrainingRun.start(algorithm, hyperparameters, options);
+  options: TrainOptions, runner?: PassRunner): Promise<TrainResult<A>> {
+  if ((options.workers ?? 1) !== 1 && !runner) {
+    throw new Error('train: workers > 1 need the worker pool: use train from boundless-ml (lib/distributed/train.ts), not lib/train/train.ts');
+  }
+  const run = await TrainingRun.start(algorithm, hyperparameters, options, runner);
   while (!run.done) await run.runEpoch();
   return run.finish();
 }

@@ -7,7 +7,6 @@ import { loadState } from '../algorithms/persistence.js';
 import type { Algorithm, FinalizedModel, State } from '../algorithms/types.js';
 import { readBatches } from '../io/read-batches.js';
 import { DataError } from '../io/read-options.js';
-import type { SourcePosition } from '../io/sources/types.js';
 import type { SourceInput } from '../io/sources/open-source.js';
 import type { JsonValue } from '../state/checkpoint.js';
 import { cloneTensor } from '../state/tensor.js';
@@ -15,18 +14,8 @@ import { existsSync } from 'node:fs';
 import { CheckpointSchedule } from './checkpoint-directory.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
 import { resolveRunSettings, type RunSettings } from './run-settings.js';
+import type { PassContext, PassResult, PassRunner, Progress } from './pass-runner.js';
 import type { TrainOptions, TrainResult } from './train.js';
-
-/** What a checkpoint stores about training, next to the state (key order is part of the file's bytes). */
-interface Progress {
-  epoch: number;
-  position: SourcePosition | null;
-  batches: number;
-  records: number;
-  bestEpoch: number | null;
-  bestValue: number | null;
-  epochsWithoutImprovement: number;
-}
 
 /** A channel as a person names it: its path, or what kind of source it is. */
 function describeChannel(channel: SourceInput): string {
@@ -70,13 +59,16 @@ export class TrainingRun<A extends Algorithm> {
   private readonly schedule: CheckpointSchedule | undefined;
   stoppedEarly = false;
 
-  private constructor(private readonly algorithm: A, private readonly settings: RunSettings, private readonly options: TrainOptions) {
+  private constructor(private readonly algorithm: A, private readonly settings: RunSettings, private readonly options: TrainOptions,
+    private readonly runner: PassRunner | undefined) {
     this.reporter = new ProgressReporter(settings.epochs, options.onProgress);
     this.schedule = options.checkpoint ? new CheckpointSchedule(options.checkpoint.everyBatches, options.checkpoint.everySeconds) : undefined;
   }
 
-  static async start<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput, options: TrainOptions): Promise<TrainingRun<A>> {
-    const run = new TrainingRun(algorithm, await resolveRunSettings(algorithm, hyperparameters, options), options);
+  /** `runner` trains each pass instead of this thread (lib/distributed/'s worker pool). */
+  static async start<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput, options: TrainOptions,
+    runner?: PassRunner): Promise<TrainingRun<A>> {
+    const run = new TrainingRun(algorithm, await resolveRunSettings(algorithm, hyperparameters, options), options, runner);
     await run.requireRecords('validation', options.validation);
     await run.requireRecords('test', options.test);
     await run.restore();
@@ -131,6 +123,11 @@ export class TrainingRun<A extends Algorithm> {
       }
     }
     if (this.state) this.requireSameHyperparameters(this.state, 'the checkpoint resumed');
+    const shares = this.progress.shares;
+    if (shares && !this.runner) {
+      throw new Error(`train: the checkpoint resumed was written by ${shares.count} data-parallel workers in the middle of an epoch: ` +
+        `resume with ${shares.count} workers (--workers ${shares.count}, workers: ${shares.count})`);
+    }
     const initial = this.options.initialState;
     if (!this.state && initial !== undefined) {
       this.state = typeof initial === 'string' ? await loadState(initial, this.algorithm, backend) : initial;
@@ -160,6 +157,50 @@ export class TrainingRun<A extends Algorithm> {
 
   private async trainOnChannel(): Promise<void> {
     const { algorithm, options, progress, reporter } = this;
+    const pass = await (this.runner ? this.runPass(this.runner) : this.trainInThisThread());
+    reporter.bytes += pass.bytes;
+    reporter.epochBytes = 0;
+    reporter.badRecords = { ...pass.badRecords };
+    if (!this.state) throw new DataError(`train: no records in the training channel (${describeChannel(options.train)})`);
+    // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
+    algorithm.checkTrainingData?.(this.state as never);
+    algorithm.endPass?.(this.state as never);
+    progress.epoch++;
+    progress.position = null;
+    if (progress.shares) progress.shares = null;
+    // stdin, a pipe, a socket: read once. Say so after this epoch rather than fail in the next on an empty stream.
+    this.streamRead = !pass.seekable;
+  }
+
+  /** A pass by a runner, which sees the run through a PassContext. */
+  private async runPass(runner: PassRunner): Promise<PassResult> {
+    const run = this;
+    const context: PassContext = {
+      algorithm: this.algorithm, settings: this.settings, options: this.options, progress: this.progress,
+      get state() { return run.state as State | undefined; },
+      set state(state: State | undefined) { run.state = state; },
+      report: (bytes, totalBytes) => {
+        this.reporter.totalBytes = totalBytes;
+        this.reporter.epochBytes = bytes;
+        this.emit('batch');
+      },
+      trained: async (batches) => {
+        if (!this.schedule?.afterBatches(batches)) return;
+        await this.writeCheckpoint();
+        this.schedule.written();
+      },
+    };
+    try {
+      return await runner.trainPass(context);
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') await this.writeCheckpoint();
+      throw error;
+    }
+  }
+
+  /** A pass in this thread: batch by batch, with scheduled checkpoints. */
+  private async trainInThisThread(): Promise<PassResult> {
+    const { algorithm, options, progress, reporter } = this;
     const stream = readBatches(options.train, { ...this.settings.readOptions, start: progress.position ?? undefined, signal: options.signal });
     try {
       for await (const batch of stream) {
@@ -183,17 +224,7 @@ export class TrainingRun<A extends Algorithm> {
       if ((error as Error).name === 'AbortError') await this.writeCheckpoint();
       throw error;
     }
-    reporter.bytes += stream.stats.bytes;
-    reporter.epochBytes = 0;
-    reporter.badRecords = { ...stream.stats.badRecords };
-    if (!this.state) throw new DataError(`train: no records in the training channel (${describeChannel(options.train)})`);
-    // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
-    algorithm.checkTrainingData?.(this.state as never);
-    algorithm.endPass?.(this.state as never);
-    progress.epoch++;
-    progress.position = null;
-    // stdin, a pipe, a socket: read once. Say so after this epoch rather than fail in the next on an empty stream.
-    this.streamRead = stream.seekable === false;
+    return { bytes: stream.stats.bytes, badRecords: stream.stats.badRecords, seekable: stream.seekable !== false };
   }
 
   /** Metrics on a channel: a rich state validates all its models at once and keeps the calibration for finalize. */

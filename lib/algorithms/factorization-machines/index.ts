@@ -16,7 +16,8 @@ import {
 } from './hyperparameters.js';
 import { FactorizationMachinesModel } from './model.js';
 import { checkHyperparameters, fmSettings, modelGrid, revisionOf, type FmSettings } from './settings.js';
-import { counter, createFmState, kernelMetrics, kernelState, type FactorizationMachinesState } from './state.js';
+import { counter, createFmState, freshScalars, kernelMetrics, kernelState, type FactorizationMachinesState } from './state.js';
+import { removeExtraBaseCounts } from '../round-counts.js';
 import { countedUpdate } from '../counted-update.js';
 
 export { FactorizationMachinesModel } from './model.js';
@@ -196,12 +197,33 @@ function progressiveSums(state: FactorizationMachinesState) {
  * caught up first); metric sums added. The result is at the latest shard's step.
  */
 function merge(states: FactorizationMachinesState[]): FactorizationMachinesState {
+  return mergeSince(states, undefined);
+}
+
+/**
+ * A merge round: `states` each continued from a copy of `base`. Parameters and moments are averaged
+ * weighted by the rows each trained on since base; rows and metric sums are base's plus every
+ * state's increment.
+ */
+function mergeRound(base: FactorizationMachinesState, states: FactorizationMachinesState[], into?: FactorizationMachinesState): FactorizationMachinesState {
+  const merged = mergeSince(states, base, into);
+  const copies = states.length - 1;
+  removeExtraBaseCounts(merged, base, copies, Object.keys(merged.tensors).filter((name) => name.startsWith('progressive_') || name.startsWith('validation_')));
+  (merged.tensors.counters.data as Float64Array)[counter.rows] -= copies * (base.tensors.counters.data as Float64Array)[counter.rows];
+  return merged;
+}
+
+function mergeSince(states: FactorizationMachinesState[], base: FactorizationMachinesState | undefined,
+  into?: FactorizationMachinesState): FactorizationMachinesState {
   if (states.length === 0) throw new RangeError('factorization-machines merge: no states');
   const first = states[0];
-  const merged = createFmState(first.hyperparameters, first.schema);
+  // Every tensor is written below: `into`'s buffers serve as they are (allocating costs more than the merge).
+  const merged = into ? Object.assign(into, { schema: { ...first.schema }, scalars: freshScalars() }) : createFmState(first.hyperparameters, first.schema);
   merged.scalars.revision = revisionOf(first);
-  const rows = states.map((s) => (s.tensors.counters.data as Float64Array)[counter.rows]);
-  const total = rows.reduce((a, b) => a + b, 0);
+  const baseRows = base ? (base.tensors.counters.data as Float64Array)[counter.rows] : 0;
+  const rows = states.map((s) => (s.tensors.counters.data as Float64Array)[counter.rows] - baseRows);
+  const trained = rows.reduce((a, b) => a + b, 0);
+  const total = trained + states.length * baseRows;
   for (const [i, s] of states.entries()) {
     if (s.schema.featureDim !== first.schema.featureDim) throw new RangeError(`factorization-machines merge: state ${i} has ${s.schema.featureDim} features, state 0 has ${first.schema.featureDim}`);
     for (const name of ['num_factors', 'num_models', 'optimizer', 'predictor_type'] as const) {
@@ -217,7 +239,7 @@ function merge(states: FactorizationMachinesState[]): FactorizationMachinesState
     const additive = name.startsWith('progressive_') || name.startsWith('validation_');
     for (const [i, s] of states.entries()) {
       const source = s.tensors[name].data as Float32Array | Float64Array;
-      const weight = additive ? 1 : total > 0 ? rows[i] / total : 1 / states.length;
+      const weight = additive ? 1 : trained > 0 ? rows[i] / trained : 1 / states.length;
       for (let j = 0; j < out.length; j++) out[j] += weight * source[j];
     }
   }
@@ -249,6 +271,7 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
     runOrFallBack(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: progressiveSums(state) })),
 
   merge,
+  mergeRound,
   checkTrainingData: requireBothClasses,
   endPass,
   beginRun,

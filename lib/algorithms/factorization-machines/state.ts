@@ -69,7 +69,12 @@ export function createFmState(hp: Hp, schema: DataSchema): FactorizationMachines
   const tensors = allocateState('factorization-machines', 4 * d * ((models + width) * arrays + 1),
     `feature_dim ${d} × (num_models ${models} + factors ${width}) × ${arrays} arrays × 4 bytes; lower feature_dim, num_factors or num_models, or use optimizer sgd`,
     () => allocateTensors(hp, d, models, width));
-  return { algorithm: 'factorization-machines', hyperparameters: hp, schema: { ...schema }, tensors, scalars: { examples_seen: 0, batches_seen: 0, validated_at_step: -1, revision: currentRevision, passes: 0 } };
+  return { algorithm: 'factorization-machines', hyperparameters: hp, schema: { ...schema }, tensors, scalars: freshScalars() };
+}
+
+/** The scalars of a state that has seen nothing. */
+export function freshScalars(): FactorizationMachinesState['scalars'] {
+  return { examples_seen: 0, batches_seen: 0, validated_at_step: -1, revision: currentRevision, passes: 0 };
 }
 
 // The sparse feature index's scratch (dim entries, −1 between calls): per state, not saved.

@@ -8,6 +8,7 @@ import type { LinearLearnerHyperparameters } from './hyperparameters.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { calibrationBins, modelGrid, resolveSettings, type ResolvedSettings } from './settings.js';
 import { allocateState } from '../state-size.js';
+import { overwriteState, removeExtraBaseCounts } from '../round-counts.js';
 
 export type LinearLearnerState = State<LinearLearnerHyperparameters>;
 
@@ -199,9 +200,35 @@ const gridTensors = ['learning_rate', 'wd', 'l1', 'positive_weight', 'averaged']
  * describe models that no longer exist.
  */
 export function mergeLinearLearnerStates(states: LinearLearnerState[]): LinearLearnerState {
+  return mergeSince(states, undefined);
+}
+
+/**
+ * A merge round: `states` each continued from a copy of `base`. SGD's arrays are averaged weighted
+ * by the rows each trained on since base; counts and sums are base's plus every state's increment.
+ */
+export function mergeLinearLearnerRound(base: LinearLearnerState, states: LinearLearnerState[], into?: LinearLearnerState): LinearLearnerState {
+  const merged = mergeSince(states, base, into);
+  if (states.length < 2) return merged;
+  const counted = Object.keys(merged.tensors).filter((name) => name.startsWith('progressive_') || roundCounted.has(name));
+  removeExtraBaseCounts(merged, base, states.length - 1, counted);
+  const counters = merged.tensors.counters.data as Float64Array;
+  const baseCounters = base.tensors.counters.data as Float64Array;
+  for (const k of [counter.rows, counter.scalerRows, counter.labelSum, counter.labelSumSq]) counters[k] -= (states.length - 1) * baseCounters[k];
+  refreshScaler(merged);
+  return merged;
+}
+
+// Tensors a merge adds besides the progressive sums (the scaler's sums are added about one origin,
+// which is base's whenever base has a sample, so base's own sums can be taken away as they are).
+const roundCounted = new Set(['class_counts', 'feature_nonzero', 'input_norm', 'feature_sum', 'feature_sumsq']);
+
+function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | undefined, into?: LinearLearnerState): LinearLearnerState {
   if (states.length === 0) throw new RangeError('linear-learner merge: no states');
   const first = states[0];
-  if (states.length === 1) return deepCopy(first);
+  // A copy of the first state to merge into: in `into`'s buffers when given (allocating costs more than the merge).
+  const copyOf = (state: LinearLearnerState) => (into ? overwriteState(into, state) : deepCopy(state));
+  if (states.length === 1) return copyOf(first);
   for (const [i, s] of states.entries()) {
     if (JSON.stringify(s.hyperparameters) !== JSON.stringify(first.hyperparameters)) {
       throw new RangeError(`linear-learner merge: state ${i} was trained with other hyperparameters than state 0`);
@@ -215,10 +242,11 @@ export function mergeLinearLearnerStates(states: LinearLearnerState[]): LinearLe
       if (a && b && a.some((v, k) => v !== b[k])) throw new RangeError(`linear-learner merge: state ${i} has another model grid (${name})`);
     }
   }
-  const merged = deepCopy(first);
-  const rows = states.map((s) => Number(s.scalars.examples_seen));
-  const total = rows.reduce((a, b) => a + b, 0);
-  const share = (i: number) => (total > 0 ? rows[i] / total : 1 / states.length);
+  const merged = copyOf(first);
+  const rows = states.map((s) => Number(s.scalars.examples_seen) - Number(base?.scalars.examples_seen ?? 0));
+  const total = states.reduce((sum, s) => sum + Number(s.scalars.examples_seen), 0);
+  const trained = rows.reduce((a, b) => a + b, 0);
+  const share = (i: number) => (trained > 0 ? rows[i] / trained : 1 / states.length);
   const plain = states.map((s) => caughtUp(s, weightsKind.plain).weights);
   const averages = states.map((s) => (s.tensors.average ? caughtUp(s, weightsKind.average).weights : undefined));
   for (const [name, t] of Object.entries(merged.tensors)) {

@@ -1,16 +1,25 @@
 // Files as a byte source: one path (plain or gzip, told by its magic bytes), a directory (every file
 // in it, sorted), or a glob ('data/part-*.csv'). Several files can be
-// sharded across workers by index, as SageMaker's ShardedByS3Key does.
+// sharded across workers by index, as SageMaker's ShardedByS3Key does; data-parallel
+// workers split them (byte-shares.ts): whole files dealt out, or one file cut at line starts.
 import { createReadStream, statSync, readdirSync, existsSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { gunzip, isGzip } from './gzip.js';
 import { streamSource } from './streams.js';
+import { lineShare, type ByteRange } from './byte-shares.js';
 import type { ByteChunk, ByteSource, SourcePosition } from './types.js';
 
 export interface FileSourceOptions {
   /** This worker's shard (0-based) and the number of shards: files i with i % count === index. */
   shard?: { index: number; count: number };
+  /**
+   * Worker `index` of `count` data-parallel workers reads its share: when there are at least `count`
+   * files they are dealt out as `shard` does; otherwise every file is cut into `count` byte ranges
+   * at line starts (text formats only: a line is a record) and the worker reads range `index` of each.
+   * Positions stay absolute (file index among the worker's files, byte offset in the file).
+   */
+  split?: { index: number; count: number };
   /** Read size; larger chunks mean fewer parser calls. */
   chunkBytes?: number;
 }
@@ -55,6 +64,8 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
     }
     files = files.filter((_, i) => i % count === index);
   }
+  const split = options.split && files.length < options.split.count ? options.split : undefined;
+  if (options.split && !split) files = files.filter((_, i) => i % options.split!.count === options.split!.index);
   const chunkBytes = options.chunkBytes ?? 1 << 20;
   const totalBytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
   return {
@@ -65,19 +76,24 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
     async *chunks(start?: SourcePosition): AsyncIterable<ByteChunk> {
       for (let fileIndex = start?.fileIndex ?? 0; fileIndex < files.length; fileIndex++) {
         const name = files[fileIndex];
-        const offset = start && fileIndex === start.fileIndex ? start.byteOffset : 0;
-        yield* readFile(name, fileIndex, offset, chunkBytes);
+        const resumed = start && fileIndex === start.fileIndex ? start.byteOffset : 0;
+        const range = split ? await lineShare(name, split.index, split.count) : undefined;
+        const offset = range ? Math.max(resumed, range.start) : resumed;
+        yield* readFile(name, fileIndex, offset, chunkBytes, range);
       }
     },
   };
 }
 
-async function* readFile(name: string, fileIndex: number, offset: number, chunkBytes: number): AsyncIterable<ByteChunk> {
+async function* readFile(name: string, fileIndex: number, offset: number, chunkBytes: number, range?: ByteRange): AsyncIterable<ByteChunk> {
   const handle = await open(name, 'r').catch((error: Error) => { throw new Error(`${name}: ${error.message}`); });
   try {
     const head = new Uint8Array(2);
     await handle.read(head, 0, 2, 0);
-    const bytes = isGzip(head) ? gunzipped(handle, name, offset, chunkBytes) : plain(handle, offset, chunkBytes);
+    if (range && isGzip(head)) {
+      throw new Error('a gzip file cannot be split among workers (it cannot be read from the middle): give at least as many files as workers');
+    }
+    const bytes = isGzip(head) ? gunzipped(handle, name, offset, chunkBytes) : plain(handle, offset, chunkBytes, range?.end ?? Infinity);
     let first = true;
     for await (const data of bytes) {
       yield { data, fileIndex, name, fileStart: first, baseOffset: offset };
@@ -98,11 +114,12 @@ async function* readFile(name: string, fileIndex: number, offset: number, chunkB
  * with a chunk when it asks for the next, and the read ahead goes into the other buffer. (Fresh
  * buffers per chunk, as a read stream makes them, cost page faults on every chunk.)
  */
-async function* plain(handle: FileHandle, offset: number, chunkBytes: number): AsyncIterable<Uint8Array> {
+async function* plain(handle: FileHandle, offset: number, chunkBytes: number, end: number): AsyncIterable<Uint8Array> {
   const buffers = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)];
   let position = offset;
   let which = 0;
-  let pending: Promise<{ bytesRead: number }> | undefined = handle.read(buffers[0], 0, chunkBytes, position);
+  const read = (into: Buffer) => (position < end ? handle.read(into, 0, Math.min(chunkBytes, end - position), position) : Promise.resolve({ bytesRead: 0 }));
+  let pending: Promise<{ bytesRead: number }> | undefined = read(buffers[0]);
   try {
     for (;;) {
       const { bytesRead } = await pending!;
@@ -111,7 +128,7 @@ async function* plain(handle: FileHandle, offset: number, chunkBytes: number): A
       position += bytesRead;
       const current = buffers[which];
       which ^= 1;
-      pending = handle.read(buffers[which], 0, chunkBytes, position);
+      pending = read(buffers[which]);
       yield current.subarray(0, bytesRead);
     }
   } finally {

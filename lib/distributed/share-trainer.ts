@@ -1,0 +1,54 @@
+// One worker's training loop: read its share of the training channel, train
+// its own state batch by batch, and meet the other workers in merge rounds
+// every `syncBatches` batches or when a round is called. Transport-agnostic:
+// it sees the other workers only through a Rendezvous, and its data only as
+// batches (its share of the files read here, or a stream's batches dealt to it).
+import type { Algorithm, State } from '../algorithms/types.js';
+import type { Backend } from '../backends/registry.js';
+import type { ReadBatch, ReadStats } from '../io/batch-stream.js';
+import type { SourcePosition } from '../io/sources/types.js';
+import type { Rendezvous, RoundUpload } from './rendezvous.js';
+
+export interface ShareJob {
+  worker: number;
+  algorithm: Algorithm;
+  backend: Backend;
+  hyperparameters: Record<string, unknown>;
+  /** Where the share starts (a resumed share's position); null: its beginning. */
+  start: SourcePosition | null;
+  /** What to continue from; undefined in a fresh run (a fresh state is made from the first batch). */
+  state: State | undefined;
+  /** A round after this many batches of this worker; undefined: only when called. */
+  syncBatches: number | undefined;
+}
+
+/** A worker's batches: readBatches' stream of its share, or the batches dealt to it. */
+export type ShareSource = AsyncIterable<ReadBatch> & { readonly stats: ReadStats; featureDim: number | undefined; sparse: boolean };
+
+/** Trains the share to its end (or until told to stop), uploading at every round. */
+export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous: Rendezvous): Promise<void> {
+  const { algorithm, backend } = job;
+  let state = job.state;
+  let position: SourcePosition | null = job.start;
+  let round = 1;
+  let since = { batches: 0, records: 0 };
+  const upload = (done: boolean): RoundUpload => ({
+    worker: job.worker, round, state, position, done, ...since, bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords },
+  });
+  for await (const batch of stream) {
+    state ??= algorithm.createState(job.hyperparameters as never,
+      { featureDim: stream.featureDim!, labelSize: algorithm.labelSize, sparse: stream.sparse === true }, backend) as State;
+    await algorithm.update(state as never, batch, backend);
+    position = { ...batch.position };
+    since.batches++;
+    since.records += batch.rows;
+    if ((job.syncBatches !== undefined && since.batches >= job.syncBatches) || rendezvous.roundCalled(round)) {
+      const reply = await rendezvous.exchange(upload(false));
+      round++;
+      since = { batches: 0, records: 0 };
+      if (reply.stop) return;
+      state = reply.state;
+    }
+  }
+  await rendezvous.exchange(upload(true));
+}

@@ -1,0 +1,34 @@
+// train() with data-parallel workers: `workers: N` (N > 1) trains on a
+// worker pool (worker-pool.ts) that the trainer runs each pass on; one worker
+// is the trainer alone, in this thread. This is the train() of the public API.
+import type { HyperparameterInput } from '../algorithms/hyperparameters.js';
+import type { Algorithm } from '../algorithms/types.js';
+import { train as trainInThisThread, type TrainOptions, type TrainResult } from '../train/train.js';
+import { resolveSyncEvery } from './sync-policy.js';
+import { WorkerPool } from './worker-pool.js';
+
+/**
+ * Trains `algorithm` (see lib/train/train.ts for everything but the workers). With `workers: N`,
+ * N threads each read their share of the training files — whole files dealt out when there are
+ * at least N, else each file cut into N byte ranges at line starts; a stream's batches are dealt
+ * round-robin by this thread — and meet in merge rounds
+ * every `syncEvery` (default 8 batches of each worker); the result is the merge of the final
+ * states. Errors: workers not a positive integer, recordIO in
+ * fewer files than workers, syncEvery out of range or in seconds with `deterministic`.
+ */
+export async function train<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput,
+  options: TrainOptions): Promise<TrainResult<A>> {
+  const workers = options.workers ?? 1;
+  if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`train: workers must be a positive integer, got ${workers}`);
+  if (workers === 1) {
+    if (options.syncEvery !== undefined) resolveSyncEvery(options.syncEvery, options.deterministic === true);
+    return trainInThisThread(algorithm, hyperparameters, options);
+  }
+  const sync = resolveSyncEvery(options.syncEvery, options.deterministic === true);
+  const pool = WorkerPool.open(algorithm, workers, sync);
+  try {
+    return await trainInThisThread(algorithm, hyperparameters, options, pool);
+  } finally {
+    await pool.close();
+  }
+}

@@ -1,0 +1,286 @@
+// Data-parallel training on one machine: N worker threads, each training its
+// own share of the training files (share-trainer.ts) — or, for a stream, the
+// batches this thread deals it (dealt-batches.ts) — coordinated from this
+// thread in merge rounds (round-keeper.ts). The pool is a PassRunner: the
+// trainer keeps restore, validation, early stopping, checkpoints and the
+// final model; the pool trains each pass and keeps the run's state equal to
+// the latest round's merge, with every worker's position beside it.
+//
+// Memory: one state per worker, the last round's merge (the base) and the
+// one before it (the next merge is written into it: round-keeper.ts), plus a
+// fresh state for sums-and-sketches algorithms (whose workers restart from
+// one every round; their merges allocate): about N + 3 states.
+import { Worker } from 'node:worker_threads';
+import { algorithmModuleOf, getAlgorithm } from '../algorithms/registry.js';
+import type { Algorithm, State } from '../algorithms/types.js';
+import { readBatches } from '../io/read-batches.js';
+import { DataError, type ReadOptions } from '../io/read-options.js';
+import { resolveFiles } from '../io/sources/files.js';
+import { statSync } from 'node:fs';
+import type { PassContext, PassResult, PassRunner, SharePositions } from '../train/pass-runner.js';
+import type { FromWorker, SerializedJob, ToWorker } from './port-rendezvous.js';
+import type { RoundReply, RoundUpload } from './rendezvous.js';
+import { RoundKeeper, type CompletedRound } from './round-keeper.js';
+import { continuesFromMerge } from './round-merge.js';
+import { copyInto, copyState, transferList } from './state-transfer.js';
+import { BatchDealer } from './dealt-batches.js';
+import type { BatchStream } from '../io/batch-stream.js';
+import type { SyncEvery } from './sync-policy.js';
+
+const fromSource = import.meta.url.endsWith('.ts');
+const workerEntry = new URL(fromSource ? './worker-main.ts' : './worker-main.js', import.meta.url);
+
+/**
+ * A worker thread running worker-main. Run from the TypeScript sources (tests, tsx), a thread does
+ * not inherit the parent's TypeScript loader: it registers tsx's (a development dependency) first.
+ */
+function startThread(workerData: unknown): Worker {
+  if (!fromSource) return new Worker(workerEntry, { workerData });
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(workerEntry.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+type Inbox = { worker: number; message: FromWorker } | { worker: number; crash: Error };
+
+/** Messages from all workers, in arrival order, taken one at a time by the pass. */
+class MessageQueue {
+  private readonly items: Inbox[] = [];
+  private waiting: ((item: Inbox) => void) | undefined;
+
+  push(item: Inbox): void {
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve(item);
+    } else {
+      this.items.push(item);
+    }
+  }
+
+  take(): Promise<Inbox> {
+    const item = this.items.shift();
+    return item ? Promise.resolve(item) : new Promise((resolve) => { this.waiting = resolve; });
+  }
+}
+
+/** An error from a worker thread, as the thread raised it (DataError kept, for exit statuses and callers). */
+function rebuildError(error: { name: string; message: string; stack?: string }, worker: number): Error {
+  const rebuilt = error.name === 'DataError' ? new DataError(error.message)
+    : error.name === 'RangeError' ? new RangeError(error.message)
+      : error.name === 'TypeError' ? new TypeError(error.message) : new Error(error.message);
+  if (rebuilt.name !== error.name) Object.defineProperty(rebuilt, 'name', { value: error.name });
+  rebuilt.stack = `${error.name}: ${error.message}\n    (in data-parallel worker ${worker})${error.stack ? `\n${error.stack.split('\n').slice(1).join('\n')}` : ''}`;
+  return rebuilt;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  return reason instanceof Error && reason.name === 'AbortError' ? reason : new DOMException('training was aborted', 'AbortError');
+}
+
+export class WorkerPool implements PassRunner {
+  private readonly threads: Worker[] = [];
+  private readonly inbox = new MessageQueue();
+  /** The highest round called (by time, or by a stop), read by every worker after each batch. */
+  private readonly called = new Int32Array(new SharedArrayBuffer(4));
+  private closed = false;
+  /** Deals a stream's batches in a pass over a stream. */
+  private dealer: BatchDealer | undefined;
+
+  private constructor(readonly algorithm: Algorithm, readonly count: number, readonly sync: SyncEvery) {}
+
+  /**
+   * Starts `count` worker threads for `algorithm`, which must be registered by name (built in, or
+   * loaded with loadAlgorithmModule / --algorithm-module): threads find it in the registry.
+   */
+  static open(algorithm: Algorithm, count: number, sync: SyncEvery): WorkerPool {
+    let registered: Algorithm | undefined;
+    try {
+      registered = getAlgorithm(algorithm.name);
+    } catch {
+      registered = undefined;
+    }
+    if (registered !== algorithm) {
+      throw new Error(`train: workers find algorithms by name, and '${algorithm.name}' is not registered as this object: ` +
+        'load its module with loadAlgorithmModule (--algorithm-module) to train it with workers');
+    }
+    const pool = new WorkerPool(algorithm, count, sync);
+    for (let worker = 0; worker < count; worker++) {
+      const thread = startThread({ called: pool.called.buffer });
+      thread.on('message', (message: FromWorker) => {
+        if (message.type === 'taken') pool.dealer?.taken(worker);
+        else pool.inbox.push({ worker, message });
+      });
+      thread.on('error', (error) => pool.inbox.push({ worker, crash: error }));
+      thread.on('exit', (code) => {
+        if (!pool.closed) pool.inbox.push({ worker, crash: new Error(`data-parallel worker ${worker} exited (code ${code})`) });
+      });
+      pool.threads.push(thread);
+    }
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.threads.map((thread) => thread.terminate()));
+  }
+
+  async trainPass(context: PassContext): Promise<PassResult> {
+    const { options, progress } = context;
+    const input = await this.inputOf(context);
+    const keeper = new RoundKeeper(this.algorithm, context.settings.backend, progress.shares!, context.state);
+    const fresh = this.freshStates(context);
+    Atomics.store(this.called, 0, 0);
+    for (let worker = 0; worker < this.count; worker++) {
+      if (progress.shares!.done[worker]) continue;
+      const start = fresh ? fresh() : context.state;
+      const state = start ? copyState(start) : undefined;
+      this.send(worker, { type: 'pass', job: this.job(worker, context, input.files, input.featureDim, state) }, state);
+    }
+    // A stream: this thread parses it and deals its batches; an error reading it ends the pass.
+    const stream: BatchStream | undefined = input.files ? undefined
+      : readBatches(options.train, { ...context.settings.readOptions, start: undefined, signal: options.signal });
+    this.dealer = stream ? new BatchDealer(this.count, (worker, message, transfer) => this.threads[worker].postMessage(message, transfer)) : undefined;
+    const dealing = stream ? this.dealer!.deal(stream, 'batches' in this.sync).catch((error: Error) => this.inbox.push({ worker: -1, crash: error })) : undefined;
+    const stop = () => Atomics.store(this.called, 0, 0x7fffffff);
+    options.signal?.addEventListener('abort', stop);
+    const timer = 'seconds' in this.sync ? setInterval(() => Atomics.store(this.called, 0, keeper.round), this.sync.seconds * 1000) : undefined;
+    try {
+      const read = await this.runRounds(context, keeper, fresh, input.totalBytes);
+      return stream ? { bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords }, seekable: stream.seekable !== false } : read;
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+      if (timer) clearInterval(timer);
+      this.dealer?.stop();
+      await dealing;
+      this.dealer = undefined;
+    }
+  }
+
+  /**
+   * The pass's input, checked before any thread reads: the files (undefined for a stream), their
+   * size, and the row width when known. Sets progress.shares (the checkpoint's, or fresh ones).
+   */
+  private async inputOf(context: PassContext): Promise<{ files: string | string[] | undefined; totalBytes: number | undefined; featureDim: number | undefined }> {
+    const { settings, options, progress } = context;
+    const train = options.train;
+    const files = (typeof train === 'string' && train !== '-') || (Array.isArray(train) && train.length > 0 && train.every((t) => typeof t === 'string'))
+      ? train as string | string[] : undefined;
+    if (progress.position !== null) {
+      throw new Error('train: the checkpoint resumed was written by one worker in the middle of an epoch: resume it with one worker (--workers 1)');
+    }
+    const shares = this.sharesOf(progress.shares);
+    if (!files && shares.positions.some((p) => p !== null)) {
+      throw new Error('train: the training channel is a stream, which cannot seek to a checkpoint position; resume needs a file source');
+    }
+    progress.shares = shares;
+    // Resolved here too, so that a missing path is one error before any thread reads.
+    const paths = files === undefined ? [] : Array.isArray(files) ? files.flatMap(resolveFiles) : resolveFiles(files);
+    if (files && settings.readOptions.format === 'recordio' && paths.length < this.count) {
+      throw new Error(`train: recordIO cannot be cut at record boundaries: give at least as many files as workers (${paths.length} file${paths.length === 1 ? '' : 's'} for ${this.count} workers)`);
+    }
+    return {
+      files,
+      totalBytes: files ? paths.reduce((n, f) => n + statSync(f).size, 0) : undefined,
+      featureDim: context.state?.schema.featureDim ?? settings.readOptions.featureDim ?? (files ? await this.probeFeatureDim(files, settings.readOptions) : undefined),
+    };
+  }
+
+  /** Sums and sketches: what workers restart from every round, a fresh state (made once, copied from); undefined for SGD. */
+  private freshStates(context: PassContext): (() => State | undefined) | undefined {
+    if (continuesFromMerge(this.algorithm)) return undefined;
+    let template: State | undefined;
+    const { settings } = context;
+    return () => (context.state ? (template ??= this.algorithm.createState(settings.hp as never, context.state.schema, settings.backend) as State) : undefined);
+  }
+
+  /**
+   * Rounds until every worker has read its share: each merged round becomes the run's state, with
+   * the counters and positions beside it, and may be checkpointed. Throws an AbortError after the
+   * round that a stop called.
+   */
+  private async runRounds(context: PassContext, keeper: RoundKeeper, fresh: (() => State | undefined) | undefined,
+    totalBytes: number | undefined): Promise<PassResult> {
+    const { options, progress } = context;
+    const bytes = new Array<number>(this.count).fill(0);
+    const badRecords = new Array<Record<string, number>>(this.count).fill({});
+    while (!keeper.allDone) {
+      const upload = await this.nextUpload();
+      bytes[upload.worker] = upload.bytes;
+      badRecords[upload.worker] = upload.badRecords;
+      if (!keeper.add(upload)) continue;
+      const round = keeper.complete();
+      if (round.merged) context.state = round.merged;
+      progress.batches += round.batches;
+      progress.records += round.records;
+      context.report(bytes.reduce((a, b) => a + b, 0), totalBytes);
+      const stopping = options.signal?.aborted === true;
+      this.reply(round, stopping, fresh);
+      if (stopping) throw abortError(options.signal!);
+      await context.trained(round.batches);
+    }
+    const bad: Record<string, number> = {};
+    for (const counts of badRecords) for (const [reason, n] of Object.entries(counts)) bad[reason] = (bad[reason] ?? 0) + n;
+    return { bytes: bytes.reduce((a, b) => a + b, 0), badRecords: bad, seekable: true };
+  }
+
+  /** The checkpoint's positions when it was written by as many workers; fresh ones otherwise. */
+  private sharesOf(stored: SharePositions | null | undefined): SharePositions {
+    if (!stored) return { count: this.count, positions: new Array(this.count).fill(null), done: new Array(this.count).fill(false) };
+    if (stored.count !== this.count) {
+      throw new Error(`train: the checkpoint resumed was written by ${stored.count} data-parallel workers in the middle of an epoch: ` +
+        `resume with ${stored.count} workers (--workers ${stored.count}, workers: ${stored.count}); their shares of the data differ from ${this.count} workers'`);
+    }
+    return stored;
+  }
+
+  /** Features per row when neither the state nor the options say: the first record's (every worker must agree on it). */
+  private async probeFeatureDim(train: string | string[], readOptions: ReadOptions): Promise<number | undefined> {
+    // One-row batches: the first record decides, and a bad record further on is the workers' to report (with its share's offset).
+    const stream = readBatches(train, { ...readOptions, miniBatchSize: 1, prefetch: 1, shuffleBuffer: undefined });
+    for await (const batch of stream) if (batch.rows > 0) return stream.featureDim;
+    return undefined;
+  }
+
+  private job(worker: number, context: PassContext, files: string | string[] | undefined, featureDim: number | undefined, state: State | undefined): SerializedJob {
+    const { settings, progress } = context;
+    const { signal: _signal, start: _start, ...readOptions } = settings.readOptions;
+    const start = progress.shares!.positions[worker];
+    return {
+      worker, algorithm: this.algorithm.name, algorithmModule: algorithmModuleOf(this.algorithm.name),
+      // The backend the run resolved (not 'auto' again): every worker computes as the coordinator merges.
+      backend: settings.backend.name,
+      hyperparameters: settings.hp, train: files,
+      readOptions: { ...readOptions, featureDim, files: { ...readOptions.files, split: { index: worker, count: this.count } }, ...(start ? { start } : {}) },
+      state, syncBatches: 'batches' in this.sync ? this.sync.batches : undefined,
+    };
+  }
+
+  private send(worker: number, message: ToWorker, state: State | undefined): void {
+    this.threads[worker].postMessage(message, state ? transferList(state) : []);
+  }
+
+  /** The next upload from any worker; a worker's error or crash ends the pass with that error. */
+  private async nextUpload(): Promise<RoundUpload> {
+    const item = await this.inbox.take();
+    if ('crash' in item) throw item.crash;
+    const { message } = item;
+    if (message.type === 'error') throw rebuildError(message.error, item.worker);
+    if (message.type !== 'upload') throw new Error(`data-parallel worker ${item.worker}: unexpected message ${message.type} (a bug)`);
+    return message.upload;
+  }
+
+  /**
+   * Answers every worker of the round: one that reads on gets the merge (SGD) or a fresh state (sums
+   * and sketches) copied into the buffers it uploaded; one done with its share, nothing; all, stop
+   * when the run stops.
+   */
+  private reply(round: CompletedRound, stopping: boolean, fresh: (() => State | undefined) | undefined): void {
+    const template = round.merged && fresh ? fresh() : round.merged;
+    for (const upload of round.uploads) {
+      const state = stopping || upload.done || !template ? undefined : upload.state ? copyInto(upload.state, template) : copyState(template);
+      const reply: RoundReply = { stop: stopping, ...(state ? { state } : {}) };
+      this.send(upload.worker, { type: 'reply', reply }, state);
+    }
+  }
+}

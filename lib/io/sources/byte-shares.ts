@@ -1,0 +1,43 @@
+// One file cut into byte ranges for data-parallel workers. Range i of n
+// starts at the first line start at or after i·size/n (the byte after a
+// newline), so every line — every record of a text format — falls in
+// exactly one range, whole. Range i ends where range i + 1 starts, so the
+// ranges tile the file with no gap and no overlap.
+import { open, type FileHandle } from 'node:fs/promises';
+
+/** Bytes [start, end) of a file. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+const probeBytes = 1 << 16;
+
+/** The first line start at or after `offset`: offset itself when the byte before it is a newline, else the byte after the next newline; `size` when none follows. */
+async function lineStartFrom(handle: FileHandle, offset: number, size: number): Promise<number> {
+  if (offset <= 0) return 0;
+  const buffer = Buffer.allocUnsafe(probeBytes);
+  for (let position = offset - 1; position < size;) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(probeBytes, size - position), position);
+    if (bytesRead === 0) break;
+    const newline = buffer.subarray(0, bytesRead).indexOf(0x0a);
+    if (newline >= 0) return position + newline + 1;
+    position += bytesRead;
+  }
+  return size;
+}
+
+/** Range `index` of `count` of the file at `path`, cut at line starts (see above). */
+export async function lineShare(path: string, index: number, count: number): Promise<ByteRange> {
+  if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(index) || index < 0 || index >= count) {
+    throw new RangeError(`share ${index} of ${count}: expected 0 <= index < count`);
+  }
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const cut = (i: number) => (i === 0 ? 0 : i === count ? size : lineStartFrom(handle, Math.floor((i * size) / count), size));
+    return { start: await cut(index), end: await cut(index + 1) };
+  } finally {
+    await handle.close();
+  }
+}

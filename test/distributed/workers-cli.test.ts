@@ -1,0 +1,112 @@
+// `boundless train --workers N`: killed with SIGKILL mid-run, --resume ends
+// with the uninterrupted run's model, byte for byte (--deterministic merges
+// every N batches, so rounds fall at the same batches); option errors.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Random } from '../../lib/index.js';
+import { packageRoot } from '../../lib/package-root.js';
+
+const cli = join(packageRoot, 'dist', 'cli', 'main.js');
+
+function boundless(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd: packageRoot, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function classification(seed: number, rows: number): string {
+  const random = Random.fromSeed(seed);
+  const lines: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const x = [random.nextGaussian(), random.nextGaussian(), random.nextGaussian(), random.nextGaussian()];
+    lines.push([x[0] - 2 * x[1] + x[3] + random.nextGaussian() > 0 ? 1 : 0, ...x.map((v) => v.toFixed(4))].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+describe('boundless train --workers', function () {
+  this.timeout(300_000);
+  let root: string;
+  let data: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'boundless-workers-cli-'));
+    data = join(root, 'train.csv');
+    await writeFile(data, classification(3, 20000));
+  });
+  after(async () => { await rm(root, { recursive: true, force: true }); });
+
+  for (const algorithm of ['linear-learner', 'pca']) {
+    it(`${algorithm}: killed with SIGKILL mid-run, --resume ends with the uninterrupted model, byte for byte`, async () => {
+      const hp = algorithm === 'pca' ? ['--hp', 'num_components=2', '--label-size', '0'] : ['--hp', 'predictor_type=binary_classifier', '--hp', 'num_models=4'];
+      const args = (modelDir: string, checkpoints: string) => ['train', algorithm, '--train', data, ...hp, '--seed', '2', '--epochs', '3',
+        '--mini-batch-size', '64', '--workers', '2', '--sync-every', '2', '--deterministic',
+        '--model-dir', modelDir, '--checkpoint-dir', checkpoints, '--checkpoint-every', '4b'];
+      const reference = boundless(...args(join(root, `${algorithm}-reference`), join(root, `${algorithm}-reference-checkpoints`)));
+      assert.equal(reference.code, 0, reference.stderr);
+      const expected = await readFile(join(root, `${algorithm}-reference`, 'model.safetensors'));
+      const random = Random.fromSeed(7);
+      for (let run = 0; run < 2; run++) {
+        const modelDir = join(root, `${algorithm}-run-${run}`);
+        const checkpoints = join(root, `${algorithm}-run-${run}-checkpoints`);
+        const child = spawn(process.execPath, [cli, ...args(modelDir, checkpoints)], { cwd: packageRoot, stdio: 'ignore' });
+        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+        // Checkpoints come every round (about 235 in the run): kill after a random number of them.
+        const target = 3 + Math.floor(random.nextFloat() * 100);
+        for (let newest = 0; newest < target && child.exitCode === null;) {
+          await new Promise((resolve) => setTimeout(resolve, 5 + random.nextFloat() * 10));
+          const names = await readdir(checkpoints).catch(() => [] as string[]);
+          newest = Math.max(0, ...names.map((n) => Number(/^checkpoint-(\d+)/.exec(n)?.[1] ?? 0)));
+        }
+        child.kill('SIGKILL');
+        assert.equal(await exited, 'SIGKILL', `run ${run} finished before the kill (after checkpoint ${target}): nothing was tested`);
+        const resumed = boundless(...args(modelDir, checkpoints), '--resume');
+        assert.equal(resumed.code, 0, resumed.stderr);
+        assert.ok(Buffer.compare(await readFile(join(modelDir, 'model.safetensors')), expected) === 0, `run ${run} (killed after checkpoint ${target})`);
+      }
+    });
+  }
+
+  it('resuming with another number of workers, or one worker, is refused with the count to use', async () => {
+    const checkpoints = join(root, 'count-checkpoints');
+    const args = ['train', 'linear-learner', '--train', data, '--hp', 'predictor_type=binary_classifier', '--mini-batch-size', '64',
+      '--model-dir', join(root, 'count-model'), '--checkpoint-dir', checkpoints, '--checkpoint-every', '4b', '--sync-every', '2'];
+    const child = spawn(process.execPath, [cli, ...args, '--workers', '2', '--epochs', '50'], { cwd: packageRoot, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    for (let names: string[] = []; names.filter((n) => n.startsWith('checkpoint-')).length < 2 && child.exitCode === null;) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      names = await readdir(checkpoints).catch(() => []);
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const three = boundless(...args, '--workers', '3', '--epochs', '50', '--resume');
+    assert.equal(three.code, 1);
+    assert.match(three.stderr, /written by 2 data-parallel workers in the middle of an epoch: resume with 2 workers \(--workers 2/);
+    const one = boundless(...args, '--epochs', '50', '--resume');
+    assert.equal(one.code, 1);
+    assert.match(one.stderr, /resume with 2 workers \(--workers 2/);
+  });
+
+  it('bad --workers and --sync-every values are one clear line', () => {
+    const base = ['train', 'linear-learner', '--train', data, '--hp', 'predictor_type=binary_classifier'];
+    const cases: [string[], RegExp][] = [
+      [['--workers', '0'], /--workers must be an integer >= 1, got "0"/],
+      [['--workers', '2', '--sync-every', '5x'], /--sync-every must be N \(batches of each worker\) or Ns \(seconds\), got "5x"/],
+      [['--workers', '2', '--sync-every', '2s', '--deterministic'], /--deterministic merges every N batches: give --sync-every N, not seconds/],
+    ];
+    for (const [extra, message] of cases) {
+      const result = boundless(...base, ...extra);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, message);
+    }
+  });
+
+  it('reads stdin with workers: its batches dealt round-robin, every record once', async () => {
+    const modelDir = join(root, 'stdin-model');
+    const result = spawnSync(process.execPath, [cli, 'train', 'linear-learner', '--train', '-', '--hp', 'predictor_type=binary_classifier',
+      '--workers', '2', '--mini-batch-size', '64', '--model-dir', modelDir], { cwd: packageRoot, encoding: 'utf8', input: await readFile(data) });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).metrics.records, 20000);
+  });
+});

@@ -1,0 +1,220 @@
+// Data-parallel workers (lib/distributed/): shares of a file cut at line
+// starts, every record counted exactly once whatever the rounds, merged
+// models within the merge tolerance of one worker, reproducible bytes with
+// `deterministic`, and clear errors for what workers cannot do.
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Random, readBatches, stateToBytes, train, type State } from '../../lib/index.js';
+import '../../lib/algorithms/builtin.js';
+import { getAlgorithm } from '../../lib/algorithms/registry.js';
+import { lineShare } from '../../lib/io/sources/byte-shares.js';
+import { parseHyperparameters } from '../../lib/algorithms/hyperparameters.js';
+import { resolveBackend } from '../../lib/backends/select.js';
+
+/** Labelled rows: label = 1 when a fixed linear function of 8 Gaussian features (plus much noise: a cross-entropy near 0.4 that one pass reaches) is positive. */
+function classification(seed: number, rows: number): string {
+  const random = Random.fromSeed(seed);
+  const w = [1.5, -2, 0.7, 0, 1, -0.5, 0.3, 2];
+  const lines: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const x = w.map(() => random.nextGaussian());
+    const z = x.reduce((sum, v, j) => sum + v * w[j], 0) + 2 * random.nextGaussian();
+    lines.push([z > 0 ? 1 : 0, ...x.map((v) => v.toFixed(4))].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+const f64 = (state: State, name: string) => Array.from(state.tensors[name].data as Float64Array);
+
+function assertClose(actual: number[], expected: number[], relative: number, what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  actual.forEach((v, i) => {
+    assert.ok(Math.abs(v - expected[i]) <= relative * Math.max(1, Math.abs(expected[i])), `${what}[${i}]: ${v} vs ${expected[i]}`);
+  });
+}
+
+describe('data-parallel workers', function () {
+  this.timeout(300_000);
+  let root: string;
+  let data: string;
+  let validation: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'boundless-workers-'));
+    data = join(root, 'train.csv');
+    validation = join(root, 'validation.csv');
+    await writeFile(data, classification(5, 30000));
+    await writeFile(validation, classification(6, 5000));
+  });
+  after(async () => { await rm(root, { recursive: true, force: true }); });
+
+  it('cuts a file into shares at line starts that tile it, and the shares read every record once', async () => {
+    const bytes = await readFile(data);
+    for (const count of [2, 3, 7]) {
+      const ranges = await Promise.all(Array.from({ length: count }, (_, i) => lineShare(data, i, count)));
+      assert.equal(ranges[0].start, 0);
+      assert.equal(ranges[count - 1].end, bytes.length);
+      for (let i = 0; i < count; i++) {
+        if (i > 0) assert.equal(ranges[i].start, ranges[i - 1].end, `share ${i} of ${count} starts where ${i - 1} ends`);
+        assert.ok(ranges[i].start === 0 || bytes[ranges[i].start - 1] === 0x0a, `share ${i} of ${count} starts a line`);
+      }
+      let records = 0;
+      let labelSum = 0;
+      for (let i = 0; i < count; i++) {
+        for await (const batch of readBatches(data, { miniBatchSize: 1000, files: { split: { index: i, count } } })) {
+          records += batch.rows;
+          for (let r = 0; r < batch.rows; r++) labelSum += batch.labels![r];
+        }
+      }
+      assert.equal(records, 30000, `${count} shares`);
+      assert.equal(labelSum, bytes.toString().split('\n').filter((l) => l.startsWith('1,')).length);
+    }
+  });
+
+  it('a share that starts mid-file names its byte offset in errors', async () => {
+    const bad = join(root, 'bad.csv');
+    const lines = classification(8, 1000).split('\n');
+    lines[900] = '1,2,x,4,5,6,7,8,9';
+    await writeFile(bad, lines.join('\n'));
+    const range = await lineShare(bad, 1, 2);
+    await assert.rejects(train(getAlgorithm('linear-learner'), { predictor_type: 'binary_classifier' }, { train: bad, workers: 2 }),
+      (error: Error) => error.name === 'DataError' && error.message.includes(`${bad} (read from byte ${range.start}; lines counted from there), line 401`));
+  });
+
+  // Every worker count and round length counts each record once: the sums equal one worker's.
+  for (const workers of [2, 3]) {
+    it(`PCA with ${workers} workers: the row count and the sums equal one worker's`, async () => {
+      const hp = { num_components: 3 };
+      const data0 = { labelSize: 0 as const, labelColumn: 0 };
+      const one = (await train(getAlgorithm('pca'), hp, { train: data, data: data0 })).state as State;
+      const many = (await train(getAlgorithm('pca'), hp, { train: data, data: data0, workers, syncEvery: { batches: 3 } })).state as State;
+      assert.deepEqual(f64(many, 'count'), f64(one, 'count'));
+      assert.equal(many.scalars.examples_seen, 30000);
+      assertClose(f64(many, 'sum'), f64(one, 'sum'), 1e-9, 'sum');
+      const move = (s: State) => f64(s, 'cross');
+      assertClose(move(many).slice(0, 3), move(one).slice(0, 3), 1e-6, 'cross (about each state\'s origin; compared where origins agree)');
+    });
+
+    it(`k-means with ${workers} workers: the centres' total weight is the rows`, async () => {
+      const state = (await train(getAlgorithm('kmeans'), { k: 4 }, { train: data, data: { labelSize: 0, labelColumn: 0 }, workers, syncEvery: { batches: 2 } })).state as State;
+      const total = f64(state, 'center_weights').reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(total - 30000) < 1e-6, `total weight ${total}`);
+      assert.equal(state.scalars.examples_seen, 30000);
+    });
+
+    it(`linear learner with ${workers} workers: row and class counts equal one worker's; quality within the merge tolerance`, async () => {
+      const hp = { predictor_type: 'binary_classifier', num_models: 4 };
+      const one = await train(getAlgorithm('linear-learner'), hp, { train: data, validation, epochs: 1 });
+      const many = await train(getAlgorithm('linear-learner'), hp, { train: data, validation, epochs: 1, workers, syncEvery: { batches: 4 } });
+      const [a, b] = [one.state as State, many.state as State];
+      assert.equal(b.scalars.examples_seen, 30000);
+      assert.deepEqual(f64(b, 'class_counts'), f64(a, 'class_counts'));
+      // (Progressive sums weigh row t by t, its place in the stream, which interleaving changes: not compared.)
+      const counters = (s: State) => f64(s, 'counters');
+      assert.equal(counters(b)[1], counters(a)[1], 'rows trained');
+      assert.ok(many.metrics.validation!.binary_classification_accuracy >= one.metrics.validation!.binary_classification_accuracy - 0.005,
+        `accuracy ${many.metrics.validation!.binary_classification_accuracy} vs ${one.metrics.validation!.binary_classification_accuracy}`);
+      assert.ok(many.metrics.validation!.objective_loss <= one.metrics.validation!.objective_loss * 1.005 + 1e-3,
+        `loss ${many.metrics.validation!.objective_loss} vs ${one.metrics.validation!.objective_loss}`);
+    });
+
+    it(`factorization machines with ${workers} workers: rows and progressive sums equal one worker's; quality within the merge tolerance`, async () => {
+      // Steps of 100 rows: 300 a pass, enough for workers that average (N times fewer steps per row) to converge as one does.
+      const hp = { predictor_type: 'binary_classifier', num_factors: 4, mini_batch_size: 100 };
+      const one = await train(getAlgorithm('factorization-machines'), hp, { train: data, validation, epochs: 1 });
+      const many = await train(getAlgorithm('factorization-machines'), hp, { train: data, validation, epochs: 1, workers, syncEvery: { batches: 2 } });
+      const [a, b] = [one.state as State, many.state as State];
+      assert.equal(b.scalars.examples_seen, 30000);
+      assert.deepEqual(f64(b, 'counters').slice(1), f64(a, 'counters').slice(1), 'rows trained');
+      assertClose(f64(b, 'progressive_weight'), f64(a, 'progressive_weight'), 0, 'progressive weight');
+      const loss = (r: typeof one) => r.metrics.validation!.binary_classification_cross_entropy;
+      assert.ok(loss(many) <= loss(one) * 1.005, `cross-entropy ${loss(many)} vs ${loss(one)}`);
+    });
+  }
+
+  it('rounds every N seconds count every record once too', async () => {
+    const hp = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 20 };
+    let rounds = 0;
+    const state = (await train(getAlgorithm('linear-learner'), hp, {
+      train: data, epochs: 2, workers: 2, syncEvery: { seconds: 0.02 }, onProgress: (event) => { if (event.phase === 'batch') rounds++; },
+    })).state as State;
+    assert.ok(rounds > 4, `${rounds} rounds: the timer called too few to test`);
+    assert.equal(state.scalars.examples_seen, 60000);
+    const one = (await train(getAlgorithm('linear-learner'), hp, { train: data, epochs: 2 })).state as State;
+    assert.deepEqual(f64(state, 'class_counts'), f64(one, 'class_counts'));
+  });
+
+  it('an abort stops every worker at a round with a checkpoint; resuming trains every record once', async () => {
+    const directory = join(root, 'abort-checkpoints');
+    const hp = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 50 };
+    const controller = new AbortController();
+    let rounds = 0;
+    const options = { train: data, epochs: 2, workers: 2, syncEvery: { batches: 2 }, checkpoint: { directory, everyBatches: 1000 } };
+    await assert.rejects(train(getAlgorithm('linear-learner'), hp, {
+      ...options, signal: controller.signal, onProgress: (event) => { if (event.phase === 'batch' && ++rounds === 5) controller.abort(); },
+    }), (error: Error) => error.name === 'AbortError');
+    assert.ok((await readdir(directory)).some((name) => name.startsWith('checkpoint-')), 'the abort wrote a checkpoint');
+    // The checkpoint holds the 5 rounds trained (5 × 2 workers × 2 batches of 1050 rows): the resumed run goes on from there.
+    let first: number | undefined;
+    const resumed = await train(getAlgorithm('linear-learner'), hp, { ...options, resume: true, onProgress: (event) => { first ??= event.records; } });
+    assert.ok(first! > 21000 && first! <= 21000 + 4 * 1050, `first event after resuming: ${first} records`);
+    assert.equal((resumed.state as State).scalars.examples_seen, 60000);
+    assert.equal(resumed.metrics.records, 60000);
+    const one = (await train(getAlgorithm('linear-learner'), hp, { train: data, epochs: 2 })).state as State;
+    assert.deepEqual(f64(resumed.state as State, 'class_counts'), f64(one, 'class_counts'));
+  });
+
+  it('deterministic: the same bytes run to run', async () => {
+    const run = async () => stateToBytes((await train(getAlgorithm('factorization-machines'), { predictor_type: 'binary_classifier', num_factors: 4 },
+      { train: data, workers: 3, syncEvery: { batches: 2 }, deterministic: true, seed: 4 })).state as State);
+    const [first, second] = [await run(), await run()];
+    assert.ok(Buffer.compare(Buffer.from(first), Buffer.from(second)) === 0);
+  });
+
+  it('deals a stream\'s batches round-robin: every record once, and the same bytes run to run', async () => {
+    const text = await readFile(data);
+    const chunks = () => (function* () { for (let i = 0; i < text.length; i += 65536) yield text.subarray(i, i + 65536); })();
+    const hp = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 50 };
+    const run = async () => (await train(getAlgorithm('linear-learner'), hp,
+      { train: chunks(), workers: 3, syncEvery: { batches: 3 }, deterministic: true, seed: 1 })).state as State;
+    const [first, second] = [await run(), await run()];
+    assert.equal(first.scalars.examples_seen, 30000);
+    const one = (await train(getAlgorithm('linear-learner'), hp, { train: data, epochs: 1 })).state as State;
+    assert.deepEqual(f64(first, 'class_counts'), f64(one, 'class_counts'));
+    assert.ok(Buffer.compare(Buffer.from(stateToBytes(first)), Buffer.from(stateToBytes(second))) === 0);
+    const timed = (await train(getAlgorithm('pca'), { num_components: 2 },
+      { train: chunks(), data: { labelSize: 0 }, workers: 2, syncEvery: { seconds: 0.01 } })).state as State;
+    assert.deepEqual(f64(timed, 'count'), [30000]);
+  });
+
+  it('mergeRound writes into a spare state exactly what it would allocate', async () => {
+    const backend = await resolveBackend('cpu');
+    for (const [name, hpIn] of [['linear-learner', { predictor_type: 'binary_classifier', num_models: 3 }], ['factorization-machines', { predictor_type: 'binary_classifier', num_factors: 2 }]] as const) {
+      const algorithm = getAlgorithm(name);
+      const hp = parseHyperparameters(name, algorithm.hyperparameters, hpIn);
+      const schema = { featureDim: 8, labelSize: 1, sparse: false };
+      const base = algorithm.createState(hp as never, schema, backend);
+      // The spare is a state that has trained too (as an old merge has): whatever the merge leaves unwritten would show.
+      const [first, second, spare] = await Promise.all([0, 1, 2].map(async (seed) => {
+        const state = algorithm.createState(hp as never, schema, backend);
+        for await (const batch of readBatches([Buffer.from(classification(20 + seed, 500))], { miniBatchSize: 100 })) await algorithm.update(state as never, batch, backend);
+        return state;
+      }));
+      const trained = [first, second];
+      const allocated = algorithm.mergeRound!(base as never, trained as never[]);
+      const written = algorithm.mergeRound!(base as never, trained as never[], spare as never);
+      assert.equal(written, spare);
+      assert.ok(Buffer.compare(Buffer.from(stateToBytes(allocated as State)), Buffer.from(stateToBytes(written as State))) === 0, name);
+    }
+  });
+
+  it('refuses what workers cannot do, before reading', async () => {
+    const ll = getAlgorithm('linear-learner');
+    const hp = { predictor_type: 'binary_classifier' };
+    await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { seconds: 1 }, deterministic: true }), /deterministic training merges every N batches/);
+    await assert.rejects(train(ll, hp, { train: data, workers: 0 }), /workers must be a positive integer, got 0/);
+    await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { batches: 0 } }), /syncEvery.batches must be a positive integer, got 0/);
+    await assert.rejects(train(ll, hp, { train: data, workers: 2, data: { format: 'recordio' } }), /recordIO cannot be cut at record boundaries/);
+  });
+});
