@@ -15,11 +15,8 @@ import { kmeansFinalizeTable, runKmeansFinalize } from './kmeans-finalize.js';
 import { runPca, type PcaRow } from './pca.js';
 import { runFactorizationMachines, type FmRow } from './factorization-machines.js';
 import type { RatingsRow } from './fm-insteval.js';
-<<<<<<< HEAD
 import { runThreads, threadsMarkdown } from './threads.js';
-=======
 import { runWorkers, workersTable } from './workers.js';
->>>>>>> workers
 
 interface SuiteResult { markdown: string; json: unknown; /** What the table compares, when not boundless against peers. */ legend?: string }
 
