@@ -137,7 +137,7 @@ describe('data-parallel workers', function () {
     const hp = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 20 };
     let rounds = 0;
     const state = (await train(getAlgorithm('linear-learner'), hp, {
-      train: data, epochs: 2, workers: 2, syncEvery: { seconds: 0.02 }, onProgress: (event) => { if (event.phase === 'batch') rounds++; },
+      train: data, epochs: 2, workers: 2, syncEvery: { seconds: 0.001 }, onProgress: (event) => { if (event.phase === 'batch') rounds++; },
     })).state as State;
     assert.ok(rounds > 4, `${rounds} rounds: the timer called too few to test`);
     assert.equal(state.scalars.examples_seen, 60000);
