@@ -5,7 +5,8 @@
 //   for PCA, k-means, factorization machines and the linear learner with one model.
 // Reported: parse rows/s at N threads ÷ 1 thread, train at N ÷ 1, and train ÷ parse-only at the
 // same threads (how much of a run is not parsing). BOUNDLESS_BENCH_THREADS="1 2 4" picks the
-// counts (default: 1 and 2); BOUNDLESS_BENCH_REPEATS the runs per cell (median; default 3).
+// counts (default: 1 and 2); BOUNDLESS_BENCH_REPEATS the runs per cell (median; default 3);
+// BOUNDLESS_BENCH_JOBS="parse pca" a subset of the jobs.
 import { createWriteStream, existsSync, mkdtempSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { spawnSync } from 'node:child_process';
@@ -19,11 +20,20 @@ const dataDir = process.env.BOUNDLESS_BENCH_DATA ?? join(root, 'bench', 'data');
 const cli = process.env.BOUNDLESS_CLI ?? join(root, 'dist', 'cli', 'main.js');
 const threadCounts = (process.env.BOUNDLESS_BENCH_THREADS ?? '1 2').split(/\s+/).filter(Boolean).map(Number);
 const repeats = Number(process.env.BOUNDLESS_BENCH_REPEATS ?? 3);
+// BOUNDLESS_BENCH_JOBS="parse pca": only the jobs whose names contain one of these words.
+const jobFilter = process.env.BOUNDLESS_BENCH_JOBS?.split(/\s+/).filter(Boolean);
 const rows = 400_000;
 const columns = 64;
 const sparseDim = 100_000;
 
-export interface ThreadsRow { data: string; job: string; threads: number; seconds: number; rowsPerSecond: number; maxRssMB: number }
+export interface ThreadsRow {
+  data: string; job: string; threads: number;
+  /** Wall time of the whole process (start-up, parsing, training, writing). */
+  seconds: number;
+  /** Parse only: the reading loop's own time, without the process's start-up. */
+  innerSeconds?: number;
+  rowsPerSecond: number; maxRssMB: number;
+}
 
 async function writeOnce(path: string, make: (random: Random, count: number) => string): Promise<string> {
   if (existsSync(path)) return path;
@@ -109,11 +119,13 @@ export async function runThreads(): Promise<{ rows: ThreadsRow[]; notes: string[
   const scratch = mkdtempSync(join(tmpdir(), 'boundless-threads-'));
   try {
     for (const [label, path, format] of [['dense CSV 400k × 64', dense, 'csv'], ['sparse libsvm 400k × 100k (30 nnz)', sparse, 'libsvm']] as const) {
-      for (const job of jobs(format)) {
+      for (const job of jobs(format).filter((j) => !jobFilter || jobFilter.some((word) => j.name.includes(word)))) {
         for (const threads of threadCounts) {
           const runs = Array.from({ length: repeats }, () => timeProcess(job.args(path, scratch), threads));
           const seconds = median(runs.map((r) => r.seconds));
-          out.push({ data: label, job: job.name, threads, seconds, rowsPerSecond: rows / seconds, maxRssMB: Math.max(...runs.map((r) => r.maxRssMB)) });
+          const inner = job.name === 'parse only' ? median(runs.map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!).seconds)) : undefined;
+          out.push({ data: label, job: job.name, threads, seconds, ...(inner !== undefined ? { innerSeconds: inner } : {}),
+            rowsPerSecond: rows / (inner ?? seconds), maxRssMB: Math.max(...runs.map((r) => r.maxRssMB)) });
           process.stderr.write(`${label} · ${job.name} · ${threads} threads: ${seconds.toFixed(2)} s\n`);
         }
       }
@@ -135,6 +147,14 @@ export async function runThreads(): Promise<{ rows: ThreadsRow[]; notes: string[
 /** Ratios: threads ÷ 1 thread per job, and train ÷ parse-only at the same threads. */
 export function threadsMarkdown(rows: ThreadsRow[]): string {
   const counts = [...new Set(rows.map((r) => r.threads))];
+  const parsing = rows.filter((r) => r.innerSeconds !== undefined);
+  const parseTable = ['Parsing alone (the reading loop, without process start-up):', '',
+    `| data | ${counts.map((t) => `${t} thr rows/s`).join(' | ')} | ${counts.slice(1).map((t) => `${t}÷1`).join(' | ')} |`,
+    `|---|${counts.map(() => '---:').join('|')}|${counts.slice(1).map(() => '---:').join('|')}|`];
+  for (const data of [...new Set(parsing.map((r) => r.data))]) {
+    const at = counts.map((t) => parsing.find((r) => r.data === data && r.threads === t)!);
+    parseTable.push(`| ${data} | ${at.map((r) => Math.round(r.rowsPerSecond).toLocaleString('en-US')).join(' | ')} | ${at.slice(1).map((r) => `${(r.rowsPerSecond / at[0].rowsPerSecond).toFixed(2)}×`).join(' | ')} |`);
+  }
   const head = `| data | job | ${counts.map((t) => `${t} thr s`).join(' | ')} | ${counts.slice(1).map((t) => `${t}÷1 speed-up`).join(' | ')} | ${counts.map((t) => `÷ parse at ${t}`).join(' | ')} | peak RSS MB |`;
   const out = [head, `|---|---|${counts.map(() => '---:').join('|')}|${counts.slice(1).map(() => '---:').join('|')}|${counts.map(() => '---:').join('|')}|---:|`];
   const cell = (data: string, job: string, t: number) => rows.find((r) => r.data === data && r.job === job && r.threads === t)!;
@@ -146,5 +166,5 @@ export function threadsMarkdown(rows: ThreadsRow[]): string {
         `${at.map((r, i) => `${(r.seconds / parse[i].seconds).toFixed(2)}`).join(' | ')} | ${Math.max(...at.map((r) => r.maxRssMB)).toFixed(0)} |`);
     }
   }
-  return out.join('\n');
+  return [...parseTable, '', 'Whole processes (wall time, start-up and model writing included):', '', ...out].join('\n');
 }
