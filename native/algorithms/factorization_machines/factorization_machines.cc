@@ -54,23 +54,27 @@ inline double DecayFactor(const Settings& s, double lr, double wd, double scale)
 // Adam's 1 − β₂ᵗ at step t (1 before the first step).
 inline double SecondBiasCorrection(const Settings& s, int32_t t) { return t > 0 ? 1.0 - std::pow(double(s.beta2), t) : 1.0; }
 
+// factor^missed: std::pow, but the common single missed step without a call to it (pow(x, 1) is
+// x exactly, so the result is the same to the bit).
+inline double Repeated(double factor, int32_t missed) { return missed == 1 ? factor : std::pow(factor, missed); }
+
 // Multiplies a feature's parameters by the decay of the steps it sat out. Moments do not move
-// while a feature is absent, so each of those steps had the same factor.
-void CatchUp(const Settings& s, State& st, size_t i, int32_t step) {
+// while a feature is absent, so each of those steps had the same factor. c2: Adam's 1 − β₂ᵗ at
+// `step` (SecondBiasCorrection), computed once per batch by the caller.
+void CatchUp(const Settings& s, State& st, size_t i, int32_t step, double c2) {
   int32_t missed = step - st.last_step[i];
   if (missed <= 0) return;
   const size_t models = s.models.size();
-  const double c2 = SecondBiasCorrection(s, step);
   for (size_t m = 0; m < models; m++) {
     const ModelSettings& ms = s.models[m];
     if (ms.linear_wd > 0) {
       const size_t j = i * models + m;  // (kDecoupled: std::pow(1 − lr·wd, missed), as the states before kL2 were trained)
-      st.linear[j] *= static_cast<float>(std::pow(DecayFactor(s, ms.linear_lr, ms.linear_wd, StepScale(s, st.linear_m1, st.linear_m2, j, c2)), missed));
+      st.linear[j] *= static_cast<float>(Repeated(DecayFactor(s, ms.linear_lr, ms.linear_wd, StepScale(s, st.linear_m1, st.linear_m2, j, c2)), missed));
     }
     if (ms.factors_wd > 0) {
       const size_t at = i * s.factor_width + ms.offset;
       for (size_t f = 0; f < ms.factors; f++) {
-        st.factors[at + f] *= static_cast<float>(std::pow(DecayFactor(s, ms.factors_lr, ms.factors_wd, StepScale(s, st.factors_m1, st.factors_m2, at + f, c2)), missed));
+        st.factors[at + f] *= static_cast<float>(Repeated(DecayFactor(s, ms.factors_lr, ms.factors_wd, StepScale(s, st.factors_m1, st.factors_m2, at + f, c2)), missed));
       }
     }
   }
@@ -261,8 +265,9 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
     for (uint32_t i : index.features) slot_scratch[i] = -1;
   }
   const std::vector<uint32_t>& touched = index.features;
+  const double catch_up_c2 = SecondBiasCorrection(s, step);
   ThreadPool::Shared().ParallelFor(touched.size(), 64, [&](size_t begin, size_t end) {
-    for (size_t k = begin; k < end; k++) CatchUp(s, st, touched[k], step);
+    for (size_t k = begin; k < end; k++) CatchUp(s, st, touched[k], step, catch_up_c2);
   });
   Forward(s, st, b, score, sums);
   Score(s, b, score, metrics, loss, training ? &slope : nullptr);
@@ -341,8 +346,9 @@ void Evaluate(const Settings& settings, State& state, const BatchView& batch, Me
 
 void CatchUpAll(const Settings& settings, State& state) {
   const int32_t step = static_cast<int32_t>(state.counters[kStep]);
+  const double c2 = SecondBiasCorrection(settings, step);
   ThreadPool::Shared().ParallelFor(settings.dim, 1024, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; i++) CatchUp(settings, state, i, step);
+    for (size_t i = begin; i < end; i++) CatchUp(settings, state, i, step, c2);
   });
 }
 

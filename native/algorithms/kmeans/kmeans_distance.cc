@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "linalg/linear_algebra.h"
+#include "runtime/reused.h"
 #include "runtime/thread_pool.h"
 
 namespace boundless {
@@ -13,6 +14,9 @@ namespace kmeans {
 namespace {
 
 constexpr size_t kBlock = 256;  // rows per screening GEMM: the block's dot products stay in cache
+// Shifted floats a block holds at most: wide rows (10^5 features) come fewer to a block, so a
+// thread's scratch stays a few MiB instead of kBlock rows of them.
+constexpr size_t kBlockFloats = kBlock * 4096;
 constexpr double kUnit32 = 0x1.0p-24;  // unit roundoff of float32
 constexpr double kUnit64 = 0x1.0p-53;  // unit roundoff of float64
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
@@ -91,24 +95,29 @@ Nearest Resolve(const double* approx, const double* norms, size_t count, const R
   return out;
 }
 
-// The centres as the screening passes need them, prepared once per call (model-sized work).
+// The centres as the screening passes need them, prepared once per call (model-sized work) into
+// buffers reused from call to call.
 struct Centers {
-  const float* values;
-  size_t count, dim;
+  const float* values = nullptr;
+  size_t count = 0, dim = 0;
   // Dense rows: coordinates shifted to the centres' mean, where ‖x'‖ and ‖c'‖ are about the
   // data's spread rather than its offset, and the float32 GEMM's error shrinks with them.
   std::vector<float> origin, shifted;        // dim; count × dim
-  std::vector<double> shifted_norm2, shifted_norm;
+  std::vector<double> mean, shifted_norm2, shifted_norm;
   // Sparse rows (shifting would densify them): float64 dot products against a transposed copy.
   std::vector<float> transposed;             // dim × count
   std::vector<CompensatedSum> norm2;
   std::vector<double> norm;
 
-  Centers(const float* v, size_t n, size_t d) : values(v), count(n), dim(d) {}
+  void Set(const float* v, size_t n, size_t d) {
+    values = v;
+    count = n;
+    dim = d;
+  }
   const float* Row(size_t c) const { return values + c * dim; }
 
   void PrepareShifted() {
-    std::vector<double> mean(dim, 0.0);
+    mean.assign(dim, 0.0);
     for (size_t c = 0; c < count; c++) for (size_t j = 0; j < dim; j++) mean[j] += Row(c)[j];
     origin.resize(dim);
     for (size_t j = 0; j < dim; j++) origin[j] = static_cast<float>(mean[j] / static_cast<double>(count));
@@ -140,12 +149,20 @@ struct Centers {
   }
 };
 
-// Per-thread buffers.
+// Per-thread buffers (grown, never shrunk: every element read is written first in the call).
 struct Scratch {
   std::vector<float> rows, dots, dense_row;  // shifted rows and their dot products (dense screening); a row
   std::vector<double> approx;                // screened squared distances of one row
-  Scratch(size_t gemm_dim, size_t gemm_count, size_t dim, size_t count)
-      : rows(kBlock * gemm_dim), dots(kBlock * gemm_count), dense_row(dim), approx(count) {}
+  void Reserve(size_t block, size_t gemm_dim, size_t gemm_count, size_t dim, size_t count) {
+    Grow(rows, block * gemm_dim);
+    Grow(dots, block * gemm_count);
+    Grow(dense_row, dim);
+    Grow(approx, count);
+  }
+  template <class V>
+  static void Grow(V& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+  }
 };
 
 void Store(const Nearest& n, size_t r, int32_t* nearest, float* distance2) {
@@ -190,7 +207,7 @@ void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_
 // within a few u64·(‖x‖ + ‖c‖)²), resolve with the compensated exact distance.
 void AssignSparseRow(const Centers& ce, const BatchView& p, size_t r, Scratch& s, int32_t* nearest, float* distance2) {
   const size_t count = ce.count;
-  std::fill(s.approx.begin(), s.approx.end(), 0.0);
+  std::fill(s.approx.begin(), s.approx.begin() + static_cast<std::ptrdiff_t>(count), 0.0);
   double row_norm2 = 0;
   for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) {
     const double x = p.values[e];
@@ -272,25 +289,29 @@ double SquaredDistance(const float* a, const float* b, size_t dim) {
 void Assign(const BatchView& p, const float* centers, size_t count, size_t dim, int32_t* nearest, float* distance2,
             float* all) {
   if (p.rows == 0 || count == 0) return;
-  Centers ce(centers, count, dim);
+  Reused<Centers> reused;
+  Centers& ce = *reused;
+  ce.Set(centers, count, dim);
   if (p.sparse) ce.PrepareNorms();
   if (p.sparse && !all) ce.PrepareTransposed();
   if (!p.sparse && !all) ce.PrepareShifted();
   const bool screened_dense = !all && !p.sparse;
-  size_t blocks = (p.rows + kBlock - 1) / kBlock;
+  const size_t block_rows = screened_dense ? std::max<size_t>(1, std::min(kBlock, kBlockFloats / std::max<size_t>(1, dim))) : kBlock;
+  size_t blocks = (p.rows + block_rows - 1) / block_rows;
   ThreadPool::Shared().ParallelFor(blocks, 1, [&](size_t begin, size_t end) {
-    Scratch s(screened_dense ? dim : 0, screened_dense ? count : 0, dim, count);
+    Reused<Scratch> s;
+    s->Reserve(std::min(block_rows, p.rows), screened_dense ? dim : 0, screened_dense ? count : 0, dim, count);
     for (size_t block = begin; block < end; block++) {
-      size_t first = block * kBlock, last = std::min(p.rows, first + kBlock);
+      size_t first = block * block_rows, last = std::min(p.rows, first + block_rows);
       if (screened_dense) {
-        AssignDenseBlock(ce, p, first, last, s, nearest, distance2);
+        AssignDenseBlock(ce, p, first, last, *s, nearest, distance2);
         continue;
       }
       for (size_t r = first; r < last; r++) {
         if (all || !StrictlyIncreasing(p, r)) {
-          AssignExactly(ce, p, r, s, nearest, distance2, all);
+          AssignExactly(ce, p, r, *s, nearest, distance2, all);
         } else {
-          AssignSparseRow(ce, p, r, s, nearest, distance2);
+          AssignSparseRow(ce, p, r, *s, nearest, distance2);
         }
       }
     }
