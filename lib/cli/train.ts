@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
 import type { BackendChoice } from '../backends/select.js';
 import { saveModel, saveState } from '../algorithms/persistence.js';
-import { train } from '../distributed/train.js';
+import { maxWorkers, train } from '../distributed/train.js';
 import { parseSyncEvery } from '../distributed/sync-policy.js';
 import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
@@ -96,6 +96,9 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     }
   })();
   const workers = integerOption('train', options, 'workers') ?? 1;
+  if (workers < 1 || workers > maxWorkers()) {
+    throw new UsageError(`train: --workers must be an integer from 1 to ${maxWorkers()} (4 per core this process may use), got ${workers}`);
+  }
   const syncEvery = options['sync-every'] === undefined ? undefined : parseSyncEvery(options['sync-every'] as string);
   if (options['sync-every'] !== undefined && !syncEvery) {
     throw new UsageError(`train: --sync-every must be N (batches of each worker) or Ns (seconds), got ${JSON.stringify(options['sync-every'])}`);

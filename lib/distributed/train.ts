@@ -6,6 +6,7 @@ import type { Algorithm } from '../algorithms/types.js';
 import { train as trainInThisThread, type TrainOptions, type TrainResult } from '../train/train.js';
 import { resolveSyncEvery } from './sync-policy.js';
 import { WorkerPool } from './worker-pool.js';
+import { availableParallelism } from 'node:os';
 
 /**
  * Trains `algorithm` (see lib/train/train.ts for everything but the workers). With `workers: N`,
@@ -13,13 +14,24 @@ import { WorkerPool } from './worker-pool.js';
  * at least N, else each file cut into N byte ranges at line starts; a stream's batches are dealt
  * round-robin by this thread — and meet in merge rounds
  * every `syncEvery` (default 8 batches of each worker); the result is the merge of the final
- * states. Errors: workers not a positive integer, recordIO in
+ * states. Errors: workers not a positive integer or more than maxWorkers(), recordIO in
  * fewer files than workers, syncEvery out of range or in seconds with `deterministic`.
  */
+/** The most workers one process may start: 4 per core it may use (os.availableParallelism()). */
+export function maxWorkers(): number {
+  return 4 * availableParallelism();
+}
+
 export async function train<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput,
   options: TrainOptions): Promise<TrainResult<A>> {
   const workers = options.workers ?? 1;
   if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`train: workers must be a positive integer, got ${workers}`);
+  // Each worker is a thread with a whole state: beyond a few per core they only cost memory.
+  const most = maxWorkers();
+  if (workers > most) {
+    throw new RangeError(`train: workers ${workers} is more than ${most} (4 per core this process may use, ${availableParallelism()}): ` +
+      'workers beyond the cores add states, not speed');
+  }
   if (workers === 1) {
     if (options.syncEvery !== undefined) resolveSyncEvery(options.syncEvery, options.deterministic === true);
     return trainInThisThread(algorithm, hyperparameters, options);
