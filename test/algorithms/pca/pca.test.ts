@@ -68,7 +68,7 @@ describe('pca (regular)', function () {
       let dot = 0;
       for (let j = 0; j < pcaDim; j++) dot += (v.data as Float32Array)[j * pcaDim + m] * pcaAxes[m][j];
       assert.ok(Math.abs(Math.abs(dot) - 1) < 0.01, `axis ${m}: |cos| = ${Math.abs(dot)}`);
-      const variance = (ev.data as Float32Array)[m];
+      const variance = (ev.data as Float64Array)[m];
       assert.ok(Math.abs(variance / pcaSigmas[m] ** 2 - 1) < 0.05, `variance ${m}: ${variance} vs ${pcaSigmas[m] ** 2}`);
     }
     for (let j = 0; j < pcaDim; j++) assert.ok(Math.abs((mean.data as Float32Array)[j] - pcaMean[j]) < 0.1);
