@@ -57,11 +57,12 @@ describe('k-means on extreme-valued data (1e30)', function () {
   after(async () => { await rm(directory, { recursive: true, force: true }); });
 
   it('trains through the refined model without crashing (in a child process) and finds the clusters', async () => {
-    // 3000 rows: past the refined model's start (50 rows × 30 streaming centres for k = 3).
+    // 3000 rows in batches of 500: the refined model starts (its first reduction) at a batch
+    // after 1500 rows (50 × 30 streaming centres for k = 3), where the empty reduction crashed.
     const data = join(directory, 'extreme.csv');
     await writeFile(data, extremeCsv(3000, 5));
     const modelDir = join(directory, 'model');
-    const result = spawnSync(process.execPath, [cli, 'train', 'kmeans', '--train', data, '--label-size', '1', '--hp', 'k=3', '--hp', 'seed=5',
+    const result = spawnSync(process.execPath, [cli, 'train', 'kmeans', '--train', data, '--label-size', '1', '--hp', 'k=3', '--hp', 'seed=5', '--hp', 'mini_batch_size=500',
       '--epochs', '1', '--model-dir', modelDir], { cwd: packageRoot, encoding: 'utf8', env: { ...process.env, BOUNDLESS_NUM_THREADS: '1' } });
     assert.equal(result.signal, null, `the CLI was killed by ${result.signal}: ${result.stderr}`);
     assert.equal(result.status, 0, result.stderr);
