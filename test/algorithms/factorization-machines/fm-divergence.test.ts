@@ -61,7 +61,7 @@ describe('factorization machines: divergence', function () {
 
   it('trains on the same data with clip_gradient, as the error suggests', async () => {
     const state = await trained(backend, { clip_gradient: 1 }, batches(1, 5, 1e30));
-    const model = fm.finalize(state, backend);
+    const model = await fm.finalize(state, backend);
     const { w0, w, v } = model.data().tensors;
     for (const t of [w0, w, v]) assert.ok((t.data as Float32Array).every(Number.isFinite));
   });
@@ -70,12 +70,12 @@ describe('factorization machines: divergence', function () {
     const state = await trained(backend, { num_models: 4 }, batches(3, 10, 0));
     const loss = state.tensors.progressive_loss.data as Float64Array;
     const weight = state.tensors.progressive_weight.data as Float64Array;
-    const healthy = fm.finalize(state, backend);
+    const healthy = await fm.finalize(state, backend);
     const best = Number(healthy.data().scalars.selected_model);
     // The best model's linear weights poisoned: the next best by loss must be chosen instead.
     const other = [0, 1, 2, 3].filter((m) => m !== best).sort((a, b) => loss[a] / weight[a] - loss[b] / weight[b] || a - b)[0];
     (state.tensors.linear.data as Float32Array)[2 * 4 + best] = NaN;
-    assert.equal(fm.finalize(state, backend).data().scalars.selected_model, other);
+    assert.equal((await fm.finalize(state, backend)).data().scalars.selected_model, other);
     assert.throws(() => fm.finalize(state, backend, { model: best }), new RegExp(`model ${best}'s parameters are not finite`));
     // A model whose parameters are finite but whose loss sum overflowed is no model either.
     (state.tensors.linear.data as Float32Array)[2 * 4 + best] = 0;
