@@ -160,7 +160,8 @@ export interface KmeansAssignInputs {
   dim: number;
   batch: Batch;
   nearest: Int32Array;
-  distance2: Float32Array;
+  /** Float64: squared distances of float32 data overflow float32 past coordinates of about 1e19. */
+  distance2: Float64Array;
   /** rows × count Euclidean distances, when wanted. */
   all?: Float32Array;
 }

@@ -40,7 +40,7 @@ export interface CoreAddon {
   linearLearnerInitialize(weights: Float32Array, normal: boolean, scale: number, seed: number): void;
   linearLearnerPredict(model: LinearLearnerPredictInputs['model'], batch: Batch, outputs: LinearLearnerPredictInputs['outputs']): Promise<void>;
   kmeansUpdate(settings: KmeansUpdateInputs['settings'], state: KmeansUpdateInputs['state'], batch: Batch): Promise<void>;
-  kmeansAssign(centers: Float32Array, count: number, dim: number, batch: Batch, nearest: Int32Array, distance2: Float32Array, all: Float32Array | null): Promise<void>;
+  kmeansAssign(centers: Float32Array, count: number, dim: number, batch: Batch, nearest: Int32Array, distance2: Float64Array, all: Float32Array | null): Promise<void>;
   /**
    * Weighted k-means of `count` points (count × dim) down to k: best of `trials` k-means++ / Lloyd
    * runs, the trials in parallel, the result the same whatever the thread count. Synchronous, for

@@ -35,7 +35,7 @@ for (const mode of ['regular', 'randomized', 'frequent_directions'] as const) {
       async checkMerge(merged, _shards, whole, backend) {
         const a = (await pca.finalize(merged, backend)).data();
         const b = (await pca.finalize(whole, backend)).data();
-        const ev = (m: typeof a) => Array.from(m.tensors.explained_variance.data as Float32Array);
+        const ev = (m: typeof a) => Array.from(m.tensors.explained_variance.data as Float64Array);
         for (const [i, value] of ev(a).entries()) {
           assert.ok(Math.abs(value - ev(b)[i]) <= mergeTolerance[mode] * Math.abs(ev(b)[i]), `component ${i}: ${value} vs ${ev(b)[i]}`);
         }

@@ -73,6 +73,72 @@ function bestModel(state: FactorizationMachinesState, source: 'progressive' | 'v
   return best;
 }
 
+/** Whether model m's bias, linear weights and factors are all finite (decay caught up). */
+function parametersFinite(state: FactorizationMachinesState, m: number, grid: ReturnType<typeof modelGrid>): boolean {
+  const models = grid.length;
+  const { factors: k, offset } = grid[m];
+  const width = state.tensors.factors.shape[1];
+  const linear = state.tensors.linear.data as Float32Array;
+  const factors = state.tensors.factors.data as Float32Array;
+  if (!Number.isFinite((state.tensors.bias.data as Float32Array)[m])) return false;
+  // model-sized work, once per finalize
+  for (let i = 0; i < state.schema.featureDim; i++) {
+    if (!Number.isFinite(linear[i * models + m])) return false;
+    for (let f = 0; f < k; f++) if (!Number.isFinite(factors[i * width + offset + f])) return false;
+  }
+  return true;
+}
+
+/**
+ * Why model m cannot be a model (undefined when it can): parameters that are not finite, or a
+ * loss sum that is not (its scores overflowed: NaN or infinite predictions on data like the
+ * training data's).
+ */
+function divergence(state: FactorizationMachinesState, source: 'progressive' | 'validation', m: number): string | undefined {
+  const grid = modelGrid(state.hyperparameters, revisionOf(state));
+  const loss = (state.tensors[`${source}_loss`].data as Float64Array)[m];
+  const weight = (state.tensors[`${source}_weight`].data as Float64Array)[m];
+  if (!parametersFinite(state, m, grid)) return `model ${m}'s parameters are not finite (its ${source} loss is ${weight > 0 ? loss / weight : 'unmeasured'})`;
+  if (weight > 0 && !Number.isFinite(loss)) return `model ${m}'s ${source} loss is ${loss / weight} (its scores overflowed)`;
+  return undefined;
+}
+
+/**
+ * The model of lowest mean loss among those that have not diverged (finite parameters and loss
+ * sums); lower index on ties. A diverged model is never chosen while another is sound; when every
+ * model diverged, finalize stops with an error saying what to change.
+ */
+function healthiestModel(state: FactorizationMachinesState, source: 'progressive' | 'validation', grid: ReturnType<typeof modelGrid>): number {
+  const loss = state.tensors[`${source}_loss`].data as Float64Array;
+  const weight = state.tensors[`${source}_weight`].data as Float64Array;
+  // No model scored (no validation rows, no progressive pass): order unknown, model 0 first as before.
+  const mean = (m: number) => (weight[m] > 0 ? loss[m] / weight[m] : Infinity);
+  const order = grid.map((_, m) => m).sort((a, b) => {
+    const [x, y] = [mean(a), mean(b)];
+    if (Number.isNaN(x) !== Number.isNaN(y)) return Number.isNaN(x) ? 1 : -1;
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
+  let first: string | undefined;
+  for (const m of order) {
+    const problem = divergence(state, source, m);
+    if (!problem) return m;
+    first ??= problem;
+  }
+  throw divergedError(state, grid, order[0], first!, grid.length > 1 ? `none of the ${grid.length} models kept finite parameters and loss` : 'it is the only model');
+}
+
+function divergedError(state: FactorizationMachinesState, grid: ReturnType<typeof modelGrid>, m: number, problem: string, context: string): RangeError {
+  const g = grid[m];
+  // Features of very large magnitude (1e30) make gradients past float32's range, which no
+  // learning rate tames (Adam's step would be bounded, but its float32 moments overflow first):
+  // so scaling and clipping come first, the learning rates after.
+  const clip = state.hyperparameters.clip_gradient;
+  return new RangeError(`factorization-machines: training diverged: ${problem}; ${context}: ` +
+    'scale the features (factorization machines do not normalize their inputs; features of very large magnitude give ' +
+    `gradients past float32's range), ${clip === 'auto' ? 'set clip_gradient (e.g. 1)' : `lower clip_gradient (${clip})`}, ` +
+    `or lower factors_lr (${g.factorsLr}), linear_lr (${g.linearLr}) or bias_lr (${g.biasLr})`);
+}
+
 /** A binary classifier needs both classes in the training stream. */
 function requireBothClasses(state: FactorizationMachinesState): void {
   if (state.hyperparameters.predictor_type !== 'binary_classifier') return;
@@ -89,14 +155,18 @@ function finalize(state: FactorizationMachinesState, backend: Backend, selection
   const grid = modelGrid(hp, revisionOf(state));
   requireBothClasses(state);
   const source = validatedNow(state) ? 'validation' : 'progressive';
-  let chosen = bestModel(state, source).model;
+  const settings = settingsOf(state);
+  loadCoreAddon().fmCatchUp(settings, kernelState(state));
+  let chosen: number;
   if (selection?.model !== undefined) {
     const model = Number(selection.model);
     if (!Number.isInteger(model) || model < 0 || model >= grid.length) throw new RangeError(`factorization-machines select: model ${JSON.stringify(selection.model)} is not in 0..${grid.length - 1}`);
+    const problem = divergence(state, source, model);
+    if (problem) throw divergedError(state, grid, model, problem, 'it is the model selected');
     chosen = model;
+  } else {
+    chosen = healthiestModel(state, source, grid);
   }
-  const settings = settingsOf(state);
-  loadCoreAddon().fmCatchUp(settings, kernelState(state));
   const d = state.schema.featureDim;
   const models = grid.length;
   const { factors: k, offset } = grid[chosen];

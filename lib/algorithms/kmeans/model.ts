@@ -25,9 +25,9 @@ export class KmeansModel implements Model {
   }
 
   /** Nearest centre and squared distance per row (native, off the event loop); with `all`, every distance. */
-  async assign(batch: Batch, all?: Float32Array): Promise<{ nearest: Int32Array; distance2: Float32Array }> {
+  async assign(batch: Batch, all?: Float32Array): Promise<{ nearest: Int32Array; distance2: Float64Array }> {
     const nearest = new Int32Array(batch.rows);
-    const distance2 = new Float32Array(batch.rows);
+    const distance2 = new Float64Array(batch.rows);
     try {
       await runOrFallBack(this.backend, 'kmeansAssign', { centers: this.centers, count: this.k, dim: this.featureDim, batch, nearest, distance2, all });
     } catch (error) {
@@ -47,7 +47,7 @@ export class KmeansModel implements Model {
     const { nearest, distance2 } = await this.assign(batch, distances);
     return {
       closest_cluster: Float32Array.from(nearest),
-      distance_to_cluster: distance2.map(Math.sqrt),
+      distance_to_cluster: Float32Array.from(distance2, Math.sqrt),
       ...(distances ? { distances } : {}),
     };
   }

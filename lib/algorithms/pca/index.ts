@@ -195,8 +195,9 @@ async function finalize(state: PcaState, backend: Backend, selection?: Selection
   const mean = (state.tensors.sum.data as Float64Array).map((v) => v / n);
   const { values, vectors, trace } = await spectrum(state, k, subtractMean, mean, n);
   const v = new Float32Array(d * k);
-  const s = new Float32Array(k);
-  const explained = new Float32Array(k);
+  // Float64: variances are squares of the data (features at 1e30 give 1e60, past float32's 3.4e38).
+  const s = new Float64Array(k);
+  const explained = new Float64Array(k);
   const ratio = new Float32Array(k);
   const dof = Math.max(1, n - (subtractMean ? 1 : 0));
   for (let m = 0; m < k; m++) {

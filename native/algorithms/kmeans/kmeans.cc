@@ -143,7 +143,7 @@ void MoveToMeans(const Points& batch, const char* used, const int32_t* nearest, 
   });
 }
 
-double WeightedSum(const Points& batch, const std::vector<float>& values) {
+double WeightedSum(const Points& batch, const std::vector<double>& values) {
   double total = 0;
   for (size_t r = 0; r < batch.rows; r++) total += RowWeight(batch, r) * values[r];
   return total;
@@ -157,7 +157,7 @@ void Refine(const Settings& s, State& st, const Points& batch) {
   double batch_weight = 0;
   for (size_t r = 0; r < batch.rows; r++) batch_weight += RowWeight(batch, r);
   std::vector<int32_t> nearest(batch.rows);
-  std::vector<float> distance2(batch.rows);
+  std::vector<double> distance2(batch.rows);
   bool assigned = false;
   const double next = mc[kModelNext] > 0 ? mc[kModelNext] : s.start_rows;
   if (rows >= next) {
@@ -172,7 +172,7 @@ void Refine(const Settings& s, State& st, const Points& batch) {
     // so a model stranded by a drift is replaced from the streaming centres, which follow it.
     mc[kModelNext] = s.half_life > 0 ? rows + std::max(s.start_rows, s.half_life) : std::max(rows, s.start_rows) * kCandidateGrowth;
     std::vector<int32_t> candidate_nearest(batch.rows);
-    std::vector<float> candidate_distance2(batch.rows);
+    std::vector<double> candidate_distance2(batch.rows);
     Assign(batch, candidate.centers.data(), k, dim, candidate_nearest.data(), candidate_distance2.data());
     bool take = mc[kModelActive] == 0;
     if (!take) {
@@ -231,7 +231,7 @@ void Update(const Settings& s, State& st, const Points& batch) {
   const size_t filled = static_cast<size_t>(st.counters[kFilled]);
 
   std::vector<int32_t> nearest(batch.rows);
-  std::vector<float> distance2(batch.rows);
+  std::vector<double> distance2(batch.rows);
   Assign(batch, st.centers, filled, dim, nearest.data(), distance2.data());
   for (size_t r = 0; r < batch.rows; r++) {
     if (used[r]) continue;

@@ -71,7 +71,8 @@ Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
   return QueueKernel(info.Env(), "boundless:kmeansUpdate", reader, [=]() mutable { kmeans::Update(s, state, batch); }, work);
 }
 
-// kmeansAssign(centers, count, dim, batch, nearest: Int32Array, distance2: Float32Array, all: Float32Array | null)
+// kmeansAssign(centers, count, dim, batch, nearest: Int32Array, distance2: Float64Array, all: Float32Array | null)
+// (distance2 is float64: squared distances of float32 data can overflow float32)
 Napi::Value AssignAsync(const Napi::CallbackInfo& info) {
   const char* f = "kmeansAssign";
   RequireArgCount(info, f, 7);
@@ -81,7 +82,7 @@ Napi::Value AssignAsync(const Napi::CallbackInfo& info) {
   const float* centers = reader.Arg<float>(info, 0, "centers", napi_float32_array, CheckedProduct(info.Env(), f, count, dim), true);
   kmeans::Points batch = ReadBatchView(reader, ObjectArg(info, 3, f, "batch"), f);
   int32_t* nearest = reader.Arg<int32_t>(info, 4, "nearest", napi_int32_array, batch.rows, true);
-  float* distance2 = reader.Arg<float>(info, 5, "distance2", napi_float32_array, batch.rows, true);
+  double* distance2 = reader.Arg<double>(info, 5, "distance2", napi_float64_array, batch.rows, true);
   float* all = reader.Arg<float>(info, 6, "all", napi_float32_array, CheckedProduct(info.Env(), f, batch.rows, count), false);
   if (count == 0) throw Napi::RangeError::New(info.Env(), std::string(f) + ": count must be positive");
   double work = static_cast<double>(batch.rows) * static_cast<double>(count) * static_cast<double>(batch.sparse ? 20 : dim);

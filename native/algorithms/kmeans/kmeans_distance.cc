@@ -104,6 +104,7 @@ struct Centers {
   // data's spread rather than its offset, and the float32 GEMM's error shrinks with them.
   std::vector<float> origin, shifted;        // dim; count × dim
   std::vector<double> mean, shifted_norm2, shifted_norm;
+  double max_shifted_norm = 0;               // NaN-free: infinite when a shifted coordinate overflowed
   // Sparse rows (shifting would densify them): float64 dot products against a transposed copy.
   std::vector<float> transposed;             // dim × count
   std::vector<CompensatedSum> norm2;
@@ -117,6 +118,7 @@ struct Centers {
   const float* Row(size_t c) const { return values + c * dim; }
 
   void PrepareShifted() {
+    max_shifted_norm = 0;  // the Centers are reused from call to call
     mean.assign(dim, 0.0);
     for (size_t c = 0; c < count; c++) for (size_t j = 0; j < dim; j++) mean[j] += Row(c)[j];
     origin.resize(dim);
@@ -131,6 +133,7 @@ struct Centers {
         shifted_norm2[c] += static_cast<double>(v) * v;
       }
       shifted_norm[c] = std::sqrt(shifted_norm2[c]);
+      max_shifted_norm = std::max(max_shifted_norm, shifted_norm[c]);
     }
   }
 
@@ -165,17 +168,33 @@ struct Scratch {
   }
 };
 
-void Store(const Nearest& n, size_t r, int32_t* nearest, float* distance2) {
+void Store(const Nearest& n, size_t r, int32_t* nearest, double* distance2) {
   nearest[r] = n.index;
-  distance2[r] = static_cast<float>(n.distance2);
+  distance2[r] = n.distance2;
 }
+
+// Every centre measured directly in float64 (lowest index on ties).
+Nearest ExactNearest(const Centers& ce, const float* x) {
+  Nearest best;
+  for (size_t c = 0; c < ce.count; c++) {
+    double d = SquaredDistance(x, ce.Row(c), ce.dim);
+    if (d < best.distance2) best = {static_cast<int32_t>(c), d};
+  }
+  return best;
+}
+
+// The float32 GEMM's dot products and partial sums stay below ‖x'‖·‖c'‖·(1 + γ) (Cauchy–Schwarz),
+// so below this product none overflows; above it (coordinates near 1e19 and beyond) a dot can be
+// ±inf, the screened distances NaN or −inf, and the bounds of Resolve no longer hold, so such a
+// row is measured exactly against every centre instead.
+constexpr double kScreenableDot = 1e37;
 
 // Dense rows [first, last): shift, screen with one float32 GEMM, resolve. The GEMM's dot of
 // x'·c' is within γ_dim·‖x'‖‖c'‖ (Cauchy–Schwarz); the norms and the sum in float64 add
 // (γ64_dim + 2u64)(‖x'‖ + ‖c'‖)²; x' and c' are x − o and c − o rounded to float32, so the
 // distance between them is within u32·(‖x'‖ + ‖c'‖) of the true one.
 void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_t last, Scratch& s,
-                      int32_t* nearest, float* distance2) {
+                      int32_t* nearest, double* distance2) {
   const size_t dim = ce.dim, count = ce.count;
   for (size_t r = first; r < last; r++) {
     const float* x = p.values + r * dim;
@@ -191,12 +210,17 @@ void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_
     for (size_t j = 0; j < dim; j++) row_norm2 += static_cast<double>(row[j]) * row[j];
     RowBound bound;
     bound.row_norm = std::sqrt(row_norm2);
+    const float* x = p.values + r * dim;
+    // `!(… <= …)` also catches an infinite or NaN norm (a shifted coordinate that overflowed).
+    if (!(bound.row_norm * ce.max_shifted_norm <= kScreenableDot)) {
+      Store(ExactNearest(ce, x), r, nearest, distance2);
+      continue;
+    }
     bound.linear = 2.0 * gamma32 * bound.row_norm;
     bound.quadratic = gamma64 + 2.0 * kUnit64;
     bound.drift = 2.0 * kUnit32;
     const float* dots = s.dots.data() + (r - first) * count;
     for (size_t c = 0; c < count; c++) s.approx[c] = row_norm2 - 2.0 * dots[c] + ce.shifted_norm2[c];
-    const float* x = p.values + r * dim;
     Store(Resolve(s.approx.data(), ce.shifted_norm.data(), count, bound,
                   [&](size_t c) { return SquaredDistance(x, ce.Row(c), dim); }),
           r, nearest, distance2);
@@ -205,7 +229,7 @@ void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_
 
 // A sparse row: screen with float64 dot products (within γ64_nnz·‖x‖‖c‖, the norms and the sum
 // within a few u64·(‖x‖ + ‖c‖)²), resolve with the compensated exact distance.
-void AssignSparseRow(const Centers& ce, const BatchView& p, size_t r, Scratch& s, int32_t* nearest, float* distance2) {
+void AssignSparseRow(const Centers& ce, const BatchView& p, size_t r, Scratch& s, int32_t* nearest, double* distance2) {
   const size_t count = ce.count;
   std::fill(s.approx.begin(), s.approx.begin() + static_cast<std::ptrdiff_t>(count), 0.0);
   double row_norm2 = 0;
@@ -226,7 +250,7 @@ void AssignSparseRow(const Centers& ce, const BatchView& p, size_t r, Scratch& s
 
 // Row r measured exactly against every centre (`all`: its distances; null: none kept): the
 // path of the all-distances output, and of sparse rows whose indices repeat or are unordered.
-void AssignExactly(const Centers& ce, const BatchView& p, size_t r, Scratch& s, int32_t* nearest, float* distance2,
+void AssignExactly(const Centers& ce, const BatchView& p, size_t r, Scratch& s, int32_t* nearest, double* distance2,
                    float* all) {
   const bool sorted = p.sparse && StrictlyIncreasing(p, r);
   const float* x = p.values + r * ce.dim;
@@ -286,7 +310,7 @@ double SquaredDistance(const float* a, const float* b, size_t dim) {
   return (lane[0] + lane[2]) + (lane[1] + lane[3]);
 }
 
-void Assign(const BatchView& p, const float* centers, size_t count, size_t dim, int32_t* nearest, float* distance2,
+void Assign(const BatchView& p, const float* centers, size_t count, size_t dim, int32_t* nearest, double* distance2,
             float* all) {
   if (p.rows == 0 || count == 0) return;
   Reused<Centers> reused;

@@ -30,8 +30,10 @@ bool RowEquals(const BatchView& points, size_t r, const float* center, float* sc
 
 // Nearest centre (lowest index on ties) and squared distance for every row; with `all`, also
 // the Euclidean distance to every centre (rows × count), each measured directly in float64.
+// Squared distances are float64: those of float32 data overflow float32 once coordinates pass
+// about 1.8e19 (1e30 squares to 1e60), and never overflow float64 (at most dim × 4.7e77).
 void Assign(const BatchView& points, const float* centers, size_t count, size_t dim, int32_t* nearest,
-            float* distance2, float* all = nullptr);
+            double* distance2, float* all = nullptr);
 
 }  // namespace kmeans
 }  // namespace boundless

@@ -30,7 +30,7 @@ class DistanceRows {
  public:
   static constexpr size_t kDistanceCacheBytes = size_t{32} << 20;
   DistanceRows(const float* points, size_t count, size_t dim, bool used)
-      : points_(points), count_(count), dim_(dim), cached_(used && count * count * sizeof(float) <= kDistanceCacheBytes) {
+      : points_(points), count_(count), dim_(dim), cached_(used && count * count * sizeof(double) <= kDistanceCacheBytes) {
     if (!cached_) return;
     rows_.resize(count * count);
     ready_.reset(new std::once_flag[count]);
@@ -43,11 +43,11 @@ class DistanceRows {
       for (size_t i = 0; i < count_; i++) f(i, SquaredDistance(points_ + i * dim_, from, dim_));
       return;
     }
-    float* row = rows_.data() + point * count_;
+    double* row = rows_.data() + point * count_;
     std::call_once(ready_[point], [&] {
-      for (size_t i = 0; i < count_; i++) row[i] = static_cast<float>(SquaredDistance(points_ + i * dim_, from, dim_));
+      for (size_t i = 0; i < count_; i++) row[i] = SquaredDistance(points_ + i * dim_, from, dim_);
     });
-    for (size_t i = 0; i < count_; i++) f(i, static_cast<double>(row[i]));
+    for (size_t i = 0; i < count_; i++) f(i, row[i]);
   }
 
  private:
@@ -55,7 +55,10 @@ class DistanceRows {
   size_t count_, dim_;
   bool cached_;
   std::unique_ptr<std::once_flag[]> ready_;
-  std::vector<float> rows_;
+  // float64, as the uncached path measures: float32 overflows at coordinates past about 1e19
+  // (a point at 1e30 would weigh infinity in the k-means++ draw), and a cached row then gives
+  // the very values an uncached one would.
+  std::vector<double> rows_;
 };
 
 struct Problem {
@@ -85,7 +88,7 @@ struct Workspace {
   std::vector<double> closest, trial_closest, best_closest, chance;
   std::vector<char> taken;
   std::vector<int32_t> nearest;
-  std::vector<float> distance2;
+  std::vector<double> distance2;
   std::vector<double> sums, mass;
 };
 
@@ -252,9 +255,13 @@ Reduction Reduce(const float* points, const double* weights, size_t count, size_
       winner = t;
     }
   }
+  // Every trial's cost is a sum of weights × float64 squared distances of float32 points, finite
+  // whenever the points and weights are; a NaN or infinite one means the input is not.
+  if (winner == SIZE_MAX) {
+    throw std::invalid_argument("no trial of the k-means reduction has a finite cost: the held centres or their weights "
+                                "are not finite (NaN or infinite values in the state)");
+  }
   Reduction reduction;
-  reduction.cost = kInfinity;
-  if (winner == SIZE_MAX) return reduction;  // no trial had a finite cost (as the sequential loop: no centres)
   Workspace w(p);
   if (best.trial == winner) {
     w.centers = std::move(best.centers);
@@ -278,7 +285,7 @@ Reduction Score(const float* points, const double* weights, size_t count, size_t
   all.cols = dim;
   all.values = points;
   std::vector<int32_t> nearest(count);
-  std::vector<float> distance2(count);
+  std::vector<double> distance2(count);
   Assign(all, centers, k, dim, nearest.data(), distance2.data());
   Reduction result;
   result.centers.assign(centers, centers + k * dim);

@@ -34,7 +34,7 @@ const batchesOf = (values: Float32Array, size = 5000): Batch[] =>
 
 async function inertia(centers: Float32Array): Promise<number> {
   const nearest = new Int32Array(rows);
-  const distance2 = new Float32Array(rows);
+  const distance2 = new Float64Array(rows);
   await loadCoreAddon().kmeansAssign(centers, centers.length / dim, dim, denseBatch(x, dim), nearest, distance2, null);
   return distance2.reduce((sum, d) => sum + d, 0);
 }

@@ -68,7 +68,7 @@ async function assertMatches(state: PcaState, x: Float32Array, centred: boolean,
   const t = model.data().tensors;
   const ref = reference(x, centred, k);
   for (let m = 0; m < k; m++) {
-    const variance = (t.explained_variance.data as Float32Array)[m];
+    const variance = (t.explained_variance.data as Float64Array)[m];
     const ratio = (t.explained_variance_ratio.data as Float32Array)[m];
     assert.ok(Math.abs(variance - ref.variance[m]) <= tolerance * ref.variance[m], `${label}: variance ${m} ${variance}, float64 ${ref.variance[m]}`);
     assert.ok(Math.abs(ratio - ref.ratio[m]) <= tolerance * ref.ratio[m], `${label}: ratio ${m} ${ratio}, float64 ${ref.ratio[m]}`);
@@ -122,7 +122,7 @@ describe('pca far from the origin', function () {
       for (let r = 0; r <= rows; r++) for (let i = 0; i < dim; i++) for (let j = 0; j <= i; j++) scatter[i * dim + j] += (data[r * dim + i] - mean[i]) * (data[r * dim + j] - mean[j]);
       const values = loadCoreAddon().symmetricEigen(scatter, dim, 3).values;
       for (let m = 0; m < 3; m++) {
-        const variance = (model.data().tensors.explained_variance.data as Float32Array)[m];
+        const variance = (model.data().tensors.explained_variance.data as Float64Array)[m];
         assert.ok(Math.abs(variance - values[m] / rows) <= 1e-5 * values[m] / rows, `variance ${m} ${variance}, float64 ${values[m] / rows}`);
       }
     });

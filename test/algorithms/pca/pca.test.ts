@@ -68,7 +68,7 @@ describe('pca (regular)', function () {
       let dot = 0;
       for (let j = 0; j < pcaDim; j++) dot += (v.data as Float32Array)[j * pcaDim + m] * pcaAxes[m][j];
       assert.ok(Math.abs(Math.abs(dot) - 1) < 0.01, `axis ${m}: |cos| = ${Math.abs(dot)}`);
-      const variance = (ev.data as Float32Array)[m];
+      const variance = (ev.data as Float64Array)[m];
       assert.ok(Math.abs(variance / pcaSigmas[m] ** 2 - 1) < 0.05, `variance ${m}: ${variance} vs ${pcaSigmas[m] ** 2}`);
     }
     for (let j = 0; j < pcaDim; j++) assert.ok(Math.abs((mean.data as Float32Array)[j] - pcaMean[j]) < 0.1);
@@ -134,6 +134,24 @@ describe('pca (regular)', function () {
     }
     // The dense state's products are about its first row, the sparse one's about 0: the same model.
     assertSameModel((await pca.finalize(a, backend)).data().tensors, (await pca.finalize(b, backend)).data().tensors, 1e-6, 'sparse');
+  });
+
+  it('reports the variances of features at 1e30 (1e60, past float32) instead of Infinity', async () => {
+    // The generated data scaled by 1e29: variances σ²·1e58 (25e58 for the first axis).
+    const scale = 1e29;
+    const batches = pcaBatches(2, 100).map((b) => denseBatch((b as { values: Float32Array }).values.map((v) => v * scale), pcaDim));
+    const model = await pca.finalize(await fit(batches), backend, { num_components: pcaDim });
+    const { v, s, explained_variance: ev } = model.data().tensors;
+    for (let m = 0; m < pcaDim; m++) {
+      const variance = (ev.data as Float64Array)[m];
+      assert.ok(Math.abs(variance / (pcaSigmas[m] ** 2 * scale ** 2) - 1) < 0.05, `variance ${m}: ${variance} vs ${pcaSigmas[m] ** 2 * scale ** 2}`);
+      assert.ok(Number.isFinite((s.data as Float64Array)[m]) && (s.data as Float64Array)[m] > 0, `s[${m}]`);
+      let dot = 0;
+      for (let j = 0; j < pcaDim; j++) dot += (v.data as Float32Array)[j * pcaDim + m] * pcaAxes[m][j];
+      assert.ok(Math.abs(Math.abs(dot) - 1) < 0.01, `axis ${m}: |cos| = ${Math.abs(dot)}`);
+    }
+    const { projection } = await model.predict(batches[0]);
+    assert.ok(projection.every(Number.isFinite), 'projections of rows at 1e30 are finite');
   });
 });
 

@@ -138,7 +138,7 @@ describe('pca (sketched modes)', function () {
       const state = await fit(batchesOf(x, d, 100), d, { num_components: 4, algorithm_mode: 'randomized', extra_components: 2, seed: 9 });
       assert.deepEqual(state.tensors.y.shape, [d, 6]);
       const sketched = (await pca.finalize(state, backend)).data();
-      const ev = (m: typeof regular) => Array.from(m.tensors.explained_variance.data as Float32Array);
+      const ev = (m: typeof regular) => Array.from(m.tensors.explained_variance.data as Float64Array);
       for (let m = 0; m < 4; m++) {
         assert.ok(Math.abs(ev(sketched)[m] / ev(regular)[m] - 1) < 1e-5, `variance ${m}: ${ev(sketched)[m]} vs ${ev(regular)[m]}`);
         let dot = 0;
