@@ -10,7 +10,7 @@ import type { DealtBatch } from './dealt-batches.js';
 
 /** Messages between the coordinator and a worker thread. */
 export type ToWorker = { type: 'pass'; job: SerializedJob } | { type: 'reply'; reply: RoundReply }
-  | { type: 'batch'; dealt: DealtBatch } | { type: 'end' };
+  | { type: 'batch'; dealt: DealtBatch } | { type: 'end' } | { type: 'stop' };
 export type FromWorker = { type: 'upload'; upload: RoundUpload } | { type: 'error'; error: { name: string; message: string; stack?: string } }
   | { type: 'taken' };
 

@@ -20,6 +20,8 @@ const loadedModules = new Set<string>();
 const backends = new Map<string | undefined, Promise<Backend>>();
 /** The batches dealt to this worker in the running pass (a stream's). */
 let dealt: DealtBatches | undefined;
+/** Stops the running pass's reading when the coordinator ends the pool. */
+let reading: AbortController | undefined;
 
 async function runPass(job: SerializedJob): Promise<void> {
   if (job.algorithmModule && !loadedModules.has(job.algorithmModule)) {
@@ -27,7 +29,8 @@ async function runPass(job: SerializedJob): Promise<void> {
     loadedModules.add(job.algorithmModule);
   }
   const readOptions = job.readOptions as unknown as ReadOptions;
-  const source: ShareSource = job.train === undefined ? dealt! : readBatches(job.train, readOptions);
+  reading = new AbortController();
+  const source: ShareSource = job.train === undefined ? dealt! : readBatches(job.train, { ...readOptions, signal: reading.signal });
   if (!backends.has(job.backend)) backends.set(job.backend, resolveBackend(job.backend as BackendChoice | undefined));
   await trainShare({
     worker: job.worker, algorithm: getAlgorithm(job.algorithm), backend: await backends.get(job.backend)!,
@@ -36,6 +39,14 @@ async function runPass(job: SerializedJob): Promise<void> {
 }
 
 port.on('message', (message: ToWorker) => {
+  if (message.type === 'stop') {
+    // The pool ends (another worker failed, or the run is over): stop reading, take no more
+    // messages, and let the thread end by itself once the native calls in flight return. (Being
+    // terminated with a call in flight aborted the process from that call's completion.)
+    reading?.abort();
+    port.close();
+    return;
+  }
   if (message.type === 'reply') {
     rendezvous.receive(message.reply);
     return;
@@ -47,6 +58,7 @@ port.on('message', (message: ToWorker) => {
   // A pass over a stream: its batches arrive as messages (made now, before the first can come).
   dealt = message.job.train === undefined ? new DealtBatches(() => port.postMessage({ type: 'taken' } satisfies FromWorker)) : undefined;
   runPass(message.job).catch((error: Error) => {
+    if (reading?.signal.aborted) return;  // stopped by the coordinator: nobody waits for this pass
     port.postMessage({ type: 'error', error: { name: error.name, message: error.message, stack: error.stack } } satisfies FromWorker);
   });
 });

@@ -40,6 +40,22 @@ function startThread(workerData: unknown): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
+/** Seconds a stopped worker has to end by itself before it is terminated. */
+const stopGraceMs = 10_000;
+
+/** Threads that have ended (their 'exit' came). */
+const exited = new WeakSet<Worker>();
+
+async function stopThread(thread: Worker): Promise<void> {
+  if (exited.has(thread)) return;
+  const ended = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  thread.postMessage({ type: 'stop' } satisfies ToWorker);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), stopGraceMs); });
+  if (await Promise.race([ended, late]) === 'late') await thread.terminate();
+  clearTimeout(timer);
+}
+
 type Inbox = { worker: number; message: FromWorker } | { worker: number; crash: Error };
 
 /** Messages from all workers, in arrival order, taken one at a time by the pass. */
@@ -113,6 +129,7 @@ export class WorkerPool implements PassRunner {
       });
       thread.on('error', (error) => pool.inbox.push({ worker, crash: error }));
       thread.on('exit', (code) => {
+        exited.add(thread);
         if (!pool.closed) pool.inbox.push({ worker, crash: new Error(`data-parallel worker ${worker} exited (code ${code})`) });
       });
       pool.threads.push(thread);
@@ -120,9 +137,13 @@ export class WorkerPool implements PassRunner {
     return pool;
   }
 
+  /**
+   * Ends every worker: each is asked to stop and ends by itself once its native calls in flight
+   * return; one still running after a grace period is terminated.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.threads.map((thread) => thread.terminate()));
+    await Promise.all(this.threads.map((thread) => stopThread(thread)));
   }
 
   async trainPass(context: PassContext): Promise<PassResult> {

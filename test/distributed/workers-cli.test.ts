@@ -104,6 +104,22 @@ describe('boundless train --workers', function () {
     }
   });
 
+  it('a bad record in one worker\'s share ends the run with its error, every time (the other workers stop, not the process)', async () => {
+    // Workers were terminated with native calls in flight, which aborted the process (SIGABRT) in most runs.
+    const random = Random.fromSeed(8);
+    const lines = Array.from({ length: 60000 }, (_, r) => [r % 2, ...Array.from({ length: 10 }, () => random.nextFloat().toFixed(4))].join(','));
+    lines[49999] = '1,abc' + ',1'.repeat(9);
+    const bad = join(root, 'bad.csv');
+    await writeFile(bad, lines.join('\n') + '\n');
+    for (const algorithm of ['linear-learner', 'factorization-machines', 'linear-learner', 'factorization-machines']) {
+      const hp = algorithm === 'factorization-machines' ? ['--hp', 'num_factors=4'] : [];
+      const result = boundless('train', algorithm, '--train', bad, '--hp', 'predictor_type=binary_classifier', ...hp, '--workers', '2',
+        '--epochs', '1', '--model-dir', join(root, 'bad-model'));
+      assert.equal(result.code, 1, `${algorithm}: exit ${result.code} ${result.stderr}`);
+      assert.match(result.stderr, /bad\.csv \(read from byte \d+; lines counted from there\), line \d+: column 2 'abc' is not a number/);
+    }
+  });
+
   it('reads stdin with workers: its batches dealt round-robin, every record once', async () => {
     const modelDir = join(root, 'stdin-model');
     const result = spawnSync(process.execPath, [cli, 'train', 'linear-learner', '--train', '-', '--hp', 'predictor_type=binary_classifier',
