@@ -130,6 +130,16 @@ describe('boundless command', () => {
     assert.match(wrong.stderr, /has 4096 features per row, expected 1024/);
   });
 
+  it('an unusable BOUNDLESS_NUM_THREADS is a warning on stderr, not silence', async () => {
+    const data = join(directory, 'threads.csv');
+    await writeFile(data, '1,2\n0,1\n1,3\n');
+    const result = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'convert', '--input', data, '--format', 'csv',
+      '--to', 'libsvm', '--output', '-'], { encoding: 'utf8', env: { ...process.env, BOUNDLESS_NUM_THREADS: 'abc' } });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /^boundless: warning: BOUNDLESS_NUM_THREADS=abc is not an integer from 1 to 1024; using \d+$/m);
+    assert.equal(result.stdout, '1 1:2\n0 1:1\n1 1:3\n');
+  });
+
   it('SageMaker metric lines carry measurements, not the selected model index', () => {
     const lines = sageMakerMetricLines({
       phase: 'epoch', epoch: 1, batches: 1, records: 10, bytes: 0, elapsedSeconds: 1, recordsPerSecond: 10, badRecords: {},

@@ -6,6 +6,7 @@
 // command stops quietly with status 0, as Unix filters do.
 import '../algorithms/builtin.js';
 import { HyperparameterError } from '../algorithms/hyperparameters.js';
+import { loadCoreAddon } from '../backends/native-addon.js';
 import { InterruptedError, UsageError } from './arguments.js';
 import { commands } from './commands.js';
 import { commandHelp, overviewHelp } from './help.js';
@@ -31,8 +32,24 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp(command));
     return 0;
   }
+  warnAboutEnvironment();
   await command.run(rest);
   return 0;
+}
+
+/**
+ * An unusable BOUNDLESS_NUM_THREADS or BOUNDLESS_CPU_ISA falls back to the default (the native
+ * runtime's rule); say so on stderr rather than only in `boundless backends`.
+ */
+function warnAboutEnvironment(): void {
+  if (!process.env.BOUNDLESS_NUM_THREADS && !process.env.BOUNDLESS_CPU_ISA) return;
+  let warnings: string[];
+  try {
+    warnings = loadCoreAddon().runtimeInfo().warnings;
+  } catch {
+    return;  // the addon's own error comes with the command that needs it
+  }
+  for (const warning of warnings) process.stderr.write(`boundless: warning: ${warning}\n`);
 }
 
 /** The reader of our stdout is gone (EPIPE): nothing more can be delivered, and that is not an error. */

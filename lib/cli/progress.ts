@@ -36,7 +36,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: { sa
     const metrics = Object.entries(e.metrics).map(([k, v]) => `${k}=${formatMetric(v)}`).join(' ');
     const bad = Object.values(e.badRecords).reduce((a, b) => a + b, 0);
     return `epoch ${e.epoch + (e.phase === 'batch' ? 1 : 0)} · ${grouped(e.records)} records · ` +
-      `${grouped(e.recordsPerSecond)}/s${metrics ? ` · ${metrics}` : ''}${bad > 0 ? ` · ${bad} bad records skipped` : ''}` +
+      `${grouped(e.recordsPerSecond)}/s${metrics ? ` · ${metrics}` : ''}${bad > 0 ? ` · ${bad} bad record${bad === 1 ? '' : 's'} skipped` : ''}` +
       (e.etaSeconds !== undefined && e.phase === 'batch' ? ` · ETA ${Math.ceil(e.etaSeconds)} s` : '');
   };
   return (event: ProgressEvent) => {

@@ -14,6 +14,10 @@ export const defaultSyncEvery: SyncEvery = { batches: 8 };
 /** Checks a policy; deterministic runs need batch-counted rounds. Errors name the option. */
 export function resolveSyncEvery(sync: SyncEvery | undefined, deterministic: boolean): SyncEvery {
   const policy = sync ?? defaultSyncEvery;
+  const keys = typeof policy === 'object' && policy !== null ? Object.keys(policy) : [];
+  if (keys.length !== 1 || (keys[0] !== 'batches' && keys[0] !== 'seconds')) {
+    throw new RangeError(`train: syncEvery must be { batches: N } or { seconds: N }, got ${JSON.stringify(policy)}`);
+  }
   if ('batches' in policy) {
     if (!Number.isSafeInteger(policy.batches) || policy.batches < 1) throw new RangeError(`train: syncEvery.batches must be a positive integer, got ${policy.batches}`);
     return policy;
@@ -25,10 +29,12 @@ export function resolveSyncEvery(sync: SyncEvery | undefined, deterministic: boo
   return policy;
 }
 
-/** --sync-every: N (batches) or Ns (seconds). Returns undefined for a bad value. */
+/** --sync-every: N or Nb (batches), or Ns (seconds). Returns undefined for a bad value. */
 export function parseSyncEvery(raw: string): SyncEvery | undefined {
   const seconds = /^(\d+(?:\.\d+)?)s$/.exec(raw);
   if (seconds && Number(seconds[1]) > 0) return { seconds: Number(seconds[1]) };
-  if (/^\d+$/.test(raw) && Number(raw) > 0 && Number.isSafeInteger(Number(raw))) return { batches: Number(raw) };
+  // Nb as --checkpoint-every writes batches; a bare N is batches too (the default kind here).
+  const batches = /^(\d+)b?$/.exec(raw);
+  if (batches && Number(batches[1]) > 0 && Number.isSafeInteger(Number(batches[1]))) return { batches: Number(batches[1]) };
   return undefined;
 }

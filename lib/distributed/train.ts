@@ -25,7 +25,7 @@ export function maxWorkers(): number {
 export async function train<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput,
   options: TrainOptions): Promise<TrainResult<A>> {
   const workers = options.workers ?? 1;
-  if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`train: workers must be a positive integer, got ${workers}`);
+  if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`train: workers must be a positive integer, got ${JSON.stringify(workers)}`);
   // Each worker is a thread with a whole state: beyond a few per core they only cost memory.
   const most = maxWorkers();
   if (workers > most) {
