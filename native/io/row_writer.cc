@@ -90,10 +90,46 @@ char* CsvRow(const BatchView& b, size_t r, char* at, std::vector<float>& dense) 
   return at;
 }
 
-// libsvm: label (0 without labels), then index:value with 1-based indices; dense rows skip zeros.
+// A sparse row's entries in ascending index order with each index once (values of a repeated
+// index added in float32, in the row's order, as a dense row would hold them). VW's hashing
+// repeats and disorders indices; LIBSVM and liblinear read only ascending, unique ones.
+void SortedUnique(const Entries& e, std::vector<std::pair<uint32_t, float>>& out) {
+  out.clear();
+  for (size_t k = 0; k < e.count; ++k) out.emplace_back(e.indices[k], e.values[k]);
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t kept = 0;
+  for (size_t k = 0; k < out.size(); ++k) {
+    if (kept > 0 && out[kept - 1].first == out[k].first) {
+      out[kept - 1].second = static_cast<float>(static_cast<double>(out[kept - 1].second) + out[k].second);
+    } else {
+      out[kept++] = out[k];
+    }
+  }
+  out.resize(kept);
+}
+
+bool StrictlyIncreasing(const Entries& e) {
+  for (size_t k = 1; k < e.count; ++k) if (e.indices[k] <= e.indices[k - 1]) return false;
+  return true;
+}
+
+// libsvm: label (0 without labels), then index:value with 1-based, ascending, unique indices;
+// dense rows skip zeros.
 char* LibsvmRow(const BatchView& b, size_t r, char* at) {
   Entries e = RowEntries(b, r);
   at = WriteFloat32Text(at, b.labels ? b.labels[r] : 0.0f);
+  if (e.sparse && !StrictlyIncreasing(e)) {
+    thread_local std::vector<std::pair<uint32_t, float>> sorted;  // rows are written on the pool's threads
+    SortedUnique(e, sorted);
+    for (const auto& [index, value] : sorted) {
+      *at++ = ' ';
+      at = WriteUnsigned(at, uint64_t{index} + 1);
+      *at++ = ':';
+      at = WriteFloat32Text(at, value);
+    }
+    *at++ = '\n';
+    return at;
+  }
   for (size_t k = 0; k < e.count; ++k) {
     if (!e.sparse && e.values[k] == 0) continue;
     *at++ = ' ';

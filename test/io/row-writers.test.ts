@@ -34,10 +34,17 @@ const reference = {
         return cells.join(',') + '\n';
       }
       case 'libsvm': {
+        // LIBSVM and liblinear read ascending, unique indices: a repeated index is written once, summed.
         const parts = [float32ToString(label ?? 0)];
-        for (let k = 0; k < values.length; k++) {
-          if (indices === null && values[k] === 0) continue;
-          parts.push(`${(indices === null ? k : indices[k]) + 1}:${float32ToString(values[k])}`);
+        if (indices === null) {
+          for (let k = 0; k < values.length; k++) if (values[k] !== 0) parts.push(`${k + 1}:${float32ToString(values[k])}`);
+        } else {
+          const sums = new Map<number, number>();
+          for (let k = 0; k < values.length; k++) {
+            const sum = sums.get(indices[k]);
+            sums.set(indices[k], sum === undefined ? values[k] : Math.fround(sum + values[k]));
+          }
+          for (const index of [...sums.keys()].sort((a, b) => a - b)) parts.push(`${index + 1}:${float32ToString(sums.get(index)!)}`);
         }
         return parts.join(' ') + '\n';
       }
