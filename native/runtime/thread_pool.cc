@@ -112,7 +112,10 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
       took_token = true;
     }
   }
-  const bool participating = nested || took_token;
+  // A loop too small to split runs at once on its caller, token or not: handing it to a pool
+  // thread busy with a long task (a parse segment) would make it wait for that task, and the
+  // linear learner takes dozens of such steps per batch.
+  const bool participating = nested || took_token || wanted == 1;
   auto give_back = [&] {
     if (!took_token) return;
     holds_token = false;

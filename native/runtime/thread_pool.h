@@ -6,7 +6,9 @@
 // holds one of the budget's tokens. A caller from outside the pool (the event
 // loop, a libuv thread running an AsyncWorker) takes a token when one is free
 // and runs chunks itself, so a small loop costs no hand-over to another
-// thread; when none is free it hands its loop to the pool and sleeps. A loop
+// thread; when none is free it hands its loop to the pool and sleeps. (A loop
+// too small to split runs on its caller at once even then: waiting behind a
+// long task would cost more than the brief extra thread.) A loop
 // is split into more chunks than threads, so a thread held up by other work
 // (a parse running beside a kernel) does not hold the loop up: the others
 // take the remaining chunks. Results must not depend on how a loop is split.
