@@ -40,6 +40,24 @@ function startThread(workerData: unknown): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
+/**
+ * Bytes a worker's share of a cut file holds at least. Shares of a few rows train degenerate
+ * states (the linear learner's scaler, sampled from one row, calls every feature constant, and
+ * the merged model came out all zeros); a file this small gains nothing from workers anyway.
+ */
+const minShareBytes = 64 << 10;
+
+function refuseTinyShares(paths: string[], count: number): void {
+  for (const path of paths) {
+    const size = statSync(path).size;
+    if (size > 0 && size < count * minShareBytes) {
+      const most = Math.max(1, Math.floor(size / minShareBytes));
+      throw new Error(`train: ${path} holds ${size} bytes, too few to cut into ${count} shares of at least ${minShareBytes / 1024} KiB: ` +
+        `use --workers ${most}${most === 1 ? ' (one worker)' : ' or fewer'}, or give at least ${count} files`);
+    }
+  }
+}
+
 /** Seconds a stopped worker has to end by itself before it is terminated. */
 const stopGraceMs = 10_000;
 
@@ -200,6 +218,7 @@ export class WorkerPool implements PassRunner {
     if (files && settings.readOptions.format === 'recordio' && paths.length < this.count) {
       throw new Error(`train: recordIO cannot be cut at record boundaries: give at least as many files as workers (${paths.length} file${paths.length === 1 ? '' : 's'} for ${this.count} workers)`);
     }
+    if (files && paths.length < this.count) refuseTinyShares(paths, this.count);
     return {
       files,
       totalBytes: files ? paths.reduce((n, f) => n + statSync(f).size, 0) : undefined,

@@ -74,12 +74,20 @@ describe('data-parallel workers', function () {
 
   it('a share that starts mid-file names its byte offset in errors', async () => {
     const bad = join(root, 'bad.csv');
-    const lines = classification(8, 1000).split('\n');
-    lines[900] = '1,2,x,4,5,6,7,8,9';
+    const lines = classification(8, 5000).split('\n');
+    lines[4500] = '1,2,x,4,5,6,7,8,9';
     await writeFile(bad, lines.join('\n'));
     const range = await lineShare(bad, 1, 2);
+    const line = 4501 - lines.join('\n').slice(0, range.start).split('\n').length + 1;
     await assert.rejects(train(getAlgorithm('linear-learner'), { predictor_type: 'binary_classifier' }, { train: bad, workers: 2 }),
-      (error: Error) => error.name === 'DataError' && error.message.includes(`${bad} (read from byte ${range.start}; lines counted from there), line 401`));
+      (error: Error) => error.name === 'DataError' && error.message.includes(`${bad} (read from byte ${range.start}; lines counted from there), line ${line}`));
+  });
+
+  it('refuses to cut a file into shares of a few rows (a degenerate state each), naming how many workers it can take', async () => {
+    const small = join(root, 'small.csv');
+    await writeFile(small, classification(9, 3));
+    await assert.rejects(train(getAlgorithm('linear-learner'), { predictor_type: 'binary_classifier' }, { train: small, workers: 3 }),
+      new RegExp(`^Error: train: ${small.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds \\d+ bytes, too few to cut into 3 shares of at least 64 KiB: use --workers 1 \\(one worker\\), or give at least 3 files$`));
   });
 
   // Every worker count and round length counts each record once: the sums equal one worker's.
