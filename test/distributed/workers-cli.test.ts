@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../../lib/index.js';
 import { packageRoot } from '../../lib/package-root.js';
+import { killAfterCheckpoint } from '../fixtures/kill-after-checkpoint.js';
 
 const cli = join(packageRoot, 'dist', 'cli', 'main.js');
 
@@ -51,16 +52,10 @@ describe('boundless train --workers', function () {
         const modelDir = join(root, `${algorithm}-run-${run}`);
         const checkpoints = join(root, `${algorithm}-run-${run}-checkpoints`);
         const child = spawn(process.execPath, [cli, ...args(modelDir, checkpoints)], { cwd: packageRoot, stdio: 'ignore' });
-        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
         // Checkpoints come every round (about 235 in the run): kill after a random number of them.
         const target = 3 + Math.floor(random.nextFloat() * 100);
-        for (let newest = 0; newest < target && child.exitCode === null;) {
-          await new Promise((resolve) => setTimeout(resolve, 5 + random.nextFloat() * 10));
-          const names = await readdir(checkpoints).catch(() => [] as string[]);
-          newest = Math.max(0, ...names.map((n) => Number(/^checkpoint-(\d+)/.exec(n)?.[1] ?? 0)));
-        }
-        child.kill('SIGKILL');
-        assert.equal(await exited, 'SIGKILL', `run ${run} finished before the kill (after checkpoint ${target}): nothing was tested`);
+        const signal = await killAfterCheckpoint(child, checkpoints, target, random);
+        assert.equal(signal, 'SIGKILL', `run ${run} finished before the kill (after checkpoint ${target}): nothing was tested`);
         const resumed = boundless(...args(modelDir, checkpoints), '--resume');
         assert.equal(resumed.code, 0, resumed.stderr);
         assert.ok(Buffer.compare(await readFile(join(modelDir, 'model.safetensors')), expected) === 0, `run ${run} (killed after checkpoint ${target})`);

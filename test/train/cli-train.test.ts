@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../../lib/index.js';
 import { packageRoot } from '../../lib/package-root.js';
+import { killAfterCheckpoint } from '../fixtures/kill-after-checkpoint.js';
 
 const fixture = join(packageRoot, 'test', 'fixtures', 'least-squares.ts');
 const cli = join(packageRoot, 'dist', 'cli', 'main.js');
@@ -51,17 +52,11 @@ describe('boundless train / predict / evaluate / select', function () {
       const modelDir = join(root, `run-${run}`);
       const checkpoints = join(root, `run-${run}-checkpoints`);
       const child = spawn(process.execPath, ['--import', 'tsx', cli, ...trainArgs(modelDir, checkpoints)], { cwd: packageRoot, stdio: 'ignore' });
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
       // Kill when the run has written a random number of checkpoints (of about 330): always mid-run,
       // whatever the machine's speed, and at a random point of the write cycle.
       const target = 2 + Math.floor(random.nextFloat() * 250);
-      for (let newest = 0; newest < target && child.exitCode === null;) {
-        await new Promise((resolve) => setTimeout(resolve, 5 + random.nextFloat() * 10));
-        const names = await readdir(checkpoints).catch(() => [] as string[]);
-        newest = Math.max(0, ...names.map((n) => Number(/^checkpoint-(\d+)/.exec(n)?.[1] ?? 0)));
-      }
-      child.kill('SIGKILL');
-      assert.equal(await exited, 'SIGKILL', `run ${run} finished before the kill (after checkpoint ${target}): nothing was tested`);
+      const signal = await killAfterCheckpoint(child, checkpoints, target, random);
+      assert.equal(signal, 'SIGKILL', `run ${run} finished before the kill (after checkpoint ${target}): nothing was tested`);
       const resumed = boundless(...trainArgs(modelDir, checkpoints), '--resume');
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.ok(Buffer.compare(await readFile(join(modelDir, 'model.safetensors')), expected) === 0, `run ${run} (killed after checkpoint ${target})`);
