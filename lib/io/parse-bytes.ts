@@ -136,10 +136,8 @@ class NativeBatcher {
       const result = await this.parser.feed(data);
       this.check(result);
       data = data.subarray(result.consumed);
-      if (result.full) {
-        await this.emit(result, true);
-        if (result.staged) await this.drainStaged();
-      } else if (result.consumed === 0) throw new Error('parser made no progress (a bug): please report it');
+      if (result.full) await this.emit(result, true);
+      else if (result.consumed === 0) throw new Error('parser made no progress (a bug): please report it');
       else this.batch.rows = result.rows;
     }
   }
