@@ -43,7 +43,7 @@ const libAllowed: Record<string, string[]> = {
   io: ['data', 'backends', 'state'],
   algorithms: ['backends', 'data', 'state', 'random'],
   train: ['algorithms', 'backends', 'io', 'state', 'data', 'random'],
-  distributed: ['train', 'algorithms', 'backends', 'io', 'state', 'data', 'random'],
+  distributed: ['train', 'algorithms', 'backends', 'io', 'state', 'data', 'random', 'package-root'],
   serve: ['algorithms', 'backends', 'io', 'state', 'data'],
 };
 

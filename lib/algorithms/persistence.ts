@@ -82,10 +82,10 @@ export function stateToBytes<H>(state: State<H>): Uint8Array {
   return encodeStoredObject(toStored('state', state));
 }
 
-export function stateFromBytes<A extends Algorithm>(bytes: Uint8Array, algorithm: A, backend: Backend):
+export function stateFromBytes<A extends Algorithm>(bytes: Uint8Array, algorithm: A, backend: Backend, source = 'state bytes'):
   Parameters<A['update']>[0] {
-  const stored = decodeStoredObject(bytes, { kind: 'state', algorithm: algorithm.name });
-  return fromStored(algorithm, stored, backend, 'state bytes') as Parameters<A['update']>[0];
+  const stored = decodeStoredObject(bytes, { kind: 'state', algorithm: algorithm.name }, source);
+  return fromStored(algorithm, stored, backend, source) as Parameters<A['update']>[0];
 }
 
 export async function saveModel(path: string, model: Model): Promise<void> {
@@ -104,4 +104,15 @@ export function modelFromStored<A extends Algorithm>(stored: StoredObject, algor
     throw new SafetensorsFormatError(`${source}: is a ${stored.algorithm} ${stored.kind} file, expected a ${algorithm.name} model`);
   }
   return algorithm.loadModel({ ...stored, schema: schemaOf(stored, source) }, backend) as ReturnType<A['loadModel']>;
+}
+
+/** A model as the bytes saveModel writes (for stores other than files: a cluster job's Redis). */
+export function modelToBytes(model: Model): Uint8Array {
+  return encodeStoredObject(toStored('model', model.data()));
+}
+
+/** A model from modelToBytes' bytes, validated as loadModel validates a file; `source` names them in errors. */
+export function modelFromBytes<A extends Algorithm>(bytes: Uint8Array, algorithm: A, backend: Backend, source: string):
+  ReturnType<A['loadModel']> {
+  return modelFromStored(decodeStoredObject(bytes, { kind: 'model', algorithm: algorithm.name }, source), algorithm, backend, source);
 }

@@ -51,9 +51,16 @@ export interface PassResult {
   bytes: number;
   badRecords: Record<string, number>;
   seekable: boolean;
+  /** The runner ended the pass on the state itself (algorithm.endPass applied): the trainer must not end it again. */
+  passEnded?: boolean;
 }
 
 export interface PassRunner {
+  /**
+   * Called once, after the trainer restored what it could and before the first pass: a runner that
+   * joins training under way (a cluster job) sets context.state and the progress counters.
+   */
+  begin?(context: PassContext): Promise<void>;
   /** One pass over the training channel from `context.progress`; throws an AbortError (state and progress current) when options.signal fires. */
   trainPass(context: PassContext): Promise<PassResult>;
   /** Releases what the runner holds (threads); the runner is unusable after. */

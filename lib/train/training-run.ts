@@ -72,6 +72,7 @@ export class TrainingRun<A extends Algorithm> {
     await run.requireRecords('validation', options.validation);
     await run.requireRecords('test', options.test);
     await run.restore();
+    if (runner?.begin) await runner.begin(run.passContext());
     return run;
   }
 
@@ -164,7 +165,7 @@ export class TrainingRun<A extends Algorithm> {
     if (!this.state) throw new DataError(`train: no records in the training channel (${describeChannel(options.train)})`);
     // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
     algorithm.checkTrainingData?.(this.state as never);
-    algorithm.endPass?.(this.state as never);
+    if (!pass.passEnded) algorithm.endPass?.(this.state as never);
     progress.epoch++;
     progress.position = null;
     if (progress.shares) progress.shares = null;
@@ -172,10 +173,10 @@ export class TrainingRun<A extends Algorithm> {
     this.streamRead = !pass.seekable;
   }
 
-  /** A pass by a runner, which sees the run through a PassContext. */
-  private async runPass(runner: PassRunner): Promise<PassResult> {
+  /** The run as a pass runner sees it. */
+  private passContext(): PassContext {
     const run = this;
-    const context: PassContext = {
+    return {
       algorithm: this.algorithm, settings: this.settings, options: this.options, progress: this.progress,
       get state() { return run.state as State | undefined; },
       set state(state: State | undefined) { run.state = state; },
@@ -190,8 +191,12 @@ export class TrainingRun<A extends Algorithm> {
         this.schedule.written();
       },
     };
+  }
+
+  /** A pass by a runner, which sees the run through a PassContext. */
+  private async runPass(runner: PassRunner): Promise<PassResult> {
     try {
-      return await runner.trainPass(context);
+      return await runner.trainPass(this.passContext());
     } catch (error) {
       if ((error as Error).name === 'AbortError') await this.writeCheckpoint();
       throw error;

@@ -1,0 +1,108 @@
+// A connection to the Redis that holds a cluster job: redis:// or rediss://
+// (TLS) URLs with an optional user, password and database, through ioredis.
+// A Redis Cluster is found by asking the server (INFO cluster), so the same
+// URL works for one server or any node of a cluster. The first connection
+// fails fast with the URL in the message; once connected, a lost connection
+// (Redis restarted, a failover) is retried with backoff for `reconnectSeconds`
+// and the commands in flight wait for it rather than fail.
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/** One server or a cluster: the commands the job store uses are common to both. */
+export type RedisClient = Redis | Cluster;
+
+export interface RedisAddress {
+  host: string;
+  port: number;
+  db: number;
+  tls: boolean;
+  username?: string;
+  password?: string;
+  /** The URL with the password hidden, for messages. */
+  display: string;
+}
+
+/** Parses redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS); errors name the option and what was expected. */
+export function parseRedisUrl(url: string, option = '--cluster'): RedisAddress {
+  const expected = `${option} expects redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS)`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RangeError(`${expected}, got ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new RangeError(`${expected}, got ${JSON.stringify(url)}`);
+  if (!parsed.hostname) throw new RangeError(`${expected}: no host in ${JSON.stringify(url)}`);
+  const path = parsed.pathname.replace(/^\//, '');
+  if (path !== '' && !/^\d+$/.test(path)) throw new RangeError(`${expected}: the path must be a database number, got ${JSON.stringify(path)}`);
+  if (parsed.search !== '') throw new RangeError(`${expected}: no query string, got ${JSON.stringify(parsed.search)}`);
+  const port = parsed.port === '' ? 6379 : Number(parsed.port);
+  const display = `${parsed.protocol}//${parsed.username ? `${decodeURIComponent(parsed.username)}@` : ''}${parsed.hostname}:${port}${path ? `/${path}` : ''}`;
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ''), port, db: path === '' ? 0 : Number(path), tls: parsed.protocol === 'rediss:',
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    display,
+  };
+}
+
+export interface ConnectOptions {
+  /** How long a lost connection is retried before commands fail (default 60 s). */
+  reconnectSeconds?: number;
+  /** How long the first connection may take (default 5 s). */
+  connectSeconds?: number;
+}
+
+function baseOptions(address: RedisAddress, options: ConnectOptions): RedisOptions {
+  const reconnectMs = (options.reconnectSeconds ?? 60) * 1000;
+  let lostAt: number | undefined;
+  return {
+    username: address.username, password: address.password, db: address.db,
+    ...(address.tls ? { tls: {} } : {}),
+    lazyConnect: true,
+    connectTimeout: (options.connectSeconds ?? 5) * 1000,
+    // Commands wait through a reconnect instead of failing after a count of retries.
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => {
+      lostAt ??= Date.now();
+      if (Date.now() - lostAt > reconnectMs) return null;
+      return Math.min(50 * 2 ** Math.min(times, 6), 2000);
+    },
+  };
+}
+
+/** Connects to `url`'s server, or to its cluster when the server is a cluster node. */
+export async function connectRedis(url: string, options: ConnectOptions = {}, option = '--cluster'): Promise<{ client: RedisClient; address: RedisAddress }> {
+  const address = parseRedisUrl(url, option);
+  const probe = new Redis({ host: address.host, port: address.port, ...baseOptions(address, options), retryStrategy: () => null });
+  probe.on('error', () => undefined);  // reported by connect() below
+  let clusterEnabled: boolean;
+  try {
+    await probe.connect();
+    clusterEnabled = /cluster_enabled:1/.test(await probe.info('cluster'));
+  } catch (error) {
+    probe.disconnect();
+    throw new Error(`cannot reach Redis at ${address.display} (${option}): ${(error as Error).message}`);
+  }
+  if (!clusterEnabled) {
+    probe.disconnect();
+    const client = new Redis({ host: address.host, port: address.port, ...baseOptions(address, options) });
+    client.on('error', () => undefined);  // reconnects are retried; commands report what fails
+    await client.connect();
+    return { client, address };
+  }
+  probe.disconnect();
+  if (address.db !== 0) throw new RangeError(`${option} ${address.display}: a Redis Cluster has only database 0`);
+  const cluster = new Cluster([{ host: address.host, port: address.port }], {
+    redisOptions: { ...baseOptions(address, options), db: undefined },
+    lazyConnect: true,
+    clusterRetryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+  });
+  cluster.on('error', () => undefined);
+  await cluster.connect();
+  return { client: cluster, address };
+}
+
+/** Every master's connection: where SCAN must run to see all keys. */
+export function scanTargets(client: RedisClient): Redis[] {
+  return client instanceof Cluster ? client.nodes('master') : [client];
+}

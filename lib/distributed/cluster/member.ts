@@ -1,0 +1,173 @@
+// A member of a cluster job, as the trainer's PassRunner: each pass it claims
+// shards of the input one at a time (a lease in Redis, renewed by a heartbeat
+// while the member lives), trains each from the position stored for it with
+// the share trainer of the worker threads (share-trainer.ts) over a Redis
+// rendezvous, and returns when a round has merged every shard of the pass.
+// The trainer around it (lib/train/) keeps the epochs and the final model;
+// `begin` lets a member that joins late start at the job's epoch and state.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Algorithm, State } from '../../algorithms/types.js';
+import { readBatches } from '../../io/read-batches.js';
+import type { SourcePosition } from '../../io/sources/types.js';
+import type { PassContext, PassResult, PassRunner } from '../../train/pass-runner.js';
+import { continuesFromMerge } from '../round-merge.js';
+import { trainShare } from '../share-trainer.js';
+import type { JobSpec } from './job-spec.js';
+import type { JobMeta, JobStore, MemberInfo } from './job-store.js';
+import { MergedStateCache, tryCloseRound } from './round-closer.js';
+import { LeaseLostError, pollMs, RedisRendezvous, sleep } from './redis-rendezvous.js';
+
+/** host:pid:random — unique across machines and restarts; sorts members for the merge order. */
+export function newMemberId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  return reason instanceof Error && reason.name === 'AbortError' ? reason : new DOMException('training was aborted', 'AbortError');
+}
+
+export class ClusterMember implements PassRunner {
+  readonly id = newMemberId();
+  private readonly joinedAt = Date.now();
+  private status: MemberInfo['status'] = 'waiting';
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatError: Error | undefined;
+  private rendezvous: RedisRendezvous | undefined;
+  private cache: MergedStateCache | undefined;
+  private bytes = 0;
+  private readonly badRecords: Record<string, number> = {};
+
+  constructor(private readonly store: JobStore, private readonly spec: JobSpec, private readonly algorithm: Algorithm) {}
+
+  private get leaseMs(): number {
+    return this.spec.lease * 1000;
+  }
+
+  /** Joins at the job's epoch and merged state (a job under way, or one whose passes are all trained). */
+  async begin(context: PassContext): Promise<void> {
+    this.setUp(context);
+    const meta = await this.meta();
+    context.progress.epoch = meta.epoch;
+    context.progress.records = meta.records;
+    context.progress.batches = meta.batches;
+    if (meta.round > 0) context.state = await this.cache!.copy(meta);
+    this.startHeartbeat();
+  }
+
+  private setUp(context: PassContext): void {
+    if (this.rendezvous) return;
+    this.cache = new MergedStateCache(this.store, this.algorithm, context.settings.backend);
+    const sync = this.spec.syncEvery;
+    this.rendezvous = new RedisRendezvous({
+      store: this.store, member: this.id, algorithm: this.algorithm, backend: context.settings.backend, shards: this.spec.shards,
+      epochs: this.spec.epochs, roundTimeoutMs: this.spec.roundTimeout * 1000, leaseMs: this.leaseMs,
+      hyperparameters: context.settings.hp, syncSeconds: 'seconds' in sync ? sync.seconds : undefined, signal: context.options.signal,
+    }, this.cache);
+  }
+
+  private async meta(): Promise<JobMeta> {
+    const meta = await this.store.meta();
+    if (!meta) throw new Error(`cluster job ${this.store.keys.job} was deleted (or expired) while this member trained it`);
+    return meta;
+  }
+
+  private startHeartbeat(): void {
+    const beat = async () => {
+      const current = this.rendezvous!.current;
+      const renewed = await this.store.heartbeat(this.id, this.info(), current ? { ...current, ms: this.leaseMs } : undefined);
+      if (current && !renewed && this.rendezvous!.current === current) this.rendezvous!.leaseLost = true;
+    };
+    this.heartbeatTimer = setInterval(() => { beat().catch((error: Error) => { this.heartbeatError = error; }); }, Math.max(50, this.leaseMs / 4));
+    this.heartbeatTimer.unref();
+    void beat().catch((error: Error) => { this.heartbeatError = error; });
+  }
+
+  private info(): Omit<MemberInfo, 'lastSeen'> {
+    return {
+      host: hostname(), pid: process.pid, joinedAt: this.joinedAt, records: this.rendezvous?.mergedRecords ?? 0,
+      shard: this.rendezvous?.current?.shard ?? null, status: this.status,
+    };
+  }
+
+  async trainPass(context: PassContext): Promise<PassResult> {
+    this.setUp(context);
+    const epoch = context.progress.epoch;
+    const signal = context.options.signal;
+    for (;;) {
+      if (this.heartbeatError) throw this.heartbeatError;
+      if (signal?.aborted) throw abortError(signal);
+      const meta = await this.meta();
+      if (meta.epoch > epoch || meta.status === 'finished') return this.endOfPass(context, meta);
+      const shard = await this.claimNext(epoch);
+      if (shard === undefined) {
+        this.status = 'waiting';
+        // Nothing to claim: help close rounds (a dead member's upload), and wait for leases to expire.
+        if (!(await tryCloseRound(this.rendezvous!.settings, this.cache!))) await sleep(pollMs * 5);
+        continue;
+      }
+      await this.trainShard(context, epoch, shard.index, shard.position);
+    }
+  }
+
+  /** Claims the first claimable shard, starting from a place of this member's own (members spread over the shards). */
+  private async claimNext(epoch: number): Promise<{ index: number; position: SourcePosition | null } | undefined> {
+    const entries = await this.store.shards(epoch);
+    const count = this.spec.shards;
+    const offset = Number.parseInt(this.id.slice(-6), 16) % count;
+    for (let k = 0; k < count; k++) {
+      const index = (offset + k) % count;
+      if (entries.get(index)?.done) continue;
+      const claim = await this.store.claim(this.id, epoch, index, this.leaseMs, continuesFromMerge(this.algorithm));
+      if (claim.kind === 'claimed') return { index, position: claim.position };
+    }
+    return undefined;
+  }
+
+  private async trainShard(context: PassContext, epoch: number, shard: number, position: SourcePosition | null): Promise<void> {
+    const { settings, options } = context;
+    const rendezvous = this.rendezvous!;
+    rendezvous.current = { epoch, shard };
+    rendezvous.leaseLost = false;
+    this.status = 'training';
+    const start = await rendezvous.startState();
+    const { signal: _signal, start: _start, ...readOptions } = settings.readOptions;
+    const stream = readBatches(this.spec.input.files.map((f) => f.path), {
+      ...readOptions, files: { ...readOptions.files, split: { index: shard, count: this.spec.shards } },
+      ...(position ? { start: position } : {}), signal: options.signal,
+    });
+    try {
+      await trainShare({
+        worker: shard, algorithm: this.algorithm, backend: settings.backend, hyperparameters: settings.hp, start: position,
+        state: start as State | undefined, syncBatches: 'batches' in this.spec.syncEvery ? this.spec.syncEvery.batches : undefined,
+      }, stream, rendezvous);
+      this.bytes += stream.stats.bytes;
+      for (const [reason, n] of Object.entries(stream.stats.badRecords)) this.badRecords[reason] = (this.badRecords[reason] ?? 0) + n;
+      context.report(this.bytes, this.spec.input.files.reduce((n, f) => n + f.bytes, 0));
+    } catch (error) {
+      // Another member took the shard over: what this member trained since its last round is dropped (never merged).
+      if (!(error instanceof LeaseLostError)) throw error;
+    } finally {
+      rendezvous.current = undefined;
+      this.status = 'waiting';
+      await this.store.release(this.id, epoch, shard).catch(() => undefined);
+    }
+  }
+
+  /** The pass is merged: the run continues from the job's state (endPass already applied by the closer). */
+  private async endOfPass(context: PassContext, meta: JobMeta): Promise<PassResult> {
+    context.state = await this.cache!.copy(meta);
+    // The trainer counts this pass when it returns: a member behind the job catches up to its epoch.
+    context.progress.epoch = meta.epoch - 1;
+    context.progress.records = meta.records;
+    context.progress.batches = meta.batches;
+    return { bytes: this.bytes, badRecords: { ...this.badRecords }, seekable: true, passEnded: true };
+  }
+
+  async close(): Promise<void> {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.status = 'left';
+    await this.store.heartbeat(this.id, this.info(), undefined).catch(() => undefined);
+  }
+}

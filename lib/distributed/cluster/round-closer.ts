@@ -1,0 +1,155 @@
+// Closing a merge round of a cluster job. Any member waiting for its upload
+// to be merged may close the round: when every live member reading a shard
+// has an upload pending, or when the oldest pending upload has waited
+// `roundTimeout` (stragglers then join the next round: loose consistency).
+// The closer takes a claim (one closer at a time), merges the stored merge
+// with every pending upload (in member order, as round-merge.ts defines the
+// merge), and commits — in one script — the new merge, the shards' positions
+// the uploads reached, and the uploads' removal. An upload's records are thus
+// in the stored merge exactly when its position is in the shard's entry.
+// When that commit completes every shard of the epoch, the closer ends the
+// pass on the merge (the algorithm's endPass), so every member continues the
+// next epoch from the same state.
+import type { Algorithm, State } from '../../algorithms/types.js';
+import type { Backend } from '../../backends/registry.js';
+import { stateFromBytes, stateToBytes } from '../../algorithms/persistence.js';
+import type { SourcePosition } from '../../io/sources/types.js';
+import { continuesFromMerge, mergeOfRound } from '../round-merge.js';
+import type { JobMeta, JobStore, PendingUpload, ShardEntry } from './job-store.js';
+
+export interface CloserSettings {
+  store: JobStore;
+  member: string;
+  algorithm: Algorithm;
+  backend: Backend;
+  shards: number;
+  epochs: number;
+  roundTimeoutMs: number;
+  leaseMs: number;
+}
+
+/** The merged state of the stored round, decoded once per round (the closer and the rendezvous share it). */
+export class MergedStateCache {
+  private round = -1;
+  private state: State | undefined;
+  private bytes: Uint8Array | undefined;
+
+  constructor(private readonly store: JobStore, private readonly algorithm: Algorithm, private readonly backend: Backend) {}
+
+  /** The merge of `meta.round` (undefined before any record was merged), validated as a checkpoint is. */
+  async get(meta: JobMeta): Promise<State | undefined> {
+    if (meta.round !== this.round) {
+      this.bytes = await this.store.mergedStateBytes(meta);
+      this.state = this.bytes ? this.decode(this.bytes, `the merged state of round ${meta.round}`) : undefined;
+      this.round = meta.round;
+    }
+    return this.state;
+  }
+
+  /** A copy of the merge's bytes decoded again: a state the caller may train in place. */
+  async copy(meta: JobMeta): Promise<State | undefined> {
+    await this.get(meta);
+    return this.bytes ? this.decode(this.bytes, `the merged state of round ${meta.round}`) : undefined;
+  }
+
+  /** Remembers a merge this member committed (saves downloading it back). */
+  remember(round: number, state: State | undefined, bytes: Uint8Array | undefined): void {
+    this.round = round;
+    this.state = state;
+    this.bytes = bytes;
+  }
+
+  decode(bytes: Uint8Array, what: string): State {
+    try {
+      return stateFromBytes(bytes, this.algorithm, this.backend, `cluster job ${this.store.keys.job}: ${what}`) as State;
+    } catch (error) {
+      throw new Error(`${(error as Error).message} (a corrupt or foreign stored state: delete the job with boundless job delete and start again)`);
+    }
+  }
+}
+
+type RoundView = Awaited<ReturnType<JobStore['roundView']>>;
+
+/**
+ * The uploads this round can merge: those of the running epoch and — for SGD algorithms, whose
+ * merge adds each upload's increment over the round it continued — only those on the stored
+ * round (an upload left behind by a round is rebased by its member and sent again).
+ */
+function mergeable(view: RoundView, algorithm: Algorithm): PendingUpload[] {
+  const meta = view.meta!;
+  const rebased = continuesFromMerge(algorithm);
+  return view.uploads.filter((u) => u.epoch === meta.epoch && (!rebased || u.baseRound === meta.round))
+    .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : a.sequence - b.sequence));
+}
+
+/** Whether the round may close now: every live reader has uploaded, or the oldest upload waited long enough. */
+function ready(view: RoundView, uploads: PendingUpload[], settings: CloserSettings): boolean {
+  if (uploads.length === 0) return false;
+  const waiting = new Set(uploads.map((u) => u.member));
+  const readers = [...view.members].filter(([, m]) => m.status === 'training' && view.now - m.lastSeen < settings.leaseMs);
+  if (readers.every(([id]) => waiting.has(id))) return true;
+  return view.now - Math.min(...uploads.map((u) => u.at)) >= settings.roundTimeoutMs;
+}
+
+/** Whether position a is past b (null: the start). */
+function isAfter(a: SourcePosition | null, b: SourcePosition | null): boolean {
+  if (a === null) return false;
+  if (b === null) return true;
+  return a.fileIndex !== b.fileIndex ? a.fileIndex > b.fileIndex : a.byteOffset > b.byteOffset;
+}
+
+/** The shards' entries after the uploads: a done upload ends its shard; otherwise the furthest position counts. */
+function shardUpdates(uploads: PendingUpload[], current: Map<number, ShardEntry>): Map<number, ShardEntry> {
+  const updates = new Map<number, ShardEntry>();
+  for (const upload of uploads) {
+    const before = updates.get(upload.shard) ?? current.get(upload.shard) ?? { position: null, done: false };
+    if (before.done) continue;
+    if (upload.done) updates.set(upload.shard, { position: upload.position, done: true });
+    else if (isAfter(upload.position, before.position)) updates.set(upload.shard, { position: upload.position, done: false });
+  }
+  return updates;
+}
+
+/**
+ * Closes the round if it may close and no other member is closing it. Returns true when this call
+ * committed a round. Errors (a corrupt upload, Redis unreachable past the reconnect window) propagate.
+ */
+export async function tryCloseRound(settings: CloserSettings, cache: MergedStateCache): Promise<boolean> {
+  const { store, member, algorithm, backend } = settings;
+  const glance = await store.roundView();
+  if (!glance.meta || glance.meta.status !== 'training' || !ready(glance, mergeable(glance, algorithm), settings)) return false;
+  // Long enough for a large merge; a closer that dies holding it delays rounds by this much at most.
+  if (!(await store.takeCloseLock(member, Math.max(60_000, settings.roundTimeoutMs)))) return false;
+  try {
+    // Looked at again under the claim: the previous closer may have merged what the glance saw.
+    const view = await store.roundView();
+    if (!view.meta || view.meta.status !== 'training') return false;
+    const uploads = mergeable(view, algorithm);
+    if (!ready(view, uploads, settings)) return false;
+    const meta = view.meta;
+    const epoch = meta.epoch;
+    const base = await cache.get(meta);
+    const states: State[] = [];
+    for (const upload of uploads) {
+      const bytes = await store.uploadBytes(upload);
+      if (bytes) states.push(cache.decode(bytes, `the upload of member ${upload.member} (shard ${upload.shard})`));
+    }
+    const merged = base === undefined && states.length === 0 ? undefined : mergeOfRound(algorithm, base, states, backend);
+    const current = await store.shards(epoch);
+    const updates = shardUpdates(uploads, current);
+    const doneAfter = Array.from({ length: settings.shards }, (_, s) => (updates.get(s) ?? current.get(s))?.done === true);
+    const passEnds = doneAfter.every(Boolean);
+    if (passEnds && merged) algorithm.endPass?.(merged as never);
+    const records = uploads.reduce((n, u) => n + u.records, 0);
+    const fields: Record<string, string | number> = {
+      records: meta.records + records, batches: meta.batches + uploads.reduce((n, u) => n + u.batches, 0),
+      ...(passEnds ? { epoch: epoch + 1 } : {}),
+    };
+    const bytes = merged ? stateToBytes(merged) : undefined;
+    const committed = await store.commitRound(member, meta, bytes, fields, epoch, [...updates], uploads);
+    if (committed) cache.remember(meta.round + 1, merged, bytes);
+    return committed;
+  } finally {
+    await store.releaseCloseLock(member);
+  }
+}

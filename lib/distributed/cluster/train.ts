@@ -1,0 +1,138 @@
+// train() as a member of a cluster job: the job is created by its first
+// member (job-spec.ts says what defines it) and joined by the others with the
+// same definition; each member trains shards of the input as a PassRunner of
+// the trainer (member.ts), and the member that finishes first stores the
+// final model and state in Redis, where members that join later, and
+// `boundless job fetch`, find them.
+import type { HyperparameterInput } from '../../algorithms/hyperparameters.js';
+import { modelFromBytes, modelToBytes, stateFromBytes, stateToBytes } from '../../algorithms/persistence.js';
+import type { Algorithm, FinalizedModel } from '../../algorithms/types.js';
+import { packageVersion } from '../../package-root.js';
+import { resolveRunSettings } from '../../train/run-settings.js';
+import type { TrainOptions, TrainResult } from '../../train/train.js';
+import { TrainingRun } from '../../train/training-run.js';
+import { defaultSyncEvery, resolveSyncEvery } from '../sync-policy.js';
+import { connectRedis } from './connection.js';
+import { dataOfReadOptions, inputFiles, shardCount, specDifference, type JobSpec } from './job-spec.js';
+import { JobStore, type JobMeta } from './job-store.js';
+import { ClusterMember } from './member.js';
+
+export interface ClusterOptions {
+  /** redis://[USER:PASS@]HOST:PORT[/DB] or rediss://…; any node of a Redis Cluster. */
+  url: string;
+  /** The job's name: every member started with it trains one model. */
+  job: string;
+  /** Prefix of every key (default 'boundless:'). */
+  prefix?: string;
+  /** Seconds the job's keys live after their last write (default 7 days). */
+  ttlSeconds?: number;
+  /** Bytes per shard of a single input file (default 64 MiB); several files: one shard each. Fixed by the first member. */
+  shardBytes?: number;
+  /** Seconds a round waits for stragglers after its first upload (default 10). Fixed by the first member. */
+  roundTimeout?: number;
+  /** Seconds a shard's lease lasts without a heartbeat (default 30): a dead member's shard is taken over after it. */
+  lease?: number;
+  /** Seconds a lost connection is retried (Redis restarting) before the member fails (default 60). */
+  reconnectSeconds?: number;
+}
+
+export const clusterDefaults = { prefix: 'boundless:', ttlSeconds: 7 * 24 * 3600, shardBytes: 64 << 20, roundTimeout: 10, lease: 30 };
+
+/** What a member's result adds: the job as the member left it. */
+export interface ClusterTrainResult<A extends Algorithm> extends TrainResult<A> {
+  job: { name: string; member: string | null; round: number; records: number; joinedFinished: boolean };
+}
+
+/** Options a cluster member cannot take, with why. */
+function refuseUnsupported(options: TrainOptions): void {
+  const refuse = (what: string, why: string) => { throw new RangeError(`train: ${what} cannot be used with a cluster job: ${why}`); };
+  if (options.validation !== undefined) refuse('a validation channel', 'early stopping across members is not built yet; evaluate the fetched model with boundless evaluate');
+  if (options.resume || options.checkpoint) refuse('checkpoints', 'the job\'s state lives in Redis; start the same command again to rejoin');
+  if (options.initialState !== undefined) refuse('an initial state', 'a job starts from scratch');
+  if ((options.workers ?? 1) !== 1) refuse('workers', 'start one member per core instead (the same command, N times)');
+  if (options.deterministic) refuse('deterministic', 'rounds close when members arrive, which differs run to run');
+  const train = options.train;
+  const files = (typeof train === 'string' && train !== '-') || (Array.isArray(train) && train.every((t) => typeof t === 'string'));
+  if (!files) refuse('stdin or an in-process stream', 'members split files (a list, a directory or a glob)');
+}
+
+async function jobSpecOf(algorithm: Algorithm, hyperparameters: HyperparameterInput, options: TrainOptions, cluster: ClusterOptions): Promise<JobSpec> {
+  const settings = await resolveRunSettings(algorithm, hyperparameters, options);
+  const files = inputFiles(options.train as string | string[]);
+  const cuttable = settings.readOptions.format !== 'recordio' && !files.some((f) => f.path.endsWith('.gz'));
+  const shardBytes = cluster.shardBytes ?? clusterDefaults.shardBytes;
+  if (!Number.isSafeInteger(shardBytes) || shardBytes < 1) throw new RangeError(`train: shard size must be a positive integer of bytes, got ${shardBytes}`);
+  const positive = (value: number, name: string) => {
+    if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`train: ${name} must be a positive number of seconds, got ${value}`);
+    return value;
+  };
+  return {
+    version: packageVersion, algorithm: algorithm.name, hyperparameters: settings.hp, data: dataOfReadOptions(settings.readOptions),
+    epochs: settings.epochs, input: { spec: options.train as string | string[], files }, shards: shardCount(files, shardBytes, cuttable),
+    syncEvery: resolveSyncEvery(options.syncEvery ?? defaultSyncEvery, false),
+    roundTimeout: positive(cluster.roundTimeout ?? clusterDefaults.roundTimeout, 'round timeout'),
+    lease: positive(cluster.lease ?? clusterDefaults.lease, 'lease'),
+  };
+}
+
+/** Creates the job or checks this member against it; errors name the first difference. */
+async function joinJob(store: JobStore, spec: JobSpec): Promise<void> {
+  const existing = await store.create(JSON.stringify(spec));
+  if (existing === undefined) return;
+  const job = JSON.parse(existing) as JobSpec;
+  const name = store.keys.job;
+  if (job.version !== spec.version) {
+    throw new Error(`train: job ${name} was started by boundless-ml ${job.version}; this member is ${spec.version}: members of different versions refuse each other`);
+  }
+  const difference = specDifference(job, spec);
+  if (difference) {
+    throw new Error(`train: job ${name} is defined differently — ${difference}. Start this member with the job's settings, or name another --job`);
+  }
+}
+
+/** The final model and state of a finished job, as a member's result. */
+async function finishedResult<A extends Algorithm>(store: JobStore, meta: JobMeta, algorithm: A, options: TrainOptions): Promise<ClusterTrainResult<A>> {
+  const { resolveBackend } = await import('../../backends/select.js');
+  const backend = await resolveBackend(options.backend);
+  const bytes = await store.finalBytes(meta);
+  const source = `cluster job ${store.keys.job}`;
+  const model = modelFromBytes(bytes.model, algorithm, backend, `${source}: the final model`) as unknown as FinalizedModel<A>;
+  const state = stateFromBytes(bytes.state, algorithm, backend, `${source}: the final state`);
+  return {
+    model, state, metrics: (meta.metrics ?? {}) as unknown as TrainResult<A>['metrics'],
+    job: { name: store.keys.job, member: null, round: meta.round, records: meta.records, joinedFinished: true },
+  };
+}
+
+/**
+ * Trains `algorithm` as one member of cluster job `cluster.job` (see ClusterOptions). Errors: an
+ * option a member cannot take (validation, checkpoints, workers, stdin), a job defined differently
+ * or by another package version, an unreachable server, a corrupt stored state.
+ */
+export async function trainOnCluster<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput, options: TrainOptions,
+  cluster: ClusterOptions): Promise<ClusterTrainResult<A>> {
+  refuseUnsupported(options);
+  const spec = await jobSpecOf(algorithm, hyperparameters, options, cluster);
+  const { client } = await connectRedis(cluster.url, { reconnectSeconds: cluster.reconnectSeconds });
+  try {
+    const store = new JobStore(client, cluster.prefix ?? clusterDefaults.prefix, cluster.job, cluster.ttlSeconds ?? clusterDefaults.ttlSeconds);
+    await joinJob(store, spec);
+    const meta = await store.meta();
+    if (!meta) throw new Error(`train: job ${cluster.job} has no meta (deleted while joining)`);
+    if (meta.status === 'finished') return await finishedResult(store, meta, algorithm, options);
+    const member = new ClusterMember(store, spec, algorithm);
+    try {
+      const run = await TrainingRun.start(algorithm, hyperparameters, { ...options, epochs: spec.epochs }, member);
+      while (!run.done) await run.runEpoch();
+      const result = await run.finish();
+      const after = (await store.meta())!;
+      const metrics = { ...result.metrics, records: after.records };
+      await store.publishFinal(modelToBytes(result.model), stateToBytes(result.state), metrics as Record<string, unknown>);
+      return { ...result, metrics, job: { name: cluster.job, member: member.id, round: after.round, records: after.records, joinedFinished: false } };
+    } finally {
+      await member.close();
+    }
+  } finally {
+    client.disconnect();
+  }
+}
