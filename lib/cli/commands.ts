@@ -10,6 +10,7 @@ import {
   selectOptions,
 } from './model-commands.js';
 import { trainCommand, trainOptions } from './train.js';
+import { jobCommand, jobOptions } from './cluster.js';
 import { UsageError } from './arguments.js';
 
 export interface Command extends CommandHelp {
@@ -26,6 +27,14 @@ export const commands: Record<string, Command> = {
     notes: 'Algorithms: linear-learner, kmeans, pca, factorization-machines (and those of --algorithm-module).\n' +
       'Hyperparameters use SageMaker\'s names: --hp predictor_type=binary_classifier --hp mini_batch_size=100.',
     run: async (argv) => printJson(await trainCommand(argv)),
+  },
+  job: {
+    usage: 'job status|list|delete|fetch --cluster redis://HOST:PORT [--job NAME] [--model-dir DIR]',
+    summary: 'cluster jobs in Redis: one job\'s status (JSON), the jobs, delete one, fetch a finished one\'s model and state',
+    options: jobOptions,
+    notes: 'status prints one object: records (in the latest merged state), state, epoch, round, members, recordsPerSecond,\n' +
+      'and memberDetails per member. Members are started with boundless train ... --cluster URL --job NAME.',
+    run: async (argv) => printJson(await jobCommand(argv)),
   },
   predict: {
     usage: 'predict --model FILE --input <path|-> [options]',

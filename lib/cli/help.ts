@@ -27,6 +27,8 @@ const placeholders: Record<string, string> = {
   'mini-batch-size': 'N', 'hash-bits': 'B', top: 'N', k: 'N', 'num-components': 'N', 'max-record-bytes': 'BYTES',
   'checkpoint-every': 'SECONDS|Nb', 'label-size': '0|1', 'on-bad-record': 'error|skip', backend: 'NAME', format: 'FORMAT',
   to: 'FORMAT', delimiter: 'CHAR', threshold: 'P', criterion: 'NAME', user: "'I:V ...'",
+  cluster: 'redis://HOST:PORT', job: 'NAME', prefix: 'PREFIX', 'job-ttl': 'SECONDS', 'shard-size': 'BYTES', 'round-timeout': 'SECONDS',
+  lease: 'SECONDS',
 };
 
 function optionLines(options: Record<string, OptionSpec>): string[] {

@@ -6,10 +6,13 @@ import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
 import type { BackendChoice } from '../backends/select.js';
 import { saveModel, saveState } from '../algorithms/persistence.js';
 import { maxWorkers, train } from '../distributed/train.js';
+import type { TrainOptions } from '../train/train.js';
 import { parseSyncEvery } from '../distributed/sync-policy.js';
 import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { createProgressReporter } from './progress.js';
+import { clusterOptionsFrom, clusterTrainOptions } from './cluster.js';
+import { trainOnCluster } from '../distributed/cluster/train.js';
 
 export const trainOptions: Record<string, OptionSpec> = {
   train: { value: true, required: true, description: "training data: a file, directory, glob, or '-' for stdin" },
@@ -31,6 +34,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   seed: { value: true, description: "the algorithm's random seed" },
   deterministic: { description: 'seeded and independent of thread count: a resumed run gives the same model bytes' },
   'sagemaker-metrics': { description: "also print SageMaker's #quality_metric lines on stderr" },
+  ...clusterTrainOptions,
   ...dataOptions,
 };
 
@@ -114,6 +118,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const every = options['checkpoint-every'] !== undefined ? parseCheckpointEvery(options['checkpoint-every'] as string) : {};
   const modelDir = (options['model-dir'] as string | undefined) ?? '.';
   const initialState = await initialStateFrom(options);
+  const cluster = clusterOptionsFrom(options);
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
@@ -121,7 +126,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const report = createProgressReporter(process.stderr, { sageMakerLines: options['sagemaker-metrics'] === true });
   let lastCheckpoint: string | undefined;
   try {
-    const result = await train(algorithm, hyperparameters, {
+    const trainOptions: TrainOptions = {
       train: options.train as string,
       validation: options.validation as string | undefined,
       test: options.test as string | undefined,
@@ -140,15 +145,17 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
         if (event.checkpoint) lastCheckpoint = event.checkpoint;
         report(event);
       },
-    });
+    };
+    const result = cluster ? await trainOnCluster(algorithm, hyperparameters, trainOptions, cluster) : await train(algorithm, hyperparameters, trainOptions);
     await mkdir(modelDir, { recursive: true });
     const modelPath = join(modelDir, 'model.safetensors');
     const statePath = join(modelDir, 'state.safetensors');
     await saveModel(modelPath, result.model);
     await saveState(statePath, result.state);
-    return { algorithm: algorithm.name, model: modelPath, state: statePath, metrics: result.metrics };
+    return { algorithm: algorithm.name, model: modelPath, state: statePath, metrics: result.metrics, ...('job' in result ? { job: result.job } : {}) };
   } catch (error) {
     if ((error as Error).name !== 'AbortError') throw error;
+    if (cluster) throw new InterruptedError(`train: interrupted; job ${cluster.job} keeps what its rounds merged: run the same command to rejoin it`);
     throw new InterruptedError(lastCheckpoint
       ? `train: interrupted; the state up to the last batch is in ${lastCheckpoint}: continue with the same command and --resume`
       : 'train: interrupted; nothing was saved (--checkpoint-dir keeps checkpoints to resume from)');

@@ -95,6 +95,11 @@ function parseMeta(entries: [string, string][]): JobMeta | undefined {
   };
 }
 
+/** A stored value is gone: expired, deleted, or (a merge) replaced by a newer round since its meta was read. */
+export class MissingChunkError extends Error {
+  override name = 'MissingChunkError';
+}
+
 /** Bytes cut into chunks of at most chunkBytes (views, not copies). */
 export function chunksOf(bytes: Uint8Array): Buffer[] {
   const out: Buffer[] = [];
@@ -220,7 +225,7 @@ export class JobStore {
     const parts: Buffer[] = [];
     for (let i = 0; i < count; i++) {
       const part = await this.client.getBuffer(key(i));
-      if (part === null) throw new Error(`cluster job ${this.keys.job}: chunk ${i} of ${count} of ${what} is missing (expired, or deleted)`);
+      if (part === null) throw new MissingChunkError(`cluster job ${this.keys.job}: chunk ${i} of ${count} of ${what} is missing (expired, or deleted)`);
       parts.push(part);
     }
     return parts.length === 1 ? parts[0] : Buffer.concat(parts);

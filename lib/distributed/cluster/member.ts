@@ -52,7 +52,8 @@ export class ClusterMember implements PassRunner {
     context.progress.epoch = meta.epoch;
     context.progress.records = meta.records;
     context.progress.batches = meta.batches;
-    if (meta.round > 0) context.state = await this.cache!.copy(meta);
+    if (meta.round > 0) context.state = await this.copyOfLatest(context);
+    await this.beat();
     this.startHeartbeat();
   }
 
@@ -73,15 +74,26 @@ export class ClusterMember implements PassRunner {
     return meta;
   }
 
+  /** Stamps this member's entry (status, shard, records) and renews its lease; a lost lease is noted for the rendezvous. */
+  private async beat(): Promise<void> {
+    const current = this.rendezvous!.current;
+    const renewed = await this.store.heartbeat(this.id, this.info(), current ? { ...current, ms: this.leaseMs } : undefined);
+    if (current && !renewed && this.rendezvous!.current === current) this.rendezvous!.leaseLost = true;
+  }
+
   private startHeartbeat(): void {
-    const beat = async () => {
-      const current = this.rendezvous!.current;
-      const renewed = await this.store.heartbeat(this.id, this.info(), current ? { ...current, ms: this.leaseMs } : undefined);
-      if (current && !renewed && this.rendezvous!.current === current) this.rendezvous!.leaseLost = true;
-    };
-    this.heartbeatTimer = setInterval(() => { beat().catch((error: Error) => { this.heartbeatError = error; }); }, Math.max(50, this.leaseMs / 4));
+    this.heartbeatTimer = setInterval(() => { this.beat().catch((error: Error) => { this.heartbeatError = error; }); }, Math.max(50, this.leaseMs / 4));
     this.heartbeatTimer.unref();
-    void beat().catch((error: Error) => { this.heartbeatError = error; });
+  }
+
+  /**
+   * A new status is stored at once, not at the next heartbeat: round closers wait for the members
+   * whose entry says 'training', and one that read a stale 'waiting' would close rounds without it.
+   */
+  private async setStatus(status: MemberInfo['status']): Promise<void> {
+    if (this.status === status) return;
+    this.status = status;
+    await this.beat();
   }
 
   private info(): Omit<MemberInfo, 'lastSeen'> {
@@ -99,10 +111,10 @@ export class ClusterMember implements PassRunner {
       if (this.heartbeatError) throw this.heartbeatError;
       if (signal?.aborted) throw abortError(signal);
       const meta = await this.meta();
-      if (meta.epoch > epoch || meta.status === 'finished') return this.endOfPass(context, meta);
+      if (meta.epoch > epoch || meta.status === 'finished') return this.endOfPass(context);
       const shard = await this.claimNext(epoch);
       if (shard === undefined) {
-        this.status = 'waiting';
+        await this.setStatus('waiting');
         // Nothing to claim: help close rounds (a dead member's upload), and wait for leases to expire.
         if (!(await tryCloseRound(this.rendezvous!.settings, this.cache!))) await sleep(pollMs * 5);
         continue;
@@ -130,7 +142,7 @@ export class ClusterMember implements PassRunner {
     const rendezvous = this.rendezvous!;
     rendezvous.current = { epoch, shard };
     rendezvous.leaseLost = false;
-    this.status = 'training';
+    await this.setStatus('training');
     const start = await rendezvous.startState();
     const { signal: _signal, start: _start, ...readOptions } = settings.readOptions;
     const stream = readBatches(this.spec.input.files.map((f) => f.path), {
@@ -150,18 +162,23 @@ export class ClusterMember implements PassRunner {
       if (!(error instanceof LeaseLostError)) throw error;
     } finally {
       rendezvous.current = undefined;
-      this.status = 'waiting';
       await this.store.release(this.id, epoch, shard).catch(() => undefined);
     }
   }
 
-  /** The pass is merged: the run continues from the job's state (endPass already applied by the closer). */
-  private async endOfPass(context: PassContext, meta: JobMeta): Promise<PassResult> {
-    context.state = await this.cache!.copy(meta);
-    // The trainer counts this pass when it returns: a member behind the job catches up to its epoch.
-    context.progress.epoch = meta.epoch - 1;
+  /** A copy of the newest merge, with the counters (and, `endOfPass`, the passes) of its round. */
+  private async copyOfLatest(context: PassContext, endOfPass = false): Promise<State | undefined> {
+    const { meta } = await this.cache!.latest();
     context.progress.records = meta.records;
     context.progress.batches = meta.batches;
+    // The trainer counts the pass when it returns: a member behind the job catches up to its epoch.
+    if (endOfPass) context.progress.epoch = Math.max(context.progress.epoch, meta.epoch - 1);
+    return this.cache!.copy(meta);
+  }
+
+  /** The pass is merged: the run continues from the job's state (endPass already applied by the closer). */
+  private async endOfPass(context: PassContext): Promise<PassResult> {
+    context.state = await this.copyOfLatest(context, true);
     return { bytes: this.bytes, badRecords: { ...this.badRecords }, seekable: true, passEnded: true };
   }
 

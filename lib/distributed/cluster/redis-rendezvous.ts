@@ -18,7 +18,7 @@ import type { Backend } from '../../backends/registry.js';
 import { stateToBytes } from '../../algorithms/persistence.js';
 import type { Rendezvous, RoundReply, RoundUpload } from '../rendezvous.js';
 import { continuesFromMerge, mergeOfRound } from '../round-merge.js';
-import type { JobMeta, JobStore } from './job-store.js';
+import type { JobStore } from './job-store.js';
 import { tryCloseRound, type CloserSettings, MergedStateCache } from './round-closer.js';
 
 /** The shard was taken over by another member (this one was presumed dead): its work since the last round is dropped. */
@@ -70,31 +70,24 @@ export class RedisRendezvous implements Rendezvous {
     return this.leaseLost || signal?.aborted === true || (syncSeconds !== undefined && Date.now() - this.lastExchange >= syncSeconds * 1000);
   }
 
-  private async meta(): Promise<JobMeta> {
-    const meta = await this.store.meta();
-    if (!meta) throw new Error(`cluster job ${this.store.keys.job} was deleted (or expired) while this member trained it`);
-    return meta;
-  }
-
   /** What to train next from: SGD, a copy of the newest merge (remembered as the start); sums and sketches, a fresh state. */
   async startState(schemaFrom?: State): Promise<State | undefined> {
-    const meta = await this.meta();
+    const { meta, state } = await this.cache.latest();
     const { algorithm } = this.settings;
     if (this.rebased) {
       this.startRound = meta.round;
-      this.startBase = await this.cache.get(meta);
-      return this.cache.copy(meta);
+      this.startBase = state;
+      return state ? this.cache.copy(meta) : undefined;
     }
-    const schema = schemaFrom?.schema ?? (await this.cache.get(meta))?.schema;
+    const schema = schemaFrom?.schema ?? state?.schema;
     return schema ? algorithm.createState(this.settings.hyperparameters as never, schema, this.settings.backend as Backend) as State : undefined;
   }
 
-  /** `state` (continuing startRound) as a state continuing `meta.round`: see the header. */
-  private async rebase(state: State, meta: JobMeta): Promise<State> {
-    const current = await this.cache.get(meta);
+  /** `state` (continuing startRound) as a state continuing round `round`, whose merge is `current`: see the header. */
+  private rebase(state: State, round: number, current: State | undefined): State {
     if (!current) return state;
     const rebased = mergeOfRound(this.settings.algorithm, this.startBase, [state, current], this.settings.backend);
-    this.startRound = meta.round;
+    this.startRound = round;
     this.startBase = current;
     return rebased;
   }
@@ -104,8 +97,8 @@ export class RedisRendezvous implements Rendezvous {
     let state = upload.state;
     for (;;) {
       if (this.leaseLost) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
-      const meta = await this.meta();
-      if (this.rebased && state && meta.round !== this.startRound) state = await this.rebase(state, meta);
+      const { meta, state: current } = await this.cache.latest();
+      if (this.rebased && state && meta.round !== this.startRound) state = this.rebase(state, meta.round, current);
       const sequence = ++this.sequence;
       const stored = await this.store.upload({
         member: this.settings.member, sequence, baseRound: meta.round, epoch: shard.epoch, shard: shard.shard, position: upload.position,

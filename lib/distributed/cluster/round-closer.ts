@@ -15,7 +15,7 @@ import type { Backend } from '../../backends/registry.js';
 import { stateFromBytes, stateToBytes } from '../../algorithms/persistence.js';
 import type { SourcePosition } from '../../io/sources/types.js';
 import { continuesFromMerge, mergeOfRound } from '../round-merge.js';
-import type { JobMeta, JobStore, PendingUpload, ShardEntry } from './job-store.js';
+import { MissingChunkError, type JobMeta, type JobStore, type PendingUpload, type ShardEntry } from './job-store.js';
 
 export interface CloserSettings {
   store: JobStore;
@@ -44,6 +44,24 @@ export class MergedStateCache {
       this.round = meta.round;
     }
     return this.state;
+  }
+
+  /**
+   * The newest stored round's meta and merge, read together: a round committed between reading the
+   * meta and the merge deletes the merge that meta names, and the read starts again.
+   */
+  async latest(): Promise<{ meta: JobMeta; state: State | undefined }> {
+    for (;;) {
+      const meta = await this.store.meta();
+      if (!meta) throw new Error(`cluster job ${this.store.keys.job} was deleted (or expired) while this member trained it`);
+      try {
+        return { meta, state: await this.get(meta) };
+      } catch (error) {
+        if (!(error instanceof MissingChunkError)) throw error;
+        const now = await this.store.meta();
+        if (now && now.round === meta.round) throw error;
+      }
+    }
   }
 
   /** A copy of the merge's bytes decoded again: a state the caller may train in place. */

@@ -1,0 +1,78 @@
+// The command line of cluster jobs: train's --cluster options, and
+// `boundless job status|list|delete|fetch`.
+import type { ClusterOptions } from '../distributed/cluster/train.js';
+import { clusterDefaults } from '../distributed/cluster/train.js';
+import { deleteJob, fetchJob, jobStatus, listJobs } from '../distributed/cluster/job-admin.js';
+import { parseArguments, UsageError, type OptionSpec } from './arguments.js';
+
+const days = clusterDefaults.ttlSeconds / 86400;
+
+/** The options that make `train` a member of a cluster job. */
+export const clusterTrainOptions: Record<string, OptionSpec> = {
+  cluster: { value: true, description: 'redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS; any node of a Redis Cluster): train as a member of --job' },
+  job: { value: true, description: 'the cluster job to create or join (letters, digits, . _ -)' },
+  prefix: { value: true, description: `prefix of the job's Redis keys (default ${clusterDefaults.prefix})` },
+  'job-ttl': { value: true, description: `seconds the job's keys live after their last write (default ${clusterDefaults.ttlSeconds}, ${days} days)` },
+  'shard-size': { value: true, description: `bytes per shard when one file is split among members (default ${clusterDefaults.shardBytes}; K, M, G suffixes)` },
+  'round-timeout': { value: true, description: `seconds a merge round waits for stragglers (default ${clusterDefaults.roundTimeout})` },
+  lease: { value: true, description: `seconds before a silent member's shard is taken over (default ${clusterDefaults.lease})` },
+};
+
+function secondsOption(command: string, options: Record<string, unknown>, name: string): number | undefined {
+  const raw = options[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+(\.\d+)?$/.test(raw) || !(value > 0)) {
+    throw new UsageError(`${command}: --${name} must be a positive number of seconds, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function bytesOption(command: string, options: Record<string, unknown>, name: string): number | undefined {
+  const raw = options[name];
+  if (raw === undefined) return undefined;
+  const match = typeof raw === 'string' ? /^(\d+)([KMG]?)$/i.exec(raw) : null;
+  const value = match ? Number(match[1]) * 1024 ** ' KMG'.indexOf((match[2] || ' ').toUpperCase()) : NaN;
+  if (!match || !Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(`${command}: --${name} must be a positive number of bytes (K, M, G suffixes), got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** ClusterOptions from train's options; undefined without --cluster. --job without --cluster is an error. */
+export function clusterOptionsFrom(options: Record<string, unknown>): ClusterOptions | undefined {
+  const given = Object.keys(clusterTrainOptions).filter((name) => options[name] !== undefined && name !== 'cluster');
+  if (options.cluster === undefined) {
+    if (given.length > 0) throw new UsageError(`train: --${given[0]} needs --cluster redis://HOST:PORT`);
+    return undefined;
+  }
+  if (options.job === undefined) throw new UsageError('train: --cluster needs --job NAME (the job to create or join)');
+  return {
+    url: options.cluster as string, job: options.job as string, prefix: options.prefix as string | undefined,
+    ttlSeconds: secondsOption('train', options, 'job-ttl'), shardBytes: bytesOption('train', options, 'shard-size'),
+    roundTimeout: secondsOption('train', options, 'round-timeout'), lease: secondsOption('train', options, 'lease'),
+  };
+}
+
+export const jobOptions: Record<string, OptionSpec> = {
+  cluster: { value: true, required: true, description: 'redis://[USER:PASS@]HOST:PORT[/DB] of the jobs' },
+  job: { value: true, description: 'the job (status, delete, fetch)' },
+  prefix: { value: true, description: `prefix of the jobs' keys (default ${clusterDefaults.prefix})` },
+  'model-dir': { value: true, description: 'fetch: where model.safetensors and state.safetensors go (default .)' },
+};
+
+/** `boundless job status|list|delete|fetch`; returns what to print (JSON). */
+export async function jobCommand(argv: string[]): Promise<unknown> {
+  const { options, positional } = parseArguments('job', argv, jobOptions);
+  const action = positional[0];
+  if (positional.length !== 1 || !['status', 'list', 'delete', 'fetch'].includes(action)) {
+    throw new UsageError(`job: expected one of status, list, delete, fetch, got ${JSON.stringify(positional.join(' '))}`);
+  }
+  const admin = { url: options.cluster as string, prefix: options.prefix as string | undefined };
+  if (action === 'list') return listJobs(admin);
+  const job = options.job as string | undefined;
+  if (job === undefined) throw new UsageError(`job ${action}: --job NAME is required`);
+  if (action === 'status') return jobStatus(admin, job);
+  if (action === 'delete') return deleteJob(admin, job);
+  return fetchJob(admin, job, (options['model-dir'] as string | undefined) ?? '.');
+}
