@@ -74,14 +74,16 @@ function baseOptions(address: RedisAddress, options: ConnectOptions): RedisOptio
 export async function connectRedis(url: string, options: ConnectOptions = {}, option = '--cluster'): Promise<{ client: RedisClient; address: RedisAddress }> {
   const address = parseRedisUrl(url, option);
   const probe = new Redis({ host: address.host, port: address.port, ...baseOptions(address, options), retryStrategy: () => null });
-  probe.on('error', () => undefined);  // reported by connect() below
+  // The socket's own error (ECONNREFUSED, ENOTFOUND, a TLS failure) says more than connect()'s "Connection is closed".
+  let socketError: Error | undefined;
+  probe.on('error', (error: Error) => { socketError ??= error; });
   let clusterEnabled: boolean;
   try {
     await probe.connect();
     clusterEnabled = /cluster_enabled:1/.test(await probe.info('cluster'));
   } catch (error) {
     probe.disconnect();
-    throw new Error(`cannot reach Redis at ${address.display} (${option}): ${(error as Error).message}`);
+    throw new Error(`cannot reach Redis at ${address.display} (${option}): ${(socketError ?? error as Error).message}`);
   }
   if (!clusterEnabled) {
     probe.disconnect();

@@ -1,0 +1,165 @@
+// Cluster jobs through a real redis-server on loopback (lib/distributed/cluster/):
+// members in one process share a job; every record is counted once; the merged
+// model is within the merge tolerance of one process; the job survives a Redis
+// restart (AOF) and runs unchanged on a 3-node Redis Cluster; finished jobs are
+// fetched, listed and deleted; bad cluster input is a clear error.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { readBatches, stateToBytes, train, type State } from '../../lib/index.js';
+import '../../lib/algorithms/builtin.js';
+import { getAlgorithm } from '../../lib/algorithms/registry.js';
+import { modelToBytes } from '../../lib/algorithms/persistence.js';
+import { trainOnCluster, type ClusterOptions } from '../../lib/distributed/cluster/train.js';
+import { deleteJob, fetchJob, jobStatus, listJobs } from '../../lib/distributed/cluster/job-admin.js';
+import { RedisCluster, RedisServer, freePort } from '../fixtures/redis-server.js';
+import { classification } from '../fixtures/classification-csv.js';
+
+const binary = { predictor_type: 'binary_classifier', num_models: 4 };
+
+describe('cluster jobs (Redis)', function () {
+  this.timeout(300_000);
+  let root: string;
+  let data: string;
+  let validation: string;
+  let server: RedisServer;
+  let jobs = 0;
+  const options = (extra: Partial<ClusterOptions> = {}): ClusterOptions =>
+    ({ url: server.url, job: `job-${jobs}`, shardBytes: 128 << 10, roundTimeout: 5, lease: 5, ...extra });
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'boundless-cluster-'));
+    data = join(root, 'train.csv');
+    validation = join(root, 'validation.csv');
+    await writeFile(data, classification(5, 30000));
+    await writeFile(validation, classification(6, 5000));
+    server = await RedisServer.start({ appendonly: true });
+  });
+  after(async () => {
+    await server?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+  beforeEach(() => { jobs++; });
+
+  async function members(count: number, algorithm: string, hp: Record<string, unknown>, cluster: ClusterOptions, epochs = 1) {
+    return Promise.all(Array.from({ length: count }, () => trainOnCluster(getAlgorithm(algorithm), hp,
+      { train: data, epochs, data: algorithm === 'linear-learner' ? {} : { labelSize: 0 } }, cluster)));
+  }
+
+  it('linear learner, 2 members, 2 epochs: every record once, the same model in both, quality within the merge tolerance of one process', async () => {
+    const results = await members(2, 'linear-learner', binary, options(), 2);
+    const one = await train(getAlgorithm('linear-learner'), binary, { train: data, validation, epochs: 2 });
+    for (const result of results) {
+      assert.equal(result.metrics.records, 60000);
+      assert.equal((result.state as State).scalars.examples_seen, 60000);
+    }
+    assert.deepEqual(modelToBytes(results[0].model), modelToBytes(results[1].model));
+    const status = await jobStatus({ url: server.url }, `job-${jobs}`);
+    assert.equal(status.records, 60000);
+    assert.equal(status.state, 'finished');
+    assert.equal(status.epoch, 2);
+    // Held-out quality of the cluster's model against one process's (binary cross-entropy and accuracy).
+    const evaluate = async (model: typeof results[0]['model']) => {
+      const evaluator = getAlgorithm('linear-learner').createEvaluator!(model as never);
+      for await (const batch of readBatches(validation, { miniBatchSize: 1000, labelSize: 1 })) await evaluator.add(batch);
+      return evaluator.result();
+    };
+    const [mine, theirs] = [await evaluate(results[0].model), await evaluate(one.model)];
+    assert.ok(Math.abs(mine.roc_auc_score - theirs.roc_auc_score) <= 0.005, `AUC ${mine.roc_auc_score} vs ${theirs.roc_auc_score}`);
+    assert.ok(mine.binary_classification_accuracy >= theirs.binary_classification_accuracy - 0.01,
+      `accuracy ${mine.binary_classification_accuracy} vs ${theirs.binary_classification_accuracy}`);
+  });
+
+  for (const [algorithm, hp] of [['pca', { num_components: 2, feature_dim: 9 }], ['kmeans', { k: 3, feature_dim: 9 }]] as const) {
+    it(`${algorithm}, 3 members: the merged sums hold every record once`, async () => {
+      const results = await members(3, algorithm, hp, options());
+      for (const result of results) assert.equal((result.state as State).scalars.examples_seen, 30000);
+      assert.deepEqual(stateToBytes(results[0].state as State), stateToBytes(results[2].state as State));
+    });
+  }
+
+  it('a member that joins a finished job gets its final model and state; fetch writes the same bytes; list and delete manage it', async () => {
+    const [first] = await members(1, 'pca', { num_components: 2, feature_dim: 9 }, options());
+    const late = await trainOnCluster(getAlgorithm('pca'), { num_components: 2, feature_dim: 9 }, { train: data, data: { labelSize: 0 } }, options());
+    assert.equal(late.job.joinedFinished, true);
+    assert.deepEqual(modelToBytes(late.model), modelToBytes(first.model));
+    const fetched = await fetchJob({ url: server.url }, `job-${jobs}`, join(root, 'fetched'));
+    assert.ok(Buffer.compare(await readFile(fetched.model as string), modelToBytes(first.model)) === 0, 'fetched model bytes');
+    assert.ok((await listJobs({ url: server.url })).some((j) => j.job === `job-${jobs}` && j.state === 'finished' && j.records === 30000));
+    const deleted = await deleteJob({ url: server.url }, `job-${jobs}`);
+    assert.ok(deleted.deletedKeys > 3);
+    await assert.rejects(jobStatus({ url: server.url }, `job-${jobs}`), { message: `job status: no job "job-${jobs}" under prefix "boundless:" at ${server.url}` });
+  });
+
+  it('a member with other hyperparameters, or another package version, is refused naming the difference', async () => {
+    const cluster = options();
+    await members(1, 'pca', { num_components: 2, feature_dim: 9 }, cluster);
+    await assert.rejects(trainOnCluster(getAlgorithm('pca'), { num_components: 3, feature_dim: 9 }, { train: data, data: { labelSize: 0 } }, cluster),
+      { message: `train: job job-${jobs} is defined differently — hyperparameters.num_components: the job has 2, this member 3. Start this member with the job's settings, or name another --job` });
+    const redis = new Redis(server.port);
+    const key = `boundless:{job-${jobs}}:spec`;
+    await redis.set(key, (await redis.get(key))!.replace(/"version":"[^"]*"/, '"version":"0.0.1"'));
+    redis.disconnect();
+    await assert.rejects(trainOnCluster(getAlgorithm('pca'), { num_components: 2, feature_dim: 9 }, { train: data, data: { labelSize: 0 } }, cluster),
+      /^Error: train: job job-\d+ was started by boundless-ml 0\.0\.1; this member is \d+\.\d+\.\d+: members of different versions refuse each other$/);
+  });
+
+  it('a corrupt stored state is an error naming it, as a corrupt checkpoint is', async () => {
+    const cluster = options({ shardBytes: 64 << 10 });
+    const redis = new Redis(server.port);
+    try {
+      // A job put back under way after its passes, its stored merge overwritten: a member joining reads it.
+      await members(1, 'pca', { num_components: 2, feature_dim: 9 }, { ...cluster, job: `job-${jobs}-whole` });
+      const meta = await redis.hgetall(`boundless:{job-${jobs}-whole}:meta`);
+      await redis.hset(`boundless:{job-${jobs}-whole}:meta`, 'status', 'training', 'epoch', '0');
+      await redis.set(`boundless:{job-${jobs}-whole}:state:${meta.round}:0`, Buffer.from('not a state at all, just bytes'));
+      await assert.rejects(trainOnCluster(getAlgorithm('pca'), { num_components: 2, feature_dim: 9 }, { train: data, data: { labelSize: 0 } },
+        { ...cluster, job: `job-${jobs}-whole` }), /cluster job job-\d+-whole: the merged state of round \d+: .*\(a corrupt or foreign stored state: delete the job with boundless job delete and start again\)/);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('bad cluster input: a wrong URL, an unreachable server, options a member cannot take', async () => {
+    const pca = getAlgorithm('pca');
+    const run = (cluster: Partial<ClusterOptions>, extra: Record<string, unknown> = {}) =>
+      trainOnCluster(pca, { num_components: 2, feature_dim: 9 }, { train: data, data: { labelSize: 0 }, ...extra }, { ...options(), ...cluster });
+    await assert.rejects(run({ url: 'http://127.0.0.1:6379' }), { message: '--cluster expects redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS), got "http://127.0.0.1:6379"' });
+    await assert.rejects(run({ url: 'redis://127.0.0.1:6379/x' }), { message: '--cluster expects redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS): the path must be a database number, got "x"' });
+    const closed = await freePort();
+    await assert.rejects(run({ url: `redis://127.0.0.1:${closed}` }), new RegExp(`^Error: cannot reach Redis at redis://127\\.0\\.0\\.1:${closed} \\(--cluster\\): .*ECONNREFUSED`));
+    await assert.rejects(run({ job: 'no spaces' }), { message: '--job must be 1 to 100 letters, digits, \'.\', \'_\' or \'-\', got "no spaces"' });
+    await assert.rejects(run({}, { validation }), { message: 'train: a validation channel cannot be used with a cluster job: early stopping across members is not built yet; evaluate the fetched model with boundless evaluate' });
+    await assert.rejects(run({}, { train: '-' }), { message: 'train: stdin or an in-process stream cannot be used with a cluster job: members split files (a list, a directory or a glob)' });
+  });
+
+  it('Redis restarted mid-job (AOF on): members reconnect and finish; every record once', async () => {
+    const cluster = options({ shardBytes: 64 << 10 });
+    const redis = new Redis(server.port);
+    redis.on('error', () => undefined);
+    const running = members(2, 'linear-learner', binary, cluster);
+    const key = `boundless:{job-${jobs}}:meta`;
+    while (Number(await redis.hget(key, 'round')) < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    await server.restart();
+    redis.disconnect();
+    const results = await running;
+    for (const result of results) assert.equal(result.metrics.records, 30000);
+    assert.equal((await jobStatus({ url: server.url }, `job-${jobs}`)).records, 30000);
+  });
+
+  it('a 3-node Redis Cluster runs the same job unchanged (one job\'s keys share a hash tag, so one slot)', async () => {
+    const redisCluster = await RedisCluster.start();
+    try {
+      const cluster = { ...options(), url: redisCluster.url };
+      const results = await members(2, 'linear-learner', binary, cluster);
+      for (const result of results) assert.equal(result.metrics.records, 30000);
+      const status = await jobStatus({ url: redisCluster.url }, `job-${jobs}`);
+      assert.equal(status.records, 30000);
+      assert.ok((await listJobs({ url: redisCluster.url })).some((j) => j.job === `job-${jobs}`));
+      assert.ok((await deleteJob({ url: redisCluster.url }, `job-${jobs}`)).deletedKeys > 3);
+    } finally {
+      await redisCluster.close();
+    }
+  });
+});
