@@ -17,6 +17,7 @@ import { runFactorizationMachines, type FmRow } from './factorization-machines.j
 import type { RatingsRow } from './fm-insteval.js';
 import { runThreads, threadsMarkdown } from './threads.js';
 import { runWorkers, workersTable } from './workers.js';
+import { clusterMarkdown, runCluster } from './cluster.js';
 
 interface SuiteResult { markdown: string; json: unknown; /** What the table compares, when not boundless against peers. */ legend?: string }
 
@@ -66,6 +67,14 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     return {
       markdown: [workersTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
       legend: 'Ratios are against one worker at one thread on the same file in the same run; above 1× is faster. This VM was shared with other builds: numbers are noisy.',
+    };
+  },
+  // Cluster jobs through Redis on loopback: per-round overhead, weak scaling, projection (bench/cluster.ts).
+  cluster: async () => {
+    const result = await runCluster();
+    return {
+      markdown: clusterMarkdown(result), json: result,
+      legend: 'Times on this machine, Redis on loopback; member processes share its cores (weak scaling beyond the core count measures sharing, not machines).',
     };
   },
   'factorization-machines': async () => {

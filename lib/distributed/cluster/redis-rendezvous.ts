@@ -105,7 +105,10 @@ export class RedisRendezvous implements Rendezvous {
         done: upload.done, records: upload.records, batches: upload.batches, bytes: upload.bytes, badRecords: upload.badRecords,
       }, state ? stateToBytes(state) : undefined, this.settings.leaseMs);
       if (!stored) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
+      this.cache.own.clear();
+      if (state) this.cache.own.set(sequence, state);
       const fate = await this.waitForMerge(sequence, meta.round);
+      this.cache.own.clear();
       if (fate === 'dropped') throw new LeaseLostError(`shard ${shard.shard}: the upload was dropped and the shard taken over`);
       if (fate === 'merged') break;
       // 'behind': a round closed on other uploads first; rebase onto it and send again.

@@ -15,6 +15,7 @@ import type { Backend } from '../../backends/registry.js';
 import { stateFromBytes, stateToBytes } from '../../algorithms/persistence.js';
 import type { SourcePosition } from '../../io/sources/types.js';
 import { continuesFromMerge, mergeOfRound } from '../round-merge.js';
+import { copyState } from '../state-transfer.js';
 import { MissingChunkError, type JobMeta, type JobStore, type PendingUpload, type ShardEntry } from './job-store.js';
 
 export interface CloserSettings {
@@ -64,11 +65,14 @@ export class MergedStateCache {
     }
   }
 
-  /** A copy of the merge's bytes decoded again: a state the caller may train in place. */
+  /** A copy of the merge: a state the caller may train in place. */
   async copy(meta: JobMeta): Promise<State | undefined> {
-    await this.get(meta);
-    return this.bytes ? this.decode(this.bytes, `the merged state of round ${meta.round}`) : undefined;
+    const state = await this.get(meta);
+    return state ? copyState(state) : undefined;
   }
+
+  /** This member's own uploads, kept until merged: the closer uses them rather than download them back. */
+  readonly own = new Map<number, State>();
 
   /** Remembers a merge this member committed (saves downloading it back). */
   remember(round: number, state: State | undefined, bytes: Uint8Array | undefined): void {
@@ -149,8 +153,10 @@ export async function tryCloseRound(settings: CloserSettings, cache: MergedState
     const base = await cache.get(meta);
     const states: State[] = [];
     for (const upload of uploads) {
-      const bytes = await store.uploadBytes(upload);
-      if (bytes) states.push(cache.decode(bytes, `the upload of member ${upload.member} (shard ${upload.shard})`));
+      const mine = upload.member === member ? cache.own.get(upload.sequence) : undefined;
+      const bytes = mine ? undefined : await store.uploadBytes(upload);
+      if (mine) states.push(mine);
+      else if (bytes) states.push(cache.decode(bytes, `the upload of member ${upload.member} (shard ${upload.shard})`));
     }
     const merged = base === undefined && states.length === 0 ? undefined : mergeOfRound(algorithm, base, states, backend);
     const current = await store.shards(epoch);
