@@ -42,6 +42,8 @@ export class JobKeys {
   get uploads(): string { return `${this.base}uploads`; }
   /** Hash: member id → the sequence of its upload merged last (what tells merged from dropped). */
   get merged(): string { return `${this.base}merged`; }
+  /** List: a token per round that merged this member's upload (it waits on it with BLPOP rather than polling). */
+  notify(member: string): string { return `${this.base}notify:${member}`; }
   /** The round closer's claim. */
   get closeLock(): string { return `${this.base}close`; }
   /** Hash: shard index → JSON {position, done} in epoch `epoch`. */

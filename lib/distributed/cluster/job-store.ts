@@ -211,6 +211,17 @@ export class JobStore {
     };
   }
 
+  /**
+   * Waits up to `ms` for a round to merge one of `member`'s uploads (a token the commit pushes), on
+   * `blocking` — a connection of its own, since BLPOP holds the connection while it waits.
+   */
+  async waitForNotice(blocking: RedisClient, member: string, ms: number): Promise<void> {
+    const key = this.keys.notify(member);
+    const got = await blocking.blpop(key, ms / 1000);
+    // Tokens of earlier rounds (a wait that ended by timeout) would wake the next wait at once.
+    if (got) await blocking.del(key);
+  }
+
   async takeCloseLock(member: string, ms: number): Promise<boolean> {
     return Number(await this.script('takeCloseLock', [this.keys.closeLock], [member, ms])) === 1;
   }
@@ -254,10 +265,11 @@ export class JobStore {
     const oldKeys = Array.from({ length: meta.stateChunks }, (_, i) => this.keys.state(meta.round, i));
     const uploadKeys = merges.flatMap((u) => Array.from({ length: u.chunks }, (_, i) => this.keys.upload(u.member, u.sequence, i)));
     const flat = Object.entries({ ...fields, round, stateChunks: chunks.length, stateBytes: merged?.length ?? 0 }).flatMap(([k, v]) => [k, String(v)]);
+    const notify = [...new Set(merges.map((u) => u.member))].filter((m) => m !== closer).map((m) => this.keys.notify(m));
     const reply = await this.script('commitRound',
-      [this.keys.meta, this.keys.uploads, this.keys.shards(epoch), this.keys.closeLock, this.keys.merged, ...newKeys, ...oldKeys, ...uploadKeys],
+      [this.keys.meta, this.keys.uploads, this.keys.shards(epoch), this.keys.closeLock, this.keys.merged, ...newKeys, ...oldKeys, ...uploadKeys, ...notify],
       [closer, String(meta.round), this.ttlMs, JSON.stringify(flat), JSON.stringify(shardUpdates.map(([s, e]) => [String(s), JSON.stringify(e)])),
-        JSON.stringify(merges.map((u) => [u.member, u.sequence])), chunks.length, ...chunks]);
+        JSON.stringify(merges.map((u) => [u.member, u.sequence])), chunks.length, ...chunks, notify.length]);
     return Number(reply) === 1;
   }
 

@@ -15,6 +15,7 @@ import { continuesFromMerge } from '../round-merge.js';
 import { trainShare } from '../share-trainer.js';
 import type { JobSpec } from './job-spec.js';
 import type { JobMeta, JobStore, MemberInfo } from './job-store.js';
+import type { RedisClient } from './connection.js';
 import { MergedStateCache, tryCloseRound } from './round-closer.js';
 import { LeaseLostError, pollMs, RedisRendezvous, sleep } from './redis-rendezvous.js';
 
@@ -39,7 +40,8 @@ export class ClusterMember implements PassRunner {
   private bytes = 0;
   private readonly badRecords: Record<string, number> = {};
 
-  constructor(private readonly store: JobStore, private readonly spec: JobSpec, private readonly algorithm: Algorithm) {}
+  constructor(private readonly store: JobStore, private readonly spec: JobSpec, private readonly algorithm: Algorithm,
+    private readonly blocking: RedisClient) {}
 
   private get leaseMs(): number {
     return this.spec.lease * 1000;
@@ -62,7 +64,7 @@ export class ClusterMember implements PassRunner {
     this.cache = new MergedStateCache(this.store, this.algorithm, context.settings.backend);
     const sync = this.spec.syncEvery;
     this.rendezvous = new RedisRendezvous({
-      store: this.store, member: this.id, algorithm: this.algorithm, backend: context.settings.backend, shards: this.spec.shards,
+      store: this.store, blocking: this.blocking, member: this.id, algorithm: this.algorithm, backend: context.settings.backend, shards: this.spec.shards,
       epochs: this.spec.epochs, roundTimeoutMs: this.spec.roundTimeout * 1000, leaseMs: this.leaseMs,
       hyperparameters: context.settings.hp, syncSeconds: 'seconds' in sync ? sync.seconds : undefined, signal: context.options.signal,
     }, this.cache);
@@ -116,7 +118,7 @@ export class ClusterMember implements PassRunner {
       if (shard === undefined) {
         await this.setStatus('waiting');
         // Nothing to claim: help close rounds (a dead member's upload), and wait for leases to expire.
-        if (!(await tryCloseRound(this.rendezvous!.settings, this.cache!))) await sleep(pollMs * 5);
+        if (!(await tryCloseRound(this.rendezvous!.settings, this.cache!))) await sleep(pollMs * 2);
         continue;
       }
       await this.trainShard(context, epoch, shard.index, shard.position);

@@ -26,8 +26,8 @@ export class LeaseLostError extends Error {
   override name = 'LeaseLostError';
 }
 
-/** How often a waiting member looks whether its upload was merged (and whether it may close the round). */
-export const pollMs = 20;
+/** How often a waiting member looks whether it may close the round (a round that merges its upload wakes it at once). */
+export const pollMs = 50;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -37,6 +37,8 @@ export interface MemberShard {
 }
 
 export interface RendezvousSettings extends CloserSettings {
+  /** A second connection for blocking waits (BLPOP holds its connection). */
+  blocking: import('./connection.js').RedisClient;
   hyperparameters: Record<string, unknown>;
   syncSeconds: number | undefined;
   signal?: AbortSignal;
@@ -130,7 +132,7 @@ export class RedisRendezvous implements Rendezvous {
         const again = await this.store.fate(this.settings.member, sequence);
         return again.fate === 'pending' ? 'behind' : again.fate;
       }
-      if (!(await tryCloseRound(this.settings, this.cache))) await sleep(pollMs);
+      if (!(await tryCloseRound(this.settings, this.cache))) await this.store.waitForNotice(this.settings.blocking, this.settings.member, pollMs);
     }
   }
 }

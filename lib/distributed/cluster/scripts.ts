@@ -100,23 +100,29 @@ return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`;
  * previous merge's chunks, the merged uploads' chunks), updates meta KEYS[1] (ARGV[4]: flat
  * field/value JSON list), the shards' positions KEYS[3] (ARGV[5]: [[shard, json], ...]), removes
  * the merged uploads from KEYS[2] (ARGV[6]: [[member, sequence], ...], each only if still that
- * upload) and notes each member's merged sequence in KEYS[5]. Returns 1, or 0 (nothing changed).
+ * upload), notes each member's merged sequence in KEYS[5], and pushes a token onto the last
+ * ARGV[8 + n] keys (the merged members' notify lists). Returns 1, or 0 (nothing changed).
  */
 export const commitRound = `
 if redis.call('GET', KEYS[4]) ~= ARGV[1] then return 0 end
 if redis.call('HGET', KEYS[1], 'round') ~= ARGV[2] then return 0 end
 local n = tonumber(ARGV[7])
 for i = 1, n do redis.call('SET', KEYS[5 + i], ARGV[7 + i], 'PX', ARGV[3]) end
-for i = 6 + n, #KEYS do redis.call('DEL', KEYS[i]) end
+for i = 6 + n, #KEYS - tonumber(ARGV[8 + n]) do redis.call('DEL', KEYS[i]) end
 local meta = cjson.decode(ARGV[4])
 for i = 1, #meta, 2 do redis.call('HSET', KEYS[1], meta[i], meta[i + 1]) end
 local t = redis.call('TIME')
 redis.call('HSET', KEYS[1], 'updatedAt', tostring(t[1] * 1000 + math.floor(t[2] / 1000)))
 for _, s in ipairs(cjson.decode(ARGV[5])) do redis.call('HSET', KEYS[3], s[1], s[2]) end
-for _, u in ipairs(cjson.decode(ARGV[6])) do
+local notify = tonumber(ARGV[8 + n])
+for i, u in ipairs(cjson.decode(ARGV[6])) do
   local raw = redis.call('HGET', KEYS[2], u[1])
   if raw and cjson.decode(raw).sequence == u[2] then redis.call('HDEL', KEYS[2], u[1]) end
   redis.call('HSET', KEYS[5], u[1], tostring(u[2]))
+end
+for i = #KEYS - notify + 1, #KEYS do
+  redis.call('RPUSH', KEYS[i], ARGV[2])
+  redis.call('PEXPIRE', KEYS[i], 60000)
 end
 for i = 1, 5 do if i ~= 4 then redis.call('PEXPIRE', KEYS[i], ARGV[3]) end end
 return 1`;

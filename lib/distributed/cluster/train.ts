@@ -120,7 +120,9 @@ export async function trainOnCluster<A extends Algorithm>(algorithm: A, hyperpar
     const meta = await store.meta();
     if (!meta) throw new Error(`train: job ${cluster.job} has no meta (deleted while joining)`);
     if (meta.status === 'finished') return await finishedResult(store, meta, algorithm, options);
-    const member = new ClusterMember(store, spec, algorithm);
+    const blocking = client.duplicate();
+    blocking.on('error', () => undefined);
+    const member = new ClusterMember(store, spec, algorithm, blocking);
     try {
       const run = await TrainingRun.start(algorithm, hyperparameters, { ...options, epochs: spec.epochs }, member);
       while (!run.done) await run.runEpoch();
@@ -131,6 +133,7 @@ export async function trainOnCluster<A extends Algorithm>(algorithm: A, hyperpar
       return { ...result, metrics, job: { name: cluster.job, member: member.id, round: after.round, records: after.records, joinedFinished: false } };
     } finally {
       await member.close();
+      blocking.disconnect();
     }
   } finally {
     client.disconnect();
