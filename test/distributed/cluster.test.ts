@@ -79,6 +79,16 @@ describe('cluster jobs (Redis)', function () {
     });
   }
 
+  it('workers: N in one call are N members of the job, each claiming its own shards', async () => {
+    const result = await trainOnCluster(getAlgorithm('linear-learner'), binary, { train: data, epochs: 1, workers: 3 }, options());
+    assert.equal(result.metrics.records, 30000);
+    const status = await jobStatus({ url: server.url }, `job-${jobs}`);
+    const details = Object.values(status.memberDetails as Record<string, { records: number; pid: number }>);
+    assert.equal(details.length, 3);
+    assert.ok(details.every((m) => m.pid === process.pid && m.records > 0), JSON.stringify(details));
+    assert.equal(details.reduce((n, m) => n + m.records, 0), 30000);
+  });
+
   it('a member that joins a finished job gets its final model and state; fetch writes the same bytes; list and delete manage it', async () => {
     const [first] = await members(1, 'pca', { num_components: 2, feature_dim: 9 }, options());
     const late = await trainOnCluster(getAlgorithm('pca'), { num_components: 2, feature_dim: 9 }, { train: data, data: { labelSize: 0 } }, options());

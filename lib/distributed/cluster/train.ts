@@ -49,7 +49,6 @@ function refuseUnsupported(options: TrainOptions): void {
   if (options.validation !== undefined) refuse('a validation channel', 'early stopping across members is not built yet; evaluate the fetched model with boundless evaluate');
   if (options.resume || options.checkpoint) refuse('checkpoints', 'the job\'s state lives in Redis; start the same command again to rejoin');
   if (options.initialState !== undefined) refuse('an initial state', 'a job starts from scratch');
-  if ((options.workers ?? 1) !== 1) refuse('workers', 'start one member per core instead (the same command, N times)');
   if (options.deterministic) refuse('deterministic', 'rounds close when members arrive, which differs run to run');
   const train = options.train;
   const files = (typeof train === 'string' && train !== '-') || (Array.isArray(train) && train.every((t) => typeof t === 'string'));
@@ -111,6 +110,13 @@ async function finishedResult<A extends Algorithm>(store: JobStore, meta: JobMet
  */
 export async function trainOnCluster<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput, options: TrainOptions,
   cluster: ClusterOptions): Promise<ClusterTrainResult<A>> {
+  const workers = options.workers ?? 1;
+  if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`train: workers must be a positive integer, got ${JSON.stringify(workers)}`);
+  if (workers > 1) {
+    // N members in this process, each claiming its own shards (one connection each): as the command started N times.
+    const results = await Promise.all(Array.from({ length: workers }, () => trainOnCluster(algorithm, hyperparameters, { ...options, workers: 1 }, cluster)));
+    return results[0];
+  }
   refuseUnsupported(options);
   const spec = await jobSpecOf(algorithm, hyperparameters, options, cluster);
   const { client } = await connectRedis(cluster.url, { reconnectSeconds: cluster.reconnectSeconds });
