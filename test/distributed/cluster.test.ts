@@ -59,6 +59,13 @@ describe('cluster jobs (Redis)', function () {
     assert.equal(status.records, 60000);
     assert.equal(status.state, 'finished');
     assert.equal(status.epoch, 2);
+    // Nothing left behind: no upload's chunks, only the last round's merge.
+    const redis = new Redis(server.port);
+    const leftovers = await redis.keys(`boundless:{job-${jobs}}:upload:*`);
+    const merges = await redis.keys(`boundless:{job-${jobs}}:state:*`);
+    redis.disconnect();
+    assert.deepEqual(leftovers, []);
+    assert.ok(merges.every((key) => key.startsWith(`boundless:{job-${jobs}}:state:${status.round}:`)), merges.join(', '));
     // Held-out quality of the cluster's model against one process's (binary cross-entropy and accuracy).
     const evaluate = async (model: typeof results[0]['model']) => {
       const evaluator = getAlgorithm('linear-learner').createEvaluator!(model as never);

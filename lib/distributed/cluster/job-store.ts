@@ -185,7 +185,8 @@ export class JobStore {
     return stored === 1;
   }
 
-  private async deleteUploadChunks(upload: PendingUpload): Promise<void> {
+  /** Deletes an upload's chunks (one replaced by its member's newer upload, or dropped). */
+  async deleteUploadChunks(upload: Pick<PendingUpload, 'member' | 'sequence' | 'chunks'>): Promise<void> {
     const keys = Array.from({ length: upload.chunks }, (_, i) => this.keys.upload(upload.member, upload.sequence, i));
     if (keys.length > 0) await this.client.del(...keys);
   }

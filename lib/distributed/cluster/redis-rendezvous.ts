@@ -18,7 +18,7 @@ import type { Backend } from '../../backends/registry.js';
 import { stateToBytes } from '../../algorithms/persistence.js';
 import type { Rendezvous, RoundReply, RoundUpload } from '../rendezvous.js';
 import { continuesFromMerge, mergeOfRound } from '../round-merge.js';
-import type { JobStore } from './job-store.js';
+import { chunkBytes, type JobStore } from './job-store.js';
 import { tryCloseRound, type CloserSettings, MergedStateCache } from './round-closer.js';
 
 /** The shard was taken over by another member (this one was presumed dead): its work since the last round is dropped. */
@@ -97,16 +97,21 @@ export class RedisRendezvous implements Rendezvous {
   async exchange(upload: RoundUpload): Promise<RoundReply> {
     const shard = this.current!;
     let state = upload.state;
+    /** The upload a re-upload replaces (left behind, never merged): its chunks go once the new one is stored. */
+    let replaced: { member: string; sequence: number; chunks: number } | undefined;
     for (;;) {
       if (this.leaseLost) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
       const { meta, state: current } = await this.cache.latest();
       if (this.rebased && state && meta.round !== this.startRound) state = this.rebase(state, meta.round, current);
       const sequence = ++this.sequence;
+      const bytes = state ? stateToBytes(state) : undefined;
       const stored = await this.store.upload({
         member: this.settings.member, sequence, baseRound: meta.round, epoch: shard.epoch, shard: shard.shard, position: upload.position,
         done: upload.done, records: upload.records, batches: upload.batches, bytes: upload.bytes, badRecords: upload.badRecords,
-      }, state ? stateToBytes(state) : undefined, this.settings.leaseMs);
+      }, bytes, this.settings.leaseMs);
       if (!stored) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
+      if (replaced) await this.store.deleteUploadChunks(replaced);
+      replaced = { member: this.settings.member, sequence, chunks: bytes ? Math.ceil(bytes.length / chunkBytes) : 0 };
       this.cache.own.clear();
       if (state) this.cache.own.set(sequence, state);
       const fate = await this.waitForMerge(sequence, meta.round);
