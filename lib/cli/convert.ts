@@ -6,6 +6,7 @@ import { writeRows } from '../io/write-rows.js';
 import { isStdout } from '../io/output-file.js';
 import { choiceOption, parseArguments, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
+import { refuseRedisInput } from './redis-options.js';
 
 export const convertOptions: Record<string, OptionSpec> = {
   input: { value: true, required: true, description: "a file, directory, glob, or '-' for stdin" },
@@ -20,6 +21,7 @@ export async function convert(argv: string[]): Promise<{ summary: Record<string,
   const { options } = parseArguments('convert', argv, convertOptions);
   const data = readOptionsFrom('convert', options, { labelSize: 1 });
   const to = choiceOption('convert', options, 'to', outputFormats)!;
+  refuseRedisInput('convert', 'input', options.input);
   const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 4096 });
   const output = options.output as string;
   // /dev/stdout, or the very file the shell redirected stdout to: the data is stdout's.

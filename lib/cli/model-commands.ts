@@ -18,6 +18,7 @@ import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
+import { refuseRedisInput } from './redis-options.js';
 
 /** Says on stderr, once, how many bad records --on-bad-record skip left out; their counts for the summary. */
 function reportSkipped(command: string, bad: Record<string, number>, consequence: string): { badRecords?: Record<string, number> } {
@@ -108,6 +109,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   const file = toStdout ? undefined : await openOutput(outputPath);
   const out: Writable = file?.stream ?? process.stdout;
   let records = 0;
+  refuseRedisInput('predict', 'input', options.input);
   const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 });
   try {
     const buffers = new OutputBuffers();
@@ -143,6 +145,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   };
   const evaluator = algorithm.createEvaluator(model);
   let records = 0;
+  refuseRedisInput('evaluate', 'test', options.test);
   const stream = readBatches(options.test as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 });
   for await (const batch of stream) {
     await evaluator.add(batch);
@@ -192,6 +195,7 @@ export async function recommendCommand(argv: string[]): Promise<void> {
   const user = userRow(options.user as string, featureDim, data.zeroBased === true);
   let best: { item: number; score: number }[] = [];
   let seen = 0;
+  refuseRedisInput('recommend', 'items', options.items);
   for await (const batch of readBatches(options.items as string, { ...data, miniBatchSize: data.miniBatchSize ?? 10_000 })) {
     const { indices, scores } = await recommender.recommend(user, batch, Math.min(top, batch.rows));
     for (let n = 0; n < indices.length; n++) best.push({ item: seen + indices[n], score: scores[n] });

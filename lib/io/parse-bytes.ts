@@ -208,6 +208,7 @@ class NativeBatcher {
     if (result.error === undefined) return;
     const current = this.current!;
     // A resumed read or a worker's share of a file starts mid-file: its line numbers count from there.
+    if (current.explain) throw new DataError(current.explain(result.error));
     const where = current.baseOffset > 0 ? `${current.name} (read from byte ${current.baseOffset}; lines counted from there)` : current.name;
     throw new DataError(`${where}, ${result.error}`);
   }
@@ -218,7 +219,9 @@ class NativeBatcher {
     if (batch.kind === 'sparse') batch.indptr[batch.rows] = result.nnz;
     this.producer.stats.records += result.rows;
     this.records += result.rows;
-    await deliver(this.producer, batch, { fileIndex: current!.fileIndex, byteOffset: current!.baseOffset + result.committed, records: this.records });
+    const entries = current!.entriesAt?.(result.committed);
+    await deliver(this.producer, batch, { fileIndex: current!.fileIndex, byteOffset: current!.baseOffset + result.committed, records: this.records,
+      ...(entries ? { entries } : {}) });
     if (more) await this.nextBatch();
   }
 
