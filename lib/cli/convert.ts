@@ -19,9 +19,9 @@ export const convertOptions: Record<string, OptionSpec> = {
 /** Converts; the summary goes to stderr when the data went to stdout. */
 export async function convert(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
   const { options } = parseArguments('convert', argv, convertOptions);
+  refuseRedisInput('convert', 'input', options.input);
   const data = readOptionsFrom('convert', options, { labelSize: 1 });
   const to = choiceOption('convert', options, 'to', outputFormats)!;
-  refuseRedisInput('convert', 'input', options.input);
   const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 4096 });
   const output = options.output as string;
   // /dev/stdout, or the very file the shell redirected stdout to: the data is stdout's.

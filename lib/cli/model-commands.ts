@@ -89,6 +89,7 @@ async function writePredictionLines(out: Writable, buffers: OutputBuffers, predi
 /** Predictions for every record, as JSON Lines to stdout or a file (atomically, when it is a regular file). */
 export async function predictCommand(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
   const { options } = parseArguments('predict', argv, predictOptions);
+  refuseRedisInput('predict', 'input', options.input);
   const { path: modelPath, model, featureDim } = await openModel('predict', options);
   const data = readOptionsFrom('predict', options, { labelSize: 0, featureDim });
   const outputPath = (options.output as string | undefined) ?? '-';
@@ -109,7 +110,6 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   const file = toStdout ? undefined : await openOutput(outputPath);
   const out: Writable = file?.stream ?? process.stdout;
   let records = 0;
-  refuseRedisInput('predict', 'input', options.input);
   const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 });
   try {
     const buffers = new OutputBuffers();
@@ -136,6 +136,7 @@ export const evaluateOptions: Record<string, OptionSpec> = {
 
 export async function evaluateCommand(argv: string[]): Promise<Record<string, unknown>> {
   const { options } = parseArguments('evaluate', argv, evaluateOptions);
+  refuseRedisInput('evaluate', 'test', options.test);
   const { path: modelPath, model, algorithm, featureDim } = await openModel('evaluate', options);
   if (!algorithm.createEvaluator) throw new Error(`evaluate: ${algorithm.name} has no evaluation metrics`);
   const data = {
@@ -145,7 +146,6 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   };
   const evaluator = algorithm.createEvaluator(model);
   let records = 0;
-  refuseRedisInput('evaluate', 'test', options.test);
   const stream = readBatches(options.test as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 });
   for await (const batch of stream) {
     await evaluator.add(batch);
@@ -187,6 +187,7 @@ function userRow(text: string, featureDim: number, zeroBased: boolean): Float32A
  */
 export async function recommendCommand(argv: string[]): Promise<void> {
   const { options } = parseArguments('recommend', argv, recommendOptions);
+  refuseRedisInput('recommend', 'items', options.items);
   const { model, algorithm, featureDim } = await openModel('recommend', options);
   const recommender = model as unknown as { recommend?: (user: Float32Array, items: Batch, n: number) => Promise<{ indices: Int32Array; scores: Float32Array }> };
   if (typeof recommender.recommend !== 'function') throw new UsageError(`recommend: a ${algorithm.name} model does not recommend; train factorization-machines`);
@@ -195,7 +196,6 @@ export async function recommendCommand(argv: string[]): Promise<void> {
   const user = userRow(options.user as string, featureDim, data.zeroBased === true);
   let best: { item: number; score: number }[] = [];
   let seen = 0;
-  refuseRedisInput('recommend', 'items', options.items);
   for await (const batch of readBatches(options.items as string, { ...data, miniBatchSize: data.miniBatchSize ?? 10_000 })) {
     const { indices, scores } = await recommender.recommend(user, batch, Math.min(top, batch.rows));
     for (let n = 0; n < indices.length; n++) best.push({ item: seen + indices[n], score: scores[n] });

@@ -49,20 +49,23 @@ export class Heartbeat {
 }
 
 /**
- * Consumers of the group, other than `self`, that hold pending entries, have been idle for
- * `claimAfterMs` and have no heartbeat. `self` counts its own claims: never its own entries.
+ * Consumers of the group, other than `self`, that hold pending entries and have no heartbeat:
+ * `dead` ones have been idle for `claimAfterMs` (their entries may be requeued), `dying` ones
+ * not yet (a member that stopped beating moments ago).
  */
-export async function deadMembers(link: RedisLink, stream: string, group: string, self: string, claimAfterMs: number): Promise<string[]> {
+export async function silentMembers(link: RedisLink, stream: string, group: string, self: string, claimAfterMs: number):
+  Promise<{ dead: string[]; dying: string[] }> {
   const consumers = await link.call('XINFO', 'CONSUMERS', stream, group) as Reply[][];
-  const dead: string[] = [];
+  const found = { dead: [] as string[], dying: [] as string[] };
   for (const fields of consumers) {
     const info: Record<string, Reply> = {};
     for (let i = 0; i + 1 < fields.length; i += 2) info[String(fields[i])] = fields[i + 1];
     const name = String(info.name);
-    if (name === self || Number(info.pending) === 0 || Number(info.idle) < claimAfterMs) continue;
-    if (Number(await link.call('EXISTS', heartbeatKey(stream, group, name))) === 0) dead.push(name);
+    if (name === self || Number(info.pending) === 0) continue;
+    if (Number(await link.call('EXISTS', heartbeatKey(stream, group, name))) !== 0) continue;
+    (Number(info.idle) >= claimAfterMs ? found.dead : found.dying).push(name);
   }
-  return dead;
+  return found;
 }
 
 const requeueScript = `

@@ -31,11 +31,13 @@
 //
 // Reading ends at an end-of-stream entry (delivered to this member, or to any
 // member of the group when it is the stream's last entry), or when nothing
-// has arrived for idleTimeout seconds (default: wait for the end entry).
+// has arrived for idleTimeout seconds (default: wait for the end entry);
+// first, a member that stopped beating is waited for (up to twice
+// claim-after) and its entries requeued and read.
 import { hostname } from 'node:os';
 import { DataError, type FormatName } from '../read-options.js';
 import { acknowledgeThrough, compareIds, ensureGroup, groupReachedEnd, readNew, readPending, type RawEntry } from '../redis/consumer-group.js';
-import { deadMembers, Heartbeat, heartbeatKey, requeuePage } from '../redis/dead-members.js';
+import { Heartbeat, heartbeatKey, requeuePage, silentMembers } from '../redis/dead-members.js';
 import { RedisLink } from '../redis/redis-connection.js';
 import { parseRedisStreamUrl, RedisUrlError, type RedisStreamAddress } from '../redis/redis-url.js';
 import { decodeEntry, type StreamEntry } from '../redis/stream-entries.js';
@@ -161,6 +163,10 @@ export class RedisStreamSource implements ByteSource {
         yield chunk;
       }
       this.finished = true;
+    } catch (error) {
+      // A read that failed reads no more: stop beating, so what it holds goes to the living after claim-after.
+      await this.close();
+      throw error;
     } finally {
       reader.close();
     }
@@ -237,20 +243,35 @@ export class RedisStreamSource implements ByteSource {
           offset += chunk.data.length;
           yield chunk;
         }
-        if (endsStream && await this.requeueDeadMembers() === 0) return;
+        if (endsStream && !await this.requeuedBeforeEnd()) return;
         continue;
       }
       idleSince ??= asked;
-      if (idleMs !== undefined && Date.now() - idleSince >= idleMs && await this.requeueDeadMembers() === 0) return;
-      if (await groupReachedEnd(this.control!, stream, this.group) && await this.requeueDeadMembers() === 0) return;
+      if (idleMs !== undefined && Date.now() - idleSince >= idleMs && !await this.requeuedBeforeEnd()) return;
+      if (await groupReachedEnd(this.control!, stream, this.group) && !await this.requeuedBeforeEnd()) return;
     }
   }
 
-  /** Requeues the pending entries of dead members (dead-members.ts); how many were requeued. */
-  private async requeueDeadMembers(): Promise<number> {
+  /**
+   * Before reading ends: requeues what dead members hold, waiting (at most twice claim-after) for
+   * members that stopped beating but whose entries cannot be taken yet, so that a member dying
+   * near the end does not leave its entries behind. Whether anything was requeued (to be read).
+   */
+  private async requeuedBeforeEnd(): Promise<boolean> {
+    const deadline = Date.now() + 2 * this.claimAfterMs;
+    for (;;) {
+      const { requeued, dying } = await this.requeueDeadMembers();
+      if (requeued > 0) return true;
+      if (dying === 0 || Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250, this.claimAfterMs / 4)));
+    }
+  }
+
+  /** Requeues the pending entries of dead members (dead-members.ts): how many, and how many members are about to count as dead. */
+  private async requeueDeadMembers(): Promise<{ requeued: number; dying: number }> {
     const { stream } = this.address;
-    const dead = await deadMembers(this.control!, stream, this.group, this.consumer!, this.claimAfterMs);
-    if (dead.length === 0) return 0;
+    const { dead, dying } = await silentMembers(this.control!, stream, this.group, this.consumer!, this.claimAfterMs);
+    if (dead.length === 0) return { requeued: 0, dying: dying.length };
     let requeued = 0;
     for (let cursor: string | null = '-'; cursor !== null;) {
       const page = await requeuePage(this.control!, stream, this.group, this.consumer!, this.claimAfterMs, dead, cursor, requeueCount);
@@ -258,7 +279,7 @@ export class RedisStreamSource implements ByteSource {
       for (const id of page.deleted) this.unreadable({ kind: 'deleted', id });
       cursor = page.next;
     }
-    return requeued;
+    return { requeued, dying: dying.length };
   }
 
   /** An entry that cannot be trained on: an error, or counted and passed over with onBadRecord 'skip'. */
