@@ -270,6 +270,23 @@ describe('Redis stream source and producer', function () {
       assert.deepEqual(Buffer.from(stateToBytes(resumed.state)), Buffer.from(stateToBytes(reference.state)));
       assert.equal(resumed.metrics.records, 6000);
     });
+
+    it('with data-parallel workers, the stream is dealt to them and acknowledged once the whole pass is stored', async () => {
+      const rows = csvRows(6000, 12);
+      const key = nextKey();
+      await writeStream(server.url, key, rows, { recordsPerEntry: 20, end: true });
+      const checkpoints = join(directory, 'ckpt-workers');
+      const atCheckpoints: Promise<{ count: number }>[] = [];
+      const result = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 2 }, {
+        train: urlOf(key), epochs: 1, workers: 2, syncEvery: { batches: 1 }, checkpoint: { directory: checkpoints, everyBatches: 1 },
+        onProgress: (event) => { if (event.checkpoint) atCheckpoints.push(pendingOn(key)); },
+      });
+      assert.equal(result.metrics.records, 6000);
+      const pending = (await Promise.all(atCheckpoints)).map((p) => p.count);
+      assert.ok(pending.length >= 2 && pending[0] > 0, `checkpoints at rounds commit nothing (pending: ${pending.join(', ')})`);
+      // The end-of-pass checkpoint committed everything.
+      assert.equal((await pendingOn(key)).count, 0);
+    });
   });
 
   describe('members of one group', () => {
