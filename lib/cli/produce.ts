@@ -3,7 +3,7 @@
 // `boundless train --train 'redis://...'` reads, with backpressure.
 import { formatNames, type FormatName } from '../io/read-options.js';
 import { splitRecords } from '../io/formats/record-splitter.js';
-import { writeStream, type WriteStreamSummary } from '../io/redis/stream-writer.js';
+import { writeRecordGroups, type WriteStreamSummary } from '../io/redis/stream-writer.js';
 import { openSource } from '../io/sources/open-source.js';
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { checkUrlArgument, refuseRedisInput } from './redis-options.js';
@@ -38,7 +38,7 @@ export async function produceCommand(argv: string[]): Promise<WriteStreamSummary
   const source = await openSource(options.input as string);
   if (source.kind !== 'bytes') throw new Error('produce: --input must be bytes (a file or stdin)');
   const records = splitRecords(source.chunks(), { format, header: options.header === true, maxRecordBytes: integerOption('produce', options, 'max-record-bytes') });
-  return writeStream(to, undefined, records, {
+  return writeRecordGroups(to, undefined, records, {
     format, maxLen, maxLag, end: options.end === true, group: options.job as string | undefined,
     recordsPerEntry: integerOption('produce', options, 'records-per-entry'),
     maxEntryBytes: integerOption('produce', options, 'max-entry-bytes'),

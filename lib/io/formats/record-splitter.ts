@@ -15,12 +15,13 @@ export interface SplitOptions {
 }
 
 /**
- * The records of a byte source, in order, each valid until the next is requested (a view into
- * the source's chunk): a text line without its '\n' (or '\r\n'; blank lines are not records),
- * or one whole recordIO record with its frames. Errors (DataError, naming the file): a record
- * longer than maxRecordBytes, recordIO frames without magic, a file ending inside a record.
+ * The records of a byte source, in order, a chunk's worth at a time (one await per chunk, not
+ * per record), each group valid until the next is requested (views into the source's chunk):
+ * a record is a text line without its '\n' (or '\r\n'; blank lines are not records), or one
+ * whole recordIO record with its frames. Errors (DataError, naming the file): a record longer
+ * than maxRecordBytes, recordIO frames without magic, a file ending inside a record.
  */
-export async function* splitRecords(chunks: AsyncIterable<ByteChunk>, options: SplitOptions): AsyncGenerator<Uint8Array> {
+export async function* splitRecords(chunks: AsyncIterable<ByteChunk>, options: SplitOptions): AsyncGenerator<Uint8Array[]> {
   const recordio = options.format === 'recordio';
   const limit = options.maxRecordBytes ?? (recordio ? 16 << 20 : 1 << 20);
   let carry: Buffer | undefined;
@@ -28,12 +29,13 @@ export async function* splitRecords(chunks: AsyncIterable<ByteChunk>, options: S
   let skipHeader = false;
   for await (const chunk of chunks) {
     if (chunk.fileStart) {
-      if (carry) yield* finishFile(carry, name, recordio);
+      if (carry) yield finishFile(carry, name, recordio);
       carry = undefined;
       name = chunk.name;
       skipHeader = options.header === true && !recordio;
     }
     const data = carry ? Buffer.concat([carry, chunk.data]) : Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.length);
+    const records: Uint8Array[] = [];
     let start = 0;
     for (;;) {
       const end = recordio ? recordEnd(data, start, name) : lineEnd(data, start);
@@ -44,20 +46,21 @@ export async function* splitRecords(chunks: AsyncIterable<ByteChunk>, options: S
         skipHeader = false;
         continue;
       }
-      if (record.length > 0) yield record;
+      if (record.length > 0) records.push(record);
     }
+    if (records.length > 0) yield records;
     if (data.length - start > limit) throw new DataError(`${name}: a record is longer than ${limit} bytes (raise --max-record-bytes)`);
     // The chunk's buffer may be reused for the next one: keep a copy of the unfinished record.
     carry = start < data.length ? Buffer.from(data.subarray(start)) : undefined;
   }
-  if (carry) yield* finishFile(carry, name, recordio);
+  if (carry) yield finishFile(carry, name, recordio);
 }
 
 /** The end of a file: its last line without a newline is a record; recordIO must end at a record's end. */
-function* finishFile(carry: Buffer, name: string, recordio: boolean): Generator<Uint8Array> {
+function finishFile(carry: Buffer, name: string, recordio: boolean): Uint8Array[] {
   if (recordio) throw new DataError(`${name}: the file ends inside a recordIO record (${carry.length} bytes left over)`);
   const record = trimLine(carry);
-  if (record.length > 0) yield record;
+  return record.length > 0 ? [record] : [];
 }
 
 /** The offset after the next '\n' from `start`, or -1. */

@@ -97,7 +97,25 @@ function checkOptions(display: string, options: WriteStreamOptions): Required<Pi
  * that holds a newline (a text record is one line), values in a format that has no encoder
  * here (libsvm, vw: give their text), a group whose lag Redis cannot tell (maxLag before Redis 7).
  */
-export async function writeStream(url: string, key: string | undefined, records: Iterable<StreamRecord> | AsyncIterable<StreamRecord>,
+export function writeStream(url: string, key: string | undefined, records: Iterable<StreamRecord> | AsyncIterable<StreamRecord>,
+  options: WriteStreamOptions = {}): Promise<WriteStreamSummary> {
+  return writeRecordGroups(url, key, groupsOf(records), options);
+}
+
+/** A sync iterable is one group, read without an await per record; an async one, a record at a time. */
+async function* groupsOf(records: Iterable<StreamRecord> | AsyncIterable<StreamRecord>): AsyncGenerator<Iterable<StreamRecord>> {
+  if (Symbol.asyncIterator in records) {
+    for await (const record of records) yield [record];
+  } else {
+    yield records;
+  }
+}
+
+/**
+ * writeStream over groups of records (what splitRecords gives: a chunk's records, each group
+ * read before the next is asked for): `boundless produce`'s path, one await per group.
+ */
+export async function writeRecordGroups(url: string, key: string | undefined, groups: AsyncIterable<Iterable<StreamRecord>>,
   options: WriteStreamOptions = {}): Promise<WriteStreamSummary> {
   const address = addressOf(url, key);
   const settings = checkOptions(address.display, options);
@@ -109,10 +127,12 @@ export async function writeStream(url: string, key: string | undefined, records:
     const writer = new EntryWriter(link, address, settings.format, settings.inFlight, options, group);
     const builder = new EntryBuilder(settings.format, settings.maxEntryBytes);
     let index = 0;
-    for await (const record of records as AsyncIterable<StreamRecord>) {
+    for await (const records of groups) {
       options.signal?.throwIfAborted();
-      builder.add(encode(record, settings.format, index++));
-      if (builder.records >= settings.recordsPerEntry || builder.bytes >= settings.maxEntryBytes) await writer.add(builder.take());
+      for (const record of records) {
+        builder.add(encode(record, settings.format, index++));
+        if (builder.records >= settings.recordsPerEntry || builder.bytes >= settings.maxEntryBytes) await writer.add(builder.take());
+      }
     }
     if (builder.records > 0) await writer.add(builder.take());
     if (options.end) await writer.end();

@@ -71,8 +71,8 @@ export interface RedisSourceSettings {
 export const defaultGroup = 'boundless';
 const defaultCount = 128;
 const defaultClaimAfterSeconds = 60;
-/** Longest wait of one XREADGROUP: how often an idle member looks for the end, dead members and its idle timeout. */
-const blockMs = 1000;
+/** Longest wait of one XREADGROUP: how often an idle member looks for the end (another member may have been given it), dead members and its idle timeout. */
+const blockMs = 250;
 /** Pending entries examined per requeue script call. */
 const requeueCount = 1000;
 const newline = Buffer.from('\n');
