@@ -14,6 +14,8 @@ import {
 } from '../../lib/index.js';
 import { parseRedisStreamUrl, redactRedisUrl } from '../../lib/io/redis/redis-url.js';
 import { heartbeatKey } from '../../lib/io/redis/dead-members.js';
+import { splitRecords } from '../../lib/io/formats/record-splitter.js';
+import type { ByteChunk } from '../../lib/index.js';
 import { freePort, RedisCluster, RedisServer } from '../fixtures/redis-server.js';
 
 /** Labelled rows of three features, as CSV lines (label 0/1 from a planted linear rule). */
@@ -367,6 +369,30 @@ describe('Redis stream source and producer', function () {
       assert.deepEqual({ entries: summary.entries, records: summary.records }, { entries: 51, records: 100 });
       assert.equal((await reading).length, 100);
       await stream.close();
+    });
+
+    it('splitRecords: lines cut across chunks, CRLF and blank lines, each file\'s header; recordIO records whole, parts together', async () => {
+      const chunk = (text: string | Buffer, fileStart = false, name = 'a.csv'): ByteChunk =>
+        ({ data: typeof text === 'string' ? Buffer.from(text) : text, fileIndex: 0, name, fileStart, baseOffset: 0 });
+      async function* chunks(...list: ByteChunk[]) { yield* list; }
+      const collect = async (list: ByteChunk[], header = false, format: FormatName = 'csv') => {
+        const out: string[] = [];
+        for await (const group of splitRecords(chunks(...list), { format, header })) out.push(...group.map((r) => Buffer.from(r).toString('hex')));
+        return out;
+      };
+      const text = async (list: ByteChunk[], header = false) => (await collect(list, header)).map((hex) => Buffer.from(hex, 'hex').toString());
+      assert.deepEqual(await text([chunk('h,x\n1,2\r\n\n  \n3,', true), chunk('4\n5,6'), chunk('h,y\n7,8\n', true, 'b.csv')], true), ['1,2', '3,4', '5,6', '7,8']);
+      const whole = Buffer.from(frameRecord(encodeRecord({ values: [1, 2] }, 1)));
+      const first = Buffer.from(whole);
+      first.writeUInt32LE((1 << 29) | (whole.readUInt32LE(4) & 0x1fffffff), 4);
+      const last = Buffer.from(whole);
+      last.writeUInt32LE((3 << 29) | (whole.readUInt32LE(4) & 0x1fffffff), 4);
+      const bytes = Buffer.concat([whole, first, last, whole]);
+      const cut = whole.length + 5;
+      assert.deepEqual(await collect([chunk(bytes.subarray(0, cut), true), chunk(bytes.subarray(cut))], false, 'recordio'),
+        [whole, Buffer.concat([first, last]), whole].map((b) => b.toString('hex')));
+      await assert.rejects(collect([chunk(bytes.subarray(0, cut), true)], false, 'recordio'),
+        { name: 'DataError', message: 'a.csv: the file ends inside a recordIO record (5 bytes left over)' });
     });
 
     it('encodes values as CSV, JSON Lines or recordIO; refuses a record with a newline', async () => {
