@@ -207,6 +207,25 @@ describe('Redis stream source and producer', function () {
       await stream.close();
     });
 
+    it('survives a server restart (AOF): a member waiting on the stream reads on once Redis is back, every record once', async () => {
+      const durable = await RedisServer.start({ appendonly: true });
+      try {
+        const rows = csvRows(600);
+        await writeStream(durable.url, 'durable', rows.slice(0, 300), { recordsPerEntry: 10 });
+        const stream = readBatches(`${durable.url}?stream=durable`, { miniBatchSize: 50 });
+        const reading = rowsOf(stream);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await durable.restart();
+        await writeStream(durable.url, 'durable', rows.slice(300), { recordsPerEntry: 10, end: true });
+        const read = await reading;
+        assert.deepEqual(read, await rowsOf(readBatches(rows.map((r) => Buffer.from(r + '\n')), { miniBatchSize: 50 })));
+        await stream.commit('end');
+        await stream.close();
+      } finally {
+        await durable.close();
+      }
+    });
+
     it('on a Redis Cluster (found by INFO cluster): the records of the stream, then the end', async function () {
       this.timeout(60_000);
       const cluster = await RedisCluster.start();

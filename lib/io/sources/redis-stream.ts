@@ -38,7 +38,7 @@ import { hostname } from 'node:os';
 import { DataError, type FormatName } from '../read-options.js';
 import { acknowledgeThrough, compareIds, ensureGroup, groupReachedEnd, readNew, readPending, type RawEntry } from '../redis/consumer-group.js';
 import { Heartbeat, heartbeatKey, requeuePage, silentMembers } from '../redis/dead-members.js';
-import { RedisLink } from '../redis/redis-connection.js';
+import { RedisCommandError, RedisLink } from '../redis/redis-connection.js';
 import { parseRedisStreamUrl, RedisUrlError, type RedisStreamAddress } from '../redis/redis-url.js';
 import { decodeEntry, type StreamEntry } from '../redis/stream-entries.js';
 import type { ByteChunk, ByteSource, EntriesPosition, SourcePosition } from './types.js';
@@ -75,6 +75,8 @@ const defaultClaimAfterSeconds = 60;
 const blockMs = 250;
 /** Pending entries examined per requeue script call. */
 const requeueCount = 1000;
+/** How long reads may keep failing on a lost connection (the server restarting) before the read fails. */
+const reconnectGiveUpMs = 30_000;
 const newline = Buffer.from('\n');
 
 /** An entry's place in its chunk. */
@@ -130,6 +132,8 @@ export class RedisStreamSource implements ByteSource {
   /** Entries up to this id are acknowledged (or were never pending on this member). */
   private acknowledged = '0-0';
   private committing: Promise<void> = Promise.resolve();
+  /** When reads began failing on a lost connection (undefined while they succeed). */
+  private failingSince: number | undefined;
 
   /** Errors (RedisUrlError, RangeError) name the URL: a malformed URL, bad options, group= and --job that disagree. */
   constructor(url: string, private readonly options: RedisStreamOptions, private readonly settings: RedisSourceSettings) {
@@ -154,7 +158,7 @@ export class RedisStreamSource implements ByteSource {
         this.delivered = resume.through;
         await this.acknowledge(resume.through);
       }
-      for await (const chunk of this.pendingChunks(reader, resume, offset)) {
+      for await (const chunk of this.pendingChunks(reader, resume?.through ?? '0-0', resume?.partial ?? null, offset)) {
         offset += chunk.data.length;
         yield chunk;
       }
@@ -201,16 +205,41 @@ export class RedisStreamSource implements ByteSource {
     await ensureGroup(this.control, stream, this.group);
     this.heartbeat = new Heartbeat(this.control, heartbeatKey(stream, this.group, this.consumer!), this.claimAfterMs);
     await this.heartbeat.start();
-    return RedisLink.open(connection, this.description);
+    return RedisLink.open(connection, this.description, { resendLost: false });
   }
 
-  /** The entries pending on this member from an earlier run, after what the checkpoint (if any) holds. */
-  private async *pendingChunks(reader: RedisLink, resume: EntriesPosition | undefined, offset: number): AsyncGenerator<ByteChunk> {
+  /**
+   * A read that survives a lost connection (the server restarting): the link reconnects by
+   * itself, and 'lost' tells the caller that the read may have delivered entries whose reply
+   * never came: they are pending on this member, and read again from its pending list. Reads
+   * that keep failing for reconnectGiveUpMs fail the source.
+   */
+  private async survive<T>(read: () => Promise<T>): Promise<{ value: T } | 'lost'> {
+    try {
+      const value = await read();
+      this.failingSince = undefined;
+      return { value };
+    } catch (error) {
+      if (!(error instanceof RedisCommandError) || !error.lostConnection) throw error;
+      this.failingSince ??= Date.now();
+      if (Date.now() - this.failingSince > reconnectGiveUpMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, blockMs));
+      return 'lost';
+    }
+  }
+
+  /**
+   * The entries pending on this member with ids after `after`: at the start, those of an earlier
+   * run not held by the checkpoint resumed (`skip`: the one it holds in part); after a lost
+   * connection, those a lost reply delivered. With range acknowledgement, an entry pending on
+   * this member and never read would be acknowledged unread: this is what prevents it.
+   */
+  private async *pendingChunks(reader: RedisLink, after: string, skip: EntriesPosition['partial'], offset: number): AsyncGenerator<ByteChunk> {
     const { stream } = this.address;
-    let after = resume?.through ?? '0-0';
-    let skip = resume?.partial ?? null;
     for (;;) {
-      const raw = await readPending(reader, stream, this.group, this.consumer!, after, this.count);
+      const read = await this.survive(() => readPending(reader, stream, this.group, this.consumer!, after, this.count));
+      if (read === 'lost') continue;
+      const raw = read.value;
       if (raw.length === 0) return;
       const { chunk } = this.chunkOf(raw, offset, skip);
       skip = null;
@@ -228,14 +257,27 @@ export class RedisStreamSource implements ByteSource {
     const idleMs = this.options.idleTimeout === undefined ? undefined : this.options.idleTimeout * 1000;
     let idleSince: number | undefined;
     let nextRequeue = 0;
+    let resync = false;
     for (;;) {
+      if (resync) {
+        for await (const chunk of this.pendingChunks(reader, this.delivered, null, offset)) {
+          offset += chunk.data.length;
+          yield chunk;
+        }
+        resync = false;
+      }
       if (Date.now() >= nextRequeue) {
         await this.requeueDeadMembers();
         nextRequeue = Date.now() + this.claimAfterMs / 2;
       }
       const asked = Date.now();
       const wait = idleMs === undefined ? blockMs : Math.max(1, Math.min(blockMs, idleMs - (asked - (idleSince ?? asked))));
-      const raw = await readNew(reader, stream, this.group, this.consumer!, this.count, Math.round(wait));
+      const read = await this.survive(() => readNew(reader, stream, this.group, this.consumer!, this.count, Math.round(wait)));
+      if (read === 'lost') {
+        resync = true;
+        continue;
+      }
+      const raw = read.value;
       if (raw.length > 0) {
         idleSince = undefined;
         const { chunk, endsStream } = this.chunkOf(raw, offset, null);
@@ -335,7 +377,7 @@ export class RedisStreamSource implements ByteSource {
     const consumer = this.consumer!;
     const description = this.description;
     return {
-      data, fileIndex: 0, name: description, fileStart: true, baseOffset: offset,
+      data, fileIndex: 0, name: description, fileStart: true, fileEnd: true, baseOffset: offset,
       entriesAt: (covered) => entriesAt(placed, covered, before, consumer),
       explain: (error) => `${description}, ${placeError(error, data, placed)}`,
     };

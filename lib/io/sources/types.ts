@@ -14,6 +14,8 @@ export interface ByteChunk {
   name: string;
   /** True on the first chunk of each file (or of the resumed part of it). */
   fileStart: boolean;
+  /** True when the chunk ends its file (each read of a Redis stream is a file of whole records): its rows go out at once. */
+  fileEnd?: boolean;
   /** Byte offset in the file where this file's reading began (non-zero after a resume). */
   baseOffset: number;
   /**
