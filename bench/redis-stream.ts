@@ -12,6 +12,7 @@
 // reference rows read the same file from disk, and write the stream with nobody reading.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -130,6 +131,7 @@ async function median(run: () => Promise<RedisStreamRow>): Promise<RedisStreamRo
 
 export async function runRedisStream(): Promise<{ rows: RedisStreamRow[]; notes: string[] }> {
   const file = await benchData();
+  const loadBefore = loadavg()[0];
   const server = await RedisServer.start();
   const redis = new Redis(server.url);
   const out: RedisStreamRow[] = [];
@@ -143,6 +145,13 @@ export async function runRedisStream(): Promise<{ rows: RedisStreamRow[]; notes:
       const alone = await produce(`${server.url}?stream=alone`, file, 100);
       await redis.del('alone');
       return { setup: 'producer alone (nobody reading)', members: 0, recordsPerEntry: 100, records: alone.records, seconds: alone.seconds, recordsPerSecond: alone.records / alone.seconds, split: [] };
+    }));
+    out.push(await median(async () => {
+      await produce(`${server.url}?stream=filled`, file, 100);
+      const { stdout } = await member('parse', `${server.url}?stream=filled`, 'alone').done;
+      const read = JSON.parse(stdout.trim().split('\n').pop()!);
+      await redis.del('filled');
+      return { setup: '1 member alone, parse (the stream written beforehand)', members: 1, recordsPerEntry: 100, records: read.records, seconds: read.seconds, recordsPerSecond: read.records / read.seconds, split: [read.records] };
     }));
     let run = 0;
     for (const kind of ['parse', 'train'] as const) {
@@ -159,9 +168,11 @@ export async function runRedisStream(): Promise<{ rows: RedisStreamRow[]; notes:
     notes: [
       `${rows.toLocaleString('en-US')} CSV rows (a label and 10 features, ${Math.round(70 * rows / 1e6)} MB or so); redis-server 7.0 on loopback, no persistence.`,
       'Producer: this process, writeStream with 100 records an entry (the last row: 1, on a tenth of the rows), at most 16 XADDs in flight, --max-lag 2,000 entries; members: separate processes started first, at the default thread count.',
+      'The two "alone" rows time one side with the other idle: the producer writing with nobody reading, and a member reading a stream written beforehand (its own clock, connecting included).',
       'Records/s: records ÷ the time from the first XADD to the last member\'s exit (train: after writing its model and acknowledging its entries); ' +
         `the median of ${repeats} runs (every run's seconds are in redis-stream.json).`,
       'On this 2-core machine the producer, redis-server and every member share the two cores: a second member adds a process, not a core.',
+      `Load average (1 min) ${loadBefore.toFixed(1)} before the runs, ${loadavg()[0].toFixed(1)} after (the machine is shared).`,
     ],
   };
 }

@@ -42,6 +42,9 @@ export function redisOptionsFrom(command: string, options: ParsedArguments['opti
   if (idleTimeout !== undefined && !isRedisUrl(input)) {
     throw new UsageError(`${command}: --idle-timeout applies to a redis:// training stream, and --train is ${JSON.stringify(input)}`);
   }
+  if (isRedisUrl(input) && options.header === true) {
+    throw new UsageError(`${command}: --header: a Redis stream's entries hold records only (a job's members share one stream: no first line to skip)`);
+  }
   const job = options.job as string | undefined;
   if (job === '') throw new UsageError(`${command}: --job must not be empty`);
   return { ...(job !== undefined ? { group: job } : {}), ...(idleTimeout !== undefined ? { idleTimeout } : {}) };

@@ -150,8 +150,9 @@ export class RedisStreamSource implements ByteSource {
     this.used = true;
     const resume = this.resumePoint(start);
     this.consumer = this.consumerFor(resume);
-    const reader = await this.open();
+    let reader: RedisLink | undefined;
     try {
+      reader = await this.open();
       let offset = start?.byteOffset ?? 0;
       if (resume) {
         // The checkpoint holds these: a crash between writing it and XACK left some pending.
@@ -172,7 +173,7 @@ export class RedisStreamSource implements ByteSource {
       await this.close();
       throw error;
     } finally {
-      reader.close();
+      reader?.close();
     }
   }
 
