@@ -76,6 +76,20 @@ describe('boundless produce and train from a Redis stream', function () {
     assert.equal(count, 0, 'every entry acknowledged once the model was written');
   });
 
+  it('--idle-timeout ends a stream that has no end entry; --job names the group', async () => {
+    const file = join(root, 'idle.csv');
+    await writeFile(file, csv(700, 3).join('\n') + '\n');
+    const url = `${server.url}?stream=idle`;
+    assert.equal(boundless('produce', '--to', url, '--input', file, '--job', 'quiet').code, 0);
+    const started = Date.now();
+    const trained = boundless(...trainArgs(url, join(root, 'idle-model'), '--job', 'quiet', '--idle-timeout', '0.5'));
+    assert.equal(trained.code, 0, trained.stderr);
+    assert.equal(JSON.parse(trained.stdout).metrics.records, 700);
+    assert.ok(Date.now() - started < 15_000);
+    const groups = await redis.call('XINFO', 'GROUPS', 'idle') as (string | number)[][];
+    assert.deepEqual(groups.map((g) => [g[1], g[g.indexOf('pending') + 1]]), [['quiet', 0]]);
+  });
+
   it('bad URLs and options: one line naming the URL; status 2 for the command line, 1 for an unreachable server', async () => {
     const port = await freePort();
     const cases: [string[], number, string][] = [
