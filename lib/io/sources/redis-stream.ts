@@ -17,6 +17,10 @@
 // many of its bytes }. commit() acknowledges this consumer's pending entries
 // up to `through` with XPENDING ranges, a page at a time: memory does not
 // grow with the entries between two checkpoints.
+// Range acknowledgement needs every entry pending on this member up to
+// `through` to have been read: a read whose reply is lost with the
+// connection (a server restart) is not sent again; the member reads its
+// pending entries after the newest it has instead.
 //
 // Exactly once. An entry covered in part stays pending. A member resumed from
 // its checkpoint (the same consumer) acknowledges what the checkpoint holds,
