@@ -18,10 +18,19 @@ import type { RatingsRow } from './fm-insteval.js';
 import { runThreads, threadsMarkdown } from './threads.js';
 import { runWorkers, workersTable } from './workers.js';
 import { clusterMarkdown, runCluster } from './cluster.js';
+import { redisStreamTable, runRedisStream } from './redis-stream.js';
 
 interface SuiteResult { markdown: string; json: unknown; /** What the table compares, when not boundless against peers. */ legend?: string }
 
 const suites: Record<string, () => Promise<SuiteResult>> = {
+  // A Redis stream through one consumer group, 1 and 2 members, the producer included (bench/redis-stream.ts).
+  'redis-stream': async () => {
+    const { rows, notes } = await runRedisStream();
+    return {
+      markdown: [redisStreamTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
+      legend: 'Records/s of a Redis stream read by one consumer group; the file read from disk is the reference.',
+    };
+  },
   'dense-linear': async () => {
     const { rows, notes } = await runDenseLinear();
     return { markdown: [table(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };

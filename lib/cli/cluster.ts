@@ -3,14 +3,14 @@
 import type { ClusterOptions } from '../distributed/cluster/train.js';
 import { clusterDefaults } from '../distributed/cluster/train.js';
 import { deleteJob, fetchJob, jobStatus, listJobs } from '../distributed/cluster/job-admin.js';
-import { parseArguments, UsageError, type OptionSpec } from './arguments.js';
+import { parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
+import { secondsOption } from './redis-options.js';
 
 const days = clusterDefaults.ttlSeconds / 86400;
 
-/** The options that make `train` a member of a cluster job. */
+/** The options that make `train` a member of a cluster job (with --job, which redis-options.ts defines: a stream's consumer group too). */
 export const clusterTrainOptions: Record<string, OptionSpec> = {
   cluster: { value: true, description: 'redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS; any node of a Redis Cluster): train as a member of --job' },
-  job: { value: true, description: 'the cluster job to create or join (letters, digits, . _ -)' },
   prefix: { value: true, description: `prefix of the job's Redis keys (default ${clusterDefaults.prefix})` },
   'job-ttl': { value: true, description: `seconds the job's keys live after their last write (default ${clusterDefaults.ttlSeconds}, ${days} days)` },
   'shard-size': { value: true, description: `bytes per shard when one file is split among members (default ${clusterDefaults.shardBytes}; K, M, G suffixes)` },
@@ -18,17 +18,7 @@ export const clusterTrainOptions: Record<string, OptionSpec> = {
   lease: { value: true, description: `seconds before a silent member's shard is taken over (default ${clusterDefaults.lease})` },
 };
 
-function secondsOption(command: string, options: Record<string, unknown>, name: string): number | undefined {
-  const raw = options[name];
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (typeof raw !== 'string' || !/^\d+(\.\d+)?$/.test(raw) || !(value > 0)) {
-    throw new UsageError(`${command}: --${name} must be a positive number of seconds, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
-function bytesOption(command: string, options: Record<string, unknown>, name: string): number | undefined {
+function bytesOption(command: string, options: ParsedArguments['options'], name: string): number | undefined {
   const raw = options[name];
   if (raw === undefined) return undefined;
   const match = typeof raw === 'string' ? /^(\d+)([KMG]?)$/i.exec(raw) : null;
@@ -39,8 +29,8 @@ function bytesOption(command: string, options: Record<string, unknown>, name: st
   return value;
 }
 
-/** ClusterOptions from train's options; undefined without --cluster. --job without --cluster is an error. */
-export function clusterOptionsFrom(options: Record<string, unknown>): ClusterOptions | undefined {
+/** ClusterOptions from train's options; undefined without --cluster. A cluster option without --cluster is an error. */
+export function clusterOptionsFrom(options: ParsedArguments['options']): ClusterOptions | undefined {
   const given = Object.keys(clusterTrainOptions).filter((name) => options[name] !== undefined && name !== 'cluster');
   if (options.cluster === undefined) {
     if (given.length > 0) throw new UsageError(`train: --${given[0]} needs --cluster redis://HOST:PORT`);

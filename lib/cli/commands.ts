@@ -9,6 +9,7 @@ import {
   evaluateCommand, evaluateOptions, predictCommand, predictOptions, recommendCommand, recommendOptions, selectCommand,
   selectOptions,
 } from './model-commands.js';
+import { produceCommand, produceOptions } from './produce.js';
 import { trainCommand, trainOptions } from './train.js';
 import { jobCommand, jobOptions } from './cluster.js';
 import { UsageError } from './arguments.js';
@@ -25,7 +26,9 @@ export const commands: Record<string, Command> = {
     summary: 'train an algorithm in one pass per epoch; writes model.safetensors and state.safetensors, prints the metrics (JSON)',
     options: trainOptions,
     notes: 'Algorithms: linear-learner, kmeans, pca, factorization-machines (and those of --algorithm-module).\n' +
-      'Hyperparameters use SageMaker\'s names: --hp predictor_type=binary_classifier --hp mini_batch_size=100.',
+      'Hyperparameters use SageMaker\'s names: --hp predictor_type=binary_classifier --hp mini_batch_size=100.\n' +
+      "A Redis stream: --train 'redis://HOST:PORT?stream=KEY' [--job NAME] [--idle-timeout SECONDS] reads it through the consumer group\n" +
+      'NAME (boundless by default; `boundless produce` writes one); its entries are acknowledged once a checkpoint or the model holds them.',
     run: async (argv) => printJson(await trainCommand(argv)),
   },
   job: {
@@ -72,6 +75,15 @@ export const commands: Record<string, Command> = {
       const { summary, toStdout } = await convert(argv);
       (toStdout ? process.stderr : process.stdout).write(JSON.stringify(summary) + '\n');
     },
+  },
+  produce: {
+    usage: "produce --to 'redis://HOST:PORT[/DB]?stream=KEY' --input <path|-> [options]",
+    summary: 'write records to a Redis stream, a few to an entry, for train --train redis://... (prints a JSON summary)',
+    options: produceOptions,
+    notes: 'Entries hold fields format (the tag) and data (whole records, newline-separated); --end adds an entry with field end.\n' +
+      'Backpressure: --maxlen N trims the stream (unread entries too), --max-lag N waits for the consumer group.\n' +
+      "Example: boundless produce --to 'redis://localhost:6379?stream=clicks' --input clicks.csv --max-lag 10000 --end",
+    run: async (argv) => printJson(await produceCommand(argv)),
   },
   inspect: {
     usage: 'inspect <state-or-model file>',

@@ -6,6 +6,7 @@ import { writeRows } from '../io/write-rows.js';
 import { isStdout } from '../io/output-file.js';
 import { choiceOption, parseArguments, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
+import { refuseRedisInput } from './redis-options.js';
 
 export const convertOptions: Record<string, OptionSpec> = {
   input: { value: true, required: true, description: "a file, directory, glob, or '-' for stdin" },
@@ -18,6 +19,7 @@ export const convertOptions: Record<string, OptionSpec> = {
 /** Converts; the summary goes to stderr when the data went to stdout. */
 export async function convert(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
   const { options } = parseArguments('convert', argv, convertOptions);
+  refuseRedisInput('convert', 'input', options.input);
   const data = readOptionsFrom('convert', options, { labelSize: 1 });
   const to = choiceOption('convert', options, 'to', outputFormats)!;
   const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 4096 });

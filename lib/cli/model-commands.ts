@@ -18,6 +18,7 @@ import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
+import { refuseRedisInput } from './redis-options.js';
 
 /** Says on stderr, once, how many bad records --on-bad-record skip left out; their counts for the summary. */
 function reportSkipped(command: string, bad: Record<string, number>, consequence: string): { badRecords?: Record<string, number> } {
@@ -88,6 +89,7 @@ async function writePredictionLines(out: Writable, buffers: OutputBuffers, predi
 /** Predictions for every record, as JSON Lines to stdout or a file (atomically, when it is a regular file). */
 export async function predictCommand(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
   const { options } = parseArguments('predict', argv, predictOptions);
+  refuseRedisInput('predict', 'input', options.input);
   const { path: modelPath, model, featureDim } = await openModel('predict', options);
   const data = readOptionsFrom('predict', options, { labelSize: 0, featureDim });
   const outputPath = (options.output as string | undefined) ?? '-';
@@ -134,6 +136,7 @@ export const evaluateOptions: Record<string, OptionSpec> = {
 
 export async function evaluateCommand(argv: string[]): Promise<Record<string, unknown>> {
   const { options } = parseArguments('evaluate', argv, evaluateOptions);
+  refuseRedisInput('evaluate', 'test', options.test);
   const { path: modelPath, model, algorithm, featureDim } = await openModel('evaluate', options);
   if (!algorithm.createEvaluator) throw new Error(`evaluate: ${algorithm.name} has no evaluation metrics`);
   const data = {
@@ -184,6 +187,7 @@ function userRow(text: string, featureDim: number, zeroBased: boolean): Float32A
  */
 export async function recommendCommand(argv: string[]): Promise<void> {
   const { options } = parseArguments('recommend', argv, recommendOptions);
+  refuseRedisInput('recommend', 'items', options.items);
   const { model, algorithm, featureDim } = await openModel('recommend', options);
   const recommender = model as unknown as { recommend?: (user: Float32Array, items: Batch, n: number) => Promise<{ indices: Int32Array; scores: Float32Array }> };
   if (typeof recommender.recommend !== 'function') throw new UsageError(`recommend: a ${algorithm.name} model does not recommend; train factorization-machines`);

@@ -13,9 +13,10 @@ import { dataOptions, readOptionsFrom } from './channels.js';
 import { createProgressReporter } from './progress.js';
 import { clusterOptionsFrom, clusterTrainOptions } from './cluster.js';
 import { trainOnCluster } from '../distributed/cluster/train.js';
+import { redisOptionsFrom, redisTrainOptions } from './redis-options.js';
 
 export const trainOptions: Record<string, OptionSpec> = {
-  train: { value: true, required: true, description: "training data: a file, directory, glob, or '-' for stdin" },
+  train: { value: true, required: true, description: "training data: a file, directory, glob, '-' for stdin, or a Redis stream: 'redis://HOST:PORT[/DB]?stream=KEY'" },
   validation: { value: true, description: 'validation data, scored every epoch' },
   test: { value: true, description: 'test data, scored once at the end' },
   hp: { value: true, repeat: true, description: 'a hyperparameter, name=value' },
@@ -35,6 +36,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   deterministic: { description: 'seeded and independent of thread count: a resumed run gives the same model bytes' },
   'sagemaker-metrics': { description: "also print SageMaker's #quality_metric lines on stderr" },
   ...clusterTrainOptions,
+  ...redisTrainOptions,
   ...dataOptions,
 };
 
@@ -112,7 +114,8 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   }
   const hyperparameters = await hyperparametersFrom(options);
   const seed = integerOption('train', options, 'seed', 0);
-  const data = readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0 });
+  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0 }),
+    redis: redisOptionsFrom('train', options, options.train as string) };
   const checkpointDir = options['checkpoint-dir'] as string | undefined;
   if (options.resume && !checkpointDir) throw new UsageError('train: --resume needs --checkpoint-dir');
   const every = options['checkpoint-every'] !== undefined ? parseCheckpointEvery(options['checkpoint-every'] as string) : {};
@@ -152,6 +155,8 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     const statePath = join(modelDir, 'state.safetensors');
     await saveModel(modelPath, result.model);
     await saveState(statePath, result.state);
+    // Both are stored: a Redis stream's entries may now be acknowledged.
+    await result.commit();
     return { algorithm: algorithm.name, model: modelPath, state: statePath, metrics: result.metrics, ...('job' in result ? { job: result.job } : {}) };
   } catch (error) {
     if ((error as Error).name !== 'AbortError') throw error;

@@ -16,6 +16,7 @@ import type { Algorithm, State } from '../algorithms/types.js';
 import { readBatches } from '../io/read-batches.js';
 import { DataError, type ReadOptions } from '../io/read-options.js';
 import { resolveFiles } from '../io/sources/files.js';
+import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
 import { statSync } from 'node:fs';
 import type { PassContext, PassResult, PassRunner, SharePositions } from '../train/pass-runner.js';
 import type { FromWorker, SerializedJob, ToWorker } from './port-rendezvous.js';
@@ -184,15 +185,19 @@ export class WorkerPool implements PassRunner {
     const stop = () => Atomics.store(this.called, 0, 0x7fffffff);
     options.signal?.addEventListener('abort', stop);
     const timer = 'seconds' in this.sync ? setInterval(() => Atomics.store(this.called, 0, keeper.round), this.sync.seconds * 1000) : undefined;
+    let whole = false;
     try {
       const read = await this.runRounds(context, keeper, fresh, input.totalBytes);
-      return stream ? { bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords }, seekable: stream.seekable !== false } : read;
+      whole = true;
+      // The stream goes to the trainer, which commits it once a stored state holds the pass.
+      return stream ? { bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords }, seekable: stream.seekable !== false, input: stream } : read;
     } finally {
       options.signal?.removeEventListener('abort', stop);
       if (timer) clearInterval(timer);
       this.dealer?.stop();
       await dealing;
       this.dealer = undefined;
+      if (!whole) await stream?.close();
     }
   }
 
@@ -203,8 +208,12 @@ export class WorkerPool implements PassRunner {
   private async inputOf(context: PassContext): Promise<{ files: string | string[] | undefined; totalBytes: number | undefined; featureDim: number | undefined }> {
     const { settings, options, progress } = context;
     const train = options.train;
-    const files = (typeof train === 'string' && train !== '-') || (Array.isArray(train) && train.length > 0 && train.every((t) => typeof t === 'string'))
-      ? train as string | string[] : undefined;
+    const files = (typeof train === 'string' && train !== '-' && !isRedisUrl(train)) ||
+      (Array.isArray(train) && train.length > 0 && train.every((t) => typeof t === 'string')) ? train as string | string[] : undefined;
+    if (isRedisUrl(train) && progress.shares) {
+      throw new Error(`train: the checkpoint resumed was written by data-parallel workers in the middle of the Redis stream ${redactRedisUrl(train)}; ` +
+        'a round\'s merge does not say which entries it holds, so it cannot be resumed: train afresh (none of those entries were acknowledged: they are read again)');
+    }
     if (progress.position !== null) {
       throw new Error('train: the checkpoint resumed was written by one worker in the middle of an epoch: resume it with one worker (--workers 1)');
     }

@@ -16,8 +16,20 @@ export interface ReadStats {
   badRecords: Record<string, number>;
 }
 
+/** An input that is told when a stored state holds what it delivered (what a trainer sees of a BatchStream after a pass). */
+export interface CommittableInput {
+  /**
+   * Tells the source that a stored state (a checkpoint, a saved model) holds the input up to
+   * `upTo`: a batch's position, or 'end' once the stream has been read to its end. A Redis
+   * stream acknowledges the entries (XACK); files and other streams have nothing to do.
+   */
+  commit(upTo: SourcePosition | 'end'): Promise<void>;
+  /** Releases what the source holds after reading (a Redis stream's connection and heartbeat); commit still works after. */
+  close(): Promise<void>;
+}
+
 /** A stream of batches; `stats` and `featureDim` are filled in as it runs. */
-export interface BatchStream extends AsyncIterable<ReadBatch> {
+export interface BatchStream extends AsyncIterable<ReadBatch>, CommittableInput {
   readonly stats: ReadStats;
   /** Known once the first batch is out (CSV infers it from the first record). */
   featureDim: number | undefined;

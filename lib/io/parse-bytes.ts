@@ -101,6 +101,8 @@ class NativeBatcher {
   private current: ByteChunk | undefined;
   private records: number;
   private threads: number | undefined;
+  /** A file has started and not been finished. */
+  private fileOpen = false;
 
   private constructor(private readonly producer: Producer, private readonly pool: BatchPool,
     private readonly parser: NativeStreamParser) {
@@ -122,16 +124,26 @@ class NativeBatcher {
     return batcher;
   }
 
-  /** Parses one chunk; a chunk that starts a file first ends the previous file's last record. */
+  /**
+   * Parses one chunk; a chunk that starts a file first ends the previous file's last record. A
+   * chunk that ends its file (`fileEnd`: a Redis stream's read) is finished at once, so its rows
+   * go out now rather than when the next chunk comes, which on a quiet stream may be much later.
+   */
   async feed(chunk: ByteChunk): Promise<void> {
     if (chunk.fileStart) {
-      if (this.current) await this.finishFile();
+      if (this.fileOpen) await this.finishFile();
       this.parser.startFile(chunk.baseOffset === 0);
+      this.fileOpen = true;
     }
     this.current = chunk;
     this.producer.stats.bytes += chunk.data.length;
-    if (this.parseThreads > 1) return this.feedAhead(chunk.data);
-    let data = chunk.data;
+    await this.parse(chunk.data);
+    if (chunk.fileEnd) await this.finishFile();
+  }
+
+  private async parse(chunk: Uint8Array): Promise<void> {
+    if (this.parseThreads > 1) return this.feedAhead(chunk);
+    let data = chunk;
     while (data.length > 0) {
       const result = await this.parser.feed(data);
       this.check(result);
@@ -184,7 +196,7 @@ class NativeBatcher {
 
   /** After the last chunk: the last file's last record, the partial batch, the skip counts. */
   async finish(): Promise<void> {
-    if (this.current) await this.finishFile();
+    if (this.fileOpen) await this.finishFile();
     const last = this.parser.finish();
     if (last.rows > 0) await this.emit(last, false);
     else this.pool.release(this.batch);
@@ -193,6 +205,7 @@ class NativeBatcher {
   }
 
   private async finishFile(): Promise<void> {
+    this.fileOpen = false;
     for (;;) {
       const result = this.parser.finish();
       this.check(result);
@@ -208,6 +221,7 @@ class NativeBatcher {
     if (result.error === undefined) return;
     const current = this.current!;
     // A resumed read or a worker's share of a file starts mid-file: its line numbers count from there.
+    if (current.explain) throw new DataError(current.explain(result.error));
     const where = current.baseOffset > 0 ? `${current.name} (read from byte ${current.baseOffset}; lines counted from there)` : current.name;
     throw new DataError(`${where}, ${result.error}`);
   }
@@ -218,7 +232,9 @@ class NativeBatcher {
     if (batch.kind === 'sparse') batch.indptr[batch.rows] = result.nnz;
     this.producer.stats.records += result.rows;
     this.records += result.rows;
-    await deliver(this.producer, batch, { fileIndex: current!.fileIndex, byteOffset: current!.baseOffset + result.committed, records: this.records });
+    const entries = current!.entriesAt?.(result.committed);
+    await deliver(this.producer, batch, { fileIndex: current!.fileIndex, byteOffset: current!.baseOffset + result.committed, records: this.records,
+      ...(entries ? { entries } : {}) });
     if (more) await this.nextBatch();
   }
 

@@ -4,8 +4,9 @@
 //   batch to the consumer and take it back when the next is asked for →
 //   optionally shuffle through a buffer of batches.
 // Parsing runs on libuv threads, so it overlaps with training; the consumer
-// gets each batch with the source position after it. Memory is the pool,
-// fixed by mini_batch_size and prefetch.
+// gets each batch with the source position after it, and tells the source
+// through commit() when a stored state holds it. Memory is the pool, fixed
+// by mini_batch_size and prefetch.
 import { BatchPool } from '../data/batch-pool.js';
 import { shuffleBatches } from '../data/shuffle-buffer.js';
 import { ConsumerGone, type BatchStream, type Producer, type ReadBatch, type ReadStats } from './batch-stream.js';
@@ -15,15 +16,20 @@ import { produceFromRecords } from './parse-records.js';
 import {
   declaredFeatureDim, isSparseFormat, validateReadOptions, type FormatName, type ReadOptions,
 } from './read-options.js';
+import { isRedisUrl } from './redis/redis-url.js';
 import { openSource, type SourceInput } from './sources/open-source.js';
-import type { SourcePosition } from './sources/types.js';
+import type { Source, SourcePosition } from './sources/types.js';
 
 /** Batches from a source. Iterate once; each batch is valid until the next is requested. */
 export function readBatches(input: SourceInput, options: ReadOptions): BatchStream {
   const format: FormatName = options.format ?? 'csv';
   validateReadOptions(options, format);
+  if (options.header && isRedisUrl(input)) {
+    throw new RangeError('readBatches: header: a Redis stream\'s entries hold records only (several members read one stream, so there is no first line to skip)');
+  }
   const stats: ReadStats = { records: 0, bytes: 0, batches: 0, badRecords: {} };
   let pool: BatchPool | undefined;
+  let source: Source | undefined;
   const stream: BatchStream = {
     stats,
     featureDim: declaredFeatureDim(format, options),
@@ -31,8 +37,10 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
     totalBytes: undefined,
     seekable: undefined,
     poolBytes: () => pool?.bytes ?? 0,
+    commit: async (upTo) => { await source?.commit?.(upTo); },
+    close: async () => { await source?.close?.(); },
     [Symbol.asyncIterator]: () => {
-      const batches = parseAhead(input, options, format, stream, (made) => { pool = made; });
+      const batches = parseAhead(input, options, format, stream, (made) => { pool = made; }, (opened) => { source = opened; });
       return options.shuffleBuffer ? shuffled(batches, () => pool!, options) : batches;
     },
   };
@@ -44,7 +52,7 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
  * `prefetch` batches ahead. Each batch returns to the pool when the consumer asks for the next.
  */
 async function* parseAhead(input: SourceInput, options: ReadOptions, format: FormatName, stream: BatchStream,
-  onPool: (pool: BatchPool) => void): AsyncGenerator<ReadBatch> {
+  onPool: (pool: BatchPool) => void, onSource: (source: Source) => void): AsyncGenerator<ReadBatch> {
   const queue = new BoundedQueue<ReadBatch>(options.prefetch ?? 2);
   let pool: BatchPool | undefined;
   const producer: Producer = {
@@ -59,7 +67,7 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
       return pool;
     },
   };
-  const produced = produce(input, producer, stream)
+  const produced = produce(input, producer, stream, onSource)
     .then(() => queue.close(), (error) => (error instanceof ConsumerGone ? queue.close() : queue.fail(error)));
   let previous: ReadBatch | undefined;
   try {
@@ -80,8 +88,16 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
 }
 
 /** Opens the source, says on the stream what it is (sparse, size), and runs the matching parse stage. */
-async function produce(input: SourceInput, producer: Producer, stream: BatchStream): Promise<void> {
-  const source = await openSource(input, producer.options.files);
+async function produce(input: SourceInput, producer: Producer, stream: BatchStream, onSource: (source: Source) => void): Promise<void> {
+  const { options, format, stats } = producer;
+  const source = await openSource(input, {
+    ...options.files, redis: options.redis,
+    redisSettings: {
+      format, onBadRecord: options.onBadRecord ?? 'error',
+      countSkipped: (reason) => { stats.badRecords[reason] = (stats.badRecords[reason] ?? 0) + 1; },
+    },
+  });
+  onSource(source);
   stream.seekable = source.seekable;
   stream.sparse = source.kind === 'bytes' && isSparseFormat(producer.format, producer.options);
   if (source.kind === 'records') return produceFromRecords(producer, source);

@@ -1,6 +1,7 @@
 // How to read a channel: the options of readBatches, checked in one place
 // before anything is opened, and the error a bad record raises.
 import type { FileSourceOptions } from './sources/files.js';
+import type { RedisStreamOptions } from './sources/redis-stream.js';
 import type { SourcePosition } from './sources/types.js';
 
 export type FormatName = 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'recordio';
@@ -53,6 +54,8 @@ export interface ReadOptions {
   start?: SourcePosition;
   /** For paths: this worker's shard of the files, and the read size. */
   files?: FileSourceOptions;
+  /** For redis:// inputs: the consumer group, this member's name, the idle timeout (lib/io/sources/redis-stream.ts). */
+  redis?: RedisStreamOptions;
   signal?: AbortSignal;
 }
 

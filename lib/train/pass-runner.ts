@@ -4,6 +4,7 @@
 // everything around the pass (restore, validation, early stopping,
 // checkpoints, the final model), so a runner only trains and reports.
 import type { Algorithm, State } from '../algorithms/types.js';
+import type { CommittableInput } from '../io/batch-stream.js';
 import type { SourcePosition } from '../io/sources/types.js';
 import type { ProgressEvent } from './progress.js';
 import type { RunSettings } from './run-settings.js';
@@ -53,6 +54,8 @@ export interface PassResult {
   seekable: boolean;
   /** The runner ended the pass on the state itself (algorithm.endPass applied): the trainer must not end it again. */
   passEnded?: boolean;
+  /** The stream the pass read, when it was not read from files: the trainer commits it ('end') once a stored state holds the pass. */
+  input?: CommittableInput;
 }
 
 export interface PassRunner {

@@ -70,6 +70,14 @@ export interface TrainResult<A extends Algorithm> {
     records: number;
     seconds: number;
   };
+  /**
+   * Call once the model or state is stored: tells the training channel that a stored state holds
+   * everything trained (a Redis stream's entries are acknowledged; until then they stay pending,
+   * and are read again by this consumer, or by another member once claim-after has passed).
+   * Files and other streams have nothing to do. A checkpoint written at the end of the pass has
+   * committed already.
+   */
+  commit(): Promise<void>;
 }
 
 /**
@@ -85,6 +93,10 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
     throw new Error('train: workers > 1 need the worker pool: use train from boundless-ml (lib/distributed/train.ts), not lib/train/train.ts');
   }
   const run = await TrainingRun.start(algorithm, hyperparameters, options, runner);
-  while (!run.done) await run.runEpoch();
-  return run.finish();
+  try {
+    while (!run.done) await run.runEpoch();
+    return await run.finish();
+  } finally {
+    await run.close();
+  }
 }

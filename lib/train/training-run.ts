@@ -5,9 +5,12 @@
 import { HyperparameterError, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import { loadState } from '../algorithms/persistence.js';
 import type { Algorithm, FinalizedModel, State } from '../algorithms/types.js';
+import type { CommittableInput } from '../io/batch-stream.js';
 import { readBatches } from '../io/read-batches.js';
 import { DataError } from '../io/read-options.js';
+import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
 import type { SourceInput } from '../io/sources/open-source.js';
+import type { SourcePosition } from '../io/sources/types.js';
 import type { JsonValue } from '../state/checkpoint.js';
 import { cloneTensor } from '../state/tensor.js';
 import { existsSync } from 'node:fs';
@@ -19,6 +22,7 @@ import type { TrainOptions, TrainResult } from './train.js';
 
 /** A channel as a person names it: its path, or what kind of source it is. */
 function describeChannel(channel: SourceInput): string {
+  if (isRedisUrl(channel)) return redactRedisUrl(channel);
   if (typeof channel === 'string') return channel === '-' ? 'stdin' : channel;
   if (Array.isArray(channel) && channel.every((c) => typeof c === 'string')) return channel.join(', ');
   return 'a stream';
@@ -57,6 +61,13 @@ export class TrainingRun<A extends Algorithm> {
   private progress: Progress = { epoch: 0, position: null, batches: 0, records: 0, bestEpoch: null, bestValue: null, epochsWithoutImprovement: 0 };
   private readonly reporter: ProgressReporter;
   private readonly schedule: CheckpointSchedule | undefined;
+  /** The training channel of the current or last pass, told (commit) when a stored state holds what it delivered. */
+  private input: CommittableInput | undefined;
+  /**
+   * How much of `input` the run's state holds: the last batch's position, 'end' after a whole pass,
+   * undefined when unknown (before the first batch; data-parallel workers in the middle of a pass).
+   */
+  private covered: SourcePosition | 'end' | undefined;
   stoppedEarly = false;
 
   private constructor(private readonly algorithm: A, private readonly settings: RunSettings, private readonly options: TrainOptions,
@@ -69,6 +80,8 @@ export class TrainingRun<A extends Algorithm> {
   static async start<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput, options: TrainOptions,
     runner?: PassRunner): Promise<TrainingRun<A>> {
     const run = new TrainingRun(algorithm, await resolveRunSettings(algorithm, hyperparameters, options), options, runner);
+    run.refuseStreamChannel('validation', options.validation);
+    run.refuseStreamChannel('test', options.test);
     await run.requireRecords('validation', options.validation);
     await run.requireRecords('test', options.test);
     await run.restore();
@@ -81,6 +94,13 @@ export class TrainingRun<A extends Algorithm> {
 
   get done(): boolean {
     return this.stoppedEarly || this.streamRead || this.progress.epoch >= this.settings.epochs;
+  }
+
+  /** Validation is read every epoch and the test channel after training: a Redis stream, read once and shared by a job's members, cannot be either. */
+  private refuseStreamChannel(name: string, channel: SourceInput | undefined): void {
+    if (!isRedisUrl(channel)) return;
+    throw new Error(`train: the ${name} channel is a Redis stream (${describeChannel(channel)}): only the training channel can be; ` +
+      `give the ${name} data as a file`);
   }
 
   /**
@@ -159,6 +179,8 @@ export class TrainingRun<A extends Algorithm> {
   private async trainOnChannel(): Promise<void> {
     const { algorithm, options, progress, reporter } = this;
     const pass = await (this.runner ? this.runPass(this.runner) : this.trainInThisThread());
+    if (pass.input) this.input = pass.input;
+    this.covered = 'end';
     reporter.bytes += pass.bytes;
     reporter.epochBytes = 0;
     reporter.badRecords = { ...pass.badRecords };
@@ -195,6 +217,8 @@ export class TrainingRun<A extends Algorithm> {
 
   /** A pass by a runner, which sees the run through a PassContext. */
   private async runPass(runner: PassRunner): Promise<PassResult> {
+    // A round's merge does not say which of a stream's dealt batches it holds: nothing is committed until the pass is whole.
+    this.covered = undefined;
     try {
       return await runner.trainPass(this.passContext());
     } catch (error) {
@@ -206,13 +230,17 @@ export class TrainingRun<A extends Algorithm> {
   /** A pass in this thread: batch by batch, with scheduled checkpoints. */
   private async trainInThisThread(): Promise<PassResult> {
     const { algorithm, options, progress, reporter } = this;
+    await this.input?.close();
     const stream = readBatches(options.train, { ...this.settings.readOptions, start: progress.position ?? undefined, signal: options.signal });
+    this.input = stream;
+    this.covered = undefined;
     try {
       for await (const batch of stream) {
         this.state ??= algorithm.createState(this.settings.hp as never,
           { featureDim: stream.featureDim!, labelSize: algorithm.labelSize, sparse: stream.sparse === true }, this.settings.backend);
         await algorithm.update(this.state as never, batch, this.settings.backend);
         progress.position = { ...batch.position };
+        this.covered = batch.position;
         progress.batches++;
         progress.records += batch.rows;
         reporter.totalBytes = stream.totalBytes;
@@ -295,7 +323,18 @@ export class TrainingRun<A extends Algorithm> {
         records: progress.records,
         seconds: this.reporter.elapsedSeconds,
       },
+      commit: () => this.commitInput(),
     };
+  }
+
+  /** Tells the training channel that a stored state holds what the run's state holds (a Redis stream acknowledges its entries). */
+  private async commitInput(): Promise<void> {
+    if (this.input && this.covered !== undefined) await this.input.commit(this.covered);
+  }
+
+  /** Releases the training channel (a Redis stream's connection and heartbeat); a later commit still works. */
+  async close(): Promise<void> {
+    await this.input?.close();
   }
 
   /** Batches of a validation or test channel, read like the training channel at the state's width. */
@@ -308,6 +347,8 @@ export class TrainingRun<A extends Algorithm> {
     if (!directory || !this.state) return;
     const written = await directory.write(this.state, this.progress as unknown as Record<string, JsonValue>);
     this.emit('checkpoint', { checkpoint: written.path });
+    // Only now, with the state on disk, may an ephemeral input let go of what it holds.
+    await this.commitInput();
   }
 
   private emit(phase: ProgressEvent['phase'], extra: Partial<ProgressEvent> = {}): void {

@@ -98,10 +98,10 @@ describe('boundless train --cluster', function () {
     assert.equal(auc('fetched'), survivorAuc);
   });
 
-  it('option errors are one line: --job without --cluster, --cluster without --job, bad values, job with no action', () => {
+  it('option errors are one line: --lease without --cluster, --cluster without --job, bad values, job with no action', () => {
     const train = (...extra: string[]) => boundless('train', 'pca', '--train', data, '--hp', 'num_components=2', ...extra);
     const cases: [string[], string][] = [
-      [['--job', 'x'], 'boundless: train: --job needs --cluster redis://HOST:PORT\n'],
+      [['--lease', '5'], 'boundless: train: --lease needs --cluster redis://HOST:PORT\n'],
       [['--cluster', server.url], 'boundless: train: --cluster needs --job NAME (the job to create or join)\n'],
       [['--cluster', server.url, '--job', 'x', '--lease', '0'], 'boundless: train: --lease must be a positive number of seconds, got "0"\n'],
       [['--cluster', server.url, '--job', 'x', '--shard-size', '1T'], 'boundless: train: --shard-size must be a positive number of bytes (K, M, G suffixes), got "1T"\n'],

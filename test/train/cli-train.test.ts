@@ -90,7 +90,7 @@ describe('boundless train / predict / evaluate / select', function () {
     // Exit status 2: a bad command line (usage); 1: bad input or a failed run.
     const cases: [string[], string, number][] = [
       [['train', 'nope', '--train', data], "boundless: train: unknown algorithm 'nope'; available: factorization-machines, kmeans, linear-learner, pca (add your own with --algorithm-module <file>)\n", 2],
-      [['train', 'least-squares', ...common], 'boundless: train: --train is required (training data: a file, directory, glob, or \'-\' for stdin)\n', 2],
+      [['train', 'least-squares', ...common], 'boundless: train: --train is required (training data: a file, directory, glob, \'-\' for stdin, or a Redis stream: \'redis://HOST:PORT[/DB]?stream=KEY\')\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', 'often'], 'boundless: train: --checkpoint-every must be SECONDS or Nb (every N batches), got "often"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--resume'], 'boundless: train: --resume needs --checkpoint-dir\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--workers', '2', '--sync-every', '0'], 'boundless: train: --sync-every must be N or Nb (batches of each worker) or Ns (seconds), got "0"\n', 2],

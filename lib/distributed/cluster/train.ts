@@ -51,6 +51,9 @@ function refuseUnsupported(options: TrainOptions): void {
   if (options.initialState !== undefined) refuse('an initial state', 'a job starts from scratch');
   if (options.deterministic) refuse('deterministic', 'rounds close when members arrive, which differs run to run');
   const train = options.train;
+  if (typeof train === 'string' && /^rediss?:\/\//i.test(train)) {
+    refuse('a Redis stream as the input', 'members split files; read a stream with one process, or with --workers (a consumer group of members in one job is not built yet)');
+  }
   const files = (typeof train === 'string' && train !== '-') || (Array.isArray(train) && train.every((t) => typeof t === 'string'));
   if (!files) refuse('stdin or an in-process stream', 'members split files (a list, a directory or a glob)');
 }
@@ -98,7 +101,7 @@ async function finishedResult<A extends Algorithm>(store: JobStore, meta: JobMet
   const model = modelFromBytes(bytes.model, algorithm, backend, `${source}: the final model`) as unknown as FinalizedModel<A>;
   const state = stateFromBytes(bytes.state, algorithm, backend, `${source}: the final state`);
   return {
-    model, state, metrics: (meta.metrics ?? {}) as unknown as TrainResult<A>['metrics'],
+    model, state, metrics: (meta.metrics ?? {}) as unknown as TrainResult<A>['metrics'], commit: async () => undefined,
     job: { name: store.keys.job, member: null, round: meta.round, records: meta.records, joinedFinished: true },
   };
 }

@@ -5,7 +5,8 @@
 // framed by RecordIO: magic 0xced7230a, a word of flag (0: whole record) and
 // length, the payload, zero padding to 4 bytes.
 
-const recordioMagic = 0xced7230a;
+/** The 32-bit little-endian word that starts every RecordIO frame. */
+export const recordioMagic = 0xced7230a;
 
 class ProtoWriter {
   private bytes = new Uint8Array(64);

@@ -1,9 +1,12 @@
 // One entry point for "where the data comes from": a path, directory or
-// glob; '-' for stdin; a Node Readable; an iterable of Buffers or strings;
-// an iterable of records; or a source already built.
+// glob; '-' for stdin; a redis:// URL (a Redis stream); a Node Readable; an
+// iterable of Buffers or strings; an iterable of records; or a source
+// already built.
 import { Readable } from 'node:stream';
 import { fileSource, type FileSourceOptions } from './files.js';
 import { recordSource } from './records.js';
+import { isRedisUrl, refuseOtherUrl } from '../redis/redis-url.js';
+import { RedisStreamSource, type RedisSourceSettings, type RedisStreamOptions } from './redis-stream.js';
 import { stdinSource, streamSource } from './streams.js';
 import type { RecordInput, Source } from './types.js';
 
@@ -21,13 +24,28 @@ function isSource(value: unknown): value is Source {
 
 const isBytes = (item: unknown) => item instanceof Uint8Array || typeof item === 'string';
 
+export interface OpenSourceOptions extends FileSourceOptions {
+  /** redis:// inputs: the group, this member's name, the idle timeout. */
+  redis?: RedisStreamOptions;
+  /** redis:// inputs: the format entries hold, and what a malformed entry does (default csv, an error). */
+  redisSettings?: RedisSourceSettings;
+}
+
 /**
  * A source from what the user gave. A generic iterable is read as bytes when its first item is
  * a Buffer, Uint8Array or string and as records otherwise; the first item is peeked and replayed.
  */
-export async function openSource(input: SourceInput, options: FileSourceOptions = {}): Promise<Source> {
+export async function openSource(input: SourceInput, options: OpenSourceOptions = {}): Promise<Source> {
   if (input === '-') return stdinSource();
-  if (typeof input === 'string') return fileSource(input, options);
+  if (isRedisUrl(input)) {
+    return new RedisStreamSource(input, options.redis ?? {},
+      options.redisSettings ?? { format: 'csv', onBadRecord: 'error', countSkipped: () => undefined });
+  }
+  const { redis: _redis, redisSettings: _settings, ...files } = options;
+  if (typeof input === 'string') {
+    refuseOtherUrl(input);
+    return fileSource(input, files);
+  }
   // An array of strings is a list of paths; text chunks come as Buffers or from a generator.
   if (Array.isArray(input) && input.length > 0 && input.every((item) => typeof item === 'string')) {
     const text = (input as string[]).find((item) => item.includes('\n'));
@@ -35,7 +53,7 @@ export async function openSource(input: SourceInput, options: FileSourceOptions 
       throw new TypeError(`an array of strings is a list of file paths, and ${JSON.stringify(text.slice(0, 40))} holds a newline: ` +
         'pass text as Buffers (Buffer.from(text)) or from a generator');
     }
-    return fileSource(input as string[], options);
+    return fileSource(input as string[], files);
   }
   if (isSource(input)) return input;
   if (input instanceof Readable) return streamSource(input, 'stream');

@@ -2,6 +2,8 @@
 // buffers) feed a parser; record sources (iterables of objects or arrays)
 // go straight into batches. A persistent source says where it is, so a
 // checkpoint can store the position and a resumed run can seek to it.
+// Ephemeral sources (a Redis stream) are told when a stored state holds what
+// they delivered (commit), and may then let it go.
 
 export interface ByteChunk {
   /** Valid until the next chunk is requested: sources may reuse their buffers. */
@@ -12,8 +14,31 @@ export interface ByteChunk {
   name: string;
   /** True on the first chunk of each file (or of the resumed part of it). */
   fileStart: boolean;
+  /** True when the chunk ends its file (each read of a Redis stream is a file of whole records): its rows go out at once. */
+  fileEnd?: boolean;
   /** Byte offset in the file where this file's reading began (non-zero after a resume). */
   baseOffset: number;
+  /**
+   * Sources whose chunks are made of entries (a Redis stream): which entries the first `offset`
+   * bytes of this chunk cover, for the position of a batch that ends there.
+   */
+  entriesAt?(offset: number): EntriesPosition;
+  /** Sources whose chunks are made of entries: the parser's error (`line N: ...`) placed in the entry it comes from. */
+  explain?(error: string): string;
+}
+
+/**
+ * Where a position falls in a stream of entries (a Redis stream read through a consumer group):
+ * everything this consumer was delivered up to `through` is covered wholly, and `partial.bytes`
+ * bytes of the entry after it. Acknowledgement and resume go by it (lib/io/sources/redis-stream.ts).
+ */
+export interface EntriesPosition {
+  /** The consumer (in its group) that was delivered the entries. */
+  consumer: string;
+  /** The newest entry id covered wholly; '0-0' when none is. */
+  through: string;
+  /** The entry after `through` when the position falls inside it: its id and how many of its data bytes are covered. */
+  partial: { id: string; bytes: number } | null;
 }
 
 /** Where to continue: file index and byte offset for byte sources, record count for record sources. */
@@ -21,6 +46,8 @@ export interface SourcePosition {
   fileIndex: number;
   byteOffset: number;
   records: number;
+  /** Entry-based sources (a Redis stream): which entries the position covers. */
+  entries?: EntriesPosition;
 }
 
 export interface ByteSource {
@@ -32,6 +59,14 @@ export interface ByteSource {
   /** Total bytes when known (files), for progress and ETA. */
   totalBytes?: number;
   chunks(start?: SourcePosition): AsyncIterable<ByteChunk>;
+  /**
+   * A stored state (a checkpoint, a saved model) now holds the input up to `upTo` (a batch's
+   * position, or 'end': everything read, after the read ended). Ephemeral sources acknowledge it;
+   * the others need not implement this.
+   */
+  commit?(upTo: SourcePosition | 'end'): Promise<void>;
+  /** Releases what the source still holds (connections, timers); commit still works after. */
+  close?(): Promise<void>;
 }
 
 /** One dense record: features, and a label and weight when the data has them; or [label, ...features]. */
@@ -44,6 +79,9 @@ export interface RecordSource {
   description: string;
   seekable: boolean;
   records(start?: SourcePosition): AsyncIterable<RecordInput>;
+  /** As ByteSource.commit: a stored state holds the records up to `upTo`. */
+  commit?(upTo: SourcePosition | 'end'): Promise<void>;
+  close?(): Promise<void>;
 }
 
 export type Source = ByteSource | RecordSource;
