@@ -142,8 +142,8 @@ describe('cluster jobs (Redis)', function () {
     const pca = getAlgorithm('pca');
     const run = (cluster: Partial<ClusterOptions>, extra: Record<string, unknown> = {}) =>
       trainOnCluster(pca, { num_components: 2, feature_dim: 9 }, { train: data, data: { labelSize: 0 }, ...extra }, { ...options(), ...cluster });
-    await assert.rejects(run({ url: 'http://127.0.0.1:6379' }), { message: '--cluster expects redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS), got "http://127.0.0.1:6379"' });
-    await assert.rejects(run({ url: 'redis://127.0.0.1:6379/x' }), { message: '--cluster expects redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS): the path must be a database number, got "x"' });
+    await assert.rejects(run({ url: 'http://127.0.0.1:6379' }), { message: '--cluster http://127.0.0.1:6379: not a Redis URL: expected redis://[USER:PASS@]HOST:PORT[/DB] (or rediss:// for TLS)' });
+    await assert.rejects(run({ url: 'redis://127.0.0.1:6379/x' }), { message: "--cluster redis://127.0.0.1:6379/x: the path must be a database number (/0, /1, ...), got '/x' (a job's server is redis://HOST:PORT[/DB])" });
     const closed = await freePort();
     await assert.rejects(run({ url: `redis://127.0.0.1:${closed}` }), new RegExp(`^Error: cannot reach Redis at redis://127\\.0\\.0\\.1:${closed} \\(--cluster\\): .*ECONNREFUSED`));
     await assert.rejects(run({ job: 'no spaces' }), { message: '--job must be 1 to 100 letters, digits, \'.\', \'_\' or \'-\', got "no spaces"' });

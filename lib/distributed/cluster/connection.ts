@@ -5,44 +5,38 @@
 // fails fast with the URL in the message; once connected, a lost connection
 // (Redis restarted, a failover) is retried with backoff for `reconnectSeconds`
 // and the commands in flight wait for it rather than fail.
+//
+// URLs are parsed as the stream source parses them (lib/io/redis/redis-url.ts). The connection is
+// not the stream reader's RedisLink: that one sends a command at a time and must not resend one
+// lost with a connection (an XREADGROUP may have delivered entries), while a job needs the client
+// itself — pipelines, Lua scripts, BLPOP on a second connection — and its commands (idempotent
+// scripts) wait through a reconnect.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { parseRedisServerUrl, RedisUrlError, type RedisConnectionOptions } from '../../io/redis/redis-url.js';
 
 /** One server or a cluster: the commands the job store uses are common to both. */
 export type RedisClient = Redis | Cluster;
 
-export interface RedisAddress {
-  host: string;
-  port: number;
-  db: number;
-  tls: boolean;
-  username?: string;
-  password?: string;
+export interface RedisAddress extends RedisConnectionOptions {
   /** The URL with the password hidden, for messages. */
   display: string;
 }
 
-/** Parses redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS); errors name the option and what was expected. */
+/**
+ * Parses redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS) as `option` takes it: a server,
+ * no query. Errors (RangeError) name the option, the URL and what was expected.
+ */
 export function parseRedisUrl(url: string, option = '--cluster'): RedisAddress {
-  const expected = `${option} expects redis://[USER:PASS@]HOST:PORT[/DB] (rediss:// for TLS)`;
-  let parsed: URL;
   try {
-    parsed = new URL(url);
-  } catch {
-    throw new RangeError(`${expected}, got ${JSON.stringify(url)}`);
+    const { display, connection, parsed } = parseRedisServerUrl(url, {
+      short: 'redis://[USER:PASS@]HOST:PORT[/DB]', full: 'redis://[USER:PASS@]HOST:PORT[/DB]', path: ' (a job\'s server is redis://HOST:PORT[/DB])',
+    });
+    if (parsed.search !== '') throw new RedisUrlError(`${display}: a job's server takes no query string, got ${JSON.stringify(parsed.search)}`);
+    return { ...connection, display };
+  } catch (error) {
+    if (!(error instanceof RedisUrlError)) throw error;
+    throw new RangeError(`${option} ${error.message}`);
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new RangeError(`${expected}, got ${JSON.stringify(url)}`);
-  if (!parsed.hostname) throw new RangeError(`${expected}: no host in ${JSON.stringify(url)}`);
-  const path = parsed.pathname.replace(/^\//, '');
-  if (path !== '' && !/^\d+$/.test(path)) throw new RangeError(`${expected}: the path must be a database number, got ${JSON.stringify(path)}`);
-  if (parsed.search !== '') throw new RangeError(`${expected}: no query string, got ${JSON.stringify(parsed.search)}`);
-  const port = parsed.port === '' ? 6379 : Number(parsed.port);
-  const display = `${parsed.protocol}//${parsed.username ? `${decodeURIComponent(parsed.username)}@` : ''}${parsed.hostname}:${port}${path ? `/${path}` : ''}`;
-  return {
-    host: parsed.hostname.replace(/^\[|\]$/g, ''), port, db: path === '' ? 0 : Number(path), tls: parsed.protocol === 'rediss:',
-    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
-    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
-    display,
-  };
 }
 
 export interface ConnectOptions {
@@ -57,7 +51,7 @@ function baseOptions(address: RedisAddress, options: ConnectOptions): RedisOptio
   let lostAt: number | undefined;
   return {
     username: address.username, password: address.password, db: address.db,
-    ...(address.tls ? { tls: {} } : {}),
+    ...(address.tls ? { tls: { servername: address.host } } : {}),
     lazyConnect: true,
     connectTimeout: (options.connectSeconds ?? 5) * 1000,
     // Commands wait through a reconnect instead of failing after a count of retries.

@@ -98,22 +98,25 @@ function queryOptions(display: string, url: URL): Omit<RedisStreamAddress, 'disp
 }
 
 /**
- * Parses a Redis stream URL. Errors (RedisUrlError, naming the URL): another scheme, no host, a
- * port or database that is not a number, no `stream=`, an unknown or empty query parameter.
+ * The server part of a Redis URL — redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB] — checked, with the
+ * URL as messages show it and its query (for the caller to read). Errors (RedisUrlError, naming the
+ * URL and what `expected` says a URL looks like — short, in full, and what a path is for): another
+ * scheme, no host, a database that is not a number, a #fragment.
  */
-export function parseRedisStreamUrl(url: string): RedisStreamAddress {
+export function parseRedisServerUrl(url: string, expected: { short: string; full: string; path: string }):
+  { display: string; connection: RedisConnectionOptions; parsed: URL } {
   const display = redactRedisUrl(url);
-  if (!isRedisUrl(url)) throw new RedisUrlError(`${display}: not a Redis URL: expected redis://HOST:PORT?stream=KEY (or rediss:// for TLS)`);
+  if (!isRedisUrl(url)) throw new RedisUrlError(`${display}: not a Redis URL: expected ${expected.short} (or rediss:// for TLS)`);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new RedisUrlError(`${display}: not a valid URL (expected redis://[USER:PASSWORD@]HOST[:PORT][/DB]?stream=KEY)`);
+    throw new RedisUrlError(`${display}: not a valid URL (expected ${expected.full})`);
   }
-  if (!parsed.hostname) throw new RedisUrlError(`${display}: no host (expected redis://HOST:PORT?stream=KEY)`);
+  if (!parsed.hostname) throw new RedisUrlError(`${display}: no host (expected ${expected.short})`);
   const path = parsed.pathname.replace(/^\//, '');
   if (path !== '' && !/^\d+$/.test(path)) {
-    throw new RedisUrlError(`${display}: the path must be a database number (/0, /1, ...), got '/${path}'; the stream's key goes in ?stream=KEY`);
+    throw new RedisUrlError(`${display}: the path must be a database number (/0, /1, ...), got '/${path}'${expected.path}`);
   }
   if (parsed.hash) throw new RedisUrlError(`${display}: a Redis URL has no #fragment`);
   const connection: RedisConnectionOptions = {
@@ -125,5 +128,16 @@ export function parseRedisStreamUrl(url: string): RedisStreamAddress {
     ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
     ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
   };
+  return { display, connection, parsed };
+}
+
+/**
+ * Parses a Redis stream URL. Errors (RedisUrlError, naming the URL): another scheme, no host, a
+ * port or database that is not a number, no `stream=`, an unknown or empty query parameter.
+ */
+export function parseRedisStreamUrl(url: string): RedisStreamAddress {
+  const { display, connection, parsed } = parseRedisServerUrl(url, {
+    short: 'redis://HOST:PORT?stream=KEY', full: 'redis://[USER:PASSWORD@]HOST[:PORT][/DB]?stream=KEY', path: "; the stream's key goes in ?stream=KEY",
+  });
   return { display, connection, ...queryOptions(display, parsed) };
 }
