@@ -12,19 +12,7 @@ import { getAlgorithm } from '../../lib/algorithms/registry.js';
 import { lineShare } from '../../lib/io/sources/byte-shares.js';
 import { parseHyperparameters } from '../../lib/algorithms/hyperparameters.js';
 import { resolveBackend } from '../../lib/backends/select.js';
-
-/** Labelled rows: label = 1 when a fixed linear function of 8 Gaussian features (plus much noise: a cross-entropy near 0.4 that one pass reaches) is positive. */
-function classification(seed: number, rows: number): string {
-  const random = Random.fromSeed(seed);
-  const w = [1.5, -2, 0.7, 0, 1, -0.5, 0.3, 2];
-  const lines: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const x = w.map(() => random.nextGaussian());
-    const z = x.reduce((sum, v, j) => sum + v * w[j], 0) + 2 * random.nextGaussian();
-    lines.push([z > 0 ? 1 : 0, ...x.map((v) => v.toFixed(4))].join(','));
-  }
-  return lines.join('\n') + '\n';
-}
+import { classification } from '../fixtures/classification-csv.js';
 
 const f64 = (state: State, name: string) => Array.from(state.tensors[name].data as Float64Array);
 
