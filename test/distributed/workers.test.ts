@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Random, readBatches, stateToBytes, train, type State } from '../../lib/index.js';
+import { readBatches, stateToBytes, train, type State } from '../../lib/index.js';
 import '../../lib/algorithms/builtin.js';
 import { getAlgorithm } from '../../lib/algorithms/registry.js';
 import { lineShare } from '../../lib/io/sources/byte-shares.js';
