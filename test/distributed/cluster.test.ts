@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { readBatches, stateToBytes, train, type State } from '../../lib/index.js';
+import { readBatches, stateToBytes, train, writeStream, type State } from '../../lib/index.js';
 import '../../lib/algorithms/builtin.js';
 import { getAlgorithm } from '../../lib/algorithms/registry.js';
 import { modelToBytes } from '../../lib/algorithms/persistence.js';
@@ -94,6 +94,36 @@ describe('cluster jobs (Redis)', function () {
     assert.equal(details.length, 3);
     assert.ok(details.every((m) => m.pid === process.pid && m.records > 0), JSON.stringify(details));
     assert.equal(details.reduce((n, m) => n + m.records, 0), 30000);
+  });
+
+  it('a Redis stream as the input: members read it through the job\'s consumer group, every record once, every entry acknowledged after its merge', async () => {
+    const rows = (await readFile(data, 'utf8')).trimEnd().split('\n');
+    const key = `stream-${jobs}`;
+    await writeStream(server.url, key, rows, { recordsPerEntry: 50, end: true });
+    const url = `${server.url}?stream=${key}`;
+    const results = await Promise.all([0, 1].map(() => trainOnCluster(getAlgorithm('linear-learner'), binary, { train: url }, options())));
+    for (const result of results) assert.equal(result.metrics.records, 30000);
+    assert.deepEqual(modelToBytes(results[0].model), modelToBytes(results[1].model));
+    const status = await jobStatus({ url: server.url }, `job-${jobs}`);
+    assert.equal(status.records, 30000);
+    assert.equal(status.epochs, 1);
+    const redis = new Redis(server.port);
+    const [pending] = await redis.xpending(key, `job-${jobs}`) as [number];
+    const groups = await redis.xinfo('GROUPS', key) as unknown[][];
+    redis.disconnect();
+    assert.equal(pending, 0);
+    assert.equal(groups.length, 1);
+    // Both members read (the group has two consumers), and the merged model is within the merge tolerance of one process on the file.
+    const one = await train(getAlgorithm('linear-learner'), binary, { train: data, validation, epochs: 1 });
+    const evaluate = async (model: typeof results[0]['model']) => {
+      const evaluator = getAlgorithm('linear-learner').createEvaluator!(model as never);
+      for await (const batch of readBatches(validation, { miniBatchSize: 1000, labelSize: 1 })) await evaluator.add(batch);
+      return evaluator.result();
+    };
+    const [mine, theirs] = [await evaluate(results[0].model), await evaluate(one.model)];
+    assert.ok(Math.abs(mine.roc_auc_score - theirs.roc_auc_score) <= 0.005, `AUC ${mine.roc_auc_score} vs ${theirs.roc_auc_score}`);
+    await assert.rejects(trainOnCluster(getAlgorithm('linear-learner'), binary, { train: url, epochs: 3 }, options({ job: 'other' })),
+      { message: 'train: epochs 3 on a Redis stream cannot be used with a cluster job: a stream is read once' });
   });
 
   it('a member that joins a finished job gets its final model and state; fetch writes the same bytes; list and delete manage it', async () => {

@@ -48,8 +48,13 @@ export class JobKeys {
   get closeLock(): string { return `${this.base}close`; }
   /** Hash: shard index → JSON {position, done} in epoch `epoch`. */
   shards(epoch: number): string { return `${this.base}shards:${epoch}`; }
-  /** A shard's lease: the member reading it; expires when the member stops renewing it. */
-  lease(epoch: number, shard: number): string { return `${this.base}lease:${epoch}:${shard}`; }
+  /**
+   * A shard's lease: the member reading it; expires when the member stops renewing it. A stream
+   * job's members all read the one stream (shard -1): each holds a lease of its own.
+   */
+  lease(epoch: number, shard: number, member: string): string {
+    return shard >= 0 ? `${this.base}lease:${epoch}:${shard}` : `${this.base}lease:${epoch}:stream:${member}`;
+  }
   /** Chunk `index` of the merged state of round `round`. */
   state(round: number, index: number): string { return `${this.base}state:${round}:${index}`; }
   /** Chunk `index` of upload `seq` of `member`. */

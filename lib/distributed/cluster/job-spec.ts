@@ -14,8 +14,12 @@ export interface JobSpec {
   hyperparameters: Record<string, unknown>;
   data: Record<string, unknown>;
   epochs: number;
-  input: { spec: string | string[]; files: { path: string; bytes: number }[] };
-  /** Shards the input is cut into (shard i: range i of `shards` of every file, or file i when there are as many files). */
+  /** The input as given (a Redis stream's URL with its password hidden), and its files, or its stream's key. */
+  input: { spec: string | string[]; files: { path: string; bytes: number }[]; stream?: string };
+  /**
+   * Shards the input is cut into (shard i: range i of `shards` of every file, or file i when there
+   * are as many files); 0 for a Redis stream, which every member reads through the job's consumer group.
+   */
   shards: number;
   /** Members meet every this many batches of each member ({ batches }) or seconds ({ seconds }). */
   syncEvery: { batches: number } | { seconds: number };

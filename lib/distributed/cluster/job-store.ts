@@ -139,7 +139,7 @@ export class JobStore {
 
   /** Stamps `member`'s entry and renews `lease` (epoch, shard) if it holds it; false when it was lost. */
   async heartbeat(member: string, info: Omit<MemberInfo, 'lastSeen'>, lease: { epoch: number; shard: number; ms: number } | undefined): Promise<boolean> {
-    const keys = [this.keys.members, ...(lease ? [this.keys.lease(lease.epoch, lease.shard)] : [])];
+    const keys = [this.keys.members, ...(lease ? [this.keys.lease(lease.epoch, lease.shard, member)] : [])];
     const renewed = await this.script('heartbeat', keys, [member, JSON.stringify(info), this.ttlMs, lease?.ms ?? 0]);
     return Number(renewed) === 1;
   }
@@ -154,7 +154,7 @@ export class JobStore {
 
   /** Claims a shard (see scripts.claimShard); `rebased`: uploads merge only onto their base round (SGD). */
   async claim(member: string, epoch: number, shard: number, leaseMs: number, rebased: boolean): Promise<Claim> {
-    const reply = await this.script('claimShard', [this.keys.lease(epoch, shard), this.keys.shards(epoch), this.keys.uploads, this.keys.meta],
+    const reply = await this.script('claimShard', [this.keys.lease(epoch, shard, member), this.keys.shards(epoch), this.keys.uploads, this.keys.meta],
       [member, leaseMs, String(shard), String(epoch), rebased ? '1' : '0']) as string[];
     if (reply[0] !== 'claimed') return { kind: reply[0] as 'leased' | 'done' };
     for (const raw of reply.slice(2)) await this.deleteUploadChunks({ ...JSON.parse(raw) } as PendingUpload);
@@ -163,7 +163,12 @@ export class JobStore {
   }
 
   async release(member: string, epoch: number, shard: number): Promise<void> {
-    await this.script('releaseLease', [this.keys.lease(epoch, shard)], [member]);
+    await this.script('releaseLease', [this.keys.lease(epoch, shard, member)], [member]);
+  }
+
+  /** A stream job's member takes its own lease (shard -1): what its uploads are checked against, as a shard's are. */
+  async takeStreamLease(member: string, epoch: number, leaseMs: number): Promise<void> {
+    await this.client.set(this.keys.lease(epoch, -1, member), member, 'PX', leaseMs);
   }
 
   /**
@@ -179,7 +184,7 @@ export class JobStore {
       await execOrThrow(pipeline);
     }
     const entry: Omit<PendingUpload, 'at'> = { ...upload, chunks: chunks.length };
-    const stored = Number(await this.script('storeUpload', [this.keys.lease(upload.epoch, upload.shard), this.keys.uploads],
+    const stored = Number(await this.script('storeUpload', [this.keys.lease(upload.epoch, upload.shard, upload.member), this.keys.uploads],
       [upload.member, JSON.stringify(entry), this.ttlMs, leaseMs]));
     if (stored !== 1 && chunkKeys.length > 0) await this.client.del(...chunkKeys);
     return stored === 1;

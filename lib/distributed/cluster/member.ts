@@ -38,6 +38,8 @@ export class ClusterMember implements PassRunner {
   private rendezvous: RedisRendezvous | undefined;
   private cache: MergedStateCache | undefined;
   private bytes = 0;
+  /** A stream job's member reads the stream once. */
+  private streamRead = false;
   private readonly badRecords: Record<string, number> = {};
 
   constructor(private readonly store: JobStore, private readonly spec: JobSpec, private readonly algorithm: Algorithm,
@@ -114,7 +116,11 @@ export class ClusterMember implements PassRunner {
       if (signal?.aborted) throw abortError(signal);
       const meta = await this.meta();
       if (meta.epoch > epoch || meta.status === 'finished') return this.endOfPass(context);
-      const shard = await this.claimNext(epoch);
+      if (this.spec.shards === 0 && !this.streamRead) {
+        await this.trainStream(context, epoch);
+        continue;
+      }
+      const shard = this.spec.shards === 0 ? undefined : await this.claimNext(epoch);
       if (shard === undefined) {
         await this.setStatus('waiting');
         // Nothing to claim: help close rounds (a dead member's upload), and wait for leases to expire.
@@ -176,6 +182,44 @@ export class ClusterMember implements PassRunner {
     // The trainer counts the pass when it returns: a member behind the job catches up to its epoch.
     if (endOfPass) context.progress.epoch = Math.max(context.progress.epoch, meta.epoch - 1);
     return this.cache!.copy(meta);
+  }
+
+  /**
+   * A stream job: this member reads the stream through the job's consumer group (named after the
+   * job) under its own consumer name, uploads as a shard's reader does, and acknowledges the
+   * entries an upload covers once a round has merged it — never before a stored merge holds them.
+   * A member that dies leaves its unacknowledged entries pending; the stream source requeues them
+   * to the others after its claim-after (lib/io/sources/redis-stream.ts).
+   */
+  private async trainStream(context: PassContext, epoch: number): Promise<void> {
+    const { settings, options } = context;
+    const rendezvous = this.rendezvous!;
+    await this.store.takeStreamLease(this.id, epoch, this.leaseMs);
+    rendezvous.current = { epoch, shard: -1 };
+    rendezvous.leaseLost = false;
+    await this.setStatus('training');
+    const { signal: _signal, start: _start, ...readOptions } = settings.readOptions;
+    const stream = readBatches(options.train, {
+      ...readOptions, redis: { ...readOptions.redis, group: this.store.keys.job, consumer: this.id }, signal: options.signal,
+    });
+    rendezvous.afterMerge = async (position) => { if (position) await stream.commit(position); };
+    try {
+      await trainShare({
+        worker: -1, algorithm: this.algorithm, backend: settings.backend, hyperparameters: settings.hp, start: null,
+        state: await rendezvous.startState(), syncBatches: 'batches' in this.spec.syncEvery ? this.spec.syncEvery.batches : undefined,
+      }, stream, rendezvous);
+      // The last upload is merged: every entry this member was delivered is in a stored merge.
+      await stream.commit('end');
+      this.bytes += stream.stats.bytes;
+      for (const [reason, n] of Object.entries(stream.stats.badRecords)) this.badRecords[reason] = (this.badRecords[reason] ?? 0) + n;
+    } finally {
+      this.streamRead = true;
+      rendezvous.afterMerge = undefined;
+      rendezvous.current = undefined;
+      await stream.close();
+      await this.store.release(this.id, epoch, -1).catch(() => undefined);
+      await this.setStatus('waiting');
+    }
   }
 
   /** The pass is merged: the run continues from the job's state (endPass already applied by the closer). */

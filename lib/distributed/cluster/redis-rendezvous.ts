@@ -17,6 +17,7 @@ import type { Algorithm, State } from '../../algorithms/types.js';
 import type { Backend } from '../../backends/registry.js';
 import { stateToBytes } from '../../algorithms/persistence.js';
 import type { Rendezvous, RoundReply, RoundUpload } from '../rendezvous.js';
+import type { SourcePosition } from '../../io/sources/types.js';
 import { continuesFromMerge, mergeOfRound } from '../round-merge.js';
 import { chunkBytes, type JobStore } from './job-store.js';
 import { tryCloseRound, type CloserSettings, MergedStateCache } from './round-closer.js';
@@ -56,6 +57,8 @@ export class RedisRendezvous implements Rendezvous {
   leaseLost = false;
   /** Records of this member in merged states. */
   mergedRecords = 0;
+  /** Called once a round has merged an upload, with its position (a stream's reader acknowledges its entries). */
+  afterMerge: ((position: SourcePosition | null) => Promise<void>) | undefined;
 
   constructor(readonly settings: RendezvousSettings, readonly cache: MergedStateCache) {}
 
@@ -122,6 +125,7 @@ export class RedisRendezvous implements Rendezvous {
     }
     this.mergedRecords += upload.records;
     this.lastExchange = Date.now();
+    await this.afterMerge?.(upload.position);
     const stop = this.settings.signal?.aborted === true;
     if (upload.done || stop) return { stop };
     return { state: await this.startState(upload.state), stop };
@@ -132,7 +136,10 @@ export class RedisRendezvous implements Rendezvous {
     for (;;) {
       const { fate } = await this.store.fate(this.settings.member, sequence);
       if (fate !== 'pending') return fate;
-      if (this.rebased && (await this.store.meta())?.round !== baseRound) {
+      const meta = await this.store.meta();
+      // A pass ended without this upload (a stream reader that started after the last one ended): it cannot be merged.
+      if (meta && meta.epoch !== this.current!.epoch) return 'dropped';
+      if (this.rebased && meta?.round !== baseRound) {
         // The round moved: it merged this upload (the first look was before its commit), or left it behind for good.
         const again = await this.store.fate(this.settings.member, sequence);
         return again.fate === 'pending' ? 'behind' : again.fate;

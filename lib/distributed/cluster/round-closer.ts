@@ -124,12 +124,24 @@ function isAfter(a: SourcePosition | null, b: SourcePosition | null): boolean {
 function shardUpdates(uploads: PendingUpload[], current: Map<number, ShardEntry>): Map<number, ShardEntry> {
   const updates = new Map<number, ShardEntry>();
   for (const upload of uploads) {
+    if (upload.shard < 0) continue;  // a stream: its entries are acknowledged by their readers, not positioned here
     const before = updates.get(upload.shard) ?? current.get(upload.shard) ?? { position: null, done: false };
     if (before.done) continue;
     if (upload.done) updates.set(upload.shard, { position: upload.position, done: true });
     else if (isAfter(upload.position, before.position)) updates.set(upload.shard, { position: upload.position, done: false });
   }
   return updates;
+}
+
+/**
+ * A stream job's pass ends with the round that merges the last reader's final upload: some upload
+ * of the round is its member's last (it read the stream to its end), and no live member is still
+ * reading, other than those whose last upload this round merges.
+ */
+function streamPassEnds(view: RoundView, uploads: PendingUpload[], settings: CloserSettings): boolean {
+  const finished = new Set(uploads.filter((u) => u.done).map((u) => u.member));
+  if (finished.size === 0) return false;
+  return [...view.members].every(([id, m]) => m.status !== 'training' || view.now - m.lastSeen >= settings.leaseMs || finished.has(id));
 }
 
 /**
@@ -161,8 +173,9 @@ export async function tryCloseRound(settings: CloserSettings, cache: MergedState
     const merged = base === undefined && states.length === 0 ? undefined : mergeOfRound(algorithm, base, states, backend);
     const current = await store.shards(epoch);
     const updates = shardUpdates(uploads, current);
-    const doneAfter = Array.from({ length: settings.shards }, (_, s) => (updates.get(s) ?? current.get(s))?.done === true);
-    const passEnds = doneAfter.every(Boolean);
+    const passEnds = settings.shards > 0
+      ? Array.from({ length: settings.shards }, (_, s) => (updates.get(s) ?? current.get(s))?.done === true).every(Boolean)
+      : streamPassEnds(view, uploads, settings);
     if (passEnds && merged) algorithm.endPass?.(merged as never);
     const records = uploads.reduce((n, u) => n + u.records, 0);
     const fields: Record<string, string | number> = {

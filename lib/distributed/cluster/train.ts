@@ -13,6 +13,7 @@ import type { TrainOptions, TrainResult } from '../../train/train.js';
 import { TrainingRun } from '../../train/training-run.js';
 import { defaultSyncEvery, resolveSyncEvery } from '../sync-policy.js';
 import { connectRedis } from './connection.js';
+import { isRedisUrl, parseRedisStreamUrl } from '../../io/redis/redis-url.js';
 import { dataOfReadOptions, inputFiles, shardCount, specDifference, type JobSpec } from './job-spec.js';
 import { JobStore, type JobMeta } from './job-store.js';
 import { ClusterMember } from './member.js';
@@ -51,8 +52,9 @@ function refuseUnsupported(options: TrainOptions): void {
   if (options.initialState !== undefined) refuse('an initial state', 'a job starts from scratch');
   if (options.deterministic) refuse('deterministic', 'rounds close when members arrive, which differs run to run');
   const train = options.train;
-  if (typeof train === 'string' && /^rediss?:\/\//i.test(train)) {
-    refuse('a Redis stream as the input', 'members split files; read a stream with one process, or with --workers (a consumer group of members in one job is not built yet)');
+  if (isRedisUrl(train)) {
+    if ((options.epochs ?? 1) > 1) refuse(`epochs ${options.epochs} on a Redis stream`, 'a stream is read once');
+    return;
   }
   const files = (typeof train === 'string' && train !== '-') || (Array.isArray(train) && train.every((t) => typeof t === 'string'));
   if (!files) refuse('stdin or an in-process stream', 'members split files (a list, a directory or a glob)');
@@ -60,7 +62,8 @@ function refuseUnsupported(options: TrainOptions): void {
 
 async function jobSpecOf(algorithm: Algorithm, hyperparameters: HyperparameterInput, options: TrainOptions, cluster: ClusterOptions): Promise<JobSpec> {
   const settings = await resolveRunSettings(algorithm, hyperparameters, options);
-  const files = inputFiles(options.train as string | string[]);
+  const stream = isRedisUrl(options.train) ? parseRedisStreamUrl(options.train) : undefined;
+  const files = stream ? [] : inputFiles(options.train as string | string[]);
   const cuttable = settings.readOptions.format !== 'recordio' && !files.some((f) => f.path.endsWith('.gz'));
   const shardBytes = cluster.shardBytes ?? clusterDefaults.shardBytes;
   if (!Number.isSafeInteger(shardBytes) || shardBytes < 1) throw new RangeError(`train: shard size must be a positive integer of bytes, got ${shardBytes}`);
@@ -70,7 +73,9 @@ async function jobSpecOf(algorithm: Algorithm, hyperparameters: HyperparameterIn
   };
   return {
     version: packageVersion, algorithm: algorithm.name, hyperparameters: settings.hp, data: dataOfReadOptions(settings.readOptions),
-    epochs: settings.epochs, input: { spec: options.train as string | string[], files }, shards: shardCount(files, shardBytes, cuttable),
+    epochs: stream ? 1 : settings.epochs,
+    input: stream ? { spec: stream.display, files, stream: stream.stream } : { spec: options.train as string | string[], files },
+    shards: stream ? 0 : shardCount(files, shardBytes, cuttable),
     syncEvery: resolveSyncEvery(options.syncEvery ?? defaultSyncEvery, false),
     roundTimeout: positive(cluster.roundTimeout ?? clusterDefaults.roundTimeout, 'round timeout'),
     lease: positive(cluster.lease ?? clusterDefaults.lease, 'lease'),
