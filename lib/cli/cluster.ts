@@ -1,7 +1,9 @@
 // The command line of cluster jobs: train's --cluster options, and
 // `boundless job status|list|delete|fetch`.
 import type { ClusterOptions } from '../distributed/cluster/train.js';
-import { clusterDefaults } from '../distributed/cluster/train.js';
+import { clusterDefaults, minShardBytes } from '../distributed/cluster/train.js';
+import { parseRedisUrl } from '../distributed/cluster/connection.js';
+import { checkPrefix, JobKeys } from '../distributed/cluster/job-keys.js';
 import { deleteJob, fetchJob, jobStatus, listJobs } from '../distributed/cluster/job-admin.js';
 import { parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
 import { secondsOption } from './redis-options.js';
@@ -26,7 +28,19 @@ function bytesOption(command: string, options: ParsedArguments['options'], name:
   if (!match || !Number.isSafeInteger(value) || value < 1) {
     throw new UsageError(`${command}: --${name} must be a positive number of bytes (K, M, G suffixes), got ${JSON.stringify(raw)}`);
   }
+  if (value < minShardBytes) throw new UsageError(`${command}: --${name} must be at least 64K (${minShardBytes} bytes), got ${JSON.stringify(raw)}`);
   return value;
+}
+
+/** A bad URL, job name or prefix is a usage error (status 2), before anything connects. */
+function checkClusterArguments(command: string, url: string, job: string | undefined, prefix: string | undefined): void {
+  try {
+    parseRedisUrl(url);
+    if (job !== undefined) new JobKeys(prefix ?? clusterDefaults.prefix, job);
+    else if (prefix !== undefined) checkPrefix(prefix);
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message}`);
+  }
 }
 
 /** ClusterOptions from train's options; undefined without --cluster. A cluster option without --cluster is an error. */
@@ -37,6 +51,7 @@ export function clusterOptionsFrom(options: ParsedArguments['options']): Cluster
     return undefined;
   }
   if (options.job === undefined) throw new UsageError('train: --cluster needs --job NAME (the job to create or join)');
+  checkClusterArguments('train', options.cluster as string, options.job as string, options.prefix as string | undefined);
   return {
     url: options.cluster as string, job: options.job as string, prefix: options.prefix as string | undefined,
     ttlSeconds: secondsOption('train', options, 'job-ttl'), shardBytes: bytesOption('train', options, 'shard-size'),
@@ -58,6 +73,7 @@ export async function jobCommand(argv: string[]): Promise<unknown> {
   if (positional.length !== 1 || !['status', 'list', 'delete', 'fetch'].includes(action)) {
     throw new UsageError(`job: expected one of status, list, delete, fetch, got ${JSON.stringify(positional.join(' '))}`);
   }
+  checkClusterArguments(`job ${action}`, options.cluster as string, options.job as string | undefined, options.prefix as string | undefined);
   const admin = { url: options.cluster as string, prefix: options.prefix as string | undefined };
   if (action === 'list') return listJobs(admin);
   const job = options.job as string | undefined;

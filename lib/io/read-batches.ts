@@ -47,6 +47,18 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
   return stream;
 }
 
+/** `promise`, or an AbortError as soon as `signal` fires (the promise is left to settle by itself). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new DOMException('training was aborted', 'AbortError'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort!));
+}
+
 /**
  * Runs the producer (open the source, parse into pooled batches) ahead of the consumer, at most
  * `prefetch` batches ahead. Each batch returns to the pool when the consumer asks for the next.
@@ -72,7 +84,8 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
   let previous: ReadBatch | undefined;
   try {
     for (;;) {
-      const next = await queue.take();
+      // A stop while the producer waits for input (a quiet Redis stream) ends the wait, not only the next batch.
+      const next = await untilAborted(queue.take(), options.signal);
       if (previous) pool!.release(previous);
       previous = undefined;
       if (next.done) break;
@@ -95,6 +108,7 @@ async function produce(input: SourceInput, producer: Producer, stream: BatchStre
     redisSettings: {
       format, onBadRecord: options.onBadRecord ?? 'error',
       countSkipped: (reason) => { stats.badRecords[reason] = (stats.badRecords[reason] ?? 0) + 1; },
+      signal: options.signal,
     },
   });
   onSource(source);

@@ -143,7 +143,7 @@ describe('cluster jobs (Redis)', function () {
     const cluster = options();
     await members(1, 'pca', { num_components: 2, feature_dim: 9 }, cluster);
     await assert.rejects(trainOnCluster(getAlgorithm('pca'), { num_components: 3, feature_dim: 9 }, { train: data, data: { labelSize: 0 } }, cluster),
-      { message: `train: job job-${jobs} is defined differently — hyperparameters.num_components: the job has 2, this member 3. Start this member with the job's settings, or name another --job` });
+      { message: `train: job job-${jobs} is defined differently — hyperparameters.num_components: the job has 2, this member 3. Start this member with the job's settings, name another --job, or delete the job (boundless job delete --job job-${jobs}) to start it over` });
     const redis = new Redis(server.port);
     const key = `boundless:{job-${jobs}}:spec`;
     await redis.set(key, (await redis.get(key))!.replace(/"version":"[^"]*"/, '"version":"0.0.1"'));
@@ -179,6 +179,25 @@ describe('cluster jobs (Redis)', function () {
     await assert.rejects(run({ job: 'no spaces' }), { message: '--job must be 1 to 100 letters, digits, \'.\', \'_\' or \'-\', got "no spaces"' });
     await assert.rejects(run({}, { validation }), { message: 'train: a validation channel cannot be used with a cluster job: early stopping across members is not built yet; evaluate the fetched model with boundless evaluate' });
     await assert.rejects(run({}, { train: '-' }), { message: 'train: stdin or an in-process stream cannot be used with a cluster job: members split files (a list, a directory or a glob)' });
+  });
+
+  it('an error of the data fails the job: status says so, and a member joining later is refused with it', async () => {
+    const oneClass = join(root, 'one-class.csv');
+    await writeFile(oneClass, (await readFile(data, 'utf8')).replace(/^0,/gm, '1,'));
+    const cluster = options();
+    await assert.rejects(trainOnCluster(getAlgorithm('linear-learner'), binary, { train: oneClass, epochs: 1 }, cluster), { name: 'DegenerateDataError' });
+    const status = await jobStatus({ url: server.url }, `job-${jobs}`);
+    assert.equal(status.state, 'failed');
+    assert.match(String(status.error), /held only rows of class 1/, JSON.stringify(status));
+    await assert.rejects(trainOnCluster(getAlgorithm('linear-learner'), binary, { train: oneClass, epochs: 1 }, cluster),
+      new RegExp(`^Error: train: job job-${jobs} failed: .*held only rows of class 1.*\\(member [^)]+\\); fix the cause, then delete the job \\(boundless job delete --job job-${jobs}\\) to start it over$`, 'i'));
+  });
+
+  it('a database the server lacks and a shard too small are errors, not database 0 and a job that seems to hang', async () => {
+    await assert.rejects(trainOnCluster(getAlgorithm('pca'), { num_components: 2, feature_dim: 9 }, { train: data, data: { labelSize: 0 } },
+      options({ url: `${server.url}/16` })), { message: `--cluster ${server.url}/16: database 16: ERR DB index is out of range (the server's \`databases\` setting bounds it)` });
+    await assert.rejects(trainOnCluster(getAlgorithm('pca'), { num_components: 2, feature_dim: 9 }, { train: data, data: { labelSize: 0 } },
+      options({ shardBytes: 1 })), { message: 'train: shard size must be an integer of at least 65536 bytes, got 1' });
   });
 
   it('Redis restarted mid-job (AOF on): members reconnect and finish; every record once', async () => {

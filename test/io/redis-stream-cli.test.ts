@@ -76,6 +76,31 @@ describe('boundless produce and train from a Redis stream', function () {
     assert.equal(count, 0, 'every entry acknowledged once the model was written');
   });
 
+  it('Ctrl-C while waiting for entries stops at once (status 130) with a checkpoint, and --resume trains every record once', async () => {
+    const url = `${server.url}?stream=waiting`;
+    await redis.call('XADD', 'waiting', '*', 'data', csv(3000, 4).join('\n'));
+    const checkpoints = join(root, 'waiting-checkpoints');
+    const child = spawn(process.execPath, [cli, ...trainArgs(url, join(root, 'waiting'), '--checkpoint-dir', checkpoints)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (data: Buffer) => { stderr += data; });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // The entry delivered (pending on the member), trained, then waiting for more: no end entry, no idle timeout.
+    const pending = async () => { try { return (await redis.call('XPENDING', 'waiting', 'boundless') as [number])[0]; } catch { return 0; } };
+    while (await pending() < 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const signalled = Date.now();
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.ok(Date.now() - signalled < 5000, `took ${Date.now() - signalled} ms to stop`);
+    assert.match(stderr, /train: interrupted; the state up to the last batch is in .*checkpoint-\d+\.safetensors: continue with the same command and --resume/);
+    // The stream ends; the resumed run trains what the checkpoint did not hold, and every record counts once.
+    await redis.call('XADD', 'waiting', '*', 'end', '1');
+    const resumed = boundless(...trainArgs(url, join(root, 'waiting'), '--checkpoint-dir', checkpoints, '--resume'));
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(JSON.parse(resumed.stdout).metrics.records, 3000);
+    assert.equal(await pending(), 0, 'every entry acknowledged once the model was written');
+  });
+
   it('--idle-timeout ends a stream that has no end entry; --job names the group', async () => {
     const file = join(root, 'idle.csv');
     await writeFile(file, csv(700, 3).join('\n') + '\n');

@@ -13,6 +13,7 @@
 // scripts) wait through a reconnect.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { parseRedisServerUrl, RedisUrlError, type RedisConnectionOptions } from '../../io/redis/redis-url.js';
+import { checkDatabase } from '../../io/redis/redis-connection.js';
 
 /** One server or a cluster: the commands the job store uses are common to both. */
 export type RedisClient = Redis | Cluster;
@@ -84,6 +85,11 @@ export async function connectRedis(url: string, options: ConnectOptions = {}, op
     const client = new Redis({ host: address.host, port: address.port, ...baseOptions(address, options) });
     client.on('error', () => undefined);  // reconnects are retried; commands report what fails
     await client.connect();
+    try {
+      await checkDatabase(client, address.display, address.db);
+    } catch (error) {
+      throw new RangeError(`${option} ${(error as Error).message}`);
+    }
     return { client, address };
   }
   probe.disconnect();

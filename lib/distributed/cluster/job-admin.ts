@@ -52,6 +52,7 @@ export async function jobStatus(options: AdminOptions, job: string): Promise<Rec
       recordsPerSecond: Math.round(meta.records / seconds),
       shards: { count: spec.shards, done: meta.status === 'finished' ? spec.shards : [...entries.values()].filter((e) => e.done).length },
       pendingUploads: view.uploads.length, stateBytes: meta.stateBytes,
+      ...(meta.status === 'failed' ? { error: meta.error, failedBy: meta.failedBy } : {}),
       createdAt: iso(meta.createdAt), updatedAt: iso(meta.updatedAt), finishedAt: iso(meta.finishedAt),
       memberDetails: Object.fromEntries([...view.members].map(([id, m]) => [id, {
         host: m.host, pid: m.pid, status: live(m) ? m.status : m.status === 'left' ? 'left' : 'lost', records: m.records, shard: m.shard,

@@ -12,7 +12,10 @@ import * as scripts from './scripts.js';
 export const chunkBytes = 8 << 20;
 
 export interface JobMeta {
-  status: 'training' | 'finished';
+  /** 'failed': a member met an error of the data or the model (`error`), which every member would meet. */
+  status: 'training' | 'finished' | 'failed';
+  error?: string;
+  failedBy?: string;
   /** Passes completed. */
   epoch: number;
   /** Rounds closed; the stored merge is round `round`'s. */
@@ -29,6 +32,12 @@ export interface JobMeta {
   finalStateChunks?: number;
   /** The final run's metrics (JSON), when finished. */
   metrics?: Record<string, unknown>;
+}
+
+/** A job that failed, as the error a member joining it gets. */
+export function failedJobError(job: string, meta: JobMeta): Error {
+  return new Error(`train: job ${job} failed: ${meta.error} (member ${meta.failedBy}); fix the cause, then delete the job ` +
+    `(boundless job delete --job ${job}) to start it over`);
 }
 
 /** A member's upload: its state since the last round it took part in, and where its shard now stands. */
@@ -92,6 +101,7 @@ function parseMeta(entries: [string, string][]): JobMeta | undefined {
     createdAt: number('createdAt')!, updatedAt: number('updatedAt')!, finishedAt: number('finishedAt'),
     finalModelChunks: number('finalModelChunks'), finalStateChunks: number('finalStateChunks'),
     metrics: raw.metrics ? JSON.parse(raw.metrics) : undefined,
+    error: raw.error, failedBy: raw.failedBy,
   };
 }
 
@@ -137,11 +147,16 @@ export class JobStore {
     return parseMeta(Object.entries(await this.client.hgetall(this.keys.meta)));
   }
 
-  /** Stamps `member`'s entry and renews `lease` (epoch, shard) if it holds it; false when it was lost. */
-  async heartbeat(member: string, info: Omit<MemberInfo, 'lastSeen'>, lease: { epoch: number; shard: number; ms: number } | undefined): Promise<boolean> {
-    const keys = [this.keys.members, ...(lease ? [this.keys.lease(lease.epoch, lease.shard, member)] : [])];
-    const renewed = await this.script('heartbeat', keys, [member, JSON.stringify(info), this.ttlMs, lease?.ms ?? 0]);
-    return Number(renewed) === 1;
+  /**
+   * Stamps `member`'s entry and renews `lease` (epoch, shard) if it holds it: 'renewed', 'lost' (the
+   * lease), or 'gone' (the job was deleted or expired; nothing written).
+   */
+  async heartbeat(member: string, info: Omit<MemberInfo, 'lastSeen'>, lease: { epoch: number; shard: number; ms: number } | undefined):
+    Promise<'renewed' | 'lost' | 'gone'> {
+    // Without a lease KEYS[2] is a key of the job that the script does not read (keys stay in the job's slot).
+    const keys = [this.keys.members, lease ? this.keys.lease(lease.epoch, lease.shard, member) : this.keys.closeLock, this.keys.meta];
+    const reply = Number(await this.script('heartbeat', keys, [member, JSON.stringify(info), this.ttlMs, lease?.ms ?? 0, lease ? '1' : '0']));
+    return reply === -1 ? 'gone' : reply === 1 ? 'renewed' : 'lost';
   }
 
   async members(): Promise<Map<string, MemberInfo>> {
@@ -226,6 +241,11 @@ export class JobStore {
     const got = await blocking.blpop(key, ms / 1000);
     // Tokens of earlier rounds (a wait that ended by timeout) would wake the next wait at once.
     if (got) await blocking.del(key);
+  }
+
+  /** Marks the job failed with `member`'s error (see scripts.failJob). */
+  async fail(member: string, message: string): Promise<void> {
+    await this.script('failJob', [this.keys.meta], [member, message]);
   }
 
   async takeCloseLock(member: string, ms: number): Promise<boolean> {

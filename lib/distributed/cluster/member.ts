@@ -14,7 +14,7 @@ import type { PassContext, PassResult, PassRunner } from '../../train/pass-runne
 import { continuesFromMerge } from '../round-merge.js';
 import { trainShare } from '../share-trainer.js';
 import type { JobSpec } from './job-spec.js';
-import type { JobMeta, JobStore, MemberInfo } from './job-store.js';
+import { failedJobError, type JobMeta, type JobStore, type MemberInfo } from './job-store.js';
 import type { RedisClient } from './connection.js';
 import { MergedStateCache, tryCloseRound } from './round-closer.js';
 import { LeaseLostError, pollMs, RedisRendezvous, sleep } from './redis-rendezvous.js';
@@ -81,8 +81,9 @@ export class ClusterMember implements PassRunner {
   /** Stamps this member's entry (status, shard, records) and renews its lease; a lost lease is noted for the rendezvous. */
   private async beat(): Promise<void> {
     const current = this.rendezvous!.current;
-    const renewed = await this.store.heartbeat(this.id, this.info(), current ? { ...current, ms: this.leaseMs } : undefined);
-    if (current && !renewed && this.rendezvous!.current === current) this.rendezvous!.leaseLost = true;
+    const beat = await this.store.heartbeat(this.id, this.info(), current ? { ...current, ms: this.leaseMs } : undefined);
+    if (beat === 'gone') throw new Error(`cluster job ${this.store.keys.job} was deleted (or expired) while this member trained it`);
+    if (current && beat === 'lost' && this.rendezvous!.current === current) this.rendezvous!.leaseLost = true;
   }
 
   private startHeartbeat(): void {
@@ -115,6 +116,7 @@ export class ClusterMember implements PassRunner {
       if (this.heartbeatError) throw this.heartbeatError;
       if (signal?.aborted) throw abortError(signal);
       const meta = await this.meta();
+      if (meta.status === 'failed') throw failedJobError(this.store.keys.job, meta);
       if (meta.epoch > epoch || meta.status === 'finished') return this.endOfPass(context);
       if (this.spec.shards === 0 && !this.streamRead) {
         await this.trainStream(context, epoch);

@@ -137,6 +137,7 @@ export class RedisRendezvous implements Rendezvous {
       const { fate } = await this.store.fate(this.settings.member, sequence);
       if (fate !== 'pending') return fate;
       const meta = await this.store.meta();
+      if (meta?.status === 'failed') throw new Error(`cluster job ${this.store.keys.job} failed: ${meta.error} (member ${meta.failedBy})`);
       // A pass ended without this upload (a stream reader that started after the last one ended): it cannot be merged.
       if (meta && meta.epoch !== this.current!.epoch) return 'dropped';
       if (this.rebased && meta?.round !== baseRound) {

@@ -152,8 +152,9 @@ export async function tryCloseRound(settings: CloserSettings, cache: MergedState
   const { store, member, algorithm, backend } = settings;
   const glance = await store.roundView();
   if (!glance.meta || glance.meta.status !== 'training' || !ready(glance, mergeable(glance, algorithm), settings)) return false;
-  // Long enough for a large merge; a closer that dies holding it delays rounds by this much at most.
-  if (!(await store.takeCloseLock(member, Math.max(60_000, settings.roundTimeoutMs)))) return false;
+  // A closer that dies holding the claim delays rounds by one lease at most. A merge that outlasts it
+  // is still safe: a commit checks the round it merged onto, so of two closers only one commits.
+  if (!(await store.takeCloseLock(member, settings.leaseMs))) return false;
   try {
     // Looked at again under the claim: the previous closer may have merged what the glance saw.
     const view = await store.roundView();

@@ -15,13 +15,18 @@ redis.call('HSET', KEYS[2], 'status', 'training', 'epoch', '0', 'round', '0', 'r
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return false`;
 
-/** Stamps a member's entry with the server's time: '{"lastSeen":MS,' .. the rest of ARGV[2]. */
+/**
+ * Stamps a member's entry with the server's time: '{"lastSeen":MS,' .. the rest of ARGV[2]; renews
+ * its lease KEYS[2] if ARGV[5] is '1' and it holds it (1; else 0). -1, and nothing written, when the job is gone
+ * (meta KEYS[3] deleted or expired): a heartbeat must not bring back a deleted job's keys.
+ */
 export const heartbeat = `
+if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 redis.call('HSET', KEYS[1], ARGV[1], '{"lastSeen":' .. now .. ',' .. string.sub(ARGV[2], 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if KEYS[2] and redis.call('GET', KEYS[2]) == ARGV[1] then
+if ARGV[5] == '1' and redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
   return 1
 end
@@ -95,8 +100,8 @@ export const takeCloseLock = `
 return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`;
 
 /**
- * Commits a round, if closer ARGV[1] still holds the claim KEYS[4] and the stored round is still
- * ARGV[2]: writes the merge's ARGV[7] chunks (KEYS[6..]), deletes the keys after them (the
+ * Commits a round if the stored round is still ARGV[2] (what makes one of two closers win; the
+ * claim KEYS[4] of closer ARGV[1] only spares duplicate work, and may have expired): writes the merge's ARGV[7] chunks (KEYS[6..]), deletes the keys after them (the
  * previous merge's chunks, the merged uploads' chunks), updates meta KEYS[1] (ARGV[4]: flat
  * field/value JSON list), the shards' positions KEYS[3] (ARGV[5]: [[shard, json], ...]), removes
  * the merged uploads from KEYS[2] (ARGV[6]: [[member, sequence], ...], each only if still that
@@ -104,7 +109,6 @@ return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`;
  * ARGV[8 + n] keys (the merged members' notify lists). Returns 1, or 0 (nothing changed).
  */
 export const commitRound = `
-if redis.call('GET', KEYS[4]) ~= ARGV[1] then return 0 end
 if redis.call('HGET', KEYS[1], 'round') ~= ARGV[2] then return 0 end
 local n = tonumber(ARGV[7])
 for i = 1, n do redis.call('SET', KEYS[5 + i], ARGV[7 + i], 'PX', ARGV[3]) end
@@ -140,6 +144,14 @@ local t = redis.call('TIME')
 redis.call('HSET', KEYS[1], 'status', 'finished', 'finalModelChunks', tostring(m), 'finalStateChunks', tostring(s),
   'metrics', ARGV[4], 'finishedAt', tostring(t[1] * 1000 + math.floor(t[2] / 1000)))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1`;
+
+/** Marks the job (meta KEYS[1]) failed with member ARGV[1]'s error ARGV[2], unless it is finished or failed already. 1: marked. */
+export const failJob = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'training' then return 0 end
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[1], 'status', 'failed', 'error', ARGV[2], 'failedBy', ARGV[1],
+  'failedAt', tostring(t[1] * 1000 + math.floor(t[2] / 1000)))
 return 1`;
 
 /** Releases the closer's claim KEYS[1] if ARGV[1] holds it. */

@@ -15,7 +15,7 @@ import { defaultSyncEvery, resolveSyncEvery } from '../sync-policy.js';
 import { connectRedis } from './connection.js';
 import { isRedisUrl, parseRedisStreamUrl } from '../../io/redis/redis-url.js';
 import { dataOfReadOptions, inputFiles, shardCount, specDifference, type JobSpec } from './job-spec.js';
-import { JobStore, type JobMeta } from './job-store.js';
+import { failedJobError, JobStore, type JobMeta } from './job-store.js';
 import { ClusterMember } from './member.js';
 
 export interface ClusterOptions {
@@ -36,6 +36,12 @@ export interface ClusterOptions {
   /** Seconds a lost connection is retried (Redis restarting) before the member fails (default 60). */
   reconnectSeconds?: number;
 }
+
+/**
+ * The smallest shard: shards of a few rows cost a claim and a round each (1-byte shards of a 96 KB
+ * file made 95,805 shards and a job that seemed to hang), and train degenerate states.
+ */
+export const minShardBytes = 64 << 10;
 
 export const clusterDefaults = { prefix: 'boundless:', ttlSeconds: 7 * 24 * 3600, shardBytes: 64 << 20, roundTimeout: 10, lease: 30 };
 
@@ -66,7 +72,9 @@ async function jobSpecOf(algorithm: Algorithm, hyperparameters: HyperparameterIn
   const files = stream ? [] : inputFiles(options.train as string | string[]);
   const cuttable = settings.readOptions.format !== 'recordio' && !files.some((f) => f.path.endsWith('.gz'));
   const shardBytes = cluster.shardBytes ?? clusterDefaults.shardBytes;
-  if (!Number.isSafeInteger(shardBytes) || shardBytes < 1) throw new RangeError(`train: shard size must be a positive integer of bytes, got ${shardBytes}`);
+  if (!Number.isSafeInteger(shardBytes) || shardBytes < minShardBytes) {
+    throw new RangeError(`train: shard size must be an integer of at least ${minShardBytes} bytes, got ${shardBytes}`);
+  }
   const positive = (value: number, name: string) => {
     if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`train: ${name} must be a positive number of seconds, got ${value}`);
     return value;
@@ -93,8 +101,14 @@ async function joinJob(store: JobStore, spec: JobSpec): Promise<void> {
   }
   const difference = specDifference(job, spec);
   if (difference) {
-    throw new Error(`train: job ${name} is defined differently — ${difference}. Start this member with the job's settings, or name another --job`);
+    throw new Error(`train: job ${name} is defined differently — ${difference}. Start this member with the job's settings, ` +
+      `name another --job, or delete the job (boundless job delete --job ${name}) to start it over`);
   }
+}
+
+/** Errors of the data or the model (not of the connection, nor a stop): every member would meet them. */
+function failsTheJob(error: Error): boolean {
+  return ['DataError', 'DegenerateDataError', 'SafetensorsFormatError', 'HyperparameterError', 'RangeError', 'TypeError'].includes(error.name);
 }
 
 /** The final model and state of a finished job, as a member's result. */
@@ -134,13 +148,21 @@ export async function trainOnCluster<A extends Algorithm>(algorithm: A, hyperpar
     const meta = await store.meta();
     if (!meta) throw new Error(`train: job ${cluster.job} has no meta (deleted while joining)`);
     if (meta.status === 'finished') return await finishedResult(store, meta, algorithm, options);
+    if (meta.status === 'failed') throw failedJobError(store.keys.job, meta);
     const blocking = client.duplicate();
     blocking.on('error', () => undefined);
     const member = new ClusterMember(store, spec, algorithm, blocking);
     try {
-      const run = await TrainingRun.start(algorithm, hyperparameters, { ...options, epochs: spec.epochs }, member);
-      while (!run.done) await run.runEpoch();
-      const result = await run.finish();
+      let result: TrainResult<A>;
+      try {
+        const run = await TrainingRun.start(algorithm, hyperparameters, { ...options, epochs: spec.epochs }, member);
+        while (!run.done) await run.runEpoch();
+        result = await run.finish();
+      } catch (error) {
+        // An error of the data or the model would meet every member: the job says so, and stops.
+        if (failsTheJob(error as Error)) await store.fail(member.id, (error as Error).message).catch(() => undefined);
+        throw error;
+      }
       const after = (await store.meta())!;
       const metrics = { ...result.metrics, records: after.records };
       await store.publishFinal(modelToBytes(result.model), stateToBytes(result.state), metrics as Record<string, unknown>);

@@ -7,8 +7,8 @@
 import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { RedisUrlError, type RedisConnectionOptions } from './redis-url.js';
 
-/** Attempts, about 250 ms apart, to reconnect a connection that was up (a server restart, a network blip). */
-const reconnectAttempts = 40;
+/** Attempts, about 250 ms apart, to reconnect a connection that was up (a server restart, a network blip): a minute, as a cluster job's connection. */
+const reconnectAttempts = 240;
 
 /** A reply as ioredis gives it: strings (or Buffers from callBuffer), numbers, null, nested arrays. */
 export type Reply = string | Buffer | number | null | Reply[];
@@ -71,7 +71,10 @@ export class RedisLink {
       standalone.disconnect();
       throw new RedisUrlError(`${display}: INFO cluster failed: ${error.message}`);
     });
-    if (!/cluster_enabled:1/.test(info)) return new RedisLink(standalone, display, false, resend);
+    if (!/cluster_enabled:1/.test(info)) {
+      await checkDatabase(standalone, display, connection.db);
+      return new RedisLink(standalone, display, false, resend);
+    }
     standalone.disconnect();
     if (connection.db !== 0) throw new RedisUrlError(`${display}: a Redis Cluster has only database 0, and the URL names /${connection.db}`);
     const clusterUp = { connected: false };
@@ -127,6 +130,20 @@ function clientOptions(connection: RedisConnectionOptions, up: { connected: bool
  * dropped connection up to `reconnectAttempts` times. ioredis reports errors as events too:
  * they are kept for the message rather than printed.
  */
+/**
+ * The database the URL names, selected again and checked: ioredis reports a failed SELECT (a
+ * database number the server lacks) as an event and goes on in database 0.
+ */
+export async function checkDatabase(client: Redis | Cluster, display: string, db: number): Promise<void> {
+  if (db === 0 || client instanceof Cluster) return;
+  try {
+    await client.select(db);
+  } catch (error) {
+    client.disconnect();
+    throw new RedisUrlError(`${display}: database ${db}: ${(error as Error).message} (the server's \`databases\` setting bounds it)`);
+  }
+}
+
 async function connect<C extends Redis | Cluster>(client: C, display: string, connection: RedisConnectionOptions,
   up: { connected: boolean }): Promise<C> {
   let lastError: Error | undefined;

@@ -70,6 +70,8 @@ export interface RedisSourceSettings {
   onBadRecord: 'error' | 'skip';
   /** Counts an entry skipped under onBadRecord 'skip' (malformed_entry, deleted_entry). */
   countSkipped(reason: string): void;
+  /** Ends reading (an AbortError) within one blocking read (250 ms): a member waiting for entries still stops on Ctrl-C. */
+  signal?: AbortSignal;
 }
 
 export const defaultGroup = 'boundless';
@@ -80,7 +82,7 @@ const blockMs = 250;
 /** Pending entries examined per requeue script call. */
 const requeueCount = 1000;
 /** How long reads may keep failing on a lost connection (the server restarting) before the read fails. */
-const reconnectGiveUpMs = 30_000;
+const reconnectGiveUpMs = 60_000;
 const newline = Buffer.from('\n');
 
 /** An entry's place in its chunk. */
@@ -227,7 +229,10 @@ export class RedisStreamSource implements ByteSource {
     } catch (error) {
       if (!(error instanceof RedisCommandError) || !error.lostConnection) throw error;
       this.failingSince ??= Date.now();
-      if (Date.now() - this.failingSince > reconnectGiveUpMs) throw error;
+      if (Date.now() - this.failingSince > reconnectGiveUpMs) {
+        throw new RedisCommandError(`${error.message} (the server was unreachable for ${reconnectGiveUpMs / 1000} s)`, true);
+      }
+      this.settings.signal?.throwIfAborted();
       await new Promise((resolve) => setTimeout(resolve, blockMs));
       return 'lost';
     }
@@ -264,6 +269,7 @@ export class RedisStreamSource implements ByteSource {
     let nextRequeue = 0;
     let resync = false;
     for (;;) {
+      this.settings.signal?.throwIfAborted();
       if (resync) {
         for await (const chunk of this.pendingChunks(reader, this.delivered, null, offset)) {
           offset += chunk.data.length;
