@@ -42,5 +42,7 @@ export async function produceCommand(argv: string[]): Promise<WriteStreamSummary
     format, maxLen, maxLag, end: options.end === true, group: options.job as string | undefined,
     recordsPerEntry: integerOption('produce', options, 'records-per-entry'),
     maxEntryBytes: integerOption('produce', options, 'max-entry-bytes'),
+    onWaiting: (group, lag, seconds) => process.stderr.write(`produce: waiting ${seconds} s so far: group '${group}' has ${lag} entries ` +
+      `not yet delivered (--max-lag ${maxLag}); is a member reading with --job ${group}?\n`),
   });
 }

@@ -35,6 +35,11 @@ export interface WriteStreamOptions {
   /** XADDs sent before the first is answered (default 16). */
   inFlight?: number;
   signal?: AbortSignal;
+  /**
+   * Called every 10 s that maxLag keeps the writer waiting, with the group and its lag: a group
+   * nobody reads (a mistyped --job) otherwise looks like a hang. The CLI prints it on stderr.
+   */
+  onWaiting?: (group: string, lag: number, seconds: number) => void;
 }
 
 export interface WriteStreamSummary {
@@ -50,6 +55,9 @@ export interface WriteStreamSummary {
 }
 
 const newline = 0x0a;
+/** How often a writer held back by maxLag says so. */
+const waitingNoticeMs = 10_000;
+
 /** Longest wait between two looks at the group's lag. */
 const lagPollMs = 100;
 
@@ -240,10 +248,16 @@ class EntryWriter {
     const most = this.options.maxLag;
     if (most === undefined || this.lagBound < most) return;
     await this.drain();
+    const started = Date.now();
+    let told = started;
     for (let wait = 1; ; wait = Math.min(lagPollMs, wait * 2)) {
       this.lagBound = await this.lag();
       if (this.lagBound < most) return;
       this.options.signal?.throwIfAborted();
+      if (Date.now() - told >= waitingNoticeMs) {
+        told = Date.now();
+        this.options.onWaiting?.(this.group, this.lagBound, Math.round((told - started) / 1000));
+      }
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
