@@ -81,3 +81,5 @@ export { pca, PcaModel, pcaSchema, sketchSize } from './algorithms/pca/index.js'
 export type { PcaHyperparameters, PcaState } from './algorithms/pca/index.js';
 export { factorizationMachines, FactorizationMachinesModel, factorizationMachinesSchema } from './algorithms/factorization-machines/index.js';
 export type { FactorizationMachinesHyperparameters, FactorizationMachinesState, Recommendations } from './algorithms/factorization-machines/index.js';
+export { ntm, NtmModel, ntmSchema, topWords, npmiPerTopic, topicUniqueness } from './algorithms/ntm/index.js';
+export type { NtmHyperparameters, NtmState, Topic } from './algorithms/ntm/index.js';

@@ -4,10 +4,12 @@
 #include "algorithms/factorization_machines/factorization_machines_binding.h"
 #include "algorithms/kmeans/kmeans_binding.h"
 #include "algorithms/linear_learner/linear_learner_binding.h"
+#include "algorithms/ntm/ntm_binding.h"
 #include "algorithms/pca/pca_binding.h"
 #include "io/stream_parser_binding.h"
 #include "io/writer_binding.h"
 #include "linalg/linear_algebra_binding.h"
+#include "nn/nn_binding.h"
 #include "runtime/memory_advice.h"
 #include "runtime/runtime_info.h"
 #include "runtime/stderr_capture.h"
@@ -20,6 +22,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterLinearLearner(env, exports);
   boundless::RegisterKmeans(env, exports);
   boundless::RegisterPca(env, exports);
+  boundless::RegisterNtm(env, exports);
+  boundless::RegisterNeuralNetwork(env, exports);
   boundless::RegisterFactorizationMachines(env, exports);
   boundless::RegisterMemoryAdvice(env, exports);
   boundless::RegisterStderrCapture(env, exports);

@@ -62,7 +62,7 @@ describe('command-line contract', function () {
 
   it('every command answers --help, -h and `help <command>` with its usage and every option, on stdout, status 0', () => {
     const names = Object.keys(commands);
-    assert.deepEqual(names.sort(), ['backends', 'convert', 'evaluate', 'inspect', 'job', 'predict', 'produce', 'recommend', 'select', 'train']);
+    assert.deepEqual(names.sort(), ['backends', 'convert', 'evaluate', 'inspect', 'job', 'predict', 'produce', 'recommend', 'select', 'topics', 'train']);
     for (const name of names) {
       for (const args of [[name, '--help'], [name, '-h'], ['help', name], [name, '--model', 'x', '--help']]) {
         const result = boundless(args);

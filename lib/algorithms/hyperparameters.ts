@@ -40,6 +40,9 @@ export interface EnumSpec extends CommonSpec {
 export interface StringSpec extends CommonSpec {
   type: 'string';
   default?: string;
+  /** The form a value must have (tested on the trimmed text), and how errors describe it. */
+  pattern?: RegExp;
+  patternDescription?: string;
 }
 
 export type HyperparameterSpec = NumberSpec | BoolSpec | EnumSpec | StringSpec;
@@ -114,7 +117,7 @@ export function describeAllowed(spec: HyperparameterSpec): string {
       text = `one of ${spec.values.join(', ')}`;
       break;
     case 'string':
-      text = 'a string';
+      text = spec.patternDescription ?? 'a string';
       break;
   }
   const words = [...('keywords' in spec && spec.keywords ? spec.keywords : []), ...('allowAuto' in spec && spec.allowAuto ? ['auto'] : [])];
@@ -155,7 +158,7 @@ function parseValue(algorithm: string, name: string, spec: HyperparameterSpec, r
       if (typeof raw === 'string' && spec.values.includes(text!)) return text;
       return reject();
     case 'string':
-      if (typeof raw === 'string') return raw;
+      if (typeof raw === 'string' && (!spec.pattern || spec.pattern.test(text!))) return raw;
       return reject();
   }
 }

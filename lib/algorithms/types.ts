@@ -176,6 +176,14 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
   /** The evaluator metric that early stopping and best-epoch selection watch (may depend on the hyperparameters). */
   readonly objective?: Objective | ObjectiveRule<HyperparameterValues<S>>;
   /**
+   * Early stopping without a validation channel: this metric of progressiveMetrics, read after each
+   * pass, decides (SageMaker's NTM stops on the training loss then). Algorithms without it stop early
+   * only on validation.
+   */
+  readonly trainingObjective?: Objective;
+  /** Takes a vocabulary (TrainOptions.vocabulary): finalize finds it in state.schema.vocabulary. */
+  readonly takesVocabulary?: boolean;
+  /**
    * Validation of a rich state: every model it holds is scored in one pass, and what the state
    * learns (calibrated thresholds, the best model) is kept for finalize. Used by the trainer
    * instead of createEvaluator(finalize(state)) when present.

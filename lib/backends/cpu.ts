@@ -57,6 +57,10 @@ registerKernel<'fmEvaluate', CpuBackend>('cpu', 'fmEvaluate', (backend, i) => ba
 registerKernel<'fmPredict', CpuBackend>('cpu', 'fmPredict', (backend, i) => backend.addon.fmPredict(i.model, i.batch, i.score, i.label));
 registerKernel<'fmRecommend', CpuBackend>('cpu', 'fmRecommend', (backend, i) => backend.addon.fmRecommend(i.model, i.user, i.items, i.indices, i.scores));
 
+registerKernel<'ntmUpdate', CpuBackend>('cpu', 'ntmUpdate', (backend, i) => backend.addon.ntmStep(i.settings, i.state, i.batch, i.metrics, true));
+registerKernel<'ntmEvaluate', CpuBackend>('cpu', 'ntmEvaluate', (backend, i) => backend.addon.ntmStep(i.settings, i.state, i.batch, i.metrics, false));
+registerKernel<'ntmTopicWeights', CpuBackend>('cpu', 'ntmTopicWeights', (backend, i) => backend.addon.ntmTopicWeights(i.settings, i.state, i.batch, i.out));
+
 export const cpuBackend: BackendDefinition = {
   name: 'cpu',
   priority: 100,

@@ -243,6 +243,79 @@ export interface FmRecommendInputs {
   scores: Float32Array;
 }
 
+/** An optimizer of native/nn/optimizer.h (codes: sgd 0, adam 1, adagrad 2, rmsprop 3, adadelta 4). */
+export interface NnOptimizerSettings {
+  kind: number;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  rho: number;
+  epsilon: number;
+  weightDecay: number;
+  /** ≤ 0: no clipping. */
+  clipGradient: number;
+  rescaleGradient: number;
+}
+
+/** Constant settings of a neural-topic-model state (native/algorithms/ntm/ntm.h). */
+export interface NtmKernelSettings {
+  vocabulary: number;
+  topics: number;
+  /** Encoder widths, first to last. */
+  hidden: number[];
+  /** sigmoid 0, tanh 1, relu 2, softplus 3. */
+  activation: number;
+  batchNorm: boolean;
+  priorVariance: number;
+  subSample: number;
+  seed: number;
+  optimizer: NnOptimizerSettings;
+}
+
+/** The flat arrays of an NTM state; moments as the optimizer needs, running moments with batch norm. */
+export interface NtmKernelState {
+  parameters: Float32Array;
+  moment1?: Float32Array;
+  moment2?: Float32Array;
+  running?: Float32Array;
+  /** [optimizer steps, rows read]; needed to train. */
+  counters?: Float64Array;
+}
+
+export interface NtmStepInputs {
+  settings: NtmKernelSettings;
+  state: NtmKernelState;
+  batch: Batch;
+  /** Sums [negative ELBO, reconstruction, KL, words, documents] to add to (required to evaluate). */
+  metrics: Float64Array | null;
+}
+
+export interface NtmTopicWeightsInputs {
+  settings: NtmKernelSettings;
+  state: NtmKernelState;
+  batch: Batch;
+  /** rows × topics: softmax(μ) of each document. */
+  out: Float32Array;
+}
+
+/** Offsets (entries) of each parameter block in an NTM's flat parameter array. */
+export interface NtmLayout {
+  weight: number[];
+  bias: number[];
+  gamma: number[];
+  beta: number[];
+  runningMean: number[];
+  runningVar: number[];
+  muWeight: number;
+  muBias: number;
+  logVarWeight: number;
+  logVarBias: number;
+  topicWord: number;
+  background: number;
+  parameters: number;
+  running: number;
+}
+
 export interface KernelInputs {
   denseLinear: DenseLinearInputs;
   /** One training step of every model of a linear-learner state on the batch; progressive metrics first. */
@@ -260,6 +333,11 @@ export interface KernelInputs {
   fmPredict: FmPredictInputs;
   /** Top-N candidate items for one user, by the model's score. */
   fmRecommend: FmRecommendInputs;
+  /** One optimizer step of a neural topic model on a batch of documents; adds the sampled negative ELBO. */
+  ntmUpdate: NtmStepInputs;
+  /** Adds the batch's negative ELBO at the posterior mean; no training. */
+  ntmEvaluate: NtmStepInputs;
+  ntmTopicWeights: NtmTopicWeightsInputs;
 }
 
 export interface KernelOutputs {
@@ -273,11 +351,14 @@ export interface KernelOutputs {
   fmEvaluate: void;
   fmPredict: void;
   fmRecommend: void;
+  ntmUpdate: void;
+  ntmEvaluate: void;
+  ntmTopicWeights: void;
 }
 
 export type KernelName = keyof KernelInputs;
 
-export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearnerUpdate', 'linearLearnerEvaluate', 'linearLearnerPredict', 'kmeansUpdate', 'kmeansAssign', 'fmUpdate', 'fmEvaluate', 'fmPredict', 'fmRecommend'];
+export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearnerUpdate', 'linearLearnerEvaluate', 'linearLearnerPredict', 'kmeansUpdate', 'kmeansAssign', 'fmUpdate', 'fmEvaluate', 'fmPredict', 'fmRecommend', 'ntmUpdate', 'ntmEvaluate', 'ntmTopicWeights'];
 
 /**
  * Agreement between backends for denseLinear: |y − y_cpu| ≤ relTol · Σ_c |x_c·w_c| + absTol.

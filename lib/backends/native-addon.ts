@@ -9,7 +9,7 @@ import type { Batch } from '../data/batch.js';
 import { packageRoot } from '../package-root.js';
 import type {
   FmKernelMetrics, FmKernelSettings, FmKernelState, FmModelArrays, KmeansUpdateInputs, LinearLearnerArrays, LinearLearnerMetrics,
-  LinearLearnerPredictInputs, LinearLearnerSettings,
+  LinearLearnerPredictInputs, LinearLearnerSettings, NnOptimizerSettings, NtmKernelSettings, NtmKernelState, NtmLayout,
 } from './kernels.js';
 
 /** The functions the core addon exports (native/addon.cc registers them). */
@@ -72,6 +72,33 @@ export interface CoreAddon {
   fmCatchUp(settings: FmKernelSettings, state: FmKernelState): void;
   fmPredict(model: FmModelArrays, batch: Batch, score: Float32Array, label: Float32Array | null): Promise<void>;
   fmRecommend(model: FmModelArrays, user: Batch, items: Batch, indices: Int32Array, scores: Float32Array): Promise<void>;
+  /** One training step (training) or evaluation of a neural topic model on a batch of documents. */
+  ntmStep(settings: NtmKernelSettings, state: NtmKernelState, batch: Batch, metrics: Float64Array | null, training: boolean): Promise<void>;
+  /** softmax(μ) of each document: out [rows × topics]. */
+  ntmTopicWeights(settings: NtmKernelSettings, state: NtmKernelState, batch: Batch, out: Float32Array): Promise<void>;
+  /** Document and pair frequencies of each topic's top words (NPMI's sums), added over the batch's rows. */
+  ntmCooccurrence(vocabulary: number, words: Int32Array, top: number, batch: Batch, documentFrequency: Float64Array,
+    pairFrequency: Float64Array, documents: Float64Array): Promise<void>;
+  /** Offsets of each parameter block in the flat parameter array. */
+  ntmLayout(settings: NtmKernelSettings): NtmLayout;
+  // The neural-network kernels (native/nn/), synchronous, for their gradient tests.
+  nnDenseForward(layout: 0 | 1, rows: number, inputs: number, outputs: number, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array): void;
+  nnDenseBackward(layout: 0 | 1, rows: number, inputs: number, outputs: number, x: Float32Array, w: Float32Array, dy: Float32Array,
+    dx: Float32Array | null, dw: Float32Array, db: Float32Array | null): void;
+  nnSparseForward(batch: Batch, outputs: number, w: Float32Array, b: Float32Array | null, y: Float32Array): void;
+  nnSparseBackward(batch: Batch, outputs: number, dy: Float32Array, dw: Float32Array, db: Float32Array | null): void;
+  nnActivate(activation: number, x: Float32Array): void;
+  nnActivationBackward(activation: number, y: Float32Array, dy: Float32Array): void;
+  nnSoftmax(mode: 0 | 1, x: Float32Array, rows: number, cols: number): void;
+  nnSoftmaxBackward(y: Float32Array, dy: Float32Array, rows: number, cols: number): void;
+  nnReparameterize(mu: Float32Array, logVar: Float32Array, eps: Float32Array, z: Float32Array, seed: number, stream: number, counter: number, draw: boolean): void;
+  nnReparameterizeBackward(logVar: Float32Array, eps: Float32Array, dz: Float32Array, dmu: Float32Array, dlogVar: Float32Array): void;
+  nnDropout(x: Float32Array, mask: Float32Array, p: number, seed: number, stream: number, counter: number): void;
+  nnBatchNormForward(x: Float32Array, rows: number, cols: number, gamma: Float32Array | null, beta: Float32Array | null,
+    runningMean: Float32Array | null, runningVar: Float32Array | null, training: boolean, normalized: Float32Array | null, invStd: Float32Array | null): void;
+  nnBatchNormBackward(normalized: Float32Array, invStd: Float32Array, gamma: Float32Array | null, dy: Float32Array, rows: number, cols: number,
+    dgamma: Float32Array | null, dbeta: Float32Array | null): void;
+  nnOptimizerStep(settings: NnOptimizerSettings, w: Float32Array, g: Float32Array, m1: Float32Array | null, m2: Float32Array | null, step: number): void;
   /** Transparent huge pages for a large array (Linux); false where not taken. */
   adviseHugePages(array: ArrayBufferView): boolean;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;

@@ -12,6 +12,7 @@ import {
 import { produceCommand, produceOptions } from './produce.js';
 import { trainCommand, trainOptions } from './train.js';
 import { jobCommand, jobOptions } from './cluster.js';
+import { topicsCommand, topicsOptions } from './topics.js';
 import { UsageError } from './arguments.js';
 
 export interface Command extends CommandHelp {
@@ -25,7 +26,7 @@ export const commands: Record<string, Command> = {
     usage: 'train <algorithm> --train <path|-> [options]',
     summary: 'train an algorithm in one pass per epoch; writes model.safetensors and state.safetensors, prints the metrics (JSON)',
     options: trainOptions,
-    notes: 'Algorithms: linear-learner, kmeans, pca, factorization-machines (and those of --algorithm-module).\n' +
+    notes: 'Algorithms: linear-learner, kmeans, pca, factorization-machines, ntm (and those of --algorithm-module).\n' +
       'Hyperparameters use SageMaker\'s names: --hp predictor_type=binary_classifier --hp mini_batch_size=100.\n' +
       "A Redis stream: --train 'redis://HOST:PORT?stream=KEY' [--job NAME] [--idle-timeout SECONDS] reads it through the consumer group\n" +
       'NAME (boundless by default; `boundless produce` writes one); its entries are acknowledged once a checkpoint or the model holds them.',
@@ -38,6 +39,12 @@ export const commands: Record<string, Command> = {
     notes: 'status prints one object: records (in the latest merged state), state, epoch, round, members, recordsPerSecond,\n' +
       'and memberDetails per member. Members are started with boundless train ... --cluster URL --job NAME.',
     run: async (argv) => printJson(await jobCommand(argv)),
+  },
+  topics: {
+    usage: 'topics --model FILE [--top N]',
+    summary: "an ntm model's topics: each topic's top words by its row of topic_word (JSON)",
+    options: topicsOptions,
+    run: async (argv) => printJson(await topicsCommand(argv)),
   },
   predict: {
     usage: 'predict --model FILE --input <path|-> [options]',

@@ -16,7 +16,8 @@ export async function inspectFile(path: string): Promise<Record<string, unknown>
     kind: stored.kind,
     algorithm: stored.algorithm,
     hyperparameters: stored.hyperparameters,
-    schema: stored.schema,
+    // A vocabulary of thousands of words is said, not printed.
+    schema: Array.isArray(stored.schema.vocabulary) ? { ...stored.schema, vocabulary: `${stored.schema.vocabulary.length} words` } : stored.schema,
     scalars: stored.scalars,
     ...(stored.training ? { training: stored.training } : {}),
     tensors,

@@ -14,6 +14,7 @@ import { createProgressReporter } from './progress.js';
 import { clusterOptionsFrom, clusterTrainOptions } from './cluster.js';
 import { trainOnCluster } from '../distributed/cluster/train.js';
 import { redisOptionsFrom, redisTrainOptions } from './redis-options.js';
+import { readVocabulary, topicLog } from './topics.js';
 
 export const trainOptions: Record<string, OptionSpec> = {
   train: { value: true, required: true, description: "training data: a file, directory, glob, '-' for stdin, or a Redis stream: 'redis://HOST:PORT[/DB]?stream=KEY'" },
@@ -34,6 +35,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
   seed: { value: true, description: "the algorithm's random seed" },
   deterministic: { description: 'seeded and independent of thread count: a resumed run gives the same model bytes' },
+  vocab: { value: true, description: "ntm: vocab.txt, one word per line in feature order (SageMaker's auxiliary channel); sets --feature-dim when that is not given" },
   'sagemaker-metrics': { description: "also print SageMaker's #quality_metric lines on stderr" },
   ...clusterTrainOptions,
   ...redisTrainOptions,
@@ -114,7 +116,9 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   }
   const hyperparameters = await hyperparametersFrom(options);
   const seed = integerOption('train', options, 'seed', 0);
-  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0 }),
+  const vocabulary = typeof options.vocab === 'string' ? await readVocabulary('train', options.vocab) : undefined;
+  if (vocabulary && !algorithm.takesVocabulary) throw new UsageError(`train: --vocab is for topic models (ntm); ${algorithm.name} takes no vocabulary`);
+  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length }),
     redis: redisOptionsFrom('train', options, options.train as string) };
   const checkpointDir = options['checkpoint-dir'] as string | undefined;
   if (options.resume && !checkpointDir) throw new UsageError('train: --resume needs --checkpoint-dir');
@@ -138,6 +142,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       checkpoint: checkpointDir ? { directory: checkpointDir, keep: integerOption('train', options, 'keep-checkpoints'), ...every } : undefined,
       resume: options.resume === true,
       initialState,
+      vocabulary,
       backend: choiceOption<BackendChoice>('train', options, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']),
       seed,
       deterministic: options.deterministic === true,
@@ -155,6 +160,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     const statePath = join(modelDir, 'state.safetensors');
     await saveModel(modelPath, result.model);
     await saveState(statePath, result.state);
+    if (algorithm.name === 'ntm') process.stderr.write(await topicLog(result.model, (trainOptions.validation ?? trainOptions.test) as string | undefined, { ...data, miniBatchSize: 1000 }));
     // Both are stored: a Redis stream's entries may now be acknowledged.
     await result.commit();
     return { algorithm: algorithm.name, model: modelPath, state: statePath, metrics: result.metrics, ...('job' in result ? { job: result.job } : {}) };

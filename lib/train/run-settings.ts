@@ -44,8 +44,13 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
   const miniBatchSize = algorithm.readBatchRows?.(hp as never, options.data?.miniBatchSize)
     ?? options.data?.miniBatchSize ?? numberOr(hp.mini_batch_size, 1000);
   if (!Number.isSafeInteger(epochs) || epochs < 1) throw new RangeError(`train: epochs must be a positive integer, got ${epochs}`);
-  const patience = options.earlyStopping?.patience ?? numberOr(hp.early_stopping_patience, undefined);
-  const tolerance = options.earlyStopping?.tolerance ?? numberOr(hp.early_stopping_tolerance, 0);
+  // SageMaker names early stopping early_stopping_* in the linear learner and num_patience_epochs / tolerance in NTM.
+  const patience = options.earlyStopping?.patience ?? numberOr(hp.early_stopping_patience ?? hp.num_patience_epochs, undefined);
+  const tolerance = options.earlyStopping?.tolerance ?? numberOr(hp.early_stopping_tolerance ?? hp.tolerance, 0);
+  if (options.vocabulary !== undefined) {
+    if (!algorithm.takesVocabulary) throw new Error(`train: ${algorithm.name} takes no vocabulary (only ntm names features by words)`);
+    if (!Array.isArray(options.vocabulary) || options.vocabulary.some((w) => typeof w !== 'string')) throw new TypeError('train: vocabulary must be an array of words (strings)');
+  }
   const featureDim = options.data?.featureDim ?? numberOr(hp.feature_dim, undefined);
   const readOptions: ReadOptions = {
     ...options.data, seed: options.data?.seed ?? options.seed, featureDim, miniBatchSize,

@@ -27,8 +27,17 @@ export interface TrainOptions {
   resume?: boolean;
   /** Continue training this state (a checkpoint path or a State) on the new data. */
   initialState?: string | State<unknown>;
-  /** Early stopping on the algorithm's objective over the validation channel; tolerance is relative to the best value. */
+  /**
+   * Early stopping on the algorithm's objective over the validation channel (or, for algorithms with a
+   * training objective such as ntm's, on the training loss when there is no validation channel);
+   * tolerance is relative to the best value.
+   */
   earlyStopping?: { patience: number; tolerance?: number };
+  /**
+   * One word per feature, in feature order (SageMaker's auxiliary vocab.txt channel): ntm names its
+   * topics' words with it and keeps it in the model file. Its length must equal the data's features.
+   */
+  vocabulary?: readonly string[];
   backend?: BackendChoice;
   /** The algorithm's `seed` hyperparameter, and the shuffle buffer's seed. */
   seed?: number;

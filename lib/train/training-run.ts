@@ -4,7 +4,7 @@
 // channel. train() in train.ts strings the stages together.
 import { HyperparameterError, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import { loadState } from '../algorithms/persistence.js';
-import type { Algorithm, FinalizedModel, State } from '../algorithms/types.js';
+import type { Algorithm, FinalizedModel, Objective, State } from '../algorithms/types.js';
 import type { CommittableInput } from '../io/batch-stream.js';
 import { readBatches } from '../io/read-batches.js';
 import { DataError } from '../io/read-options.js';
@@ -165,6 +165,7 @@ export class TrainingRun<A extends Algorithm> {
       this.validation = await this.validate(this.options.validation);
       await this.recordValidation(this.validation);
     }
+    else if (this.algorithm.trainingObjective && this.state) await this.recordValidation(this.algorithm.progressiveMetrics?.(this.state as never) ?? {}, this.algorithm.trainingObjective);
     this.emit('epoch', this.validation ? { validation: this.validation } : {});
     await this.writeCheckpoint();
     this.schedule?.written();
@@ -262,6 +263,7 @@ export class TrainingRun<A extends Algorithm> {
 
   /** Metrics on a channel: a rich state validates all its models at once and keeps the calibration for finalize. */
   private async validate(channel: SourceInput): Promise<Record<string, number>> {
+    this.attachVocabulary();
     const { algorithm, state } = this;
     const backend = this.settings.backend;
     const validator = algorithm.createStateValidator ? algorithm.createStateValidator(state as never, backend) : undefined;
@@ -276,9 +278,9 @@ export class TrainingRun<A extends Algorithm> {
   }
 
   /** Early-stopping bookkeeping: a better epoch becomes the best (its state kept, and written beside the checkpoints). */
-  private async recordValidation(validation: Record<string, number>): Promise<void> {
+  private async recordValidation(validation: Record<string, number>, watched?: Objective): Promise<void> {
     const { algorithm, progress } = this;
-    const objective = typeof algorithm.objective === 'function' ? algorithm.objective(this.settings.hp as never) : algorithm.objective;
+    const objective = watched ?? (typeof algorithm.objective === 'function' ? algorithm.objective(this.settings.hp as never) : algorithm.objective);
     if (!objective) return;
     const value = validation[objective.metric];
     if (!improves(value, progress.bestValue, this.settings.tolerance, objective.minimize)) {
@@ -288,13 +290,14 @@ export class TrainingRun<A extends Algorithm> {
     progress.bestValue = value;
     progress.bestEpoch = progress.epoch;
     progress.epochsWithoutImprovement = 0;
-    this.bestValidation = validation;
+    if (!watched) this.bestValidation = validation;
     this.best = copyState(this.state!);
     if (this.settings.directory) await this.settings.directory.writeBest(this.best);
   }
 
   /** The model of the best epoch (or the last state), its test metrics, and the run's summary. */
   async finish(): Promise<TrainResult<A>> {
+    this.attachVocabulary();
     const { algorithm, progress, state } = this;
     const model = await algorithm.finalize((this.best ?? state)! as never, this.settings.backend) as FinalizedModel<A>;
     let test: Record<string, number> | undefined;
@@ -325,6 +328,19 @@ export class TrainingRun<A extends Algorithm> {
       },
       commit: () => this.commitInput(),
     };
+  }
+
+  /** The vocabulary given to train() goes into the schema of the states a model is made from (and saved with them). */
+  private attachVocabulary(): void {
+    const words = this.options.vocabulary;
+    if (!words) return;
+    for (const state of [this.state, this.best]) {
+      if (!state) continue;
+      if (words.length !== state.schema.featureDim) {
+        throw new RangeError(`train: the vocabulary has ${words.length} words but the data has ${state.schema.featureDim} features; it needs one word per feature, in feature order`);
+      }
+      state.schema.vocabulary = [...words];
+    }
   }
 
   /** Tells the training channel that a stored state holds what the run's state holds (a Redis stream acknowledges its entries). */

@@ -1,0 +1,208 @@
+// The neural topic model (SageMaker's NTM, re-designed for streams): a
+// variational autoencoder over bags of words whose decoder rows are the topics
+// (native/algorithms/ntm/ntm.h has the model). One native call trains on a batch
+// of documents; the state is the network's weights, the optimizer's moments and
+// the loss sums; shards merge by averaging weights by the documents each trained on.
+import { DegenerateDataError } from '../degenerate-data.js';
+import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import type { Backend } from '../../backends/registry.js';
+import { BatchError, type Batch } from '../../data/batch.js';
+import { tensor, type Tensor } from '../../state/tensor.js';
+import { countedUpdate } from '../counted-update.js';
+import { parseHyperparameters } from '../hyperparameters.js';
+import { removeExtraBaseCounts } from '../round-counts.js';
+import type { Algorithm, Evaluator, ModelData, Selection } from '../types.js';
+import { addCoherenceBatch, createCoherenceCounts, mean, npmiPerTopic, topicUniqueness } from './coherence.js';
+import { ntmSchema, type NtmHyperparameters as Hp, type NtmSchema } from './hyperparameters.js';
+import { namedBlocks, NtmModel, runningBlocks, vocabularyTensor } from './model.js';
+import { encoderWidths } from './settings.js';
+import { counter, createNtmState, freshScalars, kernelState, metric, metricCount, settingsOf, type NtmState } from './state.js';
+
+export { NtmModel, topWords } from './model.js';
+export type { Topic } from './model.js';
+export { ntmSchema } from './hyperparameters.js';
+export type { NtmHyperparameters } from './hyperparameters.js';
+export type { NtmState } from './state.js';
+export { npmiPerTopic, topicUniqueness } from './coherence.js';
+
+const stateSettings = (state: NtmState) => settingsOf(state.hyperparameters, state.schema.featureDim, state.tensors.parameters.data);
+
+/**
+ * SageMaker's loss names from metric sums: total_loss is the mean negative ELBO per document (nats),
+ * perplexity exp(Σ negative ELBO / Σ words) — corpus-level, as scikit-learn's LDA reports it.
+ */
+export function lossMetrics(sums: Float64Array): Record<string, number> {
+  const documents = sums[metric.documents];
+  if (!(documents > 0)) return {};
+  return {
+    total_loss: sums[metric.loss] / documents,
+    perplexity: Math.exp(sums[metric.loss] / sums[metric.words]),
+    reconstruction_loss: sums[metric.reconstruction] / documents,
+    kl_divergence: sums[metric.kl] / documents,
+  };
+}
+
+/** The training loss of the epoch under way, else of the last whole epoch. */
+function trainingMetrics(state: NtmState): Record<string, number> {
+  const current = state.tensors.epoch_sums.data as Float64Array;
+  return lossMetrics(current[metric.documents] > 0 ? current : state.tensors.last_epoch_sums.data as Float64Array);
+}
+
+function endPass(state: NtmState): void {
+  const current = state.tensors.epoch_sums.data as Float64Array;
+  (state.tensors.last_epoch_sums.data as Float64Array).set(current);
+  current.fill(0);
+  state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
+}
+
+/** Documents without a word give no topics: a stream of only those is reported, not modelled. */
+function checkTrainingData(state: NtmState): void {
+  const sums = state.tensors.epoch_sums.data as Float64Array;
+  const last = state.tensors.last_epoch_sums.data as Float64Array;
+  const words = sums[metric.words] + last[metric.words];
+  const documents = Number(state.scalars.examples_seen);
+  // A state that has seen nothing still gives its initial network (the trainer refuses an empty channel itself).
+  if (words > 0 || documents === 0) return;
+  throw new DegenerateDataError(`ntm: the training data held ${documents.toLocaleString('en-US')} document${documents === 1 ? '' : 's'} and no words ` +
+    '(every count was 0); a topic model needs word counts. Check --format and --feature-dim, and that the rows are bags of words');
+}
+
+/** Whether every parameter is finite; finalize refuses a diverged network. */
+function requireFinite(state: NtmState): void {
+  const parameters = state.tensors.parameters.data as Float32Array;
+  for (let i = 0; i < parameters.length; i++) {
+    if (!Number.isFinite(parameters[i])) {
+      const hp = state.hyperparameters;
+      throw new RangeError(`ntm: training diverged (a network weight is ${parameters[i]}); lower learning_rate (${hp.learning_rate}), ` +
+        `set clip_gradient (e.g. 10), or use optimizer adam (optimizer is ${hp.optimizer})`);
+    }
+  }
+}
+
+function finalize(state: NtmState, backend: Backend, selection?: Selection): NtmModel {
+  for (const key of Object.keys(selection ?? {})) throw new RangeError(`ntm select: unknown selection '${key}'; an NTM state holds one model`);
+  checkTrainingData(state);
+  requireFinite(state);
+  const { settings, layout } = stateSettings(state);
+  const parameters = state.tensors.parameters.data as Float32Array;
+  const running = state.tensors.running.data as Float32Array;
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, offset, shape] of namedBlocks(settings, layout)) tensors[name] = tensor(parameters.slice(offset, offset + shape.reduce((a, b) => a * b, 1)), shape);
+  for (const [name, offset, shape] of runningBlocks(settings, layout)) tensors[name] = tensor(running.slice(offset, offset + shape[0]), shape);
+  const vocabulary = state.schema.vocabulary;
+  if (Array.isArray(vocabulary)) tensors.vocabulary = vocabularyTensor(vocabulary as string[]);
+  const { vocabulary: _, ...schema } = state.schema;
+  const data: ModelData = {
+    algorithm: 'ntm', hyperparameters: state.hyperparameters, schema: schema as ModelData['schema'], tensors,
+    scalars: { num_topics: settings.topics, encoder_layers: settings.hidden.join(','), examples_seen: state.scalars.examples_seen, ...trainingMetrics(state) },
+  };
+  return new NtmModel(data, backend);
+}
+
+/**
+ * Loss and perplexity at the posterior mean (deterministic), NPMI of each topic's top 10 words over
+ * the evaluated documents, and TU.
+ */
+function createEvaluator(model: NtmModel): Evaluator & { npmiPerTopic(): number[] } {
+  const sums = new Float64Array(metricCount);
+  const topics = model.topics(10);
+  const counts = createCoherenceCounts(topics, model.featureDim);
+  const state = { parameters: model.parameters, running: model.running };
+  let batches = 0;
+  return {
+    async add(batch: Batch) {
+      try {
+        await runOrFallBack(model.backend, 'ntmEvaluate', { settings: model.settings, state, batch, metrics: sums });
+        await addCoherenceBatch(counts, batch);
+      } catch (error) {
+        throw new BatchError(`ntm evaluate batch ${batches}: ${(error as Error).message}`);
+      }
+      batches++;
+    },
+    result: () => {
+      const losses = lossMetrics(sums);
+      if (Object.keys(losses).length === 0) return {};
+      return { ...losses, npmi: mean(npmiPerTopic(counts)), tu: topicUniqueness(topics) };
+    },
+    npmiPerTopic: () => npmiPerTopic(counts),
+  };
+}
+
+/** Shards' states: weights, moments and running moments averaged by the rows each trained on since base; sums added. */
+function mergeSince(states: NtmState[], base: NtmState | undefined, into?: NtmState): NtmState {
+  if (states.length === 0) throw new RangeError('ntm merge: no states');
+  const first = states[0];
+  for (const [i, s] of states.entries()) {
+    if (s.schema.featureDim !== first.schema.featureDim) throw new RangeError(`ntm merge: state ${i} has ${s.schema.featureDim} features, state 0 has ${first.schema.featureDim}`);
+    for (const name of ['num_topics', 'encoder_layers', 'batch_norm', 'optimizer', 'encoder_layers_activation'] as const) {
+      if (String(s.hyperparameters[name]) !== String(first.hyperparameters[name])) throw new RangeError(`ntm merge: state ${i} has ${name} ${s.hyperparameters[name]}, state 0 has ${first.hyperparameters[name]}`);
+    }
+  }
+  const merged = into ? Object.assign(into, { schema: { ...first.schema }, scalars: freshScalars() }) : createNtmState(first.hyperparameters, first.schema);
+  const baseRows = base ? (base.tensors.counters.data as Float64Array)[counter.rows] : 0;
+  const rows = states.map((s) => (s.tensors.counters.data as Float64Array)[counter.rows] - baseRows);
+  const trained = rows.reduce((a, b) => a + b, 0);
+  for (const [name, t] of Object.entries(merged.tensors)) {
+    if (name === 'counters') continue;
+    const out = t.data as Float32Array | Float64Array;
+    out.fill(0);
+    const additive = name.endsWith('_sums');
+    for (const [i, s] of states.entries()) {
+      const source = s.tensors[name].data as Float32Array | Float64Array;
+      const weight = additive ? 1 : trained > 0 ? rows[i] / trained : 1 / states.length;
+      for (let j = 0; j < out.length; j++) out[j] += weight * source[j];
+    }
+  }
+  const step = Math.max(...states.map((s) => (s.tensors.counters.data as Float64Array)[counter.step]));
+  (merged.tensors.counters.data as Float64Array).set([step, trained + states.length * baseRows]);
+  merged.scalars.examples_seen = states.reduce((n, s) => n + Number(s.scalars.examples_seen), 0);
+  merged.scalars.batches_seen = states.reduce((n, s) => n + Number(s.scalars.batches_seen), 0);
+  merged.scalars.passes = Math.max(...states.map((s) => Number(s.scalars.passes ?? 0)));
+  return merged;
+}
+
+function mergeRound(base: NtmState, states: NtmState[], into?: NtmState): NtmState {
+  const merged = mergeSince(states, base, into);
+  const copies = states.length - 1;
+  removeExtraBaseCounts(merged, base, copies, ['epoch_sums', 'last_epoch_sums']);
+  (merged.tensors.counters.data as Float64Array)[counter.rows] -= copies * (base.tensors.counters.data as Float64Array)[counter.rows];
+  return merged;
+}
+
+export const ntm: Algorithm<NtmSchema, NtmModel> & {
+  /** Loss metrics of the evaluator's sums (total_loss, perplexity, reconstruction_loss, kl_divergence). */
+  lossMetrics: typeof lossMetrics;
+  createEvaluator(model: NtmModel): Evaluator & { npmiPerTopic(): number[] };
+} = {
+  name: 'ntm',
+  hyperparameters: ntmSchema,
+  labelSize: 0,
+
+  createState(hp, schema) {
+    encoderWidths(hp);
+    return createNtmState(hp, schema);
+  },
+
+  update: (state, batch, backend) => countedUpdate(state, batch, () =>
+    runOrFallBack(backend, 'ntmUpdate', { settings: stateSettings(state).settings, state: kernelState(state), batch, metrics: state.tensors.epoch_sums.data as Float64Array })),
+
+  merge: (states) => mergeSince(states, undefined),
+  mergeRound,
+  checkTrainingData,
+  endPass,
+  beginRun: (state) => { (state.tensors.epoch_sums.data as Float64Array).fill(0); },
+  readBatchRows: (hp, requested) => requested ?? hp.mini_batch_size,
+  finalize,
+  loadModel(data, backend) {
+    parseHyperparameters('ntm', ntmSchema, data.hyperparameters);
+    return new NtmModel(data, backend);
+  },
+  createEvaluator,
+  objective: { metric: 'total_loss', minimize: true },
+  trainingObjective: { metric: 'total_loss', minimize: true },
+  takesVocabulary: true,
+  progressiveMetrics: trainingMetrics,
+  lossMetrics,
+};
+
+export type { Hp as NtmHp };

@@ -1,0 +1,73 @@
+// What the CLI adds for topic models: --vocab (SageMaker's vocab.txt channel),
+// `boundless topics` (each topic's top words as JSON), and the topic log that
+// train prints at the end, each topic's words with its NPMI coherence.
+import { readFile } from 'node:fs/promises';
+import { getAlgorithm } from '../algorithms/registry.js';
+import type { Model } from '../algorithms/types.js';
+import type { NtmModel } from '../algorithms/ntm/model.js';
+import { mean, npmiPerTopic, topicUniqueness } from '../algorithms/ntm/coherence.js';
+import { addCoherenceBatch, createCoherenceCounts } from '../algorithms/ntm/coherence.js';
+import { resolveBackend } from '../backends/select.js';
+import { readBatches } from '../io/read-batches.js';
+import type { ReadOptions } from '../io/read-options.js';
+import { readStoredObject } from '../state/checkpoint.js';
+import { modelFromStored } from '../algorithms/persistence.js';
+import { integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
+import { modelFile } from './model-commands.js';
+
+/**
+ * vocab.txt: UTF-8, one word per line in feature order (SageMaker's format). A byte-order mark and a
+ * final newline are allowed; an empty line is an error naming it (it would shift every later word).
+ */
+export async function readVocabulary(command: string, path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`${command}: --vocab ${path}: ${(error as Error).message}`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const words = text.split(/\r?\n/);
+  if (words.at(-1) === '') words.pop();
+  if (words.length === 0) throw new Error(`${command}: --vocab ${path} holds no words (expected one word per line, in feature order)`);
+  const empty = words.findIndex((w) => w.trim() === '');
+  if (empty >= 0) throw new Error(`${command}: --vocab ${path} line ${empty + 1} is empty (expected one word per line, in feature order)`);
+  return words;
+}
+
+export const topicsOptions: Record<string, OptionSpec> = {
+  model: { value: true, required: true, description: "an ntm model.safetensors, or the directory train's --model-dir wrote" },
+  top: { value: true, description: 'words per topic (default 10)' },
+};
+
+/** `boundless topics --model M [--top N]`: { topics: [{ topic, words, ids, weights }] }, words ranked by topic_word. */
+export async function topicsCommand(argv: string[]): Promise<Record<string, unknown>> {
+  const { options } = parseArguments('topics', argv, topicsOptions);
+  const top = integerOption('topics', options, 'top') ?? 10;
+  if (top < 1) throw new UsageError(`topics: --top must be a positive integer, got ${top}`);
+  const path = modelFile('topics', options.model as string);
+  const stored = await readStoredObject(path);
+  if (stored.algorithm !== 'ntm') throw new UsageError(`topics: ${path} is a ${stored.algorithm} model; topics come from ntm models`);
+  const model = modelFromStored(stored, getAlgorithm('ntm'), await resolveBackend('cpu'), path) as NtmModel;
+  return { model: path, num_topics: model.numTopics, topics: model.topics(top) };
+}
+
+/**
+ * The lines train prints on stderr at the end, as SageMaker's NTM log does: a header with the mean
+ * NPMI and TU, then each topic's words with its NPMI over `reference` (validation, else test).
+ */
+export async function topicLog(model: Model, reference: string | undefined, readOptions: ReadOptions): Promise<string> {
+  const ntmModel = model as NtmModel;
+  const topics = ntmModel.topics(10);
+  let perTopic: number[] | undefined;
+  if (reference !== undefined) {
+    const counts = createCoherenceCounts(topics, ntmModel.featureDim);
+    for await (const batch of readBatches(reference, { ...readOptions, featureDim: ntmModel.featureDim })) await addCoherenceBatch(counts, batch);
+    perTopic = npmiPerTopic(counts);
+  }
+  const fixed = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+  const header = `Topics from epoch:final (num_topics:${ntmModel.numTopics}) [npmi ${perTopic ? fixed(mean(perTopic)) : 'n/a'}, tu ${fixed(topicUniqueness(topics))}]` +
+    (perTopic ? '' : ' (NPMI needs documents: give --validation or --test)');
+  const lines = topics.map((t, k) => `[npmi ${perTopic ? fixed(perTopic[k]) : 'n/a'}] ${t.words.join(' ')}`);
+  return [header, ...lines].join('\n') + '\n';
+}

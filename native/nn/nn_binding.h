@@ -1,0 +1,11 @@
+// JS bindings of the neural-network kernels, one function each, synchronous: the
+// surface the gradient tests check every kernel through (finite differences and a
+// float64 reference in test/nn/). Algorithms call the kernels from C++ (one native
+// call per batch), never through these.
+#pragma once
+
+#include <napi.h>
+
+namespace boundless {
+void RegisterNeuralNetwork(Napi::Env env, Napi::Object exports);
+}
