@@ -266,6 +266,10 @@ export interface NtmKernelSettings {
   /** sigmoid 0, tanh 1, relu 2, softplus 3. */
   activation: number;
   batchNorm: boolean;
+  /** Batch norm (no affine part) of μ and log σ². */
+  posteriorBatchNorm: boolean;
+  /** Batch norm (no affine part) of the decoder's logits. */
+  decoderBatchNorm: boolean;
   priorVariance: number;
   subSample: number;
   seed: number;
@@ -280,6 +284,9 @@ export interface NtmKernelState {
   running?: Float32Array;
   /** [optimizer steps, rows read]; needed to train. */
   counters?: Float64Array;
+  /** A uniform sample of the documents read, [documents × reservoirWidth] word ids (−1 padded); absent: no sampling. */
+  reservoir?: Int32Array;
+  reservoirWidth?: number;
 }
 
 export interface NtmStepInputs {
@@ -310,9 +317,16 @@ export interface NtmLayout {
   muBias: number;
   logVarWeight: number;
   logVarBias: number;
+  /** The posterior batch norm's scale and shift: μ's topics, then log σ²'s (when posteriorBatchNorm). */
+  posteriorGamma: number;
+  posteriorBeta: number;
   topicWord: number;
   background: number;
   parameters: number;
+  /** In the running array: μ's mean and variance, then log σ²'s (4 × topics). */
+  posteriorRunning: number;
+  /** In the running array: the decoder logits' mean and variance (2 × vocabulary). */
+  decoderRunning: number;
   running: number;
 }
 

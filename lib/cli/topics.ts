@@ -3,10 +3,11 @@
 // train prints at the end, each topic's words with its NPMI coherence.
 import { readFile } from 'node:fs/promises';
 import { getAlgorithm } from '../algorithms/registry.js';
-import type { Model } from '../algorithms/types.js';
+import type { Model, State } from '../algorithms/types.js';
 import type { NtmModel } from '../algorithms/ntm/model.js';
 import { mean, npmiPerTopic, topicUniqueness } from '../algorithms/ntm/coherence.js';
-import { addCoherenceBatch, createCoherenceCounts } from '../algorithms/ntm/coherence.js';
+import { addCoherenceBatch, addReservoir, createCoherenceCounts } from '../algorithms/ntm/coherence.js';
+import { reservoirWidth } from '../algorithms/ntm/state.js';
 import { resolveBackend } from '../backends/select.js';
 import { readBatches } from '../io/read-batches.js';
 import type { ReadOptions } from '../io/read-options.js';
@@ -56,18 +57,19 @@ export async function topicsCommand(argv: string[]): Promise<Record<string, unkn
  * The lines train prints on stderr at the end, as SageMaker's NTM log does: a header with the mean
  * NPMI and TU, then each topic's words with its NPMI over `reference` (validation, else test).
  */
-export async function topicLog(model: Model, reference: string | undefined, readOptions: ReadOptions): Promise<string> {
+export async function topicLog(model: Model, state: State<unknown>, reference: string | undefined, readOptions: ReadOptions): Promise<string> {
   const ntmModel = model as NtmModel;
   const topics = ntmModel.topics(10);
-  let perTopic: number[] | undefined;
+  const counts = createCoherenceCounts(topics, ntmModel.featureDim);
   if (reference !== undefined) {
-    const counts = createCoherenceCounts(topics, ntmModel.featureDim);
     for await (const batch of readBatches(reference, { ...readOptions, featureDim: ntmModel.featureDim })) await addCoherenceBatch(counts, batch);
-    perTopic = npmiPerTopic(counts);
+  } else {
+    addReservoir(counts, state.tensors.reservoir.data as Int32Array, reservoirWidth);
   }
+  const perTopic = npmiPerTopic(counts);
   const fixed = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-  const header = `Topics from epoch:final (num_topics:${ntmModel.numTopics}) [npmi ${perTopic ? fixed(mean(perTopic)) : 'n/a'}, tu ${fixed(topicUniqueness(topics))}]` +
-    (perTopic ? '' : ' (NPMI needs documents: give --validation or --test)');
-  const lines = topics.map((t, k) => `[npmi ${perTopic ? fixed(perTopic[k]) : 'n/a'}] ${t.words.join(' ')}`);
+  const source = reference !== undefined ? reference : `a sample of ${counts.documents[0]} training documents`;
+  const header = `Topics from epoch:final (num_topics:${ntmModel.numTopics}) [npmi ${fixed(mean(perTopic))}, tu ${fixed(topicUniqueness(topics))}] (NPMI over ${source})`;
+  const lines = topics.map((t, k) => `[npmi ${fixed(perTopic[k])}] ${t.words.join(' ')}`);
   return [header, ...lines].join('\n') + '\n';
 }

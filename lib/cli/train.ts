@@ -7,6 +7,7 @@ import type { BackendChoice } from '../backends/select.js';
 import { saveModel, saveState } from '../algorithms/persistence.js';
 import { maxWorkers, train } from '../distributed/train.js';
 import type { TrainOptions } from '../train/train.js';
+import type { State } from '../algorithms/types.js';
 import { parseSyncEvery } from '../distributed/sync-policy.js';
 import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
@@ -160,7 +161,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     const statePath = join(modelDir, 'state.safetensors');
     await saveModel(modelPath, result.model);
     await saveState(statePath, result.state);
-    if (algorithm.name === 'ntm') process.stderr.write(await topicLog(result.model, (trainOptions.validation ?? trainOptions.test) as string | undefined, { ...data, miniBatchSize: 1000 }));
+    if (algorithm.name === 'ntm') process.stderr.write(await topicLog(result.model, result.state as State<unknown>, (trainOptions.validation ?? trainOptions.test) as string | undefined, { ...data, miniBatchSize: 1000 }));
     // Both are stored: a Redis stream's entries may now be acknowledged.
     await result.commit();
     return { algorithm: algorithm.name, model: modelPath, state: statePath, metrics: result.metrics, ...('job' in result ? { job: result.job } : {}) };

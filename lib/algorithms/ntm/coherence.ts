@@ -27,6 +27,30 @@ export function createCoherenceCounts(topics: Topic[], vocabulary: number): Cohe
   };
 }
 
+/**
+ * Adds the documents of a reservoir ([documents × width] word ids, −1 padded) — fixed-size work,
+ * done here rather than natively: at most 4,096 × 64 ids against topics × top words.
+ */
+export function addReservoir(counts: CoherenceCounts, reservoir: Int32Array, width: number): void {
+  const { top } = counts;
+  if (top === 0) return;
+  const present = new Set<number>();
+  for (let d = 0; d * width < reservoir.length; d++) {
+    if (reservoir[d * width] < 0) continue;  // an empty slot (fewer documents read than slots)
+    present.clear();
+    for (let i = 0; i < width && reservoir[d * width + i] >= 0; i++) present.add(reservoir[d * width + i]);
+    const listed = Array.from(counts.words, (w) => present.has(w));
+    for (let t = 0; t < listed.length / top; t++) {
+      for (let i = 0; i < top; i++) {
+        if (!listed[t * top + i]) continue;
+        counts.documentFrequency[t * top + i]++;
+        for (let j = i + 1; j < top; j++) if (listed[t * top + j]) counts.pairFrequency[(t * top + i) * top + j]++;
+      }
+    }
+    counts.documents[0]++;
+  }
+}
+
 /** Adds a batch of documents (natively, off the event loop when large). */
 export function addCoherenceBatch(counts: CoherenceCounts, batch: Batch): Promise<void> {
   if (counts.top === 0) return Promise.resolve();

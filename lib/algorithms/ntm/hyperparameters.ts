@@ -13,12 +13,12 @@ export const ntmSchema = {
     description: 'encoder MLP widths, comma-separated (e.g. "100,100"); auto: 3·K, 2·K as SageMaker',
   },
   encoder_layers_activation: {
-    type: 'enum', values: ['sigmoid', 'tanh', 'relu', 'softplus'], default: 'softplus',
-    description: 'activation of the encoder layers (SageMaker: sigmoid, tanh or relu, default sigmoid; softplus is ProdLDA\'s)',
+    type: 'enum', values: ['sigmoid', 'tanh', 'relu', 'softplus'], default: 'sigmoid',
+    description: 'activation of the encoder layers (SageMaker\'s three, and softplus, ProdLDA\'s)',
   },
   batch_norm: { type: 'bool', default: false, description: 'batch normalisation after each encoder layer\'s product (running moments at inference)' },
   epochs: { type: 'int', min: 1, default: 50, description: 'maximum passes over the training data (early stopping may end sooner)' },
-  mini_batch_size: { type: 'int', min: 1, max: 10000, default: 256, description: 'documents per optimizer step' },
+  mini_batch_size: { type: 'int', min: 1, max: 10000, default: 64, description: 'documents per optimizer step (SageMaker: 256; 64 measured better for one pass, README "ntm")' },
   learning_rate: {
     type: 'float', min: 1e-6, max: 1, default: 0.001,
     description: 'step size of sgd, adam, adagrad and rmsprop; adadelta has none (its step is a ratio of running RMS values, as MXNet\'s, which SageMaker ran on)',

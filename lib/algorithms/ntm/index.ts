@@ -12,11 +12,13 @@ import { countedUpdate } from '../counted-update.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import { removeExtraBaseCounts } from '../round-counts.js';
 import type { Algorithm, Evaluator, ModelData, Selection } from '../types.js';
-import { addCoherenceBatch, createCoherenceCounts, mean, npmiPerTopic, topicUniqueness } from './coherence.js';
+import { addCoherenceBatch, addReservoir, createCoherenceCounts, mean, npmiPerTopic, topicUniqueness } from './coherence.js';
 import { ntmSchema, type NtmHyperparameters as Hp, type NtmSchema } from './hyperparameters.js';
-import { namedBlocks, NtmModel, runningBlocks, vocabularyTensor } from './model.js';
+import { namedBlocks, NtmModel, runningBlocks, topWords, vocabularyTensor, type Topic } from './model.js';
 import { encoderWidths } from './settings.js';
-import { counter, createNtmState, freshScalars, kernelState, metric, metricCount, settingsOf, type NtmState } from './state.js';
+import {
+  counter, createNtmState, freshScalars, kernelState, metric, metricCount, reservoirWidth, settingsOf, type NtmState,
+} from './state.js';
 
 export { NtmModel, topWords } from './model.js';
 export type { Topic } from './model.js';
@@ -24,6 +26,7 @@ export { ntmSchema } from './hyperparameters.js';
 export type { NtmHyperparameters } from './hyperparameters.js';
 export type { NtmState } from './state.js';
 export { npmiPerTopic, topicUniqueness } from './coherence.js';
+export { reservoirDocuments, reservoirWidth } from './state.js';
 
 const stateSettings = (state: NtmState) => settingsOf(state.hyperparameters, state.schema.featureDim, state.tensors.parameters.data);
 
@@ -42,17 +45,50 @@ export function lossMetrics(sums: Float64Array): Record<string, number> {
   };
 }
 
-/** The training loss of the epoch under way, else of the last whole epoch. */
+/**
+ * The training loss of the epoch under way, else of the last whole epoch; and, once a pass is whole,
+ * the NPMI (over the reservoir of training documents) and TU of the topics at its end.
+ */
 function trainingMetrics(state: NtmState): Record<string, number> {
   const current = state.tensors.epoch_sums.data as Float64Array;
-  return lossMetrics(current[metric.documents] > 0 ? current : state.tensors.last_epoch_sums.data as Float64Array);
+  const losses = lossMetrics(current[metric.documents] > 0 ? current : state.tensors.last_epoch_sums.data as Float64Array);
+  const { npmi, tu } = state.scalars;
+  return { ...losses, ...(typeof npmi === 'number' ? { npmi } : {}), ...(typeof tu === 'number' ? { tu } : {}) };
 }
 
+/** Each topic's top words from a state's topic-word block (no finalize). */
+function stateTopics(state: NtmState, top = 10): Topic[] {
+  const { settings, layout } = stateSettings(state);
+  const V = settings.vocabulary;
+  const parameters = state.tensors.parameters.data as Float32Array;
+  const n = Math.min(top, V);
+  return Array.from({ length: settings.topics }, (_, k) => {
+    const row = parameters.subarray(layout.topicWord + k * V, layout.topicWord + (k + 1) * V);
+    const ids = topWords(row, n);
+    return { topic: k, ids, words: ids.map(String), weights: ids.map((i) => row[i]) };
+  });
+}
+
+/** NPMI of each of the state's topics over its reservoir of training documents. */
+export function reservoirNpmi(state: NtmState, topics = stateTopics(state)): number[] {
+  const counts = createCoherenceCounts(topics, state.schema.featureDim);
+  addReservoir(counts, state.tensors.reservoir.data as Int32Array, reservoirWidth);
+  return npmiPerTopic(counts);
+}
+
+/**
+ * After a pass: the epoch's loss sums become the last epoch's, and topic coherence (NPMI over the
+ * reservoir of training documents) and uniqueness are measured: fixed-size work, once per pass.
+ */
 function endPass(state: NtmState): void {
   const current = state.tensors.epoch_sums.data as Float64Array;
   (state.tensors.last_epoch_sums.data as Float64Array).set(current);
   current.fill(0);
   state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
+  const topics = stateTopics(state);
+  const npmi = mean(reservoirNpmi(state, topics));
+  state.scalars.npmi = Number.isFinite(npmi) ? npmi : null;
+  state.scalars.tu = topicUniqueness(topics);
 }
 
 /** Documents without a word give no topics: a stream of only those is reported, not modelled. */
@@ -88,7 +124,7 @@ function finalize(state: NtmState, backend: Backend, selection?: Selection): Ntm
   const running = state.tensors.running.data as Float32Array;
   const tensors: Record<string, Tensor> = {};
   for (const [name, offset, shape] of namedBlocks(settings, layout)) tensors[name] = tensor(parameters.slice(offset, offset + shape.reduce((a, b) => a * b, 1)), shape);
-  for (const [name, offset, shape] of runningBlocks(settings, layout)) tensors[name] = tensor(running.slice(offset, offset + shape[0]), shape);
+  for (const [name, offset, shape] of runningBlocks(settings, layout)) tensors[name] = tensor(running.slice(offset, offset + shape.reduce((a, b) => a * b, 1)), shape);
   const vocabulary = state.schema.vocabulary;
   if (Array.isArray(vocabulary)) tensors.vocabulary = vocabularyTensor(vocabulary as string[]);
   const { vocabulary: _, ...schema } = state.schema;
@@ -128,6 +164,14 @@ function createEvaluator(model: NtmModel): Evaluator & { npmiPerTopic(): number[
   };
 }
 
+/** Slot d of the merged reservoir is slot d of state d mod n: each state's sample, interleaved. */
+function mergeReservoirs(out: Int32Array, sources: Int32Array[]): void {
+  for (let d = 0; d * reservoirWidth < out.length; d++) {
+    const from = sources[d % sources.length];
+    out.set(from.subarray(d * reservoirWidth, (d + 1) * reservoirWidth), d * reservoirWidth);
+  }
+}
+
 /** Shards' states: weights, moments and running moments averaged by the rows each trained on since base; sums added. */
 function mergeSince(states: NtmState[], base: NtmState | undefined, into?: NtmState): NtmState {
   if (states.length === 0) throw new RangeError('ntm merge: no states');
@@ -144,6 +188,10 @@ function mergeSince(states: NtmState[], base: NtmState | undefined, into?: NtmSt
   const trained = rows.reduce((a, b) => a + b, 0);
   for (const [name, t] of Object.entries(merged.tensors)) {
     if (name === 'counters') continue;
+    if (name === 'reservoir') {
+      mergeReservoirs(t.data as Int32Array, states.map((s) => s.tensors.reservoir.data as Int32Array));
+      continue;
+    }
     const out = t.data as Float32Array | Float64Array;
     out.fill(0);
     const additive = name.endsWith('_sums');
@@ -158,6 +206,12 @@ function mergeSince(states: NtmState[], base: NtmState | undefined, into?: NtmSt
   merged.scalars.examples_seen = states.reduce((n, s) => n + Number(s.scalars.examples_seen), 0);
   merged.scalars.batches_seen = states.reduce((n, s) => n + Number(s.scalars.batches_seen), 0);
   merged.scalars.passes = Math.max(...states.map((s) => Number(s.scalars.passes ?? 0)));
+  if (Number(merged.scalars.passes) > 0) {
+    const topics = stateTopics(merged);
+    const npmi = mean(reservoirNpmi(merged, topics));
+    merged.scalars.npmi = Number.isFinite(npmi) ? npmi : null;
+    merged.scalars.tu = topicUniqueness(topics);
+  }
   return merged;
 }
 

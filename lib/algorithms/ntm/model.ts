@@ -33,15 +33,19 @@ export function namedBlocks(settings: NtmKernelSettings, layout: NtmLayout): [st
   });
   blocks.push(['mu_weight', layout.muWeight, [settings.topics, inputs]], ['mu_bias', layout.muBias, [settings.topics]],
     ['log_var_weight', layout.logVarWeight, [settings.topics, inputs]], ['log_var_bias', layout.logVarBias, [settings.topics]],
+    ...(settings.posteriorBatchNorm ? [['posterior_gamma', layout.posteriorGamma, [2, settings.topics]], ['posterior_beta', layout.posteriorBeta, [2, settings.topics]]] as [string, number, number[]][] : []),
     ['topic_word', layout.topicWord, [settings.topics, settings.vocabulary]], ['background', layout.background, [settings.vocabulary]]);
   return blocks;
 }
 
 /** Batch norm's running moments as named blocks of the running array. */
 export function runningBlocks(settings: NtmKernelSettings, layout: NtmLayout): [string, number, number[]][] {
-  if (!settings.batchNorm) return [];
-  return settings.hidden.flatMap((width, i): [string, number, number[]][] => [
+  const blocks = !settings.batchNorm ? [] : settings.hidden.flatMap((width, i): [string, number, number[]][] => [
     [`encoder_${i}_running_mean`, layout.runningMean[i], [width]], [`encoder_${i}_running_var`, layout.runningVar[i], [width]]]);
+  // [μ mean, μ variance, log σ² mean, log σ² variance] × topics; [mean, variance] × vocabulary.
+  if (settings.posteriorBatchNorm) blocks.push(['posterior_running', layout.posteriorRunning, [4, settings.topics]]);
+  if (settings.decoderBatchNorm) blocks.push(['decoder_running', layout.decoderRunning, [2, settings.vocabulary]]);
+  return blocks;
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -180,6 +184,10 @@ function encodeOne(model: NtmModel, x: Float32Array): Float32Array {
   for (let k = 0; k < settings.topics; k++) {
     mu[k] = p[layout.muBias + k];
     for (let j = 0; j < inputs; j++) mu[k] += h[j] * p[layout.muWeight + k * inputs + j];
+    if (settings.posteriorBatchNorm) {
+      const r = layout.posteriorRunning;
+      mu[k] = p[layout.posteriorGamma + k] * (mu[k] - model.running[r + k]) / Math.sqrt(model.running[r + settings.topics + k] + 1e-5) + p[layout.posteriorBeta + k];
+    }
   }
   const top = Math.max(...mu);
   let sum = 0;

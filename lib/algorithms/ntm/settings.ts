@@ -52,6 +52,10 @@ export function kernelSettings(hp: Hp, vocabulary: number): NtmKernelSettings {
   return {
     vocabulary, topics: hp.num_topics, hidden: encoderWidths(hp),
     activation: activationCodes[hp.encoder_layers_activation], batchNorm: hp.batch_norm === true,
+    // Batch norm of the posterior (with a learned scale and shift) and of the decoder's logits: without them
+    // the posterior collapses onto the prior and every topic is the corpus's word frequencies (measured:
+    // KL → 0, TU 0.06 on the State of the Union paragraphs). README "ntm" has the measurements.
+    posteriorBatchNorm: true, decoderBatchNorm: true,
     priorVariance: priorVariance(hp.num_topics), seed: hp.seed, subSample: hp.sub_sample,
     optimizer: optimizerSettings(hp),
   };

@@ -16,6 +16,13 @@ export type NtmState = State<Hp>;
 export const metric = { loss: 0, reconstruction: 1, kl: 2, words: 3, documents: 4 } as const;
 export const metricCount = 5;
 
+/**
+ * The reservoir of training documents that topic coherence is measured on when there is no
+ * validation or test channel: 4,096 documents, each its first 64 distinct words (1 MiB).
+ */
+export const reservoirDocuments = 4096;
+export const reservoirWidth = 64;
+
 /** Slots of the counters (native ntm::Counter). */
 export const counter = { step: 0, rows: 1 } as const;
 
@@ -51,6 +58,13 @@ function initialise(parameters: Float32Array, running: Float32Array, settings: N
     }
     inputs = width;
   });
+  // Running variances start at 1 (an untrained network's evaluation leaves its products as they are).
+  if (settings.posteriorBatchNorm) {
+    parameters.fill(1, layout.posteriorGamma, layout.posteriorGamma + 2 * settings.topics);
+    running.fill(1, layout.posteriorRunning + settings.topics, layout.posteriorRunning + 2 * settings.topics);
+    running.fill(1, layout.posteriorRunning + 3 * settings.topics, layout.posteriorRunning + 4 * settings.topics);
+  }
+  if (settings.decoderBatchNorm) running.fill(1, layout.decoderRunning + settings.vocabulary, layout.decoderRunning + 2 * settings.vocabulary);
   glorot(layout.muWeight, inputs, settings.topics);
   glorot(layout.logVarWeight, inputs, settings.topics);
   glorot(layout.topicWord, settings.topics, settings.vocabulary);
@@ -75,6 +89,7 @@ export function createNtmState(hp: Hp, schema: DataSchema): NtmState {
       const out: NtmState['tensors'] = {
         parameters: tensor(parameters), running: tensor(running), counters: tensor(new Float64Array(2)),
         epoch_sums: tensor(new Float64Array(metricCount)), last_epoch_sums: tensor(new Float64Array(metricCount)),
+        reservoir: tensor(new Int32Array(reservoirDocuments * reservoirWidth).fill(-1), [reservoirDocuments, reservoirWidth]),
       };
       if (moments >= 1) out.moment1 = tensor(new Float32Array(layout.parameters));
       if (moments >= 2) out.moment2 = tensor(new Float32Array(layout.parameters));
@@ -87,11 +102,14 @@ export function freshScalars(): NtmState['scalars'] {
   return { examples_seen: 0, batches_seen: 0, passes: 0 };
 }
 
+/** The kernel's view of a state; documents are sampled into the reservoir during the first pass only. */
 export function kernelState(state: NtmState): NtmKernelState {
   const t = state.tensors;
   const f32 = (name: string) => t[name]?.data as Float32Array | undefined;
+  const sampling = Number(state.scalars.passes ?? 0) === 0;
   return {
     parameters: f32('parameters')!, moment1: f32('moment1'), moment2: f32('moment2'), running: f32('running'),
     counters: t.counters.data as Float64Array,
+    ...(sampling ? { reservoir: t.reservoir.data as Int32Array, reservoirWidth } : {}),
   };
 }

@@ -11,7 +11,8 @@
 // lost with a connection (an XREADGROUP may have delivered entries), while a job needs the client
 // itself — pipelines, Lua scripts, BLPOP on a second connection — and its commands (idempotent
 // scripts) wait through a reconnect.
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { loadIoRedis } from '../../io/redis/ioredis-module.js';
 import { parseRedisServerUrl, RedisUrlError, type RedisConnectionOptions } from '../../io/redis/redis-url.js';
 import { checkDatabase } from '../../io/redis/redis-connection.js';
 
@@ -68,6 +69,7 @@ function baseOptions(address: RedisAddress, options: ConnectOptions): RedisOptio
 /** Connects to `url`'s server, or to its cluster when the server is a cluster node. */
 export async function connectRedis(url: string, options: ConnectOptions = {}, option = '--cluster'): Promise<{ client: RedisClient; address: RedisAddress }> {
   const address = parseRedisUrl(url, option);
+  const { Redis, Cluster } = await loadIoRedis();
   const probe = new Redis({ host: address.host, port: address.port, ...baseOptions(address, options), retryStrategy: () => null });
   // The socket's own error (ECONNREFUSED, ENOTFOUND, a TLS failure) says more than connect()'s "Connection is closed".
   let socketError: Error | undefined;
@@ -106,5 +108,5 @@ export async function connectRedis(url: string, options: ConnectOptions = {}, op
 
 /** Every master's connection: where SCAN must run to see all keys. */
 export function scanTargets(client: RedisClient): Redis[] {
-  return client instanceof Cluster ? client.nodes('master') : [client];
+  return client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
 }

@@ -4,7 +4,8 @@
 // forever); once connected, a dropped connection is retried for a while, so
 // a server restart does not end a long job. Every failed command names the
 // URL and the command.
-import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { loadIoRedis } from './ioredis-module.js';
 import { RedisUrlError, type RedisConnectionOptions } from './redis-url.js';
 
 /** Attempts, about 250 ms apart, to reconnect a connection that was up (a server restart, a network blip): a minute, as a cluster job's connection. */
@@ -38,11 +39,11 @@ export class RedisLink {
     if (resend) return;
     this.armLost();
     const watch = (node: Redis) => node.on('close', () => this.connectionLost());
-    if (client instanceof Cluster) {
-      client.nodes().forEach(watch);
+    if (client.isCluster) {
+      (client as Cluster).nodes().forEach(watch);
       client.on('+node', watch);
     } else {
-      watch(client);
+      watch(client as Redis);
     }
   }
 
@@ -66,6 +67,7 @@ export class RedisLink {
   static async open(connection: RedisConnectionOptions, display: string, options: LinkOptions = {}): Promise<RedisLink> {
     const up = { connected: false };
     const resend = options.resendLost ?? true;
+    const { Redis, Cluster } = await loadIoRedis();
     const standalone = await connect(new Redis({ ...clientOptions(connection, up), autoResendUnfulfilledCommands: resend }), display, connection, up);
     const info = await standalone.info('cluster').catch((error: Error) => {
       standalone.disconnect();
@@ -102,7 +104,7 @@ export class RedisLink {
   }
 
   private fail(args: (string | number | Buffer)[], error: Error): never {
-    throw new RedisCommandError(`${this.display}: ${String(args[0])} failed: ${error.message}`, !(error instanceof ReplyError));
+    throw new RedisCommandError(`${this.display}: ${String(args[0])} failed: ${error.message}`, error.name !== 'ReplyError');
   }
 
   /** Closes at once, abandoning a command in flight (a blocked XREADGROUP). */
@@ -135,7 +137,7 @@ function clientOptions(connection: RedisConnectionOptions, up: { connected: bool
  * database number the server lacks) as an event and goes on in database 0.
  */
 export async function checkDatabase(client: Redis | Cluster, display: string, db: number): Promise<void> {
-  if (db === 0 || client instanceof Cluster) return;
+  if (db === 0 || client.isCluster) return;
   try {
     await client.select(db);
   } catch (error) {

@@ -6,6 +6,7 @@
 
 #include "nn/batch_norm.h"
 #include "nn/dense_layer.h"
+#include "nn/fast_exp.h"
 #include "nn/random_normal.h"
 #include "nn/reparameterization.h"
 #include "nn/softmax.h"
@@ -23,6 +24,7 @@ using nn::WeightLayout;
 // once the first batch of the largest size has been seen.
 struct Scratch {
   std::vector<std::vector<float>> hidden, normalized, inv_std, dhidden;
+  std::vector<float> mu_normalized, mu_inv_std, log_var_normalized, log_var_inv_std, logit_normalized, logit_inv_std;
   std::vector<float> mu, log_var, eps, theta, dtheta, dmu, dlog_var, dh_log_var, logits, gradient;
   std::vector<float> weight, share, words;  // per row: its weight, its share of the batch's loss, its word count
   std::vector<double> reconstruction;
@@ -82,39 +84,53 @@ void EncoderForward(const Settings& s, const Layout& l, const State& st, const B
   const DenseShape head{rows, in, s.topics, WeightLayout::kOutByIn};
   nn::DenseForward(head, sc.hidden.back().data(), p + l.mu_weight, p + l.mu_bias, sc.mu.data());
   nn::DenseForward(head, sc.hidden.back().data(), p + l.log_var_weight, p + l.log_var_bias, sc.log_var.data());
+  if (s.posterior_batch_norm) {
+    Fit(sc.mu_normalized, rows * s.topics);
+    Fit(sc.log_var_normalized, rows * s.topics);
+    Fit(sc.mu_inv_std, s.topics);
+    Fit(sc.log_var_inv_std, s.topics);
+    float* r = st.running + l.posterior_running;
+    const nn::BatchNormShape shape{rows, s.topics};
+    const float *gamma = p + l.posterior_gamma, *beta = p + l.posterior_beta;
+    nn::BatchNormForward(shape, sc.mu.data(), gamma, beta, r, r + s.topics, training, sc.mu_normalized.data(), sc.mu_inv_std.data());
+    nn::BatchNormForward(shape, sc.log_var.data(), gamma + s.topics, beta + s.topics, r + 2 * s.topics, r + 3 * s.topics, training,
+                         sc.log_var_normalized.data(), sc.log_var_inv_std.data());
+  }
 }
 
-// −Σ_w x_w log p_w of row r of a block whose log-probabilities start at logp.
-double RowReconstruction(const BatchView& x, size_t r, const float* logp) {
-  double sum = 0;
+// One row of the decoder: from its logits, −Σ_w x_w log p_w (returned) and, when weight is not
+// zero, ∂(weight · that)/∂logits = weight · (N · p − x) in place of the logits. One pass of exp:
+// p = e^{logit − max} / Σ, and log p_w = logit_w − logsumexp at the row's words only.
+double RowDecoder(const BatchView& x, size_t r, float* logits, size_t V, float weight, float words, bool gradient) {
+  float top = logits[0];
+  for (size_t v = 1; v < V; v++) top = logits[v] > top ? logits[v] : top;
+  double reconstruction = 0;  // −Σ x_w (logit_w − top), completed with + N·log Σ below
   if (x.sparse) {
-    for (int32_t e = x.indptr[r]; e < x.indptr[r + 1]; e++) sum -= static_cast<double>(x.values[e]) * logp[x.indices[e]];
+    for (int32_t e = x.indptr[r]; e < x.indptr[r + 1]; e++) reconstruction -= static_cast<double>(x.values[e]) * (logits[x.indices[e]] - top);
   } else {
     const float* row = x.values + r * x.cols;
-    for (size_t v = 0; v < x.cols; v++) {
-      if (row[v] != 0.0f) sum -= static_cast<double>(row[v]) * logp[v];
-    }
+    for (size_t v = 0; v < V; v++) reconstruction -= static_cast<double>(row[v]) * (logits[v] - top);
   }
-  return sum;
-}
-
-// ∂(weight · reconstruction)/∂logits for one row, in place over its log-probabilities:
-// weight · (N · p − x).
-void RowLogitGradient(const BatchView& x, size_t r, float weight, float words, float* logp, size_t vocabulary) {
-  const float scale = weight * words;
-  for (size_t v = 0; v < vocabulary; v++) logp[v] = scale * std::exp(logp[v]);
+  float sum = 0;
+  for (size_t v = 0; v < V; v++) sum += (logits[v] = nn::ExpNonPositive(logits[v] - top));
+  reconstruction += static_cast<double>(words) * std::log(static_cast<double>(sum));
+  if (!gradient) return reconstruction;
+  const float scale = weight * words / sum;
+  for (size_t v = 0; v < V; v++) logits[v] *= scale;
   if (x.sparse) {
-    for (int32_t e = x.indptr[r]; e < x.indptr[r + 1]; e++) logp[x.indices[e]] -= weight * x.values[e];
+    for (int32_t e = x.indptr[r]; e < x.indptr[r + 1]; e++) logits[x.indices[e]] -= weight * x.values[e];
   } else {
     const float* row = x.values + r * x.cols;
-    for (size_t v = 0; v < vocabulary; v++) logp[v] -= weight * row[v];
+    for (size_t v = 0; v < V; v++) logits[v] -= weight * row[v];
   }
+  return reconstruction;
 }
 
 // The decoder over blocks of rows: sc.reconstruction[r] for every row and, when gradient is
 // not null, the gradients of β and the background bias (added) and ∂L/∂θ (sc.dtheta).
-void Decoder(const Settings& s, const Layout& l, const State& st, const BatchView& x, Scratch& sc, float* gradient) {
-  const size_t rows = x.rows, V = s.vocabulary, K = s.topics, block = DecoderBlockRows(V);
+void Decoder(const Settings& s, const Layout& l, const State& st, const BatchView& x, Scratch& sc, float* gradient, bool training) {
+  // Batch norm of the logits needs the whole batch's statistics: one block then.
+  const size_t rows = x.rows, V = s.vocabulary, K = s.topics, block = s.decoder_batch_norm ? rows : DecoderBlockRows(V);
   const float* p = st.parameters;
   Fit(sc.logits, std::min(block, rows) * V);
   Fit(sc.reconstruction, rows);
@@ -123,18 +139,31 @@ void Decoder(const Settings& s, const Layout& l, const State& st, const BatchVie
     const size_t n = std::min(block, rows - r0);
     const DenseShape shape{n, K, V, WeightLayout::kInByOut};
     float* logits = sc.logits.data();
-    nn::DenseForward(shape, sc.theta.data() + r0 * K, p + l.topic_word, p + l.background, logits);
+    // The background word bias is added after the normalisation, so it keeps the words' corpus
+    // frequencies (normalised logits have mean 0 for every word) and topics are deviations from it.
+    const nn::BatchNormShape norm{n, V};
+    if (s.decoder_batch_norm) {
+      nn::DenseForward(shape, sc.theta.data() + r0 * K, p + l.topic_word, nullptr, logits);
+      Fit(sc.logit_normalized, n * V);
+      Fit(sc.logit_inv_std, V);
+      float* r = st.running + l.decoder_running;
+      nn::BatchNormForward(norm, logits, nullptr, p + l.background, r, r + V, training, sc.logit_normalized.data(), sc.logit_inv_std.data());
+    } else {
+      nn::DenseForward(shape, sc.theta.data() + r0 * K, p + l.topic_word, p + l.background, logits);
+    }
     ThreadPool::Shared().ParallelFor(n, std::max<size_t>(1, 8192 / V), [&](size_t begin, size_t end) {
       for (size_t r = begin; r < end; r++) {
-        float* logp = logits + r * V;
-        nn::LogSoftmaxRows(logp, 1, V, nullptr);
-        sc.reconstruction[r0 + r] = RowReconstruction(x, r0 + r, logp);
-        if (gradient) RowLogitGradient(x, r0 + r, sc.share[r0 + r], sc.words[r0 + r], logp, V);
+        sc.reconstruction[r0 + r] = RowDecoder(x, r0 + r, logits + r * V, V, gradient ? sc.share[r0 + r] : 0.0f, sc.words[r0 + r], gradient != nullptr);
       }
     });
     if (gradient) {
+      float* background = gradient + l.background;
+      if (s.decoder_batch_norm) {
+        nn::BatchNormBackward(norm, sc.logit_normalized.data(), sc.logit_inv_std.data(), nullptr, logits, nullptr, background);
+        background = nullptr;
+      }
       nn::DenseBackward(shape, sc.theta.data() + r0 * K, p + l.topic_word, logits, sc.dtheta.data() + r0 * K,
-                        gradient + l.topic_word, gradient + l.background);
+                        gradient + l.topic_word, background);
     }
   }
 }
@@ -163,6 +192,14 @@ void EncoderBackward(const Settings& s, const Layout& l, const State& st, const 
   for (size_t i = 0; i < layers; i++) Fit(sc.dhidden[i], rows * s.hidden[i]);
   Fit(sc.dh_log_var, rows * last);
   const DenseShape head{rows, last, s.topics, WeightLayout::kOutByIn};
+  if (s.posterior_batch_norm) {
+    const nn::BatchNormShape shape{rows, s.topics};
+    const size_t K = s.topics;
+    nn::BatchNormBackward(shape, sc.mu_normalized.data(), sc.mu_inv_std.data(), p + l.posterior_gamma, sc.dmu.data(),
+                          g + l.posterior_gamma, g + l.posterior_beta);
+    nn::BatchNormBackward(shape, sc.log_var_normalized.data(), sc.log_var_inv_std.data(), p + l.posterior_gamma + K, sc.dlog_var.data(),
+                          g + l.posterior_gamma + K, g + l.posterior_beta + K);
+  }
   float* dh = sc.dhidden.back().data();
   nn::DenseBackward(head, sc.hidden.back().data(), p + l.mu_weight, sc.dmu.data(), dh, g + l.mu_weight, g + l.mu_bias);
   nn::DenseBackward(head, sc.hidden.back().data(), p + l.log_var_weight, sc.dlog_var.data(), sc.dh_log_var.data(),
@@ -188,7 +225,50 @@ void EncoderBackward(const Settings& s, const Layout& l, const State& st, const 
   }
 }
 
+// The background bias before the first step: the log word frequencies of the first batch
+// (add-½ smoothing). The decoder then starts at the unigram model, and the topics learn only
+// how documents differ from it, instead of first spending steps on the corpus's frequencies.
+void InitializeBackground(const BatchView& x, size_t vocabulary, float* background) {
+  std::vector<double> counts(vocabulary, 0.5);
+  double total = 0.5 * static_cast<double>(vocabulary);
+  for (size_t r = 0; r < x.rows; r++) {
+    if (x.sparse) {
+      for (int32_t e = x.indptr[r]; e < x.indptr[r + 1]; e++) counts[x.indices[e]] += x.values[e];
+    } else {
+      for (size_t v = 0; v < vocabulary; v++) counts[v] += x.values[r * x.cols + v];
+    }
+  }
+  for (double c : counts) total += c - 0.5;
+  for (size_t v = 0; v < vocabulary; v++) background[v] = static_cast<float>(std::log(counts[v] / total));
+}
+
 constexpr uint64_t kSubSampleStream = 0x5ab5a3b1e;
+constexpr uint64_t kReservoirStream = 0x7e5e7401;
+
+// Algorithm R: document n (0-based, of all read) takes slot n while slots remain, then replaces a
+// uniformly drawn slot with probability slots / (n + 1).
+void SampleDocuments(const Settings& s, const State& st, const BatchView& x, double rows_before) {
+  for (size_t r = 0; r < x.rows; r++) {
+    const uint64_t n = static_cast<uint64_t>(rows_before) + r;
+    uint64_t slot = n;
+    if (n >= st.reservoir_documents) {
+      slot = static_cast<uint64_t>(nn::CounterUniform(s.seed, kReservoirStream, n) * static_cast<double>(n + 1));
+      if (slot >= st.reservoir_documents) continue;
+    }
+    int32_t* out = st.reservoir + slot * st.reservoir_width;
+    size_t filled = 0;
+    if (x.sparse) {
+      for (int32_t e = x.indptr[r]; e < x.indptr[r + 1] && filled < st.reservoir_width; e++) {
+        if (x.values[e] > 0) out[filled++] = static_cast<int32_t>(x.indices[e]);
+      }
+    } else {
+      for (size_t v = 0; v < x.cols && filled < st.reservoir_width; v++) {
+        if (x.values[r * x.cols + v] > 0) out[filled++] = static_cast<int32_t>(v);
+      }
+    }
+    std::fill(out + filled, out + st.reservoir_width, -1);
+  }
+}
 
 // Each row's weight (1 when the batch has none; 0 when sub_sample does not draw it, draw i being
 // the i-th row ever read) and word count; returns the weights' sum.
@@ -241,9 +321,17 @@ Layout MakeLayout(const Settings& s) {
   l.mu_bias = take(s.topics);
   l.log_var_weight = take(s.topics * in);
   l.log_var_bias = take(s.topics);
+  if (s.posterior_batch_norm) {
+    l.posterior_gamma = take(2 * s.topics);
+    l.posterior_beta = take(2 * s.topics);
+  }
   l.topic_word = take(s.topics * s.vocabulary);
   l.background = take(s.vocabulary);
   l.parameters = at;
+  l.posterior_running = running;
+  if (s.posterior_batch_norm) running += 4 * s.topics;
+  l.decoder_running = running;
+  if (s.decoder_batch_norm) running += 2 * s.vocabulary;
   l.running = running;
   return l;
 }
@@ -254,10 +342,12 @@ void Train(const Settings& s, const State& st, const BatchView& x, double* metri
   Reused<Scratch> scratch;
   Scratch& sc = *scratch;
   const double total = RowWeights(s, x, st.counters[kRows], sc);
+  if (st.reservoir) SampleDocuments(s, st, x, st.counters[kRows]);
   st.counters[kRows] += static_cast<double>(x.rows);
   if (!(total > 0)) return;
   Fit(sc.share, x.rows);
   for (size_t r = 0; r < x.rows; r++) sc.share[r] = static_cast<float>(sc.weight[r] / total);
+  if (st.counters[kStep] == 0) InitializeBackground(x, s.vocabulary, st.parameters + l.background);
   EncoderForward(s, l, st, x, true, sc);
   const size_t n = x.rows * s.topics;
   Fit(sc.eps, n);
@@ -268,7 +358,7 @@ void Train(const Settings& s, const State& st, const BatchView& x, double* metri
   nn::SoftmaxRows(sc.theta.data(), x.rows, s.topics);
   std::vector<float>& g = sc.gradient;
   g.assign(l.parameters, 0.0f);
-  Decoder(s, l, st, x, sc, g.data());
+  Decoder(s, l, st, x, sc, g.data(), true);
   nn::SoftmaxBackward(sc.theta.data(), sc.dtheta.data(), x.rows, s.topics);
   Fit(sc.dmu, n);
   Fit(sc.dlog_var, n);
@@ -292,7 +382,7 @@ void Evaluate(const Settings& s, const State& st, const BatchView& x, double* me
   Fit(sc.theta, x.rows * s.topics);
   std::copy(sc.mu.begin(), sc.mu.begin() + x.rows * s.topics, sc.theta.begin());
   nn::SoftmaxRows(sc.theta.data(), x.rows, s.topics);
-  Decoder(s, l, st, x, sc, nullptr);
+  Decoder(s, l, st, x, sc, nullptr, false);
   AddMetrics(s, x, sc, metrics);
 }
 

@@ -32,6 +32,8 @@ struct Settings {
   std::vector<size_t> hidden;         // encoder widths, first to last
   nn::Activation activation = nn::Activation::kSoftplus;
   bool batch_norm = false;            // batch norm after each encoder layer's product
+  bool posterior_batch_norm = true;   // batch norm of μ and log σ² (with a learned scale and shift), as ProdLDA's without them
+  bool decoder_batch_norm = true;     // batch norm (no affine part) of the decoder's logits, as ProdLDA
   nn::OptimizerSettings optimizer;
   float prior_variance = 1.0f;        // σ₀²
   float sub_sample = 1.0f;            // fraction of documents trained on (a seeded draw per document read)
@@ -42,9 +44,12 @@ struct Settings {
 struct Layout {
   std::vector<size_t> weight, bias, gamma, beta;  // per encoder layer (gamma/beta with batch norm)
   size_t mu_weight = 0, mu_bias = 0, log_var_weight = 0, log_var_bias = 0;
+  size_t posterior_gamma = 0, posterior_beta = 0;  // affine part of the posterior's batch norm: μ's K, then log σ²'s K
   size_t topic_word = 0, background = 0;
   size_t parameters = 0;
   std::vector<size_t> running_mean, running_var;  // in the running-moments array
+  size_t posterior_running = 0;  // μ's mean and variance, then log σ²'s: 4 × topics
+  size_t decoder_running = 0;    // the logits' mean and variance: 2 × vocabulary
   size_t running = 0;
 };
 
@@ -61,8 +66,13 @@ struct State {
   float* parameters = nullptr;
   float* moment1 = nullptr;  // as the optimizer needs (nn::MomentArrays)
   float* moment2 = nullptr;
-  float* running = nullptr;  // batch norm's running moments (null without batch norm)
+  float* running = nullptr;  // batch norm's running moments (Layout::running entries)
   double* counters = nullptr;
+  // A uniform sample of the documents read (Vitter's algorithm R over the rows counter), for topic
+  // coherence when there is no validation or test channel: [documents × width] word ids, −1 padded,
+  // a document's first `width` words. Null: no sampling (after the first pass).
+  int32_t* reservoir = nullptr;
+  size_t reservoir_documents = 0, reservoir_width = 0;
 };
 
 // One optimizer step on the batch (rows with zero weight, or not drawn by sub_sample, count for

@@ -48,6 +48,8 @@ ntm::Settings ReadSettings(const Napi::Object& o, const char* f) {
   if (activation > static_cast<size_t>(nn::Activation::kIdentity)) throw Napi::RangeError::New(o.Env(), std::string(f) + ": unknown activation code");
   s.activation = static_cast<nn::Activation>(activation);
   s.batch_norm = BoolField(o, "batchNorm");
+  s.posterior_batch_norm = BoolField(o, "posteriorBatchNorm");
+  s.decoder_batch_norm = BoolField(o, "decoderBatchNorm");
   s.prior_variance = static_cast<float>(NumberField(o, f, "priorVariance"));
   s.sub_sample = static_cast<float>(NumberField(o, f, "subSample"));
   if (!(s.sub_sample > 0 && s.sub_sample <= 1)) throw Napi::RangeError::New(o.Env(), std::string(f) + ": settings.subSample must be in (0, 1]");
@@ -66,8 +68,14 @@ ntm::State ReadState(ArrayReader& reader, const Napi::Object& o, const ntm::Sett
   st.parameters = reader.Get<float>(o, "state", "parameters", napi_float32_array, l.parameters, true);
   st.moment1 = reader.Get<float>(o, "state", "moment1", napi_float32_array, l.parameters, moments >= 1);
   st.moment2 = reader.Get<float>(o, "state", "moment2", napi_float32_array, l.parameters, moments >= 2);
-  st.running = reader.Get<float>(o, "state", "running", napi_float32_array, l.running, s.batch_norm);
+  st.running = reader.Get<float>(o, "state", "running", napi_float32_array, l.running, l.running > 0);
   st.counters = reader.Get<double>(o, "state", "counters", napi_float64_array, ntm::kCounterCount, training);
+  if (training && o.Has("reservoir") && !o.Get("reservoir").IsUndefined() && !o.Get("reservoir").IsNull()) {
+    st.reservoir_width = SizeField(o, "ntmStep", "reservoirWidth");
+    st.reservoir = reader.Get<int32_t>(o, "state", "reservoir", napi_int32_array, st.reservoir_width, true);
+    st.reservoir_documents = st.reservoir_width ? o.Get("reservoir").As<Napi::TypedArray>().ElementLength() / st.reservoir_width : 0;
+    if (st.reservoir_documents == 0) st.reservoir = nullptr;
+  }
   return st;
 }
 
@@ -153,7 +161,8 @@ Napi::Value LayoutSync(const Napi::CallbackInfo& info) {
   o.Set("runningVar", Offsets(env, l.running_var));
   const std::pair<const char*, size_t> scalars[] = {
       {"muWeight", l.mu_weight}, {"muBias", l.mu_bias}, {"logVarWeight", l.log_var_weight}, {"logVarBias", l.log_var_bias},
-      {"topicWord", l.topic_word}, {"background", l.background}, {"parameters", l.parameters}, {"running", l.running}};
+      {"topicWord", l.topic_word}, {"background", l.background}, {"parameters", l.parameters}, {"running", l.running},
+      {"posteriorRunning", l.posterior_running}, {"posteriorGamma", l.posterior_gamma}, {"posteriorBeta", l.posterior_beta}, {"decoderRunning", l.decoder_running}};
   for (const auto& [name, value] : scalars) o.Set(name, Napi::Number::New(env, static_cast<double>(value)));
   return o;
 }
