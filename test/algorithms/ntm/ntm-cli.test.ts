@@ -1,0 +1,90 @@
+// The topic model from the command line: --vocab, the topic log, `boundless topics`, evaluate and
+// predict, and the errors a user meets first.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../../lib/package-root.js';
+import { corpusTopics, corpusVocabulary, topicBatches, topicOfWord } from '../../fixtures/topic-corpus.js';
+
+function boundless(...args: string[]) {
+  const result = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function libsvm(seed: number, batches: number): string {
+  return topicBatches(seed, batches).flatMap((b) => Array.from({ length: b.rows }, (_, r) => {
+    const entries = [];
+    for (let e = b.indptr[r]; e < b.indptr[r + 1]; e++) entries.push(`${b.indices[e] + 1}:${b.values[e]}`);
+    return `0 ${entries.join(' ')}`;
+  })).join('\n') + '\n';
+}
+
+describe('ntm command line', () => {
+  let directory: string;
+  let train: string, test: string, vocab: string, model: string;
+  const words = Array.from({ length: corpusVocabulary }, (_, i) => `topic${topicOfWord(i)}word${i}`);
+  before(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'boundless-ntm-cli-'));
+    [train, test, vocab] = [join(directory, 'train.svm'), join(directory, 'test.svm'), join(directory, 'vocab.txt')];
+    await writeFile(train, libsvm(21, 20));
+    await writeFile(test, libsvm(22, 2));
+    await writeFile(vocab, '\ufeff' + words.join('\n') + '\n');
+    const trained = boundless('train', 'ntm', '--train', train, '--test', test, '--format', 'libsvm', '--vocab', vocab,
+      '--hp', `num_topics=${corpusTopics}`, '--epochs', '6', '--model-dir', join(directory, 'model'));
+    assert.equal(trained.code, 0, trained.stderr);
+    model = join(directory, 'model');
+    const summary = JSON.parse(trained.stdout);
+    assert.ok(summary.metrics.test.perplexity > 0 && summary.metrics.test.npmi > 0);
+    // The topic log: a header and one line per topic, words from the vocabulary.
+    assert.match(trained.stderr, /Topics from epoch:final \(num_topics:4\) \[npmi 0\.\d{3}, tu [01]\.\d{3}\] \(NPMI over .*test\.svm\)\n(\[npmi -?\d\.\d{3}\] (topic\dword\d+ ?){10}\n){4}/);
+  });
+  after(async () => { await rm(directory, { recursive: true, force: true }); });
+
+  it('topics prints each topic\'s top words (from the vocabulary --vocab gave train) as JSON', () => {
+    const { code, stdout, stderr } = boundless('topics', '--model', model, '--top', '3');
+    assert.equal(code, 0, stderr);
+    const result = JSON.parse(stdout);
+    assert.equal(result.num_topics, corpusTopics);
+    for (const t of result.topics) {
+      assert.equal(t.words.length, 3);
+      assert.deepEqual(t.words, t.ids.map((i: number) => words[i]));
+    }
+  });
+
+  it('evaluate prints total_loss, perplexity, npmi and tu; predict writes topic_weights lines', () => {
+    const evaluated = boundless('evaluate', '--model', model, '--test', test, '--format', 'libsvm');
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    const metrics = JSON.parse(evaluated.stdout);
+    for (const key of ['total_loss', 'perplexity', 'npmi', 'tu']) assert.equal(typeof metrics[key], 'number', key);
+    assert.equal(metrics.records, 128);
+    const predicted = boundless('predict', '--model', model, '--input', test, '--format', 'libsvm');
+    assert.equal(predicted.code, 0, predicted.stderr);
+    const lines = predicted.stdout.trim().split('\n');
+    assert.equal(lines.length, 128);
+    const first = JSON.parse(lines[0]);
+    assert.equal(first.topic_weights.length, corpusTopics);
+  });
+
+  it('refuses a vocabulary with an empty line, of the wrong length, or given to another algorithm; topics of a non-ntm model', async () => {
+    const holed = join(directory, 'holed.txt');
+    await writeFile(holed, ['a', '', 'c'].join('\n'));
+    let r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--vocab', holed, '--hp', 'num_topics=2');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /train: --vocab .*holed\.txt line 2 is empty \(expected one word per line, in feature order\)/);
+    const short = join(directory, 'short.txt');
+    await writeFile(short, words.slice(0, 10).join('\n'));
+    r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--feature-dim', String(corpusVocabulary), '--vocab', short, '--hp', 'num_topics=2', '--epochs', '1', '--model-dir', join(directory, 'short'));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /the vocabulary has 10 words but the data has 40 features; it needs one word per feature, in feature order/);
+    r = boundless('train', 'linear-learner', '--train', train, '--format', 'libsvm', '--feature-dim', '40', '--vocab', vocab, '--hp', 'predictor_type=regressor');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /train: --vocab is for topic models \(ntm\); linear-learner takes no vocabulary/);
+    const ll = boundless('train', 'linear-learner', '--train', train, '--format', 'libsvm', '--feature-dim', '40', '--hp', 'predictor_type=regressor', '--epochs', '1', '--model-dir', join(directory, 'll'));
+    assert.equal(ll.code, 0, ll.stderr);
+    r = boundless('topics', '--model', join(directory, 'll'));
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /topics: .*is a linear-learner model; topics come from ntm models/);
+  });
+});

@@ -1,0 +1,165 @@
+// The neural topic model's behaviour: planted topics found, merge rounds, the
+// vocabulary, predictions, early stopping on the training loss, degenerate data.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModel, ntm, ntmSchema, parseHyperparameters, resolveBackend, train, type Backend, type Batch, type NtmModel, type NtmState, type SparseBatch } from '../../../lib/index.js';
+import { copyState } from '../../../lib/distributed/state-transfer.js';
+import { corpusTopics, corpusVocabulary, topicBatches, topicOfWord } from '../../fixtures/topic-corpus.js';
+
+const hp = { num_topics: corpusTopics, seed: 2 };
+
+async function trainEpochs(state: NtmState, batches: Batch[], epochs: number, backend: Backend): Promise<NtmState> {
+  for (let e = 0; e < epochs; e++) {
+    for (const batch of batches) await ntm.update(state, batch, backend);
+    ntm.endPass!(state);
+  }
+  return state;
+}
+
+async function evaluate(model: NtmModel, batches: Batch[]): Promise<Record<string, number>> {
+  const evaluator = ntm.createEvaluator(model);
+  for (const batch of batches) await evaluator.add(batch);
+  return evaluator.result();
+}
+
+function libsvm(batches: SparseBatch[]): string {
+  const lines: string[] = [];
+  for (const b of batches) {
+    for (let r = 0; r < b.rows; r++) {
+      const entries = [];
+      for (let e = b.indptr[r]; e < b.indptr[r + 1]; e++) entries.push(`${b.indices[e] + 1}:${b.values[e]}`);
+      lines.push(`0 ${entries.join(' ')}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+describe('ntm', () => {
+  let backend: Backend;
+  let directory: string;
+  before(async () => {
+    backend = await resolveBackend('cpu');
+    directory = await mkdtemp(join(tmpdir(), 'boundless-ntm-'));
+  });
+  after(async () => { await rm(directory, { recursive: true, force: true }); });
+
+  it('finds planted topics: each topic\'s top 5 words come from one true topic, all four found, TU 1, perplexity well below the unigram model\'s', async () => {
+    const state = await trainEpochs(ntm.createState(parse(hp), { featureDim: corpusVocabulary, labelSize: 0 }, backend), topicBatches(1, 40), 8, backend);
+    const model = await ntm.finalize(state, backend);
+    const found = model.topics(5).map((t) => {
+      const owners = new Set(t.ids.map(topicOfWord));
+      assert.equal(owners.size, 1, `topic ${t.topic}'s top words ${t.ids} come from true topics ${[...owners]}`);
+      return [...owners][0];
+    });
+    assert.equal(new Set(found).size, corpusTopics, `true topics found: ${found}`);
+    const metrics = await evaluate(model, topicBatches(99, 4));
+    assert.equal(metrics.tu, 1);
+    // Words are uniform overall, so a unigram model's perplexity is the vocabulary size, 40; the planted
+    // model's is about 20.
+    assert.ok(metrics.perplexity < 26, `perplexity ${metrics.perplexity}`);
+    assert.ok(metrics.npmi > 0.3, `npmi ${metrics.npmi}`);
+  });
+
+  it('a merge round of two workers that parted from one state lands within 3% of training on their batches in sequence', async () => {
+    const base = await trainEpochs(ntm.createState(parse(hp), { featureDim: corpusVocabulary, labelSize: 0 }, backend), topicBatches(3, 20), 1, backend);
+    const copy = () => copyState(base) as NtmState;
+    const [a, b] = [copy(), copy()];
+    const [batchesA, batchesB] = [topicBatches(4, 2), topicBatches(5, 2)];
+    for (const batch of batchesA) await ntm.update(a, batch, backend);
+    for (const batch of batchesB) await ntm.update(b, batch, backend);
+    const merged = ntm.mergeRound!(base, [a, b]);
+    const sequential = copy();
+    for (const batch of [...batchesA, ...batchesB]) await ntm.update(sequential, batch, backend);
+    const test = topicBatches(98, 4);
+    const [m, s] = [(await evaluate(await ntm.finalize(merged, backend), test)).perplexity, (await evaluate(await ntm.finalize(sequential, backend), test)).perplexity];
+    assert.ok(Math.abs(m / s - 1) < 0.03, `merged ${m} vs sequential ${s}`);
+    assert.equal(merged.scalars.examples_seen, Number(base.scalars.examples_seen) + 4 * 64);
+  });
+
+  it('names topics with the vocabulary, keeps it in the model file, and refuses one of the wrong length', async () => {
+    const path = join(directory, 'train.svm');
+    await writeFile(path, libsvm(topicBatches(6, 10)));
+    const words = Array.from({ length: corpusVocabulary }, (_, i) => `w${i}t${topicOfWord(i)}`);
+    const result = await train(ntm, { ...hp, epochs: 4 }, { train: path, data: { format: 'libsvm', featureDim: corpusVocabulary }, vocabulary: words });
+    for (const t of result.model.topics(3)) assert.deepEqual(t.words, t.ids.map((i) => words[i]));
+    await result.model.save(join(directory, 'model.safetensors'));
+    const loaded = await loadModel(join(directory, 'model.safetensors'), ntm, backend) as NtmModel;
+    assert.deepEqual(loaded.vocabulary, words);
+    await assert.rejects(train(ntm, hp, { train: path, data: { format: 'libsvm', featureDim: corpusVocabulary }, vocabulary: words.slice(1) }),
+      /train: the vocabulary has 39 words but the data has 40 features; it needs one word per feature, in feature order/);
+  });
+
+  it('predicts topic_weights per document (each sums to 1); predictOne gives the same weights', async () => {
+    const state = await trainEpochs(ntm.createState(parse(hp), { featureDim: corpusVocabulary, labelSize: 0 }, backend), topicBatches(7, 10), 2, backend);
+    const model = await ntm.finalize(state, backend);
+    const batch = topicBatches(8, 1, 5)[0];
+    const { topic_weights: weights } = await model.predict(batch);
+    assert.equal(weights.length, 5 * corpusTopics);
+    for (let r = 0; r < 5; r++) {
+      const row = weights.subarray(r * corpusTopics, (r + 1) * corpusTopics);
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+      const dense = new Float32Array(corpusVocabulary);
+      for (let e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) dense[batch.indices[e]] = batch.values[e];
+      const one = model.predictOne(dense).topic_weights;
+      for (let k = 0; k < corpusTopics; k++) assert.ok(Math.abs(one[k] - row[k]) < 1e-5, `row ${r} topic ${k}: ${one[k]} vs ${row[k]}`);
+    }
+  });
+
+  it('dense and sparse batches of the same documents give the same state', async () => {
+    const sparse = topicBatches(9, 3);
+    const dense = sparse.map((b) => {
+      const values = new Float32Array(b.rows * corpusVocabulary);
+      for (let r = 0; r < b.rows; r++) for (let e = b.indptr[r]; e < b.indptr[r + 1]; e++) values[r * corpusVocabulary + b.indices[e]] = b.values[e];
+      return { kind: 'dense' as const, rows: b.rows, cols: corpusVocabulary, values };
+    });
+    const [a, b] = [ntm.createState(parse(hp), { featureDim: corpusVocabulary, labelSize: 0 }, backend), ntm.createState(parse(hp), { featureDim: corpusVocabulary, labelSize: 0 }, backend)];
+    await trainEpochs(a, sparse, 1, backend);
+    await trainEpochs(b, dense, 1, backend);
+    const [pa, pb] = [a.tensors.parameters.data as Float32Array, b.tensors.parameters.data as Float32Array];
+    let largest = 0;
+    for (let i = 0; i < pa.length; i++) largest = Math.max(largest, Math.abs(pa[i] - pb[i]));
+    assert.ok(largest < 1e-5, `largest difference ${largest}`);
+  });
+
+  for (const optimizer of ['sgd', 'adam', 'adagrad', 'rmsprop', 'adadelta']) {
+    it(`${optimizer}: trains (the training loss falls) with finite weights`, async () => {
+      const state = ntm.createState(parse({ ...hp, optimizer, learning_rate: optimizer === 'sgd' ? 0.05 : 0.01 }), { featureDim: corpusVocabulary, labelSize: 0 }, backend);
+      await trainEpochs(state, topicBatches(10, 10), 1, backend);
+      const first = ntm.progressiveMetrics!(state).total_loss;
+      await trainEpochs(state, topicBatches(10, 10), 3, backend);
+      const last = ntm.progressiveMetrics!(state).total_loss;
+      assert.ok(last < first, `${optimizer}: ${first} → ${last}`);
+      assert.ok((state.tensors.parameters.data as Float32Array).every(Number.isFinite));
+    });
+  }
+
+  it('stops early on the training loss without a validation channel (num_patience_epochs, tolerance)', async () => {
+    const path = join(directory, 'early.svm');
+    await writeFile(path, libsvm(topicBatches(11, 4)));
+    const result = await train(ntm, { ...hp, epochs: 40, num_patience_epochs: 1, tolerance: 0.05 }, { train: path, data: { format: 'libsvm', featureDim: corpusVocabulary } });
+    assert.equal(result.metrics.stoppedEarly, true);
+    assert.ok(result.metrics.epochs < 40 && result.metrics.epochs >= 2, `epochs ${result.metrics.epochs}`);
+    assert.ok(typeof result.metrics.train.npmi === 'number' && typeof result.metrics.train.tu === 'number');
+  });
+
+  it('sub_sample trains on about that fraction of the documents each epoch', async () => {
+    const state = ntm.createState(parse({ ...hp, sub_sample: 0.25 }), { featureDim: corpusVocabulary, labelSize: 0 }, backend);
+    for (const batch of topicBatches(12, 20)) await ntm.update(state, batch, backend);
+    const documents = (state.tensors.epoch_sums.data as Float64Array)[4];
+    assert.ok(Math.abs(documents / 1280 - 0.25) < 0.05, `trained on ${documents} of 1280`);
+    assert.equal(state.scalars.examples_seen, 1280, 'every document read counts in examples_seen');
+  });
+
+  it('reports a stream of empty documents instead of modelling it', async () => {
+    const state = ntm.createState(parse(hp), { featureDim: corpusVocabulary, labelSize: 0 }, backend);
+    const empty: SparseBatch = { kind: 'sparse', rows: 3, cols: corpusVocabulary, indptr: new Int32Array(4), indices: new Uint32Array(0), values: new Float32Array(0) };
+    await ntm.update(state, empty, backend);
+    assert.throws(() => ntm.checkTrainingData!(state), /ntm: the training data held 3 documents and no words \(every count was 0\); a topic model needs word counts/);
+  });
+});
+
+function parse(input: Record<string, unknown>) {
+  return parseHyperparameters('ntm', ntmSchema, input);
+}
