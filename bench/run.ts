@@ -19,6 +19,7 @@ import { runThreads, threadsMarkdown } from './threads.js';
 import { runWorkers, workersTable } from './workers.js';
 import { clusterMarkdown, runCluster } from './cluster.js';
 import { redisStreamTable, runRedisStream } from './redis-stream.js';
+import { ntmMarkdown, runNtm } from './ntm.js';
 
 interface SuiteResult { markdown: string; json: unknown; /** What the table compares, when not boundless against peers. */ legend?: string }
 
@@ -94,6 +95,19 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     return {
       markdown: [ratingsTable(ratings), '', ...ratingsNotes.map((n) => `- ${n}`), '', fmTable(rows), '', ...notes.map((n) => `- ${n}`), ...flightsNote].join('\n'),
       json: { ratings, ratingsNotes, rows, notes, ...(flightsFrom ? { flightsFrom } : {}) },
+    };
+  },
+  // The neural topic model against online LDA (scikit-learn, gensim) on the State of the Union (bench/ntm.ts).
+  ntm: async () => {
+    const result = await runNtm();
+    return { markdown: ntmMarkdown(result), json: result };
+  },
+  // The same peers alone, no boundless needed (bench/ntm.ts).
+  'ntm-peers': async () => {
+    const result = await runNtm({ peersOnly: true });
+    return {
+      markdown: ntmMarkdown(result), json: result,
+      legend: 'Peers of the neural topic model alone; the last column is each time over scikit-learn\'s one pass.',
     };
   },
 };
