@@ -68,7 +68,10 @@ export async function topicLog(model: Model, state: State<unknown>, reference: s
   }
   const perTopic = npmiPerTopic(counts);
   const fixed = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-  const source = reference !== undefined ? reference : `a sample of ${counts.documents[0]} training documents`;
+  const documents = counts.documents[0];
+  const source = `${reference !== undefined ? `${documents} documents of ${reference}` : `a sample of ${documents} training documents`}` +
+    // A pair of top words absent from every reference document counts −1: with few documents, many pairs are.
+    (documents < 1000 ? '; with fewer than 1,000 documents, pairs never seen together (NPMI −1) weigh heavily' : '');
   const header = `Topics from epoch:final (num_topics:${ntmModel.numTopics}) [npmi ${fixed(mean(perTopic))}, tu ${fixed(topicUniqueness(topics))}] (NPMI over ${source})`;
   const lines = topics.map((t, k) => `[npmi ${fixed(perTopic[k])}] ${t.words.join(' ')}`);
   return [header, ...lines].join('\n') + '\n';

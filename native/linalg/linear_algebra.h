@@ -17,6 +17,15 @@ struct LinearAlgebraKernels {
   // [row_begin, row_end); bias may be null.
   void (*dense_linear_rows)(const float* x, const float* w, const float* bias, float* out,
                             size_t row_begin, size_t row_end, size_t cols, size_t models);
+  // The product with a feature-major W [in × out]: y[r][c] = bias[c] + Σ_i x[r][i]·w[i][c] for rows
+  // [row_begin, row_end) and all `out` columns (bias may be null). Each entry is summed over i in
+  // order, starting from its bias, whatever rows a call is given.
+  void (*product_rows)(const float* x, const float* w, const float* bias, float* y, size_t row_begin, size_t row_end,
+                       size_t in, size_t out);
+  // dw[i][c] += Σ_r x[r][i]·dy[r][c] over all `rows`, for columns [col_begin, col_end): the weight
+  // gradient of product_rows. Each entry is summed over r in order, then added, whatever the columns.
+  void (*transposed_product_add)(const float* x, const float* dy, float* dw, size_t rows, size_t in, size_t out,
+                                 size_t col_begin, size_t col_end);
 };
 
 // The kernels for the ISA selected at load (cpu_features.h).

@@ -122,9 +122,120 @@ BOUNDLESS_AVX2 void DenseLinearRowsAvx2(const float* x, const float* w, const fl
   }
 }
 
+// kRows rows × 16 columns of y = bias + x·W (W [in × out]) from column c: 2·kRows accumulators;
+// each W load feeds kRows FMAs. `mask` (with `masked`) limits a tail of fewer than 16 columns.
+template <int kRows, bool kMasked>
+BOUNDLESS_AVX2 inline void ProductTile(const float* x, const float* w, const float* bias, float* y, size_t in, size_t out,
+                                       size_t c, __m256i mask0, __m256i mask1) {
+  __m256 acc[kRows][2];
+  __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+  if (bias) {
+    b0 = kMasked ? _mm256_maskload_ps(bias + c, mask0) : _mm256_loadu_ps(bias + c);
+    b1 = kMasked ? _mm256_maskload_ps(bias + c + 8, mask1) : _mm256_loadu_ps(bias + c + 8);
+  }
+  for (int r = 0; r < kRows; ++r) {
+    acc[r][0] = b0;
+    acc[r][1] = b1;
+  }
+  for (size_t i = 0; i < in; ++i) {
+    const float* row = w + i * out + c;
+    __m256 w0 = kMasked ? _mm256_maskload_ps(row, mask0) : _mm256_loadu_ps(row);
+    __m256 w1 = kMasked ? _mm256_maskload_ps(row + 8, mask1) : _mm256_loadu_ps(row + 8);
+    for (int r = 0; r < kRows; ++r) {
+      __m256 a = _mm256_broadcast_ss(x + r * in + i);
+      acc[r][0] = _mm256_fmadd_ps(a, w0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(a, w1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) {
+    float* dst = y + r * out + c;
+    if (kMasked) {
+      _mm256_maskstore_ps(dst, mask0, acc[r][0]);
+      _mm256_maskstore_ps(dst + 8, mask1, acc[r][1]);
+    } else {
+      _mm256_storeu_ps(dst, acc[r][0]);
+      _mm256_storeu_ps(dst + 8, acc[r][1]);
+    }
+  }
+}
+
+// Masks for a tail of `remaining` (< 16) columns: the first 8 lanes, then the next 8.
+BOUNDLESS_AVX2 inline void TailMasks(size_t remaining, __m256i* mask0, __m256i* mask1) {
+  *mask0 = remaining >= 8 ? _mm256_set1_epi32(-1) : TailMask(remaining);
+  *mask1 = remaining > 8 ? TailMask(remaining - 8) : _mm256_setzero_si256();
+}
+
+template <int kRows>
+BOUNDLESS_AVX2 inline void ProductRowBlock(const float* x, const float* w, const float* bias, float* y, size_t in, size_t out) {
+  const __m256i all = _mm256_set1_epi32(-1);
+  size_t c = 0;
+  for (; c + 16 <= out; c += 16) ProductTile<kRows, false>(x, w, bias, y, in, out, c, all, all);
+  if (c < out) {
+    __m256i mask0, mask1;
+    TailMasks(out - c, &mask0, &mask1);
+    ProductTile<kRows, true>(x, w, bias, y, in, out, c, mask0, mask1);
+  }
+}
+
+BOUNDLESS_AVX2 void ProductRowsAvx2(const float* x, const float* w, const float* bias, float* y, size_t row_begin,
+                                    size_t row_end, size_t in, size_t out) {
+  size_t r = row_begin;
+  for (; r + 4 <= row_end; r += 4) ProductRowBlock<4>(x + r * in, w, bias, y + r * out, in, out);
+  for (; r < row_end; ++r) ProductRowBlock<1>(x + r * in, w, bias, y + r * out, in, out);
+}
+
+// dw[i..i+kIn)[c..c+16) += Σ_r x[r][i]·dy[r][c]: 2·kIn accumulators over the rows, then one add.
+template <int kIn, bool kMasked>
+BOUNDLESS_AVX2 inline void TransposedTile(const float* x, const float* dy, float* dw, size_t rows, size_t in, size_t out,
+                                          size_t i, size_t c, __m256i mask0, __m256i mask1) {
+  __m256 acc[kIn][2];
+  for (int j = 0; j < kIn; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
+  for (size_t r = 0; r < rows; ++r) {
+    const float* d = dy + r * out + c;
+    __m256 d0 = kMasked ? _mm256_maskload_ps(d, mask0) : _mm256_loadu_ps(d);
+    __m256 d1 = kMasked ? _mm256_maskload_ps(d + 8, mask1) : _mm256_loadu_ps(d + 8);
+    for (int j = 0; j < kIn; ++j) {
+      __m256 a = _mm256_broadcast_ss(x + r * in + i + j);
+      acc[j][0] = _mm256_fmadd_ps(a, d0, acc[j][0]);
+      acc[j][1] = _mm256_fmadd_ps(a, d1, acc[j][1]);
+    }
+  }
+  for (int j = 0; j < kIn; ++j) {
+    float* dst = dw + (i + j) * out + c;
+    if (kMasked) {
+      _mm256_maskstore_ps(dst, mask0, _mm256_add_ps(_mm256_maskload_ps(dst, mask0), acc[j][0]));
+      _mm256_maskstore_ps(dst + 8, mask1, _mm256_add_ps(_mm256_maskload_ps(dst + 8, mask1), acc[j][1]));
+    } else {
+      _mm256_storeu_ps(dst, _mm256_add_ps(_mm256_loadu_ps(dst), acc[j][0]));
+      _mm256_storeu_ps(dst + 8, _mm256_add_ps(_mm256_loadu_ps(dst + 8), acc[j][1]));
+    }
+  }
+}
+
+template <int kIn>
+BOUNDLESS_AVX2 inline void TransposedColumns(const float* x, const float* dy, float* dw, size_t rows, size_t in, size_t out,
+                                             size_t i, size_t col_begin, size_t col_end) {
+  const __m256i all = _mm256_set1_epi32(-1);
+  size_t c = col_begin;
+  for (; c + 16 <= col_end; c += 16) TransposedTile<kIn, false>(x, dy, dw, rows, in, out, i, c, all, all);
+  if (c < col_end) {
+    __m256i mask0, mask1;
+    TailMasks(col_end - c, &mask0, &mask1);
+    TransposedTile<kIn, true>(x, dy, dw, rows, in, out, i, c, mask0, mask1);
+  }
+}
+
+BOUNDLESS_AVX2 void TransposedProductAddAvx2(const float* x, const float* dy, float* dw, size_t rows, size_t in,
+                                             size_t out, size_t col_begin, size_t col_end) {
+  size_t i = 0;
+  for (; i + 4 <= in; i += 4) TransposedColumns<4>(x, dy, dw, rows, in, out, i, col_begin, col_end);
+  for (; i < in; ++i) TransposedColumns<1>(x, dy, dw, rows, in, out, i, col_begin, col_end);
+}
+
 }  // namespace
 
-const LinearAlgebraKernels kAvx2LinearAlgebra = {DotAvx2, AxpyAvx2, DenseLinearRowsAvx2};
+const LinearAlgebraKernels kAvx2LinearAlgebra = {DotAvx2, AxpyAvx2, DenseLinearRowsAvx2, ProductRowsAvx2,
+                                                 TransposedProductAddAvx2};
 
 }  // namespace boundless
 #endif  // __x86_64__

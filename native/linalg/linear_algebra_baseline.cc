@@ -33,9 +33,39 @@ void DenseLinearRowsBaseline(const float* x, const float* w, const float* bias, 
   }
 }
 
+void ProductRowsBaseline(const float* x, const float* w, const float* bias, float* y, size_t row_begin, size_t row_end,
+                         size_t in, size_t out) {
+  for (size_t r = row_begin; r < row_end; ++r) {
+    float* dst = y + r * out;
+    for (size_t c = 0; c < out; ++c) dst[c] = bias ? bias[c] : 0.f;
+    for (size_t i = 0; i < in; ++i) {
+      const float a = x[r * in + i];
+      const float* row = w + i * out;
+      for (size_t c = 0; c < out; ++c) dst[c] += a * row[c];
+    }
+  }
+}
+
+void TransposedProductAddBaseline(const float* x, const float* dy, float* dw, size_t rows, size_t in, size_t out,
+                                  size_t col_begin, size_t col_end) {
+  float sum[64];
+  for (size_t i = 0; i < in; ++i) {
+    for (size_t c0 = col_begin; c0 < col_end; c0 += 64) {
+      const size_t n = col_end - c0 < 64 ? col_end - c0 : 64;
+      for (size_t c = 0; c < n; ++c) sum[c] = 0.f;
+      for (size_t r = 0; r < rows; ++r) {
+        const float a = x[r * in + i];
+        const float* d = dy + r * out + c0;
+        for (size_t c = 0; c < n; ++c) sum[c] += a * d[c];
+      }
+      for (size_t c = 0; c < n; ++c) dw[i * out + c0 + c] += sum[c];
+    }
+  }
+}
+
 }  // namespace
 
-const LinearAlgebraKernels kBaselineLinearAlgebra = {DotBaseline, AxpyBaseline,
-                                                     DenseLinearRowsBaseline};
+const LinearAlgebraKernels kBaselineLinearAlgebra = {DotBaseline, AxpyBaseline, DenseLinearRowsBaseline,
+                                                     ProductRowsBaseline, TransposedProductAddBaseline};
 
 }  // namespace boundless

@@ -13,8 +13,18 @@ namespace {
 // Chunks of at least ~32k multiply-adds, so a thread's hand-over pays for itself.
 size_t MinChunk(size_t work_per_item) { return std::max<size_t>(1, (32 * 1024) / std::max<size_t>(1, work_per_item)); }
 
+// A narrow input (a decoder's topic proportions, a hidden layer) is dense: register-tiled products.
+// A wide one (a bag of words read as dense rows) is mostly zeros: one axpy per non-zero.
+bool WideInput(const DenseShape& s) { return s.in > 256; }
+
 void ForwardInByOut(const DenseShape& s, const float* x, const float* w, const float* b, float* y) {
   const LinearAlgebraKernels& k = SelectedLinearAlgebraKernels();
+  if (!WideInput(s)) {
+    ThreadPool::Shared().ParallelFor(s.rows, MinChunk(s.in * s.out), [&](size_t begin, size_t end) {
+      k.product_rows(x, w, b, y, begin, end, s.in, s.out);
+    });
+    return;
+  }
   ThreadPool::Shared().ParallelFor(s.rows, MinChunk(s.in * s.out), [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; r++) {
       float* yr = y + r * s.out;
@@ -73,7 +83,11 @@ void DenseBackward(const DenseShape& s, const float* x, const float* w, const fl
     }
   } else {
     // dW[i][o] += Σ_r x[r][i] · dy[r][o]: threads own column ranges [o0, o1) of every row i.
-    pool.ParallelFor(s.out, std::max<size_t>(8, MinChunk(s.rows * s.in)), [&](size_t o0, size_t o1) {
+    pool.ParallelFor(s.out, std::max<size_t>(16, MinChunk(s.rows * s.in)), [&](size_t o0, size_t o1) {
+      if (!WideInput(s)) {
+        k.transposed_product_add(x, dy, dw, s.rows, s.in, s.out, o0, o1);
+        return;
+      }
       for (size_t r = 0; r < s.rows; r++) {
         const float* xr = x + r * s.in;
         const float* d = dy + r * s.out + o0;

@@ -35,7 +35,8 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (le
 
 describe('nn kernels', () => {
   describe('dense layer', () => {
-    const rows = 5, inputs = 7, outputs = 6;
+    const rows = 5;
+    let inputs = 7, outputs = 6;
     // y = x·W + b in float64; layout 0: W[out][in], 1: W[in][out].
     const reference = (layout: 0 | 1, x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>) => {
       const y = new Float64Array(rows * outputs);
@@ -46,9 +47,13 @@ describe('nn kernels', () => {
       }
       return y;
     };
-    for (const layout of [0, 1] as const) {
-      it(`layout ${layout === 0 ? 'out × in' : 'in × out'}: forward equals the float64 product; dx, dW, db equal finite differences`, () => {
-        const x = gaussians(rows * inputs), w = gaussians(inputs * outputs, 0.5), b = gaussians(outputs), R = gaussians(rows * outputs);
+    // Inputs wider than 256 take the path for mostly-zero rows (an axpy per non-zero); narrow ones the register-tiled product.
+    // 37 outputs: two whole 16-column tiles and a masked tail.
+    for (const [layout, width, outs] of [[0, 7, 6], [1, 7, 6], [1, 9, 37], [1, 300, 6]] as const) {
+      it(`layout ${layout === 0 ? 'out × in' : 'in × out'}, ${width} inputs, ${outs} outputs: forward equals the float64 product; dx, dW, db equal finite differences`, () => {
+        inputs = width;
+        outputs = outs;
+        const x = gaussians(rows * inputs).map((v, i) => (width > 256 && i % 3 !== 0 ? 0 : v)), w = gaussians(inputs * outputs, 0.5), b = gaussians(outputs), R = gaussians(rows * outputs);
         const y = new Float32Array(rows * outputs);
         addon.nnDenseForward(layout, rows, inputs, outputs, x, w, b, y);
         assertClose(y, reference(layout, x, w, b), 1e-5, 'y');
@@ -64,6 +69,7 @@ describe('nn kernels', () => {
 
     it('sparse input (CSR) equals the dense product of the same rows; its weight gradient touches only stored words', () => {
       const cols = 9;
+      outputs = 6;
       const batch: SparseBatch = { kind: 'sparse', rows: 3, cols, indptr: Int32Array.of(0, 2, 2, 5), indices: Uint32Array.of(1, 4, 0, 4, 8), values: Float32Array.of(2, 1, 3, 1, 5) };
       const dense = new Float64Array(3 * cols);
       for (let r = 0; r < 3; r++) for (let e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) dense[r * cols + batch.indices[e]] = batch.values[e];

@@ -32,21 +32,24 @@ export function createCoherenceCounts(topics: Topic[], vocabulary: number): Cohe
  * done here rather than natively: at most 4,096 × 64 ids against topics × top words.
  */
 export function addReservoir(counts: CoherenceCounts, reservoir: Int32Array, width: number): void {
-  const { top } = counts;
+  const { top, words } = counts;
   if (top === 0) return;
-  const present = new Set<number>();
+  // present[w]: word w is in the document being counted; listed[j]: the j-th listed word is.
+  const present = new Uint8Array(counts.vocabulary);
+  const listed = new Uint8Array(words.length);
   for (let d = 0; d * width < reservoir.length; d++) {
-    if (reservoir[d * width] < 0) continue;  // an empty slot (fewer documents read than slots)
-    present.clear();
-    for (let i = 0; i < width && reservoir[d * width + i] >= 0; i++) present.add(reservoir[d * width + i]);
-    const listed = Array.from(counts.words, (w) => present.has(w));
-    for (let t = 0; t < listed.length / top; t++) {
+    const row = d * width;
+    if (reservoir[row] < 0) continue;  // an empty slot (fewer documents read than slots)
+    for (let i = 0; i < width && reservoir[row + i] >= 0; i++) present[reservoir[row + i]] = 1;
+    for (let j = 0; j < words.length; j++) listed[j] = present[words[j]];
+    for (let t = 0; t < words.length / top; t++) {
       for (let i = 0; i < top; i++) {
         if (!listed[t * top + i]) continue;
         counts.documentFrequency[t * top + i]++;
-        for (let j = i + 1; j < top; j++) if (listed[t * top + j]) counts.pairFrequency[(t * top + i) * top + j]++;
+        for (let j = i + 1; j < top; j++) counts.pairFrequency[(t * top + i) * top + j] += listed[t * top + j];
       }
     }
+    for (let i = 0; i < width && reservoir[row + i] >= 0; i++) present[reservoir[row + i]] = 0;
     counts.documents[0]++;
   }
 }

@@ -98,6 +98,17 @@ void EncoderForward(const Settings& s, const Layout& l, const State& st, const B
   }
 }
 
+// Σ of n floats over eight lanes (a fixed order: results repeat), so the adds vectorize.
+float LaneSum(const float* a, size_t n) {
+  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (size_t l = 0; l < 8; l++) lane[l] += a[i + l];
+  }
+  for (; i < n; i++) lane[i % 8] += a[i];
+  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+}
+
 // One row of the decoder: from its logits, −Σ_w x_w log p_w (returned) and, when weight is not
 // zero, ∂(weight · that)/∂logits = weight · (N · p − x) in place of the logits. One pass of exp:
 // p = e^{logit − max} / Σ, and log p_w = logit_w − logsumexp at the row's words only.
@@ -111,8 +122,8 @@ double RowDecoder(const BatchView& x, size_t r, float* logits, size_t V, float w
     const float* row = x.values + r * x.cols;
     for (size_t v = 0; v < V; v++) reconstruction -= static_cast<double>(row[v]) * (logits[v] - top);
   }
-  float sum = 0;
-  for (size_t v = 0; v < V; v++) sum += (logits[v] = nn::ExpNonPositive(logits[v] - top));
+  for (size_t v = 0; v < V; v++) logits[v] = nn::ExpNonPositive(logits[v] - top);  // vectorizes: no reduction inside
+  const float sum = LaneSum(logits, V);
   reconstruction += static_cast<double>(words) * std::log(static_cast<double>(sum));
   if (!gradient) return reconstruction;
   const float scale = weight * words / sum;
