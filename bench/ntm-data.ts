@@ -247,9 +247,12 @@ async function concatenate(path: string, from: string, copies: number): Promise<
 const file = (name: string) => join(dataDir, name);
 const summaryPath = file('ntm-sotu-summary.json');
 
+const paths = () => ({ train: file('ntm-sotu-train.svm'), test: file('ntm-sotu-test.svm'), trainX4: file('ntm-sotu-train-x4.svm'), vocab: file('ntm-sotu-vocab.txt') });
+
 function cached(): NtmCorpus | undefined {
   if (!existsSync(summaryPath)) return undefined;
-  const corpus = JSON.parse(readFileSync(summaryPath, 'utf8')) as NtmCorpus;
+  // The files are this checkout's (the summary may have been copied from another one).
+  const corpus = { ...JSON.parse(readFileSync(summaryPath, 'utf8')), ...paths() } as NtmCorpus;
   if (corpus.version !== recipeVersion) return undefined;
   return [corpus.train, corpus.test, corpus.trainX4, corpus.vocab].every((p) => existsSync(p)) ? corpus : undefined;
 }
@@ -261,8 +264,7 @@ export async function ntmCorpus(force = false): Promise<NtmCorpus> {
   const built = build(speeches(), featureDim);
   const corpus: NtmCorpus = {
     version: recipeVersion,
-    train: file('ntm-sotu-train.svm'), test: file('ntm-sotu-test.svm'), trainX4: file('ntm-sotu-train-x4.svm'), vocab: file('ntm-sotu-vocab.txt'),
-    featureDim, speeches: built.speeches, segments: built.segments, documentsWithTenTokens: built.documentsWithTenTokens,
+    ...paths(), featureDim, speeches: built.speeches, segments: built.segments, documentsWithTenTokens: built.documentsWithTenTokens,
     droppedWithoutVocabulary: built.droppedWithoutVocabulary, eligibleWords: built.eligibleWords, tokensBeforeVocabulary: built.tokensBeforeVocabulary,
     stats: { train: stats(built.train), test: stats(built.test), trainX4: stats(built.train, 4) },
     seed, source, licence, recipe: recipe.replace('the N words', `the ${featureDim.toLocaleString('en-US')} words`),
