@@ -100,7 +100,7 @@ export interface NativePredictionOutput {
 }
 
 export interface NativeParserOptions {
-  format: 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'recordio';
+  format: 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'text' | 'recordio';
   delimiter?: string;
   labelColumn?: number;
   header?: boolean;
@@ -131,8 +131,13 @@ export interface NativeFeedResult {
 }
 
 export interface NativeStreamParser {
+  /**
+   * The batch to fill. `wordOffsets` (nnzCapacity + 1 entries) and `wordBytes`, both or neither,
+   * take the words that name a text batch's entries (Batch `words`).
+   */
   setTarget(values: Float32Array, labels: Float32Array | null, weights: Float32Array | null,
-    indptr: Int32Array | null, indices: Uint32Array | null, rowCapacity: number, nnzCapacity: number): void;
+    indptr: Int32Array | null, indices: Uint32Array | null, rowCapacity: number, nnzCapacity: number,
+    wordOffsets?: Uint32Array | null, wordBytes?: Uint8Array | null): void;
   feed(chunk: Uint8Array): Promise<NativeFeedResult>;
   feedSync(chunk: Uint8Array): NativeFeedResult;
   finish(): NativeFeedResult;

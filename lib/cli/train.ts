@@ -114,8 +114,13 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   }
   const hyperparameters = await hyperparametersFrom(options);
   const seed = integerOption('train', options, 'seed', 0);
-  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0 }),
+  const hpFeatureDim = hyperparameters.feature_dim ?? hyperparameters.featureDim;
+  const hyperparameterFeatureDim = hpFeatureDim !== undefined && hpFeatureDim !== 'auto';
+  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, hyperparameterFeatureDim }),
     redis: redisOptionsFrom('train', options, options.train as string) };
+  if (data.format === 'text' && algorithm.labelSize > 0) {
+    throw new UsageError(`train: ${algorithm.name} is supervised, and --format text has no labels (its records are documents)`);
+  }
   const checkpointDir = options['checkpoint-dir'] as string | undefined;
   if (options.resume && !checkpointDir) throw new UsageError('train: --resume needs --checkpoint-dir');
   const every = options['checkpoint-every'] !== undefined ? parseCheckpointEvery(options['checkpoint-every'] as string) : {};
