@@ -16,6 +16,8 @@
         "native/linalg/linear_algebra_binding.cc",
         "native/linalg/panel_product.cc",
         "native/linalg/symmetric_eigen.cc",
+        "native/io/bucket_sketch.cc",
+        "native/io/bucket_sketch_binding.cc",
         "native/io/document_words.cc",
         "native/io/json_record.cc",
         "native/io/murmur_hash.cc",

@@ -76,6 +76,10 @@ export interface CoreAddon {
   adviseHugePages(array: ArrayBufferView): boolean;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;
   murmurHash3(bytes: Uint8Array, seed: number): number;
+  /** Space-Saving per bucket: adds a text batch's named entries (batch.words) to the sketch; off the event loop when large. */
+  bucketSketchUpdate(sketch: NativeBucketSketch, featureDim: number, slots: number, batch: Batch): Promise<void>;
+  /** Merges the sources into target (equal words' counts added, the `slots` largest kept). */
+  bucketSketchMerge(target: NativeBucketSketch, sources: NativeBucketSketch[], featureDim: number, slots: number): void;
   /** Redirects file descriptor 2 into a temporary file until stderrCaptureEnd (nests). */
   stderrCaptureBegin(): void;
   /** Restores file descriptor 2 and returns what was written to it since stderrCaptureBegin. */
@@ -90,6 +94,13 @@ export interface CoreAddon {
   predictionLinesBound(outputs: NativePredictionOutput[], rows: number): number;
   /** One JSON line per row ({"key":value or [values],...}) at out[0]; resolves to the bytes written. */
   encodePredictionLines(outputs: NativePredictionOutput[], rows: number, out: Uint8Array): Promise<number>;
+}
+
+/** A bucket sketch's arrays: words [featureDim × slots × 32] (zero-padded UTF-8), counts and errors [featureDim × slots]. */
+export interface NativeBucketSketch {
+  words: Uint8Array;
+  counts: Float64Array;
+  errors: Float64Array;
 }
 
 /** One named prediction output: `key` is the name as JSON (quoted), `values` rows × width, row-major. */
