@@ -145,7 +145,9 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
   Napi::Value SetTarget(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const char* fn = "StreamParser.setTarget";
-    if (info.Length() != 9) RequireArgCount(info, fn, 7);
+    if (info.Length() != 7 && info.Length() != 9) {
+      throw Napi::TypeError::New(env, std::string(fn) + ": given " + std::to_string(info.Length()) + " arguments, expected 7 or 9");
+    }
     if (busy) throw Napi::Error::New(env, "StreamParser.setTarget: a feed is still running");
     size_t rows = SizeArg(info, 5, fn, "rowCapacity");
     size_t nnz = SizeArg(info, 6, fn, "nnzCapacity");
