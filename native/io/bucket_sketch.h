@@ -4,6 +4,11 @@
 // bucket keeps `slots` counters of words of at most kSketchWordBytes bytes,
 // so memory is feature_dim × slots, whatever the vocabulary.
 //
+// What is counted: an entry's value is its bucket's count in one document, credited to that
+// document's most frequent word of the bucket (the one word a batch carries per entry); when two
+// words share a bucket in one document, the lesser one's occurrences go to the other. With
+// feature_dim well above a document's distinct words this is rare. Row weights are not applied.
+//
 // Guarantees, per bucket with total weight N (the counts added to it): a
 // kept word's count over-estimates its true weight by at most its error, and
 // every error is at most N / slots; every word of true weight above

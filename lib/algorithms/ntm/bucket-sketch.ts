@@ -64,7 +64,8 @@ function sketchView(tensors: Record<string, Tensor>, where: string): SketchView 
 
 /**
  * Adds a text batch's words: each entry's count (its `values`) to the word that names it
- * (`batch.words`) in its bucket (`indices`). Off the event loop for a large batch, inline for a
+ * (`batch.words`) in its bucket (`indices`). (A bucket two words share in one document is
+ * credited to that document's more frequent one; row weights are not applied.) Off the event loop for a large batch, inline for a
  * small one. A dense batch, or a sparse one without words (formats other than text), changes
  * nothing. Rejects (before changing anything) for a bucket ≥ featureDim, a negative or
  * non-finite count, or a word over 32 bytes.
