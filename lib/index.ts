@@ -17,7 +17,7 @@ export { Random } from './random.js';
 export type { RandomState } from './random.js';
 
 export { denseBatch, validateBatch, BatchError } from './data/batch.js';
-export type { Batch, DenseBatch, SparseBatch } from './data/batch.js';
+export type { Batch, BatchWords, DenseBatch, SparseBatch } from './data/batch.js';
 
 export { tensor, dtypeOf, cloneTensor, tensorsEqual } from './state/tensor.js';
 export type { Tensor, TensorArray, Dtype } from './state/tensor.js';

@@ -6,6 +6,7 @@
 #include "algorithms/linear_learner/linear_learner_binding.h"
 #include "algorithms/ntm/ntm_binding.h"
 #include "algorithms/pca/pca_binding.h"
+#include "io/bucket_sketch_binding.h"
 #include "io/stream_parser_binding.h"
 #include "io/writer_binding.h"
 #include "linalg/linear_algebra_binding.h"
@@ -29,6 +30,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterStderrCapture(env, exports);
   boundless::RegisterStreamParser(env, exports);
   boundless::RegisterWriters(env, exports);
+  boundless::RegisterBucketSketch(env, exports);
   return exports;
 }
 

@@ -15,6 +15,7 @@ fi
 mkdir -p build-fuzz/corpus
 "$clang" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Inative \
   native/io/fuzz/fuzz_stream_parser.cc native/io/text_parser.cc native/io/recordio_parser.cc native/io/json_record.cc \
+  native/io/text_record.cc native/io/text_tokenizer.cc native/io/document_words.cc native/io/stop_words.cc \
   native/io/stream_parser.cc native/io/murmur_hash.cc -o build-fuzz/fuzz_stream_parser
 cd build-fuzz
 ./fuzz_stream_parser -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 corpus ../native/io/fuzz/corpus

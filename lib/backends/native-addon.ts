@@ -103,6 +103,10 @@ export interface CoreAddon {
   adviseHugePages(array: ArrayBufferView): boolean;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;
   murmurHash3(bytes: Uint8Array, seed: number): number;
+  /** Space-Saving per bucket: adds a text batch's named entries (batch.words) to the sketch; off the event loop when large. */
+  bucketSketchUpdate(sketch: NativeBucketSketch, featureDim: number, slots: number, batch: Batch): Promise<void>;
+  /** Merges the sources into target (equal words' counts added, the `slots` largest kept). */
+  bucketSketchMerge(target: NativeBucketSketch, sources: NativeBucketSketch[], featureDim: number, slots: number): void;
   /** Redirects file descriptor 2 into a temporary file until stderrCaptureEnd (nests). */
   stderrCaptureBegin(): void;
   /** Restores file descriptor 2 and returns what was written to it since stderrCaptureBegin. */
@@ -119,6 +123,13 @@ export interface CoreAddon {
   encodePredictionLines(outputs: NativePredictionOutput[], rows: number, out: Uint8Array): Promise<number>;
 }
 
+/** A bucket sketch's arrays: words [featureDim × slots × 32] (zero-padded UTF-8), counts and errors [featureDim × slots]. */
+export interface NativeBucketSketch {
+  words: Uint8Array;
+  counts: Float64Array;
+  errors: Float64Array;
+}
+
 /** One named prediction output: `key` is the name as JSON (quoted), `values` rows × width, row-major. */
 export interface NativePredictionOutput {
   key: string;
@@ -127,7 +138,7 @@ export interface NativePredictionOutput {
 }
 
 export interface NativeParserOptions {
-  format: 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'recordio';
+  format: 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'text' | 'recordio';
   delimiter?: string;
   labelColumn?: number;
   header?: boolean;
@@ -158,8 +169,13 @@ export interface NativeFeedResult {
 }
 
 export interface NativeStreamParser {
+  /**
+   * The batch to fill. `wordOffsets` (nnzCapacity + 1 entries) and `wordBytes`, both or neither,
+   * take the words that name a text batch's entries (Batch `words`).
+   */
   setTarget(values: Float32Array, labels: Float32Array | null, weights: Float32Array | null,
-    indptr: Int32Array | null, indices: Uint32Array | null, rowCapacity: number, nnzCapacity: number): void;
+    indptr: Int32Array | null, indices: Uint32Array | null, rowCapacity: number, nnzCapacity: number,
+    wordOffsets?: Uint32Array | null, wordBytes?: Uint8Array | null): void;
   feed(chunk: Uint8Array): Promise<NativeFeedResult>;
   feedSync(chunk: Uint8Array): NativeFeedResult;
   finish(): NativeFeedResult;

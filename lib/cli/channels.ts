@@ -6,7 +6,7 @@ import { choiceOption, integerOption, UsageError, type OptionSpec, type ParsedAr
 
 export const dataOptions: Record<string, OptionSpec> = {
   format: { value: true, description: formatNames.join('|') + ' (default csv)' },
-  'feature-dim': { value: true, description: 'features per row (libsvm and jsonl need it; csv and recordio read it from the first record)' },
+  'feature-dim': { value: true, description: 'features per row (libsvm and jsonl need it; csv and recordio read it from the first record); text: the hash buckets (train: or --hp feature_dim)' },
   'label-size': { value: true, description: '1 (records have a label) or 0' },
   header: { description: 'CSV: skip the first line of each file' },
   delimiter: { value: true, description: "CSV: the delimiter, one byte ('\\t' or tab for a tab)" },
@@ -27,14 +27,26 @@ function delimiterOption(command: string, raw: ParsedArguments['options'][string
   return value;
 }
 
-export function readOptionsFrom(command: string, options: ParsedArguments['options'], defaults: { labelSize: 0 | 1; featureDim?: number }):
+/**
+ * The data options of a command. `defaults.featureDim`: the model's (predict, evaluate);
+ * `defaults.hyperparameterFeatureDim`: the hyperparameters give feature_dim (train), which then
+ * stands in for --feature-dim.
+ */
+export function readOptionsFrom(command: string, options: ParsedArguments['options'],
+  defaults: { labelSize: 0 | 1; featureDim?: number; hyperparameterFeatureDim?: boolean }):
   Omit<ReadOptions, 'miniBatchSize'> & { miniBatchSize?: number } {
-  const labelSize = integerOption(command, options, 'label-size', 0) ?? defaults.labelSize;
-  if (labelSize > 1) throw new UsageError(`${command}: --label-size must be 0 or 1, got ${labelSize}`);
   const format = choiceOption<FormatName>(command, options, 'format', formatNames) ?? 'csv';
+  const givenLabelSize = integerOption(command, options, 'label-size', 0);
+  if (givenLabelSize !== undefined && givenLabelSize > 1) throw new UsageError(`${command}: --label-size must be 0 or 1, got ${givenLabelSize}`);
+  if (format === 'text' && givenLabelSize === 1) throw new UsageError(`${command}: --format text has no labels (its records are documents): --label-size must be 0`);
+  const labelSize = format === 'text' ? 0 : givenLabelSize ?? defaults.labelSize;
   const featureDim = integerOption(command, options, 'feature-dim') ?? defaults.featureDim;
-  if ((format === 'libsvm' || format === 'jsonl') && featureDim === undefined) {
-    throw new UsageError(`${command}: --format ${format} needs --feature-dim (the number of features; for sparse rows, the index bound)`);
+  const orHyperparameter = command === 'train' ? ' or --hp feature_dim=N' : '';
+  if ((format === 'libsvm' || format === 'jsonl') && featureDim === undefined && !defaults.hyperparameterFeatureDim) {
+    throw new UsageError(`${command}: --format ${format} needs --feature-dim${orHyperparameter} (the number of features; for sparse rows, the index bound)`);
+  }
+  if (format === 'text' && featureDim === undefined && !defaults.hyperparameterFeatureDim) {
+    throw new UsageError(`${command}: --format text needs --feature-dim${orHyperparameter} (the number of hash buckets words fall into)`);
   }
   let hashBits = integerOption(command, options, 'hash-bits');
   if (hashBits !== undefined && hashBits > 31) throw new UsageError(`${command}: --hash-bits must be an integer in [1, 31], got ${hashBits}`);

@@ -119,8 +119,13 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const seed = integerOption('train', options, 'seed', 0);
   const vocabulary = typeof options.vocab === 'string' ? await readVocabulary('train', options.vocab) : undefined;
   if (vocabulary && !algorithm.takesVocabulary) throw new UsageError(`train: --vocab is for topic models (ntm); ${algorithm.name} takes no vocabulary`);
-  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length }),
+  const hpFeatureDim = hyperparameters.feature_dim ?? hyperparameters.featureDim;
+  const hyperparameterFeatureDim = hpFeatureDim !== undefined && hpFeatureDim !== 'auto';
+  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length, hyperparameterFeatureDim }),
     redis: redisOptionsFrom('train', options, options.train as string) };
+  if (data.format === 'text' && algorithm.labelSize > 0) {
+    throw new UsageError(`train: ${algorithm.name} is supervised, and --format text has no labels (its records are documents)`);
+  }
   const checkpointDir = options['checkpoint-dir'] as string | undefined;
   if (options.resume && !checkpointDir) throw new UsageError('train: --resume needs --checkpoint-dir');
   const every = options['checkpoint-every'] !== undefined ? parseCheckpointEvery(options['checkpoint-every'] as string) : {};

@@ -12,6 +12,11 @@ export interface PoolShape {
   cols: number;
   /** Sparse: non-zeros one batch can hold. */
   nnzCapacity?: number;
+  /**
+   * Sparse: bytes of bucket words one batch holds (`words`, the text format's); absent: no words.
+   * A batch is full when either runs out.
+   */
+  wordBytes?: number;
   /** Label values per row (0 or 1). */
   labelSize: number;
 }
@@ -24,10 +29,11 @@ function allocate(shape: PoolShape, slot: number): PooledBatch {
   const weights = new Float32Array(shape.rows);
   if (shape.sparse) {
     const nnz = shape.nnzCapacity ?? shape.rows * 128;
+    const words = shape.wordBytes !== undefined ? { offsets: new Uint32Array(nnz + 1), bytes: new Uint8Array(shape.wordBytes) } : undefined;
     return {
       kind: 'sparse', slot, rows: 0, cols: shape.cols,
       indptr: new Int32Array(shape.rows + 1), indices: new Uint32Array(nnz), values: new Float32Array(nnz),
-      labels, weights,
+      labels, weights, ...(words ? { words } : {}),
     };
   }
   return { kind: 'dense', slot, rows: 0, cols: shape.cols, values: new Float32Array(shape.rows * shape.cols), labels, weights };
@@ -50,7 +56,8 @@ export class BatchPool {
   /** Bytes held by all buffers: fixed at construction. */
   get bytes(): number {
     return this.batches.reduce((sum, b) => sum + b.values.byteLength + (b.labels?.byteLength ?? 0) +
-      (b.weights?.byteLength ?? 0) + (b.kind === 'sparse' ? b.indptr.byteLength + b.indices.byteLength : 0), 0);
+      (b.weights?.byteLength ?? 0) + (b.kind === 'sparse' ? b.indptr.byteLength + b.indices.byteLength : 0) +
+      (b.kind === 'sparse' && b.words ? b.words.offsets.byteLength + b.words.bytes.byteLength : 0), 0);
   }
 
   get available(): number {
@@ -62,7 +69,10 @@ export class BatchPool {
     const batch = this.free.pop() ?? await new Promise<PooledBatch>((resolve) => this.waiting.push(resolve));
     this.inUse[batch.slot] = true;
     batch.rows = 0;
-    if (batch.kind === 'sparse') batch.indptr[0] = 0;
+    if (batch.kind === 'sparse') {
+      batch.indptr[0] = 0;
+      if (batch.words) batch.words.offsets[0] = 0;
+    }
     return batch;
   }
 

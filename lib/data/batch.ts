@@ -14,6 +14,18 @@ export interface DenseBatch {
   weights?: Float32Array;
 }
 
+/**
+ * The words that name a sparse batch's entries (the `text` format): entry k's (aligned with
+ * `indices` and `values`) is the UTF-8 `bytes[offsets[k] .. offsets[k + 1])`, the most frequent
+ * word of bucket `indices[k]` in that row's document (ties: the first seen), at most 32 bytes.
+ */
+export interface BatchWords {
+  /** At least nnz + 1 entries, ascending; offsets[0] is 0. */
+  offsets: Uint32Array;
+  /** At least offsets[nnz] bytes. */
+  bytes: Uint8Array;
+}
+
 export interface SparseBatch {
   kind: 'sparse';
   rows: number;
@@ -24,6 +36,8 @@ export interface SparseBatch {
   values: Float32Array;
   labels?: Float32Array;
   weights?: Float32Array;
+  /** The `text` format's bucket words; other formats leave it undefined. */
+  words?: BatchWords;
 }
 
 export type Batch = DenseBatch | SparseBatch;
@@ -72,6 +86,7 @@ export function validateBatch(batch: Batch, expectedCols: number, labelSize: num
         if (!Number.isFinite(batch.values[k])) fail(`row ${r}, feature ${batch.indices[k]} is ${batch.values[k]}; features must be finite`);
       }
     }
+    if (batch.words) validateWords(batch.words, batch.indptr[batch.rows], fail);
   }
   if (labelSize > 0) {
     if (!batch.labels) return fail('has no labels; this algorithm is supervised');
@@ -90,4 +105,13 @@ export function validateBatch(batch: Batch, expectedCols: number, labelSize: num
       }
     }
   }
+}
+
+function validateWords(words: BatchWords, nnz: number, fail: (why: string) => never): void {
+  if (words.offsets.length < nnz + 1) fail(`words.offsets has ${words.offsets.length} entries, expected at least ${nnz + 1}`);
+  if (words.offsets[0] !== 0) fail(`words.offsets[0] is ${words.offsets[0]}, expected 0`);
+  for (let k = 0; k < nnz; k++) {
+    if (words.offsets[k + 1] < words.offsets[k]) fail(`words.offsets decreases at entry ${k}`);
+  }
+  if (words.offsets[nnz] > words.bytes.length) fail(`words.offsets ends at ${words.offsets[nnz]}, past the ${words.bytes.length} bytes of words.bytes`);
 }

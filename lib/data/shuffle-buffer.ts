@@ -7,7 +7,7 @@
 // bit-identical to an uninterrupted run.
 import { Random } from '../random.js';
 import { BatchPool, type PooledBatch, type PoolShape } from './batch-pool.js';
-import type { Batch } from './batch.js';
+import type { Batch, BatchWords } from './batch.js';
 
 export interface ShuffleOptions {
   /** Batches held (SageMaker-style shuffle_buffer). */
@@ -24,6 +24,10 @@ function copyBatch(source: Batch, target: PooledBatch): void {
     target.indptr.set(source.indptr.subarray(0, source.rows + 1));
     target.indices.set(source.indices.subarray(0, nnz));
     target.values.set(source.values.subarray(0, nnz));
+    if (source.words && target.words) {
+      target.words.offsets.set(source.words.offsets.subarray(0, nnz + 1));
+      target.words.bytes.set(source.words.bytes.subarray(0, source.words.offsets[nnz]));
+    }
   }
   if (source.labels && target.labels) target.labels.set(source.labels.subarray(0, source.rows));
   if (target.weights) {
@@ -32,7 +36,17 @@ function copyBatch(source: Batch, target: PooledBatch): void {
   }
 }
 
-/** Appends row r of `source` to `target`; false when a sparse target has no room for its entries. */
+/** The words of source entries begin..end after target entry `start`'s; false when they do not fit. */
+function appendWords(source: BatchWords, begin: number, end: number, target: BatchWords, start: number): boolean {
+  const from = source.offsets[begin];
+  const base = target.offsets[start];
+  if (base + source.offsets[end] - from > target.bytes.length) return false;
+  target.bytes.set(source.bytes.subarray(from, source.offsets[end]), base);
+  for (let k = begin; k < end; k++) target.offsets[start + k - begin + 1] = base + source.offsets[k + 1] - from;
+  return true;
+}
+
+/** Appends row r of `source` to `target`; false when a sparse target has no room for its entries (or their words). */
 function appendRow(source: PooledBatch, r: number, target: PooledBatch): boolean {
   const at = target.rows;
   if (source.kind === 'dense' && target.kind === 'dense') {
@@ -43,6 +57,7 @@ function appendRow(source: PooledBatch, r: number, target: PooledBatch): boolean
     const end = source.indptr[r + 1];
     const start = target.indptr[at];
     if (start + (end - begin) > target.indices.length) return false;
+    if (source.words && target.words && !appendWords(source.words, begin, end, target.words, start)) return false;
     target.indices.set(source.indices.subarray(begin, end), start);
     target.values.set(source.values.subarray(begin, end), start);
     target.indptr[at + 1] = start + (end - begin);

@@ -7,7 +7,7 @@
 // pool's buffers go back to the pool), and each worker holds at most
 // `credit` batches it has not trained on yet: a fast stream waits for the
 // workers instead of filling memory.
-import type { Batch } from '../data/batch.js';
+import type { Batch, BatchWords } from '../data/batch.js';
 import type { ReadBatch, ReadStats } from '../io/batch-stream.js';
 import type { SourcePosition } from '../io/sources/types.js';
 
@@ -31,9 +31,16 @@ export function packBatch(batch: ReadBatch): { dealt: Batch & { position: Source
     : {
       kind: 'sparse', ...common, indptr: batch.indptr.slice(0, batch.rows + 1),
       indices: batch.indices.slice(0, batch.indptr[batch.rows]), values: batch.values.slice(0, batch.indptr[batch.rows]),
+      ...(batch.words ? { words: packWords(batch.words, batch.indptr[batch.rows]) } : {}),
     };
-  const arrays = [dealt.values, dealt.labels, dealt.weights, ...(dealt.kind === 'sparse' ? [dealt.indptr, dealt.indices] : [])];
+  const words = dealt.kind === 'sparse' && dealt.words ? [dealt.words.offsets, dealt.words.bytes] : [];
+  const arrays = [dealt.values, dealt.labels, dealt.weights, ...(dealt.kind === 'sparse' ? [dealt.indptr, dealt.indices] : []), ...words];
   return { dealt, transfer: arrays.flatMap((a) => (a ? [a.buffer as ArrayBuffer] : [])) };
+}
+
+/** A text batch's bucket words, cut to its nnz entries. */
+function packWords(words: BatchWords, nnz: number): BatchWords {
+  return { offsets: words.offsets.slice(0, nnz + 1), bytes: words.bytes.slice(0, words.offsets[nnz]) };
 }
 
 /** The coordinator's side: deals a stream's batches round-robin, within each worker's credit. */

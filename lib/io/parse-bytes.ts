@@ -112,7 +112,7 @@ class NativeBatcher {
   static async open(producer: Producer, featureDim: number): Promise<NativeBatcher> {
     const pool = producer.makePool(featureDim);
     const { options, format } = producer;
-    const labelSize = options.labelSize ?? 1;
+    const labelSize = format === 'text' ? 0 : options.labelSize ?? 1;
     const parser: NativeStreamParser = new (loadCoreAddon().StreamParser)({
       format, featureDim, delimiter: options.delimiter, header: options.header, zeroBased: options.zeroBased,
       hashBits: options.hashBits, maxRecordBytes: options.maxRecordBytes, skipBad: options.onBadRecord === 'skip',
@@ -240,8 +240,9 @@ class NativeBatcher {
 
   private async nextBatch(): Promise<void> {
     const b = this.batch = await this.pool.acquire();
+    const words = b.kind === 'sparse' ? b.words : undefined;
     this.parser.setTarget(b.values, b.labels ?? null, b.weights ?? null,
       b.kind === 'sparse' ? b.indptr : null, b.kind === 'sparse' ? b.indices : null,
-      this.pool.shape.rows, b.kind === 'sparse' ? b.values.length : 0);
+      this.pool.shape.rows, b.kind === 'sparse' ? b.values.length : 0, words?.offsets ?? null, words?.bytes ?? null);
   }
 }

@@ -14,7 +14,7 @@ import { BoundedQueue } from './bounded-queue.js';
 import { produceFromBytes } from './parse-bytes.js';
 import { produceFromRecords } from './parse-records.js';
 import {
-  declaredFeatureDim, isSparseFormat, validateReadOptions, type FormatName, type ReadOptions,
+  declaredFeatureDim, isSparseFormat, textWordBytesPerEntry, validateReadOptions, type FormatName, type ReadOptions,
 } from './read-options.js';
 import { isRedisUrl } from './redis/redis-url.js';
 import { openSource, type SourceInput } from './sources/open-source.js';
@@ -71,9 +71,10 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
     options, format, queue, stats: stream.stats, featureDim: stream.featureDim,
     makePool: (featureDim) => {
       stream.featureDim = featureDim;
+      const nnzCapacity = options.nnzPerBatch ?? Math.max(65536, options.miniBatchSize * 128);
       pool = new BatchPool({
-        sparse: stream.sparse, rows: options.miniBatchSize, cols: featureDim, labelSize: options.labelSize ?? 1,
-        nnzCapacity: options.nnzPerBatch ?? Math.max(65536, options.miniBatchSize * 128),
+        sparse: stream.sparse, rows: options.miniBatchSize, cols: featureDim, labelSize: format === 'text' ? 0 : options.labelSize ?? 1,
+        nnzCapacity, ...(format === 'text' ? { wordBytes: nnzCapacity * textWordBytesPerEntry } : {}),
       }, (options.prefetch ?? 2) + 2);
       onPool(pool);
       return pool;

@@ -4,8 +4,14 @@ import type { FileSourceOptions } from './sources/files.js';
 import type { RedisStreamOptions } from './sources/redis-stream.js';
 import type { SourcePosition } from './sources/types.js';
 
-export type FormatName = 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'recordio';
-export const formatNames: readonly FormatName[] = ['csv', 'libsvm', 'vw', 'jsonl', 'recordio'];
+export type FormatName = 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'text' | 'recordio';
+export const formatNames: readonly FormatName[] = ['csv', 'libsvm', 'vw', 'jsonl', 'text', 'recordio'];
+
+/**
+ * Text: bytes of bucket words a batch holds per non-zero it holds (a word is 32 bytes at most,
+ * an English one after stop words about 7). A batch whose words run out first is full sooner.
+ */
+export const textWordBytesPerEntry = 16;
 
 export interface ReadOptions {
   format?: FormatName;
@@ -14,12 +20,13 @@ export interface ReadOptions {
   /**
    * Features per row: CSV and recordIO infer it from the first record when absent (recordIO
    * from its tensor's shape, which must then agree with every record); libsvm and JSON Lines
-   * need it (the index bound for sparse data); VW uses 2^hashBits.
+   * need it (the index bound for sparse data); VW uses 2^hashBits; text needs it (the hash
+   * buckets words fall into: a word's bucket is its MurmurHash3 modulo featureDim).
    */
   featureDim?: number;
   /** JSON Lines and recordIO: produce sparse CSR batches (default dense). */
   sparse?: boolean;
-  /** 1: each record has a label; 0: unsupervised. */
+  /** 1: each record has a label; 0: unsupervised (text records have none: 0 or absent). */
   labelSize?: 0 | 1;
   /**
    * Classification: labels must be integers in [0, labelClasses) (2: a binary classifier's 0 or
@@ -64,9 +71,9 @@ export class DataError extends Error {
   override name = 'DataError';
 }
 
-/** Whether a byte source in this format gives sparse CSR batches (libsvm, VW; JSON Lines and recordIO on request). */
+/** Whether a byte source in this format gives sparse CSR batches (libsvm, VW, text; JSON Lines and recordIO on request). */
 export function isSparseFormat(format: FormatName, options: ReadOptions): boolean {
-  return format === 'libsvm' || format === 'vw' || ((format === 'jsonl' || format === 'recordio') && options.sparse === true);
+  return format === 'libsvm' || format === 'vw' || format === 'text' || ((format === 'jsonl' || format === 'recordio') && options.sparse === true);
 }
 
 /** Features per row known before reading: VW's hashed space, otherwise featureDim when given. */
@@ -85,6 +92,8 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
   if ((format === 'libsvm' || format === 'jsonl') && options.featureDim === undefined) {
     fail(`${format} needs featureDim (the number of features; for sparse data, the index bound)`);
   }
+  if (format === 'text' && options.featureDim === undefined) fail('text needs featureDim (the number of hash buckets words fall into)');
+  if (format === 'text' && options.labelSize === 1) fail('text records have no label: labelSize must be 0 (text is for unsupervised algorithms)');
   if (options.hashBits !== undefined && (!Number.isInteger(options.hashBits) || options.hashBits < 1 || options.hashBits > 31)) {
     fail(`hashBits must be an integer in [1, 31], got ${options.hashBits}`);
   }

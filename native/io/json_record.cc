@@ -4,134 +4,11 @@
 #include <cstring>
 #include <vector>
 
+#include "io/json_reader.h"
 #include "io/number_parsing.h"
 
 namespace boundless {
 namespace {
-
-constexpr int kMaxDepth = 64;
-
-class JsonReader {
- public:
-  JsonReader(const char* begin, const char* end) : p_(begin), end_(end) {}
-
-  void Space() {
-    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
-  }
-  bool Peek(char c) {
-    Space();
-    return p_ < end_ && *p_ == c;
-  }
-  bool Eat(char c) {
-    if (!Peek(c)) return false;
-    ++p_;
-    return true;
-  }
-  bool AtEnd() {
-    Space();
-    return p_ >= end_;
-  }
-  const char* position() const { return p_; }
-
-  // A string's raw bytes (escapes left in place: keys here never need them decoded).
-  bool String(const char** begin, const char** end, bool* bad_utf8) {
-    if (!Eat('"')) return false;
-    *begin = p_;
-    while (p_ < end_) {
-      unsigned char c = static_cast<unsigned char>(*p_);
-      if (c == '"') {
-        *end = p_++;
-        return true;
-      }
-      if (c == '\\') {
-        if (++p_ >= end_) return false;
-        ++p_;
-        continue;
-      }
-      if (c < 0x20) return false;
-      if (c >= 0x80) {
-        int extra = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
-        if (extra < 0 || c == 0xc0 || c == 0xc1 || c > 0xf4 || end_ - p_ <= extra) {
-          *bad_utf8 = true;
-          return false;
-        }
-        for (int k = 1; k <= extra; ++k) {
-          if ((static_cast<unsigned char>(p_[k]) & 0xc0) != 0x80) {
-            *bad_utf8 = true;
-            return false;
-          }
-        }
-        p_ += extra + 1;
-        continue;
-      }
-      ++p_;
-    }
-    return false;
-  }
-
-  // The extent of a number token.
-  bool NumberToken(const char** begin, const char** end) {
-    Space();
-    *begin = p_;
-    while (p_ < end_ && (std::strchr("+-0123456789.eE", *p_) != nullptr) && *p_ != '\0') ++p_;
-    *end = p_;
-    return *end > *begin;
-  }
-
-  bool Literal(const char* word) {
-    Space();
-    size_t n = std::strlen(word);
-    if (static_cast<size_t>(end_ - p_) >= n && std::memcmp(p_, word, n) == 0) {
-      p_ += n;
-      return true;
-    }
-    return false;
-  }
-
-  bool SkipValue(int depth, bool* bad_utf8) {
-    if (depth > kMaxDepth) return false;
-    Space();
-    if (p_ >= end_) return false;
-    const char *a, *b;
-    switch (*p_) {
-      case '"':
-        return String(&a, &b, bad_utf8);
-      case '{':
-        ++p_;
-        if (Eat('}')) return true;
-        do {
-          if (!String(&a, &b, bad_utf8) || !Eat(':') || !SkipValue(depth + 1, bad_utf8)) return false;
-        } while (Eat(','));
-        return Eat('}');
-      case '[':
-        ++p_;
-        if (Eat(']')) return true;
-        do {
-          if (!SkipValue(depth + 1, bad_utf8)) return false;
-        } while (Eat(','));
-        return Eat(']');
-      case 't':
-        return Literal("true");
-      case 'f':
-        return Literal("false");
-      case 'n':
-        return Literal("null");
-      default: {
-        float ignored;
-        return NumberToken(&a, &b) && ParseFloat32(a, b, &ignored) != NumberStatus::Invalid;
-      }
-    }
-  }
-
- private:
-  const char* p_;
-  const char* end_;
-};
-
-bool KeyIs(const char* begin, const char* end, const char* name) {
-  size_t n = std::strlen(name);
-  return static_cast<size_t>(end - begin) == n && std::memcmp(begin, name, n) == 0;
-}
 
 // A JSON number into *out, with the reason when it is not a finite float32.
 bool ReadNumber(JsonReader& json, const std::string& what, float* out, BadRecord* reason, std::string* detail) {
@@ -228,7 +105,7 @@ bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels
     do {
       const char *key_begin, *key_end;
       if (!json.String(&key_begin, &key_end, &bad_utf8) || !json.Eat(':')) return syntax("malformed JSON object");
-      if (KeyIs(key_begin, key_end, "features")) {
+      if (JsonKeyIs(key_begin, key_end, "features")) {
         has_features = true;
         if (json.Peek('[')) {
           if (!ReadNumberArray(json, "features", &values, reason, detail)) return false;
@@ -238,11 +115,11 @@ bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels
             do {
               const char *k0, *k1;
               if (!json.String(&k0, &k1, &bad_utf8) || !json.Eat(':')) return syntax("malformed features object");
-              if (KeyIs(k0, k1, "keys")) {
+              if (JsonKeyIs(k0, k1, "keys")) {
                 if (!ReadKeyArray(json, &keys, reason, detail)) return false;
-              } else if (KeyIs(k0, k1, "values")) {
+              } else if (JsonKeyIs(k0, k1, "values")) {
                 if (!ReadNumberArray(json, "features.values", &values, reason, detail)) return false;
-              } else if (KeyIs(k0, k1, "shape")) {
+              } else if (JsonKeyIs(k0, k1, "shape")) {
                 if (!ReadNumberArray(json, "features.shape", &shape, reason, detail)) return false;
               } else if (!json.SkipValue(1, &bad_utf8)) {
                 return syntax("malformed JSON value");
@@ -255,7 +132,7 @@ bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels
           *detail = "features is neither an array nor {keys, values, shape}";
           return false;
         }
-      } else if (KeyIs(key_begin, key_end, "label")) {
+      } else if (JsonKeyIs(key_begin, key_end, "label")) {
         if (json.Eat('[')) {
           if (!ReadNumber(json, "label", &label, reason, detail)) return false;
           if (!json.Eat(']')) {
@@ -267,7 +144,7 @@ bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels
           return false;
         }
         has_label = true;
-      } else if (KeyIs(key_begin, key_end, "weight")) {
+      } else if (JsonKeyIs(key_begin, key_end, "weight")) {
         if (!ReadNumber(json, "weight", &weight, reason, detail)) return false;
         if (weight < 0) {
           *reason = BadRecord::Number;

@@ -21,6 +21,8 @@ struct ParallelTextParser::Segment {
   std::vector<int32_t> indptr;
   std::vector<uint32_t> indices;
   std::vector<uint64_t> row_starts, row_ends, row_lines;
+  std::vector<uint32_t> word_offsets;  // text: the words naming the buckets, when the batches take them
+  std::vector<uint8_t> word_bytes;
   BatchTarget staged;
 };
 
@@ -61,6 +63,20 @@ const char* LastNewline(const char* begin, const char* end) {
     if (p[-1] == '\n') return p - 1;
   }
   return nullptr;
+}
+
+// The words naming a staged row's `count` entries from `from`, appended after the target's
+// (before its nnz moves); a staging without words gives empty ones.
+void CopyWords(const BatchTarget& staged, size_t from, size_t count, BatchTarget& target) {
+  uint32_t* offsets = target.word_offsets + target.nnz;
+  const uint32_t base = offsets[0];
+  if (!staged.word_offsets) {
+    for (size_t i = 1; i <= count; ++i) offsets[i] = base;
+    return;
+  }
+  const uint32_t* source = staged.word_offsets + from;
+  std::memcpy(target.word_bytes + base, staged.word_bytes + source[0], source[count] - source[0]);
+  for (size_t i = 1; i <= count; ++i) offsets[i] = base + (source[i] - source[0]);
 }
 
 void AddCounts(BadRecordCounts& into, const BadRecordCounts& counts) {
@@ -362,6 +378,13 @@ void ParallelTextParser::ParseSegment(Segment& segment, TextParser& parser, cons
     staged.indices = AtLeast(segment.indices, nnz_capacity);
     staged.indptr[0] = 0;
   }
+  if (shape.word_offsets) {
+    // A record's words are never longer than the record (an escape is longer than its UTF-8).
+    staged.word_offsets = AtLeast(segment.word_offsets, nnz_capacity + 1);
+    staged.word_offsets[0] = 0;
+    staged.word_bytes = AtLeast(segment.word_bytes, bytes + 16);
+    staged.word_bytes_capacity = bytes + 16;
+  }
   staged.row_starts = AtLeast(segment.row_starts, rows);
   staged.row_ends = AtLeast(segment.row_ends, rows);
   staged.row_lines = AtLeast(segment.row_lines, rows);
@@ -379,6 +402,11 @@ void ParallelTextParser::ParseSegment(Segment& segment, TextParser& parser, cons
       staged.nnz_capacity *= 2;
       staged.values = AtLeast(segment.values, staged.nnz_capacity);
       staged.indices = AtLeast(segment.indices, staged.nnz_capacity);
+      if (staged.word_offsets) {
+        staged.word_offsets = AtLeast(segment.word_offsets, staged.nnz_capacity + 1);
+        staged.word_bytes_capacity *= 2;  // (never short by the bound above; kept in step all the same)
+        staged.word_bytes = AtLeast(segment.word_bytes, staged.word_bytes_capacity);
+      }
     } else if (result.consumed == 0 && p < segment.end) {
       segment.result.failed = true;
       segment.result.message = "line " + std::to_string(parser.record_number()) + ": the parser made no progress (a bug): please report it";
@@ -430,7 +458,9 @@ bool ParallelTextParser::DrainWave(Wave& wave, BatchTarget& target, FeedResult& 
       } else {
         const size_t from = static_cast<size_t>(staged.indptr[r]);
         const size_t count = static_cast<size_t>(staged.indptr[r + 1]) - from;
-        if (target.nnz + count > target.nnz_capacity) {
+        const size_t word_bytes = staged.word_offsets ? staged.word_offsets[from + count] - staged.word_offsets[from] : 0;
+        const bool words_fit = !target.word_offsets || target.word_offsets[target.nnz] + word_bytes <= target.word_bytes_capacity;
+        if (target.nnz + count > target.nnz_capacity || !words_fit) {
           if (target.rows > 0) {
             // The row opens the next batch; the lines skipped before it belong to this one.
             committed_ = staged.row_starts[r];
@@ -441,12 +471,15 @@ bool ParallelTextParser::DrainWave(Wave& wave, BatchTarget& target, FeedResult& 
           // As the sequential parser words it when a record does not fit an empty batch.
           bad_counts_[static_cast<size_t>(BadRecord::TooManyFeatures)]++;
           if (!options_.skip_bad) {
-            Fail(result, "line " + std::to_string(staged.row_lines[r]) + ": more " +
-                             (options_.format == TextFormat::Vw ? "features" : "non-zeros") +
-                             " than a whole batch holds (" + std::to_string(target.nnz_capacity) + ")");
+            const bool rows_fit = target.nnz + count <= target.nnz_capacity;
+            Fail(result, "line " + std::to_string(staged.row_lines[r]) + ": " +
+                             (rows_fit ? "its words need more bytes than a whole batch holds (" + std::to_string(target.word_bytes_capacity)
+                                       : std::string("more ") + (options_.format == TextFormat::Vw ? "features" : "non-zeros") +
+                                             " than a whole batch holds (" + std::to_string(target.nnz_capacity)) + ")");
             return false;
           }
         } else {
+          if (target.word_offsets) CopyWords(staged, from, count, target);
           std::memcpy(target.indices + target.nnz, staged.indices + from, count * sizeof(uint32_t));
           std::memcpy(target.values + target.nnz, staged.values + from, count * sizeof(float));
           target.nnz += count;

@@ -1,4 +1,4 @@
-// The text formats (CSV, libsvm, VW, JSON Lines) parsed by every thread of the
+// The text formats (CSV, libsvm, VW, JSON Lines, raw text) parsed by every thread of the
 // pool. Each wave of whole lines (at most kWaveBytes) is split at newlines
 // into segments, each segment's lines are counted (so that every record knows
 // its line number), the segments are parsed at once into staging arrays with

@@ -50,6 +50,13 @@ struct BatchTarget {
   uint64_t* row_starts = nullptr;
   uint64_t* row_ends = nullptr;
   uint64_t* row_lines = nullptr;
+  // Optional, sparse `text` rows: the word that names each stored non-zero k (its bucket's most
+  // frequent word in its record) is word_bytes[word_offsets[k] .. word_offsets[k + 1]), UTF-8.
+  // word_offsets has nnz_capacity + 1 entries and word_offsets[0] = 0, so word_offsets[nnz] is
+  // the bytes used; a record whose words do not fit word_bytes_capacity fills the batch.
+  uint32_t* word_offsets = nullptr;
+  uint8_t* word_bytes = nullptr;
+  size_t word_bytes_capacity = 0;
 };
 
 struct FeedResult {

@@ -64,7 +64,8 @@ std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object, ParallelT
   else if (format == "libsvm") options.format = TextFormat::Libsvm;
   else if (format == "vw") options.format = TextFormat::Vw;
   else if (format == "jsonl") options.format = TextFormat::Jsonl;
-  else throw Napi::TypeError::New(env, "StreamParser: format must be csv, libsvm, vw, jsonl or recordio, got " + format);
+  else if (format == "text") options.format = TextFormat::Text;
+  else throw Napi::TypeError::New(env, "StreamParser: format must be csv, libsvm, vw, jsonl, text or recordio, got " + format);
   Napi::Value delimiter_value = object.Get("delimiter");
   std::string delimiter = delimiter_value.IsString() ? delimiter_value.As<Napi::String>().Utf8Value() : ",";
   if (delimiter.size() != 1) throw Napi::TypeError::New(env, "StreamParser: delimiter must be one byte");
@@ -78,6 +79,12 @@ std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object, ParallelT
   options.label_classes = static_cast<size_t>(number("labelClasses", 0));
   options.max_record_bytes = static_cast<size_t>(number("maxRecordBytes", 1 << 20));
   options.skip_bad = flag("skipBad", false);
+  if (options.format == TextFormat::Text) {
+    // Documents have no label: whatever the caller says, none is read or checked.
+    options.label_column = -1;
+    options.labels_required = false;
+    options.label_classes = 0;
+  }
   if (options.hash_bits < 1 || options.hash_bits > 31) {
     throw Napi::RangeError::New(env, "StreamParser: hashBits must be in [1, 31]");
   }
@@ -133,11 +140,14 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
   bool staging = false;  // a parse ahead runs: only setTarget and drainSync may
 
  private:
-  // setTarget(values, labels|null, weights|null, indptr|null, indices|null, rowCapacity, nnzCapacity)
+  // setTarget(values, labels|null, weights|null, indptr|null, indices|null, rowCapacity, nnzCapacity
+  //           [, wordOffsets|null, wordBytes|null]): the last two for the words of `text` rows.
   Napi::Value SetTarget(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const char* fn = "StreamParser.setTarget";
-    RequireArgCount(info, fn, 7);
+    if (info.Length() != 7 && info.Length() != 9) {
+      throw Napi::TypeError::New(env, std::string(fn) + ": given " + std::to_string(info.Length()) + " arguments, expected 7 or 9");
+    }
     if (busy) throw Napi::Error::New(env, "StreamParser.setTarget: a feed is still running");
     size_t rows = SizeArg(info, 5, fn, "rowCapacity");
     size_t nnz = SizeArg(info, 6, fn, "nnzCapacity");
@@ -155,14 +165,28 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
       target.indices = OptionalArray<uint32_t>(info[4], napi_uint32_array, "indices", nnz, env);
       if (!target.indices) throw Napi::TypeError::New(env, "StreamParser.setTarget: indices is required with indptr");
       target.indptr[0] = 0;
+      if (info.Length() == 9) SetWordTarget(info, target);
     }
     if (!target.values) throw Napi::TypeError::New(env, "StreamParser.setTarget: values is required");
     refs_.clear();
-    for (size_t i = 0; i < 5; ++i) {
+    for (size_t i = 0; i < info.Length(); ++i) {
       if (info[i].IsObject()) refs_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
     }
     target_ = target;
     return env.Undefined();
+  }
+
+  // wordOffsets (Uint32Array, nnzCapacity + 1) and wordBytes (Uint8Array): both or neither.
+  static void SetWordTarget(const Napi::CallbackInfo& info, BatchTarget& target) {
+    Napi::Env env = info.Env();
+    target.word_offsets = OptionalArray<uint32_t>(info[7], napi_uint32_array, "wordOffsets", target.nnz_capacity + 1, env);
+    target.word_bytes = OptionalArray<uint8_t>(info[8], napi_uint8_array, "wordBytes", 0, env);
+    if (!target.word_offsets != !target.word_bytes) {
+      throw Napi::TypeError::New(env, "StreamParser.setTarget: wordOffsets and wordBytes go together");
+    }
+    if (!target.word_offsets) return;
+    target.word_bytes_capacity = info[8].As<Napi::TypedArray>().ElementLength();
+    target.word_offsets[0] = 0;
   }
 
   Napi::Value FeedSync(const Napi::CallbackInfo& info) {

@@ -6,6 +6,7 @@
 #include "io/json_record.h"
 #include "io/murmur_hash.h"
 #include "io/number_parsing.h"
+#include "io/text_record.h"
 
 namespace boundless {
 namespace {
@@ -293,6 +294,9 @@ bool TextParser::ParseRecord(const char* begin, const char* end, BatchTarget& ta
       break;
     case TextFormat::Jsonl:
       ok = ParseJsonRecord(begin, end, options_.feature_dim, options_.labels_required, target, reason, detail, full);
+      break;
+    case TextFormat::Text:
+      ok = ParseTextRecord(begin, end, options_.feature_dim, document_words_, target, reason, detail, full);
       break;
   }
   return ok;

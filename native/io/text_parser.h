@@ -1,5 +1,5 @@
 // Streaming parser for the line-oriented text formats (CSV, libsvm, Vowpal
-// Wabbit, JSON Lines). Bytes go straight from the caller's chunk into the caller's
+// Wabbit, JSON Lines, and raw text: JSON Lines of documents, text_record.h). Bytes go straight from the caller's chunk into the caller's
 // batch arrays; only a record split across two chunks is copied, into a
 // carry buffer whose size is bounded by an option. Bad records stop the
 // parse with the line and the reason, or are skipped and counted by reason.
@@ -9,11 +9,12 @@
 #include <cstdint>
 #include <string>
 
+#include "io/document_words.h"
 #include "io/stream_parser.h"
 
 namespace boundless {
 
-enum class TextFormat { Csv, Libsvm, Vw, Jsonl };
+enum class TextFormat { Csv, Libsvm, Vw, Jsonl, Text };
 
 struct TextParserOptions {
   TextFormat format = TextFormat::Csv;
@@ -21,7 +22,7 @@ struct TextParserOptions {
   // CSV: which column holds the label (-1: none, as with label_size=0).
   int label_column = 0;
   bool header = false;
-  // Features per row (CSV), or the index bound (libsvm) / 2^hash_bits (VW).
+  // Features per row (CSV), or the index bound (libsvm) / 2^hash_bits (VW) / the hash buckets (text).
   size_t feature_dim = 0;
   bool zero_based = false;  // libsvm indices
   int hash_bits = 18;       // VW
@@ -77,6 +78,7 @@ class TextParser : public StreamParser {
   // The next record is the first of a file read from its start: a UTF-8 byte-order mark may
   // lead it, and a header read by mistake is told apart there.
   bool at_file_start_ = false;
+  DocumentWords document_words_;  // text: one document's words, reused
 };
 
 }  // namespace boundless

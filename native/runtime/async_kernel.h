@@ -74,6 +74,7 @@ class ArrayReader {
       case napi_float64_array: return "Float64Array";
       case napi_int32_array: return "Int32Array";
       case napi_uint32_array: return "Uint32Array";
+      case napi_uint8_array: return "Uint8Array";
       default: return "typed array";
     }
   }

@@ -14,14 +14,14 @@ import type { NativeParserOptions, NativeStreamParser } from '../../lib/backends
 import { Random } from '../../lib/random.js';
 
 interface Drive {
-  batches: { values: Buffer; labels: Buffer; weights: Buffer; indptr?: Buffer; indices?: Buffer; committed: number; line: number }[];
+  batches: { values: Buffer; labels: Buffer; weights: Buffer; indptr?: Buffer; indices?: Buffer; wordOffsets?: Buffer; wordBytes?: Buffer; committed: number; line: number }[];
   error?: string;
   bad: Record<string, number>;
   parseThreads: number;
 }
 
 /** Drives a native parser as the reader does (parse-bytes.ts): files in chunks, a batch handed over when full. */
-function drive(parallel: boolean, files: Buffer[], options: NativeParserOptions, shape: { rows: number; nnz: number; sparse: boolean },
+function drive(parallel: boolean, files: Buffer[], options: NativeParserOptions, shape: Shape,
   chunkSize: (file: number, offset: number) => number): Drive {
   const parser: NativeStreamParser = new (loadCoreAddon().StreamParser)({ ...options, parallel } as NativeParserOptions);
   const values = new Float32Array(shape.sparse ? shape.nnz : shape.rows * options.featureDim);
@@ -29,7 +29,10 @@ function drive(parallel: boolean, files: Buffer[], options: NativeParserOptions,
   const weights = new Float32Array(shape.rows);
   const indptr = new Int32Array(shape.rows + 1);
   const indices = new Uint32Array(shape.nnz);
-  const target = () => parser.setTarget(values, labels, weights, shape.sparse ? indptr : null, shape.sparse ? indices : null, shape.rows, shape.sparse ? shape.nnz : 0);
+  const wordOffsets = new Uint32Array(shape.nnz + 1);
+  const wordBytes = new Uint8Array(shape.wordBytes ?? 0);
+  const target = () => parser.setTarget(values, labels, weights, shape.sparse ? indptr : null, shape.sparse ? indices : null, shape.rows, shape.sparse ? shape.nnz : 0,
+    shape.wordBytes !== undefined ? wordOffsets : null, shape.wordBytes !== undefined ? wordBytes : null);
   const batches: Drive['batches'] = [];
   const emit = (result: { rows: number; nnz: number; committed: number; line: number }) => {
     const used = shape.sparse ? result.nnz : result.rows * options.featureDim;
@@ -37,6 +40,9 @@ function drive(parallel: boolean, files: Buffer[], options: NativeParserOptions,
       values: Buffer.from(values.slice(0, used).buffer), labels: Buffer.from(labels.slice(0, result.rows).buffer),
       weights: Buffer.from(weights.slice(0, result.rows).buffer), committed: result.committed, line: result.line,
       ...(shape.sparse ? { indptr: Buffer.from(indptr.slice(0, result.rows + 1).buffer), indices: Buffer.from(indices.slice(0, result.nnz).buffer) } : {}),
+      ...(shape.wordBytes !== undefined
+        ? { wordOffsets: Buffer.from(wordOffsets.slice(0, result.nnz + 1).buffer), wordBytes: Buffer.from(wordBytes.slice(0, wordOffsets[result.nnz])) }
+        : {}),
     });
     target();
   };
@@ -68,7 +74,10 @@ function drive(parallel: boolean, files: Buffer[], options: NativeParserOptions,
   return done();
 }
 
-function assertSame(files: Buffer[], options: NativeParserOptions, shape: { rows: number; nnz: number; sparse: boolean },
+/** The batches' size; wordBytes: they take a text batch's words (nnz + 1 offsets and these bytes). */
+interface Shape { rows: number; nnz: number; sparse: boolean; wordBytes?: number }
+
+function assertSame(files: Buffer[], options: NativeParserOptions, shape: Shape,
   chunkings: Record<string, (file: number, offset: number) => number>): Drive {
   const reference = drive(false, files, options, shape, () => 1 << 30);
   assert.equal(reference.parseThreads, 1);
@@ -183,6 +192,30 @@ describe('parallel text parsing', () => {
       : `{"label": [${i % 2}], "features": {"keys": [${i % 3}], "values": [${number()}], "shape": [3]}}`).join('\n') + '\n');
     assertSame([json], { format: 'jsonl', featureDim: 3 }, { rows: 999, nnz: 0, sparse: false }, chunkings(10));
     assertSame([json], { format: 'jsonl', featureDim: 3 }, { rows: 999, nnz: 1500, sparse: true }, chunkings(11));
+  });
+
+  it('raw text: the same rows and bucket words, batches full by non-zeros or by word bytes, bad records', () => {
+    const vocabulary = ['stream', 'Data', "don't", 'naïve', 'Ελληνικά', 'the', 'of', 'x', 'longwordlongwordlongwordlongword', 'q'.repeat(40)];
+    const lines = Array.from({ length: 30_000 }, (_, i) => {
+      const words = Array.from({ length: Math.floor(random.nextFloat() * 30) }, () => pick(vocabulary) + (random.nextFloat() < 0.3 ? String(i % 7) : ''));
+      if (i % 4999 === 17) return '{"text": 12}';
+      if (i % 7001 === 3) return '{"title": "no text"}';
+      return JSON.stringify({ id: i, text: words.join(pick([' ', ', ', '\n', ' — '])) });
+    });
+    const file = Buffer.from(lines.join('\n') + '\n');
+    const options: NativeParserOptions = { format: 'text', featureDim: 4096, skipBad: true };
+    const skipped = assertSame([file], options, { rows: 500, nnz: 3000, sparse: true, wordBytes: 3000 * 16 }, chunkings(14));
+    assert.equal(skipped.bad.syntax, lines.filter((line) => !line.includes('"id"')).length);
+    // Bytes run out before non-zeros: 10 bytes per entry for words of up to 32.
+    assertSame([file], options, { rows: 500, nnz: 3000, sparse: true, wordBytes: 3000 * 10 }, chunkings(15));
+    const stopped = assertSame([file], { ...options, skipBad: false }, { rows: 500, nnz: 3000, sparse: true, wordBytes: 3000 * 16 }, chunkings(16));
+    assert.equal(stopped.error, 'line 4: no "text"');
+    // A document with more words than a batch holds bytes for: an error with its line, or skipped.
+    const wide = Buffer.from(lines.filter((line) => line.includes('"id"')).slice(0, 2000).join('\n') + '\n' + JSON.stringify({ text: Array.from({ length: 40 }, (_, i) => 'w'.repeat(20) + 'abcdefghijklmnopqrstuvwxyz'[i % 26] + 'abcdefghijklmnopqrstuvwxyz'[Math.floor(i / 26)]).join(' ') }) + '\n');
+    const tooWide = assertSame([wide], options, { rows: 500, nnz: 100, sparse: true, wordBytes: 500 }, chunkings(17));
+    assert.equal(tooWide.bad.too_many_features, 1);
+    assert.equal(assertSame([wide], { ...options, skipBad: false }, { rows: 500, nnz: 100, sparse: true, wordBytes: 500 }, chunkings(18)).error,
+      'line 2001: its words need more bytes than a whole batch holds (500)');
   });
 
   it('wide dense rows from short records: waves keep their staging within the budget, and still agree', () => {

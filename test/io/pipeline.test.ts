@@ -108,6 +108,7 @@ describe('batch pipeline', () => {
       { format: 'csv' as const, featureDim: 3, seedText: '1,2.5,-3e4,0\n0,"1",+2,.5\n' },
       { format: 'libsvm' as const, featureDim: 50, seedText: '+1 1:0.5 7:2 # c\n-1 qid:3 50:1e-3\n' },
       { format: 'vw' as const, featureDim: 1 << 10, seedText: "1 0.5 'tag|ns:2 a b:3 12 |x y\n-1 | z\n" },
+      { format: 'text' as const, featureDim: 7, seedText: '{"text": "Don\\u0027t caf\\u00e9 \\ud83d\\ude00 stops"}\n{"id": [1], "text": "ab\\ncd ab"}\n' },
     ];
     for (const { format, featureDim, seedText } of formats) {
       it(`${format}: 3,000 mutated and random inputs in random chunkings`, () => {
@@ -120,6 +121,7 @@ describe('batch pipeline', () => {
         };
         const alphabet = Buffer.from('0123456789.,:|\'"+-eE \t\r\n#abcqid\u00e9\u0000');
         const sparse = format !== 'csv';
+        const words = format === 'text' ? { offsets: new Uint32Array(17), bytes: new Uint8Array(48) } : undefined;
         let parsedRows = 0;
         for (let trial = 0; trial < 3000; trial++) {
           const input = Buffer.from(seedText.repeat(1 + random(4)));
@@ -134,7 +136,7 @@ describe('batch pipeline', () => {
           const labels = new Float32Array(rows);
           const indptr = sparse ? new Int32Array(rows + 1) : null;
           const indices = sparse ? new Uint32Array(16) : null;
-          parser.setTarget(values, labels, null, indptr, indices, rows, sparse ? 16 : 0);
+          parser.setTarget(values, labels, null, indptr, indices, rows, sparse ? 16 : 0, words?.offsets ?? null, words?.bytes ?? null);
           let data = input.subarray(0);
           for (let guard = 0; guard < 10_000 && data.length > 0; guard++) {
             const piece = data.subarray(0, 1 + random(20));
@@ -147,7 +149,12 @@ describe('batch pipeline', () => {
             if (result.full) {
               parsedRows += result.rows;
               if (sparse) for (let i = 0; i < result.nnz; i++) assert.ok(indices![i] < featureDim, 'index in range');
-              parser.setTarget(values, labels, null, indptr, indices, rows, sparse ? 16 : 0);
+              if (words) {
+                const { offsets, bytes } = words;
+                for (let i = 0; i < result.nnz; i++) assert.ok(offsets[i] <= offsets[i + 1], 'word offsets ascend');
+                assert.ok(offsets[result.nnz] <= bytes.length, 'words within their bytes');
+              }
+              parser.setTarget(values, labels, null, indptr, indices, rows, sparse ? 16 : 0, words?.offsets ?? null, words?.bytes ?? null);
             } else if (result.consumed < piece.length) {
               assert.fail('a feed that is not full must consume its whole chunk');
             }

@@ -1,4 +1,4 @@
-// libFuzzer target for the streaming parsers (text formats and recordIO).
+// libFuzzer target for the streaming parsers (text formats, raw text and recordIO).
 // The first bytes choose the format, options and chunk sizes; the rest is
 // the input, fed in pieces into a small batch so every path (records split
 // across chunks, full batches, carry limits, bad records) is reached.
@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool sparse_target = option_bits & 16;
   std::unique_ptr<StreamParser> parser;
   bool sparse = false;
-  switch (selector % 5) {
+  bool named = false;
+  switch (selector % 6) {
     case 4: {
       RecordioParserOptions options;
       options.feature_dim = feature_dim;
@@ -38,6 +39,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // The width probe reads the same bytes before any parser does (recordIO without feature_dim).
       RecordioProbe probe = ProbeRecordio(data, size, options.max_record_bytes);
       if (probe.found && !probe.error.empty()) __builtin_trap();  // found and failed at once
+      break;
+    }
+    case 5: {
+      TextParserOptions options;
+      options.format = TextFormat::Text;
+      options.feature_dim = feature_dim;
+      options.label_column = -1;
+      options.labels_required = false;
+      options.skip_bad = skip_bad;
+      options.max_record_bytes = 64;
+      parser = std::make_unique<TextParser>(options);
+      sparse = sparse_target || (option_bits & 64);
+      named = sparse && (option_bits & 32);  // the words of each entry, into a small buffer
       break;
     }
     default: {
@@ -64,6 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<float> labels(rows), weights(rows);
   std::vector<int32_t> indptr(rows + 1);
   std::vector<uint32_t> indices(nnz_capacity);
+  std::vector<uint32_t> word_offsets(nnz_capacity + 1);
+  std::vector<uint8_t> word_bytes(40);
   auto reset = [&](BatchTarget& t) {
     t = BatchTarget();
     t.sparse = sparse;
@@ -75,6 +91,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     t.indptr = sparse ? indptr.data() : nullptr;
     t.indices = sparse ? indices.data() : nullptr;
     if (sparse) indptr[0] = 0;
+    if (named) {
+      t.word_offsets = word_offsets.data();
+      t.word_bytes = word_bytes.data();
+      t.word_bytes_capacity = word_bytes.size();
+      word_offsets[0] = 0;
+    }
   };
   BatchTarget target;
   reset(target);
@@ -91,7 +113,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (result.batch_full) {
       for (size_t i = 0; sparse && i < target.nnz; ++i) {
         if (indices[i] >= dim) __builtin_trap();  // an index escaped the bound
+        // A word is at most 32 bytes, and the words stay within their buffer.
+        if (named && (word_offsets[i + 1] < word_offsets[i] || word_offsets[i + 1] - word_offsets[i] > 32)) __builtin_trap();
       }
+      if (named && word_offsets[target.nnz] > word_bytes.size()) __builtin_trap();
       reset(target);
     } else if (result.consumed < piece) {
       __builtin_trap();  // a feed that is not full must take its whole chunk
