@@ -73,6 +73,7 @@ export async function topicLog(model: Model, state: State<unknown>, reference: s
     // A pair of top words absent from every reference document counts −1: with few documents, many pairs are.
     (documents < 1000 ? '; with fewer than 1,000 documents, pairs never seen together (NPMI −1) weigh heavily' : '');
   const header = `Topics from epoch:final (num_topics:${ntmModel.numTopics}) [npmi ${fixed(mean(perTopic))}, tu ${fixed(topicUniqueness(topics))}] (NPMI over ${source})`;
-  const lines = topics.map((t, k) => `[npmi ${fixed(perTopic[k])}] ${t.words.join(' ')}`);
+  // A hashed bucket is named by its top words ("tax|taxes"); the log shows the first.
+  const lines = topics.map((t, k) => `[npmi ${fixed(perTopic[k])}] ${t.words.map((w) => w.split('|')[0]).join(' ')}`);
   return [header, ...lines].join('\n') + '\n';
 }

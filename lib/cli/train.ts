@@ -119,6 +119,9 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const seed = integerOption('train', options, 'seed', 0);
   const vocabulary = typeof options.vocab === 'string' ? await readVocabulary('train', options.vocab) : undefined;
   if (vocabulary && !algorithm.takesVocabulary) throw new UsageError(`train: --vocab is for topic models (ntm); ${algorithm.name} takes no vocabulary`);
+  if (vocabulary && options.format === 'text') {
+    throw new UsageError('train: --vocab names the columns of a bag of words; --format text hashes words into buckets, which the model names by their most frequent words itself');
+  }
   const hpFeatureDim = hyperparameters.feature_dim ?? hyperparameters.featureDim;
   const hyperparameterFeatureDim = hpFeatureDim !== undefined && hpFeatureDim !== 'auto';
   const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length, hyperparameterFeatureDim }),

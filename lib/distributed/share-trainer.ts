@@ -3,6 +3,7 @@
 // every `syncBatches` batches or when a round is called. Transport-agnostic:
 // it sees the other workers only through a Rendezvous, and its data only as
 // batches (its share of the files read here, or a stream's batches dealt to it).
+import { schemaOf } from '../train/schema.js';
 import type { Algorithm, State } from '../algorithms/types.js';
 import type { Backend } from '../backends/registry.js';
 import type { ReadBatch, ReadStats } from '../io/batch-stream.js';
@@ -36,8 +37,7 @@ export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous:
     worker: job.worker, round, state, position, done, ...since, bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords },
   });
   for await (const batch of stream) {
-    state ??= algorithm.createState(job.hyperparameters as never,
-      { featureDim: stream.featureDim!, labelSize: algorithm.labelSize, sparse: stream.sparse === true }, backend) as State;
+    state ??= algorithm.createState(job.hyperparameters as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch), backend) as State;
     await algorithm.update(state as never, batch, backend);
     position = { ...batch.position };
     since.batches++;

@@ -16,6 +16,7 @@ import { cloneTensor } from '../state/tensor.js';
 import { existsSync } from 'node:fs';
 import { CheckpointSchedule } from './checkpoint-directory.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
+import { schemaOf } from './schema.js';
 import { resolveRunSettings, type RunSettings } from './run-settings.js';
 import type { PassContext, PassResult, PassRunner, Progress } from './pass-runner.js';
 import type { TrainOptions, TrainResult } from './train.js';
@@ -237,8 +238,8 @@ export class TrainingRun<A extends Algorithm> {
     this.covered = undefined;
     try {
       for await (const batch of stream) {
-        this.state ??= algorithm.createState(this.settings.hp as never,
-          { featureDim: stream.featureDim!, labelSize: algorithm.labelSize, sparse: stream.sparse === true }, this.settings.backend);
+        this.state ??= algorithm.createState(this.settings.hp as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch),
+          this.settings.backend);
         await algorithm.update(this.state as never, batch, this.settings.backend);
         progress.position = { ...batch.position };
         this.covered = batch.position;

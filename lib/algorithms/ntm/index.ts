@@ -16,6 +16,7 @@ import { addCoherenceBatch, addReservoir, createCoherenceCounts, mean, npmiPerTo
 import { ntmSchema, type NtmHyperparameters as Hp, type NtmSchema } from './hyperparameters.js';
 import { namedBlocks, NtmModel, runningBlocks, topWords, vocabularyTensor, type Topic } from './model.js';
 import { encoderWidths } from './settings.js';
+import { bucketNames, bucketSketchTensorNames, mergeBucketSketches, updateBucketSketch } from './bucket-sketch.js';
 import {
   counter, createNtmState, freshScalars, kernelState, metric, metricCount, reservoirWidth, settingsOf, type NtmState,
 } from './state.js';
@@ -125,7 +126,8 @@ function finalize(state: NtmState, backend: Backend, selection?: Selection): Ntm
   const tensors: Record<string, Tensor> = {};
   for (const [name, offset, shape] of namedBlocks(settings, layout)) tensors[name] = tensor(parameters.slice(offset, offset + shape.reduce((a, b) => a * b, 1)), shape);
   for (const [name, offset, shape] of runningBlocks(settings, layout)) tensors[name] = tensor(running.slice(offset, offset + shape.reduce((a, b) => a * b, 1)), shape);
-  const vocabulary = state.schema.vocabulary;
+  // Words: the vocabulary given, or for hashed raw text each bucket's most frequent words ("tax|taxes").
+  const vocabulary = state.tensors.bucket_words ? bucketNames(state.tensors, state.schema.featureDim) : state.schema.vocabulary;
   if (Array.isArray(vocabulary)) tensors.vocabulary = vocabularyTensor(vocabulary as string[]);
   const { vocabulary: _, ...schema } = state.schema;
   const data: ModelData = {
@@ -186,8 +188,14 @@ function mergeSince(states: NtmState[], base: NtmState | undefined, into?: NtmSt
   const baseRows = base ? (base.tensors.counters.data as Float64Array)[counter.rows] : 0;
   const rows = states.map((s) => (s.tensors.counters.data as Float64Array)[counter.rows] - baseRows);
   const trained = rows.reduce((a, b) => a + b, 0);
+  if (merged.tensors.bucket_words) {
+    // Sums of word counts: merged as summaries (in a round, the rows before it count once per worker;
+    // they can only change which word names a bucket where two words' counts are close).
+    for (const name of bucketSketchTensorNames) (merged.tensors[name].data as Uint8Array | Float64Array).fill(0);  // `into` holds an older state's
+    mergeBucketSketches(merged.tensors, states.map((s) => s.tensors));
+  }
   for (const [name, t] of Object.entries(merged.tensors)) {
-    if (name === 'counters') continue;
+    if (name === 'counters' || (bucketSketchTensorNames as readonly string[]).includes(name)) continue;
     if (name === 'reservoir') {
       mergeReservoirs(t.data as Int32Array, states.map((s) => s.tensors.reservoir.data as Int32Array));
       continue;
@@ -237,8 +245,10 @@ export const ntm: Algorithm<NtmSchema, NtmModel> & {
     return createNtmState(hp, schema);
   },
 
-  update: (state, batch, backend) => countedUpdate(state, batch, () =>
-    runOrFallBack(backend, 'ntmUpdate', { settings: stateSettings(state).settings, state: kernelState(state), batch, metrics: state.tensors.epoch_sums.data as Float64Array })),
+  update: (state, batch, backend) => countedUpdate(state, batch, async () => {
+    await runOrFallBack(backend, 'ntmUpdate', { settings: stateSettings(state).settings, state: kernelState(state), batch, metrics: state.tensors.epoch_sums.data as Float64Array });
+    if (state.tensors.bucket_words && batch.kind === 'sparse' && batch.words) await updateBucketSketch(state.tensors, batch);
+  }),
 
   merge: (states) => mergeSince(states, undefined),
   mergeRound,

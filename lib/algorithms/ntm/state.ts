@@ -9,6 +9,7 @@ import { allocateState } from '../state-size.js';
 import type { DataSchema, State } from '../types.js';
 import type { NtmHyperparameters as Hp } from './hyperparameters.js';
 import { kernelSettings, momentArrays } from './settings.js';
+import { createBucketSketch } from './bucket-sketch.js';
 
 export type NtmState = State<Hp>;
 
@@ -91,6 +92,8 @@ export function createNtmState(hp: Hp, schema: DataSchema): NtmState {
         epoch_sums: tensor(new Float64Array(metricCount)), last_epoch_sums: tensor(new Float64Array(metricCount)),
         reservoir: tensor(new Int32Array(reservoirDocuments * reservoirWidth).fill(-1), [reservoirDocuments, reservoirWidth]),
       };
+      // Raw text hashed into buckets: the words that name each bucket (bucket-sketch.ts), 192 bytes a bucket.
+      if (schema.hashedWords === true) Object.assign(out, createBucketSketch(schema.featureDim));
       if (moments >= 1) out.moment1 = tensor(new Float32Array(layout.parameters));
       if (moments >= 2) out.moment2 = tensor(new Float32Array(layout.parameters));
       return out;

@@ -88,3 +88,50 @@ describe('ntm command line', () => {
     assert.match(r.stderr, /topics: .*is a linear-learner model; topics come from ntm models/);
   });
 });
+
+describe('ntm on raw text (--format text)', () => {
+  let directory: string;
+  // Four topics of eight words each ("river", "court", …); documents mostly from one topic.
+  const vocabulary = [
+    ['river', 'boat', 'fish', 'bridge', 'water', 'bank', 'shore', 'stream'],
+    ['court', 'judge', 'jury', 'trial', 'verdict', 'lawyer', 'appeal', 'witness'],
+    ['piano', 'violin', 'concert', 'melody', 'orchestra', 'singer', 'rhythm', 'chorus'],
+    ['planet', 'orbit', 'comet', 'galaxy', 'telescope', 'asteroid', 'nebula', 'eclipse'],
+  ];
+  const topicOf = new Map(vocabulary.flatMap((words, t) => words.map((w) => [w, t] as const)));
+  function documents(seed: number, count: number): string {
+    let x = seed;
+    const next = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+    return Array.from({ length: count }, () => {
+      const main = Math.floor(next() * 4);
+      const words = Array.from({ length: 30 }, () => vocabulary[next() < 0.8 ? main : Math.floor(next() * 4)][Math.floor(next() * 8)]);
+      // Stop words and case are the tokeniser's to remove and fold.
+      return JSON.stringify({ text: `The ${words.join(' and the ')}.`.toUpperCase(), id: 1 });
+    }).join('\n') + '\n';
+  }
+  before(async () => { directory = await mkdtemp(join(tmpdir(), 'boundless-ntm-text-')); });
+  after(async () => { await rm(directory, { recursive: true, force: true }); });
+
+  it('trains from JSON Lines text with two workers, names topics by their buckets\' words, predicts raw text', async () => {
+    const train = join(directory, 'train.jsonl');
+    await writeFile(train, documents(7, 2000));
+    const model = join(directory, 'model');
+    const trained = boundless('train', 'ntm', '--train', train, '--format', 'text', '--hp', 'feature_dim=997', '--hp', 'num_topics=4',
+      '--epochs', '8', '--workers', '2', '--model-dir', model);
+    assert.equal(trained.code, 0, trained.stderr);
+    const { topics } = JSON.parse(boundless('topics', '--model', model, '--top', '4').stdout);
+    const found = topics.map((t: { words: string[] }) => {
+      // 32 words in 997 buckets: each bucket's top word is the word, in lower case, stop words gone.
+      const owners = new Set(t.words.map((w) => topicOf.get(w.split('|')[0])));
+      assert.equal(owners.size, 1, `a topic's top words ${t.words} come from one true topic`);
+      return [...owners][0];
+    });
+    assert.equal(new Set(found).size, 4, `every true topic found: ${found}`);
+    const predicted = boundless('predict', '--model', model, '--input', train, '--format', 'text');
+    assert.equal(predicted.code, 0, predicted.stderr);
+    assert.equal(predicted.stdout.trim().split('\n').length, 2000);
+    const refused = boundless('train', 'ntm', '--train', train, '--format', 'text', '--hp', 'feature_dim=997', '--hp', 'num_topics=4', '--vocab', train);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /train: --vocab names the columns of a bag of words; --format text hashes words into buckets/);
+  });
+});

@@ -1,0 +1,10 @@
+// What the data looks like when a state is made from its first batch (the algorithm contract's
+// DataSchema): the width, the label size, sparse rows, and whether the features are hashed words
+// of raw text (the `text` format's batches carry each entry's word), which a topic model names.
+import type { DataSchema } from '../algorithms/types.js';
+import type { Batch } from '../data/batch.js';
+
+export function schemaOf(featureDim: number, labelSize: number, sparse: boolean, first: Batch): DataSchema {
+  const hashedWords = first.kind === 'sparse' && first.words !== undefined;
+  return { featureDim, labelSize, sparse, ...(hashedWords ? { hashedWords: true } : {}) };
+}
