@@ -182,10 +182,19 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
 Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   const char* f = "nnOptimizerStep";
   RequireArgCount(info, f, 6);
-  Napi::Object o = ObjectArg(info, 0, f, "settings");
+  nn::OptimizerSettings s = ReadOptimizerSettings(ObjectArg(info, 0, f, "settings"), f);
+  size_t n = Float32Arg(info, 1, f, "w").ElementLength(), moments = nn::MomentArrays(s.kind);
+  nn::OptimizerStep(s, F32(info, 1, f, "w", n), F32(info, 2, f, "g", n), F32(info, 3, f, "m1", n, moments < 1), F32(info, 4, f, "m2", n, moments < 2), n,
+                    info[5].ToNumber().DoubleValue());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+nn::OptimizerSettings ReadOptimizerSettings(const Napi::Object& o, const char* f) {
   nn::OptimizerSettings s;
   size_t kind = SizeField(o, f, "kind");
-  if (kind > static_cast<size_t>(nn::Optimizer::kAdadelta)) throw Napi::RangeError::New(info.Env(), "nnOptimizerStep: unknown optimizer code");
+  if (kind > static_cast<size_t>(nn::Optimizer::kAdadelta)) throw Napi::RangeError::New(o.Env(), std::string(f) + ": unknown optimizer code");
   s.kind = static_cast<nn::Optimizer>(kind);
   s.learning_rate = static_cast<float>(NumberField(o, f, "learningRate"));
   s.beta1 = static_cast<float>(NumberField(o, f, "beta1"));
@@ -195,13 +204,8 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   s.weight_decay = static_cast<float>(NumberField(o, f, "weightDecay"));
   s.clip_gradient = static_cast<float>(NumberField(o, f, "clipGradient"));
   s.rescale_gradient = static_cast<float>(NumberField(o, f, "rescaleGradient"));
-  size_t n = Float32Arg(info, 1, f, "w").ElementLength(), moments = nn::MomentArrays(s.kind);
-  nn::OptimizerStep(s, F32(info, 1, f, "w", n), F32(info, 2, f, "g", n), F32(info, 3, f, "m1", n, moments < 1), F32(info, 4, f, "m2", n, moments < 2), n,
-                    info[5].ToNumber().DoubleValue());
-  return info.Env().Undefined();
+  return s;
 }
-
-}  // namespace
 
 void RegisterNeuralNetwork(Napi::Env env, Napi::Object exports) {
   const std::pair<const char*, Napi::Value (*)(const Napi::CallbackInfo&)> functions[] = {

@@ -6,6 +6,12 @@
 
 #include <napi.h>
 
+#include "nn/optimizer.h"
+
 namespace boundless {
 void RegisterNeuralNetwork(Napi::Env env, Napi::Object exports);
-}
+
+// { kind, learningRate, beta1, beta2, rho, epsilon, weightDecay, clipGradient, rescaleGradient } read
+// and checked (a RangeError or TypeError naming function f); the algorithms' bindings share it.
+nn::OptimizerSettings ReadOptimizerSettings(const Napi::Object& o, const char* f);
+}  // namespace boundless

@@ -7,15 +7,10 @@
 #include <cmath>
 #include <cstdint>
 
+#include "runtime/split_mix.h"
+
 namespace boundless {
 namespace nn {
-
-inline uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 // A uniform in (0, 1) for counter i of stream (seed, stream).
 inline double CounterUniform(uint64_t seed, uint64_t stream, uint64_t i) {

@@ -6,15 +6,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "runtime/split_mix.h"
+
 namespace boundless {
 namespace kmeans {
 
-inline uint64_t SplitMix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+inline uint64_t SplitMix(uint64_t x) { return SplitMix64(x); }
 
 // A counter-based stream: draw i of a seed is SplitMix(seed ⊕ i), so the state
 // needs only the counter to resume exactly (and a reduction trial only its first draw's index).

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "algorithms/linear_learner/linear_learner_loops.h"
+#include "runtime/split_mix.h"
 #include "runtime/thread_pool.h"
 
 namespace boundless {
@@ -50,14 +51,9 @@ Scratch& ThreadScratch() {
   return scratch;
 }
 
-// Deterministic per-index random numbers (splitmix64), so initialization is
+// Deterministic per-index random numbers (runtime/split_mix.h), so initialization is
 // the same whatever the thread count.
-uint64_t SplitMix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+uint64_t SplitMix(uint64_t x) { return SplitMix64(x); }
 double Unit(uint64_t bits) { return (static_cast<double>(bits >> 11) + 0.5) * 0x1.0p-53; }
 
 // The learning rate of model m at step t (1-based), after the step-decay schedule.

@@ -8,27 +8,12 @@
 
 #include "algorithms/ntm/ntm.h"
 #include "algorithms/ntm/topic_coherence.h"
+#include "nn/nn_binding.h"
 #include "runtime/arguments.h"
 #include "runtime/async_kernel.h"
 
 namespace boundless {
 namespace {
-
-nn::OptimizerSettings ReadOptimizer(const Napi::Object& o, const char* f) {
-  nn::OptimizerSettings s;
-  size_t kind = SizeField(o, f, "kind");
-  if (kind > static_cast<size_t>(nn::Optimizer::kAdadelta)) throw Napi::RangeError::New(o.Env(), std::string(f) + ": unknown optimizer code");
-  s.kind = static_cast<nn::Optimizer>(kind);
-  s.learning_rate = static_cast<float>(NumberField(o, f, "learningRate"));
-  s.beta1 = static_cast<float>(NumberField(o, f, "beta1"));
-  s.beta2 = static_cast<float>(NumberField(o, f, "beta2"));
-  s.rho = static_cast<float>(NumberField(o, f, "rho"));
-  s.epsilon = static_cast<float>(NumberField(o, f, "epsilon"));
-  s.weight_decay = static_cast<float>(NumberField(o, f, "weightDecay"));
-  s.clip_gradient = static_cast<float>(NumberField(o, f, "clipGradient"));
-  s.rescale_gradient = static_cast<float>(NumberField(o, f, "rescaleGradient"));
-  return s;
-}
 
 // settings: { vocabulary, topics, hidden: number[], activation, batchNorm, priorVariance, seed, optimizer: {…} }
 ntm::Settings ReadSettings(const Napi::Object& o, const char* f) {
@@ -57,7 +42,7 @@ ntm::Settings ReadSettings(const Napi::Object& o, const char* f) {
   if (s.vocabulary == 0 || s.topics == 0) throw Napi::RangeError::New(o.Env(), std::string(f) + ": settings.vocabulary and settings.topics must be positive");
   Napi::Value optimizer = o.Get("optimizer");
   if (!optimizer.IsObject()) throw Napi::TypeError::New(o.Env(), std::string(f) + ": settings.optimizer must be an object");
-  s.optimizer = ReadOptimizer(optimizer.As<Napi::Object>(), f);
+  s.optimizer = ReadOptimizerSettings(optimizer.As<Napi::Object>(), f);
   return s;
 }
 
