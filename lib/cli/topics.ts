@@ -23,9 +23,10 @@ import { modelFile } from './model-commands.js';
 export async function readVocabulary(command: string, path: string): Promise<string[]> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await readFile(path));
   } catch (error) {
-    throw new Error(`${command}: --vocab ${path}: ${(error as Error).message}`);
+    const why = (error as Error).name === 'TypeError' ? 'is not UTF-8 (vocab.txt is UTF-8, one word per line)' : (error as Error).message;
+    throw new Error(`${command}: --vocab ${path}: ${why}`);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const words = text.split(/\r?\n/);
@@ -47,10 +48,17 @@ export async function topicsCommand(argv: string[]): Promise<Record<string, unkn
   const top = integerOption('topics', options, 'top') ?? 10;
   if (top < 1) throw new UsageError(`topics: --top must be a positive integer, got ${top}`);
   const path = modelFile('topics', options.model as string);
-  const stored = await readStoredObject(path);
+  const stored = await readStoredObject(path).catch((error: Error) => { throw new Error(`topics: --model ${path}: ${error.message}`); });
   if (stored.algorithm !== 'ntm') throw new UsageError(`topics: ${path} is a ${stored.algorithm} model; topics come from ntm models`);
   const model = modelFromStored(stored, getAlgorithm('ntm'), await resolveBackend('cpu'), path) as NtmModel;
   return { model: path, num_topics: model.numTopics, topics: model.topics(top) };
+}
+
+/** Reservoir slots filled to the last word: documents that may have been cut. */
+function fullSlots(reservoir: Int32Array): number {
+  let n = 0;
+  for (let d = 0; d * reservoirWidth < reservoir.length; d++) if (reservoir[(d + 1) * reservoirWidth - 1] >= 0) n++;
+  return n;
 }
 
 /**
@@ -66,12 +74,15 @@ export async function topicLog(model: Model, state: State<unknown>, reference: s
   } else {
     addReservoir(counts, state.tensors.reservoir.data as Int32Array, reservoirWidth);
   }
+  const cut = reference === undefined ? fullSlots(state.tensors.reservoir.data as Int32Array) : 0;
   const perTopic = npmiPerTopic(counts);
   const fixed = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
   const documents = counts.documents[0];
   const source = `${reference !== undefined ? `${documents} documents of ${reference}` : `a sample of ${documents} training documents`}` +
     // A pair of top words absent from every reference document counts −1: with few documents, many pairs are.
-    (documents < 1000 ? '; with fewer than 1,000 documents, pairs never seen together (NPMI −1) weigh heavily' : '');
+    (documents < 1000 ? '; with fewer than 1,000 documents, pairs never seen together (NPMI −1) weigh heavily' : '') +
+    // The reservoir keeps a document's first 64 distinct words: longer documents lose co-occurrences.
+    (cut > 0 ? `; ${cut} of them have ${reservoirWidth} or more distinct words, of which the first ${reservoirWidth} were kept: NPMI reads low, give --validation` : '');
   const header = `Topics from epoch:final (num_topics:${ntmModel.numTopics}) [npmi ${fixed(mean(perTopic))}, tu ${fixed(topicUniqueness(topics))}] (NPMI over ${source})`;
   // A hashed bucket is named by its top words ("tax|taxes"); the log shows the first.
   const lines = topics.map((t, k) => `[npmi ${fixed(perTopic[k])}] ${t.words.map((w) => w.split('|')[0]).join(' ')}`);

@@ -50,6 +50,8 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
   if (options.vocabulary !== undefined) {
     if (!algorithm.takesVocabulary) throw new Error(`train: ${algorithm.name} takes no vocabulary (only ntm names features by words)`);
     if (!Array.isArray(options.vocabulary) || options.vocabulary.some((w) => typeof w !== 'string')) throw new TypeError('train: vocabulary must be an array of words (strings)');
+    const bad = options.vocabulary.findIndex((w) => w === '' || w.includes('\n'));
+    if (bad >= 0) throw new RangeError(`train: vocabulary word ${bad} is ${JSON.stringify(options.vocabulary[bad])}; a word is a non-empty string without a newline`);
   }
   const featureDim = options.data?.featureDim ?? numberOr(hp.feature_dim, undefined);
   const readOptions: ReadOptions = {

@@ -318,7 +318,8 @@ export class TrainingRun<A extends Algorithm> {
       model,
       state: (this.best ?? state) as Parameters<A['update']>[0],
       metrics: {
-        train: algorithm.progressiveMetrics ? algorithm.progressiveMetrics(state as never) : {},
+        // The training metrics of the state the model comes from (the best epoch's when one was kept).
+        train: algorithm.progressiveMetrics ? algorithm.progressiveMetrics((this.best ?? state) as never) : {},
         ...(validation ? { validation } : {}),
         ...(test ? { test } : {}),
         epochs: progress.epoch,

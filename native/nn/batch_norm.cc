@@ -12,7 +12,7 @@ namespace nn {
 void BatchNormForward(const BatchNormShape& s, float* x, const float* gamma, const float* beta, float* running_mean,
                       float* running_var, bool training, float* normalized, float* inv_std) {
   std::vector<double> mean(s.cols, 0.0), var(s.cols, 0.0);
-  if (training) {
+  if (training && s.rows > 1) {
     for (size_t r = 0; r < s.rows; r++) {
       const float* row = x + r * s.cols;
       for (size_t j = 0; j < s.cols; j++) mean[j] += row[j];
@@ -44,7 +44,7 @@ void BatchNormForward(const BatchNormShape& s, float* x, const float* gamma, con
   }
   for (size_t r = 0; r < s.rows; r++) {
     float* row = x + r * s.cols;
-    float* n = training ? normalized + r * s.cols : nullptr;
+    float* n = training ? normalized + r * s.cols : nullptr;  // also for one row: its backward pass reads them
     for (size_t j = 0; j < s.cols; j++) {
       float v = (row[j] - shift[j]) * scale[j];
       if (n) n[j] = v;
@@ -65,13 +65,14 @@ void BatchNormBackward(const BatchNormShape& s, const float* normalized, const f
     }
   }
   const double rows = static_cast<double>(s.rows);
+  const bool constant_moments = s.rows < 2;  // one row was normalised with the running moments
   std::vector<float> g(s.cols), mean_dy(s.cols), mean_dy_n(s.cols);
   for (size_t j = 0; j < s.cols; j++) {
     if (dgamma) dgamma[j] += static_cast<float>(sum_dy_n[j]);
     if (dbeta) dbeta[j] += static_cast<float>(sum_dy[j]);
     g[j] = (gamma ? gamma[j] : 1.0f) * inv_std[j];
-    mean_dy[j] = static_cast<float>(sum_dy[j] / rows);
-    mean_dy_n[j] = static_cast<float>(sum_dy_n[j] / rows);
+    mean_dy[j] = constant_moments ? 0.0f : static_cast<float>(sum_dy[j] / rows);
+    mean_dy_n[j] = constant_moments ? 0.0f : static_cast<float>(sum_dy_n[j] / rows);
   }
   // dx = γ/σ · (dy − mean(dy) − n·mean(dy·n)).
   for (size_t r = 0; r < s.rows; r++) {

@@ -2,6 +2,8 @@
 // column: y = γ·(x − mean)/√(var + ε) + β in training (the batch's biased
 // moments, running moments updated as MXNet does: r ← m·r + (1 − m)·batch), and
 // with the running moments at inference. γ and β may be null (no affine part).
+// A training batch of one row has no variance: it is normalised with the running
+// moments, which it leaves as they are, and its backward pass treats them as constants.
 #pragma once
 
 #include <cstddef>

@@ -100,6 +100,11 @@ function checkTrainingData(state: NtmState): void {
   const documents = Number(state.scalars.examples_seen);
   // A state that has seen nothing still gives its initial network (the trainer refuses an empty channel itself).
   if (words > 0 || documents === 0) return;
+  const subSample = state.hyperparameters.sub_sample;
+  if (subSample < 1) {
+    throw new DegenerateDataError(`ntm: sub_sample ${subSample} drew none of the ${documents.toLocaleString('en-US')} documents read ` +
+      '(or none it drew held a word): raise sub_sample');
+  }
   throw new DegenerateDataError(`ntm: the training data held ${documents.toLocaleString('en-US')} document${documents === 1 ? '' : 's'} and no words ` +
     '(every count was 0); a topic model needs word counts. Check --format and --feature-dim, and that the rows are bags of words');
 }
@@ -150,6 +155,7 @@ function createEvaluator(model: NtmModel): Evaluator & { npmiPerTopic(): number[
   return {
     async add(batch: Batch) {
       try {
+        model.checkInput(batch);
         await runOrFallBack(model.backend, 'ntmEvaluate', { settings: model.settings, state, batch, metrics: sums });
         await addCoherenceBatch(counts, batch);
       } catch (error) {
@@ -160,17 +166,45 @@ function createEvaluator(model: NtmModel): Evaluator & { npmiPerTopic(): number[
     result: () => {
       const losses = lossMetrics(sums);
       if (Object.keys(losses).length === 0) return {};
+      // Perplexity over no words is not a number, and a loss of KL alone would steer early stopping.
+      if (!(sums[metric.words] > 0)) {
+        throw new DegenerateDataError(`ntm evaluate: the ${sums[metric.documents].toLocaleString('en-US')} documents evaluated hold no words ` +
+          '(every count was 0): perplexity and NPMI need words. Check --format and --feature-dim');
+      }
       return { ...losses, npmi: mean(npmiPerTopic(counts)), tu: topicUniqueness(topics) };
     },
     npmiPerTopic: () => npmiPerTopic(counts),
   };
 }
 
-/** Slot d of the merged reservoir is slot d of state d mod n: each state's sample, interleaved. */
-function mergeReservoirs(out: Int32Array, sources: Int32Array[]): void {
-  for (let d = 0; d * reservoirWidth < out.length; d++) {
-    const from = sources[d % sources.length];
-    out.set(from.subarray(d * reservoirWidth, (d + 1) * reservoirWidth), d * reservoirWidth);
+const slotOf = (r: Int32Array, d: number) => r.subarray(d * reservoirWidth, (d + 1) * reservoirWidth);
+const filled = (r: Int32Array, d: number) => r[d * reservoirWidth] >= 0;
+const sameSlot = (a: Int32Array, b: Int32Array, d: number) => slotOf(a, d).every((v, i) => v === b[d * reservoirWidth + i]);
+
+/**
+ * The merged reservoir. Shards: their filled slots taken in turn (each shard's sample, interleaved,
+ * until the reservoir is full). A round (`base` given): base's sample, and each worker's new
+ * documents (slots that differ from base's) into empty slots first, else in place.
+ */
+function mergeReservoirs(out: Int32Array, sources: Int32Array[], base?: Int32Array): void {
+  const slots = out.length / reservoirWidth;
+  out.fill(-1);
+  if (base) {
+    out.set(base);
+    let empty = 0;
+    for (const source of sources) {
+      for (let d = 0; d < slots; d++) {
+        if (!filled(source, d) || sameSlot(source, base, d)) continue;
+        while (empty < slots && filled(out, empty)) empty++;
+        out.set(slotOf(source, d), (filled(base, d) || empty >= slots ? d : empty) * reservoirWidth);
+      }
+    }
+    return;
+  }
+  const lists = sources.map((r) => Array.from({ length: slots }, (_, d) => d).filter((d) => filled(r, d)));
+  let at = 0;
+  for (let turn = 0; at < slots && lists.some((l) => turn < l.length); turn++) {
+    for (const [i, list] of lists.entries()) if (turn < list.length && at < slots) out.set(slotOf(sources[i], list[turn]), reservoirWidth * at++);
   }
 }
 
@@ -197,7 +231,7 @@ function mergeSince(states: NtmState[], base: NtmState | undefined, into?: NtmSt
   for (const [name, t] of Object.entries(merged.tensors)) {
     if (name === 'counters' || (bucketSketchTensorNames as readonly string[]).includes(name)) continue;
     if (name === 'reservoir') {
-      mergeReservoirs(t.data as Int32Array, states.map((s) => s.tensors.reservoir.data as Int32Array));
+      mergeReservoirs(t.data as Int32Array, states.map((s) => s.tensors.reservoir.data as Int32Array), base?.tensors.reservoir.data as Int32Array | undefined);
       continue;
     }
     const out = t.data as Float32Array | Float64Array;
@@ -246,6 +280,10 @@ export const ntm: Algorithm<NtmSchema, NtmModel> & {
   },
 
   update: (state, batch, backend) => countedUpdate(state, batch, async () => {
+    if (batch.kind === 'sparse' && batch.words && !state.tensors.bucket_words) {
+      throw new RangeError('the state was trained on the columns of a bag of words (a vocabulary); raw text (--format text) would be ' +
+        'hashed into unrelated buckets. Give this state bags of words, or train a new one on text');
+    }
     await runOrFallBack(backend, 'ntmUpdate', { settings: stateSettings(state).settings, state: kernelState(state), batch, metrics: state.tensors.epoch_sums.data as Float64Array });
     if (state.tensors.bucket_words && batch.kind === 'sparse' && batch.words) await updateBucketSketch(state.tensors, batch);
   }),

@@ -95,12 +95,22 @@ export class NtmModel implements Model {
   /** Each topic's `top` words by weight in topic_word (ties: lower id first). */
   topics(top = 10): Topic[] {
     const V = this.featureDim;
-    const n = Math.min(top, V);
+    // A hashed bucket no training word fell into has no name and no evidence behind its weights: not a topic word.
+    const named = this.modelData.schema.hashedWords === true && this.vocabulary ? (i: number) => this.vocabulary![i] !== '' : undefined;
+    const n = Math.min(top, named ? this.vocabulary!.filter((w) => w !== '').length : V);
     return Array.from({ length: this.numTopics }, (_, k) => {
       const row = this.topicWord.subarray(k * V, (k + 1) * V);
-      const ids = topWords(row, n);
+      const ids = topWords(row, n, named);
       return { topic: k, ids, words: ids.map((i) => this.vocabulary?.[i] ?? String(i)), weights: ids.map((i) => row[i]) };
     });
+  }
+
+  /** Raw text into a model of vocabulary columns would land in unrelated columns: refused. */
+  checkInput(batch: Batch): void {
+    if (batch.kind === 'sparse' && batch.words && this.modelData.schema.hashedWords !== true) {
+      throw new RangeError('ntm: this model\'s features are the words of a vocabulary; raw text (--format text) would be hashed into ' +
+        'unrelated columns. Give it bags of words in its vocabulary\'s columns');
+    }
   }
 
   checkPredictOptions(options: PredictOptions): void {
@@ -111,6 +121,7 @@ export class NtmModel implements Model {
   /** topic_weights [rows × num_topics]: each document's distribution over topics, softmax(μ) of the encoder. */
   async predict(batch: Batch, options: PredictOptions = {}): Promise<Record<string, Float32Array>> {
     this.checkPredictOptions(options);
+    this.checkInput(batch);
     const out = new Float32Array(batch.rows * this.numTopics);
     try {
       await runOrFallBack(this.backend, 'ntmTopicWeights', { settings: this.settings, state: { parameters: this.parameters, running: this.running }, batch, out });
@@ -131,10 +142,11 @@ export class NtmModel implements Model {
   save(path: string): Promise<void> { return saveModel(path, this); }
 }
 
-/** Indices of the n largest entries of row, largest first (ties: lower index first). */
-export function topWords(row: Float32Array, n: number): number[] {
+/** Indices of the n largest entries of row (those `keep` accepts), largest first (ties: lower index first). */
+export function topWords(row: Float32Array, n: number, keep?: (i: number) => boolean): number[] {
   const best: number[] = [];
   for (let i = 0; i < row.length; i++) {
+    if (keep && !keep(i)) continue;
     const v = row[i];
     if (best.length === n && !(v > row[best[n - 1]])) continue;
     let at = best.length === n ? n - 1 : best.length;

@@ -75,6 +75,9 @@ export function createNtmState(hp: Hp, schema: DataSchema): NtmState {
   if (hp.feature_dim !== 'auto' && hp.feature_dim !== schema.featureDim) {
     throw new RangeError(`ntm: the data has ${schema.featureDim} features (words) but feature_dim is ${hp.feature_dim}`);
   }
+  if (schema.featureDim > 1_000_000) {
+    throw new RangeError(`ntm: the data has ${schema.featureDim.toLocaleString('en-US')} features; feature_dim is at most 1,000,000 (SageMaker's bound)`);
+  }
   const vocabulary = schema.vocabulary;
   if (vocabulary !== undefined && (!Array.isArray(vocabulary) || vocabulary.length !== schema.featureDim)) {
     throw new RangeError(`ntm: the vocabulary has ${Array.isArray(vocabulary) ? vocabulary.length : 0} words but the data has ${schema.featureDim} features; it must have one word per feature, in feature order`);

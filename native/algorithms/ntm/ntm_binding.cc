@@ -69,15 +69,16 @@ void CheckDocuments(const BatchView& batch, size_t vocabulary) {
   ValidateFeatureRows(batch, vocabulary);
   const size_t stored = batch.sparse ? static_cast<size_t>(batch.indptr[batch.rows]) : batch.rows * batch.cols;
   for (size_t e = 0; e < stored; e++) {
-    if (batch.values[e] < 0) {
+    // Counts are occurrences in one document: beyond 1e9 the loss's float32 sums lose every other word.
+    if (batch.values[e] < 0 || batch.values[e] > 1e9f) {
       size_t row = 0;
       if (batch.sparse) {
         while (static_cast<size_t>(batch.indptr[row + 1]) <= e) row++;
       } else {
         row = e / batch.cols;
       }
-      throw std::invalid_argument("row " + std::to_string(row) + " has a negative word count (" + std::to_string(batch.values[e]) +
-                                  "); a document is a bag of word counts ≥ 0");
+      throw std::invalid_argument("row " + std::to_string(row) + " has a word count of " + std::to_string(batch.values[e]) +
+                                  "; a document is a bag of word counts from 0 to 1e9");
     }
   }
 }

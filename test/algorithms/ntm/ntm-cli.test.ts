@@ -73,6 +73,11 @@ describe('ntm command line', () => {
     let r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--vocab', holed, '--hp', 'num_topics=2');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /train: --vocab .*holed\.txt line 2 is empty \(expected one word per line, in feature order\)/);
+    const latin1 = join(directory, 'latin1.txt');
+    await writeFile(latin1, Buffer.from('caf\xe9\n', 'latin1'));
+    r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--vocab', latin1, '--hp', 'num_topics=2');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /train: --vocab .*latin1\.txt: is not UTF-8 \(vocab\.txt is UTF-8, one word per line\)/);
     const short = join(directory, 'short.txt');
     await writeFile(short, words.slice(0, 10).join('\n'));
     r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--feature-dim', String(corpusVocabulary), '--vocab', short, '--hp', 'num_topics=2', '--epochs', '1', '--model-dir', join(directory, 'short'));

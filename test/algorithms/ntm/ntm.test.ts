@@ -89,6 +89,8 @@ describe('ntm', () => {
     assert.deepEqual(loaded.vocabulary, words);
     await assert.rejects(train(ntm, hp, { train: path, data: { format: 'libsvm', featureDim: corpusVocabulary }, vocabulary: words.slice(1) }),
       /train: the vocabulary has 39 words but the data has 40 features; it needs one word per feature, in feature order/);
+    await assert.rejects(train(ntm, hp, { train: path, data: { format: 'libsvm', featureDim: corpusVocabulary }, vocabulary: ['a\nb', ...words.slice(1)] }),
+      /train: vocabulary word 0 is "a\\nb"; a word is a non-empty string without a newline/);
   });
 
   it('predicts topic_weights per document (each sums to 1); predictOne gives the same weights', async () => {
@@ -150,6 +152,51 @@ describe('ntm', () => {
     const documents = (state.tensors.epoch_sums.data as Float64Array)[4];
     assert.ok(Math.abs(documents / 1280 - 0.25) < 0.05, `trained on ${documents} of 1280`);
     assert.equal(state.scalars.examples_seen, 1280, 'every document read counts in examples_seen');
+  });
+
+  it('trains with one document per batch (batch norm then uses its running moments): finite, sane KL', async () => {
+    const state = ntm.createState(parse({ ...hp, mini_batch_size: 1 }), { featureDim: corpusVocabulary, labelSize: 0 }, backend);
+    const single = topicBatches(13, 1, 200)[0];
+    for (let r = 0; r < 200; r++) {
+      const [b, e] = [single.indptr[r], single.indptr[r + 1]];
+      await ntm.update(state, { kind: 'sparse', rows: 1, cols: corpusVocabulary, indptr: Int32Array.of(0, e - b), indices: single.indices.slice(b, e), values: single.values.slice(b, e) }, backend);
+    }
+    ntm.endPass!(state);
+    const metrics = await evaluate(await ntm.finalize(state, backend), topicBatches(97, 2));
+    assert.ok(Number.isFinite(metrics.perplexity) && metrics.kl_divergence >= 0 && metrics.kl_divergence < 100, JSON.stringify(metrics));
+  });
+
+  it('refuses to score documents without words, raw text on a vocabulary model, counts above 1e9, and more than 1,000,000 features', async () => {
+    const state = await trainEpochs(ntm.createState(parse(hp), { featureDim: corpusVocabulary, labelSize: 0 }, backend), topicBatches(14, 4), 1, backend);
+    const model = await ntm.finalize(state, backend);
+    const empty: SparseBatch = { kind: 'sparse', rows: 2, cols: corpusVocabulary, indptr: new Int32Array(3), indices: new Uint32Array(0), values: new Float32Array(0) };
+    const evaluator = ntm.createEvaluator(model);
+    await evaluator.add(empty);
+    assert.throws(() => evaluator.result(), /ntm evaluate: the 2 documents evaluated hold no words \(every count was 0\): perplexity and NPMI need words/);
+    const text: SparseBatch = { kind: 'sparse', rows: 1, cols: corpusVocabulary, indptr: Int32Array.of(0, 1), indices: Uint32Array.of(3), values: Float32Array.of(1),
+      words: { offsets: Uint32Array.of(0, 4), bytes: new TextEncoder().encode('word') } };
+    await assert.rejects(model.predict(text), /ntm: this model's features are the words of a vocabulary; raw text \(--format text\) would be hashed into unrelated columns/);
+    await assert.rejects(ntm.update(state, text, backend), /the state was trained on the columns of a bag of words \(a vocabulary\); raw text/);
+    const huge: SparseBatch = { kind: 'sparse', rows: 1, cols: corpusVocabulary, indptr: Int32Array.of(0, 1), indices: Uint32Array.of(3), values: Float32Array.of(1e30) };
+    await assert.rejects(ntm.update(state, huge, backend), /row 0 has a word count of 1000000015047466219876688855040\.0+; a document is a bag of word counts from 0 to 1e9/);
+    assert.throws(() => ntm.createState(parse(hp), { featureDim: 2_000_000, labelSize: 0 }, backend), /ntm: the data has 2,000,000 features; feature_dim is at most 1,000,000/);
+  });
+
+  it('says when sub_sample drew no document', async () => {
+    const state = ntm.createState(parse({ ...hp, sub_sample: 1e-6 }), { featureDim: corpusVocabulary, labelSize: 0 }, backend);
+    for (const batch of topicBatches(15, 2)) await ntm.update(state, batch, backend);
+    assert.throws(() => ntm.checkTrainingData!(state), /ntm: sub_sample 0\.000001 drew none of the 128 documents read/);
+  });
+
+  it('merges shards\' reservoirs into one sample of both (up to its 4,096 documents)', async () => {
+    const [a, b] = [ntm.createState(parse(hp), { featureDim: corpusVocabulary, labelSize: 0 }, backend), ntm.createState(parse(hp), { featureDim: corpusVocabulary, labelSize: 0 }, backend)];
+    for (const batch of topicBatches(16, 2)) await ntm.update(a, batch, backend);
+    for (const batch of topicBatches(17, 3)) await ntm.update(b, batch, backend);
+    const merged = ntm.merge([a, b]);
+    const reservoir = merged.tensors.reservoir.data as Int32Array;
+    let filledSlots = 0;
+    for (let d = 0; d * 64 < reservoir.length; d++) if (reservoir[d * 64] >= 0) filledSlots++;
+    assert.equal(filledSlots, 5 * 64);
   });
 
   it('reports a stream of empty documents instead of modelling it', async () => {
