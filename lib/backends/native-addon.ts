@@ -98,6 +98,12 @@ export interface CoreAddon {
     runningMean: Float32Array | null, runningVar: Float32Array | null, training: boolean, normalized: Float32Array | null, invStd: Float32Array | null): void;
   nnBatchNormBackward(normalized: Float32Array, invStd: Float32Array, gamma: Float32Array | null, dy: Float32Array, rows: number, cols: number,
     dgamma: Float32Array | null, dbeta: Float32Array | null): void;
+  /** An LSTM layer over T steps (time-major arrays), filling the tape h, c, gates. */
+  nnLstmForward(shape: NnLstmShape, arrays: NnLstmArrays): void;
+  /** Back through time after nnLstmForward: weight gradients added, dx, dh0, dc0 written. */
+  nnLstmBackward(shape: NnLstmShape, arrays: NnLstmArrays, gradients: {
+    dh: Float32Array; dWx: Float32Array; dWh: Float32Array; db: Float32Array; dx?: Float32Array; dh0?: Float32Array; dc0?: Float32Array;
+  }): void;
   nnOptimizerStep(settings: NnOptimizerSettings, w: Float32Array, g: Float32Array, m1: Float32Array | null, m2: Float32Array | null, step: number): void;
   /** Transparent huge pages for a large array (Linux); false where not taken. */
   adviseHugePages(array: ArrayBufferView): boolean;
@@ -128,6 +134,15 @@ export interface NativeBucketSketch {
   words: Uint8Array;
   counts: Float64Array;
   errors: Float64Array;
+}
+
+/** An LSTM layer's sizes: T steps, B sequences, I inputs, H hidden units. */
+export interface NnLstmShape { steps: number; rows: number; inputs: number; hidden: number }
+
+/** x [T×B×I], wx [I×4H], wh [H×4H], b [4H] (gates i, f, g, o); zoneout masks [T×B×H] (1: keep the previous value); the tape h, c [T×B×H], gates [T×B×4H]. */
+export interface NnLstmArrays {
+  x: Float32Array; wx: Float32Array; wh: Float32Array; b: Float32Array; h0?: Float32Array; c0?: Float32Array;
+  zoneoutH?: Float32Array; zoneoutC?: Float32Array; h: Float32Array; c: Float32Array; gates: Float32Array;
 }
 
 /** One named prediction output: `key` is the name as JSON (quoted), `values` rows × width, row-major. */

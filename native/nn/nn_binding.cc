@@ -5,6 +5,7 @@
 #include "nn/activation.h"
 #include "nn/batch_norm.h"
 #include "nn/dense_layer.h"
+#include "nn/lstm.h"
 #include "nn/optimizer.h"
 #include "nn/reparameterization.h"
 #include "nn/softmax.h"
@@ -189,6 +190,72 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// An optional Float32Array field of at least `length` entries (null when absent or null).
+float* F32Field(const Napi::Object& o, const char* f, const char* name, size_t length, bool required) {
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined() || v.IsNull()) {
+    if (required) throw Napi::TypeError::New(o.Env(), std::string(f) + ": " + name + " is missing");
+    return nullptr;
+  }
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(o.Env(), std::string(f) + ": " + name + " must be a Float32Array");
+  }
+  Napi::Float32Array a = v.As<Napi::Float32Array>();
+  if (a.ElementLength() < length) {
+    throw Napi::RangeError::New(o.Env(), std::string(f) + ": " + name + " has length " + std::to_string(a.ElementLength()) +
+                                             ", expected at least " + std::to_string(length));
+  }
+  return a.Data();
+}
+
+struct LstmCall {
+  nn::LstmShape shape;
+  nn::LstmWeights weights;
+  const float *x, *h0, *c0;
+  nn::LstmZoneout zoneout;
+  nn::LstmTape tape;
+};
+
+// shape { steps, rows, inputs, hidden }; arrays { x, wx, wh, b, h0?, c0?, zoneoutH?, zoneoutC?, h, c, gates }
+LstmCall ReadLstm(const Napi::CallbackInfo& info, const char* f) {
+  Napi::Object so = ObjectArg(info, 0, f, "shape"), a = ObjectArg(info, 1, f, "arrays");
+  LstmCall call;
+  nn::LstmShape& s = call.shape;
+  s.steps = SizeField(so, f, "steps");
+  s.rows = SizeField(so, f, "rows");
+  s.inputs = SizeField(so, f, "inputs");
+  s.hidden = SizeField(so, f, "hidden");
+  const size_t T = s.steps, B = s.rows, I = s.inputs, H = s.hidden;
+  call.weights = {F32Field(a, f, "wx", I * 4 * H, true), F32Field(a, f, "wh", H * 4 * H, true), F32Field(a, f, "b", 4 * H, true)};
+  call.x = F32Field(a, f, "x", T * B * I, true);
+  call.h0 = F32Field(a, f, "h0", B * H, false);
+  call.c0 = F32Field(a, f, "c0", B * H, false);
+  call.zoneout = {F32Field(a, f, "zoneoutH", T * B * H, false), F32Field(a, f, "zoneoutC", T * B * H, false)};
+  call.tape = {F32Field(a, f, "h", T * B * H, true), F32Field(a, f, "c", T * B * H, true), F32Field(a, f, "gates", T * B * 4 * H, true)};
+  return call;
+}
+
+// nnLstmForward(shape, arrays): fills arrays.h, arrays.c, arrays.gates.
+Napi::Value LstmForwardSync(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "nnLstmForward", 2);
+  LstmCall c = ReadLstm(info, "nnLstmForward");
+  nn::LstmForward(c.shape, c.weights, c.x, c.h0, c.c0, c.zoneout, c.tape);
+  return info.Env().Undefined();
+}
+
+// nnLstmBackward(shape, arrays, gradients { dh, dWx, dWh, db, dx?, dh0?, dc0? }) after nnLstmForward.
+Napi::Value LstmBackwardSync(const Napi::CallbackInfo& info) {
+  const char* f = "nnLstmBackward";
+  RequireArgCount(info, f, 3);
+  LstmCall c = ReadLstm(info, f);
+  Napi::Object go = ObjectArg(info, 2, f, "gradients");
+  const size_t T = c.shape.steps, B = c.shape.rows, I = c.shape.inputs, H = c.shape.hidden;
+  nn::LstmGradients g{F32Field(go, f, "dWx", I * 4 * H, true), F32Field(go, f, "dWh", H * 4 * H, true), F32Field(go, f, "db", 4 * H, true),
+                      F32Field(go, f, "dx", T * B * I, false), F32Field(go, f, "dh0", B * H, false), F32Field(go, f, "dc0", B * H, false)};
+  nn::LstmBackward(c.shape, c.weights, c.x, c.h0, c.c0, c.zoneout, c.tape, F32Field(go, f, "dh", T * B * H, true), g);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 nn::OptimizerSettings ReadOptimizerSettings(const Napi::Object& o, const char* f) {
@@ -213,7 +280,8 @@ void RegisterNeuralNetwork(Napi::Env env, Napi::Object exports) {
       {"nnSparseBackward", SparseBackward}, {"nnActivate", Activate}, {"nnActivationBackward", ActivationBackward},
       {"nnSoftmax", Softmax}, {"nnSoftmaxBackward", SoftmaxBackward}, {"nnReparameterize", Reparameterize},
       {"nnReparameterizeBackward", ReparameterizeBackward}, {"nnDropout", Dropout}, {"nnBatchNormForward", BatchNormForward},
-      {"nnBatchNormBackward", BatchNormBackward}, {"nnOptimizerStep", OptimizerStep}};
+      {"nnBatchNormBackward", BatchNormBackward}, {"nnOptimizerStep", OptimizerStep},
+      {"nnLstmForward", LstmForwardSync}, {"nnLstmBackward", LstmBackwardSync}};
   for (const auto& [name, function] : functions) exports.Set(name, Napi::Function::New(env, function, name));
 }
 
