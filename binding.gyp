@@ -36,6 +36,7 @@
         "native/nn/activation.cc",
         "native/nn/batch_norm.cc",
         "native/nn/dense_layer.cc",
+        "native/nn/likelihood.cc",
         "native/nn/lstm.cc",
         "native/nn/nn_binding.cc",
         "native/nn/optimizer.cc",

@@ -104,6 +104,10 @@ export interface CoreAddon {
   nnLstmBackward(shape: NnLstmShape, arrays: NnLstmArrays, gradients: {
     dh: Float32Array; dWx: Float32Array; dWh: Float32Array; db: Float32Array; dx?: Float32Array; dh0?: Float32Array; dc0?: Float32Array;
   }): void;
+  /** DeepAR's likelihoods (gaussian 0, student_t 1, negative_binomial 2, beta 3, deterministic_l1 4): Σ w·nll, grad = w·∂nll/∂raw. */
+  nnNegativeLogLikelihood(likelihood: number, raw: Float32Array, y: Float32Array, w: Float32Array | null, grad: Float32Array | null): number;
+  /** One sample per value, from counter-based streams. */
+  nnSampleLikelihood(likelihood: number, raw: Float32Array, out: Float32Array, seed: number, stream: number, first: number): void;
   nnOptimizerStep(settings: NnOptimizerSettings, w: Float32Array, g: Float32Array, m1: Float32Array | null, m2: Float32Array | null, step: number): void;
   /** Transparent huge pages for a large array (Linux); false where not taken. */
   adviseHugePages(array: ArrayBufferView): boolean;

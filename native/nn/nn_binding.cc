@@ -5,6 +5,7 @@
 #include "nn/activation.h"
 #include "nn/batch_norm.h"
 #include "nn/dense_layer.h"
+#include "nn/likelihood.h"
 #include "nn/lstm.h"
 #include "nn/optimizer.h"
 #include "nn/reparameterization.h"
@@ -256,6 +257,34 @@ Napi::Value LstmBackwardSync(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+nn::Likelihood LikelihoodArg(const Napi::CallbackInfo& info, const char* f) {
+  size_t kind = SizeArg(info, 0, f, "likelihood");
+  if (kind > static_cast<size_t>(nn::Likelihood::kDeterministicL1)) throw Napi::RangeError::New(info.Env(), std::string(f) + ": unknown likelihood code");
+  return static_cast<nn::Likelihood>(kind);
+}
+
+// nnNegativeLogLikelihood(kind, raw [n × P], y [n], w [n] | null, grad [n × P] | null) → Σ w·nll
+Napi::Value NegativeLogLikelihoodSync(const Napi::CallbackInfo& info) {
+  const char* f = "nnNegativeLogLikelihood";
+  RequireArgCount(info, f, 5);
+  nn::Likelihood kind = LikelihoodArg(info, f);
+  size_t n = Float32Arg(info, 2, f, "y").ElementLength(), P = nn::LikelihoodParameters(kind);
+  double total = nn::NegativeLogLikelihood(kind, F32(info, 1, f, "raw", n * P), F32(info, 2, f, "y", n), F32(info, 3, f, "w", n, true), n,
+                                           F32(info, 4, f, "grad", n * P, true));
+  return Napi::Number::New(info.Env(), total);
+}
+
+// nnSampleLikelihood(kind, raw [n × P], out [n], seed, stream, first)
+Napi::Value SampleLikelihoodSync(const Napi::CallbackInfo& info) {
+  const char* f = "nnSampleLikelihood";
+  RequireArgCount(info, f, 6);
+  nn::Likelihood kind = LikelihoodArg(info, f);
+  size_t n = Float32Arg(info, 2, f, "out").ElementLength(), P = nn::LikelihoodParameters(kind);
+  nn::SampleLikelihood(kind, F32(info, 1, f, "raw", n * P), n, F32(info, 2, f, "out", n), SizeArg(info, 3, f, "seed"), SizeArg(info, 4, f, "stream"),
+                       SizeArg(info, 5, f, "first"));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 nn::OptimizerSettings ReadOptimizerSettings(const Napi::Object& o, const char* f) {
@@ -281,7 +310,8 @@ void RegisterNeuralNetwork(Napi::Env env, Napi::Object exports) {
       {"nnSoftmax", Softmax}, {"nnSoftmaxBackward", SoftmaxBackward}, {"nnReparameterize", Reparameterize},
       {"nnReparameterizeBackward", ReparameterizeBackward}, {"nnDropout", Dropout}, {"nnBatchNormForward", BatchNormForward},
       {"nnBatchNormBackward", BatchNormBackward}, {"nnOptimizerStep", OptimizerStep},
-      {"nnLstmForward", LstmForwardSync}, {"nnLstmBackward", LstmBackwardSync}};
+      {"nnLstmForward", LstmForwardSync}, {"nnLstmBackward", LstmBackwardSync},
+      {"nnNegativeLogLikelihood", NegativeLogLikelihoodSync}, {"nnSampleLikelihood", SampleLikelihoodSync}};
   for (const auto& [name, function] : functions) exports.Set(name, Napi::Function::New(env, function, name));
 }
 
