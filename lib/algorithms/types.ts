@@ -110,6 +110,11 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    * other labels as bad records with their file and line; undefined for any real label.
    */
   labelClasses?(hyperparameters: HyperparameterValues<S>): number | undefined;
+  /**
+   * The feature values the algorithm takes (a topic model's word counts: 0 to 1e9), so that readers
+   * reject other values as bad records with their file and line; undefined: any finite value.
+   */
+  readonly featureRange?: { min: number; max: number };
   /** Allocates everything, once. */
   createState(hyperparameters: HyperparameterValues<S>, schema: DataSchema, backend: Backend): State<HyperparameterValues<S>>;
   /** Consumes one mini-batch. Allocates nothing proportional to the data seen. */

@@ -167,6 +167,8 @@ export interface NativeParserOptions {
   labelsRequired?: boolean;
   /** Classification: labels must be integers in [0, labelClasses) (2: 0 or 1); 0 or absent: any. */
   labelClasses?: number;
+  /** Feature values the consumer takes; a value outside makes the record bad (feature_out_of_range). */
+  featureRange?: { min: number; max: number };
   maxRecordBytes?: number;
   skipBad?: boolean;
   /** Text formats: parse with every thread of the pool (default, when it has more than one); false: one thread, in place. */

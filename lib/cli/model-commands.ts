@@ -90,8 +90,8 @@ async function writePredictionLines(out: Writable, buffers: OutputBuffers, predi
 export async function predictCommand(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
   const { options } = parseArguments('predict', argv, predictOptions);
   refuseRedisInput('predict', 'input', options.input);
-  const { path: modelPath, model, featureDim } = await openModel('predict', options);
-  const data = readOptionsFrom('predict', options, { labelSize: 0, featureDim });
+  const { path: modelPath, model, algorithm, featureDim } = await openModel('predict', options);
+  const data = { ...readOptionsFrom('predict', options, { labelSize: 0, featureDim }), featureRange: algorithm.featureRange };
   const outputPath = (options.output as string | undefined) ?? '-';
   let requestOptions: { threshold: number } | undefined;
   if (options.threshold !== undefined) {
@@ -143,6 +143,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
     ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim }),
     // Labels the model cannot score are bad records with their file and line.
     labelClasses: algorithm.labelClasses?.(model.data().hyperparameters as never),
+    featureRange: algorithm.featureRange,
   };
   const evaluator = algorithm.createEvaluator(model);
   let records = 0;

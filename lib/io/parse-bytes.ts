@@ -117,7 +117,7 @@ class NativeBatcher {
       format, featureDim, delimiter: options.delimiter, header: options.header, zeroBased: options.zeroBased,
       hashBits: options.hashBits, maxRecordBytes: options.maxRecordBytes, skipBad: options.onBadRecord === 'skip',
       labelColumn: labelSize === 0 ? -1 : (options.labelColumn ?? 0), labelsRequired: labelSize > 0,
-      labelClasses: options.labelClasses ?? 0,
+      labelClasses: options.labelClasses ?? 0, featureRange: options.featureRange,
     });
     const batcher = new NativeBatcher(producer, pool, parser);
     await batcher.nextBatch();

@@ -26,7 +26,7 @@ export async function produceFromRecords(producer: Producer, source: RecordSourc
     const record = splitRecord(input, labelSize);
     pool ??= producer.makePool(options.featureDim ?? record.features.length);
     batch ??= await pool.acquire();
-    const problem = recordProblem(record, pool.shape.cols, labelSize, options.labelClasses ?? 0);
+    const problem = recordProblem(record, pool.shape.cols, labelSize, options.labelClasses ?? 0, options.featureRange);
     index++;
     if (problem) {
       if (options.onBadRecord !== 'skip') throw new DataError(`${source.description}, record ${index - 1}: ${problem.why}`);
@@ -45,7 +45,8 @@ export async function produceFromRecords(producer: Producer, source: RecordSourc
 }
 
 /** Why a record cannot go into a batch of this width (with the bad-record counter's name), or nothing. */
-function recordProblem(record: SplitRecord, width: number, labelSize: number, classes: number): { why: string; reason: string } | undefined {
+function recordProblem(record: SplitRecord, width: number, labelSize: number, classes: number,
+  range?: { min: number; max: number }): { why: string; reason: string } | undefined {
   const { features, label } = record;
   if (features.length !== width) return { why: `has ${features.length} features, expected ${width}`, reason: 'column_count' };
   if (labelSize > 0 && !Number.isFinite(label)) {
@@ -56,6 +57,13 @@ function recordProblem(record: SplitRecord, width: number, labelSize: number, cl
     return { why: `label ${label} ${what}`, reason: 'label_out_of_range' };
   }
   if (!allFinite(features)) return { why: 'has a non-finite feature', reason: 'non_finite' };
+  if (range) {
+    for (let i = 0; i < features.length; i++) {
+      if (features[i] < range.min || features[i] > range.max) {
+        return { why: `feature ${i} is ${features[i]}, outside [${range.min}, ${range.max}] (the values this algorithm takes)`, reason: 'feature_out_of_range' };
+      }
+    }
+  }
   return undefined;
 }
 

@@ -33,6 +33,11 @@ export interface ReadOptions {
    * 1). A record with another label is a bad record, with its file and line (label_out_of_range).
    */
   labelClasses?: number;
+  /**
+   * The feature values the consumer takes (a topic model's word counts: 0 to 1e9). A record with
+   * a value outside is a bad record, with its file and line (feature_out_of_range).
+   */
+  featureRange?: { min: number; max: number };
   /** CSV: the label's column (default 0, the first, as SageMaker). */
   labelColumn?: number;
   /** CSV: skip the first line of each file. */
@@ -104,6 +109,10 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
   }
   if (options.shuffleBuffer !== undefined && (!Number.isSafeInteger(options.shuffleBuffer) || options.shuffleBuffer < 1)) {
     fail(`shuffleBuffer must be a positive integer (batches), got ${options.shuffleBuffer}`);
+  }
+  const range = options.featureRange;
+  if (range !== undefined && !(typeof range === 'object' && range !== null && range.min <= range.max)) {
+    fail(`featureRange must be { min, max } with min ≤ max, got ${JSON.stringify(range)}`);
   }
   if (options.labelClasses !== undefined && (!Number.isSafeInteger(options.labelClasses) || options.labelClasses < 0)) {
     fail(`labelClasses must be a non-negative integer, got ${options.labelClasses}`);

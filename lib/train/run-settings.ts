@@ -58,6 +58,7 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
     ...options.data, seed: options.data?.seed ?? options.seed, featureDim, miniBatchSize,
     labelSize: (options.data?.labelSize ?? (algorithm.labelSize > 0 ? 1 : 0)) as 0 | 1,
     labelClasses: options.data?.labelClasses ?? algorithm.labelClasses?.(hp as never),
+    featureRange: options.data?.featureRange ?? algorithm.featureRange,
   };
   const directory = options.checkpoint ? new CheckpointDirectory(options.checkpoint.directory, options.checkpoint.keep ?? 3) : undefined;
   if (options.resume && !directory) throw new Error('train: resume needs checkpoint.directory');

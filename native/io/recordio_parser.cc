@@ -410,6 +410,15 @@ bool RecordioParser::DecodeRecord(const uint8_t* payload, size_t length, BatchTa
       *detail = "feature " + std::to_string(sparse_input ? r.keys[i] : i) + " is not finite";
       return false;
     }
+    const FeatureRange& range = options_.feature_range;
+    if (range.checked && (r.values[i] < range.min || r.values[i] > range.max)) {
+      *reason = BadRecord::FeatureRange;
+      char text[160];
+      std::snprintf(text, sizeof(text), " is %.9g, outside [%.9g, %.9g] (the values this algorithm takes)",
+                    static_cast<double>(r.values[i]), static_cast<double>(range.min), static_cast<double>(range.max));
+      *detail = "feature " + std::to_string(sparse_input ? r.keys[i] : i) + text;
+      return false;
+    }
     if (sparse_input && r.keys[i] >= dim) {
       *reason = BadRecord::IndexRange;
       *detail = "key " + std::to_string(r.keys[i]) + " is outside [0, " + std::to_string(dim) + ") (feature_dim)";

@@ -1,6 +1,7 @@
 #include "io/stream_parser.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -19,9 +20,41 @@ const char* BadRecordName(BadRecord reason) {
     case BadRecord::Truncated: return "truncated";
     case BadRecord::Encoding: return "invalid_encoding";
     case BadRecord::LabelRange: return "label_out_of_range";
+    case BadRecord::FeatureRange: return "feature_out_of_range";
     case BadRecord::kCount: break;
   }
   return "unknown";
+}
+
+namespace {
+
+std::string Shortest(float value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.9g", static_cast<double>(value));
+  return text;
+}
+
+}  // namespace
+
+bool LastRowInRange(const BatchTarget& target, size_t cols, const FeatureRange& range, std::string* detail, size_t first_index) {
+  if (!range.checked || target.rows == 0) return true;
+  const size_t row = target.rows - 1;
+  auto outside = [&](float value, size_t column) {
+    if (value >= range.min && value <= range.max) return false;
+    *detail = "feature " + std::to_string(column + first_index) + " is " + Shortest(value) + ", outside [" + Shortest(range.min) + ", " +
+              Shortest(range.max) + "] (the values this algorithm takes)";
+    return true;
+  };
+  if (target.sparse) {
+    for (size_t e = static_cast<size_t>(target.indptr[row]); e < target.nnz; e++) {
+      if (outside(target.values[e], target.indices[e])) return false;
+    }
+  } else {
+    for (size_t c = 0; c < cols; c++) {
+      if (outside(target.values[row * cols + c], c)) return false;
+    }
+  }
+  return true;
 }
 
 bool LabelInRange(float label, size_t classes, std::string* detail) {

@@ -23,6 +23,7 @@ enum class BadRecord {
   Truncated,
   Encoding,
   LabelRange,
+  FeatureRange,
   kCount,
 };
 const char* BadRecordName(BadRecord reason);
@@ -30,6 +31,17 @@ const char* BadRecordName(BadRecord reason);
 // Whether a label is one the consumer takes: with classes > 0, an integer in [0, classes)
 // (2: a binary classifier's 0 or 1); otherwise any. With the reason's words when it is not.
 bool LabelInRange(float label, size_t classes, std::string* detail);
+
+// The values a consumer takes (a topic model's word counts: 0 to 1e9); `checked` false: any finite value.
+struct FeatureRange {
+  bool checked = false;
+  float min = 0, max = 0;
+};
+
+struct BatchTarget;
+// Whether the last row of the target holds only values in range; with the first one outside and
+// its column named in detail when not, numbered as the file numbers it (first_index: libsvm's 1).
+bool LastRowInRange(const BatchTarget& target, size_t cols, const FeatureRange& range, std::string* detail, size_t first_index = 0);
 
 // The arrays of one batch, owned by the caller (JS typed arrays from the pool).
 struct BatchTarget {

@@ -46,6 +46,15 @@ std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object, ParallelT
     return value.IsBoolean() ? value.As<Napi::Boolean>().Value() : fallback;
   };
   std::string format = object.Get("format").ToString().Utf8Value();
+  // featureRange: { min, max } — the values the consumer takes; a value outside is a bad record.
+  FeatureRange range;
+  Napi::Value range_value = object.Get("featureRange");
+  if (range_value.IsObject()) {
+    Napi::Object r = range_value.As<Napi::Object>();
+    range.checked = true;
+    range.min = static_cast<float>(r.Get("min").ToNumber().DoubleValue());
+    range.max = static_cast<float>(r.Get("max").ToNumber().DoubleValue());
+  }
   double feature_dim = number("featureDim", 0);
   if (!(feature_dim >= 1) || feature_dim > 4294967296.0 || feature_dim != static_cast<double>(static_cast<uint64_t>(feature_dim))) {
     throw Napi::RangeError::New(env, "StreamParser: featureDim must be an integer in [1, 2^32]");
@@ -55,6 +64,7 @@ std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object, ParallelT
     options.feature_dim = static_cast<size_t>(feature_dim);
     options.labels_required = flag("labelsRequired", true);
     options.label_classes = static_cast<size_t>(number("labelClasses", 0));
+    options.feature_range = range;
     options.max_record_bytes = static_cast<size_t>(number("maxRecordBytes", 16 << 20));
     options.skip_bad = flag("skipBad", false);
     return std::make_unique<RecordioParser>(options);
@@ -77,6 +87,7 @@ std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object, ParallelT
   options.hash_bits = static_cast<int>(number("hashBits", 18));
   options.labels_required = flag("labelsRequired", true);
   options.label_classes = static_cast<size_t>(number("labelClasses", 0));
+  options.feature_range = range;
   options.max_record_bytes = static_cast<size_t>(number("maxRecordBytes", 1 << 20));
   options.skip_bad = flag("skipBad", false);
   if (options.format == TextFormat::Text) {

@@ -258,13 +258,13 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
         (options_.format == TextFormat::Libsvm || options_.format == TextFormat::Vw)) {
       target.labels[target.rows - 1] = 0.f;
     }
-    if (!target.labels || options_.label_column < 0 || LabelInRange(target.labels[target.rows - 1], options_.label_classes, &detail)) {
-      return Outcome::Stored;
-    }
+    const bool label_ok = !target.labels || options_.label_column < 0 || LabelInRange(target.labels[target.rows - 1], options_.label_classes, &detail);
+    const size_t first_index = options_.format == TextFormat::Libsvm && !options_.zero_based ? 1 : 0;
+    if (label_ok && LastRowInRange(target, options_.feature_dim, options_.feature_range, &detail, first_index)) return Outcome::Stored;
     // Taken back out: the row is a bad record like any other, with its line.
     target.rows--;
     if (target.sparse) target.nnz = static_cast<size_t>(target.indptr[target.rows]);
-    reason = BadRecord::LabelRange;
+    reason = label_ok ? BadRecord::FeatureRange : BadRecord::LabelRange;
   } else if (full) {
     at_file_start_ = first_of_file;  // the record is taken again, into the next batch
     return Outcome::Full;

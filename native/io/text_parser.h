@@ -29,6 +29,7 @@ struct TextParserOptions {
   bool labels_required = true;
   // Classification: labels must be integers in [0, label_classes) (0: any label).
   size_t label_classes = 0;
+  FeatureRange feature_range;
   size_t max_record_bytes = 1 << 20;
   bool skip_bad = false;
 };

@@ -273,6 +273,8 @@ export const ntm: Algorithm<NtmSchema, NtmModel> & {
   name: 'ntm',
   hyperparameters: ntmSchema,
   labelSize: 0,
+  // Word counts: readers refuse a negative or huge one with its file and line (the kernel checks again).
+  featureRange: { min: 0, max: 1e9 },
 
   createState(hp, schema) {
     encoderWidths(hp);

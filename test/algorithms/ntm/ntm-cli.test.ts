@@ -83,6 +83,15 @@ describe('ntm command line', () => {
     r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--feature-dim', String(corpusVocabulary), '--vocab', short, '--hp', 'num_topics=2', '--epochs', '1', '--model-dir', join(directory, 'short'));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /the vocabulary has 10 words but the data has 40 features; it needs one word per feature, in feature order/);
+    // A negative count is a bad record with its file and line; --on-bad-record skip skips it.
+    const negative = join(directory, 'negative.svm');
+    await writeFile(negative, '0 1:2 3:1\n0 2:-1 4:1\n0 1:1 5:2\n');
+    r = boundless('train', 'ntm', '--train', negative, '--format', 'libsvm', '--feature-dim', '5', '--hp', 'num_topics=2', '--epochs', '1', '--model-dir', join(directory, 'negative'));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /negative\.svm, line 2: feature 2 is -1, outside \[0, 1e\+09\] \(the values this algorithm takes\)/);
+    r = boundless('train', 'ntm', '--train', negative, '--format', 'libsvm', '--feature-dim', '5', '--hp', 'num_topics=2', '--epochs', '1', '--on-bad-record', 'skip', '--model-dir', join(directory, 'negative'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).metrics.records, 2);
     r = boundless('train', 'linear-learner', '--train', train, '--format', 'libsvm', '--feature-dim', '40', '--vocab', vocab, '--hp', 'predictor_type=regressor');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /train: --vocab is for topic models \(ntm\); linear-learner takes no vocabulary/);
