@@ -11,14 +11,23 @@ function formatMetric(value: number): string {
 /** Entries of the metrics that are model indices, not measurements: no #quality_metric line. */
 const modelIndexKeys = new Set(['best_model', 'selected_model']);
 
+/**
+ * SageMaker writes `<score>` for metrics where higher is better (accuracy, F1, AUC, a topic model's
+ * coherence and uniqueness) and `<loss>` for the others; tuning regexes copied from its
+ * documentation match one or the other.
+ */
+export function sageMakerMetricKind(name: string): '<score>' | '<loss>' {
+  return /(accuracy|f_beta|f1|precision|recall|roc_auc|auc|npmi|wetc|(^|_)tu$)/.test(name) ? '<score>' : '<loss>';
+}
+
 export function sageMakerMetricLines(event: ProgressEvent, host = 'algo-1'): string[] {
   const lines: string[] = [];
   if (event.phase === 'epoch') {
     for (const [name, value] of Object.entries(event.metrics)) {
-      if (!modelIndexKeys.has(name)) lines.push(`#quality_metric: host=${host}, epoch=${event.epoch - 1}, train ${name} <loss>=${value}`);
+      if (!modelIndexKeys.has(name)) lines.push(`#quality_metric: host=${host}, epoch=${event.epoch - 1}, train ${name} ${sageMakerMetricKind(name)}=${value}`);
     }
     for (const [name, value] of Object.entries(event.validation ?? {})) {
-      if (!modelIndexKeys.has(name)) lines.push(`#quality_metric: host=${host}, epoch=${event.epoch - 1}, validation ${name} <loss>=${value}`);
+      if (!modelIndexKeys.has(name)) lines.push(`#quality_metric: host=${host}, epoch=${event.epoch - 1}, validation ${name} ${sageMakerMetricKind(name)}=${value}`);
     }
     lines.push(`#progress_metric: host=${host}, completed ${event.epoch} epochs`);
     lines.push(`#throughput_metric: host=${host}, train throughput=${event.recordsPerSecond.toFixed(1)} records/second`);
