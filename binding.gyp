@@ -42,6 +42,8 @@
         "native/nn/optimizer.cc",
         "native/nn/reparameterization.cc",
         "native/nn/softmax.cc",
+        "native/algorithms/deepar/deepar_binding.cc",
+        "native/algorithms/deepar/deepar_network.cc",
         "native/algorithms/factorization_machines/factorization_machines.cc",
         "native/algorithms/factorization_machines/factorization_machines_binding.cc",
         "native/algorithms/kmeans/kmeans.cc",

@@ -20,6 +20,7 @@ import { runWorkers, workersTable } from './workers.js';
 import { clusterMarkdown, runCluster } from './cluster.js';
 import { redisStreamTable, runRedisStream } from './redis-stream.js';
 import { ntmMarkdown, runNtm } from './ntm.js';
+import { deeparStepTable, runDeeparStep } from './deepar-step.js';
 
 interface SuiteResult { markdown: string; json: unknown; /** What the table compares, when not boundless against peers. */ legend?: string }
 
@@ -96,6 +97,11 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
       markdown: [ratingsTable(ratings), '', ...ratingsNotes.map((n) => `- ${n}`), '', fmTable(rows), '', ...notes.map((n) => `- ${n}`), ...flightsNote].join('\n'),
       json: { ratings, ratingsNotes, rows, notes, ...(flightsFrom ? { flightsFrom } : {}) },
     };
+  },
+  // DeepAR's network training step at the issue's reference shape (bench/deepar-step.ts).
+  'deepar-step': async () => {
+    const { rows, notes } = await runDeeparStep();
+    return { markdown: [deeparStepTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes }, legend: 'Training steps per second of DeepAR\'s network kernel.' };
   },
   // The neural topic model against online LDA (scikit-learn, gensim) on the State of the Union (bench/ntm.ts).
   ntm: async () => {

@@ -1,6 +1,7 @@
 // The core addon: registration only. Each concern registers its own exports.
 #include <napi.h>
 
+#include "algorithms/deepar/deepar_binding.h"
 #include "algorithms/factorization_machines/factorization_machines_binding.h"
 #include "algorithms/kmeans/kmeans_binding.h"
 #include "algorithms/linear_learner/linear_learner_binding.h"
@@ -24,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterKmeans(env, exports);
   boundless::RegisterPca(env, exports);
   boundless::RegisterNtm(env, exports);
+  boundless::RegisterDeepar(env, exports);
   boundless::RegisterNeuralNetwork(env, exports);
   boundless::RegisterFactorizationMachines(env, exports);
   boundless::RegisterMemoryAdvice(env, exports);

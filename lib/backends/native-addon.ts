@@ -109,6 +109,12 @@ export interface CoreAddon {
   /** One sample per value, from counter-based streams. */
   nnSampleLikelihood(likelihood: number, raw: Float32Array, out: Float32Array, seed: number, stream: number, first: number): void;
   nnOptimizerStep(settings: NnOptimizerSettings, w: Float32Array, g: Float32Array, m1: Float32Array | null, m2: Float32Array | null, step: number): void;
+  /** DeepAR's network (stacked LSTM, projection, likelihood): Σ weight · NLL of a window batch and, with `gradient`, its mean's gradient. */
+  deeparNetworkLoss(settings: DeeparNetworkSettings, parameters: Float32Array, window: DeeparWindow, gradient: Float32Array | null, step: number): number;
+  /** One optimizer step on a window batch (off the event loop); counters [steps, the window's Σ weight · NLL]. */
+  deeparNetworkStep(settings: DeeparNetworkSettings, state: { parameters: Float32Array; moment1?: Float32Array; moment2?: Float32Array; counters: Float64Array },
+    window: DeeparWindow): Promise<void>;
+  deeparNetworkLayout(settings: DeeparNetworkSettings): { parameters: number; input: number[]; recurrent: number[]; bias: number[]; projection: number; projectionBias: number };
   /** Transparent huge pages for a large array (Linux); false where not taken. */
   adviseHugePages(array: ArrayBufferView): boolean;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;
@@ -139,6 +145,14 @@ export interface NativeBucketSketch {
   counts: Float64Array;
   errors: Float64Array;
 }
+
+/** DeepAR's network: F inputs a step, num_cells, num_layers, the likelihood's code (nn/likelihood.h), zoneout (dropout_rate). */
+export interface DeeparNetworkSettings {
+  features: number; cells: number; layers: number; likelihood: number; zoneout: number; seed: number; optimizer: NnOptimizerSettings;
+}
+
+/** A batch of B windows of T steps, time-major: inputs [T × B × F], targets and weights [T × B] (weight 0: no loss). */
+export interface DeeparWindow { steps: number; rows: number; inputs: Float32Array; targets: Float32Array; weights: Float32Array }
 
 /** An LSTM layer's sizes: T steps, B sequences, I inputs, H hidden units. */
 export interface NnLstmShape { steps: number; rows: number; inputs: number; hidden: number }
