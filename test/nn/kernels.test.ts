@@ -2,34 +2,14 @@
 // here, and their backward passes against central finite differences of that
 // reference: for a loss L = Σ R ⊙ y with random R, ∂L/∂p ≈ (L(p + h) − L(p − h)) / 2h.
 import assert from 'node:assert/strict';
+import { assertCloseTo, finiteDifferences } from '../fixtures/finite-differences.js';
 import { loadCoreAddon, Random, type SparseBatch } from '../../lib/index.js';
 
 const addon = loadCoreAddon();
+const assertClose = (actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string) =>
+  assertCloseTo(actual, expected, tolerance, what, (message) => assert.fail(message));
 const random = Random.fromSeed(77);
 const gaussians = (n: number, scale = 1) => Float32Array.from({ length: n }, () => random.nextGaussian() * scale);
-
-/** max |a − b| ≤ tolerance · (1 + max |b|). */
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 1;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
-  }
-}
-
-/** Central differences of loss() with respect to every entry of p (float64 copies; p restored). */
-function finiteDifferences(p: Float64Array, loss: () => number, h = 1e-5): Float64Array {
-  return Float64Array.from(p, (_, i) => {
-    const saved = p[i];
-    p[i] = saved + h;
-    const up = loss();
-    p[i] = saved - h;
-    const down = loss();
-    p[i] = saved;
-    return (up - down) / (2 * h);
-  });
-}
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
 

@@ -2,9 +2,12 @@
 // backward pass through time against central finite differences of that reference,
 // with and without zoneout.
 import assert from 'node:assert/strict';
+import { assertCloseTo, finiteDifferences } from '../fixtures/finite-differences.js';
 import { loadCoreAddon, Random } from '../../lib/index.js';
 
 const addon = loadCoreAddon();
+const assertClose = (actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string) =>
+  assertCloseTo(actual, expected, tolerance, what, (message) => assert.fail(message));
 const random = Random.fromSeed(31);
 const gaussians = (n: number, scale = 1) => Float32Array.from({ length: n }, () => random.nextGaussian() * scale);
 
@@ -40,24 +43,6 @@ function reference(p: Params, zoneH?: Float32Array, zoneC?: Float32Array): Float
     c = cn;
   }
   return out;
-}
-
-function finiteDifferences(p: Float64Array, loss: () => number, h = 1e-5): Float64Array {
-  return Float64Array.from(p, (_, i) => {
-    const saved = p[i];
-    p[i] = saved + h;
-    const up = loss();
-    p[i] = saved - h;
-    const down = loss();
-    p[i] = saved;
-    return (up - down) / (2 * h);
-  });
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
-  let scale = 1;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
 }
 
 describe('nn kernels: LSTM', () => {
