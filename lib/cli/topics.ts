@@ -78,11 +78,12 @@ export async function topicLog(model: Model, state: State<unknown>, reference: s
   const perTopic = npmiPerTopic(counts);
   const fixed = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
   const documents = counts.documents[0];
-  const source = `${reference !== undefined ? `${documents} documents of ${reference}` : `a sample of ${documents} training documents`}` +
+  const count = documents.toLocaleString('en-US');
+  const source = `${reference !== undefined ? `${count} documents of ${reference}` : `a sample of ${count} training documents`}` +
     // A pair of top words absent from every reference document counts −1: with few documents, many pairs are.
     (documents < 1000 ? '; with fewer than 1,000 documents, pairs never seen together (NPMI −1) weigh heavily' : '') +
     // The reservoir keeps a document's first 64 distinct words: longer documents lose co-occurrences.
-    (cut > 0 ? `; ${cut} of them have ${reservoirWidth} or more distinct words, of which the first ${reservoirWidth} were kept: NPMI reads low, give --validation` : '');
+    (cut > 0 ? `; ${cut} of them ${cut === 1 ? 'has' : 'have'} ${reservoirWidth} or more distinct words, of which the first ${reservoirWidth} were kept: NPMI reads low, give --validation` : '');
   const header = `Topics from epoch:final (num_topics:${ntmModel.numTopics}) [npmi ${fixed(mean(perTopic))}, tu ${fixed(topicUniqueness(topics))}] (NPMI over ${source})`;
   // A hashed bucket is named by its top words ("tax|taxes"); the log shows the first.
   const lines = topics.map((t, k) => `[npmi ${fixed(perTopic[k])}] ${t.words.map((w) => w.split('|')[0]).join(' ')}`);

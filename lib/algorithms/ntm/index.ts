@@ -62,10 +62,16 @@ function stateTopics(state: NtmState, top = 10): Topic[] {
   const { settings, layout } = stateSettings(state);
   const V = settings.vocabulary;
   const parameters = state.tensors.parameters.data as Float32Array;
-  const n = Math.min(top, V);
+  // Hashed raw text: a bucket no word has reached is not a topic word (as the model's topics() rank them).
+  const counts = state.tensors.bucket_counts?.data as Float64Array | undefined;
+  const slots = counts ? counts.length / V : 0;
+  const named = counts ? (i: number) => { for (let s = 0; s < slots; s++) if (counts[i * slots + s] > 0) return true; return false; } : undefined;
+  let available = V;
+  if (named) { available = 0; for (let i = 0; i < V; i++) if (named(i)) available++; }
+  const n = Math.min(top, available);
   return Array.from({ length: settings.topics }, (_, k) => {
     const row = parameters.subarray(layout.topicWord + k * V, layout.topicWord + (k + 1) * V);
-    const ids = topWords(row, n);
+    const ids = topWords(row, n, named);
     return { topic: k, ids, words: ids.map(String), weights: ids.map((i) => row[i]) };
   });
 }

@@ -133,6 +133,12 @@ describe('ntm on raw text (--format text)', () => {
     const trained = boundless('train', 'ntm', '--train', train, '--format', 'text', '--hp', 'feature_dim=997', '--hp', 'num_topics=4',
       '--epochs', '8', '--workers', '2', '--model-dir', model);
     assert.equal(trained.code, 0, trained.stderr);
+    // The training NPMI and the topic log's are over the same reservoir and the same topics (unnamed buckets left out of both).
+    const logged = /Topics from epoch:final \(num_topics:4\) \[npmi (-?\d\.\d{3}), tu (\d\.\d{3})\]/.exec(trained.stderr);
+    assert.ok(logged, trained.stderr);
+    const trainMetrics = JSON.parse(trained.stdout).metrics.train;
+    assert.equal(trainMetrics.npmi.toFixed(3), logged[1]);
+    assert.equal(trainMetrics.tu.toFixed(3), logged[2]);
     const { topics } = JSON.parse(boundless('topics', '--model', model, '--top', '4').stdout);
     const found = topics.map((t: { words: string[] }) => {
       // 32 words in 997 buckets: each bucket's top word is the word, in lower case, stop words gone.
