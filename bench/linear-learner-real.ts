@@ -22,6 +22,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { cliBuild } from './cli-build.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { exactAuc } from './auc.js';
 import { oneCore, runJson } from './subprocess.js';
@@ -329,13 +330,7 @@ export async function runLinearLearnerReal(): Promise<RealResult> {
       detail: `${fastest.seconds.toFixed(2)} s (${fastest.implementation}: load ${fastest.loadSeconds!.toFixed(2)} + fit ${fastest.fitSeconds!.toFixed(2)}) ÷ ${one.seconds.toFixed(2)} s = ${ratio.toFixed(2)}×`,
     });
   }
-  let commit: string | undefined;
-  let dirty: boolean | undefined;
-  try {
-    const root = join(dirname(cli), '..', '..');
-    commit = execFileSync('git', ['-C', root, 'rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'lib', 'native'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
-  } catch { /* not a git checkout */ }
+  const { commit, dirty } = cliBuild(cli);
   notes.push(
     `boundless: ${cli}${commit ? ` (commit ${commit.slice(0, 10)}${dirty ? ', lib/ or native/ modified' : ''})` : ''}. Rows "boundless train" are whole CLI processes (node start-up, parsing on a libuv thread overlapping training, training, writing model and state), wall time, median of ${repeats} runs alternating 1 model → default grid → parse only; "in-process" is the CLI's own reported seconds. Quality: \`boundless evaluate\` on the test file (accuracy, RMSE), and for binary sets the exact ROC AUC (bench/auc.ts) and the accuracy at the model's calibrated threshold from \`boundless predict\` (evaluate's histogram AUC is kept in the JSON as evaluateAuc).`,
     'One thread each: BOUNDLESS_NUM_THREADS=1, OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1. scikit-learn rows are timed inside Python (interpreter start-up and imports excluded, noted per set); liblinear rows are whole liblinear-train processes (reading the file included).',

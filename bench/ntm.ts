@@ -18,11 +18,12 @@
 // knobs: BOUNDLESS_BENCH_REPEATS (ours, default 3), BOUNDLESS_BENCH_PEER_REPEATS (peers' one-pass
 // rows, default 3; the 5-epoch row runs once), BOUNDLESS_BENCH_DATA (the data folder).
 // One thread for everyone: BOUNDLESS_NUM_THREADS=1, OMP/OPENBLAS/MKL_NUM_THREADS=1.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliBuild } from './cli-build.js';
 import { ntmCorpus, type NtmCorpus } from './ntm-data.js';
 import { oneCore } from './subprocess.js';
 
@@ -335,16 +336,7 @@ function goals(rows: NtmRow[], memory: NtmResult['memory']): NtmGoal[] {
 
 // ------------------------------------------------------------------------------------------
 
-function cliCommit(): NtmResult['cli'] {
-  let commit: string | undefined;
-  let dirty: boolean | undefined;
-  try {
-    const root = join(dirname(cli), '..', '..');
-    commit = execFileSync('git', ['-C', root, 'rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'lib', 'native'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
-  } catch { /* not a git checkout */ }
-  return { path: cli, commit, dirty };
-}
+const cliCommit = (): NtmResult['cli'] => cliBuild(cli);
 
 export async function runNtm(options: { peersOnly?: boolean } = {}): Promise<NtmResult> {
   const peersOnly = options.peersOnly === true;
