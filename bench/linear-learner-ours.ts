@@ -1,7 +1,7 @@
 // One run of our linear learner for the benchmark, in its own process (so the
 // thread count and peak memory are its own). Prints one JSON object.
 // argv[2]: JSON { train, test, format, featureDim, hyperparameters, inMemory? }
-import { linearLearner, readBatches, train, type Batch } from '../lib/index.js';
+import { linearLearner, readBatches, train, type RowBatch } from '../lib/index.js';
 import { exactAuc } from './auc.js';
 
 const config = JSON.parse(process.argv[2]) as {
@@ -11,7 +11,7 @@ const config = JSON.parse(process.argv[2]) as {
 };
 const data = { format: config.format, featureDim: config.featureDim };
 
-function copy(batch: Batch): Batch {
+function copy(batch: RowBatch): RowBatch {
   if (batch.kind === 'dense') {
     return { ...batch, values: batch.values.slice(0, batch.rows * batch.cols), labels: batch.labels!.slice(0, batch.rows) };
   }
@@ -23,7 +23,7 @@ let seconds: number;
 let model!: Awaited<ReturnType<typeof train>>['model'];
 if (config.inMemory) {
   // Training alone: batches parsed beforehand and kept in memory, as a numpy array is for sklearn.
-  const batches: Batch[] = [];
+  const batches: RowBatch[] = [];
   const miniBatchSize = Number(config.hyperparameters.mini_batch_size ?? 1000);
   for await (const batch of readBatches(config.train, { ...data, miniBatchSize })) batches.push(copy(batch));
   const { createBackend, parseHyperparameters } = await import('../lib/index.js');

@@ -17,7 +17,7 @@ export { Random } from './random.js';
 export type { RandomState } from './random.js';
 
 export { denseBatch, validateBatch, BatchError } from './data/batch.js';
-export type { Batch, BatchWords, DenseBatch, SparseBatch } from './data/batch.js';
+export type { Batch, BatchWords, DenseBatch, RowBatch, SeriesBatch, SparseBatch } from './data/batch.js';
 
 export { tensor, dtypeOf, cloneTensor, tensorsEqual } from './state/tensor.js';
 export type { Tensor, TensorArray, Dtype } from './state/tensor.js';
@@ -49,7 +49,7 @@ export { writeStream } from './io/redis/stream-writer.js';
 export type { WriteStreamOptions, WriteStreamSummary, StreamRecord } from './io/redis/stream-writer.js';
 export { RedisUrlError } from './io/redis/redis-url.js';
 export { readSeries, toSeriesRecord } from './io/formats/deepar-series.js';
-export type { SeriesRecord, SeriesOptions } from './io/formats/deepar-series.js';
+export type { SeriesRecord, SeriesOptions, PositionedSeries } from './io/formats/deepar-series.js';
 export { encodeRecord, frameRecord } from './io/formats/recordio-protobuf.js';
 export type { RecordFeatures } from './io/formats/recordio-protobuf.js';
 export { outputFormats } from './io/formats/row-writers.js';
@@ -83,3 +83,9 @@ export { factorizationMachines, FactorizationMachinesModel, factorizationMachine
 export type { FactorizationMachinesHyperparameters, FactorizationMachinesState, Recommendations } from './algorithms/factorization-machines/index.js';
 export { ntm, NtmModel, ntmSchema, topWords, npmiPerTopic, topicUniqueness } from './algorithms/ntm/index.js';
 export type { NtmHyperparameters, NtmState, Topic } from './algorithms/ntm/index.js';
+export {
+  deepar, DeeparModel, deeparSchema, checkSeries, lagsFor, parseFrequency, timestamps, ForecastMetrics, sampleMean, sampleQuantiles, forecastSvg,
+  defaultConfiguration, resolveConfiguration,
+} from './algorithms/deepar/index.js';
+export type { DeeparHyperparameters, DeeparState, Forecast, ForecastConfiguration } from './algorithms/deepar/index.js';
+export { readSeriesBatches } from './io/read-series-batches.js';

@@ -1,5 +1,6 @@
 // Registers the algorithms that ship with the package, so the CLI and
 // checkpoint loading find them by name.
+import { deepar } from './deepar/index.js';
 import { factorizationMachines } from './factorization-machines/index.js';
 import { kmeans } from './kmeans/index.js';
 import { linearLearner } from './linear-learner/index.js';
@@ -13,3 +14,4 @@ registerAlgorithm(kmeans as unknown as Algorithm);
 registerAlgorithm(pca as unknown as Algorithm);
 registerAlgorithm(factorizationMachines as unknown as Algorithm);
 registerAlgorithm(ntm as unknown as Algorithm);
+registerAlgorithm(deepar as unknown as Algorithm);

@@ -3,6 +3,7 @@
 // merging, distribution and the conformance suite rely only on this shape.
 import type { Backend } from '../backends/registry.js';
 import type { Batch } from '../data/batch.js';
+import type { SeriesRecord } from '../io/formats/deepar-series.js';
 import type { JsonValue } from '../state/checkpoint.js';
 import type { Tensor, TensorArray } from '../state/tensor.js';
 import type { HyperparameterInput, HyperparameterSchema, HyperparameterValues } from './hyperparameters.js';
@@ -115,6 +116,12 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    * reject other values as bad records with their file and line; undefined: any finite value.
    */
   readonly featureRange?: { min: number; max: number };
+  /**
+   * Forecasters: the data is whole time series (the `series` format, batches of SeriesBatch), and
+   * this says why a record is bad (undefined: it is fine), so that readers report it with its file
+   * and line, or count and skip it.
+   */
+  checkSeries?(hyperparameters: HyperparameterValues<S>, record: SeriesRecord): string | undefined;
   /** Allocates everything, once. */
   createState(hyperparameters: HyperparameterValues<S>, schema: DataSchema, backend: Backend): State<HyperparameterValues<S>>;
   /** Consumes one mini-batch. Allocates nothing proportional to the data seen. */
@@ -161,7 +168,7 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    * Called by the trainer after each whole pass over the training channel. From the second pass on,
    * scores on training rows are training scores, not progressive validation.
    */
-  endPass?(state: State<HyperparameterValues<S>>): void;
+  endPass?(state: State<HyperparameterValues<S>>): void | Promise<void>;
   /**
    * Called when a run continues a state trained before on new data (incremental training, not a
    * resume): the next pass is a first pass again, scored before it is trained on.

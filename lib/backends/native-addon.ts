@@ -115,6 +115,17 @@ export interface CoreAddon {
   deeparNetworkStep(settings: DeeparNetworkSettings, state: { parameters: Float32Array; moment1?: Float32Array; moment2?: Float32Array; counters: Float64Array },
     window: DeeparWindow): Promise<void>;
   deeparNetworkLayout(settings: DeeparNetworkSettings): { parameters: number; input: number[]; recurrent: number[]; bias: number[]; projection: number; projectionBias: number };
+  /** The DeepAR model's sizes: parameters (network, then embedding tables), inputs per step, values per reservoir window, steps per window. */
+  deeparModelLayout(settings: DeeparModelSettings): { parameters: number; networkParameters: number; features: number; history: number; steps: number };
+  /** Offers every window of the series to the reservoir (a weighted reservoir sample ∝ ν), off the event loop. */
+  deeparOffer(settings: DeeparModelSettings, seed: number, reservoir: DeeparReservoir, series: DeeparSeriesPack): Promise<void>;
+  /** `count` optimizer steps on batches of `batch` windows drawn from the reservoir; counters [steps, Σ weight·NLL, Σ weight] (the last two added to). */
+  deeparTrainRound(settings: DeeparModelSettings, seed: number,
+    state: { parameters: Float32Array; moment1?: Float32Array; moment2?: Float32Array; counters: Float64Array },
+    reservoir: DeeparReservoir, batch: number, count: number): Promise<void>;
+  /** Sample paths out [series × paths × P] of the P steps after each series; series i draws from stream + i. */
+  deeparForecast(settings: DeeparModelSettings, parameters: Float32Array, series: DeeparSeriesPack,
+    draw: { paths: number; seed: number; stream: number }, out: Float32Array): Promise<void>;
   /** Transparent huge pages for a large array (Linux); false where not taken. */
   adviseHugePages(array: ArrayBufferView): boolean;
   StreamParser: new (options: NativeParserOptions) => NativeStreamParser;
@@ -149,6 +160,28 @@ export interface NativeBucketSketch {
 /** DeepAR's network: F inputs a step, num_cells, num_layers, the likelihood's code (nn/likelihood.h), zoneout (dropout_rate). */
 export interface DeeparNetworkSettings {
   features: number; cells: number; layers: number; likelihood: number; zoneout: number; seed: number; optimizer: NnOptimizerSettings;
+}
+
+/** The DeepAR model around the network (native/algorithms/deepar/deepar_model.h). */
+export interface DeeparModelSettings {
+  context: number; prediction: number; lags: Uint32Array;
+  /** 0 minute, 1 hour, 2 day, 3 week, 4 month. */
+  featureSet: number;
+  /** 0 minute, 1 hour, 2 day, 3 month; base units per step. */
+  unit: number; multiple: number;
+  dynamic: number; cardinality: Uint32Array; embedding: number; scaleInputs: boolean;
+  network: Omit<DeeparNetworkSettings, 'features'>;
+}
+
+/** The window reservoir's arrays (capacity R): counters [filled, windows offered, series offered]. */
+export interface DeeparReservoir {
+  capacity: number; targets: Float32Array; dynamic: Float32Array; cats: Int32Array; origin: Float64Array; age: Float64Array;
+  scale: Float32Array; keys: Float64Array; counters: Float64Array;
+}
+
+/** Series packed end to end: targets (NaN: missing), each series' dynamic features feature by feature. */
+export interface DeeparSeriesPack {
+  count: number; targets: Float32Array; lengths: Uint32Array; starts: Float64Array; cats: Int32Array; dynamic: Float32Array; dynamicLengths: Uint32Array;
 }
 
 /** A batch of B windows of T steps, time-major: inputs [T × B × F], targets and weights [T × B] (weight 0: no loss). */

@@ -1,3 +1,5 @@
+import type { SeriesRecord } from '../io/formats/deepar-series.js';
+
 // Mini-batches as every algorithm receives them. Dense rows are row-major
 // Float32Array; sparse rows are CSR. Arrays may be longer than the batch
 // (buffers from a pool sized for mini_batch_size): `rows` is the truth.
@@ -40,7 +42,23 @@ export interface SparseBatch {
   words?: BatchWords;
 }
 
-export type Batch = DenseBatch | SparseBatch;
+/**
+ * Whole time series (DeepAR's JSON Lines records): `rows` series, `cols` dynamic features per
+ * step. Read with --format series; only algorithms that forecast take them.
+ */
+export interface SeriesBatch {
+  kind: 'series';
+  rows: number;
+  cols: number;
+  series: SeriesRecord[];
+  labels?: undefined;
+  weights?: undefined;
+}
+
+export type Batch = DenseBatch | SparseBatch | SeriesBatch;
+
+/** Batches of rows: what every algorithm but a forecaster takes. */
+export type RowBatch = DenseBatch | SparseBatch;
 
 export class BatchError extends Error {
   override name = 'BatchError';
@@ -60,6 +78,7 @@ export function denseBatch(values: Float32Array, cols: number, labels?: Float32A
  */
 export function validateBatch(batch: Batch, expectedCols: number, labelSize: number, where: string): void {
   const fail = (why: string): never => { throw new BatchError(`${where}: ${why}`); };
+  if (batch.kind === 'series') throw new BatchError(`${where}: is a batch of time series (--format series); this algorithm takes rows of features`);
   if (!Number.isSafeInteger(batch.rows) || batch.rows < 0) fail(`rows must be a non-negative integer, got ${batch.rows}`);
   if (batch.cols !== expectedCols) fail(`has ${batch.cols} features per row, expected ${expectedCols} (feature_dim)`);
   if (batch.kind === 'dense') {

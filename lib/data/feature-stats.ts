@@ -43,6 +43,7 @@ export class FeatureStatistics {
 
   /** Adds the batch's rows (only as many as the limit still allows). Returns the rows taken. */
   update(batch: Batch): number {
+    if (batch.kind === 'series') throw new TypeError('feature statistics: a batch of series has no feature rows');
     if (batch.cols !== this.featureDim) throw new RangeError(`feature statistics: batch has ${batch.cols} features, expected ${this.featureDim}`);
     const take = Math.min(batch.rows, Math.max(0, this.limit - this.rows));
     if (take === 0) return 0;

@@ -112,6 +112,7 @@ class NativeBatcher {
   static async open(producer: Producer, featureDim: number): Promise<NativeBatcher> {
     const pool = producer.makePool(featureDim);
     const { options, format } = producer;
+    if (format === 'series') throw new TypeError('the series format is read by read-series-batches.ts, not the native parser');
     const labelSize = format === 'text' ? 0 : options.labelSize ?? 1;
     const parser: NativeStreamParser = new (loadCoreAddon().StreamParser)({
       format, featureDim, delimiter: options.delimiter, header: options.header, zeroBased: options.zeroBased,

@@ -16,6 +16,7 @@ import { produceFromRecords } from './parse-records.js';
 import {
   declaredFeatureDim, isSparseFormat, textWordBytesPerEntry, validateReadOptions, type FormatName, type ReadOptions,
 } from './read-options.js';
+import { readSeriesBatches } from './read-series-batches.js';
 import { isRedisUrl } from './redis/redis-url.js';
 import { openSource, type SourceInput } from './sources/open-source.js';
 import type { Source, SourcePosition } from './sources/types.js';
@@ -24,6 +25,7 @@ import type { Source, SourcePosition } from './sources/types.js';
 export function readBatches(input: SourceInput, options: ReadOptions): BatchStream {
   const format: FormatName = options.format ?? 'csv';
   validateReadOptions(options, format);
+  if (format === 'series') return readSeriesBatches(input, options);
   if (options.header && isRedisUrl(input)) {
     throw new RangeError('readBatches: header: a Redis stream\'s entries hold records only (several members read one stream, so there is no first line to skip)');
   }

@@ -1,11 +1,12 @@
 // How to read a channel: the options of readBatches, checked in one place
 // before anything is opened, and the error a bad record raises.
+import type { SeriesRecord } from './formats/deepar-series.js';
 import type { FileSourceOptions } from './sources/files.js';
 import type { RedisStreamOptions } from './sources/redis-stream.js';
 import type { SourcePosition } from './sources/types.js';
 
-export type FormatName = 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'text' | 'recordio';
-export const formatNames: readonly FormatName[] = ['csv', 'libsvm', 'vw', 'jsonl', 'text', 'recordio'];
+export type FormatName = 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'text' | 'recordio' | 'series';
+export const formatNames: readonly FormatName[] = ['csv', 'libsvm', 'vw', 'jsonl', 'text', 'recordio', 'series'];
 
 /**
  * Text: bytes of bucket words a batch holds per non-zero it holds (a word is 32 bytes at most,
@@ -49,6 +50,8 @@ export interface ReadOptions {
   /** VW: hash features into 2^hashBits buckets (default 18). */
   hashBits?: number;
   onBadRecord?: 'error' | 'skip';
+  /** The series format (DeepAR's JSON Lines, a whole series per record, miniBatchSize series a batch): the forecaster's rules for a record. */
+  series?: { check?(record: SeriesRecord): string | undefined };
   /** Longest record, in bytes, that may be split across chunks (default 1 MiB; recordIO 16 MiB). CLI: --max-record-bytes. */
   maxRecordBytes?: number;
   /** Sparse formats: non-zeros one batch holds (default 128 per row). */

@@ -33,6 +33,8 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
     if (!('seed' in algorithm.hyperparameters)) throw new Error(`train: ${algorithm.name} has no seed hyperparameter`);
     input.seed = options.seed;
   }
+  // SageMaker requires DeepAR's epochs; --epochs N (options.epochs) gives it too.
+  if (options.epochs !== undefined && input.epochs === undefined && 'epochs' in algorithm.hyperparameters) input.epochs = options.epochs;
   const hp = parseHyperparameters(algorithm.name, algorithm.hyperparameters, input) as Record<string, unknown>;
   const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   const given = Object.keys(algorithm.hyperparameters).filter((name) => input[name] !== undefined || input[camel(name)] !== undefined);
@@ -54,8 +56,14 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
     if (bad >= 0) throw new RangeError(`train: vocabulary word ${bad} is ${JSON.stringify(options.vocabulary[bad])}; a word is a non-empty string without a newline`);
   }
   const featureDim = options.data?.featureDim ?? numberOr(hp.feature_dim, undefined);
+  const format = options.data?.format ?? (algorithm.checkSeries ? 'series' : undefined);
+  if (algorithm.checkSeries && format !== 'series') {
+    throw new RangeError(`train: ${algorithm.name} reads time series (format 'series': DeepAR's JSON Lines), not ${format}`);
+  }
+  const checkSeries = algorithm.checkSeries;
   const readOptions: ReadOptions = {
-    ...options.data, seed: options.data?.seed ?? options.seed, featureDim, miniBatchSize,
+    ...options.data, ...(format ? { format } : {}), ...(checkSeries ? { series: { check: (record) => checkSeries(hp as never, record) } } : {}),
+    seed: options.data?.seed ?? options.seed, featureDim, miniBatchSize,
     labelSize: (options.data?.labelSize ?? (algorithm.labelSize > 0 ? 1 : 0)) as 0 | 1,
     labelClasses: options.data?.labelClasses ?? algorithm.labelClasses?.(hp as never),
     featureRange: options.data?.featureRange ?? algorithm.featureRange,

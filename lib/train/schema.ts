@@ -3,8 +3,10 @@
 // of raw text (the `text` format's batches carry each entry's word), which a topic model names.
 import type { DataSchema } from '../algorithms/types.js';
 import type { Batch } from '../data/batch.js';
+import { seriesSchema } from '../algorithms/deepar/index.js';
 
 export function schemaOf(featureDim: number, labelSize: number, sparse: boolean, first: Batch): DataSchema {
+  if (first.kind === 'series') return seriesSchema(first);
   const hashedWords = first.kind === 'sparse' && first.words !== undefined;
   return { featureDim, labelSize, sparse, ...(hashedWords ? { hashedWords: true } : {}) };
 }

@@ -189,7 +189,7 @@ export class TrainingRun<A extends Algorithm> {
     if (!this.state) throw new DataError(`train: no records in the training channel (${describeChannel(options.train)})`);
     // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
     algorithm.checkTrainingData?.(this.state as never);
-    if (!pass.passEnded) algorithm.endPass?.(this.state as never);
+    if (!pass.passEnded) await algorithm.endPass?.(this.state as never);
     progress.epoch++;
     progress.position = null;
     if (progress.shares) progress.shares = null;
@@ -357,7 +357,9 @@ export class TrainingRun<A extends Algorithm> {
 
   /** Batches of a validation or test channel, read like the training channel at the state's width. */
   private channel(input: SourceInput) {
-    return readBatches(input, { ...this.settings.readOptions, featureDim: this.state!.schema.featureDim, signal: this.options.signal });
+    // Series have no width to hold the channel to (the forecaster checks their features itself).
+    const featureDim = this.state!.schema.series === true ? undefined : this.state!.schema.featureDim;
+    return readBatches(input, { ...this.settings.readOptions, featureDim, signal: this.options.signal });
   }
 
   private async writeCheckpoint(): Promise<void> {

@@ -83,16 +83,18 @@ double StudentT(const float* p, double y, float* g) {
 }
 
 // Mean μ, shape 1/α: P(y) = Γ(y + 1/α) / (Γ(y + 1) Γ(1/α)) · (1/(1 + αμ))^{1/α} · (αμ/(1 + αμ))^y.
-double NegativeBinomial(const float* p, double y, float* g) {
-  const double mu = Softplus(p[0]), alpha = Softplus(p[1]), r = 1 / alpha, am = alpha * mu;
+// With scale ν: μ = ν·softplus(μ'), α = softplus(α')/√ν.
+double NegativeBinomial(const float* p, double y, float* g, double scale) {
+  const double root = std::sqrt(scale);
+  const double mu = scale * Softplus(p[0]), alpha = Softplus(p[1]) / root, r = 1 / alpha, am = alpha * mu;
   const double nll = -(std::lgamma(y + r) - std::lgamma(y + 1) - std::lgamma(r) - r * std::log1p(am) + y * (std::log(am) - std::log1p(am)));
   if (g) {
     const double dmu = -(y / mu - (y + r) * alpha / (1 + am));
     // ∂/∂α through r = 1/α: ∂nll/∂r · (−1/α²) plus the explicit α terms.
     const double dr = -(Digamma(y + r) - Digamma(r) - std::log1p(am));
     const double dalpha_explicit = -(-r * mu / (1 + am) + y * (1 / alpha - mu / (1 + am)));
-    g[0] = static_cast<float>(dmu * SoftplusDerivative(p[0]));
-    g[1] = static_cast<float>((dr * (-r * r) + dalpha_explicit) * SoftplusDerivative(p[1]));
+    g[0] = static_cast<float>(dmu * scale * SoftplusDerivative(p[0]));
+    g[1] = static_cast<float>((dr * (-r * r) + dalpha_explicit) * SoftplusDerivative(p[1]) / root);
   }
   return nll;
 }
@@ -126,7 +128,8 @@ size_t LikelihoodParameters(Likelihood kind) {
   return 0;
 }
 
-double NegativeLogLikelihood(Likelihood kind, const float* raw, const float* y, const float* w, size_t n, float* grad) {
+double NegativeLogLikelihood(Likelihood kind, const float* raw, const float* y, const float* w, size_t n, float* grad,
+                             const float* scale) {
   const size_t P = LikelihoodParameters(kind);
   double total = 0;
   for (size_t i = 0; i < n; i++) {
@@ -136,7 +139,7 @@ double NegativeLogLikelihood(Likelihood kind, const float* raw, const float* y, 
     switch (kind) {
       case Likelihood::kGaussian: nll = Gaussian(p, y[i], g); break;
       case Likelihood::kStudentT: nll = StudentT(p, y[i], g); break;
-      case Likelihood::kNegativeBinomial: nll = NegativeBinomial(p, y[i], g); break;
+      case Likelihood::kNegativeBinomial: nll = NegativeBinomial(p, y[i], g, scale ? scale[i] : 1.0); break;
       case Likelihood::kBeta: nll = Beta(p, y[i], g); break;
       case Likelihood::kDeterministicL1: nll = DeterministicL1(p, y[i], g); break;
     }
@@ -147,7 +150,8 @@ double NegativeLogLikelihood(Likelihood kind, const float* raw, const float* y, 
   return total;
 }
 
-void SampleLikelihood(Likelihood kind, const float* raw, size_t n, float* out, uint64_t seed, uint64_t stream, uint64_t first) {
+void SampleLikelihood(Likelihood kind, const float* raw, size_t n, float* out, uint64_t seed, uint64_t stream, uint64_t first,
+                      const float* scale) {
   const size_t P = LikelihoodParameters(kind);
   for (size_t i = 0; i < n; i++) {
     const float* p = raw + i * P;
@@ -162,7 +166,8 @@ void SampleLikelihood(Likelihood kind, const float* raw, size_t n, float* out, u
       }
       case Likelihood::kNegativeBinomial: {
         // A gamma–Poisson mixture: λ ~ Gamma(1/α, scale αμ), y ~ Poisson(λ).
-        const double mu = Softplus(p[0]), alpha = Softplus(p[1]);
+        const double nu = scale ? scale[i] : 1.0;
+        const double mu = nu * Softplus(p[0]), alpha = Softplus(p[1]) / std::sqrt(nu);
         v = d.Poisson(d.Gamma(1 / alpha) * alpha * mu);
         break;
       }

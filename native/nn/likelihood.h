@@ -23,11 +23,17 @@ size_t LikelihoodParameters(Likelihood kind);
 
 // For n values: raw [n × P] (P = LikelihoodParameters), targets y [n]. Returns Σ w_i·nll_i
 // (w null: 1) and, when grad is not null, writes grad [n × P] = w_i·∂nll_i/∂raw.
-double NegativeLogLikelihood(Likelihood kind, const float* raw, const float* y, const float* w, size_t n, float* grad);
+// `scale` [n] (null: 1) is DeepAR's per-series scale ν for the negative binomial, which models
+// counts as they are (y is not divided by ν): μ = ν·softplus(μ'), α = softplus(α')/√ν (GluonTS's
+// parametrisation); the other heads ignore it (their callers divide y by ν).
+double NegativeLogLikelihood(Likelihood kind, const float* raw, const float* y, const float* w, size_t n, float* grad,
+                             const float* scale = nullptr);
 
 // One sample per value from the distributions raw [n × P], out [n]; draw i uses counter-based
 // stream (seed, stream) from counter first + i·64 (each draw may use up to 64 uniforms).
-void SampleLikelihood(Likelihood kind, const float* raw, size_t n, float* out, uint64_t seed, uint64_t stream, uint64_t first);
+// `scale` as for NegativeLogLikelihood.
+void SampleLikelihood(Likelihood kind, const float* raw, size_t n, float* out, uint64_t seed, uint64_t stream, uint64_t first,
+                      const float* scale = nullptr);
 
 }  // namespace nn
 }  // namespace boundless

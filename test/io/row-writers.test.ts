@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { loadCoreAddon, readBatches, writeRows, type Batch, type OutputFormat, type ReadOptions } from '../../lib/index.js';
+import { loadCoreAddon, readBatches, writeRows, type RowBatch, type OutputFormat, type ReadOptions } from '../../lib/index.js';
 import { float32ToString } from '../../lib/io/formats/float32-text.js';
 import { encodeRecord, frameRecord } from '../../lib/io/formats/recordio-protobuf.js';
 import { outputFormats } from '../../lib/io/formats/row-writers.js';
@@ -13,18 +13,18 @@ import { Random } from '../../lib/random.js';
 // and lib/cli/model-commands.ts predictionLines before the change), kept here as the
 // reference the native bytes must equal.
 const reference = {
-  entries(batch: Batch, r: number): { indices: ArrayLike<number> | null; values: Float32Array } {
+  entries(batch: RowBatch, r: number): { indices: ArrayLike<number> | null; values: Float32Array } {
     if (batch.kind === 'dense') return { indices: null, values: batch.values.subarray(r * batch.cols, (r + 1) * batch.cols) };
     return { indices: batch.indices.subarray(batch.indptr[r], batch.indptr[r + 1]), values: batch.values.subarray(batch.indptr[r], batch.indptr[r + 1]) };
   },
-  denseRow(batch: Batch, r: number): Float32Array {
+  denseRow(batch: RowBatch, r: number): Float32Array {
     const { indices, values } = reference.entries(batch, r);
     if (!indices) return values;
     const row = new Float32Array(batch.cols);
     for (let k = 0; k < values.length; k++) row[indices[k]] += values[k];
     return row;
   },
-  row(batch: Batch, r: number, to: OutputFormat): string | Uint8Array {
+  row(batch: RowBatch, r: number, to: OutputFormat): string | Uint8Array {
     const label = batch.labels?.[r];
     const { indices, values } = reference.entries(batch, r);
     switch (to) {
@@ -59,7 +59,7 @@ const reference = {
         return frameRecord(encodeRecord(indices === null ? { values } : { values, keys: indices, featureDim: batch.cols }, label));
     }
   },
-  batch(batch: Batch, to: OutputFormat): Buffer {
+  batch(batch: RowBatch, to: OutputFormat): Buffer {
     const parts = Array.from({ length: batch.rows }, (_, r) => reference.row(batch, r, to));
     return typeof parts[0] === 'string' ? Buffer.from(parts.join('')) : Buffer.concat(parts as Uint8Array[]);
   },
@@ -79,7 +79,7 @@ const reference = {
 
 const addon = loadCoreAddon();
 
-async function encode(batch: Batch, to: OutputFormat): Promise<Buffer> {
+async function encode(batch: RowBatch, to: OutputFormat): Promise<Buffer> {
   const out = new Uint8Array(addon.rowBytesBound(to, batch));
   const length = await addon.encodeRows(to, batch, out);
   return Buffer.from(out.subarray(0, length));
@@ -106,7 +106,7 @@ function randomValue(random: Random): number {
   return (random.nextFloat() - 0.5) * 10 ** Math.floor(random.nextFloat() * 12 - 6);
 }
 
-function randomBatch(random: Random, sparse: boolean, rows: number, cols: number, labels: boolean, weights: boolean): Batch {
+function randomBatch(random: Random, sparse: boolean, rows: number, cols: number, labels: boolean, weights: boolean): RowBatch {
   const labelArray = labels ? Float32Array.from({ length: rows }, () => randomValue(random)) : undefined;
   const weightArray = weights ? Float32Array.from({ length: rows }, () => random.nextFloat() < 0.5 ? 1 : randomValue(random)) : undefined;
   if (!sparse) return { kind: 'dense', rows, cols, values: Float32Array.from({ length: rows * cols }, () => randomValue(random)), labels: labelArray, weights: weightArray };
@@ -139,24 +139,24 @@ describe('native row writers', () => {
 
   it('writes every special value as float32ToString does, and a batch that starts mid-array (indptr[0] > 0)', async () => {
     const values = Float32Array.from(specials);
-    const dense: Batch = { kind: 'dense', rows: values.length, cols: 1, values, labels: Float32Array.from(values).reverse() };
+    const dense: RowBatch = { kind: 'dense', rows: values.length, cols: 1, values, labels: Float32Array.from(values).reverse() };
     assert.equal((await encode(dense, 'csv')).toString(), reference.batch(dense, 'csv').toString());
     assert.ok((await encode(dense, 'csv')).toString().startsWith('-Infinity,1e-45\nInfinity,-1e-45\nNaN,1.4e-44\n9007199254740992,1.1754942e-38\n'));
     assert.ok((await encode(dense, 'csv')).toString().includes('\n0.5,3.4028235e+38\n9.536743e-7,-3.4028235e+38\n123456.79,0\n0.000001,0\n1e-7,1\n1.0039063,-7\n'));
-    const shifted: Batch = { kind: 'sparse', rows: 2, cols: 5, indptr: Int32Array.of(2, 3, 5), indices: Uint32Array.of(9, 9, 4, 0, 2),
+    const shifted: RowBatch = { kind: 'sparse', rows: 2, cols: 5, indptr: Int32Array.of(2, 3, 5), indices: Uint32Array.of(9, 9, 4, 0, 2),
       values: Float32Array.of(9, 9, 1.00390625, -0, 0.1) };
     for (const to of outputFormats) assert.ok((await encode(shifted, to)).equals(reference.batch(shifted, to)), to);
     assert.equal((await encode(shifted, 'libsvm')).toString(), '0 5:1.0039063\n0 1:0 3:0.1\n');
   });
 
   it('refuses malformed batches and short buffers with messages that name the problem', async () => {
-    const bad = (indptr: number[], indices: number[]): Batch => ({ kind: 'sparse', rows: 2, cols: 3, indptr: Int32Array.from(indptr),
+    const bad = (indptr: number[], indices: number[]): RowBatch => ({ kind: 'sparse', rows: 2, cols: 3, indptr: Int32Array.from(indptr),
       indices: Uint32Array.from(indices), values: new Float32Array(indices.length) });
     const big = new Uint8Array(1 << 16);
     await assert.rejects(addon.encodeRows('csv', bad([0, 1, 2], [0, 3]), big), /^Error: batch row 1: feature index 3 is outside \[0, 3\) \(cols\)$/);
     await assert.rejects(addon.encodeRows('recordio', bad([0, 2, 1], [0, 1]), big), /^Error: batch.indptr decreases at row 1 \(2 then 1\)$/);
     assert.throws(() => addon.rowBytesBound('csv', bad([-1, 0, 1], [0, 1])), /^TypeError: rowBytesBound: batch.indptr starts below zero$/);
-    const dense: Batch = { kind: 'dense', rows: 2, cols: 2, values: new Float32Array(4) };
+    const dense: RowBatch = { kind: 'dense', rows: 2, cols: 2, values: new Float32Array(4) };
     assert.throws(() => addon.encodeRows('csv', dense, new Uint8Array(addon.rowBytesBound('csv', dense) - 1)),
       /^TypeError: encodeRows: arguments.out has length \d+, expected at least \d+$/);
     assert.throws(() => addon.encodeRows('tsv' as never, dense, big), /^TypeError: encodeRows: argument format must be csv, libsvm, jsonl or recordio$/);
@@ -169,7 +169,7 @@ describe('native row writers', () => {
     const values = Float32Array.from({ length: rows * cols }, finite);
     const labels = Float32Array.from({ length: rows }, (_, r) => r % 2);
     const weights = Float32Array.from({ length: rows }, (_, r) => r % 3 === 0 ? 2.5 : 1);
-    const batches: Batch[] = [0, 1].map((half) => ({ kind: 'dense', rows: rows / 2, cols, values: values.subarray(half * rows / 2 * cols, (half + 1) * rows / 2 * cols),
+    const batches: RowBatch[] = [0, 1].map((half) => ({ kind: 'dense', rows: rows / 2, cols, values: values.subarray(half * rows / 2 * cols, (half + 1) * rows / 2 * cols),
       labels: labels.subarray(half * rows / 2), weights: weights.subarray(half * rows / 2) }));
     async function* source() { yield* batches; }
     const dir = await mkdtemp(join(tmpdir(), 'boundless-writers-'));

@@ -7,6 +7,7 @@
 import { openSource, type SourceInput } from '../sources/open-source.js';
 import { DataError } from '../read-options.js';
 import type { FileSourceOptions } from '../sources/files.js';
+import type { ByteSource, SourcePosition } from '../sources/types.js';
 
 export interface SeriesRecord {
   /** The start as written, and as milliseconds since the epoch (UTC). */
@@ -31,6 +32,10 @@ export interface SeriesOptions {
   /** When given, every record must have exactly this many dynamic features. */
   numDynamicFeat?: number;
   files?: FileSourceOptions;
+  /** Where to start: a position a checkpoint stored (after a whole line). */
+  start?: SourcePosition;
+  /** A forecaster's own rules for a record (length, gaps, frequency): why it is bad, or undefined. */
+  check?(record: SeriesRecord): string | undefined;
 }
 
 const startPattern = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
@@ -94,50 +99,76 @@ export function toSeriesRecord(value: unknown, options: SeriesOptions, source: s
   return { start: object.start as string, startTime, target, cat, dynamicFeat, source, line };
 }
 
-/** The series of a JSON Lines source, one at a time. Bad lines stop the read or are counted. */
+/** A series with the source position after its line (what a checkpoint stores to resume after it). */
+export type PositionedSeries = SeriesRecord & { position: SourcePosition };
+
+/** What a series read reports as it goes: the source once open, the bytes read. */
+export interface SeriesReadHooks {
+  onSource?(source: ByteSource): void;
+  onBytes?(bytes: number): void;
+}
+
+/**
+ * The series of a JSON Lines source, one at a time, each with its position. Bad lines stop the
+ * read or are counted (skipped.count, and skipped.reasons by the first words of why).
+ */
 export async function* readSeries(input: SourceInput, options: SeriesOptions = {},
-  skipped: { count: number } = { count: 0 }): AsyncGenerator<SeriesRecord> {
+  skipped: { count: number; reasons?: Record<string, number> } = { count: 0 }, hooks: SeriesReadHooks = {}): AsyncGenerator<PositionedSeries> {
   const source = await openSource(input, options.files);
   if (source.kind !== 'bytes') throw new TypeError('readSeries: needs a byte source (file, stream, buffers)');
+  hooks.onSource?.(source);
   const limit = options.maxRecordBytes ?? 64 << 20;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let line = 1;
   let name = source.description;
-  const take = (bytes: Buffer): SeriesRecord | undefined => {
-    const text = bytes.toString('utf8').trim();
+  let fileIndex = options.start?.fileIndex ?? 0;
+  let offset = options.start?.byteOffset ?? 0;
+  let records = options.start?.records ?? 0;
+  const take = (bytes: Buffer, consumed: number): PositionedSeries | undefined => {
+    offset += consumed;
+    hooks.onBytes?.(consumed);
+    const text = bytes.toString('utf8').replace(/^\uFEFF/, '').trim();
     const current = line++;
     if (text === '') return undefined;
-    let parsed: unknown;
     let result: SeriesRecord | string;
     try {
-      parsed = JSON.parse(text);
-      result = toSeriesRecord(parsed, options, name, current);
+      result = toSeriesRecord(JSON.parse(text), options, name, current);
     } catch (error) {
       result = `not valid JSON (${(error as Error).message})`;
     }
-    if (typeof result !== 'string') return result;
+    if (typeof result === 'string' && options.check === undefined) {
+      // nothing more to check
+    } else if (typeof result !== 'string') {
+      const why = options.check?.(result);
+      if (why !== undefined) result = why;
+    }
+    if (typeof result !== 'string') return { ...result, position: { fileIndex, byteOffset: offset, records: ++records } };
     if (options.onBadRecord === 'skip') {
       skipped.count++;
+      if (skipped.reasons) skipped.reasons.bad_series = (skipped.reasons.bad_series ?? 0) + 1;
       return undefined;
     }
     throw new DataError(`${name}, line ${current}: ${result}`);
   };
-  for await (const chunk of source.chunks()) {
+  for await (const chunk of source.chunks(options.start)) {
     if (chunk.fileStart) {
       if (pendingBytes > 0) {
-        const record = take(Buffer.concat(pending));
+        const record = take(Buffer.concat(pending), pendingBytes);
         if (record) yield record;
       }
       pending = [];
       pendingBytes = 0;
+      // A resumed file starts at a line boundary, but its line numbers are not known: count from there.
       line = 1;
       name = chunk.name;
+      fileIndex = chunk.fileIndex;
+      offset = chunk.baseOffset;
     }
     let data = Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.length);
     for (let newline = data.indexOf(10); newline >= 0; newline = data.indexOf(10)) {
       const piece = data.subarray(0, newline);
-      const record = take(pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece);
+      const record = take(pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece, pendingBytes + newline + 1);
       pending = [];
       pendingBytes = 0;
       if (record) yield record;
@@ -150,7 +181,7 @@ export async function* readSeries(input: SourceInput, options: SeriesOptions = {
     }
   }
   if (pendingBytes > 0) {
-    const record = take(Buffer.concat(pending));
+    const record = take(Buffer.concat(pending), pendingBytes);
     if (record) yield record;
   }
 }

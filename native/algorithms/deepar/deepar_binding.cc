@@ -11,12 +11,10 @@
 #include "runtime/async_kernel.h"
 
 namespace boundless {
-namespace {
 
-// settings: { features, cells, layers, likelihood, zoneout, seed, optimizer: {…} }
-deepar::NetworkSettings ReadSettings(const Napi::Object& o, const char* f) {
+deepar::NetworkSettings ReadNetworkSettings(const Napi::Object& o, const char* f, bool read_features) {
   deepar::NetworkSettings s;
-  s.features = SizeField(o, f, "features");
+  if (read_features) s.features = SizeField(o, f, "features");
   s.cells = SizeField(o, f, "cells");
   s.layers = SizeField(o, f, "layers");
   size_t likelihood = SizeField(o, f, "likelihood");
@@ -24,13 +22,17 @@ deepar::NetworkSettings ReadSettings(const Napi::Object& o, const char* f) {
   s.likelihood = static_cast<nn::Likelihood>(likelihood);
   s.zoneout = static_cast<float>(NumberField(o, f, "zoneout"));
   s.seed = static_cast<uint64_t>(NumberField(o, f, "seed"));
-  if (s.features == 0 || s.cells == 0 || s.layers == 0) throw Napi::RangeError::New(o.Env(), std::string(f) + ": features, cells and layers must be positive");
+  if ((read_features && s.features == 0) || s.cells == 0 || s.layers == 0) throw Napi::RangeError::New(o.Env(), std::string(f) + ": features, cells and layers must be positive");
   if (!(s.zoneout >= 0 && s.zoneout < 1)) throw Napi::RangeError::New(o.Env(), std::string(f) + ": zoneout must be in [0, 1)");
   Napi::Value optimizer = o.Get("optimizer");
   if (!optimizer.IsObject()) throw Napi::TypeError::New(o.Env(), std::string(f) + ": settings.optimizer must be an object");
   s.optimizer = ReadOptimizerSettings(optimizer.As<Napi::Object>(), f);
   return s;
 }
+
+namespace {
+
+deepar::NetworkSettings ReadSettings(const Napi::Object& o, const char* f) { return ReadNetworkSettings(o, f); }
 
 // window: { steps, rows, inputs [T × B × F], targets [T × B], weights [T × B] }
 deepar::Window ReadWindow(ArrayReader& reader, const Napi::Object& o, const deepar::NetworkSettings& s, const char* f) {
@@ -104,6 +106,7 @@ void RegisterDeepar(Napi::Env env, Napi::Object exports) {
   exports.Set("deeparNetworkLoss", Napi::Function::New(env, LossSync, "deeparNetworkLoss"));
   exports.Set("deeparNetworkStep", Napi::Function::New(env, StepAsync, "deeparNetworkStep"));
   exports.Set("deeparNetworkLayout", Napi::Function::New(env, LayoutSync, "deeparNetworkLayout"));
+  RegisterDeeparModel(env, exports);
 }
 
 }  // namespace boundless

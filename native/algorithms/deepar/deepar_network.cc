@@ -80,13 +80,14 @@ double NetworkLoss(const NetworkSettings& s, const float* p, const Window& w, fl
   }
   Fit(sc.raw, n * P);
   nn::DenseForward({n, H, P, nn::WeightLayout::kInByOut}, below, p + l.projection, p + l.projection_bias, sc.raw.data());
-  if (!gradient) return nn::NegativeLogLikelihood(s.likelihood, sc.raw.data(), w.targets, w.weights, n, nullptr);
+  if (!gradient) return nn::NegativeLogLikelihood(s.likelihood, sc.raw.data(), w.targets, w.weights, n, nullptr, w.scales);
   // Backward: the loss is the mean over the weighted values.
   double total_weight = 0;
   for (size_t i = 0; i < n; i++) total_weight += w.weights[i];
   Fit(sc.raw_gradient, n * P);
-  const double loss = nn::NegativeLogLikelihood(s.likelihood, sc.raw.data(), w.targets, w.weights, n, sc.raw_gradient.data());
+  const double loss = nn::NegativeLogLikelihood(s.likelihood, sc.raw.data(), w.targets, w.weights, n, sc.raw_gradient.data(), w.scales);
   std::fill(gradient, gradient + l.parameters, 0.0f);
+  if (w.input_gradient) std::fill(w.input_gradient, w.input_gradient + n * s.features, 0.0f);
   if (!(total_weight > 0)) return loss;
   const float scale = static_cast<float>(1.0 / total_weight);
   for (size_t i = 0; i < n * P; i++) sc.raw_gradient[i] *= scale;
@@ -101,7 +102,7 @@ double NetworkLoss(const NetworkSettings& s, const float* p, const Window& w, fl
     if (zoneout) masks = {sc.zone_h[k].data(), sc.zone_c[k].data()};
     nn::LstmBackward({T, B, layer_in, H}, {p + l.input[k], p + l.recurrent[k], p + l.bias[k]}, layer_x, nullptr, nullptr, masks,
                      {sc.h[k].data(), sc.c[k].data(), sc.gates[k].data()}, sc.dh.data(),
-                     {gradient + l.input[k], gradient + l.recurrent[k], gradient + l.bias[k], k ? sc.dh_below.data() : nullptr, nullptr, nullptr});
+                     {gradient + l.input[k], gradient + l.recurrent[k], gradient + l.bias[k], k ? sc.dh_below.data() : w.input_gradient, nullptr, nullptr});
     if (k) std::swap(sc.dh, sc.dh_below);
   }
   return loss;

@@ -42,6 +42,8 @@ struct Window {
   const float* inputs = nullptr;     // [T × B × F]
   const float* targets = nullptr;    // [T × B], in the scaled space the likelihood models
   const float* weights = nullptr;    // [T × B]
+  const float* scales = nullptr;     // [T × B] ν for the negative binomial (nn/likelihood.h); null: 1
+  float* input_gradient = nullptr;   // [T × B × F] ∂(mean loss)/∂inputs, written when the gradient is (null: not needed)
 };
 
 // Σ weight · NLL over the window; with `gradient` (parameters-sized) the loss's gradient with

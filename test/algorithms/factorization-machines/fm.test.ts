@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import {
   Random, createBackend, denseBatch, factorizationMachines as fm, parseHyperparameters, train,
-  type Backend, type Batch, type FactorizationMachinesModel, type FactorizationMachinesState,
+  type Backend, type Batch, type RowBatch, type DenseBatch, type FactorizationMachinesModel, type FactorizationMachinesState,
 } from '../../../lib/index.js';
 import { fmBatches, fmDim, fmItems, fmRating, fmUsers } from '../../fixtures/fm-data.js';
 
@@ -22,6 +22,7 @@ async function fit(s: FactorizationMachinesState, batches: Batch[], epochs = 1):
 
 /** The rows of a batch as (index, value) lists. */
 function entries(batch: Batch): [number, number][][] {
+  if (batch.kind === 'series') throw new TypeError('entries: a batch of series');
   const rows: [number, number][][] = [];
   for (let r = 0; r < batch.rows; r++) {
     if (batch.kind === 'sparse') {
@@ -47,7 +48,7 @@ function naiveScore(w0: number, w: Float32Array, v: Float32Array, k: number, row
   return y;
 }
 
-function randomRows(seed: number, rows: number, dim: number, perRow: number): Batch {
+function randomRows(seed: number, rows: number, dim: number, perRow: number): DenseBatch {
   const random = Random.fromSeed(seed);
   const x = new Float32Array(rows * dim);
   for (let r = 0; r < rows; r++) for (let e = 0; e < perRow; e++) x[r * dim + Math.floor(random.nextFloat() * dim)] = random.nextGaussian();

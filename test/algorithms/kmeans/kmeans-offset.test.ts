@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Random, createBackend, denseBatch, kmeans, parseHyperparameters, type Backend, type Batch, type KmeansModel, type KmeansState } from '../../../lib/index.js';
+import { Random, createBackend, denseBatch, kmeans, parseHyperparameters, type Backend, type RowBatch, type KmeansModel, type KmeansState } from '../../../lib/index.js';
 import { packageRoot } from '../../../lib/package-root.js';
 import { toSparse } from '../../fixtures/linear-data.js';
 
@@ -17,7 +17,7 @@ const clusters = 4;
 const rowsPerBatch = 1000;
 
 /** Rows around `clusters` centres 20 spreads apart, all shifted by offset × spread (alternating sign per coordinate). */
-function offsetData(dim: number, offset: number, seed: number, batches = 6): { batches: Batch[]; labels: number[] } {
+function offsetData(dim: number, offset: number, seed: number, batches = 6): { batches: RowBatch[]; labels: number[] } {
   const random = Random.fromSeed(seed);
   const centres = Array.from({ length: clusters }, (_, c) =>
     Array.from({ length: dim }, (_, j) => (j % 2 ? -1 : 1) * offset * spread + 20 * spread * (j === c % dim ? 1 : 0) * (c < dim ? 1 : -1)));
@@ -34,7 +34,7 @@ function offsetData(dim: number, offset: number, seed: number, batches = 6): { b
   return { batches: out, labels };
 }
 
-function rowOf(batch: Batch, r: number): Float64Array {
+function rowOf(batch: RowBatch, r: number): Float64Array {
   const row = new Float64Array(batch.cols);
   if (batch.kind === 'dense') {
     for (let j = 0; j < batch.cols; j++) row[j] = batch.values[r * batch.cols + j];
@@ -80,14 +80,14 @@ function stateFor(hp: Record<string, unknown>, dim: number): KmeansState {
   return kmeans.createState(parseHyperparameters('kmeans', kmeans.hyperparameters, hp), { featureDim: dim, labelSize: 0 }, backend);
 }
 
-async function trained(batches: Batch[], dim: number, hp: Record<string, unknown> = {}): Promise<KmeansState> {
+async function trained(batches: RowBatch[], dim: number, hp: Record<string, unknown> = {}): Promise<KmeansState> {
   const state = stateFor({ k: clusters, ...hp }, dim);
   for (const batch of batches) await kmeans.update(state, batch, backend);
   return state;
 }
 
 /** Checks every prediction against float64 and returns the predicted clusters and the reference msd. */
-async function checkPredictions(model: KmeansModel, batches: Batch[]): Promise<{ predicted: number[]; msd: number }> {
+async function checkPredictions(model: KmeansModel, batches: RowBatch[]): Promise<{ predicted: number[]; msd: number }> {
   const predicted: number[] = [];
   let sum = 0;
   for (const batch of batches) {
@@ -109,7 +109,7 @@ async function checkPredictions(model: KmeansModel, batches: Batch[]): Promise<{
   return { predicted, msd: sum / predicted.length };
 }
 
-async function evaluatorMsd(model: KmeansModel, batches: Batch[]): Promise<number> {
+async function evaluatorMsd(model: KmeansModel, batches: RowBatch[]): Promise<number> {
   const evaluator = kmeans.createEvaluator!(model);
   for (const batch of batches) await evaluator.add(batch);
   return evaluator.result().msd;

@@ -6,13 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createBackend, denseBatch, linearLearner, loadState, parseHyperparameters, Random, saveState, type Batch,
+  createBackend, denseBatch, linearLearner, loadState, parseHyperparameters, Random, saveState, type RowBatch,
 } from '../../../lib/index.js';
 
 const dim = 3;
 
 /** Rows at `offset` (features spread ~1 around offsets of different sizes, labels around 10·offset). */
-function batches(offset: number, seed: number, count: number, rows = 50): Batch[] {
+function batches(offset: number, seed: number, count: number, rows = 50): RowBatch[] {
   const random = Random.fromSeed(seed);
   return Array.from({ length: count }, () => {
     const x = new Float32Array(rows * dim);
@@ -31,7 +31,7 @@ function batches(offset: number, seed: number, count: number, rows = 50): Batch[
 }
 
 /** Two-pass float64 mean and deviation of column j (dim for the label) over the float32 inputs. */
-function reference(data: Batch[], j: number): { mean: number; deviation: number } {
+function reference(data: RowBatch[], j: number): { mean: number; deviation: number } {
   const values = data.flatMap((b) => Array.from({ length: b.rows }, (_, r) => (j < dim ? b.values[r * dim + j] : b.labels![r])));
   const mean = values.reduce((a, v) => a + v, 0) / values.length;
   const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length;
@@ -65,7 +65,7 @@ describe('linear learner scaler far from the origin', function () {
   it('merges shards whose samples began at different rows exactly as one state of all their rows', async () => {
     const cpu = await createBackend('cpu');
     const [a, b] = [batches(1e5, 5, 4), batches(1e5, 6, 4)];
-    const train = async (data: Batch[]) => {
+    const train = async (data: RowBatch[]) => {
       const state = linearLearner.createState(hpFor(), { featureDim: dim, labelSize: 1 }, cpu);
       for (const batch of data) await linearLearner.update(state, batch, cpu);
       return state;
