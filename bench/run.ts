@@ -21,6 +21,7 @@ import { clusterMarkdown, runCluster } from './cluster.js';
 import { redisStreamTable, runRedisStream } from './redis-stream.js';
 import { ntmMarkdown, runNtm } from './ntm.js';
 import { deeparStepTable, runDeeparStep } from './deepar-step.js';
+import { deeparMarkdown, runDeepar } from './deepar.js';
 
 interface SuiteResult { markdown: string; json: unknown; /** What the table compares, when not boundless against peers. */ legend?: string }
 
@@ -102,6 +103,16 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
   'deepar-step': async () => {
     const { rows, notes } = await runDeeparStep();
     return { markdown: [deeparStepTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes }, legend: 'Training steps per second of DeepAR\'s network kernel.' };
+  },
+  // DeepAR against seasonal naive and ETS on real multi-series data, SageMaker's metrics (bench/deepar.ts).
+  deepar: async () => {
+    const result = await runDeepar();
+    return { markdown: deeparMarkdown(result), json: result, legend: 'ND, weighted quantile loss and RMSE of each forecaster; lower is better.' };
+  },
+  // The same peers alone, no boundless needed (bench/deepar.ts).
+  'deepar-peers': async () => {
+    const result = await runDeepar({ peersOnly: true });
+    return { markdown: deeparMarkdown(result), json: result, legend: 'Peers of DeepAR alone (seasonal naive, ETS): the numbers to beat; lower is better.' };
   },
   // The neural topic model against online LDA (scikit-learn, gensim) on the State of the Union (bench/ntm.ts).
   ntm: async () => {
