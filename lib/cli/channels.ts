@@ -5,7 +5,7 @@ import { formatNames, type FormatName, type ReadOptions } from '../io/read-optio
 import { choiceOption, integerOption, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
 
 export const dataOptions: Record<string, OptionSpec> = {
-  format: { value: true, description: formatNames.join('|') + ' (default csv)' },
+  format: { value: true, description: formatNames.join('|') + " (default csv; deepar: series, DeepAR's JSON Lines)" },
   'feature-dim': { value: true, description: 'features per row (libsvm and jsonl need it; csv and recordio read it from the first record); text: the hash buckets (train: or --hp feature_dim)' },
   'label-size': { value: true, description: '1 (records have a label) or 0' },
   header: { description: 'CSV: skip the first line of each file' },
@@ -33,9 +33,9 @@ function delimiterOption(command: string, raw: ParsedArguments['options'][string
  * stands in for --feature-dim.
  */
 export function readOptionsFrom(command: string, options: ParsedArguments['options'],
-  defaults: { labelSize: 0 | 1; featureDim?: number; hyperparameterFeatureDim?: boolean }):
+  defaults: { labelSize: 0 | 1; featureDim?: number; hyperparameterFeatureDim?: boolean; format?: FormatName }):
   Omit<ReadOptions, 'miniBatchSize'> & { miniBatchSize?: number } {
-  const format = choiceOption<FormatName>(command, options, 'format', formatNames) ?? 'csv';
+  const format = choiceOption<FormatName>(command, options, 'format', formatNames) ?? defaults.format ?? 'csv';
   const givenLabelSize = integerOption(command, options, 'label-size', 0);
   if (givenLabelSize !== undefined && givenLabelSize > 1) throw new UsageError(`${command}: --label-size must be 0 or 1, got ${givenLabelSize}`);
   if (format === 'text' && givenLabelSize === 1) throw new UsageError(`${command}: --format text has no labels (its records are documents): --label-size must be 0`);

@@ -19,6 +19,8 @@ import { loadState, modelFromStored, saveModel } from '../algorithms/persistence
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { refuseRedisInput } from './redis-options.js';
+import { forecastEvaluate, forecastPredict } from './forecast.js';
+import type { DeeparModel } from '../algorithms/deepar/model.js';
 
 /** Says on stderr, once, how many bad records --on-bad-record skip left out; their counts for the summary. */
 function reportSkipped(command: string, bad: Record<string, number>, consequence: string): { badRecords?: Record<string, number> } {
@@ -58,6 +60,9 @@ export const predictOptions: Record<string, OptionSpec> = {
   output: { value: true, description: "where the JSON Lines go (default '-', stdout)" },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
   threshold: { value: true, description: 'binary classifiers: decision threshold for this request (a probability for logistic loss)' },
+  seed: { value: true, description: "forecasters: the sample paths' seed (default the model's)" },
+  configuration: { value: true, description: 'forecasters: SageMaker\'s inference configuration as JSON, e.g. \'{"num_samples":100,"output_types":["mean","quantiles"],"quantiles":["0.1","0.9"]}\' (default: DEEPAR_INFERENCE_CONFIG, else that)' },
+  plot: { value: true, description: 'forecasters: a directory for one SVG per series (history, median, 80% band, dates)' },
   ...dataOptions,
 };
 
@@ -91,6 +96,10 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   const { options } = parseArguments('predict', argv, predictOptions);
   refuseRedisInput('predict', 'input', options.input);
   const { path: modelPath, model, algorithm, featureDim } = await openModel('predict', options);
+  if (algorithm.checkSeries) return predictForecasts(modelPath, model as DeeparModel, options);
+  for (const name of ['seed', 'configuration', 'plot']) {
+    if (options[name] !== undefined) throw new UsageError(`predict: --${name} is for forecasters (deepar); a ${algorithm.name} model takes none`);
+  }
   const data = { ...readOptionsFrom('predict', options, { labelSize: 0, featureDim }), featureRange: algorithm.featureRange };
   const outputPath = (options.output as string | undefined) ?? '-';
   let requestOptions: { threshold: number } | undefined;
@@ -127,10 +136,31 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   return { summary: { model: modelPath, records, output: outputPath, ...skipped }, toStdout };
 }
 
+/** predict for a forecaster: JSON Lines of series or requests in, forecasts out (lib/cli/forecast.ts). */
+async function predictForecasts(modelPath: string, model: DeeparModel, options: Record<string, unknown>): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
+  const outputPath = (options.output as string | undefined) ?? '-';
+  if (options.threshold !== undefined) throw new UsageError('predict: --threshold is for binary classifiers; a deepar model forecasts');
+  const toStdout = outputPath === '-' || await isStdout(outputPath);
+  const file = toStdout ? undefined : await openOutput(outputPath);
+  let lines: number;
+  try {
+    lines = await forecastPredict(model, options.input as string, file?.stream ?? process.stdout, {
+      configuration: options.configuration, seed: integerOption('predict', options as never, 'seed', 0), plot: options.plot as string | undefined,
+      maxRecordBytes: integerOption('predict', options as never, 'max-record-bytes'),
+    });
+    await file?.commit();
+  } catch (error) {
+    await file?.abort();
+    throw error;
+  }
+  return { summary: { model: modelPath, records: lines, output: outputPath, ...(options.plot ? { plots: options.plot } : {}) }, toStdout };
+}
+
 export const evaluateOptions: Record<string, OptionSpec> = {
   model: { value: true, required: true, description: "a model.safetensors, or the directory train's --model-dir wrote" },
   test: { value: true, required: true, description: 'labelled data' },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
+  seed: { value: true, description: "forecasters: the sample paths' seed (default the model's)" },
   ...dataOptions,
 };
 
@@ -139,6 +169,14 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   refuseRedisInput('evaluate', 'test', options.test);
   const { path: modelPath, model, algorithm, featureDim } = await openModel('evaluate', options);
   if (!algorithm.createEvaluator) throw new Error(`evaluate: ${algorithm.name} has no evaluation metrics`);
+  if (algorithm.checkSeries) {
+    const { records, badRecords, metrics } = await forecastEvaluate(algorithm, model as DeeparModel, options.test as string, {
+      seed: integerOption('evaluate', options, 'seed', 0), maxRecordBytes: integerOption('evaluate', options, 'max-record-bytes'),
+      onBadRecord: choiceOption('evaluate', options, 'on-bad-record', ['error', 'skip'] as const),
+    });
+    return { model: modelPath, records, ...reportSkipped('evaluate', badRecords, 'the metrics are over the series read'), ...metrics };
+  }
+  if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); a ${algorithm.name} model's metrics draw nothing`);
   const data = {
     ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim }),
     // Labels the model cannot score are bad records with their file and line.

@@ -124,7 +124,11 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   }
   const hpFeatureDim = hyperparameters.feature_dim ?? hyperparameters.featureDim;
   const hyperparameterFeatureDim = hpFeatureDim !== undefined && hpFeatureDim !== 'auto';
-  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length, hyperparameterFeatureDim }),
+  const format = algorithm.checkSeries ? 'series' as const : undefined;
+  if (algorithm.checkSeries && (workers > 1 || options.cluster !== undefined)) {
+    throw new UsageError(`train: ${algorithm.name} trains in one process in this release (no --workers, no --cluster): its epochs draw from one window reservoir`);
+  }
+  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length, hyperparameterFeatureDim, format }),
     redis: redisOptionsFrom('train', options, options.train as string) };
   if (data.format === 'text' && algorithm.labelSize > 0) {
     throw new UsageError(`train: ${algorithm.name} is supervised, and --format text has no labels (its records are documents)`);

@@ -5,12 +5,23 @@
 #include <vector>
 
 #include "nn/dense_layer.h"
+#include "nn/fast_exp.h"
 
 namespace boundless {
 namespace nn {
 namespace {
 
-float Sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+// Through ExpNonPositive (no libm call; relative error ~2e-7): σ(v) = 1/(1 + e^−v) for v ≥ 0,
+// e^v/(1 + e^v) below; tanh(v) = sign(v)·(1 − e^−2|v|)/(1 + e^−2|v|).
+float Sigmoid(float v) {
+  const float e = ExpNonPositive(-std::fabs(v)), s = 1.0f / (1.0f + e);
+  return v >= 0 ? s : e * s;
+}
+
+float Tanh(float v) {
+  const float e = ExpNonPositive(-2.0f * std::fabs(v)), t = (1.0f - e) / (1.0f + e);
+  return std::copysign(t, v);
+}
 
 }  // namespace
 
@@ -31,13 +42,13 @@ void LstmForward(const LstmShape& s, const LstmWeights& w, const float* x, const
       const float* rr = recurrent.data() + r * G;
       for (size_t j = 0; j < H; j++) {
         const float i = Sigmoid(zr[j] + rr[j]), f = Sigmoid(zr[H + j] + rr[H + j]);
-        const float g = std::tanh(zr[2 * H + j] + rr[2 * H + j]), o = Sigmoid(zr[3 * H + j] + rr[3 * H + j]);
+        const float g = Tanh(zr[2 * H + j] + rr[2 * H + j]), o = Sigmoid(zr[3 * H + j] + rr[3 * H + j]);
         zr[j] = i;
         zr[H + j] = f;
         zr[2 * H + j] = g;
         zr[3 * H + j] = o;
         const size_t k = r * H + j;
-        const float cell = f * c_prev[k] + i * g, out = o * std::tanh(cell);
+        const float cell = f * c_prev[k] + i * g, out = o * Tanh(cell);
         const size_t m = t * B * H + k;
         c[k] = zoneout.c && zoneout.c[m] != 0.0f ? c_prev[k] : cell;
         h[k] = zoneout.h && zoneout.h[m] != 0.0f ? h_prev[k] : out;
@@ -65,7 +76,7 @@ void LstmBackward(const LstmShape& s, const LstmWeights& w, const float* x, cons
         // Zoneout: a kept unit passes its whole gradient to the previous step, the new value none.
         const bool keep_h = zoneout.h && zoneout.h[m] != 0.0f, keep_c = zoneout.c && zoneout.c[m] != 0.0f;
         const float dh_new = keep_h ? 0.0f : dh;
-        const float cell = f * c_prev[k] + i * gg, tc = std::tanh(cell);
+        const float cell = f * c_prev[k] + i * gg, tc = Tanh(cell);
         float dc = dh_new * o * (1 - tc * tc) + (keep_c ? 0.0f : dc_carried);
         const float d_o = dh_new * tc;
         float* dzr = dz.data() + r * G;

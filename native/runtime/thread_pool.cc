@@ -97,9 +97,20 @@ void ThreadPool::WorkerLoop() {
   }
 }
 
+namespace {
+thread_local bool serial_scope = false;
+}  // namespace
+
+SerialScope::SerialScope() : previous_(serial_scope) { serial_scope = true; }
+SerialScope::~SerialScope() { serial_scope = previous_; }
+
 void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
                              const std::function<void(size_t, size_t)>& body) {
   if (count == 0) return;
+  if (serial_scope) {
+    body(0, count);
+    return;
+  }
   min_chunk = std::max<size_t>(1, min_chunk);
   const size_t wanted = std::max<size_t>(1, std::min(Size() * kChunksPerThread, (count + min_chunk - 1) / min_chunk));
   // A caller runs chunks itself when it holds a token already (a nested loop) or can take a free one.

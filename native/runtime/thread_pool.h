@@ -64,6 +64,20 @@ class ThreadPool {
   bool stopping_ = false;
 };
 
+// While one lives, this thread's ParallelFor calls run inline: for a caller that splits its work
+// coarsely itself (a batch into chunks of rows), so the small loops inside each chunk do not wake
+// other threads for a few microseconds of work each.
+class SerialScope {
+ public:
+  SerialScope();
+  ~SerialScope();
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // The thread budget: BOUNDLESS_NUM_THREADS, or the cores this process may run
 // on (its CPU affinity, as os.availableParallelism() counts them); with a
 // description of why when the variable was present but unusable.

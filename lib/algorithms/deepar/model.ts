@@ -27,6 +27,8 @@ export interface Forecast {
   quantiles?: Record<string, number[]>;
   samples?: number[][];
   timestamps: string[];
+  /** When asked for (plots): the 0.1, 0.5 and 0.9 quantiles, [3 × P]; not part of SageMaker's response. */
+  band?: Float32Array;
 }
 
 export const defaultConfiguration = { num_samples: 100, output_types: ['mean', 'quantiles'], quantiles: ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9'] };
@@ -99,7 +101,8 @@ export class DeeparModel implements Model {
   }
 
   /** SageMaker's response objects for the series (the endpoint's `predictions`), with timestamps. */
-  async forecast(records: readonly SeriesRecord[], configuration?: ForecastConfiguration, options: { seed?: number; first?: number } = {}): Promise<Forecast[]> {
+  async forecast(records: readonly SeriesRecord[], configuration?: ForecastConfiguration,
+    options: { seed?: number; first?: number; band?: boolean } = {}): Promise<Forecast[]> {
     const { paths, outputs, quantiles } = resolveConfiguration(configuration);
     const P = this.predictionLength;
     const samples = await this.samplePaths(records, paths, options.seed ?? this.hyperparameters.seed, options.first ?? 0);
@@ -109,6 +112,10 @@ export class DeeparModel implements Model {
       if (outputs.has('mean')) result.mean = Array.from(sampleMean(own, paths, P));
       if (outputs.has('quantiles')) result.quantiles = Object.fromEntries(quantiles.map((q) => [q, Array.from(sampleQuantiles(own, paths, P, Number(q)))]));
       if (outputs.has('samples')) result.samples = Array.from({ length: paths }, (_, p) => Array.from(own.subarray(p * P, (p + 1) * P)));
+      if (options.band) {
+        result.band = new Float32Array(3 * P);
+        [0.1, 0.5, 0.9].forEach((q, k) => sampleQuantiles(own, paths, P, q, result.band!.subarray(k * P, (k + 1) * P)));
+      }
       return result;
     });
   }

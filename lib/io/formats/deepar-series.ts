@@ -108,15 +108,24 @@ export interface SeriesReadHooks {
   onBytes?(bytes: number): void;
 }
 
-/**
- * The series of a JSON Lines source, one at a time, each with its position. Bad lines stop the
- * read or are counted (skipped.count, and skipped.reasons by the first words of why).
- */
-export async function* readSeries(input: SourceInput, options: SeriesOptions = {},
-  skipped: { count: number; reasons?: Record<string, number> } = { count: 0 }, hooks: SeriesReadHooks = {}): AsyncGenerator<PositionedSeries> {
+/** One line of a JSON Lines source: its text (BOM and blanks trimmed), where it is, the position after it. */
+export interface JsonLine {
+  text: string;
+  name: string;
+  line: number;
+  /** Bytes from the previous line's end through this line's newline. */
+  bytes: number;
+  fileIndex: number;
+  /** Byte offset after the line in its file. */
+  byteOffset: number;
+}
+
+/** The lines of a byte source (files, gzip, stdin), each bounded by maxRecordBytes; blank lines are skipped. */
+export async function* readJsonLines(input: SourceInput, options: Pick<SeriesOptions, 'maxRecordBytes' | 'files' | 'start'> = {},
+  onSource?: (source: ByteSource) => void): AsyncGenerator<JsonLine> {
   const source = await openSource(input, options.files);
-  if (source.kind !== 'bytes') throw new TypeError('readSeries: needs a byte source (file, stream, buffers)');
-  hooks.onSource?.(source);
+  if (source.kind !== 'bytes') throw new TypeError('readJsonLines: needs a byte source (file, stream, buffers)');
+  onSource?.(source);
   const limit = options.maxRecordBytes ?? 64 << 20;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -124,39 +133,13 @@ export async function* readSeries(input: SourceInput, options: SeriesOptions = {
   let name = source.description;
   let fileIndex = options.start?.fileIndex ?? 0;
   let offset = options.start?.byteOffset ?? 0;
-  let records = options.start?.records ?? 0;
-  const take = (bytes: Buffer, consumed: number): PositionedSeries | undefined => {
+  const take = (bytes: Buffer, consumed: number): JsonLine => {
     offset += consumed;
-    hooks.onBytes?.(consumed);
-    const text = bytes.toString('utf8').replace(/^\uFEFF/, '').trim();
-    const current = line++;
-    if (text === '') return undefined;
-    let result: SeriesRecord | string;
-    try {
-      result = toSeriesRecord(JSON.parse(text), options, name, current);
-    } catch (error) {
-      result = `not valid JSON (${(error as Error).message})`;
-    }
-    if (typeof result === 'string' && options.check === undefined) {
-      // nothing more to check
-    } else if (typeof result !== 'string') {
-      const why = options.check?.(result);
-      if (why !== undefined) result = why;
-    }
-    if (typeof result !== 'string') return { ...result, position: { fileIndex, byteOffset: offset, records: ++records } };
-    if (options.onBadRecord === 'skip') {
-      skipped.count++;
-      if (skipped.reasons) skipped.reasons.bad_series = (skipped.reasons.bad_series ?? 0) + 1;
-      return undefined;
-    }
-    throw new DataError(`${name}, line ${current}: ${result}`);
+    return { text: bytes.toString('utf8').replace(/^\uFEFF/, '').trim(), name, line: line++, bytes: consumed, fileIndex, byteOffset: offset };
   };
   for await (const chunk of source.chunks(options.start)) {
     if (chunk.fileStart) {
-      if (pendingBytes > 0) {
-        const record = take(Buffer.concat(pending), pendingBytes);
-        if (record) yield record;
-      }
+      if (pendingBytes > 0) yield take(Buffer.concat(pending), pendingBytes);
       pending = [];
       pendingBytes = 0;
       // A resumed file starts at a line boundary, but its line numbers are not known: count from there.
@@ -168,10 +151,9 @@ export async function* readSeries(input: SourceInput, options: SeriesOptions = {
     let data = Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.length);
     for (let newline = data.indexOf(10); newline >= 0; newline = data.indexOf(10)) {
       const piece = data.subarray(0, newline);
-      const record = take(pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece, pendingBytes + newline + 1);
+      yield take(pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece, pendingBytes + newline + 1);
       pending = [];
       pendingBytes = 0;
-      if (record) yield record;
       data = data.subarray(newline + 1);
     }
     if (data.length > 0) {
@@ -180,8 +162,32 @@ export async function* readSeries(input: SourceInput, options: SeriesOptions = {
       pending.push(Buffer.from(data));
     }
   }
-  if (pendingBytes > 0) {
-    const record = take(Buffer.concat(pending), pendingBytes);
-    if (record) yield record;
+  if (pendingBytes > 0) yield take(Buffer.concat(pending), pendingBytes);
+}
+
+/**
+ * The series of a JSON Lines source, one at a time, each with its position. Bad lines stop the
+ * read or are counted (skipped.count, and skipped.reasons.bad_series).
+ */
+export async function* readSeries(input: SourceInput, options: SeriesOptions = {},
+  skipped: { count: number; reasons?: Record<string, number> } = { count: 0 }, hooks: SeriesReadHooks = {}): AsyncGenerator<PositionedSeries> {
+  let records = options.start?.records ?? 0;
+  for await (const line of readJsonLines(input, options, hooks.onSource)) {
+    hooks.onBytes?.(line.bytes);
+    if (line.text === '') continue;
+    let result: SeriesRecord | string;
+    try {
+      result = toSeriesRecord(JSON.parse(line.text), options, line.name, line.line);
+    } catch (error) {
+      result = `not valid JSON (${(error as Error).message})`;
+    }
+    if (typeof result !== 'string') result = options.check?.(result) ?? result;
+    if (typeof result !== 'string') {
+      yield { ...result, position: { fileIndex: line.fileIndex, byteOffset: line.byteOffset, records: ++records } };
+      continue;
+    }
+    if (options.onBadRecord !== 'skip') throw new DataError(`${line.name}, line ${line.line}: ${result}`);
+    skipped.count++;
+    if (skipped.reasons) skipped.reasons.bad_series = (skipped.reasons.bad_series ?? 0) + 1;
   }
 }

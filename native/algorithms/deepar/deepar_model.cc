@@ -11,6 +11,7 @@
 #include "nn/optimizer.h"
 #include "nn/random_normal.h"
 #include "runtime/reused.h"
+#include "runtime/thread_pool.h"
 
 namespace boundless {
 namespace deepar {
@@ -143,9 +144,68 @@ void OfferSeries(const ModelShape& m, uint64_t seed, Reservoir& r, const SeriesV
 
 namespace {
 
-struct RoundScratch {
+// Rows of one gradient chunk: a step's batch is split into chunks of this many windows whose
+// gradients run in parallel and add up in a fixed order, so a result does not depend on the threads.
+constexpr size_t kChunkRows = 32;
+
+struct ChunkScratch {
   std::vector<float> inputs, targets, weights, scales, input_gradient, gradient;
+  double loss = 0, weight = 0;
+};
+
+// The loss and gradient of rows [b0, b1) of the step's windows (`slots`) into `c`: the gradient of
+// their mean loss (network and embedding tables), their Σ weight · NLL and Σ weight.
+void ChunkGradient(const ModelShape& m, const Reservoir& r, const float* parameters, const uint32_t* slots, size_t b0, size_t b1,
+                   uint64_t stream, ChunkScratch& c) {
+  const size_t T = m.Steps(), B = b1 - b0, F = m.Features(), K = m.cardinality.size(), E = m.embedding, W = m.History();
+  Fit(c.inputs, T * B * F);
+  Fit(c.input_gradient, T * B * F);
+  Fit(c.targets, T * B);
+  Fit(c.weights, T * B);
+  Fit(c.scales, T * B);
+  Fit(c.gradient, m.Parameters());
+  const bool counts = Counts(m);
+  for (size_t b = 0; b < B; b++) {
+    const size_t slot = slots[b0 + b];
+    const float nu = r.scale[slot];
+    const float* history = r.targets + slot * W;
+    for (size_t t = 0; t < T; t++) {
+      StepInputs(m, parameters, history, r.dynamic + slot * T * m.dynamic, r.cats + slot * K, r.origin[slot], r.age[slot], nu, t,
+                 c.inputs.data() + (t * B + b) * F);
+      const float y = history[m.MaxLag() + t];
+      const bool seen = !std::isnan(y);
+      c.targets[t * B + b] = seen ? (counts ? y : y / nu) : 0.0f;
+      c.weights[t * B + b] = seen ? 1.0f : 0.0f;
+      c.scales[t * B + b] = nu;
+    }
+  }
+  Window w;
+  w.steps = T, w.rows = B, w.inputs = c.inputs.data(), w.targets = c.targets.data(), w.weights = c.weights.data();
+  w.scales = counts ? c.scales.data() : nullptr;
+  w.input_gradient = K ? c.input_gradient.data() : nullptr;
+  c.loss = NetworkLoss(m.network, parameters, w, c.gradient.data(), stream);
+  c.weight = 0;
+  for (size_t i = 0; i < T * B; i++) c.weight += c.weights[i];
+  // The embedding rows' gradients: what reached their input columns, over every step.
+  float* table_gradient = c.gradient.data() + m.NetworkParameters();
+  std::fill(table_gradient, table_gradient + m.EmbeddingParameters(), 0.0f);
+  for (size_t b = 0; b < B && K; b++) {
+    size_t table = 0;
+    for (size_t k = 0; k < K; k++) {
+      float* row = table_gradient + table + static_cast<size_t>(r.cats[slots[b0 + b] * K + k]) * E;
+      for (size_t t = 0; t < T; t++) {
+        const float* dx = c.input_gradient.data() + (t * B + b) * F + m.EmbeddingInputOffset() + k * E;
+        for (size_t e = 0; e < E; e++) row[e] += dx[e];
+      }
+      table += m.cardinality[k] * E;
+    }
+  }
+}
+
+struct RoundScratch {
+  std::vector<ChunkScratch> chunks;
   std::vector<uint32_t> slots;
+  std::vector<float> gradient;
 };
 
 }  // namespace
@@ -154,55 +214,33 @@ double TrainRound(const ModelShape& m, uint64_t seed, const Reservoir& r, const 
                   double* weight) {
   const size_t filled = static_cast<size_t>(r.counters[0]);
   if (filled == 0 || count == 0) return 0;
-  const size_t T = m.Steps(), B = batch, F = m.Features(), K = m.cardinality.size(), E = m.embedding, W = m.History();
-  const size_t parameters = m.Parameters(), network = m.NetworkParameters();
+  const size_t B = batch, parameters = m.Parameters(), chunks = (B + kChunkRows - 1) / kChunkRows;
   Reused<RoundScratch> scratch;
   RoundScratch& sc = *scratch;
-  Fit(sc.inputs, T * B * F);
-  Fit(sc.input_gradient, T * B * F);
-  Fit(sc.targets, T * B);
-  Fit(sc.weights, T * B);
-  Fit(sc.scales, T * B);
-  Fit(sc.gradient, parameters);
+  if (sc.chunks.size() < chunks) sc.chunks.resize(chunks);
   Fit(sc.slots, B);
-  const bool counts = Counts(m);
+  Fit(sc.gradient, parameters);
   double total = 0;
   for (size_t step = 0; step < count; step++) {
     const uint64_t id = static_cast<uint64_t>(*a.steps);
     for (size_t b = 0; b < B; b++) {
-      const size_t slot = std::min(filled - 1, static_cast<size_t>(nn::CounterUniform(seed, kBatchStream, id * B + b) * static_cast<double>(filled)));
-      sc.slots[b] = static_cast<uint32_t>(slot);
-      const float nu = r.scale[slot];
-      const float* history = r.targets + slot * W;
-      for (size_t t = 0; t < T; t++) {
-        StepInputs(m, a.parameters, history, r.dynamic + slot * T * m.dynamic, r.cats + slot * K, r.origin[slot], r.age[slot], nu, t,
-                   sc.inputs.data() + (t * B + b) * F);
-        const float y = history[m.MaxLag() + t];
-        const bool seen = !std::isnan(y);
-        sc.targets[t * B + b] = seen ? (counts ? y : y / nu) : 0.0f;
-        sc.weights[t * B + b] = seen ? 1.0f : 0.0f;
-        sc.scales[t * B + b] = nu;
-      }
+      sc.slots[b] = static_cast<uint32_t>(std::min(filled - 1, static_cast<size_t>(nn::CounterUniform(seed, kBatchStream, id * B + b) * static_cast<double>(filled))));
     }
-    Window w;
-    w.steps = T, w.rows = B, w.inputs = sc.inputs.data(), w.targets = sc.targets.data(), w.weights = sc.weights.data();
-    w.scales = counts ? sc.scales.data() : nullptr;
-    w.input_gradient = K ? sc.input_gradient.data() : nullptr;
-    total += NetworkLoss(m.network, a.parameters, w, sc.gradient.data(), id);
-    for (size_t i = 0; i < T * B; i++) *weight += sc.weights[i];
-    // The embedding rows' gradients: what reached their input columns, over every step.
-    float* table_gradient = sc.gradient.data() + network;
-    std::fill(table_gradient, table_gradient + m.EmbeddingParameters(), 0.0f);
-    for (size_t b = 0; b < B && K; b++) {
-      size_t table = 0;
-      for (size_t k = 0; k < K; k++) {
-        float* row = table_gradient + table + static_cast<size_t>(r.cats[sc.slots[b] * K + k]) * E;
-        for (size_t t = 0; t < T; t++) {
-          const float* dx = sc.input_gradient.data() + (t * B + b) * F + m.EmbeddingInputOffset() + k * E;
-          for (size_t e = 0; e < E; e++) row[e] += dx[e];
-        }
-        table += m.cardinality[k] * E;
+    ThreadPool::Shared().ParallelFor(chunks, 1, [&](size_t begin, size_t end) {
+      SerialScope serial;
+      for (size_t c = begin; c < end; c++) {
+        ChunkGradient(m, r, a.parameters, sc.slots.data(), c * kChunkRows, std::min(B, (c + 1) * kChunkRows), id * 1024 + c, sc.chunks[c]);
       }
+    });
+    // The batch's mean loss: each chunk's mean weighted by its share of the observed values.
+    double step_weight = 0;
+    for (size_t c = 0; c < chunks; c++) step_weight += sc.chunks[c].weight, total += sc.chunks[c].loss;
+    *weight += step_weight;
+    std::fill(sc.gradient.begin(), sc.gradient.begin() + parameters, 0.0f);
+    for (size_t c = 0; c < chunks && step_weight > 0; c++) {
+      const float share = static_cast<float>(sc.chunks[c].weight / step_weight);
+      const float* g = sc.chunks[c].gradient.data();
+      for (size_t i = 0; i < parameters; i++) sc.gradient[i] += share * g[i];
     }
     *a.steps += 1;
     nn::OptimizerStep(m.network.optimizer, a.parameters, sc.gradient.data(), a.moment1, a.moment2, parameters, *a.steps);
