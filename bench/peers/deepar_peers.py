@@ -215,7 +215,9 @@ def ets_statsmodels(raw, horizon, period):
     history = interpolate(raw)
     n = len(history)
     use_season = period > 1 and n >= 2 * period
-    model = ETSModel(history, error="add", trend="add", damped_trend=True,
+    import pandas as pd
+    # statsmodels 0.13's get_prediction needs an indexed series (a bare array fails in PredictionResults).
+    model = ETSModel(pd.Series(history, index=pd.RangeIndex(n)), error="add", trend="add", damped_trend=True,
                      seasonal="add" if use_season else None, seasonal_periods=period if use_season else None)
     fit = model.fit(disp=False)
     prediction = fit.get_prediction(start=n, end=n + horizon - 1)

@@ -105,9 +105,9 @@ export interface CoreAddon {
     dh: Float32Array; dWx: Float32Array; dWh: Float32Array; db: Float32Array; dx?: Float32Array; dh0?: Float32Array; dc0?: Float32Array;
   }): void;
   /** DeepAR's likelihoods (gaussian 0, student_t 1, negative_binomial 2, beta 3, deterministic_l1 4): Σ w·nll, grad = w·∂nll/∂raw. */
-  nnNegativeLogLikelihood(likelihood: number, raw: Float32Array, y: Float32Array, w: Float32Array | null, grad: Float32Array | null): number;
+  nnNegativeLogLikelihood(likelihood: number, raw: Float32Array, y: Float32Array, w: Float32Array | null, grad: Float32Array | null, scale?: Float32Array): number;
   /** One sample per value, from counter-based streams. */
-  nnSampleLikelihood(likelihood: number, raw: Float32Array, out: Float32Array, seed: number, stream: number, first: number): void;
+  nnSampleLikelihood(likelihood: number, raw: Float32Array, out: Float32Array, seed: number, stream: number, first: number, scale?: Float32Array): void;
   nnOptimizerStep(settings: NnOptimizerSettings, w: Float32Array, g: Float32Array, m1: Float32Array | null, m2: Float32Array | null, step: number): void;
   /** DeepAR's network (stacked LSTM, projection, likelihood): Σ weight · NLL of a window batch and, with `gradient`, its mean's gradient. */
   deeparNetworkLoss(settings: DeeparNetworkSettings, parameters: Float32Array, window: DeeparWindow, gradient: Float32Array | null, step: number): number;
@@ -123,6 +123,8 @@ export interface CoreAddon {
   deeparTrainRound(settings: DeeparModelSettings, seed: number,
     state: { parameters: Float32Array; moment1?: Float32Array; moment2?: Float32Array; counters: Float64Array },
     reservoir: DeeparReservoir, batch: number, count: number): Promise<void>;
+  /** Calendar features of a period (featureSet 0–4, unit 0–3, index in units since the epoch): for tests. */
+  deeparTimeFeatures(featureSet: number, unit: number, index: number): Float32Array;
   /** Sample paths out [series × paths × P] of the P steps after each series; series i draws from stream + i. */
   deeparForecast(settings: DeeparModelSettings, parameters: Float32Array, series: DeeparSeriesPack,
     draw: { paths: number; seed: number; stream: number }, out: Float32Array): Promise<void>;
@@ -193,7 +195,7 @@ export interface NnLstmShape { steps: number; rows: number; inputs: number; hidd
 /** x [T×B×I], wx [I×4H], wh [H×4H], b [4H] (gates i, f, g, o); zoneout masks [T×B×H] (1: keep the previous value); the tape h, c [T×B×H], gates [T×B×4H]. */
 export interface NnLstmArrays {
   x: Float32Array; wx: Float32Array; wh: Float32Array; b: Float32Array; h0?: Float32Array; c0?: Float32Array;
-  zoneoutH?: Float32Array; zoneoutC?: Float32Array; h: Float32Array; c: Float32Array; gates: Float32Array;
+  zoneoutH?: Float32Array; zoneoutC?: Float32Array; h: Float32Array; c: Float32Array; gates: Float32Array; /** The outputs, needed with zoneout (the state h may have kept its previous value; the output is fresh). */ y?: Float32Array;
 }
 
 /** One named prediction output: `key` is the name as JSON (quoted), `values` rows × width, row-major. */

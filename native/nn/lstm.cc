@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 #include "nn/dense_layer.h"
@@ -27,6 +28,7 @@ float Tanh(float v) {
 
 void LstmForward(const LstmShape& s, const LstmWeights& w, const float* x, const float* h0, const float* c0,
                  const LstmZoneout& zoneout, const LstmTape& tape) {
+  if ((zoneout.h || zoneout.c) && !tape.y) throw std::invalid_argument("LstmForward: zoneout needs tape.y, the outputs");
   const size_t B = s.rows, H = s.hidden, G = 4 * H;
   std::vector<float> recurrent(B * G), zeros(B * H, 0.0f);
   for (size_t t = 0; t < s.steps; t++) {
@@ -52,6 +54,7 @@ void LstmForward(const LstmShape& s, const LstmWeights& w, const float* x, const
         const size_t m = t * B * H + k;
         c[k] = zoneout.c && zoneout.c[m] != 0.0f ? c_prev[k] : cell;
         h[k] = zoneout.h && zoneout.h[m] != 0.0f ? h_prev[k] : out;
+        if (tape.y) tape.y[m] = out;
       }
     }
   }
@@ -71,11 +74,11 @@ void LstmBackward(const LstmShape& s, const LstmWeights& w, const float* x, cons
         const size_t k = r * H + j, m = t * B * H + k;
         const float* gr = gates + r * G;
         const float i = gr[j], f = gr[H + j], gg = gr[2 * H + j], o = gr[3 * H + j];
-        float dh = dh_out[m] + dh_next[k];
         float dc_carried = dc_next[k];
-        // Zoneout: a kept unit passes its whole gradient to the previous step, the new value none.
+        // Zoneout: a kept state passes the gradient it got from the next step to the previous
+        // step; the fresh output gets the loss's own gradient, and the next step's when not kept.
         const bool keep_h = zoneout.h && zoneout.h[m] != 0.0f, keep_c = zoneout.c && zoneout.c[m] != 0.0f;
-        const float dh_new = keep_h ? 0.0f : dh;
+        const float dh_new = dh_out[m] + (keep_h ? 0.0f : dh_next[k]);
         const float cell = f * c_prev[k] + i * gg, tc = Tanh(cell);
         float dc = dh_new * o * (1 - tc * tc) + (keep_c ? 0.0f : dc_carried);
         const float d_o = dh_new * tc;
@@ -85,7 +88,7 @@ void LstmBackward(const LstmShape& s, const LstmWeights& w, const float* x, cons
         dzr[2 * H + j] = dc * i * (1 - gg * gg);
         dzr[3 * H + j] = d_o * o * (1 - o);
         dc_next[k] = dc * f + (keep_c ? dc_carried : 0.0f);
-        dh_prev[k] = keep_h ? dh : 0.0f;
+        dh_prev[k] = keep_h ? dh_next[k] : 0.0f;
       }
     }
     DenseBackward({B, s.inputs, G, WeightLayout::kInByOut}, x + t * B * s.inputs, w.input, dz.data(),

@@ -232,7 +232,9 @@ LstmCall ReadLstm(const Napi::CallbackInfo& info, const char* f) {
   call.h0 = F32Field(a, f, "h0", B * H, false);
   call.c0 = F32Field(a, f, "c0", B * H, false);
   call.zoneout = {F32Field(a, f, "zoneoutH", T * B * H, false), F32Field(a, f, "zoneoutC", T * B * H, false)};
-  call.tape = {F32Field(a, f, "h", T * B * H, true), F32Field(a, f, "c", T * B * H, true), F32Field(a, f, "gates", T * B * 4 * H, true)};
+  call.tape = {F32Field(a, f, "h", T * B * H, true), F32Field(a, f, "c", T * B * H, true), F32Field(a, f, "gates", T * B * 4 * H, true),
+               F32Field(a, f, "y", T * B * H, false)};
+  if ((call.zoneout.h || call.zoneout.c) && !call.tape.y) throw Napi::TypeError::New(info.Env(), std::string(f) + ": arrays.y (the outputs) is needed with zoneout");
   return call;
 }
 
@@ -263,25 +265,26 @@ nn::Likelihood LikelihoodArg(const Napi::CallbackInfo& info, const char* f) {
   return static_cast<nn::Likelihood>(kind);
 }
 
-// nnNegativeLogLikelihood(kind, raw [n × P], y [n], w [n] | null, grad [n × P] | null) → Σ w·nll
+// nnNegativeLogLikelihood(kind, raw [n × P], y [n], w [n] | null, grad [n × P] | null, scale [n]?) → Σ w·nll
 Napi::Value NegativeLogLikelihoodSync(const Napi::CallbackInfo& info) {
   const char* f = "nnNegativeLogLikelihood";
-  RequireArgCount(info, f, 5);
+  if (info.Length() != 6) RequireArgCount(info, f, 5);
   nn::Likelihood kind = LikelihoodArg(info, f);
   size_t n = Float32Arg(info, 2, f, "y").ElementLength(), P = nn::LikelihoodParameters(kind);
+  const float* scale = info.Length() > 5 ? F32(info, 5, f, "scale", n, true) : nullptr;
   double total = nn::NegativeLogLikelihood(kind, F32(info, 1, f, "raw", n * P), F32(info, 2, f, "y", n), F32(info, 3, f, "w", n, true), n,
-                                           F32(info, 4, f, "grad", n * P, true));
+                                           F32(info, 4, f, "grad", n * P, true), scale);
   return Napi::Number::New(info.Env(), total);
 }
 
-// nnSampleLikelihood(kind, raw [n × P], out [n], seed, stream, first)
+// nnSampleLikelihood(kind, raw [n × P], out [n], seed, stream, first, scale [n]?)
 Napi::Value SampleLikelihoodSync(const Napi::CallbackInfo& info) {
   const char* f = "nnSampleLikelihood";
-  RequireArgCount(info, f, 6);
+  if (info.Length() != 7) RequireArgCount(info, f, 6);
   nn::Likelihood kind = LikelihoodArg(info, f);
   size_t n = Float32Arg(info, 2, f, "out").ElementLength(), P = nn::LikelihoodParameters(kind);
   nn::SampleLikelihood(kind, F32(info, 1, f, "raw", n * P), n, F32(info, 2, f, "out", n), SizeArg(info, 3, f, "seed"), SizeArg(info, 4, f, "stream"),
-                       SizeArg(info, 5, f, "first"));
+                       SizeArg(info, 5, f, "first"), info.Length() > 6 ? F32(info, 6, f, "scale", n, true) : nullptr);
   return info.Env().Undefined();
 }
 

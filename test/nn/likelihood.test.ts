@@ -65,6 +65,32 @@ describe('nn kernels: likelihoods', () => {
     });
   }
 
+  it('negative_binomial with a scale ν (DeepAR): μ = ν·softplus(μ\'), α = softplus(α\')/√ν; its gradient equals finite differences', () => {
+    const scaled = (p: number[], y: number, nu: number) => {
+      const mu = nu * softplus(p[0]), alpha = softplus(p[1]) / Math.sqrt(nu), r = 1 / alpha;
+      return -(lgamma(y + r) - lgamma(y + 1) - lgamma(r) - r * Math.log1p(alpha * mu) + y * (Math.log(alpha * mu) - Math.log1p(alpha * mu)));
+    };
+    const raw = [[1.2, -0.5], [0.3, 0.7], [-0.4, -2]], y = [0, 70, 2500], scale = [1, 40, 900];
+    const grad = new Float32Array(6);
+    const total = addon.nnNegativeLogLikelihood(2, Float32Array.from(raw.flat()), Float32Array.from(y), null, grad, Float32Array.from(scale));
+    const raw32 = raw.map((p) => Array.from(Float32Array.from(p)));
+    const expected = raw32.reduce((s, p, i) => s + scaled(p, y[i], scale[i]), 0);
+    assert.ok(Math.abs(total - expected) < 1e-9 * Math.abs(expected), `${total} vs ${expected}`);
+    raw32.forEach((p, i) => p.forEach((_, k) => {
+      const h = 1e-6, up = [...p], down = [...p];
+      up[k] += h;
+      down[k] -= h;
+      const fd = (scaled(up, y[i], scale[i]) - scaled(down, y[i], scale[i])) / (2 * h);
+      assert.ok(Math.abs(grad[i * 2 + k] - fd) < 1e-4 * Math.max(1, Math.abs(fd)), `value ${i} parameter ${k}: ${grad[i * 2 + k]} vs ${fd}`);
+    }));
+    // Samples are counts with mean ν·softplus(μ'): 50 × 3 = 150.
+    const n = 20000, out = new Float32Array(n);
+    addon.nnSampleLikelihood(2, Float32Array.from({ length: 2 * n }, (_, i) => (i % 2 ? -1 : Math.log(Math.expm1(3)))), out, 7, 1, 0, new Float32Array(n).fill(50));
+    assert.ok(out.every((v) => Number.isInteger(v) && v >= 0), 'counts');
+    const mean = out.reduce((s, v) => s + v, 0) / n;
+    assert.ok(Math.abs(mean - 150) < 0.03 * 150, `mean ${mean}`);
+  });
+
   const moments = (xs: Float32Array) => {
     const mean = xs.reduce((s, v) => s + v, 0) / xs.length;
     return { mean, variance: xs.reduce((s, v) => s + (v - mean) ** 2, 0) / xs.length };

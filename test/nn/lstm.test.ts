@@ -16,7 +16,7 @@ const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 interface Params { x: Float64Array; wx: Float64Array; wh: Float64Array; b: Float64Array; h0: Float64Array; c0: Float64Array }
 
-/** h for every step [T × B × H], in float64, as lstm.h defines it (zoneout masks: 1 keeps the previous value). */
+/** The outputs y of every step [T × B × H], in float64, as lstm.h defines them (zoneout masks: 1 keeps the previous state; the output is the fresh value). */
 function reference(p: Params, zoneH?: Float32Array, zoneC?: Float32Array): Float64Array {
   const out = new Float64Array(T * B * H);
   let h = Float64Array.from(p.h0), c = Float64Array.from(p.c0);
@@ -36,7 +36,7 @@ function reference(p: Params, zoneH?: Float32Array, zoneC?: Float32Array): Float
         const m = (t * B + r) * H + j;
         cn[r * H + j] = zoneC && zoneC[m] ? c[r * H + j] : cell;
         hn[r * H + j] = zoneH && zoneH[m] ? h[r * H + j] : og * Math.tanh(cell);
-        out[m] = hn[r * H + j];
+        out[m] = og * Math.tanh(cell);
       }
     }
     h = hn;
@@ -52,6 +52,7 @@ describe('nn kernels: LSTM', () => {
         x: gaussians(T * B * I), wx: gaussians(I * G, 0.4), wh: gaussians(H * G, 0.4), b: gaussians(G, 0.3), h0: gaussians(B * H, 0.5), c0: gaussians(B * H, 0.5),
         h: new Float32Array(T * B * H), c: new Float32Array(T * B * H), gates: new Float32Array(T * B * G),
         ...(zoneout ? {
+          y: new Float32Array(T * B * H),
           zoneoutH: Float32Array.from({ length: T * B * H }, () => (random.nextFloat() < 0.3 ? 1 : 0)),
           zoneoutC: Float32Array.from({ length: T * B * H }, () => (random.nextFloat() < 0.3 ? 1 : 0)),
         } : {}),
@@ -59,7 +60,7 @@ describe('nn kernels: LSTM', () => {
       const shape = { steps: T, rows: B, inputs: I, hidden: H };
       addon.nnLstmForward(shape, arrays);
       const p: Params = { x: Float64Array.from(arrays.x), wx: Float64Array.from(arrays.wx), wh: Float64Array.from(arrays.wh), b: Float64Array.from(arrays.b), h0: Float64Array.from(arrays.h0), c0: Float64Array.from(arrays.c0) };
-      assertClose(arrays.h, reference(p, arrays.zoneoutH, arrays.zoneoutC), 1e-5, 'h');
+      assertClose(zoneout ? arrays.y! : arrays.h, reference(p, arrays.zoneoutH, arrays.zoneoutC), 1e-5, 'outputs');
       const R = gaussians(T * B * H);
       const gradients = { dh: R, dWx: new Float32Array(I * G), dWh: new Float32Array(H * G), db: new Float32Array(G), dx: new Float32Array(T * B * I), dh0: new Float32Array(B * H), dc0: new Float32Array(B * H) };
       addon.nnLstmBackward(shape, arrays, gradients);

@@ -89,7 +89,7 @@ describe('boundless train / predict / evaluate / select', function () {
   it('reports bad arguments and inputs in one line with a non-zero exit', async () => {
     // Exit status 2: a bad command line (usage); 1: bad input or a failed run.
     const cases: [string[], string, number][] = [
-      [['train', 'nope', '--train', data], "boundless: train: unknown algorithm 'nope'; available: factorization-machines, kmeans, linear-learner, ntm, pca (add your own with --algorithm-module <file>)\n", 2],
+      [['train', 'nope', '--train', data], "boundless: train: unknown algorithm 'nope'; available: deepar, factorization-machines, kmeans, linear-learner, ntm, pca (add your own with --algorithm-module <file>)\n", 2],
       [['train', 'least-squares', ...common], 'boundless: train: --train is required (training data: a file, directory, glob, \'-\' for stdin, or a Redis stream: \'redis://HOST:PORT[/DB]?stream=KEY\')\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', 'often'], 'boundless: train: --checkpoint-every must be SECONDS or Nb (every N batches), got "often"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--resume'], 'boundless: train: --resume needs --checkpoint-dir\n', 2],

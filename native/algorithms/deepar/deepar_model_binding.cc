@@ -175,6 +175,18 @@ Napi::Value ForecastAsync(const Napi::CallbackInfo& info) {
   });
 }
 
+// deeparTimeFeatures(featureSet, unit, index) → Float32Array of the period's calendar features (tests).
+Napi::Value TimeFeaturesSync(const Napi::CallbackInfo& info) {
+  const char* f = "deeparTimeFeatures";
+  RequireArgCount(info, f, 3);
+  const size_t set = SizeArg(info, 0, f, "featureSet"), unit = SizeArg(info, 1, f, "unit");
+  if (set > 4 || unit > 3) throw Napi::RangeError::New(info.Env(), std::string(f) + ": unknown featureSet or unit code");
+  const auto s = static_cast<deepar::FeatureSet>(set);
+  Napi::Float32Array out = Napi::Float32Array::New(info.Env(), deepar::TimeFeatureCount(s));
+  deepar::TimeFeatures(s, static_cast<deepar::TimeUnit>(unit), static_cast<int64_t>(info[2].As<Napi::Number>().Int64Value()), out.Data());
+  return out;
+}
+
 }  // namespace
 
 void RegisterDeeparModel(Napi::Env env, Napi::Object exports) {
@@ -182,6 +194,7 @@ void RegisterDeeparModel(Napi::Env env, Napi::Object exports) {
   exports.Set("deeparOffer", Napi::Function::New(env, OfferAsync, "deeparOffer"));
   exports.Set("deeparTrainRound", Napi::Function::New(env, TrainRoundAsync, "deeparTrainRound"));
   exports.Set("deeparForecast", Napi::Function::New(env, ForecastAsync, "deeparForecast"));
+  exports.Set("deeparTimeFeatures", Napi::Function::New(env, TimeFeaturesSync, "deeparTimeFeatures"));
 }
 
 }  // namespace boundless
