@@ -18,6 +18,7 @@ import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
+import { sageMakerFinalLines } from './progress.js';
 import { refuseRedisInput } from './redis-options.js';
 import { forecastEvaluate, forecastPredict } from './forecast.js';
 import type { DeeparModel } from '../algorithms/deepar/model.js';
@@ -161,8 +162,15 @@ export const evaluateOptions: Record<string, OptionSpec> = {
   test: { value: true, required: true, description: 'labelled data' },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
   seed: { value: true, description: "forecasters: the sample paths' seed (default the model's)" },
+  'sagemaker-metrics': { description: "also print SageMaker's #test_score and #quality_metric lines on stderr" },
   ...dataOptions,
 };
+
+/** The metrics as SageMaker's test lines on stderr, when asked. */
+function reportSageMakerTest(options: Record<string, unknown>, metrics: Record<string, number>): void {
+  if (options['sagemaker-metrics'] !== true) return;
+  for (const line of sageMakerFinalLines({ test: metrics })) process.stderr.write(line + '\n');
+}
 
 export async function evaluateCommand(argv: string[]): Promise<Record<string, unknown>> {
   const { options } = parseArguments('evaluate', argv, evaluateOptions);
@@ -174,6 +182,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
       seed: integerOption('evaluate', options, 'seed', 0), maxRecordBytes: integerOption('evaluate', options, 'max-record-bytes'),
       onBadRecord: choiceOption('evaluate', options, 'on-bad-record', ['error', 'skip'] as const),
     });
+    reportSageMakerTest(options, metrics);
     return { model: modelPath, records, ...reportSkipped('evaluate', badRecords, 'the metrics are over the series read'), ...metrics };
   }
   if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); a ${algorithm.name} model's metrics draw nothing`);
@@ -193,7 +202,9 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   // Metrics of nothing are not 0 (nor a silent null): say so.
   if (records === 0) throw new DataError(`evaluate: no records in ${options.test}`);
   const skipped = reportSkipped('evaluate', stream.stats.badRecords, 'the metrics are over the records read');
-  return { model: modelPath, records, ...skipped, ...evaluator.result() };
+  const metrics = evaluator.result();
+  reportSageMakerTest(options, metrics);
+  return { model: modelPath, records, ...skipped, ...metrics };
 }
 
 export const recommendOptions: Record<string, OptionSpec> = {

@@ -35,6 +35,19 @@ export function sageMakerMetricLines(event: ProgressEvent, host = 'algo-1'): str
   return lines;
 }
 
+/**
+ * SageMaker's lines for the metrics of a finished run: `test` metrics (test:RMSE, …) and the
+ * training loss of the model kept (DeepAR's train:final_loss).
+ */
+export function sageMakerFinalLines(metrics: { test?: Record<string, number>; train?: Record<string, number> }, host = 'algo-1'): string[] {
+  const lines: string[] = [];
+  if (metrics.train?.loss !== undefined) lines.push(`#quality_metric: host=${host}, train final_loss <loss>=${metrics.train.loss}`);
+  for (const [name, value] of Object.entries(metrics.test ?? {})) {
+    lines.push(`#test_score (${host}, ${name}): ${value}`, `#quality_metric: host=${host}, test ${name} ${sageMakerMetricKind(name)}=${value}`);
+  }
+  return lines;
+}
+
 export function createProgressReporter(stream: NodeJS.WriteStream, options: { sageMakerLines?: boolean; intervalMs?: number } = {}) {
   const tty = stream.isTTY === true;
   const interval = options.intervalMs ?? (tty ? 100 : 5000);

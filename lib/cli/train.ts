@@ -11,7 +11,7 @@ import type { State } from '../algorithms/types.js';
 import { parseSyncEvery } from '../distributed/sync-policy.js';
 import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
-import { createProgressReporter } from './progress.js';
+import { createProgressReporter, sageMakerFinalLines } from './progress.js';
 import { clusterOptionsFrom, clusterTrainOptions } from './cluster.js';
 import { trainOnCluster } from '../distributed/cluster/train.js';
 import { redisOptionsFrom, redisTrainOptions } from './redis-options.js';
@@ -173,6 +173,9 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     const statePath = join(modelDir, 'state.safetensors');
     await saveModel(modelPath, result.model);
     await saveState(statePath, result.state);
+    if (options['sagemaker-metrics'] === true) {
+      for (const line of sageMakerFinalLines(result.metrics as never)) process.stderr.write(line + '\n');
+    }
     if (algorithm.name === 'ntm') process.stderr.write(await topicLog(result.model, result.state as State<unknown>, (trainOptions.validation ?? trainOptions.test) as string | undefined, { ...data, miniBatchSize: 1000 }));
     // Both are stored: a Redis stream's entries may now be acknowledged.
     await result.commit();

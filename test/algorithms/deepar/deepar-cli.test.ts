@@ -1,0 +1,168 @@
+// DeepAR from the command line as SageMaker users know it: train on JSON Lines series, evaluate
+// with SageMaker's protocol and metric names, predict batch-transform lines and endpoint
+// requests with timestamps, plots, and the errors a user meets first.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../../lib/package-root.js';
+import { seasonalSeries, seriesJsonLines } from '../../fixtures/series-data.js';
+
+function boundless(...args: string[]) {
+  const result = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const small = ['--hp', 'time_freq=M', '--hp', 'prediction_length=6', '--hp', 'context_length=12', '--hp', 'num_cells=12',
+  '--hp', 'num_batches_per_epoch=10', '--hp', 'mini_batch_size=32', '--hp', 'learning_rate=0.01'];
+
+describe('deepar command line', () => {
+  let directory: string, train: string, test: string, model: string;
+  const quantileKeys = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9'];
+  before(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'boundless-deepar-cli-'));
+    [train, test] = [join(directory, 'train.json'), join(directory, 'test.json')];
+    const records = seasonalSeries(31, { series: 10, length: 60 });
+    await writeFile(train, '\ufeff' + seriesJsonLines(records, 6));
+    await writeFile(test, seriesJsonLines(records));
+    model = join(directory, 'model');
+    const trained = boundless('train', 'deepar', '--train', train, '--test', test, ...small, '--epochs', '4', '--seed', '2', '--model-dir', model, '--sagemaker-metrics');
+    assert.equal(trained.code, 0, trained.stderr);
+    const summary = JSON.parse(trained.stdout);
+    assert.equal(summary.metrics.epochs, 4);
+    assert.ok(summary.metrics.test.ND > 0 && summary.metrics.test.ND < 1, JSON.stringify(summary.metrics.test));
+    assert.match(trained.stderr, /#quality_metric: host=algo-1, train final_loss <loss>=-?\d/);
+    assert.match(trained.stderr, /#test_score \(algo-1, RMSE\): \d/);
+    assert.match(trained.stderr, /#quality_metric: host=algo-1, test mean_wQuantileLoss <loss>=\d/);
+  });
+  after(async () => { await rm(directory, { recursive: true, force: true }); });
+
+  it('takes epochs as --hp epochs=N (SageMaker requires it) or --epochs N, and says when neither is given', async () => {
+    const viaHp = boundless('train', 'deepar', '--train', train, ...small, '--hp', 'epochs=1', '--model-dir', join(directory, 'hp'));
+    assert.equal(viaHp.code, 0, viaHp.stderr);
+    assert.equal(JSON.parse(viaHp.stdout).metrics.epochs, 1);
+    const none = boundless('train', 'deepar', '--train', train, ...small, '--model-dir', join(directory, 'none'));
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /deepar: hyperparameter 'epochs' is required/);
+  });
+
+  it('evaluates with SageMaker\'s protocol and names, deterministic under --seed', () => {
+    const run = (seed: string) => boundless('evaluate', '--model', model, '--test', test, '--seed', seed, '--sagemaker-metrics');
+    const [a, b, c] = [run('5'), run('5'), run('6')];
+    assert.equal(a.code, 0, a.stderr);
+    const metrics = JSON.parse(a.stdout);
+    assert.deepEqual(Object.keys(metrics), ['model', 'records', 'RMSE', 'ND', ...quantileKeys.map((q) => `wQuantileLoss[${q}]`), 'mean_wQuantileLoss']);
+    assert.equal(metrics.records, 10);
+    const mean = quantileKeys.reduce((s, q) => s + metrics[`wQuantileLoss[${q}]`], 0) / 9;
+    assert.ok(Math.abs(mean - metrics.mean_wQuantileLoss) < 1e-12);
+    assert.equal(metrics['wQuantileLoss[0.5]'], metrics.ND, 'wQuantileLoss at the median is ND');
+    assert.equal(b.stdout, a.stdout);
+    assert.notEqual(JSON.parse(c.stdout).ND, metrics.ND);
+    assert.match(a.stderr, /#quality_metric: host=algo-1, test RMSE <loss>=/);
+  });
+
+  it('predicts batch-transform lines and endpoint requests, with the horizon\'s timestamps and plots', async () => {
+    const input = join(directory, 'requests.json');
+    const history = seasonalSeries(31, { series: 2, length: 60 });
+    const request = {
+      instances: [{ start: '2003-01-15 00:00:00', target: Array.from(history[1].target.subarray(0, 30)), cat: [7] }],
+      configuration: { num_samples: 20, output_types: ['mean', 'quantiles', 'samples'], quantiles: ['0.1', '0.9'] },
+    };
+    await writeFile(input, seriesJsonLines(history.slice(0, 1), 6) + JSON.stringify(request) + '\n');
+    const plots = join(directory, 'plots');
+    const out = boundless('predict', '--model', model, '--input', input, '--plot', plots, '--seed', '3');
+    assert.equal(out.code, 0, out.stderr);
+    const [line, response] = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(Object.keys(line), ['timestamps', 'mean', 'quantiles']);
+    assert.deepEqual(line.timestamps, ['2004-07-01 00:00:00', '2004-08-01 00:00:00', '2004-09-01 00:00:00', '2004-10-01 00:00:00', '2004-11-01 00:00:00', '2004-12-01 00:00:00']);
+    assert.deepEqual(Object.keys(line.quantiles), quantileKeys);
+    for (let t = 0; t < 6; t++) assert.ok(line.quantiles['0.1'][t] <= line.quantiles['0.5'][t] && line.quantiles['0.5'][t] <= line.quantiles['0.9'][t]);
+    // A series never seen in training (cold start) with a category never embedded: the unseen row.
+    const [forecast] = response.predictions;
+    assert.equal(forecast.samples.length, 20);
+    assert.equal(forecast.samples[0].length, 6);
+    assert.deepEqual(Object.keys(forecast.quantiles), ['0.1', '0.9']);
+    assert.equal(forecast.timestamps[0], '2005-07-15 00:00:00');
+    assert.deepEqual((await readdir(plots)).sort(), ['series-1.svg', 'series-2.svg']);
+    const svg = await readFile(join(plots, 'series-1.svg'), 'utf8');
+    assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.match(svg, /2004/);
+    // The same seed, the same paths.
+    assert.equal(boundless('predict', '--model', model, '--input', input, '--seed', '3').stdout, out.stdout);
+  });
+
+  it('trains with dynamic features; a forecast needs them over the horizon too', async () => {
+    const withFeature = join(directory, 'dynamic.json');
+    const records = seasonalSeries(32, { series: 6, length: 40 });
+    const feature = (n: number) => Array.from({ length: n }, (_, t) => Math.cos((2 * Math.PI * t) / 12));
+    await writeFile(withFeature, seriesJsonLines(records).trim().split('\n').map((l) => {
+      const r = JSON.parse(l);
+      return JSON.stringify({ ...r, dynamic_feat: [feature(r.target.length)] });
+    }).join('\n') + '\n');
+    const dynamicModel = join(directory, 'dynamic-model');
+    const trained = boundless('train', 'deepar', '--train', withFeature, ...small, '--epochs', '1', '--model-dir', dynamicModel);
+    assert.equal(trained.code, 0, trained.stderr);
+    const short = join(directory, 'short-feature.json');
+    await writeFile(short, JSON.stringify({ start: '2000-01-01 00:00:00', target: [1, 2, 3, 4, 5, 6, 7, 8], dynamic_feat: [feature(8)] }) + '\n');
+    const refused = boundless('predict', '--model', dynamicModel, '--input', short);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /short-feature.json, line 1: "dynamic_feat"\[0\] has 8 values; forecasting needs 14 \(the target's 8 and the 6 of the horizon\)/);
+    await writeFile(short, JSON.stringify({ start: '2000-01-01 00:00:00', target: [1, 2, 3, 4, 5, 6, 7, 8], cat: [0], dynamic_feat: [feature(14)] }) + '\n');
+    const covered = boundless('predict', '--model', dynamicModel, '--input', short);
+    assert.equal(covered.code, 0, covered.stderr);
+    assert.equal(JSON.parse(covered.stdout).mean.length, 6);
+  });
+
+  it('refuses bad configurations', async () => {
+    const input = join(directory, 'bad-request.json');
+    await writeFile(input, JSON.stringify({ instances: [{ start: '2003-01-01 00:00:00', target: [1, 2, 3] }], configuration: { num_samples: 0 } }) + '\n');
+    const bad = boundless('predict', '--model', model, '--input', input);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /bad-request.json, line 1: deepar: configuration.num_samples must be an integer in \[1, 100000\], got 0/);
+    const usage = boundless('predict', '--model', model, '--input', input, '--configuration', '{"output_types":["median"]}');
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /configuration.output_types holds "median"; expected mean, quantiles or samples/);
+  });
+
+  it('names the file and line of each bad training series, or counts and skips them', async () => {
+    const bad = join(directory, 'bad.json');
+    const good = JSON.parse(seriesJsonLines(seasonalSeries(31, { series: 1, length: 40 })));
+    const cases: [string, RegExp][] = [
+      [JSON.stringify({ ...good, start: '2003-13-01 00:00:00' }), /"start" "2003-13-01 00:00:00" is not a valid date and time/],
+      [JSON.stringify({ ...good, start: 'soon' }), /"start" "soon" is not "YYYY-MM-DD\[ HH:MM\[:SS\]\]"/],
+      [JSON.stringify({ ...good, start: '2003-01-01 10:30:00' }), null as never],
+      [JSON.stringify({ ...good, target: [1, 2, 3] }), /has 3 values, fewer than prediction_length \(6\); SageMaker drops such series silently, boundless does not/],
+      [JSON.stringify({ ...good, target: good.target.map(() => null) }), /has no observed value \(every target is missing\)/],
+      [JSON.stringify({ ...good, dynamic_feat: [good.target.slice(1)] }), /"dynamic_feat"\[0\] has 39 values, fewer than the target's 40/],
+    ];
+    for (const [line, message] of cases.filter(([, m]) => m)) {
+      await writeFile(bad, seriesJsonLines(seasonalSeries(31, { series: 3, length: 40 })) + line + '\n');
+      const run = boundless('train', 'deepar', '--train', bad, ...small, '--epochs', '1', '--model-dir', join(directory, 'bad-model'));
+      assert.equal(run.code, 1, line);
+      assert.match(run.stderr, new RegExp(`bad.json, line 4: ${message.source}`));
+    }
+    // A start off the grid of an hourly frequency: another frequency.
+    await writeFile(bad, JSON.stringify({ ...good, start: '2003-01-01 10:30:00' }) + '\n');
+    const hourly = boundless('train', 'deepar', '--train', bad, '--hp', 'time_freq=H', '--hp', 'prediction_length=6', '--hp', 'context_length=12', '--epochs', '1', '--model-dir', join(directory, 'bad-model'));
+    assert.match(hourly.stderr, /bad.json, line 1: "start" "2003-01-01 10:30:00" is not on the grid of time_freq=H \(whole hours\): a series of another frequency\?/);
+    // Categories beyond a given cardinality.
+    await writeFile(bad, seriesJsonLines(seasonalSeries(31, { series: 3, length: 40 })));
+    const cardinality = boundless('train', 'deepar', '--train', bad, ...small, '--hp', 'cardinality=[2]', '--epochs', '1', '--model-dir', join(directory, 'bad-model'));
+    assert.match(cardinality.stderr, /bad.json, line 3: "cat"\[0\] is 2, out of range for cardinality 2 \(ids 0 … 1\)/);
+    // Skipped and counted on request.
+    await writeFile(bad, seriesJsonLines(seasonalSeries(31, { series: 3, length: 40 })) + JSON.stringify({ ...good, target: [1, 2] }) + '\n');
+    const skipped = boundless('train', 'deepar', '--train', bad, ...small, '--epochs', '1', '--on-bad-record', 'skip', '--model-dir', join(directory, 'bad-model'));
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.match(skipped.stderr, /1 bad record skipped/);
+  });
+
+  it('refuses what DeepAR does not do in this release: several workers, rows of features', () => {
+    const workers = boundless('train', 'deepar', '--train', train, ...small, '--epochs', '1', '--workers', '2');
+    assert.equal(workers.code, 2);
+    assert.match(workers.stderr, /deepar trains in one process in this release \(no --workers, no --cluster\)/);
+    const csv = boundless('train', 'deepar', '--train', train, ...small, '--epochs', '1', '--format', 'csv');
+    assert.equal(csv.code, 1);
+    assert.match(csv.stderr, /deepar reads time series \(format 'series': DeepAR's JSON Lines\), not csv/);
+  });
+});
