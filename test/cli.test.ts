@@ -93,7 +93,7 @@ describe('boundless command', () => {
       assert.equal(bad.stderr, `boundless: ${source}, line 2: expected 3 columns, found 2\n`);
       await assert.rejects(readFile(output), /ENOENT/);
       const usage = boundless('convert', '--input', source, '--format', 'xml', '--to', 'csv', '--output', '-');
-      assert.equal(usage.stderr, 'boundless: convert: --format must be one of csv, libsvm, vw, jsonl, text, recordio, got "xml"\n');
+      assert.equal(usage.stderr, 'boundless: convert: --format must be one of csv, libsvm, vw, jsonl, text, recordio, series, got "xml"\n');
       const unknown = boundless('convert', '--inptu', source);
       assert.match(unknown.stderr, /^boundless: convert: unknown option --inptu; known: --input, --format/);
     });

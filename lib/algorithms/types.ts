@@ -3,7 +3,7 @@
 // merging, distribution and the conformance suite rely only on this shape.
 import type { Backend } from '../backends/registry.js';
 import type { Batch } from '../data/batch.js';
-import type { SeriesRecord } from '../io/formats/deepar-series.js';
+import type { SeriesRecord } from '../data/series.js';
 import type { JsonValue } from '../state/checkpoint.js';
 import type { Tensor, TensorArray } from '../state/tensor.js';
 import type { HyperparameterInput, HyperparameterSchema, HyperparameterValues } from './hyperparameters.js';

@@ -4,14 +4,14 @@ import { formatNames } from '../io/read-options.js';
 import { outputFormats } from '../io/formats/row-writers.js';
 import { writeRows } from '../io/write-rows.js';
 import { isStdout } from '../io/output-file.js';
-import { choiceOption, parseArguments, type OptionSpec } from './arguments.js';
+import { choiceOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { refuseRedisInput } from './redis-options.js';
 
 export const convertOptions: Record<string, OptionSpec> = {
   input: { value: true, required: true, description: "a file, directory, glob, or '-' for stdin" },
   ...dataOptions,
-  format: { value: true, required: true, description: formatNames.join('|') },
+  format: { value: true, required: true, description: formatNames.filter((f) => f !== 'series').join('|') },
   to: { value: true, required: true, description: outputFormats.join('|') },
   output: { value: true, required: true, description: "a file, or '-' for stdout" },
 };
@@ -21,6 +21,7 @@ export async function convert(argv: string[]): Promise<{ summary: Record<string,
   const { options } = parseArguments('convert', argv, convertOptions);
   refuseRedisInput('convert', 'input', options.input);
   const data = readOptionsFrom('convert', options, { labelSize: 1 });
+  if (data.format === 'series') throw new UsageError("convert: --format series (DeepAR's JSON Lines, whole time series) has no rows to convert; deepar reads it as it is");
   const to = choiceOption('convert', options, 'to', outputFormats)!;
   const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 4096 });
   const output = options.output as string;

@@ -1,4 +1,4 @@
-import type { SeriesRecord } from '../io/formats/deepar-series.js';
+import type { SeriesRecord } from './series.js';
 
 // Mini-batches as every algorithm receives them. Dense rows are row-major
 // Float32Array; sparse rows are CSR. Arrays may be longer than the batch

@@ -1,6 +1,6 @@
 // How to read a channel: the options of readBatches, checked in one place
 // before anything is opened, and the error a bad record raises.
-import type { SeriesRecord } from './formats/deepar-series.js';
+import type { SeriesRecord } from '../data/series.js';
 import type { FileSourceOptions } from './sources/files.js';
 import type { RedisStreamOptions } from './sources/redis-stream.js';
 import type { SourcePosition } from './sources/types.js';

@@ -2,7 +2,7 @@
 // e.g. "5min", "2H"), which calendar features and lags it implies, and how timestamps map to
 // period indices and back. Indices count base units since 1970-01-01 00:00 UTC (minutes, hours,
 // days; months since January 1970), the form native/algorithms/deepar/time_features.h reads.
-import { DataError } from '../../io/read-options.js';
+import { BatchError } from '../../data/batch.js';
 
 export type FrequencyName = 'min' | 'H' | 'D' | 'W' | 'M';
 
@@ -92,10 +92,10 @@ export function periodIndex(frequency: Frequency, startTime: number): number | s
   }
 }
 
-/** Checks a record's start against the frequency; a DataError naming the record. */
+/** Checks a record's start against the frequency; a BatchError naming the record. */
 export function requirePeriodIndex(frequency: Frequency, startTime: number, start: string, where: string): number {
   const index = periodIndex(frequency, startTime);
-  if (typeof index === 'string') throw new DataError(`${where}: "start" ${JSON.stringify(start)} ${index}`);
+  if (typeof index === 'string') throw new BatchError(`${where}: "start" ${JSON.stringify(start)} ${index}`);
   return index;
 }
 

@@ -5,7 +5,7 @@
 // Memory is the reservoir and the model, whatever the number of series.
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { BatchError, type Batch, type SeriesBatch } from '../../data/batch.js';
-import type { SeriesRecord } from '../../io/formats/deepar-series.js';
+import type { SeriesRecord } from '../../data/series.js';
 import { tensor } from '../../state/tensor.js';
 import { DegenerateDataError } from '../degenerate-data.js';
 import { parseHyperparameters } from '../hyperparameters.js';

@@ -4,7 +4,7 @@
 import type { Backend } from '../../backends/registry.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import type { Batch } from '../../data/batch.js';
-import type { SeriesRecord } from '../../io/formats/deepar-series.js';
+import type { SeriesRecord } from '../../data/series.js';
 import { tensor } from '../../state/tensor.js';
 import { saveModel } from '../persistence.js';
 import type { Evaluator, Model, ModelData, Predictions } from '../types.js';

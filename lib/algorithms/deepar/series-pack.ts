@@ -1,7 +1,7 @@
 // Series as the native model reads them: targets end to end, each series' start as a period
 // index of the frequency, its embedding rows, its dynamic features feature by feature.
 import type { DeeparSeriesPack } from '../../backends/native-addon.js';
-import type { SeriesRecord } from '../../io/formats/deepar-series.js';
+import type { SeriesRecord } from '../../data/series.js';
 import { requirePeriodIndex } from './frequency.js';
 import type { DeeparSettings } from './settings.js';
 

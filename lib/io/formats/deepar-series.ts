@@ -8,21 +8,9 @@ import { openSource, type SourceInput } from '../sources/open-source.js';
 import { DataError } from '../read-options.js';
 import type { FileSourceOptions } from '../sources/files.js';
 import type { ByteSource, SourcePosition } from '../sources/types.js';
+import type { SeriesRecord } from '../../data/series.js';
 
-export interface SeriesRecord {
-  /** The start as written, and as milliseconds since the epoch (UTC). */
-  start: string;
-  startTime: number;
-  /** Observations; NaN marks a gap. */
-  target: Float32Array;
-  /** Categorical groups (empty when absent). */
-  cat: Int32Array;
-  /** One array per dynamic feature, each at least as long as the target. */
-  dynamicFeat: Float32Array[];
-  /** Where the record came from, for messages. */
-  source: string;
-  line: number;
-}
+export type { SeriesRecord } from '../../data/series.js';
 
 export interface SeriesOptions {
   maxRecordBytes?: number;
