@@ -10,6 +10,11 @@ let fallback: CpuBackend | undefined;
 
 export function runOrFallBack<K extends KernelName>(backend: Backend, kernel: K, inputs: KernelInputs[K]): Promise<KernelOutputs[K]> {
   if (hasKernel(backend.name, kernel)) return backend.run(kernel, inputs);
+  return sharedCpuBackend().run(kernel, inputs);
+}
+
+/** The process's cpu backend for kernels called where no backend was given (an algorithm's endPass). */
+export function sharedCpuBackend(): CpuBackend {
   fallback ??= new CpuBackend(loadCoreAddon());
-  return fallback.run(kernel, inputs);
+  return fallback;
 }

@@ -60,6 +60,11 @@ registerKernel<'fmRecommend', CpuBackend>('cpu', 'fmRecommend', (backend, i) => 
 registerKernel<'ntmUpdate', CpuBackend>('cpu', 'ntmUpdate', (backend, i) => backend.addon.ntmStep(i.settings, i.state, i.batch, i.metrics, true));
 registerKernel<'ntmEvaluate', CpuBackend>('cpu', 'ntmEvaluate', (backend, i) => backend.addon.ntmStep(i.settings, i.state, i.batch, i.metrics, false));
 registerKernel<'ntmTopicWeights', CpuBackend>('cpu', 'ntmTopicWeights', (backend, i) => backend.addon.ntmTopicWeights(i.settings, i.state, i.batch, i.out));
+registerKernel<'deeparOffer', CpuBackend>('cpu', 'deeparOffer', (backend, i) => backend.addon.deeparOffer(i.settings, i.seed, i.reservoir, i.series));
+registerKernel<'deeparTrainRound', CpuBackend>('cpu', 'deeparTrainRound', (backend, i) =>
+  backend.addon.deeparTrainRound(i.settings, i.seed, i.state, i.reservoir, i.batch, i.count));
+registerKernel<'deeparForecast', CpuBackend>('cpu', 'deeparForecast', (backend, i) =>
+  backend.addon.deeparForecast(i.settings, i.parameters, i.series, i.draw, i.out));
 
 export const cpuBackend: BackendDefinition = {
   name: 'cpu',

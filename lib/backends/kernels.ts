@@ -3,6 +3,7 @@
 // (backend, name) in the registry; adding a kernel means adding it here and
 // registering an implementation per backend.
 import type { Batch } from '../data/batch.js';
+import type { DeeparModelSettings, DeeparReservoir, DeeparSeriesPack } from './native-addon.js';
 
 /** out[r·models + m] = bias[m] + Σ_c x[r·cols + c] · w[m·cols + c] — one dot per row and model. */
 export interface DenseLinearInputs {
@@ -352,6 +353,15 @@ export interface KernelInputs {
   /** Adds the batch's negative ELBO at the posterior mean; no training. */
   ntmEvaluate: NtmStepInputs;
   ntmTopicWeights: NtmTopicWeightsInputs;
+  /** Offers every window of a batch of series to a DeepAR state's reservoir (a sample ∝ ν). */
+  deeparOffer: { settings: DeeparModelSettings; seed: number; reservoir: DeeparReservoir; series: DeeparSeriesPack };
+  /** An epoch of DeepAR: `count` optimizer steps on batches of `batch` windows drawn from the reservoir. */
+  deeparTrainRound: {
+    settings: DeeparModelSettings; seed: number; reservoir: DeeparReservoir; batch: number; count: number;
+    state: { parameters: Float32Array; moment1?: Float32Array; moment2?: Float32Array; counters: Float64Array };
+  };
+  /** Sample paths [series × paths × P] of the horizon after each series. */
+  deeparForecast: { settings: DeeparModelSettings; parameters: Float32Array; series: DeeparSeriesPack; draw: { paths: number; seed: number; stream: number }; out: Float32Array };
 }
 
 export interface KernelOutputs {
@@ -368,11 +378,14 @@ export interface KernelOutputs {
   ntmUpdate: void;
   ntmEvaluate: void;
   ntmTopicWeights: void;
+  deeparOffer: void;
+  deeparTrainRound: void;
+  deeparForecast: void;
 }
 
 export type KernelName = keyof KernelInputs;
 
-export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearnerUpdate', 'linearLearnerEvaluate', 'linearLearnerPredict', 'kmeansUpdate', 'kmeansAssign', 'fmUpdate', 'fmEvaluate', 'fmPredict', 'fmRecommend', 'ntmUpdate', 'ntmEvaluate', 'ntmTopicWeights'];
+export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearnerUpdate', 'linearLearnerEvaluate', 'linearLearnerPredict', 'kmeansUpdate', 'kmeansAssign', 'fmUpdate', 'fmEvaluate', 'fmPredict', 'fmRecommend', 'ntmUpdate', 'ntmEvaluate', 'ntmTopicWeights', 'deeparOffer', 'deeparTrainRound', 'deeparForecast'];
 
 /**
  * Agreement between backends for denseLinear: |y − y_cpu| ≤ relTol · Σ_c |x_c·w_c| + absTol.

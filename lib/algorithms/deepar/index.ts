@@ -3,7 +3,8 @@
 // sample ∝ the series' scale ν); the end of the pass is one epoch: num_batches_per_epoch
 // optimizer steps on batches drawn from the reservoir (one native call, off the event loop).
 // Memory is the reservoir and the model, whatever the number of series.
-import { loadCoreAddon } from '../../backends/native-addon.js';
+import { runOrFallBack, sharedCpuBackend } from '../../backends/cpu-fallback.js';
+import type { Backend } from '../../backends/registry.js';
 import { BatchError, type Batch, type SeriesBatch } from '../../data/batch.js';
 import type { SeriesRecord } from '../../data/series.js';
 import { tensor } from '../../state/tensor.js';
@@ -90,12 +91,12 @@ function checkAgainstState(state: DeeparState, record: SeriesRecord): void {
   }
 }
 
-async function update(state: DeeparState, batch: Batch): Promise<void> {
+async function update(state: DeeparState, batch: Batch, backend: Backend): Promise<void> {
   const series = requireSeries(batch);
   for (const record of series.series) checkAgainstState(state, record);
   const s = stateSettings(state);
   const pack = packSeries(series.series, s, { unseen: 'error' });
-  await loadCoreAddon().deeparOffer(s.native, state.hyperparameters.seed, reservoirOf(state), pack);
+  await runOrFallBack(backend, 'deeparOffer', { settings: s.native, seed: state.hyperparameters.seed, reservoir: reservoirOf(state), series: pack });
 }
 
 /** One epoch: num_batches_per_epoch optimizer steps on windows drawn from the reservoir. */
@@ -106,9 +107,11 @@ async function endPass(state: DeeparState): Promise<void> {
   counters[trainCounter.weight] = 0;
   if ((state.tensors.reservoir_counters.data as Float64Array)[reservoirCounter.filled] === 0) return;
   const t = state.tensors;
-  await loadCoreAddon().deeparTrainRound(stateSettings(state).native, hp.seed, {
-    parameters: t.parameters.data as Float32Array, moment1: t.moment1.data as Float32Array, moment2: t.moment2.data as Float32Array, counters,
-  }, reservoirOf(state), hp.mini_batch_size, hp.num_batches_per_epoch);
+  // endPass has no backend (the contract's); DeepAR's kernels are cpu's on every backend (README "Backends").
+  await sharedCpuBackend().run('deeparTrainRound', {
+    settings: stateSettings(state).native, seed: hp.seed, reservoir: reservoirOf(state), batch: hp.mini_batch_size, count: hp.num_batches_per_epoch,
+    state: { parameters: t.parameters.data as Float32Array, moment1: t.moment1.data as Float32Array, moment2: t.moment2.data as Float32Array, counters },
+  });
   state.scalars.epochs_trained = Number(state.scalars.epochs_trained) + 1;
   const weight = counters[trainCounter.weight];
   state.scalars.epoch_loss = weight > 0 ? counters[trainCounter.loss] / weight : null;
@@ -205,7 +208,7 @@ export const deepar: Algorithm<DeeparSchema, DeeparModel> & {
   labelSize: 0,
   checkSeries,
   createState: (hp, schema) => createDeeparState(hp, schema),
-  update: (state, batch) => update(state, batch),
+  update: (state, batch, backend) => update(state, batch, backend),
   merge,
   checkTrainingData,
   endPass,

@@ -2,7 +2,7 @@
 // Monte-Carlo sample paths (ancestral sampling, Salinas et al. 2020 §3) summarised the way
 // SageMaker's endpoint answers: mean, quantiles, samples, with the forecast's timestamps.
 import type { Backend } from '../../backends/registry.js';
-import { loadCoreAddon } from '../../backends/native-addon.js';
+import { runOrFallBack } from '../../backends/cpu-fallback.js';
 import type { Batch } from '../../data/batch.js';
 import type { SeriesRecord } from '../../data/series.js';
 import { tensor } from '../../state/tensor.js';
@@ -96,7 +96,7 @@ export class DeeparModel implements Model {
     }
     const pack = packSeries(records, this.settings, { history, unseen: 'map' });
     const out = new Float32Array(records.length * paths * this.predictionLength);
-    await loadCoreAddon().deeparForecast(this.settings.native, this.parameters, pack, { paths, seed, stream: first }, out);
+    await runOrFallBack(this.backend, 'deeparForecast', { settings: this.settings.native, parameters: this.parameters, series: pack, draw: { paths, seed, stream: first }, out });
     return out;
   }
 
