@@ -157,6 +157,23 @@ describe('deepar command line', () => {
     assert.match(skipped.stderr, /1 bad record skipped/);
   });
 
+  it('resumes from a checkpoint to the same parameters as an uninterrupted run', async () => {
+    const args = ['train', 'deepar', '--train', train, ...small, '--seed', '4'];
+    const checkpoints = join(directory, 'checkpoints');
+    assert.equal(boundless(...args, '--epochs', '2', '--checkpoint-dir', checkpoints, '--model-dir', join(directory, 'first')).code, 0);
+    const resumed = boundless(...args, '--epochs', '3', '--checkpoint-dir', checkpoints, '--resume', '--model-dir', join(directory, 'resumed'));
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(boundless(...args, '--epochs', '3', '--model-dir', join(directory, 'straight')).code, 0);
+    // The tensors after the safetensors header (the header records the epochs each run was asked for).
+    const tensors = async (path: string) => {
+      const bytes = await readFile(path);
+      return bytes.subarray(8 + Number(bytes.readBigUInt64LE(0)));
+    };
+    for (const file of ['model.safetensors', 'state.safetensors']) {
+      assert.ok((await tensors(join(directory, 'resumed', file))).equals(await tensors(join(directory, 'straight', file))), file);
+    }
+  });
+
   it('refuses what DeepAR does not do in this release: several workers, rows of features', () => {
     const workers = boundless('train', 'deepar', '--train', train, ...small, '--epochs', '1', '--workers', '2');
     assert.equal(workers.code, 2);
