@@ -123,6 +123,9 @@ export interface CoreAddon {
   deeparTrainRound(settings: DeeparModelSettings, seed: number,
     state: { parameters: Float32Array; moment1?: Float32Array; moment2?: Float32Array; counters: Float64Array },
     reservoir: DeeparReservoir, batch: number, count: number): Promise<void>;
+  /** The windows in `slots` as one batch: Σ weight·NLL, Σ weight and the mean loss's gradient over every parameter (embeddings included): for tests. */
+  deeparModelLoss(settings: DeeparModelSettings, parameters: Float32Array, reservoir: DeeparReservoir, slots: Uint32Array, step: number,
+    gradient: Float32Array | null): { loss: number; weight: number };
   /** Calendar features of a period (featureSet 0–4, unit 0–3, index in units since the epoch): for tests. */
   deeparTimeFeatures(featureSet: number, unit: number, index: number): Float32Array;
   /** Sample paths out [series × paths × P] of the P steps after each series; series i draws from stream + i. */

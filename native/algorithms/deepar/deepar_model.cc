@@ -248,6 +248,15 @@ double TrainRound(const ModelShape& m, uint64_t seed, const Reservoir& r, const 
   return total;
 }
 
+double ModelLoss(const ModelShape& m, const Reservoir& r, const float* parameters, const uint32_t* slots, size_t count,
+                 uint64_t step, float* gradient, double* weight) {
+  ChunkScratch c;
+  ChunkGradient(m, r, parameters, slots, 0, count, step, c);
+  if (gradient) std::copy_n(c.gradient.data(), m.Parameters(), gradient);
+  *weight = c.weight;
+  return c.loss;
+}
+
 namespace {
 
 struct ForecastScratch {

@@ -87,6 +87,12 @@ struct TrainArrays {
 double TrainRound(const ModelShape& m, uint64_t seed, const Reservoir& r, const TrainArrays& a, size_t batch, size_t count,
                   double* weight);
 
+// The windows in `slots` as one batch: returns Σ weight · NLL, sets *weight to Σ weight and, with
+// `gradient` (Parameters() long), writes the gradient of the mean loss over every parameter, the
+// embedding tables included (zoneout as in training, drawn for `step`). For gradient tests.
+double ModelLoss(const ModelShape& m, const Reservoir& r, const float* parameters, const uint32_t* slots, size_t count,
+                 uint64_t step, float* gradient, double* weight);
+
 // Sample paths of the P values after the series: out [paths × P]. The series' dynamic features
 // must cover length + P. Draws come from stream (seed, stream).
 void Forecast(const ModelShape& m, const float* parameters, const SeriesView& series, size_t paths, uint64_t seed, uint64_t stream,

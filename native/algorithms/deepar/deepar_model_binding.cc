@@ -175,6 +175,29 @@ Napi::Value ForecastAsync(const Napi::CallbackInfo& info) {
   });
 }
 
+// deeparModelLoss(settings, parameters, reservoir, slots: Uint32Array, step, gradient | null) → { loss, weight } (tests)
+Napi::Value ModelLossSync(const Napi::CallbackInfo& info) {
+  const char* f = "deeparModelLoss";
+  RequireArgCount(info, f, 6);
+  ArrayReader reader(info.Env(), f);
+  const deepar::ModelShape m = ReadShape(reader, ObjectArg(info, 0, f, "settings"), f);
+  const float* parameters = reader.Arg<float>(info, 1, "parameters", napi_float32_array, m.Parameters(), true);
+  deepar::Reservoir r = ReadReservoir(reader, ObjectArg(info, 2, f, "reservoir"), m, f);
+  if (!info[3].IsTypedArray()) throw Napi::TypeError::New(info.Env(), std::string(f) + ": slots must be a Uint32Array");
+  const size_t count = info[3].As<Napi::TypedArray>().ElementLength();
+  const uint32_t* slots = reader.Arg<uint32_t>(info, 3, "slots", napi_uint32_array, count, true);
+  for (size_t i = 0; i < count; i++) {
+    if (slots[i] >= r.counters[0]) throw Napi::RangeError::New(info.Env(), std::string(f) + ": a slot is beyond the reservoir's filled windows");
+  }
+  float* gradient = info[5].IsNull() ? nullptr : reader.Arg<float>(info, 5, "gradient", napi_float32_array, m.Parameters(), true);
+  double weight = 0;
+  const double loss = deepar::ModelLoss(m, r, parameters, slots, count, SizeArg(info, 4, f, "step"), gradient, &weight);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("loss", Napi::Number::New(info.Env(), loss));
+  o.Set("weight", Napi::Number::New(info.Env(), weight));
+  return o;
+}
+
 // deeparTimeFeatures(featureSet, unit, index) → Float32Array of the period's calendar features (tests).
 Napi::Value TimeFeaturesSync(const Napi::CallbackInfo& info) {
   const char* f = "deeparTimeFeatures";
@@ -194,6 +217,7 @@ void RegisterDeeparModel(Napi::Env env, Napi::Object exports) {
   exports.Set("deeparOffer", Napi::Function::New(env, OfferAsync, "deeparOffer"));
   exports.Set("deeparTrainRound", Napi::Function::New(env, TrainRoundAsync, "deeparTrainRound"));
   exports.Set("deeparForecast", Napi::Function::New(env, ForecastAsync, "deeparForecast"));
+  exports.Set("deeparModelLoss", Napi::Function::New(env, ModelLossSync, "deeparModelLoss"));
   exports.Set("deeparTimeFeatures", Napi::Function::New(env, TimeFeaturesSync, "deeparTimeFeatures"));
 }
 

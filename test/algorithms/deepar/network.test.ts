@@ -83,3 +83,45 @@ describe('deepar network kernel', () => {
     assert.ok(state.parameters.every(Number.isFinite));
   });
 });
+
+describe('deepar model gradient (inputs from the reservoir, embeddings)', () => {
+  it('the gradient of every parameter, the embedding rows the windows use included, equals finite differences', async () => {
+    const { createBackend, deepar, parseHyperparameters } = await import('../../../lib/index.js');
+    const { seasonalSeries, seriesBatch } = await import('../../fixtures/series-data.js');
+    const { settingsOf } = await import('../../../lib/algorithms/deepar/settings.js');
+    const { reservoirOf } = await import('../../../lib/algorithms/deepar/state.js');
+    const backend = await createBackend('cpu');
+    for (const likelihood of ['student-T', 'negative-binomial']) {
+      const hp = parseHyperparameters('deepar', deepar.hyperparameters, {
+        time_freq: 'M', prediction_length: 3, context_length: 4, epochs: 1, num_cells: 4, num_layers: 2, embedding_dimension: 2,
+        dropout_rate: 0, likelihood, window_reservoir_size: 16, seed: 9,
+      });
+      const schema = { featureDim: 0, labelSize: 0, series: true, cardinality: [3] };
+      const state = deepar.createState(hp as never, schema, backend);
+      const records = seasonalSeries(12, { series: 3, length: 20 }).map((r) => (likelihood === 'negative-binomial' ? { ...r, target: r.target.map(Math.round) } : r));
+      await deepar.update(state, seriesBatch(records), backend);
+      const s = settingsOf(hp as never, schema);
+      const parameters = Float32Array.from(state.tensors.parameters.data as Float32Array);
+      const slots = Uint32Array.of(0, 3, 5, 8, 11, 15);
+      const gradient = new Float32Array(parameters.length);
+      const { weight } = addon.deeparModelLoss(s.native, parameters, reservoirOf(state as never), slots, 0, gradient);
+      const loss = () => addon.deeparModelLoss(s.native, parameters, reservoirOf(state as never), slots, 0, null).loss / weight;
+      const checked = [...Array.from({ length: 40 }, (_, i) => Math.floor((i * parameters.length) / 40)),
+        ...Array.from({ length: 3 * 2 }, (_, i) => s.layout.networkParameters + i)];  // the embedding table: 3 categories + the unseen row, × 2
+      let embeddingsMoved = 0;
+      for (const i of checked) {
+        const saved = parameters[i], h = 1e-2;
+        parameters[i] = saved + h;
+        const up = loss();
+        parameters[i] = saved - h;
+        const down = loss();
+        parameters[i] = saved;
+        const fd = (up - down) / (2 * h);
+        if (i >= s.layout.networkParameters && fd !== 0) embeddingsMoved++;
+        assert.ok(Math.abs(gradient[i] - fd) < 2e-3 + 0.03 * Math.abs(fd), `${likelihood} parameter ${i}: ${gradient[i]} vs ${fd}`);
+      }
+      assert.ok(embeddingsMoved >= 4, 'the embeddings of the categories the windows use have a gradient');
+    }
+    await backend.dispose();
+  });
+});
