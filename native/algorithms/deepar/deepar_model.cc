@@ -260,28 +260,36 @@ double ModelLoss(const ModelShape& m, const Reservoir& r, const float* parameter
 namespace {
 
 struct ForecastScratch {
-  std::vector<float> history, dynamic, inputs, raw, draws;
+  std::vector<float> history, dynamic, inputs, raw, draws, top;
   std::vector<std::vector<float>> h, c, h_next, c_next, tape_gates;
 };
 
-// Runs the stacked layers over T steps of B rows from (h, c) (null: zeros), leaving the last
-// step's state of each layer in h_out, c_out [B × H].
-void RunLayers(const ModelShape& m, const float* p, const float* x, size_t T, size_t B, std::vector<std::vector<float>>* h0,
-               std::vector<std::vector<float>>* c0, std::vector<std::vector<float>>& h_seq, std::vector<std::vector<float>>& c_seq,
-               std::vector<std::vector<float>>& gates) {
+// Runs the stacked layers over T steps of B rows from (h, c) (null: zeros), the states of every
+// step in h_seq, c_seq; returns the top layer's outputs [T × B × H] (layers above the first add
+// their input, as in training: deepar_network.cc).
+const float* RunLayers(const ModelShape& m, const float* p, const float* x, size_t T, size_t B, std::vector<std::vector<float>>* h0,
+                       std::vector<std::vector<float>>* c0, std::vector<std::vector<float>>& h_seq, std::vector<std::vector<float>>& c_seq,
+                       std::vector<std::vector<float>>& gates, std::vector<float>& top) {
   const NetworkLayout l = MakeNetworkLayout(m.network);
-  const size_t H = m.network.cells;
+  const size_t H = m.network.cells, n = T * B * H;
   const float* below = x;
   size_t in = m.Features();
+  Fit(top, n);
   for (size_t k = 0; k < m.network.layers; k++) {
-    Fit(h_seq[k], T * B * H);
-    Fit(c_seq[k], T * B * H);
-    Fit(gates[k], T * B * 4 * H);
+    Fit(h_seq[k], n);
+    Fit(c_seq[k], n);
+    Fit(gates[k], n * 4);
     nn::LstmForward({T, B, in, H}, {p + l.input[k], p + l.recurrent[k], p + l.bias[k]}, below, h0 ? (*h0)[k].data() : nullptr,
                     c0 ? (*c0)[k].data() : nullptr, {}, {h_seq[k].data(), c_seq[k].data(), gates[k].data()});
-    below = h_seq[k].data();
+    if (k == 0) {
+      std::copy_n(h_seq[0].data(), n, top.data());
+    } else {
+      for (size_t i = 0; i < n; i++) top[i] += h_seq[k][i];  // top held layer k − 1's output: now layer k's
+    }
+    below = top.data();
     in = H;
   }
+  return top.data();
 }
 
 }  // namespace
@@ -312,7 +320,7 @@ void Forecast(const ModelShape& m, const float* p, const SeriesView& v, size_t p
   // The context, once: every path starts from the state it leaves.
   Fit(sc.inputs, std::max(C, paths) * F);
   for (size_t t = 0; t < C; t++) StepInputs(m, p, sc.history.data(), sc.dynamic.data(), v.cats, origin, age, nu, t, sc.inputs.data() + t * F);
-  RunLayers(m, p, sc.inputs.data(), C, 1, nullptr, nullptr, sc.h_next, sc.c_next, sc.tape_gates);
+  RunLayers(m, p, sc.inputs.data(), C, 1, nullptr, nullptr, sc.h_next, sc.c_next, sc.tape_gates, sc.top);
   for (size_t k = 0; k < L; k++) {
     Fit(sc.h[k], paths * H);
     Fit(sc.c[k], paths * H);
@@ -329,9 +337,9 @@ void Forecast(const ModelShape& m, const float* p, const SeriesView& v, size_t p
     for (size_t path = 0; path < paths; path++) {
       StepInputs(m, p, sc.history.data() + path * W, sc.dynamic.data(), v.cats, origin, age, nu, C + t, sc.inputs.data() + path * F);
     }
-    RunLayers(m, p, sc.inputs.data(), 1, paths, &sc.h, &sc.c, sc.h_next, sc.c_next, sc.tape_gates);
+    const float* top = RunLayers(m, p, sc.inputs.data(), 1, paths, &sc.h, &sc.c, sc.h_next, sc.c_next, sc.tape_gates, sc.top);
     for (size_t k = 0; k < L; k++) std::swap(sc.h[k], sc.h_next[k]), std::swap(sc.c[k], sc.c_next[k]);
-    nn::DenseForward({paths, H, Pp, nn::WeightLayout::kInByOut}, sc.h[L - 1].data(), p + l.projection, p + l.projection_bias, sc.raw.data());
+    nn::DenseForward({paths, H, Pp, nn::WeightLayout::kInByOut}, top, p + l.projection, p + l.projection_bias, sc.raw.data());
     nn::SampleLikelihood(m.network.likelihood, sc.raw.data(), paths, sc.draws.data(), seed, stream, t * paths * 64,
                          counts ? scales.data() : nullptr);
     for (size_t path = 0; path < paths; path++) {

@@ -16,7 +16,7 @@ constexpr uint64_t kZoneoutStream = 0x20e0a7;
 
 // Per-call arrays, kept from call to call (runtime/reused.h).
 struct Scratch {
-  std::vector<std::vector<float>> h, c, gates, y, zone_h, zone_c;  // per layer (y: outputs, with zoneout)
+  std::vector<std::vector<float>> h, c, gates, y, out, zone_h, zone_c;  // per layer (y: outputs, with zoneout; out: + the skip)
   std::vector<float> raw, raw_gradient, dh, dh_below, weights, gradient;
 };
 
@@ -53,7 +53,7 @@ double NetworkLoss(const NetworkSettings& s, const float* p, const Window& w, fl
   const size_t T = w.steps, B = w.rows, H = s.cells, P = nn::LikelihoodParameters(s.likelihood), n = T * B;
   Reused<Scratch> scratch;
   Scratch& sc = *scratch;
-  for (auto* v : {&sc.h, &sc.c, &sc.gates, &sc.y, &sc.zone_h, &sc.zone_c}) v->resize(s.layers);
+  for (auto* v : {&sc.h, &sc.c, &sc.gates, &sc.y, &sc.out, &sc.zone_h, &sc.zone_c}) v->resize(s.layers);
   const bool zoneout = gradient && s.zoneout > 0;
   // Forward: layer by layer over the whole window.
   const float* below = w.inputs;
@@ -77,6 +77,12 @@ double NetworkLoss(const NetworkSettings& s, const float* p, const Window& w, fl
     float* outputs = zoneout ? sc.y[k].data() : sc.h[k].data();
     nn::LstmForward({T, B, in, H}, {p + l.input[k], p + l.recurrent[k], p + l.bias[k]}, below, nullptr, nullptr, masks,
                     {sc.h[k].data(), sc.c[k].data(), sc.gates[k].data(), zoneout ? outputs : nullptr});
+    if (k > 0) {
+      // A residual connection around every layer above the first (GluonTS's DeepAR: ResidualCell).
+      Fit(sc.out[k], n * H);
+      for (size_t i = 0; i < n * H; i++) sc.out[k][i] = outputs[i] + below[i];
+      outputs = sc.out[k].data();
+    }
     below = outputs;
     in = H;
   }
@@ -98,14 +104,18 @@ double NetworkLoss(const NetworkSettings& s, const float* p, const Window& w, fl
                     gradient + l.projection, gradient + l.projection_bias);
   for (size_t k = s.layers; k-- > 0;) {
     const size_t layer_in = k ? H : s.features;
-    const float* layer_x = k ? (zoneout ? sc.y[k - 1].data() : sc.h[k - 1].data()) : w.inputs;
+    // Layer k's input: layer k − 1's output (with its skip when it has one).
+    const float* layer_x = k == 0 ? w.inputs : k > 1 ? sc.out[k - 1].data() : (zoneout ? sc.y[0].data() : sc.h[0].data());
     if (k) Fit(sc.dh_below, n * H);
     nn::LstmZoneout masks;
     if (zoneout) masks = {sc.zone_h[k].data(), sc.zone_c[k].data()};
     nn::LstmBackward({T, B, layer_in, H}, {p + l.input[k], p + l.recurrent[k], p + l.bias[k]}, layer_x, nullptr, nullptr, masks,
                      {sc.h[k].data(), sc.c[k].data(), sc.gates[k].data(), zoneout ? sc.y[k].data() : nullptr}, sc.dh.data(),
                      {gradient + l.input[k], gradient + l.recurrent[k], gradient + l.bias[k], k ? sc.dh_below.data() : w.input_gradient, nullptr, nullptr});
-    if (k) std::swap(sc.dh, sc.dh_below);
+    if (k) {
+      for (size_t i = 0; i < n * H; i++) sc.dh_below[i] += sc.dh[i];  // the skip
+      std::swap(sc.dh, sc.dh_below);
+    }
   }
   return loss;
 }

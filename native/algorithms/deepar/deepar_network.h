@@ -1,5 +1,6 @@
 // DeepAR's network (Salinas et al. 2020) over a batch of windows in one call:
-// stacked LSTM layers unrolled over the window's T steps (teacher forcing: the
+// stacked LSTM layers (each above the first with a residual connection, y + its input, as
+// GluonTS's DeepAR) unrolled over the window's T steps (teacher forcing: the
 // inputs at step t hold the target at t − 1 and the covariates at t, prepared by the
 // caller), a dense projection of the last layer to the likelihood's raw parameters at
 // every step, and the likelihood's negative log-likelihood of the targets. One call
