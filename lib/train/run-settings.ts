@@ -33,8 +33,8 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
     if (!('seed' in algorithm.hyperparameters)) throw new Error(`train: ${algorithm.name} has no seed hyperparameter`);
     input.seed = options.seed;
   }
-  // SageMaker requires DeepAR's epochs; --epochs N (options.epochs) gives it too.
-  if (options.epochs !== undefined && input.epochs === undefined && 'epochs' in algorithm.hyperparameters) input.epochs = options.epochs;
+  // SageMaker requires DeepAR's epochs (a required hyperparameter); --epochs N (options.epochs) gives it too.
+  if (options.epochs !== undefined && input.epochs === undefined && algorithm.hyperparameters.epochs?.required === true) input.epochs = options.epochs;
   const hp = parseHyperparameters(algorithm.name, algorithm.hyperparameters, input) as Record<string, unknown>;
   const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   const given = Object.keys(algorithm.hyperparameters).filter((name) => input[name] !== undefined || input[camel(name)] !== undefined);
