@@ -49,6 +49,8 @@ export function checkSeries(hp: Hp, record: SeriesRecord): string | undefined {
     return `has ${n} values, fewer than prediction_length (${hp.prediction_length}); SageMaker drops such series silently, boundless does not (--on-bad-record skip counts and skips them)`;
   }
   if (!record.target.some((v) => !Number.isNaN(v))) return 'has no observed value (every target is missing)';
+  const outside = valueOutsideLikelihood(hp.likelihood, record.target);
+  if (outside) return outside;
   if (!ignored(hp.num_dynamic_feat)) {
     if (hp.num_dynamic_feat !== 'auto' && record.dynamicFeat.length !== Number(hp.num_dynamic_feat)) {
       return `has ${record.dynamicFeat.length} "dynamic_feat" series, num_dynamic_feat is ${hp.num_dynamic_feat}`;
@@ -63,6 +65,15 @@ export function checkSeries(hp: Hp, record: SeriesRecord): string | undefined {
     if (k >= 0) return `"cat"[${k}] is ${record.cat[k]}, out of range for cardinality ${cardinality[k]} (ids 0 … ${cardinality[k] - 1})`;
   }
   return undefined;
+}
+
+/** A value the likelihood cannot model (beta: (0, 1); negative binomial: counts ≥ 0), or undefined. */
+function valueOutsideLikelihood(likelihood: Hp['likelihood'], target: Float32Array): string | undefined {
+  const range = likelihood === 'beta' ? { ok: (v: number) => v > 0 && v < 1, what: 'values in (0, 1)' }
+    : likelihood === 'negative-binomial' ? { ok: (v: number) => v >= 0, what: 'counts (values ≥ 0)' } : undefined;
+  if (!range) return undefined;
+  const i = target.findIndex((v) => !Number.isNaN(v) && !range.ok(v));
+  return i < 0 ? undefined : `"target"[${i}] is ${target[i]}; likelihood=${likelihood} models ${range.what}`;
 }
 
 /** What the first batch of series says about the data: dynamic features and each "cat" feature's categories (largest id + 1). */

@@ -129,3 +129,14 @@ describe('deepar: one pass, one epoch, learning', () => {
     assert.notEqual(other.result().ND, ours.ND);
   });
 });
+
+describe('deepar: values a likelihood cannot model', () => {
+  it('refuses values outside (0, 1) for beta and negative values for the negative binomial, naming the value', () => {
+    const record = seasonalSeries(1, { series: 1, length: 20 })[0];
+    const hp = (likelihood: string) => parseHyperparameters('deepar', deepar.hyperparameters, { time_freq: 'M', prediction_length: 2, context_length: 4, epochs: 1, likelihood });
+    assert.match(deepar.checkSeries(hp('beta'), record)!, /^"target"\[0\] is \d+(\.\d+)?; likelihood=beta models values in \(0, 1\)$/);
+    assert.equal(deepar.checkSeries(hp('beta'), { ...record, target: Float32Array.of(0.2, NaN, 0.5, 0.9) }), undefined);
+    assert.equal(deepar.checkSeries(hp('negative-binomial'), { ...record, target: Float32Array.of(3, 0, -1, 4) }), '"target"[2] is -1; likelihood=negative-binomial models counts (values ≥ 0)');
+    assert.equal(deepar.checkSeries(hp('student-T'), { ...record, target: Float32Array.of(3, 0, -1, 4) }), undefined);
+  });
+});
