@@ -157,9 +157,15 @@ function parseValue(algorithm: string, name: string, spec: HyperparameterSpec, r
     case 'enum':
       if (typeof raw === 'string' && spec.values.includes(text!)) return text;
       return reject();
-    case 'string':
+    case 'string': {
+      // A patterned string may arrive as what it spells (the API, a JSON hyperparameters file):
+      // a number (num_dynamic_feat: 0) or a list of numbers (cardinality: [4, 12]), kept as text.
+      const spelled = typeof raw === 'number' && Number.isFinite(raw) ? String(raw)
+        : Array.isArray(raw) && raw.every((v) => typeof v === 'number' && Number.isFinite(v)) ? `[${raw.join(', ')}]` : raw;
+      if (spec.pattern && spelled !== raw && spec.pattern.test(spelled as string)) return spelled;
       if (typeof raw === 'string' && (!spec.pattern || spec.pattern.test(text!))) return raw;
       return reject();
+    }
   }
 }
 

@@ -26,7 +26,7 @@ export const commands: Record<string, Command> = {
     usage: 'train <algorithm> --train <path|-> [options]',
     summary: 'train an algorithm in one pass per epoch; writes model.safetensors and state.safetensors, prints the metrics (JSON)',
     options: trainOptions,
-    notes: 'Algorithms: linear-learner, kmeans, pca, factorization-machines, ntm (and those of --algorithm-module).\n' +
+    notes: 'Algorithms: linear-learner, kmeans, pca, factorization-machines, ntm, deepar (and those of --algorithm-module).\n' +
       'Hyperparameters use SageMaker\'s names: --hp predictor_type=binary_classifier --hp mini_batch_size=100.\n' +
       "A Redis stream: --train 'redis://HOST:PORT?stream=KEY' [--job NAME] [--idle-timeout SECONDS] reads it through the consumer group\n" +
       'NAME (boundless by default; `boundless produce` writes one); its entries are acknowledged once a checkpoint or the model holds them.',

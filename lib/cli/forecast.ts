@@ -2,13 +2,14 @@
 // of series — SageMaker's batch-transform lines (one series each) or endpoint requests
 // ({"instances": [...], "configuration": {...}}) — and the output one JSON line per input line:
 // a series' forecast, or a request's {"predictions": [...]}, each with the horizon's timestamps.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Algorithm } from '../algorithms/types.js';
 import { forecastSvg } from '../algorithms/deepar/forecast-plot.js';
 import { timestamps } from '../algorithms/deepar/frequency.js';
 import { resolveConfiguration, type DeeparModel, type Forecast, type ForecastConfiguration } from '../algorithms/deepar/model.js';
+import { whereOf } from '../algorithms/deepar/series-pack.js';
 import { readJsonLines, toSeriesRecord, type SeriesRecord } from '../io/formats/deepar-series.js';
 import { DataError } from '../io/read-options.js';
 import { readBatches } from '../io/read-batches.js';
@@ -19,21 +20,40 @@ const plotHistory = (model: DeeparModel) => Math.max(4 * model.predictionLength,
 
 /** --configuration, else SageMaker's batch-transform variable DEEPAR_INFERENCE_CONFIG, else the defaults. */
 export function baseConfiguration(given: unknown): ForecastConfiguration {
-  const text = typeof given === 'string' ? given : process.env.DEEPAR_INFERENCE_CONFIG;
-  if (text === undefined) return {};
+  const fromEnvironment = typeof given !== 'string';
+  const text = fromEnvironment ? process.env.DEEPAR_INFERENCE_CONFIG : given;
+  if (text === undefined || (fromEnvironment && text.trim() === '')) return {};
+  const source = fromEnvironment ? 'DEEPAR_INFERENCE_CONFIG' : '--configuration';
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`predict: ${typeof given === 'string' ? '--configuration' : 'DEEPAR_INFERENCE_CONFIG'} is not JSON (${(error as Error).message})`);
+    throw new UsageError(`predict: ${source} is not JSON (${(error as Error).message})`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('predict: the configuration must be a JSON object like {"num_samples": 100, "output_types": ["mean", "quantiles"]}');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError(`predict: ${source} must be a JSON object like {"num_samples": 100, "output_types": ["mean", "quantiles"]}`);
+  }
   try {
     resolveConfiguration(parsed as ForecastConfiguration);
   } catch (error) {
-    throw new UsageError(`predict: ${(error as Error).message}`);
+    throw new UsageError(`predict: ${source}: ${(error as Error).message}`);
   }
   return parsed as ForecastConfiguration;
+}
+
+/**
+ * The --plot directory: made when its parent exists (not recursively: Node's recursive mkdir
+ * spins forever under /proc), refused when it is a file.
+ */
+export async function plotDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await stat(dir)).isDirectory()) return;
+    const why = code === 'EEXIST' ? 'is a file, not a directory' : code === 'ENOENT' ? 'is in a directory that does not exist' : (error as Error).message;
+    throw new UsageError(`predict: --plot ${dir} ${why}`);
+  }
 }
 
 interface PredictContext {
@@ -54,13 +74,12 @@ async function writeLine(out: Writable, value: unknown): Promise<void> {
 async function writePlots(context: PredictContext, records: readonly SeriesRecord[], bands: Float32Array[], first: number): Promise<void> {
   const { model } = context;
   const P = model.predictionLength;
-  await mkdir(context.plot!, { recursive: true });
   await Promise.all(records.map(async (record, i) => {
     const shown = Math.min(record.target.length, plotHistory(model));
     const from = record.target.length - shown;
     const band = bands[i];
     const svg = forecastSvg({
-      title: `${record.source}, line ${record.line} (start ${record.start})`,
+      title: `${whereOf(record)} (start ${record.start})`,
       historyTimes: timestamps(model.settings.frequency, record.startTime, from, shown), history: record.target.subarray(from),
       forecastTimes: timestamps(model.settings.frequency, record.startTime, record.target.length, P),
       lower: band.subarray(0, P), median: band.subarray(P, 2 * P), upper: band.subarray(2 * P, 3 * P),
@@ -78,44 +97,56 @@ async function forecastRequest(context: PredictContext, records: SeriesRecord[],
   return forecasts.map(({ band: _, ...rest }) => rest);
 }
 
-function instancesOf(value: Record<string, unknown>, where: string): SeriesRecord[] {
+function instancesOf(value: Record<string, unknown>, name: string, line: number): SeriesRecord[] {
+  const where = `${name}, line ${line}`;
   if (!Array.isArray(value.instances) || value.instances.length === 0) throw new DataError(`${where}: "instances" must be a non-empty array of series`);
   return value.instances.map((instance, i) => {
-    const record = toSeriesRecord(instance, {}, `${where}, instance ${i}`, 0);
-    if (typeof record === 'string') throw new DataError(`${where}: instance ${i}: ${record}`);
-    return { ...record, source: `${where}, instance`, line: i };
+    const record = toSeriesRecord(instance, {}, name, line);
+    if (typeof record === 'string') throw new DataError(`${where}, instance ${i}: ${record}`);
+    return { ...record, instance: i };
   });
 }
 
 /** Forecasts every line of the input; one output line per input line. */
 export async function forecastPredict(model: DeeparModel, input: string, out: Writable, options: {
-  configuration?: unknown; seed?: number; plot?: string; maxRecordBytes?: number;
-}): Promise<number> {
+  configuration?: unknown; seed?: number; plot?: string; maxRecordBytes?: number; onBadRecord?: 'error' | 'skip';
+}): Promise<{ lines: number; skipped: number }> {
   const context: PredictContext = { model, out, configuration: baseConfiguration(options.configuration), seed: options.seed ?? model.hyperparameters.seed, plot: options.plot, series: 0 };
-  let lines = 0;
+  if (options.plot !== undefined) await plotDirectory(options.plot);
+  let lines = 0, skipped = 0;
   for await (const line of readJsonLines(input, { maxRecordBytes: options.maxRecordBytes })) {
     if (line.text === '') continue;
-    const where = `${line.name}, line ${line.line}`;
-    let value: unknown;
     try {
-      value = JSON.parse(line.text);
+      await writeLine(out, await forecastLine(context, line.text, line.name, line.line));
+      lines++;
     } catch (error) {
-      throw new DataError(`${where}: not valid JSON (${(error as Error).message})`);
+      // A bad line (or a series the model cannot forecast) is skipped on request, as train and evaluate do.
+      if (options.onBadRecord !== 'skip' || !(error instanceof DataError || error instanceof RangeError)) throw error;
+      skipped++;
     }
-    const object = value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
-    if (object && 'instances' in object) {
-      const configuration = { ...context.configuration, ...(object.configuration as ForecastConfiguration | undefined) };
-      resolveOrFail(configuration, where);
-      await writeLine(out, { predictions: await forecastRequest(context, instancesOf(object, where), configuration) });
-    } else {
-      const record = toSeriesRecord(value, {}, line.name, line.line);
-      if (typeof record === 'string') throw new DataError(`${where}: ${record}`);
-      const [forecast] = await forecastRequest(context, [record], context.configuration);
-      await writeLine(out, forecast);
-    }
-    lines++;
   }
-  return lines;
+  return { lines, skipped };
+}
+
+/** One input line's output: a series' forecast, or a request's {"predictions"}. */
+async function forecastLine(context: PredictContext, text: string, name: string, line: number): Promise<unknown> {
+  const where = `${name}, line ${line}`;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new DataError(`${where}: not valid JSON (${(error as Error).message})`);
+  }
+  const object = value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+  if (object && 'instances' in object) {
+    const configuration = { ...context.configuration, ...(object.configuration as ForecastConfiguration | undefined) };
+    resolveOrFail(configuration, where);
+    return { predictions: await forecastRequest(context, instancesOf(object, name, line), configuration) };
+  }
+  const record = toSeriesRecord(value, {}, name, line);
+  if (typeof record === 'string') throw new DataError(`${where}: ${record}`);
+  const [forecast] = await forecastRequest(context, [record], context.configuration);
+  return forecast;
 }
 
 function resolveOrFail(configuration: ForecastConfiguration, where: string): void {

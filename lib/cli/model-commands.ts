@@ -143,18 +143,20 @@ async function predictForecasts(modelPath: string, model: DeeparModel, options: 
   if (options.threshold !== undefined) throw new UsageError('predict: --threshold is for binary classifiers; a deepar model forecasts');
   const toStdout = outputPath === '-' || await isStdout(outputPath);
   const file = toStdout ? undefined : await openOutput(outputPath);
-  let lines: number;
+  let result: { lines: number; skipped: number };
   try {
-    lines = await forecastPredict(model, options.input as string, file?.stream ?? process.stdout, {
+    result = await forecastPredict(model, options.input as string, file?.stream ?? process.stdout, {
       configuration: options.configuration, seed: integerOption('predict', options as never, 'seed', 0), plot: options.plot as string | undefined,
       maxRecordBytes: integerOption('predict', options as never, 'max-record-bytes'),
+      onBadRecord: choiceOption('predict', options as never, 'on-bad-record', ['error', 'skip'] as const),
     });
     await file?.commit();
   } catch (error) {
     await file?.abort();
     throw error;
   }
-  return { summary: { model: modelPath, records: lines, output: outputPath, ...(options.plot ? { plots: options.plot } : {}) }, toStdout };
+  const skipped = result.skipped > 0 ? reportSkipped('predict', { bad_series: result.skipped }, 'the output has one line per line forecast') : {};
+  return { summary: { model: modelPath, records: result.lines, output: outputPath, ...skipped, ...(options.plot ? { plots: options.plot } : {}) }, toStdout };
 }
 
 export const evaluateOptions: Record<string, OptionSpec> = {

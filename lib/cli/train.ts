@@ -125,6 +125,9 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const hpFeatureDim = hyperparameters.feature_dim ?? hyperparameters.featureDim;
   const hyperparameterFeatureDim = hpFeatureDim !== undefined && hpFeatureDim !== 'auto';
   const format = algorithm.checkSeries ? 'series' as const : undefined;
+  if (algorithm.checkSeries && options.format !== undefined && options.format !== 'series') {
+    throw new UsageError(`train: ${algorithm.name} reads time series (--format series: DeepAR's JSON Lines), not --format ${String(options.format)}`);
+  }
   if (algorithm.checkSeries && (workers > 1 || options.cluster !== undefined)) {
     throw new UsageError(`train: ${algorithm.name} trains in one process in this release (no --workers, no --cluster): its epochs draw from one window reservoir`);
   }

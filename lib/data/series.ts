@@ -15,4 +15,13 @@ export interface SeriesRecord {
   /** Where the record came from, for messages. */
   source: string;
   line: number;
+  /** Within an endpoint request's line: which of its instances. */
+  instance?: number;
+}
+
+/** Milliseconds since the epoch of a UTC date and time; years 0–99 as written (Date.UTC would read them as 1900–1999). */
+export function utcTime(year: number, month: number, day: number, hours = 0, minutes = 0, seconds = 0): number {
+  const date = new Date(Date.UTC(2000, month, day, hours, minutes, seconds));
+  date.setUTCFullYear(year, month, day);
+  return date.getTime();
 }

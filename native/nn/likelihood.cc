@@ -1,5 +1,6 @@
 #include "nn/likelihood.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "nn/random_normal.h"
@@ -135,6 +136,12 @@ double NegativeLogLikelihood(Likelihood kind, const float* raw, const float* y, 
   for (size_t i = 0; i < n; i++) {
     const float* p = raw + i * P;
     float* g = grad ? grad + i * P : nullptr;
+    // A weight of 0 marks a missing or padded value: nothing, whatever its placeholder (beta's
+    // log-density at 0 is −∞, and 0·∞ would poison the sum and the gradient).
+    if (w && w[i] == 0.0f) {
+      if (g) std::fill(g, g + P, 0.0f);
+      continue;
+    }
     double nll = 0;
     switch (kind) {
       case Likelihood::kGaussian: nll = Gaussian(p, y[i], g); break;

@@ -3,6 +3,7 @@
 // period indices and back. Indices count base units since 1970-01-01 00:00 UTC (minutes, hours,
 // days; months since January 1970), the form native/algorithms/deepar/time_features.h reads.
 import { BatchError } from '../../data/batch.js';
+import { utcTime } from '../../data/series.js';
 
 export type FrequencyName = 'min' | 'H' | 'D' | 'W' | 'M';
 
@@ -118,8 +119,8 @@ export function timestamps(frequency: Frequency, startTime: number, from: number
     if (frequency.unit === 3) {
       const months = start.getUTCMonth() + i * frequency.step;
       const year = start.getUTCFullYear() + Math.floor(months / 12), month = ((months % 12) + 12) % 12;
-      const last = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-      out.push(formatTime(new Date(Date.UTC(year, month, Math.min(start.getUTCDate(), last), start.getUTCHours(), start.getUTCMinutes(), start.getUTCSeconds()))));
+      const last = new Date(utcTime(year, month + 1, 0)).getUTCDate();
+      out.push(formatTime(new Date(utcTime(year, month, Math.min(start.getUTCDate(), last), start.getUTCHours(), start.getUTCMinutes(), start.getUTCSeconds()))));
     } else {
       const unitMs = [60_000, 3_600_000, 86_400_000][frequency.unit];
       out.push(formatTime(new Date(startTime + i * frequency.step * unitMs)));

@@ -15,7 +15,7 @@ import { periodIndex, parseFrequency } from './frequency.js';
 import { deeparSchema, parseList, type DeeparHyperparameters as Hp, type DeeparSchema } from './hyperparameters.js';
 import { createDeeparEvaluator, DeeparModel } from './model.js';
 import { packSeries, whereOf } from './series-pack.js';
-import { settingsOf } from './settings.js';
+import { categoriesOf, settingsOf } from './settings.js';
 import { createDeeparState, freshScalars, reservoirCounter, reservoirOf, trainCounter, type DeeparState } from './state.js';
 
 export { DeeparModel, defaultConfiguration, resolveConfiguration } from './model.js';
@@ -56,7 +56,7 @@ export function checkSeries(hp: Hp, record: SeriesRecord): string | undefined {
       return `has ${record.dynamicFeat.length} "dynamic_feat" series, num_dynamic_feat is ${hp.num_dynamic_feat}`;
     }
     const wrong = record.dynamicFeat.findIndex((d) => d.length !== n);
-    if (wrong >= 0) return `"dynamic_feat"[${wrong}] has ${record.dynamicFeat[wrong].length} values, the target ${n}: in training they must be equally long`;
+    if (wrong >= 0) return `"dynamic_feat"[${wrong}] has ${record.dynamicFeat[wrong].length} values, the target ${n}: to train and evaluate they must be equally long (to predict, the target's and the horizon's)`;
   }
   if (hp.cardinality !== 'auto' && !ignored(hp.cardinality)) {
     const cardinality = parseList(hp.cardinality);
@@ -78,6 +78,7 @@ function valueOutsideLikelihood(likelihood: Hp['likelihood'], target: Float32Arr
 
 /** What the first batch of series says about the data: dynamic features and each "cat" feature's categories (largest id + 1). */
 export function seriesSchema(first: SeriesBatch): DataSchema {
+  // (createState replaces the cardinality by a given one, so states of one setting agree.)
   const numCat = first.series[0]?.cat.length ?? 0;
   const cardinality = Array.from({ length: numCat }, (_, k) => 1 + Math.max(...first.series.map((s) => s.cat[k] ?? 0)));
   return { featureDim: first.cols, labelSize: 0, series: true, cardinality };
@@ -97,7 +98,7 @@ function checkAgainstState(state: DeeparState, record: SeriesRecord): void {
   if (!ignored(hp.num_dynamic_feat) && record.dynamicFeat.length !== s.native.dynamic) {
     throw new BatchError(`${whereOf(record)}: has ${record.dynamicFeat.length} "dynamic_feat" series; the series before had ${s.native.dynamic} (every series must have the same number)`);
   }
-  if (s.categories.length > 0 && record.cat.length !== s.categories.length) {
+  if (!ignored(hp.cardinality) && record.cat.length !== s.categories.length) {
     throw new BatchError(`${whereOf(record)}: has ${record.cat.length} "cat" values; the series before had ${s.categories.length} (every series must have the same number)`);
   }
 }
@@ -125,7 +126,12 @@ async function endPass(state: DeeparState): Promise<void> {
   });
   state.scalars.epochs_trained = Number(state.scalars.epochs_trained) + 1;
   const weight = counters[trainCounter.weight];
-  state.scalars.epoch_loss = weight > 0 ? counters[trainCounter.loss] / weight : null;
+  const loss = weight > 0 ? counters[trainCounter.loss] / weight : null;
+  if (loss !== null && !Number.isFinite(loss)) {
+    throw new DegenerateDataError(`deepar: the training loss of epoch ${state.scalars.epochs_trained} is ${loss}: training diverged ` +
+      '(values far beyond the others, a likelihood that does not fit the data?); lower learning_rate or check the series');
+  }
+  state.scalars.epoch_loss = loss;
 }
 
 function checkTrainingData(state: DeeparState): void {
@@ -143,8 +149,12 @@ function merge(states: DeeparState[]): DeeparState {
   if (states.length === 1) return states[0];
   const [first] = states;
   for (const s of states) {
-    if (JSON.stringify(s.hyperparameters) !== JSON.stringify(first.hyperparameters) || JSON.stringify(s.schema) !== JSON.stringify(first.schema)) {
-      throw new RangeError('deepar: merge needs states of the same hyperparameters and data schema');
+    if (JSON.stringify(s.hyperparameters) !== JSON.stringify(first.hyperparameters)) {
+      throw new RangeError('deepar: merge needs states of the same hyperparameters');
+    }
+    if (JSON.stringify(s.schema) !== JSON.stringify(first.schema)) {
+      throw new RangeError(`deepar: merge needs states of the same data: ${JSON.stringify(s.schema)} against ${JSON.stringify(first.schema)} ` +
+        '(with cardinality=auto each state sized its tables from its own first series; give cardinality=[…] to shards)');
     }
   }
   const merged = createDeeparState(first.hyperparameters, first.schema);
@@ -218,7 +228,7 @@ export const deepar: Algorithm<DeeparSchema, DeeparModel> & {
   hyperparameters: deeparSchema,
   labelSize: 0,
   checkSeries,
-  createState: (hp, schema) => createDeeparState(hp, schema),
+  createState: (hp, schema) => createDeeparState(hp, hp.cardinality === 'auto' ? schema : { ...schema, cardinality: categoriesOf(hp, schema) }),
   update: (state, batch, backend) => update(state, batch, backend),
   merge,
   checkTrainingData,

@@ -6,7 +6,8 @@ import { requirePeriodIndex } from './frequency.js';
 import type { DeeparSettings } from './settings.js';
 
 /** Where a record came from, for messages. */
-export const whereOf = (record: SeriesRecord): string => `${record.source}, line ${record.line}`;
+export const whereOf = (record: SeriesRecord): string =>
+  `${record.source}, line ${record.line}${record.instance !== undefined ? `, instance ${record.instance}` : ''}`;
 
 /**
  * Packs series; `history` (when given) cuts each target to its first history(record) values

@@ -54,7 +54,8 @@ export function createDeeparState(hp: Hp, schema: DataSchema): DeeparState {
   const P = s.layout.parameters;
   const bytes = 12 * P + R * (4 * s.layout.history + 4 * T * D + 4 * K + 28);
   const tensors = allocateState('deepar', bytes,
-    `${P} parameters × 3 arrays, and window_reservoir_size ${R} windows of ${s.layout.history} values (max lag ${s.lags[s.lags.length - 1]} + context_length + prediction_length); lower window_reservoir_size`,
+    `${P} parameters × 3 arrays (embedding tables of ${s.categories.join(', ') || 'no'} categories × embedding_dimension among them), and window_reservoir_size ${R} windows of ${s.layout.history} values ` +
+    `(max lag ${s.lags[s.lags.length - 1]} + context_length + prediction_length); lower window_reservoir_size, or give cardinality=[…] when "cat" ids are large`,
     () => {
       const parameters = new Float32Array(P);
       initialise(parameters, s, hp.seed);

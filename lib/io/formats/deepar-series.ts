@@ -8,7 +8,7 @@ import { openSource, type SourceInput } from '../sources/open-source.js';
 import { DataError } from '../read-options.js';
 import type { FileSourceOptions } from '../sources/files.js';
 import type { ByteSource, SourcePosition } from '../sources/types.js';
-import type { SeriesRecord } from '../../data/series.js';
+import { utcTime, type SeriesRecord } from '../../data/series.js';
 
 export type { SeriesRecord } from '../../data/series.js';
 
@@ -33,7 +33,7 @@ function parseStart(value: unknown): number | string {
   const match = startPattern.exec(value.trim());
   if (!match) return `"start" ${JSON.stringify(value)} is not "YYYY-MM-DD[ HH:MM[:SS]]"`;
   const [, y, mo, d, h = '0', mi = '0', s = '0'] = match;
-  const time = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
+  const time = utcTime(+y, +mo - 1, +d, +h, +mi, +s);
   const check = new Date(time);
   if (check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) {
     return `"start" ${JSON.stringify(value)} is not a valid date and time`;
@@ -45,6 +45,7 @@ function parseStart(value: unknown): number | string {
 export function toSeriesRecord(value: unknown, options: SeriesOptions, source: string, line: number): SeriesRecord | string {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
   const object = value as Record<string, unknown>;
+  if ('instances' in object && !('target' in object)) return 'is an endpoint request ({"instances": …}); requests are for predict, and train and evaluate read one series a line';
   const startTime = parseStart(object.start);
   if (typeof startTime === 'string') return startTime;
   if (!Array.isArray(object.target) || object.target.length === 0) return '"target" must be a non-empty array';
@@ -52,7 +53,8 @@ export function toSeriesRecord(value: unknown, options: SeriesOptions, source: s
   for (let i = 0; i < object.target.length; i++) {
     const v = object.target[i];
     if (v === null || v === 'NaN' || v === 'nan') target[i] = NaN;
-    else if (typeof v === 'number' && Number.isFinite(v)) target[i] = v;
+    else if (typeof v === 'number' && Number.isFinite(Math.fround(v))) target[i] = v;
+    else if (typeof v === 'number') return `"target"[${i}] is ${v}, beyond float32's range (±3.4e38)`;
     else return `"target"[${i}] is ${JSON.stringify(v)}; expected a number, null or "NaN"`;
   }
   let cat = new Int32Array(0);
@@ -73,7 +75,7 @@ export function toSeriesRecord(value: unknown, options: SeriesOptions, source: s
       if (series.length < target.length) return `"dynamic_feat"[${f}] has ${series.length} values, fewer than the target's ${target.length}`;
       const values = new Float32Array(series.length);
       for (let i = 0; i < series.length; i++) {
-        if (typeof series[i] !== 'number' || !Number.isFinite(series[i])) {
+        if (typeof series[i] !== 'number' || !Number.isFinite(Math.fround(series[i]))) {
           return `"dynamic_feat"[${f}][${i}] is ${JSON.stringify(series[i])}; dynamic features cannot have gaps`;
         }
         values[i] = series[i];
@@ -122,6 +124,7 @@ export async function* readJsonLines(input: SourceInput, options: Pick<SeriesOpt
   let fileIndex = options.start?.fileIndex ?? 0;
   let offset = options.start?.byteOffset ?? 0;
   const take = (bytes: Buffer, consumed: number): JsonLine => {
+    if (bytes.length > limit) throw new DataError(`${name}, line ${line}: record is longer than ${limit} bytes (raise --max-record-bytes, maxRecordBytes in the API)`);
     offset += consumed;
     return { text: bytes.toString('utf8').replace(/^\uFEFF/, '').trim(), name, line: line++, bytes: consumed, fileIndex, byteOffset: offset };
   };

@@ -174,12 +174,55 @@ describe('deepar command line', () => {
     }
   });
 
+  it('trains the beta likelihood on values in (0, 1) with padded windows (finite loss, finite forecasts)', async () => {
+    const unit = join(directory, 'unit.json');
+    await writeFile(unit, Array.from({ length: 3 }, (_, i) => JSON.stringify({
+      start: '2020-01-01 00:00:00', target: Array.from({ length: 40 }, (_, t) => Number((0.5 + 0.3 * Math.sin(t / 3 + i)).toFixed(3))),
+    })).join('\n') + '\n');
+    const trained = boundless('train', 'deepar', '--train', unit, '--hp', 'time_freq=D', '--hp', 'prediction_length=7', '--hp', 'context_length=14',
+      '--hp', 'likelihood=beta', '--hp', 'num_batches_per_epoch=5', '--epochs', '2', '--model-dir', join(directory, 'beta'));
+    assert.equal(trained.code, 0, trained.stderr);
+    assert.ok(Number.isFinite(JSON.parse(trained.stdout).metrics.train.loss));
+    const forecast = JSON.parse(boundless('predict', '--model', join(directory, 'beta'), '--input', unit).stdout.split('\n')[0]);
+    assert.ok(forecast.mean.every((v: number) => v > 0 && v < 1), JSON.stringify(forecast.mean));
+  });
+
+  it('refuses values beyond float32, "cat" appearing after series without, and says where', async () => {
+    const bad = join(directory, 'bad2.json');
+    const good = JSON.parse(seriesJsonLines(seasonalSeries(31, { series: 1, length: 40, categories: 0 })));
+    await writeFile(bad, JSON.stringify({ ...good, target: [1, 2, 1e39, ...good.target.slice(3)] }) + '\n');
+    const huge = boundless('train', 'deepar', '--train', bad, ...small, '--epochs', '1', '--model-dir', join(directory, 'bad2'));
+    assert.match(huge.stderr, /bad2.json, line 1: "target"\[2\] is 1e\+39, beyond float32's range/);
+    await writeFile(bad, JSON.stringify(good) + '\n' + JSON.stringify({ ...good, cat: [1] }) + '\n');
+    const late = boundless('train', 'deepar', '--train', bad, ...small, '--epochs', '1', '--model-dir', join(directory, 'bad2'));
+    assert.match(late.stderr, /bad2.json, line 2: has 1 "cat" values; the series before had 0/);
+  });
+
+  it('predict skips bad lines on request, names a request\'s instance, and refuses a --plot that cannot be a directory', async () => {
+    const input = join(directory, 'mixed.json');
+    const series = seriesJsonLines(seasonalSeries(31, { series: 1, length: 30 })).trim();
+    await writeFile(input, series + '\nnot json\n' + JSON.stringify({ instances: [JSON.parse(series), { start: 'soon', target: [1] }] }) + '\n' + series + '\n');
+    const failed = boundless('predict', '--model', model, '--input', input);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /mixed.json, line 2: not valid JSON/);
+    const skipped = boundless('predict', '--model', model, '--input', input, '--on-bad-record', 'skip');
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.equal(skipped.stdout.trim().split('\n').length, 2);
+    assert.match(skipped.stderr, /skipped 2 bad records \(bad_series 2\)/);
+    await writeFile(input, JSON.stringify({ instances: [JSON.parse(series), { start: 'soon', target: [1] }] }) + '\n');
+    assert.match(boundless('predict', '--model', model, '--input', input).stderr, /mixed.json, line 1, instance 1: "start" "soon" is not/);
+    const file = join(directory, 'a-file');
+    await writeFile(file, '');
+    assert.match(boundless('predict', '--model', model, '--input', train, '--plot', file).stderr, /predict: --plot .*a-file is a file, not a directory/);
+    assert.match(boundless('predict', '--model', model, '--input', train, '--plot', join(directory, 'no', 'such')).stderr, /is in a directory that does not exist/);
+  });
+
   it('refuses what DeepAR does not do in this release: several workers, rows of features', () => {
     const workers = boundless('train', 'deepar', '--train', train, ...small, '--epochs', '1', '--workers', '2');
     assert.equal(workers.code, 2);
     assert.match(workers.stderr, /deepar trains in one process in this release \(no --workers, no --cluster\)/);
     const csv = boundless('train', 'deepar', '--train', train, ...small, '--epochs', '1', '--format', 'csv');
-    assert.equal(csv.code, 1);
-    assert.match(csv.stderr, /deepar reads time series \(format 'series': DeepAR's JSON Lines\), not csv/);
+    assert.equal(csv.code, 2);
+    assert.match(csv.stderr, /deepar reads time series \(--format series: DeepAR's JSON Lines\), not --format csv/);
   });
 });

@@ -57,6 +57,22 @@ describe('deepar: frequencies, lags and calendar features', () => {
     assert.deepEqual(timestamps(parseFrequency('W'), Date.UTC(2024, 0, 7), 52, 1), ['2025-01-05 00:00:00']);
   });
 
+  it('keeps years before 100 as written', async () => {
+    const { toSeriesRecord } = await import('../../../lib/index.js');
+    const record = toSeriesRecord({ start: '0050-03-01 00:00:00', target: [1, 2] }, {}, 'x', 1);
+    assert.ok(typeof record !== 'string');
+    assert.deepEqual(timestamps(parseFrequency('M'), record.startTime, 2, 1), ['0050-05-01 00:00:00']);
+  });
+
+  it('takes list and count hyperparameters as JSON arrays and numbers too (the API, a hyperparameters file)', () => {
+    const hp = parseHyperparameters('deepar', deepar.hyperparameters, {
+      time_freq: 'M', prediction_length: 2, context_length: 4, epochs: 1, cardinality: [4, 12], test_quantiles: [0.1, 0.9], num_dynamic_feat: 0,
+    });
+    assert.equal(hp.cardinality, '[4, 12]');
+    assert.equal(hp.test_quantiles, '[0.1, 0.9]');
+    assert.equal(hp.num_dynamic_feat, '0');
+  });
+
   it('refuses a start off the frequency\'s grid, naming the record', () => {
     const hp = parseHyperparameters('deepar', deepar.hyperparameters, { time_freq: 'H', prediction_length: 2, context_length: 4, epochs: 1 });
     const record = { ...seasonalSeries(1, { series: 1 })[0], start: '2000-01-01 05:30:00', startTime: Date.UTC(2000, 0, 1, 5, 30) };
