@@ -260,7 +260,7 @@ double ModelLoss(const ModelShape& m, const Reservoir& r, const float* parameter
 namespace {
 
 struct ForecastScratch {
-  std::vector<float> history, dynamic, inputs, raw, draws, top;
+  std::vector<float> history, dynamic, inputs, raw, draws, top, scales;
   std::vector<std::vector<float>> h, c, h_next, c_next, tape_gates;
 };
 
@@ -332,7 +332,11 @@ void Forecast(const ModelShape& m, const float* p, const SeriesView& v, size_t p
   Fit(sc.raw, paths * Pp);
   Fit(sc.draws, paths);
   const bool counts = Counts(m);
-  std::vector<float> scales(counts ? paths : 0, nu);
+  // The negative binomial's ν per path, from the scratch like every array here (no allocation per series).
+  if (counts) {
+    Fit(sc.scales, paths);
+    std::fill_n(sc.scales.data(), paths, nu);
+  }
   for (size_t t = 0; t < P; t++) {
     for (size_t path = 0; path < paths; path++) {
       StepInputs(m, p, sc.history.data() + path * W, sc.dynamic.data(), v.cats, origin, age, nu, C + t, sc.inputs.data() + path * F);
@@ -341,7 +345,7 @@ void Forecast(const ModelShape& m, const float* p, const SeriesView& v, size_t p
     for (size_t k = 0; k < L; k++) std::swap(sc.h[k], sc.h_next[k]), std::swap(sc.c[k], sc.c_next[k]);
     nn::DenseForward({paths, H, Pp, nn::WeightLayout::kInByOut}, top, p + l.projection, p + l.projection_bias, sc.raw.data());
     nn::SampleLikelihood(m.network.likelihood, sc.raw.data(), paths, sc.draws.data(), seed, stream, t * paths * 64,
-                         counts ? scales.data() : nullptr);
+                         counts ? sc.scales.data() : nullptr);
     for (size_t path = 0; path < paths; path++) {
       const float value = counts ? sc.draws[path] : sc.draws[path] * nu;
       sc.history[path * W + m.MaxLag() + C + t] = value;
