@@ -141,6 +141,17 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
   mergeRound?(base: State<HyperparameterValues<S>>, states: State<HyperparameterValues<S>>[],
     into?: State<HyperparameterValues<S>>): State<HyperparameterValues<S>>;
   /**
+   * Moves what `state` learned since `from` onto `onto`, a later merge that already holds `from`
+   * (a cluster member that kept training after an upload, while a round merged that upload):
+   * returns onto + (state − from) for everything — parameters and optimizer moments as well as
+   * counts and sums — so the member's records since `from` count once and its progress is not
+   * averaged away a second time (mergeRound's average would weigh it against the whole round).
+   * (A state that continued a fresh state has a fresh state as `from`.) SGD algorithms with
+   * mergeRound may add it; without it, cluster members wait for each round before training on.
+   */
+  rebaseRound?(from: State<HyperparameterValues<S>>, state: State<HyperparameterValues<S>>,
+    onto: State<HyperparameterValues<S>>): State<HyperparameterValues<S>>;
+  /**
    * Throws a DegenerateDataError when the data the state has seen cannot give a model (one class
    * for a classifier, fewer distinct points than k). The trainer calls it after each pass over
    * the training channel; finalize calls it too.

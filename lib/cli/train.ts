@@ -32,7 +32,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   'initial-state': { value: true, description: 'a state file to continue training on the new data' },
   'initial-model': { value: true, description: 'a model directory from an earlier train (its state.safetensors is continued)' },
   workers: { value: true, description: 'data-parallel worker threads, each training on its share of the files (default 1)' },
-  'sync-every': { value: true, description: 'workers merge every N (or Nb) batches (each worker\'s; default 8) or every Ns seconds' },
+  'sync-every': { value: true, description: 'workers merge every N (or Nb) batches (each worker\'s; default 8) or every Ns seconds; --cluster also auto (its default: rounds at most a tenth of the time)' },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
   seed: { value: true, description: "the algorithm's random seed" },
   deterministic: { description: 'seeded and independent of thread count: a resumed run gives the same model bytes' },
@@ -110,9 +110,12 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   }
   const syncEvery = options['sync-every'] === undefined ? undefined : parseSyncEvery(options['sync-every'] as string);
   if (options['sync-every'] !== undefined && !syncEvery) {
-    throw new UsageError(`train: --sync-every must be N or Nb (batches of each worker) or Ns (seconds), got ${JSON.stringify(options['sync-every'])}`);
+    throw new UsageError(`train: --sync-every must be N or Nb (batches of each worker), Ns (seconds) or auto (--cluster), got ${JSON.stringify(options['sync-every'])}`);
   }
-  if (syncEvery && 'seconds' in syncEvery && options.deterministic === true) {
+  if (syncEvery && 'auto' in syncEvery && options.cluster === undefined) {
+    throw new UsageError('train: --sync-every auto is for --cluster jobs; workers of one process merge every N batches or Ns seconds');
+  }
+  if (syncEvery && !('batches' in syncEvery) && options.deterministic === true) {
     throw new UsageError('train: --deterministic merges every N batches: give --sync-every N, not seconds (timed rounds fall at different batches each run)');
   }
   const hyperparameters = await hyperparametersFrom(options);

@@ -7,16 +7,29 @@
 // learner and factorization machines on the flights data (400k rows, 2
 // workers); 64 did not (SGD workers that drift apart for long average into a
 // worse model). README, "Data-parallel workers"; bench/workers.ts.
-export type SyncEvery = { batches: number } | { seconds: number };
+//
+// Cluster jobs default to `auto`: a member meets the others once the time
+// since its last round is 9 × what that round took (so rounds take at most a
+// tenth of its time, whatever the network and the state's size), and not
+// within a second of the last. Rounds through Redis cost milliseconds to
+// seconds where rounds between threads cost microseconds; 8 batches would
+// spend most of a member's time in them (bench/results/cluster.md).
+export type SyncEvery = { batches: number } | { seconds: number } | { auto: true };
 
 export const defaultSyncEvery: SyncEvery = { batches: 8 };
+export const defaultClusterSyncEvery: SyncEvery = { auto: true };
 
 /** Checks a policy; deterministic runs need batch-counted rounds. Errors name the option. */
 export function resolveSyncEvery(sync: SyncEvery | undefined, deterministic: boolean): SyncEvery {
   const policy = sync ?? defaultSyncEvery;
   const keys = typeof policy === 'object' && policy !== null ? Object.keys(policy) : [];
-  if (keys.length !== 1 || (keys[0] !== 'batches' && keys[0] !== 'seconds')) {
-    throw new RangeError(`train: syncEvery must be { batches: N } or { seconds: N }, got ${JSON.stringify(policy)}`);
+  if (keys.length !== 1 || (keys[0] !== 'batches' && keys[0] !== 'seconds' && keys[0] !== 'auto')) {
+    throw new RangeError(`train: syncEvery must be { batches: N }, { seconds: N } or { auto: true }, got ${JSON.stringify(policy)}`);
+  }
+  if ('auto' in policy) {
+    if (policy.auto !== true) throw new RangeError(`train: syncEvery.auto must be true, got ${JSON.stringify(policy.auto)}`);
+    if (deterministic) throw new RangeError('train: deterministic training merges every N batches (syncEvery { batches }, --sync-every N), not auto: timed rounds fall at different batches each run');
+    return policy;
   }
   if ('batches' in policy) {
     if (!Number.isSafeInteger(policy.batches) || policy.batches < 1) throw new RangeError(`train: syncEvery.batches must be a positive integer, got ${policy.batches}`);
@@ -29,8 +42,9 @@ export function resolveSyncEvery(sync: SyncEvery | undefined, deterministic: boo
   return policy;
 }
 
-/** --sync-every: N or Nb (batches), or Ns (seconds). Returns undefined for a bad value. */
+/** --sync-every: N or Nb (batches), Ns (seconds), or auto. Returns undefined for a bad value. */
 export function parseSyncEvery(raw: string): SyncEvery | undefined {
+  if (raw === 'auto') return { auto: true };
   const seconds = /^(\d+(?:\.\d+)?)s$/.exec(raw);
   if (seconds && Number(seconds[1]) > 0) return { seconds: Number(seconds[1]) };
   // Nb as --checkpoint-every writes batches; a bare N is batches too (the default kind here).

@@ -33,10 +33,13 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
       'workers beyond the cores add states, not speed');
   }
   if (workers === 1) {
-    if (options.syncEvery !== undefined) resolveSyncEvery(options.syncEvery, options.deterministic === true);
+    if (options.syncEvery !== undefined && 'auto' in resolveSyncEvery(options.syncEvery, options.deterministic === true)) {
+      throw new RangeError('train: syncEvery auto is for cluster jobs (--cluster); workers of one process merge every N batches or N seconds');
+    }
     return trainInThisThread(algorithm, hyperparameters, options);
   }
   const sync = resolveSyncEvery(options.syncEvery, options.deterministic === true);
+  if ('auto' in sync) throw new RangeError('train: syncEvery auto is for cluster jobs (--cluster); workers of one process merge every N batches or N seconds');
   const pool = WorkerPool.open(algorithm, workers, sync);
   try {
     return await trainInThisThread(algorithm, hyperparameters, options, pool);

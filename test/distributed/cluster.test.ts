@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { readBatches, stateToBytes, train, writeStream, type State } from '../../lib/index.js';
+import { readBatches, stateToBytes, train, writeStream, type State, type TrainOptions } from '../../lib/index.js';
 import '../../lib/algorithms/builtin.js';
 import { getAlgorithm } from '../../lib/algorithms/registry.js';
 import { modelToBytes } from '../../lib/algorithms/persistence.js';
@@ -49,9 +49,9 @@ describe('cluster jobs (Redis)', function () {
     return evaluator.result();
   }
 
-  async function members(count: number, algorithm: string, hp: Record<string, unknown>, cluster: ClusterOptions, epochs = 1) {
+  async function members(count: number, algorithm: string, hp: Record<string, unknown>, cluster: ClusterOptions, epochs = 1, extra: Partial<TrainOptions> = {}) {
     return Promise.all(Array.from({ length: count }, () => trainOnCluster(getAlgorithm(algorithm), hp,
-      { train: data, epochs, data: algorithm === 'linear-learner' ? {} : { labelSize: 0 } }, cluster)));
+      { train: data, epochs, data: ['linear-learner', 'factorization-machines'].includes(algorithm) ? {} : { labelSize: 0 }, ...extra }, cluster)));
   }
 
   it('linear learner, 2 members, 2 epochs: every record once, the same model in both, quality within the merge tolerance of one process', async () => {
@@ -87,6 +87,25 @@ describe('cluster jobs (Redis)', function () {
       assert.deepEqual(stateToBytes(results[0].state as State), stateToBytes(results[2].state as State));
     });
   }
+
+  it('SGD members train on past their uploads (rounds every 2 batches): every record once, one model, quality within the merge tolerance', async () => {
+    for (const [algorithm, hp] of [['linear-learner', binary], ['factorization-machines', { predictor_type: 'binary_classifier', num_factors: 4 }]] as const) {
+      jobs++;
+      const results = await members(3, algorithm, hp, options({ shardBytes: 512 << 10 }), 2, { syncEvery: { batches: 2 } });
+      for (const result of results) assert.equal(result.metrics.records, 60000, algorithm);
+      assert.deepEqual(modelToBytes(results[0].model), modelToBytes(results[2].model));
+      const status = await jobStatus({ url: server.url }, `job-${jobs}`);
+      assert.equal(status.records, 60000);
+      // Mid-shard rounds, not only rounds of a shard's last upload (at most one per shard and pass).
+      const [rounds, shards] = [Number(status.round), (status.shards as { count: number }).count];
+      assert.ok(rounds > 2 * shards, `${algorithm}: ${rounds} rounds, ${shards} shards`);
+      if (algorithm === 'linear-learner') {
+        const one = await train(getAlgorithm(algorithm), hp, { train: data, epochs: 2 });
+        const [mine, theirs] = [await evaluate(results[0].model), await evaluate(one.model)];
+        assert.ok(Math.abs(mine.roc_auc_score - theirs.roc_auc_score) <= 0.005, `AUC ${mine.roc_auc_score} vs ${theirs.roc_auc_score}`);
+      }
+    }
+  });
 
   it('workers: N in one call are N members of the job, each claiming its own shards', async () => {
     const result = await trainOnCluster(getAlgorithm('linear-learner'), binary, { train: data, epochs: 1, workers: 3 }, options());

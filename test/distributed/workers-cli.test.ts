@@ -89,7 +89,8 @@ describe('boundless train --workers', function () {
       [['--workers', '0'], /--workers must be an integer >= 1, got "0"/],
       // A typo's worth of threads (each with a whole state) would take the machine's memory.
       [['--workers', '99999999'], /--workers must be an integer from 1 to \d+ \(4 per core this process may use\), got 99999999/],
-      [['--workers', '2', '--sync-every', '5x'], /--sync-every must be N or Nb \(batches of each worker\) or Ns \(seconds\), got "5x"/],
+      [['--workers', '2', '--sync-every', 'auto'], /--sync-every auto is for --cluster jobs; workers of one process merge every N batches or Ns seconds/],
+      [['--workers', '2', '--sync-every', '5x'], /--sync-every must be N or Nb \(batches of each worker\), Ns \(seconds\) or auto \(--cluster\), got "5x"/],
       [['--workers', '2', '--sync-every', '2s', '--deterministic'], /--deterministic merges every N batches: give --sync-every N, not seconds/],
     ];
     for (const [extra, message] of cases) {

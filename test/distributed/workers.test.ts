@@ -212,7 +212,8 @@ describe('data-parallel workers', function () {
     await assert.rejects(train(ll, hp, { train: data, workers: 0 }), /workers must be a positive integer, got 0/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { batches: 0 } }), /syncEvery.batches must be a positive integer, got 0/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, data: { format: 'recordio' } }), /recordIO cannot be cut at record boundaries/);
-    await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: 4 as never }), /syncEvery must be \{ batches: N \} or \{ seconds: N \}, got 4/);
+    await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: 4 as never }), /syncEvery must be \{ batches: N \}, \{ seconds: N \} or \{ auto: true \}, got 4/);
+    await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { auto: true } }), /syncEvery auto is for cluster jobs \(--cluster\); workers of one process merge every N batches or N seconds/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { batches: 2, seconds: 1 } as never }), /syncEvery must be .*got \{"batches":2,"seconds":1\}/);
     await assert.rejects(train(ll, hp, { train: data, workers: '2' as never }), /workers must be a positive integer, got "2"/);
     await assert.rejects(train(ll, hp, { train: data, workers: 100_000 }), /workers 100000 is more than \d+ \(4 per core/);

@@ -210,11 +210,33 @@ export function mergeLinearLearnerStates(states: LinearLearnerState[]): LinearLe
 export function mergeLinearLearnerRound(base: LinearLearnerState, states: LinearLearnerState[], into?: LinearLearnerState): LinearLearnerState {
   const merged = mergeSince(states, base, into);
   if (states.length < 2) return merged;
+  return removeBaseOnce(merged, base, states.length - 1);
+}
+
+/**
+ * `onto` plus what `state` learned since `from` (Algorithm.rebaseRound): parameters, moments and
+ * averages as onto + (state − from), lazy regularization caught up first; counts and sums likewise.
+ */
+export function rebaseLinearLearnerRound(from: LinearLearnerState, state: LinearLearnerState, onto: LinearLearnerState): LinearLearnerState {
+  const merged = mergeSince([state, onto], from, undefined, true);
+  const plain = caughtUp(from, weightsKind.plain).weights;
+  const average = from.tensors.average ? caughtUp(from, weightsKind.average).weights : undefined;
+  for (const name of averaged) {
+    const out = merged.tensors[name]?.data as Float32Array | undefined;
+    if (!out) continue;
+    const source = name === 'weights' ? plain : name === 'average' ? average! : (from.tensors[name].data as Float32Array);
+    for (let k = 0; k < out.length; k++) out[k] -= source[k];
+  }
+  return removeBaseOnce(merged, from, 1);
+}
+
+/** A merge of `copies` + 1 states that each continued `base`: base's counts taken away `copies` times. */
+function removeBaseOnce(merged: LinearLearnerState, base: LinearLearnerState, copies: number): LinearLearnerState {
   const counted = Object.keys(merged.tensors).filter((name) => name.startsWith('progressive_') || roundCounted.has(name));
-  removeExtraBaseCounts(merged, base, states.length - 1, counted);
+  removeExtraBaseCounts(merged, base, copies, counted);
   const counters = merged.tensors.counters.data as Float64Array;
   const baseCounters = base.tensors.counters.data as Float64Array;
-  for (const k of [counter.rows, counter.scalerRows, counter.labelSum, counter.labelSumSq]) counters[k] -= (states.length - 1) * baseCounters[k];
+  for (const k of [counter.rows, counter.scalerRows, counter.labelSum, counter.labelSumSq]) counters[k] -= copies * baseCounters[k];
   refreshScaler(merged);
   return merged;
 }
@@ -223,7 +245,8 @@ export function mergeLinearLearnerRound(base: LinearLearnerState, states: Linear
 // which is base's whenever base has a sample, so base's own sums can be taken away as they are).
 const roundCounted = new Set(['class_counts', 'feature_nonzero', 'input_norm', 'feature_sum', 'feature_sumsq']);
 
-function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | undefined, into?: LinearLearnerState): LinearLearnerState {
+/** `addParameters`: parameters and moments add (each state's share 1: a rebase) rather than average by rows. */
+function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | undefined, into?: LinearLearnerState, addParameters = false): LinearLearnerState {
   if (states.length === 0) throw new RangeError('linear-learner merge: no states');
   const first = states[0];
   // A copy of the first state to merge into: in `into`'s buffers when given (allocating costs more than the merge).
@@ -246,7 +269,7 @@ function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | und
   const rows = states.map((s) => Number(s.scalars.examples_seen) - Number(base?.scalars.examples_seen ?? 0));
   const total = states.reduce((sum, s) => sum + Number(s.scalars.examples_seen), 0);
   const trained = rows.reduce((a, b) => a + b, 0);
-  const share = (i: number) => (trained > 0 ? rows[i] / trained : 1 / states.length);
+  const share = (i: number) => (addParameters ? 1 : trained > 0 ? rows[i] / trained : 1 / states.length);
   const plain = states.map((s) => caughtUp(s, weightsKind.plain).weights);
   const averages = states.map((s) => (s.tensors.average ? caughtUp(s, weightsKind.average).weights : undefined));
   for (const [name, t] of Object.entries(merged.tensors)) {

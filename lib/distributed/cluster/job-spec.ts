@@ -6,6 +6,7 @@
 // refused with the first difference named.
 import { statSync } from 'node:fs';
 import { resolveFiles } from '../../io/sources/files.js';
+import type { SyncEvery } from '../sync-policy.js';
 import type { ReadOptions } from '../../io/read-options.js';
 
 export interface JobSpec {
@@ -21,8 +22,8 @@ export interface JobSpec {
    * are as many files); 0 for a Redis stream, which every member reads through the job's consumer group.
    */
   shards: number;
-  /** Members meet every this many batches of each member ({ batches }) or seconds ({ seconds }). */
-  syncEvery: { batches: number } | { seconds: number };
+  /** Members meet every this many batches of each member ({ batches }) or seconds ({ seconds }), or as `auto` says (sync-policy.ts). */
+  syncEvery: SyncEvery;
   /** Seconds a round waits for stragglers after its first upload. */
   roundTimeout: number;
   /** Seconds a shard's lease lasts without renewal (a dead member's shard is taken over after it). */

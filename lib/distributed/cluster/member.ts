@@ -68,7 +68,7 @@ export class ClusterMember implements PassRunner {
     this.rendezvous = new RedisRendezvous({
       store: this.store, blocking: this.blocking, member: this.id, algorithm: this.algorithm, backend: context.settings.backend, shards: this.spec.shards,
       epochs: this.spec.epochs, roundTimeoutMs: this.spec.roundTimeout * 1000, leaseMs: this.leaseMs,
-      hyperparameters: context.settings.hp, syncSeconds: 'seconds' in sync ? sync.seconds : undefined, signal: context.options.signal,
+      hyperparameters: context.settings.hp, syncEvery: sync, signal: context.options.signal,
     }, this.cache);
   }
 
@@ -170,6 +170,7 @@ export class ClusterMember implements PassRunner {
     } catch (error) {
       // Another member took the shard over: what this member trained since its last round is dropped (never merged).
       if (!(error instanceof LeaseLostError)) throw error;
+      rendezvous.abandon();
     } finally {
       rendezvous.current = undefined;
       await this.store.release(this.id, epoch, shard).catch(() => undefined);

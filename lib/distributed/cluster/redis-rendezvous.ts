@@ -13,12 +13,23 @@
 // increment to its counts and averages the weights by rows. A round merges
 // only uploads on the stored round, so every record is counted once however
 // late a member is.
+//
+// Members of SGD algorithms that can rebase (Algorithm.rebaseRound) do not wait
+// for a round in the middle of a shard: they upload, try to close the round,
+// and train on from their own state. At the next round the upload they trained
+// past is settled first — merged (by then, usually: the last member to upload
+// closes the round) or left behind — and their state is moved onto the newest
+// merge as merge + (state − upload), so what they learned meanwhile counts
+// once and in full. A shard's last upload, and every upload of the others,
+// still waits for its round.
 import type { Algorithm, State } from '../../algorithms/types.js';
 import type { Backend } from '../../backends/registry.js';
 import { stateToBytes } from '../../algorithms/persistence.js';
 import type { Rendezvous, RoundReply, RoundUpload } from '../rendezvous.js';
 import type { SourcePosition } from '../../io/sources/types.js';
 import { continuesFromMerge, mergeOfRound } from '../round-merge.js';
+import { copyState } from '../state-transfer.js';
+import type { SyncEvery } from '../sync-policy.js';
 import { chunkBytes, type JobStore } from './job-store.js';
 import { tryCloseRound, type CloserSettings, MergedStateCache } from './round-closer.js';
 
@@ -41,13 +52,30 @@ export interface RendezvousSettings extends CloserSettings {
   /** A second connection for blocking waits (BLPOP holds its connection). */
   blocking: import('./connection.js').RedisClient;
   hyperparameters: Record<string, unknown>;
-  syncSeconds: number | undefined;
+  syncEvery: SyncEvery;
   signal?: AbortSignal;
 }
+
+/** An upload this member trained past: what it sent (the rebase's `from`) until a round settles it. */
+interface TrainedPast {
+  sequence: number;
+  baseRound: number;
+  chunks: number;
+  records: number;
+  state: State;
+}
+
+/** `--sync-every auto`: a round once the time since the last is 9 × what the last took (rounds ≤ 10% of the time), at least this. */
+export const autoSyncFloorSeconds = 1;
 
 export class RedisRendezvous implements Rendezvous {
   private sequence = 0;
   private lastExchange = Date.now();
+  /** Seconds the last exchange kept the member from training. */
+  private lastExchangeSeconds = 0;
+  private trainedPast: TrainedPast | undefined;
+  /** An upload left behind for good: its chunks go once the upload that replaces it is stored. */
+  private replaced: { member: string; sequence: number; chunks: number } | undefined;
   /** The stored round the member's state continues, and that round's merge (undefined: a fresh state). */
   private startRound = 0;
   private startBase: State | undefined;
@@ -71,8 +99,18 @@ export class RedisRendezvous implements Rendezvous {
   }
 
   roundCalled(_round: number): boolean {
-    const { syncSeconds, signal } = this.settings;
-    return this.leaseLost || signal?.aborted === true || (syncSeconds !== undefined && Date.now() - this.lastExchange >= syncSeconds * 1000);
+    const { syncEvery, signal } = this.settings;
+    if (this.leaseLost || signal?.aborted === true) return true;
+    const seconds = 'seconds' in syncEvery ? syncEvery.seconds
+      : 'auto' in syncEvery ? Math.max(autoSyncFloorSeconds, 9 * this.lastExchangeSeconds) : undefined;
+    return seconds !== undefined && Date.now() - this.lastExchange >= seconds * 1000;
+  }
+
+  /** The shard was lost: what the member trained past its last upload is dropped with it (a round may still merge that upload). */
+  abandon(): void {
+    this.trainedPast = undefined;
+    this.replaced = undefined;
+    this.cache.own.clear();
   }
 
   /** What to train next from: SGD, a copy of the newest merge (remembered as the start); sums and sketches, a fresh state. */
@@ -91,17 +129,92 @@ export class RedisRendezvous implements Rendezvous {
   /** `state` (continuing startRound) as a state continuing round `round`, whose merge is `current`: see the header. */
   private rebase(state: State, round: number, current: State | undefined): State {
     if (!current) return state;
-    const rebased = mergeOfRound(this.settings.algorithm, this.startBase, [state, current], this.settings.backend);
+    const rebased = this.moveOnto(this.startBase, state, current);
     this.startRound = round;
     this.startBase = current;
     return rebased;
   }
 
+  /** `state`, which continued `from` (undefined: a fresh state), moved onto `onto`, a later merge. */
+  private moveOnto(from: State | undefined, state: State, onto: State): State {
+    const { algorithm, backend } = this.settings;
+    if (!algorithm.rebaseRound) return mergeOfRound(algorithm, from, [state, onto], backend);
+    const start = from ?? algorithm.createState(state.hyperparameters as never, state.schema, backend) as State;
+    return algorithm.rebaseRound(start as never, state as never, onto as never) as State;
+  }
+
   async exchange(upload: RoundUpload): Promise<RoundReply> {
+    const started = Date.now();
+    try {
+      return this.trainsOn(upload) ? await this.uploadAndTrainOn(upload) : await this.uploadAndWait(upload);
+    } finally {
+      this.lastExchangeSeconds = (Date.now() - started) / 1000;
+    }
+  }
+
+  /** Whether the member trains on past this upload: mid-shard, of a file job, by an algorithm that can rebase. */
+  private trainsOn(upload: RoundUpload): boolean {
+    return this.settings.algorithm.rebaseRound !== undefined && upload.state !== undefined && !upload.done
+      && this.current!.shard >= 0 && this.settings.signal?.aborted !== true;
+  }
+
+  /**
+   * Settles the upload this member trained past: waits until a round merged it (usually done) or left
+   * it behind, then moves `state` onto the newest merge (see the header).
+   */
+  private async settle(state: State | undefined): Promise<State | undefined> {
+    const past = this.trainedPast!;
+    const fate = await this.waitForMerge(past.sequence, past.baseRound);
+    this.trainedPast = undefined;
+    this.cache.own.clear();
+    if (fate === 'dropped') throw new LeaseLostError(`shard ${this.current!.shard}: the upload was dropped and the shard taken over`);
+    const { meta, state: current } = await this.cache.latest();
+    if (fate === 'merged') {
+      this.mergedRecords += past.records;
+      if (state && current) state = this.moveOnto(past.state, state, current);
+    } else {
+      // Left behind: it will never be merged. `state` holds its records on top of startBase.
+      this.replaced = { member: this.settings.member, sequence: past.sequence, chunks: past.chunks };
+      if (state && current) state = this.moveOnto(this.startBase, state, current);
+    }
+    this.startRound = meta.round;
+    this.startBase = current;
+    return state;
+  }
+
+  /** Uploads, tries to close the round (the last member to upload closes it), and trains on from its own state. */
+  private async uploadAndTrainOn(upload: RoundUpload): Promise<RoundReply> {
+    const shard = this.current!;
+    let state = upload.state!;
+    if (this.leaseLost) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
+    if (this.trainedPast) state = (await this.settle(state))!;
+    const { meta, state: current } = await this.cache.latest();
+    if (meta.round !== this.startRound) state = this.rebase(state, meta.round, current);
+    const sequence = ++this.sequence;
+    const bytes = stateToBytes(state);
+    const stored = await this.store.upload({
+      member: this.settings.member, sequence, baseRound: meta.round, epoch: shard.epoch, shard: shard.shard, position: upload.position,
+      done: false, records: upload.records, batches: upload.batches, bytes: upload.bytes, badRecords: upload.badRecords,
+    }, bytes, this.settings.leaseMs);
+    if (!stored) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
+    if (this.replaced) await this.store.deleteUploadChunks(this.replaced);
+    this.replaced = undefined;
+    const sent = copyState(state);
+    this.trainedPast = { sequence, baseRound: meta.round, chunks: Math.ceil(bytes.length / chunkBytes), records: upload.records, state: sent };
+    this.cache.own.set(sequence, sent);
+    await tryCloseRound(this.settings, this.cache);
+    this.lastExchange = Date.now();
+    return { state, stop: false };
+  }
+
+  /** Uploads and waits until a round has merged the upload; continues from the merge (SGD) or a fresh state. */
+  private async uploadAndWait(upload: RoundUpload): Promise<RoundReply> {
     const shard = this.current!;
     let state = upload.state;
+    if (this.trainedPast) state = await this.settle(state);
     /** The upload a re-upload replaces (left behind, never merged): its chunks go once the new one is stored. */
-    let replaced: { member: string; sequence: number; chunks: number } | undefined;
+    let replaced = this.replaced;
+    this.replaced = undefined;
     for (;;) {
       if (this.leaseLost) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
       const { meta, state: current } = await this.cache.latest();

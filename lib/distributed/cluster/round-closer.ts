@@ -1,7 +1,8 @@
-// Closing a merge round of a cluster job. Any member waiting for its upload
-// to be merged may close the round: when every live member reading a shard
-// has an upload pending, or when the oldest pending upload has waited
-// `roundTimeout` (stragglers then join the next round: loose consistency).
+// Closing a merge round of a cluster job. Any member that has an upload
+// pending may close the round: when every live member reading a shard has an
+// upload pending, when one of them is a shard's last, or when the oldest
+// pending upload has waited `roundTimeout` (stragglers then join the next
+// round: loose consistency).
 // The closer takes a claim (one closer at a time), merges the stored merge
 // with every pending upload (in member order, as round-merge.ts defines the
 // merge), and commits — in one script — the new merge, the shards' positions
@@ -104,9 +105,14 @@ function mergeable(view: RoundView, algorithm: Algorithm): PendingUpload[] {
     .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : a.sequence - b.sequence));
 }
 
-/** Whether the round may close now: every live reader has uploaded, or the oldest upload waited long enough. */
+/**
+ * Whether the round may close now: every live reader has uploaded, a shard's last upload waits (its
+ * member would otherwise idle until the others' next rounds before claiming another shard), or the
+ * oldest upload waited long enough.
+ */
 function ready(view: RoundView, uploads: PendingUpload[], settings: CloserSettings): boolean {
   if (uploads.length === 0) return false;
+  if (uploads.some((u) => u.done && u.shard >= 0)) return true;
   const waiting = new Set(uploads.map((u) => u.member));
   const readers = [...view.members].filter(([, m]) => m.status === 'training' && view.now - m.lastSeen < settings.leaseMs);
   if (readers.every(([id]) => waiting.has(id))) return true;

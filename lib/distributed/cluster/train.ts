@@ -11,7 +11,7 @@ import { packageVersion } from '../../package-root.js';
 import { resolveRunSettings } from '../../train/run-settings.js';
 import type { TrainOptions, TrainResult } from '../../train/train.js';
 import { TrainingRun } from '../../train/training-run.js';
-import { defaultSyncEvery, resolveSyncEvery } from '../sync-policy.js';
+import { defaultClusterSyncEvery, resolveSyncEvery } from '../sync-policy.js';
 import { connectRedis } from './connection.js';
 import { isRedisUrl, parseRedisStreamUrl } from '../../io/redis/redis-url.js';
 import { dataOfReadOptions, inputFiles, shardCount, specDifference, type JobSpec } from './job-spec.js';
@@ -84,7 +84,7 @@ async function jobSpecOf(algorithm: Algorithm, hyperparameters: HyperparameterIn
     epochs: stream ? 1 : settings.epochs,
     input: stream ? { spec: stream.display, files, stream: stream.stream } : { spec: options.train as string | string[], files },
     shards: stream ? 0 : shardCount(files, shardBytes, cuttable),
-    syncEvery: resolveSyncEvery(options.syncEvery ?? defaultSyncEvery, false),
+    syncEvery: resolveSyncEvery(options.syncEvery ?? defaultClusterSyncEvery, false),
     roundTimeout: positive(cluster.roundTimeout ?? clusterDefaults.roundTimeout, 'round timeout'),
     lease: positive(cluster.lease ?? clusterDefaults.lease, 'lease'),
   };
