@@ -189,6 +189,8 @@ export class JobStore {
   /**
    * Stores an upload: its state's chunks first, then (atomically, with the lease checked) the entry
    * that names them. False when the lease was lost: nothing was stored (the chunks are removed).
+   * True also when the entry, sent again after a lost reply, was found stored or merged already
+   * (see scripts.storeUpload): its fate says which.
    */
   async upload(upload: Omit<PendingUpload, 'at' | 'chunks'>, bytes: Uint8Array | undefined, leaseMs: number): Promise<boolean> {
     const chunks = bytes ? chunksOf(bytes) : [];
@@ -199,10 +201,11 @@ export class JobStore {
       await execOrThrow(pipeline);
     }
     const entry: Omit<PendingUpload, 'at'> = { ...upload, chunks: chunks.length };
-    const stored = Number(await this.script('storeUpload', [this.keys.lease(upload.epoch, upload.shard, upload.member), this.keys.uploads],
-      [upload.member, JSON.stringify(entry), this.ttlMs, leaseMs]));
-    if (stored !== 1 && chunkKeys.length > 0) await this.client.del(...chunkKeys);
-    return stored === 1;
+    const reply = Number(await this.script('storeUpload',
+      [this.keys.lease(upload.epoch, upload.shard, upload.member), this.keys.uploads, this.keys.merged],
+      [upload.member, JSON.stringify(entry), this.ttlMs, leaseMs, upload.sequence]));
+    if (reply === 0 && chunkKeys.length > 0) await this.client.del(...chunkKeys);
+    return reply !== 0;
   }
 
   /** Deletes an upload's chunks (one replaced by its member's newer upload, or dropped). */
