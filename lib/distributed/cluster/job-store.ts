@@ -195,11 +195,9 @@ export class JobStore {
   async upload(upload: Omit<PendingUpload, 'at' | 'chunks'>, bytes: Uint8Array | undefined, leaseMs: number): Promise<boolean> {
     const chunks = bytes ? chunksOf(bytes) : [];
     const chunkKeys = chunks.map((_, i) => this.keys.upload(upload.member, upload.sequence, i));
-    if (chunks.length > 0) {
-      const pipeline = this.client.pipeline();
-      chunks.forEach((chunk, i) => pipeline.set(chunkKeys[i], chunk, 'PX', this.ttlMs));
-      await execOrThrow(pipeline);
-    }
+    // Separate commands, not a pipeline: ioredis resends a command a lost connection left unanswered,
+    // but fails the rest of a pipeline whose first replies came back, and a lost reply must not fail the member.
+    await Promise.all(chunks.map((chunk, i) => this.client.set(chunkKeys[i], chunk, 'PX', this.ttlMs)));
     const entry: Omit<PendingUpload, 'at'> = { ...upload, chunks: chunks.length };
     const reply = Number(await this.script('storeUpload',
       [this.keys.lease(upload.epoch, upload.shard, upload.member), this.keys.uploads, this.keys.merged],
@@ -317,10 +315,4 @@ export class JobStore {
       state: await this.readChunks(meta.finalStateChunks ?? 0, (i) => this.keys.final('state', i), 'the final state'),
     };
   }
-}
-
-/** Runs a pipeline; the first command's error is thrown. */
-async function execOrThrow(pipeline: ReturnType<RedisClient['pipeline']>): Promise<void> {
-  const results = await pipeline.exec();
-  for (const [error] of results ?? []) if (error) throw error;
 }
