@@ -50,7 +50,7 @@ export interface ConnectOptions {
 
 function baseOptions(address: RedisAddress, options: ConnectOptions): RedisOptions {
   const reconnectMs = (options.reconnectSeconds ?? 60) * 1000;
-  let lostAt: number | undefined;
+  let lostAt = Date.now();
   return {
     username: address.username, password: address.password, db: address.db,
     ...(address.tls ? { tls: { servername: address.host } } : {}),
@@ -59,7 +59,9 @@ function baseOptions(address: RedisAddress, options: ConnectOptions): RedisOptio
     // Commands wait through a reconnect instead of failing after a count of retries.
     maxRetriesPerRequest: null,
     retryStrategy: (times) => {
-      lostAt ??= Date.now();
+      // `times` starts again at 1 with each loss (ioredis resets it once connected): each loss has
+      // its own window, else a second restart after the window was spent failed the member at once.
+      if (times === 1) lostAt = Date.now();
       if (Date.now() - lostAt > reconnectMs) return null;
       return Math.min(50 * 2 ** Math.min(times, 6), 2000);
     },

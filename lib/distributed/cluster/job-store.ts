@@ -189,20 +189,21 @@ export class JobStore {
   /**
    * Stores an upload: its state's chunks first, then (atomically, with the lease checked) the entry
    * that names them. False when the lease was lost: nothing was stored (the chunks are removed).
+   * True also when the entry, sent again after a lost reply, was found stored or merged already
+   * (see scripts.storeUpload): its fate says which.
    */
   async upload(upload: Omit<PendingUpload, 'at' | 'chunks'>, bytes: Uint8Array | undefined, leaseMs: number): Promise<boolean> {
     const chunks = bytes ? chunksOf(bytes) : [];
     const chunkKeys = chunks.map((_, i) => this.keys.upload(upload.member, upload.sequence, i));
-    if (chunks.length > 0) {
-      const pipeline = this.client.pipeline();
-      chunks.forEach((chunk, i) => pipeline.set(chunkKeys[i], chunk, 'PX', this.ttlMs));
-      await execOrThrow(pipeline);
-    }
+    // Separate commands, not a pipeline: ioredis resends a command a lost connection left unanswered,
+    // but fails the rest of a pipeline whose first replies came back, and a lost reply must not fail the member.
+    await Promise.all(chunks.map((chunk, i) => this.client.set(chunkKeys[i], chunk, 'PX', this.ttlMs)));
     const entry: Omit<PendingUpload, 'at'> = { ...upload, chunks: chunks.length };
-    const stored = Number(await this.script('storeUpload', [this.keys.lease(upload.epoch, upload.shard, upload.member), this.keys.uploads],
-      [upload.member, JSON.stringify(entry), this.ttlMs, leaseMs]));
-    if (stored !== 1 && chunkKeys.length > 0) await this.client.del(...chunkKeys);
-    return stored === 1;
+    const reply = Number(await this.script('storeUpload',
+      [this.keys.lease(upload.epoch, upload.shard, upload.member), this.keys.uploads, this.keys.merged],
+      [upload.member, JSON.stringify(entry), this.ttlMs, leaseMs, upload.sequence]));
+    if (reply === 0 && chunkKeys.length > 0) await this.client.del(...chunkKeys);
+    return reply !== 0;
   }
 
   /** Deletes an upload's chunks (one replaced by its member's newer upload, or dropped). */
@@ -314,10 +315,4 @@ export class JobStore {
       state: await this.readChunks(meta.finalStateChunks ?? 0, (i) => this.keys.final('state', i), 'the final state'),
     };
   }
-}
-
-/** Runs a pipeline; the first command's error is thrown. */
-async function execOrThrow(pipeline: ReturnType<RedisClient['pipeline']>): Promise<void> {
-  const results = await pipeline.exec();
-  for (const [error] of results ?? []) if (error) throw error;
 }

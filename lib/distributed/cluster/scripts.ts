@@ -2,6 +2,12 @@
 // (which share a hash tag, so they run on one Redis Cluster node). Times come
 // from the server's clock (TIME), never a member's: members on different
 // machines disagree about the time, the server does not disagree with itself.
+//
+// Each script must be safe to run twice. When Redis restarts between running a
+// command and sending its reply, ioredis sends the command again once it has
+// reconnected (autoResendUnfulfilledCommands), and other members' commands may
+// run in between: a second run must answer what the first did, or refuse,
+// never apply its change again.
 
 /** Creates the job (spec and meta) unless it exists; returns the existing spec, or nil when this call created it. */
 export const createJob = `
@@ -41,9 +47,11 @@ return 0`;
  * ARGV[5] = '1' (SGD algorithms, whose uploads merge only onto the round they were rebased on),
  * a pending upload of the shard on an older round can never be merged: its member is gone (the
  * lease was free), so it is removed and returned after raw (its chunks are the caller's to delete).
+ * A lease the member holds already is its own claim sent again (the reply was lost): claimed again.
  */
 export const claimShard = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'leased'} end
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return {'leased'} end
 local source = ''
 local entry = redis.call('HGET', KEYS[2], ARGV[3])
 if entry then
@@ -76,11 +84,18 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 /**
- * Stores member ARGV[1]'s upload (ARGV[2], JSON; its state's chunks are already written) if it
- * still holds its shard's lease KEYS[1]; stamps it with the server's time. 1: stored; 0: the
+ * Stores member ARGV[1]'s upload ARGV[5] (ARGV[2], JSON; its state's chunks are already written) if
+ * it still holds its shard's lease KEYS[1]; stamps it with the server's time. 1: stored; 0: the
  * lease was lost (the member was presumed dead and its shard taken over), nothing stored.
+ * The same upload sent again (its reply lost) is not stored again: 1 while it is still pending in
+ * KEYS[2]; 2 when a round merged it already (KEYS[3] notes the member's merged sequence) — stored
+ * again, it would be merged a second time, its records counted twice.
  */
 export const storeUpload = `
+local pending = redis.call('HGET', KEYS[2], ARGV[1])
+if pending and cjson.decode(pending).sequence == tonumber(ARGV[5]) then return 1 end
+local merged = redis.call('HGET', KEYS[3], ARGV[1])
+if merged and tonumber(merged) >= tonumber(ARGV[5]) then return 2 end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
@@ -95,8 +110,12 @@ local t = redis.call('TIME')
 return {tostring(t[1] * 1000 + math.floor(t[2] / 1000)), redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]),
   redis.call('HGETALL', KEYS[3])}`;
 
-/** Takes the round closer's claim KEYS[1] for ARGV[1] (ARGV[2] ms) unless another member holds it. */
+/**
+ * Takes the round closer's claim KEYS[1] for ARGV[1] (ARGV[2] ms) unless another member holds it.
+ * A claim ARGV[1] holds already is its own take sent again (the reply was lost): 1, renewed.
+ */
 export const takeCloseLock = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`;
 
 /**
@@ -106,7 +125,9 @@ return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`;
  * field/value JSON list), the shards' positions KEYS[3] (ARGV[5]: [[shard, json], ...]), removes
  * the merged uploads from KEYS[2] (ARGV[6]: [[member, sequence], ...], each only if still that
  * upload), notes each member's merged sequence in KEYS[5], and pushes a token onto the last
- * ARGV[8 + n] keys (the merged members' notify lists). Returns 1, or 0 (nothing changed).
+ * ARGV[8 + n] keys (the merged members' notify lists). Returns 1, or 0 (nothing changed). A
+ * commit sent again (its reply lost) finds the round moved and changes nothing: 0, though the first
+ * run committed — its closer then only skips remembering the merge it made.
  */
 export const commitRound = `
 if redis.call('HGET', KEYS[1], 'round') ~= ARGV[2] then return 0 end
