@@ -62,6 +62,7 @@ interface TrainedPast {
   baseRound: number;
   chunks: number;
   records: number;
+  batches: number;
   state: State;
 }
 
@@ -76,6 +77,8 @@ export class RedisRendezvous implements Rendezvous {
   private trainedPast: TrainedPast | undefined;
   /** An upload left behind for good: its chunks go once the upload that replaces it is stored. */
   private replaced: { member: string; sequence: number; chunks: number } | undefined;
+  /** The records and batches of an upload left behind: the next upload, whose state holds them, counts them. */
+  private carried = { records: 0, batches: 0 };
   /** The stored round the member's state continues, and that round's merge (undefined: a fresh state). */
   private startRound = 0;
   private startBase: State | undefined;
@@ -110,6 +113,7 @@ export class RedisRendezvous implements Rendezvous {
   abandon(): void {
     this.trainedPast = undefined;
     this.replaced = undefined;
+    this.carried = { records: 0, batches: 0 };
     this.cache.own.clear();
   }
 
@@ -173,8 +177,9 @@ export class RedisRendezvous implements Rendezvous {
       this.mergedRecords += past.records;
       if (state && current) state = this.moveOnto(past.state, state, current);
     } else {
-      // Left behind: it will never be merged. `state` holds its records on top of startBase.
+      // Left behind: it will never be merged. `state` holds its records on top of startBase; the next upload counts them.
       this.replaced = { member: this.settings.member, sequence: past.sequence, chunks: past.chunks };
+      this.carried = { records: past.records, batches: past.batches };
       if (state && current) state = this.moveOnto(this.startBase, state, current);
     }
     this.startRound = meta.round;
@@ -183,11 +188,12 @@ export class RedisRendezvous implements Rendezvous {
   }
 
   /** Uploads, tries to close the round (the last member to upload closes it), and trains on from its own state. */
-  private async uploadAndTrainOn(upload: RoundUpload): Promise<RoundReply> {
+  private async uploadAndTrainOn(sent: RoundUpload): Promise<RoundReply> {
     const shard = this.current!;
-    let state = upload.state!;
+    let state = sent.state!;
     if (this.leaseLost) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
     if (this.trainedPast) state = (await this.settle(state))!;
+    const upload = this.withCarried(sent);
     const { meta, state: current } = await this.cache.latest();
     if (meta.round !== this.startRound) state = this.rebase(state, meta.round, current);
     const sequence = ++this.sequence;
@@ -199,19 +205,27 @@ export class RedisRendezvous implements Rendezvous {
     if (!stored) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
     if (this.replaced) await this.store.deleteUploadChunks(this.replaced);
     this.replaced = undefined;
-    const sent = copyState(state);
-    this.trainedPast = { sequence, baseRound: meta.round, chunks: Math.ceil(bytes.length / chunkBytes), records: upload.records, state: sent };
-    this.cache.own.set(sequence, sent);
+    const copy = copyState(state);
+    this.trainedPast = { sequence, baseRound: meta.round, chunks: Math.ceil(bytes.length / chunkBytes), records: upload.records, batches: upload.batches, state: copy };
+    this.cache.own.set(sequence, copy);
     await tryCloseRound(this.settings, this.cache);
     this.lastExchange = Date.now();
     return { state, stop: false };
   }
 
+  /** The upload with the records and batches of one left behind before it (taken: counted once). */
+  private withCarried(upload: RoundUpload): RoundUpload {
+    const { records, batches } = this.carried;
+    this.carried = { records: 0, batches: 0 };
+    return { ...upload, records: upload.records + records, batches: upload.batches + batches };
+  }
+
   /** Uploads and waits until a round has merged the upload; continues from the merge (SGD) or a fresh state. */
-  private async uploadAndWait(upload: RoundUpload): Promise<RoundReply> {
+  private async uploadAndWait(sent: RoundUpload): Promise<RoundReply> {
     const shard = this.current!;
-    let state = upload.state;
+    let state = sent.state;
     if (this.trainedPast) state = await this.settle(state);
+    const upload = this.withCarried(sent);
     /** The upload a re-upload replaces (left behind, never merged): its chunks go once the new one is stored. */
     let replaced = this.replaced;
     this.replaced = undefined;

@@ -1,0 +1,80 @@
+// A cluster member that trains on past its upload (redis-rendezvous.ts): when
+// a round closes on another member's upload while this member's is being
+// stored, its upload is left behind for good; the member's next upload holds
+// those records in its state and must count them too. Forced here by closing
+// a round between the member's look at the round and its upload.
+import assert from 'node:assert/strict';
+import { readBatches, type State } from '../../lib/index.js';
+import '../../lib/algorithms/builtin.js';
+import { getAlgorithm } from '../../lib/algorithms/registry.js';
+import { parseHyperparameters } from '../../lib/algorithms/hyperparameters.js';
+import { stateToBytes } from '../../lib/algorithms/persistence.js';
+import { resolveBackend } from '../../lib/backends/select.js';
+import { connectRedis, type RedisClient } from '../../lib/distributed/cluster/connection.js';
+import { JobStore } from '../../lib/distributed/cluster/job-store.js';
+import { MergedStateCache, tryCloseRound } from '../../lib/distributed/cluster/round-closer.js';
+import { RedisRendezvous } from '../../lib/distributed/cluster/redis-rendezvous.js';
+import { copyState } from '../../lib/distributed/state-transfer.js';
+import { RedisServer } from '../fixtures/redis-server.js';
+import { classification } from '../fixtures/classification-csv.js';
+
+const leaseMs = 60_000;
+
+describe('cluster members that train on past an upload', function () {
+  this.timeout(60_000);
+  let server: RedisServer;
+  let clients: RedisClient[] = [];
+  before(async () => { server = await RedisServer.start(); });
+  after(async () => {
+    for (const client of clients) client.disconnect();
+    await server?.close();
+  });
+
+  it('an upload left behind by a round is counted by the next upload, whose state holds it: every record once', async () => {
+    const algorithm = getAlgorithm('linear-learner');
+    const backend = await resolveBackend('cpu');
+    const hp = parseHyperparameters('linear-learner', algorithm.hyperparameters, { predictor_type: 'binary_classifier', num_models: 2 });
+    /** Trains `state` on 500 rows of its own (readBatches reuses its batches: one read per call). */
+    const trainOn = async (seed: number) => {
+      for await (const batch of readBatches([Buffer.from(classification(seed, 500))], { miniBatchSize: 500 })) await algorithm.update(state as never, batch, backend);
+    };
+    clients = [(await connectRedis(server.url)).client, (await connectRedis(server.url)).client];
+    const store = new JobStore(clients[0], 'boundless:', 'train-on', 3600);
+    await store.create('{}');
+    const settings = (member: string) => ({
+      store, blocking: clients[1], member, algorithm, backend, shards: 2, epochs: 1, roundTimeoutMs: 60_000, leaseMs,
+      hyperparameters: hp as Record<string, unknown>, syncEvery: { batches: 1 } as const,
+    });
+    for (const [shard, member] of ['a', 'b'].entries()) await store.claim(member, 0, shard, leaseMs, true);
+    const a = new RedisRendezvous(settings('a'), new MergedStateCache(store, algorithm, backend));
+    a.current = { epoch: 0, shard: 0 };
+    let state: State = algorithm.createState(hp as never, { featureDim: 8, labelSize: 1, sparse: false }, backend) as State;
+    const upload = (index: number, done: boolean) => ({
+      worker: 0, round: index + 1, state, position: { fileIndex: 0, byteOffset: 1000 * (index + 1), records: 500 * (index + 1) },
+      done, batches: 1, records: 500, bytes: 1000 * (index + 1), badRecords: {},
+    });
+    // Member b's upload and round land between a's look at the round and a's upload: a's is left behind.
+    const real = store.upload.bind(store);
+    let forced = false;
+    store.upload = async (entry, bytes, ms) => {
+      if (!forced && entry.member === 'a') {
+        forced = true;
+        const other = copyState(state);
+        other.scalars.examples_seen = 500;
+        await real({ member: 'b', sequence: 1, baseRound: 0, epoch: 0, shard: 1, position: null, done: false, records: 500,
+          batches: 1, bytes: 0, badRecords: {} }, stateToBytes(other), ms);
+        assert.ok(await tryCloseRound(settings('b'), new MergedStateCache(store, algorithm, backend)));
+      }
+      return real(entry, bytes, ms);
+    };
+    for (let index = 0; index < 3; index++) {
+      await trainOn(40 + index);
+      const reply = await a.exchange(upload(index, index === 2));
+      if (index < 2) state = reply.state!;
+    }
+    const meta = (await store.meta())!;
+    // b's 500 and a's three batches of 500, the first of them in an upload left behind.
+    assert.equal(meta.records, 2000);
+    assert.equal(meta.batches, 4);
+  });
+});
