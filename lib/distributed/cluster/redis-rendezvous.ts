@@ -175,7 +175,8 @@ export class RedisRendezvous implements Rendezvous {
     const { meta, state: current } = await this.cache.latest();
     if (fate === 'merged') {
       this.mergedRecords += past.records;
-      if (state && current) state = this.moveOnto(past.state, state, current);
+      // A merge that holds nothing but the upload (a round of this member alone) is the upload: nothing to move.
+      if (state && current && !this.holdsOnly(current, past.state)) state = this.moveOnto(past.state, state, current);
     } else {
       // Left behind: it will never be merged. `state` holds its records on top of startBase; the next upload counts them.
       this.replaced = { member: this.settings.member, sequence: past.sequence, chunks: past.chunks };
@@ -185,6 +186,11 @@ export class RedisRendezvous implements Rendezvous {
     this.startRound = meta.round;
     this.startBase = current;
     return state;
+  }
+
+  /** Whether `merge` is `upload` itself: a merge of it alone, which a round's merge of one state is (its rows no more). */
+  private holdsOnly(merge: State, upload: State): boolean {
+    return ['examples_seen', 'batches_seen', 'passes'].every((name) => merge.scalars[name] === upload.scalars[name]);
   }
 
   /** Uploads, tries to close the round (the last member to upload closes it), and trains on from its own state. */
