@@ -4,13 +4,15 @@
 //      commits), both download the merge — the production code (JobStore, tryCloseRound,
 //      MergedStateCache) timed part by part; bytes moved are Redis's own counters
 //      (INFO stats total_net_input_bytes + total_net_output_bytes) per round.
-//   2. Weak scaling: 1, 2 and 4 member processes (`boundless train --cluster`), each with the same
-//      rows (the file grows with the members), against one plain process on the 1-member file.
+//   2. Weak scaling on real rows: 1, 2 and 4 member processes (`boundless train --cluster`, default
+//      settings), each with the same rows (the flights training file repeated: the job grows with
+//      the members), against one plain process on the 1-member file; and the held-out AUC of a
+//      2-member job against one process on the same rows (the merge tolerance).
 //   3. A projection for 10 and 100 machines from the measured per-round costs (see projection()).
 // A redis-server is started on a free loopback port (Debian's redis-server must be installed).
 // Which build: BOUNDLESS_CLI (default this checkout's dist/cli/main.js; `npm run build:ts` first).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +27,8 @@ import { connectRedis } from '../lib/distributed/cluster/connection.js';
 import { JobStore } from '../lib/distributed/cluster/job-store.js';
 import { MergedStateCache, tryCloseRound } from '../lib/distributed/cluster/round-closer.js';
 import { RedisServer } from '../test/fixtures/redis-server.js';
-import { classification } from '../test/fixtures/classification-csv.js';
+import { realFlights, type RealSet } from './linear-learner-real-data.js';
+import { dataDir } from './linear-learner-data.js';
 
 const cli = process.env.BOUNDLESS_CLI ?? resolve(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'cli', 'main.js');
 
@@ -40,10 +43,14 @@ export interface RoundRow {
 
 export interface ScalingRow {
   members: number | 'plain';
+  /** Copies of the flights training file in the job. */
+  copies: number;
   records: number;
   seconds: number;
   recordsPerSecond: number;
   rounds: number;
+  /** Held-out ROC AUC of the model (member 0's; every member writes the same). */
+  auc: number;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -124,78 +131,114 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-/** Weak scaling: `members` processes, each with `rowsPerMember` rows of the file (and one plain process on the 1-member file). */
-async function weakScaling(server: RedisServer, directory: string, rowsPerMember: number): Promise<ScalingRow[]> {
-  const rows: ScalingRow[] = [];
-  const hp = ['--hp', 'predictor_type=binary_classifier', '--epochs', '1'];
-  const fileFor = (members: number) => {
-    const path = join(directory, `train-${members}.csv`);
-    writeFileSync(path, classification(members, rowsPerMember * members));
-    return path;
-  };
-  const one = fileFor(1);
-  let start = performance.now();
-  const plain = await run(['train', 'linear-learner', '--train', one, ...hp, '--model-dir', join(directory, 'plain')]);
-  if (plain.code !== 0) throw new Error(`bench: plain run failed: ${plain.stderr}`);
-  let seconds = (performance.now() - start) / 1000;
-  rows.push({ members: 'plain', records: rowsPerMember, seconds, recordsPerSecond: rowsPerMember / seconds, rounds: 0 });
-  for (const members of [1, 2, 4]) {
-    const file = members === 1 ? one : fileFor(members);
-    const job = `weak-${members}`;
-    start = performance.now();
-    const results = await Promise.all(Array.from({ length: members }, (_, m) => run(['train', 'linear-learner', '--train', file, ...hp,
-      '--cluster', server.url, '--job', job, '--shard-size', '1M', '--model-dir', join(directory, `${job}-${m}`)])));
-    seconds = (performance.now() - start) / 1000;
-    for (const result of results) if (result.code !== 0) throw new Error(`bench: member failed: ${result.stderr}`);
-    const status = spawnSync(process.execPath, [cli, 'job', 'status', '--cluster', server.url, '--job', job], { encoding: 'utf8' });
-    const report = JSON.parse(status.stdout) as { records: number; round: number };
-    rows.push({ members, records: report.records, seconds, recordsPerSecond: report.records / seconds, rounds: report.round });
+/** `copies` copies of the flights training file end to end (a longer stream of the same real rows), made once. */
+function repeated(set: RealSet, copies: number): string {
+  const path = join(dataDir, `cluster-flights-x${copies}.svm`);
+  if (!existsSync(path)) {
+    const rows = readFileSync(set.train);
+    writeFileSync(`${path}.partial`, Buffer.concat(Array.from({ length: copies }, () => rows)));
+    renameSync(`${path}.partial`, path);
   }
-  return rows;
+  return path;
+}
+
+/** Held-out ROC AUC of a model directory on the flights test file (the CLI's evaluate). */
+function testAuc(set: RealSet, model: string): number {
+  const result = spawnSync(process.execPath, [cli, 'evaluate', '--model', model, '--test', set.test, '--format', 'libsvm',
+    '--feature-dim', String(set.featureDim)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (result.status !== 0) throw new Error(`bench: evaluate failed: ${result.stderr}`);
+  return (JSON.parse(result.stdout) as { roc_auc_score: number }).roc_auc_score;
 }
 
 /**
- * The fraction of a member's time spent in rounds at N machines: a round moves about (3N + 1)·S
- * bytes through Redis (N uploads in, N out to the closer, the merge in, N − 1 copies out), so at
- * bandwidth B its transfer takes (3N + 1)·S / B; the closer's merge grows with N (the measured
- * close time less its transfers, times N / 2); computing between rounds takes the measured time
- * of `syncBatches` batches. Loopback hides the network: the projection adds it.
+ * One job on the flights rows (`copies` copies of the training file), as a plain process or as
+ * `members` member processes of a cluster job (default settings: --sync-every auto, 64 MiB
+ * shards), one thread each.
  */
-export function projection(round: RoundRow, batchSeconds: number, machines: number, gigabitsPerSecond: number, syncBatches = 8) {
+async function scalingRun(server: RedisServer, set: RealSet, directory: string, copies: number, members: number | 'plain'): Promise<ScalingRow> {
+  const file = repeated(set, copies);
+  const data = ['--train', file, '--format', 'libsvm', '--feature-dim', String(set.featureDim), '--epochs', '1', '--hp', 'predictor_type=binary_classifier'];
+  const job = `scaling-${copies}-${members}-${Date.now()}`;
+  const count = members === 'plain' ? 1 : members;
+  const start = performance.now();
+  const results = await Promise.all(Array.from({ length: count }, (_, m) => run(['train', 'linear-learner', ...data,
+    ...(members === 'plain' ? [] : ['--cluster', server.url, '--job', job]), '--model-dir', join(directory, `${job}-${m}`)])));
+  const seconds = (performance.now() - start) / 1000;
+  for (const result of results) if (result.code !== 0) throw new Error(`bench: ${members} failed: ${result.stderr}`);
+  let records = set.trainRows * copies;
+  let rounds = 0;
+  if (members !== 'plain') {
+    const status = spawnSync(process.execPath, [cli, 'job', 'status', '--cluster', server.url, '--job', job], { encoding: 'utf8' });
+    const report = JSON.parse(status.stdout) as { records: number; round: number };
+    if (report.records !== records) throw new Error(`bench: the job counted ${report.records} records of ${records}`);
+    ({ records, round: rounds } = report);
+  }
+  return { members, copies, records, seconds, recordsPerSecond: records / seconds, rounds, auc: testAuc(set, join(directory, `${job}-0`)) };
+}
+
+/**
+ * Weak scaling: each member has the same rows (2 copies of the flights training file, 4.8M rows),
+ * so the job grows with the members; against one plain process on the 1-member file. Then the
+ * quality of a 2-member job against one process on the same 2.4M rows (the merge tolerance).
+ */
+async function scaling(server: RedisServer, directory: string): Promise<{ weak: ScalingRow[]; quality: ScalingRow[] }> {
+  const set = await realFlights();
+  const perMember = 2;
+  const weak = [await scalingRun(server, set, directory, perMember, 'plain')];
+  for (const members of [1, 2, 4]) weak.push(await scalingRun(server, set, directory, perMember * members, members));
+  const quality = [await scalingRun(server, set, directory, 1, 'plain'), await scalingRun(server, set, directory, 1, 2)];
+  return { weak, quality };
+}
+
+/**
+ * The share of a member's time spent outside training at N machines. A round moves about
+ * (3N + 1)·S bytes through Redis (N uploads in, N out to the closer, the merge in, N − 1 copies
+ * out), so at bandwidth B its transfer takes (3N + 1)·S / B; the closer's merge grows with N (the
+ * measured close time less its transfers, times N / 2). Members train on past their uploads, so a
+ * mid-shard round costs a member its own exchange, and `--sync-every auto` spaces rounds 9 × a
+ * round apart (at least 1 s): at most a tenth of the time. A shard's last upload waits for its
+ * round: one round per shard of `shardSeconds` of training. Loopback hides the network: the
+ * projection adds it.
+ */
+export function projection(round: RoundRow, machines: number, gigabitsPerSecond: number, shardSeconds: number) {
   const bytesPerSecond = (gigabitsPerSecond * 1e9) / 8;
   const state = round.stateMB * 1e6;
   const transfer = ((3 * machines + 1) * state) / bytesPerSecond;
   const mergeSeconds = (round.closeMs / 1000) * (machines / 2);
   const roundSeconds = transfer + mergeSeconds + (round.uploadMs + round.downloadMs) / 1000;
-  const compute = syncBatches * batchSeconds;
-  return { roundSeconds, fractionInRounds: roundSeconds / (roundSeconds + compute) };
+  const interval = Math.max(1, 9 * roundSeconds);
+  const lost = roundSeconds / (interval + roundSeconds) + roundSeconds / (shardSeconds + roundSeconds);
+  return { roundSeconds, interval, fractionInRounds: Math.min(1, lost), speedup: machines * (1 - Math.min(1, lost)) };
 }
 
-export async function runCluster(): Promise<{ rounds: RoundRow[]; scaling: ScalingRow[]; projections: string[]; notes: string[] }> {
+export interface ClusterResult { rounds: RoundRow[]; weak: ScalingRow[]; quality: ScalingRow[]; projections: string[]; notes: string[] }
+
+export async function runCluster(): Promise<ClusterResult> {
   const server = await RedisServer.start();
   const directory = mkdtempSync(join(tmpdir(), 'boundless-bench-cluster-'));
   try {
     const rounds: RoundRow[] = [];
     for (const megabytes of [1, 10, 100]) rounds.push(await roundCosts(server, megabytes, megabytes >= 100 ? 3 : 7));
-    const rowsPerMember = Number(process.env.BOUNDLESS_BENCH_ROWS ?? 200_000);
-    const scaling = await weakScaling(server, directory, rowsPerMember);
-    const plain = scaling[0];
-    const batchSeconds = 1000 / plain.recordsPerSecond;
+    const { weak, quality } = await scaling(server, directory);
+    // A 64 MiB shard of the flights rows at the plain process's rate.
+    const set = await realFlights();
+    const bytesPerRow = statSync(set.train).size / set.trainRows;
+    const shardSeconds = (64 * 2 ** 20) / bytesPerRow / weak[0].recordsPerSecond;
     const projections: string[] = [];
     for (const round of rounds) {
       for (const machines of [10, 100]) {
         for (const gbit of [1, 10]) {
-          for (const sync of [8, 64]) {
-            const p = projection(round, batchSeconds, machines, gbit, sync);
-            projections.push(`| ${round.stateMB.toFixed(1)} | ${machines} | ${gbit} | ${sync} | ${p.roundSeconds.toFixed(3)} | ${(100 * p.fractionInRounds).toFixed(0)}% |`);
-          }
+          const p = projection(round, machines, gbit, shardSeconds);
+          projections.push(`| ${round.stateMB.toFixed(1)} | ${machines} | ${gbit} | ${p.roundSeconds.toFixed(3)} | ${p.interval.toFixed(1)} | ${(100 * p.fractionInRounds).toFixed(0)}% | ${p.speedup.toFixed(1)}× |`);
         }
       }
     }
     return {
-      rounds, scaling, projections, notes: [
-        `Weak scaling: ${rowsPerMember} rows of 8 features per member, linear learner (binary, 32 models), 1 epoch, one thread per process, --shard-size 1M, default --sync-every (8 batches).`,
-        `The projection takes one batch of 1000 rows as ${(batchSeconds * 1000).toFixed(1)} ms (the plain run's rate), the dense 8-feature model's; a wide model trains slower per batch, which lowers the fraction.`,
+      rounds, weak, quality, projections, notes: [
+        'Data: the flights rows of the real-data linear-learner benchmark (vega-datasets flights-3m, BSD-3-Clause; one-hot libsvm, 5,991 features, 6 non-zeros a row), its training file repeated end to end to make longer streams; test AUC on its held-out last 20% by time.',
+        'Every run: `boundless train linear-learner --hp predictor_type=binary_classifier --epochs 1`, defaults otherwise (32 models; a 4.7 MB state); members add `--cluster --job` and nothing else (--sync-every auto, 64 MiB shards); one thread per process (BOUNDLESS_NUM_THREADS=1), so 2 members use both cores and 4 share them.',
+        'Weak scaling: 2 copies (4.8M rows) per member; the plain process trains the 1-member file. Wall time of the whole job (every member process from start to exit).',
+        `Projection: a member loses to rounds its own exchange per round (rounds 9 × a round apart under auto, at least 1 s) and one round per 64 MiB shard (${shardSeconds.toFixed(1)} s of training at the plain rate); speed-up = machines × (1 − that share). The round's transfer is (3N + 1) × the state at the given bandwidth; the closer's merge grows as N / 2 × the measured close.`,
       ],
     };
   } finally {
@@ -204,12 +247,19 @@ export async function runCluster(): Promise<{ rounds: RoundRow[]; scaling: Scali
   }
 }
 
-export function clusterMarkdown(result: Awaited<ReturnType<typeof runCluster>>): string {
+export function clusterMarkdown(result: ClusterResult): string {
   const rounds = ['| state (MB) | upload (ms, each) | close (ms) | download (ms) | round (ms) | bytes per round (MB) |', '|---|---|---|---|---|---|',
     ...result.rounds.map((r) => `| ${r.stateMB.toFixed(1)} | ${r.uploadMs.toFixed(1)} | ${r.closeMs.toFixed(1)} | ${r.downloadMs.toFixed(1)} | ${r.roundMs.toFixed(1)} | ${(r.bytesPerRound / 1e6).toFixed(1)} |`)];
-  const scaling = ['| members | records | seconds | records/s | rounds |', '|---|---|---|---|---|',
-    ...result.scaling.map((r) => `| ${r.members} | ${r.records} | ${r.seconds.toFixed(2)} | ${Math.round(r.recordsPerSecond)} | ${r.rounds} |`)];
-  const projection = ['| state (MB) | machines | network (Gbit/s) | sync every (batches) | round (s) | time in rounds |', '|---|---|---|---|---|---|', ...result.projections];
-  return ['Per-round overhead (2 members, loopback)', '', ...rounds, '', 'Weak scaling (member processes on this machine)', '', ...scaling, '',
-    'Projection', '', ...projection, '', ...result.notes.map((n) => `- ${n}`)].join('\n');
+  const plain = result.weak[0];
+  const weak = ['| run | records | seconds | records/s | × plain | rounds |', '|---|---:|---:|---:|---:|---:|',
+    ...result.weak.map((r) => `| ${r.members === 'plain' ? 'one plain process' : `${r.members} member${r.members === 1 ? '' : 's'}`} | ${r.records.toLocaleString('en-US')} | ${r.seconds.toFixed(2)} | ${Math.round(r.recordsPerSecond).toLocaleString('en-US')} | ${(r.recordsPerSecond / plain.recordsPerSecond).toFixed(2)}× | ${r.rounds} |`)];
+  const [one, two] = result.quality;
+  const quality = ['| run | seconds | test AUC | Δ AUC | rounds |', '|---|---:|---:|---:|---:|',
+    ...result.quality.map((r) => `| ${r.members === 'plain' ? 'one plain process' : `${r.members} members`} | ${r.seconds.toFixed(2)} | ${r.auc.toFixed(4)} | ${(r.auc - one.auc >= 0 ? '+' : '')}${(r.auc - one.auc).toFixed(4)} | ${r.rounds} |`)];
+  void two;
+  const projection = ['| state (MB) | machines | network (Gbit/s) | round (s) | auto interval (s) | time lost to rounds | speed-up |', '|---|---|---|---|---|---|---|', ...result.projections];
+  return ['Per-round overhead (2 members, loopback)', '', ...rounds, '',
+    'Weak scaling on real rows (member processes on this machine; 2 cores)', '', ...weak, '',
+    'Quality: one job on the 2.4M flights training rows (merge tolerance: AUC within 0.005 of one process)', '', ...quality, '',
+    'Projection for more machines', '', ...projection, '', ...result.notes.map((n) => `- ${n}`)].join('\n');
 }

@@ -81,12 +81,12 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
       legend: 'Ratios are against one worker at one thread on the same file in the same run; above 1× is faster. This VM was shared with other builds: numbers are noisy.',
     };
   },
-  // Cluster jobs through Redis on loopback: per-round overhead, weak scaling, projection (bench/cluster.ts).
+  // Cluster jobs through Redis on loopback: per-round overhead, weak scaling and quality on real rows, projection (bench/cluster.ts).
   cluster: async () => {
     const result = await runCluster();
     return {
       markdown: clusterMarkdown(result), json: result,
-      legend: 'Times on this machine, Redis on loopback; member processes share its cores (weak scaling beyond the core count measures sharing, not machines).',
+      legend: 'Times on this machine, Redis on loopback; member processes share its 2 cores and Redis (4 members measure sharing, not machines).',
     };
   },
   'factorization-machines': async () => {

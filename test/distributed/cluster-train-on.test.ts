@@ -30,51 +30,81 @@ describe('cluster members that train on past an upload', function () {
     await server?.close();
   });
 
-  it('an upload left behind by a round is counted by the next upload, whose state holds it: every record once', async () => {
+  /** A job with members a and b on their own connections, and a's rendezvous; b's round can be forced before a's next upload. */
+  async function setUp(job: string, shards: number) {
     const algorithm = getAlgorithm('linear-learner');
     const backend = await resolveBackend('cpu');
     const hp = parseHyperparameters('linear-learner', algorithm.hyperparameters, { predictor_type: 'binary_classifier', num_models: 2 });
-    /** Trains `state` on 500 rows of its own (readBatches reuses its batches: one read per call). */
-    const trainOn = async (seed: number) => {
-      for await (const batch of readBatches([Buffer.from(classification(seed, 500))], { miniBatchSize: 500 })) await algorithm.update(state as never, batch, backend);
-    };
-    clients = [(await connectRedis(server.url)).client, (await connectRedis(server.url)).client];
-    const store = new JobStore(clients[0], 'boundless:', 'train-on', 3600);
+    clients.push((await connectRedis(server.url)).client, (await connectRedis(server.url)).client);
+    const store = new JobStore(clients.at(-2)!, 'boundless:', job, 3600);
     await store.create('{}');
     const settings = (member: string) => ({
-      store, blocking: clients[1], member, algorithm, backend, shards: 2, epochs: 1, roundTimeoutMs: 60_000, leaseMs,
+      store, blocking: clients.at(-1)!, member, algorithm, backend, shards, epochs: 1, roundTimeoutMs: 60_000, leaseMs,
       hyperparameters: hp as Record<string, unknown>, syncEvery: { batches: 1 } as const,
     });
-    for (const [shard, member] of ['a', 'b'].entries()) await store.claim(member, 0, shard, leaseMs, true);
     const a = new RedisRendezvous(settings('a'), new MergedStateCache(store, algorithm, backend));
-    a.current = { epoch: 0, shard: 0 };
-    let state: State = algorithm.createState(hp as never, { featureDim: 8, labelSize: 1, sparse: false }, backend) as State;
+    const box = { state: algorithm.createState(hp as never, { featureDim: 8, labelSize: 1, sparse: false }, backend) as State };
+    /** Trains a's state on 500 rows of its own (readBatches reuses its batches: one read per call). */
+    const trainOn = async (seed: number) => {
+      for await (const batch of readBatches([Buffer.from(classification(seed, 500))], { miniBatchSize: 500 })) await algorithm.update(box.state as never, batch, backend);
+    };
+    /** Member b's upload (500 records, shard `shard`) and its round, before a's next upload: a's is left behind. */
+    const forceRoundBeforeNextUpload = (shard: number) => {
+      const real = store.upload.bind(store);
+      let forced = false;
+      store.upload = async (entry, bytes, ms) => {
+        if (!forced && entry.member === 'a') {
+          forced = true;
+          const other = copyState(box.state);
+          other.scalars.examples_seen = 500;
+          await real({ member: 'b', sequence: 1, baseRound: 0, epoch: 0, shard, position: null, done: false, records: 500,
+            batches: 1, bytes: 0, badRecords: {} }, stateToBytes(other), ms);
+          assert.ok(await tryCloseRound(settings('b'), new MergedStateCache(store, algorithm, backend)));
+        }
+        return real(entry, bytes, ms);
+      };
+    };
     const upload = (index: number, done: boolean) => ({
-      worker: 0, round: index + 1, state, position: { fileIndex: 0, byteOffset: 1000 * (index + 1), records: 500 * (index + 1) },
+      worker: 0, round: index + 1, state: box.state, position: { fileIndex: 0, byteOffset: 1000 * (index + 1), records: 500 * (index + 1) },
       done, batches: 1, records: 500, bytes: 1000 * (index + 1), badRecords: {},
     });
-    // Member b's upload and round land between a's look at the round and a's upload: a's is left behind.
-    const real = store.upload.bind(store);
-    let forced = false;
-    store.upload = async (entry, bytes, ms) => {
-      if (!forced && entry.member === 'a') {
-        forced = true;
-        const other = copyState(state);
-        other.scalars.examples_seen = 500;
-        await real({ member: 'b', sequence: 1, baseRound: 0, epoch: 0, shard: 1, position: null, done: false, records: 500,
-          batches: 1, bytes: 0, badRecords: {} }, stateToBytes(other), ms);
-        assert.ok(await tryCloseRound(settings('b'), new MergedStateCache(store, algorithm, backend)));
-      }
-      return real(entry, bytes, ms);
-    };
+    return { store, a, box, trainOn, forceRoundBeforeNextUpload, upload, settings };
+  }
+
+  it('an upload left behind by a round is counted by the next upload, whose state holds it: every record once', async () => {
+    const { store, a, box, trainOn, forceRoundBeforeNextUpload, upload } = await setUp('left-behind', 2);
+    for (const [shard, member] of ['a', 'b'].entries()) await store.claim(member, 0, shard, leaseMs, true);
+    a.current = { epoch: 0, shard: 0 };
+    forceRoundBeforeNextUpload(1);
     for (let index = 0; index < 3; index++) {
       await trainOn(40 + index);
       const reply = await a.exchange(upload(index, index === 2));
-      if (index < 2) state = reply.state!;
+      box.state = reply.state!;
     }
     const meta = (await store.meta())!;
     // b's 500 and a's three batches of 500, the first of them in an upload left behind.
     assert.equal(meta.records, 2000);
     assert.equal(meta.batches, 4);
+  });
+
+  it('a shard\'s last upload left behind is sent again before the member\'s next shard uploads: the shard ends, its records once', async () => {
+    const { store, a, box, trainOn, forceRoundBeforeNextUpload, upload } = await setUp('last-left-behind', 3);
+    await store.claim('a', 0, 0, leaseMs, true);
+    await store.claim('b', 0, 2, leaseMs, true);
+    a.current = { epoch: 0, shard: 0 };
+    forceRoundBeforeNextUpload(2);
+    await trainOn(50);
+    box.state = (await a.exchange(upload(0, true))).state!;
+    // The member trains on from its own state on its next shard.
+    await store.claim('a', 0, 1, leaseMs, true);
+    a.current = { epoch: 0, shard: 1 };
+    assert.equal(await a.startState(), box.state);
+    await trainOn(51);
+    await a.exchange(upload(0, false));
+    const shards = await store.shards(0);
+    // Shard 0 ended with its records in a merge: no member will read it again (had its end been carried by shard 1's upload, it would be).
+    assert.equal(shards.get(0)?.done, true);
+    const meta = (await store.meta())!;
+    assert.equal(meta.records, 1500);
   });
 });

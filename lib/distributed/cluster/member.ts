@@ -84,6 +84,9 @@ export class ClusterMember implements PassRunner {
     const beat = await this.store.heartbeat(this.id, this.info(), current ? { ...current, ms: this.leaseMs } : undefined);
     if (beat === 'gone') throw new Error(`cluster job ${this.store.keys.job} was deleted (or expired) while this member trained it`);
     if (current && beat === 'lost' && this.rendezvous!.current === current) this.rendezvous!.leaseLost = true;
+    // A finished shard whose last upload waits for its round (the member trains on): a lost lease shows as that upload dropped.
+    const finishing = this.rendezvous!.finishing;
+    if (finishing) await this.store.heartbeat(this.id, this.info(), { ...finishing, ms: this.leaseMs });
   }
 
   private startHeartbeat(): void {
@@ -227,6 +230,7 @@ export class ClusterMember implements PassRunner {
 
   /** The pass is merged: the run continues from the job's state (endPass already applied by the closer). */
   private async endOfPass(context: PassContext): Promise<PassResult> {
+    await this.rendezvous!.passEnded();
     context.state = await this.copyOfLatest(context, true);
     return { bytes: this.bytes, badRecords: { ...this.badRecords }, seekable: true, passEnded: true };
   }

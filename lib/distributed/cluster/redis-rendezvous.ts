@@ -20,8 +20,10 @@
 // past is settled first — merged (by then, usually: the last member to upload
 // closes the round) or left behind — and their state is moved onto the newest
 // merge as merge + (state − upload), so what they learned meanwhile counts
-// once and in full. A shard's last upload, and every upload of the others,
-// still waits for its round.
+// once and in full. A shard's last upload too: the member keeps the finished
+// shard's lease (renewed with its next shard's) until a round has merged that
+// upload, and carries its state on to the next shard. Uploads of algorithms
+// that cannot rebase, and of stream jobs, wait for their round.
 import type { Algorithm, State } from '../../algorithms/types.js';
 import type { Backend } from '../../backends/registry.js';
 import { stateToBytes } from '../../algorithms/persistence.js';
@@ -30,7 +32,7 @@ import type { SourcePosition } from '../../io/sources/types.js';
 import { continuesFromMerge, mergeOfRound } from '../round-merge.js';
 import { copyState } from '../state-transfer.js';
 import type { SyncEvery } from '../sync-policy.js';
-import { chunkBytes, type JobStore } from './job-store.js';
+import { chunkBytes, type JobStore, type PendingUpload } from './job-store.js';
 import { tryCloseRound, type CloserSettings, MergedStateCache } from './round-closer.js';
 
 /** The shard was taken over by another member (this one was presumed dead): its work since the last round is dropped. */
@@ -60,6 +62,12 @@ export interface RendezvousSettings extends CloserSettings {
 interface TrainedPast {
   sequence: number;
   baseRound: number;
+  epoch: number;
+  shard: number;
+  /** A shard's last upload: the member holds the shard's lease until a round has merged it. */
+  done: boolean;
+  /** What the upload said (sent again, rebased, when a round leaves a shard's last upload behind). */
+  entry: Omit<PendingUpload, 'at' | 'chunks'>;
   chunks: number;
   records: number;
   batches: number;
@@ -75,6 +83,8 @@ export class RedisRendezvous implements Rendezvous {
   /** Seconds the last exchange kept the member from training. */
   private lastExchangeSeconds = 0;
   private trainedPast: TrainedPast | undefined;
+  /** What the member trains on from after a shard's last upload: its own state, carried to its next shard. */
+  private carriedState: State | undefined;
   /** An upload left behind for good: its chunks go once the upload that replaces it is stored. */
   private replaced: { member: string; sequence: number; chunks: number } | undefined;
   /** The records and batches of an upload left behind: the next upload, whose state holds them, counts them. */
@@ -112,13 +122,33 @@ export class RedisRendezvous implements Rendezvous {
   /** The shard was lost: what the member trained past its last upload is dropped with it (a round may still merge that upload). */
   abandon(): void {
     this.trainedPast = undefined;
+    this.carriedState = undefined;
     this.replaced = undefined;
     this.carried = { records: 0, batches: 0 };
     this.cache.own.clear();
   }
 
-  /** What to train next from: SGD, a copy of the newest merge (remembered as the start); sums and sketches, a fresh state. */
+  /** A shard whose last upload waits for its round while the member trains on: its lease is renewed with the current one's. */
+  get finishing(): MemberShard | undefined {
+    return this.trainedPast?.done ? { epoch: this.trainedPast.epoch, shard: this.trainedPast.shard } : undefined;
+  }
+
+  /** The pass is merged (so is every upload of this member): nothing is carried into the next. */
+  async passEnded(): Promise<void> {
+    const finishing = this.finishing;
+    this.mergedRecords += this.trainedPast?.records ?? 0;
+    this.abandon();
+    if (finishing) await this.store.release(this.settings.member, finishing.epoch, finishing.shard).catch(() => undefined);
+  }
+
+  /**
+   * What to train next from: the member's own state after a shard's last upload it trained past;
+   * otherwise, SGD, a copy of the newest merge (remembered as the start); sums and sketches, a fresh state.
+   */
   async startState(schemaFrom?: State): Promise<State | undefined> {
+    const carried = this.carriedState;
+    this.carriedState = undefined;
+    if (carried && this.trainedPast) return carried;
     const { meta, state } = await this.cache.latest();
     const { algorithm } = this.settings;
     if (this.rebased) {
@@ -156,9 +186,9 @@ export class RedisRendezvous implements Rendezvous {
     }
   }
 
-  /** Whether the member trains on past this upload: mid-shard, of a file job, by an algorithm that can rebase. */
+  /** Whether the member trains on past this upload: a file job's, by an algorithm that can rebase (a shard's last upload too). */
   private trainsOn(upload: RoundUpload): boolean {
-    return this.settings.algorithm.rebaseRound !== undefined && upload.state !== undefined && !upload.done
+    return this.settings.algorithm.rebaseRound !== undefined && upload.state !== undefined
       && this.current!.shard >= 0 && this.settings.signal?.aborted !== true;
   }
 
@@ -168,13 +198,19 @@ export class RedisRendezvous implements Rendezvous {
    */
   private async settle(state: State | undefined): Promise<State | undefined> {
     const past = this.trainedPast!;
-    const fate = await this.waitForMerge(past.sequence, past.baseRound);
+    let fate = await this.waitForMerge(past.sequence, past.baseRound);
+    if (fate === 'behind' && past.done) {
+      // The next upload is another shard's and cannot stand for this one: it is sent again, and waited for.
+      await this.sendAgain(past);
+      fate = 'merged';
+    }
     this.trainedPast = undefined;
     this.cache.own.clear();
-    if (fate === 'dropped') throw new LeaseLostError(`shard ${this.current!.shard}: the upload was dropped and the shard taken over`);
+    if (fate === 'dropped') throw new LeaseLostError(`shard ${past.shard}: the upload was dropped and the shard taken over`);
     const { meta, state: current } = await this.cache.latest();
     if (fate === 'merged') {
       this.mergedRecords += past.records;
+      if (past.done) await this.store.release(this.settings.member, past.epoch, past.shard).catch(() => undefined);
       // A merge that holds nothing but the upload (a round of this member alone) is the upload: nothing to move.
       if (state && current && !this.holdsOnly(current, past.state)) state = this.moveOnto(past.state, state, current);
     } else {
@@ -186,6 +222,36 @@ export class RedisRendezvous implements Rendezvous {
     this.startRound = meta.round;
     this.startBase = current;
     return state;
+  }
+
+  /**
+   * A shard's last upload that a round left behind: rebased onto the newest merge and sent again
+   * (under the shard's lease, which the member still holds) until a round merges it.
+   */
+  private async sendAgain(past: TrainedPast): Promise<void> {
+    const member = this.settings.member;
+    let sending = past.state;
+    let replaced = { member, sequence: past.sequence, chunks: past.chunks };
+    for (;;) {
+      const { meta, state: current } = await this.cache.latest();
+      if (current && meta.round !== this.startRound) {
+        sending = this.moveOnto(this.startBase, sending, current);
+        this.startRound = meta.round;
+        this.startBase = current;
+      }
+      const sequence = ++this.sequence;
+      const bytes = stateToBytes(sending);
+      if (!(await this.store.upload({ ...past.entry, sequence, baseRound: meta.round }, bytes, this.settings.leaseMs))) {
+        throw new LeaseLostError(`shard ${past.shard}: the lease expired and another member took the shard over`);
+      }
+      await this.store.deleteUploadChunks(replaced);
+      replaced = { member, sequence, chunks: Math.ceil(bytes.length / chunkBytes) };
+      this.cache.own.clear();
+      this.cache.own.set(sequence, sending);
+      const fate = await this.waitForMerge(sequence, meta.round);
+      if (fate === 'dropped') throw new LeaseLostError(`shard ${past.shard}: the upload was dropped and the shard taken over`);
+      if (fate === 'merged') return;
+    }
   }
 
   /** Whether `merge` is `upload` itself: a merge of it alone, which a round's merge of one state is (its rows no more). */
@@ -204,15 +270,20 @@ export class RedisRendezvous implements Rendezvous {
     if (meta.round !== this.startRound) state = this.rebase(state, meta.round, current);
     const sequence = ++this.sequence;
     const bytes = stateToBytes(state);
-    const stored = await this.store.upload({
+    const entry = {
       member: this.settings.member, sequence, baseRound: meta.round, epoch: shard.epoch, shard: shard.shard, position: upload.position,
-      done: false, records: upload.records, batches: upload.batches, bytes: upload.bytes, badRecords: upload.badRecords,
-    }, bytes, this.settings.leaseMs);
+      done: upload.done, records: upload.records, batches: upload.batches, bytes: upload.bytes, badRecords: upload.badRecords,
+    };
+    const stored = await this.store.upload(entry, bytes, this.settings.leaseMs);
     if (!stored) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
     if (this.replaced) await this.store.deleteUploadChunks(this.replaced);
     this.replaced = undefined;
     const copy = copyState(state);
-    this.trainedPast = { sequence, baseRound: meta.round, chunks: Math.ceil(bytes.length / chunkBytes), records: upload.records, batches: upload.batches, state: copy };
+    this.trainedPast = {
+      sequence, baseRound: meta.round, epoch: shard.epoch, shard: shard.shard, done: upload.done, entry,
+      chunks: Math.ceil(bytes.length / chunkBytes), records: upload.records, batches: upload.batches, state: copy,
+    };
+    if (upload.done) this.carriedState = state;
     this.cache.own.set(sequence, copy);
     await tryCloseRound(this.settings, this.cache);
     this.lastExchange = Date.now();
