@@ -8,16 +8,19 @@
 // workers); 64 did not (SGD workers that drift apart for long average into a
 // worse model). README, "Data-parallel workers"; bench/workers.ts.
 //
-// Cluster jobs default to `auto`: a member meets the others once the time
-// since its last round is 9 × what that round took (so rounds take at most a
-// tenth of its time, whatever the network and the state's size), and not
-// within a second of the last. Rounds through Redis cost milliseconds to
-// seconds where rounds between threads cost microseconds; 8 batches would
-// spend most of a member's time in them (bench/results/cluster.md).
+// Cluster jobs default to 128 batches: rounds through Redis cost tens to
+// hundreds of milliseconds where rounds between threads cost microseconds, and
+// on the flights data (2 members, bench/results/cluster.md) 128 kept the model
+// within the merge tolerance while 8 spent most of a member's time in rounds;
+// fewer rounds (auto below) were faster and fell outside it on that drifting,
+// time-ordered stream. `auto` (cluster jobs only): a member meets the others
+// once the time since its last round is 9 × what that round took (rounds at
+// most a tenth of its time, whatever the network and the state's size), and
+// not within a second of the last.
 export type SyncEvery = { batches: number } | { seconds: number } | { auto: true };
 
 export const defaultSyncEvery: SyncEvery = { batches: 8 };
-export const defaultClusterSyncEvery: SyncEvery = { auto: true };
+export const defaultClusterSyncEvery: SyncEvery = { batches: 128 };
 
 /** Checks a policy; deterministic runs need batch-counted rounds. Errors name the option. */
 export function resolveSyncEvery(sync: SyncEvery | undefined, deterministic: boolean): SyncEvery {

@@ -136,13 +136,15 @@ export class ClusterMember implements PassRunner {
     }
   }
 
-  /** Claims the first claimable shard, starting from a place of this member's own (members spread over the shards). */
+  /**
+   * Claims the first claimable shard in input order: members move through the input together, so a
+   * stream that drifts (most do: clicks, prices, sensors) is merged from models of the same time,
+   * and the last rounds hold its newest records, as one process's model would.
+   */
   private async claimNext(epoch: number): Promise<{ index: number; position: SourcePosition | null } | undefined> {
     const entries = await this.store.shards(epoch);
     const count = this.spec.shards;
-    const offset = Number.parseInt(this.id.slice(-6), 16) % count;
-    for (let k = 0; k < count; k++) {
-      const index = (offset + k) % count;
+    for (let index = 0; index < count; index++) {
       if (entries.get(index)?.done) continue;
       const claim = await this.store.claim(this.id, epoch, index, this.leaseMs, continuesFromMerge(this.algorithm));
       if (claim.kind === 'claimed') return { index, position: claim.position };

@@ -160,21 +160,28 @@ export class RedisRendezvous implements Rendezvous {
     return schema ? algorithm.createState(this.settings.hyperparameters as never, schema, this.settings.backend as Backend) as State : undefined;
   }
 
-  /** `state` (continuing startRound) as a state continuing round `round`, whose merge is `current`: see the header. */
+  /**
+   * `state` (continuing startRound) as a state continuing round `round`, whose merge is `current`:
+   * what it learned since startBase went on beside what current learned since then (rounds it was
+   * not in), so the two are averaged as a round's uploads are (mergeRound; see the header).
+   */
   private rebase(state: State, round: number, current: State | undefined): State {
     if (!current) return state;
-    const rebased = this.moveOnto(this.startBase, state, current);
+    const rebased = mergeOfRound(this.settings.algorithm, this.startBase, [state, current], this.settings.backend);
     this.startRound = round;
     this.startBase = current;
     return rebased;
   }
 
-  /** `state`, which continued `from` (undefined: a fresh state), moved onto `onto`, a later merge. */
-  private moveOnto(from: State | undefined, state: State, onto: State): State {
+  /**
+   * `state`, which continued its own upload `from`, moved onto `onto`, the merge of a round that held
+   * that upload: onto + (state − from) (rebaseRound). Only what the member learned after the round's
+   * uploads is added whole; everything concurrent with others was averaged in the round.
+   */
+  private moveOnto(from: State, state: State, onto: State): State {
     const { algorithm, backend } = this.settings;
     if (!algorithm.rebaseRound) return mergeOfRound(algorithm, from, [state, onto], backend);
-    const start = from ?? algorithm.createState(state.hyperparameters as never, state.schema, backend) as State;
-    return algorithm.rebaseRound(start as never, state as never, onto as never) as State;
+    return algorithm.rebaseRound(from as never, state as never, onto as never) as State;
   }
 
   async exchange(upload: RoundUpload): Promise<RoundReply> {
@@ -217,7 +224,7 @@ export class RedisRendezvous implements Rendezvous {
       // Left behind: it will never be merged. `state` holds its records on top of startBase; the next upload counts them.
       this.replaced = { member: this.settings.member, sequence: past.sequence, chunks: past.chunks };
       this.carried = { records: past.records, batches: past.batches };
-      if (state && current) state = this.moveOnto(this.startBase, state, current);
+      if (state && current) state = mergeOfRound(this.settings.algorithm, this.startBase, [state, current], this.settings.backend);
     }
     this.startRound = meta.round;
     this.startBase = current;
@@ -235,7 +242,7 @@ export class RedisRendezvous implements Rendezvous {
     for (;;) {
       const { meta, state: current } = await this.cache.latest();
       if (current && meta.round !== this.startRound) {
-        sending = this.moveOnto(this.startBase, sending, current);
+        sending = mergeOfRound(this.settings.algorithm, this.startBase, [sending, current], this.settings.backend);
         this.startRound = meta.round;
         this.startBase = current;
       }
