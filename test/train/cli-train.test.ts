@@ -93,7 +93,7 @@ describe('boundless train / predict / evaluate / select', function () {
       [['train', 'least-squares', ...common], 'boundless: train: --train is required (training data: a file, directory, glob, \'-\' for stdin, or a Redis stream: \'redis://HOST:PORT[/DB]?stream=KEY\')\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', 'often'], 'boundless: train: --checkpoint-every must be SECONDS or Nb (every N batches), got "often"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--resume'], 'boundless: train: --resume needs --checkpoint-dir\n', 2],
-      [['train', 'least-squares', ...common, '--train', data, '--workers', '2', '--sync-every', '0'], 'boundless: train: --sync-every must be N or Nb (batches of each worker) or Ns (seconds), got "0"\n', 2],
+      [['train', 'least-squares', ...common, '--train', data, '--workers', '2', '--sync-every', '0'], 'boundless: train: --sync-every must be N or Nb (batches of each worker), Ns (seconds) or auto (--cluster), got "0"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim'], 'boundless: train: --hp expects name=value, got "feature_dim"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--hp', 'learning_rate=fast'], `boundless: least-squares: hyperparameter 'learning_rate' got "fast", expected a number in (0, ∞) or 'auto'\n`, 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--hp', 'max_record_bytes=9000000'], "boundless: least-squares: 'max_record_bytes' is a reading option, not a hyperparameter: pass --max-record-bytes N on the command line (data: { maxRecordBytes } in the API)\n", 2],
