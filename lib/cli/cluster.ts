@@ -51,11 +51,13 @@ export function clusterOptionsFrom(options: ParsedArguments['options']): Cluster
     return undefined;
   }
   if (options.job === undefined) throw new UsageError('train: --cluster needs --job NAME (the job to create or join)');
+  const lease = secondsOption('train', options, 'lease');
+  if (lease !== undefined && lease < 1) throw new UsageError(`train: --lease must be at least 1 second (heartbeats renew it four times a lease), got ${JSON.stringify(options.lease)}`);
   checkClusterArguments('train', options.cluster as string, options.job as string, options.prefix as string | undefined);
   return {
     url: options.cluster as string, job: options.job as string, prefix: options.prefix as string | undefined,
     ttlSeconds: secondsOption('train', options, 'job-ttl'), shardBytes: bytesOption('train', options, 'shard-size'),
-    roundTimeout: secondsOption('train', options, 'round-timeout'), lease: secondsOption('train', options, 'lease'),
+    roundTimeout: secondsOption('train', options, 'round-timeout'), lease,
   };
 }
 

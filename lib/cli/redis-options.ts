@@ -47,6 +47,9 @@ export function redisOptionsFrom(command: string, options: ParsedArguments['opti
   }
   const job = options.job as string | undefined;
   if (job === '') throw new UsageError(`${command}: --job must not be empty`);
+  if (job !== undefined && options.cluster === undefined && !isRedisUrl(input)) {
+    throw new UsageError(`${command}: --job names a cluster job (with --cluster redis://HOST:PORT) or a Redis stream's consumer group (with --train redis://…?stream=KEY); --train is ${JSON.stringify(input)}`);
+  }
   return { ...(job !== undefined ? { group: job } : {}), ...(idleTimeout !== undefined ? { idleTimeout } : {}) };
 }
 

@@ -104,6 +104,8 @@ describe('boundless train --cluster', function () {
       [['--lease', '5'], 'boundless: train: --lease needs --cluster redis://HOST:PORT\n'],
       [['--cluster', server.url], 'boundless: train: --cluster needs --job NAME (the job to create or join)\n'],
       [['--cluster', server.url, '--job', 'x', '--lease', '0'], 'boundless: train: --lease must be a positive number of seconds, got "0"\n'],
+      [['--cluster', server.url, '--job', 'x', '--lease', '0.01'], 'boundless: train: --lease must be at least 1 second (heartbeats renew it four times a lease), got "0.01"\n'],
+      [['--job', 'x'], `boundless: train: --job names a cluster job (with --cluster redis://HOST:PORT) or a Redis stream's consumer group (with --train redis://…?stream=KEY); --train is ${JSON.stringify(data)}\n`],
       [['--cluster', server.url, '--job', 'x', '--shard-size', '1T'], 'boundless: train: --shard-size must be a positive number of bytes (K, M, G suffixes), got "1T"\n'],
     ];
     for (const [extra, message] of cases) {

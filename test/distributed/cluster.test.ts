@@ -207,6 +207,32 @@ describe('cluster jobs (Redis)', function () {
     assert.match(String(status.error), /held only rows of class 1/, JSON.stringify(status));
     await assert.rejects(trainOnCluster(getAlgorithm('linear-learner'), binary, { train: oneClass, epochs: 1 }, cluster),
       new RegExp(`^Error: train: job job-${jobs} failed: .*held only rows of class 1.*\\(member [^)]+\\); fix the cause, then delete the job \\(boundless job delete --job job-${jobs}\\) to start it over$`, 'i'));
+    await assert.rejects(fetchJob({ url: server.url }, `job-${jobs}`, join(root, 'never')),
+      new RegExp(`^Error: job fetch: job job-${jobs} failed, so it has no model: .*held only rows of class 1.*\\(member [^)]+\\)$`));
+  });
+
+  it('Redis gone for longer than the reconnect window: an error naming the server, not a bare "Connection is closed."', async () => {
+    const gone = await RedisServer.start();
+    const running = trainOnCluster(getAlgorithm('linear-learner'), binary, { train: data, epochs: 20, syncEvery: { batches: 1 } },
+      { ...options({ url: gone.url }), reconnectSeconds: 1 });
+    const redis = new Redis(gone.port);
+    redis.on('error', () => undefined);
+    while (Number(await redis.hget(`boundless:{job-${jobs}}:meta`, 'round')) < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    redis.disconnect();
+    await gone.close();
+    await assert.rejects(running, new RegExp(`^Error: --cluster ${gone.url.replace(/[.]/g, '\\.')}: Redis is unreachable: the connection was lost and not restored within 1 s \\(Connection is closed\\.\\)$`));
+  });
+
+  it('a file that changes while the job runs fails the job, naming the file: its shards would be read from other rows', async () => {
+    const changing = join(root, 'changing.csv');
+    await writeFile(changing, classification(7, 30000));
+    const running = trainOnCluster(getAlgorithm('linear-learner'), binary, { train: changing, epochs: 3, syncEvery: { batches: 1 } }, options({ shardBytes: 64 << 10 }));
+    const redis = new Redis(server.port);
+    while (Number(await redis.hget(`boundless:{job-${jobs}}:meta`, 'round')) < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    redis.disconnect();
+    await writeFile(changing, classification(8, 1000), { flag: 'a' });
+    await assert.rejects(running, (error: Error) => /changing\.csv: the file changed while the job ran: the job has \d+ bytes, the file now \d+/.test(error.message));
+    assert.equal((await jobStatus({ url: server.url }, `job-${jobs}`)).state, 'failed');
   });
 
   it('a database the server lacks and a shard too small are errors, not database 0 and a job that seems to hang', async () => {

@@ -116,6 +116,7 @@ export async function fetchJob(options: AdminOptions, job: string, modelDir: str
     const store = storeOf(client, options.prefix, job);
     const meta = await store.meta();
     if (!meta) throw new Error(`job fetch: no job ${JSON.stringify(job)} under prefix ${JSON.stringify(store.keys.prefix)} at ${options.url}`);
+    if (meta.status === 'failed') throw new Error(`job fetch: job ${job} failed, so it has no model: ${meta.error} (member ${meta.failedBy})`);
     if (meta.status !== 'finished') {
       throw new Error(`job fetch: job ${job} is still training (epoch ${meta.epoch}, round ${meta.round}, ${meta.records} records): fetch it when it is finished`);
     }

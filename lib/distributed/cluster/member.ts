@@ -5,10 +5,12 @@
 // rendezvous, and returns when a round has merged every shard of the pass.
 // The trainer around it (lib/train/) keeps the epochs and the final model;
 // `begin` lets a member that joins late start at the job's epoch and state.
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Algorithm, State } from '../../algorithms/types.js';
 import { readBatches } from '../../io/read-batches.js';
+import { DataError } from '../../io/read-options.js';
 import type { SourcePosition } from '../../io/sources/types.js';
 import type { PassContext, PassResult, PassRunner } from '../../train/pass-runner.js';
 import { continuesFromMerge } from '../round-merge.js';
@@ -152,9 +154,29 @@ export class ClusterMember implements PassRunner {
     return undefined;
   }
 
+  /**
+   * The job's files as the job was defined: a file that grew or shrank while the job ran would have
+   * its shards read from other rows (records lost or read twice, silently). Fails the job.
+   */
+  private checkInput(): void {
+    for (const file of this.spec.input.files) {
+      let size: number;
+      try {
+        size = statSync(file.path).size;
+      } catch (error) {
+        throw new DataError(`${file.path}: the job's input cannot be read any more (${(error as Error).message})`);
+      }
+      if (size !== file.bytes) {
+        throw new DataError(`${file.path}: the file changed while the job ran: the job has ${file.bytes} bytes, the file now ${size}; ` +
+          'every member must read the same, unchanging files');
+      }
+    }
+  }
+
   private async trainShard(context: PassContext, epoch: number, shard: number, position: SourcePosition | null): Promise<void> {
     const { settings, options } = context;
     const rendezvous = this.rendezvous!;
+    this.checkInput();
     rendezvous.current = { epoch, shard };
     rendezvous.leaseLost = false;
     await this.setStatus('training');
@@ -169,6 +191,7 @@ export class ClusterMember implements PassRunner {
         worker: shard, algorithm: this.algorithm, backend: settings.backend, hyperparameters: settings.hp, start: position,
         state: start as State | undefined, syncBatches: 'batches' in this.spec.syncEvery ? this.spec.syncEvery.batches : undefined,
       }, stream, rendezvous);
+      this.checkInput();
       this.bytes += stream.stats.bytes;
       for (const [reason, n] of Object.entries(stream.stats.badRecords)) this.badRecords[reason] = (this.badRecords[reason] ?? 0) + n;
       context.report(this.bytes, this.spec.input.files.reduce((n, f) => n + f.bytes, 0));

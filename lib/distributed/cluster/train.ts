@@ -12,7 +12,7 @@ import { resolveRunSettings } from '../../train/run-settings.js';
 import type { TrainOptions, TrainResult } from '../../train/train.js';
 import { TrainingRun } from '../../train/training-run.js';
 import { defaultClusterSyncEvery, resolveSyncEvery } from '../sync-policy.js';
-import { connectRedis } from './connection.js';
+import { connectRedis, parseRedisUrl } from './connection.js';
 import { isRedisUrl, parseRedisStreamUrl } from '../../io/redis/redis-url.js';
 import { dataOfReadOptions, inputFiles, shardCount, specDifference, type JobSpec } from './job-spec.js';
 import { failedJobError, JobStore, type JobMeta } from './job-store.js';
@@ -86,8 +86,24 @@ async function jobSpecOf(algorithm: Algorithm, hyperparameters: HyperparameterIn
     shards: stream ? 0 : shardCount(files, shardBytes, cuttable),
     syncEvery: resolveSyncEvery(options.syncEvery ?? defaultClusterSyncEvery, false),
     roundTimeout: positive(cluster.roundTimeout ?? clusterDefaults.roundTimeout, 'round timeout'),
-    lease: positive(cluster.lease ?? clusterDefaults.lease, 'lease'),
+    lease: leaseSeconds(positive(cluster.lease ?? clusterDefaults.lease, 'lease')),
   };
+}
+
+/** ioredis's "Connection is closed." once its reconnect window is spent, as an error that names the server. */
+function unreachable(error: Error, cluster: ClusterOptions): Error {
+  if (error.message !== 'Connection is closed.') return error;
+  return new Error(`--cluster ${parseRedisUrl(cluster.url).display}: Redis is unreachable: the connection was lost and not restored within ` +
+    `${cluster.reconnectSeconds ?? 60} s (${error.message})`);
+}
+
+/**
+ * A lease shorter than a second would expire between the heartbeats that renew it (four a lease,
+ * at least 50 ms apart, each a round trip): every shard would be taken over again and again.
+ */
+function leaseSeconds(value: number): number {
+  if (value < 1) throw new RangeError(`train: lease must be at least 1 second (heartbeats renew it four times a lease), got ${value}`);
+  return value;
 }
 
 /** Creates the job or checks this member against it; errors name the first difference. */
@@ -171,6 +187,8 @@ export async function trainOnCluster<A extends Algorithm>(algorithm: A, hyperpar
       await member.close();
       blocking.disconnect();
     }
+  } catch (error) {
+    throw unreachable(error as Error, cluster);
   } finally {
     client.disconnect();
   }
