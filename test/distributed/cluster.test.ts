@@ -88,7 +88,7 @@ describe('cluster jobs (Redis)', function () {
     });
   }
 
-  it('SGD members train on past their uploads (rounds every 2 batches): every record once, one model, quality within the merge tolerance', async () => {
+  it('SGD members, rounds every 2 batches (the linear learner trains on past its uploads, FM waits for each round): every record once, one model, quality within the merge tolerance', async () => {
     for (const [algorithm, hp] of [['linear-learner', binary], ['factorization-machines', { predictor_type: 'binary_classifier', num_factors: 4 }]] as const) {
       jobs++;
       const results = await members(3, algorithm, hp, options({ shardBytes: 512 << 10 }), 2, { syncEvery: { batches: 2 } });

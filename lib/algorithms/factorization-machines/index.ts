@@ -283,21 +283,8 @@ function mergeRound(base: FactorizationMachinesState, states: FactorizationMachi
   return merged;
 }
 
-/**
- * `onto` plus what `state` learned since `from` (Algorithm.rebaseRound): parameters and moments as
- * onto + (state − from), every feature's decay caught up first; rows and metric sums likewise.
- */
-function rebaseRound(from: FactorizationMachinesState, state: FactorizationMachinesState, onto: FactorizationMachinesState): FactorizationMachinesState {
-  const merged = mergeSince([state, onto], from, undefined, true);
-  loadCoreAddon().fmCatchUp(settingsOf(from), kernelState(from));
-  removeExtraBaseCounts(merged, from, 1, Object.keys(merged.tensors).filter((name) => name !== 'last_step' && name !== 'counters'));
-  (merged.tensors.counters.data as Float64Array)[counter.rows] -= (from.tensors.counters.data as Float64Array)[counter.rows];
-  return merged;
-}
-
-/** `addParameters`: parameters and moments add (each state's weight 1: a rebase) rather than average by rows. */
 function mergeSince(states: FactorizationMachinesState[], base: FactorizationMachinesState | undefined,
-  into?: FactorizationMachinesState, addParameters = false): FactorizationMachinesState {
+  into?: FactorizationMachinesState): FactorizationMachinesState {
   if (states.length === 0) throw new RangeError('factorization-machines merge: no states');
   const first = states[0];
   // Every tensor is written below: `into`'s buffers serve as they are (allocating costs more than the merge).
@@ -322,7 +309,7 @@ function mergeSince(states: FactorizationMachinesState[], base: FactorizationMac
     const additive = name.startsWith('progressive_') || name.startsWith('validation_');
     for (const [i, s] of states.entries()) {
       const source = s.tensors[name].data as Float32Array | Float64Array;
-      const weight = additive || addParameters ? 1 : trained > 0 ? rows[i] / trained : 1 / states.length;
+      const weight = additive ? 1 : trained > 0 ? rows[i] / trained : 1 / states.length;
       for (let j = 0; j < out.length; j++) out[j] += weight * source[j];
     }
   }
@@ -355,7 +342,6 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
 
   merge,
   mergeRound,
-  rebaseRound,
   checkTrainingData: requireBothClasses,
   endPass,
   beginRun,

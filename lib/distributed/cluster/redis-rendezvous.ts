@@ -14,9 +14,9 @@
 // only uploads on the stored round, so every record is counted once however
 // late a member is.
 //
-// Members of SGD algorithms that can rebase (Algorithm.rebaseRound) do not wait
-// for a round in the middle of a shard: they upload, try to close the round,
-// and train on from their own state. At the next round the upload they trained
+// Members of SGD algorithms that can rebase (Algorithm.rebaseRound: the linear
+// learner) do not wait for a round: they upload, try to close the round, and
+// train on from their own state. At the next round the upload they trained
 // past is settled first — merged (by then, usually: the last member to upload
 // closes the round) or left behind — and their state is moved onto the newest
 // merge as merge + (state − upload), so what they learned meanwhile counts
