@@ -201,7 +201,9 @@ export class ClusterMember implements PassRunner {
       rendezvous.abandon();
     } finally {
       rendezvous.current = undefined;
-      await this.store.release(this.id, epoch, shard).catch(() => undefined);
+      // A last upload the member trains past keeps its shard's lease until a round merges it (the rendezvous releases it then):
+      // released now, another member could claim the shard and read it again.
+      if (rendezvous.finishing?.shard !== shard) await this.store.release(this.id, epoch, shard).catch(() => undefined);
     }
   }
 
