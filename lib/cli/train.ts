@@ -13,7 +13,7 @@ import { choiceOption, InterruptedError, integerOption, parseArguments, UsageErr
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { createProgressReporter, sageMakerFinalLines } from './progress.js';
 import { clusterOptionsFrom, clusterTrainOptions } from './cluster.js';
-import { trainOnCluster } from '../distributed/cluster/train.js';
+import { refuseUnsupported, trainOnCluster } from '../distributed/cluster/train.js';
 import { redisOptionsFrom, redisTrainOptions } from './redis-options.js';
 import { readVocabulary, topicLog } from './topics.js';
 
@@ -173,6 +173,14 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
         report(event);
       },
     };
+    if (cluster) {
+      // Options a member cannot take are a bad command line (status 2), not a failed run.
+      try {
+        refuseUnsupported(trainOptions);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
     const result = cluster ? await trainOnCluster(algorithm, hyperparameters, trainOptions, cluster) : await train(algorithm, hyperparameters, trainOptions);
     await mkdir(modelDir, { recursive: true });
     const modelPath = join(modelDir, 'model.safetensors');

@@ -105,6 +105,8 @@ describe('boundless train --cluster', function () {
       [['--cluster', server.url], 'boundless: train: --cluster needs --job NAME (the job to create or join)\n'],
       [['--cluster', server.url, '--job', 'x', '--lease', '0'], 'boundless: train: --lease must be a positive number of seconds, got "0"\n'],
       [['--cluster', server.url, '--job', 'x', '--lease', '0.01'], 'boundless: train: --lease must be at least 1 second (heartbeats renew it four times a lease), got "0.01"\n'],
+      [['--cluster', server.url, '--job', 'x', '--deterministic'], 'boundless: train: deterministic cannot be used with a cluster job: rounds close when members arrive, which differs run to run\n'],
+      [['--cluster', server.url, '--job', 'x', '--validation', data], 'boundless: train: a validation channel cannot be used with a cluster job: early stopping across members is not built yet; evaluate the fetched model with boundless evaluate\n'],
       [['--job', 'x'], `boundless: train: --job names a cluster job (with --cluster redis://HOST:PORT) or a Redis stream's consumer group (with --train redis://…?stream=KEY); --train is ${JSON.stringify(data)}\n`],
       [['--cluster', server.url, '--job', 'x', '--shard-size', '1T'], 'boundless: train: --shard-size must be a positive number of bytes (K, M, G suffixes), got "1T"\n'],
     ];

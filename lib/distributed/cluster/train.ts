@@ -51,7 +51,8 @@ export interface ClusterTrainResult<A extends Algorithm> extends TrainResult<A> 
 }
 
 /** Options a cluster member cannot take, with why. */
-function refuseUnsupported(options: TrainOptions): void {
+/** What a cluster member cannot do with these options, as a RangeError (the CLI reports it as a usage error). */
+export function refuseUnsupported(options: TrainOptions): void {
   const refuse = (what: string, why: string) => { throw new RangeError(`train: ${what} cannot be used with a cluster job: ${why}`); };
   if (options.validation !== undefined) refuse('a validation channel', 'early stopping across members is not built yet; evaluate the fetched model with boundless evaluate');
   if (options.resume || options.checkpoint) refuse('checkpoints', 'the job\'s state lives in Redis; start the same command again to rejoin');
