@@ -277,10 +277,7 @@ export class RedisRendezvous implements Rendezvous {
     if (meta.round !== this.startRound) state = this.rebase(state, meta.round, current);
     const sequence = ++this.sequence;
     const bytes = stateToBytes(state);
-    const entry = {
-      member: this.settings.member, sequence, baseRound: meta.round, epoch: shard.epoch, shard: shard.shard, position: upload.position,
-      done: upload.done, records: upload.records, batches: upload.batches, bytes: upload.bytes, badRecords: upload.badRecords,
-    };
+    const entry = this.entryOf(upload, shard, sequence, meta.round);
     const stored = await this.store.upload(entry, bytes, this.settings.leaseMs);
     if (!stored) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
     if (this.replaced) await this.store.deleteUploadChunks(this.replaced);
@@ -295,6 +292,14 @@ export class RedisRendezvous implements Rendezvous {
     await tryCloseRound(this.settings, this.cache);
     this.lastExchange = Date.now();
     return { state, stop: false };
+  }
+
+  /** What the store keeps of an upload: its member, sequence, base round, shard, position and counts. */
+  private entryOf(upload: RoundUpload, shard: MemberShard, sequence: number, baseRound: number): Omit<PendingUpload, 'at' | 'chunks'> {
+    return {
+      member: this.settings.member, sequence, baseRound, epoch: shard.epoch, shard: shard.shard, position: upload.position,
+      done: upload.done, records: upload.records, batches: upload.batches, bytes: upload.bytes, badRecords: upload.badRecords,
+    };
   }
 
   /** The upload with the records and batches of one left behind before it (taken: counted once). */
@@ -319,10 +324,7 @@ export class RedisRendezvous implements Rendezvous {
       if (this.rebased && state && meta.round !== this.startRound) state = this.rebase(state, meta.round, current);
       const sequence = ++this.sequence;
       const bytes = state ? stateToBytes(state) : undefined;
-      const stored = await this.store.upload({
-        member: this.settings.member, sequence, baseRound: meta.round, epoch: shard.epoch, shard: shard.shard, position: upload.position,
-        done: upload.done, records: upload.records, batches: upload.batches, bytes: upload.bytes, badRecords: upload.badRecords,
-      }, bytes, this.settings.leaseMs);
+      const stored = await this.store.upload(this.entryOf(upload, shard, sequence, meta.round), bytes, this.settings.leaseMs);
       if (!stored) throw new LeaseLostError(`shard ${shard.shard}: the lease expired and another member took the shard over`);
       if (replaced) await this.store.deleteUploadChunks(replaced);
       replaced = { member: this.settings.member, sequence, chunks: bytes ? Math.ceil(bytes.length / chunkBytes) : 0 };
