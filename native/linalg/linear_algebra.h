@@ -22,10 +22,11 @@ struct LinearAlgebraKernels {
   // order, starting from its bias, whatever rows a call is given.
   void (*product_rows)(const float* x, const float* w, const float* bias, float* y, size_t row_begin, size_t row_end,
                        size_t in, size_t out);
-  // dw[i][c] += Σ_r x[r][i]·dy[r][c] over all `rows`, for columns [col_begin, col_end): the weight
-  // gradient of product_rows. Each entry is summed over r in order, then added, whatever the columns.
+  // dw[i − in_begin][c] += Σ_r x[r][i]·dy[r][c] over all `rows`, for features [in_begin, in_end) and
+  // columns [col_begin, col_end) (dw holds rows in_begin.. of the gradient, `out` wide): the weight
+  // gradient of product_rows. Each entry is summed over r in order, then added, whatever the ranges.
   void (*transposed_product_add)(const float* x, const float* dy, float* dw, size_t rows, size_t in, size_t out,
-                                 size_t col_begin, size_t col_end);
+                                 size_t in_begin, size_t in_end, size_t col_begin, size_t col_end);
 };
 
 // The kernels for the ISA selected at load (cpu_features.h).

@@ -47,9 +47,9 @@ void ProductRowsBaseline(const float* x, const float* w, const float* bias, floa
 }
 
 void TransposedProductAddBaseline(const float* x, const float* dy, float* dw, size_t rows, size_t in, size_t out,
-                                  size_t col_begin, size_t col_end) {
+                                  size_t in_begin, size_t in_end, size_t col_begin, size_t col_end) {
   float sum[64];
-  for (size_t i = 0; i < in; ++i) {
+  for (size_t i = in_begin; i < in_end; ++i) {
     for (size_t c0 = col_begin; c0 < col_end; c0 += 64) {
       const size_t n = col_end - c0 < 64 ? col_end - c0 : 64;
       for (size_t c = 0; c < n; ++c) sum[c] = 0.f;
@@ -58,7 +58,7 @@ void TransposedProductAddBaseline(const float* x, const float* dy, float* dw, si
         const float* d = dy + r * out + c0;
         for (size_t c = 0; c < n; ++c) sum[c] += a * d[c];
       }
-      for (size_t c = 0; c < n; ++c) dw[i * out + c0 + c] += sum[c];
+      for (size_t c = 0; c < n; ++c) dw[(i - in_begin) * out + c0 + c] += sum[c];
     }
   }
 }

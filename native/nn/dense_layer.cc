@@ -85,7 +85,7 @@ void DenseBackward(const DenseShape& s, const float* x, const float* w, const fl
     // dW[i][o] += Σ_r x[r][i] · dy[r][o]: threads own column ranges [o0, o1) of every row i.
     pool.ParallelFor(s.out, std::max<size_t>(16, MinChunk(s.rows * s.in)), [&](size_t o0, size_t o1) {
       if (!WideInput(s)) {
-        k.transposed_product_add(x, dy, dw, s.rows, s.in, s.out, o0, o1);
+        k.transposed_product_add(x, dy, dw, s.rows, s.in, s.out, 0, s.in, o0, o1);
         return;
       }
       for (size_t r = 0; r < s.rows; r++) {

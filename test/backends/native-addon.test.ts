@@ -168,6 +168,36 @@ describe('core addon', () => {
     }
   });
 
+  it('gives the linear learner\'s dense tiled products (many models × classes) the same bytes on 1, 3 and 16 threads, training and predicting', function () {
+    this.timeout(120_000);
+    // 64 features × 8 models × 8 classes: a 32-row step's product splits into row chunks and its
+    // gradient into feature blocks on several threads; predict splits 2,000 rows. A per-thread
+    // buffer named inside the loop once made pool threads write past an empty vector (a crash in
+    // about one run of three, and never with one thread).
+    const code = `
+      import { createBackend, denseBatch, linearLearner, parseHyperparameters, loadCoreAddon } from './lib/index.js';
+      const backend = await createBackend('cpu');
+      const digest = (array) => Array.from(new Uint8Array(array.buffer, array.byteOffset, array.byteLength)).reduce((h, x) => (Math.imul(h, 31) + x) >>> 0, 7);
+      const d = 64, rows = 2000;
+      const x = Float32Array.from({ length: rows * d }, (_, i) => Math.sin(i * 0.031) * ((i % 11) - 5));
+      const y = Float32Array.from({ length: rows }, (_, r) => Math.abs(Math.floor(x[r * d] * 3 + x[r * d + 5])) % 8);
+      const hp = parseHyperparameters('linear-learner', linearLearner.hyperparameters, { predictor_type: 'multiclass_classifier', num_classes: 8, num_models: 8 });
+      const state = linearLearner.createState(hp, { featureDim: d, labelSize: 1 }, backend);
+      await linearLearner.update(state, denseBatch(x, d, y), backend);
+      const model = await linearLearner.finalize(state, backend);
+      const predictions = await model.predict(denseBatch(x, d));
+      const accuracy = predictions.predicted_label.reduce((n, label, r) => n + (label === y[r] ? 1 : 0), 0) / rows;
+      console.log(JSON.stringify({ threads: loadCoreAddon().runtimeInfo().threads, state: Object.values(state.tensors).map((t) => digest(t.data)),
+        scores: digest(predictions.score), accuracy }));`;
+    const one = runWithEnv({ BOUNDLESS_NUM_THREADS: '1' }, code) as { accuracy: number };
+    assert.ok(one.accuracy > 0.3, `the grid learns something (accuracy ${one.accuracy} over 8 classes)`);
+    for (const threads of [3, 16]) {
+      const several = runWithEnv({ BOUNDLESS_NUM_THREADS: String(threads) }, code) as Record<string, unknown>;
+      assert.equal(several.threads, threads);
+      assert.deepEqual({ ...several, threads: 1 }, { ...one, threads: 1 }, `${threads} threads`);
+    }
+  });
+
   it('reports an unusable BOUNDLESS_CPU_ISA or BOUNDLESS_NUM_THREADS instead of ignoring it', () => {
     const code = `import { loadCoreAddon } from './lib/index.js'; console.log(JSON.stringify(loadCoreAddon().runtimeInfo()));`;
     const info = runWithEnv({ BOUNDLESS_CPU_ISA: 'sse9', BOUNDLESS_NUM_THREADS: 'lots' }, code) as { warnings: string[] };

@@ -23,33 +23,41 @@ void AddScaledBaseline(double* acc, double x, const float* v, size_t n) {
 // Written once, branch-free per element so the compiler vectorizes it; each
 // ISA's wrapper below inlines it with its own target (sqrt and division stay
 // IEEE-exact, no fast-math).
-template <StepKind kKind>
-__attribute__((always_inline)) inline void StepLoop(const StepArgs& a, float* w, float* m1, float* m2, const double* g, size_t n) {
+template <StepKind kKind, typename Gradient>
+__attribute__((always_inline)) inline void StepLoop(const StepArgs& a, float* __restrict w, float* __restrict m1,
+                                                    float* __restrict m2, const Gradient* __restrict g, size_t n) {
+  // Everything the loop reads from `a` in locals: through the reference GCC must assume a store to
+  // w[k] may change a.learning_rate, reloads it every element, and leaves the loop scalar.
+  const float beta1 = a.beta1, beta2 = a.beta2, momentum = a.momentum, epsilon = a.epsilon;
+  const float correction1 = a.correction1, correction2 = a.correction2;
+  const float* __restrict learning_rate = a.learning_rate;
+  const float* __restrict decay = a.decay;
+  const float* __restrict threshold = a.threshold;
   for (size_t k = 0; k < n; k++) {
     float gk = static_cast<float>(g[k]);
     float update;
     if constexpr (kKind == StepKind::kSgd) {
       update = gk;
     } else if constexpr (kKind == StepKind::kMomentum) {
-      update = a.momentum * m1[k] + gk;
+      update = momentum * m1[k] + gk;
       m1[k] = update;
     } else if constexpr (kKind == StepKind::kAdam) {
-      float first = a.beta1 * m1[k] + (1 - a.beta1) * gk;
-      float second = a.beta2 * m2[k] + (1 - a.beta2) * gk * gk;
+      float first = beta1 * m1[k] + (1 - beta1) * gk;
+      float second = beta2 * m2[k] + (1 - beta2) * gk * gk;
       m1[k] = first;
       m2[k] = second;
-      update = (first / a.correction1) / (std::sqrt(second / a.correction2) + a.epsilon);
+      update = (first / correction1) / (std::sqrt(second / correction2) + epsilon);
     } else if constexpr (kKind == StepKind::kRmsprop) {
-      float second = a.beta2 * m2[k] + (1 - a.beta2) * gk * gk;
+      float second = beta2 * m2[k] + (1 - beta2) * gk * gk;
       m2[k] = second;
-      update = gk / (std::sqrt(second) + a.epsilon);
+      update = gk / (std::sqrt(second) + epsilon);
     } else {
       float second = m2[k] + gk * gk;
       m2[k] = second;
-      update = gk / (std::sqrt(second) + a.epsilon);
+      update = gk / (std::sqrt(second) + epsilon);
     }
-    float v = (w[k] - a.learning_rate[k] * update) * a.decay[k];
-    float magnitude = std::fabs(v) - a.threshold[k];
+    float v = (w[k] - learning_rate[k] * update) * decay[k];
+    float magnitude = std::fabs(v) - threshold[k];
     w[k] = magnitude > 0 ? std::copysign(magnitude, v) : 0.0f;
   }
 }
@@ -96,27 +104,6 @@ __attribute__((always_inline)) inline void DecayPowersLoop(const float* log_deca
 
 void DecayPowersBaseline(const float* log_decay, float k, float* out, size_t n) { DecayPowersLoop(log_decay, k, out, n); }
 
-__attribute__((always_inline)) inline void RowProductLoop(double* acc, const float* x, const float* w, size_t cols, size_t width) {
-  for (size_t j = 0; j < cols; j++) {
-    if (x[j] == 0) continue;
-    const double xj = x[j];
-    const float* wj = w + j * width;
-    for (size_t k = 0; k < width; k++) acc[k] += xj * static_cast<double>(wj[k]);
-  }
-}
-
-__attribute__((always_inline)) inline void OuterAddLoop(double* out, const float* x, const float* v, size_t cols, size_t width) {
-  for (size_t j = 0; j < cols; j++) {
-    if (x[j] == 0) continue;
-    const double xj = x[j];
-    double* oj = out + j * width;
-    for (size_t k = 0; k < width; k++) oj[k] += xj * static_cast<double>(v[k]);
-  }
-}
-
-void RowProductBaseline(double* acc, const float* x, const float* w, size_t cols, size_t width) { RowProductLoop(acc, x, w, cols, width); }
-void OuterAddBaseline(double* out, const float* x, const float* v, size_t cols, size_t width) { OuterAddLoop(out, x, v, cols, width); }
-
 #define BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)                                   \
   switch (args.kind) {                                                                   \
     case StepKind::kSgd: StepLoop<StepKind::kSgd>(args, w, m1, m2, g, n); break;         \
@@ -129,9 +116,15 @@ void OuterAddBaseline(double* out, const float* x, const float* v, size_t cols, 
 void ApplyStepBaseline(const StepArgs& args, float* w, float* m1, float* m2, const double* g, size_t n) {
   BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)
 }
+void ApplyStepFloatBaseline(const StepArgs& args, float* w, float* m1, float* m2, const float* g, size_t n) {
+  BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)
+}
 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) void ApplyStepAvx2(const StepArgs& args, float* w, float* m1, float* m2, const double* g, size_t n) {
+  BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)
+}
+__attribute__((target("avx2,fma"))) void ApplyStepFloatAvx2(const StepArgs& args, float* w, float* m1, float* m2, const float* g, size_t n) {
   BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)
 }
 
@@ -141,14 +134,6 @@ __attribute__((target("avx2,fma"))) void LogisticRowAvx2(const double* z, float 
 
 __attribute__((target("avx2,fma"))) void DecayPowersAvx2(const float* log_decay, float k, float* out, size_t n) {
   DecayPowersLoop(log_decay, k, out, n);
-}
-
-__attribute__((target("avx2,fma"))) void RowProductAvx2(double* acc, const float* x, const float* w, size_t cols, size_t width) {
-  RowProductLoop(acc, x, w, cols, width);
-}
-
-__attribute__((target("avx2,fma"))) void OuterAddAvx2(double* out, const float* x, const float* v, size_t cols, size_t width) {
-  OuterAddLoop(out, x, v, cols, width);
 }
 
 // Only these functions carry the target attribute (see linear_algebra_avx2.cc).
@@ -168,10 +153,10 @@ __attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, co
 
 }  // namespace
 
-const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline, LogisticRowBaseline, DecayPowersBaseline, RowProductBaseline,
-                               OuterAddBaseline};
+const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline, ApplyStepFloatBaseline, LogisticRowBaseline,
+                               DecayPowersBaseline};
 #if defined(__x86_64__)
-const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2, LogisticRowAvx2, DecayPowersAvx2, RowProductAvx2, OuterAddAvx2};
+const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2, ApplyStepFloatAvx2, LogisticRowAvx2, DecayPowersAvx2};
 #endif
 
 const Loops& SelectedLoops() {

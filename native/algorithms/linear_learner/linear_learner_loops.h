@@ -26,6 +26,8 @@ struct Loops {
   void (*add_scaled)(double* acc, double x, const float* v, size_t n);
   // w, m1, m2 updated in place from gradient g (m1/m2 may be null when the rule needs none).
   void (*apply_step)(const StepArgs& args, float* w, float* m1, float* m2, const double* g, size_t n);
+  // The same from a gradient summed in float (dense steps: linalg's tiled products sum in float).
+  void (*apply_step_f32)(const StepArgs& args, float* w, float* m1, float* m2, const float* g, size_t n);
   // The logistic loss of n models' scores z for one row with label y (0 or 1), and its gradient
   // σ(z) − y: single precision, branch-free, models innermost (a
   // polynomial exp, relative error ~1e-7, so the loop vectorizes).
@@ -33,11 +35,6 @@ struct Loops {
   // out[m] = e^(k·log_decay[m]) (log_decay ≤ 0, k ≥ 0): the decay a weight owes for k missed steps,
   // for n models at once (the same polynomial exponential).
   void (*decay_powers)(const float* log_decay, float k, float* out, size_t n);
-  // A dense row against a [cols][width] block, one call a row rather than one a feature:
-  // row_product: acc[k] += Σ_j x[j]·w[j·width + k]; outer_add: out[j·width + k] += x[j]·v[k]
-  // (j < cols, k < width; zeros of x skipped; sums in double).
-  void (*row_product)(double* acc, const float* x, const float* w, size_t cols, size_t width);
-  void (*outer_add)(double* out, const float* x, const float* v, size_t cols, size_t width);
 };
 
 const Loops& SelectedLoops();
