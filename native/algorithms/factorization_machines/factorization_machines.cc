@@ -87,30 +87,71 @@ struct StepConstants {
   float c1 = 1, c2 = 1;
 };
 
-inline void Apply(Optimizer optimizer, const Settings& s, float lr, float wd, const StepConstants& k, const float* grad, float* p,
-                  float* m1, float* m2, size_t count) {
-  const float c1 = k.c1, c2 = k.c2;
+// Apply's loop for one optimizer, decay rule, clipping and presence of weight decay: every
+// setting in a local and the arrays __restrict, so the compiler vectorizes it (through the
+// Settings reference it had to assume that a store to p could change them, and stayed scalar).
+// The expressions are Apply's own, in the same order and precision: the bytes do not change.
+template <Optimizer kOpt, Decay kDecay, bool kClip, bool kDecayed>
+void ApplyLoop(const Settings& s, float lr, float wd, const StepConstants& k, const float* __restrict grad, float* __restrict p,
+               float* __restrict m1, float* __restrict m2, size_t count) {
+  const float c1 = k.c1, c2 = k.c2, eps = s.eps, beta1 = s.beta1, beta2 = s.beta2, clip = s.clip_gradient;
+  const double c2_wide = c2, eps_wide = eps, lr_wd = double(lr) * double(wd);
+  // StepScale's cases that give 1 (no preconditioner to see the penalty through).
+  const bool unit_scale = kDecay == Decay::kDecoupled || kOpt == Optimizer::kSgd || !m1 || (kOpt == Optimizer::kAdam && !m2);
   for (size_t j = 0; j < count; j++) {
     float g = grad[j];
-    if (s.clip_gradient > 0) g = std::min(s.clip_gradient, std::max(-s.clip_gradient, g));
+    if constexpr (kClip) g = std::min(clip, std::max(-clip, g));
     float value = p[j];
-    switch (optimizer) {
-      case Optimizer::kSgd: value -= lr * g; break;
-      case Optimizer::kAdagrad:
-        m1[j] += g * g;
-        value -= lr * g / (std::sqrt(m1[j]) + s.eps);
-        break;
-      case Optimizer::kAdam:
-        m1[j] = s.beta1 * m1[j] + (1 - s.beta1) * g;
-        m2[j] = s.beta2 * m2[j] + (1 - s.beta2) * g * g;
-        value -= lr * (m1[j] / c1) / (std::sqrt(m2[j] / c2) + s.eps);
-        break;
-    }
-    if (s.decay == Decay::kDecoupled) {
-      p[j] = value * (1.0f - lr * wd);
+    if constexpr (kOpt == Optimizer::kSgd) {
+      value -= lr * g;
+    } else if constexpr (kOpt == Optimizer::kAdagrad) {
+      m1[j] += g * g;
+      value -= lr * g / (std::sqrt(m1[j]) + eps);
     } else {
-      p[j] = wd > 0 ? value * static_cast<float>(DecayFactor(s, lr, wd, StepScale(s, m1, m2, j, c2))) : value;
+      m1[j] = beta1 * m1[j] + (1 - beta1) * g;
+      m2[j] = beta2 * m2[j] + (1 - beta2) * g * g;
+      value -= lr * (m1[j] / c1) / (std::sqrt(m2[j] / c2) + eps);
     }
+    if constexpr (kDecay == Decay::kDecoupled) {
+      p[j] = value * (1.0f - lr * wd);
+    } else if constexpr (kDecayed) {
+      double scale = 1.0;
+      if (!unit_scale) {
+        const double second = kOpt == Optimizer::kAdagrad ? double(m1[j]) : double(m2[j]) / c2_wide;
+        scale = second > 0 ? 1.0 / (std::sqrt(second) + eps_wide) : 1.0;
+      }
+      p[j] = value * static_cast<float>(std::min(1.0, std::max(0.0, 1.0 - lr_wd * scale)));
+    } else {
+      p[j] = value;
+    }
+  }
+}
+
+template <Optimizer kOpt, Decay kDecay>
+void ApplyWith(const Settings& s, float lr, float wd, const StepConstants& k, const float* grad, float* p, float* m1, float* m2, size_t count) {
+  const bool clip = s.clip_gradient > 0, decayed = wd > 0;
+  if (clip) {
+    if (decayed) ApplyLoop<kOpt, kDecay, true, true>(s, lr, wd, k, grad, p, m1, m2, count);
+    else ApplyLoop<kOpt, kDecay, true, false>(s, lr, wd, k, grad, p, m1, m2, count);
+  } else {
+    if (decayed) ApplyLoop<kOpt, kDecay, false, true>(s, lr, wd, k, grad, p, m1, m2, count);
+    else ApplyLoop<kOpt, kDecay, false, false>(s, lr, wd, k, grad, p, m1, m2, count);
+  }
+}
+
+inline void Apply(Optimizer optimizer, const Settings& s, float lr, float wd, const StepConstants& k, const float* grad, float* p,
+                  float* m1, float* m2, size_t count) {
+  const bool l2 = s.decay == Decay::kL2;
+  switch (optimizer) {
+    case Optimizer::kSgd:
+      return l2 ? ApplyWith<Optimizer::kSgd, Decay::kL2>(s, lr, wd, k, grad, p, m1, m2, count)
+                : ApplyWith<Optimizer::kSgd, Decay::kDecoupled>(s, lr, wd, k, grad, p, m1, m2, count);
+    case Optimizer::kAdagrad:
+      return l2 ? ApplyWith<Optimizer::kAdagrad, Decay::kL2>(s, lr, wd, k, grad, p, m1, m2, count)
+                : ApplyWith<Optimizer::kAdagrad, Decay::kDecoupled>(s, lr, wd, k, grad, p, m1, m2, count);
+    case Optimizer::kAdam:
+      return l2 ? ApplyWith<Optimizer::kAdam, Decay::kL2>(s, lr, wd, k, grad, p, m1, m2, count)
+                : ApplyWith<Optimizer::kAdam, Decay::kDecoupled>(s, lr, wd, k, grad, p, m1, m2, count);
   }
 }
 

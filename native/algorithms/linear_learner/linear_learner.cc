@@ -660,9 +660,11 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
   const std::vector<uint32_t>& touched = scratch.touched;
   const double start = AverageStart(st);
   const Loops& loops = SelectedLoops();
+  bool regularized = false;
+  for (size_t m = 0; m < s.models; m++) regularized = regularized || scratch.decay[m] != 1 || scratch.threshold[m] != 0;
   ThreadPool::Shared().ParallelFor(touched.size(), 1024, [&](size_t begin, size_t end) {
     thread_local std::vector<float> powers;
-    powers.resize(s.models);
+    powers.assign(s.models, 1.0f);
     for (size_t slot = begin; slot < end; slot++) {
       // The first touch of a feature's block this step is a cache miss: ask for those a few slots ahead.
       if (slot + kPrefetchDistance < end) {
@@ -677,8 +679,9 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
       if (missed <= 0) continue;
       float* w = st.weights + j * width;
       float* a = st.average ? st.average + j * width : nullptr;
-      // Every model's decay over the missed steps in one vectorized loop, not an exp per model.
-      loops.decay_powers(scratch.log_decay_f.data(), static_cast<float>(missed), powers.data(), s.models);
+      // Every model's decay over the missed steps in one vectorized loop, not an exp per model
+      // (none at all without regularization: ShrinkWithSum then needs no power).
+      if (regularized) loops.decay_powers(scratch.log_decay_f.data(), static_cast<float>(missed), powers.data(), s.models);
       const double inverse_count = step - 1 > start ? 1 / (step - 1 - start) : 0;
       for (size_t m = 0; m < s.models; m++) {
         for (size_t c = 0; c < s.classes; c++) {
