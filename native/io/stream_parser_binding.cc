@@ -274,7 +274,10 @@ class FeedWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
-  void Execute() override { result_ = wrap_->parser().Feed(data_, length_, wrap_->target()); }
+  void Execute() override {
+    TokenScope token;
+    result_ = wrap_->parser().Feed(data_, length_, wrap_->target());
+  }
 
   void OnOK() override {
     wrap_->busy = false;
@@ -328,6 +331,7 @@ class StageWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
   void Execute() override {
+    TokenScope token;
     consumed_ = parallel_->Stage(*wave_, data_, length_, shape_);
   }
 

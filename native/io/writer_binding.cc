@@ -13,6 +13,7 @@
 #include "io/row_writer.h"
 #include "runtime/arguments.h"
 #include "runtime/async_kernel.h"
+#include "runtime/thread_pool.h"
 
 namespace boundless {
 namespace {
@@ -26,6 +27,7 @@ class EncodeWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
   void Execute() override {
+    TokenScope token;
     try {
       written_ = body_();
     } catch (const std::exception& error) {

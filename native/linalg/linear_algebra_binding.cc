@@ -13,6 +13,7 @@
 #include "linalg/symmetric_eigen.h"
 #include "runtime/arguments.h"
 #include "runtime/async_kernel.h"
+#include "runtime/thread_pool.h"
 
 namespace boundless {
 namespace {
@@ -76,6 +77,7 @@ class DenseLinearWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
   void Execute() override {
+    TokenScope token;
     try {
       DenseLinear(x_, w_, bias_, out_, rows_, cols_, models_);
     } catch (const std::exception& error) {

@@ -13,6 +13,7 @@
 
 #include "runtime/arguments.h"
 #include "runtime/batch_view.h"
+#include "runtime/thread_pool.h"
 
 namespace boundless {
 
@@ -94,6 +95,7 @@ class KernelWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
   void Execute() override {
+    TokenScope token;
     try {
       body_();
     } catch (const std::exception& error) {
@@ -147,6 +149,7 @@ class ResultWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
   void Execute() override {
+    TokenScope token;
     try {
       result_ = body_();
     } catch (const std::exception& error) {

@@ -81,6 +81,22 @@ void ThreadPool::ReleaseToken(std::unique_lock<std::mutex>& lock) {
   (void)lock;
   --running_;
   if (!tasks_.empty()) has_work_.notify_one();
+  token_free_.notify_one();
+}
+
+bool ThreadPool::AcquireToken() {
+  if (holds_token) return false;
+  std::unique_lock<std::mutex> lock(mutex_);
+  token_free_.wait(lock, [this] { return running_ < Size(); });
+  ++running_;
+  holds_token = true;
+  return true;
+}
+
+void ThreadPool::ReleaseAcquiredToken() {
+  holds_token = false;
+  std::unique_lock<std::mutex> lock(mutex_);
+  ReleaseToken(lock);
 }
 
 void ThreadPool::WorkerLoop() {

@@ -12,6 +12,12 @@
 // is split into more chunks than threads, so a thread held up by other work
 // (a parse running beside a kernel) does not hold the loop up: the others
 // take the remaining chunks. Results must not depend on how a loop is split.
+//
+// The data work that runs on libuv threads (a parse feed, a kernel call, an encoder) holds a
+// token for its whole run (TokenScope): with BOUNDLESS_NUM_THREADS=1 a parse and a kernel take
+// turns on one core instead of running side by side on two, so the budget is the cores a job
+// uses, and a second thread is what makes it faster. Reading files and gzip inflation (Node's
+// own libuv work) stay outside the budget.
 #pragma once
 
 #include <condition_variable>
@@ -49,6 +55,11 @@ class ThreadPool {
   // cost (a scan of a batch per chunk, scratch) stays small.
   static constexpr size_t kChunksPerThread = 4;
 
+  // Blocks until a token is free and takes it for this thread (not when it holds one already:
+  // then false, and nothing to give back). TokenScope is the way to use these.
+  bool AcquireToken();
+  void ReleaseAcquiredToken();
+
  private:
   void WorkerLoop();
   // Runs the next queued task (the caller holds a token); false when there is none.
@@ -58,10 +69,27 @@ class ThreadPool {
 
   std::mutex mutex_;
   std::condition_variable has_work_;
+  std::condition_variable token_free_;  // AcquireToken's waiters
   std::deque<std::function<void()>> tasks_;
   std::vector<std::thread> workers_;
   size_t running_ = 0;  // tokens held: threads running data work now
   bool stopping_ = false;
+};
+
+// Holds one of the shared pool's tokens while it lives (waiting for one first): wraps the data
+// work an AsyncWorker runs on a libuv thread. Its ParallelFor calls then run chunks on this
+// thread and hand the rest to threads with tokens of their own.
+class TokenScope {
+ public:
+  TokenScope() : acquired_(ThreadPool::Shared().AcquireToken()) {}
+  ~TokenScope() {
+    if (acquired_) ThreadPool::Shared().ReleaseAcquiredToken();
+  }
+  TokenScope(const TokenScope&) = delete;
+  TokenScope& operator=(const TokenScope&) = delete;
+
+ private:
+  bool acquired_;
 };
 
 // While one lives, this thread's ParallelFor calls run inline: for a caller that splits its work
