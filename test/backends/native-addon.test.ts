@@ -198,6 +198,37 @@ describe('core addon', () => {
     }
   });
 
+  it('keeps BOUNDLESS_NUM_THREADS=1 to one core: a parse and a kernel take turns (process CPU time within 1.2× of wall time)', function () {
+    this.timeout(120_000);
+    // A CSV whose parsing and training cost about the same: before parse feeds held a token they
+    // ran beside the kernels on a second core (CPU time 1.29–1.34× wall time here; 1.08–1.10× since). Machine load can
+    // only lower the ratio, never raise it; the event loop's own work is a few percent.
+    const code = `
+      import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+      import { tmpdir } from 'node:os';
+      import { join } from 'node:path';
+      import { train, linearLearner, loadCoreAddon } from './lib/index.js';
+      const dir = mkdtempSync(join(tmpdir(), 'boundless-budget-'));
+      const file = join(dir, 'train.csv');
+      const d = 64, rows = 60000, lines = [];
+      let seed = 7;
+      const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      for (let r = 0; r < rows; r++) {
+        const x = Array.from({ length: d }, () => (next() * 2 - 1).toFixed(4));
+        lines.push((Number(x[0]) + Number(x[1]) > 0 ? 1 : 0) + ',' + x.join(','));
+      }
+      writeFileSync(file, lines.join('\\n') + '\\n');
+      const cpu = process.cpuUsage(), start = process.hrtime.bigint();
+      const result = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 32 }, { train: file, epochs: 2, data: { format: 'csv' } });
+      const wall = Number(process.hrtime.bigint() - start) / 1e9, used = process.cpuUsage(cpu);
+      rmSync(dir, { recursive: true, force: true });
+      console.log(JSON.stringify({ threads: loadCoreAddon().runtimeInfo().threads, records: result.metrics.records, wall, cpu: (used.user + used.system) / 1e6 }));`;
+    const run = runWithEnv({ BOUNDLESS_NUM_THREADS: '1' }, code) as { threads: number; records: number; wall: number; cpu: number };
+    assert.equal(run.threads, 1);
+    assert.equal(run.records, 120000);
+    assert.ok(run.cpu <= 1.2 * run.wall, `CPU ${run.cpu.toFixed(2)} s in ${run.wall.toFixed(2)} s of wall time: more than one core busy`);
+  });
+
   it('reports an unusable BOUNDLESS_CPU_ISA or BOUNDLESS_NUM_THREADS instead of ignoring it', () => {
     const code = `import { loadCoreAddon } from './lib/index.js'; console.log(JSON.stringify(loadCoreAddon().runtimeInfo()));`;
     const info = runWithEnv({ BOUNDLESS_CPU_ISA: 'sse9', BOUNDLESS_NUM_THREADS: 'lots' }, code) as { warnings: string[] };
