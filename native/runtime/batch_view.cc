@@ -7,10 +7,6 @@
 #include <string>
 
 namespace boundless {
-namespace {
-
-// True when some value is NaN or ±inf (exponent bits all ones). An integer
-// OR-reduction the compiler vectorizes; the per-value search runs only on failure.
 bool AnyNonFinite(const float* values, size_t count) {
   uint32_t any = 0;
   for (size_t i = 0; i < count; i++) {
@@ -20,8 +16,6 @@ bool AnyNonFinite(const float* values, size_t count) {
   }
   return any != 0;
 }
-
-}  // namespace
 
 void ValidateFeatureRows(const BatchView& p, size_t dim) {
   if (p.cols != dim) {

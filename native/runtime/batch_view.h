@@ -28,4 +28,8 @@ inline double StoredValues(const BatchView& b) {
 // values and weights. Throws std::invalid_argument naming the row.
 void ValidateFeatureRows(const BatchView& batch, size_t dim);
 
+// True when some value is NaN or ±inf (exponent bits all ones). An integer OR-reduction the
+// compiler vectorizes: validators search value by value, for the message, only when it is true.
+bool AnyNonFinite(const float* values, size_t count);
+
 }  // namespace boundless

@@ -542,7 +542,7 @@ void ValidateBatch(const Settings& s, const BatchView& b, bool need_labels) {
       }
     }
   } else {
-    size_t n = b.rows * b.cols;
+    size_t n = AnyNonFinite(b.values, b.rows * b.cols) ? b.rows * b.cols : 0;
     for (size_t i = 0; i < n; i++) {
       if (!std::isfinite(b.values[i])) {
         throw std::invalid_argument(Row(i / b.cols) + ", feature " + std::to_string(i % b.cols) + " is " + Number(b.values[i]) + "; features must be finite");
