@@ -17,7 +17,8 @@
 // liblinear instead of reusing its earlier result for the same data; it does not depend on
 // boundless, and on Fashion-MNIST it takes minutes), BOUNDLESS_BENCH_DATA (the data folder).
 // One thread for everyone (BOUNDLESS_NUM_THREADS=1, one BLAS/OpenMP thread), as in the other
-// linear-learner bench; boundless still parses on its own libuv thread, overlapping training.
+// linear-learner bench; at one thread boundless parses and trains in turns on one core (the thread
+// budget holds parse feeds too).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -332,7 +333,7 @@ export async function runLinearLearnerReal(): Promise<RealResult> {
   }
   const { commit, dirty } = cliBuild(cli);
   notes.push(
-    `boundless: ${cli}${commit ? ` (commit ${commit.slice(0, 10)}${dirty ? ', lib/ or native/ modified' : ''})` : ''}. Rows "boundless train" are whole CLI processes (node start-up, parsing on a libuv thread overlapping training, training, writing model and state), wall time, median of ${repeats} runs alternating 1 model → default grid → parse only; "in-process" is the CLI's own reported seconds. Quality: \`boundless evaluate\` on the test file (accuracy, RMSE), and for binary sets the exact ROC AUC (bench/auc.ts) and the accuracy at the model's calibrated threshold from \`boundless predict\` (evaluate's histogram AUC is kept in the JSON as evaluateAuc).`,
+    `boundless: ${cli}${commit ? ` (commit ${commit.slice(0, 10)}${dirty ? ', lib/ or native/ modified' : ''})` : ''}. Rows "boundless train" are whole CLI processes (node start-up, parsing and training taking turns on the one thread of the budget, writing model and state), wall time, median of ${repeats} runs alternating 1 model → default grid → parse only; "in-process" is the CLI's own reported seconds. Quality: \`boundless evaluate\` on the test file (accuracy, RMSE), and for binary sets the exact ROC AUC (bench/auc.ts) and the accuracy at the model's calibrated threshold from \`boundless predict\` (evaluate's histogram AUC is kept in the JSON as evaluateAuc).`,
     'One thread each: BOUNDLESS_NUM_THREADS=1, OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1. scikit-learn rows are timed inside Python (interpreter start-up and imports excluded, noted per set); liblinear rows are whole liblinear-train processes (reading the file included).',
     'liblinear: -s 0 with its defaults (C = 1, -e 0.01) for classification; for regression -s 11 needs -p 0 (its default -p 0.1 is the ε-insensitive SVR loss, not least squares) and -e 1e-6: on the unscaled diamonds features the default -e 0.001 stops far from the optimum (measured once: test RMSE 0.248 with -e 0.001, 0.152 with 1e-4, 0.1453 with 1e-6; exact least squares gives 0.1452).',
     'Vowpal Wabbit is not in this table: it cannot be installed on this machine (no Debian package in bookworm, PyPI unreachable, no npm package), so "best of SGD/VW" is the best scikit-learn SGD row.',

@@ -85,6 +85,6 @@ export async function runLinearLearner(): Promise<{ rows: LinearRow[]; notes: st
   notes.push(`scikit-learn: loading the 10M-row libsvm file with load_svmlight_file took ${(sklearnSparse.load_seconds as number).toFixed(1)} s (not counted above; load + one epoch = ${((sklearnSparse.load_seconds as number) + sgdSparse).toFixed(1)} s, to compare with our "from the libsvm file" rows); peak RSS ${Math.round(sklearnSparse.peak_rss_mb as number)} MB.`);
   add('liblinear -s 0 (train binary)', liblinear(hashed.train, hashed.test), 'to convergence, includes reading the file', 'hashed');
   notes.push('tfjs and ml.js are not run on the hashed set: neither has sparse inputs, and a dense 4,194,304-wide batch is not how they would be used.');
-  notes.push('"training only" rows time createState → updates → finalize on batches parsed beforehand (as numpy arrays are for scikit-learn); "from the file" rows include native parsing on a libuv thread that overlaps training.');
+  notes.push('"training only" rows time createState → updates → finalize on batches parsed beforehand (as numpy arrays are for scikit-learn); "from the file" rows include native parsing (on the thread budget: at one thread it takes turns with training).');
   return { rows, notes };
 }
