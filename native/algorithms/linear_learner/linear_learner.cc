@@ -44,6 +44,7 @@ struct Scratch {
   std::vector<uint32_t> touched, entry_slot, keys, slots;
   std::vector<int32_t> indptr;  // a step's rows of a sparse batch, rebased to 0
   std::vector<double> lr, decay, log_decay, threshold;
+  std::vector<double> decay_inverse, decay_offset;  // 1/(1 − decay) (0 where the decay is 1), threshold · that
   std::vector<float> log_decay_f;  // log_decay in float, for decay_powers (−87 where the decay is 0)
   std::vector<float> element_lr, element_decay, element_threshold;
 };
@@ -634,6 +635,8 @@ void StepRates(const Settings& s, const State& st, double step, Scratch& scratch
   scratch.log_decay.resize(s.models);
   scratch.threshold.resize(s.models);
   scratch.log_decay_f.resize(s.models);
+  scratch.decay_inverse.resize(s.models);
+  scratch.decay_offset.resize(s.models);
   scratch.element_lr.resize(width);
   scratch.element_decay.resize(width);
   scratch.element_threshold.resize(width);
@@ -645,6 +648,8 @@ void StepRates(const Settings& s, const State& st, double step, Scratch& scratch
     scratch.log_decay[m] = std::log(scratch.decay[m]);
     scratch.log_decay_f[m] = scratch.decay[m] > 0 ? static_cast<float>(scratch.log_decay[m]) : -87.0f;
     scratch.threshold[m] = lr * st.l1[m];
+    scratch.decay_inverse[m] = scratch.decay[m] == 1 ? 0 : 1 / (1 - scratch.decay[m]);
+    scratch.decay_offset[m] = scratch.threshold[m] * scratch.decay_inverse[m];
     for (size_t c = 0; c < s.classes; c++) {
       scratch.element_lr[m * s.classes + c] = static_cast<float>(lr);
       scratch.element_decay[m * s.classes + c] = static_cast<float>(scratch.decay[m]);
@@ -664,7 +669,12 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
   for (size_t m = 0; m < s.models; m++) regularized = regularized || scratch.decay[m] != 1 || scratch.threshold[m] != 0;
   ThreadPool::Shared().ParallelFor(touched.size(), 1024, [&](size_t begin, size_t end) {
     thread_local std::vector<float> powers;
+    thread_local std::vector<float> new_w, new_a;
+    thread_local std::vector<int64_t> slow;
     powers.assign(s.models, 1.0f);
+    new_w.resize(s.models);
+    new_a.resize(s.models);
+    slow.resize(s.models);
     for (size_t slot = begin; slot < end; slot++) {
       // The first touch of a feature's block this step is a cache miss: ask for those a few slots ahead.
       if (slot + kPrefetchDistance < end) {
@@ -683,14 +693,33 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
       // (none at all without regularization: ShrinkWithSum then needs no power).
       if (regularized) loops.decay_powers(scratch.log_decay_f.data(), static_cast<float>(missed), powers.data(), s.models);
       const double inverse_count = step - 1 > start ? 1 / (step - 1 - start) : 0;
-      for (size_t m = 0; m < s.models; m++) {
-        for (size_t c = 0; c < s.classes; c++) {
-          size_t k = m * s.classes + c;
-          double decay = scratch.decay[m], log_decay = scratch.log_decay[m], threshold = scratch.threshold[m];
-          double sum;
-          float shrunk = ShrinkWithSum(w[k], decay, log_decay, threshold, missed, &sum, powers[m]);
-          if (a) a[k] = AverageAt(a[k], w[k], shrunk, sum, last, step - 1, start, decay, log_decay, threshold, inverse_count);
-          w[k] = shrunk;
+      // One weight per model: the loop across models (vectorized), unless a weight reaches zero
+      // within the missed steps or the feature missed steps from before averaging began.
+      auto shrink = [&](size_t m, size_t k) {
+        double decay = scratch.decay[m], log_decay = scratch.log_decay[m], threshold = scratch.threshold[m];
+        double sum;
+        float shrunk = ShrinkWithSum(w[k], decay, log_decay, threshold, missed, &sum, powers[m]);
+        if (a) a[k] = AverageAt(a[k], w[k], shrunk, sum, last, step - 1, start, decay, log_decay, threshold, inverse_count);
+        w[k] = shrunk;
+      };
+      // One weight per model: the loop across models (vectorized), with the models whose weight
+      // reaches zero within the missed steps done by the scalar path; a feature that missed steps
+      // from before averaging began goes the scalar way whole.
+      if (s.classes == 1 && !(a && start >= 0 && step - 1 > start && start - last > 0)) {
+        CatchUpArgs args{scratch.decay.data(), scratch.threshold.data(), scratch.decay_inverse.data(), scratch.decay_offset.data(),
+                         powers.data(), missed, start >= 0 && step - 1 > start, std::max(0.0, last - start), inverse_count};
+        loops.catch_up_feature(args, w, a ? a : w, s.models, new_w.data(), new_a.data(), slow.data());
+        for (size_t m = 0; m < s.models; m++) {
+          if (slow[m]) {
+            shrink(m, m);
+            continue;
+          }
+          if (a) a[m] = args.averaging ? new_a[m] : new_w[m];
+          w[m] = new_w[m];
+        }
+      } else {
+        for (size_t m = 0; m < s.models; m++) {
+          for (size_t c = 0; c < s.classes; c++) shrink(m, m * s.classes + c);
         }
       }
       st.last_step[j] = static_cast<int32_t>(step - 1);

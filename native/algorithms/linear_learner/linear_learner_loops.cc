@@ -104,6 +104,49 @@ __attribute__((always_inline)) inline void DecayPowersLoop(const float* log_deca
 
 void DecayPowersBaseline(const float* log_decay, float k, float* out, size_t n) { DecayPowersLoop(log_decay, k, out, n); }
 
+// ShrinkWithSum's cases, per model: decay ≤ 0 zeroes the weight; decay 1 without threshold keeps
+// it (its iterates sum to missed·w); decay 1 with a threshold shrinks linearly; otherwise
+// geometrically. Each expression is ShrinkWithSum's, in its order: the bits are the scalar's.
+// Every load is unconditional and the cases are selects, so the loop across models vectorizes.
+__attribute__((always_inline)) inline void CatchUpFeatureLoop(const CatchUpArgs& args, const float* __restrict w,
+                                                             const float* __restrict a, size_t models, float* __restrict new_w,
+                                                             float* __restrict new_a, int64_t* __restrict slow) {
+  const double k = args.missed, counted = args.counted, inverse_count = args.inverse_count;
+  const double* __restrict decays = args.decay;
+  const double* __restrict thresholds = args.threshold;
+  const double* __restrict inverses = args.inverse;
+  const double* __restrict offsets = args.offset;
+  const float* __restrict powers = args.power;
+  for (size_t m = 0; m < models; m++) {
+    const float wf = w[m];
+    const double wd = wf, decay = decays[m], threshold = thresholds[m], inverse = inverses[m], c = offsets[m];
+    const double power = powers[m];
+    const bool linear = decay == 1;
+    const double ak = linear ? 1.0 : (k == 1 ? decay : power);
+    const double m0 = std::fabs(wd);
+    const double cut = linear ? threshold * k : c * (1 - ak);
+    const double magnitude = m0 * ak - (threshold > 0 ? cut : 0.0);
+    const double linear_total = k * m0 - threshold * k * (k + 1) / 2;
+    const double geometric_total = (m0 + c) * decay * (1 - ak) * inverse - k * c;
+    double total = linear ? linear_total : geometric_total;
+    total = total > 0.0 ? total : 0.0;
+    const bool keep = wf == 0.0f, zero = decay <= 0, identity = linear & (threshold == 0);
+    const bool negative = wd < 0;
+    const float shrunk = static_cast<float>(negative ? -magnitude : magnitude);
+    const float out = keep ? wf : (zero ? 0.0f : (identity ? wf : shrunk));
+    const double sum = (keep | zero) ? 0.0 : (identity ? k * wd : (negative ? -total : total));
+    const float averaged = static_cast<float>((static_cast<double>(a[m]) * counted + sum) * inverse_count);
+    new_w[m] = out;
+    new_a[m] = averaged;
+    slow[m] = !(keep | zero | identity) & !(magnitude > 0);
+  }
+}
+
+void CatchUpFeatureBaseline(const CatchUpArgs& args, const float* w, const float* a, size_t models, float* new_w, float* new_a,
+                            int64_t* slow) {
+  CatchUpFeatureLoop(args, w, a, models, new_w, new_a, slow);
+}
+
 #define BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)                                   \
   switch (args.kind) {                                                                   \
     case StepKind::kSgd: StepLoop<StepKind::kSgd>(args, w, m1, m2, g, n); break;         \
@@ -136,6 +179,11 @@ __attribute__((target("avx2,fma"))) void DecayPowersAvx2(const float* log_decay,
   DecayPowersLoop(log_decay, k, out, n);
 }
 
+__attribute__((target("avx2,fma"))) void CatchUpFeatureAvx2(const CatchUpArgs& args, const float* w, const float* a, size_t models,
+                                                             float* new_w, float* new_a, int64_t* slow) {
+  CatchUpFeatureLoop(args, w, a, models, new_w, new_a, slow);
+}
+
 // Only these functions carry the target attribute (see linear_algebra_avx2.cc).
 __attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, const float* v, size_t n) {
   __m256d scale = _mm256_set1_pd(x);
@@ -154,9 +202,9 @@ __attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, co
 }  // namespace
 
 const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline, ApplyStepFloatBaseline, LogisticRowBaseline,
-                               DecayPowersBaseline};
+                               DecayPowersBaseline, CatchUpFeatureBaseline};
 #if defined(__x86_64__)
-const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2, ApplyStepFloatAvx2, LogisticRowAvx2, DecayPowersAvx2};
+const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2, ApplyStepFloatAvx2, LogisticRowAvx2, DecayPowersAvx2, CatchUpFeatureAvx2};
 #endif
 
 const Loops& SelectedLoops() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace boundless {
 namespace linear {
@@ -21,6 +22,22 @@ struct StepArgs {
   const float* threshold;          // per element: lr·l1
 };
 
+// One feature's lazy catch-up over `missed` steps with one weight per model (one class): per
+// model m, decay[m] = 1 − lr·wd, threshold[m] = lr·l1, inverse[m] = 1/(1 − decay) (0 where the
+// decay is 1), offset[m] = threshold·inverse, power[m] = decay^missed (read only where a model
+// regularizes). With `averaging`, the average a also takes the missed iterates:
+// a ← (a·counted + Σ iterates)·inverse_count.
+struct CatchUpArgs {
+  const double* decay;
+  const double* threshold;
+  const double* inverse;
+  const double* offset;
+  const float* power;
+  double missed;
+  bool averaging;
+  double counted, inverse_count;
+};
+
 struct Loops {
   // acc[k] += x · v[k] for k < n, accumulated in double.
   void (*add_scaled)(double* acc, double x, const float* v, size_t n);
@@ -35,6 +52,14 @@ struct Loops {
   // out[m] = e^(k·log_decay[m]) (log_decay ≤ 0, k ≥ 0): the decay a weight owes for k missed steps,
   // for n models at once (the same polynomial exponential).
   void (*decay_powers)(const float* log_decay, float k, float* out, size_t n);
+  // linear_learner.cc's ShrinkWithSum and AverageAt for every model of one feature, across
+  // models (the same float64 operations in the same order, so the same bits), into new_w and
+  // new_a (the average's catch-up when args.averaging; a: the averages, any valid array when no
+  // model averages). slow[m] = 1 where the
+  // weight reaches zero within the missed steps: new_w[m] and new_a[m] are then not the answer,
+  // and the caller's scalar path computes it.
+  void (*catch_up_feature)(const CatchUpArgs& args, const float* w, const float* a, size_t models, float* new_w, float* new_a,
+                           int64_t* slow);
 };
 
 const Loops& SelectedLoops();
