@@ -749,6 +749,42 @@ inline void AddDifference(Metrics& progressive, const Scratch& scratch, size_t m
   progressive.loss_difference_sq[m] += weight * d * d;
 }
 
+// AccumulateMetrics of a binary row for models [first, first + n), models innermost: the sums
+// (loss, correct, the difference from model 0) in loops across models, then the confusion and
+// histogram counts, whose slots depend on each score. Each model's sums take the rows in order,
+// as AccumulateMetrics does: the same bits.
+void AccumulateBinaryRow(Metrics& metrics, const double* score, const float* known, float y, double weight, size_t first, size_t n,
+                         size_t r, const Scratch& scratch) {
+  const bool positive_row = y == 1;
+  if (metrics.loss_sum) {
+    double* loss_sum = metrics.loss_sum + first;
+    for (size_t k = 0; k < n; k++) loss_sum[k] += weight * static_cast<double>(known[k]);
+  }
+  if (metrics.correct) {
+    double* correct = metrics.correct + first;
+    for (size_t k = 0; k < n; k++) correct[k] += ((score[k] >= 0) == positive_row) ? weight : 0;
+  }
+  if (metrics.confusion) {
+    for (size_t k = 0; k < n; k++) {
+      bool positive = score[k] >= metrics.threshold;
+      metrics.confusion[(first + k) * 4 + (positive_row ? (positive ? 0 : 3) : (positive ? 1 : 2))] += weight;
+    }
+  }
+  if (metrics.histogram) {
+    const size_t bins = metrics.histogram_bins;
+    double* histogram = metrics.histogram + (first * 2 + (positive_row ? 1 : 0)) * bins;
+    for (size_t k = 0; k < n; k++) histogram[k * 2 * bins + HistogramBin(score[k], bins, metrics.histogram_log_scale)] += weight;
+  }
+  if (metrics.loss_difference_sq) {
+    double* difference = metrics.loss_difference_sq + first;
+    const double baseline = scratch.baseline[r];
+    for (size_t k = 0; k < n; k++) {
+      double d = static_cast<double>(known[k]) - baseline;
+      difference[k] += weight * d * d;
+    }
+  }
+}
+
 // The logistic loss's gradients and progressive metrics, rows outer and models inner: the
 // transcendental work of every model runs in one vectorized loop per row (logistic_row), and the
 // sums per model accumulate in row order. Model blocks of 64 split across threads when the step is large.
@@ -759,7 +795,8 @@ void LogisticGradients(const Settings& s, const State& st, const BatchView& b, S
   size_t blocks = (models + kBlock - 1) / kBlock;
   size_t blocks_per_chunk = std::max<size_t>(1, 4096 / std::max<size_t>(1, b.rows * kBlock));
   ThreadPool::Shared().ParallelFor(blocks, blocks_per_chunk, [&](size_t begin, size_t end) {
-    float positive[kBlock], loss[kBlock], output_loss[kBlock], unused[kBlock];
+    float positive[kBlock], loss[kBlock], output_loss[kBlock], unused[kBlock], known[kBlock];
+    double score[kBlock];
     for (size_t block = begin; block < end; block++) {
       size_t first = block * kBlock, n = std::min(models, first + kBlock) - first;
       for (size_t k = 0; k < n; k++) positive[k] = static_cast<float>(PositiveWeight(s, st, first + k));
@@ -774,13 +811,11 @@ void LogisticGradients(const Settings& s, const State& st, const BatchView& b, S
         const double* output = st.average ? scratch.average_scores.data() + r * models + first : z;
         if (st.average) loops.logistic_row(output, y, unused, output_loss, n);
         for (size_t k = 0; k < n; k++) {
-          size_t m = first + k;
-          bool averaged = st.averaged && st.averaged[m] != 0;
-          double zm = averaged ? output[k] : z[k];
-          double known = averaged ? output_loss[k] : loss[k];
-          AccumulateMetrics(s, st, &zm, y, metric_weight, m, progressive, &known);
-          AddDifference(progressive, scratch, m, r, metric_weight, known);
+          bool averaged = st.averaged && st.averaged[first + k] != 0;
+          score[k] = averaged ? output[k] : z[k];
+          known[k] = averaged ? output_loss[k] : loss[k];
         }
+        AccumulateBinaryRow(progressive, score, known, y, metric_weight, first, n, r, scratch);
       }
     }
   });
