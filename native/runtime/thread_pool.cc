@@ -200,8 +200,10 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
       }
       free_tokens = Size() - std::min(Size(), running_);
     }
-    if (free_tokens > 1 && chunks - first_queued > 1) has_work_.notify_all();
-    else if (free_tokens > 0) has_work_.notify_one();
+    // As many as can take a chunk, not all: with a budget far above the cores (1024 threads on
+    // 2 cores) waking every worker for each loop cost more than the work.
+    const size_t wake = std::min(free_tokens, chunks - first_queued);
+    for (size_t i = 0; i < wake; ++i) has_work_.notify_one();
   }
 
   if (participating) {

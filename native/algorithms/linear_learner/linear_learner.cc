@@ -223,9 +223,12 @@ void TransformValues(const State& st, const BatchView& b, std::vector<float>& ou
   }
 }
 
-// Dense rows: linalg's register-tiled product (each score summed in float over the features in
-// order, from its bias, whatever rows a thread is given), widened for the loss code. One model of
-// one output is a dot product per row.
+// Dense rows in a training step: linalg's register-tiled product (each score summed in float over
+// the features in order, from its bias, whatever rows a thread is given), widened for the loss
+// code. One model of one output is a dot product per row. The rows are centred and scaled by then,
+// so float32 sums lose nothing that matters; predictions and evaluation sum in float64
+// (ForwardDenseWide): their rows are raw, and a row far from the origin or with a value near
+// float32's limit would lose its score (a 5e37 pixel gave NaN probabilities).
 void ForwardDense(const float* weights, const float* bias, size_t width, const BatchView& b, const float* x,
                   std::vector<double>& scores) {
   const LinearAlgebraKernels& kernels = SelectedLinearAlgebraKernels();
@@ -246,11 +249,37 @@ void ForwardDense(const float* weights, const float* bias, size_t width, const B
   });
 }
 
+// Dense rows summed in float64, row by row.
+void ForwardDenseWide(const float* weights, const float* bias, size_t width, const BatchView& b, const float* x,
+                      std::vector<double>& scores) {
+  scores.assign(b.rows * width, 0.0);
+  const Loops& loops = SelectedLoops();
+  size_t per_row = std::max<size_t>(1, b.cols * width);
+  ThreadPool::Shared().ParallelFor(b.rows, std::max<size_t>(1, 32768 / per_row), [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; r++) {
+      double* acc = scores.data() + r * width;
+      if (bias) for (size_t k = 0; k < width; k++) acc[k] = bias[k];
+      const float* xr = x + r * b.cols;
+      if (width == 1) {
+        double sum = acc[0];
+        for (size_t j = 0; j < b.cols; j++) sum += static_cast<double>(xr[j]) * weights[j];
+        acc[0] = sum;
+      } else {
+        loops.row_product(acc, xr, weights, b.cols, width);
+      }
+    }
+  });
+}
+
+enum class Sums { kFloat, kDouble };
+
 // scores[r·width + k] = bias[k] + Σ_j x'_rj · weights[j·width + k]; x holds the batch's values (transformed or not).
+// Sparse rows sum in float64; dense ones as `sums` says (float32 tiles only for a step's scaled rows).
 void Forward(const float* weights, const float* bias, size_t width, const BatchView& b,
-             const float* x, std::vector<double>& scores) {
+             const float* x, std::vector<double>& scores, Sums sums = Sums::kDouble) {
   if (!b.sparse) {
-    ForwardDense(weights, bias, width, b, x, scores);
+    if (sums == Sums::kFloat) ForwardDense(weights, bias, width, b, x, scores);
+    else ForwardDenseWide(weights, bias, width, b, x, scores);
     return;
   }
   scores.assign(b.rows * width, 0.0);
@@ -1003,7 +1032,7 @@ void AverageScores(const Settings& s, const State& st, const BatchView& b, Scrat
                     std::equal(st.weights, st.weights + s.dim * width, st.average) &&
                     (!s.use_bias || std::equal(st.bias, st.bias + width, st.bias_average));
   if (same) scratch.average_scores = scratch.scores;
-  else Forward(st.average, s.use_bias ? st.bias_average : nullptr, width, b, scratch.x.data(), scratch.average_scores);
+  else Forward(st.average, s.use_bias ? st.bias_average : nullptr, width, b, scratch.x.data(), scratch.average_scores, Sums::kFloat);
 }
 
 // One optimizer step of every model on a step's rows (already validated).
@@ -1015,7 +1044,7 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics& progressive
   StepRates(s, st, step, scratch);
   if (b.sparse) CatchUpTouched(s, st, step, scratch);
   TransformValues(st, b, scratch.x);
-  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, scratch.x.data(), scratch.scores);
+  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, scratch.x.data(), scratch.scores, Sums::kFloat);
   if (st.average) AverageScores(s, st, b, scratch);
   LossGradients(s, st, b, scratch, progressive);
   if (b.sparse) SparseWeightSteps(s, st, b, step, scratch);

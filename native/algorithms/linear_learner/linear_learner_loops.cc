@@ -147,6 +147,17 @@ void CatchUpFeatureBaseline(const CatchUpArgs& args, const float* w, const float
   CatchUpFeatureLoop(args, w, a, models, new_w, new_a, slow);
 }
 
+__attribute__((always_inline)) inline void RowProductLoop(double* acc, const float* x, const float* w, size_t cols, size_t width) {
+  for (size_t j = 0; j < cols; j++) {
+    if (x[j] == 0) continue;
+    const double xj = x[j];
+    const float* wj = w + j * width;
+    for (size_t k = 0; k < width; k++) acc[k] += xj * static_cast<double>(wj[k]);
+  }
+}
+
+void RowProductBaseline(double* acc, const float* x, const float* w, size_t cols, size_t width) { RowProductLoop(acc, x, w, cols, width); }
+
 #define BOUNDLESS_STEP_DISPATCH(args, w, m1, m2, g, n)                                   \
   switch (args.kind) {                                                                   \
     case StepKind::kSgd: StepLoop<StepKind::kSgd>(args, w, m1, m2, g, n); break;         \
@@ -184,6 +195,10 @@ __attribute__((target("avx2,fma"))) void CatchUpFeatureAvx2(const CatchUpArgs& a
   CatchUpFeatureLoop(args, w, a, models, new_w, new_a, slow);
 }
 
+__attribute__((target("avx2,fma"))) void RowProductAvx2(double* acc, const float* x, const float* w, size_t cols, size_t width) {
+  RowProductLoop(acc, x, w, cols, width);
+}
+
 // Only these functions carry the target attribute (see linear_algebra_avx2.cc).
 __attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, const float* v, size_t n) {
   __m256d scale = _mm256_set1_pd(x);
@@ -202,9 +217,10 @@ __attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, co
 }  // namespace
 
 const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline, ApplyStepFloatBaseline, LogisticRowBaseline,
-                               DecayPowersBaseline, CatchUpFeatureBaseline};
+                               DecayPowersBaseline, RowProductBaseline, CatchUpFeatureBaseline};
 #if defined(__x86_64__)
-const Loops kAvx2Loops = {AddScaledAvx2, ApplyStepAvx2, ApplyStepFloatAvx2, LogisticRowAvx2, DecayPowersAvx2, CatchUpFeatureAvx2};
+const Loops kAvx2Loops = {AddScaledAvx2,   ApplyStepAvx2,  ApplyStepFloatAvx2, LogisticRowAvx2,
+                          DecayPowersAvx2, RowProductAvx2, CatchUpFeatureAvx2};
 #endif
 
 const Loops& SelectedLoops() {

@@ -52,6 +52,10 @@ struct Loops {
   // out[m] = e^(k·log_decay[m]) (log_decay ≤ 0, k ≥ 0): the decay a weight owes for k missed steps,
   // for n models at once (the same polynomial exponential).
   void (*decay_powers)(const float* log_decay, float k, float* out, size_t n);
+  // A dense row against a [cols][width] block in float64: acc[k] += Σ_j x[j]·w[j·width + k]
+  // (j < cols, k < width; zeros of x skipped), for predictions and evaluation, whose rows are not
+  // centred and scaled (training's steps use linalg's float tiles on scaled rows).
+  void (*row_product)(double* acc, const float* x, const float* w, size_t cols, size_t width);
   // linear_learner.cc's ShrinkWithSum and AverageAt for every model of one feature, across
   // models (the same float64 operations in the same order, so the same bits), into new_w and
   // new_a (the average's catch-up when args.averaging; a: the averages, any valid array when no

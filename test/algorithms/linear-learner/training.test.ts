@@ -277,4 +277,25 @@ describe('linear learner: trainer integration', function () {
     assert.equal(result.model.data().scalars.selection_source, 'progressive validation on the training stream');
     assert.ok(result.metrics.train.progressive_binary_classification_accuracy > 0.85, JSON.stringify(result.metrics.train));
   });
+
+  it('predicts a dense row in float64, as a sparse one: raw rows far from the origin or near float32\'s limit keep their scores', async () => {
+    // Training sums a step's scores in float32 over centred, scaled rows; predictions see raw rows.
+    // A multiclass model on N(0, 1)-like data, then a row with a 5e37 feature and rows offset by
+    // 1e5: float32 sums gave NaN probabilities for the first and probabilities off by ~1e-2 for
+    // the others; dense and sparse forms of the same rows must agree.
+    const random = Random.fromSeed(11);
+    const d = 6, rows = 600;
+    const x = Float32Array.from({ length: rows * d }, () => random.nextGaussian());
+    const y = Float32Array.from({ length: rows }, (_, r) => (x[r * d] > 0.5 ? 2 : x[r * d] > -0.5 ? 1 : 0));
+    const state = await fit(stateFor({ predictor_type: 'multiclass_classifier', num_classes: 3, num_models: 2 }, d), [denseBatch(x, d, y)]);
+    const model = await linearLearner.finalize(state, backend);
+    const probe = Float32Array.from([3e38, 0, 0, 0, 0, 0, 1e5, 1e5 + 1, -1e5, 3, 1e5, -2]);
+    const dense = await model.predict(denseBatch(probe, d));
+    const sparse = await model.predict(toSparse(denseBatch(probe, d)));
+    const scores = dense.score as Float32Array;
+    assert.ok(scores.every(Number.isFinite), `dense scores ${Array.from(scores)}`);
+    assert.deepEqual(Array.from(scores), Array.from(sparse.score as Float32Array));
+    assert.deepEqual(Array.from(dense.predicted_label), Array.from(sparse.predicted_label));
+    assert.equal(dense.predicted_label[0], 2, 'a huge first feature is class 2');
+  });
 });
