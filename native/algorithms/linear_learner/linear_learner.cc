@@ -722,8 +722,7 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
       // (none at all without regularization: ShrinkWithSum then needs no power).
       if (regularized) loops.decay_powers(scratch.log_decay_f.data(), static_cast<float>(missed), powers.data(), s.models);
       const double inverse_count = step - 1 > start ? 1 / (step - 1 - start) : 0;
-      // One weight per model: the loop across models (vectorized), unless a weight reaches zero
-      // within the missed steps or the feature missed steps from before averaging began.
+      // ShrinkWithSum and AverageAt of one weight (model m, element k), scalar.
       auto shrink = [&](size_t m, size_t k) {
         double decay = scratch.decay[m], log_decay = scratch.log_decay[m], threshold = scratch.threshold[m];
         double sum;
