@@ -39,16 +39,24 @@ void ValidateLabels(const Settings& s, const BatchView& b) {
 // A parameter that has had no gradient yet (Σg² = 0: a feature no row has held) keeps scale 1,
 // plain decay, rather than 1/ε, which would zero it at once: shards merged by averaging keep
 // the initial values of the features one of them has not seen.
+// UnitScale: the cases with no preconditioner to see the penalty through (scale 1).
+inline bool UnitScale(Decay decay, Optimizer optimizer, const float* m1, const float* m2) {
+  return decay == Decay::kDecoupled || optimizer == Optimizer::kSgd || !m1 || (optimizer == Optimizer::kAdam && !m2);
+}
+inline double PreconditionerScale(double second, double eps) { return second > 0 ? 1.0 / (std::sqrt(second) + eps) : 1.0; }
+
 inline double StepScale(const Settings& s, const float* m1, const float* m2, size_t j, double c2) {
-  if (s.decay == Decay::kDecoupled || s.optimizer == Optimizer::kSgd || !m1 || (s.optimizer == Optimizer::kAdam && !m2)) return 1.0;
-  const double second = s.optimizer == Optimizer::kAdagrad ? double(m1[j]) : double(m2[j]) / c2;
-  return second > 0 ? 1.0 / (std::sqrt(second) + s.eps) : 1.0;
+  if (UnitScale(s.decay, s.optimizer, m1, m2)) return 1.0;
+  return PreconditionerScale(s.optimizer == Optimizer::kAdagrad ? double(m1[j]) : double(m2[j]) / c2, s.eps);
 }
 
-// One step's decay factor: 1 − lr·wd·scale, clamped to [0, 1] under kL2 (as before under kDecoupled).
+// One step's decay factor under kL2: 1 − lr·wd·scale, clamped to [0, 1] (lr_wd = lr·wd).
+inline double ClampedDecay(double lr_wd, double scale) { return std::min(1.0, std::max(0.0, 1.0 - lr_wd * scale)); }
+
+// One step's decay factor: ClampedDecay under kL2, 1 − lr·wd under kDecoupled.
 inline double DecayFactor(const Settings& s, double lr, double wd, double scale) {
   if (s.decay == Decay::kDecoupled) return 1.0 - lr * wd;
-  return std::min(1.0, std::max(0.0, 1.0 - lr * wd * scale));
+  return ClampedDecay(lr * wd, scale);
 }
 
 // Adam's 1 − β₂ᵗ at step t (1 before the first step).
@@ -90,14 +98,14 @@ struct StepConstants {
 // Apply's loop for one optimizer, decay rule, clipping and presence of weight decay: every
 // setting in a local and the arrays __restrict, so the compiler vectorizes it (through the
 // Settings reference it had to assume that a store to p could change them, and stayed scalar).
-// The expressions are Apply's own, in the same order and precision: the bytes do not change.
+// It shares StepScale's and DecayFactor's parts (UnitScale, PreconditionerScale, ClampedDecay), in
+// the same order and precision: the bytes do not change.
 template <Optimizer kOpt, Decay kDecay, bool kClip, bool kDecayed>
 void ApplyLoop(const Settings& s, float lr, float wd, const StepConstants& k, const float* __restrict grad, float* __restrict p,
                float* __restrict m1, float* __restrict m2, size_t count) {
   const float c1 = k.c1, c2 = k.c2, eps = s.eps, beta1 = s.beta1, beta2 = s.beta2, clip = s.clip_gradient;
   const double c2_wide = c2, eps_wide = eps, lr_wd = double(lr) * double(wd);
-  // StepScale's cases that give 1 (no preconditioner to see the penalty through).
-  const bool unit_scale = kDecay == Decay::kDecoupled || kOpt == Optimizer::kSgd || !m1 || (kOpt == Optimizer::kAdam && !m2);
+  const bool unit_scale = UnitScale(kDecay, kOpt, m1, m2);
   for (size_t j = 0; j < count; j++) {
     float g = grad[j];
     if constexpr (kClip) g = std::min(clip, std::max(-clip, g));
@@ -115,12 +123,9 @@ void ApplyLoop(const Settings& s, float lr, float wd, const StepConstants& k, co
     if constexpr (kDecay == Decay::kDecoupled) {
       p[j] = value * (1.0f - lr * wd);
     } else if constexpr (kDecayed) {
-      double scale = 1.0;
-      if (!unit_scale) {
-        const double second = kOpt == Optimizer::kAdagrad ? double(m1[j]) : double(m2[j]) / c2_wide;
-        scale = second > 0 ? 1.0 / (std::sqrt(second) + eps_wide) : 1.0;
-      }
-      p[j] = value * static_cast<float>(std::min(1.0, std::max(0.0, 1.0 - lr_wd * scale)));
+      double scale = 1.0;  // sgd has no moments to read
+      if (!unit_scale) scale = PreconditionerScale(kOpt == Optimizer::kAdagrad ? double(m1[j]) : double(m2[j]) / c2_wide, eps_wide);
+      p[j] = value * static_cast<float>(ClampedDecay(lr_wd, scale));
     } else {
       p[j] = value;
     }
