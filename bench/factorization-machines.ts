@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { runJson } from './subprocess.js';
 import { fmFlightsData } from './fm-data.js';
-import { runInstEval, type RatingsRow } from './fm-insteval.js';
+import { runRatings, type RatingsSet } from './fm-ratings.js';
 
 export interface FmRow {
   task: 'binary' | 'regression'; implementation: string; seconds: number;
@@ -18,19 +18,19 @@ const json = (command: string, args: string[]) => runJson(command, args);
 type Quality = { logLoss?: number; auc?: number; rmse?: number };
 type Run = { epochs: ({ seconds: number } & Quality)[]; nonZerosPerSecond: number; peakRssMb: number };
 
-export interface FmResults { rows: FmRow[]; notes: string[]; ratings: RatingsRow[]; ratingsNotes: string[]; flightsFrom?: string }
+export interface FmResults { rows: FmRow[]; notes: string[]; ratings: RatingsSet[]; ratingsNotes: string[]; flightsFrom?: string }
 
 /**
- * InstEval ratings (bench/fm-insteval.ts), then the flights tables. BOUNDLESS_BENCH_FM_SKIP_FLIGHTS=1
+ * The ratings sets (bench/fm-ratings.ts), then the flights tables. BOUNDLESS_BENCH_FM_SKIP_FLIGHTS=1
  * runs InstEval alone and carries the flights rows over from `previous` (the last results file),
  * saying so in the report.
  */
 export async function runFactorizationMachines(previous?: { rows: FmRow[]; notes: string[]; machine?: { date?: string } }): Promise<FmResults> {
-  const ratings = await runInstEval(3);
+  const ratings = await runRatings(3);
   if (process.env.BOUNDLESS_BENCH_FM_SKIP_FLIGHTS === '1' && previous) {
-    return { rows: previous.rows, notes: previous.notes, ratings: ratings.rows, ratingsNotes: ratings.notes, flightsFrom: previous.machine?.date ?? 'an earlier run' };
+    return { rows: previous.rows, notes: previous.notes, ratings: ratings.sets, ratingsNotes: ratings.notes, flightsFrom: previous.machine?.date ?? 'an earlier run' };
   }
-  return { ...(await runFlights()), ratings: ratings.rows, ratingsNotes: ratings.notes };
+  return { ...(await runFlights()), ratings: ratings.sets, ratingsNotes: ratings.notes };
 }
 
 async function runFlights(): Promise<{ rows: FmRow[]; notes: string[] }> {

@@ -14,7 +14,7 @@ import { runKmeans, type KmeansRow } from './kmeans.js';
 import { kmeansFinalizeTable, runKmeansFinalize } from './kmeans-finalize.js';
 import { runPca, type PcaRow } from './pca.js';
 import { runFactorizationMachines, type FmRow } from './factorization-machines.js';
-import type { RatingsRow } from './fm-insteval.js';
+import type { RatingsSet } from './fm-ratings.js';
 import { runThreads, threadsMarkdown } from './threads.js';
 import { runWorkers, workersTable } from './workers.js';
 import { clusterMarkdown, runCluster } from './cluster.js';
@@ -95,7 +95,7 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     const { rows, notes, ratings, ratingsNotes, flightsFrom } = await runFactorizationMachines(previous);
     const flightsNote = flightsFrom ? [`- The flights tables were not rerun (BOUNDLESS_BENCH_FM_SKIP_FLIGHTS=1): rows carried over from the run of ${flightsFrom}.`] : [];
     return {
-      markdown: [ratingsTable(ratings), '', ...ratingsNotes.map((n) => `- ${n}`), '', fmTable(rows), '', ...notes.map((n) => `- ${n}`), ...flightsNote].join('\n'),
+      markdown: [...ratings.flatMap((set) => [ratingsTable(set), '', ...set.notes.map((n) => `- ${n}`), '']), ...ratingsNotes.map((n) => `- ${n}`), '', fmTable(rows), '', ...notes.map((n) => `- ${n}`), ...flightsNote].join('\n'),
       json: { ratings, ratingsNotes, rows, notes, ...(flightsFrom ? { flightsFrom } : {}) },
     };
   },
@@ -129,15 +129,18 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
   },
 };
 
-function ratingsTable(rows: RatingsRow[]): string {
+function ratingsTable(set: RatingsSet): string {
+  const { rows } = set;
   const ours = rows[0];
   const bias = rows.find((r) => r.implementation.startsWith('bias model'))!;
   const ridge = rows.find((r) => r.implementation === 'scikit-learn Ridge, all one-hot columns')!;
-  const out = ['**InstEval ratings** (regression, test RMSE; lower is better)', '',
+  const out = [`**${set.title}** (regression, test RMSE; lower is better)`, '',
     '| implementation | seconds | test RMSE | ÷ bias model | ÷ Ridge (all one-hot) | this ÷ boundless defaults (time) |', '|---|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
     out.push(`| ${r.implementation}${r.note ? ` — ${r.note}` : ''} | ${r.seconds.toFixed(3)} | ${r.rmse.toFixed(4)} | ${(r.rmse / bias.rmse).toFixed(4)} | ${(r.rmse / ridge.rmse).toFixed(4)} | ${(r.seconds / ours.seconds).toFixed(2)}× |`);
   }
+  const met = ours.rmse <= 0.97 * bias.rmse && ours.rmse < ridge.rmse;
+  out.push('', `Target (RMSE ≤ 0.97 × the bias model and below Ridge): **${met ? 'met' : 'not met'}** — ${ours.rmse.toFixed(4)} against ${(0.97 * bias.rmse).toFixed(4)} and ${ridge.rmse.toFixed(4)}.`);
   return out.join('\n');
 }
 

@@ -39,7 +39,10 @@ export const factorizationMachinesSchema = {
   eps: { type: 'float', min: 0, default: 1e-8, description: 'added to the denominator of adagrad and adam' },
   rescale_grad: { type: 'float', min: 0, exclusiveMin: true, default: 'auto', allowAuto: true, description: 'gradient multiplier (auto: 1 / the batch\'s total row weight, a mean)' },
   optimizer: { type: 'enum', values: ['sgd', 'adagrad', 'adam'], default: 'adam', description: 'update rule of all three groups' },
-  num_models: { type: 'int', min: 1, max: 64, default: 1, description: 'models trained in one pass: model 0 with these settings, the others spread over factor sizes, learning rates and weight decay; the best is chosen on validation (or by progressive validation of the first pass)' },
+  num_models: {
+    type: 'int', min: 1, max: 64, default: 'auto', allowAuto: true,
+    description: 'models trained in one pass, the best chosen on validation (or by progressive validation of the first pass). auto: 3 models that differ only in factors_wd (×1, ×0.1, ×0.03 the given or default value); N: model 0 with these settings, the others spread over factor sizes, learning rates and weight decay',
+  },
   seed: { type: 'int', min: 0, max: 0xffffffff, default: 0, description: 'random seed of the initialisers' },
 } as const;
 

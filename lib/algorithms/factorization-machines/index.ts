@@ -342,6 +342,8 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
 
   merge,
   mergeRound,
+  // num_models' default was 1 before it was auto: a file that does not name it meant one model.
+  upgradeStoredHyperparameters: (hp) => (hp.num_models === undefined ? { ...hp, num_models: 1 } : hp),
   checkTrainingData: requireBothClasses,
   endPass,
   beginRun,

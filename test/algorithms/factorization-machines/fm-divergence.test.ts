@@ -33,7 +33,7 @@ function batches(seed: number, count: number, huge: number): Batch[] {
 
 async function trained(backend: Backend, hp: Record<string, unknown>, data: Batch[]): Promise<FactorizationMachinesState> {
   const state = fm.createState(parseHyperparameters('factorization-machines', fm.hyperparameters,
-    { predictor_type: 'binary_classifier', num_factors: 4, ...hp }), { featureDim: dim, labelSize: 1 }, backend);
+    { predictor_type: 'binary_classifier', num_factors: 4, num_models: 1, ...hp }), { featureDim: dim, labelSize: 1 }, backend);
   for (const batch of data) await fm.update(state, batch, backend);
   return state;
 }

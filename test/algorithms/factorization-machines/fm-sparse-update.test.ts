@@ -41,7 +41,8 @@ const fingerprint = `  import { createHash } from 'node:crypto';
     }
     return denseBatch(x, d, labels);
   }
-  const base = { predictor_type: 'binary_classifier', num_factors: 4, seed: 7, bias_wd: 0.01 };
+  // num_models 1 unless given: the states pinned were written when that was the default.
+  const base = { predictor_type: 'binary_classifier', num_factors: 4, seed: 7, bias_wd: 0.01, num_models: 1 };
   const cases = {
     sparseAdam: { dim: 3000, make: sparseBatch, hp: { ...base, num_models: 3 } },
     sparseAdagrad: { dim: 3000, make: sparseBatch, hp: { ...base, optimizer: 'adagrad', linear_wd: 0.01, factors_wd: 0.02 } },

@@ -11,8 +11,9 @@ import { fmBatches, fmDim, fmItems, fmRating, fmUsers } from '../../fixtures/fm-
 
 let backend: Backend;
 
+// One model unless a test asks for more: these tests check one model's arithmetic (the default grid: fm-defaults.test.ts).
 function state(input: Record<string, unknown>, dim = fmDim): FactorizationMachinesState {
-  return fm.createState(parseHyperparameters('factorization-machines', fm.hyperparameters, input), { featureDim: dim, labelSize: 1 }, backend);
+  return fm.createState(parseHyperparameters('factorization-machines', fm.hyperparameters, { num_models: 1, ...input }), { featureDim: dim, labelSize: 1 }, backend);
 }
 
 async function fit(s: FactorizationMachinesState, batches: Batch[], epochs = 1): Promise<FactorizationMachinesState> {
