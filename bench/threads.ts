@@ -107,7 +107,7 @@ function jobs(format: 'csv' | 'libsvm'): Job[] {
     { name: 'parse only', args: (path) => ['--input-type=module', '-e', parseScript(path, format, format === 'csv' ? '' : `featureDim: ${sparseDim},`)] },
     ...(format === 'csv' ? [{ name: 'train pca', args: train('pca', 'num_components=8') }] : []),
     { name: 'train kmeans', args: train('kmeans', 'k=10') },
-    { name: 'train factorization-machines', args: train('factorization-machines', 'predictor_type=binary_classifier', 'num_factors=8') },
+    { name: 'train factorization-machines', args: train('factorization-machines', 'predictor_type=binary_classifier', 'num_factors=8', 'num_models=1') },
     { name: 'train linear-learner (1 model)', args: train('linear-learner', 'predictor_type=binary_classifier', 'num_models=1') },
   ];
 }

@@ -107,7 +107,7 @@ export async function runWorkers(): Promise<{ rows: WorkersRow[]; notes: string[
   const data = ['--train', train, '--format', 'libsvm', '--feature-dim', String(featureDim), '--epochs', '1', '--seed', '1'];
   const subjects = [
     { algorithm: 'linear-learner', setting: 'num_models=32', args: ['linear-learner', ...data, '--hp', 'predictor_type=binary_classifier', '--hp', 'num_models=32'] },
-    { algorithm: 'factorization-machines', setting: 'num_factors=8', args: ['factorization-machines', ...data, '--hp', 'predictor_type=binary_classifier', '--hp', 'num_factors=8'] },
+    { algorithm: 'factorization-machines', setting: 'num_factors=8, num_models=1', args: ['factorization-machines', ...data, '--hp', 'predictor_type=binary_classifier', '--hp', 'num_factors=8', '--hp', 'num_models=1'] },
   ];
   const rows: WorkersRow[] = [];
   const scratch = mkdtempSync(join(tmpdir(), 'boundless-bench-workers-'));
