@@ -367,6 +367,7 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
   },
 
   modelMetrics(state, source = 'progressive') {
+    if (source !== 'progressive' && source !== 'validation') throw new RangeError(`factorization-machines modelMetrics: source ${JSON.stringify(source)} is not 'progressive' or 'validation'`);
     const grid = modelGrid(state.hyperparameters, revisionOf(state));
     return grid.map((g, m) => ({
       model: m, num_factors: g.factors, linear_lr: g.linearLr, factors_lr: g.factorsLr, linear_wd: g.linearWd, factors_wd: g.factorsWd, ...modelMetrics(state, source, m),

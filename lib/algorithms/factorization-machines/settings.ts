@@ -87,7 +87,9 @@ export function modelGrid(hp: Hp, revision = currentRevision): GridModel[] {
 }
 
 function decayGrid(hp: Hp): GridModel[] {
-  return autoDecayScales.map((scale, m) => ({
+  // No factor penalty to scale: three copies of one model would cost 3× for nothing.
+  const scales = weightDecay(hp, 'factors') === 0 ? [1] : autoDecayScales;
+  return scales.map((scale, m) => ({
     factors: hp.num_factors, offset: m * hp.num_factors,
     biasLr: hp.bias_lr, linearLr: hp.linear_lr, factorsLr: hp.factors_lr,
     biasWd: hp.bias_wd, linearWd: weightDecay(hp, 'linear'), factorsWd: weightDecay(hp, 'factors') * scale,

@@ -170,5 +170,10 @@ describe('factorization machines: defaults on ratings', function () {
     assert.ok(strong.auto.rmse < 0.8 * strong.one.rmse, `interactions: auto ${strong.auto.rmse} vs one model ${strong.one.rmse}`);
     assert.equal(none.auto.selected, 0, `no interactions: model ${none.auto.selected} selected`);
     assert.ok(none.auto.rmse <= 1.005 * none.one.rmse, `no interactions: auto ${none.auto.rmse} vs one model ${none.one.rmse}`);
+    // Nothing to spread when factors_wd is 0: one model, not three copies.
+    const unpenalised = parseHyperparameters('factorization-machines', fm.hyperparameters, { predictor_type: 'regressor', num_factors: 4, factors_wd: 0 });
+    const single = fm.createState(unpenalised as never, { featureDim: 10, labelSize: 1 }, backend);
+    assert.equal(single.tensors.factors.shape[1], 4);
+    assert.throws(() => fm.modelMetrics(single, 'train' as never), /^RangeError: factorization-machines modelMetrics: source "train" is not 'progressive' or 'validation'$/);
   });
 });
