@@ -76,12 +76,12 @@ def main():
     fit_rows = ~holdout
     rows = []
 
-    lam = min([1, 3, 10, 30, 100], key=lambda l: rmse(bias_model(s[fit_rows], d[fit_rows], y[fit_rows], ns, nd, l)(s[holdout], d[holdout]), y[holdout]))
+    lam = min([1, 3, 10, 30, 100, 300], key=lambda l: rmse(bias_model(s[fit_rows], d[fit_rows], y[fit_rows], ns, nd, l)(s[holdout], d[holdout]), y[holdout]))
     model, seconds, times = median_time(lambda: bias_model(s, d, y, ns, nd, lam), runs)
     rows.append({"implementation": "bias model: global mean + user + item biases", "seconds": seconds, "runs": times,
                  "rmse": rmse(model(st, dt), yt), "note": f"alternating regularised means, λ = {lam} (holdout)"})
 
-    alpha = min([1, 3, 10, 30, 100], key=lambda a: rmse(Ridge(alpha=a, solver="sparse_cg").fit(x[fit_rows], y[fit_rows]).predict(x[holdout]), y[holdout]))
+    alpha = min([1, 3, 10, 30, 100, 300], key=lambda a: rmse(Ridge(alpha=a, solver="sparse_cg").fit(x[fit_rows], y[fit_rows]).predict(x[holdout]), y[holdout]))
     model, seconds, times = median_time(lambda: Ridge(alpha=alpha, solver="sparse_cg").fit(x, y), runs)
     rows.append({"implementation": "scikit-learn Ridge, all one-hot columns", "seconds": seconds, "runs": times,
                  "rmse": rmse(model.predict(xt), yt), "note": f"alpha {alpha} (holdout), sparse_cg"})
