@@ -21,6 +21,11 @@ export interface CoreAddon {
     warnings: string[];
     napiVersion: number;
   };
+  /**
+   * On: this JS thread's native data work (kernels, parse feeds, encoders) runs on one core at a
+   * time, its loops not split across the pool. For data-parallel workers as many as the budget.
+   */
+  setCallerSerial(on: boolean): void;
   denseLinear(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
     rows: number, cols: number, models: number): Promise<void>;
   denseLinearSync(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,

@@ -14,6 +14,12 @@ export type ToWorker = { type: 'pass'; job: SerializedJob } | { type: 'reply'; r
 export type FromWorker = { type: 'upload'; upload: RoundUpload } | { type: 'error'; error: { name: string; message: string; stack?: string } }
   | { type: 'taken' };
 
+/** What a worker thread starts with: the shared round-call cell, and whether its data work keeps to one core. */
+export interface WorkerData {
+  called: SharedArrayBuffer;
+  serial: boolean;
+}
+
 /** A ShareJob as it crosses the port: the algorithm and backend by name. */
 export interface SerializedJob {
   worker: number;

@@ -10,11 +10,14 @@ import { resolveBackend, type BackendChoice } from '../backends/select.js';
 import { readBatches } from '../io/read-batches.js';
 import type { ReadOptions } from '../io/read-options.js';
 import { DealtBatches } from './dealt-batches.js';
-import { PortRendezvous, type FromWorker, type SerializedJob, type ToWorker } from './port-rendezvous.js';
+import { PortRendezvous, type FromWorker, type SerializedJob, type ToWorker, type WorkerData } from './port-rendezvous.js';
+import { loadCoreAddon } from '../backends/native-addon.js';
 import { trainShare, type ShareSource } from './share-trainer.js';
 
 const port = parentPort!;
-const rendezvous = new PortRendezvous(port, new Int32Array((workerData as { called: SharedArrayBuffer }).called));
+const data = workerData as WorkerData;
+const rendezvous = new PortRendezvous(port, new Int32Array(data.called));
+if (data.serial) loadCoreAddon().setCallerSerial(true);
 const loadedModules = new Set<string>();
 /** The backend each pass names, made once per thread. */
 const backends = new Map<string | undefined, Promise<Backend>>();

@@ -19,7 +19,8 @@ import { resolveFiles } from '../io/sources/files.js';
 import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
 import { statSync } from 'node:fs';
 import type { PassContext, PassResult, PassRunner, SharePositions } from '../train/pass-runner.js';
-import type { FromWorker, SerializedJob, ToWorker } from './port-rendezvous.js';
+import type { FromWorker, SerializedJob, ToWorker, WorkerData } from './port-rendezvous.js';
+import { loadCoreAddon } from '../backends/native-addon.js';
 import type { RoundReply, RoundUpload } from './rendezvous.js';
 import { RoundKeeper, type CompletedRound } from './round-keeper.js';
 import { continuesFromMerge } from './round-merge.js';
@@ -140,8 +141,11 @@ export class WorkerPool implements PassRunner {
         'load its module with loadAlgorithmModule (--algorithm-module) to train it with workers');
     }
     const pool = new WorkerPool(algorithm, count, sync);
+    // As many workers as the thread budget or more: each keeps its data work to one core (see
+    // setCallerSerial), as the budget keeps them all to its cores.
+    const serial = count >= loadCoreAddon().runtimeInfo().threads;
     for (let worker = 0; worker < count; worker++) {
-      const thread = startThread({ called: pool.called.buffer });
+      const thread = startThread({ called: pool.called.buffer, serial } satisfies WorkerData);
       thread.on('message', (message: FromWorker) => {
         if (message.type === 'taken') pool.dealer?.taken(worker);
         else pool.inbox.push({ worker, message });

@@ -275,7 +275,7 @@ class FeedWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
   void Execute() override {
-    TokenScope token;
+    TokenScope token(serial_);
     result_ = wrap_->parser().Feed(data_, length_, wrap_->target());
   }
 
@@ -290,6 +290,7 @@ class FeedWorker : public Napi::AsyncWorker {
   }
 
  private:
+  const bool serial_ = CallerRunsSerially();  // the queuing thread's (SetCallerSerial)
   Napi::Promise::Deferred deferred_;
   StreamParserWrap* wrap_;
   Napi::ObjectReference self_ref_;
@@ -331,7 +332,7 @@ class StageWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
   void Execute() override {
-    TokenScope token;
+    TokenScope token(serial_);
     consumed_ = parallel_->Stage(*wave_, data_, length_, shape_);
   }
 
@@ -348,6 +349,7 @@ class StageWorker : public Napi::AsyncWorker {
   }
 
  private:
+  const bool serial_ = CallerRunsSerially();  // the queuing thread's (SetCallerSerial)
   Napi::Promise::Deferred deferred_;
   StreamParserWrap* wrap_;
   ParallelTextParser* parallel_;

@@ -27,7 +27,7 @@ class EncodeWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
   void Execute() override {
-    TokenScope token;
+    TokenScope token(serial_);
     try {
       written_ = body_();
     } catch (const std::exception& error) {
@@ -38,6 +38,7 @@ class EncodeWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
  private:
+  const bool serial_ = CallerRunsSerially();  // the queuing thread's (SetCallerSerial)
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> references_;
   std::function<size_t()> body_;

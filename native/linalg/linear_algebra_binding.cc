@@ -77,7 +77,7 @@ class DenseLinearWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
   void Execute() override {
-    TokenScope token;
+    TokenScope token(serial_);
     try {
       DenseLinear(x_, w_, bias_, out_, rows_, cols_, models_);
     } catch (const std::exception& error) {
@@ -89,6 +89,7 @@ class DenseLinearWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
  private:
+  const bool serial_ = CallerRunsSerially();  // the queuing thread's (SetCallerSerial)
   Napi::Promise::Deferred deferred_;
   Napi::ObjectReference x_ref_, w_ref_, out_ref_, bias_ref_;
   const float* x_;

@@ -95,7 +95,7 @@ class KernelWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
   void Execute() override {
-    TokenScope token;
+    TokenScope token(serial_);
     try {
       body_();
     } catch (const std::exception& error) {
@@ -106,6 +106,7 @@ class KernelWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
  private:
+  const bool serial_ = CallerRunsSerially();  // the queuing thread's (SetCallerSerial)
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> references_;
   std::function<void()> body_;
@@ -149,7 +150,7 @@ class ResultWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
   void Execute() override {
-    TokenScope token;
+    TokenScope token(serial_);
     try {
       result_ = body_();
     } catch (const std::exception& error) {
@@ -160,6 +161,7 @@ class ResultWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
  private:
+  const bool serial_ = CallerRunsSerially();  // the queuing thread's (SetCallerSerial)
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> references_;
   std::function<Result()> body_;

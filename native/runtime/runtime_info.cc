@@ -25,10 +25,20 @@ Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// setCallerSerial(on): this JS thread's data work runs on one core at a time (SetCallerSerial).
+Napi::Value SetCallerSerialBinding(const Napi::CallbackInfo& info) {
+  if (info.Length() != 1 || !info[0].IsBoolean()) {
+    throw Napi::TypeError::New(info.Env(), "setCallerSerial: expected one boolean argument");
+  }
+  SetCallerSerial(info[0].As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void RegisterRuntimeInfo(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfo, "runtimeInfo"));
+  exports.Set("setCallerSerial", Napi::Function::New(env, SetCallerSerialBinding, "setCallerSerial"));
 }
 
 }  // namespace boundless

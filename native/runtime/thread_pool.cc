@@ -5,6 +5,7 @@
 #include <exception>
 
 #ifdef __linux__
+#include <pthread.h>
 #include <sched.h>
 #endif
 
@@ -100,6 +101,10 @@ void ThreadPool::ReleaseAcquiredToken() {
 }
 
 void ThreadPool::WorkerLoop() {
+#ifdef __linux__
+  // Named so that top, perf and /proc/self/task tell the budget's threads from libuv's and V8's.
+  pthread_setname_np(pthread_self(), "boundless-pool");
+#endif
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     has_work_.wait(lock, [this] { return stopping_ || (!tasks_.empty() && running_ < Size()); });
@@ -119,6 +124,18 @@ thread_local bool serial_scope = false;
 
 SerialScope::SerialScope() : previous_(serial_scope) { serial_scope = true; }
 SerialScope::~SerialScope() { serial_scope = previous_; }
+
+bool CallerRunsSerially() { return serial_scope; }
+void SetCallerSerial(bool serial) { serial_scope = serial; }
+
+TokenScope::TokenScope(bool serial) : acquired_(ThreadPool::Shared().AcquireToken()), previous_serial_(serial_scope) {
+  if (serial) serial_scope = true;
+}
+
+TokenScope::~TokenScope() {
+  serial_scope = previous_serial_;
+  if (acquired_) ThreadPool::Shared().ReleaseAcquiredToken();
+}
 
 void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
                              const std::function<void(size_t, size_t)>& body) {

@@ -76,22 +76,6 @@ class ThreadPool {
   bool stopping_ = false;
 };
 
-// Holds one of the shared pool's tokens while it lives (waiting for one first): wraps the data
-// work an AsyncWorker runs on a libuv thread. Its ParallelFor calls then run chunks on this
-// thread and hand the rest to threads with tokens of their own.
-class TokenScope {
- public:
-  TokenScope() : acquired_(ThreadPool::Shared().AcquireToken()) {}
-  ~TokenScope() {
-    if (acquired_) ThreadPool::Shared().ReleaseAcquiredToken();
-  }
-  TokenScope(const TokenScope&) = delete;
-  TokenScope& operator=(const TokenScope&) = delete;
-
- private:
-  bool acquired_;
-};
-
 // While one lives, this thread's ParallelFor calls run inline: for a caller that splits its work
 // coarsely itself (a batch into chunks of rows), so the small loops inside each chunk do not wake
 // other threads for a few microseconds of work each.
@@ -104,6 +88,32 @@ class SerialScope {
 
  private:
   bool previous_;
+};
+
+// Whether this thread's ParallelFor calls run inline (a SerialScope, or SetCallerSerial).
+bool CallerRunsSerially();
+
+// Makes every later ParallelFor call of this thread run inline, and the data work it queues (read
+// by AsyncWorkers through CallerRunsSerially when they are made) run serially on its libuv thread.
+// For data-parallel worker threads that are as many as the budget: each keeps to one core, since
+// splitting one worker's 1,000-row step across cores costs more in cache traffic than it saves
+// when the other cores are busy with the other workers' steps (bench/workers.ts).
+void SetCallerSerial(bool serial);
+
+// Holds one of the shared pool's tokens while it lives (waiting for one first): wraps the data
+// work an AsyncWorker runs on a libuv thread. Its ParallelFor calls then run chunks on this
+// thread and hand the rest to threads with tokens of their own, or, with `serial` (the queuing
+// thread's CallerRunsSerially, captured when the work was made), run inline.
+class TokenScope {
+ public:
+  explicit TokenScope(bool serial);
+  ~TokenScope();
+  TokenScope(const TokenScope&) = delete;
+  TokenScope& operator=(const TokenScope&) = delete;
+
+ private:
+  bool acquired_;
+  bool previous_serial_;
 };
 
 // The thread budget: BOUNDLESS_NUM_THREADS, or the cores this process may run

@@ -229,6 +229,45 @@ describe('core addon', () => {
     assert.ok(run.cpu <= 1.2 * run.wall, `CPU ${run.cpu.toFixed(2)} s in ${run.wall.toFixed(2)} s of wall time: more than one core busy`);
   });
 
+  it('setCallerSerial keeps a thread\'s queued data work off the pool\'s threads, with the same bytes as split loops', function () {
+    if (process.platform !== 'linux') this.skip();  // per-thread CPU times and names from /proc
+    this.timeout(120_000);
+    // What each data-parallel worker does when the workers are as many as the budget (worker-pool.ts):
+    // a kernel it queues runs whole on the libuv thread that holds its token, and the pool's own
+    // threads (named boundless-pool) get no chunk of it; split, they took a third to half of the work here.
+    const code = `
+      import { readdirSync, readFileSync } from 'node:fs';
+      import { loadCoreAddon } from './lib/index.js';
+      const a = loadCoreAddon();
+      const rows = 16384, cols = 512, models = 64;
+      const x = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i));
+      const w = Float32Array.from({ length: models * cols }, (_, i) => Math.cos(i));
+      const poolTicks = () => readdirSync('/proc/self/task').reduce((sum, t) => {
+        if (readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim() !== 'boundless-pool') return sum;
+        const fields = readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ');
+        return sum + Number(fields[11]) + Number(fields[12]);
+      }, 0);
+      const run = async (serial) => {
+        a.setCallerSerial(serial);
+        const sync = new Float32Array(rows * models), queued = new Float32Array(rows * models);
+        a.denseLinearSync(x, w, null, sync, rows, cols, models);
+        const before = poolTicks(), cpu = process.cpuUsage();
+        for (let r = 0; r < 15; r++) await a.denseLinear(x, w, null, queued, rows, cols, models);
+        const used = process.cpuUsage(cpu);
+        return { sync: Array.from(sync.subarray(0, 4096)), queued: Array.from(queued.subarray(0, 4096)),
+          poolShare: (poolTicks() - before) / 100 / ((used.user + used.system) / 1e6) };
+      };
+      const split = await run(false), serial = await run(true);
+      console.log(JSON.stringify({ split, serial }));`;
+    type Run = { sync: number[]; queued: number[]; poolShare: number };
+    const { split, serial } = runWithEnv({ BOUNDLESS_NUM_THREADS: '2' }, code) as { split: Run; serial: Run };
+    assert.deepEqual(serial.sync, split.sync);
+    assert.deepEqual(serial.queued, split.queued);
+    assert.ok(serial.poolShare <= 0.03, `serial: the pool's threads did ${(100 * serial.poolShare).toFixed(0)}% of the work`);
+    assert.ok(split.poolShare >= 0.15, `split: the pool's threads did ${(100 * split.poolShare).toFixed(0)}% of the work: the check cannot tell serial from split here`);
+    assert.throws(() => (addon.setCallerSerial as (...a: unknown[]) => void)(1), /^TypeError: setCallerSerial: expected one boolean argument$/);
+  });
+
   it('reports an unusable BOUNDLESS_CPU_ISA or BOUNDLESS_NUM_THREADS instead of ignoring it', () => {
     const code = `import { loadCoreAddon } from './lib/index.js'; console.log(JSON.stringify(loadCoreAddon().runtimeInfo()));`;
     const info = runWithEnv({ BOUNDLESS_CPU_ISA: 'sse9', BOUNDLESS_NUM_THREADS: 'lots' }, code) as { warnings: string[] };

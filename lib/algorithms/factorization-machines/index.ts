@@ -17,7 +17,7 @@ import {
 import { FactorizationMachinesModel } from './model.js';
 import { checkHyperparameters, fmSettings, modelGrid, revisionOf, type FmSettings } from './settings.js';
 import { counter, createFmState, freshScalars, kernelMetrics, kernelState, type FactorizationMachinesState } from './state.js';
-import { removeExtraBaseCounts } from '../round-counts.js';
+import { addScaled, removeExtraBaseCounts } from '../round-counts.js';
 import { countedUpdate } from '../counted-update.js';
 
 export { FactorizationMachinesModel } from './model.js';
@@ -308,9 +308,7 @@ function mergeSince(states: FactorizationMachinesState[], base: FactorizationMac
     out.fill(0);
     const additive = name.startsWith('progressive_') || name.startsWith('validation_');
     for (const [i, s] of states.entries()) {
-      const source = s.tensors[name].data as Float32Array | Float64Array;
-      const weight = additive ? 1 : trained > 0 ? rows[i] / trained : 1 / states.length;
-      for (let j = 0; j < out.length; j++) out[j] += weight * source[j];
+      addScaled(out, s.tensors[name].data as Float32Array | Float64Array, additive ? 1 : trained > 0 ? rows[i] / trained : 1 / states.length);
     }
   }
   const step = Math.max(...states.map((s) => (s.tensors.counters.data as Float64Array)[counter.step]));

@@ -8,7 +8,7 @@ import type { LinearLearnerHyperparameters } from './hyperparameters.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { calibrationBins, modelGrid, resolveSettings, type ResolvedSettings } from './settings.js';
 import { allocateState } from '../state-size.js';
-import { overwriteState, removeExtraBaseCounts } from '../round-counts.js';
+import { addScaled, overwriteState, removeExtraBaseCounts } from '../round-counts.js';
 
 export type LinearLearnerState = State<LinearLearnerHyperparameters>;
 
@@ -224,8 +224,7 @@ export function rebaseLinearLearnerRound(from: LinearLearnerState, state: Linear
   for (const name of averaged) {
     const out = merged.tensors[name]?.data as Float32Array | undefined;
     if (!out) continue;
-    const source = name === 'weights' ? plain : name === 'average' ? average! : (from.tensors[name].data as Float32Array);
-    for (let k = 0; k < out.length; k++) out[k] -= source[k];
+    addScaled(out, name === 'weights' ? plain : name === 'average' ? average! : (from.tensors[name].data as Float32Array), -1);
   }
   return removeBaseOnce(merged, from, 1);
 }
@@ -276,16 +275,9 @@ function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | und
     const out = t.data as Float32Array | Float64Array;
     if (averaged.has(name)) {
       out.fill(0);
-      states.forEach((s, i) => {
-        const source = name === 'weights' ? plain[i] : name === 'average' ? averages[i]! : (s.tensors[name].data as Float32Array);
-        const w = share(i);
-        for (let k = 0; k < out.length; k++) out[k] += w * source[k];
-      });
+      states.forEach((s, i) => addScaled(out, name === 'weights' ? plain[i] : name === 'average' ? averages[i]! : (s.tensors[name].data as Float32Array), share(i)));
     } else if (name.startsWith('progressive_') || name === 'class_counts' || name === 'feature_nonzero' || name === 'input_norm') {
-      for (const s of states.slice(1)) {
-        const source = s.tensors[name].data as Float64Array;
-        for (let k = 0; k < out.length; k++) out[k] += source[k];
-      }
+      for (const s of states.slice(1)) addScaled(out, s.tensors[name].data as Float64Array);
     } else if (name.startsWith('validation_')) {
       out.fill(0);
     }
