@@ -152,6 +152,13 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
   rebaseRound?(from: State<HyperparameterValues<S>>, state: State<HyperparameterValues<S>>,
     onto: State<HyperparameterValues<S>>): State<HyperparameterValues<S>>;
   /**
+   * Called by a data-parallel worker on its own thread just before it uploads `state` to a merge
+   * round: state-sized work that leaves what the state means unchanged and makes the merge, which
+   * runs on one thread while the workers wait, cheaper (the linear learner brings its lazily
+   * regularized weights up to date here, so the merge need not).
+   */
+  prepareUpload?(state: State<HyperparameterValues<S>>): void;
+  /**
    * Throws a DegenerateDataError when the data the state has seen cannot give a model (one class
    * for a classifier, fewer distinct points than k). The trainer calls it after each pass over
    * the training channel; finalize calls it too.

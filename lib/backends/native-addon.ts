@@ -42,6 +42,8 @@ export interface CoreAddon {
   LinearLearnerStep: new (settings: LinearLearnerSettings, state: LinearLearnerArrays, metrics: LinearLearnerMetrics, training: boolean) => { run(batch: Batch): Promise<void> };
   /** kind 0: the plain iterates, 1: the averages, 2: each model's output (its average when it averages). */
   linearLearnerCatchUp(settings: LinearLearnerSettings, state: LinearLearnerArrays, kind: 0 | 1 | 2, out: Float32Array, biasOut: Float32Array): void;
+  /** Every feature's weights and average brought to the current step in place (last_step set to it). */
+  linearLearnerCatchUpInPlace(settings: LinearLearnerSettings, state: LinearLearnerArrays): void;
   linearLearnerInitialize(weights: Float32Array, normal: boolean, scale: number, seed: number): void;
   linearLearnerPredict(model: LinearLearnerPredictInputs['model'], batch: Batch, outputs: LinearLearnerPredictInputs['outputs']): Promise<void>;
   kmeansUpdate(settings: KmeansUpdateInputs['settings'], state: KmeansUpdateInputs['state'], batch: Batch): Promise<void>;

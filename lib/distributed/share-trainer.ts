@@ -33,9 +33,11 @@ export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous:
   let position: SourcePosition | null = job.start;
   let round = 1;
   let since = { batches: 0, records: 0 };
-  const upload = (done: boolean): RoundUpload => ({
-    worker: job.worker, round, state, position, done, ...since, bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords },
-  });
+  const upload = (done: boolean): RoundUpload => {
+    // State-sized work done here, on this worker's core, rather than in the merge everyone waits for.
+    if (state) algorithm.prepareUpload?.(state as never);
+    return { worker: job.worker, round, state, position, done, ...since, bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords } };
+  };
   for await (const batch of stream) {
     state ??= algorithm.createState(job.hyperparameters as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch), backend) as State;
     await algorithm.update(state as never, batch, backend);

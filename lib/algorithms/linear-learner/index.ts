@@ -16,7 +16,7 @@ import { criterionOf, objectiveOf, targetsOf } from './objective.js';
 import { chooseModel } from './selection.js';
 import { readBatchRows, resolveSettings, stepRowsOf } from './settings.js';
 import {
-  caughtUp, counter, createLinearLearnerState, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
+  catchUpInPlace, caughtUp, counter, createLinearLearnerState, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
   type LinearLearnerState,
 } from './state.js';
 import { countedUpdate } from '../counted-update.js';
@@ -199,6 +199,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   merge: mergeLinearLearnerStates,
   mergeRound: mergeLinearLearnerRound,
   rebaseRound: rebaseLinearLearnerRound,
+  prepareUpload: catchUpInPlace,
   upgradeStoredHyperparameters: (hp, scalars) => (scalars.defaults_version === undefined ? sageMakerDefaults(hp) : hp),
   // A batch of a whole number of steps: one that is not would end in a short step, and the model
   // would depend on how the rows were cut (a requested size is rounded up to whole steps).

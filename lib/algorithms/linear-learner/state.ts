@@ -181,6 +181,28 @@ export function caughtUp(state: LinearLearnerState, kind: 0 | 1 | 2 = weightsKin
   return { weights, bias };
 }
 
+/**
+ * Every feature's weights and average brought to the state's step in place (Algorithm.prepareUpload:
+ * a data-parallel worker does it on its own core before a round, so the merge has nothing to catch up).
+ */
+export function catchUpInPlace(state: LinearLearnerState): void {
+  loadCoreAddon().linearLearnerCatchUpInPlace(resolveSettings(state.hyperparameters, state.schema).kernel, kernelArrays(state));
+}
+
+/** Whether every feature is current at the state's step (nothing owed: catchUpInPlace ran, or a merge). */
+function allCurrent(state: LinearLearnerState): boolean {
+  const step = (state.tensors.counters.data as Float64Array)[counter.step];
+  const last = state.tensors.last_step.data as Int32Array;
+  for (let j = 0; j < last.length; j++) if (last[j] !== step) return false;
+  return true;
+}
+
+/** caughtUp's plain or average weights for a merge to read: the state's own array when nothing is owed. */
+function mergeWeights(state: LinearLearnerState, kind: typeof weightsKind.plain | typeof weightsKind.average): Float32Array {
+  if (allCurrent(state)) return state.tensors[kind === weightsKind.plain ? 'weights' : 'average'].data as Float32Array;
+  return caughtUp(state, kind).weights;
+}
+
 function deepCopy(state: LinearLearnerState): LinearLearnerState {
   return {
     ...state,
@@ -219,8 +241,8 @@ export function mergeLinearLearnerRound(base: LinearLearnerState, states: Linear
  */
 export function rebaseLinearLearnerRound(from: LinearLearnerState, state: LinearLearnerState, onto: LinearLearnerState): LinearLearnerState {
   const merged = mergeSince([state, onto], from, undefined, true);
-  const plain = caughtUp(from, weightsKind.plain).weights;
-  const average = from.tensors.average ? caughtUp(from, weightsKind.average).weights : undefined;
+  const plain = mergeWeights(from, weightsKind.plain);
+  const average = from.tensors.average ? mergeWeights(from, weightsKind.average) : undefined;
   for (const name of averaged) {
     const out = merged.tensors[name]?.data as Float32Array | undefined;
     if (!out) continue;
@@ -269,8 +291,8 @@ function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | und
   const total = states.reduce((sum, s) => sum + Number(s.scalars.examples_seen), 0);
   const trained = rows.reduce((a, b) => a + b, 0);
   const share = (i: number) => (addParameters ? 1 : trained > 0 ? rows[i] / trained : 1 / states.length);
-  const plain = states.map((s) => caughtUp(s, weightsKind.plain).weights);
-  const averages = states.map((s) => (s.tensors.average ? caughtUp(s, weightsKind.average).weights : undefined));
+  const plain = states.map((s) => mergeWeights(s, weightsKind.plain));
+  const averages = states.map((s) => (s.tensors.average ? mergeWeights(s, weightsKind.average) : undefined));
   for (const [name, t] of Object.entries(merged.tensors)) {
     const out = t.data as Float32Array | Float64Array;
     if (averaged.has(name)) {

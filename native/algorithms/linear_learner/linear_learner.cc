@@ -1152,6 +1152,19 @@ void CatchUp(const Settings& s, const State& st, WeightsKind kind, float* weight
   }
 }
 
+void CatchUpInPlace(const Settings& s, State& st) {
+  const double step = st.counters[kStep];
+  if (step <= 0) return;
+  // The rates CatchUp uses (the last step's), and the training path's catch-up (vectorized across
+  // models) for every feature behind: as if each were touched by a step after the last.
+  Scratch scratch;
+  StepRates(s, st, step, scratch);
+  for (size_t j = 0; j < s.dim; j++) {
+    if (st.last_step[j] < step) scratch.touched.push_back(static_cast<uint32_t>(j));
+  }
+  if (!scratch.touched.empty()) CatchUpTouched(s, st, step + 1, scratch);
+}
+
 void Predict(const PredictInputs& model, const BatchView& b, float* score, float* predicted_label) {
   Settings s;
   s.dim = model.dim;

@@ -172,6 +172,12 @@ void Evaluate(const Settings& settings, const State& state, const BatchView& bat
 // when bias_out is not null, the matching bias into bias_out (width).
 void CatchUp(const Settings& settings, const State& state, WeightsKind kind, float* weights_out, float* bias_out);
 
+// Brings every feature's weights and average up to the current step in place (the catch-up a
+// returning feature gets in training, for all at once) and marks them current: what CatchUp
+// computes then reads the arrays as they are. A data-parallel worker does this before it
+// uploads to a merge round, on its own core, so the coordinator's merge has nothing to catch up.
+void CatchUpInPlace(const Settings& settings, State& state);
+
 // A finalized model's outputs: score (probability, class probabilities or
 // value) and predicted label. weights: dim × classes, plain (scaler folded in).
 struct PredictInputs {

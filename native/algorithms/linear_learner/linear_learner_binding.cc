@@ -201,6 +201,17 @@ Napi::Value CatchUp(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// linearLearnerCatchUpInPlace(settings, state): every feature brought to the current step, in place.
+Napi::Value CatchUpInPlace(const Napi::CallbackInfo& info) {
+  const char* f = "linearLearnerCatchUpInPlace";
+  RequireArgCount(info, f, 2);
+  Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
+  ArrayReader reader(info.Env(), f);
+  State state = ReadState(reader, ObjectArg(info, 1, f, "state"), settings, true);
+  linear::CatchUpInPlace(settings, state);
+  return info.Env().Undefined();
+}
+
 Napi::Value Initialize(const Napi::CallbackInfo& info) {
   const char* f = "linearLearnerInitialize";
   RequireArgCount(info, f, 4);
@@ -292,6 +303,7 @@ void RegisterLinearLearner(Napi::Env env, Napi::Object exports) {
   exports.Set("linearLearnerUpdate", Napi::Function::New(env, UpdateAsync, "linearLearnerUpdate"));
   exports.Set("linearLearnerEvaluate", Napi::Function::New(env, EvaluateAsync, "linearLearnerEvaluate"));
   exports.Set("linearLearnerCatchUp", Napi::Function::New(env, CatchUp, "linearLearnerCatchUp"));
+  exports.Set("linearLearnerCatchUpInPlace", Napi::Function::New(env, CatchUpInPlace, "linearLearnerCatchUpInPlace"));
   exports.Set("linearLearnerInitialize", Napi::Function::New(env, Initialize, "linearLearnerInitialize"));
   exports.Set("linearLearnerPredict", Napi::Function::New(env, PredictAsync, "linearLearnerPredict"));
 }
