@@ -159,6 +159,12 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    */
   prepareUpload?(state: State<HyperparameterValues<S>>): void;
   /**
+   * Batches of each data-parallel worker between merge rounds when `syncEvery` / --sync-every is
+   * not given (8 when absent): the most that kept the merged model within the merge tolerance of
+   * one worker in the measurements sync-policy.ts cites.
+   */
+  roundBatches?: number;
+  /**
    * Throws a DegenerateDataError when the data the state has seen cannot give a model (one class
    * for a classifier, fewer distinct points than k). The trainer calls it after each pass over
    * the training channel; finalize calls it too.

@@ -2,11 +2,13 @@
 // fall at the same batches in every run, so a seeded run is reproducible to
 // the byte and a resumed one continues exactly), or every N seconds.
 //
-// The default, 8 batches, keeps the merged model within the merge tolerance
-// of one worker (held-out AUC within 0.005, loss within 0.5%) for the linear
-// learner and factorization machines on the flights data (400k rows, 2
-// workers); 64 did not (SGD workers that drift apart for long average into a
-// worse model). README, "Data-parallel workers"; bench/workers.ts.
+// The default is the algorithm's (Algorithm.roundBatches), else 8 batches: what
+// kept the merged model within the merge tolerance of one worker (held-out AUC
+// within 0.005, loss within 0.5%) on the flights data (400k and 2.4M rows, 2
+// workers). Factorization machines need 8 (16 cost 0.7% log loss on 400k rows);
+// the linear learner keeps it at 16 and 32 and not at 64 (0.007 AUC on 400k
+// rows), so it meets every 16: SGD workers that drift apart for long average
+// into a worse model. README, "Data-parallel workers"; bench/workers.ts.
 //
 // Cluster jobs default to 128 batches: rounds through Redis cost tens to
 // hundreds of milliseconds where rounds between threads cost microseconds, and
@@ -22,9 +24,14 @@ export type SyncEvery = { batches: number } | { seconds: number } | { auto: true
 export const defaultSyncEvery: SyncEvery = { batches: 8 };
 export const defaultClusterSyncEvery: SyncEvery = { batches: 128 };
 
-/** Checks a policy; deterministic runs need batch-counted rounds. Errors name the option. */
-export function resolveSyncEvery(sync: SyncEvery | undefined, deterministic: boolean): SyncEvery {
-  const policy = sync ?? defaultSyncEvery;
+/** The default policy of workers of one process training `algorithm` (its roundBatches, else 8 batches). */
+export function defaultSyncEveryOf(algorithm: { roundBatches?: number }): SyncEvery {
+  return algorithm.roundBatches === undefined ? defaultSyncEvery : { batches: algorithm.roundBatches };
+}
+
+/** Checks a policy (`fallback` when none is given); deterministic runs need batch-counted rounds. Errors name the option. */
+export function resolveSyncEvery(sync: SyncEvery | undefined, deterministic: boolean, fallback: SyncEvery = defaultSyncEvery): SyncEvery {
+  const policy = sync ?? fallback;
   const keys = typeof policy === 'object' && policy !== null ? Object.keys(policy) : [];
   if (keys.length !== 1 || (keys[0] !== 'batches' && keys[0] !== 'seconds' && keys[0] !== 'auto')) {
     throw new RangeError(`train: syncEvery must be { batches: N }, { seconds: N } or { auto: true }, got ${JSON.stringify(policy)}`);

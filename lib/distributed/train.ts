@@ -4,7 +4,7 @@
 import type { HyperparameterInput } from '../algorithms/hyperparameters.js';
 import type { Algorithm } from '../algorithms/types.js';
 import { train as trainInThisThread, type TrainOptions, type TrainResult } from '../train/train.js';
-import { resolveSyncEvery } from './sync-policy.js';
+import { defaultSyncEveryOf, resolveSyncEvery } from './sync-policy.js';
 import { WorkerPool } from './worker-pool.js';
 import { availableParallelism } from 'node:os';
 
@@ -13,7 +13,8 @@ import { availableParallelism } from 'node:os';
  * N threads each read their share of the training files — whole files dealt out when there are
  * at least N, else each file cut into N byte ranges at line starts; a stream's batches are dealt
  * round-robin by this thread — and meet in merge rounds
- * every `syncEvery` (default 8 batches of each worker); the result is the merge of the final
+ * every `syncEvery` (default the algorithm's roundBatches, else 8 batches of each worker: the
+ * linear learner 16); the result is the merge of the final
  * states. Errors: workers not a positive integer or more than maxWorkers(), recordIO in
  * fewer files than workers, syncEvery out of range or in seconds with `deterministic`.
  */
@@ -38,7 +39,7 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
     }
     return trainInThisThread(algorithm, hyperparameters, options);
   }
-  const sync = resolveSyncEvery(options.syncEvery, options.deterministic === true);
+  const sync = resolveSyncEvery(options.syncEvery, options.deterministic === true, defaultSyncEveryOf(algorithm));
   if ('auto' in sync) throw new RangeError('train: syncEvery auto is for cluster jobs (--cluster); workers of one process merge every N batches or N seconds');
   const pool = WorkerPool.open(algorithm, workers, sync);
   try {

@@ -129,6 +129,23 @@ describe('data-parallel workers', function () {
     });
   }
 
+  it('without syncEvery, linear-learner workers meet every 16 batches and factorization machines every 8 (Algorithm.roundBatches)', async () => {
+    const rounds = async (name: string, hp: Record<string, unknown>, syncEvery?: { batches: number }) => {
+      let count = 0;
+      await train(getAlgorithm(name), hp, {
+        train: data, epochs: 1, workers: 2, data: { miniBatchSize: 100 }, ...(syncEvery ? { syncEvery } : {}),
+        onProgress: (event) => { if (event.phase === 'batch') count++; },
+      });
+      return count;
+    };
+    const ll = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 20 };
+    const fm = { predictor_type: 'binary_classifier', num_factors: 4, num_models: 1, feature_dim: 8, mini_batch_size: 100 };
+    const llDefault = await rounds('linear-learner', ll);
+    assert.equal(llDefault, await rounds('linear-learner', ll, { batches: 16 }));
+    assert.ok(llDefault < await rounds('linear-learner', ll, { batches: 8 }), 'the linear learner met as often as every 8 batches');
+    assert.equal(await rounds('factorization-machines', fm), await rounds('factorization-machines', fm, { batches: 8 }));
+  });
+
   it('rounds every N seconds count every record once too', async () => {
     const hp = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 20 };
     let rounds = 0;
