@@ -9,6 +9,7 @@ import type { Backend } from '../backends/registry.js';
 import type { ReadBatch, ReadStats } from '../io/batch-stream.js';
 import type { SourcePosition } from '../io/sources/types.js';
 import type { Rendezvous, RoundUpload } from './rendezvous.js';
+import { packState } from './state-transfer.js';
 
 export interface ShareJob {
   worker: number;
@@ -39,7 +40,8 @@ export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous:
     return { worker: job.worker, round, state, position, done, ...since, bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords } };
   };
   for await (const batch of stream) {
-    state ??= algorithm.createState(job.hyperparameters as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch), backend) as State;
+    // Packed (one buffer for all tensors): each round moves it to the coordinator and back.
+    state ??= packState(algorithm.createState(job.hyperparameters as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch), backend) as State);
     await algorithm.update(state as never, batch, backend);
     position = { ...batch.position };
     since.batches++;

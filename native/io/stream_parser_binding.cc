@@ -100,8 +100,9 @@ std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object, ParallelT
     throw Napi::RangeError::New(env, "StreamParser: hashBits must be in [1, 31]");
   }
   // Text is parsed by every thread of the pool unless asked not to (parallel: false, which tests
-  // use to compare the two); one thread parses in place, without staging.
-  size_t threads = ThreadPool::Shared().Size();
+  // use to compare the two); one thread parses in place, without staging, and so does a serial
+  // caller (a data-parallel worker keeps to one core: SetCallerSerial).
+  size_t threads = CallerRunsSerially() ? 1 : ThreadPool::Shared().Size();
   if (threads > 1 && flag("parallel", true)) {
     auto parser = std::make_unique<ParallelTextParser>(options, threads);
     *parallel = parser.get();
@@ -304,6 +305,22 @@ Napi::Value StreamParserWrap::Feed(const Napi::CallbackInfo& info) {
   RequireArgCount(info, "StreamParser.feed", 1);
   if (busy || staging) throw Napi::Error::New(info.Env(), "StreamParser.feed: a feed is still running");
   Napi::Uint8Array chunk = ChunkArg(info, "StreamParser.feed");
+  if (CallerRunsSerially()) {
+    // A serial caller parses on its own thread, holding a token as a libuv thread would (as its
+    // kernels do: QueueKernel): no hop to a libuv thread and back for each chunk.
+    auto deferred = Napi::Promise::Deferred::New(info.Env());
+    try {
+      FeedResult result;
+      {
+        TokenScope token(true);
+        result = parser().Feed(reinterpret_cast<const char*>(chunk.Data()), chunk.ElementLength(), target());
+      }
+      deferred.Resolve(ResultObject(info.Env(), result, target(), parser()));
+    } catch (const std::exception& error) {
+      deferred.Reject(Napi::Error::New(info.Env(), error.what()).Value());  // as the AsyncWorker would
+    }
+    return deferred.Promise();
+  }
   auto* worker = new FeedWorker(info.Env(), this, info.This().As<Napi::Object>(), chunk);
   Napi::Promise promise = worker->Promise();
   worker->Queue();

@@ -340,6 +340,8 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
 
   merge,
   mergeRound,
+  // The catch-up mergeSince does to every state, done by each worker on its own core (then a no-op there): same bytes.
+  prepareUpload: (state) => loadCoreAddon().fmCatchUp(settingsOf(state), kernelState(state)),
   // num_models' default was 1 before it was auto: a file that does not name it meant one model.
   upgradeStoredHyperparameters: (hp) => (hp.num_models === undefined ? { ...hp, num_models: 1 } : hp),
   checkTrainingData: requireBothClasses,
