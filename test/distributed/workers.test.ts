@@ -136,7 +136,8 @@ describe('data-parallel workers', function () {
     const rounds = async (name: string, hp: Record<string, unknown>, syncEvery?: { batches: number }) => {
       let count = 0;
       await train(getAlgorithm(name), hp, {
-        train: data, epochs: 1, workers: 2, data: { miniBatchSize: 100 }, ...(syncEvery ? { syncEvery } : {}),
+        // Deterministic: every worker meets after exactly its batches (else the first to get there calls the round).
+        train: data, epochs: 1, workers: 2, data: { miniBatchSize: 100 }, deterministic: true, ...(syncEvery ? { syncEvery } : {}),
         onProgress: (event) => { if (event.phase === 'batch') count++; },
       });
       return count;
