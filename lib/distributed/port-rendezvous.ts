@@ -33,8 +33,6 @@ export interface SerializedJob {
   readOptions: Record<string, unknown>;
   state: import('../algorithms/types.js').State | undefined;
   syncBatches: number | undefined;
-  /** The first worker to reach syncBatches calls the round for all (runs that need not be reproducible). */
-  callsRound: boolean;
 }
 
 export class PortRendezvous implements Rendezvous {
@@ -44,13 +42,6 @@ export class PortRendezvous implements Rendezvous {
 
   roundCalled(round: number): boolean {
     return Atomics.load(this.called, 0) >= round;
-  }
-
-  callRound(round: number): void {
-    // The highest round called wins (a stop's 0x7fffffff stays): raise the cell to `round` unless it is there.
-    for (let seen = Atomics.load(this.called, 0); seen < round; seen = Atomics.load(this.called, 0)) {
-      if (Atomics.compareExchange(this.called, 0, seen, round) === seen) return;
-    }
   }
 
   exchange(upload: RoundUpload): Promise<RoundReply> {

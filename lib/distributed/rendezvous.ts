@@ -36,13 +36,6 @@ export interface RoundReply {
 export interface Rendezvous {
   /** Whether round `round` has been called (time-based rounds, a stop) before this worker's batches for it are counted. */
   roundCalled(round: number): boolean;
-  /**
-   * Calls round `round` for every worker, as a timer or a stop does: each uploads at its next batch
-   * boundary. In runs that need not be reproducible, the first worker to reach its batches for a
-   * round calls it, so the others do not finish theirs while it waits (optional: cluster members
-   * count their own batches).
-   */
-  callRound?(round: number): void;
   /** Uploads `upload` (its state's buffers move away) and resolves once the round is merged. */
   exchange(upload: RoundUpload): Promise<RoundReply>;
 }

@@ -22,12 +22,6 @@ export interface ShareJob {
   state: State | undefined;
   /** A round after this many batches of this worker; undefined: only when called. */
   syncBatches: number | undefined;
-  /**
-   * Whether reaching syncBatches calls the round for every worker (Rendezvous.callRound): a worker
-   * held up by its core then uploads at its next batch instead of making the others wait for the
-   * rest of its batches. False where rounds must fall at the same batches every run (deterministic).
-   */
-  callsRound?: boolean;
 }
 
 /** A worker's batches: readBatches' stream of its share, or the batches dealt to it. */
@@ -52,9 +46,7 @@ export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous:
     position = { ...batch.position };
     since.batches++;
     since.records += batch.rows;
-    const reached = job.syncBatches !== undefined && since.batches >= job.syncBatches;
-    if (reached || rendezvous.roundCalled(round)) {
-      if (reached && job.callsRound) rendezvous.callRound?.(round);
+    if ((job.syncBatches !== undefined && since.batches >= job.syncBatches) || rendezvous.roundCalled(round)) {
       const reply = await rendezvous.exchange(upload(false));
       round++;
       since = { batches: 0, records: 0 };

@@ -38,7 +38,6 @@ async function runPass(job: SerializedJob): Promise<void> {
   await trainShare({
     worker: job.worker, algorithm: getAlgorithm(job.algorithm), backend: await backends.get(job.backend)!,
     hyperparameters: job.hyperparameters, start: readOptions.start ?? null, state: job.state, syncBatches: job.syncBatches,
-    callsRound: job.callsRound,
   }, source, rendezvous);
 }
 

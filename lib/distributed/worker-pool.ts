@@ -306,10 +306,6 @@ export class WorkerPool implements PassRunner {
       hyperparameters: settings.hp, train: files,
       readOptions: { ...readOptions, featureDim, files: { ...readOptions.files, split: { index: worker, count: this.count } }, ...(start ? { start } : {}) },
       state, syncBatches: 'batches' in this.sync ? this.sync.batches : undefined,
-      // Reproducible runs need rounds at the same batches of every worker; others let the first to get there
-      // call it. Not over a stream: its batches are dealt in turn, and a worker waiting for its next batch
-      // behind one waiting at the round would never see the call.
-      callsRound: 'batches' in this.sync && context.options.deterministic !== true && files !== undefined,
     };
   }
 
