@@ -22,6 +22,7 @@ import { getAlgorithm } from '../lib/algorithms/registry.js';
 import { resolveBackend } from '../lib/backends/select.js';
 import { exactAuc } from './auc.js';
 import { dataDir, writeLines } from './linear-learner-data.js';
+import { realFlights } from './linear-learner-real-data.js';
 
 const fields = 10;
 const values = 50;
@@ -57,6 +58,8 @@ export async function workersData(): Promise<{ train: string; test: string }> {
 }
 
 export interface WorkersRow {
+  /** The input: the generated file, or the flights (real data). */
+  data: string;
   algorithm: string;
   setting: string;
   workers: number;
@@ -84,7 +87,7 @@ function trainRun(args: string[], workers: number, threads: number, modelDir: st
 }
 
 /** Exact AUC and mean log loss of a saved model on the test file. */
-async function quality(name: string, modelPath: string, test: string): Promise<{ auc: number; logLoss: number }> {
+async function quality(name: string, modelPath: string, test: string, featureDim: number): Promise<{ auc: number; logLoss: number }> {
   const algorithm = getAlgorithm(name);
   const model = await loadModel(modelPath, algorithm, await resolveBackend('cpu'));
   const scores: number[] = [];
@@ -106,37 +109,54 @@ async function quality(name: string, modelPath: string, test: string): Promise<{
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** An input file of the benchmark: its training and test files and its width. */
+interface WorkersInput {
+  data: string;
+  train: string;
+  test: string;
+  featureDim: number;
+}
+
 export async function runWorkers(): Promise<{ rows: WorkersRow[]; notes: string[] }> {
-  const { train, test } = await workersData();
-  const repeats = Number(process.env.BOUNDLESS_BENCH_REPEATS ?? 3);
-  const data = ['--train', train, '--format', 'libsvm', '--feature-dim', String(featureDim), '--epochs', '1', '--seed', '1'];
-  const subjects = [
-    { algorithm: 'linear-learner', setting: 'num_models=32', args: ['linear-learner', ...data, '--hp', 'predictor_type=binary_classifier', '--hp', 'num_models=32'] },
-    { algorithm: 'factorization-machines', setting: 'num_factors=8, num_models=1', args: ['factorization-machines', ...data, '--hp', 'predictor_type=binary_classifier', '--hp', 'num_factors=8', '--hp', 'num_models=1'] },
+  const generated = await workersData();
+  const flights = await realFlights();
+  const inputs: WorkersInput[] = [
+    { data: 'generated', ...generated, featureDim },
+    { data: 'flights', train: flights.train, test: flights.test, featureDim: flights.featureDim },
   ];
+  const repeats = Number(process.env.BOUNDLESS_BENCH_REPEATS ?? 3);
   const rows: WorkersRow[] = [];
   const scratch = mkdtempSync(join(tmpdir(), 'boundless-bench-workers-'));
   try {
-    for (const subject of subjects) {
-      // One worker and two alternate run by run, so that a slow spell of the machine hits both.
-      const settings = [[1, 1], [2, 2]] as const;
-      const samples = settings.map(() => [] as { inside: number; whole: number }[]);
-      for (let r = 0; r < repeats; r++) {
-        settings.forEach(([workers, threads], i) => samples[i].push(trainRun(subject.args, workers, threads, join(scratch, `${subject.algorithm}-${workers}`))));
-      }
-      for (const [i, [workers, threads]] of settings.entries()) {
-        const { auc, logLoss } = await quality(subject.algorithm, join(scratch, `${subject.algorithm}-${workers}`, 'model.safetensors'), test);
-        rows.push({
-          algorithm: subject.algorithm, setting: subject.setting, workers, threads, rowsPerSecond: median(samples[i].map((x) => x.inside)),
-          samples: samples[i].map((x) => x.inside), wholeRowsPerSecond: median(samples[i].map((x) => x.whole)), auc, logLoss,
-        });
+    for (const input of inputs) {
+      const data = ['--train', input.train, '--format', 'libsvm', '--feature-dim', String(input.featureDim), '--epochs', '1', '--seed', '1'];
+      const subjects = [
+        { algorithm: 'linear-learner', setting: 'num_models=32', args: ['linear-learner', ...data, '--hp', 'predictor_type=binary_classifier', '--hp', 'num_models=32'] },
+        { algorithm: 'factorization-machines', setting: 'num_factors=8, num_models=1', args: ['factorization-machines', ...data, '--hp', 'predictor_type=binary_classifier', '--hp', 'num_factors=8', '--hp', 'num_models=1'] },
+      ];
+      for (const subject of subjects) {
+        // One worker and two alternate run by run, so that a slow spell of the machine hits both.
+        const settings = [[1, 1], [2, 2]] as const;
+        const samples = settings.map(() => [] as { inside: number; whole: number }[]);
+        for (let r = 0; r < repeats; r++) {
+          settings.forEach(([workers, threads], i) => samples[i].push(trainRun(subject.args, workers, threads, join(scratch, `${subject.algorithm}-${workers}`))));
+        }
+        for (const [i, [workers, threads]] of settings.entries()) {
+          const { auc, logLoss } = await quality(subject.algorithm, join(scratch, `${subject.algorithm}-${workers}`, 'model.safetensors'), input.test, input.featureDim);
+          rows.push({
+            data: input.data, algorithm: subject.algorithm, setting: subject.setting, workers, threads, rowsPerSecond: median(samples[i].map((x) => x.inside)),
+            samples: samples[i].map((x) => x.inside), wholeRowsPerSecond: median(samples[i].map((x) => x.whole)), auc, logLoss,
+          });
+        }
       }
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
   const notes = [
-    `One libsvm file of ${trainRows.toLocaleString('en')} rows (${featureDim} one-hot features, 10 non-zeros a row, ${Math.round(statSync(train).size / 1e6)} MB), one pass, default --sync-every (the linear learner 16 batches, factorization machines 8); test: ${testRows.toLocaleString('en')} rows.`,
+    `generated: one libsvm file of ${trainRows.toLocaleString('en')} rows (${featureDim} one-hot features, 10 non-zeros a row, ${Math.round(statSync(generated.train).size / 1e6)} MB); test: ${testRows.toLocaleString('en')} rows.`,
+    `flights: ${flights.title}, ${flights.trainRows.toLocaleString('en')} training rows in time order, the last 20% by time held out (${flights.source}; ${flights.licence}).`,
+    'One pass, default --sync-every (the linear learner 16 batches of each worker, factorization machines 8).',
     `Rows/s: the median of ${repeats} whole CLI runs, one worker and two alternating; "inside" is the CLI's records ÷ its seconds (reading, training, merges, writing), "whole process" adds Node's start-up and module loading. Quality: the last run's model.`,
     'Target (issue 16): --workers 2 at BOUNDLESS_NUM_THREADS=2 ≥ 1.6× the rows/s of one worker at BOUNDLESS_NUM_THREADS=1; AUC within 0.005 and log loss within 0.5% of one worker.',
   ];
@@ -144,11 +164,11 @@ export async function runWorkers(): Promise<{ rows: WorkersRow[]; notes: string[
 }
 
 export function workersTable(rows: WorkersRow[]): string {
-  const out = ['| algorithm | workers | BOUNDLESS_NUM_THREADS | rows/s inside | × one worker | rows/s whole process | × one worker | test AUC | Δ AUC | test log loss | log loss ÷ one worker |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const out = ['| data | algorithm | workers | BOUNDLESS_NUM_THREADS | rows/s inside | × one worker | rows/s whole process | × one worker | test AUC | Δ AUC | test log loss | log loss ÷ one worker |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
-    const one = rows.find((o) => o.algorithm === r.algorithm && o.workers === 1)!;
-    out.push(`| ${r.algorithm} (${r.setting}) | ${r.workers} | ${r.threads} | ${Math.round(r.rowsPerSecond).toLocaleString('en')} | ` +
+    const one = rows.find((o) => o.data === r.data && o.algorithm === r.algorithm && o.workers === 1)!;
+    out.push(`| ${r.data} | ${r.algorithm} (${r.setting}) | ${r.workers} | ${r.threads} | ${Math.round(r.rowsPerSecond).toLocaleString('en')} | ` +
       `${(r.rowsPerSecond / one.rowsPerSecond).toFixed(2)}× | ${Math.round(r.wholeRowsPerSecond).toLocaleString('en')} | ` +
       `${(r.wholeRowsPerSecond / one.wholeRowsPerSecond).toFixed(2)}× | ${r.auc.toFixed(4)} | ${(r.auc - one.auc >= 0 ? '+' : '') + (r.auc - one.auc).toFixed(4)} | ` +
       `${r.logLoss.toFixed(4)} | ${(r.logLoss / one.logLoss).toFixed(4)} |`);

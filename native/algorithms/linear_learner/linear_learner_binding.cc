@@ -8,6 +8,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "algorithms/linear_learner/linear_learner.h"
@@ -182,12 +183,18 @@ Napi::Value EvaluateAsync(const Napi::CallbackInfo& info) {
   return StepCall(info, "linearLearnerEvaluate", "boundless:linearLearnerEvaluate", false, EvaluateKernel);
 }
 
+// The (settings, state, ...) arguments of a synchronous call on a whole state, counted and read.
+std::pair<Settings, State> SettingsAndState(const Napi::CallbackInfo& info, const char* f, size_t count, ArrayReader& reader) {
+  RequireArgCount(info, f, count);
+  Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
+  State state = ReadState(reader, ObjectArg(info, 1, f, "state"), settings, true);
+  return {settings, state};
+}
+
 Napi::Value CatchUp(const Napi::CallbackInfo& info) {
   const char* f = "linearLearnerCatchUp";
-  RequireArgCount(info, f, 5);
-  Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
   ArrayReader reader(info.Env(), f);
-  State state = ReadState(reader, ObjectArg(info, 1, f, "state"), settings, true);
+  auto [settings, state] = SettingsAndState(info, f, 5, reader);
   if (!info[2].IsNumber() || info[2].As<Napi::Number>().Int32Value() < 0 || info[2].As<Napi::Number>().Int32Value() > 2) {
     throw Napi::TypeError::New(info.Env(), std::string(f) + ": kind must be 0 (plain), 1 (average) or 2 (output)");
   }
@@ -204,10 +211,8 @@ Napi::Value CatchUp(const Napi::CallbackInfo& info) {
 // linearLearnerCatchUpInPlace(settings, state): every feature brought to the current step, in place.
 Napi::Value CatchUpInPlace(const Napi::CallbackInfo& info) {
   const char* f = "linearLearnerCatchUpInPlace";
-  RequireArgCount(info, f, 2);
-  Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
   ArrayReader reader(info.Env(), f);
-  State state = ReadState(reader, ObjectArg(info, 1, f, "state"), settings, true);
+  auto [settings, state] = SettingsAndState(info, f, 2, reader);
   linear::CatchUpInPlace(settings, state);
   return info.Env().Undefined();
 }

@@ -18,6 +18,28 @@ function stateFor(input: Record<string, unknown>, featureDim = dim, sparse = fal
   return linearLearner.createState(hp, { featureDim, labelSize: 1, sparse }, backend);
 }
 
+/** Batches of 16 rows whose features are present now and then (the first four rarely), labels at random. */
+function sometimesPresent(seed: number, count: number): Batch[] {
+  const random = Random.fromSeed(seed);
+  return Array.from({ length: count }, () => {
+    const rows = 16;
+    const x = new Float32Array(rows * dim);
+    const y = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < dim; j++) if (random.nextFloat() < (j < 4 ? 0.02 : 0.3)) x[r * dim + j] = random.nextGaussian();
+      y[r] = random.nextFloat() < 0.5 ? 1 : 0;
+    }
+    return denseBatch(x, dim, y);
+  });
+}
+
+/** SGD with L1, L2 and averaging, no scaling: what lazy regularization must get right. */
+const regularized = {
+  predictor_type: 'binary_classifier', optimizer: 'sgd', learning_rate: 0.5, wd: 0.05, l1: 0.04, num_models: 2,
+  use_lr_scheduler: false, normalize_data: false, unbias_data: false, init_scale: 0.5, mini_batch_size: 16,
+  normalize_lr: false, num_point_for_scaler: 300, average: true,
+};
+
 async function fit(state: LinearLearnerState, batches: Batch[]): Promise<LinearLearnerState> {
   for (const batch of batches) await linearLearner.update(state, batch, backend);
   return state;
@@ -118,23 +140,8 @@ describe('linear learner: training', function () {
 
   it('lazy sparse updates equal eager dense ones: regularization owed to absent features is applied in closed form', async () => {
     // Each feature is present in a row only now and then; the dense copy carries explicit zeros.
-    const random = Random.fromSeed(21);
-    const batches: Batch[] = [];
-    for (let b = 0; b < 60; b++) {
-      const rows = 16;
-      const x = new Float32Array(rows * dim);
-      const y = new Float32Array(rows);
-      for (let r = 0; r < rows; r++) {
-        for (let j = 0; j < dim; j++) if (random.nextFloat() < (j < 4 ? 0.02 : 0.3)) x[r * dim + j] = random.nextGaussian();
-        y[r] = random.nextFloat() < 0.5 ? 1 : 0;
-      }
-      batches.push(denseBatch(x, dim, y));
-    }
-    const settings = {
-      predictor_type: 'binary_classifier', optimizer: 'sgd', learning_rate: 0.5, wd: 0.05, l1: 0.04, num_models: 2,
-      use_lr_scheduler: false, normalize_data: false, unbias_data: false, init_scale: 0.5, mini_batch_size: 16,
-      normalize_lr: false, num_point_for_scaler: 300, average: true,
-    };
+    const batches = sometimesPresent(21, 60);
+    const settings = regularized;
     const dense = await fit(stateFor(settings), batches);
     const sparse = await fit(stateFor(settings, dim, true), batches.map(toSparse));
     const plain = await fit(stateFor({ ...settings, average: false }), batches);
@@ -158,24 +165,8 @@ describe('linear learner: training', function () {
   });
 
   it('prepareUpload (a data-parallel worker\'s catch-up before a round) brings every feature current without changing the model', async () => {
-    const random = Random.fromSeed(22);
-    const batches: Batch[] = [];
-    for (let b = 0; b < 80; b++) {
-      const rows = 16;
-      const x = new Float32Array(rows * dim);
-      const y = new Float32Array(rows);
-      for (let r = 0; r < rows; r++) {
-        for (let j = 0; j < dim; j++) if (random.nextFloat() < (j < 4 ? 0.02 : 0.3)) x[r * dim + j] = random.nextGaussian();
-        y[r] = random.nextFloat() < 0.5 ? 1 : 0;
-      }
-      batches.push(toSparse(denseBatch(x, dim, y)));
-    }
-    const settings = {
-      predictor_type: 'binary_classifier', optimizer: 'sgd', learning_rate: 0.5, wd: 0.05, l1: 0.04, num_models: 2,
-      use_lr_scheduler: false, normalize_data: false, unbias_data: false, init_scale: 0.5, mini_batch_size: 16,
-      normalize_lr: false, num_point_for_scaler: 300, average: true,
-    };
-    const lazy = await fit(stateFor(settings, dim, true), batches.slice(0, 60));
+    const batches = sometimesPresent(22, 80).map(toSparse);
+    const lazy = await fit(stateFor(regularized, dim, true), batches.slice(0, 60));
     const prepared = structuredClone(lazy);
     linearLearner.prepareUpload!(prepared);
     const step = (prepared.tensors.counters.data as Float64Array)[0];
