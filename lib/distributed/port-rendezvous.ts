@@ -33,6 +33,8 @@ export interface SerializedJob {
   readOptions: Record<string, unknown>;
   state: import('../algorithms/types.js').State | undefined;
   syncBatches: number | undefined;
+  /** Deterministic runs: a round only after syncBatches batches, a stop's included (see ShareJob). */
+  scheduledRoundsOnly: boolean;
 }
 
 export class PortRendezvous implements Rendezvous {

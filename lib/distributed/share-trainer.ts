@@ -22,6 +22,12 @@ export interface ShareJob {
   state: State | undefined;
   /** A round after this many batches of this worker; undefined: only when called. */
   syncBatches: number | undefined;
+  /**
+   * Rounds fall only after syncBatches batches, a stop included (deterministic runs: an extra round
+   * where a stop came would merge at other batches than the uninterrupted run, and a resumed run
+   * would then end with other bytes). A stop then waits for each worker's next scheduled round.
+   */
+  scheduledRoundsOnly?: boolean;
 }
 
 /** A worker's batches: readBatches' stream of its share, or the batches dealt to it. */
@@ -46,7 +52,8 @@ export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous:
     position = { ...batch.position };
     since.batches++;
     since.records += batch.rows;
-    if ((job.syncBatches !== undefined && since.batches >= job.syncBatches) || rendezvous.roundCalled(round)) {
+    const scheduled = job.syncBatches !== undefined && since.batches >= job.syncBatches;
+    if (scheduled || (!job.scheduledRoundsOnly && rendezvous.roundCalled(round))) {
       const reply = await rendezvous.exchange(upload(false));
       round++;
       since = { batches: 0, records: 0 };

@@ -53,9 +53,12 @@ function refuseTinyShares(paths: string[], count: number): void {
   for (const path of paths) {
     const size = statSync(path).size;
     if (size > 0 && size < count * minShareBytes) {
-      const most = Math.max(1, Math.floor(size / minShareBytes));
+      // As many workers as files or fewer take each file whole; more cut every file, this one included.
+      const cut = Math.max(1, Math.floor(size / minShareBytes));
+      const most = Math.max(cut, paths.length);
+      const how = most === 1 ? ' (one worker)' : most === paths.length && paths.length > cut ? ' or fewer (each file to one worker)' : ' or fewer';
       throw new Error(`train: ${path} holds ${size} bytes, too few to cut into ${count} shares of at least ${minShareBytes / 1024} KiB: ` +
-        `use --workers ${most}${most === 1 ? ' (one worker)' : ' or fewer'}, or give at least ${count} files`);
+        `use --workers ${most}${how}, or give at least ${count} files`);
     }
   }
 }
@@ -306,6 +309,8 @@ export class WorkerPool implements PassRunner {
       hyperparameters: settings.hp, train: files,
       readOptions: { ...readOptions, featureDim, files: { ...readOptions.files, split: { index: worker, count: this.count } }, ...(start ? { start } : {}) },
       state, syncBatches: 'batches' in this.sync ? this.sync.batches : undefined,
+      // A stop in a deterministic run waits for the scheduled round, so that resuming gives the uninterrupted run's bytes.
+      scheduledRoundsOnly: context.options.deterministic === true && 'batches' in this.sync,
     };
   }
 

@@ -3,7 +3,7 @@
 // models within the merge tolerance of one worker, reproducible bytes with
 // `deterministic`, and clear errors for what workers cannot do.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBatches, stateToBytes, train, type State } from '../../lib/index.js';
@@ -76,6 +76,17 @@ describe('data-parallel workers', function () {
     await writeFile(small, classification(9, 3));
     await assert.rejects(train(getAlgorithm('linear-learner'), { predictor_type: 'binary_classifier' }, { train: small, workers: 3 }),
       new RegExp(`^Error: train: ${small.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds \\d+ bytes, too few to cut into 3 shares of at least 64 KiB: use --workers 1 \\(one worker\\), or give at least 3 files$`));
+  });
+
+  it('a small file among fewer files than workers: the advice counts the files, which are dealt whole to as many workers', async () => {
+    const dir = join(root, 'mixed');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'a.csv'), classification(10, 20000));
+    await writeFile(join(dir, 'b.csv'), classification(11, 3));
+    await assert.rejects(train(getAlgorithm('linear-learner'), { predictor_type: 'binary_classifier' }, { train: dir, workers: 3 }),
+      /holds \d+ bytes, too few to cut into 3 shares of at least 64 KiB: use --workers 2 or fewer \(each file to one worker\), or give at least 3 files$/);
+    const two = await train(getAlgorithm('linear-learner'), { predictor_type: 'binary_classifier' }, { train: dir, workers: 2, epochs: 1 });
+    assert.equal(two.metrics.records, 20003);
   });
 
   // Every worker count and round length counts each record once: the sums equal one worker's.
@@ -177,6 +188,25 @@ describe('data-parallel workers', function () {
     assert.equal(resumed.metrics.records, 60000);
     const one = (await train(getAlgorithm('linear-learner'), hp, { train: data, epochs: 2 })).state as State;
     assert.deepEqual(f64(resumed.state as State, 'class_counts'), f64(one, 'class_counts'));
+  });
+
+  it('deterministic: a run stopped (Ctrl-C) and resumed ends with the uninterrupted run\'s bytes (the stop waits for the scheduled round)', async () => {
+    const directory = join(root, 'abort-deterministic');
+    const hp = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 50 };
+    const options = { train: data, epochs: 2, workers: 2, syncEvery: { batches: 8 }, deterministic: true, seed: 3 };
+    const whole = stateToBytes((await train(getAlgorithm('linear-learner'), hp, options)).state as State);
+    const controller = new AbortController();
+    let batches = 0;
+    // Stop mid-round: workers that stopped at their next batch merged there, and the resumed run's rounds fell elsewhere
+    // (a different model in 3 of 3 runs before the fix).
+    await assert.rejects(train(getAlgorithm('linear-learner'), hp, {
+      ...options, checkpoint: { directory, everyBatches: 1000 }, signal: controller.signal,
+      // The abort comes while the workers train the next round (as a Ctrl-C does), not inside the round's own event.
+      onProgress: (event) => { if (event.phase === 'batch' && (batches = event.batches) >= 16) setTimeout(() => controller.abort(), 3); },
+    }), (error: Error) => error.name === 'AbortError');
+    const resumed = await train(getAlgorithm('linear-learner'), hp, { ...options, checkpoint: { directory, everyBatches: 1000 }, resume: true });
+    assert.ok(batches >= 16);
+    assert.ok(Buffer.compare(Buffer.from(stateToBytes(resumed.state as State)), Buffer.from(whole)) === 0, 'the resumed model differs from the uninterrupted one');
   });
 
   it('deterministic: the same bytes run to run', async () => {
