@@ -1,7 +1,8 @@
 // Cluster jobs through Redis on loopback (lib/distributed/cluster/):
 //   1. Per-round overhead for states of about 1, 10 and 100 MB: two members upload a linear
-//      learner state each, one closes the round (downloads both, merges onto the stored round,
-//      commits), both download the merge — the production code (JobStore, tryCloseRound,
+//      learner state each (filled as training leaves it, in the rounds' sparse form), one closes
+//      the round (downloads both, merges onto the stored round, commits), both download the
+//      merge — the production code (JobStore, tryCloseRound,
 //      MergedStateCache) timed part by part; bytes moved are Redis's own counters
 //      (INFO stats total_net_input_bytes + total_net_output_bytes) per round.
 //   2. Weak scaling on real rows: 1, 2 and 4 member processes (`boundless train --cluster`, default
@@ -25,7 +26,8 @@ import type { State } from '../lib/algorithms/types.js';
 import { resolveBackend } from '../lib/backends/select.js';
 import { connectRedis } from '../lib/distributed/cluster/connection.js';
 import { JobStore } from '../lib/distributed/cluster/job-store.js';
-import { MergedStateCache, tryCloseRound } from '../lib/distributed/cluster/round-closer.js';
+import { MergedStateCache, roundBytes, tryCloseRound } from '../lib/distributed/cluster/round-closer.js';
+import { Random } from '../lib/random.js';
 import { RedisServer } from '../test/fixtures/redis-server.js';
 import { realFlights, type RealSet } from './linear-learner-real-data.js';
 import { dataDir } from './linear-learner-data.js';
@@ -34,6 +36,8 @@ const cli = process.env.BOUNDLESS_CLI ?? resolve(fileURLToPath(new URL('..', imp
 
 export interface RoundRow {
   stateMB: number;
+  /** What a round stores of it (roundBytes: mostly-zero tensors as their non-zero elements). */
+  sentMB: number;
   uploadMs: number;
   closeMs: number;
   downloadMs: number;
@@ -63,7 +67,21 @@ async function netBytes(redis: Redis): Promise<number> {
   return read('total_net_input_bytes') + read('total_net_output_bytes');
 }
 
-/** A linear learner state of about `megabytes` MB (its size grows with feature_dim). */
+/**
+ * A state's tensors filled as training leaves them, so that the round's sparse form (roundBytes) is
+ * as large as a real one: learned arrays dense, score histograms 40% non-zero (the flights state's
+ * share), validation sums zero (no validation channel).
+ */
+function fillAsTrained(state: State): void {
+  const random = Random.fromSeed(7);
+  for (const [name, t] of Object.entries(state.tensors)) {
+    if (name.startsWith('validation_') || !(t.data instanceof Float32Array || t.data instanceof Float64Array)) continue;
+    const share = name.endsWith('_histogram') ? 0.4 : 1;
+    for (let i = 0; i < t.data.length; i++) if (random.nextFloat() < share) t.data[i] = random.nextFloat() + 0.5;
+  }
+}
+
+/** A linear learner state of about `megabytes` MB (its size grows with feature_dim), filled as training leaves it. */
 async function stateOfSize(megabytes: number): Promise<State> {
   const algorithm = getAlgorithm('linear-learner');
   const backend = await resolveBackend('cpu');
@@ -72,6 +90,7 @@ async function stateOfSize(megabytes: number): Promise<State> {
   const [small, large] = [sizeAt(1000), sizeAt(2000)];
   const featureDim = Math.max(1, Math.round(1000 + ((megabytes * 1e6 - small) * 1000) / (large - small)));
   const state = algorithm.createState(hp as never, { featureDim, labelSize: 1, sparse: true }, backend) as State;
+  fillAsTrained(state);
   state.scalars.examples_seen = 1000;
   return state;
 }
@@ -99,7 +118,7 @@ async function roundCosts(server: RedisServer, megabytes: number, rounds: number
       for (const [shard, member] of members.entries()) {
         state.scalars.examples_seen = 1000 * (round + 2);
         await store.upload({ member, sequence: round + 1, baseRound: meta.round, epoch: 0, shard, position: null, done: false,
-          records: 1000, batches: 1, bytes: 0, badRecords: {} }, stateToBytes(state), 600_000);
+          records: 1000, batches: 1, bytes: 0, badRecords: {} }, roundBytes(state), 600_000);
       }
       parts.upload.push((performance.now() - start) / members.length);
       start = performance.now();
@@ -113,7 +132,7 @@ async function roundCosts(server: RedisServer, megabytes: number, rounds: number
     }
     const [upload, close, download] = [median(parts.upload), median(parts.close), median(parts.download)];
     return {
-      stateMB: stateToBytes(state).length / 1e6, uploadMs: upload, closeMs: close, downloadMs: download,
+      stateMB: stateToBytes(state).length / 1e6, sentMB: roundBytes(state).length / 1e6, uploadMs: upload, closeMs: close, downloadMs: download,
       roundMs: upload * members.length + close + download, bytesPerRound: median(parts.bytes),
     };
   } finally {
@@ -194,7 +213,7 @@ async function scaling(server: RedisServer, directory: string): Promise<{ weak: 
 }
 
 /**
- * The share of a member's time spent in rounds at N machines. A round moves about (3N + 1)·S bytes
+ * The share of a member's time spent in rounds at N machines. A round moves about (3N + 1)·S bytes (S: the state as a round stores it)
  * through Redis (N uploads in, N out to the closer, the merge in, N − 1 copies out), so at
  * bandwidth B its transfer takes (3N + 1)·S / B; the closer's merge grows with N (the measured
  * close time less its transfers, times N / 2). A member trains `intervalSeconds` between rounds
@@ -203,7 +222,7 @@ async function scaling(server: RedisServer, directory: string): Promise<{ weak: 
  */
 export function projection(round: RoundRow, machines: number, gigabitsPerSecond: number, intervalSeconds: (roundSeconds: number) => number) {
   const bytesPerSecond = (gigabitsPerSecond * 1e9) / 8;
-  const state = round.stateMB * 1e6;
+  const state = round.sentMB * 1e6;
   const transfer = ((3 * machines + 1) * state) / bytesPerSecond;
   const mergeSeconds = (round.closeMs / 1000) * (machines / 2);
   const roundSeconds = transfer + mergeSeconds + (round.uploadMs + round.downloadMs) / 1000;
@@ -250,8 +269,8 @@ export async function runCluster(): Promise<ClusterResult> {
 }
 
 export function clusterMarkdown(result: ClusterResult): string {
-  const rounds = ['| state (MB) | upload (ms, each) | close (ms) | download (ms) | round (ms) | bytes per round (MB) |', '|---|---|---|---|---|---|',
-    ...result.rounds.map((r) => `| ${r.stateMB.toFixed(1)} | ${r.uploadMs.toFixed(1)} | ${r.closeMs.toFixed(1)} | ${r.downloadMs.toFixed(1)} | ${r.roundMs.toFixed(1)} | ${(r.bytesPerRound / 1e6).toFixed(1)} |`)];
+  const rounds = ['| state (MB) | as sent (MB) | upload (ms, each) | close (ms) | download (ms) | round (ms) | bytes per round (MB) |', '|---|---|---|---|---|---|---|',
+    ...result.rounds.map((r) => `| ${r.stateMB.toFixed(1)} | ${r.sentMB.toFixed(1)} | ${r.uploadMs.toFixed(1)} | ${r.closeMs.toFixed(1)} | ${r.downloadMs.toFixed(1)} | ${r.roundMs.toFixed(1)} | ${(r.bytesPerRound / 1e6).toFixed(1)} |`)];
   const plain = result.weak[0];
   const weak = ['| run | records | seconds | records/s | × plain | rounds |', '|---|---:|---:|---:|---:|---:|',
     ...result.weak.map((r) => `| ${r.members === 'plain' ? 'one plain process' : `${r.members} member${r.members === 1 ? '' : 's'}`} | ${r.records.toLocaleString('en-US')} | ${r.seconds.toFixed(2)} | ${Math.round(r.recordsPerSecond).toLocaleString('en-US')} | ${(r.recordsPerSecond / plain.recordsPerSecond).toFixed(2)}× | ${r.rounds} |`)];

@@ -32,6 +32,21 @@ describe('boundless command', () => {
     assert.equal(reports.find((r) => r.name === 'cpu')!.available, true);
   });
 
+  it('exits once its command is done, with its status, though a library left a timer running (ioredis\'s reply parser does)', async () => {
+    const preload = join(directory, 'timer.cjs');
+    await writeFile(preload, 'setInterval(() => {}, 1000);\n');
+    const run = (...args: string[]) => spawnSync(process.execPath, ['--require', preload, join(packageRoot, 'dist', 'cli', 'main.js'), ...args],
+      { encoding: 'utf8', timeout: 60_000 });
+    const ok = run('backends');
+    assert.equal(ok.error, undefined, 'the command did not exit');
+    assert.equal(ok.status, 0);
+    assert.equal(JSON.parse(ok.stdout).length, 3);
+    const usage = run('train');
+    assert.equal(usage.error, undefined, 'the command did not exit');
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /^boundless: /);
+  });
+
   it('inspect: summarizes a state file', async () => {
     const cpu = await createBackend('cpu');
     const hp = parseHyperparameters('least-squares', leastSquares.hyperparameters, { feature_dim: 2, num_models: 2 });

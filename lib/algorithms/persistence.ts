@@ -7,7 +7,7 @@ import { parseHyperparameters } from './hyperparameters.js';
 import type { Algorithm, DataSchema, Model, State } from './types.js';
 import {
   decodeStoredObject, encodeStoredObject, readStoredObject, writeStoredObject,
-  type JsonValue, type StoredObject,
+  type EncodeOptions, type JsonValue, type StoredObject,
 } from '../state/checkpoint.js';
 import { SafetensorsFormatError } from '../state/safetensors.js';
 import { dtypeOf } from '../state/tensor.js';
@@ -31,26 +31,51 @@ function schemaOf(stored: StoredObject, source: string): DataSchema {
   return stored.schema as DataSchema;
 }
 
+/** A state's tensors as names, dtypes and shapes: what a stored state is checked against. */
+type Layout = Map<string, { dtype: string; shape: string }>;
+
+/**
+ * Layouts of fresh states by algorithm, hyperparameters and schema, the last few kept: a cluster
+ * job decodes a state at every round, and a fresh state to compare with (allocated, for some
+ * algorithms randomly initialized) cost more than the decoding.
+ */
+const layouts = new Map<string, Layout>();
+const layoutsKept = 8;
+
+function layoutOf(algorithm: Algorithm, hyperparameters: unknown, schema: DataSchema, backend: Backend): { layout: Layout; fresh?: State<never> } {
+  const key = JSON.stringify([algorithm.name, hyperparameters, schema]);
+  const known = layouts.get(key);
+  if (known) return { layout: known };
+  const fresh = algorithm.createState(hyperparameters as never, schema, backend) as State<never>;
+  const layout: Layout = new Map(Object.entries(fresh.tensors).map(([name, t]) => [name, { dtype: dtypeOf(t), shape: t.shape.join() }]));
+  if (layouts.size >= layoutsKept) layouts.delete(layouts.keys().next().value!);
+  layouts.set(key, layout);
+  return { layout, fresh };
+}
+
 function fromStored<A extends Algorithm>(algorithm: A, stored: StoredObject, backend: Backend, source: string): State<never> {
   const storedHyperparameters = algorithm.upgradeStoredHyperparameters
     ? algorithm.upgradeStoredHyperparameters(stored.hyperparameters, stored.scalars) : stored.hyperparameters;
   const hyperparameters = parseHyperparameters(algorithm.name, algorithm.hyperparameters, storedHyperparameters as never);
   const schema = schemaOf(stored, source);
-  // A fresh state says which tensors must be there, with which dtype and shape.
-  const template = algorithm.createState(hyperparameters as never, schema, backend);
+  // A fresh state's layout says which tensors must be there, with which dtype and shape.
+  let { layout, fresh } = layoutOf(algorithm, hyperparameters, schema, backend);
   const tensors = { ...stored.tensors };
-  for (const [name, expected] of Object.entries(template.tensors)) {
+  for (const [name, expected] of layout) {
     // A tensor added since the file was written takes the fresh state's value, which means what older files meant.
-    if (!tensors[name] && algorithm.addedTensors?.includes(name)) tensors[name] = expected;
+    if (!tensors[name] && algorithm.addedTensors?.includes(name)) {
+      fresh ??= algorithm.createState(hyperparameters as never, schema, backend) as State<never>;
+      tensors[name] = fresh.tensors[name];
+    }
     const found = tensors[name];
     if (!found) throw new SafetensorsFormatError(`${source}: state has no tensor '${name}'`);
-    if (dtypeOf(found) !== dtypeOf(expected) || found.shape.join() !== expected.shape.join()) {
+    if (dtypeOf(found) !== expected.dtype || found.shape.join() !== expected.shape) {
       throw new SafetensorsFormatError(`${source}: tensor '${name}' is ${dtypeOf(found)} [${found.shape}], ` +
-        `expected ${dtypeOf(expected)} [${expected.shape}] for these hyperparameters`);
+        `expected ${expected.dtype} [${expected.shape}] for these hyperparameters`);
     }
   }
   for (const name of Object.keys(stored.tensors)) {
-    if (!template.tensors[name]) throw new SafetensorsFormatError(`${source}: unexpected tensor '${name}' in a ${algorithm.name} state`);
+    if (!layout.has(name)) throw new SafetensorsFormatError(`${source}: unexpected tensor '${name}' in a ${algorithm.name} state`);
   }
   return { algorithm: algorithm.name, hyperparameters, schema, tensors, scalars: stored.scalars } as State<never>;
 }
@@ -78,8 +103,12 @@ export async function loadState<A extends Algorithm>(path: string, algorithm: A,
   return fromStored(algorithm, stored, backend, path) as Parameters<A['update']>[0];
 }
 
-export function stateToBytes<H>(state: State<H>): Uint8Array {
-  return encodeStoredObject(toStored('state', state));
+/**
+ * A state as saveState's bytes; `sparse`: mostly-zero tensors as their non-zero elements (smaller,
+ * for states that travel: stateFromBytes reads both, and other safetensors readers see the pairs).
+ */
+export function stateToBytes<H>(state: State<H>, options: EncodeOptions = {}): Uint8Array {
+  return encodeStoredObject(toStored('state', state), options);
 }
 
 export function stateFromBytes<A extends Algorithm>(bytes: Uint8Array, algorithm: A, backend: Backend, source = 'state bytes'):

@@ -63,12 +63,23 @@ process.stdout.on('error', (error) => {
   process.exit(1);
 });
 
+/**
+ * Ends the process once stdout and stderr have taken what was written. A finished command does not
+ * wait for a library's housekeeping: ioredis's reply parser keeps a 50 ms interval going after a
+ * large reply (a cluster job's merged state) until its buffer pool has shrunk, which held a member
+ * that had finished for 1–2.5 s more.
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => exitWhenFlushed(code),
   (error: Error) => {
     if (isBrokenPipe(error)) process.exit(0);
     process.stderr.write(`boundless: ${error.message.split('\n').join('\n  ')}\n`);
-    process.exitCode = error instanceof InterruptedError ? 130
-      : error instanceof UsageError || error instanceof HyperparameterError ? 2 : 1;
+    exitWhenFlushed(error instanceof InterruptedError ? 130
+      : error instanceof UsageError || error instanceof HyperparameterError ? 2 : 1);
   },
 );

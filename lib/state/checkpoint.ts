@@ -9,6 +9,7 @@ import {
   decodeSafetensors, encodeSafetensorsParts, readSafetensorsFile,
   SafetensorsFormatError, type SafetensorsContent,
 } from './safetensors.js';
+import { densify, parseSparseEntries, sparsify } from './sparse-tensors.js';
 import type { Tensor } from './tensor.js';
 import { packageVersion } from '../package-root.js';
 
@@ -36,10 +37,16 @@ function payloadChecksum(parts: Iterable<Uint8Array>): string {
   return `crc32:${value.toString(16).padStart(8, '0')}`;
 }
 
-function toContent(object: StoredObject): SafetensorsContent {
-  const names = Object.keys(object.tensors).sort();
+/** How encodeStoredObject writes: `sparse` writes mostly-zero tensors as their non-zero elements (sparse-tensors.ts). */
+export interface EncodeOptions {
+  sparse?: boolean;
+}
+
+function toContent(object: StoredObject, options: EncodeOptions = {}): SafetensorsContent {
+  const { tensors, sparse } = options.sparse ? sparsify(object.tensors) : { tensors: object.tensors, sparse: {} };
+  const names = Object.keys(tensors).sort();
   return {
-    tensors: object.tensors,
+    tensors,
     metadata: {
       format: `boundless-${object.kind}`,
       format_version: String(formatVersion),
@@ -49,11 +56,12 @@ function toContent(object: StoredObject): SafetensorsContent {
       scalars: JSON.stringify(object.scalars),
       // Tensor bytes in the order they are written (sorted names), as the reader sees them.
       checksum: payloadChecksum(names.map((n) => {
-        const d = object.tensors[n].data;
+        const d = tensors[n].data;
         return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
       })),
       created_by: `boundless-ml ${packageVersion}`,
       ...(object.training ? { training: JSON.stringify(object.training) } : {}),
+      ...(Object.keys(sparse).length > 0 ? { sparse_tensors: JSON.stringify(sparse) } : {}),
     },
   };
 }
@@ -98,7 +106,8 @@ function fromContent(content: SafetensorsContent, checksum: string, source: stri
     hyperparameters: parseJsonField(metadata, 'hyperparameters', source),
     schema: parseJsonField(metadata, 'schema', source),
     scalars: parseJsonField(metadata, 'scalars', source),
-    tensors: content.tensors,
+    tensors: metadata.sparse_tensors === undefined ? content.tensors
+      : densify(content.tensors, parseSparseEntries(metadata.sparse_tensors, source), source),
     ...(metadata.training !== undefined ? { training: parseJsonField(metadata, 'training', source) } : {}),
   };
 }
@@ -108,8 +117,8 @@ export async function writeStoredObject(path: string, object: StoredObject): Pro
   await writeFileAtomic(path, encodeSafetensorsParts(toContent(object)));
 }
 
-export function encodeStoredObject(object: StoredObject): Uint8Array {
-  return Buffer.concat(encodeSafetensorsParts(toContent(object)));
+export function encodeStoredObject(object: StoredObject, options: EncodeOptions = {}): Uint8Array {
+  return Buffer.concat(encodeSafetensorsParts(toContent(object, options)));
 }
 
 export async function readStoredObject(path: string,

@@ -13,7 +13,7 @@ import { resolveBackend } from '../../lib/backends/select.js';
 import { connectRedis, type RedisClient } from '../../lib/distributed/cluster/connection.js';
 import { JobStore } from '../../lib/distributed/cluster/job-store.js';
 import { MergedStateCache, tryCloseRound } from '../../lib/distributed/cluster/round-closer.js';
-import { RedisRendezvous } from '../../lib/distributed/cluster/redis-rendezvous.js';
+import { LeaseLostError, RedisRendezvous } from '../../lib/distributed/cluster/redis-rendezvous.js';
 import { copyState } from '../../lib/distributed/state-transfer.js';
 import { RedisServer } from '../fixtures/redis-server.js';
 import { classification } from '../fixtures/classification-csv.js';
@@ -81,10 +81,51 @@ describe('cluster members that train on past an upload', function () {
       const reply = await a.exchange(upload(index, index === 2));
       box.state = reply.state!;
     }
+    // The last upload is sent in the background; the member waits for it at the shard's end, as here.
+    await a.flush();
     const meta = (await store.meta())!;
     // b's 500 and a's three batches of 500, the first of them in an upload left behind.
     assert.equal(meta.records, 2000);
     assert.equal(meta.batches, 4);
+  });
+
+  it('an upload is sent in the background: the exchange returns before it is stored, flush waits for it and its round', async () => {
+    const { store, a, box, trainOn, upload } = await setUp('background', 1);
+    await store.claim('a', 0, 0, leaseMs, true);
+    a.current = { epoch: 0, shard: 0 };
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const real = store.upload.bind(store);
+    let started = 0;
+    store.upload = async (entry, bytes, ms) => {
+      started++;
+      await gate;
+      return real(entry, bytes, ms);
+    };
+    await trainOn(60);
+    const reply = await a.exchange(upload(0, false));
+    // The member trains on from its own state while the upload waits.
+    assert.equal(reply.state, box.state);
+    assert.equal(started, 1);
+    assert.equal((await store.meta())!.records, 0);
+    release();
+    await a.flush();
+    // Stored, and the round closed by this member (the only reader).
+    assert.equal((await store.meta())!.records, 500);
+  });
+
+  it('a lease lost while the upload is sent in the background is the LeaseLostError of flush, not an unhandled rejection', async () => {
+    const { store, a, trainOn, upload } = await setUp('background-lost', 1);
+    await store.claim('a', 0, 0, leaseMs, true);
+    a.current = { epoch: 0, shard: 0 };
+    store.upload = async () => false;
+    await trainOn(61);
+    await a.exchange(upload(0, false));
+    // Give the background a turn of the event loop: a rejection nobody handled would end the test run here.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await assert.rejects(a.flush(), (e: Error) => e instanceof LeaseLostError && /shard 0: the lease expired/.test(e.message));
+    // Once thrown, the error is not thrown again.
+    await a.flush();
   });
 
   it('a shard\'s last upload left behind is sent again before the member\'s next shard uploads: the shard ends, its records once', async () => {
@@ -95,12 +136,14 @@ describe('cluster members that train on past an upload', function () {
     forceRoundBeforeNextUpload(2);
     await trainOn(50);
     box.state = (await a.exchange(upload(0, true))).state!;
+    await a.flush();
     // The member trains on from its own state on its next shard.
     await store.claim('a', 0, 1, leaseMs, true);
     a.current = { epoch: 0, shard: 1 };
     assert.equal(await a.startState(), box.state);
     await trainOn(51);
     await a.exchange(upload(0, false));
+    await a.flush();
     const shards = await store.shards(0);
     // Shard 0 ended with its records in a merge: no member will read it again (had its end been carried by shard 1's upload, it would be).
     assert.equal(shards.get(0)?.done, true);

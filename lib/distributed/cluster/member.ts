@@ -191,6 +191,8 @@ export class ClusterMember implements PassRunner {
         worker: shard, algorithm: this.algorithm, backend: settings.backend, hyperparameters: settings.hp, start: position,
         state: start as State | undefined, syncBatches: 'batches' in this.spec.syncEvery ? this.spec.syncEvery.batches : undefined,
       }, stream, rendezvous);
+      // The shard's last upload, sent in the background, is stored before the member claims another.
+      await rendezvous.flush();
       this.checkInput();
       this.bytes += stream.stats.bytes;
       for (const [reason, n] of Object.entries(stream.stats.badRecords)) this.badRecords[reason] = (this.badRecords[reason] ?? 0) + n;
@@ -200,6 +202,8 @@ export class ClusterMember implements PassRunner {
       if (!(error instanceof LeaseLostError)) throw error;
       rendezvous.abandon();
     } finally {
+      // Training failed with an upload still being sent: it ends (its own error dropped) before the lease goes.
+      await rendezvous.flush().catch(() => undefined);
       rendezvous.current = undefined;
       // A last upload the member trains past keeps its shard's lease until a round merges it (the rendezvous releases it then):
       // released now, another member could claim the shard and read it again.

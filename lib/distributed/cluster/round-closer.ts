@@ -19,6 +19,15 @@ import { continuesFromMerge, mergeOfRound } from '../round-merge.js';
 import { copyState } from '../state-transfer.js';
 import { MissingChunkError, type JobMeta, type JobStore, type PendingUpload, type ShardEntry } from './job-store.js';
 
+/**
+ * A state as a round stores it (uploads and merges): mostly-zero tensors as their non-zero elements
+ * (the linear learner's histograms: its 4.7 MB flights state travels as 2.5 MB). The final state a
+ * job publishes is written dense, as a file is.
+ */
+export function roundBytes(state: State): Uint8Array {
+  return stateToBytes(state, { sparse: true });
+}
+
 export interface CloserSettings {
   store: JobStore;
   member: string;
@@ -189,7 +198,7 @@ export async function tryCloseRound(settings: CloserSettings, cache: MergedState
       records: meta.records + records, batches: meta.batches + uploads.reduce((n, u) => n + u.batches, 0),
       ...(passEnds ? { epoch: epoch + 1 } : {}),
     };
-    const bytes = merged ? stateToBytes(merged) : undefined;
+    const bytes = merged ? roundBytes(merged) : undefined;
     const committed = await store.commitRound(member, meta, bytes, fields, epoch, [...updates], uploads);
     if (committed) cache.remember(meta.round + 1, merged, bytes);
     return committed;
