@@ -14,6 +14,8 @@ import { connectRedis, type RedisClient } from '../../lib/distributed/cluster/co
 import { JobStore } from '../../lib/distributed/cluster/job-store.js';
 import { MergedStateCache, tryCloseRound } from '../../lib/distributed/cluster/round-closer.js';
 import { LeaseLostError, RedisRendezvous } from '../../lib/distributed/cluster/redis-rendezvous.js';
+import { ClusterMember } from '../../lib/distributed/cluster/member.js';
+import type { JobSpec } from '../../lib/distributed/cluster/job-spec.js';
 import { copyState } from '../../lib/distributed/state-transfer.js';
 import { RedisServer } from '../fixtures/redis-server.js';
 import { classification } from '../fixtures/classification-csv.js';
@@ -126,6 +128,30 @@ describe('cluster members that train on past an upload', function () {
     await assert.rejects(a.flush(), (e: Error) => e instanceof LeaseLostError && /shard 0: the lease expired/.test(e.message));
     // Once thrown, the error is not thrown again.
     await a.flush();
+  });
+
+  it('a member with no shard left settles its last shard\'s upload a round left behind, and does not read that shard again', async () => {
+    const { store, a, trainOn, forceRoundBeforeNextUpload, upload, settings } = await setUp('finishing', 2);
+    await store.claim('a', 0, 0, leaseMs, true);
+    await store.claim('b', 0, 1, leaseMs, true);
+    a.current = { epoch: 0, shard: 0 };
+    forceRoundBeforeNextUpload(1);
+    await trainOn(62);
+    await a.exchange(upload(0, true));
+    await a.flush();
+    a.current = undefined;
+    // Left behind: the round closed on b's upload while a's was being stored.
+    assert.deepEqual(a.finishing, { epoch: 0, shard: 0 });
+    assert.equal((await store.meta())!.records, 500);
+    // The member looks for a shard: not its own (leased to it, and held in its state already), not b's.
+    const member = new ClusterMember(store, { shards: 2, lease: leaseMs / 1000 } as JobSpec, settings('a').algorithm, settings('a').blocking);
+    Object.assign(member, { rendezvous: a });
+    assert.equal(await (member as unknown as { claimNext(epoch: number): Promise<unknown> }).claimNext(0), undefined);
+    // So it settles the upload: rebased and sent again until a round merges it.
+    await a.settleFinishing();
+    assert.equal(a.finishing, undefined);
+    assert.equal((await store.shards(0)).get(0)?.done, true);
+    assert.equal((await store.meta())!.records, 1000);
   });
 
   it('a shard\'s last upload left behind is sent again before the member\'s next shard uploads: the shard ends, its records once', async () => {

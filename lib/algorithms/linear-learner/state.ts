@@ -255,16 +255,49 @@ export function rebaseLinearLearnerRound(from: LinearLearnerState, state: Linear
 function removeBaseOnce(merged: LinearLearnerState, base: LinearLearnerState, copies: number): LinearLearnerState {
   const counted = Object.keys(merged.tensors).filter((name) => name.startsWith('progressive_') || roundCounted.has(name));
   removeExtraBaseCounts(merged, base, copies, counted);
+  removeBaseScalerSums(merged, base, copies);
   const counters = merged.tensors.counters.data as Float64Array;
   const baseCounters = base.tensors.counters.data as Float64Array;
-  for (const k of [counter.rows, counter.scalerRows, counter.labelSum, counter.labelSumSq]) counters[k] -= copies * baseCounters[k];
+  for (const k of [counter.rows, counter.scalerRows]) counters[k] -= copies * baseCounters[k];
   refreshScaler(merged);
   return merged;
 }
 
-// Tensors a merge adds besides the progressive sums (the scaler's sums are added about one origin,
-// which is base's whenever base has a sample, so base's own sums can be taken away as they are).
-const roundCounted = new Set(['class_counts', 'feature_nonzero', 'input_norm', 'feature_sum', 'feature_sumsq']);
+// Tensors a merge adds besides the progressive sums and the scaler's sums (removeBaseScalerSums).
+const roundCounted = new Set(['class_counts', 'feature_nonzero', 'input_norm']);
+
+/** Sums of a sample about origin `own` as sums about origin o = own − delta: Σ(x − o), Σ(x − o)². */
+const movedSums = (s1: number, s2: number, n: number, delta: number) => [s1 + n * delta, s2 + 2 * delta * s1 + n * delta * delta];
+
+/**
+ * Base's scaler sample (feature and label sums) taken away `copies` times. Its sums are about base's
+ * own origin and the merge's about the merge's (the first state's with a sample): they are moved
+ * first. A cluster member that started fresh samples about its own first row, so once its
+ * lineage meets another's the origins differ; taking base's sums away as they were left a shift
+ * of 0.5–2.5 standard deviations in the merged scaler, and a folded model far off (the
+ * fresh-eyes review: test log loss 2.5–6.5 where one process gave 0.149).
+ */
+function removeBaseScalerSums(merged: LinearLearnerState, base: LinearLearnerState, copies: number): void {
+  const baseCounters = base.tensors.counters.data as Float64Array;
+  const n = baseCounters[counter.scalerRows];
+  if (copies === 0 || !(n > 0)) return;
+  const origin = arrayOf<Float64Array>(merged, 'scaler_origin')!;
+  const own = arrayOf<Float64Array>(base, 'scaler_origin')!;
+  const dim = origin.length - 1;
+  const [sum, sumsq] = [arrayOf<Float64Array>(merged, 'feature_sum'), arrayOf<Float64Array>(merged, 'feature_sumsq')];
+  const [s1, s2] = [arrayOf<Float64Array>(base, 'feature_sum'), arrayOf<Float64Array>(base, 'feature_sumsq')];
+  if (sum && sumsq && s1 && s2) {
+    for (let j = 0; j < dim; j++) {
+      const [a, b] = movedSums(s1[j], s2[j], n, own[j] - origin[j]);
+      sum[j] -= copies * a;
+      sumsq[j] -= copies * b;
+    }
+  }
+  const counters = merged.tensors.counters.data as Float64Array;
+  const [a, b] = movedSums(baseCounters[counter.labelSum], baseCounters[counter.labelSumSq], n, own[dim] - origin[dim]);
+  counters[counter.labelSum] -= copies * a;
+  counters[counter.labelSumSq] -= copies * b;
+}
 
 /** `addParameters`: parameters and moments add (each state's share 1: a rebase) rather than average by rows. */
 function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | undefined, into?: LinearLearnerState, addParameters = false): LinearLearnerState {
@@ -339,7 +372,7 @@ function mergeScalerSums(merged: LinearLearnerState, states: LinearLearnerState[
   sum?.fill(0);
   sumsq?.fill(0);
   counters[counter.labelSum] = counters[counter.labelSumSq] = 0;
-  const moved = (s1: number, s2: number, n: number, delta: number) => [s1 + n * delta, s2 + 2 * delta * s1 + n * delta * delta];
+  const moved = movedSums;
   for (const s of states) {
     const n = sampled(s);
     if (n === 0) continue;

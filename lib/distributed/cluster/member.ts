@@ -128,6 +128,12 @@ export class ClusterMember implements PassRunner {
         continue;
       }
       const shard = this.spec.shards === 0 ? undefined : await this.claimNext(epoch);
+      if (shard === undefined && this.rendezvous!.finishing) {
+        // Its last shard's upload is still pending: settled now (merged, or rebased and sent again
+        // until a round merges it), never read again from a state that holds it already.
+        await this.settleFinishing();
+        continue;
+      }
       if (shard === undefined) {
         await this.setStatus('waiting');
         // Nothing to claim: help close rounds (a dead member's upload), and wait for leases to expire.
@@ -138,16 +144,29 @@ export class ClusterMember implements PassRunner {
     }
   }
 
+  /** A finished shard's pending last upload settled; a lease lost meanwhile drops it, as a shard's work is dropped. */
+  private async settleFinishing(): Promise<void> {
+    try {
+      await this.rendezvous!.settleFinishing();
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+      this.rendezvous!.abandon();
+    }
+  }
+
   /**
    * Claims the first claimable shard in input order: members move through the input together, so a
    * stream that drifts (most do: clicks, prices, sensors) is merged from models of the same time,
-   * and the last rounds hold its newest records, as one process's model would.
+   * and the last rounds hold its newest records, as one process's model would. Not the shard whose
+   * last upload this member still waits on: its lease is this member's, and reading it again from a
+   * state that holds it would train its records twice.
    */
   private async claimNext(epoch: number): Promise<{ index: number; position: SourcePosition | null } | undefined> {
     const entries = await this.store.shards(epoch);
     const count = this.spec.shards;
+    const finishing = this.rendezvous!.finishing;
     for (let index = 0; index < count; index++) {
-      if (entries.get(index)?.done) continue;
+      if (entries.get(index)?.done || (finishing?.epoch === epoch && finishing.shard === index)) continue;
       const claim = await this.store.claim(this.id, epoch, index, this.leaseMs, continuesFromMerge(this.algorithm));
       if (claim.kind === 'claimed') return { index, position: claim.position };
     }

@@ -152,6 +152,19 @@ export class RedisRendezvous implements Rendezvous {
     if (error) throw error;
   }
 
+  /**
+   * The member has no shard to go on to while its last shard's upload is pending: settles it (merged,
+   * or — left behind — rebased and sent again until a round merges it). The state it carried is then
+   * in the merge; the member's next shard starts from the newest merge.
+   */
+  async settleFinishing(): Promise<void> {
+    await this.flush();
+    if (!this.trainedPast?.done) return;
+    const carried = this.carriedState;
+    this.carriedState = undefined;
+    await this.settle(carried);
+  }
+
   /** The pass is merged (so is every upload of this member): nothing is carried into the next. */
   async passEnded(): Promise<void> {
     await this.flush();
@@ -227,7 +240,7 @@ export class RedisRendezvous implements Rendezvous {
    */
   private async settle(state: State | undefined): Promise<State | undefined> {
     const past = this.trainedPast!;
-    let fate = await this.waitForMerge(past.sequence, past.baseRound);
+    let fate = await this.waitForMerge(past.sequence, past.baseRound, past.epoch);
     if (fate === 'behind' && past.done) {
       // The next upload is another shard's and cannot stand for this one: it is sent again, and waited for.
       await this.sendAgain(past);
@@ -277,7 +290,7 @@ export class RedisRendezvous implements Rendezvous {
       replaced = { member, sequence, chunks: Math.ceil(bytes.length / chunkBytes) };
       this.cache.own.clear();
       this.cache.own.set(sequence, sending);
-      const fate = await this.waitForMerge(sequence, meta.round);
+      const fate = await this.waitForMerge(sequence, meta.round, past.epoch);
       if (fate === 'dropped') throw new LeaseLostError(`shard ${past.shard}: the upload was dropped and the shard taken over`);
       if (fate === 'merged') return;
     }
@@ -369,7 +382,7 @@ export class RedisRendezvous implements Rendezvous {
       replaced = { member: this.settings.member, sequence, chunks: bytes ? Math.ceil(bytes.length / chunkBytes) : 0 };
       this.cache.own.clear();
       if (state) this.cache.own.set(sequence, state);
-      const fate = await this.waitForMerge(sequence, meta.round);
+      const fate = await this.waitForMerge(sequence, meta.round, shard.epoch);
       this.cache.own.clear();
       if (fate === 'dropped') throw new LeaseLostError(`shard ${shard.shard}: the upload was dropped and the shard taken over`);
       if (fate === 'merged') break;
@@ -383,15 +396,15 @@ export class RedisRendezvous implements Rendezvous {
     return { state: await this.startState(upload.state), stop };
   }
 
-  /** Waits until upload `sequence` is merged, dropped, or left behind by a round (SGD), closing rounds when this member may. */
-  private async waitForMerge(sequence: number, baseRound: number): Promise<'merged' | 'dropped' | 'behind'> {
+  /** Waits until upload `sequence` (of pass `epoch`) is merged, dropped, or left behind by a round (SGD), closing rounds when this member may. */
+  private async waitForMerge(sequence: number, baseRound: number, epoch: number): Promise<'merged' | 'dropped' | 'behind'> {
     for (;;) {
       const { fate } = await this.store.fate(this.settings.member, sequence);
       if (fate !== 'pending') return fate;
       const meta = await this.store.meta();
       if (meta?.status === 'failed') throw new Error(`cluster job ${this.store.keys.job} failed: ${meta.error} (member ${meta.failedBy})`);
       // A pass ended without this upload (a stream reader that started after the last one ended): it cannot be merged.
-      if (meta && meta.epoch !== this.current!.epoch) return 'dropped';
+      if (meta && meta.epoch !== epoch) return 'dropped';
       if (this.rebased && meta?.round !== baseRound) {
         // The round moved: it merged this upload (the first look was before its commit), or left it behind for good.
         const again = await this.store.fate(this.settings.member, sequence);

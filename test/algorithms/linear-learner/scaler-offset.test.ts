@@ -82,6 +82,35 @@ describe('linear learner scaler far from the origin', function () {
     }
   });
 
+  for (const offset of [0, 1e3]) {
+    it(`a merge round whose states sampled about other origins than its base (a cluster member that started fresh) scales as one state of all their rows, at ${offset} × the spread`, async () => {
+      const cpu = await createBackend('cpu');
+      const train = async (data: RowBatch[], from?: ReturnType<typeof linearLearner.createState>) => {
+        const state = from ? linearLearner.merge([from]) : linearLearner.createState(hpFor(), { featureDim: dim, labelSize: 1 }, cpu);
+        for (const batch of data) await linearLearner.update(state, batch, cpu);
+        return state;
+      };
+      const [a, b, c] = [batches(offset, 11, 4), batches(offset, 12, 4), batches(offset, 13, 2)];
+      // The stored round is b's state (its sums about b's first row). A member that started fresh on a
+      // is rebased onto it (a merge from a fresh base: about a's first row); another continued it on c.
+      const base = await train(b);
+      const fresh = linearLearner.createState(hpFor(), { featureDim: dim, labelSize: 1 }, cpu);
+      const rebased = linearLearner.mergeRound!(fresh, [await train(a), linearLearner.merge([base])]);
+      const merged = linearLearner.mergeRound!(base, [rebased, await train(c, base)]);
+      assert.equal((merged.tensors.counters.data as Float64Array)[2], 500);
+      const shift = merged.tensors.feature_shift.data as Float32Array;
+      const scale = merged.tensors.feature_scale.data as Float32Array;
+      const label = merged.tensors.label_transform.data as Float32Array;
+      for (let j = 0; j <= dim; j++) {
+        const { mean, deviation } = reference([...a, ...b, ...c], j);
+        const [gotMean, gotScale] = j < dim ? [shift[j], scale[j]] : [label[0], label[1]];
+        // Base's sums taken away about the merge's origin: before, about their own, they left a shift of ~0.4 σ.
+        assert.ok(Math.abs(gotMean - mean) <= 1e-6 * Math.abs(mean) + 1e-5, `column ${j}: mean ${gotMean} vs ${mean}`);
+        assert.ok(Math.abs(gotScale * deviation - 1) <= 1e-5, `column ${j}: scale ${gotScale} vs 1/${deviation}`);
+      }
+    });
+  }
+
   it('loads a state written before the origin existed and reads its sums as about 0', async () => {
     const cpu = await createBackend('cpu');
     const directory = await mkdtemp(join(tmpdir(), 'boundless-scaler-'));
