@@ -160,6 +160,10 @@ describe('cluster jobs (Redis)', function () {
     await members(1, 'pca', { num_components: 2, feature_dim: 9 }, cluster);
     await assert.rejects(trainOnCluster(getAlgorithm('pca'), { num_components: 3, feature_dim: 9 }, { train: data, data: { labelSize: 0 } }, cluster),
       { message: `train: job job-${jobs} is defined differently — hyperparameters.num_components: the job has 2, this member 3. Start this member with the job's settings, name another --job, or delete the job (boundless job delete --job job-${jobs}) to start it over` });
+    // A field that is not the option's name says which option: shards come from --shard-size.
+    await assert.rejects(trainOnCluster(getAlgorithm('pca'), { num_components: 2, feature_dim: 9 }, { train: data, data: { labelSize: 0 } },
+      { ...cluster, shardBytes: 65536 }),
+    /— shards: the job has \d+, this member \d+ \(the shards --shard-size cuts the input into\)\. Start this member/);
     const redis = new Redis(server.port);
     const key = `boundless:{job-${jobs}}:spec`;
     await redis.set(key, (await redis.get(key))!.replace(/"version":"[^"]*"/, '"version":"0.0.1"'));

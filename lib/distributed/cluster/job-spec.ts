@@ -55,8 +55,17 @@ export function shardCount(files: { path: string; bytes: number }[], shardBytes:
 
 /** The first difference between the job's spec and this member's, as `name: job has X, this member Y`; undefined when equal. */
 export function specDifference(job: JobSpec, mine: JobSpec): string | undefined {
-  return firstDifference(job as unknown, mine as unknown, '');
+  const found = firstDifference(job as unknown, mine as unknown, '');
+  const option = found === undefined ? undefined : optionOfField[found.slice(0, found.indexOf(':'))];
+  return option ? `${found} (${option})` : found;
 }
+
+/** The command-line option behind a spec field whose name is not the option's. */
+const optionOfField: Record<string, string> = {
+  shards: 'the shards --shard-size cuts the input into',
+  syncEvery: '--sync-every', 'syncEvery.batches': '--sync-every', 'syncEvery.seconds': '--sync-every', 'syncEvery.auto': '--sync-every',
+  roundTimeout: '--round-timeout', lease: '--lease', epochs: '--epochs',
+};
 
 function firstDifference(a: unknown, b: unknown, path: string): string | undefined {
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
