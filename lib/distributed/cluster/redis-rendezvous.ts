@@ -24,9 +24,11 @@
 // copies its state and trains on while the copy is encoded, stored, and the
 // round closed (JavaScript and Redis work that would otherwise stop its
 // training: ~90 ms a round for a 4.7 MB state); the next exchange, or the
-// shard's end (flush), waits for it and meets its errors. A shard's last upload too: the member keeps the finished
-// shard's lease (renewed with its next shard's) until a round has merged that
-// upload, and carries its state on to the next shard. Uploads of algorithms
+// shard's end (flush), waits for it and meets its errors. A shard's last
+// upload too: the member keeps the finished shard's lease (renewed with its
+// next shard's) until a round has merged that upload, and carries its state
+// on to the next shard; with no next shard, it settles that upload
+// (settleFinishing) rather than read the shard again. Uploads of algorithms
 // that cannot rebase, and of stream jobs, wait for their round.
 import type { Algorithm, State } from '../../algorithms/types.js';
 import type { Backend } from '../../backends/registry.js';
