@@ -372,7 +372,6 @@ function mergeScalerSums(merged: LinearLearnerState, states: LinearLearnerState[
   sum?.fill(0);
   sumsq?.fill(0);
   counters[counter.labelSum] = counters[counter.labelSumSq] = 0;
-  const moved = movedSums;
   for (const s of states) {
     const n = sampled(s);
     if (n === 0) continue;
@@ -380,13 +379,13 @@ function mergeScalerSums(merged: LinearLearnerState, states: LinearLearnerState[
     const [s1, s2] = [arrayOf<Float64Array>(s, 'feature_sum'), arrayOf<Float64Array>(s, 'feature_sumsq')];
     if (sum && sumsq && s1 && s2) {
       for (let j = 0; j < dim; j++) {
-        const [a, b] = moved(s1[j], s2[j], n, own[j] - origin[j]);
+        const [a, b] = movedSums(s1[j], s2[j], n, own[j] - origin[j]);
         sum[j] += a;
         sumsq[j] += b;
       }
     }
     const c = s.tensors.counters.data as Float64Array;
-    const [a, b] = moved(c[counter.labelSum], c[counter.labelSumSq], n, own[dim] - origin[dim]);
+    const [a, b] = movedSums(c[counter.labelSum], c[counter.labelSumSq], n, own[dim] - origin[dim]);
     counters[counter.labelSum] += a;
     counters[counter.labelSumSq] += b;
   }
