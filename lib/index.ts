@@ -3,7 +3,11 @@ export { listBackends, resolveBackend, createBackend, requestedBackend } from '.
 export type { BackendChoice, BackendReport } from './backends/select.js';
 export type { Backend, BackendName, BackendAvailability, BackendDefinition, KernelFunction } from './backends/registry.js';
 export { registerBackend, registerKernel, getKernel, hasKernel, backendNames } from './backends/registry.js';
-export { kernelNames, denseLinearTolerance, validateDenseLinear } from './backends/kernels.js';
+export { kernelNames, denseLinearTolerance, validateDenseLinear, KernelDeclined } from './backends/kernels.js';
+export { runKernel, strictBackend } from './backends/run-kernel.js';
+export { KernelCounters } from './backends/kernel-counters.js';
+export type { KernelCount, KernelCounts } from './backends/kernel-counters.js';
+export { coverageTable, coverageMarkdown, operations as kernelOperations } from './backends/coverage.js';
 export type { KernelName, KernelInputs, KernelOutputs, DenseLinearInputs } from './backends/kernels.js';
 export { loadCoreAddon } from './backends/native-addon.js';
 

@@ -7,6 +7,7 @@ import { createBackend, parseHyperparameters, saveState, denseBatch } from '../l
 import { packageRoot } from '../lib/package-root.js';
 import { leastSquares } from './fixtures/least-squares.js';
 import { sageMakerMetricLines } from '../lib/cli/progress.js';
+import { coverageMarkdown } from '../lib/backends/coverage.js';
 
 function boundless(...args: string[]) {
   const result = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { encoding: 'utf8' });
@@ -30,6 +31,46 @@ describe('boundless command', () => {
     const reports = JSON.parse(stdout) as { name: string; available: boolean; reason: string }[];
     assert.deepEqual(reports.map((r) => r.name), ['cuda', 'webgpu', 'cpu']);
     assert.equal(reports.find((r) => r.name === 'cpu')!.available, true);
+  });
+
+  it('backends --coverage: the coverage table as Markdown, from the kernel registry', () => {
+    const { code, stdout } = boundless('backends', '--coverage');
+    assert.equal(code, 0);
+    assert.equal(stdout, coverageMarkdown());
+    assert.match(stdout, /^\| linear-learner \| update \| `linearLearnerUpdate` \| ✓ \| (✓|cpu) \| (✓|cpu) \|$/m);
+  });
+
+  it('train prints metrics.kernels; evaluate and predict with --stats too (predict to stdout: on stderr)', async () => {
+    const data = join(directory, 'kernels.csv');
+    const rows = Array.from({ length: 2500 }, (_, i) => `${i % 2},${(i % 7) - 3 + (i % 2) * 10},${(i % 5) - 2}`);
+    await writeFile(data, rows.join('\n') + '\n');
+    const dir = join(directory, 'kernels-model');
+    const trained = boundless('train', 'kmeans', '--train', data, '--label-size', '1', '--hp', 'k=2', '--mini-batch-size', '1000',
+      '--epochs', '1', '--model-dir', dir, '--backend', 'cpu');
+    assert.equal(trained.code, 0, trained.stderr);
+    assert.deepEqual(JSON.parse(trained.stdout).metrics.kernels, { kmeansUpdate: { backend: 'cpu', calls: 3, fallbacks: 0 } });
+    const evaluated = boundless('evaluate', '--model', dir, '--test', data, '--label-size', '1', '--mini-batch-size', '1000', '--stats');
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    assert.deepEqual(JSON.parse(evaluated.stdout).metrics.kernels, { kmeansAssign: { backend: 'cpu', calls: 3, fallbacks: 0 } });
+    assert.equal('metrics' in JSON.parse(boundless('evaluate', '--model', dir, '--test', data, '--label-size', '1').stdout), false, 'only with --stats');
+    const predicted = boundless('predict', '--model', dir, '--input', data, '--label-size', '1', '--mini-batch-size', '500', '--stats');
+    assert.equal(predicted.code, 0, predicted.stderr);
+    assert.equal(predicted.stdout.trim().split('\n').length, 2500);
+    const summary = JSON.parse(predicted.stderr.trim().split('\n').at(-1)!);
+    assert.deepEqual(summary.metrics.kernels, { kmeansAssign: { backend: 'cpu', calls: 5, fallbacks: 0 } });
+  });
+
+  it('negative control: strict mode with cuda forced on a machine without it fails, naming cuda', async function () {
+    const cuda = JSON.parse(boundless('backends').stdout).find((r: { name: string }) => r.name === 'cuda');
+    if (cuda.available) this.skip();
+    const data = join(directory, 'strict.csv');
+    await writeFile(data, '1,2,3\n0,1,1\n1,3,2\n');
+    const result = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'train', 'pca', '--train', data, '--label-size', '1',
+      '--hp', 'num_components=1', '--model-dir', join(directory, 'strict-model')],
+    { encoding: 'utf8', env: { ...process.env, BOUNDLESS_STRICT_BACKEND: '1', BOUNDLESS_BACKEND: 'cuda' } });
+    assert.equal(result.status, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^boundless: BOUNDLESS_BACKEND=cuda was requested but backend 'cuda' is unavailable: \S/);
   });
 
   it('exits once its command is done, with its status, though a library left a timer running (ioredis\'s reply parser does)', async () => {

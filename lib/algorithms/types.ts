@@ -190,9 +190,10 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
   readBatchRows?(hyperparameters: HyperparameterValues<S>, requested?: number): number;
   /**
    * Called by the trainer after each whole pass over the training channel. From the second pass on,
-   * scores on training rows are training scores, not progressive validation.
+   * scores on training rows are training scores, not progressive validation. `backend`: the run's
+   * (absent: work that needs one runs on the process's cpu backend).
    */
-  endPass?(state: State<HyperparameterValues<S>>): void | Promise<void>;
+  endPass?(state: State<HyperparameterValues<S>>, backend?: Backend): void | Promise<void>;
   /**
    * Called when a run continues a state trained before on new data (incremental training, not a
    * resume): the next pass is a first pass again, scored before it is trained on.

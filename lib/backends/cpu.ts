@@ -2,6 +2,7 @@
 // other backend is tested against.
 import { coreAddonPath, loadCoreAddon, type CoreAddon } from './native-addon.js';
 import { validateDenseLinear } from './kernels.js';
+import { KernelCounters } from './kernel-counters.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs, LinearLearnerStep } from './kernels.js';
 import type { Batch } from '../data/batch.js';
@@ -9,6 +10,7 @@ import type { Batch } from '../data/batch.js';
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly details: Record<string, unknown>;
+  readonly counters = new KernelCounters('cpu');
 
   constructor(readonly addon: CoreAddon) {
     this.details = { ...addon.runtimeInfo(), addonPath: coreAddonPath() };
@@ -60,6 +62,13 @@ registerKernel<'fmRecommend', CpuBackend>('cpu', 'fmRecommend', (backend, i) => 
 registerKernel<'ntmUpdate', CpuBackend>('cpu', 'ntmUpdate', (backend, i) => backend.addon.ntmStep(i.settings, i.state, i.batch, i.metrics, true));
 registerKernel<'ntmEvaluate', CpuBackend>('cpu', 'ntmEvaluate', (backend, i) => backend.addon.ntmStep(i.settings, i.state, i.batch, i.metrics, false));
 registerKernel<'ntmTopicWeights', CpuBackend>('cpu', 'ntmTopicWeights', (backend, i) => backend.addon.ntmTopicWeights(i.settings, i.state, i.batch, i.out));
+registerKernel<'pcaAccumulate', CpuBackend>('cpu', 'pcaAccumulate', (backend, i) => backend.addon.pcaAccumulate(i.moments, i.dim, i.batch));
+registerKernel<'pcaRandomizedAccumulate', CpuBackend>('cpu', 'pcaRandomizedAccumulate', (backend, i) =>
+  backend.addon.pcaRandomizedAccumulate(i.sketch, i.omega, i.dim, i.ell, i.batch));
+registerKernel<'pcaFrequentDirectionsAccumulate', CpuBackend>('cpu', 'pcaFrequentDirectionsAccumulate', (backend, i) =>
+  backend.addon.pcaFrequentDirectionsAccumulate(i.sketch, i.dim, i.ell, i.batch));
+registerKernel<'pcaProject', CpuBackend>('cpu', 'pcaProject', (backend, i) => backend.addon.pcaProject(i.model, i.dim, i.components, i.batch, i.out));
+
 registerKernel<'deeparOffer', CpuBackend>('cpu', 'deeparOffer', (backend, i) => backend.addon.deeparOffer(i.settings, i.seed, i.reservoir, i.series));
 registerKernel<'deeparTrainRound', CpuBackend>('cpu', 'deeparTrainRound', (backend, i) =>
   backend.addon.deeparTrainRound(i.settings, i.seed, i.state, i.reservoir, i.batch, i.count));

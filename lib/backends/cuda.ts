@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { validateDenseLinear } from './kernels.js';
+import { KernelCounters } from './kernel-counters.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
 
@@ -41,6 +42,7 @@ function loadCudaAddon(): CudaAddon {
 export class CudaBackend implements Backend {
   readonly name = 'cuda' as const;
   readonly details: Record<string, unknown>;
+  readonly counters = new KernelCounters('cuda');
 
   constructor(readonly addon: CudaAddon) {
     this.details = { ...addon.deviceInfo(), addonPath: cudaAddonPath() };

@@ -331,6 +331,13 @@ export interface NtmLayout {
   running: number;
 }
 
+/** PCA's float64 moments about an origin o (absent: 0): Σw, Σw·x and, per mode, its second-moment sketch. */
+export interface PcaMoments {
+  count: Float64Array;
+  sum: Float64Array;
+  origin?: Float64Array;
+}
+
 export interface KernelInputs {
   denseLinear: DenseLinearInputs;
   /** One training step of every model of a linear-learner state on the batch; progressive metrics first. */
@@ -353,6 +360,14 @@ export interface KernelInputs {
   /** Adds the batch's negative ELBO at the posterior mean; no training. */
   ntmEvaluate: NtmStepInputs;
   ntmTopicWeights: NtmTopicWeightsInputs;
+  /** Adds a batch to PCA's exact moments: the lower triangle of Σw(x − o)(x − o)ᵀ in cross [dim × dim] (algorithm_mode regular). */
+  pcaAccumulate: { moments: PcaMoments & { cross: Float64Array }; dim: number; batch: Batch };
+  /** Randomized sketch: y [dim × ell] += Σw(x − o)((x − o)ᵀΩ), Ω [dim × ell], and Σw‖x − o‖² in squares. */
+  pcaRandomizedAccumulate: { sketch: PcaMoments & { squares: Float64Array; y: Float64Array }; omega: Float64Array; dim: number; ell: number; batch: Batch };
+  /** Frequent Directions: appends √w(x − o) rows to the 2ℓ × dim buffer, shrinking it when full. */
+  pcaFrequentDirectionsAccumulate: { sketch: PcaMoments & { squares: Float64Array; rows: Float64Array; filled: Float64Array }; dim: number; ell: number; batch: Batch };
+  /** A PCA model's projection (x − mean)·v of every row into out [rows × components] (rows: v transposed, components × dim). */
+  pcaProject: { model: { rows: Float32Array; mean: Float32Array }; dim: number; components: number; batch: Batch; out: Float32Array };
   /** Offers every window of a batch of series to a DeepAR state's reservoir (a sample ∝ ν). */
   deeparOffer: { settings: DeeparModelSettings; seed: number; reservoir: DeeparReservoir; series: DeeparSeriesPack };
   /** An epoch of DeepAR: `count` optimizer steps on batches of `batch` windows drawn from the reservoir. */
@@ -378,6 +393,10 @@ export interface KernelOutputs {
   ntmUpdate: void;
   ntmEvaluate: void;
   ntmTopicWeights: void;
+  pcaAccumulate: void;
+  pcaRandomizedAccumulate: void;
+  pcaFrequentDirectionsAccumulate: void;
+  pcaProject: void;
   deeparOffer: void;
   deeparTrainRound: void;
   deeparForecast: void;
@@ -385,7 +404,7 @@ export interface KernelOutputs {
 
 export type KernelName = keyof KernelInputs;
 
-export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearnerUpdate', 'linearLearnerEvaluate', 'linearLearnerPredict', 'kmeansUpdate', 'kmeansAssign', 'fmUpdate', 'fmEvaluate', 'fmPredict', 'fmRecommend', 'ntmUpdate', 'ntmEvaluate', 'ntmTopicWeights', 'deeparOffer', 'deeparTrainRound', 'deeparForecast'];
+export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearnerUpdate', 'linearLearnerEvaluate', 'linearLearnerPredict', 'kmeansUpdate', 'kmeansAssign', 'fmUpdate', 'fmEvaluate', 'fmPredict', 'fmRecommend', 'ntmUpdate', 'ntmEvaluate', 'ntmTopicWeights', 'pcaAccumulate', 'pcaRandomizedAccumulate', 'pcaFrequentDirectionsAccumulate', 'pcaProject', 'deeparOffer', 'deeparTrainRound', 'deeparForecast'];
 
 /**
  * Agreement between backends for denseLinear: |y − y_cpu| ≤ relTol · Σ_c |x_c·w_c| + absTol.
@@ -394,6 +413,17 @@ export const kernelNames: readonly KernelName[] = ['denseLinear', 'linearLearner
  * indexing or reduction bug shows up as an error of order one.
  */
 export const denseLinearTolerance = { relTol: 1e-5, absTol: 1e-6 } as const;
+
+/**
+ * Thrown by a backend's kernel that cannot take these inputs (a tensor over its binding limit, a
+ * loss it does not implement): runKernel then runs the cpu kernel, or fails in strict mode.
+ */
+export class KernelDeclined extends Error {
+  constructor(readonly kernel: KernelName, reason: string) {
+    super(reason);
+    this.name = 'KernelDeclined';
+  }
+}
 
 function requireInteger(kernel: string, name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {

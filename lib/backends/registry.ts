@@ -1,6 +1,7 @@
 // Two registries, in the manner of tfjs: backends by name (with a priority
 // and an availability probe) and kernel implementations by (backend, kernel).
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
+import type { KernelCounters } from './kernel-counters.js';
 
 export type BackendName = 'cpu' | 'cuda' | 'webgpu';
 export const backendNames: readonly BackendName[] = ['cpu', 'cuda', 'webgpu'];
@@ -22,6 +23,8 @@ export interface BackendAvailability {
 export interface Backend {
   readonly name: BackendName;
   readonly details: Record<string, unknown>;
+  /** Kernel calls made through this backend and how many fell back to cpu (run-kernel.ts counts them). */
+  readonly counters: KernelCounters;
   run<K extends KernelName>(kernel: K, inputs: KernelInputs[K]): Promise<KernelOutputs[K]>;
   /** Releases devices and native handles so the process can exit. */
   dispose(): Promise<void>;

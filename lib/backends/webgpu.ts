@@ -6,7 +6,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { loadCoreAddon } from './native-addon.js';
-import { validateDenseLinear } from './kernels.js';
+import { KernelDeclined, validateDenseLinear } from './kernels.js';
+import { KernelCounters } from './kernel-counters.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
 
@@ -122,6 +123,7 @@ function shaderSource(name: string): string {
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly details: Record<string, unknown>;
+  readonly counters = new KernelCounters('webgpu');
   // dawn.node crashes if the GPU object is collected while its device lives,
   // and the process cannot exit while it is referenced: held here, dropped in dispose().
   private gpu: GPU | undefined;
@@ -203,7 +205,7 @@ registerKernel<'denseLinear', WebGpuBackend>('webgpu', 'denseLinear', async (bac
   const rowBytes = Math.max(cols, models) * 4;
   const chunkRows = Math.max(1, Math.min(rows, Math.floor(maxBinding / Math.max(4, rowBytes))));
   if (models * cols * 4 > maxBinding) {
-    throw new RangeError(`denseLinear: w is ${models * cols * 4} bytes, over this WebGPU ` +
+    throw new KernelDeclined('denseLinear', `w is ${models * cols * 4} bytes, over this WebGPU ` +
       `device's storage binding limit of ${maxBinding} bytes`);
   }
   const w = storageBuffer(device, inputs.w, inputs.w.byteLength);

@@ -13,11 +13,16 @@ import { produceCommand, produceOptions } from './produce.js';
 import { trainCommand, trainOptions } from './train.js';
 import { jobCommand, jobOptions } from './cluster.js';
 import { topicsCommand, topicsOptions } from './topics.js';
-import { UsageError } from './arguments.js';
+import { parseArguments, UsageError, type OptionSpec } from './arguments.js';
+import { coverageMarkdown } from '../backends/coverage.js';
 
 export interface Command extends CommandHelp {
   run(argv: string[]): Promise<void>;
 }
+
+const backendsOptions: Record<string, OptionSpec> = {
+  coverage: { description: 'print the kernel coverage table instead: each operation, its kernel, and the backends that run it (cpu: falls back)' },
+};
 
 const printJson = (value: unknown, indent?: number) => { process.stdout.write(JSON.stringify(value, null, indent) + '\n'); };
 
@@ -53,6 +58,7 @@ export const commands: Record<string, Command> = {
     run: async (argv) => {
       const { summary, toStdout } = await predictCommand(argv);
       if (!toStdout) printJson(summary);
+      else if ('metrics' in summary) process.stderr.write(JSON.stringify(summary) + '\n');
     },
   },
   evaluate: {
@@ -102,12 +108,14 @@ export const commands: Record<string, Command> = {
     },
   },
   backends: {
-    usage: 'backends',
-    summary: 'list the compute backends and why each is or is not available (JSON)',
-    options: {},
+    usage: 'backends [--coverage]',
+    summary: 'list the compute backends and why each is or is not available (JSON); --coverage: which operations each runs (Markdown)',
+    options: backendsOptions,
     run: async (argv) => {
-      if (argv.length > 0) throw new UsageError(`backends: takes no arguments, got ${argv.join(' ')}`);
-      printJson(await listBackends(), 2);
+      const { options, positional } = parseArguments('backends', argv, backendsOptions);
+      if (positional.length > 0) throw new UsageError(`backends: takes no arguments, got ${positional.join(' ')}`);
+      if (options.coverage === true) process.stdout.write(coverageMarkdown());
+      else printJson(await listBackends(), 2);
     },
   },
 };

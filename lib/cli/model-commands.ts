@@ -10,6 +10,8 @@ import type { Selection } from '../algorithms/types.js';
 import type { Batch } from '../data/batch.js';
 import { loadCoreAddon, type NativePredictionOutput } from '../backends/native-addon.js';
 import { resolveBackend, type BackendChoice } from '../backends/select.js';
+import type { Backend } from '../backends/registry.js';
+import type { KernelCounts } from '../backends/kernel-counters.js';
 import { readBatches } from '../io/read-batches.js';
 import { isStdout, openOutput } from '../io/output-file.js';
 import { OutputBuffers } from '../io/output-buffers.js';
@@ -52,7 +54,16 @@ async function openModel(command: string, options: Record<string, unknown>) {
   const path = modelFile(command, options.model as string);
   const { stored, algorithm, featureDim } = await algorithmOf(path, options);
   const backend = await resolveBackend(choiceOption<BackendChoice>(command, options as never, 'backend', ['auto', 'cpu', 'cuda', 'webgpu']));
-  return { path, algorithm, featureDim, model: modelFromStored(stored, algorithm, backend, path) };
+  return { path, algorithm, featureDim, backend, model: modelFromStored(stored, algorithm, backend, path) };
+}
+
+const statsOption: OptionSpec = {
+  description: "add metrics.kernels to the printed JSON: each kernel's backend, calls and fallbacks to cpu (predict to stdout: the summary goes to stderr)",
+};
+
+/** metrics.kernels for --stats: what the command's backend ran. */
+function statsOf(options: Record<string, unknown>, backend: Backend): { metrics?: { kernels: KernelCounts } } {
+  return options.stats === true ? { metrics: { kernels: backend.counters.snapshot() } } : {};
 }
 
 export const predictOptions: Record<string, OptionSpec> = {
@@ -64,6 +75,7 @@ export const predictOptions: Record<string, OptionSpec> = {
   seed: { value: true, description: "forecasters: the sample paths' seed (default the model's)" },
   configuration: { value: true, description: 'forecasters: SageMaker\'s inference configuration as JSON, e.g. \'{"num_samples":100,"output_types":["mean","quantiles"],"quantiles":["0.1","0.9"]}\' (default: DEEPAR_INFERENCE_CONFIG, else that)' },
   plot: { value: true, description: 'forecasters: a directory for one SVG per series (history, median, 80% band, dates)' },
+  stats: statsOption,
   ...dataOptions,
 };
 
@@ -96,8 +108,11 @@ async function writePredictionLines(out: Writable, buffers: OutputBuffers, predi
 export async function predictCommand(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
   const { options } = parseArguments('predict', argv, predictOptions);
   refuseRedisInput('predict', 'input', options.input);
-  const { path: modelPath, model, algorithm, featureDim } = await openModel('predict', options);
-  if (algorithm.checkSeries) return predictForecasts(modelPath, model as DeeparModel, options);
+  const { path: modelPath, model, algorithm, featureDim, backend } = await openModel('predict', options);
+  if (algorithm.checkSeries) {
+    const forecast = await predictForecasts(modelPath, model as DeeparModel, options);
+    return { ...forecast, summary: { ...forecast.summary, ...statsOf(options, backend) } };
+  }
   for (const name of ['seed', 'configuration', 'plot']) {
     if (options[name] !== undefined) throw new UsageError(`predict: --${name} is for forecasters (deepar); a ${algorithm.name} model takes none`);
   }
@@ -134,7 +149,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
     throw error;
   }
   const skipped = reportSkipped('predict', stream.stats.badRecords, 'the output has one line per record read, not per input line');
-  return { summary: { model: modelPath, records, output: outputPath, ...skipped }, toStdout };
+  return { summary: { model: modelPath, records, output: outputPath, ...skipped, ...statsOf(options, backend) }, toStdout };
 }
 
 /** predict for a forecaster: JSON Lines of series or requests in, forecasts out (lib/cli/forecast.ts). */
@@ -165,6 +180,7 @@ export const evaluateOptions: Record<string, OptionSpec> = {
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
   seed: { value: true, description: "forecasters: the sample paths' seed (default the model's)" },
   'sagemaker-metrics': { description: "also print SageMaker's #test_score and #quality_metric lines on stderr" },
+  stats: statsOption,
   ...dataOptions,
 };
 
@@ -177,7 +193,7 @@ function reportSageMakerTest(options: Record<string, unknown>, metrics: Record<s
 export async function evaluateCommand(argv: string[]): Promise<Record<string, unknown>> {
   const { options } = parseArguments('evaluate', argv, evaluateOptions);
   refuseRedisInput('evaluate', 'test', options.test);
-  const { path: modelPath, model, algorithm, featureDim } = await openModel('evaluate', options);
+  const { path: modelPath, model, algorithm, featureDim, backend } = await openModel('evaluate', options);
   if (!algorithm.createEvaluator) throw new Error(`evaluate: ${algorithm.name} has no evaluation metrics`);
   if (algorithm.checkSeries) {
     const { records, badRecords, metrics } = await forecastEvaluate(algorithm, model as DeeparModel, options.test as string, {
@@ -185,7 +201,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
       onBadRecord: choiceOption('evaluate', options, 'on-bad-record', ['error', 'skip'] as const),
     });
     reportSageMakerTest(options, metrics);
-    return { model: modelPath, records, ...reportSkipped('evaluate', badRecords, 'the metrics are over the series read'), ...metrics };
+    return { model: modelPath, records, ...reportSkipped('evaluate', badRecords, 'the metrics are over the series read'), ...metrics, ...statsOf(options, backend) };
   }
   if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); a ${algorithm.name} model's metrics draw nothing`);
   const data = {
@@ -206,7 +222,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   const skipped = reportSkipped('evaluate', stream.stats.badRecords, 'the metrics are over the records read');
   const metrics = evaluator.result();
   reportSageMakerTest(options, metrics);
-  return { model: modelPath, records, ...skipped, ...metrics };
+  return { model: modelPath, records, ...skipped, ...metrics, ...statsOf(options, backend) };
 }
 
 export const recommendOptions: Record<string, OptionSpec> = {

@@ -5,6 +5,7 @@
 // and a cluster implementation can implement it over Redis.
 import type { State } from '../algorithms/types.js';
 import type { SourcePosition } from '../io/sources/types.js';
+import type { KernelCounts } from '../backends/kernel-counters.js';
 
 /** What a worker uploads at a round. */
 export interface RoundUpload {
@@ -23,6 +24,8 @@ export interface RoundUpload {
   /** Bytes of its share read so far this pass, and records skipped as bad (onBadRecord 'skip'), by reason. */
   bytes: number;
   badRecords: Record<string, number>;
+  /** The worker's kernel calls this pass so far (its backend's counters), for the run's metrics.kernels. */
+  kernels?: KernelCounts;
 }
 
 /** The round's answer to one worker. */

@@ -40,10 +40,12 @@ export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous:
   let position: SourcePosition | null = job.start;
   let round = 1;
   let since = { batches: 0, records: 0 };
+  const kernelsBefore = backend.counters.snapshot();
   const upload = (done: boolean): RoundUpload => {
     // State-sized work done here, on this worker's core, rather than in the merge everyone waits for.
     if (state) algorithm.prepareUpload?.(state as never);
-    return { worker: job.worker, round, state, position, done, ...since, bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords } };
+    return { worker: job.worker, round, state, position, done, ...since, bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords },
+      kernels: backend.counters.snapshot(kernelsBefore) };
   };
   for await (const batch of stream) {
     // Packed (one buffer for all tensors): each round moves it to the coordinator and back.

@@ -21,6 +21,7 @@ import { statSync } from 'node:fs';
 import type { PassContext, PassResult, PassRunner, SharePositions } from '../train/pass-runner.js';
 import type { FromWorker, SerializedJob, ToWorker, WorkerData } from './port-rendezvous.js';
 import { loadCoreAddon } from '../backends/native-addon.js';
+import type { KernelCounts } from '../backends/kernel-counters.js';
 import type { RoundReply, RoundUpload } from './rendezvous.js';
 import { RoundKeeper, type CompletedRound } from './round-keeper.js';
 import { continuesFromMerge } from './round-merge.js';
@@ -260,10 +261,12 @@ export class WorkerPool implements PassRunner {
     const { options, progress } = context;
     const bytes = new Array<number>(this.count).fill(0);
     const badRecords = new Array<Record<string, number>>(this.count).fill({});
+    const kernels = new Array<KernelCounts>(this.count).fill({});
     while (!keeper.allDone) {
       const upload = await this.nextUpload();
       bytes[upload.worker] = upload.bytes;
       badRecords[upload.worker] = upload.badRecords;
+      kernels[upload.worker] = upload.kernels ?? {};
       if (!keeper.add(upload)) continue;
       const round = keeper.complete();
       if (round.merged) context.state = round.merged;
@@ -275,6 +278,8 @@ export class WorkerPool implements PassRunner {
       if (stopping) throw abortError(options.signal!);
       await context.trained(round.batches);
     }
+    // The workers' kernel calls count as the run's, beside the merges and validation run here.
+    for (const counts of kernels) context.settings.backend.counters.add(counts);
     const bad: Record<string, number> = {};
     for (const counts of badRecords) for (const [reason, n] of Object.entries(counts)) bad[reason] = (bad[reason] ?? 0) + n;
     return { bytes: bytes.reduce((a, b) => a + b, 0), badRecords: bad, seekable: true };

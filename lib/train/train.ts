@@ -5,6 +5,7 @@
 // newest valid checkpoint, incremental training from a saved state, and a
 // clean stop on an AbortSignal with a checkpoint written. The stages are in
 // training-run.ts; the settings in run-settings.ts; progress in progress.ts.
+import type { KernelCounts } from '../backends/kernel-counters.js';
 import type { BackendChoice } from '../backends/select.js';
 import type { HyperparameterInput } from '../algorithms/hyperparameters.js';
 import type { Algorithm, FinalizedModel, State } from '../algorithms/types.js';
@@ -78,6 +79,11 @@ export interface TrainResult<A extends Algorithm> {
     stoppedEarly: boolean;
     records: number;
     seconds: number;
+    /**
+     * Kernel calls of the run (workers' included) by kernel: the backend that ran them, how many,
+     * and how many fell back to cpu (kernel-counters.ts).
+     */
+    kernels: KernelCounts;
   };
   /**
    * Call once the model or state is stored: tells the training channel that a stored state holds

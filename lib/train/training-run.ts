@@ -2,6 +2,7 @@
 // an epoch over the training channel with scheduled checkpoints, validation
 // and the early-stopping bookkeeping, then the final model and the test
 // channel. train() in train.ts strings the stages together.
+import type { KernelCounts } from '../backends/kernel-counters.js';
 import { HyperparameterError, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import { loadState } from '../algorithms/persistence.js';
 import type { Algorithm, FinalizedModel, Objective, State } from '../algorithms/types.js';
@@ -70,11 +71,14 @@ export class TrainingRun<A extends Algorithm> {
    */
   private covered: SourcePosition | 'end' | undefined;
   stoppedEarly = false;
+  /** The backend's kernel counts when this run began: metrics.kernels is what the run added. */
+  private readonly kernelsBefore: KernelCounts;
 
   private constructor(private readonly algorithm: A, private readonly settings: RunSettings, private readonly options: TrainOptions,
     private readonly runner: PassRunner | undefined) {
     this.reporter = new ProgressReporter(settings.epochs, options.onProgress);
     this.schedule = options.checkpoint ? new CheckpointSchedule(options.checkpoint.everyBatches, options.checkpoint.everySeconds) : undefined;
+    this.kernelsBefore = settings.backend.counters.snapshot();
   }
 
   /** `runner` trains each pass instead of this thread (lib/distributed/'s worker pool). */
@@ -189,7 +193,7 @@ export class TrainingRun<A extends Algorithm> {
     if (!this.state) throw new DataError(`train: no records in the training channel (${describeChannel(options.train)})`);
     // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
     algorithm.checkTrainingData?.(this.state as never);
-    if (!pass.passEnded) await algorithm.endPass?.(this.state as never);
+    if (!pass.passEnded) await algorithm.endPass?.(this.state as never, this.settings.backend);
     progress.epoch++;
     progress.position = null;
     if (progress.shares) progress.shares = null;
@@ -327,6 +331,7 @@ export class TrainingRun<A extends Algorithm> {
         stoppedEarly: this.stoppedEarly,
         records: progress.records,
         seconds: this.reporter.elapsedSeconds,
+        kernels: this.settings.backend.counters.snapshot(this.kernelsBefore),
       },
       commit: () => this.commitInput(),
     };

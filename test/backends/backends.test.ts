@@ -4,6 +4,7 @@ import {
   type Backend, type DenseLinearInputs,
 } from '../../lib/index.js';
 import { WebGpuBackend } from '../../lib/backends/webgpu.js';
+import { withEnv } from '../fixtures/with-env.js';
 
 /** Deterministic pseudo-random floats in [-1, 1). */
 function values(length: number, seed: number): Float32Array {
@@ -32,16 +33,6 @@ function reference(inputs: DenseLinearInputs): { exact: Float64Array; bound: Flo
     }
   }
   return { exact, bound };
-}
-
-function withEnv<T>(name: string, value: string | undefined, body: () => Promise<T>): Promise<T> {
-  const previous = process.env[name];
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-  return body().finally(() => {
-    if (previous === undefined) delete process.env[name];
-    else process.env[name] = previous;
-  });
 }
 
 const shapes: [string, number, number, number, boolean][] = [

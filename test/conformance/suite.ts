@@ -10,8 +10,10 @@ import {
   createBackend, listBackends, loadState, parseHyperparameters, loadModel,
   saveState, stateFromBytes, stateToBytes, dtypeOf, tensorsEqual, snakeToCamel,
   type Algorithm, type Backend, type Batch, type DataSchema, type HyperparameterInput,
-  type Model, type State,
+  type Model, type State, type KernelName, type KernelCount,
 } from '../../lib/index.js';
+import { covers } from '../../lib/backends/coverage.js';
+import { withEnv } from '../fixtures/with-env.js';
 
 export interface ConformanceSubject<A extends Algorithm> {
   algorithm: A;
@@ -43,7 +45,7 @@ let passPerBatch = false;
 async function train<A extends Algorithm>(algorithm: A, state: StateOf<A>, batches: Batch[], backend: Backend): Promise<StateOf<A>> {
   for (const batch of batches) {
     await algorithm.update(state, batch, backend);
-    if (passPerBatch) await algorithm.endPass?.(state);
+    if (passPerBatch) await algorithm.endPass?.(state, backend);
   }
   return state;
 }
@@ -65,6 +67,32 @@ async function predictionsOf(model: Model, batch: Batch): Promise<Record<string,
 
 function stateBytes(state: State<unknown>): number {
   return Object.values(state.tensors).reduce((sum, t) => sum + t.data.byteLength, 0);
+}
+
+/** The largest |a − b| (NaN equal to NaN: a forecaster's gaps) and what `tolerance` allows at these values' scale. */
+function difference(actual: number[], expected: number[], tolerance: number): { worst: number; allowed: number } {
+  assert.equal(actual.length, expected.length, 'lengths');
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const [x, y] = [Number(actual[i]), Number(expected[i])];
+    worst = Math.max(worst, Number.isNaN(x) && Number.isNaN(y) ? 0 : Math.abs(x - y));
+  }
+  const scale = Math.max(1, ...expected.map((v) => (Number.isNaN(v) ? 0 : Math.abs(v))));
+  return { worst, allowed: tolerance * scale };
+}
+
+
+/** Every kernel the backend was called for ran where the coverage table says: on it when it implements it, else all on cpu. */
+function assertCountsMatchCoverage(backend: Backend): void {
+  const counts = backend.counters.snapshot();
+  assert.ok(Object.keys(counts).length > 0, `${backend.name}: no kernel call was counted`);
+  for (const [kernel, count] of Object.entries(counts) as [KernelName, KernelCount][]) {
+    if (covers(backend.name, kernel)) {
+      assert.deepEqual(count, { backend: backend.name, calls: count.calls, fallbacks: 0 }, `${backend.name} runs ${kernel}`);
+    } else {
+      assert.deepEqual(count, { backend: 'cpu', calls: count.calls, fallbacks: count.calls }, `${kernel} falls back to cpu on ${backend.name}`);
+    }
+  }
 }
 
 export function describeConformance<A extends Algorithm>(subject: ConformanceSubject<A>): void {
@@ -225,33 +253,36 @@ export function describeConformance<A extends Algorithm>(subject: ConformanceSub
     });
 
     describe('backends agree with cpu', () => {
-      it(`within ${subject.backendTolerance} on every available backend`, async function () {
+      it(`within ${subject.backendTolerance} on every available backend, strict, each kernel where the coverage table says`, async function () {
         const others = (await listBackends()).filter((b) => b.available && b.name !== 'cpu');
         if (others.length === 0) this.skip();
         const batches = subject.batches(10, 5);
+        const probe = subject.batches(97, 1)[0];
         const reference = await train(algorithm, fresh(cpu), batches, cpu);
+        const expected = await predictionsOf(await algorithm.finalize(reference, cpu), probe);
         for (const report of others) {
           const backend = await createBackend(report.name);
           try {
-            const state = await train(algorithm, fresh(backend), batches, backend);
+            const { state, predicted } = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', async () => {
+              const trained = await train(algorithm, fresh(backend), batches, backend);
+              return { state: trained, predicted: await predictionsOf(await algorithm.finalize(trained, backend), probe) };
+            });
+            assertCountsMatchCoverage(backend);
             for (const [name, t] of Object.entries(reference.tensors)) {
               const dtype = dtypeOf(t);
               const got = state.tensors[name].data;
               if (dtype === 'F32' || dtype === 'F64') {
-                let worst = 0;
-                // NaN marks a gap (a forecaster's missing values): equal where both have it.
-                for (let i = 0; i < t.data.length; i++) {
-                  const [x, y] = [Number(got[i]), Number(t.data[i])];
-                  worst = Math.max(worst, Number.isNaN(x) && Number.isNaN(y) ? 0 : Math.abs(x - y));
-                }
-                const scale = Math.max(1, ...Array.from(t.data as Float32Array, (v) => (Number.isNaN(v) ? 0 : Math.abs(v))));
-                assert.ok(worst <= subject.backendTolerance * scale,
-                  `${report.name}: tensor '${name}' differs from cpu by ${worst} (allowed ${subject.backendTolerance * scale})`);
+                const { worst, allowed } = difference(Array.from(got as Float32Array), Array.from(t.data as Float32Array), subject.backendTolerance);
+                assert.ok(worst <= allowed, `${report.name}: tensor '${name}' differs from cpu by ${worst} (allowed ${allowed})`);
               } else {
                 assert.ok(tensorsEqual(state.tensors[name], t), `${report.name}: tensor '${name}' differs from cpu`);
               }
             }
             assert.deepEqual(state.scalars, reference.scalars, `${report.name}: scalars`);
+            for (const [name, values] of Object.entries(expected)) {
+              const { worst, allowed } = difference(predicted[name], values, subject.backendTolerance);
+              assert.ok(worst <= allowed, `${report.name}: prediction '${name}' differs from cpu by ${worst} (allowed ${allowed})`);
+            }
           } finally {
             await backend.dispose();
           }

@@ -140,6 +140,23 @@ describe('data-parallel workers', function () {
     });
   }
 
+  it("metrics.kernels counts every worker's kernel calls: one per batch read, and the validation's", async () => {
+    const hp = { num_components: 2 };
+    const options = { train: data, validation, data: { labelSize: 0 as const, labelColumn: 0, miniBatchSize: 1000 } };
+    const one = await train(getAlgorithm('pca'), hp, options);
+    const two = await train(getAlgorithm('pca'), hp, { ...options, workers: 2, syncEvery: { batches: 4 } });
+    assert.deepEqual(one.metrics.kernels, { pcaAccumulate: { backend: 'cpu', calls: 30, fallbacks: 0 } });
+    // Each worker's share ends in a short batch of its own: 30 or 31 batches in all.
+    const calls = two.metrics.kernels.pcaAccumulate!.calls;
+    assert.ok(calls === 30 || calls === 31, `pcaAccumulate calls ${calls}`);
+    assert.deepEqual(two.metrics.kernels, { pcaAccumulate: { backend: 'cpu', calls, fallbacks: 0 } });
+    const ll = await train(getAlgorithm('linear-learner'), { predictor_type: 'binary_classifier', num_models: 2 },
+      { train: data, validation, epochs: 1, workers: 2, data: { miniBatchSize: 1000 } });
+    const update = ll.metrics.kernels.linearLearnerUpdate!;
+    assert.ok(update.calls === 30 || update.calls === 31, `linearLearnerUpdate calls ${update.calls}`);
+    assert.deepEqual(ll.metrics.kernels.linearLearnerEvaluate, { backend: 'cpu', calls: 5, fallbacks: 0 }, 'the 5 validation batches, scored once');
+  });
+
   it('without syncEvery, linear-learner workers meet every 16 batches and factorization machines every 8 (Algorithm.roundBatches)', async () => {
     const rounds = async (name: string, hp: Record<string, unknown>, syncEvery?: { batches: number }) => {
       let count = 0;

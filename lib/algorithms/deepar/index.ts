@@ -3,7 +3,7 @@
 // sample ∝ the series' scale ν); the end of the pass is one epoch: num_batches_per_epoch
 // optimizer steps on batches drawn from the reservoir (one native call, off the event loop).
 // Memory is the reservoir and the model, whatever the number of series.
-import { runOrFallBack, sharedCpuBackend } from '../../backends/cpu-fallback.js';
+import { runKernel, sharedCpuBackend } from '../../backends/run-kernel.js';
 import type { Backend } from '../../backends/registry.js';
 import { BatchError, type Batch, type SeriesBatch } from '../../data/batch.js';
 import type { SeriesRecord } from '../../data/series.js';
@@ -108,19 +108,18 @@ async function update(state: DeeparState, batch: Batch, backend: Backend): Promi
   for (const record of series.series) checkAgainstState(state, record);
   const s = stateSettings(state);
   const pack = packSeries(series.series, s, { unseen: 'error' });
-  await runOrFallBack(backend, 'deeparOffer', { settings: s.native, seed: state.hyperparameters.seed, reservoir: reservoirOf(state), series: pack });
+  await runKernel(backend, 'deeparOffer', { settings: s.native, seed: state.hyperparameters.seed, reservoir: reservoirOf(state), series: pack });
 }
 
 /** One epoch: num_batches_per_epoch optimizer steps on windows drawn from the reservoir. */
-async function endPass(state: DeeparState): Promise<void> {
+async function endPass(state: DeeparState, backend?: Backend): Promise<void> {
   const hp = state.hyperparameters;
   const counters = state.tensors.train_counters.data as Float64Array;
   counters[trainCounter.loss] = 0;
   counters[trainCounter.weight] = 0;
   if ((state.tensors.reservoir_counters.data as Float64Array)[reservoirCounter.filled] === 0) return;
   const t = state.tensors;
-  // endPass has no backend (the contract's); DeepAR's kernels are cpu's on every backend (README "Backends").
-  await sharedCpuBackend().run('deeparTrainRound', {
+  await runKernel(backend ?? sharedCpuBackend(), 'deeparTrainRound', {
     settings: stateSettings(state).native, seed: hp.seed, reservoir: reservoirOf(state), batch: hp.mini_batch_size, count: hp.num_batches_per_epoch,
     state: { parameters: t.parameters.data as Float32Array, moment1: t.moment1.data as Float32Array, moment2: t.moment2.data as Float32Array, counters },
   });

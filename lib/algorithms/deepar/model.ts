@@ -2,7 +2,7 @@
 // Monte-Carlo sample paths (ancestral sampling, Salinas et al. 2020 §3) summarised the way
 // SageMaker's endpoint answers: mean, quantiles, samples, with the forecast's timestamps.
 import type { Backend } from '../../backends/registry.js';
-import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import type { Batch } from '../../data/batch.js';
 import type { SeriesRecord } from '../../data/series.js';
 import { tensor } from '../../state/tensor.js';
@@ -96,7 +96,7 @@ export class DeeparModel implements Model {
     }
     const pack = packSeries(records, this.settings, { history, unseen: 'map' });
     const out = new Float32Array(records.length * paths * this.predictionLength);
-    await runOrFallBack(this.backend, 'deeparForecast', { settings: this.settings.native, parameters: this.parameters, series: pack, draw: { paths, seed, stream: first }, out });
+    await runKernel(this.backend, 'deeparForecast', { settings: this.settings.native, parameters: this.parameters, series: pack, draw: { paths, seed, stream: first }, out });
     return out;
   }
 

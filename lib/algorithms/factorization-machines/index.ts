@@ -5,7 +5,7 @@
 // top-N recommendations and the factors exposed as embeddings.
 import { requireTwoClasses } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
-import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { BatchError, type Batch } from '../../data/batch.js';
 import { tensor } from '../../state/tensor.js';
@@ -210,7 +210,7 @@ function createEvaluator(model: FactorizationMachinesModel): Evaluator {
   return {
     async add(batch: Batch) {
       try {
-        await runOrFallBack(model.backend, 'fmEvaluate', { settings, state, batch, metrics });
+        await runKernel(model.backend, 'fmEvaluate', { settings, state, batch, metrics });
       } catch (error) {
         throw new BatchError(`factorization-machines evaluate batch ${batches}: ${(error as Error).message}`);
       }
@@ -228,7 +228,7 @@ function createStateValidator(state: FactorizationMachinesState, backend: Backen
   return {
     async add(batch: Batch) {
       try {
-        await runOrFallBack(backend, 'fmEvaluate', { settings: settingsOf(state), state: kernelState(state), batch, metrics });
+        await runKernel(backend, 'fmEvaluate', { settings: settingsOf(state), state: kernelState(state), batch, metrics });
       } catch (error) {
         throw new BatchError(`factorization-machines validation batch ${batches}: ${(error as Error).message}`);
       }
@@ -336,7 +336,7 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
   },
 
   update: (state, batch, backend) => countedUpdate(state, batch, () =>
-    runOrFallBack(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: progressiveSums(state) })),
+    runKernel(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: progressiveSums(state) })),
 
   merge,
   mergeRound,

@@ -3,7 +3,7 @@
 // `score` (σ(ŷ) for binary, ŷ for regression) and `predicted_label` (binary,
 // score ≥ 0.5); recommend ranks candidate items for one user in one native call.
 import type { Backend } from '../../backends/registry.js';
-import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import type { FmModelArrays } from '../../backends/kernels.js';
 import { denseBatch, type Batch } from '../../data/batch.js';
 import { saveModel } from '../persistence.js';
@@ -58,7 +58,7 @@ export class FactorizationMachinesModel implements Model {
     const score = new Float32Array(batch.rows);
     const label = this.binary ? new Float32Array(batch.rows) : null;
     try {
-      await runOrFallBack(this.backend, 'fmPredict', { model: { ...this.arrays, threshold }, batch, score, label });
+      await runKernel(this.backend, 'fmPredict', { model: { ...this.arrays, threshold }, batch, score, label });
     } catch (error) {
       throw new RangeError(`factorization-machines predict: ${(error as Error).message}`);
     }
@@ -100,7 +100,7 @@ export class FactorizationMachinesModel implements Model {
     const indices = new Int32Array(count);
     const scores = new Float32Array(count);
     try {
-      await runOrFallBack(this.backend, 'fmRecommend', { model: this.arrays, user: userBatch, items, indices, scores });
+      await runKernel(this.backend, 'fmRecommend', { model: this.arrays, user: userBatch, items, indices, scores });
     } catch (error) {
       throw new RangeError(`factorization-machines recommend: ${(error as Error).message}`);
     }

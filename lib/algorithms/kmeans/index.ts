@@ -9,7 +9,7 @@
 // later batch (a reduction of centres alone cannot tell how each centre's
 // points split between the final clusters; the later rows can).
 import type { Backend } from '../../backends/registry.js';
-import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import type { Batch } from '../../data/batch.js';
 import { tensor } from '../../state/tensor.js';
@@ -272,7 +272,7 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
 
   update(state, batch, backend) {
     const s = settingsOf(state);
-    return countedUpdate(state, batch, () => runOrFallBack(backend, 'kmeansUpdate', {
+    return countedUpdate(state, batch, () => runKernel(backend, 'kmeansUpdate', {
       settings: s.kernel,
       state: {
         centers: state.tensors.centers.data as Float32Array, weights: state.tensors.center_weights.data as Float64Array, counters: counters(state),

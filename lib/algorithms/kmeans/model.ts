@@ -2,7 +2,7 @@
 // predict gives SageMaker's closest_cluster and distance_to_cluster
 // (Euclidean), and with { distances: true } the distance to every centre.
 import type { Backend } from '../../backends/registry.js';
-import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import type { Batch } from '../../data/batch.js';
 import { saveModel } from '../persistence.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
@@ -29,7 +29,7 @@ export class KmeansModel implements Model {
     const nearest = new Int32Array(batch.rows);
     const distance2 = new Float64Array(batch.rows);
     try {
-      await runOrFallBack(this.backend, 'kmeansAssign', { centers: this.centers, count: this.k, dim: this.featureDim, batch, nearest, distance2, all });
+      await runKernel(this.backend, 'kmeansAssign', { centers: this.centers, count: this.k, dim: this.featureDim, batch, nearest, distance2, all });
     } catch (error) {
       throw new RangeError(`kmeans predict: ${(error as Error).message}`);
     }

@@ -8,7 +8,7 @@ import type { Batch } from '../../data/batch.js';
 import { BatchError } from '../../data/batch.js';
 import type { Evaluator } from '../types.js';
 import type { LinearLearnerModel } from './model.js';
-import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import { accuracyOf, binaryMetricsAt, chooseModel, fBetaOf, precisionOf, recallOf, rocAucOf, type ModelSums } from './selection.js';
 import { calibrationBins, lossCodes, resolveSettings } from './settings.js';
 import { caughtUp, kernelArrays, kernelMetrics, counter, type LinearLearnerState } from './state.js';
@@ -46,7 +46,7 @@ export function createModelEvaluator(model: LinearLearnerModel): Evaluator {
   return {
     async add(batch: Batch) {
       try {
-        await runOrFallBack(model.backend, 'linearLearnerEvaluate', { settings, state: arrays, batch, metrics });
+        await runKernel(model.backend, 'linearLearnerEvaluate', { settings, state: arrays, batch, metrics });
       } catch (error) {
         throw kernelError(`linear-learner evaluation batch ${batches}`, error);
       }
@@ -145,7 +145,7 @@ export function createStateValidator(state: LinearLearnerState, backend: Backend
       if (left <= 0) return;
       const view = batch.rows > left ? { ...batch, rows: left } : batch;
       try {
-        await runOrFallBack(backend, 'linearLearnerEvaluate', { settings: resolved.kernel, state: arrays, batch: view, metrics });
+        await runKernel(backend, 'linearLearnerEvaluate', { settings: resolved.kernel, state: arrays, batch: view, metrics });
       } catch (error) {
         throw kernelError(`linear-learner validation batch ${batches}`, error);
       }

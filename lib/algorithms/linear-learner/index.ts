@@ -10,7 +10,7 @@ import type { Algorithm, ModelData, Selection } from '../types.js';
 import { requireTwoClasses } from '../degenerate-data.js';
 import { createModelEvaluator, createStateValidator, modelSums, stateMetrics } from './evaluator.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters, type LinearLearnerSchema } from './hyperparameters.js';
-import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import { LinearLearnerModel } from './model.js';
 import { criterionOf, objectiveOf, targetsOf } from './objective.js';
 import { chooseModel } from './selection.js';
@@ -193,7 +193,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     if (batch.kind === 'sparse' && unbias) {
       throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: sparse batch, but the state centers features (unbias_data); train sparse data with unbias_data=false or auto`);
     }
-    await countedUpdate(state, batch, () => runOrFallBack(backend, 'linearLearnerUpdate', { ...step, batch }));
+    await countedUpdate(state, batch, () => runKernel(backend, 'linearLearnerUpdate', { ...step, batch }));
   },
 
   merge: mergeLinearLearnerStates,

@@ -9,7 +9,7 @@ import { saveModel } from '../persistence.js';
 import type { Model, ModelData } from '../types.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters } from './hyperparameters.js';
-import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import { lossCodes, type LossName, type PredictorType } from './settings.js';
 
 export interface LinearLearnerPredictOptions {
@@ -85,7 +85,7 @@ export class LinearLearnerModel implements Model {
     const classifier = this.predictorType !== 'regressor';
     const predictedLabel = classifier ? new Float32Array(batch.rows) : undefined;
     try {
-      await runOrFallBack(this.backend, 'linearLearnerPredict', {
+      await runKernel(this.backend, 'linearLearnerPredict', {
         model: { loss: lossCodes[this.loss], dim: this.featureDim, classes: this.classes, threshold: this.rawThreshold(options), weights: this.weights, bias: this.bias },
         batch,
         outputs: { score, ...(predictedLabel ? { predictedLabel } : {}) },

@@ -4,7 +4,7 @@
 // of documents; the state is the network's weights, the optimizer's moments and
 // the loss sums; shards merge by averaging weights by the documents each trained on.
 import { DegenerateDataError } from '../degenerate-data.js';
-import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import type { Backend } from '../../backends/registry.js';
 import { BatchError, type Batch } from '../../data/batch.js';
 import { tensor, type Tensor } from '../../state/tensor.js';
@@ -162,7 +162,7 @@ function createEvaluator(model: NtmModel): Evaluator & { npmiPerTopic(): number[
     async add(batch: Batch) {
       try {
         model.checkInput(batch);
-        await runOrFallBack(model.backend, 'ntmEvaluate', { settings: model.settings, state, batch, metrics: sums });
+        await runKernel(model.backend, 'ntmEvaluate', { settings: model.settings, state, batch, metrics: sums });
         await addCoherenceBatch(counts, batch);
       } catch (error) {
         throw new BatchError(`ntm evaluate batch ${batches}: ${(error as Error).message}`);
@@ -292,7 +292,7 @@ export const ntm: Algorithm<NtmSchema, NtmModel> & {
       throw new RangeError('the state was trained on the columns of a bag of words (a vocabulary); raw text (--format text) would be ' +
         'hashed into unrelated buckets. Give this state bags of words, or train a new one on text');
     }
-    await runOrFallBack(backend, 'ntmUpdate', { settings: stateSettings(state).settings, state: kernelState(state), batch, metrics: state.tensors.epoch_sums.data as Float64Array });
+    await runKernel(backend, 'ntmUpdate', { settings: stateSettings(state).settings, state: kernelState(state), batch, metrics: state.tensors.epoch_sums.data as Float64Array });
     if (state.tensors.bucket_words && batch.kind === 'sparse' && batch.words) await updateBucketSketch(state.tensors, batch);
   }),
 

@@ -4,7 +4,7 @@
 // topic k's words; `background` [feature_dim] the corpus-wide word bias that is
 // not part of any topic), and the vocabulary when one was given.
 import type { Backend } from '../../backends/registry.js';
-import { runOrFallBack } from '../../backends/cpu-fallback.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import type { NtmKernelSettings, NtmLayout } from '../../backends/kernels.js';
 import type { Batch } from '../../data/batch.js';
 import { tensor, type Tensor } from '../../state/tensor.js';
@@ -124,7 +124,7 @@ export class NtmModel implements Model {
     this.checkInput(batch);
     const out = new Float32Array(batch.rows * this.numTopics);
     try {
-      await runOrFallBack(this.backend, 'ntmTopicWeights', { settings: this.settings, state: { parameters: this.parameters, running: this.running }, batch, out });
+      await runKernel(this.backend, 'ntmTopicWeights', { settings: this.settings, state: { parameters: this.parameters, running: this.running }, batch, out });
     } catch (error) {
       throw new RangeError(`ntm predict: ${(error as Error).message}`);
     }

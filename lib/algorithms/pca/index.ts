@@ -11,6 +11,7 @@
 import { DegenerateDataError } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import { tensor } from '../../state/tensor.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, DataSchema, Selection, State } from '../types.js';
@@ -226,8 +227,7 @@ async function finalize(state: PcaState, backend: Backend, selection?: Selection
   }, backend);
 }
 
-async function accumulate(state: PcaState, batch: Parameters<Algorithm<PcaSchema, PcaModel>['update']>[1]): Promise<void> {
-  const addon = loadCoreAddon();
+async function accumulate(state: PcaState, batch: Parameters<Algorithm<PcaSchema, PcaModel>['update']>[1], backend: Backend): Promise<void> {
   const t = state.tensors;
   const d = state.schema.featureDim;
   const f64 = (name: string) => t[name].data as Float64Array;
@@ -236,15 +236,18 @@ async function accumulate(state: PcaState, batch: Parameters<Algorithm<PcaSchema
   // products stay about 0: shifting sparse rows costs O(d²) or O(dℓ) per batch).
   const set = t.origin?.data as Float64Array | undefined;
   const origin = set && !isZero(set) ? set : undefined;
+  const ell = () => sketchSize(state.hyperparameters, d);
   switch (state.hyperparameters.algorithm_mode) {
     case 'regular':
-      return addon.pcaAccumulate({ count: f64('count'), sum: f64('sum'), cross: f64('cross'), origin }, d, batch);
+      return runKernel(backend, 'pcaAccumulate', { moments: { count: f64('count'), sum: f64('sum'), cross: f64('cross'), origin }, dim: d, batch });
     case 'randomized':
-      return addon.pcaRandomizedAccumulate({ count: f64('count'), sum: f64('sum'), squares: f64('squares'), y: f64('y'), origin },
-        omegaOf(state), d, sketchSize(state.hyperparameters, d), batch);
+      return runKernel(backend, 'pcaRandomizedAccumulate', {
+        sketch: { count: f64('count'), sum: f64('sum'), squares: f64('squares'), y: f64('y'), origin }, omega: omegaOf(state), dim: d, ell: ell(), batch,
+      });
     case 'frequent_directions':
-      return addon.pcaFrequentDirectionsAccumulate({ count: f64('count'), sum: f64('sum'), squares: f64('squares'), rows: f64('rows'), filled: f64('filled'), origin },
-        d, sketchSize(state.hyperparameters, d), batch);
+      return runKernel(backend, 'pcaFrequentDirectionsAccumulate', {
+        sketch: { count: f64('count'), sum: f64('sum'), squares: f64('squares'), rows: f64('rows'), filled: f64('filled'), origin }, dim: d, ell: ell(), batch,
+      });
   }
 }
 
@@ -254,7 +257,7 @@ export const pca: Algorithm<PcaSchema, PcaModel> = {
   labelSize: 0,
   createState: (hp, schema) => createState(hp, schema),
 
-  update: (state, batch) => countedUpdate(state, batch, () => accumulate(state, batch)),
+  update: (state, batch, backend) => countedUpdate(state, batch, () => accumulate(state, batch, backend)),
 
   merge,
   // origin: products about a point in the data (0 in files from before it, as they were taken).

@@ -4,7 +4,7 @@
 // `projection`; inverseTransform maps projections back to the input space.
 import type { Backend } from '../../backends/registry.js';
 import type { Batch } from '../../data/batch.js';
-import { loadCoreAddon } from '../../backends/native-addon.js';
+import { runKernel } from '../../backends/run-kernel.js';
 import { saveModel } from '../persistence.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
 
@@ -47,7 +47,7 @@ export class PcaModel implements Model {
     if (batch.cols !== this.featureDim) throw new RangeError(`pca predict: has ${batch.cols} features per row, expected ${this.featureDim}`);
     const projection = new Float32Array(batch.rows * this.components);
     try {
-      await loadCoreAddon().pcaProject({ rows: this.rows, mean: this.mean }, this.featureDim, this.components, batch, projection);
+      await runKernel(this.backend, 'pcaProject', { model: { rows: this.rows, mean: this.mean }, dim: this.featureDim, components: this.components, batch, out: projection });
     } catch (error) {
       throw new RangeError(`pca predict: ${(error as Error).message}`);
     }
@@ -57,7 +57,7 @@ export class PcaModel implements Model {
   /** Rows of k projections back to the input space: projection · vᵀ + mean. */
   async inverseTransform(projection: Float32Array, rows: number): Promise<Float32Array> {
     const v = this.modelData.tensors.v.data as Float32Array;  // d × k: row j holds feature j's weights
-    return this.backend.run('denseLinear', { x: projection, w: v, bias: this.mean, rows, cols: this.components, models: this.featureDim });
+    return runKernel(this.backend, 'denseLinear', { x: projection, w: v, bias: this.mean, rows, cols: this.components, models: this.featureDim });
   }
 
   predictOne(features: Float32Array): Record<string, Float32Array> {

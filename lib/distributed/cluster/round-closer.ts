@@ -192,7 +192,7 @@ export async function tryCloseRound(settings: CloserSettings, cache: MergedState
     const passEnds = settings.shards > 0
       ? Array.from({ length: settings.shards }, (_, s) => (updates.get(s) ?? current.get(s))?.done === true).every(Boolean)
       : streamPassEnds(view, uploads, settings);
-    if (passEnds && merged) await algorithm.endPass?.(merged as never);
+    if (passEnds && merged) await algorithm.endPass?.(merged as never, backend);
     const records = uploads.reduce((n, u) => n + u.records, 0);
     const fields: Record<string, string | number> = {
       records: meta.records + records, batches: meta.batches + uploads.reduce((n, u) => n + u.batches, 0),

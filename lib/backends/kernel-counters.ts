@@ -1,0 +1,57 @@
+// Per-backend kernel counters: how many calls of each kernel a backend took,
+// and how many of them ran on cpu instead (the backend has no implementation
+// of the kernel, or its implementation declined the inputs). Read from the API
+// (Backend.counters) and printed by the CLI as metrics.kernels, so that "it ran
+// on the GPU" is a number a user can check rather than a belief.
+import type { BackendName } from './registry.js';
+import type { KernelName } from './kernels.js';
+
+/** One kernel's calls on one backend. */
+export interface KernelCount {
+  /** Where the calls ran: the backend's own name, or 'cpu' when every call fell back. */
+  backend: BackendName;
+  /** Calls made through this backend. */
+  calls: number;
+  /** Calls of them that ran on cpu instead (included in calls). */
+  fallbacks: number;
+}
+
+/** Kernel name → its count; only kernels called at least once appear. */
+export type KernelCounts = Partial<Record<KernelName, KernelCount>>;
+
+export class KernelCounters {
+  private readonly counts = new Map<KernelName, { calls: number; fallbacks: number }>();
+
+  constructor(readonly backend: BackendName) {}
+
+  /** Counts one call of `kernel`; `fellBack`: it ran on cpu rather than on this backend. */
+  record(kernel: KernelName, fellBack: boolean): void {
+    const count = this.counts.get(kernel) ?? { calls: 0, fallbacks: 0 };
+    count.calls++;
+    if (fellBack) count.fallbacks++;
+    this.counts.set(kernel, count);
+  }
+
+  /** Adds counts taken elsewhere (a worker thread's backend of the same name). */
+  add(counts: KernelCounts): void {
+    for (const [kernel, count] of Object.entries(counts) as [KernelName, KernelCount][]) {
+      const into = this.counts.get(kernel) ?? { calls: 0, fallbacks: 0 };
+      into.calls += count.calls;
+      into.fallbacks += count.fallbacks;
+      this.counts.set(kernel, into);
+    }
+  }
+
+  /** The counts now, kernels in name order; with `since`, only what was counted after that snapshot. */
+  snapshot(since?: KernelCounts): KernelCounts {
+    const result: KernelCounts = {};
+    for (const kernel of [...this.counts.keys()].sort()) {
+      const count = this.counts.get(kernel)!;
+      const calls = count.calls - (since?.[kernel]?.calls ?? 0);
+      const fallbacks = count.fallbacks - (since?.[kernel]?.fallbacks ?? 0);
+      if (calls === 0) continue;
+      result[kernel] = { backend: fallbacks === calls ? 'cpu' : this.backend, calls, fallbacks };
+    }
+    return result;
+  }
+}
