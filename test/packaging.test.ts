@@ -2,25 +2,32 @@
 // into an empty project (so nothing compiles), imported. The addon must
 // load from the prebuild in the tarball.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/package-root.js';
+// @ts-expect-error: a plain ES module script without types
+import { shippedBudgetBytes } from '../scripts/build-cuda.mjs';
 
 const npm = (args: string[], cwd: string) =>
   execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
+const hasNvcc = spawnSync('sh', ['-c', 'command -v "${CUDACXX:-nvcc}"']).status === 0;
+
 describe('packaging', function () {
   this.timeout(600_000);
   let directory: string;
+  /** The consumer project the first test installed the tarball into, and the tarball's files. */
+  let installed: { project: string; files: string[] } | undefined;
   before(async () => { directory = await mkdtemp(join(tmpdir(), 'boundless-pack-')); });
   after(async () => { await rm(directory, { recursive: true, force: true }); });
 
   it('installs from the tarball without a compiler and loads the prebuilt addon', async () => {
     const prebuilds = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
-    if (!existsSync(prebuilds) || readdirSync(prebuilds).length === 0) npm(['run', 'prebuild'], packageRoot);
+    const cudaPrebuild = join(packageRoot, 'prebuilds', 'cuda', `${process.platform}-${process.arch}`);
+    if (!existsSync(prebuilds) || readdirSync(prebuilds).length === 0 || (hasNvcc && !existsSync(cudaPrebuild))) npm(['run', 'prebuild'], packageRoot);
     const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', directory], packageRoot)) as
       { filename: string; files: { path: string }[] }[];
     const files = packed[0].files.map((f) => f.path);
@@ -57,5 +64,32 @@ describe('packaging', function () {
 
     const bin = execFileSync(join(project, 'node_modules', '.bin', 'boundless'), ['backends'], { cwd: project, encoding: 'utf8' });
     assert.equal(JSON.parse(bin).find((b: { name: string }) => b.name === 'cpu').available, true);
+    installed = { project, files };
+  });
+
+  it('ships the CUDA addon for linux-x64 where the prebuild had nvcc: static cudart, within its budget, loaded only with a device', async function () {
+    if (!hasNvcc || !installed || process.platform !== 'linux' || process.arch !== 'x64') this.skip();
+    const { project, files } = installed;
+    assert.ok(files.includes('prebuilds/cuda/linux-x64/boundless_cuda.node'), 'tarball has the CUDA addon');
+    const addon = join(project, 'node_modules', 'boundless-ml', 'prebuilds', 'cuda', 'linux-x64', 'boundless_cuda.node');
+    assert.ok(statSync(addon).size <= shippedBudgetBytes, `${statSync(addon).size} bytes`);
+    const needed = execFileSync('readelf', ['-d', addon], { encoding: 'utf8' });
+    assert.doesNotMatch(needed, /libcudart/, 'cudart is linked statically: users need only the driver');
+    // It loads in the consumer (no toolkit on its paths) and explains itself without a device.
+    const probe = `const a = require(${JSON.stringify(addon)}); const i = a.deviceInfo();
+      console.log(JSON.stringify({ runtime: i.runtimeVersion, available: i.available, reason: i.reason }));`;
+    const info = JSON.parse(execFileSync(process.execPath, ['-e', probe], { cwd: project, encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }));
+    assert.ok(info.runtime >= 13000, `runtime ${info.runtime}`);
+    const script = `import { listBackends } from 'boundless-ml';
+      console.log(JSON.stringify((await listBackends()).find((b) => b.name === 'cuda')));`;
+    const cuda = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8' }));
+    if (existsSync('/dev/nvidiactl') || existsSync('/dev/dxg')) {
+      assert.equal(cuda.details.addonPath, addon);
+      if (!info.available) assert.match(cuda.reason, /cudaError\w+|no CUDA device/);
+    } else {
+      assert.equal(cuda.available, false);
+      assert.equal(cuda.reason, 'no NVIDIA device node (/dev/nvidiactl): the shipped CUDA addon was not loaded; cpu runs');
+      assert.equal(cuda.details.addonPath, addon);
+    }
   });
 });

@@ -1,7 +1,8 @@
 // The cuda backend: the optional second addon built from kernels/cuda with
-// cmake-js (npm run build:cuda). Loaded only when present; used only when
-// the CUDA runtime finds a device. Anything missing makes it unavailable
-// with the reason, and everything runs on cpu.
+// cmake-js — shipped in the package for linux-x64 (npm run prebuild), or built
+// here (npm run build:cuda). Loaded only where an NVIDIA device node exists;
+// used only when the CUDA runtime finds a device. Anything missing makes it
+// unavailable with the reason, and everything runs on cpu.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,10 +26,42 @@ export interface CudaAddon {
 
 const require = createRequire(import.meta.url);
 
-/** Where the CUDA addon is looked for: BOUNDLESS_CUDA_ADDON_PATH, else the cmake-js output. */
+/** The CUDA addon npm users get: built by `npm run prebuild` for every shipped architecture (scripts/build-cuda.mjs). */
+export function shippedCudaAddonPath(): string {
+  return join(packageRoot, 'prebuilds', 'cuda', `${process.platform}-${process.arch}`, 'boundless_cuda.node');
+}
+
+/**
+ * Where the CUDA addon is loaded from: BOUNDLESS_CUDA_ADDON_PATH, else this checkout's
+ * `npm run build:cuda` output (build-cuda/), else the one shipped in the package.
+ */
 export function cudaAddonPath(): string {
-  return process.env.BOUNDLESS_CUDA_ADDON_PATH
-    ?? join(packageRoot, 'build-cuda', 'Release', 'boundless_cuda.node');
+  if (process.env.BOUNDLESS_CUDA_ADDON_PATH) return process.env.BOUNDLESS_CUDA_ADDON_PATH;
+  const built = join(packageRoot, 'build-cuda', 'Release', 'boundless_cuda.node');
+  return existsSync(built) || !existsSync(shippedCudaAddonPath()) ? built : shippedCudaAddonPath();
+}
+
+/** CUDA 13's minimum Linux driver (NVIDIA's CUDA 13.0 release notes: 580.65.06). */
+export const minimumDriver = '580';
+
+/**
+ * Why the shipped addon is not even loaded here: on Linux, no NVIDIA device node (/dev/nvidiactl;
+ * WSL's /dev/dxg). A machine without a GPU then never starts the CUDA runtime.
+ */
+function noDeviceReason(path: string): string | undefined {
+  if (process.platform !== 'linux' || path !== shippedCudaAddonPath()) return undefined;
+  if (existsSync('/dev/nvidiactl') || existsSync('/dev/dxg')) return undefined;
+  return 'no NVIDIA device node (/dev/nvidiactl): the shipped CUDA addon was not loaded; cpu runs';
+}
+
+const cudaVersion = (v: number) => `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}`;
+
+/** deviceInfo's reason, with what to do when the driver is older than the addon's CUDA runtime. */
+function explain(info: ReturnType<CudaAddon['deviceInfo']>): string {
+  if (!/cudaErrorInsufficientDriver/.test(info.reason)) return info.reason;
+  const driver = info.driverVersion > 0 ? `the installed NVIDIA driver supports CUDA ${cudaVersion(info.driverVersion)}` : 'no NVIDIA driver is loaded';
+  return `${driver}, but the CUDA addon's runtime is CUDA ${cudaVersion(info.runtimeVersion)}, which needs driver ${minimumDriver} or newer; ` +
+    `cpu runs (${info.reason})`;
 }
 
 function loadCudaAddon(): CudaAddon {
@@ -66,6 +99,8 @@ export const cudaBackend: BackendDefinition = {
   name: 'cuda',
   priority: 300,
   async probe() {
+    const skipped = noDeviceReason(cudaAddonPath());
+    if (skipped) return { available: false, preferred: false, reason: skipped, details: { addonPath: cudaAddonPath() } };
     let addon: CudaAddon;
     try {
       addon = loadCudaAddon();
@@ -74,7 +109,7 @@ export const cudaBackend: BackendDefinition = {
     }
     const info = addon.deviceInfo();
     const details = { ...info, addonPath: cudaAddonPath() };
-    if (!info.available) return { available: false, preferred: false, reason: info.reason, details };
+    if (!info.available) return { available: false, preferred: false, reason: explain(info), details };
     const first = info.devices[0];
     return {
       available: true,

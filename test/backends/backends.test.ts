@@ -86,7 +86,7 @@ describe('backends', () => {
   it('says why cuda is unavailable on a machine without an NVIDIA driver', async function () {
     const cuda = (await listBackends()).find((r) => r.name === 'cuda')!;
     if (cuda.available) this.skip();
-    assert.match(cuda.reason, /CUDA addon not built|cudaGetDeviceCount: cudaError\w+ \(.+, code \d+\)|no CUDA device/);
+    assert.match(cuda.reason, /CUDA addon not built|cudaGetDeviceCount: cudaError\w+ \(.+, code \d+\)|no CUDA device|no NVIDIA device node/);
   });
 
   it('validates kernel inputs the same way on every backend', async () => {
