@@ -10,6 +10,8 @@ import { KernelDeclined, validateDenseLinear } from './kernels.js';
 import { KernelCounters } from './kernel-counters.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
+import { encodePass, RowDispatcher, workgroupGrid } from './webgpu-dispatch.js';
+import './webgpu-kernels.js';
 
 interface DawnModule {
   create(options: string[]): GPU;
@@ -116,8 +118,10 @@ function adapterDetails(opened: OpenedAdapter): Record<string, unknown> {
   };
 }
 
+/** kernels/wgsl/<name>.wgsl, with each `//! include <other>` line replaced by that file (WGSL has no includes). */
 function shaderSource(name: string): string {
-  return readFileSync(join(packageRoot, 'kernels', 'wgsl', `${name}.wgsl`), 'utf8');
+  const source = readFileSync(join(packageRoot, 'kernels', 'wgsl', `${name}.wgsl`), 'utf8');
+  return source.replace(/^\/\/! include (\S+)$/gm, (_, other: string) => shaderSource(other));
 }
 
 export class WebGpuBackend implements Backend {
@@ -129,6 +133,8 @@ export class WebGpuBackend implements Backend {
   private gpu: GPU | undefined;
   readonly device: GPUDevice;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** The row kernels' buffers and their one-at-a-time queue (webgpu-dispatch.ts). */
+  readonly rows: RowDispatcher;
   /**
    * Largest buffer one binding may hold; inputs beyond it go in chunks. Starts at the device
    * limit; lowering it (tests do) exercises the chunked path on small inputs.
@@ -140,6 +146,7 @@ export class WebGpuBackend implements Backend {
     this.device = device;
     this.details = adapterDetails(opened);
     this.bindingLimitBytes = device.limits.maxStorageBufferBindingSize;
+    this.rows = new RowDispatcher(device, () => this.bindingLimitBytes);
   }
 
   static async open(): Promise<WebGpuBackend> {
@@ -174,6 +181,7 @@ export class WebGpuBackend implements Backend {
   }
 
   async dispose(): Promise<void> {
+    this.rows.destroy();
     this.pipelines.clear();
     this.device.destroy();
     this.gpu = undefined;
@@ -190,9 +198,6 @@ function storageBuffer(device: GPUDevice, data: Float32Array | null, bytes: numb
   if (data && data.byteLength > 0) device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   return buffer;
 }
-
-const workgroupSize = 64;
-const maxWorkgroupsPerDimension = 65535;
 
 registerKernel<'denseLinear', WebGpuBackend>('webgpu', 'denseLinear', async (backend, inputs) => {
   const out = validateDenseLinear(inputs);
@@ -221,20 +226,9 @@ registerKernel<'denseLinear', WebGpuBackend>('webgpu', 'denseLinear', async (bac
       const count = Math.min(chunkRows, rows - start);
       const xChunk = inputs.x.subarray(start * cols, (start + count) * cols);
       if (xChunk.byteLength > 0) device.queue.writeBuffer(x, 0, xChunk.buffer, xChunk.byteOffset, xChunk.byteLength);
-      const groups = Math.ceil((count * models) / workgroupSize);
-      const groupsX = Math.min(groups, maxWorkgroupsPerDimension);
-      const groupsY = Math.ceil(groups / groupsX);
-      device.queue.writeBuffer(dims, 0, new Uint32Array([count, cols, models, inputs.bias ? 1 : 0, groupsX, 0, 0, 0]));
-      const bindGroup = device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [x, w, bias, result, dims].map((buffer, binding) => ({ binding, resource: { buffer } })),
-      });
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(groupsX, groupsY);
-      pass.end();
+      const grid = workgroupGrid(count * models);
+      device.queue.writeBuffer(dims, 0, new Uint32Array([count, cols, models, inputs.bias ? 1 : 0, grid.x, 0, 0, 0]));
+      const encoder = encodePass(device, pipeline, [x, w, bias, result, dims], grid);
       const bytes = count * models * 4;
       encoder.copyBufferToBuffer(result, 0, readback, 0, bytes);
       device.queue.submit([encoder.finish()]);

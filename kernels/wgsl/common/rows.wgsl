@@ -1,0 +1,125 @@
+// What every row kernel shares (lib/backends/webgpu-dispatch.ts sets it up):
+// one invocation per row of a batch, four storage bindings (the most WebGPU's
+// compatibility mode allows per stage) and a uniform block that starts with
+// RowHeader. Each kernel declares `var<uniform> params` with `head: RowHeader`
+// as its first member.
+//
+// batch: dense, rows × cols f32 bits; sparse (CSR), indptr[rows + 1], then
+//   indices[nnz], then the values' f32 bits[nnz].
+// model: the kernel's parameters, f32 bits (or u32), laid out by the kernel.
+// out:   the kernel's outputs, 32-bit words.
+// flags: the lowest row that had a non-finite feature, an index ≥ cols, indices
+//   not strictly increasing (where a kernel needs them so), a decreasing or
+//   out-of-range indptr; 0xffffffff where none did. The host turns a flag into
+//   the cpu kernel's error, or declines the call.
+
+struct RowHeader {
+  rows: u32,
+  cols: u32,
+  sparse: u32,
+  nnz: u32,
+  groups_x: u32,
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
+}
+
+@group(0) @binding(0) var<storage, read> batch: array<u32>;
+@group(0) @binding(1) var<storage, read> model: array<u32>;
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;
+@group(0) @binding(3) var<storage, read_write> flags: array<atomic<u32>, 4>;
+
+const FLAG_NON_FINITE = 0u;
+const FLAG_BAD_INDEX = 1u;
+const FLAG_UNSORTED = 2u;
+const FLAG_BAD_INDPTR = 3u;
+
+fn row_of(group: vec3<u32>, lane: u32) -> u32 {
+  return (group.y * params.head.groups_x + group.x) * 64u + lane;
+}
+
+fn dense_value(r: u32, j: u32) -> f32 {
+  return bitcast<f32>(batch[r * params.head.cols + j]);
+}
+
+fn row_begin(r: u32) -> u32 {
+  return batch[r];
+}
+
+fn row_end(r: u32) -> u32 {
+  return batch[r + 1u];
+}
+
+fn entry_index(e: u32) -> u32 {
+  return batch[params.head.rows + 1u + e];
+}
+
+fn entry_value(e: u32) -> f32 {
+  return bitcast<f32>(batch[params.head.rows + 1u + params.head.nnz + e]);
+}
+
+// Column j of sparse row r in a walk over j = 0, 1, … (the row's indices strictly increasing):
+// *next is the row's next entry, advanced past column j; end is the row's end.
+fn walk_value(j: u32, next: ptr<function, u32>, end: u32) -> f32 {
+  if (*next < end && entry_index(*next) == j) {
+    let x = entry_value(*next);
+    *next = *next + 1u;
+    return x;
+  }
+  return 0.0;
+}
+
+fn model_f32(i: u32) -> f32 {
+  return bitcast<f32>(model[i]);
+}
+
+// On the bits: shader compilers may assume floats are finite and fold a comparison away.
+fn is_finite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
+}
+
+// Checks row r, raising flags; false when the row cannot be computed. `sorted`: the kernel walks
+// a sparse row beside the dense columns, so its indices must strictly increase.
+fn check_row(r: u32, sorted: bool) -> bool {
+  var ok = true;
+  if (params.head.sparse == 0u) {
+    for (var j = 0u; j < params.head.cols; j = j + 1u) {
+      if (!is_finite(dense_value(r, j))) {
+        atomicMin(&flags[FLAG_NON_FINITE], r);
+        return false;
+      }
+    }
+    return true;
+  }
+  let b = row_begin(r);
+  let e = row_end(r);
+  if (e < b || e > params.head.nnz) {
+    atomicMin(&flags[FLAG_BAD_INDPTR], r);
+    return false;
+  }
+  for (var k = b; k < e; k = k + 1u) {
+    let i = entry_index(k);
+    if (i >= params.head.cols) {
+      atomicMin(&flags[FLAG_BAD_INDEX], r);
+      ok = false;
+    }
+    if (!is_finite(entry_value(k))) {
+      atomicMin(&flags[FLAG_NON_FINITE], r);
+      ok = false;
+    }
+    if (sorted && k > b && i <= entry_index(k - 1u)) {
+      atomicMin(&flags[FLAG_UNSORTED], r);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+// σ(z) without overflowing exp.
+fn sigmoid(z: f32) -> f32 {
+  if (z >= 0.0) {
+    return 1.0 / (1.0 + exp(-z));
+  }
+  let t = exp(z);
+  return t / (1.0 + t);
+}

@@ -1,0 +1,188 @@
+// How the webgpu backend's row kernels reach the GPU: buffers that live as
+// long as the backend and grow when a call needs more (never created per
+// call), calls serialized so that they never share a buffer at once, and one
+// shape for every row kernel — a batch, a model, an output and a flags buffer,
+// one invocation per row, one read-back of the output and the flags.
+//
+// The four storage bindings are the most WebGPU's compatibility mode (Dawn's
+// OpenGL backend, Mesa's llvmpipe) allows per shader stage, so a sparse batch
+// travels as one buffer: indptr, then indices, then the values' bits.
+import type { Batch } from '../data/batch.js';
+
+/** The flags a row kernel raises (the lowest row that raised each, or none): kernels/wgsl/common/rows.wgsl. */
+export interface RowFlags {
+  /** A feature is not finite. */
+  nonFinite: number | null;
+  /** A sparse feature index is not below the width. */
+  badIndex: number | null;
+  /** A sparse row's indices are not strictly increasing (valid, but the GPU path needs them so). */
+  unsorted: number | null;
+  /** A row's indptr decreases. */
+  badIndptr: number | null;
+}
+
+const flagCount = 4;
+const noRow = 0xffffffff;
+const workgroupSize = 64;
+const maxWorkgroupsPerDimension = 65535;
+
+/** Where a batch's parts sit in the uploaded batch buffer (32-bit words), and the sizes the shader is told. */
+export interface BatchLayout {
+  sparse: boolean;
+  rows: number;
+  cols: number;
+  nnz: number;
+  /** Words: dense rows × cols values; sparse (rows + 1) + 2·nnz. */
+  words: number;
+}
+
+export function batchLayout(batch: Batch): BatchLayout {
+  if (batch.kind === 'series') throw new RangeError('a batch of time series has no rows of features');
+  if (batch.kind === 'dense') return { sparse: false, rows: batch.rows, cols: batch.cols, nnz: 0, words: batch.rows * batch.cols };
+  const nnz = batch.rows > 0 ? batch.indptr[batch.rows] : 0;
+  return { sparse: true, rows: batch.rows, cols: batch.cols, nnz, words: batch.rows + 1 + 2 * nnz };
+}
+
+/** A grid of 64-wide workgroups covering `invocations`, in two dimensions (one holds at most 65535 workgroups). */
+export function workgroupGrid(invocations: number): { x: number; y: number } {
+  const groups = Math.max(1, Math.ceil(invocations / workgroupSize));
+  const x = Math.min(groups, maxWorkgroupsPerDimension);
+  return { x, y: Math.ceil(groups / x) };
+}
+
+/** An encoder holding one compute pass of `pipeline` over `buffers` (bindings 0, 1, …) on a `grid`. */
+export function encodePass(device: GPUDevice, pipeline: GPUComputePipeline, buffers: GPUBuffer[], grid: { x: number; y: number }): GPUCommandEncoder {
+  const bindGroup = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(grid.x, grid.y);
+  pass.end();
+  return encoder;
+}
+
+/** One buffer per role, grown to the next power of two when a call needs more. */
+class BufferArena {
+  private readonly buffers = new Map<string, GPUBuffer>();
+  constructor(private readonly device: GPUDevice) {}
+
+  get(role: string, bytes: number, usage: number): GPUBuffer {
+    const size = Math.max(16, 2 ** Math.ceil(Math.log2(Math.max(4, bytes))));
+    const held = this.buffers.get(role);
+    if (held && held.size >= bytes) return held;
+    held?.destroy();
+    const buffer = this.device.createBuffer({ size, usage, label: role });
+    this.buffers.set(role, buffer);
+    return buffer;
+  }
+
+  destroy(): void {
+    for (const buffer of this.buffers.values()) buffer.destroy();
+    this.buffers.clear();
+  }
+}
+
+export interface RowDispatch {
+  pipeline: GPUComputePipeline;
+  batch: Batch;
+  /** The model's arrays, uploaded one after another into the model buffer (each starting on a 4-byte word). */
+  model: (Float32Array | Int32Array | Uint32Array)[];
+  /** 32-bit words of output the kernel writes. */
+  outputWords: number;
+  /** The kernel's uniform block after the common header (u32 or f32 words). */
+  uniform: ArrayBuffer;
+}
+
+export interface RowResult {
+  /** The output words (a copy the caller may keep). */
+  output: ArrayBuffer;
+  flags: RowFlags;
+}
+
+/** Runs row kernels on one device, one at a time. */
+export class RowDispatcher {
+  private readonly arena: BufferArena;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly device: GPUDevice, private readonly bindingLimitBytes: () => number) {
+    this.arena = new BufferArena(device);
+  }
+
+  /** Bytes the batch buffer would need, to decline batches over one binding before any upload. */
+  fits(bytes: number): boolean {
+    return bytes <= this.bindingLimitBytes();
+  }
+
+  run(dispatch: RowDispatch): Promise<RowResult> {
+    const result = this.queue.then(() => this.dispatch(dispatch));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  destroy(): void {
+    this.arena.destroy();
+  }
+
+  private async dispatch({ pipeline, batch, model, outputWords, uniform }: RowDispatch): Promise<RowResult> {
+    const device = this.device;
+    const layout = batchLayout(batch);
+    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const batchBuffer = this.arena.get('batch', layout.words * 4, storage);
+    this.uploadBatch(batchBuffer, batch, layout);
+    const modelWords = model.reduce((sum, array) => sum + array.length, 0);
+    const modelBuffer = this.arena.get('model', modelWords * 4, storage);
+    let offset = 0;
+    for (const array of model) {
+      if (array.length > 0) device.queue.writeBuffer(modelBuffer, offset, array.buffer, array.byteOffset, array.length * 4);
+      offset += array.length * 4;
+    }
+    const output = this.arena.get('output', outputWords * 4, storage);
+    const flags = this.arena.get('flags', flagCount * 4, storage);
+    device.queue.writeBuffer(flags, 0, new Uint32Array(flagCount).fill(noRow));
+    const grid = workgroupGrid(layout.rows);
+    // The header every row kernel's uniform starts with (kernels/wgsl/common/rows.wgsl), then its own words.
+    const header = new Uint32Array([layout.rows, layout.cols, layout.sparse ? 1 : 0, layout.nnz, grid.x, 0, 0, 0]);
+    const block = new Uint8Array(header.byteLength + uniform.byteLength);
+    block.set(new Uint8Array(header.buffer), 0);
+    block.set(new Uint8Array(uniform), header.byteLength);
+    const uniformBuffer = this.arena.get('uniform', block.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    device.queue.writeBuffer(uniformBuffer, 0, block);
+    const encoder = encodePass(device, pipeline, [batchBuffer, modelBuffer, output, flags, uniformBuffer], grid);
+    // One read-back: the flags, then the output.
+    const readBytes = (flagCount + outputWords) * 4;
+    const readback = this.arena.get('readback', readBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    encoder.copyBufferToBuffer(flags, 0, readback, 0, flagCount * 4);
+    if (outputWords > 0) encoder.copyBufferToBuffer(output, 0, readback, flagCount * 4, outputWords * 4);
+    device.queue.submit([encoder.finish()]);
+    await readback.mapAsync(GPUMapMode.READ, 0, readBytes);
+    try {
+      const mapped = readback.getMappedRange(0, readBytes);
+      const raised = new Uint32Array(mapped, 0, flagCount);
+      const row = (i: number) => (raised[i] === noRow ? null : raised[i]);
+      return {
+        flags: { nonFinite: row(0), badIndex: row(1), unsorted: row(2), badIndptr: row(3) },
+        output: mapped.slice(flagCount * 4, readBytes),
+      };
+    } finally {
+      readback.unmap();
+    }
+  }
+
+  private uploadBatch(buffer: GPUBuffer, batch: Batch, layout: BatchLayout): void {
+    const queue = this.device.queue;
+    if (batch.kind === 'dense') {
+      if (layout.words > 0) queue.writeBuffer(buffer, 0, batch.values.buffer, batch.values.byteOffset, layout.words * 4);
+      return;
+    }
+    if (batch.kind !== 'sparse') return;
+    const { rows, nnz } = layout;
+    queue.writeBuffer(buffer, 0, batch.indptr.buffer, batch.indptr.byteOffset, (rows + 1) * 4);
+    if (nnz === 0) return;
+    queue.writeBuffer(buffer, (rows + 1) * 4, batch.indices.buffer, batch.indices.byteOffset, nnz * 4);
+    queue.writeBuffer(buffer, (rows + 1 + nnz) * 4, batch.values.buffer, batch.values.byteOffset, nnz * 4);
+  }
+}

@@ -1,0 +1,171 @@
+// The webgpu backend's row kernels (lib/backends/webgpu-kernels.ts, WGSL in
+// kernels/wgsl/) against the cpu kernels: dense and sparse batches, far from
+// the origin, bad input with cpu's own errors, declines and strict mode, and
+// buffers reused from call to call. Runs where a WebGPU adapter exists (CI:
+// Mesa's llvmpipe).
+import assert from 'node:assert/strict';
+import { createBackend, listBackends, runKernel, type Backend } from '../../lib/index.js';
+import type { Batch, DenseBatch, SparseBatch } from '../../lib/data/batch.js';
+import type { KernelInputs, KernelName } from '../../lib/backends/kernels.js';
+import { KernelCounters } from '../../lib/backends/kernel-counters.js';
+import type { WebGpuBackend } from '../../lib/backends/webgpu.js';
+import { withEnv } from '../fixtures/with-env.js';
+
+/** Deterministic floats in [−1, 1) plus `offset`. */
+function values(length: number, seed: number, offset = 0): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return offset + state / 2 ** 31 - 1;
+  });
+}
+
+/** A dense batch with about a third of its entries zero, and the same rows as CSR. */
+function batches(rows: number, cols: number, seed: number, offset = 0): { dense: DenseBatch; sparse: SparseBatch } {
+  const x = values(rows * cols, seed, offset);
+  for (let i = 0; i < x.length; i += 3) x[i] = 0;
+  const indptr = new Int32Array(rows + 1);
+  const indices: number[] = [];
+  const kept: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < cols; j++) {
+      if (x[r * cols + j] !== 0) {
+        indices.push(j);
+        kept.push(x[r * cols + j]);
+      }
+    }
+    indptr[r + 1] = indices.length;
+  }
+  return {
+    dense: { kind: 'dense', rows, cols, values: x },
+    sparse: { kind: 'sparse', rows, cols, indptr, indices: Uint32Array.from(indices), values: Float32Array.from(kept) },
+  };
+}
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, relative: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  const scale = Math.max(1, ...Array.from(expected, Math.abs));
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= relative * scale, `${what}[${i}]: ${actual[i]} vs cpu ${expected[i]}`);
+  }
+}
+
+describe('webgpu row kernels', function () {
+  this.timeout(120_000);
+  let gpu: WebGpuBackend;
+  let cpu: Backend;
+
+  before(async function () {
+    const webgpu = (await listBackends()).find((b) => b.name === 'webgpu');
+    if (!webgpu?.available) this.skip();
+    gpu = await createBackend('webgpu') as WebGpuBackend;
+    cpu = await createBackend('cpu');
+  });
+  after(async () => { await gpu?.dispose(); });
+
+  /** Runs `make()`'s inputs on both backends (strict), returning each one's copy of the inputs. */
+  async function both<K extends KernelName>(kernel: K, make: () => KernelInputs[K]) {
+    const [onGpu, onCpu] = [make(), make()];
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => runKernel(gpu, kernel, onGpu));
+    await runKernel(cpu, kernel, onCpu);
+    return { onGpu, onCpu };
+  }
+
+  for (const form of ['dense', 'sparse'] as const) {
+    it(`kmeansAssign (${form}, far from the origin): the nearest centre and distances of cpu`, async () => {
+      const [rows, cols, count] = [300, 17, 7];
+      const data = batches(rows, cols, 1, 1000)[form];
+      const centers = values(count * cols, 2, 1000);
+      const make = () => ({
+        centers, count, dim: cols, batch: data, nearest: new Int32Array(rows), distance2: new Float64Array(rows), all: new Float32Array(rows * count),
+      });
+      const { onGpu, onCpu } = await both('kmeansAssign', make);
+      assert.deepEqual(Array.from(onGpu.nearest), Array.from(onCpu.nearest));
+      assertClose(onGpu.distance2, onCpu.distance2, 1e-5, 'distance2');
+      assertClose(onGpu.all!, onCpu.all!, 1e-5, 'all');
+    });
+
+    it(`pcaProject (${form}): cpu's projections within float32 rounding`, async () => {
+      const [rows, cols, components] = [200, 23, 5];
+      const data = batches(rows, cols, 3, 50)[form];
+      const model = { rows: values(components * cols, 4), mean: values(cols, 5, 50) };
+      const { onGpu, onCpu } = await both('pcaProject', () => ({ model, dim: cols, components, batch: data, out: new Float32Array(rows * components) }));
+      assertClose(onGpu.out, onCpu.out, 1e-5, 'projection');
+    });
+
+    for (const [loss, classes] of [[0, 1], [1, 1], [2, 4], [3, 1]] as const) {
+      it(`linearLearnerPredict (${form}, loss ${loss}, ${classes} class(es)): cpu's scores and labels`, async () => {
+        const [rows, cols] = [150, 31];
+        const data = batches(rows, cols, 6)[form];
+        const model = { loss, dim: cols, classes, threshold: 0.1, weights: values(cols * classes, 7), bias: values(classes, 8) };
+        const width = loss === 2 ? classes : 1;
+        const { onGpu, onCpu } = await both('linearLearnerPredict', () => ({
+          model, batch: data, outputs: { score: new Float32Array(rows * width), predictedLabel: new Float32Array(rows) },
+        }));
+        assertClose(onGpu.outputs.score, onCpu.outputs.score, 1e-5, 'score');
+        assertClose(onGpu.outputs.predictedLabel!, onCpu.outputs.predictedLabel!, 1e-5, 'predicted_label');
+      });
+    }
+
+    for (const logistic of [true, false]) {
+      it(`fmPredict (${form}, ${logistic ? 'binary' : 'regressor'}): cpu's scores and labels`, async () => {
+        const [rows, cols, k] = [120, 29, 6];
+        const data = batches(rows, cols, 9)[form];
+        const model = { dim: cols, k, bias: 0.25, logistic, linear: values(cols, 10), factors: values(cols * k, 11), threshold: 0.4 };
+        const { onGpu, onCpu } = await both('fmPredict', () => ({
+          model, batch: data, score: new Float32Array(rows), label: logistic ? new Float32Array(rows) : null,
+        }));
+        assertClose(onGpu.score, onCpu.score, 1e-5, 'score');
+        if (logistic) assert.deepEqual(Array.from(onGpu.label!), Array.from(onCpu.label!));
+      });
+    }
+  }
+
+  it("bad input gets cpu's own error: a non-finite feature, an index past the width, the wrong width", async () => {
+    const { dense, sparse } = batches(5, 4, 12);
+    const assign = (batch: Batch, dim = 4) => ({ centers: values(2 * dim, 1), count: 2, dim, batch, nearest: new Int32Array(5), distance2: new Float64Array(5) });
+    const nan = { ...dense, values: Float32Array.from(dense.values, (v, i) => (i === 9 ? NaN : v)) };
+    const far = { ...sparse, indices: Uint32Array.from(sparse.indices, (v, i) => (i === 4 ? 99 : v)) };
+    for (const [batch, dim] of [[nan, 4], [far, 4], [dense, 3]] as const) {
+      const expected = await runKernel(cpu, 'kmeansAssign', assign(batch, dim)).then(() => 'no error', (error: Error) => error.message);
+      assert.notEqual(expected, 'no error');
+      await assert.rejects(withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => runKernel(gpu, 'kmeansAssign', assign(batch, dim))),
+        (error: Error) => error.message === expected);
+    }
+  });
+
+  it('declines a sparse row with unsorted indices where it walks the columns: cpu answers, or strict mode says so', async () => {
+    const { sparse } = batches(6, 5, 13);
+    const swapped = Uint32Array.from(sparse.indices);
+    [swapped[sparse.indptr[2]], swapped[sparse.indptr[2] + 1]] = [swapped[sparse.indptr[2] + 1], swapped[sparse.indptr[2]]];
+    const values2 = Float32Array.from(sparse.values);
+    [values2[sparse.indptr[2]], values2[sparse.indptr[2] + 1]] = [values2[sparse.indptr[2] + 1], values2[sparse.indptr[2]]];
+    const unsorted: SparseBatch = { ...sparse, indices: swapped, values: values2 };
+    const make = () => ({ centers: values(15, 3), count: 3, dim: 5, batch: unsorted, nearest: new Int32Array(6), distance2: new Float64Array(6) });
+    const counted = Object.assign(Object.create(gpu) as WebGpuBackend, { counters: new KernelCounters('webgpu') });
+    const inputs = make();
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '0', () => runKernel(counted, 'kmeansAssign', inputs));
+    const reference = make();
+    await runKernel(cpu, 'kmeansAssign', reference);
+    assert.deepEqual(Array.from(inputs.nearest), Array.from(reference.nearest));
+    assert.deepEqual(counted.counters.snapshot(), { kmeansAssign: { backend: 'cpu', calls: 1, fallbacks: 1 } });
+    await assert.rejects(withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => runKernel(gpu, 'kmeansAssign', make())),
+      /^Error: BOUNDLESS_STRICT_BACKEND=1: backend 'webgpu' declined kernel 'kmeansAssign' \(sparse row 2's feature indices do not strictly increase \(the webgpu kernel walks them beside the columns\)\); it would have run on cpu$/);
+  });
+
+  it('a batch of no rows is no work; calls in flight at once each get their own answer', async () => {
+    const empty: DenseBatch = { kind: 'dense', rows: 0, cols: 3, values: new Float32Array(0) };
+    await runKernel(gpu, 'pcaProject', { model: { rows: values(3, 1), mean: values(3, 2) }, dim: 3, components: 1, batch: empty, out: new Float32Array(0) });
+    const model = { rows: values(2 * 8, 3), mean: values(8, 4) };
+    const calls = [1, 2, 3, 4].map((seed) => {
+      const { dense } = batches(40 * seed, 8, seed);
+      return { dense, out: new Float32Array(40 * seed * 2) };
+    });
+    await Promise.all(calls.map(({ dense, out }) => runKernel(gpu, 'pcaProject', { model, dim: 8, components: 2, batch: dense, out })));
+    for (const { dense, out } of calls) {
+      const expected = new Float32Array(out.length);
+      await runKernel(cpu, 'pcaProject', { model, dim: 8, components: 2, batch: dense, out: expected });
+      assertClose(out, expected, 1e-5, `rows ${dense.rows}`);
+    }
+  });
+});
