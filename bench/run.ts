@@ -22,6 +22,7 @@ import { redisStreamTable, runRedisStream } from './redis-stream.js';
 import { ntmMarkdown, runNtm } from './ntm.js';
 import { deeparStepTable, runDeeparStep } from './deepar-step.js';
 import { deeparMarkdown, runDeepar } from './deepar.js';
+import { packageTable, runPackage } from './package.js';
 
 interface SuiteResult { markdown: string; json: unknown; /** What the table compares, when not boundless against peers. */ legend?: string }
 
@@ -32,6 +33,14 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     return {
       markdown: [redisStreamTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
       legend: 'Records/s of a Redis stream read by one consumer group; the file read from disk is the reference.',
+    };
+  },
+  // The npm tarball with and without the shipped CUDA addon: size and install time (bench/package.ts).
+  package: async () => {
+    const { rows, notes } = await runPackage();
+    return {
+      markdown: [packageTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
+      legend: 'What `npm install boundless-ml` downloads and how long it takes on this machine.',
     };
   },
   'dense-linear': async () => {
