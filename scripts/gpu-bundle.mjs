@@ -3,8 +3,10 @@
 // CUDA but no Node.js, no npm registry and a 64 MiB limit on what travels:
 // both addons built here (x86-64), lib/, test/ and bench/ compiled to JS,
 // the runtime modules the GPU tests need (mocha, node-gyp-build and their
-// dependencies), and this machine's node binary, xz-compressed. Then run
-// there: `bash scripts/test-gpu.sh` with `.gpu` carried.
+// dependencies), and this machine's node binary, xz-compressed; for WebGPU on
+// the real GPU, the `webgpu` package (its dawn.node xz-compressed) and Debian's
+// Vulkan loader and GL dispatch libraries as .deb files (gpu-device-notes.md).
+// Then run there: `bash scripts/test-gpu.sh` with `.gpu` carried.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -20,7 +22,7 @@ if (!existsSync(join(root, 'build/Release/boundless.node'))) run('npx', ['node-g
 run('npm', ['run', 'build:cuda'], { BOUNDLESS_CUDA_ARCHITECTURES: process.env.BOUNDLESS_CUDA_ARCHITECTURES ?? '90' });
 run('npx', ['tsc', '-p', 'tsconfig.gpu.json']);
 
-for (const path of ['package.json', 'kernels', 'test/summary-reporter.cjs']) cpSync(join(root, path), join(app, path), { recursive: true });
+for (const path of ['package.json', 'README.md', 'kernels', 'test/summary-reporter.cjs']) cpSync(join(root, path), join(app, path), { recursive: true });
 mkdirSync(join(app, 'build/Release'), { recursive: true });
 mkdirSync(join(app, 'build-cuda/Release'), { recursive: true });
 cpSync(join(root, 'build/Release/boundless.node'), join(app, 'build/Release/boundless.node'));
@@ -46,6 +48,25 @@ while (queue.length > 0) {
   for (const dependency of Object.keys(dependencies)) queue.push({ name: dependency, from: directory });
 }
 for (const directory of seen) cpSync(directory, join(app, relative(root, directory)), { recursive: true });
+
+// WebGPU: the package without its 21 MB dawn.node, which travels xz-compressed (~5 MB), and the
+// libraries Dawn's Vulkan backend loads, which that machine lacks (dpkg -x'd there by test-gpu.sh).
+const webgpu = join(root, 'node_modules', 'webgpu');
+if (existsSync(webgpu)) {
+  const dawn = join(webgpu, 'dist', `${process.platform}-${process.arch}`, 'dawn.node');
+  cpSync(webgpu, join(app, 'node_modules', 'webgpu'), { recursive: true, filter: (path) => path !== dawn });
+  execFileSync('sh', ['-c', `xz -T0 -6 -c "${dawn}" > "${join(bundle, 'dawn.node.xz')}"`]);
+  mkdirSync(join(bundle, 'debs'), { recursive: true });
+  try {
+    execFileSync('apt-get', ['download', 'libvulkan1', 'libegl1', 'libglvnd0', 'libopengl0', 'libgl1', 'libglx0', 'libgles2'],
+      { cwd: join(bundle, 'debs'), stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (error) {
+    console.error(`gpu:bundle: no Vulkan .debs (apt-get download failed: ${String(error).split('\n')[0]}); webgpu will not be expected there`);
+    rmSync(join(bundle, 'debs'), { recursive: true, force: true });
+  }
+} else {
+  console.error('gpu:bundle: the optional webgpu package is not installed; webgpu will not be expected there');
+}
 
 // Node itself, compressed (the binary alone is ~99 MB).
 execFileSync('sh', ['-c', `xz -T0 -6 -c "${process.execPath}" > "${join(bundle, 'node.xz')}"`]);

@@ -35,6 +35,31 @@ cpu_scaling() {
   rm -rf "$data" "$out/scaling-model"
 }
 
+# A strict train and predict on each backend in $4 (comma-separated) on a generated CSV, printing
+# the kernels each ran (metrics.kernels): the proof of what a backend does. $1-$3 as cpu_scaling's.
+backend_runs() {
+  local cli="$1" runner="$2" app="$3" data="$out/backend-runs.csv" backend algorithm kernels
+  $runner --input-type=module -e "
+    import { writeFileSync } from 'node:fs';
+    import { Random } from '$app/lib/random.js';
+    import { denseCsvRows } from '$app/bench/generate-data.js';
+    writeFileSync('$data', denseCsvRows(Random.fromSeed(12), 100000));" || { echo "backend-run data failed"; return 1; }
+  for backend in ${4//,/ }; do
+    for algorithm in "linear-learner --hp predictor_type=binary_classifier" "kmeans --hp k=10 --label-size 1" "pca --hp num_components=5 --label-size 1" \
+      "factorization-machines --hp predictor_type=binary_classifier --hp num_factors=8"; do
+      kernels=$(BOUNDLESS_STRICT_BACKEND=1 node "$cli" train $algorithm --train "$data" --epochs 1 --backend "$backend" \
+        --model-dir "$out/backend-model" 2> "$out/backend-runs.stderr" | node -e "let t='';process.stdin.on('data',d=>t+=d).on('end',()=>console.log(JSON.stringify(JSON.parse(t).metrics.kernels)))") \
+        || { cat "$out/backend-runs.stderr"; return 1; }
+      echo "train ${algorithm%% *} --backend $backend: $kernels" | tee -a "$out/summary.txt"
+      BOUNDLESS_STRICT_BACKEND=1 node "$cli" predict --model "$out/backend-model" --input "$data" --label-size 1 --backend "$backend" \
+        --stats --output "$out/backend-predictions.jsonl" > "$out/backend-predict.json" 2>> "$out/backend-runs.stderr" \
+        || { cat "$out/backend-runs.stderr"; return 1; }
+      echo "predict ${algorithm%% *} --backend $backend: $(node -e "console.log(JSON.stringify(JSON.parse(require('fs').readFileSync('$out/backend-predict.json','utf8')).metrics.kernels))")" | tee -a "$out/summary.txt"
+    done
+  done
+  rm -rf "$data" "$out/backend-model" "$out/backend-predictions.jsonl"
+}
+
 # The lent GPU machine has CUDA but no Node.js and no registry: there, run from the bundle that
 # `npm run gpu:bundle` made here (carry .gpu). BOUNDLESS_USE_BUNDLE=1 forces that path.
 if [ -d .gpu/app ] && { ! command -v node > /dev/null || [ -n "${BOUNDLESS_USE_BUNDLE:-}" ]; }; then
@@ -43,17 +68,32 @@ if [ -d .gpu/app ] && { ! command -v node > /dev/null || [ -n "${BOUNDLESS_USE_B
   python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.gpu/node.xz'), open('/tmp/boundless-node/node', 'wb'))"
   chmod +x /tmp/boundless-node/node
   export PATH="/tmp/boundless-node:$PATH"
+  expected=cuda
+  # WebGPU on the real GPU through Dawn's Vulkan backend (gpu-device-notes.md): unpack dawn.node,
+  # install the carried Vulkan loader and GL libraries, point the loader at NVIDIA's ICD.
+  if [ -f .gpu/dawn.node.xz ] && [ -d .gpu/debs ]; then
+    python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.gpu/dawn.node.xz'), open('.gpu/app/node_modules/webgpu/dist/linux-x64/dawn.node', 'wb'))"
+    for deb in .gpu/debs/*.deb; do dpkg -x "$deb" / || status=1; done
+    ldconfig || true
+    for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+      if [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd"; break; fi
+    done
+    expected=cuda,webgpu
+  fi
   cd .gpu/app
   { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi unavailable"; nproc; node --version; } 2>&1 | tee -a "$out/summary.txt"
   step "backends"
   node lib/cli/main.js backends > "$out/backends.json" 2> "$out/backends.stderr" || status=1
   node -e "for (const b of JSON.parse(require('fs').readFileSync('$out/backends.json','utf8'))) console.log(b.name.padEnd(8), b.available ? 'available  ' : 'unavailable', b.reason)" | tee -a "$out/summary.txt"
-  step "backend and conformance tests (cuda required)"
-  BOUNDLESS_EXPECT_BACKENDS=cuda node node_modules/mocha/bin/mocha.js --no-config --timeout 600000 \
-    --reporter ./test/summary-reporter.cjs test/backends/backends.test.js test/conformance/*.test.js \
+  step "backend and conformance tests ($expected required; strict in the conformance suite)"
+  BOUNDLESS_EXPECT_BACKENDS=$expected node node_modules/mocha/bin/mocha.js --no-config --timeout 600000 \
+    --reporter ./test/summary-reporter.cjs test/backends/backends.test.js test/backends/kernel-counters.test.js \
+    test/backends/webgpu-kernels.test.js test/conformance/*.test.js \
     > "$out/tests.txt" 2>&1 || status=1
   tail -n 1 "$out/tests.txt" | tee -a "$out/summary.txt"
   grep -E '^\s+[0-9]+\) ' "$out/tests.txt" | tee -a "$out/summary.txt" || true
+  step "what each backend ran (train and predict, strict, metrics.kernels)"
+  backend_runs lib/cli/main.js node "$PWD" "${expected},cpu" || status=1
   step "benchmarks"
   BOUNDLESS_BENCH_OUT="$out" BOUNDLESS_BENCH_VARIANTS=0 node bench/run.js dense-linear > "$out/bench.txt" 2>&1 || status=1
   grep -E 'boundless (cuda|cpu)|numpy' "$out/bench.txt" | tee -a "$out/summary.txt"
@@ -82,6 +122,9 @@ BOUNDLESS_EXPECT_BACKENDS=cuda npx mocha --no-config --node-option import=tsx --
   > "$out/tests.txt" 2>&1 || status=1
 tail -n 1 "$out/tests.txt" | tee -a "$out/summary.txt"
 grep -E '^\s+[0-9]+\) ' "$out/tests.txt" | tee -a "$out/summary.txt" || true
+
+step "what each backend ran (train and predict, strict, metrics.kernels)"
+backend_runs dist/cli/main.js "npx tsx" "$PWD" "cuda,cpu" || status=1
 
 step "benchmarks"
 BOUNDLESS_BENCH_OUT="$out" npx tsx bench/run.ts dense-linear > "$out/bench.txt" 2>&1 || status=1
