@@ -53,8 +53,11 @@ for (const directory of seen) cpSync(directory, join(app, relative(root, directo
 // libraries Dawn's Vulkan backend loads, which that machine lacks (dpkg -x'd there by test-gpu.sh).
 const webgpu = join(root, 'node_modules', 'webgpu');
 if (existsSync(webgpu)) {
-  const dawn = join(webgpu, 'dist', `${process.platform}-${process.arch}`, 'dawn.node');
-  cpSync(webgpu, join(app, 'node_modules', 'webgpu'), { recursive: true, filter: (path) => path !== dawn });
+  const platform = join(webgpu, 'dist', `${process.platform}-${process.arch}`);
+  const dawn = join(platform, 'dawn.node');
+  // Other platforms' dawn.node (~110 MB together) stay here.
+  const wanted = (path) => path !== dawn && (!path.startsWith(join(webgpu, 'dist') + '/') || path === platform || path.startsWith(platform + '/'));
+  cpSync(webgpu, join(app, 'node_modules', 'webgpu'), { recursive: true, filter: wanted });
   execFileSync('sh', ['-c', `xz -T0 -6 -c "${dawn}" > "${join(bundle, 'dawn.node.xz')}"`]);
   mkdirSync(join(bundle, 'debs'), { recursive: true });
   try {
