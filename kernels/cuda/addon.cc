@@ -6,6 +6,7 @@
 #include <string>
 
 #include "linalg/dense_linear.cuh"
+#include "rows/row_kernels_binding.h"
 #include "runtime/arguments.h"
 
 namespace {
@@ -114,6 +115,7 @@ Napi::Value DenseLinear(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo, "deviceInfo"));
   exports.Set("denseLinear", Napi::Function::New(env, DenseLinear, "denseLinear"));
+  boundless_cuda::InitRowKernels(env, exports);
   return exports;
 }
 

@@ -7,7 +7,9 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
-import { validateDenseLinear } from './kernels.js';
+import { KernelDeclined, validateDenseLinear } from './kernels.js';
+import { flagsOf, registerRowKernels, type RowKernelName, type RowParam } from './row-kernels.js';
+import type { Batch } from '../data/batch.js';
 import { KernelCounters } from './kernel-counters.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
@@ -22,6 +24,9 @@ export interface CudaAddon {
   };
   denseLinear(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
     rows: number, cols: number, models: number): Promise<void>;
+  /** A row kernel (row-kernels.ts): writes `output`, resolves to the four flags' rows (0xffffffff: not raised). */
+  rowKernel(kernel: RowKernelName, batch: Batch, model: (Float32Array | Int32Array | Uint32Array)[], params: Uint32Array,
+    output: Uint32Array): Promise<Uint32Array>;
 }
 
 const require = createRequire(import.meta.url);
@@ -94,6 +99,32 @@ registerKernel<'denseLinear', CudaBackend>('cuda', 'denseLinear', async (backend
     inputs.rows, inputs.cols, inputs.models);
   return out;
 });
+
+/** The parameters as the CUDA kernels read them: 32-bit words, f32 ones as their bits. */
+function paramWords(params: RowParam[]): Uint32Array {
+  const view = new DataView(new ArrayBuffer(params.length * 4));
+  params.forEach((param, i) => {
+    if ('f32' in param) view.setFloat32(i * 4, param.f32, true);
+    else view.setUint32(i * 4, param.u32, true);
+  });
+  return new Uint32Array(view.buffer);
+}
+
+// kernels/cuda/rows/: device buffers kept from call to call; a model or batch that does not fit in
+// device memory is declined (cpu runs it, or strict mode says so) with the sizes in the reason.
+registerRowKernels<CudaBackend>('cuda', (backend) => ({
+  async run(call) {
+    const output = new Uint32Array(call.outputWords);
+    try {
+      const flags = await backend.addon.rowKernel(call.kernel, call.batch, call.model, paramWords(call.params), output);
+      return { output: output.buffer, flags: flagsOf(flags) };
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/^cuda rowKernel: out of device memory: /.test(message)) throw new KernelDeclined(call.kernel, message);
+      throw error;
+    }
+  },
+}));
 
 export const cudaBackend: BackendDefinition = {
   name: 'cuda',

@@ -8,40 +8,11 @@
 // OpenGL backend, Mesa's llvmpipe) allows per shader stage, so a sparse batch
 // travels as one buffer: indptr, then indices, then the values' bits.
 import type { Batch } from '../data/batch.js';
-
-/** The flags a row kernel raises (the lowest row that raised each, or none): kernels/wgsl/common/rows.wgsl. */
-export interface RowFlags {
-  /** A feature is not finite. */
-  nonFinite: number | null;
-  /** A sparse feature index is not below the width. */
-  badIndex: number | null;
-  /** A sparse row's indices are not strictly increasing (valid, but the GPU path needs them so). */
-  unsorted: number | null;
-  /** A row's indptr decreases. */
-  badIndptr: number | null;
-}
+import { batchLayout, flagsOf, noRow, type BatchLayout, type RowResult } from './row-kernels.js';
 
 const flagCount = 4;
-const noRow = 0xffffffff;
 const workgroupSize = 64;
 const maxWorkgroupsPerDimension = 65535;
-
-/** Where a batch's parts sit in the uploaded batch buffer (32-bit words), and the sizes the shader is told. */
-export interface BatchLayout {
-  sparse: boolean;
-  rows: number;
-  cols: number;
-  nnz: number;
-  /** Words: dense rows × cols values; sparse (rows + 1) + 2·nnz. */
-  words: number;
-}
-
-export function batchLayout(batch: Batch): BatchLayout {
-  if (batch.kind === 'series') throw new RangeError('a batch of time series has no rows of features');
-  if (batch.kind === 'dense') return { sparse: false, rows: batch.rows, cols: batch.cols, nnz: 0, words: batch.rows * batch.cols };
-  const nnz = batch.rows > 0 ? batch.indptr[batch.rows] : 0;
-  return { sparse: true, rows: batch.rows, cols: batch.cols, nnz, words: batch.rows + 1 + 2 * nnz };
-}
 
 /** A grid of 64-wide workgroups covering `invocations`, in two dimensions (one holds at most 65535 workgroups). */
 export function workgroupGrid(invocations: number): { x: number; y: number } {
@@ -97,24 +68,13 @@ export interface RowDispatch {
   uniform: ArrayBuffer;
 }
 
-export interface RowResult {
-  /** The output words (a copy the caller may keep). */
-  output: ArrayBuffer;
-  flags: RowFlags;
-}
-
 /** Runs row kernels on one device, one at a time. */
 export class RowDispatcher {
   private readonly arena: BufferArena;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly device: GPUDevice, private readonly bindingLimitBytes: () => number) {
+  constructor(private readonly device: GPUDevice) {
     this.arena = new BufferArena(device);
-  }
-
-  /** Bytes the batch buffer would need, to decline batches over one binding before any upload. */
-  fits(bytes: number): boolean {
-    return bytes <= this.bindingLimitBytes();
   }
 
   run(dispatch: RowDispatch): Promise<RowResult> {
@@ -161,12 +121,7 @@ export class RowDispatcher {
     await readback.mapAsync(GPUMapMode.READ, 0, readBytes);
     try {
       const mapped = readback.getMappedRange(0, readBytes);
-      const raised = new Uint32Array(mapped, 0, flagCount);
-      const row = (i: number) => (raised[i] === noRow ? null : raised[i]);
-      return {
-        flags: { nonFinite: row(0), badIndex: row(1), unsorted: row(2), badIndptr: row(3) },
-        output: mapped.slice(flagCount * 4, readBytes),
-      };
+      return { flags: flagsOf(new Uint32Array(mapped, 0, flagCount)), output: mapped.slice(flagCount * 4, readBytes) };
     } finally {
       readback.unmap();
     }

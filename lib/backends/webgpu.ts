@@ -146,7 +146,7 @@ export class WebGpuBackend implements Backend {
     this.device = device;
     this.details = adapterDetails(opened);
     this.bindingLimitBytes = device.limits.maxStorageBufferBindingSize;
-    this.rows = new RowDispatcher(device, () => this.bindingLimitBytes);
+    this.rows = new RowDispatcher(device);
   }
 
   static async open(): Promise<WebGpuBackend> {

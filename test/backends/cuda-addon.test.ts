@@ -35,6 +35,24 @@ describe('cuda addon', function () {
       /^RangeError: cuda denseLinear: x has length 5, expected 4$/);
   });
 
+  it('rowKernel checks its arguments before touching the device', () => {
+    const dense = { kind: 'dense', rows: 2, cols: 3, values: new Float32Array(5) };
+    const call = (kernel: string, batch: object, params = new Uint32Array([1, 0])) =>
+      (addon.rowKernel as unknown as (...args: unknown[]) => Promise<Uint32Array>)(kernel, batch, [new Float32Array(3)], params, new Uint32Array(4));
+    assert.throws(() => call('kmeansUpdate', dense), /^TypeError: cuda rowKernel: no row kernel 'kmeansUpdate'$/);
+    assert.throws(() => call('kmeansAssign', dense), /^RangeError: cuda rowKernel: batch\.values has 5 entries, expected at least 6$/);
+    const sparse = { kind: 'sparse', rows: 2, cols: 3, indptr: new Int32Array([0, 1, 3]), indices: new Uint32Array([0, 1]), values: new Float32Array(3) };
+    assert.throws(() => call('kmeansAssign', sparse), /^RangeError: cuda rowKernel: batch\.indices has 2 entries, expected at least 3$/);
+    assert.throws(() => call('kmeansAssign', { ...dense, values: new Float32Array(6) }, [1, 0] as never), /^TypeError: cuda rowKernel: params must be a Uint32Array$/);
+  });
+
+  it('rejects a row kernel with the CUDA error when there is no device', async function () {
+    if (addon.deviceInfo().available) this.skip();
+    await assert.rejects(addon.rowKernel('pcaProject', { kind: 'dense', rows: 1, cols: 2, values: new Float32Array(2) },
+      [new Float32Array(2), new Float32Array(2)], new Uint32Array([1]), new Uint32Array(1)),
+    /^Error: cuda rowKernel: cudaMalloc: cudaError\w+ \(.+\)$/);
+  });
+
   it('rejects the promise with the CUDA error when there is no device', async function () {
     if (addon.deviceInfo().available) this.skip();
     await assert.rejects(addon.denseLinear(new Float32Array(4), new Float32Array(2), null, new Float32Array(2), 2, 2, 1),

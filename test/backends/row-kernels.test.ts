@@ -1,14 +1,13 @@
-// The webgpu backend's row kernels (lib/backends/webgpu-kernels.ts, WGSL in
-// kernels/wgsl/) against the cpu kernels: dense and sparse batches, far from
-// the origin, bad input with cpu's own errors, declines and strict mode, and
-// buffers reused from call to call. Runs where a WebGPU adapter exists (CI:
-// Mesa's llvmpipe).
+// The GPU backends' row kernels (lib/backends/row-kernels.ts: WGSL in
+// kernels/wgsl/, CUDA in kernels/cuda/rows/) against the cpu kernels: dense and
+// sparse batches, far from the origin, bad input with cpu's own errors, declines
+// and strict mode, and buffers reused from call to call. Runs on every GPU
+// backend available (CI: webgpu on Mesa's llvmpipe; the lent device: cuda too).
 import assert from 'node:assert/strict';
 import { createBackend, listBackends, runKernel, type Backend } from '../../lib/index.js';
 import type { Batch, DenseBatch, SparseBatch } from '../../lib/data/batch.js';
 import type { KernelInputs, KernelName } from '../../lib/backends/kernels.js';
 import { KernelCounters } from '../../lib/backends/kernel-counters.js';
-import type { WebGpuBackend } from '../../lib/backends/webgpu.js';
 import { withEnv } from '../fixtures/with-env.js';
 
 /** Deterministic floats in [−1, 1) plus `offset`. */
@@ -50,15 +49,15 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel
   }
 }
 
-describe('webgpu row kernels', function () {
+for (const name of ['webgpu', 'cuda'] as const) describe(`${name} row kernels`, function () {
   this.timeout(120_000);
-  let gpu: WebGpuBackend;
+  let gpu: Backend;
   let cpu: Backend;
 
   before(async function () {
-    const webgpu = (await listBackends()).find((b) => b.name === 'webgpu');
-    if (!webgpu?.available) this.skip();
-    gpu = await createBackend('webgpu') as WebGpuBackend;
+    const report = (await listBackends()).find((b) => b.name === name);
+    if (!report?.available) this.skip();
+    gpu = await createBackend(name);
     cpu = await createBackend('cpu');
   });
   after(async () => { await gpu?.dispose(); });
@@ -142,7 +141,7 @@ describe('webgpu row kernels', function () {
     [values2[sparse.indptr[2]], values2[sparse.indptr[2] + 1]] = [values2[sparse.indptr[2] + 1], values2[sparse.indptr[2]]];
     const unsorted: SparseBatch = { ...sparse, indices: swapped, values: values2 };
     const make = () => ({ centers: values(15, 3), count: 3, dim: 5, batch: unsorted, nearest: new Int32Array(6), distance2: new Float64Array(6) });
-    const counted = Object.assign(Object.create(gpu) as WebGpuBackend, { counters: new KernelCounters('webgpu') });
+    const counted = Object.assign(Object.create(gpu) as Backend, { counters: new KernelCounters(name) });
     const inputs = make();
     await withEnv('BOUNDLESS_STRICT_BACKEND', '0', () => runKernel(counted, 'kmeansAssign', inputs));
     const reference = make();
@@ -150,7 +149,8 @@ describe('webgpu row kernels', function () {
     assert.deepEqual(Array.from(inputs.nearest), Array.from(reference.nearest));
     assert.deepEqual(counted.counters.snapshot(), { kmeansAssign: { backend: 'cpu', calls: 1, fallbacks: 1 } });
     await assert.rejects(withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => runKernel(gpu, 'kmeansAssign', make())),
-      /^Error: BOUNDLESS_STRICT_BACKEND=1: backend 'webgpu' declined kernel 'kmeansAssign' \(sparse row 2's feature indices do not strictly increase \(the webgpu kernel walks them beside the columns\)\); it would have run on cpu$/);
+      new RegExp(`^Error: BOUNDLESS_STRICT_BACKEND=1: backend '${name}' declined kernel 'kmeansAssign' \\(sparse row 2's feature indices ` +
+        'do not strictly increase \\(the GPU kernel walks them beside the columns\\)\\); it would have run on cpu$'));
   });
 
   it('a batch of no rows is no work; calls in flight at once each get their own answer', async () => {

@@ -1,0 +1,316 @@
+#include "rows/row_kernels.cuh"
+
+#include <cuda_runtime.h>
+
+#include <cstring>
+#include <mutex>
+
+namespace boundless_cuda {
+namespace {
+
+constexpr unsigned kThreads = 128;
+constexpr uint32_t kNoRow = 0xffffffffu;
+enum Flag : int { kNonFinite = 0, kBadIndex = 1, kUnsorted = 2, kBadIndptr = 3 };
+constexpr uint32_t kLossLogistic = 0, kLossHinge = 1, kLossSoftmax = 2;
+
+// The batch in device memory: one buffer, dense values or indptr | indices | values.
+struct DeviceBatch {
+  uint32_t rows, cols, nnz, sparse;
+  const float* values;
+  const int32_t* indptr;
+  const uint32_t* indices;
+};
+
+// On the bits, as the WGSL kernels do (fast-math compilers may fold isfinite away).
+__device__ bool IsFinite(float v) { return (__float_as_uint(v) & 0x7f800000u) != 0x7f800000u; }
+
+__device__ float DenseValue(const DeviceBatch& b, uint32_t r, uint32_t j) {
+  return b.values[static_cast<size_t>(r) * b.cols + j];
+}
+
+// Checks row r, raising flags; false when the row cannot be computed. `sorted`: the kernel walks a
+// sparse row beside the columns, so its indices must strictly increase.
+__device__ bool CheckRow(const DeviceBatch& b, uint32_t r, bool sorted, uint32_t* flags) {
+  if (!b.sparse) {
+    for (uint32_t j = 0; j < b.cols; j++) {
+      if (!IsFinite(DenseValue(b, r, j))) {
+        atomicMin(&flags[kNonFinite], r);
+        return false;
+      }
+    }
+    return true;
+  }
+  const int32_t begin = b.indptr[r], end = b.indptr[r + 1];
+  if (end < begin || static_cast<uint32_t>(end) > b.nnz) {
+    atomicMin(&flags[kBadIndptr], r);
+    return false;
+  }
+  bool ok = true;
+  for (int32_t k = begin; k < end; k++) {
+    const uint32_t i = b.indices[k];
+    if (i >= b.cols) { atomicMin(&flags[kBadIndex], r); ok = false; }
+    if (!IsFinite(b.values[k])) { atomicMin(&flags[kNonFinite], r); ok = false; }
+    if (sorted && k > begin && i <= b.indices[k - 1]) { atomicMin(&flags[kUnsorted], r); ok = false; }
+  }
+  return ok;
+}
+
+// Row r's columns in order, j = 0, 1, …, dense or sparse (a sparse row's indices strictly increasing).
+struct ColumnWalk {
+  const DeviceBatch& b;
+  uint32_t r;
+  int32_t next, end;
+  __device__ ColumnWalk(const DeviceBatch& batch, uint32_t row)
+      : b(batch), r(row), next(batch.sparse ? batch.indptr[row] : 0), end(batch.sparse ? batch.indptr[row + 1] : 0) {}
+  __device__ float operator()(uint32_t j) {
+    if (!b.sparse) return DenseValue(b, r, j);
+    if (next < end && b.indices[next] == j) return b.values[next++];
+    return 0.f;
+  }
+};
+
+__device__ float Sigmoid(float z) {
+  if (z >= 0.f) return 1.f / (1.f + expf(-z));
+  const float t = expf(z);
+  return t / (1.f + t);
+}
+
+__device__ uint32_t RowOf() { return blockIdx.x * blockDim.x + threadIdx.x; }
+
+// Output: nearest[rows], distance2[rows] (f32), then with want_all every centre's distance.
+__global__ void KmeansAssign(DeviceBatch b, const float* centers, uint32_t count, uint32_t want_all, uint32_t* out, uint32_t* flags) {
+  const uint32_t r = RowOf();
+  if (r >= b.rows || !CheckRow(b, r, true, flags)) return;
+  uint32_t best = 0;
+  float best_distance = 0.f;
+  for (uint32_t c = 0; c < count; c++) {
+    const float* center = centers + static_cast<size_t>(c) * b.cols;
+    float sum = 0.f;
+    ColumnWalk x(b, r);
+    for (uint32_t j = 0; j < b.cols; j++) {
+      const float d = x(j) - center[j];
+      sum += d * d;
+    }
+    if (c == 0 || sum < best_distance) { best = c; best_distance = sum; }
+    if (want_all) out[2u * b.rows + static_cast<size_t>(r) * count + c] = __float_as_uint(sqrtf(sum));
+  }
+  out[r] = best;
+  out[b.rows + r] = __float_as_uint(best_distance);
+}
+
+// Model: rows[components × cols] (v transposed), then mean[cols]. Output: rows × components.
+__global__ void PcaProject(DeviceBatch b, const float* model, uint32_t components, uint32_t* out, uint32_t* flags) {
+  const uint32_t r = RowOf();
+  if (r >= b.rows || !CheckRow(b, r, true, flags)) return;
+  const float* mean = model + static_cast<size_t>(components) * b.cols;
+  for (uint32_t m = 0; m < components; m++) {
+    const float* v = model + static_cast<size_t>(m) * b.cols;
+    float sum = 0.f;
+    ColumnWalk x(b, r);
+    for (uint32_t j = 0; j < b.cols; j++) sum += (x(j) - mean[j]) * v[j];
+    out[static_cast<size_t>(r) * components + m] = __float_as_uint(sum);
+  }
+}
+
+// Model: weights[cols × classes] (feature-major), then bias[classes].
+__device__ float RawScore(const DeviceBatch& b, const float* weights, uint32_t classes, uint32_t r, uint32_t c) {
+  float sum = weights[static_cast<size_t>(b.cols) * classes + c];
+  if (!b.sparse) {
+    for (uint32_t j = 0; j < b.cols; j++) sum += DenseValue(b, r, j) * weights[static_cast<size_t>(j) * classes + c];
+  } else {
+    for (int32_t k = b.indptr[r]; k < b.indptr[r + 1]; k++) sum += b.values[k] * weights[static_cast<size_t>(b.indices[k]) * classes + c];
+  }
+  return sum;
+}
+
+// Output: score[rows × (classes for softmax, else 1)], then label[rows].
+__global__ void LinearPredict(DeviceBatch b, const float* weights, uint32_t classes, uint32_t loss, float threshold,
+                              uint32_t want_label, uint32_t* out, uint32_t* flags) {
+  const uint32_t r = RowOf();
+  if (r >= b.rows || !CheckRow(b, r, false, flags)) return;
+  if (loss == kLossSoftmax) {
+    uint32_t best = 0;
+    float best_score = 0.f;
+    for (uint32_t c = 0; c < classes; c++) {
+      const float s = RawScore(b, weights, classes, r, c);
+      out[static_cast<size_t>(r) * classes + c] = __float_as_uint(s);
+      if (c == 0 || s > best_score) { best = c; best_score = s; }
+    }
+    float total = 0.f;
+    for (uint32_t c = 0; c < classes; c++) total += expf(__uint_as_float(out[static_cast<size_t>(r) * classes + c]) - best_score);
+    for (uint32_t c = 0; c < classes; c++) {
+      const size_t at = static_cast<size_t>(r) * classes + c;
+      out[at] = __float_as_uint(expf(__uint_as_float(out[at]) - best_score) / total);
+    }
+    if (want_label) out[static_cast<size_t>(b.rows) * classes + r] = __float_as_uint(static_cast<float>(best));
+    return;
+  }
+  const float s = RawScore(b, weights, classes, r, 0);
+  out[r] = __float_as_uint(loss == kLossLogistic ? Sigmoid(s) : s);
+  const float label = (loss == kLossLogistic || loss == kLossHinge) ? (s >= threshold ? 1.f : 0.f) : s;
+  if (want_label) out[b.rows + r] = __float_as_uint(label);
+}
+
+// Model: linear[cols], then factors[cols × k]. Output: score[rows], then label[rows].
+__global__ void FmPredict(DeviceBatch b, const float* model, uint32_t factors, uint32_t logistic, float threshold, float bias,
+                          uint32_t want_label, uint32_t* out, uint32_t* flags) {
+  const uint32_t r = RowOf();
+  if (r >= b.rows || !CheckRow(b, r, false, flags)) return;
+  const float* v = model + b.cols;
+  const int32_t begin = b.sparse ? b.indptr[r] : 0, end = b.sparse ? b.indptr[r + 1] : static_cast<int32_t>(b.cols);
+  auto feature = [&](int32_t k) { return b.sparse ? b.indices[k] : static_cast<uint32_t>(k); };
+  auto value = [&](int32_t k) { return b.sparse ? b.values[k] : DenseValue(b, r, static_cast<uint32_t>(k)); };
+  float linear = 0.f, pair = 0.f;
+  for (int32_t k = begin; k < end; k++) linear += model[feature(k)] * value(k);
+  for (uint32_t f = 0; f < factors; f++) {
+    float sum = 0.f, squares = 0.f;
+    for (int32_t k = begin; k < end; k++) {
+      const float vx = v[static_cast<size_t>(feature(k)) * factors + f] * value(k);
+      sum += vx;
+      squares += vx * vx;
+    }
+    pair += sum * sum - squares;
+  }
+  const float z = bias + linear + 0.5f * pair;
+  const float score = logistic ? Sigmoid(z) : z;
+  out[r] = __float_as_uint(score);
+  if (want_label) out[b.rows + r] = __float_as_uint(score >= threshold ? 1.f : 0.f);
+}
+
+std::string Describe(const char* step, cudaError_t status) {
+  return std::string(step) + ": " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")";
+}
+
+// Device buffers kept from call to call, grown to the next power of two when a call needs more.
+struct Arena {
+  void* buffer[4] = {nullptr, nullptr, nullptr, nullptr};  // batch, model, output, flags
+  size_t capacity[4] = {0, 0, 0, 0};
+
+  std::string Reserve(int slot, size_t bytes, const char* what) {
+    if (capacity[slot] >= bytes) return "";
+    size_t size = 256;
+    while (size < bytes) size *= 2;
+    if (buffer[slot] != nullptr) cudaFree(buffer[slot]);
+    buffer[slot] = nullptr;
+    capacity[slot] = 0;
+    cudaError_t status = cudaMalloc(&buffer[slot], size);
+    if (status == cudaErrorMemoryAllocation) {
+      cudaGetLastError();  // clear it: the device stays usable
+      size_t free_bytes = 0, total_bytes = 0;
+      cudaMemGetInfo(&free_bytes, &total_bytes);
+      return "out of device memory: the " + std::string(what) + " needs " + std::to_string(bytes) + " bytes; the device has " +
+             std::to_string(free_bytes) + " free of " + std::to_string(total_bytes);
+    }
+    if (status != cudaSuccess) return Describe("cudaMalloc", status);
+    capacity[slot] = size;
+    return "";
+  }
+};
+
+std::mutex arena_mutex;
+Arena arena;
+
+float FloatOf(uint32_t bits) {
+  float value;
+  static_assert(sizeof value == sizeof bits, "f32 params travel as their bits");
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+std::string Upload(const RowCall& call, DeviceBatch& device) {
+  const HostRowBatch& b = call.batch;
+  const size_t words = b.sparse ? b.rows + 1 + 2 * static_cast<size_t>(b.nnz) : static_cast<size_t>(b.rows) * b.cols;
+  std::string error = arena.Reserve(0, words * 4 + 4, "batch");
+  if (!error.empty()) return error;
+  char* base = static_cast<char*>(arena.buffer[0]);
+  cudaError_t status;
+  device = {b.rows, b.cols, b.nnz, b.sparse ? 1u : 0u, nullptr, nullptr, nullptr};
+  if (!b.sparse) {
+    device.values = reinterpret_cast<const float*>(base);
+    status = cudaMemcpy(base, b.values, words * 4, cudaMemcpyHostToDevice);
+    return status == cudaSuccess ? "" : Describe("copy batch", status);
+  }
+  const size_t indptr_bytes = (static_cast<size_t>(b.rows) + 1) * 4, entry_bytes = static_cast<size_t>(b.nnz) * 4;
+  device.indptr = reinterpret_cast<const int32_t*>(base);
+  device.indices = reinterpret_cast<const uint32_t*>(base + indptr_bytes);
+  device.values = reinterpret_cast<const float*>(base + indptr_bytes + entry_bytes);
+  if ((status = cudaMemcpy(base, b.indptr, indptr_bytes, cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy indptr", status);
+  if (entry_bytes == 0) return "";
+  if ((status = cudaMemcpy(base + indptr_bytes, b.indices, entry_bytes, cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy indices", status);
+  if ((status = cudaMemcpy(base + indptr_bytes + entry_bytes, b.values, entry_bytes, cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy values", status);
+  return "";
+}
+
+std::string UploadModel(const RowCall& call) {
+  size_t bytes = 0;
+  for (const HostArray& array : call.model) bytes += array.bytes;
+  std::string error = arena.Reserve(1, bytes + 4, "model");
+  if (!error.empty()) return error;
+  char* at = static_cast<char*>(arena.buffer[1]);
+  for (const HostArray& array : call.model) {
+    if (array.bytes == 0) continue;
+    cudaError_t status = cudaMemcpy(at, array.data, array.bytes, cudaMemcpyHostToDevice);
+    if (status != cudaSuccess) return Describe("copy model", status);
+    at += array.bytes;
+  }
+  return "";
+}
+
+void Launch(const RowCall& call, const DeviceBatch& b) {
+  const unsigned blocks = (b.rows + kThreads - 1) / kThreads;
+  const float* model = static_cast<const float*>(arena.buffer[1]);
+  uint32_t* out = static_cast<uint32_t*>(arena.buffer[2]);
+  uint32_t* flags = static_cast<uint32_t*>(arena.buffer[3]);
+  const std::vector<uint32_t>& p = call.params;
+  switch (call.kernel) {
+    case RowKernel::kKmeansAssign:
+      KmeansAssign<<<blocks, kThreads>>>(b, model, p[0], p[1], out, flags);
+      break;
+    case RowKernel::kPcaProject:
+      PcaProject<<<blocks, kThreads>>>(b, model, p[0], out, flags);
+      break;
+    case RowKernel::kLinearPredict:
+      LinearPredict<<<blocks, kThreads>>>(b, model, p[0], p[1], FloatOf(p[2]), p[3], out, flags);
+      break;
+    case RowKernel::kFmPredict:
+      FmPredict<<<blocks, kThreads>>>(b, model, p[0], p[1], FloatOf(p[2]), FloatOf(p[3]), p[4], out, flags);
+      break;
+  }
+}
+
+size_t ParamCount(RowKernel kernel) {
+  switch (kernel) {
+    case RowKernel::kKmeansAssign: return 2;
+    case RowKernel::kPcaProject: return 1;
+    case RowKernel::kLinearPredict: return 4;
+    case RowKernel::kFmPredict: return 5;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string RunRowKernel(RowCall& call) {
+  for (uint32_t& flag : call.flags) flag = kNoRow;
+  if (call.params.size() != ParamCount(call.kernel)) return "row kernel: wrong number of parameters";
+  if (call.batch.rows == 0) return "";
+  std::lock_guard<std::mutex> lock(arena_mutex);
+  DeviceBatch device;
+  std::string error = Upload(call, device);
+  if (error.empty()) error = UploadModel(call);
+  if (error.empty()) error = arena.Reserve(2, call.output_words * 4 + 4, "output");
+  if (error.empty()) error = arena.Reserve(3, sizeof call.flags, "flags");
+  if (!error.empty()) return error;
+  cudaError_t status;
+  if ((status = cudaMemset(arena.buffer[3], 0xff, sizeof call.flags)) != cudaSuccess) return Describe("clear flags", status);
+  Launch(call, device);
+  if ((status = cudaGetLastError()) != cudaSuccess) return Describe("launch", status);
+  if ((status = cudaMemcpy(call.flags, arena.buffer[3], sizeof call.flags, cudaMemcpyDeviceToHost)) != cudaSuccess) return Describe("copy flags", status);
+  if (call.output_words > 0 &&
+      (status = cudaMemcpy(call.output, arena.buffer[2], call.output_words * 4, cudaMemcpyDeviceToHost)) != cudaSuccess) {
+    return Describe("copy output", status);
+  }
+  return "";
+}
+
+}  // namespace boundless_cuda

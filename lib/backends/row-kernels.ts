@@ -1,0 +1,182 @@
+// The row kernels GPU backends share: predictions of finalized models —
+// k-means assignment, PCA projection, linear-learner and factorization-machine
+// scores — one GPU thread per row over a dense or CSR batch, in f32. What a
+// call needs is worked out here once (the model's arrays, the output's size,
+// the kernel's parameters, how the output is read back); each backend supplies
+// an executor that runs it (webgpu: WGSL in kernels/wgsl/, cuda: kernels/cuda/rows/).
+// Rows the GPU flags as bad input get the cpu kernel's own error; calls a GPU
+// kernel does not take (a sparse row with unsorted indices where the kernel walks
+// the columns, a buffer past a device limit) are declined: runKernel then runs
+// cpu, or under strict mode says so.
+import type { Batch } from '../data/batch.js';
+import { KernelDeclined, type KernelInputs } from './kernels.js';
+import { registerKernel, type Backend, type BackendName } from './registry.js';
+import { sharedCpuBackend } from './run-kernel.js';
+
+export type RowKernelName = 'kmeansAssign' | 'pcaProject' | 'linearLearnerPredict' | 'fmPredict';
+
+/** One 32-bit parameter of a row kernel, in the order its shader or CUDA kernel reads them. */
+export type RowParam = { u32: number } | { f32: number };
+
+/** The flags a row kernel raises: the lowest row that raised each, or null (kernels/wgsl/common/rows.wgsl). */
+export interface RowFlags {
+  /** A feature is not finite. */
+  nonFinite: number | null;
+  /** A sparse feature index is not below the width. */
+  badIndex: number | null;
+  /** A sparse row's indices do not strictly increase (valid, but the kernels that walk the columns need them so). */
+  unsorted: number | null;
+  /** A row's indptr decreases or runs past the entries. */
+  badIndptr: number | null;
+}
+
+export const noRow = 0xffffffff;
+
+/** The flags from the four words a kernel wrote (noRow: not raised). */
+export function flagsOf(words: Uint32Array): RowFlags {
+  const row = (i: number) => (words[i] === noRow ? null : words[i]);
+  return { nonFinite: row(0), badIndex: row(1), unsorted: row(2), badIndptr: row(3) };
+}
+
+export interface RowCall {
+  kernel: RowKernelName;
+  batch: Batch;
+  /** The model's arrays, one after another (each a whole number of 32-bit words). */
+  model: (Float32Array | Int32Array | Uint32Array)[];
+  /** 32-bit words of output the kernel writes. */
+  outputWords: number;
+  params: RowParam[];
+  /** The kernel walks sparse rows beside the columns: their indices must strictly increase. */
+  sorted: boolean;
+}
+
+export interface RowResult {
+  /** The output words. */
+  output: ArrayBuffer;
+  flags: RowFlags;
+}
+
+/** How one backend runs row kernels. */
+export interface RowExecutor {
+  /** The largest buffer one call may bind (undefined: no limit but the device's memory). */
+  limitBytes?: number;
+  run(call: RowCall): Promise<RowResult>;
+}
+
+/** Where a batch's parts sit when packed in one buffer of 32-bit words (dense values; or indptr, indices, values). */
+export interface BatchLayout {
+  sparse: boolean;
+  rows: number;
+  cols: number;
+  nnz: number;
+  words: number;
+}
+
+export function batchLayout(batch: Batch): BatchLayout {
+  if (batch.kind === 'series') throw new RangeError('a batch of time series has no rows of features');
+  if (batch.kind === 'dense') return { sparse: false, rows: batch.rows, cols: batch.cols, nnz: 0, words: batch.rows * batch.cols };
+  const nnz = batch.rows > 0 ? batch.indptr[batch.rows] : 0;
+  return { sparse: true, rows: batch.rows, cols: batch.cols, nnz, words: batch.rows + 1 + 2 * nnz };
+}
+
+/** Runs the cpu kernel for its error message on inputs a GPU kernel rejected; declines if cpu takes them after all. */
+async function refuseAsCpu<K extends RowKernelName>(kernel: K, inputs: KernelInputs[K], why: string): Promise<never> {
+  await sharedCpuBackend().run(kernel, inputs);
+  throw new KernelDeclined(kernel, why);
+}
+
+/** Whether the batch's arrays hold what its shape says (the GPU kernels trust the layout). */
+function wellFormed(batch: Batch, width: number): boolean {
+  if (batch.kind === 'series' || batch.cols !== width || !Number.isSafeInteger(batch.rows) || batch.rows < 0) return false;
+  if (batch.kind === 'dense') return batch.values.length >= batch.rows * batch.cols;
+  if (batch.indptr.length < batch.rows + 1 || batch.indptr[0] !== 0) return false;
+  const nnz = batch.indptr[batch.rows];
+  return nnz >= 0 && nnz <= batch.indices.length && nnz <= batch.values.length;
+}
+
+/** What one kernel's call needs, from its inputs. */
+interface RowPlan {
+  width: number;
+  /** Shape checks of the kernel's own arrays (false: the cpu kernel says what is wrong). */
+  arraysFit: boolean;
+  call: Omit<RowCall, 'kernel' | 'batch'>;
+  /** Copies the output words into the kernel's output arrays. */
+  deliver(output: ArrayBuffer): void;
+}
+
+async function runPlan<K extends RowKernelName>(executor: RowExecutor, kernel: K, inputs: KernelInputs[K], batch: Batch, plan: RowPlan): Promise<void> {
+  if (!plan.arraysFit || !wellFormed(batch, plan.width)) return refuseAsCpu(kernel, inputs, 'inputs the GPU kernel cannot lay out');
+  if (batch.rows === 0) return;
+  const largest = Math.max(plan.call.model.reduce((sum, array) => sum + array.byteLength, 0), batchLayout(batch).words * 4, plan.call.outputWords * 4);
+  if (executor.limitBytes !== undefined && largest > executor.limitBytes) {
+    throw new KernelDeclined(kernel, `a buffer of ${largest} bytes is over this device's binding limit of ${executor.limitBytes} bytes`);
+  }
+  const { output, flags } = await executor.run({ kernel, batch, ...plan.call });
+  const bad = [flags.nonFinite, flags.badIndex, flags.badIndptr].filter((row) => row !== null) as number[];
+  if (bad.length > 0) await refuseAsCpu(kernel, inputs, `row ${Math.min(...bad)} is not valid input`);
+  if (flags.unsorted !== null) {
+    throw new KernelDeclined(kernel, `sparse row ${flags.unsorted}'s feature indices do not strictly increase (the GPU kernel walks them beside the columns)`);
+  }
+  plan.deliver(output);
+}
+
+const softmaxLoss = 2;
+
+const plans: { [K in RowKernelName]: (inputs: KernelInputs[K]) => RowPlan } = {
+  kmeansAssign: ({ centers, count, dim, batch, nearest, distance2, all }) => ({
+    width: dim,
+    arraysFit: count > 0 && centers.length === count * dim && nearest.length >= batch.rows && distance2.length >= batch.rows && (!all || all.length >= batch.rows * count),
+    call: { model: [centers], outputWords: batch.rows * (2 + (all ? count : 0)), params: [{ u32: count }, { u32: all ? 1 : 0 }], sorted: true },
+    deliver(output) {
+      const rows = batch.rows;
+      nearest.set(new Int32Array(output, 0, rows));
+      distance2.set(new Float32Array(output, rows * 4, rows));
+      all?.set(new Float32Array(output, 2 * rows * 4, rows * count));
+    },
+  }),
+  pcaProject: ({ model, dim, components, batch, out }) => ({
+    width: dim,
+    arraysFit: model.rows.length === components * dim && model.mean.length === dim && out.length >= batch.rows * components,
+    call: { model: [model.rows, model.mean], outputWords: batch.rows * components, params: [{ u32: components }], sorted: true },
+    deliver: (output) => out.set(new Float32Array(output, 0, batch.rows * components)),
+  }),
+  linearLearnerPredict: ({ model, batch, outputs }) => {
+    const width = model.loss === softmaxLoss ? model.classes : 1;
+    const label = outputs.predictedLabel;
+    return {
+      width: model.dim,
+      arraysFit: model.classes > 0 && model.weights.length === model.dim * model.classes && model.bias.length === model.classes
+        && outputs.score.length >= batch.rows * width && (!label || label.length >= batch.rows),
+      call: {
+        model: [model.weights, model.bias], outputWords: batch.rows * (width + (label ? 1 : 0)), sorted: false,
+        params: [{ u32: model.classes }, { u32: model.loss }, { f32: model.threshold }, { u32: label ? 1 : 0 }],
+      },
+      deliver(output) {
+        outputs.score.set(new Float32Array(output, 0, batch.rows * width));
+        label?.set(new Float32Array(output, batch.rows * width * 4, batch.rows));
+      },
+    };
+  },
+  fmPredict: ({ model, batch, score, label }) => ({
+    width: model.dim,
+    arraysFit: model.linear.length === model.dim && model.factors.length === model.dim * model.k && score.length >= batch.rows && (!label || label.length >= batch.rows),
+    call: {
+      model: [model.linear, model.factors], outputWords: batch.rows * (label ? 2 : 1), sorted: false,
+      params: [{ u32: model.k }, { u32: model.logistic ? 1 : 0 }, { f32: model.threshold ?? 0.5 }, { f32: model.bias }, { u32: label ? 1 : 0 }],
+    },
+    deliver(output) {
+      score.set(new Float32Array(output, 0, batch.rows));
+      label?.set(new Float32Array(output, batch.rows * 4, batch.rows));
+    },
+  }),
+};
+
+/** Registers the four row kernels for `backend`, run by the executor `executorOf` gives for a live backend. */
+export function registerRowKernels<B extends Backend>(backend: BackendName, executorOf: (live: B) => RowExecutor): void {
+  for (const kernel of Object.keys(plans) as RowKernelName[]) {
+    registerKernel<typeof kernel, B>(backend, kernel, async (live, inputs) => {
+      const plan = (plans[kernel] as (i: typeof inputs) => RowPlan)(inputs);
+      await runPlan(executorOf(live), kernel, inputs, (inputs as { batch: Batch }).batch, plan);
+    });
+  }
+}
