@@ -93,10 +93,17 @@ export class CudaBackend implements Backend {
   async dispose(): Promise<void> {}
 }
 
+/** A call whose buffers do not fit in device memory is declined (cpu runs it, or strict mode says so), the sizes in the reason. */
+function declineOutOfMemory(kernel: KernelName, error: unknown): never {
+  const message = (error as Error).message;
+  if (/^cuda \w+: out of device memory: /.test(message)) throw new KernelDeclined(kernel, message);
+  throw error;
+}
+
 registerKernel<'denseLinear', CudaBackend>('cuda', 'denseLinear', async (backend, inputs) => {
   const out = validateDenseLinear(inputs);
   await backend.addon.denseLinear(inputs.x, inputs.w, inputs.bias ?? null, out,
-    inputs.rows, inputs.cols, inputs.models);
+    inputs.rows, inputs.cols, inputs.models).catch((error) => declineOutOfMemory('denseLinear', error));
   return out;
 });
 
@@ -115,14 +122,9 @@ function paramWords(params: RowParam[]): Uint32Array {
 registerRowKernels<CudaBackend>('cuda', (backend) => ({
   async run(call) {
     const output = new Uint32Array(call.outputWords);
-    try {
-      const flags = await backend.addon.rowKernel(call.kernel, call.batch, call.model, paramWords(call.params), output);
-      return { output: output.buffer, flags: flagsOf(flags) };
-    } catch (error) {
-      const message = (error as Error).message;
-      if (/^cuda rowKernel: out of device memory: /.test(message)) throw new KernelDeclined(call.kernel, message);
-      throw error;
-    }
+    const flags = await backend.addon.rowKernel(call.kernel, call.batch, call.model, paramWords(call.params), output)
+      .catch((error) => declineOutOfMemory(call.kernel, error));
+    return { output: output.buffer, flags: flagsOf(flags) };
   },
 }));
 

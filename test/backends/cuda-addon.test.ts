@@ -56,6 +56,6 @@ describe('cuda addon', function () {
   it('rejects the promise with the CUDA error when there is no device', async function () {
     if (addon.deviceInfo().available) this.skip();
     await assert.rejects(addon.denseLinear(new Float32Array(4), new Float32Array(2), null, new Float32Array(2), 2, 2, 1),
-      /^Error: cuda denseLinear: cudaMalloc x: cudaError\w+ \(.+\)$/);
+      /^Error: cuda denseLinear: cudaMalloc: cudaError\w+ \(.+\)$/);
   });
 });

@@ -1,5 +1,7 @@
 #include "linalg/dense_linear.cuh"
 
+#include "runtime/device_arena.cuh"
+
 #include <cuda_runtime.h>
 
 namespace boundless_cuda {
@@ -28,18 +30,8 @@ __global__ void DenseLinearKernel(const float* __restrict__ x, const float* __re
   if (lane == 0) out[warp] = sum + (bias != nullptr ? bias[m] : 0.f);
 }
 
-// Device memory released on every path out of DenseLinear.
-struct DeviceBuffer {
-  float* data = nullptr;
-  ~DeviceBuffer() {
-    if (data != nullptr) cudaFree(data);
-  }
-};
-
-std::string Describe(const char* step, cudaError_t status) {
-  return std::string(step) + ": " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) +
-         ")";
-}
+// x, w, bias, out: kept from call to call (runtime/device_arena.cuh).
+DeviceArena<4> arena;
 
 }  // namespace
 
@@ -47,23 +39,22 @@ std::string DenseLinear(const float* x, const float* w, const float* bias, float
                         size_t rows, size_t cols, size_t models) {
   size_t outputs = rows * models;
   if (outputs == 0) return "";
-  DeviceBuffer dx, dw, db, dout;
+  std::lock_guard<std::mutex> lock(arena.mutex);
+  std::string error = arena.Reserve(0, rows * cols * sizeof(float) + 4, "x");
+  if (error.empty()) error = arena.Reserve(1, models * cols * sizeof(float) + 4, "w");
+  if (error.empty()) error = arena.Reserve(2, models * sizeof(float) + 4, "bias");
+  if (error.empty()) error = arena.Reserve(3, outputs * sizeof(float), "out");
+  if (!error.empty()) return error;
+  float *dx = arena.As<float>(0), *dw = arena.As<float>(1), *db = bias != nullptr ? arena.As<float>(2) : nullptr, *dout = arena.As<float>(3);
   cudaError_t status;
-  if ((status = cudaMalloc(&dx.data, rows * cols * sizeof(float) + 4)) != cudaSuccess) return Describe("cudaMalloc x", status);
-  if ((status = cudaMalloc(&dw.data, models * cols * sizeof(float) + 4)) != cudaSuccess) return Describe("cudaMalloc w", status);
-  if ((status = cudaMalloc(&dout.data, outputs * sizeof(float))) != cudaSuccess) return Describe("cudaMalloc out", status);
-  if (bias != nullptr) {
-    if ((status = cudaMalloc(&db.data, models * sizeof(float))) != cudaSuccess) return Describe("cudaMalloc bias", status);
-    if ((status = cudaMemcpy(db.data, bias, models * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy bias", status);
-  }
-  if ((status = cudaMemcpy(dx.data, x, rows * cols * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy x", status);
-  if ((status = cudaMemcpy(dw.data, w, models * cols * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy w", status);
+  if (bias != nullptr && (status = cudaMemcpy(db, bias, models * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy bias", status);
+  if ((status = cudaMemcpy(dx, x, rows * cols * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy x", status);
+  if ((status = cudaMemcpy(dw, w, models * cols * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy w", status);
   size_t blocks = (outputs + kWarpsPerBlock - 1) / kWarpsPerBlock;
   if (blocks > 0x7fffffffu) return "denseLinear: too many outputs for one launch";
-  DenseLinearKernel<<<static_cast<unsigned>(blocks), kWarpsPerBlock * kWarpSize>>>(
-      dx.data, dw.data, db.data, dout.data, rows, cols, models);
+  DenseLinearKernel<<<static_cast<unsigned>(blocks), kWarpsPerBlock * kWarpSize>>>(dx, dw, db, dout, rows, cols, models);
   if ((status = cudaGetLastError()) != cudaSuccess) return Describe("launch", status);
-  if ((status = cudaMemcpy(out, dout.data, outputs * sizeof(float), cudaMemcpyDeviceToHost)) != cudaSuccess) return Describe("copy out", status);
+  if ((status = cudaMemcpy(out, dout, outputs * sizeof(float), cudaMemcpyDeviceToHost)) != cudaSuccess) return Describe("copy out", status);
   return "";
 }
 

@@ -1,9 +1,10 @@
 #include "rows/row_kernels.cuh"
 
+#include "runtime/device_arena.cuh"
+
 #include <cuda_runtime.h>
 
 #include <cstring>
-#include <mutex>
 
 namespace boundless_cuda {
 namespace {
@@ -177,38 +178,8 @@ __global__ void FmPredict(DeviceBatch b, const float* model, uint32_t factors, u
   if (want_label) out[b.rows + r] = __float_as_uint(score >= threshold ? 1.f : 0.f);
 }
 
-std::string Describe(const char* step, cudaError_t status) {
-  return std::string(step) + ": " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")";
-}
-
-// Device buffers kept from call to call, grown to the next power of two when a call needs more.
-struct Arena {
-  void* buffer[4] = {nullptr, nullptr, nullptr, nullptr};  // batch, model, output, flags
-  size_t capacity[4] = {0, 0, 0, 0};
-
-  std::string Reserve(int slot, size_t bytes, const char* what) {
-    if (capacity[slot] >= bytes) return "";
-    size_t size = 256;
-    while (size < bytes) size *= 2;
-    if (buffer[slot] != nullptr) cudaFree(buffer[slot]);
-    buffer[slot] = nullptr;
-    capacity[slot] = 0;
-    cudaError_t status = cudaMalloc(&buffer[slot], size);
-    if (status == cudaErrorMemoryAllocation) {
-      cudaGetLastError();  // clear it: the device stays usable
-      size_t free_bytes = 0, total_bytes = 0;
-      cudaMemGetInfo(&free_bytes, &total_bytes);
-      return "out of device memory: the " + std::string(what) + " needs " + std::to_string(bytes) + " bytes; the device has " +
-             std::to_string(free_bytes) + " free of " + std::to_string(total_bytes);
-    }
-    if (status != cudaSuccess) return Describe("cudaMalloc", status);
-    capacity[slot] = size;
-    return "";
-  }
-};
-
-std::mutex arena_mutex;
-Arena arena;
+// Batch, model, output, flags.
+DeviceArena<4> arena;
 
 float FloatOf(uint32_t bits) {
   float value;
@@ -294,7 +265,7 @@ std::string RunRowKernel(RowCall& call) {
   for (uint32_t& flag : call.flags) flag = kNoRow;
   if (call.params.size() != ParamCount(call.kernel)) return "row kernel: wrong number of parameters";
   if (call.batch.rows == 0) return "";
-  std::lock_guard<std::mutex> lock(arena_mutex);
+  std::lock_guard<std::mutex> lock(arena.mutex);
   DeviceBatch device;
   std::string error = Upload(call, device);
   if (error.empty()) error = UploadModel(call);
