@@ -7,6 +7,7 @@
 
 #include "linalg/dense_linear.cuh"
 #include "rows/row_kernels_binding.h"
+#include "runtime/device_arena.cuh"
 #include "runtime/arguments.h"
 
 namespace {
@@ -112,7 +113,21 @@ Napi::Value DenseLinear(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// selectDevice(index): the device later calls run on (an index among the visible devices).
+Napi::Value SelectDevice(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "cuda selectDevice", 1);
+  size_t index = SizeArg(info, 0, "cuda selectDevice", "index");
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || index >= static_cast<size_t>(count)) {
+    throw Napi::RangeError::New(info.Env(), "cuda selectDevice: device " + std::to_string(index) + " is not one of the " +
+                                                std::to_string(count) + " visible");
+  }
+  boundless_cuda::SelectedDevice().store(static_cast<int>(index));
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("selectDevice", Napi::Function::New(env, SelectDevice, "selectDevice"));
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo, "deviceInfo"));
   exports.Set("denseLinear", Napi::Function::New(env, DenseLinear, "denseLinear"));
   boundless_cuda::InitRowKernels(env, exports);

@@ -25,6 +25,8 @@ export interface CudaAddon {
   denseLinear(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
     rows: number, cols: number, models: number): Promise<void>;
   /** A row kernel (row-kernels.ts): writes `output`, resolves to the four flags' rows (0xffffffff: not raised). */
+  /** The device later calls run on: an index among those CUDA_VISIBLE_DEVICES leaves visible. */
+  selectDevice(index: number): void;
   rowKernel(kernel: RowKernelName, batch: Batch, model: (Float32Array | Int32Array | Uint32Array)[], params: Uint32Array,
     output: Uint32Array): Promise<Uint32Array>;
 }
@@ -77,13 +79,27 @@ function loadCudaAddon(): CudaAddon {
   return require(path) as CudaAddon;
 }
 
+/** BOUNDLESS_CUDA_DEVICE: the device index among the visible ones (default 0); anything else is an error. */
+export function cudaDeviceIndex(): number {
+  const value = process.env.BOUNDLESS_CUDA_DEVICE;
+  if (value === undefined || value === '') return 0;
+  if (!/^\d+$/.test(value)) throw new Error(`BOUNDLESS_CUDA_DEVICE: expected a device index (0, 1, …), got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
 export class CudaBackend implements Backend {
   readonly name = 'cuda' as const;
   readonly details: Record<string, unknown>;
   readonly counters = new KernelCounters('cuda');
 
   constructor(readonly addon: CudaAddon) {
-    this.details = { ...addon.deviceInfo(), addonPath: cudaAddonPath() };
+    const device = cudaDeviceIndex();
+    try {
+      addon.selectDevice(device);
+    } catch (error) {
+      throw new Error(`BOUNDLESS_CUDA_DEVICE=${device}: ${(error as Error).message}`);
+    }
+    this.details = { ...addon.deviceInfo(), addonPath: cudaAddonPath(), selectedDevice: device };
   }
 
   run<K extends KernelName>(kernel: K, inputs: KernelInputs[K]): Promise<KernelOutputs[K]> {

@@ -3,7 +3,7 @@
 // BOUNDLESS_BACKEND, then picks the highest-priority preferred backend.
 import { cpuBackend } from './cpu.js';
 import { strictBackend } from './run-kernel.js';
-import { cudaBackend } from './cuda.js';
+import { cudaBackend, cudaDeviceIndex } from './cuda.js';
 import { webgpuBackend } from './webgpu.js';
 import {
   backendNames, registerBackend, registeredBackends,
@@ -56,7 +56,8 @@ export function requestedBackend(choice?: string): { choice: BackendChoice; sour
 
 /** Creates the backend to run on. A forced backend that is unavailable is an error, never a fallback. */
 export async function resolveBackend(choice?: string): Promise<Backend> {
-  strictBackend();  // a bad BOUNDLESS_STRICT_BACKEND is an error before any work
+  strictBackend();  // a bad BOUNDLESS_STRICT_BACKEND or BOUNDLESS_CUDA_DEVICE is an error before any work
+  cudaDeviceIndex();
   const requested = requestedBackend(choice);
   if (requested.choice !== 'auto') {
     const name = requested.choice;

@@ -35,6 +35,10 @@ describe('cuda addon', function () {
       /^RangeError: cuda denseLinear: x has length 5, expected 4$/);
   });
 
+  it('selectDevice refuses a device that is not visible', () => {
+    assert.throws(() => addon.selectDevice(7), /^RangeError: cuda selectDevice: device 7 is not one of the \d+ visible$/);
+  });
+
   it('rowKernel checks its arguments before touching the device', () => {
     const dense = { kind: 'dense', rows: 2, cols: 3, values: new Float32Array(5) };
     const call = (kernel: string, batch: object, params = new Uint32Array([1, 0])) =>
@@ -50,12 +54,12 @@ describe('cuda addon', function () {
     if (addon.deviceInfo().available) this.skip();
     await assert.rejects(addon.rowKernel('pcaProject', { kind: 'dense', rows: 1, cols: 2, values: new Float32Array(2) },
       [new Float32Array(2), new Float32Array(2)], new Uint32Array([1]), new Uint32Array(1)),
-    /^Error: cuda rowKernel: cudaMalloc: cudaError\w+ \(.+\)$/);
+    /^Error: cuda rowKernel: cudaSetDevice: cudaError\w+ \(.+\)$/);
   });
 
   it('rejects the promise with the CUDA error when there is no device', async function () {
     if (addon.deviceInfo().available) this.skip();
     await assert.rejects(addon.denseLinear(new Float32Array(4), new Float32Array(2), null, new Float32Array(2), 2, 2, 1),
-      /^Error: cuda denseLinear: cudaMalloc: cudaError\w+ \(.+\)$/);
+      /^Error: cuda denseLinear: cudaSetDevice: cudaError\w+ \(.+\)$/);
   });
 });

@@ -10,6 +10,7 @@ import { runKernel, strictBackend } from '../../lib/backends/run-kernel.js';
 import { coverageMarkdown, coverageTable, covers, operations } from '../../lib/backends/coverage.js';
 import { hasKernel } from '../../lib/backends/registry.js';
 import { packageRoot } from '../../lib/package-root.js';
+import { cudaDeviceIndex } from '../../lib/backends/cuda.js';
 import { withEnv } from '../fixtures/with-env.js';
 
 /**
@@ -104,6 +105,16 @@ describe('kernel counters', () => {
     await withEnv('BOUNDLESS_STRICT_BACKEND', 'yes', async () => {
       assert.throws(() => strictBackend(), /^Error: BOUNDLESS_STRICT_BACKEND: expected 1 \(strict\) or 0, got "yes"$/);
       await assert.rejects(resolveBackend('cpu'), /^Error: BOUNDLESS_STRICT_BACKEND: expected 1/);
+    });
+  });
+});
+
+describe('BOUNDLESS_CUDA_DEVICE', () => {
+  it('is a device index; anything else is an error before any work', async () => {
+    await withEnv('BOUNDLESS_CUDA_DEVICE', '1', async () => assert.equal(cudaDeviceIndex(), 1));
+    await withEnv('BOUNDLESS_CUDA_DEVICE', undefined, async () => assert.equal(cudaDeviceIndex(), 0));
+    await withEnv('BOUNDLESS_CUDA_DEVICE', 'gpu1', async () => {
+      await assert.rejects(resolveBackend('cpu'), /^Error: BOUNDLESS_CUDA_DEVICE: expected a device index \(0, 1, …\), got "gpu1"$/);
     });
   });
 });

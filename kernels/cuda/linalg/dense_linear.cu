@@ -40,7 +40,8 @@ std::string DenseLinear(const float* x, const float* w, const float* bias, float
   size_t outputs = rows * models;
   if (outputs == 0) return "";
   std::lock_guard<std::mutex> lock(arena.mutex);
-  std::string error = arena.Reserve(0, rows * cols * sizeof(float) + 4, "x");
+  std::string error = arena.UseSelectedDevice();
+  if (error.empty()) error = arena.Reserve(0, rows * cols * sizeof(float) + 4, "x");
   if (error.empty()) error = arena.Reserve(1, models * cols * sizeof(float) + 4, "w");
   if (error.empty()) error = arena.Reserve(2, models * sizeof(float) + 4, "bias");
   if (error.empty()) error = arena.Reserve(3, outputs * sizeof(float), "out");

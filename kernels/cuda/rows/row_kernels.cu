@@ -266,8 +266,10 @@ std::string RunRowKernel(RowCall& call) {
   if (call.params.size() != ParamCount(call.kernel)) return "row kernel: wrong number of parameters";
   if (call.batch.rows == 0) return "";
   std::lock_guard<std::mutex> lock(arena.mutex);
+  std::string error = arena.UseSelectedDevice();
+  if (!error.empty()) return error;
   DeviceBatch device;
-  std::string error = Upload(call, device);
+  error = Upload(call, device);
   if (error.empty()) error = UploadModel(call);
   if (error.empty()) error = arena.Reserve(2, call.output_words * 4 + 4, "output");
   if (error.empty()) error = arena.Reserve(3, sizeof call.flags, "flags");

@@ -7,6 +7,7 @@
 #include <cuda_runtime.h>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -17,11 +18,36 @@ inline std::string Describe(const char* step, cudaError_t status) {
   return std::string(step) + ": " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")";
 }
 
+// The device every kernel runs on (selectDevice; BOUNDLESS_CUDA_DEVICE), an index among the
+// devices CUDA_VISIBLE_DEVICES leaves visible.
+inline std::atomic<int>& SelectedDevice() {
+  static std::atomic<int> device{0};
+  return device;
+}
+
 template <size_t kSlots>
 struct DeviceArena {
   std::mutex mutex;
   std::array<void*, kSlots> buffer{};
   std::array<size_t, kSlots> capacity{};
+  int device = -1;  // where the buffers live
+
+  // Makes the selected device current on this (libuv) thread, dropping buffers of another device.
+  std::string UseSelectedDevice() {
+    const int selected = SelectedDevice().load();
+    cudaError_t status = cudaSetDevice(selected);
+    if (status != cudaSuccess) return Describe("cudaSetDevice", status);
+    if (device != selected) {
+      if (device >= 0 && cudaSetDevice(device) == cudaSuccess) {
+        for (void*& held : buffer) if (held != nullptr) cudaFree(held);
+        cudaSetDevice(selected);
+      }
+      buffer.fill(nullptr);
+      capacity.fill(0);
+      device = selected;
+    }
+    return "";
+  }
 
   // Slot `slot` holds at least `bytes`; "" or why not ("out of device memory: …" with the sizes).
   std::string Reserve(size_t slot, size_t bytes, const char* what) {
