@@ -23,6 +23,7 @@ import { ntmMarkdown, runNtm } from './ntm.js';
 import { deeparStepTable, runDeeparStep } from './deepar-step.js';
 import { deeparMarkdown, runDeepar } from './deepar.js';
 import { packageTable, runPackage } from './package.js';
+import { rowKernelsTable, runRowKernels } from './row-kernels.js';
 
 interface SuiteResult { markdown: string; json: unknown; /** What the table compares, when not boundless against peers. */ legend?: string }
 
@@ -41,6 +42,14 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     return {
       markdown: [packageTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
       legend: 'What `npm install boundless-ml` downloads and how long it takes on this machine.',
+    };
+  },
+  // The predict kernels on every backend available, strict (bench/row-kernels.ts).
+  'row-kernels': async () => {
+    const { rows, notes } = await runRowKernels();
+    return {
+      markdown: [rowKernelsTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
+      legend: 'One predict call on a 1000-row batch per backend; the last column is cpu\'s time over the backend\'s (above 1× is faster than cpu).',
     };
   },
   'dense-linear': async () => {

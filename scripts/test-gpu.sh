@@ -97,6 +97,8 @@ if [ -d .gpu/app ] && { ! command -v node > /dev/null || [ -n "${BOUNDLESS_USE_B
   step "benchmarks"
   BOUNDLESS_BENCH_OUT="$out" BOUNDLESS_BENCH_VARIANTS=0 node bench/run.js dense-linear > "$out/bench.txt" 2>&1 || status=1
   grep -E 'boundless (cuda|cpu)|numpy' "$out/bench.txt" | tee -a "$out/summary.txt"
+  BOUNDLESS_BENCH_OUT="$out" node bench/run.js row-kernels > "$out/bench-row-kernels.txt" 2>&1 || status=1
+  grep -E '^\| [a-zA-Z]+ \|' "$out/bench-row-kernels.txt" | tee -a "$out/summary.txt"
   step "cpu scaling"
   cpu_scaling lib/cli/main.js node "$PWD" || status=1
   step "exit status $status"
@@ -128,6 +130,8 @@ backend_runs dist/cli/main.js "npx tsx" "$PWD" "cuda,cpu" || status=1
 
 step "benchmarks"
 BOUNDLESS_BENCH_OUT="$out" npx tsx bench/run.ts dense-linear > "$out/bench.txt" 2>&1 || status=1
+BOUNDLESS_BENCH_OUT="$out" npx tsx bench/run.ts row-kernels > "$out/bench-row-kernels.txt" 2>&1 || status=1
+grep -E '^\| [a-zA-Z]+ \|' "$out/bench-row-kernels.txt" | tee -a "$out/summary.txt"
 grep -E 'boundless (cuda|cpu \((avx2|avx512), [0-9]+ threads\))|numpy' "$out/bench.txt" | tee -a "$out/summary.txt"
 
 step "cpu scaling"
