@@ -4,7 +4,7 @@ export type { BackendChoice, BackendReport } from './backends/select.js';
 export type { Backend, BackendName, BackendAvailability, BackendDefinition, KernelFunction } from './backends/registry.js';
 export { registerBackend, registerKernel, getKernel, hasKernel, backendNames } from './backends/registry.js';
 export { kernelNames, denseLinearTolerance, validateDenseLinear, KernelDeclined } from './backends/kernels.js';
-export { runKernel, strictBackend } from './backends/run-kernel.js';
+export { runKernel, strictBackend, StrictBackendError } from './backends/run-kernel.js';
 export { KernelCounters } from './backends/kernel-counters.js';
 export type { KernelCount, KernelCounts } from './backends/kernel-counters.js';
 export { coverageTable, coverageMarkdown, operations as kernelOperations } from './backends/coverage.js';

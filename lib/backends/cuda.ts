@@ -5,7 +5,7 @@
 // unavailable with the reason, and everything runs on cpu.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { KernelDeclined, validateDenseLinear } from './kernels.js';
 import { flagsOf, registerRowKernels, type RowKernelName, type RowParam } from './row-kernels.js';
@@ -43,7 +43,7 @@ export function shippedCudaAddonPath(): string {
  * `npm run build:cuda` output (build-cuda/), else the one shipped in the package.
  */
 export function cudaAddonPath(): string {
-  if (process.env.BOUNDLESS_CUDA_ADDON_PATH) return process.env.BOUNDLESS_CUDA_ADDON_PATH;
+  if (process.env.BOUNDLESS_CUDA_ADDON_PATH) return resolve(process.env.BOUNDLESS_CUDA_ADDON_PATH);
   const built = join(packageRoot, 'build-cuda', 'Release', 'boundless_cuda.node');
   return existsSync(built) || !existsSync(shippedCudaAddonPath()) ? built : shippedCudaAddonPath();
 }
@@ -73,10 +73,16 @@ function explain(info: ReturnType<CudaAddon['deviceInfo']>): string {
 
 function loadCudaAddon(): CudaAddon {
   const path = cudaAddonPath();
+  const named = process.env.BOUNDLESS_CUDA_ADDON_PATH;
   if (!existsSync(path)) {
-    throw new Error(`CUDA addon not built (no ${path}; run \`npm run build:cuda\` where nvcc exists)`);
+    throw new Error(named ? `BOUNDLESS_CUDA_ADDON_PATH=${named}: no file ${path}`
+      : `CUDA addon not built (no ${path}; run \`npm run build:cuda\` where nvcc exists)`);
   }
-  return require(path) as CudaAddon;
+  try {
+    return require(path) as CudaAddon;
+  } catch (error) {
+    throw new Error(`${named ? `BOUNDLESS_CUDA_ADDON_PATH=${named}: ` : ''}cannot load the CUDA addon ${path}: ${(error as Error).message.split('\n')[0]}`);
+  }
 }
 
 /** BOUNDLESS_CUDA_DEVICE: the device index among the visible ones (default 0); anything else is an error. */

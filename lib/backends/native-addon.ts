@@ -3,7 +3,7 @@
 // libc) ends in one error that lists what was tried and how to fix it, in
 // the manner of sharp's loader.
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Batch } from '../data/batch.js';
 import { packageRoot } from '../package-root.js';
@@ -286,16 +286,20 @@ export function loadCoreAddon(): CoreAddon {
 }
 
 /**
- * Tries an explicit path, then node-gyp-build's search of `root` (build/Release, build/Debug,
- * prebuilds/<platform>-<arch>); throws one error describing every attempt and the fixes.
+ * Loads the explicit path (BOUNDLESS_ADDON_PATH, relative to the working directory) — its failure
+ * is an error, never a quiet fall-back to another build — or else searches `root` with
+ * node-gyp-build (build/Release, build/Debug, prebuilds/<platform>-<arch>), throwing one error
+ * describing the attempt and the fixes.
  */
 export function loadAddonFrom(root: string, explicitPath?: string): { addon: CoreAddon; path: string } {
   const attempts: string[] = [];
   if (explicitPath) {
+    const path = resolve(explicitPath);
     try {
-      return { addon: require(explicitPath) as CoreAddon, path: explicitPath };
+      return { addon: require(path) as CoreAddon, path };
     } catch (error) {
-      attempts.push(`BOUNDLESS_ADDON_PATH=${explicitPath}: ${firstLine(error)}`);
+      throw new Error(`BOUNDLESS_ADDON_PATH=${explicitPath}: cannot load the boundless-ml native addon from ${path}: ${firstLine(error)} ` +
+        '(unset BOUNDLESS_ADDON_PATH to load the package\'s own build)');
     }
   }
   try {

@@ -28,14 +28,21 @@ export interface RowFlags {
   unsorted: number | null;
   /** A row's indptr decreases or runs past the entries. */
   badIndptr: number | null;
+  /** A result float32 cannot give to 1e-4 of max(|value|, 1) (its running error bound is larger), or past float32's range. */
+  inexact: number | null;
+  /** A row needs more loop iterations than the adapter runs (Mesa's llvmpipe: 65,535 in all per invocation). */
+  loopLimit: number | null;
 }
+
+/** How many flags a row kernel writes. */
+export const flagCount = 6;
 
 export const noRow = 0xffffffff;
 
-/** The flags from the four words a kernel wrote (noRow: not raised). */
+/** The flags from the words a kernel wrote (noRow: not raised). */
 export function flagsOf(words: Uint32Array): RowFlags {
   const row = (i: number) => (words[i] === noRow ? null : words[i]);
-  return { nonFinite: row(0), badIndex: row(1), unsorted: row(2), badIndptr: row(3) };
+  return { nonFinite: row(0), badIndex: row(1), unsorted: row(2), badIndptr: row(3), inexact: row(4), loopLimit: row(5) };
 }
 
 export interface RowCall {
@@ -117,10 +124,39 @@ async function runPlan<K extends RowKernelName>(executor: RowExecutor, kernel: K
   if (flags.unsorted !== null) {
     throw new KernelDeclined(kernel, `sparse row ${flags.unsorted}'s feature indices do not strictly increase (the GPU kernel walks them beside the columns)`);
   }
+  if (flags.loopLimit !== null) {
+    throw new KernelDeclined(kernel, `row ${flags.loopLimit} needs more loop iterations than this adapter runs (Mesa's llvmpipe stops a shader's loops after 65,535 in all)`);
+  }
+  if (flags.inexact !== null) {
+    throw new KernelDeclined(kernel, `row ${flags.inexact}'s result is not accurate to 1e-4 in float32 (features far from the origin, or values past float32's range); cpu computes it in float64`);
+  }
   plan.deliver(output);
 }
 
 const softmaxLoss = 2;
+
+/**
+ * The origin o a linear model's dense rows are scored about, and base_c = bias_c + o·w_c in float64:
+ * the first dense row it scores, kept per model (its weights array; a finalized model's arrays do
+ * not change). Rows near o — data far from the origin but near each other — then keep their digits.
+ */
+const linearOrigins = new WeakMap<Float32Array, { origin: Float32Array; base: Float32Array }>();
+
+function linearOrigin(model: KernelInputs['linearLearnerPredict']['model'], batch: Batch): { origin: Float32Array; base: Float32Array } {
+  let held = linearOrigins.get(model.weights);
+  if (!held && batch.kind === 'dense' && batch.rows > 0 && batch.cols === model.dim) {
+    const origin = batch.values.slice(0, model.dim);
+    const base = new Float32Array(model.classes);
+    for (let c = 0; c < model.classes; c++) {
+      let sum = model.bias[c];
+      for (let j = 0; j < model.dim; j++) sum += origin[j] * model.weights[j * model.classes + c];
+      base[c] = sum;
+    }
+    held = { origin, base };
+    linearOrigins.set(model.weights, held);
+  }
+  return held ?? { origin: new Float32Array(model.dim), base: model.bias };
+}
 
 const plans: { [K in RowKernelName]: (inputs: KernelInputs[K]) => RowPlan } = {
   kmeansAssign: ({ centers, count, dim, batch, nearest, distance2, all }) => ({
@@ -143,12 +179,16 @@ const plans: { [K in RowKernelName]: (inputs: KernelInputs[K]) => RowPlan } = {
   linearLearnerPredict: ({ model, batch, outputs }) => {
     const width = model.loss === softmaxLoss ? model.classes : 1;
     const label = outputs.predictedLabel;
+    const arraysFit = model.classes > 0 && model.weights.length === model.dim * model.classes && model.bias.length === model.classes
+      && outputs.score.length >= batch.rows * width && (!label || label.length >= batch.rows);
+    // Dense rows are scored about an origin (the kernels' model words: weights, base, origin); sparse ones about 0.
+    const parts = arraysFit && batch.kind === 'dense' ? linearOrigin(model, batch) : undefined;
     return {
       width: model.dim,
-      arraysFit: model.classes > 0 && model.weights.length === model.dim * model.classes && model.bias.length === model.classes
-        && outputs.score.length >= batch.rows * width && (!label || label.length >= batch.rows),
+      arraysFit,
       call: {
-        model: [model.weights, model.bias], outputWords: batch.rows * (width + (label ? 1 : 0)), sorted: false,
+        model: parts ? [model.weights, parts.base, parts.origin] : [model.weights, model.bias],
+        outputWords: batch.rows * (width + (label ? 1 : 0)), sorted: false,
         params: [{ u32: model.classes }, { u32: model.loss }, { f32: model.threshold }, { u32: label ? 1 : 0 }],
       },
       deliver(output) {

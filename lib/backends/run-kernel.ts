@@ -5,11 +5,21 @@
 // backend that declines a kernel it implements is an error instead of a
 // fallback: how the conformance suite proves a GPU backend ran what it claims.
 import { CpuBackend } from './cpu.js';
-import { KernelDeclined, type KernelInputs, type KernelName, type KernelOutputs } from './kernels.js';
+import { KernelDeclined, kernelNames, type KernelInputs, type KernelName, type KernelOutputs } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
 import { hasKernel, type Backend } from './registry.js';
 
 let fallback: CpuBackend | undefined;
+const knownKernels = new Set<string>(kernelNames);
+
+/** A kernel the chosen backend declined under BOUNDLESS_STRICT_BACKEND=1; `cause` is the KernelDeclined. */
+export class StrictBackendError extends Error {
+  override name = 'StrictBackendError';
+  constructor(readonly backend: string, readonly declined: KernelDeclined) {
+    super(`BOUNDLESS_STRICT_BACKEND=1: backend '${backend}' declined kernel '${declined.kernel}' (${declined.message}); it would have run on cpu`,
+      { cause: declined });
+  }
+}
 
 /** BOUNDLESS_STRICT_BACKEND: '1' strict, unset, '' or '0' not; anything else is an error. */
 export function strictBackend(): boolean {
@@ -21,6 +31,7 @@ export function strictBackend(): boolean {
 
 /** Runs `kernel` on `backend`, or on cpu where the backend lacks or declines it; counts the call. */
 export async function runKernel<K extends KernelName>(backend: Backend, kernel: K, inputs: KernelInputs[K]): Promise<KernelOutputs[K]> {
+  if (!knownKernels.has(kernel)) throw new TypeError(`runKernel: no kernel ${JSON.stringify(kernel)}; expected one of ${kernelNames.join(', ')}`);
   const strict = strictBackend();
   if (backend.name === 'cpu' || !hasKernel(backend.name, kernel)) {
     backend.counters.record(kernel, backend.name !== 'cpu');
@@ -32,10 +43,7 @@ export async function runKernel<K extends KernelName>(backend: Backend, kernel: 
     return output;
   } catch (error) {
     if (!(error instanceof KernelDeclined)) throw error;
-    if (strict) {
-      throw new Error(`BOUNDLESS_STRICT_BACKEND=1: backend '${backend.name}' declined kernel '${kernel}' (${error.message}); ` +
-        'it would have run on cpu');
-    }
+    if (strict) throw new StrictBackendError(backend.name, error);
     backend.counters.record(kernel, true);
     return sharedCpuBackend().run(kernel, inputs);
   }

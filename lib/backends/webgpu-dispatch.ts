@@ -8,9 +8,8 @@
 // OpenGL backend, Mesa's llvmpipe) allows per shader stage, so a sparse batch
 // travels as one buffer: indptr, then indices, then the values' bits.
 import type { Batch } from '../data/batch.js';
-import { batchLayout, flagsOf, noRow, type BatchLayout, type RowResult } from './row-kernels.js';
+import { batchLayout, flagCount, flagsOf, noRow, type BatchLayout, type RowResult } from './row-kernels.js';
 
-const flagCount = 4;
 const workgroupSize = 64;
 const maxWorkgroupsPerDimension = 65535;
 
@@ -66,6 +65,8 @@ export interface RowDispatch {
   outputWords: number;
   /** The kernel's uniform block after the common header (u32 or f32 words). */
   uniform: ArrayBuffer;
+  /** The most loop iterations one invocation may run (the adapter's limit; 0xffffffff: none). */
+  maxLoop: number;
 }
 
 /** Runs row kernels on one device, one at a time. */
@@ -87,7 +88,7 @@ export class RowDispatcher {
     this.arena.destroy();
   }
 
-  private async dispatch({ pipeline, batch, model, outputWords, uniform }: RowDispatch): Promise<RowResult> {
+  private async dispatch({ pipeline, batch, model, outputWords, uniform, maxLoop }: RowDispatch): Promise<RowResult> {
     const device = this.device;
     const layout = batchLayout(batch);
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
@@ -105,7 +106,7 @@ export class RowDispatcher {
     device.queue.writeBuffer(flags, 0, new Uint32Array(flagCount).fill(noRow));
     const grid = workgroupGrid(layout.rows);
     // The header every row kernel's uniform starts with (kernels/wgsl/common/rows.wgsl), then its own words.
-    const header = new Uint32Array([layout.rows, layout.cols, layout.sparse ? 1 : 0, layout.nnz, grid.x, 0, 0, 0]);
+    const header = new Uint32Array([layout.rows, layout.cols, layout.sparse ? 1 : 0, layout.nnz, grid.x, maxLoop, 0, 0]);
     const block = new Uint8Array(header.byteLength + uniform.byteLength);
     block.set(new Uint8Array(header.buffer), 0);
     block.set(new Uint8Array(uniform), header.byteLength);

@@ -20,10 +20,18 @@ function uniformWords(params: RowParam[]): ArrayBuffer {
   return view.buffer;
 }
 
+/**
+ * Mesa's llvmpipe (and, to be safe, every software adapter) stops a shader invocation's loops after
+ * 65,535 iterations in all, silently; a row that needs more is flagged and declined. A little is
+ * kept back for the loops the kernels' counts leave out.
+ */
+const softwareLoopLimit = 65_000;
+
 registerRowKernels<WebGpuBackend>('webgpu', (backend) => ({
   limitBytes: backend.bindingLimitBytes,
   run: async (call) => backend.rows.run({
     pipeline: await backend.pipeline(shaders[call.kernel]), batch: call.batch, model: call.model,
     outputWords: call.outputWords, uniform: uniformWords(call.params),
+    maxLoop: backend.details.software === true ? softwareLoopLimit : 0xffffffff,
   }),
 }));

@@ -15,6 +15,8 @@ import { jobCommand, jobOptions } from './cluster.js';
 import { topicsCommand, topicsOptions } from './topics.js';
 import { parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { coverageMarkdown } from '../backends/coverage.js';
+import { strictBackend } from '../backends/run-kernel.js';
+import { cudaDeviceIndex } from '../backends/cuda.js';
 
 export interface Command extends CommandHelp {
   run(argv: string[]): Promise<void>;
@@ -114,6 +116,8 @@ export const commands: Record<string, Command> = {
     run: async (argv) => {
       const { options, positional } = parseArguments('backends', argv, backendsOptions);
       if (positional.length > 0) throw new UsageError(`backends: takes no arguments, got ${positional.join(' ')}`);
+      strictBackend();  // the settings a run would refuse are refused here too
+      cudaDeviceIndex();
       if (options.coverage === true) process.stdout.write(coverageMarkdown());
       else printJson(await listBackends(), 2);
     },

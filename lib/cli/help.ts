@@ -16,7 +16,8 @@ export interface CommandHelp {
 export const exitCodes = 'Exit status: 0 success, 1 error (bad input, a failed run), 2 usage error (a bad command line), 130 interrupted.';
 
 const environment = `Environment: BOUNDLESS_BACKEND=auto|cpu|cuda|webgpu, BOUNDLESS_NUM_THREADS=N,
-  BOUNDLESS_CPU_ISA=auto|baseline|avx2|avx512, BOUNDLESS_DEBUG=1 (backend libraries' own messages)`;
+  BOUNDLESS_STRICT_BACKEND=1 (a kernel the backend declines is an error, not a fallback to cpu),
+  BOUNDLESS_CUDA_DEVICE=N, BOUNDLESS_CPU_ISA=auto|baseline|avx2|avx512, BOUNDLESS_DEBUG=1 (backend libraries' own messages)`;
 
 // What a value looks like, by option name (an option's own placeholder wins).
 const placeholders: Record<string, string> = {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createBackend, denseBatch, resolveBackend, type Backend } from '../../lib/index.js';
 import { KernelCounters } from '../../lib/backends/kernel-counters.js';
 import { KernelDeclined, kernelNames, type KernelInputs, type KernelName, type KernelOutputs } from '../../lib/backends/kernels.js';
-import { runKernel, strictBackend } from '../../lib/backends/run-kernel.js';
+import { runKernel, strictBackend, StrictBackendError } from '../../lib/backends/run-kernel.js';
 import { coverageMarkdown, coverageTable, covers, operations } from '../../lib/backends/coverage.js';
 import { hasKernel } from '../../lib/backends/registry.js';
 import { packageRoot } from '../../lib/package-root.js';
@@ -88,8 +88,16 @@ describe('kernel counters', () => {
     assert.deepEqual(Array.from(out), [3.5, 7.5]);
     assert.deepEqual(gpu.counters.snapshot(), { denseLinear: { backend: 'cpu', calls: 1, fallbacks: 1 } });
     await assert.rejects(withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => runKernel(gpu, 'denseLinear', dense)),
-      /^Error: BOUNDLESS_STRICT_BACKEND=1: backend 'webgpu' declined kernel 'denseLinear' \(w is over the binding limit\); it would have run on cpu$/);
+      /^StrictBackendError: BOUNDLESS_STRICT_BACKEND=1: backend 'webgpu' declined kernel 'denseLinear' \(w is over the binding limit\); it would have run on cpu$/);
     assert.equal(gpu.counters.snapshot().denseLinear!.calls, 1, 'the refused call is not counted as run');
+    const error = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => runKernel(gpu, 'denseLinear', dense)).catch((e: unknown) => e);
+    assert.ok(error instanceof StrictBackendError && error.cause instanceof KernelDeclined && error.backend === 'webgpu', 'a StrictBackendError caused by the KernelDeclined');
+  });
+
+  it('an unknown kernel name is an error, and nothing is counted', async () => {
+    const cpu = await createBackend('cpu');
+    await assert.rejects(runKernel(cpu, 'nope' as KernelName, {} as never), /^TypeError: runKernel: no kernel "nope"; expected one of denseLinear, /);
+    assert.deepEqual(cpu.counters.snapshot(), {});
   });
 
   it('a kernel the backend runs is counted as its own', async () => {

@@ -313,12 +313,21 @@ describe('core addon', () => {
     assert.deepEqual([a, b, mainThread[3]], [16, 32, 6]);
   });
 
+  it('an explicit BOUNDLESS_ADDON_PATH that does not load is an error naming it, not a quiet fall-back to another build', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'boundless-noaddon-'));
+    try {
+      assert.throws(() => loadAddonFrom(packageRoot, join(empty, 'missing.node')),
+        /^Error: BOUNDLESS_ADDON_PATH=.*missing\.node: cannot load the boundless-ml native addon from .*missing\.node: Cannot find module .*\(unset BOUNDLESS_ADDON_PATH to load the package's own build\)$/);
+    } finally {
+      await rm(empty, { recursive: true });
+    }
+  });
+
   it('fails to load with one message naming every attempt and the fixes', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'boundless-noaddon-'));
     try {
-      assert.throws(() => loadAddonFrom(empty, join(empty, 'missing.node')), (error: Error) => {
+      assert.throws(() => loadAddonFrom(empty), (error: Error) => {
         assert.match(error.message, /^Could not load the boundless-ml native addon for linux-x64, Node v/);
-        assert.match(error.message, /BOUNDLESS_ADDON_PATH=.*missing\.node: Cannot find module/);
         assert.match(error.message, /node-gyp-build in .*boundless-noaddon-.*: No native build was found/);
         assert.match(error.message, /No prebuilt binary ships for linux-x64; build from source: `npm rebuild boundless-ml`/);
         assert.match(error.message, /--build-from-source/);

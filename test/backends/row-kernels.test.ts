@@ -149,8 +149,66 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name} row kernels`, 
     assert.deepEqual(Array.from(inputs.nearest), Array.from(reference.nearest));
     assert.deepEqual(counted.counters.snapshot(), { kmeansAssign: { backend: 'cpu', calls: 1, fallbacks: 1 } });
     await assert.rejects(withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => runKernel(gpu, 'kmeansAssign', make())),
-      new RegExp(`^Error: BOUNDLESS_STRICT_BACKEND=1: backend '${name}' declined kernel 'kmeansAssign' \\(sparse row 2's feature indices ` +
+      new RegExp(`^StrictBackendError: BOUNDLESS_STRICT_BACKEND=1: backend '${name}' declined kernel 'kmeansAssign' \\(sparse row 2's feature indices ` +
         'do not strictly increase \\(the GPU kernel walks them beside the columns\\)\\); it would have run on cpu$'));
+  });
+
+  /** Runs `make()`'s inputs on the GPU backend and on cpu; strict: either it ran on the GPU, or the decline's message. */
+  async function compareOrDecline<K extends KernelName>(kernel: K, make: () => KernelInputs[K]) {
+    const strict = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => runKernel(gpu, kernel, make())).then(() => null, (error: Error) => error.message);
+    const [onGpu, onCpu] = [make(), make()];
+    await runKernel(gpu, kernel, onGpu);
+    await runKernel(cpu, kernel, onCpu);
+    return { strict, onGpu, onCpu };
+  }
+
+  it('a linear model of data far from the origin (features about 1e6) keeps its digits: scored about an origin', async () => {
+    const [rows, cols] = [400, 12];
+    const weights = values(cols, 21);
+    const bias = new Float32Array([-1e6 * weights.reduce((a, b) => a + b, 0)]);  // a scaler's shift folded in
+    const x = values(rows * cols, 22, 1e6);
+    for (const loss of [3, 0]) {
+      const model = { loss, dim: cols, classes: 1, threshold: 0, weights: Float32Array.from(weights), bias };
+      const { strict, onGpu, onCpu } = await compareOrDecline('linearLearnerPredict', () => ({
+        model, batch: { kind: 'dense', rows, cols, values: x } as DenseBatch, outputs: { score: new Float32Array(rows), predictedLabel: new Float32Array(rows) },
+      }));
+      assert.equal(strict, null, `loss ${loss}: ran on ${name}`);
+      assertClose(onGpu.outputs.score, onCpu.outputs.score, 1e-5, `loss ${loss} score`);
+      assertClose(onGpu.outputs.predictedLabel!, onCpu.outputs.predictedLabel!, loss === 0 ? 0 : 1e-5, `loss ${loss} labels`);
+    }
+  });
+
+  it('a result float32 cannot give (a distance past its range, a cancelling pairwise term) is declined to cpu, or an error in strict mode', async () => {
+    const cols = 4;
+    const huge = Float32Array.from([1e20, 0, 0, 0, 1, 2, 3, 4]);
+    const assign = await compareOrDecline('kmeansAssign', () => ({
+      centers: new Float32Array(8), count: 2, dim: cols, batch: { kind: 'dense', rows: 2, cols, values: huge } as DenseBatch,
+      nearest: new Int32Array(2), distance2: new Float64Array(2),
+    }));
+    assert.match(assign.strict ?? '', /declined kernel 'kmeansAssign' \(row 0's result is not accurate to 1e-4 in float32 \(features far from the origin, or values past float32's range\); cpu computes it in float64\)/);
+    assert.deepEqual(Array.from(assign.onGpu.distance2), Array.from(assign.onCpu.distance2));
+    assert.equal(assign.onGpu.distance2[0], Math.fround(1e20) ** 2);
+    // One feature dominates: (Σ v·x)² − Σ (v·x)² cancels all but the small cross terms.
+    const fm = await compareOrDecline('fmPredict', () => ({
+      model: { dim: cols, k: 1, bias: 0, logistic: false, linear: new Float32Array(cols), factors: Float32Array.from([1, 1, 1, 1]) },
+      batch: { kind: 'dense', rows: 1, cols, values: Float32Array.from([1e5, 1e-3, 2e-3, 3e-3]) } as DenseBatch,
+      score: new Float32Array(1), label: null,
+    }));
+    assert.match(fm.strict ?? '', /declined kernel 'fmPredict' \(row 0's result is not accurate to 1e-4 in float32/);
+    assert.deepEqual(Array.from(fm.onGpu.score), Array.from(fm.onCpu.score));
+  });
+
+  it("a row needing more loop iterations than the adapter runs (llvmpipe: 65,535 in all) is declined there, computed on a GPU", async () => {
+    const [rows, cols, components] = [3, 1000, 70];
+    const data = batches(rows, cols, 23).dense;
+    const model = { rows: values(components * cols, 24), mean: values(cols, 25) };
+    const { strict, onGpu, onCpu } = await compareOrDecline('pcaProject', () => ({ model, dim: cols, components, batch: data, out: new Float32Array(rows * components) }));
+    if (gpu.details.software === true) {
+      assert.match(strict ?? '', /declined kernel 'pcaProject' \(row 0 needs more loop iterations than this adapter runs \(Mesa's llvmpipe stops a shader's loops after 65,535 in all\)\)/);
+    } else {
+      assert.equal(strict, null);
+    }
+    assertClose(onGpu.out, onCpu.out, 1e-5, 'projection');
   });
 
   it('a batch of no rows is no work; calls in flight at once each get their own answer', async () => {

@@ -11,7 +11,7 @@ namespace {
 
 constexpr unsigned kThreads = 128;
 constexpr uint32_t kNoRow = 0xffffffffu;
-enum Flag : int { kNonFinite = 0, kBadIndex = 1, kUnsorted = 2, kBadIndptr = 3 };
+enum Flag : int { kNonFinite = 0, kBadIndex = 1, kUnsorted = 2, kBadIndptr = 3, kInexact = 4, kLoopLimit = 5 };
 constexpr uint32_t kLossLogistic = 0, kLossHinge = 1, kLossSoftmax = 2;
 
 // The batch in device memory: one buffer, dense values or indptr | indices | values.
@@ -70,33 +70,43 @@ struct ColumnWalk {
   }
 };
 
-__device__ float Sigmoid(float z) {
-  if (z >= 0.f) return 1.f / (1.f + expf(-z));
-  const float t = expf(z);
-  return t / (1.f + t);
+__device__ float Sigmoid(double z) {
+  if (z >= 0) return static_cast<float>(1 / (1 + exp(-z)));
+  const double t = exp(z);
+  return static_cast<float>(t / (1 + t));
 }
 
 __device__ uint32_t RowOf() { return blockIdx.x * blockDim.x + threadIdx.x; }
 
-// Output: nearest[rows], distance2[rows] (f32), then with want_all every centre's distance.
+// A result that does not fit in the float32 output (a distance past its range) is flagged for cpu.
+__device__ bool Representable(double value, uint32_t r, uint32_t* flags) {
+  if (IsFinite(static_cast<float>(value))) return true;
+  atomicMin(&flags[kInexact], r);
+  return false;
+}
+
+// Sums in float64, as the cpu kernels do (the GPUs this targets run float64 at a useful rate), so
+// data far from the origin keep their digits. Output: nearest[rows], distance2[rows] (f32), then
+// with want_all every centre's distance.
 __global__ void KmeansAssign(DeviceBatch b, const float* centers, uint32_t count, uint32_t want_all, uint32_t* out, uint32_t* flags) {
   const uint32_t r = RowOf();
   if (r >= b.rows || !CheckRow(b, r, true, flags)) return;
   uint32_t best = 0;
-  float best_distance = 0.f;
+  double best_distance = 0;
   for (uint32_t c = 0; c < count; c++) {
     const float* center = centers + static_cast<size_t>(c) * b.cols;
-    float sum = 0.f;
+    double sum = 0;
     ColumnWalk x(b, r);
     for (uint32_t j = 0; j < b.cols; j++) {
-      const float d = x(j) - center[j];
+      const double d = static_cast<double>(x(j)) - center[j];
       sum += d * d;
     }
     if (c == 0 || sum < best_distance) { best = c; best_distance = sum; }
-    if (want_all) out[2u * b.rows + static_cast<size_t>(r) * count + c] = __float_as_uint(sqrtf(sum));
+    if (want_all) out[2u * b.rows + static_cast<size_t>(r) * count + c] = __float_as_uint(static_cast<float>(sqrt(sum)));
   }
+  if (!Representable(best_distance, r, flags)) return;
   out[r] = best;
-  out[b.rows + r] = __float_as_uint(best_distance);
+  out[b.rows + r] = __float_as_uint(static_cast<float>(best_distance));
 }
 
 // Model: rows[components × cols] (v transposed), then mean[cols]. Output: rows × components.
@@ -106,20 +116,26 @@ __global__ void PcaProject(DeviceBatch b, const float* model, uint32_t component
   const float* mean = model + static_cast<size_t>(components) * b.cols;
   for (uint32_t m = 0; m < components; m++) {
     const float* v = model + static_cast<size_t>(m) * b.cols;
-    float sum = 0.f;
+    double sum = 0;
     ColumnWalk x(b, r);
-    for (uint32_t j = 0; j < b.cols; j++) sum += (x(j) - mean[j]) * v[j];
-    out[static_cast<size_t>(r) * components + m] = __float_as_uint(sum);
+    for (uint32_t j = 0; j < b.cols; j++) sum += (static_cast<double>(x(j)) - mean[j]) * v[j];
+    if (!Representable(sum, r, flags)) return;
+    out[static_cast<size_t>(r) * components + m] = __float_as_uint(static_cast<float>(sum));
   }
 }
 
-// Model: weights[cols × classes] (feature-major), then bias[classes].
-__device__ float RawScore(const DeviceBatch& b, const float* weights, uint32_t classes, uint32_t r, uint32_t c) {
-  float sum = weights[static_cast<size_t>(b.cols) * classes + c];
+// Model: weights[cols × classes] (feature-major), then base[classes] (dense rows: bias + o·w about
+// the origin o that follows; sparse: the bias), then for dense rows o[cols].
+__device__ double RawScore(const DeviceBatch& b, const float* weights, uint32_t classes, uint32_t r, uint32_t c) {
+  const size_t base = static_cast<size_t>(b.cols) * classes;
+  double sum = weights[base + c];
   if (!b.sparse) {
-    for (uint32_t j = 0; j < b.cols; j++) sum += DenseValue(b, r, j) * weights[static_cast<size_t>(j) * classes + c];
+    const float* origin = weights + base + classes;
+    for (uint32_t j = 0; j < b.cols; j++) {
+      sum += (static_cast<double>(DenseValue(b, r, j)) - origin[j]) * weights[static_cast<size_t>(j) * classes + c];
+    }
   } else {
-    for (int32_t k = b.indptr[r]; k < b.indptr[r + 1]; k++) sum += b.values[k] * weights[static_cast<size_t>(b.indices[k]) * classes + c];
+    for (int32_t k = b.indptr[r]; k < b.indptr[r + 1]; k++) sum += static_cast<double>(b.values[k]) * weights[static_cast<size_t>(b.indices[k]) * classes + c];
   }
   return sum;
 }
@@ -131,24 +147,23 @@ __global__ void LinearPredict(DeviceBatch b, const float* weights, uint32_t clas
   if (r >= b.rows || !CheckRow(b, r, false, flags)) return;
   if (loss == kLossSoftmax) {
     uint32_t best = 0;
-    float best_score = 0.f;
+    double best_score = 0;
     for (uint32_t c = 0; c < classes; c++) {
-      const float s = RawScore(b, weights, classes, r, c);
-      out[static_cast<size_t>(r) * classes + c] = __float_as_uint(s);
+      const double s = RawScore(b, weights, classes, r, c);
       if (c == 0 || s > best_score) { best = c; best_score = s; }
     }
-    float total = 0.f;
-    for (uint32_t c = 0; c < classes; c++) total += expf(__uint_as_float(out[static_cast<size_t>(r) * classes + c]) - best_score);
+    double total = 0;
+    for (uint32_t c = 0; c < classes; c++) total += exp(RawScore(b, weights, classes, r, c) - best_score);
     for (uint32_t c = 0; c < classes; c++) {
-      const size_t at = static_cast<size_t>(r) * classes + c;
-      out[at] = __float_as_uint(expf(__uint_as_float(out[at]) - best_score) / total);
+      out[static_cast<size_t>(r) * classes + c] = __float_as_uint(static_cast<float>(exp(RawScore(b, weights, classes, r, c) - best_score) / total));
     }
     if (want_label) out[static_cast<size_t>(b.rows) * classes + r] = __float_as_uint(static_cast<float>(best));
     return;
   }
-  const float s = RawScore(b, weights, classes, r, 0);
-  out[r] = __float_as_uint(loss == kLossLogistic ? Sigmoid(s) : s);
-  const float label = (loss == kLossLogistic || loss == kLossHinge) ? (s >= threshold ? 1.f : 0.f) : s;
+  const double s = RawScore(b, weights, classes, r, 0);
+  if (!Representable(s, r, flags)) return;
+  out[r] = __float_as_uint(loss == kLossLogistic ? Sigmoid(s) : static_cast<float>(s));
+  const float label = (loss == kLossLogistic || loss == kLossHinge) ? (s >= threshold ? 1.f : 0.f) : static_cast<float>(s);
   if (want_label) out[b.rows + r] = __float_as_uint(label);
 }
 
@@ -161,19 +176,20 @@ __global__ void FmPredict(DeviceBatch b, const float* model, uint32_t factors, u
   const int32_t begin = b.sparse ? b.indptr[r] : 0, end = b.sparse ? b.indptr[r + 1] : static_cast<int32_t>(b.cols);
   auto feature = [&](int32_t k) { return b.sparse ? b.indices[k] : static_cast<uint32_t>(k); };
   auto value = [&](int32_t k) { return b.sparse ? b.values[k] : DenseValue(b, r, static_cast<uint32_t>(k)); };
-  float linear = 0.f, pair = 0.f;
-  for (int32_t k = begin; k < end; k++) linear += model[feature(k)] * value(k);
+  double linear = 0, pair = 0;
+  for (int32_t k = begin; k < end; k++) linear += static_cast<double>(model[feature(k)]) * value(k);
   for (uint32_t f = 0; f < factors; f++) {
-    float sum = 0.f, squares = 0.f;
+    double sum = 0, squares = 0;
     for (int32_t k = begin; k < end; k++) {
-      const float vx = v[static_cast<size_t>(feature(k)) * factors + f] * value(k);
+      const double vx = static_cast<double>(v[static_cast<size_t>(feature(k)) * factors + f]) * value(k);
       sum += vx;
       squares += vx * vx;
     }
     pair += sum * sum - squares;
   }
-  const float z = bias + linear + 0.5f * pair;
-  const float score = logistic ? Sigmoid(z) : z;
+  const double z = bias + linear + 0.5 * pair;
+  if (!Representable(z, r, flags)) return;
+  const float score = logistic ? Sigmoid(z) : static_cast<float>(z);
   out[r] = __float_as_uint(score);
   if (want_label) out[b.rows + r] = __float_as_uint(score >= threshold ? 1.f : 0.f);
 }

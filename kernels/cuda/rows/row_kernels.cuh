@@ -1,7 +1,7 @@
 // The row kernels of the cuda backend (lib/backends/row-kernels.ts says what
 // each computes): predictions of finalized models, one thread per row, dense
-// or CSR batches, f32 arithmetic, the same results and flags as the WGSL
-// versions in kernels/wgsl/.
+// or CSR batches, sums in float64 as on cpu, the flags of the WGSL versions in
+// kernels/wgsl/ (all but the loop limit, which CUDA does not have).
 #pragma once
 
 #include <cstddef>
@@ -34,7 +34,7 @@ struct RowCall {
   std::vector<uint32_t> params;  // the kernel's 32-bit parameters (f32 ones as their bits)
   uint32_t* output = nullptr;    // output_words words, written
   size_t output_words = 0;
-  uint32_t flags[4];             // written: the lowest row that raised each flag, or 0xffffffff
+  uint32_t flags[6];             // written: the lowest row that raised each flag, or 0xffffffff (row-kernels.ts)
 };
 
 // Runs one call (device buffers kept from call to call, calls one at a time); "" or the CUDA error.

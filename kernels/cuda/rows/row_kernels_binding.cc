@@ -50,8 +50,9 @@ class RowKernelWorker : public Napi::AsyncWorker {
     if (!error.empty()) SetError("cuda rowKernel: " + error);
   }
   void OnOK() override {
-    Napi::Uint32Array flags = Napi::Uint32Array::New(Env(), 4);
-    for (size_t i = 0; i < 4; i++) flags[i] = call_.flags[i];
+    constexpr size_t count = sizeof call_.flags / sizeof call_.flags[0];
+    Napi::Uint32Array flags = Napi::Uint32Array::New(Env(), count);
+    for (size_t i = 0; i < count; i++) flags[i] = call_.flags[i];
     deferred_.Resolve(flags);
   }
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }

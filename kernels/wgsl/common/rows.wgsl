@@ -10,8 +10,11 @@
 // out:   the kernel's outputs, 32-bit words.
 // flags: the lowest row that had a non-finite feature, an index ≥ cols, indices
 //   not strictly increasing (where a kernel needs them so), a decreasing or
-//   out-of-range indptr; 0xffffffff where none did. The host turns a flag into
-//   the cpu kernel's error, or declines the call.
+//   out-of-range indptr, a result float32 cannot give to 1e-4 (its running error
+//   bound is larger, or it overflowed), more loop iterations than the adapter
+//   runs (max_loop: Mesa's llvmpipe stops a shader's loops after 65,535 in all);
+//   0xffffffff where none did. The host turns the first four into the cpu
+//   kernel's error and declines the call for the last two.
 
 struct RowHeader {
   rows: u32,
@@ -19,7 +22,7 @@ struct RowHeader {
   sparse: u32,
   nnz: u32,
   groups_x: u32,
-  pad0: u32,
+  max_loop: u32,
   pad1: u32,
   pad2: u32,
 }
@@ -27,12 +30,18 @@ struct RowHeader {
 @group(0) @binding(0) var<storage, read> batch: array<u32>;
 @group(0) @binding(1) var<storage, read> model: array<u32>;
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
-@group(0) @binding(3) var<storage, read_write> flags: array<atomic<u32>, 4>;
+@group(0) @binding(3) var<storage, read_write> flags: array<atomic<u32>, 6>;
 
 const FLAG_NON_FINITE = 0u;
 const FLAG_BAD_INDEX = 1u;
 const FLAG_UNSORTED = 2u;
 const FLAG_BAD_INDPTR = 3u;
+const FLAG_INEXACT = 4u;
+const FLAG_LOOP_LIMIT = 5u;
+
+// float32's unit roundoff, and the error a result may carry relative to max(|result|, 1).
+const UNIT = 5.9604645e-8;
+const ACCURACY = 1e-4;
 
 fn row_of(group: vec3<u32>, lane: u32) -> u32 {
   return (group.y * params.head.groups_x + group.x) * 64u + lane;
@@ -113,6 +122,64 @@ fn check_row(r: u32, sorted: bool) -> bool {
     }
   }
   return ok;
+}
+
+// Entries of row r a kernel visits per pass: its non-zeros (sparse, 0 for a bad indptr) or every column.
+fn row_length(r: u32) -> u32 {
+  if (params.head.sparse == 0u) {
+    return params.head.cols;
+  }
+  let b = row_begin(r);
+  let e = row_end(r);
+  return select(0u, e - b, e >= b);
+}
+
+// a · b, saturating at the largest u32.
+fn times(a: u32, b: u32) -> u32 {
+  if (a != 0u && b > 0xffffffffu / a) {
+    return 0xffffffffu;
+  }
+  return a * b;
+}
+
+fn plus(a: u32, b: u32) -> u32 {
+  return select(0xffffffffu, a + b, a <= 0xffffffffu - b);
+}
+
+// Whether row r's loops, `planned` iterations in all, stay within what the adapter runs; raises FLAG_LOOP_LIMIT if not.
+fn within_loop_limit(r: u32, planned: u32) -> bool {
+  if (planned > params.head.max_loop) {
+    atomicMin(&flags[FLAG_LOOP_LIMIT], r);
+    return false;
+  }
+  return true;
+}
+
+// A sum accumulated in float32 with its running error bound (Higham, Accuracy and Stability of
+// Numerical Algorithms, §4.2): each addition and product rounds by at most UNIT of its result, so
+// UNIT · (Σ |partial sums| + Σ |products|) bounds the error, however the terms cancel.
+struct Tracked {
+  sum: f32,
+  error: f32,
+}
+
+fn tracked(start: f32) -> Tracked {
+  return Tracked(start, 0.0);
+}
+
+fn add_product(t: Tracked, a: f32, b: f32) -> Tracked {
+  let product = a * b;
+  let sum = t.sum + product;
+  return Tracked(sum, t.error + UNIT * (abs(sum) + abs(product)));
+}
+
+// Whether a tracked result is accurate to ACCURACY of max(|result|, 1) and finite; raises FLAG_INEXACT if not.
+fn accurate(r: u32, value: f32, error: f32) -> bool {
+  if (!is_finite(value) || !is_finite(error) || error > ACCURACY * max(abs(value), 1.0)) {
+    atomicMin(&flags[FLAG_INEXACT], r);
+    return false;
+  }
+  return true;
 }
 
 // σ(z) without overflowing exp.

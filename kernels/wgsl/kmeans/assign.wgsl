@@ -2,7 +2,9 @@
 // index) and its squared distance, and with want_all every centre's Euclidean
 // distance. Distances are Σ (x_j − c_j)² over all columns, in f32: no
 // cancellation however far the data are from the origin (a sparse row is
-// walked beside the columns, so its indices must strictly increase).
+// walked beside the columns, so its indices must strictly increase), and a sum
+// of squares is within cols · 6e-8 of itself; one past float32's range is
+// flagged (FLAG_INEXACT) rather than returned as infinity.
 //! include common/rows
 
 struct Params {
@@ -40,13 +42,20 @@ fn distance2_to(r: u32, c: u32) -> f32 {
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let r = row_of(group, lane);
   let rows = params.head.rows;
-  if (r >= rows || !check_row(r, true)) {
+  if (r >= rows) {
+    return;
+  }
+  let planned = plus(row_length(r), times(params.count, plus(params.head.cols, 2u)));
+  if (!within_loop_limit(r, planned) || !check_row(r, true)) {
     return;
   }
   var best = 0u;
   var best_distance = 0.0;
   for (var c = 0u; c < params.count; c = c + 1u) {
     let d = distance2_to(r, c);
+    if (!accurate(r, d, 0.0)) {
+      return;
+    }
     if (c == 0u || d < best_distance) {
       best = c;
       best_distance = d;

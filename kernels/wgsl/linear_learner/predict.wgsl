@@ -1,5 +1,9 @@
 // Linear learner predictions from a finalized model (scaler folded in):
-// scores s_c = bias_c + Σ_j x_j · w[j][c] in f32, then by loss: logistic
+// scores s_c = bias_c + Σ_j x_j · w[j][c] in f32 — for dense rows taken about
+// an origin o as base_c + Σ_j (x_j − o_j) · w[j][c], base_c = bias_c + o·w_c
+// worked out in float64 by the host, so data far from the origin keep their
+// digits — with the running error bound (a score float32 cannot give to 1e-4
+// of max(|s|, 1) is flagged for cpu), then by loss: logistic
 // σ(s) with label s ≥ threshold; hinge s with the same label; softmax the
 // class probabilities (max subtracted first) with label the argmax (ties: the
 // lower class); regressors s, label s.
@@ -19,20 +23,25 @@ const LOSS_LOGISTIC = 0u;
 const LOSS_HINGE = 1u;
 const LOSS_SOFTMAX = 2u;
 
-// Model words: weights[cols × classes] (feature-major), then bias[classes].
-fn raw_score(r: u32, c: u32) -> f32 {
+// Model words: weights[cols × classes] (feature-major), then base[classes] (dense: bias + o·w;
+// sparse: the bias), then, for dense rows, the origin o[cols].
+fn raw_score(r: u32, c: u32) -> Tracked {
   let classes = params.classes;
-  var sum = model_f32(params.head.cols * classes + c);
+  let cols = params.head.cols;
+  var t = tracked(model_f32(cols * classes + c));
   if (params.head.sparse == 0u) {
-    for (var j = 0u; j < params.head.cols; j = j + 1u) {
-      sum = sum + dense_value(r, j) * model_f32(j * classes + c);
+    let origin = cols * classes + classes;
+    for (var j = 0u; j < cols; j = j + 1u) {
+      let d = dense_value(r, j) - model_f32(origin + j);
+      t = add_product(t, d, model_f32(j * classes + c));
+      t.error = t.error + UNIT * abs(d * model_f32(j * classes + c));  // the rounding of x − o
     }
   } else {
     for (var k = row_begin(r); k < row_end(r); k = k + 1u) {
-      sum = sum + entry_value(k) * model_f32(entry_index(k) * classes + c);
+      t = add_product(t, entry_value(k), model_f32(entry_index(k) * classes + c));
     }
   }
-  return sum;
+  return t;
 }
 
 // Output words: score[rows × (classes for softmax, else 1)], then label[rows] (f32 bits).
@@ -40,7 +49,11 @@ fn raw_score(r: u32, c: u32) -> f32 {
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let r = row_of(group, lane);
   let rows = params.head.rows;
-  if (r >= rows || !check_row(r, false)) {
+  if (r >= rows) {
+    return;
+  }
+  let n = row_length(r);
+  if (!within_loop_limit(r, plus(n, plus(times(params.classes, plus(n, 1u)), times(params.classes, 2u)))) || !check_row(r, false)) {
     return;
   }
   var label = 0.0;
@@ -49,7 +62,11 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     var best = 0u;
     var best_score = 0.0;
     for (var c = 0u; c < classes; c = c + 1u) {
-      let s = raw_score(r, c);
+      let t = raw_score(r, c);
+      if (!accurate(r, t.sum, t.error)) {
+        return;
+      }
+      let s = t.sum;
       out[r * classes + c] = bitcast<u32>(s);
       if (c == 0u || s > best_score) {
         best = c;
@@ -69,7 +86,11 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     }
     return;
   }
-  let s = raw_score(r, 0u);
+  let t = raw_score(r, 0u);
+  if (!accurate(r, t.sum, t.error)) {
+    return;
+  }
+  let s = t.sum;
   if (params.loss == LOSS_LOGISTIC) {
     out[r] = bitcast<u32>(sigmoid(s));
   } else {
