@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { KernelDeclined, validateDenseLinear } from './kernels.js';
-import { flagsOf, registerRowKernels, type RowKernelName, type RowParam } from './row-kernels.js';
+import { flagsOf, paramWords, registerRowKernels, type RowKernelName } from './row-kernels.js';
 import type { Batch } from '../data/batch.js';
 import { KernelCounters } from './kernel-counters.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
@@ -128,16 +128,6 @@ registerKernel<'denseLinear', CudaBackend>('cuda', 'denseLinear', async (backend
     inputs.rows, inputs.cols, inputs.models).catch((error) => declineOutOfMemory('denseLinear', error));
   return out;
 });
-
-/** The parameters as the CUDA kernels read them: 32-bit words, f32 ones as their bits. */
-function paramWords(params: RowParam[]): Uint32Array {
-  const view = new DataView(new ArrayBuffer(params.length * 4));
-  params.forEach((param, i) => {
-    if ('f32' in param) view.setFloat32(i * 4, param.f32, true);
-    else view.setUint32(i * 4, param.u32, true);
-  });
-  return new Uint32Array(view.buffer);
-}
 
 // kernels/cuda/rows/: device buffers kept from call to call; a model or batch that does not fit in
 // device memory is declined (cpu runs it, or strict mode says so) with the sizes in the reason.

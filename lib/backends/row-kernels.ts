@@ -15,8 +15,26 @@ import { sharedCpuBackend } from './run-kernel.js';
 
 export type RowKernelName = 'kmeansAssign' | 'pcaProject' | 'linearLearnerPredict' | 'fmPredict';
 
-/** One 32-bit parameter of a row kernel, in the order its shader or CUDA kernel reads them. */
-export type RowParam = { u32: number } | { f32: number };
+/** A parameter of a row kernel, in the order its shader or CUDA kernel reads them: one 32-bit word, or two for an f64. */
+export type RowParam = { u32: number } | { f32: number } | { f64: number };
+
+/** The parameters as 32-bit words, little-endian (an f64 as two). */
+export function paramWords(params: RowParam[]): Uint32Array {
+  const words = params.reduce((n, param) => n + ('f64' in param ? 2 : 1), 0);
+  const view = new DataView(new ArrayBuffer(words * 4));
+  let at = 0;
+  for (const param of params) {
+    if ('f64' in param) {
+      view.setFloat64(at, param.f64, true);
+      at += 8;
+      continue;
+    }
+    if ('f32' in param) view.setFloat32(at, param.f32, true);
+    else view.setUint32(at, param.u32, true);
+    at += 4;
+  }
+  return new Uint32Array(view.buffer);
+}
 
 /** The flags a row kernel raises: the lowest row that raised each, or null (kernels/wgsl/common/rows.wgsl). */
 export interface RowFlags {
@@ -67,6 +85,8 @@ export interface RowResult {
 export interface RowExecutor {
   /** The largest buffer one call may bind (undefined: no limit but the device's memory). */
   limitBytes?: number;
+  /** The kernels sum in float32: a linear model's dense rows are scored about an origin (linearOrigin). */
+  float32?: boolean;
   run(call: RowCall): Promise<RowResult>;
 }
 
@@ -142,23 +162,23 @@ const softmaxLoss = 2;
  */
 const linearOrigins = new WeakMap<Float32Array, { origin: Float32Array; base: Float32Array }>();
 
-function linearOrigin(model: KernelInputs['linearLearnerPredict']['model'], batch: Batch): { origin: Float32Array; base: Float32Array } {
-  let held = linearOrigins.get(model.weights);
-  if (!held && batch.kind === 'dense' && batch.rows > 0 && batch.cols === model.dim) {
-    const origin = batch.values.slice(0, model.dim);
-    const base = new Float32Array(model.classes);
-    for (let c = 0; c < model.classes; c++) {
-      let sum = model.bias[c];
-      for (let j = 0; j < model.dim; j++) sum += origin[j] * model.weights[j * model.classes + c];
-      base[c] = sum;
-    }
-    held = { origin, base };
-    linearOrigins.set(model.weights, held);
+function linearOrigin(model: KernelInputs['linearLearnerPredict']['model'], batch: Batch): { origin: Float32Array; base: Float32Array } | undefined {
+  const held = linearOrigins.get(model.weights);
+  if (held || batch.kind !== 'dense' || batch.rows === 0 || batch.cols !== model.dim || batch.values.length < model.dim) return held;
+  const origin = batch.values.slice(0, model.dim);
+  const base = new Float32Array(model.classes);
+  for (let c = 0; c < model.classes; c++) {
+    let sum = model.bias[c];
+    for (let j = 0; j < model.dim; j++) sum += origin[j] * model.weights[j * model.classes + c];
+    base[c] = sum;
   }
-  return held ?? { origin: new Float32Array(model.dim), base: model.bias };
+  // Only a finite row with a base float32 holds is an origin (a bad first row is cpu's to report).
+  if (!origin.every(Number.isFinite) || !base.every(Number.isFinite)) return undefined;
+  linearOrigins.set(model.weights, { origin, base });
+  return { origin, base };
 }
 
-const plans: { [K in RowKernelName]: (inputs: KernelInputs[K]) => RowPlan } = {
+const plans: { [K in RowKernelName]: (inputs: KernelInputs[K], executor: RowExecutor) => RowPlan } = {
   kmeansAssign: ({ centers, count, dim, batch, nearest, distance2, all }) => ({
     width: dim,
     arraysFit: count > 0 && centers.length === count * dim && nearest.length >= batch.rows && distance2.length >= batch.rows && (!all || all.length >= batch.rows * count),
@@ -176,20 +196,22 @@ const plans: { [K in RowKernelName]: (inputs: KernelInputs[K]) => RowPlan } = {
     call: { model: [model.rows, model.mean], outputWords: batch.rows * components, params: [{ u32: components }], sorted: true },
     deliver: (output) => out.set(new Float32Array(output, 0, batch.rows * components)),
   }),
-  linearLearnerPredict: ({ model, batch, outputs }) => {
+  linearLearnerPredict: ({ model, batch, outputs }, executor) => {
     const width = model.loss === softmaxLoss ? model.classes : 1;
     const label = outputs.predictedLabel;
     const arraysFit = model.classes > 0 && model.weights.length === model.dim * model.classes && model.bias.length === model.classes
       && outputs.score.length >= batch.rows * width && (!label || label.length >= batch.rows);
-    // Dense rows are scored about an origin (the kernels' model words: weights, base, origin); sparse ones about 0.
-    const parts = arraysFit && batch.kind === 'dense' ? linearOrigin(model, batch) : undefined;
+    // In float32, dense rows are scored about an origin (model words: weights, base, origin); otherwise about 0 (weights, bias).
+    const parts = arraysFit && executor.float32 && batch.kind === 'dense' ? linearOrigin(model, batch) : undefined;
     return {
       width: model.dim,
       arraysFit,
       call: {
         model: parts ? [model.weights, parts.base, parts.origin] : [model.weights, model.bias],
         outputWords: batch.rows * (width + (label ? 1 : 0)), sorted: false,
-        params: [{ u32: model.classes }, { u32: model.loss }, { f32: model.threshold }, { u32: label ? 1 : 0 }],
+        // The threshold twice: float32 for WGSL, float64 for CUDA, which compares as cpu does.
+        params: [{ u32: model.classes }, { u32: model.loss }, { f32: model.threshold }, { u32: label ? 1 : 0 }, { u32: parts ? 1 : 0 },
+          { f64: model.threshold }],
       },
       deliver(output) {
         outputs.score.set(new Float32Array(output, 0, batch.rows * width));
@@ -215,8 +237,9 @@ const plans: { [K in RowKernelName]: (inputs: KernelInputs[K]) => RowPlan } = {
 export function registerRowKernels<B extends Backend>(backend: BackendName, executorOf: (live: B) => RowExecutor): void {
   for (const kernel of Object.keys(plans) as RowKernelName[]) {
     registerKernel<typeof kernel, B>(backend, kernel, async (live, inputs) => {
-      const plan = (plans[kernel] as (i: typeof inputs) => RowPlan)(inputs);
-      await runPlan(executorOf(live), kernel, inputs, (inputs as { batch: Batch }).batch, plan);
+      const executor = executorOf(live);
+      const plan = (plans[kernel] as (i: typeof inputs, e: RowExecutor) => RowPlan)(inputs, executor);
+      await runPlan(executor, kernel, inputs, (inputs as { batch: Batch }).batch, plan);
     });
   }
 }

@@ -1,6 +1,6 @@
 // The webgpu backend's row kernels (row-kernels.ts says what they compute and
 // how inputs are checked): WGSL in kernels/wgsl/, run by webgpu-dispatch.ts.
-import { registerRowKernels, type RowKernelName, type RowParam } from './row-kernels.js';
+import { paramWords, registerRowKernels, type RowKernelName, type RowParam } from './row-kernels.js';
 import type { WebGpuBackend } from './webgpu.js';
 
 const shaders: Record<RowKernelName, string> = {
@@ -12,12 +12,10 @@ const shaders: Record<RowKernelName, string> = {
 
 /** A uniform block's words after the row header, padded to 16 bytes. */
 function uniformWords(params: RowParam[]): ArrayBuffer {
-  const view = new DataView(new ArrayBuffer(Math.ceil(params.length / 4) * 16));
-  params.forEach((param, i) => {
-    if ('f32' in param) view.setFloat32(i * 4, param.f32, true);
-    else view.setUint32(i * 4, param.u32, true);
-  });
-  return view.buffer;
+  const words = paramWords(params);
+  const block = new Uint32Array(Math.ceil(words.length / 4) * 4);
+  block.set(words);
+  return block.buffer;
 }
 
 /**
@@ -29,6 +27,7 @@ const softwareLoopLimit = 65_000;
 
 registerRowKernels<WebGpuBackend>('webgpu', (backend) => ({
   limitBytes: backend.bindingLimitBytes,
+  float32: true,
   run: async (call) => backend.rows.run({
     pipeline: await backend.pipeline(shaders[call.kernel]), batch: call.batch, model: call.model,
     outputWords: call.outputWords, uniform: uniformWords(call.params),

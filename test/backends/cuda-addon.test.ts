@@ -48,6 +48,16 @@ describe('cuda addon', function () {
     const sparse = { kind: 'sparse', rows: 2, cols: 3, indptr: new Int32Array([0, 1, 3]), indices: new Uint32Array([0, 1]), values: new Float32Array(3) };
     assert.throws(() => call('kmeansAssign', sparse), /^RangeError: cuda rowKernel: batch\.indices has 2 entries, expected at least 3$/);
     assert.throws(() => call('kmeansAssign', { ...dense, values: new Float32Array(6) }, [1, 0] as never), /^TypeError: cuda rowKernel: params must be a Uint32Array$/);
+    const fits = { ...dense, values: new Float32Array(6) };
+    assert.throws(() => call('kmeansAssign', fits, new Uint32Array([1])), /^TypeError: cuda rowKernel: kmeansAssign takes 2 parameter words, got 1$/);
+    // 2 centres of 3 columns need 6 model words; the call has 3 (one centre): refused before the device reads past them.
+    assert.throws(() => call('kmeansAssign', fits, new Uint32Array([2, 0])),
+      /^RangeError: cuda rowKernel: kmeansAssign with these parameters reads 6 model words and writes 4 output words; got 3 and 4$/);
+    const run = addon.rowKernel as unknown as (...args: unknown[]) => Promise<Uint32Array>;
+    assert.throws(() => run('pcaProject', fits, [new Float64Array(6)], new Uint32Array([1]), new Uint32Array(2)),
+      /^TypeError: cuda rowKernel: model\[0\] must be a Float32Array, Int32Array or Uint32Array$/);
+    assert.throws(() => run('pcaProject', { kind: 'dense', rows: 2 ** 31, cols: 0, values: new Float32Array(0) }, [new Float32Array(0)], new Uint32Array([1]), new Uint32Array(2)),
+      /^RangeError: cuda rowKernel: a batch of 2147483648 rows of 0 columns; rows and columns must be below 2\^31$/);
   });
 
   it('rejects a row kernel with the CUDA error when there is no device', async function () {

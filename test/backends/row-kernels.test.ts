@@ -125,7 +125,8 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name} row kernels`, 
     const assign = (batch: Batch, dim = 4) => ({ centers: values(2 * dim, 1), count: 2, dim, batch, nearest: new Int32Array(5), distance2: new Float64Array(5) });
     const nan = { ...dense, values: Float32Array.from(dense.values, (v, i) => (i === 9 ? NaN : v)) };
     const far = { ...sparse, indices: Uint32Array.from(sparse.indices, (v, i) => (i === 4 ? 99 : v)) };
-    for (const [batch, dim] of [[nan, 4], [far, 4], [dense, 3]] as const) {
+    const backwards = { ...sparse, indptr: Int32Array.from(sparse.indptr, (v, i) => (i === 2 ? -2147483648 : v)) };
+    for (const [batch, dim] of [[nan, 4], [far, 4], [dense, 3], [backwards, 4]] as const) {
       const expected = await runKernel(cpu, 'kmeansAssign', assign(batch, dim)).then(() => 'no error', (error: Error) => error.message);
       assert.notEqual(expected, 'no error');
       await assert.rejects(withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => runKernel(gpu, 'kmeansAssign', assign(batch, dim))),
@@ -176,6 +177,19 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name} row kernels`, 
       assertClose(onGpu.outputs.score, onCpu.outputs.score, 1e-5, `loss ${loss} score`);
       assertClose(onGpu.outputs.predictedLabel!, onCpu.outputs.predictedLabel!, loss === 0 ? 0 : 1e-5, `loss ${loss} labels`);
     }
+  });
+
+  it('a row far from the origin a linear model was first scored about is declined to cpu, never scored wrong', async () => {
+    const model = { loss: 0, dim: 1, classes: 1, threshold: 0, weights: Float32Array.from([0.1]), bias: new Float32Array([0]) };
+    const make = (x: number) => () => ({
+      model, batch: { kind: 'dense', rows: 1, cols: 1, values: Float32Array.from([x]) } as DenseBatch,
+      outputs: { score: new Float32Array(1), predictedLabel: new Float32Array(1) },
+    });
+    await runKernel(gpu, 'linearLearnerPredict', make(1e8)());  // the origin: x = 1e8, its base score 1e7 in float32
+    const near = await compareOrDecline('linearLearnerPredict', make(-1e-6));
+    assert.deepEqual(Array.from(near.onGpu.outputs.predictedLabel!), Array.from(near.onCpu.outputs.predictedLabel!));
+    assertClose(near.onGpu.outputs.score, near.onCpu.outputs.score, 1e-6, 'score');
+    if (name === 'webgpu') assert.match(near.strict ?? '', /row 0's result is not accurate to 1e-4 in float32/);
   });
 
   it('a result float32 cannot give (a distance past its range, a cancelling pairwise term) is declined to cpu, or an error in strict mode', async () => {

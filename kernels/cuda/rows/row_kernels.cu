@@ -42,7 +42,7 @@ __device__ bool CheckRow(const DeviceBatch& b, uint32_t r, bool sorted, uint32_t
     return true;
   }
   const int32_t begin = b.indptr[r], end = b.indptr[r + 1];
-  if (end < begin || static_cast<uint32_t>(end) > b.nnz) {
+  if (begin < 0 || end < begin || static_cast<uint32_t>(end) > b.nnz) {
     atomicMin(&flags[kBadIndptr], r);
     return false;
   }
@@ -102,11 +102,11 @@ __global__ void KmeansAssign(DeviceBatch b, const float* centers, uint32_t count
       sum += d * d;
     }
     if (c == 0 || sum < best_distance) { best = c; best_distance = sum; }
-    if (want_all) out[2u * b.rows + static_cast<size_t>(r) * count + c] = __float_as_uint(static_cast<float>(sqrt(sum)));
+    if (want_all) out[2 * static_cast<size_t>(b.rows) + static_cast<size_t>(r) * count + c] = __float_as_uint(static_cast<float>(sqrt(sum)));
   }
   if (!Representable(best_distance, r, flags)) return;
   out[r] = best;
-  out[b.rows + r] = __float_as_uint(static_cast<float>(best_distance));
+  out[static_cast<size_t>(b.rows) + r] = __float_as_uint(static_cast<float>(best_distance));
 }
 
 // Model: rows[components × cols] (v transposed), then mean[cols]. Output: rows × components.
@@ -124,16 +124,12 @@ __global__ void PcaProject(DeviceBatch b, const float* model, uint32_t component
   }
 }
 
-// Model: weights[cols × classes] (feature-major), then base[classes] (dense rows: bias + o·w about
-// the origin o that follows; sparse: the bias), then for dense rows o[cols].
+// Model: weights[cols × classes] (feature-major), then the bias[classes] (the plan sends the cuda
+// backend no origin: it sums in float64, as cpu does; about_origin is WGSL's).
 __device__ double RawScore(const DeviceBatch& b, const float* weights, uint32_t classes, uint32_t r, uint32_t c) {
-  const size_t base = static_cast<size_t>(b.cols) * classes;
-  double sum = weights[base + c];
+  double sum = weights[static_cast<size_t>(b.cols) * classes + c];
   if (!b.sparse) {
-    const float* origin = weights + base + classes;
-    for (uint32_t j = 0; j < b.cols; j++) {
-      sum += (static_cast<double>(DenseValue(b, r, j)) - origin[j]) * weights[static_cast<size_t>(j) * classes + c];
-    }
+    for (uint32_t j = 0; j < b.cols; j++) sum += static_cast<double>(DenseValue(b, r, j)) * weights[static_cast<size_t>(j) * classes + c];
   } else {
     for (int32_t k = b.indptr[r]; k < b.indptr[r + 1]; k++) sum += static_cast<double>(b.values[k]) * weights[static_cast<size_t>(b.indices[k]) * classes + c];
   }
@@ -141,7 +137,7 @@ __device__ double RawScore(const DeviceBatch& b, const float* weights, uint32_t 
 }
 
 // Output: score[rows × (classes for softmax, else 1)], then label[rows].
-__global__ void LinearPredict(DeviceBatch b, const float* weights, uint32_t classes, uint32_t loss, float threshold,
+__global__ void LinearPredict(DeviceBatch b, const float* weights, uint32_t classes, uint32_t loss, double threshold,
                               uint32_t want_label, uint32_t* out, uint32_t* flags) {
   const uint32_t r = RowOf();
   if (r >= b.rows || !CheckRow(b, r, false, flags)) return;
@@ -150,6 +146,7 @@ __global__ void LinearPredict(DeviceBatch b, const float* weights, uint32_t clas
     double best_score = 0;
     for (uint32_t c = 0; c < classes; c++) {
       const double s = RawScore(b, weights, classes, r, c);
+      if (!Representable(s, r, flags)) return;
       if (c == 0 || s > best_score) { best = c; best_score = s; }
     }
     double total = 0;
@@ -164,7 +161,7 @@ __global__ void LinearPredict(DeviceBatch b, const float* weights, uint32_t clas
   if (!Representable(s, r, flags)) return;
   out[r] = __float_as_uint(loss == kLossLogistic ? Sigmoid(s) : static_cast<float>(s));
   const float label = (loss == kLossLogistic || loss == kLossHinge) ? (s >= threshold ? 1.f : 0.f) : static_cast<float>(s);
-  if (want_label) out[b.rows + r] = __float_as_uint(label);
+  if (want_label) out[static_cast<size_t>(b.rows) + r] = __float_as_uint(label);
 }
 
 // Model: linear[cols], then factors[cols × k]. Output: score[rows], then label[rows].
@@ -191,7 +188,7 @@ __global__ void FmPredict(DeviceBatch b, const float* model, uint32_t factors, u
   if (!Representable(z, r, flags)) return;
   const float score = logistic ? Sigmoid(z) : static_cast<float>(z);
   out[r] = __float_as_uint(score);
-  if (want_label) out[b.rows + r] = __float_as_uint(score >= threshold ? 1.f : 0.f);
+  if (want_label) out[static_cast<size_t>(b.rows) + r] = __float_as_uint(score >= threshold ? 1.f : 0.f);
 }
 
 // Batch, model, output, flags.
@@ -200,6 +197,13 @@ DeviceArena<4> arena;
 float FloatOf(uint32_t bits) {
   float value;
   static_assert(sizeof value == sizeof bits, "f32 params travel as their bits");
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+double DoubleOf(uint32_t low, uint32_t high) {
+  const uint64_t bits = (static_cast<uint64_t>(high) << 32) | low;
+  double value;
   std::memcpy(&value, &bits, sizeof value);
   return value;
 }
@@ -244,7 +248,7 @@ std::string UploadModel(const RowCall& call) {
 }
 
 void Launch(const RowCall& call, const DeviceBatch& b) {
-  const unsigned blocks = (b.rows + kThreads - 1) / kThreads;
+  const unsigned blocks = static_cast<unsigned>((static_cast<size_t>(b.rows) + kThreads - 1) / kThreads);
   const float* model = static_cast<const float*>(arena.buffer[1]);
   uint32_t* out = static_cast<uint32_t*>(arena.buffer[2]);
   uint32_t* flags = static_cast<uint32_t*>(arena.buffer[3]);
@@ -257,7 +261,8 @@ void Launch(const RowCall& call, const DeviceBatch& b) {
       PcaProject<<<blocks, kThreads>>>(b, model, p[0], out, flags);
       break;
     case RowKernel::kLinearPredict:
-      LinearPredict<<<blocks, kThreads>>>(b, model, p[0], p[1], FloatOf(p[2]), p[3], out, flags);
+      // p: classes, loss, threshold (f32, WGSL's), want_label, about_origin (WGSL's), threshold (f64).
+      LinearPredict<<<blocks, kThreads>>>(b, model, p[0], p[1], DoubleOf(p[5], p[6]), p[3], out, flags);
       break;
     case RowKernel::kFmPredict:
       FmPredict<<<blocks, kThreads>>>(b, model, p[0], p[1], FloatOf(p[2]), FloatOf(p[3]), p[4], out, flags);
@@ -265,21 +270,20 @@ void Launch(const RowCall& call, const DeviceBatch& b) {
   }
 }
 
+}  // namespace
+
 size_t ParamCount(RowKernel kernel) {
   switch (kernel) {
     case RowKernel::kKmeansAssign: return 2;
     case RowKernel::kPcaProject: return 1;
-    case RowKernel::kLinearPredict: return 4;
+    case RowKernel::kLinearPredict: return 7;
     case RowKernel::kFmPredict: return 5;
   }
   return 0;
 }
 
-}  // namespace
-
 std::string RunRowKernel(RowCall& call) {
   for (uint32_t& flag : call.flags) flag = kNoRow;
-  if (call.params.size() != ParamCount(call.kernel)) return "row kernel: wrong number of parameters";
   if (call.batch.rows == 0) return "";
   std::lock_guard<std::mutex> lock(arena.mutex);
   std::string error = arena.UseSelectedDevice();
@@ -294,6 +298,8 @@ std::string RunRowKernel(RowCall& call) {
   if ((status = cudaMemset(arena.buffer[3], 0xff, sizeof call.flags)) != cudaSuccess) return Describe("clear flags", status);
   Launch(call, device);
   if ((status = cudaGetLastError()) != cudaSuccess) return Describe("launch", status);
+  // A fault in the kernel shows here, named as the kernel's rather than as the next copy's.
+  if ((status = cudaDeviceSynchronize()) != cudaSuccess) return Describe("kernel", status);
   if ((status = cudaMemcpy(call.flags, arena.buffer[3], sizeof call.flags, cudaMemcpyDeviceToHost)) != cudaSuccess) return Describe("copy flags", status);
   if (call.output_words > 0 &&
       (status = cudaMemcpy(call.output, arena.buffer[2], call.output_words * 4, cudaMemcpyDeviceToHost)) != cudaSuccess) {

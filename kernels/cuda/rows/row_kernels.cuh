@@ -37,7 +37,11 @@ struct RowCall {
   uint32_t flags[6];             // written: the lowest row that raised each flag, or 0xffffffff (row-kernels.ts)
 };
 
+// The number of 32-bit parameters each kernel takes (lib/backends/row-kernels.ts's plans).
+size_t ParamCount(RowKernel kernel);
+
 // Runs one call (device buffers kept from call to call, calls one at a time); "" or the CUDA error.
+// The binding has checked the call's sizes against the kernel's parameters.
 std::string RunRowKernel(RowCall& call);
 
 }  // namespace boundless_cuda

@@ -58,6 +58,11 @@ struct DeviceArena {
     buffer[slot] = nullptr;
     capacity[slot] = 0;
     cudaError_t status = cudaMalloc(&buffer[slot], size);
+    if (status == cudaErrorMemoryAllocation && size > bytes) {
+      cudaGetLastError();
+      size = bytes;  // the doubled size did not fit; the call's own might
+      status = cudaMalloc(&buffer[slot], size);
+    }
     if (status == cudaErrorMemoryAllocation) {
       cudaGetLastError();  // clear it: the device stays usable
       size_t free_bytes = 0, total_bytes = 0;

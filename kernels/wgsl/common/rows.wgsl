@@ -10,8 +10,8 @@
 // out:   the kernel's outputs, 32-bit words.
 // flags: the lowest row that had a non-finite feature, an index ≥ cols, indices
 //   not strictly increasing (where a kernel needs them so), a decreasing or
-//   out-of-range indptr, a result float32 cannot give to 1e-4 (its running error
-//   bound is larger, or it overflowed), more loop iterations than the adapter
+//   out-of-range indptr, a result float32 cannot give to 1e-4 (its error estimate
+//   is larger, or it overflowed), more loop iterations than the adapter
 //   runs (max_loop: Mesa's llvmpipe stops a shader's loops after 65,535 in all);
 //   0xffffffff where none did. The host turns the first four into the cpu
 //   kernel's error and declines the call for the last two.
@@ -155,25 +155,38 @@ fn within_loop_limit(r: u32, planned: u32) -> bool {
   return true;
 }
 
-// A sum accumulated in float32 with its running error bound (Higham, Accuracy and Stability of
-// Numerical Algorithms, §4.2): each addition and product rounds by at most UNIT of its result, so
-// UNIT · (Σ |partial sums| + Σ |products|) bounds the error, however the terms cancel.
+// A sum accumulated in float32 with the spread of its roundings: each addition and product rounds
+// by at most UNIT of its result, and `spread` is the sum of those results' squares. Taken as
+// independent, the roundings' total has a standard deviation of at most UNIT·√spread (Higham and
+// Mary, "A new approach to probabilistic rounding error analysis", 2019); error() is four of them.
+// The worst case, UNIT·Σ|results|, grows with the terms and would refuse ordinary 784-feature rows;
+// this one still refuses what cancels — data far from the origin make the partial sums, and so
+// the spread, large beside the result.
 struct Tracked {
   sum: f32,
-  error: f32,
+  spread: f32,
 }
 
 fn tracked(start: f32) -> Tracked {
-  return Tracked(start, 0.0);
+  return Tracked(start, start * start);
 }
 
 fn add_product(t: Tracked, a: f32, b: f32) -> Tracked {
   let product = a * b;
   let sum = t.sum + product;
-  return Tracked(sum, t.error + UNIT * (abs(sum) + abs(product)));
+  return Tracked(sum, t.spread + sum * sum + product * product);
 }
 
-// Whether a tracked result is accurate to ACCURACY of max(|result|, 1) and finite; raises FLAG_INEXACT if not.
+// Another rounding of magnitude `size` (a subtraction before a product, say).
+fn add_rounding(t: Tracked, size: f32) -> Tracked {
+  return Tracked(t.sum, t.spread + size * size);
+}
+
+fn error_of(t: Tracked) -> f32 {
+  return 4.0 * UNIT * sqrt(t.spread);
+}
+
+// Whether a result with this error is accurate to ACCURACY of max(|result|, 1) and finite; raises FLAG_INEXACT if not.
 fn accurate(r: u32, value: f32, error: f32) -> bool {
   if (!is_finite(value) || !is_finite(error) || error > ACCURACY * max(abs(value), 1.0)) {
     atomicMin(&flags[FLAG_INEXACT], r);

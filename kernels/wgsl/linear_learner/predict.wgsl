@@ -2,8 +2,8 @@
 // scores s_c = bias_c + Σ_j x_j · w[j][c] in f32 — for dense rows taken about
 // an origin o as base_c + Σ_j (x_j − o_j) · w[j][c], base_c = bias_c + o·w_c
 // worked out in float64 by the host, so data far from the origin keep their
-// digits — with the running error bound (a score float32 cannot give to 1e-4
-// of max(|s|, 1) is flagged for cpu), then by loss: logistic
+// digits — with its error estimate (a score float32 cannot give to 1e-4 of
+// max(|s|, 1) is flagged for cpu), then by loss: logistic
 // σ(s) with label s ≥ threshold; hinge s with the same label; softmax the
 // class probabilities (max subtracted first) with label the argmax (ties: the
 // lower class); regressors s, label s.
@@ -15,6 +15,10 @@ struct Params {
   loss: u32,
   threshold: f32,
   want_label: u32,
+  about_origin: u32,
+  threshold64_lo: u32,  // the threshold as float64 (CUDA's); unused here
+  threshold64_hi: u32,
+  pad0: u32,
 }
 
 @group(0) @binding(4) var<uniform> params: Params;
@@ -23,18 +27,21 @@ const LOSS_LOGISTIC = 0u;
 const LOSS_HINGE = 1u;
 const LOSS_SOFTMAX = 2u;
 
-// Model words: weights[cols × classes] (feature-major), then base[classes] (dense: bias + o·w;
-// sparse: the bias), then, for dense rows, the origin o[cols].
+// Model words: weights[cols × classes] (feature-major), then base[classes] (about_origin: bias + o·w
+// rounded to float32, its rounding in the bound; else the bias), then with about_origin o[cols].
 fn raw_score(r: u32, c: u32) -> Tracked {
   let classes = params.classes;
   let cols = params.head.cols;
-  var t = tracked(model_f32(cols * classes + c));
+  var t = tracked(model_f32(cols * classes + c));  // its own float32 rounding counted
   if (params.head.sparse == 0u) {
     let origin = cols * classes + classes;
     for (var j = 0u; j < cols; j = j + 1u) {
-      let d = dense_value(r, j) - model_f32(origin + j);
+      var d = dense_value(r, j);
+      if (params.about_origin != 0u) {
+        d = d - model_f32(origin + j);
+        t = add_rounding(t, d * model_f32(j * classes + c));  // the rounding of x − o
+      }
       t = add_product(t, d, model_f32(j * classes + c));
-      t.error = t.error + UNIT * abs(d * model_f32(j * classes + c));  // the rounding of x − o
     }
   } else {
     for (var k = row_begin(r); k < row_end(r); k = k + 1u) {
@@ -63,7 +70,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     var best_score = 0.0;
     for (var c = 0u; c < classes; c = c + 1u) {
       let t = raw_score(r, c);
-      if (!accurate(r, t.sum, t.error)) {
+      if (!accurate(r, t.sum, error_of(t))) {
         return;
       }
       let s = t.sum;
@@ -87,10 +94,17 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     return;
   }
   let t = raw_score(r, 0u);
-  if (!accurate(r, t.sum, t.error)) {
+  let error = error_of(t);
+  if (!accurate(r, t.sum, error)) {
     return;
   }
   let s = t.sum;
+  // A label the score's error could flip (cpu compares a float64 score with a float64 threshold) is cpu's.
+  let labelled = params.loss == LOSS_LOGISTIC || params.loss == LOSS_HINGE;
+  if (labelled && params.want_label != 0u && abs(s - params.threshold) <= error + UNIT * abs(params.threshold)) {
+    atomicMin(&flags[FLAG_INEXACT], r);
+    return;
+  }
   if (params.loss == LOSS_LOGISTIC) {
     out[r] = bitcast<u32>(sigmoid(s));
   } else {

@@ -1,8 +1,8 @@
 // PCA projection: out[r × components + m] = Σ_j (x_j − mean_j) · v[m][j], in
 // f32, about the mean (accurate however far the data are from the origin; a
 // sparse row is walked beside the columns, so its indices must strictly
-// increase), with its running error bound: a projection float32 cannot give to
-// 1e-4 of max(|value|, 1) is flagged (FLAG_INEXACT) for cpu to compute.
+// increase), with its error estimate (common/rows.wgsl): a projection float32
+// cannot give to 1e-4 of max(|value|, 1) is flagged (FLAG_INEXACT) for cpu.
 //! include common/rows
 
 struct Params {
@@ -40,10 +40,9 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         x = walk_value(j, &k, e);
       }
       let d = x - model_f32(mean + j);
-      t = add_product(t, d, model_f32(base + j));
-      t.error = t.error + UNIT * abs(d * model_f32(base + j));  // the rounding of x − mean
+      t = add_rounding(add_product(t, d, model_f32(base + j)), d * model_f32(base + j));  // and the rounding of x − mean
     }
-    if (!accurate(r, t.sum, t.error)) {
+    if (!accurate(r, t.sum, error_of(t))) {
       return;
     }
     out[r * params.components + m] = bitcast<u32>(t.sum);
