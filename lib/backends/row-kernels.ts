@@ -46,7 +46,7 @@ export interface RowFlags {
   unsorted: number | null;
   /** A row's indptr decreases or runs past the entries. */
   badIndptr: number | null;
-  /** A result float32 cannot give to 1e-4 of max(|value|, 1) (its running error bound is larger), or past float32's range. */
+  /** A result float32 cannot give to 1e-4 of max(|value|, 1) (its error estimate is larger), or past float32's range. */
   inexact: number | null;
   /** A row needs more loop iterations than the adapter runs (Mesa's llvmpipe: 65,535 in all per invocation). */
   loopLimit: number | null;
