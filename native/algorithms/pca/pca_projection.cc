@@ -1,5 +1,6 @@
 #include "algorithms/pca/pca_projection.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -8,6 +9,32 @@
 
 namespace boundless {
 namespace pca {
+namespace {
+
+constexpr size_t kLanes = 4;   // partial sums per component: independent chains the core overlaps
+constexpr size_t kTile = 4;    // components per pass over a row: each centred value loaded once for four
+
+inline double Total(const double* lane) { return (lane[0] + lane[2]) + (lane[1] + lane[3]); }
+
+// out[m .. m + count) = centred · v_m for `count` ≤ kTile components, in float64, kLanes partial
+// sums each (a single running sum made every row wait on the latency of each add).
+void ProjectTile(const double* centred, const float* rows, size_t d, size_t m, size_t count, float* out) {
+  double sums[kTile][kLanes] = {};
+  const float* v[kTile];
+  for (size_t t = 0; t < kTile; t++) v[t] = rows + (m + (t < count ? t : 0)) * d;
+  size_t j = 0;
+  for (; j + kLanes <= d; j += kLanes) {
+    for (size_t t = 0; t < kTile; t++) {
+      for (size_t l = 0; l < kLanes; l++) sums[t][l] += centred[j + l] * v[t][j + l];
+    }
+  }
+  for (; j < d; j++) {
+    for (size_t t = 0; t < kTile; t++) sums[t][j % kLanes] += centred[j] * v[t][j];
+  }
+  for (size_t t = 0; t < count; t++) out[m + t] = static_cast<float>(Total(sums[t]));
+}
+
+}  // namespace
 
 void Project(const Projection& p, const BatchView& b, float* out) {
   ValidateFeatureRows(b, p.dim);
@@ -33,12 +60,7 @@ void Project(const Projection& p, const BatchView& b, float* out) {
       }
       const float* x = b.values + r * d;
       for (size_t j = 0; j < d; j++) centred[j] = static_cast<double>(x[j]) - p.mean[j];
-      for (size_t m = 0; m < k; m++) {
-        const float* v = p.rows + m * d;
-        double sum = 0;
-        for (size_t j = 0; j < d; j++) sum += centred[j] * v[j];
-        row_out[m] = static_cast<float>(sum);
-      }
+      for (size_t m = 0; m < k; m += kTile) ProjectTile(centred.data(), p.rows, d, m, std::min(kTile, k - m), row_out);
     }
   });
 }
