@@ -35,13 +35,15 @@ export function encodePass(device: GPUDevice, pipeline: GPUComputePipeline, buff
   return encoder;
 }
 
-/** One buffer per role, grown to the next power of two when a call needs more. */
+/** One buffer per role (its usage fixed by the role), grown to the next power of two when a call needs more. */
 class BufferArena {
   private readonly buffers = new Map<string, GPUBuffer>();
   constructor(private readonly device: GPUDevice) {}
 
   get(role: string, bytes: number, usage: number): GPUBuffer {
-    const size = Math.max(16, 2 ** Math.ceil(Math.log2(Math.max(4, bytes))));
+    // A whole buffer is bound: growth past the binding limit would make a fitting call unbindable.
+    const doubled = Math.max(16, 2 ** Math.ceil(Math.log2(Math.max(4, bytes))));
+    const size = doubled <= this.device.limits.maxStorageBufferBindingSize ? doubled : Math.ceil(bytes / 4) * 4;
     const held = this.buffers.get(role);
     if (held && held.size >= bytes) return held;
     held?.destroy();
@@ -79,7 +81,15 @@ export class RowDispatcher {
   }
 
   run(dispatch: RowDispatch): Promise<RowResult> {
-    const result = this.queue.then(() => this.dispatch(dispatch));
+    return this.exclusive(() => this.dispatch(dispatch));
+  }
+
+  /**
+   * Runs `work` when no other call is using the buffers, giving it the arena's buffer for a role
+   * (at least `bytes`, kept for later calls): how kernels of other shapes (denseLinear) share them.
+   */
+  exclusive<T>(work: (buffer: (role: string, bytes: number, usage: number) => GPUBuffer) => Promise<T>): Promise<T> {
+    const result = this.queue.then(() => work((role, bytes, usage) => this.arena.get(role, bytes, usage)));
     this.queue = result.catch(() => undefined);
     return result;
   }

@@ -188,17 +188,6 @@ export class WebGpuBackend implements Backend {
   }
 }
 
-function storageBuffer(device: GPUDevice, data: Float32Array | null, bytes: number): GPUBuffer {
-  // Bindings must be non-empty and 4-byte multiples.
-  const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-  const buffer = device.createBuffer({
-    size,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-  });
-  if (data && data.byteLength > 0) device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-  return buffer;
-}
-
 registerKernel<'denseLinear', WebGpuBackend>('webgpu', 'denseLinear', async (backend, inputs) => {
   const out = validateDenseLinear(inputs);
   const { rows, cols, models } = inputs;
@@ -213,15 +202,17 @@ registerKernel<'denseLinear', WebGpuBackend>('webgpu', 'denseLinear', async (bac
     throw new KernelDeclined('denseLinear', `w is ${models * cols * 4} bytes, over this WebGPU ` +
       `device's storage binding limit of ${maxBinding} bytes`);
   }
-  const w = storageBuffer(device, inputs.w, inputs.w.byteLength);
-  const bias = storageBuffer(device, inputs.bias ?? null, models * 4);
-  const x = storageBuffer(device, null, chunkRows * cols * 4);
-  const result = storageBuffer(device, null, chunkRows * models * 4);
-  const readback = device.createBuffer({
-    size: Math.max(4, chunkRows * models * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  const dims = device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  try {
+  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+  // The row kernels' buffers, by role, one call at a time: nothing is created or destroyed per call.
+  await backend.rows.exclusive(async (buffer) => {
+    const w = buffer('model', inputs.w.byteLength + 4, storage);
+    if (inputs.w.byteLength > 0) device.queue.writeBuffer(w, 0, inputs.w.buffer, inputs.w.byteOffset, inputs.w.byteLength);
+    const bias = buffer('bias', models * 4, storage);
+    if (inputs.bias) device.queue.writeBuffer(bias, 0, inputs.bias.buffer, inputs.bias.byteOffset, models * 4);
+    const x = buffer('batch', chunkRows * cols * 4 + 4, storage);
+    const result = buffer('output', chunkRows * models * 4, storage);
+    const readback = buffer('readback', chunkRows * models * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    const dims = buffer('uniform', 32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     for (let start = 0; start < rows; start += chunkRows) {
       const count = Math.min(chunkRows, rows - start);
       const xChunk = inputs.x.subarray(start * cols, (start + count) * cols);
@@ -236,9 +227,7 @@ registerKernel<'denseLinear', WebGpuBackend>('webgpu', 'denseLinear', async (bac
       out.set(new Float32Array(readback.getMappedRange(0, bytes)), start * models);
       readback.unmap();
     }
-  } finally {
-    for (const buffer of [w, bias, x, result, readback, dims]) buffer.destroy();
-  }
+  });
   return out;
 });
 
