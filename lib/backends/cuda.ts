@@ -156,10 +156,13 @@ export const cudaBackend: BackendDefinition = {
     const details = { ...info, addonPath: cudaAddonPath() };
     if (!info.available) return { available: false, preferred: false, reason: explain(info), details };
     const first = info.devices[0];
+    // Not auto's choice yet: training runs on cpu under it anyway, and its row kernels have not yet
+    // run on a GPU (README "Backends"); a wrong prediction is worse than a slower one.
     return {
       available: true,
-      preferred: true,
-      reason: `${info.devices.length} device(s), first ${first.name} (sm ${first.computeCapability})`,
+      preferred: false,
+      reason: `${info.devices.length} device(s), first ${first.name} (sm ${first.computeCapability}): runs when forced ` +
+        '(--backend cuda, BOUNDLESS_BACKEND=cuda); auto does not pick it until its kernels have run on a GPU',
       details,
     };
   },
