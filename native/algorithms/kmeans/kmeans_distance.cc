@@ -105,8 +105,7 @@ struct Centers {
   std::vector<float> origin, shifted;        // dim; count × dim
   std::vector<double> mean, shifted_norm2, shifted_norm;
   double max_shifted_norm = 0;               // NaN-free: infinite when a shifted coordinate overflowed
-  // Sparse rows (shifting would densify them): float64 dot products against a transposed copy.
-  std::vector<float> transposed;             // dim × count
+  // Sparse rows (shifting would densify them): each centre's norm, as a compensated sum.
   std::vector<CompensatedSum> norm2;
   std::vector<double> norm;
 
@@ -117,13 +116,19 @@ struct Centers {
   }
   const float* Row(size_t c) const { return values + c * dim; }
 
+  // Grown, never shrunk: calls alternate between the model's k centres and the K streaming
+  // ones, and a resize back up would zero-fill the difference on every batch.
+  static void Grow(std::vector<float>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+  }
+
   void PrepareShifted() {
     max_shifted_norm = 0;  // the Centers are reused from call to call
     mean.assign(dim, 0.0);
     for (size_t c = 0; c < count; c++) for (size_t j = 0; j < dim; j++) mean[j] += Row(c)[j];
     origin.resize(dim);
     for (size_t j = 0; j < dim; j++) origin[j] = static_cast<float>(mean[j] / static_cast<double>(count));
-    shifted.resize(count * dim);
+    Grow(shifted, count * dim);
     shifted_norm2.assign(count, 0.0);
     shifted_norm.resize(count);
     for (size_t c = 0; c < count; c++) {
@@ -137,18 +142,19 @@ struct Centers {
     }
   }
 
-  void PrepareNorms() {
-    norm2.assign(count, CompensatedSum());
-    norm.resize(count);
-    for (size_t c = 0; c < count; c++) {
-      for (size_t j = 0; j < dim; j++) norm2[c].Add(static_cast<double>(Row(c)[j]) * Row(c)[j]);
-      norm[c] = std::sqrt(norm2[c].Value());
-    }
+  void PrepareNorm(size_t c) {
+    norm2[c] = CompensatedSum();
+    for (size_t j = 0; j < dim; j++) norm2[c].Add(static_cast<double>(Row(c)[j]) * Row(c)[j]);
+    norm[c] = std::sqrt(norm2[c].Value());
   }
 
-  void PrepareTransposed() {
-    transposed.resize(dim * count);
-    for (size_t c = 0; c < count; c++) for (size_t j = 0; j < dim; j++) transposed[j * count + c] = Row(c)[j];
+  // Per centre, on the pool: each centre's sum runs in the same order whatever the threads.
+  void PrepareNorms() {
+    norm2.resize(count);
+    norm.resize(count);
+    ThreadPool::Shared().ParallelFor(count, 1, [&](size_t begin, size_t end) {
+      for (size_t c = begin; c < end; c++) PrepareNorm(c);
+    });
   }
 };
 
@@ -227,19 +233,47 @@ void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_
   }
 }
 
+// The sparse screening's dot products, a centre at a time (centre-major, count × rows): the
+// centre's norm pass brings its row into cache, and the batch's rows then gather from it there.
+// A transposed copy (feature-major) would cost a strided write of all count × dim floats per
+// call, where this reads each centre once.
+struct SparseDots {
+  std::vector<double> dots;  // count × rows
+  std::vector<char> sorted;  // rows: strictly increasing indices (screened; the others are measured exactly)
+};
+
+void ComputeSparseDots(Centers& ce, const BatchView& p, SparseDots& d) {
+  d.sorted.resize(p.rows);
+  for (size_t r = 0; r < p.rows; r++) d.sorted[r] = StrictlyIncreasing(p, r);
+  if (d.dots.size() < ce.count * p.rows) d.dots.resize(ce.count * p.rows);
+  ce.norm2.resize(ce.count);
+  ce.norm.resize(ce.count);
+  ThreadPool::Shared().ParallelFor(ce.count, 1, [&](size_t begin, size_t end) {
+    for (size_t c = begin; c < end; c++) {
+      ce.PrepareNorm(c);
+      const float* center = ce.Row(c);
+      double* out = d.dots.data() + c * p.rows;
+      for (size_t r = 0; r < p.rows; r++) {
+        if (!d.sorted[r]) continue;
+        double dot = 0;
+        for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) dot += static_cast<double>(p.values[e]) * center[p.indices[e]];
+        out[r] = dot;
+      }
+    }
+  });
+}
+
 // A sparse row: screen with float64 dot products (within γ64_nnz·‖x‖‖c‖, the norms and the sum
 // within a few u64·(‖x‖ + ‖c‖)²), resolve with the compensated exact distance.
-void AssignSparseRow(const Centers& ce, const BatchView& p, size_t r, Scratch& s, int32_t* nearest, double* distance2) {
+void AssignSparseRow(const Centers& ce, const BatchView& p, size_t r, const SparseDots& d, Scratch& s, int32_t* nearest,
+                     double* distance2) {
   const size_t count = ce.count;
-  std::fill(s.approx.begin(), s.approx.begin() + static_cast<std::ptrdiff_t>(count), 0.0);
   double row_norm2 = 0;
   for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) {
     const double x = p.values[e];
     row_norm2 += x * x;
-    const float* column = ce.transposed.data() + static_cast<size_t>(p.indices[e]) * count;
-    for (size_t c = 0; c < count; c++) s.approx[c] += x * column[c];
   }
-  for (size_t c = 0; c < count; c++) s.approx[c] = row_norm2 - 2.0 * s.approx[c] + ce.norm2[c].Value();
+  for (size_t c = 0; c < count; c++) s.approx[c] = row_norm2 - 2.0 * d.dots[c * p.rows + r] + ce.norm2[c].Value();
   RowBound bound;
   bound.row_norm = std::sqrt(row_norm2);
   bound.quadratic = 2.0 * Gamma(static_cast<size_t>(p.indptr[r + 1] - p.indptr[r]) + 8, kUnit64);
@@ -316,8 +350,9 @@ void Assign(const BatchView& p, const float* centers, size_t count, size_t dim, 
   Reused<Centers> reused;
   Centers& ce = *reused;
   ce.Set(centers, count, dim);
-  if (p.sparse) ce.PrepareNorms();
-  if (p.sparse && !all) ce.PrepareTransposed();
+  Reused<SparseDots> sparse_dots;
+  if (p.sparse && all) ce.PrepareNorms();
+  if (p.sparse && !all) ComputeSparseDots(ce, p, *sparse_dots);
   if (!p.sparse && !all) ce.PrepareShifted();
   const bool screened_dense = !all && !p.sparse;
   const size_t block_rows = screened_dense ? std::max<size_t>(1, std::min(kBlock, kBlockFloats / std::max<size_t>(1, dim))) : kBlock;
@@ -332,10 +367,10 @@ void Assign(const BatchView& p, const float* centers, size_t count, size_t dim, 
         continue;
       }
       for (size_t r = first; r < last; r++) {
-        if (all || !StrictlyIncreasing(p, r)) {
+        if (all || !sparse_dots->sorted[r]) {
           AssignExactly(ce, p, r, *s, nearest, distance2, all);
         } else {
-          AssignSparseRow(ce, p, r, *s, nearest, distance2);
+          AssignSparseRow(ce, p, r, *sparse_dots, *s, nearest, distance2);
         }
       }
     }
