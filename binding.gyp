@@ -53,6 +53,7 @@
         "native/algorithms/kmeans/kmeans_binding.cc",
         "native/algorithms/kmeans/kmeans_distance.cc",
         "native/algorithms/kmeans/kmeans_reduce.cc",
+        "native/algorithms/kmeans/kmeans_gram.cc",
         "native/algorithms/linear_learner/linear_learner.cc",
         "native/algorithms/linear_learner/linear_learner_binding.cc",
         "native/algorithms/linear_learner/linear_learner_loops.cc",

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "algorithms/kmeans/kmeans.h"
+#include "algorithms/kmeans/kmeans_gram.h"
 #include "algorithms/kmeans/kmeans_random.h"
 #include "runtime/thread_pool.h"
 
@@ -22,15 +23,22 @@ namespace {
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
-// Squared distances from chosen points to all the others, each row measured once per reduction
-// and kept (k-means++ draws the same points again from trial to trial) while the rows fit in
-// kDistanceCacheBytes; beyond that they are measured every time. Trials on several threads
-// share it: each row is filled once (std::call_once), then only read.
+// Whether a reduction runs in the points' span (kmeans_gram.h): when the points are at most half
+// as many as the features, where forming their Gram matrix (count² · dim / 2 multiply-adds, once)
+// costs less than the Lloyd steps it replaces (count · k · dim each, per trial).
+bool UsesGram(size_t count, size_t dim) { return 2 * count <= dim; }
+
+// Squared distances from chosen points to all the others. In the points' span, from the Gram
+// matrix; otherwise each row is measured once per reduction and kept (k-means++ draws the same
+// points again from trial to trial) while the rows fit in kDistanceCacheBytes, and beyond that
+// measured every time. Trials on several threads share it: each row is filled once
+// (std::call_once), then only read.
 class DistanceRows {
  public:
   static constexpr size_t kDistanceCacheBytes = size_t{32} << 20;
-  DistanceRows(const float* points, size_t count, size_t dim, bool used)
-      : points_(points), count_(count), dim_(dim), cached_(used && count * count * sizeof(double) <= kDistanceCacheBytes) {
+  DistanceRows(const float* points, size_t count, size_t dim, bool used, const std::vector<double>* gram)
+      : points_(points), count_(count), dim_(dim), gram_(gram),
+        cached_(used && !gram && count * count * sizeof(double) <= kDistanceCacheBytes) {
     if (!cached_) return;
     rows_.resize(count * count);
     ready_.reset(new std::once_flag[count]);
@@ -38,6 +46,10 @@ class DistanceRows {
   // Calls f(i, d²(point, i)) for every point i.
   template <class F>
   void ForEach(size_t point, F f) {
+    if (gram_) {
+      for (size_t i = 0; i < count_; i++) f(i, GramDistance2(*gram_, count_, point, i));
+      return;
+    }
     const float* from = points_ + point * dim_;
     if (!cached_) {
       for (size_t i = 0; i < count_; i++) f(i, SquaredDistance(points_ + i * dim_, from, dim_));
@@ -53,6 +65,7 @@ class DistanceRows {
  private:
   const float* points_;
   size_t count_, dim_;
+  const std::vector<double>* gram_;
   bool cached_;
   std::unique_ptr<std::once_flag[]> ready_;
   // float64, as the uncached path measures: float32 overflows at coordinates past about 1e19
@@ -70,6 +83,7 @@ struct Problem {
   double tol;
   uint64_t seed;
   size_t draws;  // k-means++ candidates per centre after the first: 2 + ⌊ln k⌋ (1 for random seeding)
+  const std::vector<double>* gram;  // the points' centred Gram matrix (UsesGram), or null
   Points All() const {
     Points all;
     all.rows = count;
@@ -79,17 +93,20 @@ struct Problem {
   }
 };
 
-// What one thread's trials reuse: fixed by the number of points, k and dim.
+// What one thread's trials reuse: fixed by the number of points, k and dim. In the points' span
+// the centres are combinations of the points (k × count) and nothing is dim-sized.
 struct Workspace {
   explicit Workspace(const Problem& p)
-      : centers(p.k * p.dim), closest(p.count), trial_closest(p.count), best_closest(p.count), chance(p.count),
-        taken(p.count), nearest(p.count), distance2(p.count), sums(p.k * p.dim), mass(p.k) {}
+      : centers(p.gram ? 0 : p.k * p.dim), closest(p.count), trial_closest(p.count), best_closest(p.count), chance(p.count),
+        taken(p.count), nearest(p.count), distance2(p.count), sums(p.gram ? 0 : p.k * p.dim), mass(p.k),
+        combinations(p.gram ? p.k : 0, GramCentre{std::vector<double>(p.count, 0.0), 1, {}, 0}) {}
   std::vector<float> centers;
   std::vector<double> closest, trial_closest, best_closest, chance;
   std::vector<char> taken;
   std::vector<int32_t> nearest;
   std::vector<double> distance2;
   std::vector<double> sums, mass;
+  std::vector<GramCentre> combinations;
 };
 
 struct TrialResult {
@@ -131,7 +148,14 @@ void Seed(const Problem& p, DistanceRows& distances, Stream& random, Workspace& 
       }
     }
     w.taken[pick] = 1;
-    std::copy(p.points + pick * p.dim, p.points + (pick + 1) * p.dim, w.centers.begin() + c * p.dim);
+    if (p.gram) {
+      GramCentre& centre = w.combinations[c];
+      std::fill(centre.coefficient.begin(), centre.coefficient.end(), 0.0);
+      centre.coefficient[static_cast<size_t>(pick)] = 1;
+      centre.total = 1;
+    } else {
+      std::copy(p.points + pick * p.dim, p.points + (pick + 1) * p.dim, w.centers.begin() + c * p.dim);
+    }
     if (p.kmeans_plus_plus) w.closest.swap(w.best_closest);
   }
 }
@@ -143,8 +167,62 @@ double AssignCost(const Problem& p, const Points& all, Workspace& w) {
   return cost;
 }
 
+// The points' weighted cost at their nearest centres (lowest index on ties), from the Gram matrix.
+double GramAssignCost(const Problem& p, Workspace& w) {
+  for (GramCentre& centre : w.combinations) centre.Prepare(*p.gram, p.count);
+  const std::vector<double>& g = *p.gram;
+  double cost = 0;
+  for (size_t i = 0; i < p.count; i++) {
+    const double own = g[i * p.count + i];
+    double best = kInfinity;
+    int32_t nearest = 0;
+    for (size_t c = 0; c < p.k; c++) {
+      const GramCentre& centre = w.combinations[c];
+      const double d = ClampDistance2(own - 2.0 * centre.cross[i] + centre.self);
+      if (d < best || (c == 0 && !(d == d))) {  // a NaN distance (non-finite points) makes the cost NaN
+        best = d;
+        nearest = static_cast<int32_t>(c);
+      }
+    }
+    w.nearest[i] = nearest;
+    w.distance2[i] = best;
+    cost += p.weights[i] * best;
+  }
+  return cost;
+}
+
+// Lloyd's in the points' span: each centre becomes the weighted mean of its points, held as
+// their weights over the sum (a centre that took nothing keeps its combination).
+TrialResult GramLloyd(const Problem& p, Workspace& w) {
+  TrialResult result;
+  double previous = kInfinity, cost = 0;
+  size_t iteration = 0;
+  for (; iteration < p.max_iter; iteration++) {
+    cost = GramAssignCost(p, w);
+    if (iteration > 0 && previous - cost <= p.tol * previous) break;
+    previous = cost;
+    std::fill(w.mass.begin(), w.mass.end(), 0.0);
+    for (size_t i = 0; i < p.count; i++) w.mass[static_cast<size_t>(w.nearest[i])] += p.weights[i];
+    for (size_t c = 0; c < p.k; c++) {
+      if (w.mass[c] == 0) continue;  // an empty cluster keeps its centre
+      GramCentre& centre = w.combinations[c];
+      std::fill(centre.coefficient.begin(), centre.coefficient.end(), 0.0);
+      centre.total = w.mass[c];
+    }
+    for (size_t i = 0; i < p.count; i++) {
+      const size_t c = static_cast<size_t>(w.nearest[i]);
+      if (w.mass[c] != 0) w.combinations[c].coefficient[i] = p.weights[i];
+    }
+  }
+  if (iteration == p.max_iter) cost = GramAssignCost(p, w);  // stopped by the limit: score the centres as they are
+  result.cost = cost;
+  result.iterations = iteration;
+  return result;
+}
+
 // Weighted Lloyd's from the seeded centres until the relative cost change is below tol or max_iter.
 TrialResult Lloyd(const Problem& p, Workspace& w) {
+  if (p.gram) return GramLloyd(p, w);
   const Points all = p.All();
   TrialResult result;
   double previous = kInfinity, cost = 0;
@@ -187,6 +265,7 @@ struct Best {
   double cost = kInfinity;
   size_t trial = SIZE_MAX;
   std::vector<float> centers;
+  std::vector<GramCentre> combinations;
   bool Beats(double other_cost, size_t other_trial) const {
     return cost < other_cost || (cost == other_cost && trial < other_trial);
   }
@@ -205,6 +284,7 @@ void RunTrials(const Problem& p, DistanceRows& distances, size_t from, const std
         local.cost = results[t].cost;
         local.trial = t;
         local.centers = w.centers;
+        local.combinations = w.combinations;
       }
     }
     if (local.trial == SIZE_MAX) return;
@@ -231,9 +311,11 @@ Reduction Reduce(const float* points, const double* weights, size_t count, size_
                  bool kmeans_plus_plus, size_t max_iter, double tol, size_t trials, uint64_t seed) {
   if (k == 0 || k > count) throw std::invalid_argument("k must be in 1.." + std::to_string(count) + " (the weighted centres held)");
   const size_t draws = kmeans_plus_plus ? 2 + static_cast<size_t>(std::log(static_cast<double>(k))) : 1;
-  const Problem p{points, weights, count, dim, k, kmeans_plus_plus, max_iter, tol, seed, draws};
+  const std::vector<double> gram = UsesGram(count, dim) ? CenteredGram(points, count, dim) : std::vector<double>();
+  const Problem p{points, weights, count, dim, k, kmeans_plus_plus, max_iter, tol, seed, draws,
+                  UsesGram(count, dim) ? &gram : nullptr};
   const size_t n = std::max<size_t>(1, trials);
-  DistanceRows distances(points, count, dim, kmeans_plus_plus);
+  DistanceRows distances(points, count, dim, kmeans_plus_plus, p.gram);
   // The usual draws of a trial: one per centre, `draws` per k-means++ centre after the first.
   // Fewer only when the points run out (fewer positive-weight points, or distinct ones, than k).
   const double usual = kmeans_plus_plus ? 1 + static_cast<double>((k - 1) * draws) : static_cast<double>(k);
@@ -265,15 +347,25 @@ Reduction Reduce(const float* points, const double* weights, size_t count, size_
   Workspace w(p);
   if (best.trial == winner) {
     w.centers = std::move(best.centers);
+    w.combinations = std::move(best.combinations);
   } else {
     RunTrial(p, distances, first[winner], w);  // its chunk's best was a trial that ran from a wrong start
   }
+  if (p.gram) {
+    w.centers.resize(k * dim);
+    for (size_t c = 0; c < k; c++) WriteCentre(w.combinations[c], points, count, dim, w.centers.data() + c * dim);
+  }
   reduction.cost = results[winner].cost;
   reduction.iterations = results[winner].iterations;
-  // The final assignment (of these centres) gives each centre's mass.
+  // The final assignment (of these centres) gives each centre's mass; in the span, also the cost:
+  // that of the centres as returned (float32), summed as Lloyd's in full space sums it.
   Assign(p.All(), w.centers.data(), k, dim, w.nearest.data(), w.distance2.data());
   reduction.mass.assign(k, 0.0);
   for (size_t i = 0; i < count; i++) reduction.mass[static_cast<size_t>(w.nearest[i])] += weights[i];
+  if (p.gram) {
+    reduction.cost = 0;
+    for (size_t i = 0; i < count; i++) reduction.cost += weights[i] * w.distance2[i];
+  }
   reduction.centers = std::move(w.centers);
   return reduction;
 }

@@ -1,0 +1,47 @@
+// The K → k reduction in the points' own span: when the held centres are fewer than the
+// features (sparse data: 100 centres of 10^5 features), every distance a reduction's trials
+// need — point to point for k-means++, point to a weighted mean of points for Lloyd's — is a
+// function of the Gram matrix of the points about their mean, count × count. The trials then
+// cost O(k · count²) per Lloyd step instead of O(k · count · dim), and the points are read
+// once per reduction (to form the Gram matrix) instead of several times per step and trial.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace boundless {
+namespace kmeans {
+
+// G = (P − μ)(P − μ)ᵀ in float64, with μ the points' plain mean (float64): centring keeps the
+// products about the points' spread rather than their offset from the origin, so data far from
+// it lose nothing to cancellation. Row-major count × count, both triangles. Every entry is summed
+// in one fixed order whatever the thread count (panel products over blocks of features).
+std::vector<double> CenteredGram(const float* points, size_t count, size_t dim);
+
+// A centre as a weighted combination of the points: Σᵢ coefficient[i]·pᵢ / total. A k-means++
+// seed is one point (coefficient 1, total 1); a Lloyd's mean, its points' weights over their sum.
+// Its squared distance to point i is G_ii − 2(Gc)_i / total + cᵀGc / total², computed by
+// GramCentre::Prepare once per step.
+struct GramCentre {
+  std::vector<double> coefficient;  // count
+  double total = 1;
+  std::vector<double> cross;        // count: (G·coefficient)_i / total
+  double self = 0;                  // coefficientᵀ·G·coefficient / total²
+  void Prepare(const std::vector<double>& gram, size_t count);
+};
+
+// A squared distance from G, at least 0 (G's rounding can make a tiny one negative); NaN stays
+// NaN, so that non-finite points fail the reduction as they do in full space.
+inline double ClampDistance2(double d) { return d < 0 ? 0.0 : d; }
+
+// Squared distance between points i and j from G.
+inline double GramDistance2(const std::vector<double>& gram, size_t count, size_t i, size_t j) {
+  return ClampDistance2(gram[i * count + i] + gram[j * count + j] - 2.0 * gram[i * count + j]);
+}
+
+// The centre written out in the points' coordinates (dim floats): (Σᵢ coefficient[i]·pᵢ) / total,
+// summed in float64 in point order.
+void WriteCentre(const GramCentre& centre, const float* points, size_t count, size_t dim, float* out);
+
+}  // namespace kmeans
+}  // namespace boundless
