@@ -12,21 +12,35 @@
 namespace boundless {
 namespace kmeans {
 
-// G = (P − μ)(P − μ)ᵀ in float64, with μ the points' plain mean (float64): centring keeps the
-// products about the points' spread rather than their offset from the origin, so data far from
-// it lose nothing to cancellation. Row-major count × count, both triangles. Every entry is summed
-// in one fixed order whatever the thread count (panel products over blocks of features).
+// G = (P − p₀)(P − p₀)ᵀ in float64, the points shifted by the first one: the products are about
+// the points' spread rather than their offset from the origin (data far from it lose nothing to
+// cancellation), and on integer or one-hot data every difference, product and sum is exact, so
+// distances that tie in full space tie here. Row-major count × count, both triangles. Every entry
+// is summed in one fixed order whatever the thread count (panel products over blocks of features).
 std::vector<double> CenteredGram(const float* points, size_t count, size_t dim);
+
+// Relative error allowed in the smallest nonzero distance between points before a reduction
+// declines the span (GramResolves).
+constexpr double kGramRelativeError = 1e-6;
+
+// Whether distances from G resolve the points: G finite, and every pair of points either the same
+// bytes or apart, by G, by more than G's rounding bound over kGramRelativeError. Distances from G
+// cancel where some points lie far from the others (an outlier 10^10 out makes G's entries 10^20
+// and the other points' distances noise, or exactly 0); the reduction then runs in full space.
+bool GramResolves(const std::vector<double>& gram, const float* points, size_t count, size_t dim);
+
+// For each point, the first point with the same bytes (itself if none): one pass over the points.
+std::vector<size_t> DuplicateGroups(const float* points, size_t count, size_t dim);
 
 // A centre as a weighted combination of the points: Σᵢ coefficient[i]·pᵢ / total. A k-means++
 // seed is one point (coefficient 1, total 1); a Lloyd's mean, its points' weights over their sum.
-// Its squared distance to point i is G_ii − 2(Gc)_i / total + cᵀGc / total², computed by
-// GramCentre::Prepare once per step.
+// With a = coefficient / total, its squared distance to point i is G_ii − 2(Ga)_i + aᵀGa, the
+// last two terms computed by GramCentre::Prepare once per step.
 struct GramCentre {
   std::vector<double> coefficient;  // count
   double total = 1;
-  std::vector<double> cross;        // count: (G·coefficient)_i / total
-  double self = 0;                  // coefficientᵀ·G·coefficient / total²
+  std::vector<double> cross;        // count: (G·a)_i
+  double self = 0;                  // aᵀ·G·a
   void Prepare(const std::vector<double>& gram, size_t count);
 };
 

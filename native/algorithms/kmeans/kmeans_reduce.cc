@@ -22,6 +22,9 @@ namespace kmeans {
 namespace {
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
+constexpr const char* kNoFiniteCost =
+    "no trial of the k-means reduction has a finite cost: the held centres or their weights are not finite (NaN or "
+    "infinite values in the state)";
 
 // Whether a reduction runs in the points' span (kmeans_gram.h): when the points are at most half
 // as many as the features, where forming their Gram matrix (count² · dim / 2 multiply-adds, once)
@@ -311,9 +314,13 @@ Reduction Reduce(const float* points, const double* weights, size_t count, size_
                  bool kmeans_plus_plus, size_t max_iter, double tol, size_t trials, uint64_t seed) {
   if (k == 0 || k > count) throw std::invalid_argument("k must be in 1.." + std::to_string(count) + " (the weighted centres held)");
   const size_t draws = kmeans_plus_plus ? 2 + static_cast<size_t>(std::log(static_cast<double>(k))) : 1;
-  const std::vector<double> gram = UsesGram(count, dim) ? CenteredGram(points, count, dim) : std::vector<double>();
+  std::vector<double> gram;
+  if (UsesGram(count, dim)) {
+    gram = CenteredGram(points, count, dim);
+    if (!GramResolves(gram, points, count, dim)) gram = std::vector<double>();  // full space, exactly
+  }
   const Problem p{points, weights, count, dim, k, kmeans_plus_plus, max_iter, tol, seed, draws,
-                  UsesGram(count, dim) ? &gram : nullptr};
+                  gram.empty() ? nullptr : &gram};
   const size_t n = std::max<size_t>(1, trials);
   DistanceRows distances(points, count, dim, kmeans_plus_plus, p.gram);
   // The usual draws of a trial: one per centre, `draws` per k-means++ centre after the first.
@@ -339,10 +346,7 @@ Reduction Reduce(const float* points, const double* weights, size_t count, size_
   }
   // Every trial's cost is a sum of weights × float64 squared distances of float32 points, finite
   // whenever the points and weights are; a NaN or infinite one means the input is not.
-  if (winner == SIZE_MAX) {
-    throw std::invalid_argument("no trial of the k-means reduction has a finite cost: the held centres or their weights "
-                                "are not finite (NaN or infinite values in the state)");
-  }
+  if (winner == SIZE_MAX) throw std::invalid_argument(kNoFiniteCost);
   Reduction reduction;
   Workspace w(p);
   if (best.trial == winner) {
@@ -365,6 +369,8 @@ Reduction Reduce(const float* points, const double* weights, size_t count, size_
   if (p.gram) {
     reduction.cost = 0;
     for (size_t i = 0; i < count; i++) reduction.cost += weights[i] * w.distance2[i];
+    // As in full space, where this cost is the winning trial's: overflowing weights are an error.
+    if (!std::isfinite(reduction.cost)) throw std::invalid_argument(kNoFiniteCost);
   }
   reduction.centers = std::move(w.centers);
   return reduction;

@@ -9,7 +9,7 @@ import { packageRoot } from '../../../lib/package-root.js';
 
 // sha256 of the outputs below (centres, masses, costs, iterations) from the full-space reduction
 // (main at 4ee0be9), on 1 and 2 threads, synchronously and off the event loop alike.
-const fullSpaceDigest = '0aaaec3fce7b73e8d15717a364c281df88af2e75cfc8282b281665f6bc9619f7';
+const fullSpaceDigest = '13f1bec94dd5bceff78e031b9c0515bb5842379a09c4f45dc8620d489234394d';
 
 const fingerprint = `
   import { createHash } from 'node:crypto';
@@ -22,10 +22,21 @@ const fingerprint = `
   const count = 60, dim = 400, points = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) points[i * dim + j] = ((i % 5) === j % 7 ? 4 : 0) + random.nextGaussian();
   const weights = Float64Array.from({ length: count }, (_, i) => (i % 11 === 4 ? 0 : 1 + (i % 3)));
-  for (const [k, plus, trials] of [[5, true, 7], [8, true, 5], [5, false, 4]]) {
-    const r = await addon.REDUCE(points, weights, count, dim, k, plus, 100, 1e-6, trials, 5);
+  const reduce = async (p, w, c, d, k, plus, trials) => {
+    const r = await addon.REDUCE(p, w, c, d, k, plus, 100, 1e-6, trials, 5);
     add(r.centers); add(r.mass); hash.update(JSON.stringify([r.cost, r.iterations]));
+  };
+  for (const [k, plus, trials] of [[5, true, 7], [8, true, 5], [5, false, 4]]) await reduce(points, weights, count, dim, k, plus, trials);
+  // Where distances from the Gram matrix cancel, the span declines and full space decides:
+  // an outlier 10^10 out on one feature (its Gram entries 10^20, the others' distances about 10^3),
+  // and one at 3.4·10^38 (the others' distances all round to 0).
+  for (const far of [1e10, 3.4e38]) {
+    const outlying = points.slice();
+    outlying[7 * dim + 3] = far;
+    for (const k of [5, 12]) await reduce(outlying, weights, count, dim, k, true, 3);
   }
+  // Weights of 10^-170 (a forgetting state's oldest centres): a cluster's total squared underflowed.
+  await reduce(points, weights.map((w) => w * 1e-170), count, dim, 6, true, 3);
   console.log(JSON.stringify({ threads: addon.runtimeInfo().threads, sha256: hash.digest('hex') }));`;
 
 function run(threads: number, reduce: 'kmeansReduce' | 'kmeansReduceAsync'): { threads: number; sha256: string } {
