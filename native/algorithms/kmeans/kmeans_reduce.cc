@@ -26,9 +26,10 @@ constexpr const char* kNoFiniteCost =
     "no trial of the k-means reduction has a finite cost: the held centres or their weights are not finite (NaN or "
     "infinite values in the state)";
 
-// Whether a reduction runs in the points' span (kmeans_gram.h): when the points are at most half
-// as many as the features, where forming their Gram matrix (count² · dim / 2 multiply-adds, once)
-// costs less than the Lloyd steps it replaces (count · k · dim each, per trial).
+// Whether a reduction may run in the points' span (kmeans_gram.h): when the points are at most
+// half as many as the features, where forming their Gram matrix (count² · dim / 2 multiply-adds,
+// once) costs less than the Lloyd steps it replaces (count · k · dim each, per trial). It then
+// does if the matrix resolves every pair of points (GramResolves); otherwise in full space.
 bool UsesGram(size_t count, size_t dim) { return 2 * count <= dim; }
 
 // Squared distances from chosen points to all the others. In the points' span, from the Gram
