@@ -28,9 +28,11 @@ constexpr const char* kNoFiniteCost =
 
 // Whether a reduction may run in the points' span (kmeans_gram.h): when the points are at most
 // half as many as the features, where forming their Gram matrix (count² · dim / 2 multiply-adds,
-// once) costs less than the Lloyd steps it replaces (count · k · dim each, per trial). It then
+// once) costs less than the Lloyd steps it replaces (count · k · dim each, per trial), and the
+// matrix fits in kGramBytes (as the full-space path's distance cache: 2,048 points). It then
 // does if the matrix resolves every pair of points (GramResolves); otherwise in full space.
-bool UsesGram(size_t count, size_t dim) { return 2 * count <= dim; }
+constexpr size_t kGramBytes = size_t{32} << 20;
+bool UsesGram(size_t count, size_t dim) { return 2 * count <= dim && count * count * sizeof(double) <= kGramBytes; }
 
 // Squared distances from chosen points to all the others. In the points' span, from the Gram
 // matrix; otherwise each row is measured once per reduction and kept (k-means++ draws the same
