@@ -9,7 +9,6 @@
 #include <unordered_map>
 
 #include "linalg/panel_product.h"
-#include "runtime/thread_pool.h"
 
 namespace boundless {
 namespace kmeans {
@@ -28,7 +27,7 @@ double Gamma(size_t n) {
 
 }  // namespace
 
-std::vector<double> CenteredGram(const float* points, size_t count, size_t dim) {
+std::vector<double> ShiftedGram(const float* points, size_t count, size_t dim) {
   std::vector<double> gram(count * count, 0.0), a_panels, b_panels;
   for (size_t first = 0; first < dim; first += kGramBlock) {
     const size_t features = std::min(kGramBlock, dim - first);

@@ -1,9 +1,9 @@
 // The K → k reduction in the points' own span: when the held centres are fewer than the
 // features (sparse data: 100 centres of 10^5 features), every distance a reduction's trials
 // need — point to point for k-means++, point to a weighted mean of points for Lloyd's — is a
-// function of the Gram matrix of the points about their mean, count × count. The trials then
-// cost O(k · count²) per Lloyd step instead of O(k · count · dim), and the points are read
-// once per reduction (to form the Gram matrix) instead of several times per step and trial.
+// function of the points' Gram matrix (shifted by the first point), count × count. A Lloyd step
+// then costs about count² + k · count (each point belongs to one mean) instead of k · count · dim,
+// and the points are read once per reduction (to form the matrix) instead of per step and trial.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +17,7 @@ namespace kmeans {
 // cancellation), and on integer or one-hot data every difference, product and sum is exact, so
 // distances that tie in full space tie here. Row-major count × count, both triangles. Every entry
 // is summed in one fixed order whatever the thread count (panel products over blocks of features).
-std::vector<double> CenteredGram(const float* points, size_t count, size_t dim);
+std::vector<double> ShiftedGram(const float* points, size_t count, size_t dim);
 
 // Relative error allowed in the smallest nonzero distance between points before a reduction
 // declines the span (GramResolves).

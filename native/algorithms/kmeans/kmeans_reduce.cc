@@ -89,7 +89,7 @@ struct Problem {
   double tol;
   uint64_t seed;
   size_t draws;  // k-means++ candidates per centre after the first: 2 + ⌊ln k⌋ (1 for random seeding)
-  const std::vector<double>* gram;  // the points' centred Gram matrix (UsesGram), or null
+  const std::vector<double>* gram;  // the points' shifted Gram matrix (UsesGram, GramResolves), or null
   Points All() const {
     Points all;
     all.rows = count;
@@ -319,7 +319,7 @@ Reduction Reduce(const float* points, const double* weights, size_t count, size_
   const size_t draws = kmeans_plus_plus ? 2 + static_cast<size_t>(std::log(static_cast<double>(k))) : 1;
   std::vector<double> gram;
   if (UsesGram(count, dim)) {
-    gram = CenteredGram(points, count, dim);
+    gram = ShiftedGram(points, count, dim);
     if (!GramResolves(gram, points, count, dim)) gram = std::vector<double>();  // full space, exactly
   }
   const Problem p{points, weights, count, dim, k, kmeans_plus_plus, max_iter, tol, seed, draws,
