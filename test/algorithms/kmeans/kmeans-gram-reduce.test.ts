@@ -3,9 +3,8 @@
 // results must be those of the reduction in full space (the bytes below were computed by it,
 // before the span existed), repeat on any thread count, and keep their accuracy far from the origin.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { loadCoreAddon, Random } from '../../../lib/index.js';
-import { packageRoot } from '../../../lib/package-root.js';
+import { runReduceFingerprint } from '../../fixtures/reduce-fingerprint.js';
 
 // sha256 of the outputs below (centres, masses, costs, iterations) from the full-space reduction
 // (main at 4ee0be9), on 1 and 2 threads, synchronously and off the event loop alike.
@@ -39,12 +38,7 @@ const fingerprint = `
   await reduce(points, weights.map((w) => w * 1e-170), count, dim, 6, true, 3);
   console.log(JSON.stringify({ threads: addon.runtimeInfo().threads, sha256: hash.digest('hex') }));`;
 
-function run(threads: number, reduce: 'kmeansReduce' | 'kmeansReduceAsync'): { threads: number; sha256: string } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', fingerprint.replaceAll('REDUCE', reduce)], {
-    cwd: packageRoot, env: { ...process.env, BOUNDLESS_NUM_THREADS: String(threads) }, encoding: 'utf8',
-  });
-  return JSON.parse(out.trim().split('\n').pop()!);
-}
+const run = (threads: number, reduce: 'kmeansReduce' | 'kmeansReduceAsync') => runReduceFingerprint(fingerprint, threads, reduce);
 
 describe('kmeans reduction in the points\' span', function () {
   this.timeout(120_000);

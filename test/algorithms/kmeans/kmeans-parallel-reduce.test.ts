@@ -2,9 +2,8 @@
 // result must be the sequential loop's to the byte, whatever the thread count, including inputs
 // where the seeding runs out of points and a trial's guessed stream start is wrong.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { loadCoreAddon } from '../../../lib/index.js';
-import { packageRoot } from '../../../lib/package-root.js';
+import { runReduceFingerprint } from '../../fixtures/reduce-fingerprint.js';
 
 // sha256 of the outputs below as computed by the sequential reduction (main at e982666, before the
 // trials ran in parallel), with BOUNDLESS_NUM_THREADS=1 and 2 alike, was 493c5092…de37. Squared
@@ -47,12 +46,7 @@ const fingerprint = `
   add(r.centers); add(r.mass); hash.update(JSON.stringify([r.cost, r.iterations]));
   console.log(JSON.stringify({ threads: addon.runtimeInfo().threads, sha256: hash.digest('hex') }));`;
 
-function run(threads: number, reduce: 'kmeansReduce' | 'kmeansReduceAsync'): { threads: number; sha256: string } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', fingerprint.replaceAll('REDUCE', reduce)], {
-    cwd: packageRoot, env: { ...process.env, BOUNDLESS_NUM_THREADS: String(threads) }, encoding: 'utf8',
-  });
-  return JSON.parse(out.trim().split('\n').pop()!);
-}
+const run = (threads: number, reduce: 'kmeansReduce' | 'kmeansReduceAsync') => runReduceFingerprint(fingerprint, threads, reduce);
 
 describe('kmeans reduction trials in parallel', function () {
   this.timeout(120_000);
