@@ -7,6 +7,7 @@
         "native/runtime/batch_view.cc",
         "native/runtime/cpu_features.cc",
         "native/runtime/memory_advice.cc",
+        "native/runtime/batch_checks_binding.cc",
         "native/runtime/runtime_info.cc",
         "native/runtime/stderr_capture.cc",
         "native/runtime/thread_pool.cc",

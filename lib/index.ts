@@ -6,6 +6,8 @@ export { registerBackend, registerKernel, getKernel, hasKernel, backendNames } f
 export { kernelNames, denseLinearTolerance, validateDenseLinear, KernelDeclined } from './backends/kernels.js';
 export { runKernel, strictBackend, StrictBackendError } from './backends/run-kernel.js';
 export { KernelCounters } from './backends/kernel-counters.js';
+export { settleState, isSettled } from './backends/device-state.js';
+export { pcaMomentsTolerance } from './backends/webgpu-pca.js';
 export type { KernelCount, KernelCounts } from './backends/kernel-counters.js';
 export { coverageTable, coverageMarkdown, operations as kernelOperations } from './backends/coverage.js';
 export type { KernelName, KernelInputs, KernelOutputs, DenseLinearInputs } from './backends/kernels.js';

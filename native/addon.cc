@@ -12,6 +12,7 @@
 #include "io/writer_binding.h"
 #include "linalg/linear_algebra_binding.h"
 #include "nn/nn_binding.h"
+#include "runtime/batch_checks_binding.h"
 #include "runtime/memory_advice.h"
 #include "runtime/runtime_info.h"
 #include "runtime/stderr_capture.h"
@@ -29,6 +30,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterNeuralNetwork(env, exports);
   boundless::RegisterFactorizationMachines(env, exports);
   boundless::RegisterMemoryAdvice(env, exports);
+  boundless::RegisterBatchChecks(env, exports);
   boundless::RegisterStderrCapture(env, exports);
   boundless::RegisterStreamParser(env, exports);
   boundless::RegisterWriters(env, exports);

@@ -2,6 +2,7 @@
 // algorithm contract. Loading re-validates the stored hyperparameters
 // against the algorithm's schema and checks that every tensor the state
 // was created with is present with the same dtype and shape.
+import { requireSettled, settleState } from '../backends/device-state.js';
 import type { Backend } from '../backends/registry.js';
 import { parseHyperparameters } from './hyperparameters.js';
 import type { Algorithm, DataSchema, Model, State } from './types.js';
@@ -13,6 +14,7 @@ import { SafetensorsFormatError } from '../state/safetensors.js';
 import { dtypeOf } from '../state/tensor.js';
 
 function toStored<H>(kind: 'state' | 'model', state: State<H> | ReturnType<Model['data']>): StoredObject {
+  if (kind === 'state') requireSettled(state, 'writing a state');
   return {
     kind,
     algorithm: state.algorithm,
@@ -82,11 +84,13 @@ function fromStored<A extends Algorithm>(algorithm: A, stored: StoredObject, bac
 
 /** Writes a checkpoint atomically. */
 export async function saveState<H>(path: string, state: State<H>): Promise<void> {
+  await settleState(state);
   await writeStoredObject(path, toStored('state', state));
 }
 
 /** A state plus the trainer's progress (epoch, source position), written atomically. */
 export async function saveCheckpoint<H>(path: string, state: State<H>, training: Record<string, JsonValue>): Promise<void> {
+  await settleState(state);
   await writeStoredObject(path, { ...toStored('state', state), training });
 }
 

@@ -12,6 +12,8 @@ import { getKernel, registerKernel, type Backend, type BackendDefinition } from 
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
 import { encodePass, RowDispatcher, workgroupGrid } from './webgpu-dispatch.js';
 import './webgpu-kernels.js';
+import './webgpu-pca.js';
+import type { PendingOnDevice } from './device-state.js';
 
 interface DawnModule {
   create(options: string[]): GPU;
@@ -140,6 +142,8 @@ export class WebGpuBackend implements Backend {
    * limit; lowering it (tests do) exercises the chunked path on small inputs.
    */
   bindingLimitBytes: number;
+  /** States whose latest batches are held on this device (device-state.ts): settled before the device goes. */
+  readonly resident = new Set<PendingOnDevice>();
 
   constructor(opened: OpenedAdapter, device: GPUDevice) {
     this.gpu = opened.gpu;
@@ -181,6 +185,8 @@ export class WebGpuBackend implements Backend {
   }
 
   async dispose(): Promise<void> {
+    // What the device holds for states is theirs: read back before the device goes.
+    for (const held of [...this.resident]) await held.settle();
     this.rows.destroy();
     this.pipelines.clear();
     this.device.destroy();

@@ -10,6 +10,7 @@ import type { ReadBatch, ReadStats } from '../io/batch-stream.js';
 import type { SourcePosition } from '../io/sources/types.js';
 import type { Rendezvous, RoundUpload } from './rendezvous.js';
 import { packState } from './state-transfer.js';
+import { settleState } from '../backends/device-state.js';
 
 export interface ShareJob {
   worker: number;
@@ -41,7 +42,9 @@ export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous:
   let round = 1;
   let since = { batches: 0, records: 0 };
   const kernelsBefore = backend.counters.snapshot();
-  const upload = (done: boolean): RoundUpload => {
+  const upload = async (done: boolean): Promise<RoundUpload> => {
+    // A GPU backend's latest batches are added into the state's arrays before they travel.
+    if (state) await settleState(state);
     // State-sized work done here, on this worker's core, rather than in the merge everyone waits for.
     if (state) algorithm.prepareUpload?.(state as never);
     return { worker: job.worker, round, state, position, done, ...since, bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords },
@@ -56,12 +59,12 @@ export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous:
     since.records += batch.rows;
     const scheduled = job.syncBatches !== undefined && since.batches >= job.syncBatches;
     if (scheduled || (!job.scheduledRoundsOnly && rendezvous.roundCalled(round))) {
-      const reply = await rendezvous.exchange(upload(false));
+      const reply = await rendezvous.exchange(await upload(false));
       round++;
       since = { batches: 0, records: 0 };
       if (reply.stop) return;
       state = reply.state;
     }
   }
-  await rendezvous.exchange(upload(true));
+  await rendezvous.exchange(await upload(true));
 }

@@ -2,6 +2,7 @@
 // an epoch over the training channel with scheduled checkpoints, validation
 // and the early-stopping bookkeeping, then the final model and the test
 // channel. train() in train.ts strings the stages together.
+import { settleState } from '../backends/device-state.js';
 import type { KernelCounts } from '../backends/kernel-counters.js';
 import { HyperparameterError, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import { loadState } from '../algorithms/persistence.js';
@@ -191,6 +192,8 @@ export class TrainingRun<A extends Algorithm> {
     reporter.epochBytes = 0;
     reporter.badRecords = { ...pass.badRecords };
     if (!this.state) throw new DataError(`train: no records in the training channel (${describeChannel(options.train)})`);
+    // What a GPU backend holds of the pass is added into the state's arrays: the end of a pass reads them.
+    await settleState(this.state);
     // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
     algorithm.checkTrainingData?.(this.state as never);
     if (!pass.passEnded) await algorithm.endPass?.(this.state as never, this.settings.backend);
@@ -370,6 +373,7 @@ export class TrainingRun<A extends Algorithm> {
   private async writeCheckpoint(): Promise<void> {
     const { directory } = this.settings;
     if (!directory || !this.state) return;
+    await settleState(this.state);
     const written = await directory.write(this.state, this.progress as unknown as Record<string, JsonValue>);
     this.emit('checkpoint', { checkpoint: written.path });
     // Only now, with the state on disk, may an ephemeral input let go of what it holds.

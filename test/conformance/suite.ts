@@ -34,6 +34,11 @@ export interface ConformanceSubject<A extends Algorithm> {
    */
   predictionTolerance?: number;
   /**
+   * Largest difference allowed between a GPU backend's state tensors and cpu's after training,
+   * relative to their scale (default backendTolerance): for kernels that train in float32 on the GPU.
+   */
+  stateTolerance?: number;
+  /**
    * The algorithm trains at the end of each pass (DeepAR's epoch: steps drawn from what the pass
    * offered): each of the checks' batches is then a whole pass, endPass after its update.
    */
@@ -277,7 +282,7 @@ export function describeConformance<A extends Algorithm>(subject: ConformanceSub
               const dtype = dtypeOf(t);
               const got = state.tensors[name].data;
               if (dtype === 'F32' || dtype === 'F64') {
-                const { worst, allowed } = difference(Array.from(got as Float32Array), Array.from(t.data as Float32Array), subject.backendTolerance);
+                const { worst, allowed } = difference(Array.from(got as Float32Array), Array.from(t.data as Float32Array), subject.stateTolerance ?? subject.backendTolerance);
                 assert.ok(worst <= allowed, `${report.name}: tensor '${name}' differs from cpu by ${worst} (allowed ${allowed})`);
               } else {
                 assert.ok(tensorsEqual(state.tensors[name], t), `${report.name}: tensor '${name}' differs from cpu`);

@@ -12,6 +12,7 @@ import { DegenerateDataError } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { runKernel } from '../../backends/run-kernel.js';
+import { requireSettled, settleState } from '../../backends/device-state.js';
 import { tensor } from '../../state/tensor.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, DataSchema, Selection, State } from '../types.js';
@@ -100,6 +101,7 @@ function addShard(merged: PcaState, shard: PcaState, origin: Float64Array, d: nu
 
 function merge(states: PcaState[]): PcaState {
   if (states.length === 0) throw new RangeError('pca merge: no states');
+  for (const s of states) requireSettled(s, 'pca merge');
   const first = states[0];
   const hp = first.hyperparameters;
   const merged = createState(hp, first.schema);
@@ -178,6 +180,7 @@ function checkTrainingData(state: PcaState): void {
 }
 
 async function finalize(state: PcaState, backend: Backend, selection?: Selection): Promise<PcaModel> {
+  await settleState(state);
   for (const key of Object.keys(selection ?? {})) {
     if (key !== 'num_components' && key !== 'subtract_mean') throw new RangeError(`pca select: unknown selection '${key}'; expected num_components or subtract_mean`);
   }

@@ -14,10 +14,14 @@ export function originOf(state: State): Float64Array {
   return origin instanceof Float64Array ? origin : new Float64Array(state.schema.featureDim);
 }
 
-/** Sets the origin to the first row of the state's first batch, when that batch is dense (index.ts accumulate says why not sparse). */
+/**
+ * Sets the origin to the first row of the state's first batch, when that batch is dense (index.ts
+ * accumulate says why not sparse). "First" by the rows counted in the scalars, not by the count
+ * tensor: a GPU backend adds a batch's weight to that tensor only when the state is settled.
+ */
 export function chooseOrigin(state: State, batch: Batch): void {
   const origin = state.tensors.origin?.data;
-  if (!(origin instanceof Float64Array) || (state.tensors.count.data as Float64Array)[0] !== 0) return;
+  if (!(origin instanceof Float64Array) || Number(state.scalars.examples_seen) !== 0 || (state.tensors.count.data as Float64Array)[0] !== 0) return;
   if (batch.kind !== 'dense' || batch.rows === 0) return;
   for (let j = 0; j < batch.cols; j++) origin[j] = batch.values[j];
 }

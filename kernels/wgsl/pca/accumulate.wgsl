@@ -1,0 +1,134 @@
+// PCA's moments on the device (algorithm_mode regular): a batch of dense rows
+// adds, into float-float accumulators (an f32 pair hi + lo, about 44 bits),
+//   cross[i][j] += Σ_r w_r (x_ri − o_i)(x_rj − o_j)   for j ≤ i (lower triangle),
+//   sum[j]      += Σ_r w_r (x_rj − o_j)   (the host adds o_j·Σw when it reads them),
+//   count       += Σ_r w_r.
+// The accumulators hold what batches added since the host last read them
+// (lib/backends/webgpu-pca.ts): the host adds them into its float64 moments and
+// clears them, so the device never holds the state's large values and the
+// accumulators' 44 bits only need to cover what a few batches add.
+// Each product is one f32 rounding of w·a·b (a, b the differences, one rounding
+// each); the sums over rows are compensated (Knuth's TwoSum), so a batch's sum
+// carries about 4u·Σ|terms| (u = 2⁻²⁴) however many rows it has.
+//
+// One invocation per output: t < T = d(d + 1)/2 is the lower-triangle entry
+// (i, j) with t = i(i + 1)/2 + j; then d invocations for the sums; then one for
+// the count. Rows [first, first + rows) of the batch buffer (total rows) are read;
+// a dispatch takes at most 60,000 of them (a software adapter's loop limit).
+//
+// acc: (hi, lo) pairs — cross entries 0..T, then sum 0..d, then count.
+// aux: the batch's weights[total] (when weighted), then the origin's f32 hi[d] and lo[d].
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  weighted: u32,
+  groups_x: u32,
+  first: u32,
+  triangle: u32,
+  total: u32,
+  // 0, from the host: opaque() ORs it into a value's bits, so that the shader compiler cannot
+  // see through the steps of the compensated sums below. They are zero in real arithmetic, and
+  // compilers that reassociate floats (Mesa's llvmpipe does) otherwise fold the compensation
+  // away: WGSL has no way to mark an operation exact.
+  zero: u32,
+}
+
+@group(0) @binding(0) var<storage, read> batch: array<f32>;
+@group(0) @binding(1) var<storage, read> aux: array<f32>;
+@group(0) @binding(2) var<storage, read_write> acc: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+fn opaque(x: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(x) | params.zero);
+}
+
+// (hi, lo) + p, compensated (TwoSum, then renormalized): hi + lo keeps what an f32 sum would
+// round away. Every step goes through opaque() so that it is computed as written.
+fn add_term(s: vec2<f32>, p: f32) -> vec2<f32> {
+  let hi = opaque(s.x + p);
+  let back = opaque(hi - s.x);
+  let err = opaque(s.x - opaque(hi - back)) + opaque(p - back);
+  let lo = opaque(s.y + err);
+  let renorm = opaque(hi + lo);
+  return vec2<f32>(renorm, lo - opaque(renorm - hi));
+}
+
+// (hi, lo) + (hi', lo').
+fn add_pair(s: vec2<f32>, t: vec2<f32>) -> vec2<f32> {
+  let u = add_term(s, t.x);
+  return add_term(u, t.y);
+}
+
+fn weight(r: u32) -> f32 {
+  if (params.weighted == 0u) {
+    return 1.0;
+  }
+  return aux[params.first + r];
+}
+
+// x_rj − o_j, with o = hi + lo given as two f32s: for x near o the first difference is exact.
+fn centred(r: u32, j: u32) -> f32 {
+  let o = select(0u, params.total, params.weighted != 0u);
+  let x = batch[(params.first + r) * params.cols + j];
+  return (x - aux[o + j]) - aux[o + params.cols + j];
+}
+
+fn load(t: u32) -> vec2<f32> {
+  return vec2<f32>(acc[2u * t], acc[2u * t + 1u]);
+}
+
+fn store(t: u32, v: vec2<f32>) {
+  acc[2u * t] = v.x;
+  acc[2u * t + 1u] = v.y;
+}
+
+// The lower-triangle entry (i, j) of index t = i(i + 1)/2 + j: i from a float square root,
+// corrected in integers (f32 rounds large t).
+fn entry(t: u32) -> vec2<u32> {
+  var i = u32((sqrt(8.0 * f32(t) + 1.0) - 1.0) * 0.5);
+  loop {
+    if (i == 0u || i * (i + 1u) / 2u <= t) {
+      break;
+    }
+    i = i - 1u;
+  }
+  loop {
+    if ((i + 1u) * (i + 2u) / 2u > t) {
+      break;
+    }
+    i = i + 1u;
+  }
+  return vec2<u32>(i, t - i * (i + 1u) / 2u);
+}
+
+// The term row r adds to output t (a product, a weighted value or the weight).
+fn term(t: u32, ij: vec2<u32>, r: u32) -> f32 {
+  let w = weight(r);
+  if (t < params.triangle) {
+    return w * centred(r, ij.x) * centred(r, ij.y);
+  }
+  if (t < params.triangle + params.cols) {
+    return w * centred(r, t - params.triangle);
+  }
+  return w;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let t = (group.y * params.groups_x + group.x) * 64u + lane;
+  if (t > params.triangle + params.cols) {
+    return;
+  }
+  var ij = vec2<u32>(0u, 0u);
+  if (t < params.triangle) {
+    ij = entry(t);
+  }
+  // One loop for every kind of output: Mesa's llvmpipe counts the iterations of a SIMD group's
+  // loops together, branches one after another, and stops them at 65,535 silently.
+  var s = vec2<f32>(0.0, 0.0);
+  for (var r = 0u; r < params.rows; r = r + 1u) {
+    s = add_term(s, term(t, ij, r));
+  }
+  store(t, add_pair(load(t), s));
+}

@@ -1,0 +1,74 @@
+// State that a GPU backend keeps on its device between batches. A kernel that
+// adds to a state's sums on the device (webgpu's pcaAccumulate) keeps the
+// batches' contributions there, in the device's memory, and copies nothing
+// back per batch; the host arrays of the state then lag behind until someone
+// settles the state: the contributions are read back once, added into the host
+// arrays (float64) and the device's copy is released. The trainer settles
+// before every read of a state (checkpoints, merges, finalize, the end of a
+// pass), saving a state settles it, and synchronous readers (merge, the
+// byte encoders) refuse a state that is not settled instead of reading stale numbers.
+
+/** What of a state this file reads: its tensors' arrays (algorithms/types.ts State; backends sit below algorithms). */
+export interface TensorHolder {
+  tensors: Record<string, { data: object }>;
+}
+
+/** Device-side contributions to one state's host arrays, not yet added into them. */
+export interface PendingOnDevice {
+  /** The backend holding them, for messages ("webgpu"). */
+  readonly backend: string;
+  /** Reads the contributions back, adds them into the host arrays and releases the device's copy. */
+  settle(): Promise<void>;
+}
+
+// Keyed by a host array of the state (the one the kernel was handed), so that any State object
+// holding that array (a copy of the tensors record, say) finds it.
+const pending = new WeakMap<object, PendingOnDevice>();
+
+/** Registers (or replaces) what a device holds for the host array `key` until it is settled. */
+export function holdOnDevice(key: object, work: PendingOnDevice): void {
+  pending.set(key, work);
+}
+
+/** What a device holds for `key`, if anything. */
+export function heldOnDevice<T extends PendingOnDevice>(key: object): T | undefined {
+  return pending.get(key) as T | undefined;
+}
+
+/** Forgets `key` (its device copy was released). */
+export function releaseOnDevice(key: object, work: PendingOnDevice): void {
+  if (pending.get(key) === work) pending.delete(key);
+}
+
+function pendingOf(state: TensorHolder): PendingOnDevice[] {
+  const found = new Set<PendingOnDevice>();
+  for (const tensor of Object.values(state.tensors)) {
+    const work = pending.get(tensor.data);
+    if (work) found.add(work);
+  }
+  return [...found];
+}
+
+/**
+ * Brings a state's host arrays up to date with what a GPU backend holds for it (one read-back),
+ * so that its tensors can be read, saved or merged; a no-op for a state trained on cpu. Call it
+ * after `algorithm.update(state, batch, backend)` on a GPU backend before reading `state.tensors`
+ * yourself (train(), saveState and finalize do it).
+ */
+export async function settleState(state: TensorHolder): Promise<void> {
+  for (const work of pendingOf(state)) await work.settle();
+}
+
+/** Whether a GPU backend holds contributions to the state that its host arrays lack. */
+export function isSettled(state: TensorHolder): boolean {
+  return pendingOf(state).length === 0;
+}
+
+/** Throws when the state's host arrays lag behind its device copy: `what` (e.g. "pca.merge") would read stale numbers. */
+export function requireSettled(state: TensorHolder, what: string): void {
+  const work = pendingOf(state);
+  if (work.length > 0) {
+    throw new Error(`${what}: the state's latest batches are still on the ${work[0].backend} device; ` +
+      'await settleState(state) first (train(), saveState and finalize do it)');
+  }
+}

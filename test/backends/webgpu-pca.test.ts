@@ -1,0 +1,242 @@
+// webgpu's pcaAccumulate (lib/backends/webgpu-pca.ts): PCA's regular-mode
+// moments summed on the device with nothing read back per batch, added into
+// the state's float64 arrays when the state is settled. Against cpu: dense and
+// weighted batches, data far from the origin, batches past one dispatch; the
+// state lags until settled and readers that cannot settle refuse it; bad rows
+// get cpu's message and leave the state as it was; sparse batches are declined
+// (a fallback, or an error under strict mode); and train() on webgpu gives
+// cpu's model, checkpoints and resumes included. CI runs it on Mesa's llvmpipe.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createBackend, isSettled, listBackends, parseHyperparameters, pca, pcaMomentsTolerance, runKernel, settleState, stateToBytes, StrictBackendError, train,
+  type Backend, type DenseBatch,
+} from '../../lib/index.js';
+import type { KernelInputs } from '../../lib/backends/kernels.js';
+import { withEnv } from '../fixtures/with-env.js';
+
+type Moments = KernelInputs['pcaAccumulate']['moments'] & { origin: Float64Array };
+
+/** Deterministic floats: `offset` + uniform [−1, 1) × π (full mantissas). */
+function values(length: number, seed: number, offset = 0): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return offset + (state / 2 ** 31 - 1) * Math.PI;
+  });
+}
+
+function dense(rows: number, cols: number, seed: number, offset = 0, weighted = false): DenseBatch {
+  const batch: DenseBatch = { kind: 'dense', rows, cols, values: values(rows * cols, seed, offset) };
+  if (weighted) batch.weights = values(rows, seed + 1, 2).map(Math.abs);
+  return batch;
+}
+
+function fresh(dim: number, origin?: ArrayLike<number>): Moments {
+  return { count: new Float64Array(1), sum: new Float64Array(dim), cross: new Float64Array(dim * dim), origin: Float64Array.from(origin ?? new Float64Array(dim)) };
+}
+
+const holder = (m: Moments) => ({ tensors: { count: { data: m.count }, sum: { data: m.sum }, cross: { data: m.cross } } });
+
+/** Σ over the batches' rows of w·|x_i − o_i|·|x_j − o_j|: the scale the tolerance is relative to. */
+function absoluteScale(batches: DenseBatch[], origin: Float64Array, i: number, j: number): number {
+  let total = 0;
+  for (const b of batches) {
+    for (let r = 0; r < b.rows; r++) {
+      const w = b.weights ? b.weights[r] : 1;
+      total += w * Math.abs((b.values[r * b.cols + i] - origin[i]) * (b.values[r * b.cols + j] - origin[j]));
+    }
+  }
+  return total;
+}
+
+/** Σ over the batches' rows of w·|x_j − o_j|: the scale of the sums' tolerance (the device sums about o). */
+function sumScale(batches: DenseBatch[], origin: Float64Array, j: number): number {
+  let total = 0;
+  for (const b of batches) for (let r = 0; r < b.rows; r++) total += (b.weights ? b.weights[r] : 1) * Math.abs(b.values[r * b.cols + j] - origin[j]);
+  return Math.max(total, 1e-300);
+}
+
+function assertMomentsAgree(gpu: Moments, cpu: Moments, batches: DenseBatch[], dim: number): void {
+  assert.equal(gpu.count[0], cpu.count[0], 'count');
+  for (let j = 0; j < dim; j++) {
+    assert.ok(Math.abs(gpu.sum[j] - cpu.sum[j]) <= pcaMomentsTolerance.relTol * sumScale(batches, cpu.origin, j), `sum[${j}]: ${gpu.sum[j]} vs cpu ${cpu.sum[j]}`);
+  }
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j < dim; j++) {
+      const at = i * dim + j;
+      if (j > i) {
+        assert.equal(gpu.cross[at], 0, `cross[${i}][${j}] (upper triangle) stays 0`);
+        continue;
+      }
+      const allowed = pcaMomentsTolerance.relTol * absoluteScale(batches, cpu.origin, i, j);
+      assert.ok(Math.abs(gpu.cross[at] - cpu.cross[at]) <= allowed, `cross[${i}][${j}]: ${gpu.cross[at]} vs cpu ${cpu.cross[at]} (allowed ${allowed})`);
+    }
+  }
+}
+
+describe('webgpu PCA moments on the device', function () {
+  this.timeout(300_000);
+  let gpu: Backend;
+  let cpu: Backend;
+
+  before(async function () {
+    const report = (await listBackends()).find((b) => b.name === 'webgpu');
+    if (!report?.available) this.skip();
+    gpu = await createBackend('webgpu');
+    cpu = await createBackend('cpu');
+  });
+
+  after(async () => {
+    await gpu?.dispose();
+    await cpu?.dispose();
+  });
+
+  async function both(batches: DenseBatch[], dim: number, origin?: ArrayLike<number>): Promise<{ onGpu: Moments; onCpu: Moments }> {
+    const onGpu = fresh(dim, origin);
+    const onCpu = fresh(dim, origin);
+    for (const batch of batches) {
+      await runKernel(cpu, 'pcaAccumulate', { moments: onCpu, dim, batch });
+      await runKernel(gpu, 'pcaAccumulate', { moments: onGpu, dim, batch });
+    }
+    await settleState(holder(onGpu));
+    return { onGpu, onCpu };
+  }
+
+  it('agrees with cpu within pcaMomentsTolerance, weighted, about an origin 1e5 from 0, over many batches', async () => {
+    const dim = 23;
+    const batches = [dense(300, dim, 1, 1e5, true), dense(17, dim, 2, 1e5, true), dense(1, dim, 3, 1e5, true), dense(250, dim, 4, 1e5, true)];
+    const { onGpu, onCpu } = await both(batches, dim, batches[0].values.subarray(0, dim));
+    assertMomentsAgree(onGpu, onCpu, batches, dim);
+  });
+
+  it('keeps the compensation of its sums: exact where every product is exact in float32', async () => {
+    // Small integers: every product and partial sum is exact in float64, and a float32 sum of
+    // 70,000 of them would not be (2^24 is passed): only the compensated sums match to the bit.
+    const dim = 3;
+    const rows = 70_000;  // past one dispatch (60,000 rows)
+    const x = Float32Array.from({ length: rows * dim }, (_, i) => ((i * 7919) % 61) - 30);
+    const batch: DenseBatch = { kind: 'dense', rows, cols: dim, values: x };
+    const { onGpu, onCpu } = await both([batch], dim);
+    assert.deepEqual(Array.from(onGpu.cross), Array.from(onCpu.cross));
+    assert.deepEqual(Array.from(onGpu.sum), Array.from(onCpu.sum));
+    assert.equal(onGpu.count[0], rows);
+  });
+
+  it('reads nothing back per batch: the host arrays lag until settleState, which adds the batches once', async () => {
+    const dim = 4;
+    const m = fresh(dim);
+    const batch = dense(50, dim, 9);
+    await runKernel(gpu, 'pcaAccumulate', { moments: m, dim, batch });
+    await runKernel(gpu, 'pcaAccumulate', { moments: m, dim, batch });
+    assert.equal(m.count[0], 0);
+    assert.equal(isSettled(holder(m)), false);
+    await settleState(holder(m));
+    assert.equal(m.count[0], 100);
+    assert.equal(isSettled(holder(m)), true);
+    await settleState(holder(m));  // nothing more to add
+    assert.equal(m.count[0], 100);
+  });
+
+  it('refuses a bad row with the cpu kernel\'s message and leaves the state as it was', async () => {
+    const dim = 4;
+    const m = fresh(dim);
+    await runKernel(gpu, 'pcaAccumulate', { moments: m, dim, batch: dense(10, dim, 5) });
+    const bad = dense(3, dim, 6);
+    bad.values[1 * dim + 2] = NaN;
+    await assert.rejects(runKernel(gpu, 'pcaAccumulate', { moments: m, dim, batch: bad }), /^Error: row 1, feature 2 is not finite; features must be finite$/);
+    const negative = dense(3, dim, 7, 0, true);
+    negative.weights![2] = -1;
+    await assert.rejects(runKernel(gpu, 'pcaAccumulate', { moments: m, dim, batch: negative }), /^Error: row 2, weight must be finite and >= 0$/);
+    await assert.rejects(runKernel(gpu, 'pcaAccumulate', { moments: m, dim: 5, batch: dense(2, dim, 8) }), /has 4 features per row, expected 5 \(feature_dim\)/);
+    await settleState(holder(m));
+    assert.equal(m.count[0], 10);
+  });
+
+  it('declines sparse rows: cpu adds them (a counted fallback), or strict mode says so', async () => {
+    const dim = 3;
+    const m = fresh(dim);
+    const sparse = { kind: 'sparse' as const, rows: 2, cols: dim, indptr: Int32Array.from([0, 1, 2]), indices: Uint32Array.from([0, 2]), values: Float32Array.from([2, 3]) };
+    const before = gpu.counters.snapshot().pcaAccumulate ?? { calls: 0, fallbacks: 0 };
+    await runKernel(gpu, 'pcaAccumulate', { moments: m, dim, batch: dense(5, dim, 3) });
+    await runKernel(gpu, 'pcaAccumulate', { moments: m, dim, batch: sparse });
+    assert.equal(m.count[0], 2, 'the sparse batch went into the host arrays at once');
+    await settleState(holder(m));
+    assert.equal(m.count[0], 7);
+    const counted = gpu.counters.snapshot().pcaAccumulate!;
+    assert.equal(counted.calls - before.calls, 2);
+    assert.equal(counted.fallbacks - before.fallbacks, 1);
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(runKernel(gpu, 'pcaAccumulate', { moments: m, dim, batch: sparse }),
+      (error: Error) => error instanceof StrictBackendError && /backend 'webgpu' declined kernel 'pcaAccumulate' \(sparse rows: the webgpu kernel takes dense rows/.test(error.message)));
+  });
+
+  it('a state that is not settled cannot be merged or encoded; finalize settles it', async () => {
+    const state = pca.createState(parseHyperparameters('pca', pca.hyperparameters, { num_components: 2, algorithm_mode: 'regular' }), { featureDim: 4, labelSize: 0 }, gpu);
+    await pca.update(state, dense(40, 4, 11), gpu);
+    assert.throws(() => pca.merge([state]), /^Error: pca merge: the state's latest batches are still on the webgpu device; await settleState\(state\) first/);
+    assert.throws(() => stateToBytes(state), /^Error: writing a state: the state's latest batches are still on the webgpu device/);
+    const model = await pca.finalize(state, gpu);
+    assert.equal((state.tensors.count.data as Float64Array)[0], 40);
+    assert.equal(model.data().tensors.v.shape.join(), '4,2');
+    assert.equal(pca.merge([state]).tensors.count.data[0], 40);
+  });
+
+  describe('train() on webgpu, strict', () => {
+    let directory: string;
+    let csv: string;
+    const dim = 12;
+
+    before(async () => {
+      directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-pca-'));
+      csv = join(directory, 'rows.csv');
+      // Correlated columns 1e4 from 0: principal axes that float32 about 0 could not resolve.
+      const z = values(3000 * 3, 21);
+      const lines: string[] = [];
+      for (let r = 0; r < 3000; r++) {
+        const row = Array.from({ length: dim }, (_, j) => 1e4 + 3 * z[r * 3] * Math.cos(j) + z[r * 3 + 1] * Math.sin(2 * j) + 0.1 * z[r * 3 + 2] * (j % 3));
+        lines.push(row.map((v) => v.toFixed(4)).join(','));
+      }
+      await writeFile(csv, lines.join('\n') + '\n');
+    });
+
+    after(async () => {
+      if (directory) await rm(directory, { recursive: true, force: true });
+    });
+
+    const hp = { num_components: 3, algorithm_mode: 'regular', mini_batch_size: 256 };
+    const data = { format: 'csv' as const, featureDim: dim, labelSize: 0 as const };
+
+    function assertSameModel(got: Awaited<ReturnType<typeof train<typeof pca>>>, expected: Awaited<ReturnType<typeof train<typeof pca>>>): void {
+      const ev = (r: typeof got) => Array.from(r.model.data().tensors.explained_variance.data as Float64Array);
+      const v = (r: typeof got) => r.model.data().tensors.v.data as Float32Array;
+      for (const [m, value] of ev(expected).entries()) {
+        assert.ok(Math.abs(ev(got)[m] - value) <= 1e-5 * value, `explained_variance[${m}]: ${ev(got)[m]} vs cpu ${value}`);
+        for (let j = 0; j < dim; j++) assert.ok(Math.abs(v(got)[j * 3 + m] - v(expected)[j * 3 + m]) <= 1e-4, `v[${j}][${m}]`);
+      }
+    }
+
+    it('gives cpu\'s model, and metrics.kernels says webgpu ran every batch', async () => {
+      const onCpu = await train(pca, hp, { train: csv, data, backend: 'cpu' });
+      const onGpu = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(pca, hp, { train: csv, data, backend: 'webgpu' }));
+      assertSameModel(onGpu, onCpu);
+      assert.deepEqual(onGpu.metrics.kernels.pcaAccumulate, { backend: 'webgpu', calls: 12, fallbacks: 0 });
+      assert.equal((onGpu.state.tensors.count.data as Float64Array)[0], 3000, 'the returned state is settled');
+    });
+
+    it('checkpoints hold every batch trained; a stopped run resumes to cpu\'s model', async () => {
+      const checkpoints = join(directory, 'checkpoints');
+      const onCpu = await train(pca, hp, { train: csv, data, backend: 'cpu' });
+      const controller = new AbortController();
+      let batches = 0;
+      await assert.rejects(train(pca, hp, {
+        train: csv, data, backend: 'webgpu', checkpoint: { directory: checkpoints, everyBatches: 3 }, signal: controller.signal,
+        onProgress: (event) => { if (event.phase === 'batch' && ++batches === 7) controller.abort(); },
+      }), { name: 'AbortError' });
+      const resumed = await train(pca, hp, { train: csv, data, backend: 'webgpu', resume: true, checkpoint: { directory: checkpoints } });
+      assert.equal((resumed.state.tensors.count.data as Float64Array)[0], 3000, 'every row once');
+      assertSameModel(resumed, onCpu);
+    });
+  });
+});
