@@ -1,5 +1,5 @@
-// webgpu's pcaAccumulate (lib/backends/webgpu-pca.ts): PCA's regular-mode
-// moments summed on the device with nothing read back per batch, added into
+// webgpu's PCA training kernels (lib/backends/webgpu-pca.ts): the regular mode's
+// moments and the randomized sketch summed on the device with nothing read back per batch, added into
 // the state's float64 arrays when the state is settled. Against cpu: dense and
 // weighted batches, data far from the origin, batches past one dispatch; the
 // state lags until settled and readers that cannot settle refuse it; bad rows
@@ -112,6 +112,47 @@ describe('webgpu PCA moments on the device', function () {
     assertMomentsAgree(onGpu, onCpu, batches, dim);
   });
 
+  it('sums the randomized sketch Y = Σw(x − o)((x − o)ᵀΩ), Σw‖x − o‖² and Σw(x − o) as cpu does, within pcaMomentsTolerance', async () => {
+    const dim = 19;
+    const ell = 5;
+    const batches = [dense(200, dim, 31, -3e4, true), dense(33, dim, 32, -3e4, true), dense(120, dim, 33, -3e4, true)];
+    const origin = Float64Array.from(batches[0].values.subarray(0, dim));
+    const omega = Float64Array.from({ length: dim * ell }, (_, i) => ((i * 2654435761) >>> 0) % 2 === 0 ? 1 : -1);
+    const sketch = () => ({ count: new Float64Array(1), sum: new Float64Array(dim), squares: new Float64Array(1), y: new Float64Array(dim * ell), origin });
+    const onCpu = sketch();
+    const onGpu = sketch();
+    for (const batch of batches) {
+      await runKernel(cpu, 'pcaRandomizedAccumulate', { sketch: onCpu, omega, dim, ell, batch });
+      await runKernel(gpu, 'pcaRandomizedAccumulate', { sketch: onGpu, omega, dim, ell, batch });
+    }
+    assert.equal(onGpu.count[0], 0, 'nothing read back before settling');
+    await settleState({ tensors: { y: { data: onGpu.y } } });
+    assert.equal(onGpu.count[0], onCpu.count[0]);
+    // Scales: Σ_r w|x_j − o_j||t_rc| for y, Σ_r w‖x_r − o‖² for squares.
+    const yScale = new Float64Array(dim * ell);
+    let squaresScale = 0;
+    for (const b of batches) {
+      for (let r = 0; r < b.rows; r++) {
+        const w = b.weights![r];
+        const centred = Array.from({ length: dim }, (_, j) => b.values[r * dim + j] - origin[j]);
+        for (let c = 0; c < ell; c++) {
+          const t = centred.reduce((sum, x, j) => sum + x * omega[j * ell + c], 0);
+          for (let j = 0; j < dim; j++) yScale[j * ell + c] += w * Math.abs(centred[j] * t);
+        }
+        squaresScale += w * centred.reduce((sum, x) => sum + x * x, 0);
+      }
+    }
+    for (let i = 0; i < dim * ell; i++) {
+      const allowed = pcaMomentsTolerance.relTol * yScale[i];
+      assert.ok(Math.abs(onGpu.y[i] - onCpu.y[i]) <= allowed, `y[${i}]: ${onGpu.y[i]} vs cpu ${onCpu.y[i]} (allowed ${allowed})`);
+    }
+    assert.ok(Math.abs(onGpu.squares[0] - onCpu.squares[0]) <= pcaMomentsTolerance.relTol * squaresScale, `squares: ${onGpu.squares[0]} vs cpu ${onCpu.squares[0]}`);
+    for (let j = 0; j < dim; j++) {
+      assert.ok(Math.abs(onGpu.sum[j] - onCpu.sum[j]) <= pcaMomentsTolerance.relTol * sumScale(batches, origin, j), `sum[${j}]: ${onGpu.sum[j]} vs cpu ${onCpu.sum[j]}`);
+    }
+    await assert.rejects(runKernel(gpu, 'pcaRandomizedAccumulate', { sketch: onGpu, omega, dim, ell: dim + 1, batch: batches[0] }), /^RangeError: pcaRandomizedAccumulate: ell must be in 1\.\.19$/);
+  });
+
   it('keeps the compensation of its sums: exact where every product is exact in float32', async () => {
     // Small integers: every product and partial sum is exact in float64, and a float32 sum of
     // 70,000 of them would not be (2^24 is passed): only the compensated sums match to the bit.
@@ -206,6 +247,7 @@ describe('webgpu PCA moments on the device', function () {
     });
 
     const hp = { num_components: 3, algorithm_mode: 'regular', mini_batch_size: 256 };
+    const sketched = { ...hp, algorithm_mode: 'randomized', extra_components: 4 };
     const data = { format: 'csv' as const, featureDim: dim, labelSize: 0 as const };
 
     function assertSameModel(got: Awaited<ReturnType<typeof train<typeof pca>>>, expected: Awaited<ReturnType<typeof train<typeof pca>>>): void {
@@ -223,6 +265,13 @@ describe('webgpu PCA moments on the device', function () {
       assertSameModel(onGpu, onCpu);
       assert.deepEqual(onGpu.metrics.kernels.pcaAccumulate, { backend: 'webgpu', calls: 12, fallbacks: 0 });
       assert.equal((onGpu.state.tensors.count.data as Float64Array)[0], 3000, 'the returned state is settled');
+    });
+
+    it('trains the randomized sketch too: cpu\'s model, every batch on webgpu', async () => {
+      const onCpu = await train(pca, sketched, { train: csv, data, backend: 'cpu' });
+      const onGpu = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(pca, sketched, { train: csv, data, backend: 'webgpu' }));
+      assertSameModel(onGpu, onCpu);
+      assert.deepEqual(onGpu.metrics.kernels.pcaRandomizedAccumulate, { backend: 'webgpu', calls: 12, fallbacks: 0 });
     });
 
     it('checkpoints hold every batch trained; a stopped run resumes to cpu\'s model', async () => {

@@ -8,16 +8,15 @@
 // clears them, so the device never holds the state's large values and the
 // accumulators' 44 bits only need to cover what a few batches add.
 // Each product is one f32 rounding of w·a·b (a, b the differences, one rounding
-// each); the sums over rows are compensated (Knuth's TwoSum), so a batch's sum
+// each); the sums over rows are float-float (common/float_float.wgsl), so a batch's sum
 // carries about 4u·Σ|terms| (u = 2⁻²⁴) however many rows it has.
 //
 // One invocation per output: t < T = d(d + 1)/2 is the lower-triangle entry
 // (i, j) with t = i(i + 1)/2 + j; then d invocations for the sums; then one for
-// the count. Rows [first, first + rows) of the batch buffer (total rows) are read;
-// a dispatch takes at most 60,000 of them (a software adapter's loop limit).
+// the count. A dispatch reads at most 60,000 rows (a software adapter's loop
+// limit); pca/weighted_rows.wgsl says how they arrive.
 //
 // acc: (hi, lo) pairs — cross entries 0..T, then sum 0..d, then count.
-// aux: the batch's weights[total] (when weighted), then the origin's f32 hi[d] and lo[d].
 
 struct Params {
   rows: u32,
@@ -25,54 +24,16 @@ struct Params {
   weighted: u32,
   groups_x: u32,
   first: u32,
-  triangle: u32,
   total: u32,
-  // 0, from the host: opaque() ORs it into a value's bits, so that the shader compiler cannot
-  // see through the steps of the compensated sums below. They are zero in real arithmetic, and
-  // compilers that reassociate floats (Mesa's llvmpipe does) otherwise fold the compensation
-  // away: WGSL has no way to mark an operation exact.
-  zero: u32,
+  triangle: u32,
+  zero: u32,  // 0 (common/float_float.wgsl says why it comes from the host)
 }
 
-@group(0) @binding(0) var<storage, read> batch: array<f32>;
-@group(0) @binding(1) var<storage, read> aux: array<f32>;
 @group(0) @binding(2) var<storage, read_write> acc: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-fn opaque(x: f32) -> f32 {
-  return bitcast<f32>(bitcast<u32>(x) | params.zero);
-}
-
-// (hi, lo) + p, compensated (TwoSum, then renormalized): hi + lo keeps what an f32 sum would
-// round away. Every step goes through opaque() so that it is computed as written.
-fn add_term(s: vec2<f32>, p: f32) -> vec2<f32> {
-  let hi = opaque(s.x + p);
-  let back = opaque(hi - s.x);
-  let err = opaque(s.x - opaque(hi - back)) + opaque(p - back);
-  let lo = opaque(s.y + err);
-  let renorm = opaque(hi + lo);
-  return vec2<f32>(renorm, lo - opaque(renorm - hi));
-}
-
-// (hi, lo) + (hi', lo').
-fn add_pair(s: vec2<f32>, t: vec2<f32>) -> vec2<f32> {
-  let u = add_term(s, t.x);
-  return add_term(u, t.y);
-}
-
-fn weight(r: u32) -> f32 {
-  if (params.weighted == 0u) {
-    return 1.0;
-  }
-  return aux[params.first + r];
-}
-
-// x_rj − o_j, with o = hi + lo given as two f32s: for x near o the first difference is exact.
-fn centred(r: u32, j: u32) -> f32 {
-  let o = select(0u, params.total, params.weighted != 0u);
-  let x = batch[(params.first + r) * params.cols + j];
-  return (x - aux[o + j]) - aux[o + params.cols + j];
-}
+//! include common/float_float
+//! include pca/weighted_rows
 
 fn load(t: u32) -> vec2<f32> {
   return vec2<f32>(acc[2u * t], acc[2u * t + 1u]);

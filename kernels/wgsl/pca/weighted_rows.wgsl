@@ -1,0 +1,22 @@
+// The rows PCA's device kernels read (lib/backends/webgpu-pca.ts uploads them):
+// batch: the batch's dense rows (total × cols f32); aux: its weights[total]
+// (when weighted), then the origin o as f32 hi[cols] and lo[cols]. A dispatch
+// reads rows [first, first + rows). The including shader's `params` has rows,
+// cols, weighted, first and total.
+
+@group(0) @binding(0) var<storage, read> batch: array<f32>;
+@group(0) @binding(1) var<storage, read> aux: array<f32>;
+
+fn weight(r: u32) -> f32 {
+  if (params.weighted == 0u) {
+    return 1.0;
+  }
+  return aux[params.first + r];
+}
+
+// x_rj − o_j, with o = hi + lo: for x near o the first difference is exact.
+fn centred(r: u32, j: u32) -> f32 {
+  let o = select(0u, params.total, params.weighted != 0u);
+  let x = batch[(params.first + r) * params.cols + j];
+  return (x - aux[o + j]) - aux[o + params.cols + j];
+}
