@@ -78,6 +78,23 @@ function vulkanLoaderPresent(): boolean {
 }
 
 /**
+ * One Dawn instance per Dawn backend for the whole process, never released: dawn.node crashes
+ * when an instance is collected while something made from it lives, and probing, every
+ * createBackend('webgpu') and the tests' many backends would otherwise each make and drop one.
+ * A held instance does not keep the process from exiting.
+ */
+const instances = new Map<string, GPU>();
+
+function instanceFor(dawn: DawnModule, candidate: string): GPU {
+  let gpu = instances.get(candidate);
+  if (!gpu) {
+    gpu = dawn.create(candidate === 'default' ? [] : [`backend=${candidate}`]);
+    instances.set(candidate, gpu);
+  }
+  return gpu;
+}
+
+/**
  * The first adapter found: the platform's native GPU API first, then OpenGL (which Mesa's
  * llvmpipe provides on machines without a GPU). BOUNDLESS_WEBGPU_BACKEND names one Dawn backend
  * (vulkan, opengl, ...) to use alone.
@@ -93,7 +110,7 @@ async function openAdapter(): Promise<OpenedAdapter> {
     tried.push('default (no libvulkan.so.1)');
   }
   for (const candidate of candidates) {
-    const gpu = dawn.create(candidate === 'default' ? [] : [`backend=${candidate}`]);
+    const gpu = instanceFor(dawn, candidate);
     const adapter = await gpu.requestAdapter({
       powerPreference: 'high-performance',
       featureLevel: candidate === 'opengl' || candidate === 'opengles' ? 'compatibility' : 'core',
@@ -130,9 +147,6 @@ export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly details: Record<string, unknown>;
   readonly counters = new KernelCounters('webgpu');
-  // dawn.node crashes if the GPU object is collected while its device lives,
-  // and the process cannot exit while it is referenced: held here, dropped in dispose().
-  private gpu: GPU | undefined;
   readonly device: GPUDevice;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   /** The row kernels' buffers and their one-at-a-time queue (webgpu-dispatch.ts). */
@@ -146,7 +160,6 @@ export class WebGpuBackend implements Backend {
   readonly resident = new Set<PendingOnDevice>();
 
   constructor(opened: OpenedAdapter, device: GPUDevice) {
-    this.gpu = opened.gpu;
     this.device = device;
     this.details = adapterDetails(opened);
     this.bindingLimitBytes = device.limits.maxStorageBufferBindingSize;
@@ -190,7 +203,6 @@ export class WebGpuBackend implements Backend {
     this.rows.destroy();
     this.pipelines.clear();
     this.device.destroy();
-    this.gpu = undefined;
   }
 }
 
