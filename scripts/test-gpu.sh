@@ -48,7 +48,7 @@ backend_runs() {
     for algorithm in "linear-learner --hp predictor_type=binary_classifier" "kmeans --hp k=10 --label-size 1" "pca --hp num_components=5 --label-size 1" \
       "factorization-machines --hp predictor_type=binary_classifier --hp num_factors=8"; do
       kernels=$(BOUNDLESS_STRICT_BACKEND=1 node "$cli" train $algorithm --train "$data" --epochs 1 --backend "$backend" \
-        --model-dir "$out/backend-model" 2> "$out/backend-runs.stderr" | node -e "let t='';process.stdin.on('data',d=>t+=d).on('end',()=>console.log(JSON.stringify(JSON.parse(t).metrics.kernels)))") \
+        --model-dir "$out/backend-model" 2> "$out/backend-runs.stderr" | node -e "let t='';process.stdin.on('data',d=>t+=d).on('end',()=>{const m=JSON.parse(t).metrics;console.log(m.seconds.toFixed(2)+' s',JSON.stringify(m.kernels))})") \
         || { cat "$out/backend-runs.stderr"; return 1; }
       echo "train ${algorithm%% *} --backend $backend: $kernels" | tee -a "$out/summary.txt"
       BOUNDLESS_STRICT_BACKEND=1 node "$cli" predict --model "$out/backend-model" --input "$data" --label-size 1 --backend "$backend" \
@@ -88,7 +88,7 @@ if [ -d .gpu/app ] && { ! command -v node > /dev/null || [ -n "${BOUNDLESS_USE_B
   step "backend and conformance tests ($expected required; strict in the conformance suite)"
   BOUNDLESS_EXPECT_BACKENDS=$expected node node_modules/mocha/bin/mocha.js --no-config --timeout 600000 \
     --reporter ./test/summary-reporter.cjs test/backends/backends.test.js test/backends/kernel-counters.test.js \
-    test/backends/row-kernels.test.js test/conformance/*.test.js \
+    test/backends/row-kernels.test.js test/backends/gpu-pca-training.test.js test/conformance/*.test.js \
     > "$out/tests.txt" 2>&1 || status=1
   tail -n 1 "$out/tests.txt" | tee -a "$out/summary.txt"
   grep -E '^\s+[0-9]+\) ' "$out/tests.txt" | tee -a "$out/summary.txt" || true

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "linalg/dense_linear.cuh"
+#include "pca/pca_moments_binding.h"
 #include "rows/row_kernels_binding.h"
 #include "runtime/device_arena.cuh"
 #include "runtime/arguments.h"
@@ -131,6 +132,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo, "deviceInfo"));
   exports.Set("denseLinear", Napi::Function::New(env, DenseLinear, "denseLinear"));
   boundless_cuda::InitRowKernels(env, exports);
+  boundless_cuda::InitPcaMoments(env, exports);
   return exports;
 }
 

@@ -13,6 +13,9 @@ import type { Batch } from '../data/batch.js';
 import { KernelCounters } from './kernel-counters.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
+import type { PendingOnDevice } from './device-state.js';
+import type { PcaMomentsHandle } from './cuda-pca.js';
+import './cuda-pca.js';  // registers cuda's PCA training kernel
 
 export interface CudaAddon {
   deviceInfo(): {
@@ -29,6 +32,14 @@ export interface CudaAddon {
   selectDevice(index: number): void;
   rowKernel(kernel: RowKernelName, batch: Batch, model: (Float32Array | Int32Array | Uint32Array)[], params: Uint32Array,
     output: Uint32Array): Promise<Uint32Array>;
+  /** Zeroed float64 accumulators of PCA's moments for `dim` features on the selected device (kernels/cuda/pca/). */
+  pcaMomentsOpen(dim: number): PcaMomentsHandle;
+  /** Enqueues a batch's rows (rows × dim), weights and origin (null: 1s, 0s); resolves once the arrays may be reused. */
+  pcaMomentsAdd(handle: PcaMomentsHandle, values: Float32Array, weights: Float32Array | null, origin: Float64Array | null, rows: number): Promise<void>;
+  /** Adds the accumulators into count, sum and cross's lower triangle, and clears them. */
+  pcaMomentsRead(handle: PcaMomentsHandle, count: Float64Array, sum: Float64Array, cross: Float64Array): Promise<void>;
+  /** Frees the handle's device memory. */
+  pcaMomentsClose(handle: PcaMomentsHandle): void;
 }
 
 const require = createRequire(import.meta.url);
@@ -97,6 +108,8 @@ export class CudaBackend implements Backend {
   readonly name = 'cuda' as const;
   readonly details: Record<string, unknown>;
   readonly counters = new KernelCounters('cuda');
+  /** States whose latest batches are held on the device (device-state.ts): settled before the backend goes. */
+  readonly resident = new Set<PendingOnDevice>();
 
   constructor(readonly addon: CudaAddon) {
     const device = cudaDeviceIndex();
@@ -112,7 +125,9 @@ export class CudaBackend implements Backend {
     return getKernel('cuda', kernel)(this, inputs);
   }
 
-  async dispose(): Promise<void> {}
+  async dispose(): Promise<void> {
+    for (const held of [...this.resident]) await held.settle();
+  }
 }
 
 /** A call whose buffers do not fit in device memory is declined (cpu runs it, or strict mode says so), the sizes in the reason. */

@@ -35,6 +35,22 @@ describe('cuda addon', function () {
       /^RangeError: cuda denseLinear: x has length 5, expected 4$/);
   });
 
+  it('pcaMoments checks its arguments, and without a device says why it cannot open', () => {
+    assert.throws(() => addon.pcaMomentsOpen(0), /^RangeError: cuda pcaMomentsOpen: dim must be in 1\.\.134217727$/);
+    assert.throws(() => addon.pcaMomentsAdd({} as never, new Float32Array(4), null, null, 2), /^TypeError: cuda pcaMomentsAdd: argument handle must come from pcaMomentsOpen$/);
+    assert.throws(() => addon.pcaMomentsClose(7 as never), /^TypeError: cuda pcaMomentsClose: argument handle must come from pcaMomentsOpen$/);
+    if (!addon.deviceInfo().available) {
+      assert.throws(() => addon.pcaMomentsOpen(4), /^Error: cuda pcaMomentsOpen: cudaSetDevice: cudaError\w+ \(/);
+      return;
+    }
+    const handle = addon.pcaMomentsOpen(2);
+    assert.throws(() => addon.pcaMomentsAdd(handle, new Float32Array(5), null, null, 2), /^RangeError: cuda pcaMomentsAdd: values has length 5, expected 4$/);
+    assert.throws(() => addon.pcaMomentsAdd(handle, new Float32Array(4), new Float32Array(3), null, 2), /^RangeError: cuda pcaMomentsAdd: weights has length 3, expected 2$/);
+    assert.throws(() => addon.pcaMomentsAdd(handle, new Float32Array(4), null, new Float64Array(3), 2), /^RangeError: cuda pcaMomentsAdd: origin has length 3, expected 2$/);
+    addon.pcaMomentsClose(handle);
+    assert.throws(() => addon.pcaMomentsAdd(handle, new Float32Array(4), null, null, 2), /^Error: cuda pcaMomentsAdd: the handle is closed$/);
+  });
+
   it('selectDevice refuses a device that is not visible', () => {
     assert.throws(() => addon.selectDevice(7), /^RangeError: cuda selectDevice: device 7 is not one of the \d+ visible$/);
   });

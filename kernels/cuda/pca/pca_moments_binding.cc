@@ -1,0 +1,142 @@
+// pcaMomentsOpen(dim) → handle; pcaMomentsAdd(handle, values, weights, origin, rows) → Promise;
+// pcaMomentsRead(handle, count, sum, cross) → Promise; pcaMomentsClose(handle). The device work
+// runs on libuv threads; a handle's calls are serialized by its mutex. Sizes are checked against
+// the handle's dim before any copy, so a bad call cannot read past an array.
+#include "pca/pca_moments_binding.h"
+
+#include <climits>
+#include <functional>
+#include <string>
+
+#include "pca/pca_moments.cuh"
+#include "runtime/arguments.h"
+
+namespace boundless_cuda {
+namespace {
+
+using boundless::CheckedProduct;
+using boundless::Float32Arg;
+using boundless::Float64Arg;
+using boundless::RequireArgCount;
+using boundless::RequireLength;
+using boundless::SizeArg;
+
+using Handle = Napi::External<PcaMomentsDevice>;
+
+PcaMomentsDevice& HandleArg(const Napi::CallbackInfo& info, const char* fn) {
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument handle must come from pcaMomentsOpen");
+  PcaMomentsDevice* m = info[0].As<Handle>().Data();
+  if (m->device < 0) throw Napi::Error::New(info.Env(), std::string(fn) + ": the handle is closed");
+  return *m;
+}
+
+// Runs `body` on a libuv thread, keeping `keep` alive; rejects with fn + its error.
+class DeviceWorker : public Napi::AsyncWorker {
+ public:
+  DeviceWorker(Napi::Env env, std::string fn, std::vector<Napi::Value> keep, std::function<std::string()> body)
+      : Napi::AsyncWorker(env, "boundless:cudaPcaMoments"), deferred_(Napi::Promise::Deferred::New(env)), fn_(std::move(fn)),
+        body_(std::move(body)) {
+    for (Napi::Value& value : keep) if (value.IsObject()) refs_.push_back(Napi::Persistent(value.As<Napi::Object>()));
+  }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    std::string error = body_();
+    if (!error.empty()) SetError(fn_ + ": " + error);
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string fn_;
+  std::function<std::string()> body_;
+  std::vector<Napi::ObjectReference> refs_;
+};
+
+Napi::Value Queue(Napi::Env env, const char* fn, std::vector<Napi::Value> keep, std::function<std::string()> body) {
+  auto* worker = new DeviceWorker(env, fn, std::move(keep), std::move(body));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Open(const Napi::CallbackInfo& info) {
+  const char* fn = "cuda pcaMomentsOpen";
+  RequireArgCount(info, fn, 1);
+  size_t dim = SizeArg(info, 0, fn, "dim");
+  if (dim < 1 || dim > INT_MAX / 16) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": dim must be in 1.." + std::to_string(INT_MAX / 16));
+  CheckedProduct(info.Env(), fn, dim, dim * sizeof(double));
+  auto* m = new PcaMomentsDevice();
+  std::string error = OpenPcaMoments(*m, dim);
+  if (!error.empty()) {
+    ClosePcaMoments(*m);
+    delete m;
+    throw Napi::Error::New(info.Env(), std::string(fn) + ": " + error);
+  }
+  return Handle::New(info.Env(), m, [](Napi::Env, PcaMomentsDevice* held) {
+    ClosePcaMoments(*held);
+    delete held;
+  });
+}
+
+Napi::Value Add(const Napi::CallbackInfo& info) {
+  const char* fn = "cuda pcaMomentsAdd";
+  Napi::Env env = info.Env();
+  RequireArgCount(info, fn, 5);
+  PcaMomentsDevice& m = HandleArg(info, fn);
+  Napi::Float32Array values = Float32Arg(info, 1, fn, "values");
+  size_t rows = SizeArg(info, 4, fn, "rows");
+  if (rows > INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": rows must be at most " + std::to_string(INT_MAX));
+  RequireLength(env, fn, "values", values.ElementLength(), CheckedProduct(env, fn, rows, m.dim));
+  const float* weights = nullptr;
+  if (!info[2].IsNull()) {
+    Napi::Float32Array w = Float32Arg(info, 2, fn, "weights");
+    RequireLength(env, fn, "weights", w.ElementLength(), rows);
+    weights = w.Data();
+  }
+  const double* origin = nullptr;
+  if (!info[3].IsNull()) {
+    Napi::Float64Array o = Float64Arg(info, 3, fn, "origin");
+    RequireLength(env, fn, "origin", o.ElementLength(), m.dim);
+    origin = o.Data();
+  }
+  const float* x = values.Data();
+  PcaMomentsDevice* held = &m;
+  return Queue(env, fn, {info[0], info[1], info[2], info[3]}, [=]() { return AddPcaMoments(*held, x, weights, origin, rows); });
+}
+
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  const char* fn = "cuda pcaMomentsRead";
+  Napi::Env env = info.Env();
+  RequireArgCount(info, fn, 4);
+  PcaMomentsDevice& m = HandleArg(info, fn);
+  Napi::Float64Array count = Float64Arg(info, 1, fn, "count");
+  Napi::Float64Array sum = Float64Arg(info, 2, fn, "sum");
+  Napi::Float64Array cross = Float64Arg(info, 3, fn, "cross");
+  RequireLength(env, fn, "count", count.ElementLength(), 1);
+  RequireLength(env, fn, "sum", sum.ElementLength(), m.dim);
+  RequireLength(env, fn, "cross", cross.ElementLength(), m.dim * m.dim);
+  double* c = count.Data();
+  double* s = sum.Data();
+  double* x = cross.Data();
+  PcaMomentsDevice* held = &m;
+  return Queue(env, fn, {info[0], info[1], info[2], info[3]}, [=]() { return ReadPcaMoments(*held, c, s, x); });
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "cuda pcaMomentsClose", 1);
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "cuda pcaMomentsClose: argument handle must come from pcaMomentsOpen");
+  ClosePcaMoments(*info[0].As<Handle>().Data());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitPcaMoments(Napi::Env env, Napi::Object exports) {
+  exports.Set("pcaMomentsOpen", Napi::Function::New(env, Open, "pcaMomentsOpen"));
+  exports.Set("pcaMomentsAdd", Napi::Function::New(env, Add, "pcaMomentsAdd"));
+  exports.Set("pcaMomentsRead", Napi::Function::New(env, Read, "pcaMomentsRead"));
+  exports.Set("pcaMomentsClose", Napi::Function::New(env, Close, "pcaMomentsClose"));
+}
+
+}  // namespace boundless_cuda

@@ -1,0 +1,79 @@
+// cuda's pcaAccumulate: PCA's exact moments (algorithm_mode regular) summed on
+// the device in float64 (kernels/cuda/pca/), batch after batch, with nothing
+// read back per batch; the state's arrays get them when it is settled
+// (device-state.ts), as under webgpu (webgpu-pca.ts). Each entry is summed by
+// one GPU thread in row order: two runs give the same bits, and cpu's within
+// float64 rounding (a different order of the same additions). Batches are
+// checked first with the cpu kernel's checks and messages; sparse batches are
+// declined (cpu adds them to the host arrays; the sums commute).
+import type { DenseBatch } from '../data/batch.js';
+import type { CudaBackend } from './cuda.js';
+import { heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
+import { KernelDeclined, type KernelInputs } from './kernels.js';
+import { loadCoreAddon } from './native-addon.js';
+import { registerKernel } from './registry.js';
+
+type Moments = KernelInputs['pcaAccumulate']['moments'];
+
+/** The addon's handle of one state's moments on the device (kernels/cuda/pca/pca_moments_binding.cc). */
+export type PcaMomentsHandle = { readonly __pcaMoments: unique symbol };
+
+/** Agreement of cuda's PCA moments with cpu's (float64 both, summed in another order): relative to Σ|terms|. */
+export const cudaPcaMomentsTolerance = { relTol: 1e-12 } as const;
+
+class CudaMomentsOnDevice implements PendingOnDevice {
+  readonly backend = 'cuda';
+  private readonly handle: PcaMomentsHandle;
+  private released = false;
+  private readonly origin: Float64Array | null;
+
+  constructor(private readonly gpu: CudaBackend, private readonly moments: Moments, private readonly dim: number) {
+    try {
+      this.handle = gpu.addon.pcaMomentsOpen(dim);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/out of device memory/.test(message)) throw new KernelDeclined('pcaAccumulate', message);
+      throw error;
+    }
+    this.origin = moments.origin ? Float64Array.from(moments.origin) : null;
+    holdOnDevice(moments.cross, this);
+    gpu.resident.add(this);
+  }
+
+  about(origin: Float64Array | undefined): boolean {
+    for (let j = 0; j < this.dim; j++) if ((origin ? origin[j] : 0) !== (this.origin ? this.origin[j] : 0)) return false;
+    return true;
+  }
+
+  add(batch: DenseBatch): Promise<void> {
+    return this.gpu.addon.pcaMomentsAdd(this.handle, batch.values.subarray(0, batch.rows * this.dim),
+      batch.weights ? batch.weights.subarray(0, batch.rows) : null, this.origin, batch.rows);
+  }
+
+  async settle(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    releaseOnDevice(this.moments.cross, this);
+    this.gpu.resident.delete(this);
+    try {
+      await this.gpu.addon.pcaMomentsRead(this.handle, this.moments.count, this.moments.sum, this.moments.cross);
+    } finally {
+      this.gpu.addon.pcaMomentsClose(this.handle);
+    }
+  }
+}
+
+registerKernel<'pcaAccumulate', CudaBackend>('cuda', 'pcaAccumulate', async (gpu, { moments, dim, batch }) => {
+  if (batch.kind === 'sparse') throw new KernelDeclined('pcaAccumulate', 'sparse rows: the cuda kernel takes dense rows (sparse products run on cpu)');
+  if (batch.kind !== 'dense') throw new KernelDeclined('pcaAccumulate', `a ${batch.kind} batch has no rows of features`);
+  // The cpu kernel's checks: the same errors, before anything is enqueued.
+  await loadCoreAddon().validateFeatureRows(batch, dim);
+  if (batch.rows === 0) return;
+  let held = heldOnDevice<CudaMomentsOnDevice>(moments.cross);
+  if (held && !held.about(moments.origin)) {
+    await held.settle();
+    held = undefined;
+  }
+  held ??= new CudaMomentsOnDevice(gpu, moments, dim);
+  await held.add(batch);
+});
