@@ -24,6 +24,7 @@ import { deeparStepTable, runDeeparStep } from './deepar-step.js';
 import { deeparMarkdown, runDeepar } from './deepar.js';
 import { packageTable, runPackage } from './package.js';
 import { rowKernelsTable, runRowKernels } from './row-kernels.js';
+import { gpuTrainingTable, runGpuTraining } from './gpu-training.js';
 
 interface SuiteResult { markdown: string; json: unknown; /** What the table compares, when not boundless against peers. */ legend?: string }
 
@@ -50,6 +51,14 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     return {
       markdown: [rowKernelsTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
       legend: 'One predict call on a 1000-row batch per backend; the last column is cpu\'s time over the backend\'s (above 1× is faster than cpu).',
+    };
+  },
+  // Training kernels that keep their state on a GPU, on every backend available, strict (bench/gpu-training.ts).
+  'gpu-training': async () => {
+    const { rows, notes } = await runGpuTraining();
+    return {
+      markdown: [gpuTrainingTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
+      legend: 'Whole training runs of a kernel per backend (batches, then one read-back); × cpu above 1× is faster than cpu.',
     };
   },
   'dense-linear': async () => {

@@ -99,6 +99,8 @@ if [ -d .gpu/app ] && { ! command -v node > /dev/null || [ -n "${BOUNDLESS_USE_B
   grep -E 'boundless (cuda|cpu)|numpy' "$out/bench.txt" | tee -a "$out/summary.txt"
   BOUNDLESS_BENCH_OUT="$out" node bench/run.js row-kernels > "$out/bench-row-kernels.txt" 2>&1 || status=1
   grep -E '^\| [a-zA-Z]+ \|' "$out/bench-row-kernels.txt" | tee -a "$out/summary.txt"
+  BOUNDLESS_BENCH_OUT="$out" node bench/run.js gpu-training > "$out/bench-gpu-training.txt" 2>&1 || status=1
+  grep -E '^\| pca' "$out/bench-gpu-training.txt" | tee -a "$out/summary.txt"
   step "cpu scaling"
   cpu_scaling lib/cli/main.js node "$PWD" || status=1
   step "exit status $status"
@@ -132,6 +134,8 @@ step "benchmarks"
 BOUNDLESS_BENCH_OUT="$out" npx tsx bench/run.ts dense-linear > "$out/bench.txt" 2>&1 || status=1
 BOUNDLESS_BENCH_OUT="$out" npx tsx bench/run.ts row-kernels > "$out/bench-row-kernels.txt" 2>&1 || status=1
 grep -E '^\| [a-zA-Z]+ \|' "$out/bench-row-kernels.txt" | tee -a "$out/summary.txt"
+BOUNDLESS_BENCH_OUT="$out" npx tsx bench/run.ts gpu-training > "$out/bench-gpu-training.txt" 2>&1 || status=1
+grep -E '^\| pca' "$out/bench-gpu-training.txt" | tee -a "$out/summary.txt"
 grep -E 'boundless (cuda|cpu \((avx2|avx512), [0-9]+ threads\))|numpy' "$out/bench.txt" | tee -a "$out/summary.txt"
 
 step "cpu scaling"
