@@ -14,30 +14,44 @@ export interface KernelCount {
   calls: number;
   /** Calls of them that ran on cpu instead (included in calls). */
   fallbacks: number;
+  /**
+   * Calls the backend's own kernel ran on cpu by design, as part of its work (webgpu's k-means
+   * update runs the seeding batches and the candidate reductions there): included in calls, not
+   * in fallbacks. Absent when none.
+   */
+  cpuSteps?: number;
 }
 
 /** Kernel name → its count; only kernels called at least once appear. */
 export type KernelCounts = Partial<Record<KernelName, KernelCount>>;
 
 export class KernelCounters {
-  private readonly counts = new Map<KernelName, { calls: number; fallbacks: number }>();
+  private readonly counts = new Map<KernelName, { calls: number; fallbacks: number; cpuSteps: number }>();
 
   constructor(readonly backend: BackendName) {}
 
   /** Counts one call of `kernel`; `fellBack`: it ran on cpu rather than on this backend. */
   record(kernel: KernelName, fellBack: boolean): void {
-    const count = this.counts.get(kernel) ?? { calls: 0, fallbacks: 0 };
+    const count = this.counts.get(kernel) ?? { calls: 0, fallbacks: 0, cpuSteps: 0 };
     count.calls++;
     if (fellBack) count.fallbacks++;
+    this.counts.set(kernel, count);
+  }
+
+  /** Notes that the call of `kernel` under way runs on cpu by the backend's design (KernelCount.cpuSteps). */
+  recordCpuStep(kernel: KernelName): void {
+    const count = this.counts.get(kernel) ?? { calls: 0, fallbacks: 0, cpuSteps: 0 };
+    count.cpuSteps++;
     this.counts.set(kernel, count);
   }
 
   /** Adds counts taken elsewhere (a worker thread's backend of the same name). */
   add(counts: KernelCounts): void {
     for (const [kernel, count] of Object.entries(counts) as [KernelName, KernelCount][]) {
-      const into = this.counts.get(kernel) ?? { calls: 0, fallbacks: 0 };
+      const into = this.counts.get(kernel) ?? { calls: 0, fallbacks: 0, cpuSteps: 0 };
       into.calls += count.calls;
       into.fallbacks += count.fallbacks;
+      into.cpuSteps += count.cpuSteps ?? 0;
       this.counts.set(kernel, into);
     }
   }
@@ -49,8 +63,9 @@ export class KernelCounters {
       const count = this.counts.get(kernel)!;
       const calls = count.calls - (since?.[kernel]?.calls ?? 0);
       const fallbacks = count.fallbacks - (since?.[kernel]?.fallbacks ?? 0);
+      const cpuSteps = count.cpuSteps - (since?.[kernel]?.cpuSteps ?? 0);
       if (calls === 0) continue;
-      result[kernel] = { backend: fallbacks === calls ? 'cpu' : this.backend, calls, fallbacks };
+      result[kernel] = { backend: fallbacks === calls ? 'cpu' : this.backend, calls, fallbacks, ...(cpuSteps > 0 ? { cpuSteps } : {}) };
     }
     return result;
   }

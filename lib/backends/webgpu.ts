@@ -13,6 +13,7 @@ import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
 import { encodePass, RowDispatcher, workgroupGrid } from './webgpu-dispatch.js';
 import './webgpu-kernels.js';
 import './webgpu-pca.js';
+import './webgpu-kmeans.js';
 import type { PendingOnDevice } from './device-state.js';
 
 interface DawnModule {
@@ -149,6 +150,7 @@ export class WebGpuBackend implements Backend {
   readonly counters = new KernelCounters('webgpu');
   readonly device: GPUDevice;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly modules = new Map<string, GPUShaderModule>();
   /** The row kernels' buffers and their one-at-a-time queue (webgpu-dispatch.ts). */
   readonly rows: RowDispatcher;
   /**
@@ -180,15 +182,24 @@ export class WebGpuBackend implements Backend {
     });
   }
 
-  /** A compute pipeline for kernels/wgsl/<name>.wgsl (name: folder and file, e.g. linalg/dense_linear), compiled once. */
-  async pipeline(name: string): Promise<GPUComputePipeline> {
-    let pipeline = this.pipelines.get(name);
+  /**
+   * A compute pipeline for kernels/wgsl/<name>.wgsl (name: folder and file, e.g. linalg/dense_linear), compiled once
+   * per entry point. `layout`: an explicit pipeline layout, for shaders whose entry points share one bind group (each
+   * pipeline then binds every buffer of it, used or not); the default derives it from the entry point.
+   */
+  async pipeline(name: string, entryPoint = 'main', layout?: GPUPipelineLayout): Promise<GPUComputePipeline> {
+    const key = `${name}#${entryPoint}`;
+    let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      const module = this.device.createShaderModule({ code: shaderSource(name), label: name });
+      let module = this.modules.get(name);
+      if (!module) {
+        module = this.device.createShaderModule({ code: shaderSource(name), label: name });
+        this.modules.set(name, module);
+      }
       pipeline = await this.device.createComputePipelineAsync({
-        layout: 'auto', compute: { module, entryPoint: 'main' }, label: name,
+        layout: layout ?? 'auto', compute: { module, entryPoint }, label: key,
       });
-      this.pipelines.set(name, pipeline);
+      this.pipelines.set(key, pipeline);
     }
     return pipeline;
   }
@@ -202,6 +213,7 @@ export class WebGpuBackend implements Backend {
     for (const held of [...this.resident]) await held.settle();
     this.rows.destroy();
     this.pipelines.clear();
+    this.modules.clear();
     this.device.destroy();
   }
 }

@@ -8,6 +8,7 @@
 // reduction part-way through the stream and moved by Lloyd steps on every
 // later batch (a reduction of centres alone cannot tell how each centre's
 // points split between the final clusters; the later rows can).
+import { isSettled, requireSettled, settleState } from '../../backends/device-state.js';
 import type { Backend } from '../../backends/registry.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
@@ -109,6 +110,7 @@ function checkTrainingData(state: KmeansState): void {
 
 /** Weighted k-means of the held centres down to k: native, its trials in parallel, off the event loop. */
 async function reduce(state: KmeansState, k: number) {
+  await settleState(state);
   const problem = kProblem(state, k);
   if (problem) throw problem;
   const s = resolveKmeans(state.hyperparameters, state.schema);
@@ -134,6 +136,7 @@ function concatenate(shards: { points: Float32Array; weights: Float64Array; coun
 
 function merge(states: KmeansState[]): KmeansState {
   if (states.length === 0) throw new RangeError('kmeans merge: no states');
+  for (const s of states) requireSettled(s, 'kmeans merge');
   const first = states[0];
   for (const [i, s] of states.entries()) {
     if (JSON.stringify(s.hyperparameters) !== JSON.stringify(first.hyperparameters) || s.schema.featureDim !== first.schema.featureDim) {
@@ -215,6 +218,7 @@ function refinedModel(state: KmeansState) {
 }
 
 async function finalize(state: KmeansState, backend: Backend, selection?: Selection): Promise<KmeansModel> {
+  await settleState(state);
   for (const key of Object.keys(selection ?? {})) {
     if (key !== 'k') throw new RangeError(`kmeans select: unknown selection '${key}'; expected k`);
   }
@@ -294,6 +298,9 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
   objective: { metric: 'msd', minimize: true },
 
   progressiveMetrics(state): Record<string, number> {
+    // A GPU backend holds the latest batches' cost sums until the state is settled (the end of each
+    // pass, checkpoints): no numbers rather than stale ones meanwhile.
+    if (!isSettled(state)) return {};
     const c = counters(state);
     if (c[kmeansCounter.costWeight] === 0) return {};
     const m = modelCounters(state);

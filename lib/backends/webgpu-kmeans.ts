@@ -1,0 +1,274 @@
+// webgpu's kmeansUpdate: streaming k-means with its state on the device. The
+// centres, their weights, the refined model and the progressive cost sums live
+// in one GPU buffer from batch to batch; each batch is one command buffer of
+// passes (kernels/wgsl/kmeans/update.wgsl): the refined model's Lloyd steps
+// (up to three, stopping once the assignment repeats, as on cpu), then the
+// streaming centres' assignment, decay, move and reseeding. Nothing is read
+// back per batch; the state's arrays get it all when the state is settled
+// (device-state.ts).
+//
+// Two kinds of batch run on cpu instead, inside this kernel and by design: the
+// first batches, while the K centres are seeded on distinct rows (sequential
+// sampling), and the few batches where a candidate reduction of the streaming
+// centres is tried for the refined model (geometrically spaced: at
+// start_rows, then ×4, or once per half-life) — a weighted k-means of the K
+// centres, finalize's work. The state is settled first and goes back to the
+// device on the next batch; those calls are counted as `cpuSteps` in
+// metrics.kernels. Sparse rows are declined (after settling): cpu runs them.
+//
+// Accuracy: distances are compensated f32 sums where cpu's are float64, so a
+// row whose two nearest centres are within float32 rounding of each other may
+// go to the other one; weights and cost sums are float-float pairs; a centre
+// moves by a compensated sum of differences from it, rounded about once as
+// cpu's float64 result is (so data far from the origin keep their digits). On
+// the tests' data states agree with cpu's within 1e-4 of their scale
+// (kmeansStateTolerance) and the counts of rows, seeds, reseeds and candidates exactly.
+import type { Batch, DenseBatch } from '../data/batch.js';
+import { heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
+import { KernelDeclined, type KernelInputs } from './kernels.js';
+import { loadCoreAddon } from './native-addon.js';
+import { registerKernel } from './registry.js';
+import { sharedCpuBackend } from './run-kernel.js';
+import { workgroupGrid } from './webgpu-dispatch.js';
+import type { WebGpuBackend } from './webgpu.js';
+
+/** Agreement of a k-means state trained on webgpu with cpu's, relative to each tensor's scale (conformance data). */
+export const kmeansStateTolerance = { relTol: 1e-4 } as const;
+
+type Inputs = KernelInputs['kmeansUpdate'];
+type Settings = Inputs['settings'];
+type HostState = Inputs['state'];
+
+// Indices of the counters tensors (native/algorithms/kmeans/kmeans.h Counter, ModelCounter).
+const counter = { rows: 0, filled: 1, reseeds: 2, costSum: 4, costWeight: 5 } as const;
+const modelCounter = { active: 0, rows: 1, next: 2, costSum: 5, costWeight: 6 } as const;
+
+/** A software adapter stops a shader's loops after 65,535 iterations in all. */
+const softwareLoopLimit = 60_000;
+/** Parameter blocks in the uniform buffer: the model's three Lloyd steps, then the streaming centres. */
+const blockBytes = 256;
+const blocks = 4;
+
+const storage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+
+/** The bind group layout every pass of update.wgsl shares: batch, state, work, parameters. */
+const layouts = new WeakMap<WebGpuBackend, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
+function layoutOf(gpu: WebGpuBackend): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+  let layout = layouts.get(gpu);
+  if (!layout) {
+    const group = gpu.device.createBindGroupLayout({
+      entries: [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
+        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
+        { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
+        { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+      ],
+    });
+    layout = { group, pipeline: gpu.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
+    layouts.set(gpu, layout);
+  }
+  return layout;
+}
+
+/** Where the state buffer's parts start, in 32-bit words (update.wgsl says the layout). */
+function stateLayout(K: number, k: number, d: number) {
+  const weights = K * d;
+  const modelCentres = weights + 2 * K;
+  const modelWeights = modelCentres + k * d;
+  const counters = modelWeights + 2 * k + k * d + 2 * k;
+  const flags = counters + 10;
+  return { weights, modelCentres, modelWeights, counters, flags, words: flags + 4 };
+}
+
+const workWords = (rows: number, K: number, k: number) => rows * Math.max(K, k) + 2 * rows + 2 * Math.max(K, k);
+
+/** The most loop iterations one invocation of any pass runs for this batch. */
+function longestLoop(s: Settings, rows: number): number {
+  const limit = Math.max(1, Math.floor(s.centers / 100));
+  return Math.max(s.dim, s.centers, rows, limit * (s.centers + rows + s.dim) + s.centers);
+}
+
+/** One state's streaming centres and refined model on one device. */
+class KmeansOnDevice implements PendingOnDevice {
+  readonly backend = 'webgpu';
+  private readonly layout: ReturnType<typeof stateLayout>;
+  private readonly state: GPUBuffer;
+  private readonly params: GPUBuffer;
+  private batchBuffer: GPUBuffer | undefined;
+  private work: GPUBuffer | undefined;
+  private done: Promise<unknown> = Promise.resolve();
+  private released = false;
+
+  constructor(private readonly gpu: WebGpuBackend, private readonly host: HostState, private readonly s: Settings) {
+    const { centers: K, modelK: k, dim: d } = s;
+    this.layout = stateLayout(K, k, d);
+    const { device } = gpu;
+    this.state = device.createBuffer({ size: this.layout.words * 4, usage: storage(), label: 'kmeans state' });
+    const words = new Float32Array(this.layout.words);  // zeroed: prior, counters and flags start empty
+    words.set(host.centers.subarray(0, K * d), 0);
+    writePairs(words, this.layout.weights, host.weights, K);
+    words.set(host.modelCenters.subarray(0, k * d), this.layout.modelCentres);
+    writePairs(words, this.layout.modelWeights, host.modelWeights, k);
+    device.queue.writeBuffer(this.state, 0, words);
+    this.params = device.createBuffer({ size: blocks * blockBytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'kmeans params' });
+    holdOnDevice(host.centers, this);
+    gpu.resident.add(this);
+  }
+
+  /** Enqueues one batch's passes; resolves once they are enqueued and the batch before has run. */
+  async add(batch: DenseBatch, modelActive: boolean): Promise<void> {
+    const { device } = this.gpu;
+    const { centers: K, modelK: k, dim: d, halfLife } = this.s;
+    const rows = batch.rows;
+    await this.done;
+    const values = this.grow('batch', (rows * d + rows) * 4);
+    device.queue.writeBuffer(values, 0, batch.values.buffer, batch.values.byteOffset, rows * d * 4);
+    if (batch.weights) device.queue.writeBuffer(values, rows * d * 4, batch.weights.buffer, batch.weights.byteOffset, rows * 4);
+    const work = this.grow('work', workWords(rows, K, k) * 4);
+    const keep = halfLife > 0 ? 0.5 ** (rows / halfLife) : 1;
+    this.writeParams(rows, batch.weights !== undefined, keep);
+    const group = (block: number) => device.createBindGroup({
+      layout: layoutOf(this.gpu).group,
+      entries: [
+        { binding: 0, resource: { buffer: values } }, { binding: 1, resource: { buffer: this.state } },
+        { binding: 2, resource: { buffer: work } }, { binding: 3, resource: { buffer: this.params, offset: block * blockBytes, size: 48 } },
+      ],
+    });
+    const steps: [entry: string, block: number, invocations: number][] = [];
+    if (modelActive && k > 0) {
+      steps.push(['distances', 0, rows * k], ['nearest', 0, rows], ['cost', 0, 1], ['prior', 0, k * d + k], ['move_centres', 0, k * d]);
+      for (const block of [1, 2]) steps.push(['distances', block, rows * k], ['nearest', block, rows], ['stop_check', block, 1], ['move_centres', block, k * d]);
+      steps.push(['model_weights', 0, k]);
+    }
+    steps.push(['distances', 3, rows * K], ['nearest', 3, rows], ['cost', 3, 1]);
+    if (halfLife > 0) steps.push(['decay', 3, K]);
+    steps.push(['move_centres', 3, K * d], ['add_received', 3, K], ['reseed', 3, 1]);
+    const groups = [0, 1, 2, 3].map(group);
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (const [entry, block, invocations] of steps) {
+      pass.setPipeline(await this.gpu.pipeline('kmeans/update', entry, layoutOf(this.gpu).pipeline));
+      pass.setBindGroup(0, groups[block]);
+      // Single-invocation passes have workgroups of one; the rest 64 (update.wgsl).
+      const grid = invocations === 1 ? { x: 1, y: 1 } : workgroupGrid(invocations);
+      pass.dispatchWorkgroups(grid.x, grid.y);
+    }
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    this.done = device.queue.onSubmittedWorkDone();
+  }
+
+  /** The four parameter blocks: the model's Lloyd steps 0, 1, 2 (set 1), then the streaming centres (set 0). */
+  private writeParams(rows: number, weighted: boolean, keep: number): void {
+    const { centers: K, modelK: k, dim: d } = this.s;
+    const bytes = new ArrayBuffer(blocks * blockBytes);
+    for (let block = 0; block < blocks; block++) {
+      const words = new Uint32Array(bytes, block * blockBytes, 12);
+      const model = block < 3;
+      words.set([rows, d, K, k, model ? 1 : 0, model ? block : 0, weighted ? 1 : 0, 0, 0, Math.max(1, Math.floor(K / 100)), 0, 0]);
+      new Float32Array(bytes, block * blockBytes + 32, 1)[0] = keep;
+    }
+    this.gpu.device.queue.writeBuffer(this.params, 0, bytes);
+  }
+
+  private grow(role: 'batch' | 'work', bytes: number): GPUBuffer {
+    const held = role === 'batch' ? this.batchBuffer : this.work;
+    if (held && held.size >= bytes) return held;
+    held?.destroy();
+    const size = Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
+    const buffer = this.gpu.device.createBuffer({ size: size <= this.gpu.bindingLimitBytes ? size : Math.ceil(bytes / 4) * 4, usage: storage(), label: `kmeans ${role}` });
+    if (role === 'batch') this.batchBuffer = buffer;
+    else this.work = buffer;
+    return buffer;
+  }
+
+  async settle(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    releaseOnDevice(this.host.centers, this);
+    this.gpu.resident.delete(this);
+    const { device } = this.gpu;
+    const bytes = this.layout.words * 4;
+    const readback = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'kmeans read-back' });
+    try {
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(this.state, 0, readback, 0, bytes);
+      device.queue.submit([encoder.finish()]);
+      await readback.mapAsync(GPUMapMode.READ, 0, bytes);
+      this.readInto(readback.getMappedRange(0, bytes));
+      readback.unmap();
+    } finally {
+      readback.destroy();
+      for (const buffer of [this.state, this.params, this.batchBuffer, this.work]) buffer?.destroy();
+    }
+  }
+
+  /** The device's state into the host's arrays: centres and weights replaced, counter sums added. */
+  private readInto(mapped: ArrayBuffer): void {
+    const { centers: K, modelK: k, dim: d } = this.s;
+    const v = new Float32Array(mapped);
+    const { host, layout } = this;
+    const pair = (at: number) => v[at] + v[at + 1];
+    host.centers.set(v.subarray(0, K * d));
+    for (let c = 0; c < K; c++) host.weights[c] = pair(layout.weights + 2 * c);
+    host.modelCenters.set(v.subarray(layout.modelCentres, layout.modelCentres + k * d));
+    for (let c = 0; c < k; c++) host.modelWeights[c] = pair(layout.modelWeights + 2 * c);
+    host.counters[counter.costSum] += pair(layout.counters);
+    host.counters[counter.costWeight] += pair(layout.counters + 2);
+    host.modelCounters[modelCounter.costSum] += pair(layout.counters + 4);
+    host.modelCounters[modelCounter.costWeight] += pair(layout.counters + 6);
+    host.modelCounters[modelCounter.rows] += pair(layout.counters + 8);
+    host.counters[counter.reseeds] += new Uint32Array(mapped, layout.flags * 4, 1)[0];
+  }
+}
+
+/** A float64 array's first `count` values as f32 (hi, lo) pairs from word `at`. */
+function writePairs(words: Float32Array, at: number, values: Float64Array, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const hi = Math.fround(values[i]);
+    words[at + 2 * i] = hi;
+    words[at + 2 * i + 1] = values[i] - hi;
+  }
+}
+
+/** Whether the batch needs cpu's sequential steps: seeding the centres, or a candidate reduction for the refined model. */
+function needsCpu(s: Settings, host: HostState): boolean {
+  if (host.counters[counter.filled] < s.centers) return true;
+  if (s.modelK === 0) return false;
+  const next = host.modelCounters[modelCounter.next] > 0 ? host.modelCounters[modelCounter.next] : s.startRows;
+  return host.counters[counter.rows] >= next;
+}
+
+/** Why the device kernel cannot take this batch, or undefined. */
+function refusal(gpu: WebGpuBackend, s: Settings, batch: Batch): string | undefined {
+  if (batch.kind === 'sparse') return 'sparse rows: the webgpu kernel takes dense rows';
+  if (batch.kind !== 'dense') return `a ${batch.kind} batch has no rows of features`;
+  const limit = gpu.bindingLimitBytes;
+  const bytes = Math.max(stateLayout(s.centers, s.modelK, s.dim).words, workWords(batch.rows, s.centers, s.modelK), batch.rows * (s.dim + 1)) * 4;
+  if (bytes > limit) return `its buffers need ${bytes} bytes, over this WebGPU device's storage binding limit of ${limit} bytes`;
+  const loop = longestLoop(s, batch.rows);
+  if (gpu.details.software === true && loop > softwareLoopLimit) return `a loop of ${loop} iterations: this software adapter stops a shader's loops after 65,535`;
+  return undefined;
+}
+
+registerKernel<'kmeansUpdate', WebGpuBackend>('webgpu', 'kmeansUpdate', async (gpu, inputs) => {
+  const { settings: s, state: host, batch } = inputs;
+  const held = heldOnDevice<KmeansOnDevice>(host.centers);
+  const refused = refusal(gpu, s, batch);
+  if (refused) {
+    // cpu runs it on the host's arrays: they must hold every batch before it.
+    await held?.settle();
+    throw new KernelDeclined('kmeansUpdate', refused);
+  }
+  // The cpu kernel's checks, off the event loop: the same errors, before anything is enqueued.
+  await loadCoreAddon().validateFeatureRows(batch, s.dim);
+  if (batch.rows === 0) return;
+  if (needsCpu(s, host)) {
+    await held?.settle();
+    gpu.counters.recordCpuStep('kmeansUpdate');
+    return sharedCpuBackend().run('kmeansUpdate', inputs);
+  }
+  const device = held ?? new KmeansOnDevice(gpu, host, s);
+  await device.add(batch as DenseBatch, host.modelCounters[modelCounter.active] === 1);
+  host.counters[counter.rows] += batch.rows;
+});

@@ -1,0 +1,166 @@
+// k-means trained on a GPU (lib/backends/webgpu-kmeans.ts): the streaming
+// centres and the refined model on the device from batch to batch, against
+// cpu on the same batches — the refined model's Lloyd steps, decay with a
+// half-life, row weights, reseeding of dying centres, data far from the
+// origin; the seeding batches and candidate reductions on cpu (cpuSteps);
+// sparse batches declined after settling; bad rows with cpu's message; state
+// that is not settled refused by merge; train() with checkpoints and resume.
+// CI runs it on Mesa's llvmpipe.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createBackend, denseBatch, isSettled, kmeans, listBackends, parseHyperparameters, settleState, train,
+  type Backend, type Batch, type HyperparameterInput,
+} from '../../lib/index.js';
+import { kmeansStateTolerance } from '../../lib/backends/webgpu-kmeans.js';
+import { clusterBatches, clusterDim } from '../fixtures/cluster-data.js';
+import { withEnv } from '../fixtures/with-env.js';
+
+type KmeansState = ReturnType<typeof kmeans.createState>;
+
+const fresh = (hp: HyperparameterInput, backend: Backend) =>
+  kmeans.createState(parseHyperparameters('kmeans', kmeans.hyperparameters, hp), { featureDim: clusterDim, labelSize: 0 }, backend);
+
+async function trainOn(backend: Backend, hp: HyperparameterInput, batches: Batch[]): Promise<KmeansState> {
+  const state = fresh(hp, backend);
+  for (const batch of batches) await kmeans.update(state, batch, backend);
+  await settleState(state);
+  return state;
+}
+
+/** Every float tensor within tolerance × its scale, every counter that counts (rows, seeds, reseeds, candidates) exact. */
+function assertStatesAgree(got: KmeansState, expected: KmeansState, what: string): void {
+  for (const [name, t] of Object.entries(expected.tensors)) {
+    const a = Array.from(got.tensors[name].data as Float64Array);
+    const b = Array.from(t.data as Float64Array);
+    const scale = Math.max(1, ...b.map(Math.abs));
+    const worst = Math.max(0, ...b.map((v, i) => Math.abs(a[i] - v)));
+    assert.ok(worst <= kmeansStateTolerance.relTol * scale, `${what}: ${name} differs from cpu by ${worst} (scale ${scale})`);
+  }
+  const counters = got.tensors.counters.data as Float64Array;
+  const cpuCounters = expected.tensors.counters.data as Float64Array;
+  for (const i of [0, 1, 2, 3]) assert.equal(counters[i], cpuCounters[i], `${what}: counter ${i}`);
+  const model = got.tensors.model_counters.data as Float64Array;
+  const cpuModel = expected.tensors.model_counters.data as Float64Array;
+  for (const i of [0, 2, 3, 4]) assert.equal(model[i], cpuModel[i], `${what}: model counter ${i}`);
+}
+
+describe('webgpu: k-means trained on the device', function () {
+  this.timeout(300_000);
+  let gpu: Backend;
+  let cpu: Backend;
+
+  before(async function () {
+    const report = (await listBackends()).find((b) => b.name === 'webgpu');
+    if (!report?.available) this.skip();
+    gpu = await createBackend('webgpu');
+    cpu = await createBackend('cpu');
+  });
+
+  after(async () => {
+    await gpu?.dispose();
+    await cpu?.dispose();
+  });
+
+  const hp = { k: 5, extra_center_factor: 4, seed: 3 };
+
+  it('refines the model on the device after its first candidate, as cpu does; seeding and candidates run on cpu (cpuSteps)', async () => {
+    // K = 20 centres; the refined model starts at 50·K = 1000 rows (batch 11), the next candidate at 4000.
+    const batches = clusterBatches(7, 45);
+    const before = gpu.counters.snapshot();
+    const onGpu = await trainOn(gpu, hp, batches);
+    const onCpu = await trainOn(cpu, hp, batches);
+    assertStatesAgree(onGpu, onCpu, 'refined');
+    const model = onGpu.tensors.model_counters.data as Float64Array;
+    assert.equal(model[0], 1, 'the model is active');
+    assert.equal(model[3], 2, 'two candidates: at 1,000 and 4,000 rows');
+    const count = gpu.counters.snapshot(before).kmeansUpdate!;
+    assert.deepEqual(count, { backend: 'webgpu', calls: 45, fallbacks: 0, cpuSteps: 3 }, 'seeding (batch 1) and the two candidates on cpu');
+  });
+
+  it('decays old weight with a half-life, takes row weights, and keeps digits 1e4 from the origin', async () => {
+    const batches = clusterBatches(8, 30, 100, 1e4).map((b, i) => ({ ...b, weights: Float32Array.from({ length: b.rows }, (_, r) => ((r + i) % 3) + 0.5) }) as Batch);
+    const settings = { ...hp, half_life_time_size: 700 };
+    assertStatesAgree(await trainOn(gpu, settings, batches), await trainOn(cpu, settings, batches), 'half-life, weights, offset');
+  });
+
+  it('reseeds dying centres onto the farthest rows, as cpu does', async () => {
+    // The first batches spread the 20 centres over all five clusters and a far one; then only two
+    // clusters come, and the centres that take nothing fall under 1% of their fair share.
+    const far = clusterBatches(9, 2).map((b) => denseBatch((b as { values: Float32Array }).values.map((v, i) => (i % 2 === 0 ? v + 40 : v)), clusterDim));
+    const narrow = clusterBatches(10, 60).map((b) => {
+      const x = (b as { values: Float32Array }).values;
+      for (let r = 0; r < b.rows; r++) if (r % 2 === 1) for (let j = 0; j < clusterDim; j++) x[r * clusterDim + j] = x[(r - 1) * clusterDim + j] + 0.01 * j;
+      return denseBatch(x, clusterDim);
+    });
+    const batches = [...far, ...narrow];
+    const settings = { ...hp, half_life_time_size: 200 };
+    const onGpu = await trainOn(gpu, settings, batches);
+    const onCpu = await trainOn(cpu, settings, batches);
+    assert.ok((onCpu.tensors.counters.data as Float64Array)[2] > 0, 'cpu reseeded');
+    assertStatesAgree(onGpu, onCpu, 'reseeding');
+  });
+
+  it('declines sparse rows after settling, so cpu continues from every batch before', async () => {
+    const dense = clusterBatches(11, 15);
+    const sparse = (() => {
+      const x = (dense[14] as { values: Float32Array }).values;
+      const indptr = Int32Array.from({ length: 101 }, (_, r) => r * clusterDim);
+      const indices = Uint32Array.from({ length: 100 * clusterDim }, (_, i) => i % clusterDim);
+      return { kind: 'sparse' as const, rows: 100, cols: clusterDim, indptr, indices, values: x };
+    })();
+    const batches: Batch[] = [...dense.slice(0, 14), sparse, ...clusterBatches(12, 3)];
+    assertStatesAgree(await trainOn(gpu, hp, batches), await trainOn(cpu, hp, batches), 'a sparse batch among dense ones');
+    const state = fresh(hp, gpu);
+    for (const batch of dense.slice(0, 3)) await kmeans.update(state, batch, gpu);
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(kmeans.update(state, sparse, gpu),
+      /^BatchError: kmeans batch 3: BOUNDLESS_STRICT_BACKEND=1: backend 'webgpu' declined kernel 'kmeansUpdate' \(sparse rows: the webgpu kernel takes dense rows\); it would have run on cpu$/));
+  });
+
+  it('refuses a bad row with cpu\'s message; a state not settled has no progressive metrics and cannot be merged', async () => {
+    const state = fresh(hp, gpu);
+    for (const batch of clusterBatches(13, 3)) await kmeans.update(state, batch, gpu);
+    const bad = denseBatch(new Float32Array(clusterDim * 2), clusterDim);
+    bad.values[clusterDim + 4] = NaN;
+    await assert.rejects(kmeans.update(state, bad, gpu), /^BatchError: kmeans batch 3: row 1, feature 4 is not finite; features must be finite$/);
+    assert.equal(isSettled(state), false);
+    assert.deepEqual(kmeans.progressiveMetrics!(state), {});
+    assert.throws(() => kmeans.merge([state]), /^Error: kmeans merge: the state's latest batches are still on the webgpu device/);
+    const model = await kmeans.finalize(state, gpu);
+    assert.equal(isSettled(state), true);
+    assert.equal(model.data().tensors.centers.shape.join(), `5,${clusterDim}`);
+    assert.ok(kmeans.progressiveMetrics!(state).progressive_msd > 0);
+  });
+
+  it('train() on webgpu, strict: checkpoints hold every batch, a stopped run resumes, and the model matches cpu\'s', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-kmeans-'));
+    try {
+      const csv = join(directory, 'points.csv');
+      const rows = clusterBatches(14, 30).flatMap((b) => Array.from({ length: b.rows }, (_, r) =>
+        Array.from((b as { values: Float32Array }).values.subarray(r * clusterDim, (r + 1) * clusterDim), (v) => v.toFixed(5)).join(',')));
+      await writeFile(csv, rows.join('\n') + '\n');
+      const settings = { ...hp, mini_batch_size: 100 };
+      const data = { format: 'csv' as const, featureDim: clusterDim, labelSize: 0 as const };
+      const onCpu = await train(kmeans, settings, { train: csv, data, backend: 'cpu' });
+      const controller = new AbortController();
+      let batches = 0;
+      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(train(kmeans, settings, {
+        train: csv, data, backend: 'webgpu', checkpoint: { directory: join(directory, 'checkpoints'), everyBatches: 4 }, signal: controller.signal,
+        onProgress: (event) => { if (event.phase === 'batch' && ++batches === 17) controller.abort(); },
+      }), { name: 'AbortError' }));
+      const resumed = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(kmeans, settings, {
+        train: csv, data, backend: 'webgpu', resume: true, checkpoint: { directory: join(directory, 'checkpoints') },
+      }));
+      assert.equal((resumed.state.tensors.counters.data as Float64Array)[0], 3000, 'every row once');
+      assertStatesAgree(resumed.state, onCpu.state, 'resumed');
+      assert.equal(resumed.metrics.kernels.kmeansUpdate!.backend, 'webgpu');
+      const centres = (m: typeof onCpu.model) => m.data().tensors.centers.data as Float32Array;
+      const worst = Math.max(...Array.from(centres(onCpu.model), (v, i) => Math.abs(centres(resumed.model)[i] - v)));
+      assert.ok(worst < 1e-3, `model centres differ by ${worst}`);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
