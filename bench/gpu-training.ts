@@ -1,12 +1,13 @@
 // Training kernels that keep their state on a GPU (README "Training on the GPU,
 // state on the device"), on every backend available, in the same run: PCA's
-// regular-mode moments and randomized sketch, batch after batch of 1000 dense
-// rows, then one settle (the read-back) — rows/s of the whole, strict, so a GPU
-// backend that fell back to cpu fails instead of timing cpu. Each backend's
-// settled sums are compared with cpu's (largest difference over the largest
-// entry). On a software adapter (Mesa's llvmpipe, no GPU) only the smallest
+// regular-mode moments and randomized sketch, and k-means' streaming update
+// (k = 10, K = 100 centres, the refined model started part-way), batch after
+// batch of 1000 dense rows, then one settle (the read-back) — rows/s of the
+// whole, strict, so a GPU backend that fell back to cpu fails instead of timing
+// cpu. Each backend's settled sums or centres are compared with cpu's (largest
+// difference over the largest entry). On a software adapter (Mesa's llvmpipe, no GPU) only the smallest
 // shape runs: it is a CPU emulating a GPU, for correctness, not speed.
-import { createBackend, listBackends, runKernel, settleState, StrictBackendError, type Backend } from '../lib/index.js';
+import { createBackend, kmeans, listBackends, parseHyperparameters, runKernel, settleState, StrictBackendError, type Backend } from '../lib/index.js';
 import type { DenseBatch } from '../lib/data/batch.js';
 
 export interface GpuTrainingRow { kernel: string; shape: string; backend: string; seconds: number; rowsPerSecond: number; difference: number; declined?: string }
@@ -21,21 +22,30 @@ function floats(length: number, seed: number, offset: number): Float32Array {
   });
 }
 
-interface Shape { kernel: 'pcaAccumulate' | 'pcaRandomizedAccumulate'; dim: number; ell: number; batches: number; software: boolean }
+interface Shape { kernel: 'pcaAccumulate' | 'pcaRandomizedAccumulate' | 'kmeansUpdate'; dim: number; ell: number; batches: number; software: boolean }
 
 const shapes: Shape[] = [
   { kernel: 'pcaAccumulate', dim: 64, ell: 0, batches: 20, software: true },
   { kernel: 'pcaAccumulate', dim: 784, ell: 0, batches: 50, software: false },
   { kernel: 'pcaRandomizedAccumulate', dim: 64, ell: 10, batches: 20, software: true },
   { kernel: 'pcaRandomizedAccumulate', dim: 784, ell: 60, batches: 50, software: false },
+  { kernel: 'kmeansUpdate', dim: 64, ell: 0, batches: 20, software: true },
+  { kernel: 'kmeansUpdate', dim: 784, ell: 0, batches: 50, software: false },
 ];
 
-const describe = (s: Shape) => `dense ${s.dim}${s.ell ? `, ℓ=${s.ell}` : ''}, ${s.batches} batches of ${rowsPerBatch}`;
+const describe = (s: Shape) => `dense ${s.dim}${s.ell ? `, ℓ=${s.ell}` : ''}${s.kernel === 'kmeansUpdate' ? ', k=10 (K=100)' : ''}, ${s.batches} batches of ${rowsPerBatch}`;
 
 /** Fresh sums, and the call that adds one batch to them. */
 function setUp(s: Shape, backend: Backend, origin: Float64Array) {
   const common = { count: new Float64Array(1), sum: new Float64Array(s.dim), origin };
   const omega = Float64Array.from({ length: s.dim * s.ell }, (_, i) => (((i * 2654435761) >>> 0) % 2 === 0 ? 1 : -1));
+  if (s.kernel === 'kmeansUpdate') {
+    // The refined model starts at 50 rows per streaming centre (5,000 rows): most batches refine it.
+    const hp = parseHyperparameters('kmeans', kmeans.hyperparameters, { k: 10, seed: 1 });
+    const state = kmeans.createState(hp, { featureDim: s.dim, labelSize: 0 }, backend);
+    const centres = state.tensors.centers.data as Float32Array;
+    return { key: centres, get values() { return Float64Array.from(centres); }, add: (batch: DenseBatch) => kmeans.update(state, batch, backend) };
+  }
   if (s.kernel === 'pcaAccumulate') {
     const moments = { ...common, cross: new Float64Array(s.dim * s.dim) };
     return { key: moments.cross, values: moments.cross, add: (batch: DenseBatch) => runKernel(backend, 'pcaAccumulate', { moments, dim: s.dim, batch }) };
@@ -51,12 +61,13 @@ async function measure(backend: Backend, s: Shape, batches: DenseBatch[], refere
   for (const batch of batches) await run.add(batch);
   await settleState({ tensors: { held: { data: run.key } } });
   const seconds = (performance.now() - started) / 1000;
+  const values = run.values;
   let difference = 0;
   if (reference) {
     const scale = Math.max(...Array.from(reference, Math.abs));
-    for (let i = 0; i < reference.length; i++) difference = Math.max(difference, Math.abs(run.values[i] - reference[i]) / scale);
+    for (let i = 0; i < reference.length; i++) difference = Math.max(difference, Math.abs(values[i] - reference[i]) / scale);
   }
-  return { kernel: s.kernel, shape: describe(s), backend: backend.name, seconds, rowsPerSecond: (batches.length * rowsPerBatch) / seconds, difference, values: run.values };
+  return { kernel: s.kernel, shape: describe(s), backend: backend.name, seconds, rowsPerSecond: (batches.length * rowsPerBatch) / seconds, difference, values };
 }
 
 export async function runGpuTraining(): Promise<{ rows: GpuTrainingRow[]; notes: string[] }> {
@@ -70,6 +81,8 @@ export async function runGpuTraining(): Promise<{ rows: GpuTrainingRow[]; notes:
   try {
     for (const s of shapes) {
       const batches = Array.from({ length: s.batches }, (_, b): DenseBatch => ({ kind: 'dense', rows: rowsPerBatch, cols: s.dim, values: floats(rowsPerBatch * s.dim, b + 1, 100) }));
+      // k-means gets ten clusters 4 apart (row r in cluster r·7 mod 10), so that its centres have something to find.
+      if (s.kernel === 'kmeansUpdate') for (const batch of batches) batch.values.forEach((v, i) => { batch.values[i] = v + 4 * ((Math.floor(i / s.dim) * 7) % 10); });
       let reference: Float64Array | undefined;
       for (const backend of backends) {
         if (backend.details.software === true && !s.software) continue;
@@ -91,7 +104,7 @@ export async function runGpuTraining(): Promise<{ rows: GpuTrainingRow[]; notes:
     else process.env.BOUNDLESS_STRICT_BACKEND = previous;
   }
   notes.push('Whole runs: every batch enqueued, then one settle (the read-back); cpu first, its sums the reference. BOUNDLESS_STRICT_BACKEND=1.');
-  notes.push('Data: uniform in [99, 101) per feature, products about the first row (as a state takes them).');
+  notes.push('Data: uniform in [99, 101) per feature (PCA: products about the first row, as a state takes them); k-means: plus 4 × one of ten cluster indices.');
   return { rows, notes };
 }
 
