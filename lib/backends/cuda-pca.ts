@@ -8,7 +8,7 @@
 // declined (cpu adds them to the host arrays; the sums commute).
 import type { DenseBatch } from '../data/batch.js';
 import type { CudaBackend } from './cuda.js';
-import { heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
+import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { KernelDeclined, type KernelInputs } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
@@ -37,7 +37,7 @@ class CudaMomentsOnDevice implements PendingOnDevice {
     }
     this.origin = moments.origin ? Float64Array.from(moments.origin) : null;
     holdOnDevice(moments.cross, this);
-    gpu.resident.add(this);
+    gpu.states.resident.add(this);
   }
 
   about(origin: Float64Array | undefined): boolean {
@@ -50,11 +50,16 @@ class CudaMomentsOnDevice implements PendingOnDevice {
       batch.weights ? batch.weights.subarray(0, batch.rows) : null, this.origin, batch.rows);
   }
 
-  async settle(): Promise<void> {
+  settle(): Promise<void> {
+    return exclusiveOnDevice(this.moments.cross, () => this.settleNow());
+  }
+
+  /** settle, for a caller already holding the state's exclusive turn (the kernel). */
+  async settleNow(): Promise<void> {
     if (this.released) return;
     this.released = true;
     releaseOnDevice(this.moments.cross, this);
-    this.gpu.resident.delete(this);
+    this.gpu.states.resident.delete(this);
     try {
       await this.gpu.addon.pcaMomentsRead(this.handle, this.moments.count, this.moments.sum, this.moments.cross);
     } finally {
@@ -63,17 +68,17 @@ class CudaMomentsOnDevice implements PendingOnDevice {
   }
 }
 
-registerKernel<'pcaAccumulate', CudaBackend>('cuda', 'pcaAccumulate', async (gpu, { moments, dim, batch }) => {
+registerKernel<'pcaAccumulate', CudaBackend>('cuda', 'pcaAccumulate', (gpu, { moments, dim, batch }) => gpu.states.run(moments.cross, async () => {
   if (batch.kind === 'sparse') throw new KernelDeclined('pcaAccumulate', 'sparse rows: the cuda kernel takes dense rows (sparse products run on cpu)');
   if (batch.kind !== 'dense') throw new KernelDeclined('pcaAccumulate', `a ${batch.kind} batch has no rows of features`);
   // The cpu kernel's checks: the same errors, before anything is enqueued.
-  await loadCoreAddon().validateFeatureRows(batch, dim);
+  await loadCoreAddon().validateFeatureRows(batch, dim, 'pcaAccumulate');
   if (batch.rows === 0) return;
   let held = heldOnDevice<CudaMomentsOnDevice>(moments.cross);
   if (held && !held.about(moments.origin)) {
-    await held.settle();
+    await held.settleNow();
     held = undefined;
   }
   held ??= new CudaMomentsOnDevice(gpu, moments, dim);
   await held.add(batch);
-});
+}));

@@ -13,7 +13,7 @@ import type { Batch } from '../data/batch.js';
 import { KernelCounters } from './kernel-counters.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
-import type { PendingOnDevice } from './device-state.js';
+import { ResidentStates } from './device-state.js';
 import type { PcaMomentsHandle } from './cuda-pca.js';
 import './cuda-pca.js';  // registers cuda's PCA training kernel
 
@@ -108,8 +108,8 @@ export class CudaBackend implements Backend {
   readonly name = 'cuda' as const;
   readonly details: Record<string, unknown>;
   readonly counters = new KernelCounters('cuda');
-  /** States whose latest batches are held on the device (device-state.ts): settled before the backend goes. */
-  readonly resident = new Set<PendingOnDevice>();
+  /** The states this device trains (device-state.ts): their calls one at a time, settled before the backend goes. */
+  readonly states = new ResidentStates('cuda');
 
   constructor(readonly addon: CudaAddon) {
     const device = cudaDeviceIndex();
@@ -126,7 +126,7 @@ export class CudaBackend implements Backend {
   }
 
   async dispose(): Promise<void> {
-    for (const held of [...this.resident]) await held.settle();
+    await this.states.close();
   }
 }
 

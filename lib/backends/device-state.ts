@@ -35,6 +35,18 @@ export function heldOnDevice<T extends PendingOnDevice>(key: object): T | undefi
   return pending.get(key) as T | undefined;
 }
 
+// Work on one state's device copy, one call at a time: a kernel call (which may create the copy,
+// or settle it first) and a settle never interleave, so two updates of one state started together
+// add both batches, and a settle waits for the update under way.
+const queues = new WeakMap<object, Promise<unknown>>();
+
+/** Runs `work` after every earlier exclusive work on `key` has ended (not re-entrant: do not nest on one key). */
+export function exclusiveOnDevice<T>(key: object, work: () => Promise<T>): Promise<T> {
+  const result = (queues.get(key) ?? Promise.resolve()).then(work);
+  queues.set(key, result.catch(() => undefined));
+  return result;
+}
+
 /** Forgets `key` (its device copy was released). */
 export function releaseOnDevice(key: object, work: PendingOnDevice): void {
   if (pending.get(key) === work) pending.delete(key);
@@ -70,5 +82,37 @@ export function requireSettled(state: TensorHolder, what: string): void {
   if (work.length > 0) {
     throw new Error(`${what}: the state's latest batches are still on the ${work[0].backend} device; ` +
       'await settleState(state) first (train(), saveState and finalize do it)');
+  }
+}
+
+/**
+ * A GPU backend's states on its device: the kernel calls under way on them (one at a time per state), and the
+ * states whose latest batches it holds. close() lets the calls finish and settles every state before the device
+ * goes; a call after it is an error rather than work enqueued on a destroyed device.
+ */
+export class ResidentStates {
+  /** States whose latest batches are held on the device. */
+  readonly resident = new Set<PendingOnDevice>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(private readonly backend: string) {}
+
+  /** Runs a training kernel's call on the state keyed by `key`, after the calls before it on that state. */
+  run<T>(key: object, work: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error(`${this.backend}: this backend was disposed; create another (createBackend) to run kernels`);
+    const call = exclusiveOnDevice(key, work);
+    this.inFlight.add(call);
+    const done = () => this.inFlight.delete(call);
+    call.then(done, done);
+    return call;
+  }
+
+  /** Lets the calls under way finish, then settles every state held: before the device is released. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+    while (this.resident.size > 0) for (const held of [...this.resident]) await held.settle();
   }
 }

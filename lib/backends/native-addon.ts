@@ -31,8 +31,14 @@ export interface CoreAddon {
   denseLinearSync(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
     rows: number, cols: number, models: number): void;
   dot(a: Float32Array, b: Float32Array): number;
-  /** The unsupervised kernels' batch checks (width, CSR structure, finite values and weights), rejecting with their message; off the event loop for large batches. */
-  validateFeatureRows(batch: Batch, dim: number): Promise<void>;
+  /**
+   * The unsupervised kernels' batch checks (width, CSR structure, finite values and weights), rejecting with their
+   * message (argument errors named as `name`, default validateFeatureRows), on a libuv thread; resolves with the batch's
+   * largest |value| and its smallest positive and largest weight (1 and 1 without weights); with `mean`, also the dense
+   * rows' weighted mean per feature (their plain mean when the weights sum to 0).
+   */
+  validateFeatureRows(batch: Batch, dim: number, name?: string, mean?: boolean):
+    Promise<{ maxAbs: number; minWeight: number; maxWeight: number; mean?: Float64Array }>;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   /** Eigenvalues (descending) and unit eigenvectors (row j for value j; those of the `count` largest, all by default) of a symmetric n × n matrix, float64. */
   symmetricEigen(matrix: Float64Array, n: number, count?: number): { values: Float64Array; vectors: Float64Array; sweeps: number };

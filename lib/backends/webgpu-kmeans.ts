@@ -24,7 +24,8 @@
 // the tests' data states agree with cpu's within 1e-4 of their scale
 // (kmeansStateTolerance) and the counts of rows, seeds, reseeds and candidates exactly.
 import type { Batch, DenseBatch } from '../data/batch.js';
-import { heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
+import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
+import { float32Ceiling, float32Refusal, largestMagnitude, type BatchMagnitudes } from './float32-range.js';
 import { KernelDeclined, type KernelInputs } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
@@ -98,6 +99,10 @@ class KmeansOnDevice implements PendingOnDevice {
   private work: GPUBuffer | undefined;
   private done: Promise<unknown> = Promise.resolve();
   private released = false;
+  /** The largest |coordinate| of the centres and of every row since the state came to the device. */
+  scale: number;
+  /** A bound on the cost sums the device holds (Σ over batches of rows × their largest weighted distance). */
+  private bound = 0;
 
   constructor(private readonly gpu: WebGpuBackend, private readonly host: HostState, private readonly s: Settings) {
     const { centers: K, modelK: k, dim: d } = s;
@@ -111,16 +116,28 @@ class KmeansOnDevice implements PendingOnDevice {
     writePairs(words, this.layout.modelWeights, host.modelWeights, k);
     device.queue.writeBuffer(this.state, 0, words);
     this.params = device.createBuffer({ size: blocks * blockBytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'kmeans params' });
+    this.scale = Math.max(largestMagnitude(host.centers), largestMagnitude(host.modelCenters));
     holdOnDevice(host.centers, this);
-    gpu.resident.add(this);
+    gpu.states.resident.add(this);
   }
 
-  /** Enqueues one batch's passes; resolves once they are enqueued and the batch before has run. */
-  async add(batch: DenseBatch, modelActive: boolean): Promise<void> {
+  /** Whether the cost sums can take `bound` more without passing float32's range. */
+  fits(bound: number): boolean {
+    return this.bound + bound < float32Ceiling;
+  }
+
+  /**
+   * Enqueues one batch's passes (`bound`: rows × its largest weighted distance); resolves once they are enqueued and
+   * the batch before has run. A command the device refuses is an error, not a batch silently skipped.
+   */
+  async add(batch: DenseBatch, modelActive: boolean, bound: number): Promise<void> {
     const { device } = this.gpu;
     const { centers: K, modelK: k, dim: d, halfLife } = this.s;
     const rows = batch.rows;
+    this.bound += bound;
     await this.done;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
     const values = this.grow('batch', (rows * d + rows) * 4);
     device.queue.writeBuffer(values, 0, batch.values.buffer, batch.values.byteOffset, rows * d * 4);
     if (batch.weights) device.queue.writeBuffer(values, rows * d * 4, batch.weights.buffer, batch.weights.byteOffset, rows * 4);
@@ -155,6 +172,8 @@ class KmeansOnDevice implements PendingOnDevice {
     }
     pass.end();
     device.queue.submit([encoder.finish()]);
+    const error = (await device.popErrorScope()) ?? (await device.popErrorScope());
+    if (error) throw new Error(`webgpu: the device refused k-means' batch (${error.message.split('\n')[0]})`);
     this.done = device.queue.onSubmittedWorkDone();
   }
 
@@ -182,11 +201,16 @@ class KmeansOnDevice implements PendingOnDevice {
     return buffer;
   }
 
-  async settle(): Promise<void> {
+  settle(): Promise<void> {
+    return exclusiveOnDevice(this.host.centers, () => this.settleNow());
+  }
+
+  /** settle, for a caller already holding the state's exclusive turn (the kernel). */
+  async settleNow(): Promise<void> {
     if (this.released) return;
     this.released = true;
     releaseOnDevice(this.host.centers, this);
-    this.gpu.resident.delete(this);
+    this.gpu.states.resident.delete(this);
     const { device } = this.gpu;
     const bytes = this.layout.words * 4;
     const readback = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'kmeans read-back' });
@@ -194,7 +218,9 @@ class KmeansOnDevice implements PendingOnDevice {
       const encoder = device.createCommandEncoder();
       encoder.copyBufferToBuffer(this.state, 0, readback, 0, bytes);
       device.queue.submit([encoder.finish()]);
-      await readback.mapAsync(GPUMapMode.READ, 0, bytes);
+      await readback.mapAsync(GPUMapMode.READ, 0, bytes).catch((error: Error) => {
+        throw new Error(`webgpu: reading the k-means state back failed (${error.message || error.name}); its latest batches are lost`);
+      });
       this.readInto(readback.getMappedRange(0, bytes));
       readback.unmap();
     } finally {
@@ -251,24 +277,45 @@ function refusal(gpu: WebGpuBackend, s: Settings, batch: Batch): string | undefi
   return undefined;
 }
 
-registerKernel<'kmeansUpdate', WebGpuBackend>('webgpu', 'kmeansUpdate', async (gpu, inputs) => {
+/**
+ * The largest weighted squared distance of the batch to the centres (d·(2·scale)², scale bounding every coordinate),
+ * and why float32 cannot hold it, if it cannot: distances past the ceiling, or coordinates so small that distances
+ * between distinct rows fall below float32's normal range.
+ */
+function distanceRange(s: Settings, m: BatchMagnitudes, scale: number): { term: number; refusal?: string } {
+  const term = m.maxWeight * s.dim * (2 * scale) ** 2;
+  if (m.maxAbs > 0 && m.maxAbs < 1e-12) return { term, refusal: `its coordinates are at most ${m.maxAbs.toExponential(1)}: their squared distances are too small for float32; cpu measures them in float64` };
+  return { term, refusal: float32Refusal(term, { ...m, maxAbs: scale }) };
+}
+
+registerKernel<'kmeansUpdate', WebGpuBackend>('webgpu', 'kmeansUpdate', (gpu, inputs) => gpu.states.run(inputs.state.centers, async () => {
   const { settings: s, state: host, batch } = inputs;
-  const held = heldOnDevice<KmeansOnDevice>(host.centers);
-  const refused = refusal(gpu, s, batch);
-  if (refused) {
+  let held = heldOnDevice<KmeansOnDevice>(host.centers);
+  const decline = async (why: string): Promise<never> => {
     // cpu runs it on the host's arrays: they must hold every batch before it.
-    await held?.settle();
-    throw new KernelDeclined('kmeansUpdate', refused);
-  }
+    await held?.settleNow();
+    throw new KernelDeclined('kmeansUpdate', why);
+  };
+  const refused = refusal(gpu, s, batch);
+  if (refused) return decline(refused);
   // The cpu kernel's checks, off the event loop: the same errors, before anything is enqueued.
-  await loadCoreAddon().validateFeatureRows(batch, s.dim);
+  const magnitudes = await loadCoreAddon().validateFeatureRows(batch, s.dim, 'kmeansUpdate');
   if (batch.rows === 0) return;
   if (needsCpu(s, host)) {
-    await held?.settle();
+    await held?.settleNow();
     gpu.counters.recordCpuStep('kmeansUpdate');
     return sharedCpuBackend().run('kmeansUpdate', inputs);
   }
-  const device = held ?? new KmeansOnDevice(gpu, host, s);
-  await device.add(batch as DenseBatch, host.modelCounters[modelCounter.active] === 1);
+  const scale = Math.max(magnitudes.maxAbs, held ? held.scale : Math.max(largestMagnitude(host.centers), largestMagnitude(host.modelCenters)));
+  const range = distanceRange(s, magnitudes, scale);
+  if (range.refusal) return decline(range.refusal);
+  const bound = batch.rows * range.term;
+  if (held && !held.fits(bound)) {
+    await held.settleNow();
+    held = undefined;
+  }
+  held ??= new KmeansOnDevice(gpu, host, s);
+  held.scale = Math.max(held.scale, magnitudes.maxAbs);
+  await held.add(batch as DenseBatch, host.modelCounters[modelCounter.active] === 1, bound);
   host.counters[counter.rows] += batch.rows;
-});
+}));

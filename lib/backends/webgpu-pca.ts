@@ -7,15 +7,22 @@
 // copy is released. A batch is checked on a libuv thread first, with the cpu
 // kernel's checks and messages, since work once enqueued cannot be taken back.
 //
-// Accuracy: each term (w·(x_i − o_i)(x_j − o_j), or w·(x_j − o_j)·t_c with t the
-// row's projection onto the sketch's random signs, itself summed exactly enough)
-// is rounded to f32 once and the sums over rows are compensated, so what a batch
-// adds to an entry carries an error of about 4u·Σ|terms| (u = 2⁻²⁴), where cpu's
-// float64 carries 1e-16 of it: the moments agree with cpu's within 1e-6 of the
-// sum of their terms' magnitudes (pcaMomentsTolerance), and every product is about
-// a point of the data (its first row), so data far from 0 keep their digits.
-import type { DenseBatch } from '../data/batch.js';
-import { heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
+// Accuracy: every term (w·(x_i − o_i)(x_j − o_j), or w·(x_j − o_j)·t_c with t the
+// row's projection onto the sketch's random signs) is float-float: the
+// differences exact, the products to about 44 bits, the sums over rows
+// compensated, so what a batch adds to an entry carries about 2⁻⁴³·Σ|terms|
+// where cpu's float64 carries 2⁻⁵³ of it, however far a row lies from the
+// origin. The device's sums are about its own origin, the mean of the first
+// batch it takes, and the host moves them to the state's origin (its first row,
+// which may be an outlier) in float64 when it reads them. The moments agree
+// with cpu's within 1e-6 of the sum of their terms' magnitudes
+// (pcaMomentsTolerance), for terms within float32's range: a batch whose
+// products would pass float32-range.ts's ceiling or fall below its floor, or
+// whose weights are too small for float32, is declined (cpu adds it), and the
+// device's running sums are settled before they could overflow.
+import type { Batch, DenseBatch } from '../data/batch.js';
+import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
+import { float32Ceiling, float32Refusal, largestMagnitude } from './float32-range.js';
 import { KernelDeclined, type KernelInputs } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
@@ -30,11 +37,18 @@ const rowsPerDispatch = 60_000;
 
 const storage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
-/** What both modes keep on the host: Σw, Σw·x, and the origin the products are about. */
+/** What both modes keep on the host: Σw, Σw·x, and the origin o their products are about (absent: 0). */
 interface HostSums {
   count: Float64Array;
   sum: Float64Array;
   origin?: Float64Array;
+}
+
+/** The device's sums moved to the host's origin: δ = o′ − o, m′ = Σw(x − o′), W = Σw (the rank-one terms' parts). */
+interface Moved {
+  delta: Float64Array;
+  m: Float64Array;
+  weight: number;
 }
 
 /**
@@ -51,37 +65,46 @@ abstract class SumsOnDevice implements PendingOnDevice {
   /** The last submission's completion: a call waits for the one before, so at most one batch is queued behind the GPU. */
   private done: Promise<unknown> = Promise.resolve();
   private released = false;
-  /** The origin the sums are about, and its f32 hi and lo parts for the shaders. */
-  protected readonly origin: Float64Array;
+  /** A bound on the largest running sum the accumulators hold (Σ over the batches of rows × their largest term). */
+  private bound = 0;
+  /**
+   * The device's own origin o′, float32 values: the mean of the first batch it took. Its sums are about o′ and the
+   * host moves them to the state's origin when it reads them (float64 rank-one terms, as merge moves shards): a
+   * state's origin is its first row, which may lie far from the rest (an outlier, a row of weight 0), and sums
+   * about a far point lose float-float's digits to cancellation where float64's keep enough.
+   */
+  readonly origin: Float64Array;
   private readonly originParts: Float32Array;
 
   constructor(protected readonly gpu: WebGpuBackend, private readonly key: object, protected readonly dim: number,
-    origin: Float64Array | undefined, private readonly pairs: number) {
-    this.origin = origin ? Float64Array.from(origin) : new Float64Array(dim);
-    this.originParts = new Float32Array(2 * dim);
-    for (let j = 0; j < dim; j++) {
-      this.originParts[j] = Math.fround(this.origin[j]);
-      this.originParts[dim + j] = this.origin[j] - this.originParts[j];
-    }
+    origin: Float64Array, private readonly pairs: number) {
+    this.origin = origin.map(Math.fround);
+    this.originParts = new Float32Array(2 * dim);  // hi, then lo: 0 (o′ is a float32 point)
+    this.originParts.set(this.origin);
     // New buffers are zeroed: the accumulators start empty.
     this.acc = gpu.device.createBuffer({ size: pairs * 8, usage: storage(), label: 'pca sums' });
     this.params = gpu.device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'pca params' });
     holdOnDevice(key, this);
-    gpu.resident.add(this);
+    gpu.states.resident.add(this);
   }
 
-  /** Whether the state's origin is still the one these sums are about (it moves only on a settled state). */
-  about(origin: Float64Array | undefined): boolean {
-    for (let j = 0; j < this.dim; j++) if ((origin ? origin[j] : 0) !== this.origin[j]) return false;
-    return true;
+  /** Whether the accumulators can take sums up to `bound` more without passing float32's range. */
+  fits(bound: number): boolean {
+    return this.bound + bound < float32Ceiling;
   }
 
-  /** Enqueues the batch's contribution; resolves once it is enqueued and the one before it has run. */
-  async add(batch: DenseBatch): Promise<void> {
+  /**
+   * Enqueues the batch's contribution (`bound`: rows × its largest term); resolves once it is enqueued and the one
+   * before it has run. A command the device refuses is an error, not a batch silently skipped.
+   */
+  async add(batch: DenseBatch, bound: number): Promise<void> {
     const { device } = this.gpu;
     const { rows } = batch;
     const d = this.dim;
+    this.bound += bound;
     await this.done;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
     const values = this.buffer('values', rows * d * 4);
     device.queue.writeBuffer(values, 0, batch.values.buffer, batch.values.byteOffset, rows * d * 4);
     const weighted = batch.weights !== undefined;
@@ -96,6 +119,8 @@ abstract class SumsOnDevice implements PendingOnDevice {
       const words = new Uint32Array([count, d, weighted ? 1 : 0, 0, first, rows, 0, 0]);
       device.queue.submit(await this.encode(values, auxBuffer, words));
     }
+    const error = (await device.popErrorScope()) ?? (await device.popErrorScope());
+    if (error) throw new Error(`webgpu: the device refused PCA's batch (${error.message.split('\n')[0]})`);
     this.done = device.queue.onSubmittedWorkDone();
   }
 
@@ -110,11 +135,21 @@ abstract class SumsOnDevice implements PendingOnDevice {
     return v[2 * at] + v[2 * at + 1];
   }
 
-  /** Adds Σw and Σw(x − o) (pairs at `at`: the d sums, then Σw) into the host's Σw·x and Σw. */
-  protected addSums(v: Float32Array, at: number, sums: HostSums): void {
+  /**
+   * Adds Σw and Σw(x − o′) (pairs at `at`: the d sums, then Σw) into the host's Σw·x and Σw, and returns what moving
+   * the products from o′ to the host's origin needs.
+   */
+  protected addSums(v: Float32Array, at: number, sums: HostSums): Moved {
     const weight = SumsOnDevice.pair(v, at + this.dim);
-    for (let j = 0; j < this.dim; j++) sums.sum[j] += SumsOnDevice.pair(v, at + j) + this.origin[j] * weight;
+    const m = new Float64Array(this.dim);
+    const delta = new Float64Array(this.dim);
+    for (let j = 0; j < this.dim; j++) {
+      m[j] = SumsOnDevice.pair(v, at + j);
+      delta[j] = this.origin[j] - (sums.origin ? sums.origin[j] : 0);
+      sums.sum[j] += m[j] + this.origin[j] * weight;
+    }
     sums.count[0] += weight;
+    return { delta, m, weight };
   }
 
   /** A batch-sized buffer, grown (never shrunk); growing waits for no one, as the queue keeps a destroyed buffer until its work is done. */
@@ -137,11 +172,16 @@ abstract class SumsOnDevice implements PendingOnDevice {
     this.gpu.device.queue.writeBuffer(this.params, 0, words);
   }
 
-  async settle(): Promise<void> {
+  settle(): Promise<void> {
+    return exclusiveOnDevice(this.key, () => this.settleNow());
+  }
+
+  /** settle, for a caller already holding the state's exclusive turn (the kernels). */
+  async settleNow(): Promise<void> {
     if (this.released) return;
     this.released = true;
     releaseOnDevice(this.key, this);
-    this.gpu.resident.delete(this);
+    this.gpu.states.resident.delete(this);
     const { device } = this.gpu;
     const bytes = this.pairs * 8;
     const readback = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'pca read-back' });
@@ -149,7 +189,9 @@ abstract class SumsOnDevice implements PendingOnDevice {
       const encoder = device.createCommandEncoder();
       encoder.copyBufferToBuffer(this.acc, 0, readback, 0, bytes);
       device.queue.submit([encoder.finish()]);
-      await readback.mapAsync(GPUMapMode.READ, 0, bytes);
+      await readback.mapAsync(GPUMapMode.READ, 0, bytes).catch((error: Error) => {
+        throw new Error(`webgpu: reading PCA's latest batches back failed (${error.message || error.name}); they are lost`);
+      });
       this.addInto(new Float32Array(readback.getMappedRange(0, bytes)));
       readback.unmap();
     } finally {
@@ -165,8 +207,8 @@ type Moments = KernelInputs['pcaAccumulate']['moments'];
 class MomentsOnDevice extends SumsOnDevice {
   private readonly triangle: number;
 
-  constructor(gpu: WebGpuBackend, private readonly moments: Moments, dim: number) {
-    super(gpu, moments.cross, dim, moments.origin, (dim * (dim + 1)) / 2 + dim + 1);
+  constructor(gpu: WebGpuBackend, private readonly moments: Moments, dim: number, origin: Float64Array) {
+    super(gpu, moments.cross, dim, origin, (dim * (dim + 1)) / 2 + dim + 1);
     this.triangle = (dim * (dim + 1)) / 2;
   }
 
@@ -182,14 +224,17 @@ class MomentsOnDevice extends SumsOnDevice {
     return [encodePass(this.gpu.device, pipeline, [values, aux, this.acc, this.params], grid).finish()];
   }
 
+  /** Σw(x − o)(x − o)ᵀ = C′ + m′δᵀ + δm′ᵀ + Wδδᵀ for the device's C′ about o′ (lower triangle). */
   protected addInto(v: Float32Array): void {
     const { cross } = this.moments;
     const d = this.dim;
+    const { delta, m, weight } = this.addSums(v, (d * (d + 1)) / 2, this.moments);
     let t = 0;
     for (let i = 0; i < d; i++) {
-      for (let j = 0; j <= i; j++, t++) cross[i * d + j] += SumsOnDevice.pair(v, t);
+      for (let j = 0; j <= i; j++, t++) {
+        cross[i * d + j] += SumsOnDevice.pair(v, t) + m[i] * delta[j] + delta[i] * m[j] + weight * delta[i] * delta[j];
+      }
     }
-    this.addSums(v, t, this.moments);
   }
 }
 
@@ -202,10 +247,11 @@ type Sketch = KernelInputs['pcaRandomizedAccumulate']['sketch'];
 class SketchOnDevice extends SumsOnDevice {
   private readonly omega: GPUBuffer;
 
-  constructor(gpu: WebGpuBackend, private readonly sketch: Sketch, omega: Float64Array, dim: number, private readonly ell: number) {
-    super(gpu, sketch.y, dim, sketch.origin, dim * ell + dim + 2);
+  constructor(gpu: WebGpuBackend, private readonly sketch: Sketch, private readonly signs: Float64Array, dim: number,
+    private readonly ell: number, origin: Float64Array) {
+    super(gpu, sketch.y, dim, origin, dim * ell + dim + 2);
     this.omega = this.buffer('omega', dim * ell * 4);
-    gpu.device.queue.writeBuffer(this.omega, 0, Float32Array.from(omega.subarray(0, dim * ell)));
+    gpu.device.queue.writeBuffer(this.omega, 0, Float32Array.from(signs.subarray(0, dim * ell)));
   }
 
   static bytes(dim: number, ell: number): number {
@@ -227,50 +273,94 @@ class SketchOnDevice extends SumsOnDevice {
     return [encodePass(device, await this.gpu.pipeline('pca/sketch_accumulate'), [values, aux, t, this.acc, this.params], accumulateGrid).finish()];
   }
 
+  /**
+   * Moved from o′ to o: Y = Y′ + m′(δᵀΩ) + δ(m′ᵀΩ) + Wδ(δᵀΩ) and Σw‖x − o‖² = S′ + 2δ·m′ + W‖δ‖².
+   */
   protected addInto(v: Float32Array): void {
     const { y, squares } = this.sketch;
-    const cells = this.dim * this.ell;
-    for (let i = 0; i < cells; i++) y[i] += SumsOnDevice.pair(v, i);
-    this.addSums(v, cells, this.sketch);
-    squares[0] += SumsOnDevice.pair(v, cells + this.dim + 1);
+    const { dim: d, ell } = this;
+    const cells = d * ell;
+    const { delta, m, weight } = this.addSums(v, cells, this.sketch);
+    const project = (u: Float64Array) => {
+      const out = new Float64Array(ell);
+      for (let j = 0; j < d; j++) for (let c = 0; c < ell; c++) out[c] += u[j] * this.signs[j * ell + c];
+      return out;
+    };
+    const deltaOmega = project(delta);
+    const mOmega = project(m);
+    for (let j = 0; j < d; j++) {
+      for (let c = 0; c < ell; c++) {
+        y[j * ell + c] += SumsOnDevice.pair(v, j * ell + c) + m[j] * deltaOmega[c] + delta[j] * mOmega[c] + weight * delta[j] * deltaOmega[c];
+      }
+    }
+    let cross = 0;
+    let norm = 0;
+    for (let j = 0; j < d; j++) {
+      cross += delta[j] * m[j];
+      norm += delta[j] * delta[j];
+    }
+    squares[0] += SumsOnDevice.pair(v, cells + d + 1) + 2 * cross + weight * norm;
   }
 }
 
-/** Declines what the device kernels do not take; runs the cpu kernel's batch checks off the event loop. */
-async function admit(gpu: WebGpuBackend, kernel: 'pcaAccumulate' | 'pcaRandomizedAccumulate', batch: KernelInputs['pcaAccumulate']['batch'],
-  dim: number, stateBytes: number, loopLength: number): Promise<DenseBatch | undefined> {
-  if (batch.kind === 'sparse') throw new KernelDeclined(kernel, 'sparse rows: the webgpu kernel takes dense rows (sparse products run on cpu)');
-  if (batch.kind !== 'dense') throw new KernelDeclined(kernel, `a ${batch.kind} batch has no rows of features`);
+/** What the device kernels decline before they look at the values: kinds of batch, and buffers past the binding limit. */
+function shapeRefusal(gpu: WebGpuBackend, batch: Batch, dim: number, bytes: number[], loopLength: number): string | undefined {
+  if (batch.kind === 'sparse') return 'sparse rows: the webgpu kernel takes dense rows (sparse products run on cpu)';
+  if (batch.kind !== 'dense') return `a ${batch.kind} batch has no rows of features`;
   const limit = gpu.bindingLimitBytes;
-  if (stateBytes > limit) throw new KernelDeclined(kernel, `its sums take ${stateBytes} bytes on the device, over this WebGPU device's storage binding limit of ${limit} bytes`);
-  if (batch.rows * dim * 4 > limit) throw new KernelDeclined(kernel, `a batch of ${batch.rows} rows × ${dim} features is over this WebGPU device's storage binding limit of ${limit} bytes`);
-  if (gpu.details.software === true && loopLength > rowsPerDispatch) {
-    throw new KernelDeclined(kernel, `a loop of ${loopLength} iterations: this software adapter stops a shader's loops after 65,535`);
-  }
-  // The cpu kernel's checks: the same errors, before anything is enqueued.
-  await loadCoreAddon().validateFeatureRows(batch, dim);
-  return batch.rows === 0 ? undefined : batch;
+  const largest = Math.max(batch.rows * dim * 4, (batch.rows + 2 * dim) * 4, ...bytes);
+  if (largest > limit) return `it needs a buffer of ${largest} bytes on the device, over this WebGPU device's storage binding limit of ${limit} bytes`;
+  if (gpu.details.software === true && loopLength > rowsPerDispatch) return `a loop of ${loopLength} iterations: this software adapter stops a shader's loops after 65,535`;
+  return undefined;
 }
 
-/** The device's sums for the state keyed by `key`, made afresh when there are none or the origin moved. */
-async function onDevice<T extends SumsOnDevice>(key: object, origin: Float64Array | undefined, make: () => T): Promise<T> {
+/**
+ * The batch, checked as cpu checks it, if the device takes it (undefined: nothing to add); KernelDeclined when it
+ * does not. `terms`: the largest term of a row, given the bound on |x − o| and the largest weight.
+ */
+async function admit(gpu: WebGpuBackend, kernel: 'pcaAccumulate' | 'pcaRandomizedAccumulate', key: object, batch: Batch, dim: number,
+  bytes: number[], loopLength: number, terms: (scale: number, weight: number) => number) {
+  const refused = shapeRefusal(gpu, batch, dim, bytes, loopLength);
+  if (refused) throw new KernelDeclined(kernel, refused);
+  const held = heldOnDevice<SumsOnDevice>(key);
+  // The cpu kernel's checks, off the event loop: the same errors, before anything is enqueued. A first batch also
+  // gives the device its origin: the batch's mean.
+  const magnitudes = await loadCoreAddon().validateFeatureRows(batch, dim, kernel, !held);
+  if (batch.rows === 0) return undefined;
+  const origin = held?.origin ?? magnitudes.mean!;
+  const scale = magnitudes.maxAbs + largestMagnitude(origin);  // |x − o′| at most
+  const term = terms(scale, magnitudes.maxWeight);
+  const outOfRange = float32Refusal(term, magnitudes);
+  if (outOfRange) throw new KernelDeclined(kernel, outOfRange);
+  const bound = batch.rows * Math.max(term, magnitudes.maxWeight * scale, magnitudes.maxWeight);
+  return { batch: batch as DenseBatch, bound, origin };
+}
+
+/** The device's sums for the state keyed by `key`, made afresh (about the same origin) when there are none or they would overflow. */
+async function onDevice<T extends SumsOnDevice>(key: object, bound: number, make: () => T): Promise<T> {
   const held = heldOnDevice<T>(key);
-  if (held?.about(origin)) return held;
-  await held?.settle();
+  if (held?.fits(bound)) return held;
+  await held?.settleNow();
   return make();
 }
 
-registerKernel<'pcaAccumulate', WebGpuBackend>('webgpu', 'pcaAccumulate', async (gpu, { moments, dim, batch }) => {
-  const rows = await admit(gpu, 'pcaAccumulate', batch, dim, MomentsOnDevice.bytes(dim), 0);
-  if (!rows) return;
-  const held = await onDevice(moments.cross, moments.origin, () => new MomentsOnDevice(gpu, moments, dim));
-  await held.add(rows);
-});
+registerKernel<'pcaAccumulate', WebGpuBackend>('webgpu', 'pcaAccumulate', (gpu, { moments, dim, batch }) =>
+  gpu.states.run(moments.cross, async () => {
+    const admitted = await admit(gpu, 'pcaAccumulate', moments.cross, batch, dim, [MomentsOnDevice.bytes(dim)], 0,
+      (scale, weight) => weight * scale * scale);
+    if (!admitted) return;
+    const held = await onDevice(moments.cross, admitted.bound, () => new MomentsOnDevice(gpu, moments, dim, admitted.origin));
+    await held.add(admitted.batch, admitted.bound);
+  }));
 
-registerKernel<'pcaRandomizedAccumulate', WebGpuBackend>('webgpu', 'pcaRandomizedAccumulate', async (gpu, { sketch, omega, dim, ell, batch }) => {
-  if (!(Number.isInteger(ell) && ell >= 1 && ell <= dim)) throw new RangeError(`pcaRandomizedAccumulate: ell must be in 1..${dim}`);
-  const rows = await admit(gpu, 'pcaRandomizedAccumulate', batch, dim, SketchOnDevice.bytes(dim, ell), dim);
-  if (!rows) return;
-  const held = await onDevice(sketch.y, sketch.origin, () => new SketchOnDevice(gpu, sketch, omega, dim, ell));
-  await held.add(rows);
-});
+registerKernel<'pcaRandomizedAccumulate', WebGpuBackend>('webgpu', 'pcaRandomizedAccumulate', (gpu, { sketch, omega, dim, ell, batch }) =>
+  gpu.states.run(sketch.y, async () => {
+    if (!(Number.isInteger(ell) && ell >= 1 && ell <= dim)) throw new RangeError(`pcaRandomizedAccumulate: ell must be in 1..${dim}`);
+    const projections = Math.min(batch.rows, rowsPerDispatch) * (ell + 1) * 8;
+    // y's terms: w·|x_j − o_j|·|t_c| with |t_c| ≤ d·max|x − o|; the squares' too.
+    const admitted = await admit(gpu, 'pcaRandomizedAccumulate', sketch.y, batch, dim, [SketchOnDevice.bytes(dim, ell), projections, dim * ell * 4],
+      dim, (scale, weight) => weight * dim * scale * scale);
+    if (!admitted) return;
+    const held = await onDevice(sketch.y, admitted.bound, () => new SketchOnDevice(gpu, sketch, omega, dim, ell, admitted.origin));
+    await held.add(admitted.batch, admitted.bound);
+  }));

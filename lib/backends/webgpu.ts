@@ -14,7 +14,7 @@ import { encodePass, RowDispatcher, workgroupGrid } from './webgpu-dispatch.js';
 import './webgpu-kernels.js';
 import './webgpu-pca.js';
 import './webgpu-kmeans.js';
-import type { PendingOnDevice } from './device-state.js';
+import { ResidentStates } from './device-state.js';
 
 interface DawnModule {
   create(options: string[]): GPU;
@@ -158,8 +158,8 @@ export class WebGpuBackend implements Backend {
    * limit; lowering it (tests do) exercises the chunked path on small inputs.
    */
   bindingLimitBytes: number;
-  /** States whose latest batches are held on this device (device-state.ts): settled before the device goes. */
-  readonly resident = new Set<PendingOnDevice>();
+  /** The states this device trains (device-state.ts): their calls one at a time, settled before the device goes. */
+  readonly states = new ResidentStates('webgpu');
 
   constructor(opened: OpenedAdapter, device: GPUDevice) {
     this.device = device;
@@ -210,7 +210,7 @@ export class WebGpuBackend implements Backend {
 
   async dispose(): Promise<void> {
     // What the device holds for states is theirs: read back before the device goes.
-    for (const held of [...this.resident]) await held.settle();
+    await this.states.close();
     this.rows.destroy();
     this.pipelines.clear();
     this.modules.clear();

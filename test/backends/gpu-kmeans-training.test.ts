@@ -134,6 +134,25 @@ describe('webgpu: k-means trained on the device', function () {
     assert.ok(kmeans.progressiveMetrics!(state).progressive_msd > 0);
   });
 
+  it('trains every batch of updates of one state started together, in the order they were started', async () => {
+    const batches = clusterBatches(15, 14);
+    const onCpu = await trainOn(cpu, hp, batches);
+    const state = fresh(hp, gpu);
+    await Promise.all(batches.map((batch) => kmeans.update(state, batch, gpu)));
+    await settleState(state);
+    assertStatesAgree(state, onCpu, 'started together');
+  });
+
+  it('declines, after settling, batches float32 cannot measure: coordinates near 1e18, or below 1e-12', async () => {
+    for (const [what, scale, message] of [['huge', 3e17, /past what float32 holds/], ['tiny', 1e-14, /too small for float32/]] as const) {
+      const batches = clusterBatches(16, 4).map((b) => denseBatch((b as { values: Float32Array }).values.map((v) => v * scale), clusterDim));
+      assertStatesAgree(await trainOn(gpu, hp, batches), await trainOn(cpu, hp, batches), what);
+      const state = fresh(hp, gpu);
+      await kmeans.update(state, batches[0], gpu);
+      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(kmeans.update(state, batches[1], gpu), message, what));
+    }
+  });
+
   it('train() on webgpu, strict: checkpoints hold every batch, a stopped run resumes, and the model matches cpu\'s', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-kmeans-'));
     try {

@@ -159,16 +159,17 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: PCA trained o
     await assert.rejects(runKernel(gpu, 'pcaRandomizedAccumulate', { sketch: onGpu, omega, dim, ell: dim + 1, batch: batches[0] }), /^RangeError: pcaRandomizedAccumulate: ell must be in 1\.\.19$/);
   });
 
-  it('sums exactly where every product is exact in float32 (webgpu: its compensated sums)', async () => {
-    // Small integers: every product and partial sum is exact in float64, and a float32 sum of
-    // 70,000 of them would not be (2^24 is passed): only the compensated sums match to the bit.
+  it('keeps float64-like digits over 70,000 rows: its sums are compensated and its products exact enough', async () => {
+    // Small integers: every product and partial sum is exact in float64, while a float32 sum of 70,000 of them
+    // passes 2^24 and rounds (1e-7 of the sum). The device sums about its own origin (the batch's mean) and the
+    // host moves them back in float64: agreement to 1e-12 shows nothing was summed or multiplied in plain f32.
     const dim = 3;
     const rows = 70_000;  // past one dispatch (60,000 rows)
     const x = Float32Array.from({ length: rows * dim }, (_, i) => ((i * 7919) % 61) - 30);
     const batch: DenseBatch = { kind: 'dense', rows, cols: dim, values: x };
     const { onGpu, onCpu } = await both([batch], dim);
-    assert.deepEqual(Array.from(onGpu.cross), Array.from(onCpu.cross));
-    assert.deepEqual(Array.from(onGpu.sum), Array.from(onCpu.sum));
+    for (let i = 0; i < dim * dim; i++) assert.ok(Math.abs(onGpu.cross[i] - onCpu.cross[i]) <= 1e-12 * Math.abs(onCpu.cross[0]), `cross[${i}]: ${onGpu.cross[i]} vs ${onCpu.cross[i]}`);
+    for (let j = 0; j < dim; j++) assert.ok(Math.abs(onGpu.sum[j] - onCpu.sum[j]) <= 1e-9, `sum[${j}]: ${onGpu.sum[j]} vs ${onCpu.sum[j]}`);
     assert.equal(onGpu.count[0], rows);
   });
 
@@ -228,6 +229,87 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: PCA trained o
     assert.equal((state.tensors.count.data as Float64Array)[0], 40);
     assert.equal(model.data().tensors.v.shape.join(), '4,2');
     assert.equal(pca.merge([state]).tensors.count.data[0], 40);
+  });
+
+  it('adds both batches of two updates of one state started together, a fresh state too', async () => {
+    for (const warm of [true, false]) {
+      const state = pca.createState(parseHyperparameters('pca', pca.hyperparameters, { num_components: 1 }), { featureDim: 1, labelSize: 0 }, gpu);
+      const one = (values: number[]): DenseBatch => ({ kind: 'dense', rows: values.length, cols: 1, values: Float32Array.from(values) });
+      if (warm) await pca.update(state, one([1]), gpu);
+      await Promise.all([pca.update(state, one([10, 10]), gpu), pca.update(state, one([100, 100, 100]), gpu), ...(warm ? [] : [pca.update(state, one([1]), gpu)])]);
+      await settleState(state);
+      assert.deepEqual([state.tensors.count.data[0], state.tensors.sum.data[0]], [6, 321], warm ? 'warm' : 'fresh');
+    }
+  });
+
+  it('keeps cpu\'s digits when the state\'s origin is a far outlier of weight 0: the device sums about its first batch\'s mean', async () => {
+    const dim = 3;
+    const rows = 200;
+    const x = values(rows * dim, 41);
+    x.fill(1e5, 0, dim);
+    const weights = new Float32Array(rows).fill(1);
+    weights[0] = 0;
+    const batch: DenseBatch = { kind: 'dense', rows, cols: dim, values: x, weights };
+    const { onGpu, onCpu } = await both([batch], dim, x.subarray(0, dim));
+    // About the outlier, cpu's own float64 keeps Σw(x − o)(x − o)ᵀ to ~1e-16 of 1e10·rows; compare the covariances.
+    const covariance = (m: Moments) => {
+      const n = m.count[0];
+      const mean = Array.from(m.sum, (v) => v / n);
+      return Array.from({ length: dim * dim }, (_, t) => {
+        const [i, j] = [Math.floor(t / dim), t % dim];
+        if (j > i) return 0;
+        return (m.cross[t] - n * (mean[i] - m.origin[i]) * (mean[j] - m.origin[j])) / n;
+      });
+    };
+    const [a, b] = [covariance(onGpu), covariance(onCpu)];
+    for (let t = 0; t < dim * dim; t++) assert.ok(Math.abs(a[t] - b[t]) <= 1e-4 * Math.abs(b[0]), `covariance[${t}]: ${a[t]} vs cpu ${b[t]}`);
+  });
+
+  it('declines what float32 cannot hold — products past 1e36, values near 1e-24, tiny weights — so cpu sums them', async function () {
+    if (name !== 'webgpu') this.skip();  // cuda sums in float64
+    const dim = 2;
+    const cases: [string, DenseBatch, RegExp][] = [
+      ['huge', { kind: 'dense', rows: 3, cols: dim, values: Float32Array.from([0, 0, 1e20, 1, -1e20, 2]) }, /its products reach 1\.0e\+40, past what float32 holds/],
+      ['tiny', { kind: 'dense', rows: 3, cols: dim, values: Float32Array.from([1e-24, 2e-24, 3e-24, 1e-24, 0, 5e-25]) }, /too small for float32 to keep its digits/],
+      ['light', { kind: 'dense', rows: 2, cols: dim, values: Float32Array.from([1, 2, 3, 4]), weights: Float32Array.from([1e-35, 1]) }, /a weight of 1\.0e-35 is too small/],
+    ];
+    for (const [what, batch, message] of cases) {
+      const { onGpu, onCpu } = await both([batch], dim);
+      assert.deepEqual(Array.from(onGpu.cross), Array.from(onCpu.cross), `${what}: cpu took it`);
+      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(runKernel(gpu, 'pcaAccumulate', { moments: fresh(dim), dim, batch }), message, what));
+    }
+  });
+
+  it('declines a batch whose buffers pass the binding limit instead of skipping it', async function () {
+    if (name !== 'webgpu') this.skip();
+    const webgpu = gpu as unknown as { bindingLimitBytes: number };
+    const limit = webgpu.bindingLimitBytes;
+    webgpu.bindingLimitBytes = 4096;
+    try {
+      const dim = 4;
+      const ell = 3;
+      const omega = Float64Array.from({ length: dim * ell }, (_, i) => (i % 2 === 0 ? 1 : -1));
+      const sketch = { count: new Float64Array(1), sum: new Float64Array(dim), squares: new Float64Array(1), y: new Float64Array(dim * ell) };
+      // 200 rows: the projections (200 × 4 pairs = 6,400 bytes) pass the limit, the rows (3,200 bytes) do not.
+      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(
+        runKernel(gpu, 'pcaRandomizedAccumulate', { sketch, omega, dim, ell, batch: dense(200, dim, 50) }),
+        /declined kernel 'pcaRandomizedAccumulate' \(it needs a buffer of 6400 bytes on the device, over this WebGPU device's storage binding limit of 4096 bytes\)/));
+      await runKernel(gpu, 'pcaRandomizedAccumulate', { sketch, omega, dim, ell, batch: dense(200, dim, 50) });
+      assert.equal(sketch.count[0], 200, 'cpu added it');
+    } finally {
+      webgpu.bindingLimitBytes = limit;
+    }
+  });
+
+  it('finishes an update under way when the backend is disposed, then refuses new ones', async () => {
+    const other = await createBackend(name);
+    const m = fresh(4);
+    await runKernel(other, 'pcaAccumulate', { moments: m, dim: 4, batch: dense(10, 4, 60) });
+    const pending = runKernel(other, 'pcaAccumulate', { moments: m, dim: 4, batch: dense(10, 4, 61) });
+    await other.dispose();
+    await pending;
+    assert.equal(m.count[0], 20, 'both batches are in the host arrays');
+    await assert.rejects(runKernel(other, 'pcaAccumulate', { moments: m, dim: 4, batch: dense(10, 4, 62) }), new RegExp(`^Error: ${name}: this backend was disposed`));
   });
 
   describe('train() on webgpu, strict', () => {

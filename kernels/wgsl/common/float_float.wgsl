@@ -1,6 +1,6 @@
-// Float-float sums: a value as an f32 pair hi + lo (about 44 bits), added to
-// with Knuth's TwoSum and renormalized, so a long sum keeps what f32 rounds
-// away. The including shader's `params` has a `zero: u32` that the host sets to
+// Float-float arithmetic: a value as an f32 pair hi + lo (about 44 bits), added
+// to with Knuth's TwoSum and renormalized, so a long sum keeps what f32 rounds
+// away, and multiplied with Dekker's exact products. The including shader's `params` has a `zero: u32` that the host sets to
 // 0: opaque() ORs it into a value's bits, so that the shader compiler cannot see
 // through the steps below. They are zero in real arithmetic, and compilers that
 // reassociate floats (Mesa's llvmpipe does) otherwise fold the compensation
@@ -24,4 +24,36 @@ fn add_term(s: vec2<f32>, p: f32) -> vec2<f32> {
 fn add_pair(s: vec2<f32>, t: vec2<f32>) -> vec2<f32> {
   let u = add_term(s, t.x);
   return add_term(u, t.y);
+}
+
+// a + b exactly, as (sum, its rounding error) (Knuth's TwoSum).
+fn two_sum(a: f32, b: f32) -> vec2<f32> {
+  let s = opaque(a + b);
+  let back = opaque(s - a);
+  return vec2<f32>(s, opaque(a - opaque(s - back)) + opaque(b - back));
+}
+
+// a as two halves of at most 12 significant bits each (Veltkamp's split): their products are exact.
+fn split(a: f32) -> vec2<f32> {
+  let c = opaque(4097.0 * a);
+  let hi = opaque(c - opaque(c - a));
+  return vec2<f32>(hi, opaque(a - hi));
+}
+
+// a·b exactly, as (product, its rounding error) (Dekker's TwoProduct, without fused multiply-add:
+// WGSL does not promise its fma is fused).
+fn two_product(a: f32, b: f32) -> vec2<f32> {
+  let p = opaque(a * b);
+  let x = split(a);
+  let y = split(b);
+  let e = opaque(opaque(opaque(opaque(x.x * y.x) - p) + opaque(x.x * y.y)) + opaque(x.y * y.x)) + opaque(x.y * y.y);
+  return vec2<f32>(p, opaque(e));
+}
+
+// (hi, lo) × (hi', lo'), to about 44 bits.
+fn mul_pair(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+  let p = two_product(a.x, b.x);
+  let lo = opaque(p.y + opaque(opaque(a.x * b.y) + opaque(a.y * b.x)));
+  let hi = opaque(p.x + lo);
+  return vec2<f32>(hi, opaque(lo - opaque(hi - p.x)));
 }

@@ -7,9 +7,9 @@
 // (lib/backends/webgpu-pca.ts): the host adds them into its float64 moments and
 // clears them, so the device never holds the state's large values and the
 // accumulators' 44 bits only need to cover what a few batches add.
-// Each product is one f32 rounding of w·a·b (a, b the differences, one rounding
-// each); the sums over rows are float-float (common/float_float.wgsl), so a batch's sum
-// carries about 4u·Σ|terms| (u = 2⁻²⁴) however many rows it has.
+// Every term is float-float (common/float_float.wgsl): the differences x − o
+// exact, the products w·a·b to about 44 bits, and the sums over rows compensated,
+// so a batch's sum carries about 2⁻⁴³·Σ|terms| however far rows lie from o.
 //
 // One invocation per output: t < T = d(d + 1)/2 is the lower-triangle entry
 // (i, j) with t = i(i + 1)/2 + j; then d invocations for the sums; then one for
@@ -63,14 +63,14 @@ fn entry(t: u32) -> vec2<u32> {
   return vec2<u32>(i, t - i * (i + 1u) / 2u);
 }
 
-// The term row r adds to output t (a product, a weighted value or the weight).
-fn term(t: u32, ij: vec2<u32>, r: u32) -> f32 {
-  let w = weight(r);
+// The term row r adds to output t (a product, a weighted value or the weight), as an exact-enough pair.
+fn term(t: u32, ij: vec2<u32>, r: u32) -> vec2<f32> {
+  let w = vec2<f32>(weight(r), 0.0);
   if (t < params.triangle) {
-    return w * centred(r, ij.x) * centred(r, ij.y);
+    return mul_pair(mul_pair(centred_pair(r, ij.x), centred_pair(r, ij.y)), w);
   }
   if (t < params.triangle + params.cols) {
-    return w * centred(r, t - params.triangle);
+    return mul_pair(centred_pair(r, t - params.triangle), w);
   }
   return w;
 }
@@ -89,7 +89,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
   // loops together, branches one after another, and stops them at 65,535 silently.
   var s = vec2<f32>(0.0, 0.0);
   for (var r = 0u; r < params.rows; r = r + 1u) {
-    s = add_term(s, term(t, ij, r));
+    s = add_pair(s, term(t, ij, r));
   }
   store(t, add_pair(load(t), s));
 }

@@ -5,8 +5,8 @@
 //   count    += Σ_r w_r,
 //   squares  += Σ_r w_r t[r][ℓ]   (Σ w‖x − o‖²).
 // As for the regular mode's moments (pca/accumulate.wgsl), the accumulators hold
-// only what was added since the host last read them; each term is one f32
-// rounding, the sums over rows are compensated. One invocation per output, one
+// only what was added since the host last read them; every term is
+// float-float, the sums over rows compensated. One invocation per output, one
 // loop over the rows for every kind of output (llvmpipe counts a SIMD group's
 // loops together).
 //
@@ -30,26 +30,25 @@ struct Params {
 //! include common/float_float
 //! include pca/weighted_rows
 
-// t[r][c], rounded to f32 once (its pair is exact to about 44 bits).
-fn projected(r: u32, c: u32) -> f32 {
+fn projected(r: u32, c: u32) -> vec2<f32> {
   let at = 2u * (r * (params.ell + 1u) + c);
-  return t[at] + t[at + 1u];
+  return vec2<f32>(t[at], t[at + 1u]);
 }
 
-// The term row r adds to output o.
-fn term(o: u32, r: u32) -> f32 {
+// The term row r adds to output o, as a pair.
+fn term(o: u32, r: u32) -> vec2<f32> {
   let sketch = params.cols * params.ell;
-  let w = weight(r);
+  let w = vec2<f32>(weight(r), 0.0);
   if (o < sketch) {
-    return w * centred(r, o / params.ell) * projected(r, o % params.ell);
+    return mul_pair(mul_pair(centred_pair(r, o / params.ell), projected(r, o % params.ell)), w);
   }
   if (o < sketch + params.cols) {
-    return w * centred(r, o - sketch);
+    return mul_pair(centred_pair(r, o - sketch), w);
   }
   if (o == sketch + params.cols) {
     return w;
   }
-  return w * projected(r, params.ell);
+  return mul_pair(projected(r, params.ell), w);
 }
 
 @compute @workgroup_size(64)
@@ -60,7 +59,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
   }
   var s = vec2<f32>(0.0, 0.0);
   for (var r = 0u; r < params.rows; r = r + 1u) {
-    s = add_term(s, term(o, r));
+    s = add_pair(s, term(o, r));
   }
   let total = add_pair(vec2<f32>(acc[2u * o], acc[2u * o + 1u]), s);
   acc[2u * o] = total.x;

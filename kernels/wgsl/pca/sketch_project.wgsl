@@ -2,8 +2,8 @@
 // projected onto the sketch's ℓ random-sign columns, and its squared norm,
 // about the origin o:
 //   t[r][c] = Σ_j (x_rj − o_j) Ω[j][c]   (c < ℓ),   t[r][ℓ] = Σ_j (x_rj − o_j)²,
-// as float-float pairs (the products by ±1 are exact and the sums compensated,
-// so t is nearly exact). pca/sketch_accumulate.wgsl then adds Y += Σ w (x − o) tᵀ.
+// as float-float pairs (the differences exact, the products by ±1 exact, the
+// squares to about 44 bits, the sums compensated). pca/sketch_accumulate.wgsl then adds Y += Σ w (x − o) tᵀ.
 // One invocation per (row, column); the loop runs over the features.
 
 struct Params {
@@ -35,8 +35,9 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
   let c = index % width;
   var s = vec2<f32>(0.0, 0.0);
   for (var j = 0u; j < params.cols; j = j + 1u) {
-    let x = centred(r, j);
-    s = add_term(s, x * select(omega[j * params.ell + min(c, params.ell - 1u)], x, c == params.ell));
+    let x = centred_pair(r, j);
+    // Ω is ±1: its products are the difference or its negation, exactly.
+    s = add_pair(s, select(x * omega[j * params.ell + min(c, params.ell - 1u)], mul_pair(x, x), c == params.ell));
   }
   t[2u * index] = s.x;
   t[2u * index + 1u] = s.y;

@@ -20,3 +20,10 @@ fn centred(r: u32, j: u32) -> f32 {
   let x = batch[(params.first + r) * params.cols + j];
   return (x - aux[o + j]) - aux[o + params.cols + j];
 }
+
+// x_rj − o_j exactly, as a pair (for rows far from o, where the f32 difference would round).
+fn centred_pair(r: u32, j: u32) -> vec2<f32> {
+  let o = select(0u, params.total, params.weighted != 0u);
+  let x = batch[(params.first + r) * params.cols + j];
+  return add_term(two_sum(x, -aux[o + j]), -aux[o + params.cols + j]);
+}
