@@ -33,7 +33,7 @@ class ArrayReader {
       return nullptr;
     }
     if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != type) {
-      Fail(owner, name, std::string("must be a ") + TypeName(type));
+      Fail(owner, name, std::string(Article(type)) + TypeName(type));
     }
     Napi::TypedArray array = value.As<Napi::TypedArray>();
     if (length != SIZE_MAX && array.ElementLength() < length) {
@@ -70,6 +70,11 @@ class ArrayReader {
   }
 
  private:
+  // "must be an Int32Array", "must be a Float32Array".
+  static const char* Article(napi_typedarray_type type) {
+    return type == napi_int32_array ? "must be an " : "must be a ";
+  }
+
   static const char* TypeName(napi_typedarray_type type) {
     switch (type) {
       case napi_float32_array: return "Float32Array";
