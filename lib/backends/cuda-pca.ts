@@ -23,6 +23,9 @@ export const cudaPcaMomentsTolerance = { relTol: 1e-12 } as const;
 
 class CudaMomentsOnDevice implements PendingOnDevice {
   readonly backend = 'cuda';
+  get owner(): object {
+    return this.gpu;
+  }
   private readonly handle: PcaMomentsHandle;
   private released = false;
   private readonly origin: Float64Array | null;

@@ -122,6 +122,7 @@ export class CudaBackend implements Backend {
   }
 
   run<K extends KernelName>(kernel: K, inputs: KernelInputs[K]): Promise<KernelOutputs[K]> {
+    this.states.assertOpen();
     return getKernel('cuda', kernel)(this, inputs);
   }
 

@@ -17,6 +17,8 @@ export interface TensorHolder {
 export interface PendingOnDevice {
   /** The backend holding them, for messages ("webgpu"). */
   readonly backend: string;
+  /** The backend object holding them: a call on any other backend must settle them first. */
+  readonly owner: object;
   /** Reads the contributions back, adds them into the host arrays and releases the device's copy. */
   settle(): Promise<void>;
 }
@@ -71,6 +73,14 @@ export async function settleState(state: TensorHolder): Promise<void> {
   for (const work of pendingOf(state)) await work.settle();
 }
 
+/**
+ * Settles what a backend other than `backend` holds for the state: a kernel on `backend` (cpu, say) reads the host
+ * arrays, which must hold every batch before it. The algorithms' update calls it; a no-op when nothing is held.
+ */
+export async function settleForBackend(state: TensorHolder, backend: object): Promise<void> {
+  for (const work of pendingOf(state)) if (work.owner !== backend) await work.settle();
+}
+
 /** Whether a GPU backend holds contributions to the state that its host arrays lack. */
 export function isSettled(state: TensorHolder): boolean {
   return pendingOf(state).length === 0;
@@ -94,13 +104,23 @@ export class ResidentStates {
   /** States whose latest batches are held on the device. */
   readonly resident = new Set<PendingOnDevice>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private closed = false;
+  private isClosed = false;
 
   constructor(private readonly backend: string) {}
 
+  /** Whether close() was called: the backend must run no more kernels. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Throws once closed: work enqueued on a destroyed device would be lost, and its errors say nothing. */
+  assertOpen(): void {
+    if (this.isClosed) throw new Error(`${this.backend}: this backend was disposed; create another (createBackend) to run kernels`);
+  }
+
   /** Runs a training kernel's call on the state keyed by `key`, after the calls before it on that state. */
   run<T>(key: object, work: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new Error(`${this.backend}: this backend was disposed; create another (createBackend) to run kernels`);
+    this.assertOpen();
     const call = exclusiveOnDevice(key, work);
     this.inFlight.add(call);
     const done = () => this.inFlight.delete(call);
@@ -110,8 +130,8 @@ export class ResidentStates {
 
   /** Lets the calls under way finish, then settles every state held: before the device is released. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
     await Promise.allSettled([...this.inFlight]);
     while (this.resident.size > 0) for (const held of [...this.resident]) await held.settle();
   }

@@ -81,7 +81,7 @@ function stateLayout(K: number, k: number, d: number) {
   return { weights, modelCentres, modelWeights, counters, flags, words: flags + 4 };
 }
 
-const workWords = (rows: number, K: number, k: number) => rows * Math.max(K, k) + 2 * rows + 2 * Math.max(K, k);
+const workWords = (rows: number, K: number, k: number) => 2 * rows * Math.max(K, k) + 2 * rows + 2 * Math.max(K, k);
 
 /** The most loop iterations one invocation of any pass runs for this batch. */
 function longestLoop(s: Settings, rows: number): number {
@@ -92,6 +92,9 @@ function longestLoop(s: Settings, rows: number): number {
 /** One state's streaming centres and refined model on one device. */
 class KmeansOnDevice implements PendingOnDevice {
   readonly backend = 'webgpu';
+  get owner(): object {
+    return this.gpu;
+  }
   private readonly layout: ReturnType<typeof stateLayout>;
   private readonly state: GPUBuffer;
   private readonly params: GPUBuffer;
@@ -103,6 +106,8 @@ class KmeansOnDevice implements PendingOnDevice {
   scale: number;
   /** A bound on the cost sums the device holds (Σ over batches of rows × their largest weighted distance). */
   private bound = 0;
+  /** A bound on every weight sum the device holds: the weights brought to it, plus every row's weight since. */
+  weightBound: number;
 
   constructor(private readonly gpu: WebGpuBackend, private readonly host: HostState, private readonly s: Settings) {
     const { centers: K, modelK: k, dim: d } = s;
@@ -117,6 +122,7 @@ class KmeansOnDevice implements PendingOnDevice {
     device.queue.writeBuffer(this.state, 0, words);
     this.params = device.createBuffer({ size: blocks * blockBytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'kmeans params' });
     this.scale = Math.max(largestMagnitude(host.centers), largestMagnitude(host.modelCenters));
+    this.weightBound = hostWeights(host);
     holdOnDevice(host.centers, this);
     gpu.states.resident.add(this);
   }
@@ -130,11 +136,12 @@ class KmeansOnDevice implements PendingOnDevice {
    * Enqueues one batch's passes (`bound`: rows × its largest weighted distance); resolves once they are enqueued and
    * the batch before has run. A command the device refuses is an error, not a batch silently skipped.
    */
-  async add(batch: DenseBatch, modelActive: boolean, bound: number): Promise<void> {
+  async add(batch: DenseBatch, modelActive: boolean, bound: number, weights: number): Promise<void> {
     const { device } = this.gpu;
     const { centers: K, modelK: k, dim: d, halfLife } = this.s;
     const rows = batch.rows;
     this.bound += bound;
+    this.weightBound += weights;
     await this.done;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
@@ -185,7 +192,10 @@ class KmeansOnDevice implements PendingOnDevice {
       const words = new Uint32Array(bytes, block * blockBytes, 12);
       const model = block < 3;
       words.set([rows, d, K, k, model ? 1 : 0, model ? block : 0, weighted ? 1 : 0, 0, 0, Math.max(1, Math.floor(K / 100)), 0, 0]);
-      new Float32Array(bytes, block * blockBytes + 32, 1)[0] = keep;
+      // keep as hi + lo: float64's decay, which compounds over every batch.
+      const floats = new Float32Array(bytes, block * blockBytes, 12);
+      floats[8] = keep;
+      floats[10] = keep - floats[8];
     }
     this.gpu.device.queue.writeBuffer(this.params, 0, bytes);
   }
@@ -246,6 +256,14 @@ class KmeansOnDevice implements PendingOnDevice {
     host.modelCounters[modelCounter.rows] += pair(layout.counters + 8);
     host.counters[counter.reseeds] += new Uint32Array(mapped, layout.flags * 4, 1)[0];
   }
+}
+
+/** The weights the host's state holds, streaming and model together (an upper bound on any sum of them). */
+function hostWeights(host: HostState): number {
+  let total = 0;
+  for (const w of host.weights) total += w;
+  for (const w of host.modelWeights) total += w;
+  return total;
 }
 
 /** A float64 array's first `count` values as f32 (hi, lo) pairs from word `at`. */
@@ -314,8 +332,13 @@ registerKernel<'kmeansUpdate', WebGpuBackend>('webgpu', 'kmeansUpdate', (gpu, in
     await held.settleNow();
     held = undefined;
   }
+  // The centres' weights are the state itself, not sums the host takes back: past float32's range, cpu carries on.
+  const weights = batch.rows * magnitudes.maxWeight;
+  if (!((held ? held.weightBound : hostWeights(host)) + weights < float32Ceiling)) {
+    return decline(`the centres' weights would pass ${float32Ceiling}, past what float32 holds; cpu keeps them in float64`);
+  }
   held ??= new KmeansOnDevice(gpu, host, s);
   held.scale = Math.max(held.scale, magnitudes.maxAbs);
-  await held.add(batch as DenseBatch, host.modelCounters[modelCounter.active] === 1, bound);
+  await held.add(batch as DenseBatch, host.modelCounters[modelCounter.active] === 1, bound, weights);
   host.counters[counter.rows] += batch.rows;
 }));

@@ -57,6 +57,9 @@ interface Moved {
  */
 abstract class SumsOnDevice implements PendingOnDevice {
   readonly backend = 'webgpu';
+  get owner(): object {
+    return this.gpu;
+  }
   protected readonly acc: GPUBuffer;
   protected readonly params: GPUBuffer;
   private values: GPUBuffer | undefined;

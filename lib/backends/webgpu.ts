@@ -205,6 +205,7 @@ export class WebGpuBackend implements Backend {
   }
 
   run<K extends KernelName>(kernel: K, inputs: KernelInputs[K]): Promise<KernelOutputs[K]> {
+    this.states.assertOpen();
     return getKernel('webgpu', kernel)(this, inputs);
   }
 

@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createBackend, denseBatch, isSettled, kmeans, listBackends, parseHyperparameters, settleState, train,
+  createBackend, denseBatch, isSettled, kmeans, listBackends, parseHyperparameters, Random, settleState, train,
   type Backend, type Batch, type HyperparameterInput,
 } from '../../lib/index.js';
 import { kmeansStateTolerance } from '../../lib/backends/webgpu-kmeans.js';
@@ -103,6 +103,26 @@ describe('webgpu: k-means trained on the device', function () {
     assertStatesAgree(onGpu, onCpu, 'reseeding');
   });
 
+  it('reseeds the same dying centres as cpu when many have equal weights (lightest first, then the lower index)', async () => {
+    // 200 centres seeded on spread rows keep weight 1 each; then a tight, heavy cluster takes every row and
+    // more than 16 of them are dying at once (where an unstable sort reorders equal weights).
+    const random = Random.fromSeed(5);
+    const dim = 2;
+    const batches = [denseBatch(Float32Array.from({ length: 200 * dim }, () => 100 * random.nextGaussian()), dim)];
+    for (let b = 0; b < 3; b++) batches.push(denseBatch(Float32Array.from({ length: 100 * dim }, () => random.nextGaussian()), dim, undefined, new Float32Array(100).fill(100)));
+    const train2 = async (backend: Backend) => {
+      const state = kmeans.createState(parseHyperparameters('kmeans', kmeans.hyperparameters, { k: 50 }), { featureDim: dim, labelSize: 0 }, backend);
+      for (const batch of batches) await kmeans.update(state, batch, backend);
+      await settleState(state);
+      return state;
+    };
+    const [onGpu, onCpu] = [await train2(gpu), await train2(cpu)];
+    assert.equal((onCpu.tensors.counters.data as Float64Array)[2], 4, 'cpu reseeded');
+    // The same centres moved (a different choice would put a spread seed where cpu has one in the cluster).
+    const [a, b] = [onGpu.tensors.centers.data as Float32Array, onCpu.tensors.centers.data as Float32Array];
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 * Math.max(1, Math.abs(b[i])), `centre coordinate ${i}: ${a[i]} vs cpu ${b[i]}`);
+  });
+
   it('declines sparse rows after settling, so cpu continues from every batch before', async () => {
     const dense = clusterBatches(11, 15);
     const sparse = (() => {
@@ -151,6 +171,39 @@ describe('webgpu: k-means trained on the device', function () {
       await kmeans.update(state, batches[0], gpu);
       await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(kmeans.update(state, batches[1], gpu), message, what));
     }
+  });
+
+  it('decays weight by float64\'s factor: the half-life compounds over every batch', async () => {
+    // A half-life whose factor float32 rounds by 3e-8: 2,000 one-row batches would leave the weights 6e-5 off.
+    const rows = (seed: number) => clusterBatches(seed, 1, 2000)[0] as { values: Float32Array };
+    const settings = { k: 1, extra_center_factor: 2, half_life_time_size: 198788, seed: 1 };
+    const batches = Array.from({ length: 2000 }, (_, r) => denseBatch(rows(17).values.slice(r * clusterDim, (r + 1) * clusterDim), clusterDim));
+    const [onGpu, onCpu] = [await trainOn(gpu, settings, batches), await trainOn(cpu, settings, batches)];
+    const total = (st: KmeansState) => Array.from(st.tensors.center_weights.data as Float64Array).reduce((a, b) => a + b);
+    assert.ok(Math.abs(total(onGpu) / total(onCpu) - 1) < 1e-9, `weights ${total(onGpu)} vs cpu ${total(onCpu)}`);
+  });
+
+  it('declines, after settling, rows so heavy that the centres\' weights would pass float32\'s range', async () => {
+    // 100 rows of weight 1e33 a batch: each adds 1e35 to the weights, and the tenth would take them past 1e36.
+    const batches = clusterBatches(18, 14).map((b) => ({ ...b, weights: new Float32Array(b.rows).fill(1e33) }) as Batch);
+    const onGpu = await trainOn(gpu, hp, batches);
+    assertStatesAgree(onGpu, await trainOn(cpu, hp, batches), 'heavy rows');
+    assert.ok(Array.from(onGpu.tensors.center_weights.data as Float64Array).every(Number.isFinite));
+    const state = fresh(hp, gpu);
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(async () => {
+      for (const batch of batches) await kmeans.update(state, batch, gpu);
+    }, /the centres' weights would pass 1e\+36, past what float32 holds/));
+  });
+
+  it('settles a state another backend holds before cpu continues it (train() from such an initial state too)', async () => {
+    const batches = clusterBatches(19, 10);
+    const mixed = fresh(hp, gpu);
+    for (const batch of batches.slice(0, 5)) await kmeans.update(mixed, batch, gpu);
+    for (const batch of batches.slice(5)) await kmeans.update(mixed, batch, cpu);
+    await settleState(mixed);
+    const total = Array.from(mixed.tensors.center_weights.data as Float64Array).reduce((a, b) => a + b);
+    assert.equal(total, 1000, 'every row\'s weight is in the centres');
+    assertStatesAgree(mixed, await trainOn(cpu, hp, batches), 'webgpu then cpu');
   });
 
   it('train() on webgpu, strict: checkpoints hold every batch, a stopped run resumes, and the model matches cpu\'s', async () => {

@@ -5,9 +5,10 @@
 // that neither seeds centres nor tries a candidate reduction (those run on cpu).
 // The state stays here between batches; the host reads it when it is settled.
 //
-// Distances are Σ(x_j − c_j)² summed compensated in f32 (cpu: float64), weights
-// and cost sums are float-float pairs (common/float_float.wgsl), and a centre
-// moves by a compensated sum of differences, rounded about once as cpu's is.
+// Distances are float-float Σ(x_j − c_j)² (exact differences and squares, a
+// compensated sum; cpu: float64), weights, their decay and the cost sums are
+// float-float pairs (common/float_float.wgsl), and a centre moves by a
+// compensated sum of differences, rounded about once as cpu's is.
 //
 // Buffers (four bindings, the most WebGPU's compatibility mode allows):
 //   batch: rows × dim values, then the rows' weights (when weighted);
@@ -15,8 +16,8 @@
 //          weights k pairs | prior model centres k × dim | prior weights k pairs |
 //          5 counter pairs (cost sum and weight, the model's cost sum and weight,
 //          the model's rows) | u32 words: reseeds, changed, stop, 0;
-//   work:  distances rows × max(K, k) | nearest rows (u32) | d2 rows | received
-//          max(K, k) pairs.
+//   work:  distances rows × max(K, k) pairs | nearest rows (u32) | d2 rows |
+//          received max(K, k) pairs.
 // Each pass indexes its invocations as (group.y · 65535 + group.x) · 64 + lane.
 
 struct Params {
@@ -28,9 +29,9 @@ struct Params {
   iteration: u32, // the model's Lloyd step (0, 1, 2); later steps stop once the assignment repeats
   weighted: u32,
   zero: u32,      // 0 (common/float_float.wgsl says why it comes from the host)
-  keep: f32,      // the decay of old weight for this batch (1: none)
+  keep: f32,      // the decay of old weight for this batch (1: none), as hi + keep_lo (float64's value)
   limit: u32,     // reseeds at most per batch
-  pad0: u32,
+  keep_lo: f32,
   pad1: u32,
 }
 
@@ -59,7 +60,7 @@ fn counters_at() -> u32 { return prior_weights_at() + 2u * params.model_k; }
 fn flags_at() -> u32 { return counters_at() + 10u; }
 
 fn widest() -> u32 { return max(params.centers, params.model_k); }
-fn nearest_at() -> u32 { return params.rows * widest(); }
+fn nearest_at() -> u32 { return 2u * params.rows * widest(); }
 fn d2_at() -> u32 { return nearest_at() + params.rows; }
 fn received_at() -> u32 { return d2_at() + params.rows; }
 
@@ -89,10 +90,13 @@ fn nearest_of(r: u32) -> u32 { return bitcast<u32>(work[nearest_at() + r]); }
 // A later Lloyd step of the model after the assignment repeated: nothing to do.
 fn skipped() -> bool { return params.centre_set == 1u && params.iteration > 0u && flag(FLAG_STOP) != 0u; }
 
-// (hi, lo) × s for s ≥ 0: the product of hi rounded once.
-fn scale_pair(v: vec2<f32>, s: f32) -> vec2<f32> { return add_term(vec2<f32>(v.x * s, 0.0), v.y * s); }
+// A weight × the batch's decay, both pairs (the decay compounds over every batch: float32's
+// rounding of it would grow into the weights).
+fn decayed(v: vec2<f32>) -> vec2<f32> { return mul_pair(v, vec2<f32>(params.keep, params.keep_lo)); }
 
-// The distance of row r to centre c of the pass's set, for every (r, c).
+// The squared distance of row r to centre c of the pass's set, for every (r, c), as a pair: the
+// differences and their squares exact, the sum compensated (about 44 bits, where cpu's float64
+// has 53): two centres whose distances differ by more than ~1e-13 are told apart.
 @compute @workgroup_size(64)
 fn distances(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let t = index(group, lane);
@@ -104,11 +108,21 @@ fn distances(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_
   let base = set_centres() + (t % count) * params.dim;
   var s = vec2<f32>(0.0, 0.0);
   for (var j = 0u; j < params.dim; j = j + 1u) {
-    let d = value(r, j) - state[base + j];
-    s = add_term(s, d * d);
+    let d = two_sum(value(r, j), -state[base + j]);
+    s = add_pair(s, mul_pair(d, d));
   }
-  work[r * widest() + t % count] = s.x + s.y;
+  let at = 2u * (r * widest() + t % count);
+  work[at] = s.x;
+  work[at + 1u] = s.y;
 }
+
+fn distance(r: u32, c: u32) -> vec2<f32> {
+  let at = 2u * (r * widest() + c);
+  return vec2<f32>(work[at], work[at + 1u]);
+}
+
+// a < b for pairs (hi, then lo).
+fn less(a: vec2<f32>, b: vec2<f32>) -> bool { return a.x < b.x || (a.x == b.x && a.y < b.y); }
 
 // Each row's nearest centre (the lowest index among equals) and its distance; a later model
 // step notes whether any row changed centre.
@@ -120,10 +134,10 @@ fn nearest(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_in
   }
   let count = set_count();
   var best = 0u;
-  var least = work[r * widest()];
+  var least = distance(r, 0u);
   for (var c = 1u; c < count; c = c + 1u) {
-    let d = work[r * widest() + c];
-    if (d < least) {
+    let d = distance(r, c);
+    if (less(d, least)) {
       least = d;
       best = c;
     }
@@ -132,7 +146,7 @@ fn nearest(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_in
     set_flag(FLAG_CHANGED, 1u);
   }
   work[nearest_at() + r] = bitcast<f32>(best);
-  work[d2_at() + r] = least;
+  work[d2_at() + r] = least.x + least.y;
 }
 
 // The batch's weighted cost to its nearest centres (before they move) and its weight; the
@@ -166,7 +180,7 @@ fn prior(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_inde
     state[prior_centres_at() + t] = state[model_centres_at() + t];
   } else if (t < cells + params.model_k) {
     let c = t - cells;
-    set_state_pair(prior_weights_at() + 2u * c, scale_pair(state_pair(model_weights_at() + 2u * c), params.keep));
+    set_state_pair(prior_weights_at() + 2u * c, decayed(state_pair(model_weights_at() + 2u * c)));
     if (c == 0u) {
       set_flag(FLAG_CHANGED, 0u);
       set_flag(FLAG_STOP, 0u);
@@ -241,7 +255,7 @@ fn decay(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_inde
   if (c >= params.centers) {
     return;
   }
-  set_state_pair(weights_at() + 2u * c, scale_pair(state_pair(weights_at() + 2u * c), params.keep));
+  set_state_pair(weights_at() + 2u * c, decayed(state_pair(weights_at() + 2u * c)));
 }
 
 // The streaming centres' weights gain what they received.

@@ -8,7 +8,7 @@
 // reduction part-way through the stream and moved by Lloyd steps on every
 // later batch (a reduction of centres alone cannot tell how each centre's
 // points split between the final clusters; the later rows can).
-import { isSettled, requireSettled, settleState } from '../../backends/device-state.js';
+import { isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import type { Backend } from '../../backends/registry.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
@@ -276,14 +276,18 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
 
   update(state, batch, backend) {
     const s = settingsOf(state);
-    return countedUpdate(state, batch, () => runKernel(backend, 'kmeansUpdate', {
-      settings: s.kernel,
-      state: {
-        centers: state.tensors.centers.data as Float32Array, weights: state.tensors.center_weights.data as Float64Array, counters: counters(state),
-        modelCenters: modelCenters(state), modelWeights: modelWeights(state), modelCounters: modelCounters(state),
-      },
-      batch,
-    }));
+    return countedUpdate(state, batch, async () => {
+      // Batches another backend still holds go into the arrays first: this backend's kernel reads them.
+      await settleForBackend(state, backend);
+      return runKernel(backend, 'kmeansUpdate', {
+        settings: s.kernel,
+        state: {
+          centers: state.tensors.centers.data as Float32Array, weights: state.tensors.center_weights.data as Float64Array, counters: counters(state),
+          modelCenters: modelCenters(state), modelWeights: modelWeights(state), modelCounters: modelCounters(state),
+        },
+        batch,
+      });
+    });
   },
 
   merge,

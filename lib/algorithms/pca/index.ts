@@ -12,7 +12,7 @@ import { DegenerateDataError } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { runKernel } from '../../backends/run-kernel.js';
-import { requireSettled, settleState } from '../../backends/device-state.js';
+import { requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import { tensor } from '../../state/tensor.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, DataSchema, Selection, State } from '../types.js';
@@ -260,7 +260,11 @@ export const pca: Algorithm<PcaSchema, PcaModel> = {
   labelSize: 0,
   createState: (hp, schema) => createState(hp, schema),
 
-  update: (state, batch, backend) => countedUpdate(state, batch, () => accumulate(state, batch, backend)),
+  update: (state, batch, backend) => countedUpdate(state, batch, async () => {
+    // Batches another backend still holds go into the arrays first: this backend's kernel reads them.
+    await settleForBackend(state, backend);
+    return accumulate(state, batch, backend);
+  }),
 
   merge,
   // origin: products about a point in the data (0 in files from before it, as they were taken).

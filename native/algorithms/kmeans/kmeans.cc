@@ -260,7 +260,11 @@ void Update(const Settings& s, State& st, const Points& batch) {
     double floor = total / (100.0 * static_cast<double>(K));
     std::vector<size_t> dying;
     for (size_t c = 0; c < K; c++) if (received[c] == 0 && st.weights[c] < floor) dying.push_back(c);
-    std::sort(dying.begin(), dying.end(), [&](size_t a, size_t b) { return st.weights[a] < st.weights[b]; });
+    // Lightest first, the lower index first among equal weights (centres seeded on outliers keep weight 1
+    // exactly): an order that does not depend on the sort's implementation.
+    std::sort(dying.begin(), dying.end(), [&](size_t a, size_t b) {
+      return st.weights[a] != st.weights[b] ? st.weights[a] < st.weights[b] : a < b;
+    });
     size_t limit = std::max<size_t>(1, K / 100);
     if (dying.size() > limit) dying.resize(limit);
     if (!dying.empty()) {
