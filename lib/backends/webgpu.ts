@@ -277,7 +277,14 @@ export const webgpuBackend: BackendDefinition = {
           details,
         };
       }
-      return { available: true, preferred: true, reason: `adapter ${opened.adapter.info.device}`, details };
+      // Not auto's choice yet, as cuda's: its training and predict kernels have run only on Mesa's llvmpipe, never
+      // on a real GPU's driver (README "Backends"); a wrong model is worse than a slower one.
+      return {
+        available: true, preferred: false,
+        reason: `adapter ${opened.adapter.info.device}: runs when forced (--backend webgpu, BOUNDLESS_BACKEND=webgpu); ` +
+          'auto does not pick it until its kernels have run on a real GPU',
+        details,
+      };
     } catch (error) {
       const message = (error as Error).message;
       const reason = /Cannot find (package|module) 'webgpu'/.test(message)
