@@ -2,6 +2,7 @@
 // and an availability probe) and kernel implementations by (backend, kernel).
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
 import type { KernelCounters } from './kernel-counters.js';
+import type { DeviceTrafficCounts } from './device-traffic.js';
 
 export type BackendName = 'cpu' | 'cuda' | 'webgpu';
 export const backendNames: readonly BackendName[] = ['cpu', 'cuda', 'webgpu'];
@@ -25,6 +26,8 @@ export interface Backend {
   readonly details: Record<string, unknown>;
   /** Kernel calls made through this backend and how many fell back to cpu (run-kernel.ts counts them). */
   readonly counters: KernelCounters;
+  /** A GPU backend's traffic with its device (device-traffic.ts): bytes each way, submissions, read-backs. */
+  readonly traffic?: { snapshot(since?: DeviceTrafficCounts): DeviceTrafficCounts };
   run<K extends KernelName>(kernel: K, inputs: KernelInputs[K]): Promise<KernelOutputs[K]>;
   /** Releases devices and native handles so the process can exit. */
   dispose(): Promise<void>;

@@ -8,6 +8,7 @@
 // OpenGL backend, Mesa's llvmpipe) allows per shader stage, so a sparse batch
 // travels as one buffer: indptr, then indices, then the values' bits.
 import type { Batch } from '../data/batch.js';
+import type { TrafficQueue } from './device-traffic.js';
 import { batchLayout, flagCount, flagsOf, noRow, type BatchLayout, type RowResult } from './row-kernels.js';
 
 const workgroupSize = 64;
@@ -74,9 +75,9 @@ export interface RowDispatch {
 /** Runs row kernels on one device, one at a time. */
 export class RowDispatcher {
   private readonly arena: BufferArena;
-  private queue: Promise<unknown> = Promise.resolve();
+  private turn: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly device: GPUDevice) {
+  constructor(private readonly device: GPUDevice, private readonly queue: TrafficQueue) {
     this.arena = new BufferArena(device);
   }
 
@@ -89,8 +90,8 @@ export class RowDispatcher {
    * (at least `bytes`, kept for later calls): how kernels of other shapes (denseLinear) share them.
    */
   exclusive<T>(work: (buffer: (role: string, bytes: number, usage: number) => GPUBuffer) => Promise<T>): Promise<T> {
-    const result = this.queue.then(() => work((role, bytes, usage) => this.arena.get(role, bytes, usage)));
-    this.queue = result.catch(() => undefined);
+    const result = this.turn.then(() => work((role, bytes, usage) => this.arena.get(role, bytes, usage)));
+    this.turn = result.catch(() => undefined);
     return result;
   }
 
@@ -108,12 +109,12 @@ export class RowDispatcher {
     const modelBuffer = this.arena.get('model', modelWords * 4, storage);
     let offset = 0;
     for (const array of model) {
-      if (array.length > 0) device.queue.writeBuffer(modelBuffer, offset, array.buffer, array.byteOffset, array.length * 4);
+      if (array.length > 0) this.queue.writeBuffer(modelBuffer, offset, array.buffer, array.byteOffset, array.length * 4);
       offset += array.length * 4;
     }
     const output = this.arena.get('output', outputWords * 4, storage);
     const flags = this.arena.get('flags', flagCount * 4, storage);
-    device.queue.writeBuffer(flags, 0, new Uint32Array(flagCount).fill(noRow));
+    this.queue.writeBuffer(flags, 0, new Uint32Array(flagCount).fill(noRow));
     const grid = workgroupGrid(layout.rows);
     // The header every row kernel's uniform starts with (kernels/wgsl/common/rows.wgsl), then its own words.
     const header = new Uint32Array([layout.rows, layout.cols, layout.sparse ? 1 : 0, layout.nnz, grid.x, maxLoop, 0, 0]);
@@ -121,15 +122,15 @@ export class RowDispatcher {
     block.set(new Uint8Array(header.buffer), 0);
     block.set(new Uint8Array(uniform), header.byteLength);
     const uniformBuffer = this.arena.get('uniform', block.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    device.queue.writeBuffer(uniformBuffer, 0, block);
+    this.queue.writeBuffer(uniformBuffer, 0, block);
     const encoder = encodePass(device, pipeline, [batchBuffer, modelBuffer, output, flags, uniformBuffer], grid);
     // One read-back: the flags, then the output.
     const readBytes = (flagCount + outputWords) * 4;
     const readback = this.arena.get('readback', readBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     encoder.copyBufferToBuffer(flags, 0, readback, 0, flagCount * 4);
     if (outputWords > 0) encoder.copyBufferToBuffer(output, 0, readback, flagCount * 4, outputWords * 4);
-    device.queue.submit([encoder.finish()]);
-    await readback.mapAsync(GPUMapMode.READ, 0, readBytes);
+    this.queue.submit([encoder.finish()]);
+    await this.queue.readBack(readback, readBytes);
     try {
       const mapped = readback.getMappedRange(0, readBytes);
       return { flags: flagsOf(new Uint32Array(mapped, 0, flagCount)), output: mapped.slice(flagCount * 4, readBytes) };
@@ -139,7 +140,7 @@ export class RowDispatcher {
   }
 
   private uploadBatch(buffer: GPUBuffer, batch: Batch, layout: BatchLayout): void {
-    const queue = this.device.queue;
+    const queue = this.queue;
     if (batch.kind === 'dense') {
       if (layout.words > 0) queue.writeBuffer(buffer, 0, batch.values.buffer, batch.values.byteOffset, layout.words * 4);
       return;

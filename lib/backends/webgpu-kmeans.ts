@@ -119,7 +119,7 @@ class KmeansOnDevice implements PendingOnDevice {
     writePairs(words, this.layout.weights, host.weights, K);
     words.set(host.modelCenters.subarray(0, k * d), this.layout.modelCentres);
     writePairs(words, this.layout.modelWeights, host.modelWeights, k);
-    device.queue.writeBuffer(this.state, 0, words);
+    this.gpu.queue.writeBuffer(this.state, 0, words);
     this.params = device.createBuffer({ size: blocks * blockBytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'kmeans params' });
     this.scale = Math.max(largestMagnitude(host.centers), largestMagnitude(host.modelCenters));
     this.weightBound = hostWeights(host);
@@ -146,8 +146,8 @@ class KmeansOnDevice implements PendingOnDevice {
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     const values = this.grow('batch', (rows * d + rows) * 4);
-    device.queue.writeBuffer(values, 0, batch.values.buffer, batch.values.byteOffset, rows * d * 4);
-    if (batch.weights) device.queue.writeBuffer(values, rows * d * 4, batch.weights.buffer, batch.weights.byteOffset, rows * 4);
+    this.gpu.queue.writeBuffer(values, 0, batch.values.buffer, batch.values.byteOffset, rows * d * 4);
+    if (batch.weights) this.gpu.queue.writeBuffer(values, rows * d * 4, batch.weights.buffer, batch.weights.byteOffset, rows * 4);
     const work = this.grow('work', workWords(rows, K, k) * 4);
     const keep = halfLife > 0 ? 0.5 ** (rows / halfLife) : 1;
     this.writeParams(rows, batch.weights !== undefined, keep);
@@ -178,10 +178,10 @@ class KmeansOnDevice implements PendingOnDevice {
       pass.dispatchWorkgroups(grid.x, grid.y);
     }
     pass.end();
-    device.queue.submit([encoder.finish()]);
+    this.gpu.queue.submit([encoder.finish()]);
     const error = (await device.popErrorScope()) ?? (await device.popErrorScope());
     if (error) throw new Error(`webgpu: the device refused k-means' batch (${error.message.split('\n')[0]})`);
-    this.done = device.queue.onSubmittedWorkDone();
+    this.done = this.gpu.queue.onSubmittedWorkDone();
   }
 
   /** The four parameter blocks: the model's Lloyd steps 0, 1, 2 (set 1), then the streaming centres (set 0). */
@@ -197,7 +197,7 @@ class KmeansOnDevice implements PendingOnDevice {
       floats[8] = keep;
       floats[10] = keep - floats[8];
     }
-    this.gpu.device.queue.writeBuffer(this.params, 0, bytes);
+    this.gpu.queue.writeBuffer(this.params, 0, bytes);
   }
 
   private grow(role: 'batch' | 'work', bytes: number): GPUBuffer {
@@ -227,8 +227,8 @@ class KmeansOnDevice implements PendingOnDevice {
     try {
       const encoder = device.createCommandEncoder();
       encoder.copyBufferToBuffer(this.state, 0, readback, 0, bytes);
-      device.queue.submit([encoder.finish()]);
-      await readback.mapAsync(GPUMapMode.READ, 0, bytes).catch((error: Error) => {
+      this.gpu.queue.submit([encoder.finish()]);
+      await this.gpu.queue.readBack(readback, bytes).catch((error: Error) => {
         throw new Error(`webgpu: reading the k-means state back failed (${error.message || error.name}); its latest batches are lost`);
       });
       this.readInto(readback.getMappedRange(0, bytes));

@@ -109,22 +109,22 @@ abstract class SumsOnDevice implements PendingOnDevice {
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     const values = this.buffer('values', rows * d * 4);
-    device.queue.writeBuffer(values, 0, batch.values.buffer, batch.values.byteOffset, rows * d * 4);
+    this.gpu.queue.writeBuffer(values, 0, batch.values.buffer, batch.values.byteOffset, rows * d * 4);
     const weighted = batch.weights !== undefined;
     const aux = new Float32Array((weighted ? rows : 0) + 2 * d);
     if (batch.weights) aux.set(batch.weights.subarray(0, rows));
     aux.set(this.originParts, weighted ? rows : 0);
     const auxBuffer = this.buffer('aux', aux.byteLength);
-    device.queue.writeBuffer(auxBuffer, 0, aux);
+    this.gpu.queue.writeBuffer(auxBuffer, 0, aux);
     for (let first = 0; first < rows; first += rowsPerDispatch) {
       const count = Math.min(rowsPerDispatch, rows - first);
       // rows, cols, weighted, groups_x (set by encode), first, total, the kernel's own word, zero.
       const words = new Uint32Array([count, d, weighted ? 1 : 0, 0, first, rows, 0, 0]);
-      device.queue.submit(await this.encode(values, auxBuffer, words));
+      this.gpu.queue.submit(await this.encode(values, auxBuffer, words));
     }
     const error = (await device.popErrorScope()) ?? (await device.popErrorScope());
     if (error) throw new Error(`webgpu: the device refused PCA's batch (${error.message.split('\n')[0]})`);
-    this.done = device.queue.onSubmittedWorkDone();
+    this.done = this.gpu.queue.onSubmittedWorkDone();
   }
 
   /** The command buffers adding rows [first, first + rows) (words: the uniform block to complete and write). */
@@ -172,7 +172,7 @@ abstract class SumsOnDevice implements PendingOnDevice {
   /** Writes the uniform block of one dispatch (its grid's width in word 3). */
   protected writeParams(words: Uint32Array, grid: { x: number }): void {
     words[3] = grid.x;
-    this.gpu.device.queue.writeBuffer(this.params, 0, words);
+    this.gpu.queue.writeBuffer(this.params, 0, words);
   }
 
   settle(): Promise<void> {
@@ -191,8 +191,8 @@ abstract class SumsOnDevice implements PendingOnDevice {
     try {
       const encoder = device.createCommandEncoder();
       encoder.copyBufferToBuffer(this.acc, 0, readback, 0, bytes);
-      device.queue.submit([encoder.finish()]);
-      await readback.mapAsync(GPUMapMode.READ, 0, bytes).catch((error: Error) => {
+      this.gpu.queue.submit([encoder.finish()]);
+      await this.gpu.queue.readBack(readback, bytes).catch((error: Error) => {
         throw new Error(`webgpu: reading PCA's latest batches back failed (${error.message || error.name}); they are lost`);
       });
       this.addInto(new Float32Array(readback.getMappedRange(0, bytes)));
@@ -254,7 +254,7 @@ class SketchOnDevice extends SumsOnDevice {
     private readonly ell: number, origin: Float64Array) {
     super(gpu, sketch.y, dim, origin, dim * ell + dim + 2);
     this.omega = this.buffer('omega', dim * ell * 4);
-    gpu.device.queue.writeBuffer(this.omega, 0, Float32Array.from(signs.subarray(0, dim * ell)));
+    this.gpu.queue.writeBuffer(this.omega, 0, Float32Array.from(signs.subarray(0, dim * ell)));
   }
 
   static bytes(dim: number, ell: number): number {
@@ -270,7 +270,7 @@ class SketchOnDevice extends SumsOnDevice {
     const projectGrid = workgroupGrid(rows * (this.ell + 1));
     this.writeParams(words, projectGrid);
     const project = encodePass(device, await this.gpu.pipeline('pca/sketch_project'), [values, aux, this.omega, t, this.params], projectGrid).finish();
-    device.queue.submit([project]);
+    this.gpu.queue.submit([project]);
     const accumulateGrid = workgroupGrid(this.dim * this.ell + this.dim + 2);
     this.writeParams(words.slice(), accumulateGrid);
     return [encodePass(device, await this.gpu.pipeline('pca/sketch_accumulate'), [values, aux, t, this.acc, this.params], accumulateGrid).finish()];

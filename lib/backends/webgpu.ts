@@ -15,6 +15,7 @@ import './webgpu-kernels.js';
 import './webgpu-pca.js';
 import './webgpu-kmeans.js';
 import { ResidentStates } from './device-state.js';
+import { TrafficQueue } from './device-traffic.js';
 
 interface DawnModule {
   create(options: string[]): GPU;
@@ -153,6 +154,12 @@ export class WebGpuBackend implements Backend {
   private readonly modules = new Map<string, GPUShaderModule>();
   /** The row kernels' buffers and their one-at-a-time queue (webgpu-dispatch.ts). */
   readonly rows: RowDispatcher;
+  /** The device's queue, its writes, submissions and read-backs counted (device-traffic.ts). */
+  readonly queue: TrafficQueue;
+
+  get traffic(): TrafficQueue {
+    return this.queue;
+  }
   /**
    * Largest buffer one binding may hold; inputs beyond it go in chunks. Starts at the device
    * limit; lowering it (tests do) exercises the chunked path on small inputs.
@@ -165,7 +172,8 @@ export class WebGpuBackend implements Backend {
     this.device = device;
     this.details = adapterDetails(opened);
     this.bindingLimitBytes = device.limits.maxStorageBufferBindingSize;
-    this.rows = new RowDispatcher(device);
+    this.queue = new TrafficQueue(device.queue);
+    this.rows = new RowDispatcher(device, this.queue);
   }
 
   static async open(): Promise<WebGpuBackend> {
@@ -237,9 +245,9 @@ registerKernel<'denseLinear', WebGpuBackend>('webgpu', 'denseLinear', async (bac
   // The row kernels' buffers, by role, one call at a time: nothing is created or destroyed per call.
   await backend.rows.exclusive(async (buffer) => {
     const w = buffer('model', inputs.w.byteLength + 4, storage);
-    if (inputs.w.byteLength > 0) device.queue.writeBuffer(w, 0, inputs.w.buffer, inputs.w.byteOffset, inputs.w.byteLength);
+    if (inputs.w.byteLength > 0) backend.queue.writeBuffer(w, 0, inputs.w.buffer, inputs.w.byteOffset, inputs.w.byteLength);
     const bias = buffer('bias', models * 4, storage);
-    if (inputs.bias) device.queue.writeBuffer(bias, 0, inputs.bias.buffer, inputs.bias.byteOffset, models * 4);
+    if (inputs.bias) backend.queue.writeBuffer(bias, 0, inputs.bias.buffer, inputs.bias.byteOffset, models * 4);
     const x = buffer('batch', chunkRows * cols * 4 + 4, storage);
     const result = buffer('output', chunkRows * models * 4, storage);
     const readback = buffer('readback', chunkRows * models * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
@@ -247,14 +255,14 @@ registerKernel<'denseLinear', WebGpuBackend>('webgpu', 'denseLinear', async (bac
     for (let start = 0; start < rows; start += chunkRows) {
       const count = Math.min(chunkRows, rows - start);
       const xChunk = inputs.x.subarray(start * cols, (start + count) * cols);
-      if (xChunk.byteLength > 0) device.queue.writeBuffer(x, 0, xChunk.buffer, xChunk.byteOffset, xChunk.byteLength);
+      if (xChunk.byteLength > 0) backend.queue.writeBuffer(x, 0, xChunk.buffer, xChunk.byteOffset, xChunk.byteLength);
       const grid = workgroupGrid(count * models);
-      device.queue.writeBuffer(dims, 0, new Uint32Array([count, cols, models, inputs.bias ? 1 : 0, grid.x, 0, 0, 0]));
+      backend.queue.writeBuffer(dims, 0, new Uint32Array([count, cols, models, inputs.bias ? 1 : 0, grid.x, 0, 0, 0]));
       const encoder = encodePass(device, pipeline, [x, w, bias, result, dims], grid);
       const bytes = count * models * 4;
       encoder.copyBufferToBuffer(result, 0, readback, 0, bytes);
-      device.queue.submit([encoder.finish()]);
-      await readback.mapAsync(GPUMapMode.READ, 0, bytes);
+      backend.queue.submit([encoder.finish()]);
+      await backend.queue.readBack(readback, bytes);
       out.set(new Float32Array(readback.getMappedRange(0, bytes)), start * models);
       readback.unmap();
     }

@@ -5,6 +5,7 @@
 // newest valid checkpoint, incremental training from a saved state, and a
 // clean stop on an AbortSignal with a checkpoint written. The stages are in
 // training-run.ts; the settings in run-settings.ts; progress in progress.ts.
+import type { DeviceTrafficCounts } from '../backends/device-traffic.js';
 import type { KernelCounts } from '../backends/kernel-counters.js';
 import type { BackendChoice } from '../backends/select.js';
 import type { HyperparameterInput } from '../algorithms/hyperparameters.js';
@@ -84,6 +85,11 @@ export interface TrainResult<A extends Algorithm> {
      * and how many fell back to cpu (kernel-counters.ts).
      */
     kernels: KernelCounts;
+    /**
+     * On a GPU backend (webgpu): what this process moved to and from the device during the run and how often it
+     * waited for it (device-traffic.ts); absent on cpu. Workers' own devices are not included.
+     */
+    device?: DeviceTrafficCounts;
   };
   /**
    * Call once the model or state is stored: tells the training channel that a stored state holds

@@ -2,6 +2,7 @@
 // an epoch over the training channel with scheduled checkpoints, validation
 // and the early-stopping bookkeeping, then the final model and the test
 // channel. train() in train.ts strings the stages together.
+import type { DeviceTrafficCounts } from '../backends/device-traffic.js';
 import { settleState } from '../backends/device-state.js';
 import type { KernelCounts } from '../backends/kernel-counters.js';
 import { HyperparameterError, type HyperparameterInput } from '../algorithms/hyperparameters.js';
@@ -74,12 +75,14 @@ export class TrainingRun<A extends Algorithm> {
   stoppedEarly = false;
   /** The backend's kernel counts when this run began: metrics.kernels is what the run added. */
   private readonly kernelsBefore: KernelCounts;
+  private readonly trafficBefore: DeviceTrafficCounts | undefined;
 
   private constructor(private readonly algorithm: A, private readonly settings: RunSettings, private readonly options: TrainOptions,
     private readonly runner: PassRunner | undefined) {
     this.reporter = new ProgressReporter(settings.epochs, options.onProgress);
     this.schedule = options.checkpoint ? new CheckpointSchedule(options.checkpoint.everyBatches, options.checkpoint.everySeconds) : undefined;
     this.kernelsBefore = settings.backend.counters.snapshot();
+    this.trafficBefore = settings.backend.traffic?.snapshot();
   }
 
   /** `runner` trains each pass instead of this thread (lib/distributed/'s worker pool). */
@@ -335,6 +338,7 @@ export class TrainingRun<A extends Algorithm> {
         records: progress.records,
         seconds: this.reporter.elapsedSeconds,
         kernels: this.settings.backend.counters.snapshot(this.kernelsBefore),
+        ...(this.settings.backend.traffic ? { device: this.settings.backend.traffic.snapshot(this.trafficBefore) } : {}),
       },
       commit: () => this.commitInput(),
     };

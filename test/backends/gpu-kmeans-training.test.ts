@@ -70,7 +70,12 @@ describe('webgpu: k-means trained on the device', function () {
     // K = 20 centres; the refined model starts at 50·K = 1000 rows (batch 11), the next candidate at 4000.
     const batches = clusterBatches(7, 45);
     const before = gpu.counters.snapshot();
+    const trafficBefore = gpu.traffic!.snapshot();
     const onGpu = await trainOn(gpu, hp, batches);
+    // Nothing read back per batch: one read-back before each candidate's cpu step, one at the end.
+    const traffic = gpu.traffic!.snapshot(trafficBefore);
+    assert.equal(traffic.readBacks, 3, 'read-backs');
+    assert.equal(traffic.submissions, 42 + 3, 'one command buffer per device batch, one per read-back');
     const onCpu = await trainOn(cpu, hp, batches);
     assertStatesAgree(onGpu, onCpu, 'refined');
     const model = onGpu.tensors.model_counters.data as Float64Array;
