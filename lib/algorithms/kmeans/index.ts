@@ -182,7 +182,10 @@ function merge(states: KmeansState[]): KmeansState {
 /**
  * The shards' refined models pooled: one is kept as it is; several (each k weighted centres) are
  * reduced to k by the same weighted k-means as the streaming centres. Candidates start again at
- * the latest point any shard had reached.
+ * the latest point any shard had reached. Only when every shard that saw rows has a refined model:
+ * one that never saw a shard's rows would ignore them (a data-parallel worker whose model started
+ * on its last batch, kept for all the workers' data, ended 13% above the pooled reduction on
+ * Fashion-MNIST), so then the merge has none and its model comes from the pooled streaming centres.
  */
 function mergeRefined(merged: KmeansState, states: KmeansState[]): void {
   const m = modelCounters(merged);
@@ -192,7 +195,8 @@ function mergeRefined(merged: KmeansState, states: KmeansState[]): void {
     for (const k of [kmeansModelCounter.candidates, kmeansModelCounter.taken, kmeansModelCounter.costSum, kmeansModelCounter.costWeight]) m[k] += sm[k];
     m[kmeansModelCounter.next] = Math.max(m[kmeansModelCounter.next], sm[kmeansModelCounter.next]);
   }
-  if (refined.length === 0) return;
+  const withRows = states.filter((s) => counters(s)[kmeansCounter.rows] > 0);
+  if (refined.length === 0 || refined.length < withRows.length) return;
   const { k } = merged.hyperparameters;
   const dim = merged.schema.featureDim;
   m[kmeansModelCounter.active] = 1;

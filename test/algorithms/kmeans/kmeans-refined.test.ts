@@ -86,4 +86,24 @@ describe('kmeans refined model', function () {
     const cost = await inertia(model.centers);
     assert.ok(cost < 1.025 * lloyd, `merged ${cost / lloyd}× Lloyd's`);
   });
+
+  it('keeps no refined model when a shard that saw rows has none: its rows would be ignored', async () => {
+    // One shard of 12,000 rows (its model starts at 10,000 and takes 2,000), one of 8,000 (none yet): a
+    // data-parallel worker's case. Keeping the first model would leave the second shard's data out.
+    const split = 12_000 * dim;
+    const shards = [await trained(batchesOf(x.subarray(0, split))), await trained(batchesOf(x.subarray(split, 20_000 * dim)))];
+    assert.equal((shards[0].tensors.model_counters.data as Float64Array)[0], 1);
+    assert.equal((shards[1].tensors.model_counters.data as Float64Array)[0], 0);
+    const merged = kmeans.merge(shards);
+    assert.equal((merged.tensors.model_counters.data as Float64Array)[0], 0, 'no refined model');
+    const model = await kmeans.finalize(merged, backend);
+    assert.equal(model.data().scalars.refined_rows, 0);
+    const pooled = await inertia(model.centers);
+    const kept = await inertia(modelCentersOf(shards[0]));
+    assert.ok(pooled < kept, `the pooled reduction (${pooled / lloyd}× Lloyd's) beats the one shard's model (${kept / lloyd}×)`);
+  });
 });
+
+function modelCentersOf(state: KmeansState): Float32Array {
+  return Float32Array.from(state.tensors.model_centers.data as Float32Array);
+}
