@@ -18,22 +18,14 @@
 //
 // acc: (hi, lo) pairs — cross entries 0..T, then sum 0..d, then count.
 
-struct Params {
-  rows: u32,
-  cols: u32,
-  weighted: u32,
-  groups_x: u32,
-  first: u32,
-  total: u32,
-  triangle: u32,
-  zero: u32,  // 0 (common/float_float.wgsl says why it comes from the host)
-}
+//! include common/float_float
+//! include pca/weighted_rows
 
 @group(0) @binding(2) var<storage, read_write> acc: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-//! include common/float_float
-//! include pca/weighted_rows
+// T = d(d + 1)/2: the lower triangle's entries (the parameter block's `size`).
+fn triangle() -> u32 { return params.size; }
 
 fn load(t: u32) -> vec2<f32> {
   return vec2<f32>(acc[2u * t], acc[2u * t + 1u]);
@@ -66,11 +58,11 @@ fn entry(t: u32) -> vec2<u32> {
 // The term row r adds to output t (a product, a weighted value or the weight), as an exact-enough pair.
 fn term(t: u32, ij: vec2<u32>, r: u32) -> vec2<f32> {
   let w = vec2<f32>(weight(r), 0.0);
-  if (t < params.triangle) {
+  if (t < triangle()) {
     return mul_pair(mul_pair(centred_pair(r, ij.x), centred_pair(r, ij.y)), w);
   }
-  if (t < params.triangle + params.cols) {
-    return mul_pair(centred_pair(r, t - params.triangle), w);
+  if (t < triangle() + params.cols) {
+    return mul_pair(centred_pair(r, t - triangle()), w);
   }
   return w;
 }
@@ -78,11 +70,11 @@ fn term(t: u32, ij: vec2<u32>, r: u32) -> vec2<f32> {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let t = (group.y * params.groups_x + group.x) * 64u + lane;
-  if (t > params.triangle + params.cols) {
+  if (t > triangle() + params.cols) {
     return;
   }
   var ij = vec2<u32>(0u, 0u);
-  if (t < params.triangle) {
+  if (t < triangle()) {
     ij = entry(t);
   }
   // One loop for every kind of output: Mesa's llvmpipe counts the iterations of a SIMD group's

@@ -12,35 +12,27 @@
 //
 // acc: (hi, lo) pairs — y (cols × ell), then sum[cols], then count, then squares.
 
-struct Params {
-  rows: u32,
-  cols: u32,
-  weighted: u32,
-  groups_x: u32,
-  first: u32,
-  total: u32,
-  ell: u32,
-  zero: u32,  // 0 (common/float_float.wgsl says why it comes from the host)
-}
+//! include common/float_float
+//! include pca/weighted_rows
 
 @group(0) @binding(2) var<storage, read> t: array<f32>;        // rows × (ell + 1) pairs
 @group(0) @binding(3) var<storage, read_write> acc: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-//! include common/float_float
-//! include pca/weighted_rows
+// ℓ, the sketch's columns (the parameter block's `size`).
+fn ell() -> u32 { return params.size; }
 
 fn projected(r: u32, c: u32) -> vec2<f32> {
-  let at = 2u * (r * (params.ell + 1u) + c);
+  let at = 2u * (r * (ell() + 1u) + c);
   return vec2<f32>(t[at], t[at + 1u]);
 }
 
 // The term row r adds to output o, as a pair.
 fn term(o: u32, r: u32) -> vec2<f32> {
-  let sketch = params.cols * params.ell;
+  let sketch = params.cols * ell();
   let w = vec2<f32>(weight(r), 0.0);
   if (o < sketch) {
-    return mul_pair(mul_pair(centred_pair(r, o / params.ell), projected(r, o % params.ell)), w);
+    return mul_pair(mul_pair(centred_pair(r, o / ell()), projected(r, o % ell())), w);
   }
   if (o < sketch + params.cols) {
     return mul_pair(centred_pair(r, o - sketch), w);
@@ -48,13 +40,13 @@ fn term(o: u32, r: u32) -> vec2<f32> {
   if (o == sketch + params.cols) {
     return w;
   }
-  return mul_pair(projected(r, params.ell), w);
+  return mul_pair(projected(r, ell()), w);
 }
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let o = (group.y * params.groups_x + group.x) * 64u + lane;
-  if (o >= params.cols * params.ell + params.cols + 2u) {
+  if (o >= params.cols * ell() + params.cols + 2u) {
     return;
   }
   var s = vec2<f32>(0.0, 0.0);

@@ -1,8 +1,19 @@
-// The rows PCA's device kernels read (lib/backends/webgpu-pca.ts uploads them):
-// batch: the batch's dense rows (total × cols f32); aux: its weights[total]
-// (when weighted), then the origin o as f32 hi[cols] and lo[cols]. A dispatch
-// reads rows [first, first + rows). The including shader's `params` has rows,
-// cols, weighted, first and total.
+// What PCA's device kernels share (lib/backends/webgpu-pca.ts uploads it): their
+// parameter block, and the rows — batch: the batch's dense rows (total × cols
+// f32); aux: its weights[total] (when weighted), then the origin o as f32
+// hi[cols] and lo[cols]. Each kernel declares `var<uniform> params: Params`.
+
+// The parameter block every PCA device kernel reads (lib/backends/webgpu-pca.ts writes it).
+struct Params {
+  rows: u32,     // rows this dispatch reads: [first, first + rows)
+  cols: u32,
+  weighted: u32,
+  groups_x: u32,
+  first: u32,
+  total: u32,    // rows in the batch buffer
+  size: u32,     // the kernel's own: d(d + 1)/2 entries (accumulate) or ℓ (the sketch)
+  zero: u32,     // 0 (common/float_float.wgsl says why it comes from the host)
+}
 
 @group(0) @binding(0) var<storage, read> batch: array<f32>;
 @group(0) @binding(1) var<storage, read> aux: array<f32>;
