@@ -42,6 +42,8 @@ export interface LinearLearnerSettings {
   lrSchedulerStep: number;
   lrSchedulerFactor: number;
   lrSchedulerMinimum: number;
+  /** Every model's rate × this in this call (the linear learner's per-pass schedule); absent: 1. */
+  rateScale?: number;
   scalerPoints: number;
   normalizeData: boolean;
   unbiasData: boolean;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "algorithms/linear_learner/linear_learner_loops.h"
+#include "algorithms/linear_learner/linear_learner_shrink.h"
 #include "linalg/linear_algebra.h"
 #include "runtime/split_mix.h"
 #include "runtime/thread_pool.h"
@@ -43,9 +44,10 @@ struct Scratch {
   std::vector<double> scores, average_scores, baseline;
   std::vector<uint32_t> touched, entry_slot, keys, slots;
   std::vector<int32_t> indptr;  // a step's rows of a sparse batch, rebased to 0
-  std::vector<double> lr, decay, log_decay, threshold;
-  std::vector<double> decay_inverse, decay_offset;  // 1/(1 − decay) (0 where the decay is 1), threshold · that
-  std::vector<float> log_decay_f;  // log_decay in float, for decay_powers (−87 where the decay is 0)
+  std::vector<double> lr;
+  std::vector<Proximal> proximal;                   // per model (linear_learner_shrink.h)
+  std::vector<double> decay, threshold, t, phi_t, g;  // the same, as arrays for the loop across models
+  std::vector<float> log_decay_f;  // −t in float, for decay_powers (−87 where the decay is 0)
   std::vector<float> element_lr, element_decay, element_threshold;
 };
 Scratch& ThreadScratch() {
@@ -60,48 +62,57 @@ double Unit(uint64_t bits) { return (static_cast<double>(bits >> 11) + 0.5) * 0x
 
 // The learning rate of model m at step t (1-based), after the step-decay schedule.
 double LearningRate(const Settings& s, const State& st, size_t m, double step) {
-  double lr = st.learning_rate[m];
+  double lr = st.learning_rate[m] * s.rate_scale;
   if (!s.use_lr_scheduler) return lr;
   double decays = std::floor((step - 1) / s.lr_scheduler_step);
   double scheduled = lr * std::pow(s.lr_scheduler_factor, decays);
   return std::max(scheduled, std::min(lr, s.lr_scheduler_minimum));
 }
 
+// The proximal constants of a step at rate lr (linear_learner_shrink.h). t from log1p: 1 − lr·wd
+// rounds away most of a small lr·wd, and t is what the catch-up's accuracy rests on.
+Proximal ProximalConstants(double lr, double wd, double l1) {
+  Proximal p{};
+  p.decay = std::max(0.0, 1 - lr * wd);
+  p.threshold = lr * l1;
+  p.t = p.decay > 0 ? -std::log1p(-lr * wd) : 87.0;  // where the decay is 0 only `zero` is read
+  p.phi_t = Phi(p.t, std::exp(-p.t));
+  p.g = 1 - p.t * p.phi_t;
+  return p;
+}
+
 // k steps of w ← soft(w·a, τ) in closed form, with Σ of the k iterates into *sum (for the iterate
-// average of a feature that missed them). |w| follows m_i = aⁱ(m₀ + c) − c, c = τ/(1 − a) (for
-// a = 1: m₀ − iτ) while it is positive, then stays 0. log_decay = log(decay), precomputed per
-// model; `power`: decay^k when the caller has it (decay_powers), else negative. One exponential
-// in the common case; a log and a second one only when the weight reaches zero within the k steps.
-inline float ShrinkWithSum(float w, double decay, double log_decay, double threshold, double k, double* sum, double power = -1) {
+// average of a feature that missed them): ShrinkSteps while |w| stays positive, then 0.
+// `power`: e^(−k·t) when the caller has it (decay_powers), else negative. One exponential in the
+// common case; a log and a second one only when the weight reaches zero within the k steps.
+inline float ShrinkWithSum(float w, const Proximal& p, double k, double* sum, double power = -1) {
   *sum = 0;
   if (k <= 0 || w == 0) return w;
-  if (decay <= 0) return 0;
-  const double m0 = std::fabs(static_cast<double>(w));
-  if (decay == 1 && threshold == 0) {
+  if (p.decay <= 0) return 0;
+  if (p.t == 0 && p.threshold == 0) {
     *sum = k * w;
     return w;
   }
-  double ak = decay == 1 ? 1.0 : k == 1 ? decay : power >= 0 ? power : static_cast<double>(std::exp(static_cast<float>(k * log_decay)));
-  // One division: c = τ/(1 − a) and the geometric sum a(1 − aⁱ)/(1 − a) share 1/(1 − a).
-  const double inverse = decay == 1 ? 0 : 1 / (1 - decay);
-  const double c = threshold * inverse;
-  const double magnitude = m0 * ak - (threshold > 0 ? (decay == 1 ? threshold * k : c * (1 - ak)) : 0);
-  double steps = k;  // the iterates that are still non-zero
+  const double m0 = std::fabs(static_cast<double>(w));
+  double magnitude, total;
+  ShrinkSteps(m0, p, k, power >= 0 ? power : std::exp(-k * p.t), &magnitude, &total);
   if (magnitude <= 0) {
-    steps = decay == 1 ? std::ceil(m0 / threshold) - 1 : std::ceil(std::log(c / (m0 + c)) / log_decay) - 1;
+    // The iterates still positive: m₀·aⁱ > τ·(1 − aⁱ)/(1 − a), i.e. i < log1p(m₀·(1 − a)/τ)/t.
+    double steps = p.t == 0 ? std::ceil(m0 / p.threshold) - 1 : std::ceil(std::log1p(m0 * p.t * p.g / p.threshold) / p.t) - 1;
     steps = std::min(k, std::max(0.0, steps));
-    ak = decay == 1 ? 1.0 : std::exp(steps * log_decay);
+    double ignored;
+    total = 0;
+    if (steps > 0) ShrinkSteps(m0, p, steps, std::exp(-steps * p.t), &ignored, &total);
   }
-  double total = decay == 1 ? steps * m0 - threshold * steps * (steps + 1) / 2 : (m0 + c) * decay * (1 - ak) * inverse - steps * c;
   total = std::max(0.0, total);
   *sum = w < 0 ? -total : total;
   return magnitude > 0 ? static_cast<float>(w < 0 ? -magnitude : magnitude) : 0.0f;
 }
 
 // Σ of the k iterates alone.
-inline double ShrinkSum(float w, double decay, double log_decay, double threshold, double k) {
+inline double ShrinkSum(float w, const Proximal& p, double k) {
   double sum;
-  ShrinkWithSum(w, decay, log_decay, threshold, k, &sum);
+  ShrinkWithSum(w, p, k, &sum);
   return sum;
 }
 
@@ -111,12 +122,12 @@ inline double AverageStart(const State& st) { return st.average_start && st.aver
 // The average of a weight w last updated at step `last` (its average a then), brought to step `to`:
 // the mean of the iterates of the steps after `start`; the latest iterate before averaging begins.
 // `shrunk` and `missed_sum` are ShrinkWithSum's over the to − last missed steps; `inverse_count` is 1/(to − start).
-inline float AverageAt(float a, float w, float shrunk, double missed_sum, double last, double to, double start,
-                       double decay, double log_decay, double threshold, double inverse_count) {
+inline float AverageAt(float a, float w, float shrunk, double missed_sum, double last, double to, double start, const Proximal& p,
+                       double inverse_count) {
   if (start < 0 || to <= start) return shrunk;
   double counted = std::max(0.0, last - start);  // iterates already in a
   double skipped = std::max(0.0, start - last);  // missed steps from before averaging began
-  double sum = a * counted + missed_sum - (skipped > 0 ? ShrinkSum(w, decay, log_decay, threshold, skipped) : 0.0);
+  double sum = a * counted + missed_sum - (skipped > 0 ? ShrinkSum(w, p, skipped) : 0.0);
   return static_cast<float>(sum * inverse_count);
 }
 
@@ -660,12 +671,9 @@ void CollectTouched(const BatchView& b, Scratch& scratch) {
 void StepRates(const Settings& s, const State& st, double step, Scratch& scratch) {
   const size_t width = Width(s);
   scratch.lr.resize(s.models);
-  scratch.decay.resize(s.models);
-  scratch.log_decay.resize(s.models);
-  scratch.threshold.resize(s.models);
+  scratch.proximal.resize(s.models);
+  for (std::vector<double>* v : {&scratch.decay, &scratch.threshold, &scratch.t, &scratch.phi_t, &scratch.g}) v->resize(s.models);
   scratch.log_decay_f.resize(s.models);
-  scratch.decay_inverse.resize(s.models);
-  scratch.decay_offset.resize(s.models);
   scratch.element_lr.resize(width);
   scratch.element_decay.resize(width);
   scratch.element_threshold.resize(width);
@@ -673,12 +681,14 @@ void StepRates(const Settings& s, const State& st, double step, Scratch& scratch
   for (size_t m = 0; m < s.models; m++) {
     double lr = LearningRate(s, st, m, step) / norm;
     scratch.lr[m] = lr;
-    scratch.decay[m] = std::max(0.0, 1 - lr * st.wd[m]);
-    scratch.log_decay[m] = std::log(scratch.decay[m]);
-    scratch.log_decay_f[m] = scratch.decay[m] > 0 ? static_cast<float>(scratch.log_decay[m]) : -87.0f;
-    scratch.threshold[m] = lr * st.l1[m];
-    scratch.decay_inverse[m] = scratch.decay[m] == 1 ? 0 : 1 / (1 - scratch.decay[m]);
-    scratch.decay_offset[m] = scratch.threshold[m] * scratch.decay_inverse[m];
+    const Proximal p = ProximalConstants(lr, st.wd[m], st.l1[m]);
+    scratch.proximal[m] = p;
+    scratch.decay[m] = p.decay;
+    scratch.threshold[m] = p.threshold;
+    scratch.t[m] = p.t;
+    scratch.phi_t[m] = p.phi_t;
+    scratch.g[m] = p.g;
+    scratch.log_decay_f[m] = p.decay > 0 ? static_cast<float>(-p.t) : -87.0f;
     for (size_t c = 0; c < s.classes; c++) {
       scratch.element_lr[m * s.classes + c] = static_cast<float>(lr);
       scratch.element_decay[m * s.classes + c] = static_cast<float>(scratch.decay[m]);
@@ -724,17 +734,16 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
       const double inverse_count = step - 1 > start ? 1 / (step - 1 - start) : 0;
       // ShrinkWithSum and AverageAt of one weight (model m, element k), scalar.
       auto shrink = [&](size_t m, size_t k) {
-        double decay = scratch.decay[m], log_decay = scratch.log_decay[m], threshold = scratch.threshold[m];
         double sum;
-        float shrunk = ShrinkWithSum(w[k], decay, log_decay, threshold, missed, &sum, powers[m]);
-        if (a) a[k] = AverageAt(a[k], w[k], shrunk, sum, last, step - 1, start, decay, log_decay, threshold, inverse_count);
+        float shrunk = ShrinkWithSum(w[k], scratch.proximal[m], missed, &sum, powers[m]);
+        if (a) a[k] = AverageAt(a[k], w[k], shrunk, sum, last, step - 1, start, scratch.proximal[m], inverse_count);
         w[k] = shrunk;
       };
       // One weight per model: the loop across models (vectorized), with the models whose weight
       // reaches zero within the missed steps done by the scalar path; a feature that missed steps
       // from before averaging began goes the scalar way whole.
       if (s.classes == 1 && !(a && start >= 0 && step - 1 > start && start - last > 0)) {
-        CatchUpArgs args{scratch.decay.data(), scratch.threshold.data(), scratch.decay_inverse.data(), scratch.decay_offset.data(),
+        CatchUpArgs args{scratch.decay.data(), scratch.threshold.data(), scratch.t.data(), scratch.phi_t.data(), scratch.g.data(),
                          powers.data(), missed, start >= 0 && step - 1 > start, std::max(0.0, last - start), inverse_count};
         loops.catch_up_feature(args, w, a ? a : w, s.models, new_w.data(), new_a.data(), slow.data());
         for (size_t m = 0; m < s.models; m++) {
@@ -1114,15 +1123,13 @@ void Evaluate(const Settings& s, const State& st, const BatchView& b, Metrics& m
 void CatchUp(const Settings& s, const State& st, WeightsKind kind, float* weights_out, float* bias_out) {
   const size_t width = Width(s);
   const double step = st.counters[kStep];
-  std::vector<double> decay(s.models), log_decay(s.models), threshold(s.models);
+  std::vector<Proximal> proximal(s.models);
   std::vector<char> use_average(s.models);
   const double norm = s.normalize_lr && st.input_norm && st.input_norm[2] > 0 ? st.input_norm[2] : 1.0;
   const double start = AverageStart(st);
   for (size_t m = 0; m < s.models; m++) {
     double lr = (step > 0 ? LearningRate(s, st, m, step) : st.learning_rate[m]) / norm;
-    decay[m] = std::max(0.0, 1 - lr * st.wd[m]);
-    log_decay[m] = std::log(decay[m]);
-    threshold[m] = lr * st.l1[m];
+    proximal[m] = ProximalConstants(lr, st.wd[m], st.l1[m]);
     bool averages = st.average && st.averaged && st.averaged[m] != 0;
     use_average[m] = kind == WeightsKind::kAverage ? st.average != nullptr : (kind == WeightsKind::kOutput && averages);
   }
@@ -1134,9 +1141,9 @@ void CatchUp(const Settings& s, const State& st, WeightsKind kind, float* weight
         for (size_t c = 0; c < s.classes; c++) {
           size_t k = j * width + m * s.classes + c;
           double sum;
-          float shrunk = ShrinkWithSum(st.weights[k], decay[m], log_decay[m], threshold[m], missed, &sum);
+          float shrunk = ShrinkWithSum(st.weights[k], proximal[m], missed, &sum);
           weights_out[k] = use_average[m]
-              ? AverageAt(st.average[k], st.weights[k], shrunk, sum, last, step, start, decay[m], log_decay[m], threshold[m],
+              ? AverageAt(st.average[k], st.weights[k], shrunk, sum, last, step, start, proximal[m],
                           step > start ? 1 / (step - start) : 0)
               : shrunk;
         }

@@ -46,6 +46,8 @@ struct Settings {
   float bias_lr_mult = 10, bias_wd_mult = 0;
   bool use_lr_scheduler = false;
   double lr_scheduler_step = 100, lr_scheduler_factor = 0.99, lr_scheduler_minimum = 1e-5;
+  // Every model's rate × this in this call: the per-pass schedule (passScale in settings.ts).
+  double rate_scale = 1;
   // Scaling: statistics come from the first scaler_points rows, refined batch
   // by batch while they arrive and frozen after.
   double scaler_points = 0;

@@ -50,6 +50,9 @@ Settings ReadSettings(const Napi::Object& o, const char* f) {
   s.lr_scheduler_step = NumberField(o, f, "lrSchedulerStep");
   s.lr_scheduler_factor = NumberField(o, f, "lrSchedulerFactor");
   s.lr_scheduler_minimum = NumberField(o, f, "lrSchedulerMinimum");
+  // Absent from settings objects made before it: no per-pass schedule.
+  s.rate_scale = o.Get("rateScale").IsUndefined() ? 1.0 : NumberField(o, f, "rateScale");
+  if (!(s.rate_scale > 0)) throw Napi::RangeError::New(o.Env(), std::string(f) + ": rateScale must be positive");
   s.scaler_points = NumberField(o, f, "scalerPoints");
   s.normalize_data = BoolField(o, "normalizeData");
   s.unbias_data = BoolField(o, "unbiasData");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "algorithms/linear_learner/linear_learner_shrink.h"
 #include "runtime/cpu_features.h"
 
 #if defined(__x86_64__)
@@ -104,33 +105,28 @@ __attribute__((always_inline)) inline void DecayPowersLoop(const float* log_deca
 
 void DecayPowersBaseline(const float* log_decay, float k, float* out, size_t n) { DecayPowersLoop(log_decay, k, out, n); }
 
-// ShrinkWithSum's cases, per model: decay ≤ 0 zeroes the weight; decay 1 without threshold keeps
-// it (its iterates sum to missed·w); decay 1 with a threshold shrinks linearly; otherwise
-// geometrically. Each expression is ShrinkWithSum's, in its order: the bits are the scalar's.
-// Every load is unconditional and the cases are selects, so the loop across models vectorizes.
+// ShrinkWithSum's cases, per model: decay ≤ 0 zeroes the weight; t = 0 without threshold keeps it
+// (its iterates sum to missed·w); otherwise ShrinkSteps (linear_learner_shrink.h), the same
+// float64 operations as the scalar path, so the same bits. Every load is unconditional and the
+// cases are selects, so the loop across models vectorizes.
 __attribute__((always_inline)) inline void CatchUpFeatureLoop(const CatchUpArgs& args, const float* __restrict w,
                                                              const float* __restrict a, size_t models, float* __restrict new_w,
                                                              float* __restrict new_a, int64_t* __restrict slow) {
   const double k = args.missed, counted = args.counted, inverse_count = args.inverse_count;
   const double* __restrict decays = args.decay;
   const double* __restrict thresholds = args.threshold;
-  const double* __restrict inverses = args.inverse;
-  const double* __restrict offsets = args.offset;
+  const double* __restrict ts = args.t;
+  const double* __restrict phis = args.phi_t;
+  const double* __restrict gs = args.g;
   const float* __restrict powers = args.power;
   for (size_t m = 0; m < models; m++) {
     const float wf = w[m];
-    const double wd = wf, decay = decays[m], threshold = thresholds[m], inverse = inverses[m], c = offsets[m];
-    const double power = powers[m];
-    const bool linear = decay == 1;
-    const double ak = linear ? 1.0 : (k == 1 ? decay : power);
-    const double m0 = std::fabs(wd);
-    const double cut = linear ? threshold * k : c * (1 - ak);
-    const double magnitude = m0 * ak - (threshold > 0 ? cut : 0.0);
-    const double linear_total = k * m0 - threshold * k * (k + 1) / 2;
-    const double geometric_total = (m0 + c) * decay * (1 - ak) * inverse - k * c;
-    double total = linear ? linear_total : geometric_total;
+    const double wd = wf;
+    const Proximal p{decays[m], ts[m], phis[m], gs[m], thresholds[m]};
+    double magnitude, total;
+    ShrinkSteps(std::fabs(wd), p, k, powers[m], &magnitude, &total);
     total = total > 0.0 ? total : 0.0;
-    const bool keep = wf == 0.0f, zero = decay <= 0, identity = linear & (threshold == 0);
+    const bool keep = wf == 0.0f, zero = p.decay <= 0, identity = (p.t == 0) & (p.threshold == 0);
     const bool negative = wd < 0;
     const float shrunk = static_cast<float>(negative ? -magnitude : magnitude);
     const float out = keep ? wf : (zero ? 0.0f : (identity ? wf : shrunk));

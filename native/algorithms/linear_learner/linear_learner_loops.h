@@ -23,15 +23,15 @@ struct StepArgs {
 };
 
 // One feature's lazy catch-up over `missed` steps with one weight per model (one class): per
-// model m, decay[m] = 1 − lr·wd, threshold[m] = lr·l1, inverse[m] = 1/(1 − decay) (0 where the
-// decay is 1), offset[m] = threshold·inverse, power[m] = decay^missed (read only where a model
-// regularizes). With `averaging`, the average a also takes the missed iterates:
-// a ← (a·counted + Σ iterates)·inverse_count.
+// model m, the proximal constants of linear_learner_shrink.h (decay = 1 − lr·wd, t = −log decay,
+// φ(t), g, threshold = lr·l1) and power[m] = e^(−missed·t) (read only where a model regularizes).
+// With `averaging`, the average a also takes the missed iterates: a ← (a·counted + Σ iterates)·inverse_count.
 struct CatchUpArgs {
   const double* decay;
   const double* threshold;
-  const double* inverse;
-  const double* offset;
+  const double* t;
+  const double* phi_t;
+  const double* g;
   const float* power;
   double missed;
   bool averaging;

@@ -9,6 +9,7 @@ import {
   createBackend, denseBatch, linearLearner, parseHyperparameters, readBatches, train, Random,
   type Backend, type Batch, type LinearLearnerState,
 } from '../../../lib/index.js';
+import { caughtUp, weightsKind } from '../../../lib/algorithms/linear-learner/state.js';
 import { dim, linearBatches, toSparse, trueBias, trueWeights } from '../../fixtures/linear-data.js';
 
 let backend: Backend;
@@ -163,6 +164,27 @@ describe('linear learner: training', function () {
     const lastStep = sparse.tensors.last_step.data as Int32Array;
     assert.ok(Array.from(lastStep).some((s) => s < 60), 'every feature was touched every step');
   });
+
+  for (const wd of [1e-7, 1e-3, 0]) {
+    it(`lazy equals eager with L1 and wd ${wd} (a decay within float rounding of 1 once gave lazy weights 10⁴ times too large)`, async () => {
+      // The closed form divides by 1 − decay; with wd 1e-7 its textbook version subtracted numbers
+      // near 10⁵ to get a weight near 0.01 (lazy −62 against eager −0.008).
+      const batches = sometimesPresent(24, 60);
+      const settings = { ...regularized, wd, l1: 0.01 };
+      const dense = await fit(stateFor(settings), batches);
+      const sparse = await fit(stateFor(settings, dim, true), batches.map(toSparse));
+      for (const model of [0, 1]) {
+        const eager = (await linearLearner.finalize(dense, backend, { model })).coefficients().weights;
+        const lazy = (await linearLearner.finalize(sparse, backend, { model })).coefficients().weights;
+        for (let j = 0; j < dim; j++) assert.ok(Math.abs(eager[j] - lazy[j]) < 1e-5, `model ${model} w${j}: eager ${eager[j]}, lazy ${lazy[j]}`);
+      }
+      // The iterates too (the averages above take the missed steps' sums, these the last one).
+      const eager = caughtUp(dense, weightsKind.plain).weights;
+      const lazy = caughtUp(sparse, weightsKind.plain).weights;
+      for (let k = 0; k < eager.length; k++) assert.ok(Math.abs(eager[k] - lazy[k]) < 1e-5, `iterate ${k}: eager ${eager[k]}, lazy ${lazy[k]}`);
+      assert.ok(lazy.some((w) => w === 0) && lazy.some((w) => w !== 0), `L1 zeroes some weights, not all: ${lazy}`);
+    });
+  }
 
   it('prepareUpload (a data-parallel worker\'s catch-up before a round) brings every feature current without changing the model', async () => {
     const batches = sometimesPresent(22, 80).map(toSparse);
