@@ -16,7 +16,7 @@ import { criterionOf, objectiveOf, targetsOf } from './objective.js';
 import { chooseModel } from './selection.js';
 import { readBatchRows, resolveSettings, stepRowsOf } from './settings.js';
 import {
-  catchUpInPlace, caughtUp, counter, createLinearLearnerState, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
+  catchUpInPlace, caughtUp, counter, createLinearLearnerState, kernelSettings, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
   type LinearLearnerState,
 } from './state.js';
 import { countedUpdate } from '../counted-update.js';
@@ -26,6 +26,24 @@ export type { LinearLearnerPredictOptions, LinearLearnerPredictions } from './mo
 export { linearLearnerSchema } from './hyperparameters.js';
 export type { LinearLearnerHyperparameters } from './hyperparameters.js';
 export type { LinearLearnerState } from './state.js';
+
+/**
+ * Each pass after the first starts averaging again (tail averaging): a model outputs the mean of
+ * the latest pass's iterates. The mean over every pass keeps the first pass's far-off iterates at
+ * 1/passes of the weight. Held out after 15 passes (per-pass rate schedule at 0.8), mean of every
+ * pass → mean of the last: flights one model AUC 0.6818 → 0.6872 (liblinear's optimum 0.6883),
+ * diamonds RMSE 0.1457 → 0.1451 (0.1453), Fashion-MNIST one model 0.8392 → 0.8405 (0.8419; the
+ * grid 0.8445 → 0.8430), spam 0.9972 → 0.9971 (0.9970). `average_pass` is the
+ * pass averaging last began in, so a checkpoint taken mid-pass resumes without restarting it.
+ */
+function restartAverage(state: LinearLearnerState): void {
+  const passes = Number(state.scalars.passes ?? 0);
+  if (passes === 0 || state.scalars.average_pass === passes) return;
+  state.scalars.average_pass = passes;
+  const start = state.tensors.average_start?.data as Float64Array | undefined;
+  if (!start || start[0] === 0) return;  // the scaler sample is not complete: averaging has not begun
+  start[0] = (state.tensors.counters.data as Float64Array)[counter.step] + 1;
+}
 
 /** What update hands the kernel, built once per state object (the arrays never change identity). */
 const prepared = new WeakMap<LinearLearnerState, { weights: unknown; passes: unknown; step: Omit<LinearLearnerStep, 'batch'>; unbias: boolean }>();
@@ -49,7 +67,7 @@ function preparedFor(state: LinearLearnerState) {
     const metrics = Number(passes) > 0 ? discardedMetrics(state) : kernelMetrics(state, 'progressive');
     entry = {
       weights: state.tensors.weights.data, passes,
-      step: { settings: r.kernel, state: kernelArrays(state), metrics },
+      step: { settings: kernelSettings(state), state: kernelArrays(state), metrics },
       unbias: r.kernel.unbiasData,
     };
     prepared.set(state, entry);
@@ -189,7 +207,9 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   },
 
   async update(state, batch: Batch, backend) {
+    state.scalars.step_pass = Number(state.scalars.passes ?? 0);
     const { step, unbias } = preparedFor(state);
+    restartAverage(state);
     if (batch.kind === 'sparse' && unbias) {
       throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: sparse batch, but the state centers features (unbias_data); train sparse data with unbias_data=false or auto`);
     }
@@ -207,10 +227,15 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   // would depend on how the rows were cut (a requested size is rounded up to whole steps).
   readBatchRows: (hp, requested) => readBatchRows(stepRowsOf(hp), requested),
   endPass(state) {
+    // Every feature gets the regularization it owes at this pass's rate before the next pass
+    // changes the rate (passRateScale) and starts averaging again: lazy stays equal to eager.
+    catchUpInPlace(state);
     state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
   },
   beginRun(state) {
     if (state.scalars.passes !== undefined) state.scalars.passes = 0;
+    // Pass numbers start again: the last run's pass averaging began in means nothing now.
+    delete state.scalars.average_pass;
   },
   // scaler_origin: the scaler's sums are about it (0 in files from before it, as they were taken).
   // *_loss_difference_sq, *_weight_sq: zero, no test against model 0 (selection as before).

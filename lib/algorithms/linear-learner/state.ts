@@ -6,7 +6,7 @@ import { tensor, type Tensor } from '../../state/tensor.js';
 import type { DataSchema, State } from '../types.js';
 import type { LinearLearnerHyperparameters } from './hyperparameters.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
-import { calibrationBins, modelGrid, resolveSettings, type ResolvedSettings } from './settings.js';
+import { calibrationBins, modelGrid, passRateScale, resolveSettings, type ResolvedSettings } from './settings.js';
 import { allocateState } from '../state-size.js';
 import { addScaled, overwriteState, removeExtraBaseCounts } from '../round-counts.js';
 
@@ -166,6 +166,23 @@ export function kernelMetrics(state: LinearLearnerState, prefix: 'progressive' |
   };
 }
 
+/**
+ * The kernel's settings for this state now: the resolved settings with the rate scale of the pass
+ * under way (passRateScale). A catch-up charges a feature's missed steps at this scale, as SageMaker's
+ * step schedule charges them at the current step's rate: exact within a pass.
+ */
+export function kernelSettings(state: LinearLearnerState): ResolvedSettings['kernel'] {
+  const kernel = resolveSettings(state.hyperparameters, state.schema).kernel;
+  const scale = passRateScale(state.hyperparameters, lastPass(state));
+  return scale === 1 ? kernel : { ...kernel, rateScale: scale };
+}
+
+/** The pass the state's latest step was taken in (0-based; endPass counts a pass when it ends). */
+function lastPass(state: LinearLearnerState): number {
+  const passes = Number(state.scalars.passes ?? 0);
+  return Number(state.scalars.step_pass ?? passes);
+}
+
 /** Which weights caughtUp gives: the plain iterates, their averages, or each model's output. */
 export const weightsKind = { plain: 0, average: 1, output: 2 } as const;
 
@@ -174,10 +191,9 @@ export const weightsKind = { plain: 0, average: 1, output: 2 } as const;
  * caught up): by default each model's output (its iterate average when it averages).
  */
 export function caughtUp(state: LinearLearnerState, kind: 0 | 1 | 2 = weightsKind.output): { weights: Float32Array; bias: Float32Array } {
-  const r = resolveSettings(state.hyperparameters, state.schema);
   const weights = new Float32Array(state.tensors.weights.data.length);
   const bias = new Float32Array(state.tensors.bias.data.length);
-  loadCoreAddon().linearLearnerCatchUp(r.kernel, kernelArrays(state), kind, weights, bias);
+  loadCoreAddon().linearLearnerCatchUp(kernelSettings(state), kernelArrays(state), kind, weights, bias);
   return { weights, bias };
 }
 
@@ -186,7 +202,7 @@ export function caughtUp(state: LinearLearnerState, kind: 0 | 1 | 2 = weightsKin
  * a data-parallel worker does it on its own core before a round, so the merge has nothing to catch up).
  */
 export function catchUpInPlace(state: LinearLearnerState): void {
-  loadCoreAddon().linearLearnerCatchUpInPlace(resolveSettings(state.hyperparameters, state.schema).kernel, kernelArrays(state));
+  loadCoreAddon().linearLearnerCatchUpInPlace(kernelSettings(state), kernelArrays(state));
 }
 
 /** Whether every feature is current at the state's step (nothing owed: catchUpInPlace ran, or a merge). */

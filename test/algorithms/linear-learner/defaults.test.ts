@@ -3,10 +3,14 @@
 // another is better on evidence), the SageMaker defaults older state files keep, and the
 // bookkeeping that makes them cheap (first-pass progressive sums, metrics computed when read).
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  createBackend, denseBatch, linearLearner, parseHyperparameters, Random, type Backend, type Batch, type LinearLearnerState,
+  createBackend, denseBatch, linearLearner, parseHyperparameters, Random, tensorsEqual, train, type Backend, type Batch, type LinearLearnerState,
 } from '../../../lib/index.js';
-import { readBatchRows, resolveSettings } from '../../../lib/algorithms/linear-learner/settings.js';
+import { passRateScale, readBatchRows, resolveSettings } from '../../../lib/algorithms/linear-learner/settings.js';
+import { kernelSettings } from '../../../lib/algorithms/linear-learner/state.js';
 import { calibrateThreshold, criterionValue, lowestLossModel, type ConfusionPoint } from '../../../lib/algorithms/linear-learner/selection.js';
 import { ProgressReporter } from '../../../lib/train/progress.js';
 import { dim, linearBatches, toSparse } from '../../fixtures/linear-data.js';
@@ -251,5 +255,50 @@ describe('linear learner: one-pass defaults', function () {
     const read = events[0] as { metrics: Record<string, number> };
     assert.deepEqual([read.metrics, read.metrics], [{ loss: 1 }, { loss: 1 }]);
     assert.equal(computed, 1);
+  });
+  it('adagrad\'s rate falls by lr_scheduler_factor (auto 0.8) each pass; other optimizers and use_lr_scheduler=true keep SageMaker\'s schedule', async () => {
+    const scaleAfter = async (input: Record<string, unknown>, passes: number) => {
+      const state = stateFor({ predictor_type: 'binary_classifier', num_models: 1, ...input });
+      for (let pass = 0; pass <= passes; pass++) {
+        await fit(state, linearBatches('binary', 9, 2));
+        if (pass < passes) linearLearner.endPass!(state);
+      }
+      return kernelSettings(state).rateScale ?? 1;
+    };
+    assert.deepEqual(await Promise.all([0, 1, 2].map((p) => scaleAfter({}, p))), [1, 0.8, 0.8 ** 2]);
+    assert.equal(await scaleAfter({ lr_scheduler_factor: 0.5 }, 2), 0.25);
+    assert.equal(await scaleAfter({ optimizer: 'adam' }, 2), 1);
+    assert.equal(await scaleAfter({ use_lr_scheduler: true }, 2), 1);
+    assert.equal(passRateScale(hpOf({ predictor_type: 'binary_classifier', use_lr_scheduler: false }), 3), 1);
+  });
+
+  it('several epochs stopped mid-pass and resumed equal the uninterrupted run (the pass\'s rate and its restarted average are in the checkpoint)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'boundless-ll-resume-'));
+    try {
+      const random = Random.fromSeed(31);
+      const lines: string[] = [];
+      for (let r = 0; r < 400; r++) {
+        const x = Array.from({ length: dim }, () => random.nextGaussian());
+        lines.push([x[0] - x[1] + 0.5 * random.nextGaussian() > 0 ? 1 : 0, ...x.map((v) => v.toFixed(5))].join(','));
+      }
+      const path = join(root, 'train.csv');
+      await writeFile(path, lines.join('\n') + '\n');
+      const hp = { predictor_type: 'binary_classifier', feature_dim: dim, num_models: 4, wd: 0.001, l1: 0.001 };
+      const options = { train: path, epochs: 3, data: { miniBatchSize: 64 } };
+      const whole = await train(linearLearner, hp, options);
+      const directory = join(root, 'checkpoints');
+      const controller = new AbortController();
+      let batches = 0;
+      await assert.rejects(train(linearLearner, hp, {
+        ...options, signal: controller.signal, checkpoint: { directory, everyBatches: 3 },
+        onProgress: (e) => { if (e.phase === 'batch' && ++batches === 17) controller.abort(); },  // in the third pass
+      }), { name: 'AbortError' });
+      const resumed = await train(linearLearner, hp, { ...options, resume: true, checkpoint: { directory } });
+      assert.equal(Number(resumed.state.scalars.average_pass), 2);
+      for (const [name, t] of Object.entries(whole.state.tensors)) assert.ok(tensorsEqual(resumed.state.tensors[name], t), `tensor ${name}`);
+      assert.deepEqual(resumed.state.scalars, whole.state.scalars);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -186,6 +186,28 @@ describe('linear learner: training', function () {
     });
   }
 
+  it('several passes (adagrad\'s per-pass rate, averaging restarted each pass): lazy sparse updates equal eager dense ones', async () => {
+    // The rate changes between passes and the average starts again: regularization a feature
+    // owes from one pass is charged at that pass's rate, whatever pass it comes back in.
+    const batches = sometimesPresent(23, 30);
+    const settings = { ...regularized, optimizer: 'adagrad', learning_rate: 2, use_lr_scheduler: 'auto', lr_scheduler_factor: 0.5 };
+    const passes = async (state: LinearLearnerState, data: Batch[]) => {
+      for (let pass = 0; pass < 3; pass++) {
+        await fit(state, data);
+        await linearLearner.endPass!(state, backend);
+      }
+      return state;
+    };
+    const dense = await passes(stateFor(settings), batches);
+    const sparse = await passes(stateFor(settings, dim, true), batches.map(toSparse));
+    assert.equal((dense.tensors.average_start.data as Float64Array)[0], 61, 'the third pass (steps 61–90) is averaged');
+    for (const model of [0, 1]) {
+      const eager = (await linearLearner.finalize(dense, backend, { model })).coefficients().weights;
+      const lazy = (await linearLearner.finalize(sparse, backend, { model })).coefficients().weights;
+      for (let j = 0; j < dim; j++) assert.ok(Math.abs(eager[j] - lazy[j]) < 1e-5, `model ${model} w${j}: eager ${eager[j]}, lazy ${lazy[j]}`);
+    }
+  });
+
   it('prepareUpload (a data-parallel worker\'s catch-up before a round) brings every feature current without changing the model', async () => {
     const batches = sometimesPresent(22, 80).map(toSparse);
     const lazy = await fit(stateFor(regularized, dim, true), batches.slice(0, 60));
