@@ -370,6 +370,13 @@ function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | und
   // Averaging continues from the latest start among the shards (their averages are averaged above).
   const start = merged.tensors.average_start?.data as Float64Array | undefined;
   if (start) start[0] = Math.max(...states.map((s) => (s.tensors.average_start.data as Float64Array)[0]));
+  // So do the pass averaging restarted in and the pass of the latest step (the per-pass rate): a
+  // shard still in an earlier pass must not make the merged state restart the average again.
+  for (const name of ['average_pass', 'step_pass']) {
+    const values = states.map((s) => s.scalars[name]).filter((v) => v !== undefined).map(Number);
+    if (values.length > 0) merged.scalars[name] = Math.max(...values);
+    else delete merged.scalars[name];
+  }
   return merged;
 }
 

@@ -208,6 +208,22 @@ describe('linear learner: training', function () {
     }
   });
 
+  it('a merge keeps the latest pass the average restarted in and the latest step\'s pass', async () => {
+    const settings = { ...regularized, optimizer: 'adagrad', use_lr_scheduler: 'auto' };
+    const ahead = stateFor(settings);
+    for (let pass = 0; pass < 2; pass++) {
+      await fit(ahead, sometimesPresent(25, 25));
+      await linearLearner.endPass!(ahead, backend);
+    }
+    await fit(ahead, sometimesPresent(25, 2));
+    const behind = await fit(stateFor(settings), sometimesPresent(26, 25));
+    assert.deepEqual([ahead.scalars.average_pass, ahead.scalars.step_pass], [2, 2]);
+    for (const order of [[behind, ahead], [ahead, behind]]) {
+      const merged = linearLearner.merge(order);
+      assert.deepEqual([merged.scalars.average_pass, merged.scalars.step_pass, merged.scalars.passes], [2, 2, 2]);
+    }
+  });
+
   it('prepareUpload (a data-parallel worker\'s catch-up before a round) brings every feature current without changing the model', async () => {
     const batches = sometimesPresent(22, 80).map(toSparse);
     const lazy = await fit(stateFor(regularized, dim, true), batches.slice(0, 60));
