@@ -405,12 +405,15 @@ export class RedisRendezvous implements Rendezvous {
       if (fate !== 'pending') return fate;
       const meta = await this.store.meta();
       if (meta?.status === 'failed') throw new Error(`cluster job ${this.store.keys.job} failed: ${meta.error} (member ${meta.failedBy})`);
-      // A pass ended without this upload (a stream reader that started after the last one ended): it cannot be merged.
-      if (meta && meta.epoch !== epoch) return 'dropped';
-      if (this.rebased && meta?.round !== baseRound) {
-        // The round moved: it merged this upload (the first look was before its commit), or left it behind for good.
+      // The pass or the round moved since the first look: the round that moved it may have merged this
+      // upload (the look was before its commit; the pass's last round ends the pass), so look again.
+      const passEnded = meta !== undefined && meta.epoch !== epoch;
+      if (passEnded || (this.rebased && meta?.round !== baseRound)) {
         const again = await this.store.fate(this.settings.member, sequence);
-        return again.fate === 'pending' ? 'behind' : again.fate;
+        // Still pending: a pass that ended without it (a stream reader that started after the last
+        // one ended) can never merge it; a round that moved on left it behind.
+        if (again.fate === 'pending') return passEnded ? 'dropped' : 'behind';
+        return again.fate;
       }
       if (!(await tryCloseRound(this.settings, this.cache))) await this.store.waitForNotice(this.settings.blocking, this.settings.member, pollMs);
     }
