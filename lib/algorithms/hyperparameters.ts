@@ -88,6 +88,9 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
+/** The largest finite float32. */
+const float32Max = 3.4028234663852886e38;
+
 function formatBound(value: number): string {
   return Number.isFinite(value) ? String(value) : value > 0 ? '∞' : '-∞';
 }
@@ -144,6 +147,11 @@ function parseValue(algorithm: string, name: string, spec: HyperparameterSpec, r
       else return reject();
       if (!Number.isFinite(value)) return reject();
       if (spec.type === 'int' && !Number.isSafeInteger(value)) return reject();
+      // Kernels hold hyperparameters in float32: a larger number would become ∞ there (wd 4e38 gave a bias of NaN, silently 0).
+      if (spec.type === 'float' && Math.abs(value) > float32Max) {
+        throw new HyperparameterError(`${algorithm}: hyperparameter '${name}' got ${show(raw)}, beyond float32's range (±3.4e38) ` +
+          `that the kernels compute in; expected ${describeAllowed(spec)}`);
+      }
       if (spec.min !== undefined && (value < spec.min || (spec.exclusiveMin && value === spec.min))) return reject();
       if (spec.max !== undefined && (value > spec.max || (spec.exclusiveMax && value === spec.max))) return reject();
       return value;

@@ -55,6 +55,8 @@ describe('hyperparameter schema engine', () => {
       [{ learning_rate: 0 }, "hyperparameter 'learning_rate' got 0, expected a number in (0, ∞) or 'auto'"],
       [{ learning_rate: 'NaN' }, `hyperparameter 'learning_rate' got "NaN", expected a number in (0, ∞) or 'auto'`],
       [{ learning_rate: Infinity }, "hyperparameter 'learning_rate' got Infinity, expected a number in (0, ∞) or 'auto'"],
+      [{ learning_rate: 4e38 }, "hyperparameter 'learning_rate' got 4e+38, beyond float32's range (±3.4e38) that the kernels compute in; expected a number in (0, ∞) or 'auto'"],
+      [{ learning_rate: '1e300' }, `hyperparameter 'learning_rate' got "1e300", beyond float32's range (±3.4e38) that the kernels compute in; expected a number in (0, ∞) or 'auto'`],
       [{ beta_1: 1 }, "hyperparameter 'beta_1' got 1, expected a number in [0, 1)"],
       [{ beta_1: '' }, `hyperparameter 'beta_1' got "", expected a number in [0, 1)`],
       [{ use_bias: 'yes' }, `hyperparameter 'use_bias' got "yes", expected true or false`],

@@ -6,6 +6,7 @@ import type { Backend } from '../../backends/registry.js';
 import type { LinearLearnerMetrics, LinearLearnerSettings } from '../../backends/kernels.js';
 import type { Batch } from '../../data/batch.js';
 import { BatchError } from '../../data/batch.js';
+import { DegenerateDataError } from '../degenerate-data.js';
 import type { Evaluator } from '../types.js';
 import type { LinearLearnerModel } from './model.js';
 import { runKernel } from '../../backends/run-kernel.js';
@@ -154,8 +155,28 @@ export function createStateValidator(state: LinearLearnerState, backend: Backend
     },
     finish() {
       state.scalars.validated_at_step = (state.tensors.counters.data as Float64Array)[counter.step];
+      if (resolved.predictor === 'binary_classifier') requireBothClassesValidated(modelSums(state, 'validation'));
       const choice = chooseModel(modelSums(state, 'validation'), resolved.predictor === 'binary_classifier', criterionOf(state.hyperparameters), targetsOf(state.hyperparameters));
       return { ...stateMetrics(state, 'validation', choice.model), selected_model: choice.model };
     },
   };
+}
+
+/**
+ * A binary classifier's threshold and model are chosen on validation rows: rows of one class make
+ * every threshold that rejects all rows look perfect (accuracy 1, then recall 0 on real data).
+ */
+function requireBothClassesValidated(sums: ModelSums): void {
+  const h = sums.histogram as Float64Array | undefined;
+  if (!h) return;
+  let [negatives, positives] = [0, 0];
+  for (let b = 0; b < sums.bins; b++) {
+    negatives += h[b];
+    positives += h[sums.bins + b];
+  }
+  if (negatives > 0 && positives > 0) return;
+  const what = negatives + positives === 0 ? 'no rows' : `only rows of class ${positives > 0 ? 1 : 0} (weight ${(negatives + positives).toLocaleString('en-US')})`;
+  throw new DegenerateDataError(`linear-learner: the validation data held ${what}; choosing the model and calibrating its ` +
+    'threshold needs rows of both classes. Check the validation channel\'s label column, or leave validation out ' +
+    '(the model is then chosen on the training stream\'s first pass)');
 }

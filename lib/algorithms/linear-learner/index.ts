@@ -165,6 +165,8 @@ function finalize(state: LinearLearnerState, backend: Parameters<typeof createLi
   }
   const grid = (name: string) => Number((state.tensors[name].data as Float32Array)[choice.model]);
   if (!weights.every(Number.isFinite) || !intercept.every(Number.isFinite)) {
+    const tiny = scale?.findIndex((v) => !Number.isFinite(v)) ?? -1;
+    if (tiny >= 0) throw tinyFeatureError(state, tiny);
     throw new RangeError(`linear-learner: training diverged: model ${choice.model}'s weights are not finite` +
       ` (its loss is ${choice.loss}; ${r.models > 1 ? 'no model of the grid kept a finite loss' : 'it is the only model'}):` +
       ` lower learning_rate (${grid('learning_rate')})${r.kernel.normalizeData ? '' : ', or turn normalize_data on'}`);
@@ -272,3 +274,14 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     }));
   },
 };
+
+/**
+ * A feature whose values are all below float32's normal range (1.2e-38): 1 / their RMS, its
+ * scale, does not fit float32, and neither would the weight that multiplies it in the model.
+ */
+function tinyFeatureError(state: LinearLearnerState, feature: number): RangeError {
+  const n = (state.tensors.feature_nonzero?.data as Float64Array | undefined)?.[feature];
+  return new RangeError(`linear-learner: feature ${feature} (0-based, after the label) has values too small for float32: ` +
+    `the RMS of its ${n === undefined ? '' : `${n} sampled `}non-zero values is below 1 / 3.4e38, so its scale and its weight overflow float32; ` +
+    'multiply that feature by a constant (e.g. 1e30) before training, or set normalize_data=false');
+}

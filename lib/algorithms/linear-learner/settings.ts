@@ -52,7 +52,9 @@ export function passRateScale(hp: LinearLearnerHyperparameters, passes: number):
   const optimizer: OptimizerName = hp.optimizer === 'auto' ? 'adagrad' : hp.optimizer;
   if (optimizer !== 'adagrad' || hp.use_lr_scheduler !== 'auto' || passes <= 0) return 1;
   const factor = hp.lr_scheduler_factor === 'auto' ? defaultPassFactor : hp.lr_scheduler_factor;
-  return factor ** passes;
+  // The kernel floors each model's rate at lr_scheduler_minimum; a scale that underflowed to 0
+  // (factor 1e-100 over a few passes) stays positive so that the floor is what applies.
+  return Math.max(factor ** passes, Number.MIN_VALUE);
 }
 
 /** Rows the trainer reads per batch: a whole number of steps, at least this many rows. */

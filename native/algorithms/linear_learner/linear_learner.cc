@@ -60,13 +60,16 @@ Scratch& ThreadScratch() {
 uint64_t SplitMix(uint64_t x) { return SplitMix64(x); }
 double Unit(uint64_t bits) { return (static_cast<double>(bits >> 11) + 0.5) * 0x1.0p-53; }
 
-// The learning rate of model m at step t (1-based), after the step-decay schedule.
+// The learning rate of model m at step t (1-based), after the per-pass scale and the step-decay
+// schedule. Either decay stops at lr_scheduler_minimum (a rate set below it stays as set).
 double LearningRate(const Settings& s, const State& st, size_t m, double step) {
-  double lr = st.learning_rate[m] * s.rate_scale;
+  const double base = st.learning_rate[m];
+  const double floor = std::min(base, s.lr_scheduler_minimum);
+  double lr = std::max(base * s.rate_scale, floor);
   if (!s.use_lr_scheduler) return lr;
   double decays = std::floor((step - 1) / s.lr_scheduler_step);
   double scheduled = lr * std::pow(s.lr_scheduler_factor, decays);
-  return std::max(scheduled, std::min(lr, s.lr_scheduler_minimum));
+  return std::max(scheduled, floor);
 }
 
 // The proximal constants of a step at rate lr (linear_learner_shrink.h). t from log1p: 1 − lr·wd

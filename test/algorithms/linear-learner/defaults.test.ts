@@ -229,6 +229,16 @@ describe('linear learner: one-pass defaults', function () {
     assert.ok(Math.abs(plain - tiny) < 1e-3, `AUC ${plain} at 1, ${tiny} at 1e-15`);
   });
 
+  it('a feature whose values are all float32 denormals is an error naming the feature, not a divergence blamed on the rate', async () => {
+    const batches = linearBatches('binary', 6, 10).map((b) => denseBatch(
+      Float32Array.from((b as { values: Float32Array }).values, (v, i) => (i % dim === 1 ? v * 1e-40 : v)), dim, b.labels!));
+    const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 1 }), batches);
+    await assert.rejects(async () => linearLearner.finalize(state, backend),
+      /^RangeError: linear-learner: feature 1 \(0-based, after the label\) has values too small for float32: .*multiply that feature by a constant \(e\.g\. 1e30\) before training, or set normalize_data=false$/);
+    const plain = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 1, normalize_data: false }), batches);
+    assert.ok(Array.from((await linearLearner.finalize(plain, backend)).coefficients().weights).every(Number.isFinite));
+  });
+
   it('a requested read batch is rounded up to whole steps; settings whose step scratch cannot fit are refused', () => {
     const hp = hpOf({ predictor_type: 'binary_classifier' });
     assert.equal(linearLearner.readBatchRows!(hp, 100), 128);
@@ -270,6 +280,25 @@ describe('linear learner: one-pass defaults', function () {
     assert.equal(await scaleAfter({ optimizer: 'adam' }, 2), 1);
     assert.equal(await scaleAfter({ use_lr_scheduler: true }, 2), 1);
     assert.equal(passRateScale(hpOf({ predictor_type: 'binary_classifier', use_lr_scheduler: false }), 3), 1);
+  });
+
+  it('adagrad\'s per-pass rate stops at lr_scheduler_minimum_lr, and a factor whose powers underflow trains at that floor', async () => {
+    const weightsAfter = async (input: Record<string, unknown>) => {
+      const state = stateFor({ predictor_type: 'binary_classifier', num_models: 1, ...input });
+      for (let pass = 0; pass < 4; pass++) {
+        await fit(state, linearBatches('binary', 9, 2));
+        linearLearner.endPass!(state);
+      }
+      return Array.from(numbers(state, 'weights'));
+    };
+    // A floor above the rate (5): every pass runs at 5, whatever the factor.
+    const floored = await weightsAfter({ lr_scheduler_factor: 0.01, lr_scheduler_minimum_lr: 50 });
+    assert.deepEqual(floored, await weightsAfter({ lr_scheduler_factor: 0.5, lr_scheduler_minimum_lr: 50 }));
+    assert.notDeepEqual(floored, await weightsAfter({ lr_scheduler_factor: 0.01 }));
+    // 1e-100 ** 4 is 0 in doubles: the rate is the floor (1e-5), as it is for 1e-30 after the first pass.
+    const underflow = await weightsAfter({ lr_scheduler_factor: 1e-100 });
+    assert.ok(underflow.every(Number.isFinite));
+    assert.deepEqual(underflow, await weightsAfter({ lr_scheduler_factor: 1e-30 }));
   });
 
   it('several epochs stopped mid-pass and resumed equal the uninterrupted run (the pass\'s rate and its restarted average are in the checkpoint)', async () => {

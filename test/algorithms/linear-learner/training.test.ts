@@ -2,7 +2,7 @@
 // lazy sparse updates against eager dense ones, every loss and optimizer,
 // calibration on a validation channel, and its error messages.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -359,6 +359,15 @@ describe('linear learner: trainer integration', function () {
     assert.ok(Math.abs(held.recall - Number(precise.data().scalars.selection_value)) < 1e-9, `recall ${held.recall} vs ${precise.data().scalars.selection_value}`);
     await assert.rejects(async () => linearLearner.finalize(result.state, backend, { k: 3 }), /unknown selection 'k'; expected criterion, model or threshold/);
     await assert.rejects(async () => linearLearner.finalize(result.state, backend, { model: 6 }), /model 6 is not in 0..5/);
+  });
+
+  it('a validation channel of one class is an error saying so, not a threshold that rejects every row', async () => {
+    const lines = (await readFile(join(root, 'validation.csv'), 'utf8')).trimEnd().split('\n').filter((l) => l.startsWith('0,'));
+    await writeFile(join(root, 'one-class.csv'), lines.join('\n') + '\n');
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 100, epochs: 2 },
+      { train: join(root, 'train.csv'), validation: join(root, 'one-class.csv'), backend: 'cpu' }),
+    new RegExp(`^DegenerateDataError: linear-learner: the validation data held only rows of class 0 \\(weight ${lines.length}\\); ` +
+      'choosing the model and calibrating its threshold needs rows of both classes'));
   });
 
   it('without a validation channel, selects by progressive validation and says so', async () => {
