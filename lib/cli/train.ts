@@ -74,6 +74,17 @@ async function hyperparametersFrom(options: Record<string, unknown>): Promise<Re
 }
 
 /**
+ * Epochs are a hyperparameter (SageMaker's) and an option: given both ways, which one was meant is
+ * not clear (the option used to win silently), so it is an error, whether the values agree or not.
+ */
+function refuseEpochsTwice(options: Record<string, unknown>, hyperparameters: Record<string, unknown>): void {
+  if (hyperparameters.epochs === undefined || options.epochs === undefined) return;
+  const fromHp = ((options.hp as string[] | undefined) ?? []).some((pair) => pair.startsWith('epochs='));
+  const where = fromHp ? `--hp epochs=${String(hyperparameters.epochs)}` : `epochs ${JSON.stringify(hyperparameters.epochs)} in --hyperparameters ${String(options.hyperparameters)}`;
+  throw new UsageError(`train: epochs is given twice, as ${where} and --epochs ${String(options.epochs)}; give one of them`);
+}
+
+/**
  * --initial-state FILE, or --initial-model DIR (SageMaker's incremental-training channel): a
  * finalized model cannot continue training, the state written beside it can.
  */
@@ -119,6 +130,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     throw new UsageError('train: --deterministic merges every N batches: give --sync-every N, not seconds (timed rounds fall at different batches each run)');
   }
   const hyperparameters = await hyperparametersFrom(options);
+  refuseEpochsTwice(options, hyperparameters);
   const seed = integerOption('train', options, 'seed', 0);
   const vocabulary = typeof options.vocab === 'string' ? await readVocabulary('train', options.vocab) : undefined;
   if (vocabulary && !algorithm.takesVocabulary) throw new UsageError(`train: --vocab is for topic models (ntm); ${algorithm.name} takes no vocabulary`);
@@ -140,8 +152,11 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     throw new UsageError(`train: ${algorithm.name} is supervised, and --format text has no labels (its records are documents)`);
   }
   const checkpointDir = options['checkpoint-dir'] as string | undefined;
-  if (options.resume && !checkpointDir) throw new UsageError('train: --resume needs --checkpoint-dir');
   const every = options['checkpoint-every'] !== undefined ? parseCheckpointEvery(options['checkpoint-every'] as string) : {};
+  // Options about checkpoints mean nothing without the directory they go to: say so rather than ignore them.
+  for (const name of ['resume', 'checkpoint-every', 'keep-checkpoints']) {
+    if (options[name] !== undefined && !checkpointDir) throw new UsageError(`train: --${name} needs --checkpoint-dir`);
+  }
   const modelDir = (options['model-dir'] as string | undefined) ?? '.';
   const initialState = await initialStateFrom(options);
   const cluster = clusterOptionsFrom(options);

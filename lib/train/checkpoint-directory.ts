@@ -3,7 +3,7 @@
 // only the newest `keep` are kept. Resuming takes the newest one that
 // loads and validates, skipping damaged ones with a warning, so a crash in
 // the middle of anything still resumes from the last good state.
-import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backend } from '../backends/registry.js';
 import type { Algorithm, State } from '../algorithms/types.js';
@@ -30,6 +30,18 @@ export class CheckpointDirectory {
 
   constructor(readonly directory: string, readonly keep = 3) {
     if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError(`checkpoints to keep must be a positive integer, got ${keep}`);
+  }
+
+  /**
+   * An error before training when the path is there but is not a directory (mkdir and readdir would
+   * fail later with a bare EEXIST or ENOTDIR). A missing directory is made at the first checkpoint.
+   */
+  async requireDirectory(): Promise<void> {
+    const found = await stat(this.directory).catch(() => undefined);
+    if (found && !found.isDirectory()) {
+      throw new Error(`checkpoint directory ${this.directory} exists and is not a directory: give --checkpoint-dir (checkpoint.directory) ` +
+        'a directory, or a path that does not exist yet (it is made)');
+    }
   }
 
   /** Existing checkpoints, newest first. */

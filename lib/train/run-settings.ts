@@ -1,7 +1,9 @@
-// The settings of one training run, resolved once from the hyperparameters
-// and the trainer's options: what the explicit options say wins over the
+// The settings of one training run, resolved from the hyperparameters and
+// the trainer's options: what the explicit options say wins over the
 // algorithm's own hyperparameters (epochs, mini_batch_size, early stopping,
-// feature_dim), and every bad value is an error before any data is read.
+// feature_dim; the CLI refuses epochs given both ways), and every bad value is an
+// error before any data is read. A continued state's hyperparameters re-decide
+// what depends on them (settingsOf).
 import { parseHyperparameters, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import type { Algorithm } from '../algorithms/types.js';
 import type { Backend } from '../backends/registry.js';
@@ -42,19 +44,38 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
     throw new Error('train: deterministic training with a shuffle buffer needs a seed');
   }
   const backend = await resolveBackend(options.backend);
+  const derived = settingsOf(algorithm, hp, options);
+  checkVocabulary(algorithm, options.vocabulary);
+  const directory = options.checkpoint ? new CheckpointDirectory(options.checkpoint.directory, options.checkpoint.keep ?? 3) : undefined;
+  if (options.resume && !directory) throw new Error('train: resume needs checkpoint.directory');
+  return { hp, given, backend, ...derived, directory };
+}
+
+/** A value as a message shows it: a string quoted, so '3' is not taken for 3. */
+const show = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+
+function checkVocabulary(algorithm: Algorithm, vocabulary: TrainOptions['vocabulary']): void {
+  if (vocabulary === undefined) return;
+  if (!algorithm.takesVocabulary) throw new Error(`train: ${algorithm.name} takes no vocabulary (only ntm names features by words)`);
+  if (!Array.isArray(vocabulary) || vocabulary.some((w) => typeof w !== 'string')) throw new TypeError('train: vocabulary must be an array of words (strings)');
+  const bad = vocabulary.findIndex((w) => w === '' || w.includes('\n'));
+  if (bad >= 0) throw new RangeError(`train: vocabulary word ${bad} is ${JSON.stringify(vocabulary[bad])}; a word is a non-empty string without a newline`);
+}
+
+/**
+ * What the hyperparameters decide of a run: its epochs, early stopping and how the channels are
+ * read (batch rows, width, classes). Called again with a continued state's hyperparameters, since
+ * the state keeps those it was made with and the batches read must fit it.
+ */
+export function settingsOf(algorithm: Algorithm, hp: Record<string, unknown>, options: TrainOptions):
+  Pick<RunSettings, 'epochs' | 'patience' | 'tolerance' | 'readOptions'> {
   const epochs = options.epochs ?? numberOr(hp.epochs, 1);
   const miniBatchSize = algorithm.readBatchRows?.(hp as never, options.data?.miniBatchSize)
     ?? options.data?.miniBatchSize ?? numberOr(hp.mini_batch_size, 1000);
-  if (!Number.isSafeInteger(epochs) || epochs < 1) throw new RangeError(`train: epochs must be a positive integer, got ${epochs}`);
+  if (!Number.isSafeInteger(epochs) || epochs < 1) throw new RangeError(`train: epochs must be a positive integer, got ${show(epochs)}`);
   // SageMaker names early stopping early_stopping_* in the linear learner and num_patience_epochs / tolerance in NTM.
   const patience = options.earlyStopping?.patience ?? numberOr(hp.early_stopping_patience ?? hp.num_patience_epochs, undefined);
   const tolerance = options.earlyStopping?.tolerance ?? numberOr(hp.early_stopping_tolerance ?? hp.tolerance, 0);
-  if (options.vocabulary !== undefined) {
-    if (!algorithm.takesVocabulary) throw new Error(`train: ${algorithm.name} takes no vocabulary (only ntm names features by words)`);
-    if (!Array.isArray(options.vocabulary) || options.vocabulary.some((w) => typeof w !== 'string')) throw new TypeError('train: vocabulary must be an array of words (strings)');
-    const bad = options.vocabulary.findIndex((w) => w === '' || w.includes('\n'));
-    if (bad >= 0) throw new RangeError(`train: vocabulary word ${bad} is ${JSON.stringify(options.vocabulary[bad])}; a word is a non-empty string without a newline`);
-  }
   const featureDim = options.data?.featureDim ?? numberOr(hp.feature_dim, undefined);
   const format = options.data?.format ?? (algorithm.checkSeries ? 'series' : undefined);
   if (algorithm.checkSeries && format !== 'series') {
@@ -68,7 +89,5 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
     labelClasses: options.data?.labelClasses ?? algorithm.labelClasses?.(hp as never),
     featureRange: options.data?.featureRange ?? algorithm.featureRange,
   };
-  const directory = options.checkpoint ? new CheckpointDirectory(options.checkpoint.directory, options.checkpoint.keep ?? 3) : undefined;
-  if (options.resume && !directory) throw new Error('train: resume needs checkpoint.directory');
-  return { hp, given, backend, epochs, patience, tolerance, readOptions, directory };
+  return { epochs, patience, tolerance, readOptions };
 }

@@ -25,7 +25,12 @@ export interface TrainOptions {
   data?: Omit<ReadOptions, 'start' | 'signal' | 'miniBatchSize'> & { miniBatchSize?: number };
   epochs?: number;
   checkpoint?: { directory: string; everyBatches?: number; everySeconds?: number; keep?: number };
-  /** Continue from the newest valid checkpoint in checkpoint.directory. */
+  /**
+   * Continue from the newest valid checkpoint in checkpoint.directory (none there: a warning, and
+   * training from the start). Refused when the training files differ from the checkpoint's (by name
+   * or size; the directory may differ), or epochs are fewer than it has done (mid-pass: than the
+   * pass it is in). A run that ended (all its epochs, or stopped early) trains nothing more.
+   */
   resume?: boolean;
   /** Continue training this state (a checkpoint path or a State) on the new data. */
   initialState?: string | State<unknown>;
@@ -72,7 +77,7 @@ export interface TrainResult<A extends Algorithm> {
   state: Parameters<A['update']>[0];
   metrics: {
     train: Record<string, number>;
-    /** Validation metrics of the epoch the model comes from (the best one when early stopping keeps it; the last one after a resume). */
+    /** Validation metrics of the epoch the model comes from (the best one when early stopping keeps it, resumed or not: checkpoints hold them). */
     validation?: Record<string, number>;
     test?: Record<string, number>;
     epochs: number;

@@ -14,13 +14,13 @@ import { DataError } from '../io/read-options.js';
 import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
 import type { SourceInput } from '../io/sources/open-source.js';
 import type { SourcePosition } from '../io/sources/types.js';
-import type { JsonValue } from '../state/checkpoint.js';
 import { cloneTensor } from '../state/tensor.js';
 import { existsSync } from 'node:fs';
 import { CheckpointSchedule } from './checkpoint-directory.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
 import { schemaOf } from './schema.js';
-import { resolveRunSettings, type RunSettings } from './run-settings.js';
+import { resolveRunSettings, settingsOf, type RunSettings } from './run-settings.js';
+import { fromTrainingRecord, inPass, inputDifference, inputFilesOf, toTrainingRecord, type CheckpointRecord, type InputFile } from './checkpoint-record.js';
 import type { PassContext, PassResult, PassRunner, Progress } from './pass-runner.js';
 import type { TrainOptions, TrainResult } from './train.js';
 
@@ -32,8 +32,12 @@ function describeChannel(channel: SourceInput): string {
   return 'a stream';
 }
 
-/** Hyperparameters that steer the trainer, not the state: they may change when training continues. */
-const trainerHyperparameters = new Set(['epochs', 'mini_batch_size', 'early_stopping_patience', 'early_stopping_tolerance']);
+/**
+ * Hyperparameters that steer the trainer, not the state: they may change when training continues.
+ * Not mini_batch_size: the state's updates are made of its steps (the linear learner's optimizer
+ * steps, DeepAR's and ntm's batches), so a changed one would be ignored or break resumption.
+ */
+const trainerHyperparameters = new Set(['epochs', 'early_stopping_patience', 'early_stopping_tolerance']);
 
 function abortError(signal: AbortSignal): Error {
   const reason = signal.reason;
@@ -77,8 +81,12 @@ export class TrainingRun<A extends Algorithm> {
   private readonly kernelsBefore: KernelCounts;
   private readonly trafficBefore: DeviceTrafficCounts | undefined;
 
-  private constructor(private readonly algorithm: A, private readonly settings: RunSettings, private readonly options: TrainOptions,
+  /** The training files and their sizes when the run began (null: not files), recorded in checkpoints. */
+  private readonly inputFiles: InputFile[] | null;
+
+  private constructor(private readonly algorithm: A, private settings: RunSettings, private readonly options: TrainOptions,
     private readonly runner: PassRunner | undefined) {
+    this.inputFiles = settings.directory ? inputFilesOf(options.train) : null;
     this.reporter = new ProgressReporter(settings.epochs, options.onProgress);
     this.schedule = options.checkpoint ? new CheckpointSchedule(options.checkpoint.everyBatches, options.checkpoint.everySeconds) : undefined;
     this.kernelsBefore = settings.backend.counters.snapshot();
@@ -89,6 +97,7 @@ export class TrainingRun<A extends Algorithm> {
   static async start<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput, options: TrainOptions,
     runner?: PassRunner): Promise<TrainingRun<A>> {
     const run = new TrainingRun(algorithm, await resolveRunSettings(algorithm, hyperparameters, options), options, runner);
+    await run.settings.directory?.requireDirectory();
     run.refuseStreamChannel('validation', options.validation);
     run.refuseStreamChannel('test', options.test);
     await run.requireRecords('validation', options.validation);
@@ -125,7 +134,7 @@ export class TrainingRun<A extends Algorithm> {
 
   /**
    * A state continues with the hyperparameters it was made with: given ones that differ would be
-   * ignored, so they are an error. The trainer's own (epochs, mini_batch_size, early stopping) may change.
+   * ignored, so they are an error. The trainer's own (epochs, early stopping) may change.
    */
   private requireSameHyperparameters(state: State<unknown>, source: string): void {
     const stored = state.hyperparameters as Record<string, unknown>;
@@ -137,34 +146,83 @@ export class TrainingRun<A extends Algorithm> {
       'was given: a state continues with the hyperparameters it was made with (drop those, or train a new model from scratch)');
   }
 
+  /**
+   * Continuing `state`: given hyperparameters must be the state's, and those not given are the
+   * state's too (the batches read must be the steps it was made with); the trainer's are this run's.
+   */
+  private continueWith(state: State<unknown>, source: string): void {
+    this.requireSameHyperparameters(state, source);
+    const trainer = Object.entries(this.settings.hp).filter(([name]) => trainerHyperparameters.has(name));
+    const hp = { ...this.settings.hp, ...(state.hyperparameters as Record<string, unknown>), ...Object.fromEntries(trainer) };
+    this.settings = { ...this.settings, hp, ...settingsOf(this.algorithm, hp, this.options) };
+  }
+
   /** Resume from the newest valid checkpoint (and its best epoch's state), else start from initialState if given. */
   private async restore(): Promise<void> {
-    const { directory, backend } = this.settings;
-    if (this.options.resume) {
-      const resumed = await directory!.newestValid(this.algorithm, backend, (message) => this.emit('warning', { message }));
-      if (resumed) {
-        this.state = resumed.state;
-        this.progress = resumed.training as unknown as Progress;
-        if (this.progress.bestEpoch !== null) {
-          const bestPath = directory!.bestStatePath;
-          if (existsSync(bestPath)) this.best = await loadState(bestPath, this.algorithm, backend);
-          else this.emit('warning', { message: `${bestPath} is missing: the best epoch's state is lost; the final model uses the last state` });
-        }
-      }
+    if (this.options.resume) await this.resume();
+    const initial = this.options.initialState;
+    if (!this.state && initial !== undefined) {
+      this.state = typeof initial === 'string' ? await loadState(initial, this.algorithm, this.settings.backend) : initial;
+      this.continueWith(this.state, typeof initial === 'string' ? initial : 'the initial state');
+      // New data: its first pass is scored before it is trained on, as the first run's was.
+      this.algorithm.beginRun?.(this.state as never);
     }
-    if (this.state) this.requireSameHyperparameters(this.state, 'the checkpoint resumed');
+  }
+
+  private async resume(): Promise<void> {
+    const { directory, backend } = this.settings;
+    const resumed = await directory!.newestValid(this.algorithm, backend, (message) => this.emit('warning', { message }));
+    if (!resumed) {
+      // The same command line serves the first run and its restarts; say which this one is.
+      this.emit('warning', { message: `resume: no checkpoint in ${directory!.directory} to resume from: training from the start` });
+      return;
+    }
+    const record = fromTrainingRecord(resumed.training);
+    this.requireSameInput(record, resumed.path);
+    this.continueWith(resumed.state, `the checkpoint resumed (${resumed.path})`);
+    this.state = resumed.state;
+    this.progress = record.progress;
+    this.requireEpochsLeft(resumed.path);
+    // What the run reported so far: a resumed run with no epoch left to validate reports it too.
+    this.validation = record.validation;
+    this.bestValidation = record.bestValidation;
+    if (this.progress.bestEpoch !== null) await this.loadBest();
     const shares = this.progress.shares;
     if (shares && !this.runner) {
       throw new Error(`train: the checkpoint resumed was written by ${shares.count} data-parallel workers in the middle of an epoch: ` +
         `resume with ${shares.count} workers (--workers ${shares.count}, workers: ${shares.count})`);
     }
-    const initial = this.options.initialState;
-    if (!this.state && initial !== undefined) {
-      this.state = typeof initial === 'string' ? await loadState(initial, this.algorithm, backend) : initial;
-      this.requireSameHyperparameters(this.state, typeof initial === 'string' ? initial : 'the initial state');
-      // New data: its first pass is scored before it is trained on, as the first run's was.
-      this.algorithm.beginRun?.(this.state as never);
-    }
+    // A run that stopped early has ended, as one that ran all its epochs has: resuming it trains nothing.
+    const { patience } = this.settings;
+    this.stoppedEarly = !inPass(this.progress) && patience !== undefined && this.progress.epochsWithoutImprovement >= patience;
+  }
+
+  /** A checkpoint's position and state mean nothing on other data: seeking into another file would train on a mix. */
+  private requireSameInput(record: CheckpointRecord, path: string): void {
+    const differs = inputDifference(record.input, this.inputFiles);
+    if (!differs) return;
+    throw new Error(`train: the checkpoint resumed (${path}) is of other training data: ${differs}; ` +
+      'resume with the files it was taken on (same names and sizes; they may have moved), or train from scratch in a new --checkpoint-dir');
+  }
+
+  private async loadBest(): Promise<void> {
+    const bestPath = this.settings.directory!.bestStatePath;
+    if (existsSync(bestPath)) this.best = await loadState(bestPath, this.algorithm, this.settings.backend);
+    else this.emit('warning', { message: `${bestPath} is missing: the best epoch's state is lost; the final model uses the last state` });
+  }
+
+  /**
+   * Fewer epochs than the checkpoint has done (or, mid-pass, than the pass it is in) would end
+   * with a model of more passes than asked for, or in the middle of one: an error.
+   */
+  private requireEpochsLeft(path: string): void {
+    const { epoch } = this.progress;
+    const { epochs } = this.settings;
+    const least = inPass(this.progress) ? epoch + 1 : epoch;
+    if (epochs >= least) return;
+    const where = inPass(this.progress) ? `is in the middle of epoch ${least} (${epoch} done)` : `has ${epoch} epoch${epoch === 1 ? '' : 's'} done`;
+    throw new HyperparameterError(`train: the checkpoint resumed (${path}) ${where}: epochs must be at least ${least}` +
+      `${least > epoch ? ' to finish that pass' : ''}, got ${epochs} (--epochs, or the epochs hyperparameter)`);
   }
 
   /** One epoch: the training channel from the stored position, validation, early stopping, a checkpoint. */
@@ -378,7 +436,8 @@ export class TrainingRun<A extends Algorithm> {
     const { directory } = this.settings;
     if (!directory || !this.state) return;
     await settleState(this.state);
-    const written = await directory.write(this.state, this.progress as unknown as Record<string, JsonValue>);
+    const training = toTrainingRecord({ progress: this.progress, input: this.inputFiles, validation: this.validation, bestValidation: this.bestValidation });
+    const written = await directory.write(this.state, training);
     this.emit('checkpoint', { checkpoint: written.path });
     // Only now, with the state on disk, may an ephemeral input let go of what it holds.
     await this.commitInput();

@@ -136,7 +136,10 @@ describe('degenerate data', function () {
       /^HyperparameterError: train: the initial state was made with predictor_type="binary_classifier", but predictor_type="regressor" was given: a state continues with the hyperparameters it was made with/);
     await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier', num_models: 8 }, { train: data, initialState: first.state }),
       /made with num_models=4, but num_models=8 was given/);
-    const again = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 4, epochs: 2, mini_batch_size: 50 }, { train: data, initialState: first.state });
+    // mini_batch_size is the state's (its optimizer steps), not the trainer's.
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier', num_models: 4, mini_batch_size: 50 }, { train: data, initialState: first.state }),
+      /made with mini_batch_size="auto", but mini_batch_size=50 was given/);
+    const again = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 4, epochs: 2, early_stopping_patience: 5 }, { train: data, initialState: first.state });
     assert.equal(again.metrics.epochs, 2);
   });
 

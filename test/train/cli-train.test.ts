@@ -86,6 +86,46 @@ describe('boundless train / predict / evaluate / select', function () {
     assert.deepEqual(JSON.parse(selected.stdout).selection, { model: 0 });
   });
 
+  it('the README\'s resume of an early-stopped run reports what the run did and trains nothing; other data, fewer epochs, other steps are refused', async () => {
+    const D = join(packageRoot, 'examples', 'data', 'breast-cancer');
+    const checkpoints = join(root, 'readme-ckpt');
+    const readme = ['train', 'linear-learner', '--train', join(D, 'train.csv'), '--validation', join(D, 'validation.csv'),
+      '--hp', 'predictor_type=binary_classifier', '--hp', 'mini_batch_size=32', '--epochs', '5', '--seed', '7',
+      '--model-dir', join(root, 'readme-model'), '--checkpoint-dir', checkpoints, '--checkpoint-every', '5b'];
+    const metricsOf = (stdout: string) => {
+      const { seconds: _seconds, kernels: _kernels, ...rest } = JSON.parse(stdout).metrics;
+      return rest;
+    };
+    const first = boundless(...readme);
+    assert.equal(first.code, 0, first.stderr);
+    const expected = metricsOf(first.stdout);
+    assert.deepEqual([expected.epochs, expected.bestEpoch, expected.stoppedEarly, expected.validation.binary_classification_accuracy,
+      expected.validation.selected_model], [4, 1, true, 1, 12]);
+    const written = await readdir(checkpoints);
+    const resumed = boundless(...readme, '--resume');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(metricsOf(resumed.stdout), expected);
+    assert.deepEqual(await readdir(checkpoints), written, 'no epoch trained, no checkpoint written');
+    const newest = join(checkpoints, written.filter((f) => f.startsWith('checkpoint-')).sort().pop()!);
+    // The test's data is also a train.csv, of another size, in another directory.
+    const other = boundless(...readme.map((a) => (a.endsWith('train.csv') ? data : a)), '--resume');
+    assert.equal(other.code, 1);
+    assert.equal(other.stderr, `boundless: train: the checkpoint resumed (${newest}) is of other training data: it was taken on ${join(D, 'train.csv')} ` +
+      `(95805 bytes), and this run reads ${data} (${(await readFile(data)).length} bytes) in its place (another size); resume with the files it was taken on ` +
+      '(same names and sizes; they may have moved), or train from scratch in a new --checkpoint-dir\n');
+    const fewer = boundless(...readme.map((a) => (a === '5' ? '3' : a)), '--resume');
+    assert.equal(fewer.code, 2);
+    assert.equal(fewer.stderr, `boundless: train: the checkpoint resumed (${newest}) has 4 epochs done: epochs must be at least 4, got 3 (--epochs, or the epochs hyperparameter)\n`);
+    const steps = boundless(...readme.map((a) => (a === 'mini_batch_size=32' ? 'mini_batch_size=64' : a)), '--resume');
+    assert.equal(steps.code, 2);
+    assert.equal(steps.stderr, `boundless: train: the checkpoint resumed (${newest}) was made with mini_batch_size=32, but mini_batch_size=64 was given: ` +
+      'a state continues with the hyperparameters it was made with (drop those, or train a new model from scratch)\n');
+    const fresh = boundless(...readme.map((a) => (a === checkpoints ? join(root, 'readme-none') : a)), '--resume');
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(fresh.stderr, new RegExp(`^warning: resume: no checkpoint in ${join(root, 'readme-none')} to resume from: training from the start$`, 'm'));
+    assert.deepEqual(metricsOf(fresh.stdout), expected);
+  });
+
   it('reports bad arguments and inputs in one line with a non-zero exit', async () => {
     // Exit status 2: a bad command line (usage); 1: bad input or a failed run.
     const cases: [string[], string, number][] = [
@@ -93,6 +133,11 @@ describe('boundless train / predict / evaluate / select', function () {
       [['train', 'least-squares', ...common], 'boundless: train: --train is required (training data: a file, directory, glob, \'-\' for stdin, or a Redis stream: \'redis://HOST:PORT[/DB]?stream=KEY\')\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', 'often'], 'boundless: train: --checkpoint-every must be SECONDS or Nb (every N batches), got "often"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--resume'], 'boundless: train: --resume needs --checkpoint-dir\n', 2],
+      [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', '2b'], 'boundless: train: --checkpoint-every needs --checkpoint-dir\n', 2],
+      [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--keep-checkpoints', '2'], 'boundless: train: --keep-checkpoints needs --checkpoint-dir\n', 2],
+      [['train', 'least-squares', ...common, '--train', data, '--hp', 'epochs=2', '--epochs', '4'], 'boundless: train: epochs is given twice, as --hp epochs=2 and --epochs 4; give one of them\n', 2],
+      [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-dir', data],
+        `boundless: checkpoint directory ${data} exists and is not a directory: give --checkpoint-dir (checkpoint.directory) a directory, or a path that does not exist yet (it is made)\n`, 1],
       [['train', 'least-squares', ...common, '--train', data, '--workers', '2', '--sync-every', '0'], 'boundless: train: --sync-every must be N or Nb (batches of each worker), Ns (seconds) or auto (--cluster), got "0"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim'], 'boundless: train: --hp expects name=value, got "feature_dim"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--hp', 'learning_rate=fast'], `boundless: least-squares: hyperparameter 'learning_rate' got "fast", expected a number in (0, ∞) or 'auto'\n`, 2],
