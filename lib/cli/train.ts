@@ -162,8 +162,10 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const cluster = clusterOptionsFrom(options);
   const controller = new AbortController();
   const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // Installed for the whole run, not once: GNU timeout signals the process and then its group, and
+  // a second SIGTERM after a once-handler had gone killed the run (143) before its checkpoint.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const report = createProgressReporter(process.stderr, { sageMakerLines: options['sagemaker-metrics'] === true });
   let lastCheckpoint: string | undefined;
   try {

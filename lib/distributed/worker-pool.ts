@@ -15,7 +15,7 @@ import { algorithmModuleOf, getAlgorithm } from '../algorithms/registry.js';
 import type { Algorithm, State } from '../algorithms/types.js';
 import { readBatches } from '../io/read-batches.js';
 import { DataError, type ReadOptions } from '../io/read-options.js';
-import { resolveFiles } from '../io/sources/files.js';
+import { isStreamPath, resolveFiles } from '../io/sources/files.js';
 import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
 import { statSync } from 'node:fs';
 import type { PassContext, PassResult, PassRunner, SharePositions } from '../train/pass-runner.js';
@@ -203,9 +203,10 @@ export class WorkerPool implements PassRunner {
       options.signal?.removeEventListener('abort', stop);
       if (timer) clearInterval(timer);
       this.dealer?.stop();
+      // A pass that failed closes the stream first: a deal waiting for a quiet writer's next bytes then ends too.
+      if (!whole) await stream?.close();
       await dealing;
       this.dealer = undefined;
-      if (!whole) await stream?.close();
     }
   }
 
@@ -216,7 +217,9 @@ export class WorkerPool implements PassRunner {
   private async inputOf(context: PassContext): Promise<{ files: string | string[] | undefined; totalBytes: number | undefined; featureDim: number | undefined }> {
     const { settings, options, progress } = context;
     const train = options.train;
-    const files = (typeof train === 'string' && train !== '-' && !isRedisUrl(train)) ||
+    // A path that names a stream (a named pipe, /dev/stdin, <(…)) is read once, here, and dealt as '-' is: a worker opening it would
+    // take bytes from the others (and the probe below from them all), or wait on a pipe's open that nothing can stop.
+    const files = (typeof train === 'string' && train !== '-' && !isRedisUrl(train) && !isStreamPath(train)) ||
       (Array.isArray(train) && train.length > 0 && train.every((t) => typeof t === 'string')) ? train as string | string[] : undefined;
     if (isRedisUrl(train) && progress.shares) {
       throw new Error(`train: the checkpoint resumed was written by data-parallel workers in the middle of the Redis stream ${redactRedisUrl(train)}; ` +

@@ -199,6 +199,8 @@ describe('cluster jobs (Redis)', function () {
     await assert.rejects(run({ job: 'no spaces' }), { message: '--job must be 1 to 100 letters, digits, \'.\', \'_\' or \'-\', got "no spaces"' });
     await assert.rejects(run({}, { validation }), { message: 'train: a validation channel cannot be used with a cluster job: early stopping across members is not built yet; evaluate the fetched model with boundless evaluate' });
     await assert.rejects(run({}, { train: '-' }), { message: 'train: stdin or an in-process stream cannot be used with a cluster job: members split files (a list, a directory or a glob)' });
+    // A path that names a stream (a named pipe, /dev/stdin, a device) cannot be cut into shards either.
+    await assert.rejects(run({}, { train: '/dev/null' }), { message: 'train: /dev/null, a stream (a named pipe, /dev/stdin, a process substitution), cannot be used with a cluster job: members split files (a list, a directory or a glob)' });
   });
 
   it('an error of the data fails the job: status says so, and a member joining later is refused with it', async () => {

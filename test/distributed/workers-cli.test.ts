@@ -4,11 +4,29 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../../lib/index.js';
 import { packageRoot } from '../../lib/package-root.js';
 import { killAfterCheckpoint } from '../fixtures/kill-after-checkpoint.js';
+import { feedFifo, makeFifo, quietWriter, releaseReaders } from '../fixtures/named-pipe.js';
+import { closeSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+
+/** The child's exit and output; SIGKILL after `ms` (a run that waits forever ends the test rather than hanging it). */
+function ended(child: ChildProcess, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; late: boolean }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => { stdout += chunk; });
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk; });
+  let late = false;
+  const timer = setTimeout(() => { late = true; child.kill('SIGKILL'); }, ms);
+  return new Promise((resolve) => child.on('close', (code, signal) => {
+    clearTimeout(timer);
+    resolve({ code, signal, stdout, stderr, late });
+  }));
+}
 
 const cli = join(packageRoot, 'dist', 'cli', 'main.js');
 
@@ -114,6 +132,72 @@ describe('boundless train --workers', function () {
       assert.equal(result.code, 1, `${algorithm}: exit ${result.code} ${result.stderr}`);
       assert.match(result.stderr, /bad\.csv \(read from byte \d+; lines counted from there\), line \d+: column 2 'abc' is not a number/);
     }
+  });
+
+  describe('a path that names a stream: read once by the coordinating thread and dealt, as stdin is', () => {
+    const trainArgs = (train: string, modelDir: string) => ['train', 'linear-learner', '--train', train, '--hp', 'predictor_type=binary_classifier',
+      '--workers', '2', '--mini-batch-size', '64', '--epochs', '2', '--model-dir', modelDir];
+    const warning = (path: string) => `warning: the training channel (${path}) is a stream, which can be read once: trained 1 epoch of the 2 asked for`;
+
+    it('a named pipe (every record once; it hung, each thread waiting to open the pipe)', async () => {
+      const fifo = makeFifo(join(root, 'train.pipe'));
+      try {
+        feedFifo(fifo, data);
+        const child = spawn(process.execPath, [cli, ...trainArgs(fifo, join(root, 'fifo-model'))], { cwd: packageRoot });
+        const result = await ended(child, 120_000);
+        assert.equal(result.code, 0, `${result.late ? 'killed after 120 s: ' : ''}${result.stderr}`);
+        assert.equal(JSON.parse(result.stdout).metrics.records, 20000);
+        assert.ok(result.stderr.includes(warning(fifo)), result.stderr);
+      } finally {
+        releaseReaders(fifo);
+      }
+    });
+
+    it('/dev/stdin fed from a pipe (every record once; it failed: label (column 1) is empty), or from a socket', () => {
+      const args = trainArgs('/dev/stdin', join(root, 'dev-stdin-model'));
+      const piped = spawnSync('sh', ['-c', 'cat "$0" | exec "$@"', data, process.execPath, cli, ...args],
+        { cwd: packageRoot, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+      // Node's 'pipe' (spawnSync's input) is a socket pair, which cannot be opened: /dev/stdin is then read as '-' is.
+      const socket = spawnSync(process.execPath, [cli, ...args],
+        { cwd: packageRoot, encoding: 'utf8', input: readFileSync(data), timeout: 120_000, killSignal: 'SIGKILL' });
+      for (const [what, result] of [['a pipe', piped], ['a socket', socket]] as const) {
+        assert.equal(result.status, 0, `${what}: ${result.stderr}`);
+        assert.equal(JSON.parse(result.stdout).metrics.records, 20000, what);
+        assert.ok(result.stderr.includes(warning('/dev/stdin')), `${what}: ${result.stderr}`);
+      }
+    });
+
+    it('a process substitution, <(cat train.csv) (every record once)', () => {
+      const script = 'exec "$0" "$1" train linear-learner --train <(cat "$2") --hp predictor_type=binary_classifier --workers 2 --mini-batch-size 64 --model-dir "$3"';
+      const result = spawnSync('bash', ['-c', script, process.execPath, cli, data, join(root, 'substitution-model')],
+        { cwd: packageRoot, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(JSON.parse(result.stdout).metrics.records, 20000);
+    });
+
+    it('one SIGTERM stops a run waiting on a named pipe\'s quiet writer (exit status 130), with workers or without', async () => {
+      for (const workers of ['2', '1']) {
+        const fifo = makeFifo(join(root, `quiet-${workers}.pipe`));
+        let writer: number | undefined;
+        try {
+          const child = spawn(process.execPath, [cli, 'train', 'linear-learner', '--train', fifo, '--hp', 'predictor_type=binary_classifier',
+            '--workers', workers, '--model-dir', join(root, 'quiet-model')], { cwd: packageRoot });
+          const exit = ended(child, 60_000);
+          // The run holds the pipe open: it is past its start (the signal handler is set) and waits for bytes.
+          writer = await quietWriter(fifo);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          const sent = Date.now();
+          child.kill('SIGTERM');
+          const result = await exit;
+          assert.equal(result.code, 130, `--workers ${workers}: ${result.late ? 'still running 60 s after SIGTERM, killed' : `exit ${result.code} ${result.signal}`}: ${result.stderr}`);
+          assert.match(result.stderr, /train: interrupted/);
+          assert.ok(Date.now() - sent < 30_000, `--workers ${workers}: ${Date.now() - sent} ms to stop`);
+        } finally {
+          if (writer !== undefined) closeSync(writer);
+          releaseReaders(fifo);
+        }
+      }
+    });
   });
 
   it('reads stdin with workers: its batches dealt round-robin, every record once', async () => {

@@ -13,6 +13,15 @@ import { lineShare } from '../../lib/io/sources/byte-shares.js';
 import { parseHyperparameters } from '../../lib/algorithms/hyperparameters.js';
 import { resolveBackend } from '../../lib/backends/select.js';
 import { classification } from '../fixtures/classification-csv.js';
+import { feedFifo, makeFifo, quietWriter, releaseReaders } from '../fixtures/named-pipe.js';
+import { closeSync } from 'node:fs';
+
+/** `promise`, or a failure after `ms` (a run that waits forever would otherwise hold the test to its timeout). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 const f64 = (state: State, name: string) => Array.from(state.tensors[name].data as Float64Array);
 
@@ -247,6 +256,46 @@ describe('data-parallel workers', function () {
     const timed = (await train(getAlgorithm('pca'), { num_components: 2 },
       { train: chunks(), data: { labelSize: 0 }, workers: 2, syncEvery: { seconds: 0.01 } })).state as State;
     assert.deepEqual(f64(timed, 'count'), [30000]);
+  });
+
+  it('a named pipe is a stream: this thread reads it once and deals its batches, every record once', async () => {
+    // Workers opened the pipe each (and the coordinator too, to probe the row width): each read a part of the bytes, or waited forever.
+    const fifo = makeFifo(join(root, 'train.pipe'));
+    try {
+      feedFifo(fifo, data);
+      const hp = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 50 };
+      const warnings: string[] = [];
+      const result = await within(train(getAlgorithm('linear-learner'), hp, {
+        train: fifo, workers: 3, epochs: 2, syncEvery: { batches: 3 }, deterministic: true, seed: 1,
+        onProgress: (event) => { if (event.phase === 'warning') warnings.push(event.message!); },
+      }), 120_000, 'workers on a named pipe');
+      const state = result.state as State;
+      assert.equal(result.metrics.records, 30000);
+      assert.equal(state.scalars.examples_seen, 30000);
+      const one = (await train(getAlgorithm('linear-learner'), hp, { train: data, epochs: 1 })).state as State;
+      assert.deepEqual(f64(state, 'class_counts'), f64(one, 'class_counts'));
+      assert.equal(result.metrics.epochs, 1);
+      assert.deepEqual(warnings, [`the training channel (${fifo}) is a stream, which can be read once: trained 1 epoch of the 2 asked for (train from a file for more epochs)`]);
+    } finally {
+      releaseReaders(fifo);
+    }
+  });
+
+  it('a stop ends a run with workers that waits on a named pipe\'s quiet writer', async () => {
+    const fifo = makeFifo(join(root, 'quiet.pipe'));
+    let writer: number | undefined;
+    try {
+      const controller = new AbortController();
+      const run = train(getAlgorithm('linear-learner'), { predictor_type: 'binary_classifier' }, { train: fifo, workers: 2, signal: controller.signal });
+      run.catch(() => undefined);
+      writer = await quietWriter(fifo);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      controller.abort();
+      await within(assert.rejects(run, { name: 'AbortError' }), 20_000, 'a stopped run');
+    } finally {
+      if (writer !== undefined) closeSync(writer);
+      releaseReaders(fifo);
+    }
   });
 
   it('mergeRound writes into a spare state exactly what it would allocate', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,14 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { fileSource, readBatches, recordSource, type ReadOptions, type SourceInput } from '../../lib/index.js';
 import { packageRoot } from '../../lib/package-root.js';
+import { feedFifo, makeFifo, quietWriter, releaseReaders } from '../fixtures/named-pipe.js';
+
+/** `promise`, or a failure after `ms` (a read that does not stop would otherwise hold the test to its timeout). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 /** [label, ...features] of every row. */
 async function rowsOf(input: SourceInput, options: Partial<ReadOptions> = {}): Promise<number[][]> {
@@ -119,6 +128,54 @@ describe('sources', () => {
     const batches = [];
     for await (const batch of readBatches(withHeader, { miniBatchSize: 3, header: true })) batches.push({ ...batch.position });
     assert.deepEqual(await rowsOf(withHeader, { header: true, start: batches[0] }), (await rowsOf(withHeader, { header: true })).slice(3));
+  });
+
+  describe('a path that names a stream (a named pipe)', () => {
+    const fifos: string[] = [];
+    const fifo = (name: string) => {
+      const path = makeFifo(join(directory, name));
+      fifos.push(path);
+      return path;
+    };
+    // A reader a failed test left waiting would hold the process at its exit.
+    after(() => { for (const path of fifos) releaseReaders(path); });
+
+    it('is read once, as a stream, waiting for its writer to come', async () => {
+      const path = fifo('later.pipe');
+      const stream = readBatches(path, { miniBatchSize: 4 });
+      const rows: number[] = [];
+      const reading = (async () => { for await (const batch of stream) for (let r = 0; r < batch.rows; r++) rows.push(batch.values[r * batch.cols]); })();
+      // The reader holds the pipe open and waits (no end of stream before a writer has come).
+      const writer = await quietWriter(path);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(rows, []);
+      closeSync(writer);
+      await within(reading, 10_000, 'a read after its writer left');
+      assert.deepEqual(rows, []);
+      assert.equal(stream.seekable, false);
+      const fed = fifo('fed.pipe');
+      feedFifo(fed, join(directory, 'single.csv'));
+      assert.deepEqual(await within(rowsOf(fed), 30_000, 'a read of a fed pipe'), await rowsOf(join(directory, 'single.csv')));
+    });
+
+    it('a stop ends the wait for its writer, and for a quiet writer\'s next bytes', async () => {
+      for (const writes of [false, true]) {
+        const path = fifo(`stop-${writes}.pipe`);
+        const controller = new AbortController();
+        const reading = rowsOf(path, { signal: controller.signal });
+        reading.catch(() => undefined);
+        const writer = writes ? await quietWriter(path) : undefined;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        controller.abort();
+        await within(assert.rejects(reading, { name: 'AbortError' }), 10_000, `a stopped read (writer: ${writes})`);
+        if (writer !== undefined) closeSync(writer);
+      }
+    });
+
+    it('cannot be one of several inputs: a clear error', async () => {
+      const path = fifo('listed.pipe');
+      await assert.rejects(rowsOf([join(directory, 'single.csv'), path]), /listed\.pipe: not a file but a stream \(a named pipe, \/dev\/stdin, a process substitution, a device\): it can be read only alone/);
+    });
   });
 
   it('a stream cannot seek: resuming one is a clear error', async () => {

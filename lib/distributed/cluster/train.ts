@@ -14,6 +14,7 @@ import { TrainingRun } from '../../train/training-run.js';
 import { defaultClusterSyncEvery, resolveSyncEvery } from '../sync-policy.js';
 import { connectRedis, parseRedisUrl } from './connection.js';
 import { isRedisUrl, parseRedisStreamUrl } from '../../io/redis/redis-url.js';
+import { isStreamPath } from '../../io/sources/files.js';
 import { dataOfReadOptions, inputFiles, shardCount, specDifference, type JobSpec } from './job-spec.js';
 import { failedJobError, JobStore, type JobMeta } from './job-store.js';
 import { ClusterMember } from './member.js';
@@ -65,6 +66,9 @@ export function refuseUnsupported(options: TrainOptions): void {
   }
   const files = (typeof train === 'string' && train !== '-') || (Array.isArray(train) && train.every((t) => typeof t === 'string'));
   if (!files) refuse('stdin or an in-process stream', 'members split files (a list, a directory or a glob)');
+  if (typeof train === 'string' && isStreamPath(train)) {
+    refuse(`${train}, a stream (a named pipe, /dev/stdin, a process substitution),`, 'members split files (a list, a directory or a glob)');
+  }
 }
 
 async function jobSpecOf(algorithm: Algorithm, hyperparameters: HyperparameterInput, options: TrainOptions, cluster: ClusterOptions): Promise<JobSpec> {

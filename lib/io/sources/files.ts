@@ -2,11 +2,12 @@
 // in it, sorted), or a glob ('data/part-*.csv'). Several files can be
 // sharded across workers by index, as SageMaker's ShardedByS3Key does; data-parallel
 // workers split them (byte-shares.ts): whole files dealt out, or one file cut at line starts.
-import { createReadStream, statSync, readdirSync, existsSync } from 'node:fs';
+// A path that names a stream (a named pipe, /dev/stdin, <(…)) is read once, as a stream.
+import { statSync, readdirSync, existsSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { gunzip, isGzip } from './gzip.js';
-import { streamSource } from './streams.js';
+import { pathStreamSource } from './streams.js';
 import { lineShare, type ByteRange } from './byte-shares.js';
 import type { ByteChunk, ByteSource, SourcePosition } from './types.js';
 
@@ -22,6 +23,17 @@ export interface FileSourceOptions {
   split?: { index: number; count: number };
   /** Read size; larger chunks mean fewer parser calls. */
   chunkBytes?: number;
+}
+
+/**
+ * Whether a path names a stream rather than a file or directory: a named pipe, /dev/stdin or a
+ * process substitution (/dev/fd/N) of a pipe, a terminal, a device. A stream is read once, in
+ * order, by one reader: it cannot be cut into shares or seek, and workers must not open it
+ * (each would take bytes from the others, and one waiting to open a pipe cannot be stopped).
+ */
+export function isStreamPath(spec: string): boolean {
+  const stats = statSync(spec, { throwIfNoEntry: false });
+  return stats !== undefined && !stats.isFile() && !stats.isDirectory();
 }
 
 function globToRegExp(pattern: string): RegExp {
@@ -42,6 +54,10 @@ export function resolveFiles(spec: string): string[] {
     return files;
   }
   if (!existsSync(spec)) throw new Error(`${spec}: no such file or directory`);
+  if (isStreamPath(spec)) {
+    throw new Error(`${spec}: not a file but a stream (a named pipe, /dev/stdin, a process substitution, a device): ` +
+      'it can be read only alone, once, from its start');
+  }
   if (statSync(spec).isDirectory()) {
     const files = readdirSync(spec).filter((f) => !f.startsWith('.')).sort().map((f) => join(spec, f))
       .filter((f) => statSync(f).isFile());
@@ -51,11 +67,10 @@ export function resolveFiles(spec: string): string[] {
   return [spec];
 }
 
-export function fileSource(spec: string | string[], options: FileSourceOptions = {}): ByteSource {
+/** The files of `spec`; `signal` ends a wait for bytes when the path names a stream (see isStreamPath), read as one. */
+export function fileSource(spec: string | string[], options: FileSourceOptions = {}, signal?: AbortSignal): ByteSource {
   // A named pipe, /dev/stdin, a process substitution (<(…)): read once, in order, as a stream.
-  if (typeof spec === 'string' && existsSync(spec) && !statSync(spec).isFile() && !statSync(spec).isDirectory()) {
-    return streamSource(createReadStream(spec), spec);
-  }
+  if (typeof spec === 'string' && isStreamPath(spec)) return pathStreamSource(spec, signal);
   let files = Array.isArray(spec) ? spec.flatMap(resolveFiles) : resolveFiles(spec);
   if (options.shard) {
     const { index, count } = options.shard;

@@ -18,6 +18,7 @@ export async function* gunzip(compressed: AsyncIterable<Uint8Array>, name: strin
   try {
     for await (const chunk of inflate as AsyncIterable<Buffer>) yield chunk;
   } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;  // a stop, not a fault of the data
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(`${name}: ${code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' ? 'corrupt or truncated gzip data' : (error as Error).message}`);
   } finally {

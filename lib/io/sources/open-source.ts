@@ -29,6 +29,8 @@ export interface OpenSourceOptions extends FileSourceOptions {
   redis?: RedisStreamOptions;
   /** redis:// inputs: the format entries hold, and what a malformed entry does (default csv, an error). */
   redisSettings?: RedisSourceSettings;
+  /** Ends a stream's wait for bytes (stdin, a named pipe, a Readable, an iterable) with an AbortError; default: redisSettings.signal. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -36,15 +38,17 @@ export interface OpenSourceOptions extends FileSourceOptions {
  * a Buffer, Uint8Array or string and as records otherwise; the first item is peeked and replayed.
  */
 export async function openSource(input: SourceInput, options: OpenSourceOptions = {}): Promise<Source> {
-  if (input === '-') return stdinSource();
+  // A stop ends a stream's wait for bytes (readBatches passes its signal with the Redis settings).
+  const signal = options.signal ?? options.redisSettings?.signal;
+  if (input === '-') return stdinSource(signal);
   if (isRedisUrl(input)) {
     return new RedisStreamSource(input, options.redis ?? {},
       options.redisSettings ?? { format: 'csv', onBadRecord: 'error', countSkipped: () => undefined });
   }
-  const { redis: _redis, redisSettings: _settings, ...files } = options;
+  const { redis: _redis, redisSettings: _settings, signal: _signal, ...files } = options;
   if (typeof input === 'string') {
     refuseOtherUrl(input);
-    return fileSource(input, files);
+    return fileSource(input, files, signal);
   }
   // An array of strings is a list of paths; text chunks come as Buffers or from a generator.
   if (Array.isArray(input) && input.length > 0 && input.every((item) => typeof item === 'string')) {
@@ -53,10 +57,10 @@ export async function openSource(input: SourceInput, options: OpenSourceOptions 
       throw new TypeError(`an array of strings is a list of file paths, and ${JSON.stringify(text.slice(0, 40))} holds a newline: ` +
         'pass text as Buffers (Buffer.from(text)) or from a generator');
     }
-    return fileSource(input as string[], files);
+    return fileSource(input as string[], files, signal);
   }
   if (isSource(input)) return input;
-  if (input instanceof Readable) return streamSource(input, 'stream');
+  if (input instanceof Readable) return streamSource(input, 'stream', signal);
   const asyncIterable = input as AsyncIterable<unknown>;
   const syncIterable = input as Iterable<unknown>;
   const iterator: AsyncIterator<unknown> | Iterator<unknown> | undefined =
@@ -70,6 +74,6 @@ export async function openSource(input: SourceInput, options: OpenSourceOptions 
     for (let step = await iterator!.next(); !step.done; step = await iterator!.next()) yield step.value;
   }
   return !first.done && isBytes(first.value)
-    ? streamSource(replay() as AsyncIterable<Uint8Array | string>, 'iterable')
+    ? streamSource(replay() as AsyncIterable<Uint8Array | string>, 'iterable', signal)
     : recordSource(replay() as AsyncIterable<RecordInput>, 'iterable');
 }

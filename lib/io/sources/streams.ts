@@ -1,12 +1,30 @@
-// Non-file byte sources: stdin ('-'), any Node Readable, and any sync or
-// async iterable of Buffers, Uint8Arrays or strings (a socket, a child
-// process's stdout, a generator). They cannot seek; they are one file.
-// gzip is recognised by its first bytes and decompressed.
+// Non-file byte sources: stdin ('-'), a path that names a stream (a named
+// pipe, /dev/stdin, a process substitution, a device), any Node Readable, and
+// any sync or async iterable of Buffers, Uint8Arrays or strings (a socket, a
+// child process's stdout, a generator). They cannot seek; they are one file,
+// read once. gzip is recognised by its first bytes and decompressed.
+//
+// A read waiting for bytes ends as soon as its signal fires (an AbortError):
+// a stop must not wait for a writer that is quiet or has not come yet. What
+// this module opens itself (stdin, a path) is closed then; a Readable or
+// iterable given by the caller is left to it.
+import { closeSync, constants, createReadStream, open as openCallback, openSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { isatty, ReadStream as TtyReadStream } from 'node:tty';
+import { promisify } from 'node:util';
 import { gunzip, isGzip } from './gzip.js';
 import type { ByteChunk, ByteSource } from './types.js';
 
 type ChunkLike = Uint8Array | string;
+type ByteInput = Readable | AsyncIterable<ChunkLike> | Iterable<ChunkLike>;
+
+/** A stream opened for a read: its bytes, and (for what this module opened) how to close it. */
+interface Opened {
+  input: ByteInput;
+  /** Ends the stream, and a read of it in flight; undefined for the caller's own streams. */
+  close?: () => void;
+}
 
 function toBytes(chunk: ChunkLike, description: string): Uint8Array {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
@@ -14,8 +32,50 @@ function toBytes(chunk: ChunkLike, description: string): Uint8Array {
   throw new TypeError(`${description}: chunks must be Buffers, Uint8Arrays or strings, got ${(chunk as object)?.constructor?.name ?? typeof chunk}`);
 }
 
-async function* bytesOf(input: Readable | AsyncIterable<ChunkLike> | Iterable<ChunkLike>, description: string): AsyncIterable<Uint8Array> {
+async function* bytesOf(input: ByteInput, description: string): AsyncIterable<Uint8Array> {
   for await (const chunk of input as AsyncIterable<ChunkLike>) yield toBytes(chunk, description);
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('training was aborted', 'AbortError');
+}
+
+/**
+ * `items`, ending with an AbortError as soon as `signal` fires, even while a read is in flight:
+ * `close` ends what this module opened, and a caller's stream that does not answer is left to
+ * settle by itself.
+ */
+async function* untilAborted<T>(items: AsyncIterable<T>, signal: AbortSignal | undefined, close: (() => void) | undefined): AsyncIterable<T> {
+  if (!signal) {
+    yield* items;
+    return;
+  }
+  signal.throwIfAborted();
+  const iterator = items[Symbol.asyncIterator]();
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      close?.();
+      reject(abortReason(signal));
+    };
+  });
+  aborted.catch(() => undefined);
+  signal.addEventListener('abort', onAbort, { once: true });
+  let reading = false;
+  try {
+    for (;;) {
+      reading = true;
+      const step = await Promise.race([iterator.next(), aborted]);
+      reading = false;
+      if (step.done) return;
+      yield step.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    // A read in flight: an async generator's return would wait for it, so it is not awaited.
+    if (reading) void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    else await iterator.return?.();
+  }
 }
 
 /** The stream as it comes, or decompressed when its first bytes are gzip's magic. */
@@ -48,10 +108,10 @@ async function* maybeGunzip(chunks: AsyncIterable<Uint8Array>, description: stri
   else yield* replay();
 }
 
-export function streamSource(
-  input: Readable | AsyncIterable<ChunkLike> | Iterable<ChunkLike>, description = 'stream',
-): ByteSource {
+/** A source read once, from what `open` gives when the read starts. */
+function onceSource(description: string, open: () => Opened | Promise<Opened>, signal: AbortSignal | undefined): ByteSource {
   let used = false;
+  let opened: Opened | undefined;
   return {
     kind: 'bytes',
     description,
@@ -62,16 +122,84 @@ export function streamSource(
       }
       if (used) throw new Error(`${description}: a stream can be read once (epochs need a file source)`);
       used = true;
-      let first = true;
-      for await (const data of maybeGunzip(bytesOf(input, description), description)) {
-        yield { data, fileIndex: 0, name: description, fileStart: first, baseOffset: 0 };
-        first = false;
+      signal?.throwIfAborted();
+      opened = await open();
+      try {
+        let first = true;
+        for await (const data of maybeGunzip(untilAborted(bytesOf(opened.input, description), signal, opened.close), description)) {
+          yield { data, fileIndex: 0, name: description, fileStart: first, baseOffset: 0 };
+          first = false;
+        }
+        if (first) yield { data: new Uint8Array(0), fileIndex: 0, name: description, fileStart: true, baseOffset: 0 };
+      } finally {
+        opened.close?.();
       }
-      if (first) yield { data: new Uint8Array(0), fileIndex: 0, name: description, fileStart: true, baseOffset: 0 };
+    },
+    async close() {
+      opened?.close?.();
     },
   };
 }
 
-export function stdinSource(): ByteSource {
-  return streamSource(process.stdin, 'stdin');
+/** A Readable, or an iterable of Buffers or strings, given by the caller (left open when a read is stopped). */
+export function streamSource(input: ByteInput, description = 'stream', signal?: AbortSignal): ByteSource {
+  return onceSource(description, () => ({ input }), signal);
+}
+
+/** Ends this process's stdin unless it has ended by itself (a later read then finds it empty, as before). */
+function closeStdin(): void {
+  if (!process.stdin.readableEnded) process.stdin.destroy();
+}
+
+/** This process's stdin. */
+export function stdinSource(signal?: AbortSignal): ByteSource {
+  return onceSource('stdin', () => ({ input: process.stdin, close: closeStdin }), signal);
+}
+
+const openFd = promisify(openCallback);
+
+/** The descriptor a path such as /dev/stdin, /dev/fd/N or /proc/self/fd/N names; undefined for other paths. */
+function descriptorOf(path: string): number | undefined {
+  if (path === '/dev/stdin') return 0;
+  const match = /^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(path);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * A path that names a stream (a named pipe, /dev/stdin or /dev/fd/N of a pipe, a terminal, a
+ * device), opened when the read starts. A pipe is opened without blocking and read as a socket:
+ * open(2) of a named pipe waits for a writer, and on a libuv thread nothing wakes that wait, so a
+ * stopped process could not even exit; the socket waits in the event loop instead. (A pipe opened
+ * so reads no end until a writer has come and gone.) A socket cannot be opened: /dev/stdin or
+ * /dev/fd/N of one (a Node parent's 'pipe' is a socket pair) is read from the descriptor itself.
+ * A terminal is read as a terminal, anything else as a file is.
+ */
+export function pathStreamSource(path: string, signal?: AbortSignal): ByteSource {
+  return onceSource(path, async () => {
+    try {
+      const stats = statSync(path);
+      const descriptor = stats.isSocket() ? descriptorOf(path) : undefined;
+      if (descriptor === 0) return { input: process.stdin, close: closeStdin };
+      if (descriptor !== undefined) {
+        const socket = new Socket({ fd: descriptor, readable: true, writable: false });
+        return { input: socket, close: () => socket.destroy() };
+      }
+      if (stats.isFIFO()) {
+        const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+        let socket: Socket;
+        try {
+          socket = new Socket({ fd, readable: true, writable: false });
+        } catch (error) {
+          closeSync(fd);
+          throw error;
+        }
+        return { input: socket, close: () => socket.destroy() };
+      }
+      const fd = await openFd(path, 'r');
+      const stream = isatty(fd) ? new TtyReadStream(fd) : createReadStream(path, { fd });
+      return { input: stream, close: () => stream.destroy() };
+    } catch (error) {
+      throw new Error(`${path}: ${(error as Error).message}`);
+    }
+  }, signal);
 }
