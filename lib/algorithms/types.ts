@@ -171,6 +171,12 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    */
   checkTrainingData?(state: State<HyperparameterValues<S>>): void;
   /**
+   * Lines about data the state has seen that the model is made from but cannot use well (the
+   * linear learner: sparse features far from 0 with a tiny spread, which it does not centre).
+   * Not errors: the trainer emits each as a 'warning' event after the run's first pass.
+   */
+  dataWarnings?(state: State<HyperparameterValues<S>>): string[];
+  /**
    * State tensors added after files of this algorithm were first written. A state file without one
    * loads with the fresh state's value (zeros) in its place, which must mean what the older files
    * meant (an origin of 0, say); any other missing tensor is an error.

@@ -257,6 +257,7 @@ export class TrainingRun<A extends Algorithm> {
     await settleState(this.state);
     // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
     algorithm.checkTrainingData?.(this.state as never);
+    if (progress.epoch === 0) for (const message of algorithm.dataWarnings?.(this.state as never) ?? []) this.emit('warning', { message });
     if (!pass.passEnded) await algorithm.endPass?.(this.state as never, this.settings.backend);
     progress.epoch++;
     progress.position = null;

@@ -12,6 +12,7 @@ import { createModelEvaluator, createStateValidator, modelSums, stateMetrics } f
 import { linearLearnerSchema, type LinearLearnerHyperparameters, type LinearLearnerSchema } from './hyperparameters.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import { LinearLearnerModel } from './model.js';
+import { linearLearnerDataWarnings } from './data-warnings.js';
 import { criterionOf, objectiveOf, targetsOf } from './objective.js';
 import { chooseModel } from './selection.js';
 import { readBatchRows, resolveSettings, stepRowsOf } from './settings.js';
@@ -243,6 +244,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   // *_loss_difference_sq, *_weight_sq: zero, no test against model 0 (selection as before).
   addedTensors: ['scaler_origin', ...['progressive', 'validation'].flatMap((p) => [`${p}_loss_difference_sq`, `${p}_weight_sq`])],
   checkTrainingData,
+  dataWarnings: linearLearnerDataWarnings,
   finalize,
 
   loadModel(data, backend) {

@@ -370,6 +370,32 @@ describe('linear learner: trainer integration', function () {
       'choosing the model and calibrating its threshold needs rows of both classes'));
   });
 
+  it('warns after the first pass about sparse features far from 0 with a tiny spread (never centred, so ≈ constant once scaled); not for one-hot or dense rows', async () => {
+    const random = Random.fromSeed(41);
+    const rows: string[] = [];
+    const dense: string[] = [];
+    for (let r = 0; r < 2000; r++) {
+      const x = random.nextGaussian();
+      const label = x + 0.3 * random.nextGaussian() > 0 ? 1 : 0;
+      const price = (1e6 + 5 * x).toFixed(3);  // the signal, 1e6 from the origin
+      rows.push(`${label} 1:${price}${r % 2 ? ' 2:1' : ''}`);  // feature 2: one-hot, values all 1
+      dense.push(`${label},${price},${r % 2}`);
+    }
+    await writeFile(join(root, 'far.libsvm'), rows.join('\n') + '\n');
+    await writeFile(join(root, 'far.csv'), dense.join('\n') + '\n');
+    const warningsOf = async (file: string, format: 'libsvm' | 'csv') => {
+      const warnings: string[] = [];
+      await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 1, feature_dim: 2 },
+        { train: join(root, file), epochs: 2, data: { format, featureDim: 2, ...(format === 'libsvm' ? { zeroBased: false } : {}) }, backend: 'cpu',
+          onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); } });
+      return warnings;
+    };
+    const sparse = await warningsOf('far.libsvm', 'libsvm');
+    assert.equal(sparse.length, 1, sparse.join('\n'));
+    assert.match(sparse[0], /^linear-learner: features 0 \(1\.000e\+6 ± 5\.\d\) \(0-based\) vary by less than 0\.001 of their size among their non-zero values: sparse input is not centred/);
+    assert.deepEqual(await warningsOf('far.csv', 'csv'), []);
+  });
+
   it('without a validation channel, selects by progressive validation and says so', async () => {
     const result = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 4, mini_batch_size: 100, epochs: 1 },
       { train: join(root, 'train.csv'), backend: 'cpu' });
