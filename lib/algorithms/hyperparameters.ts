@@ -149,8 +149,8 @@ function parseValue(algorithm: string, name: string, spec: HyperparameterSpec, r
       if (spec.type === 'int' && !Number.isSafeInteger(value)) return reject();
       // Kernels hold hyperparameters in float32: a larger number would become ∞ there (wd 4e38 gave a bias of NaN, silently 0).
       if (spec.type === 'float' && Math.abs(value) > float32Max) {
-        throw new HyperparameterError(`${algorithm}: hyperparameter '${name}' got ${show(raw)}, beyond float32's range (±3.4e38) ` +
-          `that the kernels compute in; expected ${describeAllowed(spec)}`);
+        throw new HyperparameterError(`${algorithm}: hyperparameter '${name}' got ${show(raw)}, beyond float32's range: the kernels ` +
+          'compute in float32, where it would be ∞; expected a magnitude of at most 3.4e38');
       }
       if (spec.min !== undefined && (value < spec.min || (spec.exclusiveMin && value === spec.min))) return reject();
       if (spec.max !== undefined && (value > spec.max || (spec.exclusiveMax && value === spec.max))) return reject();

@@ -2,7 +2,6 @@
 // `boundless select`: the commands that use a saved model or state. The algorithm is named in the
 // file's metadata.
 import { existsSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
@@ -24,6 +23,7 @@ import { sageMakerFinalLines } from './progress.js';
 import { refuseRedisInput } from './redis-options.js';
 import { forecastEvaluate, forecastPredict } from './forecast.js';
 import type { DeeparModel } from '../algorithms/deepar/model.js';
+import { makeDirectory } from '../io/make-directory.js';
 
 /** Says on stderr, once, how many bad records --on-bad-record skip left out; their counts for the summary. */
 function reportSkipped(command: string, bad: Record<string, number>, consequence: string): { badRecords?: Record<string, number> } {
@@ -310,7 +310,7 @@ export async function selectCommand(argv: string[]): Promise<Record<string, unkn
     if (error instanceof RangeError) throw new UsageError(`select: ${error.message}`);
     throw error;
   }
-  await mkdir(options['model-dir'] as string, { recursive: true });
+  await makeDirectory(options['model-dir'] as string);
   const modelPath = join(options['model-dir'] as string, 'model.safetensors');
   await saveModel(modelPath, model);
   return { state: statePath, model: modelPath, selection };

@@ -1,5 +1,5 @@
 // `boundless train <algorithm> --train <path|-> ...` (ARCHITECTURE.md, "Command line").
-import { readFile, mkdir, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { readStoredObject } from '../state/checkpoint.js';
 import { join } from 'node:path';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
@@ -16,6 +16,8 @@ import { clusterOptionsFrom, clusterTrainOptions } from './cluster.js';
 import { refuseUnsupported, trainOnCluster } from '../distributed/cluster/train.js';
 import { redisOptionsFrom, redisTrainOptions } from './redis-options.js';
 import { readVocabulary, topicLog } from './topics.js';
+import { makeDirectory } from '../io/make-directory.js';
+import { isStreamPath } from '../io/sources/files.js';
 
 export const trainOptions: Record<string, OptionSpec> = {
   train: { value: true, required: true, description: "training data: a file, directory, glob, '-' for stdin, or a Redis stream: 'redis://HOST:PORT[/DB]?stream=KEY'" },
@@ -198,8 +200,9 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
         throw new UsageError((error as Error).message);
       }
     }
+    // Made before training: a --model-dir that cannot be made fails now, not after the whole run.
+    await makeDirectory(modelDir);
     const result = cluster ? await trainOnCluster(algorithm, hyperparameters, trainOptions, cluster) : await train(algorithm, hyperparameters, trainOptions);
-    await mkdir(modelDir, { recursive: true });
     const modelPath = join(modelDir, 'model.safetensors');
     const statePath = join(modelDir, 'state.safetensors');
     await saveModel(modelPath, result.model);
@@ -214,11 +217,23 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   } catch (error) {
     if ((error as Error).name !== 'AbortError') throw error;
     if (cluster) throw new InterruptedError(`train: interrupted; job ${cluster.job} keeps what its rounds merged: run the same command to rejoin it`);
-    throw new InterruptedError(lastCheckpoint
-      ? `train: interrupted; the state up to the last batch is in ${lastCheckpoint}: continue with the same command and --resume`
-      : 'train: interrupted; nothing was saved (--checkpoint-dir keeps checkpoints to resume from)');
+    throw new InterruptedError(interruptedMessage(options.train as string, checkpointDir, lastCheckpoint));
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+}
+
+/**
+ * What an interrupted run kept, and how to go on: --resume seeks a file to the checkpoint's
+ * position; a stream (stdin, a pipe) cannot seek, but its state can start a new run on what comes next.
+ */
+function interruptedMessage(train: string, checkpointDir: string | undefined, lastCheckpoint: string | undefined): string {
+  if (!checkpointDir) return 'train: interrupted; nothing was saved (--checkpoint-dir keeps checkpoints to resume from)';
+  if (!lastCheckpoint) return `train: interrupted before the first checkpoint; nothing was saved in ${checkpointDir}`;
+  const stream = train === '-' || isStreamPath(train);
+  return stream
+    ? `train: interrupted; the state up to the last batch is in ${lastCheckpoint}. The training channel is a stream, which --resume cannot ` +
+      `seek: train on what the stream sends next with --initial-state ${lastCheckpoint}`
+    : `train: interrupted; the state up to the last batch is in ${lastCheckpoint}: continue with the same command and --resume`;
 }

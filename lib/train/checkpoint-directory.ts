@@ -3,13 +3,14 @@
 // only the newest `keep` are kept. Resuming takes the newest one that
 // loads and validates, skipping damaged ones with a warning, so a crash in
 // the middle of anything still resumes from the last good state.
-import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backend } from '../backends/registry.js';
 import type { Algorithm, State } from '../algorithms/types.js';
 import type { JsonValue } from '../state/checkpoint.js';
 import { readSafetensorsMetadata } from '../state/safetensors.js';
 import { loadCheckpoint, saveCheckpoint, saveState } from '../algorithms/persistence.js';
+import { makeDirectory } from '../io/make-directory.js';
 
 const pattern = /^checkpoint-(\d{6,})\.safetensors$/;
 // What writeFileAtomic leaves behind when the process dies mid-write.
@@ -34,7 +35,7 @@ export class CheckpointDirectory {
 
   /**
    * An error before training when the path is there but is not a directory (mkdir and readdir would
-   * fail later with a bare EEXIST or ENOTDIR). A missing directory is made at the first checkpoint.
+   * fail later with a bare EEXIST or ENOTDIR); a missing one is made now.
    */
   async requireDirectory(): Promise<void> {
     const found = await stat(this.directory).catch(() => undefined);
@@ -42,6 +43,8 @@ export class CheckpointDirectory {
       throw new Error(`checkpoint directory ${this.directory} exists and is not a directory: give --checkpoint-dir (checkpoint.directory) ` +
         'a directory, or a path that does not exist yet (it is made)');
     }
+    // Made now, so a directory that cannot be made fails the run before it trains, not at its first checkpoint.
+    if (!found) await makeDirectory(this.directory);
   }
 
   /** Existing checkpoints, newest first. */
@@ -75,7 +78,7 @@ export class CheckpointDirectory {
 
   /** Writes the next checkpoint, then removes all but the newest `keep`. */
   async write<H>(state: State<H>, training: Record<string, JsonValue>): Promise<CheckpointInfo> {
-    await mkdir(this.directory, { recursive: true });
+    await makeDirectory(this.directory);
     const existing = await this.list();
     if (this.nextSequence === undefined) await this.requireAlgorithm(state.algorithm, existing);
     const sequence = Math.max(this.nextSequence ?? 1, (existing[0]?.sequence ?? 0) + 1);
@@ -108,7 +111,7 @@ export class CheckpointDirectory {
   }
 
   async writeBest<H>(state: State<H>): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
+    await makeDirectory(this.directory);
     await saveState(this.bestStatePath, state);
   }
 

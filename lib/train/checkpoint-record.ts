@@ -21,6 +21,8 @@ export interface InputFile {
 export interface CheckpointRecord {
   progress: Progress;
   input: InputFile[] | null;
+  /** The validation channel's files; null: none; undefined: a checkpoint from before they were recorded. */
+  validationInput?: InputFile[] | null;
   /** The last validated epoch's metrics, and the best epoch's (early stopping reports those). */
   validation: Record<string, number> | undefined;
   bestValidation: Record<string, number> | undefined;
@@ -62,6 +64,17 @@ export function inputDifference(stored: InputFile[] | null, current: InputFile[]
   return `it was taken on ${describe(stored[index])}, and this run reads ${describe(current[index])} in its place (${what})`;
 }
 
+/**
+ * How this run's validation channel differs from the checkpoint's, or undefined. The best epoch so
+ * far was chosen on that channel: scores on another one (or none) would be compared with it.
+ */
+export function validationDifference(stored: InputFile[] | null | undefined, current: InputFile[] | null): string | undefined {
+  if (stored === undefined) return undefined;
+  if (stored === null) return current === null ? undefined : `its run had no validation channel, and this one validates on ${current.map(describe).join(', ')}`;
+  if (current === null) return `its run validated on ${stored.map(describe).join(', ')}, and this one has no validation channel`;
+  return inputDifference(stored, current)?.replace('it was taken on', 'it validated on').replace('this run reads', 'this run validates on');
+}
+
 /** JSON has no NaN or infinities: they are stored as strings and read back as numbers. */
 function storedMetrics(metrics: Record<string, number> | undefined): Record<string, JsonValue> | null {
   if (!metrics) return null;
@@ -78,6 +91,7 @@ export function toTrainingRecord(record: CheckpointRecord): Record<string, JsonV
   return {
     ...(record.progress as unknown as Record<string, JsonValue>),
     input: record.input as unknown as JsonValue,
+    validationInput: (record.validationInput ?? null) as unknown as JsonValue,
     validation: storedMetrics(record.validation),
     bestValidation: storedMetrics(record.bestValidation),
   };
@@ -85,10 +99,11 @@ export function toTrainingRecord(record: CheckpointRecord): Record<string, JsonV
 
 /** Reads a checkpoint's training record; one written before the added fields has no input or metrics to give. */
 export function fromTrainingRecord(training: Record<string, JsonValue>): CheckpointRecord {
-  const { input, validation, bestValidation, ...progress } = training;
+  const { input, validationInput, validation, bestValidation, ...progress } = training;
   return {
     progress: progress as unknown as Progress,
     input: Array.isArray(input) ? input as unknown as InputFile[] : null,
+    validationInput: validationInput === undefined ? undefined : Array.isArray(validationInput) ? validationInput as unknown as InputFile[] : null,
     validation: metricsOf(validation),
     bestValidation: metricsOf(bestValidation),
   };

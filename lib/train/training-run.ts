@@ -20,7 +20,7 @@ import { CheckpointSchedule } from './checkpoint-directory.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
 import { schemaOf } from './schema.js';
 import { resolveRunSettings, settingsOf, type RunSettings } from './run-settings.js';
-import { fromTrainingRecord, inPass, inputDifference, inputFilesOf, toTrainingRecord, type CheckpointRecord, type InputFile } from './checkpoint-record.js';
+import { fromTrainingRecord, inPass, inputDifference, inputFilesOf, toTrainingRecord, validationDifference, type CheckpointRecord, type InputFile } from './checkpoint-record.js';
 import type { PassContext, PassResult, PassRunner, Progress } from './pass-runner.js';
 import type { TrainOptions, TrainResult } from './train.js';
 
@@ -83,10 +83,13 @@ export class TrainingRun<A extends Algorithm> {
 
   /** The training files and their sizes when the run began (null: not files), recorded in checkpoints. */
   private readonly inputFiles: InputFile[] | null;
+  /** The validation channel's files (null: none), recorded in checkpoints too. */
+  private readonly validationFiles: InputFile[] | null;
 
   private constructor(private readonly algorithm: A, private settings: RunSettings, private readonly options: TrainOptions,
     private readonly runner: PassRunner | undefined) {
     this.inputFiles = settings.directory ? inputFilesOf(options.train) : null;
+    this.validationFiles = settings.directory && options.validation !== undefined ? inputFilesOf(options.validation) : null;
     this.reporter = new ProgressReporter(settings.epochs, options.onProgress);
     this.schedule = options.checkpoint ? new CheckpointSchedule(options.checkpoint.everyBatches, options.checkpoint.everySeconds) : undefined;
     this.kernelsBefore = settings.backend.counters.snapshot();
@@ -199,6 +202,11 @@ export class TrainingRun<A extends Algorithm> {
 
   /** A checkpoint's position and state mean nothing on other data: seeking into another file would train on a mix. */
   private requireSameInput(record: CheckpointRecord, path: string): void {
+    const validation = validationDifference(record.validationInput, this.validationFiles);
+    if (validation) {
+      throw new Error(`train: the checkpoint resumed (${path}) is of another validation channel: ${validation}; its best epoch so far ` +
+        'was chosen on that channel: resume with the same --validation, or train from scratch in a new --checkpoint-dir');
+    }
     const differs = inputDifference(record.input, this.inputFiles);
     if (!differs) return;
     throw new Error(`train: the checkpoint resumed (${path}) is of other training data: ${differs}; ` +
@@ -437,7 +445,9 @@ export class TrainingRun<A extends Algorithm> {
     const { directory } = this.settings;
     if (!directory || !this.state) return;
     await settleState(this.state);
-    const training = toTrainingRecord({ progress: this.progress, input: this.inputFiles, validation: this.validation, bestValidation: this.bestValidation });
+    const training = toTrainingRecord({
+      progress: this.progress, input: this.inputFiles, validationInput: this.validationFiles, validation: this.validation, bestValidation: this.bestValidation,
+    });
     const written = await directory.write(this.state, training);
     this.emit('checkpoint', { checkpoint: written.path });
     // Only now, with the state on disk, may an ephemeral input let go of what it holds.

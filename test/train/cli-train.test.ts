@@ -2,6 +2,7 @@
 // (loaded with --algorithm-module), including kill -9 at random moments.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,6 +127,37 @@ describe('boundless train / predict / evaluate / select', function () {
     assert.deepEqual(metricsOf(fresh.stdout), expected);
   });
 
+  it('interrupted while reading stdin, it points at --initial-state (a stream cannot be resumed); before any checkpoint, it says none was written', async () => {
+    const lines = (await readFile(data, 'utf8')).split('\n');
+    // An interrupt writes a checkpoint once a batch has trained: 20 rows are less than one batch of 50.
+    const interrupt = async (checkpointEvery: string, rows = lines.slice(0, 2000).join('\n') + '\n') => {
+      const directory = join(root, `stream-checkpoints-${checkpointEvery}`);
+      const child = spawn(process.execPath, ['--import', 'tsx', cli, 'train', 'least-squares', ...common, '--train', '-', '--hp', 'feature_dim=3',
+        '--mini-batch-size', '50', '--model-dir', join(root, 'stream-model'), '--checkpoint-dir', directory, '--checkpoint-every', checkpointEvery],
+      { cwd: packageRoot });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => { stderr += chunk; });
+      const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.stdin.write(rows);  // and no end: the writer stalls, as a quiet producer does
+      // The directory is made when the run starts (its signal handlers set); the first checkpoint comes after a batch.
+      const ready = async () => checkpointEvery === '1b'
+        ? (await readdir(directory).catch(() => [])).some((name) => name.endsWith('.safetensors'))
+        : existsSync(directory);
+      for (let waited = 0; !(await ready()) && waited < 60_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      child.kill('SIGTERM');
+      const code = await exit;
+      child.stdin.destroy();
+      return { code, stderr };
+    };
+    const saved = await interrupt('1b');
+    assert.equal(saved.code, 130, saved.stderr);
+    assert.match(saved.stderr, /train: interrupted; the state up to the last batch is in .*checkpoint-\d+\.safetensors\. The training channel is a stream, which --resume cannot seek: train on what the stream sends next with --initial-state .*checkpoint-\d+\.safetensors\n$/);
+    const none = await interrupt('100000b', lines.slice(0, 20).join('\n') + '\n');
+    assert.equal(none.code, 130, none.stderr);
+    assert.match(none.stderr, /train: interrupted before the first checkpoint; nothing was saved in .*stream-checkpoints-100000b\n$/);
+  });
+
   it('reports bad arguments and inputs in one line with a non-zero exit', async () => {
     // Exit status 2: a bad command line (usage); 1: bad input or a failed run.
     const cases: [string[], string, number][] = [
@@ -138,6 +170,9 @@ describe('boundless train / predict / evaluate / select', function () {
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'epochs=2', '--epochs', '4'], 'boundless: train: epochs is given twice, as --hp epochs=2 and --epochs 4; give one of them\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-dir', data],
         `boundless: checkpoint directory ${data} exists and is not a directory: give --checkpoint-dir (checkpoint.directory) a directory, or a path that does not exist yet (it is made)\n`, 1],
+      // Node's recursive mkdir never returns under /proc (ENOENT for the child, EEXIST for the parent, again): it hung at 100% CPU.
+      [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-dir', '/proc/boundless-checkpoints'],
+        "boundless: cannot make the directory /proc/boundless-checkpoints: ENOENT: no such file or directory, mkdir '/proc/boundless-checkpoints'\n", 1],
       [['train', 'least-squares', ...common, '--train', data, '--workers', '2', '--sync-every', '0'], 'boundless: train: --sync-every must be N or Nb (batches of each worker), Ns (seconds) or auto (--cluster), got "0"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim'], 'boundless: train: --hp expects name=value, got "feature_dim"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--hp', 'learning_rate=fast'], `boundless: least-squares: hyperparameter 'learning_rate' got "fast", expected a number in (0, ∞) or 'auto'\n`, 2],

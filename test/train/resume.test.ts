@@ -131,6 +131,23 @@ describe('trainer: resume', function () {
     assert.deepEqual(Array.from(resumed.state.tensors.weights.data as Float32Array), Array.from(uninterrupted.state.tensors.weights.data as Float32Array));
   });
 
+  it('refuses another validation channel, or none after one (the best epoch so far was chosen on it), and takes the same one', async () => {
+    const directory = join(root, 'validation');
+    const options: TrainOptions = { train: trainPath, validation: validationPath, epochs: 3, data, checkpoint: { directory, everyBatches: 7 } };
+    await interrupted(options, 30);
+    const newest = join(directory, (await readdir(directory)).filter((f) => f.startsWith('checkpoint-')).sort().pop()!);
+    const refused = (what: string) => new RegExp(`^Error: ${escape(`train: the checkpoint resumed (${newest}) is of another validation channel: ${what}; ` +
+      'its best epoch so far was chosen on that channel: resume with the same --validation, or train from scratch in a new --checkpoint-dir')}$`);
+    const [validationSize, moreSize] = [(await stat(validationPath)).size, (await stat(morePath)).size];
+    await assert.rejects(train(leastSquares, wobbly, { ...options, validation: morePath, resume: true }),
+      refused(`it validated on ${validationPath} (${validationSize} bytes), and this run validates on ${morePath} (${moreSize} bytes) in its place (another name)`));
+    await assert.rejects(train(leastSquares, wobbly, { ...options, validation: undefined, resume: true }),
+      refused(`its run validated on ${validationPath} (${validationSize} bytes), and this one has no validation channel`));
+    const resumed = await train(leastSquares, wobbly, { ...options, resume: true });
+    const uninterrupted = await train(leastSquares, wobbly, { train: trainPath, validation: validationPath, epochs: 3, data });
+    assert.deepEqual(resumed.metrics.validation, uninterrupted.metrics.validation);
+  });
+
   it('mini_batch_size is the state\'s: a different one is refused, and one not given is the state\'s (resumed = uninterrupted)', async () => {
     const rows = Array.from({ length: 1000 }, (_, i) => `${i % 2},${((i * 7) % 13) / 13 + (i % 2)},${((i * 5) % 11) / 11}`).join('\n') + '\n';
     const path = join(root, 'binary.csv');

@@ -1,7 +1,6 @@
 // Managing cluster jobs from anywhere: a job's status (one JSON object), the
 // jobs under a prefix, deleting a job's keys, and fetching a finished job's
 // model and state. Read-only except delete.
-import { mkdir } from 'node:fs/promises';
 import { decodeStoredObject } from '../../state/checkpoint.js';
 import { writeFileAtomic } from '../../state/atomic-write.js';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { JobKeys } from './job-keys.js';
 import type { JobSpec } from './job-spec.js';
 import { JobStore, type MemberInfo } from './job-store.js';
 import { clusterDefaults } from './train.js';
+import { makeDirectory } from '../../io/make-directory.js';
 
 export interface AdminOptions {
   url: string;
@@ -124,7 +124,7 @@ export async function fetchJob(options: AdminOptions, job: string, modelDir: str
     // Checked as a file is when read (header, checksum): a corrupt stored model is an error here, not when used.
     decodeStoredObject(bytes.model, { kind: 'model' }, `job ${job}: the final model`);
     decodeStoredObject(bytes.state, { kind: 'state' }, `job ${job}: the final state`);
-    await mkdir(modelDir, { recursive: true });
+    await makeDirectory(modelDir);
     const model = join(modelDir, 'model.safetensors');
     const state = join(modelDir, 'state.safetensors');
     await writeFileAtomic(model, [bytes.model]);
