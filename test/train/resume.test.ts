@@ -2,25 +2,12 @@
 // ended is not trained further, and a checkpoint is refused with other data, too few epochs or
 // other step sizes (each would end with a silently wrong model).
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { linearLearner, Random, train, type ProgressEvent, type TrainOptions } from '../../lib/index.js';
+import { linearLearner, train, type ProgressEvent, type TrainOptions } from '../../lib/index.js';
 import { leastSquares } from '../fixtures/least-squares.js';
+import { dim, regressionCsv, writeTrainerFiles } from '../fixtures/trainer-files.js';
 
-const dim = 4;
-const weights = [1.5, -2, 0.5, 3];
-
-function csv(seed: number, rows: number): string {
-  const random = Random.fromSeed(seed);
-  const lines: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const x = Array.from({ length: dim }, () => random.nextGaussian());
-    const y = 0.25 + x.reduce((sum, v, i) => sum + v * weights[i], 0) + 0.05 * random.nextGaussian();
-    lines.push([y, ...x].map((v) => v.toFixed(6)).join(','));
-  }
-  return lines.join('\n') + '\n';
-}
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // With a step this large the validation error stops falling after a few epochs and wobbles: early stopping ends the run.
@@ -34,13 +21,7 @@ describe('trainer: resume', function () {
   let validationPath: string;
   let morePath: string;
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'boundless-resume-'));
-    trainPath = join(root, 'train.csv');
-    validationPath = join(root, 'validation.csv');
-    morePath = join(root, 'more.csv');
-    await writeFile(trainPath, csv(1, 500));
-    await writeFile(validationPath, csv(2, 200));
-    await writeFile(morePath, csv(3, 300));
+    ({ root, trainPath, validationPath, morePath } = await writeTrainerFiles('boundless-resume-'));
   });
   after(async () => { await rm(root, { recursive: true, force: true }); });
 
@@ -118,7 +99,7 @@ describe('trainer: resume', function () {
       refused(`it was taken on ${trainPath} (${size} bytes), and this run reads ${morePath} (${(await stat(morePath)).size} bytes) in its place (another name)`));
     const grown = join(root, 'grown', 'train.csv');
     await mkdir(join(root, 'grown'));
-    await writeFile(grown, csv(1, 500) + csv(4, 10));
+    await writeFile(grown, regressionCsv(1, 500) + regressionCsv(4, 10));
     await assert.rejects(train(leastSquares, wobbly, { ...options, train: grown, resume: true }),
       refused(`it was taken on ${trainPath} (${size} bytes), and this run reads ${grown} (${(await stat(grown)).size} bytes) in its place (another size)`));
     await assert.rejects(train(leastSquares, wobbly, { ...options, train: [trainPath, morePath], resume: true }),

@@ -1,23 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Random, saveState, tensorsEqual, train, type ProgressEvent, type State } from '../../lib/index.js';
+import { saveState, tensorsEqual, train, type ProgressEvent, type State } from '../../lib/index.js';
 import { leastSquares } from '../fixtures/least-squares.js';
-
-const dim = 4;
-const weights = [1.5, -2, 0.5, 3];
-
-function csv(seed: number, rows: number): string {
-  const random = Random.fromSeed(seed);
-  const lines: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const x = Array.from({ length: dim }, () => random.nextGaussian());
-    const y = 0.25 + x.reduce((sum, v, i) => sum + v * weights[i], 0) + 0.05 * random.nextGaussian();
-    lines.push([y, ...x].map((v) => v.toFixed(6)).join(','));
-  }
-  return lines.join('\n') + '\n';
-}
+import { dim, weights, writeTrainerFiles } from '../fixtures/trainer-files.js';
 
 const hp = { feature_dim: dim, num_models: 3, learning_rate: 0.1, seed: 5 };
 const data = { miniBatchSize: 25 };
@@ -34,13 +20,7 @@ describe('trainer', function () {
   let validationPath: string;
   let morePath: string;
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'boundless-train-'));
-    trainPath = join(root, 'train.csv');
-    validationPath = join(root, 'validation.csv');
-    morePath = join(root, 'more.csv');
-    await writeFile(trainPath, csv(1, 500));
-    await writeFile(validationPath, csv(2, 200));
-    await writeFile(morePath, csv(3, 300));
+    ({ root, trainPath, validationPath, morePath } = await writeTrainerFiles('boundless-train-'));
   });
   after(async () => { await rm(root, { recursive: true, force: true }); });
 
