@@ -170,6 +170,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   process.on('SIGTERM', stop);
   const report = createProgressReporter(process.stderr, { sageMakerLines: options['sagemaker-metrics'] === true });
   let lastCheckpoint: string | undefined;
+  let checkpointRecords: number | undefined;
   try {
     const trainOptions: TrainOptions = {
       train: options.train as string,
@@ -188,7 +189,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       syncEvery,
       signal: controller.signal,
       onProgress: (event) => {
-        if (event.checkpoint) lastCheckpoint = event.checkpoint;
+        if (event.checkpoint) [lastCheckpoint, checkpointRecords] = [event.checkpoint, event.records];
         report(event);
       },
     };
@@ -217,7 +218,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   } catch (error) {
     if ((error as Error).name !== 'AbortError') throw error;
     if (cluster) throw new InterruptedError(`train: interrupted; job ${cluster.job} keeps what its rounds merged: run the same command to rejoin it`);
-    throw new InterruptedError(interruptedMessage(options.train as string, checkpointDir, lastCheckpoint));
+    throw new InterruptedError(interruptedMessage(options.train as string, checkpointDir, lastCheckpoint, checkpointRecords));
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -228,12 +229,13 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
  * What an interrupted run kept, and how to go on: --resume seeks a file to the checkpoint's
  * position; a stream (stdin, a pipe) cannot seek, but its state can start a new run on what comes next.
  */
-function interruptedMessage(train: string, checkpointDir: string | undefined, lastCheckpoint: string | undefined): string {
+function interruptedMessage(train: string, checkpointDir: string | undefined, lastCheckpoint: string | undefined, records?: number): string {
   if (!checkpointDir) return 'train: interrupted; nothing was saved (--checkpoint-dir keeps checkpoints to resume from)';
   if (!lastCheckpoint) return `train: interrupted before the first checkpoint; nothing was saved in ${checkpointDir}`;
   const stream = train === '-' || isStreamPath(train);
   return stream
-    ? `train: interrupted; the state up to the last batch is in ${lastCheckpoint}. The training channel is a stream, which --resume cannot ` +
-      `seek: train on what the stream sends next with --initial-state ${lastCheckpoint}`
+    ? `train: interrupted; the state up to the last batch is in ${lastCheckpoint}${records === undefined ? '' : ` (the stream's first ${records} records)`}. ` +
+      'The training channel is a stream, which --resume cannot seek: rows read after that batch were not trained on. Train on what ' +
+      `the stream sends after them with --initial-state ${lastCheckpoint} and the same --hp`
     : `train: interrupted; the state up to the last batch is in ${lastCheckpoint}: continue with the same command and --resume`;
 }

@@ -18,7 +18,10 @@ export async function makeDirectory(path: string): Promise<void> {
     try {
       await mkdir(level);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && await isDirectory(level)) continue;
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        if (await isDirectory(level)) continue;
+        throw new Error(`cannot make the directory ${level}${level === resolve(path) ? '' : ` (for ${path})`}: it exists and is not a directory`);
+      }
       throw new Error(`cannot make the directory ${level}${level === resolve(path) ? '' : ` (for ${path})`}: ${(error as Error).message}`);
     }
   }

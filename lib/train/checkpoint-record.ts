@@ -70,7 +70,9 @@ export function inputDifference(stored: InputFile[] | null, current: InputFile[]
  */
 export function validationDifference(stored: InputFile[] | null | undefined, current: InputFile[] | null): string | undefined {
   if (stored === undefined) return undefined;
-  if (stored === null) return current === null ? undefined : `its run had no validation channel, and this one validates on ${current.map(describe).join(', ')}`;
+  if (stored === null) {
+    return current === null ? undefined : `its run had no validation channel, and this one validates on ${current.map(describe).join(', ')} (resume without --validation)`;
+  }
   if (current === null) return `its run validated on ${stored.map(describe).join(', ')}, and this one has no validation channel`;
   return inputDifference(stored, current)?.replace('it was taken on', 'it validated on').replace('this run reads', 'this run validates on');
 }

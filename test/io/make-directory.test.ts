@@ -24,6 +24,6 @@ describe('makeDirectory', () => {
       { message: "cannot make the directory /proc/boundless-x (for /proc/boundless-x/y): ENOENT: no such file or directory, mkdir '/proc/boundless-x'" });
     assert.ok(Date.now() - started < 5000);
     await writeFile(join(root, 'file'), 'x');
-    await assert.rejects(makeDirectory(join(root, 'file', 'd')), /^Error: cannot make the directory .*\/file \(for .*\/file\/d\): EEXIST: file already exists/);
+    await assert.rejects(makeDirectory(join(root, 'file', 'd')), /^Error: cannot make the directory .*\/file \(for .*\/file\/d\): it exists and is not a directory$/);
   });
 });

@@ -152,7 +152,7 @@ describe('boundless train / predict / evaluate / select', function () {
     };
     const saved = await interrupt('1b');
     assert.equal(saved.code, 130, saved.stderr);
-    assert.match(saved.stderr, /train: interrupted; the state up to the last batch is in .*checkpoint-\d+\.safetensors\. The training channel is a stream, which --resume cannot seek: train on what the stream sends next with --initial-state .*checkpoint-\d+\.safetensors\n$/);
+    assert.match(saved.stderr, /train: interrupted; the state up to the last batch is in .*checkpoint-\d+\.safetensors \(the stream's first \d+ records\)\. The training channel is a stream, which --resume cannot seek: rows read after that batch were not trained on\. Train on what the stream sends after them with --initial-state .*checkpoint-\d+\.safetensors and the same --hp\n$/);
     const none = await interrupt('100000b', lines.slice(0, 20).join('\n') + '\n');
     assert.equal(none.code, 130, none.stderr);
     assert.match(none.stderr, /train: interrupted before the first checkpoint; nothing was saved in .*stream-checkpoints-100000b\n$/);

@@ -124,6 +124,10 @@ describe('trainer: resume', function () {
       refused(`it validated on ${validationPath} (${validationSize} bytes), and this run validates on ${morePath} (${moreSize} bytes) in its place (another name)`));
     await assert.rejects(train(leastSquares, wobbly, { ...options, validation: undefined, resume: true }),
       refused(`its run validated on ${validationPath} (${validationSize} bytes), and this one has no validation channel`));
+    const plainDirectory = join(root, 'no-validation');
+    await interrupted({ ...options, validation: undefined, checkpoint: { directory: plainDirectory, everyBatches: 7 } }, 30);
+    await assert.rejects(train(leastSquares, wobbly, { ...options, checkpoint: { directory: plainDirectory }, resume: true }),
+      /is of another validation channel: its run had no validation channel, and this one validates on .* \(resume without --validation\); /);
     const resumed = await train(leastSquares, wobbly, { ...options, resume: true });
     const uninterrupted = await train(leastSquares, wobbly, { train: trainPath, validation: validationPath, epochs: 3, data });
     assert.deepEqual(resumed.metrics.validation, uninterrupted.metrics.validation);
