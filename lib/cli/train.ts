@@ -16,7 +16,7 @@ import { clusterOptionsFrom, clusterTrainOptions } from './cluster.js';
 import { refuseUnsupported, trainOnCluster } from '../distributed/cluster/train.js';
 import { redisOptionsFrom, redisTrainOptions } from './redis-options.js';
 import { readVocabulary, topicLog } from './topics.js';
-import { makeDirectory } from '../io/make-directory.js';
+import { makeWritableDirectory } from '../io/make-directory.js';
 import { isStreamPath } from '../io/sources/files.js';
 
 export const trainOptions: Record<string, OptionSpec> = {
@@ -201,8 +201,8 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
         throw new UsageError((error as Error).message);
       }
     }
-    // Made before training: a --model-dir that cannot be made fails now, not after the whole run.
-    await makeDirectory(modelDir);
+    // Made and written to before training: a --model-dir that cannot be made or written in fails now, not after the whole run.
+    await makeWritableDirectory(modelDir, '--model-dir');
     const result = cluster ? await trainOnCluster(algorithm, hyperparameters, trainOptions, cluster) : await train(algorithm, hyperparameters, trainOptions);
     const modelPath = join(modelDir, 'model.safetensors');
     const statePath = join(modelDir, 'state.safetensors');

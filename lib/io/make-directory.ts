@@ -3,8 +3,8 @@
 // Node's loop tries the child again, forever, on a thread that ignores
 // SIGTERM (Node 20). Here each missing level is made once, and a level that
 // cannot be made is an error naming it.
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 
 /** Makes `path` and its missing parents; an existing directory is fine. Throws naming the level that failed. */
 export async function makeDirectory(path: string): Promise<void> {
@@ -25,6 +25,23 @@ export async function makeDirectory(path: string): Promise<void> {
       throw new Error(`cannot make the directory ${level}${level === resolve(path) ? '' : ` (for ${path})`}: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * Makes `path` as makeDirectory does and proves a file can be created in it (one is made and
+ * removed): a directory the process may not write in (another user's, a read-only mount, /proc)
+ * then fails before a run trains rather than when it saves what it trained. `role` names the
+ * option in the message (e.g. "--model-dir").
+ */
+export async function makeWritableDirectory(path: string, role: string): Promise<void> {
+  await makeDirectory(path);
+  const probe = join(path, `.boundless-write-test-${process.pid}`);
+  try {
+    await (await open(probe, 'wx')).close();
+  } catch (error) {
+    throw new Error(`${role} ${path}: cannot create a file in it (${(error as Error).message}); give a directory this process may write in`);
+  }
+  await unlink(probe).catch(() => {});
 }
 
 /** Whether `path` is a directory; false when nothing is there. Other errors (a file in the way) surface at mkdir. */

@@ -132,14 +132,14 @@ class NativeBatcher {
    */
   async feed(chunk: ByteChunk): Promise<void> {
     if (chunk.fileStart) {
-      if (this.fileOpen) await this.finishFile();
+      if (this.fileOpen) await this.finishFile(true);
       this.parser.startFile(chunk.baseOffset === 0);
       this.fileOpen = true;
     }
     this.current = chunk;
     this.producer.stats.bytes += chunk.data.length;
     await this.parse(chunk.data);
-    if (chunk.fileEnd) await this.finishFile();
+    if (chunk.fileEnd) await this.finishFile(false);
   }
 
   private async parse(chunk: Uint8Array): Promise<void> {
@@ -197,7 +197,7 @@ class NativeBatcher {
 
   /** After the last chunk: the last file's last record, the partial batch, the skip counts. */
   async finish(): Promise<void> {
-    if (this.fileOpen) await this.finishFile();
+    if (this.fileOpen) await this.finishFile(true);
     const last = this.parser.finish();
     if (last.rows > 0) await this.emit(last, false);
     else this.pool.release(this.batch);
@@ -205,11 +205,18 @@ class NativeBatcher {
     for (const [reason, count] of Object.entries(this.parser.stats().bad)) if (count > 0) stats.badRecords[reason] = count;
   }
 
-  private async finishFile(): Promise<void> {
+  /**
+   * Ends a file: the rows staged ahead go out first, so that what finish() parses is the file's
+   * last record alone — one with no newline after it, which a bad record there is said to be
+   * (`unterminated`: a file or stdin whose end was cut off mid-line; not a Redis entry, whose
+   * record never has one).
+   */
+  private async finishFile(unterminated: boolean): Promise<void> {
     this.fileOpen = false;
+    if (this.parseThreads > 1) await this.drainStaged();
     for (;;) {
       const result = this.parser.finish();
-      this.check(result);
+      this.check(result, unterminated && this.producer.format !== 'recordio');
       if (!result.full) {
         this.batch.rows = result.rows;
         return;
@@ -218,9 +225,10 @@ class NativeBatcher {
     }
   }
 
-  private check(result: NativeFeedResult): void {
+  private check(result: NativeFeedResult, unterminated = false): void {
     if (result.error === undefined) return;
     const current = this.current!;
+    if (unterminated) result = { ...result, error: `${result.error} (the last line, which has no newline after it: was the input cut short?)` };
     // A resumed read or a worker's share of a file starts mid-file: its line numbers count from there.
     if (current.explain) throw new DataError(current.explain(result.error));
     const where = current.baseOffset > 0 ? `${current.name} (read from byte ${current.baseOffset}; lines counted from there)` : current.name;

@@ -10,7 +10,7 @@ import type { Algorithm, State } from '../algorithms/types.js';
 import type { JsonValue } from '../state/checkpoint.js';
 import { readSafetensorsMetadata } from '../state/safetensors.js';
 import { loadCheckpoint, saveCheckpoint, saveState } from '../algorithms/persistence.js';
-import { makeDirectory } from '../io/make-directory.js';
+import { makeDirectory, makeWritableDirectory } from '../io/make-directory.js';
 
 const pattern = /^checkpoint-(\d{6,})\.safetensors$/;
 // What writeFileAtomic leaves behind when the process dies mid-write.
@@ -43,8 +43,9 @@ export class CheckpointDirectory {
       throw new Error(`checkpoint directory ${this.directory} exists and is not a directory: give --checkpoint-dir (checkpoint.directory) ` +
         'a directory, or a path that does not exist yet (it is made)');
     }
-    // Made now, so a directory that cannot be made fails the run before it trains, not at its first checkpoint.
-    if (!found) await makeDirectory(this.directory);
+    // Made and written to now, so a directory that cannot be made or written in fails the run before
+    // it trains, not at its first checkpoint.
+    await makeWritableDirectory(this.directory, 'checkpoint directory (--checkpoint-dir, checkpoint.directory)');
   }
 
   /** Existing checkpoints, newest first. */

@@ -1,14 +1,16 @@
 // The settings of one training run, resolved from the hyperparameters and
 // the trainer's options: what the explicit options say wins over the
-// algorithm's own hyperparameters (epochs, mini_batch_size, early stopping,
-// feature_dim; the CLI refuses epochs given both ways), and every bad value is an
-// error before any data is read. A continued state's hyperparameters re-decide
+// algorithm's own hyperparameters (mini_batch_size, feature_dim; epochs and early
+// stopping given both ways with other values are refused), and every bad value is an
+// error before any data is read; required hyperparameters not given are an initial
+// state's. A continued state's hyperparameters re-decide
 // what depends on them (settingsOf).
 import { parseHyperparameters, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import type { Algorithm } from '../algorithms/types.js';
 import type { Backend } from '../backends/registry.js';
 import { resolveBackend } from '../backends/select.js';
 import type { ReadOptions } from '../io/read-options.js';
+import { readSafetensorsMetadata } from '../state/safetensors.js';
 import { CheckpointDirectory } from './checkpoint-directory.js';
 import type { TrainOptions } from './train.js';
 
@@ -37,9 +39,12 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
   }
   // SageMaker requires DeepAR's epochs (a required hyperparameter); --epochs N (options.epochs) gives it too.
   if (options.epochs !== undefined && input.epochs === undefined && algorithm.hyperparameters.epochs?.required === true) input.epochs = options.epochs;
-  const hp = parseHyperparameters(algorithm.name, algorithm.hyperparameters, input) as Record<string, unknown>;
   const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   const given = Object.keys(algorithm.hyperparameters).filter((name) => input[name] !== undefined || input[camel(name)] !== undefined);
+  const missing = Object.entries(algorithm.hyperparameters).filter(([name, spec]) => spec.required && !given.includes(name)).map(([name]) => name);
+  Object.assign(input, await requiredFromInitialState(algorithm, missing, options.initialState));
+  const hp = parseHyperparameters(algorithm.name, algorithm.hyperparameters, input) as Record<string, unknown>;
+  refuseTwoValues(given, hp, options);
   if (options.deterministic && options.data?.shuffleBuffer && options.seed === undefined && options.data.seed === undefined) {
     throw new Error('train: deterministic training with a shuffle buffer needs a seed');
   }
@@ -49,6 +54,51 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
   const directory = options.checkpoint ? new CheckpointDirectory(options.checkpoint.directory, options.checkpoint.keep ?? 3) : undefined;
   if (options.resume && !directory) throw new Error('train: resume needs checkpoint.directory');
   return { hp, given, backend, ...derived, directory };
+}
+
+/**
+ * The required hyperparameters not given (predictor_type, ...) as the initial state was made with
+ * them: a state continues with its own hyperparameters, so naming them again adds nothing. Read
+ * from the file's header only; a state of another algorithm gives none (loading it says why).
+ */
+async function requiredFromInitialState(algorithm: Algorithm, missing: string[], initial: TrainOptions['initialState']):
+  Promise<Record<string, unknown>> {
+  if (missing.length === 0 || initial === undefined) return {};
+  let stored: Record<string, unknown>;
+  if (typeof initial === 'string') {
+    const metadata = await readSafetensorsMetadata(initial).catch((error: Error) => {
+      throw new Error(`train: cannot read the initial state ${initial}: ${error.message}`);
+    });
+    if (metadata.algorithm !== algorithm.name) return {};
+    try {
+      stored = JSON.parse(metadata.hyperparameters ?? '{}') as Record<string, unknown>;
+    } catch {
+      return {};  // a damaged header: loading the state reports it
+    }
+  } else {
+    if (initial.algorithm !== algorithm.name) return {};
+    stored = initial.hyperparameters as Record<string, unknown>;
+  }
+  return Object.fromEntries(missing.filter((name) => stored[name] !== undefined).map((name) => [name, stored[name]]));
+}
+
+/**
+ * A setting given as a hyperparameter and as an option with other values: which one was meant is
+ * not clear (the option used to win silently), so it is an error. The same value both ways is
+ * fine (a cluster member passes the job's epochs beside the user's hyperparameters).
+ */
+function refuseTwoValues(given: string[], hp: Record<string, unknown>, options: TrainOptions): void {
+  const pairs: [string, number | undefined, string][] = [
+    ['epochs', options.epochs, 'options.epochs'],
+    ['early_stopping_patience', options.earlyStopping?.patience, 'options.earlyStopping.patience'],
+    ['num_patience_epochs', options.earlyStopping?.patience, 'options.earlyStopping.patience'],
+    ['early_stopping_tolerance', options.earlyStopping?.tolerance, 'options.earlyStopping.tolerance'],
+    ['tolerance', options.earlyStopping?.tolerance, 'options.earlyStopping.tolerance'],
+  ];
+  for (const [name, option, where] of pairs) {
+    if (option === undefined || !given.includes(name) || hp[name] === option) continue;
+    throw new RangeError(`train: ${name} is given twice, as hyperparameter ${name}=${show(hp[name])} and ${where} = ${show(option)}; give one of them`);
+  }
 }
 
 /** A value as a message shows it: a string quoted, so '3' is not taken for 3. */

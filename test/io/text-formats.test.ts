@@ -180,6 +180,9 @@ describe('text formats (native parser)', () => {
         ['1,2,3\n1,2,-1e999\n', /line 2: column 3 '-1e999' overflows float32$/],
         ['1,2,3\nz,2,3\n', /line 2: label \(column 1\) 'z' is not a number$/],
         ['1,2,3\n1,,3\n', /line 2: column 2 is empty$/],
+        // The last line cut off mid-record (no newline after it) is said to be the last line.
+        ['1,2,3\n1,2', /^DataError: iterable, line 2: expected 3 columns, found 2 \(the last line, which has no newline after it: was the input cut short\?\)$/],
+        ['1,2,3\n1,2\n1,2,3', /^DataError: iterable, line 2: expected 3 columns, found 2$/],
       ];
       for (const [text, message] of bad) await assert.rejects(parse(text, { format: 'csv' }), message);
     });

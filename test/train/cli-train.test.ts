@@ -78,9 +78,13 @@ describe('boundless train / predict / evaluate / select', function () {
     const predicted = boundless('predict', ...common, '--model', join(modelDir, 'model.safetensors'), '--input', unlabelled);
     const rows = predicted.stdout.trim().split('\n').map((line) => JSON.parse(line));
     assert.ok(Math.abs(rows[0].score - 3) < 0.1 && Math.abs(rows[1].score - 0) < 0.1, predicted.stdout);
-    const continued = boundless('train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--initial-model', modelDir, '--model-dir', join(root, 'continued'));
+    // The required feature_dim comes from the state: not given again.
+    const continued = boundless('train', 'least-squares', ...common, '--train', data, '--initial-model', modelDir, '--model-dir', join(root, 'continued'));
     assert.equal(continued.code, 0, continued.stderr);
     assert.equal(JSON.parse(continued.stdout).metrics.records, 20000);
+    const missingState = boundless('train', 'least-squares', ...common, '--train', data, '--initial-state', join(root, 'none.safetensors'));
+    assert.equal(missingState.stderr, `boundless: train: cannot read the initial state ${join(root, 'none.safetensors')}: ` +
+      `ENOENT: no such file or directory, open '${join(root, 'none.safetensors')}'\n`);
     const fromModelFile = boundless('train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--initial-model', join(modelDir, 'model.safetensors'));
     assert.match(fromModelFile.stderr, /--initial-model .*model\.safetensors is a finalized model, which cannot continue training; pass the model directory/);
     const selected = boundless('select', ...common, '--state', join(modelDir, 'state.safetensors'), '--select', 'model=0', '--model-dir', join(root, 'selected'));
@@ -173,6 +177,12 @@ describe('boundless train / predict / evaluate / select', function () {
       // Node's recursive mkdir never returns under /proc (ENOENT for the child, EEXIST for the parent, again): it hung at 100% CPU.
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-dir', '/proc/boundless-checkpoints'],
         "boundless: cannot make the directory /proc/boundless-checkpoints: ENOENT: no such file or directory, mkdir '/proc/boundless-checkpoints'\n", 1],
+      // A directory that exists but cannot be written in: refused before training, not when the model is saved.
+      [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--model-dir', '/proc/self'],
+        `boundless: --model-dir /proc/self: cannot create a file in it (ENOENT: no such file or directory, open '/proc/self/.boundless-write-test-PID'); give a directory this process may write in\n`, 1],
+      [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-dir', '/proc/self'],
+        'boundless: checkpoint directory (--checkpoint-dir, checkpoint.directory) /proc/self: cannot create a file in it ' +
+        `(ENOENT: no such file or directory, open '/proc/self/.boundless-write-test-PID'); give a directory this process may write in\n`, 1],
       [['train', 'least-squares', ...common, '--train', data, '--workers', '2', '--sync-every', '0'], 'boundless: train: --sync-every must be N or Nb (batches of each worker), Ns (seconds) or auto (--cluster), got "0"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim'], 'boundless: train: --hp expects name=value, got "feature_dim"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--hp', 'learning_rate=fast'], `boundless: least-squares: hyperparameter 'learning_rate' got "fast", expected a number in (0, ∞) or 'auto'\n`, 2],
@@ -183,7 +193,7 @@ describe('boundless train / predict / evaluate / select', function () {
     for (const [args, message, code] of cases) {
       const result = boundless(...args);
       assert.equal(result.code, code, args.join(' '));
-      assert.equal(result.stderr, message, args.join(' '));
+      assert.equal(result.stderr.replace(/write-test-\d+/, 'write-test-PID'), message, args.join(' '));
     }
   });
 });

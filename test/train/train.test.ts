@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdir, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { saveState, tensorsEqual, train, type ProgressEvent, type State } from '../../lib/index.js';
+import { linearLearner, saveState, tensorsEqual, train, type ProgressEvent, type State } from '../../lib/index.js';
 import { leastSquares } from '../fixtures/least-squares.js';
 import { dim, weights, writeTrainerFiles } from '../fixtures/trainer-files.js';
 
@@ -150,5 +150,13 @@ describe('trainer', function () {
     await assert.rejects(train(leastSquares, hp, { train: trainPath, epochs: 0 }), /^RangeError: train: epochs must be a positive integer, got 0$/);
     await assert.rejects(train(leastSquares, hp, { train: trainPath, resume: true }), /^Error: train: resume needs checkpoint.directory$/);
     await assert.rejects(train(leastSquares, { ...hp, nope: 1 }, { train: trainPath }), /unknown hyperparameter 'nope'/);
+    // A setting given both ways with other values: the option used to win silently.
+    const regressor = { predictor_type: 'regressor', feature_dim: dim };
+    await assert.rejects(train(linearLearner, { ...regressor, epochs: 2 }, { train: trainPath, epochs: 4 }),
+      /^RangeError: train: epochs is given twice, as hyperparameter epochs=2 and options.epochs = 4; give one of them$/);
+    await assert.rejects(train(linearLearner, { ...regressor, early_stopping_patience: 3 }, { train: trainPath, earlyStopping: { patience: 5 } }),
+      /^RangeError: train: early_stopping_patience is given twice, as hyperparameter early_stopping_patience=3 and options.earlyStopping.patience = 5; give one of them$/);
+    const agreeing = await train(linearLearner, { ...regressor, epochs: 2 }, { train: trainPath, epochs: 2 });
+    assert.equal(agreeing.metrics.epochs, 2);
   });
 });
