@@ -63,8 +63,8 @@ export function createProgressReporter(stream: NodeJS.WriteStream, options: { sa
   };
   return (event: ProgressEvent) => {
     const now = performance.now();
-    if (event.phase === 'warning') {
-      stream.write(`${tty ? '\r\x1b[K' : ''}warning: ${event.message}\n`);
+    if (event.phase === 'warning' || event.phase === 'resume') {
+      stream.write(`${tty ? '\r\x1b[K' : ''}${event.phase === 'warning' ? 'warning: ' : ''}${event.message}\n`);
       return;
     }
     if (event.phase === 'batch' && now - last < interval) return;

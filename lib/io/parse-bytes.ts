@@ -228,11 +228,14 @@ class NativeBatcher {
   private check(result: NativeFeedResult, unterminated = false): void {
     if (result.error === undefined) return;
     const current = this.current!;
-    if (unterminated) result = { ...result, error: `${result.error} (the last line, which has no newline after it: was the input cut short?)` };
+    // Past line 1 (a one-line input often has no final newline by design), a bad last line with no
+    // newline after it is what an input cut off mid-record looks like.
+    const cut = unterminated && Number(/^line (\d+):/.exec(result.error)?.[1] ?? 0) > 1;
+    const error = cut ? `${result.error} (the last line, which has no newline after it: was the input cut short?)` : result.error;
     // A resumed read or a worker's share of a file starts mid-file: its line numbers count from there.
-    if (current.explain) throw new DataError(current.explain(result.error));
+    if (current.explain) throw new DataError(current.explain(error));
     const where = current.baseOffset > 0 ? `${current.name} (read from byte ${current.baseOffset}; lines counted from there)` : current.name;
-    throw new DataError(`${where}, ${result.error}`);
+    throw new DataError(`${where}, ${error}`);
   }
 
   private async emit(result: NativeFeedResult, more: boolean): Promise<void> {

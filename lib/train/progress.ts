@@ -1,9 +1,9 @@
 // What the trainer reports while it runs: a ProgressEvent per batch, epoch,
-// checkpoint and warning, with throughput and, when the training channel's
+// checkpoint and warning, and one when it resumes from a checkpoint, with throughput and, when the training channel's
 // size is known, an estimate of the time left.
 
 export interface ProgressEvent {
-  phase: 'batch' | 'epoch' | 'checkpoint' | 'warning';
+  phase: 'batch' | 'epoch' | 'checkpoint' | 'warning' | 'resume';
   epoch: number;
   batches: number;
   records: number;
@@ -21,6 +21,7 @@ export interface ProgressEvent {
   badRecords: Record<string, number>;
   /** Seconds left, when the training channel's size is known (files). */
   etaSeconds?: number;
+  /** The checkpoint written ('checkpoint') or resumed from ('resume'). */
   checkpoint?: string;
   message?: string;
 }

@@ -186,6 +186,10 @@ export class TrainingRun<A extends Algorithm> {
     this.state = resumed.state;
     this.progress = record.progress;
     this.requireEpochsLeft(resumed.path);
+    // Said, so that a log shows a run that continued rather than one that started over.
+    const { epoch, records, position } = this.progress;
+    this.emit('resume', { checkpoint: resumed.path, message: `resumed from ${resumed.path}: ${records} records trained, ` +
+      `${epoch} epoch${epoch === 1 ? '' : 's'} done${position !== null ? ' and the next one begun' : ''}` });
     // What the run reported so far: a resumed run with no epoch left to validate reports it too.
     this.validation = record.validation;
     this.bestValidation = record.bestValidation;

@@ -208,7 +208,12 @@ describe('data-parallel workers', function () {
     assert.ok((await readdir(directory)).some((name) => name.startsWith('checkpoint-')), 'the abort wrote a checkpoint');
     // The checkpoint holds the 5 rounds trained (5 × 2 workers × 2 batches of 1050 rows): the resumed run goes on from there.
     let first: number | undefined;
-    const resumed = await train(getAlgorithm('linear-learner'), hp, { ...options, resume: true, onProgress: (event) => { first ??= event.records; } });
+    let resumedAt: number | undefined;
+    const resumed = await train(getAlgorithm('linear-learner'), hp, { ...options, resume: true, onProgress: (event) => {
+      if (event.phase === 'resume') resumedAt = event.records;
+      else first ??= event.records;
+    } });
+    assert.equal(resumedAt, 21000, 'the resume event gives the records the checkpoint holds');
     assert.ok(first! > 21000 && first! <= 21000 + 4 * 1050, `first event after resuming: ${first} records`);
     assert.equal((resumed.state as State).scalars.examples_seen, 60000);
     assert.equal(resumed.metrics.records, 60000);

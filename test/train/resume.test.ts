@@ -61,7 +61,8 @@ describe('trainer: resume', function () {
     const before = await Promise.all((await readdir(directory)).sort().map(async (name) => [name, (await stat(join(directory, name))).mtimeMs]));
     const events: ProgressEvent[] = [];
     const again = await train(leastSquares, wobbly, { ...stopping(directory), resume: true, onProgress: (e) => events.push(e) });
-    assert.deepEqual(events.map((e) => e.phase), [], 'no batch, epoch or checkpoint');
+    assert.deepEqual(events.map((e) => e.phase), ['resume'], 'no batch, epoch or checkpoint');
+    assert.match(events[0].message!, /^resumed from .*checkpoint-\d+\.safetensors: \d+ records trained, \d+ epochs done$/);
     assert.deepEqual(summary(again.metrics), summary(first.metrics));
     const after = await Promise.all((await readdir(directory)).sort().map(async (name) => [name, (await stat(join(directory, name))).mtimeMs]));
     assert.deepEqual(after, before);

@@ -77,10 +77,12 @@ describe('trainer', function () {
     const warnings: string[] = [];
     const resumed = await train(leastSquares, hp, {
       train: trainPath, epochs: 2, data, resume: true, checkpoint: { directory },
-      onProgress: (e) => { if (e.phase === 'warning') warnings.push(e.message!); },
+      onProgress: (e) => { if (e.phase === 'warning' || e.phase === 'resume') warnings.push(`${e.phase}: ${e.message!}`); },
     });
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0], new RegExp(`^skipping damaged checkpoint .*${newest}`));
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0], new RegExp(`^warning: skipping damaged checkpoint .*${newest}`));
+    // Which checkpoint the run continued from, and how far it was: the one before the damaged one.
+    assert.match(warnings[1], /^resume: resumed from .*checkpoint-\d+\.safetensors: \d+ records trained, 1 epoch done and the next one begun$/);
     assertSameState(resumed.state, uninterrupted.state);
   });
 
