@@ -29,6 +29,7 @@ void FillCenters(const Settings& s, State& st, const Points& batch, Stream& rand
   std::vector<double> closest(batch.rows, std::numeric_limits<double>::infinity());  // k-means++: D²
   auto cover = [&](size_t c) {
     const float* center = st.centers + c * dim;
+    const size_t nonzeros = batch.sparse && !s.kmeans_plus_plus ? CountNonzeros(center, dim) : 0;
     for (size_t r = 0; r < batch.rows; r++) {
       if (used[r] || covered[r]) continue;
       if (s.kmeans_plus_plus) {
@@ -36,7 +37,7 @@ void FillCenters(const Settings& s, State& st, const Points& batch, Stream& rand
         closest[r] = std::min(closest[r], SquaredDistance(row.data(), center, dim));
         covered[r] = closest[r] == 0;  // exact: the float64 difference of distinct float32s is never 0
       } else {
-        covered[r] = RowEquals(batch, r, center, row.data());  // exits at the first differing feature
+        covered[r] = RowEquals(batch, r, center, row.data(), nonzeros);  // exits at the first differing feature
       }
     }
   };

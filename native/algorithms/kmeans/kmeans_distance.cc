@@ -80,13 +80,27 @@ struct Nearest {
 
 // The nearest centre from screened distances: every centre whose lower bound reaches below the
 // upper bound of the screened best is measured exactly (usually the best alone); lowest index on ties.
+// `max_norm` bounds every centre's norm: Error and Drift grow with the norm, so a centre whose
+// screened distance exceeds `upper` by the largest centre's margins is out without working out
+// its own (one compare per centre; a row's bounds cost several multiplies each, most of this
+// pass's time). The centres measured are the same.
 template <class Exact>
-Nearest Resolve(const double* approx, const double* norms, size_t count, const RowBound& bound, Exact exact) {
+Nearest Resolve(const double* approx, const double* norms, double max_norm, size_t count, const RowBound& bound, Exact exact) {
+  // The best value kept in a register: comparing with approx[best] reloaded it every step.
   size_t best = 0;
-  for (size_t c = 1; c < count; c++) if (approx[c] < approx[best]) best = c;
+  double best_value = approx[0];
+  for (size_t c = 1; c < count; c++) {
+    if (approx[c] < best_value) {
+      best = c;
+      best_value = approx[c];
+    }
+  }
   double upper = std::sqrt(std::max(0.0, approx[best] + bound.Error(norms[best]))) + bound.Drift(norms[best]);
+  const double widest = upper + bound.Drift(max_norm);
+  const double outside = widest * widest + bound.Error(max_norm);  // infinite or NaN: no centre is out by it
   Nearest out;
   for (size_t c = 0; c < count; c++) {
+    if (approx[c] > outside) continue;
     double reach = upper + bound.Drift(norms[c]);
     if (approx[c] - bound.Error(norms[c]) > reach * reach) continue;  // its lower bound exceeds `upper`
     double d = exact(c);
@@ -108,6 +122,7 @@ struct Centers {
   // Sparse rows (shifting would densify them): each centre's norm, as a compensated sum.
   std::vector<CompensatedSum> norm2;
   std::vector<double> norm;
+  double max_norm = kInfinity;  // of `norm`, once it is prepared (infinite: not known)
 
   void Set(const float* v, size_t n, size_t d) {
     values = v;
@@ -157,6 +172,18 @@ struct Centers {
     });
   }
 };
+
+// Σ v_j² in float64 over four running sums: one sum's chain of dependent adds took a quarter of
+// the dense screening's time (any order is within the screening's γ bound).
+double SquaredNorm(const float* v, size_t n) {
+  double lane[4] = {0, 0, 0, 0};
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    for (size_t l = 0; l < 4; l++) lane[l] += static_cast<double>(v[j + l]) * v[j + l];
+  }
+  for (; j < n; j++) lane[j % 4] += static_cast<double>(v[j]) * v[j];
+  return (lane[0] + lane[2]) + (lane[1] + lane[3]);
+}
 
 // Per-thread buffers (grown, never shrunk: every element read is written first in the call).
 struct Scratch {
@@ -211,9 +238,7 @@ void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_
                                                    last - first, dim, count);
   const double gamma32 = Gamma(dim + 2, kUnit32), gamma64 = Gamma(dim + 4, kUnit64);
   for (size_t r = first; r < last; r++) {
-    const float* row = s.rows.data() + (r - first) * dim;
-    double row_norm2 = 0;
-    for (size_t j = 0; j < dim; j++) row_norm2 += static_cast<double>(row[j]) * row[j];
+    const double row_norm2 = SquaredNorm(s.rows.data() + (r - first) * dim, dim);
     RowBound bound;
     bound.row_norm = std::sqrt(row_norm2);
     const float* x = p.values + r * dim;
@@ -227,7 +252,7 @@ void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_
     bound.drift = 2.0 * kUnit32;
     const float* dots = s.dots.data() + (r - first) * count;
     for (size_t c = 0; c < count; c++) s.approx[c] = row_norm2 - 2.0 * dots[c] + ce.shifted_norm2[c];
-    Store(Resolve(s.approx.data(), ce.shifted_norm.data(), count, bound,
+    Store(Resolve(s.approx.data(), ce.shifted_norm.data(), ce.max_shifted_norm, count, bound,
                   [&](size_t c) { return SquaredDistance(x, ce.Row(c), dim); }),
           r, nearest, distance2);
   }
@@ -248,19 +273,38 @@ void ComputeSparseDots(Centers& ce, const BatchView& p, SparseDots& d) {
   if (d.dots.size() < ce.count * p.rows) d.dots.resize(ce.count * p.rows);
   ce.norm2.resize(ce.count);
   ce.norm.resize(ce.count);
-  ThreadPool::Shared().ParallelFor(ce.count, 1, [&](size_t begin, size_t end) {
-    for (size_t c = begin; c < end; c++) {
-      ce.PrepareNorm(c);
-      const float* center = ce.Row(c);
-      double* out = d.dots.data() + c * p.rows;
+  // Two centres a pass: the batch's indices and values are read once for both (they stream from
+  // beyond L2 on every pass), and two centre rows of up to ~10^5 features still fit in L2. Each
+  // dot is the same sum in the same order as one centre at a time gives.
+  const size_t pairs = (ce.count + 1) / 2;
+  ThreadPool::Shared().ParallelFor(pairs, 1, [&](size_t begin, size_t end) {
+    for (size_t pair = begin; pair < end; pair++) {
+      const size_t c0 = 2 * pair, c1 = std::min(c0 + 1, ce.count - 1);
+      ce.PrepareNorm(c0);
+      if (c1 != c0) ce.PrepareNorm(c1);
+      const float* a = ce.Row(c0);
+      const float* b = ce.Row(c1);
+      double* out_a = d.dots.data() + c0 * p.rows;
+      double* out_b = d.dots.data() + c1 * p.rows;
       for (size_t r = 0; r < p.rows; r++) {
         if (!d.sorted[r]) continue;
-        double dot = 0;
-        for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) dot += static_cast<double>(p.values[e]) * center[p.indices[e]];
-        out[r] = dot;
+        double dot_a = 0, dot_b = 0;
+        for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) {
+          const double x = p.values[e];
+          const uint32_t j = p.indices[e];
+          dot_a += x * a[j];
+          dot_b += x * b[j];
+        }
+        out_a[r] = dot_a;
+        out_b[r] = dot_b;  // c1 == c0 for an odd count's last centre: the same value twice
       }
     }
   });
+  // A NaN norm (a centre whose squared norm overflowed) makes the bound infinite: nothing is screened out by it.
+  ce.max_norm = 0;
+  for (size_t c = 0; c < ce.count; c++) {
+    if (!(ce.norm[c] <= ce.max_norm)) ce.max_norm = std::isnan(ce.norm[c]) ? kInfinity : ce.norm[c];
+  }
 }
 
 // A sparse row: screen with float64 dot products (within γ64_nnz·‖x‖‖c‖, the norms and the sum
@@ -277,7 +321,7 @@ void AssignSparseRow(const Centers& ce, const BatchView& p, size_t r, const Spar
   RowBound bound;
   bound.row_norm = std::sqrt(row_norm2);
   bound.quadratic = 2.0 * Gamma(static_cast<size_t>(p.indptr[r + 1] - p.indptr[r]) + 8, kUnit64);
-  Store(Resolve(s.approx.data(), ce.norm.data(), count, bound,
+  Store(Resolve(s.approx.data(), ce.norm.data(), ce.max_norm, count, bound,
                 [&](size_t c) { return SparseSquaredDistance(p, r, ce.Row(c), ce.norm2[c]); }),
         r, nearest, distance2);
 }
@@ -312,20 +356,28 @@ void DenseRow(const BatchView& p, size_t r, float* out) {
   for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) out[p.indices[e]] += p.values[e];
 }
 
-bool RowEquals(const BatchView& p, size_t r, const float* center, float* scratch) {
+size_t CountNonzeros(const float* center, size_t dim) {
+  size_t count = 0;
+  for (size_t j = 0; j < dim; j++) count += center[j] != 0.0f;
+  return count;
+}
+
+bool RowEquals(const BatchView& p, size_t r, const float* center, float* scratch, size_t center_nonzeros) {
   const size_t dim = p.cols;
   if (!p.sparse) return std::equal(p.values + r * dim, p.values + (r + 1) * dim, center);
   if (!StrictlyIncreasing(p, r)) {
     DenseRow(p, r, scratch);
     return std::equal(scratch, scratch + dim, center);
   }
-  size_t j = 0;
+  // Equal at the row's entries, and the centre has no non-zero elsewhere: as many non-zeros as
+  // the row's entries that are not 0. (Scanning the centre's zeros between entries cost a pass
+  // over most of its features for every row and centre while seeding.)
+  size_t row_nonzeros = 0;
   for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) {
-    for (; j < p.indices[e]; j++) if (center[j] != 0.0f) return false;
-    if (center[j++] != p.values[e]) return false;
+    if (center[p.indices[e]] != p.values[e]) return false;
+    row_nonzeros += p.values[e] != 0.0f;
   }
-  for (; j < dim; j++) if (center[j] != 0.0f) return false;
-  return true;
+  return row_nonzeros == center_nonzeros;
 }
 
 double SquaredDistance(const float* a, const float* b, size_t dim) {

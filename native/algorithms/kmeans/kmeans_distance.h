@@ -25,8 +25,13 @@ double SquaredDistance(const float* a, const float* b, size_t dim);
 void DenseRow(const BatchView& points, size_t r, float* out);
 
 // True when row r equals the centre feature by feature (absent sparse features are 0); exits at
-// the first difference. `scratch` (dim floats) serves rows with unordered indices.
-bool RowEquals(const BatchView& points, size_t r, const float* center, float* scratch);
+// the first difference. `scratch` (dim floats) serves rows with unordered indices;
+// `center_nonzeros` (CountNonzeros of the centre) lets a sparse row be compared at its own
+// entries only.
+bool RowEquals(const BatchView& points, size_t r, const float* center, float* scratch, size_t center_nonzeros);
+
+// Features of a centre that are not 0 (−0 counts as 0, as equality does).
+size_t CountNonzeros(const float* center, size_t dim);
 
 // Nearest centre (lowest index on ties) and squared distance for every row; with `all`, also
 // the Euclidean distance to every centre (rows × count), each measured directly in float64.

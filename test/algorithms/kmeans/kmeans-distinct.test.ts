@@ -51,6 +51,19 @@ describe('kmeans with fewer distinct rows than k', function () {
     }
   }
 
+  it('compares sparse rows with centres at their own entries: explicit zeros and −0 are 0, a subset of a centre\'s entries is another row', async () => {
+    // Rows (each a list of [index, value] entries): (0, 0) three ways, (1, 0), (1, 1), and (1, 0) again with an explicit 0.
+    const entries: [number, number][][] = [[], [[1, 0]], [[0, -0]], [[0, 1]], [[0, 1], [1, 1]], [[0, 1], [1, 0]]];
+    const indptr = Int32Array.from([0, ...entries.map((_, r) => entries.slice(0, r + 1).flat().length)]);
+    const batch: Batch = {
+      kind: 'sparse', rows: entries.length, cols: 2, indptr,
+      indices: Uint32Array.from(entries.flat().map(([j]) => j)), values: Float32Array.from(entries.flat().map(([, v]) => v)),
+    };
+    const state = await fit(stateFor({ k: 4 }), [batch]);
+    assert.equal(filled(state), 3, 'three distinct rows: (0, 0), (1, 0), (1, 1)');
+    await assert.rejects(async () => kmeans.finalize(state, backend), (e: Error) => e.message === tooFew(4, 3));
+  });
+
   it('counts distinct rows exactly across batches: a duplicate-filled first batch does not use up the centres', async () => {
     // Before: the first batch's 50 copies of a filled every centre, b's rows then pulled one onto
     // the mean of a and b, and k = 3 returned a centre at no data point.
