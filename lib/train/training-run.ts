@@ -158,6 +158,17 @@ export class TrainingRun<A extends Algorithm> {
     const trainer = Object.entries(this.settings.hp).filter(([name]) => trainerHyperparameters.has(name));
     const hp = { ...this.settings.hp, ...(state.hyperparameters as Record<string, unknown>), ...Object.fromEntries(trainer) };
     this.settings = { ...this.settings, hp, ...settingsOf(this.algorithm, hp, this.options) };
+    this.recordTrainerHyperparameters(state);
+  }
+
+  /**
+   * The trainer's hyperparameters this run was given (a longer patience on resuming) are what the
+   * state goes on with: recorded in it (and in the best epoch's state, which the run's early
+   * stopping also judged by them), so that its file says how the run was trained.
+   */
+  private recordTrainerHyperparameters(state: State<unknown>): void {
+    const given = Object.entries(this.settings.hp).filter(([name]) => trainerHyperparameters.has(name) && this.settings.given.includes(name));
+    if (given.length > 0) state.hyperparameters = { ...(state.hyperparameters as Record<string, unknown>), ...Object.fromEntries(given) };
   }
 
   /** Resume from the newest valid checkpoint (and its best epoch's state), else start from initialState if given. */
@@ -219,8 +230,10 @@ export class TrainingRun<A extends Algorithm> {
 
   private async loadBest(): Promise<void> {
     const bestPath = this.settings.directory!.bestStatePath;
-    if (existsSync(bestPath)) this.best = await loadState(bestPath, this.algorithm, this.settings.backend);
-    else this.emit('warning', { message: `${bestPath} is missing: the best epoch's state is lost; the final model uses the last state` });
+    if (existsSync(bestPath)) {
+      this.best = await loadState(bestPath, this.algorithm, this.settings.backend);
+      this.recordTrainerHyperparameters(this.best);
+    } else this.emit('warning', { message: `${bestPath} is missing: the best epoch's state is lost; the final model uses the last state` });
   }
 
   /**

@@ -1,6 +1,7 @@
 // The CLI's train, predict, evaluate and select, on the test-only algorithm
 // (loaded with --algorithm-module), including kill -9 at random moments.
 import assert from 'node:assert/strict';
+import { readSafetensorsMetadata } from '../../lib/state/safetensors.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -109,6 +110,7 @@ describe('boundless train / predict / evaluate / select', function () {
     const written = await readdir(checkpoints);
     const resumed = boundless(...readme, '--resume');
     assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /^resumed from .*checkpoint-\d+\.safetensors: \d+ records trained, 4 epochs done$/m);
     assert.deepEqual(metricsOf(resumed.stdout), expected);
     assert.deepEqual(await readdir(checkpoints), written, 'no epoch trained, no checkpoint written');
     const newest = join(checkpoints, written.filter((f) => f.startsWith('checkpoint-')).sort().pop()!);
@@ -129,6 +131,12 @@ describe('boundless train / predict / evaluate / select', function () {
     assert.equal(fresh.code, 0, fresh.stderr);
     assert.match(fresh.stderr, new RegExp(`^warning: resume: no checkpoint in ${join(root, 'readme-none')} to resume from: training from the start$`, 'm'));
     assert.deepEqual(metricsOf(fresh.stdout), expected);
+    // A longer patience reopens the run; the state it saves records the patience it went on with.
+    const patient = boundless(...readme, '--hp', 'early_stopping_patience=9', '--resume');
+    assert.equal(patient.code, 0, patient.stderr);
+    assert.equal(JSON.parse(patient.stdout).metrics.epochs, 5);
+    const stored = JSON.parse((await readSafetensorsMetadata(join(root, 'readme-model', 'state.safetensors'))).hyperparameters);
+    assert.equal(stored.early_stopping_patience, 9);
   });
 
   it('interrupted while reading stdin, it points at --initial-state (a stream cannot be resumed); before any checkpoint, it says none was written', async () => {
