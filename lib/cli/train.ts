@@ -76,14 +76,17 @@ async function hyperparametersFrom(options: Record<string, unknown>): Promise<Re
 }
 
 /**
- * Epochs are a hyperparameter (SageMaker's) and an option: given both ways, which one was meant is
- * not clear (the option used to win silently), so it is an error, whether the values agree or not.
+ * Epochs and the seed are hyperparameters (SageMaker's) and options: given both ways, which one
+ * was meant is not clear (the option used to win silently), so it is an error, whether the values
+ * agree or not.
  */
-function refuseEpochsTwice(options: Record<string, unknown>, hyperparameters: Record<string, unknown>): void {
-  if (hyperparameters.epochs === undefined || options.epochs === undefined) return;
-  const fromHp = ((options.hp as string[] | undefined) ?? []).some((pair) => pair.startsWith('epochs='));
-  const where = fromHp ? `--hp epochs=${String(hyperparameters.epochs)}` : `epochs ${JSON.stringify(hyperparameters.epochs)} in --hyperparameters ${String(options.hyperparameters)}`;
-  throw new UsageError(`train: epochs is given twice, as ${where} and --epochs ${String(options.epochs)}; give one of them`);
+function refuseGivenTwice(options: Record<string, unknown>, hyperparameters: Record<string, unknown>): void {
+  for (const name of ['epochs', 'seed']) {
+    if (hyperparameters[name] === undefined || options[name] === undefined) continue;
+    const fromHp = ((options.hp as string[] | undefined) ?? []).some((pair) => pair.startsWith(`${name}=`));
+    const where = fromHp ? `--hp ${name}=${String(hyperparameters[name])}` : `${name} ${JSON.stringify(hyperparameters[name])} in --hyperparameters ${String(options.hyperparameters)}`;
+    throw new UsageError(`train: ${name} is given twice, as ${where} and --${name} ${String(options[name])}; give one of them`);
+  }
 }
 
 /**
@@ -132,7 +135,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     throw new UsageError('train: --deterministic merges every N batches: give --sync-every N, not seconds (timed rounds fall at different batches each run)');
   }
   const hyperparameters = await hyperparametersFrom(options);
-  refuseEpochsTwice(options, hyperparameters);
+  refuseGivenTwice(options, hyperparameters);
   const seed = integerOption('train', options, 'seed', 0);
   const vocabulary = typeof options.vocab === 'string' ? await readVocabulary('train', options.vocab) : undefined;
   if (vocabulary && !algorithm.takesVocabulary) throw new UsageError(`train: --vocab is for topic models (ntm); ${algorithm.name} takes no vocabulary`);

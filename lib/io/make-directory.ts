@@ -34,7 +34,11 @@ export async function makeDirectory(path: string): Promise<void> {
  * option in the message (e.g. "--model-dir").
  */
 export async function makeWritableDirectory(path: string, role: string): Promise<void> {
-  await makeDirectory(path);
+  try {
+    await makeDirectory(path);
+  } catch (error) {
+    throw new Error(`${role}: ${(error as Error).message}`);
+  }
   const probe = join(path, `.boundless-write-test-${process.pid}`);
   try {
     await (await open(probe, 'wx')).close();

@@ -8,7 +8,7 @@
 // any tensor memory is allocated. A hostile file gets an error, not a crash
 // or a multi-gigabyte allocation.
 import { endianness } from 'node:os';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { dtypeOf, dtypes, isDtype, type Dtype, type Tensor } from './tensor.js';
 
 export interface SafetensorsContent {
@@ -195,6 +195,7 @@ export async function readSafetensorsFile(
   path: string, onData?: (bytes: Uint8Array) => void,
 ): Promise<SafetensorsContent> {
   requireLittleEndian();
+  await requireSeekable(path);
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
@@ -226,8 +227,21 @@ export async function readSafetensorsFile(
   }
 }
 
+/**
+ * A safetensors file is read at offsets its header gives, which a pipe, a FIFO or a device cannot
+ * serve (a pipe's size reads as 0; opening a FIFO that no one writes to never returns, and no
+ * signal ends the wait). A directory is left to open and read, which name it.
+ */
+async function requireSeekable(path: string): Promise<void> {
+  const info = await stat(path);
+  if (info.isFile() || info.isDirectory()) return;
+  const kind = info.isFIFO() ? 'a pipe or FIFO' : info.isSocket() ? 'a socket' : 'a device';
+  throw new SafetensorsFormatError(`${path}: is ${kind}, not a file; a state or model is read at offsets its header gives: save it to a file first`);
+}
+
 /** The `__metadata__` map of a file, reading only its header (for a quick look at large files). */
 export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
+  await requireSeekable(path);
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();

@@ -36,6 +36,8 @@ export class ProgressReporter {
   /** Size of the training channel, when known. */
   totalBytes: number | undefined;
   badRecords: Record<string, number> = {};
+  /** Records trained before this process began (a resumed run's): not part of its rate. */
+  resumedRecords = 0;
 
   constructor(private readonly epochs: number, private readonly listener?: (event: ProgressEvent) => void) {}
 
@@ -53,7 +55,7 @@ export class ProgressReporter {
     const etaSeconds = planned !== undefined && done > 0 ? Math.max(0, (elapsedSeconds * (planned - done)) / done) : undefined;
     const event = {
       phase, epoch: counters.epoch, batches: counters.batches, records: counters.records, bytes: this.bytes, elapsedSeconds,
-      recordsPerSecond: elapsedSeconds > 0 ? counters.records / elapsedSeconds : 0,
+      recordsPerSecond: elapsedSeconds > 0 ? Math.max(0, counters.records - this.resumedRecords) / elapsedSeconds : 0,
       badRecords: this.badRecords, ...(etaSeconds !== undefined ? { etaSeconds } : {}), ...extra,
     } as ProgressEvent;
     // Metrics cost a threshold search per model: computed when a listener reads them (the CLI

@@ -10,6 +10,7 @@ import type { Algorithm } from '../algorithms/types.js';
 import type { Backend } from '../backends/registry.js';
 import { resolveBackend } from '../backends/select.js';
 import type { ReadOptions } from '../io/read-options.js';
+import { readStoredObject } from '../state/checkpoint.js';
 import { readSafetensorsMetadata } from '../state/safetensors.js';
 import { CheckpointDirectory } from './checkpoint-directory.js';
 import type { TrainOptions } from './train.js';
@@ -35,6 +36,10 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
   const input = { ...hyperparameters };
   if (options.seed !== undefined) {
     if (!('seed' in algorithm.hyperparameters)) throw new Error(`train: ${algorithm.name} has no seed hyperparameter`);
+    // Given both ways with other values: which was meant is not clear (options.seed used to win silently).
+    if (input.seed !== undefined && Number(input.seed) !== options.seed) {
+      throw new RangeError(`train: seed is given twice, as hyperparameter seed=${show(input.seed)} and options.seed = ${options.seed}; give one of them`);
+    }
     input.seed = options.seed;
   }
   // SageMaker requires DeepAR's epochs (a required hyperparameter); --epochs N (options.epochs) gives it too.
@@ -64,22 +69,33 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
 async function requiredFromInitialState(algorithm: Algorithm, missing: string[], initial: TrainOptions['initialState']):
   Promise<Record<string, unknown>> {
   if (missing.length === 0 || initial === undefined) return {};
-  let stored: Record<string, unknown>;
+  let stored: Record<string, unknown> | undefined;
   if (typeof initial === 'string') {
     const metadata = await readSafetensorsMetadata(initial).catch((error: Error) => {
       throw new Error(`train: cannot read the initial state ${initial}: ${error.message}`);
     });
-    if (metadata.algorithm !== algorithm.name) return {};
-    try {
-      stored = JSON.parse(metadata.hyperparameters ?? '{}') as Record<string, unknown>;
-    } catch {
-      return {};  // a damaged header: loading the state reports it
-    }
+    stored = metadata.algorithm === algorithm.name ? jsonObject(metadata.hyperparameters) : undefined;
+    // Another algorithm's state, a model, a damaged header: the whole file read and checked says
+    // which (rather than a required hyperparameter being missing).
+    if (!stored) await readStoredObject(initial, { kind: 'state', algorithm: algorithm.name });
   } else {
-    if (initial.algorithm !== algorithm.name) return {};
+    if (initial.algorithm !== algorithm.name) {
+      throw new Error(`train: the initial state holds algorithm '${initial.algorithm}', expected '${algorithm.name}'`);
+    }
     stored = initial.hyperparameters as Record<string, unknown>;
   }
-  return Object.fromEntries(missing.filter((name) => stored[name] !== undefined).map((name) => [name, stored[name]]));
+  const from = stored ?? {};
+  return Object.fromEntries(missing.filter((name) => from[name] !== undefined).map((name) => [name, from[name]]));
+}
+
+/** A JSON object's text parsed; undefined for anything else. */
+function jsonObject(text: string | undefined): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text ?? '');
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -199,8 +199,9 @@ export class TrainingRun<A extends Algorithm> {
     this.requireEpochsLeft(resumed.path);
     // Said, so that a log shows a run that continued rather than one that started over.
     const { epoch, records, position } = this.progress;
+    this.reporter.resumedRecords = records;
     this.emit('resume', { checkpoint: resumed.path, message: `resumed from ${resumed.path}: ${records} records trained, ` +
-      `${epoch} epoch${epoch === 1 ? '' : 's'} done${position !== null ? ' and the next one begun' : ''}` });
+      `${epoch} epoch${epoch === 1 ? '' : 's'} done${position !== null || this.progress.shares ? `, epoch ${epoch + 1} under way` : ''}` });
     // What the run reported so far: a resumed run with no epoch left to validate reports it too.
     this.validation = record.validation;
     this.bestValidation = record.bestValidation;
@@ -271,13 +272,19 @@ export class TrainingRun<A extends Algorithm> {
 
   private async trainOnChannel(): Promise<void> {
     const { algorithm, options, progress, reporter } = this;
+    // A pass from the channel's start that reads nothing is an error whether or not a state was
+    // given to continue: a continued state would come back unchanged, as if trained.
+    const fromStart = progress.position === null && !progress.shares;
+    const recordsBefore = progress.records;
     const pass = await (this.runner ? this.runPass(this.runner) : this.trainInThisThread());
     if (pass.input) this.input = pass.input;
     this.covered = 'end';
     reporter.bytes += pass.bytes;
     reporter.epochBytes = 0;
     reporter.badRecords = { ...pass.badRecords };
-    if (!this.state) throw new DataError(`train: no records in the training channel (${describeChannel(options.train)})`);
+    if (!this.state || (fromStart && progress.records === recordsBefore)) {
+      throw new DataError(`train: no records in the training channel (${describeChannel(options.train)})`);
+    }
     // What a GPU backend holds of the pass is added into the state's arrays: the end of a pass reads them.
     await settleState(this.state);
     // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.

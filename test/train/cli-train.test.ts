@@ -1,7 +1,6 @@
 // The CLI's train, predict, evaluate and select, on the test-only algorithm
 // (loaded with --algorithm-module), including kill -9 at random moments.
 import assert from 'node:assert/strict';
-import { readSafetensorsMetadata } from '../../lib/state/safetensors.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../../lib/index.js';
 import { packageRoot } from '../../lib/package-root.js';
+import { readSafetensorsMetadata } from '../../lib/state/safetensors.js';
 import { killAfterCheckpoint } from '../fixtures/kill-after-checkpoint.js';
 
 const fixture = join(packageRoot, 'test', 'fixtures', 'least-squares.ts');
@@ -85,7 +85,25 @@ describe('boundless train / predict / evaluate / select', function () {
     assert.equal(JSON.parse(continued.stdout).metrics.records, 20000);
     const missingState = boundless('train', 'least-squares', ...common, '--train', data, '--initial-state', join(root, 'none.safetensors'));
     assert.equal(missingState.stderr, `boundless: train: cannot read the initial state ${join(root, 'none.safetensors')}: ` +
-      `ENOENT: no such file or directory, open '${join(root, 'none.safetensors')}'\n`);
+      `ENOENT: no such file or directory, stat '${join(root, 'none.safetensors')}'\n`);
+    // Continuing on no data is the fresh run's error, not the state given back as if trained.
+    const empty = join(root, 'empty.csv');
+    await writeFile(empty, '');
+    const nothing = boundless('train', 'least-squares', ...common, '--train', empty, '--initial-model', modelDir, '--model-dir', join(root, 'nothing'));
+    assert.equal(nothing.code, 1);
+    assert.equal(nothing.stderr, `boundless: train: no records in the training channel (${empty})\n`);
+    // A FIFO cannot be read at offsets (and opening one no one writes to never returned).
+    const fifo = join(root, 'state.fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const piped = boundless('train', 'least-squares', ...common, '--train', data, '--initial-state', fifo);
+    assert.equal(piped.stderr, `boundless: train: cannot read the initial state ${fifo}: ${fifo}: is a pipe or FIFO, not a file; ` +
+      'a state or model is read at offsets its header gives: save it to a file first\n');
+    // Another algorithm's state: said so, not that the required feature_dim is missing.
+    const kmeansDir = join(root, 'kmeans-model');
+    assert.equal(boundless('train', 'kmeans', '--train', data, '--hp', 'k=2', '--model-dir', kmeansDir).code, 0);
+    const foreign = boundless('train', 'least-squares', ...common, '--train', data, '--initial-model', kmeansDir);
+    assert.equal(foreign.code, 1);
+    assert.equal(foreign.stderr, `boundless: ${join(kmeansDir, 'state.safetensors')}: holds algorithm 'kmeans', expected 'least-squares'\n`);
     const fromModelFile = boundless('train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--initial-model', join(modelDir, 'model.safetensors'));
     assert.match(fromModelFile.stderr, /--initial-model .*model\.safetensors is a finalized model, which cannot continue training; pass the model directory/);
     const selected = boundless('select', ...common, '--state', join(modelDir, 'state.safetensors'), '--select', 'model=0', '--model-dir', join(root, 'selected'));
@@ -180,11 +198,14 @@ describe('boundless train / predict / evaluate / select', function () {
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', '2b'], 'boundless: train: --checkpoint-every needs --checkpoint-dir\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--keep-checkpoints', '2'], 'boundless: train: --keep-checkpoints needs --checkpoint-dir\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'epochs=2', '--epochs', '4'], 'boundless: train: epochs is given twice, as --hp epochs=2 and --epochs 4; give one of them\n', 2],
+      [['train', 'least-squares', ...common, '--train', data, '--hp', 'seed=1', '--seed', '2'], 'boundless: train: seed is given twice, as --hp seed=1 and --seed 2; give one of them\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-dir', data],
         `boundless: checkpoint directory ${data} exists and is not a directory: give --checkpoint-dir (checkpoint.directory) a directory, or a path that does not exist yet (it is made)\n`, 1],
       // Node's recursive mkdir never returns under /proc (ENOENT for the child, EEXIST for the parent, again): it hung at 100% CPU.
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-dir', '/proc/boundless-checkpoints'],
-        "boundless: cannot make the directory /proc/boundless-checkpoints: ENOENT: no such file or directory, mkdir '/proc/boundless-checkpoints'\n", 1],
+        "boundless: checkpoint directory (--checkpoint-dir, checkpoint.directory): cannot make the directory /proc/boundless-checkpoints: ENOENT: no such file or directory, mkdir '/proc/boundless-checkpoints'\n", 1],
+      [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--model-dir', '/proc/boundless-model'],
+        "boundless: --model-dir: cannot make the directory /proc/boundless-model: ENOENT: no such file or directory, mkdir '/proc/boundless-model'\n", 1],
       // A directory that exists but cannot be written in: refused before training, not when the model is saved.
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--model-dir', '/proc/self'],
         `boundless: --model-dir /proc/self: cannot create a file in it (ENOENT: no such file or directory, open '/proc/self/.boundless-write-test-PID'); give a directory this process may write in\n`, 1],

@@ -82,7 +82,7 @@ describe('trainer', function () {
     assert.equal(warnings.length, 2);
     assert.match(warnings[0], new RegExp(`^warning: skipping damaged checkpoint .*${newest}`));
     // Which checkpoint the run continued from, and how far it was: the one before the damaged one.
-    assert.match(warnings[1], /^resume: resumed from .*checkpoint-\d+\.safetensors: \d+ records trained, 1 epoch done and the next one begun$/);
+    assert.match(warnings[1], /^resume: resumed from .*checkpoint-\d+\.safetensors: \d+ records trained, 1 epoch done, epoch 2 under way$/);
     assertSameState(resumed.state, uninterrupted.state);
   });
 
@@ -122,9 +122,10 @@ describe('trainer', function () {
   });
 
   it('seed sets the algorithm\'s seed: the same seed gives the same model, another seed another', async () => {
-    const a = await train(leastSquares, hp, { train: trainPath, data, seed: 1 });
-    const b = await train(leastSquares, hp, { train: trainPath, data, seed: 1 });
-    const c = await train(leastSquares, hp, { train: trainPath, data, seed: 2 });
+    const { seed: _seed, ...unseeded } = hp as Record<string, unknown>;
+    const a = await train(leastSquares, unseeded, { train: trainPath, data, seed: 1 });
+    const b = await train(leastSquares, unseeded, { train: trainPath, data, seed: 1 });
+    const c = await train(leastSquares, unseeded, { train: trainPath, data, seed: 2 });
     assert.equal(a.state.hyperparameters.seed, 1);
     assertSameState(a.state, b.state);
     assert.notDeepEqual(Array.from(a.state.tensors.weights.data as Float32Array), Array.from(c.state.tensors.weights.data as Float32Array));
@@ -158,6 +159,8 @@ describe('trainer', function () {
       /^RangeError: train: epochs is given twice, as hyperparameter epochs=2 and options.epochs = 4; give one of them$/);
     await assert.rejects(train(linearLearner, { ...regressor, early_stopping_patience: 3 }, { train: trainPath, earlyStopping: { patience: 5 } }),
       /^RangeError: train: early_stopping_patience is given twice, as hyperparameter early_stopping_patience=3 and options.earlyStopping.patience = 5; give one of them$/);
+    await assert.rejects(train(linearLearner, { ...regressor, seed: 1 }, { train: trainPath, seed: 2 }),
+      /^RangeError: train: seed is given twice, as hyperparameter seed=1 and options.seed = 2; give one of them$/);
     const agreeing = await train(linearLearner, { ...regressor, epochs: 2 }, { train: trainPath, epochs: 2 });
     assert.equal(agreeing.metrics.epochs, 2);
   });
