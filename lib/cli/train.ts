@@ -1,4 +1,5 @@
 // `boundless train <algorithm> --train <path|-> ...` (ARCHITECTURE.md, "Command line").
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { readStoredObject } from '../state/checkpoint.js';
 import { join } from 'node:path';
@@ -98,7 +99,13 @@ async function initialStateFrom(options: Record<string, unknown>): Promise<strin
   const model = options['initial-model'] as string | undefined;
   if (state && model) throw new UsageError('train: give --initial-state or --initial-model, not both');
   if (!model) return state;
-  const candidate = (await stat(model).catch(() => undefined))?.isDirectory() ? join(model, 'state.safetensors') : model;
+  const directory = (await stat(model).catch(() => undefined))?.isDirectory() === true;
+  const candidate = directory ? join(model, 'state.safetensors') : model;
+  if (directory && !existsSync(candidate) && existsSync(join(model, 'model.safetensors'))) {
+    // What `select` writes: a model alone.
+    throw new Error(`train: --initial-model ${model} holds a model.safetensors and no state.safetensors (as select writes): a finalized ` +
+      'model cannot continue training; continue from the state it came from (--initial-state FILE)');
+  }
   const stored = await readStoredObject(candidate).catch((error: Error) => {
     throw new Error(`train: --initial-model ${model}: ${error.message}`);
   });

@@ -108,6 +108,10 @@ describe('boundless train / predict / evaluate / select', function () {
     assert.match(fromModelFile.stderr, /--initial-model .*model\.safetensors is a finalized model, which cannot continue training; pass the model directory/);
     const selected = boundless('select', ...common, '--state', join(modelDir, 'state.safetensors'), '--select', 'model=0', '--model-dir', join(root, 'selected'));
     assert.deepEqual(JSON.parse(selected.stdout).selection, { model: 0 });
+    const fromSelected = boundless('train', 'least-squares', ...common, '--train', data, '--initial-model', join(root, 'selected'));
+    assert.equal(fromSelected.code, 1);
+    assert.equal(fromSelected.stderr, `boundless: train: --initial-model ${join(root, 'selected')} holds a model.safetensors and no state.safetensors ` +
+      '(as select writes): a finalized model cannot continue training; continue from the state it came from (--initial-state FILE)\n');
   });
 
   it('the README\'s resume of an early-stopped run reports what the run did and trains nothing; other data, fewer epochs, other steps are refused', async () => {
