@@ -1,6 +1,7 @@
 // What the trainer reports while it runs: a ProgressEvent per batch, epoch,
-// checkpoint and warning, and one when it resumes from a checkpoint, with throughput and, when the training channel's
-// size is known, an estimate of the time left.
+// checkpoint and warning, and one when it resumes from a checkpoint, with
+// throughput and, when the training channel's size is known, an estimate of
+// the time left.
 
 export interface ProgressEvent {
   phase: 'batch' | 'epoch' | 'checkpoint' | 'warning' | 'resume';

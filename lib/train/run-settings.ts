@@ -1,6 +1,6 @@
 // The settings of one training run, resolved from the hyperparameters and
 // the trainer's options: what the explicit options say wins over the
-// algorithm's own hyperparameters (mini_batch_size, feature_dim; epochs and early
+// algorithm's own hyperparameters (mini_batch_size, feature_dim; epochs, seed and early
 // stopping given both ways with other values are refused), and every bad value is an
 // error before any data is read; required hyperparameters not given are an initial
 // state's. A continued state's hyperparameters re-decide
@@ -64,7 +64,8 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
 /**
  * The required hyperparameters not given (predictor_type, ...) as the initial state was made with
  * them: a state continues with its own hyperparameters, so naming them again adds nothing. Read
- * from the file's header only; a state of another algorithm gives none (loading it says why).
+ * from the file's header; a state of another algorithm, a model or a damaged header is read whole
+ * and checked instead, which throws the error that says which.
  */
 async function requiredFromInitialState(algorithm: Algorithm, missing: string[], initial: TrainOptions['initialState']):
   Promise<Record<string, unknown>> {
