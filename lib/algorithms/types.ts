@@ -89,7 +89,7 @@ export type ObjectiveRule<H> = { rule(hyperparameters: H): Objective }['rule'];
 export interface StateValidator {
   add(batch: Batch): Promise<void>;
   /** Stores the sums in the state; returns the metrics of the model the state would select. */
-  finish(): Record<string, number>;
+  finish(): Record<string, number> | Promise<Record<string, number>>;
 }
 
 /** Chooses among the models a rich state holds (k, components, which parallel model, a criterion). */
@@ -98,6 +98,9 @@ export type Selection = Record<string, JsonValue>;
 /** Accumulates a model's metrics over labelled batches (SageMaker's metric names). */
 export interface Evaluator {
   add(batch: Batch): Promise<void>;
+  /** Reads back the sums a GPU backend holds for the batches added (present where one may hold them); await before result. */
+  settle?(): Promise<void>;
+  /** The metrics of every batch added; throws when a GPU backend still holds sums (await settle first). */
   result(): Record<string, number>;
 }
 

@@ -85,6 +85,11 @@ export interface CoreAddon {
   fmStep(settings: FmKernelSettings, state: FmKernelState, batch: Batch, metrics: FmKernelMetrics | null, training: boolean): Promise<void>;
   /** Every feature's lazy decay brought up to the state's step. */
   fmCatchUp(settings: FmKernelSettings, state: FmKernelState): void;
+  /**
+   * A GPU kernel's view of a batch: rows and labels checked as fmStep checks them (the same errors); result = [touched
+   * features, Σ row weights, the longest row's non-zeros, the largest |value|]; for sparse batches out = features[touched], starts[touched + 1], rows[nnz], value bits[nnz].
+   */
+  fmFeatureIndex(settings: FmKernelSettings, batch: Batch, slot: Int32Array, out: Uint32Array, result: Float64Array): Promise<void>;
   fmPredict(model: FmModelArrays, batch: Batch, score: Float32Array, label: Float32Array | null): Promise<void>;
   fmRecommend(model: FmModelArrays, user: Batch, items: Batch, indices: Int32Array, scores: Float32Array): Promise<void>;
   /** One training step (training) or evaluation of a neural topic model on a batch of documents. */

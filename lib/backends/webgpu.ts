@@ -14,6 +14,7 @@ import { encodePass, RowDispatcher, workgroupGrid } from './webgpu-dispatch.js';
 import './webgpu-kernels.js';
 import './webgpu-pca.js';
 import './webgpu-kmeans.js';
+import './webgpu-fm.js';
 import { ResidentStates } from './device-state.js';
 import { TrafficQueue } from './device-traffic.js';
 

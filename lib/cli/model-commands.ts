@@ -220,6 +220,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   // Metrics of nothing are not 0 (nor a silent null): say so.
   if (records === 0) throw new DataError(`evaluate: no records in ${options.test}`);
   const skipped = reportSkipped('evaluate', stream.stats.badRecords, 'the metrics are over the records read');
+  await evaluator.settle?.();
   const metrics = evaluator.result();
   reportSageMakerTest(options, metrics);
   return { model: modelPath, records, ...skipped, ...metrics, ...statsOf(options, backend) };

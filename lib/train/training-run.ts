@@ -376,6 +376,7 @@ export class TrainingRun<A extends Algorithm> {
       records += batch.rows;
     }
     if (records === 0) throw new DataError(`train: no records in the validation channel (${describeChannel(channel)})`);
+    await evaluator?.settle?.();
     return validator ? validator.finish() : evaluator!.result();
   }
 
@@ -412,6 +413,7 @@ export class TrainingRun<A extends Algorithm> {
         records += batch.rows;
       }
       if (records === 0) throw new DataError(`train: no records in the test channel (${describeChannel(this.options.test)})`);
+      await evaluator.settle?.();
       test = evaluator.result();
     }
     const validation = this.bestValidation ?? this.validation;

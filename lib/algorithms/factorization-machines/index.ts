@@ -5,6 +5,7 @@
 // top-N recommendations and the factors exposed as embeddings.
 import { requireTwoClasses } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
+import { isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { BatchError, type Batch } from '../../data/batch.js';
@@ -147,7 +148,13 @@ function requireBothClasses(state: FactorizationMachinesState): void {
   requireTwoClasses('factorization-machines', 'binary_classifier', [c[1] + c[2], c[0] + c[3]]);
 }
 
-function finalize(state: FactorizationMachinesState, backend: Backend, selection?: Selection): FactorizationMachinesModel {
+/** The chosen model of a state; what a GPU backend holds of it is read back first. */
+async function finalize(state: FactorizationMachinesState, backend: Backend, selection?: Selection): Promise<FactorizationMachinesModel> {
+  await settleState(state);
+  return finalizeSettled(state, backend, selection);
+}
+
+function finalizeSettled(state: FactorizationMachinesState, backend: Backend, selection?: Selection): FactorizationMachinesModel {
   const hp = state.hyperparameters;
   for (const key of Object.keys(selection ?? {})) {
     if (key !== 'model') throw new RangeError(`factorization-machines select: unknown selection '${key}'; expected model`);
@@ -206,6 +213,7 @@ function createEvaluator(model: FactorizationMachinesModel): Evaluator {
     lastStep: new Int32Array(d), counters: new Float64Array(2), slot: new Int32Array(d).fill(-1),
   };
   const metrics = { loss: new Float64Array(1), weight: new Float64Array(1), confusion: new Float64Array(4) };
+  const sums = { tensors: { loss: { data: metrics.loss } } };
   let batches = 0;
   return {
     async add(batch: Batch) {
@@ -216,25 +224,34 @@ function createEvaluator(model: FactorizationMachinesModel): Evaluator {
       }
       batches++;
     },
-    result: () => metricsOf(model.binary, metrics.loss[0], metrics.weight[0], metrics.confusion),
+    // A GPU backend holds the sums until they are read.
+    settle: () => settleState(sums),
+    result() {
+      requireSettled(sums, 'factorization-machines evaluate');
+      return metricsOf(model.binary, metrics.loss[0], metrics.weight[0], metrics.confusion);
+    },
   };
 }
 
 /** Scores every model of the state on validation batches; finalize then selects on these sums. */
 function createStateValidator(state: FactorizationMachinesState, backend: Backend): StateValidator {
+  // The sums start again from zero: sums a GPU backend still held would be added back in when settled.
+  requireSettled(state, 'factorization-machines validation');
   for (const name of ['validation_loss', 'validation_weight', 'validation_confusion']) (state.tensors[name].data as Float64Array).fill(0);
   const metrics = kernelMetrics(state, 'validation');
   let batches = 0;
   return {
     async add(batch: Batch) {
       try {
+        await settleForBackend(state, backend);
         await runKernel(backend, 'fmEvaluate', { settings: settingsOf(state), state: kernelState(state), batch, metrics });
       } catch (error) {
         throw new BatchError(`factorization-machines validation batch ${batches}: ${(error as Error).message}`);
       }
       batches++;
     },
-    finish() {
+    async finish() {
+      await settleState(state);
       state.scalars.validated_at_step = (state.tensors.counters.data as Float64Array)[counter.step];
       const { model } = bestModel(state, 'validation');
       return { ...modelMetrics(state, 'validation', model), selected_model: model };
@@ -294,6 +311,7 @@ function mergeSince(states: FactorizationMachinesState[], base: FactorizationMac
   const rows = states.map((s) => (s.tensors.counters.data as Float64Array)[counter.rows] - baseRows);
   const trained = rows.reduce((a, b) => a + b, 0);
   const total = trained + states.length * baseRows;
+  for (const s of states) requireSettled(s, 'factorization-machines merge');
   for (const [i, s] of states.entries()) {
     if (s.schema.featureDim !== first.schema.featureDim) throw new RangeError(`factorization-machines merge: state ${i} has ${s.schema.featureDim} features, state 0 has ${first.schema.featureDim}`);
     for (const name of ['num_factors', 'num_models', 'optimizer', 'predictor_type'] as const) {
@@ -335,8 +353,11 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
     return createFmState(hp, schema);
   },
 
-  update: (state, batch, backend) => countedUpdate(state, batch, () =>
-    runKernel(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: progressiveSums(state) })),
+  update: (state, batch, backend) => countedUpdate(state, batch, async () => {
+    // Batches another backend still holds go into the arrays first: this backend's kernel reads them.
+    await settleForBackend(state, backend);
+    return runKernel(backend, 'fmUpdate', { settings: settingsOf(state), state: kernelState(state), batch, metrics: progressiveSums(state) });
+  }),
 
   merge,
   mergeRound,
@@ -360,6 +381,9 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
     : { metric: 'rmse', minimize: true }),
 
   progressiveMetrics(state) {
+    // A GPU backend holds the latest batches' sums until the state is settled (the end of each
+    // pass, checkpoints): no numbers rather than stale ones meanwhile.
+    if (!isSettled(state)) return {};
     const { model } = bestModel(state, 'progressive');
     const metrics = modelMetrics(state, 'progressive', model);
     if (Object.keys(metrics).length === 0) return {};

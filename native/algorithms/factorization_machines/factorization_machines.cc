@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -215,6 +216,45 @@ StepScratch& ThreadStepScratch() {
   return scratch;
 }
 
+// The batch's touched features and, for sparse batches, its non-zeros grouped by feature in
+// row order (a stable counting sort), into scratch.index. The caller's slot scratch maps a
+// feature to its place in the index; it is all −1 before and after.
+void IndexFeatures(const Settings& s, const BatchView& b, int32_t* slot_scratch, StepScratch& scratch) {
+  FeatureIndex& index = scratch.index;
+  std::vector<uint32_t>& counts = scratch.counts;
+  std::vector<uint32_t>& cursor = scratch.cursor;
+  index.features.clear();
+  if (!b.sparse) {
+    index.features.resize(s.dim);
+    std::iota(index.features.begin(), index.features.end(), 0u);
+  } else {
+    const size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
+    counts.clear();
+    for (size_t e = 0; e < nnz; e++) {
+      uint32_t i = b.indices[e];
+      if (slot_scratch[i] < 0) {
+        slot_scratch[i] = static_cast<int32_t>(index.features.size());
+        index.features.push_back(i);
+        counts.push_back(0);
+      }
+      counts[slot_scratch[i]]++;
+    }
+    index.starts.assign(index.features.size() + 1, 0);
+    for (size_t k = 0; k < counts.size(); k++) index.starts[k + 1] = index.starts[k] + counts[k];
+    cursor.assign(index.starts.begin(), index.starts.end() - 1);
+    index.rows.resize(nnz);
+    index.values.resize(nnz);
+    for (size_t r = 0; r < b.rows; r++) {
+      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
+        uint32_t at = cursor[slot_scratch[b.indices[e]]]++;
+        index.rows[at] = static_cast<uint32_t>(r);
+        index.values[at] = b.values[e];
+      }
+    }
+    for (uint32_t i : index.features) slot_scratch[i] = -1;
+  }
+}
+
 // Forward pass of every model on every row: scores (rows × models) and the factor sums
 // Σ vᵢf xᵢ (rows × factor_width) that the gradient needs.
 void Forward(const Settings& s, const State& st, const BatchView& b, std::vector<double>& score, std::vector<float>& sums) {
@@ -307,42 +347,11 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
   // and a thread_local named inside a lambda would be the running thread's own.)
   StepScratch& scratch = ThreadStepScratch();
   FeatureIndex& index = scratch.index;
-  std::vector<uint32_t>& counts = scratch.counts;
-  std::vector<uint32_t>& cursor = scratch.cursor;
   std::vector<double>& score = scratch.score;
   std::vector<double>& loss = scratch.loss;
   std::vector<double>& slope = scratch.slope;
   std::vector<float>& sums = scratch.sums;
-  index.features.clear();
-  if (!b.sparse) {
-    index.features.resize(s.dim);
-    std::iota(index.features.begin(), index.features.end(), 0u);
-  } else {
-    const size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
-    counts.clear();
-    for (size_t e = 0; e < nnz; e++) {
-      uint32_t i = b.indices[e];
-      if (slot_scratch[i] < 0) {
-        slot_scratch[i] = static_cast<int32_t>(index.features.size());
-        index.features.push_back(i);
-        counts.push_back(0);
-      }
-      counts[slot_scratch[i]]++;
-    }
-    index.starts.assign(index.features.size() + 1, 0);
-    for (size_t k = 0; k < counts.size(); k++) index.starts[k + 1] = index.starts[k] + counts[k];
-    cursor.assign(index.starts.begin(), index.starts.end() - 1);
-    index.rows.resize(nnz);
-    index.values.resize(nnz);
-    for (size_t r = 0; r < b.rows; r++) {
-      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
-        uint32_t at = cursor[slot_scratch[b.indices[e]]]++;
-        index.rows[at] = static_cast<uint32_t>(r);
-        index.values[at] = b.values[e];
-      }
-    }
-    for (uint32_t i : index.features) slot_scratch[i] = -1;
-  }
+  IndexFeatures(s, b, slot_scratch, scratch);
   const std::vector<uint32_t>& touched = index.features;
   const double catch_up_c2 = SecondBiasCorrection(s, step);
   ThreadPool::Shared().ParallelFor(touched.size(), 64, [&](size_t begin, size_t end) {
@@ -418,6 +427,24 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
 }
 
 }  // namespace
+
+size_t FeatureIndexWords(const Settings& settings, const BatchView& batch, int32_t* slot_scratch, uint32_t* out, double* total_weight) {
+  ValidateFeatureRows(batch, settings.dim);
+  ValidateLabels(settings, batch);
+  double weight = 0;
+  for (size_t r = 0; r < batch.rows; r++) weight += RowWeight(batch, r);
+  *total_weight = weight;
+  if (!batch.sparse || batch.rows == 0) return 0;
+  StepScratch& scratch = ThreadStepScratch();
+  IndexFeatures(settings, batch, slot_scratch, scratch);
+  const FeatureIndex& index = scratch.index;
+  const size_t touched = index.features.size(), nnz = index.rows.size();
+  std::copy(index.features.begin(), index.features.end(), out);
+  std::copy(index.starts.begin(), index.starts.end(), out + touched);
+  std::copy(index.rows.begin(), index.rows.end(), out + 2 * touched + 1);
+  std::memcpy(out + 2 * touched + 1 + nnz, index.values.data(), nnz * sizeof(float));
+  return touched;
+}
 
 void Update(const Settings& settings, State& state, const BatchView& batch, Metrics* metrics, int32_t* slot_scratch) {
   Step(settings, state, batch, metrics, true, slot_scratch);

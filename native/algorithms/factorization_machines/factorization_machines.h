@@ -82,6 +82,13 @@ void Update(const Settings& settings, State& state, const BatchView& batch, Metr
 // Scores the batch with every model, adding to the metrics; no training.
 void Evaluate(const Settings& settings, State& state, const BatchView& batch, Metrics& metrics, int32_t* slot_scratch);
 
+// A GPU kernel's view of a batch (lib/backends/webgpu-fm.ts): the rows and labels checked as Update
+// checks them (the same errors), *total_weight = Σ row weights, and for a sparse batch its touched
+// features and non-zeros grouped by feature in row order, as 32-bit words: features[touched],
+// starts[touched + 1], rows[nnz], the values' float bits[nnz] (out: at least 2·touched + 1 + 2·nnz
+// words ≤ 4·nnz + 1, as touched ≤ nnz). Returns touched (0 for a dense batch, which needs no index).
+size_t FeatureIndexWords(const Settings& settings, const BatchView& batch, int32_t* slot_scratch, uint32_t* out, double* total_weight);
+
 // A finalized model: one of the state's models, decay caught up.
 struct Model {
   size_t dim = 0, factors = 0;

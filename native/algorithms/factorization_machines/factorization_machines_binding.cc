@@ -3,6 +3,8 @@
 // work runs on a libuv thread (inline for tiny batches).
 #include "algorithms/factorization_machines/factorization_machines_binding.h"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "algorithms/factorization_machines/factorization_machines.h"
@@ -110,6 +112,32 @@ Napi::Value StepAsync(const Napi::CallbackInfo& info) {
   }, work);
 }
 
+// fmFeatureIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array (≥ 4·nnz + 1), result: Float64Array (4))
+// → Promise: result = [touched features, Σ row weights, the longest row's non-zeros, the largest |value|]; out as
+// FeatureIndexWords writes it.
+Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
+  const char* f = "fmFeatureIndex";
+  RequireArgCount(info, f, 5);
+  ArrayReader reader(info.Env(), f);
+  fm::Settings settings = ReadSettings(reader, ObjectArg(info, 0, f, "settings"), f);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
+  int32_t* slot = reader.Arg<int32_t>(info, 2, "slot", napi_int32_array, settings.dim, true);
+  const size_t nnz = batch.sparse ? static_cast<size_t>(batch.indptr[batch.rows]) : 0;
+  uint32_t* out = reader.Arg<uint32_t>(info, 3, "out", napi_uint32_array, 4 * nnz + 1, true);
+  double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 4, true);
+  return QueueKernel(info.Env(), "boundless:fmFeatureIndex", reader, [=]() {
+    result[0] = static_cast<double>(fm::FeatureIndexWords(settings, batch, slot, out, &result[1]));
+    // Validated: every value is finite. The longest row bounds a GPU shader's loops.
+    size_t longest = batch.sparse ? 0 : settings.dim;
+    for (size_t r = 0; batch.sparse && r < batch.rows; r++) longest = std::max(longest, static_cast<size_t>(batch.indptr[r + 1] - batch.indptr[r]));
+    float largest = 0;
+    const size_t stored = batch.sparse ? nnz : batch.rows * settings.dim;
+    for (size_t e = 0; e < stored; e++) largest = std::max(largest, std::fabs(batch.values[e]));
+    result[2] = static_cast<double>(longest);
+    result[3] = largest;
+  }, StoredValues(batch));
+}
+
 // fmCatchUp(settings, state): every feature's decay brought up to the current step (synchronous, state-sized).
 Napi::Value CatchUpSync(const Napi::CallbackInfo& info) {
   const char* f = "fmCatchUp";
@@ -168,6 +196,7 @@ Napi::Value RecommendAsync(const Napi::CallbackInfo& info) {
 
 void RegisterFactorizationMachines(Napi::Env env, Napi::Object exports) {
   exports.Set("fmStep", Napi::Function::New(env, StepAsync, "fmStep"));
+  exports.Set("fmFeatureIndex", Napi::Function::New(env, FeatureIndexAsync, "fmFeatureIndex"));
   exports.Set("fmCatchUp", Napi::Function::New(env, CatchUpSync, "fmCatchUp"));
   exports.Set("fmPredict", Napi::Function::New(env, PredictAsync, "fmPredict"));
   exports.Set("fmRecommend", Napi::Function::New(env, RecommendAsync, "fmRecommend"));

@@ -46,7 +46,7 @@ describe('factorization machines: divergence', function () {
   it('stops with an error naming what to change when the only model diverged on features of 1e30', async () => {
     const state = await trained(backend, {}, batches(1, 5, 1e30));
     assert.ok(Number.isNaN(fm.progressiveMetrics!(state).progressive_binary_classification_cross_entropy), 'the case diverges');
-    assert.throws(() => fm.finalize(state, backend), (error: Error) => {
+    await assert.rejects(async () => fm.finalize(state, backend), (error: Error) => {
       assert.match(error.message, /^factorization-machines: training diverged: model 0's parameters are not finite \(its progressive loss is NaN\); it is the only model: /);
       assert.match(error.message, /scale the features .*set clip_gradient \(e\.g\. 1\).*lower factors_lr \(0\.003\), linear_lr \(0\.03\) or bias_lr \(0\.1\)/);
       return true;
@@ -55,8 +55,8 @@ describe('factorization machines: divergence', function () {
 
   it('says so for every model of a grid that diverged, and for a selected model', async () => {
     const state = await trained(backend, { num_models: 3 }, batches(2, 5, 1e30));
-    assert.throws(() => fm.finalize(state, backend), /training diverged: .*none of the 3 models kept finite parameters and loss/);
-    assert.throws(() => fm.finalize(state, backend, { model: 2 }), /training diverged: model 2's parameters are not finite.*it is the model selected/);
+    await assert.rejects(async () => fm.finalize(state, backend), /training diverged: .*none of the 3 models kept finite parameters and loss/);
+    await assert.rejects(async () => fm.finalize(state, backend, { model: 2 }), /training diverged: model 2's parameters are not finite.*it is the model selected/);
   });
 
   it('trains on the same data with clip_gradient, as the error suggests', async () => {
@@ -76,15 +76,15 @@ describe('factorization machines: divergence', function () {
     const other = [0, 1, 2, 3].filter((m) => m !== best).sort((a, b) => loss[a] / weight[a] - loss[b] / weight[b] || a - b)[0];
     (state.tensors.linear.data as Float32Array)[2 * 4 + best] = NaN;
     assert.equal((await fm.finalize(state, backend)).data().scalars.selected_model, other);
-    assert.throws(() => fm.finalize(state, backend, { model: best }), new RegExp(`model ${best}'s parameters are not finite`));
+    await assert.rejects(async () => fm.finalize(state, backend, { model: best }), new RegExp(`model ${best}'s parameters are not finite`));
     // A model whose parameters are finite but whose loss sum overflowed is no model either.
     (state.tensors.linear.data as Float32Array)[2 * 4 + best] = 0;
     for (const m of [0, 1, 2, 3]) if (m !== best) (state.tensors.linear.data as Float32Array)[4 + m] = Infinity;
     loss[best] = Infinity;
     // (Otherwise it would be selected: the others' parameters are poisoned.)
-    assert.throws(() => fm.finalize(state, backend), /training diverged: .*none of the 4 models kept finite parameters and loss/);
+    await assert.rejects(async () => fm.finalize(state, backend), /training diverged: .*none of the 4 models kept finite parameters and loss/);
     const single = await trained(backend, {}, batches(3, 2, 0));
     (single.tensors.progressive_loss.data as Float64Array)[0] = Infinity;
-    assert.throws(() => fm.finalize(single, backend), /model 0's progressive loss is Infinity \(its scores overflowed\); it is the only model/);
+    await assert.rejects(async () => fm.finalize(single, backend), /model 0's progressive loss is Infinity \(its scores overflowed\); it is the only model/);
   });
 });

@@ -1,0 +1,229 @@
+// Factorization machines trained on a GPU (lib/backends/webgpu-fm.ts): the
+// parameters, moments, lazy-decay steps and metric sums on the device from
+// batch to batch, against cpu on the same batches — every optimizer, both
+// decay rules, clipping, row weights, dense and sparse rows, several models
+// of different factor sizes, evaluation into two sets of sums; bad rows and
+// labels with cpu's message; nothing read back per batch. CI runs it on Mesa's
+// llvmpipe.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createBackend, denseBatch, factorizationMachines, isSettled, listBackends, parseHyperparameters, settleState,
+  train, type Backend, type Batch, type HyperparameterInput,
+} from '../../lib/index.js';
+import { withEnv } from '../fixtures/with-env.js';
+import { fmStateTolerance } from '../../lib/backends/webgpu-fm.js';
+import { fmBatches, fmDim } from '../fixtures/fm-data.js';
+
+type FmState = ReturnType<typeof factorizationMachines.createState>;
+
+function fresh(hp: HyperparameterInput, backend: Backend, dim = fmDim): FmState {
+  const parsed = parseHyperparameters('factorization-machines', factorizationMachines.hyperparameters, { feature_dim: dim, ...hp });
+  return factorizationMachines.createState(parsed, { featureDim: dim, labelSize: 1 }, backend);
+}
+
+async function trainOn(backend: Backend, hp: HyperparameterInput, batches: Batch[], dim?: number): Promise<FmState> {
+  const state = fresh(hp, backend, dim);
+  for (const batch of batches) await factorizationMachines.update(state, batch, backend);
+  await settleState(state);
+  return state;
+}
+
+/** The batches as dense rows, weighted 0.5, 1.5, 2.5 in turn. */
+function denseOf(batches: Batch[]): Batch[] {
+  return batches.map((b) => {
+    const sparse = b as Extract<Batch, { kind: 'sparse' }>;
+    const x = new Float32Array(b.rows * fmDim);
+    for (let r = 0; r < b.rows; r++) for (let e = sparse.indptr[r]; e < sparse.indptr[r + 1]; e++) x[r * fmDim + sparse.indices[e]] = sparse.values[e];
+    return denseBatch(x, fmDim, sparse.labels, Float32Array.from({ length: b.rows }, (_, r) => 0.5 + (r % 3)));
+  });
+}
+
+/** Every float tensor within tolerance × its scale; steps, counters and last steps exact. */
+function assertStatesAgree(got: FmState, expected: FmState, what: string): void {
+  for (const [name, t] of Object.entries(expected.tensors)) {
+    const a = Array.from(got.tensors[name].data as Float32Array);
+    const b = Array.from(t.data as Float32Array);
+    if (name === 'last_step' || name === 'counters') {
+      assert.deepEqual(a, b, `${what}: ${name}`);
+      continue;
+    }
+    const scale = Math.max(1e-30, ...b.map(Math.abs));
+    const worst = Math.max(0, ...b.map((v, i) => Math.abs(a[i] - v)));
+    assert.ok(worst <= fmStateTolerance.relTol * scale, `${what}: ${name} differs from cpu by ${worst} (scale ${scale})`);
+  }
+}
+
+describe('webgpu: factorization machines trained on the device', function () {
+  this.timeout(300_000);
+  let gpu: Backend;
+  let cpu: Backend;
+
+  before(async function () {
+    const report = (await listBackends()).find((b) => b.name === 'webgpu');
+    if (!report?.available) this.skip();
+    gpu = await createBackend('webgpu');
+    cpu = await createBackend('cpu');
+  });
+
+  after(async () => {
+    await gpu?.dispose();
+    await cpu?.dispose();
+  });
+
+  for (const optimizer of ['sgd', 'adagrad', 'adam']) {
+    it(`trains sparse rows with ${optimizer} as cpu does (three models, weight decay, progressive sums)`, async () => {
+      const hp = { predictor_type: 'binary_classifier', num_factors: 4, num_models: 3, optimizer, seed: 2, linear_wd: 0.01, factors_wd: 0.01, bias_wd: 0.01 };
+      const batches = fmBatches('binary', 11, 20);
+      const before = gpu.counters.snapshot();
+      const trafficBefore = gpu.traffic!.snapshot();
+      const onGpu = await trainOn(gpu, hp, batches);
+      assert.equal(gpu.traffic!.snapshot(trafficBefore).readBacks, 1, 'one read-back, when the state is settled');
+      assert.deepEqual(gpu.counters.snapshot(before).fmUpdate, { backend: 'webgpu', calls: 20, fallbacks: 0 });
+      assertStatesAgree(onGpu, await trainOn(cpu, hp, batches), optimizer);
+    });
+  }
+  it('trains weighted dense rows with sgd, clipping and squared loss; features absent for many steps catch their decay up', async () => {
+    const hp = { predictor_type: 'regressor', num_factors: 6, optimizer: 'sgd', seed: 3, linear_wd: 0.02, factors_wd: 0.02, clip_gradient: 0.5 };
+    assertStatesAgree(await trainOn(gpu, hp, denseOf(fmBatches('regression', 12, 12))), await trainOn(cpu, hp, denseOf(fmBatches('regression', 12, 12))), 'dense');
+    // Batches of 4 rows: a user or item is absent for tens of steps at a time, and adam's step scale ages meanwhile.
+    const sparse = { ...hp, optimizer: 'adam', num_models: 2 };
+    assertStatesAgree(await trainOn(gpu, sparse, fmBatches('regression', 13, 120, 4)), await trainOn(cpu, sparse, fmBatches('regression', 13, 120, 4)), 'lazy decay');
+  });
+
+  it('trains a state of revision 1 (decoupled weight decay) as cpu does', async () => {
+    const hp = { predictor_type: 'binary_classifier', num_factors: 4, optimizer: 'adagrad', seed: 5, linear_wd: 0.05, factors_wd: 0.05 };
+    const oldState = async (backend: Backend) => {
+      const state = fresh(hp, backend);
+      state.scalars.revision = 1;
+      for (const batch of fmBatches('binary', 14, 40, 10)) await factorizationMachines.update(state, batch, backend);
+      await settleState(state);
+      return state;
+    };
+    assertStatesAgree(await oldState(gpu), await oldState(cpu), 'revision 1');
+  });
+
+  it('validates into its own sums and evaluates a finalized model as cpu does, reading back only when asked', async () => {
+    const hp = { predictor_type: 'binary_classifier', num_factors: 4, num_models: 2, optimizer: 'adam', seed: 7 };
+    const [batches, held] = [fmBatches('binary', 15, 10), fmBatches('binary', 16, 5)];
+    const run = async (backend: Backend) => {
+      const state = fresh(hp, backend);
+      for (const batch of batches) await factorizationMachines.update(state, batch, backend);
+      await settleState(state);
+      const validator = factorizationMachines.createStateValidator!(state, backend);
+      for (const batch of held) await validator.add(batch);
+      const traffic = gpu.traffic!.snapshot();
+      const validation = await validator.finish();
+      const readBacks = gpu.traffic!.snapshot(traffic).readBacks;
+      const evaluator = factorizationMachines.createEvaluator!(await factorizationMachines.finalize(state, backend));
+      for (const batch of held) await evaluator.add(batch);
+      if (backend === gpu) assert.throws(() => evaluator.result(), /^Error: factorization-machines evaluate: the state's latest batches are still on the webgpu device; await settleState\(state\) first/);
+      await evaluator.settle?.();
+      return { state, validation, test: evaluator.result(), readBacks };
+    };
+    const [g, c] = [await run(gpu), await run(cpu)];
+    assert.equal(g.readBacks, 1, 'the validation sums read back once, when finished');
+    assertStatesAgree(g.state, c.state, 'validated');
+    for (const [name, value] of Object.entries(c.validation)) assert.ok(Math.abs(g.validation[name] - value) <= 1e-5 * Math.max(1, Math.abs(value)), `validation ${name}: ${g.validation[name]} vs ${value}`);
+    for (const [name, value] of Object.entries(c.test)) assert.ok(Math.abs(g.test[name] - value) <= 1e-5 * Math.max(1, Math.abs(value)), `test ${name}: ${g.test[name]} vs ${value}`);
+    assert.ok(c.test.binary_classification_accuracy > 0.6, `accuracy ${c.test.binary_classification_accuracy}`);
+  });
+
+  it('refuses bad rows and labels with cpu\'s message and keeps every batch before; a state not settled has no progressive metrics and cannot be merged', async () => {
+    const hp = { predictor_type: 'binary_classifier', num_factors: 4, seed: 2 };
+    const state = fresh(hp, gpu);
+    const batches = fmBatches('binary', 17, 4);
+    for (const batch of batches.slice(0, 3)) await factorizationMachines.update(state, batch, gpu);
+    const badLabel = fmBatches('binary', 18, 1)[0];
+    badLabel.labels![2] = 2;
+    await assert.rejects(factorizationMachines.update(state, badLabel, gpu), /^BatchError: factorization-machines batch 3: row 2, label 2 is not 0 or 1 \(binary_classifier\)$/);
+    const badValue = fmBatches('binary', 18, 1)[0] as Extract<Batch, { kind: 'sparse' }>;
+    badValue.values[4] = Infinity;
+    await assert.rejects(factorizationMachines.update(state, badValue, gpu), /^BatchError: factorization-machines batch 3: row 1, feature \d+ is not finite; features must be finite$/);
+    const badIndex = fmBatches('binary', 18, 1)[0] as Extract<Batch, { kind: 'sparse' }>;
+    badIndex.indices[0] = fmDim;
+    await assert.rejects(factorizationMachines.update(state, badIndex, gpu), /^BatchError: factorization-machines batch 3: row 0, feature index 55 is not below feature_dim 55$/);
+    assert.equal(isSettled(state), false);
+    assert.deepEqual(factorizationMachines.progressiveMetrics!(state), {});
+    assert.throws(() => factorizationMachines.merge([state]), /^Error: factorization-machines merge: the state's latest batches are still on the webgpu device/);
+    await factorizationMachines.update(state, batches[3], gpu);
+    await factorizationMachines.finalize(state, gpu);
+    assert.equal(isSettled(state), true);
+    // finalize caught every feature's decay up: so must cpu's state.
+    const expected = await trainOn(cpu, hp, batches);
+    await factorizationMachines.finalize(expected, cpu);
+    assertStatesAgree(state, expected, 'after the refused batches');
+    assert.ok(factorizationMachines.progressiveMetrics!(state).progressive_binary_classification_accuracy > 0);
+  });
+
+  it('trains every batch of updates of one state started together, and settles for cpu to continue it', async () => {
+    const hp = { predictor_type: 'regressor', num_factors: 4, seed: 4, optimizer: 'adam' };
+    const batches = fmBatches('regression', 19, 12);
+    const together = fresh(hp, gpu);
+    await Promise.all(batches.map((batch) => factorizationMachines.update(together, batch, gpu)));
+    await settleState(together);
+    const onCpu = await trainOn(cpu, hp, batches);
+    assertStatesAgree(together, onCpu, 'started together');
+    const mixed = fresh(hp, gpu);
+    for (const batch of batches.slice(0, 6)) await factorizationMachines.update(mixed, batch, gpu);
+    for (const batch of batches.slice(6)) await factorizationMachines.update(mixed, batch, cpu);
+    assertStatesAgree(mixed, onCpu, 'webgpu then cpu');
+  });
+
+  it('declines, after settling, what this adapter cannot run: loops past its limit, values past 1e15', async () => {
+    // 1,000 dense features × 64 factors: 65,000 iterations for one row's forward pass, over llvmpipe's 65,535 less margin.
+    const wide = 1000;
+    const hp = { predictor_type: 'regressor', num_factors: 64, seed: 6 };
+    const rows = (seed: number) => denseBatch(Float32Array.from({ length: 20 * wide }, (_, i) => ((i * seed) % 7) / 7), wide, Float32Array.from({ length: 20 }, (_, r) => r % 5));
+    if ((await listBackends()).find((b) => b.name === 'webgpu')?.details?.software === true) {
+      const state = fresh(hp, gpu, wide);
+      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, rows(3), gpu),
+        /declined kernel 'fmUpdate' \(a loop of 65000 iterations: this software adapter stops a shader's loops after 65,535\)/));
+    }
+    const huge = fmBatches('regression', 20, 3).map((b) => ({ ...b, values: (b as { values: Float32Array }).values.map((v, i) => (i % 3 === 2 ? v * 1e16 : v)) }) as Batch);
+    const hpClip = { predictor_type: 'regressor', num_factors: 4, seed: 6, clip_gradient: 1 };
+    const state = fresh(hpClip, gpu);
+    await factorizationMachines.update(state, fmBatches('regression', 20, 1)[0], gpu);
+    const before = gpu.counters.snapshot();
+    await factorizationMachines.update(state, huge[0], gpu);
+    assert.equal(gpu.counters.snapshot(before).fmUpdate!.fallbacks, 1, 'declined to cpu');
+    assert.equal(isSettled(state), true, 'settled before cpu took the batch');
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, huge[1], gpu), /its values reach 2\.\de\+16: past 1e\+15/));
+  });
+
+  it('train() on webgpu, strict: a validation channel, checkpoints and a resumed run give cpu\'s model', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-fm-'));
+    try {
+      const libsvm = (batches: Batch[]) => batches.flatMap((b) => {
+        const s = b as Extract<Batch, { kind: 'sparse' }>;
+        return Array.from({ length: b.rows }, (_, r) => [s.labels![r], ...Array.from({ length: s.indptr[r + 1] - s.indptr[r] }, (_, k) => `${s.indices[s.indptr[r] + k] + 1}:${s.values[s.indptr[r] + k].toFixed(5)}`)].join(' '));
+      }).join('\n') + '\n';
+      const [trainFile, validationFile] = [join(directory, 'train.libsvm'), join(directory, 'validation.libsvm')];
+      await writeFile(trainFile, libsvm(fmBatches('binary', 21, 30)));
+      await writeFile(validationFile, libsvm(fmBatches('binary', 22, 5)));
+      const settings = { predictor_type: 'binary_classifier', num_factors: 4, num_models: 2, mini_batch_size: 100, seed: 8, feature_dim: fmDim };
+      const data = { format: 'libsvm' as const, featureDim: fmDim, labelSize: 1 as const };
+      const options = { train: trainFile, validation: validationFile, data, epochs: 2 };
+      const onCpu = await train(factorizationMachines, settings, { ...options, backend: 'cpu' });
+      const controller = new AbortController();
+      let batches = 0;
+      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(train(factorizationMachines, settings, {
+        ...options, backend: 'webgpu', checkpoint: { directory: join(directory, 'checkpoints'), everyBatches: 4 }, signal: controller.signal,
+        onProgress: (event) => { if (event.phase === 'batch' && ++batches === 37) controller.abort(); },
+      }), { name: 'AbortError' }));
+      const resumed = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(factorizationMachines, settings, {
+        ...options, backend: 'webgpu', resume: true, checkpoint: { directory: join(directory, 'checkpoints') },
+      }));
+      assertStatesAgree(resumed.state, onCpu.state, 'resumed');
+      assert.equal(resumed.metrics.kernels.fmUpdate!.backend, 'webgpu');
+      assert.equal(resumed.metrics.kernels.fmEvaluate!.backend, 'webgpu');
+      for (const [name, value] of Object.entries(onCpu.metrics.validation!)) {
+        assert.ok(Math.abs(resumed.metrics.validation![name] - value) <= 1e-5 * Math.max(1, Math.abs(value)), `validation ${name}: ${resumed.metrics.validation![name]} vs ${value}`);
+      }
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
