@@ -46,6 +46,11 @@ export interface CoreAddon {
   symmetricEigenAsync(matrix: Float64Array, n: number, count?: number): Promise<{ values: Float64Array; vectors: Float64Array; sweeps: number }>;
   linearLearnerUpdate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
   linearLearnerEvaluate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
+  /**
+   * The checks linearLearnerUpdate and linearLearnerEvaluate make of a batch (the same errors), off the event loop;
+   * result = [the longest row's stored entries, the largest |value|].
+   */
+  linearLearnerCheck(settings: LinearLearnerSettings, batch: Batch, result: Float64Array): Promise<void>;
   /** A state, its settings and metrics read once; run(batch) is one update (training) or evaluation. */
   LinearLearnerStep: new (settings: LinearLearnerSettings, state: LinearLearnerArrays, metrics: LinearLearnerMetrics, training: boolean) => { run(batch: Batch): Promise<void> };
   /** kind 0: the plain iterates, 1: the averages, 2: each model's output (its average when it averages). */

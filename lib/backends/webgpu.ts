@@ -15,6 +15,7 @@ import './webgpu-kernels.js';
 import './webgpu-pca.js';
 import './webgpu-kmeans.js';
 import './webgpu-fm.js';
+import './webgpu-linear-learner.js';
 import { ResidentStates } from './device-state.js';
 import { TrafficQueue } from './device-traffic.js';
 

@@ -9,6 +9,7 @@ import { BatchError } from '../../data/batch.js';
 import { DegenerateDataError } from '../degenerate-data.js';
 import type { Evaluator } from '../types.js';
 import type { LinearLearnerModel } from './model.js';
+import { requireSettled, settleState } from '../../backends/device-state.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import { accuracyOf, binaryMetricsAt, chooseModel, fBetaOf, precisionOf, recallOf, rocAucOf, type ModelSums } from './selection.js';
 import { calibrationBins, lossCodes, resolveSettings } from './settings.js';
@@ -43,6 +44,7 @@ export function createModelEvaluator(model: LinearLearnerModel): Evaluator {
   };
   const { weights, bias } = model.coefficients();
   const arrays = { weights, bias };  // one object for every batch: the kernel prepares it once
+  const sums = { tensors: { loss: { data: metrics.lossSum } } };
   let batches = 0;
   return {
     async add(batch: Batch) {
@@ -53,7 +55,10 @@ export function createModelEvaluator(model: LinearLearnerModel): Evaluator {
       }
       batches++;
     },
+    // A GPU backend holds the sums until they are read.
+    settle: () => settleState(sums),
     result() {
+      requireSettled(sums, 'linear-learner evaluate');
       const n = metrics.weightSum[0];
       const mean = (v: number) => (n > 0 ? v / n : NaN);
       const out: Record<string, number> = { objective_loss: mean(metrics.lossSum[0]) };
@@ -133,9 +138,11 @@ export function stateMetrics(state: LinearLearnerState, prefix: 'progressive' | 
  * then stores the sums in the state's validation_* tensors, so finalize calibrates and selects
  * on them. Returns the selected model's metrics.
  */
-export function createStateValidator(state: LinearLearnerState, backend: Backend): { add(batch: Batch): Promise<void>; finish(): Record<string, number> } {
+export function createStateValidator(state: LinearLearnerState, backend: Backend): { add(batch: Batch): Promise<void>; finish(): Promise<Record<string, number>> } {
   const resolved = resolveSettings(state.hyperparameters, state.schema);
   const arrays = { ...kernelArrays(state), ...caughtUp(state) };
+  // The sums start again from zero: sums a GPU backend still held would be added back in when settled.
+  requireSettled(state, 'linear-learner validation');
   for (const name of Object.keys(state.tensors)) if (name.startsWith('validation_')) state.tensors[name].data.fill(0 as never);
   const metrics = kernelMetrics(state, 'validation');
   let rows = 0;
@@ -153,7 +160,9 @@ export function createStateValidator(state: LinearLearnerState, backend: Backend
       rows += view.rows;
       batches++;
     },
-    finish() {
+    async finish() {
+      // What a GPU backend holds of the sums goes into the state's validation tensors.
+      await settleState(state);
       state.scalars.validated_at_step = (state.tensors.counters.data as Float64Array)[counter.step];
       if (resolved.predictor === 'binary_classifier') requireBothClassesValidated(modelSums(state, 'validation'));
       const choice = chooseModel(modelSums(state, 'validation'), resolved.predictor === 'binary_classifier', criterionOf(state.hyperparameters), targetsOf(state.hyperparameters));

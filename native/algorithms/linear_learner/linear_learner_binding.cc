@@ -5,6 +5,8 @@
 // here for type and length before any pointer is taken.
 #include "algorithms/linear_learner/linear_learner_binding.h"
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -186,6 +188,28 @@ Napi::Value EvaluateAsync(const Napi::CallbackInfo& info) {
   return StepCall(info, "linearLearnerEvaluate", "boundless:linearLearnerEvaluate", false, EvaluateKernel);
 }
 
+// linearLearnerCheck(settings, batch, result: Float64Array (2)) → Promise: the checks Update and Evaluate make of a
+// batch (the same errors), for a GPU kernel that must refuse a bad batch before it enqueues any work; result = [the
+// longest row's stored entries, the largest |value|] (what bounds the GPU's loops and its float32 range).
+Napi::Value CheckAsync(const Napi::CallbackInfo& info) {
+  const char* f = "linearLearnerCheck";
+  RequireArgCount(info, f, 3);
+  Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
+  ArrayReader reader(info.Env(), f);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
+  double* result = reader.Arg<double>(info, 2, "result", napi_float64_array, 2, true);
+  const double stored = batch.sparse ? static_cast<double>(batch.indptr[batch.rows]) : static_cast<double>(batch.rows) * batch.cols;
+  return QueueKernel(info.Env(), "boundless:linearLearnerCheck", reader, [=]() {
+    linear::ValidateBatch(settings, batch, true);
+    size_t longest = batch.sparse ? 0 : batch.cols;
+    for (size_t r = 0; batch.sparse && r < batch.rows; r++) longest = std::max(longest, static_cast<size_t>(batch.indptr[r + 1] - batch.indptr[r]));
+    float largest = 0;
+    for (size_t e = 0; e < static_cast<size_t>(stored); e++) largest = std::max(largest, std::fabs(batch.values[e]));
+    result[0] = static_cast<double>(longest);
+    result[1] = largest;
+  }, stored);
+}
+
 // The (settings, state, ...) arguments of a synchronous call on a whole state, counted and read.
 std::pair<Settings, State> SettingsAndState(const Napi::CallbackInfo& info, const char* f, size_t count, ArrayReader& reader) {
   RequireArgCount(info, f, count);
@@ -310,6 +334,7 @@ void RegisterLinearLearner(Napi::Env env, Napi::Object exports) {
   exports.Set("LinearLearnerStep", PreparedStep::Define(env));
   exports.Set("linearLearnerUpdate", Napi::Function::New(env, UpdateAsync, "linearLearnerUpdate"));
   exports.Set("linearLearnerEvaluate", Napi::Function::New(env, EvaluateAsync, "linearLearnerEvaluate"));
+  exports.Set("linearLearnerCheck", Napi::Function::New(env, CheckAsync, "linearLearnerCheck"));
   exports.Set("linearLearnerCatchUp", Napi::Function::New(env, CatchUp, "linearLearnerCatchUp"));
   exports.Set("linearLearnerCatchUpInPlace", Napi::Function::New(env, CatchUpInPlace, "linearLearnerCatchUpInPlace"));
   exports.Set("linearLearnerInitialize", Napi::Function::New(env, Initialize, "linearLearnerInitialize"));

@@ -1,0 +1,158 @@
+// The linear learner's evaluation on a GPU (lib/backends/webgpu-linear-learner.ts):
+// every model of a state scored on validation batches, and a finalized model
+// on a test channel, with the metric sums on the device until they are read —
+// against cpu on the same batches, for binary, multiclass and regression
+// losses, dense and sparse rows, row weights, labels far from the origin;
+// bad rows with cpu's message; what the device declines. CI runs it on Mesa's
+// llvmpipe.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createBackend, linearLearner, listBackends, parseHyperparameters, train, type Backend, type Batch, type HyperparameterInput,
+} from '../../lib/index.js';
+import { llEvaluateTolerance } from '../../lib/backends/webgpu-linear-learner.js';
+import { dim, linearBatches, toSparse } from '../fixtures/linear-data.js';
+import { withEnv } from '../fixtures/with-env.js';
+
+type LlState = ReturnType<typeof linearLearner.createState>;
+
+async function trained(hp: HyperparameterInput, batches: Batch[], cpu: Backend): Promise<LlState> {
+  const state = linearLearner.createState(parseHyperparameters('linear-learner', linearLearner.hyperparameters, { feature_dim: dim, ...hp }), { featureDim: dim, labelSize: 1 }, cpu);
+  for (const batch of batches) await linearLearner.update(state, batch, cpu);
+  return state;
+}
+
+/** Every metric within tolerance of cpu's (relative to its size, at least 1). */
+function assertMetricsAgree(got: Record<string, number>, expected: Record<string, number>, what: string): void {
+  assert.deepEqual(Object.keys(got).sort(), Object.keys(expected).sort(), `${what}: the same metrics`);
+  for (const [name, value] of Object.entries(expected)) {
+    if (Number.isNaN(value)) assert.ok(Number.isNaN(got[name]), `${what}: ${name} ${got[name]}, cpu NaN`);
+    else assert.ok(Math.abs(got[name] - value) <= 10 * llEvaluateTolerance.relTol * Math.max(1, Math.abs(value)), `${what}: ${name} ${got[name]} vs cpu ${value}`);
+  }
+}
+
+/** A state's validation sums and a finalized model's test metrics, with the device's read-backs counted. */
+async function evaluateOn(backend: Backend, gpu: Backend, state: LlState, held: Batch[]) {
+  const copy = structuredClone(state);
+  const validator = linearLearner.createStateValidator!(copy, backend);
+  for (const batch of held) await validator.add(batch);
+  const traffic = gpu.traffic!.snapshot();
+  const validation = await validator.finish();
+  const validationReadBacks = gpu.traffic!.snapshot(traffic).readBacks;
+  const evaluator = linearLearner.createEvaluator!(await linearLearner.finalize(copy, backend));
+  for (const batch of held) await evaluator.add(batch);
+  await evaluator.settle?.();
+  return { validation, test: evaluator.result(), validationReadBacks, tensors: copy.tensors };
+}
+
+describe('webgpu: the linear learner evaluated on the device', function () {
+  this.timeout(300_000);
+  let gpu: Backend;
+  let cpu: Backend;
+
+  before(async function () {
+    const report = (await listBackends()).find((b) => b.name === 'webgpu');
+    if (!report?.available) this.skip();
+    gpu = await createBackend('webgpu');
+    cpu = await createBackend('cpu');
+  });
+
+  after(async () => {
+    await gpu?.dispose();
+    await cpu?.dispose();
+  });
+
+  const cases: [string, HyperparameterInput, 'binary' | 'regression' | 'multiclass'][] = [
+    ['binary, 8 models', { predictor_type: 'binary_classifier', num_models: 8 }, 'binary'],
+    ['binary hinge', { predictor_type: 'binary_classifier', loss: 'hinge_loss', num_models: 2 }, 'binary'],
+    ['multiclass', { predictor_type: 'multiclass_classifier', num_classes: 3, num_models: 4 }, 'multiclass'],
+    ['regression, squared', { predictor_type: 'regressor', num_models: 4 }, 'regression'],
+    ['regression, huber', { predictor_type: 'regressor', loss: 'huber_loss', num_models: 2 }, 'regression'],
+    ['regression, quantile', { predictor_type: 'regressor', loss: 'quantile_loss', quantile: 0.8 }, 'regression'],
+    ['regression, eps-insensitive', { predictor_type: 'regressor', loss: 'eps_insensitive_absolute_loss' }, 'regression'],
+  ];
+  for (const [what, hp, kind] of cases) {
+    it(`scores ${what} as cpu does, dense and sparse, the sums read back once`, async () => {
+      const state = await trained(hp, linearBatches(kind, 1, 20), cpu);
+      for (const [form, held] of [['dense', linearBatches(kind, 2, 6)], ['sparse', linearBatches(kind, 2, 6).map(toSparse)]] as const) {
+        const before = gpu.counters.snapshot();
+        const g = await evaluateOn(gpu, gpu, state, held);
+        assert.deepEqual(gpu.counters.snapshot(before).linearLearnerEvaluate, { backend: 'webgpu', calls: 12, fallbacks: 0 }, `${what} ${form}`);
+        assert.equal(g.validationReadBacks, 1, 'the validation sums read back once, when finished');
+        const c = await evaluateOn(cpu, gpu, state, held);
+        assertMetricsAgree(g.validation, c.validation, `${what} ${form} validation`);
+        assertMetricsAgree(g.test, c.test, `${what} ${form} test`);
+        for (const [name, t] of Object.entries(c.tensors)) {
+          if (!name.startsWith('validation_')) continue;
+          const [a, b] = [g.tensors[name].data as Float64Array, t.data as Float64Array];
+          const worst = Math.max(0, ...Array.from(b, (v, i) => Math.abs(a[i] - v) / Math.max(1, Math.abs(v))));
+          assert.ok(worst <= llEvaluateTolerance.relTol, `${what} ${form}: ${name} differs from cpu by ${worst} of its size`);
+        }
+      }
+    });
+  }
+
+  it('keeps the digits of features far from the origin (the model\'s bias cancels their mean)', async () => {
+    const far = (seed: number) => linearBatches('binary', seed, 6).map((b) => ({ ...b, values: b.values.map((v) => v + 1e6) }) as Batch);
+    const state = await trained({ predictor_type: 'binary_classifier', num_models: 2 }, far(11), cpu);
+    for (const held of [far(12), far(12).map(toSparse)]) {
+      const [g, c] = [await evaluateOn(gpu, gpu, state, held), await evaluateOn(cpu, gpu, state, held)];
+      assertMetricsAgree(g.validation, c.validation, 'far features validation');
+      assertMetricsAgree(g.test, c.test, 'far features test');
+    }
+  });
+
+  it('weighs rows and keeps the digits of labels far from the origin', async () => {
+    const far = (seed: number) => linearBatches('regression', seed, 6).map((b) => ({ ...b, labels: b.labels!.map((y) => y + 1e6), weights: Float32Array.from({ length: b.rows }, (_, r) => 0.5 + (r % 4)) }) as Batch);
+    const state = await trained({ predictor_type: 'regressor', num_models: 2 }, far(3), cpu);
+    const [g, c] = [await evaluateOn(gpu, gpu, state, far(4)), await evaluateOn(cpu, gpu, state, far(4))];
+    assertMetricsAgree(g.validation, c.validation, 'far labels validation');
+    assertMetricsAgree(g.test, c.test, 'far labels test');
+  });
+
+  it('refuses bad rows with cpu\'s message; declines, after settling, what float32 cannot score', async () => {
+    const state = await trained({ predictor_type: 'binary_classifier' }, linearBatches('binary', 5, 4), cpu);
+    const validator = linearLearner.createStateValidator!(state, gpu);
+    await validator.add(linearBatches('binary', 6, 1)[0]);
+    const bad = linearBatches('binary', 6, 1)[0];
+    bad.labels![3] = 0.5;
+    await assert.rejects(validator.add(bad), /^BatchError: linear-learner validation batch 1: row 3: label 0\.5 is not 0 or 1 \(binary_classifier\)$/);
+    const huge = linearBatches('binary', 7, 1)[0];
+    (huge as { values: Float32Array }).values[5] = 3e38;
+    const before = gpu.counters.snapshot();
+    await validator.add(huge);
+    assert.equal(gpu.counters.snapshot(before).linearLearnerEvaluate!.fallbacks, 1, 'cpu scored it');
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(validator.add(huge), /declined kernel 'linearLearnerEvaluate' \(its products of values, scales and weights reach .*outside what float32 scores hold/));
+    const onGpu = await validator.finish();
+    const reference = linearLearner.createStateValidator!(state, cpu);
+    for (const batch of [linearBatches('binary', 6, 1)[0], huge]) await reference.add(batch);
+    assertMetricsAgree(onGpu, await reference.finish(), 'batches on both backends');
+  });
+
+  it('train() on webgpu, strict: validation and test channels scored on the device give cpu\'s metrics', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-ll-'));
+    try {
+      const csv = async (name: string, seed: number, count: number) => {
+        const lines = linearBatches('binary', seed, count).flatMap((b) => Array.from({ length: b.rows }, (_, r) =>
+          [b.labels![r], ...Array.from(b.values.subarray(r * dim, (r + 1) * dim), (v) => v.toFixed(5))].join(',')));
+        await writeFile(join(directory, name), lines.join('\n') + '\n');
+        return join(directory, name);
+      };
+      const hp = { predictor_type: 'binary_classifier', num_models: 4, feature_dim: dim };
+      const options = {
+        train: await csv('train.csv', 8, 20), validation: await csv('validation.csv', 9, 4), test: await csv('test.csv', 10, 4),
+        data: { format: 'csv' as const, featureDim: dim, labelSize: 1 as const },
+      };
+      const onCpu = await train(linearLearner, hp, { ...options, backend: 'cpu' });
+      const onGpu = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(linearLearner, hp, { ...options, backend: 'webgpu' }));
+      assert.equal(onGpu.metrics.kernels.linearLearnerEvaluate!.backend, 'webgpu');
+      assert.equal(onGpu.metrics.kernels.linearLearnerEvaluate!.fallbacks, 0);
+      assertMetricsAgree(onGpu.metrics.validation!, onCpu.metrics.validation!, 'validation');
+      assertMetricsAgree(onGpu.metrics.test!, onCpu.metrics.test!, 'test');
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
