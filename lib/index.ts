@@ -74,6 +74,7 @@ export type { SyncEvery } from './distributed/sync-policy.js';
 export type { TrainOptions, TrainResult } from './train/train.js';
 export type { ProgressEvent } from './train/progress.js';
 export { registerAlgorithm, getAlgorithm, listAlgorithms, loadAlgorithmModule } from './algorithms/registry.js';
+export { oneUpdateAtATime } from './algorithms/counted-update.js';
 
 import './algorithms/builtin.js';
 export { linearLearner, LinearLearnerModel, linearLearnerSchema } from './algorithms/linear-learner/index.js';

@@ -86,13 +86,14 @@ export function isSettled(state: TensorHolder): boolean {
   return pendingOf(state).length === 0;
 }
 
-/** Throws when the state's host arrays lag behind its device copy: `what` (e.g. "pca.merge") would read stale numbers. */
-export function requireSettled(state: TensorHolder, what: string): void {
+/**
+ * Throws when the state's host arrays lag behind its device copy: `what` (e.g. "pca.merge") would read stale numbers.
+ * `remedy`: what the message tells the caller to do (default: settleState).
+ */
+export function requireSettled(state: TensorHolder, what: string,
+  remedy = 'await settleState(state) first (train(), saveState and finalize do it)'): void {
   const work = pendingOf(state);
-  if (work.length > 0) {
-    throw new Error(`${what}: the state's latest batches are still on the ${work[0].backend} device; ` +
-      'await settleState(state) first (train(), saveState and finalize do it)');
-  }
+  if (work.length > 0) throw new Error(`${what}: the state's latest batches are still on the ${work[0].backend} device; ${remedy}`);
 }
 
 /**

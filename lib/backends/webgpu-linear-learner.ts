@@ -16,7 +16,8 @@
 // score lies within f32's rounding of the threshold, of 0 or of a histogram
 // bin's edge may count on the other side (cpu's float64 score decides there).
 // Batches float32 cannot score — products of values, scales and weights past
-// 1e30, or all below 1e-30 — run on cpu.
+// 1e30 (a regressor's past 1e15, and its labels too: residuals are squared),
+// or all below 1e-30 — run on cpu.
 import type { Batch } from '../data/batch.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { largestMagnitude } from './float32-range.js';
@@ -34,6 +35,10 @@ const softwareLoopLimit = 60_000;
 const noSum = 0xffffffff;
 /** Products past this (or all below its inverse) run on cpu: float32 cannot hold the scores. */
 const productCeiling = 1e30;
+/** A regressor's scores and labels past this run on cpu: their squared residuals near float32's range. */
+const regressionCeiling = 1e15;
+/** Loss codes from here on are regression losses (native/algorithms/linear_learner/linear_learner.h). */
+const regressionLosses = 3;
 const paramsBytes = 144;
 const blockBytes = 256;
 
@@ -127,7 +132,7 @@ class EvaluationOnDevice implements PendingOnDevice {
   private work: GPUBuffer | undefined;
   private done: Promise<unknown> = Promise.resolve();
   private released = false;
-  readonly checkResult = new Float64Array(2);
+  readonly checkResult = new Float64Array(3);
 
   /** modelScale: modelScaleOf(arrays), which the caller has measured. */
   constructor(private readonly gpu: WebGpuBackend, private readonly arrays: LinearLearnerArrays, private readonly s: LinearLearnerSettings,
@@ -285,7 +290,7 @@ registerKernel<'linearLearnerEvaluate', WebGpuBackend>('webgpu', 'linearLearnerE
   };
   const refused = refusal(gpu, inputs);
   if (refused) return decline(refused);
-  const result = held?.checkResult ?? new Float64Array(2);
+  const result = held?.checkResult ?? new Float64Array(3);
   await loadCoreAddon().linearLearnerCheck(s, batch, result);
   if (batch.rows === 0) return;
   const [longestRow, largest] = [result[0], result[1]];
@@ -298,8 +303,13 @@ registerKernel<'linearLearnerEvaluate', WebGpuBackend>('webgpu', 'linearLearnerE
   }
   const m = held?.modelScale ?? modelScaleOf(arrays);
   const product = (largest + m.shift) * m.scale * m.weight;
-  if (product * longestRow > productCeiling || (product > 0 && product < 1 / productCeiling)) {
+  // A regressor's residuals are squared: its scores and labels must stay within float32's square root.
+  const ceiling = s.loss >= regressionLosses ? regressionCeiling : productCeiling;
+  if (product * longestRow > ceiling || (product > 0 && product < 1 / productCeiling)) {
     return decline(`its products of values, scales and weights reach ${product.toExponential(1)}: outside what float32 scores hold; cpu scores in float64`);
+  }
+  if (s.loss >= regressionLosses && result[2] > regressionCeiling) {
+    return decline(`its labels reach ${result[2].toExponential(1)}: past ${regressionCeiling.toExponential(0)}, squared residuals near float32's range; cpu takes them in float64`);
   }
   if (!held) {
     held = new EvaluationOnDevice(gpu, arrays, s, metrics, m);

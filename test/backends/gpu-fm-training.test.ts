@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createBackend, denseBatch, factorizationMachines, isSettled, listBackends, parseHyperparameters, settleState,
+  createBackend, denseBatch, factorizationMachines, isSettled, listBackends, parseHyperparameters, Random, settleState,
   train, type Backend, type Batch, type HyperparameterInput,
 } from '../../lib/index.js';
 import { withEnv } from '../fixtures/with-env.js';
@@ -93,6 +93,51 @@ describe('webgpu: factorization machines trained on the device', function () {
     assertStatesAgree(await trainOn(gpu, sparse, fmBatches('regression', 13, 120, 4)), await trainOn(cpu, sparse, fmBatches('regression', 13, 120, 4)), 'lazy decay');
   });
 
+  it('keeps the pairwise term\'s digits for a feature from 1e3 to 1e6 (float-float factor sums), as cpu\'s float64 ones', async () => {
+    const d = 5;
+    const rows = (scale: number, seed: number) => Array.from({ length: 12 }, (_, b) => {
+      const random = Random.fromSeed(seed * 100 + b);
+      const x = new Float32Array(100 * d);
+      const y = new Float32Array(100);
+      for (let r = 0; r < 100; r++) {
+        let z = 0;
+        for (let j = 0; j < d; j++) {
+          const v = j === 1 ? scale * (1 + random.nextFloat()) : random.nextGaussian();
+          x[r * d + j] = v;
+          z += (j === 1 ? v / scale : v) * (j - 2);
+        }
+        y[r] = z > 0 ? 1 : 0;
+      }
+      return denseBatch(x, d, y);
+    });
+    for (const scale of [1e3, 1e4, 1e5, 1e6]) {
+      const hp = { predictor_type: 'binary_classifier', num_factors: 4, num_models: 3 };
+      const before = gpu.counters.snapshot();
+      const onGpu = await trainOn(gpu, hp, rows(scale, 3), d);
+      assert.equal(gpu.counters.snapshot(before).fmUpdate!.fallbacks, 0, `${scale}: on the device`);
+      // Measured: within 2e-6 of each array's scale (f32 sums differed by 1e-2 to 1e-1 at 1e4 to 1e6).
+      const onCpu = await trainOn(cpu, hp, rows(scale, 3), d);
+      for (const name of ['bias', 'linear', 'factors', 'progressive_loss']) {
+        const [a, b] = [onGpu.tensors[name].data as Float32Array, onCpu.tensors[name].data as Float32Array];
+        const scaleOf = Math.max(...Array.from(b, Math.abs));
+        const worst = Math.max(...Array.from(b, (v, i) => Math.abs(a[i] - v)));
+        assert.ok(worst <= 1e-5 * scaleOf, `features at ${scale}: ${name} differs from cpu by ${worst} (scale ${scaleOf})`);
+      }
+    }
+  });
+
+  it('declines, after settling, regression labels past 1e15 (squared residuals near float32\'s range)', async () => {
+    const hp = { predictor_type: 'regressor', num_factors: 4, seed: 2 };
+    const far = fmBatches('regression', 23, 3).map((b) => ({ ...b, labels: b.labels!.map((y) => y * 1e17) }) as Batch);
+    const state = fresh(hp, gpu);
+    await factorizationMachines.update(state, fmBatches('regression', 23, 1)[0], gpu);
+    const before = gpu.counters.snapshot();
+    await factorizationMachines.update(state, far[0], gpu);
+    assert.equal(gpu.counters.snapshot(before).fmUpdate!.fallbacks, 1, 'cpu took it');
+    assert.ok(Array.from(state.tensors.linear.data as Float32Array).every(Number.isFinite), 'finite, as cpu trains it');
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, far[1], gpu), /its labels reach \d\.\de\+17: past 1e\+15/));
+  });
+
   it('trains a state of revision 1 (decoupled weight decay) as cpu does', async () => {
     const hp = { predictor_type: 'binary_classifier', num_factors: 4, optimizer: 'adagrad', seed: 5, linear_wd: 0.05, factors_wd: 0.05 };
     const oldState = async (backend: Backend) => {
@@ -119,7 +164,7 @@ describe('webgpu: factorization machines trained on the device', function () {
       const readBacks = gpu.traffic!.snapshot(traffic).readBacks;
       const evaluator = factorizationMachines.createEvaluator!(await factorizationMachines.finalize(state, backend));
       for (const batch of held) await evaluator.add(batch);
-      if (backend === gpu) assert.throws(() => evaluator.result(), /^Error: factorization-machines evaluate: the state's latest batches are still on the webgpu device; await settleState\(state\) first/);
+      if (backend === gpu) assert.throws(() => evaluator.result(), /^Error: factorization-machines evaluate: the state's latest batches are still on the webgpu device; await evaluator\.settle\(\) before result\(\)/);
       await evaluator.settle?.();
       return { state, validation, test: evaluator.result(), readBacks };
     };

@@ -43,6 +43,7 @@ async function evaluateOn(backend: Backend, gpu: Backend, state: LlState, held: 
   const validationReadBacks = gpu.traffic!.snapshot(traffic).readBacks;
   const evaluator = linearLearner.createEvaluator!(await linearLearner.finalize(copy, backend));
   for (const batch of held) await evaluator.add(batch);
+  if (backend === gpu) assert.throws(() => evaluator.result(), /^Error: linear-learner evaluate: the state's latest batches are still on the webgpu device; await evaluator\.settle\(\) before result\(\)/);
   await evaluator.settle?.();
   return { validation, test: evaluator.result(), validationReadBacks, tensors: copy.tensors };
 }

@@ -213,6 +213,15 @@ export function describeConformance<A extends Algorithm>(subject: ConformanceSub
         assertStatesEqual(resumed, uninterrupted, 'resumed state');
       });
 
+      it('runs updates of one state started together one at a time, in the order started: the state of one after another', async () => {
+        const batches = subject.batches(12, 6);
+        const sequential = fresh(cpu);
+        for (const batch of batches) await algorithm.update(sequential, batch, cpu);
+        const together = fresh(cpu);
+        await Promise.all(batches.map((batch) => algorithm.update(together, batch, cpu)));
+        assertStatesEqual(together, sequential, 'updates started together');
+      });
+
       it('trains incrementally on new data from a saved state', async () => {
         const first = subject.batches(4, 4);
         const second = subject.batches(5, 4);

@@ -9,9 +9,10 @@
 //   update        one per (touched feature, linear weight or factor column): the
 //                 gradient summed over the feature's entries in row order, then
 //                 the optimizer step and this step's decay.
-// The math is native/algorithms/factorization_machines/factorization_machines.cc's
-// in f32 where cpu sums in float64: gradient and metric sums are float-float pairs,
-// ŷ and the losses f32 (the tolerance is webgpu-fm.ts's fmStateTolerance).
+// The math is native/algorithms/factorization_machines/factorization_machines.cc's:
+// where cpu sums in float64 (ŷ, the factor sums, gradients, metrics) this sums
+// float-float pairs of exact products; the losses and slopes are f32 of them (the
+// tolerance is webgpu-fm.ts's fmStateTolerance).
 //
 // batch (read): labels[rows], weights[rows] (when weighted), then dense values
 //   [rows × dim] or CSR (indptr[rows + 1], indices[nnz], value bits[nnz]), then for
@@ -24,8 +25,8 @@
 //   and confusion pairs [models × 4] each, the models' table [models × 8]
 //   (factors, offset as u32; bias, linear, factors lr; bias, linear, factors wd)
 //   and each factor column's model [width] (u32).
-// work (read_write): sums[rows × width], slope[rows × models], loss[rows × models],
-//   score[rows × models].
+// work (read_write): the factor sums as pairs [rows × width × 2], slope[rows × models],
+//   loss[rows × models], score[rows × models].
 //! include common/float_float
 
 struct Params {
@@ -277,11 +278,12 @@ fn row_value(r: u32, n: u32) -> f32 {
   return entry_value(row_begin(r) + n);
 }
 
+// The factor sums are pairs (hi, lo).
 fn sums_at(r: u32, c: u32) -> u32 {
-  return r * params.width + c;
+  return 2u * (r * params.width + c);
 }
 fn per_row_model(which: u32, r: u32, m: u32) -> u32 {
-  return params.rows * params.width + which * params.rows * params.models + r * params.models + m;
+  return 2u * params.rows * params.width + which * params.rows * params.models + r * params.models + m;
 }
 
 // log(1 + e) for e ≥ 0: WGSL has no log1p, and log(1 + e) loses e's digits when e is small.
@@ -301,24 +303,29 @@ fn forward(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_in
   let r = id / params.models;
   let m = id % params.models;
   let n = row_length(r);
-  var linear = 0.0;
+  // Float-float sums of exact products, as cpu's float64 ones: a feature in the thousands makes
+  // (Σ vx)² − Σ (vx)² cancel, and f32 sums lose the pairwise term.
+  var linear = vec2<f32>(0.0, 0.0);
   for (var k = 0u; k < n; k = k + 1u) {
-    linear = linear + load_f(linear_at(row_feature(r, k), m)) * row_value(r, k);
+    linear = add_pair(linear, two_product(load_f(linear_at(row_feature(r, k), m)), row_value(r, k)));
   }
-  var pair = 0.0;
+  var pair = vec2<f32>(0.0, 0.0);
   let offset = model_offset(m);
   for (var f = 0u; f < model_factors(m); f = f + 1u) {
-    var sum = 0.0;
-    var squares = 0.0;
+    var sum = vec2<f32>(0.0, 0.0);
+    var squares = vec2<f32>(0.0, 0.0);
     for (var k = 0u; k < n; k = k + 1u) {
-      let vx = load_f(factor_at(row_feature(r, k), offset + f)) * row_value(r, k);
-      sum = sum + vx;
-      squares = squares + vx * vx;
+      let vx = two_product(load_f(factor_at(row_feature(r, k), offset + f)), row_value(r, k));
+      sum = add_pair(sum, vx);
+      squares = add_pair(squares, mul_pair(vx, vx));
     }
-    work[sums_at(r, offset + f)] = sum;
-    pair = pair + (sum * sum - squares);
+    let at = sums_at(r, offset + f);
+    work[at] = sum.x;
+    work[at + 1u] = sum.y;
+    pair = add_pair(pair, add_pair(mul_pair(sum, sum), -squares));
   }
-  let z = load_f(m) + linear + 0.5 * pair;
+  let score = add_pair(add_pair(vec2<f32>(load_f(m), 0.0), linear), 0.5 * pair);
+  let z = score.x + score.y;
   let y = label(r);
   var loss: f32;
   var slope: f32;
@@ -327,8 +334,11 @@ fn forward(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_in
     loss = select(log1p_small(exp(z)), z + log1p_small(exp(-z)), z > 0.0) - y * z;
     slope = 1.0 / (1.0 + exp(-z)) - y;
   } else {
-    loss = (z - y) * (z - y);
-    slope = 2.0 * (z - y);
+    // The residual from the pair: ŷ near a label far from 0 keeps its digits.
+    let residual = add_term(score, -y);
+    let d = residual.x + residual.y;
+    loss = d * d;
+    slope = 2.0 * d;
   }
   work[per_row_model(0u, r, m)] = row_weight(r) * slope;
   work[per_row_model(1u, r, m)] = loss;
@@ -423,7 +433,10 @@ fn update(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_ind
     if (linear) {
       gradient = add_term(gradient, gx);
     } else {
-      gradient = add_pair(gradient, two_product(gx, work[sums_at(r, c)] - v * x));
+      // Σ_{j≠i} v_jc x_j: the row's pair less this feature's exact product.
+      let at = sums_at(r, c);
+      let others = add_pair(vec2<f32>(work[at], work[at + 1u]), -two_product(v, x));
+      gradient = add_pair(gradient, two_product(gx, others.x + others.y));
     }
   }
   let g = (gradient.x + gradient.y) * params.rescale;

@@ -17,6 +17,7 @@ import { createDeeparEvaluator, DeeparModel } from './model.js';
 import { packSeries, whereOf } from './series-pack.js';
 import { categoriesOf, settingsOf } from './settings.js';
 import { createDeeparState, freshScalars, reservoirCounter, reservoirOf, trainCounter, type DeeparState } from './state.js';
+import { oneUpdateAtATime } from '../counted-update.js';
 
 export { DeeparModel, defaultConfiguration, resolveConfiguration } from './model.js';
 export type { Forecast, ForecastConfiguration } from './model.js';
@@ -228,7 +229,7 @@ export const deepar: Algorithm<DeeparSchema, DeeparModel> & {
   labelSize: 0,
   checkSeries,
   createState: (hp, schema) => createDeeparState(hp, hp.cardinality === 'auto' ? schema : { ...schema, cardinality: categoriesOf(hp, schema) }),
-  update: (state, batch, backend) => update(state, batch, backend),
+  update: (state, batch, backend) => oneUpdateAtATime(state, () => update(state, batch, backend)),
   merge,
   checkTrainingData,
   endPass,

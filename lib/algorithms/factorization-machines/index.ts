@@ -142,6 +142,8 @@ function divergedError(state: FactorizationMachinesState, grid: ReturnType<typeo
 
 /** A binary classifier needs both classes in the training stream. */
 function requireBothClasses(state: FactorizationMachinesState): void {
+  // It reads the progressive sums: stale while a GPU backend holds the latest batches.
+  requireSettled(state, 'factorization-machines checkTrainingData');
   if (state.hyperparameters.predictor_type !== 'binary_classifier') return;
   // Every model sees every row: model 0's confusion weights [tp, fp, tn, fn] give the classes'.
   const c = state.tensors.progressive_confusion.data as Float64Array;
@@ -227,7 +229,7 @@ function createEvaluator(model: FactorizationMachinesModel): Evaluator {
     // A GPU backend holds the sums until they are read.
     settle: () => settleState(sums),
     result() {
-      requireSettled(sums, 'factorization-machines evaluate');
+      requireSettled(sums, 'factorization-machines evaluate', 'await evaluator.settle() before result() (train() and the CLI do it)');
       return metricsOf(model.binary, metrics.loss[0], metrics.weight[0], metrics.confusion);
     },
   };
@@ -362,7 +364,11 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
   merge,
   mergeRound,
   // The catch-up mergeSince does to every state, done by each worker on its own core (then a no-op there): same bytes.
-  prepareUpload: (state) => loadCoreAddon().fmCatchUp(settingsOf(state), kernelState(state)),
+  prepareUpload(state) {
+    // The catch-up writes the host's arrays: a GPU backend's copy would overwrite it when settled.
+    requireSettled(state, 'factorization-machines prepareUpload');
+    loadCoreAddon().fmCatchUp(settingsOf(state), kernelState(state));
+  },
   // num_models' default was 1 before it was auto: a file that does not name it meant one model.
   upgradeStoredHyperparameters: (hp) => (hp.num_models === undefined ? { ...hp, num_models: 1 } : hp),
   checkTrainingData: requireBothClasses,

@@ -104,6 +104,8 @@ function kProblem(state: KmeansState, k: number): Error | undefined {
 
 /** After a pass: fewer distinct rows than k is degenerate data, reported then rather than after every epoch. */
 function checkTrainingData(state: KmeansState): void {
+  // Its counts are stale while a GPU backend holds the latest batches.
+  requireSettled(state, 'kmeans checkTrainingData');
   const problem = kProblem(state, state.hyperparameters.k);
   if (problem instanceof DegenerateDataError) throw problem;
 }

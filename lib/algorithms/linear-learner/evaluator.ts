@@ -58,7 +58,7 @@ export function createModelEvaluator(model: LinearLearnerModel): Evaluator {
     // A GPU backend holds the sums until they are read.
     settle: () => settleState(sums),
     result() {
-      requireSettled(sums, 'linear-learner evaluate');
+      requireSettled(sums, 'linear-learner evaluate', 'await evaluator.settle() before result() (train() and the CLI do it)');
       const n = metrics.weightSum[0];
       const mean = (v: number) => (n > 0 ? v / n : NaN);
       const out: Record<string, number> = { objective_loss: mean(metrics.lossSum[0]) };

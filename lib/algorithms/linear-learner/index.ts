@@ -20,7 +20,7 @@ import {
   catchUpInPlace, caughtUp, counter, createLinearLearnerState, kernelSettings, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
   type LinearLearnerState,
 } from './state.js';
-import { countedUpdate } from '../counted-update.js';
+import { countedKernel, oneUpdateAtATime } from '../counted-update.js';
 
 export { LinearLearnerModel } from './model.js';
 export type { LinearLearnerPredictOptions, LinearLearnerPredictions } from './model.js';
@@ -209,15 +209,15 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     return createLinearLearnerState(hp, schema);
   },
 
-  async update(state, batch: Batch, backend) {
+  update: (state, batch: Batch, backend) => oneUpdateAtATime(state, async () => {
     state.scalars.step_pass = Number(state.scalars.passes ?? 0);
     const { step, unbias } = preparedFor(state);
     restartAverage(state);
     if (batch.kind === 'sparse' && unbias) {
       throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: sparse batch, but the state centers features (unbias_data); train sparse data with unbias_data=false or auto`);
     }
-    await countedUpdate(state, batch, () => runKernel(backend, 'linearLearnerUpdate', { ...step, batch }));
-  },
+    await countedKernel(state, batch, () => runKernel(backend, 'linearLearnerUpdate', { ...step, batch }));
+  }),
 
   merge: mergeLinearLearnerStates,
   mergeRound: mergeLinearLearnerRound,

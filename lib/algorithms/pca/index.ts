@@ -175,6 +175,8 @@ function rowsProblem(state: PcaState, k: number): DegenerateDataError | undefine
 }
 
 function checkTrainingData(state: PcaState): void {
+  // Its counts are stale while a GPU backend holds the latest batches.
+  requireSettled(state, 'pca checkTrainingData');
   const problem = rowsProblem(state, state.hyperparameters.num_components);
   if (problem) throw problem;
 }

@@ -185,7 +185,7 @@ struct StepScratch {
   FeatureIndex index;
   std::vector<uint32_t> counts, cursor;
   std::vector<double> score, loss, slope;
-  std::vector<float> sums;
+  std::vector<double> sums;
 };
 
 // Features ahead whose parameters a pass over a sparse batch's touched features asks the cache
@@ -256,8 +256,10 @@ void IndexFeatures(const Settings& s, const BatchView& b, int32_t* slot_scratch,
 }
 
 // Forward pass of every model on every row: scores (rows × models) and the factor sums
-// Σ vᵢf xᵢ (rows × factor_width) that the gradient needs.
-void Forward(const Settings& s, const State& st, const BatchView& b, std::vector<double>& score, std::vector<float>& sums) {
+// Σ vᵢf xᵢ (rows × factor_width) that the gradient needs, in float64: a feature in the
+// thousands makes (Σ vx)² − Σ (vx)² cancel, and float sums lost the pairwise term's digits
+// (evaluate's RMSE then differed from predict's, which sums in float64).
+void Forward(const Settings& s, const State& st, const BatchView& b, std::vector<double>& score, std::vector<double>& sums) {
   const size_t models = s.models.size(), width = s.factor_width;
   // Sized, not cleared: each row's entries are zeroed where they are filled (in cache).
   score.resize(b.rows * models);
@@ -265,8 +267,8 @@ void Forward(const Settings& s, const State& st, const BatchView& b, std::vector
   ThreadPool::Shared().ParallelFor(b.rows, 16, [&](size_t begin, size_t end) {
     std::vector<double> linear(models), squares(width);
     for (size_t r = begin; r < end; r++) {
-      float* sum = sums.data() + r * width;
-      std::fill(sum, sum + width, 0.0f);
+      double* sum = sums.data() + r * width;
+      std::fill(sum, sum + width, 0.0);
       std::fill(linear.begin(), linear.end(), 0.0);
       std::fill(squares.begin(), squares.end(), 0.0);
       auto add = [&](size_t i, float x) {
@@ -274,9 +276,9 @@ void Forward(const Settings& s, const State& st, const BatchView& b, std::vector
         for (size_t m = 0; m < models; m++) linear[m] += double(w[m]) * x;
         const float* v = st.factors + i * width;
         for (size_t f = 0; f < width; f++) {
-          float vx = v[f] * x;
+          double vx = double(v[f]) * x;
           sum[f] += vx;
-          squares[f] += double(vx) * vx;
+          squares[f] += vx * vx;
         }
       };
       if (b.sparse) {
@@ -287,7 +289,7 @@ void Forward(const Settings& s, const State& st, const BatchView& b, std::vector
       for (size_t m = 0; m < models; m++) {
         const ModelSettings& ms = s.models[m];
         double pair = 0;
-        for (size_t f = ms.offset; f < ms.offset + ms.factors; f++) pair += double(sum[f]) * sum[f] - squares[f];
+        for (size_t f = ms.offset; f < ms.offset + ms.factors; f++) pair += sum[f] * sum[f] - squares[f];
         score[r * models + m] = st.bias[m] + linear[m] + 0.5 * pair;
       }
     }
@@ -350,7 +352,7 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
   std::vector<double>& score = scratch.score;
   std::vector<double>& loss = scratch.loss;
   std::vector<double>& slope = scratch.slope;
-  std::vector<float>& sums = scratch.sums;
+  std::vector<double>& sums = scratch.sums;
   IndexFeatures(s, b, slot_scratch, scratch);
   const std::vector<uint32_t>& touched = index.features;
   const double catch_up_c2 = SecondBiasCorrection(s, step);
@@ -393,12 +395,12 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
       float* v = st.factors + i * width;
       auto add = [&](size_t r, float x) {
         const double* sl = slope.data() + r * models;
-        const float* sum = sums.data() + r * width;
+        const double* sum = sums.data() + r * width;
         for (size_t m = 0; m < models; m++) {
           const double gx = sl[m] * x;
           glin[m] += gx;
           const ModelSettings& ms = s.models[m];
-          for (size_t f = ms.offset; f < ms.offset + ms.factors; f++) gfac[f] += gx * (sum[f] - v[f] * x);
+          for (size_t f = ms.offset; f < ms.offset + ms.factors; f++) gfac[f] += gx * (sum[f] - double(v[f]) * x);
         }
       };
       if (b.sparse) {

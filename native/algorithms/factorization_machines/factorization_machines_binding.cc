@@ -112,9 +112,9 @@ Napi::Value StepAsync(const Napi::CallbackInfo& info) {
   }, work);
 }
 
-// fmFeatureIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array (≥ 4·nnz + 1), result: Float64Array (4))
-// → Promise: result = [touched features, Σ row weights, the longest row's non-zeros, the largest |value|]; out as
-// FeatureIndexWords writes it.
+// fmFeatureIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array (≥ 4·nnz + 1), result: Float64Array (5))
+// → Promise: result = [touched features, Σ row weights, the longest row's non-zeros, the largest |value|, the largest
+// |label|]; out as FeatureIndexWords writes it.
 Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
   const char* f = "fmFeatureIndex";
   RequireArgCount(info, f, 5);
@@ -124,7 +124,7 @@ Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
   int32_t* slot = reader.Arg<int32_t>(info, 2, "slot", napi_int32_array, settings.dim, true);
   const size_t nnz = batch.sparse ? static_cast<size_t>(batch.indptr[batch.rows]) : 0;
   uint32_t* out = reader.Arg<uint32_t>(info, 3, "out", napi_uint32_array, 4 * nnz + 1, true);
-  double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 4, true);
+  double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 5, true);
   return QueueKernel(info.Env(), "boundless:fmFeatureIndex", reader, [=]() {
     result[0] = static_cast<double>(fm::FeatureIndexWords(settings, batch, slot, out, &result[1]));
     // Validated: every value is finite. The longest row bounds a GPU shader's loops.
@@ -133,8 +133,11 @@ Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
     float largest = 0;
     const size_t stored = batch.sparse ? nnz : batch.rows * settings.dim;
     for (size_t e = 0; e < stored; e++) largest = std::max(largest, std::fabs(batch.values[e]));
+    float label = 0;
+    for (size_t r = 0; r < batch.rows; r++) label = std::max(label, std::fabs(batch.labels[r]));
     result[2] = static_cast<double>(longest);
     result[3] = largest;
+    result[4] = label;
   }, StoredValues(batch));
 }
 

@@ -188,16 +188,17 @@ Napi::Value EvaluateAsync(const Napi::CallbackInfo& info) {
   return StepCall(info, "linearLearnerEvaluate", "boundless:linearLearnerEvaluate", false, EvaluateKernel);
 }
 
-// linearLearnerCheck(settings, batch, result: Float64Array (2)) → Promise: the checks Update and Evaluate make of a
+// linearLearnerCheck(settings, batch, result: Float64Array (3)) → Promise: the checks Update and Evaluate make of a
 // batch (the same errors), for a GPU kernel that must refuse a bad batch before it enqueues any work; result = [the
-// longest row's stored entries, the largest |value|] (what bounds the GPU's loops and its float32 range).
+// longest row's stored entries, the largest |value|, the largest |label|] (what bounds the GPU's loops and its
+// float32 range).
 Napi::Value CheckAsync(const Napi::CallbackInfo& info) {
   const char* f = "linearLearnerCheck";
   RequireArgCount(info, f, 3);
   Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
   ArrayReader reader(info.Env(), f);
   BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
-  double* result = reader.Arg<double>(info, 2, "result", napi_float64_array, 2, true);
+  double* result = reader.Arg<double>(info, 2, "result", napi_float64_array, 3, true);
   const double stored = batch.sparse ? static_cast<double>(batch.indptr[batch.rows]) : static_cast<double>(batch.rows) * batch.cols;
   return QueueKernel(info.Env(), "boundless:linearLearnerCheck", reader, [=]() {
     linear::ValidateBatch(settings, batch, true);
@@ -205,8 +206,11 @@ Napi::Value CheckAsync(const Napi::CallbackInfo& info) {
     for (size_t r = 0; batch.sparse && r < batch.rows; r++) longest = std::max(longest, static_cast<size_t>(batch.indptr[r + 1] - batch.indptr[r]));
     float largest = 0;
     for (size_t e = 0; e < static_cast<size_t>(stored); e++) largest = std::max(largest, std::fabs(batch.values[e]));
+    float label = 0;
+    for (size_t r = 0; r < batch.rows; r++) label = std::max(label, std::fabs(batch.labels[r]));
     result[0] = static_cast<double>(longest);
     result[1] = largest;
+    result[2] = label;
   }, stored);
 }
 

@@ -6,13 +6,15 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { packageRoot } from '../../../lib/package-root.js';
 
-// sha256 of the states and models below as computed by main at c915cc9, with
-// BOUNDLESS_NUM_THREADS=1 and 2 alike.
+// sha256 of the states and models below, with BOUNDLESS_NUM_THREADS=1 and 2 alike: pinned at
+// c915cc9, re-pinned on 2026-12-02 when the forward pass's factor sums went from float to float64
+// (a precision fix: a feature in the thousands lost the pairwise term's digits), a change of results
+// on purpose. A speed-up must leave these as they are.
 const previous = {
-  sparseAdam: '81d9c4ce534717cb26075a2a15930a797d6a7abe4a98d0a5e2d1a8479095fb61',
-  sparseAdagrad: '4df13ca82f7459f2095624c0ad3c9503ac179a29354fe85e725b1dfc1fdfa7b6',
-  sparseSgd: 'b36060a5406c5193da2266c617433f43dfeab6a5e5dccdb007d971ce8b1e36d9',
-  denseAdam: '0e72e53f8e944d19859c4aded1bd68dedac6b5ea432bf736afbc001bdbbd08b2',
+  sparseAdam: 'ab274d66711d8cb44dcfb6a15c46f423a65d6e3c037186e980a50639385f63cd',
+  sparseAdagrad: '02c4090584ccb23b4c00445448309c4556c614d60484c2f4884ef81e80df80c4',
+  sparseSgd: 'f43149403dc731544e4e3af86652ed69baba3bdc0bbcf5af322b52a1c2d33609',
+  denseAdam: 'c0b5f4f9a4f6ef4a664bf4a8dfe9f82be8e77fc2e51bb30fee3cd23f5444cae7',
 };
 
 const fingerprint = `  import { createHash } from 'node:crypto';
