@@ -1,14 +1,15 @@
 // Training kernels that keep their state on a GPU (README "Training on the GPU,
 // state on the device"), on every backend available, in the same run: PCA's
-// regular-mode moments and randomized sketch, and k-means' streaming update
-// (k = 10, K = 100 centres, the refined model started part-way), batch after
-// batch of 1000 dense rows, then one settle (the read-back) — rows/s of the
+// regular-mode moments and randomized sketch, k-means' streaming update
+// (k = 10, K = 100 centres, the refined model started part-way) and factorization
+// machines' step (sparse rows, 30 non-zeros, adam), batch after
+// batch of 1000 rows, then one settle (the read-back) — rows/s of the
 // whole, strict, so a GPU backend that fell back to cpu fails instead of timing
 // cpu. Each backend's settled sums or centres are compared with cpu's (largest
 // difference over the largest entry). On a software adapter (Mesa's llvmpipe, no GPU) only the smallest
 // shape runs: it is a CPU emulating a GPU, for correctness, not speed.
-import { createBackend, kmeans, listBackends, parseHyperparameters, runKernel, settleState, StrictBackendError, type Backend } from '../lib/index.js';
-import type { DenseBatch } from '../lib/data/batch.js';
+import { createBackend, factorizationMachines, kmeans, listBackends, parseHyperparameters, runKernel, settleState, StrictBackendError, type Backend } from '../lib/index.js';
+import type { DenseBatch, SparseBatch } from '../lib/data/batch.js';
 
 export interface GpuTrainingRow { kernel: string; shape: string; backend: string; seconds: number; rowsPerSecond: number; difference: number; declined?: string }
 
@@ -22,7 +23,10 @@ function floats(length: number, seed: number, offset: number): Float32Array {
   });
 }
 
-interface Shape { kernel: 'pcaAccumulate' | 'pcaRandomizedAccumulate' | 'kmeansUpdate'; dim: number; ell: number; batches: number; software: boolean }
+interface Shape { kernel: 'pcaAccumulate' | 'pcaRandomizedAccumulate' | 'kmeansUpdate' | 'fmUpdate'; dim: number; ell: number; batches: number; software: boolean }
+
+/** Non-zeros per sparse row (factorization machines' shapes). */
+const sparseNonzeros = 30;
 
 const shapes: Shape[] = [
   { kernel: 'pcaAccumulate', dim: 64, ell: 0, batches: 20, software: true },
@@ -31,31 +35,66 @@ const shapes: Shape[] = [
   { kernel: 'pcaRandomizedAccumulate', dim: 784, ell: 60, batches: 50, software: false },
   { kernel: 'kmeansUpdate', dim: 64, ell: 0, batches: 20, software: true },
   { kernel: 'kmeansUpdate', dim: 784, ell: 0, batches: 50, software: false },
+  // ell: the factors k.
+  { kernel: 'fmUpdate', dim: 1 << 16, ell: 8, batches: 20, software: true },
+  { kernel: 'fmUpdate', dim: 1 << 20, ell: 64, batches: 50, software: false },
 ];
 
-const describe = (s: Shape) => `dense ${s.dim}${s.ell ? `, ℓ=${s.ell}` : ''}${s.kernel === 'kmeansUpdate' ? ', k=10 (K=100)' : ''}, ${s.batches} batches of ${rowsPerBatch}`;
+const describe = (s: Shape) => (s.kernel === 'fmUpdate'
+  ? `sparse 2^${Math.log2(s.dim)}, ${sparseNonzeros} non-zeros, k=${s.ell}, adam, ${s.batches} batches of ${rowsPerBatch}`
+  : `dense ${s.dim}${s.ell ? `, ℓ=${s.ell}` : ''}${s.kernel === 'kmeansUpdate' ? ', k=10 (K=100)' : ''}, ${s.batches} batches of ${rowsPerBatch}`);
+
+/** Sparse rows for factorization machines: features skewed toward low indices (popular and rare ones), 0/1 labels. */
+function sparseBatch(s: Shape, seed: number): SparseBatch {
+  let state = seed >>> 0;
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const indptr = new Int32Array(rowsPerBatch + 1);
+  const indices = new Uint32Array(rowsPerBatch * sparseNonzeros);
+  const values = new Float32Array(rowsPerBatch * sparseNonzeros);
+  const labels = new Float32Array(rowsPerBatch);
+  for (let r = 0; r < rowsPerBatch; r++) {
+    const row = new Set<number>();
+    while (row.size < sparseNonzeros) row.add(Math.floor(next() ** 2 * s.dim));
+    let z = 0;
+    [...row].sort((a, b) => a - b).forEach((j, k) => {
+      indices[r * sparseNonzeros + k] = j;
+      values[r * sparseNonzeros + k] = 1;
+      z += (j % 7) - 3;
+    });
+    indptr[r + 1] = (r + 1) * sparseNonzeros;
+    labels[r] = z > 0 ? 1 : 0;
+  }
+  return { kind: 'sparse', rows: rowsPerBatch, cols: s.dim, indptr, indices, values, labels };
+}
 
 /** Fresh sums, and the call that adds one batch to them. */
 function setUp(s: Shape, backend: Backend, origin: Float64Array) {
   const common = { count: new Float64Array(1), sum: new Float64Array(s.dim), origin };
   const omega = Float64Array.from({ length: s.dim * s.ell }, (_, i) => (((i * 2654435761) >>> 0) % 2 === 0 ? 1 : -1));
+  if (s.kernel === 'fmUpdate') {
+    const hp = parseHyperparameters('factorization-machines', factorizationMachines.hyperparameters,
+      { predictor_type: 'binary_classifier', num_factors: s.ell, num_models: 1, optimizer: 'adam', seed: 1 });
+    const state = factorizationMachines.createState(hp, { featureDim: s.dim, labelSize: 1 }, backend);
+    const factors = state.tensors.factors.data as Float32Array;
+    return { key: state.tensors.bias.data, get values() { return Float64Array.from(factors); }, add: (batch: DenseBatch | SparseBatch) => factorizationMachines.update(state, batch, backend) };
+  }
   if (s.kernel === 'kmeansUpdate') {
     // The refined model starts at 50 rows per streaming centre (5,000 rows): most batches refine it.
     const hp = parseHyperparameters('kmeans', kmeans.hyperparameters, { k: 10, seed: 1 });
     const state = kmeans.createState(hp, { featureDim: s.dim, labelSize: 0 }, backend);
     const centres = state.tensors.centers.data as Float32Array;
-    return { key: centres, get values() { return Float64Array.from(centres); }, add: (batch: DenseBatch) => kmeans.update(state, batch, backend) };
+    return { key: centres, get values() { return Float64Array.from(centres); }, add: (batch: DenseBatch | SparseBatch) => kmeans.update(state, batch, backend) };
   }
   if (s.kernel === 'pcaAccumulate') {
     const moments = { ...common, cross: new Float64Array(s.dim * s.dim) };
-    return { key: moments.cross, values: moments.cross, add: (batch: DenseBatch) => runKernel(backend, 'pcaAccumulate', { moments, dim: s.dim, batch }) };
+    return { key: moments.cross, values: moments.cross, add: (batch: DenseBatch | SparseBatch) => runKernel(backend, 'pcaAccumulate', { moments, dim: s.dim, batch }) };
   }
   const sketch = { ...common, squares: new Float64Array(1), y: new Float64Array(s.dim * s.ell) };
-  return { key: sketch.y, values: sketch.y, add: (batch: DenseBatch) => runKernel(backend, 'pcaRandomizedAccumulate', { sketch, omega, dim: s.dim, ell: s.ell, batch }) };
+  return { key: sketch.y, values: sketch.y, add: (batch: DenseBatch | SparseBatch) => runKernel(backend, 'pcaRandomizedAccumulate', { sketch, omega, dim: s.dim, ell: s.ell, batch }) };
 }
 
-async function measure(backend: Backend, s: Shape, batches: DenseBatch[], reference?: Float64Array): Promise<GpuTrainingRow & { values: Float64Array }> {
-  const origin = Float64Array.from(batches[0].values.subarray(0, s.dim));
+async function measure(backend: Backend, s: Shape, batches: (DenseBatch | SparseBatch)[], reference?: Float64Array): Promise<GpuTrainingRow & { values: Float64Array }> {
+  const origin = batches[0].kind === 'dense' ? Float64Array.from(batches[0].values.subarray(0, s.dim)) : new Float64Array(s.dim);
   const run = setUp(s, backend, origin);
   const started = performance.now();
   for (const batch of batches) await run.add(batch);
@@ -64,7 +103,9 @@ async function measure(backend: Backend, s: Shape, batches: DenseBatch[], refere
   const values = run.values;
   let difference = 0;
   if (reference) {
-    const scale = Math.max(...Array.from(reference, Math.abs));
+    // A loop, not Math.max(...): factor tables have millions of entries.
+    let scale = 0;
+    for (const v of reference) scale = Math.max(scale, Math.abs(v));
     for (let i = 0; i < reference.length; i++) difference = Math.max(difference, Math.abs(values[i] - reference[i]) / scale);
   }
   return { kernel: s.kernel, shape: describe(s), backend: backend.name, seconds, rowsPerSecond: (batches.length * rowsPerBatch) / seconds, difference, values };
@@ -80,9 +121,10 @@ export async function runGpuTraining(): Promise<{ rows: GpuTrainingRow[]; notes:
   const backends = await Promise.all(reports.map((r) => createBackend(r.name)));
   try {
     for (const s of shapes) {
-      const batches = Array.from({ length: s.batches }, (_, b): DenseBatch => ({ kind: 'dense', rows: rowsPerBatch, cols: s.dim, values: floats(rowsPerBatch * s.dim, b + 1, 100) }));
+      const dense = Array.from({ length: s.kernel === 'fmUpdate' ? 0 : s.batches }, (_, b): DenseBatch => ({ kind: 'dense', rows: rowsPerBatch, cols: s.dim, values: floats(rowsPerBatch * s.dim, b + 1, 100) }));
       // k-means gets ten clusters 4 apart (row r in cluster r·7 mod 10), so that its centres have something to find.
-      if (s.kernel === 'kmeansUpdate') for (const batch of batches) batch.values.forEach((v, i) => { batch.values[i] = v + 4 * ((Math.floor(i / s.dim) * 7) % 10); });
+      if (s.kernel === 'kmeansUpdate') for (const batch of dense) batch.values.forEach((v, i) => { batch.values[i] = v + 4 * ((Math.floor(i / s.dim) * 7) % 10); });
+      const batches = s.kernel === 'fmUpdate' ? Array.from({ length: s.batches }, (_, b) => sparseBatch(s, b + 1)) : dense;
       let reference: Float64Array | undefined;
       for (const backend of backends) {
         if (backend.details.software === true && !s.software) continue;
@@ -104,7 +146,7 @@ export async function runGpuTraining(): Promise<{ rows: GpuTrainingRow[]; notes:
     else process.env.BOUNDLESS_STRICT_BACKEND = previous;
   }
   notes.push('Whole runs: every batch enqueued, then one settle (the read-back); cpu first, its sums the reference. BOUNDLESS_STRICT_BACKEND=1.');
-  notes.push('Data: uniform in [99, 101) per feature (PCA: products about the first row, as a state takes them); k-means: plus 4 × one of ten cluster indices.');
+  notes.push('Data: uniform in [99, 101) per feature (PCA: products about the first row, as a state takes them); k-means: plus 4 × one of ten cluster indices; factorization machines: 30 one-valued features a row, index u²·dim for uniform u (popular and rare features), labels from the indices; the factors compared.');
   return { rows, notes };
 }
 
