@@ -137,3 +137,22 @@ export class ResidentStates {
     while (this.resident.size > 0) for (const held of [...this.resident]) await held.settle();
   }
 }
+
+/**
+ * The calls of an evaluator (or validator) under way: its settle must wait for the adds already started, whose
+ * device copy may not exist yet (an add checks its batch first), or it would read the sums without them.
+ */
+export class CallsUnderWay {
+  private last: Promise<unknown> = Promise.resolve();
+
+  /** Tracks `call` and returns it. */
+  track<T>(call: Promise<T>): Promise<T> {
+    this.last = Promise.allSettled([this.last, call]);
+    return call;
+  }
+
+  /** Resolves once every call tracked so far has ended (failed ones too). */
+  async ended(): Promise<void> {
+    await this.last;
+  }
+}

@@ -48,7 +48,7 @@ export interface CoreAddon {
   linearLearnerEvaluate(settings: LinearLearnerSettings, state: LinearLearnerArrays, batch: Batch, metrics: LinearLearnerMetrics): Promise<void>;
   /**
    * The checks linearLearnerUpdate and linearLearnerEvaluate make of a batch (the same errors), off the event loop;
-   * result = [the longest row's stored entries, the largest |value|, the largest |label|].
+   * result = [the longest row's stored entries, the largest |value|, the largest |label|, the largest row weight].
    */
   linearLearnerCheck(settings: LinearLearnerSettings, batch: Batch, result: Float64Array): Promise<void>;
   /** A state, its settings and metrics read once; run(batch) is one update (training) or evaluation. */
@@ -92,7 +92,7 @@ export interface CoreAddon {
   fmCatchUp(settings: FmKernelSettings, state: FmKernelState): void;
   /**
    * A GPU kernel's view of a batch: rows and labels checked as fmStep checks them (the same errors); result = [touched
-   * features, Σ row weights, the longest row's non-zeros, the largest |value|, the largest |label|]; for sparse batches out = features[touched], starts[touched + 1], rows[nnz], value bits[nnz].
+   * features, Σ row weights, the longest row's non-zeros, the largest |value|, the largest |label|, the largest row weight]; for sparse batches out = features[touched], starts[touched + 1], rows[nnz], value bits[nnz].
    */
   fmFeatureIndex(settings: FmKernelSettings, batch: Batch, slot: Int32Array, out: Uint32Array, result: Float64Array): Promise<void>;
   fmPredict(model: FmModelArrays, batch: Batch, score: Float32Array, label: Float32Array | null): Promise<void>;

@@ -14,8 +14,8 @@
 // float-float sums of exact products (about 44 bits; cpu's are float64), the
 // losses and dL/dŷ f32 of them. States trained on webgpu agree with cpu's
 // within fmStateTolerance (below), the metrics they give within 1e-5 of their
-// size. A batch whose values or labels pass 1e15 in magnitude (products and
-// squared residuals near float32's range) runs on cpu.
+// size. A batch whose values, labels or row weights pass 1e15 in magnitude
+// (products, squared residuals and weighted losses near float32's range) runs on cpu.
 import type { Batch } from '../data/batch.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { KernelDeclined, type FmKernelMetrics, type FmKernelSettings, type FmKernelState, type FmStepInputs } from './kernels.js';
@@ -87,8 +87,8 @@ function stateLayout(s: FmKernelSettings, host: FmKernelState) {
   return { models, width, parameters, blocks, lastStep, metrics, table, words: table + 8 * models + width };
 }
 
-/** The work buffer's words for a batch of `rows`: factor sums (pairs), then slope, loss and score per row and model. */
-const workWords = (rows: number, models: number, width: number) => Math.max(4, rows * (2 * width + 3 * models));
+/** The work buffer's words for a batch of `rows`: factor sums and slopes (pairs), then loss and ŷ per row and model. */
+const workWords = (rows: number, models: number, width: number) => Math.max(4, rows * (2 * width + 4 * models));
 
 /** Metric sums a slot of the device's buffer adds to: the host arrays they go into when settled. */
 type Slot = FmKernelMetrics | undefined;
@@ -117,7 +117,7 @@ class FmOnDevice implements PendingOnDevice {
   private released = false;
   /** The two metric targets whose sums the device holds (progressive and validation, say). */
   readonly slots: [Slot, Slot] = [undefined, undefined];
-  readonly checkResult = new Float64Array(5);
+  readonly checkResult = new Float64Array(6);
 
   /** index: fmFeatureIndex's output, grown to the largest batch. */
   constructor(private readonly gpu: WebGpuBackend, private readonly host: FmKernelState, private readonly s: FmKernelSettings,
@@ -351,12 +351,13 @@ function runStep(gpu: WebGpuBackend, inputs: FmStepInputs, training: boolean): P
     const nnz = batch.kind === 'sparse' ? batch.indptr[batch.rows] : 0;
     // The cpu kernel's checks (the same errors, before anything is enqueued) and the feature index, off the event loop.
     const index = held ? held.indexFor(nnz) : new Uint32Array(4 * nnz + 1);
-    const result = held?.checkResult ?? new Float64Array(5);
+    const result = held?.checkResult ?? new Float64Array(6);
     await loadCoreAddon().fmFeatureIndex(s, batch, host.slot, index, result);
     if (batch.rows === 0) return;
     const checked: Checked = { touched: result[0], totalWeight: result[1], longestRow: result[2], largest: result[3], index };
     if (!(checked.largest <= largestValue)) return decline(`its values reach ${checked.largest.toExponential(1)}: past ${largestValue.toExponential(0)}, products with the factors near float32's range; cpu takes them in float64`);
     if (!(result[4] <= largestValue)) return decline(`its labels reach ${result[4].toExponential(1)}: past ${largestValue.toExponential(0)}, squared residuals near float32's range; cpu takes them in float64`);
+    if (!(result[5] <= largestValue)) return decline(`its row weights reach ${result[5].toExponential(1)}: past ${largestValue.toExponential(0)}, weighted losses near float32's range; cpu takes them in float64`);
     const loop = longestLoop(s, batch.rows, checked.longestRow);
     if (gpu.details.software === true && loop > softwareLoopLimit) return decline(`a loop of ${loop} iterations: this software adapter stops a shader's loops after 65,535`);
     if (held && held.slotFor(metrics) === undefined) {

@@ -15,9 +15,11 @@
 // agree with cpu's within 1e-6 of their size (llEvaluateTolerance); a row whose
 // score lies within f32's rounding of the threshold, of 0 or of a histogram
 // bin's edge may count on the other side (cpu's float64 score decides there).
-// Batches float32 cannot score — products of values, scales and weights past
-// 1e30 (a regressor's past 1e15, and its labels too: residuals are squared),
-// or all below 1e-30 — run on cpu.
+// Batches float32 cannot score run on cpu: scores that may pass 1e30 (bounded
+// from the batch's largest value and the model's weights, scales and bias), a
+// regressor's scores and labels on the original scale past 1e15 (residuals are
+// squared), row weights past 1e30 or weighted terms past 1e34, products all
+// below 1e-30. The device's sums are settled before they could pass 1e36.
 import type { Batch } from '../data/batch.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { largestMagnitude } from './float32-range.js';
@@ -132,7 +134,9 @@ class EvaluationOnDevice implements PendingOnDevice {
   private work: GPUBuffer | undefined;
   private done: Promise<unknown> = Promise.resolve();
   private released = false;
-  readonly checkResult = new Float64Array(3);
+  readonly checkResult = new Float64Array(4);
+  /** A bound on every sum the device holds: Σ over batches of rows × the largest weighted term. */
+  bound = 0;
 
   /** modelScale: modelScaleOf(arrays), which the caller has measured. */
   constructor(private readonly gpu: WebGpuBackend, private readonly arrays: LinearLearnerArrays, private readonly s: LinearLearnerSettings,
@@ -267,6 +271,35 @@ class EvaluationOnDevice implements PendingOnDevice {
 /** The pass under way for each arrays object (what a call with the same arrays continues). */
 const passes = new WeakMap<object, EvaluationOnDevice>();
 
+/** The weighted terms' ceiling: one row's, and all the device holds (settled before they pass it). */
+const termCeiling = 1e34;
+const sumCeiling = 1e36;
+/** Row weights past this run on cpu (float-float products split them by 4097). */
+const weightCeiling = 1e30;
+
+/**
+ * The largest term a row adds to any sum (its weight times its loss, squared error or 1), from bounds on its scores
+ * (|s| ≤ scoreBound), labels and weight; and why float32 cannot hold the batch's terms, if it cannot. A regressor's
+ * residuals are on the original label scale: s / label scale + label shift − y, then squared.
+ */
+function rangeOf(s: LinearLearnerSettings, arrays: LinearLearnerArrays, scoreBound: number, label: number, weight: number): { term: number; refusal?: string } {
+  if (!(weight <= weightCeiling)) return { term: Infinity, refusal: `its row weights reach ${weight.toExponential(1)}: past ${weightCeiling.toExponential(0)}, near float32's range; cpu takes them in float64` };
+  let term: number;
+  if (s.loss >= regressionLosses) {
+    const t = arrays.labelTransform;
+    const residual = (t ? scoreBound / Math.abs(t[1]) + Math.abs(t[0]) : scoreBound) + label;
+    if (!(residual <= regressionCeiling)) {
+      return { term: Infinity, refusal: `its scores and labels on the original scale may reach ${residual.toExponential(1)}: past ${regressionCeiling.toExponential(0)} for a regressor, whose residuals are squared; cpu takes them in float64` };
+    }
+    term = weight * Math.max(1, residual * residual);
+  } else {
+    if (!(scoreBound <= productCeiling)) return { term: Infinity, refusal: `its scores may reach ${scoreBound.toExponential(1)}: outside what float32 scores hold; cpu scores in float64` };
+    term = weight * Math.max(1, 2 * scoreBound + s.margin + Math.log(s.classes) + 1);
+  }
+  if (!(term <= termCeiling)) return { term, refusal: `its rows' weighted losses may reach ${term.toExponential(1)}: past ${termCeiling.toExponential(0)}, near float32's range; cpu takes them in float64` };
+  return { term };
+}
+
 /** Why the device cannot take these inputs (before the batch is checked), or undefined. */
 function refusal(gpu: WebGpuBackend, inputs: LinearLearnerStep): string | undefined {
   const { settings: s, batch, metrics } = inputs;
@@ -290,10 +323,10 @@ registerKernel<'linearLearnerEvaluate', WebGpuBackend>('webgpu', 'linearLearnerE
   };
   const refused = refusal(gpu, inputs);
   if (refused) return decline(refused);
-  const result = held?.checkResult ?? new Float64Array(3);
+  const result = held?.checkResult ?? new Float64Array(4);
   await loadCoreAddon().linearLearnerCheck(s, batch, result);
   if (batch.rows === 0) return;
-  const [longestRow, largest] = [result[0], result[1]];
+  const [longestRow, largest, largestLabel, heaviest] = [result[0], result[1], result[2], result[3]];
   const loops = Math.max(longestRow, batch.rows * s.classes * 2);
   if (gpu.details.software === true && loops > softwareLoopLimit) return decline(`a loop of ${loops} iterations: this software adapter stops a shader's loops after 65,535`);
   if (held && held.metrics !== metrics) {
@@ -303,17 +336,21 @@ registerKernel<'linearLearnerEvaluate', WebGpuBackend>('webgpu', 'linearLearnerE
   }
   const m = held?.modelScale ?? modelScaleOf(arrays);
   const product = (largest + m.shift) * m.scale * m.weight;
-  // A regressor's residuals are squared: its scores and labels must stay within float32's square root.
-  const ceiling = s.loss >= regressionLosses ? regressionCeiling : productCeiling;
-  if (product * longestRow > ceiling || (product > 0 && product < 1 / productCeiling)) {
-    return decline(`its products of values, scales and weights reach ${product.toExponential(1)}: outside what float32 scores hold; cpu scores in float64`);
+  if (product > 0 && product < 1 / productCeiling) {
+    return decline(`its products of values, scales and weights are at most ${product.toExponential(1)}: below what float32 scores hold; cpu scores in float64`);
   }
-  if (s.loss >= regressionLosses && result[2] > regressionCeiling) {
-    return decline(`its labels reach ${result[2].toExponential(1)}: past ${regressionCeiling.toExponential(0)}, squared residuals near float32's range; cpu takes them in float64`);
+  const range = rangeOf(s, arrays, product * longestRow + m.weight, largestLabel, heaviest);
+  if (range.refusal) return decline(range.refusal);
+  const bound = batch.rows * range.term;
+  if (held && !(held.bound + bound < sumCeiling)) {
+    // The sums held would pass float32's range with this batch: they go to the host's float64 first.
+    await held.settleNow();
+    held = undefined;
   }
   if (!held) {
     held = new EvaluationOnDevice(gpu, arrays, s, metrics, m);
     passes.set(arrays, held);
   }
+  held.bound += bound;
   await held.add(batch as Batch & { kind: 'dense' | 'sparse' });
 }));

@@ -138,6 +138,68 @@ describe('webgpu: factorization machines trained on the device', function () {
     await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, far[1], gpu), /its labels reach \d\.\de\+17: past 1e\+15/));
   });
 
+  it('keeps the slopes of rows saturated the wrong way (a feature near 1e3, adam\'s L2 decay): cpu\'s metrics', async () => {
+    // Two one-hot fields and one feature near 1e3 (a user's case): rows score ±25 early, their slopes are ±(1 − 1e-11),
+    // and a feature's gradient is the tiny difference of two; f32 slopes made it 0, and adaptive L2 decay (which
+    // divides by the gradient's size) then zeroed other weights than cpu did: validation log loss 0.461 against 0.490.
+    const random = Random.fromSeed(11);
+    const rows = (count: number) => {
+      const indptr = new Int32Array(count + 1);
+      const indices = new Uint32Array(3 * count);
+      const values = new Float32Array(3 * count);
+      const labels = new Float32Array(count);
+      for (let r = 0; r < count; r++) {
+        const user = 1 + Math.floor(random.nextFloat() * 49);
+        const item = 51 + Math.floor(random.nextFloat() * 49);
+        const x = (0.5 + random.nextFloat()) * 1e3;
+        indices.set([user, item, 100], 3 * r);
+        values.set([1, 1, x], 3 * r);
+        indptr[r + 1] = 3 * (r + 1);
+        labels[r] = (user % 5) * 0.3 + (item % 3) * 0.5 + 0.2 * ((user * item) % 4) + x / 1e3 + 0.2 * random.nextGaussian() > 2 ? 1 : 0;
+      }
+      return { kind: 'sparse', rows: count, cols: 101, indptr, indices, values, labels } as Batch;
+    };
+    const batches = Array.from({ length: 16 }, () => rows(250));
+    const held = rows(800);
+    const hp = { predictor_type: 'binary_classifier', num_factors: 8, feature_dim: 101 };
+    const run = async (backend: Backend) => {
+      const state = await trainOn(backend, hp, batches, 101);
+      const validator = factorizationMachines.createStateValidator!(state, backend);
+      await validator.add(held);
+      return { state, validation: await validator.finish() };
+    };
+    const [g, c] = [await run(gpu), await run(cpu)];
+    for (const [name, value] of Object.entries(c.validation)) {
+      assert.ok(Math.abs(g.validation[name] - value) <= 1e-5 * Math.max(1, Math.abs(value)), `validation ${name}: ${g.validation[name]} vs cpu ${value}`);
+    }
+    for (const name of ['bias', 'factors', 'progressive_loss']) {
+      const [a, b] = [g.state.tensors[name].data as Float32Array, c.state.tensors[name].data as Float32Array];
+      const scaleOf = Math.max(...Array.from(b, Math.abs));
+      const worst = Math.max(...Array.from(b, (v, i) => Math.abs(a[i] - v)));
+      assert.ok(worst <= 1e-4 * scaleOf, `${name} differs from cpu by ${worst} (scale ${scaleOf})`);
+    }
+  });
+
+  it('declines, after settling, row weights past 1e15; settles an evaluator after its adds under way', async () => {
+    const hp = { predictor_type: 'binary_classifier', num_factors: 4, seed: 2 };
+    const heavy = { ...fmBatches('binary', 24, 1)[0], weights: new Float32Array(100).fill(1e35) } as Batch;
+    const state = fresh(hp, gpu);
+    await factorizationMachines.update(state, fmBatches('binary', 24, 1)[0], gpu);
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, heavy, gpu), /its row weights reach 1\.0e\+35: past 1e\+15/));
+    const trained = await trainOn(cpu, hp, fmBatches('binary', 25, 8));
+    const results = await Promise.all([gpu, cpu].map(async (backend) => {
+      const evaluator = factorizationMachines.createEvaluator!(await factorizationMachines.finalize(structuredClone(trained), backend));
+      const adds = fmBatches('binary', 26, 4).map((batch) => evaluator.add(batch));  // not awaited before settle
+      await evaluator.settle?.();
+      await Promise.all(adds);
+      return evaluator.result();
+    }));
+    for (const [name, value] of Object.entries(results[1])) {
+      assert.ok(Math.abs(results[0][name] - value) <= 1e-5 * Math.max(1, Math.abs(value)), `${name}: ${results[0][name]} vs cpu ${value}`);
+    }
+    assert.ok(Object.keys(results[0]).length > 0, 'metrics, not an empty result');
+  });
+
   it('trains a state of revision 1 (decoupled weight decay) as cpu does', async () => {
     const hp = { predictor_type: 'binary_classifier', num_factors: 4, optimizer: 'adagrad', seed: 5, linear_wd: 0.05, factors_wd: 0.05 };
     const oldState = async (backend: Backend) => {

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createBackend, linearLearner, listBackends, parseHyperparameters, train, type Backend, type Batch, type HyperparameterInput,
+  createBackend, isSettled, linearLearner, listBackends, parseHyperparameters, train, type Backend, type Batch, type HyperparameterInput,
 } from '../../lib/index.js';
 import { llEvaluateTolerance } from '../../lib/backends/webgpu-linear-learner.js';
 import { dim, linearBatches, toSparse } from '../fixtures/linear-data.js';
@@ -34,7 +34,7 @@ function assertMetricsAgree(got: Record<string, number>, expected: Record<string
 }
 
 /** A state's validation sums and a finalized model's test metrics, with the device's read-backs counted. */
-async function evaluateOn(backend: Backend, gpu: Backend, state: LlState, held: Batch[]) {
+async function evaluateOn(backend: Backend, gpu: Backend, state: LlState, held: Batch[], onDevice = true) {
   const copy = structuredClone(state);
   const validator = linearLearner.createStateValidator!(copy, backend);
   for (const batch of held) await validator.add(batch);
@@ -43,7 +43,7 @@ async function evaluateOn(backend: Backend, gpu: Backend, state: LlState, held: 
   const validationReadBacks = gpu.traffic!.snapshot(traffic).readBacks;
   const evaluator = linearLearner.createEvaluator!(await linearLearner.finalize(copy, backend));
   for (const batch of held) await evaluator.add(batch);
-  if (backend === gpu) assert.throws(() => evaluator.result(), /^Error: linear-learner evaluate: the state's latest batches are still on the webgpu device; await evaluator\.settle\(\) before result\(\)/);
+  if (backend === gpu && onDevice) assert.throws(() => evaluator.result(), /^Error: linear-learner evaluate: the state's latest batches are still on the webgpu device; await evaluator\.settle\(\) before result\(\)/);
   await evaluator.settle?.();
   return { validation, test: evaluator.result(), validationReadBacks, tensors: copy.tensors };
 }
@@ -125,11 +125,75 @@ describe('webgpu: the linear learner evaluated on the device', function () {
     const before = gpu.counters.snapshot();
     await validator.add(huge);
     assert.equal(gpu.counters.snapshot(before).linearLearnerEvaluate!.fallbacks, 1, 'cpu scored it');
-    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(validator.add(huge), /declined kernel 'linearLearnerEvaluate' \(its products of values, scales and weights reach .*outside what float32 scores hold/));
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(validator.add(huge), /declined kernel 'linearLearnerEvaluate' \(its scores may reach .*: outside what float32 scores hold; cpu scores in float64\)/));
     const onGpu = await validator.finish();
     const reference = linearLearner.createStateValidator!(state, cpu);
     for (const batch of [linearBatches('binary', 6, 1)[0], huge]) await reference.add(batch);
     assertMetricsAgree(onGpu, await reference.finish(), 'batches on both backends');
+  });
+
+  it('declines, after settling, row weights past 1e30, and a regressor\'s residuals past 1e15 on the original label scale', async () => {
+    const state = await trained({ predictor_type: 'binary_classifier' }, linearBatches('binary', 13, 4), cpu);
+    const heavy = { ...linearBatches('binary', 14, 1)[0], weights: new Float32Array(64).fill(1e35) } as Batch;
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', async () => {
+      const validator = linearLearner.createStateValidator!(state, gpu);
+      await assert.rejects(validator.add(heavy), /its row weights reach 1\.0e\+35: past 1e\+30/);
+    });
+    const [g, c] = [await evaluateOn(gpu, gpu, state, [heavy], false), await evaluateOn(cpu, gpu, state, [heavy])];
+    assertMetricsAgree(g.validation, c.validation, 'heavy rows, on cpu');
+    // Labels near 1e14 normalized (scale about 1e-14): a validation row with an outlier feature scores 1e5 times
+    // the label range on the original scale, whose square passes float32's range.
+    const far = (seed: number) => linearBatches('regression', seed, 4).map((b) => ({ ...b, labels: b.labels!.map((y) => y * 1e13) }) as Batch);
+    const regressor = await trained({ predictor_type: 'regressor' }, far(15), cpu);
+    const outlier = far(16)[0] as Batch & { values: Float32Array };
+    outlier.values[1] = 1e5;
+    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', async () => {
+      const validator = linearLearner.createStateValidator!(regressor, gpu);
+      await assert.rejects(validator.add(outlier), /its scores and labels on the original scale may reach .*: past 1e\+15 for a regressor/);
+    });
+    const [gr, cr] = [await evaluateOn(gpu, gpu, regressor, [outlier], false), await evaluateOn(cpu, gpu, regressor, [outlier])];
+    assertMetricsAgree(gr.validation, cr.validation, 'outlier, on cpu');
+    assert.ok(Number.isFinite(gr.validation.mse), 'finite mse');
+  });
+
+  it('bins scores past 1e17 in the histogram\'s top bin on cpu too (a size_t cast past 2^64 put them in bin 0)', async () => {
+    const state = await trained({ predictor_type: 'binary_classifier' }, linearBatches('binary', 17, 4), cpu);
+    const huge = linearBatches('binary', 18, 2).map((b) => ({ ...b, values: b.values.map((v, i) => (i % dim === 0 ? 1e20 : v)) }) as Batch);
+    const [g, c] = [await evaluateOn(gpu, gpu, state, huge), await evaluateOn(cpu, gpu, state, huge)];
+    assertMetricsAgree(g.validation, c.validation, 'huge scores');
+    const histogram = c.tensors.validation_histogram.data as Float64Array;
+    const bins = histogram.length / (2 * (state.tensors.learning_rate.data as Float32Array).length);
+    const topAndBottom = Array.from({ length: histogram.length / bins }, (_, k) => [histogram[k * bins], histogram[k * bins + bins - 1]]);
+    assert.ok(topAndBottom.some(([, top]) => top > 0), 'some rows in a top bin');
+  });
+
+  it('waits for adds under way before reading; finalize settles; merge and modelMetrics refuse sums on the device', async () => {
+    const state = await trained({ predictor_type: 'binary_classifier', num_models: 4 }, linearBatches('binary', 19, 6), cpu);
+    const held = linearBatches('binary', 20, 4);
+    const model = await linearLearner.finalize(state, cpu);
+    const results = await Promise.all([gpu, cpu].map(async (backend) => {
+      const evaluator = linearLearner.createEvaluator!(model.backend === backend ? model : await linearLearner.finalize(structuredClone(state), backend));
+      const adds = held.map((batch) => evaluator.add(batch));  // not awaited before settle
+      await evaluator.settle?.();
+      await Promise.all(adds);
+      return evaluator.result();
+    }));
+    assertMetricsAgree(results[0], results[1], 'settle with adds under way');
+    const copy = structuredClone(state);
+    const validator = linearLearner.createStateValidator!(copy, gpu);
+    for (const batch of held) await validator.add(batch);
+    assert.throws(() => linearLearner.merge([copy]), /^Error: linear-learner merge: the state's latest batches are still on the webgpu device/);
+    assert.throws(() => linearLearner.modelMetrics(copy, 'validation'), /^Error: linear-learner modelMetrics: the state's latest batches are still on the webgpu device/);
+    // finalize settles the sums into the state (it selects on them once a validator has finished).
+    const reference = structuredClone(state);
+    const finished = linearLearner.createStateValidator!(reference, gpu);
+    for (const batch of held) await finished.add(batch);
+    await finished.finish();
+    await linearLearner.finalize(copy, gpu);
+    assert.equal(isSettled(copy), true);
+    for (const name of ['validation_loss', 'validation_weight', 'validation_histogram']) {
+      assert.deepEqual(copy.tensors[name].data, reference.tensors[name].data, name);
+    }
   });
 
   it('train() on webgpu, strict: validation and test channels scored on the device give cpu\'s metrics', async () => {

@@ -25,8 +25,8 @@
 //   and confusion pairs [models × 4] each, the models' table [models × 8]
 //   (factors, offset as u32; bias, linear, factors lr; bias, linear, factors wd)
 //   and each factor column's model [width] (u32).
-// work (read_write): the factor sums as pairs [rows × width × 2], slope[rows × models],
-//   loss[rows × models], score[rows × models].
+// work (read_write): the factor sums as pairs [rows × width × 2], the weighted slopes dL/dŷ·w
+//   as pairs [rows × models × 2], loss[rows × models], ŷ[rows × models].
 //! include common/float_float
 
 struct Params {
@@ -278,12 +278,16 @@ fn row_value(r: u32, n: u32) -> f32 {
   return entry_value(row_begin(r) + n);
 }
 
-// The factor sums are pairs (hi, lo).
+// The factor sums and the slopes are pairs (hi, lo).
 fn sums_at(r: u32, c: u32) -> u32 {
   return 2u * (r * params.width + c);
 }
+fn slope_at(r: u32, m: u32) -> u32 {
+  return 2u * params.rows * params.width + 2u * (r * params.models + m);
+}
+// which: 0 the loss, 1 ŷ.
 fn per_row_model(which: u32, r: u32, m: u32) -> u32 {
-  return 2u * params.rows * params.width + which * params.rows * params.models + r * params.models + m;
+  return 2u * params.rows * (params.width + params.models) + which * params.rows * params.models + r * params.models + m;
 }
 
 // log(1 + e) for e ≥ 0: WGSL has no log1p, and log(1 + e) loses e's digits when e is small.
@@ -328,21 +332,47 @@ fn forward(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_in
   let z = score.x + score.y;
   let y = label(r);
   var loss: f32;
-  var slope: f32;
+  var slope: vec2<f32>;
   if (params.logistic == 1u) {
     // log(1 + e^z) − y·z, stable for large |z|.
     loss = select(log1p_small(exp(z)), z + log1p_small(exp(-z)), z > 0.0) - y * z;
-    slope = 1.0 / (1.0 + exp(-z)) - y;
+    // σ(z) − y as a pair: σ(z) = 1 − σ(−z) keeps its digits near 1, so a row saturated the wrong
+    // way has slope ±(1 − tiny) and two such rows of a feature leave their tiny difference, as
+    // cpu's float64 leaves it (f32 rounded both to ±1 and the gradient to 0; adaptive L2 decay
+    // divides by the gradient's size, so the backends then zeroed different weights).
+    var sigma = vec2<f32>(1.0 / (1.0 + exp_pair(-score)), 0.0);
+    if (z >= 0.0) {
+      sigma = add_term(vec2<f32>(1.0, 0.0), -1.0 / (1.0 + exp_pair(score)));
+    }
+    slope = add_term(sigma, -y);
   } else {
     // The residual from the pair: ŷ near a label far from 0 keeps its digits.
     let residual = add_term(score, -y);
     let d = residual.x + residual.y;
     loss = d * d;
-    slope = 2.0 * d;
+    slope = 2.0 * residual;
   }
-  work[per_row_model(0u, r, m)] = row_weight(r) * slope;
-  work[per_row_model(1u, r, m)] = loss;
-  work[per_row_model(2u, r, m)] = z;
+  let weighted_slope = scale(slope, row_weight(r));
+  let at = slope_at(r, m);
+  work[at] = weighted_slope.x;
+  work[at + 1u] = weighted_slope.y;
+  work[per_row_model(0u, r, m)] = loss;
+  work[per_row_model(1u, r, m)] = z;
+}
+
+// e^p of a pair: e^hi · (1 + lo), lo being below hi's rounding.
+fn exp_pair(p: vec2<f32>) -> f32 {
+  return exp(p.x) * (1.0 + p.y);
+}
+
+// p · a as a pair.
+fn scale(p: vec2<f32>, a: f32) -> vec2<f32> {
+  return add_term(two_product(p.x, a), p.y * a);
+}
+
+fn slope_of(r: u32, m: u32) -> vec2<f32> {
+  let at = slope_at(r, m);
+  return vec2<f32>(work[at], work[at + 1u]);
 }
 
 fn add_to_pair(at: u32, value: vec2<f32>) {
@@ -362,13 +392,13 @@ fn bias_metrics(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocati
   var weight = vec2<f32>(0.0, 0.0);
   var confusion = array<vec2<f32>, 4>(vec2<f32>(0.0), vec2<f32>(0.0), vec2<f32>(0.0), vec2<f32>(0.0));
   for (var r = 0u; r < params.rows; r = r + 1u) {
-    gradient = add_term(gradient, work[per_row_model(0u, r, m)]);
+    gradient = add_pair(gradient, slope_of(r, m));
     if (params.slot != NONE) {
       let w = row_weight(r);
-      loss = add_pair(loss, two_product(w, work[per_row_model(1u, r, m)]));
+      loss = add_pair(loss, two_product(w, work[per_row_model(0u, r, m)]));
       weight = add_term(weight, w);
       if (params.logistic == 1u) {
-        let predicted = work[per_row_model(2u, r, m)] >= 0.0;
+        let predicted = work[per_row_model(1u, r, m)] >= 0.0;
         let actual = label(r) == 1.0;
         // tp, fp, tn, fn
         let cell = select(select(2u, 3u, actual), select(1u, 0u, actual), predicted);
@@ -429,14 +459,14 @@ fn update(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_ind
         continue;
       }
     }
-    let gx = work[per_row_model(0u, r, m)] * x;
+    let gx = scale(slope_of(r, m), x);
     if (linear) {
-      gradient = add_term(gradient, gx);
+      gradient = add_pair(gradient, gx);
     } else {
       // Σ_{j≠i} v_jc x_j: the row's pair less this feature's exact product.
       let at = sums_at(r, c);
       let others = add_pair(vec2<f32>(work[at], work[at + 1u]), -two_product(v, x));
-      gradient = add_pair(gradient, two_product(gx, others.x + others.y));
+      gradient = add_pair(gradient, scale(gx, others.x + others.y));
     }
   }
   let g = (gradient.x + gradient.y) * params.rescale;

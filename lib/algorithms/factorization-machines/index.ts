@@ -5,7 +5,7 @@
 // top-N recommendations and the factors exposed as embeddings.
 import { requireTwoClasses } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
-import { isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
+import { CallsUnderWay, isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { BatchError, type Batch } from '../../data/batch.js';
@@ -216,18 +216,22 @@ function createEvaluator(model: FactorizationMachinesModel): Evaluator {
   };
   const metrics = { loss: new Float64Array(1), weight: new Float64Array(1), confusion: new Float64Array(4) };
   const sums = { tensors: { loss: { data: metrics.loss } } };
+  const calls = new CallsUnderWay();
   let batches = 0;
   return {
-    async add(batch: Batch) {
+    add: (batch: Batch) => calls.track((async () => {
       try {
         await runKernel(model.backend, 'fmEvaluate', { settings, state, batch, metrics });
       } catch (error) {
         throw new BatchError(`factorization-machines evaluate batch ${batches}: ${(error as Error).message}`);
       }
       batches++;
+    })()),
+    // A GPU backend holds the sums until they are read: after the adds under way.
+    async settle() {
+      await calls.ended();
+      await settleState(sums);
     },
-    // A GPU backend holds the sums until they are read.
-    settle: () => settleState(sums),
     result() {
       requireSettled(sums, 'factorization-machines evaluate', 'await evaluator.settle() before result() (train() and the CLI do it)');
       return metricsOf(model.binary, metrics.loss[0], metrics.weight[0], metrics.confusion);
@@ -241,9 +245,10 @@ function createStateValidator(state: FactorizationMachinesState, backend: Backen
   requireSettled(state, 'factorization-machines validation');
   for (const name of ['validation_loss', 'validation_weight', 'validation_confusion']) (state.tensors[name].data as Float64Array).fill(0);
   const metrics = kernelMetrics(state, 'validation');
+  const calls = new CallsUnderWay();
   let batches = 0;
   return {
-    async add(batch: Batch) {
+    add: (batch: Batch) => calls.track((async () => {
       try {
         await settleForBackend(state, backend);
         await runKernel(backend, 'fmEvaluate', { settings: settingsOf(state), state: kernelState(state), batch, metrics });
@@ -251,8 +256,9 @@ function createStateValidator(state: FactorizationMachinesState, backend: Backen
         throw new BatchError(`factorization-machines validation batch ${batches}: ${(error as Error).message}`);
       }
       batches++;
-    },
+    })()),
     async finish() {
+      await calls.ended();
       await settleState(state);
       state.scalars.validated_at_step = (state.tensors.counters.data as Float64Array)[counter.step];
       const { model } = bestModel(state, 'validation');
@@ -398,6 +404,7 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
 
   modelMetrics(state, source = 'progressive') {
     if (source !== 'progressive' && source !== 'validation') throw new RangeError(`factorization-machines modelMetrics: source ${JSON.stringify(source)} is not 'progressive' or 'validation'`);
+    requireSettled(state, 'factorization-machines modelMetrics');
     const grid = modelGrid(state.hyperparameters, revisionOf(state));
     return grid.map((g, m) => ({
       model: m, num_factors: g.factors, linear_lr: g.linearLr, factors_lr: g.factorsLr, linear_wd: g.linearWd, factors_wd: g.factorsWd, ...modelMetrics(state, source, m),

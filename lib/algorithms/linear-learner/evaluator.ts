@@ -9,7 +9,7 @@ import { BatchError } from '../../data/batch.js';
 import { DegenerateDataError } from '../degenerate-data.js';
 import type { Evaluator } from '../types.js';
 import type { LinearLearnerModel } from './model.js';
-import { requireSettled, settleState } from '../../backends/device-state.js';
+import { CallsUnderWay, requireSettled, settleState } from '../../backends/device-state.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import { accuracyOf, binaryMetricsAt, chooseModel, fBetaOf, precisionOf, recallOf, rocAucOf, type ModelSums } from './selection.js';
 import { calibrationBins, lossCodes, resolveSettings } from './settings.js';
@@ -45,18 +45,22 @@ export function createModelEvaluator(model: LinearLearnerModel): Evaluator {
   const { weights, bias } = model.coefficients();
   const arrays = { weights, bias };  // one object for every batch: the kernel prepares it once
   const sums = { tensors: { loss: { data: metrics.lossSum } } };
+  const calls = new CallsUnderWay();
   let batches = 0;
   return {
-    async add(batch: Batch) {
+    add: (batch: Batch) => calls.track((async () => {
       try {
         await runKernel(model.backend, 'linearLearnerEvaluate', { settings, state: arrays, batch, metrics });
       } catch (error) {
         throw kernelError(`linear-learner evaluation batch ${batches}`, error);
       }
       batches++;
+    })()),
+    // A GPU backend holds the sums until they are read: after the adds under way.
+    async settle() {
+      await calls.ended();
+      await settleState(sums);
     },
-    // A GPU backend holds the sums until they are read.
-    settle: () => settleState(sums),
     result() {
       requireSettled(sums, 'linear-learner evaluate', 'await evaluator.settle() before result() (train() and the CLI do it)');
       const n = metrics.weightSum[0];
@@ -145,23 +149,29 @@ export function createStateValidator(state: LinearLearnerState, backend: Backend
   requireSettled(state, 'linear-learner validation');
   for (const name of Object.keys(state.tensors)) if (name.startsWith('validation_')) state.tensors[name].data.fill(0 as never);
   const metrics = kernelMetrics(state, 'validation');
+  const calls = new CallsUnderWay();
   let rows = 0;
   let batches = 0;
   return {
-    async add(batch: Batch) {
+    add(batch: Batch) {
       const left = resolved.calibrationSamples - rows;
-      if (left <= 0) return;
+      if (left <= 0) return Promise.resolve();
       const view = batch.rows > left ? { ...batch, rows: left } : batch;
-      try {
-        await runKernel(backend, 'linearLearnerEvaluate', { settings: resolved.kernel, state: arrays, batch: view, metrics });
-      } catch (error) {
-        throw kernelError(`linear-learner validation batch ${batches}`, error);
-      }
+      // Counted when started: adds started together take num_calibration_samples rows in all, as one after another do.
       rows += view.rows;
-      batches++;
+      return calls.track((async () => {
+        try {
+          await runKernel(backend, 'linearLearnerEvaluate', { settings: resolved.kernel, state: arrays, batch: view, metrics });
+        } catch (error) {
+          rows -= view.rows;
+          throw kernelError(`linear-learner validation batch ${batches}`, error);
+        }
+        batches++;
+      })());
     },
     async finish() {
-      // What a GPU backend holds of the sums goes into the state's validation tensors.
+      // What a GPU backend holds of the sums goes into the state's validation tensors, after the adds under way.
+      await calls.ended();
       await settleState(state);
       state.scalars.validated_at_step = (state.tensors.counters.data as Float64Array)[counter.step];
       if (resolved.predictor === 'binary_classifier') requireBothClassesValidated(modelSums(state, 'validation'));

@@ -11,6 +11,8 @@ import { requireTwoClasses } from '../degenerate-data.js';
 import { createModelEvaluator, createStateValidator, modelSums, stateMetrics } from './evaluator.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters, type LinearLearnerSchema } from './hyperparameters.js';
 import { runKernel } from '../../backends/run-kernel.js';
+import { requireSettled, settleState } from '../../backends/device-state.js';
+import type { Backend } from '../../backends/registry.js';
 import { LinearLearnerModel } from './model.js';
 import { linearLearnerDataWarnings } from './data-warnings.js';
 import { criterionOf, objectiveOf, targetsOf } from './objective.js';
@@ -122,8 +124,13 @@ function checkTrainingData(state: LinearLearnerState): void {
  * weights. Selection keys: `criterion` (another selection rule), `model` (an index into the
  * grid), `threshold` (binary: a probability for logistic, a raw score for hinge).
  */
-function finalize(state: LinearLearnerState, backend: Parameters<typeof createLinearLearnerState>[1] extends never ? never : import('../../backends/registry.js').Backend,
-  selection?: Selection): LinearLearnerModel {
+async function finalize(state: LinearLearnerState, backend: Backend, selection?: Selection): Promise<LinearLearnerModel> {
+  // Validation sums a GPU backend holds go into the state first: selection reads them.
+  await settleState(state);
+  return finalizeSettled(state, backend, selection);
+}
+
+function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?: Selection): LinearLearnerModel {
   const hp = state.hyperparameters;
   const known = new Set(['criterion', 'model', 'threshold']);
   for (const key of Object.keys(selection ?? {})) {
@@ -219,7 +226,10 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     await countedKernel(state, batch, () => runKernel(backend, 'linearLearnerUpdate', { ...step, batch }));
   }),
 
-  merge: mergeLinearLearnerStates,
+  merge: (states) => {
+    for (const s of states) requireSettled(s, 'linear-learner merge');
+    return mergeLinearLearnerStates(states);
+  },
   mergeRound: mergeLinearLearnerRound,
   rebaseRound: rebaseLinearLearnerRound,
   prepareUpload: catchUpInPlace,
@@ -257,6 +267,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   objective: (hp: LinearLearnerHyperparameters) => objectiveOf(hp),
 
   progressiveMetrics(state) {
+    // A GPU backend may hold validation sums (not these); the progressive ones are the host's.
     const sums = modelSums(state, 'progressive');
     if (sums.weight === 0) return {};
     const binary = state.hyperparameters.predictor_type === 'binary_classifier';
@@ -266,6 +277,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   },
 
   modelMetrics(state, source = 'progressive') {
+    requireSettled(state, 'linear-learner modelMetrics');
     const models = (state.tensors.learning_rate.data as Float32Array).length;
     return Array.from({ length: models }, (_, m) => ({
       model: m,

@@ -313,7 +313,9 @@ void Score(const Settings& s, const BatchView& b, const std::vector<double>& sco
         if (s.loss == Loss::kLogistic) {
           // log(1 + e^z) − y·z, stable for large |z|.
           loss[r * models + m] = (z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z))) - y * z;
-          d = 1.0 / (1.0 + std::exp(-z)) - y;
+          // σ(z) − y without cancelling: a saturated positive row's 1 − σ(z) is σ(−z), whose digits
+          // 1 − σ(z) loses (to 1e-3 of it at z = 30), and adaptive L2 decay divides by the gradient's size.
+          d = y == 1 ? -1.0 / (1.0 + std::exp(z)) : 1.0 / (1.0 + std::exp(-z));
         } else {
           loss[r * models + m] = (z - y) * (z - y);
           d = 2 * (z - y);

@@ -112,9 +112,9 @@ Napi::Value StepAsync(const Napi::CallbackInfo& info) {
   }, work);
 }
 
-// fmFeatureIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array (≥ 4·nnz + 1), result: Float64Array (5))
+// fmFeatureIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array (≥ 4·nnz + 1), result: Float64Array (6))
 // → Promise: result = [touched features, Σ row weights, the longest row's non-zeros, the largest |value|, the largest
-// |label|]; out as FeatureIndexWords writes it.
+// |label|, the largest row weight]; out as FeatureIndexWords writes it.
 Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
   const char* f = "fmFeatureIndex";
   RequireArgCount(info, f, 5);
@@ -124,7 +124,7 @@ Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
   int32_t* slot = reader.Arg<int32_t>(info, 2, "slot", napi_int32_array, settings.dim, true);
   const size_t nnz = batch.sparse ? static_cast<size_t>(batch.indptr[batch.rows]) : 0;
   uint32_t* out = reader.Arg<uint32_t>(info, 3, "out", napi_uint32_array, 4 * nnz + 1, true);
-  double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 5, true);
+  double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 6, true);
   return QueueKernel(info.Env(), "boundless:fmFeatureIndex", reader, [=]() {
     result[0] = static_cast<double>(fm::FeatureIndexWords(settings, batch, slot, out, &result[1]));
     // Validated: every value is finite. The longest row bounds a GPU shader's loops.
@@ -137,7 +137,10 @@ Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
     for (size_t r = 0; r < batch.rows; r++) label = std::max(label, std::fabs(batch.labels[r]));
     result[2] = static_cast<double>(longest);
     result[3] = largest;
+    float weight = batch.weights || batch.rows == 0 ? 0.0f : 1.0f;
+    for (size_t r = 0; batch.weights && r < batch.rows; r++) weight = std::max(weight, batch.weights[r]);
     result[4] = label;
+    result[5] = weight;
   }, StoredValues(batch));
 }
 

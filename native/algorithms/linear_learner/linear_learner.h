@@ -155,8 +155,11 @@ inline size_t HistogramBin(double score, size_t bins, bool log_scale = false) {
       ? (std::copysign(std::log1p(std::fabs(score)), score) + kLogHistogramRange) / (2 * kLogHistogramRange)
       : (score + kHistogramRange) / (2 * kHistogramRange);
   if (!(unit > 0)) return 0;  // also NaN
-  size_t bin = static_cast<size_t>(unit * static_cast<double>(bins));
-  return bin >= bins ? bins - 1 : bin;
+  // Compared before the cast: a score past about 3e17 (unit · bins past 2^64) cast to size_t is
+  // undefined behaviour, and gave bin 0 (the lowest) rather than the highest.
+  double position = unit * static_cast<double>(bins);
+  if (!(position < static_cast<double>(bins))) return bins - 1;
+  return static_cast<size_t>(position);
 }
 
 // Fills weights with the initial distribution (uniform ±scale or normal σ), deterministic in seed.

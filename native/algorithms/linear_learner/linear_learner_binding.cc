@@ -188,17 +188,17 @@ Napi::Value EvaluateAsync(const Napi::CallbackInfo& info) {
   return StepCall(info, "linearLearnerEvaluate", "boundless:linearLearnerEvaluate", false, EvaluateKernel);
 }
 
-// linearLearnerCheck(settings, batch, result: Float64Array (3)) → Promise: the checks Update and Evaluate make of a
+// linearLearnerCheck(settings, batch, result: Float64Array (4)) → Promise: the checks Update and Evaluate make of a
 // batch (the same errors), for a GPU kernel that must refuse a bad batch before it enqueues any work; result = [the
-// longest row's stored entries, the largest |value|, the largest |label|] (what bounds the GPU's loops and its
-// float32 range).
+// longest row's stored entries, the largest |value|, the largest |label|, the largest row weight] (what bounds the
+// GPU's loops and its float32 range).
 Napi::Value CheckAsync(const Napi::CallbackInfo& info) {
   const char* f = "linearLearnerCheck";
   RequireArgCount(info, f, 3);
   Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
   ArrayReader reader(info.Env(), f);
   BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
-  double* result = reader.Arg<double>(info, 2, "result", napi_float64_array, 3, true);
+  double* result = reader.Arg<double>(info, 2, "result", napi_float64_array, 4, true);
   const double stored = batch.sparse ? static_cast<double>(batch.indptr[batch.rows]) : static_cast<double>(batch.rows) * batch.cols;
   return QueueKernel(info.Env(), "boundless:linearLearnerCheck", reader, [=]() {
     linear::ValidateBatch(settings, batch, true);
@@ -210,7 +210,10 @@ Napi::Value CheckAsync(const Napi::CallbackInfo& info) {
     for (size_t r = 0; r < batch.rows; r++) label = std::max(label, std::fabs(batch.labels[r]));
     result[0] = static_cast<double>(longest);
     result[1] = largest;
+    float weight = batch.weights || batch.rows == 0 ? 0.0f : 1.0f;
+    for (size_t r = 0; batch.weights && r < batch.rows; r++) weight = std::max(weight, batch.weights[r]);
     result[2] = label;
+    result[3] = weight;
   }, stored);
 }
 
