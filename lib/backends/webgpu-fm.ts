@@ -22,6 +22,7 @@ import { KernelDeclined, type FmKernelMetrics, type FmKernelSettings, type FmKer
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { workgroupGrid } from './webgpu-dispatch.js';
+import { GrowingBuffers, readBackInto, sharedLayout, storageUsage } from './webgpu-resident.js';
 import type { WebGpuBackend } from './webgpu.js';
 
 /**
@@ -44,25 +45,8 @@ const paramsWords = 28;
 /** Entry points of train.wgsl, in the order a batch runs them. */
 const passes = ['catch_up', 'forward', 'bias_metrics', 'update'] as const;
 
-const storage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-
-const layouts = new WeakMap<WebGpuBackend, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
-function layoutOf(gpu: WebGpuBackend): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
-  let layout = layouts.get(gpu);
-  if (!layout) {
-    const group = gpu.device.createBindGroupLayout({
-      entries: [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
-        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
-        { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
-        { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-      ],
-    });
-    layout = { group, pipeline: gpu.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
-    layouts.set(gpu, layout);
-  }
-  return layout;
-}
+const bindings = ['read', 'write', 'write', 'uniform'] as const;
+const layoutOf = (gpu: WebGpuBackend) => sharedLayout(gpu, 'factorization_machines/train', [...bindings]);
 
 /** The shape of a state's settings: models, the factor width Σk, and each model's (factors, offset). */
 function shapeOf(s: FmKernelSettings) {
@@ -111,8 +95,7 @@ class FmOnDevice implements PendingOnDevice {
   readonly layout: ReturnType<typeof stateLayout>;
   private readonly state: GPUBuffer;
   private readonly params: GPUBuffer;
-  private batchBuffer: GPUBuffer | undefined;
-  private work: GPUBuffer | undefined;
+  private readonly buffers: GrowingBuffers;
   private done: Promise<unknown> = Promise.resolve();
   private released = false;
   /** The two metric targets whose sums the device holds (progressive and validation, say). */
@@ -125,7 +108,8 @@ class FmOnDevice implements PendingOnDevice {
     this.layout = stateLayout(s, host);
     const { device } = gpu;
     const { models, parameters, blocks, lastStep, table, words } = this.layout;
-    this.state = device.createBuffer({ size: words * 4, usage: storage(), label: 'fm state' });
+    this.state = device.createBuffer({ size: words * 4, usage: storageUsage(), label: 'fm state' });
+    this.buffers = new GrowingBuffers(gpu, 'fm');
     const bytes = new ArrayBuffer(words * 4);
     const f32 = new Float32Array(bytes);
     const u32 = new Uint32Array(bytes);
@@ -184,7 +168,7 @@ class FmOnDevice implements PendingOnDevice {
     const valuesAt = rows * (weighted ? 2 : 1);
     const indexAt = valuesAt + (sparse ? rows + 1 + 2 * nnz : rows * this.s.dim);
     const indexWords = sparse ? 2 * checked.touched + 1 + 2 * nnz : 0;
-    const buffer = this.grow('batch', Math.max(4, indexAt + indexWords) * 4);
+    const buffer = this.buffers.get('batch', Math.max(4, indexAt + indexWords) * 4);
     const write = (at: number, array: ArrayBufferView, words: number) => {
       if (words > 0) this.gpu.queue.writeBuffer(buffer, at * 4, array.buffer, array.byteOffset, words * 4);
     };
@@ -198,7 +182,7 @@ class FmOnDevice implements PendingOnDevice {
     } else {
       write(valuesAt, batch.values, rows * this.s.dim);
     }
-    const work = this.grow('work', workWords(rows, models, width) * 4);
+    const work = this.buffers.get('work', workWords(rows, models, width) * 4);
     const features = sparse ? checked.touched : this.s.dim;
     const grids = [features, rows * models, models, features * (models + width)].map((n) => workgroupGrid(n));
     const rescale = this.s.rescaleGrad > 0 ? this.s.rescaleGrad : checked.totalWeight > 0 ? 1 / checked.totalWeight : 0;
@@ -226,17 +210,6 @@ class FmOnDevice implements PendingOnDevice {
     this.done = this.gpu.queue.onSubmittedWorkDone();
   }
 
-  private grow(role: 'batch' | 'work', bytes: number): GPUBuffer {
-    const held = role === 'batch' ? this.batchBuffer : this.work;
-    if (held && held.size >= bytes) return held;
-    held?.destroy();
-    const size = Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
-    const buffer = this.gpu.device.createBuffer({ size: size <= this.gpu.bindingLimitBytes ? size : Math.ceil(bytes / 4) * 4, usage: storage(), label: `fm ${role}` });
-    if (role === 'batch') this.batchBuffer = buffer;
-    else this.work = buffer;
-    return buffer;
-  }
-
   settle(): Promise<void> {
     return exclusiveOnDevice(this.host.bias, () => this.settleNow());
   }
@@ -248,21 +221,11 @@ class FmOnDevice implements PendingOnDevice {
     releaseOnDevice(this.host.bias, this);
     for (const slot of this.slots) if (slot) releaseOnDevice(slot.loss, this);
     this.gpu.states.resident.delete(this);
-    const { device } = this.gpu;
-    const bytes = this.layout.table * 4;
-    const readback = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'fm read-back' });
     try {
-      const encoder = device.createCommandEncoder();
-      encoder.copyBufferToBuffer(this.state, 0, readback, 0, bytes);
-      this.gpu.queue.submit([encoder.finish()]);
-      await this.gpu.queue.readBack(readback, bytes).catch((error: Error) => {
-        throw new Error(`webgpu: reading the factorization-machine state back failed (${error.message || error.name}); its latest batches are lost`);
-      });
-      this.readInto(readback.getMappedRange(0, bytes));
-      readback.unmap();
+      await readBackInto(this.gpu, this.state, this.layout.table * 4, 'the factorization-machine state', (mapped) => this.readInto(mapped));
     } finally {
-      readback.destroy();
-      for (const buffer of [this.state, this.params, this.batchBuffer, this.work]) buffer?.destroy();
+      for (const buffer of [this.state, this.params]) buffer.destroy();
+      this.buffers.destroy();
     }
   }
 

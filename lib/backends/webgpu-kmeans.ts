@@ -31,6 +31,7 @@ import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { sharedCpuBackend } from './run-kernel.js';
 import { workgroupGrid } from './webgpu-dispatch.js';
+import { GrowingBuffers, readBackInto, sharedLayout, storageUsage } from './webgpu-resident.js';
 import type { WebGpuBackend } from './webgpu.js';
 
 /** Agreement of a k-means state trained on webgpu with cpu's, relative to each tensor's scale (conformance data). */
@@ -50,26 +51,8 @@ const softwareLoopLimit = 60_000;
 const blockBytes = 256;
 const blocks = 4;
 
-const storage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-
 /** The bind group layout every pass of update.wgsl shares: batch, state, work, parameters. */
-const layouts = new WeakMap<WebGpuBackend, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
-function layoutOf(gpu: WebGpuBackend): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
-  let layout = layouts.get(gpu);
-  if (!layout) {
-    const group = gpu.device.createBindGroupLayout({
-      entries: [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
-        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
-        { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
-        { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-      ],
-    });
-    layout = { group, pipeline: gpu.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
-    layouts.set(gpu, layout);
-  }
-  return layout;
-}
+const layoutOf = (gpu: WebGpuBackend) => sharedLayout(gpu, 'kmeans/update', ['read', 'write', 'write', 'uniform']);
 
 /** Where the state buffer's parts start, in 32-bit words (update.wgsl says the layout). */
 function stateLayout(K: number, k: number, d: number) {
@@ -98,8 +81,7 @@ class KmeansOnDevice implements PendingOnDevice {
   private readonly layout: ReturnType<typeof stateLayout>;
   private readonly state: GPUBuffer;
   private readonly params: GPUBuffer;
-  private batchBuffer: GPUBuffer | undefined;
-  private work: GPUBuffer | undefined;
+  private readonly buffers: GrowingBuffers;
   private done: Promise<unknown> = Promise.resolve();
   private released = false;
   /** The largest |coordinate| of the centres and of every row since the state came to the device. */
@@ -113,7 +95,8 @@ class KmeansOnDevice implements PendingOnDevice {
     const { centers: K, modelK: k, dim: d } = s;
     this.layout = stateLayout(K, k, d);
     const { device } = gpu;
-    this.state = device.createBuffer({ size: this.layout.words * 4, usage: storage(), label: 'kmeans state' });
+    this.state = device.createBuffer({ size: this.layout.words * 4, usage: storageUsage(), label: 'kmeans state' });
+    this.buffers = new GrowingBuffers(gpu, 'kmeans');
     const words = new Float32Array(this.layout.words);  // zeroed: prior, counters and flags start empty
     words.set(host.centers.subarray(0, K * d), 0);
     writePairs(words, this.layout.weights, host.weights, K);
@@ -145,10 +128,10 @@ class KmeansOnDevice implements PendingOnDevice {
     await this.done;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const values = this.grow('batch', (rows * d + rows) * 4);
+    const values = this.buffers.get('batch', (rows * d + rows) * 4);
     this.gpu.queue.writeBuffer(values, 0, batch.values.buffer, batch.values.byteOffset, rows * d * 4);
     if (batch.weights) this.gpu.queue.writeBuffer(values, rows * d * 4, batch.weights.buffer, batch.weights.byteOffset, rows * 4);
-    const work = this.grow('work', workWords(rows, K, k) * 4);
+    const work = this.buffers.get('work', workWords(rows, K, k) * 4);
     const keep = halfLife > 0 ? 0.5 ** (rows / halfLife) : 1;
     this.writeParams(rows, batch.weights !== undefined, keep);
     const group = (block: number) => device.createBindGroup({
@@ -200,17 +183,6 @@ class KmeansOnDevice implements PendingOnDevice {
     this.gpu.queue.writeBuffer(this.params, 0, bytes);
   }
 
-  private grow(role: 'batch' | 'work', bytes: number): GPUBuffer {
-    const held = role === 'batch' ? this.batchBuffer : this.work;
-    if (held && held.size >= bytes) return held;
-    held?.destroy();
-    const size = Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
-    const buffer = this.gpu.device.createBuffer({ size: size <= this.gpu.bindingLimitBytes ? size : Math.ceil(bytes / 4) * 4, usage: storage(), label: `kmeans ${role}` });
-    if (role === 'batch') this.batchBuffer = buffer;
-    else this.work = buffer;
-    return buffer;
-  }
-
   settle(): Promise<void> {
     return exclusiveOnDevice(this.host.centers, () => this.settleNow());
   }
@@ -221,21 +193,11 @@ class KmeansOnDevice implements PendingOnDevice {
     this.released = true;
     releaseOnDevice(this.host.centers, this);
     this.gpu.states.resident.delete(this);
-    const { device } = this.gpu;
-    const bytes = this.layout.words * 4;
-    const readback = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'kmeans read-back' });
     try {
-      const encoder = device.createCommandEncoder();
-      encoder.copyBufferToBuffer(this.state, 0, readback, 0, bytes);
-      this.gpu.queue.submit([encoder.finish()]);
-      await this.gpu.queue.readBack(readback, bytes).catch((error: Error) => {
-        throw new Error(`webgpu: reading the k-means state back failed (${error.message || error.name}); its latest batches are lost`);
-      });
-      this.readInto(readback.getMappedRange(0, bytes));
-      readback.unmap();
+      await readBackInto(this.gpu, this.state, this.layout.words * 4, 'the k-means state', (mapped) => this.readInto(mapped));
     } finally {
-      readback.destroy();
-      for (const buffer of [this.state, this.params, this.batchBuffer, this.work]) buffer?.destroy();
+      for (const buffer of [this.state, this.params]) buffer.destroy();
+      this.buffers.destroy();
     }
   }
 

@@ -27,6 +27,7 @@ import { KernelDeclined, type LinearLearnerArrays, type LinearLearnerMetrics, ty
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { workgroupGrid } from './webgpu-dispatch.js';
+import { GrowingBuffers, readBackInto, sharedLayout, storageUsage } from './webgpu-resident.js';
 import type { WebGpuBackend } from './webgpu.js';
 
 /** Agreement of webgpu's evaluation sums with cpu's, relative to each sum's size (rows on a boundary aside). */
@@ -44,7 +45,6 @@ const regressionLosses = 3;
 const paramsBytes = 144;
 const blockBytes = 256;
 
-const storage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
 /** The metric sums in the order of evaluate.wgsl's `at`, with each one's entries. */
 const sumNames = ['lossSum', 'weightSum', 'correct', 'confusion', 'squaredError', 'absoluteError', 'topKCorrect', 'dcg',
@@ -73,22 +73,7 @@ function sumsLayout(s: LinearLearnerSettings, metrics: LinearLearnerMetrics): { 
   return { at, words: Math.max(4, words) };
 }
 
-const layouts = new WeakMap<WebGpuBackend, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
-function layoutOf(gpu: WebGpuBackend): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
-  let layout = layouts.get(gpu);
-  if (!layout) {
-    const buffer = (type: GPUBufferBindingType) => ({ visibility: GPUShaderStage.COMPUTE, buffer: { type } });
-    const group = gpu.device.createBindGroupLayout({
-      entries: [
-        { binding: 0, ...buffer('read-only-storage') }, { binding: 1, ...buffer('read-only-storage') },
-        { binding: 2, ...buffer('storage') }, { binding: 3, ...buffer('storage') }, { binding: 4, ...buffer('uniform') },
-      ],
-    });
-    layout = { group, pipeline: gpu.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
-    layouts.set(gpu, layout);
-  }
-  return layout;
-}
+const layoutOf = (gpu: WebGpuBackend) => sharedLayout(gpu, 'linear_learner/evaluate', ['read', 'read', 'write', 'write', 'uniform']);
 
 /** The model words: weights, bias, then the scaler's shift and scale, then the label transform. */
 function modelWords(s: LinearLearnerSettings, arrays: LinearLearnerArrays): Float32Array {
@@ -130,8 +115,7 @@ class EvaluationOnDevice implements PendingOnDevice {
   private readonly sums: GPUBuffer;
   private readonly params: GPUBuffer;
   private readonly layout: { at: number[]; words: number };
-  private batchBuffer: GPUBuffer | undefined;
-  private work: GPUBuffer | undefined;
+  private readonly buffers: GrowingBuffers;
   private done: Promise<unknown> = Promise.resolve();
   private released = false;
   readonly checkResult = new Float64Array(4);
@@ -142,11 +126,12 @@ class EvaluationOnDevice implements PendingOnDevice {
   constructor(private readonly gpu: WebGpuBackend, private readonly arrays: LinearLearnerArrays, private readonly s: LinearLearnerSettings,
     readonly metrics: LinearLearnerMetrics, readonly modelScale: ModelScale) {
     const words = modelWords(s, arrays);
-    this.model = gpu.device.createBuffer({ size: Math.max(16, words.byteLength), usage: storage(), label: 'linear-learner model' });
+    this.model = gpu.device.createBuffer({ size: Math.max(16, words.byteLength), usage: storageUsage(), label: 'linear-learner model' });
+    this.buffers = new GrowingBuffers(gpu, 'linear-learner');
     gpu.queue.writeBuffer(this.model, 0, words);
     this.layout = sumsLayout(s, metrics);
     // Created zeroed: the sums of this pass start at 0 and are added into the host's when settled.
-    this.sums = gpu.device.createBuffer({ size: this.layout.words * 4, usage: storage(), label: 'linear-learner sums' });
+    this.sums = gpu.device.createBuffer({ size: this.layout.words * 4, usage: storageUsage(), label: 'linear-learner sums' });
     this.params = gpu.device.createBuffer({ size: 2 * blockBytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'linear-learner params' });
     holdOnDevice(metrics.lossSum, this);
     gpu.states.resident.add(this);
@@ -165,7 +150,7 @@ class EvaluationOnDevice implements PendingOnDevice {
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     const valuesAt = rows * (weighted ? 2 : 1);
-    const buffer = this.grow('batch', Math.max(4, valuesAt + (sparse ? rows + 1 + 2 * nnz : rows * s.dim)) * 4);
+    const buffer = this.buffers.get('batch', Math.max(4, valuesAt + (sparse ? rows + 1 + 2 * nnz : rows * s.dim)) * 4);
     const write = (at: number, array: ArrayBufferView, words: number) => {
       if (words > 0) this.gpu.queue.writeBuffer(buffer, at * 4, array.buffer, array.byteOffset, words * 4);
     };
@@ -178,7 +163,7 @@ class EvaluationOnDevice implements PendingOnDevice {
     } else {
       write(valuesAt, batch.values, rows * s.dim);
     }
-    const work = this.grow('work', Math.max(4, 2 * rows * width) * 4);
+    const work = this.buffers.get('work', Math.max(4, 2 * rows * width) * 4);
     const grids = [workgroupGrid(rows * width), workgroupGrid(s.models)];
     this.writeParams(grids.map((grid) => grid.x), { rows, sparse, nnz, weighted, valuesAt });
     const encoder = device.createCommandEncoder();
@@ -221,17 +206,6 @@ class EvaluationOnDevice implements PendingOnDevice {
     this.gpu.queue.writeBuffer(this.params, 0, bytes);
   }
 
-  private grow(role: 'batch' | 'work', bytes: number): GPUBuffer {
-    const held = role === 'batch' ? this.batchBuffer : this.work;
-    if (held && held.size >= bytes) return held;
-    held?.destroy();
-    const size = Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
-    const buffer = this.gpu.device.createBuffer({ size: size <= this.gpu.bindingLimitBytes ? size : Math.ceil(bytes / 4) * 4, usage: storage(), label: `linear-learner ${role}` });
-    if (role === 'batch') this.batchBuffer = buffer;
-    else this.work = buffer;
-    return buffer;
-  }
-
   settle(): Promise<void> {
     return exclusiveOnDevice(this.arrays, () => this.settleNow());
   }
@@ -243,27 +217,21 @@ class EvaluationOnDevice implements PendingOnDevice {
     releaseOnDevice(this.metrics.lossSum, this);
     if (passes.get(this.arrays) === this) passes.delete(this.arrays);
     this.gpu.states.resident.delete(this);
-    const { device } = this.gpu;
-    const bytes = this.layout.words * 4;
-    const readback = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'linear-learner read-back' });
     try {
-      const encoder = device.createCommandEncoder();
-      encoder.copyBufferToBuffer(this.sums, 0, readback, 0, bytes);
-      this.gpu.queue.submit([encoder.finish()]);
-      await this.gpu.queue.readBack(readback, bytes).catch((error: Error) => {
-        throw new Error(`webgpu: reading the linear learner's sums back failed (${error.message || error.name}); the batches of this evaluation are lost`);
-      });
-      const pairs = new Float32Array(readback.getMappedRange(0, bytes));
-      for (const [i, name] of sumNames.entries()) {
-        const at = this.layout.at[i];
-        const host = this.metrics[name] as Float64Array | undefined;
-        if (at === noSum || !host) continue;
-        for (let k = 0; k < sumLength(name, this.s, this.metrics); k++) host[k] += pairs[at + 2 * k] + pairs[at + 2 * k + 1];
-      }
-      readback.unmap();
+      await readBackInto(this.gpu, this.sums, this.layout.words * 4, "the linear learner's evaluation sums", (mapped) => this.addInto(new Float32Array(mapped)));
     } finally {
-      readback.destroy();
-      for (const buffer of [this.model, this.sums, this.params, this.batchBuffer, this.work]) buffer?.destroy();
+      for (const buffer of [this.model, this.sums, this.params]) buffer.destroy();
+      this.buffers.destroy();
+    }
+  }
+
+  /** The device's float-float sums added into the host's float64 arrays. */
+  private addInto(pairs: Float32Array): void {
+    for (const [i, name] of sumNames.entries()) {
+      const at = this.layout.at[i];
+      const host = this.metrics[name] as Float64Array | undefined;
+      if (at === noSum || !host) continue;
+      for (let k = 0; k < sumLength(name, this.s, this.metrics); k++) host[k] += pairs[at + 2 * k] + pairs[at + 2 * k + 1];
     }
   }
 }

@@ -27,6 +27,7 @@ import { KernelDeclined, type KernelInputs } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { encodePass, workgroupGrid } from './webgpu-dispatch.js';
+import { GrowingBuffers, readBackInto, storageUsage } from './webgpu-resident.js';
 import type { WebGpuBackend } from './webgpu.js';
 
 /** Agreement of webgpu's PCA sums with cpu's: |M − M_cpu| ≤ relTol · Σ over the rows of |each term|. */
@@ -35,7 +36,6 @@ export const pcaMomentsTolerance = { relTol: 1e-6 } as const;
 /** Rows one dispatch reads: a software adapter stops a shader's loops after 65,535 iterations in all. */
 const rowsPerDispatch = 60_000;
 
-const storage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
 /** What both modes keep on the host: Σw, Σw·x, and the origin o their products are about (absent: 0). */
 interface HostSums {
@@ -62,9 +62,7 @@ abstract class SumsOnDevice implements PendingOnDevice {
   }
   protected readonly acc: GPUBuffer;
   protected readonly params: GPUBuffer;
-  private values: GPUBuffer | undefined;
-  private aux: GPUBuffer | undefined;
-  private readonly scratch = new Map<string, GPUBuffer>();
+  private readonly buffers: GrowingBuffers;
   /** The last submission's completion: a call waits for the one before, so at most one batch is queued behind the GPU. */
   private done: Promise<unknown> = Promise.resolve();
   private released = false;
@@ -85,7 +83,8 @@ abstract class SumsOnDevice implements PendingOnDevice {
     this.originParts = new Float32Array(2 * dim);  // hi, then lo: 0 (o′ is a float32 point)
     this.originParts.set(this.origin);
     // New buffers are zeroed: the accumulators start empty.
-    this.acc = gpu.device.createBuffer({ size: pairs * 8, usage: storage(), label: 'pca sums' });
+    this.acc = gpu.device.createBuffer({ size: pairs * 8, usage: storageUsage(), label: 'pca sums' });
+    this.buffers = new GrowingBuffers(gpu, 'pca');
     this.params = gpu.device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'pca params' });
     holdOnDevice(key, this);
     gpu.states.resident.add(this);
@@ -155,18 +154,9 @@ abstract class SumsOnDevice implements PendingOnDevice {
     return { delta, m, weight };
   }
 
-  /** A batch-sized buffer, grown (never shrunk); growing waits for no one, as the queue keeps a destroyed buffer until its work is done. */
+  /** A batch-sized buffer by role (GrowingBuffers). */
   protected buffer(role: string, bytes: number): GPUBuffer {
-    const held = role === 'values' ? this.values : role === 'aux' ? this.aux : this.scratch.get(role);
-    if (held && held.size >= bytes) return held;
-    held?.destroy();
-    const size = Math.max(16, 2 ** Math.ceil(Math.log2(Math.max(4, bytes))));
-    const fitted = size <= this.gpu.bindingLimitBytes ? size : Math.ceil(bytes / 4) * 4;
-    const buffer = this.gpu.device.createBuffer({ size: fitted, usage: storage(), label: `pca ${role}` });
-    if (role === 'values') this.values = buffer;
-    else if (role === 'aux') this.aux = buffer;
-    else this.scratch.set(role, buffer);
-    return buffer;
+    return this.buffers.get(role, bytes);
   }
 
   /** Writes the uniform block of one dispatch (its grid's width in word 3). */
@@ -185,21 +175,11 @@ abstract class SumsOnDevice implements PendingOnDevice {
     this.released = true;
     releaseOnDevice(this.key, this);
     this.gpu.states.resident.delete(this);
-    const { device } = this.gpu;
-    const bytes = this.pairs * 8;
-    const readback = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'pca read-back' });
     try {
-      const encoder = device.createCommandEncoder();
-      encoder.copyBufferToBuffer(this.acc, 0, readback, 0, bytes);
-      this.gpu.queue.submit([encoder.finish()]);
-      await this.gpu.queue.readBack(readback, bytes).catch((error: Error) => {
-        throw new Error(`webgpu: reading PCA's latest batches back failed (${error.message || error.name}); they are lost`);
-      });
-      this.addInto(new Float32Array(readback.getMappedRange(0, bytes)));
-      readback.unmap();
+      await readBackInto(this.gpu, this.acc, this.pairs * 8, "PCA's sums", (mapped) => this.addInto(new Float32Array(mapped)));
     } finally {
-      readback.destroy();
-      for (const buffer of [this.acc, this.params, this.values, this.aux, ...this.scratch.values()]) buffer?.destroy();
+      for (const buffer of [this.acc, this.params]) buffer.destroy();
+      this.buffers.destroy();
     }
   }
 }

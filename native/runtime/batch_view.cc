@@ -1,5 +1,6 @@
 #include "runtime/batch_view.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -44,6 +45,18 @@ void ValidateFeatureRows(const BatchView& p, size_t dim) {
       if (!(p.weights[r] >= 0) || !std::isfinite(p.weights[r])) bad(r, "weight must be finite and >= 0");
     }
   }
+}
+
+BatchExtents ExtentsOf(const BatchView& b) {
+  BatchExtents e;
+  e.longest_row = b.sparse ? 0 : b.cols;
+  for (size_t r = 0; b.sparse && r < b.rows; r++) e.longest_row = std::max(e.longest_row, static_cast<size_t>(b.indptr[r + 1] - b.indptr[r]));
+  const size_t stored = static_cast<size_t>(StoredValues(b));
+  for (size_t k = 0; k < stored; k++) e.largest_value = std::max(e.largest_value, std::fabs(b.values[k]));
+  for (size_t r = 0; b.labels && r < b.rows; r++) e.largest_label = std::max(e.largest_label, std::fabs(b.labels[r]));
+  e.largest_weight = b.weights || b.rows == 0 ? 0.0f : 1.0f;
+  for (size_t r = 0; b.weights && r < b.rows; r++) e.largest_weight = std::max(e.largest_weight, b.weights[r]);
+  return e;
 }
 
 }  // namespace boundless

@@ -28,6 +28,14 @@ inline double StoredValues(const BatchView& b) {
 // values and weights. Throws std::invalid_argument naming the row.
 void ValidateFeatureRows(const BatchView& batch, size_t dim);
 
+// What bounds a GPU kernel's work on a (validated) batch: the longest row's stored entries (loops)
+// and the largest |value|, |label| and row weight (what float32 can hold).
+struct BatchExtents {
+  size_t longest_row = 0;
+  float largest_value = 0, largest_label = 0, largest_weight = 0;
+};
+BatchExtents ExtentsOf(const BatchView& batch);
+
 // True when some value is NaN or ±inf (exponent bits all ones). An integer OR-reduction the
 // compiler vectorizes: validators search value by value, for the message, only when it is true.
 bool AnyNonFinite(const float* values, size_t count);

@@ -127,20 +127,11 @@ Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
   double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 6, true);
   return QueueKernel(info.Env(), "boundless:fmFeatureIndex", reader, [=]() {
     result[0] = static_cast<double>(fm::FeatureIndexWords(settings, batch, slot, out, &result[1]));
-    // Validated: every value is finite. The longest row bounds a GPU shader's loops.
-    size_t longest = batch.sparse ? 0 : settings.dim;
-    for (size_t r = 0; batch.sparse && r < batch.rows; r++) longest = std::max(longest, static_cast<size_t>(batch.indptr[r + 1] - batch.indptr[r]));
-    float largest = 0;
-    const size_t stored = batch.sparse ? nnz : batch.rows * settings.dim;
-    for (size_t e = 0; e < stored; e++) largest = std::max(largest, std::fabs(batch.values[e]));
-    float label = 0;
-    for (size_t r = 0; r < batch.rows; r++) label = std::max(label, std::fabs(batch.labels[r]));
-    result[2] = static_cast<double>(longest);
-    result[3] = largest;
-    float weight = batch.weights || batch.rows == 0 ? 0.0f : 1.0f;
-    for (size_t r = 0; batch.weights && r < batch.rows; r++) weight = std::max(weight, batch.weights[r]);
-    result[4] = label;
-    result[5] = weight;
+    const BatchExtents e = ExtentsOf(batch);  // validated: every value is finite
+    result[2] = static_cast<double>(e.longest_row);
+    result[3] = e.largest_value;
+    result[4] = e.largest_label;
+    result[5] = e.largest_weight;
   }, StoredValues(batch));
 }
 

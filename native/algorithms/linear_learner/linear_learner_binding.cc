@@ -199,22 +199,14 @@ Napi::Value CheckAsync(const Napi::CallbackInfo& info) {
   ArrayReader reader(info.Env(), f);
   BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
   double* result = reader.Arg<double>(info, 2, "result", napi_float64_array, 4, true);
-  const double stored = batch.sparse ? static_cast<double>(batch.indptr[batch.rows]) : static_cast<double>(batch.rows) * batch.cols;
   return QueueKernel(info.Env(), "boundless:linearLearnerCheck", reader, [=]() {
     linear::ValidateBatch(settings, batch, true);
-    size_t longest = batch.sparse ? 0 : batch.cols;
-    for (size_t r = 0; batch.sparse && r < batch.rows; r++) longest = std::max(longest, static_cast<size_t>(batch.indptr[r + 1] - batch.indptr[r]));
-    float largest = 0;
-    for (size_t e = 0; e < static_cast<size_t>(stored); e++) largest = std::max(largest, std::fabs(batch.values[e]));
-    float label = 0;
-    for (size_t r = 0; r < batch.rows; r++) label = std::max(label, std::fabs(batch.labels[r]));
-    result[0] = static_cast<double>(longest);
-    result[1] = largest;
-    float weight = batch.weights || batch.rows == 0 ? 0.0f : 1.0f;
-    for (size_t r = 0; batch.weights && r < batch.rows; r++) weight = std::max(weight, batch.weights[r]);
-    result[2] = label;
-    result[3] = weight;
-  }, stored);
+    const BatchExtents e = ExtentsOf(batch);
+    result[0] = static_cast<double>(e.longest_row);
+    result[1] = e.largest_value;
+    result[2] = e.largest_label;
+    result[3] = e.largest_weight;
+  }, StoredValues(batch));
 }
 
 // The (settings, state, ...) arguments of a synchronous call on a whole state, counted and read.
