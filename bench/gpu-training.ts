@@ -2,13 +2,14 @@
 // state on the device"), on every backend available, in the same run: PCA's
 // regular-mode moments and randomized sketch, k-means' streaming update
 // (k = 10, K = 100 centres, the refined model started part-way) and factorization
-// machines' step (sparse rows, 30 non-zeros, adam), batch after
+// machines' step (sparse rows, 30 non-zeros, adam), the linear learner's steps
+// (its defaults: adagrad, averaging, steps of 32 rows; many models; sparse and dense rows), batch after
 // batch of 1000 rows, then one settle (the read-back) — rows/s of the
 // whole, strict, so a GPU backend that fell back to cpu fails instead of timing
 // cpu. Each backend's settled sums or centres are compared with cpu's (largest
 // difference over the largest entry). On a software adapter (Mesa's llvmpipe, no GPU) only the smallest
 // shape runs: it is a CPU emulating a GPU, for correctness, not speed.
-import { createBackend, factorizationMachines, kmeans, listBackends, parseHyperparameters, runKernel, settleState, StrictBackendError, type Backend } from '../lib/index.js';
+import { createBackend, factorizationMachines, kmeans, linearLearner, listBackends, parseHyperparameters, runKernel, settleState, StrictBackendError, type Backend } from '../lib/index.js';
 import type { DenseBatch, SparseBatch } from '../lib/data/batch.js';
 
 export interface GpuTrainingRow { kernel: string; shape: string; backend: string; seconds: number; rowsPerSecond: number; difference: number; declined?: string }
@@ -23,7 +24,15 @@ function floats(length: number, seed: number, offset: number): Float32Array {
   });
 }
 
-interface Shape { kernel: 'pcaAccumulate' | 'pcaRandomizedAccumulate' | 'kmeansUpdate' | 'fmUpdate'; dim: number; ell: number; batches: number; software: boolean }
+interface Shape {
+  kernel: 'pcaAccumulate' | 'pcaRandomizedAccumulate' | 'kmeansUpdate' | 'fmUpdate' | 'linearLearnerUpdate';
+  dim: number;
+  ell: number;
+  batches: number;
+  software: boolean;
+  /** Sparse rows (factorization machines always; the linear learner when set). */
+  sparse?: boolean;
+}
 
 /** Non-zeros per sparse row (factorization machines' shapes). */
 const sparseNonzeros = 30;
@@ -38,9 +47,18 @@ const shapes: Shape[] = [
   // ell: the factors k.
   { kernel: 'fmUpdate', dim: 1 << 16, ell: 8, batches: 20, software: true },
   { kernel: 'fmUpdate', dim: 1 << 20, ell: 64, batches: 50, software: false },
+  // ell: the models (a grid of rates and penalties); the first batch refines the scaler on cpu.
+  { kernel: 'linearLearnerUpdate', dim: 1 << 16, ell: 4, batches: 20, software: true, sparse: true },
+  { kernel: 'linearLearnerUpdate', dim: 64, ell: 4, batches: 20, software: true },
+  { kernel: 'linearLearnerUpdate', dim: 1 << 20, ell: 32, batches: 50, software: false, sparse: true },
+  { kernel: 'linearLearnerUpdate', dim: 784, ell: 32, batches: 50, software: false },
 ];
 
-const describe = (s: Shape) => (s.kernel === 'fmUpdate'
+const isSparse = (s: Shape) => s.kernel === 'fmUpdate' || s.sparse === true;
+
+const describe = (s: Shape) => (s.kernel === 'linearLearnerUpdate'
+  ? `${s.sparse ? `sparse 2^${Math.log2(s.dim)}, ${sparseNonzeros} non-zeros` : `dense ${s.dim}`}, ${s.ell} models, adagrad, ${s.batches} batches of ${rowsPerBatch}`
+  : s.kernel === 'fmUpdate'
   ? `sparse 2^${Math.log2(s.dim)}, ${sparseNonzeros} non-zeros, k=${s.ell}, adam, ${s.batches} batches of ${rowsPerBatch}`
   : `dense ${s.dim}${s.ell ? `, ℓ=${s.ell}` : ''}${s.kernel === 'kmeansUpdate' ? ', k=10 (K=100)' : ''}, ${s.batches} batches of ${rowsPerBatch}`);
 
@@ -67,6 +85,15 @@ function sparseBatch(s: Shape, seed: number): SparseBatch {
   return { kind: 'sparse', rows: rowsPerBatch, cols: s.dim, indptr, indices, values, labels };
 }
 
+/** 0/1 labels of dense rows: the sign of Σ ±(x − 100) over the features, alternating signs. */
+function denseLabels(batch: DenseBatch, dim: number): Float32Array {
+  return Float32Array.from({ length: batch.rows }, (_, r) => {
+    let z = 0;
+    for (let j = 0; j < dim; j++) z += (j % 2 === 0 ? 1 : -1) * (batch.values[r * dim + j] - 100);
+    return z > 0 ? 1 : 0;
+  });
+}
+
 /** Fresh sums, and the call that adds one batch to them. */
 function setUp(s: Shape, backend: Backend, origin: Float64Array) {
   const common = { count: new Float64Array(1), sum: new Float64Array(s.dim), origin };
@@ -77,6 +104,13 @@ function setUp(s: Shape, backend: Backend, origin: Float64Array) {
     const state = factorizationMachines.createState(hp, { featureDim: s.dim, labelSize: 1 }, backend);
     const factors = state.tensors.factors.data as Float32Array;
     return { key: state.tensors.bias.data, get values() { return Float64Array.from(factors); }, add: (batch: DenseBatch | SparseBatch) => factorizationMachines.update(state, batch, backend) };
+  }
+  if (s.kernel === 'linearLearnerUpdate') {
+    const hp = parseHyperparameters('linear-learner', linearLearner.hyperparameters,
+      { predictor_type: 'binary_classifier', num_models: s.ell, num_point_for_scaler: rowsPerBatch, unbias_data: !s.sparse, seed: 1 });
+    const state = linearLearner.createState(hp, { featureDim: s.dim, labelSize: 1 }, backend);
+    const weights = state.tensors.weights.data as Float32Array;
+    return { key: weights, get values() { return Float64Array.from(weights); }, add: (batch: DenseBatch | SparseBatch) => linearLearner.update(state, batch, backend) };
   }
   if (s.kernel === 'kmeansUpdate') {
     // The refined model starts at 50 rows per streaming centre (5,000 rows): most batches refine it.
@@ -121,10 +155,12 @@ export async function runGpuTraining(): Promise<{ rows: GpuTrainingRow[]; notes:
   const backends = await Promise.all(reports.map((r) => createBackend(r.name)));
   try {
     for (const s of shapes) {
-      const dense = Array.from({ length: s.kernel === 'fmUpdate' ? 0 : s.batches }, (_, b): DenseBatch => ({ kind: 'dense', rows: rowsPerBatch, cols: s.dim, values: floats(rowsPerBatch * s.dim, b + 1, 100) }));
+      const dense = Array.from({ length: isSparse(s) ? 0 : s.batches }, (_, b): DenseBatch => ({ kind: 'dense', rows: rowsPerBatch, cols: s.dim, values: floats(rowsPerBatch * s.dim, b + 1, 100) }));
+      // The linear learner's dense rows get labels from the sign of a fixed direction through their mean.
+      if (s.kernel === 'linearLearnerUpdate') for (const batch of dense) batch.labels = denseLabels(batch, s.dim);
       // k-means gets ten clusters 4 apart (row r in cluster r·7 mod 10), so that its centres have something to find.
       if (s.kernel === 'kmeansUpdate') for (const batch of dense) batch.values.forEach((v, i) => { batch.values[i] = v + 4 * ((Math.floor(i / s.dim) * 7) % 10); });
-      const batches = s.kernel === 'fmUpdate' ? Array.from({ length: s.batches }, (_, b) => sparseBatch(s, b + 1)) : dense;
+      const batches = isSparse(s) ? Array.from({ length: s.batches }, (_, b) => sparseBatch(s, b + 1)) : dense;
       let reference: Float64Array | undefined;
       for (const backend of backends) {
         if (backend.details.software === true && !s.software) continue;
@@ -146,7 +182,7 @@ export async function runGpuTraining(): Promise<{ rows: GpuTrainingRow[]; notes:
     else process.env.BOUNDLESS_STRICT_BACKEND = previous;
   }
   notes.push('Whole runs: every batch enqueued, then one settle (the read-back); cpu first, its sums the reference. BOUNDLESS_STRICT_BACKEND=1.');
-  notes.push('Data: uniform in [99, 101) per feature (PCA: products about the first row, as a state takes them); k-means: plus 4 × one of ten cluster indices; factorization machines: 30 one-valued features a row, index u²·dim for uniform u (popular and rare features), labels from the indices; the factors compared.');
+  notes.push('Data: uniform in [99, 101) per feature (PCA: products about the first row, as a state takes them); k-means: plus 4 × one of ten cluster indices; factorization machines and the sparse linear learner: 30 one-valued features a row, index u²·dim for uniform u (popular and rare features), labels from the indices; the factors and the weights compared. The linear learner: binary, its one-pass defaults, num_point_for_scaler 1000 (the first batch refines the scaler on cpu, by design).');
   return { rows, notes };
 }
 

@@ -46,14 +46,15 @@ const paramsBytes = 144;
 const blockBytes = 256;
 
 
-/** The metric sums in the order of evaluate.wgsl's `at`, with each one's entries. */
+/** The metric sums in the order of metrics.wgsl's `at`: evaluation's twelve, then training's two more. */
 const sumNames = ['lossSum', 'weightSum', 'correct', 'confusion', 'squaredError', 'absoluteError', 'topKCorrect', 'dcg',
-  'classTruePositive', 'classPredicted', 'classActual', 'histogram'] as const;
+  'classTruePositive', 'classPredicted', 'classActual', 'histogram', 'lossDifferenceSq', 'weightSqSum'] as const;
 type SumName = (typeof sumNames)[number];
+const evaluationSums = 12;
 
 function sumLength(name: SumName, s: LinearLearnerSettings, metrics: LinearLearnerMetrics): number {
   switch (name) {
-    case 'weightSum': return 1;
+    case 'weightSum': case 'weightSqSum': return 1;
     case 'confusion': return 4 * s.models;
     case 'classTruePositive': case 'classPredicted': case 'classActual': return s.models * s.classes;
     case 'histogram': return s.models * 2 * (metrics.histogramBins ?? 0);
@@ -61,16 +62,29 @@ function sumLength(name: SumName, s: LinearLearnerSettings, metrics: LinearLearn
   }
 }
 
-/** Word offsets of the wanted sums in the sums buffer (noSum for the others), and its words. */
-function sumsLayout(s: LinearLearnerSettings, metrics: LinearLearnerMetrics): { at: number[]; words: number } {
+/**
+ * Word offsets of the wanted sums (noSum for the others) in a buffer of float-float pairs, and its words: the
+ * evaluation's sums, or with `training` the progressive ones (their differences from model 0 too).
+ */
+export function sumsLayout(s: LinearLearnerSettings, metrics: LinearLearnerMetrics, training = false): { at: number[]; words: number } {
   let words = 0;
-  const at = sumNames.map((name) => {
+  const at = sumNames.slice(0, training ? sumNames.length : evaluationSums).map((name) => {
     if (!metrics[name] || (name === 'histogram' && !metrics.histogramBins)) return noSum;
     const offset = words;
     words += 2 * sumLength(name, s, metrics);
     return offset;
   });
   return { at, words: Math.max(4, words) };
+}
+
+/** The device's float-float sums (pairs laid out as sumsLayout says) added into the host's float64 arrays. */
+export function addSumsInto(pairs: Float32Array, layout: { at: number[] }, s: LinearLearnerSettings, metrics: LinearLearnerMetrics): void {
+  for (const [i, at] of layout.at.entries()) {
+    const name = sumNames[i];
+    const host = metrics[name] as Float64Array | undefined;
+    if (at === noSum || !host) continue;
+    for (let k = 0; k < sumLength(name, s, metrics); k++) host[k] += pairs[at + 2 * k] + pairs[at + 2 * k + 1];
+  }
 }
 
 const layoutOf = (gpu: WebGpuBackend) => sharedLayout(gpu, 'linear_learner/evaluate', ['read', 'read', 'write', 'write', 'uniform']);
@@ -218,20 +232,10 @@ class EvaluationOnDevice implements PendingOnDevice {
     if (passes.get(this.arrays) === this) passes.delete(this.arrays);
     this.gpu.states.resident.delete(this);
     try {
-      await readBackInto(this.gpu, this.sums, this.layout.words * 4, "the linear learner's evaluation sums", (mapped) => this.addInto(new Float32Array(mapped)));
+      await readBackInto(this.gpu, this.sums, this.layout.words * 4, "the linear learner's evaluation sums", (mapped) => addSumsInto(new Float32Array(mapped), this.layout, this.s, this.metrics));
     } finally {
       for (const buffer of [this.model, this.sums, this.params]) buffer.destroy();
       this.buffers.destroy();
-    }
-  }
-
-  /** The device's float-float sums added into the host's float64 arrays. */
-  private addInto(pairs: Float32Array): void {
-    for (const [i, name] of sumNames.entries()) {
-      const at = this.layout.at[i];
-      const host = this.metrics[name] as Float64Array | undefined;
-      if (at === noSum || !host) continue;
-      for (let k = 0; k < sumLength(name, this.s, this.metrics); k++) host[k] += pairs[at + 2 * k] + pairs[at + 2 * k + 1];
     }
   }
 }

@@ -34,7 +34,8 @@ export class GrowingBuffers {
   }
 }
 
-type Binding = 'read' | 'write' | 'uniform';
+/** 'dynamic': a uniform block chosen per dispatch by a dynamic offset (one bind group for many steps). */
+type Binding = 'read' | 'write' | 'uniform' | 'dynamic';
 const layouts = new WeakMap<WebGpuBackend, Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>>();
 
 /**
@@ -49,9 +50,11 @@ export function sharedLayout(gpu: WebGpuBackend, name: string, bindings: Binding
   }
   let layout = byName.get(name);
   if (!layout) {
-    const type = { read: 'read-only-storage', write: 'storage', uniform: 'uniform' } as const;
+    const type = { read: 'read-only-storage', write: 'storage', uniform: 'uniform', dynamic: 'uniform' } as const;
     const group = gpu.device.createBindGroupLayout({
-      entries: bindings.map((kind, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: type[kind] } })),
+      entries: bindings.map((kind, binding) => ({
+        binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: type[kind], hasDynamicOffset: kind === 'dynamic' },
+      })),
     });
     layout = { group, pipeline: gpu.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
     byName.set(name, layout);

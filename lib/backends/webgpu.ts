@@ -16,6 +16,7 @@ import './webgpu-pca.js';
 import './webgpu-kmeans.js';
 import './webgpu-fm.js';
 import './webgpu-linear-learner.js';
+import './webgpu-linear-learner-update.js';
 import { ResidentStates } from './device-state.js';
 import { TrafficQueue } from './device-traffic.js';
 

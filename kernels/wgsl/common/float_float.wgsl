@@ -57,3 +57,16 @@ fn mul_pair(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
   let hi = opaque(p.x + lo);
   return vec2<f32>(hi, opaque(lo - opaque(hi - p.x)));
 }
+
+// log(1 + x) for x > −1 to about f32's precision (WGSL has no log1p). WGSL promises log only within
+// 2^−21 absolute for arguments in [0.5, 2], which is all of log(1 + x) for |x| below 1e-6 (real GPUs use
+// that latitude): the atanh series 2s·(1 + s²/3 + …), s = x/(2 + x), |s| ≤ 1/3, for x in [−0.5, 1] (its
+// first omitted term under 1e-8 of the sum), log(1 + x) outside, where log is accurate to a few ulp.
+fn log1p_f(x: f32) -> f32 {
+  if (x > 1.0 || x < -0.5) {
+    return log(1.0 + x);
+  }
+  let s = x / (2.0 + x);
+  let s2 = s * s;
+  return 2.0 * s * (1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0)))))));
+}

@@ -190,11 +190,7 @@ fn repeated(factor: f32, missed: i32) -> f32 {
     let magnitude = pow(abs(factor), f32(missed));
     return select(magnitude, -magnitude, factor < 0.0 && (missed & 1) == 1);
   }
-  var log_factor = log(factor);
-  if (abs(a) < 1e-3) {
-    log_factor = -(a + a * a * (0.5 + a * (1.0 / 3.0 + 0.25 * a)));
-  }
-  return exp(f32(missed) * log_factor);
+  return exp(f32(missed) * log1p_f(-a));
 }
 
 // One optimizer step of parameter p with gradient g, then this step's decay.
@@ -290,13 +286,6 @@ fn per_row_model(which: u32, r: u32, m: u32) -> u32 {
   return 2u * params.rows * (params.width + params.models) + which * params.rows * params.models + r * params.models + m;
 }
 
-// log(1 + e) for e ≥ 0: WGSL has no log1p, and log(1 + e) loses e's digits when e is small.
-fn log1p_small(e: f32) -> f32 {
-  if (e < 1e-4) {
-    return e * (1.0 - 0.5 * e);
-  }
-  return log(1.0 + e);
-}
 
 @compute @workgroup_size(64)
 fn forward(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
@@ -335,7 +324,7 @@ fn forward(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_in
   var slope: vec2<f32>;
   if (params.logistic == 1u) {
     // log(1 + e^z) − y·z, stable for large |z|.
-    loss = select(log1p_small(exp(z)), z + log1p_small(exp(-z)), z > 0.0) - y * z;
+    loss = select(log1p_f(exp(z)), z + log1p_f(exp(-z)), z > 0.0) - y * z;
     // σ(z) − y as a pair: σ(z) = 1 − σ(−z) keeps its digits near 1, so a row saturated the wrong
     // way has slope ±(1 − tiny) and two such rows of a feature leave their tiny difference, as
     // cpu's float64 leaves it (f32 rounded both to ±1 and the gradient to 0; adaptive L2 decay

@@ -144,9 +144,9 @@ export function stateMetrics(state: LinearLearnerState, prefix: 'progressive' | 
  */
 export function createStateValidator(state: LinearLearnerState, backend: Backend): { add(batch: Batch): Promise<void>; finish(): Promise<Record<string, number>> } {
   const resolved = resolveSettings(state.hyperparameters, state.schema);
-  const arrays = { ...kernelArrays(state), ...caughtUp(state) };
   // The sums start again from zero: sums a GPU backend still held would be added back in when settled.
   requireSettled(state, 'linear-learner validation');
+  const arrays = { ...kernelArrays(state), ...caughtUp(state) };
   for (const name of Object.keys(state.tensors)) if (name.startsWith('validation_')) state.tensors[name].data.fill(0 as never);
   const metrics = kernelMetrics(state, 'validation');
   const calls = new CallsUnderWay();

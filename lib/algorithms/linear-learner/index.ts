@@ -11,7 +11,7 @@ import { requireTwoClasses } from '../degenerate-data.js';
 import { createModelEvaluator, createStateValidator, modelSums, stateMetrics } from './evaluator.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters, type LinearLearnerSchema } from './hyperparameters.js';
 import { runKernel } from '../../backends/run-kernel.js';
-import { requireSettled, settleState } from '../../backends/device-state.js';
+import { isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import type { Backend } from '../../backends/registry.js';
 import { LinearLearnerModel } from './model.js';
 import { linearLearnerDataWarnings } from './data-warnings.js';
@@ -223,7 +223,11 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     if (batch.kind === 'sparse' && unbias) {
       throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: sparse batch, but the state centers features (unbias_data); train sparse data with unbias_data=false or auto`);
     }
-    await countedKernel(state, batch, () => runKernel(backend, 'linearLearnerUpdate', { ...step, batch }));
+    await countedKernel(state, batch, async () => {
+      // Batches another backend still holds go into the arrays first: this backend's kernel reads them.
+      await settleForBackend(state, backend);
+      await runKernel(backend, 'linearLearnerUpdate', { ...step, batch });
+    });
   }),
 
   merge: (states) => {
@@ -240,6 +244,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   // would depend on how the rows were cut (a requested size is rounded up to whole steps).
   readBatchRows: (hp, requested) => readBatchRows(stepRowsOf(hp), requested),
   endPass(state) {
+    // catchUpInPlace refuses a state a GPU backend holds (the trainer settles it first).
     // Every feature gets the regularization it owes at this pass's rate before the next pass
     // changes the rate (passRateScale) and starts averaging again: lazy stays equal to eager.
     catchUpInPlace(state);
@@ -267,7 +272,9 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   objective: (hp: LinearLearnerHyperparameters) => objectiveOf(hp),
 
   progressiveMetrics(state) {
-    // A GPU backend may hold validation sums (not these); the progressive ones are the host's.
+    // A GPU backend holds the latest batches' sums until the state is settled (the end of each
+    // pass, checkpoints): no numbers rather than stale ones meanwhile.
+    if (!isSettled(state)) return {};
     const sums = modelSums(state, 'progressive');
     if (sums.weight === 0) return {};
     const binary = state.hyperparameters.predictor_type === 'binary_classifier';

@@ -9,6 +9,7 @@ import { loadCoreAddon } from '../../backends/native-addon.js';
 import { calibrationBins, modelGrid, passRateScale, resolveSettings, type ResolvedSettings } from './settings.js';
 import { allocateState } from '../state-size.js';
 import { addScaled, overwriteState, removeExtraBaseCounts } from '../round-counts.js';
+import { requireSettled } from '../../backends/device-state.js';
 
 export type LinearLearnerState = State<LinearLearnerHyperparameters>;
 
@@ -191,6 +192,7 @@ export const weightsKind = { plain: 0, average: 1, output: 2 } as const;
  * caught up): by default each model's output (its iterate average when it averages).
  */
 export function caughtUp(state: LinearLearnerState, kind: 0 | 1 | 2 = weightsKind.output): { weights: Float32Array; bias: Float32Array } {
+  requireSettled(state, 'linear-learner');
   const weights = new Float32Array(state.tensors.weights.data.length);
   const bias = new Float32Array(state.tensors.bias.data.length);
   loadCoreAddon().linearLearnerCatchUp(kernelSettings(state), kernelArrays(state), kind, weights, bias);
@@ -202,6 +204,8 @@ export function caughtUp(state: LinearLearnerState, kind: 0 | 1 | 2 = weightsKin
  * a data-parallel worker does it on its own core before a round, so the merge has nothing to catch up).
  */
 export function catchUpInPlace(state: LinearLearnerState): void {
+  // It writes the host's arrays: a GPU backend's copy would overwrite them when settled.
+  requireSettled(state, 'linear-learner catch-up');
   loadCoreAddon().linearLearnerCatchUpInPlace(kernelSettings(state), kernelArrays(state));
 }
 
@@ -318,6 +322,7 @@ function removeBaseScalerSums(merged: LinearLearnerState, base: LinearLearnerSta
 /** `addParameters`: parameters and moments add (each state's share 1: a rebase) rather than average by rows. */
 function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | undefined, into?: LinearLearnerState, addParameters = false): LinearLearnerState {
   if (states.length === 0) throw new RangeError('linear-learner merge: no states');
+  for (const s of [...states, ...(base ? [base] : [])]) requireSettled(s, 'linear-learner merge');
   const first = states[0];
   // A copy of the first state to merge into: in `into`'s buffers when given (allocating costs more than the merge).
   const copyOf = (state: LinearLearnerState) => (into ? overwriteState(into, state) : deepCopy(state));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "algorithms/linear_learner/linear_learner.h"
+#include "algorithms/linear_learner/linear_learner_step_index.h"
 #include "runtime/arguments.h"
 #include "runtime/async_kernel.h"
 
@@ -209,6 +210,31 @@ Napi::Value CheckAsync(const Napi::CallbackInfo& info) {
   }, StoredValues(batch));
 }
 
+// linearLearnerStepIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array, result: Float64Array (5))
+// → Promise: linearLearnerCheck's checks and result[0..3], result[4] = the touched features of all steps, and for a
+// sparse batch out as BuildStepIndex writes it (at least StepIndexCapacity words: steps + 2 + 4·nnz), the index
+// a GPU kernel steps the batch with.
+Napi::Value StepIndexAsync(const Napi::CallbackInfo& info) {
+  const char* f = "linearLearnerStepIndex";
+  RequireArgCount(info, f, 5);
+  Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
+  ArrayReader reader(info.Env(), f);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
+  int32_t* slot = reader.Arg<int32_t>(info, 2, "slot", napi_int32_array, settings.dim, true);
+  const size_t nnz = batch.sparse ? static_cast<size_t>(batch.indptr[batch.rows]) : 0;
+  uint32_t* out = reader.Arg<uint32_t>(info, 3, "out", napi_uint32_array, linear::StepIndexCapacity(batch.rows, settings.step_rows, nnz), true);
+  double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 5, true);
+  return QueueKernel(info.Env(), "boundless:linearLearnerStepIndex", reader, [=]() {
+    linear::ValidateBatch(settings, batch, true);
+    const BatchExtents e = ExtentsOf(batch);
+    result[0] = static_cast<double>(e.longest_row);
+    result[1] = e.largest_value;
+    result[2] = e.largest_label;
+    result[3] = e.largest_weight;
+    result[4] = batch.sparse ? static_cast<double>(linear::BuildStepIndex(batch, settings.step_rows, slot, out)) : 0.0;
+  }, StoredValues(batch));
+}
+
 // The (settings, state, ...) arguments of a synchronous call on a whole state, counted and read.
 std::pair<Settings, State> SettingsAndState(const Napi::CallbackInfo& info, const char* f, size_t count, ArrayReader& reader) {
   RequireArgCount(info, f, count);
@@ -334,6 +360,7 @@ void RegisterLinearLearner(Napi::Env env, Napi::Object exports) {
   exports.Set("linearLearnerUpdate", Napi::Function::New(env, UpdateAsync, "linearLearnerUpdate"));
   exports.Set("linearLearnerEvaluate", Napi::Function::New(env, EvaluateAsync, "linearLearnerEvaluate"));
   exports.Set("linearLearnerCheck", Napi::Function::New(env, CheckAsync, "linearLearnerCheck"));
+  exports.Set("linearLearnerStepIndex", Napi::Function::New(env, StepIndexAsync, "linearLearnerStepIndex"));
   exports.Set("linearLearnerCatchUp", Napi::Function::New(env, CatchUp, "linearLearnerCatchUp"));
   exports.Set("linearLearnerCatchUpInPlace", Napi::Function::New(env, CatchUpInPlace, "linearLearnerCatchUpInPlace"));
   exports.Set("linearLearnerInitialize", Napi::Function::New(env, Initialize, "linearLearnerInitialize"));

@@ -1,0 +1,116 @@
+// The per-step constants of the linear learner's training, computed on the host
+// for a GPU kernel (webgpu-linear-learner-update.ts) as the cpu kernel computes
+// them in float64 before each optimizer step (native/algorithms/linear_learner/
+// linear_learner.cc: LearningRate, ProximalConstants, PositiveWeight, StepRates,
+// CountClasses and the start of averaging in Update), together with the state's
+// host-side counters those steps advance: step and rows, the class counts, the
+// start of averaging. The device then needs no float64.
+import type { LinearLearnerArrays, LinearLearnerSettings } from './kernels.js';
+
+/** f32 words per model per step: lr, decay, threshold, t, φ(t), g, positive weight, bias lr, bias decay (train.wgsl). */
+export const modelWords = 9;
+
+const counter = { step: 0, rows: 1, scalerRows: 2 } as const;
+const softmaxLoss = 2;
+const logisticLoss = 0;
+const hingeLoss = 1;
+
+/** φ(x) = (e^−x − 1 + x)/x² (linear_learner_shrink.h's Phi): its series below 0.5, the direct form above. */
+function phi(x: number, power: number): number {
+  if (x >= 0.5) return (power - 1 + x) / (x * x);
+  let series = 1 / 1307674368000;
+  for (const factorial of [87178291200, 6227020800, 479001600, 39916800, 3628800, 362880, 40320, 5040, 720, 120, 24, 6, 2]) {
+    series = series * -x + 1 / factorial;
+  }
+  return series;
+}
+
+/** Model m's rate at step `step` (1-based): the per-pass scale, the step schedule, the floor at lr_scheduler_minimum. */
+function learningRate(s: LinearLearnerSettings, base: number, step: number): number {
+  const floor = Math.min(base, s.lrSchedulerMinimum);
+  const lr = Math.max(base * (s.rateScale ?? 1), floor);
+  if (!s.useLrScheduler) return lr;
+  const decays = Math.floor((step - 1) / s.lrSchedulerStep);
+  return Math.max(lr * Math.pow(s.lrSchedulerFactor, decays), floor);
+}
+
+/** The positive-class weight of model m from the class counts so far (binary). */
+function positiveWeight(s: LinearLearnerSettings, a: LinearLearnerArrays, counts: Float64Array | undefined, m: number): number {
+  if (!a.positiveWeight) return 1;
+  const given = a.positiveWeight[m];
+  const ratio = counts && counts[1] > 0 && counts[0] > 0 ? counts[0] / counts[1] : 1;
+  switch (s.positiveWeighting) {
+    case 0: return given;
+    case 1: return given * ratio;
+    default: return Math.pow(ratio, given);
+  }
+}
+
+/** train.wgsl's Step block: one optimizer step's rows, number, averaging and corrections. */
+export interface StepBlock {
+  rowBegin: number;
+  rows: number;
+  t: number;
+  /** The step after which iterates are averaged; −1: not yet. */
+  start: number;
+  recency: number;
+}
+
+export interface PlannedSteps {
+  steps: StepBlock[];
+  /** steps × models × modelWords. */
+  table: Float32Array;
+  /** The host-side arrays after the batch: counters, class counts, average start (committed once enqueued). */
+  counters: Float64Array;
+  classCounts?: Float64Array;
+  averageStart?: Float64Array;
+}
+
+/**
+ * The steps of a batch of `labels.length` rows whose scaler sample is complete (no step refines the scaler), from the
+ * state's host-side arrays, which are not changed: `commit` writes the result into them.
+ */
+export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, labels: Float32Array, rows: number): PlannedSteps {
+  const stepRows = s.stepRows && s.stepRows > 0 ? s.stepRows : Math.max(1, rows);
+  const count = Math.ceil(rows / stepRows);
+  const counters = Float64Array.from(a.counters!);
+  const classCounts = a.classCounts ? Float64Array.from(a.classCounts) : undefined;
+  const averageStart = a.averageStart ? Float64Array.from(a.averageStart) : undefined;
+  const table = new Float32Array(count * s.models * modelWords);
+  const steps: StepBlock[] = [];
+  const norm = s.normalizeLr && a.inputNorm && a.inputNorm[2] > 0 ? a.inputNorm[2] : 1;
+  const biasLrMult = Math.fround(s.biasLrMult);
+  const biasWdMult = Math.fround(s.biasWdMult);
+  for (let i = 0; i < count; i++) {
+    const rowBegin = i * stepRows;
+    const stepEnd = Math.min(rows, rowBegin + stepRows);
+    if (classCounts) {
+      for (let r = rowBegin; r < stepEnd; r++) classCounts[s.loss === softmaxLoss ? labels[r] : labels[r] === 1 ? 1 : 0] += 1;
+    }
+    if (averageStart && averageStart[0] === 0 && counters[counter.scalerRows] >= s.scalerPoints) averageStart[0] = counters[counter.step] + 1;
+    const t = counters[counter.step] + 1;
+    for (let m = 0; m < s.models; m++) {
+      const lr = learningRate(s, a.learningRate![m], t) / norm;
+      const wd = a.wd![m];
+      const decay = Math.max(0, 1 - lr * wd);
+      const logDecay = decay > 0 ? -Math.log1p(-lr * wd) : 87;
+      const phiT = phi(logDecay, Math.exp(-logDecay));
+      const biasLr = lr * biasLrMult;
+      const binary = s.loss === logisticLoss || s.loss === hingeLoss;
+      table.set([lr, decay, lr * a.l1![m], logDecay, phiT, 1 - logDecay * phiT,
+        binary ? positiveWeight(s, a, classCounts, m) : 1, biasLr, Math.max(0, 1 - biasLr * wd * biasWdMult)], (i * s.models + m) * modelWords);
+    }
+    const start = averageStart && averageStart[0] > 0 ? averageStart[0] - 1 : -1;
+    steps.push({ rowBegin, rows: stepEnd - rowBegin, t, start, recency: counters[counter.rows] + 1 });
+    counters[counter.step] = t;
+    counters[counter.rows] += stepEnd - rowBegin;
+  }
+  return { steps, table, counters, classCounts, averageStart };
+}
+
+/** Writes a plan's host-side arrays into the state's. */
+export function commitSteps(a: LinearLearnerArrays, plan: PlannedSteps): void {
+  a.counters!.set(plan.counters);
+  if (plan.classCounts) a.classCounts!.set(plan.classCounts);
+  if (plan.averageStart) a.averageStart!.set(plan.averageStart);
+}
