@@ -9,14 +9,14 @@
 //            threshold, score histogram, regression errors on the original label
 //            scale, top-k, DCG and per-class counts, as float-float pairs.
 //
-// batch (read): labels[rows], weights[rows] (when weighted), then dense values
-//   [rows × dim] or CSR (indptr[rows + 1], indices[nnz], value bits[nnz]).
+// batch (read): the rows as linear_learner/batch.wgsl says.
 // model (read): weights[dim × width] (feature-major), bias[width], then when
 //   scaled shift[dim] and scale[dim], then when labelled the label transform
 //   (shift, scale).
 // sums (read_write): the metrics' float-float pairs at the offsets `at` gives.
 // work (read_write): each (row, output)'s score as a pair.
 //! include common/float_float
+//! include linear_learner/batch
 //! include linear_learner/metrics
 
 struct Params {
@@ -67,20 +67,6 @@ fn width() -> u32 {
   return params.models * params.classes;
 }
 
-// ---- batch ----
-fn label(r: u32) -> f32 {
-  return bitcast<f32>(batch[r]);
-}
-fn row_weight(r: u32) -> f32 {
-  if (params.weighted == 0u) {
-    return 1.0;
-  }
-  return bitcast<f32>(batch[params.rows + r]);
-}
-fn row_begin(r: u32) -> u32 {
-  return batch[params.values_at + r];
-}
-
 // ---- model ----
 fn shift(j: u32) -> f32 {
   return model[params.dim * width() + width() + j];
@@ -118,17 +104,13 @@ fn scores(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_ind
     s = vec2<f32>(model[params.dim * w + k], 0.0);
   }
   if (params.sparse == 0u) {
-    let base = params.values_at + r * params.dim;
     for (var j = 0u; j < params.dim; j = j + 1u) {
-      let x = bitcast<f32>(batch[base + j]);
-      s = add_pair(s, two_product(scaled_value(j, x, true), model[j * w + k]));
+      s = add_pair(s, two_product(scaled_value(j, dense_value(r, j), true), model[j * w + k]));
     }
   } else {
-    let indices = params.values_at + params.rows + 1u;
     for (var e = row_begin(r); e < row_begin(r + 1u); e = e + 1u) {
-      let j = batch[indices + e];
-      let x = bitcast<f32>(batch[indices + params.nnz + e]);
-      s = add_pair(s, two_product(scaled_value(j, x, false), model[j * w + k]));
+      let j = entry_index(e);
+      s = add_pair(s, two_product(scaled_value(j, entry_value(e), false), model[j * w + k]));
     }
   }
   work[2u * id] = s.x;

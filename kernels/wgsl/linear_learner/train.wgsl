@@ -18,9 +18,7 @@
 // (each model's rate, proximal constants and positive weight) come from the host,
 // which computes them in float64 as cpu does.
 //
-// batch (read): labels[rows], weights[rows] (when weighted), then dense values [rows × dim]
-//   or CSR (indptr[rows + 1], indices[nnz], value bits[nnz]); then for sparse batches the
-//   step index (native/algorithms/linear_learner/linear_learner_step_index.h): step starts
+// batch (read): the rows as linear_learner/batch.wgsl says; then for sparse batches the step index (native/algorithms/linear_learner/linear_learner_step_index.h): step starts
 //   [steps + 1], features[T], starts[T + 1], (entry, row in step)[nnz]; then the step table:
 //   per step and model MODEL_WORDS f32 (lr, decay, threshold, t, φ(t), g, positive weight,
 //   bias lr, bias decay).
@@ -31,6 +29,7 @@
 // work (read_write): the step's iterate scores and output scores as pairs [S × W × 2 each],
 //   then the gradients [S × W].
 //! include common/float_float
+//! include linear_learner/batch
 //! include linear_learner/metrics
 //! include linear_learner/shrink
 
@@ -81,7 +80,7 @@ struct Params {
   class_weight_at: u32,
   averaged_at: u32,
   sums_at: u32,
-  batch_rows: u32,
+  rows: u32,       // the batch's rows
   pad0: u32,
   // Word offsets of the sums within the sums (NONE: not wanted), in metrics.wgsl's order.
   at: array<vec4<u32>, 4>,
@@ -159,29 +158,6 @@ fn model_value(m: u32, which: u32) -> f32 {
 }
 fn proximal_of(m: u32) -> Proximal {
   return Proximal(model_value(m, 1u), model_value(m, 3u), model_value(m, 4u), model_value(m, 5u), model_value(m, 2u));
-}
-
-// ---- batch ----
-fn label(r: u32) -> f32 {
-  return bitcast<f32>(batch[r]);
-}
-fn row_weight(r: u32) -> f32 {
-  if (params.weighted == 0u) {
-    return 1.0;
-  }
-  return bitcast<f32>(batch[params.batch_rows + r]);
-}
-fn row_begin(r: u32) -> u32 {
-  return batch[params.values_at + r];
-}
-fn entry_index(e: u32) -> u32 {
-  return batch[params.values_at + params.batch_rows + 1u + e];
-}
-fn entry_value(e: u32) -> f32 {
-  return bitcast<f32>(batch[params.values_at + params.batch_rows + 1u + params.nnz + e]);
-}
-fn dense_value(r: u32, j: u32) -> f32 {
-  return bitcast<f32>(batch[params.values_at + r * params.dim + j]);
 }
 
 // ---- state ----
