@@ -745,7 +745,21 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
       // One weight per model: the loop across models (vectorized), with the models whose weight
       // reaches zero within the missed steps done by the scalar path; a feature that missed steps
       // from before averaging began goes the scalar way whole.
-      if (s.classes == 1 && !(a && start >= 0 && step - 1 > start && start - last > 0)) {
+      const bool skipped_start = a && start >= 0 && step - 1 > start && start - last > 0;
+      if (!regularized && s.classes == 1 && !skipped_start) {
+        // No model regularizes: the weights owe nothing and the missed iterates all equal them, so
+        // only the average moves — catch_up_feature's identity case, the same operations, without
+        // the closed form it computes for every model before selecting.
+        if (a && start >= 0 && step - 1 > start) {
+          const double counted = std::max(0.0, last - start);
+          for (size_t m = 0; m < s.models; m++) {
+            const double sum = w[m] == 0.0f ? 0.0 : missed * static_cast<double>(w[m]);  // a zero weight's sum is +0 there
+            a[m] = static_cast<float>((static_cast<double>(a[m]) * counted + sum) * inverse_count);
+          }
+        } else if (a) {
+          std::copy(w, w + s.models, a);
+        }
+      } else if (s.classes == 1 && !skipped_start) {
         CatchUpArgs args{scratch.decay.data(), scratch.threshold.data(), scratch.t.data(), scratch.phi_t.data(), scratch.g.data(),
                          powers.data(), missed, start >= 0 && step - 1 > start, std::max(0.0, last - start), inverse_count};
         loops.catch_up_feature(args, w, a ? a : w, s.models, new_w.data(), new_a.data(), slow.data());
