@@ -15,7 +15,7 @@ import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
 import type { SourceInput } from '../io/sources/open-source.js';
 import type { SourcePosition } from '../io/sources/types.js';
 import { cloneTensor } from '../state/tensor.js';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { CheckpointSchedule } from './checkpoint-directory.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
 import { schemaOf } from './schema.js';
@@ -126,10 +126,26 @@ export class TrainingRun<A extends Algorithm> {
 
   /**
    * An empty validation or test file is an error before any training, not after all of it. Only
-   * files are looked at (their first batch): a stream could not be read again.
+   * files are looked at (their first batch): a stream could not be read again — a named pipe or
+   * `<(command)` neither, so those are read when their turn comes (validation, read every epoch,
+   * only with one epoch).
    */
   private async requireRecords(name: string, channel: SourceInput | undefined): Promise<void> {
     if (typeof channel !== 'string' || channel === '-') return;
+    const stat = (() => {
+      try {
+        return statSync(channel);
+      } catch {
+        return undefined;  // not a path (a URL, a pattern) or missing: reading it says what is wrong
+      }
+    })();
+    if (stat && !stat.isFile() && !stat.isDirectory()) {
+      if (name === 'validation' && this.settings.epochs > 1) {
+        throw new DataError(`train: the validation channel (${describeChannel(channel)}) is a pipe, which can be read once, ` +
+          `and validation reads it every epoch: give it as a file, or train one epoch (--epochs 1)`);
+      }
+      return;
+    }
     const stream = readBatches(channel, { ...this.settings.readOptions, signal: this.options.signal });
     for await (const batch of stream) if (batch.rows > 0) return;
     throw new DataError(`train: no records in the ${name} channel (${describeChannel(channel)})`);

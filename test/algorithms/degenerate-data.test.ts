@@ -9,6 +9,7 @@ import {
   createBackend, denseBatch, factorizationMachines, linearLearner, parseHyperparameters, pca, train, type Batch,
 } from '../../lib/index.js';
 import { DegenerateDataError } from '../../lib/algorithms/degenerate-data.js';
+import { feedFifo, makeFifo } from '../fixtures/named-pipe.js';
 
 /** `count` rows of 2 features; label(i) says each row's class. */
 function csv(count: number, label: (i: number) => number): string {
@@ -168,5 +169,21 @@ describe('degenerate data', function () {
       /no records in the validation channel/);
     await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { train: empty, data: { format: 'libsvm', featureDim: 2 } }),
       new RegExp(`^DataError: train: no records in the training channel \\(${empty.replace(/[.]/g, '\\.')}\\)$`));
+  });
+
+  it('a validation channel that is a named pipe is read when its turn comes (not emptied by the check); with more epochs than one read, an error', async () => {
+    const data = await file('piped-train.csv', csv(200, (i) => i % 2));
+    const validation = await file('piped-validation.csv', csv(100, (i) => (i + 1) % 2));
+    const fromFile = await train(linearLearner, { predictor_type: 'binary_classifier' }, { train: data, validation, epochs: 1, data: { featureDim: 2 } });
+    const fifo = makeFifo(join(directory, 'validation.pipe'));
+    const writer = feedFifo(fifo, validation);
+    try {
+      const piped = await train(linearLearner, { predictor_type: 'binary_classifier' }, { train: data, validation: fifo, epochs: 1, data: { featureDim: 2 } });
+      assert.deepEqual(piped.metrics.validation, fromFile.metrics.validation);
+    } finally {
+      writer.kill();
+    }
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { train: data, validation: fifo, epochs: 3, data: { featureDim: 2 } }),
+      new RegExp(`^DataError: train: the validation channel \\(${fifo.replace(/[.]/g, '\\.')}\\) is a pipe, which can be read once, and validation reads it every epoch: give it as a file, or train one epoch \\(--epochs 1\\)$`));
   });
 });
