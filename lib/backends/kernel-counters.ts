@@ -20,21 +20,24 @@ export interface KernelCount {
    * in fallbacks. Absent when none.
    */
   cpuSteps?: number;
+  /** Why the backend declined the latest of its calls that it declined (KernelDeclined's reason); absent when none was declined. */
+  declined?: string;
 }
 
 /** Kernel name → its count; only kernels called at least once appear. */
 export type KernelCounts = Partial<Record<KernelName, KernelCount>>;
 
 export class KernelCounters {
-  private readonly counts = new Map<KernelName, { calls: number; fallbacks: number; cpuSteps: number }>();
+  private readonly counts = new Map<KernelName, { calls: number; fallbacks: number; cpuSteps: number; declined?: string }>();
 
   constructor(readonly backend: BackendName) {}
 
-  /** Counts one call of `kernel`; `fellBack`: it ran on cpu rather than on this backend. */
-  record(kernel: KernelName, fellBack: boolean): void {
+  /** Counts one call of `kernel`; `fellBack`: it ran on cpu rather than on this backend; `declined`: why the backend declined it. */
+  record(kernel: KernelName, fellBack: boolean, declined?: string): void {
     const count = this.counts.get(kernel) ?? { calls: 0, fallbacks: 0, cpuSteps: 0 };
     count.calls++;
     if (fellBack) count.fallbacks++;
+    if (declined !== undefined) count.declined = declined;
     this.counts.set(kernel, count);
   }
 
@@ -52,6 +55,7 @@ export class KernelCounters {
       into.calls += count.calls;
       into.fallbacks += count.fallbacks;
       into.cpuSteps += count.cpuSteps ?? 0;
+      if (count.declined !== undefined) into.declined = count.declined;
       this.counts.set(kernel, into);
     }
   }
@@ -65,7 +69,10 @@ export class KernelCounters {
       const fallbacks = count.fallbacks - (since?.[kernel]?.fallbacks ?? 0);
       const cpuSteps = count.cpuSteps - (since?.[kernel]?.cpuSteps ?? 0);
       if (calls === 0) continue;
-      result[kernel] = { backend: fallbacks === calls ? 'cpu' : this.backend, calls, fallbacks, ...(cpuSteps > 0 ? { cpuSteps } : {}) };
+      result[kernel] = {
+        backend: fallbacks === calls ? 'cpu' : this.backend, calls, fallbacks, ...(cpuSteps > 0 ? { cpuSteps } : {}),
+        ...(fallbacks > 0 && count.declined !== undefined ? { declined: count.declined } : {}),
+      };
     }
     return result;
   }

@@ -52,11 +52,13 @@ export interface CoreAddon {
    */
   linearLearnerCheck(settings: LinearLearnerSettings, batch: Batch, result: Float64Array): Promise<void>;
   /**
-   * linearLearnerCheck's checks and result, result[4] = the features the batch's steps touch (a feature per step), and
-   * for a sparse batch each step's touched features and their entries in row order in `out` (at least steps + 2 + 4·nnz
-   * words; native/algorithms/linear_learner/linear_learner_step_index.h says the layout). slot: dim entries, all −1.
+   * linearLearnerCheck's checks and result, result[4] = the features the batch's steps touch (a feature per step),
+   * result[5] = the largest |value| after the scaler `shift`, `scale` (null: none), and for a sparse batch each step's
+   * touched features and their entries in row order in `out` (at least steps + 2 + 4·nnz words;
+   * native/algorithms/linear_learner/linear_learner_step_index.h says the layout). slot: dim entries, all −1.
    */
-  linearLearnerStepIndex(settings: LinearLearnerSettings, batch: Batch, slot: Int32Array, out: Uint32Array, result: Float64Array): Promise<void>;
+  linearLearnerStepIndex(settings: LinearLearnerSettings, batch: Batch, slot: Int32Array, out: Uint32Array, result: Float64Array,
+    shift: Float32Array | null, scale: Float32Array | null): Promise<void>;
   /** A state, its settings and metrics read once; run(batch) is one update (training) or evaluation. */
   LinearLearnerStep: new (settings: LinearLearnerSettings, state: LinearLearnerArrays, metrics: LinearLearnerMetrics, training: boolean) => { run(batch: Batch): Promise<void> };
   /** kind 0: the plain iterates, 1: the averages, 2: each model's output (its average when it averages). */

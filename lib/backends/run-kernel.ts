@@ -44,7 +44,7 @@ export async function runKernel<K extends KernelName>(backend: Backend, kernel: 
   } catch (error) {
     if (!(error instanceof KernelDeclined)) throw error;
     if (strict) throw new StrictBackendError(backend.name, error);
-    backend.counters.record(kernel, true);
+    backend.counters.record(kernel, true, error.message);
     return sharedCpuBackend().run(kernel, inputs);
   }
 }

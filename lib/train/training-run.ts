@@ -174,6 +174,12 @@ export class TrainingRun<A extends Algorithm> {
     const trainer = Object.entries(this.settings.hp).filter(([name]) => trainerHyperparameters.has(name));
     const hp = { ...this.settings.hp, ...(state.hyperparameters as Record<string, unknown>), ...Object.fromEntries(trainer) };
     this.settings = { ...this.settings, hp, ...settingsOf(this.algorithm, hp, this.options) };
+    // The data is read at the state's width, so a file of another width is refused at its first
+    // line, named, rather than by the kernel at batch 0 (series and hashed words have no width to hold).
+    const { readOptions } = this.settings;
+    if (readOptions.featureDim === undefined && state.schema.series !== true && state.schema.hashedWords !== true) {
+      this.settings.readOptions = { ...readOptions, featureDim: state.schema.featureDim };
+    }
     this.recordTrainerHyperparameters(state);
   }
 
@@ -433,6 +439,14 @@ export class TrainingRun<A extends Algorithm> {
       test = evaluator.result();
     }
     const validation = this.bestValidation ?? this.validation;
+    const kernels = this.settings.backend.counters.snapshot(this.kernelsBefore);
+    for (const [kernel, count] of Object.entries(kernels)) {
+      // A fallback is in metrics.kernels; why is said too, so that a slow run on the GPU explains itself.
+      if (count.declined) {
+        this.emit('warning', { message: `${this.settings.backend.name} declined ${kernel} on ${count.fallbacks} of ${count.calls} calls, ` +
+          `which ran on cpu: ${count.declined} (BOUNDLESS_STRICT_BACKEND=1 makes that an error)` });
+      }
+    }
     return {
       model,
       state: (this.best ?? state) as Parameters<A['update']>[0],
@@ -446,7 +460,7 @@ export class TrainingRun<A extends Algorithm> {
         stoppedEarly: this.stoppedEarly,
         records: progress.records,
         seconds: this.reporter.elapsedSeconds,
-        kernels: this.settings.backend.counters.snapshot(this.kernelsBefore),
+        kernels,
         ...(this.settings.backend.traffic ? { device: this.settings.backend.traffic.snapshot(this.trafficBefore) } : {}),
       },
       commit: () => this.commitInput(),

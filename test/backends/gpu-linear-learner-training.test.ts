@@ -156,10 +156,47 @@ describe('webgpu: the linear learner trained on the device', function () {
     await linearLearner.update(state, batches[0], gpu);
     const before = gpu.counters.snapshot();
     await linearLearner.update(state, huge, gpu);
-    assert.deepEqual(gpu.counters.snapshot(before).linearLearnerUpdate, { backend: 'cpu', calls: 1, fallbacks: 1 });
+    const reason = "its values after the scaler reach 3.0e+16: past 1e+15, products near float32's range; cpu takes them in float64";
+    assert.deepEqual(gpu.counters.snapshot(before).linearLearnerUpdate, { backend: 'cpu', calls: 1, fallbacks: 1, declined: reason });
     assert.equal(isSettled(state), true, 'settled before cpu took the batch');
     await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(linearLearner.update(state, huge, gpu),
-      /declined kernel 'linearLearnerUpdate' \(its values after the scaler may reach 3\.0e\+16: past 1e\+15/));
+      /declined kernel 'linearLearnerUpdate' \(its values after the scaler reach 3\.0e\+16: past 1e\+15/));
+  });
+
+  it('train() says why the device declined calls (a warning), besides counting them in metrics.kernels', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-ll-declined-'));
+    try {
+      const path = join(directory, 'huge.csv');
+      const rows = Array.from({ length: 400 }, (_, r) => `${r % 2},${r % 2 === 1 ? 3e16 : -3e16},${(r * 7) % 5}`);
+      await writeFile(path, rows.join('\n') + '\n');
+      const warnings: string[] = [];
+      const result = await train(linearLearner, { predictor_type: 'binary_classifier', normalize_data: false, unbias_data: false, num_point_for_scaler: 1 }, {
+        train: path, epochs: 1, backend: 'webgpu', data: { featureDim: 2, miniBatchSize: 100 },
+        onProgress: (event) => { if (event.phase === 'warning') warnings.push(event.message!); },
+      });
+      const count = result.metrics.kernels.linearLearnerUpdate!;
+      assert.equal(count.fallbacks, 3, 'the scaler\'s batch ran on cpu by design; the other three were declined');
+      assert.deepEqual(warnings.filter((w) => w.includes('declined')), [
+        `webgpu declined linearLearnerUpdate on 3 of 4 calls, which ran on cpu: ${count.declined} (BOUNDLESS_STRICT_BACKEND=1 makes that an error)`,
+      ]);
+      assert.match(count.declined!, /^its values after the scaler reach 3\.0e\+16: past 1e\+15/);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('takes columns of very different sizes (a timestamp in milliseconds beside thousandths): each is bounded after its own scale', async () => {
+    const hp = { predictor_type: 'binary_classifier', num_models: 2 };
+    const batches = linearBatches('binary', 13, 5).map((b) => {
+      const values = Float32Array.from((b as { values: Float32Array }).values);
+      for (let r = 0; r < b.rows; r++) {
+        values[r * dim] = 1.7e12 + 1e9 * values[r * dim];
+        values[r * dim + 1] *= 1e-3;
+      }
+      return { ...b, values } as Batch;
+    });
+    const state = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => trainOn(gpu, hp, batches));
+    assertStatesAgree(state, await trainOn(cpu, hp, batches), 'timestamps beside thousandths');
   });
 
   it('train() on webgpu, strict: checkpoints, a stopped run resumed, validation give cpu\'s model', async () => {

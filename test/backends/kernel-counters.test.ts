@@ -86,7 +86,7 @@ describe('kernel counters', () => {
     const gpu = new StandInGpu('decline');
     const out = await withEnv('BOUNDLESS_STRICT_BACKEND', undefined, () => runKernel(gpu, 'denseLinear', dense));
     assert.deepEqual(Array.from(out), [3.5, 7.5]);
-    assert.deepEqual(gpu.counters.snapshot(), { denseLinear: { backend: 'cpu', calls: 1, fallbacks: 1 } });
+    assert.deepEqual(gpu.counters.snapshot(), { denseLinear: { backend: 'cpu', calls: 1, fallbacks: 1, declined: 'w is over the binding limit' } });
     await assert.rejects(withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => runKernel(gpu, 'denseLinear', dense)),
       /^StrictBackendError: BOUNDLESS_STRICT_BACKEND=1: backend 'webgpu' declined kernel 'denseLinear' \(w is over the binding limit\); it would have run on cpu$/);
     assert.equal(gpu.counters.snapshot().denseLinear!.calls, 1, 'the refused call is not counted as run');

@@ -148,7 +148,9 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name} row kernels`, 
     const reference = make();
     await runKernel(cpu, 'kmeansAssign', reference);
     assert.deepEqual(Array.from(inputs.nearest), Array.from(reference.nearest));
-    assert.deepEqual(counted.counters.snapshot(), { kmeansAssign: { backend: 'cpu', calls: 1, fallbacks: 1 } });
+    assert.deepEqual(counted.counters.snapshot(), { kmeansAssign: {
+      backend: 'cpu', calls: 1, fallbacks: 1, declined: 'sparse row 2\'s feature indices do not strictly increase (the GPU kernel walks them beside the columns)',
+    } });
     await assert.rejects(withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => runKernel(gpu, 'kmeansAssign', make())),
       new RegExp(`^StrictBackendError: BOUNDLESS_STRICT_BACKEND=1: backend '${name}' declined kernel 'kmeansAssign' \\(sparse row 2's feature indices ` +
         'do not strictly increase \\(the GPU kernel walks them beside the columns\\)\\); it would have run on cpu$'));

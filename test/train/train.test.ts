@@ -96,6 +96,16 @@ describe('trainer', function () {
     assert.equal(continued.state.scalars.examples_seen, 800);
   });
 
+  it('continuing a state on a file of another width is refused at the file\'s first line, named', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const [wide, narrow] = [join(root, 'wide.csv'), join(root, 'narrow.csv')];
+    await writeFile(wide, Array.from({ length: 60 }, (_, i) => `${i % 2},${i},${i % 7},${i % 3}`).join('\n') + '\n');
+    await writeFile(narrow, Array.from({ length: 60 }, (_, i) => `${i % 2},${i},${i % 7}`).join('\n') + '\n');
+    const first = await train(linearLearner, { predictor_type: 'binary_classifier' }, { train: wide, epochs: 1 });
+    await assert.rejects(train(linearLearner, {}, { train: narrow, epochs: 1, initialState: first.state }),
+      new RegExp(`^DataError: ${narrow.replace(/[.]/g, '\\.')}, line 1: expected 4 columns, found 3$`));
+  });
+
   it('stops early when validation stops improving, keeping the best epoch', async () => {
     // With a step this large the validation error stops falling after a few epochs and wobbles.
     const result = await train(leastSquares, { ...hp, learning_rate: 0.9, num_models: 1 }, {

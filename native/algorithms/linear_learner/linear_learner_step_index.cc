@@ -1,6 +1,7 @@
 #include "algorithms/linear_learner/linear_learner_step_index.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace boundless {
@@ -54,6 +55,23 @@ size_t BuildStepIndex(const BatchView& b, size_t step_rows, int32_t* slot, uint3
     for (size_t k = base; k < out[s + 1]; k++) slot[features[k]] = -1;
   }
   return touched;
+}
+
+double LargestScaledValue(const BatchView& b, const float* shift, const float* scale) {
+  float largest = 0;
+  if (b.sparse) {
+    const size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
+    for (size_t e = 0; e < nnz; e++) largest = std::max(largest, std::fabs(scale ? b.values[e] * scale[b.indices[e]] : b.values[e]));
+    return largest;
+  }
+  for (size_t r = 0; r < b.rows; r++) {
+    const float* x = b.values + r * b.cols;
+    for (size_t j = 0; j < b.cols; j++) {
+      const float v = scale ? (x[j] - (shift ? shift[j] : 0.0f)) * scale[j] : x[j];
+      largest = std::max(largest, std::fabs(v));
+    }
+  }
+  return largest;
 }
 
 }  // namespace linear

@@ -29,5 +29,11 @@ inline size_t StepIndexCapacity(size_t rows, size_t step_rows, size_t nnz) {
 // The batch must be sparse and validated (indices below dim).
 size_t BuildStepIndex(const BatchView& b, size_t step_rows, int32_t* slot, uint32_t* out);
 
+// The largest |x'| of the batch after the scaler as training computes it (in float: dense
+// (x − shift_j)·scale_j, sparse x·scale_j; the values themselves where scale is null). What bounds
+// a GPU's products, feature by feature: the largest raw value times the largest scale would refuse
+// a timestamp column beside a column of thousandths. The batch must be validated.
+double LargestScaledValue(const BatchView& b, const float* shift, const float* scale);
+
 }  // namespace linear
 }  // namespace boundless
