@@ -6,15 +6,14 @@
 // once the kernel has taken it.
 import { BatchError, type Batch } from '../data/batch.js';
 import type { State } from './types.js';
+import { inStateTurn } from '../backends/device-state.js';
 
-// Keyed by the state's tensors record: what the kernels work on (a copy of the State object shares it).
-const turns = new WeakMap<object, Promise<unknown>>();
-
-/** Runs `work` after every earlier update of the state has ended (not re-entrant: never nest on one state). */
+/**
+ * Runs `work` after every earlier update of the state has ended (not re-entrant: never nest on one state). The turns
+ * are the state's (backends/device-state.ts): settleState and saveState take theirs after the updates started before.
+ */
 export function oneUpdateAtATime<T>(state: State<unknown>, work: () => Promise<T>): Promise<T> {
-  const result = (turns.get(state.tensors) ?? Promise.resolve()).then(work);
-  turns.set(state.tensors, result.catch(() => undefined));
-  return result;
+  return inStateTurn(state, work);
 }
 
 /** The kernel's call and the counting, for an update already holding the state's turn (oneUpdateAtATime). */

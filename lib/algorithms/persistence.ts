@@ -2,7 +2,7 @@
 // algorithm contract. Loading re-validates the stored hyperparameters
 // against the algorithm's schema and checks that every tensor the state
 // was created with is present with the same dtype and shape.
-import { requireSettled, settleState } from '../backends/device-state.js';
+import { inStateTurn, requireSettled, settleHeld } from '../backends/device-state.js';
 import type { Backend } from '../backends/registry.js';
 import { parseHyperparameters } from './hyperparameters.js';
 import type { Algorithm, DataSchema, Model, State } from './types.js';
@@ -82,16 +82,23 @@ function fromStored<A extends Algorithm>(algorithm: A, stored: StoredObject, bac
   return { algorithm: algorithm.name, hyperparameters, schema, tensors, scalars: stored.scalars } as State<never>;
 }
 
-/** Writes a checkpoint atomically. */
-export async function saveState<H>(path: string, state: State<H>): Promise<void> {
-  await settleState(state);
-  await writeStoredObject(path, toStored('state', state));
+/**
+ * Writes a checkpoint atomically, in the state's turn: after the updates started before it (their batches are in the
+ * file), before those started after it (they wait for the write).
+ */
+export function saveState<H>(path: string, state: State<H>): Promise<void> {
+  return inStateTurn(state, async () => {
+    await settleHeld(state);
+    await writeStoredObject(path, toStored('state', state));
+  });
 }
 
-/** A state plus the trainer's progress (epoch, source position), written atomically. */
-export async function saveCheckpoint<H>(path: string, state: State<H>, training: Record<string, JsonValue>): Promise<void> {
-  await settleState(state);
-  await writeStoredObject(path, { ...toStored('state', state), training });
+/** A state plus the trainer's progress (epoch, source position), written atomically in the state's turn. */
+export function saveCheckpoint<H>(path: string, state: State<H>, training: Record<string, JsonValue>): Promise<void> {
+  return inStateTurn(state, async () => {
+    await settleHeld(state);
+    await writeStoredObject(path, { ...toStored('state', state), training });
+  });
 }
 
 export async function loadCheckpoint<A extends Algorithm>(path: string, algorithm: A, backend: Backend):

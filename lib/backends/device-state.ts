@@ -63,13 +63,33 @@ function pendingOf(state: TensorHolder): PendingOnDevice[] {
   return [...found];
 }
 
+// Each state's turns, keyed by its tensors record (what the kernels work on; a copy of the State
+// object shares it): the algorithms' updates run one at a time in the order started
+// (algorithms/counted-update.ts), and a settle or a save takes its turn after the updates started
+// before it, so that it holds their batches.
+const turns = new WeakMap<object, Promise<unknown>>();
+
+/** Runs `work` after every earlier turn on the state has ended (not re-entrant: never nest on one state). */
+export function inStateTurn<T>(state: TensorHolder, work: () => Promise<T>): Promise<T> {
+  const result = (turns.get(state.tensors) ?? Promise.resolve()).then(work);
+  turns.set(state.tensors, result.catch(() => undefined));
+  return result;
+}
+
 /**
  * Brings a state's host arrays up to date with what a GPU backend holds for it (one read-back),
- * so that its tensors can be read, saved or merged; a no-op for a state trained on cpu. Call it
- * after `algorithm.update(state, batch, backend)` on a GPU backend before reading `state.tensors`
- * yourself (train(), saveState and finalize do it).
+ * so that its tensors can be read, saved or merged; a no-op for a state trained on cpu. It waits
+ * for the updates of the state started before it. Call it after `algorithm.update(state, batch,
+ * backend)` on a GPU backend before reading `state.tensors` yourself (train(), saveState and
+ * finalize do it).
  */
 export async function settleState(state: TensorHolder): Promise<void> {
+  await turns.get(state.tensors);
+  await settleHeld(state);
+}
+
+/** settleState for a caller already in the state's turn (inStateTurn): what the device holds now. */
+export async function settleHeld(state: TensorHolder): Promise<void> {
   for (const work of pendingOf(state)) await work.settle();
 }
 

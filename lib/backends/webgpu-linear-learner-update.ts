@@ -20,7 +20,7 @@
 // optimizer and proximal steps are float32 as cpu's; the catch-up's closed form is
 // float32 where cpu's is float64. States agree with cpu's within
 // llUpdateStateTolerance. Declined to cpu: scaled values past 1e15, a regressor's
-// labels past 1e15, row weights (or recency-weighted rows) past 1e30, buffers past
+// labels past 1e15, row weights times the rows seen past 1e15, buffers past
 // the binding limit and loops past a software adapter's 65,535.
 import type { Batch } from '../data/batch.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
@@ -46,8 +46,11 @@ export const llUpdateStateTolerance = { relTol: 1e-3 } as const;
 const softwareLoopLimit = 60_000;
 /** Scaled values, and a regressor's labels, past this run on cpu: products and squared residuals near float32's range. */
 const valueCeiling = 1e15;
-/** Row weights, and row weights times the rows seen (the progressive sums' recency weight), past this run on cpu. */
-const weightCeiling = 1e30;
+/**
+ * Row weights times the rows seen (the progressive sums' recency weight) past this run on cpu: Σ of their squares (the
+ * test against model 0) and the squared gradients of the optimizer's moments would pass float32's range (3.4e38).
+ */
+const weightCeiling = 1e15;
 /** The device's sums are settled before a bound on them passes this. */
 const sumCeiling = 1e30;
 const loss = { softmax: 2, regression: 3 } as const;
@@ -321,8 +324,8 @@ function rangeRefusal(gpu: WebGpuBackend, inputs: LinearLearnerStep, c: Checked)
   if (!(scaled <= valueCeiling)) return `its values after the scaler reach ${scaled.toExponential(1)}: past ${valueCeiling.toExponential(0)}, products near float32's range; cpu takes them in float64`;
   if (s.loss >= loss.regression && !(c.largestLabel <= valueCeiling)) return `its labels reach ${c.largestLabel.toExponential(1)}: past ${valueCeiling.toExponential(0)} for a regressor, whose residuals are squared; cpu takes them in float64`;
   const recency = (a.counters![1] + batch.rows) * c.heaviest;
-  if (!(c.heaviest <= weightCeiling) || !(recency <= weightCeiling)) {
-    return `its row weights times the rows seen reach ${recency.toExponential(1)}: past ${weightCeiling.toExponential(0)}, near float32's range; cpu takes them in float64`;
+  if (!(recency <= weightCeiling)) {
+    return `its row weights times the rows seen reach ${recency.toExponential(1)}: past ${weightCeiling.toExponential(0)}, whose squares pass float32's range; cpu takes them in float64`;
   }
   const stepRows = Math.min(batch.rows, s.stepRows || batch.rows);
   const loop = Math.max(batch.kind === 'sparse' ? c.longestRow * stepRows : s.dim, stepRows * (1 + 9 * s.classes));
@@ -330,11 +333,12 @@ function rangeRefusal(gpu: WebGpuBackend, inputs: LinearLearnerStep, c: Checked)
   return undefined;
 }
 
-/** A bound on what the batch adds to the progressive sums: rows × recency × weight × a loss's scale. */
+/** A bound on what the batch adds to the progressive sums: rows × recency × weight × a loss's scale, and Σ (recency × weight)². */
 function sumBound(inputs: LinearLearnerStep, c: Checked): number {
   const rows = inputs.batch.rows;
   const term = inputs.settings.loss >= loss.regression ? 1 + c.largestLabel ** 2 : 1 + Math.log(inputs.settings.classes);
-  return rows * (inputs.state.counters![1] + rows) * c.heaviest * term;
+  const weight = (inputs.state.counters![1] + rows) * c.heaviest;
+  return rows * Math.max(weight * term, weight * weight);
 }
 
 registerKernel<'linearLearnerUpdate', WebGpuBackend>('webgpu', 'linearLearnerUpdate', (gpu, inputs) => gpu.states.run(inputs.state.weights, async () => {

@@ -163,6 +163,18 @@ describe('webgpu: the linear learner trained on the device', function () {
       /declined kernel 'linearLearnerUpdate' \(its values after the scaler reach 3\.0e\+16: past 1e\+15/));
   });
 
+  it('declines a row weighted so that its square passes float32 (1e20: NaN in Σw² before), and cpu\'s state results', async () => {
+    const hp = { predictor_type: 'binary_classifier', num_models: 2 };
+    const batches = linearBatches('binary', 14, 4).map((b, i) => (i === 2 ? { ...b, weights: Float32Array.from({ length: b.rows }, (_, r) => (r === 7 ? 1e20 : 1)) } : b));
+    const before = gpu.counters.snapshot();
+    const state = await trainOn(gpu, hp, batches);
+    const count = gpu.counters.snapshot(before).linearLearnerUpdate!;
+    assert.equal(count.fallbacks, 1);
+    assert.match(count.declined!, /^its row weights times the rows seen reach 1\.9e\+22: past 1e\+15, whose squares pass float32's range/);
+    assertStatesAgree(state, await trainOn(cpu, hp, batches), 'a row weighted 1e20');
+    assert.ok(Number.isFinite((state.tensors.progressive_weight_sq.data as Float64Array)[0]));
+  });
+
   it('train() says why the device declined calls (a warning), besides counting them in metrics.kernels', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-ll-declined-'));
     try {

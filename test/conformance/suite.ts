@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createBackend, listBackends, loadState, parseHyperparameters, loadModel,
-  saveState, stateFromBytes, stateToBytes, dtypeOf, tensorsEqual, snakeToCamel,
+  saveState, settleState, stateFromBytes, stateToBytes, dtypeOf, tensorsEqual, snakeToCamel,
   type Algorithm, type Backend, type Batch, type DataSchema, type HyperparameterInput,
   type Model, type State, type KernelName, type KernelCount,
 } from '../../lib/index.js';
@@ -220,6 +220,22 @@ export function describeConformance<A extends Algorithm>(subject: ConformanceSub
         const together = fresh(cpu);
         await Promise.all(batches.map((batch) => algorithm.update(together, batch, cpu)));
         assertStatesEqual(together, sequential, 'updates started together');
+      });
+
+      it('settleState and saveState take their turn after the updates started before them; updates started after wait for the write', async () => {
+        const batches = subject.batches(13, 4);
+        const firstTwo = fresh(cpu);
+        for (const batch of batches.slice(0, 2)) await algorithm.update(firstTwo, batch, cpu);
+        const state = fresh(cpu);
+        const started = batches.slice(0, 2).map((batch) => algorithm.update(state, batch, cpu));
+        await settleState(state);
+        assertStatesEqual(state, firstTwo, 'settled after the two updates started before it');
+        await Promise.all(started);
+        const path = join(directory, 'turns.safetensors');
+        const saved = saveState(path, state);
+        const later = batches.slice(2).map((batch) => algorithm.update(state, batch, cpu));
+        await Promise.all([saved, ...later]);
+        assertStatesEqual(await loadState(path, algorithm, cpu), firstTwo, 'saved before the updates started after it');
       });
 
       it('trains incrementally on new data from a saved state', async () => {
