@@ -40,6 +40,11 @@ export interface CoreAddon {
   validateFeatureRows(batch: Batch, dim: number, name?: string, mean?: boolean):
     Promise<{ maxAbs: number; minWeight: number; maxWeight: number; mean?: Float64Array }>;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  /**
+   * out[k] += scale × source[k] in place, synchronously, each element as JavaScript computes it
+   * (float64 product and sum, rounded once to out's type); the lengths must match.
+   */
+  addScaled(out: Float32Array | Float64Array, source: Float32Array | Float64Array, scale: number): void;
   /** Eigenvalues (descending) and unit eigenvectors (row j for value j; those of the `count` largest, all by default) of a symmetric n × n matrix, float64. */
   symmetricEigen(matrix: Float64Array, n: number, count?: number): { values: Float64Array; vectors: Float64Array; sweeps: number };
   /** symmetricEigen on a libuv thread (O(n³) off the event loop); rejects for a non-finite entry. */

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "linalg/add_scaled.h"
 #include "linalg/linear_algebra.h"
 #include "linalg/symmetric_eigen.h"
 #include "runtime/arguments.h"
@@ -137,6 +138,42 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// A float32 or float64 typed array's elements, for addScaled.
+struct RealArray {
+  void* data = nullptr;
+  size_t length = 0;
+  bool wide = false;  // float64
+};
+
+RealArray RealArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  const Napi::Value value = info[index];
+  if (value.IsTypedArray()) {
+    Napi::TypedArray array = value.As<Napi::TypedArray>();
+    const napi_typedarray_type type = array.TypedArrayType();
+    if (type == napi_float32_array || type == napi_float64_array) {
+      return {static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(), array.ElementLength(), type == napi_float64_array};
+    }
+  }
+  throw Napi::TypeError::New(info.Env(), std::string("addScaled: argument ") + name + " must be a Float32Array or Float64Array");
+}
+
+// addScaled(out, source, scale): out[k] += scale × source[k] in place (AddScaled). Synchronous:
+// a merge round's arithmetic, state-sized, where a JavaScript loop was most of a round that every
+// worker waits for.
+Napi::Value AddScaledValue(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "addScaled", 3);
+  RealArray out = RealArg(info, 0, "out"), source = RealArg(info, 1, "source");
+  if (!info[2].IsNumber()) throw Napi::TypeError::New(info.Env(), "addScaled: argument scale must be a number");
+  const double scale = info[2].As<Napi::Number>().DoubleValue();
+  RequireLength(info.Env(), "addScaled", "source", source.length, out.length);
+  const size_t n = out.length;
+  if (out.wide && source.wide) AddScaled(static_cast<double*>(out.data), static_cast<const double*>(source.data), scale, n);
+  else if (out.wide) AddScaled(static_cast<double*>(out.data), static_cast<const float*>(source.data), scale, n);
+  else if (source.wide) AddScaled(static_cast<float*>(out.data), static_cast<const double*>(source.data), scale, n);
+  else AddScaled(static_cast<float*>(out.data), static_cast<const float*>(source.data), scale, n);
+  return info.Env().Undefined();
+}
+
 // The arguments of symmetricEigen(matrix: Float64Array (n × n, lower triangle read), n, count = n).
 struct EigenCall {
   Napi::Float64Array matrix;
@@ -212,6 +249,7 @@ void RegisterLinearAlgebra(Napi::Env env, Napi::Object exports) {
   exports.Set("denseLinearSync", Napi::Function::New(env, DenseLinearSync, "denseLinearSync"));
   exports.Set("dot", Napi::Function::New(env, Dot, "dot"));
   exports.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
+  exports.Set("addScaled", Napi::Function::New(env, AddScaledValue, "addScaled"));
   exports.Set("symmetricEigen", Napi::Function::New(env, SymmetricEigenValue, "symmetricEigen"));
   exports.Set("symmetricEigenAsync", Napi::Function::New(env, SymmetricEigenAsync, "symmetricEigenAsync"));
 }

@@ -39,6 +39,39 @@ describe('core addon', () => {
     assert.deepEqual(Array.from(y), Array.from(b, (v, i) => v + 0.5 * a[i]));
   });
 
+  it('addScaled gives the bytes of the JavaScript loop it replaced, for every pair of float types', () => {
+    // Values where a fused multiply-add or a float32 product would round differently from the
+    // float64 product and sum rounded once: 1/3-like scales, magnitudes 1e-8 to 1e8, signed zeros.
+    const length = 1001;
+    const values = (seed: number) => Array.from({ length }, (_, k) => (k % 97 === 0 ? -0 : Math.sin(k * seed) * 10 ** ((k % 17) - 8)));
+    for (const Out of [Float32Array, Float64Array]) {
+      for (const Source of [Float32Array, Float64Array]) {
+        for (const scale of [1, -1, 1 / 3, -2.5e-7, 0]) {
+          const out = Out.from(values(1.7));
+          const source = Source.from(values(2.3));
+          const expected = Out.from(out);
+          for (let k = 0; k < length; k++) expected[k] += scale * source[k];
+          addon.addScaled(out, source, scale);
+          assert.deepEqual(new Uint8Array(out.buffer), new Uint8Array(expected.buffer), `${Out.name} += ${scale} × ${Source.name}`);
+        }
+      }
+    }
+    // A view into a larger buffer is read and written at its own offset.
+    const whole = new Float32Array([1, 2, 3, 4]);
+    addon.addScaled(whole.subarray(1, 3), new Float32Array([10, 20]), 2);
+    assert.deepEqual(Array.from(whole), [1, 22, 43, 4]);
+  });
+
+  it('addScaled rejects arrays of other lengths or types, naming them', () => {
+    assert.throws(() => addon.addScaled(new Float32Array(3), new Float32Array(4), 1), /^RangeError: addScaled: source has length 4, expected 3$/);
+    assert.throws(() => addon.addScaled(new Int32Array(3) as never, new Float32Array(3), 1),
+      /^TypeError: addScaled: argument out must be a Float32Array or Float64Array$/);
+    assert.throws(() => addon.addScaled(new Float64Array(3), [1, 2, 3] as never, 1),
+      /^TypeError: addScaled: argument source must be a Float32Array or Float64Array$/);
+    assert.throws(() => addon.addScaled(new Float64Array(3), new Float64Array(3), '2' as never),
+      /^TypeError: addScaled: argument scale must be a number$/);
+  });
+
   it('rejects bad arguments with given and expected', () => {
     assert.throws(() => addon.dot(new Float32Array(3), new Float32Array(4)), /^RangeError: dot: b has length 4, expected 3$/);
     assert.throws(() => addon.dot(new Float64Array(3) as never, new Float32Array(3)), /^TypeError: dot: argument a must be a Float32Array$/);
