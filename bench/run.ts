@@ -105,7 +105,7 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     const { rows, notes } = await runWorkers();
     return {
       markdown: [workersTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
-      legend: 'Ratios are against one worker at one thread on the same file in the same run; above 1× is faster. This VM was shared with other builds: numbers are noisy.',
+      legend: 'Ratios are against one worker at one thread on the same file in the same run; above 1× is faster. Timings on this VM vary by up to ±20% from one period to another: compare rows of one run.',
     };
   },
   // Cluster jobs through Redis on loopback: per-round overhead, weak scaling and quality on real rows, projection (bench/cluster.ts).

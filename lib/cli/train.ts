@@ -35,7 +35,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   'initial-state': { value: true, description: 'a state file to continue training on the new data' },
   'initial-model': { value: true, description: 'a model directory from an earlier train (its state.safetensors is continued)' },
   workers: { value: true, description: 'data-parallel worker threads, each training on its share of the files (default 1)' },
-  'sync-every': { value: true, description: 'workers merge every N (or Nb) batches (each worker\'s; default 8, linear-learner 16) or every Ns seconds; --cluster: default 128, or auto (rounds at most a tenth of the time)' },
+  'sync-every': { value: true, description: 'workers merge every N (or Nb) batches (each worker\'s; default 8, linear-learner 32) or every Ns seconds; --cluster: default 128, or auto (rounds at most a tenth of the time)' },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
   seed: { value: true, description: "the algorithm's random seed" },
   deterministic: { description: 'seeded and independent of thread count: a resumed run gives the same model bytes' },

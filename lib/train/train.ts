@@ -62,7 +62,7 @@ export interface TrainOptions {
   /**
    * How often workers merge: every `batches` batches of each worker (rounds at the same batches
    * every run: what deterministic runs need), or every `seconds` seconds. Default { batches: 8 }, the
-   * linear learner's { batches: 16 } (Algorithm.roundBatches; lib/distributed/sync-policy.ts says why). A round costs a merge of the states: raise it for
+   * linear learner's { batches: 32 } (Algorithm.roundBatches; lib/distributed/sync-policy.ts says why). A round costs a merge of the states: raise it for
    * very large states. `{ auto: true }` (cluster jobs only, their default): see sync-policy.ts.
    */
   syncEvery?: { batches: number } | { seconds: number } | { auto: true };

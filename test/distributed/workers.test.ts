@@ -166,7 +166,7 @@ describe('data-parallel workers', function () {
     assert.deepEqual(ll.metrics.kernels.linearLearnerEvaluate, { backend: 'cpu', calls: 5, fallbacks: 0 }, 'the 5 validation batches, scored once');
   });
 
-  it('without syncEvery, linear-learner workers meet every 16 batches and factorization machines every 8 (Algorithm.roundBatches)', async () => {
+  it('without syncEvery, linear-learner workers meet every 32 batches and factorization machines every 8 (Algorithm.roundBatches)', async () => {
     const rounds = async (name: string, hp: Record<string, unknown>, syncEvery?: { batches: number }) => {
       let count = 0;
       await train(getAlgorithm(name), hp, {
@@ -179,8 +179,8 @@ describe('data-parallel workers', function () {
     const ll = { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: 20 };
     const fm = { predictor_type: 'binary_classifier', num_factors: 4, num_models: 1, feature_dim: 8, mini_batch_size: 100 };
     const llDefault = await rounds('linear-learner', ll);
-    assert.equal(llDefault, await rounds('linear-learner', ll, { batches: 16 }));
-    assert.ok(llDefault < await rounds('linear-learner', ll, { batches: 8 }), 'the linear learner met as often as every 8 batches');
+    assert.equal(llDefault, await rounds('linear-learner', ll, { batches: 32 }));
+    assert.ok(llDefault < await rounds('linear-learner', ll, { batches: 16 }), 'the linear learner met as often as every 16 batches');
     assert.equal(await rounds('factorization-machines', fm), await rounds('factorization-machines', fm, { batches: 8 }));
   });
 

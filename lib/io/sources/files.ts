@@ -81,7 +81,8 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
   }
   const split = options.split && files.length < options.split.count ? options.split : undefined;
   if (options.split && !split) files = files.filter((_, i) => i % options.split!.count === options.split!.index);
-  const chunkBytes = options.chunkBytes ?? 1 << 20;
+  // 4 MiB: the parallel parser waits for its slowest segment once per block (1 MiB blocks: 5–10% slower at two threads).
+  const chunkBytes = options.chunkBytes ?? 4 << 20;
   const totalBytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
   return {
     kind: 'bytes',
