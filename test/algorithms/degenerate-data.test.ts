@@ -46,6 +46,27 @@ describe('degenerate data', function () {
     }
   });
 
+  it('row weights whose squared gradients overflow float32 are reported, not a model that stopped learning (linear learner)', async () => {
+    // Every 7th row weighs w: at 1e20 adam's second moments reach ∞ and every weight freezes
+    // (the model stayed finite, its second pass changed nothing, and train() returned it).
+    const jsonl = (w: number) => Array.from({ length: 2000 }, (_, i) => {
+      const x = [Math.sin(i * 1.3), Math.cos(i * 0.7)];
+      // Noisy labels, so that heavy rows keep large gradients (separable data would zero them).
+      return JSON.stringify({ label: x[0] - x[1] + 0.8 * Math.sin(i * 2.9) > 0 ? 1 : 0, weight: i % 7 === 0 ? w : 1, features: x });
+    }).join('\n') + '\n';
+    const options = (path: string) => ({ train: path, epochs: 2, data: { format: 'jsonl' as const, featureDim: 2 } });
+    const hp = { predictor_type: 'binary_classifier', num_models: 2 };
+    await assert.rejects(train(linearLearner, hp, options(await file('weights-1e20.jsonl', jsonl(1e20)))), (error: Error) => {
+      assert.ok(error instanceof DegenerateDataError, error.message);
+      assert.match(error.message, /^linear-learner: model \d's optimizer moments overflowed float32 \(squared gradients past 3\.4e38\), so 2 of its 2 features' weights and its bias stopped learning\. Row weights this large do it/);
+      return true;
+    });
+    // 1e15 (the webgpu backend's bound) trains, and learns the boundary.
+    const { model } = await train(linearLearner, hp, options(await file('weights-1e15.jsonl', jsonl(1e15))));
+    const { weights } = model!.coefficients();
+    assert.ok(weights[0] > 0 && weights[1] < 0, `weights ${Array.from(weights)}`);
+  });
+
   it('judges the whole pass: a stream sorted by label (one class first) trains', async () => {
     const path = await file('sorted.csv', csv(600, (i) => (i < 400 ? 0 : 1)));
     for (const [algorithm, hp] of [[linearLearner, {}], [factorizationMachines, { num_factors: 2 }]] as const) {

@@ -7,7 +7,7 @@ import { BatchError, type Batch } from '../../data/batch.js';
 import { tensor } from '../../state/tensor.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, ModelData, Selection } from '../types.js';
-import { requireTwoClasses } from '../degenerate-data.js';
+import { DegenerateDataError, requireTwoClasses } from '../degenerate-data.js';
 import { createModelEvaluator, createStateValidator, modelSums, stateMetrics } from './evaluator.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters, type LinearLearnerSchema } from './hyperparameters.js';
 import { runKernel } from '../../backends/run-kernel.js';
@@ -120,6 +120,33 @@ function checkTrainingData(state: LinearLearnerState): void {
 }
 
 /**
+ * Throws a DegenerateDataError when `model`'s optimizer moments overflowed float32. A squared
+ * gradient past 3.4e38 (row weights near 1e20 do it) leaves a moment at ∞; the weight's step then
+ * divides by √∞ and the weight stops moving, so the model stays finite and quietly stops learning
+ * (its progressive loss no longer changes). Moments are laid out [feature_dim, models, classes].
+ */
+function requireFiniteMoments(state: LinearLearnerState, model: number, dim: number, models: number, classes: number): void {
+  let features = 0;
+  for (const name of ['moment1', 'moment2']) {
+    const m = state.tensors[name]?.data as Float32Array | undefined;
+    if (!m) continue;
+    for (let j = 0; j < dim; j++) {
+      for (let c = 0; c < classes; c++) {
+        if (!Number.isFinite(m[(j * models + model) * classes + c])) { features++; break; }
+      }
+    }
+  }
+  const biasMoments = ['bias_moment1', 'bias_moment2'].map((name) => state.tensors[name]?.data as Float32Array | undefined);
+  const bias = biasMoments.some((m) => m !== undefined && !m.subarray(model * classes, (model + 1) * classes).every(Number.isFinite));
+  if (features === 0 && !bias) return;
+  const where = [features > 0 ? `${features.toLocaleString('en-US')} of its ${dim.toLocaleString('en-US')} features' weights` : '', bias ? 'its bias' : '']
+    .filter(Boolean).join(' and ');
+  throw new DegenerateDataError(`linear-learner: model ${model}'s optimizer moments overflowed float32 (squared gradients past ` +
+    `3.4e38), so ${where} stopped learning. Row weights this large do it (near 1e20 and beyond): scale them down, since ` +
+    'rows weigh against each other by the ratios of their weights');
+}
+
+/**
  * Picks a model (and, for binary classifiers, its threshold) and folds the scaler into its
  * weights. Selection keys: `criterion` (another selection rule), `model` (an index into the
  * grid), `threshold` (binary: a probability for logistic, a raw score for hinge).
@@ -179,6 +206,7 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
       ` (its loss is ${choice.loss}; ${r.models > 1 ? 'no model of the grid kept a finite loss' : 'it is the only model'}):` +
       ` lower learning_rate (${grid('learning_rate')})${r.kernel.normalizeData ? '' : ', or turn normalize_data on'}`);
   }
+  requireFiniteMoments(state, choice.model, dim, models, classes);
   const data: ModelData = {
     algorithm: 'linear-learner',
     hyperparameters: hp,
