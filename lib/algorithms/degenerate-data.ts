@@ -22,3 +22,14 @@ export function requireTwoClasses(algorithm: string, predictor: string, counts: 
   throw new DegenerateDataError(`${algorithm}: the training data held ${what}; a ${predictor} needs at least two ` +
     'classes to tell apart. Check the label column (--label-size, labelColumn) and that the stream was not cut short');
 }
+
+/**
+ * Throws unless the rows an evaluator took weigh something in total: its metrics are weighted
+ * means over them, and a mean over no weight is not a number (an accuracy of 0 or a null loss
+ * would be read as a result). `weight` is the rows' total weight.
+ */
+export function requireEvaluatedWeight(algorithm: string, weight: number): void {
+  if (weight > 0) return;
+  throw new DegenerateDataError(`${algorithm} evaluate: the rows evaluated weigh 0 in total (no rows, or every row's weight is 0), ` +
+    'and the metrics are means weighted by them: give rows of positive weight');
+}

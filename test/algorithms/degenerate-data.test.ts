@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createBackend, denseBatch, factorizationMachines, linearLearner, parseHyperparameters, pca, train, type Batch,
+  createBackend, denseBatch, factorizationMachines, kmeans, linearLearner, parseHyperparameters, pca, readBatches, train, type Batch, type Evaluator,
 } from '../../lib/index.js';
 import { DegenerateDataError } from '../../lib/algorithms/degenerate-data.js';
 import { feedFifo, makeFifo } from '../fixtures/named-pipe.js';
@@ -65,6 +65,34 @@ describe('degenerate data', function () {
     const { model } = await train(linearLearner, hp, options(await file('weights-1e15.jsonl', jsonl(1e15))));
     const { weights } = model!.coefficients();
     assert.ok(weights[0] > 0 && weights[1] < 0, `weights ${Array.from(weights)}`);
+  });
+
+  it('evaluating rows that weigh 0 in total is an error, not metrics of nothing (linear learner, FM, k-means)', async () => {
+    // The linear learner reported accuracy 0 and a null loss, FM no metrics at all: both exit 0.
+    const rows = (weight: number) => Array.from({ length: 300 }, (_, i) => {
+      const x = [Math.sin(i * 1.3), Math.cos(i * 0.7)];
+      return JSON.stringify({ label: x[0] - x[1] + 0.8 * Math.sin(i * 2.9) > 0 ? 1 : 0, weight, features: x });
+    }).join('\n') + '\n';
+    const data = { format: 'jsonl' as const, featureDim: 2 };
+    const trainPath = await file('weighted-train.jsonl', rows(1));
+    const zero = await file('weighted-zero.jsonl', rows(0));
+    for (const [algorithm, hp] of [[linearLearner, { predictor_type: 'binary_classifier' }],
+      [factorizationMachines, { predictor_type: 'binary_classifier', num_factors: 2 }], [kmeans, { k: 2 }]] as const) {
+      const { model } = await train(algorithm as never, hp, { train: trainPath, epochs: 1, data });
+      const evaluate = async (path: string) => {
+        const evaluator = (algorithm.createEvaluator as (m: unknown) => Evaluator)(model);
+        for await (const batch of readBatches(path, { ...data, miniBatchSize: 100, labelSize: algorithm === kmeans ? 0 : 1 })) await evaluator.add(batch);
+        await evaluator.settle?.();
+        return evaluator.result();
+      };
+      assert.ok(Object.values(await evaluate(trainPath)).every(Number.isFinite), `${algorithm.name} on weighted rows`);
+      await assert.rejects(evaluate(zero), (error: Error) => {
+        assert.ok(error instanceof DegenerateDataError, error.message);
+        assert.equal(error.message, `${algorithm.name} evaluate: the rows evaluated weigh 0 in total (no rows, or every row's weight ` +
+          'is 0), and the metrics are means weighted by them: give rows of positive weight');
+        return true;
+      });
+    }
   });
 
   it('judges the whole pass: a stream sorted by label (one class first) trains', async () => {

@@ -3,7 +3,7 @@
 // in one pass over sparse or dense rows, selected on the validation channel (or
 // by progressive validation of the first pass over the training stream), with
 // top-N recommendations and the factors exposed as embeddings.
-import { requireTwoClasses } from '../degenerate-data.js';
+import { requireEvaluatedWeight, requireTwoClasses } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { CallsUnderWay, isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import { runKernel } from '../../backends/run-kernel.js';
@@ -234,6 +234,7 @@ function createEvaluator(model: FactorizationMachinesModel): Evaluator {
     },
     result() {
       requireSettled(sums, 'factorization-machines evaluate', 'await evaluator.settle() before result() (train() and the CLI do it)');
+      requireEvaluatedWeight('factorization-machines', metrics.weight[0]);
       return metricsOf(model.binary, metrics.loss[0], metrics.weight[0], metrics.confusion);
     },
   };

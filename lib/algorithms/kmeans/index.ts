@@ -20,7 +20,7 @@ import { kmeansSchema, type KmeansHyperparameters, type KmeansSchema } from './h
 import { KmeansModel } from './model.js';
 import { reductionTrials, resolveKmeans } from './settings.js';
 import { distinctGroups, poolIdentical } from './distinct.js';
-import { DegenerateDataError } from '../degenerate-data.js';
+import { DegenerateDataError, requireEvaluatedWeight } from '../degenerate-data.js';
 import { countedUpdate } from '../counted-update.js';
 
 export { KmeansModel } from './model.js';
@@ -261,8 +261,9 @@ function createEvaluator(model: KmeansModel): Evaluator {
       }
     },
     result() {
+      requireEvaluatedWeight('kmeans', weight);
       const out: Record<string, number> = {};
-      for (const m of metrics) out[m] = m === 'msd' ? (weight > 0 ? sum / weight : NaN) : sum;
+      for (const m of metrics) out[m] = m === 'msd' ? sum / weight : sum;
       return out;
     },
   };

@@ -6,7 +6,7 @@ import type { Backend } from '../../backends/registry.js';
 import type { LinearLearnerMetrics, LinearLearnerSettings } from '../../backends/kernels.js';
 import type { Batch } from '../../data/batch.js';
 import { BatchError } from '../../data/batch.js';
-import { DegenerateDataError } from '../degenerate-data.js';
+import { DegenerateDataError, requireEvaluatedWeight } from '../degenerate-data.js';
 import type { Evaluator } from '../types.js';
 import type { LinearLearnerModel } from './model.js';
 import { CallsUnderWay, requireSettled, settleState } from '../../backends/device-state.js';
@@ -64,7 +64,8 @@ export function createModelEvaluator(model: LinearLearnerModel): Evaluator {
     result() {
       requireSettled(sums, 'linear-learner evaluate', 'await evaluator.settle() before result() (train() and the CLI do it)');
       const n = metrics.weightSum[0];
-      const mean = (v: number) => (n > 0 ? v / n : NaN);
+      requireEvaluatedWeight('linear-learner', n);
+      const mean = (v: number) => v / n;
       const out: Record<string, number> = { objective_loss: mean(metrics.lossSum[0]) };
       if (binary) {
         const [tp, fp, tn, fn] = metrics.confusion!;
