@@ -53,12 +53,25 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
   if (options.deterministic && options.data?.shuffleBuffer && options.seed === undefined && options.data.seed === undefined) {
     throw new Error('train: deterministic training with a shuffle buffer needs a seed');
   }
-  const backend = await resolveBackend(options.backend);
+  const backend = await backendOf(options.backend);
   const derived = settingsOf(algorithm, hp, options);
   checkVocabulary(algorithm, options.vocabulary);
   const directory = options.checkpoint ? new CheckpointDirectory(options.checkpoint.directory, options.checkpoint.keep ?? 3) : undefined;
   if (options.resume && !directory) throw new Error('train: resume needs checkpoint.directory');
   return { hp, given, backend, ...derived, directory };
+}
+
+/** train()'s backend option: a Backend as given (the caller owns it), or one resolved from a name or 'auto'. */
+export async function backendOf(choice: TrainOptions['backend']): Promise<Backend> {
+  return typeof choice === 'object' ? givenBackend(choice) : resolveBackend(choice);
+}
+
+/** A Backend given to train(): checked to be one (a plain object would fail at the first kernel call instead). */
+function givenBackend(backend: Backend): Backend {
+  if (backend === null || typeof backend.run !== 'function' || typeof backend.name !== 'string' || typeof backend.counters?.snapshot !== 'function') {
+    throw new TypeError(`train: options.backend must be a backend name (auto, cpu, cuda, webgpu) or a Backend (createBackend), got ${backend === null ? 'null' : 'an object that is neither'}`);
+  }
+  return backend;
 }
 
 /**

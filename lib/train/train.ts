@@ -7,6 +7,7 @@
 // training-run.ts; the settings in run-settings.ts; progress in progress.ts.
 import type { DeviceTrafficCounts } from '../backends/device-traffic.js';
 import type { KernelCounts } from '../backends/kernel-counters.js';
+import type { Backend } from '../backends/registry.js';
 import type { BackendChoice } from '../backends/select.js';
 import type { HyperparameterInput } from '../algorithms/hyperparameters.js';
 import type { Algorithm, FinalizedModel, State } from '../algorithms/types.js';
@@ -45,7 +46,12 @@ export interface TrainOptions {
    * topics' words with it and keeps it in the model file. Its length must equal the data's features.
    */
   vocabulary?: readonly string[];
-  backend?: BackendChoice;
+  /**
+   * Where the kernels run: a backend's name ('cpu', 'webgpu', 'cuda'), 'auto' (the default, or
+   * BOUNDLESS_BACKEND), or a Backend you made (createBackend, resolveBackend): the run uses it and
+   * leaves it open (dispose it yourself). Data-parallel workers each make their own of its kind.
+   */
+  backend?: BackendChoice | Backend;
   /** The algorithm's `seed` hyperparameter, and the shuffle buffer's seed. */
   seed?: number;
   /**

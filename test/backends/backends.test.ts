@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  createBackend, denseLinearTolerance, listBackends, resolveBackend,
+  createBackend, denseLinearTolerance, linearLearner, listBackends, resolveBackend, train,
   type Backend, type DenseLinearInputs,
 } from '../../lib/index.js';
 import { WebGpuBackend } from '../../lib/backends/webgpu.js';
@@ -81,6 +84,31 @@ describe('backends', () => {
   it('an explicit backend argument wins over BOUNDLESS_BACKEND', async () => {
     const backend = await withEnv('BOUNDLESS_BACKEND', 'webgpu', () => resolveBackend('cpu'));
     assert.equal(backend.name, 'cpu');
+  });
+
+  it('train() takes a Backend as well as a name, runs its kernels there and leaves it open', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-backend-option-'));
+    try {
+      const path = join(directory, 'rows.csv');
+      await writeFile(path, Array.from({ length: 400 }, (_, i) => `${i % 2},${(i % 2) * 2 + Math.sin(i)},${Math.cos(i)}`).join('\n') + '\n');
+      const hp = { predictor_type: 'binary_classifier', num_models: 2 };
+      const webgpu = (await listBackends()).find((r) => r.name === 'webgpu')!.available;
+      const backend = await createBackend(webgpu ? 'webgpu' : 'cpu');
+      try {
+        const first = await train(linearLearner, hp, { train: path, epochs: 1, backend });
+        assert.equal(first.metrics.kernels.linearLearnerUpdate!.backend, backend.name);
+        // The run's counts are its own (not the backend's since it was made), and the backend still runs.
+        const second = await train(linearLearner, hp, { train: path, epochs: 1, backend });
+        assert.deepEqual(second.metrics.kernels.linearLearnerUpdate, first.metrics.kernels.linearLearnerUpdate);
+        assert.equal(first.model!.backend, backend);
+      } finally {
+        await backend.dispose();
+      }
+      await assert.rejects(train(linearLearner, hp, { train: path, epochs: 1, backend: { name: 'cpu' } as never }),
+        /^TypeError: train: options\.backend must be a backend name \(auto, cpu, cuda, webgpu\) or a Backend \(createBackend\), got an object that is neither$/);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it('says why cuda is unavailable on a machine without an NVIDIA driver', async function () {

@@ -134,8 +134,8 @@ function failsTheJob(error: Error): boolean {
 
 /** The final model and state of a finished job, as a member's result. */
 async function finishedResult<A extends Algorithm>(store: JobStore, meta: JobMeta, algorithm: A, options: TrainOptions): Promise<ClusterTrainResult<A>> {
-  const { resolveBackend } = await import('../../backends/select.js');
-  const backend = await resolveBackend(options.backend);
+  const { backendOf } = await import('../../train/run-settings.js');
+  const backend = await backendOf(options.backend);
   const bytes = await store.finalBytes(meta);
   const source = `cluster job ${store.keys.job}`;
   const model = modelFromBytes(bytes.model, algorithm, backend, `${source}: the final model`) as unknown as FinalizedModel<A>;
