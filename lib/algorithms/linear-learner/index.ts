@@ -120,28 +120,35 @@ function checkTrainingData(state: LinearLearnerState): void {
 }
 
 /**
- * Throws a DegenerateDataError when `model`'s optimizer moments overflowed float32. A squared
- * gradient past 3.4e38 (row weights near 1e20 do it) leaves a moment at ∞; the weight's step then
- * divides by √∞ and the weight stops moving, so the model stays finite and quietly stops learning
- * (its progressive loss no longer changes). Moments are laid out [feature_dim, models, classes].
+ * The models whose optimizer moments overflowed float32, with how many features (and whether the
+ * bias) did. A squared gradient past 3.4e38 (row weights near 1e20 do it) leaves a moment at ∞;
+ * the weight's step then divides by √∞ and the weight stops moving, so the model stays finite and
+ * quietly stops learning. Moments are laid out [feature_dim, models, classes].
  */
-function requireFiniteMoments(state: LinearLearnerState, model: number, dim: number, models: number, classes: number): void {
-  let features = 0;
-  for (const name of ['moment1', 'moment2']) {
-    const m = state.tensors[name]?.data as Float32Array | undefined;
-    if (!m) continue;
-    for (let j = 0; j < dim; j++) {
-      for (let c = 0; c < classes; c++) {
-        if (!Number.isFinite(m[(j * models + model) * classes + c])) { features++; break; }
-      }
+function overflowedMoments(state: LinearLearnerState, dim: number, models: number, classes: number): Map<number, { features: number; bias: boolean }> {
+  const out = new Map<number, { features: number; bias: boolean }>();
+  const entry = (m: number) => out.get(m) ?? out.set(m, { features: 0, bias: false }).get(m)!;
+  const tensors = ['moment1', 'moment2'].flatMap((name) => (state.tensors[name] ? [state.tensors[name].data as Float32Array] : []));
+  for (let j = 0; j < dim; j++) {
+    for (let m = 0; m < models; m++) {
+      const at = (j * models + m) * classes;
+      if (tensors.some((moments) => !moments.subarray(at, at + classes).every(Number.isFinite))) entry(m).features++;
     }
   }
-  const biasMoments = ['bias_moment1', 'bias_moment2'].map((name) => state.tensors[name]?.data as Float32Array | undefined);
-  const bias = biasMoments.some((m) => m !== undefined && !m.subarray(model * classes, (model + 1) * classes).every(Number.isFinite));
-  if (features === 0 && !bias) return;
+  for (const name of ['bias_moment1', 'bias_moment2']) {
+    const moments = state.tensors[name]?.data as Float32Array | undefined;
+    for (let m = 0; moments && m < models; m++) {
+      if (!moments.subarray(m * classes, (m + 1) * classes).every(Number.isFinite)) entry(m).bias = true;
+    }
+  }
+  return out;
+}
+
+/** The DegenerateDataError of a chosen model whose moments overflowed (overflowedMoments). */
+function overflowError(model: number, dim: number, { features, bias }: { features: number; bias: boolean }): DegenerateDataError {
   const where = [features > 0 ? `${features.toLocaleString('en-US')} of its ${dim.toLocaleString('en-US')} features' weights` : '', bias ? 'its bias' : '']
     .filter(Boolean).join(' and ');
-  throw new DegenerateDataError(`linear-learner: model ${model}'s optimizer moments overflowed float32 (squared gradients past ` +
+  return new DegenerateDataError(`linear-learner: model ${model}'s optimizer moments overflowed float32 (squared gradients past ` +
     `3.4e38), so ${where} stopped learning. Row weights this large do it (near 1e20 and beyond): scale them down, since ` +
     'rows weigh against each other by the ratios of their weights');
 }
@@ -168,7 +175,11 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
   const source = validatedNow(state) ? 'validation' : 'progressive';
   const criterion = criterionOf(hp, selection?.criterion as string | undefined);
   const binary = r.predictor === 'binary_classifier';
-  const choice = chooseModel(modelSums(state, source), binary, criterion, targetsOf(hp), selectionModel(selection, r.models),
+  // Models whose moments overflowed are left out as diverged ones are (an infinite loss), while any other is not.
+  const overflowed = overflowedMoments(state, r.kernel.dim, r.models, r.classes);
+  const sums = modelSums(state, source);
+  if (overflowed.size > 0) sums.loss = Float64Array.from(sums.loss, (loss, m) => (overflowed.has(m) ? Infinity : loss));
+  const choice = chooseModel(sums, binary, criterion, targetsOf(hp), selectionModel(selection, r.models),
     source === 'progressive' && selection?.criterion === undefined);
   let threshold = binary ? choice.threshold : 0;
   if (selection?.threshold !== undefined) {
@@ -206,7 +217,8 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
       ` (its loss is ${choice.loss}; ${r.models > 1 ? 'no model of the grid kept a finite loss' : 'it is the only model'}):` +
       ` lower learning_rate (${grid('learning_rate')})${r.kernel.normalizeData ? '' : ', or turn normalize_data on'}`);
   }
-  requireFiniteMoments(state, choice.model, dim, models, classes);
+  const stuck = overflowed.get(choice.model);
+  if (stuck) throw overflowError(choice.model, dim, stuck);
   const data: ModelData = {
     algorithm: 'linear-learner',
     hyperparameters: hp,
