@@ -128,11 +128,19 @@ function checkTrainingData(state: LinearLearnerState): void {
 function overflowedMoments(state: LinearLearnerState, dim: number, models: number, classes: number): Map<number, { features: number; bias: boolean }> {
   const out = new Map<number, { features: number; bias: boolean }>();
   const entry = (m: number) => out.get(m) ?? out.set(m, { features: 0, bias: false }).get(m)!;
-  const tensors = ['moment1', 'moment2'].flatMap((name) => (state.tensors[name] ? [state.tensors[name].data as Float32Array] : []));
-  for (let j = 0; j < dim; j++) {
-    for (let m = 0; m < models; m++) {
-      const at = (j * models + m) * classes;
-      if (tensors.some((moments) => !moments.subarray(at, at + classes).every(Number.isFinite))) entry(m).features++;
+  // Plain loops: a hashed state holds 2^20 features × 32 models, read once here at finalize.
+  const width = models * classes;
+  const counted = new Int32Array(models).fill(-1);  // the last feature counted per model
+  const first = state.tensors.moment1?.data as Float32Array | undefined;
+  const second = state.tensors.moment2?.data as Float32Array | undefined;
+  if (first || second) {
+    for (let k = 0; k < dim * width; k++) {
+      if ((!first || Number.isFinite(first[k])) && (!second || Number.isFinite(second[k]))) continue;
+      const j = Math.floor(k / width);
+      const m = Math.floor((k % width) / classes);
+      if (counted[m] === j) continue;
+      counted[m] = j;
+      entry(m).features++;
     }
   }
   for (const name of ['bias_moment1', 'bias_moment2']) {
