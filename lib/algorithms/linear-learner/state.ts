@@ -330,9 +330,11 @@ function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | und
   for (const s of [...states, ...(base ? [base] : [])]) requireSettled(s, 'linear-learner merge');
   const first = states[0];
   // A copy of the first state to merge into: in `into`'s buffers when given (allocating costs more than the merge).
-  // Averaged and validation tensors are rewritten whole below (filled, then added into).
-  const copyOf = (state: LinearLearnerState) => (into ? overwriteState(into, state, (name) => averaged.has(name) || name.startsWith('validation_')) : deepCopy(state));
-  if (states.length === 1) return copyOf(first);
+  // A copy of the first state whole (one upload: the round's merge is that state), or without the
+  // averaged and validation tensors, which the merge below rewrites whole (filled, then added into).
+  const copyOf = (state: LinearLearnerState, whole: boolean) =>
+    (into ? overwriteState(into, state, whole ? undefined : (name) => averaged.has(name) || name.startsWith('validation_')) : deepCopy(state));
+  if (states.length === 1) return copyOf(first, true);
   for (const [i, s] of states.entries()) {
     if (JSON.stringify(s.hyperparameters) !== JSON.stringify(first.hyperparameters)) {
       throw new RangeError(`linear-learner merge: state ${i} was trained with other hyperparameters than state 0`);
@@ -346,7 +348,7 @@ function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | und
       if (a && b && a.some((v, k) => v !== b[k])) throw new RangeError(`linear-learner merge: state ${i} has another model grid (${name})`);
     }
   }
-  const merged = copyOf(first);
+  const merged = copyOf(first, false);
   const rows = states.map((s) => Number(s.scalars.examples_seen) - Number(base?.scalars.examples_seen ?? 0));
   const total = states.reduce((sum, s) => sum + Number(s.scalars.examples_seen), 0);
   const trained = rows.reduce((a, b) => a + b, 0);
