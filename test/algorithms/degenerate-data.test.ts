@@ -58,7 +58,7 @@ describe('degenerate data', function () {
     const hp = { predictor_type: 'binary_classifier', num_models: 2 };
     await assert.rejects(train(linearLearner, hp, options(await file('weights-1e20.jsonl', jsonl(1e20)))), (error: Error) => {
       assert.ok(error instanceof DegenerateDataError, error.message);
-      assert.match(error.message, /^linear-learner: model \d's optimizer moments overflowed float32 \(squared gradients past 3\.4e38\), so 2 of its 2 features' weights and its bias stopped learning\. Row weights this large do it/);
+      assert.match(error.message, /^linear-learner: the optimizer moments of every model of the grid \(2\) overflowed float32 \(squared gradients past 3\.4e38\); in model \d, the one selection chose, 2 of its 2 features' weights and its bias stopped learning\. Row weights this large do it/);
       return true;
     });
     // 1e15 (the webgpu backend's bound) trains, and learns the boundary.

@@ -153,11 +153,13 @@ function overflowedMoments(state: LinearLearnerState, dim: number, models: numbe
 }
 
 /** The DegenerateDataError of a chosen model whose moments overflowed (overflowedMoments). */
-function overflowError(model: number, dim: number, { features, bias }: { features: number; bias: boolean }): DegenerateDataError {
+function overflowError(model: number, dim: number, { features, bias }: { features: number; bias: boolean }, all: number): DegenerateDataError {
   const where = [features > 0 ? `${features.toLocaleString('en-US')} of its ${dim.toLocaleString('en-US')} features' weights` : '', bias ? 'its bias' : '']
     .filter(Boolean).join(' and ');
-  return new DegenerateDataError(`linear-learner: model ${model}'s optimizer moments overflowed float32 (squared gradients past ` +
-    `3.4e38), so ${where} stopped learning. Row weights this large do it (near 1e20 and beyond): scale them down, since ` +
+  const what = all > 1
+    ? `the optimizer moments of every model of the grid (${all}) overflowed float32 (squared gradients past 3.4e38); in model ${model}, the one selection chose, ${where} stopped learning`
+    : `model ${model}'s optimizer moments overflowed float32 (squared gradients past 3.4e38), so ${where} stopped learning`;
+  return new DegenerateDataError(`linear-learner: ${what}. Row weights this large do it (near 1e20 and beyond): scale them down, since ` +
     'rows weigh against each other by the ratios of their weights');
 }
 
@@ -226,7 +228,7 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
       ` lower learning_rate (${grid('learning_rate')})${r.kernel.normalizeData ? '' : ', or turn normalize_data on'}`);
   }
   const stuck = overflowed.get(choice.model);
-  if (stuck) throw overflowError(choice.model, dim, stuck);
+  if (stuck) throw overflowError(choice.model, dim, stuck, overflowed.size === models ? models : 0);
   const data: ModelData = {
     algorithm: 'linear-learner',
     hyperparameters: hp,
