@@ -33,3 +33,14 @@ export function requireEvaluatedWeight(algorithm: string, weight: number): void 
   throw new DegenerateDataError(`${algorithm} evaluate: the rows evaluated weigh 0 in total (no rows, or every row's weight is 0), ` +
     'and the metrics are means weighted by them: give rows of positive weight');
 }
+
+/**
+ * Throws when training rows were read but weigh 0 in total: every row's weight 0 trains nothing,
+ * and the model would be its initial state (the linear learner's zero weights, k-means' first rows
+ * as centres), not a model of the data. `rows` is how many were read, `weight` their total weight.
+ */
+export function requireTrainingWeight(algorithm: string, rows: number, weight: number): void {
+  if (!(rows > 0) || weight > 0) return;
+  throw new DegenerateDataError(`${algorithm}: the training data's ${rows.toLocaleString('en-US')} rows weigh 0 in total ` +
+    "(every row's weight is 0), so there was nothing to learn from: give rows of positive weight");
+}

@@ -67,7 +67,7 @@ describe('degenerate data', function () {
     assert.ok(weights[0] > 0 && weights[1] < 0, `weights ${Array.from(weights)}`);
   });
 
-  it('evaluating rows that weigh 0 in total is an error, not metrics of nothing (linear learner, FM, k-means)', async () => {
+  it('training on or evaluating rows that weigh 0 in total is an error, not a model or metrics of nothing (linear learner, FM, k-means)', async () => {
     // The linear learner reported accuracy 0 and a null loss, FM no metrics at all: both exit 0.
     const rows = (weight: number) => Array.from({ length: 300 }, (_, i) => {
       const x = [Math.sin(i * 1.3), Math.cos(i * 0.7)];
@@ -90,6 +90,13 @@ describe('degenerate data', function () {
         assert.ok(error instanceof DegenerateDataError, error.message);
         assert.equal(error.message, `${algorithm.name} evaluate: the rows evaluated weigh 0 in total (no rows, or every row's weight ` +
           'is 0), and the metrics are means weighted by them: give rows of positive weight');
+        return true;
+      });
+      // Training on them is refused after the pass (it wrote a model of the initial state: zero weights, the first rows as centres).
+      await assert.rejects(train(algorithm as never, hp, { train: zero, epochs: 2, data }), (error: Error) => {
+        assert.ok(error instanceof DegenerateDataError, error.message);
+        assert.equal(error.message, `${algorithm.name}: the training data's 300 rows weigh 0 in total (every row's weight is 0), ` +
+          'so there was nothing to learn from: give rows of positive weight');
         return true;
       });
     }

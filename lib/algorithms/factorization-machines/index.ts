@@ -3,7 +3,7 @@
 // in one pass over sparse or dense rows, selected on the validation channel (or
 // by progressive validation of the first pass over the training stream), with
 // top-N recommendations and the factors exposed as embeddings.
-import { requireEvaluatedWeight, requireTwoClasses } from '../degenerate-data.js';
+import { requireEvaluatedWeight, requireTrainingWeight, requireTwoClasses } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { CallsUnderWay, isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import { runKernel } from '../../backends/run-kernel.js';
@@ -140,10 +140,11 @@ function divergedError(state: FactorizationMachinesState, grid: ReturnType<typeo
     `or lower factors_lr (${g.factorsLr}), linear_lr (${g.linearLr}) or bias_lr (${g.biasLr})`);
 }
 
-/** A binary classifier needs both classes in the training stream. */
+/** Rows of positive weight, and for a binary classifier both classes, in the training stream. */
 function requireBothClasses(state: FactorizationMachinesState): void {
   // It reads the progressive sums: stale while a GPU backend holds the latest batches.
   requireSettled(state, 'factorization-machines checkTrainingData');
+  requireTrainingWeight('factorization-machines', Number(state.scalars.examples_seen), (state.tensors.progressive_weight.data as Float64Array)[0]);
   if (state.hyperparameters.predictor_type !== 'binary_classifier') return;
   // Every model sees every row: model 0's confusion weights [tp, fp, tn, fn] give the classes'.
   const c = state.tensors.progressive_confusion.data as Float64Array;

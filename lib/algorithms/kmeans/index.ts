@@ -20,7 +20,7 @@ import { kmeansSchema, type KmeansHyperparameters, type KmeansSchema } from './h
 import { KmeansModel } from './model.js';
 import { reductionTrials, resolveKmeans } from './settings.js';
 import { distinctGroups, poolIdentical } from './distinct.js';
-import { DegenerateDataError, requireEvaluatedWeight } from '../degenerate-data.js';
+import { DegenerateDataError, requireEvaluatedWeight, requireTrainingWeight } from '../degenerate-data.js';
 import { countedUpdate } from '../counted-update.js';
 
 export { KmeansModel } from './model.js';
@@ -106,6 +106,7 @@ function kProblem(state: KmeansState, k: number): Error | undefined {
 function checkTrainingData(state: KmeansState): void {
   // Its counts are stale while a GPU backend holds the latest batches.
   requireSettled(state, 'kmeans checkTrainingData');
+  requireTrainingWeight('kmeans', Number(state.scalars.examples_seen), (state.tensors.center_weights.data as Float64Array).reduce((a, b) => a + b, 0));
   const problem = kProblem(state, state.hyperparameters.k);
   if (problem instanceof DegenerateDataError) throw problem;
 }

@@ -7,7 +7,7 @@ import { BatchError, type Batch } from '../../data/batch.js';
 import { tensor } from '../../state/tensor.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, ModelData, Selection } from '../types.js';
-import { DegenerateDataError, requireTwoClasses } from '../degenerate-data.js';
+import { DegenerateDataError, requireTrainingWeight, requireTwoClasses } from '../degenerate-data.js';
 import { createModelEvaluator, createStateValidator, modelSums, stateMetrics } from './evaluator.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters, type LinearLearnerSchema } from './hyperparameters.js';
 import { runKernel } from '../../backends/run-kernel.js';
@@ -115,6 +115,7 @@ function sageMakerDefaults(hp: Record<string, unknown>): Record<string, unknown>
 
 /** Classifiers need two classes in the training stream (class_counts counts all of it). */
 function checkTrainingData(state: LinearLearnerState): void {
+  requireTrainingWeight('linear-learner', Number(state.scalars.examples_seen), (state.tensors.progressive_weight.data as Float64Array)[0]);
   const classCounts = state.tensors.class_counts?.data as Float64Array | undefined;
   if (classCounts) requireTwoClasses('linear-learner', state.hyperparameters.predictor_type, classCounts);
 }
