@@ -44,3 +44,13 @@ export function requireTrainingWeight(algorithm: string, rows: number, weight: n
   throw new DegenerateDataError(`${algorithm}: the training data's ${rows.toLocaleString('en-US')} rows weigh 0 in total ` +
     "(every row's weight is 0), so there was nothing to learn from: give rows of positive weight");
 }
+
+/**
+ * Throws when the validation rows weigh 0 in total: every metric of them is 0/0, and choosing the
+ * model or stopping early on NaN would pass for a decision. `weight` is their total weight.
+ */
+export function requireValidationWeight(algorithm: string, weight: number): void {
+  if (weight > 0) return;
+  throw new DegenerateDataError(`${algorithm}: the validation rows weigh 0 in total (every row's weight is 0): choosing the model ` +
+    'and stopping early need validation rows of positive weight. Check the validation channel\'s weights, or leave validation out');
+}

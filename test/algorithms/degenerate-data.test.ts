@@ -92,6 +92,14 @@ describe('degenerate data', function () {
           'is 0), and the metrics are means weighted by them: give rows of positive weight');
         return true;
       });
+      // As a validation channel (the linear learner and FM choose models on it): refused at the first validation
+      // (a multiclass linear learner stopped early on NaN, FM chose model 0 with no metrics).
+      if (algorithm !== kmeans) {
+        for (const predictor of ['binary_classifier', 'regressor']) {
+          await assert.rejects(train(algorithm as never, { ...hp, predictor_type: predictor }, { train: trainPath, validation: zero, epochs: 2, data }),
+            new RegExp(`^DegenerateDataError: ${algorithm.name}: the validation rows weigh 0 in total \\(every row's weight is 0\\): choosing the model and stopping early`));
+        }
+      }
       // Training on them is refused after the pass (it wrote a model of the initial state: zero weights, the first rows as centres).
       await assert.rejects(train(algorithm as never, hp, { train: zero, epochs: 2, data }), (error: Error) => {
         assert.ok(error instanceof DegenerateDataError, error.message);

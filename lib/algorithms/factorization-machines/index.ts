@@ -3,7 +3,7 @@
 // in one pass over sparse or dense rows, selected on the validation channel (or
 // by progressive validation of the first pass over the training stream), with
 // top-N recommendations and the factors exposed as embeddings.
-import { requireEvaluatedWeight, requireTrainingWeight, requireTwoClasses } from '../degenerate-data.js';
+import { requireEvaluatedWeight, requireTrainingWeight, requireTwoClasses, requireValidationWeight } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { CallsUnderWay, isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import { runKernel } from '../../backends/run-kernel.js';
@@ -263,6 +263,7 @@ function createStateValidator(state: FactorizationMachinesState, backend: Backen
       await calls.ended();
       await settleState(state);
       state.scalars.validated_at_step = (state.tensors.counters.data as Float64Array)[counter.step];
+      requireValidationWeight('factorization-machines', (state.tensors.validation_weight.data as Float64Array)[0]);
       const { model } = bestModel(state, 'validation');
       return { ...modelMetrics(state, 'validation', model), selected_model: model };
     },

@@ -6,7 +6,7 @@ import type { Backend } from '../../backends/registry.js';
 import type { LinearLearnerMetrics, LinearLearnerSettings } from '../../backends/kernels.js';
 import type { Batch } from '../../data/batch.js';
 import { BatchError } from '../../data/batch.js';
-import { DegenerateDataError, requireEvaluatedWeight } from '../degenerate-data.js';
+import { DegenerateDataError, requireEvaluatedWeight, requireValidationWeight } from '../degenerate-data.js';
 import type { Evaluator } from '../types.js';
 import type { LinearLearnerModel } from './model.js';
 import { CallsUnderWay, requireSettled, settleState } from '../../backends/device-state.js';
@@ -175,6 +175,7 @@ export function createStateValidator(state: LinearLearnerState, backend: Backend
       await calls.ended();
       await settleState(state);
       state.scalars.validated_at_step = (state.tensors.counters.data as Float64Array)[counter.step];
+      requireValidationWeight('linear-learner', modelSums(state, 'validation').weight);
       if (resolved.predictor === 'binary_classifier') requireBothClassesValidated(modelSums(state, 'validation'));
       const choice = chooseModel(modelSums(state, 'validation'), resolved.predictor === 'binary_classifier', criterionOf(state.hyperparameters), targetsOf(state.hyperparameters));
       return { ...stateMetrics(state, 'validation', choice.model), selected_model: choice.model };
