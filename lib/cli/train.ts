@@ -9,7 +9,7 @@ import { saveModel, saveState } from '../algorithms/persistence.js';
 import { maxWorkers, train } from '../distributed/train.js';
 import type { TrainOptions } from '../train/train.js';
 import type { State } from '../algorithms/types.js';
-import { parseSyncEvery } from '../distributed/sync-policy.js';
+import { maxSyncSeconds, parseSyncEvery } from '../distributed/sync-policy.js';
 import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { createProgressReporter, sageMakerFinalLines } from './progress.js';
@@ -134,6 +134,9 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const syncEvery = options['sync-every'] === undefined ? undefined : parseSyncEvery(options['sync-every'] as string);
   if (options['sync-every'] !== undefined && !syncEvery) {
     throw new UsageError(`train: --sync-every must be N or Nb (batches of each worker), Ns (seconds) or auto (--cluster), got ${JSON.stringify(options['sync-every'])}`);
+  }
+  if (syncEvery && 'seconds' in syncEvery && syncEvery.seconds > maxSyncSeconds) {
+    throw new UsageError(`train: --sync-every must be at most ${maxSyncSeconds}s (24.8 days, a timer's longest delay), got ${JSON.stringify(options['sync-every'])}`);
   }
   if (syncEvery && 'auto' in syncEvery && options.cluster === undefined) {
     throw new UsageError('train: --sync-every auto is for --cluster jobs; workers of one process merge every N batches or Ns seconds');

@@ -24,6 +24,8 @@
 export type SyncEvery = { batches: number } | { seconds: number } | { auto: true };
 
 export const defaultSyncEvery: SyncEvery = { batches: 8 };
+/** The longest timed round: a timer's longest delay, 2^31 − 1 ms. */
+export const maxSyncSeconds = Math.floor((2 ** 31 - 1) / 1000);
 export const defaultClusterSyncEvery: SyncEvery = { batches: 128 };
 
 /** The default policy of workers of one process training `algorithm` (its roundBatches, else 8 batches). */
@@ -48,6 +50,8 @@ export function resolveSyncEvery(sync: SyncEvery | undefined, deterministic: boo
     return policy;
   }
   if (!(policy.seconds > 0) || !Number.isFinite(policy.seconds)) throw new RangeError(`train: syncEvery.seconds must be a positive number, got ${policy.seconds}`);
+  // A timer's longest delay (2^31 − 1 ms): beyond it Node fires after 1 ms, and rounds came every millisecond.
+  if (policy.seconds > maxSyncSeconds) throw new RangeError(`train: syncEvery.seconds must be at most ${maxSyncSeconds} (24.8 days), got ${policy.seconds}`);
   if (deterministic) {
     throw new RangeError('train: deterministic training merges every N batches (syncEvery { batches }, --sync-every N), not every N seconds: timed rounds fall at different batches each run');
   }

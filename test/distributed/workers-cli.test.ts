@@ -110,6 +110,8 @@ describe('boundless train --workers', function () {
       [['--workers', '2', '--sync-every', 'auto'], /--sync-every auto is for --cluster jobs; workers of one process merge every N batches or Ns seconds/],
       [['--workers', '2', '--sync-every', '5x'], /--sync-every must be N or Nb \(batches of each worker\), Ns \(seconds\) or auto \(--cluster\), got "5x"/],
       [['--workers', '2', '--sync-every', '2s', '--deterministic'], /--deterministic merges every N batches: give --sync-every N, not seconds/],
+      // Past a timer's longest delay Node fires after 1 ms: rounds came every millisecond.
+      [['--workers', '2', '--sync-every', '3000000s'], /--sync-every must be at most 2147483s \(24\.8 days, a timer's longest delay\), got "3000000s"/],
     ];
     for (const [extra, message] of cases) {
       const result = boundless(...base, ...extra);

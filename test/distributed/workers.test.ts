@@ -332,6 +332,7 @@ describe('data-parallel workers', function () {
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { seconds: 1 }, deterministic: true }), /deterministic training merges every N batches/);
     await assert.rejects(train(ll, hp, { train: data, workers: 0 }), /workers must be a positive integer, got 0/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { batches: 0 } }), /syncEvery.batches must be a positive integer, got 0/);
+    await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { seconds: 3e6 } }), /^RangeError: train: syncEvery.seconds must be at most 2147483 \(24\.8 days\), got 3000000$/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, data: { format: 'recordio' } }), /recordIO cannot be cut at record boundaries/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: 4 as never }), /syncEvery must be \{ batches: N \}, \{ seconds: N \} or \{ auto: true \}, got 4/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { auto: true } }), /syncEvery auto is for cluster jobs \(--cluster\); workers of one process merge every N batches or N seconds/);
