@@ -3,7 +3,7 @@
 // (native/algorithms/ntm/ntm.h has the model). One native call trains on a batch
 // of documents; the state is the network's weights, the optimizer's moments and
 // the loss sums; shards merge by averaging weights by the documents each trained on.
-import { DegenerateDataError } from '../degenerate-data.js';
+import { DegenerateDataError, requireEvaluatedWeight } from '../degenerate-data.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import type { Backend } from '../../backends/registry.js';
 import { BatchError, type Batch } from '../../data/batch.js';
@@ -170,8 +170,9 @@ function createEvaluator(model: NtmModel): Evaluator & { npmiPerTopic(): number[
       batches++;
     },
     result: () => {
+      // Documents are counted by weight: none, or all of weight 0, have no mean.
+      requireEvaluatedWeight('ntm', sums[metric.documents]);
       const losses = lossMetrics(sums);
-      if (Object.keys(losses).length === 0) return {};
       // Perplexity over no words is not a number, and a loss of KL alone would steer early stopping.
       if (!(sums[metric.words] > 0)) {
         throw new DegenerateDataError(`ntm evaluate: the ${sums[metric.documents].toLocaleString('en-US')} documents evaluated hold no words ` +

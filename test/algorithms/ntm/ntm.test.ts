@@ -173,6 +173,11 @@ describe('ntm', () => {
     const evaluator = ntm.createEvaluator(model);
     await evaluator.add(empty);
     assert.throws(() => evaluator.result(), /ntm evaluate: the 2 documents evaluated hold no words \(every count was 0\): perplexity and NPMI need words/);
+    // No documents, or documents of weight 0: no metrics at all (it returned {} and the CLI exited 0).
+    assert.throws(() => ntm.createEvaluator(model).result(), /^DegenerateDataError: ntm evaluate: the rows evaluated weigh 0 in total/);
+    const weightless = ntm.createEvaluator(model);
+    await weightless.add({ ...topicBatches(98, 1)[0], weights: new Float32Array(topicBatches(98, 1)[0].rows) } as SparseBatch);
+    assert.throws(() => weightless.result(), /^DegenerateDataError: ntm evaluate: the rows evaluated weigh 0 in total \(no rows, or every row's weight is 0\)/);
     const text: SparseBatch = { kind: 'sparse', rows: 1, cols: corpusVocabulary, indptr: Int32Array.of(0, 1), indices: Uint32Array.of(3), values: Float32Array.of(1),
       words: { offsets: Uint32Array.of(0, 4), bytes: new TextEncoder().encode('word') } };
     await assert.rejects(model.predict(text), /ntm: this model's features are the words of a vocabulary; raw text \(--format text\) would be hashed into unrelated columns/);
