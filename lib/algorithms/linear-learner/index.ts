@@ -226,7 +226,8 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
     if (tiny >= 0) throw tinyFeatureError(state, tiny);
     throw new RangeError(`linear-learner: training diverged: model ${choice.model}'s weights are not finite` +
       ` (its loss is ${choice.loss}; ${r.models > 1 ? 'no model of the grid kept a finite loss' : 'it is the only model'}):` +
-      ` lower learning_rate (${grid('learning_rate')})${r.kernel.normalizeData ? '' : ', or turn normalize_data on'}`);
+      ` lower learning_rate (${grid('learning_rate')})${r.kernel.normalizeData ? '' : ', or turn normalize_data on'}` +
+      '; with row weights, scale them down too (a step grows with the weight of its rows)');
   }
   const stuck = overflowed.get(choice.model);
   if (stuck) throw overflowError(choice.model, dim, stuck, overflowed.size === models ? models : 0);
