@@ -68,7 +68,7 @@ export async function backendOf(choice: TrainOptions['backend']): Promise<Backen
 
 /** A Backend given to train(): checked to be one (a plain object would fail at the first kernel call instead). */
 function givenBackend(backend: Backend): Backend {
-  if (backend === null || typeof backend.run !== 'function' || typeof backend.name !== 'string' || typeof backend.counters?.snapshot !== 'function') {
+  if (backend === null || typeof backend.run !== 'function' || typeof backend.name !== 'string' || typeof backend.counters?.snapshot !== 'function' || typeof backend.counters.record !== 'function') {
     throw new TypeError(`train: options.backend must be a backend name (auto, cpu, cuda, webgpu) or a Backend (createBackend), got ${backend === null ? 'null' : 'an object that is neither'}`);
   }
   return backend;

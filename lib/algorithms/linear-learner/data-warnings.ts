@@ -12,8 +12,36 @@ const relativeSpread = 1e-3;
 /** Above float32's rounding of the values themselves: a spread this small is one-hot noise, not signal. */
 const roundingSpread = 1e-6;
 
-/** Warnings (one line each, at most a few features named) about the sampled data; none for dense or centred input. */
+/**
+ * Mean row weights outside this band are warned about: a step is a weighted sum of its rows'
+ * gradients, so on a break test's data (binary, 10 features) a uniform weight of 1e-10 raised the
+ * held-out log loss from 0.120 to 0.149 and 1e-20 left the model at its start (ln 2: adam's
+ * epsilon outweighs such gradients), while with optimizer=sgd a weight of 1e6 gave a log loss of 87.
+ */
+const usualWeights = { low: 1e-4, high: 1e4 };
+
+/** Warnings (one line each) about the first pass's data: row weights far from 1, and flat sparse features. */
 export function linearLearnerDataWarnings(state: LinearLearnerState): string[] {
+  return [...weightScaleWarnings(state), ...flatFeatureWarnings(state)];
+}
+
+/**
+ * Rows whose weights average far from 1. The progressive sums weigh the first pass's row i by
+ * (i + 1) × its weight (recency, counted per step), so their total over N rows is about
+ * N(N + 1)/2 × the mean weight: within a factor of 2 (steps, workers' own counts), enough for a band
+ * 8 decades wide.
+ */
+function weightScaleWarnings(state: LinearLearnerState): string[] {
+  const rows = Number(state.scalars.examples_seen);
+  const mean = (state.tensors.progressive_weight.data as Float64Array)[0] / (rows * (rows + 1) / 2);
+  if (!(rows > 0) || !(mean > 0) || (mean >= usualWeights.low && mean <= usualWeights.high)) return [];
+  return [`linear-learner: the rows' weights average about ${mean.toPrecision(1)}: its steps are weighted sums of the rows' gradients, so ` +
+    `weights far from 1 (below ${usualWeights.low}) leave the model near its start, or (above ${usualWeights.high}, with optimizer=sgd) ` +
+    'make its steps too large. Scale the weights to average about 1: only their ratios weigh rows against each other'];
+}
+
+/** Sparse features that look constant once scaled; none for dense or centred input. */
+function flatFeatureWarnings(state: LinearLearnerState): string[] {
   const r = resolveSettings(state.hyperparameters, state.schema);
   const t = state.tensors;
   if (!state.schema.sparse || r.kernel.unbiasData || !r.kernel.normalizeData || !t.feature_nonzero || !t.feature_sum) return [];

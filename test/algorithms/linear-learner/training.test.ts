@@ -396,6 +396,31 @@ describe('linear learner: trainer integration', function () {
     assert.deepEqual(await warningsOf('far.csv', 'csv'), []);
   });
 
+  it('warns when row weights average far from 1 (tiny weights left the model at its start, with exit 0)', async () => {
+    const random = Random.fromSeed(8);
+    const jsonl = (weight: number) => Array.from({ length: 3000 }, () => {
+      const x = [random.nextGaussian(), random.nextGaussian()];
+      return JSON.stringify({ label: x[0] - x[1] + 0.3 * random.nextGaussian() > 0 ? 1 : 0, weight, features: x });
+    }).join('\n') + '\n';
+    const warningsOf = async (weight: number) => {
+      const path = join(root, `weights-${weight}.jsonl`);
+      await writeFile(path, jsonl(weight));
+      const warnings: string[] = [];
+      await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 2 }, { train: path, epochs: 1, data: { format: 'jsonl', featureDim: 2 }, backend: 'cpu',
+        onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); } });
+      return warnings;
+    };
+    for (const [weight, shown] of [[1e-20, '1e-20'], [1e6, '1e+6']] as const) {
+      const warnings = await warningsOf(weight);
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.equal(warnings[0], `linear-learner: the rows' weights average about ${shown}: its steps are weighted sums of the rows' gradients, so ` +
+        'weights far from 1 (below 0.0001) leave the model near its start, or (above 10000, with optimizer=sgd) make its steps too large. ' +
+        'Scale the weights to average about 1: only their ratios weigh rows against each other');
+    }
+    assert.deepEqual(await warningsOf(0.01), []);
+    assert.deepEqual(await warningsOf(100), []);
+  });
+
   it('without a validation channel, selects by progressive validation and says so', async () => {
     const result = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 4, mini_batch_size: 100, epochs: 1 },
       { train: join(root, 'train.csv'), backend: 'cpu' });
