@@ -329,9 +329,9 @@ function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | und
   if (states.length === 0) throw new RangeError('linear-learner merge: no states');
   for (const s of [...states, ...(base ? [base] : [])]) requireSettled(s, 'linear-learner merge');
   const first = states[0];
-  // A copy of the first state to merge into: in `into`'s buffers when given (allocating costs more than the merge).
-  // A copy of the first state whole (one upload: the round's merge is that state), or without the
-  // averaged and validation tensors, which the merge below rewrites whole (filled, then added into).
+  // A copy of the first state to merge into, in `into`'s buffers when given (allocating costs more
+  // than the merge): whole (one upload: the round's merge is that state), or without the averaged
+  // and validation tensors, which the merge below rewrites whole (filled, then added into).
   const copyOf = (state: LinearLearnerState, whole: boolean) =>
     (into ? overwriteState(into, state, whole ? undefined : (name) => averaged.has(name) || name.startsWith('validation_')) : deepCopy(state));
   if (states.length === 1) return copyOf(first, true);
