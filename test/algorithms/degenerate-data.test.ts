@@ -108,6 +108,9 @@ describe('degenerate data', function () {
         return true;
       });
     }
+    // PCA's moments count rows by weight too (it said "the state has seen no data").
+    await assert.rejects(train(pca, { num_components: 1 }, { train: zero, epochs: 1, data: { ...data, labelSize: 0 } }),
+      /^DegenerateDataError: pca: the training data's 300 rows weigh 0 in total \(every row's weight is 0\)/);
   });
 
   it('judges the whole pass: a stream sorted by label (one class first) trains', async () => {

@@ -8,7 +8,7 @@
 // Every state also keeps n and Σx (and Σw‖x‖² for the sketches, so the total
 // variance is exact), so centring can be chosen at finalize; any number of
 // components up to what the state supports can be selected from one state.
-import { DegenerateDataError } from '../degenerate-data.js';
+import { DegenerateDataError, requireTrainingWeight } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
 import { runKernel } from '../../backends/run-kernel.js';
@@ -177,6 +177,8 @@ function rowsProblem(state: PcaState, k: number): DegenerateDataError | undefine
 function checkTrainingData(state: PcaState): void {
   // Its counts are stale while a GPU backend holds the latest batches.
   requireSettled(state, 'pca checkTrainingData');
+  // The moments count rows by weight: rows all of weight 0 add nothing to them.
+  requireTrainingWeight('pca', Number(state.scalars.examples_seen), (state.tensors.count.data as Float64Array)[0]);
   const problem = rowsProblem(state, state.hyperparameters.num_components);
   if (problem) throw problem;
 }
@@ -195,6 +197,7 @@ async function finalize(state: PcaState, backend: Backend, selection?: Selection
   }
   const subtractMean = selection?.subtract_mean !== undefined ? selection.subtract_mean === true || selection.subtract_mean === 'true' : state.hyperparameters.subtract_mean;
   const n = (state.tensors.count.data as Float64Array)[0];
+  requireTrainingWeight('pca', Number(state.scalars.examples_seen), n);
   if (n === 0) throw new DegenerateDataError('pca: the state has seen no data');
   const rowsError = rowsProblem(state, k);
   if (rowsError) throw rowsError;
