@@ -11,6 +11,12 @@
 #include "runtime/device_arena.cuh"
 #include "runtime/arguments.h"
 
+#ifdef BOUNDLESS_CUDA_EMULATION
+namespace boundless_cuda_emulation {
+void InitSelfTest(Napi::Env env, Napi::Object exports);  // emulation/self_test.cc
+}
+#endif
+
 namespace {
 
 using boundless::CheckedProduct;
@@ -28,6 +34,9 @@ Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
   cudaDriverGetVersion(&driver_version);
   result.Set("runtimeVersion", runtime_version);
   result.Set("driverVersion", driver_version);
+#ifdef BOUNDLESS_CUDA_EMULATION
+  result.Set("emulated", true);  // the CPU emulation for tests (emulation/cuda_runtime.h), not a GPU
+#endif
   int count = 0;
   cudaError_t status = cudaGetDeviceCount(&count);
   Napi::Array devices = Napi::Array::New(env);
@@ -133,6 +142,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("denseLinear", Napi::Function::New(env, DenseLinear, "denseLinear"));
   boundless_cuda::InitRowKernels(env, exports);
   boundless_cuda::InitPcaMoments(env, exports);
+#ifdef BOUNDLESS_CUDA_EMULATION
+  boundless_cuda_emulation::InitSelfTest(env, exports);
+#endif
   return exports;
 }
 

@@ -24,6 +24,8 @@ export interface CudaAddon {
     runtimeVersion: number;
     driverVersion: number;
     devices: { name: string; computeCapability: string; memoryBytes: number }[];
+    /** Set by the CPU emulation the tests build (scripts/build-cuda-emulation.mjs): its kernels ran on no GPU. */
+    emulated?: boolean;
   };
   denseLinear(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
     rows: number, cols: number, models: number): Promise<void>;
@@ -172,6 +174,14 @@ export const cudaBackend: BackendDefinition = {
     const details = { ...info, addonPath: cudaAddonPath() };
     if (!info.available) return { available: false, preferred: false, reason: explain(info), details };
     const first = info.devices[0];
+    if (info.emulated) {
+      return {
+        available: true,
+        preferred: false,
+        reason: `${first.name}: the CUDA addon's sources built against a CPU emulation of the CUDA runtime, for tests; runs when forced`,
+        details,
+      };
+    }
     // Not auto's choice yet: training runs on cpu under it anyway, and its row kernels have not yet
     // run on a GPU (README "Backends"); a wrong prediction is worse than a slower one.
     return {

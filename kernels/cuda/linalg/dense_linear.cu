@@ -1,6 +1,7 @@
 #include "linalg/dense_linear.cuh"
 
 #include "runtime/device_arena.cuh"
+#include "runtime/launch.cuh"
 
 #include <cuda_runtime.h>
 
@@ -53,7 +54,7 @@ std::string DenseLinear(const float* x, const float* w, const float* bias, float
   if ((status = cudaMemcpy(dw, w, models * cols * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy w", status);
   size_t blocks = (outputs + kWarpsPerBlock - 1) / kWarpsPerBlock;
   if (blocks > 0x7fffffffu) return "denseLinear: too many outputs for one launch";
-  DenseLinearKernel<<<static_cast<unsigned>(blocks), kWarpsPerBlock * kWarpSize>>>(dx, dw, db, dout, rows, cols, models);
+  BOUNDLESS_LAUNCH(DenseLinearKernel, static_cast<unsigned>(blocks), kWarpsPerBlock * kWarpSize, 0, 0)(dx, dw, db, dout, rows, cols, models);
   if ((status = cudaGetLastError()) != cudaSuccess) return Describe("launch", status);
   if ((status = cudaMemcpy(out, dout, outputs * sizeof(float), cudaMemcpyDeviceToHost)) != cudaSuccess) return Describe("copy out", status);
   return "";

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "runtime/device_arena.cuh"
+#include "runtime/launch.cuh"
 
 namespace boundless_cuda {
 namespace {
@@ -117,9 +118,9 @@ std::string AddPcaMoments(PcaMomentsDevice& m, const float* values, const float*
   }
   if (!error.empty()) return error;
   const int tiles_per_side = static_cast<int>((m.dim + kTile - 1) / kTile);
-  CrossKernel<<<tiles_per_side * (tiles_per_side + 1) / 2, dim3(kTile, kTile), 0, m.stream>>>(
+  BOUNDLESS_LAUNCH(CrossKernel, tiles_per_side * (tiles_per_side + 1) / 2, dim3(kTile, kTile), 0, m.stream)(
       m.values, m.weights, m.origin, static_cast<int>(rows), static_cast<int>(m.dim), m.cross);
-  SumsKernel<<<static_cast<unsigned>((m.dim + 1 + 127) / 128), 128, 0, m.stream>>>(m.values, m.weights, static_cast<int>(rows),
+  BOUNDLESS_LAUNCH(SumsKernel, static_cast<unsigned>((m.dim + 1 + 127) / 128), 128, 0, m.stream)(m.values, m.weights, static_cast<int>(rows),
                                                                                    static_cast<int>(m.dim), m.sums);
   return Check("kernel launch", cudaGetLastError());
 }

@@ -1,6 +1,7 @@
 #include "rows/row_kernels.cuh"
 
 #include "runtime/device_arena.cuh"
+#include "runtime/launch.cuh"
 
 #include <cuda_runtime.h>
 
@@ -255,17 +256,17 @@ void Launch(const RowCall& call, const DeviceBatch& b) {
   const std::vector<uint32_t>& p = call.params;
   switch (call.kernel) {
     case RowKernel::kKmeansAssign:
-      KmeansAssign<<<blocks, kThreads>>>(b, model, p[0], p[1], out, flags);
+      BOUNDLESS_LAUNCH(KmeansAssign, blocks, kThreads, 0, 0)(b, model, p[0], p[1], out, flags);
       break;
     case RowKernel::kPcaProject:
-      PcaProject<<<blocks, kThreads>>>(b, model, p[0], out, flags);
+      BOUNDLESS_LAUNCH(PcaProject, blocks, kThreads, 0, 0)(b, model, p[0], out, flags);
       break;
     case RowKernel::kLinearPredict:
       // p: classes, loss, threshold (f32, WGSL's), want_label, about_origin (WGSL's), threshold (f64).
-      LinearPredict<<<blocks, kThreads>>>(b, model, p[0], p[1], DoubleOf(p[5], p[6]), p[3], out, flags);
+      BOUNDLESS_LAUNCH(LinearPredict, blocks, kThreads, 0, 0)(b, model, p[0], p[1], DoubleOf(p[5], p[6]), p[3], out, flags);
       break;
     case RowKernel::kFmPredict:
-      FmPredict<<<blocks, kThreads>>>(b, model, p[0], p[1], FloatOf(p[2]), FloatOf(p[3]), p[4], out, flags);
+      BOUNDLESS_LAUNCH(FmPredict, blocks, kThreads, 0, 0)(b, model, p[0], p[1], FloatOf(p[2]), FloatOf(p[3]), p[4], out, flags);
       break;
   }
 }

@@ -1,0 +1,88 @@
+// The cuda backend on every machine: the CUDA addon's sources built with the C++
+// compiler against a CPU emulation of the CUDA runtime (kernels/cuda/emulation/,
+// scripts/build-cuda-emulation.mjs), then the tests that run on every GPU
+// backend — row kernels, PCA trained on the device, denseLinear, kernel
+// counters, the conformance suite strict — run again in a child process with
+// BOUNDLESS_CUDA_ADDON_PATH naming it and cuda required. Their kernels, argument
+// bindings, device buffers and TypeScript thus run in CI, not only on a lent GPU
+// (which still decides speed and the hardware's own rounding: npm run test:gpu).
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { cudaBackend } from '../../lib/backends/cuda.js';
+import { packageRoot } from '../../lib/package-root.js';
+import { withEnv } from '../fixtures/with-env.js';
+
+const emulatedAddon = join(packageRoot, 'build-cuda-emulation', 'boundless_cuda.node');
+
+/** The tests that run on every available GPU backend (and skip one that is absent). */
+const gpuTests = [
+  'test/backends/backends.test.ts', 'test/backends/kernel-counters.test.ts', 'test/backends/row-kernels.test.ts',
+  'test/backends/gpu-pca-training.test.ts', 'test/conformance/*.test.ts',
+];
+
+describe('cuda on the CPU emulation of the CUDA runtime', function () {
+  this.timeout(900_000);
+
+  before(() => {
+    // Incremental: compiles only sources (or headers) changed since the last build.
+    execFileSync(process.execPath, [join(packageRoot, 'scripts', 'build-cuda-emulation.mjs')], { cwd: packageRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+  });
+
+  it('emulates a block\'s barriers and shared memory, warp shuffles, and the errors a GPU gives', () => {
+    const addon = createRequire(import.meta.url)(emulatedAddon) as { emulationSelfTest(): Record<string, unknown> };
+    assert.deepEqual(addon.emulationSelfTest(), {
+      launch: 'cudaSuccess',
+      blockSums: [32896, 98432, 163968],  // Σ 1..256, Σ 257..512, Σ 513..768
+      warpSums: [496, 1520],  // Σ 0..31, Σ 32..63
+      hostPointerInKernel: 'cudaErrorIllegalAddress',
+      blockOf2048: 'cudaErrorInvalidConfiguration',
+      copyIntoHostAsDevice: 'cudaErrorInvalidValue',
+      pastBudget: 'cudaErrorMemoryAllocation',
+    });
+  });
+
+  it('is available only when named, says it is an emulation, and is never auto\'s choice', async () => {
+    const report = await withEnv('BOUNDLESS_CUDA_ADDON_PATH', emulatedAddon, () => cudaBackend.probe());
+    assert.equal(report.available, true);
+    assert.equal(report.preferred, false);
+    assert.match(report.reason, /^CUDA emulated on the CPU \(tests only\): the CUDA addon's sources built against a CPU emulation of the CUDA runtime, for tests; runs when forced$/);
+    assert.equal(report.details.emulated, true);
+  });
+
+  it('device memory past its budget is declined with the sizes, or an error in strict mode', () => {
+    const script = `
+      import { createBackend, runKernel } from './lib/index.js';
+      const cuda = await createBackend('cuda');
+      const inputs = { centers: new Float32Array(8), count: 2, dim: 4, batch: { kind: 'dense', rows: 64, cols: 4, values: new Float32Array(256) },
+        nearest: new Int32Array(64), distance2: new Float64Array(64) };
+      process.env.BOUNDLESS_STRICT_BACKEND = '1';
+      await runKernel(cuda, 'kmeansAssign', inputs).then(() => console.log('ran'), (error) => console.log(error.message));
+      await cuda.dispose();`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: packageRoot, encoding: 'utf8',
+      env: { ...process.env, BOUNDLESS_CUDA_ADDON_PATH: emulatedAddon, BOUNDLESS_CUDA_EMULATION_MEMORY: '600' },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout.trim(), /^BOUNDLESS_STRICT_BACKEND=1: backend 'cuda' declined kernel 'kmeansAssign' \(cuda rowKernel: out of device memory: the batch needs 1028 bytes; the device has 600 free of 600\); it would have run on cpu$/);
+  });
+
+  it('passes the tests that run on every GPU backend, cuda required, the conformance suite strict', () => {
+    const mocha = join(packageRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
+    const run = spawnSync(process.execPath, [mocha, '--no-config', '--node-option', 'import=tsx', '--timeout', '600000',
+      '--reporter', './test/summary-reporter.cjs', ...gpuTests], {
+      cwd: packageRoot, encoding: 'utf8', maxBuffer: 64 << 20,
+      env: { ...process.env, BOUNDLESS_CUDA_ADDON_PATH: emulatedAddon, BOUNDLESS_EXPECT_BACKENDS: 'cuda' },
+    });
+    const output = run.stdout + run.stderr;
+    const summary = output.trim().split('\n').at(-1) ?? '';
+    assert.equal(run.status, 0, `the GPU tests failed on the emulated cuda backend:\n${output.slice(-6000)}`);
+    assert.match(summary, /^\d+ passed, 0 failed/);
+    // The cuda sections ran rather than skipped: the expected-backends check passed, cuda's own blocks reported.
+    assert.match(output, /every backend the environment expects is available/);
+    assert.match(output, /cuda row kernels\n\s+✔/);
+    assert.match(output, /cuda: PCA trained on the device\n\s+✔/);
+    console.log(`      (emulated cuda: ${summary})`);
+  });
+});
