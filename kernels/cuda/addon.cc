@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "kmeans/kmeans_update_binding.h"
 #include "linalg/dense_linear.cuh"
 #include "pca/pca_moments_binding.h"
 #include "rows/row_kernels_binding.h"
@@ -142,6 +143,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("denseLinear", Napi::Function::New(env, DenseLinear, "denseLinear"));
   boundless_cuda::InitRowKernels(env, exports);
   boundless_cuda::InitPcaMoments(env, exports);
+  boundless_cuda::InitKmeansUpdate(env, exports);
 #ifdef BOUNDLESS_CUDA_EMULATION
   boundless_cuda_emulation::InitSelfTest(env, exports);
 #endif

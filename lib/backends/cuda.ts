@@ -15,7 +15,9 @@ import { getKernel, registerKernel, type Backend, type BackendDefinition } from 
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
 import { ResidentStates } from './device-state.js';
 import type { PcaMomentsHandle } from './cuda-pca.js';
+import type { KmeansHandle } from './cuda-kmeans.js';
 import './cuda-pca.js';  // registers cuda's PCA training kernel
+import './cuda-kmeans.js';  // and its k-means one
 
 export interface CudaAddon {
   deviceInfo(): {
@@ -42,6 +44,16 @@ export interface CudaAddon {
   pcaMomentsRead(handle: PcaMomentsHandle, count: Float64Array, sum: Float64Array, cross: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
   pcaMomentsClose(handle: PcaMomentsHandle): void;
+  /** A k-means state's centres [K × dim], weights, model centres [k × dim] and weights copied to the selected device (kernels/cuda/kmeans/). */
+  kmeansOpen(centers: number, modelK: number, dim: number, centres: Float32Array, weights: Float64Array,
+    modelCentres: Float32Array, modelWeights: Float64Array): KmeansHandle;
+  /** One batch's streaming update (rows × dim, weights or null: 1s); halfLife 0: no forgetting. Resolves once it has run. */
+  kmeansAdd(handle: KmeansHandle, values: Float32Array, weights: Float32Array | null, rows: number, modelActive: boolean, halfLife: number): Promise<void>;
+  /** Centres and weights into the arrays; the device's cost sums [5] and reseed count added into sums and reseeds, then cleared. */
+  kmeansRead(handle: KmeansHandle, centres: Float32Array, weights: Float64Array, modelCentres: Float32Array, modelWeights: Float64Array,
+    sums: Float64Array, reseeds: Float64Array): Promise<void>;
+  /** Frees the handle's device memory. */
+  kmeansClose(handle: KmeansHandle): void;
 }
 
 const require = createRequire(import.meta.url);

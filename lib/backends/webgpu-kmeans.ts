@@ -26,6 +26,7 @@
 import type { Batch, DenseBatch } from '../data/batch.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { float32Ceiling, float32Refusal, largestMagnitude, type BatchMagnitudes } from './float32-range.js';
+import { counter, modelCounter, needsCpu } from './kmeans-device-steps.js';
 import { KernelDeclined, type KernelInputs } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
@@ -40,10 +41,6 @@ export const kmeansStateTolerance = { relTol: 1e-4 } as const;
 type Inputs = KernelInputs['kmeansUpdate'];
 type Settings = Inputs['settings'];
 type HostState = Inputs['state'];
-
-// Indices of the counters tensors (native/algorithms/kmeans/kmeans.h Counter, ModelCounter).
-const counter = { rows: 0, filled: 1, reseeds: 2, costSum: 4, costWeight: 5 } as const;
-const modelCounter = { active: 0, rows: 1, next: 2, costSum: 5, costWeight: 6 } as const;
 
 /** A software adapter stops a shader's loops after 65,535 iterations in all. */
 const softwareLoopLimit = 60_000;
@@ -237,13 +234,6 @@ function writePairs(words: Float32Array, at: number, values: Float64Array, count
   }
 }
 
-/** Whether the batch needs cpu's sequential steps: seeding the centres, or a candidate reduction for the refined model. */
-function needsCpu(s: Settings, host: HostState): boolean {
-  if (host.counters[counter.filled] < s.centers) return true;
-  if (s.modelK === 0) return false;
-  const next = host.modelCounters[modelCounter.next] > 0 ? host.modelCounters[modelCounter.next] : s.startRows;
-  return host.counters[counter.rows] >= next;
-}
 
 /** Why the device kernel cannot take this batch, or undefined. */
 function refusal(gpu: WebGpuBackend, s: Settings, batch: Batch): string | undefined {

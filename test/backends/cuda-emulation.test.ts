@@ -1,7 +1,7 @@
 // The cuda backend on every machine: the CUDA addon's sources built with the C++
 // compiler against a CPU emulation of the CUDA runtime (kernels/cuda/emulation/,
 // scripts/build-cuda-emulation.mjs), then the tests that run on every GPU
-// backend — row kernels, PCA trained on the device, denseLinear, kernel
+// backend — row kernels, PCA and k-means trained on the device, denseLinear, kernel
 // counters, the conformance suite strict — run again in a child process with
 // BOUNDLESS_CUDA_ADDON_PATH naming it and cuda required. Their kernels, argument
 // bindings, device buffers and TypeScript thus run in CI, not only on a lent GPU
@@ -19,7 +19,7 @@ const emulatedAddon = join(packageRoot, 'build-cuda-emulation', 'boundless_cuda.
 /** The tests that run on every available GPU backend (and skip one that is absent). */
 const gpuTests = [
   'test/backends/backends.test.ts', 'test/backends/kernel-counters.test.ts', 'test/backends/row-kernels.test.ts',
-  'test/backends/gpu-pca-training.test.ts', 'test/conformance/*.test.ts',
+  'test/backends/gpu-pca-training.test.ts', 'test/backends/gpu-kmeans-training.test.ts', 'test/conformance/*.test.ts',
 ];
 
 describe('cuda on the CPU emulation of the CUDA runtime', function () {
@@ -83,6 +83,7 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     assert.match(output, /every backend the environment expects is available/);
     assert.match(output, /cuda row kernels\n\s+✔/);
     assert.match(output, /cuda: PCA trained on the device\n\s+✔/);
+    assert.match(output, /cuda: k-means trained on the device\n\s+✔/);
     console.log(`      (emulated cuda: ${summary})`);
   });
 });

@@ -1,11 +1,12 @@
-// k-means trained on a GPU (lib/backends/webgpu-kmeans.ts): the streaming
+// k-means trained on a GPU (lib/backends/webgpu-kmeans.ts, cuda-kmeans.ts): the streaming
 // centres and the refined model on the device from batch to batch, against
 // cpu on the same batches — the refined model's Lloyd steps, decay with a
 // half-life, row weights, reseeding of dying centres, data far from the
 // origin; the seeding batches and candidate reductions on cpu (cpuSteps);
 // sparse batches declined after settling; bad rows with cpu's message; state
 // that is not settled refused by merge; train() with checkpoints and resume.
-// CI runs it on Mesa's llvmpipe.
+// Runs on every GPU backend available: CI has webgpu on Mesa's llvmpipe and cuda on the CPU
+// emulation of the CUDA runtime (cuda-emulation.test.ts); the lent device, both on its GPU.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import {
   type Backend, type Batch, type HyperparameterInput,
 } from '../../lib/index.js';
 import { kmeansStateTolerance } from '../../lib/backends/webgpu-kmeans.js';
+import { cudaKmeansStateTolerance } from '../../lib/backends/cuda-kmeans.js';
 import { clusterBatches, clusterDim } from '../fixtures/cluster-data.js';
 import { withEnv } from '../fixtures/with-env.js';
 
@@ -31,13 +33,13 @@ async function trainOn(backend: Backend, hp: HyperparameterInput, batches: Batch
 }
 
 /** Every float tensor within tolerance × its scale, every counter that counts (rows, seeds, reseeds, candidates) exact. */
-function assertStatesAgree(got: KmeansState, expected: KmeansState, what: string): void {
+function assertAgree(got: KmeansState, expected: KmeansState, what: string, tolerance: { relTol: number } = kmeansStateTolerance): void {
   for (const [name, t] of Object.entries(expected.tensors)) {
     const a = Array.from(got.tensors[name].data as Float64Array);
     const b = Array.from(t.data as Float64Array);
     const scale = Math.max(1, ...b.map(Math.abs));
     const worst = Math.max(0, ...b.map((v, i) => Math.abs(a[i] - v)));
-    assert.ok(worst <= kmeansStateTolerance.relTol * scale, `${what}: ${name} differs from cpu by ${worst} (scale ${scale})`);
+    assert.ok(worst <= tolerance.relTol * scale, `${what}: ${name} differs from cpu by ${worst} (scale ${scale})`);
   }
   const counters = got.tensors.counters.data as Float64Array;
   const cpuCounters = expected.tensors.counters.data as Float64Array;
@@ -47,15 +49,18 @@ function assertStatesAgree(got: KmeansState, expected: KmeansState, what: string
   for (const i of [0, 2, 3, 4]) assert.equal(model[i], cpuModel[i], `${what}: model counter ${i}`);
 }
 
-describe('webgpu: k-means trained on the device', function () {
+for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: k-means trained on the device`, function () {
   this.timeout(300_000);
   let gpu: Backend;
   let cpu: Backend;
+  // webgpu measures in float32 pairs; cuda in float64, as cpu.
+  const tolerance = name === 'webgpu' ? kmeansStateTolerance : cudaKmeansStateTolerance;
+  const assertStatesAgree = (got: KmeansState, expected: KmeansState, what: string) => assertAgree(got, expected, what, tolerance);
 
   before(async function () {
-    const report = (await listBackends()).find((b) => b.name === 'webgpu');
+    const report = (await listBackends()).find((b) => b.name === name);
     if (!report?.available) this.skip();
-    gpu = await createBackend('webgpu');
+    gpu = await createBackend(name);
     cpu = await createBackend('cpu');
   });
 
@@ -70,19 +75,21 @@ describe('webgpu: k-means trained on the device', function () {
     // K = 20 centres; the refined model starts at 50·K = 1000 rows (batch 11), the next candidate at 4000.
     const batches = clusterBatches(7, 45);
     const before = gpu.counters.snapshot();
-    const trafficBefore = gpu.traffic!.snapshot();
+    const trafficBefore = gpu.traffic?.snapshot();
     const onGpu = await trainOn(gpu, hp, batches);
-    // Nothing read back per batch: one read-back before each candidate's cpu step, one at the end.
-    const traffic = gpu.traffic!.snapshot(trafficBefore);
-    assert.equal(traffic.readBacks, 3, 'read-backs');
-    assert.equal(traffic.submissions, 42 + 3, 'one command buffer per device batch, one per read-back');
+    if (gpu.traffic) {
+      // Nothing read back per batch: one read-back before each candidate's cpu step, one at the end.
+      const traffic = gpu.traffic.snapshot(trafficBefore);
+      assert.equal(traffic.readBacks, 3, 'read-backs');
+      assert.equal(traffic.submissions, 42 + 3, 'one command buffer per device batch, one per read-back');
+    }
     const onCpu = await trainOn(cpu, hp, batches);
     assertStatesAgree(onGpu, onCpu, 'refined');
     const model = onGpu.tensors.model_counters.data as Float64Array;
     assert.equal(model[0], 1, 'the model is active');
     assert.equal(model[3], 2, 'two candidates: at 1,000 and 4,000 rows');
     const count = gpu.counters.snapshot(before).kmeansUpdate!;
-    assert.deepEqual(count, { backend: 'webgpu', calls: 45, fallbacks: 0, cpuSteps: 3 }, 'seeding (batch 1) and the two candidates on cpu');
+    assert.deepEqual(count, { backend: name, calls: 45, fallbacks: 0, cpuSteps: 3 }, 'seeding (batch 1) and the two candidates on cpu');
   });
 
   it('decays old weight with a half-life, takes row weights, and keeps digits 1e4 from the origin', async () => {
@@ -141,7 +148,7 @@ describe('webgpu: k-means trained on the device', function () {
     const state = fresh(hp, gpu);
     for (const batch of dense.slice(0, 3)) await kmeans.update(state, batch, gpu);
     await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(kmeans.update(state, sparse, gpu),
-      /^BatchError: kmeans batch 3: BOUNDLESS_STRICT_BACKEND=1: backend 'webgpu' declined kernel 'kmeansUpdate' \(sparse rows: the webgpu kernel takes dense rows\); it would have run on cpu$/));
+      new RegExp(`^BatchError: kmeans batch 3: BOUNDLESS_STRICT_BACKEND=1: backend '${name}' declined kernel 'kmeansUpdate' \\(sparse rows: the ${name} kernel takes dense rows\\); it would have run on cpu$`)));
   });
 
   it('refuses a bad row with cpu\'s message; a state not settled has no progressive metrics and cannot be merged', async () => {
@@ -152,7 +159,7 @@ describe('webgpu: k-means trained on the device', function () {
     await assert.rejects(kmeans.update(state, bad, gpu), /^BatchError: kmeans batch 3: row 1, feature 4 is not finite; features must be finite$/);
     assert.equal(isSettled(state), false);
     assert.deepEqual(kmeans.progressiveMetrics!(state), {});
-    assert.throws(() => kmeans.merge([state]), /^Error: kmeans merge: the state's latest batches are still on the webgpu device/);
+    assert.throws(() => kmeans.merge([state]), new RegExp(`^Error: kmeans merge: the state's latest batches are still on the ${name} device`));
     const model = await kmeans.finalize(state, gpu);
     assert.equal(isSettled(state), true);
     assert.equal(model.data().tensors.centers.shape.join(), `5,${clusterDim}`);
@@ -168,7 +175,17 @@ describe('webgpu: k-means trained on the device', function () {
     assertStatesAgree(state, onCpu, 'started together');
   });
 
-  it('declines, after settling, batches float32 cannot measure: coordinates near 1e18, or below 1e-12', async () => {
+  it('cuda measures coordinates near 1e18 and below 1e-12 in float64, as cpu: nothing declined', async function () {
+    if (name !== 'cuda') this.skip();
+    for (const [what, scale] of [['huge', 3e17], ['tiny', 1e-14]] as const) {
+      const batches = clusterBatches(16, 4).map((b) => denseBatch((b as { values: Float32Array }).values.map((v) => v * scale), clusterDim));
+      const onGpu = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => trainOn(gpu, hp, batches));
+      assertStatesAgree(onGpu, await trainOn(cpu, hp, batches), what);
+    }
+  });
+
+  it('declines, after settling, batches float32 cannot measure: coordinates near 1e18, or below 1e-12', async function () {
+    if (name === 'cuda') this.skip();  // float64 on cuda: nothing to decline (the test before)
     for (const [what, scale, message] of [['huge', 3e17, /past what float32 holds/], ['tiny', 1e-14, /too small for float32/]] as const) {
       const batches = clusterBatches(16, 4).map((b) => denseBatch((b as { values: Float32Array }).values.map((v) => v * scale), clusterDim));
       assertStatesAgree(await trainOn(gpu, hp, batches), await trainOn(cpu, hp, batches), what);
@@ -188,7 +205,8 @@ describe('webgpu: k-means trained on the device', function () {
     assert.ok(Math.abs(total(onGpu) / total(onCpu) - 1) < 1e-9, `weights ${total(onGpu)} vs cpu ${total(onCpu)}`);
   });
 
-  it('declines, after settling, rows so heavy that the centres\' weights would pass float32\'s range', async () => {
+  it('declines, after settling, rows so heavy that the centres\' weights would pass float32\'s range', async function () {
+    if (name === 'cuda') this.skip();  // float64 weights on cuda
     // 100 rows of weight 1e33 a batch: each adds 1e35 to the weights, and the tenth would take them past 1e36.
     const batches = clusterBatches(18, 14).map((b) => ({ ...b, weights: new Float32Array(b.rows).fill(1e33) }) as Batch);
     const onGpu = await trainOn(gpu, hp, batches);
@@ -208,11 +226,11 @@ describe('webgpu: k-means trained on the device', function () {
     await settleState(mixed);
     const total = Array.from(mixed.tensors.center_weights.data as Float64Array).reduce((a, b) => a + b);
     assert.equal(total, 1000, 'every row\'s weight is in the centres');
-    assertStatesAgree(mixed, await trainOn(cpu, hp, batches), 'webgpu then cpu');
+    assertStatesAgree(mixed, await trainOn(cpu, hp, batches), `${name} then cpu`);
   });
 
-  it('train() on webgpu, strict: checkpoints hold every batch, a stopped run resumes, and the model matches cpu\'s', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-kmeans-'));
+  it(`train() on ${name}, strict: checkpoints hold every batch, a stopped run resumes, and the model matches cpu's`, async () => {
+    const directory = await mkdtemp(join(tmpdir(), `boundless-${name}-kmeans-`));
     try {
       const csv = join(directory, 'points.csv');
       const rows = clusterBatches(14, 30).flatMap((b) => Array.from({ length: b.rows }, (_, r) =>
@@ -224,15 +242,15 @@ describe('webgpu: k-means trained on the device', function () {
       const controller = new AbortController();
       let batches = 0;
       await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(train(kmeans, settings, {
-        train: csv, data, backend: 'webgpu', checkpoint: { directory: join(directory, 'checkpoints'), everyBatches: 4 }, signal: controller.signal,
+        train: csv, data, backend: name, checkpoint: { directory: join(directory, 'checkpoints'), everyBatches: 4 }, signal: controller.signal,
         onProgress: (event) => { if (event.phase === 'batch' && ++batches === 17) controller.abort(); },
       }), { name: 'AbortError' }));
       const resumed = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(kmeans, settings, {
-        train: csv, data, backend: 'webgpu', resume: true, checkpoint: { directory: join(directory, 'checkpoints') },
+        train: csv, data, backend: name, resume: true, checkpoint: { directory: join(directory, 'checkpoints') },
       }));
       assert.equal((resumed.state.tensors.counters.data as Float64Array)[0], 3000, 'every row once');
       assertStatesAgree(resumed.state, onCpu.state, 'resumed');
-      assert.equal(resumed.metrics.kernels.kmeansUpdate!.backend, 'webgpu');
+      assert.equal(resumed.metrics.kernels.kmeansUpdate!.backend, name);
       const centres = (m: typeof onCpu.model) => m.data().tensors.centers.data as Float32Array;
       const worst = Math.max(...Array.from(centres(onCpu.model), (v, i) => Math.abs(centres(resumed.model)[i] - v)));
       assert.ok(worst < 1e-3, `model centres differ by ${worst}`);

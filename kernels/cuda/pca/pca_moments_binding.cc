@@ -10,6 +10,7 @@
 
 #include "pca/pca_moments.cuh"
 #include "runtime/arguments.h"
+#include "runtime/device_worker.h"
 
 namespace boundless_cuda {
 namespace {
@@ -28,36 +29,6 @@ PcaMomentsDevice& HandleArg(const Napi::CallbackInfo& info, const char* fn) {
   PcaMomentsDevice* m = info[0].As<Handle>().Data();
   if (m->device < 0) throw Napi::Error::New(info.Env(), std::string(fn) + ": the handle is closed");
   return *m;
-}
-
-// Runs `body` on a libuv thread, keeping `keep` alive; rejects with fn + its error.
-class DeviceWorker : public Napi::AsyncWorker {
- public:
-  DeviceWorker(Napi::Env env, std::string fn, std::vector<Napi::Value> keep, std::function<std::string()> body)
-      : Napi::AsyncWorker(env, "boundless:cudaPcaMoments"), deferred_(Napi::Promise::Deferred::New(env)), fn_(std::move(fn)),
-        body_(std::move(body)) {
-    for (Napi::Value& value : keep) if (value.IsObject()) refs_.push_back(Napi::Persistent(value.As<Napi::Object>()));
-  }
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    std::string error = body_();
-    if (!error.empty()) SetError(fn_ + ": " + error);
-  }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::string fn_;
-  std::function<std::string()> body_;
-  std::vector<Napi::ObjectReference> refs_;
-};
-
-Napi::Value Queue(Napi::Env env, const char* fn, std::vector<Napi::Value> keep, std::function<std::string()> body) {
-  auto* worker = new DeviceWorker(env, fn, std::move(keep), std::move(body));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
 }
 
 Napi::Value Open(const Napi::CallbackInfo& info) {
@@ -102,7 +73,7 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
   }
   const float* x = values.Data();
   PcaMomentsDevice* held = &m;
-  return Queue(env, fn, {info[0], info[1], info[2], info[3]}, [=]() { return AddPcaMoments(*held, x, weights, origin, rows); });
+  return Queue(info, fn, [=]() { return AddPcaMoments(*held, x, weights, origin, rows); });
 }
 
 Napi::Value Read(const Napi::CallbackInfo& info) {
@@ -120,7 +91,7 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   double* s = sum.Data();
   double* x = cross.Data();
   PcaMomentsDevice* held = &m;
-  return Queue(env, fn, {info[0], info[1], info[2], info[3]}, [=]() { return ReadPcaMoments(*held, c, s, x); });
+  return Queue(info, fn, [=]() { return ReadPcaMoments(*held, c, s, x); });
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {

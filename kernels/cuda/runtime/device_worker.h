@@ -1,0 +1,44 @@
+// Device work of a binding on a libuv thread: Queue(info, fn, body) runs `body`
+// there, keeping every argument of the call alive until it ends, and returns a
+// promise that resolves, or rejects with fn + ": " + the error `body` returned.
+#pragma once
+
+#include <napi.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace boundless_cuda {
+
+class DeviceWorker : public Napi::AsyncWorker {
+ public:
+  DeviceWorker(const Napi::CallbackInfo& info, std::string fn, std::function<std::string()> body)
+      : Napi::AsyncWorker(info.Env(), "boundless:cudaDeviceWork"), deferred_(Napi::Promise::Deferred::New(info.Env())), fn_(std::move(fn)),
+        body_(std::move(body)) {
+    for (size_t i = 0; i < info.Length(); i++) if (info[i].IsObject()) refs_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+  }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    std::string error = body_();
+    if (!error.empty()) SetError(fn_ + ": " + error);
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string fn_;
+  std::function<std::string()> body_;
+  std::vector<Napi::ObjectReference> refs_;
+};
+
+inline Napi::Value Queue(const Napi::CallbackInfo& info, const char* fn, std::function<std::string()> body) {
+  auto* worker = new DeviceWorker(info, fn, std::move(body));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace boundless_cuda
