@@ -47,7 +47,7 @@ export interface CudaAddon {
   /** A k-means state's centres [K × dim], weights, model centres [k × dim] and weights copied to the selected device (kernels/cuda/kmeans/). */
   kmeansOpen(centers: number, modelK: number, dim: number, centres: Float32Array, weights: Float64Array,
     modelCentres: Float32Array, modelWeights: Float64Array): KmeansHandle;
-  /** One batch's streaming update (rows × dim, weights or null: 1s); halfLife 0: no forgetting. Resolves once it has run. */
+  /** Enqueues one batch's streaming update (rows × dim, weights or null: 1s); halfLife 0: no forgetting. Resolves once the arrays may be reused. */
   kmeansAdd(handle: KmeansHandle, values: Float32Array, weights: Float32Array | null, rows: number, modelActive: boolean, halfLife: number): Promise<void>;
   /** Centres and weights into the arrays; the device's cost sums [5] and reseed count added into sums and reseeds, then cleared. */
   kmeansRead(handle: KmeansHandle, centres: Float32Array, weights: Float64Array, modelCentres: Float32Array, modelWeights: Float64Array,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "runtime/device_arena.cuh"
 #include "runtime/launch.cuh"
@@ -44,6 +43,12 @@ __global__ void Nearest(const float* x, uint32_t rows, uint32_t dim, const float
   if (model_step > 0 && nearest[r] != best) flags[kChanged] = 1;  // every writer writes 1
   nearest[r] = best;
   d2[r] = least;
+}
+
+// Unweighted rows weigh 1.
+__global__ void Ones(float* w, uint32_t rows) {
+  const size_t r = Index();
+  if (r < rows) w[r] = 1.0f;
 }
 
 // The batch's weighted cost to its nearest centres (before they move) and its weight, in row
@@ -240,13 +245,13 @@ std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights
   std::string error = Check("cudaSetDevice", cudaSetDevice(s.device));
   if (error.empty()) error = Reserve(s, rows);
   if (!error.empty()) return error;
+  // Pageable copies return once the host data is staged: the caller may reuse its arrays.
   error = Check("cudaMemcpyAsync", cudaMemcpyAsync(s.values, values, rows * s.dim * sizeof(float), cudaMemcpyHostToDevice, s.stream));
-  std::vector<float> ones;
-  if (weights == nullptr) ones.assign(rows, 1.0f);
-  if (error.empty()) {
-    error = Check("cudaMemcpyAsync", cudaMemcpyAsync(s.row_weights, weights ? weights : ones.data(), rows * sizeof(float), cudaMemcpyHostToDevice, s.stream));
+  if (error.empty() && weights != nullptr) {
+    error = Check("cudaMemcpyAsync", cudaMemcpyAsync(s.row_weights, weights, rows * sizeof(float), cudaMemcpyHostToDevice, s.stream));
   }
   if (!error.empty()) return error;
+  if (weights == nullptr) BOUNDLESS_LAUNCH(Ones, Blocks(rows), kThreads, 0, s.stream)(s.row_weights, static_cast<uint32_t>(rows));
   const uint32_t n = static_cast<uint32_t>(rows), d = static_cast<uint32_t>(s.dim), K = static_cast<uint32_t>(s.centers),
                  k = static_cast<uint32_t>(s.model_k);
   if (model_active && k > 0) {
@@ -270,10 +275,7 @@ std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights
                                                                           s.centres, s.received);
   BOUNDLESS_LAUNCH(AddReceived, Blocks(s.centers), kThreads, 0, s.stream)(s.weights, s.received, K);
   BOUNDLESS_LAUNCH(Reseed, 1, 1, 0, s.stream)(s.values, s.row_weights, n, d, s.d2, K, s.centres, s.weights, s.received, s.flags);
-  error = Check("kernel launch", cudaGetLastError());
-  // The pageable copies above return once staged, but `ones` lives on this stack: wait for the work.
-  if (error.empty()) error = Check("cudaStreamSynchronize", cudaStreamSynchronize(s.stream));
-  return error;
+  return Check("kernel launch", cudaGetLastError());
 }
 
 std::string ReadKmeans(KmeansDevice& s, float* centres, double* weights, float* model_centres, double* model_weights, double* sums,

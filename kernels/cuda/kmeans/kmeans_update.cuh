@@ -48,7 +48,8 @@ std::string OpenKmeans(KmeansDevice& s, size_t centers, size_t model_k, size_t d
                        const float* model_centres, const double* model_weights);
 
 // Runs one batch (rows × dim, weights or null for 1s); `half_life`: rows over which old weight
-// halves, 0 for none; `model_active`: the refined model trains too. Returns once it has run.
+// halves, 0 for none; `model_active`: the refined model trains too. Returns once the host arrays
+// may be reused (the work is enqueued on the state's stream; a read waits for it).
 std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights, size_t rows, bool model_active, double half_life);
 
 // The state into the host's arrays: centres and weights replaced, sums (kKmeansSums) and the
