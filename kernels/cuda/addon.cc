@@ -8,6 +8,7 @@
 #include "kmeans/kmeans_update_binding.h"
 #include "linalg/dense_linear.cuh"
 #include "pca/pca_moments_binding.h"
+#include "pca/pca_sketch_binding.h"
 #include "rows/row_kernels_binding.h"
 #include "runtime/device_arena.cuh"
 #include "runtime/arguments.h"
@@ -143,6 +144,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("denseLinear", Napi::Function::New(env, DenseLinear, "denseLinear"));
   boundless_cuda::InitRowKernels(env, exports);
   boundless_cuda::InitPcaMoments(env, exports);
+  boundless_cuda::InitPcaSketch(env, exports);
   boundless_cuda::InitKmeansUpdate(env, exports);
 #ifdef BOUNDLESS_CUDA_EMULATION
   boundless_cuda_emulation::InitSelfTest(env, exports);

@@ -1,5 +1,7 @@
-// cuda's pcaAccumulate: PCA's exact moments (algorithm_mode regular) summed on
-// the device in float64 (kernels/cuda/pca/), batch after batch, with nothing
+// cuda's pcaAccumulate and pcaRandomizedAccumulate: PCA's exact moments
+// (algorithm_mode regular), or its randomized sketch Y = Σw(x − o)((x − o)ᵀΩ)
+// with Σw‖x − o‖², summed on the device in float64 (kernels/cuda/pca/),
+// batch after batch, with nothing
 // read back per batch; the state's arrays get them when it is settled
 // (device-state.ts), as under webgpu (webgpu-pca.ts). Each entry is summed by
 // one GPU thread in row order: two runs give the same bits, and cpu's within
@@ -14,6 +16,10 @@ import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 
 type Moments = KernelInputs['pcaAccumulate']['moments'];
+type Sketch = KernelInputs['pcaRandomizedAccumulate']['sketch'];
+
+/** The addon's handle of one state's randomized sketch on the device (kernels/cuda/pca/pca_sketch_binding.cc). */
+export type PcaSketchHandle = { readonly __pcaSketch: unique symbol };
 
 /** The addon's handle of one state's moments on the device (kernels/cuda/pca/pca_moments_binding.cc). */
 export type PcaMomentsHandle = { readonly __pcaMoments: unique symbol };
@@ -83,5 +89,76 @@ registerKernel<'pcaAccumulate', CudaBackend>('cuda', 'pcaAccumulate', (gpu, { mo
     held = undefined;
   }
   held ??= new CudaMomentsOnDevice(gpu, moments, dim);
+  await held.add(batch);
+}));
+
+/** One state's randomized sketch on the device: Y, Σw·x, Σw and Σw‖x − o‖² of the batches since it was settled. */
+class CudaSketchOnDevice implements PendingOnDevice {
+  readonly backend = 'cuda';
+  get owner(): object {
+    return this.gpu;
+  }
+  private readonly handle: PcaSketchHandle;
+  private released = false;
+  private readonly origin: Float64Array | null;
+
+  constructor(private readonly gpu: CudaBackend, private readonly sketch: Sketch, readonly omega: Float64Array, private readonly dim: number, ell: number) {
+    this.origin = sketch.origin ? Float64Array.from(sketch.origin) : null;
+    try {
+      this.handle = gpu.addon.pcaSketchOpen(dim, ell, omega.subarray(0, dim * ell), this.origin);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/out of device memory/.test(message)) throw new KernelDeclined('pcaRandomizedAccumulate', message);
+      throw error;
+    }
+    holdOnDevice(sketch.y, this);
+    gpu.states.resident.add(this);
+  }
+
+  about(origin: Float64Array | undefined): boolean {
+    for (let j = 0; j < this.dim; j++) if ((origin ? origin[j] : 0) !== (this.origin ? this.origin[j] : 0)) return false;
+    return true;
+  }
+
+  add(batch: DenseBatch): Promise<void> {
+    return this.gpu.addon.pcaSketchAdd(this.handle, batch.values.subarray(0, batch.rows * this.dim),
+      batch.weights ? batch.weights.subarray(0, batch.rows) : null, batch.rows);
+  }
+
+  settle(): Promise<void> {
+    return exclusiveOnDevice(this.sketch.y, () => this.settleNow());
+  }
+
+  /** settle, for a caller already holding the state's exclusive turn (the kernel). */
+  async settleNow(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    releaseOnDevice(this.sketch.y, this);
+    this.gpu.states.resident.delete(this);
+    try {
+      await this.gpu.addon.pcaSketchRead(this.handle, this.sketch.count, this.sketch.sum, this.sketch.squares, this.sketch.y);
+    } finally {
+      this.gpu.addon.pcaSketchClose(this.handle);
+    }
+  }
+}
+
+registerKernel<'pcaRandomizedAccumulate', CudaBackend>('cuda', 'pcaRandomizedAccumulate', (gpu, { sketch, omega, dim, ell, batch }) => gpu.states.run(sketch.y, async () => {
+  if (!(Number.isInteger(ell) && ell >= 1 && ell <= dim)) throw new RangeError(`pcaRandomizedAccumulate: ell must be in 1..${dim}`);
+  let held = heldOnDevice<CudaSketchOnDevice>(sketch.y);
+  if (batch.kind !== 'dense') {
+    // cpu adds it to the host arrays, which must hold every batch before it.
+    await held?.settleNow();
+    throw new KernelDeclined('pcaRandomizedAccumulate', batch.kind === 'sparse'
+      ? 'sparse rows: the cuda kernel takes dense rows (sparse products run on cpu)' : `a ${batch.kind} batch has no rows of features`);
+  }
+  // The cpu kernel's checks: the same errors, before anything is enqueued.
+  await loadCoreAddon().validateFeatureRows(batch, dim, 'pcaRandomizedAccumulate');
+  if (batch.rows === 0) return;
+  if (held && (!held.about(sketch.origin) || held.omega !== omega)) {
+    await held.settleNow();
+    held = undefined;
+  }
+  held ??= new CudaSketchOnDevice(gpu, sketch, omega, dim, ell);
   await held.add(batch);
 }));

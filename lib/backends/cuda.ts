@@ -14,7 +14,7 @@ import { KernelCounters } from './kernel-counters.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
 import { ResidentStates } from './device-state.js';
-import type { PcaMomentsHandle } from './cuda-pca.js';
+import type { PcaMomentsHandle, PcaSketchHandle } from './cuda-pca.js';
 import type { KmeansHandle } from './cuda-kmeans.js';
 import './cuda-pca.js';  // registers cuda's PCA training kernel
 import './cuda-kmeans.js';  // and its k-means one
@@ -44,6 +44,14 @@ export interface CudaAddon {
   pcaMomentsRead(handle: PcaMomentsHandle, count: Float64Array, sum: Float64Array, cross: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
   pcaMomentsClose(handle: PcaMomentsHandle): void;
+  /** Zeroed accumulators of PCA's randomized sketch (dim × ell), with Ω [dim × ell] and the origin (null: 0), on the selected device. */
+  pcaSketchOpen(dim: number, ell: number, omega: Float64Array, origin: Float64Array | null): PcaSketchHandle;
+  /** Enqueues a batch's rows (rows × dim) and weights (null: 1s); resolves once the arrays may be reused. */
+  pcaSketchAdd(handle: PcaSketchHandle, values: Float32Array, weights: Float32Array | null, rows: number): Promise<void>;
+  /** Adds the accumulators into count, sum, squares and y, and clears them. */
+  pcaSketchRead(handle: PcaSketchHandle, count: Float64Array, sum: Float64Array, squares: Float64Array, y: Float64Array): Promise<void>;
+  /** Frees the handle's device memory. */
+  pcaSketchClose(handle: PcaSketchHandle): void;
   /** A k-means state's centres [K × dim], weights, model centres [k × dim] and weights copied to the selected device (kernels/cuda/kmeans/). */
   kmeansOpen(centers: number, modelK: number, dim: number, centres: Float32Array, weights: Float64Array,
     modelCentres: Float32Array, modelWeights: Float64Array): KmeansHandle;

@@ -1,0 +1,117 @@
+// pcaSketchOpen(dim, ell, omega, origin) → handle; pcaSketchAdd(handle, values, weights, rows) →
+// Promise; pcaSketchRead(handle, count, sum, squares, y) → Promise; pcaSketchClose(handle). The
+// device work runs on libuv threads; a handle's calls are serialized by its mutex. Sizes are
+// checked against the handle before any copy.
+#include "pca/pca_sketch_binding.h"
+
+#include <climits>
+#include <string>
+
+#include "pca/pca_sketch.cuh"
+#include "runtime/arguments.h"
+#include "runtime/device_worker.h"
+
+namespace boundless_cuda {
+namespace {
+
+using boundless::CheckedProduct;
+using boundless::Float32Arg;
+using boundless::Float64Arg;
+using boundless::RequireArgCount;
+using boundless::RequireLength;
+using boundless::SizeArg;
+
+using Handle = Napi::External<PcaSketchDevice>;
+
+PcaSketchDevice& HandleArg(const Napi::CallbackInfo& info, const char* fn) {
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument handle must come from pcaSketchOpen");
+  PcaSketchDevice* s = info[0].As<Handle>().Data();
+  if (s->device < 0) throw Napi::Error::New(info.Env(), std::string(fn) + ": the handle is closed");
+  return *s;
+}
+
+Napi::Value Open(const Napi::CallbackInfo& info) {
+  const char* fn = "cuda pcaSketchOpen";
+  Napi::Env env = info.Env();
+  RequireArgCount(info, fn, 4);
+  const size_t dim = SizeArg(info, 0, fn, "dim"), ell = SizeArg(info, 1, fn, "ell");
+  if (dim < 1 || dim > INT_MAX || ell < 1 || ell > INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": dim and ell must be in 1.." + std::to_string(INT_MAX));
+  Napi::Float64Array omega = Float64Arg(info, 2, fn, "omega");
+  RequireLength(env, fn, "omega", omega.ElementLength(), CheckedProduct(env, fn, dim, ell));
+  const double* origin = nullptr;
+  if (!info[3].IsNull()) {
+    Napi::Float64Array o = Float64Arg(info, 3, fn, "origin");
+    RequireLength(env, fn, "origin", o.ElementLength(), dim);
+    origin = o.Data();
+  }
+  auto* s = new PcaSketchDevice();
+  std::string error = OpenPcaSketch(*s, dim, ell, omega.Data(), origin);
+  if (!error.empty()) {
+    ClosePcaSketch(*s);
+    delete s;
+    throw Napi::Error::New(env, std::string(fn) + ": " + error);
+  }
+  return Handle::New(env, s, [](Napi::Env, PcaSketchDevice* held) {
+    ClosePcaSketch(*held);
+    delete held;
+  });
+}
+
+Napi::Value Add(const Napi::CallbackInfo& info) {
+  const char* fn = "cuda pcaSketchAdd";
+  Napi::Env env = info.Env();
+  RequireArgCount(info, fn, 4);
+  PcaSketchDevice& s = HandleArg(info, fn);
+  Napi::Float32Array values = Float32Arg(info, 1, fn, "values");
+  const size_t rows = SizeArg(info, 3, fn, "rows");
+  if (rows > INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": rows must be at most " + std::to_string(INT_MAX));
+  RequireLength(env, fn, "values", values.ElementLength(), CheckedProduct(env, fn, rows, s.dim));
+  const float* weights = nullptr;
+  if (!info[2].IsNull()) {
+    Napi::Float32Array w = Float32Arg(info, 2, fn, "weights");
+    RequireLength(env, fn, "weights", w.ElementLength(), rows);
+    weights = w.Data();
+  }
+  const float* x = values.Data();
+  PcaSketchDevice* held = &s;
+  return Queue(info, fn, [=]() { return AddPcaSketch(*held, x, weights, rows); });
+}
+
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  const char* fn = "cuda pcaSketchRead";
+  Napi::Env env = info.Env();
+  RequireArgCount(info, fn, 5);
+  PcaSketchDevice& s = HandleArg(info, fn);
+  Napi::Float64Array count = Float64Arg(info, 1, fn, "count");
+  Napi::Float64Array sum = Float64Arg(info, 2, fn, "sum");
+  Napi::Float64Array squares = Float64Arg(info, 3, fn, "squares");
+  Napi::Float64Array y = Float64Arg(info, 4, fn, "y");
+  RequireLength(env, fn, "count", count.ElementLength(), 1);
+  RequireLength(env, fn, "sum", sum.ElementLength(), s.dim);
+  RequireLength(env, fn, "squares", squares.ElementLength(), 1);
+  RequireLength(env, fn, "y", y.ElementLength(), s.dim * s.ell);
+  double* c = count.Data();
+  double* m = sum.Data();
+  double* q = squares.Data();
+  double* out = y.Data();
+  PcaSketchDevice* held = &s;
+  return Queue(info, fn, [=]() { return ReadPcaSketch(*held, c, m, q, out); });
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, "cuda pcaSketchClose", 1);
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "cuda pcaSketchClose: argument handle must come from pcaSketchOpen");
+  ClosePcaSketch(*info[0].As<Handle>().Data());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitPcaSketch(Napi::Env env, Napi::Object exports) {
+  exports.Set("pcaSketchOpen", Napi::Function::New(env, Open, "pcaSketchOpen"));
+  exports.Set("pcaSketchAdd", Napi::Function::New(env, Add, "pcaSketchAdd"));
+  exports.Set("pcaSketchRead", Napi::Function::New(env, Read, "pcaSketchRead"));
+  exports.Set("pcaSketchClose", Napi::Function::New(env, Close, "pcaSketchClose"));
+}
+
+}  // namespace boundless_cuda
