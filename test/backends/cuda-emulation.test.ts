@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { cudaBackend } from '../../lib/backends/cuda.js';
+import { cudaBackend, type CudaAddon } from '../../lib/backends/cuda.js';
 import { packageRoot } from '../../lib/package-root.js';
 import { withEnv } from '../fixtures/with-env.js';
 
@@ -49,6 +49,28 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     assert.equal(report.preferred, false);
     assert.match(report.reason, /^CUDA emulated on the CPU \(tests only\): the CUDA addon's sources built against a CPU emulation of the CUDA runtime, for tests; runs when forced$/);
     assert.equal(report.details.emulated, true);
+  });
+
+  it('kmeans and pcaSketch handles check their arguments and refuse use after close', async () => {
+    const addon = createRequire(import.meta.url)(emulatedAddon) as CudaAddon;
+    const [K, k, d] = [3, 1, 2];
+    assert.throws(() => addon.kmeansOpen(K, k, d, new Float32Array(5), new Float64Array(K), new Float32Array(k * d), new Float64Array(k)),
+      /^RangeError: cuda kmeansOpen: centres has length 5, expected 6$/);
+    assert.throws(() => addon.kmeansOpen(0, k, d, new Float32Array(0), new Float64Array(0), new Float32Array(k * d), new Float64Array(k)),
+      /^RangeError: cuda kmeansOpen: centers and dim must be in 1\.\.2147483647, modelK in 0\.\.2147483647$/);
+    const handle = addon.kmeansOpen(K, k, d, new Float32Array(K * d), new Float64Array(K), new Float32Array(k * d), new Float64Array(k));
+    assert.throws(() => addon.kmeansAdd(handle, new Float32Array(3), null, 2, false, 0), /^RangeError: cuda kmeansAdd: values has length 3, expected 4$/);
+    assert.throws(() => addon.kmeansAdd(handle, new Float32Array(4), null, 2, false, -1), /^RangeError: cuda kmeansAdd: halfLife must be a number ≥ 0$/);
+    assert.throws(() => addon.kmeansAdd({} as never, new Float32Array(4), null, 2, false, 0), /^TypeError: cuda kmeansAdd: argument handle must come from kmeansOpen$/);
+    addon.kmeansClose(handle);
+    assert.throws(() => addon.kmeansAdd(handle, new Float32Array(4), null, 2, false, 0), /^Error: cuda kmeansAdd: the handle is closed$/);
+    addon.kmeansClose(handle);  // twice: a no-op
+    assert.throws(() => addon.pcaSketchOpen(4, 2, new Float64Array(7), null), /^RangeError: cuda pcaSketchOpen: omega has length 7, expected 8$/);
+    const sketch = addon.pcaSketchOpen(4, 2, new Float64Array(8), null);
+    assert.throws(() => addon.pcaSketchRead(sketch, new Float64Array(1), new Float64Array(4), new Float64Array(1), new Float64Array(7)),
+      /^RangeError: cuda pcaSketchRead: y has length 7, expected 8$/);
+    addon.pcaSketchClose(sketch);
+    assert.throws(() => addon.pcaSketchAdd(sketch, new Float32Array(4), null, 1), /^Error: cuda pcaSketchAdd: the handle is closed$/);
   });
 
   it('device memory past its budget is declined with the sizes, or an error in strict mode', () => {

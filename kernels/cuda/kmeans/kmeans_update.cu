@@ -173,19 +173,6 @@ __global__ void Reseed(const float* x, const float* w, uint32_t rows, uint32_t d
 
 std::string Check(const char* step, cudaError_t status) { return status == cudaSuccess ? "" : Describe(step, status); }
 
-template <class T>
-bool Allocate(T*& at, size_t count) {
-  return cudaMalloc(&at, std::max<size_t>(1, count) * sizeof(T)) == cudaSuccess;
-}
-
-std::string OutOfMemory(const std::string& what, size_t bytes) {
-  cudaGetLastError();
-  size_t free_bytes = 0, total_bytes = 0;
-  cudaMemGetInfo(&free_bytes, &total_bytes);
-  return "out of device memory: " + what + " needs " + std::to_string(bytes) + " bytes; the device has " + std::to_string(free_bytes) +
-         " free of " + std::to_string(total_bytes);
-}
-
 // Grows the batch buffers to `rows` (once the work that reads them is done).
 std::string Reserve(KmeansDevice& s, size_t rows) {
   if (rows <= s.capacity_rows) return "";

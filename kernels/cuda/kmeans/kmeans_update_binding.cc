@@ -7,11 +7,13 @@
 
 #include <climits>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "kmeans/kmeans_update.cuh"
 #include "runtime/arguments.h"
+#include "runtime/device_handle.h"
 #include "runtime/device_worker.h"
 
 namespace boundless_cuda {
@@ -23,15 +25,6 @@ using boundless::Float64Arg;
 using boundless::RequireArgCount;
 using boundless::RequireLength;
 using boundless::SizeArg;
-
-using Handle = Napi::External<KmeansDevice>;
-
-KmeansDevice& HandleArg(const Napi::CallbackInfo& info, const char* fn) {
-  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument handle must come from kmeansOpen");
-  KmeansDevice* s = info[0].As<Handle>().Data();
-  if (s->device < 0) throw Napi::Error::New(info.Env(), std::string(fn) + ": the handle is closed");
-  return *s;
-}
 
 Napi::Value Open(const Napi::CallbackInfo& info) {
   const char* fn = "cuda kmeansOpen";
@@ -49,24 +42,16 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   RequireLength(env, fn, "weights", weights.ElementLength(), K);
   RequireLength(env, fn, "modelCentres", model_centres.ElementLength(), CheckedProduct(env, fn, k, dim));
   RequireLength(env, fn, "modelWeights", model_weights.ElementLength(), k);
-  auto* s = new KmeansDevice();
-  std::string error = OpenKmeans(*s, K, k, dim, centres.Data(), weights.Data(), model_centres.Data(), model_weights.Data());
-  if (!error.empty()) {
-    CloseKmeans(*s);
-    delete s;
-    throw Napi::Error::New(env, std::string(fn) + ": " + error);
-  }
-  return Handle::New(env, s, [](Napi::Env, KmeansDevice* held) {
-    CloseKmeans(*held);
-    delete held;
-  });
+  auto s = std::make_unique<KmeansDevice>();
+  const std::string error = OpenKmeans(*s, K, k, dim, centres.Data(), weights.Data(), model_centres.Data(), model_weights.Data());
+  return NewHandle<KmeansDevice, CloseKmeans>(info.Env(), fn, std::move(s), error);
 }
 
 Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda kmeansAdd";
   Napi::Env env = info.Env();
   RequireArgCount(info, fn, 6);
-  KmeansDevice& s = HandleArg(info, fn);
+  KmeansDevice& s = HandleArg<KmeansDevice>(info, fn, "kmeansOpen");
   Napi::Float32Array values = Float32Arg(info, 1, fn, "values");
   const size_t rows = SizeArg(info, 3, fn, "rows");
   if (rows > INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": rows must be at most " + std::to_string(INT_MAX));
@@ -92,7 +77,7 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   const char* fn = "cuda kmeansRead";
   Napi::Env env = info.Env();
   RequireArgCount(info, fn, 7);
-  KmeansDevice& s = HandleArg(info, fn);
+  KmeansDevice& s = HandleArg<KmeansDevice>(info, fn, "kmeansOpen");
   Napi::Float32Array centres = Float32Arg(info, 1, fn, "centres");
   Napi::Float64Array weights = Float64Arg(info, 2, fn, "weights");
   Napi::Float32Array model_centres = Float32Arg(info, 3, fn, "modelCentres");
@@ -115,12 +100,7 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   return Queue(info, fn, [=]() { return ReadKmeans(*held, c, w, mc, mw, out, r); });
 }
 
-Napi::Value Close(const Napi::CallbackInfo& info) {
-  RequireArgCount(info, "cuda kmeansClose", 1);
-  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "cuda kmeansClose: argument handle must come from kmeansOpen");
-  CloseKmeans(*info[0].As<Handle>().Data());
-  return info.Env().Undefined();
-}
+Napi::Value Close(const Napi::CallbackInfo& info) { return CloseHandle<KmeansDevice, CloseKmeans>(info, "cuda kmeansClose", "kmeansOpen"); }
 
 }  // namespace
 

@@ -6,10 +6,12 @@
 
 #include <climits>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "pca/pca_moments.cuh"
 #include "runtime/arguments.h"
+#include "runtime/device_handle.h"
 #include "runtime/device_worker.h"
 
 namespace boundless_cuda {
@@ -22,39 +24,22 @@ using boundless::RequireArgCount;
 using boundless::RequireLength;
 using boundless::SizeArg;
 
-using Handle = Napi::External<PcaMomentsDevice>;
-
-PcaMomentsDevice& HandleArg(const Napi::CallbackInfo& info, const char* fn) {
-  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument handle must come from pcaMomentsOpen");
-  PcaMomentsDevice* m = info[0].As<Handle>().Data();
-  if (m->device < 0) throw Napi::Error::New(info.Env(), std::string(fn) + ": the handle is closed");
-  return *m;
-}
-
 Napi::Value Open(const Napi::CallbackInfo& info) {
   const char* fn = "cuda pcaMomentsOpen";
   RequireArgCount(info, fn, 1);
   size_t dim = SizeArg(info, 0, fn, "dim");
   if (dim < 1 || dim > INT_MAX / 16) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": dim must be in 1.." + std::to_string(INT_MAX / 16));
   CheckedProduct(info.Env(), fn, dim, dim * sizeof(double));
-  auto* m = new PcaMomentsDevice();
-  std::string error = OpenPcaMoments(*m, dim);
-  if (!error.empty()) {
-    ClosePcaMoments(*m);
-    delete m;
-    throw Napi::Error::New(info.Env(), std::string(fn) + ": " + error);
-  }
-  return Handle::New(info.Env(), m, [](Napi::Env, PcaMomentsDevice* held) {
-    ClosePcaMoments(*held);
-    delete held;
-  });
+  auto m = std::make_unique<PcaMomentsDevice>();
+  const std::string error = OpenPcaMoments(*m, dim);
+  return NewHandle<PcaMomentsDevice, ClosePcaMoments>(info.Env(), fn, std::move(m), error);
 }
 
 Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda pcaMomentsAdd";
   Napi::Env env = info.Env();
   RequireArgCount(info, fn, 5);
-  PcaMomentsDevice& m = HandleArg(info, fn);
+  PcaMomentsDevice& m = HandleArg<PcaMomentsDevice>(info, fn, "pcaMomentsOpen");
   Napi::Float32Array values = Float32Arg(info, 1, fn, "values");
   size_t rows = SizeArg(info, 4, fn, "rows");
   if (rows > INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": rows must be at most " + std::to_string(INT_MAX));
@@ -80,7 +65,7 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   const char* fn = "cuda pcaMomentsRead";
   Napi::Env env = info.Env();
   RequireArgCount(info, fn, 4);
-  PcaMomentsDevice& m = HandleArg(info, fn);
+  PcaMomentsDevice& m = HandleArg<PcaMomentsDevice>(info, fn, "pcaMomentsOpen");
   Napi::Float64Array count = Float64Arg(info, 1, fn, "count");
   Napi::Float64Array sum = Float64Arg(info, 2, fn, "sum");
   Napi::Float64Array cross = Float64Arg(info, 3, fn, "cross");
@@ -94,12 +79,7 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   return Queue(info, fn, [=]() { return ReadPcaMoments(*held, c, s, x); });
 }
 
-Napi::Value Close(const Napi::CallbackInfo& info) {
-  RequireArgCount(info, "cuda pcaMomentsClose", 1);
-  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "cuda pcaMomentsClose: argument handle must come from pcaMomentsOpen");
-  ClosePcaMoments(*info[0].As<Handle>().Data());
-  return info.Env().Undefined();
-}
+Napi::Value Close(const Napi::CallbackInfo& info) { return CloseHandle<PcaMomentsDevice, ClosePcaMoments>(info, "cuda pcaMomentsClose", "pcaMomentsOpen"); }
 
 }  // namespace
 

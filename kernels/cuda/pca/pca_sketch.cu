@@ -68,19 +68,6 @@ __global__ void Moments(const float* x, const float* w, const double* origin, un
 
 std::string Check(const char* step, cudaError_t status) { return status == cudaSuccess ? "" : Describe(step, status); }
 
-std::string OutOfMemory(const std::string& what, size_t bytes) {
-  cudaGetLastError();
-  size_t free_bytes = 0, total_bytes = 0;
-  cudaMemGetInfo(&free_bytes, &total_bytes);
-  return "out of device memory: " + what + " needs " + std::to_string(bytes) + " bytes; the device has " + std::to_string(free_bytes) +
-         " free of " + std::to_string(total_bytes);
-}
-
-template <class T>
-bool Allocate(T*& at, size_t count) {
-  return cudaMalloc(&at, std::max<size_t>(1, count) * sizeof(T)) == cudaSuccess;
-}
-
 }  // namespace
 
 std::string OpenPcaSketch(PcaSketchDevice& s, size_t dim, size_t ell, const double* omega, const double* origin) {

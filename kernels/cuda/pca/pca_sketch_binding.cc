@@ -5,10 +5,12 @@
 #include "pca/pca_sketch_binding.h"
 
 #include <climits>
+#include <memory>
 #include <string>
 
 #include "pca/pca_sketch.cuh"
 #include "runtime/arguments.h"
+#include "runtime/device_handle.h"
 #include "runtime/device_worker.h"
 
 namespace boundless_cuda {
@@ -20,15 +22,6 @@ using boundless::Float64Arg;
 using boundless::RequireArgCount;
 using boundless::RequireLength;
 using boundless::SizeArg;
-
-using Handle = Napi::External<PcaSketchDevice>;
-
-PcaSketchDevice& HandleArg(const Napi::CallbackInfo& info, const char* fn) {
-  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument handle must come from pcaSketchOpen");
-  PcaSketchDevice* s = info[0].As<Handle>().Data();
-  if (s->device < 0) throw Napi::Error::New(info.Env(), std::string(fn) + ": the handle is closed");
-  return *s;
-}
 
 Napi::Value Open(const Napi::CallbackInfo& info) {
   const char* fn = "cuda pcaSketchOpen";
@@ -44,24 +37,16 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
     RequireLength(env, fn, "origin", o.ElementLength(), dim);
     origin = o.Data();
   }
-  auto* s = new PcaSketchDevice();
-  std::string error = OpenPcaSketch(*s, dim, ell, omega.Data(), origin);
-  if (!error.empty()) {
-    ClosePcaSketch(*s);
-    delete s;
-    throw Napi::Error::New(env, std::string(fn) + ": " + error);
-  }
-  return Handle::New(env, s, [](Napi::Env, PcaSketchDevice* held) {
-    ClosePcaSketch(*held);
-    delete held;
-  });
+  auto s = std::make_unique<PcaSketchDevice>();
+  const std::string error = OpenPcaSketch(*s, dim, ell, omega.Data(), origin);
+  return NewHandle<PcaSketchDevice, ClosePcaSketch>(info.Env(), fn, std::move(s), error);
 }
 
 Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda pcaSketchAdd";
   Napi::Env env = info.Env();
   RequireArgCount(info, fn, 4);
-  PcaSketchDevice& s = HandleArg(info, fn);
+  PcaSketchDevice& s = HandleArg<PcaSketchDevice>(info, fn, "pcaSketchOpen");
   Napi::Float32Array values = Float32Arg(info, 1, fn, "values");
   const size_t rows = SizeArg(info, 3, fn, "rows");
   if (rows > INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": rows must be at most " + std::to_string(INT_MAX));
@@ -81,7 +66,7 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   const char* fn = "cuda pcaSketchRead";
   Napi::Env env = info.Env();
   RequireArgCount(info, fn, 5);
-  PcaSketchDevice& s = HandleArg(info, fn);
+  PcaSketchDevice& s = HandleArg<PcaSketchDevice>(info, fn, "pcaSketchOpen");
   Napi::Float64Array count = Float64Arg(info, 1, fn, "count");
   Napi::Float64Array sum = Float64Arg(info, 2, fn, "sum");
   Napi::Float64Array squares = Float64Arg(info, 3, fn, "squares");
@@ -98,12 +83,7 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   return Queue(info, fn, [=]() { return ReadPcaSketch(*held, c, m, q, out); });
 }
 
-Napi::Value Close(const Napi::CallbackInfo& info) {
-  RequireArgCount(info, "cuda pcaSketchClose", 1);
-  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "cuda pcaSketchClose: argument handle must come from pcaSketchOpen");
-  ClosePcaSketch(*info[0].As<Handle>().Data());
-  return info.Env().Undefined();
-}
+Napi::Value Close(const Napi::CallbackInfo& info) { return CloseHandle<PcaSketchDevice, ClosePcaSketch>(info, "cuda pcaSketchClose", "pcaSketchOpen"); }
 
 }  // namespace
 

@@ -18,6 +18,22 @@ inline std::string Describe(const char* step, cudaError_t status) {
   return std::string(step) + ": " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")";
 }
 
+// cudaMalloc of `count` T (at least one, so a zero-size state still gets a pointer); false when it fails.
+template <class T>
+bool Allocate(T*& at, size_t count) {
+  return cudaMalloc(&at, (count > 0 ? count : 1) * sizeof(T)) == cudaSuccess;
+}
+
+// "out of device memory: <what> needs <bytes> bytes; the device has <free> free of <total>", clearing
+// the failed allocation's error so the device stays usable.
+inline std::string OutOfMemory(const std::string& what, size_t bytes) {
+  cudaGetLastError();
+  size_t free_bytes = 0, total_bytes = 0;
+  cudaMemGetInfo(&free_bytes, &total_bytes);
+  return "out of device memory: " + what + " needs " + std::to_string(bytes) + " bytes; the device has " + std::to_string(free_bytes) +
+         " free of " + std::to_string(total_bytes);
+}
+
 // The device every kernel runs on (selectDevice; BOUNDLESS_CUDA_DEVICE), an index among the
 // devices CUDA_VISIBLE_DEVICES leaves visible.
 inline std::atomic<int>& SelectedDevice() {

@@ -1,0 +1,48 @@
+// A state kept on the device, handed to JavaScript as an External handle: the
+// bindings' open, argument and close steps (pca_moments, pca_sketch,
+// kmeans_update). `Close` frees the device memory and may run twice: once when
+// JavaScript closes the handle, again when the External is collected.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "runtime/arguments.h"
+
+namespace boundless_cuda {
+
+// The handle of a state `open` filled in ("" or why it could not); on an error the state is freed
+// and the error thrown, prefixed with fn.
+template <class T, void (*Close)(T&)>
+Napi::Value NewHandle(Napi::Env env, const char* fn, std::unique_ptr<T> state, const std::string& error) {
+  if (!error.empty()) {
+    Close(*state);
+    throw Napi::Error::New(env, std::string(fn) + ": " + error);
+  }
+  return Napi::External<T>::New(env, state.release(), [](Napi::Env, T* held) {
+    Close(*held);
+    delete held;
+  });
+}
+
+// info[0] as the state of an open handle made by `opener`; a TypeError or "the handle is closed" otherwise.
+template <class T>
+T& HandleArg(const Napi::CallbackInfo& info, const char* fn, const char* opener) {
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument handle must come from " + opener);
+  T* state = info[0].As<Napi::External<T>>().Data();
+  if (state->device < 0) throw Napi::Error::New(info.Env(), std::string(fn) + ": the handle is closed");
+  return *state;
+}
+
+// fnClose(handle): frees the device memory now (a closed handle may be closed again).
+template <class T, void (*Close)(T&)>
+Napi::Value CloseHandle(const Napi::CallbackInfo& info, const char* fn, const char* opener) {
+  boundless::RequireArgCount(info, fn, 1);
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument handle must come from " + opener);
+  Close(*info[0].As<Napi::External<T>>().Data());
+  return info.Env().Undefined();
+}
+
+}  // namespace boundless_cuda
