@@ -27,6 +27,21 @@ export type PcaMomentsHandle = { readonly __pcaMoments: unique symbol };
 /** Agreement of cuda's PCA moments with cpu's (float64 both, summed in another order): relative to Σ|terms|. */
 export const cudaPcaMomentsTolerance = { relTol: 1e-12 } as const;
 
+/**
+ * A batch whose buffers do not fit on the device is declined: the state is settled first (the batch added nothing
+ * there), so cpu adds it to host arrays that hold every batch before it.
+ */
+async function declineOutOfMemory(kernel: 'pcaAccumulate' | 'pcaRandomizedAccumulate', held: { settleNow(): Promise<void> }, added: Promise<void>): Promise<void> {
+  try {
+    await added;
+  } catch (error) {
+    const message = (error as Error).message;
+    if (!/out of device memory/.test(message)) throw error;
+    await held.settleNow();
+    throw new KernelDeclined(kernel, message);
+  }
+}
+
 class CudaMomentsOnDevice implements PendingOnDevice {
   readonly backend = 'cuda';
   get owner(): object {
@@ -89,7 +104,7 @@ registerKernel<'pcaAccumulate', CudaBackend>('cuda', 'pcaAccumulate', (gpu, { mo
     held = undefined;
   }
   held ??= new CudaMomentsOnDevice(gpu, moments, dim);
-  await held.add(batch);
+  await declineOutOfMemory('pcaAccumulate', held, held.add(batch));
 }));
 
 /** One state's randomized sketch on the device: Y, Σw·x, Σw and Σw‖x − o‖² of the batches since it was settled. */
@@ -160,5 +175,5 @@ registerKernel<'pcaRandomizedAccumulate', CudaBackend>('cuda', 'pcaRandomizedAcc
     held = undefined;
   }
   held ??= new CudaSketchOnDevice(gpu, sketch, omega, dim, ell);
-  await held.add(batch);
+  await declineOutOfMemory('pcaRandomizedAccumulate', held, held.add(batch));
 }));

@@ -148,7 +148,7 @@ async function runPlan<K extends RowKernelName>(executor: RowExecutor, kernel: K
     throw new KernelDeclined(kernel, `row ${flags.loopLimit} needs more loop iterations than this adapter runs (Mesa's llvmpipe stops a shader's loops after 65,535 in all)`);
   }
   if (flags.inexact !== null) {
-    throw new KernelDeclined(kernel, `row ${flags.inexact}'s result is not accurate to 1e-4 in float32 (features far from the origin, or values past float32's range); cpu computes it in float64`);
+    throw new KernelDeclined(kernel, `row ${flags.inexact}'s result is not accurate to 1e-4 in float32 (features far from the origin, or values past float32's range or below its normal range); cpu computes it in float64`);
   }
   plan.deliver(output);
 }

@@ -90,6 +90,49 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     assert.match(run.stdout.trim(), /^BOUNDLESS_STRICT_BACKEND=1: backend 'cuda' declined kernel 'kmeansAssign' \(cuda rowKernel: out of device memory: the batch needs 1028 bytes; the device has 600 free of 600\); it would have run on cpu$/);
   });
 
+  it('a PCA batch that does not fit on the device is declined after settling: cpu gives the same moments, strict mode says why', () => {
+    const script = `
+      import { createBackend, runKernel, settleState } from './lib/index.js';
+      const [cuda, cpu] = [await createBackend('cuda'), await createBackend('cpu')];
+      const dim = 8;
+      const fresh = () => ({ count: new Float64Array(1), sum: new Float64Array(dim), cross: new Float64Array(dim * dim) });
+      const batch = (rows, seed) => ({ kind: 'dense', rows, cols: dim, values: Float32Array.from({ length: rows * dim }, (_, i) => Math.sin(i * seed)) });
+      const [onCuda, onCpu] = [fresh(), fresh()];
+      for (const b of [batch(20, 1), batch(300, 2), batch(20, 3)]) {
+        await runKernel(cuda, 'pcaAccumulate', { moments: onCuda, dim, batch: b });
+        await runKernel(cpu, 'pcaAccumulate', { moments: onCpu, dim, batch: b });
+      }
+      await settleState({ tensors: { cross: { data: onCuda.cross } } });
+      const worst = Math.max(...Array.from(onCpu.cross, (v, i) => Math.abs(v - onCuda.cross[i]) / Math.max(1, Math.abs(v))));
+      console.log(JSON.stringify({ count: [onCuda.count[0], onCpu.count[0]], worst, kernels: cuda.counters.snapshot().pcaAccumulate }));
+      process.env.BOUNDLESS_STRICT_BACKEND = '1';
+      await runKernel(cuda, 'pcaAccumulate', { moments: fresh(), dim, batch: batch(300, 4) }).then(() => console.log('ran'), (error) => console.log(error.message));
+      await Promise.all([cuda.dispose(), cpu.dispose()]);`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: packageRoot, encoding: 'utf8',
+      env: { ...process.env, BOUNDLESS_CUDA_ADDON_PATH: emulatedAddon, BOUNDLESS_CUDA_EMULATION_MEMORY: '15000', BOUNDLESS_STRICT_BACKEND: '' },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const [summary, strict] = run.stdout.trim().split('\n');
+    const { count, worst, kernels } = JSON.parse(summary);
+    assert.deepEqual(count, [340, 340], 'every row in the moments once');
+    assert.ok(worst < 1e-12, `cross differs from cpu by ${worst}`);
+    assert.deepEqual(kernels, {
+      backend: 'cuda', calls: 3, fallbacks: 1,
+      declined: 'cuda pcaMomentsAdd: out of device memory: a batch of 300 rows × 8 features needs 18432 bytes; the device has 14352 free of 15000',
+    });
+    assert.match(strict, /^BOUNDLESS_STRICT_BACKEND=1: backend 'cuda' declined kernel 'pcaAccumulate' \(cuda pcaMomentsAdd: out of device memory: a batch of 300 rows × 8 features needs \d+ bytes; the device has \d+ free of 15000\); it would have run on cpu$/);
+  });
+
+  it('a BOUNDLESS_CUDA_EMULATION_MEMORY that is not a whole number of bytes makes cuda unavailable, saying so', async () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+      "import { listBackends } from './lib/index.js'; console.log((await listBackends()).find((b) => b.name === 'cuda').reason);"], {
+      cwd: packageRoot, encoding: 'utf8', env: { ...process.env, BOUNDLESS_CUDA_ADDON_PATH: emulatedAddon, BOUNDLESS_CUDA_EMULATION_MEMORY: '1GiB' },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), 'cudaGetDeviceCount: cudaErrorEmulationSetting (BOUNDLESS_CUDA_EMULATION_MEMORY must be a whole number of bytes, such as 1048576, code 999)');
+  });
+
   it('passes the tests that run on every GPU backend, cuda required, the conformance suite strict', () => {
     const mocha = join(packageRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
     const run = spawnSync(process.execPath, [mocha, '--no-config', '--node-option', 'import=tsx', '--timeout', '600000',

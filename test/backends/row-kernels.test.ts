@@ -201,9 +201,20 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name} row kernels`, 
       centers: new Float32Array(8), count: 2, dim: cols, batch: { kind: 'dense', rows: 2, cols, values: huge } as DenseBatch,
       nearest: new Int32Array(2), distance2: new Float64Array(2),
     }));
-    assert.match(assign.strict ?? '', /declined kernel 'kmeansAssign' \(row 0's result is not accurate to 1e-4 in float32 \(features far from the origin, or values past float32's range\); cpu computes it in float64\)/);
+    assert.match(assign.strict ?? '', /declined kernel 'kmeansAssign' \(row 0's result is not accurate to 1e-4 in float32 \(features far from the origin, or values past float32's range or below its normal range\); cpu computes it in float64\)/);
     assert.deepEqual(Array.from(assign.onGpu.distance2), Array.from(assign.onCpu.distance2));
     assert.equal(assign.onGpu.distance2[0], Math.fround(1e20) ** 2);
+    if (name === 'cuda') {
+      // Data near 1e-24: squared distances near 1e-48, below float32's normal range — declined, never reported as 0.
+      const tiny = await compareOrDecline('kmeansAssign', () => ({
+        centers: Float32Array.from([0, 0, 3e-24, 3e-24]), count: 2, dim: 2,
+        batch: { kind: 'dense', rows: 1, cols: 2, values: Float32Array.from([1e-24, 2e-24]) } as DenseBatch,
+        nearest: new Int32Array(1), distance2: new Float64Array(1),
+      }));
+      assert.match(tiny.strict ?? '', /declined kernel 'kmeansAssign' \(row 0's result is not accurate to 1e-4 in float32/);
+      assert.deepEqual(Array.from(tiny.onGpu.nearest), Array.from(tiny.onCpu.nearest));
+      assert.ok(tiny.onGpu.distance2[0] > 0);
+    }
     // One feature dominates: (Σ v·x)² − Σ (v·x)² cancels all but the small cross terms.
     const fm = await compareOrDecline('fmPredict', () => ({
       model: { dim: cols, k: 1, bias: 0, logistic: false, linear: new Float32Array(cols), factors: Float32Array.from([1, 1, 1, 1]) },

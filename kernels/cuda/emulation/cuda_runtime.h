@@ -19,6 +19,7 @@
 // lent GPU still has the last word (npm run test:gpu).
 #pragma once
 
+#include <cerrno>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -55,6 +56,7 @@ enum cudaError_t {
   cudaErrorInvalidConfiguration = 9,
   cudaErrorInvalidDevice = 101,
   cudaErrorIllegalAddress = 700,
+  cudaErrorEmulationSetting = 999,  // the emulation's own: a bad BOUNDLESS_CUDA_EMULATION_MEMORY
 };
 using cudaError = cudaError_t;
 
@@ -95,9 +97,16 @@ struct Memory {
   std::map<const char*, size_t> blocks;
   size_t used = 0;
   size_t budget;
+  bool bad_setting = false;  // BOUNDLESS_CUDA_EMULATION_MEMORY is not a whole number of bytes
   Memory() {
     const char* set = std::getenv("BOUNDLESS_CUDA_EMULATION_MEMORY");
-    budget = set != nullptr && *set != '\0' ? std::strtoull(set, nullptr, 10) : (size_t{1} << 30);
+    budget = size_t{1} << 30;
+    if (set == nullptr || *set == '\0') return;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long value = std::strtoull(set, &end, 10);
+    bad_setting = *set < '0' || *set > '9' || *end != '\0' || errno == ERANGE;
+    if (!bad_setting) budget = value;
   }
   // Whether [p, p + bytes) lies inside one allocation.
   bool Holds(const void* p, size_t bytes) {
@@ -276,6 +285,7 @@ inline const char* cudaGetErrorName(cudaError_t error) {
     case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
     case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
     case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
+    case cudaErrorEmulationSetting: return "cudaErrorEmulationSetting";
   }
   return "cudaErrorUnknown";
 }
@@ -288,6 +298,7 @@ inline const char* cudaGetErrorString(cudaError_t error) {
     case cudaErrorInvalidConfiguration: return "invalid configuration argument";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
     case cudaErrorIllegalAddress: return "an illegal memory access was encountered (emulation: a host pointer reached a kernel or copy)";
+    case cudaErrorEmulationSetting: return "BOUNDLESS_CUDA_EMULATION_MEMORY must be a whole number of bytes, such as 1048576";
   }
   return "unknown error";
 }
@@ -308,6 +319,8 @@ inline cudaError_t cudaDriverGetVersion(int* version) {
   return cudaSuccess;
 }
 inline cudaError_t cudaGetDeviceCount(int* count) {
+  *count = 0;
+  if (::boundless_cuda_emulation::DeviceMemory().bad_setting) return cudaErrorEmulationSetting;
   *count = 1;
   return cudaSuccess;
 }

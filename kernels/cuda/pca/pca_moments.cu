@@ -99,8 +99,7 @@ std::string AddPcaMoments(PcaMomentsDevice& m, const float* values, const float*
     while (capacity < rows) capacity *= 2;
     if (cudaMalloc(&m.values, capacity * m.dim * sizeof(float)) != cudaSuccess ||
         cudaMalloc(&m.weights, capacity * sizeof(float)) != cudaSuccess) {
-      cudaGetLastError();
-      return "out of device memory: a batch of " + std::to_string(rows) + " rows × " + std::to_string(m.dim) + " features";
+      return OutOfMemory("a batch of " + std::to_string(rows) + " rows × " + std::to_string(m.dim) + " features", capacity * (m.dim + 1) * sizeof(float));
     }
     m.capacity_rows = capacity;
   }

@@ -80,8 +80,11 @@ __device__ float Sigmoid(double z) {
 __device__ uint32_t RowOf() { return blockIdx.x * blockDim.x + threadIdx.x; }
 
 // A result that does not fit in the float32 output (a distance past its range) is flagged for cpu.
+// A float64 result float32 can hold: finite, and 0 or at least float32's smallest normal (below it a
+// distance of data near 1e-20 would come out as 0 or a few bits).
 __device__ bool Representable(double value, uint32_t r, uint32_t* flags) {
-  if (IsFinite(static_cast<float>(value))) return true;
+  const float f = static_cast<float>(value);
+  if (IsFinite(f) && (value == 0 || fabs(value) >= 1.17549435e-38)) return true;
   atomicMin(&flags[kInexact], r);
   return false;
 }
