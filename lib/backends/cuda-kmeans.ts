@@ -93,7 +93,6 @@ class CudaKmeansOnDevice implements PendingOnDevice {
   }
 }
 
-
 registerKernel<'kmeansUpdate', CudaBackend>('cuda', 'kmeansUpdate', (gpu, inputs) => gpu.states.run(inputs.state.centers, async () => {
   const { settings: s, state: host, batch } = inputs;
   let held = heldOnDevice<CudaKmeansOnDevice>(host.centers);

@@ -234,7 +234,6 @@ function writePairs(words: Float32Array, at: number, values: Float64Array, count
   }
 }
 
-
 /** Why the device kernel cannot take this batch, or undefined. */
 function refusal(gpu: WebGpuBackend, s: Settings, batch: Batch): string | undefined {
   if (batch.kind === 'sparse') return 'sparse rows: the webgpu kernel takes dense rows';
