@@ -52,25 +52,15 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireArgCount(info, fn, 6);
   KmeansDevice& s = HandleArg<KmeansDevice>(info, fn, "kmeansOpen");
-  Napi::Float32Array values = Float32Arg(info, 1, fn, "values");
-  const size_t rows = SizeArg(info, 3, fn, "rows");
-  if (rows > INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": rows must be at most " + std::to_string(INT_MAX));
-  RequireLength(env, fn, "values", values.ElementLength(), CheckedProduct(env, fn, rows, s.dim));
-  const float* weights = nullptr;
-  if (!info[2].IsNull()) {
-    Napi::Float32Array w = Float32Arg(info, 2, fn, "weights");
-    RequireLength(env, fn, "weights", w.ElementLength(), rows);
-    weights = w.Data();
-  }
+  const RowsArg batch = BatchRowsArg(info, fn, 3, s.dim);
   if (!info[4].IsBoolean()) throw Napi::TypeError::New(env, std::string(fn) + ": argument modelActive must be a boolean");
   if (!info[5].IsNumber() || !(info[5].As<Napi::Number>().DoubleValue() >= 0)) {
     throw Napi::RangeError::New(env, std::string(fn) + ": halfLife must be a number ≥ 0");
   }
   const bool model_active = info[4].As<Napi::Boolean>().Value();
   const double half_life = info[5].As<Napi::Number>().DoubleValue();
-  const float* x = values.Data();
   KmeansDevice* held = &s;
-  return Queue(info, fn, [=]() { return AddKmeans(*held, x, weights, rows, model_active, half_life); });
+  return Queue(info, fn, [=]() { return AddKmeans(*held, batch.values, batch.weights, batch.rows, model_active, half_life); });
 }
 
 Napi::Value Read(const Napi::CallbackInfo& info) {

@@ -37,28 +37,12 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
 
 Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda pcaMomentsAdd";
-  Napi::Env env = info.Env();
   RequireArgCount(info, fn, 5);
   PcaMomentsDevice& m = HandleArg<PcaMomentsDevice>(info, fn, "pcaMomentsOpen");
-  Napi::Float32Array values = Float32Arg(info, 1, fn, "values");
-  size_t rows = SizeArg(info, 4, fn, "rows");
-  if (rows > INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": rows must be at most " + std::to_string(INT_MAX));
-  RequireLength(env, fn, "values", values.ElementLength(), CheckedProduct(env, fn, rows, m.dim));
-  const float* weights = nullptr;
-  if (!info[2].IsNull()) {
-    Napi::Float32Array w = Float32Arg(info, 2, fn, "weights");
-    RequireLength(env, fn, "weights", w.ElementLength(), rows);
-    weights = w.Data();
-  }
-  const double* origin = nullptr;
-  if (!info[3].IsNull()) {
-    Napi::Float64Array o = Float64Arg(info, 3, fn, "origin");
-    RequireLength(env, fn, "origin", o.ElementLength(), m.dim);
-    origin = o.Data();
-  }
-  const float* x = values.Data();
+  const RowsArg batch = BatchRowsArg(info, fn, 4, m.dim);
+  const double* origin = OptionalFloat64Arg(info, 3, fn, "origin", m.dim);
   PcaMomentsDevice* held = &m;
-  return Queue(info, fn, [=]() { return AddPcaMoments(*held, x, weights, origin, rows); });
+  return Queue(info, fn, [=]() { return AddPcaMoments(*held, batch.values, batch.weights, origin, batch.rows); });
 }
 
 Napi::Value Read(const Napi::CallbackInfo& info) {

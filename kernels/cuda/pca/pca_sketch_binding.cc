@@ -31,12 +31,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   if (dim < 1 || dim > INT_MAX || ell < 1 || ell > INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": dim and ell must be in 1.." + std::to_string(INT_MAX));
   Napi::Float64Array omega = Float64Arg(info, 2, fn, "omega");
   RequireLength(env, fn, "omega", omega.ElementLength(), CheckedProduct(env, fn, dim, ell));
-  const double* origin = nullptr;
-  if (!info[3].IsNull()) {
-    Napi::Float64Array o = Float64Arg(info, 3, fn, "origin");
-    RequireLength(env, fn, "origin", o.ElementLength(), dim);
-    origin = o.Data();
-  }
+  const double* origin = OptionalFloat64Arg(info, 3, fn, "origin", dim);
   auto s = std::make_unique<PcaSketchDevice>();
   const std::string error = OpenPcaSketch(*s, dim, ell, omega.Data(), origin);
   return NewHandle<PcaSketchDevice, ClosePcaSketch>(info.Env(), fn, std::move(s), error);
@@ -44,22 +39,11 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
 
 Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda pcaSketchAdd";
-  Napi::Env env = info.Env();
   RequireArgCount(info, fn, 4);
   PcaSketchDevice& s = HandleArg<PcaSketchDevice>(info, fn, "pcaSketchOpen");
-  Napi::Float32Array values = Float32Arg(info, 1, fn, "values");
-  const size_t rows = SizeArg(info, 3, fn, "rows");
-  if (rows > INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": rows must be at most " + std::to_string(INT_MAX));
-  RequireLength(env, fn, "values", values.ElementLength(), CheckedProduct(env, fn, rows, s.dim));
-  const float* weights = nullptr;
-  if (!info[2].IsNull()) {
-    Napi::Float32Array w = Float32Arg(info, 2, fn, "weights");
-    RequireLength(env, fn, "weights", w.ElementLength(), rows);
-    weights = w.Data();
-  }
-  const float* x = values.Data();
+  const RowsArg batch = BatchRowsArg(info, fn, 3, s.dim);
   PcaSketchDevice* held = &s;
-  return Queue(info, fn, [=]() { return AddPcaSketch(*held, x, weights, rows); });
+  return Queue(info, fn, [=]() { return AddPcaSketch(*held, batch.values, batch.weights, batch.rows); });
 }
 
 Napi::Value Read(const Napi::CallbackInfo& info) {

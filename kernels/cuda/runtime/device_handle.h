@@ -6,6 +6,7 @@
 
 #include <napi.h>
 
+#include <climits>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,37 @@ Napi::Value CloseHandle(const Napi::CallbackInfo& info, const char* fn, const ch
   if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument handle must come from " + opener);
   Close(*info[0].As<Napi::External<T>>().Data());
   return info.Env().Undefined();
+}
+
+// A batch's rows as the bindings take them: info[1] values (rows × dim float32), info[2] their
+// weights (rows float32, or null for 1s), info[rows_at] rows (at most INT_MAX); lengths checked.
+struct RowsArg {
+  const float* values;
+  const float* weights;
+  size_t rows;
+};
+
+inline RowsArg BatchRowsArg(const Napi::CallbackInfo& info, const char* fn, size_t rows_at, size_t dim) {
+  Napi::Env env = info.Env();
+  Napi::Float32Array values = boundless::Float32Arg(info, 1, fn, "values");
+  const size_t rows = boundless::SizeArg(info, rows_at, fn, "rows");
+  if (rows > INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": rows must be at most " + std::to_string(INT_MAX));
+  boundless::RequireLength(env, fn, "values", values.ElementLength(), boundless::CheckedProduct(env, fn, rows, dim));
+  const float* weights = nullptr;
+  if (!info[2].IsNull()) {
+    Napi::Float32Array w = boundless::Float32Arg(info, 2, fn, "weights");
+    boundless::RequireLength(env, fn, "weights", w.ElementLength(), rows);
+    weights = w.Data();
+  }
+  return {values.Data(), weights, rows};
+}
+
+// info[at] as `length` float64 values, or null (then nullptr).
+inline const double* OptionalFloat64Arg(const Napi::CallbackInfo& info, size_t at, const char* fn, const char* name, size_t length) {
+  if (info[at].IsNull()) return nullptr;
+  Napi::Float64Array array = boundless::Float64Arg(info, at, fn, name);
+  boundless::RequireLength(info.Env(), fn, name, array.ElementLength(), length);
+  return array.Data();
 }
 
 }  // namespace boundless_cuda
