@@ -21,6 +21,7 @@ import type { DenseBatch } from '../data/batch.js';
 import type { CudaBackend } from './cuda.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { counter, modelCounter, needsCpu } from './kmeans-device-steps.js';
+import { declineOutOfMemory, settleAndDeclineOutOfMemory } from './cuda-out-of-memory.js';
 import { KernelDeclined, type KernelInputs } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
@@ -51,9 +52,7 @@ class CudaKmeansOnDevice implements PendingOnDevice {
       this.handle = gpu.addon.kmeansOpen(K, k, d, host.centers.subarray(0, K * d), host.weights.subarray(0, K),
         host.modelCenters.subarray(0, k * d), host.modelWeights.subarray(0, k));
     } catch (error) {
-      const message = (error as Error).message;
-      if (/out of device memory/.test(message)) throw new KernelDeclined('kmeansUpdate', message);
-      throw error;
+      declineOutOfMemory('kmeansUpdate', error);
     }
     holdOnDevice(host.centers, this);
     gpu.states.resident.add(this);
@@ -112,9 +111,6 @@ registerKernel<'kmeansUpdate', CudaBackend>('cuda', 'kmeansUpdate', (gpu, inputs
     return sharedCpuBackend().run('kmeansUpdate', inputs);
   }
   held ??= new CudaKmeansOnDevice(gpu, host, s);
-  await held.add(batch, host.modelCounters[modelCounter.active] === 1).catch((error: Error) => {
-    if (/out of device memory/.test(error.message)) return decline(error.message);
-    throw error;
-  });
+  await settleAndDeclineOutOfMemory('kmeansUpdate', held, held.add(batch, host.modelCounters[modelCounter.active] === 1));
   host.counters[counter.rows] += batch.rows;
 }));

@@ -11,6 +11,7 @@
 import type { DenseBatch } from '../data/batch.js';
 import type { CudaBackend } from './cuda.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
+import { declineOutOfMemory, settleAndDeclineOutOfMemory } from './cuda-out-of-memory.js';
 import { KernelDeclined, type KernelInputs } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
@@ -27,21 +28,6 @@ export type PcaMomentsHandle = { readonly __pcaMoments: unique symbol };
 /** Agreement of cuda's PCA moments with cpu's (float64 both, summed in another order): relative to Σ|terms|. */
 export const cudaPcaMomentsTolerance = { relTol: 1e-12 } as const;
 
-/**
- * A batch whose buffers do not fit on the device is declined: the state is settled first (the batch added nothing
- * there), so cpu adds it to host arrays that hold every batch before it.
- */
-async function declineOutOfMemory(kernel: 'pcaAccumulate' | 'pcaRandomizedAccumulate', held: { settleNow(): Promise<void> }, added: Promise<void>): Promise<void> {
-  try {
-    await added;
-  } catch (error) {
-    const message = (error as Error).message;
-    if (!/out of device memory/.test(message)) throw error;
-    await held.settleNow();
-    throw new KernelDeclined(kernel, message);
-  }
-}
-
 class CudaMomentsOnDevice implements PendingOnDevice {
   readonly backend = 'cuda';
   get owner(): object {
@@ -55,9 +41,7 @@ class CudaMomentsOnDevice implements PendingOnDevice {
     try {
       this.handle = gpu.addon.pcaMomentsOpen(dim);
     } catch (error) {
-      const message = (error as Error).message;
-      if (/out of device memory/.test(message)) throw new KernelDeclined('pcaAccumulate', message);
-      throw error;
+      declineOutOfMemory('pcaAccumulate', error);
     }
     this.origin = moments.origin ? Float64Array.from(moments.origin) : null;
     holdOnDevice(moments.cross, this);
@@ -104,7 +88,7 @@ registerKernel<'pcaAccumulate', CudaBackend>('cuda', 'pcaAccumulate', (gpu, { mo
     held = undefined;
   }
   held ??= new CudaMomentsOnDevice(gpu, moments, dim);
-  await declineOutOfMemory('pcaAccumulate', held, held.add(batch));
+  await settleAndDeclineOutOfMemory('pcaAccumulate', held, held.add(batch));
 }));
 
 /** One state's randomized sketch on the device: Y, Σw·x, Σw and Σw‖x − o‖² of the batches since it was settled. */
@@ -122,9 +106,7 @@ class CudaSketchOnDevice implements PendingOnDevice {
     try {
       this.handle = gpu.addon.pcaSketchOpen(dim, ell, omega.subarray(0, dim * ell), this.origin);
     } catch (error) {
-      const message = (error as Error).message;
-      if (/out of device memory/.test(message)) throw new KernelDeclined('pcaRandomizedAccumulate', message);
-      throw error;
+      declineOutOfMemory('pcaRandomizedAccumulate', error);
     }
     holdOnDevice(sketch.y, this);
     gpu.states.resident.add(this);
@@ -175,5 +157,5 @@ registerKernel<'pcaRandomizedAccumulate', CudaBackend>('cuda', 'pcaRandomizedAcc
     held = undefined;
   }
   held ??= new CudaSketchOnDevice(gpu, sketch, omega, dim, ell);
-  await declineOutOfMemory('pcaRandomizedAccumulate', held, held.add(batch));
+  await settleAndDeclineOutOfMemory('pcaRandomizedAccumulate', held, held.add(batch));
 }));

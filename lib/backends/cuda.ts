@@ -14,6 +14,7 @@ import { KernelCounters } from './kernel-counters.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
 import { ResidentStates } from './device-state.js';
+import { declineOutOfMemory } from './cuda-out-of-memory.js';
 import type { PcaMomentsHandle, PcaSketchHandle } from './cuda-pca.js';
 import type { KmeansHandle } from './cuda-kmeans.js';
 import './cuda-pca.js';  // registers cuda's PCA training kernel
@@ -151,13 +152,6 @@ export class CudaBackend implements Backend {
   async dispose(): Promise<void> {
     await this.states.close();
   }
-}
-
-/** A call whose buffers do not fit in device memory is declined (cpu runs it, or strict mode says so), the sizes in the reason. */
-function declineOutOfMemory(kernel: KernelName, error: unknown): never {
-  const message = (error as Error).message;
-  if (/^cuda \w+: out of device memory: /.test(message)) throw new KernelDeclined(kernel, message);
-  throw error;
 }
 
 registerKernel<'denseLinear', CudaBackend>('cuda', 'denseLinear', async (backend, inputs) => {
