@@ -135,12 +135,13 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
 
   it('passes the tests that run on every GPU backend, cuda required, the conformance suite strict', () => {
     const mocha = join(packageRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
-    const run = spawnSync(process.execPath, [mocha, '--no-config', '--node-option', 'import=tsx', '--timeout', '600000',
+    const run = spawnSync(process.execPath, [mocha, '--no-config', '--node-option', 'import=tsx', '--timeout', '600000', '--no-color',
       '--reporter', './test/summary-reporter.cjs', ...gpuTests], {
       cwd: packageRoot, encoding: 'utf8', maxBuffer: 64 << 20,
       env: { ...process.env, BOUNDLESS_CUDA_ADDON_PATH: emulatedAddon, BOUNDLESS_EXPECT_BACKENDS: 'cuda' },
     });
-    const output = run.stdout + run.stderr;
+    // Strip colour codes too: a CI runner may force colour (FORCE_COLOR) whatever the flag says.
+    const output = (run.stdout + run.stderr).replace(/\x1B\[[0-9;]*m/g, '');
     const summary = output.trim().split('\n').at(-1) ?? '';
     assert.equal(run.status, 0, `the GPU tests failed on the emulated cuda backend:\n${output.slice(-6000)}`);
     assert.match(summary, /^\d+ passed, 0 failed/);
