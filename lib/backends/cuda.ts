@@ -17,8 +17,10 @@ import { ResidentStates } from './device-state.js';
 import { declineOutOfMemory } from './cuda-out-of-memory.js';
 import type { PcaMomentsHandle, PcaSketchHandle } from './cuda-pca.js';
 import type { KmeansHandle } from './cuda-kmeans.js';
+import type { LinearEvaluateHandle } from './cuda-linear-learner.js';
 import './cuda-pca.js';  // registers cuda's PCA training kernel
-import './cuda-kmeans.js';  // and its k-means one
+import './cuda-kmeans.js';  // its k-means one
+import './cuda-linear-learner.js';  // and the linear learner's evaluation
 
 export interface CudaAddon {
   deviceInfo(): {
@@ -32,9 +34,9 @@ export interface CudaAddon {
   };
   denseLinear(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
     rows: number, cols: number, models: number): Promise<void>;
-  /** A row kernel (row-kernels.ts): writes `output`, resolves to the four flags' rows (0xffffffff: not raised). */
   /** The device later calls run on: an index among those CUDA_VISIBLE_DEVICES leaves visible. */
   selectDevice(index: number): void;
+  /** A row kernel (row-kernels.ts): writes `output`, resolves to the four flags' rows (0xffffffff: not raised). */
   rowKernel(kernel: RowKernelName, batch: Batch, model: (Float32Array | Int32Array | Uint32Array)[], params: Uint32Array,
     output: Uint32Array): Promise<Uint32Array>;
   /** Zeroed float64 accumulators of PCA's moments for `dim` features on the selected device (kernels/cuda/pca/). */
@@ -63,6 +65,19 @@ export interface CudaAddon {
     sums: Float64Array, reseeds: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
   kmeansClose(handle: KmeansHandle): void;
+  /**
+   * A linear-learner model (weights [dim × width], bias [width], the scaler's shift and scale, the label transform) and
+   * zeroed float64 sums on the selected device; settings and `at` as kernels/cuda/linear_learner/ll_evaluate_binding.cc says.
+   */
+  linearEvaluateOpen(settings: Float64Array, at: Int32Array, sums: number, weights: Float32Array, bias: Float32Array,
+    shift: Float32Array | null, scale: Float32Array | null, labelTransform: Float32Array | null): LinearEvaluateHandle;
+  /** Enqueues a batch's scores and metric sums (dense: indptr and indices null); resolves once the arrays may be reused. */
+  linearEvaluateAdd(handle: LinearEvaluateHandle, labels: Float32Array, weights: Float32Array | null, values: Float32Array,
+    indptr: Int32Array | null, indices: Uint32Array | null, rows: number): Promise<void>;
+  /** Adds the device's sums into `out` and clears them. */
+  linearEvaluateRead(handle: LinearEvaluateHandle, out: Float64Array): Promise<void>;
+  /** Frees the handle's device memory. */
+  linearEvaluateClose(handle: LinearEvaluateHandle): void;
 }
 
 const require = createRequire(import.meta.url);

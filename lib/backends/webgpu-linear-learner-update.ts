@@ -30,7 +30,7 @@ import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { sharedCpuBackend } from './run-kernel.js';
 import { workgroupGrid } from './webgpu-dispatch.js';
-import { addSumsInto, sumsLayout } from './webgpu-linear-learner.js';
+import { addSumsInto, sumsLayout } from './linear-learner-sums.js';
 import { GrowingBuffers, readBackInto, sharedLayout, storageUsage } from './webgpu-resident.js';
 import type { WebGpuBackend } from './webgpu.js';
 

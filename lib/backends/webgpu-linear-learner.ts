@@ -25,6 +25,7 @@ import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type Pe
 import { largestMagnitude } from './float32-range.js';
 import { KernelDeclined, type LinearLearnerArrays, type LinearLearnerMetrics, type LinearLearnerSettings, type LinearLearnerStep } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
+import { addSumsInto, sumsLayout } from './linear-learner-sums.js';
 import { registerKernel } from './registry.js';
 import { workgroupGrid } from './webgpu-dispatch.js';
 import { GrowingBuffers, readBackInto, sharedLayout, storageUsage } from './webgpu-resident.js';
@@ -35,7 +36,6 @@ export const llEvaluateTolerance = { relTol: 1e-6 } as const;
 
 /** A software adapter stops a shader's loops after 65,535 iterations in all. */
 const softwareLoopLimit = 60_000;
-const noSum = 0xffffffff;
 /** Products past this (or all below its inverse) run on cpu: float32 cannot hold the scores. */
 const productCeiling = 1e30;
 /** A regressor's scores and labels past this run on cpu: their squared residuals near float32's range. */
@@ -45,47 +45,6 @@ const regressionLosses = 3;
 const paramsBytes = 144;
 const blockBytes = 256;
 
-
-/** The metric sums in the order of metrics.wgsl's `at`: evaluation's twelve, then training's two more. */
-const sumNames = ['lossSum', 'weightSum', 'correct', 'confusion', 'squaredError', 'absoluteError', 'topKCorrect', 'dcg',
-  'classTruePositive', 'classPredicted', 'classActual', 'histogram', 'lossDifferenceSq', 'weightSqSum'] as const;
-type SumName = (typeof sumNames)[number];
-const evaluationSums = 12;
-
-function sumLength(name: SumName, s: LinearLearnerSettings, metrics: LinearLearnerMetrics): number {
-  switch (name) {
-    case 'weightSum': case 'weightSqSum': return 1;
-    case 'confusion': return 4 * s.models;
-    case 'classTruePositive': case 'classPredicted': case 'classActual': return s.models * s.classes;
-    case 'histogram': return s.models * 2 * (metrics.histogramBins ?? 0);
-    default: return s.models;
-  }
-}
-
-/**
- * Word offsets of the wanted sums (noSum for the others) in a buffer of float-float pairs, and its words: the
- * evaluation's sums, or with `training` the progressive ones (their differences from model 0 too).
- */
-export function sumsLayout(s: LinearLearnerSettings, metrics: LinearLearnerMetrics, training = false): { at: number[]; words: number } {
-  let words = 0;
-  const at = sumNames.slice(0, training ? sumNames.length : evaluationSums).map((name) => {
-    if (!metrics[name] || (name === 'histogram' && !metrics.histogramBins)) return noSum;
-    const offset = words;
-    words += 2 * sumLength(name, s, metrics);
-    return offset;
-  });
-  return { at, words: Math.max(4, words) };
-}
-
-/** The device's float-float sums (pairs laid out as sumsLayout says) added into the host's float64 arrays. */
-export function addSumsInto(pairs: Float32Array, layout: { at: number[] }, s: LinearLearnerSettings, metrics: LinearLearnerMetrics): void {
-  for (const [i, at] of layout.at.entries()) {
-    const name = sumNames[i];
-    const host = metrics[name] as Float64Array | undefined;
-    if (at === noSum || !host) continue;
-    for (let k = 0; k < sumLength(name, s, metrics); k++) host[k] += pairs[at + 2 * k] + pairs[at + 2 * k + 1];
-  }
-}
 
 const layoutOf = (gpu: WebGpuBackend) => sharedLayout(gpu, 'linear_learner/evaluate', ['read', 'read', 'write', 'write', 'uniform']);
 

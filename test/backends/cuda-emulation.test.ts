@@ -19,7 +19,8 @@ const emulatedAddon = join(packageRoot, 'build-cuda-emulation', 'boundless_cuda.
 /** The tests that run on every available GPU backend (and skip one that is absent). */
 const gpuTests = [
   'test/backends/backends.test.ts', 'test/backends/kernel-counters.test.ts', 'test/backends/row-kernels.test.ts',
-  'test/backends/gpu-pca-training.test.ts', 'test/backends/gpu-kmeans-training.test.ts', 'test/conformance/*.test.ts',
+  'test/backends/gpu-pca-training.test.ts', 'test/backends/gpu-kmeans-training.test.ts', 'test/backends/gpu-linear-learner-evaluate.test.ts',
+  'test/conformance/*.test.ts',
 ];
 
 describe('cuda on the CPU emulation of the CUDA runtime', function () {
@@ -73,6 +74,38 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     assert.throws(() => addon.pcaSketchAdd(sketch, new Float32Array(4), null, 1), /^Error: cuda pcaSketchAdd: the handle is closed$/);
   });
 
+  it('linearEvaluate handles check their arguments, a CSR batch\'s structure and a multiclass batch\'s labels, and refuse use after close', async () => {
+    const addon = createRequire(import.meta.url)(emulatedAddon) as CudaAddon;
+    // dim 3, 1 model, 2 classes (softmax), threshold 0; sums: loss [1] at 0, weight [1] at 1, the rest not wanted.
+    const settings = Float64Array.from([3, 1, 2, 2, 1, 0.5, 0.01, 1, 1, 0, 0, 0, 0]);
+    const at = Int32Array.from({ length: 12 }, (_, i) => (i < 2 ? i : -1));
+    const open = (sums = 2, atArray = at) => addon.linearEvaluateOpen(settings, atArray, sums, new Float32Array(6), new Float32Array(2), null, null, null);
+    assert.throws(() => open(1), /^RangeError: cuda linearEvaluateOpen: at\[1\] = 1 puts its sum outside the 1 sums$/);
+    assert.throws(() => addon.linearEvaluateOpen(Float64Array.from([0, ...settings.subarray(1)]), at, 2, new Float32Array(0), new Float32Array(2), null, null, null),
+      /^RangeError: cuda linearEvaluateOpen: settings\.dim must be a whole number in 1\.\.2147483647$/);
+    assert.throws(() => addon.linearEvaluateOpen(settings, at, 2, new Float32Array(6), new Float32Array(2), new Float32Array(3), null, null),
+      /^TypeError: cuda linearEvaluateOpen: shift and scale come together, or both null$/);
+    assert.throws(() => addon.linearEvaluateOpen(settings, at, 2, new Float32Array(5), new Float32Array(2), null, null, null),
+      /^RangeError: cuda linearEvaluateOpen: weights has length 5, expected 6$/);
+    const handle = open();
+    const labels = Float32Array.from([0, 1]);
+    assert.throws(() => addon.linearEvaluateAdd(handle, labels, null, new Float32Array(5), null, null, 2), /^RangeError: cuda linearEvaluateAdd: values has length 5, expected 6$/);
+    assert.throws(() => addon.linearEvaluateAdd(handle, labels, null, new Float32Array(2), Int32Array.from([0, 1, 3]), new Uint32Array(2), 2),
+      /^RangeError: cuda linearEvaluateAdd: indptr\[rows\] is 3, expected the 2 values$/);
+    await assert.rejects(addon.linearEvaluateAdd(handle, labels, null, new Float32Array(2), Int32Array.from([0, 1, 2]), Uint32Array.from([0, 3]), 2),
+      /^Error: cuda linearEvaluateAdd: row 1: feature index 3 is not below dim 3$/);
+    await assert.rejects(addon.linearEvaluateAdd(handle, Float32Array.from([0, 2]), null, new Float32Array(6), null, null, 2),
+      /^Error: cuda linearEvaluateAdd: row 1: label is not a class$/);
+    // Nothing was added by the refused batches; a good one (all scores 0: loss log 2 a row) is.
+    await addon.linearEvaluateAdd(handle, labels, Float32Array.from([1, 3]), new Float32Array(6), null, null, 2);
+    const out = new Float64Array(2);
+    await addon.linearEvaluateRead(handle, out);
+    assert.deepEqual(Array.from(out), [4 * Math.log(2), 4]);
+    addon.linearEvaluateClose(handle);
+    await assert.rejects(async () => addon.linearEvaluateRead(handle, out), /^Error: cuda linearEvaluateRead: the handle is closed$/);
+    addon.linearEvaluateClose(handle);  // twice: a no-op
+  });
+
   it('device memory past its budget is declined with the sizes, or an error in strict mode', () => {
     const script = `
       import { createBackend, runKernel } from './lib/index.js';
@@ -124,6 +157,37 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     assert.match(strict, /^BOUNDLESS_STRICT_BACKEND=1: backend 'cuda' declined kernel 'pcaAccumulate' \(cuda pcaMomentsAdd: out of device memory: a batch of 300 rows × 8 features needs \d+ bytes; the device has \d+ free of 15000\); it would have run on cpu$/);
   });
 
+  it('a linear-learner model that does not fit on the device is evaluated on cpu (the same sums), or strict mode says why', () => {
+    const script = `
+      import { createBackend, linearLearner, parseHyperparameters } from './lib/index.js';
+      const [cuda, cpu] = [await createBackend('cuda'), await createBackend('cpu')];
+      const dim = 100;
+      const hp = parseHyperparameters('linear-learner', linearLearner.hyperparameters, { feature_dim: dim, predictor_type: 'binary_classifier', num_models: 8 });
+      const state = linearLearner.createState(hp, { featureDim: dim, labelSize: 1 }, cpu);
+      const batch = { kind: 'dense', rows: 16, cols: dim, values: Float32Array.from({ length: 16 * dim }, (_, i) => Math.sin(i)),
+        labels: Float32Array.from({ length: 16 }, (_, r) => r % 2) };
+      await linearLearner.update(state, batch, cpu);
+      const results = [];
+      for (const backend of [cuda, cpu]) {
+        const validator = linearLearner.createStateValidator(structuredClone(state), backend);
+        await validator.add(batch);
+        results.push(await validator.finish());
+      }
+      console.log(JSON.stringify({ same: JSON.stringify(results[0]) === JSON.stringify(results[1]), kernels: cuda.counters.snapshot().linearLearnerEvaluate }));
+      process.env.BOUNDLESS_STRICT_BACKEND = '1';
+      await linearLearner.createStateValidator(structuredClone(state), cuda).add(batch).then(() => console.log('ran'), (error) => console.log(error.message));
+      await Promise.all([cuda.dispose(), cpu.dispose()]);`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: packageRoot, encoding: 'utf8', env: { ...process.env, BOUNDLESS_CUDA_ADDON_PATH: emulatedAddon, BOUNDLESS_CUDA_EMULATION_MEMORY: '3000', BOUNDLESS_STRICT_BACKEND: '' },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const [summary, strict] = run.stdout.trim().split('\n');
+    // The model (weights, bias, the scaler's shift and scale: 4,032 bytes) and its sums, the score histograms (8 models × 2 × 2,048 bins) most of them.
+    const declined = 'cuda linearEvaluateOpen: out of device memory: the model of 100 features × 8 outputs and its sums needs 266312 bytes; the device has 3000 free of 3000';
+    assert.deepEqual(JSON.parse(summary), { same: true, kernels: { backend: 'cpu', calls: 1, fallbacks: 1, declined } });
+    assert.equal(strict, `linear-learner validation batch 0: BOUNDLESS_STRICT_BACKEND=1: backend 'cuda' declined kernel 'linearLearnerEvaluate' (${declined}); it would have run on cpu`);
+  });
+
   it('a BOUNDLESS_CUDA_EMULATION_MEMORY that is not a whole number of bytes makes cuda unavailable, saying so', async () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
       "import { listBackends } from './lib/index.js'; console.log((await listBackends()).find((b) => b.name === 'cuda').reason);"], {
@@ -150,6 +214,7 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     assert.match(output, /cuda row kernels\n\s+✔/);
     assert.match(output, /cuda: PCA trained on the device\n\s+✔/);
     assert.match(output, /cuda: k-means trained on the device\n\s+✔/);
+    assert.match(output, /cuda: the linear learner evaluated on the device\n\s+✔/);
     console.log(`      (emulated cuda: ${summary})`);
   });
 });

@@ -1,10 +1,13 @@
-// The linear learner's evaluation on a GPU (lib/backends/webgpu-linear-learner.ts):
+// The linear learner's evaluation on a GPU (lib/backends/webgpu-linear-learner.ts,
+// cuda-linear-learner.ts):
 // every model of a state scored on validation batches, and a finalized model
 // on a test channel, with the metric sums on the device until they are read —
 // against cpu on the same batches, for binary, multiclass and regression
 // losses, dense and sparse rows, row weights, labels far from the origin;
-// bad rows with cpu's message; what the device declines. CI runs it on Mesa's
-// llvmpipe.
+// bad rows with cpu's message; what float32 cannot hold, which webgpu declines
+// and cuda (float64) scores. Runs on every GPU backend available: CI has webgpu
+// on Mesa's llvmpipe and cuda on the CPU emulation of the CUDA runtime
+// (cuda-emulation.test.ts); the lent device, both on its GPU.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +16,7 @@ import {
   createBackend, isSettled, linearLearner, listBackends, parseHyperparameters, train, type Backend, type Batch, type HyperparameterInput,
 } from '../../lib/index.js';
 import { llEvaluateTolerance } from '../../lib/backends/webgpu-linear-learner.js';
+import { cudaLlEvaluateTolerance } from '../../lib/backends/cuda-linear-learner.js';
 import { dim, linearBatches, toSparse } from '../fixtures/linear-data.js';
 import { withEnv } from '../fixtures/with-env.js';
 
@@ -25,38 +29,44 @@ async function trained(hp: HyperparameterInput, batches: Batch[], cpu: Backend):
 }
 
 /** Every metric within tolerance of cpu's (relative to its size, at least 1). */
-function assertMetricsAgree(got: Record<string, number>, expected: Record<string, number>, what: string): void {
+function assertMetricsAgreeWithin(tolerance: { relTol: number }, got: Record<string, number>, expected: Record<string, number>, what: string): void {
   assert.deepEqual(Object.keys(got).sort(), Object.keys(expected).sort(), `${what}: the same metrics`);
   for (const [name, value] of Object.entries(expected)) {
     if (Number.isNaN(value)) assert.ok(Number.isNaN(got[name]), `${what}: ${name} ${got[name]}, cpu NaN`);
-    else assert.ok(Math.abs(got[name] - value) <= 10 * llEvaluateTolerance.relTol * Math.max(1, Math.abs(value)), `${what}: ${name} ${got[name]} vs cpu ${value}`);
+    else assert.ok(Math.abs(got[name] - value) <= 10 * tolerance.relTol * Math.max(1, Math.abs(value)), `${what}: ${name} ${got[name]} vs cpu ${value}`);
   }
 }
 
 /** A state's validation sums and a finalized model's test metrics, with the device's read-backs counted. */
 async function evaluateOn(backend: Backend, gpu: Backend, state: LlState, held: Batch[], onDevice = true) {
+  const name = gpu.name;
   const copy = structuredClone(state);
   const validator = linearLearner.createStateValidator!(copy, backend);
   for (const batch of held) await validator.add(batch);
-  const traffic = gpu.traffic!.snapshot();
+  // webgpu counts its read-backs (device-traffic.ts); cuda does not yet.
+  const traffic = gpu.traffic?.snapshot();
   const validation = await validator.finish();
-  const validationReadBacks = gpu.traffic!.snapshot(traffic).readBacks;
+  const validationReadBacks = traffic && gpu.traffic!.snapshot(traffic).readBacks;
   const evaluator = linearLearner.createEvaluator!(await linearLearner.finalize(copy, backend));
   for (const batch of held) await evaluator.add(batch);
-  if (backend === gpu && onDevice) assert.throws(() => evaluator.result(), /^Error: linear-learner evaluate: the state's latest batches are still on the webgpu device; await evaluator\.settle\(\) before result\(\)/);
+  if (backend === gpu && onDevice) assert.throws(() => evaluator.result(), new RegExp(`^Error: linear-learner evaluate: the state's latest batches are still on the ${name} device; await evaluator\\.settle\\(\\) before result\\(\\)`));
   await evaluator.settle?.();
   return { validation, test: evaluator.result(), validationReadBacks, tensors: copy.tensors };
 }
 
-describe('webgpu: the linear learner evaluated on the device', function () {
+for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: the linear learner evaluated on the device`, function () {
   this.timeout(300_000);
   let gpu: Backend;
   let cpu: Backend;
+  // webgpu scores in float-float pairs; cuda in float64, as cpu.
+  const tolerance = name === 'webgpu' ? llEvaluateTolerance : cudaLlEvaluateTolerance;
+  const assertMetricsAgree = (got: Record<string, number>, expected: Record<string, number>, what: string) =>
+    assertMetricsAgreeWithin(tolerance, got, expected, what);
 
   before(async function () {
-    const report = (await listBackends()).find((b) => b.name === 'webgpu');
+    const report = (await listBackends()).find((b) => b.name === name);
     if (!report?.available) this.skip();
-    gpu = await createBackend('webgpu');
+    gpu = await createBackend(name);
     cpu = await createBackend('cpu');
   });
 
@@ -80,8 +90,8 @@ describe('webgpu: the linear learner evaluated on the device', function () {
       for (const [form, held] of [['dense', linearBatches(kind, 2, 6)], ['sparse', linearBatches(kind, 2, 6).map(toSparse)]] as const) {
         const before = gpu.counters.snapshot();
         const g = await evaluateOn(gpu, gpu, state, held);
-        assert.deepEqual(gpu.counters.snapshot(before).linearLearnerEvaluate, { backend: 'webgpu', calls: 12, fallbacks: 0 }, `${what} ${form}`);
-        assert.equal(g.validationReadBacks, 1, 'the validation sums read back once, when finished');
+        assert.deepEqual(gpu.counters.snapshot(before).linearLearnerEvaluate, { backend: name, calls: 12, fallbacks: 0 }, `${what} ${form}`);
+        if (name === 'webgpu') assert.equal(g.validationReadBacks, 1, 'the validation sums read back once, when finished');
         const c = await evaluateOn(cpu, gpu, state, held);
         assertMetricsAgree(g.validation, c.validation, `${what} ${form} validation`);
         assertMetricsAgree(g.test, c.test, `${what} ${form} test`);
@@ -89,7 +99,7 @@ describe('webgpu: the linear learner evaluated on the device', function () {
           if (!name.startsWith('validation_')) continue;
           const [a, b] = [g.tensors[name].data as Float64Array, t.data as Float64Array];
           const worst = Math.max(0, ...Array.from(b, (v, i) => Math.abs(a[i] - v) / Math.max(1, Math.abs(v))));
-          assert.ok(worst <= llEvaluateTolerance.relTol, `${what} ${form}: ${name} differs from cpu by ${worst} of its size`);
+          assert.ok(worst <= tolerance.relTol, `${what} ${form}: ${name} differs from cpu by ${worst} of its size`);
         }
       }
     });
@@ -113,7 +123,8 @@ describe('webgpu: the linear learner evaluated on the device', function () {
     assertMetricsAgree(g.test, c.test, 'far labels test');
   });
 
-  it('refuses bad rows with cpu\'s message; declines, after settling, what float32 cannot score', async () => {
+  it(name === 'webgpu' ? 'refuses bad rows with cpu\'s message; declines, after settling, what float32 cannot score'
+    : 'refuses bad rows with cpu\'s message; scores values near float32\'s limit in float64, as cpu', async () => {
     const state = await trained({ predictor_type: 'binary_classifier' }, linearBatches('binary', 5, 4), cpu);
     const validator = linearLearner.createStateValidator!(state, gpu);
     await validator.add(linearBatches('binary', 6, 1)[0]);
@@ -124,22 +135,28 @@ describe('webgpu: the linear learner evaluated on the device', function () {
     (huge as { values: Float32Array }).values[5] = 3e38;
     const before = gpu.counters.snapshot();
     await validator.add(huge);
-    assert.equal(gpu.counters.snapshot(before).linearLearnerEvaluate!.fallbacks, 1, 'cpu scored it');
-    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(validator.add(huge), /declined kernel 'linearLearnerEvaluate' \(its scores may reach .*: outside what float32 scores hold; cpu scores in float64\)/));
+    assert.equal(gpu.counters.snapshot(before).linearLearnerEvaluate!.fallbacks, name === 'webgpu' ? 1 : 0, name === 'webgpu' ? 'cpu scored it' : 'cuda scored it');
+    if (name === 'webgpu') {
+      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(validator.add(huge), /declined kernel 'linearLearnerEvaluate' \(its scores may reach .*: outside what float32 scores hold; cpu scores in float64\)/));
+    } else {
+      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => validator.add(huge));
+    }
     const onGpu = await validator.finish();
     const reference = linearLearner.createStateValidator!(state, cpu);
-    for (const batch of [linearBatches('binary', 6, 1)[0], huge]) await reference.add(batch);
+    for (const batch of [linearBatches('binary', 6, 1)[0], huge, ...(name === 'cuda' ? [huge] : [])]) await reference.add(batch);
     assertMetricsAgree(onGpu, await reference.finish(), 'batches on both backends');
   });
 
-  it('declines, after settling, row weights past 1e30, and a regressor\'s residuals past 1e15 on the original label scale', async () => {
+  it(name === 'webgpu' ? 'declines, after settling, row weights past 1e30, and a regressor\'s residuals past 1e15 on the original label scale'
+    : 'scores row weights past 1e30 and a regressor\'s residuals past 1e15 on the original label scale on the device, as cpu', async () => {
     const state = await trained({ predictor_type: 'binary_classifier' }, linearBatches('binary', 13, 4), cpu);
     const heavy = { ...linearBatches('binary', 14, 1)[0], weights: new Float32Array(64).fill(1e35) } as Batch;
     await withEnv('BOUNDLESS_STRICT_BACKEND', '1', async () => {
       const validator = linearLearner.createStateValidator!(state, gpu);
-      await assert.rejects(validator.add(heavy), /its row weights reach 1\.0e\+35: past 1e\+30/);
+      if (name === 'webgpu') await assert.rejects(validator.add(heavy), /its row weights reach 1\.0e\+35: past 1e\+30/);
+      else await validator.add(heavy);
     });
-    const [g, c] = [await evaluateOn(gpu, gpu, state, [heavy], false), await evaluateOn(cpu, gpu, state, [heavy])];
+    const [g, c] = [await evaluateOn(gpu, gpu, state, [heavy], name === 'cuda'), await evaluateOn(cpu, gpu, state, [heavy])];
     assertMetricsAgree(g.validation, c.validation, 'heavy rows, on cpu');
     // Labels near 1e14 normalized (scale about 1e-14): a validation row with an outlier feature scores 1e5 times
     // the label range on the original scale, whose square passes float32's range.
@@ -149,9 +166,10 @@ describe('webgpu: the linear learner evaluated on the device', function () {
     outlier.values[1] = 1e5;
     await withEnv('BOUNDLESS_STRICT_BACKEND', '1', async () => {
       const validator = linearLearner.createStateValidator!(regressor, gpu);
-      await assert.rejects(validator.add(outlier), /its scores and labels on the original scale may reach .*: past 1e\+15 for a regressor/);
+      if (name === 'webgpu') await assert.rejects(validator.add(outlier), /its scores and labels on the original scale may reach .*: past 1e\+15 for a regressor/);
+      else await validator.add(outlier);
     });
-    const [gr, cr] = [await evaluateOn(gpu, gpu, regressor, [outlier], false), await evaluateOn(cpu, gpu, regressor, [outlier])];
+    const [gr, cr] = [await evaluateOn(gpu, gpu, regressor, [outlier], name === 'cuda'), await evaluateOn(cpu, gpu, regressor, [outlier])];
     assertMetricsAgree(gr.validation, cr.validation, 'outlier, on cpu');
     assert.ok(Number.isFinite(gr.validation.mse), 'finite mse');
   });
@@ -182,8 +200,8 @@ describe('webgpu: the linear learner evaluated on the device', function () {
     const copy = structuredClone(state);
     const validator = linearLearner.createStateValidator!(copy, gpu);
     for (const batch of held) await validator.add(batch);
-    assert.throws(() => linearLearner.merge([copy]), /^Error: linear-learner merge: the state's latest batches are still on the webgpu device/);
-    assert.throws(() => linearLearner.modelMetrics(copy, 'validation'), /^Error: linear-learner modelMetrics: the state's latest batches are still on the webgpu device/);
+    assert.throws(() => linearLearner.merge([copy]), new RegExp(`^Error: linear-learner merge: the state's latest batches are still on the ${name} device`));
+    assert.throws(() => linearLearner.modelMetrics(copy, 'validation'), new RegExp(`^Error: linear-learner modelMetrics: the state's latest batches are still on the ${name} device`));
     // finalize settles the sums into the state (it selects on them once a validator has finished).
     const reference = structuredClone(state);
     const finished = linearLearner.createStateValidator!(reference, gpu);
@@ -196,8 +214,8 @@ describe('webgpu: the linear learner evaluated on the device', function () {
     }
   });
 
-  it('train() on webgpu, strict: validation and test channels scored on the device give cpu\'s metrics', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-ll-'));
+  it(`train() on ${name}, strict: validation and test channels scored on the device give cpu's metrics`, async () => {
+    const directory = await mkdtemp(join(tmpdir(), `boundless-${name}-ll-`));
     try {
       const csv = async (name: string, seed: number, count: number) => {
         const lines = linearBatches('binary', seed, count).flatMap((b) => Array.from({ length: b.rows }, (_, r) =>
@@ -211,8 +229,8 @@ describe('webgpu: the linear learner evaluated on the device', function () {
         data: { format: 'csv' as const, featureDim: dim, labelSize: 1 as const },
       };
       const onCpu = await train(linearLearner, hp, { ...options, backend: 'cpu' });
-      const onGpu = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(linearLearner, hp, { ...options, backend: 'webgpu' }));
-      assert.equal(onGpu.metrics.kernels.linearLearnerEvaluate!.backend, 'webgpu');
+      const onGpu = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(linearLearner, hp, { ...options, backend: name }));
+      assert.equal(onGpu.metrics.kernels.linearLearnerEvaluate!.backend, name);
       assert.equal(onGpu.metrics.kernels.linearLearnerEvaluate!.fallbacks, 0);
       assertMetricsAgree(onGpu.metrics.validation!, onCpu.metrics.validation!, 'validation');
       assertMetricsAgree(onGpu.metrics.test!, onCpu.metrics.test!, 'test');

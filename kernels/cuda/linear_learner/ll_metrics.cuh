@@ -1,0 +1,128 @@
+// A row's loss and metric sums for one model, on the device: the arithmetic of
+// native/algorithms/linear_learner/linear_learner.cc (LossAndGradient,
+// AccumulateMetrics, HistogramBin) in float64, in the same order, so one
+// thread taking a model's rows in order adds what cpu adds.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "linear_learner/ll_evaluate.cuh"
+
+namespace boundless_cuda {
+namespace linear_metrics {
+
+constexpr uint32_t kLogistic = 0, kHinge = 1, kSoftmax = 2, kSquared = 3, kAbsolute = 4, kEpsSquared = 5, kEpsAbsolute = 6,
+                   kQuantile = 7, kHuber = 8;
+constexpr double kHistogramRange = 16.0;
+constexpr double kLogHistogramRange = 14.0;
+
+// log(1 + x) for x in [0, 1] by the atanh series (cpu's Log1pUnit).
+__device__ inline double Log1pUnit(double x) {
+  const double s = x / (2 + x);
+  const double s2 = s * s;
+  return 2 * s * (1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13)))))));
+}
+
+// The loss of a row at scores `score` (classes of them) and label y.
+__device__ inline double Loss(const LinearEvaluateSettings& s, const double* score, double y) {
+  switch (s.loss) {
+    case kLogistic: {
+      const double z = score[0];
+      const float e = expf(-fabsf(static_cast<float>(z)));  // float, as cpu's
+      return fmax(z, 0.0) - z * y + Log1pUnit(e);
+    }
+    case kHinge: {
+      const double slack = s.margin - (2 * y - 1) * score[0];
+      return slack > 0 ? slack : 0;
+    }
+    case kSoftmax: {
+      const uint32_t label = static_cast<uint32_t>(y);
+      double top = score[0];
+      for (uint32_t c = 1; c < s.classes; c++) top = fmax(top, score[c]);
+      double total = 0;
+      for (uint32_t c = 0; c < s.classes; c++) total += exp(score[c] - top);
+      return log(total) + top - score[label];
+    }
+    default:
+      break;
+  }
+  const double d = score[0] - y;
+  const double a = fabs(d);
+  switch (s.loss) {
+    case kSquared: return d * d;
+    case kAbsolute: return a;
+    case kEpsSquared: {
+      const double e = fmax(0.0, a - s.insensitivity);
+      return e * e;
+    }
+    case kEpsAbsolute: {
+      const double e = a - s.insensitivity;
+      return e > 0 ? e : 0;
+    }
+    case kQuantile: {
+      const double u = -d;
+      return u >= 0 ? s.quantile * u : (s.quantile - 1) * u;
+    }
+    case kHuber: return a <= s.huber_delta ? 0.5 * d * d : s.huber_delta * (a - 0.5 * s.huber_delta);
+    default: return 0;
+  }
+}
+
+// cpu's HistogramBin: bins uniform in the score over ±16, or in sign(s)·log(1 + |s|) over ±14.
+__device__ inline uint32_t HistogramBin(double score, uint32_t bins, bool log_scale) {
+  const double unit = log_scale ? (copysign(log1p(fabs(score)), score) + kLogHistogramRange) / (2 * kLogHistogramRange)
+                                : (score + kHistogramRange) / (2 * kHistogramRange);
+  if (!(unit > 0)) return 0;  // also NaN
+  const double position = unit * static_cast<double>(bins);
+  if (!(position < static_cast<double>(bins))) return bins - 1;
+  return static_cast<uint32_t>(position);
+}
+
+// sums[at[which] + index] += value, when the sum is wanted.
+__device__ inline void Add(const LinearEvaluateSettings& s, double* sums, int which, size_t index, double value) {
+  if (s.at[which] >= 0) sums[s.at[which] + index] += value;
+}
+
+// Model m's metrics of a row with scores `score` (training space) and label y, weighted by `weight`
+// (cpu's AccumulateMetrics); label_transform: the regressor's (shift, scale), or null.
+__device__ inline void AccumulateRow(const LinearEvaluateSettings& s, const float* label_transform, double* sums, const double* score,
+                                     double y, double weight, uint32_t m) {
+  if (s.loss == kLogistic || s.loss == kHinge) {
+    Add(s, sums, kLossSum, m, weight * Loss(s, score, y));
+    Add(s, sums, kCorrect, m, ((score[0] >= 0) == (y == 1)) ? weight : 0);
+    const bool positive = score[0] >= s.threshold;
+    Add(s, sums, kConfusion, static_cast<size_t>(m) * 4 + (y == 1 ? (positive ? 0 : 3) : (positive ? 1 : 2)), weight);
+    if (s.bins > 0) Add(s, sums, kHistogram, (static_cast<size_t>(m) * 2 + (y == 1 ? 1 : 0)) * s.bins + HistogramBin(score[0], s.bins, s.log_scale != 0), weight);
+    return;
+  }
+  if (s.loss == kSoftmax) {
+    const uint32_t label = static_cast<uint32_t>(y);
+    Add(s, sums, kLossSum, m, weight * Loss(s, score, y));
+    uint32_t best = 0, above = 0;
+    for (uint32_t c = 0; c < s.classes; c++) {
+      if (score[c] > score[best]) best = c;
+      if (score[c] > score[label]) above++;
+    }
+    if (best == label) Add(s, sums, kCorrect, m, weight);
+    if (above < s.top_k) Add(s, sums, kTopKCorrect, m, weight);
+    Add(s, sums, kDcg, m, weight / log2(2.0 + static_cast<double>(above)));
+    const size_t row = static_cast<size_t>(m) * s.classes;
+    Add(s, sums, kClassActual, row + label, weight);
+    Add(s, sums, kClassPredicted, row + best, weight);
+    if (best == label) Add(s, sums, kClassTruePositive, row + label, weight);
+    return;
+  }
+  const double shift = label_transform ? label_transform[0] : 0;
+  const double scale = label_transform ? label_transform[1] : 1;
+  const double original = score[0] / scale + shift;
+  const double d = original - y;
+  Add(s, sums, kLossSum, m, weight * Loss(s, &original, y));
+  Add(s, sums, kSquaredError, m, weight * d * d);
+  Add(s, sums, kAbsoluteError, m, weight * fabs(d));
+}
+
+}  // namespace linear_metrics
+}  // namespace boundless_cuda
