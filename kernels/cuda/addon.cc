@@ -8,6 +8,7 @@
 #include "kmeans/kmeans_update_binding.h"
 #include "linalg/dense_linear.cuh"
 #include "linear_learner/ll_evaluate_binding.h"
+#include "linear_learner/ll_update_binding.h"
 #include "pca/pca_moments_binding.h"
 #include "pca/pca_sketch_binding.h"
 #include "rows/row_kernels_binding.h"
@@ -148,6 +149,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless_cuda::InitPcaSketch(env, exports);
   boundless_cuda::InitKmeansUpdate(env, exports);
   boundless_cuda::InitLinearEvaluate(env, exports);
+  boundless_cuda::InitLinearUpdate(env, exports);
 #ifdef BOUNDLESS_CUDA_EMULATION
   boundless_cuda_emulation::InitSelfTest(env, exports);
 #endif

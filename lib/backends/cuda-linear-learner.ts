@@ -30,8 +30,8 @@ export const cudaLlEvaluateTolerance = { relTol: 1e-9 } as const;
 /** The addon's handle of one evaluation pass on the device (kernels/cuda/linear_learner/ll_evaluate_binding.cc). */
 export type LinearEvaluateHandle = { readonly __linearEvaluate: unique symbol };
 
-/** ll_evaluate_binding.cc's settings array. */
-function settingsArray(s: LinearLearnerSettings, metrics: LinearLearnerMetrics): Float64Array {
+/** The linear-learner bindings' settings array (kernels/cuda/linear_learner/ll_settings_arg.h). */
+export function linearSettingsArray(s: LinearLearnerSettings, metrics: LinearLearnerMetrics): Float64Array {
   return Float64Array.from([s.dim, s.models, s.classes, s.loss, s.margin, s.quantile, s.insensitivity, s.huberDelta, s.useBias ? 1 : 0,
     metrics.histogram ? metrics.histogramBins ?? 0 : 0, metrics.histogramLogScale ? 1 : 0, metrics.topK ?? 0, metrics.threshold ?? 0]);
 }
@@ -54,7 +54,7 @@ class CudaEvaluationOnDevice implements PendingOnDevice {
     const at = Int32Array.from(this.layout.at, (words) => (words === noSum ? -1 : words / 2));
     const scaled = arrays.featureShift !== undefined && arrays.featureScale !== undefined;
     try {
-      this.handle = gpu.addon.linearEvaluateOpen(settingsArray(s, metrics), at, this.layout.words / 2, arrays.weights.subarray(0, s.dim * width),
+      this.handle = gpu.addon.linearEvaluateOpen(linearSettingsArray(s, metrics), at, this.layout.words / 2, arrays.weights.subarray(0, s.dim * width),
         arrays.bias.subarray(0, width), scaled ? arrays.featureShift!.subarray(0, s.dim) : null, scaled ? arrays.featureScale!.subarray(0, s.dim) : null,
         arrays.labelTransform ? arrays.labelTransform.subarray(0, 2) : null);
     } catch (error) {

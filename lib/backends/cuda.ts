@@ -18,9 +18,11 @@ import { declineOutOfMemory } from './cuda-out-of-memory.js';
 import type { PcaMomentsHandle, PcaSketchHandle } from './cuda-pca.js';
 import type { KmeansHandle } from './cuda-kmeans.js';
 import type { LinearEvaluateHandle } from './cuda-linear-learner.js';
+import type { LinearUpdateHandle } from './cuda-linear-learner-update.js';
 import './cuda-pca.js';  // registers cuda's PCA training kernel
 import './cuda-kmeans.js';  // its k-means one
-import './cuda-linear-learner.js';  // and the linear learner's evaluation
+import './cuda-linear-learner.js';  // the linear learner's evaluation
+import './cuda-linear-learner-update.js';  // and its training
 
 export interface CudaAddon {
   deviceInfo(): {
@@ -78,6 +80,20 @@ export interface CudaAddon {
   linearEvaluateRead(handle: LinearEvaluateHandle, out: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
   linearEvaluateClose(handle: LinearEvaluateHandle): void;
+  /**
+   * A linear-learner state's arrays (parts in ll_update.cuh's LinearPart order, null where absent) and last steps copied
+   * to the selected device with zeroed float64 sums; settings, at (14) and update as ll_update_binding.cc says.
+   */
+  linearUpdateOpen(settings: Float64Array, at: Int32Array, sums: number, update: Float64Array, parts: (Float32Array | null)[],
+    lastStep: Int32Array): LinearUpdateHandle;
+  /** Enqueues a batch's optimizer steps (records and table as ll_update.cuh says); resolves once the arrays may be reused. */
+  linearUpdateAdd(handle: LinearUpdateHandle, labels: Float32Array, weights: Float32Array | null, values: Float32Array,
+    indptr: Int32Array | null, indices: Uint32Array | null, rows: number, index: Uint32Array | null, touched: number,
+    steps: Float64Array, table: Float64Array): Promise<void>;
+  /** The device's arrays into parts and lastStep; its sums added into `sums` and cleared. */
+  linearUpdateRead(handle: LinearUpdateHandle, parts: (Float32Array | null)[], lastStep: Int32Array, sums: Float64Array): Promise<void>;
+  /** Frees the handle's device memory. */
+  linearUpdateClose(handle: LinearUpdateHandle): void;
 }
 
 const require = createRequire(import.meta.url);

@@ -7,7 +7,7 @@
 // start of averaging. The device then needs no float64.
 import type { LinearLearnerArrays, LinearLearnerSettings } from './kernels.js';
 
-/** f32 words per model per step: lr, decay, threshold, t, φ(t), g, positive weight, bias lr, bias decay (train.wgsl). */
+/** Words per model per step: lr, decay, threshold, t, φ(t), g, positive weight, bias lr, bias decay (train.wgsl, ll_update.cuh). */
 export const modelWords = 9;
 
 const counter = { step: 0, rows: 1, scalerRows: 2 } as const;
@@ -56,10 +56,10 @@ export interface StepBlock {
   recency: number;
 }
 
-export interface PlannedSteps {
+export interface PlannedSteps<Table extends Float32Array | Float64Array = Float32Array> {
   steps: StepBlock[];
-  /** steps × models × modelWords. */
-  table: Float32Array;
+  /** steps × models × modelWords: float32 for webgpu, float64 (cpu's own values) for cuda. */
+  table: Table;
   /** The host-side arrays after the batch: counters, class counts, average start (committed once enqueued). */
   counters: Float64Array;
   classCounts?: Float64Array;
@@ -70,13 +70,16 @@ export interface PlannedSteps {
  * The steps of a batch of `labels.length` rows whose scaler sample is complete (no step refines the scaler), from the
  * state's host-side arrays, which are not changed: `commit` writes the result into them.
  */
-export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, labels: Float32Array, rows: number): PlannedSteps {
+export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, labels: Float32Array, rows: number): PlannedSteps;
+export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, labels: Float32Array, rows: number, table: typeof Float64Array): PlannedSteps<Float64Array>;
+export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, labels: Float32Array, rows: number,
+  tableType: typeof Float32Array | typeof Float64Array = Float32Array): PlannedSteps<Float32Array | Float64Array> {
   const stepRows = s.stepRows && s.stepRows > 0 ? s.stepRows : Math.max(1, rows);
   const count = Math.ceil(rows / stepRows);
   const counters = Float64Array.from(a.counters!);
   const classCounts = a.classCounts ? Float64Array.from(a.classCounts) : undefined;
   const averageStart = a.averageStart ? Float64Array.from(a.averageStart) : undefined;
-  const table = new Float32Array(count * s.models * modelWords);
+  const table = new tableType(count * s.models * modelWords);
   const steps: StepBlock[] = [];
   const norm = s.normalizeLr && a.inputNorm && a.inputNorm[2] > 0 ? a.inputNorm[2] : 1;
   const biasLrMult = Math.fround(s.biasLrMult);
@@ -109,7 +112,7 @@ export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, labe
 }
 
 /** Writes a plan's host-side arrays into the state's. */
-export function commitSteps(a: LinearLearnerArrays, plan: PlannedSteps): void {
+export function commitSteps(a: LinearLearnerArrays, plan: PlannedSteps<Float32Array | Float64Array>): void {
   a.counters!.set(plan.counters);
   if (plan.classCounts) a.classCounts!.set(plan.classCounts);
   if (plan.averageStart) a.averageStart!.set(plan.averageStart);

@@ -20,7 +20,7 @@ const emulatedAddon = join(packageRoot, 'build-cuda-emulation', 'boundless_cuda.
 const gpuTests = [
   'test/backends/backends.test.ts', 'test/backends/kernel-counters.test.ts', 'test/backends/row-kernels.test.ts',
   'test/backends/gpu-pca-training.test.ts', 'test/backends/gpu-kmeans-training.test.ts', 'test/backends/gpu-linear-learner-evaluate.test.ts',
-  'test/conformance/*.test.ts',
+  'test/backends/gpu-linear-learner-training.test.ts', 'test/conformance/*.test.ts',
 ];
 
 describe('cuda on the CPU emulation of the CUDA runtime', function () {
@@ -104,6 +104,38 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     addon.linearEvaluateClose(handle);
     await assert.rejects(async () => addon.linearEvaluateRead(handle, out), /^Error: cuda linearEvaluateRead: the handle is closed$/);
     addon.linearEvaluateClose(handle);  // twice: a no-op
+  });
+
+  it('linearUpdate handles check the parts the optimizer needs, the steps\' rows and the step index, and refuse use after close', async () => {
+    const addon = createRequire(import.meta.url)(emulatedAddon) as CudaAddon;
+    // dim 3, 1 model, binary logistic; sums: loss [1] at 0, weight [1] at 1; adam (step kind 2).
+    const settings = Float64Array.from([3, 1, 1, 0, 1, 0.5, 0.01, 1, 1, 0, 0, 0, 0]);
+    const at = Int32Array.from({ length: 14 }, (_, i) => (i < 2 ? i : -1));
+    const adam = Float64Array.from([2, 0.9, 0.999, 0, 1e-8]);
+    const parts = (moments: boolean) => [new Float32Array(3), null, moments ? new Float32Array(3) : null, moments ? new Float32Array(3) : null,
+      new Float32Array(1), null, moments ? new Float32Array(1) : null, moments ? new Float32Array(1) : null, null, null, null, null, null];
+    assert.throws(() => addon.linearUpdateOpen(settings, at, 2, adam, parts(false), new Int32Array(3)), /^TypeError: cuda linearUpdateOpen: parts\.moment1 is needed by the optimizer$/);
+    assert.throws(() => addon.linearUpdateOpen(settings, at, 2, adam, parts(true), new Int32Array(2)), /^RangeError: cuda linearUpdateOpen: lastStep has length 2, expected 3$/);
+    const handle = addon.linearUpdateOpen(settings, at, 2, adam, parts(true), new Int32Array(3));
+    const labels = Float32Array.from([0, 1]);
+    const table = new Float64Array(9).fill(0.1);
+    const step = (begin: number, rows: number, touchedBegin = 0, touched = 0) => Float64Array.from([begin, rows, 1, -1, 1, touchedBegin, touched, 0.1, 0.001]);
+    assert.throws(() => addon.linearUpdateAdd(handle, labels, null, new Float32Array(6), null, null, 2, null, 0, step(1, 2), table),
+      /^RangeError: cuda linearUpdateAdd: step 0's rows are not within the batch's 2$/);
+    // A CSR batch whose index names a feature past dim (the index lays out: step starts, features, starts, (entry, row) pairs).
+    const index = Uint32Array.from([0, 1, 7, 0, 2, 0, 0, 1, 1]);
+    await assert.rejects(addon.linearUpdateAdd(handle, labels, null, Float32Array.from([1, 2]), Int32Array.from([0, 1, 2]), Uint32Array.from([2, 2]), 2,
+      index, 1, step(0, 2, 0, 1), table), /^Error: cuda linearUpdateAdd: the step index's slot 0 is out of range$/);
+    index[2] = 2;
+    await addon.linearUpdateAdd(handle, labels, null, Float32Array.from([1, 2]), Int32Array.from([0, 1, 2]), Uint32Array.from([2, 2]), 2, index, 1, step(0, 2, 0, 1), table);
+    const sums = new Float64Array(2);
+    const lastStep = new Int32Array(3);
+    await addon.linearUpdateRead(handle, parts(true), lastStep, sums);
+    // Two rows scored 0 (weights and bias 0): a logistic loss of log 2 each, weighed by the recency 1.
+    assert.deepEqual([Array.from(lastStep), sums[1], Math.abs(sums[0] - 2 * Math.log(2)) < 1e-6], [[0, 0, 1], 2, true]);
+    addon.linearUpdateClose(handle);
+    await assert.rejects(async () => addon.linearUpdateAdd(handle, labels, null, new Float32Array(6), null, null, 2, null, 0, step(0, 2), table),
+      /^Error: cuda linearUpdateAdd: the handle is closed$/);
   });
 
   it('device memory past its budget is declined with the sizes, or an error in strict mode', () => {
@@ -215,6 +247,7 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     assert.match(output, /cuda: PCA trained on the device\n\s+✔/);
     assert.match(output, /cuda: k-means trained on the device\n\s+✔/);
     assert.match(output, /cuda: the linear learner evaluated on the device\n\s+✔/);
+    assert.match(output, /cuda: the linear learner trained on the device\n\s+✔/);
     console.log(`      (emulated cuda: ${summary})`);
   });
 });

@@ -1,10 +1,14 @@
-// The linear learner trained on a GPU (lib/backends/webgpu-linear-learner-update.ts):
+// The linear learner trained on a GPU (lib/backends/webgpu-linear-learner-update.ts,
+// cuda-linear-learner-update.ts):
 // weights, averages, moments, last steps and progressive sums on the device from
 // batch to batch, against cpu on the same batches — every loss family, every
 // optimizer, L1 and L2 with lazy catch-up of rare sparse features, iterate
 // averaging, the step schedule, class and row weights, dense and sparse rows;
 // the scaler's batches on cpu by design; bad rows with cpu's message; nothing
-// read back per batch; what the device declines. CI runs it on Mesa's llvmpipe.
+// read back per batch; what float32 cannot hold, which webgpu declines and cuda
+// (float64) trains. Runs on every GPU backend available: CI has webgpu on Mesa's
+// llvmpipe and cuda on the CPU emulation of the CUDA runtime (cuda-emulation.test.ts);
+// the lent device, both on its GPU.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +17,7 @@ import {
   createBackend, denseBatch, isSettled, linearLearner, listBackends, parseHyperparameters, settleState, train, type Backend, type Batch, type HyperparameterInput,
 } from '../../lib/index.js';
 import { llUpdateStateTolerance } from '../../lib/backends/webgpu-linear-learner-update.js';
+import { cudaLlUpdateStateTolerance } from '../../lib/backends/cuda-linear-learner-update.js';
 import { dim, linearBatches, sparseDim, sparseLinearBatches } from '../fixtures/linear-data.js';
 import { withEnv } from '../fixtures/with-env.js';
 
@@ -51,7 +56,7 @@ function assertHistogramsAgree(a: number[], b: number[], what: string): void {
 }
 
 /** Every float tensor within tolerance × its scale; counters, class counts and last steps exact. */
-function assertStatesAgree(got: LlState, expected: LlState, what: string, relTol = llUpdateStateTolerance.relTol): void {
+function assertStatesAgreeWithin(relTol: number, got: LlState, expected: LlState, what: string): void {
   for (const [name, t] of Object.entries(expected.tensors)) {
     const a = Array.from(got.tensors[name].data as Float32Array);
     const b = Array.from(t.data as Float32Array);
@@ -80,15 +85,18 @@ const cases: { name: string; hp: HyperparameterInput; batches: () => Batch[] }[]
   { name: 'regression quantile, dense, weighted rows, no averaging', hp: { predictor_type: 'regressor', loss: 'quantile_loss', quantile: 0.8, num_models: 2, average: false }, batches: () => linearBatches('regression', 8, 8).map((b) => ({ ...b, weights: Float32Array.from({ length: b.rows }, (_, r) => 0.5 + (r % 3)) })) },
 ];
 
-describe('webgpu: the linear learner trained on the device', function () {
+for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: the linear learner trained on the device`, function () {
   this.timeout(300_000);
   let gpu: Backend;
   let cpu: Backend;
+  // webgpu trains with float32 sums and products; cuda with cpu's float64 ones.
+  const tolerance = name === 'webgpu' ? llUpdateStateTolerance : cudaLlUpdateStateTolerance;
+  const assertStatesAgree = (got: LlState, expected: LlState, what: string) => assertStatesAgreeWithin(tolerance.relTol, got, expected, what);
 
   before(async function () {
-    const report = (await listBackends()).find((b) => b.name === 'webgpu');
+    const report = (await listBackends()).find((b) => b.name === name);
     if (!report?.available) this.skip();
-    gpu = await createBackend('webgpu');
+    gpu = await createBackend(name);
     cpu = await createBackend('cpu');
   });
 
@@ -98,16 +106,17 @@ describe('webgpu: the linear learner trained on the device', function () {
   });
 
   for (const c of cases) {
-    it(`${c.name}: cpu's state within ${llUpdateStateTolerance.relTol} of each array's scale`, async () => {
+    it(`${c.name}: cpu's state within ${tolerance.relTol} of each array's scale`, async () => {
       const before = gpu.counters.snapshot();
-      const traffic = gpu.traffic!.snapshot();
+      // webgpu counts its read-backs (device-traffic.ts); cuda does not yet.
+      const traffic = gpu.traffic?.snapshot();
       const state = fresh(c.hp, gpu, c.batches()[0].kind === 'sparse' ? sparseDim : dim);
       for (const batch of c.batches()) await linearLearner.update(state, batch, gpu);
-      assert.equal(gpu.traffic!.snapshot(traffic).readBacks, 0, 'nothing read back per batch');
+      if (traffic) assert.equal(gpu.traffic!.snapshot(traffic).readBacks, 0, 'nothing read back per batch');
       assert.equal(isSettled(state), false);
       await settleState(state);
       // 100 scaler rows: the first two batches of 64 refine the scaler on cpu, by design; the other six run on the device.
-      assert.deepEqual(gpu.counters.snapshot(before).linearLearnerUpdate, { backend: 'webgpu', calls: 8, fallbacks: 0, cpuSteps: 2 });
+      assert.deepEqual(gpu.counters.snapshot(before).linearLearnerUpdate, { backend: name, calls: 8, fallbacks: 0, cpuSteps: 2 });
       assertStatesAgree(state, await trainOn(cpu, c.hp, c.batches()), c.name);
     });
   }
@@ -117,9 +126,9 @@ describe('webgpu: the linear learner trained on the device', function () {
     const state = fresh(hp, gpu, dim);
     for (const batch of linearBatches('binary', 9, 4)) await linearLearner.update(state, batch, gpu);
     assert.deepEqual(linearLearner.progressiveMetrics!(state), {});
-    assert.throws(() => linearLearner.modelMetrics(state), /^Error: linear-learner modelMetrics: the state's latest batches are still on the webgpu device; await settleState\(state\) first/);
-    assert.throws(() => linearLearner.merge([state]), /linear-learner merge: the state's latest batches are still on the webgpu device/);
-    assert.throws(() => linearLearner.endPass!(state), /linear-learner catch-up: the state's latest batches are still on the webgpu device/);
+    assert.throws(() => linearLearner.modelMetrics(state), new RegExp(`^Error: linear-learner modelMetrics: the state's latest batches are still on the ${name} device; await settleState\\(state\\) first`));
+    assert.throws(() => linearLearner.merge([state]), new RegExp(`linear-learner merge: the state's latest batches are still on the ${name} device`));
+    assert.throws(() => linearLearner.endPass!(state), new RegExp(`linear-learner catch-up: the state's latest batches are still on the ${name} device`));
     await settleState(state);
     const expected = await trainOn(cpu, hp, linearBatches('binary', 9, 4));
     const [got, want] = [linearLearner.progressiveMetrics!(state), linearLearner.progressiveMetrics!(expected)];
@@ -148,54 +157,71 @@ describe('webgpu: the linear learner trained on the device', function () {
     assertStatesAgree(state, await trainOn(cpu, hp, batches), 'alternating backends');
   });
 
-  it('declines values past 1e15 after the scaler, settling first: cpu takes the batch; strict mode names why', async () => {
-    const hp = { predictor_type: 'regressor', num_models: 1, normalize_data: false, unbias_data: false, normalize_label: false, unbias_label: false, num_point_for_scaler: 1 };
-    const batches = linearBatches('regression', 12, 3);
-    const huge = { ...batches[1], values: (batches[1] as { values: Float32Array }).values.map((v, i) => (i === 5 ? 3e16 : v)) } as Batch;
-    const state = fresh(hp, gpu, dim);
-    await linearLearner.update(state, batches[0], gpu);
-    const before = gpu.counters.snapshot();
-    await linearLearner.update(state, huge, gpu);
-    const reason = "its values after the scaler reach 3.0e+16: past 1e+15, products near float32's range; cpu takes them in float64";
-    assert.deepEqual(gpu.counters.snapshot(before).linearLearnerUpdate, { backend: 'cpu', calls: 1, fallbacks: 1, declined: reason });
-    assert.equal(isSettled(state), true, 'settled before cpu took the batch');
-    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(linearLearner.update(state, huge, gpu),
-      /declined kernel 'linearLearnerUpdate' \(its values after the scaler reach 3\.0e\+16: past 1e\+15/));
-  });
+  if (name === 'cuda') {
+    it('trains values past 1e15 after the scaler and a row weighted 1e20 on the device, in float64: cpu\'s state', async () => {
+      // A rate small enough that cpu's own state stays finite (adagrad's Σg² of a 3e16 value passes float32's range on cpu too).
+      const hp = { predictor_type: 'regressor', num_models: 1, normalize_data: false, unbias_data: false, normalize_label: false, unbias_label: false, num_point_for_scaler: 1,
+        optimizer: 'sgd', learning_rate: 1e-18 };
+      const batches: Batch[] = linearBatches('regression', 12, 3);
+      batches[1] = { ...batches[1], values: (batches[1] as { values: Float32Array }).values.map((v, i) => (i === 5 ? 3e16 : v)) } as Batch;
+      const heavy = linearBatches('binary', 14, 4).map((b, i) => (i === 2 ? { ...b, weights: Float32Array.from({ length: b.rows }, (_, r) => (r === 7 ? 1e20 : 1)) } : b));
+      for (const [what, settings, data] of [['values past 1e15', hp, batches], ['a row weighted 1e20', { predictor_type: 'binary_classifier', num_models: 2 }, heavy]] as const) {
+        const before = gpu.counters.snapshot();
+        const state = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => trainOn(gpu, settings, [...data]));
+        assert.equal(gpu.counters.snapshot(before).linearLearnerUpdate!.fallbacks, 0, what);
+        assertStatesAgree(state, await trainOn(cpu, settings, [...data]), what);
+      }
+    });
+  } else {
+    it('declines values past 1e15 after the scaler, settling first: cpu takes the batch; strict mode names why', async () => {
+      const hp = { predictor_type: 'regressor', num_models: 1, normalize_data: false, unbias_data: false, normalize_label: false, unbias_label: false, num_point_for_scaler: 1 };
+      const batches = linearBatches('regression', 12, 3);
+      const huge = { ...batches[1], values: (batches[1] as { values: Float32Array }).values.map((v, i) => (i === 5 ? 3e16 : v)) } as Batch;
+      const state = fresh(hp, gpu, dim);
+      await linearLearner.update(state, batches[0], gpu);
+      const before = gpu.counters.snapshot();
+      await linearLearner.update(state, huge, gpu);
+      const reason = "its values after the scaler reach 3.0e+16: past 1e+15, products near float32's range; cpu takes them in float64";
+      assert.deepEqual(gpu.counters.snapshot(before).linearLearnerUpdate, { backend: 'cpu', calls: 1, fallbacks: 1, declined: reason });
+      assert.equal(isSettled(state), true, 'settled before cpu took the batch');
+      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(linearLearner.update(state, huge, gpu),
+        /declined kernel 'linearLearnerUpdate' \(its values after the scaler reach 3\.0e\+16: past 1e\+15/));
+    });
 
-  it('declines a row weighted so that its square passes float32 (1e20: NaN in Σw² before), and cpu\'s state results', async () => {
-    const hp = { predictor_type: 'binary_classifier', num_models: 2 };
-    const batches = linearBatches('binary', 14, 4).map((b, i) => (i === 2 ? { ...b, weights: Float32Array.from({ length: b.rows }, (_, r) => (r === 7 ? 1e20 : 1)) } : b));
-    const before = gpu.counters.snapshot();
-    const state = await trainOn(gpu, hp, batches);
-    const count = gpu.counters.snapshot(before).linearLearnerUpdate!;
-    assert.equal(count.fallbacks, 1);
-    assert.match(count.declined!, /^its row weights times the rows seen reach 1\.9e\+22: past 1e\+15, whose squares pass float32's range/);
-    assertStatesAgree(state, await trainOn(cpu, hp, batches), 'a row weighted 1e20');
-    assert.ok(Number.isFinite((state.tensors.progressive_weight_sq.data as Float64Array)[0]));
-  });
+    it('declines a row weighted so that its square passes float32 (1e20: NaN in Σw² before), and cpu\'s state results', async () => {
+      const hp = { predictor_type: 'binary_classifier', num_models: 2 };
+      const batches = linearBatches('binary', 14, 4).map((b, i) => (i === 2 ? { ...b, weights: Float32Array.from({ length: b.rows }, (_, r) => (r === 7 ? 1e20 : 1)) } : b));
+      const before = gpu.counters.snapshot();
+      const state = await trainOn(gpu, hp, batches);
+      const count = gpu.counters.snapshot(before).linearLearnerUpdate!;
+      assert.equal(count.fallbacks, 1);
+      assert.match(count.declined!, /^its row weights times the rows seen reach 1\.9e\+22: past 1e\+15, whose squares pass float32's range/);
+      assertStatesAgree(state, await trainOn(cpu, hp, batches), 'a row weighted 1e20');
+      assert.ok(Number.isFinite((state.tensors.progressive_weight_sq.data as Float64Array)[0]));
+    });
 
-  it('train() says why the device declined calls (a warning), besides counting them in metrics.kernels', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-ll-declined-'));
-    try {
-      const path = join(directory, 'huge.csv');
-      const rows = Array.from({ length: 400 }, (_, r) => `${r % 2},${r % 2 === 1 ? 3e16 : -3e16},${(r * 7) % 5}`);
-      await writeFile(path, rows.join('\n') + '\n');
-      const warnings: string[] = [];
-      const result = await train(linearLearner, { predictor_type: 'binary_classifier', normalize_data: false, unbias_data: false, num_point_for_scaler: 1 }, {
-        train: path, epochs: 1, backend: 'webgpu', data: { featureDim: 2, miniBatchSize: 100 },
-        onProgress: (event) => { if (event.phase === 'warning') warnings.push(event.message!); },
-      });
-      const count = result.metrics.kernels.linearLearnerUpdate!;
-      assert.equal(count.fallbacks, 3, 'the scaler\'s batch ran on cpu by design; the other three were declined');
-      assert.deepEqual(warnings.filter((w) => w.includes('declined')), [
-        `webgpu declined linearLearnerUpdate on 3 of 4 calls, which ran on cpu: ${count.declined} (BOUNDLESS_STRICT_BACKEND=1 makes that an error)`,
-      ]);
-      assert.match(count.declined!, /^its values after the scaler reach 3\.0e\+16: past 1e\+15/);
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
-  });
+    it('train() says why the device declined calls (a warning), besides counting them in metrics.kernels', async () => {
+      const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-ll-declined-'));
+      try {
+        const path = join(directory, 'huge.csv');
+        const rows = Array.from({ length: 400 }, (_, r) => `${r % 2},${r % 2 === 1 ? 3e16 : -3e16},${(r * 7) % 5}`);
+        await writeFile(path, rows.join('\n') + '\n');
+        const warnings: string[] = [];
+        const result = await train(linearLearner, { predictor_type: 'binary_classifier', normalize_data: false, unbias_data: false, num_point_for_scaler: 1 }, {
+          train: path, epochs: 1, backend: 'webgpu', data: { featureDim: 2, miniBatchSize: 100 },
+          onProgress: (event) => { if (event.phase === 'warning') warnings.push(event.message!); },
+        });
+        const count = result.metrics.kernels.linearLearnerUpdate!;
+        assert.equal(count.fallbacks, 3, 'the scaler\'s batch ran on cpu by design; the other three were declined');
+        assert.deepEqual(warnings.filter((w) => w.includes('declined')), [
+          `webgpu declined linearLearnerUpdate on 3 of 4 calls, which ran on cpu: ${count.declined} (BOUNDLESS_STRICT_BACKEND=1 makes that an error)`,
+        ]);
+        assert.match(count.declined!, /^its values after the scaler reach 3\.0e\+16: past 1e\+15/);
+      } finally {
+        await rm(directory, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('takes columns of very different sizes (a timestamp in milliseconds beside thousandths): each is bounded after its own scale', async () => {
     const hp = { predictor_type: 'binary_classifier', num_models: 2 };
@@ -211,8 +237,8 @@ describe('webgpu: the linear learner trained on the device', function () {
     assertStatesAgree(state, await trainOn(cpu, hp, batches), 'timestamps beside thousandths');
   });
 
-  it('train() on webgpu, strict: checkpoints, a stopped run resumed, validation give cpu\'s model', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-ll-'));
+  it(`train() on ${name}, strict: checkpoints, a stopped run resumed, validation give cpu's model`, async () => {
+    const directory = await mkdtemp(join(tmpdir(), `boundless-${name}-ll-`));
     try {
       const csv = (batches: Batch[]) => batches.flatMap((b) => {
         const d = b as Extract<Batch, { kind: 'dense' }>;
@@ -227,14 +253,14 @@ describe('webgpu: the linear learner trained on the device', function () {
       const controller = new AbortController();
       let batches = 0;
       await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(train(linearLearner, settings, {
-        ...options, backend: 'webgpu', checkpoint: { directory: join(directory, 'checkpoints'), everyBatches: 3 }, signal: controller.signal,
+        ...options, backend: name, checkpoint: { directory: join(directory, 'checkpoints'), everyBatches: 3 }, signal: controller.signal,
         onProgress: (event) => { if (event.phase === 'batch' && ++batches === 14) controller.abort(); },
       }), { name: 'AbortError' }));
       const resumed = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(linearLearner, settings, {
-        ...options, backend: 'webgpu', resume: true, checkpoint: { directory: join(directory, 'checkpoints') },
+        ...options, backend: name, resume: true, checkpoint: { directory: join(directory, 'checkpoints') },
       }));
       assertStatesAgree(resumed.state as LlState, onCpu.state as LlState, 'resumed');
-      assert.equal(resumed.metrics.kernels.linearLearnerUpdate!.backend, 'webgpu');
+      assert.equal(resumed.metrics.kernels.linearLearnerUpdate!.backend, name);
       for (const [name, value] of Object.entries(onCpu.metrics.validation!)) {
         assert.ok(Math.abs(resumed.metrics.validation![name] - value) <= 1e-5 * Math.max(1, Math.abs(value)), `validation ${name}: ${resumed.metrics.validation![name]} vs ${value}`);
       }

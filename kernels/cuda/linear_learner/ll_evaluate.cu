@@ -33,7 +33,7 @@ struct DeviceBatch {
 
 // scores[r·W + k] = bias[k] + Σ_j x'_rj · weights[j·W + k], one thread per (row, output), the features
 // in order, in float64 (cpu's Evaluate); x' = (x − shift)·scale in float32 (dense) or x·scale (sparse), as cpu scales.
-__global__ void ScoresKernel(LinearEvaluateSettings s, DeviceModel model, DeviceBatch b, double* scores) {
+__global__ void ScoresKernel(LinearSettings s, DeviceModel model, DeviceBatch b, double* scores) {
   const uint32_t width = s.models * s.classes;
   const size_t index = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (index >= static_cast<size_t>(b.rows) * width) return;
@@ -57,7 +57,7 @@ __global__ void ScoresKernel(LinearEvaluateSettings s, DeviceModel model, Device
 
 // One thread per model, its rows in order (cpu's order: the same sums from the same scores); thread
 // `models` adds the rows' weights.
-__global__ void MetricsKernel(LinearEvaluateSettings s, DeviceModel model, DeviceBatch b, const double* scores, double* sums) {
+__global__ void MetricsKernel(LinearSettings s, DeviceModel model, DeviceBatch b, const double* scores, double* sums) {
   const uint32_t m = blockIdx.x * blockDim.x + threadIdx.x;
   if (m > s.models) return;
   const uint32_t width = s.models * s.classes;
@@ -88,25 +88,9 @@ DeviceModel ModelOf(const LinearEvaluateDevice& e) {
   return model;
 }
 
-// Grows a device buffer to hold `count` T (powers of two), once the work that reads it has run.
-template <class T>
-std::string Grow(LinearEvaluateDevice& e, T*& buffer, size_t& capacity, size_t count, const std::string& what) {
-  if (count <= capacity) return "";
-  std::string error = Check("cudaStreamSynchronize", cudaStreamSynchronize(e.stream));
-  if (!error.empty()) return error;
-  cudaFree(buffer);
-  buffer = nullptr;
-  capacity = 0;
-  size_t size = 256;
-  while (size < count) size *= 2;
-  if (!Allocate(buffer, size)) return OutOfMemory(what, size * sizeof(T));
-  capacity = size;
-  return "";
-}
-
 }  // namespace
 
-std::string OpenLinearEvaluate(LinearEvaluateDevice& e, const LinearEvaluateSettings& s, const float* weights, const float* bias,
+std::string OpenLinearEvaluate(LinearEvaluateDevice& e, const LinearSettings& s, const float* weights, const float* bias,
                                const float* shift, const float* scale, const float* label_transform) {
   std::lock_guard<std::mutex> lock(e.mutex);
   e.device = SelectedDevice().load();
@@ -144,10 +128,10 @@ std::string AddLinearEvaluate(LinearEvaluateDevice& e, const LinearEvaluateBatch
   const size_t width = static_cast<size_t>(e.s.models) * e.s.classes;
   const size_t value_count = batch.sparse ? batch.nnz : rows * e.s.dim;
   const std::string what = "a batch of " + std::to_string(rows) + " rows";
-  error = Grow(e, e.batch, e.batch_floats, 2 * rows + value_count, what);
-  if (error.empty()) error = Grow(e, e.scores, e.score_count, rows * width, "the scores of " + what);
-  if (error.empty() && batch.sparse) error = Grow(e, e.indptr, e.indptr_count, rows + 1, what);
-  if (error.empty() && batch.sparse) error = Grow(e, e.indices, e.index_count, batch.nnz, what);
+  error = GrowBuffer(e.stream, e.batch, e.batch_floats, 2 * rows + value_count, what);
+  if (error.empty()) error = GrowBuffer(e.stream, e.scores, e.score_count, rows * width, "the scores of " + what);
+  if (error.empty() && batch.sparse) error = GrowBuffer(e.stream, e.indptr, e.indptr_count, rows + 1, what);
+  if (error.empty() && batch.sparse) error = GrowBuffer(e.stream, e.indices, e.index_count, batch.nnz, what);
   if (!error.empty()) return error;
   // Pageable copies return once the host data is staged: the caller may reuse its arrays.
   std::vector<float> ones;

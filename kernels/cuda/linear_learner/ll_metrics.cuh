@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "linear_learner/ll_evaluate.cuh"
+#include "linear_learner/ll_settings.cuh"
 
 namespace boundless_cuda {
 namespace linear_metrics {
@@ -27,7 +27,7 @@ __device__ inline double Log1pUnit(double x) {
 }
 
 // The loss of a row at scores `score` (classes of them) and label y.
-__device__ inline double Loss(const LinearEvaluateSettings& s, const double* score, double y) {
+__device__ inline double Loss(const LinearSettings& s, const double* score, double y) {
   switch (s.loss) {
     case kLogistic: {
       const double z = score[0];
@@ -82,16 +82,27 @@ __device__ inline uint32_t HistogramBin(double score, uint32_t bins, bool log_sc
 }
 
 // sums[at[which] + index] += value, when the sum is wanted.
-__device__ inline void Add(const LinearEvaluateSettings& s, double* sums, int which, size_t index, double value) {
+__device__ inline void Add(const LinearSettings& s, double* sums, int which, size_t index, double value) {
   if (s.at[which] >= 0) sums[s.at[which] + index] += value;
 }
 
+// A regressor's loss on the original label scale (label_transform: its shift and scale, or null);
+// a classifier's loss (cpu's MetricLoss).
+__device__ inline double MetricLoss(const LinearSettings& s, const float* label_transform, const double* score, double y) {
+  if (s.loss == kLogistic || s.loss == kHinge || s.loss == kSoftmax) return Loss(s, score, y);
+  const double shift = label_transform ? label_transform[0] : 0;
+  const double scale = label_transform ? label_transform[1] : 1;
+  const double original = score[0] / scale + shift;
+  return Loss(s, &original, y);
+}
+
 // Model m's metrics of a row with scores `score` (training space) and label y, weighted by `weight`
-// (cpu's AccumulateMetrics); label_transform: the regressor's (shift, scale), or null.
-__device__ inline void AccumulateRow(const LinearEvaluateSettings& s, const float* label_transform, double* sums, const double* score,
-                                     double y, double weight, uint32_t m) {
+// (cpu's AccumulateMetrics); label_transform: the regressor's (shift, scale), or null. `known`: the
+// row's metric loss when the caller has it (training's logistic loss is cpu's float one), else null.
+__device__ inline void AccumulateRow(const LinearSettings& s, const float* label_transform, double* sums, const double* score,
+                                     double y, double weight, uint32_t m, const double* known = nullptr) {
   if (s.loss == kLogistic || s.loss == kHinge) {
-    Add(s, sums, kLossSum, m, weight * Loss(s, score, y));
+    Add(s, sums, kLossSum, m, weight * (known ? *known : Loss(s, score, y)));
     Add(s, sums, kCorrect, m, ((score[0] >= 0) == (y == 1)) ? weight : 0);
     const bool positive = score[0] >= s.threshold;
     Add(s, sums, kConfusion, static_cast<size_t>(m) * 4 + (y == 1 ? (positive ? 0 : 3) : (positive ? 1 : 2)), weight);
@@ -100,7 +111,7 @@ __device__ inline void AccumulateRow(const LinearEvaluateSettings& s, const floa
   }
   if (s.loss == kSoftmax) {
     const uint32_t label = static_cast<uint32_t>(y);
-    Add(s, sums, kLossSum, m, weight * Loss(s, score, y));
+    Add(s, sums, kLossSum, m, weight * (known ? *known : Loss(s, score, y)));
     uint32_t best = 0, above = 0;
     for (uint32_t c = 0; c < s.classes; c++) {
       if (score[c] > score[best]) best = c;
@@ -119,7 +130,7 @@ __device__ inline void AccumulateRow(const LinearEvaluateSettings& s, const floa
   const double scale = label_transform ? label_transform[1] : 1;
   const double original = score[0] / scale + shift;
   const double d = original - y;
-  Add(s, sums, kLossSum, m, weight * Loss(s, &original, y));
+  Add(s, sums, kLossSum, m, weight * (known ? *known : Loss(s, &original, y)));
   Add(s, sums, kSquaredError, m, weight * d * d);
   Add(s, sums, kAbsoluteError, m, weight * fabs(d));
 }

@@ -34,6 +34,23 @@ inline std::string OutOfMemory(const std::string& what, size_t bytes) {
          " free of " + std::to_string(total_bytes);
 }
 
+// A device buffer of a state's own, grown to hold `count` T (to a power of two, at least 256) once the
+// work on `stream` that reads it has run; "" or why not (the sizes, for an out-of-memory decline).
+template <class T>
+std::string GrowBuffer(cudaStream_t stream, T*& buffer, size_t& capacity, size_t count, const std::string& what) {
+  if (count <= capacity) return "";
+  const cudaError_t synced = cudaStreamSynchronize(stream);
+  if (synced != cudaSuccess) return Describe("cudaStreamSynchronize", synced);
+  cudaFree(buffer);
+  buffer = nullptr;
+  capacity = 0;
+  size_t size = 256;
+  while (size < count) size *= 2;
+  if (!Allocate(buffer, size)) return OutOfMemory(what, size * sizeof(T));
+  capacity = size;
+  return "";
+}
+
 // The device every kernel runs on (selectDevice; BOUNDLESS_CUDA_DEVICE), an index among the
 // devices CUDA_VISIBLE_DEVICES leaves visible.
 inline std::atomic<int>& SelectedDevice() {

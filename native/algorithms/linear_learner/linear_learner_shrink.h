@@ -10,6 +10,14 @@
 // (its series below x = 0.5), and the case a = 1 (t = 0) is the same formula's limit.
 #pragma once
 
+// The CUDA addon's linear-learner training (kernels/cuda/linear_learner/ll_update.cu) runs these
+// same functions on the device: host and device under nvcc, plain C++ elsewhere.
+#if defined(__CUDACC__)
+#define BOUNDLESS_HOST_DEVICE __host__ __device__
+#else
+#define BOUNDLESS_HOST_DEVICE
+#endif
+
 namespace boundless {
 namespace linear {
 
@@ -22,7 +30,7 @@ struct Proximal {
 // φ(x) = (e^−x − 1 + x)/x² for x ≥ 0, with e^−x = `power`: the Taylor series Σ (−x)ⁿ/(n + 2)!
 // below 0.5 (14 terms: the first omitted one is below 1e-16), the direct form above. Both are
 // computed and one is selected, so loops across models stay branch-free.
-inline double Phi(double x, double power) {
+BOUNDLESS_HOST_DEVICE inline double Phi(double x, double power) {
   double series = 1.0 / 1307674368000;
   series = series * -x + 1.0 / 87178291200;
   series = series * -x + 1.0 / 6227020800;
@@ -47,7 +55,7 @@ inline double Phi(double x, double power) {
 //   G = (1 − aᵏ)/(1 − a) = k·(1 − x·φ(x))/g, x = k·t
 //   H = Σᵢ₌₁..ₖ (1 − aⁱ)/(1 − a) = k·(1 − (1 + t)·φ(t) + a·k·φ(x))/g²   (t = 0: G = k, H = k(k+1)/2)
 //   m_k = m₀·aᵏ − τ·G,  Σ mᵢ = m₀·a·G − τ·H
-inline void ShrinkSteps(double m0, const Proximal& p, double k, double power, double* magnitude, double* total) {
+BOUNDLESS_HOST_DEVICE inline void ShrinkSteps(double m0, const Proximal& p, double k, double power, double* magnitude, double* total) {
   const double x = k * p.t;
   const double phi_x = Phi(x, power);
   const double ak = x < 0.5 ? 1 - x + x * x * phi_x : power;
