@@ -7,8 +7,8 @@
 // batch of 1000 rows, then one settle (the read-back) — rows/s of the
 // whole, strict, so a GPU backend that fell back to cpu fails instead of timing
 // cpu. Each backend's settled sums or centres are compared with cpu's (largest
-// difference over the largest entry). On a software adapter (Mesa's llvmpipe, no GPU) only the smallest
-// shape runs: it is a CPU emulating a GPU, for correctness, not speed.
+// difference over the largest entry). On a software adapter (Mesa's llvmpipe, no GPU) and on the CPU
+// emulation of CUDA only the smallest shape runs: a CPU emulating a GPU, for correctness, not speed.
 import { createBackend, factorizationMachines, kmeans, linearLearner, listBackends, parseHyperparameters, runKernel, settleState, StrictBackendError, type Backend } from '../lib/index.js';
 import type { DenseBatch, SparseBatch } from '../lib/data/batch.js';
 
@@ -163,7 +163,7 @@ export async function runGpuTraining(): Promise<{ rows: GpuTrainingRow[]; notes:
       const batches = isSparse(s) ? Array.from({ length: s.batches }, (_, b) => sparseBatch(s, b + 1)) : dense;
       let reference: Float64Array | undefined;
       for (const backend of backends) {
-        if (backend.details.software === true && !s.software) continue;
+        if ((backend.details.software === true || backend.details.emulated === true) && !s.software) continue;
         try {
           const { values, ...row } = await measure(backend, s, batches, reference);
           if (backend.name === 'cpu') reference = values;

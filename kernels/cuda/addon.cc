@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "factorization_machines/fm_step_binding.h"
 #include "kmeans/kmeans_update_binding.h"
 #include "linalg/dense_linear.cuh"
 #include "linear_learner/ll_evaluate_binding.h"
@@ -150,6 +151,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless_cuda::InitKmeansUpdate(env, exports);
   boundless_cuda::InitLinearEvaluate(env, exports);
   boundless_cuda::InitLinearUpdate(env, exports);
+  boundless_cuda::InitFmStep(env, exports);
 #ifdef BOUNDLESS_CUDA_EMULATION
   boundless_cuda_emulation::InitSelfTest(env, exports);
 #endif

@@ -19,10 +19,12 @@ import type { PcaMomentsHandle, PcaSketchHandle } from './cuda-pca.js';
 import type { KmeansHandle } from './cuda-kmeans.js';
 import type { LinearEvaluateHandle } from './cuda-linear-learner.js';
 import type { LinearUpdateHandle } from './cuda-linear-learner-update.js';
+import type { FmHandle } from './cuda-fm.js';
 import './cuda-pca.js';  // registers cuda's PCA training kernel
 import './cuda-kmeans.js';  // its k-means one
 import './cuda-linear-learner.js';  // the linear learner's evaluation
-import './cuda-linear-learner-update.js';  // and its training
+import './cuda-linear-learner-update.js';  // its training
+import './cuda-fm.js';  // and factorization machines' training and evaluation
 
 export interface CudaAddon {
   deviceInfo(): {
@@ -94,6 +96,18 @@ export interface CudaAddon {
   linearUpdateRead(handle: LinearUpdateHandle, parts: (Float32Array | null)[], lastStep: Int32Array, sums: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
   linearUpdateClose(handle: LinearUpdateHandle): void;
+  /**
+   * A factorization-machine state (parts in fm_step.cuh's FmPart order, null where absent), its model table
+   * [models × 8] and last steps copied to the selected device with zeroed metric sums (fm_step_binding.cc).
+   */
+  fmOpen(settings: Float64Array, models: Float64Array, parts: (Float32Array | null)[], lastStep: Int32Array): FmHandle;
+  /** Enqueues a batch's step (training) or scoring; slot: the metric sums it adds to (−1: none). Resolves once the arrays may be reused. */
+  fmAdd(handle: FmHandle, labels: Float32Array, weights: Float32Array | null, values: Float32Array, indptr: Int32Array | null,
+    indices: Uint32Array | null, rows: number, index: Uint32Array | null, touched: number, step: number, training: boolean, slot: number): Promise<void>;
+  /** The device's parts and last steps into the host's; its sums [2 × models × 6] added into `sums` and cleared. */
+  fmRead(handle: FmHandle, parts: (Float32Array | null)[], lastStep: Int32Array, sums: Float64Array): Promise<void>;
+  /** Frees the handle's device memory. */
+  fmClose(handle: FmHandle): void;
 }
 
 const require = createRequire(import.meta.url);

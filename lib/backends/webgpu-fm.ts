@@ -19,6 +19,7 @@
 import type { Batch } from '../data/batch.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { KernelDeclined, type FmKernelMetrics, type FmKernelSettings, type FmKernelState, type FmStepInputs } from './kernels.js';
+import { FmDeviceSlots } from './fm-device-slots.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { workgroupGrid } from './webgpu-dispatch.js';
@@ -74,8 +75,6 @@ function stateLayout(s: FmKernelSettings, host: FmKernelState) {
 /** The work buffer's words for a batch of `rows`: factor sums and slopes (pairs), then loss and ŷ per row and model. */
 const workWords = (rows: number, models: number, width: number) => Math.max(4, rows * (2 * width + 4 * models));
 
-/** Metric sums a slot of the device's buffer adds to: the host arrays they go into when settled. */
-type Slot = FmKernelMetrics | undefined;
 
 /** What the batch's check on a libuv thread found, and the sparse batch's feature index (fmFeatureIndex). */
 interface Checked {
@@ -98,13 +97,13 @@ class FmOnDevice implements PendingOnDevice {
   private readonly buffers: GrowingBuffers;
   private done: Promise<unknown> = Promise.resolve();
   private released = false;
-  /** The two metric targets whose sums the device holds (progressive and validation, say). */
-  readonly slots: [Slot, Slot] = [undefined, undefined];
+  private readonly held: FmDeviceSlots;
   readonly checkResult = new Float64Array(6);
 
   /** index: fmFeatureIndex's output, grown to the largest batch. */
   constructor(private readonly gpu: WebGpuBackend, private readonly host: FmKernelState, private readonly s: FmKernelSettings,
-    private index: Uint32Array) {
+    index: Uint32Array) {
+    this.held = new FmDeviceSlots(this, index);
     this.layout = stateLayout(s, host);
     const { device } = gpu;
     const { models, parameters, blocks, lastStep, table, words } = this.layout;
@@ -137,20 +136,15 @@ class FmOnDevice implements PendingOnDevice {
 
   /** The slot that adds to `metrics` (noSlot for none), or undefined when both are taken by other targets. */
   slotFor(metrics: FmKernelMetrics | null): number | undefined {
-    if (!metrics) return noSlot;
-    const found = this.slots.findIndex((slot) => slot?.loss === metrics.loss);
-    if (found >= 0) return found;
-    const free = this.slots.findIndex((slot) => slot === undefined);
-    if (free < 0) return undefined;
-    this.slots[free] = metrics;
-    holdOnDevice(metrics.loss, this);
-    return free;
+    return this.held.slotFor(metrics, noSlot);
   }
 
-  /** The index buffer for a batch of `nnz` non-zeros (2·touched + 1 + 2·nnz ≤ 4·nnz + 1 words). */
   indexFor(nnz: number): Uint32Array {
-    if (this.index.length < 4 * nnz + 1) this.index = new Uint32Array(2 ** Math.ceil(Math.log2(4 * nnz + 1)));
-    return this.index;
+    return this.held.indexFor(nnz);
+  }
+
+  get slots() {
+    return this.held.targets;
   }
 
   /** Enqueues one batch's passes; resolves once they are enqueued and the batch before has run. */

@@ -20,7 +20,7 @@ const emulatedAddon = join(packageRoot, 'build-cuda-emulation', 'boundless_cuda.
 const gpuTests = [
   'test/backends/backends.test.ts', 'test/backends/kernel-counters.test.ts', 'test/backends/row-kernels.test.ts',
   'test/backends/gpu-pca-training.test.ts', 'test/backends/gpu-kmeans-training.test.ts', 'test/backends/gpu-linear-learner-evaluate.test.ts',
-  'test/backends/gpu-linear-learner-training.test.ts', 'test/conformance/*.test.ts',
+  'test/backends/gpu-linear-learner-training.test.ts', 'test/backends/gpu-fm-training.test.ts', 'test/conformance/*.test.ts',
 ];
 
 describe('cuda on the CPU emulation of the CUDA runtime', function () {
@@ -138,6 +138,34 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
       /^Error: cuda linearUpdateAdd: the handle is closed$/);
   });
 
+  it('fm handles check the model table, the moments training needs and the feature index, and refuse use after close', async () => {
+    const addon = createRequire(import.meta.url)(emulatedAddon) as CudaAddon;
+    // Squared loss, adagrad, L2 decay, dim 3; one model of 2 factors at offset 0.
+    const settings = Float64Array.from([1, 1, 1, 3, 1e-8, 0.9, 0.999, 0, 0]);
+    const models = Float64Array.from([2, 0, 0.1, 0.1, 0.1, 0, 0, 0]);
+    const parts = (moments: boolean) => [new Float32Array(1), new Float32Array(3), new Float32Array(6), ...(moments ? [new Float32Array(1), new Float32Array(3), new Float32Array(6)] : [null, null, null]), null, null, null];
+    assert.throws(() => addon.fmOpen(settings, Float64Array.from([2, 0.5, 0, 0, 0, 0, 0, 0]), parts(true), new Int32Array(3)),
+      /^RangeError: cuda fmOpen: model 0's factors and offset must be whole numbers$/);
+    assert.throws(() => addon.fmOpen(settings, models, parts(true), new Int32Array(2)), /^RangeError: cuda fmOpen: lastStep has length 2, expected 3$/);
+    const scoring = addon.fmOpen(settings, models, parts(false), new Int32Array(3));  // a finalized model: no moments, it only scores
+    const labels = Float32Array.from([1, 2]);
+    assert.throws(() => addon.fmAdd(scoring, labels, null, new Float32Array(6), null, null, 2, null, 0, 0, true, -1),
+      /^TypeError: cuda fmAdd: the state has no biasM1, which the optimizer steps with$/);
+    await addon.fmAdd(scoring, labels, null, new Float32Array(6), null, null, 2, null, 0, 0, false, 0);
+    const sums = new Float64Array(12);
+    await addon.fmRead(scoring, parts(false), new Int32Array(3), sums);
+    // All parameters 0: ŷ = 0, losses 1 and 4, weights 1 each.
+    assert.deepEqual(Array.from(sums.subarray(0, 2)), [5, 2]);
+    addon.fmClose(scoring);
+    const handle = addon.fmOpen(settings, models, parts(true), new Int32Array(3));
+    // A CSR batch whose feature index names a row past the batch: features [2], starts [0, 2], rows [0, 5], values.
+    const index = Uint32Array.from([2, 0, 2, 0, 5, 0, 0]);
+    await assert.rejects(addon.fmAdd(handle, labels, null, Float32Array.from([1, 1]), Int32Array.from([0, 1, 2]), Uint32Array.from([2, 2]), 2, index, 1, 0, true, 0),
+      /^Error: cuda fmAdd: the feature index's entry 1 is out of range$/);
+    addon.fmClose(handle);
+    await assert.rejects(async () => addon.fmRead(handle, parts(true), new Int32Array(3), sums), /^Error: cuda fmRead: the handle is closed$/);
+  });
+
   it('device memory past its budget is declined with the sizes, or an error in strict mode', () => {
     const script = `
       import { createBackend, runKernel } from './lib/index.js';
@@ -248,6 +276,7 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     assert.match(output, /cuda: k-means trained on the device\n\s+✔/);
     assert.match(output, /cuda: the linear learner evaluated on the device\n\s+✔/);
     assert.match(output, /cuda: the linear learner trained on the device\n\s+✔/);
+    assert.match(output, /cuda: factorization machines trained on the device\n\s+✔/);
     console.log(`      (emulated cuda: ${summary})`);
   });
 });

@@ -1,10 +1,12 @@
-// Factorization machines trained on a GPU (lib/backends/webgpu-fm.ts): the
+// Factorization machines trained on a GPU (lib/backends/webgpu-fm.ts, cuda-fm.ts): the
 // parameters, moments, lazy-decay steps and metric sums on the device from
 // batch to batch, against cpu on the same batches — every optimizer, both
 // decay rules, clipping, row weights, dense and sparse rows, several models
 // of different factor sizes, evaluation into two sets of sums; bad rows and
-// labels with cpu's message; nothing read back per batch. CI runs it on Mesa's
-// llvmpipe.
+// labels with cpu's message; nothing read back per batch; what float32 cannot
+// hold, which webgpu declines and cuda (float64) trains. Runs on every GPU backend
+// available: CI has webgpu on Mesa's llvmpipe and cuda on the CPU emulation of the
+// CUDA runtime (cuda-emulation.test.ts); the lent device, both on its GPU.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,7 @@ import {
 } from '../../lib/index.js';
 import { withEnv } from '../fixtures/with-env.js';
 import { fmStateTolerance } from '../../lib/backends/webgpu-fm.js';
+import { cudaFmStateTolerance } from '../../lib/backends/cuda-fm.js';
 import { fmBatches, fmDim } from '../fixtures/fm-data.js';
 
 type FmState = ReturnType<typeof factorizationMachines.createState>;
@@ -42,7 +45,7 @@ function denseOf(batches: Batch[]): Batch[] {
 }
 
 /** Every float tensor within tolerance × its scale; steps, counters and last steps exact. */
-function assertStatesAgree(got: FmState, expected: FmState, what: string): void {
+function assertStatesAgreeWithin(relTol: number, got: FmState, expected: FmState, what: string): void {
   for (const [name, t] of Object.entries(expected.tensors)) {
     const a = Array.from(got.tensors[name].data as Float32Array);
     const b = Array.from(t.data as Float32Array);
@@ -52,19 +55,22 @@ function assertStatesAgree(got: FmState, expected: FmState, what: string): void 
     }
     const scale = Math.max(1e-30, ...b.map(Math.abs));
     const worst = Math.max(0, ...b.map((v, i) => Math.abs(a[i] - v)));
-    assert.ok(worst <= fmStateTolerance.relTol * scale, `${what}: ${name} differs from cpu by ${worst} (scale ${scale})`);
+    assert.ok(worst <= relTol * scale, `${what}: ${name} differs from cpu by ${worst} (scale ${scale})`);
   }
 }
 
-describe('webgpu: factorization machines trained on the device', function () {
+for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: factorization machines trained on the device`, function () {
   this.timeout(300_000);
   let gpu: Backend;
   let cpu: Backend;
+  // webgpu sums float-float pairs; cuda float64, as cpu.
+  const tolerance = name === 'webgpu' ? fmStateTolerance : cudaFmStateTolerance;
+  const assertStatesAgree = (got: FmState, expected: FmState, what: string) => assertStatesAgreeWithin(tolerance.relTol, got, expected, what);
 
   before(async function () {
-    const report = (await listBackends()).find((b) => b.name === 'webgpu');
+    const report = (await listBackends()).find((b) => b.name === name);
     if (!report?.available) this.skip();
-    gpu = await createBackend('webgpu');
+    gpu = await createBackend(name);
     cpu = await createBackend('cpu');
   });
 
@@ -78,10 +84,11 @@ describe('webgpu: factorization machines trained on the device', function () {
       const hp = { predictor_type: 'binary_classifier', num_factors: 4, num_models: 3, optimizer, seed: 2, linear_wd: 0.01, factors_wd: 0.01, bias_wd: 0.01 };
       const batches = fmBatches('binary', 11, 20);
       const before = gpu.counters.snapshot();
-      const trafficBefore = gpu.traffic!.snapshot();
+      // webgpu counts its read-backs (device-traffic.ts); cuda does not yet.
+      const trafficBefore = gpu.traffic?.snapshot();
       const onGpu = await trainOn(gpu, hp, batches);
-      assert.equal(gpu.traffic!.snapshot(trafficBefore).readBacks, 1, 'one read-back, when the state is settled');
-      assert.deepEqual(gpu.counters.snapshot(before).fmUpdate, { backend: 'webgpu', calls: 20, fallbacks: 0 });
+      if (trafficBefore) assert.equal(gpu.traffic!.snapshot(trafficBefore).readBacks, 1, 'one read-back, when the state is settled');
+      assert.deepEqual(gpu.counters.snapshot(before).fmUpdate, { backend: name, calls: 20, fallbacks: 0 });
       assertStatesAgree(onGpu, await trainOn(cpu, hp, batches), optimizer);
     });
   }
@@ -126,17 +133,38 @@ describe('webgpu: factorization machines trained on the device', function () {
     }
   });
 
-  it('declines, after settling, regression labels past 1e15 (squared residuals near float32\'s range)', async () => {
-    const hp = { predictor_type: 'regressor', num_factors: 4, seed: 2 };
-    const far = fmBatches('regression', 23, 3).map((b) => ({ ...b, labels: b.labels!.map((y) => y * 1e17) }) as Batch);
-    const state = fresh(hp, gpu);
-    await factorizationMachines.update(state, fmBatches('regression', 23, 1)[0], gpu);
-    const before = gpu.counters.snapshot();
-    await factorizationMachines.update(state, far[0], gpu);
-    assert.equal(gpu.counters.snapshot(before).fmUpdate!.fallbacks, 1, 'cpu took it');
-    assert.ok(Array.from(state.tensors.linear.data as Float32Array).every(Number.isFinite), 'finite, as cpu trains it');
-    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, far[1], gpu), /its labels reach \d\.\de\+17: past 1e\+15/));
-  });
+  if (name === 'webgpu') {
+    it('declines, after settling, regression labels past 1e15 (squared residuals near float32\'s range)', async () => {
+      const hp = { predictor_type: 'regressor', num_factors: 4, seed: 2 };
+      const far = fmBatches('regression', 23, 3).map((b) => ({ ...b, labels: b.labels!.map((y) => y * 1e17) }) as Batch);
+      const state = fresh(hp, gpu);
+      await factorizationMachines.update(state, fmBatches('regression', 23, 1)[0], gpu);
+      const before = gpu.counters.snapshot();
+      await factorizationMachines.update(state, far[0], gpu);
+      assert.equal(gpu.counters.snapshot(before).fmUpdate!.fallbacks, 1, 'cpu took it');
+      assert.ok(Array.from(state.tensors.linear.data as Float32Array).every(Number.isFinite), 'finite, as cpu trains it');
+      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, far[1], gpu), /its labels reach \d\.\de\+17: past 1e\+15/));
+    });
+  }
+
+  if (name === 'cuda') {
+    it('trains regression labels, row weights and values past 1e15 on the device, in float64: cpu\'s state', async () => {
+      // Small rates, and clipped gradients for the values: cpu's own state stays finite (its float32 gradients of 1e16 values overflow unclipped).
+      const hp = { predictor_type: 'regressor', num_factors: 4, seed: 2, optimizer: 'sgd', bias_lr: 1e-20, linear_lr: 1e-20, factors_lr: 1e-20 };
+      const cases: [string, HyperparameterInput, Batch[]][] = [
+        ['labels past 1e15', hp, fmBatches('regression', 23, 3).map((b) => ({ ...b, labels: b.labels!.map((y) => y * 1e17) }) as Batch)],
+        ['row weights past 1e15', hp, fmBatches('regression', 24, 3).map((b) => ({ ...b, weights: new Float32Array(b.rows).fill(1e20) }) as Batch)],
+        ['values past 1e15', { predictor_type: 'regressor', num_factors: 4, seed: 6, clip_gradient: 1 },
+          fmBatches('regression', 20, 3).map((b) => ({ ...b, values: (b as { values: Float32Array }).values.map((v, i) => (i % 3 === 2 ? v * 1e16 : v)) }) as Batch)],
+      ];
+      for (const [what, settings, batches] of cases) {
+        const before = gpu.counters.snapshot();
+        const onGpu = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => trainOn(gpu, settings, batches));
+        assert.deepEqual(gpu.counters.snapshot(before).fmUpdate, { backend: 'cuda', calls: 3, fallbacks: 0 }, what);
+        assertStatesAgree(onGpu, await trainOn(cpu, settings, batches), what);
+      }
+    });
+  }
 
   it('keeps the slopes of rows saturated the wrong way (a feature near 1e3, adam\'s L2 decay): cpu\'s metrics', async () => {
     // Two one-hot fields and one feature near 1e3 (a user's case): rows score ±25 early, their slopes are ±(1 − 1e-11),
@@ -180,12 +208,13 @@ describe('webgpu: factorization machines trained on the device', function () {
     }
   });
 
-  it('declines, after settling, row weights past 1e15; settles an evaluator after its adds under way', async () => {
+  it(name === 'webgpu' ? 'declines, after settling, row weights past 1e15; settles an evaluator after its adds under way'
+    : 'settles an evaluator after its adds under way', async () => {
     const hp = { predictor_type: 'binary_classifier', num_factors: 4, seed: 2 };
     const heavy = { ...fmBatches('binary', 24, 1)[0], weights: new Float32Array(100).fill(1e35) } as Batch;
     const state = fresh(hp, gpu);
     await factorizationMachines.update(state, fmBatches('binary', 24, 1)[0], gpu);
-    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, heavy, gpu), /its row weights reach 1\.0e\+35: past 1e\+15/));
+    if (name === 'webgpu') await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, heavy, gpu), /its row weights reach 1\.0e\+35: past 1e\+15/));
     const trained = await trainOn(cpu, hp, fmBatches('binary', 25, 8));
     const results = await Promise.all([gpu, cpu].map(async (backend) => {
       const evaluator = factorizationMachines.createEvaluator!(await factorizationMachines.finalize(structuredClone(trained), backend));
@@ -221,17 +250,17 @@ describe('webgpu: factorization machines trained on the device', function () {
       await settleState(state);
       const validator = factorizationMachines.createStateValidator!(state, backend);
       for (const batch of held) await validator.add(batch);
-      const traffic = gpu.traffic!.snapshot();
+      const traffic = gpu.traffic?.snapshot();
       const validation = await validator.finish();
-      const readBacks = gpu.traffic!.snapshot(traffic).readBacks;
+      const readBacks = traffic && gpu.traffic!.snapshot(traffic).readBacks;
       const evaluator = factorizationMachines.createEvaluator!(await factorizationMachines.finalize(state, backend));
       for (const batch of held) await evaluator.add(batch);
-      if (backend === gpu) assert.throws(() => evaluator.result(), /^Error: factorization-machines evaluate: the state's latest batches are still on the webgpu device; await evaluator\.settle\(\) before result\(\)/);
+      if (backend === gpu) assert.throws(() => evaluator.result(), new RegExp(`^Error: factorization-machines evaluate: the state's latest batches are still on the ${name} device; await evaluator\\.settle\\(\\) before result\\(\\)`));
       await evaluator.settle?.();
       return { state, validation, test: evaluator.result(), readBacks };
     };
     const [g, c] = [await run(gpu), await run(cpu)];
-    assert.equal(g.readBacks, 1, 'the validation sums read back once, when finished');
+    if (name === 'webgpu') assert.equal(g.readBacks, 1, 'the validation sums read back once, when finished');
     assertStatesAgree(g.state, c.state, 'validated');
     for (const [name, value] of Object.entries(c.validation)) assert.ok(Math.abs(g.validation[name] - value) <= 1e-5 * Math.max(1, Math.abs(value)), `validation ${name}: ${g.validation[name]} vs ${value}`);
     for (const [name, value] of Object.entries(c.test)) assert.ok(Math.abs(g.test[name] - value) <= 1e-5 * Math.max(1, Math.abs(value)), `test ${name}: ${g.test[name]} vs ${value}`);
@@ -254,7 +283,7 @@ describe('webgpu: factorization machines trained on the device', function () {
     await assert.rejects(factorizationMachines.update(state, badIndex, gpu), /^BatchError: factorization-machines batch 3: row 0, feature index 55 is not below feature_dim 55$/);
     assert.equal(isSettled(state), false);
     assert.deepEqual(factorizationMachines.progressiveMetrics!(state), {});
-    assert.throws(() => factorizationMachines.merge([state]), /^Error: factorization-machines merge: the state's latest batches are still on the webgpu device/);
+    assert.throws(() => factorizationMachines.merge([state]), new RegExp(`^Error: factorization-machines merge: the state's latest batches are still on the ${name} device`));
     await factorizationMachines.update(state, batches[3], gpu);
     await factorizationMachines.finalize(state, gpu);
     assert.equal(isSettled(state), true);
@@ -276,32 +305,34 @@ describe('webgpu: factorization machines trained on the device', function () {
     const mixed = fresh(hp, gpu);
     for (const batch of batches.slice(0, 6)) await factorizationMachines.update(mixed, batch, gpu);
     for (const batch of batches.slice(6)) await factorizationMachines.update(mixed, batch, cpu);
-    assertStatesAgree(mixed, onCpu, 'webgpu then cpu');
+    assertStatesAgree(mixed, onCpu, `${name} then cpu`);
   });
 
-  it('declines, after settling, what this adapter cannot run: loops past its limit, values past 1e15', async () => {
-    // 1,000 dense features × 64 factors: 65,000 iterations for one row's forward pass, over llvmpipe's 65,535 less margin.
-    const wide = 1000;
-    const hp = { predictor_type: 'regressor', num_factors: 64, seed: 6 };
-    const rows = (seed: number) => denseBatch(Float32Array.from({ length: 20 * wide }, (_, i) => ((i * seed) % 7) / 7), wide, Float32Array.from({ length: 20 }, (_, r) => r % 5));
-    if ((await listBackends()).find((b) => b.name === 'webgpu')?.details?.software === true) {
-      const state = fresh(hp, gpu, wide);
-      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, rows(3), gpu),
-        /declined kernel 'fmUpdate' \(a loop of 65000 iterations: this software adapter stops a shader's loops after 65,535\)/));
-    }
-    const huge = fmBatches('regression', 20, 3).map((b) => ({ ...b, values: (b as { values: Float32Array }).values.map((v, i) => (i % 3 === 2 ? v * 1e16 : v)) }) as Batch);
-    const hpClip = { predictor_type: 'regressor', num_factors: 4, seed: 6, clip_gradient: 1 };
-    const state = fresh(hpClip, gpu);
-    await factorizationMachines.update(state, fmBatches('regression', 20, 1)[0], gpu);
-    const before = gpu.counters.snapshot();
-    await factorizationMachines.update(state, huge[0], gpu);
-    assert.equal(gpu.counters.snapshot(before).fmUpdate!.fallbacks, 1, 'declined to cpu');
-    assert.equal(isSettled(state), true, 'settled before cpu took the batch');
-    await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, huge[1], gpu), /its values reach 2\.\de\+16: past 1e\+15/));
-  });
+  if (name === 'webgpu') {
+    it('declines, after settling, what this adapter cannot run: loops past its limit, values past 1e15', async () => {
+      // 1,000 dense features × 64 factors: 65,000 iterations for one row's forward pass, over llvmpipe's 65,535 less margin.
+      const wide = 1000;
+      const hp = { predictor_type: 'regressor', num_factors: 64, seed: 6 };
+      const rows = (seed: number) => denseBatch(Float32Array.from({ length: 20 * wide }, (_, i) => ((i * seed) % 7) / 7), wide, Float32Array.from({ length: 20 }, (_, r) => r % 5));
+      if ((await listBackends()).find((b) => b.name === 'webgpu')?.details?.software === true) {
+        const state = fresh(hp, gpu, wide);
+        await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, rows(3), gpu),
+          /declined kernel 'fmUpdate' \(a loop of 65000 iterations: this software adapter stops a shader's loops after 65,535\)/));
+      }
+      const huge = fmBatches('regression', 20, 3).map((b) => ({ ...b, values: (b as { values: Float32Array }).values.map((v, i) => (i % 3 === 2 ? v * 1e16 : v)) }) as Batch);
+      const hpClip = { predictor_type: 'regressor', num_factors: 4, seed: 6, clip_gradient: 1 };
+      const state = fresh(hpClip, gpu);
+      await factorizationMachines.update(state, fmBatches('regression', 20, 1)[0], gpu);
+      const before = gpu.counters.snapshot();
+      await factorizationMachines.update(state, huge[0], gpu);
+      assert.equal(gpu.counters.snapshot(before).fmUpdate!.fallbacks, 1, 'declined to cpu');
+      assert.equal(isSettled(state), true, 'settled before cpu took the batch');
+      await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(factorizationMachines.update(state, huge[1], gpu), /its values reach 2\.\de\+16: past 1e\+15/));
+    });
+  }
 
-  it('train() on webgpu, strict: a validation channel, checkpoints and a resumed run give cpu\'s model', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'boundless-webgpu-fm-'));
+  it(`train() on ${name}, strict: a validation channel, checkpoints and a resumed run give cpu's model`, async () => {
+    const directory = await mkdtemp(join(tmpdir(), `boundless-${name}-fm-`));
     try {
       const libsvm = (batches: Batch[]) => batches.flatMap((b) => {
         const s = b as Extract<Batch, { kind: 'sparse' }>;
@@ -317,15 +348,15 @@ describe('webgpu: factorization machines trained on the device', function () {
       const controller = new AbortController();
       let batches = 0;
       await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => assert.rejects(train(factorizationMachines, settings, {
-        ...options, backend: 'webgpu', checkpoint: { directory: join(directory, 'checkpoints'), everyBatches: 4 }, signal: controller.signal,
+        ...options, backend: name, checkpoint: { directory: join(directory, 'checkpoints'), everyBatches: 4 }, signal: controller.signal,
         onProgress: (event) => { if (event.phase === 'batch' && ++batches === 37) controller.abort(); },
       }), { name: 'AbortError' }));
       const resumed = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(factorizationMachines, settings, {
-        ...options, backend: 'webgpu', resume: true, checkpoint: { directory: join(directory, 'checkpoints') },
+        ...options, backend: name, resume: true, checkpoint: { directory: join(directory, 'checkpoints') },
       }));
       assertStatesAgree(resumed.state, onCpu.state, 'resumed');
-      assert.equal(resumed.metrics.kernels.fmUpdate!.backend, 'webgpu');
-      assert.equal(resumed.metrics.kernels.fmEvaluate!.backend, 'webgpu');
+      assert.equal(resumed.metrics.kernels.fmUpdate!.backend, name);
+      assert.equal(resumed.metrics.kernels.fmEvaluate!.backend, name);
       for (const [name, value] of Object.entries(onCpu.metrics.validation!)) {
         assert.ok(Math.abs(resumed.metrics.validation![name] - value) <= 1e-5 * Math.max(1, Math.abs(value)), `validation ${name}: ${resumed.metrics.validation![name]} vs ${value}`);
       }

@@ -64,7 +64,7 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda linearEvaluateAdd";
   RequireArgCount(info, fn, 7);
   LinearEvaluateDevice& e = HandleArg<LinearEvaluateDevice>(info, fn, "linearEvaluateOpen");
-  const LinearRows b = LinearRowsArg(info, fn, 1, 6, e.s.dim);
+  const LinearRows b = HostRowsArg(info, fn, 1, 6, e.s.dim);
   LinearEvaluateDevice* held = &e;
   return Queue(info, fn, [=]() {
     std::string error = CheckLinearRows(held->s, b);

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "runtime/host_rows.h"
+
 namespace boundless_cuda {
 
 // The metric sums, in lib/backends/linear-learner-sums.ts's order: evaluation's twelve, then
@@ -26,16 +28,7 @@ struct LinearSettings {
   size_t sums = 0;  // float64 entries in the sums buffer
 };
 
-// A batch's rows as the host holds them (the bindings check lengths, CSR structure and a multiclass
-// batch's labels before the device reads them).
-struct LinearRows {
-  size_t rows = 0, nnz = 0;
-  bool sparse = false;
-  const float* labels = nullptr;
-  const float* weights = nullptr;   // null: every row weighs 1
-  const float* values = nullptr;    // dense rows × dim, or nnz
-  const int32_t* indptr = nullptr;  // rows + 1
-  const uint32_t* indices = nullptr;
-};
+// A batch's rows as the host holds them (runtime/host_rows.h).
+using LinearRows = HostRows;
 
 }  // namespace boundless_cuda

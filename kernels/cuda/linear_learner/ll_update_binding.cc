@@ -35,31 +35,11 @@ using boundless::SizeArg;
 const char* const kPartNames[kLinearParts] = {"weights", "average", "moment1", "moment2", "bias", "biasAverage", "biasMoment1", "biasMoment2",
                                              "featureShift", "featureScale", "labelTransform", "classWeight", "averaged"};
 
-Napi::Int32Array Int32Arg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
-  if (!info[index].IsTypedArray() || info[index].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument " + name + " must be an Int32Array");
-  }
-  return info[index].As<Napi::Int32Array>();
-}
-
-// info[index] as the state's parts, each of its length or null; the pointers into `out`.
+// info[index] as the state's parts, each of its length or null.
 void PartsArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const LinearSettings& s, float** out) {
-  Napi::Env env = info.Env();
-  if (!info[index].IsArray() || info[index].As<Napi::Array>().Length() != kLinearParts) {
-    throw Napi::TypeError::New(env, std::string(fn) + ": argument parts must be an Array of " + std::to_string(kLinearParts) + " Float32Array or null");
-  }
-  Napi::Array parts = info[index].As<Napi::Array>();
-  for (uint32_t i = 0; i < kLinearParts; i++) {
-    Napi::Value part = parts.Get(i);
-    out[i] = nullptr;
-    if (part.IsNull() || part.IsUndefined()) continue;
-    if (!part.IsTypedArray() || part.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      throw Napi::TypeError::New(env, std::string(fn) + ": parts." + kPartNames[i] + " must be a Float32Array or null");
-    }
-    Napi::Float32Array array = part.As<Napi::Float32Array>();
-    RequireLength(env, fn, (std::string("parts.") + kPartNames[i]).c_str(), array.ElementLength(), LinearPartLength(static_cast<int>(i), s));
-    out[i] = array.Data();
-  }
+  size_t lengths[kLinearParts];
+  for (int i = 0; i < kLinearParts; i++) lengths[i] = LinearPartLength(i, s);
+  FloatPartsArg(info, index, fn, kPartNames, lengths, kLinearParts, out);
 }
 
 // The parts a state must have for its settings: what the kernels dereference.
@@ -100,7 +80,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   float* parts[kLinearParts];
   PartsArg(info, 4, fn, u.base, parts);
   RequireParts(env, fn, u, parts);
-  Napi::Int32Array last_step = Int32Arg(info, 5, fn, "lastStep");
+  Napi::Int32Array last_step = Int32ArrayArg(info, 5, fn, "lastStep");
   RequireLength(env, fn, "lastStep", last_step.ElementLength(), u.base.dim);
   auto d = std::make_unique<LinearUpdateDevice>();
   const std::string error = OpenLinearUpdate(*d, u, parts, last_step.Data());
@@ -153,7 +133,7 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
   RequireArgCount(info, fn, 11);
   LinearUpdateDevice& d = HandleArg<LinearUpdateDevice>(info, fn, "linearUpdateOpen");
   LinearUpdateBatch b;
-  b.rows = LinearRowsArg(info, fn, 1, 6, d.s.base.dim);
+  b.rows = HostRowsArg(info, fn, 1, 6, d.s.base.dim);
   Napi::Float64Array steps = Float64Arg(info, 9, fn, "steps");
   Napi::Float64Array table = Float64Arg(info, 10, fn, "table");
   if (steps.ElementLength() % kStepWords != 0) throw Napi::RangeError::New(env, std::string(fn) + ": steps has a length that is not a multiple of " + std::to_string(kStepWords));
@@ -186,7 +166,7 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   LinearUpdateDevice& d = HandleArg<LinearUpdateDevice>(info, fn, "linearUpdateOpen");
   float* parts[kLinearParts];
   PartsArg(info, 1, fn, d.s.base, parts);
-  Napi::Int32Array last_step = Int32Arg(info, 2, fn, "lastStep");
+  Napi::Int32Array last_step = Int32ArrayArg(info, 2, fn, "lastStep");
   RequireLength(env, fn, "lastStep", last_step.ElementLength(), d.s.base.dim);
   Napi::Float64Array sums = Float64Arg(info, 3, fn, "sums");
   RequireLength(env, fn, "sums", sums.ElementLength(), d.s.base.sums);

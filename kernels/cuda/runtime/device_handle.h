@@ -77,4 +77,34 @@ inline const double* OptionalFloat64Arg(const Napi::CallbackInfo& info, size_t a
   return array.Data();
 }
 
+// info[index] as an Int32Array, or a TypeError naming it.
+inline Napi::Int32Array Int32ArrayArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
+  if (!info[index].IsTypedArray() || info[index].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument " + name + " must be an Int32Array");
+  }
+  return info[index].As<Napi::Int32Array>();
+}
+
+// info[index] as a state's parts: an Array of `count` entries, entry i a Float32Array of lengths[i] floats or null
+// (names[i] in messages); their data into out, null where absent.
+inline void FloatPartsArg(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* const* names, const size_t* lengths, size_t count,
+                          float** out) {
+  Napi::Env env = info.Env();
+  if (!info[index].IsArray() || info[index].As<Napi::Array>().Length() != count) {
+    throw Napi::TypeError::New(env, std::string(fn) + ": argument parts must be an Array of " + std::to_string(count) + " Float32Array or null");
+  }
+  Napi::Array parts = info[index].As<Napi::Array>();
+  for (uint32_t i = 0; i < count; i++) {
+    Napi::Value part = parts.Get(i);
+    out[i] = nullptr;
+    if (part.IsNull() || part.IsUndefined()) continue;
+    if (!part.IsTypedArray() || part.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throw Napi::TypeError::New(env, std::string(fn) + ": parts." + names[i] + " must be a Float32Array or null");
+    }
+    Napi::Float32Array array = part.As<Napi::Float32Array>();
+    boundless::RequireLength(env, fn, (std::string("parts.") + names[i]).c_str(), array.ElementLength(), lengths[i]);
+    out[i] = array.Data();
+  }
+}
+
 }  // namespace boundless_cuda

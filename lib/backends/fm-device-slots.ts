@@ -1,0 +1,32 @@
+// What a GPU backend's factorization-machine state on the device keeps beside
+// its parameters (webgpu-fm.ts, cuda-fm.ts): two sets of metric sums — the
+// progressive ones and a validation pass's, say — each added into its host
+// arrays when the state is settled, and the buffer the cpu kernel writes a
+// sparse batch's feature index into.
+import { holdOnDevice, type PendingOnDevice } from './device-state.js';
+import type { FmKernelMetrics } from './kernels.js';
+
+export class FmDeviceSlots {
+  /** The two metric targets whose sums the device holds. */
+  readonly targets: [FmKernelMetrics | undefined, FmKernelMetrics | undefined] = [undefined, undefined];
+
+  constructor(private readonly holder: PendingOnDevice, private index: Uint32Array) {}
+
+  /** The slot that adds to `metrics` (`none` for no metrics), or undefined when both are taken by other targets. */
+  slotFor(metrics: FmKernelMetrics | null, none: number): number | undefined {
+    if (!metrics) return none;
+    const found = this.targets.findIndex((slot) => slot?.loss === metrics.loss);
+    if (found >= 0) return found;
+    const free = this.targets.findIndex((slot) => slot === undefined);
+    if (free < 0) return undefined;
+    this.targets[free] = metrics;
+    holdOnDevice(metrics.loss, this.holder);
+    return free;
+  }
+
+  /** The index buffer for a batch of `nnz` non-zeros (2·touched + 1 + 2·nnz ≤ 4·nnz + 1 words), grown to the largest batch. */
+  indexFor(nnz: number): Uint32Array {
+    if (this.index.length < 4 * nnz + 1) this.index = new Uint32Array(2 ** Math.ceil(Math.log2(4 * nnz + 1)));
+    return this.index;
+  }
+}
