@@ -14,6 +14,7 @@
 #include "pca/pca_sketch_binding.h"
 #include "rows/row_kernels_binding.h"
 #include "runtime/device_arena.cuh"
+#include "runtime/traffic.cuh"
 #include "runtime/arguments.h"
 
 #ifdef BOUNDLESS_CUDA_EMULATION
@@ -141,7 +142,22 @@ Napi::Value SelectDevice(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// trafficCounts(): the process's launches, bytes to and from the device, synchronizations and read-backs
+// (runtime/traffic.cuh), since the addon was loaded.
+Napi::Value TrafficCounts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const boundless_cuda::TrafficCounts& t = boundless_cuda::Traffic();
+  Napi::Object counts = Napi::Object::New(env);
+  counts.Set("launches", static_cast<double>(t.launches.load()));
+  counts.Set("bytesToDevice", static_cast<double>(t.bytes_to_device.load()));
+  counts.Set("bytesFromDevice", static_cast<double>(t.bytes_from_device.load()));
+  counts.Set("synchronizations", static_cast<double>(t.synchronizations.load()));
+  counts.Set("readBacks", static_cast<double>(t.read_backs.load()));
+  return counts;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("trafficCounts", Napi::Function::New(env, TrafficCounts, "trafficCounts"));
   exports.Set("selectDevice", Napi::Function::New(env, SelectDevice, "selectDevice"));
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo, "deviceInfo"));
   exports.Set("denseLinear", Napi::Function::New(env, DenseLinear, "denseLinear"));

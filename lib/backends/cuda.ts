@@ -15,6 +15,7 @@ import { getKernel, registerKernel, type Backend, type BackendDefinition } from 
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
 import { ResidentStates } from './device-state.js';
 import { declineOutOfMemory } from './cuda-out-of-memory.js';
+import { countsSince, type DeviceTrafficCounts } from './device-traffic.js';
 import type { PcaMomentsHandle, PcaSketchHandle } from './cuda-pca.js';
 import type { KmeansHandle } from './cuda-kmeans.js';
 import type { LinearEvaluateHandle } from './cuda-linear-learner.js';
@@ -36,6 +37,8 @@ export interface CudaAddon {
     /** Set by the CPU emulation the tests build (scripts/build-cuda-emulation.mjs): its kernels ran on no GPU. */
     emulated?: boolean;
   };
+  /** The process's kernel launches, bytes each way, waits for the device and read-backs since the addon loaded (runtime/traffic.cuh). */
+  trafficCounts(): { launches: number; bytesToDevice: number; bytesFromDevice: number; synchronizations: number; readBacks: number };
   denseLinear(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
     rows: number, cols: number, models: number): Promise<void>;
   /** The device later calls run on: an index among those CUDA_VISIBLE_DEVICES leaves visible. */
@@ -179,6 +182,8 @@ export class CudaBackend implements Backend {
   /** The states this device trains (device-state.ts): their calls one at a time, settled before the backend goes. */
   readonly states = new ResidentStates('cuda');
 
+  private readonly trafficAtStart: DeviceTrafficCounts;
+
   constructor(readonly addon: CudaAddon) {
     const device = cudaDeviceIndex();
     try {
@@ -187,7 +192,24 @@ export class CudaBackend implements Backend {
       throw new Error(`BOUNDLESS_CUDA_DEVICE=${device}: ${(error as Error).message}`);
     }
     this.details = { ...addon.deviceInfo(), addonPath: cudaAddonPath(), selectedDevice: device };
+    this.trafficAtStart = this.trafficNow();
   }
+
+  private trafficNow(): DeviceTrafficCounts {
+    const t = this.addon.trafficCounts();
+    return { submissions: t.launches, bytesToDevice: t.bytesToDevice, readBacks: t.readBacks, bytesFromDevice: t.bytesFromDevice, synchronizations: t.synchronizations };
+  }
+
+  /**
+   * What the cuda addon launched, copied and waited for since this backend was made (or since `since`): the process's
+   * counts, so two cuda backends in one process see each other's.
+   */
+  readonly traffic = {
+    snapshot: (since?: DeviceTrafficCounts): DeviceTrafficCounts => {
+      const counts = countsSince(this.trafficNow(), this.trafficAtStart);
+      return since ? countsSince(counts, since) : counts;
+    },
+  };
 
   run<K extends KernelName>(kernel: K, inputs: KernelInputs[K]): Promise<KernelOutputs[K]> {
     this.states.assertOpen();

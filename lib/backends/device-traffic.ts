@@ -1,13 +1,14 @@
 // What a GPU backend moves and waits for, counted where it happens: bytes
-// written to the device, command buffers submitted, and read-backs (each one a
-// wait for the device) with their bytes. The webgpu backend's kernels go
-// through one TrafficQueue, so "nothing is read back per batch" is a number a
-// user can check (train()'s metrics.device, the CLI's final JSON) rather than a
-// claim.
+// written to the device, command buffers submitted (webgpu) or kernels launched
+// (cuda), and read-backs (each one a wait for the device) with their bytes. The
+// webgpu backend's kernels go through one TrafficQueue; the cuda addon counts
+// its own copies, launches and waits (kernels/cuda/runtime/traffic.cuh). So
+// "nothing is read back per batch" is a number a user can check (train()'s
+// metrics.device, the CLI's final JSON) rather than a claim.
 
 /** The counts (since the backend was created, or since a snapshot). */
 export interface DeviceTrafficCounts {
-  /** Command buffers submitted to the device's queue. */
+  /** Command buffers submitted to the device's queue (webgpu), or kernels launched (cuda). */
   submissions: number;
   /** Bytes written from the host into device buffers. */
   bytesToDevice: number;
@@ -15,6 +16,17 @@ export interface DeviceTrafficCounts {
   readBacks: number;
   /** Bytes those read-backs brought to the host. */
   bytesFromDevice: number;
+  /** cuda: every wait for the device (read-backs, a kernel's fault check, a buffer grown once the work reading it ran). */
+  synchronizations?: number;
+}
+
+/** The difference of two counts: what was counted after `since`. */
+export function countsSince(now: DeviceTrafficCounts, since: DeviceTrafficCounts): DeviceTrafficCounts {
+  const difference = {
+    submissions: now.submissions - since.submissions, bytesToDevice: now.bytesToDevice - since.bytesToDevice,
+    readBacks: now.readBacks - since.readBacks, bytesFromDevice: now.bytesFromDevice - since.bytesFromDevice,
+  };
+  return now.synchronizations === undefined ? difference : { ...difference, synchronizations: now.synchronizations - (since.synchronizations ?? 0) };
 }
 
 const zero = (): DeviceTrafficCounts => ({ submissions: 0, bytesToDevice: 0, readBacks: 0, bytesFromDevice: 0 });
@@ -52,10 +64,6 @@ export class TrafficQueue {
   /** The counts now; with `since`, only what was counted after that snapshot. */
   snapshot(since?: DeviceTrafficCounts): DeviceTrafficCounts {
     const now = { ...this.counts };
-    if (!since) return now;
-    return {
-      submissions: now.submissions - since.submissions, bytesToDevice: now.bytesToDevice - since.bytesToDevice,
-      readBacks: now.readBacks - since.readBacks, bytesFromDevice: now.bytesFromDevice - since.bytesFromDevice,
-    };
+    return since ? countsSince(now, since) : now;
   }
 }

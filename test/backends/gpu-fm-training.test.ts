@@ -84,7 +84,6 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: factorization
       const hp = { predictor_type: 'binary_classifier', num_factors: 4, num_models: 3, optimizer, seed: 2, linear_wd: 0.01, factors_wd: 0.01, bias_wd: 0.01 };
       const batches = fmBatches('binary', 11, 20);
       const before = gpu.counters.snapshot();
-      // webgpu counts its read-backs (device-traffic.ts); cuda does not yet.
       const trafficBefore = gpu.traffic?.snapshot();
       const onGpu = await trainOn(gpu, hp, batches);
       if (trafficBefore) assert.equal(gpu.traffic!.snapshot(trafficBefore).readBacks, 1, 'one read-back, when the state is settled');
@@ -260,7 +259,7 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: factorization
       return { state, validation, test: evaluator.result(), readBacks };
     };
     const [g, c] = [await run(gpu), await run(cpu)];
-    if (name === 'webgpu') assert.equal(g.readBacks, 1, 'the validation sums read back once, when finished');
+    assert.equal(g.readBacks, 1, 'the validation sums read back once, when finished');
     assertStatesAgree(g.state, c.state, 'validated');
     for (const [name, value] of Object.entries(c.validation)) assert.ok(Math.abs(g.validation[name] - value) <= 1e-5 * Math.max(1, Math.abs(value)), `validation ${name}: ${g.validation[name]} vs ${value}`);
     for (const [name, value] of Object.entries(c.test)) assert.ok(Math.abs(g.test[name] - value) <= 1e-5 * Math.max(1, Math.abs(value)), `test ${name}: ${g.test[name]} vs ${value}`);

@@ -108,7 +108,6 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: the linear le
   for (const c of cases) {
     it(`${c.name}: cpu's state within ${tolerance.relTol} of each array's scale`, async () => {
       const before = gpu.counters.snapshot();
-      // webgpu counts its read-backs (device-traffic.ts); cuda does not yet.
       const traffic = gpu.traffic?.snapshot();
       const state = fresh(c.hp, gpu, c.batches()[0].kind === 'sparse' ? sparseDim : dim);
       for (const batch of c.batches()) await linearLearner.update(state, batch, gpu);

@@ -356,7 +356,7 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: PCA trained o
       const onGpu = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(pca, hp, { train: csv, data, backend: name }));
       assertSameModel(onGpu, onCpu);
       assert.deepEqual(onGpu.metrics.kernels.pcaAccumulate, { backend: name, calls: 12, fallbacks: 0 });
-      if (name === 'webgpu') assert.equal(onGpu.metrics.device!.readBacks, 1, '12 batches, one read-back (the end of the pass)');
+      assert.equal(onGpu.metrics.device!.readBacks, 1, '12 batches, one read-back (the end of the pass)');
       assert.equal((onGpu.state.tensors.count.data as Float64Array)[0], 3000, 'the returned state is settled');
     });
 

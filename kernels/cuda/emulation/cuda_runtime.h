@@ -216,8 +216,8 @@ T Shuffle(T value, unsigned lane_from) {
 
 }  // namespace boundless_cuda_emulation
 
-// A launch: BOUNDLESS_LAUNCH(Kernel, grid, block, shared_bytes, stream)(arguments...).
-#define BOUNDLESS_LAUNCH(kernel, grid, block, shared, stream) ::boundless_cuda_emulation::Launch(kernel, dim3(grid), dim3(block))
+// A launch is ::boundless_cuda_emulation::Launch(kernel, grid, block)(arguments...): runtime/launch.cuh's
+// BOUNDLESS_LAUNCH writes it so.
 
 #define threadIdx (::boundless_cuda_emulation::ThreadIndex())
 #define blockIdx (::boundless_cuda_emulation::Now().block)

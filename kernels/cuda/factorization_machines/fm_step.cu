@@ -283,7 +283,7 @@ std::string OpenFm(FmDevice& d, const FmDeviceSettings& s, const double* table, 
   for (int i = 0; i < kFmParts && allocated; i++) if (parts[i]) allocated = Allocate(d.part[i], FmPartLength(i, s));
   if (!allocated) return OutOfMemory("the state of " + std::to_string(s.dim) + " features × " + std::to_string(s.models) + " models", bytes);
   auto copy = [&](void* to, const void* from, size_t n) {
-    if (error.empty() && n > 0) error = Check("cudaMemcpy", cudaMemcpy(to, from, n, cudaMemcpyHostToDevice));
+    if (error.empty() && n > 0) error = Check("cudaMemcpy", CountedMemcpy(to, from, n, cudaMemcpyHostToDevice));
   };
   for (int i = 0; i < kFmParts; i++) if (parts[i]) copy(d.part[i], parts[i], FmPartLength(i, s) * sizeof(float));
   copy(d.last_step, last_step, s.dim * sizeof(int32_t));
@@ -310,7 +310,7 @@ std::string AddFm(FmDevice& d, const FmBatch& batch) {
   std::vector<float> ones;
   if (b.weights == nullptr) ones.assign(rows, 1.0f);
   auto copy = [&](void* to, const void* from, size_t bytes) {
-    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(to, from, bytes, cudaMemcpyHostToDevice, d.stream));
+    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(to, from, bytes, cudaMemcpyHostToDevice, d.stream));
   };
   copy(d.batch, b.labels, rows * sizeof(float));
   copy(d.batch + rows, b.weights ? b.weights : ones.data(), rows * sizeof(float));
@@ -373,12 +373,12 @@ std::string ReadFm(FmDevice& d, float* const* parts, int32_t* last_step, double*
   const size_t sums_count = 2 * s.models * kFmSlotWords;
   std::vector<double> held(sums_count);
   auto copy = [&](void* to, const void* from, size_t bytes) {
-    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(to, from, bytes, cudaMemcpyDeviceToHost, d.stream));
+    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(to, from, bytes, cudaMemcpyDeviceToHost, d.stream));
   };
   for (int i = 0; i < kFmParts; i++) if (parts[i] && d.part[i]) copy(parts[i], d.part[i], FmPartLength(i, s) * sizeof(float));
   copy(last_step, d.last_step, s.dim * sizeof(int32_t));
   copy(held.data(), d.sums, sums_count * sizeof(double));
-  if (error.empty()) error = Check("cudaStreamSynchronize", cudaStreamSynchronize(d.stream));
+  if (error.empty()) error = Check("cudaStreamSynchronize", CountedStreamSynchronize(d.stream));
   if (!error.empty()) return error;
   for (size_t i = 0; i < sums_count; i++) sums[i] += held[i];
   return Check("cudaMemsetAsync", cudaMemsetAsync(d.sums, 0, sums_count * sizeof(double), d.stream));
@@ -388,7 +388,7 @@ void CloseFm(FmDevice& d) {
   std::lock_guard<std::mutex> lock(d.mutex);
   if (d.device < 0) return;
   cudaSetDevice(d.device);
-  if (d.stream) cudaStreamSynchronize(d.stream);
+  if (d.stream) CountedStreamSynchronize(d.stream);
   std::vector<void*> buffers{d.last_step, d.table, d.sums, d.batch, d.indptr, d.indices, d.index, d.work};
   for (float* part : d.part) buffers.push_back(part);
   for (void* buffer : buffers) if (buffer) cudaFree(buffer);

@@ -176,7 +176,7 @@ std::string Check(const char* step, cudaError_t status) { return status == cudaS
 // Grows the batch buffers to `rows` (once the work that reads them is done).
 std::string Reserve(KmeansDevice& s, size_t rows) {
   if (rows <= s.capacity_rows) return "";
-  std::string error = Check("cudaStreamSynchronize", cudaStreamSynchronize(s.stream));
+  std::string error = Check("cudaStreamSynchronize", CountedStreamSynchronize(s.stream));
   if (!error.empty()) return error;
   for (void* p : {static_cast<void*>(s.values), static_cast<void*>(s.row_weights), static_cast<void*>(s.d2), static_cast<void*>(s.nearest)}) cudaFree(p);
   s.values = s.row_weights = nullptr;
@@ -212,7 +212,7 @@ std::string OpenKmeans(KmeansDevice& s, size_t centers, size_t model_k, size_t d
                        (centers + 2 * model_k) * (dim * 4 + 8) + widest * 8);
   }
   const auto up = [&](void* to, const void* from, size_t bytes) {
-    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(to, from, bytes, cudaMemcpyHostToDevice, s.stream));
+    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(to, from, bytes, cudaMemcpyHostToDevice, s.stream));
   };
   up(s.centres, centres, centers * dim * sizeof(float));
   up(s.weights, weights, centers * sizeof(double));
@@ -221,7 +221,7 @@ std::string OpenKmeans(KmeansDevice& s, size_t centers, size_t model_k, size_t d
   if (error.empty()) error = Check("cudaMemsetAsync", cudaMemsetAsync(s.sums, 0, kKmeansSums * sizeof(double), s.stream));
   if (error.empty()) error = Check("cudaMemsetAsync", cudaMemsetAsync(s.flags, 0, kKmeansFlags * sizeof(uint32_t), s.stream));
   // The copies read the host arrays: they must be done before the caller may change them.
-  if (error.empty()) error = Check("cudaStreamSynchronize", cudaStreamSynchronize(s.stream));
+  if (error.empty()) error = Check("cudaStreamSynchronize", CountedStreamSynchronize(s.stream));
   return error;
 }
 
@@ -233,9 +233,9 @@ std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights
   if (error.empty()) error = Reserve(s, rows);
   if (!error.empty()) return error;
   // Pageable copies return once the host data is staged: the caller may reuse its arrays.
-  error = Check("cudaMemcpyAsync", cudaMemcpyAsync(s.values, values, rows * s.dim * sizeof(float), cudaMemcpyHostToDevice, s.stream));
+  error = Check("cudaMemcpyAsync", CountedMemcpyAsync(s.values, values, rows * s.dim * sizeof(float), cudaMemcpyHostToDevice, s.stream));
   if (error.empty() && weights != nullptr) {
-    error = Check("cudaMemcpyAsync", cudaMemcpyAsync(s.row_weights, weights, rows * sizeof(float), cudaMemcpyHostToDevice, s.stream));
+    error = Check("cudaMemcpyAsync", CountedMemcpyAsync(s.row_weights, weights, rows * sizeof(float), cudaMemcpyHostToDevice, s.stream));
   }
   if (!error.empty()) return error;
   if (weights == nullptr) BOUNDLESS_LAUNCH(Ones, Blocks(rows), kThreads, 0, s.stream)(s.row_weights, static_cast<uint32_t>(rows));
@@ -272,7 +272,7 @@ std::string ReadKmeans(KmeansDevice& s, float* centres, double* weights, float* 
   double held_sums[kKmeansSums];
   uint32_t held_flags[kKmeansFlags];
   const auto down = [&](void* to, const void* from, size_t bytes) {
-    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(to, from, bytes, cudaMemcpyDeviceToHost, s.stream));
+    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(to, from, bytes, cudaMemcpyDeviceToHost, s.stream));
   };
   down(centres, s.centres, s.centers * s.dim * sizeof(float));
   down(weights, s.weights, s.centers * sizeof(double));
@@ -280,7 +280,7 @@ std::string ReadKmeans(KmeansDevice& s, float* centres, double* weights, float* 
   down(model_weights, s.model_weights, s.model_k * sizeof(double));
   down(held_sums, s.sums, sizeof held_sums);
   down(held_flags, s.flags, sizeof held_flags);
-  if (error.empty()) error = Check("cudaStreamSynchronize", cudaStreamSynchronize(s.stream));
+  if (error.empty()) error = Check("cudaStreamSynchronize", CountedStreamSynchronize(s.stream));
   if (!error.empty()) return error;
   for (int i = 0; i < kKmeansSums; i++) sums[i] += held_sums[i];
   *reseeds += held_flags[kReseeds];
@@ -293,7 +293,7 @@ void CloseKmeans(KmeansDevice& s) {
   std::lock_guard<std::mutex> lock(s.mutex);
   if (s.device < 0) return;
   cudaSetDevice(s.device);
-  if (s.stream) cudaStreamSynchronize(s.stream);
+  if (s.stream) CountedStreamSynchronize(s.stream);
   for (void* p : {static_cast<void*>(s.centres), static_cast<void*>(s.weights), static_cast<void*>(s.model_centres), static_cast<void*>(s.model_weights),
                   static_cast<void*>(s.prior_centres), static_cast<void*>(s.prior_weights), static_cast<void*>(s.sums), static_cast<void*>(s.flags),
                   static_cast<void*>(s.received), static_cast<void*>(s.values), static_cast<void*>(s.row_weights), static_cast<void*>(s.d2),

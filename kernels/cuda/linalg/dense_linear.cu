@@ -49,14 +49,14 @@ std::string DenseLinear(const float* x, const float* w, const float* bias, float
   if (!error.empty()) return error;
   float *dx = arena.As<float>(0), *dw = arena.As<float>(1), *db = bias != nullptr ? arena.As<float>(2) : nullptr, *dout = arena.As<float>(3);
   cudaError_t status;
-  if (bias != nullptr && (status = cudaMemcpy(db, bias, models * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy bias", status);
-  if ((status = cudaMemcpy(dx, x, rows * cols * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy x", status);
-  if ((status = cudaMemcpy(dw, w, models * cols * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy w", status);
+  if (bias != nullptr && (status = CountedMemcpy(db, bias, models * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy bias", status);
+  if ((status = CountedMemcpy(dx, x, rows * cols * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy x", status);
+  if ((status = CountedMemcpy(dw, w, models * cols * sizeof(float), cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy w", status);
   size_t blocks = (outputs + kWarpsPerBlock - 1) / kWarpsPerBlock;
   if (blocks > 0x7fffffffu) return "denseLinear: too many outputs for one launch";
   BOUNDLESS_LAUNCH(DenseLinearKernel, static_cast<unsigned>(blocks), kWarpsPerBlock * kWarpSize, 0, 0)(dx, dw, db, dout, rows, cols, models);
   if ((status = cudaGetLastError()) != cudaSuccess) return Describe("launch", status);
-  if ((status = cudaMemcpy(out, dout, outputs * sizeof(float), cudaMemcpyDeviceToHost)) != cudaSuccess) return Describe("copy out", status);
+  if ((status = CountedMemcpy(out, dout, outputs * sizeof(float), cudaMemcpyDeviceToHost)) != cudaSuccess) return Describe("copy out", status);
   return "";
 }
 

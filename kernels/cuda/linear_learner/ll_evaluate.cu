@@ -115,7 +115,7 @@ std::string OpenLinearEvaluate(LinearEvaluateDevice& e, const LinearSettings& s,
     return OutOfMemory("the model of " + std::to_string(s.dim) + " features × " + std::to_string(width) + " outputs and its sums",
                        model.size() * sizeof(float) + s.sums * sizeof(double));
   }
-  error = Check("cudaMemcpy", cudaMemcpy(e.model, model.data(), model.size() * sizeof(float), cudaMemcpyHostToDevice));
+  error = Check("cudaMemcpy", CountedMemcpy(e.model, model.data(), model.size() * sizeof(float), cudaMemcpyHostToDevice));
   if (error.empty()) error = Check("cudaMemsetAsync", cudaMemsetAsync(e.sums, 0, (s.sums > 0 ? s.sums : 1) * sizeof(double), e.stream));
   return error;
 }
@@ -137,7 +137,7 @@ std::string AddLinearEvaluate(LinearEvaluateDevice& e, const LinearEvaluateBatch
   std::vector<float> ones;
   if (batch.weights == nullptr) ones.assign(rows, 1.0f);
   auto copy = [&](void* to, const void* from, size_t bytes) {
-    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(to, from, bytes, cudaMemcpyHostToDevice, e.stream));
+    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(to, from, bytes, cudaMemcpyHostToDevice, e.stream));
   };
   copy(e.batch, batch.labels, rows * sizeof(float));
   copy(e.batch + rows, batch.weights ? batch.weights : ones.data(), rows * sizeof(float));
@@ -161,9 +161,9 @@ std::string ReadLinearEvaluate(LinearEvaluateDevice& e, double* out) {
   std::string error = Check("cudaSetDevice", cudaSetDevice(e.device));
   std::vector<double> held(e.s.sums);
   if (error.empty() && e.s.sums > 0) {
-    error = Check("cudaMemcpyAsync", cudaMemcpyAsync(held.data(), e.sums, e.s.sums * sizeof(double), cudaMemcpyDeviceToHost, e.stream));
+    error = Check("cudaMemcpyAsync", CountedMemcpyAsync(held.data(), e.sums, e.s.sums * sizeof(double), cudaMemcpyDeviceToHost, e.stream));
   }
-  if (error.empty()) error = Check("cudaStreamSynchronize", cudaStreamSynchronize(e.stream));
+  if (error.empty()) error = Check("cudaStreamSynchronize", CountedStreamSynchronize(e.stream));
   if (!error.empty()) return error;
   for (size_t i = 0; i < e.s.sums; i++) out[i] += held[i];
   if (e.s.sums > 0) error = Check("cudaMemsetAsync", cudaMemsetAsync(e.sums, 0, e.s.sums * sizeof(double), e.stream));
@@ -174,7 +174,7 @@ void CloseLinearEvaluate(LinearEvaluateDevice& e) {
   std::lock_guard<std::mutex> lock(e.mutex);
   if (e.device < 0) return;
   cudaSetDevice(e.device);
-  if (e.stream) cudaStreamSynchronize(e.stream);
+  if (e.stream) CountedStreamSynchronize(e.stream);
   for (void* buffer : {static_cast<void*>(e.model), static_cast<void*>(e.sums), static_cast<void*>(e.batch), static_cast<void*>(e.indptr),
                        static_cast<void*>(e.indices), static_cast<void*>(e.scores)}) {
     if (buffer) cudaFree(buffer);

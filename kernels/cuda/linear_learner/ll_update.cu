@@ -290,9 +290,9 @@ std::string OpenLinearUpdate(LinearUpdateDevice& d, const LinearUpdateSettings& 
   const size_t width = static_cast<size_t>(s.base.models) * s.base.classes;
   if (!allocated) return OutOfMemory("the state of " + std::to_string(s.base.dim) + " features × " + std::to_string(width) + " outputs", bytes);
   for (int i = 0; i < kLinearParts && error.empty(); i++) {
-    if (parts[i]) error = Check("cudaMemcpy", cudaMemcpy(d.part[i], parts[i], LinearPartLength(i, s.base) * sizeof(float), cudaMemcpyHostToDevice));
+    if (parts[i]) error = Check("cudaMemcpy", CountedMemcpy(d.part[i], parts[i], LinearPartLength(i, s.base) * sizeof(float), cudaMemcpyHostToDevice));
   }
-  if (error.empty()) error = Check("cudaMemcpy", cudaMemcpy(d.last_step, last_step, s.base.dim * sizeof(int32_t), cudaMemcpyHostToDevice));
+  if (error.empty()) error = Check("cudaMemcpy", CountedMemcpy(d.last_step, last_step, s.base.dim * sizeof(int32_t), cudaMemcpyHostToDevice));
   if (error.empty()) error = Check("cudaMemsetAsync", cudaMemsetAsync(d.sums, 0, std::max<size_t>(1, s.base.sums) * sizeof(double), d.stream));
   return error;
 }
@@ -323,7 +323,7 @@ std::string AddLinearUpdate(LinearUpdateDevice& d, const LinearUpdateBatch& batc
   std::copy(batch.steps, batch.steps + batch.step_count * kStepWords, steps.begin());
   std::copy(batch.table, batch.table + batch.step_count * s.models * kModelWords, steps.begin() + batch.step_count * kStepWords);
   auto copy = [&](void* to, const void* from, size_t bytes) {
-    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(to, from, bytes, cudaMemcpyHostToDevice, d.stream));
+    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(to, from, bytes, cudaMemcpyHostToDevice, d.stream));
   };
   copy(d.batch, b.labels, rows * sizeof(float));
   copy(d.batch + rows, b.weights ? b.weights : ones.data(), rows * sizeof(float));
@@ -382,12 +382,12 @@ std::string ReadLinearUpdate(LinearUpdateDevice& d, float* const* parts, int32_t
   std::string error = Check("cudaSetDevice", cudaSetDevice(d.device));
   std::vector<double> held(s.sums);
   auto copy = [&](void* to, const void* from, size_t bytes) {
-    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(to, from, bytes, cudaMemcpyDeviceToHost, d.stream));
+    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(to, from, bytes, cudaMemcpyDeviceToHost, d.stream));
   };
   for (int i = 0; i < kLinearParts; i++) if (parts[i] && d.part[i]) copy(parts[i], d.part[i], LinearPartLength(i, s) * sizeof(float));
   copy(last_step, d.last_step, s.dim * sizeof(int32_t));
   copy(held.data(), d.sums, s.sums * sizeof(double));
-  if (error.empty()) error = Check("cudaStreamSynchronize", cudaStreamSynchronize(d.stream));
+  if (error.empty()) error = Check("cudaStreamSynchronize", CountedStreamSynchronize(d.stream));
   if (!error.empty()) return error;
   for (size_t i = 0; i < s.sums; i++) sums[i] += held[i];
   if (s.sums > 0) error = Check("cudaMemsetAsync", cudaMemsetAsync(d.sums, 0, s.sums * sizeof(double), d.stream));
@@ -398,7 +398,7 @@ void CloseLinearUpdate(LinearUpdateDevice& d) {
   std::lock_guard<std::mutex> lock(d.mutex);
   if (d.device < 0) return;
   cudaSetDevice(d.device);
-  if (d.stream) cudaStreamSynchronize(d.stream);
+  if (d.stream) CountedStreamSynchronize(d.stream);
   std::vector<void*> buffers{d.last_step, d.sums, d.batch, d.indptr, d.indices, d.index, d.steps, d.scores, d.gradient};
   for (float* part : d.part) buffers.push_back(part);
   for (void* buffer : buffers) if (buffer) cudaFree(buffer);

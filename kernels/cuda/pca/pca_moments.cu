@@ -88,7 +88,7 @@ std::string AddPcaMoments(PcaMomentsDevice& m, const float* values, const float*
   if (!error.empty()) return error;
   if (rows > m.capacity_rows) {
     // Grow the batch buffers once the work that reads them is done.
-    error = Check("cudaStreamSynchronize", cudaStreamSynchronize(m.stream));
+    error = Check("cudaStreamSynchronize", CountedStreamSynchronize(m.stream));
     if (!error.empty()) return error;
     cudaFree(m.values);
     cudaFree(m.weights);
@@ -104,16 +104,16 @@ std::string AddPcaMoments(PcaMomentsDevice& m, const float* values, const float*
     m.capacity_rows = capacity;
   }
   // Pageable copies return once the host data is staged: the caller may reuse its arrays.
-  error = Check("cudaMemcpyAsync", cudaMemcpyAsync(m.values, values, rows * m.dim * sizeof(float), cudaMemcpyHostToDevice, m.stream));
+  error = Check("cudaMemcpyAsync", CountedMemcpyAsync(m.values, values, rows * m.dim * sizeof(float), cudaMemcpyHostToDevice, m.stream));
   std::vector<float> ones;
   if (weights == nullptr) ones.assign(rows, 1.0f);
   if (error.empty()) {
-    error = Check("cudaMemcpyAsync", cudaMemcpyAsync(m.weights, weights ? weights : ones.data(), rows * sizeof(float), cudaMemcpyHostToDevice, m.stream));
+    error = Check("cudaMemcpyAsync", CountedMemcpyAsync(m.weights, weights ? weights : ones.data(), rows * sizeof(float), cudaMemcpyHostToDevice, m.stream));
   }
   std::vector<double> zeros;
   if (origin == nullptr) zeros.assign(m.dim, 0.0);
   if (error.empty()) {
-    error = Check("cudaMemcpyAsync", cudaMemcpyAsync(m.origin, origin ? origin : zeros.data(), m.dim * sizeof(double), cudaMemcpyHostToDevice, m.stream));
+    error = Check("cudaMemcpyAsync", CountedMemcpyAsync(m.origin, origin ? origin : zeros.data(), m.dim * sizeof(double), cudaMemcpyHostToDevice, m.stream));
   }
   if (!error.empty()) return error;
   const int tiles_per_side = static_cast<int>((m.dim + kTile - 1) / kTile);
@@ -129,9 +129,9 @@ std::string ReadPcaMoments(PcaMomentsDevice& m, double* count, double* sum, doub
   std::string error = Check("cudaSetDevice", cudaSetDevice(m.device));
   const size_t d = m.dim;
   std::vector<double> held_cross(d * d), held_sums(d + 1);
-  if (error.empty()) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(held_cross.data(), m.cross, d * d * sizeof(double), cudaMemcpyDeviceToHost, m.stream));
-  if (error.empty()) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(held_sums.data(), m.sums, (d + 1) * sizeof(double), cudaMemcpyDeviceToHost, m.stream));
-  if (error.empty()) error = Check("cudaStreamSynchronize", cudaStreamSynchronize(m.stream));
+  if (error.empty()) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(held_cross.data(), m.cross, d * d * sizeof(double), cudaMemcpyDeviceToHost, m.stream));
+  if (error.empty()) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(held_sums.data(), m.sums, (d + 1) * sizeof(double), cudaMemcpyDeviceToHost, m.stream));
+  if (error.empty()) error = Check("cudaStreamSynchronize", CountedStreamSynchronize(m.stream));
   if (!error.empty()) return error;
   for (size_t i = 0; i < d; i++) for (size_t j = 0; j <= i; j++) cross[i * d + j] += held_cross[i * d + j];
   for (size_t j = 0; j < d; j++) sum[j] += held_sums[j];
@@ -145,7 +145,7 @@ void ClosePcaMoments(PcaMomentsDevice& m) {
   std::lock_guard<std::mutex> lock(m.mutex);
   if (m.device < 0) return;
   cudaSetDevice(m.device);
-  if (m.stream) cudaStreamSynchronize(m.stream);
+  if (m.stream) CountedStreamSynchronize(m.stream);
   for (void* buffer : {static_cast<void*>(m.cross), static_cast<void*>(m.sums), static_cast<void*>(m.origin),
                        static_cast<void*>(m.values), static_cast<void*>(m.weights)}) {
     if (buffer) cudaFree(buffer);

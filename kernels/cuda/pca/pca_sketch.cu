@@ -83,12 +83,12 @@ std::string OpenPcaSketch(PcaSketchDevice& s, size_t dim, size_t ell, const doub
   }
   std::vector<double> zeros;
   if (origin == nullptr) zeros.assign(dim, 0.0);
-  error = Check("cudaMemcpyAsync", cudaMemcpyAsync(s.omega, omega, dim * ell * sizeof(double), cudaMemcpyHostToDevice, s.stream));
-  if (error.empty()) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(s.origin, origin ? origin : zeros.data(), dim * sizeof(double), cudaMemcpyHostToDevice, s.stream));
+  error = Check("cudaMemcpyAsync", CountedMemcpyAsync(s.omega, omega, dim * ell * sizeof(double), cudaMemcpyHostToDevice, s.stream));
+  if (error.empty()) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(s.origin, origin ? origin : zeros.data(), dim * sizeof(double), cudaMemcpyHostToDevice, s.stream));
   if (error.empty()) error = Check("cudaMemsetAsync", cudaMemsetAsync(s.y, 0, dim * ell * sizeof(double), s.stream));
   if (error.empty()) error = Check("cudaMemsetAsync", cudaMemsetAsync(s.sums, 0, (dim + 2) * sizeof(double), s.stream));
   // `zeros` lives on this stack.
-  if (error.empty()) error = Check("cudaStreamSynchronize", cudaStreamSynchronize(s.stream));
+  if (error.empty()) error = Check("cudaStreamSynchronize", CountedStreamSynchronize(s.stream));
   return error;
 }
 
@@ -98,7 +98,7 @@ std::string AddPcaSketch(PcaSketchDevice& s, const float* values, const float* w
   if (!error.empty()) return error;
   if (rows > s.capacity_rows) {
     // Grow the batch buffers once the work that reads them is done.
-    error = Check("cudaStreamSynchronize", cudaStreamSynchronize(s.stream));
+    error = Check("cudaStreamSynchronize", CountedStreamSynchronize(s.stream));
     if (!error.empty()) return error;
     for (void* p : {static_cast<void*>(s.values), static_cast<void*>(s.weights), static_cast<void*>(s.t)}) cudaFree(p);
     s.values = s.weights = nullptr;
@@ -112,9 +112,9 @@ std::string AddPcaSketch(PcaSketchDevice& s, const float* values, const float* w
     s.capacity_rows = capacity;
   }
   // Pageable copies return once the host data is staged: the caller may reuse its arrays.
-  error = Check("cudaMemcpyAsync", cudaMemcpyAsync(s.values, values, rows * s.dim * sizeof(float), cudaMemcpyHostToDevice, s.stream));
+  error = Check("cudaMemcpyAsync", CountedMemcpyAsync(s.values, values, rows * s.dim * sizeof(float), cudaMemcpyHostToDevice, s.stream));
   if (error.empty() && weights != nullptr) {
-    error = Check("cudaMemcpyAsync", cudaMemcpyAsync(s.weights, weights, rows * sizeof(float), cudaMemcpyHostToDevice, s.stream));
+    error = Check("cudaMemcpyAsync", CountedMemcpyAsync(s.weights, weights, rows * sizeof(float), cudaMemcpyHostToDevice, s.stream));
   }
   if (!error.empty()) return error;
   const unsigned n = static_cast<unsigned>(rows), d = static_cast<unsigned>(s.dim), l = static_cast<unsigned>(s.ell);
@@ -130,9 +130,9 @@ std::string ReadPcaSketch(PcaSketchDevice& s, double* count, double* sum, double
   std::string error = Check("cudaSetDevice", cudaSetDevice(s.device));
   const size_t d = s.dim, l = s.ell;
   std::vector<double> held_y(d * l), held_sums(d + 2);
-  if (error.empty()) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(held_y.data(), s.y, d * l * sizeof(double), cudaMemcpyDeviceToHost, s.stream));
-  if (error.empty()) error = Check("cudaMemcpyAsync", cudaMemcpyAsync(held_sums.data(), s.sums, (d + 2) * sizeof(double), cudaMemcpyDeviceToHost, s.stream));
-  if (error.empty()) error = Check("cudaStreamSynchronize", cudaStreamSynchronize(s.stream));
+  if (error.empty()) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(held_y.data(), s.y, d * l * sizeof(double), cudaMemcpyDeviceToHost, s.stream));
+  if (error.empty()) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(held_sums.data(), s.sums, (d + 2) * sizeof(double), cudaMemcpyDeviceToHost, s.stream));
+  if (error.empty()) error = Check("cudaStreamSynchronize", CountedStreamSynchronize(s.stream));
   if (!error.empty()) return error;
   for (size_t i = 0; i < d * l; i++) y[i] += held_y[i];
   for (size_t j = 0; j < d; j++) sum[j] += held_sums[j];
@@ -147,7 +147,7 @@ void ClosePcaSketch(PcaSketchDevice& s) {
   std::lock_guard<std::mutex> lock(s.mutex);
   if (s.device < 0) return;
   cudaSetDevice(s.device);
-  if (s.stream) cudaStreamSynchronize(s.stream);
+  if (s.stream) CountedStreamSynchronize(s.stream);
   for (void* p : {static_cast<void*>(s.y), static_cast<void*>(s.sums), static_cast<void*>(s.omega), static_cast<void*>(s.origin),
                   static_cast<void*>(s.values), static_cast<void*>(s.weights), static_cast<void*>(s.t)}) {
     if (p) cudaFree(p);

@@ -222,17 +222,17 @@ std::string Upload(const RowCall& call, DeviceBatch& device) {
   device = {b.rows, b.cols, b.nnz, b.sparse ? 1u : 0u, nullptr, nullptr, nullptr};
   if (!b.sparse) {
     device.values = reinterpret_cast<const float*>(base);
-    status = cudaMemcpy(base, b.values, words * 4, cudaMemcpyHostToDevice);
+    status = CountedMemcpy(base, b.values, words * 4, cudaMemcpyHostToDevice);
     return status == cudaSuccess ? "" : Describe("copy batch", status);
   }
   const size_t indptr_bytes = (static_cast<size_t>(b.rows) + 1) * 4, entry_bytes = static_cast<size_t>(b.nnz) * 4;
   device.indptr = reinterpret_cast<const int32_t*>(base);
   device.indices = reinterpret_cast<const uint32_t*>(base + indptr_bytes);
   device.values = reinterpret_cast<const float*>(base + indptr_bytes + entry_bytes);
-  if ((status = cudaMemcpy(base, b.indptr, indptr_bytes, cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy indptr", status);
+  if ((status = CountedMemcpy(base, b.indptr, indptr_bytes, cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy indptr", status);
   if (entry_bytes == 0) return "";
-  if ((status = cudaMemcpy(base + indptr_bytes, b.indices, entry_bytes, cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy indices", status);
-  if ((status = cudaMemcpy(base + indptr_bytes + entry_bytes, b.values, entry_bytes, cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy values", status);
+  if ((status = CountedMemcpy(base + indptr_bytes, b.indices, entry_bytes, cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy indices", status);
+  if ((status = CountedMemcpy(base + indptr_bytes + entry_bytes, b.values, entry_bytes, cudaMemcpyHostToDevice)) != cudaSuccess) return Describe("copy values", status);
   return "";
 }
 
@@ -244,7 +244,7 @@ std::string UploadModel(const RowCall& call) {
   char* at = static_cast<char*>(arena.buffer[1]);
   for (const HostArray& array : call.model) {
     if (array.bytes == 0) continue;
-    cudaError_t status = cudaMemcpy(at, array.data, array.bytes, cudaMemcpyHostToDevice);
+    cudaError_t status = CountedMemcpy(at, array.data, array.bytes, cudaMemcpyHostToDevice);
     if (status != cudaSuccess) return Describe("copy model", status);
     at += array.bytes;
   }
@@ -303,12 +303,14 @@ std::string RunRowKernel(RowCall& call) {
   Launch(call, device);
   if ((status = cudaGetLastError()) != cudaSuccess) return Describe("launch", status);
   // A fault in the kernel shows here, named as the kernel's rather than as the next copy's.
-  if ((status = cudaDeviceSynchronize()) != cudaSuccess) return Describe("kernel", status);
-  if ((status = cudaMemcpy(call.flags, arena.buffer[3], sizeof call.flags, cudaMemcpyDeviceToHost)) != cudaSuccess) return Describe("copy flags", status);
+  if ((status = CountedDeviceSynchronize()) != cudaSuccess) return Describe("kernel", status);
+  // The flags and the output come back in one wait (a read-back, runtime/traffic.cuh).
+  if ((status = CountedMemcpyAsync(call.flags, arena.buffer[3], sizeof call.flags, cudaMemcpyDeviceToHost, 0)) != cudaSuccess) return Describe("copy flags", status);
   if (call.output_words > 0 &&
-      (status = cudaMemcpy(call.output, arena.buffer[2], call.output_words * 4, cudaMemcpyDeviceToHost)) != cudaSuccess) {
+      (status = CountedMemcpyAsync(call.output, arena.buffer[2], call.output_words * 4, cudaMemcpyDeviceToHost, 0)) != cudaSuccess) {
     return Describe("copy output", status);
   }
+  if ((status = CountedDeviceSynchronize()) != cudaSuccess) return Describe("copy output", status);
   return "";
 }
 

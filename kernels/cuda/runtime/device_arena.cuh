@@ -12,6 +12,8 @@
 #include <mutex>
 #include <string>
 
+#include "runtime/traffic.cuh"
+
 namespace boundless_cuda {
 
 inline std::string Describe(const char* step, cudaError_t status) {
@@ -39,7 +41,7 @@ inline std::string OutOfMemory(const std::string& what, size_t bytes) {
 template <class T>
 std::string GrowBuffer(cudaStream_t stream, T*& buffer, size_t& capacity, size_t count, const std::string& what) {
   if (count <= capacity) return "";
-  const cudaError_t synced = cudaStreamSynchronize(stream);
+  const cudaError_t synced = CountedStreamSynchronize(stream);
   if (synced != cudaSuccess) return Describe("cudaStreamSynchronize", synced);
   cudaFree(buffer);
   buffer = nullptr;
