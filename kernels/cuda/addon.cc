@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "factorization_machines/fm_recommend_binding.h"
 #include "factorization_machines/fm_step_binding.h"
 #include "kmeans/kmeans_update_binding.h"
 #include "linalg/dense_linear.cuh"
@@ -168,6 +169,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless_cuda::InitLinearEvaluate(env, exports);
   boundless_cuda::InitLinearUpdate(env, exports);
   boundless_cuda::InitFmStep(env, exports);
+  boundless_cuda::InitFmRecommend(env, exports);
 #ifdef BOUNDLESS_CUDA_EMULATION
   boundless_cuda_emulation::InitSelfTest(env, exports);
 #endif

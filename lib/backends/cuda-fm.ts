@@ -1,4 +1,4 @@
-// cuda's fmUpdate and fmEvaluate: factorization machines trained and scored
+// cuda's fmUpdate, fmEvaluate and fmRecommend: factorization machines trained and scored
 // with their state on the device (kernels/cuda/factorization_machines/). The
 // parameters, optimizer moments, each feature's lazy-decay step and two sets of
 // metric sums (progressive and validation, say) stay there from batch to
@@ -21,6 +21,7 @@ import { KernelDeclined, type FmKernelMetrics, type FmKernelSettings, type FmKer
 import { FmDeviceSlots } from './fm-device-slots.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
+import { sharedCpuBackend } from './run-kernel.js';
 
 /** Agreement of a factorization-machine state trained on cuda with cpu's: every parameter and moment within relTol of its array's largest magnitude. */
 export const cudaFmStateTolerance = { relTol: 1e-5 } as const;
@@ -147,6 +148,31 @@ function runStep(gpu: CudaBackend, inputs: FmStepInputs, training: boolean): Pro
     }
   });
 }
+
+/** A batch's rows as the addon's fmRecommend takes them: values, and for CSR rows indptr and indices. */
+function featureRows(batch: Batch & { kind: 'dense' | 'sparse' }, dim: number): [Float32Array, Int32Array | null, Uint32Array | null] {
+  if (batch.kind === 'dense') return [batch.values.subarray(0, batch.rows * dim), null, null];
+  const nnz = batch.indptr[batch.rows];
+  return [batch.values.subarray(0, nnz), batch.indptr.subarray(0, batch.rows + 1), batch.indices.subarray(0, nnz)];
+}
+
+// fmRecommend: every candidate scored on the device as the row user ∪ item, the top n picked on a libuv thread
+// (kernels/cuda/factorization_machines/fm_recommend.cu); cpu's checks and messages first.
+registerKernel<'fmRecommend', CudaBackend>('cuda', 'fmRecommend', async (gpu, inputs) => {
+  const { model, user, items, indices, scores } = inputs;
+  if (user.kind === 'series' || items.kind === 'series' || user.rows !== 1 || model.linear.length !== model.dim
+    || model.factors.length !== model.dim * model.k || scores.length !== indices.length || indices.length > items.rows) {
+    // cpu's own error for these (it throws); should it take them after all, it runs them.
+    await sharedCpuBackend().run('fmRecommend', inputs);
+    throw new KernelDeclined('fmRecommend', 'inputs the cuda kernel cannot lay out');
+  }
+  const core = loadCoreAddon();
+  await core.validateFeatureRows(user, model.dim, 'fmRecommend');
+  await core.validateFeatureRows(items, model.dim, 'fmRecommend');
+  const params = Float64Array.from([model.dim, model.k, model.bias, model.logistic ? 1 : 0]);
+  await gpu.addon.fmRecommend(model.linear, model.factors, params, ...featureRows(user, model.dim), ...featureRows(items, model.dim), items.rows, indices, scores)
+    .catch((error) => declineOutOfMemory('fmRecommend', error));
+});
 
 registerKernel<'fmUpdate', CudaBackend>('cuda', 'fmUpdate', (gpu, inputs) => runStep(gpu, inputs, true));
 registerKernel<'fmEvaluate', CudaBackend>('cuda', 'fmEvaluate', (gpu, inputs) => runStep(gpu, inputs, false));

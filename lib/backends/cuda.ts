@@ -111,6 +111,13 @@ export interface CudaAddon {
   fmRead(handle: FmHandle, parts: (Float32Array | null)[], lastStep: Int32Array, sums: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
   fmClose(handle: FmHandle): void;
+  /**
+   * The top indices.length candidates for one user, each scored as the row user ∪ item (params: dim, factors, bias,
+   * logistic); indptr and indices null for dense rows (kernels/cuda/factorization_machines/fm_recommend_binding.cc).
+   */
+  fmRecommend(linear: Float32Array, factors: Float32Array, params: Float64Array, userValues: Float32Array, userIndptr: Int32Array | null,
+    userIndices: Uint32Array | null, itemValues: Float32Array, itemIndptr: Int32Array | null, itemIndices: Uint32Array | null, itemRows: number,
+    indices: Int32Array, scores: Float32Array): Promise<void>;
 }
 
 const require = createRequire(import.meta.url);

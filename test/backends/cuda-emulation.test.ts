@@ -138,7 +138,7 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
       /^Error: cuda linearUpdateAdd: the handle is closed$/);
   });
 
-  it('fm handles check the model table, the moments training needs and the feature index, and refuse use after close', async () => {
+  it('fm handles check the model table, the moments training needs and the feature index, and refuse use after close; fmRecommend its rows', async () => {
     const addon = createRequire(import.meta.url)(emulatedAddon) as CudaAddon;
     // Squared loss, adagrad, L2 decay, dim 3; one model of 2 factors at offset 0.
     const settings = Float64Array.from([1, 1, 1, 3, 1e-8, 0.9, 0.999, 0, 0]);
@@ -164,6 +164,15 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
       /^Error: cuda fmAdd: the feature index's entry 1 is out of range$/);
     addon.fmClose(handle);
     await assert.rejects(async () => addon.fmRead(handle, parts(true), new Int32Array(3), sums), /^Error: cuda fmRead: the handle is closed$/);
+    // fmRecommend: lengths at once, a CSR candidate past dim on the worker thread.
+    const fmParams = Float64Array.from([3, 2, 0, 0]);
+    const out = [new Int32Array(1), new Float32Array(1)] as const;
+    assert.throws(() => addon.fmRecommend(new Float32Array(3), new Float32Array(5), fmParams, new Float32Array(3), null, null, new Float32Array(6), null, null, 2, ...out),
+      /^RangeError: cuda fmRecommend: factors has length 5, expected 6$/);
+    assert.throws(() => addon.fmRecommend(new Float32Array(3), new Float32Array(6), fmParams, new Float32Array(3), null, null, new Float32Array(6), null, null, 2, new Int32Array(3), new Float32Array(3)),
+      /^RangeError: cuda fmRecommend: asked for 3 items of 2 candidates$/);
+    await assert.rejects(addon.fmRecommend(new Float32Array(3), new Float32Array(6), fmParams, new Float32Array(3), null, null,
+      Float32Array.from([1, 1]), Int32Array.from([0, 1, 2]), Uint32Array.from([0, 3]), 2, ...out), /^Error: cuda fmRecommend: row 1: feature index 3 is not below dim 3$/);
   });
 
   it('device memory past its budget is declined with the sizes, or an error in strict mode', () => {

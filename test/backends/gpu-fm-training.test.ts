@@ -165,6 +165,40 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: factorization
     });
   }
 
+  if (name === 'cuda') {
+    it('recommends the top n as cpu does (scored on the device): dense and sparse users and candidates, ties to the lower index, cpu\'s errors', async () => {
+      const hp = { predictor_type: 'binary_classifier', num_factors: 4, num_models: 2, seed: 9 };
+      const state = await trainOn(cpu, hp, fmBatches('binary', 31, 6));
+      const [onGpu, onCpu] = [await factorizationMachines.finalize(structuredClone(state), gpu), await factorizationMachines.finalize(structuredClone(state), cpu)];
+      const candidates = fmBatches('binary', 32, 1)[0];
+      const users = [denseOf([fmBatches('binary', 33, 1)[0]])[0], fmBatches('binary', 34, 1)[0]];
+      for (const [u, user] of users.entries()) {
+        const one = { ...user, rows: 1 } as Batch;
+        for (const items of [candidates, denseOf([candidates])[0]]) {
+          // Candidates twice over: every score ties with another, and the lower index must come first.
+          const twice = (b: Batch): Batch => {
+            if (b.kind === 'dense') return denseBatch(Float32Array.from([...b.values, ...b.values]), fmDim);
+            const s = b as Extract<Batch, { kind: 'sparse' }>;
+            return { ...s, labels: undefined, weights: undefined, rows: 2 * s.rows, indptr: Int32Array.from([...s.indptr, ...s.indptr.subarray(1).map((e) => e + s.indptr[s.rows])]),
+              indices: Uint32Array.from([...s.indices, ...s.indices]), values: Float32Array.from([...s.values, ...s.values]) };
+          };
+          const before = gpu.counters.snapshot();
+          const got = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => onGpu.recommend(one, twice(items), 7));
+          assert.deepEqual(gpu.counters.snapshot(before).fmRecommend, { backend: 'cuda', calls: 1, fallbacks: 0 }, `user ${u}`);
+          const expected = await onCpu.recommend(one, twice(items), 7);
+          assert.deepEqual(Array.from(got.indices), Array.from(expected.indices), `user ${u}, ${items.kind} candidates`);
+          for (const [i, score] of expected.scores.entries()) assert.ok(Math.abs(got.scores[i] - score) <= 1e-6, `score ${i}: ${got.scores[i]} vs cpu ${score}`);
+          assert.ok(got.indices[0] < items.rows && got.indices[1] === got.indices[0] + items.rows, 'a tie goes to the lower index first');
+        }
+      }
+      const bad = denseBatch(new Float32Array(fmDim).fill(NaN), fmDim);
+      const message = await onCpu.recommend(bad, candidates, 3).then(() => 'resolved', (error: Error) => error.message);
+      await assert.rejects(onGpu.recommend(bad, candidates, 3), { message });
+      const twoUsers = denseBatch(new Float32Array(2 * fmDim), fmDim);
+      await assert.rejects(onGpu.recommend(twoUsers, candidates, 3), /the user batch must have exactly one row, got 2/);
+    });
+  }
+
   it('keeps the slopes of rows saturated the wrong way (a feature near 1e3, adam\'s L2 decay): cpu\'s metrics', async () => {
     // Two one-hot fields and one feature near 1e3 (a user's case): rows score ±25 early, their slopes are ±(1 − 1e-11),
     // and a feature's gradient is the tiny difference of two; f32 slopes made it 0, and adaptive L2 decay (which

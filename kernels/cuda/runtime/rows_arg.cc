@@ -55,6 +55,32 @@ HostRows HostRowsArg(const Napi::CallbackInfo& info, const char* fn, size_t firs
   return b;
 }
 
+HostRows FeatureRowsArg(const Napi::CallbackInfo& info, const char* fn, size_t first, size_t rows, uint32_t dim, const std::string& name) {
+  Napi::Env env = info.Env();
+  HostRows b;
+  b.rows = rows;
+  Napi::Float32Array values = Float32Arg(info, first, fn, (name + "Values").c_str());
+  b.values = values.Data();
+  b.sparse = !info[first + 1].IsNull();
+  if (!b.sparse) {
+    RequireLength(env, fn, (name + "Values").c_str(), values.ElementLength(), CheckedProduct(env, fn, rows, dim));
+    return b;
+  }
+  if (!IsTyped(info[first + 1], napi_int32_array)) throw Napi::TypeError::New(env, std::string(fn) + ": argument " + name + "Indptr must be an Int32Array or null");
+  if (!IsTyped(info[first + 2], napi_uint32_array)) throw Napi::TypeError::New(env, std::string(fn) + ": argument " + name + "Indices must be a Uint32Array");
+  Napi::Int32Array indptr = info[first + 1].As<Napi::Int32Array>();
+  Napi::Uint32Array indices = info[first + 2].As<Napi::Uint32Array>();
+  RequireLength(env, fn, (name + "Indptr").c_str(), indptr.ElementLength(), rows + 1);
+  b.nnz = values.ElementLength();
+  RequireLength(env, fn, (name + "Indices").c_str(), indices.ElementLength(), b.nnz);
+  b.indptr = indptr.Data();
+  b.indices = indices.Data();
+  if (static_cast<size_t>(b.indptr[rows]) != b.nnz) {
+    throw Napi::RangeError::New(env, std::string(fn) + ": " + name + "Indptr[rows] is " + std::to_string(b.indptr[rows]) + ", expected the " + std::to_string(b.nnz) + " values");
+  }
+  return b;
+}
+
 std::string CheckCsr(const HostRows& b, uint32_t dim) {
   if (!b.sparse) return "";
   if (b.indptr[0] != 0) return "indptr[0] must be 0, got " + std::to_string(b.indptr[0]);
