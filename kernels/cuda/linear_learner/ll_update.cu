@@ -178,7 +178,32 @@ __device__ void LossModel(const StepView& v, uint32_t m) {
   }
 }
 
-// One thread per model, and one more for Σ recency·w and Σ (recency·w)².
+// a ← a + (w − a)/(t − start) after step t; a = w before averaging begins (Average).
+__device__ void AverageOne(const StepView& v, float* a, float w) {
+  if (v.start < 0 || v.t <= v.start) {
+    *a = w;
+    return;
+  }
+  const float inverse = static_cast<float>(1 / (v.t - v.start));
+  *a += (w - *a) * inverse;
+}
+
+// Output k's bias: its gradient over the step's rows in order, its step and decay (BiasStep), by the
+// thread of its model, which wrote those gradients (no other thread reads the bias in a step's last passes).
+__device__ void StepBias(const StepView& v, uint32_t k) {
+  const uint32_t width = Width(v);
+  const double* c = v.table + static_cast<size_t>(k / v.u.base.classes) * kModelWords;
+  double g = 0;
+  for (uint32_t i = 0; i < v.rows; i++) g += v.gradient[static_cast<size_t>(i) * width + k];
+  float* bias = v.part[kPartBias] + k;
+  float* m1 = v.part[kPartBiasMoment1] ? v.part[kPartBiasMoment1] + k : nullptr;
+  float* m2 = v.part[kPartBiasMoment2] ? v.part[kPartBiasMoment2] + k : nullptr;
+  const float value = linear_train::StepBias(v.u, v.correction1, v.correction2, *bias, g, c[7], m1, m2);
+  *bias = static_cast<float>(value * c[8]);
+  if (v.part[kPartBiasAverage]) AverageOne(v, v.part[kPartBiasAverage] + k, *bias);
+}
+
+// One thread per model — its gradients, progressive sums and bias step — and one more for Σ recency·w and Σ (recency·w)².
 __global__ void GradientsKernel(StepView v) {
   const uint32_t m = static_cast<uint32_t>(Thread());
   const LinearSettings& s = v.u.base;
@@ -198,16 +223,7 @@ __global__ void GradientsKernel(StepView v) {
   }
   if (s.loss == linear_metrics::kLogistic) LogisticModel(v, m);
   else LossModel(v, m);
-}
-
-// a ← a + (w − a)/(t − start) after step t; a = w before averaging begins (Average).
-__device__ void AverageOne(const StepView& v, float* a, float w) {
-  if (v.start < 0 || v.t <= v.start) {
-    *a = w;
-    return;
-  }
-  const float inverse = static_cast<float>(1 / (v.t - v.start));
-  *a += (w - *a) * inverse;
+  if (s.use_bias) for (uint32_t k = m * s.classes; k < (m + 1) * s.classes; k++) StepBias(v, k);
 }
 
 // One thread per (feature, output): dense every feature, sparse the step's touched ones.
@@ -242,22 +258,6 @@ __global__ void WeightsKernel(StepView v) {
                            static_cast<float>(c[1]), static_cast<float>(c[2]), static_cast<float>(g), v.part[kPartWeights] + at, m1, m2);
   if (v.part[kPartAverage]) AverageOne(v, v.part[kPartAverage] + at, v.part[kPartWeights][at]);
   if (k == 0) v.last_step[j] = static_cast<int32_t>(v.t);
-}
-
-// One thread per output: the bias's gradient over the step's rows in order, its step and decay (BiasStep).
-__global__ void BiasKernel(StepView v) {
-  const uint32_t width = Width(v);
-  const uint32_t k = static_cast<uint32_t>(Thread());
-  if (k >= width) return;
-  const double* c = v.table + static_cast<size_t>(k / v.u.base.classes) * kModelWords;
-  double g = 0;
-  for (uint32_t i = 0; i < v.rows; i++) g += v.gradient[static_cast<size_t>(i) * width + k];
-  float* bias = v.part[kPartBias] + k;
-  float* m1 = v.part[kPartBiasMoment1] ? v.part[kPartBiasMoment1] + k : nullptr;
-  float* m2 = v.part[kPartBiasMoment2] ? v.part[kPartBiasMoment2] + k : nullptr;
-  const float value = linear_train::StepBias(v.u, v.correction1, v.correction2, *bias, g, c[7], m1, m2);
-  *bias = static_cast<float>(value * c[8]);
-  if (v.part[kPartBiasAverage]) AverageOne(v, v.part[kPartBiasAverage] + k, *bias);
 }
 
 unsigned Blocks(size_t threads) { return static_cast<unsigned>((threads + kThreads - 1) / kThreads); }
@@ -371,7 +371,6 @@ std::string AddLinearUpdate(LinearUpdateDevice& d, const LinearUpdateBatch& batc
     BOUNDLESS_LAUNCH(GradientsKernel, Blocks(s.models + 1), kThreads, 0, d.stream)(v);
     const size_t features = b.sparse ? v.touched : s.dim;
     if (features > 0) BOUNDLESS_LAUNCH(WeightsKernel, Blocks(features * width), kThreads, 0, d.stream)(v);
-    if (s.use_bias) BOUNDLESS_LAUNCH(BiasKernel, Blocks(width), kThreads, 0, d.stream)(v);
   }
   return Check("kernel launch", cudaGetLastError());
 }

@@ -6,11 +6,11 @@
 //   catch-up   sparse steps, one thread per touched feature: the regularization its weights
 //              missed while it was absent, and its average those iterates (ShrinkWithSum, AverageAt);
 //   forward    one thread per (row, output): the iterate's score and the average's, float64;
-//   gradients  one thread per model, the rows in order: the loss's gradient and the progressive
-//              sums (recency-weighted), one more thread for Σ weight and Σ weight²;
+//   gradients  one thread per model, the rows in order: the loss's gradient, the progressive
+//              sums (recency-weighted) and then the bias's step (float64 arithmetic, as cpu's);
+//              one more thread for Σ weight and Σ weight²;
 //   weights    one thread per (feature, output): the gradient summed over the step's rows, the
-//              optimizer's step, the proximal step, the average (float32, as cpu's);
-//   bias       one thread per output, the same for the bias (float64 arithmetic, as cpu's).
+//              optimizer's step, the proximal step, the average (float32, as cpu's).
 // The per-step constants (each model's rate, proximal constants, positive weight, bias rate and
 // decay; the step's number, start of averaging and recency) come from the host, which computes
 // them in float64 as cpu does (lib/backends/linear-learner-steps.ts).
