@@ -19,25 +19,50 @@ __device__ size_t Index() { return static_cast<size_t>(blockIdx.x) * blockDim.x 
 // A later Lloyd step of the model once an assignment repeated: nothing to do.
 __device__ bool Skipped(int model_step, const uint32_t* flags) { return model_step > 0 && flags[kStop] != 0; }
 
-// Each row's nearest of `count` centres (the lowest index among equals) and its squared distance,
-// Σ(x − c)² in float64 as cpu measures it; a later model step notes whether a row changed centre.
-__global__ void Nearest(const float* x, uint32_t rows, uint32_t dim, const float* centres, uint32_t count, int model_step,
-                        uint32_t* flags, uint32_t* nearest, double* d2) {
+constexpr int kTile = 16;   // Distances: a block scores 16 rows against 16 centres
+constexpr int kChunk = 32;  // features staged in shared memory at a time
+
+// Every (row, centre) squared distance Σ(x − c)² in float64 as cpu measures it, the features in
+// order: a block takes a tile of 16 rows × 16 centres and stages their features 32 at a time in
+// shared memory, so each row and centre is read from memory once per tile instead of once per pair.
+__global__ void Distances(const float* x, uint32_t rows, uint32_t dim, const float* centres, uint32_t count, int model_step,
+                          const uint32_t* flags, double* out) {
+  if (Skipped(model_step, flags)) return;  // the same for every thread of the launch
+  __shared__ float xs[kTile][kChunk + 1];  // +1: a warp's threads read different centres' rows without bank conflicts
+  __shared__ float cs[kTile][kChunk + 1];
+  const int tx = threadIdx.x, ty = threadIdx.y;  // tx: the tile's row, ty: its centre
+  const uint32_t row0 = blockIdx.x * kTile, centre0 = blockIdx.y * kTile;
+  double sum = 0;
+  for (uint32_t j0 = 0; j0 < dim; j0 += kChunk) {
+    for (int q = ty * kTile + tx; q < kTile * kChunk; q += kTile * kTile) {
+      const int i = q / kChunk, jj = q % kChunk;
+      const uint32_t j = j0 + jj;
+      xs[i][jj] = row0 + i < rows && j < dim ? x[static_cast<size_t>(row0 + i) * dim + j] : 0.f;
+      cs[i][jj] = centre0 + i < count && j < dim ? centres[static_cast<size_t>(centre0 + i) * dim + j] : 0.f;
+    }
+    __syncthreads();
+    const uint32_t n = dim - j0 < static_cast<uint32_t>(kChunk) ? dim - j0 : kChunk;
+    for (uint32_t jj = 0; jj < n; jj++) {
+      const double d = static_cast<double>(xs[tx][jj]) - cs[ty][jj];
+      sum += d * d;
+    }
+    __syncthreads();
+  }
+  if (row0 + tx < rows && centre0 + ty < count) out[static_cast<size_t>(row0 + tx) * count + centre0 + ty] = sum;
+}
+
+// Each row's nearest of `count` centres (the lowest index among equals) and its squared distance;
+// a later model step notes whether a row changed centre.
+__global__ void Nearest(const double* distances, uint32_t rows, uint32_t count, int model_step, uint32_t* flags, uint32_t* nearest, double* d2) {
   const size_t r = Index();
   if (r >= rows || Skipped(model_step, flags)) return;
-  const float* row = x + r * dim;
+  const double* row = distances + r * count;
   uint32_t best = 0;
   double least = 0;
   for (uint32_t c = 0; c < count; c++) {
-    const float* centre = centres + static_cast<size_t>(c) * dim;
-    double sum = 0;
-    for (uint32_t j = 0; j < dim; j++) {
-      const double d = static_cast<double>(row[j]) - centre[j];
-      sum += d * d;
-    }
-    if (c == 0 || sum < least) {
+    if (c == 0 || row[c] < least) {
       best = c;
-      least = sum;
+      least = row[c];
     }
   }
   if (model_step > 0 && nearest[r] != best) flags[kChanged] = 1;  // every writer writes 1
@@ -178,18 +203,31 @@ std::string Reserve(KmeansDevice& s, size_t rows) {
   if (rows <= s.capacity_rows) return "";
   std::string error = Check("cudaStreamSynchronize", CountedStreamSynchronize(s.stream));
   if (!error.empty()) return error;
-  for (void* p : {static_cast<void*>(s.values), static_cast<void*>(s.row_weights), static_cast<void*>(s.d2), static_cast<void*>(s.nearest)}) cudaFree(p);
+  for (void* p : {static_cast<void*>(s.values), static_cast<void*>(s.row_weights), static_cast<void*>(s.d2), static_cast<void*>(s.nearest),
+                  static_cast<void*>(s.distances)}) {
+    cudaFree(p);
+  }
   s.values = s.row_weights = nullptr;
-  s.d2 = nullptr;
+  s.d2 = s.distances = nullptr;
   s.nearest = nullptr;
   s.capacity_rows = 0;
   size_t capacity = 256;
   while (capacity < rows) capacity *= 2;
-  if (!Allocate(s.values, capacity * s.dim) || !Allocate(s.row_weights, capacity) || !Allocate(s.d2, capacity) || !Allocate(s.nearest, capacity)) {
-    return OutOfMemory("a batch of " + std::to_string(rows) + " rows × " + std::to_string(s.dim) + " features", capacity * (s.dim * 4 + 16));
+  const size_t widest = std::max(s.centers, s.model_k);
+  if (!Allocate(s.values, capacity * s.dim) || !Allocate(s.row_weights, capacity) || !Allocate(s.d2, capacity) || !Allocate(s.nearest, capacity) ||
+      !Allocate(s.distances, capacity * widest)) {
+    return OutOfMemory("a batch of " + std::to_string(rows) + " rows × " + std::to_string(s.dim) + " features", capacity * (s.dim * 4 + 16 + widest * 8));
   }
   s.capacity_rows = capacity;
   return "";
+}
+
+// Each row's nearest of `count` centres and its distance (Distances, then Nearest), on the state's stream.
+void Assign(KmeansDevice& s, uint32_t rows, const float* centres, uint32_t count, int model_step) {
+  const dim3 tiles((rows + kTile - 1) / kTile, (count + kTile - 1) / kTile);
+  BOUNDLESS_LAUNCH(Distances, tiles, dim3(kTile, kTile), 0, s.stream)(s.values, rows, static_cast<uint32_t>(s.dim), centres, count, model_step, s.flags,
+                                                                       s.distances);
+  BOUNDLESS_LAUNCH(Nearest, Blocks(rows), kThreads, 0, s.stream)(s.distances, rows, count, model_step, s.flags, s.nearest, s.d2);
 }
 
 }  // namespace
@@ -242,12 +280,12 @@ std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights
   const uint32_t n = static_cast<uint32_t>(rows), d = static_cast<uint32_t>(s.dim), K = static_cast<uint32_t>(s.centers),
                  k = static_cast<uint32_t>(s.model_k);
   if (model_active && k > 0) {
-    BOUNDLESS_LAUNCH(Nearest, Blocks(rows), kThreads, 0, s.stream)(s.values, n, d, s.model_centres, k, 0, s.flags, s.nearest, s.d2);
+    Assign(s, n, s.model_centres, k, 0);
     BOUNDLESS_LAUNCH(Cost, 1, 1, 0, s.stream)(s.row_weights, n, s.d2, 1, s.sums);
     BOUNDLESS_LAUNCH(Prior, Blocks(s.model_k * (s.dim + 1)), kThreads, 0, s.stream)(s.model_centres, s.model_weights, k, d, keep, s.prior_centres, s.prior_weights, s.flags);
     for (int step = 0; step < 3; step++) {
       if (step > 0) {
-        BOUNDLESS_LAUNCH(Nearest, Blocks(rows), kThreads, 0, s.stream)(s.values, n, d, s.model_centres, k, step, s.flags, s.nearest, s.d2);
+        Assign(s, n, s.model_centres, k, step);
         BOUNDLESS_LAUNCH(StopCheck, 1, 1, 0, s.stream)(s.flags);
       }
       BOUNDLESS_LAUNCH(Move, Blocks(s.model_k * s.dim), kThreads, 0, s.stream)(s.values, s.row_weights, n, d, s.nearest, k, s.prior_centres, s.prior_weights,
@@ -255,7 +293,7 @@ std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights
     }
     BOUNDLESS_LAUNCH(AddWeights, Blocks(s.model_k), kThreads, 0, s.stream)(s.prior_weights, s.received, k, s.model_weights);
   }
-  BOUNDLESS_LAUNCH(Nearest, Blocks(rows), kThreads, 0, s.stream)(s.values, n, d, s.centres, K, 0, s.flags, s.nearest, s.d2);
+  Assign(s, n, s.centres, K, 0);
   BOUNDLESS_LAUNCH(Cost, 1, 1, 0, s.stream)(s.row_weights, n, s.d2, 0, s.sums);
   if (keep != 1) BOUNDLESS_LAUNCH(Decay, Blocks(s.centers), kThreads, 0, s.stream)(s.weights, K, keep);
   BOUNDLESS_LAUNCH(Move, Blocks(s.centers * s.dim), kThreads, 0, s.stream)(s.values, s.row_weights, n, d, s.nearest, K, s.centres, s.weights, 0, s.flags,
@@ -297,13 +335,13 @@ void CloseKmeans(KmeansDevice& s) {
   for (void* p : {static_cast<void*>(s.centres), static_cast<void*>(s.weights), static_cast<void*>(s.model_centres), static_cast<void*>(s.model_weights),
                   static_cast<void*>(s.prior_centres), static_cast<void*>(s.prior_weights), static_cast<void*>(s.sums), static_cast<void*>(s.flags),
                   static_cast<void*>(s.received), static_cast<void*>(s.values), static_cast<void*>(s.row_weights), static_cast<void*>(s.d2),
-                  static_cast<void*>(s.nearest)}) {
+                  static_cast<void*>(s.nearest), static_cast<void*>(s.distances)}) {
     if (p) cudaFree(p);
   }
   if (s.stream) cudaStreamDestroy(s.stream);
   s.stream = nullptr;
   s.centres = s.model_centres = s.prior_centres = s.values = s.row_weights = nullptr;
-  s.weights = s.model_weights = s.prior_weights = s.sums = s.received = s.d2 = nullptr;
+  s.weights = s.model_weights = s.prior_weights = s.sums = s.received = s.d2 = s.distances = nullptr;
   s.flags = s.nearest = nullptr;
   s.capacity_rows = 0;
   s.device = -1;

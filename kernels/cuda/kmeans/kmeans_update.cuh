@@ -40,6 +40,7 @@ struct KmeansDevice {
   float* row_weights = nullptr;    // its weights (or ones)
   double* d2 = nullptr;            // each row's squared distance to its nearest centre
   uint32_t* nearest = nullptr;     // and that centre
+  double* distances = nullptr;     // rows × max(K, k): every row's squared distance to every centre
   size_t capacity_rows = 0;
 };
 
