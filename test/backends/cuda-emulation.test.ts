@@ -116,6 +116,10 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
       new Float32Array(1), null, moments ? new Float32Array(1) : null, moments ? new Float32Array(1) : null, null, null, null, null, null];
     assert.throws(() => addon.linearUpdateOpen(settings, at, 2, adam, parts(false), new Int32Array(3)), /^TypeError: cuda linearUpdateOpen: parts\.moment1 is needed by the optimizer$/);
     assert.throws(() => addon.linearUpdateOpen(settings, at, 2, adam, parts(true), new Int32Array(2)), /^RangeError: cuda linearUpdateOpen: lastStep has length 2, expected 3$/);
+    assert.throws(() => addon.linearUpdateOpen(Float64Array.from([3, 1, 2, ...settings.subarray(3)]), at, 2, adam, parts(true), new Int32Array(3)),
+      /^RangeError: cuda linearUpdateOpen: settings\.classes must be 1 but for the softmax loss$/);
+    assert.throws(() => addon.linearUpdateOpen(settings, Int32Array.from({ length: 14 }, (_, i) => (i < 2 ? 0 : -1)), 2, adam, parts(true), new Int32Array(3)),
+      /^RangeError: cuda linearUpdateOpen: at puts two sums on the same entries$/);
     const handle = addon.linearUpdateOpen(settings, at, 2, adam, parts(true), new Int32Array(3));
     const labels = Float32Array.from([0, 1]);
     const table = new Float64Array(9).fill(0.1);
@@ -126,6 +130,9 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     const index = Uint32Array.from([0, 1, 7, 0, 2, 0, 0, 1, 1]);
     await assert.rejects(addon.linearUpdateAdd(handle, labels, null, Float32Array.from([1, 2]), Int32Array.from([0, 1, 2]), Uint32Array.from([2, 2]), 2,
       index, 1, step(0, 2, 0, 1), table), /^Error: cuda linearUpdateAdd: the step index's slot 0 is out of range$/);
+    // Two touched slots naming feature 2 in one step: two threads would step the same weights.
+    await assert.rejects(addon.linearUpdateAdd(handle, labels, null, Float32Array.from([1, 2]), Int32Array.from([0, 1, 2]), Uint32Array.from([2, 2]), 2,
+      Uint32Array.from([0, 2, 2, 2, 0, 1, 2, 0, 0, 1, 1]), 2, step(0, 2, 0, 2), table), /^Error: cuda linearUpdateAdd: step 0's index lists a feature twice$/);
     index[2] = 2;
     await addon.linearUpdateAdd(handle, labels, null, Float32Array.from([1, 2]), Int32Array.from([0, 1, 2]), Uint32Array.from([2, 2]), 2, index, 1, step(0, 2, 0, 1), table);
     const sums = new Float64Array(2);
@@ -147,6 +154,8 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     assert.throws(() => addon.fmOpen(settings, Float64Array.from([2, 0.5, 0, 0, 0, 0, 0, 0]), parts(true), new Int32Array(3)),
       /^RangeError: cuda fmOpen: model 0's factors and offset must be whole numbers$/);
     assert.throws(() => addon.fmOpen(settings, models, parts(true), new Int32Array(2)), /^RangeError: cuda fmOpen: lastStep has length 2, expected 3$/);
+    assert.throws(() => addon.fmOpen(settings, Float64Array.from([2, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0]), [new Float32Array(2), new Float32Array(6), new Float32Array(9),
+      new Float32Array(2), new Float32Array(6), new Float32Array(9), null, null, null], new Int32Array(3)), /^RangeError: cuda fmOpen: two models' factors overlap$/);
     const scoring = addon.fmOpen(settings, models, parts(false), new Int32Array(3));  // a finalized model: no moments, it only scores
     const labels = Float32Array.from([1, 2]);
     assert.throws(() => addon.fmAdd(scoring, labels, null, new Float32Array(6), null, null, 2, null, 0, 0, true, -1),
@@ -173,6 +182,29 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
       /^RangeError: cuda fmRecommend: asked for 3 items of 2 candidates$/);
     await assert.rejects(addon.fmRecommend(new Float32Array(3), new Float32Array(6), fmParams, new Float32Array(3), null, null,
       Float32Array.from([1, 1]), Int32Array.from([0, 1, 2]), Uint32Array.from([0, 3]), 2, ...out), /^Error: cuda fmRecommend: row 1: feature index 3 is not below dim 3$/);
+  });
+
+  it('a handle collected while its work is queued stays alive until the work ends (the worker holds it)', () => {
+    // One libuv thread: a slow batch of one state holds it while a second state's batch waits, whose handle JavaScript drops and collects.
+    const script = `
+      const addon = require(${JSON.stringify(emulatedAddon)});
+      const open = (dim) => addon.linearUpdateOpen(Float64Array.from([dim, 1, 1, 3, 1, 0.5, 0.01, 1, 1, 0, 0, 0, 0]), new Int32Array(14).fill(-1), 0,
+        Float64Array.from([0, 0.9, 0.999, 0, 1e-8]), [new Float32Array(dim), null, null, null, new Float32Array(1), null, null, null, null, null, null, null, null],
+        new Int32Array(dim));
+      const add = (handle, rows, dim) => addon.linearUpdateAdd(handle, new Float32Array(rows), null, new Float32Array(rows * dim).fill(1), null, null, rows, null, 0,
+        Float64Array.from([0, rows, 1, -1, 1, 0, 0, 0.1, 0.001]), Float64Array.from([0.1, 1, 0, 0, 0.5, 1, 1, 0.1, 1]));
+      (async () => {
+        const slow = add(open(1024), 3000, 1024);
+        let dropped = open(64);
+        const queued = add(dropped, 8, 64).then(() => 'resolved', (error) => 'rejected: ' + error.message);
+        dropped = null;
+        for (let i = 0; i < 5; i++) { global.gc(); await new Promise((resolve) => setImmediate(resolve)); }
+        await slow;
+        console.log(await queued);
+      })();`;
+    const run = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, UV_THREADPOOL_SIZE: '1' } });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), 'resolved');
   });
 
   it('device memory past its budget is declined with the sizes, or an error in strict mode', () => {

@@ -282,13 +282,16 @@ std::string OpenFm(FmDevice& d, const FmDeviceSettings& s, const double* table, 
   bool allocated = Allocate(d.last_step, s.dim) && Allocate(d.table, table_count) && Allocate(d.sums, sums_count);
   for (int i = 0; i < kFmParts && allocated; i++) if (parts[i]) allocated = Allocate(d.part[i], FmPartLength(i, s));
   if (!allocated) return OutOfMemory("the state of " + std::to_string(s.dim) + " features × " + std::to_string(s.models) + " models", bytes);
+  // On the state's stream, which the kernels use (a copy on the legacy stream is not ordered before them), and
+  // waited for: the caller may change its arrays once this returns.
   auto copy = [&](void* to, const void* from, size_t n) {
-    if (error.empty() && n > 0) error = Check("cudaMemcpy", CountedMemcpy(to, from, n, cudaMemcpyHostToDevice));
+    if (error.empty() && n > 0) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(to, from, n, cudaMemcpyHostToDevice, d.stream));
   };
   for (int i = 0; i < kFmParts; i++) if (parts[i]) copy(d.part[i], parts[i], FmPartLength(i, s) * sizeof(float));
   copy(d.last_step, last_step, s.dim * sizeof(int32_t));
   copy(d.table, table, table_count * sizeof(double));
   if (error.empty()) error = Check("cudaMemsetAsync", cudaMemsetAsync(d.sums, 0, sums_count * sizeof(double), d.stream));
+  if (error.empty()) error = Check("cudaStreamSynchronize", CountedStreamSynchronize(d.stream));
   return error;
 }
 

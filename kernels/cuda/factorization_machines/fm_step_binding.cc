@@ -14,6 +14,8 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "factorization_machines/fm_step.cuh"
 #include "runtime/arguments.h"
@@ -77,6 +79,15 @@ void ModelsArg(Napi::Env env, const char* fn, Napi::Float64Array models, FmDevic
     }
     width = std::max(width, static_cast<size_t>(factors + offset));
   }
+  // Disjoint factor ranges: a feature's (feature, model) threads step their own factors, from the values before the step.
+  std::vector<std::pair<double, double>> ranges;
+  for (size_t m = 0; m < s.models; m++) {
+    if (models[m * kFmModelWords] > 0) ranges.emplace_back(models[m * kFmModelWords + 1], models[m * kFmModelWords + 1] + models[m * kFmModelWords]);
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); i++) {
+    if (ranges[i].first < ranges[i - 1].second) throw Napi::RangeError::New(env, std::string(fn) + ": two models' factors overlap");
+  }
   s.width = static_cast<uint32_t>(width);
   boundless::CheckedProduct(env, fn, s.dim, std::max<size_t>(width, s.models));
 }
@@ -117,6 +128,10 @@ std::string CheckIndex(const FmBatch& b, uint32_t dim) {
   for (size_t k = 0; k < touched; k++) {
     if (features[k] >= dim || starts[k] > starts[k + 1]) return "the feature index's slot " + std::to_string(k) + " is out of range";
   }
+  // A feature once: its parameters are one thread's in the catch-up and feature passes.
+  std::vector<uint32_t> sorted(features, features + touched);
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) return "the feature index lists a feature twice";
   for (size_t e = 0; e < nnz; e++) {
     if (rows[e] >= b.rows.rows) return "the feature index's entry " + std::to_string(e) + " is out of range";
   }

@@ -115,8 +115,11 @@ std::string OpenLinearEvaluate(LinearEvaluateDevice& e, const LinearSettings& s,
     return OutOfMemory("the model of " + std::to_string(s.dim) + " features × " + std::to_string(width) + " outputs and its sums",
                        model.size() * sizeof(float) + s.sums * sizeof(double));
   }
-  error = Check("cudaMemcpy", CountedMemcpy(e.model, model.data(), model.size() * sizeof(float), cudaMemcpyHostToDevice));
+  // On the pass's stream, which the kernels use (a copy on the legacy stream is not ordered before them), and
+  // waited for: `model` is freed when this returns.
+  error = Check("cudaMemcpyAsync", CountedMemcpyAsync(e.model, model.data(), model.size() * sizeof(float), cudaMemcpyHostToDevice, e.stream));
   if (error.empty()) error = Check("cudaMemsetAsync", cudaMemsetAsync(e.sums, 0, (s.sums > 0 ? s.sums : 1) * sizeof(double), e.stream));
+  if (error.empty()) error = Check("cudaStreamSynchronize", CountedStreamSynchronize(e.stream));
   return error;
 }
 

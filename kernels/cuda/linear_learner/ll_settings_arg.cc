@@ -1,6 +1,9 @@
 #include "linear_learner/ll_settings_arg.h"
 
+#include <algorithm>
 #include <climits>
+#include <utility>
+#include <vector>
 #include <cmath>
 #include <string>
 
@@ -10,7 +13,7 @@ namespace boundless_cuda {
 namespace {
 
 constexpr size_t kSettings = 13;
-constexpr uint32_t kLastLoss = 8;
+constexpr uint32_t kLastLoss = 8, kSoftmax = 2;
 
 // The entries of sum `which` (LinearSum).
 size_t SumLength(int which, const LinearSettings& s) {
@@ -41,6 +44,10 @@ LinearSettings LinearSettingsArg(const Napi::CallbackInfo& info, const char* fn)
   s.models = count(1, "models", 1, 1 << 20);
   s.classes = count(2, "classes", 1, 1 << 20);
   s.loss = count(3, "loss", 0, kLastLoss);
+  // One output a model but for softmax, whose scores are its classes': the kernels write and read width = models × classes.
+  if (s.loss == kSoftmax ? s.classes < 2 : s.classes != 1) {
+    throw Napi::RangeError::New(env, std::string(fn) + ": settings.classes must be " + (s.loss == kSoftmax ? "at least 2 for the softmax loss" : "1 but for the softmax loss"));
+  }
   // float, as cpu's Settings holds them: a quantile of 0.8 is 0.800000011920929 there.
   s.margin = static_cast<float>(v[4]);
   s.quantile = static_cast<float>(v[5]);
@@ -63,12 +70,19 @@ void LinearSumsArg(const Napi::CallbackInfo& info, const char* fn, size_t at_ind
   Napi::Int32Array at = info[at_index].As<Napi::Int32Array>();
   boundless::RequireLength(env, fn, "at", at.ElementLength(), static_cast<size_t>(count));
   s.sums = boundless::SizeArg(info, at_index + 1, fn, "sums");
+  std::vector<std::pair<size_t, size_t>> ranges;  // each wanted sum's [begin, end)
   for (int i = 0; i < kLinearSums; i++) {
     s.at[i] = i < count ? at[i] : -1;
     if (s.at[i] < -1 || (s.at[i] >= 0 && static_cast<size_t>(s.at[i]) + SumLength(i, s) > s.sums)) {
       throw Napi::RangeError::New(env, std::string(fn) + ": at[" + std::to_string(i) + "] = " + std::to_string(s.at[i]) + " puts its sum outside the " +
                                            std::to_string(s.sums) + " sums");
     }
+    if (s.at[i] >= 0) ranges.emplace_back(s.at[i], s.at[i] + SumLength(i, s));
+  }
+  // Disjoint: the kernels add into each sum from one thread at a time, which two overlapping sums would break.
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); i++) {
+    if (ranges[i].first < ranges[i - 1].second) throw Napi::RangeError::New(env, std::string(fn) + ": at puts two sums on the same entries");
   }
 }
 

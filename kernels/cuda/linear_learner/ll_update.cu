@@ -289,11 +289,16 @@ std::string OpenLinearUpdate(LinearUpdateDevice& d, const LinearUpdateSettings& 
   for (int i = 0; i < kLinearParts && allocated; i++) if (parts[i]) allocated = Allocate(d.part[i], LinearPartLength(i, s.base));
   const size_t width = static_cast<size_t>(s.base.models) * s.base.classes;
   if (!allocated) return OutOfMemory("the state of " + std::to_string(s.base.dim) + " features × " + std::to_string(width) + " outputs", bytes);
+  // On the state's stream, which the kernels use (a copy on the legacy stream is not ordered before them), and
+  // waited for: the caller may change its arrays once this returns.
   for (int i = 0; i < kLinearParts && error.empty(); i++) {
-    if (parts[i]) error = Check("cudaMemcpy", CountedMemcpy(d.part[i], parts[i], LinearPartLength(i, s.base) * sizeof(float), cudaMemcpyHostToDevice));
+    if (parts[i]) {
+      error = Check("cudaMemcpyAsync", CountedMemcpyAsync(d.part[i], parts[i], LinearPartLength(i, s.base) * sizeof(float), cudaMemcpyHostToDevice, d.stream));
+    }
   }
-  if (error.empty()) error = Check("cudaMemcpy", CountedMemcpy(d.last_step, last_step, s.base.dim * sizeof(int32_t), cudaMemcpyHostToDevice));
+  if (error.empty()) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(d.last_step, last_step, s.base.dim * sizeof(int32_t), cudaMemcpyHostToDevice, d.stream));
   if (error.empty()) error = Check("cudaMemsetAsync", cudaMemsetAsync(d.sums, 0, std::max<size_t>(1, s.base.sums) * sizeof(double), d.stream));
+  if (error.empty()) error = Check("cudaStreamSynchronize", CountedStreamSynchronize(d.stream));
   return error;
 }
 

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "linear_learner/ll_rows_arg.h"
 #include "linear_learner/ll_settings_arg.h"
@@ -115,6 +116,15 @@ std::string CheckIndex(const LinearUpdateBatch& b, uint32_t dim) {
   }
   for (size_t q = 0; q < touched; q++) {
     if (features[q] >= dim || starts[q] > starts[q + 1]) return "the step index's slot " + std::to_string(q) + " is out of range";
+  }
+  // A feature once a step: its weights are one thread's in the catch-up and weight passes.
+  std::vector<uint32_t> step_features;
+  for (size_t i = 0; i < steps; i++) {
+    step_features.assign(features + first[i], features + first[i + 1]);
+    std::sort(step_features.begin(), step_features.end());
+    if (std::adjacent_find(step_features.begin(), step_features.end()) != step_features.end()) {
+      return "step " + std::to_string(i) + "'s index lists a feature twice";
+    }
   }
   for (size_t i = 0; i < steps; i++) {
     const double rows = b.steps[i * kStepWords + 1];

@@ -17,7 +17,11 @@ class DeviceWorker : public Napi::AsyncWorker {
   DeviceWorker(const Napi::CallbackInfo& info, std::string fn, std::function<std::string()> body)
       : Napi::AsyncWorker(info.Env(), "boundless:cudaDeviceWork"), deferred_(Napi::Promise::Deferred::New(info.Env())), fn_(std::move(fn)),
         body_(std::move(body)) {
-    for (size_t i = 0; i < info.Length(); i++) if (info[i].IsObject()) refs_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+    // Every argument the work reads stays alive until it ends: arrays (objects) and handles (externals,
+    // which IsObject() does not cover) — a handle collected meanwhile would close its state under the work.
+    for (size_t i = 0; i < info.Length(); i++) {
+      if (info[i].IsObject() || info[i].IsExternal()) refs_.push_back(Napi::Persistent(info[i]));
+    }
   }
   Napi::Promise Promise() const { return deferred_.Promise(); }
   void Execute() override {
@@ -31,7 +35,7 @@ class DeviceWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   std::string fn_;
   std::function<std::string()> body_;
-  std::vector<Napi::ObjectReference> refs_;
+  std::vector<Napi::Reference<Napi::Value>> refs_;
 };
 
 inline Napi::Value Queue(const Napi::CallbackInfo& info, const char* fn, std::function<std::string()> body) {
