@@ -49,6 +49,7 @@ function standIn() {
       calls.close++;
       handle.open = false;
     },
+    trafficCounts: () => ({ launches: 0, bytesToDevice: 0, bytesFromDevice: 0, synchronizations: 0, readBacks: 0 }),
   };
   return { backend: new CudaBackend(addon as unknown as CudaAddon), calls };
 }
