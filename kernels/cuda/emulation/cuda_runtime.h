@@ -55,6 +55,7 @@ enum cudaError_t {
   cudaErrorMemoryAllocation = 2,
   cudaErrorInvalidConfiguration = 9,
   cudaErrorInvalidDevice = 101,
+  cudaErrorNotReady = 600,
   cudaErrorIllegalAddress = 700,
   cudaErrorEmulationSetting = 999,  // the emulation's own: a bad BOUNDLESS_CUDA_EMULATION_MEMORY
 };
@@ -71,6 +72,9 @@ enum cudaMemcpyKind {
 struct CUstream_st {};
 using cudaStream_t = CUstream_st*;
 constexpr unsigned cudaStreamNonBlocking = 1;
+struct CUevent_st {};
+using cudaEvent_t = CUevent_st*;
+constexpr unsigned cudaEventDisableTiming = 2;
 
 struct cudaDeviceProp {
   char name[256];
@@ -284,6 +288,7 @@ inline const char* cudaGetErrorName(cudaError_t error) {
     case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
     case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
     case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
+    case cudaErrorNotReady: return "cudaErrorNotReady";
     case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
     case cudaErrorEmulationSetting: return "cudaErrorEmulationSetting";
   }
@@ -297,6 +302,7 @@ inline const char* cudaGetErrorString(cudaError_t error) {
     case cudaErrorMemoryAllocation: return "out of memory";
     case cudaErrorInvalidConfiguration: return "invalid configuration argument";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorNotReady: return "device not ready";
     case cudaErrorIllegalAddress: return "an illegal memory access was encountered (emulation: a host pointer reached a kernel or copy)";
     case cudaErrorEmulationSetting: return "BOUNDLESS_CUDA_EMULATION_MEMORY must be a whole number of bytes, such as 1048576";
   }
@@ -407,3 +413,30 @@ inline cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 }
 inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
 inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+
+// Page-locked host memory: host memory to the copy checks (copies from it go host → device).
+inline cudaError_t cudaMallocHost(void** at, size_t bytes) {
+  *at = std::malloc(bytes > 0 ? bytes : 1);
+  return *at ? cudaSuccess : ::boundless_cuda_emulation::Fail(cudaErrorMemoryAllocation);
+}
+template <class T>
+cudaError_t cudaMallocHost(T** at, size_t bytes) {
+  return cudaMallocHost(reinterpret_cast<void**>(at), bytes);
+}
+inline cudaError_t cudaFreeHost(void* at) {
+  std::free(at);
+  return cudaSuccess;
+}
+
+// Events: the work before them has always ended (launches and copies finish before they return).
+inline cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) {
+  *event = new CUevent_st;
+  return cudaSuccess;
+}
+inline cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t = nullptr) { return cudaSuccess; }
+inline cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
+inline cudaError_t cudaEventQuery(cudaEvent_t) { return cudaSuccess; }
+inline cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  delete event;
+  return cudaSuccess;
+}

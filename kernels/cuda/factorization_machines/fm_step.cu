@@ -7,6 +7,7 @@
 
 #include "runtime/device_arena.cuh"
 #include "runtime/launch.cuh"
+#include "runtime/pinned_upload.cuh"
 
 namespace boundless_cuda {
 namespace {
@@ -304,40 +305,37 @@ std::string AddFm(FmDevice& d, const FmBatch& batch) {
   const size_t rows = b.rows, value_count = b.sparse ? b.nnz : rows * s.dim;
   const std::string what = "a batch of " + std::to_string(rows) + " rows";
   const size_t index_words = b.sparse ? 2 * batch.touched + 1 + 2 * b.nnz : 0;
-  error = GrowBuffer(d.stream, d.batch, d.batch_floats, 2 * rows + value_count, what);
-  if (error.empty()) error = GrowBuffer(d.stream, d.work, d.work_count, rows * (2 * s.width + 3 * s.models), "the work of " + what);
-  if (error.empty() && b.sparse) error = GrowBuffer(d.stream, d.indptr, d.indptr_count, rows + 1, what);
-  if (error.empty() && b.sparse) error = GrowBuffer(d.stream, d.indices, d.index_count, b.nnz, what);
-  if (error.empty() && b.sparse) error = GrowBuffer(d.stream, d.index, d.feature_index_count, index_words, "the feature index of " + what);
+  error = GrowBuffer(d.stream, d.work, d.work_count, rows * (2 * s.width + 3 * s.models), "the work of " + what);
   if (!error.empty()) return error;
   std::vector<float> ones;
   if (b.weights == nullptr) ones.assign(rows, 1.0f);
-  auto copy = [&](void* to, const void* from, size_t bytes) {
-    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(to, from, bytes, cudaMemcpyHostToDevice, d.stream));
-  };
-  copy(d.batch, b.labels, rows * sizeof(float));
-  copy(d.batch + rows, b.weights ? b.weights : ones.data(), rows * sizeof(float));
-  copy(d.batch + 2 * rows, b.values, value_count * sizeof(float));
+  // The batch, and a sparse batch's structure and feature index: one transfer.
+  enum Part { kLabels, kWeights, kValues, kIndptr, kIndices, kIndex };
+  std::vector<UploadPart> parts{{b.labels, rows * sizeof(float)}, {b.weights ? b.weights : ones.data(), rows * sizeof(float)},
+                                {b.values, value_count * sizeof(float)}};
   if (b.sparse) {
-    copy(d.indptr, b.indptr, (rows + 1) * sizeof(int32_t));
-    copy(d.indices, b.indices, b.nnz * sizeof(uint32_t));
-    copy(d.index, batch.index, index_words * sizeof(uint32_t));
+    parts.push_back({b.indptr, (rows + 1) * sizeof(int32_t)});
+    parts.push_back({b.indices, b.nnz * sizeof(uint32_t)});
+    parts.push_back({batch.index, index_words * sizeof(uint32_t)});
   }
+  std::vector<size_t> at;
+  error = d.upload.Send(d.stream, parts, at, what);
   if (!error.empty()) return error;
+  const char* base = d.upload.device();
   FmView v{};
   v.s = s;
   std::copy(d.part, d.part + kFmParts, v.part);
   v.last_step = d.last_step;
   v.table = d.table;
   v.slot_sums = batch.slot >= 0 ? d.sums + static_cast<size_t>(batch.slot) * s.models * kFmSlotWords : nullptr;
-  v.labels = d.batch;
-  v.weights = d.batch + rows;
-  v.values = d.batch + 2 * rows;
+  v.labels = reinterpret_cast<const float*>(base + at[kLabels]);
+  v.weights = reinterpret_cast<const float*>(base + at[kWeights]);
+  v.values = reinterpret_cast<const float*>(base + at[kValues]);
   if (b.sparse) {
-    v.indptr = d.indptr;
-    v.indices = d.indices;
-    v.features = d.index;
-    v.starts = d.index + batch.touched;
+    v.indptr = reinterpret_cast<const int32_t*>(base + at[kIndptr]);
+    v.indices = reinterpret_cast<const uint32_t*>(base + at[kIndices]);
+    v.features = reinterpret_cast<const uint32_t*>(base + at[kIndex]);
+    v.starts = v.features + batch.touched;
     v.entry_rows = v.starts + batch.touched + 1;
     v.entry_values = reinterpret_cast<const float*>(v.entry_rows + b.nnz);
   }
@@ -392,7 +390,8 @@ void CloseFm(FmDevice& d) {
   if (d.device < 0) return;
   cudaSetDevice(d.device);
   if (d.stream) CountedStreamSynchronize(d.stream);
-  std::vector<void*> buffers{d.last_step, d.table, d.sums, d.batch, d.indptr, d.indices, d.index, d.work};
+  d.upload.Free();
+  std::vector<void*> buffers{d.last_step, d.table, d.sums, d.work};
   for (float* part : d.part) buffers.push_back(part);
   for (void* buffer : buffers) if (buffer) cudaFree(buffer);
   if (d.stream) cudaStreamDestroy(d.stream);
@@ -401,12 +400,8 @@ void CloseFm(FmDevice& d) {
   d.last_step = nullptr;
   d.table = nullptr;
   d.sums = nullptr;
-  d.batch = nullptr;
-  d.indptr = nullptr;
-  d.indices = nullptr;
-  d.index = nullptr;
   d.work = nullptr;
-  d.batch_floats = d.indptr_count = d.index_count = d.feature_index_count = d.work_count = 0;
+  d.work_count = 0;
   d.device = -1;
 }
 

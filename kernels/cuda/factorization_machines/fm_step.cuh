@@ -21,6 +21,7 @@
 #include <string>
 
 #include "runtime/host_rows.h"
+#include "runtime/pinned_upload.cuh"
 
 namespace boundless_cuda {
 
@@ -51,12 +52,10 @@ struct FmDevice {
   int32_t* last_step = nullptr;
   double* table = nullptr;  // models × kFmModelWords
   double* sums = nullptr;   // 2 slots × models × kFmSlotWords
-  float* batch = nullptr;   // labels | weights (ones without) | values
-  int32_t* indptr = nullptr;
-  uint32_t* indices = nullptr;
-  uint32_t* index = nullptr;
+  // A batch and a sparse batch's structure and feature index, sent in one transfer (runtime/pinned_upload.cuh).
+  PinnedUpload upload;
   double* work = nullptr;   // rows × width sums, rows × width squares, rows × models scores, losses, slopes
-  size_t batch_floats = 0, indptr_count = 0, index_count = 0, feature_index_count = 0, work_count = 0;
+  size_t work_count = 0;
 };
 
 // A batch as the host holds it, checked by the binding.

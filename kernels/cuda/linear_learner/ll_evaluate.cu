@@ -5,6 +5,7 @@
 #include "linear_learner/ll_metrics.cuh"
 #include "runtime/device_arena.cuh"
 #include "runtime/launch.cuh"
+#include "runtime/pinned_upload.cuh"
 
 namespace boundless_cuda {
 namespace {
@@ -131,28 +132,27 @@ std::string AddLinearEvaluate(LinearEvaluateDevice& e, const LinearEvaluateBatch
   const size_t width = static_cast<size_t>(e.s.models) * e.s.classes;
   const size_t value_count = batch.sparse ? batch.nnz : rows * e.s.dim;
   const std::string what = "a batch of " + std::to_string(rows) + " rows";
-  error = GrowBuffer(e.stream, e.batch, e.batch_floats, 2 * rows + value_count, what);
-  if (error.empty()) error = GrowBuffer(e.stream, e.scores, e.score_count, rows * width, "the scores of " + what);
-  if (error.empty() && batch.sparse) error = GrowBuffer(e.stream, e.indptr, e.indptr_count, rows + 1, what);
-  if (error.empty() && batch.sparse) error = GrowBuffer(e.stream, e.indices, e.index_count, batch.nnz, what);
+  error = GrowBuffer(e.stream, e.scores, e.score_count, rows * width, "the scores of " + what);
   if (!error.empty()) return error;
-  // Pageable copies return once the host data is staged: the caller may reuse its arrays.
   std::vector<float> ones;
   if (batch.weights == nullptr) ones.assign(rows, 1.0f);
-  auto copy = [&](void* to, const void* from, size_t bytes) {
-    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(to, from, bytes, cudaMemcpyHostToDevice, e.stream));
-  };
-  copy(e.batch, batch.labels, rows * sizeof(float));
-  copy(e.batch + rows, batch.weights ? batch.weights : ones.data(), rows * sizeof(float));
-  copy(e.batch + 2 * rows, batch.values, value_count * sizeof(float));
+  // The batch and a sparse batch's structure: one transfer.
+  enum Part { kLabels, kWeights, kValues, kIndptr, kIndices };
+  std::vector<UploadPart> parts{{batch.labels, rows * sizeof(float)}, {batch.weights ? batch.weights : ones.data(), rows * sizeof(float)},
+                                {batch.values, value_count * sizeof(float)}};
   if (batch.sparse) {
-    copy(e.indptr, batch.indptr, (rows + 1) * sizeof(int32_t));
-    copy(e.indices, batch.indices, batch.nnz * sizeof(uint32_t));
+    parts.push_back({batch.indptr, (rows + 1) * sizeof(int32_t)});
+    parts.push_back({batch.indices, batch.nnz * sizeof(uint32_t)});
   }
+  std::vector<size_t> at;
+  error = e.upload.Send(e.stream, parts, at, what);
   if (!error.empty()) return error;
+  const char* base = e.upload.device();
   const DeviceModel model = ModelOf(e);
-  const DeviceBatch b{static_cast<uint32_t>(rows), batch.sparse ? 1u : 0u, e.batch, e.batch + rows, e.batch + 2 * rows,
-                      batch.sparse ? e.indptr : nullptr, batch.sparse ? e.indices : nullptr};
+  const DeviceBatch b{static_cast<uint32_t>(rows), batch.sparse ? 1u : 0u, reinterpret_cast<const float*>(base + at[kLabels]),
+                      reinterpret_cast<const float*>(base + at[kWeights]), reinterpret_cast<const float*>(base + at[kValues]),
+                      batch.sparse ? reinterpret_cast<const int32_t*>(base + at[kIndptr]) : nullptr,
+                      batch.sparse ? reinterpret_cast<const uint32_t*>(base + at[kIndices]) : nullptr};
   const size_t outputs = rows * width;
   BOUNDLESS_LAUNCH(ScoresKernel, static_cast<unsigned>((outputs + kThreads - 1) / kThreads), kThreads, 0, e.stream)(e.s, model, b, e.scores);
   BOUNDLESS_LAUNCH(MetricsKernel, (e.s.models + 1 + kThreads - 1) / kThreads, kThreads, 0, e.stream)(e.s, model, b, e.scores, e.sums);
@@ -178,19 +178,16 @@ void CloseLinearEvaluate(LinearEvaluateDevice& e) {
   if (e.device < 0) return;
   cudaSetDevice(e.device);
   if (e.stream) CountedStreamSynchronize(e.stream);
-  for (void* buffer : {static_cast<void*>(e.model), static_cast<void*>(e.sums), static_cast<void*>(e.batch), static_cast<void*>(e.indptr),
-                       static_cast<void*>(e.indices), static_cast<void*>(e.scores)}) {
+  e.upload.Free();
+  for (void* buffer : {static_cast<void*>(e.model), static_cast<void*>(e.sums), static_cast<void*>(e.scores)}) {
     if (buffer) cudaFree(buffer);
   }
   if (e.stream) cudaStreamDestroy(e.stream);
   e.stream = nullptr;
   e.model = nullptr;
   e.sums = nullptr;
-  e.batch = nullptr;
-  e.indptr = nullptr;
-  e.indices = nullptr;
   e.scores = nullptr;
-  e.batch_floats = e.indptr_count = e.index_count = e.score_count = 0;
+  e.score_count = 0;
   e.device = -1;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "linear_learner/ll_settings.cuh"
+#include "runtime/pinned_upload.cuh"
 
 namespace boundless_cuda {
 
@@ -27,12 +28,10 @@ struct LinearEvaluateDevice {
   // scale [dim each] and the label transform [2] when the state has them.
   float* model = nullptr;
   double* sums = nullptr;
-  // A batch: labels | weights (ones when the batch has none) | values, and for CSR indptr, indices.
-  float* batch = nullptr;
-  int32_t* indptr = nullptr;
-  uint32_t* indices = nullptr;
+  // A batch and a sparse batch's structure, sent in one transfer (runtime/pinned_upload.cuh).
+  PinnedUpload upload;
   double* scores = nullptr;  // rows × models × classes
-  size_t batch_floats = 0, indptr_count = 0, index_count = 0, score_count = 0;
+  size_t score_count = 0;
 };
 
 using LinearEvaluateBatch = LinearRows;

@@ -8,6 +8,7 @@
 #include "linear_learner/ll_train_math.cuh"
 #include "runtime/device_arena.cuh"
 #include "runtime/launch.cuh"
+#include "runtime/pinned_upload.cuh"
 
 namespace boundless_cuda {
 namespace {
@@ -310,52 +311,43 @@ std::string AddLinearUpdate(LinearUpdateDevice& d, const LinearUpdateBatch& batc
   const LinearSettings& s = d.s.base;
   const size_t rows = b.rows, width = static_cast<size_t>(s.models) * s.classes;
   const size_t value_count = b.sparse ? b.nnz : rows * s.dim;
-  const size_t step_doubles = batch.step_count * (kStepWords + s.models * kModelWords);
+  const size_t records = batch.step_count * kStepWords, table = batch.step_count * s.models * kModelWords;
   const bool averages = d.part[kPartAverage] != nullptr;
   const std::string what = "a batch of " + std::to_string(rows) + " rows";
-  error = GrowBuffer(d.stream, d.batch, d.batch_floats, 2 * rows + value_count, what);
-  if (error.empty()) error = GrowBuffer(d.stream, d.steps, d.step_doubles, step_doubles, "the steps of " + what);
-  if (error.empty()) error = GrowBuffer(d.stream, d.scores, d.score_count, (averages ? 2 : 1) * batch.max_step_rows * width, "the scores of " + what);
+  error = GrowBuffer(d.stream, d.scores, d.score_count, (averages ? 2 : 1) * batch.max_step_rows * width, "the scores of " + what);
   if (error.empty()) error = GrowBuffer(d.stream, d.gradient, d.gradient_count, batch.max_step_rows * width, "the gradients of " + what);
-  if (error.empty() && b.sparse) error = GrowBuffer(d.stream, d.indptr, d.indptr_count, rows + 1, what);
-  if (error.empty() && b.sparse) error = GrowBuffer(d.stream, d.indices, d.index_count, b.nnz, what);
-  if (error.empty() && b.sparse) error = GrowBuffer(d.stream, d.index, d.step_index_count, batch.index_words, "the step index of " + what);
   if (!error.empty()) return error;
   std::vector<float> ones;
   if (b.weights == nullptr) ones.assign(rows, 1.0f);
-  // The step records, then the table: one copy.
-  std::vector<double> steps(step_doubles);
-  std::copy(batch.steps, batch.steps + batch.step_count * kStepWords, steps.begin());
-  std::copy(batch.table, batch.table + batch.step_count * s.models * kModelWords, steps.begin() + batch.step_count * kStepWords);
-  auto copy = [&](void* to, const void* from, size_t bytes) {
-    if (error.empty() && bytes > 0) error = Check("cudaMemcpyAsync", CountedMemcpyAsync(to, from, bytes, cudaMemcpyHostToDevice, d.stream));
-  };
-  copy(d.batch, b.labels, rows * sizeof(float));
-  copy(d.batch + rows, b.weights ? b.weights : ones.data(), rows * sizeof(float));
-  copy(d.batch + 2 * rows, b.values, value_count * sizeof(float));
-  copy(d.steps, steps.data(), step_doubles * sizeof(double));
+  // The batch, its steps' records and table, and a sparse batch's structure and step index: one transfer.
+  enum Part { kLabels, kWeights, kValues, kRecords, kTable, kIndptr, kIndices, kIndex };
+  std::vector<UploadPart> parts{{b.labels, rows * sizeof(float)}, {b.weights ? b.weights : ones.data(), rows * sizeof(float)},
+                                {b.values, value_count * sizeof(float)}, {batch.steps, records * sizeof(double)}, {batch.table, table * sizeof(double)}};
   if (b.sparse) {
-    copy(d.indptr, b.indptr, (rows + 1) * sizeof(int32_t));
-    copy(d.indices, b.indices, b.nnz * sizeof(uint32_t));
-    copy(d.index, batch.index, batch.index_words * sizeof(uint32_t));
+    parts.push_back({b.indptr, (rows + 1) * sizeof(int32_t)});
+    parts.push_back({b.indices, b.nnz * sizeof(uint32_t)});
+    parts.push_back({batch.index, batch.index_words * sizeof(uint32_t)});
   }
+  std::vector<size_t> at;
+  error = d.upload.Send(d.stream, parts, at, what);
   if (!error.empty()) return error;
+  char* base = d.upload.device();
   StepView v{};
   v.u = d.s;
   std::copy(d.part, d.part + kLinearParts, v.part);
   v.last_step = d.last_step;
   v.sums = d.sums;
-  v.labels = d.batch;
-  v.weights = d.batch + rows;
-  v.values = d.batch + 2 * rows;
-  v.indptr = b.sparse ? d.indptr : nullptr;
-  v.indices = b.sparse ? d.indices : nullptr;
-  const size_t touched = batch.touched;
+  v.labels = reinterpret_cast<const float*>(base + at[kLabels]);
+  v.weights = reinterpret_cast<const float*>(base + at[kWeights]);
+  v.values = reinterpret_cast<const float*>(base + at[kValues]);
   if (b.sparse) {
-    v.features = d.index + batch.step_count + 1;
-    v.starts = v.features + touched;
-    v.entries = v.starts + touched + 1;
+    v.indptr = reinterpret_cast<const int32_t*>(base + at[kIndptr]);
+    v.indices = reinterpret_cast<const uint32_t*>(base + at[kIndices]);
+    v.features = reinterpret_cast<const uint32_t*>(base + at[kIndex]) + batch.step_count + 1;
+    v.starts = v.features + batch.touched;
+    v.entries = v.starts + batch.touched + 1;
   }
+  const double* tables = reinterpret_cast<const double*>(base + at[kTable]);
   v.scores = d.scores;
   v.average_scores = averages ? d.scores + batch.max_step_rows * width : nullptr;
   v.gradient = d.gradient;
@@ -370,7 +362,7 @@ std::string AddLinearUpdate(LinearUpdateDevice& d, const LinearUpdateBatch& batc
     v.touched = static_cast<uint32_t>(step[6]);
     v.correction1 = step[7];
     v.correction2 = step[8];
-    v.table = d.steps + batch.step_count * kStepWords + i * s.models * kModelWords;
+    v.table = tables + i * s.models * kModelWords;
     if (b.sparse && v.touched > 0) BOUNDLESS_LAUNCH(CatchUpKernel, Blocks(v.touched), kThreads, 0, d.stream)(v);
     BOUNDLESS_LAUNCH(ForwardKernel, Blocks(static_cast<size_t>(v.rows) * width), kThreads, 0, d.stream)(v);
     BOUNDLESS_LAUNCH(GradientsKernel, Blocks(s.models + 1), kThreads, 0, d.stream)(v);
@@ -403,7 +395,8 @@ void CloseLinearUpdate(LinearUpdateDevice& d) {
   if (d.device < 0) return;
   cudaSetDevice(d.device);
   if (d.stream) CountedStreamSynchronize(d.stream);
-  std::vector<void*> buffers{d.last_step, d.sums, d.batch, d.indptr, d.indices, d.index, d.steps, d.scores, d.gradient};
+  d.upload.Free();
+  std::vector<void*> buffers{d.last_step, d.sums, d.scores, d.gradient};
   for (float* part : d.part) buffers.push_back(part);
   for (void* buffer : buffers) if (buffer) cudaFree(buffer);
   if (d.stream) cudaStreamDestroy(d.stream);
@@ -411,14 +404,9 @@ void CloseLinearUpdate(LinearUpdateDevice& d) {
   std::fill(d.part, d.part + kLinearParts, nullptr);
   d.last_step = nullptr;
   d.sums = nullptr;
-  d.batch = nullptr;
-  d.indptr = nullptr;
-  d.indices = nullptr;
-  d.index = nullptr;
-  d.steps = nullptr;
   d.scores = nullptr;
   d.gradient = nullptr;
-  d.batch_floats = d.indptr_count = d.index_count = d.step_index_count = d.step_doubles = d.score_count = d.gradient_count = 0;
+  d.score_count = d.gradient_count = 0;
   d.device = -1;
 }
 

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "linear_learner/ll_settings.cuh"
+#include "runtime/pinned_upload.cuh"
 
 namespace boundless_cuda {
 
@@ -65,16 +66,12 @@ struct LinearUpdateDevice {
   float* part[kLinearParts] = {};
   int32_t* last_step = nullptr;  // dim
   double* sums = nullptr;
-  // A batch: labels | weights (ones without) | values; CSR indptr and indices; the step index; the
-  // steps' records and table. Work: a step's scores and the averages' (double), its gradients (float).
-  float* batch = nullptr;
-  int32_t* indptr = nullptr;
-  uint32_t* indices = nullptr;
-  uint32_t* index = nullptr;
-  double* steps = nullptr;
+  // A batch, its steps and a sparse batch's structure, sent in one transfer (runtime/pinned_upload.cuh);
+  // work: a step's scores and the averages' (double), its gradients (float).
+  PinnedUpload upload;
   double* scores = nullptr;
   float* gradient = nullptr;
-  size_t batch_floats = 0, indptr_count = 0, index_count = 0, step_index_count = 0, step_doubles = 0, score_count = 0, gradient_count = 0;
+  size_t score_count = 0, gradient_count = 0;
 };
 
 // A batch and its steps as the host holds them, checked by the binding.

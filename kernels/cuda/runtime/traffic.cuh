@@ -68,6 +68,11 @@ inline cudaError_t CountedStreamSynchronize(cudaStream_t stream) {
   return cudaStreamSynchronize(stream);
 }
 
+inline cudaError_t CountedEventSynchronize(cudaEvent_t event) {
+  CountWait();
+  return cudaEventSynchronize(event);
+}
+
 inline cudaError_t CountedDeviceSynchronize() {
   CountWait();
   return cudaDeviceSynchronize();
