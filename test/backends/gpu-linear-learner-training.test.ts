@@ -157,6 +157,21 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: the linear le
   });
 
   if (name === 'cuda') {
+    it('once its buffers are grown, a batch\'s copy and launches are enqueued without waiting for the device, and nothing is read back', async () => {
+      for (const group of [linearBatches('binary', 41, 6), sparseLinearBatches('binary', 42, 6)]) {
+        const sparse = group[0].kind === 'sparse';
+        const state = fresh({ predictor_type: 'binary_classifier', num_models: 4, unbias_data: !sparse }, gpu, sparse ? sparseDim : dim);
+        for (const batch of group.slice(0, 3)) await linearLearner.update(state, batch, gpu);  // the scaler's two on cpu, then the device's first
+        const before = gpu.traffic!.snapshot();
+        for (const batch of group.slice(3)) await linearLearner.update(state, batch, gpu);
+        const traffic = gpu.traffic!.snapshot(before);
+        assert.equal(traffic.synchronizations, 0, `${group[0].kind}: no wait`);
+        assert.equal(traffic.readBacks, 0, `${group[0].kind}: nothing read back`);
+        assert.ok(traffic.submissions >= 3 * 2 * 3, `${group[0].kind}: three launches or more an optimizer step (${traffic.submissions})`);
+        await settleState(state);
+      }
+    });
+
     it('trains values past 1e15 after the scaler and a row weighted 1e20 on the device, in float64: cpu\'s state', async () => {
       // A rate small enough that cpu's own state stays finite (adagrad's Σg² of a 3e16 value passes float32's range on cpu too).
       const hp = { predictor_type: 'regressor', num_models: 1, normalize_data: false, unbias_data: false, normalize_label: false, unbias_label: false, num_point_for_scaler: 1,
