@@ -1,7 +1,7 @@
-// A row's loss and metric sums for one model, on the device: the arithmetic of
-// native/algorithms/linear_learner/linear_learner.cc (LossAndGradient,
-// AccumulateMetrics, HistogramBin) in float64, in the same order, so one
-// thread taking a model's rows in order adds what cpu adds.
+// A row's loss, its gradient and metric sums for one model, on the device: the
+// arithmetic of native/algorithms/linear_learner/linear_learner.cc
+// (LossAndGradient, AccumulateMetrics, HistogramBin) in float64, in the same
+// order, so one thread taking a model's rows in order adds what cpu adds.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -26,16 +26,21 @@ __device__ inline double Log1pUnit(double x) {
   return 2 * s * (1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13)))))));
 }
 
-// The loss of a row at scores `score` (classes of them) and label y.
-__device__ inline double Loss(const LinearSettings& s, const double* score, double y) {
+// The loss of a row at scores `score` (classes of them) and label y, and dloss/dscore into
+// `gradient` (float, as cpu stores it) when it is not null: cpu's LossAndGradient, case by case.
+__device__ inline double LossAndGradient(const LinearSettings& s, const double* score, double y, float* gradient) {
   switch (s.loss) {
     case kLogistic: {
+      // One single-precision exponential serves the loss and the sigmoid, as on cpu.
       const double z = score[0];
-      const float e = expf(-fabsf(static_cast<float>(z)));  // float, as cpu's
+      const float e = expf(-fabsf(static_cast<float>(z)));
+      if (gradient) gradient[0] = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - static_cast<float>(y);
       return fmax(z, 0.0) - z * y + Log1pUnit(e);
     }
     case kHinge: {
-      const double slack = s.margin - (2 * y - 1) * score[0];
+      const double t = 2 * y - 1;
+      const double slack = s.margin - t * score[0];
+      if (gradient) gradient[0] = slack > 0 ? static_cast<float>(-t) : 0.0f;
       return slack > 0 ? slack : 0;
     }
     case kSoftmax: {
@@ -43,7 +48,15 @@ __device__ inline double Loss(const LinearSettings& s, const double* score, doub
       double top = score[0];
       for (uint32_t c = 1; c < s.classes; c++) top = fmax(top, score[c]);
       double total = 0;
-      for (uint32_t c = 0; c < s.classes; c++) total += exp(score[c] - top);
+      for (uint32_t c = 0; c < s.classes; c++) {
+        const double e = exp(score[c] - top);
+        total += e;
+        if (gradient) gradient[c] = static_cast<float>(e);
+      }
+      if (gradient) {
+        const double inverse = 1 / total;
+        for (uint32_t c = 0; c < s.classes; c++) gradient[c] = static_cast<float>(gradient[c] * inverse - (c == label ? 1.0 : 0.0));
+      }
       return log(total) + top - score[label];
     }
     default:
@@ -51,25 +64,46 @@ __device__ inline double Loss(const LinearSettings& s, const double* score, doub
   }
   const double d = score[0] - y;
   const double a = fabs(d);
+  const double sign = d > 0 ? 1 : (d < 0 ? -1 : 0);
+  double loss = 0, g = 0;
   switch (s.loss) {
-    case kSquared: return d * d;
-    case kAbsolute: return a;
+    case kSquared: loss = d * d; g = 2 * d; break;
+    case kAbsolute: loss = a; g = sign; break;
     case kEpsSquared: {
       const double e = fmax(0.0, a - s.insensitivity);
-      return e * e;
+      loss = e * e;
+      g = 2 * e * sign;
+      break;
     }
     case kEpsAbsolute: {
       const double e = a - s.insensitivity;
-      return e > 0 ? e : 0;
+      loss = e > 0 ? e : 0;
+      g = e > 0 ? sign : 0;
+      break;
     }
     case kQuantile: {
+      // Pinball loss on u = y − score: τ·u above, (τ − 1)·u below.
       const double u = -d;
-      return u >= 0 ? s.quantile * u : (s.quantile - 1) * u;
+      loss = u >= 0 ? s.quantile * u : (s.quantile - 1) * u;
+      g = u > 0 ? -s.quantile : (u < 0 ? 1 - s.quantile : 0);
+      break;
     }
-    case kHuber: return a <= s.huber_delta ? 0.5 * d * d : s.huber_delta * (a - 0.5 * s.huber_delta);
-    default: return 0;
+    case kHuber:
+      if (a <= s.huber_delta) {
+        loss = 0.5 * d * d;
+        g = d;
+      } else {
+        loss = s.huber_delta * (a - 0.5 * s.huber_delta);
+        g = s.huber_delta * sign;
+      }
+      break;
+    default: break;
   }
+  if (gradient) gradient[0] = static_cast<float>(g);
+  return loss;
 }
+
+__device__ inline double Loss(const LinearSettings& s, const double* score, double y) { return LossAndGradient(s, score, y, nullptr); }
 
 // cpu's HistogramBin: bins uniform in the score over ±16, or in sign(s)·log(1 + |s|) over ±14.
 __device__ inline uint32_t HistogramBin(double score, uint32_t bins, bool log_scale) {

@@ -1,7 +1,8 @@
 // The scalar arithmetic of the linear learner's training step on the device, each function
 // native/algorithms/linear_learner/linear_learner.cc's (or linear_learner_loops.cc's) of the same
 // name and the same operations: the catch-up of a weight over missed steps, the optimizer's step
-// and the proximal step, the float32 logistic loss, the loss gradients of the other losses.
+// and the proximal step, the float32 logistic loss of training (the other losses' gradients are
+// ll_metrics.cuh's LossAndGradient).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -84,74 +85,6 @@ __device__ inline void LogisticRow(double z, float y, float* gradient, float* lo
   const float s2 = s * s;
   const float log1p_e = 2.0f * s * (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9 + s2 * (1.0f / 11))))));
   *loss = (zk > 0.0f ? zk : 0.0f) - zk * y + log1p_e;
-}
-
-// The loss of a row at scores `score` and (training-space) label y, and dloss/dscore into gradient
-// (LossAndGradient), for every loss but the logistic one (LogisticRow).
-__device__ inline double LossAndGradient(const LinearSettings& s, const double* score, double y, float* gradient) {
-  using namespace linear_metrics;
-  switch (s.loss) {
-    case kHinge: {
-      const double t = 2 * y - 1;
-      const double slack = s.margin - t * score[0];
-      gradient[0] = slack > 0 ? static_cast<float>(-t) : 0.0f;
-      return slack > 0 ? slack : 0;
-    }
-    case kSoftmax: {
-      const uint32_t label = static_cast<uint32_t>(y);
-      double top = score[0];
-      for (uint32_t c = 1; c < s.classes; c++) top = fmax(top, score[c]);
-      double total = 0;
-      for (uint32_t c = 0; c < s.classes; c++) {
-        const double e = exp(score[c] - top);
-        total += e;
-        gradient[c] = static_cast<float>(e);
-      }
-      const double inverse = 1 / total;
-      for (uint32_t c = 0; c < s.classes; c++) gradient[c] = static_cast<float>(gradient[c] * inverse - (c == label ? 1.0 : 0.0));
-      return log(total) + top - score[label];
-    }
-    default:
-      break;
-  }
-  const double d = score[0] - y;
-  const double a = fabs(d);
-  const double sign = d > 0 ? 1 : (d < 0 ? -1 : 0);
-  double loss = 0, g = 0;
-  switch (s.loss) {
-    case kSquared: loss = d * d; g = 2 * d; break;
-    case kAbsolute: loss = a; g = sign; break;
-    case kEpsSquared: {
-      const double e = fmax(0.0, a - s.insensitivity);
-      loss = e * e;
-      g = 2 * e * sign;
-      break;
-    }
-    case kEpsAbsolute: {
-      const double e = a - s.insensitivity;
-      loss = e > 0 ? e : 0;
-      g = e > 0 ? sign : 0;
-      break;
-    }
-    case kQuantile: {
-      const double u = -d;
-      loss = u >= 0 ? s.quantile * u : (s.quantile - 1) * u;
-      g = u > 0 ? -s.quantile : (u < 0 ? 1 - s.quantile : 0);
-      break;
-    }
-    case kHuber:
-      if (a <= s.huber_delta) {
-        loss = 0.5 * d * d;
-        g = d;
-      } else {
-        loss = s.huber_delta * (a - 0.5 * s.huber_delta);
-        g = s.huber_delta * sign;
-      }
-      break;
-    default: break;
-  }
-  gradient[0] = static_cast<float>(g);
-  return loss;
 }
 
 // One optimizer step and the proximal step of one weight in float32 (linear_learner_loops.cc's

@@ -163,7 +163,7 @@ __device__ void LossModel(const StepView& v, uint32_t m) {
     const size_t at = static_cast<size_t>(i) * width + static_cast<size_t>(m) * classes;
     float* g = v.gradient + at;
     const double target = classification ? y : (y - label_shift) * label_scale;
-    const double loss = linear_train::LossAndGradient(s, v.scores + at, target, g);
+    const double loss = LossAndGradient(s, v.scores + at, target, g);
     const double* output = averaged ? v.average_scores + at : v.scores + at;
     const double metric_loss = classification && !averaged ? loss : MetricLoss(s, transform, output, y);
     AccumulateRow(s, transform, v.sums, output, y, metric_weight, m, &metric_loss);
