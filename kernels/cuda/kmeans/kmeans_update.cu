@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "runtime/device_arena.cuh"
 #include "runtime/launch.cuh"
+#include "runtime/pinned_upload.cuh"
 
 namespace boundless_cuda {
 namespace {
@@ -68,12 +70,6 @@ __global__ void Nearest(const double* distances, uint32_t rows, uint32_t count, 
   if (model_step > 0 && nearest[r] != best) flags[kChanged] = 1;  // every writer writes 1
   nearest[r] = best;
   d2[r] = least;
-}
-
-// Unweighted rows weigh 1.
-__global__ void Ones(float* w, uint32_t rows) {
-  const size_t r = Index();
-  if (r < rows) w[r] = 1.0f;
 }
 
 // The batch's weighted cost to its nearest centres (before they move) and its weight, in row
@@ -198,25 +194,20 @@ __global__ void Reseed(const float* x, const float* w, uint32_t rows, uint32_t d
 
 std::string Check(const char* step, cudaError_t status) { return status == cudaSuccess ? "" : Describe(step, status); }
 
-// Grows the batch buffers to `rows` (once the work that reads them is done).
+// Grows the batch's work buffers to `rows` (once the work that reads them is done).
 std::string Reserve(KmeansDevice& s, size_t rows) {
   if (rows <= s.capacity_rows) return "";
   std::string error = Check("cudaStreamSynchronize", CountedStreamSynchronize(s.stream));
   if (!error.empty()) return error;
-  for (void* p : {static_cast<void*>(s.values), static_cast<void*>(s.row_weights), static_cast<void*>(s.d2), static_cast<void*>(s.nearest),
-                  static_cast<void*>(s.distances)}) {
-    cudaFree(p);
-  }
-  s.values = s.row_weights = nullptr;
+  for (void* p : {static_cast<void*>(s.d2), static_cast<void*>(s.nearest), static_cast<void*>(s.distances)}) cudaFree(p);
   s.d2 = s.distances = nullptr;
   s.nearest = nullptr;
   s.capacity_rows = 0;
   size_t capacity = 256;
   while (capacity < rows) capacity *= 2;
   const size_t widest = std::max(s.centers, s.model_k);
-  if (!Allocate(s.values, capacity * s.dim) || !Allocate(s.row_weights, capacity) || !Allocate(s.d2, capacity) || !Allocate(s.nearest, capacity) ||
-      !Allocate(s.distances, capacity * widest)) {
-    return OutOfMemory("a batch of " + std::to_string(rows) + " rows × " + std::to_string(s.dim) + " features", capacity * (s.dim * 4 + 16 + widest * 8));
+  if (!Allocate(s.d2, capacity) || !Allocate(s.nearest, capacity) || !Allocate(s.distances, capacity * widest)) {
+    return OutOfMemory("a batch of " + std::to_string(rows) + " rows × " + std::to_string(s.dim) + " features", capacity * (12 + widest * 8));
   }
   s.capacity_rows = capacity;
   return "";
@@ -270,13 +261,15 @@ std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights
   std::string error = Check("cudaSetDevice", cudaSetDevice(s.device));
   if (error.empty()) error = Reserve(s, rows);
   if (!error.empty()) return error;
-  // Pageable copies return once the host data is staged: the caller may reuse its arrays.
-  error = Check("cudaMemcpyAsync", CountedMemcpyAsync(s.values, values, rows * s.dim * sizeof(float), cudaMemcpyHostToDevice, s.stream));
-  if (error.empty() && weights != nullptr) {
-    error = Check("cudaMemcpyAsync", CountedMemcpyAsync(s.row_weights, weights, rows * sizeof(float), cudaMemcpyHostToDevice, s.stream));
-  }
+  // The rows and their weights (1s where the batch has none): one transfer.
+  std::vector<float> ones;
+  if (weights == nullptr) ones.assign(rows, 1.0f);
+  std::vector<size_t> at;
+  error = s.upload.Send(s.stream, {{values, rows * s.dim * sizeof(float)}, {weights ? weights : ones.data(), rows * sizeof(float)}}, at,
+                        "a batch of " + std::to_string(rows) + " rows × " + std::to_string(s.dim) + " features");
   if (!error.empty()) return error;
-  if (weights == nullptr) BOUNDLESS_LAUNCH(Ones, Blocks(rows), kThreads, 0, s.stream)(s.row_weights, static_cast<uint32_t>(rows));
+  s.values = reinterpret_cast<float*>(s.upload.device() + at[0]);
+  s.row_weights = reinterpret_cast<float*>(s.upload.device() + at[1]);
   const uint32_t n = static_cast<uint32_t>(rows), d = static_cast<uint32_t>(s.dim), K = static_cast<uint32_t>(s.centers),
                  k = static_cast<uint32_t>(s.model_k);
   if (model_active && k > 0) {
@@ -332,10 +325,10 @@ void CloseKmeans(KmeansDevice& s) {
   if (s.device < 0) return;
   cudaSetDevice(s.device);
   if (s.stream) CountedStreamSynchronize(s.stream);
+  s.upload.Free();
   for (void* p : {static_cast<void*>(s.centres), static_cast<void*>(s.weights), static_cast<void*>(s.model_centres), static_cast<void*>(s.model_weights),
                   static_cast<void*>(s.prior_centres), static_cast<void*>(s.prior_weights), static_cast<void*>(s.sums), static_cast<void*>(s.flags),
-                  static_cast<void*>(s.received), static_cast<void*>(s.values), static_cast<void*>(s.row_weights), static_cast<void*>(s.d2),
-                  static_cast<void*>(s.nearest), static_cast<void*>(s.distances)}) {
+                  static_cast<void*>(s.received), static_cast<void*>(s.d2), static_cast<void*>(s.nearest), static_cast<void*>(s.distances)}) {
     if (p) cudaFree(p);
   }
   if (s.stream) cudaStreamDestroy(s.stream);

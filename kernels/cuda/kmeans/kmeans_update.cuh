@@ -15,6 +15,8 @@
 #include <mutex>
 #include <string>
 
+#include "runtime/pinned_upload.cuh"
+
 namespace boundless_cuda {
 
 // The device's counter sums, added into the host's at a read (kmeans.h Counter, ModelCounter).
@@ -36,8 +38,9 @@ struct KmeansDevice {
   double* sums = nullptr;          // kKmeansSums
   uint32_t* flags = nullptr;       // kKmeansFlags
   double* received = nullptr;      // max(K, k): the mass each centre took in the last move
-  float* values = nullptr;         // a batch's rows, grown
-  float* row_weights = nullptr;    // its weights (or ones)
+  PinnedUpload upload;             // a batch's rows and weights, sent in one transfer (runtime/pinned_upload.cuh)
+  float* values = nullptr;         // the batch's rows in it
+  float* row_weights = nullptr;    // and their weights (or ones)
   double* d2 = nullptr;            // each row's squared distance to its nearest centre
   uint32_t* nearest = nullptr;     // and that centre
   double* distances = nullptr;     // rows × max(K, k): every row's squared distance to every centre

@@ -4,6 +4,7 @@
 
 #include "runtime/device_arena.cuh"
 #include "runtime/launch.cuh"
+#include "runtime/pinned_upload.cuh"
 
 namespace boundless_cuda {
 namespace {
@@ -69,7 +70,6 @@ std::string OpenPcaMoments(PcaMomentsDevice& m, size_t dim) {
   const size_t cross_bytes = dim * dim * sizeof(double);
   if (error.empty() && cudaMalloc(&m.cross, cross_bytes) != cudaSuccess) error = "cudaMalloc";
   if (error.empty() && cudaMalloc(&m.sums, (dim + 1) * sizeof(double)) != cudaSuccess) error = "cudaMalloc";
-  if (error.empty() && cudaMalloc(&m.origin, dim * sizeof(double)) != cudaSuccess) error = "cudaMalloc";
   if (error == "cudaMalloc") {
     cudaGetLastError();
     size_t free_bytes = 0, total_bytes = 0;
@@ -86,41 +86,21 @@ std::string AddPcaMoments(PcaMomentsDevice& m, const float* values, const float*
   std::lock_guard<std::mutex> lock(m.mutex);
   std::string error = Check("cudaSetDevice", cudaSetDevice(m.device));
   if (!error.empty()) return error;
-  if (rows > m.capacity_rows) {
-    // Grow the batch buffers once the work that reads them is done.
-    error = Check("cudaStreamSynchronize", CountedStreamSynchronize(m.stream));
-    if (!error.empty()) return error;
-    cudaFree(m.values);
-    cudaFree(m.weights);
-    m.values = nullptr;
-    m.weights = nullptr;
-    m.capacity_rows = 0;
-    size_t capacity = 256;
-    while (capacity < rows) capacity *= 2;
-    if (cudaMalloc(&m.values, capacity * m.dim * sizeof(float)) != cudaSuccess ||
-        cudaMalloc(&m.weights, capacity * sizeof(float)) != cudaSuccess) {
-      return OutOfMemory("a batch of " + std::to_string(rows) + " rows × " + std::to_string(m.dim) + " features", capacity * (m.dim + 1) * sizeof(float));
-    }
-    m.capacity_rows = capacity;
-  }
-  // Pageable copies return once the host data is staged: the caller may reuse its arrays.
-  error = Check("cudaMemcpyAsync", CountedMemcpyAsync(m.values, values, rows * m.dim * sizeof(float), cudaMemcpyHostToDevice, m.stream));
+  // The rows, their weights (1s where the batch has none) and the origin (0s without): one transfer.
   std::vector<float> ones;
   if (weights == nullptr) ones.assign(rows, 1.0f);
-  if (error.empty()) {
-    error = Check("cudaMemcpyAsync", CountedMemcpyAsync(m.weights, weights ? weights : ones.data(), rows * sizeof(float), cudaMemcpyHostToDevice, m.stream));
-  }
-  std::vector<double> zeros;
-  if (origin == nullptr) zeros.assign(m.dim, 0.0);
-  if (error.empty()) {
-    error = Check("cudaMemcpyAsync", CountedMemcpyAsync(m.origin, origin ? origin : zeros.data(), m.dim * sizeof(double), cudaMemcpyHostToDevice, m.stream));
-  }
+  std::vector<size_t> at;
+  error = m.upload.Send(m.stream, {{values, rows * m.dim * sizeof(float)}, {weights ? weights : ones.data(), rows * sizeof(float)},
+                                   {origin, m.dim * sizeof(double)}},
+                        at, "a batch of " + std::to_string(rows) + " rows × " + std::to_string(m.dim) + " features");
   if (!error.empty()) return error;
+  const float* x = reinterpret_cast<const float*>(m.upload.device() + at[0]);
+  const float* w = reinterpret_cast<const float*>(m.upload.device() + at[1]);
+  const double* o = reinterpret_cast<const double*>(m.upload.device() + at[2]);
   const int tiles_per_side = static_cast<int>((m.dim + kTile - 1) / kTile);
   BOUNDLESS_LAUNCH(CrossKernel, tiles_per_side * (tiles_per_side + 1) / 2, dim3(kTile, kTile), 0, m.stream)(
-      m.values, m.weights, m.origin, static_cast<int>(rows), static_cast<int>(m.dim), m.cross);
-  BOUNDLESS_LAUNCH(SumsKernel, static_cast<unsigned>((m.dim + 1 + 127) / 128), 128, 0, m.stream)(m.values, m.weights, static_cast<int>(rows),
-                                                                                   static_cast<int>(m.dim), m.sums);
+      x, w, o, static_cast<int>(rows), static_cast<int>(m.dim), m.cross);
+  BOUNDLESS_LAUNCH(SumsKernel, static_cast<unsigned>((m.dim + 1 + 127) / 128), 128, 0, m.stream)(x, w, static_cast<int>(rows), static_cast<int>(m.dim), m.sums);
   return Check("kernel launch", cudaGetLastError());
 }
 
@@ -146,15 +126,13 @@ void ClosePcaMoments(PcaMomentsDevice& m) {
   if (m.device < 0) return;
   cudaSetDevice(m.device);
   if (m.stream) CountedStreamSynchronize(m.stream);
-  for (void* buffer : {static_cast<void*>(m.cross), static_cast<void*>(m.sums), static_cast<void*>(m.origin),
-                       static_cast<void*>(m.values), static_cast<void*>(m.weights)}) {
+  m.upload.Free();
+  for (void* buffer : {static_cast<void*>(m.cross), static_cast<void*>(m.sums)}) {
     if (buffer) cudaFree(buffer);
   }
   if (m.stream) cudaStreamDestroy(m.stream);
   m.stream = nullptr;
-  m.cross = m.sums = m.origin = nullptr;
-  m.values = m.weights = nullptr;
-  m.capacity_rows = 0;
+  m.cross = m.sums = nullptr;
   m.device = -1;
 }
 

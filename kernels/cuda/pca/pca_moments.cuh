@@ -11,6 +11,8 @@
 #include <mutex>
 #include <string>
 
+#include "runtime/pinned_upload.cuh"
+
 namespace boundless_cuda {
 
 struct PcaMomentsDevice {
@@ -20,10 +22,7 @@ struct PcaMomentsDevice {
   size_t dim = 0;
   double* cross = nullptr;   // dim × dim, lower triangle used
   double* sums = nullptr;    // dim sums, then the count
-  double* origin = nullptr;  // dim
-  float* values = nullptr;   // a batch's rows, grown
-  float* weights = nullptr;  // its weights (or ones), grown
-  size_t capacity_rows = 0;
+  PinnedUpload upload;       // a batch's rows, weights and origin, sent in one transfer (runtime/pinned_upload.cuh)
 };
 
 // Allocates the zeroed accumulators on the selected device; "" or why not.

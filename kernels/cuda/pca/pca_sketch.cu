@@ -5,6 +5,7 @@
 
 #include "runtime/device_arena.cuh"
 #include "runtime/launch.cuh"
+#include "runtime/pinned_upload.cuh"
 
 namespace boundless_cuda {
 namespace {
@@ -14,11 +15,6 @@ constexpr unsigned kThreads = 128;
 unsigned Blocks(size_t n) { return static_cast<unsigned>(std::max<size_t>(1, (n + kThreads - 1) / kThreads)); }
 
 __device__ size_t Index() { return static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; }
-
-__global__ void Ones(float* w, unsigned rows) {
-  const size_t r = Index();
-  if (r < rows) w[r] = 1.0f;
-}
 
 // t[r][c] = w_r · Σ_j (x_rj − o_j)·Ω[j][c], features in order: one thread per (r, c).
 __global__ void Project(const float* x, const float* w, const double* origin, const double* omega, unsigned rows, unsigned dim, unsigned ell,
@@ -96,32 +92,21 @@ std::string AddPcaSketch(PcaSketchDevice& s, const float* values, const float* w
   std::lock_guard<std::mutex> lock(s.mutex);
   std::string error = Check("cudaSetDevice", cudaSetDevice(s.device));
   if (!error.empty()) return error;
-  if (rows > s.capacity_rows) {
-    // Grow the batch buffers once the work that reads them is done.
-    error = Check("cudaStreamSynchronize", CountedStreamSynchronize(s.stream));
-    if (!error.empty()) return error;
-    for (void* p : {static_cast<void*>(s.values), static_cast<void*>(s.weights), static_cast<void*>(s.t)}) cudaFree(p);
-    s.values = s.weights = nullptr;
-    s.t = nullptr;
-    s.capacity_rows = 0;
-    size_t capacity = 256;
-    while (capacity < rows) capacity *= 2;
-    if (!Allocate(s.values, capacity * s.dim) || !Allocate(s.weights, capacity) || !Allocate(s.t, capacity * s.ell)) {
-      return OutOfMemory("a batch of " + std::to_string(rows) + " rows × " + std::to_string(s.dim) + " features", capacity * (4 * s.dim + 4 + 8 * s.ell));
-    }
-    s.capacity_rows = capacity;
-  }
-  // Pageable copies return once the host data is staged: the caller may reuse its arrays.
-  error = Check("cudaMemcpyAsync", CountedMemcpyAsync(s.values, values, rows * s.dim * sizeof(float), cudaMemcpyHostToDevice, s.stream));
-  if (error.empty() && weights != nullptr) {
-    error = Check("cudaMemcpyAsync", CountedMemcpyAsync(s.weights, weights, rows * sizeof(float), cudaMemcpyHostToDevice, s.stream));
-  }
+  const std::string what = "a batch of " + std::to_string(rows) + " rows × " + std::to_string(s.dim) + " features";
+  error = GrowBuffer(s.stream, s.t, s.t_count, rows * s.ell, what);
   if (!error.empty()) return error;
+  // The rows and their weights (1s where the batch has none): one transfer.
+  std::vector<float> ones;
+  if (weights == nullptr) ones.assign(rows, 1.0f);
+  std::vector<size_t> at;
+  error = s.upload.Send(s.stream, {{values, rows * s.dim * sizeof(float)}, {weights ? weights : ones.data(), rows * sizeof(float)}}, at, what);
+  if (!error.empty()) return error;
+  const float* x = reinterpret_cast<const float*>(s.upload.device() + at[0]);
+  const float* w = reinterpret_cast<const float*>(s.upload.device() + at[1]);
   const unsigned n = static_cast<unsigned>(rows), d = static_cast<unsigned>(s.dim), l = static_cast<unsigned>(s.ell);
-  if (weights == nullptr) BOUNDLESS_LAUNCH(Ones, Blocks(rows), kThreads, 0, s.stream)(s.weights, n);
-  BOUNDLESS_LAUNCH(Project, Blocks(rows * s.ell), kThreads, 0, s.stream)(s.values, s.weights, s.origin, s.omega, n, d, l, s.t);
-  BOUNDLESS_LAUNCH(Sketch, Blocks(s.dim * s.ell), kThreads, 0, s.stream)(s.values, s.origin, s.t, n, d, l, s.y);
-  BOUNDLESS_LAUNCH(Moments, Blocks(s.dim + 1), kThreads, 0, s.stream)(s.values, s.weights, s.origin, n, d, s.sums);
+  BOUNDLESS_LAUNCH(Project, Blocks(rows * s.ell), kThreads, 0, s.stream)(x, w, s.origin, s.omega, n, d, l, s.t);
+  BOUNDLESS_LAUNCH(Sketch, Blocks(s.dim * s.ell), kThreads, 0, s.stream)(x, s.origin, s.t, n, d, l, s.y);
+  BOUNDLESS_LAUNCH(Moments, Blocks(s.dim + 1), kThreads, 0, s.stream)(x, w, s.origin, n, d, s.sums);
   return Check("kernel launch", cudaGetLastError());
 }
 
@@ -149,14 +134,14 @@ void ClosePcaSketch(PcaSketchDevice& s) {
   cudaSetDevice(s.device);
   if (s.stream) CountedStreamSynchronize(s.stream);
   for (void* p : {static_cast<void*>(s.y), static_cast<void*>(s.sums), static_cast<void*>(s.omega), static_cast<void*>(s.origin),
-                  static_cast<void*>(s.values), static_cast<void*>(s.weights), static_cast<void*>(s.t)}) {
+                  static_cast<void*>(s.t)}) {
     if (p) cudaFree(p);
   }
   if (s.stream) cudaStreamDestroy(s.stream);
   s.stream = nullptr;
   s.y = s.sums = s.omega = s.origin = s.t = nullptr;
-  s.values = s.weights = nullptr;
-  s.capacity_rows = 0;
+  s.t_count = 0;
+  s.upload.Free();
   s.device = -1;
 }
 

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <string>
 
+#include "runtime/pinned_upload.cuh"
+
 namespace boundless_cuda {
 
 struct PcaSketchDevice {
@@ -23,10 +25,9 @@ struct PcaSketchDevice {
   double* sums = nullptr;    // dim sums Σw·x, then Σw, then Σw‖x − o‖²
   double* omega = nullptr;   // dim × ell, the state's random test matrix
   double* origin = nullptr;  // dim
-  float* values = nullptr;   // a batch's rows, grown
-  float* weights = nullptr;  // its weights (or ones), grown
+  PinnedUpload upload;       // a batch's rows and weights, sent in one transfer (runtime/pinned_upload.cuh)
   double* t = nullptr;       // rows × ell: w·(x − o)ᵀΩ
-  size_t capacity_rows = 0;
+  size_t t_count = 0;
 };
 
 // Allocates zeroed accumulators on the selected device and copies Ω and the origin (null: 0) there.
