@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,22 @@ describe('boundless command', () => {
     assert.equal(predicted.stdout.trim().split('\n').length, 2500);
     const summary = JSON.parse(predicted.stderr.trim().split('\n').at(-1)!);
     assert.deepEqual(summary.metrics.kernels, { kmeansAssign: { backend: 'cpu', calls: 5, fallbacks: 0 } });
+  });
+
+  it('predict and evaluate say on stderr why a GPU backend ran calls on cpu (here: the emulated cuda device is too small)', async () => {
+    // The CPU emulation of the CUDA runtime with 600 bytes of device memory: every assignment is declined, with the sizes.
+    execFileSync(process.execPath, [join(packageRoot, 'scripts', 'build-cuda-emulation.mjs')], { cwd: packageRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    const data = join(directory, 'declined.csv');
+    await writeFile(data, Array.from({ length: 300 }, (_, i) => `${i % 2},${(i % 7) - 3},${(i % 5) - 2}`).join('\n') + '\n');
+    const dir = join(directory, 'declined-model');
+    assert.equal(boundless('train', 'kmeans', '--train', data, '--label-size', '1', '--hp', 'k=2', '--model-dir', dir, '--backend', 'cpu').code, 0);
+    const env = { ...process.env, BOUNDLESS_CUDA_ADDON_PATH: join(packageRoot, 'build-cuda-emulation', 'boundless_cuda.node'), BOUNDLESS_CUDA_EMULATION_MEMORY: '600' };
+    const cli = join(packageRoot, 'dist', 'cli', 'main.js');
+    for (const command of [['predict', '--input', data, '--output', join(directory, 'declined.jsonl')], ['evaluate', '--test', data]]) {
+      const run = spawnSync(process.execPath, [cli, command[0], '--model', dir, ...command.slice(1), '--label-size', '1', '--backend', 'cuda'], { encoding: 'utf8', env });
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stderr, new RegExp(`^boundless: ${command[0]}: warning: cuda declined kmeansAssign on 1 of 1 calls, which ran on cpu: cuda rowKernel: out of device memory: the batch needs \\d+ bytes; the device has 600 free of 600 \\(BOUNDLESS_STRICT_BACKEND=1 makes that an error\\)$`, 'm'));
+    }
   });
 
   it('negative control: strict mode with cuda forced on a machine without it fails, naming cuda', async function () {

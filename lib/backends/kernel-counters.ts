@@ -27,6 +27,15 @@ export interface KernelCount {
 /** Kernel name → its count; only kernels called at least once appear. */
 export type KernelCounts = Partial<Record<KernelName, KernelCount>>;
 
+/**
+ * Why a backend's calls ran on cpu, one line per kernel it declined: what train() warns and the CLI's predict, evaluate
+ * and recommend say on stderr, so that a slow run on a GPU backend explains itself.
+ */
+export function declinedWarnings(backend: string, counts: KernelCounts): string[] {
+  return Object.entries(counts).filter(([, count]) => count.declined).map(([kernel, count]) =>
+    `${backend} declined ${kernel} on ${count.fallbacks} of ${count.calls} calls, which ran on cpu: ${count.declined} (BOUNDLESS_STRICT_BACKEND=1 makes that an error)`);
+}
+
 export class KernelCounters {
   private readonly counts = new Map<KernelName, { calls: number; fallbacks: number; cpuSteps: number; declined?: string }>();
 

@@ -10,7 +10,7 @@ import type { Batch } from '../data/batch.js';
 import { loadCoreAddon, type NativePredictionOutput } from '../backends/native-addon.js';
 import { resolveBackend, type BackendChoice } from '../backends/select.js';
 import type { Backend } from '../backends/registry.js';
-import type { KernelCounts } from '../backends/kernel-counters.js';
+import { declinedWarnings, type KernelCounts } from '../backends/kernel-counters.js';
 import { readBatches } from '../io/read-batches.js';
 import { isStdout, openOutput } from '../io/output-file.js';
 import { OutputBuffers } from '../io/output-buffers.js';
@@ -60,6 +60,11 @@ async function openModel(command: string, options: Record<string, unknown>) {
 const statsOption: OptionSpec = {
   description: "add metrics.kernels to the printed JSON: each kernel's backend, calls and fallbacks to cpu (predict to stdout: the summary goes to stderr)",
 };
+
+/** Says on stderr why the command's backend ran calls on cpu (kernels it declined), as train warns. */
+function warnDeclined(command: string, backend: Backend): void {
+  for (const message of declinedWarnings(backend.name, backend.counters.snapshot())) process.stderr.write(`boundless: ${command}: warning: ${message}\n`);
+}
 
 /** metrics.kernels for --stats: what the command's backend ran. */
 function statsOf(options: Record<string, unknown>, backend: Backend): { metrics?: { kernels: KernelCounts } } {
@@ -111,6 +116,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   const { path: modelPath, model, algorithm, featureDim, backend } = await openModel('predict', options);
   if (algorithm.checkSeries) {
     const forecast = await predictForecasts(modelPath, model as DeeparModel, options);
+    warnDeclined('predict', backend);
     return { ...forecast, summary: { ...forecast.summary, ...statsOf(options, backend) } };
   }
   for (const name of ['seed', 'configuration', 'plot']) {
@@ -149,6 +155,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
     throw error;
   }
   const skipped = reportSkipped('predict', stream.stats.badRecords, 'the output has one line per record read, not per input line');
+  warnDeclined('predict', backend);
   return { summary: { model: modelPath, records, output: outputPath, ...skipped, ...statsOf(options, backend) }, toStdout };
 }
 
@@ -201,6 +208,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
       onBadRecord: choiceOption('evaluate', options, 'on-bad-record', ['error', 'skip'] as const),
     });
     reportSageMakerTest(options, metrics);
+    warnDeclined('evaluate', backend);
     return { model: modelPath, records, ...reportSkipped('evaluate', badRecords, 'the metrics are over the series read'), ...metrics, ...statsOf(options, backend) };
   }
   if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); a ${algorithm.name} model's metrics draw nothing`);
@@ -223,6 +231,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   await evaluator.settle?.();
   const metrics = evaluator.result();
   reportSageMakerTest(options, metrics);
+  warnDeclined('evaluate', backend);
   return { model: modelPath, records, ...skipped, ...metrics, ...statsOf(options, backend) };
 }
 
@@ -257,7 +266,7 @@ function userRow(text: string, featureDim: number, zeroBased: boolean): Float32A
 export async function recommendCommand(argv: string[]): Promise<void> {
   const { options } = parseArguments('recommend', argv, recommendOptions);
   refuseRedisInput('recommend', 'items', options.items);
-  const { model, algorithm, featureDim } = await openModel('recommend', options);
+  const { model, algorithm, featureDim, backend } = await openModel('recommend', options);
   const recommender = model as unknown as { recommend?: (user: Float32Array, items: Batch, n: number) => Promise<{ indices: Int32Array; scores: Float32Array }> };
   if (typeof recommender.recommend !== 'function') throw new UsageError(`recommend: a ${algorithm.name} model does not recommend; train factorization-machines`);
   const top = integerOption('recommend', options, 'top') ?? 10;
@@ -273,6 +282,7 @@ export async function recommendCommand(argv: string[]): Promise<void> {
     seen += batch.rows;
   }
   process.stdout.write(best.map((b) => JSON.stringify(b)).join('\n') + (best.length ? '\n' : ''));
+  warnDeclined('recommend', backend);
 }
 
 export const selectOptions: Record<string, OptionSpec> = {

@@ -3,6 +3,7 @@
 // and the early-stopping bookkeeping, then the final model and the test
 // channel. train() in train.ts strings the stages together.
 import type { DeviceTrafficCounts } from '../backends/device-traffic.js';
+import { declinedWarnings } from '../backends/kernel-counters.js';
 import { settleState } from '../backends/device-state.js';
 import type { KernelCounts } from '../backends/kernel-counters.js';
 import { HyperparameterError, type HyperparameterInput } from '../algorithms/hyperparameters.js';
@@ -440,13 +441,8 @@ export class TrainingRun<A extends Algorithm> {
     }
     const validation = this.bestValidation ?? this.validation;
     const kernels = this.settings.backend.counters.snapshot(this.kernelsBefore);
-    for (const [kernel, count] of Object.entries(kernels)) {
-      // A fallback is in metrics.kernels; why is said too, so that a slow run on the GPU explains itself.
-      if (count.declined) {
-        this.emit('warning', { message: `${this.settings.backend.name} declined ${kernel} on ${count.fallbacks} of ${count.calls} calls, ` +
-          `which ran on cpu: ${count.declined} (BOUNDLESS_STRICT_BACKEND=1 makes that an error)` });
-      }
-    }
+    // A fallback is in metrics.kernels; why is said too, so that a slow run on the GPU explains itself.
+    for (const message of declinedWarnings(this.settings.backend.name, kernels)) this.emit('warning', { message });
     return {
       model,
       state: (this.best ?? state) as Parameters<A['update']>[0],

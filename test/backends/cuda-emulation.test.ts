@@ -291,6 +291,24 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     assert.equal(strict, `linear-learner validation batch 0: BOUNDLESS_STRICT_BACKEND=1: backend 'cuda' declined kernel 'linearLearnerEvaluate' (${declined}); it would have run on cpu`);
   });
 
+  it('a state that does not fit gives back what it had allocated before the message measures the free memory', () => {
+    // 100,000 features × 4 factors: the last steps, table, sums, bias and linear weights fit in 2,000,000 bytes; the factors do not
+    // (2,400,164 bytes in all: 400,000 of last steps, 64 of table, 96 of sums, 4 of bias, 400,000 linear, 1,600,000 factors).
+    const script = `
+      const addon = require(${JSON.stringify(emulatedAddon)});
+      const dim = 100000;
+      const parts = [new Float32Array(1), new Float32Array(dim), new Float32Array(4 * dim), null, null, null, null, null, null];
+      try {
+        addon.fmOpen(Float64Array.from([1, 0, 1, dim, 1e-8, 0.9, 0.999, 0, 0]), Float64Array.from([4, 0, 0.1, 0.1, 0.1, 0, 0, 0]), parts, new Int32Array(dim));
+        console.log('opened');
+      } catch (error) {
+        console.log(error.message);
+      }`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, BOUNDLESS_CUDA_EMULATION_MEMORY: '2000000' } });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), 'cuda fmOpen: out of device memory: the state of 100000 features × 1 models needs 2400164 bytes; the device has 2000000 free of 2000000');
+  });
+
   it('a BOUNDLESS_CUDA_EMULATION_MEMORY that is not a whole number of bytes makes cuda unavailable, saying so', async () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
       "import { listBackends } from './lib/index.js'; console.log((await listBackends()).find((b) => b.name === 'cuda').reason);"], {

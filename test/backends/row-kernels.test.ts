@@ -214,6 +214,20 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name} row kernels`, 
       assert.match(tiny.strict ?? '', /declined kernel 'kmeansAssign' \(row 0's result is not accurate to 1e-4 in float32/);
       assert.deepEqual(Array.from(tiny.onGpu.nearest), Array.from(tiny.onCpu.nearest));
       assert.ok(tiny.onGpu.distance2[0] > 0);
+      // A binary model outputs σ(score), which float32 holds whatever the score: rows near ±1e20 are scored on cuda (0 and 1, as cpu).
+      const far = Float32Array.from([1e20, 0, 0, 0, -1e20, 0, 0, 0]);
+      const binaryFm = await compareOrDecline('fmPredict', () => ({
+        model: { dim: cols, k: 1, bias: 0, logistic: true, linear: Float32Array.from([1, 0, 0, 0]), factors: Float32Array.from([1, 1, 1, 1]) },
+        batch: { kind: 'dense', rows: 2, cols, values: far } as DenseBatch, score: new Float32Array(2), label: new Float32Array(2),
+      }));
+      assert.equal(binaryFm.strict, null);
+      assert.deepEqual([Array.from(binaryFm.onGpu.score), Array.from(binaryFm.onGpu.label!)], [Array.from(binaryFm.onCpu.score), [1, 0]]);
+      const binaryLl = await compareOrDecline('linearLearnerPredict', () => ({
+        model: { loss: 0, dim: cols, classes: 1, threshold: 0, weights: Float32Array.from([1, 0, 0, 0]), bias: new Float32Array(1) },
+        batch: { kind: 'dense', rows: 2, cols, values: far } as DenseBatch, outputs: { score: new Float32Array(2), predictedLabel: new Float32Array(2) },
+      }));
+      assert.equal(binaryLl.strict, null);
+      assert.deepEqual(Array.from(binaryLl.onGpu.outputs.score), Array.from(binaryLl.onCpu.outputs.score));
     }
     // One feature dominates: (Σ v·x)² − Σ (v·x)² cancels all but the small cross terms.
     const fm = await compareOrDecline('fmPredict', () => ({

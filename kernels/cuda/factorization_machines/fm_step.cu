@@ -282,7 +282,12 @@ std::string OpenFm(FmDevice& d, const FmDeviceSettings& s, const double* table, 
   for (int i = 0; i < kFmParts; i++) if (parts[i]) bytes += FmPartLength(i, s) * sizeof(float);
   bool allocated = Allocate(d.last_step, s.dim) && Allocate(d.table, table_count) && Allocate(d.sums, sums_count);
   for (int i = 0; i < kFmParts && allocated; i++) if (parts[i]) allocated = Allocate(d.part[i], FmPartLength(i, s));
-  if (!allocated) return OutOfMemory("the state of " + std::to_string(s.dim) + " features × " + std::to_string(s.models) + " models", bytes);
+  if (!allocated) {
+    // What was allocated goes back first: the message's free memory is then the device's.
+    FreeAll(d.last_step, d.table, d.sums);
+    for (float*& part : d.part) FreeAll(part);
+    return OutOfMemory("the state of " + std::to_string(s.dim) + " features × " + std::to_string(s.models) + " models", bytes);
+  }
   // On the state's stream, which the kernels use (a copy on the legacy stream is not ordered before them), and
   // waited for: the caller may change its arrays once this returns.
   auto copy = [&](void* to, const void* from, size_t n) {

@@ -113,6 +113,7 @@ std::string OpenLinearEvaluate(LinearEvaluateDevice& e, const LinearSettings& s,
   }
   if (e.label_transformed) std::copy(label_transform, label_transform + 2, model.begin() + at);
   if (!Allocate(e.model, model.size()) || !Allocate(e.sums, s.sums)) {
+    FreeAll(e.model, e.sums);  // the message's free memory is then the device's
     return OutOfMemory("the model of " + std::to_string(s.dim) + " features × " + std::to_string(width) + " outputs and its sums",
                        model.size() * sizeof(float) + s.sums * sizeof(double));
   }

@@ -289,7 +289,12 @@ std::string OpenLinearUpdate(LinearUpdateDevice& d, const LinearUpdateSettings& 
   bool allocated = Allocate(d.last_step, s.base.dim) && Allocate(d.sums, s.base.sums);
   for (int i = 0; i < kLinearParts && allocated; i++) if (parts[i]) allocated = Allocate(d.part[i], LinearPartLength(i, s.base));
   const size_t width = static_cast<size_t>(s.base.models) * s.base.classes;
-  if (!allocated) return OutOfMemory("the state of " + std::to_string(s.base.dim) + " features × " + std::to_string(width) + " outputs", bytes);
+  if (!allocated) {
+    // What was allocated goes back first: the message's free memory is then the device's.
+    FreeAll(d.last_step, d.sums);
+    for (float*& part : d.part) FreeAll(part);
+    return OutOfMemory("the state of " + std::to_string(s.base.dim) + " features × " + std::to_string(width) + " outputs", bytes);
+  }
   // On the state's stream, which the kernels use (a copy on the legacy stream is not ordered before them), and
   // waited for: the caller may change its arrays once this returns.
   for (int i = 0; i < kLinearParts && error.empty(); i++) {

@@ -162,7 +162,8 @@ __global__ void LinearPredict(DeviceBatch b, const float* weights, uint32_t clas
     return;
   }
   const double s = RawScore(b, weights, classes, r, 0);
-  if (!Representable(s, r, flags)) return;
+  // A logistic model outputs σ(s), which float32 always holds (the label compares s in float64).
+  if (loss != kLossLogistic && !Representable(s, r, flags)) return;
   out[r] = __float_as_uint(loss == kLossLogistic ? Sigmoid(s) : static_cast<float>(s));
   const float label = (loss == kLossLogistic || loss == kLossHinge) ? (s >= threshold ? 1.f : 0.f) : static_cast<float>(s);
   if (want_label) out[static_cast<size_t>(b.rows) + r] = __float_as_uint(label);
@@ -189,7 +190,8 @@ __global__ void FmPredict(DeviceBatch b, const float* model, uint32_t factors, u
     pair += sum * sum - squares;
   }
   const double z = bias + linear + 0.5 * pair;
-  if (!Representable(z, r, flags)) return;
+  // A binary model outputs σ(z), which float32 always holds.
+  if (!logistic && !Representable(z, r, flags)) return;
   const float score = logistic ? Sigmoid(z) : static_cast<float>(z);
   out[r] = __float_as_uint(score);
   if (want_label) out[static_cast<size_t>(b.rows) + r] = __float_as_uint(score >= threshold ? 1.f : 0.f);

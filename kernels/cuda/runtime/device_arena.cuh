@@ -26,6 +26,13 @@ bool Allocate(T*& at, size_t count) {
   return cudaMalloc(&at, (count > 0 ? count : 1) * sizeof(T)) == cudaSuccess;
 }
 
+// Frees device buffers and nulls them (a state's partial allocations, before OutOfMemory measures what is free).
+template <class... T>
+void FreeAll(T*&... buffers) {
+  ((buffers ? static_cast<void>(cudaFree(buffers)) : static_cast<void>(0)), ...);
+  ((buffers = nullptr), ...);
+}
+
 // "out of device memory: <what> needs <bytes> bytes; the device has <free> free of <total>", clearing
 // the failed allocation's error so the device stays usable.
 inline std::string OutOfMemory(const std::string& what, size_t bytes) {
