@@ -396,16 +396,10 @@ void CloseFm(FmDevice& d) {
   cudaSetDevice(d.device);
   if (d.stream) CountedStreamSynchronize(d.stream);
   d.upload.Free();
-  std::vector<void*> buffers{d.last_step, d.table, d.sums, d.work};
-  for (float* part : d.part) buffers.push_back(part);
-  for (void* buffer : buffers) if (buffer) cudaFree(buffer);
+  FreeAll(d.last_step, d.table, d.sums, d.work);
+  for (float*& part : d.part) FreeAll(part);
   if (d.stream) cudaStreamDestroy(d.stream);
   d.stream = nullptr;
-  std::fill(d.part, d.part + kFmParts, nullptr);
-  d.last_step = nullptr;
-  d.table = nullptr;
-  d.sums = nullptr;
-  d.work = nullptr;
   d.work_count = 0;
   d.device = -1;
 }

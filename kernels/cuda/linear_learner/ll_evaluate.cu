@@ -180,14 +180,9 @@ void CloseLinearEvaluate(LinearEvaluateDevice& e) {
   cudaSetDevice(e.device);
   if (e.stream) CountedStreamSynchronize(e.stream);
   e.upload.Free();
-  for (void* buffer : {static_cast<void*>(e.model), static_cast<void*>(e.sums), static_cast<void*>(e.scores)}) {
-    if (buffer) cudaFree(buffer);
-  }
+  FreeAll(e.model, e.sums, e.scores);
   if (e.stream) cudaStreamDestroy(e.stream);
   e.stream = nullptr;
-  e.model = nullptr;
-  e.sums = nullptr;
-  e.scores = nullptr;
   e.score_count = 0;
   e.device = -1;
 }

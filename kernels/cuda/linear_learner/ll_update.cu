@@ -401,16 +401,10 @@ void CloseLinearUpdate(LinearUpdateDevice& d) {
   cudaSetDevice(d.device);
   if (d.stream) CountedStreamSynchronize(d.stream);
   d.upload.Free();
-  std::vector<void*> buffers{d.last_step, d.sums, d.scores, d.gradient};
-  for (float* part : d.part) buffers.push_back(part);
-  for (void* buffer : buffers) if (buffer) cudaFree(buffer);
+  FreeAll(d.last_step, d.sums, d.scores, d.gradient);
+  for (float*& part : d.part) FreeAll(part);
   if (d.stream) cudaStreamDestroy(d.stream);
   d.stream = nullptr;
-  std::fill(d.part, d.part + kLinearParts, nullptr);
-  d.last_step = nullptr;
-  d.sums = nullptr;
-  d.scores = nullptr;
-  d.gradient = nullptr;
   d.score_count = d.gradient_count = 0;
   d.device = -1;
 }
