@@ -20,7 +20,7 @@ import type { CudaBackend } from './cuda.js';
 import { declineOutOfMemory, settleAndDeclineOutOfMemory } from './cuda-out-of-memory.js';
 import { exclusiveOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { KernelDeclined, type LinearLearnerArrays, type LinearLearnerMetrics, type LinearLearnerSettings } from './kernels.js';
-import { addFloat64SumsInto, noSum, sumsLayout } from './linear-learner-sums.js';
+import { addFloat64SumsInto, centredSparseRefusal, noSum, sumsLayout } from './linear-learner-sums.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 
@@ -107,6 +107,11 @@ registerKernel<'linearLearnerEvaluate', CudaBackend>('cuda', 'linearLearnerEvalu
     // cpu adds it to the host's sums: they must hold every batch before it.
     await held?.settleNow();
     throw new KernelDeclined('linearLearnerEvaluate', `a ${batch.kind} batch has no rows of features`);
+  }
+  const centred = centredSparseRefusal(s, arrays, batch);
+  if (centred) {
+    await held?.settleNow();
+    throw new KernelDeclined('linearLearnerEvaluate', centred);
   }
   // The cpu kernel's checks, off the event loop: the same errors, before anything is enqueued.
   await loadCoreAddon().linearLearnerCheck(s, batch, held?.checkResult ?? new Float64Array(4));

@@ -132,7 +132,11 @@ export interface LinearLearnerStep {
 
 /** A finalized linear model: weights [dim][classes] with the scaler folded in; threshold on the raw score. */
 export interface LinearLearnerPredictInputs {
-  model: { loss: number; dim: number; classes: number; threshold: number; weights: Float32Array; bias: Float32Array };
+  /**
+   * weights [dim × classes], bias [classes]; with origin [dim], rows are scored about it:
+   * score = bias + Σ (x − origin)·w (a model trained with centring), else bias + x·w.
+   */
+  model: { loss: number; dim: number; classes: number; threshold: number; weights: Float32Array; bias: Float32Array; origin?: Float32Array };
   batch: Batch;
   outputs: { score: Float32Array; predictedLabel?: Float32Array };
 }

@@ -59,3 +59,14 @@ export function addSumsInto(pairs: Float32Array, layout: { at: number[] }, s: Li
 export function addFloat64SumsInto(sums: Float64Array, layout: { at: number[] }, s: LinearLearnerSettings, metrics: LinearLearnerMetrics): void {
   addInto((at) => sums[at / 2], layout, s, metrics);
 }
+
+/**
+ * Why a GPU evaluation declines a batch cpu alone scores right: sparse rows for a centred state
+ * (trained on dense rows, or a model with an origin). Their absent features sit at −shift·scale,
+ * and cpu adds that sum (millions for data far from 0) to each score in float64.
+ */
+export function centredSparseRefusal(s: LinearLearnerSettings, arrays: { featureShift?: Float32Array }, batch: { kind: string }): string | undefined {
+  return batch.kind === 'sparse' && s.unbiasData && arrays.featureShift
+    ? 'sparse rows for a centred state (trained on dense rows): their absent features sit at −shift, which cpu adds in float64'
+    : undefined;
+}

@@ -200,9 +200,18 @@ const plans: { [K in RowKernelName]: (inputs: KernelInputs[K], executor: RowExec
     const width = model.loss === softmaxLoss ? model.classes : 1;
     const label = outputs.predictedLabel;
     const arraysFit = model.classes > 0 && model.weights.length === model.dim * model.classes && model.bias.length === model.classes
-      && outputs.score.length >= batch.rows * width && (!label || label.length >= batch.rows);
-    // In float32, dense rows are scored about an origin (model words: weights, base, origin); otherwise about 0 (weights, bias).
-    const parts = arraysFit && executor.float32 && batch.kind === 'dense' ? linearOrigin(model, batch) : undefined;
+      && outputs.score.length >= batch.rows * width && (!label || label.length >= batch.rows)
+      && (!model.origin || model.origin.length === model.dim);
+    // A model with an origin is scored about it (model words: weights, bias, origin) on dense rows;
+    // its sparse rows, whose absent features sit at 0, start from bias − origin·w, which float32
+    // cannot hold for data far from 0: cpu folds it in float64. A model without one is scored, in
+    // float32, about its first dense row (weights, base, origin), in float64 about 0 (weights, bias).
+    if (arraysFit && model.origin && batch.kind === 'sparse') {
+      throw new KernelDeclined('linearLearnerPredict', 'sparse rows for a model that scores about its training data\'s mean (trained with centring) start from a float64 fold cpu computes');
+    }
+    const parts = !arraysFit || batch.kind !== 'dense' ? undefined
+      : model.origin ? { base: model.bias, origin: model.origin }
+        : executor.float32 ? linearOrigin(model, batch) : undefined;
     return {
       width: model.dim,
       arraysFit,

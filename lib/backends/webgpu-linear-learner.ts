@@ -25,7 +25,7 @@ import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type Pe
 import { largestMagnitude } from './float32-range.js';
 import { KernelDeclined, type LinearLearnerArrays, type LinearLearnerMetrics, type LinearLearnerSettings, type LinearLearnerStep } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
-import { addSumsInto, sumsLayout } from './linear-learner-sums.js';
+import { addSumsInto, centredSparseRefusal, sumsLayout } from './linear-learner-sums.js';
 import { registerKernel } from './registry.js';
 import { workgroupGrid } from './webgpu-dispatch.js';
 import { GrowingBuffers, readBackInto, sharedLayout, storageUsage } from './webgpu-resident.js';
@@ -252,7 +252,7 @@ registerKernel<'linearLearnerEvaluate', WebGpuBackend>('webgpu', 'linearLearnerE
     await held?.settleNow();
     throw new KernelDeclined('linearLearnerEvaluate', why);
   };
-  const refused = refusal(gpu, inputs);
+  const refused = centredSparseRefusal(s, arrays, batch) ?? refusal(gpu, inputs);
   if (refused) return decline(refused);
   const result = held?.checkResult ?? new Float64Array(4);
   await loadCoreAddon().linearLearnerCheck(s, batch, result);

@@ -181,6 +181,31 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name} row kernels`, 
     }
   });
 
+  it('a model with an origin (trained with centring) scores dense rows about it on the device, and declines sparse ones to cpu', async () => {
+    const [rows, cols] = [300, 10];
+    const weights = values(cols * 3, 31);
+    const origin = values(cols, 32, 1e6);
+    // Rows near the origin, every entry present (zeros would sit 1e6 away from it).
+    const dense: DenseBatch = { kind: 'dense', rows, cols, values: values(rows * cols, 33, 1e6) };
+    const sparse: SparseBatch = {
+      kind: 'sparse', rows, cols, values: dense.values, indptr: Int32Array.from({ length: rows + 1 }, (_, r) => r * cols),
+      indices: Uint32Array.from({ length: rows * cols }, (_, k) => k % cols),
+    };
+    for (const [loss, classes] of [[0, 1], [3, 1], [2, 3]] as const) {
+      const model = { loss, dim: cols, classes, threshold: 0.1, weights: weights.slice(0, cols * classes), bias: values(classes, 34), origin };
+      const width = loss === 2 ? classes : 1;
+      const make = (batch: Batch) => () => ({ model, batch, outputs: { score: new Float32Array(rows * width), predictedLabel: new Float32Array(rows) } });
+      const onDense = await compareOrDecline('linearLearnerPredict', make(dense));
+      assert.equal(onDense.strict, null, `loss ${loss}: dense rows ran on ${name}`);
+      assertClose(onDense.onGpu.outputs.score, onDense.onCpu.outputs.score, 1e-5, `loss ${loss} score`);
+      assertClose(onDense.onGpu.outputs.predictedLabel!, onDense.onCpu.outputs.predictedLabel!, loss === 3 ? 1e-5 : 0, `loss ${loss} labels`);
+      const onSparse = await compareOrDecline('linearLearnerPredict', make(sparse));
+      assert.match(onSparse.strict ?? '', /declined kernel 'linearLearnerPredict' \(sparse rows for a model that scores about its training data's mean/);
+      assert.deepEqual(Array.from(onSparse.onGpu.outputs.score), Array.from(onSparse.onCpu.outputs.score));
+      assertClose(onSparse.onCpu.outputs.score, onDense.onCpu.outputs.score, 1e-6, `loss ${loss}: sparse rows scored as the dense ones`);
+    }
+  });
+
   it('a row far from the origin a linear model was first scored about is declined to cpu, never scored wrong', async () => {
     const model = { loss: 0, dim: 1, classes: 1, threshold: 0, weights: Float32Array.from([0.1]), bias: new Float32Array([0]) };
     const make = (x: number) => () => ({

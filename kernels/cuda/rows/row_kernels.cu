@@ -128,12 +128,17 @@ __global__ void PcaProject(DeviceBatch b, const float* model, uint32_t component
   }
 }
 
-// Model: weights[cols × classes] (feature-major), then the bias[classes] (the plan sends the cuda
-// backend no origin: it sums in float64, as cpu does; about_origin is WGSL's).
-__device__ double RawScore(const DeviceBatch& b, const float* weights, uint32_t classes, uint32_t r, uint32_t c) {
+// Model: weights[cols × classes] (feature-major), then the bias[classes], then with about_origin the
+// origin[cols] of a model trained with centring (dense rows only: the plan sends it no sparse rows
+// then). Sums in float64, as cpu does; x − o in float32, as cpu's Predict takes it.
+__device__ double RawScore(const DeviceBatch& b, const float* weights, uint32_t classes, uint32_t about_origin, uint32_t r, uint32_t c) {
   double sum = weights[static_cast<size_t>(b.cols) * classes + c];
   if (!b.sparse) {
-    for (uint32_t j = 0; j < b.cols; j++) sum += static_cast<double>(DenseValue(b, r, j)) * weights[static_cast<size_t>(j) * classes + c];
+    const float* origin = weights + static_cast<size_t>(b.cols) * classes + classes;
+    for (uint32_t j = 0; j < b.cols; j++) {
+      const float x = about_origin ? DenseValue(b, r, j) - origin[j] : DenseValue(b, r, j);
+      sum += static_cast<double>(x) * weights[static_cast<size_t>(j) * classes + c];
+    }
   } else {
     for (int32_t k = b.indptr[r]; k < b.indptr[r + 1]; k++) sum += static_cast<double>(b.values[k]) * weights[static_cast<size_t>(b.indices[k]) * classes + c];
   }
@@ -142,26 +147,26 @@ __device__ double RawScore(const DeviceBatch& b, const float* weights, uint32_t 
 
 // Output: score[rows × (classes for softmax, else 1)], then label[rows].
 __global__ void LinearPredict(DeviceBatch b, const float* weights, uint32_t classes, uint32_t loss, double threshold,
-                              uint32_t want_label, uint32_t* out, uint32_t* flags) {
+                              uint32_t want_label, uint32_t about_origin, uint32_t* out, uint32_t* flags) {
   const uint32_t r = RowOf();
   if (r >= b.rows || !CheckRow(b, r, false, flags)) return;
   if (loss == kLossSoftmax) {
     uint32_t best = 0;
     double best_score = 0;
     for (uint32_t c = 0; c < classes; c++) {
-      const double s = RawScore(b, weights, classes, r, c);
+      const double s = RawScore(b, weights, classes, about_origin, r, c);
       if (!Representable(s, r, flags)) return;
       if (c == 0 || s > best_score) { best = c; best_score = s; }
     }
     double total = 0;
-    for (uint32_t c = 0; c < classes; c++) total += exp(RawScore(b, weights, classes, r, c) - best_score);
+    for (uint32_t c = 0; c < classes; c++) total += exp(RawScore(b, weights, classes, about_origin, r, c) - best_score);
     for (uint32_t c = 0; c < classes; c++) {
-      out[static_cast<size_t>(r) * classes + c] = __float_as_uint(static_cast<float>(exp(RawScore(b, weights, classes, r, c) - best_score) / total));
+      out[static_cast<size_t>(r) * classes + c] = __float_as_uint(static_cast<float>(exp(RawScore(b, weights, classes, about_origin, r, c) - best_score) / total));
     }
     if (want_label) out[static_cast<size_t>(b.rows) * classes + r] = __float_as_uint(static_cast<float>(best));
     return;
   }
-  const double s = RawScore(b, weights, classes, r, 0);
+  const double s = RawScore(b, weights, classes, about_origin, r, 0);
   // A logistic model outputs σ(s), which float32 always holds (the label compares s in float64).
   if (loss != kLossLogistic && !Representable(s, r, flags)) return;
   out[r] = __float_as_uint(loss == kLossLogistic ? Sigmoid(s) : static_cast<float>(s));
@@ -267,8 +272,8 @@ void Launch(const RowCall& call, const DeviceBatch& b) {
       BOUNDLESS_LAUNCH(PcaProject, blocks, kThreads, 0, 0)(b, model, p[0], out, flags);
       break;
     case RowKernel::kLinearPredict:
-      // p: classes, loss, threshold (f32, WGSL's), want_label, about_origin (WGSL's), threshold (f64).
-      BOUNDLESS_LAUNCH(LinearPredict, blocks, kThreads, 0, 0)(b, model, p[0], p[1], DoubleOf(p[5], p[6]), p[3], out, flags);
+      // p: classes, loss, threshold (f32, WGSL's), want_label, about_origin, threshold (f64).
+      BOUNDLESS_LAUNCH(LinearPredict, blocks, kThreads, 0, 0)(b, model, p[0], p[1], DoubleOf(p[5], p[6]), p[3], p[4], out, flags);
       break;
     case RowKernel::kFmPredict:
       BOUNDLESS_LAUNCH(FmPredict, blocks, kThreads, 0, 0)(b, model, p[0], p[1], FloatOf(p[2]), FloatOf(p[3]), p[4], out, flags);

@@ -85,7 +85,7 @@ Needs NeedsOf(const Napi::Env& env, RowKernel kernel, const std::vector<uint32_t
     case RowKernel::kPcaProject: return {product(size_t{p[0]} + 1, cols), product(rows, p[0])};
     case RowKernel::kLinearPredict: {
       const size_t width = p[1] == 2 ? p[0] : 1;
-      return {product(cols, p[0]) + p[0], product(rows, width + (p[3] ? 1 : 0))};
+      return {product(cols, p[0]) + p[0] + (p[4] ? cols : 0), product(rows, width + (p[3] ? 1 : 0))};
     }
     case RowKernel::kFmPredict: return {product(cols, size_t{p[0]} + 1), product(rows, 1 + (p[4] ? 1 : 0))};
   }

@@ -29,7 +29,7 @@ export function createModelEvaluator(model: LinearLearnerModel): Evaluator {
   const classes = model.classes;
   const settings: LinearLearnerSettings = {
     ...resolved.kernel, models: 1, classes, loss: lossCodes[model.loss], useBias: true, scalerPoints: 0,
-    normalizeData: false, unbiasData: false, normalizeLabel: false, unbiasLabel: false, positiveWeighting: 0, balanceMulticlass: false,
+    normalizeData: false, unbiasData: model.scoring().origin !== undefined, normalizeLabel: false, unbiasLabel: false, positiveWeighting: 0, balanceMulticlass: false,
   };
   const binary = model.predictorType === 'binary_classifier';
   const multiclass = model.predictorType === 'multiclass_classifier';
@@ -42,8 +42,10 @@ export function createModelEvaluator(model: LinearLearnerModel): Evaluator {
     } : {}),
     ...(!binary && !multiclass ? { squaredError: new Float64Array(1), absoluteError: new Float64Array(1) } : {}),
   };
-  const { weights, bias } = model.coefficients();
-  const arrays = { weights, bias };  // one object for every batch: the kernel prepares it once
+  const { weights, bias, origin } = model.scoring();
+  // One object for every batch: the kernel prepares it once. A model with an origin is scored
+  // about it as a state is about its shift (a scale of 1): x' = x − origin.
+  const arrays = { weights, bias, ...(origin ? { featureShift: origin, featureScale: new Float32Array(origin.length).fill(1) } : {}) };
   const sums = { tensors: { loss: { data: metrics.lossSum } } };
   const calls = new CallsUnderWay();
   let batches = 0;

@@ -1,6 +1,8 @@
 // A finalized linear learner: one plain linear model (the scaler folded into
 // its weights, so the coefficients read directly on the input's scale) with
-// its decision threshold. Outputs follow SageMaker: `score` (probability for
+// its decision threshold. A model trained with centring scores rows about an
+// origin (the training data's mean): score = bias + Σ (x − origin)·w, so data
+// far from 0 keeps its digits. Outputs follow SageMaker: `score` (probability for
 // logistic, the raw margin for hinge, class probabilities for multiclass,
 // the value for regression) and `predicted_label`.
 import type { Batch } from '../../data/batch.js';
@@ -34,7 +36,9 @@ export class LinearLearnerModel implements Model {
   readonly featureDim: number;
   readonly hyperparameters: LinearLearnerHyperparameters;
   private readonly weights: Float32Array;
+  /** The bias at the origin (at 0 for a model without one). */
   private readonly bias: Float32Array;
+  private readonly origin?: Float32Array;
 
   constructor(private readonly modelData: ModelData, readonly backend: Backend) {
     this.hyperparameters = parseHyperparameters('linear-learner', linearLearnerSchema, modelData.hyperparameters);
@@ -50,6 +54,11 @@ export class LinearLearnerModel implements Model {
     }
     this.weights = weights.data;
     this.bias = bias.data;
+    const origin = modelData.tensors.origin;
+    if (origin && (!(origin.data instanceof Float32Array) || origin.data.length !== this.featureDim)) {
+      throw new RangeError(`linear-learner model: expected a Float32 origin [${this.featureDim}]`);
+    }
+    this.origin = origin?.data as Float32Array | undefined;
   }
 
   /** The decision threshold on the raw score (binary classifiers). */
@@ -57,9 +66,26 @@ export class LinearLearnerModel implements Model {
     return Number(this.modelData.scalars.threshold ?? 0);
   }
 
-  /** Coefficients on the input's own scale: weights [featureDim × classes] (row-major) and bias [classes]. */
-  coefficients(): { weights: Float32Array; bias: Float32Array; featureDim: number; classes: number } {
-    return { weights: this.weights, bias: this.bias, featureDim: this.featureDim, classes: this.classes };
+  /**
+   * Coefficients on the input's own scale: weights [featureDim × classes] (row-major) and bias
+   * [classes], score = bias + x·w. A model trained with centring also gives the origin
+   * [featureDim] it scores about and biasAtOrigin [classes]: score = biasAtOrigin + (x − origin)·w,
+   * which is what predict computes. `bias` is biasAtOrigin − origin·w rounded to float32: for data
+   * far from 0 that rounding moves scores (by 0.1 at a bias of 2e6); use the origin form there.
+   */
+  coefficients(): { weights: Float32Array; bias: Float32Array; origin?: Float32Array; biasAtOrigin?: Float32Array; featureDim: number; classes: number } {
+    const plain = { weights: this.weights, featureDim: this.featureDim, classes: this.classes };
+    if (!this.origin) return { ...plain, bias: this.bias };
+    const bias = Float64Array.from(this.bias);
+    for (let j = 0; j < this.featureDim; j++) {
+      for (let c = 0; c < this.classes; c++) bias[c] -= this.origin[j] * this.weights[j * this.classes + c];
+    }
+    return { ...plain, bias: Float32Array.from(bias), origin: this.origin, biasAtOrigin: this.bias };
+  }
+
+  /** What the kernels score with: weights, the bias at the origin and the origin (absent: 0). */
+  scoring(): { weights: Float32Array; bias: Float32Array; origin?: Float32Array } {
+    return { weights: this.weights, bias: this.bias, ...(this.origin ? { origin: this.origin } : {}) };
   }
 
   private rawThreshold(options?: LinearLearnerPredictOptions): number {
@@ -86,7 +112,7 @@ export class LinearLearnerModel implements Model {
     const predictedLabel = classifier ? new Float32Array(batch.rows) : undefined;
     try {
       await runKernel(this.backend, 'linearLearnerPredict', {
-        model: { loss: lossCodes[this.loss], dim: this.featureDim, classes: this.classes, threshold: this.rawThreshold(options), weights: this.weights, bias: this.bias },
+        model: { loss: lossCodes[this.loss], dim: this.featureDim, classes: this.classes, threshold: this.rawThreshold(options), ...this.scoring() },
         batch,
         outputs: { score, ...(predictedLabel ? { predictedLabel } : {}) },
       });
@@ -103,7 +129,7 @@ export class LinearLearnerModel implements Model {
     }
     const scores = Float64Array.from(this.bias);
     for (let j = 0; j < this.featureDim; j++) {
-      const x = features[j];
+      const x = features[j] - (this.origin ? this.origin[j] : 0);
       if (x === 0) continue;
       for (let c = 0; c < this.classes; c++) scores[c] += x * this.weights[j * this.classes + c];
     }

@@ -496,6 +496,9 @@ double Combine(const Model& model, double linear, const double* sum, const doubl
 
 void Predict(const Model& model, const BatchView& b, float* score, float* label) {
   ValidateFeatureRows(b, model.dim);
+  // A regressor's score float32 cannot hold is an error, never an infinite prediction (the CLI
+  // wrote it as null, exit 0): the first such row, whichever thread met it.
+  std::vector<double> outside(b.rows, 0.0);
   ThreadPool::Shared().ParallelFor(b.rows, 64, [&](size_t begin, size_t end) {
     std::vector<double> sum(model.factors), squares(model.factors);
     for (size_t r = begin; r < end; r++) {
@@ -505,9 +508,15 @@ void Predict(const Model& model, const BatchView& b, float* score, float* label)
       RowSums(model, b, r, linear, sum.data(), squares.data());
       double z = Combine(model, linear, sum.data(), squares.data());
       score[r] = model.logistic ? Sigmoid(z) : static_cast<float>(z);
+      if (!model.logistic && !std::isfinite(score[r])) outside[r] = std::isnan(z) ? 1 : z;
       if (label) label[r] = score[r] >= model.threshold ? 1.0f : 0.0f;
     }
   });
+  for (size_t r = 0; r < b.rows; r++) {
+    if (outside[r] == 0) continue;
+    throw std::invalid_argument("row " + std::to_string(r) + ": its score " + (std::isnan(score[r]) ? std::string("is not a number") : "of " + Number(outside[r]) + " is past float32's range") +
+                                " (features or parameters too large for a float32 prediction)");
+  }
 }
 
 void Recommend(const Model& model, const BatchView& user, const BatchView& items, size_t n, int32_t* indices, float* scores) {

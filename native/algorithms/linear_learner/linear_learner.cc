@@ -1098,6 +1098,33 @@ BatchView RowsOf(const BatchView& b, size_t first, size_t end, std::vector<int32
   return part;
 }
 
+// Sparse rows scored by a centred state (trained on dense rows; a model evaluated about its origin):
+// each absent feature sits at (0 − shift)·scale once centred, each present one at (x − shift)·scale.
+// So a score is bias + base + Σ_present x·scale·w with base = −Σ_j shift_j·scale_j·w_j, all in
+// float64: x·scale rounded to float32 (what TransformValues gives) would cancel against base.
+void ForwardCentredSparse(const Settings& s, const State& st, const BatchView& b, std::vector<double>& scores) {
+  const size_t width = Width(s);
+  std::vector<double> base(width, 0.0);
+  if (s.use_bias) for (size_t k = 0; k < width; k++) base[k] = st.bias[k];
+  for (size_t j = 0; j < s.dim; j++) {
+    const double shifted = -static_cast<double>(st.feature_shift[j]) * st.feature_scale[j];
+    if (shifted == 0) continue;
+    for (size_t k = 0; k < width; k++) base[k] += shifted * st.weights[j * width + k];
+  }
+  scores.resize(b.rows * width);
+  ThreadPool::Shared().ParallelFor(b.rows, 64, [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; r++) {
+      double* acc = scores.data() + r * width;
+      std::copy(base.begin(), base.end(), acc);
+      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
+        const size_t j = b.indices[e];
+        const double x = static_cast<double>(b.values[e]) * st.feature_scale[j];
+        for (size_t k = 0; k < width; k++) acc[k] += x * st.weights[j * width + k];
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void Update(const Settings& s, State& st, const BatchView& b, Metrics& progressive) {
@@ -1123,10 +1150,14 @@ void Evaluate(const Settings& s, const State& st, const BatchView& b, Metrics& m
   ValidateBatch(s, b, true);
   if (b.rows == 0) return;
   const size_t width = Width(s);
-  std::vector<float> x;
-  TransformValues(st, b, x);
   std::vector<double> scores;
-  Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x.data(), scores);
+  if (b.sparse && s.unbias_data && st.feature_shift) {
+    ForwardCentredSparse(s, st, b, scores);
+  } else {
+    std::vector<float> x;
+    TransformValues(st, b, x);
+    Forward(st.weights, s.use_bias ? st.bias : nullptr, width, b, x.data(), scores);
+  }
   for (size_t r = 0; r < b.rows; r++) *metrics.weight_sum += RowWeight(b, r);
   ThreadPool::Shared().ParallelFor(s.models, 1, [&](size_t begin, size_t end) {
     for (size_t m = begin; m < end; m++) {
@@ -1189,13 +1220,51 @@ void CatchUpInPlace(const Settings& s, State& st) {
   if (!scratch.touched.empty()) CatchUpTouched(s, st, step + 1, scratch);
 }
 
+namespace {
+
+// A raw score (regression, hinge) float32 cannot hold is an error, never an infinite prediction
+// (the CLI wrote it as null, exit 0).
+void RequireFloat32Score(size_t r, double z) {
+  if (std::isfinite(static_cast<float>(z))) return;
+  throw std::invalid_argument(Row(r) + ": its score " + (std::isnan(z) ? std::string("is not a number") : "of " + Number(z) + " is past float32's range") +
+                              " (features or weights too large for a float32 prediction)");
+}
+
+// Scores about the model's origin. Dense rows: x − origin in float32 (exact when x is within a
+// factor 2 of it, else rounded relative to the difference, never to x), summed in float64. Sparse
+// rows: the absent features sit at 0, so each score starts from bias − origin·w in float64.
+void ForwardAboutOrigin(const PredictInputs& model, const BatchView& b, std::vector<double>& scores) {
+  const size_t classes = model.classes;
+  if (!b.sparse) {
+    std::vector<float> shifted(b.rows * b.cols);
+    ThreadPool::Shared().ParallelFor(b.rows, 64, [&](size_t begin, size_t end) {
+      for (size_t r = begin; r < end; r++) {
+        for (size_t j = 0; j < b.cols; j++) shifted[r * b.cols + j] = b.values[r * b.cols + j] - model.origin[j];
+      }
+    });
+    Forward(model.weights, model.bias, classes, b, shifted.data(), scores);
+    return;
+  }
+  std::vector<double> base(model.bias, model.bias + classes);
+  for (size_t j = 0; j < model.dim; j++) {
+    for (size_t c = 0; c < classes; c++) base[c] -= static_cast<double>(model.origin[j]) * model.weights[j * classes + c];
+  }
+  Forward(model.weights, nullptr, classes, b, b.values, scores);
+  for (size_t r = 0; r < b.rows; r++) {
+    for (size_t c = 0; c < classes; c++) scores[r * classes + c] += base[c];
+  }
+}
+
+}  // namespace
+
 void Predict(const PredictInputs& model, const BatchView& b, float* score, float* predicted_label) {
   Settings s;
   s.dim = model.dim;
   ValidateBatch(s, b, false);
   if (b.rows == 0) return;
   std::vector<double> scores;
-  Forward(model.weights, model.bias, model.classes, b, b.values, scores);  // the model has the scaler folded in
+  if (model.origin) ForwardAboutOrigin(model, b, scores);
+  else Forward(model.weights, model.bias, model.classes, b, b.values, scores);  // the model has the scaler folded in
   const size_t classes = model.classes;
   for (size_t r = 0; r < b.rows; r++) {
     const double* sr = scores.data() + r * classes;
@@ -1205,6 +1274,7 @@ void Predict(const PredictInputs& model, const BatchView& b, float* score, float
         predicted_label[r] = sr[0] >= model.threshold ? 1.0f : 0.0f;
         break;
       case Loss::kHinge:
+        RequireFloat32Score(r, sr[0]);
         score[r] = static_cast<float>(sr[0]);
         predicted_label[r] = sr[0] >= model.threshold ? 1.0f : 0.0f;
         break;
@@ -1218,6 +1288,7 @@ void Predict(const PredictInputs& model, const BatchView& b, float* score, float
         break;
       }
       default:
+        RequireFloat32Score(r, sr[0]);
         score[r] = static_cast<float>(sr[0]);
         if (predicted_label) predicted_label[r] = static_cast<float>(sr[0]);
     }

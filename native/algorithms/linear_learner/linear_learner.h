@@ -185,11 +185,14 @@ void CatchUpInPlace(const Settings& settings, State& state);
 
 // A finalized model's outputs: score (probability, class probabilities or
 // value) and predicted label. weights: dim × classes, plain (scaler folded in).
+// With an origin (a model trained with centring), score = bias + Σ (x − origin)·w,
+// in float64: data far from 0 keeps its digits.
 struct PredictInputs {
   Loss loss;
   size_t dim, classes;
   const float* weights;
-  const float* bias;       // classes
+  const float* bias;       // classes; at the origin when there is one
+  const float* origin;     // dim, or null (0)
   double threshold;        // binary: on the raw score
 };
 void Predict(const PredictInputs& model, const BatchView& batch, float* score, float* predicted_label);

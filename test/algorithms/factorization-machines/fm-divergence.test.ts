@@ -87,4 +87,15 @@ describe('factorization machines: divergence', function () {
     (single.tensors.progressive_loss.data as Float64Array)[0] = Infinity;
     await assert.rejects(async () => fm.finalize(single, backend), /model 0's progressive loss is Infinity \(its scores overflowed\); it is the only model/);
   });
+
+  it('refuses a regressor\'s score past float32\'s range, naming the row (it was an infinite prediction, null in JSON)', async () => {
+    const state = await trained(backend, { predictor_type: 'regressor' }, batches(4, 3, 0));
+    const model = await fm.finalize(state, backend);
+    const probe = new Float32Array(2 * dim);
+    probe[0] = 1;
+    probe.fill(1e25, dim, 2 * dim);  // pairwise terms of 1e50
+    await assert.rejects(model.predict(denseBatch(probe, dim)),
+      /^RangeError: factorization-machines predict: row 1: its score of -?[0-9.]+e\+[0-9]+ is past float32's range \(features or parameters too large for a float32 prediction\)$/);
+    assert.ok(Number.isFinite((await model.predict(denseBatch(probe.subarray(0, dim), dim))).score[0]));
+  });
 });

@@ -448,4 +448,22 @@ describe('linear learner: trainer integration', function () {
     assert.deepEqual(Array.from(dense.predicted_label), Array.from(sparse.predicted_label));
     assert.equal(dense.predicted_label[0], 2, 'a huge first feature is class 2');
   });
+
+  it('refuses a regressor\'s or hinge score past float32\'s range, naming the row (it was an infinite prediction, null in JSON)', async () => {
+    const random = Random.fromSeed(12);
+    const d = 3, rows = 400;
+    const x = Float32Array.from({ length: rows * d }, () => random.nextGaussian());
+    for (const [hp, label] of [[{ predictor_type: 'regressor' }, (r: number) => 4 * x[r * d] + x[r * d + 1]],
+      [{ predictor_type: 'binary_classifier', loss: 'hinge_loss' }, (r: number) => (x[r * d] > 0 ? 1 : 0)]] as const) {
+      const y = Float32Array.from({ length: rows }, (_, r) => label(r));
+      const model = await linearLearner.finalize(await fit(stateFor({ ...hp, num_models: 1 }, d), [denseBatch(x, d, y)]), backend);
+      const w = model.coefficients().weights[0];
+      const probe = Float32Array.from([1, 0, 0, Math.sign(w) * 3e38, 0, 0]);
+      await assert.rejects(model.predict(denseBatch(probe, d)), (error: Error) => {
+        assert.match(error.message, /^linear-learner predict: row 1: its score of -?[0-9.]+e\+3[89] is past float32's range \(features or weights too large for a float32 prediction\)$/);
+        return true;
+      });
+      assert.ok(Number.isFinite((await model.predict(denseBatch(probe.subarray(0, d), d))).score[0]));
+    }
+  });
 });
