@@ -26,7 +26,7 @@ import { linearSettingsArray } from './cuda-linear-learner.js';
 import { declineOutOfMemory, settleAndDeclineOutOfMemory } from './cuda-out-of-memory.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { KernelDeclined, type LinearLearnerArrays, type LinearLearnerMetrics, type LinearLearnerSettings } from './kernels.js';
-import { commitSteps, planSteps, type PlannedSteps } from './linear-learner-steps.js';
+import { commitSteps, countedClasses, planSteps, type PlannedSteps } from './linear-learner-steps.js';
 import { addFloat64SumsInto, noSum, sumsLayout } from './linear-learner-sums.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
@@ -147,8 +147,10 @@ registerKernel<'linearLearnerUpdate', CudaBackend>('cuda', 'linearLearnerUpdate'
   if (!index || index.length < capacity) index = new Uint32Array(2 ** Math.ceil(Math.log2(Math.max(2, capacity))));
   const slot = held?.slot ?? new Int32Array(s.dim).fill(-1);
   const result = new Float64Array(6);
-  // The cpu kernel's checks (the same errors, before anything is enqueued) and the step index, off the event loop.
-  await loadCoreAddon().linearLearnerStepIndex(s, batch, slot, index, result, a.featureShift ?? null, a.featureScale ?? null);
+  const stepClasses = new Float64Array(steps * countedClasses(s));
+  // The cpu kernel's checks (the same errors, before anything is enqueued), the step index and each step's class
+  // counts, off the event loop.
+  await loadCoreAddon().linearLearnerStepIndex(s, batch, slot, index, result, a.featureShift ?? null, a.featureScale ?? null, stepClasses);
   if (batch.rows === 0) return;
   if (a.counters[2] < s.scalerPoints) {
     // The scaler's sample is still being taken (float64 sums, refined step by step): cpu, by design.
@@ -163,7 +165,7 @@ registerKernel<'linearLearnerUpdate', CudaBackend>('cuda', 'linearLearnerUpdate'
   }
   held ??= new CudaLinearLearnerOnDevice(gpu, s, a, metrics, slot, index);
   held.index = index;
-  const plan = planSteps(s, a, batch.labels, batch.rows, Float64Array);
+  const plan = planSteps(s, a, stepClasses, batch.rows, Float64Array);
   await settleAndDeclineOutOfMemory('linearLearnerUpdate', held, held.add(batch as Batch & { kind: 'dense' | 'sparse' }, plan, result[4]));
   commitSteps(a, plan);
 }));

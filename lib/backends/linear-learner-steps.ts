@@ -66,13 +66,19 @@ export interface PlannedSteps<Table extends Float32Array | Float64Array = Float3
   averageStart?: Float64Array;
 }
 
+/** The classes a state counts: softmax's every class, else 2 (label 1 and the rest). */
+export function countedClasses(s: LinearLearnerSettings): number {
+  return s.loss === softmaxLoss ? s.classes : 2;
+}
+
 /**
- * The steps of a batch of `labels.length` rows whose scaler sample is complete (no step refines the scaler), from the
- * state's host-side arrays, which are not changed: `commit` writes the result into them.
+ * The steps of a batch of `rows` rows whose scaler sample is complete (no step refines the scaler), from the
+ * state's host-side arrays, which are not changed: `commit` writes the result into them. stepClasses: each
+ * step's rows per counted class (steps × countedClasses), counted off the event loop by linearLearnerStepIndex.
  */
-export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, labels: Float32Array, rows: number): PlannedSteps;
-export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, labels: Float32Array, rows: number, table: typeof Float64Array): PlannedSteps<Float64Array>;
-export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, labels: Float32Array, rows: number,
+export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, stepClasses: Float64Array, rows: number): PlannedSteps;
+export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, stepClasses: Float64Array, rows: number, table: typeof Float64Array): PlannedSteps<Float64Array>;
+export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, stepClasses: Float64Array, rows: number,
   tableType: typeof Float32Array | typeof Float64Array = Float32Array): PlannedSteps<Float32Array | Float64Array> {
   const stepRows = s.stepRows && s.stepRows > 0 ? s.stepRows : Math.max(1, rows);
   const count = Math.ceil(rows / stepRows);
@@ -88,7 +94,7 @@ export function planSteps(s: LinearLearnerSettings, a: LinearLearnerArrays, labe
     const rowBegin = i * stepRows;
     const stepEnd = Math.min(rows, rowBegin + stepRows);
     if (classCounts) {
-      for (let r = rowBegin; r < stepEnd; r++) classCounts[s.loss === softmaxLoss ? labels[r] : labels[r] === 1 ? 1 : 0] += 1;
+      for (let c = 0; c < classCounts.length; c++) classCounts[c] += stepClasses[i * classCounts.length + c];
     }
     if (averageStart && averageStart[0] === 0 && counters[counter.scalerRows] >= s.scalerPoints) averageStart[0] = counters[counter.step] + 1;
     const t = counters[counter.step] + 1;

@@ -61,9 +61,10 @@ export interface CoreAddon {
    * result[5] = the largest |value| after the scaler `shift`, `scale` (null: none), and for a sparse batch each step's
    * touched features and their entries in row order in `out` (at least steps + 2 + 4·nnz words;
    * native/algorithms/linear_learner/linear_learner_step_index.h says the layout). slot: dim entries, all −1.
+   * stepClasses (steps × counted classes: softmax's classes, else 2): each step's rows per class.
    */
   linearLearnerStepIndex(settings: LinearLearnerSettings, batch: Batch, slot: Int32Array, out: Uint32Array, result: Float64Array,
-    shift: Float32Array | null, scale: Float32Array | null): Promise<void>;
+    shift: Float32Array | null, scale: Float32Array | null, stepClasses: Float64Array | null): Promise<void>;
   /** A state, its settings and metrics read once; run(batch) is one update (training) or evaluation. */
   LinearLearnerStep: new (settings: LinearLearnerSettings, state: LinearLearnerArrays, metrics: LinearLearnerMetrics, training: boolean) => { run(batch: Batch): Promise<void> };
   /** kind 0: the plain iterates, 1: the averages, 2: each model's output (its average when it averages). */

@@ -25,7 +25,7 @@
 import type { Batch } from '../data/batch.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { KernelDeclined, type LinearLearnerArrays, type LinearLearnerMetrics, type LinearLearnerSettings, type LinearLearnerStep } from './kernels.js';
-import { commitSteps, modelWords, planSteps, type PlannedSteps } from './linear-learner-steps.js';
+import { commitSteps, countedClasses, modelWords, planSteps, type PlannedSteps } from './linear-learner-steps.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { sharedCpuBackend } from './run-kernel.js';
@@ -358,9 +358,10 @@ registerKernel<'linearLearnerUpdate', WebGpuBackend>('webgpu', 'linearLearnerUpd
   if (!index || index.length < capacity) index = new Uint32Array(2 ** Math.ceil(Math.log2(Math.max(2, capacity))));
   const slot = held?.slot ?? new Int32Array(s.dim).fill(-1);
   const result = new Float64Array(6);
-  // The cpu kernel's checks (the same errors, before anything is enqueued), the step index and the largest scaled
-  // value, off the event loop.
-  await loadCoreAddon().linearLearnerStepIndex(s, batch, slot, index, result, a.featureShift ?? null, a.featureScale ?? null);
+  const stepClasses = new Float64Array(steps * countedClasses(s));
+  // The cpu kernel's checks (the same errors, before anything is enqueued), the step index, the largest scaled
+  // value and each step's class counts, off the event loop.
+  await loadCoreAddon().linearLearnerStepIndex(s, batch, slot, index, result, a.featureShift ?? null, a.featureScale ?? null, stepClasses);
   if (batch.rows === 0) return;
   if (a.counters![2] < s.scalerPoints) {
     // The scaler's sample is still being taken (float64 sums, refined step by step): cpu, by design.
@@ -380,7 +381,7 @@ registerKernel<'linearLearnerUpdate', WebGpuBackend>('webgpu', 'linearLearnerUpd
   held ??= new LinearLearnerOnDevice(gpu, s, a, metrics, slot, index);
   held.index = index;
   held.bound += bound;
-  const plan = planSteps(s, a, batch.labels!, batch.rows);
+  const plan = planSteps(s, a, stepClasses, batch.rows);
   await held.add(batch as Batch & { kind: 'dense' | 'sparse' }, plan, checked);
   commitSteps(a, plan);
 }));

@@ -8,6 +8,7 @@
 
 #include "algorithms/linear_learner/linear_learner_loops.h"
 #include "algorithms/linear_learner/linear_learner_shrink.h"
+#include "algorithms/linear_learner/linear_learner_step_index.h"
 #include "linalg/linear_algebra.h"
 #include "runtime/split_mix.h"
 #include "runtime/thread_pool.h"
@@ -635,6 +636,18 @@ void InitializeWeights(float* weights, size_t count, bool normal, float scale, u
 // Rows per class after the scaler sample (which counts its own): with both, class_counts covers
 // the whole training stream, so the balanced positive weight follows the classes as they arrive
 // (a sorted stream's first rows may hold one class), and finalize can tell a one-class stream.
+size_t CountedClasses(const Settings& s) { return s.loss == Loss::kSoftmax ? s.classes : 2; }
+
+void CountStepClasses(const Settings& s, const BatchView& b, double* out) {
+  const size_t counted = CountedClasses(s);
+  const size_t step_rows = s.step_rows > 0 ? s.step_rows : std::max<size_t>(1, b.rows);
+  std::fill(out, out + StepCount(b.rows, s.step_rows) * counted, 0.0);
+  for (size_t r = 0; r < b.rows; r++) {
+    const double y = b.labels[r];
+    out[(r / step_rows) * counted + (s.loss == Loss::kSoftmax ? static_cast<size_t>(y) : (y == 1 ? 1 : 0))] += 1;
+  }
+}
+
 void CountClasses(const Settings& s, State& st, const BatchView& b, size_t first) {
   if (!st.class_counts) return;
   for (size_t r = first; r < b.rows; r++) {

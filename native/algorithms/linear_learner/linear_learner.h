@@ -183,6 +183,13 @@ void CatchUp(const Settings& settings, const State& state, WeightsKind kind, flo
 // uploads to a merge round, on its own core, so the coordinator's merge has nothing to catch up.
 void CatchUpInPlace(const Settings& settings, State& state);
 
+// The classes a state counts (class_counts): every class for softmax, else 2 (label 1 and the rest).
+size_t CountedClasses(const Settings& settings);
+
+// Each step's rows per counted class, as Update counts them (out: steps × CountedClasses, zeroed
+// here): what a GPU backend's host plans the steps' positive weights from, off the event loop.
+void CountStepClasses(const Settings& settings, const BatchView& batch, double* out);
+
 // A finalized model's outputs: score (probability, class probabilities or
 // value) and predicted label. weights: dim × classes, plain (scaler folded in).
 // With an origin (a model trained with centring), score = bias + Σ (x − origin)·w,

@@ -211,22 +211,25 @@ Napi::Value CheckAsync(const Napi::CallbackInfo& info) {
 }
 
 // linearLearnerStepIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array, result: Float64Array (6),
-// shift: Float32Array (dim) | null, scale: Float32Array (dim) | null) → Promise: linearLearnerCheck's checks and
+// shift: Float32Array (dim) | null, scale: Float32Array (dim) | null, stepClasses: Float64Array | null (steps ×
+// counted classes: each step's rows per class, as CountClasses counts them)) → Promise: linearLearnerCheck's checks and
 // result[0..3], result[4] = the touched features of all steps, result[5] = the largest |value| after the scaler
 // (LargestScaledValue), and for a sparse batch out as BuildStepIndex writes it (at least StepIndexCapacity words:
 // steps + 2 + 4·nnz), the index a GPU kernel steps the batch with.
 Napi::Value StepIndexAsync(const Napi::CallbackInfo& info) {
   const char* f = "linearLearnerStepIndex";
-  RequireArgCount(info, f, 7);
+  RequireArgCount(info, f, 8);
   Settings settings = ReadSettings(ObjectArg(info, 0, f, "settings"), f);
   ArrayReader reader(info.Env(), f);
   BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
+  const size_t steps = linear::StepCount(batch.rows, settings.step_rows);
   int32_t* slot = reader.Arg<int32_t>(info, 2, "slot", napi_int32_array, settings.dim, true);
   const size_t nnz = batch.sparse ? static_cast<size_t>(batch.indptr[batch.rows]) : 0;
   uint32_t* out = reader.Arg<uint32_t>(info, 3, "out", napi_uint32_array, linear::StepIndexCapacity(batch.rows, settings.step_rows, nnz), true);
   double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 6, true);
   const float* shift = reader.Arg<float>(info, 5, "shift", napi_float32_array, settings.dim, false);
   const float* scale = reader.Arg<float>(info, 6, "scale", napi_float32_array, settings.dim, false);
+  double* step_classes = reader.Arg<double>(info, 7, "stepClasses", napi_float64_array, steps * linear::CountedClasses(settings), false);
   return QueueKernel(info.Env(), "boundless:linearLearnerStepIndex", reader, [=]() {
     linear::ValidateBatch(settings, batch, true);
     const BatchExtents e = ExtentsOf(batch);
@@ -236,6 +239,7 @@ Napi::Value StepIndexAsync(const Napi::CallbackInfo& info) {
     result[3] = e.largest_weight;
     result[4] = batch.sparse ? static_cast<double>(linear::BuildStepIndex(batch, settings.step_rows, slot, out)) : 0.0;
     result[5] = linear::LargestScaledValue(batch, shift, scale);
+    if (step_classes) linear::CountStepClasses(settings, batch, step_classes);
   }, StoredValues(batch));
 }
 

@@ -14,10 +14,14 @@
 namespace boundless {
 namespace linear {
 
+// The optimizer steps of a batch of `rows` rows (step_rows 0: one step of the whole batch).
+inline size_t StepCount(size_t rows, size_t step_rows) {
+  return step_rows > 0 ? (rows + step_rows - 1) / step_rows : (rows > 0 ? 1 : 0);
+}
+
 // Words BuildStepIndex may write for a batch of `rows` rows and `nnz` stored entries.
 inline size_t StepIndexCapacity(size_t rows, size_t step_rows, size_t nnz) {
-  const size_t steps = step_rows > 0 ? (rows + step_rows - 1) / step_rows : (rows > 0 ? 1 : 0);
-  return steps + 2 + 4 * nnz;
+  return StepCount(rows, step_rows) + 2 + 4 * nnz;
 }
 
 // Writes, with T the touched features of all steps together (returned):
