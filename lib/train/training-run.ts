@@ -6,6 +6,7 @@ import type { DeviceTrafficCounts } from '../backends/device-traffic.js';
 import { declinedWarnings } from '../backends/kernel-counters.js';
 import { settleState } from '../backends/device-state.js';
 import type { KernelCounts } from '../backends/kernel-counters.js';
+import { DegenerateDataError } from '../algorithms/degenerate-data.js';
 import { HyperparameterError, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import { loadState } from '../algorithms/persistence.js';
 import type { Algorithm, FinalizedModel, Objective, State } from '../algorithms/types.js';
@@ -31,6 +32,16 @@ function describeChannel(channel: SourceInput): string {
   if (typeof channel === 'string') return channel === '-' ? 'stdin' : channel;
   if (Array.isArray(channel) && channel.every((c) => typeof c === 'string')) return channel.join(', ');
   return 'a stream';
+}
+
+/** A channel's metrics; degenerate data there (rows of no weight) is an error that names the channel. */
+async function channelMetrics(name: 'validation' | 'test', channel: SourceInput, result: () => Record<string, number> | Promise<Record<string, number>>): Promise<Record<string, number>> {
+  try {
+    return await result();
+  } catch (error) {
+    if (!(error instanceof DegenerateDataError)) throw error;
+    throw new DegenerateDataError(`${error.message} (the ${name} channel, ${describeChannel(channel)})`);
+  }
 }
 
 /**
@@ -400,7 +411,7 @@ export class TrainingRun<A extends Algorithm> {
     }
     if (records === 0) throw new DataError(`train: no records in the validation channel (${describeChannel(channel)})`);
     await evaluator?.settle?.();
-    return validator ? validator.finish() : evaluator!.result();
+    return channelMetrics('validation', channel, () => (validator ? validator.finish() : evaluator!.result()));
   }
 
   /** Early-stopping bookkeeping: a better epoch becomes the best (its state kept, and written beside the checkpoints). */
@@ -437,7 +448,7 @@ export class TrainingRun<A extends Algorithm> {
       }
       if (records === 0) throw new DataError(`train: no records in the test channel (${describeChannel(this.options.test)})`);
       await evaluator.settle?.();
-      test = evaluator.result();
+      test = await channelMetrics('test', this.options.test, () => evaluator.result());
     }
     const validation = this.bestValidation ?? this.validation;
     const kernels = this.settings.backend.counters.snapshot(this.kernelsBefore);

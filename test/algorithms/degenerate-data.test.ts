@@ -92,6 +92,13 @@ describe('degenerate data', function () {
           'is 0), and the metrics are means weighted by them: give rows of positive weight');
         return true;
       });
+      // As train()'s test channel: the error names the channel.
+      await assert.rejects(train(algorithm as never, hp, { train: trainPath, test: zero, epochs: 1, data }), (error: Error) => {
+        assert.ok(error instanceof DegenerateDataError, error.message);
+        assert.equal(error.message, `${algorithm.name} evaluate: the rows evaluated weigh 0 in total (no rows, or every row's weight ` +
+          `is 0), and the metrics are means weighted by them: give rows of positive weight (the test channel, ${zero})`);
+        return true;
+      });
       // As a validation channel (the linear learner and FM choose models on it): refused at the first validation
       // (a multiclass linear learner stopped early on NaN, FM chose model 0 with no metrics).
       if (algorithm !== kmeans) {
