@@ -3,7 +3,7 @@
 // (native/algorithms/ntm/ntm.h has the model). One native call trains on a batch
 // of documents; the state is the network's weights, the optimizer's moments and
 // the loss sums; shards merge by averaging weights by the documents each trained on.
-import { DegenerateDataError, requireEvaluatedWeight } from '../degenerate-data.js';
+import { DegenerateDataError, requireEvaluatedWeight, requireTrainingWeight } from '../degenerate-data.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import type { Backend } from '../../backends/registry.js';
 import { BatchError, type Batch } from '../../data/batch.js';
@@ -107,6 +107,8 @@ function checkTrainingData(state: NtmState): void {
   // A state that has seen nothing still gives its initial network (the trainer refuses an empty channel itself).
   if (words > 0 || documents === 0) return;
   const subSample = state.hyperparameters.sub_sample;
+  // Documents of weight 0 count no words either: say so, not that there were none.
+  if (subSample >= 1) requireTrainingWeight('ntm', documents, sums[metric.documents] + last[metric.documents]);
   if (subSample < 1) {
     throw new DegenerateDataError(`ntm: sub_sample ${subSample} drew none of the ${documents.toLocaleString('en-US')} documents read ` +
       '(or none it drew held a word): raise sub_sample');

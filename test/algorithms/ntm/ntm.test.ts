@@ -209,6 +209,11 @@ describe('ntm', () => {
     const empty: SparseBatch = { kind: 'sparse', rows: 3, cols: corpusVocabulary, indptr: new Int32Array(4), indices: new Uint32Array(0), values: new Float32Array(0) };
     await ntm.update(state, empty, backend);
     assert.throws(() => ntm.checkTrainingData!(state), /ntm: the training data held 3 documents and no words \(every count was 0\); a topic model needs word counts/);
+    // Documents with words, every one of weight 0: their weight is what is missing, not words.
+    const weightless = ntm.createState(parse(hp), { featureDim: corpusVocabulary, labelSize: 0 }, backend);
+    const [batch] = topicBatches(18, 1);
+    await ntm.update(weightless, { ...batch, weights: new Float32Array(batch.rows) }, backend);
+    assert.throws(() => ntm.checkTrainingData!(weightless), new RegExp(`^DegenerateDataError: ntm: the training data's ${batch.rows} rows weigh 0 in total \\(every row's weight is 0\\)`));
   });
 });
 
