@@ -209,14 +209,17 @@ const plans: { [K in RowKernelName]: (inputs: KernelInputs[K], executor: RowExec
     if (arraysFit && model.origin && batch.kind === 'sparse') {
       throw new KernelDeclined('linearLearnerPredict', 'sparse rows for a model that scores about its training data\'s mean (trained with centring) start from a float64 fold cpu computes');
     }
+    // A regressor's label origin joins its bias in float32 here: the outputs are float32, so this
+    // rounding (half a float32 step of the labels' size) is within what a score keeps.
+    const bias = model.labelOrigin ? Float32Array.of(model.bias[0] + model.labelOrigin) : model.bias;
     const parts = !arraysFit || batch.kind !== 'dense' ? undefined
-      : model.origin ? { base: model.bias, origin: model.origin }
-        : executor.float32 ? linearOrigin(model, batch) : undefined;
+      : model.origin ? { base: bias, origin: model.origin }
+        : executor.float32 ? linearOrigin({ ...model, bias }, batch) : undefined;
     return {
       width: model.dim,
       arraysFit,
       call: {
-        model: parts ? [model.weights, parts.base, parts.origin] : [model.weights, model.bias],
+        model: parts ? [model.weights, parts.base, parts.origin] : [model.weights, bias],
         outputWords: batch.rows * (width + (label ? 1 : 0)), sorted: false,
         // The threshold twice: float32 for WGSL, float64 for CUDA, which compares as cpu does.
         params: [{ u32: model.classes }, { u32: model.loss }, { f32: model.threshold }, { u32: label ? 1 : 0 }, { u32: parts ? 1 : 0 },

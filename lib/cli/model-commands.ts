@@ -110,6 +110,18 @@ async function writePredictionLines(out: Writable, buffers: OutputBuffers, predi
 }
 
 /** Predictions for every record, as JSON Lines to stdout or a file (atomically, when it is a regular file). */
+/**
+ * A kernel's error about "row r" of a batch, as the record of the input it is (1-based, counting
+ * the records read before the batch, `before`): a batch's row number alone named no line.
+ */
+function atRecord(error: Error, input: string, before: number): Error {
+  const match = /^(.*?)\brow (\d+): ([^]*)$/.exec(error.message);
+  if (!match) return error;
+  const record = before + Number(match[2]) + 1;
+  error.message = `${match[1]}${input === '-' ? 'stdin' : input}, record ${record.toLocaleString('en-US')}: ${match[3]}`;
+  return error;
+}
+
 export async function predictCommand(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
   const { options } = parseArguments('predict', argv, predictOptions);
   refuseRedisInput('predict', 'input', options.input);
@@ -145,7 +157,8 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   try {
     const buffers = new OutputBuffers();
     for await (const batch of stream) {
-      await writePredictionLines(out, buffers, await model.predict(batch, requestOptions), batch.rows);
+      const predictions = await model.predict(batch, requestOptions).catch((error: Error) => { throw atRecord(error, options.input as string, records); });
+      await writePredictionLines(out, buffers, predictions, batch.rows);
       records += batch.rows;
     }
     await buffers.settle();

@@ -7,6 +7,7 @@ import { runKernel } from '../../backends/run-kernel.js';
 import type { FmModelArrays } from '../../backends/kernels.js';
 import { denseBatch, type Batch } from '../../data/batch.js';
 import { saveModel } from '../persistence.js';
+import { checkPredictRow, float32Score } from '../predict-one.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
 
 export interface Recommendations {
@@ -67,7 +68,7 @@ export class FactorizationMachinesModel implements Model {
 
   predictOne(features: Float32Array, options: PredictOptions = {}): Record<string, number> {
     const threshold = this.checkPredictOptions(options);
-    if (features.length !== this.featureDim) throw new RangeError(`factorization-machines predictOne: got ${features.length} features, expected ${this.featureDim}`);
+    checkPredictRow('factorization-machines predictOne', features, this.featureDim);
     const k = this.numFactors;
     const sum = new Float64Array(k);
     let linear = 0, squares = 0;
@@ -84,8 +85,8 @@ export class FactorizationMachinesModel implements Model {
     let pair = -squares;
     for (let f = 0; f < k; f++) pair += sum[f] * sum[f];
     const z = this.arrays.bias + linear + 0.5 * pair;
-    if (!this.binary) return { score: z };
-    const score = 1 / (1 + Math.exp(-z));
+    if (!this.binary) return { score: float32Score('factorization-machines predictOne', z) };
+    const score = Math.fround(1 / (1 + Math.exp(-z)));
     return { score, predicted_label: score >= threshold ? 1 : 0 };
   }
 

@@ -5,6 +5,7 @@ import type { Backend } from '../../backends/registry.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import type { Batch } from '../../data/batch.js';
 import { saveModel } from '../persistence.js';
+import { checkPredictRow } from '../predict-one.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
 
 export class KmeansModel implements Model {
@@ -53,7 +54,7 @@ export class KmeansModel implements Model {
   }
 
   predictOne(features: Float32Array): Record<string, number> {
-    if (features.length !== this.featureDim) throw new RangeError(`kmeans predictOne: got ${features.length} features, expected ${this.featureDim}`);
+    checkPredictRow('kmeans predictOne', features, this.featureDim);
     let best = 0;
     let bestDistance = Infinity;
     for (let c = 0; c < this.k; c++) {

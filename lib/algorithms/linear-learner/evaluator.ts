@@ -42,10 +42,14 @@ export function createModelEvaluator(model: LinearLearnerModel): Evaluator {
     } : {}),
     ...(!binary && !multiclass ? { squaredError: new Float64Array(1), absoluteError: new Float64Array(1) } : {}),
   };
-  const { weights, bias, origin } = model.scoring();
+  const { weights, bias, origin, labelOrigin } = model.scoring();
   // One object for every batch: the kernel prepares it once. A model with an origin is scored
-  // about it as a state is about its shift (a scale of 1): x' = x − origin.
-  const arrays = { weights, bias, ...(origin ? { featureShift: origin, featureScale: new Float32Array(origin.length).fill(1) } : {}) };
+  // about it as a state is about its shift (a scale of 1): x' = x − origin; a label origin as a
+  // state's label shift, added to the score in float64.
+  const arrays = {
+    weights, bias, ...(origin ? { featureShift: origin, featureScale: new Float32Array(origin.length).fill(1) } : {}),
+    ...(labelOrigin !== undefined ? { labelTransform: Float32Array.of(labelOrigin, 1) } : {}),
+  };
   const sums = { tensors: { loss: { data: metrics.lossSum } } };
   const calls = new CallsUnderWay();
   let batches = 0;

@@ -217,9 +217,12 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
   for (let j = 0; j < dim; j++) {
     for (let c = 0; c < classes; c++) weights[j * classes + c] = all[(j * models + choice.model) * classes + c] * (scale ? scale[j] : 1);
   }
+  // The label's shift stays apart too (score = label_origin + bias + …): labels far from 0 would
+  // otherwise round the bias by up to half a float32 step of their size (0.5 at 1e7).
+  const labelOrigin = label && label[0] !== 0 ? Float32Array.of(label[0]) : undefined;
   if (label) {
     for (let j = 0; j < weights.length; j++) weights[j] /= label[1];
-    intercept[0] = intercept[0] / label[1] + label[0];
+    intercept[0] = intercept[0] / label[1];
   }
   const grid = (name: string) => Number((state.tensors[name].data as Float32Array)[choice.model]);
   if (!weights.every(Number.isFinite) || !intercept.every(Number.isFinite)) {
@@ -236,7 +239,8 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
     algorithm: 'linear-learner',
     hyperparameters: hp,
     schema: state.schema,
-    tensors: { weights: tensor(weights, [dim, classes]), bias: tensor(Float32Array.from(intercept)), ...(origin ? { origin: tensor(origin) } : {}) },
+    tensors: { weights: tensor(weights, [dim, classes]), bias: tensor(Float32Array.from(intercept)), ...(origin ? { origin: tensor(origin) } : {}),
+      ...(labelOrigin ? { label_origin: tensor(labelOrigin) } : {}) },
     scalars: {
       predictor_type: r.predictor, loss: r.loss, num_classes: classes, threshold,
       ...(binary && r.loss === 'logistic' ? { threshold_probability: 1 / (1 + Math.exp(-threshold)) } : {}),

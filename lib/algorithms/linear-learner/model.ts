@@ -1,8 +1,9 @@
 // A finalized linear learner: one plain linear model (the scaler folded into
 // its weights, so the coefficients read directly on the input's scale) with
 // its decision threshold. A model trained with centring scores rows about an
-// origin (the training data's mean): score = bias + Σ (x − origin)·w, so data
-// far from 0 keeps its digits. Outputs follow SageMaker: `score` (probability for
+// origin (the training data's mean): score = bias + Σ (x − origin)·w, and a
+// regressor trained with a centred label adds its label origin, so data and
+// labels far from 0 keep their digits. Outputs follow SageMaker: `score` (probability for
 // logistic, the raw margin for hinge, class probabilities for multiclass,
 // the value for regression) and `predicted_label`.
 import type { Batch } from '../../data/batch.js';
@@ -12,6 +13,7 @@ import type { Model, ModelData } from '../types.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters } from './hyperparameters.js';
 import { runKernel } from '../../backends/run-kernel.js';
+import { checkPredictRow, float32Score } from '../predict-one.js';
 import { lossCodes, type LossName, type PredictorType } from './settings.js';
 
 export interface LinearLearnerPredictOptions {
@@ -39,6 +41,8 @@ export class LinearLearnerModel implements Model {
   /** The bias at the origin (at 0 for a model without one). */
   private readonly bias: Float32Array;
   private readonly origin?: Float32Array;
+  /** A regressor's label origin (the training labels' mean), added to every score; 0 without one. */
+  private readonly labelOrigin: number;
 
   constructor(private readonly modelData: ModelData, readonly backend: Backend) {
     this.hyperparameters = parseHyperparameters('linear-learner', linearLearnerSchema, modelData.hyperparameters);
@@ -59,6 +63,11 @@ export class LinearLearnerModel implements Model {
       throw new RangeError(`linear-learner model: expected a Float32 origin [${this.featureDim}]`);
     }
     this.origin = origin?.data as Float32Array | undefined;
+    const labelOrigin = modelData.tensors.label_origin;
+    if (labelOrigin && (!(labelOrigin.data instanceof Float32Array) || labelOrigin.data.length !== 1 || this.classes !== 1)) {
+      throw new RangeError('linear-learner model: expected a Float32 label_origin [1] of a one-output model');
+    }
+    this.labelOrigin = labelOrigin ? (labelOrigin.data as Float32Array)[0] : 0;
   }
 
   /** The decision threshold on the raw score (binary classifiers). */
@@ -69,23 +78,30 @@ export class LinearLearnerModel implements Model {
   /**
    * Coefficients on the input's own scale: weights [featureDim × classes] (row-major) and bias
    * [classes], score = bias + x·w. A model trained with centring also gives the origin
-   * [featureDim] it scores about and biasAtOrigin [classes]: score = biasAtOrigin + (x − origin)·w,
-   * which is what predict computes. `bias` is biasAtOrigin − origin·w rounded to float32: for data
-   * far from 0 that rounding moves scores (by 0.1 at a bias of 2e6); use the origin form there.
+   * [featureDim] it scores about and biasAtOrigin [classes], and a regressor with a centred label
+   * its labelOrigin: score = labelOrigin + biasAtOrigin + (x − origin)·w, which is what predict
+   * computes. `bias` is that folded into one float32: for data or labels far from 0 its rounding
+   * moves scores (by 0.1 at a bias of 2e6, 0.5 at 1e7); use the origin form there.
    */
-  coefficients(): { weights: Float32Array; bias: Float32Array; origin?: Float32Array; biasAtOrigin?: Float32Array; featureDim: number; classes: number } {
+  coefficients(): { weights: Float32Array; bias: Float32Array; origin?: Float32Array; biasAtOrigin?: Float32Array; labelOrigin?: number; featureDim: number; classes: number } {
     const plain = { weights: this.weights, featureDim: this.featureDim, classes: this.classes };
-    if (!this.origin) return { ...plain, bias: this.bias };
-    const bias = Float64Array.from(this.bias);
-    for (let j = 0; j < this.featureDim; j++) {
+    if (!this.origin && this.labelOrigin === 0) return { ...plain, bias: this.bias };
+    const bias = Float64Array.from(this.bias, (b) => b + this.labelOrigin);
+    for (let j = 0; this.origin && j < this.featureDim; j++) {
       for (let c = 0; c < this.classes; c++) bias[c] -= this.origin[j] * this.weights[j * this.classes + c];
     }
-    return { ...plain, bias: Float32Array.from(bias), origin: this.origin, biasAtOrigin: this.bias };
+    return {
+      ...plain, bias: Float32Array.from(bias), ...(this.origin ? { origin: this.origin } : {}),
+      biasAtOrigin: this.bias, ...(this.labelOrigin !== 0 ? { labelOrigin: this.labelOrigin } : {}),
+    };
   }
 
-  /** What the kernels score with: weights, the bias at the origin and the origin (absent: 0). */
-  scoring(): { weights: Float32Array; bias: Float32Array; origin?: Float32Array } {
-    return { weights: this.weights, bias: this.bias, ...(this.origin ? { origin: this.origin } : {}) };
+  /** What the kernels score with: weights, the bias at the origin, the origin and the label origin (absent: 0). */
+  scoring(): { weights: Float32Array; bias: Float32Array; origin?: Float32Array; labelOrigin?: number } {
+    return {
+      weights: this.weights, bias: this.bias, ...(this.origin ? { origin: this.origin } : {}),
+      ...(this.labelOrigin !== 0 ? { labelOrigin: this.labelOrigin } : {}),
+    };
   }
 
   private rawThreshold(options?: LinearLearnerPredictOptions): number {
@@ -124,20 +140,18 @@ export class LinearLearnerModel implements Model {
   }
 
   predictOne(features: Float32Array, options?: LinearLearnerPredictOptions): Record<string, number | Float32Array> {
-    if (features.length !== this.featureDim) {
-      throw new RangeError(`linear-learner predictOne: got ${features.length} features, expected ${this.featureDim}`);
-    }
-    const scores = Float64Array.from(this.bias);
+    checkPredictRow('linear-learner predictOne', features, this.featureDim);
+    const scores = Float64Array.from(this.bias, (b) => b + this.labelOrigin);
     for (let j = 0; j < this.featureDim; j++) {
       const x = features[j] - (this.origin ? this.origin[j] : 0);
       if (x === 0) continue;
       for (let c = 0; c < this.classes; c++) scores[c] += x * this.weights[j * this.classes + c];
     }
-    if (this.predictorType === 'regressor') return { score: Math.fround(scores[0]) };
+    if (this.predictorType === 'regressor') return { score: float32Score('linear-learner predictOne', scores[0]) };
     if (this.predictorType === 'binary_classifier') {
       const label = scores[0] >= this.rawThreshold(options) ? 1 : 0;
-      const score = this.loss === 'logistic' ? 1 / (1 + Math.exp(-scores[0])) : scores[0];
-      return { score: Math.fround(score), predicted_label: label };
+      const score = this.loss === 'logistic' ? Math.fround(1 / (1 + Math.exp(-scores[0]))) : float32Score('linear-learner predictOne', scores[0]);
+      return { score, predicted_label: label };
     }
     let best = 0;
     for (let c = 1; c < this.classes; c++) if (scores[c] > scores[best]) best = c;

@@ -6,6 +6,7 @@ import type { Backend } from '../../backends/registry.js';
 import type { Batch } from '../../data/batch.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import { saveModel } from '../persistence.js';
+import { checkPredictRow } from '../predict-one.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
 
 export class PcaModel implements Model {
@@ -61,7 +62,7 @@ export class PcaModel implements Model {
   }
 
   predictOne(features: Float32Array): Record<string, Float32Array> {
-    if (features.length !== this.featureDim) throw new RangeError(`pca predictOne: got ${features.length} features, expected ${this.featureDim}`);
+    checkPredictRow('pca predictOne', features, this.featureDim);
     const projection = new Float32Array(this.components);
     for (let m = 0; m < this.components; m++) {
       let sum = 0;

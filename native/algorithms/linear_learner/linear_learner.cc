@@ -1279,6 +1279,7 @@ void Predict(const PredictInputs& model, const BatchView& b, float* score, float
   if (model.origin) ForwardAboutOrigin(model, b, scores);
   else Forward(model.weights, model.bias, model.classes, b, b.values, scores);  // the model has the scaler folded in
   const size_t classes = model.classes;
+  if (model.label_origin != 0 && classes == 1) for (size_t r = 0; r < b.rows; r++) scores[r] += model.label_origin;
   for (size_t r = 0; r < b.rows; r++) {
     const double* sr = scores.data() + r * classes;
     switch (model.loss) {

@@ -200,6 +200,7 @@ struct PredictInputs {
   const float* weights;
   const float* bias;       // classes; at the origin when there is one
   const float* origin;     // dim, or null (0)
+  double label_origin;     // a regressor's: added to its score
   double threshold;        // binary: on the raw score
 };
 void Predict(const PredictInputs& model, const BatchView& batch, float* score, float* predicted_label);

@@ -303,6 +303,7 @@ Napi::Value PredictAsync(const Napi::CallbackInfo& info) {
   inputs.weights = reader.Get<float>(model, "model", "weights", napi_float32_array, inputs.dim * inputs.classes, true);
   inputs.bias = reader.Get<float>(model, "model", "bias", napi_float32_array, inputs.classes, true);
   inputs.origin = reader.Get<float>(model, "model", "origin", napi_float32_array, inputs.dim, false);
+  inputs.label_origin = model.Get("labelOrigin").IsUndefined() ? 0.0 : NumberField(model, f, "labelOrigin");
   BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
   Napi::Object outputs = ObjectArg(info, 2, f, "outputs");
   size_t score_width = inputs.loss == linear::Loss::kSoftmax ? inputs.classes : 1;

@@ -97,5 +97,8 @@ describe('factorization machines: divergence', function () {
     await assert.rejects(model.predict(denseBatch(probe, dim)),
       /^RangeError: factorization-machines predict: row 1: its score of -?[0-9.]+e\+[0-9]+ is past float32's range \(features or parameters too large for a float32 prediction\)$/);
     assert.ok(Number.isFinite((await model.predict(denseBatch(probe.subarray(0, dim), dim))).score[0]));
+    // predictOne as predict: it returned 1e50 (a float64 score no float32 output holds).
+    assert.throws(() => model.predictOne(probe.subarray(dim)), /^RangeError: factorization-machines predictOne: its score of -?[0-9.]+e\+[0-9]+ is past float32's range/);
+    assert.equal(model.predictOne(probe.subarray(0, dim)).score, (await model.predict(denseBatch(probe.subarray(0, dim), dim))).score[0]);
   });
 });

@@ -3,7 +3,7 @@
 // re-selection from the saved state.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../../lib/package-root.js';
@@ -62,5 +62,19 @@ describe('linear learner: the main job from the command line', function () {
       '--hp', 'predictor_type=multiclass_classifier', '--model-dir', join(root, 'bad')], { cwd: packageRoot, encoding: 'utf8' });
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /linear-learner: hyperparameter 'num_classes' is required for multiclass_classifier/);
+  });
+
+  it('predict refuses a score past float32\'s range, naming the record of the input (it wrote null, exit 0)', async () => {
+    const rows = Array.from({ length: 1500 }, (_, i) => [Math.sin(i), Math.cos(i * 0.3)]);
+    await writeFile(join(root, 'reg.csv'), rows.map(([a, b]) => `${2 * a - b},${a},${b}`).join('\n') + '\n');
+    boundless('train', 'linear-learner', '--train', join(root, 'reg.csv'), '--hp', 'predictor_type=regressor', '--hp', 'num_models=1',
+      '--epochs', '1', '--model-dir', join(root, 'reg'));
+    const probe = [...rows.slice(0, 1200), [3e38, -3e38], ...rows.slice(0, 5)].map((r) => r.join(',')).join('\n') + '\n';
+    await writeFile(join(root, 'probe.csv'), probe);
+    const result = spawnSync(process.execPath, [cli, 'predict', '--model', join(root, 'reg', 'model.safetensors'), '--input', join(root, 'probe.csv')],
+      { cwd: packageRoot, encoding: 'utf8' });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, new RegExp(`^boundless: linear-learner predict: ${join(root, 'probe.csv')}, record 1,201: its score of -?[0-9.]+e\\+38 is past float32's range ` +
+      '\\(features or weights too large for a float32 prediction\\)\\n$'));
   });
 });

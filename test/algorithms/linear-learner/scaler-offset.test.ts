@@ -147,6 +147,28 @@ describe('linear learner scaler far from the origin', function () {
       await rm(directory, { recursive: true, force: true });
     }
   });
+  it('a regressor whose labels sit 1e7 from 0 scores test rows as its validation pass did (the model keeps the label origin)', async () => {
+    // A 0/1 feature, label 1e7 + feature: the bias at the feature's mean (1e7 + 0.5) rounded to
+    // float32 (a step of 1 there) gave test mse 0.25 against validation's 2e-15.
+    const cpu = await createBackend('cpu');
+    const x = Float32Array.from({ length: 2000 }, (_, r) => (r * 7919) % 3 === 0 ? 1 : 0);
+    const batch = denseBatch(x, 1, x.map((v) => 1e7 + v));
+    const hp = parseHyperparameters('linear-learner', linearLearner.hyperparameters, { predictor_type: 'regressor', num_models: 1 });
+    const state = linearLearner.createState(hp, { featureDim: 1, labelSize: 1 }, cpu);
+    for (let epoch = 0; epoch < 3; epoch++) await linearLearner.update(state, batch, cpu);
+    const validator = linearLearner.createStateValidator(state, cpu);
+    await validator.add(batch);
+    const validation = await validator.finish();
+    const model = await linearLearner.finalize(state, cpu);
+    const evaluator = linearLearner.createEvaluator!(model);
+    await evaluator.add(batch);
+    const tested = evaluator.result();
+    assert.ok(Math.abs(tested.mse - validation.mse) <= 1e-9, `test mse ${tested.mse} vs validation ${validation.mse}`);
+    assert.equal(model.coefficients().labelOrigin, (state.tensors.label_transform.data as Float32Array)[0]);
+    const scores = (await model.predict(batch)).score;
+    for (let r = 0; r < 20; r++) assert.equal(scores[r], Math.fround(1e7 + x[r]), `row ${r}`);
+  });
+
   for (const predictor_type of ['binary_classifier', 'regressor'] as const) {
     it(`a ${predictor_type} trained 1e6 × the spread from the origin scores test rows as its validation pass did (the model keeps the origin)`, async () => {
       const cpu = await createBackend('cpu');
@@ -170,9 +192,10 @@ describe('linear learner scaler far from the origin', function () {
       // (binary) and 1% (regressor) off the validation pass's on the same rows.
       assert.ok(Math.abs(tested.objective_loss / validation.objective_loss - 1) < 1e-6, `test loss ${tested.objective_loss} vs validation ${validation.objective_loss}`);
       if (binary) assert.equal(tested.binary_classification_accuracy, validation.binary_classification_accuracy);
-      const { origin, biasAtOrigin, bias, weights } = model.coefficients();
+      const { origin, biasAtOrigin, bias, weights, labelOrigin } = model.coefficients();
+      assert.equal(labelOrigin, binary ? undefined : (state.tensors.label_transform.data as Float32Array)[0]);
       assert.deepEqual(Array.from(origin!), Array.from(state.tensors.feature_shift.data as Float32Array));
-      const folded = biasAtOrigin![0] - origin!.reduce((sum, o, j) => sum + o * weights[j], 0);
+      const folded = biasAtOrigin![0] + (labelOrigin ?? 0) - origin!.reduce((sum, o, j) => sum + o * weights[j], 0);
       assert.equal(bias[0], Math.fround(folded));
       // predict, predictOne and a saved and loaded model agree with a float64 reference about the origin.
       const directory = await mkdtemp(join(tmpdir(), 'boundless-origin-'));
@@ -182,7 +205,7 @@ describe('linear learner scaler far from the origin', function () {
         const batch = test[0];
         const scores = (await loaded.predict(batch)).score;
         for (let r = 0; r < batch.rows; r++) {
-          let z = biasAtOrigin![0];
+          let z = biasAtOrigin![0] + (labelOrigin ?? 0);
           for (let j = 0; j < dim; j++) z += (batch.values[r * dim + j] - origin![j]) * weights[j];
           const expected = Math.fround(binary ? 1 / (1 + Math.exp(-z)) : z);
           assert.ok(Math.abs(scores[r] - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `row ${r}: ${scores[r]} vs ${expected}`);

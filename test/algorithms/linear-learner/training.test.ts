@@ -464,6 +464,9 @@ describe('linear learner: trainer integration', function () {
         return true;
       });
       assert.ok(Number.isFinite((await model.predict(denseBatch(probe.subarray(0, d), d))).score[0]));
+      // predictOne as predict: it returned Infinity, and NaN for a NaN feature.
+      assert.throws(() => model.predictOne(probe.subarray(d)), /^RangeError: linear-learner predictOne: its score of -?[0-9.]+e\+3[89] is past float32's range/);
+      assert.throws(() => model.predictOne(Float32Array.of(NaN, 0, 0)), /^RangeError: linear-learner predictOne: feature 0 is NaN; features must be finite$/);
     }
   });
 });

@@ -1,0 +1,20 @@
+// What predictOne (one row, computed in JavaScript for a caller that cannot
+// wait for a batch) checks as a batch's predict does in the native kernels:
+// the row's width, finite features, and a raw score float32 can hold — predict
+// outputs float32, and an infinite or NaN score was handed back silently.
+
+/** Throws a RangeError naming `what` unless the row has `dim` finite features. */
+export function checkPredictRow(what: string, features: Float32Array, dim: number): void {
+  if (features.length !== dim) throw new RangeError(`${what}: got ${features.length} features, expected ${dim}`);
+  for (let j = 0; j < dim; j++) {
+    if (!Number.isFinite(features[j])) throw new RangeError(`${what}: feature ${j} is ${features[j]}; features must be finite`);
+  }
+}
+
+/** A raw score (regression, hinge) as float32, as predict outputs it; one past float32's range is an error, as there. */
+export function float32Score(what: string, z: number): number {
+  const score = Math.fround(z);
+  if (Number.isFinite(score)) return score;
+  throw new RangeError(`${what}: its score ${Number.isNaN(z) ? 'is not a number' : `of ${z.toPrecision(9)} is past float32's range`} ` +
+    '(features or parameters too large for a float32 prediction)');
+}
