@@ -40,30 +40,41 @@ function weightScaleWarnings(state: LinearLearnerState): string[] {
     'make its steps too large. Scale the weights to average about 1: only their ratios weigh rows against each other'];
 }
 
-/** Sparse features that look constant once scaled; none for dense or centred input. */
+/** Features that look constant once scaled, because the input is not centred (sparse, or dense with unbias_data=false). */
 function flatFeatureWarnings(state: LinearLearnerState): string[] {
   const r = resolveSettings(state.hyperparameters, state.schema);
   const t = state.tensors;
-  if (!state.schema.sparse || r.kernel.unbiasData || !r.kernel.normalizeData || !t.feature_nonzero || !t.feature_sum) return [];
+  const sparse = state.schema.sparse === true;
+  if (r.kernel.unbiasData || !r.kernel.normalizeData || !t.feature_sum || (sparse && !t.feature_nonzero)) return [];
   const n = (t.counters.data as Float64Array)[counter.scalerRows];
-  const flat = flatFeatures(state, n);
+  const flat = flatFeatures(state, n, sparse);
   if (flat.length === 0) return [];
   const named = flat.slice(0, 3).map(({ j, mean, spread }) => `${j} (${mean.toPrecision(4)} ± ${spread.toPrecision(2)})`);
   const more = flat.length > 3 ? ` and ${flat.length - 3} more` : '';
+  if (!sparse) {
+    // Dense rows far from 0 and not centred: scaled by their RMS (or, with std, by a tiny deviation
+    // to about 1e6) they trained nothing (log loss ln 2, AUC 0.5).
+    return [`linear-learner: features ${named.join(', ')}${more} (0-based) vary by less than ${relativeSpread} of their size: ` +
+      'with unbias_data=false dense input is not centred, so once scaled they are ≈ constant and the model cannot use how they vary. ' +
+      'Leave unbias_data on (its default with use_bias), or subtract their typical value before training'];
+  }
   return [`linear-learner: features ${named.join(', ')}${more} (0-based) vary by less than ${relativeSpread} of their size among their non-zero values: ` +
     'sparse input is not centred, so once scaled they are ≈ 1 wherever present and the model cannot use how they vary. ' +
     'Subtract their typical value before training, or give the rows as dense (centred by default, unbias_data)'];
 }
 
-/** Features whose non-zero values vary, but by a tiny fraction of their mean (moments from the scaler's sums about its origin). */
-function flatFeatures(state: LinearLearnerState, n: number): { j: number; mean: number; spread: number }[] {
+/**
+ * Features whose values vary, but by a tiny fraction of their mean (moments from the scaler's sums
+ * about its origin): among their non-zero values for sparse input, among all for dense.
+ */
+function flatFeatures(state: LinearLearnerState, n: number, sparse: boolean): { j: number; mean: number; spread: number }[] {
   const sum = state.tensors.feature_sum.data as Float64Array;
   const sumsq = state.tensors.feature_sumsq.data as Float64Array;
-  const nonzero = state.tensors.feature_nonzero.data as Float64Array;
+  const nonzero = sparse ? state.tensors.feature_nonzero.data as Float64Array : undefined;
   const origin = state.tensors.scaler_origin?.data as Float64Array | undefined;
   const found: { j: number; mean: number; spread: number }[] = [];
   for (let j = 0; j < sum.length; j++) {
-    const count = nonzero[j];
+    const count = nonzero ? nonzero[j] : n;
     if (!(count > 1)) continue;
     const o = origin ? origin[j] : 0;
     // The zeros' share of the sums is (0 − o) each: what is left is over the non-zero values.

@@ -479,8 +479,10 @@ function refreshScaler(state: LinearLearnerState): void {
     const shifted = counters[counter.labelSum] / n;
     const mean = origin[dim] + shifted;
     const deviation = Math.sqrt(Math.max(0, counters[counter.labelSumSq] / n - shifted * shifted));
+    // About its shift, as the kernel's: the deviation once centred, else the RMS.
+    const spread = r.kernel.unbiasLabel ? deviation : Math.sqrt(deviation * deviation + mean * mean);
     label[0] = r.kernel.unbiasLabel ? mean : 0;
-    label[1] = r.kernel.normalizeLabel && deviation > 1e-12 ? 1 / deviation : 1;
+    label[1] = r.kernel.normalizeLabel && spread > 1e-12 ? 1 / spread : 1;
   }
   const classWeight = arrayOf<Float32Array>(state, 'class_weight');
   const classCounts = arrayOf<Float64Array>(state, 'class_counts');

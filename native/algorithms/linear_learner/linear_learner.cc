@@ -511,8 +511,12 @@ void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
   if (st.label_transform) {
     double mean, deviation;
     MomentsAbout(label_origin, st.counters[kLabelSum], st.counters[kLabelSumSq], n, &mean, &deviation);
+    // The label's spread about its shift, as a feature's (FeatureScale): its deviation once
+    // centred, else its RMS. Uncentred labels far from 0 divided by their deviation made targets
+    // of thousands that the steps took epochs to reach (use_bias=false: mse 1804 where 0.01 fits).
+    const double spread = s.unbias_label ? deviation : std::sqrt(deviation * deviation + mean * mean);
     st.label_transform[0] = s.unbias_label ? static_cast<float>(mean) : 0.0f;
-    st.label_transform[1] = s.normalize_label && deviation > 1e-12 ? static_cast<float>(1 / deviation) : 1.0f;
+    st.label_transform[1] = s.normalize_label && spread > 1e-12 ? static_cast<float>(1 / spread) : 1.0f;
   }
   if (st.class_weight && s.balance_multiclass) {
     // Inverse frequency, n / (classes · n_c); a class not yet seen gets the large weight SageMaker gives it.

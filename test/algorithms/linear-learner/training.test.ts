@@ -383,9 +383,9 @@ describe('linear learner: trainer integration', function () {
     }
     await writeFile(join(root, 'far.libsvm'), rows.join('\n') + '\n');
     await writeFile(join(root, 'far.csv'), dense.join('\n') + '\n');
-    const warningsOf = async (file: string, format: 'libsvm' | 'csv') => {
+    const warningsOf = async (file: string, format: 'libsvm' | 'csv', hp: Record<string, unknown> = {}) => {
       const warnings: string[] = [];
-      await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 1, feature_dim: 2 },
+      await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 1, feature_dim: 2, ...hp },
         { train: join(root, file), epochs: 2, data: { format, featureDim: 2, ...(format === 'libsvm' ? { zeroBased: false } : {}) }, backend: 'cpu',
           onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); } });
       return warnings;
@@ -394,6 +394,25 @@ describe('linear learner: trainer integration', function () {
     assert.equal(sparse.length, 1, sparse.join('\n'));
     assert.match(sparse[0], /^linear-learner: features 0 \(1\.000e\+6 ± 5\.\d\) \(0-based\) vary by less than 0\.001 of their size among their non-zero values: sparse input is not centred/);
     assert.deepEqual(await warningsOf('far.csv', 'csv'), []);
+    // Dense rows are centred by default; with unbias_data=false they are not, and are flagged too.
+    const uncentred = await warningsOf('far.csv', 'csv', { unbias_data: false });
+    assert.equal(uncentred.length, 1, uncentred.join('\n'));
+    assert.match(uncentred[0], /^linear-learner: features 0 \(1\.000e\+6 ± 5\.\d\) \(0-based\) vary by less than 0\.001 of their size: with unbias_data=false dense input is not centred/);
+  });
+
+  it('scales an uncentred label by its RMS: a use_bias=false regressor on data 1000 from 0 fits (its deviation made targets of 1000: mse 1804)', async () => {
+    const random = Random.fromSeed(42);
+    const x = Float32Array.from({ length: 3000 }, () => 1000 + random.nextGaussian());
+    const y = x.map((v) => v + 0.1 * random.nextGaussian());
+    const state = await fit(stateFor({ predictor_type: 'regressor', use_bias: false }, 1), [denseBatch(x, 1, y)]);
+    const label = state.tensors.label_transform.data as Float32Array;
+    const rms = Math.sqrt(y.reduce((sum, v) => sum + v * v, 0) / y.length);
+    assert.equal(label[0], 0);
+    assert.ok(Math.abs(label[1] * rms - 1) < 1e-6, `label scale ${label[1]} vs 1/${rms}`);
+    const model = await linearLearner.finalize(state, backend);
+    const evaluator = linearLearner.createEvaluator!(model);
+    await evaluator.add(denseBatch(x, 1, y));
+    assert.ok(evaluator.result().mse < 0.05, JSON.stringify(evaluator.result()));
   });
 
   it('warns when row weights average far from 1 (tiny weights left the model at its start, with exit 0)', async () => {
