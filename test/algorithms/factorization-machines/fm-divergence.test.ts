@@ -4,8 +4,11 @@
 // now it stops with an error saying what to change, and in a rich state it picks a model that
 // kept finite parameters over a lower-loss one that did not.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  Random, createBackend, denseBatch, factorizationMachines as fm, parseHyperparameters,
+  Random, createBackend, denseBatch, factorizationMachines as fm, parseHyperparameters, train,
   type Backend, type Batch, type FactorizationMachinesState,
 } from '../../../lib/index.js';
 
@@ -86,6 +89,33 @@ describe('factorization machines: divergence', function () {
     const single = await trained(backend, {}, batches(3, 2, 0));
     (single.tensors.progressive_loss.data as Float64Array)[0] = Infinity;
     await assert.rejects(async () => fm.finalize(single, backend), /model 0's progressive loss is Infinity \(its scores overflowed\); it is the only model/);
+  });
+
+  it('warns after the first pass when the best model is worse than predicting the positive rate (dense features at ±1e6); not near 0', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-fm-far-'));
+    try {
+      const warningsAt = async (offset: number) => {
+        const random = Random.fromSeed(5);
+        const lines = Array.from({ length: 4000 }, () => {
+          const [a, b] = [random.nextGaussian(), random.nextGaussian()];
+          return `${a * b + 0.5 * a > 0 ? 1 : 0},${(offset + a).toFixed(3)},${(b - offset).toFixed(3)}`;
+        });
+        const path = join(directory, `far-${offset}.csv`);
+        await writeFile(path, lines.join('\n') + '\n');
+        const warnings: string[] = [];
+        await train(fm, { predictor_type: 'binary_classifier', num_factors: 4 }, {
+          train: path, epochs: 1, backend: 'cpu',
+          onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); },
+        });
+        return warnings;
+      };
+      assert.deepEqual(await warningsAt(0), []);
+      const far = await warningsAt(1e6);
+      assert.equal(far.length, 1, far.join('\n'));
+      assert.match(far[0], /^factorization-machines: the best model's progressive cross-entropy, [0-9.e+]+, is more than twice that of predicting the training stream's positive rate \(0\.6[0-9]+\): factorization machines neither centre nor scale their inputs/);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it('refuses a regressor\'s score past float32\'s range, naming the row (it was an infinite prediction, null in JSON)', async () => {
