@@ -9,6 +9,7 @@ import { loadCoreAddon } from '../../backends/native-addon.js';
 import { calibrationBins, modelGrid, passRateScale, resolveSettings, type ResolvedSettings } from './settings.js';
 import { allocateState } from '../state-size.js';
 import { addScaled, overwriteState, removeExtraBaseCounts } from '../round-counts.js';
+import { inUnitsOf, sameScaler, scalerOf } from './merge-units.js';
 import { requireSettled } from '../../backends/device-state.js';
 
 export type LinearLearnerState = State<LinearLearnerHyperparameters>;
@@ -250,9 +251,9 @@ export function mergeLinearLearnerStates(states: LinearLearnerState[]): LinearLe
  * by the rows each trained on since base; counts and sums are base's plus every state's increment.
  */
 export function mergeLinearLearnerRound(base: LinearLearnerState, states: LinearLearnerState[], into?: LinearLearnerState): LinearLearnerState {
-  const merged = mergeSince(states, base, into);
-  if (states.length < 2) return merged;
-  return removeBaseOnce(merged, base, states.length - 1);
+  if (states.length < 2) return mergeSince(states, base, into);
+  // Base's counts come out before the parameters are averaged: they are moved to the final scaler.
+  return mergeSince(states, base, into, false, (merged) => removeBaseCounts(merged, base, states.length - 1));
 }
 
 /**
@@ -273,14 +274,19 @@ export function rebaseLinearLearnerRound(from: LinearLearnerState, state: Linear
 
 /** A merge of `copies` + 1 states that each continued `base`: base's counts taken away `copies` times. */
 function removeBaseOnce(merged: LinearLearnerState, base: LinearLearnerState, copies: number): LinearLearnerState {
+  removeBaseCounts(merged, base, copies);
+  refreshScaler(merged);
+  return merged;
+}
+
+/** Base's counts, scaler sums and row counters taken away `copies` times (the scaler is not refreshed). */
+function removeBaseCounts(merged: LinearLearnerState, base: LinearLearnerState, copies: number): void {
   const counted = Object.keys(merged.tensors).filter((name) => name.startsWith('progressive_') || roundCounted.has(name));
   removeExtraBaseCounts(merged, base, copies, counted);
   removeBaseScalerSums(merged, base, copies);
   const counters = merged.tensors.counters.data as Float64Array;
   const baseCounters = base.tensors.counters.data as Float64Array;
   for (const k of [counter.rows, counter.scalerRows]) counters[k] -= copies * baseCounters[k];
-  refreshScaler(merged);
-  return merged;
 }
 
 // Tensors a merge adds besides the progressive sums and the scaler's sums (removeBaseScalerSums).
@@ -324,8 +330,13 @@ function removeBaseScalerSums(merged: LinearLearnerState, base: LinearLearnerSta
   counters[counter.labelSumSq] -= copies * movedSumSq(baseCounters[counter.labelSum], baseCounters[counter.labelSumSq], n, labelDelta);
 }
 
-/** `addParameters`: parameters and moments add (each state's share 1: a rebase) rather than average by rows. */
-function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | undefined, into?: LinearLearnerState, addParameters = false): LinearLearnerState {
+/**
+ * `addParameters`: parameters and moments add (each state's share 1: a rebase) rather than average by
+ * rows, as they are. Otherwise each state's are moved to the merged scaler first (merge-units.ts),
+ * after `beforeScaler` (a round taking base's counts away) has made the merged scaler final.
+ */
+function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | undefined, into?: LinearLearnerState, addParameters = false,
+  beforeScaler?: (merged: LinearLearnerState) => void): LinearLearnerState {
   if (states.length === 0) throw new RangeError('linear-learner merge: no states');
   for (const s of [...states, ...(base ? [base] : [])]) requireSettled(s, 'linear-learner merge');
   const first = states[0];
@@ -355,12 +366,11 @@ function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | und
   const share = (i: number) => (addParameters ? 1 : trained > 0 ? rows[i] / trained : 1 / states.length);
   const plain = states.map((s) => mergeWeights(s, weightsKind.plain));
   const averages = states.map((s) => (s.tensors.average ? mergeWeights(s, weightsKind.average) : undefined));
+  // The scalers as each state trained with, before `merged` (a copy of the first) is changed.
+  const scalers = states.map((s) => scalerOf(s)).map((sc) => ({ shift: sc.shift?.slice(), scale: sc.scale?.slice(), label: sc.label?.slice() }));
   for (const [name, t] of Object.entries(merged.tensors)) {
     const out = t.data as Float32Array | Float64Array;
-    if (averaged.has(name)) {
-      out.fill(0);
-      states.forEach((s, i) => addScaled(out, name === 'weights' ? plain[i] : name === 'average' ? averages[i]! : (s.tensors[name].data as Float32Array), share(i)));
-    } else if (name.startsWith('progressive_') || name === 'class_counts' || name === 'feature_nonzero' || name === 'input_norm') {
+    if (name.startsWith('progressive_') || name === 'class_counts' || name === 'feature_nonzero' || name === 'input_norm') {
       for (const s of states.slice(1)) addScaled(out, s.tensors[name].data as Float64Array);
     } else if (name.startsWith('validation_')) {
       out.fill(0);
@@ -373,11 +383,22 @@ function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | und
     counters[counter.step] = Math.max(counters[counter.step], c[counter.step]);
     for (const k of [counter.rows, counter.scalerRows]) counters[k] += c[k];
   }
-  mergeScalerSums(merged, states);
-  (merged.tensors.last_step.data as Int32Array).fill(counters[counter.step]);
-  refreshScaler(merged);
   merged.scalars.examples_seen = total;
   merged.scalars.batches_seen = states.reduce((sum, s) => sum + Number(s.scalars.batches_seen), 0);
+  mergeScalerSums(merged, states);
+  beforeScaler?.(merged);
+  (merged.tensors.last_step.data as Int32Array).fill(counters[counter.step]);
+  refreshScaler(merged);
+  const target = scalerOf(merged);
+  const [dim, width] = [merged.schema.featureDim, (merged.tensors.bias?.data.length ?? (merged.tensors.weights.data.length / merged.schema.featureDim))];
+  const moved = states.map((s, i) => (addParameters || sameScaler(scalers[i], target) ? undefined
+    : inUnitsOf(s, scalers[i], target, plain[i], averages[i], dim, width)));
+  for (const [name, t] of Object.entries(merged.tensors)) {
+    if (!averaged.has(name)) continue;
+    const out = t.data as Float32Array;
+    out.fill(0);
+    states.forEach((s, i) => addScaled(out, moved[i]?.get(name) ?? (name === 'weights' ? plain[i] : name === 'average' ? averages[i]! : (s.tensors[name].data as Float32Array)), share(i)));
+  }
   merged.scalars.validated_at_step = -1;
   merged.scalars.passes = Math.max(...states.map((s) => Number(s.scalars.passes ?? 0)));
   // Averaging continues from the latest start among the shards (their averages are averaged above).

@@ -2,11 +2,11 @@
 // means and deviations from sums about the sample's first row, so an offset of
 // 1e5 × the spread costs nothing (Σx²/n − mean² lost 6e-4 of σ there, 43% at 1e6).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createBackend, denseBatch, linearLearner, loadModel, loadState, parseHyperparameters, Random, saveState, type RowBatch,
+  createBackend, denseBatch, linearLearner, loadModel, loadState, parseHyperparameters, Random, saveState, train, type RowBatch,
 } from '../../../lib/index.js';
 import type { SparseBatch } from '../../../lib/data/batch.js';
 
@@ -167,6 +167,54 @@ describe('linear learner scaler far from the origin', function () {
     assert.equal(model.coefficients().labelOrigin, (state.tensors.label_transform.data as Float32Array)[0]);
     const scores = (await model.predict(batch)).score;
     for (let r = 0; r < 20; r++) assert.equal(scores[r], Math.fround(1e7 + x[r]), `row ${r}`);
+  });
+
+  it('merges shards whose scalers differ (each saw another range of x) as one function of the raw inputs: merge and two workers', async () => {
+    // Worker a's x0 in [0, 1], b's in [100, 101]: their weights were averaged in their own units, and
+    // the merged model gave mse 26,802 (weights [9.4, 161]) where one state of both gave 0.014.
+    const cpu = await createBackend('cpu');
+    const shard = (seed: number, low: number) => {
+      const random = Random.fromSeed(seed);
+      const x = new Float32Array(20000 * 2);
+      const y = new Float32Array(20000);
+      for (let r = 0; r < 20000; r++) {
+        x[2 * r] = low + random.nextFloat();
+        x[2 * r + 1] = random.nextGaussian();
+        y[r] = 10 * x[2 * r] + x[2 * r + 1] + 0.1 * random.nextGaussian();
+      }
+      return Array.from({ length: 20 }, (_, b) => denseBatch(x.slice(2000 * b, 2000 * (b + 1)), 2, y.slice(1000 * b, 1000 * (b + 1))));
+    };
+    const [a, b] = [shard(51, 0), shard(52, 100)];
+    const hp = parseHyperparameters('linear-learner', linearLearner.hyperparameters, { predictor_type: 'regressor', num_models: 1 });
+    const trainedOn = async (data: RowBatch[]) => {
+      const state = linearLearner.createState(hp, { featureDim: 2, labelSize: 1 }, cpu);
+      for (let epoch = 0; epoch < 3; epoch++) for (const batch of data) await linearLearner.update(state, batch, cpu);
+      return state;
+    };
+    const mse = async (state: ReturnType<typeof linearLearner.createState>) => {
+      const evaluator = linearLearner.createEvaluator!(await linearLearner.finalize(state, cpu));
+      for (const batch of [...a, ...b]) await evaluator.add(batch);
+      return evaluator.result().mse;
+    };
+    const merged = linearLearner.merge([await trainedOn(a), await trainedOn(b)]);
+    assert.ok(await mse(merged) < 0.1, `merged shards: mse ${await mse(merged)}`);
+    const { weights } = (await linearLearner.finalize(merged, cpu)).coefficients();
+    assert.ok(Math.abs(weights[0] - 10) < 0.2 && Math.abs(weights[1] - 1) < 0.2, `weights ${Array.from(weights)}`);
+    // Two workers, one file each (a share each): rounds move each worker's weights to the merged scaler.
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-merge-units-'));
+    try {
+      const csv = (data: RowBatch[]) => data.flatMap((batch) => Array.from({ length: batch.rows }, (_, r) =>
+        `${batch.labels![r]},${batch.values[2 * r]},${batch.values[2 * r + 1]}`)).join('\n') + '\n';
+      await writeFile(join(directory, 'a.csv'), csv(a));
+      await writeFile(join(directory, 'b.csv'), csv(b));
+      const result = await train(linearLearner, { predictor_type: 'regressor', num_models: 1 },
+        { train: [join(directory, 'a.csv'), join(directory, 'b.csv')], epochs: 1, workers: 2, backend: 'cpu' });
+      const evaluator = linearLearner.createEvaluator!(result.model);
+      for (const batch of [...a, ...b]) await evaluator.add(batch);
+      assert.ok(evaluator.result().mse < 0.1, `two workers: mse ${evaluator.result().mse}`);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   for (const predictor_type of ['binary_classifier', 'regressor'] as const) {
