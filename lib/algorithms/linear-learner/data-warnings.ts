@@ -9,8 +9,12 @@ import { resolveSettings } from './settings.js';
 
 /** Spread ÷ |mean| of the non-zero values below which a varying feature looks constant once scaled. */
 const relativeSpread = 1e-3;
-/** Above float32's rounding of the values themselves: a spread this small is one-hot noise, not signal. */
-const roundingSpread = 1e-6;
+/**
+ * Above float64's rounding of the sums (a one-hot or constant feature's spread is 0 or ~1e-16 of
+ * it), below one float32 step of a value (6e-8–1.2e-7 of it): 1e6 ± 1 is signal. It was 1e-6,
+ * which let the worst features (1e6 ± 1, trained nothing) pass unflagged.
+ */
+const roundingSpread = 2e-8;
 
 /**
  * Mean row weights outside this band are warned about: a step is a weighted sum of its rows'
@@ -46,6 +50,9 @@ function flatFeatureWarnings(state: LinearLearnerState): string[] {
   const t = state.tensors;
   const sparse = state.schema.sparse === true;
   if (r.kernel.unbiasData || !r.kernel.normalizeData || !t.feature_sum || (sparse && !t.feature_nonzero)) return [];
+  // Without a bias the model passes through 0, and a feature's level is signal (y ≈ x near 1000
+  // fits to the optimum): centring would be the wrong advice there.
+  if (!sparse && !r.kernel.useBias) return [];
   const n = (t.counters.data as Float64Array)[counter.scalerRows];
   const flat = flatFeatures(state, n, sparse);
   if (flat.length === 0) return [];

@@ -374,13 +374,16 @@ describe('linear learner: trainer integration', function () {
     const random = Random.fromSeed(41);
     const rows: string[] = [];
     const dense: string[] = [];
+    const narrow: string[] = [];
     for (let r = 0; r < 2000; r++) {
       const x = random.nextGaussian();
       const label = x + 0.3 * random.nextGaussian() > 0 ? 1 : 0;
       const price = (1e6 + 5 * x).toFixed(3);  // the signal, 1e6 from the origin
       rows.push(`${label} 1:${price}${r % 2 ? ' 2:1' : ''}`);  // feature 2: one-hot, values all 1
       dense.push(`${label},${price},${r % 2}`);
+      narrow.push(`${label},${(1e6 + x).toFixed(3)},${r % 2}`);  // 1e6 ± 1: 16 float32 steps, signal all the same
     }
+    await writeFile(join(root, 'far-narrow.csv'), narrow.join('\n') + '\n');
     await writeFile(join(root, 'far.libsvm'), rows.join('\n') + '\n');
     await writeFile(join(root, 'far.csv'), dense.join('\n') + '\n');
     const warningsOf = async (file: string, format: 'libsvm' | 'csv', hp: Record<string, unknown> = {}) => {
@@ -398,6 +401,11 @@ describe('linear learner: trainer integration', function () {
     const uncentred = await warningsOf('far.csv', 'csv', { unbias_data: false });
     assert.equal(uncentred.length, 1, uncentred.join('\n'));
     assert.match(uncentred[0], /^linear-learner: features 0 \(1\.000e\+6 ± 5\.\d\) \(0-based\) vary by less than 0\.001 of their size: with unbias_data=false dense input is not centred/);
+    // A spread of 1e-6 of the value was taken for rounding and not flagged, though it trained nothing.
+    const narrowWarnings = await warningsOf('far-narrow.csv', 'csv', { unbias_data: false });
+    assert.match(narrowWarnings.join('\n'), /^linear-learner: features 0 \(1\.000e\+6 ± 1\.\d\) \(0-based\)/);
+    // Without a bias the level is signal (the model passes through 0): no warning, no advice to centre.
+    assert.deepEqual(await warningsOf('far.csv', 'csv', { unbias_data: false, use_bias: false }), []);
   });
 
   it('scales an uncentred label by its RMS: a use_bias=false regressor on data 1000 from 0 fits (its deviation made targets of 1000: mse 1804)', async () => {
