@@ -176,7 +176,13 @@ export function kernelMetrics(state: LinearLearnerState, prefix: 'progressive' |
 export function kernelSettings(state: LinearLearnerState): ResolvedSettings['kernel'] {
   const kernel = resolveSettings(state.hyperparameters, state.schema).kernel;
   const scale = passRateScale(state.hyperparameters, lastPass(state));
-  return scale === 1 ? kernel : { ...kernel, rateScale: scale };
+  // After a whole pass the scaler's sample is what that pass gave: a stream shorter than
+  // num_point_for_scaler re-added its rows pass after pass, and averaging, which begins once the
+  // sample is complete, never began (the breast-cancer example: 455 rows, 15 passes).
+  const sampled = (state.tensors.counters.data as Float64Array)[counter.scalerRows];
+  const closed = Number(state.scalars.passes ?? 0) > 0 && sampled > 0 && sampled < kernel.scalerPoints;
+  const settings = closed ? { ...kernel, scalerPoints: sampled } : kernel;
+  return scale === 1 ? settings : { ...settings, rateScale: scale };
 }
 
 /** The pass the state's latest step was taken in (0-based; endPass counts a pass when it ends). */

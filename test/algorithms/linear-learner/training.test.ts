@@ -10,6 +10,7 @@ import {
   type Backend, type Batch, type LinearLearnerState,
 } from '../../../lib/index.js';
 import { caughtUp, weightsKind } from '../../../lib/algorithms/linear-learner/state.js';
+import { packageRoot } from '../../../lib/package-root.js';
 import { dim, linearBatches, toSparse, trueBias, trueWeights } from '../../fixtures/linear-data.js';
 
 let backend: Backend;
@@ -406,6 +407,19 @@ describe('linear learner: trainer integration', function () {
     assert.match(narrowWarnings.join('\n'), /^linear-learner: features 0 \(1\.000e\+6 ± 1\.\d\) \(0-based\)/);
     // Without a bias the level is signal (the model passes through 0): no warning, no advice to centre.
     assert.deepEqual(await warningsOf('far.csv', 'csv', { unbias_data: false, use_bias: false }), []);
+  });
+
+  it('closes the scaler\'s sample at the end of the first pass on a stream shorter than num_point_for_scaler: averaging begins in the second', async () => {
+    // It re-added the pass's rows every pass (scalerRows 1365 after 3 passes of 455), and averaging,
+    // which waits for a complete sample, never began on such data (the breast-cancer example).
+    const result = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 1 },
+      { train: join(packageRoot, 'examples', 'data', 'breast-cancer', 'train.csv'), epochs: 3, backend: 'cpu' });
+    const counters = result.state.tensors.counters.data as Float64Array;
+    assert.equal(counters[2], 455);
+    const start = (result.state.tensors.average_start.data as Float64Array)[0];
+    // Each pass from the second averages its own iterates: the first step of the last pass (a third of the steps each).
+    assert.equal(start, (2 * counters[0]) / 3 + 1, `average_start ${start} of ${counters[0]} steps`);
+    assert.equal(result.model.data().scalars.averaged, true);
   });
 
   it('scales an uncentred label by its RMS: a use_bias=false regressor on data 1000 from 0 fits (its deviation made targets of 1000: mse 1804)', async () => {
