@@ -331,7 +331,8 @@ export async function selectCommand(argv: string[]): Promise<Record<string, unkn
     model = await algorithm.finalize(state, backend, selection);
   } catch (error) {
     // A selection the state cannot give (an unknown key, a value out of range) is a usage error; degenerate data is not.
-    if (error instanceof RangeError) throw new UsageError(`select: ${error.message}`);
+    // The algorithm's message names the command already ("linear-learner select: …").
+    if (error instanceof RangeError) throw new UsageError(/^[\w-]+ select: /.test(error.message) ? error.message : `select: ${error.message}`);
     throw error;
   }
   await makeDirectory(options['model-dir'] as string);

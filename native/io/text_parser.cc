@@ -370,6 +370,10 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
     if (label_column < 0 || static_cast<size_t>(label_column) < expected) {
       *detail = "expected " + std::to_string(expected) + " columns, found " + std::to_string(column);
     }
+    // Labelled rows read as unlabelled ones (predict on a training file) have one column too many.
+    if (label_column < 0 && column == expected + 1) {
+      *detail += " (one more than the features: if a column is the label, read it as one: --label-size 1, labelSize: 1 in the API)";
+    }
     return false;
   }
   if (t.labels && label_column >= 0) t.labels[t.rows] = label;

@@ -187,6 +187,10 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
   const source = validatedNow(state) ? 'validation' : 'progressive';
   const criterion = criterionOf(hp, selection?.criterion as string | undefined);
   const binary = r.predictor === 'binary_classifier';
+  // As a threshold: a criterion picks among binary classifiers only (it was ignored, exit 0).
+  if (selection?.criterion !== undefined && !binary) {
+    throw new RangeError(`linear-learner select: criterion applies to binary classifiers only; a ${r.predictor} is chosen by its loss`);
+  }
   // Models whose moments overflowed are left out as diverged ones are (an infinite loss), while any other is not.
   const overflowed = overflowedMoments(state, r.kernel.dim, r.models, r.classes);
   const sums = modelSums(state, source);
@@ -281,7 +285,8 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     const { step, unbias } = preparedFor(state);
     restartAverage(state);
     if (batch.kind === 'sparse' && unbias) {
-      throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: sparse batch, but the state centers features (unbias_data); train sparse data with unbias_data=false or auto`);
+      throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: sparse rows, but the state centres features (unbias_data, on by default for ` +
+        'dense rows, which it was trained on): continue it on dense rows (CSV, dense recordIO), or train a new state on the sparse data');
     }
     await countedKernel(state, batch, async () => {
       // Batches another backend still holds go into the arrays first: this backend's kernel reads them.

@@ -76,5 +76,16 @@ describe('linear learner: the main job from the command line', function () {
     assert.equal(result.status, 1);
     assert.match(result.stderr, new RegExp(`^boundless: linear-learner predict: ${join(root, 'probe.csv')}, record 1,201: its score of -?[0-9.]+e\\+38 is past float32's range ` +
       '\\(features or weights too large for a float32 prediction\\)\\n$'));
+    // The training file (label first) given to predict without --label-size: the error says what to do.
+    const labelled = spawnSync(process.execPath, [cli, 'predict', '--model', join(root, 'reg', 'model.safetensors'), '--input', join(root, 'reg.csv')],
+      { cwd: packageRoot, encoding: 'utf8' });
+    assert.equal(labelled.status, 1);
+    assert.equal(labelled.stderr, `boundless: ${join(root, 'reg.csv')}, line 1: expected 2 columns, found 3 (one more than the features: ` +
+      'if a column is the label, read it as one: --label-size 1, labelSize: 1 in the API)\n');
+    // A criterion picks among binary classifiers only: for a regressor it is an error (it was ignored), said once.
+    const select = spawnSync(process.execPath, [cli, 'select', '--state', join(root, 'reg', 'state.safetensors'), '--criterion', 'recall_at_target_precision',
+      '--model-dir', join(root, 'reg-selected')], { cwd: packageRoot, encoding: 'utf8' });
+    assert.equal(select.status, 2, select.stderr);
+    assert.equal(select.stderr.split('\n')[0], 'boundless: linear-learner select: criterion applies to binary classifiers only; a regressor is chosen by its loss');
   });
 });
