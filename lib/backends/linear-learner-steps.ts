@@ -5,7 +5,9 @@
 // CountClasses and the start of averaging in Update), together with the state's
 // host-side counters those steps advance: step and rows, the class counts, the
 // start of averaging. The device then needs no float64.
+import type { Batch } from '../data/batch.js';
 import type { LinearLearnerArrays, LinearLearnerSettings } from './kernels.js';
+import { loadCoreAddon } from './native-addon.js';
 
 /** Words per model per step: lr, decay, threshold, t, φ(t), g, positive weight, bias lr, bias decay (train.wgsl, ll_update.cuh). */
 export const modelWords = 9;
@@ -123,3 +125,35 @@ export function commitSteps(a: LinearLearnerArrays, plan: PlannedSteps<Float32Ar
   if (plan.classCounts) a.classCounts!.set(plan.classCounts);
   if (plan.averageStart) a.averageStart!.set(plan.averageStart);
 }
+
+/** What linearLearnerStepIndex gives a GPU backend for a batch (stepIndexOf). */
+export interface StepIndex {
+  /** The sparse batch's step index (reused from `held` when large enough). */
+  index: Uint32Array;
+  /** dim entries, all −1 between calls (reused from `held`). */
+  slot: Int32Array;
+  /** The checks' extents: longest row, largest value, label and weight, touched features, largest scaled value. */
+  result: Float64Array;
+  /** Each step's rows per counted class (steps × countedClasses). */
+  stepClasses: Float64Array;
+}
+
+/**
+ * The cpu kernel's checks (the same errors, before anything is enqueued), the step index, the
+ * largest scaled value and each step's class counts, on a libuv thread: what cuda's and webgpu's
+ * update kernels both take from a batch before planning its steps.
+ */
+export async function stepIndexOf(s: LinearLearnerSettings, a: LinearLearnerArrays, batch: Batch,
+  held?: { index: Uint32Array; slot: Int32Array }): Promise<StepIndex> {
+  const nnz = batch.kind === 'sparse' ? batch.indptr[batch.rows] : 0;
+  const steps = Math.ceil(batch.rows / Math.max(1, s.stepRows || batch.rows));
+  const capacity = steps + 2 + 4 * nnz;
+  let index = held?.index;
+  if (!index || index.length < capacity) index = new Uint32Array(2 ** Math.ceil(Math.log2(Math.max(2, capacity))));
+  const slot = held?.slot ?? new Int32Array(s.dim).fill(-1);
+  const result = new Float64Array(6);
+  const stepClasses = new Float64Array(steps * countedClasses(s));
+  await loadCoreAddon().linearLearnerStepIndex(s, batch, slot, index, result, a.featureShift ?? null, a.featureScale ?? null, stepClasses);
+  return { index, slot, result, stepClasses };
+}
+

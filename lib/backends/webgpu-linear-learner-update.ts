@@ -25,8 +25,7 @@
 import type { Batch } from '../data/batch.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { KernelDeclined, type LinearLearnerArrays, type LinearLearnerMetrics, type LinearLearnerSettings, type LinearLearnerStep } from './kernels.js';
-import { commitSteps, countedClasses, modelWords, planSteps, type PlannedSteps } from './linear-learner-steps.js';
-import { loadCoreAddon } from './native-addon.js';
+import { commitSteps, modelWords, planSteps, stepIndexOf, type PlannedSteps } from './linear-learner-steps.js';
 import { registerKernel } from './registry.js';
 import { sharedCpuBackend } from './run-kernel.js';
 import { workgroupGrid } from './webgpu-dispatch.js';
@@ -351,17 +350,7 @@ registerKernel<'linearLearnerUpdate', WebGpuBackend>('webgpu', 'linearLearnerUpd
   };
   const refused = refusal(gpu, inputs);
   if (refused) return decline(refused);
-  const nnz = batch.kind === 'sparse' ? batch.indptr[batch.rows] : 0;
-  const steps = Math.ceil(batch.rows / Math.max(1, s.stepRows || batch.rows));
-  const capacity = steps + 2 + 4 * nnz;
-  let index = held?.index;
-  if (!index || index.length < capacity) index = new Uint32Array(2 ** Math.ceil(Math.log2(Math.max(2, capacity))));
-  const slot = held?.slot ?? new Int32Array(s.dim).fill(-1);
-  const result = new Float64Array(6);
-  const stepClasses = new Float64Array(steps * countedClasses(s));
-  // The cpu kernel's checks (the same errors, before anything is enqueued), the step index, the largest scaled
-  // value and each step's class counts, off the event loop.
-  await loadCoreAddon().linearLearnerStepIndex(s, batch, slot, index, result, a.featureShift ?? null, a.featureScale ?? null, stepClasses);
+  const { index, slot, result, stepClasses } = await stepIndexOf(s, a, batch, held);
   if (batch.rows === 0) return;
   if (a.counters![2] < s.scalerPoints) {
     // The scaler's sample is still being taken (float64 sums, refined step by step): cpu, by design.
