@@ -135,7 +135,7 @@ export interface LinearLearnerPredictInputs {
   /**
    * weights [dim × classes], bias [classes]; with origin [dim], rows are scored about it:
    * score = bias + Σ (x − origin)·w (a model trained with centring), else bias + x·w; a
-   * regressor's labelOrigin (its training labels' mean) is added to the score in float64.
+   * regressor's labelOrigin (its intercept's float32 part) is added to the score in float64.
    */
   model: { loss: number; dim: number; classes: number; threshold: number; weights: Float32Array; bias: Float32Array; origin?: Float32Array; labelOrigin?: number };
   batch: Batch;

@@ -2,8 +2,8 @@
 // its weights, so the coefficients read directly on the input's scale) with
 // its decision threshold. A model trained with centring scores rows about an
 // origin (the training data's mean): score = bias + Σ (x − origin)·w, and a
-// regressor trained with a centred label adds its label origin, so data and
-// labels far from 0 keep their digits. Outputs follow SageMaker: `score` (probability for
+// regressor adds its label origin (its intercept's float32 part, the rest in
+// bias), so data and labels far from 0 keep their digits. Outputs follow SageMaker: `score` (probability for
 // logistic, the raw margin for hinge, class probabilities for multiclass,
 // the value for regression) and `predicted_label`.
 import type { Batch } from '../../data/batch.js';
@@ -41,7 +41,7 @@ export class LinearLearnerModel implements Model {
   /** The bias at the origin (at 0 for a model without one). */
   private readonly bias: Float32Array;
   private readonly origin?: Float32Array;
-  /** A regressor's label origin (the training labels' mean), added to every score; 0 without one. */
+  /** A regressor's label origin (its intercept's float32 part), added to every score; 0 without one. */
   private readonly labelOrigin: number;
 
   constructor(private readonly modelData: ModelData, readonly backend: Backend) {
@@ -78,8 +78,8 @@ export class LinearLearnerModel implements Model {
   /**
    * Coefficients on the input's own scale: weights [featureDim × classes] (row-major) and bias
    * [classes], score = bias + x·w. A model trained with centring also gives the origin
-   * [featureDim] it scores about and biasAtOrigin [classes], and a regressor with a centred label
-   * its labelOrigin: score = labelOrigin + biasAtOrigin + (x − origin)·w, which is what predict
+   * [featureDim] it scores about and biasAtOrigin [classes], and a regressor its labelOrigin (the
+   * intercept's float32 part, biasAtOrigin the rest): score = labelOrigin + biasAtOrigin + (x − origin)·w, which is what predict
    * computes. `bias` is that folded into one float32: for data or labels far from 0 its rounding
    * moves scores (by 0.1 at a bias of 2e6, 0.5 at 1e7); use the origin form there.
    */
