@@ -154,6 +154,9 @@ __device__ void LossModel(const StepView& v, uint32_t m) {
   const float* transform = v.part[kPartLabelTransform];
   const double label_shift = transform ? transform[0] : 0, label_scale = transform ? transform[1] : 1;
   const bool classification = s.loss == kHinge || s.loss == kSoftmax;
+  // ε in the label's units, the residual in the scaled label's: rounded as cpu's Step does (δ stays scaled).
+  LinearSettings trained = s;
+  trained.insensitivity = static_cast<float>(s.insensitivity * label_scale);
   const double positive = v.table[static_cast<size_t>(m) * kModelWords + 6];
   const bool averaged = Averages(v, m);
   for (uint32_t i = 0; i < v.rows; i++) {
@@ -163,7 +166,7 @@ __device__ void LossModel(const StepView& v, uint32_t m) {
     const size_t at = static_cast<size_t>(i) * width + static_cast<size_t>(m) * classes;
     float* g = v.gradient + at;
     const double target = classification ? y : (y - label_shift) * label_scale;
-    const double loss = LossAndGradient(s, v.scores + at, target, g);
+    const double loss = LossAndGradient(classification ? s : trained, v.scores + at, target, g);
     const double* output = averaged ? v.average_scores + at : v.scores + at;
     const double metric_loss = classification && !averaged ? loss : MetricLoss(s, transform, output, y);
     AccumulateRow(s, transform, v.sums, output, y, metric_weight, m, &metric_loss);

@@ -317,10 +317,13 @@ fn write_gradients(m: u32, r: u32, y: f32, scale_by: f32) {
       work[gradient_at(r, first + c)] = g * scale_by;
     }
   } else {
-    // The residual in training space: the label transformed as the scores are.
+    // The residual in training space: the label transformed as the scores are, and ε (in the
+    // label's units) with it, as cpu's Step scales it; δ stays in the scaled label's units.
     var goal = y;
+    var insensitivity = params.insensitivity;
     if (params.labelled == 1u) {
       goal = (y - label_transform(0u)) * label_transform(1u);
+      insensitivity = params.insensitivity * label_transform(1u);
     }
     let pair = add_term(iterate(r, first), -goal);
     let d = pair.x + pair.y;
@@ -332,9 +335,9 @@ fn write_gradients(m: u32, r: u32, y: f32, scale_by: f32) {
     } else if (params.loss == LOSS_ABSOLUTE) {
       g = sign;
     } else if (params.loss == LOSS_EPS_SQUARED) {
-      g = 2.0 * max(0.0, a - params.insensitivity) * sign;
+      g = 2.0 * max(0.0, a - insensitivity) * sign;
     } else if (params.loss == LOSS_EPS_ABSOLUTE) {
-      g = select(0.0, sign, a - params.insensitivity > 0.0);
+      g = select(0.0, sign, a - insensitivity > 0.0);
     } else if (params.loss == LOSS_QUANTILE) {
       let u = -d;
       g = select(select(0.0, 1.0 - params.quantile, u < 0.0), -params.quantile, u > 0.0);

@@ -912,6 +912,12 @@ void LossGradients(const Settings& s, const State& st, const BatchView& b, Scrat
   double label_shift = st.label_transform ? st.label_transform[0] : 0;
   double label_scale = st.label_transform ? st.label_transform[1] : 1;
   const bool classification = IsClassification(s.loss);
+  // loss_insensitivity is in the label's units, as the metrics apply it; the residual here is the
+  // scaled label's, so it scales with it (at labels of spread 1,000 the default ε of 0.01 ignored
+  // errors below 10 in training). huber_delta stays in the scaled label's units: in the label's,
+  // the default 1 made huber an L1 loss on labels of spread 1,000, and it barely learned.
+  Settings trained = s;
+  trained.insensitivity = static_cast<float>(s.insensitivity * label_scale);
   size_t models_per_chunk = std::max<size_t>(1, 2048 / std::max<size_t>(1, b.rows * s.classes));
   ThreadPool::Shared().ParallelFor(s.models, models_per_chunk, [&](size_t begin, size_t end) {
     for (size_t m = begin; m < end; m++) {
@@ -924,7 +930,7 @@ void LossGradients(const Settings& s, const State& st, const BatchView& b, Scrat
         double metric_weight = recency * weight;
         float* g = gradient.data() + r * width + m * s.classes;
         double target = classification ? y : (y - label_shift) * label_scale;
-        double loss = LossAndGradient(s, score, target, g);
+        double loss = LossAndGradient(classification ? s : trained, score, target, g);
         const double* output = averaged ? scratch.average_scores.data() + r * width + m * s.classes : score;
         double metric_loss = classification && !averaged ? loss : MetricLoss(s, st, output, y);
         AccumulateMetrics(s, st, output, y, metric_weight, m, progressive, &metric_loss);
