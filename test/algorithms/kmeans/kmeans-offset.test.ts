@@ -222,4 +222,42 @@ describe('kmeans far from the origin', function () {
     assert.equal(run({ BOUNDLESS_NUM_THREADS: '3', BOUNDLESS_CPU_ISA: 'baseline' }), reference);
     assert.equal(run({ BOUNDLESS_NUM_THREADS: '3', BOUNDLESS_CPU_ISA: 'avx2' }), reference);
   });
+
+  it('gives the same bytes for sparse rows far from the origin on every ISA variant of the centres\' norms', function () {
+    // 203 features: the norms' 16-lane blocks and their tail, at an offset of 1e4 (‖c‖² about 10^10
+    // times the distances). That the norms keep their compensation is checked to the byte by
+    // kmeans-sparse-update.test.ts (the previous implementation's states).
+    const code = `
+      import { createBackend, kmeans, parseHyperparameters, loadCoreAddon } from './lib/index.js';
+      const backend = await createBackend('cpu');
+      const bytes = (a) => Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).reduce((h, x) => (Math.imul(h, 31) + x) >>> 0, 7);
+      const d = 203, rows = 2000, perRow = 12;
+      const indptr = new Int32Array(rows + 1), indices = new Uint32Array(rows * perRow), values = new Float32Array(rows * perRow);
+      for (let r = 0; r < rows; r++) {
+        indptr[r + 1] = (r + 1) * perRow;
+        for (let e = 0; e < perRow; e++) {
+          indices[r * perRow + e] = (e * 17 + (r % 4)) % d;
+          values[r * perRow + e] = 1e4 + (r % 4) * 0.5 + ((r * 7919 + e) % 100) / 1000;
+        }
+      }
+      const batch = { kind: 'sparse', rows, cols: d, indptr, indices, values };
+      const state = kmeans.createState(parseHyperparameters('kmeans', kmeans.hyperparameters, { k: 4 }), { featureDim: d, labelSize: 0 }, backend);
+      await kmeans.update(state, batch, backend);
+      const model = await kmeans.finalize(state, backend);
+      const nearest = await model.predict(batch);
+      console.log(JSON.stringify({ isa: loadCoreAddon().runtimeInfo().isa, warnings: loadCoreAddon().runtimeInfo().warnings,
+        msd: state.tensors.counters.data[4] / state.tensors.counters.data[5],
+        bytes: [...Object.values(state.tensors).map((t) => bytes(t.data)), bytes(model.centers), ...Object.values(nearest).map(bytes)] }));`;
+    const run = (isa: string) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: packageRoot, env: { ...process.env, BOUNDLESS_NUM_THREADS: '2', BOUNDLESS_CPU_ISA: isa }, encoding: 'utf8',
+    })) as { isa: string; warnings: string[]; msd: number; bytes: number[] };
+    const runs = ['baseline', 'avx2', 'avx512'].map((isa) => ({ requested: isa, ...run(isa) })).filter((r) => r.warnings.length === 0);
+    assert.ok(runs.length >= 2 || process.arch !== 'x64', `ISAs this machine ran: ${runs.map((r) => r.requested).join(', ')}`);
+    for (const r of runs) {
+      assert.equal(r.isa, r.requested);
+      assert.deepEqual(r.bytes, runs[0].bytes, `${r.isa} against ${runs[0].isa}`);
+    }
+    // Rows differ from their neighbourhood's mean by at most 12 · 0.1² in squared distance.
+    assert.ok(runs[0].msd >= 0 && runs[0].msd < 12 * 0.01, `progressive msd ${runs[0].msd}`);
+  });
 });
