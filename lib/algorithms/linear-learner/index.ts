@@ -285,8 +285,11 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     const { step, unbias } = preparedFor(state);
     restartAverage(state);
     if (batch.kind === 'sparse' && unbias) {
+      // A state that has seen no batch was made for dense rows by its schema, not by its data.
       throw new BatchError(`linear-learner batch ${state.scalars.batches_seen}: sparse rows, but the state centres features (unbias_data, on by default for ` +
-        'dense rows, which it was trained on): continue it on dense rows (CSV, dense recordIO), or train a new state on the sparse data');
+        (state.scalars.batches_seen === 0
+          ? 'dense rows, and this state was made for dense rows: its schema has no sparse: true): make the state with { sparse: true } in its schema, or set unbias_data=false'
+          : 'dense rows, which it was trained on): continue it on dense rows (CSV, dense recordIO), or train a new state on the sparse data'));
     }
     await countedKernel(state, batch, async () => {
       // Batches another backend still holds go into the arrays first: this backend's kernel reads them.

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "runtime/thread_buffer.h"
 #include "runtime/thread_pool.h"
 
 namespace boundless {
@@ -211,10 +212,7 @@ void PrefetchFeature(const Settings& s, const State& st, size_t i) {
   if (st.linear_m2) __builtin_prefetch(st.linear_m2 + i * models, 1);
 }
 
-StepScratch& ThreadStepScratch() {
-  thread_local StepScratch scratch;
-  return scratch;
-}
+StepScratch& ThreadStepScratch() { return ThreadBuffer<StepScratch>(); }
 
 // The batch's touched features and, for sparse batches, its non-zeros grouped by feature in
 // row order (a stable counting sort), into scratch.index. The caller's slot scratch maps a

@@ -11,6 +11,7 @@
 #include "algorithms/linear_learner/linear_learner_step_index.h"
 #include "linalg/linear_algebra.h"
 #include "runtime/split_mix.h"
+#include "runtime/thread_buffer.h"
 #include "runtime/thread_pool.h"
 
 namespace boundless {
@@ -51,10 +52,7 @@ struct Scratch {
   std::vector<float> log_decay_f;  // −t in float, for decay_powers (−87 where the decay is 0)
   std::vector<float> element_lr, element_decay, element_threshold;
 };
-Scratch& ThreadScratch() {
-  thread_local Scratch scratch;
-  return scratch;
-}
+Scratch& ThreadScratch() { return ThreadBuffer<Scratch>(); }
 
 // Deterministic per-index random numbers (runtime/split_mix.h), so initialization is
 // the same whatever the thread count.
@@ -249,8 +247,7 @@ void ForwardDense(const float* weights, const float* bias, size_t width, const B
   const LinearAlgebraKernels& kernels = SelectedLinearAlgebraKernels();
   // The caller's buffer, named before the loop: inside the lambda a thread_local would be each
   // pool thread's own (empty) one.
-  thread_local std::vector<float> buffer;
-  std::vector<float>& product = buffer;
+  std::vector<float>& product = ThreadBuffer<std::vector<float>, struct DenseProduct>();
   product.resize(b.rows * width);
   scores.resize(b.rows * width);
   size_t per_row = std::max<size_t>(1, b.cols * width);
@@ -668,7 +665,11 @@ void CollectTouched(const BatchView& b, Scratch& scratch) {
   touched.clear();
   size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
   size_t capacity = 16;
-  while (capacity < 2 * nnz) capacity <<= 1;
+  int shift = 28;  // 32 − log2(capacity)
+  while (capacity < 2 * nnz) {
+    capacity <<= 1;
+    shift--;
+  }
   std::vector<uint32_t>& keys = scratch.keys;
   std::vector<uint32_t>& slots = scratch.slots;
   keys.assign(capacity, UINT32_MAX);
@@ -676,7 +677,10 @@ void CollectTouched(const BatchView& b, Scratch& scratch) {
   scratch.entry_slot.resize(nnz);
   for (size_t e = 0; e < nnz; e++) {
     uint32_t j = b.indices[e];
-    size_t h = (static_cast<size_t>(j) * 0x9e3779b1u) & (capacity - 1);
+    // Fibonacci hashing: the product's high bits, which every bit of j moves (its low bits
+    // depend on j's low bits alone, and ids that differ above them, as multiples of 1024 do,
+    // all fell in one run of the table).
+    size_t h = static_cast<uint32_t>(j * 0x9e3779b1u) >> shift;
     while (keys[h] != UINT32_MAX && keys[h] != j) h = (h + 1) & (capacity - 1);
     if (keys[h] == UINT32_MAX) {
       keys[h] = j;
@@ -727,9 +731,10 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
   bool regularized = false;
   for (size_t m = 0; m < s.models; m++) regularized = regularized || scratch.decay[m] != 1 || scratch.threshold[m] != 0;
   ThreadPool::Shared().ParallelFor(touched.size(), 1024, [&](size_t begin, size_t end) {
-    thread_local std::vector<float> powers;
-    thread_local std::vector<float> new_w, new_a;
-    thread_local std::vector<int64_t> slow;
+    std::vector<float>& powers = ThreadBuffer<std::vector<float>, struct CatchUpPowers>();
+    std::vector<float>& new_w = ThreadBuffer<std::vector<float>, struct CatchUpWeights>();
+    std::vector<float>& new_a = ThreadBuffer<std::vector<float>, struct CatchUpAverages>();
+    std::vector<int64_t>& slow = ThreadBuffer<std::vector<int64_t>, struct CatchUpSlow>();
     powers.assign(s.models, 1.0f);
     new_w.resize(s.models);
     new_a.resize(s.models);
@@ -988,7 +993,7 @@ void SparseWeightSteps(const Settings& s, State& st, const BatchView& b, double 
   const size_t count = touched.size();
   size_t per_feature = std::max<size_t>(1, b.rows * width / std::max<size_t>(1, count));
   ThreadPool::Shared().ParallelFor(count, std::max<size_t>(1, 16384 / per_feature), [&](size_t begin, size_t end) {
-    thread_local std::vector<double> g;
+    std::vector<double>& g = ThreadBuffer<std::vector<double>, struct SparseGradient>();
     g.assign((end - begin) * width, 0.0);
     for (size_t r = 0; r < b.rows; r++) {
       for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
@@ -1031,7 +1036,7 @@ void DenseWeightSteps(const Settings& s, State& st, const BatchView& b, double s
   const size_t block = std::max<size_t>(4, std::min<size_t>(1024, 4096 / width) / 4 * 4);
   const size_t blocks = (s.dim + block - 1) / block;
   ThreadPool::Shared().ParallelFor(blocks, std::max<size_t>(1, 65536 / (block * b.rows * width)), [&](size_t begin, size_t end) {
-    thread_local std::vector<float> g;
+    std::vector<float>& g = ThreadBuffer<std::vector<float>, struct DenseGradient>();
     g.resize(block * width);
     for (size_t index = begin; index < end; index++) {
       const size_t j0 = index * block, j1 = std::min(s.dim, j0 + block);

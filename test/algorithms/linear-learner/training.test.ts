@@ -319,6 +319,10 @@ describe('linear learner: training', function () {
     const sparse = stateFor({ predictor_type: 'binary_classifier' }, dim, true);
     const bad = { kind: 'sparse' as const, rows: 1, cols: dim, indptr: Int32Array.of(0, 1), indices: Uint32Array.of(9), values: Float32Array.of(1), labels: Float32Array.of(1) };
     await assert.rejects(linearLearner.update(sparse, bad, backend), /row 0: feature index 9 is not below feature_dim 8/);
+    // A state made without sparse: true centres features by default; its first sparse batch says how to make one that does not.
+    const one = { kind: 'sparse' as const, rows: 1, cols: dim, indptr: Int32Array.of(0, 1), indices: Uint32Array.of(2), values: Float32Array.of(1), labels: Float32Array.of(1) };
+    await assert.rejects(linearLearner.update(stateFor({ predictor_type: 'binary_classifier' }), one, backend),
+      /linear-learner batch 0: sparse rows, but the state centres features \(unbias_data, on by default for dense rows, and this state was made for dense rows: its schema has no sparse: true\): make the state with \{ sparse: true \} in its schema, or set unbias_data=false/);
   });
 });
 
