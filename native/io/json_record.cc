@@ -6,6 +6,7 @@
 
 #include "io/json_reader.h"
 #include "io/number_parsing.h"
+#include "runtime/thread_buffer.h"
 
 namespace boundless {
 namespace {
@@ -85,9 +86,9 @@ bool ReadKeyArray(JsonReader& json, std::vector<uint64_t>* out, BadRecord* reaso
 
 bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels_required,
                      BatchTarget& t, BadRecord* reason, std::string* detail, bool* full) {
-  thread_local std::vector<float> values;
-  thread_local std::vector<uint64_t> keys;
-  thread_local std::vector<float> shape;
+  std::vector<float>& values = ThreadBuffer<std::vector<float>, struct JsonValues>();
+  std::vector<uint64_t>& keys = ThreadBuffer<std::vector<uint64_t>, struct JsonKeys>();
+  std::vector<float>& shape = ThreadBuffer<std::vector<float>, struct JsonShape>();
   values.clear();
   keys.clear();
   shape.clear();

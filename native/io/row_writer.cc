@@ -11,6 +11,7 @@
 
 #include "io/block_encoder.h"
 #include "io/number_text.h"
+#include "runtime/thread_buffer.h"
 
 namespace boundless {
 namespace {
@@ -119,7 +120,8 @@ char* LibsvmRow(const BatchView& b, size_t r, char* at) {
   Entries e = RowEntries(b, r);
   at = WriteFloat32Text(at, b.labels ? b.labels[r] : 0.0f);
   if (e.sparse && !StrictlyIncreasing(e)) {
-    thread_local std::vector<std::pair<uint32_t, float>> sorted;  // rows are written on the pool's threads
+    // Rows are written on the pool's threads: each its own buffer (runtime/thread_buffer.h says why not a thread_local here).
+    std::vector<std::pair<uint32_t, float>>& sorted = ThreadBuffer<std::vector<std::pair<uint32_t, float>>, struct SortedEntries>();
     SortedUnique(e, sorted);
     for (const auto& [index, value] : sorted) {
       *at++ = ' ';
@@ -314,7 +316,7 @@ size_t EncodeRows(RowFormat format, const BatchView& b, uint8_t* out) {
   switch (format) {
     case RowFormat::kCsv:
       return EncodeInBlocks(b.rows, block, before, [&](size_t r, char* at) {
-        thread_local std::vector<float> dense;
+        std::vector<float>& dense = ThreadBuffer<std::vector<float>, struct DenseCsvRow>();
         if (b.sparse && dense.size() != b.cols) dense.assign(b.cols, 0.0f);
         return CsvRow(b, r, at, dense);
       }, out);
