@@ -18,7 +18,7 @@ import type { CudaBackend } from './cuda.js';
 import { declineOutOfMemory, settleAndDeclineOutOfMemory } from './cuda-out-of-memory.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { KernelDeclined, type FmKernelMetrics, type FmKernelSettings, type FmKernelState, type FmStepInputs } from './kernels.js';
-import { FmDeviceSlots } from './fm-device-slots.js';
+import { FmDeviceSlots, addLabelMoments, featureIndexResultLength } from './fm-device-slots.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { sharedCpuBackend } from './run-kernel.js';
@@ -47,7 +47,7 @@ class CudaFmOnDevice implements PendingOnDevice {
   private released = false;
   readonly models: number;
   private readonly held: FmDeviceSlots;
-  readonly checkResult = new Float64Array(6);
+  readonly checkResult = new Float64Array(featureIndexResultLength);
 
   constructor(private readonly gpu: CudaBackend, private readonly host: FmKernelState, private readonly s: FmKernelSettings, index: Uint32Array) {
     this.held = new FmDeviceSlots(this, index);
@@ -131,7 +131,7 @@ function runStep(gpu: CudaBackend, inputs: FmStepInputs, training: boolean): Pro
     const nnz = batch.kind === 'sparse' ? batch.indptr[batch.rows] : 0;
     // The cpu kernel's checks (the same errors, before anything is enqueued) and the feature index, off the event loop.
     const index = held ? held.indexFor(nnz) : new Uint32Array(4 * nnz + 1);
-    const result = held?.checkResult ?? new Float64Array(6);
+    const result = held?.checkResult ?? new Float64Array(featureIndexResultLength);
     await loadCoreAddon().fmFeatureIndex(s, batch, host.slot, index, result);
     if (batch.rows === 0) return;
     if (held && held.slotFor(metrics) === undefined) {
@@ -142,6 +142,7 @@ function runStep(gpu: CudaBackend, inputs: FmStepInputs, training: boolean): Pro
     held ??= new CudaFmOnDevice(gpu, host, s, index);
     const step = host.counters[0];
     await settleAndDeclineOutOfMemory(kernel, held, held.add(batch, result[0], step, training, held.slotFor(metrics)!));
+    addLabelMoments(metrics, result);
     if (training) {
       host.counters[0] = step + 1;
       host.counters[1] += batch.rows;

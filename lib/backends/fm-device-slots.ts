@@ -30,3 +30,18 @@ export class FmDeviceSlots {
     return this.index;
   }
 }
+
+/** The length of fmFeatureIndex's result: [touched, Σw, longest row, largest |value|, largest |label|, largest weight, Σw·y, Σw·y²]. */
+export const featureIndexResultLength = 8;
+
+/**
+ * A batch the device took: its labels' moments (fmFeatureIndex's result, made on the host) into the
+ * metrics' `labels` (Σw, Σw·y, Σw·y²), as the cpu kernel adds them. Only once the batch is the
+ * device's: one declined goes to cpu, which adds them itself.
+ */
+export function addLabelMoments(metrics: FmKernelMetrics | null, result: Float64Array): void {
+  if (!metrics?.labels) return;
+  metrics.labels[0] += result[1];
+  metrics.labels[1] += result[6];
+  metrics.labels[2] += result[7];
+}

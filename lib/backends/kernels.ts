@@ -212,6 +212,8 @@ export interface FmKernelMetrics {
   loss: Float64Array;
   weight: Float64Array;
   confusion?: Float64Array;
+  /** Σw, Σw·y, Σw·y² of the rows' labels, once a row (the progressive sums only). */
+  labels?: Float64Array;
 }
 
 export interface FmStepInputs {

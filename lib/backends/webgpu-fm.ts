@@ -19,7 +19,7 @@
 import type { Batch } from '../data/batch.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { KernelDeclined, type FmKernelMetrics, type FmKernelSettings, type FmKernelState, type FmStepInputs } from './kernels.js';
-import { FmDeviceSlots } from './fm-device-slots.js';
+import { FmDeviceSlots, addLabelMoments, featureIndexResultLength } from './fm-device-slots.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { workgroupGrid } from './webgpu-dispatch.js';
@@ -98,7 +98,7 @@ class FmOnDevice implements PendingOnDevice {
   private done: Promise<unknown> = Promise.resolve();
   private released = false;
   private readonly held: FmDeviceSlots;
-  readonly checkResult = new Float64Array(6);
+  readonly checkResult = new Float64Array(featureIndexResultLength);
 
   /** index: fmFeatureIndex's output, grown to the largest batch. */
   constructor(private readonly gpu: WebGpuBackend, private readonly host: FmKernelState, private readonly s: FmKernelSettings,
@@ -308,7 +308,7 @@ function runStep(gpu: WebGpuBackend, inputs: FmStepInputs, training: boolean): P
     const nnz = batch.kind === 'sparse' ? batch.indptr[batch.rows] : 0;
     // The cpu kernel's checks (the same errors, before anything is enqueued) and the feature index, off the event loop.
     const index = held ? held.indexFor(nnz) : new Uint32Array(4 * nnz + 1);
-    const result = held?.checkResult ?? new Float64Array(6);
+    const result = held?.checkResult ?? new Float64Array(featureIndexResultLength);
     await loadCoreAddon().fmFeatureIndex(s, batch, host.slot, index, result);
     if (batch.rows === 0) return;
     const checked: Checked = { touched: result[0], totalWeight: result[1], longestRow: result[2], largest: result[3], index };
@@ -325,6 +325,7 @@ function runStep(gpu: WebGpuBackend, inputs: FmStepInputs, training: boolean): P
     held ??= new FmOnDevice(gpu, host, s, index);
     const step = host.counters[0];
     await held.add(batch as Batch & { kind: 'dense' | 'sparse' }, checked, held.slotFor(metrics)!, training, step);
+    addLabelMoments(metrics, result);
     if (training) {
       host.counters[0] = step + 1;
       host.counters[1] += batch.rows;

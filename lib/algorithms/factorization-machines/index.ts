@@ -158,7 +158,7 @@ function requireBothClasses(state: FactorizationMachinesState): void {
  * (dense features at ±1e6 gave cross-entropy 3e7 and accuracy 0.5, with exit 0 and no word).
  */
 function fmDataWarnings(state: FactorizationMachinesState): string[] {
-  if (state.hyperparameters.predictor_type !== 'binary_classifier') return [];
+  if (state.hyperparameters.predictor_type !== 'binary_classifier') return regressorWarnings(state);
   const [tp, fp, tn, fn] = state.tensors.progressive_confusion.data as Float64Array;
   const p = (tp + fn) / (tp + fp + tn + fn);
   if (!(p > 0 && p < 1)) return [];
@@ -170,6 +170,29 @@ function fmDataWarnings(state: FactorizationMachinesState): string[] {
   return [`factorization-machines: the best model's progressive cross-entropy, ${best.toPrecision(4)}, is more than twice that of ` +
     `predicting the training stream's positive rate (${baseline.toFixed(4)}): factorization machines neither centre nor scale their inputs, ` +
     'and features far from 0 or of very different sizes make the pairwise terms too large. Centre and scale the features before training'];
+}
+
+/**
+ * A regressor whose best progressive mean squared error is more than twice the labels' variance:
+ * predicting their mean would do better. Labels far from 0 are the usual cause (the bias starts near
+ * 0 and moves a learning rate a step: labels near 10^6 gave RMSE 10^6, with exit 0 and no word).
+ * States written before the label moments were kept have none (Σw = 0): nothing to say.
+ */
+function regressorWarnings(state: FactorizationMachinesState): string[] {
+  const [weight, sum, squares] = state.tensors.progressive_labels.data as Float64Array;
+  if (!(weight > 0)) return [];
+  const mean = sum / weight;
+  const variance = Math.max(0, squares / weight - mean * mean);
+  const loss = state.tensors.progressive_loss.data as Float64Array;
+  const lossWeight = state.tensors.progressive_weight.data as Float64Array;
+  const best = Math.min(...Array.from(loss, (l, m) => l / lossWeight[m]).filter(Number.isFinite));
+  // The floor: labels all equal (variance 0, or what rounding leaves of it) are not a reason to warn.
+  const floor = Math.max(variance, 1e-12 * mean * mean);
+  if (!Number.isFinite(best) || !(best > 2 * floor) || !(best > 1e-12)) return [];
+  return [`factorization-machines: the best model's progressive mean squared error, ${best.toPrecision(4)}, is more than twice the variance of ` +
+    `the training labels (${variance.toPrecision(4)}): predicting their mean, ${mean.toPrecision(6)}, would do better. Factorization machines ` +
+    'centre neither the labels nor the features, and the bias starts near 0: centre the labels (subtract their mean and add it back to ' +
+    'predictions, or set bias_init_method=constant with bias_init_value near it), and centre and scale the features'];
 }
 
 /** The chosen model of a state; what a GPU backend holds of it is read back first. */
@@ -403,6 +426,8 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
   upgradeStoredHyperparameters: (hp) => (hp.num_models === undefined ? { ...hp, num_models: 1 } : hp),
   checkTrainingData: requireBothClasses,
   dataWarnings: fmDataWarnings,
+  // The label moments (regressorWarnings): a state written before them has none.
+  addedTensors: ['progressive_labels'],
   endPass,
   beginRun,
   finalize,

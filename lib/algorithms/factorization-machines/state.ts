@@ -41,6 +41,8 @@ function allocateTensors(hp: Hp, d: number, models: number, width: number): Fact
     last_step: tensor(new Int32Array(d)), counters: tensor(new Float64Array(2)),
     progressive_loss: tensor(new Float64Array(models)), progressive_weight: tensor(new Float64Array(models)),
     progressive_confusion: tensor(new Float64Array(models * 4), [models, 4]),
+    // The training stream's labels (first pass): Σw, Σw·y, Σw·y², what a regressor is judged against.
+    progressive_labels: tensor(new Float64Array(3)),
     validation_loss: tensor(new Float64Array(models)), validation_weight: tensor(new Float64Array(models)),
     validation_confusion: tensor(new Float64Array(models * 4), [models, 4]),
   };
@@ -102,5 +104,6 @@ export function kernelMetrics(state: FactorizationMachinesState, source: 'progre
     loss: t[`${source}_loss`].data as Float64Array,
     weight: t[`${source}_weight`].data as Float64Array,
     ...(state.hyperparameters.predictor_type === 'binary_classifier' ? { confusion: t[`${source}_confusion`].data as Float64Array } : {}),
+    ...(source === 'progressive' ? { labels: t.progressive_labels.data as Float64Array } : {}),
   };
 }

@@ -294,6 +294,13 @@ void Forward(const Settings& s, const State& st, const BatchView& b, std::vector
   });
 }
 
+// One row's label into the moments Σw, Σw·y, Σw·y² (Metrics::labels).
+inline void AddLabel(double* moments, double w, double y) {
+  moments[0] += w;
+  moments[1] += w * y;
+  moments[2] += w * y * y;
+}
+
 // Per row and model, the loss and dL/dŷ (rows split across threads: the exponentials are
 // the costly part); then the losses are added to the metrics in row order, so the sums do
 // not depend on the thread count.
@@ -326,6 +333,7 @@ void Score(const Settings& s, const BatchView& b, const std::vector<double>& sco
   for (size_t r = 0; r < b.rows; r++) {
     const double w = RowWeight(b, r);
     const bool actual = b.labels[r] == 1;
+    if (metrics->labels) AddLabel(metrics->labels, w, b.labels[r]);
     for (size_t m = 0; m < models; m++) {
       metrics->loss[m] += w * loss[r * models + m];
       metrics->weight[m] += w;
@@ -430,12 +438,15 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
 
 }  // namespace
 
-size_t FeatureIndexWords(const Settings& settings, const BatchView& batch, int32_t* slot_scratch, uint32_t* out, double* total_weight) {
+size_t FeatureIndexWords(const Settings& settings, const BatchView& batch, int32_t* slot_scratch, uint32_t* out, double* total_weight,
+                         double* label_sums) {
   ValidateFeatureRows(batch, settings.dim);
   ValidateLabels(settings, batch);
-  double weight = 0;
-  for (size_t r = 0; r < batch.rows; r++) weight += RowWeight(batch, r);
-  *total_weight = weight;
+  double moments[3] = {0, 0, 0};
+  for (size_t r = 0; r < batch.rows; r++) AddLabel(moments, RowWeight(batch, r), batch.labels[r]);
+  *total_weight = moments[0];
+  label_sums[0] = moments[1];
+  label_sums[1] = moments[2];
   if (!batch.sparse || batch.rows == 0) return 0;
   StepScratch& scratch = ThreadStepScratch();
   IndexFeatures(settings, batch, slot_scratch, scratch);

@@ -74,6 +74,9 @@ struct Metrics {
   double* loss = nullptr;       // models
   double* weight = nullptr;     // models
   double* confusion = nullptr;  // models × 4: tp, fp, tn, fn (binary), or null
+  // 3: Σw, Σw·y, Σw·y² of the rows' labels (once a row, whatever the models), or null: the label's
+  // moments, what a regressor's loss is judged against (a model no better than the labels' mean).
+  double* labels = nullptr;
 };
 
 // One training step of every model (progressive metrics on the rows before the step).
@@ -83,11 +86,13 @@ void Update(const Settings& settings, State& state, const BatchView& batch, Metr
 void Evaluate(const Settings& settings, State& state, const BatchView& batch, Metrics& metrics, int32_t* slot_scratch);
 
 // A GPU kernel's view of a batch (lib/backends/webgpu-fm.ts): the rows and labels checked as Update
-// checks them (the same errors), *total_weight = Σ row weights, and for a sparse batch its touched
+// checks them (the same errors), *total_weight = Σ row weights, label_sums[0..1] = Σw·y and Σw·y²
+// (as Metrics::labels adds them), and for a sparse batch its touched
 // features and non-zeros grouped by feature in row order, as 32-bit words: features[touched],
 // starts[touched + 1], rows[nnz], the values' float bits[nnz] (out: at least 2·touched + 1 + 2·nnz
 // words ≤ 4·nnz + 1, as touched ≤ nnz). Returns touched (0 for a dense batch, which needs no index).
-size_t FeatureIndexWords(const Settings& settings, const BatchView& batch, int32_t* slot_scratch, uint32_t* out, double* total_weight);
+size_t FeatureIndexWords(const Settings& settings, const BatchView& batch, int32_t* slot_scratch, uint32_t* out, double* total_weight,
+                         double* label_sums);
 
 // A finalized model: one of the state's models, decay caught up.
 struct Model {

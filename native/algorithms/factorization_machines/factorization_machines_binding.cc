@@ -84,6 +84,7 @@ fm::Metrics ReadMetrics(ArrayReader& reader, const Napi::Object& o, size_t model
   m.loss = reader.Get<double>(o, "metrics", "loss", napi_float64_array, models, true);
   m.weight = reader.Get<double>(o, "metrics", "weight", napi_float64_array, models, true);
   m.confusion = reader.Get<double>(o, "metrics", "confusion", napi_float64_array, models * 4, false);
+  m.labels = reader.Get<double>(o, "metrics", "labels", napi_float64_array, 3, false);
   return m;
 }
 
@@ -112,9 +113,9 @@ Napi::Value StepAsync(const Napi::CallbackInfo& info) {
   }, work);
 }
 
-// fmFeatureIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array (≥ 4·nnz + 1), result: Float64Array (6))
+// fmFeatureIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array (≥ 4·nnz + 1), result: Float64Array (8))
 // → Promise: result = [touched features, Σ row weights, the longest row's non-zeros, the largest |value|, the largest
-// |label|, the largest row weight]; out as FeatureIndexWords writes it.
+// |label|, the largest row weight, Σw·y, Σw·y²]; out as FeatureIndexWords writes it.
 Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
   const char* f = "fmFeatureIndex";
   RequireArgCount(info, f, 5);
@@ -124,9 +125,9 @@ Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
   int32_t* slot = reader.Arg<int32_t>(info, 2, "slot", napi_int32_array, settings.dim, true);
   const size_t nnz = batch.sparse ? static_cast<size_t>(batch.indptr[batch.rows]) : 0;
   uint32_t* out = reader.Arg<uint32_t>(info, 3, "out", napi_uint32_array, 4 * nnz + 1, true);
-  double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 6, true);
+  double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 8, true);
   return QueueKernel(info.Env(), "boundless:fmFeatureIndex", reader, [=]() {
-    result[0] = static_cast<double>(fm::FeatureIndexWords(settings, batch, slot, out, &result[1]));
+    result[0] = static_cast<double>(fm::FeatureIndexWords(settings, batch, slot, out, &result[1], &result[6]));
     const BatchExtents e = ExtentsOf(batch);  // validated: every value is finite
     result[2] = static_cast<double>(e.longest_row);
     result[3] = e.largest_value;
