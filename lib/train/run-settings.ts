@@ -153,6 +153,13 @@ export function settingsOf(algorithm: Algorithm, hp: Record<string, unknown>, op
   const miniBatchSize = algorithm.readBatchRows?.(hp as never, options.data?.miniBatchSize)
     ?? options.data?.miniBatchSize ?? numberOr(hp.mini_batch_size, 1000);
   if (!Number.isSafeInteger(epochs) || epochs < 1) throw new RangeError(`train: epochs must be a positive integer, got ${show(epochs)}`);
+  // --epochs (options.epochs) passes the hyperparameter's own bounds by: PCA's state is a sum, and a
+  // second pass counted every row again (singular values √passes too large, and no word said).
+  const epochsSpec = algorithm.hyperparameters.epochs as { max?: number; description?: string } | undefined;
+  if (epochsSpec?.max !== undefined && epochs > epochsSpec.max) {
+    throw new RangeError(`train: ${algorithm.name} takes at most ${epochsSpec.max} epoch${epochsSpec.max === 1 ? '' : 's'}, got ${epochs}` +
+      `${epochsSpec.description ? ` (epochs: ${epochsSpec.description})` : ''}`);
+  }
   // SageMaker names early stopping early_stopping_* in the linear learner and num_patience_epochs / tolerance in NTM.
   const patience = options.earlyStopping?.patience ?? numberOr(hp.early_stopping_patience ?? hp.num_patience_epochs, undefined);
   const tolerance = options.earlyStopping?.tolerance ?? numberOr(hp.early_stopping_tolerance ?? hp.tolerance, 0);

@@ -184,8 +184,11 @@ describe('degenerate data', function () {
     await assert.rejects(train(pca, { num_components: 5 }, { train: wide, data: { labelSize: 1 } }),
       /^RangeError: pca: num_components 5 exceeds the data's 2 features; a PCA of 2 features has at most 2 components$/);
     const three = await file('pca-three.csv', '1,2,3,4\n2,3,1,0\n5,5,5,1\n');
-    await assert.rejects(train(pca, { num_components: 4 }, { train: three, epochs: 3 }),
+    await assert.rejects(train(pca, { num_components: 4 }, { train: three }),
       /^DegenerateDataError: pca: num_components=4 but only 3 rows seen; num_components must be at most the number of rows/);
+    // More epochs would not make more rows: PCA takes one pass (another counted every row again).
+    await assert.rejects(train(pca, { num_components: 4 }, { train: three, epochs: 3 }),
+      /^RangeError: train: pca takes at most 1 epoch, got 3 \(epochs: one pass: the state is a sum or a sketch, and another pass would count every row again\)$/);
     const { model } = await train(pca, { num_components: 3 }, { train: three });
     assert.deepEqual(model.data().tensors.v.shape, [4, 3]);
   });

@@ -49,17 +49,22 @@ describe('boundless train --workers', function () {
   this.timeout(300_000);
   let root: string;
   let data: string;
+  /** Three times the rows, for PCA's one pass (it takes no second epoch) to make as many rounds as three epochs of `data`. */
+  let triple: string;
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'boundless-workers-cli-'));
     data = join(root, 'train.csv');
     await writeFile(data, classification(3, 20000));
+    triple = join(root, 'train-triple.csv');
+    await writeFile(triple, classification(3, 60000));
   });
   after(async () => { await rm(root, { recursive: true, force: true }); });
 
   for (const algorithm of ['linear-learner', 'pca']) {
     it(`${algorithm}: killed with SIGKILL mid-run, --resume ends with the uninterrupted model, byte for byte`, async () => {
       const hp = algorithm === 'pca' ? ['--hp', 'num_components=2', '--label-size', '0'] : ['--hp', 'predictor_type=binary_classifier', '--hp', 'num_models=4'];
-      const args = (modelDir: string, checkpoints: string) => ['train', algorithm, '--train', data, ...hp, '--seed', '2', '--epochs', '3',
+      const [input, epochs] = algorithm === 'pca' ? [triple, '1'] : [data, '3'];
+      const args = (modelDir: string, checkpoints: string) => ['train', algorithm, '--train', input, ...hp, '--seed', '2', '--epochs', epochs,
         '--mini-batch-size', '64', '--workers', '2', '--sync-every', '2', '--deterministic',
         '--model-dir', modelDir, '--checkpoint-dir', checkpoints, '--checkpoint-every', '4b'];
       const reference = boundless(...args(join(root, `${algorithm}-reference`), join(root, `${algorithm}-reference-checkpoints`)));

@@ -117,6 +117,13 @@ export function fmSettings(hp: Hp, dim: number, grid: GridModel[], revision = cu
 /** Cross-parameter checks, naming the parameter. */
 export function checkHyperparameters(hp: Hp): void {
   for (const group of ['bias', 'linear', 'factors'] as const) {
+    // Plain SGD's decay factor is 1 − lr·wd every step (no step scale): at lr·wd ≥ 1 it is clamped
+    // to 0 and the group is zeroed at every step, a model of the bias alone with exit 0.
+    const lr = hp[`${group}_lr`], wd = group === 'bias' ? hp.bias_wd : weightDecay(hp, group);
+    if (hp.optimizer === 'sgd' && lr * wd >= 1) {
+      throw new HyperparameterError(`factorization-machines: with optimizer sgd, ${group}_lr × ${group}_wd = ${lr} × ${wd} = ${lr * wd} ≥ 1: ` +
+        `each step multiplies the ${group === 'factors' ? 'factors' : `${group} term${group === 'linear' ? 's' : ''}`} by 1 − lr·wd ≤ 0, which zeroes them; lower ${group}_lr or ${group}_wd`);
+    }
     const method = hp[`${group}_init_method`];
     if (method === 'uniform' && hp[`${group}_init_scale`] === 'auto') {
       throw new HyperparameterError(`factorization-machines: ${group}_init_method uniform needs ${group}_init_scale`);

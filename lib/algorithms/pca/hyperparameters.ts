@@ -12,7 +12,7 @@ export const pcaSchema = {
   },
   extra_components: { type: 'int', min: -1, default: -1, description: 'sketched modes: ℓ = num_components + extra_components (capped at feature_dim); −1: max(10, num_components)' },
   subtract_mean: { type: 'bool', default: true, description: 'centre the data (also selectable at finalize: the state keeps Σx)' },
-  epochs: { type: 'int', min: 1, max: 1, default: 1, description: 'one pass (the state is a sum or a sketch)' },
+  epochs: { type: 'int', min: 1, max: 1, default: 1, description: 'one pass: the state is a sum or a sketch, and another pass would count every row again' },
   seed: { type: 'int', min: 0, max: 0xffffffff, default: 0, description: 'randomized mode: seed of the random-sign test matrix (shards to be merged must share it)' },
 } as const;
 

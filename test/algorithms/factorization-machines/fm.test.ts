@@ -354,6 +354,10 @@ describe('factorization machines', function () {
     const sd = Math.sqrt(factors.reduce((a, x) => a + x * x, 0) / factors.length);
     assert.ok(sd > 0.07 && sd < 0.13, `factors drawn from N(0, 0.1²): sd ${sd}`);
     assert.throws(() => state({ predictor_type: 'regressor', num_factors: 3, factors_init_method: 'uniform' }), /factorization-machines: factors_init_method uniform needs factors_init_scale/);
+    // Plain SGD at lr·wd ≥ 1 zeroed the group at every step (accuracy at the majority class's share, exit 0).
+    assert.throws(() => state({ predictor_type: 'binary_classifier', num_factors: 2, optimizer: 'sgd', linear_lr: 1, linear_wd: 1.5 }),
+      /factorization-machines: with optimizer sgd, linear_lr × linear_wd = 1 × 1\.5 = 1\.5 ≥ 1: each step multiplies the linear terms by 1 − lr·wd ≤ 0, which zeroes them; lower linear_lr or linear_wd/);
+    assert.doesNotThrow(() => state({ predictor_type: 'binary_classifier', num_factors: 2, optimizer: 'sgd', linear_lr: 1, linear_wd: 0.5 }));
     assert.throws(() => state({ predictor_type: 'regressor', num_factors: 3, bias_init_method: 'constant' }), /factorization-machines: bias_init_method constant needs bias_init_value/);
     assert.throws(() => state({ predictor_type: 'regressor', num_factors: 64 }, 2 ** 28),
       /factorization-machines: the state needs 196\.0 GiB \(feature_dim 268435456 × \(num_models 1 \+ factors 64\) × 3 arrays × 4 bytes; lower feature_dim, num_factors or num_models, or use optimizer sgd\) and could not be allocated/);

@@ -244,4 +244,33 @@ describe('pca (sketched modes)', function () {
     const sparseOut = (await model.predict(sparse(rows))).projection;
     for (let i = 0; i < denseOut.length; i++) assert.ok(Math.abs(denseOut[i] - sparseOut[i]) < 1e-4, `projection ${i}: ${sparseOut[i]} vs ${denseOut[i]}`);
   });
+
+  it('warns after the first pass when Frequent Directions keeps sparse rows far from 0 (ratio 9.1 at 1e6 ± 3); not near 0, not in regular mode', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { train } = await import('../../../lib/index.js');
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-pca-fd-'));
+    try {
+      const warningsOf = async (offset: number, mode: string) => {
+        const random = Random.fromSeed(9);
+        const lines = Array.from({ length: 3000 }, () => `0 ${[3, 2, 1].map((sd, j) => `${j + 1}:${(offset + sd * random.nextGaussian()).toFixed(4)}`).join(' ')}`);
+        const path = join(directory, `rows-${offset}.svm`);
+        await writeFile(path, lines.join('\n') + '\n');
+        const warnings: string[] = [];
+        await train(pca, { num_components: 2, algorithm_mode: mode }, {
+          train: path, epochs: 1, backend: 'cpu', data: { format: 'libsvm', featureDim: 3 },
+          onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); },
+        });
+        return warnings;
+      };
+      const far = await warningsOf(1e6, 'frequent_directions');
+      assert.equal(far.length, 1, far.join('\n'));
+      assert.match(far[0], /^pca: frequent_directions on sparse rows far from 0: the sketch keeps the rows about 0, and its error \(up to Σ‖x‖²\/ℓ = [0-9.e+]+\) exceeds the data's whole variance about its mean \([0-9.e+]+\): its components and explained variances are not the data's\. Use algorithm_mode=regular/);
+      assert.deepEqual(await warningsOf(0, 'frequent_directions'), []);
+      assert.deepEqual(await warningsOf(1e6, 'regular'), []);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
 });
