@@ -217,12 +217,11 @@ function mergeRefined(merged: KmeansState, states: KmeansState[]): void {
   modelWeights(merged).set(reduced.mass);
 }
 
-/** The refined model's centres, with the streaming centres' mass at each and their cost (native, off the event loop). */
 /**
- * How many times the cost of a fresh reduction of the streaming summary a refined model may cost on
- * that summary before finalize takes the reduction instead. The reduction fits the summary itself, so
- * it always costs a little less there; a sound refined model, which follows the data's own points, is
- * within a few % of it.
+ * How many times a fresh reduction's cost a refined model may cost, both on the data as the streaming
+ * summary estimates it (withinSummaryCost added to each one's cost on the summary), before finalize
+ * takes the reduction instead. The reduction fits the summary itself, so it costs a little less there;
+ * sound refined models measured 1.00–1.07× (tests, shuffled data), a stranded one 2.8×.
  */
 const strandedRefinedCost = 1.25;
 
@@ -237,6 +236,7 @@ function withinSummaryCost(state: KmeansState): number {
   return perWeight * heldCenters(state).weights.reduce((a, b) => a + b, 0);
 }
 
+/** The refined model's centres, with the streaming centres' mass at each and their cost (native, off the event loop). */
 function refinedModel(state: KmeansState) {
   const held = heldCenters(state);
   return loadCoreAddon().kmeansScore(held.points, held.weights, held.count, state.schema.featureDim,
