@@ -8,9 +8,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  Random, createBackend, denseBatch, factorizationMachines as fm, parseHyperparameters, train,
+  Random, createBackend, denseBatch, factorizationMachines as fm, parseHyperparameters,
   type Backend, type Batch, type FactorizationMachinesState,
 } from '../../../lib/index.js';
+import { trainingWarnings } from '../../fixtures/training-warnings.js';
 
 const dim = 6;
 
@@ -102,12 +103,7 @@ describe('factorization machines: divergence', function () {
         });
         const path = join(directory, `far-${offset}.csv`);
         await writeFile(path, lines.join('\n') + '\n');
-        const warnings: string[] = [];
-        await train(fm, { predictor_type: 'binary_classifier', num_factors: 4 }, {
-          train: path, epochs: 1, backend: 'cpu',
-          onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); },
-        });
-        return warnings;
+        return trainingWarnings(fm, { predictor_type: 'binary_classifier', num_factors: 4 }, { train: path, epochs: 1, backend: 'cpu' });
       };
       assert.deepEqual(await warningsAt(0), []);
       const far = await warningsAt(1e6);

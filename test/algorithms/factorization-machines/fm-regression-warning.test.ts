@@ -8,8 +8,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  Random, createBackend, denseBatch, factorizationMachines as fm, parseHyperparameters, train, type Backend, type Batch,
+  Random, createBackend, denseBatch, factorizationMachines as fm, parseHyperparameters, type Backend, type Batch,
 } from '../../../lib/index.js';
+import { trainingWarnings } from '../../fixtures/training-warnings.js';
 
 const dim = 4;
 
@@ -59,12 +60,7 @@ describe('factorization machines: a regressor no better than the labels\' mean',
           [b.labels![r], ...Array.from((b as Extract<Batch, { kind: 'dense' }>).values.subarray(r * dim, (r + 1) * dim))].join(',')));
         const path = join(directory, `labels-${offset}.csv`);
         await writeFile(path, rows.join('\n') + '\n');
-        const warnings: string[] = [];
-        await train(fm, { predictor_type: 'regressor', num_factors: 2 }, {
-          train: path, epochs: 1, backend: 'cpu',
-          onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); },
-        });
-        return warnings;
+        return trainingWarnings(fm, { predictor_type: 'regressor', num_factors: 2 }, { train: path, epochs: 1, backend: 'cpu' });
       };
       assert.deepEqual(await warningsAt(0), []);
       const far = await warningsAt(1e6);

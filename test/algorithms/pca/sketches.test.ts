@@ -249,7 +249,7 @@ describe('pca (sketched modes)', function () {
     const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { train } = await import('../../../lib/index.js');
+    const { trainingWarnings } = await import('../../fixtures/training-warnings.js');
     const directory = await mkdtemp(join(tmpdir(), 'boundless-pca-fd-'));
     try {
       const warningsOf = async (offset: number, mode: string) => {
@@ -257,12 +257,7 @@ describe('pca (sketched modes)', function () {
         const lines = Array.from({ length: 3000 }, () => `0 ${[3, 2, 1].map((sd, j) => `${j + 1}:${(offset + sd * random.nextGaussian()).toFixed(4)}`).join(' ')}`);
         const path = join(directory, `rows-${offset}.svm`);
         await writeFile(path, lines.join('\n') + '\n');
-        const warnings: string[] = [];
-        await train(pca, { num_components: 2, algorithm_mode: mode }, {
-          train: path, epochs: 1, backend: 'cpu', data: { format: 'libsvm', featureDim: 3 },
-          onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); },
-        });
-        return warnings;
+        return trainingWarnings(pca, { num_components: 2, algorithm_mode: mode }, { train: path, epochs: 1, backend: 'cpu', data: { format: 'libsvm', featureDim: 3 } });
       };
       const far = await warningsOf(1e6, 'frequent_directions');
       assert.equal(far.length, 1, far.join('\n'));
