@@ -77,4 +77,22 @@ describe('factorization machines: a regressor no better than the labels\' mean',
     (state.tensors.progressive_labels.data as Float64Array).fill(0);
     assert.deepEqual(fm.dataWarnings!(state), []);
   });
+
+  it('says when the first pass was one batch: the models were compared untrained (progressive metrics of untrained models)', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-fm-one-batch-'));
+    try {
+      const batch = regressionBatches(5, 0)[0];
+      const rows = Array.from({ length: batch.rows }, (_, r) =>
+        [batch.labels![r], ...Array.from((batch as Extract<Batch, { kind: 'dense' }>).values.subarray(r * dim, (r + 1) * dim))].join(','));
+      const path = join(directory, 'one-batch.csv');
+      await writeFile(path, rows.join('\n') + '\n');
+      const one = await trainingWarnings(fm, { predictor_type: 'regressor', num_factors: 2 }, { train: path, epochs: 1, backend: 'cpu' });
+      assert.equal(one.length, 1, one.join('\n'));
+      assert.match(one[0], /^factorization-machines: the first pass was one batch \(250 rows, mini_batch_size 1000\): progressive validation scores each batch before the models learn from it, so the 3 models were compared untrained/);
+      assert.deepEqual(await trainingWarnings(fm, { predictor_type: 'regressor', num_factors: 2, mini_batch_size: 50 }, { train: path, epochs: 1, backend: 'cpu' }), []);
+      assert.deepEqual(await trainingWarnings(fm, { predictor_type: 'regressor', num_factors: 2, num_models: 1 }, { train: path, epochs: 1, backend: 'cpu' }), []);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
 });
