@@ -291,7 +291,7 @@ const char* ParallelTextParser::ParseWave(Wave& wave, const char* begin, const c
   while (parsers_.size() < wave.count) parsers_.push_back(std::make_unique<TextParser>(options_));
   ThreadPool::Shared().ParallelFor(wave.count, 1, [&](size_t from, size_t to) {
     for (size_t s = from; s < to; ++s) ParseSegment(wave.segments[s], *parsers_[s], shape);
-  });
+  }, kSegmentsPerThread);
   // Counts and the first error in input order; segments after an error never happened.
   size_t kept = wave.count;
   for (size_t s = 0; s < wave.count; ++s) {
@@ -313,7 +313,7 @@ const char* ParallelTextParser::ParseWave(Wave& wave, const char* begin, const c
 
 void ParallelTextParser::SplitAtNewlines(Wave& wave, const char* begin, const char* end, uint64_t offset, size_t first) {
   const size_t bytes = static_cast<size_t>(end - begin);
-  const size_t pieces = std::max<size_t>(1, std::min(bytes / kMinSegmentBytes, threads_ * ThreadPool::kChunksPerThread));
+  const size_t pieces = std::max<size_t>(1, std::min(bytes / kMinSegmentBytes, threads_ * kSegmentsPerThread));
   wave.count = first;
   const char* start = begin;
   for (size_t j = 1; j <= pieces && start < end; ++j) {

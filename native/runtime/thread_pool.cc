@@ -68,14 +68,25 @@ ThreadPool::~ThreadPool() {
   for (auto& worker : workers_) worker.join();
 }
 
-bool ThreadPool::RunOneTask(std::unique_lock<std::mutex>& lock) {
-  if (tasks_.empty()) return false;
-  std::function<void()> task = std::move(tasks_.front());
-  tasks_.pop_front();
+bool ThreadPool::RunOneTask(std::unique_lock<std::mutex>& lock, const void* loop) {
+  auto it = tasks_.begin();
+  while (it != tasks_.end() && loop != nullptr && it->loop != loop) ++it;
+  if (it == tasks_.end()) return false;
+  std::function<void()> task = std::move(it->run);
+  tasks_.erase(it);
   lock.unlock();
   task();
   lock.lock();
   return true;
+}
+
+void ThreadPool::WaitForToken(std::unique_lock<std::mutex>& lock) {
+  ++token_waiters_;
+  token_free_.wait(lock, [this] { return running_ < Size(); });
+  --token_waiters_;
+  ++running_;
+  // Workers stand back while anyone waits for a token: with the waiters served, one may take the next.
+  if (token_waiters_ == 0 && !tasks_.empty() && running_ < Size()) has_work_.notify_one();
 }
 
 void ThreadPool::ReleaseToken(std::unique_lock<std::mutex>& lock) {
@@ -88,8 +99,7 @@ void ThreadPool::ReleaseToken(std::unique_lock<std::mutex>& lock) {
 bool ThreadPool::AcquireToken() {
   if (holds_token) return false;
   std::unique_lock<std::mutex> lock(mutex_);
-  token_free_.wait(lock, [this] { return running_ < Size(); });
-  ++running_;
+  WaitForToken(lock);
   holds_token = true;
   return true;
 }
@@ -107,11 +117,12 @@ void ThreadPool::WorkerLoop() {
 #endif
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    has_work_.wait(lock, [this] { return stopping_ || (!tasks_.empty() && running_ < Size()); });
+    has_work_.wait(lock, [this] { return stopping_ || (!tasks_.empty() && running_ < Size() && token_waiters_ == 0); });
     if (stopping_) return;
     ++running_;
     holds_token = true;
-    while (RunOneTask(lock)) {
+    // Between tasks the token goes to a thread waiting for one, if any (see the header).
+    while (token_waiters_ == 0 && RunOneTask(lock)) {
     }
     holds_token = false;
     ReleaseToken(lock);
@@ -138,14 +149,14 @@ TokenScope::~TokenScope() {
 }
 
 void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
-                             const std::function<void(size_t, size_t)>& body) {
+                             const std::function<void(size_t, size_t)>& body, size_t chunks_per_thread) {
   if (count == 0) return;
   if (serial_scope) {
     body(0, count);
     return;
   }
   min_chunk = std::max<size_t>(1, min_chunk);
-  const size_t wanted = std::max<size_t>(1, std::min(Size() * kChunksPerThread, (count + min_chunk - 1) / min_chunk));
+  const size_t wanted = std::max<size_t>(1, std::min(Size() * std::max<size_t>(1, chunks_per_thread), (count + min_chunk - 1) / min_chunk));
   // A caller runs chunks itself when it holds a token already (a nested loop) or can take a free one.
   const bool nested = holds_token;
   bool took_token = false;
@@ -168,13 +179,18 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
     took_token = false;
   };
   if (wanted == 1 && participating) {
+    // Nested loops inside body run inline too; afterwards this thread holds a token only if it
+    // did before (a caller without one that ran a small loop at once must not pass for a holder:
+    // it would later lend a token it never had).
     holds_token = true;
     try {
       body(0, count);
     } catch (...) {
+      holds_token = nested;
       give_back();
       throw;
     }
+    holds_token = nested;
     give_back();
     return;
   }
@@ -210,12 +226,13 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
     size_t free_tokens = 0;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      for (size_t c = first_queued; c < chunks; ++c) {
+      // In front of older loops' chunks, in order: the newest loop is the one a caller now waits on.
+      for (size_t c = chunks; c-- > first_queued;) {
         size_t begin = c * chunk_size;
         size_t end = std::min(count, begin + chunk_size);
-        tasks_.emplace_back([&run_chunk, begin, end] { run_chunk(begin, end); });
+        tasks_.push_front(Task{&run_chunk, [&run_chunk, begin, end] { run_chunk(begin, end); }});
       }
-      free_tokens = Size() - std::min(Size(), running_);
+      free_tokens = token_waiters_ > 0 ? 0 : Size() - std::min(Size(), running_);
     }
     // As many as can take a chunk, not all: with a budget far above the cores (1024 threads on
     // 2 cores) waking every worker for each loop cost more than the work.
@@ -223,25 +240,44 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
     for (size_t i = 0; i < wake; ++i) has_work_.notify_one();
   }
 
+  bool lent_token = false;  // a nested caller's token, let go while others run its last chunks
   if (participating) {
     holds_token = true;
     run_chunk(0, std::min(count, chunk_size));
-    // Run queued chunks (ours, or another caller's ahead of them) while any are waiting,
-    // instead of handing them to threads that must first wake up.
+    // Run this loop's queued chunks while any are waiting, instead of handing them to threads
+    // that must first wake up; not another loop's (a parse segment would hold this caller up).
+    // All of them, even with a thread waiting for a token: a caller that stopped here would
+    // sleep on chunks that only a token holder can run, and with one pool thread (itself, in a
+    // nested loop) none might be left to run them.
+    bool pending = true;
     for (;;) {
       {
         std::lock_guard<std::mutex> guard(done_mutex);
-        if (remaining == 0) break;
+        pending = remaining > 0;
       }
       std::unique_lock<std::mutex> lock(mutex_);
-      if (!RunOneTask(lock)) break;
+      if (!pending || !RunOneTask(lock, &run_chunk)) break;
     }
-    if (nested) holds_token = true;
     give_back();  // before sleeping: the token is the budget's, not this caller's
+    // Every chunk is taken now and runs on a thread with a token: a nested caller lends its own
+    // until they are done (taking one again after), so no token sleeps while work waits for it.
+    if (nested && pending) {
+      holds_token = false;
+      std::unique_lock<std::mutex> lock(mutex_);
+      ReleaseToken(lock);
+      lent_token = true;
+    } else if (nested) {
+      holds_token = true;
+    }
   }
   std::unique_lock<std::mutex> done_lock(done_mutex);
   done_cv.wait(done_lock, [&] { return remaining == 0; });
   done_lock.unlock();
+  if (lent_token) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    WaitForToken(lock);
+    holds_token = true;
+  }
   if (failure) std::rethrow_exception(failure);
 }
 

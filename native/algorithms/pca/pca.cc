@@ -22,7 +22,10 @@ void PackBlock(const BatchView& b, size_t dim, size_t first, size_t rows, const 
   size_t ip = (dim + kPanelRows - 1) / kPanelRows, jp = (dim + kPanelCols - 1) / kPanelCols;
   ipanels.assign(ip * kPanelRows * rows, 0.0);
   jpanels.assign(jp * kPanelCols * rows, 0.0);
-  ThreadPool::Shared().ParallelFor(ip + jp, 8, [&](size_t begin, size_t end) {
+  // Packing is a copy: split only when each chunk has ~64k values (a 256-row block of 64 features is
+  // 16k a side, and splitting it cost more than it saved).
+  const size_t unit_values = std::max<size_t>(1, rows * kPanelCols);
+  ThreadPool::Shared().ParallelFor(ip + jp, std::max<size_t>(8, (size_t(64) << 10) / unit_values), [&](size_t begin, size_t end) {
     for (size_t unit = begin; unit < end; unit++) {
       bool weighted = unit < ip;
       size_t width = weighted ? kPanelRows : kPanelCols, panel = weighted ? unit : unit - ip;
