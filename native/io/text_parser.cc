@@ -76,6 +76,24 @@ inline bool NextToken(const char*& cursor, const char* end, const char** token_b
   return true;
 }
 
+// The common libsvm feature, index:value with a decimal index of at most 18 digits and a value on
+// FastFloat32's path, parsed in one pass from cursor (a token's start); on success cursor moves to
+// the token's end. False for anything else (qid:, a bad token, a long value), which the caller
+// then parses token by token the general way, with its errors.
+inline bool ScanLibsvmFeature(const char*& cursor, const char* end, const char** colon, uint64_t* index, float* value) {
+  const char* p = cursor;
+  uint64_t parsed = 0;
+  const char* digits_end = std::min(end, p + 18);  // 18 digits cannot overflow uint64
+  for (; p < digits_end && static_cast<unsigned>(*p - '0') < 10; ++p) parsed = parsed * 10 + static_cast<uint64_t>(*p - '0');
+  if (p == cursor || p == end || *p != ':') return false;
+  const char* value_end = ScanFastFloat32(p + 1, end, value);
+  if (!value_end || (value_end < end && !IsSpace(*value_end))) return false;
+  *colon = p;
+  *index = parsed;
+  cursor = value_end;
+  return true;
+}
+
 }  // namespace
 
 TextParser::TextParser(const TextParserOptions& options) : options_(options) { StartFile(true); }
@@ -315,10 +333,31 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
   size_t feature = 0;
   const char* cursor = begin;
   auto is_blank = [delimiter](char c) { return (c == ' ' || c == '\t' || c == '\r') && c != delimiter; };
+  auto store = [&](float value) {
+    if (static_cast<int>(column) == label_column) {
+      label = value;
+      label_seen = true;
+    } else if (feature < cols) {
+      row[feature++] = value;
+    }
+  };
   for (;;) {
-    // Fast path: [blanks] number [blanks] then the delimiter or the end, with no copy or search.
     const char* p = cursor;
     while (p < end && is_blank(*p)) ++p;
+    // Fastest path: a short decimal parsed as it is scanned, then [blanks] and the delimiter or the end.
+    float fast;
+    if (const char* number_end = ScanFastFloat32(p, end, &fast)) {
+      const char* q = number_end;
+      while (q < end && is_blank(*q)) ++q;
+      if (q == end || *q == delimiter) {
+        if (column < expected) store(fast);
+        ++column;
+        if (q == end) break;
+        cursor = q + 1;
+        continue;
+      }
+    }
+    // Fast path: [blanks] number [blanks] then the delimiter or the end, with no copy or search.
     const char* token_begin = p;
     while (p < end && (static_cast<unsigned>(*p - '0') < 10 || *p == '.' || *p == '-' || *p == '+' || *p == 'e' || *p == 'E')) ++p;
     const char* token_end = p;
@@ -351,12 +390,7 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
                                     : "column " + std::to_string(column + 1);
         return NumberFailure(status, field_begin, trimmed_end, what, reason, detail);
       }
-      if (is_label) {
-        label = value;
-        label_seen = true;
-      } else if (feature < cols) {
-        row[feature++] = value;
-      }
+      store(value);
     }
     ++column;
     if (field_end == end) break;
@@ -382,6 +416,47 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
   return true;
 }
 
+// A libsvm feature's index, made 0-based, checked against feature_dim; [token_begin, colon) is its text.
+bool TextParser::LibsvmIndexInRange(uint64_t& index, const char* token_begin, const char* colon, BadRecord* reason,
+                                    std::string* detail) const {
+  const uint64_t bound = options_.feature_dim;
+  if (!options_.zero_based) {
+    if (index == 0) {
+      *reason = BadRecord::IndexRange;
+      *detail = "feature index 0 in a 1-based file (set zero_based for 0-based indices)";
+      return false;
+    }
+    --index;
+  }
+  if (index >= bound) {
+    *reason = BadRecord::IndexRange;
+    *detail = "feature index " + Excerpt(token_begin, colon) + " is outside [" +
+              (options_.zero_based ? "0, " + std::to_string(bound - 1) : "1, " + std::to_string(bound)) +
+              "] (feature_dim " + std::to_string(bound) + ")";
+    return false;
+  }
+  return true;
+}
+
+// Appends one non-zero to the row being parsed; false when the batch's non-zeros are full (`full`:
+// the record goes to the next batch) or one record alone has more than a batch holds.
+bool TextParser::PushFeature(BatchTarget& t, size_t& nnz, uint64_t index, float value, BadRecord* reason, std::string* detail,
+                             bool* full) const {
+  if (nnz >= t.nnz_capacity) {
+    if (t.rows > 0) {
+      *full = true;
+    } else {
+      *reason = BadRecord::TooManyFeatures;
+      *detail = "more non-zeros than a whole batch holds (" + std::to_string(t.nnz_capacity) + ")";
+    }
+    return false;
+  }
+  t.indices[nnz] = static_cast<uint32_t>(index);
+  t.values[nnz] = value;
+  ++nnz;
+  return true;
+}
+
 bool TextParser::ParseLibsvm(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
                              std::string* detail, bool* full) {
   // A trailing comment is not part of the record.
@@ -399,53 +474,36 @@ bool TextParser::ParseLibsvm(const char* begin, const char* end, BatchTarget& t,
   NumberStatus status = ParseFloat32(token_begin, token_end, &label);
   if (status != NumberStatus::Ok) return NumberFailure(status, token_begin, token_end, "label", reason, detail);
   size_t nnz = t.nnz;
-  const uint64_t bound = options_.feature_dim;
-  while (NextToken(cursor, end, &token_begin, &token_end)) {
-    const char* colon = static_cast<const char*>(std::memchr(token_begin, ':', static_cast<size_t>(token_end - token_begin)));
+  for (;;) {
+    while (cursor < end && IsSpace(*cursor)) ++cursor;
+    if (cursor == end) break;
+    token_begin = cursor;
+    uint64_t index;
+    float value;
+    const char* colon;
+    if (ScanLibsvmFeature(cursor, end, &colon, &index, &value)) {
+      if (!LibsvmIndexInRange(index, token_begin, colon, reason, detail) || !PushFeature(t, nnz, index, value, reason, detail, full)) return false;
+      continue;
+    }
+    NextToken(cursor, end, &token_begin, &token_end);
+    colon = static_cast<const char*>(std::memchr(token_begin, ':', static_cast<size_t>(token_end - token_begin)));
     if (!colon) {
       *reason = BadRecord::Syntax;
       *detail = "feature " + Excerpt(token_begin, token_end) + " is not index:value";
       return false;
     }
     if (colon - token_begin == 3 && std::memcmp(token_begin, "qid", 3) == 0) continue;  // svmlight ranking id
-    uint64_t index;
     if (!ParseIndex(token_begin, colon, &index)) {
       *reason = BadRecord::Syntax;
       *detail = "feature index " + Excerpt(token_begin, colon) + " is not a non-negative integer";
       return false;
     }
-    if (!options_.zero_based) {
-      if (index == 0) {
-        *reason = BadRecord::IndexRange;
-        *detail = "feature index 0 in a 1-based file (set zero_based for 0-based indices)";
-        return false;
-      }
-      --index;
-    }
-    if (index >= bound) {
-      *reason = BadRecord::IndexRange;
-      *detail = "feature index " + Excerpt(token_begin, colon) + " is outside [" +
-                (options_.zero_based ? "0, " + std::to_string(bound - 1) : "1, " + std::to_string(bound)) +
-                "] (feature_dim " + std::to_string(bound) + ")";
-      return false;
-    }
-    float value;
+    if (!LibsvmIndexInRange(index, token_begin, colon, reason, detail)) return false;
     status = ParseFloat32(colon + 1, token_end, &value);
     if (status != NumberStatus::Ok) {
       return NumberFailure(status, colon + 1, token_end, "value of feature " + std::to_string(index + (options_.zero_based ? 0 : 1)), reason, detail);
     }
-    if (nnz >= t.nnz_capacity) {
-      if (t.rows > 0) {
-        *full = true;
-      } else {
-        *reason = BadRecord::TooManyFeatures;
-        *detail = "more non-zeros than a whole batch holds (" + std::to_string(t.nnz_capacity) + ")";
-      }
-      return false;
-    }
-    t.indices[nnz] = static_cast<uint32_t>(index);
-    t.values[nnz] = value;
-    ++nnz;
+    if (!PushFeature(t, nnz, index, value, reason, detail, full)) return false;
   }
   if (t.labels) t.labels[t.rows] = label;
   if (t.weights) t.weights[t.rows] = 1.f;

@@ -67,6 +67,10 @@ class TextParser : public StreamParser {
   bool ParseCsv(const char* begin, const char* end, BatchTarget& t, BadRecord* reason, std::string* detail);
   bool ParseLibsvm(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
                    std::string* detail, bool* full);
+  bool LibsvmIndexInRange(uint64_t& index, const char* token_begin, const char* colon, BadRecord* reason,
+                          std::string* detail) const;
+  bool PushFeature(BatchTarget& t, size_t& nnz, uint64_t index, float value, BadRecord* reason, std::string* detail,
+                   bool* full) const;
   bool ParseVw(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
                std::string* detail, bool* full);
 

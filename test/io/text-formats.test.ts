@@ -213,6 +213,45 @@ describe('text formats (native parser)', () => {
       ]);
     });
 
+    it('the one-pass scan of index:value and of unquoted CSV fields gives the general parse\'s bits', async () => {
+      // Quoted CSV fields always take the general path (find the field, then parse it); unquoted CSV
+      // fields and libsvm pairs take the one-pass scan when the number is short. All three must agree.
+      let state = 11;
+      const next = (n: number) => { state = (Math.imul(state, 1103515245) + 12345) >>> 0; return (state >>> 8) % n; };
+      const digits = (n: number) => Array.from({ length: n }, () => next(10)).join('');
+      const literal = () => {
+        const sign = ['', '-', '+'][next(3)];
+        const whole = digits(next(6));
+        const fraction = next(3) === 0 ? '' : `.${digits(next(10))}`;
+        const exponent = next(3) === 0 ? `${'eE'[next(2)]}${['', '-', '+'][next(3)]}${next(14)}` : '';
+        return `${sign}${whole || '0'}${fraction}${exponent}`;
+      };
+      const values = Array.from({ length: 6000 }, literal);
+      const rows = [];
+      for (let i = 0; i < values.length; i += 6) rows.push(values.slice(i, i + 6));
+      const csv = rows.map((r) => `0,${r.join(',')}`).join('\n');
+      const quoted = rows.map((r) => `0,${r.map((v) => `"${v}"`).join(',')}`).join('\n');
+      const libsvm = rows.map((r) => `0 ${r.map((v, j) => `${j + 1}:${v}`).join(' ')}`).join('\n');
+      const general = (await parse(quoted, { format: 'csv', miniBatchSize: 100 })).rows.flatMap((r) => r.values);
+      const scanned = (await parse(csv, { format: 'csv', miniBatchSize: 100 })).rows.flatMap((r) => r.values);
+      const pairs = (await parse(libsvm, { format: 'libsvm', featureDim: 6, miniBatchSize: 100 })).rows.flatMap((r) => r.values);
+      assert.equal(general.length, values.length);
+      for (let i = 0; i < values.length; i++) {
+        assert.ok(Object.is(scanned[i], general[i]), `CSV ${values[i]}: ${scanned[i]} against ${general[i]}`);
+        // libsvm keeps explicit zeros as given: the same value, position for position.
+        assert.ok(Object.is(pairs[i], general[i]), `libsvm ${values[i]}: ${pairs[i]} against ${general[i]}`);
+      }
+    });
+
+    it('reports a pair\'s index before its value, whichever path reads it', async () => {
+      await assert.rejects(parse('1 4:x\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index '4' is outside \[1, 3\]/);
+      await assert.rejects(parse('1 4:2\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index '4' is outside \[1, 3\]/);
+      await assert.rejects(parse('1 2:1e\n', { format: 'libsvm', featureDim: 3 }), /line 1: value of feature 2 '1e' is not a number$/);
+      await assert.rejects(parse('1 1:2 123456789012345678901234:1\n', { format: 'libsvm', featureDim: 3 }),
+        /line 1: feature index '123456789012345678901234' is not a non-negative integer$/);
+      await assert.rejects(parse('0,1e,2\n', { format: 'csv' }), /line 1: column 2 '1e' is not a number$/);
+    });
+
     it('reads 0-based indices when asked', async () => {
       assert.deepEqual((await parse('1 0:4 2:5\n', { format: 'libsvm', featureDim: 3, zeroBased: true })).rows[0].indices, [0, 2]);
     });
