@@ -18,6 +18,8 @@ export interface CoreAddon {
     isa: 'baseline' | 'avx2' | 'avx512';
     cpuSupportsAvx2Fma: boolean;
     threads: number;
+    /** The thread budget's tokens held now: 0 whenever no native data work runs. */
+    tokensHeld: number;
     warnings: string[];
     napiVersion: number;
   };

@@ -1,7 +1,7 @@
 // Data options shared by the commands that read data (train, predict,
 // evaluate, convert, recommend): format, feature_dim, label size, header,
 // bad-record policy, record size.
-import { formatNames, type FormatName, type ReadOptions } from '../io/read-options.js';
+import { delimiterInNumbers, formatNames, numberCharacters, type FormatName, type ReadOptions } from '../io/read-options.js';
 import { choiceOption, integerOption, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
 
 export const dataOptions: Record<string, OptionSpec> = {
@@ -24,6 +24,7 @@ function delimiterOption(command: string, raw: ParsedArguments['options'][string
   if (raw === undefined) return undefined;
   const value = raw === '\\t' || raw === 'tab' ? '\t' : String(raw);
   if (Buffer.byteLength(value) !== 1) throw new UsageError(`${command}: --delimiter must be one byte ('\\t' or tab for a tab), got ${JSON.stringify(raw)}`);
+  if (numberCharacters.includes(value)) throw new UsageError(`${command}: --${delimiterInNumbers(value)}`);
   return value;
 }
 

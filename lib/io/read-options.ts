@@ -106,6 +106,7 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
     fail(`hashBits must be an integer in [1, 31], got ${options.hashBits}`);
   }
   if (options.delimiter !== undefined && Buffer.byteLength(options.delimiter) !== 1) fail(`delimiter must be one byte, got ${JSON.stringify(options.delimiter)}`);
+  if (options.delimiter !== undefined && numberCharacters.includes(options.delimiter)) fail(delimiterInNumbers(options.delimiter));
   if (options.labelColumn !== undefined && (!Number.isSafeInteger(options.labelColumn) || options.labelColumn < 0 ||
     (options.featureDim !== undefined && options.labelColumn > options.featureDim))) {
     fail(`labelColumn must be an integer in [0, ${options.featureDim ?? 'featureDim'}], got ${options.labelColumn}`);
@@ -123,4 +124,11 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
   if (options.onBadRecord !== undefined && options.onBadRecord !== 'error' && options.onBadRecord !== 'skip') {
     fail(`onBadRecord must be 'error' or 'skip', got ${JSON.stringify(options.onBadRecord)}`);
   }
+}
+
+/** Characters a number can hold: a delimiter among them would split fields inside their numbers ("1.2.3" at '.'). */
+export const numberCharacters = '0123456789.eE+-';
+
+export function delimiterInNumbers(delimiter: string): string {
+  return `delimiter ${JSON.stringify(delimiter)} can appear inside a number (digits, '.', 'e', 'E', '+', '-'), so fields could not be told apart: use another`;
 }

@@ -195,6 +195,11 @@ char* WriteJsonNumber(char* out, double value) {
 
 char* WriteFloat32Text(char* out, float value) {
   const double wide = value;
+  // -0 as "-0" (JavaScript's String(-0) is "0"): text that reads back as the same float32, sign bit included.
+  if (value == 0 && std::signbit(value)) {
+    std::memcpy(out, "-0", 2);
+    return out + 2;
+  }
   if (!std::isfinite(wide) || (wide == std::trunc(wide) && std::fabs(wide) < 1e21)) return WriteDoubleText(out, wide);
   const bool negative = value < 0;
   const float magnitude = std::fabs(value);

@@ -333,6 +333,7 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
   size_t feature = 0;
   const char* cursor = begin;
   auto is_blank = [delimiter](char c) { return (c == ' ' || c == '\t' || c == '\r') && c != delimiter; };
+  const bool scan_numbers = std::strchr("0123456789.eE+-", delimiter) == nullptr;
   auto store = [&](float value) {
     if (static_cast<int>(column) == label_column) {
       label = value;
@@ -344,9 +345,12 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
   for (;;) {
     const char* p = cursor;
     while (p < end && is_blank(*p)) ++p;
-    // Fastest path: a short decimal parsed as it is scanned, then [blanks] and the delimiter or the end.
+    // Fastest path: a short decimal parsed as it is scanned, then [blanks] and the delimiter or the
+    // end. Not with a delimiter a number can hold ('.', 'e', a sign, a digit): the scan would stop
+    // at it mid-field ("1.2.3" split at '.' as 1.2 and 3), where the field is not a number.
     float fast;
-    if (const char* number_end = ScanFastFloat32(p, end, &fast)) {
+    const char* number_end = scan_numbers ? ScanFastFloat32(p, end, &fast) : nullptr;
+    if (number_end) {
       const char* q = number_end;
       while (q < end && is_blank(*q)) ++q;
       if (q == end || *q == delimiter) {

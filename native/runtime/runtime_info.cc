@@ -14,6 +14,7 @@ Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
   result.Set("isa", IsaName(SelectedIsa()));
   result.Set("cpuSupportsAvx2Fma", CpuSupportsAvx2Fma());
   result.Set("threads", static_cast<double>(ThreadPool::Shared().Size()));
+  result.Set("tokensHeld", static_cast<double>(ThreadPool::Shared().TokensHeld()));
   std::string threads_error;
   ConfiguredThreadCount(&threads_error);
   Napi::Array warnings = Napi::Array::New(env);

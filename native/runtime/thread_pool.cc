@@ -104,6 +104,11 @@ bool ThreadPool::AcquireToken() {
   return true;
 }
 
+size_t ThreadPool::TokensHeld() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return running_;
+}
+
 void ThreadPool::ReleaseAcquiredToken() {
   holds_token = false;
   std::unique_lock<std::mutex> lock(mutex_);
@@ -179,10 +184,11 @@ void ThreadPool::ParallelFor(size_t count, size_t min_chunk,
     took_token = false;
   };
   if (wanted == 1 && participating) {
-    // Nested loops inside body run inline too; afterwards this thread holds a token only if it
-    // did before (a caller without one that ran a small loop at once must not pass for a holder:
-    // it would later lend a token it never had).
-    holds_token = true;
+    // A caller with no token (none was free) runs the loop all the same, but not as a holder: the
+    // loops nested in body then take a free token or queue their chunks like any caller's, and
+    // never lend a token this thread does not have (a lent phantom token, taken back as a real
+    // one, leaked one token a time until the budget's were all gone and the process hung).
+    holds_token = nested || took_token;
     try {
       body(0, count);
     } catch (...) {

@@ -51,6 +51,8 @@ class ThreadPool {
 
   // Threads that may run data work at once: the budget.
   size_t Size() const { return workers_.size(); }
+  // Tokens held now: 0 whenever no data work runs (a test's check that none leaked).
+  size_t TokensHeld();
 
   // Calls body(begin, end) on disjoint chunks covering [0, count), chunks no
   // smaller than min_chunk and at most chunks_per_thread per thread. Returns

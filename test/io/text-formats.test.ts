@@ -243,6 +243,13 @@ describe('text formats (native parser)', () => {
       }
     });
 
+    it('refuses a delimiter a number can hold (digits . e E + -): fields could not be told from their numbers', async () => {
+      for (const delimiter of ['.', 'e', 'E', '+', '-', '7']) {
+        await assert.rejects(parse('1.2.3\n', { format: 'csv', delimiter, featureDim: 2 }),
+          { message: `readBatches: delimiter ${JSON.stringify(delimiter)} can appear inside a number (digits, '.', 'e', 'E', '+', '-'), so fields could not be told apart: use another` });
+      }
+    });
+
     it('reports a pair\'s index before its value, whichever path reads it', async () => {
       await assert.rejects(parse('1 4:x\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index '4' is outside \[1, 3\]/);
       await assert.rejects(parse('1 4:2\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index '4' is outside \[1, 3\]/);
