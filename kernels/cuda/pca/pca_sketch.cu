@@ -38,8 +38,22 @@ __global__ void Sketch(const float* x, const double* origin, const double* t, un
   y[at] += sum;
 }
 
-// sums[j] += Σ_r w_r·x_rj for j < dim, one thread each; thread dim adds Σw and Σw‖x − o‖², rows in order.
-__global__ void Moments(const float* x, const float* w, const double* origin, unsigned rows, unsigned dim, double* sums) {
+// norms[r] = ‖x_r − o‖², features in order: one thread per row.
+__global__ void RowNorms(const float* x, const double* origin, unsigned rows, unsigned dim, double* norms) {
+  const size_t r = Index();
+  if (r >= rows) return;
+  double norm2 = 0;
+  for (unsigned i = 0; i < dim; i++) {
+    const double centred = x[r * dim + i] - origin[i];
+    norm2 += centred * centred;
+  }
+  norms[r] = norm2;
+}
+
+// sums[j] += Σ_r w_r·x_rj for j < dim, one thread each; thread dim adds Σw and Σw·norms[r], rows in
+// order. (The norms come from RowNorms: when this thread summed every row's norm itself, 1000 × 784
+// dependent steps, a batch of 784 features took 27 ms on an H200, 3× the 16-core cpu's time.)
+__global__ void Moments(const float* x, const float* w, const double* norms, unsigned rows, unsigned dim, double* sums) {
   const size_t j = Index();
   if (j > dim) return;
   if (j < dim) {
@@ -50,13 +64,8 @@ __global__ void Moments(const float* x, const float* w, const double* origin, un
   }
   double weight = 0, squares = 0;
   for (unsigned r = 0; r < rows; r++) {
-    double norm2 = 0;
-    for (unsigned i = 0; i < dim; i++) {
-      const double centred = x[static_cast<size_t>(r) * dim + i] - origin[i];
-      norm2 += centred * centred;
-    }
     weight += w[r];
-    squares += static_cast<double>(w[r]) * norm2;
+    squares += static_cast<double>(w[r]) * norms[r];
   }
   sums[dim] += weight;
   sums[dim + 1] += squares;
@@ -93,7 +102,8 @@ std::string AddPcaSketch(PcaSketchDevice& s, const float* values, const float* w
   std::string error = Check("cudaSetDevice", cudaSetDevice(s.device));
   if (!error.empty()) return error;
   const std::string what = "a batch of " + std::to_string(rows) + " rows × " + std::to_string(s.dim) + " features";
-  error = GrowBuffer(s.stream, s.t, s.t_count, rows * s.ell, what);
+  // t: the rows' projections (rows × ell), then their squared norms (rows).
+  error = GrowBuffer(s.stream, s.t, s.t_count, rows * (s.ell + 1), what);
   if (!error.empty()) return error;
   // The rows and their weights (1s where the batch has none): one transfer.
   std::vector<float> ones;
@@ -106,7 +116,9 @@ std::string AddPcaSketch(PcaSketchDevice& s, const float* values, const float* w
   const unsigned n = static_cast<unsigned>(rows), d = static_cast<unsigned>(s.dim), l = static_cast<unsigned>(s.ell);
   BOUNDLESS_LAUNCH(Project, Blocks(rows * s.ell), kThreads, 0, s.stream)(x, w, s.origin, s.omega, n, d, l, s.t);
   BOUNDLESS_LAUNCH(Sketch, Blocks(s.dim * s.ell), kThreads, 0, s.stream)(x, s.origin, s.t, n, d, l, s.y);
-  BOUNDLESS_LAUNCH(Moments, Blocks(s.dim + 1), kThreads, 0, s.stream)(x, w, s.origin, n, d, s.sums);
+  double* norms = s.t + rows * s.ell;
+  BOUNDLESS_LAUNCH(RowNorms, Blocks(rows), kThreads, 0, s.stream)(x, s.origin, n, d, norms);
+  BOUNDLESS_LAUNCH(Moments, Blocks(s.dim + 1), kThreads, 0, s.stream)(x, w, norms, n, d, s.sums);
   return Check("kernel launch", cudaGetLastError());
 }
 

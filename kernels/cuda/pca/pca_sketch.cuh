@@ -26,7 +26,7 @@ struct PcaSketchDevice {
   double* omega = nullptr;   // dim × ell, the state's random test matrix
   double* origin = nullptr;  // dim
   PinnedUpload upload;       // a batch's rows and weights, sent in one transfer (runtime/pinned_upload.cuh)
-  double* t = nullptr;       // rows × ell: w·(x − o)ᵀΩ
+  double* t = nullptr;       // rows × ell: w·(x − o)ᵀΩ, then rows: ‖x − o‖²
   size_t t_count = 0;
 };
 
