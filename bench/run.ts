@@ -25,6 +25,7 @@ import { deeparMarkdown, runDeepar } from './deepar.js';
 import { packageTable, runPackage } from './package.js';
 import { rowKernelsTable, runRowKernels } from './row-kernels.js';
 import { gpuTrainingTable, runGpuTraining } from './gpu-training.js';
+import { gpuOverheadTable, runGpuOverhead } from './gpu-overhead.js';
 
 interface SuiteResult { markdown: string; json: unknown; /** What the table compares, when not boundless against peers. */ legend?: string }
 
@@ -54,6 +55,13 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     };
   },
   // Training kernels that keep their state on a GPU, on every backend available, strict (bench/gpu-training.ts).
+  'gpu-overhead': async () => {
+    const { rows, notes } = await runGpuOverhead();
+    return {
+      markdown: [gpuOverheadTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
+      legend: "Where a cuda training batch's time goes (PCA at 784 features), cpu's kernel beside it.",
+    };
+  },
   'gpu-training': async () => {
     const { rows, notes } = await runGpuTraining();
     return {

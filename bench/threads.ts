@@ -11,13 +11,17 @@ import { closeSync, createWriteStream, existsSync, mkdtempSync, openSync, readSy
 import { once } from 'node:events';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Random } from '../lib/random.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = process.env.BOUNDLESS_BENCH_DATA ?? join(root, 'bench', 'data');
 const cli = process.env.BOUNDLESS_CLI ?? join(root, 'dist', 'cli', 'main.js');
+/** The library beside the CLI (dist/index.js, or the GPU bundle's lib/index.js). */
+const library = join(dirname(dirname(cli)), 'index.js');
+/** GNU time measures peak RSS; a machine without it (the lent GPU machine) reports RSS as unknown. */
+const gnuTime = existsSync('/usr/bin/time');
 const threadCounts = (process.env.BOUNDLESS_BENCH_THREADS ?? '1 2').split(/\s+/).filter(Boolean).map(Number);
 const repeats = Number(process.env.BOUNDLESS_BENCH_REPEATS ?? 3);
 // BOUNDLESS_BENCH_JOBS="parse pca": only the jobs whose names contain one of these words.
@@ -74,7 +78,7 @@ function sparseRows(random: Random, count: number): string {
 }
 
 const parseScript = (path: string, format: string, featureDim: string) => `
-  import { readBatches } from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+  import { readBatches } from ${JSON.stringify(library)};
   const start = performance.now();
   let records = 0;
   for await (const batch of readBatches(${JSON.stringify(path)}, { format: ${JSON.stringify(format)}, ${featureDim} miniBatchSize: 1000 })) records += batch.rows;
@@ -98,12 +102,13 @@ function warm(path: string): void {
 /** Wall seconds of a whole process (start-up included) and its peak RSS. */
 function timeProcess(args: string[], threads: number): { seconds: number; maxRssMB: number; stdout: string } {
   const start = performance.now();
-  const result = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], {
+  const [command, commandArgs] = gnuTime ? ['/usr/bin/time', ['-f', '%M', process.execPath, ...args]] : [process.execPath, args];
+  const result = spawnSync(command, commandArgs, {
     encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, BOUNDLESS_NUM_THREADS: String(threads) },
   });
   const seconds = (performance.now() - start) / 1000;
   if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr.slice(-2000)}`);
-  const rss = Number(result.stderr.trim().split('\n').pop());
+  const rss = gnuTime ? Number(result.stderr.trim().split('\n').pop()) : NaN;
   return { seconds, maxRssMB: rss / 1024, stdout: result.stdout };
 }
 
@@ -159,6 +164,7 @@ export async function runThreads(): Promise<{ rows: ThreadsRow[]; notes: string[
       `Whole processes, wall time including Node start-up and model writing; median of ${repeats}.`,
       'Parse only = readBatches over the file into batches of 1000 rows (what the trainer reads), nothing else.',
       'Each run finds its input in the page cache (the file is read through just before it): disk reads are not timed.',
+      ...(gnuTime ? [] : ['Peak RSS unknown: /usr/bin/time is not on this machine.']),
     ],
   };
 }

@@ -270,13 +270,13 @@ export const cudaBackend: BackendDefinition = {
         details,
       };
     }
-    // Not auto's choice yet: training runs on cpu under it anyway, and its row kernels have not yet
-    // run on a GPU (README "Backends"); a wrong prediction is worse than a slower one.
+    // Not auto's choice: on an H200 its kernels gave cpu's results but ran slower than the same machine's
+    // 16-core cpu for most shapes (bench/results/gpu, README "Backends"); auto picks what is faster.
     return {
       available: true,
       preferred: false,
       reason: `${info.devices.length} device(s), first ${first.name} (sm ${first.computeCapability}): runs when forced ` +
-        '(--backend cuda, BOUNDLESS_BACKEND=cuda); auto does not pick it until its kernels have run on a GPU',
+        '(--backend cuda, BOUNDLESS_BACKEND=cuda); auto keeps cpu, which was faster for most kernels on an H200 beside 16 CPU cores',
       details,
     };
   },
