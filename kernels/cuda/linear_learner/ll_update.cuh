@@ -11,6 +11,8 @@
 //              one more thread for Σ weight and Σ weight²;
 //   weights    one thread per (feature, output): the gradient summed over the step's rows, the
 //              optimizer's step, the proximal step, the average (float32, as cpu's).
+// Dense batches run every step of a batch in one launch instead (FusedDenseKernel: a block per
+// model, the same passes separated by barriers), then one launch for the loss differences.
 // The per-step constants (each model's rate, proximal constants, positive weight, bias rate and
 // decay; the step's number, start of averaging and recency) come from the host, which computes
 // them in float64 as cpu does (lib/backends/linear-learner-steps.ts).
@@ -71,7 +73,9 @@ struct LinearUpdateDevice {
   PinnedUpload upload;
   double* scores = nullptr;
   float* gradient = nullptr;
-  size_t score_count = 0, gradient_count = 0;
+  // Dense batches' deferred loss differences: (models + 2) × rows (ll_update.cu's FusedDenseKernel).
+  double* deferred = nullptr;
+  size_t score_count = 0, gradient_count = 0, deferred_count = 0;
 };
 
 // A batch and its steps as the host holds them, checked by the binding.
