@@ -7,6 +7,9 @@
 // the real GPU, the `webgpu` package (its dawn.node xz-compressed) and Debian's
 // Vulkan loader and GL dispatch libraries as .deb files (gpu-device-notes.md).
 // Then run there: `bash scripts/test-gpu.sh` with `.gpu` carried.
+// --prebuild: carry the CUDA addon npm users get (prebuilds/cuda/, the stripped fat binary that
+// `npm run prebuild` makes, built here if absent) instead of a build-cuda/ one for sm 90 alone, so
+// the device run tests what ships.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -18,15 +21,23 @@ const run = (command, args, env = {}) => execFileSync(command, args, { cwd: root
 
 rmSync(bundle, { recursive: true, force: true });
 mkdirSync(app, { recursive: true });
+const shipped = process.argv.includes('--prebuild');
+const shippedCuda = join('prebuilds', 'cuda', `${process.platform}-${process.arch}`, 'boundless_cuda.node');
 if (!existsSync(join(root, 'build/Release/boundless.node'))) run('npx', ['node-gyp', 'rebuild', '-j', 'max']);
-run('npm', ['run', 'build:cuda'], { BOUNDLESS_CUDA_ARCHITECTURES: process.env.BOUNDLESS_CUDA_ARCHITECTURES ?? '90' });
+if (shipped) {
+  if (!existsSync(join(root, shippedCuda))) run(process.execPath, [join(root, 'scripts', 'build-cuda.mjs'), '--prebuild']);
+} else {
+  run('npm', ['run', 'build:cuda'], { BOUNDLESS_CUDA_ARCHITECTURES: process.env.BOUNDLESS_CUDA_ARCHITECTURES ?? '90' });
+}
 run('npx', ['tsc', '-p', 'tsconfig.gpu.json']);
 
 for (const path of ['package.json', 'README.md', 'kernels', 'test/summary-reporter.cjs']) cpSync(join(root, path), join(app, path), { recursive: true });
 mkdirSync(join(app, 'build/Release'), { recursive: true });
-mkdirSync(join(app, 'build-cuda/Release'), { recursive: true });
 cpSync(join(root, 'build/Release/boundless.node'), join(app, 'build/Release/boundless.node'));
-cpSync(join(root, 'build-cuda/Release/boundless_cuda.node'), join(app, 'build-cuda/Release/boundless_cuda.node'));
+// One CUDA addon: the shipped one (found by the loader in prebuilds/ when no build-cuda/ is there), or a development build.
+const cudaAddon = shipped ? shippedCuda : join('build-cuda', 'Release', 'boundless_cuda.node');
+mkdirSync(join(app, dirname(cudaAddon)), { recursive: true });
+cpSync(join(root, cudaAddon), join(app, cudaAddon));
 
 // The dependency closure of the runtime modules, found as Node finds them: in node_modules
 // folders from the requiring package up to the root (package.json need not be exported).

@@ -90,7 +90,7 @@ if [ -d .gpu/app ] && { ! command -v node > /dev/null || [ -n "${BOUNDLESS_USE_B
   { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi unavailable"; nproc; node --version; } 2>&1 | tee -a "$out/summary.txt"
   step "backends"
   node lib/cli/main.js backends > "$out/backends.json" 2> "$out/backends.stderr" || status=1
-  node -e "for (const b of JSON.parse(require('fs').readFileSync('$out/backends.json','utf8'))) console.log(b.name.padEnd(8), b.available ? 'available  ' : 'unavailable', b.reason)" | tee -a "$out/summary.txt"
+  node -e "for (const b of JSON.parse(require('fs').readFileSync('$out/backends.json','utf8'))) console.log(b.name.padEnd(8), b.available ? 'available  ' : 'unavailable', b.reason, b.details.addonPath ? '(' + b.details.addonPath + ')' : '')" | tee -a "$out/summary.txt"
   step "backend and conformance tests ($expected required; strict in the conformance suite)"
   BOUNDLESS_EXPECT_BACKENDS=$expected capped 200 node node_modules/mocha/bin/mocha.js --no-config --timeout 600000 \
     --reporter ./test/summary-reporter.cjs test/backends/backends.test.js test/backends/kernel-counters.test.js \

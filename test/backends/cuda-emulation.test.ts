@@ -126,6 +126,15 @@ describe('cuda on the CPU emulation of the CUDA runtime', function () {
     const step = (begin: number, rows: number, touchedBegin = 0, touched = 0) => Float64Array.from([begin, rows, 1, -1, 1, touchedBegin, touched, 0.1, 0.001]);
     assert.throws(() => addon.linearUpdateAdd(handle, labels, null, new Float32Array(6), null, null, 2, null, 0, step(1, 2), table),
       /^RangeError: cuda linearUpdateAdd: step 0's rows are not within the batch's 2$/);
+    // The steps cover the batch's rows in order, each once: a gap, an overlap, a row left out.
+    const steps = (...rows: [number, number][]) => Float64Array.from(rows.flatMap(([begin, n]) => Array.from(step(begin, n))));
+    const twoTables = new Float64Array(18).fill(0.1);
+    assert.throws(() => addon.linearUpdateAdd(handle, labels, null, new Float32Array(6), null, null, 2, null, 0, step(1, 1), table),
+      /^RangeError: cuda linearUpdateAdd: step 0 begins at row 1, not where the step before ends \(row 0\)$/);
+    assert.throws(() => addon.linearUpdateAdd(handle, labels, null, new Float32Array(6), null, null, 2, null, 0, steps([0, 2], [1, 1]), twoTables),
+      /^RangeError: cuda linearUpdateAdd: step 1 begins at row 1, not where the step before ends \(row 2\)$/);
+    assert.throws(() => addon.linearUpdateAdd(handle, labels, null, new Float32Array(6), null, null, 2, null, 0, step(0, 1), table),
+      /^RangeError: cuda linearUpdateAdd: the steps end at row 1 of the batch's 2$/);
     // A CSR batch whose index names a feature past dim (the index lays out: step starts, features, starts, (entry, row) pairs).
     const index = Uint32Array.from([0, 1, 7, 0, 2, 0, 0, 1, 1]);
     await assert.rejects(addon.linearUpdateAdd(handle, labels, null, Float32Array.from([1, 2]), Int32Array.from([0, 1, 2]), Uint32Array.from([2, 2]), 2,

@@ -343,7 +343,8 @@ constexpr unsigned kFusedThreads = 256;
 
 __global__ void FusedDenseKernel(StepView batch) {
   StepView v = batch;
-  const uint32_t m = blockIdx.x, classes = v.u.base.classes, dim = static_cast<uint32_t>(v.u.base.dim);
+  const uint32_t m = blockIdx.x, classes = v.u.base.classes;
+  const size_t dim = v.u.base.dim;
   const bool sums_block = m == v.u.base.models;
   for (uint32_t step = 0; step < v.step_count; step++) {
     LoadStep(v, step);
@@ -351,11 +352,15 @@ __global__ void FusedDenseKernel(StepView batch) {
       if (threadIdx.x == 0) WeightSums(v);
       continue;
     }
-    for (uint32_t q = threadIdx.x; q < v.rows * classes; q += blockDim.x) ForwardOne(v, q / classes, m * classes + q % classes);
+    for (size_t q = threadIdx.x; q < static_cast<size_t>(v.rows) * classes; q += blockDim.x) {
+      ForwardOne(v, static_cast<uint32_t>(q / classes), m * classes + static_cast<uint32_t>(q % classes));
+    }
     __syncthreads();
     if (threadIdx.x == 0) GradientsFor(v, m);
     __syncthreads();
-    for (uint32_t q = threadIdx.x; q < dim * classes; q += blockDim.x) WeightOne(v, q / classes, m * classes + q % classes);
+    for (size_t q = threadIdx.x; q < dim * classes; q += blockDim.x) {
+      WeightOne(v, static_cast<uint32_t>(q / classes), m * classes + static_cast<uint32_t>(q % classes));
+    }
     __syncthreads();
   }
 }

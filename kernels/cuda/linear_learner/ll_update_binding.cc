@@ -88,15 +88,25 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   return NewHandle<LinearUpdateDevice, CloseLinearUpdate>(env, fn, std::move(d), error);
 }
 
-// Each step's rows inside the batch; returns the most rows a step has.
+// Each step's rows inside the batch, the steps the batch's rows in order, each once (the fused dense
+// kernel's loss differences add every row of the batch once, after the steps); returns the most rows a step has.
 size_t CheckSteps(Napi::Env env, const char* fn, const double* steps, size_t count, size_t rows) {
   size_t most = 0;
+  double end = 0;
   for (size_t i = 0; i < count; i++) {
     const double begin = steps[i * kStepWords], n = steps[i * kStepWords + 1];
     if (!(begin >= 0 && n >= 1 && begin == std::floor(begin) && n == std::floor(n) && begin + n <= static_cast<double>(rows))) {
       throw Napi::RangeError::New(env, std::string(fn) + ": step " + std::to_string(i) + "'s rows are not within the batch's " + std::to_string(rows));
     }
+    if (begin != end) {
+      throw Napi::RangeError::New(env, std::string(fn) + ": step " + std::to_string(i) + " begins at row " + std::to_string(static_cast<size_t>(begin)) +
+                                           ", not where the step before ends (row " + std::to_string(static_cast<size_t>(end)) + ")");
+    }
+    end = begin + n;
     most = std::max(most, static_cast<size_t>(n));
+  }
+  if (rows > 0 && end != static_cast<double>(rows)) {
+    throw Napi::RangeError::New(env, std::string(fn) + ": the steps end at row " + std::to_string(static_cast<size_t>(end)) + " of the batch's " + std::to_string(rows));
   }
   return most;
 }
