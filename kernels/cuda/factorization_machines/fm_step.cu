@@ -54,11 +54,14 @@ __device__ const double* ModelOf(const FmView& v, uint32_t m) { return v.table +
 __device__ bool UnitScale(const FmView& v, const float* m1, const float* m2) {
   return v.s.decay == kDecoupled || v.s.optimizer == kSgd || !m1 || (v.s.optimizer == kAdam && !m2);
 }
-__device__ double PreconditionerScale(double second, double eps) { return second > 0 ? 1.0 / (sqrt(second) + eps) : 1.0; }
+// A moment below float32's normal range counts as no gradient (scale 1), as on cpu.
+__device__ double PreconditionerScale(float moment, double c2, double eps) {
+  return moment >= 1.17549435e-38f ? 1.0 / (sqrt(double(moment) / c2) + eps) : 1.0;
+}
 __device__ double ClampedDecay(double lr_wd, double scale) { return fmin(1.0, fmax(0.0, 1.0 - lr_wd * scale)); }
 __device__ double StepScale(const FmView& v, const float* m1, const float* m2, size_t j, double c2) {
   if (UnitScale(v, m1, m2)) return 1.0;
-  return PreconditionerScale(v.s.optimizer == kAdagrad ? double(m1[j]) : double(m2[j]) / c2, v.s.eps);
+  return v.s.optimizer == kAdagrad ? PreconditionerScale(m1[j], 1.0, v.s.eps) : PreconditionerScale(m2[j], c2, v.s.eps);
 }
 __device__ double DecayFactor(const FmView& v, double lr, double wd, double scale) {
   if (v.s.decay == kDecoupled) return 1.0 - lr * wd;
@@ -197,7 +200,7 @@ __device__ void Apply(const FmView& v, float lr, float wd, float grad, float* p,
     *p = value * (1.0f - lr * wd);
   } else if (wd > 0) {
     double scale = 1.0;
-    if (!UnitScale(v, m1, m2)) scale = PreconditionerScale(s.optimizer == kAdagrad ? double(*m1) : double(*m2) / double(v.c2), double(s.eps));
+    if (!UnitScale(v, m1, m2)) scale = s.optimizer == kAdagrad ? PreconditionerScale(*m1, 1.0, double(s.eps)) : PreconditionerScale(*m2, double(v.c2), double(s.eps));
     *p = value * static_cast<float>(ClampedDecay(double(lr) * double(wd), scale));
   } else {
     *p = value;

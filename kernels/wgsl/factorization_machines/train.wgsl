@@ -160,16 +160,20 @@ fn unit_scale() -> bool {
   return params.decoupled == 1u || params.optimizer == 0u || params.blocks == 1u || (params.optimizer == 2u && params.blocks < 3u);
 }
 
-// The optimizer's step scale of parameter p (1/(√Σg² + ε) adagrad, 1/(√v̂ + ε) adam; 1 before any gradient).
+// The optimizer's step scale of parameter p (1/(√Σg² + ε) adagrad, 1/(√v̂ + ε) adam; 1 before any
+// gradient). A moment below f32's normal range counts as none, as on cpu: GPUs that flush subnormals
+// (NVIDIA's Vulkan) read it as 0, llvmpipe does not, and the scale jumps from 1 to about 1/ε there.
 fn step_scale(p: u32, c2: f32) -> f32 {
   if (unit_scale()) {
     return 1.0;
   }
-  var second = load_f(parameter_count() + p);
+  var moment = load_f(parameter_count() + p);
+  var second = moment;
   if (params.optimizer == 2u) {
-    second = load_f(2u * parameter_count() + p) / c2;
+    moment = load_f(2u * parameter_count() + p);
+    second = moment / c2;
   }
-  return select(1.0, 1.0 / (sqrt(second) + params.eps), second > 0.0);
+  return select(1.0, 1.0 / (sqrt(second) + params.eps), moment >= 1.17549435e-38);
 }
 
 // One step's decay factor: 1 − lr·wd (decoupled) or 1 − lr·wd·scale clamped to [0, 1].

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -45,11 +46,17 @@ void ValidateLabels(const Settings& s, const BatchView& b) {
 inline bool UnitScale(Decay decay, Optimizer optimizer, const float* m1, const float* m2) {
   return decay == Decay::kDecoupled || optimizer == Optimizer::kSgd || !m1 || (optimizer == Optimizer::kAdam && !m2);
 }
-inline double PreconditionerScale(double second, double eps) { return second > 0 ? 1.0 / (std::sqrt(second) + eps) : 1.0; }
+// 1/(√(moment/c2) + ε): `moment` is Σg² (adagrad, c2 = 1) or adam's v (c2 = 1 − β₂ᵗ). A moment below
+// float32's normal range counts as no gradient (scale 1), as it does where a GPU flushes subnormals
+// to 0 (NVIDIA's Vulkan shaders): there a moment of 1e-45 became 0, its scale 1 instead of ~1/ε, and
+// webgpu kept weights that cpu's L2 decay zeroed.
+inline double PreconditionerScale(float moment, double c2, double eps) {
+  return moment >= std::numeric_limits<float>::min() ? 1.0 / (std::sqrt(double(moment) / c2) + eps) : 1.0;
+}
 
 inline double StepScale(const Settings& s, const float* m1, const float* m2, size_t j, double c2) {
   if (UnitScale(s.decay, s.optimizer, m1, m2)) return 1.0;
-  return PreconditionerScale(s.optimizer == Optimizer::kAdagrad ? double(m1[j]) : double(m2[j]) / c2, s.eps);
+  return s.optimizer == Optimizer::kAdagrad ? PreconditionerScale(m1[j], 1.0, s.eps) : PreconditionerScale(m2[j], c2, s.eps);
 }
 
 // One step's decay factor under kL2: 1 − lr·wd·scale, clamped to [0, 1] (lr_wd = lr·wd).
@@ -98,10 +105,8 @@ void CatchUpFactors(const Settings& s, const ModelSettings& ms, State& st, size_
       const float* __restrict second = (s.optimizer == Optimizer::kAdagrad ? st.factors_m1 : st.factors_m2) + at + from;
       const bool adagrad = s.optimizer == Optimizer::kAdagrad;
       const double eps = s.eps;
-      for (size_t f = 0; f < n; f++) {
-        const double moment = adagrad ? double(second[f]) : double(second[f]) / c2;
-        factor[f] = ClampedDecay(lr_wd, PreconditionerScale(moment, eps));
-      }
+      const double divisor = adagrad ? 1.0 : c2;
+      for (size_t f = 0; f < n; f++) factor[f] = ClampedDecay(lr_wd, PreconditionerScale(second[f], divisor, eps));
     }
     if (missed > 64) {
       for (size_t f = 0; f < n; f++) result[f] = std::pow(factor[f], missed);
@@ -170,7 +175,7 @@ void ApplyLoop(const Settings& s, float lr, float wd, const StepConstants& k, co
       p[j] = value * (1.0f - lr * wd);
     } else if constexpr (kDecayed) {
       double scale = 1.0;  // sgd has no moments to read
-      if (!unit_scale) scale = PreconditionerScale(kOpt == Optimizer::kAdagrad ? double(m1[j]) : double(m2[j]) / c2_wide, eps_wide);
+      if (!unit_scale) scale = kOpt == Optimizer::kAdagrad ? PreconditionerScale(m1[j], 1.0, eps_wide) : PreconditionerScale(m2[j], c2_wide, eps_wide);
       p[j] = value * static_cast<float>(ClampedDecay(lr_wd, scale));
     } else {
       p[j] = value;
