@@ -47,9 +47,9 @@ struct StepView {
   double* deferred;
 };
 
-// Step i's constants from the records the batch brought (as the host sets them for a step's launches).
-__device__ void LoadStep(StepView& v, uint32_t i) {
-  const double* step = v.records + static_cast<size_t>(i) * kStepWords;
+// A step's constants from its record (kStepWords) and its models' table: the host's arrays for the
+// per-step launches, their device copies in the fused kernel.
+__host__ __device__ void SetStep(StepView& v, const double* step, const double* table) {
   v.row_begin = static_cast<uint32_t>(step[0]);
   v.rows = static_cast<uint32_t>(step[1]);
   v.t = step[2];
@@ -59,7 +59,12 @@ __device__ void LoadStep(StepView& v, uint32_t i) {
   v.touched = static_cast<uint32_t>(step[6]);
   v.correction1 = step[7];
   v.correction2 = step[8];
-  v.table = v.tables + static_cast<size_t>(i) * v.u.base.models * kModelWords;
+  v.table = table;
+}
+
+// Step i of the batch, from the records and tables it brought to the device.
+__device__ void LoadStep(StepView& v, uint32_t i) {
+  SetStep(v, v.records + static_cast<size_t>(i) * kStepWords, v.tables + static_cast<size_t>(i) * v.u.base.models * kModelWords);
 }
 
 __device__ uint32_t Width(const StepView& v) { return v.u.base.models * v.u.base.classes; }
@@ -476,17 +481,7 @@ std::string AddLinearUpdate(LinearUpdateDevice& d, const LinearUpdateBatch& batc
     return Check("kernel launch", cudaGetLastError());
   }
   for (size_t i = 0; i < batch.step_count; i++) {
-    const double* step = batch.steps + i * kStepWords;
-    v.row_begin = static_cast<uint32_t>(step[0]);
-    v.rows = static_cast<uint32_t>(step[1]);
-    v.t = step[2];
-    v.start = step[3];
-    v.recency = step[4];
-    v.touched_begin = static_cast<uint32_t>(step[5]);
-    v.touched = static_cast<uint32_t>(step[6]);
-    v.correction1 = step[7];
-    v.correction2 = step[8];
-    v.table = tables + i * s.models * kModelWords;
+    SetStep(v, batch.steps + i * kStepWords, tables + i * s.models * kModelWords);
     if (b.sparse && v.touched > 0) BOUNDLESS_LAUNCH(CatchUpKernel, Blocks(v.touched), kThreads, 0, d.stream)(v);
     BOUNDLESS_LAUNCH(ForwardKernel, Blocks(static_cast<size_t>(v.rows) * width), kThreads, 0, d.stream)(v);
     BOUNDLESS_LAUNCH(GradientsKernel, Blocks(s.models + 1), kThreads, 0, d.stream)(v);
