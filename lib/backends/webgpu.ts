@@ -289,7 +289,7 @@ export const webgpuBackend: BackendDefinition = {
         };
       }
       // Not auto's choice, as cuda's: on an H200 its kernels ran slower than the same machine's 16-core cpu for
-      // most shapes, and one ill-conditioned FM case differs from cpu there (README "Backends").
+      // most shapes (README "Backends").
       return {
         available: true, preferred: false,
         reason: `adapter ${opened.adapter.info.device}: runs when forced (--backend webgpu, BOUNDLESS_BACKEND=webgpu); ` +
