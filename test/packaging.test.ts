@@ -31,7 +31,7 @@ describe('packaging', function () {
     const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', directory], packageRoot)) as
       { filename: string; files: { path: string }[] }[];
     const files = packed[0].files.map((f) => f.path);
-    for (const expected of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'binding.gyp', 'native/addon.cc',
+    for (const expected of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/distributed/worker-main.js', 'binding.gyp', 'native/addon.cc',
       'native/runtime/thread_pool.cc', 'kernels/wgsl/linalg/dense_linear.wgsl', 'kernels/cuda/linalg/dense_linear.cu', 'CMakeLists.txt']) {
       assert.ok(files.includes(expected), `tarball has ${expected}`);
     }
@@ -64,6 +64,15 @@ describe('packaging', function () {
 
     const bin = execFileSync(join(project, 'node_modules', '.bin', 'boundless'), ['backends'], { cwd: project, encoding: 'utf8' });
     assert.equal(JSON.parse(bin).find((b: { name: string }) => b.name === 'cpu').available, true);
+    // The bundled CLI finds its worker thread's entry (dist/distributed/worker-main.js) from the installed package.
+    const shipped = join(project, 'node_modules', 'boundless-ml');
+    const workers = execFileSync(join(project, 'node_modules', '.bin', 'boundless'), ['train', 'linear-learner', '--workers', '2',
+      '--train', join(shipped, 'examples', 'data', 'flights', 'train.svm'), '--format', 'libsvm', '--feature-dim', '684', '--epochs', '1',
+      '--hp', 'predictor_type=binary_classifier',
+      '--model-dir', join(directory, 'model')], { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BOUNDLESS_NUM_THREADS: '2' } });
+    const trained = JSON.parse(workers.trim().split('\n').pop()!);
+    assert.equal(trained.metrics.records, 50_000);
+    assert.ok(trained.metrics.train.progressive_roc_auc_score > 0.6, workers);
     installed = { project, files };
   });
 

@@ -17,7 +17,10 @@ import { readBatches } from '../io/read-batches.js';
 import { DataError, type ReadOptions } from '../io/read-options.js';
 import { isStreamPath, resolveFiles } from '../io/sources/files.js';
 import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../package-root.js';
 import type { PassContext, PassResult, PassRunner, SharePositions } from '../train/pass-runner.js';
 import type { FromWorker, SerializedJob, ToWorker, WorkerData } from './port-rendezvous.js';
 import { loadCoreAddon } from '../backends/native-addon.js';
@@ -31,7 +34,13 @@ import type { BatchStream } from '../io/batch-stream.js';
 import type { SyncEvery } from './sync-policy.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
-const workerEntry = new URL(fromSource ? './worker-main.ts' : './worker-main.js', import.meta.url);
+/**
+ * worker-main beside this module (the sources; tsc's output, as the GPU bundle runs it), else the
+ * bundled package's entry: scripts/bundle.mjs puts this code in a shared chunk (dist/chunks/) and
+ * worker-main at dist/distributed/worker-main.js.
+ */
+const besideThis = new URL(fromSource ? './worker-main.ts' : './worker-main.js', import.meta.url);
+const workerEntry = existsSync(besideThis) ? besideThis : pathToFileURL(join(packageRoot, 'dist', 'distributed', 'worker-main.js'));
 
 /**
  * A worker thread running worker-main. Run from the TypeScript sources (tests, tsx), a thread does
