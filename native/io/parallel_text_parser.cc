@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "runtime/thread_pool.h"
+#include "runtime/uninitialized_vector.h"
 
 namespace boundless {
 
@@ -17,12 +18,13 @@ struct ParallelTextParser::Segment {
   bool file_start = false;
   bool header_pending = false;
   FeedResult result;
-  std::vector<float> values, labels, weights;
-  std::vector<int32_t> indptr;
-  std::vector<uint32_t> indices;
-  std::vector<uint64_t> row_starts, row_ends, row_lines;
-  std::vector<uint32_t> word_offsets;  // text: the words naming the buckets, when the batches take them
-  std::vector<uint8_t> word_bytes;
+  // Sized for the worst case and rewritten every wave; left unzeroed (see uninitialized_vector.h).
+  UninitializedVector<float> values, labels, weights;
+  UninitializedVector<int32_t> indptr;
+  UninitializedVector<uint32_t> indices;
+  UninitializedVector<uint64_t> row_starts, row_ends, row_lines;
+  UninitializedVector<uint32_t> word_offsets;  // text: the words naming the buckets, when the batches take them
+  UninitializedVector<uint8_t> word_bytes;
   BatchTarget staged;
 };
 
@@ -30,8 +32,21 @@ namespace {
 
 // At least n elements, keeping what is there: staging grows to the largest wave and stays.
 template <typename T>
-T* AtLeast(std::vector<T>& vector, size_t n) {
+T* AtLeast(UninitializedVector<T>& vector, size_t n) {
   if (vector.size() < n) vector.resize(n);
+  return vector.data();
+}
+
+// At least n elements whose contents do not matter (a wave's staging before it is parsed): a
+// vector too small is released before it grows, so growing copies nothing, and it grows an
+// eighth more than asked: a segment's bytes differ by a line or so from wave to wave, and each
+// regrowth maps fresh pages that fault in again.
+template <typename T>
+T* FreshAtLeast(UninitializedVector<T>& vector, size_t n) {
+  if (vector.size() < n) {
+    UninitializedVector<T>().swap(vector);
+    vector.resize(n + n / 8);
+  }
   return vector.data();
 }
 
@@ -370,24 +385,24 @@ void ParallelTextParser::ParseSegment(Segment& segment, TextParser& parser, cons
   staged.sparse = shape.sparse;
   staged.row_capacity = rows;
   staged.nnz_capacity = nnz_capacity;
-  staged.values = AtLeast(segment.values, shape.sparse ? nnz_capacity : rows * options_.feature_dim);
-  if (shape.labels) staged.labels = AtLeast(segment.labels, rows);
-  if (shape.weights) staged.weights = AtLeast(segment.weights, rows);
+  staged.values = FreshAtLeast(segment.values, shape.sparse ? nnz_capacity : rows * options_.feature_dim);
+  if (shape.labels) staged.labels = FreshAtLeast(segment.labels, rows);
+  if (shape.weights) staged.weights = FreshAtLeast(segment.weights, rows);
   if (shape.sparse) {
-    staged.indptr = AtLeast(segment.indptr, rows + 1);
-    staged.indices = AtLeast(segment.indices, nnz_capacity);
+    staged.indptr = FreshAtLeast(segment.indptr, rows + 1);
+    staged.indices = FreshAtLeast(segment.indices, nnz_capacity);
     staged.indptr[0] = 0;
   }
   if (shape.word_offsets) {
     // A record's words are never longer than the record (an escape is longer than its UTF-8).
-    staged.word_offsets = AtLeast(segment.word_offsets, nnz_capacity + 1);
+    staged.word_offsets = FreshAtLeast(segment.word_offsets, nnz_capacity + 1);
     staged.word_offsets[0] = 0;
-    staged.word_bytes = AtLeast(segment.word_bytes, bytes + 16);
+    staged.word_bytes = FreshAtLeast(segment.word_bytes, bytes + 16);
     staged.word_bytes_capacity = bytes + 16;
   }
-  staged.row_starts = AtLeast(segment.row_starts, rows);
-  staged.row_ends = AtLeast(segment.row_ends, rows);
-  staged.row_lines = AtLeast(segment.row_lines, rows);
+  staged.row_starts = FreshAtLeast(segment.row_starts, rows);
+  staged.row_ends = FreshAtLeast(segment.row_ends, rows);
+  staged.row_lines = FreshAtLeast(segment.row_lines, rows);
   segment.result = FeedResult();
   parser.StartSegment(segment.line, segment.offset, segment.file_start, segment.header_pending);
   for (const char* p = segment.begin; p < segment.end;) {
