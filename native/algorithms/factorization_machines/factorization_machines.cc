@@ -215,7 +215,7 @@ inline void Apply(Optimizer optimizer, const Settings& s, float lr, float wd, co
 // by feature in row order (a stable counting sort), so each feature's gradient
 // is one pass over its own entries.
 struct FeatureIndex {
-  std::vector<uint32_t> features;            // touched, in first-seen order
+  std::vector<uint32_t> features;            // touched, in increasing order
   std::vector<uint32_t> starts;              // features.size() + 1
   std::vector<uint32_t> rows;                // per entry
   std::vector<float> values;                 // per entry
@@ -224,6 +224,7 @@ struct FeatureIndex {
 struct StepScratch {
   FeatureIndex index;
   std::vector<uint32_t> counts, cursor;
+  std::vector<uint64_t> marks;  // a bit per feature, all 0 between calls (SortedTouched)
   std::vector<double> score, loss, slope;
   std::vector<double> sums;
 };
@@ -253,6 +254,32 @@ void PrefetchFeature(const Settings& s, const State& st, size_t i) {
 
 StepScratch& ThreadStepScratch() { return ThreadBuffer<StepScratch>(); }
 
+// The features a sparse batch touches, in increasing order, into scratch.index.features. In
+// order, the passes over their parameters (catch-up, then the update) walk the state's arrays
+// forwards, page by page, where first-seen order jumped anywhere in them (10 MB for 10^5
+// features): the same work and the same bytes (each feature's step reads only its own
+// parameters and its own entries, in row order), fewer TLB and cache misses. A bit per feature
+// marks them; the words between the least and the greatest are scanned.
+void SortedTouched(const Settings& s, const BatchView& b, StepScratch& scratch) {
+  std::vector<uint64_t>& marks = scratch.marks;
+  if (marks.size() < (s.dim + 63) / 64) marks.assign((s.dim + 63) / 64, 0);
+  const size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
+  size_t low = marks.size(), high = 0;
+  for (size_t e = 0; e < nnz; e++) {
+    const uint32_t i = b.indices[e];
+    marks[i >> 6] |= uint64_t(1) << (i & 63);
+    low = std::min<size_t>(low, i >> 6);
+    high = std::max<size_t>(high, i >> 6);
+  }
+  std::vector<uint32_t>& features = scratch.index.features;
+  for (size_t w = low; w <= high && w < marks.size(); w++) {
+    for (uint64_t bits = marks[w]; bits != 0; bits &= bits - 1) {
+      features.push_back(static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits))));
+    }
+    marks[w] = 0;
+  }
+}
+
 // The batch's touched features and, for sparse batches, its non-zeros grouped by feature in
 // row order (a stable counting sort), into scratch.index. The caller's slot scratch maps a
 // feature to its place in the index; it is all −1 before and after.
@@ -266,16 +293,10 @@ void IndexFeatures(const Settings& s, const BatchView& b, int32_t* slot_scratch,
     std::iota(index.features.begin(), index.features.end(), 0u);
   } else {
     const size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
-    counts.clear();
-    for (size_t e = 0; e < nnz; e++) {
-      uint32_t i = b.indices[e];
-      if (slot_scratch[i] < 0) {
-        slot_scratch[i] = static_cast<int32_t>(index.features.size());
-        index.features.push_back(i);
-        counts.push_back(0);
-      }
-      counts[slot_scratch[i]]++;
-    }
+    SortedTouched(s, b, scratch);
+    counts.assign(index.features.size(), 0);
+    for (size_t k = 0; k < index.features.size(); k++) slot_scratch[index.features[k]] = static_cast<int32_t>(k);
+    for (size_t e = 0; e < nnz; e++) counts[slot_scratch[b.indices[e]]]++;
     index.starts.assign(index.features.size() + 1, 0);
     for (size_t k = 0; k < counts.size(); k++) index.starts[k + 1] = index.starts[k] + counts[k];
     cursor.assign(index.starts.begin(), index.starts.end() - 1);
