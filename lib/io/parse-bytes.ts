@@ -68,14 +68,30 @@ function inferRecordioWidth(head: Uint8Array, name: string, options: ReadOptions
   return null;
 }
 
+/**
+ * The first non-blank line after `skip` lines, decoded; undefined when there is none yet. Without
+ * `complete` the bytes after the last newline may be a partial line and are not one. Only the
+ * lines up to it are decoded: the head is a whole 4 MiB chunk, and decoding and splitting all of
+ * it was main-thread time of every CSV run.
+ */
+function firstRecordLine(head: Uint8Array, start: number, skip: number, complete: boolean): string | undefined {
+  for (let at = start, line = 0; at < head.length || (complete && at === head.length && line === 0); line++) {
+    const newline = head.indexOf(0x0a, at);
+    if (newline < 0 && !complete) return undefined;
+    const end = newline < 0 ? head.length : newline;
+    const text = Buffer.from(head.buffer, head.byteOffset + at, end - at).toString('utf8');
+    if (line >= skip && text.trim() !== '') return text;
+    if (newline < 0) return undefined;
+    at = newline + 1;
+  }
+  return undefined;
+}
+
 /** Features per row of a CSV file, from its first record; null while no whole record has arrived, 'none' when there is none. */
 function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null | 'none' {
   // A UTF-8 byte-order mark is not part of the first field (the parser skips it too).
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-  const text = Buffer.from(head.buffer, head.byteOffset + start, head.length - start).toString('utf8');
-  const lines = text.split('\n');
-  if (!complete) lines.pop(); // the last piece may be a partial line
-  const first = lines.slice(options.header ? 1 : 0).find((line) => line.trim() !== '');
+  const first = firstRecordLine(head, start, options.header ? 1 : 0, complete);
   if (first === undefined) {
     const limit = options.maxRecordBytes ?? 1 << 20;
     if (head.length > limit) throw new DataError(`${name}, line 1: record is longer than ${limit} bytes (raise --max-record-bytes, maxRecordBytes in the API)`);

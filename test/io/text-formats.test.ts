@@ -156,6 +156,20 @@ describe('text formats (native parser)', () => {
       assert.deepEqual(rows[0], { values: [2, 3], label: 1, weight: 1 });
     });
 
+    it('infers the width from the first record after a BOM, a header and blank lines, in any chunks', async () => {
+      // The first record is found by reading only the lines up to it; a header wider than the rows,
+      // and a blank line with spaces, must not be taken for it.
+      const text = '\ufeffy,a,b,c,d\n\n  \n1,2,3\n0,4,5';
+      for (const size of [1, 2, 5, 13, 64]) {
+        const { rows } = await parse(text, { format: 'csv', header: true }, size);
+        assert.deepEqual(rows.map((r) => [r.label, ...r.values]), [[1, 2, 3], [0, 4, 5]], `chunks of ${size}`);
+      }
+      // The only record has no newline after it.
+      assert.deepEqual((await parse('7,8', { format: 'csv' }, 1)).rows[0], { values: [8], label: 7, weight: 1 });
+      // Nothing but a header and blank lines: no batches, no error.
+      assert.deepEqual((await parse('y,a\n\n', { format: 'csv', header: true }, 3)).rows, []);
+    });
+
     it('takes the label from another column, or none (label_size 0)', async () => {
       assert.deepEqual((await parse('2,3,9\n', { format: 'csv', labelColumn: 2 })).rows[0], { values: [2, 3], label: 9, weight: 1 });
       // A label column past the last column (found by fuzzing: it once wrote past the row).
