@@ -73,18 +73,20 @@ function inferRecordioWidth(head: Uint8Array, name: string, options: ReadOptions
 }
 
 /**
- * The first non-blank line after `skip` lines, decoded; undefined when there is none yet. Without
+ * The first non-blank line after `skip` non-blank lines (the header: blank lines before it are
+ * not it, as the parser skips them), decoded; undefined when there is none yet. Without
  * `complete` the bytes after the last newline may be a partial line and are not one. Only the
  * lines up to it are decoded: the head is a whole 4 MiB chunk, and decoding and splitting all of
  * it was main-thread time of every CSV run.
  */
 function firstRecordLine(head: Uint8Array, start: number, skip: number, complete: boolean): string | undefined {
-  for (let at = start, line = 0; at < head.length || (complete && at === head.length && line === 0); line++) {
+  for (let at = start, line = 0, skipped = 0; at < head.length || (complete && at === head.length && line === 0); line++) {
     const newline = head.indexOf(0x0a, at);
     if (newline < 0 && !complete) return undefined;
     const end = newline < 0 ? head.length : newline;
     const text = Buffer.from(head.buffer, head.byteOffset + at, end - at).toString('utf8');
-    if (line >= skip && text.trim() !== '') return text;
+    // Blank as the native parser has it: spaces, tabs and carriage returns only.
+    if (!/^[ \t\r]*$/.test(text) && skipped++ >= skip) return text;
     if (newline < 0) return undefined;
     at = newline + 1;
   }

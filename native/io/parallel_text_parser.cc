@@ -16,6 +16,7 @@ struct ParallelTextParser::Segment {
   uint64_t line = 1;    // line number of its first record
   size_t lines = 0;     // newlines in [begin, end): one per record
   bool file_start = false;
+  bool first_record_pending = false;
   bool header_pending = false;
   FeedResult result;
   // Sized for the worst case and rewritten every wave; left unzeroed (see uninitialized_vector.h).
@@ -138,6 +139,7 @@ void ParallelTextParser::StartFile(bool expect_header) {
   head_ = held_ = 0;
   header_pending_ = options_.header && expect_header;
   file_start_pending_ = expect_header;
+  first_record_pending_ = expect_header;
 }
 
 void ParallelTextParser::Fail(FeedResult& result, const std::string& message) {
@@ -267,6 +269,7 @@ void ParallelTextParser::StageLastRecord(Wave& wave, const BatchTarget& shape) {
   segment.line = next_line_;
   segment.lines = 1;
   segment.file_start = file_start_pending_;
+  segment.first_record_pending = first_record_pending_;
   segment.header_pending = header_pending_;
   ParseSegment(segment, parser, shape);
   if (!segment.result.failed) segment.result = parser.Finish(segment.staged);
@@ -277,7 +280,7 @@ void ParallelTextParser::StageLastRecord(Wave& wave, const BatchTarget& shape) {
   wave.end_offset = parsed_offset_ = fed_offset_;
   wave.end_line = next_line_ = parser.record_number();
   carry_.clear();
-  header_pending_ = file_start_pending_ = false;
+  header_pending_ = file_start_pending_ = first_record_pending_ = false;
   wave.ready.store(true, std::memory_order_release);
 }
 
@@ -300,12 +303,24 @@ const char* ParallelTextParser::ParseWave(Wave& wave, const char* begin, const c
     Segment& segment = wave.segments[s];
     segment.line = line;
     segment.file_start = s == 0 && file_start_pending_;
-    segment.header_pending = s == 0 && header_pending_;
+    segment.first_record_pending = segment.header_pending = false;
     line += segment.lines;
   }
   while (parsers_.size() < wave.count) parsers_.push_back(std::make_unique<TextParser>(options_));
-  ThreadPool::Shared().ParallelFor(wave.count, 1, [&](size_t from, size_t to) {
-    for (size_t s = from; s < to; ++s) ParseSegment(wave.segments[s], *parsers_[s], shape);
+  // Until the file's first non-blank line is taken (the header, when there is one), segments are
+  // parsed one at a time, each starting where the one before left that: blank lines may come
+  // before it, in any number, and one parser would skip them all and then the header.
+  size_t serial = 0;
+  for (; serial < wave.count && first_record_pending_; ++serial) {
+    Segment& segment = wave.segments[serial];
+    segment.first_record_pending = true;
+    segment.header_pending = header_pending_;
+    ParseSegment(segment, *parsers_[serial], shape);
+    first_record_pending_ = parsers_[serial]->first_record_pending();
+    header_pending_ = parsers_[serial]->header_pending();
+  }
+  ThreadPool::Shared().ParallelFor(wave.count - serial, 1, [&](size_t from, size_t to) {
+    for (size_t s = serial + from; s < serial + to; ++s) ParseSegment(wave.segments[s], *parsers_[s], shape);
   }, kSegmentsPerThread);
   // Counts and the first error in input order; segments after an error never happened.
   size_t kept = wave.count;
@@ -322,7 +337,7 @@ const char* ParallelTextParser::ParseWave(Wave& wave, const char* begin, const c
   const Segment& tail = wave.segments[wave.count - 1];
   wave.end_offset = parsed_offset_ = tail.offset + static_cast<uint64_t>(tail.end - tail.begin);
   wave.end_line = next_line_ = tail.line + tail.lines;
-  header_pending_ = file_start_pending_ = false;
+  file_start_pending_ = false;
   return parsed_end;
 }
 
@@ -404,7 +419,7 @@ void ParallelTextParser::ParseSegment(Segment& segment, TextParser& parser, cons
   staged.row_ends = FreshAtLeast(segment.row_ends, rows);
   staged.row_lines = FreshAtLeast(segment.row_lines, rows);
   segment.result = FeedResult();
-  parser.StartSegment(segment.line, segment.offset, segment.file_start, segment.header_pending);
+  parser.StartSegment(segment.line, segment.offset, segment.file_start, segment.first_record_pending, segment.header_pending);
   for (const char* p = segment.begin; p < segment.end;) {
     FeedResult result = parser.Feed(p, static_cast<size_t>(segment.end - p), staged);
     if (result.failed) {

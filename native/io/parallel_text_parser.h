@@ -99,6 +99,7 @@ class ParallelTextParser : public StreamParser {
   uint64_t next_line_ = 1;      // line number of the next record to parse
   bool header_pending_ = false;
   bool file_start_pending_ = false;
+  bool first_record_pending_ = false;  // no non-blank line of the file taken yet (TextParser's)
 
   // Hand-over side: where the rows handed over end.
   uint64_t committed_ = 0;

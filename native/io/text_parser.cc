@@ -112,15 +112,17 @@ void TextParser::StartFile(bool expect_header) {
   committed_offset_ = 0;
   header_pending_ = options_.header && expect_header;
   at_file_start_ = expect_header;
+  first_record_pending_ = expect_header;
 }
 
-void TextParser::StartSegment(uint64_t line, uint64_t offset, bool file_start, bool header_pending) {
+void TextParser::StartSegment(uint64_t line, uint64_t offset, bool file_start, bool first_record_pending, bool header_pending) {
   carry_.clear();
   line_ = line;
   stream_offset_ = offset;
   committed_offset_ = offset;
   header_pending_ = header_pending;
   at_file_start_ = file_start;
+  first_record_pending_ = first_record_pending;
 }
 
 void TextParser::NoteRow(BatchTarget& target) const {
@@ -260,12 +262,15 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   const char* trimmed_begin = begin;
   const char* trimmed_end = end;
   Trim(trimmed_begin, trimmed_end);
+  // Blank lines (and libsvm comment lines) separate records; they are not records, and a header
+  // is the first line that is not blank.
+  if (trimmed_begin == trimmed_end) return Outcome::Skipped;
+  const bool first_record = first_record_pending_;
+  first_record_pending_ = false;
   if (header_pending_) {
     header_pending_ = false;
     return Outcome::Skipped;
   }
-  // Blank lines (and libsvm comment lines) separate records; they are not records.
-  if (trimmed_begin == trimmed_end) return Outcome::Skipped;
   if (options_.format == TextFormat::Libsvm && *trimmed_begin == '#') return Outcome::Skipped;
   BadRecord reason = BadRecord::Syntax;
   std::string detail;
@@ -285,14 +290,16 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
     reason = label_ok ? BadRecord::FeatureRange : BadRecord::LabelRange;
   } else if (full) {
     at_file_start_ = first_of_file;  // the record is taken again, into the next batch
+    first_record_pending_ = first_record;
     return Outcome::Full;
   }
   bad_counts_[static_cast<size_t>(reason)]++;
   if (options_.skip_bad) return Outcome::Skipped;
   result.failed = true;
   result.message = "line " + std::to_string(line_) + ": " + detail;
-  if (first_of_file && LooksLikeHeader(trimmed_begin, trimmed_end, reason)) {
-    result.message += "; the first line looks like a header: pass --header (header: true in the API) to skip it";
+  if (first_record && LooksLikeHeader(trimmed_begin, trimmed_end, reason)) {
+    result.message += std::string("; the first ") + (first_of_file ? "line" : "non-blank line") +
+                      " looks like a header: pass --header (header: true in the API) to skip it";
   }
   return Outcome::Failed;
 }

@@ -44,9 +44,13 @@ class TextParser : public StreamParser {
   // Line numbers restart; a header line is expected when the format has one and expect_header.
   void StartFile(bool expect_header) override;
   // A piece of a stream that starts at a record boundary: `line` and `offset` (bytes since the
-  // file's start) of its first record, and whether that record is the file's first (a
-  // byte-order mark may lead it) and a header to skip. The parallel parser's pieces start here.
-  void StartSegment(uint64_t line, uint64_t offset, bool file_start, bool header_pending);
+  // file's start) of its first record, whether that record is the file's first line (a
+  // byte-order mark may lead it), whether the file's first non-blank line is still to come (the
+  // header to skip when header_pending). The parallel parser's pieces start here.
+  void StartSegment(uint64_t line, uint64_t offset, bool file_start, bool first_record_pending, bool header_pending);
+  // The file's first non-blank line has not been taken yet (a piece of blank lines leaves it so).
+  bool first_record_pending() const { return first_record_pending_; }
+  bool header_pending() const { return header_pending_; }
   uint64_t record_number() const override { return line_; }
   uint64_t committed_offset() const override { return committed_offset_; }
   size_t carry_bytes() const override { return carry_.size(); }
@@ -79,10 +83,13 @@ class TextParser : public StreamParser {
   uint64_t line_ = 1;
   uint64_t stream_offset_ = 0;
   uint64_t committed_offset_ = 0;
+  // The header: the file's first non-blank line (blank lines before it are blank lines).
   bool header_pending_ = false;
-  // The next record is the first of a file read from its start: a UTF-8 byte-order mark may
-  // lead it, and a header read by mistake is told apart there.
+  // The next line is the first of a file read from its start: a UTF-8 byte-order mark may lead it.
   bool at_file_start_ = false;
+  // No non-blank line of a file read from its start has been taken: a header read by mistake
+  // is told apart at the first that is.
+  bool first_record_pending_ = false;
   DocumentWords document_words_;  // text: one document's words, reused
 };
 

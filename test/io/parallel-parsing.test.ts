@@ -154,6 +154,20 @@ describe('parallel text parsing', () => {
     assert.ok(reference.batches.length > 10);
   });
 
+  it('CSV whose header comes after blank lines, more than a segment and more than a wave of them: the header skipped, as one parser does', () => {
+    for (const blank of [3, 100_000, 2_500_000]) {
+      // '\r' and spaces make some of the blank lines longer; a wave is 4 MiB, a segment at least 64 KiB.
+      const lines = Array.from({ length: blank }, (_, i) => (i % 7 === 3 ? ' \r' : ''));
+      const file = Buffer.concat([Buffer.from('\uFEFF' + lines.join('\n') + '\nlabel,a,b,c\n'), csv(300_000, 3)]);
+      const reference = assertSame([file], { format: 'csv', featureDim: 3, header: true }, { rows: 1000, nnz: 0, sparse: false }, chunkings(blank % 5));
+      assert.equal(reference.error, undefined, `${blank} blank lines`);
+      assert.ok(reference.batches.length > 5);
+      // Without the header option its line is the first record, and the error says what it looks like.
+      const unnamed = assertSame([file], { format: 'csv', featureDim: 3 }, { rows: 1000, nnz: 0, sparse: false }, { whole: () => 1 << 30 });
+      assert.equal(unnamed.error, `line ${blank + 1}: label (column 1) 'label' is not a number; the first non-blank line looks like a header: pass --header (header: true in the API) to skip it`);
+    }
+  });
+
   it('CSV over several files, the last record without a newline, batches not a divisor of the rows', () => {
     const files = [csv(300_000, 3), csv(200_000, 3), Buffer.from(csv(150_000, 3).toString().trimEnd())];
     assertSame(files, { format: 'csv', featureDim: 3 }, { rows: 777, nnz: 0, sparse: false }, chunkings(2));

@@ -168,6 +168,14 @@ describe('text formats (native parser)', () => {
       assert.deepEqual((await parse('7,8', { format: 'csv' }, 1)).rows[0], { values: [8], label: 7, weight: 1 });
       // Nothing but a header and blank lines: no batches, no error.
       assert.deepEqual((await parse('y,a\n\n', { format: 'csv', header: true }, 3)).rows, []);
+      // Blank lines before the header: the header is the first non-blank line (they once took the
+      // header's place, and the header was read as a record).
+      const late = '\n \r\n\ny,a,b\n1,2,3\n';
+      for (const size of [1, 4, 64]) {
+        assert.deepEqual((await parse(late, { format: 'csv', header: true }, size)).rows.map((r) => [r.label, ...r.values]), [[1, 2, 3]], `chunks of ${size}`);
+      }
+      await assert.rejects(parse(late, { format: 'csv' }),
+        /^DataError: iterable, line 4: label \(column 1\) 'y' is not a number; the first non-blank line looks like a header: pass --header \(header: true in the API\) to skip it$/);
     });
 
     it('takes the label from another column, or none (label_size 0)', async () => {
