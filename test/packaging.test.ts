@@ -3,7 +3,7 @@
 // load from the prebuild in the tarball.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,16 @@ describe('packaging', function () {
     assert.equal(trained.metrics.records, 50_000);
     assert.ok(trained.metrics.train.progressive_roc_auc_score > 0.6, workers);
     installed = { project, files };
+  });
+
+  it('a user without a prebuild can compile the addon: what binding.gyp requires is a dependency, not a devDependency', () => {
+    // npm installs only dependencies in a user's project; node-addon-api was a devDependency, and
+    // `npm install` from source (no matching prebuild) failed: "Cannot find module 'node-addon-api'".
+    const gyp = readFileSync(join(packageRoot, 'binding.gyp'), 'utf8');
+    const required = [...gyp.matchAll(/require\('([^']+)'\)/g)].map((m) => m[1]);
+    assert.deepEqual(required, ['node-addon-api']);
+    const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const name of [...required, 'node-gyp-build']) assert.ok(manifest.dependencies[name], `${name} is a dependency`);
   });
 
   it('ships the CUDA addon for linux-x64 where the prebuild had nvcc: static cudart, within its budget, loaded only with a device', async function () {
