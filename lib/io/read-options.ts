@@ -4,6 +4,7 @@ import type { SeriesRecord } from '../data/series.js';
 import type { FileSourceOptions } from './sources/files.js';
 import type { RedisStreamOptions } from './sources/redis-stream.js';
 import type { SourcePosition } from './sources/types.js';
+import { rejectUnknownOptions } from './option-names.js';
 
 export type FormatName = 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'text' | 'recordio' | 'series';
 export const formatNames: readonly FormatName[] = ['csv', 'libsvm', 'vw', 'jsonl', 'text', 'recordio', 'series'];
@@ -89,8 +90,17 @@ export function declaredFeatureDim(format: FormatName, options: ReadOptions): nu
   return format === 'vw' ? 2 ** (options.hashBits ?? 18) : options.featureDim;
 }
 
-/** Throws a RangeError naming the first option that is out of range. */
+/** Every option of ReadOptions, by name (the compiler keeps it complete): unknown names are errors. */
+export const readOptionNames: Readonly<Record<keyof ReadOptions, true>> = {
+  format: true, miniBatchSize: true, featureDim: true, sparse: true, labelSize: true, labelClasses: true, featureRange: true,
+  labelColumn: true, header: true, delimiter: true, zeroBased: true, hashBits: true, onBadRecord: true, series: true,
+  maxRecordBytes: true, nnzPerBatch: true, prefetch: true, shuffleBuffer: true, seed: true, start: true, files: true,
+  redis: true, signal: true,
+};
+
+/** Throws a TypeError naming an option ReadOptions has not, or a RangeError naming the first option that is out of range. */
 export function validateReadOptions(options: ReadOptions, format: FormatName): void {
+  rejectUnknownOptions('readBatches', options, readOptionNames);
   const fail = (why: string): never => { throw new RangeError(`readBatches: ${why}`); };
   if (!Number.isSafeInteger(options.miniBatchSize) || options.miniBatchSize < 1) fail(`miniBatchSize must be a positive integer, got ${options.miniBatchSize}`);
   if (options.featureDim !== undefined && (!Number.isSafeInteger(options.featureDim) || options.featureDim < 1)) {

@@ -5,7 +5,7 @@
 // newest valid checkpoint, incremental training from a saved state, and a
 // clean stop on an AbortSignal with a checkpoint written. The stages are in
 // training-run.ts; the settings in run-settings.ts; progress in progress.ts.
-import type { DeviceTrafficCounts } from '../backends/device-traffic.js';
+import type { DeviceTrafficCounts } from '../backends/device-traffic-counts.js';
 import type { KernelCounts } from '../backends/kernel-counters.js';
 import type { Backend } from '../backends/registry.js';
 import type { BackendChoice } from '../backends/select.js';
@@ -16,6 +16,8 @@ import type { SourceInput } from '../io/sources/open-source.js';
 import type { ProgressEvent } from './progress.js';
 import { TrainingRun } from './training-run.js';
 import type { PassRunner } from './pass-runner.js';
+import { rejectUnknownOptions } from '../io/option-names.js';
+import { readOptionNames } from '../io/read-options.js';
 
 export interface TrainOptions {
   train: SourceInput;
@@ -119,8 +121,18 @@ export interface TrainResult<A extends Algorithm> {
  * read (naming the parameter), DataError for bad records, an AbortError after `signal` fires
  * (with a checkpoint written at the batch boundary).
  */
+/** Every option of TrainOptions, by name (the compiler keeps it complete): unknown names are errors. */
+const trainOptionNames: Readonly<Record<keyof TrainOptions, true>> = {
+  train: true, validation: true, test: true, data: true, epochs: true, checkpoint: true, resume: true, initialState: true,
+  earlyStopping: true, vocabulary: true, backend: true, seed: true, deterministic: true, workers: true, syncEvery: true,
+  signal: true, onProgress: true,
+};
+
 export async function train<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput,
   options: TrainOptions, runner?: PassRunner): Promise<TrainResult<A>> {
+  rejectUnknownOptions('train', options, trainOptionNames,
+    (key) => (Object.hasOwn(readOptionNames, key) ? `how to read the channels: pass it in data, as data: { ${key} }` : undefined));
+  rejectUnknownOptions('train: data', options.data, readOptionNames);
   if ((options.workers ?? 1) !== 1 && !runner) {
     throw new Error('train: workers > 1 need the worker pool: use train from boundless-ml (lib/distributed/train.ts), not lib/train/train.ts');
   }

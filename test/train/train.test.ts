@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdir, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { linearLearner, saveState, tensorsEqual, train, type ProgressEvent, type State } from '../../lib/index.js';
+import { linearLearner, readBatches, saveState, tensorsEqual, train, type ProgressEvent, type State } from '../../lib/index.js';
 import { leastSquares } from '../fixtures/least-squares.js';
 import { dim, weights, writeTrainerFiles } from '../fixtures/trainer-files.js';
 
@@ -173,5 +173,20 @@ describe('trainer', function () {
       /^RangeError: train: seed is given twice, as hyperparameter seed=1 and options.seed = 2; give one of them$/);
     const agreeing = await train(linearLearner, { ...regressor, epochs: 2 }, { train: trainPath, epochs: 2 });
     assert.equal(agreeing.metrics.epochs, 2);
+  });
+
+  it('refuses an option it does not know, saying where a read option goes (a misplaced one was ignored: the run read the file as CSV)', async () => {
+    const misplaced = { train: trainPath, format: 'libsvm' } as unknown as Parameters<typeof train>[2];
+    await assert.rejects(train(leastSquares, hp, misplaced),
+      /^TypeError: train: unknown option 'format' \(how to read the channels: pass it in data, as data: \{ format \}\); known: train, validation, test, data, epochs, /);
+    const misspelt = { train: trainPath, epoch: 2 } as unknown as Parameters<typeof train>[2];
+    await assert.rejects(train(leastSquares, hp, misspelt), /^TypeError: train: unknown option 'epoch'; known: train, validation, test, data, epochs, /);
+    const data = { train: trainPath, data: { formt: 'csv' } } as unknown as Parameters<typeof train>[2];
+    await assert.rejects(train(leastSquares, hp, data), /^TypeError: train: data: unknown option 'formt'; known: format, miniBatchSize, /);
+    // An option given as undefined is no option (spreads of optional settings make them).
+    const spread = await train(leastSquares, hp, { train: trainPath, epochs: 1, validation: undefined });
+    assert.equal(spread.metrics.epochs, 1);
+    assert.throws(() => readBatches(trainPath, { miniBatchSize: 10, formt: 'csv' } as unknown as Parameters<typeof readBatches>[1]),
+      /^TypeError: readBatches: unknown option 'formt'; known: format, miniBatchSize, featureDim, /);
   });
 });
