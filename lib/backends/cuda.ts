@@ -15,7 +15,7 @@ import { getKernel, registerKernel, type Backend, type BackendDefinition } from 
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
 import { ResidentStates } from './device-state.js';
 import { declineOutOfMemory } from './cuda-out-of-memory.js';
-import { countsSince, type DeviceTrafficCounts } from './device-traffic.js';
+import { countsSince, type DeviceTrafficCounts } from './device-traffic-counts.js';
 import type { PcaMomentsHandle, PcaSketchHandle } from './cuda-pca.js';
 import type { KmeansHandle } from './cuda-kmeans.js';
 import type { LinearEvaluateHandle } from './cuda-linear-learner.js';

@@ -6,28 +6,7 @@
 // "nothing is read back per batch" is a number a user can check (train()'s
 // metrics.device, the CLI's final JSON) rather than a claim.
 
-/** The counts (since the backend was created, or since a snapshot). */
-export interface DeviceTrafficCounts {
-  /** Command buffers submitted to the device's queue (webgpu), or kernels launched (cuda). */
-  submissions: number;
-  /** Bytes written from the host into device buffers. */
-  bytesToDevice: number;
-  /** Read-backs: each maps a buffer and waits for the device to finish the work before it. */
-  readBacks: number;
-  /** Bytes those read-backs brought to the host. */
-  bytesFromDevice: number;
-  /** cuda: every wait for the device (read-backs, a kernel's fault check, a buffer grown once the work reading it ran). */
-  synchronizations?: number;
-}
-
-/** The difference of two counts: what was counted after `since`. */
-export function countsSince(now: DeviceTrafficCounts, since: DeviceTrafficCounts): DeviceTrafficCounts {
-  const difference = {
-    submissions: now.submissions - since.submissions, bytesToDevice: now.bytesToDevice - since.bytesToDevice,
-    readBacks: now.readBacks - since.readBacks, bytesFromDevice: now.bytesFromDevice - since.bytesFromDevice,
-  };
-  return now.synchronizations === undefined ? difference : { ...difference, synchronizations: now.synchronizations - (since.synchronizations ?? 0) };
-}
+import { countsSince, type DeviceTrafficCounts } from './device-traffic-counts.js';
 
 const zero = (): DeviceTrafficCounts => ({ submissions: 0, bytesToDevice: 0, readBacks: 0, bytesFromDevice: 0 });
 

@@ -2,7 +2,7 @@
 // and an availability probe) and kernel implementations by (backend, kernel).
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
 import type { KernelCounters } from './kernel-counters.js';
-import type { DeviceTrafficCounts } from './device-traffic.js';
+import type { DeviceTrafficCounts } from './device-traffic-counts.js';
 
 export type BackendName = 'cpu' | 'cuda' | 'webgpu';
 export const backendNames: readonly BackendName[] = ['cpu', 'cuda', 'webgpu'];

@@ -2,7 +2,7 @@
 // an epoch over the training channel with scheduled checkpoints, validation
 // and the early-stopping bookkeeping, then the final model and the test
 // channel. train() in train.ts strings the stages together.
-import type { DeviceTrafficCounts } from '../backends/device-traffic.js';
+import type { DeviceTrafficCounts } from '../backends/device-traffic-counts.js';
 import { declinedWarnings } from '../backends/kernel-counters.js';
 import { settleState } from '../backends/device-state.js';
 import type { KernelCounts } from '../backends/kernel-counters.js';
