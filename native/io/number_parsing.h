@@ -69,7 +69,7 @@ inline const char* ScanFastFloat32(const char* p, const char* end, float* out) {
 
 // The fast path on a whole field [p, end): false when it does not apply or the field has more.
 inline bool FastFloat32(const char* p, const char* end, float* out) {
-  float value;
+  float value = 0.f;  // set whenever the scan reaches `end` (initialized for GCC's -Wmaybe-uninitialized)
   if (ScanFastFloat32(p, end, &value) != end) return false;
   *out = value;
   return true;
