@@ -114,13 +114,6 @@ export interface TrainResult<A extends Algorithm> {
   commit(): Promise<void>;
 }
 
-/**
- * Trains `algorithm` on the training channel: epochs over a persistent source (one for a
- * stream), validation each epoch, early stopping with the best epoch kept, rolling checkpoints,
- * resume and incremental training. Errors: bad hyperparameters or options before any data is
- * read (naming the parameter), DataError for bad records, an AbortError after `signal` fires
- * (with a checkpoint written at the batch boundary).
- */
 /** Every option of TrainOptions, by name (the compiler keeps it complete): unknown names are errors. */
 const trainOptionNames: Readonly<Record<keyof TrainOptions, true>> = {
   train: true, validation: true, test: true, data: true, epochs: true, checkpoint: true, resume: true, initialState: true,
@@ -128,6 +121,13 @@ const trainOptionNames: Readonly<Record<keyof TrainOptions, true>> = {
   signal: true, onProgress: true,
 };
 
+/**
+ * Trains `algorithm` on the training channel: epochs over a persistent source (one for a
+ * stream), validation each epoch, early stopping with the best epoch kept, rolling checkpoints,
+ * resume and incremental training. Errors: bad hyperparameters or options before any data is
+ * read (naming the parameter; an option name it does not know is a TypeError), DataError for bad records, an AbortError after `signal` fires
+ * (with a checkpoint written at the batch boundary).
+ */
 export async function train<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput,
   options: TrainOptions, runner?: PassRunner): Promise<TrainResult<A>> {
   rejectUnknownOptions('train', options, trainOptionNames,
