@@ -80,7 +80,7 @@ function inferRecordioWidth(head: Uint8Array, name: string, options: ReadOptions
  * it was main-thread time of every CSV run.
  */
 function firstRecordLine(head: Uint8Array, start: number, skip: number, complete: boolean): string | undefined {
-  for (let at = start, line = 0, skipped = 0; at < head.length || (complete && at === head.length && line === 0); line++) {
+  for (let at = start, skipped = 0; at < head.length;) {
     const newline = head.indexOf(0x0a, at);
     if (newline < 0 && !complete) return undefined;
     const end = newline < 0 ? head.length : newline;

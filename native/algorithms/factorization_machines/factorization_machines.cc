@@ -272,7 +272,7 @@ void SortedTouched(const Settings& s, const BatchView& b, StepScratch& scratch) 
     high = std::max<size_t>(high, i >> 6);
   }
   std::vector<uint32_t>& features = scratch.index.features;
-  for (size_t w = low; w <= high && w < marks.size(); w++) {
+  for (size_t w = low; w <= high; w++) {  // (no entries: low > high, nothing scanned)
     for (uint64_t bits = marks[w]; bits != 0; bits &= bits - 1) {
       features.push_back(static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits))));
     }
