@@ -17,6 +17,7 @@ import { runFactorizationMachines, type FmRow } from './factorization-machines.j
 import type { RatingsSet } from './fm-ratings.js';
 import { runThreads, threadsMarkdown } from './threads.js';
 import { runWorkers, workersTable } from './workers.js';
+import { epochsTable, runEpochs } from './epochs.js';
 import { clusterMarkdown, runCluster } from './cluster.js';
 import { redisStreamTable, runRedisStream } from './redis-stream.js';
 import { ntmMarkdown, runNtm } from './ntm.js';
@@ -67,6 +68,14 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     return {
       markdown: [gpuTrainingTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
       legend: 'Whole training runs of a kernel per backend (batches, then one read-back); × cpu above 1× is faster than cpu.',
+    };
+  },
+  // Several epochs from a file: the epoch cache against parsing every epoch, scikit-learn beside (bench/epochs.ts).
+  epochs: async () => {
+    const { rows, notes } = await runEpochs();
+    return {
+      markdown: [epochsTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
+      legend: 'Whole training processes of several epochs; the × column is each time over the epoch-cached run of the same job (above 1× is slower than it).',
     };
   },
   'dense-linear': async () => {

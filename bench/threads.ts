@@ -89,7 +89,7 @@ const parseScript = (path: string, format: string, featureDim: string) => `
  * reclaims idle page cache (DAMON), and a run that found its input evicted timed the disk (parse
  * only, dense CSV: 1.12 s cold against 0.70 s warm).
  */
-function warm(path: string): void {
+export function warm(path: string): void {
   const fd = openSync(path, 'r');
   const buffer = Buffer.allocUnsafe(8 << 20);
   try {
@@ -100,7 +100,7 @@ function warm(path: string): void {
 }
 
 /** Wall seconds of a whole process (start-up included) and its peak RSS. */
-function timeProcess(args: string[], threads: number): { seconds: number; maxRssMB: number; stdout: string } {
+export function timeProcess(args: string[], threads: number): { seconds: number; maxRssMB: number; stdout: string } {
   const start = performance.now();
   const [command, commandArgs] = gnuTime ? ['/usr/bin/time', ['-f', '%M', process.execPath, ...args]] : [process.execPath, args];
   const result = spawnSync(command, commandArgs, {
@@ -112,7 +112,7 @@ function timeProcess(args: string[], threads: number): { seconds: number; maxRss
   return { seconds, maxRssMB: rss / 1024, stdout: result.stdout };
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
@@ -132,9 +132,15 @@ function jobs(format: 'csv' | 'libsvm'): Job[] {
   ];
 }
 
-export async function runThreads(): Promise<{ rows: ThreadsRow[]; notes: string[] }> {
+/** The two generated files (written once into bench/data/): 400k × 64 dense CSV and 400k sparse libsvm over 100k features. */
+export async function threadsDataFiles(): Promise<{ dense: string; sparse: string; sparseDim: number; rows: number }> {
   const dense = await writeOnce(join(dataDir, `threads-dense-${rows}x${columns}.csv`), denseRows);
   const sparse = await writeOnce(join(dataDir, `threads-sparse-${rows}.libsvm`), sparseRows);
+  return { dense, sparse, sparseDim, rows };
+}
+
+export async function runThreads(): Promise<{ rows: ThreadsRow[]; notes: string[] }> {
+  const { dense, sparse } = await threadsDataFiles();
   const out: ThreadsRow[] = [];
   const scratch = mkdtempSync(join(tmpdir(), 'boundless-threads-'));
   try {

@@ -36,6 +36,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   'initial-model': { value: true, description: 'a model directory from an earlier train (its state.safetensors is continued)' },
   workers: { value: true, description: 'data-parallel worker threads, each training on its share of the files (default 1)' },
   'sync-every': { value: true, description: 'workers merge every N (or Nb) batches (each worker\'s; default 8, linear-learner 32) or every Ns seconds; --cluster: default 128, or auto (rounds at most a tenth of the time)' },
+  'epoch-cache': { value: true, description: 'MiB of memory for keeping the parsed training and validation data after the first epoch, so later epochs skip parsing (default 512; 0: read the files every epoch)' },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
   seed: { value: true, description: "the algorithm's random seed" },
   deterministic: { description: 'seeded and independent of thread count: a resumed run gives the same model bytes' },
@@ -200,6 +201,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       deterministic: options.deterministic === true,
       workers,
       syncEvery,
+      ...(options['epoch-cache'] !== undefined ? { epochCacheBytes: integerOption('train', options, 'epoch-cache', 0)! * 2 ** 20 } : {}),
       signal: controller.signal,
       onProgress: (event) => {
         if (event.checkpoint) [lastCheckpoint, checkpointRecords] = [event.checkpoint, event.records];

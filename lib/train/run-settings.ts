@@ -58,6 +58,10 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
   checkVocabulary(algorithm, options.vocabulary);
   const directory = options.checkpoint ? new CheckpointDirectory(options.checkpoint.directory, options.checkpoint.keep ?? 3) : undefined;
   if (options.resume && !directory) throw new Error('train: resume needs checkpoint.directory');
+  const cacheBytes = options.epochCacheBytes;
+  if (cacheBytes !== undefined && (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0)) {
+    throw new RangeError(`train: epochCacheBytes must be a whole number of bytes, 0 or more (0: read the files every epoch), got ${show(cacheBytes)}`);
+  }
   return { hp, given, backend, ...derived, directory };
 }
 

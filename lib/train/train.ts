@@ -14,6 +14,7 @@ import type { Algorithm, FinalizedModel, State } from '../algorithms/types.js';
 import type { ReadOptions } from '../io/read-options.js';
 import type { SourceInput } from '../io/sources/open-source.js';
 import type { ProgressEvent } from './progress.js';
+import type { EpochCacheReport } from './epoch-cache.js';
 import { TrainingRun } from './training-run.js';
 import type { PassRunner } from './pass-runner.js';
 import { rejectUnknownOptions } from '../io/option-names.js';
@@ -74,6 +75,13 @@ export interface TrainOptions {
    * very large states. `{ auto: true }` (cluster jobs only, their default): see sync-policy.ts.
    */
   syncEvery?: { batches: number } | { seconds: number } | { auto: true };
+  /**
+   * Bytes of memory for keeping the training and validation channels' parsed batches after their
+   * first pass, so that later epochs skip reading and parsing the files (default 512 MiB; 0: read
+   * the files every epoch). A channel that needs more is read every epoch; metrics.epochCache says
+   * which. Only runs of several epochs in one thread keep batches; the model is the same either way.
+   */
+  epochCacheBytes?: number;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
 }
@@ -103,6 +111,11 @@ export interface TrainResult<A extends Algorithm> {
      * waited for it (device-traffic.ts); absent on cpu. Workers' own devices are not included.
      */
     device?: DeviceTrafficCounts;
+    /**
+     * Runs of several epochs: what the epoch cache (options.epochCacheBytes) served, per channel — epochs read
+     * from memory, the bytes and batches held, and why a channel was read from its files every epoch.
+     */
+    epochCache?: { train: EpochCacheReport; validation?: EpochCacheReport };
   };
   /**
    * Call once the model or state is stored: tells the training channel that a stored state holds
@@ -118,7 +131,7 @@ export interface TrainResult<A extends Algorithm> {
 const trainOptionNames: Readonly<Record<keyof TrainOptions, true>> = {
   train: true, validation: true, test: true, data: true, epochs: true, checkpoint: true, resume: true, initialState: true,
   earlyStopping: true, vocabulary: true, backend: true, seed: true, deterministic: true, workers: true, syncEvery: true,
-  signal: true, onProgress: true,
+  epochCacheBytes: true, signal: true, onProgress: true,
 };
 
 /**

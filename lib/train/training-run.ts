@@ -10,7 +10,7 @@ import { DegenerateDataError } from '../algorithms/degenerate-data.js';
 import { HyperparameterError, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import { loadState } from '../algorithms/persistence.js';
 import type { Algorithm, FinalizedModel, Objective, State } from '../algorithms/types.js';
-import type { CommittableInput } from '../io/batch-stream.js';
+import type { BatchStream, CommittableInput } from '../io/batch-stream.js';
 import { readBatches } from '../io/read-batches.js';
 import { DataError } from '../io/read-options.js';
 import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
@@ -19,6 +19,7 @@ import type { SourcePosition } from '../io/sources/types.js';
 import { cloneTensor } from '../state/tensor.js';
 import { existsSync, statSync } from 'node:fs';
 import { CheckpointSchedule } from './checkpoint-directory.js';
+import { defaultEpochCacheBytes, EpochCache, type EpochCacheReport, type PassSource } from './epoch-cache.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
 import { schemaOf } from './schema.js';
 import { resolveRunSettings, settingsOf, type RunSettings } from './run-settings.js';
@@ -91,6 +92,8 @@ export class TrainingRun<A extends Algorithm> {
   stoppedEarly = false;
   /** The backend's kernel counts when this run began: metrics.kernels is what the run added. */
   private readonly kernelsBefore: KernelCounts;
+  /** The training and validation channels' batches, kept after a pass for the epochs after it (epoch-cache.ts); made at their first pass. */
+  private readonly caches: { train?: EpochCache; validation?: EpochCache } = {};
   private readonly trafficBefore: DeviceTrafficCounts | undefined;
 
   /** The training files and their sizes when the run began (null: not files), recorded in checkpoints. */
@@ -310,6 +313,7 @@ export class TrainingRun<A extends Algorithm> {
     // given to continue: a continued state would come back unchanged, as if trained.
     const fromStart = progress.position === null && !progress.shares;
     const recordsBefore = progress.records;
+    this.cacheOf('train');  // a runner's too: the report says why it keeps nothing
     const pass = await (this.runner ? this.runPass(this.runner) : this.trainInThisThread());
     if (pass.input) this.input = pass.input;
     this.covered = 'end';
@@ -367,13 +371,22 @@ export class TrainingRun<A extends Algorithm> {
   /** A pass in this thread: batch by batch, with scheduled checkpoints. */
   private async trainInThisThread(): Promise<PassResult> {
     const { algorithm, options, progress, reporter } = this;
-    await this.input?.close();
-    const stream = readBatches(options.train, { ...this.settings.readOptions, start: progress.position ?? undefined, signal: options.signal });
-    this.input = stream;
+    const cache = this.cacheOf('train');
+    const fromStart = progress.position === null;
+    const replay = fromStart ? cache?.replay() : undefined;
+    let read: BatchStream | undefined;
+    if (!replay) {
+      await this.input?.close();
+      read = readBatches(options.train, { ...this.settings.readOptions, start: progress.position ?? undefined, signal: options.signal });
+      this.input = read;
+    }
+    const stream: PassSource = replay ?? read!;
+    const batches = !replay && fromStart && cache?.recording && this.epochsAfterThis() ? cache.record(stream) : stream;
     this.covered = undefined;
     try {
-      for await (const batch of stream) {
-        this.state ??= algorithm.createState(this.settings.hp as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch),
+      for await (const batch of batches) {
+        // A pass from the file makes the state (a replayed pass comes after one): the stream has read the width by now.
+        this.state ??= algorithm.createState(this.settings.hp as never, schemaOf(read!.featureDim!, algorithm.labelSize, read!.sparse === true, batch),
           this.settings.backend);
         await algorithm.update(this.state as never, batch, this.settings.backend);
         progress.position = { ...batch.position };
@@ -397,6 +410,38 @@ export class TrainingRun<A extends Algorithm> {
     return { bytes: stream.stats.bytes, badRecords: stream.stats.badRecords, seekable: stream.seekable !== false };
   }
 
+  /** Whether epochs are left after the running one (a pass recorded now would be replayed). */
+  private epochsAfterThis(): boolean {
+    return this.progress.epoch + 1 < this.settings.epochs;
+  }
+
+  /**
+   * A channel's epoch cache, made at its first pass of a run of several epochs (undefined for one epoch). The
+   * validation channel gets what the training channel's left of the budget.
+   */
+  private cacheOf(channel: 'train' | 'validation'): EpochCache | undefined {
+    if (this.settings.epochs <= 1) return undefined;
+    const made = this.caches[channel];
+    if (made) return made;
+    const budget = this.options.epochCacheBytes ?? defaultEpochCacheBytes;
+    let cache: EpochCache;
+    if (channel === 'train') {
+      cache = new EpochCache(budget, 'training', this.runner ? 'data-parallel workers (workers, --cluster) read their shares from the files every epoch' : undefined);
+    } else {
+      const left = budget - (this.caches.train?.report().bytes ?? 0);
+      cache = new EpochCache(Math.max(0, left), 'validation', left > 0 || budget === 0 ? undefined : 'the training channel took all of epochCacheBytes');
+    }
+    this.caches[channel] = cache;
+    return cache;
+  }
+
+  /** What metrics.epochCache reports: each channel's cache of a run of several epochs. */
+  private cacheReports(): { train: EpochCacheReport; validation?: EpochCacheReport } | undefined {
+    const { train, validation } = this.caches;
+    if (!train) return undefined;
+    return { train: train.report(), ...(validation ? { validation: validation.report() } : {}) };
+  }
+
   /** Metrics on a channel: a rich state validates all its models at once and keeps the calibration for finalize. */
   private async validate(channel: SourceInput): Promise<Record<string, number>> {
     this.attachVocabulary();
@@ -404,8 +449,13 @@ export class TrainingRun<A extends Algorithm> {
     const backend = this.settings.backend;
     const validator = algorithm.createStateValidator ? algorithm.createStateValidator(state as never, backend) : undefined;
     const evaluator = validator ? undefined : algorithm.createEvaluator!(await algorithm.finalize(state as never, backend) as never);
+    const cache = this.cacheOf('validation');
+    // Validation follows the epoch: one is left after it when the run has more epochs than done.
+    const more = this.progress.epoch < this.settings.epochs && !this.stoppedEarly;
+    const replay = cache?.replay();
+    const batches = replay ?? (cache?.recording && more ? cache.record(this.channel(channel)) : this.channel(channel));
     let records = 0;
-    for await (const batch of this.channel(channel)) {
+    for await (const batch of batches) {
       await (validator ?? evaluator)!.add(batch);
       records += batch.rows;
     }
@@ -434,6 +484,9 @@ export class TrainingRun<A extends Algorithm> {
 
   /** The model of the best epoch (or the last state), its test metrics, and the run's summary. */
   async finish(): Promise<TrainResult<A>> {
+    // No epoch is left to read them: the cached batches go before finalize and the test channel.
+    this.caches.train?.release();
+    this.caches.validation?.release();
     this.attachVocabulary();
     const { algorithm, progress, state } = this;
     const model = await algorithm.finalize((this.best ?? state)! as never, this.settings.backend) as FinalizedModel<A>;
@@ -452,6 +505,7 @@ export class TrainingRun<A extends Algorithm> {
     }
     const validation = this.bestValidation ?? this.validation;
     const kernels = this.settings.backend.counters.snapshot(this.kernelsBefore);
+    const epochCache = this.cacheReports();
     // A fallback is in metrics.kernels; why is said too, so that a slow run on the GPU explains itself.
     for (const message of declinedWarnings(this.settings.backend.name, kernels)) this.emit('warning', { message });
     return {
@@ -468,6 +522,7 @@ export class TrainingRun<A extends Algorithm> {
         records: progress.records,
         seconds: this.reporter.elapsedSeconds,
         kernels,
+        ...(epochCache ? { epochCache } : {}),
         ...(this.settings.backend.traffic ? { device: this.settings.backend.traffic.snapshot(this.trafficBefore) } : {}),
       },
       commit: () => this.commitInput(),

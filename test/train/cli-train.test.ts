@@ -121,7 +121,8 @@ describe('boundless train / predict / evaluate / select', function () {
       '--hp', 'predictor_type=binary_classifier', '--hp', 'mini_batch_size=32', '--epochs', '5', '--seed', '7',
       '--model-dir', join(root, 'readme-model'), '--checkpoint-dir', checkpoints, '--checkpoint-every', '5b'];
     const metricsOf = (stdout: string) => {
-      const { seconds: _seconds, kernels: _kernels, ...rest } = JSON.parse(stdout).metrics;
+      // How the run ran (time, kernel calls, what the epoch cache served) differs between a run and its resumption.
+      const { seconds: _seconds, kernels: _kernels, epochCache: _cache, ...rest } = JSON.parse(stdout).metrics;
       return rest;
     };
     const first = boundless(...readme);
@@ -192,6 +193,21 @@ describe('boundless train / predict / evaluate / select', function () {
     assert.match(none.stderr, /train: interrupted before the first checkpoint; nothing was saved in .*stream-checkpoints-100000b\n$/);
   });
 
+  it('--epoch-cache: later epochs come from memory (said in the final JSON), the same model bytes as --epoch-cache 0', async () => {
+    const run = (name: string, ...extra: string[]) => {
+      const result = boundless('train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--epochs', '3',
+        '--mini-batch-size', '500', '--model-dir', join(root, name), ...extra);
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout) as { metrics: { epochCache: { train: Record<string, unknown> } } };
+    };
+    const cached = run('cached');
+    const read = run('read', '--epoch-cache', '0');
+    assert.deepEqual(await readFile(join(root, 'cached', 'model.safetensors')), await readFile(join(root, 'read', 'model.safetensors')));
+    assert.equal(cached.metrics.epochCache.train.epochsFromCache, 2);
+    assert.equal(cached.metrics.epochCache.train.batches, 40);
+    assert.deepEqual(read.metrics.epochCache.train, { epochsFromCache: 0, bytes: 0, batches: 0, notCached: 'epochCacheBytes is 0' });
+  });
+
   it('reports bad arguments and inputs in one line with a non-zero exit', async () => {
     // Exit status 2: a bad command line (usage); 1: bad input or a failed run.
     const cases: [string[], string, number][] = [
@@ -199,6 +215,7 @@ describe('boundless train / predict / evaluate / select', function () {
       [['train', 'least-squares', ...common], 'boundless: train: --train is required (training data: a file, directory, glob, \'-\' for stdin, or a Redis stream: \'redis://HOST:PORT[/DB]?stream=KEY\')\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', 'often'], 'boundless: train: --checkpoint-every must be SECONDS or Nb (every N batches), got "often"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--resume'], 'boundless: train: --resume needs --checkpoint-dir\n', 2],
+      [['train', 'least-squares', ...common, '--train', data, '--epoch-cache', 'lots'], 'boundless: train: --epoch-cache must be an integer >= 0, got "lots"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', '2b'], 'boundless: train: --checkpoint-every needs --checkpoint-dir\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--keep-checkpoints', '2'], 'boundless: train: --keep-checkpoints needs --checkpoint-dir\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'epochs=2', '--epochs', '4'], 'boundless: train: epochs is given twice, as --hp epochs=2 and --epochs 4; give one of them\n', 2],

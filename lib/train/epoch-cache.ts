@@ -1,0 +1,221 @@
+// A file channel's parsed batches, kept in memory after one whole pass, so that
+// later epochs train from them instead of reading and parsing the file again
+// (VW keeps a cache file for its later passes; SageMaker's File mode copies the
+// data once onto local disk). Parsing is most of an epoch's work for the
+// linear learner, whose default is 15 epochs.
+//
+// Memory stays bounded by a setting, not by the data: the cache holds at most
+// `budgetBytes` (TrainOptions.epochCacheBytes, default 512 MiB). A channel
+// that needs more is dropped at the batch that overflows and is read from its
+// file every epoch, as without a cache; metrics.epochCache says which happened.
+//
+// Replayed batches are copies of what the reader delivered — rows, labels,
+// weights, positions — in the order delivered, shuffled or not (the shuffle
+// buffer's seed is the same every epoch, so a re-read gives that order too): a
+// run trains on the same batches with the cache as without it, to the byte, and
+// its checkpoints hold the same positions, so a crash in a cached epoch resumes
+// from the file.
+import type { ReadBatch } from '../io/batch-stream.js';
+
+/** The default budget: 512 MiB, about 2M rows of 64 float32 features with their labels and weights. */
+export const defaultEpochCacheBytes = 512 * 2 ** 20;
+
+/** What metrics.epochCache reports of a channel's cache (absent when the run had one epoch). */
+export interface EpochCacheReport {
+  /** Epochs (or validation passes) served from memory instead of the file. */
+  epochsFromCache: number;
+  /** Bytes the cache holds (or held, before it was dropped). */
+  bytes: number;
+  /** Batches it holds. */
+  batches: number;
+  /** Why the channel was read from its file every epoch, when it was (too large, a stream, workers, off). */
+  notCached?: string;
+}
+
+/** What the trainer reads of a pass besides its batches (a BatchStream's fields, or the cache's copy of them). */
+export interface PassSource extends AsyncIterable<ReadBatch> {
+  readonly stats: { bytes: number; badRecords: Record<string, number> };
+  readonly totalBytes: number | undefined;
+  readonly seekable: boolean | undefined;
+}
+
+// Cached arrays are carved out of chunks, 64 KiB at first and doubling to 8 MiB: 400 batches of a
+// large file make a few dozen allocations, not 1,600 (each typed array its own pages to fault in),
+// and a small file does not take 8 MiB.
+const firstChunkBytes = 64 * 2 ** 10;
+const largestChunkBytes = 8 * 2 ** 20;
+
+/** Typed arrays carved out of large ArrayBuffers, counted against a budget. */
+class Arena {
+  private chunk: ArrayBuffer | undefined;
+  private used = 0;
+  /** Bytes of every buffer allocated: what the budget bounds. */
+  private allocated = 0;
+  /** Bytes of the copies (each at an 8-byte boundary): what the report gives. */
+  bytes = 0;
+
+  constructor(private readonly budget: number) {}
+
+  /** A copy of `source`, or undefined when it would take the arena past its budget. */
+  copy<T extends Float32Array | Int32Array | Uint32Array | Uint8Array>(source: T): T | undefined {
+    const size = source.byteLength;
+    const ctor = source.constructor as new (buffer: ArrayBuffer, offset: number, length: number) => T;
+    const offset = Math.ceil(this.used / 8) * 8;
+    if (!this.chunk || offset + size > this.chunk.byteLength) {
+      const grown = Math.min(largestChunkBytes, Math.max(firstChunkBytes, 2 * (this.chunk?.byteLength ?? 0), size));
+      const next = Math.min(grown, this.budget - this.allocated);
+      if (next < size) return undefined;
+      this.chunk = new ArrayBuffer(next);
+      this.allocated += next;
+      this.used = 0;
+      return this.copy(source);
+    }
+    const view = new ctor(this.chunk, offset, source.length);
+    view.set(source);
+    this.used = offset + size;
+    this.bytes += Math.ceil(size / 8) * 8;
+    return view;
+  }
+}
+
+/** A batch's filled part copied into the arena (exact lengths; a sparse batch's entries start at 0), or undefined when it does not fit. */
+function copyBatch(batch: ReadBatch, arena: Arena): ReadBatch | undefined {
+  const { rows } = batch;
+  // Pools hold one label per row when they hold labels (labelSize 1).
+  const labels = batch.labels ? arena.copy(batch.labels.subarray(0, rows)) : undefined;
+  const weights = batch.weights ? arena.copy(batch.weights.subarray(0, rows)) : undefined;
+  if ((batch.labels && !labels) || (batch.weights && !weights)) return undefined;
+  const position = structuredClone(batch.position);
+  if (batch.kind === 'dense') {
+    const values = arena.copy(batch.values.subarray(0, rows * batch.cols));
+    if (!values) return undefined;
+    return { kind: 'dense', slot: -1, rows, cols: batch.cols, values, labels, weights, position };
+  }
+  const first = batch.indptr[0];
+  const end = batch.indptr[rows];
+  const indptr = arena.copy(batch.indptr.subarray(0, rows + 1));
+  const indices = arena.copy(batch.indices.subarray(first, end));
+  const values = arena.copy(batch.values.subarray(first, end));
+  if (!indptr || !indices || !values) return undefined;
+  if (first !== 0) for (let r = 0; r <= rows; r++) indptr[r] -= first;
+  let words: { offsets: Uint32Array; bytes: Uint8Array } | undefined;
+  if (batch.words) {
+    const offsets = arena.copy(batch.words.offsets.subarray(first, end + 1));
+    const bytes = arena.copy(batch.words.bytes.subarray(batch.words.offsets[first], batch.words.offsets[end]));
+    if (!offsets || !bytes) return undefined;
+    const base = offsets[0];
+    if (base !== 0) for (let k = 0; k < offsets.length; k++) offsets[k] -= base;
+    words = { offsets, bytes };
+  }
+  return { kind: 'sparse', slot: -1, rows, cols: batch.cols, indptr, indices, values, labels, weights, ...(words ? { words } : {}), position };
+}
+
+interface CachedBatch {
+  batch: ReadBatch;
+  /** The reader's bytes-read counter when it delivered the batch (progress events replay it). */
+  bytesRead: number;
+}
+
+/**
+ * One channel's cache: `record` copies the batches of a pass from the channel's start as they go
+ * by; once that pass ends, `replay` serves later passes from memory.
+ */
+export class EpochCache {
+  private arena: Arena;
+  private kept: CachedBatch[] = [];
+  private pass: { bytes: number; badRecords: Record<string, number>; totalBytes: number | undefined } | undefined;
+  private served = 0;
+  private why: string | undefined;
+  /** What the cache held at its fullest (kept for the report once released). */
+  private held = { bytes: 0, batches: 0 };
+  private released = false;
+
+  /** `budgetBytes` 0 turns the cache off (`off` says why in the report). */
+  constructor(private readonly budgetBytes: number, private readonly channel: string, off?: string) {
+    this.arena = new Arena(budgetBytes);
+    if (budgetBytes === 0) this.why = off ?? 'epochCacheBytes is 0';
+    else if (off) this.why = off;
+  }
+
+  /** Whether a whole pass is in memory. */
+  get complete(): boolean {
+    return this.pass !== undefined;
+  }
+
+  /** Whether a pass read from the file should be recorded. */
+  get recording(): boolean {
+    return this.why === undefined && this.pass === undefined && !this.released;
+  }
+
+  report(): EpochCacheReport {
+    return { epochsFromCache: this.served, ...this.held, ...(this.why ? { notCached: this.why } : {}) };
+  }
+
+  /** Drops what is held and stops recording, saying why (the run reads the file every epoch). */
+  drop(why: string): void {
+    this.why ??= why;
+    this.kept = [];
+    this.pass = undefined;
+    this.arena = new Arena(0);
+  }
+
+  /** Frees the batches (the run has no epoch left to read), keeping the report. */
+  release(): void {
+    this.released = true;
+    this.kept = [];
+    this.pass = undefined;
+    this.arena = new Arena(0);
+  }
+
+  /**
+   * The batches of `stream` (a pass from the channel's start), copied as they go by. The copy is
+   * taken before the consumer sees a batch: an algorithm may not change its batch, but the copy
+   * does not depend on that.
+   */
+  async *record(stream: PassSource): AsyncGenerator<ReadBatch> {
+    const kept: CachedBatch[] = [];
+    this.kept = kept;
+    for await (const batch of stream) {
+      // Read once (stdin, a pipe, Redis): the trainer stops after this pass, so there is nothing to serve.
+      if (stream.seekable === false && this.recording) this.drop(`the ${this.channel} channel is a stream, read once`);
+      if (this.recording && this.kept === kept) this.keep(batch, stream.stats.bytes, kept);
+      yield batch;
+    }
+    if (!this.recording || this.kept !== kept) return;
+    this.pass = { bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords }, totalBytes: stream.totalBytes };
+  }
+
+  private keep(batch: ReadBatch, bytesRead: number, kept: CachedBatch[]): void {
+    if ((batch as { kind: string }).kind === 'series') {
+      this.drop(`the ${this.channel} channel holds series, which are read from the file every epoch`);
+      return;
+    }
+    const copy = copyBatch(batch, this.arena);
+    if (!copy) {
+      const mib = (this.budgetBytes / 2 ** 20).toFixed(this.budgetBytes % 2 ** 20 === 0 ? 0 : 1);
+      this.drop(`the ${this.channel} channel's batches need more than epochCacheBytes (${mib} MiB); it is read from the file every epoch`);
+      return;
+    }
+    kept.push({ batch: copy, bytesRead });
+    this.held = { bytes: this.arena.bytes, batches: kept.length };
+  }
+
+  /** A pass from memory, as a reader of the file would deliver it; undefined while no whole pass is in. */
+  replay(): PassSource | undefined {
+    const pass = this.pass;
+    if (!pass) return undefined;
+    const kept = this.kept;
+    const stats = { bytes: 0, badRecords: pass.badRecords };
+    this.served++;
+    return {
+      stats, totalBytes: pass.totalBytes, seekable: true,
+      async *[Symbol.asyncIterator]() {
+        for (const { batch, bytesRead } of kept) {
+          stats.bytes = bytesRead;
+          yield batch;
+        }
+        stats.bytes = pass.bytes;
+      },
+    };
+  }
+}

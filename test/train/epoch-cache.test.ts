@@ -1,0 +1,150 @@
+// The epoch cache (lib/train/epoch-cache.ts): later epochs train from the batches kept in memory,
+// and the run is the same to the byte as one that reads the files every epoch — shuffled or not,
+// dense or sparse, with validation, and resumed from a checkpoint taken in a cached epoch. A
+// channel larger than the budget, a stream and workers are read every epoch, and the metrics say so.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  factorizationMachines, kmeans, linearLearner, ntm, Random, stateToBytes, train, type Algorithm, type TrainOptions,
+} from '../../lib/index.js';
+import { dim, regressionCsv } from '../fixtures/trainer-files.js';
+
+/** Binary rows over `features` one-hot-ish sparse features (libsvm, 1-based), label from a fixed rule. */
+function sparseLibsvm(seed: number, rows: number, features: number): string {
+  const random = Random.fromSeed(seed);
+  const lines: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const picked = new Set<number>();
+    while (picked.size < 5) picked.add(1 + Math.floor(random.nextFloat() * features));
+    const entries = [...picked].sort((a, b) => a - b);
+    const label = entries.filter((f) => f % 3 === 0).length >= 2 ? 1 : 0;
+    lines.push(`${label} ${entries.map((f) => `${f}:${(0.5 + random.nextFloat()).toFixed(4)}`).join(' ')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** A state's bytes as a digest: a failing comparison prints two lines, not two encoded states. */
+const bytesOf = (state: unknown) => createHash('sha256').update(stateToBytes(state as never)).digest('hex');
+
+describe('trainer: epoch cache', function () {
+  this.timeout(120_000);
+  let root: string;
+  let dense: string;
+  let validation: string;
+  let sparse: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'boundless-epoch-cache-'));
+    [dense, validation, sparse] = [join(root, 'train.csv'), join(root, 'validation.csv'), join(root, 'train.libsvm')];
+    await writeFile(dense, regressionCsv(1, 1000));
+    await writeFile(validation, regressionCsv(2, 300));
+    await writeFile(sparse, sparseLibsvm(3, 1200, 40));
+  });
+  after(async () => { await rm(root, { recursive: true, force: true }); });
+
+  /** The run with the default cache and with none: the same state bytes and metrics; returns the cached run's report. */
+  async function sameWithAndWithout(algorithm: Algorithm, hp: Record<string, unknown>, options: TrainOptions) {
+    let firstPass = 0;
+    const cached = await train(algorithm, hp, { ...options, onProgress: (e) => { if (e.phase === 'batch' && e.epoch === 0) firstPass++; } });
+    const read = await train(algorithm, hp, { ...options, epochCacheBytes: 0 });
+    assert.equal(bytesOf(cached.state), bytesOf(read.state));
+    const { seconds: _a, kernels: _b, epochCache: report, ...metrics } = cached.metrics;
+    const { seconds: _c, kernels: _d, epochCache: off, ...readMetrics } = read.metrics;
+    assert.deepEqual(metrics, readMetrics);
+    assert.equal(off?.train.epochsFromCache, 0);
+    assert.equal(off?.train.notCached, 'epochCacheBytes is 0');
+    return { ...report!, firstPass };
+  }
+
+  it('linear learner, dense, shuffled, with validation: epochs 2 and 3 come from memory, and the model is the same to the byte', async () => {
+    const report = await sameWithAndWithout(linearLearner, { predictor_type: 'regressor', feature_dim: dim, num_models: 4, seed: 3 },
+      { train: dense, validation, epochs: 3, data: { miniBatchSize: 50, shuffleBuffer: 4, seed: 9 } });
+    assert.equal(report.train.epochsFromCache, 2);
+    assert.equal(report.train.batches, report.firstPass);
+    assert.equal(report.train.notCached, undefined);
+    // 1000 rows × (4 features + label + weight) float32, each batch's 3 arrays at 8-byte boundaries.
+    assert.ok(report.train.bytes >= 1000 * 6 * 4 && report.train.bytes <= 1000 * 6 * 4 + 3 * 8 * report.train.batches, `${report.train.bytes} bytes`);
+    // Validated after each of the 3 epochs: the first pass read, the next two from memory.
+    assert.equal(report.validation?.epochsFromCache, 2);
+  });
+
+  it('factorization machines and the linear learner on sparse libsvm, k-means on dense rows: the same bytes', async () => {
+    const fm = await sameWithAndWithout(factorizationMachines, { predictor_type: 'binary_classifier', feature_dim: 40, num_factors: 4, seed: 1 },
+      { train: sparse, epochs: 3, data: { format: 'libsvm', miniBatchSize: 64 } });
+    assert.equal(fm.train.epochsFromCache, 2);
+    const ll = await sameWithAndWithout(linearLearner, { predictor_type: 'binary_classifier', feature_dim: 40, num_models: 2 },
+      { train: sparse, epochs: 2, data: { format: 'libsvm', miniBatchSize: 100 } });
+    assert.equal(ll.train.epochsFromCache, 1);
+    const km = await sameWithAndWithout(kmeans, { k: 3, feature_dim: dim + 1, seed: 2 }, { train: dense, epochs: 2, data: { labelSize: 0, miniBatchSize: 128 } });
+    assert.equal(km.train.epochsFromCache, 1);
+  });
+
+  it('ntm on text (sparse batches that carry their words): the same bytes, bucket names included', async () => {
+    const random = Random.fromSeed(8);
+    const vocabulary = ['river', 'stream', 'data', 'topic', 'model', 'bytes', 'ocean', 'rain', 'cloud', 'storm', 'parser', 'kernel'];
+    const documents = Array.from({ length: 400 }, () => JSON.stringify({
+      text: Array.from({ length: 12 }, () => vocabulary[Math.floor(random.nextFloat() * vocabulary.length)]).join(' '),
+    }));
+    const corpus = join(root, 'corpus.jsonl');
+    await writeFile(corpus, documents.join('\n') + '\n');
+    const report = await sameWithAndWithout(ntm, { num_topics: 3, feature_dim: 64, seed: 2 },
+      { train: corpus, epochs: 2, data: { format: 'text', miniBatchSize: 64 } });
+    assert.equal(report.train.epochsFromCache, 1);
+  });
+
+  it('a channel larger than epochCacheBytes is read every epoch: dropped at the batch that overflows, said in the metrics, same model', async () => {
+    const report = await sameWithAndWithout(linearLearner, { predictor_type: 'regressor', feature_dim: dim, num_models: 1 },
+      { train: dense, epochs: 2, epochCacheBytes: 4096, data: { miniBatchSize: 50 } });
+    // The batches kept before the one that overflowed count in the report.
+    const { batches, bytes, ...rest } = report.train;
+    assert.ok(batches >= 1 && batches < report.firstPass, `${batches} of ${report.firstPass}`);
+    assert.ok(bytes > 0 && bytes <= 4096, `${bytes} bytes`);
+    assert.deepEqual(rest, {
+      epochsFromCache: 0,
+      notCached: "the training channel's batches need more than epochCacheBytes (0.0 MiB); it is read from the file every epoch",
+    });
+  });
+
+  it('a checkpoint taken in a cached epoch resumes from the file to the uninterrupted run\'s bytes', async () => {
+    const hp = { predictor_type: 'regressor', feature_dim: dim, num_models: 2, seed: 4 };
+    const options = (directory: string): TrainOptions => ({
+      // Not shuffled: a resumed shuffled run skips the rows its buffer held (read-options.ts), cached or not.
+      train: dense, epochs: 3, data: { miniBatchSize: 50 }, checkpoint: { directory, everyBatches: 7 },
+    });
+    const whole = await train(linearLearner, hp, options(join(root, 'whole')));
+    const directory = join(root, 'stopped');
+    const controller = new AbortController();
+    let seen = 0;
+    // Stop in the middle of the second epoch, which is served from memory.
+    const perEpoch = whole.metrics.epochCache!.train.batches;
+    await assert.rejects(train(linearLearner, hp, {
+      ...options(directory), signal: controller.signal,
+      onProgress: (e) => { if (e.phase === 'batch' && ++seen === perEpoch + Math.floor(perEpoch / 2)) controller.abort(); },
+    }), { name: 'AbortError' });
+    const resumed = await train(linearLearner, hp, { ...options(directory), resume: true });
+    assert.equal(bytesOf(resumed.state), bytesOf(whole.state));
+    // The resumed run read the rest of epoch 2 from the file; epoch 3 from the start, the last, is not kept.
+    assert.equal(resumed.metrics.epochCache?.train.epochsFromCache, 0);
+    assert.equal(whole.metrics.epochCache?.train.epochsFromCache, 2);
+  });
+
+  it('one epoch keeps nothing and reports nothing; workers read their shares every epoch, and say so', async () => {
+    const one = await train(linearLearner, { predictor_type: 'regressor', feature_dim: dim }, { train: dense, epochs: 1, data: { miniBatchSize: 50 } });
+    assert.equal(one.metrics.epochCache, undefined);
+    // Shares of at least 64 KiB each.
+    const large = join(root, 'large.csv');
+    await writeFile(large, regressionCsv(5, 4000));
+    const workers = await train(linearLearner, { predictor_type: 'regressor', feature_dim: dim, num_models: 1 },
+      { train: large, epochs: 2, workers: 2 });
+    assert.equal(workers.metrics.epochCache?.train.notCached, 'data-parallel workers (workers, --cluster) read their shares from the files every epoch');
+  });
+
+  it('refuses a budget that is not a whole number of bytes', async () => {
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      await assert.rejects(train(linearLearner, { predictor_type: 'regressor', feature_dim: dim }, { train: dense, epochs: 2, epochCacheBytes: bad }),
+        { name: 'RangeError', message: `train: epochCacheBytes must be a whole number of bytes, 0 or more (0: read the files every epoch), got ${bad}` });
+    }
+  });
+});
