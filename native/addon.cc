@@ -13,6 +13,7 @@
 #include "linalg/linear_algebra_binding.h"
 #include "nn/nn_binding.h"
 #include "runtime/batch_checks_binding.h"
+#include "runtime/copy_binding.h"
 #include "runtime/memory_advice.h"
 #include "runtime/runtime_info.h"
 #include "runtime/stderr_capture.h"
@@ -31,6 +32,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterFactorizationMachines(env, exports);
   boundless::RegisterMemoryAdvice(env, exports);
   boundless::RegisterBatchChecks(env, exports);
+  boundless::RegisterCopy(env, exports);
   boundless::RegisterStderrCapture(env, exports);
   boundless::RegisterStreamParser(env, exports);
   boundless::RegisterWriters(env, exports);

@@ -41,6 +41,13 @@ export interface CoreAddon {
    */
   validateFeatureRows(batch: Batch, dim: number, name?: string, mean?: boolean):
     Promise<{ maxAbs: number; minWeight: number; maxWeight: number; mean?: Float64Array }>;
+  /**
+   * Copies sources[i] into targets[i] (the same typed-array type and length) on a libuv thread, holding a token of the
+   * thread budget (copies under ~100 KB run at once, on the caller); with rebase[i] (Int32Array and Uint32Array only)
+   * the source's first element is subtracted from every copied element. Resolves when every copy is done. TypeError
+   * (or RangeError for lengths) naming the argument, e.g. `copyArrays: targets[1] has length 3, sources[1] 4`.
+   */
+  copyArrays(sources: ArrayBufferView[], targets: ArrayBufferView[], rebase: boolean[]): Promise<void>;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   /**
    * out[k] += scale × source[k] in place, synchronously, each element as JavaScript computes it

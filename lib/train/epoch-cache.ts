@@ -15,6 +15,7 @@
 // run trains on the same batches with the cache as without it, to the byte, and
 // its checkpoints hold the same positions, so a crash in a cached epoch resumes
 // from the file.
+import { loadCoreAddon } from '../backends/native-addon.js';
 import type { ReadBatch } from '../io/batch-stream.js';
 
 /** The default budget: 512 MiB, about 2M rows of 64 float32 features with their labels and weights. */
@@ -56,8 +57,8 @@ class Arena {
 
   constructor(private readonly budget: number) {}
 
-  /** A copy of `source`, or undefined when it would take the arena past its budget. */
-  copy<T extends Float32Array | Int32Array | Uint32Array | Uint8Array>(source: T): T | undefined {
+  /** An array for a copy of `source` (not yet written), or undefined when it would take the arena past its budget. */
+  place<T extends Float32Array | Int32Array | Uint32Array | Uint8Array>(source: T): T | undefined {
     const size = source.byteLength;
     const ctor = source.constructor as new (buffer: ArrayBuffer, offset: number, length: number) => T;
     const offset = Math.ceil(this.used / 8) * 8;
@@ -68,46 +69,75 @@ class Arena {
       this.chunk = new ArrayBuffer(next);
       this.allocated += next;
       this.used = 0;
-      return this.copy(source);
+      return this.place(source);
     }
-    const view = new ctor(this.chunk, offset, source.length);
-    view.set(source);
     this.used = offset + size;
     this.bytes += Math.ceil(size / 8) * 8;
-    return view;
+    return new ctor(this.chunk, offset, source.length);
   }
 }
 
-/** A batch's filled part copied into the arena (exact lengths; a sparse batch's entries start at 0), or undefined when it does not fit. */
-function copyBatch(batch: ReadBatch, arena: Arena): ReadBatch | undefined {
+/** A batch's copy being made: its arrays in the arena, and what goes into each (copyArrays' arguments). */
+interface PlannedCopy {
+  batch: ReadBatch;
+  sources: ArrayBufferView[];
+  targets: ArrayBufferView[];
+  rebase: boolean[];
+}
+
+/** Places the arrays of copies in the arena and lists what each copies. */
+class CopyPlan {
+  readonly sources: ArrayBufferView[] = [];
+  readonly targets: ArrayBufferView[] = [];
+  readonly rebase: boolean[] = [];
+  fits = true;
+
+  constructor(private readonly arena: Arena) {}
+
+  /** A place for `source`'s copy (rebased: less its first element, so it starts at 0); undefined once anything did not fit. */
+  add<T extends Float32Array | Int32Array | Uint32Array | Uint8Array>(source: T, rebase = false): T | undefined {
+    const target = this.fits ? this.arena.place(source) : undefined;
+    if (!target) {
+      this.fits = false;
+      return undefined;
+    }
+    this.sources.push(source);
+    this.targets.push(target);
+    this.rebase.push(rebase);
+    return target;
+  }
+}
+
+/**
+ * Places a copy of a batch's filled part in the arena (exact lengths; a sparse batch's entries start
+ * at 0) and lists the copies to make; undefined when it does not fit. The copying itself is
+ * copyArrays' (a libuv thread): work proportional to the data stays off the event loop.
+ */
+function planBatchCopy(batch: ReadBatch, arena: Arena): PlannedCopy | undefined {
   const { rows } = batch;
+  const plan = new CopyPlan(arena);
+  const done = (copy: ReadBatch): PlannedCopy | undefined => (plan.fits ? { batch: copy, ...plan } : undefined);
   // Pools hold one label per row when they hold labels (labelSize 1).
-  const labels = batch.labels ? arena.copy(batch.labels.subarray(0, rows)) : undefined;
-  const weights = batch.weights ? arena.copy(batch.weights.subarray(0, rows)) : undefined;
-  if ((batch.labels && !labels) || (batch.weights && !weights)) return undefined;
+  const labels = batch.labels ? plan.add(batch.labels.subarray(0, rows)) : undefined;
+  const weights = batch.weights ? plan.add(batch.weights.subarray(0, rows)) : undefined;
   const position = structuredClone(batch.position);
   if (batch.kind === 'dense') {
-    const values = arena.copy(batch.values.subarray(0, rows * batch.cols));
-    if (!values) return undefined;
-    return { kind: 'dense', slot: -1, rows, cols: batch.cols, values, labels, weights, position };
+    const values = plan.add(batch.values.subarray(0, rows * batch.cols));
+    return done({ kind: 'dense', slot: -1, rows, cols: batch.cols, values: values!, labels, weights, position });
   }
   const first = batch.indptr[0];
   const end = batch.indptr[rows];
-  const indptr = arena.copy(batch.indptr.subarray(0, rows + 1));
-  const indices = arena.copy(batch.indices.subarray(first, end));
-  const values = arena.copy(batch.values.subarray(first, end));
-  if (!indptr || !indices || !values) return undefined;
-  if (first !== 0) for (let r = 0; r <= rows; r++) indptr[r] -= first;
+  const indptr = plan.add(batch.indptr.subarray(0, rows + 1), true);
+  const indices = plan.add(batch.indices.subarray(first, end));
+  const values = plan.add(batch.values.subarray(first, end));
   let words: { offsets: Uint32Array; bytes: Uint8Array } | undefined;
   if (batch.words) {
-    const offsets = arena.copy(batch.words.offsets.subarray(first, end + 1));
-    const bytes = arena.copy(batch.words.bytes.subarray(batch.words.offsets[first], batch.words.offsets[end]));
-    if (!offsets || !bytes) return undefined;
-    const base = offsets[0];
-    if (base !== 0) for (let k = 0; k < offsets.length; k++) offsets[k] -= base;
-    words = { offsets, bytes };
+    const offsets = plan.add(batch.words.offsets.subarray(first, end + 1), true);
+    const bytes = plan.add(batch.words.bytes.subarray(batch.words.offsets[first], batch.words.offsets[end]));
+    words = offsets && bytes ? { offsets, bytes } : undefined;
   }
-  return { kind: 'sparse', slot: -1, rows, cols: batch.cols, indptr, indices, values, labels, weights, ...(words ? { words } : {}), position };
+  return done({ kind: 'sparse', slot: -1, rows, cols: batch.cols, indptr: indptr!, indices: indices!, values: values!, labels, weights,
+    ...(words ? { words } : {}), position });
 }
 
 interface CachedBatch {
@@ -168,9 +198,10 @@ export class EpochCache {
   }
 
   /**
-   * The batches of `stream` (a pass from the channel's start), copied as they go by. The copy is
-   * taken before the consumer sees a batch: an algorithm may not change its batch, but the copy
-   * does not depend on that.
+   * The batches of `stream` (a pass from the channel's start), copied as they go by. A batch's copy
+   * is made on a libuv thread while the consumer trains on it (neither writes it: an algorithm may
+   * not change its batch), and is finished before the reader is asked for the next batch, which
+   * may reuse the batch's buffers.
    */
   async *record(stream: PassSource): AsyncGenerator<ReadBatch> {
     const kept: CachedBatch[] = [];
@@ -178,26 +209,32 @@ export class EpochCache {
     for await (const batch of stream) {
       // Read once (stdin, a pipe, Redis): the trainer stops after this pass, so there is nothing to serve.
       if (stream.seekable === false && this.recording) this.drop(`the ${this.channel} channel is a stream, read once`);
-      if (this.recording && this.kept === kept) this.keep(batch, stream.stats.bytes, kept);
-      yield batch;
+      const copying = this.recording && this.kept === kept ? this.keep(batch, stream.stats.bytes, kept) : undefined;
+      try {
+        yield batch;
+      } finally {
+        await copying;
+      }
     }
     if (!this.recording || this.kept !== kept) return;
     this.pass = { bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords }, totalBytes: stream.totalBytes };
   }
 
-  private keep(batch: ReadBatch, bytesRead: number, kept: CachedBatch[]): void {
+  /** Starts the copy of a batch into the arena (its promise), or drops the cache when it cannot hold the batch. */
+  private keep(batch: ReadBatch, bytesRead: number, kept: CachedBatch[]): Promise<void> | undefined {
     if ((batch as { kind: string }).kind === 'series') {
       this.drop(`the ${this.channel} channel holds series, which are read from the file every epoch`);
-      return;
+      return undefined;
     }
-    const copy = copyBatch(batch, this.arena);
-    if (!copy) {
+    const plan = planBatchCopy(batch, this.arena);
+    if (!plan) {
       const mib = (this.budgetBytes / 2 ** 20).toFixed(this.budgetBytes % 2 ** 20 === 0 ? 0 : 1);
       this.drop(`the ${this.channel} channel's batches need more than epochCacheBytes (${mib} MiB); it is read from the file every epoch`);
-      return;
+      return undefined;
     }
-    kept.push({ batch: copy, bytesRead });
+    kept.push({ batch: plan.batch, bytesRead });
     this.held = { bytes: this.arena.bytes, batches: kept.length };
+    return loadCoreAddon().copyArrays(plan.sources, plan.targets, plan.rebase);
   }
 
   /** A pass from memory, as a reader of the file would deliver it; undefined while no whole pass is in. */

@@ -313,6 +313,28 @@ describe('core addon', () => {
     ]);
   });
 
+  it('copyArrays copies typed arrays off the event loop, rebasing offsets where asked, and names a bad argument', async () => {
+    const indptr = Int32Array.from([7, 9, 12]), offsets = Uint32Array.from([40, 41, 45]);
+    const values = Float32Array.from({ length: 5 }, (_, i) => i + 0.5), bytes = Uint8Array.from([1, 2, 3]);
+    const out = [new Int32Array(3), new Uint32Array(3), new Float32Array(5), new Uint8Array(3)];
+    await addon.copyArrays([indptr, offsets, values, bytes], out, [true, true, false, false]);
+    assert.deepEqual(out.map((a) => Array.from(a)), [[0, 2, 5], [0, 1, 5], [0.5, 1.5, 2.5, 3.5, 4.5], [1, 2, 3]]);
+    // 64 MiB: far more than a turn of the loop; the event loop turns while it is copied.
+    const large = new Float32Array(16 * 2 ** 20).map((_, i) => i % 1000), into = new Float32Array(large.length);
+    let settled = false;
+    const job = addon.copyArrays([large], [into], [false]).then(() => { settled = true; });
+    const turnedBeforeDone = await new Promise<boolean>((resolve) => setImmediate(() => resolve(!settled)));
+    await job;
+    assert.equal(turnedBeforeDone, true);
+    assert.equal(into[into.length - 1], large[large.length - 1]);
+    assert.equal(into[123457], 457);
+    assert.throws(() => addon.copyArrays([values], [new Float32Array(4)], [false]), /^RangeError: copyArrays: targets\[0\] has length 4, sources\[0\] 5$/);
+    assert.throws(() => addon.copyArrays([values], [new Float64Array(5)], [false]), /^TypeError: copyArrays: targets\[0\] is not of sources\[0\]'s type$/);
+    assert.throws(() => addon.copyArrays([values], [new Float32Array(5)], [true]), /^TypeError: copyArrays: rebase\[0\] is for an Int32Array or a Uint32Array$/);
+    assert.throws(() => addon.copyArrays([values], [], []), /^RangeError: copyArrays: sources, targets and rebase must have the same length, got 1, 0 and 0$/);
+    assert.throws(() => (addon.copyArrays as (...a: unknown[]) => void)([values]), /^TypeError: copyArrays: expected 3 arguments \(sources, targets, rebase\)$/);
+  });
+
   it('runs denseLinear off the event loop', async () => {
     // About 1.3 G multiply-adds (tens of milliseconds): far longer than one turn of the loop.
     const rows = 40000, cols = 512, models = 64;
