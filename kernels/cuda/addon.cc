@@ -15,6 +15,7 @@
 #include "pca/pca_sketch_binding.h"
 #include "rows/row_kernels_binding.h"
 #include "runtime/device_arena.cuh"
+#include "runtime/resident_batches.cuh"
 #include "runtime/traffic.cuh"
 #include "runtime/arguments.h"
 
@@ -157,8 +158,34 @@ Napi::Value TrafficCounts(const Napi::CallbackInfo& info) {
   return counts;
 }
 
+// residentRelease(first, last): frees the device copies of the epoch cache's batches first..last (ids ≥ 1)
+// (runtime/resident_batches.cuh); the cache calls it when it lets its batches go.
+Napi::Value ResidentRelease(const Napi::CallbackInfo& info) {
+  const char* fn = "residentRelease";
+  RequireArgCount(info, fn, 2);
+  const uint64_t first = SizeArg(info, 0, fn, "first"), last = SizeArg(info, 1, fn, "last");
+  boundless_cuda::ResidentBatches::Shared().Release(first, last);
+  return info.Env().Undefined();
+}
+
+// residentStats(): the kept batches' arrays on the device now (arrays, bytes), and since the addon was
+// loaded the uploads they spared (hits, bytesNotSent) and the copies that could not be kept (declined).
+Napi::Value ResidentStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const boundless_cuda::ResidentStats stats = boundless_cuda::ResidentBatches::Shared().Stats();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("arrays", static_cast<double>(stats.arrays));
+  out.Set("bytes", static_cast<double>(stats.bytes));
+  out.Set("hits", static_cast<double>(stats.hits));
+  out.Set("bytesNotSent", static_cast<double>(stats.bytes_not_sent));
+  out.Set("declined", static_cast<double>(stats.declined));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("trafficCounts", Napi::Function::New(env, TrafficCounts, "trafficCounts"));
+  exports.Set("residentRelease", Napi::Function::New(env, ResidentRelease, "residentRelease"));
+  exports.Set("residentStats", Napi::Function::New(env, ResidentStats, "residentStats"));
   exports.Set("selectDevice", Napi::Function::New(env, SelectDevice, "selectDevice"));
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo, "deviceInfo"));
   exports.Set("denseLinear", Napi::Function::New(env, DenseLinear, "denseLinear"));

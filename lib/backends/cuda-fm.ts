@@ -22,6 +22,7 @@ import { FmDeviceSlots, addLabelMoments, featureIndexResultLength } from './fm-d
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { sharedCpuBackend } from './run-kernel.js';
+import { keptBatchId } from '../data/kept-batches.js';
 
 /** Agreement of a factorization-machine state trained on cuda with cpu's: every parameter and moment within relTol of its array's largest magnitude. */
 export const cudaFmStateTolerance = { relTol: 1e-5 } as const;
@@ -80,11 +81,12 @@ class CudaFmOnDevice implements PendingOnDevice {
     const labels = batch.labels!.subarray(0, rows);
     const weights = batch.weights ? batch.weights.subarray(0, rows) : null;
     if (batch.kind === 'dense') {
-      return this.gpu.addon.fmAdd(this.handle, labels, weights, batch.values.subarray(0, rows * this.s.dim), null, null, rows, null, 0, step, training, slot);
+      return this.gpu.addon.fmAdd(this.handle, labels, weights, batch.values.subarray(0, rows * this.s.dim), null, null, rows, null, 0, step, training, slot,
+        keptBatchId(batch));
     }
     const nnz = batch.indptr[rows];
     return this.gpu.addon.fmAdd(this.handle, labels, weights, batch.values.subarray(0, nnz), batch.indptr.subarray(0, rows + 1), batch.indices.subarray(0, nnz),
-      rows, this.held.indexFor(nnz).subarray(0, 2 * touched + 1 + 2 * nnz), touched, step, training, slot);
+      rows, this.held.indexFor(nnz).subarray(0, 2 * touched + 1 + 2 * nnz), touched, step, training, slot, keptBatchId(batch));
   }
 
   settle(): Promise<void> {

@@ -26,6 +26,7 @@ import { KernelDeclined, type KernelInputs } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { sharedCpuBackend } from './run-kernel.js';
+import { keptBatchId } from '../data/kept-batches.js';
 
 /** Agreement of a k-means state trained on cuda with cpu's, relative to each tensor's scale (conformance data). */
 export const cudaKmeansStateTolerance = { relTol: 1e-9 } as const;
@@ -60,7 +61,7 @@ class CudaKmeansOnDevice implements PendingOnDevice {
 
   add(batch: DenseBatch, modelActive: boolean): Promise<void> {
     return this.gpu.addon.kmeansAdd(this.handle, batch.values.subarray(0, batch.rows * this.s.dim),
-      batch.weights ? batch.weights.subarray(0, batch.rows) : null, batch.rows, modelActive, this.s.halfLife);
+      batch.weights ? batch.weights.subarray(0, batch.rows) : null, batch.rows, modelActive, this.s.halfLife, keptBatchId(batch));
   }
 
   settle(): Promise<void> {

@@ -21,6 +21,7 @@
 // States agree with cpu's within cudaLlUpdateStateTolerance; being float64,
 // nothing is declined for its range (webgpu declines values past 1e15).
 import type { Batch } from '../data/batch.js';
+import { keptBatchId } from '../data/kept-batches.js';
 import type { CudaBackend } from './cuda.js';
 import { linearSettingsArray } from './cuda-linear-learner.js';
 import { declineOutOfMemory, settleAndDeclineOutOfMemory } from './cuda-out-of-memory.js';
@@ -96,12 +97,12 @@ class CudaLinearLearnerOnDevice implements PendingOnDevice {
     const weights = batch.weights ? batch.weights.subarray(0, rows) : null;
     if (!sparse) {
       return this.gpu.addon.linearUpdateAdd(this.handle, labels, weights, batch.values.subarray(0, rows * this.s.dim), null, null, rows,
-        null, 0, steps, plan.table);
+        null, 0, steps, plan.table, keptBatchId(batch));
     }
     const nnz = batch.indptr[rows];
     const indexWords = plan.steps.length + 1 + 2 * touched + 1 + 2 * nnz;
     return this.gpu.addon.linearUpdateAdd(this.handle, labels, weights, batch.values.subarray(0, nnz), batch.indptr.subarray(0, rows + 1),
-      batch.indices.subarray(0, nnz), rows, this.index.subarray(0, indexWords), touched, steps, plan.table);
+      batch.indices.subarray(0, nnz), rows, this.index.subarray(0, indexWords), touched, steps, plan.table, keptBatchId(batch));
   }
 
   settle(): Promise<void> {

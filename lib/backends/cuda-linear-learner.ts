@@ -23,6 +23,7 @@ import { KernelDeclined, type LinearLearnerArrays, type LinearLearnerMetrics, ty
 import { addFloat64SumsInto, centredSparseRefusal, noSum, sumsLayout } from './linear-learner-sums.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
+import { keptBatchId } from '../data/kept-batches.js';
 
 /** Agreement of cuda's evaluation sums with cpu's, relative to each sum's size (rows whose score ties a boundary aside). */
 export const cudaLlEvaluateTolerance = { relTol: 1e-9 } as const;
@@ -69,11 +70,12 @@ class CudaEvaluationOnDevice implements PendingOnDevice {
     const labels = batch.labels!.subarray(0, rows);
     const weights = batch.weights ? batch.weights.subarray(0, rows) : null;
     if (batch.kind === 'dense') {
-      return this.gpu.addon.linearEvaluateAdd(this.handle, labels, weights, batch.values.subarray(0, rows * this.s.dim), null, null, rows);
+      return this.gpu.addon.linearEvaluateAdd(this.handle, labels, weights, batch.values.subarray(0, rows * this.s.dim), null, null, rows,
+        keptBatchId(batch));
     }
     const nnz = batch.indptr[rows];
     return this.gpu.addon.linearEvaluateAdd(this.handle, labels, weights, batch.values.subarray(0, nnz), batch.indptr.subarray(0, rows + 1),
-      batch.indices.subarray(0, nnz), rows);
+      batch.indices.subarray(0, nnz), rows, keptBatchId(batch));
   }
 
   settle(): Promise<void> {

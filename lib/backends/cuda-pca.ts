@@ -15,6 +15,7 @@ import { declineOutOfMemory, settleAndDeclineOutOfMemory } from './cuda-out-of-m
 import { KernelDeclined, type KernelInputs } from './kernels.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
+import { keptBatchId } from '../data/kept-batches.js';
 
 type Moments = KernelInputs['pcaAccumulate']['moments'];
 type Sketch = KernelInputs['pcaRandomizedAccumulate']['sketch'];
@@ -55,7 +56,7 @@ class CudaMomentsOnDevice implements PendingOnDevice {
 
   add(batch: DenseBatch): Promise<void> {
     return this.gpu.addon.pcaMomentsAdd(this.handle, batch.values.subarray(0, batch.rows * this.dim),
-      batch.weights ? batch.weights.subarray(0, batch.rows) : null, this.origin, batch.rows);
+      batch.weights ? batch.weights.subarray(0, batch.rows) : null, this.origin, batch.rows, keptBatchId(batch));
   }
 
   settle(): Promise<void> {
@@ -119,7 +120,7 @@ class CudaSketchOnDevice implements PendingOnDevice {
 
   add(batch: DenseBatch): Promise<void> {
     return this.gpu.addon.pcaSketchAdd(this.handle, batch.values.subarray(0, batch.rows * this.dim),
-      batch.weights ? batch.weights.subarray(0, batch.rows) : null, batch.rows);
+      batch.weights ? batch.weights.subarray(0, batch.rows) : null, batch.rows, keptBatchId(batch));
   }
 
   settle(): Promise<void> {

@@ -10,6 +10,7 @@ import { packageRoot } from '../package-root.js';
 import { KernelDeclined, validateDenseLinear } from './kernels.js';
 import { flagsOf, paramWords, registerRowKernels, type RowKernelName } from './row-kernels.js';
 import type { Batch } from '../data/batch.js';
+import { onKeptBatchesReleased } from '../data/kept-batches.js';
 import { KernelCounters } from './kernel-counters.js';
 import { getKernel, registerKernel, type Backend, type BackendDefinition } from './registry.js';
 import type { KernelInputs, KernelName, KernelOutputs } from './kernels.js';
@@ -39,6 +40,13 @@ export interface CudaAddon {
   };
   /** The process's kernel launches, bytes each way, waits for the device and read-backs since the addon loaded (runtime/traffic.cuh). */
   trafficCounts(): { launches: number; bytesToDevice: number; bytesFromDevice: number; synchronizations: number; readBacks: number };
+  /**
+   * Every Add above takes, last, `keptBatch`: the epoch cache's id of the batch (lib/data/kept-batches.ts; 0 or absent:
+   * none). The arrays of a kept batch are uploaded once and stay on the device (kernels/cuda/runtime/resident_batches.cuh)
+   * until residentRelease frees the ids first..last; residentStats says what is held and what it spared.
+   */
+  residentRelease(first: number, last: number): void;
+  residentStats(): { arrays: number; bytes: number; hits: number; bytesNotSent: number; declined: number };
   denseLinear(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
     rows: number, cols: number, models: number): Promise<void>;
   /** The device later calls run on: an index among those CUDA_VISIBLE_DEVICES leaves visible. */
@@ -49,7 +57,8 @@ export interface CudaAddon {
   /** Zeroed float64 accumulators of PCA's moments for `dim` features on the selected device (kernels/cuda/pca/). */
   pcaMomentsOpen(dim: number): PcaMomentsHandle;
   /** Enqueues a batch's rows (rows × dim), weights and origin (null: 1s, 0s); resolves once the arrays may be reused. */
-  pcaMomentsAdd(handle: PcaMomentsHandle, values: Float32Array, weights: Float32Array | null, origin: Float64Array | null, rows: number): Promise<void>;
+  pcaMomentsAdd(handle: PcaMomentsHandle, values: Float32Array, weights: Float32Array | null, origin: Float64Array | null, rows: number,
+    keptBatch?: number): Promise<void>;
   /** Adds the accumulators into count, sum and cross's lower triangle, and clears them. */
   pcaMomentsRead(handle: PcaMomentsHandle, count: Float64Array, sum: Float64Array, cross: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
@@ -57,7 +66,7 @@ export interface CudaAddon {
   /** Zeroed accumulators of PCA's randomized sketch (dim × ell), with Ω [dim × ell] and the origin (null: 0), on the selected device. */
   pcaSketchOpen(dim: number, ell: number, omega: Float64Array, origin: Float64Array | null): PcaSketchHandle;
   /** Enqueues a batch's rows (rows × dim) and weights (null: 1s); resolves once the arrays may be reused. */
-  pcaSketchAdd(handle: PcaSketchHandle, values: Float32Array, weights: Float32Array | null, rows: number): Promise<void>;
+  pcaSketchAdd(handle: PcaSketchHandle, values: Float32Array, weights: Float32Array | null, rows: number, keptBatch?: number): Promise<void>;
   /** Adds the accumulators into count, sum, squares and y, and clears them. */
   pcaSketchRead(handle: PcaSketchHandle, count: Float64Array, sum: Float64Array, squares: Float64Array, y: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
@@ -66,7 +75,8 @@ export interface CudaAddon {
   kmeansOpen(centers: number, modelK: number, dim: number, centres: Float32Array, weights: Float64Array,
     modelCentres: Float32Array, modelWeights: Float64Array): KmeansHandle;
   /** Enqueues one batch's streaming update (rows × dim, weights or null: 1s); halfLife 0: no forgetting. Resolves once the arrays may be reused. */
-  kmeansAdd(handle: KmeansHandle, values: Float32Array, weights: Float32Array | null, rows: number, modelActive: boolean, halfLife: number): Promise<void>;
+  kmeansAdd(handle: KmeansHandle, values: Float32Array, weights: Float32Array | null, rows: number, modelActive: boolean, halfLife: number,
+    keptBatch?: number): Promise<void>;
   /** Centres and weights into the arrays; the device's cost sums [5] and reseed count added into sums and reseeds, then cleared. */
   kmeansRead(handle: KmeansHandle, centres: Float32Array, weights: Float64Array, modelCentres: Float32Array, modelWeights: Float64Array,
     sums: Float64Array, reseeds: Float64Array): Promise<void>;
@@ -80,7 +90,7 @@ export interface CudaAddon {
     shift: Float32Array | null, scale: Float32Array | null, labelTransform: Float32Array | null): LinearEvaluateHandle;
   /** Enqueues a batch's scores and metric sums (dense: indptr and indices null); resolves once the arrays may be reused. */
   linearEvaluateAdd(handle: LinearEvaluateHandle, labels: Float32Array, weights: Float32Array | null, values: Float32Array,
-    indptr: Int32Array | null, indices: Uint32Array | null, rows: number): Promise<void>;
+    indptr: Int32Array | null, indices: Uint32Array | null, rows: number, keptBatch?: number): Promise<void>;
   /** Adds the device's sums into `out` and clears them. */
   linearEvaluateRead(handle: LinearEvaluateHandle, out: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
@@ -94,7 +104,7 @@ export interface CudaAddon {
   /** Enqueues a batch's optimizer steps (records and table as ll_update.cuh says); resolves once the arrays may be reused. */
   linearUpdateAdd(handle: LinearUpdateHandle, labels: Float32Array, weights: Float32Array | null, values: Float32Array,
     indptr: Int32Array | null, indices: Uint32Array | null, rows: number, index: Uint32Array | null, touched: number,
-    steps: Float64Array, table: Float64Array): Promise<void>;
+    steps: Float64Array, table: Float64Array, keptBatch?: number): Promise<void>;
   /** The device's arrays into parts and lastStep; its sums added into `sums` and cleared. */
   linearUpdateRead(handle: LinearUpdateHandle, parts: (Float32Array | null)[], lastStep: Int32Array, sums: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
@@ -106,7 +116,8 @@ export interface CudaAddon {
   fmOpen(settings: Float64Array, models: Float64Array, parts: (Float32Array | null)[], lastStep: Int32Array): FmHandle;
   /** Enqueues a batch's step (training) or scoring; slot: the metric sums it adds to (−1: none). Resolves once the arrays may be reused. */
   fmAdd(handle: FmHandle, labels: Float32Array, weights: Float32Array | null, values: Float32Array, indptr: Int32Array | null,
-    indices: Uint32Array | null, rows: number, index: Uint32Array | null, touched: number, step: number, training: boolean, slot: number): Promise<void>;
+    indices: Uint32Array | null, rows: number, index: Uint32Array | null, touched: number, step: number, training: boolean, slot: number,
+    keptBatch?: number): Promise<void>;
   /** The device's parts and last steps into the host's; its sums [2 × models × 6] added into `sums` and cleared. */
   fmRead(handle: FmHandle, parts: (Float32Array | null)[], lastStep: Int32Array, sums: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
@@ -182,6 +193,15 @@ export function cudaDeviceIndex(): number {
   return Number(value);
 }
 
+/** Addons told to free the device copies of kept batches when the epoch cache lets them go (once each). */
+const releasing = new WeakSet<CudaAddon>();
+
+function freeKeptCopiesWith(addon: CudaAddon): void {
+  if (releasing.has(addon)) return;
+  releasing.add(addon);
+  onKeptBatchesReleased((first, last) => addon.residentRelease(first, last));
+}
+
 export class CudaBackend implements Backend {
   readonly name = 'cuda' as const;
   readonly details: Record<string, unknown>;
@@ -200,6 +220,7 @@ export class CudaBackend implements Backend {
     }
     this.details = { ...addon.deviceInfo(), addonPath: cudaAddonPath(), selectedDevice: device };
     this.trafficAtStart = this.trafficNow();
+    freeKeptCopiesWith(addon);
   }
 
   private trafficNow(): DeviceTrafficCounts {

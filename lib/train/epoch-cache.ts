@@ -16,6 +16,7 @@
 // its checkpoints hold the same positions, so a crash in a cached epoch resumes
 // from the file.
 import { loadCoreAddon } from '../backends/native-addon.js';
+import { markKept, releaseKeptBatches } from '../data/kept-batches.js';
 import type { ReadBatch } from '../io/batch-stream.js';
 
 /** The default budget: 512 MiB, about 2M rows of 64 float32 features with their labels and weights. */
@@ -159,6 +160,8 @@ export class EpochCache {
   /** What the cache held at its fullest (kept for the report once released). */
   private held = { bytes: 0, batches: 0 };
   private released = false;
+  /** The kept batches' ids (kept-batches.ts), first..last; a GPU backend may hold their arrays on the device. */
+  private ids = { first: 0, last: -1 };
 
   /** `budgetBytes` 0 turns the cache off (`off` says why in the report). */
   constructor(private readonly budgetBytes: number, private readonly channel: string, off?: string) {
@@ -184,6 +187,7 @@ export class EpochCache {
   /** Drops what is held and stops recording, saying why (the run reads the file every epoch). */
   drop(why: string): void {
     this.why ??= why;
+    this.letGo();
     this.kept = [];
     this.pass = undefined;
     this.arena = new Arena(0);
@@ -192,6 +196,7 @@ export class EpochCache {
   /** Frees the batches (the run has no epoch left to read), keeping the report. */
   release(): void {
     this.released = true;
+    this.letGo();
     this.kept = [];
     this.pass = undefined;
     this.arena = new Arena(0);
@@ -232,9 +237,18 @@ export class EpochCache {
       this.drop(`the ${this.channel} channel's batches need more than epochCacheBytes (${mib} MiB); it is read from the file every epoch`);
       return undefined;
     }
+    const id = markKept(plan.batch);
+    if (this.ids.last < this.ids.first) this.ids.first = id;
+    this.ids.last = id;
     kept.push({ batch: plan.batch, bytesRead });
     this.held = { bytes: this.arena.bytes, batches: kept.length };
     return loadCoreAddon().copyArrays(plan.sources, plan.targets, plan.rebase);
+  }
+
+  /** The kept batches' device copies (a GPU backend's) are freed: the batches are going. */
+  private letGo(): void {
+    releaseKeptBatches(this.ids.first, this.ids.last);
+    this.ids = { first: 0, last: -1 };
   }
 
   /** A pass from memory, as a reader of the file would deliver it; undefined while no whole pass is in. */

@@ -10,21 +10,7 @@ import { join } from 'node:path';
 import {
   factorizationMachines, kmeans, linearLearner, ntm, Random, stateToBytes, train, type Algorithm, type TrainOptions,
 } from '../../lib/index.js';
-import { dim, regressionCsv } from '../fixtures/trainer-files.js';
-
-/** Binary rows over `features` one-hot-ish sparse features (libsvm, 1-based), label from a fixed rule. */
-function sparseLibsvm(seed: number, rows: number, features: number): string {
-  const random = Random.fromSeed(seed);
-  const lines: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const picked = new Set<number>();
-    while (picked.size < 5) picked.add(1 + Math.floor(random.nextFloat() * features));
-    const entries = [...picked].sort((a, b) => a - b);
-    const label = entries.filter((f) => f % 3 === 0).length >= 2 ? 1 : 0;
-    lines.push(`${label} ${entries.map((f) => `${f}:${(0.5 + random.nextFloat()).toFixed(4)}`).join(' ')}`);
-  }
-  return lines.join('\n') + '\n';
-}
+import { dim, regressionCsv, sparseLibsvm } from '../fixtures/trainer-files.js';
 
 /** A state's bytes as a digest: a failing comparison prints two lines, not two encoded states. */
 const bytesOf = (state: unknown) => createHash('sha256').update(stateToBytes(state as never)).digest('hex');

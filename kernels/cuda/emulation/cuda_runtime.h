@@ -341,6 +341,10 @@ inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp* props, int device) {
 inline cudaError_t cudaSetDevice(int device) {
   return device == 0 ? cudaSuccess : ::boundless_cuda_emulation::Fail(cudaErrorInvalidDevice);
 }
+inline cudaError_t cudaGetDevice(int* device) {
+  *device = 0;
+  return cudaSuccess;
+}
 
 inline cudaError_t cudaMalloc(void** at, size_t bytes) {
   auto& memory = ::boundless_cuda_emulation::DeviceMemory();
@@ -436,6 +440,7 @@ inline cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) {
 inline cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t = nullptr) { return cudaSuccess; }
 inline cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
 inline cudaError_t cudaEventQuery(cudaEvent_t) { return cudaSuccess; }
+inline cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned = 0) { return cudaSuccess; }
 inline cudaError_t cudaEventDestroy(cudaEvent_t event) {
   delete event;
   return cudaSuccess;

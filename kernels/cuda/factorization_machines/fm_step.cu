@@ -319,30 +319,30 @@ std::string AddFm(FmDevice& d, const FmBatch& batch) {
   if (b.weights == nullptr) ones.assign(rows, 1.0f);
   // The batch, and a sparse batch's structure and feature index: one transfer.
   enum Part { kLabels, kWeights, kValues, kIndptr, kIndices, kIndex };
-  std::vector<UploadPart> parts{{b.labels, rows * sizeof(float)}, {b.weights ? b.weights : ones.data(), rows * sizeof(float)},
-                                {b.values, value_count * sizeof(float)}};
+  // The batch's own arrays (`true`) stay on the device when the epoch cache keeps it; the feature index is this call's.
+  std::vector<UploadPart> parts{{b.labels, rows * sizeof(float), true}, {b.weights ? b.weights : ones.data(), rows * sizeof(float), b.weights != nullptr},
+                                {b.values, value_count * sizeof(float), true}};
   if (b.sparse) {
-    parts.push_back({b.indptr, (rows + 1) * sizeof(int32_t)});
-    parts.push_back({b.indices, b.nnz * sizeof(uint32_t)});
+    parts.push_back({b.indptr, (rows + 1) * sizeof(int32_t), true});
+    parts.push_back({b.indices, b.nnz * sizeof(uint32_t), true});
     parts.push_back({batch.index, index_words * sizeof(uint32_t)});
   }
-  std::vector<size_t> at;
-  error = d.upload.Send(d.stream, parts, at, what);
+  std::vector<const char*> at;
+  error = d.upload.Send(d.stream, parts, at, what, b.kept);
   if (!error.empty()) return error;
-  const char* base = d.upload.device();
   FmView v{};
   v.s = s;
   std::copy(d.part, d.part + kFmParts, v.part);
   v.last_step = d.last_step;
   v.table = d.table;
   v.slot_sums = batch.slot >= 0 ? d.sums + static_cast<size_t>(batch.slot) * s.models * kFmSlotWords : nullptr;
-  v.labels = reinterpret_cast<const float*>(base + at[kLabels]);
-  v.weights = reinterpret_cast<const float*>(base + at[kWeights]);
-  v.values = reinterpret_cast<const float*>(base + at[kValues]);
+  v.labels = reinterpret_cast<const float*>(at[kLabels]);
+  v.weights = reinterpret_cast<const float*>(at[kWeights]);
+  v.values = reinterpret_cast<const float*>(at[kValues]);
   if (b.sparse) {
-    v.indptr = reinterpret_cast<const int32_t*>(base + at[kIndptr]);
-    v.indices = reinterpret_cast<const uint32_t*>(base + at[kIndices]);
-    v.features = reinterpret_cast<const uint32_t*>(base + at[kIndex]);
+    v.indptr = reinterpret_cast<const int32_t*>(at[kIndptr]);
+    v.indices = reinterpret_cast<const uint32_t*>(at[kIndices]);
+    v.features = reinterpret_cast<const uint32_t*>(at[kIndex]);
     v.starts = v.features + batch.touched;
     v.entry_rows = v.starts + batch.touched + 1;
     v.entry_values = reinterpret_cast<const float*>(v.entry_rows + b.nnz);

@@ -141,10 +141,11 @@ std::string CheckIndex(const FmBatch& b, uint32_t dim) {
 Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda fmAdd";
   Napi::Env env = info.Env();
-  RequireArgCount(info, fn, 12);
+  const uint64_t kept = KeptBatchArg(info, fn, 12);
   FmDevice& d = HandleArg<FmDevice>(info, fn, "fmOpen");
   FmBatch b;
   b.rows = HostRowsArg(info, fn, 1, 6, d.s.dim);
+  b.rows.kept = kept;
   b.touched = SizeArg(info, 8, fn, "touched");
   const size_t step = SizeArg(info, 9, fn, "step");
   if (step >= INT_MAX) throw Napi::RangeError::New(env, std::string(fn) + ": step must be below " + std::to_string(INT_MAX));

@@ -254,7 +254,8 @@ std::string OpenKmeans(KmeansDevice& s, size_t centers, size_t model_k, size_t d
   return error;
 }
 
-std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights, size_t rows, bool model_active, double half_life) {
+std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights, size_t rows, bool model_active, double half_life,
+                      uint64_t kept) {
   std::lock_guard<std::mutex> lock(s.mutex);
   // Computed as cpu computes it (kmeans.cc), so the decay has the same bits.
   const double keep = half_life > 0 ? std::pow(0.5, static_cast<double>(rows) / half_life) : 1.0;
@@ -264,12 +265,12 @@ std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights
   // The rows and their weights (1s where the batch has none): one transfer.
   std::vector<float> ones;
   if (weights == nullptr) ones.assign(rows, 1.0f);
-  std::vector<size_t> at;
-  error = s.upload.Send(s.stream, {{values, rows * s.dim * sizeof(float)}, {weights ? weights : ones.data(), rows * sizeof(float)}}, at,
-                        "a batch of " + std::to_string(rows) + " rows × " + std::to_string(s.dim) + " features");
+  std::vector<const char*> at;
+  error = s.upload.Send(s.stream, {{values, rows * s.dim * sizeof(float), true}, {weights ? weights : ones.data(), rows * sizeof(float), weights != nullptr}},
+                        at, "a batch of " + std::to_string(rows) + " rows × " + std::to_string(s.dim) + " features", kept);
   if (!error.empty()) return error;
-  s.values = reinterpret_cast<float*>(s.upload.device() + at[0]);
-  s.row_weights = reinterpret_cast<float*>(s.upload.device() + at[1]);
+  s.values = reinterpret_cast<const float*>(at[0]);
+  s.row_weights = reinterpret_cast<const float*>(at[1]);
   const uint32_t n = static_cast<uint32_t>(rows), d = static_cast<uint32_t>(s.dim), K = static_cast<uint32_t>(s.centers),
                  k = static_cast<uint32_t>(s.model_k);
   if (model_active && k > 0) {
@@ -333,7 +334,8 @@ void CloseKmeans(KmeansDevice& s) {
   }
   if (s.stream) cudaStreamDestroy(s.stream);
   s.stream = nullptr;
-  s.centres = s.model_centres = s.prior_centres = s.values = s.row_weights = nullptr;
+  s.centres = s.model_centres = s.prior_centres = nullptr;
+  s.values = s.row_weights = nullptr;
   s.weights = s.model_weights = s.prior_weights = s.sums = s.received = s.d2 = s.distances = nullptr;
   s.flags = s.nearest = nullptr;
   s.capacity_rows = 0;

@@ -39,8 +39,8 @@ struct KmeansDevice {
   uint32_t* flags = nullptr;       // kKmeansFlags
   double* received = nullptr;      // max(K, k): the mass each centre took in the last move
   PinnedUpload upload;             // a batch's rows and weights, sent in one transfer (runtime/pinned_upload.cuh)
-  float* values = nullptr;         // the batch's rows in it
-  float* row_weights = nullptr;    // and their weights (or ones)
+  const float* values = nullptr;         // the batch's rows in it (or in a kept batch's copy)
+  const float* row_weights = nullptr;    // and their weights (or ones)
   double* d2 = nullptr;            // each row's squared distance to its nearest centre
   uint32_t* nearest = nullptr;     // and that centre
   double* distances = nullptr;     // rows × max(K, k): every row's squared distance to every centre
@@ -54,7 +54,9 @@ std::string OpenKmeans(KmeansDevice& s, size_t centers, size_t model_k, size_t d
 // Runs one batch (rows × dim, weights or null for 1s); `half_life`: rows over which old weight
 // halves, 0 for none; `model_active`: the refined model trains too. Returns once the host arrays
 // may be reused (the work is enqueued on the state's stream; a read waits for it).
-std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights, size_t rows, bool model_active, double half_life);
+// `kept`: the epoch cache's id of the batch (0: none), whose rows and weights then cross once (runtime/resident_batches.cuh).
+std::string AddKmeans(KmeansDevice& s, const float* values, const float* weights, size_t rows, bool model_active, double half_life,
+                      uint64_t kept = 0);
 
 // The state into the host's arrays: centres and weights replaced, sums (kKmeansSums) and the
 // reseed count added into `sums` and `reseeds`, then cleared on the device.

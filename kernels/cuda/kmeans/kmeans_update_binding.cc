@@ -50,7 +50,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
 Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda kmeansAdd";
   Napi::Env env = info.Env();
-  RequireArgCount(info, fn, 6);
+  const uint64_t kept = KeptBatchArg(info, fn, 6);
   KmeansDevice& s = HandleArg<KmeansDevice>(info, fn, "kmeansOpen");
   const RowsArg batch = BatchRowsArg(info, fn, 3, s.dim);
   if (!info[4].IsBoolean()) throw Napi::TypeError::New(env, std::string(fn) + ": argument modelActive must be a boolean");
@@ -60,7 +60,7 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
   const bool model_active = info[4].As<Napi::Boolean>().Value();
   const double half_life = info[5].As<Napi::Number>().DoubleValue();
   KmeansDevice* held = &s;
-  return Queue(info, fn, [=]() { return AddKmeans(*held, batch.values, batch.weights, batch.rows, model_active, half_life); });
+  return Queue(info, fn, [=]() { return AddKmeans(*held, batch.values, batch.weights, batch.rows, model_active, half_life, kept); });
 }
 
 Napi::Value Read(const Napi::CallbackInfo& info) {

@@ -139,21 +139,21 @@ std::string AddLinearEvaluate(LinearEvaluateDevice& e, const LinearEvaluateBatch
   if (batch.weights == nullptr) ones.assign(rows, 1.0f);
   // The batch and a sparse batch's structure: one transfer.
   enum Part { kLabels, kWeights, kValues, kIndptr, kIndices };
-  std::vector<UploadPart> parts{{batch.labels, rows * sizeof(float)}, {batch.weights ? batch.weights : ones.data(), rows * sizeof(float)},
-                                {batch.values, value_count * sizeof(float)}};
+  std::vector<UploadPart> parts{{batch.labels, rows * sizeof(float), true},
+                                {batch.weights ? batch.weights : ones.data(), rows * sizeof(float), batch.weights != nullptr},
+                                {batch.values, value_count * sizeof(float), true}};
   if (batch.sparse) {
-    parts.push_back({batch.indptr, (rows + 1) * sizeof(int32_t)});
-    parts.push_back({batch.indices, batch.nnz * sizeof(uint32_t)});
+    parts.push_back({batch.indptr, (rows + 1) * sizeof(int32_t), true});
+    parts.push_back({batch.indices, batch.nnz * sizeof(uint32_t), true});
   }
-  std::vector<size_t> at;
-  error = e.upload.Send(e.stream, parts, at, what);
+  std::vector<const char*> at;
+  error = e.upload.Send(e.stream, parts, at, what, batch.kept);
   if (!error.empty()) return error;
-  const char* base = e.upload.device();
   const DeviceModel model = ModelOf(e);
-  const DeviceBatch b{static_cast<uint32_t>(rows), batch.sparse ? 1u : 0u, reinterpret_cast<const float*>(base + at[kLabels]),
-                      reinterpret_cast<const float*>(base + at[kWeights]), reinterpret_cast<const float*>(base + at[kValues]),
-                      batch.sparse ? reinterpret_cast<const int32_t*>(base + at[kIndptr]) : nullptr,
-                      batch.sparse ? reinterpret_cast<const uint32_t*>(base + at[kIndices]) : nullptr};
+  const DeviceBatch b{static_cast<uint32_t>(rows), batch.sparse ? 1u : 0u, reinterpret_cast<const float*>(at[kLabels]),
+                      reinterpret_cast<const float*>(at[kWeights]), reinterpret_cast<const float*>(at[kValues]),
+                      batch.sparse ? reinterpret_cast<const int32_t*>(at[kIndptr]) : nullptr,
+                      batch.sparse ? reinterpret_cast<const uint32_t*>(at[kIndices]) : nullptr};
   const size_t outputs = rows * width;
   BOUNDLESS_LAUNCH(ScoresKernel, static_cast<unsigned>((outputs + kThreads - 1) / kThreads), kThreads, 0, e.stream)(e.s, model, b, e.scores);
   BOUNDLESS_LAUNCH(MetricsKernel, (e.s.models + 1 + kThreads - 1) / kThreads, kThreads, 0, e.stream)(e.s, model, b, e.scores, e.sums);

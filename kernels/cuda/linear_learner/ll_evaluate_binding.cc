@@ -62,9 +62,10 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
 
 Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda linearEvaluateAdd";
-  RequireArgCount(info, fn, 7);
+  const uint64_t kept = KeptBatchArg(info, fn, 7);
   LinearEvaluateDevice& e = HandleArg<LinearEvaluateDevice>(info, fn, "linearEvaluateOpen");
-  const LinearRows b = HostRowsArg(info, fn, 1, 6, e.s.dim);
+  LinearRows b = HostRowsArg(info, fn, 1, 6, e.s.dim);
+  b.kept = kept;
   LinearEvaluateDevice* held = &e;
   return Queue(info, fn, [=]() {
     std::string error = CheckLinearRows(held->s, b);

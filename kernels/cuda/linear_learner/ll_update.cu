@@ -435,38 +435,38 @@ std::string AddLinearUpdate(LinearUpdateDevice& d, const LinearUpdateBatch& batc
   if (b.weights == nullptr) ones.assign(rows, 1.0f);
   // The batch, its steps' records and table, and a sparse batch's structure and step index: one transfer.
   enum Part { kLabels, kWeights, kValues, kRecords, kTable, kIndptr, kIndices, kIndex };
-  std::vector<UploadPart> parts{{b.labels, rows * sizeof(float)}, {b.weights ? b.weights : ones.data(), rows * sizeof(float)},
-                                {b.values, value_count * sizeof(float)}, {batch.steps, records * sizeof(double)}, {batch.table, table * sizeof(double)}};
+  // The batch's own arrays (`true`) stay on the device when the epoch cache keeps it; the steps, table and index are this call's.
+  std::vector<UploadPart> parts{{b.labels, rows * sizeof(float), true}, {b.weights ? b.weights : ones.data(), rows * sizeof(float), b.weights != nullptr},
+                                {b.values, value_count * sizeof(float), true}, {batch.steps, records * sizeof(double)}, {batch.table, table * sizeof(double)}};
   if (b.sparse) {
-    parts.push_back({b.indptr, (rows + 1) * sizeof(int32_t)});
-    parts.push_back({b.indices, b.nnz * sizeof(uint32_t)});
+    parts.push_back({b.indptr, (rows + 1) * sizeof(int32_t), true});
+    parts.push_back({b.indices, b.nnz * sizeof(uint32_t), true});
     parts.push_back({batch.index, batch.index_words * sizeof(uint32_t)});
   }
-  std::vector<size_t> at;
-  error = d.upload.Send(d.stream, parts, at, what);
+  std::vector<const char*> at;
+  error = d.upload.Send(d.stream, parts, at, what, b.kept);
   if (!error.empty()) return error;
-  char* base = d.upload.device();
   StepView v{};
   v.u = d.s;
   std::copy(d.part, d.part + kLinearParts, v.part);
   v.last_step = d.last_step;
   v.sums = d.sums;
-  v.labels = reinterpret_cast<const float*>(base + at[kLabels]);
-  v.weights = reinterpret_cast<const float*>(base + at[kWeights]);
-  v.values = reinterpret_cast<const float*>(base + at[kValues]);
+  v.labels = reinterpret_cast<const float*>(at[kLabels]);
+  v.weights = reinterpret_cast<const float*>(at[kWeights]);
+  v.values = reinterpret_cast<const float*>(at[kValues]);
   if (b.sparse) {
-    v.indptr = reinterpret_cast<const int32_t*>(base + at[kIndptr]);
-    v.indices = reinterpret_cast<const uint32_t*>(base + at[kIndices]);
-    v.features = reinterpret_cast<const uint32_t*>(base + at[kIndex]) + batch.step_count + 1;
+    v.indptr = reinterpret_cast<const int32_t*>(at[kIndptr]);
+    v.indices = reinterpret_cast<const uint32_t*>(at[kIndices]);
+    v.features = reinterpret_cast<const uint32_t*>(at[kIndex]) + batch.step_count + 1;
     v.starts = v.features + batch.touched;
     v.entries = v.starts + batch.touched + 1;
   }
-  const double* tables = reinterpret_cast<const double*>(base + at[kTable]);
+  const double* tables = reinterpret_cast<const double*>(at[kTable]);
   v.scores = d.scores;
   v.average_scores = averages ? d.scores + batch.max_step_rows * width : nullptr;
   v.gradient = d.gradient;
   if (!b.sparse) {
-    v.records = reinterpret_cast<const double*>(base + at[kRecords]);
+    v.records = reinterpret_cast<const double*>(at[kRecords]);
     v.tables = tables;
     v.step_count = static_cast<uint32_t>(batch.step_count);
     v.batch_rows = static_cast<uint32_t>(rows);

@@ -150,10 +150,11 @@ std::string CheckIndex(const LinearUpdateBatch& b, uint32_t dim) {
 Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda linearUpdateAdd";
   Napi::Env env = info.Env();
-  RequireArgCount(info, fn, 11);
+  const uint64_t kept = KeptBatchArg(info, fn, 11);
   LinearUpdateDevice& d = HandleArg<LinearUpdateDevice>(info, fn, "linearUpdateOpen");
   LinearUpdateBatch b;
   b.rows = HostRowsArg(info, fn, 1, 6, d.s.base.dim);
+  b.rows.kept = kept;
   Napi::Float64Array steps = Float64Arg(info, 9, fn, "steps");
   Napi::Float64Array table = Float64Arg(info, 10, fn, "table");
   if (steps.ElementLength() % kStepWords != 0) throw Napi::RangeError::New(env, std::string(fn) + ": steps has a length that is not a multiple of " + std::to_string(kStepWords));

@@ -82,21 +82,22 @@ std::string OpenPcaMoments(PcaMomentsDevice& m, size_t dim) {
   return error;
 }
 
-std::string AddPcaMoments(PcaMomentsDevice& m, const float* values, const float* weights, const double* origin, size_t rows) {
+std::string AddPcaMoments(PcaMomentsDevice& m, const float* values, const float* weights, const double* origin, size_t rows,
+                          uint64_t kept) {
   std::lock_guard<std::mutex> lock(m.mutex);
   std::string error = Check("cudaSetDevice", cudaSetDevice(m.device));
   if (!error.empty()) return error;
   // The rows, their weights (1s where the batch has none) and the origin (0s without): one transfer.
   std::vector<float> ones;
   if (weights == nullptr) ones.assign(rows, 1.0f);
-  std::vector<size_t> at;
-  error = m.upload.Send(m.stream, {{values, rows * m.dim * sizeof(float)}, {weights ? weights : ones.data(), rows * sizeof(float)},
+  std::vector<const char*> at;
+  error = m.upload.Send(m.stream, {{values, rows * m.dim * sizeof(float), true}, {weights ? weights : ones.data(), rows * sizeof(float), weights != nullptr},
                                    {origin, m.dim * sizeof(double)}},
-                        at, "a batch of " + std::to_string(rows) + " rows × " + std::to_string(m.dim) + " features");
+                        at, "a batch of " + std::to_string(rows) + " rows × " + std::to_string(m.dim) + " features", kept);
   if (!error.empty()) return error;
-  const float* x = reinterpret_cast<const float*>(m.upload.device() + at[0]);
-  const float* w = reinterpret_cast<const float*>(m.upload.device() + at[1]);
-  const double* o = reinterpret_cast<const double*>(m.upload.device() + at[2]);
+  const float* x = reinterpret_cast<const float*>(at[0]);
+  const float* w = reinterpret_cast<const float*>(at[1]);
+  const double* o = reinterpret_cast<const double*>(at[2]);
   const int tiles_per_side = static_cast<int>((m.dim + kTile - 1) / kTile);
   BOUNDLESS_LAUNCH(CrossKernel, tiles_per_side * (tiles_per_side + 1) / 2, dim3(kTile, kTile), 0, m.stream)(
       x, w, o, static_cast<int>(rows), static_cast<int>(m.dim), m.cross);

@@ -30,7 +30,9 @@ std::string OpenPcaMoments(PcaMomentsDevice& m, size_t dim);
 
 // Enqueues a batch (rows × dim float32, weights or null, origin or null for 0) on the
 // accumulators' stream; returns once the host arrays may be reused ("" or the error).
-std::string AddPcaMoments(PcaMomentsDevice& m, const float* values, const float* weights, const double* origin, size_t rows);
+// `kept`: the epoch cache's id of the batch (0: none), whose rows and weights then cross once (runtime/resident_batches.cuh).
+std::string AddPcaMoments(PcaMomentsDevice& m, const float* values, const float* weights, const double* origin, size_t rows,
+                          uint64_t kept = 0);
 
 // Adds the accumulators into the host's count, sum and cross (lower triangle) and clears them.
 std::string ReadPcaMoments(PcaMomentsDevice& m, double* count, double* sum, double* cross);

@@ -37,12 +37,12 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
 
 Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda pcaMomentsAdd";
-  RequireArgCount(info, fn, 5);
+  const uint64_t kept = KeptBatchArg(info, fn, 5);
   PcaMomentsDevice& m = HandleArg<PcaMomentsDevice>(info, fn, "pcaMomentsOpen");
   const RowsArg batch = BatchRowsArg(info, fn, 4, m.dim);
   const double* origin = OptionalFloat64Arg(info, 3, fn, "origin", m.dim);
   PcaMomentsDevice* held = &m;
-  return Queue(info, fn, [=]() { return AddPcaMoments(*held, batch.values, batch.weights, origin, batch.rows); });
+  return Queue(info, fn, [=]() { return AddPcaMoments(*held, batch.values, batch.weights, origin, batch.rows, kept); });
 }
 
 Napi::Value Read(const Napi::CallbackInfo& info) {

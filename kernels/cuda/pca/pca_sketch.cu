@@ -97,7 +97,7 @@ std::string OpenPcaSketch(PcaSketchDevice& s, size_t dim, size_t ell, const doub
   return error;
 }
 
-std::string AddPcaSketch(PcaSketchDevice& s, const float* values, const float* weights, size_t rows) {
+std::string AddPcaSketch(PcaSketchDevice& s, const float* values, const float* weights, size_t rows, uint64_t kept) {
   std::lock_guard<std::mutex> lock(s.mutex);
   std::string error = Check("cudaSetDevice", cudaSetDevice(s.device));
   if (!error.empty()) return error;
@@ -108,11 +108,12 @@ std::string AddPcaSketch(PcaSketchDevice& s, const float* values, const float* w
   // The rows and their weights (1s where the batch has none): one transfer.
   std::vector<float> ones;
   if (weights == nullptr) ones.assign(rows, 1.0f);
-  std::vector<size_t> at;
-  error = s.upload.Send(s.stream, {{values, rows * s.dim * sizeof(float)}, {weights ? weights : ones.data(), rows * sizeof(float)}}, at, what);
+  std::vector<const char*> at;
+  error = s.upload.Send(s.stream, {{values, rows * s.dim * sizeof(float), true}, {weights ? weights : ones.data(), rows * sizeof(float), weights != nullptr}},
+                        at, what, kept);
   if (!error.empty()) return error;
-  const float* x = reinterpret_cast<const float*>(s.upload.device() + at[0]);
-  const float* w = reinterpret_cast<const float*>(s.upload.device() + at[1]);
+  const float* x = reinterpret_cast<const float*>(at[0]);
+  const float* w = reinterpret_cast<const float*>(at[1]);
   const unsigned n = static_cast<unsigned>(rows), d = static_cast<unsigned>(s.dim), l = static_cast<unsigned>(s.ell);
   BOUNDLESS_LAUNCH(Project, Blocks(rows * s.ell), kThreads, 0, s.stream)(x, w, s.origin, s.omega, n, d, l, s.t);
   BOUNDLESS_LAUNCH(Sketch, Blocks(s.dim * s.ell), kThreads, 0, s.stream)(x, s.origin, s.t, n, d, l, s.y);

@@ -34,7 +34,8 @@ struct PcaSketchDevice {
 std::string OpenPcaSketch(PcaSketchDevice& s, size_t dim, size_t ell, const double* omega, const double* origin);
 
 // Enqueues a batch (rows × dim float32, weights or null); returns once the host arrays may be reused.
-std::string AddPcaSketch(PcaSketchDevice& s, const float* values, const float* weights, size_t rows);
+// `kept`: the epoch cache's id of the batch (0: none), whose rows and weights then cross once (runtime/resident_batches.cuh).
+std::string AddPcaSketch(PcaSketchDevice& s, const float* values, const float* weights, size_t rows, uint64_t kept = 0);
 
 // Adds the accumulators into the host's count, sum, squares and y, and clears them.
 std::string ReadPcaSketch(PcaSketchDevice& s, double* count, double* sum, double* squares, double* y);

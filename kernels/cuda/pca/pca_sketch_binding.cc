@@ -39,11 +39,11 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
 
 Napi::Value Add(const Napi::CallbackInfo& info) {
   const char* fn = "cuda pcaSketchAdd";
-  RequireArgCount(info, fn, 4);
+  const uint64_t kept = KeptBatchArg(info, fn, 4);
   PcaSketchDevice& s = HandleArg<PcaSketchDevice>(info, fn, "pcaSketchOpen");
   const RowsArg batch = BatchRowsArg(info, fn, 3, s.dim);
   PcaSketchDevice* held = &s;
-  return Queue(info, fn, [=]() { return AddPcaSketch(*held, batch.values, batch.weights, batch.rows); });
+  return Queue(info, fn, [=]() { return AddPcaSketch(*held, batch.values, batch.weights, batch.rows, kept); });
 }
 
 Napi::Value Read(const Napi::CallbackInfo& info) {

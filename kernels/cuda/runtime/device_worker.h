@@ -5,6 +5,7 @@
 
 #include <napi.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -37,6 +38,22 @@ class DeviceWorker : public Napi::AsyncWorker {
   std::function<std::string()> body_;
   std::vector<Napi::Reference<Napi::Value>> refs_;
 };
+
+// A device-state Add's arguments: `count` of them, or one more, the id of a batch the epoch cache
+// keeps (resident_batches.cuh; a positive integer, 0 for none), which is returned (0 when absent).
+inline uint64_t KeptBatchArg(const Napi::CallbackInfo& info, const char* fn, size_t count) {
+  if (info.Length() != count && info.Length() != count + 1) {
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": given " + std::to_string(info.Length()) + " arguments, expected " +
+                                               std::to_string(count) + " (or " + std::to_string(count + 1) + " with keptBatch)");
+  }
+  if (info.Length() == count) return 0;
+  const Napi::Value value = info[count];
+  const double id = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1;
+  if (!(id >= 0 && id <= 9007199254740991.0 && id == static_cast<double>(static_cast<uint64_t>(id)))) {
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument keptBatch must be an integer ≥ 0");
+  }
+  return static_cast<uint64_t>(id);
+}
 
 inline Napi::Value Queue(const Napi::CallbackInfo& info, const char* fn, std::function<std::string()> body) {
   auto* worker = new DeviceWorker(info, fn, std::move(body));

@@ -15,6 +15,7 @@ struct HostRows {
   const float* values = nullptr;    // dense rows × dim, or nnz
   const int32_t* indptr = nullptr;  // rows + 1
   const uint32_t* indices = nullptr;
+  uint64_t kept = 0;  // the epoch cache's id of the batch, whose arrays may stay on the device (resident_batches.cuh); 0: none
 };
 
 }  // namespace boundless_cuda

@@ -6,6 +6,11 @@
 // from pageable memory do. Both buffers are kept from call to call and grown to
 // the largest; the page-locked one is rewritten only once the copy out of it has
 // finished (an event), which by the next batch it almost always has.
+//
+// A batch the epoch cache keeps (`kept`, its id; 0 for any other) crosses once
+// per run instead: the parts that are its arrays (`batch`) are looked up among
+// the kept copies (resident_batches.cuh) and not sent when found, and copied
+// there on the device when they are sent.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "runtime/device_arena.cuh"
+#include "runtime/resident_batches.cuh"
 #include "runtime/traffic.cuh"
 
 namespace boundless_cuda {
@@ -23,16 +29,23 @@ namespace boundless_cuda {
 struct UploadPart {
   const void* data;  // null: `bytes` of zeros
   size_t bytes;
+  bool batch = false;  // an array of the batch (kept on the device with it), not the call's own data
 };
 
 class PinnedUpload {
  public:
-  // Packs `parts` (each at an 8-byte boundary) and enqueues their copy on `stream`; offsets[i] is where
-  // part i starts in the device buffer (device()); "" or why not (an out-of-memory decline names `what`).
-  std::string Send(cudaStream_t stream, const std::vector<UploadPart>& parts, std::vector<size_t>& offsets, const std::string& what) {
-    offsets.resize(parts.size());
+  // Packs `parts` (each at an 8-byte boundary) and enqueues their copy on `stream`; where[i] is part i on
+  // the device (in device(), or a kept batch's copy); "" or why not (an out-of-memory decline names `what`).
+  // `kept`: the id of a batch the epoch cache keeps, whose `batch` parts cross once and stay (0: none).
+  std::string Send(cudaStream_t stream, const std::vector<UploadPart>& parts, std::vector<const char*>& where, const std::string& what,
+                   uint64_t kept = 0) {
+    where.assign(parts.size(), nullptr);
+    std::vector<size_t> offsets(parts.size(), 0);
+    const auto keeps = [&](size_t i) { return kept != 0 && parts[i].batch && parts[i].data != nullptr; };
     size_t total = 0;
     for (size_t i = 0; i < parts.size(); i++) {
+      if (keeps(i)) where[i] = ResidentBatches::Shared().Find(kept, parts[i].data, parts[i].bytes, stream);
+      if (where[i]) continue;
       offsets[i] = total;
       total += (parts[i].bytes + 7) / 8 * 8;
     }
@@ -43,10 +56,12 @@ class PinnedUpload {
       if (status != cudaSuccess) return Describe("cudaEventSynchronize", status);
       pending_ = false;
     }
+    if (total == 0) return "";  // every part was on the device already
     std::string error = GrowHost(total, what);
     if (error.empty()) error = GrowBuffer(stream, device_, device_capacity_, total, what);
     if (!error.empty()) return error;
     for (size_t i = 0; i < parts.size(); i++) {
+      if (where[i]) continue;
       if (parts[i].data) std::memcpy(host_ + offsets[i], parts[i].data, parts[i].bytes);
       else std::memset(host_ + offsets[i], 0, parts[i].bytes);
     }
@@ -55,6 +70,11 @@ class PinnedUpload {
     if (status == cudaSuccess) status = cudaEventRecord(sent_, stream);
     if (status != cudaSuccess) return Describe("cudaMemcpyAsync", status);
     pending_ = true;
+    for (size_t i = 0; i < parts.size(); i++) {
+      if (where[i]) continue;
+      where[i] = device_ + offsets[i];
+      if (keeps(i)) ResidentBatches::Shared().Keep(kept, parts[i].data, parts[i].bytes, where[i], stream);
+    }
     return "";
   }
 
