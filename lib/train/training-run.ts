@@ -549,11 +549,15 @@ export class TrainingRun<A extends Algorithm> {
 
   /** Releases the training channel (a Redis stream's connection and heartbeat); a later commit still works. */
   async close(): Promise<void> {
-    // A run that failed or was stopped lets its cached batches go too (finish() did it otherwise): with
-    // them go the copies a GPU backend kept on the device.
-    this.caches.train?.release();
-    this.caches.validation?.release();
-    await this.input?.close();
+    try {
+      // A run that failed or was stopped lets its cached batches go too (finish() did it otherwise): with
+      // them go the copies a GPU backend kept on the device.
+      this.caches.train?.release();
+      this.caches.validation?.release();
+    } finally {
+      // Whatever happened there, the input closes: an open reader keeps the process alive.
+      await this.input?.close();
+    }
   }
 
   /** Batches of a validation or test channel, read like the training channel at the state's width. */
