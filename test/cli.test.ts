@@ -168,6 +168,10 @@ describe('boundless command', () => {
       assert.equal(usage.stderr, 'boundless: convert: --format must be one of csv, libsvm, vw, jsonl, text, recordio, series, got "xml"\n');
       const unknown = boundless('convert', '--inptu', source);
       assert.match(unknown.stderr, /^boundless: convert: unknown option --inptu; known: --input, --format/);
+      // An option whose value is missing before another option: said so, not read as that option (then a stray word).
+      const missing = boundless('convert', '--input', '--format', 'csv', '--to', 'recordio', '--output', output);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /^boundless: convert: --input needs a value \(/);
     });
   });
 

@@ -37,8 +37,12 @@ export function parseArguments(command: string, argv: string[], specs: Record<st
     if (!spec) throw new UsageError(`${command}: unknown option --${name}; known: ${Object.keys(specs).map((s) => `--${s}`).join(', ')}`);
     let value: string | boolean = true;
     if (spec.value) {
+      // The next word is another of the command's options: this one's value is missing (`--seed --epochs 2` read
+      // --epochs as the seed and then complained of a second algorithm name).
+      const next = argv[i + 1];
+      const nextIsOption = next !== undefined && next.startsWith('--') && Object.hasOwn(specs, next.slice(2).split('=')[0]);
       if (eq >= 0) value = arg.slice(eq + 1);
-      else if (i + 1 < argv.length) value = argv[++i];
+      else if (i + 1 < argv.length && !nextIsOption) value = argv[++i];
       else throw new UsageError(`${command}: --${name} needs a value (${spec.description})`);
     } else if (eq >= 0) {
       throw new UsageError(`${command}: --${name} is a flag and takes no value`);

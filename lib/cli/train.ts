@@ -10,7 +10,7 @@ import { maxWorkers, train } from '../distributed/train.js';
 import type { TrainOptions } from '../train/train.js';
 import type { State } from '../algorithms/types.js';
 import { maxSyncSeconds, parseSyncEvery } from '../distributed/sync-policy.js';
-import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
+import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { createProgressReporter, sageMakerFinalLines } from './progress.js';
 import { clusterOptionsFrom, clusterTrainOptions } from './cluster.js';
@@ -201,7 +201,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       deterministic: options.deterministic === true,
       workers,
       syncEvery,
-      ...(options['epoch-cache'] !== undefined ? { epochCacheBytes: integerOption('train', options, 'epoch-cache', 0)! * 2 ** 20 } : {}),
+      ...(options['epoch-cache'] !== undefined ? { epochCacheBytes: epochCacheBytesOf(options) } : {}),
       signal: controller.signal,
       onProgress: (event) => {
         if (event.checkpoint) [lastCheckpoint, checkpointRecords] = [event.checkpoint, event.records];
@@ -253,4 +253,13 @@ function interruptedMessage(train: string, checkpointDir: string | undefined, la
       'The training channel is a stream, which --resume cannot seek: rows read after that batch were not trained on. Train on what ' +
       `the stream sends after them with --initial-state ${lastCheckpoint} and the same --hp`
     : `train: interrupted; the state up to the last batch is in ${lastCheckpoint}: continue with the same command and --resume`;
+}
+
+/** --epoch-cache MiB as bytes; past 2^53 bytes (8 PiB) a usage error, as for any value that is not a MiB count. */
+function epochCacheBytesOf(options: ParsedArguments['options']): number {
+  const mib = integerOption('train', options, 'epoch-cache', 0)!;
+  if (!Number.isSafeInteger(mib * 2 ** 20)) {
+    throw new UsageError(`train: --epoch-cache must be an integer >= 0 and at most ${Math.floor(Number.MAX_SAFE_INTEGER / 2 ** 20)} (MiB), got ${JSON.stringify(options['epoch-cache'])}`);
+  }
+  return mib * 2 ** 20;
 }

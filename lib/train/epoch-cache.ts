@@ -26,9 +26,12 @@ export const defaultEpochCacheBytes = 512 * 2 ** 20;
 export interface EpochCacheReport {
   /** Epochs (or validation passes) served from memory instead of the file. */
   epochsFromCache: number;
-  /** Bytes the cache holds (or held, before it was dropped). */
+  /**
+   * Bytes of memory the cache holds (or held, before the run ended): its buffers, which the budget bounds — the
+   * batches' arrays and the unused ends of the buffers they are carved from. 0 when the channel was not cached.
+   */
   bytes: number;
-  /** Batches it holds. */
+  /** Batches it holds (0 when the channel was not cached). */
   batches: number;
   /** Why the channel was read from its file every epoch, when it was (too large, a stream, workers, off). */
   notCached?: string;
@@ -43,18 +46,25 @@ export interface PassSource extends AsyncIterable<ReadBatch> {
 
 // Cached arrays are carved out of chunks, 64 KiB at first and doubling to 8 MiB: 400 batches of a
 // large file make a few dozen allocations, not 1,600 (each typed array its own pages to fault in),
-// and a small file does not take 8 MiB.
+// and a small file does not take 8 MiB. An array of a quarter of the largest chunk or more gets a
+// buffer of its own, of its size: carved out of chunks, wide rows (a 1,300-feature batch is 5 MiB)
+// left a chunk's end unused at almost every batch, a third of what the budget bought.
 const firstChunkBytes = 64 * 2 ** 10;
 const largestChunkBytes = 8 * 2 ** 20;
+const ownBufferBytes = largestChunkBytes / 4;
+
+/** A size in the reason a channel is not cached: MiB to one decimal from 1 MiB up, bytes below. */
+export function describeBytes(bytes: number): string {
+  if (bytes < 2 ** 20) return `${bytes} bytes`;
+  return `${(bytes / 2 ** 20).toFixed(bytes % 2 ** 20 === 0 ? 0 : 1)} MiB`;
+}
 
 /** Typed arrays carved out of large ArrayBuffers, counted against a budget. */
 class Arena {
   private chunk: ArrayBuffer | undefined;
   private used = 0;
-  /** Bytes of every buffer allocated: what the budget bounds. */
-  private allocated = 0;
-  /** Bytes of the copies (each at an 8-byte boundary): what the report gives. */
-  bytes = 0;
+  /** Bytes of every buffer allocated: what the budget bounds, and what the report gives. */
+  allocated = 0;
 
   constructor(private readonly budget: number) {}
 
@@ -62,6 +72,11 @@ class Arena {
   place<T extends Float32Array | Int32Array | Uint32Array | Uint8Array>(source: T): T | undefined {
     const size = source.byteLength;
     const ctor = source.constructor as new (buffer: ArrayBuffer, offset: number, length: number) => T;
+    if (size >= ownBufferBytes) {
+      if (this.allocated + size > this.budget) return undefined;
+      this.allocated += size;
+      return new ctor(new ArrayBuffer(size), 0, source.length);
+    }
     const offset = Math.ceil(this.used / 8) * 8;
     if (!this.chunk || offset + size > this.chunk.byteLength) {
       const grown = Math.min(largestChunkBytes, Math.max(firstChunkBytes, 2 * (this.chunk?.byteLength ?? 0), size));
@@ -73,7 +88,6 @@ class Arena {
       return this.place(source);
     }
     this.used = offset + size;
-    this.bytes += Math.ceil(size / 8) * 8;
     return new ctor(this.chunk, offset, source.length);
   }
 }
@@ -157,14 +171,20 @@ export class EpochCache {
   private pass: { bytes: number; badRecords: Record<string, number>; totalBytes: number | undefined } | undefined;
   private served = 0;
   private why: string | undefined;
-  /** What the cache held at its fullest (kept for the report once released). */
+  /** What the cache holds (kept for the report once released; 0 once dropped). */
   private held = { bytes: 0, batches: 0 };
+  /** The channel turned out to be a stream, read once: the run has one epoch. */
+  private readOnce = false;
   private released = false;
   /** The kept batches' ids (kept-batches.ts), first..last; a GPU backend may hold their arrays on the device. */
   private ids = { first: 0, last: -1 };
 
-  /** `budgetBytes` 0 turns the cache off (`off` says why in the report). */
-  constructor(private readonly budgetBytes: number, private readonly channel: string, off?: string) {
+  /**
+   * `budgetBytes` 0 turns the cache off (`off` says why in the report). `budgetWords` names the budget in
+   * the report's reason (default: epochCacheBytes and its size).
+   */
+  constructor(private readonly budgetBytes: number, private readonly channel: string, off?: string,
+    private readonly budgetWords = `epochCacheBytes (${describeBytes(budgetBytes)})`) {
     this.arena = new Arena(budgetBytes);
     if (budgetBytes === 0) this.why = off ?? 'epochCacheBytes is 0';
     else if (off) this.why = off;
@@ -173,6 +193,11 @@ export class EpochCache {
   /** Whether a whole pass is in memory. */
   get complete(): boolean {
     return this.pass !== undefined;
+  }
+
+  /** Whether the channel was a stream (stdin, a pipe, Redis), which the run reads once. */
+  get isStream(): boolean {
+    return this.readOnce;
   }
 
   /** Whether a pass read from the file should be recorded. */
@@ -188,6 +213,7 @@ export class EpochCache {
   drop(why: string): void {
     this.why ??= why;
     this.letGo();
+    this.held = { bytes: 0, batches: 0 };
     this.kept = [];
     this.pass = undefined;
     this.arena = new Arena(0);
@@ -213,6 +239,7 @@ export class EpochCache {
     this.kept = kept;
     for await (const batch of stream) {
       // Read once (stdin, a pipe, Redis): the trainer stops after this pass, so there is nothing to serve.
+      if (stream.seekable === false) this.readOnce = true;
       if (stream.seekable === false && this.recording) this.drop(`the ${this.channel} channel is a stream, read once`);
       const copying = this.recording && this.kept === kept ? this.keep(batch, stream.stats.bytes, kept) : undefined;
       try {
@@ -233,15 +260,14 @@ export class EpochCache {
     }
     const plan = planBatchCopy(batch, this.arena);
     if (!plan) {
-      const mib = (this.budgetBytes / 2 ** 20).toFixed(this.budgetBytes % 2 ** 20 === 0 ? 0 : 1);
-      this.drop(`the ${this.channel} channel's batches need more than epochCacheBytes (${mib} MiB); it is read from the file every epoch`);
+      this.drop(`the ${this.channel} channel's batches need more than ${this.budgetWords}; it is read from the file every epoch`);
       return undefined;
     }
     const id = markKept(plan.batch);
     if (this.ids.last < this.ids.first) this.ids.first = id;
     this.ids.last = id;
     kept.push({ batch: plan.batch, bytesRead });
-    this.held = { bytes: this.arena.bytes, batches: kept.length };
+    this.held = { bytes: this.arena.allocated, batches: kept.length };
     return loadCoreAddon().copyArrays(plan.sources, plan.targets, plan.rebase);
   }
 

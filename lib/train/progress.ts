@@ -8,6 +8,7 @@ export interface ProgressEvent {
   epoch: number;
   batches: number;
   records: number;
+  /** Bytes of the training channel read so far, every epoch's together (a cached epoch counts what it replays). */
   bytes: number;
   elapsedSeconds: number;
   recordsPerSecond: number;
@@ -55,7 +56,7 @@ export class ProgressReporter {
     const planned = this.totalBytes !== undefined ? this.totalBytes * this.epochs : undefined;
     const etaSeconds = planned !== undefined && done > 0 ? Math.max(0, (elapsedSeconds * (planned - done)) / done) : undefined;
     const event = {
-      phase, epoch: counters.epoch, batches: counters.batches, records: counters.records, bytes: this.bytes, elapsedSeconds,
+      phase, epoch: counters.epoch, batches: counters.batches, records: counters.records, bytes: done, elapsedSeconds,
       recordsPerSecond: elapsedSeconds > 0 ? Math.max(0, counters.records - this.resumedRecords) / elapsedSeconds : 0,
       badRecords: this.badRecords, ...(etaSeconds !== undefined ? { etaSeconds } : {}), ...extra,
     } as ProgressEvent;

@@ -19,7 +19,7 @@ import type { SourcePosition } from '../io/sources/types.js';
 import { cloneTensor } from '../state/tensor.js';
 import { existsSync, statSync } from 'node:fs';
 import { CheckpointSchedule } from './checkpoint-directory.js';
-import { defaultEpochCacheBytes, EpochCache, type EpochCacheReport, type PassSource } from './epoch-cache.js';
+import { defaultEpochCacheBytes, describeBytes, EpochCache, type EpochCacheReport, type PassSource } from './epoch-cache.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
 import { schemaOf } from './schema.js';
 import { resolveRunSettings, settingsOf, type RunSettings } from './run-settings.js';
@@ -427,9 +427,13 @@ export class TrainingRun<A extends Algorithm> {
     let cache: EpochCache;
     if (channel === 'train') {
       cache = new EpochCache(budget, 'training', this.runner ? 'data-parallel workers (workers, --cluster) read their shares from the files every epoch' : undefined);
+    } else if (this.caches.train?.isStream) {
+      // The run reads a stream once: no later epoch would replay the validation channel.
+      cache = new EpochCache(0, 'validation', 'the training channel is a stream, read once: the run has one epoch');
     } else {
-      const left = budget - (this.caches.train?.report().bytes ?? 0);
-      cache = new EpochCache(Math.max(0, left), 'validation', left > 0 || budget === 0 ? undefined : 'the training channel took all of epochCacheBytes');
+      const left = Math.max(0, budget - (this.caches.train?.report().bytes ?? 0));
+      cache = new EpochCache(left, 'validation', left > 0 || budget === 0 ? undefined : 'the training channel took all of epochCacheBytes',
+        `the ${describeBytes(left)} of epochCacheBytes (${describeBytes(budget)}) that the training channel left`);
     }
     this.caches[channel] = cache;
     return cache;

@@ -216,6 +216,8 @@ describe('boundless train / predict / evaluate / select', function () {
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', 'often'], 'boundless: train: --checkpoint-every must be SECONDS or Nb (every N batches), got "often"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--resume'], 'boundless: train: --resume needs --checkpoint-dir\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--epoch-cache', 'lots'], 'boundless: train: --epoch-cache must be an integer >= 0, got "lots"\n', 2],
+      [['train', 'least-squares', ...common, '--train', data, '--epoch-cache', '1000000000000'],
+        'boundless: train: --epoch-cache must be an integer >= 0 and at most 8589934591 (MiB), got "1000000000000"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', '2b'], 'boundless: train: --checkpoint-every needs --checkpoint-dir\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--keep-checkpoints', '2'], 'boundless: train: --keep-checkpoints needs --checkpoint-dir\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--hp', 'epochs=2', '--epochs', '4'], 'boundless: train: epochs is given twice, as --hp epochs=2 and --epochs 4; give one of them\n', 2],

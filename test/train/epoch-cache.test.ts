@@ -50,8 +50,8 @@ describe('trainer: epoch cache', function () {
     assert.equal(report.train.epochsFromCache, 2);
     assert.equal(report.train.batches, report.firstPass);
     assert.equal(report.train.notCached, undefined);
-    // 1000 rows × (4 features + label + weight) float32, each batch's 3 arrays at 8-byte boundaries.
-    assert.ok(report.train.bytes >= 1000 * 6 * 4 && report.train.bytes <= 1000 * 6 * 4 + 3 * 8 * report.train.batches, `${report.train.bytes} bytes`);
+    // 1000 rows × (4 features + label + weight) float32 (24,000 bytes) fit the arena's first buffer, of 64 KiB: what it holds.
+    assert.equal(report.train.bytes, 64 * 1024);
     // Validated after each of the 3 epochs: the first pass read, the next two from memory.
     assert.equal(report.validation?.epochsFromCache, 2);
   });
@@ -83,13 +83,33 @@ describe('trainer: epoch cache', function () {
   it('a channel larger than epochCacheBytes is read every epoch: dropped at the batch that overflows, said in the metrics, same model', async () => {
     const report = await sameWithAndWithout(linearLearner, { predictor_type: 'regressor', feature_dim: dim, num_models: 1 },
       { train: dense, epochs: 2, epochCacheBytes: 4096, data: { miniBatchSize: 50 } });
-    // The batches kept before the one that overflowed count in the report.
-    const { batches, bytes, ...rest } = report.train;
-    assert.ok(batches >= 1 && batches < report.firstPass, `${batches} of ${report.firstPass}`);
-    assert.ok(bytes > 0 && bytes <= 4096, `${bytes} bytes`);
-    assert.deepEqual(rest, {
-      epochsFromCache: 0,
-      notCached: "the training channel's batches need more than epochCacheBytes (0.0 MiB); it is read from the file every epoch",
+    // Nothing is held once the cache is dropped.
+    assert.deepEqual(report.train, {
+      epochsFromCache: 0, bytes: 0, batches: 0,
+      notCached: "the training channel's batches need more than epochCacheBytes (4096 bytes); it is read from the file every epoch",
+    });
+  });
+
+  it('a budget of what the arrays take keeps wide rows (each batch\'s values a buffer of its own); the validation channel gets what is left, and says so', async () => {
+    // 3 batches of 1,024 rows × 520 features: each batch's values 2,129,920 bytes (a buffer of their own), the labels
+    // (4 KiB a batch) in one 64 KiB buffer: 6,455,296 bytes held.
+    const wide = join(root, 'wide.csv');
+    const random = Random.fromSeed(12);
+    await writeFile(wide, Array.from({ length: 3072 }, () => Array.from({ length: 521 }, () => Math.floor(random.nextFloat() * 10)).join(',')).join('\n') + '\n');
+    const held = 3 * 1024 * 520 * 4 + 64 * 1024;
+    const options = { train: wide, epochs: 2, data: { miniBatchSize: 1024 } };
+    const hp = { predictor_type: 'regressor', num_models: 1 };
+    const fits = await train(linearLearner, hp, { ...options, epochCacheBytes: held });
+    assert.deepEqual(fits.metrics.epochCache?.train, { epochsFromCache: 1, bytes: held, batches: 3 });
+    const short = await train(linearLearner, hp, { ...options, epochCacheBytes: held - 1 });
+    assert.equal(short.metrics.epochCache?.train.notCached,
+      "the training channel's batches need more than epochCacheBytes (6.2 MiB); it is read from the file every epoch");
+    // The validation channel (the same rows) gets the 64 KiB left after the training channel's buffers.
+    const both = await train(linearLearner, hp, { ...options, validation: wide, epochCacheBytes: held + 64 * 1024 });
+    assert.deepEqual(both.metrics.epochCache?.validation, {
+      epochsFromCache: 0, bytes: 0, batches: 0,
+      notCached: "the validation channel's batches need more than the 65536 bytes of epochCacheBytes (6.2 MiB) that the training " +
+        'channel left; it is read from the file every epoch',
     });
   });
 
@@ -125,6 +145,18 @@ describe('trainer: epoch cache', function () {
     const workers = await train(linearLearner, { predictor_type: 'regressor', feature_dim: dim, num_models: 1 },
       { train: large, epochs: 2, workers: 2 });
     assert.equal(workers.metrics.epochCache?.train.notCached, 'data-parallel workers (workers, --cluster) read their shares from the files every epoch');
+  });
+
+  it('a stream read once keeps neither channel: the run has one epoch', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { Readable } = await import('node:stream');
+    const run = await train(linearLearner, { predictor_type: 'regressor', feature_dim: dim, num_models: 1 },
+      { train: Readable.from([await readFile(dense)]), validation, epochs: 3, data: { miniBatchSize: 50 } });
+    assert.equal(run.metrics.epochs, 1);
+    assert.deepEqual(run.metrics.epochCache, {
+      train: { epochsFromCache: 0, bytes: 0, batches: 0, notCached: 'the training channel is a stream, read once' },
+      validation: { epochsFromCache: 0, bytes: 0, batches: 0, notCached: 'the training channel is a stream, read once: the run has one epoch' },
+    });
   });
 
   it('refuses a budget that is not a whole number of bytes', async () => {
