@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, rm, truncate } from 'node:fs/promises';
+import { readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { linearLearner, readBatches, saveState, tensorsEqual, train, type ProgressEvent, type State } from '../../lib/index.js';
 import { leastSquares } from '../fixtures/least-squares.js';
@@ -46,6 +46,10 @@ describe('trainer', function () {
     const etas = events.filter((e) => e.phase === 'batch').map((e) => e.etaSeconds!);
     assert.ok(etas.every((eta) => typeof eta === 'number' && eta >= 0));
     assert.equal(etas[etas.length - 1], 0);
+    // Bytes read so far, every epoch's together: from the first batch on (they stayed 0 through the first pass), to three times the file.
+    const bytes = events.filter((e) => e.phase === 'batch').map((e) => e.bytes);
+    assert.ok(bytes[0] > 0 && bytes.every((b, i) => i === 0 || b >= bytes[i - 1]), `bytes ${bytes.join(' ')}`);
+    assert.equal(bytes[bytes.length - 1], 3 * (await stat(trainPath)).size);
   });
 
   it('an abort stops at a batch boundary with a checkpoint; resuming equals the uninterrupted run', async () => {
