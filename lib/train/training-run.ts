@@ -300,8 +300,12 @@ export class TrainingRun<A extends Algorithm> {
     await this.writeCheckpoint();
     this.schedule?.written();
     if (this.streamRead && this.progress.epoch < this.settings.epochs) {
+      // Epochs nobody asked for are the algorithm's default: the warning says so, and how to ask for one.
+      const asked = this.options.epochs !== undefined || this.settings.given.includes('epochs');
+      const of = asked ? `of the ${this.settings.epochs} asked for (train from a file for more epochs)`
+        : `of ${this.algorithm.name}'s default ${this.settings.epochs} (train from a file for more epochs, or ask for one: --epochs 1, epochs: 1 in the API)`;
       this.emit('warning', { message: `the training channel (${describeChannel(this.options.train)}) is a stream, which can be read once: ` +
-        `trained ${this.progress.epoch} epoch${this.progress.epoch === 1 ? '' : 's'} of the ${this.settings.epochs} asked for (train from a file for more epochs)` });
+        `trained ${this.progress.epoch} epoch${this.progress.epoch === 1 ? '' : 's'} ${of}` });
     }
     const { patience } = this.settings;
     if (patience !== undefined && this.progress.epochsWithoutImprovement >= patience) this.stoppedEarly = true;

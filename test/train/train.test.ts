@@ -161,6 +161,12 @@ describe('trainer', function () {
     const once = await train(leastSquares, hp, { train: Readable.from([text]), data, epochs: 1, onProgress: (e) => events.push(e) });
     assert.equal(once.metrics.epochs, 1);
     assert.equal(events.filter((e) => e.phase === 'warning').length, 1, 'no warning when one epoch was asked for');
+    // Nobody asked for the linear learner's 15 epochs: its default, and how to ask for one.
+    const defaults: string[] = [];
+    await train(linearLearner, { predictor_type: 'regressor', feature_dim: dim }, { train: Readable.from([text]), data,
+      onProgress: (e) => { if (e.phase === 'warning') defaults.push(e.message!); } });
+    assert.deepEqual(defaults, ['the training channel (a stream) is a stream, which can be read once: trained 1 epoch of linear-learner\'s ' +
+      'default 15 (train from a file for more epochs, or ask for one: --epochs 1, epochs: 1 in the API)']);
   });
 
   it('rejects bad options clearly', async () => {
