@@ -4,11 +4,16 @@
 // the device from one epoch to the next, keyed by the id (the cuda backend:
 // kernels/cuda/runtime/resident_batches.cuh), instead of uploading them every
 // epoch; the cache tells it, through releaseKeptBatches, when it lets them go.
+import { threadId } from 'node:worker_threads';
 import type { Batch } from './batch.js';
 
 const ids = new WeakMap<object, number>();
-/** The next id: never reused, so a released batch's device copy can never be taken for another's. */
-let next = 1;
+/**
+ * The next id: never reused, so a released batch's device copy can never be taken for another's. The
+ * device store is the process's, and each thread (a train() in a worker thread of the caller's) counts
+ * its own: ids are threadId × 2^32 + a count, so two threads' ranges never meet.
+ */
+let next = threadId * 2 ** 32 + 1;
 const listeners = new Set<(first: number, last: number) => void>();
 
 /** Marks a batch as kept (its arrays will not change until it is released); returns its id (≥ 1). */
