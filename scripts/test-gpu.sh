@@ -94,7 +94,7 @@ if [ -d .gpu/app ] && { ! command -v node > /dev/null || [ -n "${BOUNDLESS_USE_B
   step "backend and conformance tests ($expected required; strict in the conformance suite)"
   BOUNDLESS_EXPECT_BACKENDS=$expected capped 200 node node_modules/mocha/bin/mocha.js --no-config --timeout 600000 \
     --reporter ./test/summary-reporter.cjs test/backends/backends.test.js test/backends/kernel-counters.test.js \
-    test/backends/row-kernels.test.js test/backends/gpu-pca-training.test.js test/backends/gpu-kmeans-training.test.js test/backends/gpu-fm-training.test.js test/backends/gpu-linear-learner-evaluate.test.js test/backends/gpu-linear-learner-training.test.js test/backends/gpu-resident-batches.test.js test/conformance/*.test.js \
+    test/backends/row-kernels.test.js test/backends/gpu-pca-training.test.js test/backends/gpu-pca-frequent-directions.test.js test/backends/gpu-kmeans-training.test.js test/backends/gpu-fm-training.test.js test/backends/gpu-linear-learner-evaluate.test.js test/backends/gpu-linear-learner-training.test.js test/backends/gpu-resident-batches.test.js test/conformance/*.test.js \
     > "$out/tests.txt" 2>&1 || status=1
   tail -n 1 "$out/tests.txt" | tee -a "$out/summary.txt"
   grep -E '^\s+[0-9]+\) ' "$out/tests.txt" | tee -a "$out/summary.txt" || true

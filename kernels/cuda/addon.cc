@@ -11,6 +11,7 @@
 #include "linalg/dense_linear.cuh"
 #include "linear_learner/ll_evaluate_binding.h"
 #include "linear_learner/ll_update_binding.h"
+#include "pca/pca_frequent_directions_binding.h"
 #include "pca/pca_moments_binding.h"
 #include "pca/pca_sketch_binding.h"
 #include "rows/row_kernels_binding.h"
@@ -192,6 +193,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless_cuda::InitRowKernels(env, exports);
   boundless_cuda::InitPcaMoments(env, exports);
   boundless_cuda::InitPcaSketch(env, exports);
+  boundless_cuda::InitPcaFrequentDirections(env, exports);
   boundless_cuda::InitKmeansUpdate(env, exports);
   boundless_cuda::InitLinearEvaluate(env, exports);
   boundless_cuda::InitLinearUpdate(env, exports);

@@ -18,11 +18,13 @@ import { ResidentStates } from './device-state.js';
 import { declineOutOfMemory } from './cuda-out-of-memory.js';
 import { countsSince, type DeviceTrafficCounts } from './device-traffic-counts.js';
 import type { PcaMomentsHandle, PcaSketchHandle } from './cuda-pca.js';
+import type { PcaFrequentDirectionsHandle } from './cuda-pca-frequent-directions.js';
 import type { KmeansHandle } from './cuda-kmeans.js';
 import type { LinearEvaluateHandle } from './cuda-linear-learner.js';
 import type { LinearUpdateHandle } from './cuda-linear-learner-update.js';
 import type { FmHandle } from './cuda-fm.js';
-import './cuda-pca.js';  // registers cuda's PCA training kernel
+import './cuda-pca.js';  // registers cuda's PCA training kernels
+import './cuda-pca-frequent-directions.js';  // and its Frequent Directions sketch
 import './cuda-kmeans.js';  // its k-means one
 import './cuda-linear-learner.js';  // the linear learner's evaluation
 import './cuda-linear-learner-update.js';  // its training
@@ -71,6 +73,16 @@ export interface CudaAddon {
   pcaSketchRead(handle: PcaSketchHandle, count: Float64Array, sum: Float64Array, squares: Float64Array, y: Float64Array): Promise<void>;
   /** Frees the handle's device memory. */
   pcaSketchClose(handle: PcaSketchHandle): void;
+  /** PCA's Frequent Directions buffer (2ℓ × dim, `filled` rows in use) and origin (null: 0) copied to the selected device, its sums at 0. */
+  pcaFrequentDirectionsOpen(dim: number, ell: number, rows: Float64Array, filled: number, origin: Float64Array | null): PcaFrequentDirectionsHandle;
+  /** Enqueues a batch's rows (rows × dim) and weights (null: 1s), shrinking on the device; resolves once the arrays may be reused. */
+  pcaFrequentDirectionsAdd(handle: PcaFrequentDirectionsHandle, values: Float32Array, weights: Float32Array | null, rows: number,
+    keptBatch?: number): Promise<void>;
+  /** Replaces rows (2ℓ × dim) and filled with the device's buffer, adds the sums into count, sum and squares, and clears them. */
+  pcaFrequentDirectionsRead(handle: PcaFrequentDirectionsHandle, count: Float64Array, sum: Float64Array, squares: Float64Array, rows: Float64Array,
+    filled: Float64Array): Promise<void>;
+  /** Frees the handle's device memory. */
+  pcaFrequentDirectionsClose(handle: PcaFrequentDirectionsHandle): void;
   /** A k-means state's centres [K × dim], weights, model centres [k × dim] and weights copied to the selected device (kernels/cuda/kmeans/). */
   kmeansOpen(centers: number, modelK: number, dim: number, centres: Float32Array, weights: Float64Array,
     modelCentres: Float32Array, modelWeights: Float64Array): KmeansHandle;

@@ -21,6 +21,7 @@ const gpuTests = [
   'test/backends/backends.test.ts', 'test/backends/kernel-counters.test.ts', 'test/backends/row-kernels.test.ts',
   'test/backends/gpu-pca-training.test.ts', 'test/backends/gpu-kmeans-training.test.ts', 'test/backends/gpu-linear-learner-evaluate.test.ts',
   'test/backends/gpu-linear-learner-training.test.ts', 'test/backends/gpu-fm-training.test.ts', 'test/backends/gpu-resident-batches.test.ts',
+  'test/backends/gpu-pca-frequent-directions.test.ts',
   'test/conformance/*.test.ts',
 ];
 

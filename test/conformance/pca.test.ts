@@ -1,6 +1,6 @@
 // PCA through the shared conformance suite, once per mode.
 import assert from 'node:assert/strict';
-import { denseBatch, pca } from '../../lib/index.js';
+import { denseBatch, pca, type PcaState } from '../../lib/index.js';
 import { pcaBatches, pcaDim } from '../fixtures/pca-data.js';
 import { describeConformance } from './suite.js';
 import { pcaMomentsTolerance } from '../../lib/backends/webgpu-pca.js';
@@ -10,6 +10,15 @@ import { pcaMomentsTolerance } from '../../lib/backends/webgpu-pca.js';
 // within the same bound; on this spectrum (ℓ = 4) the variances stay within 3% of each other
 // (and each within the bound of the exact ones: 3.01 and 3.08 for 4.09, k = 3).
 const mergeTolerance = { regular: 1e-6, randomized: 1e-6, frequent_directions: 3e-2 };
+
+/** BᵀB (d × d) of a Frequent Directions state's filled rows. */
+function sketchGram(state: PcaState): Float64Array {
+  const rows = state.tensors.rows.data as Float64Array;
+  const filled = (state.tensors.filled.data as Float64Array)[0];
+  const out = new Float64Array(pcaDim * pcaDim);
+  for (let r = 0; r < filled; r++) for (let i = 0; i < pcaDim; i++) for (let j = 0; j < pcaDim; j++) out[i * pcaDim + j] += rows[r * pcaDim + i] * rows[r * pcaDim + j];
+  return out;
+}
 
 for (const mode of ['regular', 'randomized', 'frequent_directions'] as const) {
   describe(`pca, ${mode} mode`, () => {
@@ -37,6 +46,8 @@ for (const mode of ['regular', 'randomized', 'frequent_directions'] as const) {
       stateTolerance: mode === 'frequent_directions' ? undefined : pcaMomentsTolerance.relTol,
       // webgpu projects in float32 (cpu sums in float64): about 1e-7 of the scale.
       predictionTolerance: 1e-5,
+      // A sketch's rows are defined up to an orthogonal mix (an eigenvector's sign is arbitrary): compare BᵀB.
+      ...(mode === 'frequent_directions' ? { comparedTensors: (state: PcaState) => ({ rows: sketchGram(state) }) } : {}),
       async checkMerge(merged, _shards, whole, backend) {
         const a = (await pca.finalize(merged, backend)).data();
         const b = (await pca.finalize(whole, backend)).data();

@@ -43,6 +43,11 @@ export interface ConformanceSubject<A extends Algorithm> {
    * offered): each of the checks' batches is then a whole pass, endPass after its update.
    */
   passPerBatch?: boolean;
+  /**
+   * What to compare across backends in place of state tensors defined only up to a symmetry, by the
+   * tensor's name (the rows B of a Frequent Directions sketch, up to an orthogonal mix: BᵀB instead).
+   */
+  comparedTensors?(state: StateOf<A>): Record<string, Float64Array | Float32Array>;
   /** Judges a merge of shard states against the state trained on all shards. */
   checkMerge(merged: StateOf<A>, shards: StateOf<A>[], whole: StateOf<A>, backend: Backend): Promise<void>;
 }
@@ -309,7 +314,16 @@ export function describeConformance<A extends Algorithm>(subject: ConformanceSub
               return { state: trained, predicted: await predictionsOf(await algorithm.finalize(trained, backend), probe) };
             });
             assertCountsMatchCoverage(backend);
+            const compared = subject.comparedTensors;
+            if (compared) {
+              const [got, wanted] = [compared(state), compared(reference)];
+              for (const [name, values] of Object.entries(wanted)) {
+                const { worst, allowed } = difference(Array.from(got[name]), Array.from(values), subject.stateTolerance ?? subject.backendTolerance);
+                assert.ok(worst <= allowed, `${report.name}: ${name} differs from cpu by ${worst} (allowed ${allowed})`);
+              }
+            }
             for (const [name, t] of Object.entries(reference.tensors)) {
+              if (compared && name in compared(reference)) continue;  // compared above, in its stead
               const dtype = dtypeOf(t);
               const got = state.tensors[name].data;
               if (dtype === 'F32' || dtype === 'F64') {

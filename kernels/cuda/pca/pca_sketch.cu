@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "pca/pca_row_sums.cuh"
 #include "runtime/device_arena.cuh"
 #include "runtime/launch.cuh"
 #include "runtime/pinned_upload.cuh"
@@ -36,39 +37,6 @@ __global__ void Sketch(const float* x, const double* origin, const double* t, un
   double sum = 0;
   for (unsigned r = 0; r < rows; r++) sum += (static_cast<double>(x[static_cast<size_t>(r) * dim + j]) - origin[j]) * t[static_cast<size_t>(r) * ell + c];
   y[at] += sum;
-}
-
-// norms[r] = ‖x_r − o‖², features in order: one thread per row.
-__global__ void RowNorms(const float* x, const double* origin, unsigned rows, unsigned dim, double* norms) {
-  const size_t r = Index();
-  if (r >= rows) return;
-  double norm2 = 0;
-  for (unsigned i = 0; i < dim; i++) {
-    const double centred = x[r * dim + i] - origin[i];
-    norm2 += centred * centred;
-  }
-  norms[r] = norm2;
-}
-
-// sums[j] += Σ_r w_r·x_rj for j < dim, one thread each; thread dim adds Σw and Σw·norms[r], rows in
-// order. (The norms come from RowNorms: when this thread summed every row's norm itself, 1000 × 784
-// dependent steps, a batch of 784 features took 27 ms on an H200, 3× the 16-core cpu's time.)
-__global__ void Moments(const float* x, const float* w, const double* norms, unsigned rows, unsigned dim, double* sums) {
-  const size_t j = Index();
-  if (j > dim) return;
-  if (j < dim) {
-    double acc = 0;
-    for (unsigned r = 0; r < rows; r++) acc += static_cast<double>(w[r]) * x[static_cast<size_t>(r) * dim + j];
-    sums[j] += acc;
-    return;
-  }
-  double weight = 0, squares = 0;
-  for (unsigned r = 0; r < rows; r++) {
-    weight += w[r];
-    squares += static_cast<double>(w[r]) * norms[r];
-  }
-  sums[dim] += weight;
-  sums[dim + 1] += squares;
 }
 
 std::string Check(const char* step, cudaError_t status) { return status == cudaSuccess ? "" : Describe(step, status); }
@@ -117,9 +85,7 @@ std::string AddPcaSketch(PcaSketchDevice& s, const float* values, const float* w
   const unsigned n = static_cast<unsigned>(rows), d = static_cast<unsigned>(s.dim), l = static_cast<unsigned>(s.ell);
   BOUNDLESS_LAUNCH(Project, Blocks(rows * s.ell), kThreads, 0, s.stream)(x, w, s.origin, s.omega, n, d, l, s.t);
   BOUNDLESS_LAUNCH(Sketch, Blocks(s.dim * s.ell), kThreads, 0, s.stream)(x, s.origin, s.t, n, d, l, s.y);
-  double* norms = s.t + rows * s.ell;
-  BOUNDLESS_LAUNCH(RowNorms, Blocks(rows), kThreads, 0, s.stream)(x, s.origin, n, d, norms);
-  BOUNDLESS_LAUNCH(Moments, Blocks(s.dim + 1), kThreads, 0, s.stream)(x, w, norms, n, d, s.sums);
+  LaunchRowSums(s.stream, x, w, s.origin, n, d, s.t + rows * s.ell, s.sums);
   return Check("kernel launch", cudaGetLastError());
 }
 
