@@ -198,6 +198,13 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    */
   readBatchRows?(hyperparameters: HyperparameterValues<S>, requested?: number): number;
   /**
+   * Set by an algorithm whose update does not depend on how rows are grouped into batches (sums,
+   * sketches): dense batches are read with at least this many values (ReadOptions.batchValues),
+   * so narrow data makes fewer, larger kernel calls. Not when the read size is asked for
+   * (data.miniBatchSize, --mini-batch-size): that is read as asked.
+   */
+  readonly readBatchValues?: number;
+  /**
    * Called by the trainer after each whole pass over the training channel. From the second pass on,
    * scores on training rows are training scores, not progressive validation. `backend`: the run's
    * (absent: work that needs one runs on the process's cpu backend).

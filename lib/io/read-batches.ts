@@ -6,7 +6,7 @@
 // Parsing runs on libuv threads, so it overlaps with training; the consumer
 // gets each batch with the source position after it, and tells the source
 // through commit() when a stored state holds it. Memory is the pool, fixed
-// by mini_batch_size and prefetch.
+// by mini_batch_size (or batchValues) and prefetch.
 import { BatchPool } from '../data/batch-pool.js';
 import { shuffleBatches } from '../data/shuffle-buffer.js';
 import { ConsumerGone, type BatchStream, type Producer, type ReadBatch, type ReadStats } from './batch-stream.js';
@@ -14,7 +14,7 @@ import { BoundedQueue } from './bounded-queue.js';
 import { produceFromBytes } from './parse-bytes.js';
 import { produceFromRecords } from './parse-records.js';
 import {
-  declaredFeatureDim, isSparseFormat, textWordBytesPerEntry, validateReadOptions, type FormatName, type ReadOptions,
+  batchRowsOf, declaredFeatureDim, isSparseFormat, textWordBytesPerEntry, validateReadOptions, type FormatName, type ReadOptions,
 } from './read-options.js';
 import { readSeriesBatches } from './read-series-batches.js';
 import { isRedisUrl } from './redis/redis-url.js';
@@ -75,7 +75,7 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
       stream.featureDim = featureDim;
       const nnzCapacity = options.nnzPerBatch ?? Math.max(65536, options.miniBatchSize * 128);
       pool = new BatchPool({
-        sparse: stream.sparse, rows: options.miniBatchSize, cols: featureDim, labelSize: format === 'text' ? 0 : options.labelSize ?? 1,
+        sparse: stream.sparse, rows: batchRowsOf(options, featureDim, stream.sparse), cols: featureDim, labelSize: format === 'text' ? 0 : options.labelSize ?? 1,
         nnzCapacity, ...(format === 'text' ? { wordBytes: nnzCapacity * textWordBytesPerEntry } : {}),
       }, (options.prefetch ?? 2) + 2);
       onPool(pool);

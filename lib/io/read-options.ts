@@ -20,6 +20,13 @@ export interface ReadOptions {
   /** Rows per batch. */
   miniBatchSize: number;
   /**
+   * Dense batches: at least this many values (rows × featureDim) per batch, so a batch holds
+   * max(miniBatchSize, ⌈batchValues / featureDim⌉) rows, at most maxBatchRows (65,536). For a
+   * consumer whose result does not depend on how rows are grouped (PCA's sums and sketches):
+   * fewer, larger kernel calls. Sparse batches keep miniBatchSize rows.
+   */
+  batchValues?: number;
+  /**
    * Features per row: CSV and recordIO infer it from the first record when absent (recordIO
    * from its tensor's shape, which must then agree with every record); libsvm and JSON Lines
    * need it (the index bound for sparse data); VW uses 2^hashBits; text needs it (the hash
@@ -80,6 +87,15 @@ export class DataError extends Error {
   override name = 'DataError';
 }
 
+/** The most rows a batch widened by batchValues holds (a few MiB of pool at most). */
+export const maxBatchRows = 65_536;
+
+/** Rows per batch: miniBatchSize, widened for dense batches to batchValues values (see ReadOptions.batchValues). */
+export function batchRowsOf(options: ReadOptions, featureDim: number, sparse: boolean): number {
+  if (sparse || options.batchValues === undefined) return options.miniBatchSize;
+  return Math.max(options.miniBatchSize, Math.min(maxBatchRows, Math.ceil(options.batchValues / featureDim)));
+}
+
 /** Whether a byte source in this format gives sparse CSR batches (libsvm, VW, text; JSON Lines and recordIO on request). */
 export function isSparseFormat(format: FormatName, options: ReadOptions): boolean {
   return format === 'libsvm' || format === 'vw' || format === 'text' || ((format === 'jsonl' || format === 'recordio') && options.sparse === true);
@@ -94,7 +110,7 @@ export function declaredFeatureDim(format: FormatName, options: ReadOptions): nu
 export const readOptionNames: Readonly<Record<keyof ReadOptions, true>> = {
   format: true, miniBatchSize: true, featureDim: true, sparse: true, labelSize: true, labelClasses: true, featureRange: true,
   labelColumn: true, header: true, delimiter: true, zeroBased: true, hashBits: true, onBadRecord: true, series: true,
-  maxRecordBytes: true, nnzPerBatch: true, prefetch: true, shuffleBuffer: true, seed: true, start: true, files: true,
+  maxRecordBytes: true, nnzPerBatch: true, batchValues: true, prefetch: true, shuffleBuffer: true, seed: true, start: true, files: true,
   redis: true, signal: true,
 };
 
@@ -103,6 +119,9 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
   rejectUnknownOptions('readBatches', options, readOptionNames);
   const fail = (why: string): never => { throw new RangeError(`readBatches: ${why}`); };
   if (!Number.isSafeInteger(options.miniBatchSize) || options.miniBatchSize < 1) fail(`miniBatchSize must be a positive integer, got ${options.miniBatchSize}`);
+  if (options.batchValues !== undefined && (!Number.isSafeInteger(options.batchValues) || options.batchValues < 1)) {
+    fail(`batchValues must be a positive integer, got ${options.batchValues}`);
+  }
   if (options.featureDim !== undefined && (!Number.isSafeInteger(options.featureDim) || options.featureDim < 1)) {
     fail(`featureDim must be a positive integer, got ${options.featureDim}`);
   }

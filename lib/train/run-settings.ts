@@ -173,9 +173,12 @@ export function settingsOf(algorithm: Algorithm, hp: Record<string, unknown>, op
     throw new RangeError(`train: ${algorithm.name} reads time series (format 'series': DeepAR's JSON Lines), not ${format}`);
   }
   const checkSeries = algorithm.checkSeries;
+  // Rows asked for (--mini-batch-size, data.miniBatchSize) are read as asked: checkpoints count them.
+  const batchValues = options.data?.batchValues ?? (options.data?.miniBatchSize === undefined ? algorithm.readBatchValues : undefined);
   const readOptions: ReadOptions = {
     ...options.data, ...(format ? { format } : {}), ...(checkSeries ? { series: { check: (record) => checkSeries(hp as never, record) } } : {}),
     seed: options.data?.seed ?? options.seed, featureDim, miniBatchSize,
+    ...(batchValues !== undefined ? { batchValues } : {}),
     labelSize: (options.data?.labelSize ?? (algorithm.labelSize > 0 ? 1 : 0)) as 0 | 1,
     labelClasses: options.data?.labelClasses ?? algorithm.labelClasses?.(hp as never),
     featureRange: options.data?.featureRange ?? algorithm.featureRange,

@@ -85,6 +85,23 @@ describe('batch pipeline', () => {
     assert.equal(batches, 3);
   });
 
+  it('batchValues widens dense batches to that many values, at most 65,536 rows; sparse batches keep miniBatchSize', async () => {
+    const text = Buffer.from(Array.from({ length: 70_000 }, (_, i) => line(i)).join(''));
+    const sizes = async (options: Parameters<typeof readBatches>[1]) => {
+      const out: number[] = [];
+      for await (const batch of readBatches([text], options)) out.push(batch.rows);
+      return out;
+    };
+    // 3 features a row: 30 values → 10 rows; 10^9 values → the 65,536-row cap.
+    assert.deepEqual((await sizes({ miniBatchSize: 4, batchValues: 30 })).slice(0, 2), [10, 10]);
+    assert.deepEqual(await sizes({ miniBatchSize: 4, batchValues: 1e9 }), [65_536, 70_000 - 65_536]);
+    assert.deepEqual((await sizes({ miniBatchSize: 400, batchValues: 30 })).slice(0, 1), [400]);
+    const sparse = Buffer.from(Array.from({ length: 50 }, (_, i) => `1 1:${i}\n`).join(''));
+    const sparseRows: number[] = [];
+    for await (const batch of readBatches([sparse], { format: 'libsvm', featureDim: 2, miniBatchSize: 20, batchValues: 1e6 })) sparseRows.push(batch.rows);
+    assert.deepEqual(sparseRows, [20, 20, 10]);
+  });
+
   it('rejects bad options naming the option', () => {
     assert.throws(() => readBatches([], { miniBatchSize: 0 }), /^RangeError: readBatches: miniBatchSize must be a positive integer, got 0$/);
     assert.throws(() => readBatches([], { miniBatchSize: 1, format: 'libsvm' }), /libsvm needs featureDim/);

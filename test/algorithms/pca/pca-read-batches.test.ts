@@ -1,0 +1,65 @@
+// PCA reads narrow dense data in batches of 2^18 values (fewer, larger kernel calls): the
+// batches the trainer hands it, and that the model does not depend on that grouping.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pca, train } from '../../../lib/index.js';
+import { assertSameModel } from '../../fixtures/pca-data.js';
+
+const rows = 10_000;
+const dim = 64;
+
+/** Rows x = 5 + z·A + noise with a seeded generator: three strong directions, far from the origin. */
+function csvText(): string {
+  let s = 12345;
+  const uniform = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const lines: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const z = [4 * uniform(), 2 * uniform(), uniform()];
+    lines.push(Array.from({ length: dim }, (_, j) => (5 + z[0] * Math.sin(j) + z[1] * Math.cos(j) + z[2] * ((j % 3) - 1) + 0.01 * uniform()).toFixed(5)).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('pca: read batches', function () {
+  this.timeout(120_000);
+  let root: string;
+  let csv: string;
+  let libsvm: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'boundless-pca-batches-'));
+    csv = join(root, 'rows.csv');
+    await writeFile(csv, csvText());
+    libsvm = join(root, 'rows.libsvm');
+    await writeFile(libsvm, Array.from({ length: 3000 }, (_, r) => `0 ${1 + (r % 7)}:${r % 5} ${8 + (r % 3)}:1.5\n`).join(''));
+  });
+  after(async () => { await rm(root, { recursive: true, force: true }); });
+
+  for (const mode of ['regular', 'randomized', 'frequent_directions']) {
+    it(`${mode}: dense rows come in batches of ⌈2^18 / feature_dim⌉ rows, and the model equals one trained on mini_batch_size batches`, async () => {
+      const hp = { num_components: 3, algorithm_mode: mode };
+      const wide = await train(pca, hp, { train: csv, data: { labelSize: 0 } });
+      const narrow = await train(pca, hp, { train: csv, data: { labelSize: 0, batchValues: 1 } });
+      assert.equal(wide.state.scalars.batches_seen, Math.ceil(rows / 4096));
+      assert.equal(narrow.state.scalars.batches_seen, Math.ceil(rows / 500));
+      assert.equal(wide.state.scalars.examples_seen, rows);
+      assertSameModel(wide.model.data().tensors, narrow.model.data().tensors, 1e-6, mode);
+    });
+  }
+
+  it('rows asked for (data.miniBatchSize, the CLI\'s --mini-batch-size) are read as asked', async () => {
+    const result = await train(pca, { num_components: 2 }, { train: csv, data: { labelSize: 0, miniBatchSize: 700 } });
+    assert.equal(result.state.scalars.batches_seen, Math.ceil(rows / 700));
+  });
+
+  it('sparse rows keep mini_batch_size rows a batch', async () => {
+    const result = await train(pca, { num_components: 2, feature_dim: 10 }, { train: libsvm, data: { format: 'libsvm', featureDim: 10, labelSize: 1 } });
+    assert.equal(result.state.scalars.batches_seen, Math.ceil(3000 / 500));
+  });
+
+  it('a bad batchValues is refused, named', async () => {
+    await assert.rejects(train(pca, { num_components: 2 }, { train: csv, data: { labelSize: 0, batchValues: 0 } }),
+      /^RangeError: readBatches: batchValues must be a positive integer, got 0$/);
+  });
+});
