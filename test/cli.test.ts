@@ -58,6 +58,11 @@ describe('boundless command', () => {
     assert.equal(predicted.stdout.trim().split('\n').length, 2500);
     const summary = JSON.parse(predicted.stderr.trim().split('\n').at(-1)!);
     assert.deepEqual(summary.metrics.kernels, { kmeansAssign: { backend: 'cpu', calls: 5, fallbacks: 0 } });
+    // Without --mini-batch-size, narrow dense rows come 2^18 values a batch: one call for these 2,500 rows, the same lines.
+    const whole = boundless('predict', '--model', dir, '--input', data, '--label-size', '1', '--stats');
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.equal(whole.stdout, predicted.stdout);
+    assert.deepEqual(JSON.parse(whole.stderr.trim().split('\n').at(-1)!).metrics.kernels, { kmeansAssign: { backend: 'cpu', calls: 1, fallbacks: 0 } });
   });
 
   it('predict and evaluate say on stderr why a GPU backend ran calls on cpu (here: the emulated cuda device is too small)', async () => {
