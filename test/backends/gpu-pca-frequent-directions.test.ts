@@ -202,7 +202,8 @@ describe('cuda: PCA\'s Frequent Directions sketch on the device', function () {
 
     it('gives cpu\'s model, every batch on cuda, and checkpoints resume to it', async () => {
       const hp = { num_components: 3, algorithm_mode: 'frequent_directions', extra_components: 3, mini_batch_size: 256 };
-      const data = { format: 'csv' as const, featureDim: dim, labelSize: 0 as const };
+      // 256-row batches asked for: by default PCA reads these narrow rows 2^18 values a batch.
+      const data = { format: 'csv' as const, featureDim: dim, labelSize: 0 as const, miniBatchSize: 256 };
       const onCpu = await train(pca, hp, { train: csv, data, backend: 'cpu' });
       const onGpu = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => train(pca, hp, { train: csv, data, backend: 'cuda' }));
       assert.deepEqual(onGpu.metrics.kernels.pcaFrequentDirectionsAccumulate, { backend: 'cuda', calls: 8, fallbacks: 0 });

@@ -340,7 +340,8 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: PCA trained o
 
     const hp = { num_components: 3, algorithm_mode: 'regular', mini_batch_size: 256 };
     const sketched = { ...hp, algorithm_mode: 'randomized', extra_components: 4 };
-    const data = { format: 'csv' as const, featureDim: dim, labelSize: 0 as const };
+    // 256-row batches asked for: PCA would read the 3,000 rows of 12 features as one batch of 2^18 values.
+    const data = { format: 'csv' as const, featureDim: dim, labelSize: 0 as const, miniBatchSize: 256 };
 
     function assertSameModel(got: Awaited<ReturnType<typeof train<typeof pca>>>, expected: Awaited<ReturnType<typeof train<typeof pca>>>): void {
       const ev = (r: typeof got) => Array.from(r.model.data().tensors.explained_variance.data as Float64Array);

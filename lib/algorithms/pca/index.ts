@@ -268,6 +268,14 @@ async function accumulate(state: PcaState, batch: Parameters<Algorithm<PcaSchema
  */
 function pcaDataWarnings(state: PcaState): string[] {
   const hp = state.hyperparameters;
+  const d = state.schema.featureDim;
+  if (hp.algorithm_mode === 'randomized' && sketchSize(hp, d) >= d) {
+    // Then Y(ΩᵀY)⁺Yᵀ is the covariance only where the square d × d sign matrix Ω is well
+    // conditioned; at small d it often is not (iris, d = 4: 6 seeds of 8 gave a wrong 2nd component).
+    return [`pca: algorithm_mode randomized with ℓ = ${d}, as many sketch columns as features: its components are exact only ` +
+      `where the ${d} × ${d} random-sign matrix is well conditioned, which at small d often fails. Use algorithm_mode=regular ` +
+      `(the same ${d}² doubles of state, and exact)`];
+  }
   if (hp.algorithm_mode !== 'frequent_directions' || !hp.subtract_mean) return [];
   const origin = state.tensors.origin?.data as Float64Array | undefined;
   if (origin && !isZero(origin)) return [];

@@ -58,6 +58,16 @@ describe('pca: read batches', function () {
     assert.equal(result.state.scalars.batches_seen, Math.ceil(3000 / 500));
   });
 
+  it('randomized mode warns when its sketch has as many columns as the data has features (ℓ = d), and not below', async () => {
+    const iris4 = join(root, 'narrow.csv');
+    await writeFile(iris4, Array.from({ length: 50 }, (_, r) => `${r % 7},${(r * 3) % 5},${r % 2},${(r * r) % 11}`).join('\n') + '\n');
+    const capped = await train(pca, { num_components: 2, algorithm_mode: 'randomized' }, { train: iris4, data: { labelSize: 0 } });
+    assert.deepEqual(pca.dataWarnings!(capped.state), ['pca: algorithm_mode randomized with ℓ = 4, as many sketch columns as features: its components are exact only ' +
+      'where the 4 × 4 random-sign matrix is well conditioned, which at small d often fails. Use algorithm_mode=regular (the same 4² doubles of state, and exact)']);
+    const narrower = await train(pca, { num_components: 2, algorithm_mode: 'randomized' }, { train: csv, data: { labelSize: 0 } });
+    assert.deepEqual(pca.dataWarnings!(narrower.state), []);
+  });
+
   it('a bad batchValues is refused, named', async () => {
     await assert.rejects(train(pca, { num_components: 2 }, { train: csv, data: { labelSize: 0, batchValues: 0 } }),
       /^RangeError: readBatches: batchValues must be a positive integer, got 0$/);
