@@ -183,6 +183,13 @@ function checkTrainingData(state: PcaState): void {
   if (problem) throw problem;
 }
 
+/** subtract_mean as the hyperparameter reads it (true/false, True/False as Python writes them); anything else is refused, not taken as false. */
+function selectedBool(value: unknown): boolean {
+  if (value === true || value === 'true' || value === 'True') return true;
+  if (value === false || value === 'false' || value === 'False') return false;
+  throw new RangeError(`pca select: subtract_mean must be true or false, got ${JSON.stringify(value) ?? String(value)}`);
+}
+
 async function finalize(state: PcaState, backend: Backend, selection?: Selection): Promise<PcaModel> {
   await settleState(state);
   for (const key of Object.keys(selection ?? {})) {
@@ -195,7 +202,7 @@ async function finalize(state: PcaState, backend: Backend, selection?: Selection
     const why = state.hyperparameters.algorithm_mode === 'regular' ? '' : ` (the ${state.hyperparameters.algorithm_mode} sketch has ℓ = ${limit} directions)`;
     throw new RangeError(`pca select: num_components ${selection?.num_components ?? k} must be an integer in 1..${limit}${why}`);
   }
-  const subtractMean = selection?.subtract_mean !== undefined ? selection.subtract_mean === true || selection.subtract_mean === 'true' : state.hyperparameters.subtract_mean;
+  const subtractMean = selection?.subtract_mean !== undefined ? selectedBool(selection.subtract_mean) : state.hyperparameters.subtract_mean;
   const n = (state.tensors.count.data as Float64Array)[0];
   requireTrainingWeight('pca', Number(state.scalars.examples_seen), n);
   if (n === 0) throw new DegenerateDataError('pca: the state has seen no data');

@@ -68,6 +68,22 @@ describe('pca: read batches', function () {
     assert.deepEqual(pca.dataWarnings!(narrower.state), []);
   });
 
+  it('select\'s subtract_mean takes true or false (True/False too) and refuses anything else, as train\'s --hp does', async () => {
+    const { state } = await train(pca, { num_components: 2 }, { train: csv, data: { labelSize: 0 } });
+    const { createBackend } = await import('../../../lib/index.js');
+    const backend = await createBackend('cpu');
+    try {
+      const mean = async (value: unknown) => Array.from((await pca.finalize(state, backend, { subtract_mean: value } as never)).data().tensors.mean.data as Float32Array)[0];
+      assert.ok(await mean('True') > 4 && await mean(true) > 4, 'centred');
+      assert.equal(await mean('False'), 0);
+      for (const bad of ['maybe', 1, '', 'TRUE', null]) {
+        await assert.rejects(mean(bad), { name: 'RangeError', message: `pca select: subtract_mean must be true or false, got ${JSON.stringify(bad)}` });
+      }
+    } finally {
+      backend.dispose();
+    }
+  });
+
   it('a bad batchValues is refused, named', async () => {
     await assert.rejects(train(pca, { num_components: 2 }, { train: csv, data: { labelSize: 0, batchValues: 0 } }),
       /^RangeError: readBatches: batchValues must be a positive integer, got 0$/);
