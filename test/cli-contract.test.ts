@@ -276,6 +276,31 @@ describe('command-line contract', function () {
     }
   });
 
+  it('convert stopped by SIGTERM or SIGINT exits 130, says so, and leaves no output file, whole or partial', async () => {
+    const big = join(directory, 'convert-big.csv');
+    await writeFile(big, Array.from({ length: 400_000 }, (_, i) => `${i % 2},${i},${(i * 0.37).toFixed(3)},${i % 97}`).join('\n') + '\n');
+    const { readdir, mkdir } = await import('node:fs/promises');
+    let interrupted = 0;
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const into = join(directory, `convert-${signal}`);
+      await mkdir(into);
+      const child = spawn(process.execPath, [cli, 'convert', '--input', big, '--format', 'csv', '--to', 'jsonl', '--output', join(into, 'out.jsonl')]);
+      let stderr = '';
+      child.stderr.on('data', (chunk) => { stderr += chunk; });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      // Signalled once the output has begun (its temporary file exists).
+      while ((await readdir(into)).length === 0 && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 5));
+      child.kill(signal);
+      const code = await exited;
+      if (code === 0) continue;  // finished before the signal came: nothing to check this time
+      assert.equal(code, 130, stderr);
+      assert.match(stderr, /^boundless: convert: interrupted; nothing was written to .*out\.jsonl$/m);
+      assert.deepEqual(await readdir(into), []);
+      interrupted++;
+    }
+    assert.ok(interrupted > 0, 'every convert finished before its signal: nothing was tested');
+  });
+
   it('predict and evaluate say how many bad records --on-bad-record skip left out', async () => {
     const bad = join(directory, 'some-bad.csv');
     await writeFile(bad, '1,0.5,0.5\n0,x,1\n1,0.2,0.1\n0,0.3\n');

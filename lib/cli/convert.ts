@@ -4,7 +4,7 @@ import { formatNames } from '../io/read-options.js';
 import { outputFormats } from '../io/formats/row-writers.js';
 import { writeRows } from '../io/write-rows.js';
 import { isStdout } from '../io/output-file.js';
-import { choiceOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
+import { choiceOption, InterruptedError, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { refuseRedisInput } from './redis-options.js';
 
@@ -23,11 +23,26 @@ export async function convert(argv: string[]): Promise<{ summary: Record<string,
   const data = readOptionsFrom('convert', options, { labelSize: 1 });
   if (data.format === 'series') throw new UsageError("convert: --format series (DeepAR's JSON Lines, whole time series) has no rows to convert; deepar reads it as it is");
   const to = choiceOption('convert', options, 'to', outputFormats)!;
-  const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 4096 });
+  // Ctrl-C and SIGTERM stop the reading at the next batch, so the half-written output is removed
+  // (writeRows aborts it) and the exit status is 130; Node's default left the temporary file.
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 4096, signal: controller.signal });
   const output = options.output as string;
   // /dev/stdout, or the very file the shell redirected stdout to: the data is stdout's.
   const toStdout = output === '-' || await isStdout(output);
-  const written = await writeRows(stream, to, toStdout ? process.stdout : output);
+  let written: Awaited<ReturnType<typeof writeRows>>;
+  try {
+    written = await writeRows(stream, to, toStdout ? process.stdout : output);
+  } catch (error) {
+    if (controller.signal.aborted) throw new InterruptedError(`convert: interrupted; ${toStdout ? 'the rows written so far went to stdout' : `nothing was written to ${output}`}`);
+    throw error;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
   if (written.droppedWeights > 0) {
     process.stderr.write(`boundless: convert: ${written.droppedWeights} of ${written.records} rows have a weight other than 1, ` +
       `which ${to} cannot hold: they were written without it (jsonl keeps weights)\n`);
