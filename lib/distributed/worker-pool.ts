@@ -299,10 +299,16 @@ export class WorkerPool implements PassRunner {
 
   /** The checkpoint's positions when it was written by as many workers; fresh ones otherwise. */
   private sharesOf(stored: SharePositions | null | undefined): SharePositions {
-    if (!stored) return { count: this.count, positions: new Array(this.count).fill(null), done: new Array(this.count).fill(false) };
+    if (!stored) {
+      return { count: this.count, positions: new Array(this.count).fill(null), done: new Array(this.count).fill(false), syncEvery: this.sync };
+    }
     if (stored.count !== this.count) {
       throw new Error(`train: the checkpoint resumed was written by ${stored.count} data-parallel workers in the middle of an epoch: ` +
         `resume with ${stored.count} workers (--workers ${stored.count}, workers: ${stored.count}); their shares of the data differ from ${this.count} workers'`);
+    }
+    if (stored.syncEvery && syncText(stored.syncEvery) !== syncText(this.sync)) {
+      throw new Error(`train: the checkpoint resumed was written by workers merging every ${syncText(stored.syncEvery)} in the middle of an epoch: ` +
+        `resume with --sync-every ${syncText(stored.syncEvery)} (this run merges every ${syncText(this.sync)}, which would merge at other batches and end with another model)`);
     }
     return stored;
   }
@@ -358,4 +364,9 @@ export class WorkerPool implements PassRunner {
       this.send(upload.worker, { type: 'reply', reply }, state);
     }
   }
+}
+
+/** A round schedule as --sync-every spells it: 8b, 2s, auto. */
+function syncText(sync: SyncEvery): string {
+  return 'batches' in sync ? `${sync.batches}b` : 'seconds' in sync ? `${sync.seconds}s` : 'auto';
 }

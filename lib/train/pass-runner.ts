@@ -17,6 +17,11 @@ export interface SharePositions {
   positions: (SourcePosition | null)[];
   /** Whether the worker has read its whole share this epoch. */
   done: boolean[];
+  /**
+   * The rounds the positions were taken on (absent in checkpoints from before it was recorded):
+   * resumed on another schedule, the workers would merge at other batches and end with another model.
+   */
+  syncEvery?: { batches: number } | { seconds: number } | { auto: true };
 }
 
 /** What a checkpoint stores about training, next to the state (key order is part of the file's bytes). */

@@ -206,6 +206,10 @@ describe('data-parallel workers', function () {
       ...options, signal: controller.signal, onProgress: (event) => { if (event.phase === 'batch' && ++rounds === 5) controller.abort(); },
     }), (error: Error) => error.name === 'AbortError');
     assert.ok((await readdir(directory)).some((name) => name.startsWith('checkpoint-')), 'the abort wrote a checkpoint');
+    // Another round schedule would merge at other batches: refused, naming the one to use.
+    await assert.rejects(train(getAlgorithm('linear-learner'), hp, { ...options, syncEvery: { batches: 4 }, resume: true }),
+      { message: 'train: the checkpoint resumed was written by workers merging every 2b in the middle of an epoch: resume with --sync-every 2b ' +
+        '(this run merges every 4b, which would merge at other batches and end with another model)' });
     // The checkpoint holds the 5 rounds trained (5 × 2 workers × 2 batches of 1050 rows): the resumed run goes on from there.
     let first: number | undefined;
     let resumedAt: number | undefined;
