@@ -18,7 +18,7 @@ import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, DataSchema, Selection, State } from '../types.js';
 import { pcaSchema, sketchSize, type PcaHyperparameters, type PcaSchema } from './hyperparameters.js';
 import { PcaModel } from './model.js';
-import { denseSpectrum, factoredSpectrum, factoredSpectrumAsync, nystromFactor, randomSigns, type Spectrum } from './spectrum.js';
+import { denseSpectrum, factoredSpectrum, factoredSpectrumAsync, nystromFactor, randomSigns, withMeanAsync, type Spectrum } from './spectrum.js';
 import { addScatterMoved, addSketchMoved, chooseOrigin, isZero, originOf, squaresMoved, sketchRowsMoved, sumAboutOrigin } from './origin.js';
 import { countedUpdate } from '../counted-update.js';
 import { allocateState } from '../state-size.js';
@@ -140,7 +140,6 @@ async function spectrum(state: PcaState, k: number, subtractMean: boolean, mean:
   const m = sumAboutOrigin(state);
   const origin = originOf(state);
   const delta = origin.map((o, j) => o - (subtractMean ? mean[j] : 0));
-  const moved = !isZero(delta);
   if (mode === 'regular') {
     const matrix = new Float64Array(d * d);
     addScatterMoved(matrix, t.cross.data as Float64Array, m, delta, n, d);
@@ -149,21 +148,39 @@ async function spectrum(state: PcaState, k: number, subtractMean: boolean, mean:
     return { ...await denseSpectrum(matrix, d, k), trace };
   }
   const trace = squaresMoved((t.squares.data as Float64Array)[0], m, delta, n);
-  if (mode === 'randomized') {
+  // Uncentred, a sketch is solved about the mean and n·μμᵀ added exactly (withMeanAsync says why).
+  if (subtractMean) return { ...await sketchSpectrum(state, m, delta, n, k), trace };
+  const count = sketchRank(state);
+  const centred = await sketchSpectrum(state, m, origin.map((o, j) => o - mean[j]), n, count);
+  return { ...await withMeanAsync(centred, count, mean, n, d, k), trace };
+}
+
+/** How many directions a sketch's estimate can have: ℓ (randomized), the filled rows and the move's two (Frequent Directions), at most d. */
+function sketchRank(state: PcaState): number {
+  const d = state.schema.featureDim;
+  if (state.hyperparameters.algorithm_mode === 'randomized') return sketchSize(state.hyperparameters, d);
+  return Math.min(d, (state.tensors.filled.data as Float64Array)[0] + 2);
+}
+
+/** The top `count` eigenpairs of a sketch's scatter estimate moved by δ (origin − the point it is taken about). */
+async function sketchSpectrum(state: PcaState, m: Float64Array, delta: Float64Array, n: number, count: number): Promise<Spectrum> {
+  const d = state.schema.featureDim;
+  const t = state.tensors;
+  if (state.hyperparameters.algorithm_mode === 'randomized') {
     const ell = sketchSize(state.hyperparameters, d);
     const omega = omegaOf(state);
     const y = new Float64Array(d * ell);
     addSketchMoved(y, t.y.data as Float64Array, omega, m, delta, n, d, ell);
     const { rows, shift } = await nystromFactor(y, omega, d, ell);
-    const result = await factoredSpectrumAsync(rows, new Float64Array(ell).fill(1), d, k);
+    const result = await factoredSpectrumAsync(rows, new Float64Array(ell).fill(1), d, count);
     for (let i = 0; i < result.values.length; i++) result.values[i] = Math.max(0, result.values[i] - shift);
-    return { ...result, trace };
+    return result;
   }
   // Frequent Directions: BᵀB moved, as signed rows R with RᵀSR = BᵀB + (rank-one terms).
   const filled = (t.filled.data as Float64Array)[0];
   const rows = (t.rows.data as Float64Array).subarray(0, filled * d);
-  const factored = moved ? sketchRowsMoved(rows, filled, m, delta, n, d) : { rows, signs: new Float64Array(filled).fill(1) };
-  return { ...await factoredSpectrumAsync(factored.rows, factored.signs, d, k), trace };
+  const factored = isZero(delta) ? { rows, signs: new Float64Array(filled).fill(1) } : sketchRowsMoved(rows, filled, m, delta, n, d);
+  return factoredSpectrumAsync(factored.rows, factored.signs, d, count);
 }
 
 /** Fewer rows than components: the components past the data's rank would be arbitrary directions (scikit-learn refuses too). */
@@ -174,12 +191,28 @@ function rowsProblem(state: PcaState, k: number): DegenerateDataError | undefine
     'num_components must be at most the number of rows (as scikit-learn: n_components must be <= min(n_samples, n_features))');
 }
 
+/** Rows with no spread (one point repeated, or all zero uncentred): every direction is a component of variance 0, none is the data's. */
+function spreadProblem(state: PcaState, subtractMean: boolean): DegenerateDataError | undefined {
+  const n = (state.tensors.count.data as Float64Array)[0];
+  const rows = Number(state.scalars.examples_seen);
+  if (!(n > 0)) return undefined;
+  let meanSquares = 0;
+  for (const v of state.tensors.sum.data as Float64Array) meanSquares += (v / n) ** 2;
+  const spread = centredTrace(state, n) + (subtractMean ? 0 : n * meanSquares);
+  if (spread > 0) return undefined;
+  const what = !subtractMean ? `the ${rows === 1 ? 'row' : `${rows.toLocaleString('en-US')} rows`} seen ${rows === 1 ? 'is' : 'are all'} zero (subtract_mean=false measures spread about 0)`
+    : rows === 1 ? 'only 1 row seen, and one row has no variance about its mean'
+      : `all ${rows.toLocaleString('en-US')} rows seen are the same point, with no variance about their mean`;
+  return new DegenerateDataError(`pca: ${what}, so there is no direction of spread to find (every direction would be a component ` +
+    'of variance 0). Check the input: a file of one repeated row, or the wrong columns');
+}
+
 function checkTrainingData(state: PcaState): void {
   // Its counts are stale while a GPU backend holds the latest batches.
   requireSettled(state, 'pca checkTrainingData');
   // The moments count rows by weight: rows all of weight 0 add nothing to them.
   requireTrainingWeight('pca', Number(state.scalars.examples_seen), (state.tensors.count.data as Float64Array)[0]);
-  const problem = rowsProblem(state, state.hyperparameters.num_components);
+  const problem = rowsProblem(state, state.hyperparameters.num_components) ?? spreadProblem(state, state.hyperparameters.subtract_mean);
   if (problem) throw problem;
 }
 
@@ -206,7 +239,7 @@ async function finalize(state: PcaState, backend: Backend, selection?: Selection
   const n = (state.tensors.count.data as Float64Array)[0];
   requireTrainingWeight('pca', Number(state.scalars.examples_seen), n);
   if (n === 0) throw new DegenerateDataError('pca: the state has seen no data');
-  const rowsError = rowsProblem(state, k);
+  const rowsError = rowsProblem(state, k) ?? spreadProblem(state, subtractMean);
   if (rowsError) throw rowsError;
   const mean = (state.tensors.sum.data as Float64Array).map((v) => v / n);
   const { values, vectors, trace } = await spectrum(state, k, subtractMean, mean, n);
@@ -266,6 +299,53 @@ async function accumulate(state: PcaState, batch: Parameters<Algorithm<PcaSchema
   }
 }
 
+/** Randomized with ℓ = d: Y(ΩᵀY)⁺Yᵀ is the covariance only where the square d × d sign matrix Ω is well conditioned. */
+function squareSketchWarning(state: PcaState): string[] {
+  const d = state.schema.featureDim;
+  if (state.hyperparameters.algorithm_mode !== 'randomized' || sketchSize(state.hyperparameters, d) < d) return [];
+  // At small d it often is not (iris, d = 4: 6 seeds of 8 gave a wrong 2nd component).
+  return [`pca: algorithm_mode randomized with ℓ = ${d}, as many sketch columns as features: its components are exact only ` +
+    `where the ${d} × ${d} random-sign matrix is well conditioned, which at small d often fails. Use algorithm_mode=regular ` +
+    `(the same ${d}² doubles of state, and exact)`];
+}
+
+/** Σw‖x − μ‖², the whole variance about the mean (× n), exact in every mode. */
+function centredTrace(state: PcaState, n: number): number {
+  const d = state.schema.featureDim;
+  const m = sumAboutOrigin(state);
+  const delta = m.map((v) => -v / n);
+  if (state.hyperparameters.algorithm_mode !== 'regular') return squaresMoved((state.tensors.squares.data as Float64Array)[0], m, delta, n);
+  const cross = state.tensors.cross.data as Float64Array;
+  let diagonal = 0;
+  for (let i = 0; i < d; i++) diagonal += cross[i * d + i];
+  return squaresMoved(diagonal, m, delta, n);
+}
+
+/**
+ * subtract_mean=false far from 0: the uncentred second moment is n·μμᵀ (ρ times the variance about
+ * the mean) plus the spread, and float64 solves it with an error near ε·n‖μ‖² on each eigenvalue,
+ * ε·ρ of the whole variance (offset 10^7 × a spread of ~3 in 8 features: ρ = 2.7·10^13, the 5th
+ * component's variance 2% off in every mode). Warned where a component with 1/d of the variance
+ * would be off by more than 10^-3.
+ */
+function uncentredWarning(state: PcaState): string[] {
+  if (state.hyperparameters.subtract_mean) return [];
+  const n = (state.tensors.count.data as Float64Array)[0];
+  if (!(n > 0)) return [];
+  const d = state.schema.featureDim;
+  let meanSquares = 0;
+  for (const v of state.tensors.sum.data as Float64Array) meanSquares += (v / n) ** 2;
+  const spread = centredTrace(state, n);
+  const rho = n * meanSquares / spread;
+  if (!(Number.EPSILON * rho * d > 1e-3)) return [];
+  const error = Number.EPSILON * rho;
+  const which = 1000 * error >= 1 ? 'every component but the mean\'s can be off by more than 0.1%'
+    : `components with less than ${(1e5 * error).toPrecision(2)}% of it can be off by more than 0.1%`;
+  return [`pca: subtract_mean=false on data far from 0: n‖μ‖² is ${rho.toExponential(1)} × the variance about the mean, so each ` +
+    `component's eigenvalue carries a rounding error near ${error.toExponential(1)} of the total variance; ${which}. Use subtract_mean=true (the model then ` +
+    'subtracts the mean before projecting) or centre the rows'];
+}
+
 /**
  * Frequent Directions on rows kept about 0 (a state that began on sparse rows, which are never
  * shifted): the sketch's error, up to Σ‖x‖²/ℓ, is then measured against the rows' squared norms, not
@@ -273,16 +353,8 @@ async function accumulate(state: PcaState, batch: Parameters<Algorithm<PcaSchema
  * and explained variances are not the data's (rows at 1e6 ± 3: a ratio of 9.1, components at
  * |cos| 0.19 to the true ones). Regular and randomized modes are exact or within 1e-3 there.
  */
-function pcaDataWarnings(state: PcaState): string[] {
+function sparseSketchWarning(state: PcaState): string[] {
   const hp = state.hyperparameters;
-  const d = state.schema.featureDim;
-  if (hp.algorithm_mode === 'randomized' && sketchSize(hp, d) >= d) {
-    // Then Y(ΩᵀY)⁺Yᵀ is the covariance only where the square d × d sign matrix Ω is well
-    // conditioned; at small d it often is not (iris, d = 4: 6 seeds of 8 gave a wrong 2nd component).
-    return [`pca: algorithm_mode randomized with ℓ = ${d}, as many sketch columns as features: its components are exact only ` +
-      `where the ${d} × ${d} random-sign matrix is well conditioned, which at small d often fails. Use algorithm_mode=regular ` +
-      `(the same ${d}² doubles of state, and exact)`];
-  }
   if (hp.algorithm_mode !== 'frequent_directions' || !hp.subtract_mean) return [];
   const origin = state.tensors.origin?.data as Float64Array | undefined;
   if (origin && !isZero(origin)) return [];
@@ -298,6 +370,10 @@ function pcaDataWarnings(state: PcaState): string[] {
   return [`pca: frequent_directions on sparse rows far from 0: the sketch keeps the rows about 0, and its error (up to Σ‖x‖²/ℓ = ` +
     `${(squares / ell).toExponential(2)}) exceeds the data's whole variance about its mean (${spread.toExponential(2)}): its components and ` +
     'explained variances are not the data\'s. Use algorithm_mode=regular (exact; feature_dim² doubles of state) or randomized, or centre the rows'];
+}
+
+function pcaDataWarnings(state: PcaState): string[] {
+  return [...squareSketchWarning(state), ...sparseSketchWarning(state), ...uncentredWarning(state)];
 }
 
 export const pca: Algorithm<PcaSchema, PcaModel> = {

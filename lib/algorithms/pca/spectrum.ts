@@ -186,3 +186,62 @@ function* nystromSteps(y: Float64Array, omega: Float64Array, dim: number, ell: n
   }
   return { rows, shift };
 }
+
+/**
+ * The top k eigenpairs of C + n·μμᵀ, from C's eigenpairs (q of them, vectors in rows): the
+ * uncentred estimate from a sketch's centred one. Far from 0, n‖μ‖² dwarfs C (offset 10^6 ×
+ * the spread: 10^12), and a sketch moved to 0 as a whole loses C's directions below its
+ * solver's floor or in the Nyström shift ε·‖Y‖; here C's directions stay exact and only the
+ * (q + 1)-dimensional problem diag(Λ, 0) + n·zzᵀ in the basis [V, u] is solved, z = (Vμ, ‖μ − VᵀVμ‖),
+ * u the unit part of μ outside V: its accuracy is regular mode's (ε·n‖μ‖² on each eigenvalue).
+ */
+export function withMeanAsync(centred: Spectrum, q: number, mean: Float64Array, n: number, dim: number, k: number): Promise<Spectrum> {
+  return solveAsync(withMeanSteps(centred, q, mean, n, dim, k));
+}
+
+function* withMeanSteps(centred: Spectrum, q: number, mean: Float64Array, n: number, dim: number, k: number): EigenSteps<Spectrum> {
+  const basis = new Float64Array((q + 1) * dim);
+  basis.set(centred.vectors.subarray(0, q * dim));
+  const z = new Float64Array(q + 1);
+  const outside = basis.subarray(q * dim);
+  outside.set(mean);
+  // μ's part outside V, by Gram–Schmidt twice (V's rows are orthonormal to rounding).
+  for (let pass = 0; pass < 2; pass++) {
+    for (let a = 0; a < q; a++) {
+      const row = basis.subarray(a * dim, (a + 1) * dim);
+      let dot = 0;
+      for (let j = 0; j < dim; j++) dot += row[j] * outside[j];
+      z[a] += dot;
+      for (let j = 0; j < dim; j++) outside[j] -= dot * row[j];
+    }
+  }
+  let norm = 0, meanNorm = 0;
+  for (let j = 0; j < dim; j++) {
+    norm += outside[j] * outside[j];
+    meanNorm += mean[j] * mean[j];
+  }
+  norm = Math.sqrt(norm);
+  // μ inside V (to rounding): q directions suffice.
+  const p = norm > 1e-12 * Math.sqrt(meanNorm) ? q + 1 : q;
+  if (p > q) {
+    z[q] = norm;
+    for (let j = 0; j < dim; j++) outside[j] /= norm;
+  }
+  const matrix = new Float64Array(p * p);
+  for (let a = 0; a < p; a++) {
+    for (let b = 0; b <= a; b++) matrix[a * p + b] = matrix[b * p + a] = n * z[a] * z[b] + (a === b && a < q ? centred.values[a] : 0);
+  }
+  const h = p > 0 ? yield { matrix, n: p, count: Math.min(k, p) } : { values: new Float64Array(0), vectors: new Float64Array(0) };
+  const values = new Float64Array(Math.max(k, p));
+  values.set(h.values);
+  const vectors = new Float64Array(k * dim);
+  for (let m = 0; m < Math.min(k, p); m++) {
+    const out = vectors.subarray(m * dim, (m + 1) * dim);
+    for (let a = 0; a < p; a++) {
+      const c = h.vectors[m * p + a];
+      for (let j = 0; j < dim; j++) out[j] += c * basis[a * dim + j];
+    }
+  }
+  completeOrthonormal(vectors, Math.min(k, p), k, dim);
+  return { values, vectors };
+}

@@ -12,13 +12,17 @@ const rows = 6000;
 const batchRows = 500;
 const sigmas = [1, 0.5, 0.25];
 
-/** Rows o + Σ z_m a_m: integer axes a_m, z_m ~ N(0, σ_m²) rounded to 1/64, offset o = offset × (±1 per coordinate). */
+/**
+ * Rows o + Σ z_m a_m: integer axes a_m, z_m ~ N(0, σ_m²) rounded to 1/64 (1/8 past 2^17, where
+ * float32 has 3 bits below the point), offset o = offset × (±1 per coordinate).
+ */
 function offsetRows(offset: number, seed: number, grid = true): Float32Array {
+  const step = offset < 2 ** 17 ? 64 : 8;
   const random = Random.fromSeed(seed);
   const axes = sigmas.map(() => Array.from({ length: dim }, () => Math.floor(random.nextFloat() * 5) - 2));
   const x = new Float32Array(rows * dim);
   for (let r = 0; r < rows; r++) {
-    const z = sigmas.map((s) => (grid ? Math.round(64 * s * random.nextGaussian()) / 64 : s * random.nextGaussian()));
+    const z = sigmas.map((s) => (grid ? Math.round(step * s * random.nextGaussian()) / step : s * random.nextGaussian()));
     for (let j = 0; j < dim; j++) {
       const value = (j % 3 === 1 ? -offset : offset) + z.reduce((sum, zm, m) => sum + zm * axes[m][j], 0);
       x[r * dim + j] = value;
@@ -28,10 +32,13 @@ function offsetRows(offset: number, seed: number, grid = true): Float32Array {
   return x;
 }
 
-/** Eigenvalues (÷ dof) and unit eigenvectors of the float64 scatter about `center` (the mean, or 0). */
+/**
+ * Eigenvalues (÷ dof) and unit eigenvectors of the float64 scatter about the mean, plus n·μμᵀ
+ * when uncentred (summing x·xᵀ about 0 directly would round each product of ~10^12 at offset 10^6).
+ */
 function reference(x: Float32Array, centred: boolean, k: number) {
   const mean = new Float64Array(dim);
-  if (centred) for (let r = 0; r < rows; r++) for (let j = 0; j < dim; j++) mean[j] += x[r * dim + j] / rows;
+  for (let r = 0; r < rows; r++) for (let j = 0; j < dim; j++) mean[j] += x[r * dim + j] / rows;
   const scatter = new Float64Array(dim * dim);
   for (let r = 0; r < rows; r++) {
     for (let i = 0; i < dim; i++) {
@@ -39,6 +46,7 @@ function reference(x: Float32Array, centred: boolean, k: number) {
       for (let j = 0; j <= i; j++) scatter[i * dim + j] += xi * (x[r * dim + j] - mean[j]);
     }
   }
+  if (!centred) for (let i = 0; i < dim; i++) for (let j = 0; j <= i; j++) scatter[i * dim + j] += rows * mean[i] * mean[j];
   let trace = 0;
   for (let i = 0; i < dim; i++) trace += scatter[i * dim + i];
   const { values, vectors } = loadCoreAddon().symmetricEigen(scatter, dim, k);
@@ -100,6 +108,51 @@ describe('pca far from the origin', function () {
       await assertMatches(pca.merge(shards), x, true, 1e-5, `${mode} merged`);
     });
   }
+
+  for (const mode of ['regular', 'randomized', 'frequent_directions']) {
+    it(`keeps every component uncentred (subtract_mean=false) in ${mode} mode at an offset of 10^6× the spread`, async () => {
+      // n‖μ‖² is 4·10^11 × the spread: sketches moved to 0 as a whole lost components 2 and 3 in the
+      // solver's floor (randomized) or the Nyström shift; about the mean with n·μμᵀ added they match.
+      const x = offsetRows(1e6, 15);
+      const state = await fitted(mode, batchesOf(x));
+      await assertMatches(state, x, false, 2e-3, `${mode}, offset 10^6, uncentred`);
+      await assertMatches(state, x, true, 1e-5, `${mode}, offset 10^6, centred`);
+    });
+  }
+
+  it('warns when subtract_mean=false is asked of data so far from 0 that float64 cannot resolve its small components', async () => {
+    const warnings = async (offset: number, subtractMean: boolean) => {
+      const state = pca.createState(parseHyperparameters('pca', pca.hyperparameters, { num_components: 3, subtract_mean: subtractMean }),
+        { featureDim: dim, labelSize: 0 }, backend);
+      for (const batch of batchesOf(offsetRows(offset, 16, false))) await pca.update(state, batch, backend);
+      return pca.dataWarnings!(state);
+    };
+    assert.deepEqual(await warnings(1e5, false), []);
+    assert.deepEqual(await warnings(1e7, true), []);
+    const [far, ...rest] = await warnings(1e7, false);
+    assert.equal(rest.length, 0);
+    assert.equal(far, 'pca: subtract_mean=false on data far from 0: n‖μ‖² is 3.6e+13 × the variance about the mean, so each component\'s ' +
+      'eigenvalue carries a rounding error near 8.0e-3 of the total variance; every component but the mean\'s can be off by more than 0.1%. ' +
+      'Use subtract_mean=true (the model then subtracts the mean before projecting) or centre the rows');
+    assert.match((await warnings(2e6, false))[0], /n‖μ‖² is 1\.5e\+12 × .* rounding error near 3\.3e-4 of the total variance; components with less than 33% of it can be off by more than 0\.1%\./);
+  });
+
+  it('refuses data with no spread: one point repeated, or all zero uncentred, naming what it saw', async () => {
+    const same = denseBatch(new Float32Array(5 * dim).map((_, i) => 1e5 + (i % dim)), dim);
+    for (const mode of ['regular', 'randomized', 'frequent_directions']) {
+      const state = await fitted(mode, [same]);
+      assert.throws(() => pca.checkTrainingData!(state), { name: 'DegenerateDataError', message: /^pca: all 5 rows seen are the same point, with no variance about their mean, so there is no direction of spread to find/ });
+      await assert.rejects(async () => pca.finalize(state, backend, { num_components: 1 }), { name: 'DegenerateDataError', message: /all 5 rows seen are the same point/ });
+      // Uncentred, the same rows have a direction: the mean's.
+      const model = await pca.finalize(state, backend, { num_components: 1, subtract_mean: false });
+      assert.ok((model.data().tensors.explained_variance_ratio.data as Float32Array)[0] > 0.999999, mode);
+    }
+    const zeros = await fitted('regular', [denseBatch(new Float32Array(4 * dim), dim)]);
+    await assert.rejects(async () => pca.finalize(zeros, backend, { num_components: 1, subtract_mean: false }),
+      { message: /^pca: the 4 rows seen are all zero \(subtract_mean=false measures spread about 0\)/ });
+    const one = await fitted('regular', [denseBatch(new Float32Array(dim).fill(2), dim)]);
+    await assert.rejects(async () => pca.finalize(one, backend, { num_components: 1 }), { message: /^pca: only 1 row seen, and one row has no variance about its mean/ });
+  });
 
   it('keeps every digit in regular mode on data off the float32 grid at an offset of 10^5', async () => {
     // Rounded to float32, these rows are full rank; the exact mode must still match float64.
