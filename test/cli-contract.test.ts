@@ -258,6 +258,10 @@ describe('command-line contract', function () {
       [['select', '--state', state, '--k', 'abc', '--model-dir', join(directory, 'sel')], /--k must be an integer >= 1, got "abc"/],
       [['select', '--state', state, '--select', 'bogus=1', '--model-dir', join(directory, 'sel')], /select: .*bogus/],
       [['select', '--state', state, '--k', '5000', '--model-dir', join(directory, 'sel')], /select: kmeans: k=5000 but the state holds/],
+      [['train', 'pca', '--train', rows, '--hp', 'num_components=1', '--epochs', '2', '--model-dir', join(directory, 'ep')],
+        /^boundless: train: pca takes at most 1 epoch, got 2 \(epochs: one pass/],
+      [['train', 'kmeans', '--train', rows, '--hp', 'k=2', '--sync-every', '4', '--model-dir', join(directory, 'se')],
+        /^boundless: train: --sync-every sets how often --workers \(or --cluster members\) merge their states; one process without --workers has nothing to merge/],
     ];
     for (const [args, message] of usage) {
       const result = boundless(args);
@@ -273,6 +277,16 @@ describe('command-line contract', function () {
       const result = boundless(args);
       assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /absent/);
+    }
+    // A model or state that is not there is named as a missing input file is, not as the system call's ENOENT.
+    const absent = join(directory, 'absent', 'model.safetensors');
+    for (const args of [['predict', '--model', absent, '--input', rows], ['evaluate', '--model', absent, '--test', rows],
+      ['select', '--state', absent, '--k', '2', '--model-dir', join(directory, 'sel')], ['inspect', absent],
+      ['train', 'kmeans', '--train', rows, '--initial-state', absent]]) {
+      const result = boundless(args);
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      const prefix = args[0] === 'train' ? 'train: the initial state ' : '';
+      assert.equal(result.stderr, `boundless: ${prefix}${absent}: no such file or directory\n`, args.join(' '));
     }
   });
 

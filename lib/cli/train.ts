@@ -8,6 +8,7 @@ import type { BackendChoice } from '../backends/select.js';
 import { saveModel, saveState } from '../algorithms/persistence.js';
 import { maxWorkers, train } from '../distributed/train.js';
 import type { TrainOptions } from '../train/train.js';
+import { epochsProblem } from '../train/run-settings.js';
 import type { State } from '../algorithms/types.js';
 import { maxSyncSeconds, parseSyncEvery } from '../distributed/sync-policy.js';
 import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
@@ -132,6 +133,10 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   if (workers < 1 || workers > maxWorkers()) {
     throw new UsageError(`train: --workers must be an integer from 1 to ${maxWorkers()} (4 per core this process may use), got ${workers}`);
   }
+  if (options['sync-every'] !== undefined && workers === 1 && options.cluster === undefined) {
+    throw new UsageError('train: --sync-every sets how often --workers (or --cluster members) merge their states; ' +
+      'one process without --workers has nothing to merge: give --workers N, or leave --sync-every out');
+  }
   const syncEvery = options['sync-every'] === undefined ? undefined : parseSyncEvery(options['sync-every'] as string);
   if (options['sync-every'] !== undefined && !syncEvery) {
     throw new UsageError(`train: --sync-every must be N or Nb (batches of each worker), Ns (seconds) or auto (--cluster), got ${JSON.stringify(options['sync-every'])}`);
@@ -147,6 +152,10 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   }
   const hyperparameters = await hyperparametersFrom(options);
   refuseGivenTwice(options, hyperparameters);
+  const epochs = integerOption('train', options, 'epochs');
+  // A number of passes the algorithm cannot take is a bad command line, as --hp epochs=2 is.
+  const epochsError = epochs === undefined ? undefined : epochsProblem(algorithm, epochs);
+  if (epochsError) throw new UsageError(epochsError);
   const seed = integerOption('train', options, 'seed', 0);
   const vocabulary = typeof options.vocab === 'string' ? await readVocabulary('train', options.vocab) : undefined;
   if (vocabulary && !algorithm.takesVocabulary) throw new UsageError(`train: --vocab is for topic models (ntm); ${algorithm.name} takes no vocabulary`);
@@ -191,7 +200,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       validation: options.validation as string | undefined,
       test: options.test as string | undefined,
       data,
-      epochs: integerOption('train', options, 'epochs'),
+      epochs,
       checkpoint: checkpointDir ? { directory: checkpointDir, keep: integerOption('train', options, 'keep-checkpoints'), ...every } : undefined,
       resume: options.resume === true,
       initialState,

@@ -34,8 +34,10 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
       'workers beyond the cores add states, not speed');
   }
   if (workers === 1) {
-    if (options.syncEvery !== undefined && 'auto' in resolveSyncEvery(options.syncEvery, options.deterministic === true)) {
-      throw new RangeError('train: syncEvery auto is for cluster jobs (--cluster); workers of one process merge every N batches or N seconds');
+    // Taken and ignored, it would read as a schedule that ran.
+    if (options.syncEvery !== undefined) {
+      throw new RangeError('train: syncEvery sets how often workers merge their states; one worker (workers 1, the default) has ' +
+        'nothing to merge: give workers N, or leave syncEvery out');
     }
     return trainInThisThread(algorithm, hyperparameters, options);
   }

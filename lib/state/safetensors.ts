@@ -233,7 +233,11 @@ export async function readSafetensorsFile(
  * signal ends the wait). A directory is left to open and read, which name it.
  */
 async function requireSeekable(path: string): Promise<void> {
-  const info = await stat(path);
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    // As a missing input file reads (io/sources/files.ts), not as the system call's own words.
+    if (error.code === 'ENOENT') throw new Error(`${path}: no such file or directory`);
+    throw error;
+  });
   if (info.isFile() || info.isDirectory()) return;
   const kind = info.isFIFO() ? 'a pipe or FIFO' : info.isSocket() ? 'a socket' : 'a device';
   throw new SafetensorsFormatError(`${path}: is ${kind}, not a file; a state or model is read at offsets its header gives: save it to a file first`);

@@ -90,7 +90,7 @@ async function requiredFromInitialState(algorithm: Algorithm, missing: string[],
   let stored: Record<string, unknown> | undefined;
   if (typeof initial === 'string') {
     const metadata = await readSafetensorsMetadata(initial).catch((error: Error) => {
-      throw new Error(`train: cannot read the initial state ${initial}: ${error.message}`);
+      throw new Error(`train: the initial state ${error.message}`);
     });
     stored = metadata.algorithm === algorithm.name ? jsonObject(metadata.hyperparameters) : undefined;
     // Another algorithm's state, a model, a damaged header: the whole file read and checked says
@@ -147,6 +147,19 @@ function checkVocabulary(algorithm: Algorithm, vocabulary: TrainOptions['vocabul
 }
 
 /**
+ * Why `epochs` is not a number of passes this algorithm takes, or undefined. --epochs
+ * (options.epochs) passes the hyperparameter's own bounds by: PCA's state is a sum, and a second
+ * pass counted every row again (singular values √passes too large, and no word said).
+ */
+export function epochsProblem(algorithm: Algorithm, epochs: number): string | undefined {
+  if (!Number.isSafeInteger(epochs) || epochs < 1) return `train: epochs must be a positive integer, got ${show(epochs)}`;
+  const epochsSpec = algorithm.hyperparameters.epochs as { max?: number; description?: string } | undefined;
+  if (epochsSpec?.max === undefined || epochs <= epochsSpec.max) return undefined;
+  return `train: ${algorithm.name} takes at most ${epochsSpec.max} epoch${epochsSpec.max === 1 ? '' : 's'}, got ${epochs}` +
+    `${epochsSpec.description ? ` (epochs: ${epochsSpec.description})` : ''}`;
+}
+
+/**
  * What the hyperparameters decide of a run: its epochs, early stopping and how the channels are
  * read (batch rows, width, classes). Called again with a continued state's hyperparameters, since
  * the state keeps those it was made with and the batches read must fit it.
@@ -156,14 +169,8 @@ export function settingsOf(algorithm: Algorithm, hp: Record<string, unknown>, op
   const epochs = options.epochs ?? numberOr(hp.epochs, 1);
   const miniBatchSize = algorithm.readBatchRows?.(hp as never, options.data?.miniBatchSize)
     ?? options.data?.miniBatchSize ?? numberOr(hp.mini_batch_size, 1000);
-  if (!Number.isSafeInteger(epochs) || epochs < 1) throw new RangeError(`train: epochs must be a positive integer, got ${show(epochs)}`);
-  // --epochs (options.epochs) passes the hyperparameter's own bounds by: PCA's state is a sum, and a
-  // second pass counted every row again (singular values √passes too large, and no word said).
-  const epochsSpec = algorithm.hyperparameters.epochs as { max?: number; description?: string } | undefined;
-  if (epochsSpec?.max !== undefined && epochs > epochsSpec.max) {
-    throw new RangeError(`train: ${algorithm.name} takes at most ${epochsSpec.max} epoch${epochsSpec.max === 1 ? '' : 's'}, got ${epochs}` +
-      `${epochsSpec.description ? ` (epochs: ${epochsSpec.description})` : ''}`);
-  }
+  const problem = epochsProblem(algorithm, epochs);
+  if (problem) throw new RangeError(problem);
   // SageMaker names early stopping early_stopping_* in the linear learner and num_patience_epochs / tolerance in NTM.
   const patience = options.earlyStopping?.patience ?? numberOr(hp.early_stopping_patience ?? hp.num_patience_epochs, undefined);
   const tolerance = options.earlyStopping?.tolerance ?? numberOr(hp.early_stopping_tolerance ?? hp.tolerance, 0);

@@ -339,6 +339,8 @@ describe('data-parallel workers', function () {
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { seconds: 3e6 } }), /^RangeError: train: syncEvery.seconds must be at most 2147483 \(24\.8 days\), got 3000000$/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, data: { format: 'recordio' } }), /recordIO cannot be cut at record boundaries/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: 4 as never }), /syncEvery must be \{ batches: N \}, \{ seconds: N \} or \{ auto: true \}, got 4/);
+    await assert.rejects(train(ll, hp, { train: data, syncEvery: { batches: 4 } }),
+      /^RangeError: train: syncEvery sets how often workers merge their states; one worker \(workers 1, the default\) has nothing to merge/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { auto: true } }), /syncEvery auto is for cluster jobs \(--cluster\); workers of one process merge every N batches or N seconds/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { batches: 2, seconds: 1 } as never }), /syncEvery must be .*got \{"batches":2,"seconds":1\}/);
     await assert.rejects(train(ll, hp, { train: data, workers: '2' as never }), /workers must be a positive integer, got "2"/);
