@@ -1,6 +1,7 @@
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <exception>
 
@@ -36,7 +37,9 @@ size_t ConfiguredThreadCount(std::string* error) {
   if (text == nullptr || text[0] == '\0') return cores;
   char* end = nullptr;
   long value = std::strtol(text, &end, 10);
-  if (*end != '\0' || value < 1 || value > 1024) {
+  // strtol skips leading blanks; trailing ones (a shell's "3 ") are taken as well, not refused.
+  while (*end != '\0' && std::isspace(static_cast<unsigned char>(*end))) ++end;
+  if (end == text || *end != '\0' || value < 1 || value > 1024) {
     if (error) {
       *error = std::string("BOUNDLESS_NUM_THREADS=") + text +
                " is not an integer from 1 to 1024; using " + std::to_string(cores);

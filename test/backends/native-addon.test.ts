@@ -311,6 +311,13 @@ describe('core addon', () => {
       'BOUNDLESS_CPU_ISA=sse9 is not one of auto, baseline, avx2, avx512',
       `BOUNDLESS_NUM_THREADS=lots is not an integer from 1 to 1024; using ${(runWithEnv({}, code) as { threads: number }).threads}`,
     ]);
+    // Blanks around the number are taken on either side (strtol took " 3" and refused "3 ").
+    for (const text of [' 3', '3 ', '\t3\n']) {
+      const padded = runWithEnv({ BOUNDLESS_NUM_THREADS: text }, code) as { threads: number; warnings: string[] };
+      assert.deepEqual([padded.threads, padded.warnings], [3, []], JSON.stringify(text));
+    }
+    const blank = runWithEnv({ BOUNDLESS_NUM_THREADS: ' ' }, code) as { warnings: string[] };
+    assert.match(blank.warnings[0], /^BOUNDLESS_NUM_THREADS=  is not an integer from 1 to 1024/);
   });
 
   it('copyArrays copies typed arrays off the event loop, rebasing offsets where asked, and names a bad argument', async () => {
