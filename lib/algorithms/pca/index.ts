@@ -51,18 +51,43 @@ function createState(hp: PcaHyperparameters, schema: DataSchema): PcaState {
     tensors.rows = tensor(allocateState('pca', 16 * d * ell, `2ℓ ${2 * ell} × feature_dim ${d} doubles`, () => new Float64Array(2 * ell * d)), [2 * ell, d]);
     tensors.filled = tensor(new Float64Array(1));
   }
-  return { algorithm: 'pca', hyperparameters: hp, schema: { ...schema }, tensors, scalars: { examples_seen: 0, batches_seen: 0 } };
+  return { algorithm: 'pca', hyperparameters: hp, schema: { ...schema }, tensors, scalars: { examples_seen: 0, batches_seen: 0, revision: currentRevision } };
 }
 
-// Ω is a function of (seed, d, ℓ): rebuilt, not stored, and cached per state.
+/**
+ * What a state's numbers mean, kept in its scalars (`revision`; a file without one is 1). From 2, a
+ * randomized sketch as wide as the data (ℓ = d) is taken with Ω = I: Y is then the scatter itself
+ * and the Nyström product exact, where a square random-sign Ω is often singular at small d (4 × 4:
+ * iris gave a wrong 2nd component for 6 seeds of 8). Revision 1 states keep their signs.
+ */
+const currentRevision = 2;
+function revisionOf(state: PcaState): number {
+  return typeof state.scalars.revision === 'number' ? state.scalars.revision : 1;
+}
+
+/** Whether the state's Ω is the identity (revision 2, ℓ = d) rather than random signs. */
+function identityOmega(state: PcaState): boolean {
+  const d = state.schema.featureDim;
+  return revisionOf(state) >= 2 && sketchSize(state.hyperparameters, d) >= d;
+}
+
+// Ω is a function of (seed, d, ℓ, revision): rebuilt, not stored, and cached per state.
 const signCache = new WeakMap<object, Float64Array>();
 function omegaOf(state: PcaState): Float64Array {
   let omega = signCache.get(state.tensors.y);
   if (!omega) {
-    omega = randomSigns(state.hyperparameters.seed, state.schema.featureDim, sketchSize(state.hyperparameters, state.schema.featureDim));
+    const d = state.schema.featureDim;
+    const ell = sketchSize(state.hyperparameters, d);
+    omega = identityOmega(state) ? identityMatrix(d) : randomSigns(state.hyperparameters.seed, d, ell);
     signCache.set(state.tensors.y, omega);
   }
   return omega;
+}
+
+function identityMatrix(d: number): Float64Array {
+  const out = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) out[i * d + i] = 1;
+  return out;
 }
 
 function add(out: Float64Array, source: Float64Array): void {
@@ -111,6 +136,14 @@ function merge(states: PcaState[]): PcaState {
     if (s.schema.featureDim !== d) throw new RangeError(`pca merge: state ${i} has ${s.schema.featureDim} features, state 0 has ${d}`);
     for (const name of ['algorithm_mode', 'num_components', 'extra_components', 'seed'] as const) {
       if (s.hyperparameters[name] !== hp[name]) throw new RangeError(`pca merge: state ${i} has ${name} ${s.hyperparameters[name]}, state 0 has ${hp[name]}`);
+    }
+  }
+  // Shards of revision 1 and 2 hold Y for different Ω when ℓ = d: their sums would mean nothing.
+  merged.scalars.revision = revisionOf(first);
+  for (const [i, s] of states.entries()) {
+    if (hp.algorithm_mode === 'randomized' && identityOmega(s) !== identityOmega(merged)) {
+      throw new RangeError(`pca merge: state ${i} is of revision ${revisionOf(s)}, state 0 of revision ${revisionOf(first)}, and their ` +
+        'randomized sketches (ℓ = d) were taken with different test matrices Ω: train both with one version');
     }
   }
   // Every shard's products move to the merged origin: the first non-empty shard's.
@@ -302,11 +335,11 @@ async function accumulate(state: PcaState, batch: Parameters<Algorithm<PcaSchema
 /** Randomized with ℓ = d: Y(ΩᵀY)⁺Yᵀ is the covariance only where the square d × d sign matrix Ω is well conditioned. */
 function squareSketchWarning(state: PcaState): string[] {
   const d = state.schema.featureDim;
-  if (state.hyperparameters.algorithm_mode !== 'randomized' || sketchSize(state.hyperparameters, d) < d) return [];
-  // At small d it often is not (iris, d = 4: 6 seeds of 8 gave a wrong 2nd component).
-  return [`pca: algorithm_mode randomized with ℓ = ${d}, as many sketch columns as features: its components are exact only ` +
-    `where the ${d} × ${d} random-sign matrix is well conditioned, which at small d often fails. Use algorithm_mode=regular ` +
-    `(the same ${d}² doubles of state, and exact)`];
+  if (state.hyperparameters.algorithm_mode !== 'randomized' || sketchSize(state.hyperparameters, d) < d || identityOmega(state)) return [];
+  // States of revision 1 only (from files written before Ω = I): at small d it often is not (iris, d = 4: 6 seeds of 8 gave a wrong 2nd component).
+  return [`pca: this randomized state (revision 1, written before ℓ = d sketches were taken with Ω = I) has ℓ = ${d}, as many ` +
+    `sketch columns as features: its components are exact only where its ${d} × ${d} random-sign matrix is well conditioned, which ` +
+    `at small d often fails. Train it again (a new state is exact here), or use algorithm_mode=regular`];
 }
 
 /** Σw‖x − μ‖², the whole variance about the mean (× n), exact in every mode. */

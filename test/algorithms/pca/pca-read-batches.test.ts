@@ -1,10 +1,11 @@
 // PCA reads narrow dense data in batches of 2^18 values (fewer, larger kernel calls): the
 // batches the trainer hands it, and that the model does not depend on that grouping.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pca, train } from '../../../lib/index.js';
+import { packageRoot } from '../../../lib/package-root.js';
 import { assertSameModel } from '../../fixtures/pca-data.js';
 
 const rows = 10_000;
@@ -58,12 +59,41 @@ describe('pca: read batches', function () {
     assert.equal(result.state.scalars.batches_seen, Math.ceil(3000 / 500));
   });
 
-  it('randomized mode warns when its sketch has as many columns as the data has features (ℓ = d), and not below', async () => {
-    const iris4 = join(root, 'narrow.csv');
-    await writeFile(iris4, Array.from({ length: 50 }, (_, r) => `${r % 7},${(r * 3) % 5},${r % 2},${(r * r) % 11}`).join('\n') + '\n');
-    const capped = await train(pca, { num_components: 2, algorithm_mode: 'randomized' }, { train: iris4, data: { labelSize: 0 } });
-    assert.deepEqual(pca.dataWarnings!(capped.state), ['pca: algorithm_mode randomized with ℓ = 4, as many sketch columns as features: its components are exact only ' +
-      'where the 4 × 4 random-sign matrix is well conditioned, which at small d often fails. Use algorithm_mode=regular (the same 4² doubles of state, and exact)']);
+  it('randomized mode with ℓ = d (iris: 4 features) takes Ω = I and equals regular mode for every seed; revision 1 states warn', async () => {
+    // R's datasets::iris (Fisher 1936, Anderson 1935; public domain), its four measurements.
+    const iris = join(packageRoot, 'test', 'fixtures', 'iris.csv');
+    const regular = (await train(pca, { num_components: 2 }, { train: iris, data: { labelSize: 0 } })).model.data().tensors;
+    const { createBackend, denseBatch } = await import('../../../lib/index.js');
+    const backend = await createBackend('cpu');
+    const rowsOf = (await readFile(iris, 'utf8')).trim().split('\n').flatMap((line) => line.split(',').map(Number));
+    let wrongBefore = 0;
+    try {
+      for (let seed = 0; seed < 8; seed++) {
+        const { state, model } = await train(pca, { num_components: 2, algorithm_mode: 'randomized', seed }, { train: iris, data: { labelSize: 0 } });
+        assert.equal(state.scalars.revision, 2);
+        assert.deepEqual(pca.dataWarnings!(state), []);
+        const t = model.data().tensors;
+        for (let m = 0; m < 2; m++) {
+          const [ours, exact] = [(t.explained_variance.data as Float64Array)[m], (regular.explained_variance.data as Float64Array)[m]];
+          assert.ok(Math.abs(ours - exact) <= 1e-9 * exact, `seed ${seed}, component ${m}: ${ours} vs ${exact}`);
+          let cosine = 0;
+          for (let j = 0; j < 4; j++) cosine += (t.v.data as Float32Array)[j * 2 + m] * (regular.v.data as Float32Array)[j * 2 + m];
+          assert.ok(cosine > 1 - 1e-6, `seed ${seed}, component ${m}: cos ${cosine}`);
+        }
+        // The same rows into a state as files written before revision 2 hold it: random signs.
+        const old = pca.createState(state.hyperparameters, state.schema, backend);
+        delete old.scalars.revision;
+        await pca.update(old, denseBatch(Float32Array.from(rowsOf), 4), backend);
+        const oldVariance = ((await pca.finalize(old, backend)).data().tensors.explained_variance.data as Float64Array)[1];
+        if (Math.abs(oldVariance - (regular.explained_variance.data as Float64Array)[1]) > 1e-3 * oldVariance) wrongBefore++;
+        assert.deepEqual(pca.dataWarnings!(old), ['pca: this randomized state (revision 1, written before ℓ = d sketches were taken with Ω = I) ' +
+          'has ℓ = 4, as many sketch columns as features: its components are exact only where its 4 × 4 random-sign matrix is well ' +
+          'conditioned, which at small d often fails. Train it again (a new state is exact here), or use algorithm_mode=regular']);
+      }
+    } finally {
+      backend.dispose();
+    }
+    assert.ok(wrongBefore >= 3, `random signs gave a wrong 2nd component for ${wrongBefore} seeds of 8`);
     const narrower = await train(pca, { num_components: 2, algorithm_mode: 'randomized' }, { train: csv, data: { labelSize: 0 } });
     assert.deepEqual(pca.dataWarnings!(narrower.state), []);
   });
