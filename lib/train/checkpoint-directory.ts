@@ -11,6 +11,7 @@ import type { JsonValue } from '../state/checkpoint.js';
 import { readSafetensorsMetadata } from '../state/safetensors.js';
 import { loadCheckpoint, saveCheckpoint, saveState } from '../algorithms/persistence.js';
 import { makeDirectory, makeWritableDirectory } from '../io/make-directory.js';
+import { CheckpointLock } from './checkpoint-lock.js';
 
 const pattern = /^checkpoint-(\d{6,})\.safetensors$/;
 // What writeFileAtomic leaves behind when the process dies mid-write.
@@ -28,6 +29,8 @@ export interface ResumedCheckpoint<S> extends CheckpointInfo {
 
 export class CheckpointDirectory {
   private nextSequence: number | undefined;
+  /** Held from requireDirectory to release (checkpoint-lock.ts says why). */
+  private lock: CheckpointLock | undefined;
 
   constructor(readonly directory: string, readonly keep = 3) {
     if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError(`checkpoints to keep must be a positive integer, got ${keep}`);
@@ -46,6 +49,14 @@ export class CheckpointDirectory {
     // Made and written to now, so a directory that cannot be made or written in fails the run before
     // it trains, not at its first checkpoint.
     await makeWritableDirectory(this.directory, 'checkpoint directory (--checkpoint-dir, checkpoint.directory)');
+    this.lock ??= await CheckpointLock.acquire(this.directory);
+  }
+
+  /** Gives the directory's lock back (requireDirectory took it): another run may write here now. */
+  async release(): Promise<void> {
+    const lock = this.lock;
+    this.lock = undefined;
+    await lock?.release();
   }
 
   /** Existing checkpoints, newest first. */
@@ -92,7 +103,7 @@ export class CheckpointDirectory {
 
   /**
    * Deletes half-written files that a killed process left (a resuming trainer is the only
-   * writer). Returns how many.
+   * writer: it holds the directory's lock). Returns how many.
    */
   async removeStaleTemporaries(): Promise<number> {
     let names: string[];

@@ -116,12 +116,17 @@ export class TrainingRun<A extends Algorithm> {
     runner?: PassRunner): Promise<TrainingRun<A>> {
     const run = new TrainingRun(algorithm, await resolveRunSettings(algorithm, hyperparameters, options), options, runner);
     await run.settings.directory?.requireDirectory();
-    run.refuseStreamChannel('validation', options.validation);
-    run.refuseStreamChannel('test', options.test);
-    await run.requireRecords('validation', options.validation);
-    await run.requireRecords('test', options.test);
-    await run.restore();
-    if (runner?.begin) await runner.begin(run.passContext());
+    try {
+      run.refuseStreamChannel('validation', options.validation);
+      run.refuseStreamChannel('test', options.test);
+      await run.requireRecords('validation', options.validation);
+      await run.requireRecords('test', options.test);
+      await run.restore();
+      if (runner?.begin) await runner.begin(run.passContext());
+    } catch (error) {
+      await run.settings.directory?.release();
+      throw error;
+    }
     return run;
   }
 
@@ -564,7 +569,11 @@ export class TrainingRun<A extends Algorithm> {
       this.caches.validation?.release();
     } finally {
       // Whatever happened there, the input closes: an open reader keeps the process alive.
-      await this.input?.close();
+      try {
+        await this.input?.close();
+      } finally {
+        await this.settings.directory?.release();
+      }
     }
   }
 
