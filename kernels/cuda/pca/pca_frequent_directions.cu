@@ -37,8 +37,9 @@ __global__ void Gram(const double* b, unsigned m, unsigned dim, double* gram) {
   gram[at] = sum;
 }
 
-// One block: G = U Λ Uᵀ, then c[i][r] = √((λᵢ − δ)/λᵢ)·uᵢ[r] for the `keep` largest λᵢ (0 where λᵢ ≤ δ), δ = max(λ_keep, 0).
-__global__ void ShrinkCoefficients(double* gram, double* vectors, double* rotations, int* order, unsigned m, unsigned keep, double* c, int* failed) {
+// One block: G = U Λ Uᵀ, then c[i][r] = √((λᵢ − δ)/λᵢ)·uᵢ[r] for the `keep` largest λᵢ (0 where λᵢ ≤ δ), δ = max(λ_keep, 0),
+// or δ = 0 when `exact` (ℓ ≥ d: the buffer re-factored into its d directions, as cpu's Shrink).
+__global__ void ShrinkCoefficients(double* gram, double* vectors, double* rotations, int* order, unsigned m, unsigned keep, bool exact, double* c, int* failed) {
   const bool converged = BlockJacobi(gram, vectors, m, rotations);
   __shared__ double delta;
   if (threadIdx.x == 0) {
@@ -52,7 +53,7 @@ __global__ void ShrinkCoefficients(double* gram, double* vectors, double* rotati
       }
       order[at] = static_cast<int>(i);
     }
-    delta = fmax(0.0, gram[order[keep] * (m + 1)]);
+    delta = exact ? 0.0 : fmax(0.0, gram[order[keep] * (m + 1)]);
   }
   __syncthreads();
   for (unsigned at = threadIdx.x; at < keep * m; at += blockDim.x) {
@@ -82,11 +83,15 @@ __global__ void Place(const double* shrunk, unsigned m, unsigned keep, unsigned 
 
 std::string Check(const char* step, cudaError_t status) { return status == cudaSuccess ? "" : Describe(step, status); }
 
-// Shrinks the full buffer (2ℓ rows) to ℓ − 1, all enqueued on the sketch's stream.
+// Rows a shrink keeps: ℓ − 1, or d when ℓ ≥ d (the exact re-factoring; cpu's Shrink says why).
+size_t KeptRows(size_t filled, size_t ell, size_t dim) { return ell >= dim ? std::min(filled, dim) : std::min(filled, ell) - 1; }
+
+// Shrinks the full buffer (2ℓ rows) to ℓ − 1 (d when ℓ ≥ d), all enqueued on the sketch's stream.
 void Shrink(PcaFrequentDirectionsDevice& s) {
-  const unsigned m = static_cast<unsigned>(s.filled), keep = static_cast<unsigned>(std::min(s.filled, s.ell) - 1), d = static_cast<unsigned>(s.dim);
+  const unsigned m = static_cast<unsigned>(s.filled), keep = static_cast<unsigned>(KeptRows(s.filled, s.ell, s.dim)), d = static_cast<unsigned>(s.dim);
+  const bool exact = s.ell >= s.dim;
   BOUNDLESS_LAUNCH(Gram, Blocks(static_cast<size_t>(m) * m), kThreads, 0, s.stream)(s.rows, m, d, s.gram);
-  BOUNDLESS_LAUNCH(ShrinkCoefficients, 1, kJacobiThreads, 0, s.stream)(s.gram, s.vectors, s.rotations, s.order, m, keep, s.coefficients, s.failed);
+  BOUNDLESS_LAUNCH(ShrinkCoefficients, 1, kJacobiThreads, 0, s.stream)(s.gram, s.vectors, s.rotations, s.order, m, keep, exact, s.coefficients, s.failed);
   if (keep > 0) BOUNDLESS_LAUNCH(Combine, Blocks(static_cast<size_t>(keep) * d), kThreads, 0, s.stream)(s.coefficients, s.rows, m, keep, d, s.shrunk);
   BOUNDLESS_LAUNCH(Place, Blocks(static_cast<size_t>(m) * d), kThreads, 0, s.stream)(s.shrunk, m, keep, d, s.rows);
   s.filled = keep;
@@ -103,7 +108,7 @@ std::string OpenPcaFrequentDirections(PcaFrequentDirectionsDevice& s, size_t dim
   std::string error = Check("cudaSetDevice", cudaSetDevice(s.device));
   if (error.empty()) error = Check("cudaStreamCreateWithFlags", cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking));
   if (!error.empty()) return error;
-  const size_t m = 2 * ell, keep = ell - 1;
+  const size_t m = 2 * ell, keep = KeptRows(m, ell, dim);
   if (!Allocate(s.rows, m * dim) || !Allocate(s.sums, dim + 2) || !Allocate(s.origin, dim) || !Allocate(s.gram, m * m) || !Allocate(s.vectors, m * m) ||
       !Allocate(s.rotations, m + 1) || !Allocate(s.coefficients, keep * m) || !Allocate(s.shrunk, keep * dim) || !Allocate(s.order, m) ||
       !Allocate(s.failed, 1)) {

@@ -44,7 +44,10 @@ void AccumulateMoments(const BatchView& b, size_t dim, SketchMoments& m) {
 
 // Shrinks a full buffer (2ℓ rows) to ℓ − 1 rows. The SVD comes from the
 // 2ℓ × 2ℓ Gram matrix G = B Bᵀ = U Λ Uᵀ: the new rows are
-// √((λᵢ − δ)/λᵢ) · uᵢᵀ B for the ℓ − 1 largest λᵢ, with δ = λ_ℓ.
+// √((λᵢ − δ)/λᵢ) · uᵢᵀ B for the ℓ − 1 largest λᵢ, with δ = λ_ℓ. With ℓ ≥ d
+// the buffer's rank is at most d: its d rows uᵢᵀ B (δ = 0) are B re-factored,
+// exactly, where subtracting λ_ℓ = λ_d took the smallest direction's variance
+// off every direction (iris, d = 4: the 3rd variance 30% low).
 void Shrink(FrequentDirections& s) {
   const size_t m = static_cast<size_t>(*s.filled), d = s.dim;
   // G = B Bᵀ (lower triangle) as a panel product summed over the features.
@@ -56,9 +59,10 @@ void Shrink(FrequentDirections& s) {
   PackColumnPanels(d, m, kPanelRows, entry, a_panels);
   PackColumnPanels(d, m, kPanelCols, entry, b_panels);
   AccumulatePanelProduct(a_panels.data(), b_panels.data(), d, m, m, gram.data(), m, true);
-  const size_t keep = std::min(m, s.ell) - 1;
+  const bool exact = s.ell >= d;
+  const size_t keep = exact ? std::min(m, d) : std::min(m, s.ell) - 1;
   SymmetricEigen eigen = DecomposeSymmetric(gram.data(), m, keep);
-  const double delta = std::max(0.0, eigen.values[keep]);
+  const double delta = exact ? 0.0 : std::max(0.0, eigen.values[keep]);
   // New row i = Σ_r cᵢᵣ·B[r] with cᵢᵣ = √((λᵢ − δ)/λᵢ)·uᵢ[r]: a panel product summed over r.
   shrunk.assign(keep * d, 0.0);
   auto coefficient = [&](size_t r, size_t i) {

@@ -116,6 +116,22 @@ describe('pca (sketched modes)', function () {
       assertFrequentDirectionsBound(merged, scatter(x, d, undefined, false, originOf(merged)), d, 8);
     });
 
+    it('is exact (BᵀB = AᵀA to rounding) when ℓ = d, across many shrinks and a merge', async () => {
+      // Subtracting λ_ℓ = λ_d at each shrink took the smallest direction's variance off every one
+      // (iris, d = 4: the 3rd variance 30% low); with ℓ ≥ d a shrink re-factors B into its d rows.
+      const narrow = 6;
+      const x = decayingRows(5, 500, narrow, 0.6);
+      const hp = { num_components: 3, algorithm_mode: 'frequent_directions', extra_components: 3 };  // ℓ = 6 = d
+      const state = await fit(batchesOf(x, narrow, 16), narrow, hp);
+      assert.equal((state.tensors.filled.data as Float64Array)[0] <= 12, true);
+      const exact = scatter(x, narrow, undefined, false, originOf(state));
+      const scale = eigenvalues(exact, narrow)[0];
+      const gap = (st: PcaState, truth: Float64Array) => spectralNorm(sketchGap(st, truth, narrow), narrow);
+      assert.ok(gap(state, exact) <= 1e-12 * scale, `‖AᵀA − BᵀB‖₂ = ${gap(state, exact)}, λ₁ = ${scale}`);
+      const merged = pca.merge([await fit(batchesOf(x.slice(0, 250 * narrow), narrow, 16), narrow, hp), await fit(batchesOf(x.slice(250 * narrow), narrow, 16), narrow, hp)]);
+      assert.ok(gap(merged, scatter(x, narrow, undefined, false, originOf(merged))) <= 1e-12 * scale);
+    });
+
     it('finds the leading components of a well-separated spectrum', async () => {
       const x = decayingRows(4, 2000, d, 0.5);
       const regular = (await pca.finalize(await fit(batchesOf(x, d, 200), d, { num_components: 3 }), backend)).data();
