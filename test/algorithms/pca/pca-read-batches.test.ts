@@ -86,6 +86,10 @@ describe('pca: read batches', function () {
         await pca.update(old, denseBatch(Float32Array.from(rowsOf), 4), backend);
         const oldVariance = ((await pca.finalize(old, backend)).data().tensors.explained_variance.data as Float64Array)[1];
         if (Math.abs(oldVariance - (regular.explained_variance.data as Float64Array)[1]) > 1e-3 * oldVariance) wrongBefore++;
+        if (seed === 0) {
+          assert.throws(() => pca.merge([state, old]), { message: 'pca merge: state 1 is of revision 1, state 0 of revision 2, and their randomized ' +
+            'sketches (ℓ = d) were taken with different test matrices Ω: train both with one version' });
+        }
         assert.deepEqual(pca.dataWarnings!(old), ['pca: this randomized state (revision 1, written before ℓ = d sketches were taken with Ω = I) ' +
           'has ℓ = 4, as many sketch columns as features: its components are exact only where its 4 × 4 random-sign matrix is well ' +
           'conditioned, which at small d often fails. Train it again (a new state is exact here), or use algorithm_mode=regular']);
