@@ -260,6 +260,10 @@ describe('command-line contract', function () {
       [['select', '--state', state, '--k', '5000', '--model-dir', join(directory, 'sel')], /select: kmeans: k=5000 but the state holds/],
       [['train', 'pca', '--train', rows, '--hp', 'num_components=1', '--epochs', '2', '--model-dir', join(directory, 'ep')],
         /^boundless: train: pca takes at most 1 epoch, got 2 \(epochs: one pass/],
+      [['select', '--state', state, '--k', '2', '--select', 'k=3', '--model-dir', join(directory, 'sel')],
+        /^boundless: select: k given twice \(--k 2 and --select k=3\): give it once$/m],
+      [['train', 'kmeans', '--train', rows, '--hp', 'k=2', '--hp', 'k=3', '--model-dir', join(directory, 'twice')],
+        /^boundless: train: --hp k is given twice \(--hp k=2 and --hp k=3\): give it once$/m],
       [['train', 'kmeans', '--train', rows, '--hp', 'k=2', '--sync-every', '4', '--model-dir', join(directory, 'se')],
         /^boundless: train: --sync-every sets how often --workers \(or --cluster members\) merge their states; one process without --workers has nothing to merge/],
     ];
@@ -287,6 +291,15 @@ describe('command-line contract', function () {
       assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
       const prefix = args[0] === 'train' ? 'train: the initial state ' : '';
       assert.equal(result.stderr, `boundless: ${prefix}${absent}: no such file or directory\n`, args.join(' '));
+    }
+    // A directory where a state file goes is named as one, with the file it holds (it was a bare EISDIR).
+    const kmeansDir = join(directory, 'kmeans');
+    for (const args of [['select', '--state', kmeansDir, '--k', '2', '--model-dir', join(directory, 'sel')], ['train', 'kmeans', '--train', rows, '--initial-state', kmeansDir]]) {
+      const result = boundless(args);
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      const prefix = args[0] === 'train' ? 'train: the initial state ' : '';
+      assert.equal(result.stderr, `boundless: ${prefix}${kmeansDir}: is a directory, not a state or model file (it holds state.safetensors and model.safetensors: ` +
+        `pass ${join(kmeansDir, 'state.safetensors')})\n`, args.join(' '));
     }
   });
 

@@ -176,9 +176,11 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
   /**
    * Lines about data the state has seen that the model is made from but cannot use well (the
    * linear learner: sparse features far from 0 with a tiny spread, which it does not centre).
-   * Not errors: the trainer emits each as a 'warning' event after the run's first pass.
+   * Not errors: the trainer emits each as a 'warning' event after the run's first pass, and
+   * `select` prints them for the model it is asked for (`selection`: PCA's subtract_mean, say,
+   * which a selection may change).
    */
-  dataWarnings?(state: State<HyperparameterValues<S>>): string[];
+  dataWarnings?(state: State<HyperparameterValues<S>>, selection?: Selection): string[];
   /**
    * State tensors added after files of this algorithm were first written. A state file without one
    * loads with the fresh state's value (zeros) in its place, which must mean what the older files

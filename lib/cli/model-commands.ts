@@ -17,7 +17,7 @@ import { OutputBuffers } from '../io/output-buffers.js';
 import { DataError } from '../io/read-options.js';
 import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
-import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
+import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { sageMakerFinalLines } from './progress.js';
 import { refuseRedisInput } from './redis-options.js';
@@ -317,18 +317,7 @@ export async function selectCommand(argv: string[]): Promise<Record<string, unkn
   const { algorithm } = await algorithmOf(statePath, options);
   const backend = await resolveBackend('cpu');
   const state = await loadState(statePath, algorithm, backend);
-  const selection: Selection = {};
-  const k = integerOption('select', options, 'k');
-  if (k !== undefined) selection.k = k;
-  const components = integerOption('select', options, 'num-components');
-  if (components !== undefined) selection.num_components = components;
-  if (options.criterion !== undefined) selection.criterion = options.criterion as string;
-  for (const pair of (options.select as string[] | undefined) ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`select: --select expects name=value, got ${JSON.stringify(pair)}`);
-    const raw = pair.slice(eq + 1);
-    selection[pair.slice(0, eq)] = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-  }
+  const selection = selectionOf(options);
   let model;
   try {
     model = await algorithm.finalize(state, backend, selection);
@@ -338,8 +327,36 @@ export async function selectCommand(argv: string[]): Promise<Record<string, unkn
     if (error instanceof RangeError) throw new UsageError(/^[\w-]+ select: /.test(error.message) ? error.message : `select: ${error.message}`);
     throw error;
   }
+  for (const warning of algorithm.dataWarnings?.(state, selection) ?? []) process.stderr.write(`boundless: select: warning: ${warning}\n`);
   await makeDirectory(options['model-dir'] as string);
   const modelPath = join(options['model-dir'] as string, 'model.safetensors');
   await saveModel(modelPath, model);
   return { state: statePath, model: modelPath, selection };
+}
+
+/**
+ * The selection the flags ask for: --k, --num-components, --criterion and each --select name=value
+ * (numbers and true/false as such). A name given twice is a usage error, not the last one taken.
+ */
+function selectionOf(options: ParsedArguments['options']): Selection {
+  const selection: Selection = {};
+  const given = new Map<string, string>();
+  const set = (name: string, value: Selection[string], flag: string) => {
+    if (given.has(name)) throw new UsageError(`select: ${name} given twice (${given.get(name)} and ${flag}): give it once`);
+    given.set(name, flag);
+    selection[name] = value;
+  };
+  const k = integerOption('select', options, 'k');
+  if (k !== undefined) set('k', k, `--k ${k}`);
+  const components = integerOption('select', options, 'num-components');
+  if (components !== undefined) set('num_components', components, `--num-components ${components}`);
+  if (options.criterion !== undefined) set('criterion', options.criterion as string, `--criterion ${String(options.criterion)}`);
+  for (const pair of (options.select as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`select: --select expects name=value, got ${JSON.stringify(pair)}`);
+    const raw = pair.slice(eq + 1);
+    const value = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : /^(true|True)$/.test(raw) ? true : /^(false|False)$/.test(raw) ? false : raw;
+    set(pair.slice(0, eq), value, `--select ${pair}`);
+  }
+  return selection;
 }

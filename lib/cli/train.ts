@@ -70,10 +70,15 @@ async function hyperparametersFrom(options: Record<string, unknown>): Promise<Re
     }
     Object.assign(values, parsed);
   }
+  // --hp overrides the file's value; two --hp of one name leave which was meant unclear (the last won).
+  const given = new Map<string, string>();
   for (const pair of (options.hp as string[] | undefined) ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`train: --hp expects name=value, got ${JSON.stringify(pair)}`);
-    values[pair.slice(0, eq)] = pair.slice(eq + 1);
+    const name = pair.slice(0, eq);
+    if (given.has(name)) throw new UsageError(`train: --hp ${name} is given twice (--hp ${given.get(name)} and --hp ${pair}): give it once`);
+    given.set(name, pair);
+    values[name] = pair.slice(eq + 1);
   }
   return values;
 }

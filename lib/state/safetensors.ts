@@ -9,6 +9,8 @@
 // or a multi-gigabyte allocation.
 import { endianness } from 'node:os';
 import { open, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { dtypeOf, dtypes, isDtype, type Dtype, type Tensor } from './tensor.js';
 
 export interface SafetensorsContent {
@@ -230,7 +232,7 @@ export async function readSafetensorsFile(
 /**
  * A safetensors file is read at offsets its header gives, which a pipe, a FIFO or a device cannot
  * serve (a pipe's size reads as 0; opening a FIFO that no one writes to never returns, and no
- * signal ends the wait). A directory is left to open and read, which name it.
+ * signal ends the wait). A directory is named as one (reading it gave a bare EISDIR), with the file it holds.
  */
 async function requireSeekable(path: string): Promise<void> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
@@ -238,7 +240,12 @@ async function requireSeekable(path: string): Promise<void> {
     if (error.code === 'ENOENT') throw new Error(`${path}: no such file or directory`);
     throw error;
   });
-  if (info.isFile() || info.isDirectory()) return;
+  if (info.isFile()) return;
+  if (info.isDirectory()) {
+    const inside = ['state.safetensors', 'model.safetensors'].filter((name) => existsSync(join(path, name)));
+    throw new Error(`${path}: is a directory, not a state or model file` +
+      (inside.length ? ` (it holds ${inside.join(' and ')}: pass ${join(path, inside[0])})` : ''));
+  }
   const kind = info.isFIFO() ? 'a pipe or FIFO' : info.isSocket() ? 'a socket' : 'a device';
   throw new SafetensorsFormatError(`${path}: is ${kind}, not a file; a state or model is read at offsets its header gives: save it to a file first`);
 }

@@ -361,14 +361,16 @@ function centredTrace(state: PcaState, n: number): number {
  * component's variance 2% off in every mode). Warned where a component with 1/d of the variance
  * would be off by more than 10^-3.
  */
-function uncentredWarning(state: PcaState): string[] {
-  if (state.hyperparameters.subtract_mean) return [];
+function uncentredWarning(state: PcaState, subtractMean: boolean): string[] {
+  if (subtractMean) return [];
   const n = (state.tensors.count.data as Float64Array)[0];
   if (!(n > 0)) return [];
   const d = state.schema.featureDim;
   let meanSquares = 0;
   for (const v of state.tensors.sum.data as Float64Array) meanSquares += (v / n) ** 2;
   const spread = centredTrace(state, n);
+  // One point (or one row): no spread to resolve, and the uncentred model (the point's direction) is exact.
+  if (!(spread > 0)) return [];
   const rho = n * meanSquares / spread;
   if (!(Number.EPSILON * rho * d > 1e-3)) return [];
   const error = Number.EPSILON * rho;
@@ -386,9 +388,9 @@ function uncentredWarning(state: PcaState): string[] {
  * and explained variances are not the data's (rows at 1e6 ± 3: a ratio of 9.1, components at
  * |cos| 0.19 to the true ones). Regular and randomized modes are exact or within 1e-3 there.
  */
-function sparseSketchWarning(state: PcaState): string[] {
+function sparseSketchWarning(state: PcaState, subtractMean: boolean): string[] {
   const hp = state.hyperparameters;
-  if (hp.algorithm_mode !== 'frequent_directions' || !hp.subtract_mean) return [];
+  if (hp.algorithm_mode !== 'frequent_directions' || !subtractMean) return [];
   const origin = state.tensors.origin?.data as Float64Array | undefined;
   if (origin && !isZero(origin)) return [];
   const n = (state.tensors.count.data as Float64Array)[0];
@@ -405,8 +407,10 @@ function sparseSketchWarning(state: PcaState): string[] {
     'explained variances are not the data\'s. Use algorithm_mode=regular (exact; feature_dim² doubles of state) or randomized, or centre the rows'];
 }
 
-function pcaDataWarnings(state: PcaState): string[] {
-  return [...squareSketchWarning(state), ...sparseSketchWarning(state), ...uncentredWarning(state)];
+/** The warnings for the model of `selection` (its subtract_mean, when given; the hyperparameter's otherwise). */
+function pcaDataWarnings(state: PcaState, selection?: Selection): string[] {
+  const subtractMean = selection?.subtract_mean !== undefined ? selectedBool(selection.subtract_mean) : state.hyperparameters.subtract_mean;
+  return [...squareSketchWarning(state), ...sparseSketchWarning(state, subtractMean), ...uncentredWarning(state, subtractMean)];
 }
 
 export const pca: Algorithm<PcaSchema, PcaModel> = {

@@ -134,6 +134,15 @@ describe('pca far from the origin', function () {
     assert.equal(far, 'pca: subtract_mean=false on data far from 0: n‖μ‖² is 3.6e+13 × the variance about the mean, so each component\'s ' +
       'eigenvalue carries a rounding error near 8.0e-3 of the total variance; every component but the mean\'s can be off by more than 0.1%. ' +
       'Use subtract_mean=true (the model then subtracts the mean before projecting) or centre the rows');
+    // A selection's subtract_mean decides, not the hyperparameter's.
+    const centred = pca.createState(parseHyperparameters('pca', pca.hyperparameters, { num_components: 3 }), { featureDim: dim, labelSize: 0 }, backend);
+    for (const batch of batchesOf(offsetRows(1e7, 16, false))) await pca.update(centred, batch, backend);
+    assert.deepEqual(pca.dataWarnings!(centred), []);
+    assert.equal(pca.dataWarnings!(centred, { subtract_mean: false })[0], far);
+    // One point repeated has no spread to resolve (the warning said "Infinity ×").
+    const point = pca.createState(parseHyperparameters('pca', pca.hyperparameters, { num_components: 1, subtract_mean: false }), { featureDim: dim, labelSize: 0 }, backend);
+    await pca.update(point, denseBatch(new Float32Array(5 * dim).fill(3), dim), backend);
+    assert.deepEqual(pca.dataWarnings!(point), []);
     assert.match((await warnings(2e6, false))[0], /n‖μ‖² is 1\.5e\+12 × .* rounding error near 3\.3e-4 of the total variance; components with less than 33% of it can be off by more than 0\.1%\./);
   });
 

@@ -186,6 +186,14 @@ describe('pca from the command line', function () {
       const again = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'train', 'pca', '--train', 'rows.csv', '--hp', 'num_components=2',
         '--epochs', '3', '--model-dir', 'three'], { cwd: root, encoding: 'utf8' });
       assert.equal(again.status, 2, 'a bad command line');
+      // select warns for the model it makes: uncentred, the same rows moved to 10^7 are past float64's reach.
+      await writeFile(join(root, 'far.csv'), lines.map((line) => line.split(',').map((v) => String(1e7 + Number(v))).join(',')).join('\n') + '\n');
+      cli('train', 'pca', '--train', 'far.csv', '--hp', 'num_components=2', '--model-dir', 'far');
+      const selected = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'select', '--state', 'far/state.safetensors',
+        '--select', 'subtract_mean=False', '--model-dir', 'far-uncentred'], { cwd: root, encoding: 'utf8' });
+      assert.equal(selected.status, 0, selected.stderr);
+      assert.match(selected.stderr, /^boundless: select: warning: pca: subtract_mean=false on data far from 0: n‖μ‖² is [\d.]+e\+\d+ × the variance about the mean/);
+      assert.deepEqual(JSON.parse(selected.stdout).selection, { subtract_mean: false });
       assert.match(again.stderr, /train: pca takes at most 1 epoch, got 3 \(epochs: one pass: the state is a sum or a sketch, and another pass would count every row again\)/);
     } finally {
       await rm(root, { recursive: true, force: true });
