@@ -1,6 +1,7 @@
 // PCA hyperparameters: SageMaker's names (reference/sagemaker-algorithms.md §5.2),
 // plus the `frequent_directions` mode and `seed` for the randomized sketch.
 import type { HyperparameterValues } from '../hyperparameters.js';
+import type { State } from '../types.js';
 
 export const pcaSchema = {
   num_components: { type: 'int', min: 1, required: true, description: 'components in the model (others can be selected later from the state: up to feature_dim in regular mode, up to the sketch size ℓ in the sketched modes)' },
@@ -18,6 +19,7 @@ export const pcaSchema = {
 
 export type PcaSchema = typeof pcaSchema;
 export type PcaHyperparameters = HyperparameterValues<PcaSchema>;
+export type PcaState = State<PcaHyperparameters>;
 
 /** The sketch size ℓ of the sketched modes, for data with `dim` features. */
 export function sketchSize(hp: PcaHyperparameters, dim: number): number {

@@ -202,31 +202,7 @@ export function withMeanAsync(centred: Spectrum, q: number, mean: Float64Array, 
 function* withMeanSteps(centred: Spectrum, q: number, mean: Float64Array, n: number, dim: number, k: number): EigenSteps<Spectrum> {
   const basis = new Float64Array((q + 1) * dim);
   basis.set(centred.vectors.subarray(0, q * dim));
-  const z = new Float64Array(q + 1);
-  const outside = basis.subarray(q * dim);
-  outside.set(mean);
-  // μ's part outside V, by Gram–Schmidt twice (V's rows are orthonormal to rounding).
-  for (let pass = 0; pass < 2; pass++) {
-    for (let a = 0; a < q; a++) {
-      const row = basis.subarray(a * dim, (a + 1) * dim);
-      let dot = 0;
-      for (let j = 0; j < dim; j++) dot += row[j] * outside[j];
-      z[a] += dot;
-      for (let j = 0; j < dim; j++) outside[j] -= dot * row[j];
-    }
-  }
-  let norm = 0, meanNorm = 0;
-  for (let j = 0; j < dim; j++) {
-    norm += outside[j] * outside[j];
-    meanNorm += mean[j] * mean[j];
-  }
-  norm = Math.sqrt(norm);
-  // μ inside V (to rounding): q directions suffice.
-  const p = norm > 1e-12 * Math.sqrt(meanNorm) ? q + 1 : q;
-  if (p > q) {
-    z[q] = norm;
-    for (let j = 0; j < dim; j++) outside[j] /= norm;
-  }
+  const { z, p } = addMeanDirection(basis, q, mean, dim);
   const matrix = new Float64Array(p * p);
   for (let a = 0; a < p; a++) {
     for (let b = 0; b <= a; b++) matrix[a * p + b] = matrix[b * p + a] = n * z[a] * z[b] + (a === b && a < q ? centred.values[a] : 0);
@@ -244,4 +220,34 @@ function* withMeanSteps(centred: Spectrum, q: number, mean: Float64Array, n: num
   }
   completeOrthonormal(vectors, Math.min(k, p), k, dim);
   return { values, vectors };
+}
+
+/**
+ * Writes u, the unit part of μ outside the q orthonormal rows of `basis`, into its row q, and
+ * returns μ's coordinates z in [V, u] and how many rows are in use: q + 1, or q when μ lies in V
+ * (to rounding). Gram–Schmidt twice, as V is orthonormal only to rounding.
+ */
+function addMeanDirection(basis: Float64Array, q: number, mean: Float64Array, dim: number): { z: Float64Array; p: number } {
+  const z = new Float64Array(q + 1);
+  const outside = basis.subarray(q * dim, (q + 1) * dim);
+  outside.set(mean);
+  for (let pass = 0; pass < 2; pass++) {
+    for (let a = 0; a < q; a++) {
+      const row = basis.subarray(a * dim, (a + 1) * dim);
+      let dot = 0;
+      for (let j = 0; j < dim; j++) dot += row[j] * outside[j];
+      z[a] += dot;
+      for (let j = 0; j < dim; j++) outside[j] -= dot * row[j];
+    }
+  }
+  let norm = 0, meanNorm = 0;
+  for (let j = 0; j < dim; j++) {
+    norm += outside[j] * outside[j];
+    meanNorm += mean[j] * mean[j];
+  }
+  norm = Math.sqrt(norm);
+  if (!(norm > 1e-12 * Math.sqrt(meanNorm))) return { z, p: q };
+  z[q] = norm;
+  for (let j = 0; j < dim; j++) outside[j] /= norm;
+  return { z, p: q + 1 };
 }
