@@ -262,6 +262,8 @@ describe('command-line contract', function () {
         /^boundless: train: pca takes at most 1 epoch, got 2 \(epochs: one pass/],
       [['select', '--state', state, '--k', '2', '--select', 'k=3', '--model-dir', join(directory, 'sel')],
         /^boundless: select: k given twice \(--k 2 and --select k=3\): give it once$/m],
+      [['train', 'kmeans', '--train', rows, '--hp', 'k=2', '--epochs', '99999999999999999999', '--model-dir', join(directory, 'huge')],
+        /^boundless: train: --epochs must be at most 2\^53 − 1 \(9007199254740991\), got 99999999999999999999$/m],
       [['train', 'kmeans', '--train', rows, '--hp', 'k=2', '--hp', 'k=3', '--model-dir', join(directory, 'twice')],
         /^boundless: train: --hp k is given twice \(--hp k=2 and --hp k=3\): give it once$/m],
       [['train', 'kmeans', '--train', rows, '--hp', 'k=2', '--sync-every', '4', '--model-dir', join(directory, 'se')],

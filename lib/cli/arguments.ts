@@ -62,9 +62,11 @@ export function integerOption(command: string, options: ParsedArguments['options
   const raw = options[name];
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || value < min) {
     throw new UsageError(`${command}: --${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
   }
+  // Digits past 2^53 − 1 would be read as another number: said so, not called "not an integer".
+  if (!Number.isSafeInteger(value)) throw new UsageError(`${command}: --${name} must be at most 2^53 − 1 (9007199254740991), got ${raw}`);
   return value;
 }
 
