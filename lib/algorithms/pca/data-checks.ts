@@ -22,8 +22,7 @@ export function spreadProblem(state: PcaState, subtractMean: boolean): Degenerat
   const n = (state.tensors.count.data as Float64Array)[0];
   const rows = Number(state.scalars.examples_seen);
   if (!(n > 0)) return undefined;
-  let meanSquares = 0;
-  for (const v of state.tensors.sum.data as Float64Array) meanSquares += (v / n) ** 2;
+  const meanSquares = meanNormSquared(state, n);
   const spread = centredTrace(state, n) + (subtractMean ? 0 : n * meanSquares);
   if (spread > 0) return undefined;
   const what = !subtractMean ? `the ${rows === 1 ? 'row' : `${rows.toLocaleString('en-US')} rows`} seen ${rows === 1 ? 'is' : 'are all'} zero (subtract_mean=false measures spread about 0)`
@@ -59,6 +58,13 @@ function squareSketchWarning(state: PcaState): string[] {
     `at small d often fails. Train it again (a new state is exact here), or use algorithm_mode=regular`];
 }
 
+/** ‖μ‖², the squared norm of the mean (Σx / n). */
+function meanNormSquared(state: PcaState, n: number): number {
+  let total = 0;
+  for (const v of state.tensors.sum.data as Float64Array) total += (v / n) ** 2;
+  return total;
+}
+
 /** Σw‖x − μ‖², the whole variance about the mean (× n), exact in every mode. */
 function centredTrace(state: PcaState, n: number): number {
   const d = state.schema.featureDim;
@@ -83,8 +89,7 @@ function uncentredWarning(state: PcaState, subtractMean: boolean): string[] {
   const n = (state.tensors.count.data as Float64Array)[0];
   if (!(n > 0)) return [];
   const d = state.schema.featureDim;
-  let meanSquares = 0;
-  for (const v of state.tensors.sum.data as Float64Array) meanSquares += (v / n) ** 2;
+  const meanSquares = meanNormSquared(state, n);
   const spread = centredTrace(state, n);
   // One point (or one row): no spread to resolve, and the uncentred model (the point's direction) is exact.
   if (!(spread > 0)) return [];
@@ -113,10 +118,7 @@ function sparseSketchWarning(state: PcaState, subtractMean: boolean): string[] {
   const n = (state.tensors.count.data as Float64Array)[0];
   const squares = (state.tensors.squares.data as Float64Array)[0];
   if (!(n > 1)) return [];
-  const sum = state.tensors.sum.data as Float64Array;
-  let meanSquares = 0;
-  for (const v of sum) meanSquares += v * v;
-  const spread = Math.max(0, squares - meanSquares / n);
+  const spread = Math.max(0, squares - n * meanNormSquared(state, n));
   const ell = sketchSize(hp, state.schema.featureDim);
   if (!(squares / ell > spread)) return [];
   return [`pca: frequent_directions on sparse rows far from 0: the sketch keeps the rows about 0, and its error (up to Σ‖x‖²/ℓ = ` +
