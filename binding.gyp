@@ -8,6 +8,8 @@
         "native/runtime/cpu_features.cc",
         "native/runtime/memory_advice.cc",
         "native/runtime/batch_checks_binding.cc",
+        "native/runtime/batch_order.cc",
+        "native/runtime/batch_order_binding.cc",
         "native/runtime/copy_binding.cc",
         "native/runtime/runtime_info.cc",
         "native/runtime/stderr_capture.cc",

@@ -13,6 +13,7 @@
 #include "linalg/linear_algebra_binding.h"
 #include "nn/nn_binding.h"
 #include "runtime/batch_checks_binding.h"
+#include "runtime/batch_order_binding.h"
 #include "runtime/copy_binding.h"
 #include "runtime/memory_advice.h"
 #include "runtime/runtime_info.h"
@@ -32,6 +33,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   boundless::RegisterFactorizationMachines(env, exports);
   boundless::RegisterMemoryAdvice(env, exports);
   boundless::RegisterBatchChecks(env, exports);
+  boundless::RegisterBatchOrder(env, exports);
   boundless::RegisterCopy(env, exports);
   boundless::RegisterStderrCapture(env, exports);
   boundless::RegisterStreamParser(env, exports);

@@ -42,6 +42,11 @@ export interface CoreAddon {
   validateFeatureRows(batch: Batch, dim: number, name?: string, mean?: boolean):
     Promise<{ maxAbs: number; minWeight: number; maxWeight: number; mean?: Float64Array }>;
   /**
+   * Adds a batch's rows into the between-batch moments of lib/algorithms/batch-order.ts (`moments`: 2·dim + 11 float64s,
+   * updated in place), after the unsupervised kernels' batch checks; on a libuv thread (inline for a small batch).
+   */
+  addBatchOrder(moments: Float64Array, dim: number, batch: Batch): Promise<void>;
+  /**
    * Copies sources[i] into targets[i] (the same typed-array type and length) on a libuv thread, holding a token of the
    * thread budget (copies under ~100 KB run at once, on the caller); with rebase[i] (Int32Array and Uint32Array only)
    * the source's first element is subtracted from every copied element. Resolves when every copy is done. TypeError

@@ -39,7 +39,8 @@ export const trainOptions: Record<string, OptionSpec> = {
   'sync-every': { value: true, description: 'workers merge every N (or Nb) batches (each worker\'s; default 8, linear-learner 32) or every Ns seconds; --cluster: default 128, or auto (rounds at most a tenth of the time)' },
   'epoch-cache': { value: true, description: 'MiB of memory for keeping the parsed training and validation data after the first epoch, so later epochs skip parsing (default 512; 0: read the files every epoch)' },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
-  seed: { value: true, description: "the algorithm's random seed" },
+  seed: { value: true, description: "the algorithm's random seed, and the shuffle buffer's" },
+  'shuffle-buffer': { value: true, description: 'train on rows drawn at random from a buffer of N batches (memory: N + 3 batches); to undo an order (sorted by cluster or label), N × the mini-batch size should cover the data' },
   deterministic: { description: 'seeded and independent of thread count: a resumed run gives the same model bytes' },
   vocab: { value: true, description: "ntm: vocab.txt, one word per line in feature order (SageMaker's auxiliary channel); sets --feature-dim when that is not given" },
   'sagemaker-metrics': { description: "also print SageMaker's #quality_metric lines on stderr" },
@@ -177,7 +178,10 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     throw new UsageError(`train: ${algorithm.name} trains in one process in this release (no --workers, no --cluster): its epochs draw from one window reservoir`);
   }
   const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length, hyperparameterFeatureDim, format }),
-    redis: redisOptionsFrom('train', options, options.train as string) };
+    redis: redisOptionsFrom('train', options, options.train as string), shuffleBuffer: integerOption('train', options, 'shuffle-buffer') };
+  if (data.shuffleBuffer !== undefined && algorithm.checkSeries) {
+    throw new UsageError(`train: --shuffle-buffer shuffles rows; ${algorithm.name} reads whole time series and draws its own training windows`);
+  }
   if (data.format === 'text' && algorithm.labelSize > 0) {
     throw new UsageError(`train: ${algorithm.name} is supervised, and --format text has no labels (its records are documents)`);
   }

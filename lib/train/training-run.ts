@@ -244,6 +244,12 @@ export class TrainingRun<A extends Algorithm> {
     this.reporter.resumedRecords = records;
     this.emit('resume', { checkpoint: resumed.path, message: `resumed from ${resumed.path}: ${records} records trained, ` +
       `${epoch} epoch${epoch === 1 ? '' : 's'} done${position !== null || this.progress.shares ? `, epoch ${epoch + 1} under way` : ''}` });
+    // The shuffle buffer's rows are not in a checkpoint: those it held are skipped (read-batches.ts), and that is said.
+    const buffer = this.options.data?.shuffleBuffer;
+    if (buffer && position !== null) {
+      this.emit('warning', { message: `resume: the run shuffles through a buffer of ${buffer} batches, which a checkpoint does not keep: ` +
+        `the rows it held when ${resumed.path} was written (at most ${buffer} batches) are not trained on in this epoch` });
+    }
     // What the run reported so far: a resumed run with no epoch left to validate reports it too.
     this.validation = record.validation;
     this.bestValidation = record.bestValidation;

@@ -22,6 +22,8 @@ import { reductionTrials, resolveKmeans } from './settings.js';
 import { distinctGroups, poolIdentical } from './distinct.js';
 import { DegenerateDataError, requireEvaluatedWeight, requireTrainingWeight } from '../degenerate-data.js';
 import { countedUpdate } from '../counted-update.js';
+import { addBatchOrder, batchOrderLength, mergeBatchOrder } from '../batch-order.js';
+import { kmeansDataWarnings } from './data-warnings.js';
 
 export { KmeansModel } from './model.js';
 export { kmeansSchema } from './hyperparameters.js';
@@ -35,8 +37,11 @@ export const kmeansCounter = { rows: 0, filled: 1, reseeds: 2, random: 3, costSu
 /** Indices into the `model_counters` tensor (native/algorithms/kmeans/kmeans.h ModelCounter). */
 export const kmeansModelCounter = { active: 0, rows: 1, next: 2, candidates: 3, taken: 4, costSum: 5, costWeight: 6, count: 7 } as const;
 
-/** Tensors of the refined model, added after the first k-means states were written (zeros: not started). */
-const modelTensors = ['model_centers', 'model_weights', 'model_counters'] as const;
+/**
+ * Tensors added after the first k-means states were written: the refined model's (zeros: not
+ * started) and the between-batch moments (zeros: nothing measured, no order warning).
+ */
+const addedTensors = ['model_centers', 'model_weights', 'model_counters', 'batch_order'] as const;
 
 function createState(hp: KmeansHyperparameters, schema: DataSchema): KmeansState {
   const s = resolveKmeans(hp, schema);
@@ -53,6 +58,8 @@ function createState(hp: KmeansHyperparameters, schema: DataSchema): KmeansState
       model_centers: tensor(new Float32Array(hp.k * schema.featureDim), [hp.k, schema.featureDim]),
       model_weights: tensor(new Float64Array(hp.k)),
       model_counters: tensor(new Float64Array(kmeansModelCounter.count)),
+      // How much of the rows' variance lies between batches: sorted input says so (../batch-order.ts).
+      batch_order: tensor(new Float64Array(batchOrderLength(schema.featureDim))),
     },
     scalars: { examples_seen: 0, batches_seen: 0 },
   };
@@ -175,6 +182,7 @@ function merge(states: KmeansState[]): KmeansState {
     for (const k of [kmeansCounter.rows, kmeansCounter.reseeds, kmeansCounter.costSum, kmeansCounter.costWeight]) c[k] += sc[k];
   }
   mergeRefined(merged, states);
+  mergeBatchOrder(merged.tensors.batch_order.data as Float64Array, states.map((s) => s.tensors.batch_order.data as Float64Array), dim);
   c[kmeansCounter.filled] = filled;
   c[kmeansCounter.random] = counters(first)[kmeansCounter.random];
   merged.scalars.examples_seen = states.reduce((n, s) => n + Number(s.scalars.examples_seen), 0);
@@ -319,7 +327,9 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
     return countedUpdate(state, batch, async () => {
       // Batches another backend still holds go into the arrays first: this backend's kernel reads them.
       await settleForBackend(state, backend);
-      return runKernel(backend, 'kmeansUpdate', {
+      // The order moments on the host, beside the kernel on any backend (they read the batch alone).
+      const order = addBatchOrder(state.tensors.batch_order.data as Float64Array, state.schema.featureDim, batch);
+      const update = runKernel(backend, 'kmeansUpdate', {
         settings: s.kernel,
         state: {
           centers: state.tensors.centers.data as Float32Array, weights: state.tensors.center_weights.data as Float64Array, counters: counters(state),
@@ -327,11 +337,16 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
         },
         batch,
       });
+      // The kernel's error first: both check the batch, and its message is the one the other backends give.
+      const [kernel, moments] = await Promise.allSettled([update, order]);
+      if (kernel.status === 'rejected') throw kernel.reason;
+      if (moments.status === 'rejected') throw moments.reason;
     });
   },
 
   merge,
-  addedTensors: modelTensors,
+  addedTensors,
+  dataWarnings: kmeansDataWarnings,
   checkTrainingData,
   finalize,
   loadModel(data, backend) {

@@ -1,0 +1,103 @@
+// Whether a training stream came in random order: the share of the rows'
+// variance that lies between its batches. Shuffled, a batch's mean differs
+// from the stream's by sampling noise alone and that share is about
+// (batches − 1)/(rows − 1), one over the batch size; sorted by cluster or
+// label, or drifting, whole batches sit apart and it is far larger. The
+// moments (native/runtime/batch_order.h: Σw, rows, batches, Σ_b W_b‖m_b − s‖²,
+// Σw‖x − s‖², the shift s, Σw(x − s)) are 2·dim + 11 float64s, added batch by
+// batch off the event loop. A merge pools each shard's own statistic (its
+// batches about its own mean): shards are trained apart (data-parallel
+// workers, a merge round's fresh states), so the order that matters is the
+// order within each.
+import type { Batch } from '../data/batch.js';
+import { loadCoreAddon } from '../backends/native-addon.js';
+
+const slot = {
+  weight: 0, rows: 1, batches: 2, between: 3, squares: 4, shifted: 5,
+  pooledBetween: 6, pooledTotal: 7, pooledDegrees: 8, pooledRows: 9, pooledShards: 10, shift: 11,
+} as const;
+
+/** The length of the moments array for rows of `dim` features. */
+export function batchOrderLength(dim: number): number {
+  return slot.shift + 2 * dim;
+}
+
+/** Adds a batch's rows into the moments (native, on a libuv thread for a large batch; checked as the unsupervised kernels check batches). */
+export function addBatchOrder(moments: Float64Array, dim: number, batch: Batch): Promise<void> {
+  return loadCoreAddon().addBatchOrder(moments, dim, batch);
+}
+
+/** The stream's own scatter between batches and in all, each about the stream's mean. */
+function ownScatter(moments: Float64Array, dim: number): { between: number; total: number } {
+  const weight = moments[slot.weight];
+  if (!(weight > 0)) return { between: 0, total: 0 };
+  let norm = 0;
+  for (let j = 0; j < dim; j++) norm += moments[slot.shift + dim + j] ** 2;
+  const centre = norm / weight;  // W‖μ − s‖²
+  return { between: Math.max(0, moments[slot.between] - centre), total: Math.max(0, moments[slot.squares] - centre) };
+}
+
+/**
+ * Writes into `into` the parts' statistics pooled: each part's own stream counts as one shard, its
+ * batches about its own mean, beside what the part had pooled itself. The merge's own stream starts
+ * empty (a state trained on after the merge starts a new shard).
+ */
+export function mergeBatchOrder(into: Float64Array, parts: Float64Array[], dim: number): void {
+  // The merge of one state is that state (the merge contract).
+  if (parts.length === 1) {
+    into.set(parts[0]);
+    return;
+  }
+  const pooled = [0, 0, 0, 0, 0];
+  for (const part of parts) {
+    const own = ownScatter(part, dim);
+    const ownShards = part[slot.batches] > 0 ? 1 : 0;
+    pooled[0] += part[slot.pooledBetween] + own.between;
+    pooled[1] += part[slot.pooledTotal] + own.total;
+    pooled[2] += part[slot.pooledDegrees] + Math.max(0, part[slot.batches] - 1);
+    pooled[3] += part[slot.pooledRows] + part[slot.rows];
+    pooled[4] += part[slot.pooledShards] + ownShards;
+  }
+  into.fill(0);
+  into.set(pooled, slot.pooledBetween);
+}
+
+/** What the moments say: the share of the variance between batches, against what random order gives. */
+export interface BatchOrder {
+  /** Batches beyond each shard's first, over all shards (the statistic's degrees of freedom). */
+  degrees: number;
+  rows: number;
+  /** Shards (the stream, or the streams merged). */
+  shards: number;
+  /** Between-batch scatter over total scatter, each about its shard's mean, in [0, 1]. */
+  share: number;
+  /** degrees/(rows − shards): the share's expected value when each shard's rows come in random order. */
+  shuffledShare: number;
+}
+
+/** The statistic, or undefined without two batches in some shard, or without spread. */
+export function batchOrderOf(moments: Float64Array, dim: number): BatchOrder | undefined {
+  const own = ownScatter(moments, dim);
+  const streaming = moments[slot.batches] > 0 ? 1 : 0;
+  const degrees = moments[slot.pooledDegrees] + Math.max(0, moments[slot.batches] - 1);
+  const rows = moments[slot.pooledRows] + moments[slot.rows];
+  const shards = moments[slot.pooledShards] + streaming;
+  const between = moments[slot.pooledBetween] + own.between;
+  const total = moments[slot.pooledTotal] + own.total;
+  const squares = moments[slot.pooledTotal] + moments[slot.squares];
+  if (degrees < 1 || rows - shards < 2) return undefined;
+  // Rounding can leave a few ulps of a zero spread: all rows one point has no order to judge.
+  if (!(total > 1e-12 * squares)) return undefined;
+  return { degrees, rows, shards, share: Math.min(1, between / total), shuffledShare: degrees / (rows - shards) };
+}
+
+/**
+ * Whether the stream is far from random order: the between-batch share at least `minShare` of the
+ * variance and at least 20 × what random order gives. Under random order the share's ratio to its
+ * expectation is about χ²/degrees of freedom (≥ 1 degree per batch beyond the first), so 20× happens
+ * by chance less than once in 10⁵ runs even with two batches; `minShare` keeps a slow drift that the
+ * algorithm follows well (a 1% shift, detectable at large batches) from counting.
+ */
+export function looksSorted(order: BatchOrder | undefined, minShare: number): order is BatchOrder {
+  return order !== undefined && order.share >= minShare && order.share >= 20 * order.shuffledShare;
+}

@@ -1,0 +1,34 @@
+// What k-means says after its first pass about data it trained on but may
+// have fitted badly: rows that came sorted (by cluster, say) or drifting.
+// Streaming centres are placed on the first batches and move towards later
+// rows only as far as their weight lets them, so a cluster that first appears
+// after the centres have weight can be left without one.
+import { batchOrderOf, looksSorted } from '../batch-order.js';
+import type { State } from '../types.js';
+import type { KmeansHyperparameters } from './hyperparameters.js';
+
+/**
+ * The least share of the rows' variance between batches that is worth a warning. Measured on
+ * 8 clusters sorted by cluster (20,000 rows, 5 features, batches of 5,000): share 0.39, msd 541
+ * against 5.0 shuffled; shuffled streams measure about 1/mini_batch_size.
+ */
+const sortedShare = 0.1;
+
+const percent = (x: number) => `${(100 * x).toPrecision(2)}%`;
+
+export function kmeansDataWarnings(state: State<KmeansHyperparameters>): string[] {
+  // With forgetting the user expects drift, and the centres follow it by design.
+  if (state.hyperparameters.half_life_time_size > 0) return [];
+  const moments = state.tensors.batch_order?.data as Float64Array | undefined;
+  if (!moments) return [];
+  const order = batchOrderOf(moments, state.schema.featureDim);
+  if (!looksSorted(order, sortedShare)) return [];
+  const batches = order.degrees + order.shards;
+  const perBatch = Math.round(order.rows / batches);
+  return [`kmeans: the training rows came sorted or drifting, not in random order: ${percent(order.share)} of their variance lies ` +
+    `between batches, against about ${percent(order.shuffledShare)} for rows in random order (${batches} batches of about ` +
+    `${perBatch.toLocaleString('en-US')} rows). Streaming k-means places its centres on the first batches, so clusters that appear ` +
+    'only later can be left without one (8 clusters sorted by cluster: msd 541 against 5.0 shuffled). Shuffle the rows before ' +
+    'training (train --shuffle-buffer N keeps N batches and draws from them: N × mini_batch_size should cover the data; or ' +
+    'shuf the file), or set half_life_time_size if the data drifts and the model should follow it'];
+}

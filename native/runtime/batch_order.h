@@ -1,0 +1,34 @@
+// How much of a stream's variance lies between its batches: the moments that tell a shuffled
+// stream (each batch a random draw: the batch means differ by sampling noise alone) from one
+// sorted or drifting (whole batches sit apart). Fixed memory, 2·dim + 11 doubles, added to batch
+// by batch; the statistic itself is computed from them in lib/algorithms/batch-order.ts.
+#pragma once
+
+#include <cstddef>
+
+#include "runtime/batch_view.h"
+
+namespace boundless {
+
+// The layout of the moments array (float64, BatchOrderLength(dim)). The sums are about a shift s
+// (dense rows: the first row seen; sparse rows: 0, which keeps absent entries free) so that data
+// far from the origin keeps its digits.
+enum BatchOrderSlot : size_t {
+  kOrderWeight = 0,         // Σw over the rows
+  kOrderRows,               // rows of weight > 0
+  kOrderBatches,            // batches with Σw > 0
+  kOrderBetween,            // Σ_b W_b ‖m_b − s‖² (m_b the batch's weighted mean)
+  kOrderSquares,            // Σ w ‖x − s‖²
+  kOrderShifted,            // 1 once s is set
+  // Slots kOrderPooledBetween .. kOrderPooledShards hold merged shards' own statistics
+  // (lib/algorithms/batch-order.ts mergeBatchOrder); this file leaves them alone.
+  kOrderPooledBetween, kOrderPooledTotal, kOrderPooledDegrees, kOrderPooledRows, kOrderPooledShards,
+  kOrderShift,              // s: dim values from here, then Σ w (x − s): dim values
+};
+
+inline size_t BatchOrderLength(size_t dim) { return kOrderShift + 2 * dim; }
+
+// Adds a (validated) batch's rows into `moments`. Deterministic: one thread, rows in order.
+void AddBatchOrder(const BatchView& batch, size_t dim, double* moments);
+
+}  // namespace boundless

@@ -1,0 +1,131 @@
+// Rows sorted by cluster: streaming k-means places its centres on the first batches and leaves
+// clusters that come later without one (eight clusters, 20,000 rows in cluster order: msd about
+// 100× the shuffled run's). That is said after the first pass, from the share of the rows' variance
+// between batches; rows in random order, forgetting (drift expected), and states written before
+// the moments were kept say nothing; `train --shuffle-buffer` covering the data undoes the order.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBackend, denseBatch, kmeans, parseHyperparameters, Random, stateFromBytes, stateToBytes, type Backend, type Batch, type KmeansState } from '../../../lib/index.js';
+import { packageRoot } from '../../../lib/package-root.js';
+
+const dim = 5;
+const rows = 20_000;
+const clusters = 8;
+
+/** Eight unit-spread clusters with centres uniform in [−50, 50]^5; rows in cluster order or shuffled. */
+function blobs(sorted: boolean): Float32Array {
+  const random = Random.fromSeed(21);
+  const centres = Array.from({ length: clusters }, () => Array.from({ length: dim }, () => 100 * random.nextFloat() - 50));
+  const label = Array.from({ length: rows }, (_, r) => Math.floor((r * clusters) / rows));
+  if (!sorted) for (let i = rows - 1; i > 0; i--) {
+    const j = Math.floor(random.nextFloat() * (i + 1));
+    [label[i], label[j]] = [label[j], label[i]];
+  }
+  const x = new Float32Array(rows * dim);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < dim; j++) x[r * dim + j] = centres[label[r]][j] + random.nextGaussian();
+  return x;
+}
+
+const batchesOf = (x: Float32Array, size = 5000): Batch[] =>
+  Array.from({ length: Math.ceil(x.length / dim / size) }, (_, b) => denseBatch(x.subarray(b * size * dim, (b + 1) * size * dim), dim));
+
+let backend: Backend;
+
+async function trained(batches: Batch[], hp: Record<string, unknown> = {}): Promise<KmeansState> {
+  const state = kmeans.createState(parseHyperparameters('kmeans', kmeans.hyperparameters, { k: clusters, ...hp }), { featureDim: dim, labelSize: 0 }, backend);
+  for (const batch of batches) await kmeans.update(state, batch, backend);
+  return state;
+}
+
+async function msd(state: KmeansState, x: Float32Array): Promise<number> {
+  const model = await kmeans.finalize(state, backend);
+  const evaluator = kmeans.createEvaluator!(model);
+  await evaluator.add(denseBatch(x, dim));
+  return evaluator.result().msd;
+}
+
+describe('kmeans on rows sorted by cluster', function () {
+  this.timeout(120_000);
+  before(async () => { backend = await createBackend('cpu'); });
+  after(() => backend.dispose());
+
+  it('warns after the pass, naming the share of the variance between batches; the model it warns of is far off', async () => {
+    const x = blobs(true);
+    const state = await trained(batchesOf(x));
+    const warnings = kmeans.dataWarnings!(state);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^kmeans: the training rows came sorted or drifting, not in random order: \d\d% of their variance lies between batches, against about 0\.015% for rows in random order \(4 batches of about 5,000 rows\)\. Streaming k-means places its centres on the first batches/);
+    assert.match(warnings[0], /train --shuffle-buffer N/);
+    const shuffled = blobs(false);
+    const good = await msd(await trained(batchesOf(shuffled)), shuffled);
+    assert.ok(good < 1.1 * dim, `shuffled msd ${good}`);
+    assert.ok(await msd(state, x) > 10 * good, 'the sorted run is as bad as the warning says');
+  });
+
+  it('says nothing of the same rows shuffled, or sorted with forgetting (drift expected)', async () => {
+    assert.deepEqual(kmeans.dataWarnings!(await trained(batchesOf(blobs(false)))), []);
+    assert.deepEqual(kmeans.dataWarnings!(await trained(batchesOf(blobs(true)), { half_life_time_size: 5000 })), []);
+  });
+
+  it('keeps the moments through a state file and a merge of shards sorted within; a state written before them says nothing', async () => {
+    const batches = batchesOf(blobs(true), 2500);
+    const whole = await trained(batches);
+    const restored = stateFromBytes(stateToBytes(whole), kmeans, backend) as KmeansState;
+    assert.deepEqual(restored.tensors.batch_order.data, whole.tensors.batch_order.data);
+    const merged = kmeans.merge([await trained(batches.slice(0, 3)), await trained(batches.slice(3))]);
+    // Each shard is sorted within itself: the merge (which pools each shard's own statistic) warns too.
+    assert.equal(kmeans.dataWarnings!(whole).length, 1);
+    assert.match(kmeans.dataWarnings!(merged)[0], /not in random order: .* \(8 batches of about 2,500 rows\)/);
+    (whole.tensors.batch_order.data as Float64Array).fill(0);
+    assert.deepEqual(kmeans.dataWarnings!(whole), []);
+  });
+
+  describe('from the command line', () => {
+    let root: string;
+    before(async () => {
+      root = await mkdtemp(join(tmpdir(), 'boundless-kmeans-sorted-'));
+      const x = blobs(true);
+      const lines: string[] = [];
+      for (let r = 0; r < rows; r++) lines.push(Array.from(x.subarray(r * dim, (r + 1) * dim), (v) => v.toFixed(4)).join(','));
+      await writeFile(join(root, 'sorted.csv'), lines.join('\n') + '\n');
+    });
+    after(async () => { await rm(root, { recursive: true, force: true }); });
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { cwd: root, encoding: 'utf8' });
+
+    it('train warns on stderr; --shuffle-buffer covering the data trains the shuffled model and says nothing', () => {
+      const sorted = cli('train', 'kmeans', '--train', 'sorted.csv', '--label-size', '0', '--hp', 'k=8', '--model-dir', 'sorted');
+      assert.equal(sorted.status, 0, sorted.stderr);
+      assert.match(sorted.stderr, /^warning: kmeans: the training rows came sorted or drifting, not in random order: /m);
+      const fixed = cli('train', 'kmeans', '--train', 'sorted.csv', '--label-size', '0', '--hp', 'k=8', '--shuffle-buffer', '4', '--model-dir', 'fixed');
+      assert.equal(fixed.status, 0, fixed.stderr);
+      assert.doesNotMatch(fixed.stderr, /warning/);
+      const evaluated = cli('evaluate', '--model', join('fixed', 'model.safetensors'), '--test', 'sorted.csv', '--label-size', '0');
+      assert.equal(evaluated.status, 0, evaluated.stderr);
+      assert.ok(JSON.parse(evaluated.stdout).msd < 1.1 * dim, evaluated.stdout);
+    });
+
+    it('a resumed shuffled run says that the rows its buffer held at the checkpoint are not trained on', async () => {
+      const first = cli('train', 'kmeans', '--train', 'sorted.csv', '--label-size', '0', '--hp', 'k=8', '--shuffle-buffer', '2',
+        '--checkpoint-dir', 'checkpoints', '--checkpoint-every', '1b', '--keep-checkpoints', '10', '--model-dir', 'first');
+      assert.equal(first.status, 0, first.stderr);
+      // The newest valid checkpoint is then the one after the second batch, mid-epoch.
+      for (const n of [3, 4, 5]) await rm(join(root, 'checkpoints', `checkpoint-00000${n}.safetensors`));
+      const resumed = cli('train', 'kmeans', '--train', 'sorted.csv', '--label-size', '0', '--hp', 'k=8', '--shuffle-buffer', '2',
+        '--checkpoint-dir', 'checkpoints', '--resume', '--model-dir', 'resumed');
+      assert.equal(resumed.status, 0, resumed.stderr);
+      assert.match(resumed.stderr, /^warning: resume: the run shuffles through a buffer of 2 batches, which a checkpoint does not keep: the rows it held when checkpoints\/checkpoint-000002\.safetensors was written \(at most 2 batches\) are not trained on in this epoch$/m);
+    });
+
+    it('refuses --shuffle-buffer 0 and --shuffle-buffer for DeepAR, exit 2', () => {
+      const zero = cli('train', 'kmeans', '--train', 'sorted.csv', '--hp', 'k=8', '--shuffle-buffer', '0');
+      assert.equal(zero.status, 2);
+      assert.equal(zero.stderr.trim().split('\n').pop(), 'boundless: train: --shuffle-buffer must be an integer >= 1, got "0"');
+      const deepar = cli('train', 'deepar', '--train', 'sorted.csv', '--hp', 'prediction_length=2', '--hp', 'context_length=2', '--epochs', '1', '--shuffle-buffer', '2');
+      assert.equal(deepar.status, 2, deepar.stderr);
+      assert.match(deepar.stderr, /train: --shuffle-buffer shuffles rows; deepar reads whole time series and draws its own training windows/);
+    });
+  });
+});
