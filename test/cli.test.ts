@@ -151,7 +151,8 @@ describe('boundless command', () => {
         const middle = join(directory, `data.${to}`);
         const forward = boundless('convert', '--input', source, '--format', 'csv', '--to', to, '--output', middle);
         assert.equal(forward.code, 0, forward.stderr);
-        assert.deepEqual(JSON.parse(forward.stdout), { input: source, output: middle, from: 'csv', to, records: 50, bytes: JSON.parse(forward.stdout).bytes, featureDim: 3, badRecords: {} });
+        assert.deepEqual(JSON.parse(forward.stdout), { input: source, output: middle, from: 'csv', to, records: 50, bytes: JSON.parse(forward.stdout).bytes, featureDim: 3, labelSize: 1,
+          label: "column 1 of each row, by SageMaker's CSV convention: pass --label-size 0 if the rows have no label", badRecords: {} });
         const again = boundless('convert', '--input', middle, ...back, '--to', 'csv', '--output', '-');
         assert.equal(again.code, 0, again.stderr);
         // Shortest float32 text: 0.1 stays 0.1, 1e-6 prints as 0.000001.
@@ -159,6 +160,23 @@ describe('boundless command', () => {
         assert.deepEqual(normalize(again.stdout), normalize(expected), `csv -> ${to} -> csv`);
         assert.match(again.stderr, /"records":50/);
       }
+    });
+
+    it('says in its summary what became of the labels: none given to libsvm get 0; libsvm labels dropped with --label-size 0', async () => {
+      const source = join(directory, 'unlabelled.csv');
+      await writeFile(source, '1.5,2\n-3,4\n');
+      const svm = join(directory, 'unlabelled.svm');
+      const forward = boundless('convert', '--input', source, '--format', 'csv', '--label-size', '0', '--to', 'libsvm', '--output', svm);
+      assert.equal(forward.code, 0, forward.stderr);
+      const summary = JSON.parse(forward.stdout);
+      assert.equal(summary.featureDim, 2);
+      assert.equal(summary.labelSize, 0);
+      assert.equal(summary.label, 'none (--label-size 0): libsvm lines need one, so each was written with label 0');
+      assert.equal(await readFile(svm, 'utf8'), '0 1:1.5 2:2\n0 1:-3 2:4\n');
+      const back = boundless('convert', '--input', svm, '--format', 'libsvm', '--feature-dim', '2', '--label-size', '0', '--to', 'csv', '--output', '-');
+      assert.equal(back.code, 0, back.stderr);
+      assert.equal(back.stdout, '1.5,2\n-3,4\n');
+      assert.equal(JSON.parse(back.stderr).label, "each line's label was read and dropped (--label-size 0)");
     });
 
     it('reports a bad argument or a bad record in one line and leaves no partial output', async () => {

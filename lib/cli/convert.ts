@@ -16,6 +16,18 @@ export const convertOptions: Record<string, OptionSpec> = {
   output: { value: true, required: true, description: "a file, or '-' for stdout" },
 };
 
+/**
+ * What became of the labels, in the summary, where a reader could otherwise lose a column or a
+ * label without a word: CSV's first column taken as the label by default (a file without labels
+ * loses its first feature), libsvm lines given labels they did not have, libsvm labels dropped.
+ */
+function labelNote(from: string | undefined, to: string, labelSize: number | undefined, given: boolean): string | undefined {
+  if (from === 'csv' && !given) return "column 1 of each row, by SageMaker's CSV convention: pass --label-size 0 if the rows have no label";
+  if (labelSize === 0 && to === 'libsvm') return 'none (--label-size 0): libsvm lines need one, so each was written with label 0';
+  if (labelSize === 0 && from === 'libsvm') return "each line's label was read and dropped (--label-size 0)";
+  return undefined;
+}
+
 /** Converts; the summary goes to stderr when the data went to stdout. */
 export async function convert(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
   const { options } = parseArguments('convert', argv, convertOptions);
@@ -47,8 +59,9 @@ export async function convert(argv: string[]): Promise<{ summary: Record<string,
     process.stderr.write(`boundless: convert: ${written.droppedWeights} of ${written.records} rows have a weight other than 1, ` +
       `which ${to} cannot hold: they were written without it (jsonl keeps weights)\n`);
   }
+  const label = labelNote(data.format, to, data.labelSize, options['label-size'] !== undefined);
   const summary = { input: options.input, output, from: data.format, to, records: written.records, bytes: written.bytes,
-    featureDim: stream.featureDim, badRecords: stream.stats.badRecords,
+    featureDim: stream.featureDim, labelSize: data.labelSize, ...(label ? { label } : {}), badRecords: stream.stats.badRecords,
     ...(written.droppedWeights > 0 ? { droppedWeights: written.droppedWeights } : {}) };
   return { summary, toStdout };
 }
