@@ -54,6 +54,7 @@
         "native/algorithms/factorization_machines/factorization_machines.cc",
         "native/algorithms/factorization_machines/factorization_machines_binding.cc",
         "native/algorithms/kmeans/kmeans.cc",
+        "native/algorithms/kmeans/kmeans_novelty.cc",
         "native/algorithms/kmeans/kmeans_binding.cc",
         "native/algorithms/kmeans/kmeans_distance.cc",
         "native/algorithms/kmeans/kmeans_reduce.cc",

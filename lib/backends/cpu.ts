@@ -49,8 +49,8 @@ registerKernel<'linearLearnerEvaluate', CpuBackend>('cpu', 'linearLearnerEvaluat
 registerKernel<'linearLearnerPredict', CpuBackend>('cpu', 'linearLearnerPredict', (backend, { model, batch, outputs }) =>
   backend.addon.linearLearnerPredict(model, batch, outputs));
 
-registerKernel<'kmeansUpdate', CpuBackend>('cpu', 'kmeansUpdate', (backend, { settings, state, batch }) =>
-  backend.addon.kmeansUpdate(settings, state, batch));
+registerKernel<'kmeansUpdate', CpuBackend>('cpu', 'kmeansUpdate', (backend, { settings, state, batch, novel }) =>
+  backend.addon.kmeansUpdate(settings, state, batch, novel === true));
 registerKernel<'kmeansAssign', CpuBackend>('cpu', 'kmeansAssign', (backend, i) =>
   backend.addon.kmeansAssign(i.centers, i.count, i.dim, i.batch, i.nearest, i.distance2, i.all ?? null));
 

@@ -106,7 +106,7 @@ registerKernel<'kmeansUpdate', CudaBackend>('cuda', 'kmeansUpdate', (gpu, inputs
   // The cpu kernel's checks, off the event loop: the same errors, before anything is enqueued.
   await loadCoreAddon().validateFeatureRows(batch, s.dim, 'kmeansUpdate');
   if (batch.rows === 0) return;
-  if (needsCpu(s, host)) {
+  if (needsCpu(s, host, inputs.novel === true)) {
     await held?.settleNow();
     gpu.counters.recordCpuStep('kmeansUpdate');
     return sharedCpuBackend().run('kmeansUpdate', inputs);

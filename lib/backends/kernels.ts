@@ -159,6 +159,12 @@ export interface KmeansUpdateInputs {
     modelCenters: Float32Array; modelWeights: Float64Array; modelCounters: Float64Array;
   };
   batch: Batch;
+  /**
+   * The batch sits far from the rows before it (algorithms/batch-order.ts isNovelBatch: input sorted
+   * by cluster): the cpu step gives its farthest rows centres (native kmeans_novelty.h); the GPU
+   * backends run such a batch on cpu.
+   */
+  novel?: boolean;
 }
 
 /** Nearest of `count` centres and the squared distance, per row. */

@@ -42,7 +42,7 @@ export interface CoreAddon {
   validateFeatureRows(batch: Batch, dim: number, name?: string, mean?: boolean):
     Promise<{ maxAbs: number; minWeight: number; maxWeight: number; mean?: Float64Array }>;
   /**
-   * Adds a batch's rows into the between-batch moments of lib/algorithms/batch-order.ts (`moments`: 2·dim + 11 float64s,
+   * Adds a batch's rows into the between-batch moments of lib/algorithms/batch-order.ts (`moments`: 2·dim + 14 float64s,
    * updated in place), after the unsupervised kernels' batch checks; on a libuv thread (inline for a small batch).
    */
   addBatchOrder(moments: Float64Array, dim: number, batch: Batch): Promise<void>;
@@ -87,7 +87,7 @@ export interface CoreAddon {
   linearLearnerCatchUpInPlace(settings: LinearLearnerSettings, state: LinearLearnerArrays): void;
   linearLearnerInitialize(weights: Float32Array, normal: boolean, scale: number, seed: number): void;
   linearLearnerPredict(model: LinearLearnerPredictInputs['model'], batch: Batch, outputs: LinearLearnerPredictInputs['outputs']): Promise<void>;
-  kmeansUpdate(settings: KmeansUpdateInputs['settings'], state: KmeansUpdateInputs['state'], batch: Batch): Promise<void>;
+  kmeansUpdate(settings: KmeansUpdateInputs['settings'], state: KmeansUpdateInputs['state'], batch: Batch, novel?: boolean): Promise<void>;
   kmeansAssign(centers: Float32Array, count: number, dim: number, batch: Batch, nearest: Int32Array, distance2: Float64Array, all: Float32Array | null): Promise<void>;
   /**
    * Weighted k-means of `count` points (count × dim) down to k: best of `trials` k-means++ / Lloyd

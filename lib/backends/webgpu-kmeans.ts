@@ -270,7 +270,7 @@ registerKernel<'kmeansUpdate', WebGpuBackend>('webgpu', 'kmeansUpdate', (gpu, in
   // The cpu kernel's checks, off the event loop: the same errors, before anything is enqueued.
   const magnitudes = await loadCoreAddon().validateFeatureRows(batch, s.dim, 'kmeansUpdate');
   if (batch.rows === 0) return;
-  if (needsCpu(s, host)) {
+  if (needsCpu(s, host, inputs.novel === true)) {
     await held?.settleNow();
     gpu.counters.recordCpuStep('kmeansUpdate');
     return sharedCpuBackend().run('kmeansUpdate', inputs);

@@ -1,6 +1,6 @@
 // How much of a stream's variance lies between its batches: the moments that tell a shuffled
 // stream (each batch a random draw: the batch means differ by sampling noise alone) from one
-// sorted or drifting (whole batches sit apart). Fixed memory, 2·dim + 11 doubles, added to batch
+// sorted or drifting (whole batches sit apart). Fixed memory, 2·dim + 14 doubles, added to batch
 // by batch; the statistic itself is computed from them in lib/algorithms/batch-order.ts.
 #pragma once
 
@@ -20,6 +20,11 @@ enum BatchOrderSlot : size_t {
   kOrderBetween,            // Σ_b W_b ‖m_b − s‖² (m_b the batch's weighted mean)
   kOrderSquares,            // Σ w ‖x − s‖²
   kOrderShifted,            // 1 once s is set
+  // The latest batch against the rows before it: ‖m_b − μ‖² / σ² (μ, σ² the earlier rows' mean
+  // and variance, summed over features; 0 for a first batch, +inf after rows all one point), and
+  // its rows. A batch of new rows (a cluster that had not appeared) sits far from μ.
+  kOrderLastShift, kOrderLastRows,
+  kOrderSumNorm,            // ‖Σ w (x − s)‖², kept as the sums grow (a sparse batch touches only its entries)
   // Slots kOrderPooledBetween .. kOrderPooledShards hold merged shards' own statistics
   // (lib/algorithms/batch-order.ts mergeBatchOrder); this file leaves them alone.
   kOrderPooledBetween, kOrderPooledTotal, kOrderPooledDegrees, kOrderPooledRows, kOrderPooledShards,

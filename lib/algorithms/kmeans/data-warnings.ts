@@ -1,16 +1,18 @@
 // What k-means says after its first pass about data it trained on but may
-// have fitted badly: rows that came sorted (by cluster, say) or drifting.
+// have fitted less well: rows that came sorted (by cluster, say) or drifting.
 // Streaming centres are placed on the first batches and move towards later
-// rows only as far as their weight lets them, so a cluster that first appears
-// after the centres have weight can be left without one.
+// rows only as far as their weight lets them; batches far from the rows before
+// them get centres of their own (native kmeans_novelty.h), and the user is told
+// that the order was not random and what was done about it.
 import { batchOrderOf, looksSorted } from '../batch-order.js';
 import type { State } from '../types.js';
 import type { KmeansHyperparameters } from './hyperparameters.js';
 
 /**
  * The least share of the rows' variance between batches that is worth a warning. Measured on
- * 8 clusters sorted by cluster (20,000 rows, 5 features, batches of 5,000): share 0.39, msd 541
- * against 5.0 shuffled; shuffled streams measure about 1/mini_batch_size.
+ * 8 clusters sorted by cluster (20,000 rows, 5 features, batches of 5,000): share 0.39 (msd 541
+ * against 5.0 shuffled before sorted batches got centres of their own); shuffled streams measure
+ * about 1/mini_batch_size.
  */
 const sortedShare = 0.1;
 
@@ -25,10 +27,11 @@ export function kmeansDataWarnings(state: State<KmeansHyperparameters>): string[
   if (!looksSorted(order, sortedShare)) return [];
   const batches = order.degrees + order.shards;
   const perBatch = Math.round(order.rows / batches);
+  const reseeds = (state.tensors.counters.data as Float64Array)[2];  // kmeansCounter.reseeds (index.ts), native kmeans.h kReseeds
   return [`kmeans: the training rows came sorted or drifting, not in random order: ${percent(order.share)} of their variance lies ` +
     `between batches, against about ${percent(order.shuffledShare)} for rows in random order (${batches} batches of about ` +
-    `${perBatch.toLocaleString('en-US')} rows). Streaming k-means places its centres on the first batches, so clusters that appear ` +
-    'only later can be left without one (8 clusters sorted by cluster: msd 541 against 5.0 shuffled). Shuffle the rows before ' +
-    'training (train --shuffle-buffer N keeps N batches and draws from them: N × mini_batch_size should cover the data; or ' +
-    'shuf the file), or set half_life_time_size if the data drifts and the model should follow it'];
+    `${perBatch.toLocaleString('en-US')} rows). Batches far from the rows before them had streaming centres moved onto their rows ` +
+    `(reseeds=${reseeds}), which on rows sorted by cluster gave the shuffled rows' cost; streaming k-means is still at its best on ` +
+    'rows in random order: shuffle them (train --shuffle-buffer N keeps N batches and draws from them: N × mini_batch_size should ' +
+    'cover the data; or shuf the file), or set half_life_time_size if the data drifts and the model should follow it'];
 }

@@ -22,7 +22,7 @@ import { reductionTrials, resolveKmeans } from './settings.js';
 import { distinctGroups, poolIdentical } from './distinct.js';
 import { DegenerateDataError, requireEvaluatedWeight, requireTrainingWeight } from '../degenerate-data.js';
 import { countedUpdate } from '../counted-update.js';
-import { addBatchOrder, batchOrderLength, mergeBatchOrder } from '../batch-order.js';
+import { addBatchOrder, batchOrderLength, isNovelBatch, mergeBatchOrder } from '../batch-order.js';
 import { kmeansDataWarnings } from './data-warnings.js';
 
 export { KmeansModel } from './model.js';
@@ -327,20 +327,18 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
     return countedUpdate(state, batch, async () => {
       // Batches another backend still holds go into the arrays first: this backend's kernel reads them.
       await settleForBackend(state, backend);
-      // The order moments on the host, beside the kernel on any backend (they read the batch alone).
-      const order = addBatchOrder(state.tensors.batch_order.data as Float64Array, state.schema.featureDim, batch);
-      const update = runKernel(backend, 'kmeansUpdate', {
+      // The order moments first, on the host for any backend: they say whether the batch sits far from the rows before it.
+      const order = state.tensors.batch_order.data as Float64Array;
+      await addBatchOrder(order, state.schema.featureDim, batch);
+      return runKernel(backend, 'kmeansUpdate', {
         settings: s.kernel,
         state: {
           centers: state.tensors.centers.data as Float32Array, weights: state.tensors.center_weights.data as Float64Array, counters: counters(state),
           modelCenters: modelCenters(state), modelWeights: modelWeights(state), modelCounters: modelCounters(state),
         },
         batch,
+        novel: isNovelBatch(order),
       });
-      // The kernel's error first: both check the batch, and its message is the one the other backends give.
-      const [kernel, moments] = await Promise.allSettled([update, order]);
-      if (kernel.status === 'rejected') throw kernel.reason;
-      if (moments.status === 'rejected') throw moments.reason;
     });
   },
 

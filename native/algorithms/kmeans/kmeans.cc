@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "algorithms/kmeans/kmeans_novelty.h"
 #include "algorithms/kmeans/kmeans_random.h"
 #include "runtime/reused.h"
 #include "runtime/thread_pool.h"
@@ -220,7 +221,7 @@ void Refine(const Settings& s, State& st, const Points& batch) {
 
 }  // namespace
 
-void Update(const Settings& s, State& st, const Points& batch) {
+void Update(const Settings& s, State& st, const Points& batch, bool novel) {
   ValidateFeatureRows(batch, s.dim);
   if (batch.rows == 0) return;
   const size_t K = s.centers, dim = s.dim;
@@ -238,6 +239,17 @@ void Update(const Settings& s, State& st, const Points& batch) {
     if (used[r]) continue;
     st.counters[kCostSum] += RowWeight(batch, r) * distance2[r];
     st.counters[kCostWeight] += RowWeight(batch, r);
+  }
+
+  if (novel && filled == K) {
+    const size_t swaps = AdmitNovelRows(s, st, batch, used, nearest, distance2);
+    st.counters[kReseeds] += static_cast<double>(swaps);
+    if (swaps > 0 && s.model_k > 0 && st.model_counters[kModelActive] != 0) {
+      // The refined model fitted rows like the earlier ones: a reduction of the renewed centres
+      // replaces it at the next batch (a candidate then, and taken: no model to beat).
+      st.model_counters[kModelActive] = 0;
+      st.model_counters[kModelNext] = 0;
+    }
   }
 
   // Forgetting: old points' weight halves every half_life points.

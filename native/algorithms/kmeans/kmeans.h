@@ -75,7 +75,11 @@ constexpr double kCandidateGrowth = 4;
 // batch's squared distances to the progressive cost (before the move), move centres, reseed dying
 // ones. While fewer than K centres are filled, each sits exactly on a distinct point and every
 // point seen equals one of them, so `filled` counts the distinct points seen (exactly, up to K).
-void Update(const Settings& settings, State& state, const Points& batch);
+// A `novel` batch (one far from the rows before it: input sorted by cluster) also gives its farthest
+// rows centres of their own where that saves more than the merge that frees them costs
+// (kmeans_novelty.h), after its progressive cost is counted; the swaps count as reseeds, and a
+// refined model, fitted to rows like the earlier ones, is dropped: the next batch starts it again.
+void Update(const Settings& settings, State& state, const Points& batch, bool novel = false);
 
 struct Reduction {
   std::vector<float> centers;  // k × dim

@@ -26,11 +26,13 @@ size_t SizeOf(const Napi::Object& o, const char* f, const char* name) {
 
 // kmeansUpdate({centers, dim, halfLife, kmeansPlusPlus, seed, modelK, startRows,
 //               reduce: {kmeansPlusPlus, maxIter, tol, trials}},
-//              {centers, weights, counters, modelCenters, modelWeights, modelCounters}, batch)
-// (modelK 0, or absent: no refined model, and the model arrays may be absent)
+//              {centers, weights, counters, modelCenters, modelWeights, modelCounters}, batch, novel = false)
+// (modelK 0, or absent: no refined model, and the model arrays may be absent; novel: the batch sits
+// far from the rows before it, kmeans_novelty.h)
 Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
   const char* f = "kmeansUpdate";
-  RequireArgCount(info, f, 3);
+  if (info.Length() != 4) RequireArgCount(info, f, 3);
+  const bool novel = info.Length() == 4 && info[3].ToBoolean().Value();
   Napi::Object so = ObjectArg(info, 0, f, "settings");
   kmeans::Settings s;
   s.centers = SizeOf(so, f, "centers");
@@ -68,7 +70,7 @@ Napi::Value UpdateAsync(const Napi::CallbackInfo& info) {
   // The streaming centres' assignment, plus up to kRefineIterations + 1 of the model's.
   double work = static_cast<double>(batch.rows) * static_cast<double>(s.centers + (kmeans::kRefineIterations + 1) * s.model_k) *
                 static_cast<double>(batch.sparse ? 20 : s.dim);
-  return QueueKernel(info.Env(), "boundless:kmeansUpdate", reader, [=]() mutable { kmeans::Update(s, state, batch); }, work);
+  return QueueKernel(info.Env(), "boundless:kmeansUpdate", reader, [=]() mutable { kmeans::Update(s, state, batch, novel); }, work);
 }
 
 // kmeansAssign(centers, count, dim, batch, nearest: Int32Array, distance2: Float64Array, all: Float32Array | null)
