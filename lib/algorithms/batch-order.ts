@@ -5,7 +5,7 @@
 // label, or drifting, whole batches sit apart and it is far larger. The
 // moments (native/runtime/batch_order.h: Σw, rows, batches, Σ_b W_b‖m_b − s‖²,
 // Σw‖x − s‖², the shift s, Σw(x − s), and how far the latest batch sat from
-// the rows before it) are 2·dim + 14 float64s, added batch by
+// the rows before it) are 2·dim + 17 float64s, added batch by
 // batch off the event loop. A merge pools each shard's own statistic (its
 // batches about its own mean): shards are trained apart (data-parallel
 // workers, a merge round's fresh states), so the order that matters is the
@@ -15,7 +15,8 @@ import { loadCoreAddon } from '../backends/native-addon.js';
 
 const slot = {
   weight: 0, rows: 1, batches: 2, between: 3, squares: 4, shifted: 5, lastShift: 6, lastRows: 7, sumNorm: 8,
-  pooledBetween: 9, pooledTotal: 10, pooledDegrees: 11, pooledRows: 12, pooledShards: 13, shift: 14,
+  weightSquares: 9, batchRatio: 10,
+  pooledBetween: 11, pooledTotal: 12, pooledExpected: 13, pooledDegrees: 14, pooledRows: 15, pooledShards: 16, shift: 17,
 } as const;
 
 /** The length of the moments array for rows of `dim` features. */
@@ -28,14 +29,22 @@ export function addBatchOrder(moments: Float64Array, dim: number, batch: Batch):
   return loadCoreAddon().addBatchOrder(moments, dim, batch);
 }
 
-/** The stream's own scatter between batches and in all, each about the stream's mean. */
-function ownScatter(moments: Float64Array, dim: number): { between: number; total: number } {
+/**
+ * The stream's own scatter between batches and in all, each about the stream's mean, and what
+ * random order would put between batches. With weights w (Σw = W, Σw² = Q, per batch W_b, Q_b), a
+ * batch mean's variance is σ²·Q_b/W_b², so E[between] = σ²(Σ_b Q_b/W_b − Q/W) and E[total] =
+ * σ²(W − Q/W): (batches − 1)/(rows − 1) of the total when every weight is 1.
+ */
+function ownScatter(moments: Float64Array, dim: number): { between: number; total: number; expected: number } {
   const weight = moments[slot.weight];
-  if (!(weight > 0)) return { between: 0, total: 0 };
+  if (!(weight > 0)) return { between: 0, total: 0, expected: 0 };
   let norm = 0;
   for (let j = 0; j < dim; j++) norm += moments[slot.shift + dim + j] ** 2;
   const centre = norm / weight;  // W‖μ − s‖²
-  return { between: Math.max(0, moments[slot.between] - centre), total: Math.max(0, moments[slot.squares] - centre) };
+  const total = Math.max(0, moments[slot.squares] - centre);
+  const spread = weight - moments[slot.weightSquares] / weight;
+  const expected = spread > 0 ? total * Math.max(0, moments[slot.batchRatio] - moments[slot.weightSquares] / weight) / spread : 0;
+  return { between: Math.max(0, moments[slot.between] - centre), total, expected };
 }
 
 /**
@@ -49,15 +58,16 @@ export function mergeBatchOrder(into: Float64Array, parts: Float64Array[], dim: 
     into.set(parts[0]);
     return;
   }
-  const pooled = [0, 0, 0, 0, 0];
+  const pooled = [0, 0, 0, 0, 0, 0];
   for (const part of parts) {
     const own = ownScatter(part, dim);
     const ownShards = part[slot.batches] > 0 ? 1 : 0;
     pooled[0] += part[slot.pooledBetween] + own.between;
     pooled[1] += part[slot.pooledTotal] + own.total;
-    pooled[2] += part[slot.pooledDegrees] + Math.max(0, part[slot.batches] - 1);
-    pooled[3] += part[slot.pooledRows] + part[slot.rows];
-    pooled[4] += part[slot.pooledShards] + ownShards;
+    pooled[2] += part[slot.pooledExpected] + own.expected;
+    pooled[3] += part[slot.pooledDegrees] + Math.max(0, part[slot.batches] - 1);
+    pooled[4] += part[slot.pooledRows] + part[slot.rows];
+    pooled[5] += part[slot.pooledShards] + ownShards;
   }
   into.fill(0);
   into.set(pooled, slot.pooledBetween);
@@ -72,7 +82,7 @@ export interface BatchOrder {
   shards: number;
   /** Between-batch scatter over total scatter, each about its shard's mean, in [0, 1]. */
   share: number;
-  /** degrees/(rows − shards): the share's expected value when each shard's rows come in random order. */
+  /** The share's expected value when each shard's rows come in random order: (batches − 1)/(rows − 1) for one shard of rows of weight 1. */
   shuffledShare: number;
 }
 
@@ -85,11 +95,12 @@ export function batchOrderOf(moments: Float64Array, dim: number): BatchOrder | u
   const shards = moments[slot.pooledShards] + streaming;
   const between = moments[slot.pooledBetween] + own.between;
   const total = moments[slot.pooledTotal] + own.total;
+  const expected = moments[slot.pooledExpected] + own.expected;
   const squares = moments[slot.pooledTotal] + moments[slot.squares];
   if (degrees < 1 || rows - shards < 2) return undefined;
   // Rounding can leave a few ulps of a zero spread: all rows one point has no order to judge.
-  if (!(total > 1e-12 * squares)) return undefined;
-  return { degrees, rows, shards, share: Math.min(1, between / total), shuffledShare: degrees / (rows - shards) };
+  if (!(total > 1e-12 * squares) || !(expected > 0)) return undefined;
+  return { degrees, rows, shards, share: Math.min(1, between / total), shuffledShare: expected / total };
 }
 
 /**
@@ -105,9 +116,9 @@ export function looksSorted(order: BatchOrder | undefined, minShare: number): or
 
 /**
  * Whether the latest batch added sits far from the rows before it: its mean at least 0.22 standard
- * deviations from theirs (‖m_b − μ‖² ≥ σ²/20, σ² summed over features) and, counting its rows, far
- * beyond sampling noise (rows·‖m_b − μ‖²/σ² ≥ 50, which random order reaches less than once in 10¹¹
- * batches; it is about 1). Input sorted by cluster gives such batches wherever new clusters begin:
+ * deviations from theirs (‖m_b − μ‖² ≥ σ²/20, σ² summed over features) and, counting its rows
+ * (W_b²/Σw², its effective size), far beyond sampling noise (rows·‖m_b − μ‖²/σ² ≥ 50, which random
+ * order reaches less than once in 10¹¹ batches; it is about 1). Input sorted by cluster gives such batches wherever new clusters begin:
  * 50 clusters in 10 features sorted, batches of 5,000 (2.5 clusters each), measured 0.11 to 1.3,
  * and at 0.25 the two batches at 0.11 left two clusters sharing a centre (msd 17.9 against 10.0).
  */

@@ -42,18 +42,32 @@ function allocate(shape: PoolShape, slot: number): PooledBatch {
 export class BatchPool {
   private readonly free: PooledBatch[] = [];
   private readonly waiting: ((batch: PooledBatch) => void)[] = [];
-  private readonly inUse: boolean[];
-  readonly batches: readonly PooledBatch[];
+  private readonly inUse: boolean[] = [];
+  private readonly allocated: PooledBatch[] = [];
 
-  constructor(readonly shape: PoolShape, readonly size: number) {
+  /**
+   * `size` buffers of `shape`, allocated at once; with `lazy`, one at a time as acquire finds none
+   * free (a shuffle buffer of more batches than the stream holds then costs what the stream holds).
+   */
+  constructor(readonly shape: PoolShape, readonly size: number, options: { lazy?: boolean } = {}) {
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`batch pool size must be a positive integer, got ${size}`);
     if (!Number.isSafeInteger(shape.rows) || shape.rows < 1) throw new RangeError(`mini_batch_size must be a positive integer, got ${shape.rows}`);
-    this.batches = Array.from({ length: size }, (_, slot) => allocate(shape, slot));
-    this.free.push(...this.batches);
-    this.inUse = new Array(size).fill(false);
+    if (!options.lazy) while (this.allocated.length < size) this.grow();
   }
 
-  /** Bytes held by all buffers: fixed at construction. */
+  /** The buffers allocated so far (all `size` of them unless lazy). */
+  get batches(): readonly PooledBatch[] {
+    return this.allocated;
+  }
+
+  private grow(): void {
+    const batch = allocate(this.shape, this.allocated.length);
+    this.allocated.push(batch);
+    this.inUse.push(false);
+    this.free.push(batch);
+  }
+
+  /** Bytes held by all buffers allocated: fixed at construction unless lazy. */
   get bytes(): number {
     return this.batches.reduce((sum, b) => sum + b.values.byteLength + (b.labels?.byteLength ?? 0) +
       (b.weights?.byteLength ?? 0) + (b.kind === 'sparse' ? b.indptr.byteLength + b.indices.byteLength : 0) +
@@ -66,6 +80,7 @@ export class BatchPool {
 
   /** A free buffer, emptied; waits while none is free. */
   async acquire(): Promise<PooledBatch> {
+    if (this.free.length === 0 && this.allocated.length < this.size) this.grow();
     const batch = this.free.pop() ?? await new Promise<PooledBatch>((resolve) => this.waiting.push(resolve));
     this.inUse[batch.slot] = true;
     batch.rows = 0;

@@ -2,7 +2,9 @@
 // data, and a stream cannot be shuffled globally. The buffer holds
 // `capacity` batches of rows copied from the input and emits batches of
 // rows drawn uniformly at random from everything it holds, refilling as it
-// goes. Memory: capacity + 3 batch buffers, fixed. The generator is seeded.
+// goes. Memory: capacity + 3 batch buffers at most, allocated as batches
+// arrive (a buffer larger than the stream costs what the stream holds). The
+// generator is seeded.
 // A resumed run starts with an empty buffer: with shuffling, resume is not
 // bit-identical to an uninterrupted run.
 import { Random } from '../random.js';
@@ -77,14 +79,13 @@ export async function* shuffleBatches<B extends Batch>(input: AsyncIterable<B>, 
   const { capacity } = options;
   if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`shuffle_buffer must be a positive integer, got ${capacity}`);
   const random = Random.fromSeed(options.seed ?? 0);
-  const resident = new BatchPool(shape, capacity + 1);
+  const resident = new BatchPool(shape, capacity + 1, { lazy: true });
   const output = new BatchPool(shape, 2);
-  const slots = capacity + 1;
-  // Every resident row as (buffer, row); rows still to emit per buffer.
-  const rowBuffer = new Int32Array(slots * shape.rows);
-  const rowIndex = new Int32Array(slots * shape.rows);
-  const remaining = new Int32Array(slots);
-  const held: (PooledBatch | undefined)[] = new Array(slots);
+  // Every resident row as (buffer, row), grown as rows arrive; rows still to emit per buffer.
+  let rowBuffer = new Int32Array(shape.rows);
+  let rowIndex = new Int32Array(shape.rows);
+  const remaining: number[] = [];
+  const held: (PooledBatch | undefined)[] = [];
   let available = 0;
   let heldBatches = 0;
   let previous: PooledBatch | undefined;
@@ -95,6 +96,14 @@ export async function* shuffleBatches<B extends Batch>(input: AsyncIterable<B>, 
     held[copy.slot] = copy;
     remaining[copy.slot] = copy.rows;
     heldBatches++;
+    if (available + copy.rows > rowBuffer.length) {
+      const grown = Math.max(2 * rowBuffer.length, available + copy.rows);
+      const buffers = new Int32Array(grown);
+      buffers.set(rowBuffer.subarray(0, available));
+      const indices = new Int32Array(grown);
+      indices.set(rowIndex.subarray(0, available));
+      [rowBuffer, rowIndex] = [buffers, indices];
+    }
     for (let r = 0; r < copy.rows; r++) {
       rowBuffer[available] = copy.slot;
       rowIndex[available] = r;

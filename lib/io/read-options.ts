@@ -141,7 +141,7 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
     fail(`labelColumn must be an integer in [0, ${options.featureDim ?? 'featureDim'}], got ${options.labelColumn}`);
   }
   if (options.shuffleBuffer !== undefined && (!Number.isSafeInteger(options.shuffleBuffer) || options.shuffleBuffer < 1)) {
-    fail(`shuffleBuffer must be a positive integer (batches), got ${options.shuffleBuffer}`);
+    fail(`shuffleBuffer must be a positive integer (batches), got ${typeof options.shuffleBuffer === 'string' ? JSON.stringify(options.shuffleBuffer) : String(options.shuffleBuffer)}`);
   }
   const range = options.featureRange;
   if (range !== undefined && !(typeof range === 'object' && range !== null && range.min <= range.max)) {

@@ -21,7 +21,7 @@ struct BatchSums {
 
 // Adds the batch's rows into `sum` (about the shift); returns Σw, Σw‖x − s‖² and the rows of weight > 0.
 struct Added {
-  double weight = 0, squares = 0, rows = 0;
+  double weight = 0, squares = 0, rows = 0, weight_squares = 0;
 };
 Added AddRows(const BatchView& batch, size_t dim, const double* shift, double* sum) {
   Added a;
@@ -29,6 +29,7 @@ Added AddRows(const BatchView& batch, size_t dim, const double* shift, double* s
     const double w = batch.weights ? batch.weights[r] : 1.0;
     if (w == 0) continue;
     a.weight += w;
+    a.weight_squares += w * w;
     a.rows += 1;
     if (batch.sparse) {
       for (int32_t e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) {  // s = 0 for sparse rows
@@ -82,9 +83,10 @@ void AddBatchOrder(const BatchView& batch, size_t dim, double* moments) {
     for (size_t j = 0; j < dim; j++) take(j);
   }
   moments[kOrderSumNorm] = sum_norm;
-  moments[kOrderLastRows] = a.rows;
   moments[kOrderLastShift] = 0;
+  moments[kOrderLastRows] = 0;
   if (a.weight == 0) return;
+  moments[kOrderLastRows] = a.weight * a.weight / a.weight_squares;
   const double before = moments[kOrderWeight];
   if (before > 0) {
     // ‖m_b − μ‖² = ‖Σ_b‖²/W_b² − 2 Σ_b·S/(W_b W) + ‖S‖²/W², all about s; σ² = Σw‖x − s‖²/W − ‖S‖²/W².
@@ -99,6 +101,8 @@ void AddBatchOrder(const BatchView& batch, size_t dim, double* moments) {
   moments[kOrderBatches] += 1;
   moments[kOrderBetween] += norm / a.weight;  // W_b ‖m_b − s‖² = ‖Σ w (x − s)‖² / W_b
   moments[kOrderSquares] += a.squares;
+  moments[kOrderWeightSquares] += a.weight_squares;
+  moments[kOrderBatchRatio] += a.weight_squares / a.weight;
 }
 
 }  // namespace boundless

@@ -1,6 +1,6 @@
 // How much of a stream's variance lies between its batches: the moments that tell a shuffled
 // stream (each batch a random draw: the batch means differ by sampling noise alone) from one
-// sorted or drifting (whole batches sit apart). Fixed memory, 2·dim + 14 doubles, added to batch
+// sorted or drifting (whole batches sit apart). Fixed memory, 2·dim + 17 doubles, added to batch
 // by batch; the statistic itself is computed from them in lib/algorithms/batch-order.ts.
 #pragma once
 
@@ -23,11 +23,15 @@ enum BatchOrderSlot : size_t {
   // The latest batch against the rows before it: ‖m_b − μ‖² / σ² (μ, σ² the earlier rows' mean
   // and variance, summed over features; 0 for a first batch, +inf after rows all one point), and
   // its rows. A batch of new rows (a cluster that had not appeared) sits far from μ.
+  // Its rows count as W_b²/Σw² (its effective size: rows of unequal weight count less), what the
+  // shift's sampling noise is measured against.
   kOrderLastShift, kOrderLastRows,
   kOrderSumNorm,            // ‖Σ w (x − s)‖², kept as the sums grow (a sparse batch touches only its entries)
+  kOrderWeightSquares,      // Σw² over the rows
+  kOrderBatchRatio,         // Σ_b (Σ_{r∈b} w_r²) / W_b: with the above, what random order puts between batches
   // Slots kOrderPooledBetween .. kOrderPooledShards hold merged shards' own statistics
   // (lib/algorithms/batch-order.ts mergeBatchOrder); this file leaves them alone.
-  kOrderPooledBetween, kOrderPooledTotal, kOrderPooledDegrees, kOrderPooledRows, kOrderPooledShards,
+  kOrderPooledBetween, kOrderPooledTotal, kOrderPooledExpected, kOrderPooledDegrees, kOrderPooledRows, kOrderPooledShards,
   kOrderShift,              // s: dim values from here, then Σ w (x − s): dim values
 };
 

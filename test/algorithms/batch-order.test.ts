@@ -88,6 +88,22 @@ describe('batch order (between-batch share of the variance)', () => {
     assert.equal(batchOrderOf(none, dim), undefined);
   });
 
+  it('expects of shuffled rows with heavy-tailed weights the between-batch share their few effective rows give', async () => {
+    // Weights e^(3z): a few rows carry most of each batch, so batch means scatter far more than 1/rows says.
+    const random = Random.fromSeed(5);
+    const x = groups(20_000, false, 0, 9);
+    const weights = Float32Array.from({ length: 20_000 }, () => Math.exp(3 * random.nextGaussian()));
+    let sorted = 0;
+    for (let seed = 0; seed < 5; seed++) {
+      const w = seed === 0 ? weights : Float32Array.from(weights).sort(() => 0).map((v, i, all) => all[(i * 7919 + seed * 104_729) % all.length]);
+      const order = batchOrderOf(await momentsOf(batchesOf(x, 500, w)), dim)!;
+      assert.ok(order.share > 20 * (39 / 19_999) || seed > 0, `the unweighted expectation would call it sorted (${order.share})`);
+      assert.ok(order.share < 5 * order.shuffledShare, `share ${order.share} against ${order.shuffledShare} expected`);
+      if (looksSorted(order, 0.05)) sorted++;
+    }
+    assert.equal(sorted, 0);
+  });
+
   it('pools shards, each judged about its own mean: apart but each shuffled is random order; each sorted is sorted', async () => {
     // Two workers' shares: the first and second halves of rows sorted by group, each shuffled by its own buffer.
     const low = groups(4000, false, 0, 5);
@@ -98,8 +114,10 @@ describe('batch order (between-batch share of the variance)', () => {
     assert.equal(apart.shards, 2);
     assert.equal(apart.degrees, 14);
     assert.equal(apart.rows, 8000);
-    assert.ok(Math.abs(apart.shuffledShare - 14 / 7998) < 1e-15);
     const [a, b] = [scatters(low, 500), scatters(high, 500)];
+    // What random order puts between each shard's batches, (batches − 1)/(rows − 1) of its scatter, pooled.
+    const expected = (a.scatter * 7 / 3999 + b.scatter * 7 / 3999) / (a.scatter + b.scatter);
+    assert.ok(Math.abs(apart.shuffledShare - expected) < 1e-12, `${apart.shuffledShare} against ${expected}`);
     assert.ok(Math.abs(apart.share - (a.between + b.between) / (a.scatter + b.scatter)) < 1e-12);
     assert.equal(looksSorted(apart, 0.1), false);
     // One stream's batches seen as one: the 40 between the halves counts.

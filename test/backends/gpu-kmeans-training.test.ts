@@ -17,7 +17,8 @@ import {
 } from '../../lib/index.js';
 import { kmeansStateTolerance } from '../../lib/backends/webgpu-kmeans.js';
 import { cudaKmeansStateTolerance } from '../../lib/backends/cuda-kmeans.js';
-import { clusterBatches, clusterDim } from '../fixtures/cluster-data.js';
+import { clusterBatches, clusterDim, trueCenters } from '../fixtures/cluster-data.js';
+import { addBatchOrder, batchOrderLength, isNovelBatch } from '../../lib/algorithms/batch-order.js';
 import { withEnv } from '../fixtures/with-env.js';
 
 type KmeansState = ReturnType<typeof kmeans.createState>;
@@ -90,6 +91,28 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: k-means train
     assert.equal(model[3], 2, 'two candidates: at 1,000 and 4,000 rows');
     const count = gpu.counters.snapshot(before).kmeansUpdate!;
     assert.deepEqual(count, { backend: name, calls: 45, fallbacks: 0, cpuSteps: 3 }, 'seeding (batch 1) and the two candidates on cpu');
+  });
+
+  it('runs a batch far from the rows before it (input sorted by cluster) on cpu, which gives its rows centres; the states agree', async () => {
+    // The rows of 30 batches sorted by cluster: a batch where a new cluster begins sits far from the rows before it.
+    const rows = clusterBatches(12, 30).flatMap((b) => Array.from({ length: b.rows }, (_, r) => (b as { values: Float32Array }).values.subarray(r * clusterDim, (r + 1) * clusterDim)));
+    const nearestTrue = (x: Float32Array) => trueCenters.map((c) => c.reduce((sum, v, j) => sum + (v - x[j]) ** 2, 0)).reduce((best, d, i, all) => (d < all[best] ? i : best), 0);
+    rows.sort((x, y) => nearestTrue(x) - nearestTrue(y));
+    const batches = Array.from({ length: 30 }, (_, b) => denseBatch(Float32Array.from(rows.slice(b * 100, (b + 1) * 100).flatMap((x) => Array.from(x))), clusterDim));
+    const moments = new Float64Array(batchOrderLength(clusterDim));
+    let novel = 0;
+    for (const batch of batches) {
+      await addBatchOrder(moments, clusterDim, batch);
+      if (isNovelBatch(moments)) novel++;
+    }
+    assert.ok(novel >= 4, `${novel} batches far from the rows before them (one at least where each later cluster begins)`);
+    const before = gpu.counters.snapshot();
+    const onGpu = await trainOn(gpu, hp, batches);
+    const count = gpu.counters.snapshot(before).kmeansUpdate!;
+    const onCpu = await trainOn(cpu, hp, batches);
+    assertStatesAgree(onGpu, onCpu, 'sorted by cluster');
+    assert.ok((onCpu.tensors.counters.data as Float64Array)[2] > 0, 'centres given to the new rows (reseeds)');
+    assert.ok(count.cpuSteps! >= novel + 1, `cpuSteps ${count.cpuSteps}: seeding and every novel batch on cpu`);
   });
 
   it('decays old weight with a half-life, takes row weights, and keeps digits 1e4 from the origin', async () => {

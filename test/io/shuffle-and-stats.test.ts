@@ -27,6 +27,19 @@ describe('shuffle buffer', () => {
     assert.ok(a.every((v, position) => position >= v - 100), 'no row emitted before it was read');
   });
 
+  it('holds only what the stream gives it: a buffer of 2^40 batches over 30 batches mixes all 300 rows', async () => {
+    // It allocated every buffer at once: 2^40 batches was 'Invalid array length', and 10^8 of 5,000
+    // rows was killed at 24 GB on a 20,000-row file.
+    const shape = { sparse: false, rows: 10, cols: 2, labelSize: 1 };
+    const seen: number[] = [];
+    for await (const batch of shuffleBatches(readBatches(lines(300), { miniBatchSize: 10 }), shape, { capacity: 2 ** 40, seed: 3 })) {
+      for (let r = 0; r < batch.rows; r++) seen.push(batch.values[r * 2]);
+    }
+    assert.deepEqual([...seen].sort((x, y) => x - y), Array.from({ length: 300 }, (_, i) => i));
+    // Everything was held before the first row went out, so the first batch draws from the whole stream.
+    assert.ok(new Set(seen.slice(0, 10).map((v) => Math.floor(v / 10))).size >= 7);
+  });
+
   it('is an option of readBatches: shuffleBuffer and seed', async () => {
     const seen: number[] = [];
     for await (const batch of readBatches(lines(300), { miniBatchSize: 10, shuffleBuffer: 4, seed: 9 })) {

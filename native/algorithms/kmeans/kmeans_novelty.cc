@@ -81,6 +81,121 @@ long Farthest(const Points& batch, const std::vector<char>& out, const std::vect
   return far;
 }
 
+// A place for a new centre and what it would save this batch: each row nearer to it than to its
+// centre (rows in `used` excepted), with every row's distance to it.
+struct Candidate {
+  std::vector<float> centre;
+  std::vector<int32_t> nearest;
+  std::vector<double> distance2;
+  double saving = 0;
+
+  Candidate(size_t dim, size_t rows) : centre(dim), nearest(rows), distance2(rows) {}
+
+  void Evaluate(const Points& batch, size_t dim, const std::vector<char>& used, const std::vector<double>& current) {
+    Assign(batch, centre.data(), 1, dim, nearest.data(), distance2.data());
+    saving = 0;
+    for (size_t r = 0; r < batch.rows; r++) {
+      if (!used[r] && distance2[r] < current[r]) saving += RowWeight(batch, r) * (current[r] - distance2[r]);
+    }
+  }
+};
+
+// The centre whose batch rows cost most (of those not ruled out), or -1: where a new cluster's rows
+// went when no centre was near them.
+long CostliestCentre(const Points& batch, const std::vector<char>& used, const std::vector<int32_t>& nearest,
+                     const std::vector<double>& distance2, const std::vector<char>& out_centre, size_t K) {
+  std::vector<double> cost(K, 0.0);
+  for (size_t r = 0; r < batch.rows; r++) if (!used[r]) cost[static_cast<size_t>(nearest[r])] += RowWeight(batch, r) * distance2[r];
+  long costliest = -1;
+  for (size_t c = 0; c < K; c++) {
+    if (!out_centre[c] && cost[c] > 0 && (costliest < 0 || cost[c] > cost[static_cast<size_t>(costliest)])) costliest = static_cast<long>(c);
+  }
+  return costliest;
+}
+
+// The weighted mean of the batch rows assigned to centre c, into `out` (dim floats).
+void BatchMean(const Points& batch, const std::vector<char>& used, const std::vector<int32_t>& nearest, size_t c, size_t dim,
+               std::vector<double>& sum, float* out) {
+  std::fill(sum.begin(), sum.end(), 0.0);
+  double weight = 0;
+  for (size_t r = 0; r < batch.rows; r++) {
+    if (used[r] || nearest[r] != static_cast<int32_t>(c)) continue;
+    const double w = RowWeight(batch, r);
+    weight += w;
+    if (batch.sparse) {
+      for (int32_t e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) sum[batch.indices[e]] += w * batch.values[e];
+    } else {
+      for (size_t j = 0; j < dim; j++) sum[j] += w * batch.values[r * dim + j];
+    }
+  }
+  for (size_t j = 0; j < dim; j++) out[j] = static_cast<float>(weight > 0 ? sum[j] / weight : 0.0);
+}
+
+// ‖x_r − c‖² for a dense c with ‖c‖² = c_norm: sparse rows touch only their entries.
+double RowDistance(const Points& batch, size_t r, const float* c, double c_norm, size_t dim) {
+  double d = 0;
+  if (batch.sparse) {
+    double dot = 0, norm = 0;
+    for (int32_t e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) {
+      const double v = batch.values[e];
+      dot += v * c[batch.indices[e]];
+      norm += v * v;
+    }
+    return std::max(0.0, norm - 2 * dot + c_norm);
+  }
+  const float* x = batch.values + r * dim;
+  for (size_t j = 0; j < dim; j++) d += (static_cast<double>(x[j]) - c[j]) * (static_cast<double>(x[j]) - c[j]);
+  return d;
+}
+
+double Norm(const float* c, size_t dim) {
+  double n = 0;
+  for (size_t j = 0; j < dim; j++) n += static_cast<double>(c[j]) * c[j];
+  return n;
+}
+
+// Two Lloyd steps of 2-means on the batch rows of centre c (bisecting k-means), seeded at the row
+// farthest from their mean and the row farthest from that: a centre that absorbed the rows of two
+// new clusters has their mixture for a mean, and each half's mean is a better place than it.
+void Bisect(const Points& batch, const std::vector<char>& used, const std::vector<int32_t>& nearest, size_t c,
+            const float* mean, size_t dim, std::vector<double>& sum, float* first, float* second) {
+  std::vector<size_t> rows;
+  for (size_t r = 0; r < batch.rows; r++) if (!used[r] && nearest[r] == static_cast<int32_t>(c)) rows.push_back(r);
+  auto farthest_from = [&](const float* from) {
+    const double n = Norm(from, dim);
+    size_t best = rows[0];
+    double largest = -1;
+    for (size_t r : rows) {
+      const double d = RowDistance(batch, r, from, n, dim);
+      if (d > largest) largest = d, best = r;
+    }
+    return best;
+  };
+  DenseRow(batch, farthest_from(mean), first);
+  DenseRow(batch, farthest_from(first), second);
+  std::vector<char> side(batch.rows, 0);
+  for (int step = 0; step < 2; step++) {
+    const double n1 = Norm(first, dim), n2 = Norm(second, dim);
+    for (size_t r : rows) side[r] = RowDistance(batch, r, second, n2, dim) < RowDistance(batch, r, first, n1, dim);
+    for (int half = 0; half < 2; half++) {
+      float* out = half == 0 ? first : second;
+      std::fill(sum.begin(), sum.end(), 0.0);
+      double weight = 0;
+      for (size_t r : rows) {
+        if (side[r] != half) continue;
+        const double w = RowWeight(batch, r);
+        weight += w;
+        if (batch.sparse) {
+          for (int32_t e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) sum[batch.indices[e]] += w * batch.values[e];
+        } else {
+          for (size_t j = 0; j < dim; j++) sum[j] += w * batch.values[r * dim + j];
+        }
+      }
+      if (weight > 0) for (size_t j = 0; j < dim; j++) out[j] = static_cast<float>(sum[j] / weight);
+    }
+  }
+}
+
 }  // namespace
 
 size_t AdmitNovelRows(const Settings& s, State& st, const Points& batch, const std::vector<char>& used,
@@ -90,39 +205,56 @@ size_t AdmitNovelRows(const Settings& s, State& st, const Points& batch, const s
   std::vector<char> fresh(K, 0);
   Partners partners(st, fresh, K, dim);
   std::vector<float> row(dim);
-  std::vector<int32_t> to_row(batch.rows);
-  std::vector<double> row_distance2(batch.rows);
+  std::vector<double> sum(dim);
+  Candidate at_row(dim, batch.rows), at_mean(dim, batch.rows), half_one(dim, batch.rows), half_two(dim, batch.rows);
   const size_t limit = std::max<size_t>(1, K / 4);
-  // Rows ruled out as places for a centre: those a declined one would have taken (its
-  // neighbourhood: a far row among few is an outlier, and a cluster of rows elsewhere may still pay).
-  std::vector<char> out(used);
+  // Places ruled out: the rows a declined row would have taken (its neighbourhood: a far row among
+  // few is an outlier, and a cluster of rows elsewhere may still pay), and centres whose batch
+  // rows' mean was declined.
+  std::vector<char> out(used), out_centre(K, 0);
   size_t swaps = 0, declined = 0;
   while (swaps < limit && declined < kNoveltyTries) {
+    // Places for a centre: the farthest row (a new cluster's rows far from every centre), and the mean
+    // of the batch rows of the centre they cost most, or of either half of them (a new cluster's rows
+    // absorbed by a centre that is nearer them than they are to one another, as in high-dimensional
+    // sparse data; two clusters' rows absorbed by one).
     const long far = Farthest(batch, out, distance2);
-    if (far < 0) break;
-    DenseRow(batch, static_cast<size_t>(far), row.data());
-    // What a centre at the row saves this batch: each row nearer to it than to its centre.
-    Assign(batch, row.data(), 1, dim, to_row.data(), row_distance2.data());
-    double saving = 0;
-    for (size_t r = 0; r < batch.rows; r++) {
-      if (!used[r] && row_distance2[r] < distance2[r]) saving += RowWeight(batch, r) * (distance2[r] - row_distance2[r]);
+    const long costliest = CostliestCentre(batch, used, nearest, distance2, out_centre, K);
+    if (far < 0 && costliest < 0) break;
+    at_row.saving = at_mean.saving = half_one.saving = half_two.saving = -1;
+    if (far >= 0) {
+      DenseRow(batch, static_cast<size_t>(far), at_row.centre.data());
+      at_row.Evaluate(batch, dim, used, distance2);
     }
+    if (costliest >= 0) {
+      BatchMean(batch, used, nearest, static_cast<size_t>(costliest), dim, sum, at_mean.centre.data());
+      at_mean.Evaluate(batch, dim, used, distance2);
+      Bisect(batch, used, nearest, static_cast<size_t>(costliest), at_mean.centre.data(), dim, sum, half_one.centre.data(),
+             half_two.centre.data());
+      half_one.Evaluate(batch, dim, used, distance2);
+      half_two.Evaluate(batch, dim, used, distance2);
+    }
+    const Candidate* best = &at_row;
+    for (const Candidate* c : {&at_mean, &half_one, &half_two}) if (c->saving > best->saving) best = c;
     const size_t a = partners.Cheapest(), b = partners.partner[a];
-    if (!(saving > partners.cost[a])) {  // also when no pair may merge (cost +inf)
-      out[static_cast<size_t>(far)] = 1;
-      for (size_t r = 0; r < batch.rows; r++) if (row_distance2[r] < distance2[r]) out[r] = 1;
+    if (!(best->saving > partners.cost[a])) {  // also when no pair may merge (cost +inf)
+      if (far >= 0) {
+        out[static_cast<size_t>(far)] = 1;
+        for (size_t r = 0; r < batch.rows; r++) if (at_row.distance2[r] < distance2[r]) out[r] = 1;
+      }
+      if (costliest >= 0) out_centre[static_cast<size_t>(costliest)] = 1;
       declined++;
       continue;
     }
-    // Merge b into a (weighted mean: the summary keeps its mass and mean), and open b at the row.
+    // Merge b into a (weighted mean: the summary keeps its mass and mean), and open b at the place.
     const double wa = st.weights[a], wb = st.weights[b];
     float* ca = st.centers + a * dim;
     const float* cb = st.centers + b * dim;
     if (wa + wb > 0) for (size_t j = 0; j < dim; j++) ca[j] = static_cast<float>((wa * ca[j] + wb * cb[j]) / (wa + wb));
     st.weights[a] = wa + wb;
-    std::copy(row.begin(), row.end(), st.centers + b * dim);
+    std::copy(best->centre.begin(), best->centre.end(), st.centers + b * dim);
     st.weights[b] = 0;  // it takes its rows' mean when the batch moves the centres
-    fresh[b] = 1;
+    fresh[b] = 1;  // not merged again in this batch; its rows may still be split (two clusters' rows taken by one centre)
     partners.Changed(st, K, dim, a, b);
     // The batch's assignment: rows nearer the new centre go to it; those of a and b to the merge (an
     // upper bound on their distance, until the full assignment after the swaps).
@@ -133,7 +265,7 @@ size_t AdmitNovelRows(const Settings& s, State& st, const Points& batch, const s
         nearest[r] = static_cast<int32_t>(a);
         distance2[r] = SquaredDistance(row.data(), ca, dim);
       }
-      if (row_distance2[r] < distance2[r]) nearest[r] = static_cast<int32_t>(b), distance2[r] = row_distance2[r];
+      if (best->distance2[r] < distance2[r]) nearest[r] = static_cast<int32_t>(b), distance2[r] = best->distance2[r];
     }
     swaps++;
   }

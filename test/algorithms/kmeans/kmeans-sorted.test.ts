@@ -72,7 +72,7 @@ describe('kmeans on rows sorted by cluster', function () {
     assert.match(warnings[0], new RegExp('^kmeans: the training rows came sorted or drifting, not in random order: \\d\\d% of their variance lies between batches, ' +
       'against about 0\\.015% for rows in random order \\(4 batches of about 5,000 rows\\)\\. Batches far from the rows before them had streaming ' +
       `centres moved onto their rows \\(reseeds=${reseeds}\\)`));
-    assert.match(warnings[0], /train --shuffle-buffer N/);
+    assert.match(warnings[0], /train --shuffle-buffer 4 keeps 4 batches, these rows, and draws from them/);
   });
 
   it('gives clusters that begin in the middle of a batch centres too: 40 clusters in 8 features, 2.5 to a batch', async () => {
@@ -82,6 +82,46 @@ describe('kmeans on rows sorted by cluster', function () {
     const good = await msd(await trained(batchesOf(shuffled, 5000, 8), { k: 40 }), shuffled);
     assert.ok(good < 1.1 * 8, `shuffled msd ${good}`);
     assert.ok(sorted < 1.05 * good, `sorted msd ${sorted} against ${good} shuffled`);
+  });
+
+  it('splits the centre that took two new clusters\' rows in sparse data: 16 clusters on disjoint features, 1,600 features', async () => {
+    // Each row: 20 of its cluster's 100 features, values in [0.5, 1.5]. A new cluster's rows are nearer
+    // the old centres than they are to one another, so no row of theirs is a place worth a centre:
+    // the mean of the rows a centre absorbed is, or either half of it when it absorbed two clusters.
+    const random = Random.fromSeed(8);
+    const rowsOf = (cluster: number) => {
+      const chosen = new Set<number>();
+      while (chosen.size < 20) chosen.add(cluster * 100 + Math.floor(random.nextFloat() * 100));
+      return [...chosen].sort((a, b) => a - b);
+    };
+    const rows = Array.from({ length: 20_000 }, (_, r) => Math.floor(r / 1250)).map((c) => rowsOf(c));
+    const batchOf = (order: number[]): Batch => {
+      const indptr = new Int32Array(order.length + 1);
+      const indices = new Uint32Array(order.length * 20);
+      const values = new Float32Array(order.length * 20);
+      order.forEach((r, i) => {
+        indices.set(rows[r], i * 20);
+        for (let e = 0; e < 20; e++) values[i * 20 + e] = 0.5 + ((r * 31 + e * 17) % 100) / 100;
+        indptr[i + 1] = (i + 1) * 20;
+      });
+      return { kind: 'sparse', rows: order.length, cols: 1600, indptr, indices, values };
+    };
+    const sortedOrder = Array.from({ length: 20_000 }, (_, r) => r);
+    const shuffledOrder = [...sortedOrder];
+    for (let i = shuffledOrder.length - 1; i > 0; i--) {
+      const j = Math.floor(random.nextFloat() * (i + 1));
+      [shuffledOrder[i], shuffledOrder[j]] = [shuffledOrder[j], shuffledOrder[i]];
+    }
+    const inBatches = (order: number[]) => Array.from({ length: 8 }, (_, b) => batchOf(order.slice(b * 2500, (b + 1) * 2500)));
+    const all = batchOf(sortedOrder);
+    const msdOf = async (state: KmeansState) => {
+      const evaluator = kmeans.createEvaluator!(await kmeans.finalize(state, backend));
+      await evaluator.add(all);
+      return evaluator.result().msd;
+    };
+    const sorted = await msdOf(await trained(inBatches(sortedOrder), { k: 16 }));
+    const good = await msdOf(await trained(inBatches(shuffledOrder), { k: 16 }));
+    assert.ok(sorted < 1.02 * good, `sorted msd ${sorted} against ${good} shuffled (19% above before)`);
   });
 
   it('says nothing of the same rows shuffled, or sorted with forgetting (drift expected)', async () => {
