@@ -243,14 +243,32 @@ FeedResult TextParser::Finish(BatchTarget& target) {
 }
 
 // A CSV whose first record holds names rather than numbers, read without the header option.
-bool TextParser::LooksLikeHeader(const char* begin, const char* end, BadRecord reason) const {
-  if (options_.format != TextFormat::Csv || options_.header || reason != BadRecord::Number) return false;
+// Whether the line holds a letter other than an exponent's e: a word, not a mistyped number.
+static bool HasWord(const char* begin, const char* end) {
   for (const char* p = begin; p < end; ++p) {
-    char c = *p;
-    bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    if (letter && c != 'e' && c != 'E') return true;
+    const char c = *p;
+    if (((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') && c != 'e' && c != 'E') return true;
   }
   return false;
+}
+
+bool TextParser::LooksLikeHeader(const char* begin, const char* end, BadRecord reason) const {
+  if (options_.format != TextFormat::Csv || options_.header || reason != BadRecord::Number || !HasWord(begin, end)) return false;
+  // A header names its columns: most fields are words. A data line with a text field (a class
+  // name as the label) is mostly numbers, and gets the hint for that instead.
+  size_t fields = 0, numbers = 0;
+  for (const char* field = begin; field <= end;) {
+    const char* stop = static_cast<const char*>(std::memchr(field, options_.delimiter, static_cast<size_t>(end - field)));
+    if (stop == nullptr) stop = end;
+    const char* b = field;
+    const char* e = stop;
+    Trim(b, e);
+    float value = 0;
+    fields++;
+    if (ParseFloat32(b, e, &value) == NumberStatus::Ok) numbers++;
+    field = stop + 1;
+  }
+  return 2 * numbers < fields;
 }
 
 TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, BatchTarget& target,
@@ -300,6 +318,9 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   if (first_record && LooksLikeHeader(trimmed_begin, trimmed_end, reason)) {
     result.message += std::string("; the first ") + (first_of_file ? "line" : "non-blank line") +
                       " looks like a header: pass --header (header: true in the API) to skip it";
+  } else if (first_record && options_.format == TextFormat::Csv && !options_.header && reason == BadRecord::Number && HasWord(trimmed_begin, trimmed_end)) {
+    // Mostly numbers with a word among them: data, with text where numbers must be (a class name).
+    result.message += "; CSV fields must be numbers: encode text such as class names as numbers (0, 1, …) first";
   }
   return Outcome::Failed;
 }

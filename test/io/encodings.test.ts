@@ -89,11 +89,16 @@ describe('encodings and formats real inputs use', () => {
     });
   });
 
-  it('a CSV header read without the header option: the error suggests it; a numeric first line does not', async () => {
+  it('a CSV header read without the header option: the error suggests it; a first line of data with a word in it, or numeric, does not', async () => {
     await assert.rejects(rowsOf([Buffer.from('label,height,weight\n1,2,3\n')], { format: 'csv', featureDim: 2 }),
       /^DataError: iterable, line 1: label \(column 1\) 'label' is not a number; the first line looks like a header: pass --header \(header: true in the API\) to skip it$/);
     await assert.rejects(rowsOf([Buffer.from('1,2,x\n')], { format: 'csv', featureDim: 2 }),
-      /^DataError: iterable, line 1: column 3 'x' is not a number; the first line looks like a header/);
+      /^DataError: iterable, line 1: column 3 'x' is not a number; CSV fields must be numbers: encode text such as class names as numbers \(0, 1, …\) first$/);
+    // Iris as R writes it, species last: data, not a header (it said 'looks like a header').
+    await assert.rejects(rowsOf([Buffer.from('5.1,3.5,1.4,0.2,setosa\n')], { format: 'csv', labelSize: 0 }),
+      /^DataError: iterable, line 1: column 5 'setosa' is not a number; CSV fields must be numbers/);
+    await assert.rejects(rowsOf([Buffer.from('x,y\n1,2\n')], { format: 'csv', labelSize: 0 }),
+      /^DataError: iterable, line 1: column 1 'x' is not a number; the first line looks like a header/);
     await assert.rejects(rowsOf([Buffer.from('1,2,3\n1,2,x\n')], { format: 'csv', featureDim: 2 }),
       /^DataError: iterable, line 2: column 3 'x' is not a number$/);
     await assert.rejects(rowsOf([Buffer.from('1,2,1e\n')], { format: 'csv', featureDim: 2 }),
