@@ -176,7 +176,7 @@ describe('boundless command', () => {
       const back = boundless('convert', '--input', svm, '--format', 'libsvm', '--feature-dim', '2', '--label-size', '0', '--to', 'csv', '--output', '-');
       assert.equal(back.code, 0, back.stderr);
       assert.equal(back.stdout, '1.5,2\n-3,4\n');
-      assert.equal(JSON.parse(back.stderr).label, "each line's label was read and dropped (--label-size 0)");
+      assert.equal(JSON.parse(back.stderr).label, "none kept (--label-size 0): a line's label, where it has one, was dropped");
     });
 
     it('reports a bad argument or a bad record in one line and leaves no partial output', async () => {

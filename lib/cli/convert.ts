@@ -24,7 +24,7 @@ export const convertOptions: Record<string, OptionSpec> = {
 function labelNote(from: string | undefined, to: string, labelSize: number | undefined, given: boolean): string | undefined {
   if (from === 'csv' && !given) return "column 1 of each row, by SageMaker's CSV convention: pass --label-size 0 if the rows have no label";
   if (labelSize === 0 && to === 'libsvm') return 'none (--label-size 0): libsvm lines need one, so each was written with label 0';
-  if (labelSize === 0 && from === 'libsvm') return "each line's label was read and dropped (--label-size 0)";
+  if (labelSize === 0 && from === 'libsvm') return "none kept (--label-size 0): a line's label, where it has one, was dropped";
   return undefined;
 }
 

@@ -502,9 +502,20 @@ bool TextParser::ParseLibsvm(const char* begin, const char* end, BatchTarget& t,
     *detail = "no label";
     return false;
   }
-  float label;
-  NumberStatus status = ParseFloat32(token_begin, token_end, &label);
-  if (status != NumberStatus::Ok) return NumberFailure(status, token_begin, token_end, "label", reason, detail);
+  float label = 0.f;
+  NumberStatus status = NumberStatus::Ok;
+  const bool starts_with_feature = std::memchr(token_begin, ':', static_cast<size_t>(token_end - token_begin)) != nullptr;
+  if (starts_with_feature && !t.labels) {
+    cursor = token_begin;  // rows without labels (--label-size 0): the line is all features
+  } else if (starts_with_feature) {
+    *reason = BadRecord::MissingLabel;
+    *detail = "the line begins with feature " + Excerpt(token_begin, token_end) +
+              ", not a label: libsvm lines begin with the label (rows without one: --label-size 0, labelSize: 0 in the API)";
+    return false;
+  } else {
+    status = ParseFloat32(token_begin, token_end, &label);
+    if (status != NumberStatus::Ok) return NumberFailure(status, token_begin, token_end, "label", reason, detail);
+  }
   size_t nnz = t.nnz;
   for (;;) {
     while (cursor < end && IsSpace(*cursor)) ++cursor;

@@ -272,6 +272,14 @@ describe('text formats (native parser)', () => {
       }
     });
 
+    it('reads libsvm lines without a label when the rows have none (labelSize 0), and says what is wrong when they should have one', async () => {
+      const { rows } = await parse('1:0.5 3:1.2\n7 2:1\n', { format: 'libsvm', featureDim: 3, labelSize: 0 });
+      // The first line is all features; the second's label (7) is read and not kept.
+      assert.deepEqual(rows.map((r) => [r.indices, r.values, r.label]), [[[0, 2], [0.5, 1.2000000476837158], undefined], [[1], [1], undefined]]);
+      await assert.rejects(parse('1:0.5 3:1.2\n', { format: 'libsvm', featureDim: 3 }),
+        /^DataError: iterable, line 1: the line begins with feature '1:0\.5', not a label: libsvm lines begin with the label \(rows without one: --label-size 0, labelSize: 0 in the API\)$/);
+    });
+
     it('reports a pair\'s index before its value, whichever path reads it', async () => {
       await assert.rejects(parse('1 4:x\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index '4' is outside \[1, 3\]/);
       await assert.rejects(parse('1 4:2\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index '4' is outside \[1, 3\]/);
