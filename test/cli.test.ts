@@ -179,6 +179,23 @@ describe('boundless command', () => {
       assert.equal(JSON.parse(back.stderr).label, "none kept (--label-size 0): a line's label, where it has one, was dropped");
     });
 
+    it('--label-column N takes the label from the Nth column (counted from 1), for CSV rows that have one', async () => {
+      const source = join(directory, 'label-last.csv');
+      await writeFile(source, '1.5,2,0\n-3,4,1\n');
+      const forward = boundless('convert', '--input', source, '--format', 'csv', '--label-column', '3', '--to', 'libsvm', '--output', '-');
+      assert.equal(forward.code, 0, forward.stderr);
+      assert.equal(forward.stdout, '0 1:1.5 2:2\n1 1:-3 2:4\n');
+      const beyond = boundless('convert', '--input', source, '--format', 'csv', '--label-column', '4', '--to', 'libsvm', '--output', '-');
+      assert.equal(beyond.code, 1);
+      assert.equal(beyond.stderr, `boundless: ${source}: the label's column (column 4: labelColumn 3, --label-column 4) is beyond the first record's 3 columns\n`);
+      const unlabelled = boundless('convert', '--input', source, '--format', 'csv', '--label-size', '0', '--label-column', '3', '--to', 'csv', '--output', '-');
+      assert.equal(unlabelled.code, 2);
+      assert.equal(unlabelled.stderr.trim().split('\n').pop(), 'boundless: convert: --label-column needs rows with a label (--label-size 1); with --label-size 0 every column is a feature');
+      const libsvm = boundless('convert', '--input', source, '--format', 'libsvm', '--feature-dim', '2', '--label-column', '3', '--to', 'csv', '--output', '-');
+      assert.equal(libsvm.code, 2);
+      assert.equal(libsvm.stderr.trim().split('\n').pop(), 'boundless: convert: --label-column is for CSV (--format libsvm marks its labels itself)');
+    });
+
     it('reports a bad argument or a bad record in one line and leaves no partial output', async () => {
       const source = join(directory, 'bad.csv');
       await writeFile(source, '1,2,3\n1,2\n');

@@ -20,7 +20,7 @@ export function requireTwoClasses(algorithm: string, predictor: string, counts: 
   const what = seen.length === 0 ? 'no rows'
     : `only rows of class ${label(seen[0])} (${counts[seen[0]].toLocaleString('en-US')} of them)`;
   throw new DegenerateDataError(`${algorithm}: the training data held ${what}; a ${predictor} needs at least two ` +
-    'classes to tell apart. Check the label column (--label-size, labelColumn) and that the stream was not cut short');
+    'classes to tell apart. Check the label column (--label-size, --label-column; labelColumn in the API) and that the stream was not cut short');
 }
 
 /**

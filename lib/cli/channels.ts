@@ -8,6 +8,7 @@ export const dataOptions: Record<string, OptionSpec> = {
   format: { value: true, description: formatNames.join('|') + " (default csv; deepar: series, DeepAR's JSON Lines)" },
   'feature-dim': { value: true, description: 'features per row (libsvm and jsonl need it; csv and recordio read it from the first record); text: the hash buckets (train: or --hp feature_dim)' },
   'label-size': { value: true, description: '1 (records have a label) or 0' },
+  'label-column': { value: true, description: "CSV: the label's column, counted from 1 (default 1, SageMaker's convention)" },
   header: { description: 'CSV: skip the first line of each file' },
   delimiter: { value: true, description: "CSV: the delimiter, one byte ('\\t' or tab for a tab)" },
   'zero-based': { description: 'libsvm: indices start at 0' },
@@ -41,6 +42,11 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
   if (givenLabelSize !== undefined && givenLabelSize > 1) throw new UsageError(`${command}: --label-size must be 0 or 1, got ${givenLabelSize}`);
   if (format === 'text' && givenLabelSize === 1) throw new UsageError(`${command}: --format text has no labels (its records are documents): --label-size must be 0`);
   const labelSize = format === 'text' ? 0 : givenLabelSize ?? defaults.labelSize;
+  const labelColumn = integerOption(command, options, 'label-column');
+  if (labelColumn !== undefined && format !== 'csv') throw new UsageError(`${command}: --label-column is for CSV (--format ${format} marks its labels itself)`);
+  if (labelColumn !== undefined && labelSize === 0) {
+    throw new UsageError(`${command}: --label-column needs rows with a label (--label-size 1); with --label-size 0 every column is a feature`);
+  }
   const featureDim = integerOption(command, options, 'feature-dim') ?? defaults.featureDim;
   const orHyperparameter = command === 'train' ? ' or --hp feature_dim=N' : '';
   if ((format === 'libsvm' || format === 'jsonl') && featureDim === undefined && !defaults.hyperparameterFeatureDim) {
@@ -58,6 +64,7 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
     format,
     featureDim,
     labelSize: labelSize as 0 | 1,
+    ...(labelColumn !== undefined ? { labelColumn: labelColumn - 1 } : {}),
     header: options.header === true,
     delimiter: delimiterOption(command, options.delimiter),
     zeroBased: options['zero-based'] === true,

@@ -39,7 +39,7 @@ describe('degenerate data', function () {
         (error: Error) => {
           assert.ok(error instanceof DegenerateDataError, error.message);
           assert.equal(error.message, `${algorithm.name}: the training data held only rows of class ${only} (500 of them); a binary_classifier ` +
-            'needs at least two classes to tell apart. Check the label column (--label-size, labelColumn) and that the stream was not cut short');
+            'needs at least two classes to tell apart. Check the label column (--label-size, --label-column; labelColumn in the API) and that the stream was not cut short');
           return true;
         });
       assert.equal(records, 500, `${algorithm.name}: judged at the end of the first pass, not after five`);

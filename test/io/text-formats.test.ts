@@ -181,7 +181,7 @@ describe('text formats (native parser)', () => {
     it('takes the label from another column, or none (label_size 0)', async () => {
       assert.deepEqual((await parse('2,3,9\n', { format: 'csv', labelColumn: 2 })).rows[0], { values: [2, 3], label: 9, weight: 1 });
       // A label column past the last column (found by fuzzing: it once wrote past the row).
-      await assert.rejects(parse('2,3,9\n', { format: 'csv', labelColumn: 3 }), /labelColumn 3 is beyond the first record's 3 columns$/);
+      await assert.rejects(parse('2,3,9\n', { format: 'csv', labelColumn: 3 }), /the label's column \(column 4: labelColumn 3, --label-column 4\) is beyond the first record's 3 columns$/);
       assert.throws(() => readBatches([], { miniBatchSize: 1, featureDim: 2, labelColumn: 3 }), /labelColumn must be an integer in \[0, 2\], got 3$/);
       const addon = loadCoreAddon();
       const parser = new addon.StreamParser({ format: 'csv', featureDim: 1, labelColumn: 2 });
