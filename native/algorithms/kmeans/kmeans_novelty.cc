@@ -196,80 +196,115 @@ void Bisect(const Points& batch, const std::vector<char>& used, const std::vecto
   }
 }
 
+// The search's working state for one batch: the places tried and the centres' merge partners.
+class NoveltySearch {
+ public:
+  NoveltySearch(const Settings& s, State& st, const Points& batch, const std::vector<char>& used)
+      : K_(s.centers), dim_(s.dim), st_(st), batch_(batch), used_(used), fresh_(K_, 0), partners_(st, fresh_, K_, dim_),
+        row_(dim_), sum_(dim_), at_row_(dim_, batch.rows), at_mean_(dim_, batch.rows), half_one_(dim_, batch.rows),
+        half_two_(dim_, batch.rows), out_(used), out_centre_(K_, 0) {}
+
+  // One step: a swap made (true), or a place declined (false, with `declined` counted); `ended` when
+  // no place is left to try.
+  bool Step(std::vector<int32_t>& nearest, std::vector<double>& distance2, size_t& declined, bool& ended) {
+    const long far = Farthest(batch_, out_, distance2);
+    const long costliest = CostliestCentre(batch_, used_, nearest, distance2, out_centre_, K_);
+    ended = far < 0 && costliest < 0;
+    if (ended) return false;
+    const Candidate& best = BestPlace(far, costliest, nearest, distance2);
+    const size_t a = partners_.Cheapest(), b = partners_.partner[a];
+    if (!(best.saving > partners_.cost[a])) {  // also when no pair may merge (cost +inf)
+      Decline(far, costliest, distance2);
+      declined++;
+      return false;
+    }
+    Swap(a, b, best, nearest, distance2);
+    return true;
+  }
+
+ private:
+  // Places for a centre: the farthest row (a new cluster's rows far from every centre), and the mean
+  // of the batch rows of the centre they cost most, or of either half of them (a new cluster's rows
+  // absorbed by a centre that is nearer them than they are to one another, as in high-dimensional
+  // sparse data; two clusters' rows absorbed by one). The one that saves most.
+  const Candidate& BestPlace(long far, long costliest, const std::vector<int32_t>& nearest, const std::vector<double>& distance2) {
+    at_row_.saving = at_mean_.saving = half_one_.saving = half_two_.saving = -1;
+    if (far >= 0) {
+      DenseRow(batch_, static_cast<size_t>(far), at_row_.centre.data());
+      at_row_.Evaluate(batch_, dim_, used_, distance2);
+    }
+    if (costliest >= 0) {
+      const size_t c = static_cast<size_t>(costliest);
+      BatchMean(batch_, used_, nearest, c, dim_, sum_, at_mean_.centre.data());
+      at_mean_.Evaluate(batch_, dim_, used_, distance2);
+      Bisect(batch_, used_, nearest, c, at_mean_.centre.data(), dim_, sum_, half_one_.centre.data(), half_two_.centre.data());
+      half_one_.Evaluate(batch_, dim_, used_, distance2);
+      half_two_.Evaluate(batch_, dim_, used_, distance2);
+    }
+    const Candidate* best = &at_row_;
+    for (const Candidate* c : {&at_mean_, &half_one_, &half_two_}) if (c->saving > best->saving) best = c;
+    return *best;
+  }
+
+  // Rules out the places declined: the far row with the rows it would have taken (its neighbourhood: a
+  // far row among few is an outlier, and a cluster of rows elsewhere may still pay), and the centre.
+  void Decline(long far, long costliest, const std::vector<double>& distance2) {
+    if (far >= 0) {
+      out_[static_cast<size_t>(far)] = 1;
+      for (size_t r = 0; r < batch_.rows; r++) if (at_row_.distance2[r] < distance2[r]) out_[r] = 1;
+    }
+    if (costliest >= 0) out_centre_[static_cast<size_t>(costliest)] = 1;
+  }
+
+  // Merges b into a (weighted mean: the summary keeps its mass and mean) and opens b at the place.
+  void Swap(size_t a, size_t b, const Candidate& place, std::vector<int32_t>& nearest, std::vector<double>& distance2) {
+    const double wa = st_.weights[a], wb = st_.weights[b];
+    float* ca = st_.centers + a * dim_;
+    const float* cb = st_.centers + b * dim_;
+    if (wa + wb > 0) for (size_t j = 0; j < dim_; j++) ca[j] = static_cast<float>((wa * ca[j] + wb * cb[j]) / (wa + wb));
+    st_.weights[a] = wa + wb;
+    std::copy(place.centre.begin(), place.centre.end(), st_.centers + b * dim_);
+    st_.weights[b] = 0;  // it takes its rows' mean when the batch moves the centres
+    fresh_[b] = 1;       // not merged again in this batch; its rows may still be split (two clusters' rows taken by one)
+    partners_.Changed(st_, K_, dim_, a, b);
+    // The batch's assignment: rows nearer the new centre go to it; those of a and b to the merge (an
+    // upper bound on their distance, until the full assignment after the search).
+    for (size_t r = 0; r < batch_.rows; r++) {
+      if (used_[r]) continue;
+      if (nearest[r] == static_cast<int32_t>(a) || nearest[r] == static_cast<int32_t>(b)) {
+        DenseRow(batch_, r, row_.data());
+        nearest[r] = static_cast<int32_t>(a);
+        distance2[r] = SquaredDistance(row_.data(), ca, dim_);
+      }
+      if (place.distance2[r] < distance2[r]) nearest[r] = static_cast<int32_t>(b), distance2[r] = place.distance2[r];
+    }
+  }
+
+  const size_t K_, dim_;
+  State& st_;
+  const Points& batch_;
+  const std::vector<char>& used_;
+  std::vector<char> fresh_;
+  Partners partners_;
+  std::vector<float> row_;
+  std::vector<double> sum_;
+  Candidate at_row_, at_mean_, half_one_, half_two_;
+  std::vector<char> out_, out_centre_;
+};
+
 }  // namespace
 
 size_t AdmitNovelRows(const Settings& s, State& st, const Points& batch, const std::vector<char>& used,
                       std::vector<int32_t>& nearest, std::vector<double>& distance2) {
-  const size_t K = s.centers, dim = s.dim;
-  if (K < 2) return 0;
-  std::vector<char> fresh(K, 0);
-  Partners partners(st, fresh, K, dim);
-  std::vector<float> row(dim);
-  std::vector<double> sum(dim);
-  Candidate at_row(dim, batch.rows), at_mean(dim, batch.rows), half_one(dim, batch.rows), half_two(dim, batch.rows);
-  const size_t limit = std::max<size_t>(1, K / 4);
-  // Places ruled out: the rows a declined row would have taken (its neighbourhood: a far row among
-  // few is an outlier, and a cluster of rows elsewhere may still pay), and centres whose batch
-  // rows' mean was declined.
-  std::vector<char> out(used), out_centre(K, 0);
+  if (s.centers < 2) return 0;
+  NoveltySearch search(s, st, batch, used);
+  const size_t limit = std::max<size_t>(1, s.centers / 4);
   size_t swaps = 0, declined = 0;
-  while (swaps < limit && declined < kNoveltyTries) {
-    // Places for a centre: the farthest row (a new cluster's rows far from every centre), and the mean
-    // of the batch rows of the centre they cost most, or of either half of them (a new cluster's rows
-    // absorbed by a centre that is nearer them than they are to one another, as in high-dimensional
-    // sparse data; two clusters' rows absorbed by one).
-    const long far = Farthest(batch, out, distance2);
-    const long costliest = CostliestCentre(batch, used, nearest, distance2, out_centre, K);
-    if (far < 0 && costliest < 0) break;
-    at_row.saving = at_mean.saving = half_one.saving = half_two.saving = -1;
-    if (far >= 0) {
-      DenseRow(batch, static_cast<size_t>(far), at_row.centre.data());
-      at_row.Evaluate(batch, dim, used, distance2);
-    }
-    if (costliest >= 0) {
-      BatchMean(batch, used, nearest, static_cast<size_t>(costliest), dim, sum, at_mean.centre.data());
-      at_mean.Evaluate(batch, dim, used, distance2);
-      Bisect(batch, used, nearest, static_cast<size_t>(costliest), at_mean.centre.data(), dim, sum, half_one.centre.data(),
-             half_two.centre.data());
-      half_one.Evaluate(batch, dim, used, distance2);
-      half_two.Evaluate(batch, dim, used, distance2);
-    }
-    const Candidate* best = &at_row;
-    for (const Candidate* c : {&at_mean, &half_one, &half_two}) if (c->saving > best->saving) best = c;
-    const size_t a = partners.Cheapest(), b = partners.partner[a];
-    if (!(best->saving > partners.cost[a])) {  // also when no pair may merge (cost +inf)
-      if (far >= 0) {
-        out[static_cast<size_t>(far)] = 1;
-        for (size_t r = 0; r < batch.rows; r++) if (at_row.distance2[r] < distance2[r]) out[r] = 1;
-      }
-      if (costliest >= 0) out_centre[static_cast<size_t>(costliest)] = 1;
-      declined++;
-      continue;
-    }
-    // Merge b into a (weighted mean: the summary keeps its mass and mean), and open b at the place.
-    const double wa = st.weights[a], wb = st.weights[b];
-    float* ca = st.centers + a * dim;
-    const float* cb = st.centers + b * dim;
-    if (wa + wb > 0) for (size_t j = 0; j < dim; j++) ca[j] = static_cast<float>((wa * ca[j] + wb * cb[j]) / (wa + wb));
-    st.weights[a] = wa + wb;
-    std::copy(best->centre.begin(), best->centre.end(), st.centers + b * dim);
-    st.weights[b] = 0;  // it takes its rows' mean when the batch moves the centres
-    fresh[b] = 1;  // not merged again in this batch; its rows may still be split (two clusters' rows taken by one centre)
-    partners.Changed(st, K, dim, a, b);
-    // The batch's assignment: rows nearer the new centre go to it; those of a and b to the merge (an
-    // upper bound on their distance, until the full assignment after the swaps).
-    for (size_t r = 0; r < batch.rows; r++) {
-      if (used[r]) continue;
-      if (nearest[r] == static_cast<int32_t>(a) || nearest[r] == static_cast<int32_t>(b)) {
-        DenseRow(batch, r, row.data());
-        nearest[r] = static_cast<int32_t>(a);
-        distance2[r] = SquaredDistance(row.data(), ca, dim);
-      }
-      if (best->distance2[r] < distance2[r]) nearest[r] = static_cast<int32_t>(b), distance2[r] = best->distance2[r];
-    }
-    swaps++;
+  bool ended = false;
+  while (swaps < limit && declined < kNoveltyTries && !ended) {
+    if (search.Step(nearest, distance2, declined, ended)) swaps++;
   }
-  if (swaps > 0) Assign(batch, st.centers, K, dim, nearest.data(), distance2.data());
+  if (swaps > 0) Assign(batch, st.centers, s.centers, s.dim, nearest.data(), distance2.data());
   return swaps;
 }
 
