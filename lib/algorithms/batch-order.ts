@@ -5,7 +5,7 @@
 // label, or drifting, whole batches sit apart and it is far larger. The
 // moments (native/runtime/batch_order.h: Σw, rows, batches, Σ_b W_b‖m_b − s‖²,
 // Σw‖x − s‖², the shift s, Σw(x − s), and how far the latest batch sat from
-// the rows before it) are 2·dim + 17 float64s, added batch by
+// the rows before it) are 2·dim + 20 float64s, added batch by
 // batch off the event loop. A merge pools each shard's own statistic (its
 // batches about its own mean): shards are trained apart (data-parallel
 // workers, a merge round's fresh states), so the order that matters is the
@@ -15,8 +15,9 @@ import { loadCoreAddon } from '../backends/native-addon.js';
 
 const slot = {
   weight: 0, rows: 1, batches: 2, between: 3, squares: 4, shifted: 5, lastShift: 6, lastRows: 7, sumNorm: 8,
-  weightSquares: 9, batchRatio: 10,
-  pooledBetween: 11, pooledTotal: 12, pooledExpected: 13, pooledDegrees: 14, pooledRows: 15, pooledShards: 16, shift: 17,
+  lastNovel: 9, novelBatches: 10, weightSquares: 11, batchRatio: 12,
+  pooledBetween: 13, pooledTotal: 14, pooledExpected: 15, pooledDegrees: 16, pooledRows: 17, pooledShards: 18, pooledNovel: 19,
+  shift: 20,
 } as const;
 
 /** The length of the moments array for rows of `dim` features. */
@@ -58,7 +59,7 @@ export function mergeBatchOrder(into: Float64Array, parts: Float64Array[], dim: 
     into.set(parts[0]);
     return;
   }
-  const pooled = [0, 0, 0, 0, 0, 0];
+  const pooled = [0, 0, 0, 0, 0, 0, 0];
   for (const part of parts) {
     const own = ownScatter(part, dim);
     const ownShards = part[slot.batches] > 0 ? 1 : 0;
@@ -68,6 +69,7 @@ export function mergeBatchOrder(into: Float64Array, parts: Float64Array[], dim: 
     pooled[3] += part[slot.pooledDegrees] + Math.max(0, part[slot.batches] - 1);
     pooled[4] += part[slot.pooledRows] + part[slot.rows];
     pooled[5] += part[slot.pooledShards] + ownShards;
+    pooled[6] += part[slot.pooledNovel] + part[slot.novelBatches];
   }
   into.fill(0);
   into.set(pooled, slot.pooledBetween);
@@ -84,6 +86,8 @@ export interface BatchOrder {
   share: number;
   /** The share's expected value when each shard's rows come in random order: (batches − 1)/(rows − 1) for one shard of rows of weight 1. */
   shuffledShare: number;
+  /** Batches that sat far from the rows before them (isNovelBatch), over all shards. */
+  novelBatches: number;
 }
 
 /** The statistic, or undefined without two batches in some shard, or without spread. */
@@ -100,29 +104,33 @@ export function batchOrderOf(moments: Float64Array, dim: number): BatchOrder | u
   if (degrees < 1 || rows - shards < 2) return undefined;
   // Rounding can leave a few ulps of a zero spread: all rows one point has no order to judge.
   if (!(total > 1e-12 * squares) || !(expected > 0)) return undefined;
-  return { degrees, rows, shards, share: Math.min(1, between / total), shuffledShare: expected / total };
+  const novelBatches = moments[slot.pooledNovel] + moments[slot.novelBatches];
+  return { degrees, rows, shards, share: Math.min(1, between / total), shuffledShare: expected / total, novelBatches };
+}
+
+/**
+ * The ratio of the between-batch share to its random-order value that random order exceeds less
+ * than once in 10⁶ runs: the share over its expectation is about χ²/degrees of freedom (one degree
+ * per batch beyond each shard's first, at least), whose 10⁻⁶ quantile Wilson and Hilferty's cube
+ * approximation gives (27 at one degree, 11 at three, 1.8 at a hundred); never below 2, since
+ * heavy-tailed rows widen it.
+ */
+export function sortedRatio(degrees: number): number {
+  const z = 4.75;  // the normal quantile at 1 − 10⁻⁶
+  const v = 2 / (9 * degrees);
+  return Math.max(2, (1 - v + z * Math.sqrt(v)) ** 3);
 }
 
 /**
  * Whether the stream is far from random order: the between-batch share at least `minShare` of the
- * variance and at least 20 × what random order gives. Under random order the share's ratio to its
- * expectation is about χ²/degrees of freedom (≥ 1 degree per batch beyond the first), so 20× happens
- * by chance less than once in 10⁵ runs even with two batches; `minShare` keeps a slow drift that the
- * algorithm follows well (a 1% shift, detectable at large batches) from counting.
+ * variance (a slow drift that the algorithm follows well, detectable at large batches, does not
+ * count) and more than random order gives it once in 10⁶ runs (sortedRatio).
  */
-export function looksSorted(order: BatchOrder | undefined, minShare: number): order is BatchOrder {
-  return order !== undefined && order.share >= minShare && order.share >= 20 * order.shuffledShare;
+export function looksSorted(order: BatchOrder | undefined, minShare: number): boolean {
+  return order !== undefined && order.share >= minShare && order.share >= sortedRatio(order.degrees) * order.shuffledShare;
 }
 
-/**
- * Whether the latest batch added sits far from the rows before it: its mean at least 0.22 standard
- * deviations from theirs (‖m_b − μ‖² ≥ σ²/20, σ² summed over features) and, counting its rows
- * (W_b²/Σw², its effective size), far beyond sampling noise (rows·‖m_b − μ‖²/σ² ≥ 50, which random
- * order reaches less than once in 10¹¹ batches; it is about 1). Input sorted by cluster gives such batches wherever new clusters begin:
- * 50 clusters in 10 features sorted, batches of 5,000 (2.5 clusters each), measured 0.11 to 1.3,
- * and at 0.25 the two batches at 0.11 left two clusters sharing a centre (msd 17.9 against 10.0).
- */
+/** Whether the latest batch added sits far from the rows before it (native/runtime/batch_order.h kOrderLastNovel). */
 export function isNovelBatch(moments: Float64Array): boolean {
-  const shift = moments[slot.lastShift];
-  return shift >= 0.05 && shift * moments[slot.lastRows] >= 50;
+  return moments[slot.lastNovel] === 1;
 }

@@ -1,6 +1,6 @@
 // How much of a stream's variance lies between its batches: the moments that tell a shuffled
 // stream (each batch a random draw: the batch means differ by sampling noise alone) from one
-// sorted or drifting (whole batches sit apart). Fixed memory, 2·dim + 17 doubles, added to batch
+// sorted or drifting (whole batches sit apart). Fixed memory, 2·dim + 20 doubles, added to batch
 // by batch; the statistic itself is computed from them in lib/algorithms/batch-order.ts.
 #pragma once
 
@@ -27,11 +27,17 @@ enum BatchOrderSlot : size_t {
   // shift's sampling noise is measured against.
   kOrderLastShift, kOrderLastRows,
   kOrderSumNorm,            // ‖Σ w (x − s)‖², kept as the sums grow (a sparse batch touches only its entries)
+  // Whether the latest batch is far from the rows before it (0 or 1): its mean at least 0.22 standard
+  // deviations from theirs (shift ≥ 1/20) and far beyond sampling noise (shift · its rows ≥ 50, which
+  // rows in random order reach less than once in 10^11 batches; it is about 1) — where a cluster
+  // first appears in input sorted by cluster, an outlier, or a jump; and how many batches were.
+  kOrderLastNovel, kOrderNovelBatches,
   kOrderWeightSquares,      // Σw² over the rows
   kOrderBatchRatio,         // Σ_b (Σ_{r∈b} w_r²) / W_b: with the above, what random order puts between batches
   // Slots kOrderPooledBetween .. kOrderPooledShards hold merged shards' own statistics
   // (lib/algorithms/batch-order.ts mergeBatchOrder); this file leaves them alone.
   kOrderPooledBetween, kOrderPooledTotal, kOrderPooledExpected, kOrderPooledDegrees, kOrderPooledRows, kOrderPooledShards,
+  kOrderPooledNovel,
   kOrderShift,              // s: dim values from here, then Σ w (x − s): dim values
 };
 

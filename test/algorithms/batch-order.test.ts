@@ -4,7 +4,7 @@
 // each shuffled are in random order); unaffected by an offset of 10^6; sparse rows and row weights counted as the dense kernels count them.
 import assert from 'node:assert/strict';
 import { denseBatch, Random, type Batch } from '../../lib/index.js';
-import { addBatchOrder, batchOrderLength, batchOrderOf, looksSorted, mergeBatchOrder } from '../../lib/algorithms/batch-order.js';
+import { addBatchOrder, batchOrderLength, batchOrderOf, looksSorted, mergeBatchOrder, sortedRatio } from '../../lib/algorithms/batch-order.js';
 
 const dim = 3;
 
@@ -74,6 +74,17 @@ describe('batch order (between-batch share of the variance)', () => {
     assert.ok(Math.abs(sorted.share - reference(x, 500)) < 1e-9, `${sorted.share} against ${reference(x, 500)}`);
     assert.ok(sorted.share > 0.95);
     assert.equal(looksSorted(sorted, 0.1), true);
+    // Each of the three later groups begins a batch far from the rows before it (and its next ones are,
+    // while the mean of all the rows before lags behind); shuffled, none is.
+    assert.ok(sorted.novelBatches >= 3 && sorted.novelBatches <= 15, `${sorted.novelBatches}`);
+    assert.equal(shuffled.novelBatches, 0);
+  });
+
+  it('calls a share sorted past the χ² 10⁻⁶ quantile of its degrees of freedom (Wilson–Hilferty), never below 2×', () => {
+    assert.ok(Math.abs(sortedRatio(1) - 27.4) < 0.1, `${sortedRatio(1)}`);
+    assert.ok(Math.abs(sortedRatio(3) - 10.9) < 0.1, `${sortedRatio(3)}`);
+    assert.ok(Math.abs(sortedRatio(100) - 1.82) < 0.01 || sortedRatio(100) === 2, `${sortedRatio(100)}`);
+    assert.equal(sortedRatio(100_000), 2);
   });
 
   it('keeps its digits at an offset of 10^6 (sums about the first row), with row weights', async () => {

@@ -28,18 +28,25 @@ export function kmeansDataWarnings(state: State<KmeansHyperparameters>): string[
   const moments = state.tensors.batch_order?.data as Float64Array | undefined;
   if (!moments) return [];
   const order = batchOrderOf(moments, state.schema.featureDim);
-  if (!looksSorted(order, sortedShare)) return [];
+  if (!order) return [];
+  const sorted = looksSorted(order, sortedShare);
+  if (!sorted && order.novelBatches === 0) return [];
   // With forgetting inside the stream the user expects drift, and the centres follow it by design; a
   // half-life longer than the rows seen forgets nothing.
   const halfLife = state.hyperparameters.half_life_time_size;
   if (halfLife > 0 && halfLife < order.rows) return [];
   const batches = order.degrees + order.shards;
-  const perBatch = Math.round(order.rows / batches);
+  const seen = `${order.rows.toLocaleString('en-US')} rows in ${batches.toLocaleString('en-US')} batches`;
   const reseeds = (state.tensors.counters.data as Float64Array)[2];  // kmeansCounter.reseeds (index.ts), native kmeans.h kReseeds
-  return [`kmeans: the training rows came sorted or drifting, not in random order: ${percent(order.share)} of their variance lies ` +
-    `between batches, against about ${percent(order.shuffledShare)} for rows in random order (${batches} batches of about ` +
-    `${perBatch.toLocaleString('en-US')} rows). Batches far from the rows before them had streaming centres moved onto their rows ` +
-    `(reseeds=${reseeds}), which on rows sorted by cluster gave the shuffled rows' cost; streaming k-means is still at its best on ` +
-    `rows in random order: shuffle them (train --shuffle-buffer ${batches} keeps ${batches} batches, these rows, and draws from them; ` +
-    'or shuf the file), or set half_life_time_size below the rows if the data drifts and the model should follow it'];
+  const said = [
+    ...(sorted ? [`the training rows came sorted or drifting, not in random order: ${percent(order.share)} of their variance lies between ` +
+      `batches, against about ${percent(order.shuffledShare)} for rows in random order (${seen})`] : []),
+    ...(order.novelBatches > 0 ? [`${order.novelBatches.toLocaleString('en-US')} batch${order.novelBatches === 1 ? '' : 'es'} sat far from the ` +
+      `rows before ${order.novelBatches === 1 ? 'it' : 'them'} (a cluster first seen late, outliers, or a jump), and ${reseeds.toLocaleString('en-US')} ` +
+      'streaming centres in all were moved onto rows (reseeds) so that such rows have centres of their own'] : []),
+  ];
+  return [`kmeans: ${said.join('; ')}. Streaming k-means places its centres as the rows come, and on rows sorted by cluster its model ` +
+    'can still cost several times what the same rows shuffled give: shuffle them (train --shuffle-buffer ' +
+    `${batches} keeps ${batches} batches, ${sorted ? 'these rows' : 'all the rows'}, and draws from them; or shuf the file), or set ` +
+    'half_life_time_size below the rows if the data drifts and the model should follow it'];
 }

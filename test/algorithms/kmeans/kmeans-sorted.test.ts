@@ -70,8 +70,8 @@ describe('kmeans on rows sorted by cluster', function () {
     const warnings = kmeans.dataWarnings!(state);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], new RegExp('^kmeans: the training rows came sorted or drifting, not in random order: \\d\\d% of their variance lies between batches, ' +
-      'against about 0\\.015% for rows in random order \\(4 batches of about 5,000 rows\\)\\. Batches far from the rows before them had streaming ' +
-      `centres moved onto their rows \\(reseeds=${reseeds}\\)`));
+      'against about 0\\.015% for rows in random order \\(20,000 rows in 4 batches\\); 3 batches sat far from the rows before them \\(a cluster ' +
+      `first seen late, outliers, or a jump\\), and ${reseeds} streaming centres in all were moved onto rows \\(reseeds\\)`));
     assert.match(warnings[0], /train --shuffle-buffer 4 keeps 4 batches, these rows, and draws from them/);
   });
 
@@ -124,6 +124,12 @@ describe('kmeans on rows sorted by cluster', function () {
     assert.ok(sorted < 1.02 * good, `sorted msd ${sorted} against ${good} shuffled (19% above before)`);
   });
 
+  it('warns of rows sorted by cluster in batches of 20 too (the share between batches is then far from 20× its random-order value)', async () => {
+    const state = await trained(batchesOf(blobs(true), 20), { mini_batch_size: 20 });
+    assert.match(kmeans.dataWarnings!(state)[0] ?? '', /^kmeans: the training rows came sorted or drifting, not in random order: \d+% of their variance lies between batches, against about 5\.0% for rows in random order \(20,000 rows in 1,000 batches\)/);
+    assert.deepEqual(kmeans.dataWarnings!(await trained(batchesOf(blobs(false), 20), { mini_batch_size: 20 })), []);
+  });
+
   it('says nothing of the same rows shuffled, or sorted with forgetting (drift expected)', async () => {
     assert.deepEqual(kmeans.dataWarnings!(await trained(batchesOf(blobs(false)))), []);
     assert.deepEqual(kmeans.dataWarnings!(await trained(batchesOf(blobs(true)), { half_life_time_size: 5000 })), []);
@@ -137,7 +143,7 @@ describe('kmeans on rows sorted by cluster', function () {
     const merged = kmeans.merge([await trained(batches.slice(0, 3)), await trained(batches.slice(3))]);
     // Each shard is sorted within itself: the merge (which pools each shard's own statistic) warns too.
     assert.equal(kmeans.dataWarnings!(whole).length, 1);
-    assert.match(kmeans.dataWarnings!(merged)[0], /not in random order: .* \(8 batches of about 2,500 rows\)/);
+    assert.match(kmeans.dataWarnings!(merged)[0], /not in random order: .* \(20,000 rows in 8 batches\)/);
     (whole.tensors.batch_order.data as Float64Array).fill(0);
     assert.deepEqual(kmeans.dataWarnings!(whole), []);
   });
