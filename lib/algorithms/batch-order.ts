@@ -5,7 +5,7 @@
 // label, or drifting, whole batches sit apart and it is far larger. The
 // moments (native/runtime/batch_order.h: Σw, rows, batches, Σ_b W_b‖m_b − s‖²,
 // Σw‖x − s‖², the shift s, Σw(x − s), and how far the latest batch sat from
-// the rows before it) are 2·dim + 20 float64s, added batch by
+// the rows before it) are 3·dim + 24 float64s, added batch by
 // batch off the event loop. A merge pools each shard's own statistic (its
 // batches about its own mean): shards are trained apart (data-parallel
 // workers, a merge round's fresh states), so the order that matters is the
@@ -17,12 +17,13 @@ const slot = {
   weight: 0, rows: 1, batches: 2, between: 3, squares: 4, shifted: 5, lastShift: 6, lastRows: 7, sumNorm: 8,
   lastNovel: 9, novelBatches: 10, weightSquares: 11, batchRatio: 12,
   pooledBetween: 13, pooledTotal: 14, pooledExpected: 15, pooledDegrees: 16, pooledRows: 17, pooledShards: 18, pooledNovel: 19,
-  shift: 20,
+  // 20..23: the recent batches' weight, Σw², scale and ‖R‖² (native only); R follows the sums.
+  shift: 24,
 } as const;
 
 /** The length of the moments array for rows of `dim` features. */
 export function batchOrderLength(dim: number): number {
-  return slot.shift + 2 * dim;
+  return slot.shift + 3 * dim;
 }
 
 /** Adds a batch's rows into the moments (native, on a libuv thread for a large batch; checked as the unsupervised kernels check batches). */
@@ -130,7 +131,11 @@ export function looksSorted(order: BatchOrder | undefined, minShare: number): bo
   return order !== undefined && order.share >= minShare && order.share >= sortedRatio(order.degrees) * order.shuffledShare;
 }
 
-/** Whether the latest batch added sits far from the rows before it (native/runtime/batch_order.h kOrderLastNovel). */
+/**
+ * Whether the latest batch added sits far from the rows before it (native/runtime/batch_order.h
+ * kOrderLastNovel): its mean at least 0.22 within-batch standard deviations from the earlier rows'
+ * mean or the recent batches' (each weighing half the next), and 200× its sampling noise.
+ */
 export function isNovelBatch(moments: Float64Array): boolean {
   return moments[slot.lastNovel] === 1;
 }

@@ -42,7 +42,7 @@ export interface CoreAddon {
   validateFeatureRows(batch: Batch, dim: number, name?: string, mean?: boolean):
     Promise<{ maxAbs: number; minWeight: number; maxWeight: number; mean?: Float64Array }>;
   /**
-   * Adds a batch's rows into the between-batch moments of lib/algorithms/batch-order.ts (`moments`: 2·dim + 20 float64s,
+   * Adds a batch's rows into the between-batch moments of lib/algorithms/batch-order.ts (`moments`: 3·dim + 24 float64s,
    * updated in place), after the unsupervised kernels' batch checks; on a libuv thread (inline for a small batch).
    */
   addBatchOrder(moments: Float64Array, dim: number, batch: Batch): Promise<void>;

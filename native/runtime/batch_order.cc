@@ -1,6 +1,8 @@
 #include "runtime/batch_order.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -51,14 +53,83 @@ Added AddRows(const BatchView& batch, size_t dim, const double* shift, double* s
 
 // A novel batch (batch_order.h kOrderLastNovel): at 0.25 instead of 1/20, two batches of 50 clusters
 // sorted by cluster (2.5 to a batch) measured 0.11 and were missed, leaving two clusters one centre.
+// Random order puts the squared distance at about its noise; 200 times it leaves room for lumpy
+// mixtures (a batch of a few rows drawn from few of many far-apart clusters).
 constexpr double kNovelShift = 1.0 / 20;
-constexpr double kNovelSignificance = 50;
+constexpr double kNovelSignificance = 200;
+// Each recent batch weighs half the one after it (kOrderRecentWeight).
+constexpr double kRecentDecay = 0.5;
+
+// Whether a batch mean ‖m_b − m‖² = gap from a reference mean is far from it, against σ² (all the
+// earlier rows' variance) and the sampling noise of the difference (`noise`: Σw²/W² of the batch
+// plus that of the reference, per unit variance).
+bool Far(double gap, double variance, double noise) {
+  if (!(variance > 0)) return gap > 0;
+  const double shift = gap / variance;
+  return shift >= kNovelShift && shift >= kNovelSignificance * noise;
+}
+
+// The batch against the earlier rows' mean and the recent batches' mean: whether it is far from
+// either. `norm` = ‖Σ_b‖², `dot` = Σ_b·S, `recent_dot` = Σ_b·R (all about s), before this batch.
+bool NovelBatch(const double* m, const Added& a, double norm, double dot, double recent_dot) {
+  const double before = m[kOrderWeight];
+  if (!(before > 0)) return false;
+  const double wb = a.weight, sum_norm = m[kOrderSumNorm];
+  // The rows' variance within batches: what one batch's mean differs from another's by, in random
+  // order. The variance of all rows would hide a new cluster once two far-apart ones have been seen
+  // (8 clusters sorted, batches of 40: three were missed); batches of one row have none of their
+  // own, and then it is all rows'.
+  const double within_weight = before - m[kOrderBatchRatio];
+  const double variance = within_weight > 0.5 * before ? (m[kOrderSquares] - m[kOrderBetween]) / within_weight
+                                                       : m[kOrderSquares] / before - sum_norm / (before * before);
+  const double batch_noise = a.weight_squares / (wb * wb);
+  const double gap_all = std::max(0.0, norm / (wb * wb) - 2 * dot / (wb * before) + sum_norm / (before * before));
+  const double tiny = 1e-12 * m[kOrderSquares] / before;
+  const double sigma2 = variance > tiny ? variance : 0;
+  if (Far(gap_all, sigma2, batch_noise + m[kOrderWeightSquares] / (before * before))) return true;
+  const double wr = m[kOrderRecentWeight];
+  if (!(wr > 0)) return false;
+  const double scale = m[kOrderRecentScale];
+  const double recent_norm = m[kOrderRecentNorm] * scale * scale;
+  const double gap_recent = std::max(0.0, norm / (wb * wb) - 2 * recent_dot * scale / (wb * wr) + recent_norm / (wr * wr));
+  return Far(gap_recent, sigma2, batch_noise + m[kOrderRecentWeightSquares] / (wr * wr));
+}
+
+// The recent batches decayed by half, and this one added (its distinct entries, or every feature):
+// R = R_stored·scale, so decaying touches no entry (scale halves; folded into the entries every 200
+// batches).
+void AddRecent(double* m, double* stored, size_t dim, const Added& a, const double* sum, const std::vector<uint32_t>* touched) {
+  if (m[kOrderRecentScale] == 0) m[kOrderRecentScale] = 1;
+  m[kOrderRecentWeight] = kRecentDecay * m[kOrderRecentWeight] + a.weight;
+  m[kOrderRecentWeightSquares] = kRecentDecay * kRecentDecay * m[kOrderRecentWeightSquares] + a.weight_squares;
+  m[kOrderRecentScale] *= kRecentDecay;
+  // R_stored grows as 1/scale and ‖R_stored‖² as its square: folded back before that nears float64's
+  // largest (at 1e-200 it overflowed after 500 batches, and shuffled batches looked far).
+  if (m[kOrderRecentScale] < 1e-60) {
+    for (size_t j = 0; j < dim; j++) stored[j] *= m[kOrderRecentScale];
+    m[kOrderRecentNorm] *= m[kOrderRecentScale] * m[kOrderRecentScale];
+    m[kOrderRecentScale] = 1;
+  }
+  const double scale = m[kOrderRecentScale];
+  auto add = [&](size_t j) {
+    if (sum[j] == 0) return;
+    const double grown = stored[j] + sum[j] / scale;
+    m[kOrderRecentNorm] += grown * grown - stored[j] * stored[j];
+    stored[j] = grown;
+  };
+  if (touched) {
+    for (uint32_t j : *touched) add(j);
+  } else {
+    for (size_t j = 0; j < dim; j++) add(j);
+  }
+}
 
 }  // namespace
 
 void AddBatchOrder(const BatchView& batch, size_t dim, double* moments) {
   double* shift = moments + kOrderShift;
   double* total = shift + dim;
+  double* recent = total + dim;
   if (moments[kOrderShifted] == 0) {
     // Sparse rows keep s = 0 (the array starts zeroed): a batch's absent entries then cost nothing.
     if (!batch.sparse && batch.rows > 0) for (size_t j = 0; j < dim; j++) shift[j] = batch.values[j];
@@ -67,46 +138,59 @@ void AddBatchOrder(const BatchView& batch, size_t dim, double* moments) {
   Reused<BatchSums> scratch;
   double* sum = scratch->Get(dim);
   const Added a = AddRows(batch, dim, shift, sum);
-  // Each feature once, leaving the sums zeroed: a sparse batch visits its entries (an index seen
-  // twice finds 0 the second time), a dense one every feature. norm = ‖Σ_b‖², dot = Σ_b·S (S the
-  // earlier rows' sums), and ‖S‖² moves to the sums with this batch added.
-  double norm = 0, dot = 0;
-  const double earlier_norm = moments[kOrderSumNorm];
-  double sum_norm = earlier_norm;
-  auto take = [&](size_t j) {
-    if (sum[j] == 0) return;
+  moments[kOrderLastShift] = 0;
+  moments[kOrderLastRows] = 0;
+  moments[kOrderLastNovel] = 0;
+  // ‖Σ_b‖², Σ_b·S and Σ_b·R_stored, each feature once (a sparse batch visits its distinct entries),
+  // before anything is added.
+  double norm = 0, dot = 0, recent_dot = 0;
+  std::vector<uint32_t> touched;
+  auto visit = [&](size_t j) {
     norm += sum[j] * sum[j];
     dot += sum[j] * total[j];
+    recent_dot += sum[j] * recent[j];
+  };
+  if (batch.sparse) {
+    touched.assign(batch.indices, batch.indices + batch.indptr[batch.rows]);
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    for (uint32_t j : touched) visit(j);
+  } else {
+    for (size_t j = 0; j < dim; j++) visit(j);
+  }
+  if (a.weight > 0) {
+    moments[kOrderLastRows] = a.weight * a.weight / a.weight_squares;
+    const double before = moments[kOrderWeight];
+    if (before > 0) {
+      // ‖m_b − μ‖² over σ², as kOrderLastShift says (σ² = Σw‖x − s‖²/W − ‖S‖²/W², all about s).
+      const double gap = std::max(0.0, norm / (a.weight * a.weight) - 2 * dot / (a.weight * before) +
+                                           moments[kOrderSumNorm] / (before * before));
+      const double variance = moments[kOrderSquares] / before - moments[kOrderSumNorm] / (before * before);
+      moments[kOrderLastShift] = variance > 1e-12 * moments[kOrderSquares] / before
+                                     ? gap / variance
+                                     : (gap > 0 ? std::numeric_limits<double>::infinity() : 0);
+    }
+    if (NovelBatch(moments, a, norm, dot, recent_dot)) {
+      moments[kOrderLastNovel] = 1;
+      moments[kOrderNovelBatches] += 1;
+    }
+    AddRecent(moments, recent, dim, a, sum, batch.sparse ? &touched : nullptr);
+  }
+  // The sums take the batch, leaving the scratch zeroed.
+  double sum_norm = moments[kOrderSumNorm];
+  auto take = [&](size_t j) {
     const double grown = total[j] + sum[j];
     sum_norm += grown * grown - total[j] * total[j];
     total[j] = grown;
     sum[j] = 0;
   };
   if (batch.sparse) {
-    for (int32_t e = 0; e < batch.indptr[batch.rows]; e++) take(batch.indices[e]);
+    for (uint32_t j : touched) take(j);
   } else {
     for (size_t j = 0; j < dim; j++) take(j);
   }
   moments[kOrderSumNorm] = sum_norm;
-  moments[kOrderLastShift] = 0;
-  moments[kOrderLastRows] = 0;
-  moments[kOrderLastNovel] = 0;
   if (a.weight == 0) return;
-  moments[kOrderLastRows] = a.weight * a.weight / a.weight_squares;
-  const double before = moments[kOrderWeight];
-  if (before > 0) {
-    // ‖m_b − μ‖² = ‖Σ_b‖²/W_b² − 2 Σ_b·S/(W_b W) + ‖S‖²/W², all about s; σ² = Σw‖x − s‖²/W − ‖S‖²/W².
-    const double gap = std::max(0.0, norm / (a.weight * a.weight) - 2 * dot / (a.weight * before) + earlier_norm / (before * before));
-    const double variance = moments[kOrderSquares] / before - earlier_norm / (before * before);
-    moments[kOrderLastShift] = variance > 1e-12 * moments[kOrderSquares] / before
-                                   ? gap / variance
-                                   : (gap > 0 ? std::numeric_limits<double>::infinity() : 0);
-    const double shift = moments[kOrderLastShift];
-    if (shift >= kNovelShift && shift * moments[kOrderLastRows] >= kNovelSignificance) {
-      moments[kOrderLastNovel] = 1;
-      moments[kOrderNovelBatches] += 1;
-    }
-  }
   moments[kOrderWeight] += a.weight;
   moments[kOrderRows] += a.rows;
   moments[kOrderBatches] += 1;

@@ -1,6 +1,6 @@
 // How much of a stream's variance lies between its batches: the moments that tell a shuffled
 // stream (each batch a random draw: the batch means differ by sampling noise alone) from one
-// sorted or drifting (whole batches sit apart). Fixed memory, 2·dim + 20 doubles, added to batch
+// sorted or drifting (whole batches sit apart). Fixed memory, 3·dim + 24 doubles, added to batch
 // by batch; the statistic itself is computed from them in lib/algorithms/batch-order.ts.
 #pragma once
 
@@ -28,9 +28,10 @@ enum BatchOrderSlot : size_t {
   kOrderLastShift, kOrderLastRows,
   kOrderSumNorm,            // ‖Σ w (x − s)‖², kept as the sums grow (a sparse batch touches only its entries)
   // Whether the latest batch is far from the rows before it (0 or 1): its mean at least 0.22 standard
-  // deviations from theirs (shift ≥ 1/20) and far beyond sampling noise (shift · its rows ≥ 50, which
-  // rows in random order reach less than once in 10^11 batches; it is about 1) — where a cluster
-  // first appears in input sorted by cluster, an outlier, or a jump; and how many batches were.
+  // deviations (of the rows within a batch) from the earlier rows' mean, or from the recent batches',
+  // and far beyond sampling noise (the squared distance over its noise ≥ 200; about 1 in random
+  // order) — where a cluster first appears in input sorted by cluster, an outlier, or a jump; and
+  // how many batches were.
   kOrderLastNovel, kOrderNovelBatches,
   kOrderWeightSquares,      // Σw² over the rows
   kOrderBatchRatio,         // Σ_b (Σ_{r∈b} w_r²) / W_b: with the above, what random order puts between batches
@@ -38,10 +39,15 @@ enum BatchOrderSlot : size_t {
   // (lib/algorithms/batch-order.ts mergeBatchOrder); this file leaves them alone.
   kOrderPooledBetween, kOrderPooledTotal, kOrderPooledExpected, kOrderPooledDegrees, kOrderPooledRows, kOrderPooledShards,
   kOrderPooledNovel,
-  kOrderShift,              // s: dim values from here, then Σ w (x − s): dim values
+  // The recent batches, each weighing half the one after it: their Σw, Σw², and Σ w (x − s) kept as
+  // R / scale (R at kOrderShift + 2·dim; scale shrinks by half a batch, so a sparse batch touches only
+  // its entries) with ‖R‖². A cluster that first appears between earlier ones moves the mean of all
+  // rows little but sits far from the recent batches' mean.
+  kOrderRecentWeight, kOrderRecentWeightSquares, kOrderRecentScale, kOrderRecentNorm,
+  kOrderShift,              // s: dim values from here, then Σ w (x − s): dim values, then R: dim values
 };
 
-inline size_t BatchOrderLength(size_t dim) { return kOrderShift + 2 * dim; }
+inline size_t BatchOrderLength(size_t dim) { return kOrderShift + 3 * dim; }
 
 // Adds a (validated) batch's rows into `moments`. Deterministic: one thread, rows in order.
 void AddBatchOrder(const BatchView& batch, size_t dim, double* moments);

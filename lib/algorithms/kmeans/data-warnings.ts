@@ -30,7 +30,10 @@ export function kmeansDataWarnings(state: State<KmeansHyperparameters>): string[
   const order = batchOrderOf(moments, state.schema.featureDim);
   if (!order) return [];
   const sorted = looksSorted(order, sortedShare);
-  if (!sorted && order.novelBatches === 0) return [];
+  // One far batch alone can be chance among thousands of small ones from a lumpy mixture (1 in 2,000
+  // batches of 10 rows from 8 far-apart clusters, shuffled), or one outlier: two are an order.
+  const novel = order.novelBatches >= 2;
+  if (!sorted && !novel) return [];
   // With forgetting inside the stream the user expects drift, and the centres follow it by design; a
   // half-life longer than the rows seen forgets nothing.
   const halfLife = state.hyperparameters.half_life_time_size;
@@ -41,7 +44,7 @@ export function kmeansDataWarnings(state: State<KmeansHyperparameters>): string[
   const said = [
     ...(sorted ? [`the training rows came sorted or drifting, not in random order: ${percent(order.share)} of their variance lies between ` +
       `batches, against about ${percent(order.shuffledShare)} for rows in random order (${seen})`] : []),
-    ...(order.novelBatches > 0 ? [`${order.novelBatches.toLocaleString('en-US')} batch${order.novelBatches === 1 ? '' : 'es'} sat far from the ` +
+    ...(novel ? [`${order.novelBatches.toLocaleString('en-US')} batch${order.novelBatches === 1 ? '' : 'es'} sat far from the ` +
       `rows before ${order.novelBatches === 1 ? 'it' : 'them'} (a cluster first seen late, outliers, or a jump), and ${reseeds.toLocaleString('en-US')} ` +
       'streaming centres in all were moved onto rows (reseeds) so that such rows have centres of their own'] : []),
   ];

@@ -112,7 +112,9 @@ describe('kmeans updates on sparse, wide rows', function () {
     if (process.platform !== 'linux') this.skip();  // minor page faults are counted on Linux
     const { faults: count } = run(faults, 2) as { faults: number };
     assert.equal(typeof count, 'number');
-    // 40 batches of the old update: over 600,000 faults; reused scratch: the batches' own few.
-    assert.ok(count < 4000, `40 batches faulted in ${count} pages`);
+    // 40 batches of the old update: over 600,000 faults; reused scratch: the batches' own few (the
+    // first touch of a page of each dim-sized state array a row lands in: the centres', and the order
+    // moments' sums and recent sums, about 1,500 each).
+    assert.ok(count < 7000, `40 batches faulted in ${count} pages`);
   });
 });
