@@ -113,6 +113,15 @@ long CostliestCentre(const Points& batch, const std::vector<char>& used, const s
   return costliest;
 }
 
+// Adds w·x_r into the dense `sum`.
+void AddRow(const Points& batch, size_t r, double w, size_t dim, std::vector<double>& sum) {
+  if (batch.sparse) {
+    for (int32_t e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) sum[batch.indices[e]] += w * batch.values[e];
+  } else {
+    for (size_t j = 0; j < dim; j++) sum[j] += w * batch.values[r * dim + j];
+  }
+}
+
 // The weighted mean of the batch rows assigned to centre c, into `out` (dim floats).
 void BatchMean(const Points& batch, const std::vector<char>& used, const std::vector<int32_t>& nearest, size_t c, size_t dim,
                std::vector<double>& sum, float* out) {
@@ -122,11 +131,7 @@ void BatchMean(const Points& batch, const std::vector<char>& used, const std::ve
     if (used[r] || nearest[r] != static_cast<int32_t>(c)) continue;
     const double w = RowWeight(batch, r);
     weight += w;
-    if (batch.sparse) {
-      for (int32_t e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) sum[batch.indices[e]] += w * batch.values[e];
-    } else {
-      for (size_t j = 0; j < dim; j++) sum[j] += w * batch.values[r * dim + j];
-    }
+    AddRow(batch, r, w, dim, sum);
   }
   for (size_t j = 0; j < dim; j++) out[j] = static_cast<float>(weight > 0 ? sum[j] / weight : 0.0);
 }
@@ -185,11 +190,7 @@ void Bisect(const Points& batch, const std::vector<char>& used, const std::vecto
         if (side[r] != half) continue;
         const double w = RowWeight(batch, r);
         weight += w;
-        if (batch.sparse) {
-          for (int32_t e = batch.indptr[r]; e < batch.indptr[r + 1]; e++) sum[batch.indices[e]] += w * batch.values[e];
-        } else {
-          for (size_t j = 0; j < dim; j++) sum[j] += w * batch.values[r * dim + j];
-        }
+        AddRow(batch, r, w, dim, sum);
       }
       if (weight > 0) for (size_t j = 0; j < dim; j++) out[j] = static_cast<float>(sum[j] / weight);
     }
