@@ -171,12 +171,12 @@ describe('boundless command', () => {
       const summary = JSON.parse(forward.stdout);
       assert.equal(summary.featureDim, 2);
       assert.equal(summary.labelSize, 0);
-      assert.equal(summary.label, 'none (--label-size 0): libsvm lines need one, so each was written with label 0');
+      assert.equal(summary.label, 'none (--label-size 0); libsvm lines need one, so each was written with label 0');
       assert.equal(await readFile(svm, 'utf8'), '0 1:1.5 2:2\n0 1:-3 2:4\n');
       const back = boundless('convert', '--input', svm, '--format', 'libsvm', '--feature-dim', '2', '--label-size', '0', '--to', 'csv', '--output', '-');
       assert.equal(back.code, 0, back.stderr);
       assert.equal(back.stdout, '1.5,2\n-3,4\n');
-      assert.equal(JSON.parse(back.stderr).label, "none kept (--label-size 0): a line's label, where it has one, was dropped");
+      assert.equal(JSON.parse(back.stderr).label, "none kept (--label-size 0): the input's labels, where it has them, were dropped");
     });
 
     it('--label-column N takes the label from the Nth column (counted from 1), for CSV rows that have one', async () => {
@@ -185,15 +185,42 @@ describe('boundless command', () => {
       const forward = boundless('convert', '--input', source, '--format', 'csv', '--label-column', '3', '--to', 'libsvm', '--output', '-');
       assert.equal(forward.code, 0, forward.stderr);
       assert.equal(forward.stdout, '0 1:1.5 2:2\n1 1:-3 2:4\n');
+      assert.equal(JSON.parse(forward.stderr).label, 'column 3 of each row (--label-column 3)');
       const beyond = boundless('convert', '--input', source, '--format', 'csv', '--label-column', '4', '--to', 'libsvm', '--output', '-');
       assert.equal(beyond.code, 1);
       assert.equal(beyond.stderr, `boundless: ${source}: the label's column (column 4: labelColumn 3, --label-column 4) is beyond the first record's 3 columns\n`);
       const unlabelled = boundless('convert', '--input', source, '--format', 'csv', '--label-size', '0', '--label-column', '3', '--to', 'csv', '--output', '-');
       assert.equal(unlabelled.code, 2);
-      assert.equal(unlabelled.stderr.trim().split('\n').pop(), 'boundless: convert: --label-column needs rows with a label (--label-size 1); with --label-size 0 every column is a feature');
+      assert.equal(unlabelled.stderr.trim().split('\n').pop(), 'boundless: convert: --label-column names the label\'s column, and --label-size 0 says the rows have none: give one of them');
       const libsvm = boundless('convert', '--input', source, '--format', 'libsvm', '--feature-dim', '2', '--label-column', '3', '--to', 'csv', '--output', '-');
       assert.equal(libsvm.code, 2);
       assert.equal(libsvm.stderr.trim().split('\n').pop(), 'boundless: convert: --label-column is for CSV (--format libsvm marks its labels itself)');
+    });
+
+    it('a model trained with --label-column reads that column by default in evaluate and predict --label-size 1', async () => {
+      // Label in column 3 of 4: it was read from column 1 by evaluate unless named again (accuracy 0.54 against 0.99).
+      const lines: string[] = [];
+      const unlabelled: string[] = [];
+      for (let i = 0; i < 400; i++) {
+        const x = [Math.sin(i * 1.7) * 2, Math.cos(i * 0.9) * 2, Math.sin(i * 0.31)];
+        const y = x[0] - x[1] + 0.1 * x[2] > 0 ? 1 : 0;
+        lines.push([x[0].toFixed(4), x[1].toFixed(4), y, x[2].toFixed(4)].join(','));
+        unlabelled.push([x[0].toFixed(4), x[1].toFixed(4), x[2].toFixed(4)].join(','));
+      }
+      const source = join(directory, 'label-third.csv');
+      await writeFile(source, lines.join('\n') + '\n');
+      await writeFile(join(directory, 'label-none.csv'), unlabelled.join('\n') + '\n');
+      const model = join(directory, 'label-third-model');
+      const trained = boundless('train', 'linear-learner', '--train', source, '--label-column', '3', '--hp', 'predictor_type=binary_classifier', '--model-dir', model);
+      assert.equal(trained.code, 0, trained.stderr);
+      const named = JSON.parse(boundless('evaluate', '--model', model, '--test', source, '--label-column', '3').stdout);
+      const defaulted = JSON.parse(boundless('evaluate', '--model', model, '--test', source).stdout);
+      assert.ok(named.binary_classification_accuracy > 0.95, JSON.stringify(named));
+      assert.deepEqual(defaulted, named);
+      const withLabels = boundless('predict', '--model', model, '--input', source, '--label-size', '1');
+      const without = boundless('predict', '--model', model, '--input', join(directory, 'label-none.csv'));
+      assert.equal(withLabels.code, 0, withLabels.stderr);
+      assert.equal(withLabels.stdout, without.stdout);
     });
 
     it('reports a bad argument or a bad record in one line and leaves no partial output', async () => {

@@ -30,23 +30,28 @@ function delimiterOption(command: string, raw: ParsedArguments['options'][string
 }
 
 /**
- * The data options of a command. `defaults.featureDim`: the model's (predict, evaluate);
+ * The data options of a command. `defaults.featureDim`, `defaults.labelColumn` (0-based): the model's (predict, evaluate);
  * `defaults.hyperparameterFeatureDim`: the hyperparameters give feature_dim (train), which then
  * stands in for --feature-dim.
  */
 export function readOptionsFrom(command: string, options: ParsedArguments['options'],
-  defaults: { labelSize: 0 | 1; featureDim?: number; hyperparameterFeatureDim?: boolean; format?: FormatName }):
+  defaults: { labelSize: 0 | 1; featureDim?: number; labelColumn?: number; hyperparameterFeatureDim?: boolean; format?: FormatName }):
   Omit<ReadOptions, 'miniBatchSize'> & { miniBatchSize?: number } {
   const format = choiceOption<FormatName>(command, options, 'format', formatNames) ?? defaults.format ?? 'csv';
   const givenLabelSize = integerOption(command, options, 'label-size', 0);
   if (givenLabelSize !== undefined && givenLabelSize > 1) throw new UsageError(`${command}: --label-size must be 0 or 1, got ${givenLabelSize}`);
   if (format === 'text' && givenLabelSize === 1) throw new UsageError(`${command}: --format text has no labels (its records are documents): --label-size must be 0`);
-  const labelSize = format === 'text' ? 0 : givenLabelSize ?? defaults.labelSize;
   const labelColumn = integerOption(command, options, 'label-column');
-  if (labelColumn !== undefined && format !== 'csv') throw new UsageError(`${command}: --label-column is for CSV (--format ${format} marks its labels itself)`);
-  if (labelColumn !== undefined && labelSize === 0) {
-    throw new UsageError(`${command}: --label-column needs rows with a label (--label-size 1); with --label-size 0 every column is a feature`);
+  if (labelColumn !== undefined && format !== 'csv') {
+    throw new UsageError(`${command}: --label-column is for CSV (${format === 'text' ? '--format text has no labels' : `--format ${format} marks its labels itself`})`);
   }
+  if (labelColumn !== undefined && givenLabelSize === 0) {
+    throw new UsageError(`${command}: --label-column names the label's column, and --label-size 0 says the rows have none: give one of them`);
+  }
+  // Naming the label's column says the rows have one (predict and the unsupervised algorithms read none by default).
+  const labelSize = format === 'text' ? 0 : givenLabelSize ?? (labelColumn !== undefined ? 1 : defaults.labelSize);
+  // The model's label column, when the rows have labels and no other is named (a model trained with --label-column 3).
+  const column = labelColumn !== undefined ? labelColumn - 1 : labelSize === 1 && format === 'csv' ? defaults.labelColumn : undefined;
   const featureDim = integerOption(command, options, 'feature-dim') ?? defaults.featureDim;
   const orHyperparameter = command === 'train' ? ' or --hp feature_dim=N' : '';
   if ((format === 'libsvm' || format === 'jsonl') && featureDim === undefined && !defaults.hyperparameterFeatureDim) {
@@ -64,7 +69,7 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
     format,
     featureDim,
     labelSize: labelSize as 0 | 1,
-    ...(labelColumn !== undefined ? { labelColumn: labelColumn - 1 } : {}),
+    ...(column !== undefined && column > 0 ? { labelColumn: column } : {}),
     header: options.header === true,
     delimiter: delimiterOption(command, options.delimiter),
     zeroBased: options['zero-based'] === true,

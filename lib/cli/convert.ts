@@ -21,11 +21,13 @@ export const convertOptions: Record<string, OptionSpec> = {
  * label without a word: CSV's first column taken as the label by default (a file without labels
  * loses its first feature), libsvm lines given labels they did not have, libsvm labels dropped.
  */
-function labelNote(from: string | undefined, to: string, labelSize: number | undefined, given: boolean): string | undefined {
+function labelNote(from: string | undefined, to: string, labelSize: number | undefined, given: boolean, labelColumn?: number): string | undefined {
+  const written = to === 'csv' ? ', written as column 1' : '';
+  if (from === 'csv' && labelSize !== 0 && labelColumn !== undefined) return `column ${labelColumn + 1} of each row (--label-column ${labelColumn + 1})${written}`;
   if (from === 'csv' && !given) return "column 1 of each row, by SageMaker's CSV convention: pass --label-size 0 if the rows have no label";
-  if (labelSize === 0 && to === 'libsvm') return 'none (--label-size 0): libsvm lines need one, so each was written with label 0';
-  if (labelSize === 0 && from === 'libsvm') return "none kept (--label-size 0): a line's label, where it has one, was dropped";
-  return undefined;
+  if (labelSize !== 0) return undefined;
+  const dropped = from === 'csv' ? 'none (--label-size 0)' : "none kept (--label-size 0): the input's labels, where it has them, were dropped";
+  return to === 'libsvm' ? `${dropped}; libsvm lines need one, so each was written with label 0` : dropped;
 }
 
 /** Converts; the summary goes to stderr when the data went to stdout. */
@@ -59,7 +61,7 @@ export async function convert(argv: string[]): Promise<{ summary: Record<string,
     process.stderr.write(`boundless: convert: ${written.droppedWeights} of ${written.records} rows have a weight other than 1, ` +
       `which ${to} cannot hold: they were written without it (jsonl keeps weights)\n`);
   }
-  const label = labelNote(data.format, to, data.labelSize, options['label-size'] !== undefined);
+  const label = labelNote(data.format, to, data.labelSize, options['label-size'] !== undefined, data.labelColumn);
   const summary = { input: options.input, output, from: data.format, to, records: written.records, bytes: written.bytes,
     featureDim: stream.featureDim, labelSize: data.labelSize, ...(label ? { label } : {}), badRecords: stream.stats.badRecords,
     ...(written.droppedWeights > 0 ? { droppedWeights: written.droppedWeights } : {}) };

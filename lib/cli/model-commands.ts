@@ -57,6 +57,12 @@ async function openModel(command: string, options: Record<string, unknown>) {
   return { path, algorithm, featureDim, backend, model: modelFromStored(stored, algorithm, backend, path) };
 }
 
+/** The CSV label column (0-based) the model was trained with, when not the first (train --label-column). */
+function labelColumnOf(model: { data(): { schema: Record<string, unknown> } }): number | undefined {
+  const column = model.data().schema.labelColumn;
+  return typeof column === 'number' ? column : undefined;
+}
+
 const statsOption: OptionSpec = {
   description: "add metrics.kernels to the printed JSON: each kernel's backend, calls and fallbacks to cpu (predict to stdout: the summary goes to stderr)",
 };
@@ -134,7 +140,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   for (const name of ['seed', 'configuration', 'plot']) {
     if (options[name] !== undefined) throw new UsageError(`predict: --${name} is for forecasters (deepar); a ${algorithm.name} model takes none`);
   }
-  const data = { ...readOptionsFrom('predict', options, { labelSize: 0, featureDim }), featureRange: algorithm.featureRange };
+  const data = { ...readOptionsFrom('predict', options, { labelSize: 0, featureDim, labelColumn: labelColumnOf(model) }), featureRange: algorithm.featureRange };
   const outputPath = (options.output as string | undefined) ?? '-';
   let requestOptions: { threshold: number } | undefined;
   if (options.threshold !== undefined) {
@@ -229,7 +235,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   }
   if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); a ${algorithm.name} model's metrics draw nothing`);
   const data = {
-    ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim }),
+    ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim, labelColumn: labelColumnOf(model) }),
     // Labels the model cannot score are bad records with their file and line.
     labelClasses: algorithm.labelClasses?.(model.data().hyperparameters as never),
     featureRange: algorithm.featureRange,

@@ -29,6 +29,8 @@ export interface ShareJob {
    * would then end with other bytes). A stop then waits for each worker's next scheduled round.
    */
   scheduledRoundsOnly?: boolean;
+  /** CSV: the label's column when not the first (it goes into the state's schema, as in one thread). */
+  labelColumn?: number;
 }
 
 /** A worker's batches: readBatches' stream of its share, or the batches dealt to it. */
@@ -52,7 +54,7 @@ export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous:
   };
   for await (const batch of stream) {
     // Packed (one buffer for all tensors): each round moves it to the coordinator and back.
-    state ??= packState(algorithm.createState(job.hyperparameters as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch), backend) as State);
+    state ??= packState(algorithm.createState(job.hyperparameters as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch, job.labelColumn), backend) as State);
     await algorithm.update(state as never, batch, backend);
     position = { ...batch.position };
     since.batches++;

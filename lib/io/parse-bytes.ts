@@ -107,7 +107,7 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   const width = columns - (options.labelSize === 0 ? 0 : 1);
   if (options.labelSize !== 0 && (options.labelColumn ?? 0) >= columns) {
     const column = (options.labelColumn ?? 0) + 1;
-    throw new DataError(`${name}: the label's column (column ${column}: labelColumn ${column - 1}, --label-column ${column}) is beyond the first record's ${columns} columns`);
+    throw new DataError(`${name}: the label's column (column ${column}: labelColumn ${column - 1}, --label-column ${column}) is beyond the first record's ${columns} column${columns === 1 ? '' : 's'}`);
   }
   if (width < 1) {
     const delimiter = options.delimiter ?? ',';

@@ -166,7 +166,7 @@ bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels
   }
   if (labels_required && !has_label) {
     *reason = BadRecord::MissingLabel;
-    *detail = "no \"label\" (this algorithm is supervised)";
+    *detail = "no \"label\" (labels are expected: --label-size 0 if the records have none)";
     return false;
   }
   if (sparse_input) {

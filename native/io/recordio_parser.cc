@@ -391,7 +391,7 @@ bool RecordioParser::DecodeRecord(const uint8_t* payload, size_t length, BatchTa
   const size_t dim = options_.feature_dim;
   if (options_.labels_required && (!r.has_label || r.label_values.empty())) {
     *reason = BadRecord::MissingLabel;
-    *detail = "no label (this algorithm is supervised)";
+    *detail = "no label (labels are expected: --label-size 0 if the records have none)";
     return false;
   }
   size_t width = 0;

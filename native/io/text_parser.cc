@@ -287,6 +287,7 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   first_record_pending_ = false;
   if (header_pending_) {
     header_pending_ = false;
+    first_record_pending_ = true;  // the first record is the line after the header (its errors' hints)
     return Outcome::Skipped;
   }
   if (options_.format == TextFormat::Libsvm && *trimmed_begin == '#') return Outcome::Skipped;
@@ -318,9 +319,10 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   if (first_record && LooksLikeHeader(trimmed_begin, trimmed_end, reason)) {
     result.message += std::string("; the first ") + (first_of_file ? "line" : "non-blank line") +
                       " looks like a header: pass --header (header: true in the API) to skip it";
-  } else if (first_record && options_.format == TextFormat::Csv && !options_.header && reason == BadRecord::Number && HasWord(trimmed_begin, trimmed_end)) {
-    // Mostly numbers with a word among them: data, with text where numbers must be (a class name).
-    result.message += "; CSV fields must be numbers: encode text such as class names as numbers (0, 1, …) first";
+  } else if (first_record && options_.format == TextFormat::Csv && reason == BadRecord::Number && HasWord(trimmed_begin, trimmed_end)) {
+    // Mostly numbers with a word among them: data, with text where numbers must be (a class name, NA).
+    result.message += "; CSV fields must be numbers: encode text such as class names as numbers (0, 1, …), and fill or drop "
+                      "missing values (NA), first";
   }
   return Outcome::Failed;
 }
@@ -438,7 +440,8 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
     }
     // Labelled rows read as unlabelled ones (predict on a training file) have one column too many.
     if (label_column < 0 && column == expected + 1) {
-      *detail += " (one more than the features: if a column is the label, read it as one: --label-size 1, labelSize: 1 in the API)";
+      *detail += " (one more than the features: if a column is the label, read it as one: --label-size 1, and --label-column N if it is not "
+                 "the first; labelSize: 1 and labelColumn in the API)";
     }
     return false;
   }
@@ -595,7 +598,7 @@ bool TextParser::ParseVw(const char* begin, const char* end, BatchTarget& t, Bad
   }
   if (!has_label && options_.labels_required) {
     *reason = BadRecord::MissingLabel;
-    *detail = "no label before '|' (this algorithm is supervised)";
+    *detail = "no label before '|' (labels are expected: --label-size 0 if the records have none)";
     return false;
   }
   const uint32_t mask = options_.hash_bits >= 32 ? 0xffffffffu : ((1u << options_.hash_bits) - 1u);

@@ -48,7 +48,8 @@ class TextParser : public StreamParser {
   // byte-order mark may lead it), whether the file's first non-blank line is still to come (the
   // header to skip when header_pending). The parallel parser's pieces start here.
   void StartSegment(uint64_t line, uint64_t offset, bool file_start, bool first_record_pending, bool header_pending);
-  // The file's first non-blank line has not been taken yet (a piece of blank lines leaves it so).
+  // The file's first non-blank line (the first after the header, with one) has not been taken yet (a
+  // piece of blank lines leaves it so).
   bool first_record_pending() const { return first_record_pending_; }
   bool header_pending() const { return header_pending_; }
   uint64_t record_number() const override { return line_; }

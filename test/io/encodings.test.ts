@@ -93,7 +93,10 @@ describe('encodings and formats real inputs use', () => {
     await assert.rejects(rowsOf([Buffer.from('label,height,weight\n1,2,3\n')], { format: 'csv', featureDim: 2 }),
       /^DataError: iterable, line 1: label \(column 1\) 'label' is not a number; the first line looks like a header: pass --header \(header: true in the API\) to skip it$/);
     await assert.rejects(rowsOf([Buffer.from('1,2,x\n')], { format: 'csv', featureDim: 2 }),
-      /^DataError: iterable, line 1: column 3 'x' is not a number; CSV fields must be numbers: encode text such as class names as numbers \(0, 1, …\) first$/);
+      /^DataError: iterable, line 1: column 3 'x' is not a number; CSV fields must be numbers: encode text such as class names as numbers \(0, 1, …\), and fill or drop missing values \(NA\), first$/);
+    // After a header, the first record is the line after it.
+    await assert.rejects(rowsOf([Buffer.from('a,b,c,species\n1,2,3,setosa\n')], { format: 'csv', header: true, labelSize: 0 }),
+      /^DataError: iterable, line 2: column 4 'setosa' is not a number; CSV fields must be numbers/);
     // Iris as R writes it, species last: data, not a header (it said 'looks like a header').
     await assert.rejects(rowsOf([Buffer.from('5.1,3.5,1.4,0.2,setosa\n')], { format: 'csv', labelSize: 0 }),
       /^DataError: iterable, line 1: column 5 'setosa' is not a number; CSV fields must be numbers/);

@@ -39,7 +39,7 @@ describe('JSON Lines', () => {
   it('names the line and the reason for bad records', async () => {
     const cases: [string, RegExp][] = [
       ['{"features": [1, 2], "label": 1}', /line 1: has 2 features, expected 3 \(feature_dim\)$/],
-      ['{"features": [1, 2, 3]}', /line 1: no "label" \(this algorithm is supervised\)$/],
+      ['{"features": [1, 2, 3]}', /line 1: no "label" \(labels are expected: --label-size 0 if the records have none\)$/],
       ['{"features": [1, null, 3], "label": 1}', /line 1: features\[1\] is null$/],
       ['{"features": [1, "2", 3], "label": 1}', /line 1: features\[1\] is a string, expected a number$/],
       ['{"features": [1, 2, 3], "label": 1', /line 1: malformed JSON object \(expected ',' or '\}'\)$/],

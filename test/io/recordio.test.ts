@@ -105,7 +105,7 @@ describe('recordIO-protobuf', () => {
       [[1, 2, 3, 4, 5, 6, 7, 8], /record 1 \(byte 0\): bad RecordIO magic 0x04030201 \(expected 0xced7230a\): not recordIO, or corrupt$/],
       [[...good, ...good.slice(0, 20)], /record 2 \(byte 56\): truncated: the stream ends 20 bytes into a frame$/],
       [Array.from(frameRecord(encodeRecord({ values: [1, 2] }, 1))), /record 1 \(byte 0\): has 2 dense features, expected 3 \(feature_dim\)$/],
-      [Array.from(frameRecord(encodeRecord({ values: [1, 2, 3] }))), /record 1 \(byte 0\): no label \(this algorithm is supervised\)$/],
+      [Array.from(frameRecord(encodeRecord({ values: [1, 2, 3] }))), /record 1 \(byte 0\): no label \(labels are expected: --label-size 0 if the records have none\)$/],
       [Array.from(frameRecord(encodeRecord({ values: [1], keys: [7], featureDim: 3 }, 0))), /key 7 is outside \[0, 3\) \(feature_dim\)$/],
       [Array.from(frameRecord(encodeRecord({ values: [1, NaN, 3] }, 0))), /feature 1 is not finite$/],
       [frame([0x0a, 0x50, 0x01]), /record 1 \(byte 0\): truncated Record message$/],

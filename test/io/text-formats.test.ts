@@ -343,7 +343,7 @@ describe('text formats (native parser)', () => {
     });
 
     it('requires a label for supervised training, not for unsupervised', async () => {
-      await assert.rejects(parse('|f a\n', { format: 'vw' }), /line 1: no label before '\|' \(this algorithm is supervised\)$/);
+      await assert.rejects(parse('|f a\n', { format: 'vw' }), /line 1: no label before '\|' \(labels are expected: --label-size 0 if the records have none\)$/);
       assert.equal((await parse('|f a\n', { format: 'vw', labelSize: 0 })).rows.length, 1);
       await assert.rejects(parse('1 a b\n', { format: 'vw' }), /line 1: no '\|' before the features$/);
     });

@@ -81,7 +81,7 @@ describe('linear learner: the main job from the command line', function () {
       { cwd: packageRoot, encoding: 'utf8' });
     assert.equal(labelled.status, 1);
     assert.equal(labelled.stderr, `boundless: ${join(root, 'reg.csv')}, line 1: expected 2 columns, found 3 (one more than the features: ` +
-      'if a column is the label, read it as one: --label-size 1, labelSize: 1 in the API)\n');
+      'if a column is the label, read it as one: --label-size 1, and --label-column N if it is not the first; labelSize: 1 and labelColumn in the API)\n');
     // A criterion picks among binary classifiers only: for a regressor it is an error (it was ignored), said once.
     const select = spawnSync(process.execPath, [cli, 'select', '--state', join(root, 'reg', 'state.safetensors'), '--criterion', 'recall_at_target_precision',
       '--model-dir', join(root, 'reg-selected')], { cwd: packageRoot, encoding: 'utf8' });
