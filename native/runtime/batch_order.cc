@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runtime/reused.h"
+#include "runtime/thread_pool.h"
 
 namespace boundless {
 namespace {
@@ -15,8 +16,10 @@ namespace {
 // entries (at 10^6 features, zeroing dim doubles per batch would cost more than its rows).
 struct BatchSums {
   std::vector<double> values;
+  std::vector<char> seen;       // a sparse batch's entries marked while their distinct indices are listed, cleared after
+  std::vector<double> squares;  // a dense batch's Σ w (x_j − s_j)² per feature, added up in feature order
   double* Get(size_t dim) {
-    if (values.size() < dim) values.resize(dim, 0.0);
+    if (values.size() < dim) values.resize(dim, 0.0), seen.resize(dim, 0), squares.resize(dim, 0.0);
     return values.data();
   }
 };
@@ -25,7 +28,25 @@ struct BatchSums {
 struct Added {
   double weight = 0, squares = 0, rows = 0, weight_squares = 0;
 };
-Added AddRows(const BatchView& batch, size_t dim, const double* shift, double* sum) {
+// Dense rows split by features over the thread pool: each feature's sums are one thread's, over the
+// rows in order, and the squares are added up in feature order, so the result does not depend on the
+// threads (the pass ran before each kernel on one thread: 5–10% of a k-means run on 64 features).
+void AddDenseRows(const BatchView& batch, size_t dim, const double* shift, double* sum, double* squares) {
+  ThreadPool::Shared().ParallelFor(dim, std::max<size_t>(1, 65536 / std::max<size_t>(1, batch.rows)), [&](size_t begin, size_t end) {
+    for (size_t r = 0; r < batch.rows; r++) {
+      const double w = batch.weights ? batch.weights[r] : 1.0;
+      if (w == 0) continue;
+      const float* x = batch.values + r * dim;
+      for (size_t j = begin; j < end; j++) {
+        const double v = static_cast<double>(x[j]) - shift[j];
+        sum[j] += w * v;
+        squares[j] += w * v * v;
+      }
+    }
+  });
+}
+
+Added AddRows(const BatchView& batch, size_t dim, const double* shift, double* sum, std::vector<double>& squares) {
   Added a;
   for (size_t r = 0; r < batch.rows; r++) {
     const double w = batch.weights ? batch.weights[r] : 1.0;
@@ -39,14 +60,11 @@ Added AddRows(const BatchView& batch, size_t dim, const double* shift, double* s
         sum[batch.indices[e]] += w * v;
         a.squares += w * v * v;
       }
-    } else {
-      const float* x = batch.values + r * dim;
-      for (size_t j = 0; j < dim; j++) {
-        const double v = static_cast<double>(x[j]) - shift[j];
-        sum[j] += w * v;
-        a.squares += w * v * v;
-      }
     }
+  }
+  if (!batch.sparse) {
+    AddDenseRows(batch, dim, shift, sum, squares.data());
+    for (size_t j = 0; j < dim; j++) a.squares += squares[j], squares[j] = 0;
   }
   return a;
 }
@@ -137,7 +155,7 @@ void AddBatchOrder(const BatchView& batch, size_t dim, double* moments) {
   }
   Reused<BatchSums> scratch;
   double* sum = scratch->Get(dim);
-  const Added a = AddRows(batch, dim, shift, sum);
+  const Added a = AddRows(batch, dim, shift, sum, scratch->squares);
   moments[kOrderLastShift] = 0;
   moments[kOrderLastRows] = 0;
   moments[kOrderLastNovel] = 0;
@@ -151,10 +169,13 @@ void AddBatchOrder(const BatchView& batch, size_t dim, double* moments) {
     recent_dot += sum[j] * recent[j];
   };
   if (batch.sparse) {
-    touched.assign(batch.indices, batch.indices + batch.indptr[batch.rows]);
-    std::sort(touched.begin(), touched.end());
-    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-    for (uint32_t j : touched) visit(j);
+    // The distinct indices in first-seen order (a sort cost 5–10 ms per batch of 150,000 entries).
+    std::vector<char>& seen = scratch->seen;
+    for (int32_t e = 0; e < batch.indptr[batch.rows]; e++) {
+      const uint32_t j = batch.indices[e];
+      if (!seen[j]) seen[j] = 1, touched.push_back(j);
+    }
+    for (uint32_t j : touched) seen[j] = 0, visit(j);
   } else {
     for (size_t j = 0; j < dim; j++) visit(j);
   }
