@@ -40,7 +40,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   'epoch-cache': { value: true, description: 'MiB of memory for keeping the parsed training and validation data after the first epoch, so later epochs skip parsing (default 512; 0: read the files every epoch)' },
   backend: { value: true, description: 'auto|cpu|cuda|webgpu' },
   seed: { value: true, description: "the algorithm's random seed, and the shuffle buffer's" },
-  'shuffle-buffer': { value: true, description: 'train on rows drawn at random from a buffer of N batches (memory: N + 3 batches); to undo an order (sorted by cluster or label), N × the mini-batch size should cover the data' },
+  'shuffle-buffer': { value: true, description: 'train on rows drawn at random from a buffer of N batches (memory: at most N + 3 batches, allocated as they arrive); to undo an order (sorted by cluster or label), N × the mini-batch size should cover the data' },
   deterministic: { description: 'seeded and independent of thread count: a resumed run gives the same model bytes' },
   vocab: { value: true, description: "ntm: vocab.txt, one word per line in feature order (SageMaker's auxiliary channel); sets --feature-dim when that is not given" },
   'sagemaker-metrics': { description: "also print SageMaker's #quality_metric lines on stderr" },
