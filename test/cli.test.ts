@@ -223,6 +223,53 @@ describe('boundless command', () => {
       assert.equal(withLabels.stdout, without.stdout);
     });
 
+    it("--ignore-columns reads past row names (R's write.csv): refused until named, then kept by the model for evaluate and predict", async () => {
+      // As write.csv(data.frame(a, b, y, c)) writes it: a quoted row number first, under an empty header cell.
+      const header = '"","a","b","y","c"';
+      const lines = [header];
+      const unlabelled = ['"","a","b","c"'];
+      for (let i = 1; i <= 400; i++) {
+        const x = [Math.sin(i * 1.7) * 2, Math.cos(i * 0.9) * 2, Math.sin(i * 0.31)];
+        const y = x[0] - x[1] + 0.1 * x[2] > 0 ? 1 : 0;
+        lines.push([`"${i}"`, x[0].toFixed(4), x[1].toFixed(4), y, x[2].toFixed(4)].join(','));
+        unlabelled.push([`"${i}"`, x[0].toFixed(4), x[1].toFixed(4), x[2].toFixed(4)].join(','));
+      }
+      const source = join(directory, 'row-names.csv');
+      await writeFile(source, lines.join('\n') + '\n');
+      await writeFile(join(directory, 'row-names-unlabelled.csv'), unlabelled.join('\n') + '\n');
+      const model = join(directory, 'row-names-model');
+      const train = (...extra: string[]) => boundless('train', 'linear-learner', '--train', source, '--header', '--label-column', '4',
+        '--hp', 'predictor_type=binary_classifier', '--model-dir', model, ...extra);
+      const refused = train();
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, new RegExp(`^boundless: ${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, line 1: the header names no first column, and its values count the rows \\(1, 2, 3, …\\): row names`));
+      const trained = train('--ignore-columns', '1');
+      assert.equal(trained.code, 0, trained.stderr);
+      const named = JSON.parse(boundless('evaluate', '--model', model, '--test', source, '--header', '--label-column', '4', '--ignore-columns', '1').stdout);
+      const defaulted = JSON.parse(boundless('evaluate', '--model', model, '--test', source, '--header').stdout);
+      assert.ok(named.binary_classification_accuracy > 0.95, JSON.stringify(named));
+      assert.deepEqual(defaulted, named);
+      // Without the label column, the row names are still the first column: predict places them so.
+      const withLabels = boundless('predict', '--model', model, '--input', source, '--header', '--label-size', '1');
+      const without = boundless('predict', '--model', model, '--input', join(directory, 'row-names-unlabelled.csv'), '--header');
+      assert.equal(withLabels.code, 0, withLabels.stderr);
+      assert.equal(without.code, 0, without.stderr);
+      assert.equal(withLabels.stdout, without.stdout);
+      const usage: [string[], string][] = [
+        [['--ignore-columns', '0'], 'train: --ignore-columns takes column numbers counted from 1, separated by commas (1 or 1,4), got "0"'],
+        [['--ignore-columns', '1,1'], 'train: --ignore-columns names column 1 twice'],
+        [['--ignore-columns', '4'], "train: --ignore-columns names the label's column (4): name the label with --label-column N, or read rows without one with --label-size 0"],
+      ];
+      for (const [extra, message] of usage) {
+        const result = train(...extra);
+        assert.equal(result.code, 2, extra.join(' '));
+        assert.equal(result.stderr.trim().split('\n').pop(), `boundless: ${message}`);
+      }
+      const libsvm = boundless('convert', '--input', source, '--format', 'libsvm', '--feature-dim', '3', '--ignore-columns', '1', '--to', 'csv', '--output', '-');
+      assert.equal(libsvm.code, 2);
+      assert.equal(libsvm.stderr.trim().split('\n').pop(), 'boundless: convert: --ignore-columns is for CSV (columns by position), not --format libsvm');
+    });
+
     it('reports a bad argument or a bad record in one line and leaves no partial output', async () => {
       const source = join(directory, 'bad.csv');
       await writeFile(source, '1,2,3\n1,2\n');

@@ -265,6 +265,8 @@ export interface NativeParserOptions {
   format: 'csv' | 'libsvm' | 'vw' | 'jsonl' | 'text' | 'recordio';
   delimiter?: string;
   labelColumn?: number;
+  /** CSV columns read past (0-based). */
+  ignoreColumns?: number[];
   header?: boolean;
   featureDim: number;
   zeroBased?: boolean;

@@ -3,12 +3,14 @@
 // bad-record policy, record size.
 import { delimiterInNumbers, formatNames, numberCharacters, type FormatName, type ReadOptions } from '../io/read-options.js';
 import { choiceOption, integerOption, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
+import { recordPositions } from '../train/schema.js';
 
 export const dataOptions: Record<string, OptionSpec> = {
   format: { value: true, description: formatNames.join('|') + " (default csv; deepar: series, DeepAR's JSON Lines)" },
   'feature-dim': { value: true, description: 'features per row (libsvm and jsonl need it; csv and recordio read it from the first record); text: the hash buckets (train: or --hp feature_dim)' },
   'label-size': { value: true, description: '1 (records have a label) or 0' },
   'label-column': { value: true, description: "CSV: the label's column, counted from 1 (default 1, SageMaker's convention)" },
+  'ignore-columns': { value: true, description: "CSV: columns to read past, counted from 1, comma-separated (row names: 1 for R's write.csv and pandas' to_csv; identifiers)" },
   header: { description: 'CSV: skip the first line of each file' },
   delimiter: { value: true, description: "CSV: the delimiter, one byte ('\\t' or tab for a tab)" },
   'zero-based': { description: 'libsvm: indices start at 0' },
@@ -29,13 +31,27 @@ function delimiterOption(command: string, raw: ParsedArguments['options'][string
   return value;
 }
 
+/** --ignore-columns: 1-based column numbers, comma-separated, each once; returned 0-based. */
+function ignoreColumnsOption(command: string, raw: ParsedArguments['options'][string]): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const text = String(raw);
+  const columns = text.split(',').map((part) => part.trim());
+  if (columns.some((c) => !/^[1-9][0-9]{0,7}$/.test(c))) {
+    throw new UsageError(`${command}: --ignore-columns takes column numbers counted from 1, separated by commas (1 or 1,4), got ${JSON.stringify(text)}`);
+  }
+  const numbers = columns.map(Number);
+  const twice = numbers.find((c, i) => numbers.indexOf(c) !== i);
+  if (twice !== undefined) throw new UsageError(`${command}: --ignore-columns names column ${twice} twice`);
+  return numbers.map((c) => c - 1);
+}
+
 /**
  * The data options of a command. `defaults.featureDim`, `defaults.labelColumn` (0-based): the model's (predict, evaluate);
  * `defaults.hyperparameterFeatureDim`: the hyperparameters give feature_dim (train), which then
  * stands in for --feature-dim.
  */
 export function readOptionsFrom(command: string, options: ParsedArguments['options'],
-  defaults: { labelSize: 0 | 1; featureDim?: number; labelColumn?: number; hyperparameterFeatureDim?: boolean; format?: FormatName }):
+  defaults: { labelSize: 0 | 1; featureDim?: number; labelColumn?: number; ignoreColumns?: readonly number[]; hyperparameterFeatureDim?: boolean; format?: FormatName }):
   Omit<ReadOptions, 'miniBatchSize'> & { miniBatchSize?: number } {
   const format = choiceOption<FormatName>(command, options, 'format', formatNames) ?? defaults.format ?? 'csv';
   const givenLabelSize = integerOption(command, options, 'label-size', 0);
@@ -52,6 +68,7 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
   const labelSize = format === 'text' ? 0 : givenLabelSize ?? (labelColumn !== undefined ? 1 : defaults.labelSize);
   // The model's label column, when the rows have labels and no other is named (a model trained with --label-column 3).
   const column = labelColumn !== undefined ? labelColumn - 1 : labelSize === 1 && format === 'csv' ? defaults.labelColumn : undefined;
+  const ignoreColumns = ignoreColumnsFor(command, options, format, labelSize, column, defaults.ignoreColumns);
   const featureDim = integerOption(command, options, 'feature-dim') ?? defaults.featureDim;
   const orHyperparameter = command === 'train' ? ' or --hp feature_dim=N' : '';
   if ((format === 'libsvm' || format === 'jsonl') && featureDim === undefined && !defaults.hyperparameterFeatureDim) {
@@ -70,6 +87,7 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
     featureDim,
     labelSize: labelSize as 0 | 1,
     ...(column !== undefined && column > 0 ? { labelColumn: column } : {}),
+    ...(ignoreColumns !== undefined && ignoreColumns.length > 0 ? { ignoreColumns } : {}),
     header: options.header === true,
     delimiter: delimiterOption(command, options.delimiter),
     zeroBased: options['zero-based'] === true,
@@ -79,4 +97,21 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
     miniBatchSize: integerOption(command, options, 'mini-batch-size'),
     maxRecordBytes: integerOption(command, options, 'max-record-bytes'),
   };
+}
+
+/**
+ * The CSV columns to read past: --ignore-columns, else the model's (stored as positions among the
+ * columns other than the label's: placed here around this command's label column, if it reads one).
+ */
+function ignoreColumnsFor(command: string, options: ParsedArguments['options'], format: FormatName, labelSize: number,
+  labelColumn: number | undefined, model: readonly number[] | undefined): number[] | undefined {
+  const given = ignoreColumnsOption(command, options['ignore-columns']);
+  if (given !== undefined && format !== 'csv') throw new UsageError(`${command}: --ignore-columns is for CSV (columns by position), not --format ${format}`);
+  const label = labelSize === 1 ? labelColumn ?? 0 : undefined;
+  if (given !== undefined && label !== undefined && given.includes(label)) {
+    throw new UsageError(`${command}: --ignore-columns names the label's column (${label + 1}${options['label-column'] === undefined ? ', the first by default' : ''}): ` +
+      'name the label with --label-column N, or read rows without one with --label-size 0');
+  }
+  if (given !== undefined || format !== 'csv' || model === undefined) return given;
+  return recordPositions(model, label);
 }

@@ -63,6 +63,12 @@ function labelColumnOf(model: { data(): { schema: Record<string, unknown> } }): 
   return typeof column === 'number' ? column : undefined;
 }
 
+/** The CSV columns the model's training read past (train --ignore-columns), among the columns other than the label's. */
+function ignoreColumnsOf(model: { data(): { schema: Record<string, unknown> } }): number[] | undefined {
+  const columns = model.data().schema.ignoreColumns;
+  return Array.isArray(columns) && columns.every((c) => typeof c === 'number') ? columns as number[] : undefined;
+}
+
 const statsOption: OptionSpec = {
   description: "add metrics.kernels to the printed JSON: each kernel's backend, calls and fallbacks to cpu (predict to stdout: the summary goes to stderr)",
 };
@@ -140,7 +146,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   for (const name of ['seed', 'configuration', 'plot']) {
     if (options[name] !== undefined) throw new UsageError(`predict: --${name} is for forecasters (deepar); a ${algorithm.name} model takes none`);
   }
-  const data = { ...readOptionsFrom('predict', options, { labelSize: 0, featureDim, labelColumn: labelColumnOf(model) }), featureRange: algorithm.featureRange };
+  const data = { ...readOptionsFrom('predict', options, { labelSize: 0, featureDim, labelColumn: labelColumnOf(model), ignoreColumns: ignoreColumnsOf(model) }), featureRange: algorithm.featureRange };
   const outputPath = (options.output as string | undefined) ?? '-';
   let requestOptions: { threshold: number } | undefined;
   if (options.threshold !== undefined) {
@@ -235,7 +241,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   }
   if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); a ${algorithm.name} model's metrics draw nothing`);
   const data = {
-    ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim, labelColumn: labelColumnOf(model) }),
+    ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim, labelColumn: labelColumnOf(model), ignoreColumns: ignoreColumnsOf(model) }),
     // Labels the model cannot score are bad records with their file and line.
     labelClasses: algorithm.labelClasses?.(model.data().hyperparameters as never),
     featureRange: algorithm.featureRange,

@@ -3,7 +3,7 @@
 // every `syncBatches` batches or when a round is called. Transport-agnostic:
 // it sees the other workers only through a Rendezvous, and its data only as
 // batches (its share of the files read here, or a stream's batches dealt to it).
-import { schemaOf } from '../train/schema.js';
+import { schemaOf, type ColumnLayout } from '../train/schema.js';
 import type { Algorithm, State } from '../algorithms/types.js';
 import type { Backend } from '../backends/registry.js';
 import type { ReadBatch, ReadStats } from '../io/batch-stream.js';
@@ -29,8 +29,8 @@ export interface ShareJob {
    * would then end with other bytes). A stop then waits for each worker's next scheduled round.
    */
   scheduledRoundsOnly?: boolean;
-  /** CSV: the label's column when not the first (it goes into the state's schema, as in one thread). */
-  labelColumn?: number;
+  /** CSV: the label's column and the columns read past (they go into the state's schema, as in one thread). */
+  layout?: ColumnLayout;
 }
 
 /** A worker's batches: readBatches' stream of its share, or the batches dealt to it. */
@@ -54,7 +54,7 @@ export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous:
   };
   for await (const batch of stream) {
     // Packed (one buffer for all tensors): each round moves it to the coordinator and back.
-    state ??= packState(algorithm.createState(job.hyperparameters as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch, job.labelColumn), backend) as State);
+    state ??= packState(algorithm.createState(job.hyperparameters as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch, job.layout), backend) as State);
     await algorithm.update(state as never, batch, backend);
     position = { ...batch.position };
     since.batches++;

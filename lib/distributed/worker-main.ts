@@ -38,7 +38,7 @@ async function runPass(job: SerializedJob): Promise<void> {
   await trainShare({
     worker: job.worker, algorithm: getAlgorithm(job.algorithm), backend: await backends.get(job.backend)!,
     hyperparameters: job.hyperparameters, start: readOptions.start ?? null, state: job.state, syncBatches: job.syncBatches,
-    scheduledRoundsOnly: job.scheduledRoundsOnly, labelColumn: readOptions.labelColumn,
+    scheduledRoundsOnly: job.scheduledRoundsOnly, layout: readOptions,
   }, source, rendezvous);
 }
 

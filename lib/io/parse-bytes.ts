@@ -8,6 +8,7 @@ import type { BatchPool, PooledBatch } from '../data/batch-pool.js';
 import { ConsumerGone, deliver, type Producer } from './batch-stream.js';
 import { DataError, type ReadOptions } from './read-options.js';
 import type { ByteChunk, ByteSource } from './sources/types.js';
+import { rowNamesError } from './formats/row-names.js';
 
 /** Parses a byte source into batches for the producer's queue. */
 export async function produceFromBytes(producer: Producer, source: ByteSource): Promise<void> {
@@ -93,6 +94,33 @@ function firstRecordLine(head: Uint8Array, start: number, skip: number, complete
   return undefined;
 }
 
+/**
+ * The first `count` non-blank lines after `start`, decoded, with their line numbers; without
+ * `complete`, not the bytes after the last newline (a partial line).
+ */
+function leadingLines(head: Uint8Array, start: number, count: number, complete: boolean): { text: string; line: number }[] {
+  const lines: { text: string; line: number }[] = [];
+  for (let at = start, line = 1; at < head.length && lines.length < count; line++) {
+    const newline = head.indexOf(0x0a, at);
+    if (newline < 0 && !complete) break;
+    const end = newline < 0 ? head.length : newline;
+    const text = Buffer.from(head.buffer, head.byteOffset + at, end - at).toString('utf8');
+    if (!/^[ \t\r]*$/.test(text)) lines.push({ text, line });
+    if (newline < 0) break;
+    at = newline + 1;
+  }
+  return lines;
+}
+
+/** A header over a row-names column (R's write.csv, pandas' to_csv): an error, not a column of data (formats/row-names.ts). */
+function refuseRowNames(head: Uint8Array, start: number, name: string, options: ReadOptions, complete: boolean): void {
+  if (!options.header) return;
+  const [header, ...records] = leadingLines(head, start, 21, complete);
+  if (!header) return;
+  const error = rowNamesError(name, header.text, header.line, records.map((r) => r.text), options.delimiter ?? ',', options.ignoreColumns?.includes(0) === true);
+  if (error) throw new DataError(error);
+}
+
 /** Features per row of a CSV file, from its first record; null while no whole record has arrived, 'none' when there is none. */
 function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null | 'none' {
   // A UTF-8 byte-order mark is not part of the first field (the parser skips it too).
@@ -103,8 +131,14 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
     if (head.length > limit) throw new DataError(`${name}, line 1: record is longer than ${limit} bytes (raise --max-record-bytes, maxRecordBytes in the API)`);
     return complete ? 'none' : null;
   }
+  refuseRowNames(head, start, name, options, complete);
   const columns = first.split(options.delimiter ?? ',').length;
-  const width = columns - (options.labelSize === 0 ? 0 : 1);
+  const ignored = options.ignoreColumns ?? [];
+  const beyond = ignored.find((c) => c >= columns);
+  if (beyond !== undefined) {
+    throw new DataError(`${name}: a column to read past (column ${beyond + 1}: ignoreColumns ${beyond}, --ignore-columns ${beyond + 1}) is beyond the first record's ${columns} column${columns === 1 ? '' : 's'}`);
+  }
+  const width = columns - (options.labelSize === 0 ? 0 : 1) - ignored.length;
   if (options.labelSize !== 0 && (options.labelColumn ?? 0) >= columns) {
     const column = (options.labelColumn ?? 0) + 1;
     throw new DataError(`${name}: the label's column (column ${column}: labelColumn ${column - 1}, --label-column ${column}) is beyond the first record's ${columns} column${columns === 1 ? '' : 's'}`);
@@ -112,7 +146,7 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   if (width < 1) {
     const delimiter = options.delimiter ?? ',';
     throw new DataError(`${name}: the first record has no feature columns (${columns} column${columns === 1 ? '' : 's'} split at ` +
-      `${JSON.stringify(delimiter)}${options.labelSize === 0 ? '' : ', one of them the label'}; is the delimiter right?)`);
+      `${JSON.stringify(delimiter)}${options.labelSize === 0 ? '' : ', one of them the label'}${ignored.length > 0 ? `, ${ignored.length} read past` : ''}; is the delimiter right?)`);
   }
   return width;
 }
@@ -141,6 +175,7 @@ class NativeBatcher {
       format, featureDim, delimiter: options.delimiter, header: options.header, zeroBased: options.zeroBased,
       hashBits: options.hashBits, maxRecordBytes: options.maxRecordBytes, skipBad: options.onBadRecord === 'skip',
       labelColumn: labelSize === 0 ? -1 : (options.labelColumn ?? 0), labelsRequired: labelSize > 0,
+      ...(format === 'csv' && options.ignoreColumns ? { ignoreColumns: options.ignoreColumns } : {}),
       labelClasses: options.labelClasses ?? 0, featureRange: options.featureRange,
     });
     const batcher = new NativeBatcher(producer, pool, parser);

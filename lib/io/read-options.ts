@@ -49,6 +49,12 @@ export interface ReadOptions {
   featureRange?: { min: number; max: number };
   /** CSV: the label's column (default 0, the first, as SageMaker). */
   labelColumn?: number;
+  /**
+   * CSV: columns read past, neither features nor the label: 0-based positions in the record, as
+   * labelColumn counts them (row names, which R's write.csv and pandas' to_csv write first by
+   * default; identifiers). Their fields may hold anything, text included.
+   */
+  ignoreColumns?: number[];
   /** CSV: skip the first line of each file. */
   header?: boolean;
   /** CSV: one byte (default ','). */
@@ -109,7 +115,7 @@ export function declaredFeatureDim(format: FormatName, options: ReadOptions): nu
 /** Every option of ReadOptions, by name (the compiler keeps it complete): unknown names are errors. */
 export const readOptionNames: Readonly<Record<keyof ReadOptions, true>> = {
   format: true, miniBatchSize: true, featureDim: true, sparse: true, labelSize: true, labelClasses: true, featureRange: true,
-  labelColumn: true, header: true, delimiter: true, zeroBased: true, hashBits: true, onBadRecord: true, series: true,
+  labelColumn: true, ignoreColumns: true, header: true, delimiter: true, zeroBased: true, hashBits: true, onBadRecord: true, series: true,
   maxRecordBytes: true, nnzPerBatch: true, batchValues: true, prefetch: true, shuffleBuffer: true, seed: true, start: true, files: true,
   redis: true, signal: true,
 };
@@ -136,10 +142,12 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
   }
   if (options.delimiter !== undefined && Buffer.byteLength(options.delimiter) !== 1) fail(`delimiter must be one byte, got ${JSON.stringify(options.delimiter)}`);
   if (options.delimiter !== undefined && numberCharacters.includes(options.delimiter)) fail(delimiterInNumbers(options.delimiter));
+  const ignored = options.ignoreColumns?.length ?? 0;
   if (options.labelColumn !== undefined && (!Number.isSafeInteger(options.labelColumn) || options.labelColumn < 0 ||
-    (options.featureDim !== undefined && options.labelColumn > options.featureDim))) {
-    fail(`labelColumn must be an integer in [0, ${options.featureDim ?? 'featureDim'}], got ${options.labelColumn}`);
+    (options.featureDim !== undefined && options.labelColumn > options.featureDim + ignored))) {
+    fail(`labelColumn must be an integer in [0, ${options.featureDim !== undefined ? options.featureDim + ignored : 'featureDim'}], got ${options.labelColumn}`);
   }
+  if (options.ignoreColumns !== undefined) validateIgnoreColumns(options, format, fail);
   if (options.shuffleBuffer !== undefined && (!Number.isSafeInteger(options.shuffleBuffer) || options.shuffleBuffer < 1)) {
     fail(`shuffleBuffer must be a positive integer (batches), got ${typeof options.shuffleBuffer === 'string' ? JSON.stringify(options.shuffleBuffer) : String(options.shuffleBuffer)}`);
   }
@@ -152,6 +160,25 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
   }
   if (options.onBadRecord !== undefined && options.onBadRecord !== 'error' && options.onBadRecord !== 'skip') {
     fail(`onBadRecord must be 'error' or 'skip', got ${JSON.stringify(options.onBadRecord)}`);
+  }
+}
+
+/** ignoreColumns: CSV only, distinct column indices, none of them the label's. */
+function validateIgnoreColumns(options: ReadOptions, format: FormatName, fail: (why: string) => never): void {
+  const columns = options.ignoreColumns;
+  if (!Array.isArray(columns) || columns.some((c) => !Number.isSafeInteger(c) || c < 0 || c >= 2 ** 24)) {
+    fail(`ignoreColumns must be an array of column indices (integers from 0), got ${JSON.stringify(columns)}`);
+  }
+  if (format !== 'csv') fail(`ignoreColumns is for CSV (columns by position), not ${format}`);
+  const seen = new Set<number>();
+  for (const c of columns!) {
+    if (seen.has(c)) fail(`ignoreColumns names column ${c} twice`);
+    seen.add(c);
+  }
+  const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
+  if (label !== undefined && seen.has(label)) {
+    fail(`ignoreColumns names the label's column (${label}${options.labelColumn === undefined ? ', the first: labelColumn defaults to 0' : ''}); ` +
+      'give labelColumn, or labelSize: 0 for records without a label');
   }
 }
 

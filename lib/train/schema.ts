@@ -1,16 +1,38 @@
 // What the data looks like when a state is made from its first batch (the algorithm contract's
 // DataSchema): the width, the label size, sparse rows, whether the features are hashed words
-// of raw text (the `text` format's batches carry each entry's word), which a topic model names, and
-// a CSV label column other than the first (evaluate and predict read the model's by default).
+// of raw text (the `text` format's batches carry each entry's word), which a topic model names, a
+// CSV label column other than the first and the CSV columns read past (evaluate and predict read
+// the model's by default).
 import type { DataSchema } from '../algorithms/types.js';
 import type { Batch } from '../data/batch.js';
+import type { ReadOptions } from '../io/read-options.js';
 import { seriesSchema } from '../algorithms/deepar/index.js';
 
-export function schemaOf(featureDim: number, labelSize: number, sparse: boolean, first: Batch, labelColumn?: number): DataSchema {
+/** The read options that place a CSV record's columns. */
+export type ColumnLayout = Pick<ReadOptions, 'labelSize' | 'labelColumn' | 'ignoreColumns'>;
+
+export function schemaOf(featureDim: number, labelSize: number, sparse: boolean, first: Batch, layout: ColumnLayout = {}): DataSchema {
   if (first.kind === 'series') return seriesSchema(first);
   const hashedWords = first.kind === 'sparse' && first.words !== undefined;
+  const { labelColumn } = layout;
+  const ignored = unlabelledPositions(layout);
   return {
     featureDim, labelSize, sparse, ...(hashedWords ? { hashedWords: true } : {}),
     ...(labelSize > 0 && labelColumn !== undefined && labelColumn > 0 ? { labelColumn } : {}),
+    ...(ignored.length > 0 ? { ignoreColumns: ignored } : {}),
   };
+}
+
+/**
+ * The columns read past as positions among a record's columns other than the label's (a model
+ * stores them so: evaluate reads files with the label, predict usually without), in order.
+ */
+export function unlabelledPositions(layout: ColumnLayout): number[] {
+  const label = layout.labelSize === 0 ? undefined : layout.labelColumn ?? 0;
+  return [...(layout.ignoreColumns ?? [])].sort((a, b) => a - b).map((c) => (label !== undefined && c > label ? c - 1 : c));
+}
+
+/** unlabelledPositions' inverse: the positions in records whose label sits at `labelColumn` (undefined: no label). */
+export function recordPositions(unlabelled: readonly number[], labelColumn: number | undefined): number[] {
+  return unlabelled.map((c) => (labelColumn !== undefined && c >= labelColumn ? c + 1 : c));
 }

@@ -401,7 +401,7 @@ export class TrainingRun<A extends Algorithm> {
     try {
       for await (const batch of batches) {
         // A pass from the file makes the state (a replayed pass comes after one): the stream has read the width by now.
-        this.state ??= algorithm.createState(this.settings.hp as never, schemaOf(read!.featureDim!, algorithm.labelSize, read!.sparse === true, batch, this.options.data?.labelColumn),
+        this.state ??= algorithm.createState(this.settings.hp as never, schemaOf(read!.featureDim!, algorithm.labelSize, read!.sparse === true, batch, this.options.data),
           this.settings.backend);
         await algorithm.update(this.state as never, batch, this.settings.backend);
         progress.position = { ...batch.position };

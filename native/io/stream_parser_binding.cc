@@ -4,6 +4,8 @@
 // batch arrays are the caller's typed arrays, referenced while a feed runs.
 #include "io/stream_parser_binding.h"
 
+#include <cmath>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,6 +83,22 @@ std::unique_ptr<StreamParser> CreateParser(const Napi::Object& object, ParallelT
   if (delimiter.size() != 1) throw Napi::TypeError::New(env, "StreamParser: delimiter must be one byte");
   options.delimiter = delimiter[0];
   options.label_column = static_cast<int>(number("labelColumn", 0));
+  Napi::Value ignored = object.Get("ignoreColumns");
+  if (!ignored.IsUndefined()) {
+    // Checked by the caller (read-options.ts): distinct columns, none the label's.
+    if (!ignored.IsArray()) throw Napi::TypeError::New(env, "StreamParser: ignoreColumns must be an array of column indices");
+    Napi::Array columns = ignored.As<Napi::Array>();
+    for (uint32_t i = 0; i < columns.Length(); i++) {
+      Napi::Value column = columns.Get(i);
+      double value = column.IsNumber() ? column.As<Napi::Number>().DoubleValue() : -1;
+      if (!(value >= 0 && value < (1 << 24)) || value != std::floor(value)) {
+        throw Napi::RangeError::New(env, "StreamParser: ignoreColumns must hold column indices in [0, 2^24)");
+      }
+      const size_t c = static_cast<size_t>(value);
+      if (options.ignored.size() <= c) options.ignored.resize(c + 1, 0);
+      options.ignored[c] = 1;
+    }
+  }
   options.header = flag("header", false);
   options.feature_dim = static_cast<size_t>(feature_dim);
   options.zero_based = flag("zeroBased", false);

@@ -1,5 +1,7 @@
 #include "io/text_parser.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <cstring>
 
@@ -96,7 +98,10 @@ inline bool ScanLibsvmFeature(const char*& cursor, const char* end, const char**
 
 }  // namespace
 
-TextParser::TextParser(const TextParserOptions& options) : options_(options) { StartFile(true); }
+TextParser::TextParser(const TextParserOptions& options)
+    : options_(options), ignored_count_(static_cast<size_t>(std::count(options.ignored.begin(), options.ignored.end(), 1))) {
+  StartFile(true);
+}
 
 void TextParser::FailTooLong(FeedResult& result) {
   result.failed = true;
@@ -354,7 +359,8 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
                           std::string* detail) {
   const size_t cols = options_.feature_dim;
   const int label_column = options_.label_column;
-  const size_t expected = cols + (label_column >= 0 ? 1 : 0);
+  const std::vector<char>& ignored = options_.ignored;
+  const size_t expected = cols + (label_column >= 0 ? 1 : 0) + ignored_count_;
   const char delimiter = options_.delimiter;
   float* row = t.values + t.rows * cols;
   float label = 0.f;
@@ -373,6 +379,14 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
     }
   };
   for (;;) {
+    if (column < ignored.size() && ignored[column]) {
+      // Read past, whatever it holds (a row name may be text).
+      const char* next = static_cast<const char*>(std::memchr(cursor, delimiter, static_cast<size_t>(end - cursor)));
+      ++column;
+      if (!next) break;
+      cursor = next + 1;
+      continue;
+    }
     const char* p = cursor;
     while (p < end && is_blank(*p)) ++p;
     // Fastest path: a short decimal parsed as it is scanned, then [blanks] and the delimiter or the

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "io/document_words.h"
 #include "io/stream_parser.h"
@@ -21,6 +22,9 @@ struct TextParserOptions {
   char delimiter = ',';
   // CSV: which column holds the label (-1: none, as with label_size=0).
   int label_column = 0;
+  // CSV: ignored[c] != 0 for a column that is read past, not parsed (row names, identifiers):
+  // counted among a record's columns, never a feature or the label.
+  std::vector<char> ignored;
   bool header = false;
   // Features per row (CSV), or the index bound (libsvm) / 2^hash_bits (VW) / the hash buckets (text).
   size_t feature_dim = 0;
@@ -80,6 +84,7 @@ class TextParser : public StreamParser {
                std::string* detail, bool* full);
 
   TextParserOptions options_;
+  size_t ignored_count_ = 0;  // CSV columns read past (options_.ignored)
   std::string carry_;
   uint64_t line_ = 1;
   uint64_t stream_offset_ = 0;

@@ -31,7 +31,7 @@ export interface JobSpec {
 }
 
 /** Read options that decide what a record is (not the reader's own: prefetch, chunk sizes, signals). */
-const dataKeys: (keyof ReadOptions)[] = ['format', 'miniBatchSize', 'batchValues', 'featureDim', 'sparse', 'labelSize', 'labelClasses', 'labelColumn',
+const dataKeys: (keyof ReadOptions)[] = ['format', 'miniBatchSize', 'batchValues', 'featureDim', 'sparse', 'labelSize', 'labelClasses', 'labelColumn', 'ignoreColumns',
   'header', 'delimiter', 'zeroBased', 'hashBits', 'onBadRecord', 'shuffleBuffer', 'seed', 'nnzPerBatch', 'maxRecordBytes'];
 
 export function dataOfReadOptions(options: ReadOptions): Record<string, unknown> {

@@ -209,7 +209,7 @@ export class ClusterMember implements PassRunner {
       await trainShare({
         worker: shard, algorithm: this.algorithm, backend: settings.backend, hyperparameters: settings.hp, start: position,
         state: start as State | undefined, syncBatches: 'batches' in this.spec.syncEvery ? this.spec.syncEvery.batches : undefined,
-        labelColumn: readOptions.labelColumn,
+        layout: readOptions,
       }, stream, rendezvous);
       // The shard's last upload, sent in the background, is stored before the member claims another.
       await rendezvous.flush();

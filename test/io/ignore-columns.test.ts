@@ -1,0 +1,116 @@
+// CSV columns read past (ignoreColumns) and the row-names column that R's
+// write.csv and pandas' to_csv write by default: refused with the way to read
+// past it, never read as data.
+import assert from 'node:assert/strict';
+import { loadCoreAddon, readBatches, type ReadOptions } from '../../lib/index.js';
+import { recordPositions, unlabelledPositions } from '../../lib/train/schema.js';
+
+async function rowsOf(text: string, options: Partial<ReadOptions>, chunkSize = 1 << 20) {
+  const bytes = Buffer.from(text);
+  function* chunks() {
+    for (let i = 0; i < bytes.length; i += chunkSize) yield bytes.subarray(i, i + chunkSize);
+  }
+  const stream = readBatches(chunks(), { miniBatchSize: 3, format: 'csv', ...options });
+  const rows: { values: number[]; label?: number }[] = [];
+  for await (const batch of stream) {
+    if (batch.kind !== 'dense') throw new Error('dense batches expected');
+    for (let r = 0; r < batch.rows; r++) {
+      rows.push({ values: Array.from(batch.values.subarray(r * batch.cols, (r + 1) * batch.cols)), label: batch.labels?.[r] });
+    }
+  }
+  return { rows, featureDim: stream.featureDim };
+}
+
+/** faithful's first rows as R's write.csv(faithful) writes them (R's datasets package). */
+const rFaithful = '"","eruptions","waiting"\n"1",3.6,79\n"2",1.8,54\n"3",3.333,74\n"4",2.283,62\n';
+/** The same as pandas' DataFrame.to_csv writes it (index = True, a RangeIndex from 0). */
+const pandasFaithful = ',eruptions,waiting\n0,3.6,79\n1,1.8,54\n2,3.333,74\n3,2.283,62\n';
+/** mtcars' first rows as write.csv(mtcars) writes them: the row names are the cars. */
+const rMtcars = '"","mpg","cyl","am"\n"Mazda RX4",21,6,1\n"Mazda RX4 Wag",21,6,1\n"Datsun 710",22.8,4,1\n"Hornet 4 Drive",21.4,6,0\n';
+
+describe('CSV columns read past (ignoreColumns)', () => {
+  it('reads past the named columns whatever they hold, text included; the label keeps its place', async () => {
+    const unlabelled = await rowsOf(rMtcars, { header: true, labelSize: 0, ignoreColumns: [0] });
+    assert.equal(unlabelled.featureDim, 3);
+    assert.deepEqual(unlabelled.rows.map((r) => r.values), [[21, 6, 1], [21, 6, 1], [22.8, 4, 1].map(Math.fround), [21.4, 6, 0].map(Math.fround)]);
+    // The label in the last column (am), the row names read past: features mpg and cyl.
+    const labelled = await rowsOf(rMtcars, { header: true, labelColumn: 3, ignoreColumns: [0] });
+    assert.equal(labelled.featureDim, 2);
+    assert.deepEqual(labelled.rows.map((r) => [r.label, ...r.values]), [[1, 21, 6], [1, 21, 6], [1, Math.fround(22.8), 4], [0, Math.fround(21.4), 6]]);
+    // Columns on either side of the label, and the last column.
+    const mixed = await rowsOf('a,9,b,1,2,c\nd,8,e,3,4,f\n', { labelColumn: 1, ignoreColumns: [0, 2, 5] });
+    assert.deepEqual(mixed.rows, [{ values: [1, 2], label: 9 }, { values: [3, 4], label: 8 }]);
+  });
+
+  it('gives the same rows in chunks of any size and on every parse thread as in one piece', async () => {
+    const lines = ['"",y,a,b'];
+    for (let i = 1; i <= 30_000; i++) lines.push(`"row ${i}",${i % 2},${(i * 0.25).toFixed(2)},${i % 7}`);
+    const text = lines.join('\n') + '\n';  // ~700 KB: the parallel parser cuts it into segments
+    const whole = await rowsOf(text, { header: true, labelColumn: 1, ignoreColumns: [0] });
+    assert.equal(whole.rows.length, 30_000);
+    assert.deepEqual(whole.rows[29_999], { values: [7500, 30_000 % 7], label: 0 });
+    for (const size of [61, 4096]) assert.deepEqual((await rowsOf(text, { header: true, labelColumn: 1, ignoreColumns: [0] }, size)).rows, whole.rows, `chunks of ${size}`);
+  });
+
+  it('counts read-past columns in a record\'s width: a short or long record is an error naming its line', async () => {
+    await assert.rejects(rowsOf('x,1,2\ny,3\n', { labelSize: 0, ignoreColumns: [0] }), /^DataError: iterable, line 2: expected 3 columns, found 2$/);
+    await assert.rejects(rowsOf('x,1,2\ny,3,4,5\n', { labelSize: 0, ignoreColumns: [0] }), /line 2: expected 3 columns, found 4 \(one more than the features/);
+    await assert.rejects(rowsOf('x,1,2\n', { labelSize: 0, ignoreColumns: [3] }),
+      /^DataError: iterable: a column to read past \(column 4: ignoreColumns 3, --ignore-columns 4\) is beyond the first record's 3 columns$/);
+    await assert.rejects(rowsOf('x,1\n', { labelColumn: 1, ignoreColumns: [0] }), /the first record has no feature columns \(2 columns split at ",", one of them the label, 1 read past; is the delimiter right\?\)$/);
+  });
+
+  it('refuses what cannot be meant: a column twice, the label\'s column, other formats, non-indices', () => {
+    const base = { miniBatchSize: 1, format: 'csv' as const };
+    assert.throws(() => readBatches([], { ...base, ignoreColumns: [1, 1] }), /^RangeError: readBatches: ignoreColumns names column 1 twice$/);
+    assert.throws(() => readBatches([], { ...base, ignoreColumns: [0] }),
+      /ignoreColumns names the label's column \(0, the first: labelColumn defaults to 0\); give labelColumn, or labelSize: 0 for records without a label$/);
+    assert.throws(() => readBatches([], { ...base, labelColumn: 2, ignoreColumns: [2] }), /ignoreColumns names the label's column \(2\); /);
+    assert.throws(() => readBatches([], { ...base, format: 'libsvm', featureDim: 3, ignoreColumns: [0] }), /ignoreColumns is for CSV \(columns by position\), not libsvm$/);
+    assert.throws(() => readBatches([], { ...base, ignoreColumns: [-1] }), /ignoreColumns must be an array of column indices \(integers from 0\), got \[-1\]$/);
+    assert.throws(() => readBatches([], { ...base, ignoreColumns: 0 as never }), /ignoreColumns must be an array of column indices/);
+    // The label may sit past featureDim by as many columns as are read past.
+    assert.doesNotThrow(() => readBatches([], { ...base, featureDim: 2, labelColumn: 3, ignoreColumns: [0] }));
+    assert.throws(() => readBatches([], { ...base, featureDim: 2, labelColumn: 4, ignoreColumns: [0] }), /labelColumn must be an integer in \[0, 3\], got 4$/);
+    const parser = () => new (loadCoreAddon().StreamParser)({ format: 'csv', featureDim: 1, ignoreColumns: ['a'] as never });
+    assert.throws(parser, /StreamParser: ignoreColumns must hold column indices in \[0, 2\^24\)/);
+  });
+
+  it('stores read-past columns as positions among the non-label columns, and places them back around any label column', () => {
+    assert.deepEqual(unlabelledPositions({ labelColumn: 2, ignoreColumns: [4, 0] }), [0, 3]);
+    assert.deepEqual(unlabelledPositions({ labelSize: 0, ignoreColumns: [4, 0] }), [0, 4]);
+    assert.deepEqual(unlabelledPositions({ ignoreColumns: [3] }), [2]);  // the label first by default
+    assert.deepEqual(recordPositions([0, 3], 2), [0, 4]);
+    assert.deepEqual(recordPositions([0, 3], undefined), [0, 3]);
+    assert.deepEqual(recordPositions([2], 0), [3]);
+  });
+});
+
+describe('row names (R write.csv, pandas to_csv)', () => {
+  const hint = "row names, which R's write.csv and pandas' to_csv write by default, not data. Read past them with --ignore-columns 1 " +
+    "(ignoreColumns: [0] in the API), or write the file without them (write.csv(…, row.names = FALSE); to_csv(…, index = False))";
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  it('refuses a header over an unnamed first column that counts the rows from 1 (R) or 0 (pandas), or names them', async () => {
+    await assert.rejects(rowsOf(rFaithful, { header: true, labelSize: 0 }),
+      new RegExp(`^DataError: iterable, line 1: the header names no first column, and its values count the rows \\(1, 2, 3, …\\): ${escape(hint)}$`));
+    await assert.rejects(rowsOf(pandasFaithful, { header: true, labelSize: 0 }), /its values count the rows \(0, 1, 2, …\): row names/);
+    // As a label too: a regression on the row number.
+    await assert.rejects(rowsOf(rFaithful, { header: true }), /count the rows \(1, 2, 3, …\)/);
+    await assert.rejects(rowsOf(rMtcars, { header: true, labelSize: 0 }), /its values name the rows \("Mazda RX4", …\): row names/);
+    // Blank lines before the header move its line.
+    await assert.rejects(rowsOf(`\n\n${rFaithful}`, { header: true, labelSize: 0 }), /iterable, line 3: the header names no first column/);
+  });
+
+  it('reads the same files with the column read past, and leaves named or non-counting first columns alone', async () => {
+    const r = await rowsOf(rFaithful, { header: true, labelSize: 0, ignoreColumns: [0] });
+    const pandas = await rowsOf(pandasFaithful, { header: true, labelSize: 0, ignoreColumns: [0] });
+    assert.deepEqual(r.rows, pandas.rows);
+    assert.deepEqual(r.rows[0].values, [3.6, 79].map(Math.fround));
+    // A named first column, an unnamed label column of 0/1 labels, one record (not evidence), and no header: data.
+    assert.equal((await rowsOf('"id","a"\n1,5\n2,6\n3,7\n', { header: true, labelSize: 0 })).rows.length, 3);
+    assert.equal((await rowsOf(',a\n1,5\n0,6\n1,7\n', { header: true })).rows.length, 3);
+    assert.equal((await rowsOf(',a\n1,5\n', { header: true })).rows.length, 1);
+    assert.equal((await rowsOf('1,5\n2,6\n3,7\n', { labelSize: 0 })).rows.length, 3);
+  });
+});
