@@ -256,7 +256,7 @@ describe('boundless command', () => {
       assert.equal(without.code, 0, without.stderr);
       assert.equal(withLabels.stdout, without.stdout);
       const usage: [string[], string][] = [
-        [['--ignore-columns', '0'], 'train: --ignore-columns takes column numbers counted from 1, separated by commas (1 or 1,4), got "0"'],
+        [['--ignore-columns', '0'], 'train: --ignore-columns takes column numbers counted from 1 (to 16777216), separated by commas (1 or 1,4), or none, got "0"'],
         [['--ignore-columns', '1,1'], 'train: --ignore-columns names column 1 twice'],
         [['--ignore-columns', '4'], "train: --ignore-columns names the label's column (4): name the label with --label-column N, or read rows without one with --label-size 0"],
       ];
@@ -265,6 +265,19 @@ describe('boundless command', () => {
         assert.equal(result.code, 2, extra.join(' '));
         assert.equal(result.stderr.trim().split('\n').pop(), `boundless: ${message}`);
       }
+      // A file without the row names: --ignore-columns none reads every column, not the model's.
+      const plain = unlabelled.map((line) => line.split(',').slice(1).join(',')).join('\n') + '\n';
+      await writeFile(join(directory, 'no-row-names.csv'), plain);
+      const none = boundless('predict', '--model', model, '--input', join(directory, 'no-row-names.csv'), '--header', '--ignore-columns', 'none');
+      assert.equal(none.code, 0, none.stderr);
+      assert.equal(none.stdout, without.stdout);
+      // An unsupervised model trained on labelled rows keeps the label's column for evaluate --label-size 1.
+      const kmeans = join(directory, 'row-names-kmeans');
+      const clustered = boundless('train', 'kmeans', '--train', source, '--header', '--label-column', '4', '--ignore-columns', '1', '--hp', 'k=2', '--model-dir', kmeans);
+      assert.equal(clustered.code, 0, clustered.stderr);
+      const scored = JSON.parse(boundless('evaluate', '--model', kmeans, '--test', source, '--header', '--label-size', '1').stdout);
+      const onUnlabelled = JSON.parse(boundless('evaluate', '--model', kmeans, '--test', join(directory, 'row-names-unlabelled.csv'), '--header').stdout);
+      assert.equal(scored.msd, onUnlabelled.msd);
       const libsvm = boundless('convert', '--input', source, '--format', 'libsvm', '--feature-dim', '3', '--ignore-columns', '1', '--to', 'csv', '--output', '-');
       assert.equal(libsvm.code, 2);
       assert.equal(libsvm.stderr.trim().split('\n').pop(), 'boundless: convert: --ignore-columns is for CSV (columns by position), not --format libsvm');

@@ -10,7 +10,7 @@ export const dataOptions: Record<string, OptionSpec> = {
   'feature-dim': { value: true, description: 'features per row (libsvm and jsonl need it; csv and recordio read it from the first record); text: the hash buckets (train: or --hp feature_dim)' },
   'label-size': { value: true, description: '1 (records have a label) or 0' },
   'label-column': { value: true, description: "CSV: the label's column, counted from 1 (default 1, SageMaker's convention)" },
-  'ignore-columns': { value: true, description: "CSV: columns to read past, counted from 1, comma-separated (row names: 1 for R's write.csv and pandas' to_csv; identifiers)" },
+  'ignore-columns': { value: true, description: "CSV: columns to read past, counted from 1, comma-separated (row names: 1 for R's write.csv and pandas' to_csv; identifiers), or none (not the model's)" },
   header: { description: 'CSV: skip the first line of each file' },
   delimiter: { value: true, description: "CSV: the delimiter, one byte ('\\t' or tab for a tab)" },
   'zero-based': { description: 'libsvm: indices start at 0' },
@@ -31,13 +31,18 @@ function delimiterOption(command: string, raw: ParsedArguments['options'][string
   return value;
 }
 
-/** --ignore-columns: 1-based column numbers, comma-separated, each once; returned 0-based. */
+/** Column numbers --ignore-columns takes: 1 to 2^24 (the parser's bound). */
+const maxColumn = 2 ** 24;
+
+/** --ignore-columns: 1-based column numbers, comma-separated, each once, or none; returned 0-based. */
 function ignoreColumnsOption(command: string, raw: ParsedArguments['options'][string]): number[] | undefined {
   if (raw === undefined) return undefined;
   const text = String(raw);
+  if (text.trim() === 'none') return [];
   const columns = text.split(',').map((part) => part.trim());
-  if (columns.some((c) => !/^[1-9][0-9]{0,7}$/.test(c))) {
-    throw new UsageError(`${command}: --ignore-columns takes column numbers counted from 1, separated by commas (1 or 1,4), got ${JSON.stringify(text)}`);
+  if (columns.some((c) => !/^[0-9]{1,9}$/.test(c) || Number(c) < 1 || Number(c) > maxColumn)) {
+    throw new UsageError(`${command}: --ignore-columns takes column numbers counted from 1 (to ${maxColumn}), separated by commas (1 or 1,4), ` +
+      `or none, got ${JSON.stringify(text)}`);
   }
   const numbers = columns.map(Number);
   const twice = numbers.find((c, i) => numbers.indexOf(c) !== i);
@@ -109,7 +114,7 @@ function ignoreColumnsFor(command: string, options: ParsedArguments['options'], 
   if (given !== undefined && format !== 'csv') throw new UsageError(`${command}: --ignore-columns is for CSV (columns by position), not --format ${format}`);
   const label = labelSize === 1 ? labelColumn ?? 0 : undefined;
   if (given !== undefined && label !== undefined && given.includes(label)) {
-    throw new UsageError(`${command}: --ignore-columns names the label's column (${label + 1}${options['label-column'] === undefined ? ', the first by default' : ''}): ` +
+    throw new UsageError(`${command}: --ignore-columns names the label's column (${label + 1}${labelColumn === undefined ? ', the first by default' : ''}): ` +
       'name the label with --label-column N, or read rows without one with --label-size 0');
   }
   if (given !== undefined || format !== 'csv' || model === undefined) return given;

@@ -176,6 +176,14 @@ function validateIgnoreColumns(options: ReadOptions, format: FormatName, fail: (
     seen.add(c);
   }
   const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
+  if (options.featureDim !== undefined) {
+    // The records' width is known: a column past it would leave the last real column out instead.
+    const width = options.featureDim + (label === undefined ? 0 : 1) + columns!.length;
+    const beyond = columns!.find((c) => c >= width);
+    if (beyond !== undefined) {
+      fail(`ignoreColumns names column ${beyond}, beyond the records' ${width} columns (featureDim ${options.featureDim}${label === undefined ? '' : ', the label'} and ${columns!.length} read past)`);
+    }
+  }
   if (label !== undefined && seen.has(label)) {
     fail(`ignoreColumns names the label's column (${label}${options.labelColumn === undefined ? ', the first: labelColumn defaults to 0' : ''}); ` +
       'give labelColumn, or labelSize: 0 for records without a label');

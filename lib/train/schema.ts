@@ -16,9 +16,11 @@ export function schemaOf(featureDim: number, labelSize: number, sparse: boolean,
   const hashedWords = first.kind === 'sparse' && first.words !== undefined;
   const { labelColumn } = layout;
   const ignored = unlabelledPositions(layout);
+  // Rows read with a label keep its column, an unsupervised model's too (evaluate --label-size 1 reads it there).
+  const labelled = labelSize > 0 || layout.labelSize === 1;
   return {
     featureDim, labelSize, sparse, ...(hashedWords ? { hashedWords: true } : {}),
-    ...(labelSize > 0 && labelColumn !== undefined && labelColumn > 0 ? { labelColumn } : {}),
+    ...(labelled && labelColumn !== undefined && labelColumn > 0 ? { labelColumn } : {}),
     ...(ignored.length > 0 ? { ignoreColumns: ignored } : {}),
   };
 }

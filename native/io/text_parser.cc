@@ -327,7 +327,8 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   } else if (first_record && options_.format == TextFormat::Csv && reason == BadRecord::Number && HasWord(trimmed_begin, trimmed_end)) {
     // Mostly numbers with a word among them: data, with text where numbers must be (a class name, NA).
     result.message += "; CSV fields must be numbers: encode text such as class names as numbers (0, 1, …), and fill or drop "
-                      "missing values (NA), first";
+                      "missing values (NA), first; a column that is not data (names, identifiers) can be read past: "
+                      "--ignore-columns N (ignoreColumns in the API)";
   }
   return Outcome::Failed;
 }
@@ -355,6 +356,23 @@ bool TextParser::ParseRecord(const char* begin, const char* end, BatchTarget& ta
   return ok;
 }
 
+// Past a field's closing quote when it opens with one ("" inside is a quote), else the field's
+// start: where to look for the delimiter that ends it. An unclosed quote ends nothing.
+static const char* QuotedFieldEnd(const char* begin, const char* end) {
+  const char* p = begin;
+  while (p < end && (*p == ' ' || *p == '\t')) ++p;
+  if (p == end || *p != '"') return begin;
+  for (++p; p < end; ++p) {
+    if (*p != '"') continue;
+    if (p + 1 < end && p[1] == '"') {
+      ++p;
+      continue;
+    }
+    return p + 1;
+  }
+  return begin;
+}
+
 bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
                           std::string* detail) {
   const size_t cols = options_.feature_dim;
@@ -380,8 +398,9 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
   };
   for (;;) {
     if (column < ignored.size() && ignored[column]) {
-      // Read past, whatever it holds (a row name may be text).
-      const char* next = static_cast<const char*>(std::memchr(cursor, delimiter, static_cast<size_t>(end - cursor)));
+      // Read past, whatever it holds: a row name may be text, and quoted, with the delimiter inside.
+      const char* from = QuotedFieldEnd(cursor, end);
+      const char* next = static_cast<const char*>(std::memchr(from, delimiter, static_cast<size_t>(end - from)));
       ++column;
       if (!next) break;
       cursor = next + 1;

@@ -93,7 +93,7 @@ describe('encodings and formats real inputs use', () => {
     await assert.rejects(rowsOf([Buffer.from('label,height,weight\n1,2,3\n')], { format: 'csv', featureDim: 2 }),
       /^DataError: iterable, line 1: label \(column 1\) 'label' is not a number; the first line looks like a header: pass --header \(header: true in the API\) to skip it$/);
     await assert.rejects(rowsOf([Buffer.from('1,2,x\n')], { format: 'csv', featureDim: 2 }),
-      /^DataError: iterable, line 1: column 3 'x' is not a number; CSV fields must be numbers: encode text such as class names as numbers \(0, 1, …\), and fill or drop missing values \(NA\), first$/);
+      /^DataError: iterable, line 1: column 3 'x' is not a number; CSV fields must be numbers: encode text such as class names as numbers \(0, 1, …\), and fill or drop missing values \(NA\), first; a column that is not data \(names, identifiers\) can be read past: --ignore-columns N \(ignoreColumns in the API\)$/);
     // After a header, the first record is the line after it.
     await assert.rejects(rowsOf([Buffer.from('a,b,c,species\n1,2,3,setosa\n')], { format: 'csv', header: true, labelSize: 0 }),
       /^DataError: iterable, line 2: column 4 'setosa' is not a number; CSV fields must be numbers/);

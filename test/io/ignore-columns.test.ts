@@ -86,20 +86,53 @@ describe('CSV columns read past (ignoreColumns)', () => {
   });
 });
 
-describe('row names (R write.csv, pandas to_csv)', () => {
-  const hint = "row names, which R's write.csv and pandas' to_csv write by default, not data. Read past them with --ignore-columns 1 " +
-    "(ignoreColumns: [0] in the API), or write the file without them (write.csv(…, row.names = FALSE); to_csv(…, index = False))";
+describe('row names (R write.csv and write.table, pandas to_csv)', () => {
+  const advice = "row names, which R's write.csv and pandas' to_csv write by default, not data. Read past them with --ignore-columns 1 " +
+    "(ignoreColumns: [0] in the API), or write the file without them (write.csv(…, row.names = FALSE); to_csv(…, index = False)); " +
+    'a first column that is data needs a name in the header';
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
   it('refuses a header over an unnamed first column that counts the rows from 1 (R) or 0 (pandas), or names them', async () => {
     await assert.rejects(rowsOf(rFaithful, { header: true, labelSize: 0 }),
-      new RegExp(`^DataError: iterable, line 1: the header names no first column, and its values count the rows \\(1, 2, 3, …\\): ${escape(hint)}$`));
+      new RegExp(`^DataError: iterable, line 1: the header names no first column, and its values count the rows \\(1, 2, 3, …\\): ${escape(advice)}$`));
     await assert.rejects(rowsOf(pandasFaithful, { header: true, labelSize: 0 }), /its values count the rows \(0, 1, 2, …\): row names/);
-    // As a label too: a regression on the row number.
-    await assert.rejects(rowsOf(rFaithful, { header: true }), /count the rows \(1, 2, 3, …\)/);
+    // As a label too (a regression on the row number): the advice names the label's column as well.
+    await assert.rejects(rowsOf(rFaithful, { header: true }), new RegExp(escape("--ignore-columns 1 (ignoreColumns: [0] in the API), and name the label's column " +
+      'with --label-column N (the first is the label by default; labelColumn in the API), or write')));
     await assert.rejects(rowsOf(rMtcars, { header: true, labelSize: 0 }), /its values name the rows \("Mazda RX4", …\): row names/);
     // Blank lines before the header move its line.
     await assert.rejects(rowsOf(`\n\n${rFaithful}`, { header: true, labelSize: 0 }), /iterable, line 3: the header names no first column/);
+  });
+
+  it('refuses what filtering, slicing and shuffling leave of row numbers, pandas\' "Unnamed: 0", and write.table\'s short header', async () => {
+    // write.csv(subset(faithful, waiting > 70)), and the same rows shuffled.
+    await assert.rejects(rowsOf('"","eruptions","waiting"\n"1",3.6,79\n"3",3.333,74\n"4",2.283,62\n"6",2.883,85\n', { header: true, labelSize: 0 }),
+      /its values number the rows \(1, 3, 4, …\): row names/);
+    await assert.rejects(rowsOf(',a\n153,5\n12,6\n98,7\n', { header: true, labelSize: 0 }), /its values number the rows \(153, 12, 98, …\)/);
+    // pandas reading a file with an index and writing it again names the old index so.
+    await assert.rejects(rowsOf('Unnamed: 0,a,b\n0,1,2\n1,3,4\n2,5,6\n', { header: true, labelSize: 0 }),
+      /the header names no first column \("Unnamed: 0", as pandas names an index it read\), and its values count the rows \(0, 1, 2, …\)/);
+    // write.table(faithful, sep = ","): the header is a cell short of the records.
+    await assert.rejects(rowsOf('"eruptions","waiting"\n"1",3.6,79\n"2",1.8,54\n"3",3.333,74\n', { header: true, labelSize: 0 }),
+      new RegExp(escape("line 1: the header names 2 columns and the records hold 3, and their first column's values count the rows (1, 2, 3, …): " +
+        "row names, which R's write.table writes by default, not data. Read past them with --ignore-columns 1 (ignoreColumns: [0] in the API), " +
+        'or write the file without them (write.table(…, row.names = FALSE)); a first column that is data needs a name in the header') + '$'));
+  });
+
+  it('refuses row names when the width is known too (predict, evaluate, --feature-dim)', async () => {
+    await assert.rejects(rowsOf(rFaithful, { header: true, labelSize: 0, featureDim: 2 }), /line 1: the header names no first column/);
+    assert.deepEqual((await rowsOf(rFaithful, { header: true, labelSize: 0, featureDim: 2, ignoreColumns: [0] })).rows[0].values, [3.6, 79].map(Math.fround));
+    // Beyond the records' width, known from featureDim: it would have left the last real column out.
+    assert.throws(() => readBatches([], { miniBatchSize: 1, format: 'csv', labelSize: 0, featureDim: 2, ignoreColumns: [5] }),
+      /^RangeError: readBatches: ignoreColumns names column 5, beyond the records' 3 columns \(featureDim 2 and 1 read past\)$/);
+  });
+
+  it('reads row names that hold the delimiter in quotes past whole', async () => {
+    const quoted = '"","a","b"\n"Smith, John",1.5,2\n"Doe, ""JD"" Jane",3,4\n';
+    await assert.rejects(rowsOf(quoted, { header: true, labelSize: 0 }), /its values name the rows \("Smith, John", …\)/);
+    const read = await rowsOf(quoted, { header: true, labelSize: 0, ignoreColumns: [0] });
+    assert.equal(read.featureDim, 2);
+    assert.deepEqual(read.rows.map((r) => r.values), [[1.5, 2], [3, 4]]);
   });
 
   it('reads the same files with the column read past, and leaves named or non-counting first columns alone', async () => {
@@ -107,10 +140,10 @@ describe('row names (R write.csv, pandas to_csv)', () => {
     const pandas = await rowsOf(pandasFaithful, { header: true, labelSize: 0, ignoreColumns: [0] });
     assert.deepEqual(r.rows, pandas.rows);
     assert.deepEqual(r.rows[0].values, [3.6, 79].map(Math.fround));
-    // A named first column, an unnamed label column of 0/1 labels, one record (not evidence), and no header: data.
+    // A named first column, an unnamed label column of 0/1 labels, two records (not evidence), and no header: data.
     assert.equal((await rowsOf('"id","a"\n1,5\n2,6\n3,7\n', { header: true, labelSize: 0 })).rows.length, 3);
     assert.equal((await rowsOf(',a\n1,5\n0,6\n1,7\n', { header: true })).rows.length, 3);
-    assert.equal((await rowsOf(',a\n1,5\n', { header: true })).rows.length, 1);
+    assert.equal((await rowsOf(',a\n0,5\n1,6\n', { header: true })).rows.length, 2);
     assert.equal((await rowsOf('1,5\n2,6\n3,7\n', { labelSize: 0 })).rows.length, 3);
   });
 });
