@@ -278,6 +278,11 @@ describe('boundless command', () => {
       const scored = JSON.parse(boundless('evaluate', '--model', kmeans, '--test', source, '--header', '--label-size', '1').stdout);
       const onUnlabelled = JSON.parse(boundless('evaluate', '--model', kmeans, '--test', join(directory, 'row-names-unlabelled.csv'), '--header').stdout);
       assert.equal(scored.msd, onUnlabelled.msd);
+      // convert writes the other columns and names the ones it read past.
+      const converted = boundless('convert', '--input', source, '--format', 'csv', '--header', '--label-column', '4', '--ignore-columns', '1', '--to', 'csv', '--output', '-');
+      assert.equal(converted.code, 0, converted.stderr);
+      assert.equal(converted.stdout.split('\n')[0], [lines[1].split(',')[3], ...lines[1].split(',').slice(1, 3), lines[1].split(',')[4]].map(Number).join(','));
+      assert.equal(JSON.parse(converted.stderr).ignoredColumns, 'column 1 of each row, read past (--ignore-columns)');
       const libsvm = boundless('convert', '--input', source, '--format', 'libsvm', '--feature-dim', '3', '--ignore-columns', '1', '--to', 'csv', '--output', '-');
       assert.equal(libsvm.code, 2);
       assert.equal(libsvm.stderr.trim().split('\n').pop(), 'boundless: convert: --ignore-columns is for CSV (columns by position), not --format libsvm');

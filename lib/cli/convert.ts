@@ -63,7 +63,10 @@ export async function convert(argv: string[]): Promise<{ summary: Record<string,
   }
   const label = labelNote(data.format, to, data.labelSize, options['label-size'] !== undefined, data.labelColumn);
   const summary = { input: options.input, output, from: data.format, to, records: written.records, bytes: written.bytes,
-    featureDim: stream.featureDim, labelSize: data.labelSize, ...(label ? { label } : {}), badRecords: stream.stats.badRecords,
+    featureDim: stream.featureDim, labelSize: data.labelSize, ...(label ? { label } : {}),
+    // Columns not written: the summary names them as the label's is named.
+    ...(data.ignoreColumns ? { ignoredColumns: `column${data.ignoreColumns.length === 1 ? '' : 's'} ${data.ignoreColumns.map((c) => c + 1).join(', ')} of each row, read past (--ignore-columns)` } : {}),
+    badRecords: stream.stats.badRecords,
     ...(written.droppedWeights > 0 ? { droppedWeights: written.droppedWeights } : {}) };
   return { summary, toStdout };
 }
