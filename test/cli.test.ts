@@ -242,7 +242,7 @@ describe('boundless command', () => {
         '--hp', 'predictor_type=binary_classifier', '--model-dir', model, ...extra);
       const refused = train();
       assert.equal(refused.code, 1);
-      assert.match(refused.stderr, new RegExp(`^boundless: ${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, line 1: the header names no first column, and its values count the rows \\(1, 2, 3, …\\): row names`));
+      assert.match(refused.stderr, new RegExp(`^boundless: ${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, line 1: column 1 has an unnamed header cell and its values count the rows \\(1, 2, 3, …\\): row names`));
       const trained = train('--ignore-columns', '1');
       assert.equal(trained.code, 0, trained.stderr);
       const named = JSON.parse(boundless('evaluate', '--model', model, '--test', source, '--header', '--label-column', '4', '--ignore-columns', '1').stdout);
@@ -276,8 +276,15 @@ describe('boundless command', () => {
       const clustered = boundless('train', 'kmeans', '--train', source, '--header', '--label-column', '4', '--ignore-columns', '1', '--hp', 'k=2', '--model-dir', kmeans);
       assert.equal(clustered.code, 0, clustered.stderr);
       const scored = JSON.parse(boundless('evaluate', '--model', kmeans, '--test', source, '--header', '--label-size', '1').stdout);
-      const onUnlabelled = JSON.parse(boundless('evaluate', '--model', kmeans, '--test', join(directory, 'row-names-unlabelled.csv'), '--header').stdout);
+      const onUnlabelled = JSON.parse(boundless('evaluate', '--model', kmeans, '--test', join(directory, 'row-names-unlabelled.csv'), '--header', '--label-size', '0').stdout);
       assert.equal(scored.msd, onUnlabelled.msd);
+      // Rows with the label are what it trained on: evaluate reads them so by default.
+      assert.deepEqual(JSON.parse(boundless('evaluate', '--model', kmeans, '--test', source, '--header').stdout), scored);
+      // Other columns read past than the model's move its label column with them (--ignore-columns none on rows without row names).
+      const plainLabelled = lines.map((line) => line.split(',').slice(1).join(',')).join('\n') + '\n';
+      await writeFile(join(directory, 'no-row-names-labelled.csv'), plainLabelled);
+      const noneScored = JSON.parse(boundless('evaluate', '--model', model, '--test', join(directory, 'no-row-names-labelled.csv'), '--header', '--ignore-columns', 'none').stdout);
+      assert.deepEqual(noneScored, named);
       // convert writes the other columns and names the ones it read past.
       const converted = boundless('convert', '--input', source, '--format', 'csv', '--header', '--label-column', '4', '--ignore-columns', '1', '--to', 'csv', '--output', '-');
       assert.equal(converted.code, 0, converted.stderr);

@@ -72,9 +72,23 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
   // Naming the label's column says the rows have one (predict and the unsupervised algorithms read none by default).
   const labelSize = format === 'text' ? 0 : givenLabelSize ?? (labelColumn !== undefined ? 1 : defaults.labelSize);
   // The model's label column, when the rows have labels and no other is named (a model trained with --label-column 3).
-  const column = labelColumn !== undefined ? labelColumn - 1 : labelSize === 1 && format === 'csv' ? defaults.labelColumn : undefined;
-  const ignoreColumns = ignoreColumnsFor(command, options, format, labelSize, column, defaults.ignoreColumns);
-  const featureDim = integerOption(command, options, 'feature-dim') ?? defaults.featureDim;
+  const givenIgnored = ignoreColumnsOption(command, options['ignore-columns']);
+  let column = labelColumn !== undefined ? labelColumn - 1 : labelSize === 1 && format === 'csv' ? defaults.labelColumn : undefined;
+  // The model's label column counted its ignored columns: other ones given here move it (--ignore-columns none on a file without row names).
+  if (labelColumn === undefined && givenIgnored !== undefined && column !== undefined && defaults.ignoreColumns?.length) {
+    column = movedLabelColumn(column, defaults.ignoreColumns, givenIgnored);
+  }
+  const ignoreColumns = ignoreColumnsFor(command, options, format, labelSize, column, defaults.ignoreColumns, givenIgnored);
+  const givenFeatureDim = integerOption(command, options, 'feature-dim');
+  const featureDim = givenFeatureDim ?? defaults.featureDim;
+  if (ignoreColumns?.length && featureDim !== undefined && format === 'csv') {
+    const width = featureDim + (labelSize === 1 ? 1 : 0) + ignoreColumns.length;
+    const beyond = ignoreColumns.find((c) => c >= width);
+    if (beyond !== undefined) {
+      throw new UsageError(`${command}: --ignore-columns ${beyond + 1} is beyond the rows' ${width} columns (${givenFeatureDim !== undefined ? '--feature-dim' : "the model's feature_dim"} ` +
+        `${featureDim}${labelSize === 1 ? ', the label' : ''} and ${ignoreColumns.length} read past)`);
+    }
+  }
   const orHyperparameter = command === 'train' ? ' or --hp feature_dim=N' : '';
   if ((format === 'libsvm' || format === 'jsonl') && featureDim === undefined && !defaults.hyperparameterFeatureDim) {
     throw new UsageError(`${command}: --format ${format} needs --feature-dim${orHyperparameter} (the number of features; for sparse rows, the index bound)`);
@@ -109,8 +123,7 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
  * columns other than the label's: placed here around this command's label column, if it reads one).
  */
 function ignoreColumnsFor(command: string, options: ParsedArguments['options'], format: FormatName, labelSize: number,
-  labelColumn: number | undefined, model: readonly number[] | undefined): number[] | undefined {
-  const given = ignoreColumnsOption(command, options['ignore-columns']);
+  labelColumn: number | undefined, model: readonly number[] | undefined, given: number[] | undefined): number[] | undefined {
   if (given !== undefined && format !== 'csv') throw new UsageError(`${command}: --ignore-columns is for CSV (columns by position), not --format ${format}`);
   const label = labelSize === 1 ? labelColumn ?? 0 : undefined;
   if (given !== undefined && label !== undefined && given.includes(label)) {
@@ -119,4 +132,18 @@ function ignoreColumnsFor(command: string, options: ParsedArguments['options'], 
   }
   if (given !== undefined || format !== 'csv' || model === undefined) return given;
   return recordPositions(model, label);
+}
+
+/**
+ * The label's column in records whose ignored columns are `ignored` (0-based), for a model whose
+ * label sat at `label` among its own ignored ones (`model`, positions among the non-label
+ * columns): the column with as many read columns before it.
+ */
+function movedLabelColumn(label: number, model: readonly number[], ignored: readonly number[]): number {
+  const read = label - recordPositions(model, label).filter((c) => c < label).length;
+  for (let column = 0, seen = 0; ; column++) {
+    if (ignored.includes(column)) continue;
+    if (seen === read) return column;
+    seen++;
+  }
 }

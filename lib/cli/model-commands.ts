@@ -241,7 +241,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   }
   if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); a ${algorithm.name} model's metrics draw nothing`);
   const data = {
-    ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim, labelColumn: labelColumnOf(model), ignoreColumns: ignoreColumnsOf(model) }),
+    ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 || labelColumnOf(model) !== undefined ? 1 : 0, featureDim, labelColumn: labelColumnOf(model), ignoreColumns: ignoreColumnsOf(model) }),
     // Labels the model cannot score are bad records with their file and line.
     labelClasses: algorithm.labelClasses?.(model.data().hyperparameters as never),
     featureRange: algorithm.featureRange,

@@ -8,7 +8,7 @@ import type { BatchPool, PooledBatch } from '../data/batch-pool.js';
 import { ConsumerGone, deliver, type Producer } from './batch-stream.js';
 import { DataError, type ReadOptions } from './read-options.js';
 import type { ByteChunk, ByteSource } from './sources/types.js';
-import { csvFields, rowNamesError } from './formats/row-names.js';
+import { csvFields, headerError } from './formats/row-names.js';
 
 /** Parses a byte source into batches for the producer's queue. */
 export async function produceFromBytes(producer: Producer, source: ByteSource): Promise<void> {
@@ -40,10 +40,7 @@ async function knownWidth(producer: Producer, upstream: AsyncIterator<ByteChunk>
   const head: ByteChunk[] = [];
   let featureDim = producer.featureDim;
   const infer = producer.format === 'recordio' ? inferRecordioWidth : inferCsvWidth;
-  // A CSV header is looked at even when the width is given (predict, evaluate, --feature-dim): row
-  // names under it are refused either way (formats/row-names.ts).
-  let headerToCheck = featureDim !== undefined && producer.format === 'csv' && producer.options.header === true;
-  while (featureDim === undefined || headerToCheck) {
+  while (featureDim === undefined) {
     // Sources may reuse a chunk's buffer for the next one: the chunks held are copied before
     // another is read. The last one is replayed first, before the source is read again, so it
     // is not copied: most files' first record is in their first chunk (4 MiB, where a copy was
@@ -52,11 +49,6 @@ async function knownWidth(producer: Producer, upstream: AsyncIterator<ByteChunk>
     const next = await upstream.next();
     if (!next.done) head.push(next.value);
     const bytes = head.length === 1 ? head[0].data : Buffer.concat(head.map((c) => c.data));
-    if (headerToCheck) {
-      const checked = checkCsvHeader(bytes, head[0]?.name ?? description, producer.options, next.done === true);
-      if (checked === 'none' || checked === 'checked') break;
-      continue;
-    }
     const width = infer(bytes, head[0]?.name ?? description, producer.options, next.done === true);
     if (width === 'none') break;
     featureDim = width ?? undefined;
@@ -120,25 +112,15 @@ function leadingLines(head: Uint8Array, start: number, count: number, complete: 
   return lines;
 }
 
-/** A header over a row-names column (R's write.csv, pandas' to_csv): an error, not a column of data (formats/row-names.ts). */
-function refuseRowNames(head: Uint8Array, start: number, name: string, options: ReadOptions, complete: boolean): void {
+/** A header over row names, or of another width than the records: an error, not columns of data (formats/row-names.ts). */
+function refuseHeader(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): void {
   if (!options.header) return;
+  // A UTF-8 byte-order mark is not part of the first field.
+  const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   const [header, ...records] = leadingLines(head, start, 21, complete);
   if (!header) return;
-  const error = rowNamesError(name, header.text, header.line, records.map((r) => r.text), options);
+  const error = headerError(name, header.text, header.line, records.map((r) => r.text), options);
   if (error) throw new DataError(error);
-}
-
-/** A CSV header over row names refused when the width is known: 'checked' once the first record is whole, null before, 'none' when there is none. */
-function checkCsvHeader(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): 'checked' | null | 'none' {
-  const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-  if (firstRecordLine(head, start, 1, complete) === undefined) {
-    const limit = options.maxRecordBytes ?? 1 << 20;
-    // Past the record limit the parser says what is wrong, with its line.
-    return complete || head.length > limit ? 'none' : null;
-  }
-  refuseRowNames(head, start, name, options, complete);
-  return 'checked';
 }
 
 /** Features per row of a CSV file, from its first record; null while no whole record has arrived, 'none' when there is none. */
@@ -151,7 +133,7 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
     if (head.length > limit) throw new DataError(`${name}, line 1: record is longer than ${limit} bytes (raise --max-record-bytes, maxRecordBytes in the API)`);
     return complete ? 'none' : null;
   }
-  refuseRowNames(head, start, name, options, complete);
+  refuseHeader(head, name, options, complete);
   // Quoted fields whole, as the parser reads past a column's (a row name may hold the delimiter).
   const columns = csvFields(first, options.delimiter ?? ',').length;
   const ignored = options.ignoreColumns ?? [];
@@ -212,6 +194,8 @@ class NativeBatcher {
   async feed(chunk: ByteChunk): Promise<void> {
     if (chunk.fileStart) {
       if (this.fileOpen) await this.finishFile(true);
+      // Every file's header, before its rows are parsed: row names under it are refused (formats/row-names.ts).
+      if (this.producer.format === 'csv' && chunk.baseOffset === 0) refuseHeader(chunk.data, chunk.name, this.producer.options, chunk.fileEnd === true);
       this.parser.startFile(chunk.baseOffset === 0);
       this.fileOpen = true;
     }

@@ -117,7 +117,11 @@ async function produce(input: SourceInput, producer: Producer, stream: BatchStre
   onSource(source);
   stream.seekable = source.seekable;
   stream.sparse = source.kind === 'bytes' && isSparseFormat(producer.format, producer.options);
-  if (source.kind === 'records') return produceFromRecords(producer, source);
+  if (source.kind === 'records') {
+    // Records arrive as values, not CSV text: there are no columns to read past.
+    if (options.ignoreColumns?.length) throw new RangeError('readBatches: ignoreColumns is for CSV text; records given as arrays or objects are read as they are (leave those values out of them)');
+    return produceFromRecords(producer, source);
+  }
   stream.totalBytes = source.totalBytes;
   return produceFromBytes(producer, source);
 }

@@ -16,11 +16,13 @@ export function schemaOf(featureDim: number, labelSize: number, sparse: boolean,
   const hashedWords = first.kind === 'sparse' && first.words !== undefined;
   const { labelColumn } = layout;
   const ignored = unlabelledPositions(layout);
-  // Rows read with a label keep its column, an unsupervised model's too (evaluate --label-size 1 reads it there).
-  const labelled = labelSize > 0 || layout.labelSize === 1;
+  // A supervised model's label column when not the first; an unsupervised model trained on rows
+  // with a label keeps its column whatever it is (evaluate then reads rows with a label).
+  const column = labelSize > 0 ? (labelColumn !== undefined && labelColumn > 0 ? labelColumn : undefined)
+    : layout.labelSize === 1 ? labelColumn ?? 0 : undefined;
   return {
     featureDim, labelSize, sparse, ...(hashedWords ? { hashedWords: true } : {}),
-    ...(labelled && labelColumn !== undefined && labelColumn > 0 ? { labelColumn } : {}),
+    ...(column !== undefined ? { labelColumn: column } : {}),
     ...(ignored.length > 0 ? { ignoreColumns: ignored } : {}),
   };
 }

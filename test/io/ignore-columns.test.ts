@@ -86,56 +86,82 @@ describe('CSV columns read past (ignoreColumns)', () => {
   });
 });
 
-describe('row names (R write.csv and write.table, pandas to_csv)', () => {
-  const advice = "row names, which R's write.csv and pandas' to_csv write by default, not data. Read past them with --ignore-columns 1 " +
-    "(ignoreColumns: [0] in the API), or write the file without them (write.csv(…, row.names = FALSE); to_csv(…, index = False)); " +
-    'a first column that is data needs a name in the header';
+describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), widths, delimiters', () => {
+  const advice = "row names or an index, which R's write.csv and write.table and pandas' to_csv write by default, not data. Read past it with " +
+    "--ignore-columns 1 (ignoreColumns: [0] in the API), or write the file without it (write.csv(…, row.names = FALSE); to_csv(…, index = False)); " +
+    'a column that is data needs a name in the header';
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
   it('refuses a header over an unnamed first column that counts the rows from 1 (R) or 0 (pandas), or names them', async () => {
     await assert.rejects(rowsOf(rFaithful, { header: true, labelSize: 0 }),
-      new RegExp(`^DataError: iterable, line 1: the header names no first column, and its values count the rows \\(1, 2, 3, …\\): ${escape(advice)}$`));
-    await assert.rejects(rowsOf(pandasFaithful, { header: true, labelSize: 0 }), /its values count the rows \(0, 1, 2, …\): row names/);
+      new RegExp(`^DataError: iterable, line 1: column 1 has an unnamed header cell and its values count the rows \\(1, 2, 3, …\\): ${escape(advice)}$`));
+    await assert.rejects(rowsOf(pandasFaithful, { header: true, labelSize: 0 }), /its values count the rows \(0, 1, 2, …\): row names or an index/);
     // As a label too (a regression on the row number): the advice names the label's column as well.
     await assert.rejects(rowsOf(rFaithful, { header: true }), new RegExp(escape("--ignore-columns 1 (ignoreColumns: [0] in the API), and name the label's column " +
       'with --label-column N (the first is the label by default; labelColumn in the API), or write')));
     await assert.rejects(rowsOf(rMtcars, { header: true, labelSize: 0 }), /its values name the rows \("Mazda RX4", …\): row names/);
-    // Blank lines before the header move its line.
-    await assert.rejects(rowsOf(`\n\n${rFaithful}`, { header: true, labelSize: 0 }), /iterable, line 3: the header names no first column/);
+    // Blank lines before the header move its line; a quoted blank is no name either.
+    await assert.rejects(rowsOf(`\n\n${rFaithful}`, { header: true, labelSize: 0 }), /iterable, line 3: column 1 has an unnamed header cell/);
+    await assert.rejects(rowsOf(rFaithful.replace('""', '" "'), { header: true, labelSize: 0 }), /column 1 has an unnamed header cell/);
   });
 
-  it('refuses what filtering, slicing and shuffling leave of row numbers, pandas\' "Unnamed: 0", and write.table\'s short header', async () => {
-    // write.csv(subset(faithful, waiting > 70)), and the same rows shuffled.
+  it('refuses what filtering, slicing and shuffling leave of row numbers, pandas\' index levels and "Unnamed: 0", and write.table\'s short header', async () => {
+    // write.csv(subset(faithful, waiting > 70)), the same rows shuffled, and a float index.
     await assert.rejects(rowsOf('"","eruptions","waiting"\n"1",3.6,79\n"3",3.333,74\n"4",2.283,62\n"6",2.883,85\n', { header: true, labelSize: 0 }),
       /its values number the rows \(1, 3, 4, …\): row names/);
     await assert.rejects(rowsOf(',a\n153,5\n12,6\n98,7\n', { header: true, labelSize: 0 }), /its values number the rows \(153, 12, 98, …\)/);
-    // pandas reading a file with an index and writing it again names the old index so.
-    await assert.rejects(rowsOf('Unnamed: 0,a,b\n0,1,2\n1,3,4\n2,5,6\n', { header: true, labelSize: 0 }),
-      /the header names no first column \("Unnamed: 0", as pandas names an index it read\), and its values count the rows \(0, 1, 2, …\)/);
+    await assert.rejects(rowsOf(',a\n0.0,5\n1.0,6\n2.0,7\n', { header: true, labelSize: 0 }), /its values count the rows \(0\.0, 1\.0, 2\.0, …\)/);
+    // pandas.concat without ignore_index (the index restarts) and a two-level index: unnamed columns that are not the label.
+    await assert.rejects(rowsOf(',a\n0,5\n1,6\n0,7\n1,8\n', { header: true, labelSize: 0 }), /column 1 has an unnamed header cell and it has no name: row names or an index/);
+    await assert.rejects(rowsOf(',,a\nx,0,5\nx,1,6\ny,0,7\n', { header: true, labelSize: 0 }),
+      /column 1 has an unnamed header cell and its values name the rows \("x", …\); column 2 has an unnamed header cell and it has no name: .* Read past them with --ignore-columns 1,2 \(ignoreColumns: \[0, 1\] in the API\)/);
+    // pandas reading a file with an index and writing it again: "Unnamed: 0" before the index, which is unnamed too.
+    await assert.rejects(rowsOf(',Unnamed: 0,a,b\n0,1,1,2\n1,2,3,4\n2,3,5,6\n', { header: true, labelSize: 0 }),
+      /column 1 has an unnamed header cell and its values count the rows \(0, 1, 2, …\); column 2 has an unnamed header cell \("Unnamed: 0", as pandas names an index it read\) and its values count the rows \(1, 2, 3, …\)/);
     // write.table(faithful, sep = ","): the header is a cell short of the records.
     await assert.rejects(rowsOf('"eruptions","waiting"\n"1",3.6,79\n"2",1.8,54\n"3",3.333,74\n', { header: true, labelSize: 0 }),
-      new RegExp(escape("line 1: the header names 2 columns and the records hold 3, and their first column's values count the rows (1, 2, 3, …): " +
-        "row names, which R's write.table writes by default, not data. Read past them with --ignore-columns 1 (ignoreColumns: [0] in the API), " +
-        'or write the file without them (write.table(…, row.names = FALSE)); a first column that is data needs a name in the header') + '$'));
+      new RegExp(escape('line 1: column 1 has no header cell (the header is one short of the records) and its values count the rows (1, 2, 3, …): ') +
+        '.*' + escape('or write the file without it (write.table(…, row.names = FALSE))')));
+    assert.deepEqual((await rowsOf('"eruptions","waiting"\n"1",3.6,79\n"2",1.8,54\n"3",3.333,74\n', { header: true, labelSize: 0, ignoreColumns: [0] })).rows[0].values,
+      [3.6, 79].map(Math.fround));
   });
 
-  it('refuses row names when the width is known too (predict, evaluate, --feature-dim)', async () => {
-    await assert.rejects(rowsOf(rFaithful, { header: true, labelSize: 0, featureDim: 2 }), /line 1: the header names no first column/);
-    assert.deepEqual((await rowsOf(rFaithful, { header: true, labelSize: 0, featureDim: 2, ignoreColumns: [0] })).rows[0].values, [3.6, 79].map(Math.fround));
-    // Beyond the records' width, known from featureDim: it would have left the last real column out.
+  it('refuses a header of another width than the records, and one written with another delimiter', async () => {
+    await assert.rejects(rowsOf('y,a\n1,2,3\n0,4,5\n', { header: true }),
+      /^DataError: iterable, line 1: the header names 2 columns and the first record holds 3 \(split at ","\): is the delimiter right\?/);
+    // R's write.csv2: ';' between fields, decimal commas.
+    await assert.rejects(rowsOf('"eruptions";"waiting"\n3,6;79\n1,8;54\n', { header: true, labelSize: 0 }),
+      /^DataError: iterable, line 1: the header is one column split at "," and 2 at ";": pass --delimiter ';' \(delimiter in the API\) \(R's write\.csv2 writes ';' between fields and commas in decimals/);
+  });
+
+  it('checks the header of every file read, not only the first', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-row-names-'));
+    try {
+      await writeFile(join(directory, 'a.csv'), 'eruptions,waiting\n3.6,79\n1.8,54\n');
+      await writeFile(join(directory, 'b.csv'), rFaithful);
+      const stream = readBatches(directory, { miniBatchSize: 2, format: 'csv', header: true, labelSize: 0 });
+      await assert.rejects((async () => { for await (const _ of stream) { /* reading is the point */ } })(),
+        new RegExp(`^DataError: ${escape(join(directory, 'b.csv'))}, line 1: column 1 has an unnamed header cell`));
+      // With a width given (predict, evaluate, --feature-dim) too.
+      const given = readBatches(join(directory, 'b.csv'), { miniBatchSize: 2, format: 'csv', header: true, labelSize: 0, featureDim: 2 });
+      await assert.rejects((async () => { for await (const _ of given) { /* reading is the point */ } })(), /column 1 has an unnamed header cell/);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses ignoreColumns beyond a known width, and for records given as values', async () => {
     assert.throws(() => readBatches([], { miniBatchSize: 1, format: 'csv', labelSize: 0, featureDim: 2, ignoreColumns: [5] }),
       /^RangeError: readBatches: ignoreColumns names column 5, beyond the records' 3 columns \(featureDim 2 and 1 read past\)$/);
+    const records = readBatches([[1, 2, 3], [2, 4, 5]] as never, { miniBatchSize: 10, labelSize: 0, ignoreColumns: [0] });
+    await assert.rejects((async () => { for await (const _ of records) { /* reading is the point */ } })(),
+      /ignoreColumns is for CSV text; records given as arrays or objects are read as they are/);
   });
 
-  it('reads row names that hold the delimiter in quotes past whole', async () => {
-    const quoted = '"","a","b"\n"Smith, John",1.5,2\n"Doe, ""JD"" Jane",3,4\n';
-    await assert.rejects(rowsOf(quoted, { header: true, labelSize: 0 }), /its values name the rows \("Smith, John", …\)/);
-    const read = await rowsOf(quoted, { header: true, labelSize: 0, ignoreColumns: [0] });
-    assert.equal(read.featureDim, 2);
-    assert.deepEqual(read.rows.map((r) => r.values), [[1.5, 2], [3, 4]]);
-  });
-
-  it('reads the same files with the column read past, and leaves named or non-counting first columns alone', async () => {
+  it('reads the same files with the column read past, and leaves named columns and unnamed label columns of labels alone', async () => {
     const r = await rowsOf(rFaithful, { header: true, labelSize: 0, ignoreColumns: [0] });
     const pandas = await rowsOf(pandasFaithful, { header: true, labelSize: 0, ignoreColumns: [0] });
     assert.deepEqual(r.rows, pandas.rows);

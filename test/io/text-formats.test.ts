@@ -157,12 +157,15 @@ describe('text formats (native parser)', () => {
     });
 
     it('infers the width from the first record after a BOM, a header and blank lines, in any chunks', async () => {
-      // The first record is found by reading only the lines up to it; a header wider than the rows,
-      // and a blank line with spaces, must not be taken for it.
-      const text = '\ufeffy,a,b,c,d\n\n  \n1,2,3\n0,4,5';
+      // The first record is found by reading only the lines up to it; a blank line with spaces
+      // must not be taken for it. A header of another width than the rows is refused (it was read
+      // past, and the width taken from the rows).
+      const text = '\ufeffy,a,b\n\n  \n1,2,3\n0,4,5';
       for (const size of [1, 2, 5, 13, 64]) {
         const { rows } = await parse(text, { format: 'csv', header: true }, size);
         assert.deepEqual(rows.map((r) => [r.label, ...r.values]), [[1, 2, 3], [0, 4, 5]], `chunks of ${size}`);
+        await assert.rejects(parse(text.replace('y,a,b', 'y,a,b,c,d'), { format: 'csv', header: true }, size),
+          /^DataError: iterable, line 1: the header names 5 columns and the first record holds 3 \(split at ","\): is the delimiter right\?/);
       }
       // The only record has no newline after it.
       assert.deepEqual((await parse('7,8', { format: 'csv' }, 1)).rows[0], { values: [8], label: 7, weight: 1 });

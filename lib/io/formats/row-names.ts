@@ -1,18 +1,25 @@
-// Row names in a CSV file: R's write.csv and write.table (row.names = TRUE)
-// and pandas' to_csv (index = True), all their defaults, write each row's
-// name or number as a first column, under an empty header cell (write.csv,
-// to_csv; "Unnamed: 0" once pandas reads such a file and writes it again) or
-// under no cell at all (write.table: the header is a cell short). Read as
-// data, that column becomes a feature or the label — k-means then clusters on
-// the row number and PCA's first component is the row order — with nothing
-// to say anything went wrong. So such a header over values that number the
-// rows (distinct whole numbers: 1, 2, 3; 0, 1, 2; what filtering, slicing or
-// shuffling left of them) or name them (text) is an error that says how to
-// read past the column (ignoreColumns, --ignore-columns 1).
+// What a CSV header says about the columns under it, checked before any row
+// is read as data (every file of a read, with `header`):
+//   - Row names. R's write.csv and write.table (row.names = TRUE) and pandas'
+//     to_csv (index = True), all their defaults, write each row's name or
+//     number as a first column (pandas: one per index level) under an empty
+//     header cell ("Unnamed: 0" once pandas reads such a file and writes it
+//     again), or under no cell at all (write.table: the header is a cell
+//     short). Read as data, such a column becomes a feature or the label —
+//     k-means then clusters on the row number, PCA's first component is the
+//     row order — with nothing to say anything went wrong. A feature column
+//     without a name is refused; the label's column (often left unnamed) only
+//     when its values name the rows (distinct whole numbers, or text).
+//   - A header of another width than the records, or one that splits into
+//     one column at the delimiter and several at another (write.csv2's ';').
+// Each refusal says how to go on (ignoreColumns, --ignore-columns N; --delimiter).
 import type { ReadOptions } from '../read-options.js';
 
 /** Records looked at past the header. */
 const recordsLooked = 20;
+
+/** Delimiters a header split into one column may have been written with instead. */
+const otherDelimiters = [',', ';', '\t', '|'];
 
 /** A CSV line's fields, a quoted field whole (a row name such as "Smith, John" holds the delimiter). */
 export function csvFields(line: string, delimiter: string): string[] {
@@ -37,15 +44,15 @@ export function csvFields(line: string, delimiter: string): string[] {
   }
 }
 
-/** A CSV field as the native parser reads it: blanks trimmed, one pair of enclosing double quotes taken off. */
+/** A CSV field as its text: blanks trimmed, one pair of enclosing double quotes taken off, and blanks inside them. */
 function unquoted(field: string): string {
   const trimmed = field.trim();
-  return trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1).replace(/""/g, '"') : trimmed;
+  return trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1).replace(/""/g, '"').trim() : trimmed;
 }
 
-/** How the first fields name the rows, or undefined when they may be data. */
+/** How the values name the rows (distinct whole numbers, 2.0 or -3 included; or text), or undefined when they may be data. */
 function rowNaming(values: string[]): string | undefined {
-  if (values.length >= 3 && values.every((v) => /^[0-9]+$/.test(v)) && new Set(values.map(Number)).size === values.length) {
+  if (values.length >= 3 && values.every((v) => /^-?[0-9]+(\.0*)?$/.test(v)) && new Set(values.map(Number)).size === values.length) {
     const first = Number(values[0]);
     const counted = (first === 0 || first === 1) && values.every((v, i) => Number(v) === first + i);
     return `${counted ? 'count' : 'number'} the rows (${values.slice(0, 3).join(', ')}, …)`;
@@ -54,30 +61,75 @@ function rowNaming(values: string[]): string | undefined {
   return undefined;
 }
 
+type HeaderOptions = Pick<ReadOptions, 'delimiter' | 'labelSize' | 'labelColumn' | 'ignoreColumns'>;
+
+/** A header that splits into one column at the delimiter and into several at another. */
+function delimiterError(where: string, names: string[], header: string, delimiter: string): string | undefined {
+  if (names.length !== 1) return undefined;
+  for (const other of otherDelimiters) {
+    const count = other === delimiter ? 0 : csvFields(header, other).length;
+    if (count < 2) continue;
+    const shown = other === '\t' ? 'tab' : other;
+    const csv2 = other === ';' ? " (R's write.csv2 writes ';' between fields and commas in decimals, which are not read as numbers: write.csv writes points)" : '';
+    return `${where}: the header is one column split at ${JSON.stringify(delimiter)} and ${count} at ${JSON.stringify(other)}: ` +
+      `pass --delimiter '${shown}' (delimiter in the API)${csv2}`;
+  }
+  return undefined;
+}
+
+/** The 0-based columns holding row names or an index, each with how its values say so. */
+function rowNameColumns(names: string[], rows: string[][], short: boolean, options: HeaderOptions): { column: number; how: string }[] {
+  const ignored = new Set(options.ignoreColumns ?? []);
+  const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
+  const found: { column: number; how: string }[] = [];
+  const width = short ? names.length + 1 : names.length;
+  for (let column = 0; column < width; column++) {
+    if (ignored.has(column)) continue;
+    // write.table's row names have no header cell: the others are one to the right of theirs.
+    const name = short ? (column === 0 ? '' : unquoted(names[column - 1])) : unquoted(names[column]);
+    if (name !== '' && !/^Unnamed: [0-9]+$/.test(name)) continue;
+    const naming = rowNaming(rows.map((fields) => unquoted(fields[column] ?? '')));
+    if (naming) found.push({ column, how: `its values ${naming}` });
+    else if (column !== label && !(short && column === 0)) found.push({ column, how: 'it has no name' });
+  }
+  return found;
+}
+
 /**
  * The error to raise when `header` (the file's header line, `headerLine` its line number) and
- * `records` (lines after it) hold a row-names column; undefined when they do not, or when the
- * first column is read past already.
+ * `records` (lines after it) say the columns are not what the options read; undefined when they agree.
  */
-export function rowNamesError(name: string, header: string, headerLine: number, records: string[],
-  options: Pick<ReadOptions, 'delimiter' | 'labelSize' | 'labelColumn' | 'ignoreColumns'>): string | undefined {
-  if (options.ignoreColumns?.includes(0) || records.length === 0) return undefined;
+export function headerError(name: string, header: string, headerLine: number, records: string[], options: HeaderOptions): string | undefined {
+  if (records.length === 0) return undefined;
   const delimiter = options.delimiter ?? ',';
+  const where = `${name}, line ${headerLine}`;
   const names = csvFields(header, delimiter);
   const rows = records.slice(0, recordsLooked).map((line) => csvFields(line, delimiter));
-  const first = unquoted(names[0]);
-  const unnamed = first === '' || first === 'Unnamed: 0';
-  // write.table: every record a field longer than the header.
+  const wrongDelimiter = delimiterError(where, names, header, delimiter);
+  if (wrongDelimiter) return wrongDelimiter;
+  const recordWidth = rows[0].length;
   const short = rows.every((fields) => fields.length === names.length + 1);
-  if (!unnamed && !short) return undefined;
-  const naming = rowNaming(rows.map((fields) => unquoted(fields[0])));
-  if (!naming) return undefined;
-  const where = short ? `the header names ${names.length} column${names.length === 1 ? '' : 's'} and the records hold ${names.length + 1}, and their first column's values`
-    : `the header names no first column${first === '' ? '' : ` ("${first}", as pandas names an index it read)`}, and its values`;
-  const labelFirst = options.labelSize !== 0 && (options.labelColumn ?? 0) === 0;
-  const label = labelFirst ? ", and name the label's column with --label-column N (the first is the label by default; labelColumn in the API)" : '';
+  const found = rowNameColumns(names, rows, short, options);
+  if (found.length > 0) return rowNamesMessage(where, found, names, short, options);
+  if (recordWidth !== names.length && !(short && options.ignoreColumns?.includes(0))) {
+    return `${where}: the header names ${names.length} column${names.length === 1 ? '' : 's'} and the first record holds ${recordWidth} ` +
+      `(split at ${JSON.stringify(delimiter)}): is the delimiter right? (a header must name every column; --delimiter, delimiter in the API)`;
+  }
+  return undefined;
+}
+
+function rowNamesMessage(where: string, found: { column: number; how: string }[], names: string[], short: boolean, options: HeaderOptions): string {
+  const numbers = found.map((f) => f.column + 1);
+  const described = found.map((f) => {
+    const cell = short && f.column === 0 ? 'no header cell (the header is one short of the records)' : `an unnamed header cell${unquoted(names[short ? f.column - 1 : f.column]) === '' ? '' : ` ("${unquoted(names[short ? f.column - 1 : f.column])}", as pandas names an index it read)`}`;
+    return `column ${f.column + 1} has ${cell} and ${f.how}`;
+  }).join('; ');
+  const all = [...new Set([...(options.ignoreColumns ?? []).map((c) => c + 1), ...numbers])].sort((a, b) => a - b);
+  const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
+  const labelNote = label !== undefined && numbers.includes(label + 1) && options.labelColumn === undefined
+    ? ", and name the label's column with --label-column N (the first is the label by default; labelColumn in the API)" : '';
   const writer = short ? 'write.table(…, row.names = FALSE)' : 'write.csv(…, row.names = FALSE); to_csv(…, index = False)';
-  return `${name}, line ${headerLine}: ${where} ${naming}: row names, which R's ${short ? 'write.table writes' : "write.csv and pandas' to_csv write"} ` +
-    `by default, not data. Read past them with --ignore-columns 1 (ignoreColumns: [0] in the API)${label}, or write the file without them ` +
-    `(${writer}); a first column that is data needs a name in the header`;
+  return `${where}: ${described}: row names or an index, which R's write.csv and write.table and pandas' to_csv write by default, not data. ` +
+    `Read past ${numbers.length === 1 ? 'it' : 'them'} with --ignore-columns ${all.join(',')} (ignoreColumns: [${all.map((c) => c - 1).join(', ')}] in the API)${labelNote}, ` +
+    `or write the file without ${numbers.length === 1 ? 'it' : 'them'} (${writer}); a column that is data needs a name in the header`;
 }
