@@ -268,6 +268,9 @@ describe('boundless command', () => {
       // A file without the row names: --ignore-columns none reads every column, not the model's.
       const plain = unlabelled.map((line) => line.split(',').slice(1).join(',')).join('\n') + '\n';
       await writeFile(join(directory, 'no-row-names.csv'), plain);
+      const lacking = boundless('predict', '--model', model, '--input', join(directory, 'no-row-names.csv'), '--header');
+      assert.equal(lacking.code, 1);
+      assert.match(lacking.stderr, /line 2: expected 4 columns, found 3; the model reads past a column of each row \(it was trained with --ignore-columns\): --ignore-columns none reads every column of rows that lack them\n$/);
       const none = boundless('predict', '--model', model, '--input', join(directory, 'no-row-names.csv'), '--header', '--ignore-columns', 'none');
       assert.equal(none.code, 0, none.stderr);
       assert.equal(none.stdout, without.stdout);

@@ -69,6 +69,17 @@ function ignoreColumnsOf(model: { data(): { schema: Record<string, unknown> } })
   return Array.isArray(columns) && columns.every((c) => typeof c === 'number') ? columns as number[] : undefined;
 }
 
+/**
+ * A record-width error where the model's read-past columns applied by default: said, since rows
+ * without those columns (a file written without row names) are the likely cause.
+ */
+function withLayoutHint(error: unknown, options: Record<string, unknown>, model: { data(): { schema: Record<string, unknown> } }): unknown {
+  const ignored = ignoreColumnsOf(model);
+  if (!(error instanceof DataError) || options['ignore-columns'] !== undefined || !ignored?.length || !/: expected \d+ columns, found \d+/.test(error.message)) return error;
+  return new DataError(`${error.message}; the model reads past ${ignored.length === 1 ? 'a column' : `${ignored.length} columns`} of each row ` +
+    '(it was trained with --ignore-columns): --ignore-columns none reads every column of rows that lack them');
+}
+
 const statsOption: OptionSpec = {
   description: "add metrics.kernels to the printed JSON: each kernel's backend, calls and fallbacks to cpu (predict to stdout: the summary goes to stderr)",
 };
@@ -180,7 +191,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
     await file?.commit();
   } catch (error) {
     await file?.abort();
-    throw error;
+    throw withLayoutHint(error, options, model);
   }
   const skipped = reportSkipped('predict', stream.stats.badRecords, 'the output has one line per record read, not per input line');
   warnDeclined('predict', backend);
@@ -249,9 +260,13 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   const evaluator = algorithm.createEvaluator(model);
   let records = 0;
   const stream = readBatches(options.test as string, { ...data, miniBatchSize: data.miniBatchSize ?? 1000 });
-  for await (const batch of stream) {
-    await evaluator.add(batch);
-    records += batch.rows;
+  try {
+    for await (const batch of stream) {
+      await evaluator.add(batch);
+      records += batch.rows;
+    }
+  } catch (error) {
+    throw withLayoutHint(error, options, model);
   }
   // Metrics of nothing are not 0 (nor a silent null): say so.
   if (records === 0) throw new DataError(`evaluate: no records in ${options.test}`);

@@ -135,7 +135,8 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   }
   refuseHeader(head, name, options, complete);
   // Quoted fields whole, as the parser reads past a column's (a row name may hold the delimiter).
-  const columns = csvFields(first, options.delimiter ?? ',').length;
+  // Blanks at either end of a line are not fields to the parser (a trailing tab neither, tab-delimited).
+  const columns = csvFields(first.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), options.delimiter ?? ',').length;
   const ignored = options.ignoreColumns ?? [];
   const beyond = ignored.find((c) => c >= columns);
   if (beyond !== undefined) {

@@ -98,7 +98,7 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     await assert.rejects(rowsOf(pandasFaithful, { header: true, labelSize: 0 }), /its values count the rows \(0, 1, 2, …\): row names or an index/);
     // As a label too (a regression on the row number): the advice names the label's column as well.
     await assert.rejects(rowsOf(rFaithful, { header: true }), new RegExp(escape("--ignore-columns 1 (ignoreColumns: [0] in the API), and name the label's column " +
-      'with --label-column N (the first is the label by default; labelColumn in the API), or write')));
+      'with --label-column N (the first is the label by default; labelColumn in the API; --label-column 1 if column 1 is labels), or write')));
     await assert.rejects(rowsOf(rMtcars, { header: true, labelSize: 0 }), /its values name the rows \("Mazda RX4", …\): row names/);
     // Blank lines before the header move its line; a quoted blank is no name either.
     await assert.rejects(rowsOf(`\n\n${rFaithful}`, { header: true, labelSize: 0 }), /iterable, line 3: column 1 has an unnamed header cell/);
@@ -124,6 +124,27 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
         '.*' + escape('or write the file without it (write.table(…, row.names = FALSE))')));
     assert.deepEqual((await rowsOf('"eruptions","waiting"\n"1",3.6,79\n"2",1.8,54\n"3",3.333,74\n', { header: true, labelSize: 0, ignoreColumns: [0] })).rows[0].values,
       [3.6, 79].map(Math.fround));
+  });
+
+  it('takes an unnamed label column of whole numbers for labels unless they count, rise, or are quoted as R quotes row names', async () => {
+    // Prices as labels, first column, header cell left empty: data.
+    assert.equal((await rowsOf(',a,b\n439563,1,2\n258176,3,4\n514002,5,6\n', { header: true })).rows.length, 3);
+    // Rising years would be read as row numbers unless the label's column is named.
+    await assert.rejects(rowsOf(',a\n1965,1\n1987,2\n2018,3\n', { header: true }), /--label-column 1 if column 1 is labels/);
+    assert.equal((await rowsOf(',a\n1965,1\n1987,2\n2018,3\n', { header: true, labelColumn: 0 })).rows.length, 3);
+    // Bootstrapped rows: R makes repeated names unique ("186.1"), quoted as it quotes every row name.
+    await assert.rejects(rowsOf('"","eruptions","waiting"\n"261",4.767,78\n"186",4.433,78\n"140",1.9,50\n"186.1",4.433,78\n', { header: true }),
+      /column 1 has an unnamed header cell and its values number the rows in quotes, as R writes row names \(261, 186, 140, …\)/);
+    // pandas' "Unnamed: 0" is an index whatever it holds, the label's column too.
+    await assert.rejects(rowsOf('Unnamed: 0,a\n5,1\n5,2\n7,3\n', { header: true }), /column 1 has an unnamed header cell \("Unnamed: 0", as pandas names an index it read\) and it holds an index/);
+  });
+
+  it('reads a trailing delimiter as the parser does: after a tab, nothing; after a header, no column; after each record, an empty column', async () => {
+    const tsv = await rowsOf('y\ta\tb\t\n1\t2\t3\t\n0\t4\t5\t\n', { header: true, delimiter: '\t' });
+    assert.deepEqual(tsv.rows, [{ values: [2, 3], label: 1 }, { values: [4, 5], label: 0 }]);
+    assert.equal((await rowsOf('y,a,b,\n1,2,3\n', { header: true })).rows.length, 1);
+    await assert.rejects(rowsOf('y,a,b\n1,2,3,\n0,4,5,\n', { header: true }),
+      /the header names 3 columns and the first record holds 4 \(split at ","\): each record ends with the delimiter, an empty last column/);
   });
 
   it('refuses a header of another width than the records, and one written with another delimiter', async () => {

@@ -50,13 +50,29 @@ function unquoted(field: string): string {
   return trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1).replace(/""/g, '"').trim() : trimmed;
 }
 
-/** How the values name the rows (distinct whole numbers, 2.0 or -3 included; or text), or undefined when they may be data. */
-function rowNaming(values: string[]): string | undefined {
+/** Whether a field is a number in quotes: R quotes its row names (write.csv, write.table), never numbers of data. */
+function quotedNumber(field: string): boolean {
+  const trimmed = field.trim();
+  return trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') && /^-?[0-9]+(\.[0-9]+)?$/.test(unquoted(trimmed));
+}
+
+/**
+ * How a column's fields name the rows, or undefined when they may be data. `strict` (the label's
+ * column, often left unnamed): only rows counted from 0 or 1 or rising, R's quoted numbers
+ * (bootstrapped rows' "186.1" too), or text — distinct whole numbers in no order may be labels
+ * (prices, years). Otherwise any distinct whole numbers (2.0 and -3 included: shuffled rows).
+ */
+function rowNaming(fields: string[], strict: boolean): string | undefined {
+  const values = fields.map(unquoted);
+  const shown = values.slice(0, 3).join(', ');
   if (values.length >= 3 && values.every((v) => /^-?[0-9]+(\.0*)?$/.test(v)) && new Set(values.map(Number)).size === values.length) {
     const first = Number(values[0]);
     const counted = (first === 0 || first === 1) && values.every((v, i) => Number(v) === first + i);
-    return `${counted ? 'count' : 'number'} the rows (${values.slice(0, 3).join(', ')}, …)`;
+    const rising = values.every((v, i) => i === 0 || Number(v) > Number(values[i - 1]));
+    if (counted) return `count the rows (${shown}, …)`;
+    if (!strict || rising) return `number the rows (${shown}, …)`;
   }
+  if (values.length >= 2 && fields.every(quotedNumber) && new Set(values).size === values.length) return `number the rows in quotes, as R writes row names (${shown}, …)`;
   if (values.length >= 1 && values.every((v) => v !== '' && !Number.isFinite(Number(v)))) return `name the rows (${JSON.stringify(values[0])}, …)`;
   return undefined;
 }
@@ -87,10 +103,15 @@ function rowNameColumns(names: string[], rows: string[][], short: boolean, optio
     if (ignored.has(column)) continue;
     // write.table's row names have no header cell: the others are one to the right of theirs.
     const name = short ? (column === 0 ? '' : unquoted(names[column - 1])) : unquoted(names[column]);
-    if (name !== '' && !/^Unnamed: [0-9]+$/.test(name)) continue;
-    const naming = rowNaming(rows.map((fields) => unquoted(fields[column] ?? '')));
+    const pandasIndex = /^Unnamed: [0-9]+$/.test(name);
+    if (name !== '' && !pandasIndex) continue;
+    const fields = rows.map((row) => row[column] ?? '');
+    // A column of nothing but empty fields (a trailing delimiter) is the parser's to report.
+    if (fields.every((f) => unquoted(f) === '')) continue;
+    // The label's column named by the caller is taken as it is.
+    const naming = column === label && options.labelColumn !== undefined && !pandasIndex ? undefined : rowNaming(fields, column === label && !pandasIndex);
     if (naming) found.push({ column, how: `its values ${naming}` });
-    else if (column !== label && !(short && column === 0)) found.push({ column, how: 'it has no name' });
+    else if ((column !== label || pandasIndex) && !(short && column === 0)) found.push({ column, how: pandasIndex ? 'it holds an index' : 'it has no name' });
   }
   return found;
 }
@@ -103,8 +124,12 @@ export function headerError(name: string, header: string, headerLine: number, re
   if (records.length === 0) return undefined;
   const delimiter = options.delimiter ?? ',';
   const where = `${name}, line ${headerLine}`;
-  const names = csvFields(header, delimiter);
-  const rows = records.slice(0, recordsLooked).map((line) => csvFields(line, delimiter));
+  // As the parser reads a line: blanks at either end are not fields (a trailing tab neither).
+  const blanksOff = (line: string) => line.replace(/^[ \t\r]+|[ \t\r]+$/g, '');
+  const names = csvFields(blanksOff(header), delimiter);
+  const rows = records.slice(0, recordsLooked).map((line) => csvFields(blanksOff(line), delimiter));
+  // A header ending in a delimiter over records that do not: an empty name for no column.
+  if (names.length === rows[0].length + 1 && unquoted(names[names.length - 1]) === '' && rows.every((r) => r.length === names.length - 1)) names.pop();
   const wrongDelimiter = delimiterError(where, names, header, delimiter);
   if (wrongDelimiter) return wrongDelimiter;
   const recordWidth = rows[0].length;
@@ -112,8 +137,10 @@ export function headerError(name: string, header: string, headerLine: number, re
   const found = rowNameColumns(names, rows, short, options);
   if (found.length > 0) return rowNamesMessage(where, found, names, short, options);
   if (recordWidth !== names.length && !(short && options.ignoreColumns?.includes(0))) {
+    const trailing = recordWidth === names.length + 1 && rows.every((r) => r.length === recordWidth && unquoted(r[recordWidth - 1]) === '')
+      ? `: each record ends with the delimiter, an empty last column` : ': is the delimiter right?';
     return `${where}: the header names ${names.length} column${names.length === 1 ? '' : 's'} and the first record holds ${recordWidth} ` +
-      `(split at ${JSON.stringify(delimiter)}): is the delimiter right? (a header must name every column; --delimiter, delimiter in the API)`;
+      `(split at ${JSON.stringify(delimiter)})${trailing} (a header must name every column; --delimiter, delimiter in the API)`;
   }
   return undefined;
 }
@@ -127,7 +154,7 @@ function rowNamesMessage(where: string, found: { column: number; how: string }[]
   const all = [...new Set([...(options.ignoreColumns ?? []).map((c) => c + 1), ...numbers])].sort((a, b) => a - b);
   const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
   const labelNote = label !== undefined && numbers.includes(label + 1) && options.labelColumn === undefined
-    ? ", and name the label's column with --label-column N (the first is the label by default; labelColumn in the API)" : '';
+    ? ", and name the label's column with --label-column N (the first is the label by default; labelColumn in the API; --label-column 1 if column 1 is labels)" : '';
   const writer = short ? 'write.table(…, row.names = FALSE)' : 'write.csv(…, row.names = FALSE); to_csv(…, index = False)';
   return `${where}: ${described}: row names or an index, which R's write.csv and write.table and pandas' to_csv write by default, not data. ` +
     `Read past ${numbers.length === 1 ? 'it' : 'them'} with --ignore-columns ${all.join(',')} (ignoreColumns: [${all.map((c) => c - 1).join(', ')}] in the API)${labelNote}, ` +
