@@ -153,6 +153,8 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     // R's write.csv2: ';' between fields, decimal commas.
     await assert.rejects(rowsOf('"eruptions";"waiting"\n3,6;79\n1,8;54\n', { header: true, labelSize: 0 }),
       /^DataError: iterable, line 1: the header is one column split at "," and 2 at ";": pass --delimiter ';' \(delimiter in the API\) \(R's write\.csv2 writes ';' between fields and commas in decimals/);
+    // One column whose name holds a ';': data.
+    assert.deepEqual((await rowsOf('price;usd\n3.5\n4\n', { header: true, labelSize: 0 })).rows.map((r) => r.values), [[3.5], [4]]);
   });
 
   it('checks the header of every file read, not only the first', async () => {

@@ -79,12 +79,13 @@ function rowNaming(fields: string[], strict: boolean): string | undefined {
 
 type HeaderOptions = Pick<ReadOptions, 'delimiter' | 'labelSize' | 'labelColumn' | 'ignoreColumns'>;
 
-/** A header that splits into one column at the delimiter and into several at another. */
-function delimiterError(where: string, names: string[], header: string, delimiter: string): string | undefined {
+/** A header that splits into one column at the delimiter and into as many as the first record at another. */
+function delimiterError(where: string, names: string[], header: string, first: string, delimiter: string): string | undefined {
   if (names.length !== 1) return undefined;
   for (const other of otherDelimiters) {
     const count = other === delimiter ? 0 : csvFields(header, other).length;
-    if (count < 2) continue;
+    // A one-column file whose name holds the other delimiter ("price;usd") is not one.
+    if (count < 2 || csvFields(first, other).length !== count) continue;
     const shown = other === '\t' ? 'tab' : other;
     const csv2 = other === ';' ? " (R's write.csv2 writes ';' between fields and commas in decimals, which are not read as numbers: write.csv writes points)" : '';
     return `${where}: the header is one column split at ${JSON.stringify(delimiter)} and ${count} at ${JSON.stringify(other)}: ` +
@@ -130,7 +131,7 @@ export function headerError(name: string, header: string, headerLine: number, re
   const rows = records.slice(0, recordsLooked).map((line) => csvFields(blanksOff(line), delimiter));
   // A header ending in a delimiter over records that do not: an empty name for no column.
   if (names.length === rows[0].length + 1 && unquoted(names[names.length - 1]) === '' && rows.every((r) => r.length === names.length - 1)) names.pop();
-  const wrongDelimiter = delimiterError(where, names, header, delimiter);
+  const wrongDelimiter = delimiterError(where, names, blanksOff(header), blanksOff(records[0]), delimiter);
   if (wrongDelimiter) return wrongDelimiter;
   const recordWidth = rows[0].length;
   const short = rows.every((fields) => fields.length === names.length + 1);
