@@ -52,6 +52,9 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
 /** `promise`, or an AbortError as soon as `signal` fires (the promise is left to settle by itself). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
+  // Observed before any early exit: a queue the producer failed (with this same abort) hands back an
+  // already rejected take, and leaving it unobserved was an unhandled rejection (exit 1, not 130).
+  promise.catch(() => undefined);
   signal.throwIfAborted();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {

@@ -85,6 +85,28 @@ describe('batch pipeline', () => {
     assert.equal(batches, 3);
   });
 
+  it('an abort the producer saw first is one AbortError for the consumer, not also an unhandled rejection', async () => {
+    const controller = new AbortController();
+    function* endless() {
+      for (let i = 0; ; i++) yield Buffer.from(line(i));
+    }
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const batches = readBatches(endless(), { miniBatchSize: 5, signal: controller.signal })[Symbol.asyncIterator]();
+      await batches.next();
+      controller.abort();
+      // The producer stops at its next record and fails the queue before the consumer asks again.
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      await assert.rejects(batches.next(), { name: 'AbortError' });
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    assert.deepEqual(unhandled, []);
+  });
+
   it('batchValues widens dense batches to that many values, at most 65,536 rows; sparse batches keep miniBatchSize', async () => {
     const text = Buffer.from(Array.from({ length: 70_000 }, (_, i) => line(i)).join(''));
     const sizes = async (options: Parameters<typeof readBatches>[1]) => {
