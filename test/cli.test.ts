@@ -274,6 +274,17 @@ describe('boundless command', () => {
       const none = boundless('predict', '--model', model, '--input', join(directory, 'no-row-names.csv'), '--header', '--ignore-columns', 'none');
       assert.equal(none.code, 0, none.stderr);
       assert.equal(none.stdout, without.stdout);
+      // A named id column that counts the rows is refused too; --ignore-columns none says it is data.
+      await writeFile(join(directory, 'with-id.csv'), ['id,a,b,c', ...plain.trim().split('\n').slice(1).map((line, i) => `${i + 1},${line}`)].join('\n') + '\n');
+      const idTrain = (...extra: string[]) => boundless('train', 'kmeans', '--train', join(directory, 'with-id.csv'), '--header', '--hp', 'k=2',
+        '--model-dir', join(directory, 'with-id-model'), ...extra);
+      const idRefused = idTrain();
+      assert.equal(idRefused.code, 1);
+      assert.match(idRefused.stderr, /with-id\.csv, line 1: column 1 has the header cell "id" and its values count the rows \(1, 2, 3, …\): .*if it is data, say so with --ignore-columns none \(ignoreColumns: \[\]\)\n$/);
+      const idKept = idTrain('--ignore-columns', 'none');
+      assert.equal(idKept.code, 0, idKept.stderr);
+      assert.equal(JSON.parse(idKept.stdout).metrics.records, 400);
+      assert.equal(idTrain('--ignore-columns', '1').code, 0);
       // An unsupervised model trained on labelled rows keeps the label's column for evaluate --label-size 1.
       const kmeans = join(directory, 'row-names-kmeans');
       const clustered = boundless('train', 'kmeans', '--train', source, '--header', '--label-column', '4', '--ignore-columns', '1', '--hp', 'k=2', '--model-dir', kmeans);

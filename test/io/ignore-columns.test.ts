@@ -126,6 +126,27 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
       [3.6, 79].map(Math.fround));
   });
 
+  it('refuses columns that readers named (R read.csv "X", readr "...1") or that go by row-name names (id, index) when their values name the rows', async () => {
+    // write.csv(read.csv(f)) of a file with row names: R names the unnamed column X and writes its own row names before it.
+    await assert.rejects(rowsOf('"","X","waiting"\n"1",1,79\n"2",2,54\n"3",3,74\n', { header: true, labelSize: 0 }),
+      /column 1 has an unnamed header cell and its values count the rows \(1, 2, 3, …\); column 2 has the header cell "X" .* Read past them with --ignore-columns 1,2 /);
+    await assert.rejects(rowsOf('"","X","waiting"\n"1",1,79\n"2",2,54\n"3",3,74\n', { header: true, labelSize: 0, ignoreColumns: [0] }),
+      new RegExp('^DataError: iterable, line 1: column 2 has the header cell "X" \\(as R\'s read.csv names a column of row names it read\\) and its values count the rows \\(1, 2, 3, …\\): ' +
+        'row names or an index, .* Read past it with --ignore-columns 1,2 \\(ignoreColumns: \\[0, 1\\] in the API\\), .*; if it is data, say so with --ignore-columns none \\(ignoreColumns: \\[\\]\\)$'));
+    // USArrests through read.csv and write.csv(row.names = FALSE): the states under X.
+    await assert.rejects(rowsOf('"X","Murder"\n"Alabama",13.2\n"Alaska",10\n"Arizona",8.1\n', { header: true, labelSize: 0 }),
+      /column 1 has the header cell "X" \(as R's read.csv names a column of row names it read\) and its values name the rows \("Alabama", …\)/);
+    await assert.rejects(rowsOf('...1,a\n1,5\n2,6\n3,7\n', { header: true, labelSize: 0 }),
+      /column 1 has an unnamed header cell \("...1", as readr's read_csv names a column it read without a name\) and its values count the rows/);
+    // pandas' reset_index, and an id as the default label: a regression on the row number.
+    await assert.rejects(rowsOf('index,a\n0,5\n1,6\n2,7\n', { header: true, labelSize: 0 }), /column 1 has the header cell "index" and its values count the rows \(0, 1, 2, …\)/);
+    await assert.rejects(rowsOf('id,y,a\n1,5,6\n2,7,8\n3,9,1\n', { header: true }),
+      /column 1 has the header cell "id" and its values count the rows .* and name the label's column with --label-column N/);
+    await assert.rejects(rowsOf('y,a,ID\n1,5,11\n0,7,12\n1,9,14\n', { header: true }), /column 3 has the header cell "ID" and its values number the rows \(11, 12, 14, …\)/);
+    // Named by the caller as the label, an id column is taken as it is.
+    assert.equal((await rowsOf('y,id\n5,1\n7,2\n9,3\n', { header: true, labelColumn: 1 })).rows.length, 3);
+  });
+
   it('takes an unnamed label column of whole numbers for labels unless they count, rise, or are quoted as R quotes row names', async () => {
     // Prices as labels, first column, header cell left empty: data.
     assert.equal((await rowsOf(',a,b\n439563,1,2\n258176,3,4\n514002,5,6\n', { header: true })).rows.length, 3);
@@ -190,7 +211,11 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     assert.deepEqual(r.rows, pandas.rows);
     assert.deepEqual(r.rows[0].values, [3.6, 79].map(Math.fround));
     // A named first column, an unnamed label column of 0/1 labels, two records (not evidence), and no header: data.
-    assert.equal((await rowsOf('"id","a"\n1,5\n2,6\n3,7\n', { header: true, labelSize: 0 })).rows.length, 3);
+    assert.equal((await rowsOf('"n","a"\n1,5\n2,6\n3,7\n', { header: true, labelSize: 0 })).rows.length, 3);
+    assert.equal((await rowsOf('x,a\n1,5\n2,6\n3,7\n', { header: true, labelSize: 0 })).rows.length, 3);
+    // A row-name name over values that do not name rows is data; one that does, said to be data with ignoreColumns [].
+    assert.equal((await rowsOf('id,a\n4,5\n2,6\n4,7\n', { header: true, labelSize: 0 })).rows.length, 3);
+    assert.deepEqual((await rowsOf('"id","a"\n1,5\n2,6\n3,7\n', { header: true, labelSize: 0, ignoreColumns: [] })).rows[2].values, [3, 7]);
     assert.equal((await rowsOf(',a\n1,5\n0,6\n1,7\n', { header: true })).rows.length, 3);
     assert.equal((await rowsOf(',a\n0,5\n1,6\n', { header: true })).rows.length, 2);
     assert.equal((await rowsOf('1,5\n2,6\n3,7\n', { labelSize: 0 })).rows.length, 3);

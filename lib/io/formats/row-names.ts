@@ -10,6 +10,11 @@
 //     row order — with nothing to say anything went wrong. A feature column
 //     without a name is refused; the label's column (often left unnamed) only
 //     when its values name the rows (distinct whole numbers, or text).
+//     Readers name such a column when they read it: pandas "Unnamed: 0" and
+//     readr "...1" (refused as unnamed ones are), R's read.csv "X" (and the
+//     identifier names index, level_0, id, row.names): refused when their
+//     values count, rise, are quoted as R quotes row names, or are text;
+//     --ignore-columns none (ignoreColumns: []) says every column is data.
 //   - A header of another width than the records, or one that splits into
 //     one column at the delimiter and several at another (write.csv2's ';').
 // Each refusal says how to go on (ignoreColumns, --ignore-columns N; --delimiter).
@@ -94,23 +99,50 @@ function delimiterError(where: string, names: string[], header: string, first: s
   return undefined;
 }
 
+/** pandas' "Unnamed: N" and readr's "...N": names a reader gives a column it read without one. */
+const readerIndexName = /^(Unnamed: [0-9]+|\.\.\.[0-9]+)$/;
+
+/**
+ * Names a column of row names or row numbers goes by once read and written again: R's read.csv
+ * names an unnamed column "X" ("X.1", … when there are more), pandas' reset_index "index" or
+ * "level_0"; and the usual names of row identifiers.
+ */
+const rowNameNames = /^(X(\.[0-9]+)?|[Ii]ndex|level_0|[Ii][Dd]|row\.?names|row_?id|rownames)$/;
+
+/** How a header cell names a column that may hold row names: the reader that named it, or undefined. */
+function readerOf(name: string): string | undefined {
+  if (/^Unnamed: [0-9]+$/.test(name)) return 'as pandas names an index it read';
+  if (/^\.\.\.[0-9]+$/.test(name)) return "as readr's read_csv names a column it read without a name";
+  if (/^X(\.[0-9]+)?$/.test(name)) return "as R's read.csv names a column of row names it read";
+  return undefined;
+}
+
+/** A column that holds row names or an index (0-based); `named`: under a name of its own (X, id), which may be data. */
+interface RowNameColumn { column: number; how: string; named?: boolean }
+
 /** The 0-based columns holding row names or an index, each with how its values say so. */
-function rowNameColumns(names: string[], rows: string[][], short: boolean, options: HeaderOptions): { column: number; how: string }[] {
+function rowNameColumns(names: string[], rows: string[][], short: boolean, options: HeaderOptions): RowNameColumn[] {
   const ignored = new Set(options.ignoreColumns ?? []);
   const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
-  const found: { column: number; how: string }[] = [];
+  const found: RowNameColumn[] = [];
   const width = short ? names.length + 1 : names.length;
   for (let column = 0; column < width; column++) {
     if (ignored.has(column)) continue;
     // write.table's row names have no header cell: the others are one to the right of theirs.
     const name = short ? (column === 0 ? '' : unquoted(names[column - 1])) : unquoted(names[column]);
-    const pandasIndex = /^Unnamed: [0-9]+$/.test(name);
-    if (name !== '' && !pandasIndex) continue;
+    const pandasIndex = readerIndexName.test(name);
     const fields = rows.map((row) => row[column] ?? '');
     // A column of nothing but empty fields (a trailing delimiter) is the parser's to report.
     if (fields.every((f) => unquoted(f) === '')) continue;
     // The label's column named by the caller is taken as it is.
-    const naming = column === label && options.labelColumn !== undefined && !pandasIndex ? undefined : rowNaming(fields, column === label && !pandasIndex);
+    const namedLabel = column === label && options.labelColumn !== undefined;
+    if (name !== '' && !pandasIndex) {
+      // A named column is data unless its values name the rows, and --ignore-columns none says it is data.
+      const naming = rowNameNames.test(name) && !namedLabel && options.ignoreColumns?.length !== 0 ? rowNaming(fields, true) : undefined;
+      if (naming) found.push({ column, how: `its values ${naming}`, named: true });
+      continue;
+    }
+    const naming = namedLabel && !pandasIndex ? undefined : rowNaming(fields, column === label && !pandasIndex);
     if (naming) found.push({ column, how: `its values ${naming}` });
     else if ((column !== label || pandasIndex) && !(short && column === 0)) found.push({ column, how: pandasIndex ? 'it holds an index' : 'it has no name' });
   }
@@ -146,12 +178,19 @@ export function headerError(name: string, header: string, headerLine: number, re
   return undefined;
 }
 
-function rowNamesMessage(where: string, found: { column: number; how: string }[], names: string[], short: boolean, options: HeaderOptions): string {
+/** What a found column's header cell says: none, empty, a reader's name for an unnamed column, or a name. */
+function cellOf(f: RowNameColumn, names: string[], short: boolean): string {
+  if (short && f.column === 0) return 'no header cell (the header is one short of the records)';
+  const name = unquoted(names[short ? f.column - 1 : f.column]);
+  if (name === '') return 'an unnamed header cell';
+  const reader = readerOf(name);
+  if (f.named) return `the header cell ${JSON.stringify(name)}${reader ? ` (${reader})` : ''}`;
+  return `an unnamed header cell (${JSON.stringify(name)}, ${reader})`;
+}
+
+function rowNamesMessage(where: string, found: RowNameColumn[], names: string[], short: boolean, options: HeaderOptions): string {
   const numbers = found.map((f) => f.column + 1);
-  const described = found.map((f) => {
-    const cell = short && f.column === 0 ? 'no header cell (the header is one short of the records)' : `an unnamed header cell${unquoted(names[short ? f.column - 1 : f.column]) === '' ? '' : ` ("${unquoted(names[short ? f.column - 1 : f.column])}", as pandas names an index it read)`}`;
-    return `column ${f.column + 1} has ${cell} and ${f.how}`;
-  }).join('; ');
+  const described = found.map((f) => `column ${f.column + 1} has ${cellOf(f, names, short)} and ${f.how}`).join('; ');
   const all = [...new Set([...(options.ignoreColumns ?? []).map((c) => c + 1), ...numbers])].sort((a, b) => a - b);
   const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
   const labelNote = label !== undefined && numbers.includes(label + 1) && options.labelColumn === undefined
@@ -159,5 +198,6 @@ function rowNamesMessage(where: string, found: { column: number; how: string }[]
   const writer = short ? 'write.table(…, row.names = FALSE)' : 'write.csv(…, row.names = FALSE); to_csv(…, index = False)';
   return `${where}: ${described}: row names or an index, which R's write.csv and write.table and pandas' to_csv write by default, not data. ` +
     `Read past ${numbers.length === 1 ? 'it' : 'them'} with --ignore-columns ${all.join(',')} (ignoreColumns: [${all.map((c) => c - 1).join(', ')}] in the API)${labelNote}, ` +
-    `or write the file without ${numbers.length === 1 ? 'it' : 'them'} (${writer}); a column that is data needs a name in the header`;
+    `or write the file without ${numbers.length === 1 ? 'it' : 'them'} (${writer}); ` +
+    (found.every((f) => f.named) ? 'if it is data, say so with --ignore-columns none (ignoreColumns: [])' : 'a column that is data needs a name in the header');
 }
