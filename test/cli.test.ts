@@ -284,6 +284,10 @@ describe('boundless command', () => {
       const idKept = idTrain('--ignore-columns', 'none');
       assert.equal(idKept.code, 0, idKept.stderr);
       assert.equal(JSON.parse(idKept.stdout).metrics.records, 400);
+      // The model keeps "none": predict and evaluate take the id column as data without being told again.
+      const idPredicted = boundless('predict', '--model', join(directory, 'with-id-model'), '--input', join(directory, 'with-id.csv'), '--header');
+      assert.equal(idPredicted.code, 0, idPredicted.stderr);
+      assert.equal(idPredicted.stdout.trim().split('\n').length, 400);
       assert.equal(idTrain('--ignore-columns', '1').code, 0);
       // An unsupervised model trained on labelled rows keeps the label's column for evaluate --label-size 1.
       const kmeans = join(directory, 'row-names-kmeans');

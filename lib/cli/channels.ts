@@ -106,8 +106,8 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
     featureDim,
     labelSize: labelSize as 0 | 1,
     ...(column !== undefined && column > 0 ? { labelColumn: column } : {}),
-    // --ignore-columns none is kept: it also says that columns named as row names (X, id) are data.
-    ...(ignoreColumns !== undefined && (ignoreColumns.length > 0 || givenIgnored !== undefined) ? { ignoreColumns } : {}),
+    // None (--ignore-columns none, or a model trained so) is kept: it also says that columns named as row names (X, id) are data.
+    ...(ignoreColumns !== undefined ? { ignoreColumns } : {}),
     header: options.header === true,
     delimiter: delimiterOption(command, options.delimiter),
     zeroBased: options['zero-based'] === true,

@@ -65,7 +65,7 @@ export async function convert(argv: string[]): Promise<{ summary: Record<string,
   const summary = { input: options.input, output, from: data.format, to, records: written.records, bytes: written.bytes,
     featureDim: stream.featureDim, labelSize: data.labelSize, ...(label ? { label } : {}),
     // Columns not written: the summary names them as the label's is named.
-    ...(data.ignoreColumns ? { ignoredColumns: `column${data.ignoreColumns.length === 1 ? '' : 's'} ${data.ignoreColumns.map((c) => c + 1).join(', ')} of each row, read past (--ignore-columns)` } : {}),
+    ...(data.ignoreColumns?.length ? { ignoredColumns: `column${data.ignoreColumns.length === 1 ? '' : 's'} ${data.ignoreColumns.map((c) => c + 1).join(', ')} of each row, read past (--ignore-columns)` } : {}),
     badRecords: stream.stats.badRecords,
     ...(written.droppedWeights > 0 ? { droppedWeights: written.droppedWeights } : {}) };
   return { summary, toStdout };

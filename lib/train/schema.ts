@@ -23,7 +23,8 @@ export function schemaOf(featureDim: number, labelSize: number, sparse: boolean,
   return {
     featureDim, labelSize, sparse, ...(hashedWords ? { hashedWords: true } : {}),
     ...(column !== undefined ? { labelColumn: column } : {}),
-    ...(ignored.length > 0 ? { ignoreColumns: ignored } : {}),
+    // [] is kept when given: the columns named as row names (X, id) were data, in evaluate and predict too.
+    ...(layout.ignoreColumns !== undefined ? { ignoreColumns: ignored } : {}),
   };
 }
 
