@@ -8,7 +8,7 @@ import type { BatchPool, PooledBatch } from '../data/batch-pool.js';
 import { ConsumerGone, deliver, type Producer } from './batch-stream.js';
 import { DataError, type ReadOptions } from './read-options.js';
 import type { ByteChunk, ByteSource } from './sources/types.js';
-import { csvFields, headerError } from './formats/row-names.js';
+import { csvFields, headerError, headerlessError } from './formats/row-names.js';
 
 /** Parses a byte source into batches for the producer's queue. */
 export async function produceFromBytes(producer: Producer, source: ByteSource): Promise<void> {
@@ -112,11 +112,16 @@ function leadingLines(head: Uint8Array, start: number, count: number, complete: 
   return lines;
 }
 
-/** A header over row names, or of another width than the records: an error, not columns of data (formats/row-names.ts). */
+/** A header over row names, or of another width than the records, or (no header) R's quoted row numbers: an error, not columns of data (formats/row-names.ts). */
 function refuseHeader(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): void {
-  if (!options.header) return;
   // A UTF-8 byte-order mark is not part of the first field.
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  if (!options.header) {
+    const records = leadingLines(head, start, 20, complete);
+    const error = records.length > 0 ? headerlessError(name, records[0].line, records.map((r) => r.text), options) : undefined;
+    if (error) throw new DataError(error);
+    return;
+  }
   const [header, ...records] = leadingLines(head, start, 21, complete);
   if (!header) return;
   const error = headerError(name, header.text, header.line, records.map((r) => r.text), options);

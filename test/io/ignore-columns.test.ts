@@ -147,6 +147,20 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     assert.equal((await rowsOf('y,id\n5,1\n7,2\n9,3\n', { header: true, labelColumn: 1 })).rows.length, 3);
   });
 
+  it("refuses R's quoted row numbers in a file without a header (write.table, col.names = FALSE), unless told they are data", async () => {
+    // write.table(faithful, sep = ",", col.names = FALSE): PCA's first component was the row number.
+    const rows = '"1",3.6,79\n"2",1.8,54\n"3",3.333,74\n"4",2.283,62\n';
+    await assert.rejects(rowsOf(rows, { labelSize: 0 }), new RegExp('^DataError: iterable, line 1: column 1 holds numbers in quotes \\("1", "2", "3", …\\), ' +
+      "as R's write.table\\(…, col.names = FALSE\\) writes row names, not data. Read past it with --ignore-columns 1 \\(ignoreColumns: \\[0\\] in the API\\), " +
+      'or write the file without them \\(row.names = FALSE\\); if it is data, say so with --ignore-columns none \\(ignoreColumns: \\[\\]\\)$'));
+    await assert.rejects(rowsOf(rows, {}), /and name the label's column with --label-column N/);
+    assert.deepEqual((await rowsOf(rows, { labelSize: 0, ignoreColumns: [0] })).rows[0].values, [3.6, 79].map(Math.fround));
+    assert.equal((await rowsOf(rows, { labelSize: 0, ignoreColumns: [] })).rows.length, 4);
+    // Quoted numbers that repeat (a quoted label) and unquoted counting numbers are data.
+    assert.equal((await rowsOf('"1",5\n"0",6\n"1",7\n', { labelSize: 0 })).rows.length, 3);
+    assert.equal((await rowsOf('1,5\n2,6\n3,7\n', { labelSize: 0 })).rows.length, 3);
+  });
+
   it('takes an unnamed label column of whole numbers for labels unless they count, rise, or are quoted as R quotes row names', async () => {
     // Prices as labels, first column, header cell left empty: data.
     assert.equal((await rowsOf(',a,b\n439563,1,2\n258176,3,4\n514002,5,6\n', { header: true })).rows.length, 3);

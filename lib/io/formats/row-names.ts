@@ -15,6 +15,9 @@
 //     identifier names index, level_0, id, row.names): refused when their
 //     values count, rise, are quoted as R quotes row names, or are text;
 //     --ignore-columns none (ignoreColumns: []) says every column is data.
+//   - Without a header: R's write.table(col.names = FALSE) still quotes each
+//     row name, and R never quotes a number of data: a column of distinct
+//     numbers in quotes is refused (--ignore-columns none: it is data).
 //   - A header of another width than the records, or one that splits into
 //     one column at the delimiter and several at another (write.csv2's ';').
 // Each refusal says how to go on (ignoreColumns, --ignore-columns N; --delimiter).
@@ -200,4 +203,29 @@ function rowNamesMessage(where: string, found: RowNameColumn[], names: string[],
     `Read past ${numbers.length === 1 ? 'it' : 'them'} with --ignore-columns ${all.join(',')} (ignoreColumns: [${all.map((c) => c - 1).join(', ')}] in the API)${labelNote}, ` +
     `or write the file without ${numbers.length === 1 ? 'it' : 'them'} (${writer}); ` +
     (found.every((f) => f.named) ? 'if it is data, say so with --ignore-columns none (ignoreColumns: [])' : 'a column that is data needs a name in the header');
+}
+
+/**
+ * The error to raise when headerless `records` (the first `line` the first one's number) hold a
+ * column of distinct numbers in quotes, as R's write.table(col.names = FALSE) writes row names;
+ * undefined otherwise, and when ignoreColumns says which columns are read (none: all data).
+ */
+export function headerlessError(name: string, line: number, records: string[], options: HeaderOptions): string | undefined {
+  if (records.length < 3 || options.ignoreColumns?.length === 0) return undefined;
+  const delimiter = options.delimiter ?? ',';
+  const rows = records.map((text) => csvFields(text.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), delimiter));
+  const ignored = new Set(options.ignoreColumns ?? []);
+  const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
+  for (let column = 0; column < rows[0].length; column++) {
+    if (ignored.has(column) || (column === label && options.labelColumn !== undefined)) continue;
+    const fields = rows.map((row) => row[column] ?? '');
+    if (!fields.every(quotedNumber) || new Set(fields.map(unquoted)).size !== fields.length) continue;
+    const all = [...new Set([...(options.ignoreColumns ?? []).map((c) => c + 1), column + 1])].sort((a, b) => a - b);
+    return `${name}, line ${line}: column ${column + 1} holds numbers in quotes (${fields.slice(0, 3).map((f) => f.trim()).join(', ')}, …), ` +
+      "as R's write.table(…, col.names = FALSE) writes row names, not data. " +
+      `Read past it with --ignore-columns ${all.join(',')} (ignoreColumns: [${all.map((c) => c - 1).join(', ')}] in the API)` +
+      `${column === label ? ", and name the label's column with --label-column N (the first is the label by default; labelColumn in the API)" : ''}, ` +
+      'or write the file without them (row.names = FALSE); if it is data, say so with --ignore-columns none (ignoreColumns: [])';
+  }
+  return undefined;
 }
