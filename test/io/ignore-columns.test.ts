@@ -112,9 +112,12 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     await assert.rejects(rowsOf(',a\n153,5\n12,6\n98,7\n', { header: true, labelSize: 0 }), /its values number the rows \(153, 12, 98, …\)/);
     await assert.rejects(rowsOf(',a\n0.0,5\n1.0,6\n2.0,7\n', { header: true, labelSize: 0 }), /its values count the rows \(0\.0, 1\.0, 2\.0, …\)/);
     // pandas.concat without ignore_index (the index restarts) and a two-level index: unnamed columns that are not the label.
-    await assert.rejects(rowsOf(',a\n0,5\n1,6\n0,7\n1,8\n', { header: true, labelSize: 0 }), /column 1 has an unnamed header cell and it has no name: row names or an index/);
+    await assert.rejects(rowsOf(',a\n0,5\n1,6\n0,7\n1,8\n', { header: true, labelSize: 0 }), /column 1 has an unnamed header cell and it is a feature's column \(a feature needs a name; .*\): row names or an index/);
     await assert.rejects(rowsOf(',,a\nx,0,5\nx,1,6\ny,0,7\n', { header: true, labelSize: 0 }),
-      /column 1 has an unnamed header cell and its values name the rows \("x", …\); column 2 has an unnamed header cell and it has no name: .* Read past them with --ignore-columns 1,2 \(ignoreColumns: \[0, 1\] in the API\)/);
+      /column 1 has an unnamed header cell and its values name the rows \("x", …\); column 2 has an unnamed header cell and it is a feature's column .* Read past them with --ignore-columns 1,2 \(ignoreColumns: \[0, 1\] in the API\)/);
+    // A two-level index of whole numbers, its first level the label's column by default: both levels named.
+    await assert.rejects(rowsOf(',,a,b\n0,0,5,1\n0,1,6,2\n1,0,7,3\n1,1,8,4\n', { header: true }),
+      /column 1 has an unnamed header cell and the cell after it is unnamed too, as pandas writes the levels of a MultiIndex; column 2 has .* Read past them with --ignore-columns 1,2 .*and name the label's column with --label-column N/);
     // pandas reading a file with an index and writing it again: "Unnamed: 0" before the index, which is unnamed too.
     await assert.rejects(rowsOf(',Unnamed: 0,a,b\n0,1,1,2\n1,2,3,4\n2,3,5,6\n', { header: true, labelSize: 0 }),
       /column 1 has an unnamed header cell and its values count the rows \(0, 1, 2, …\); column 2 has an unnamed header cell \("Unnamed: 0", as pandas names an index it read\) and its values count the rows \(1, 2, 3, …\)/);
@@ -150,7 +153,7 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
   it("refuses R's quoted row numbers in a file without a header (write.table, col.names = FALSE), unless told they are data", async () => {
     // write.table(faithful, sep = ",", col.names = FALSE): PCA's first component was the row number.
     const rows = '"1",3.6,79\n"2",1.8,54\n"3",3.333,74\n"4",2.283,62\n';
-    await assert.rejects(rowsOf(rows, { labelSize: 0 }), new RegExp('^DataError: iterable, line 1: column 1 holds numbers in quotes \\("1", "2", "3", …\\), ' +
+    await assert.rejects(rowsOf(rows, { labelSize: 0 }), new RegExp('^DataError: iterable, line 1: column 1 holds numbers in quotes \\("1", "2", "3", …\\) and the columns after it hold numbers without, ' +
       "as R's write.table\\(…, col.names = FALSE\\) writes row names, not data. Read past it with --ignore-columns 1 \\(ignoreColumns: \\[0\\] in the API\\), " +
       'or write the file without them \\(row.names = FALSE\\); if it is data, say so with --ignore-columns none \\(ignoreColumns: \\[\\]\\)$'));
     await assert.rejects(rowsOf(rows, {}), /and name the label's column with --label-column N/);
@@ -159,6 +162,9 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     // Quoted numbers that repeat (a quoted label) and unquoted counting numbers are data.
     assert.equal((await rowsOf('"1",5\n"0",6\n"1",7\n', { labelSize: 0 })).rows.length, 3);
     assert.equal((await rowsOf('1,5\n2,6\n3,7\n', { labelSize: 0 })).rows.length, 3);
+    // Every field quoted (Python's csv.QUOTE_ALL), and quoted numbers in another column than the first: data.
+    assert.equal((await rowsOf('"10.13","1.5","2"\n"10.63","2.5","3"\n"11.39","3.5","4"\n', {})).rows.length, 3);
+    assert.equal((await rowsOf('5,"1",3.6\n6,"2",1.8\n7,"3",3.3\n', {})).rows.length, 3);
   });
 
   it('takes an unnamed label column of whole numbers for labels unless they count, rise, or are quoted as R quotes row names', async () => {
@@ -233,5 +239,8 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     assert.equal((await rowsOf(',a\n1,5\n0,6\n1,7\n', { header: true })).rows.length, 3);
     assert.equal((await rowsOf(',a\n0,5\n1,6\n', { header: true })).rows.length, 2);
     assert.equal((await rowsOf('1,5\n2,6\n3,7\n', { labelSize: 0 })).rows.length, 3);
+    // Every field quoted (Python's csv.QUOTE_ALL), and quoted numbers in another column than the first: data.
+    assert.equal((await rowsOf('"10.13","1.5","2"\n"10.63","2.5","3"\n"11.39","3.5","4"\n', {})).rows.length, 3);
+    assert.equal((await rowsOf('5,"1",3.6\n6,"2",1.8\n7,"3",3.3\n', {})).rows.length, 3);
   });
 });

@@ -146,8 +146,13 @@ function rowNameColumns(names: string[], rows: string[][], short: boolean, optio
       continue;
     }
     const naming = namedLabel && !pandasIndex ? undefined : rowNaming(fields, column === label && !pandasIndex);
+    // pandas writes a MultiIndex as leading columns under empty cells: the label's among them too.
+    const indexLevel = column === 0 && !short && name === '' && names.length > 1 && unquoted(names[1]) === '';
     if (naming) found.push({ column, how: `its values ${naming}` });
-    else if ((column !== label || pandasIndex) && !(short && column === 0)) found.push({ column, how: pandasIndex ? 'it holds an index' : 'it has no name' });
+    else if (indexLevel && column === label && !namedLabel) found.push({ column, how: 'the cell after it is unnamed too, as pandas writes the levels of a MultiIndex' });
+    else if ((column !== label || pandasIndex) && !(short && column === 0)) {
+      found.push({ column, how: pandasIndex ? 'it holds an index' : 'it is a feature\'s column (a feature needs a name; pandas leaves an index, or each level of a MultiIndex, unnamed)' });
+    }
   }
   return found;
 }
@@ -207,25 +212,25 @@ function rowNamesMessage(where: string, found: RowNameColumn[], names: string[],
 
 /**
  * The error to raise when headerless `records` (the first `line` the first one's number) hold a
- * column of distinct numbers in quotes, as R's write.table(col.names = FALSE) writes row names;
+ * first column of distinct numbers in quotes beside numbers without, as R's
+ * write.table(col.names = FALSE) writes row names;
  * undefined otherwise, and when ignoreColumns says which columns are read (none: all data).
  */
 export function headerlessError(name: string, line: number, records: string[], options: HeaderOptions): string | undefined {
   if (records.length < 3 || options.ignoreColumns?.length === 0) return undefined;
   const delimiter = options.delimiter ?? ',';
   const rows = records.map((text) => csvFields(text.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), delimiter));
-  const ignored = new Set(options.ignoreColumns ?? []);
   const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
-  for (let column = 0; column < rows[0].length; column++) {
-    if (ignored.has(column) || (column === label && options.labelColumn !== undefined)) continue;
-    const fields = rows.map((row) => row[column] ?? '');
-    if (!fields.every(quotedNumber) || new Set(fields.map(unquoted)).size !== fields.length) continue;
-    const all = [...new Set([...(options.ignoreColumns ?? []).map((c) => c + 1), column + 1])].sort((a, b) => a - b);
-    return `${name}, line ${line}: column ${column + 1} holds numbers in quotes (${fields.slice(0, 3).map((f) => f.trim()).join(', ')}, …), ` +
-      "as R's write.table(…, col.names = FALSE) writes row names, not data. " +
-      `Read past it with --ignore-columns ${all.join(',')} (ignoreColumns: [${all.map((c) => c - 1).join(', ')}] in the API)` +
-      `${column === label ? ", and name the label's column with --label-column N (the first is the label by default; labelColumn in the API)" : ''}, ` +
-      'or write the file without them (row.names = FALSE); if it is data, say so with --ignore-columns none (ignoreColumns: [])';
-  }
-  return undefined;
+  // R writes row names first, and quotes no number of data: a file whose every number is quoted
+  // (Python's csv.QUOTE_ALL) says nothing about its first column.
+  if (options.ignoreColumns?.includes(0) || (label === 0 && options.labelColumn !== undefined)) return undefined;
+  const fields = rows.map((row) => row[0] ?? '');
+  if (!fields.every(quotedNumber) || new Set(fields.map(unquoted)).size !== fields.length) return undefined;
+  if (!rows.some((row) => row.slice(1).some((field) => field.trim() !== '' && !field.trim().startsWith('"')))) return undefined;
+  const all = [...new Set([...(options.ignoreColumns ?? []).map((c) => c + 1), 1])].sort((a, b) => a - b);
+  return `${name}, line ${line}: column 1 holds numbers in quotes (${fields.slice(0, 3).map((f) => f.trim()).join(', ')}, …) and the ` +
+    "columns after it hold numbers without, as R's write.table(…, col.names = FALSE) writes row names, not data. " +
+    `Read past it with --ignore-columns ${all.join(',')} (ignoreColumns: [${all.map((c) => c - 1).join(', ')}] in the API)` +
+    `${label === 0 ? ", and name the label's column with --label-column N (the first is the label by default; labelColumn in the API)" : ''}, ` +
+    'or write the file without them (row.names = FALSE); if it is data, say so with --ignore-columns none (ignoreColumns: [])';
 }
