@@ -105,7 +105,13 @@ function checkTrainingData(state: NtmState): void {
   const words = sums[metric.words] + last[metric.words];
   const documents = Number(state.scalars.examples_seen);
   // A state that has seen nothing still gives its initial network (the trainer refuses an empty channel itself).
-  if (words > 0 || documents === 0) return;
+  if (documents === 0) return;
+  // Topics are words that occur together across documents: one document's words all do (NPMI 1).
+  if (words > 0 && documents === 1) {
+    throw new DegenerateDataError('ntm: the training data held 1 document; topics are words that occur together across documents, ' +
+      'and one document gives none (each of its words occurs with all the others). Give a corpus of many documents, one a row');
+  }
+  if (words > 0) return;
   const subSample = state.hyperparameters.sub_sample;
   // Documents of weight 0 count no words either: say so, not that there were none.
   if (subSample >= 1) requireTrainingWeight('ntm', documents, sums[metric.documents] + last[metric.documents]);

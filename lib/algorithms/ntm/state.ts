@@ -78,6 +78,11 @@ export function createNtmState(hp: Hp, schema: DataSchema): NtmState {
   if (schema.featureDim > 1_000_000) {
     throw new RangeError(`ntm: the data has ${schema.featureDim.toLocaleString('en-US')} features; feature_dim is at most 1,000,000 (SageMaker's bound)`);
   }
+  if (hp.num_topics > schema.featureDim) {
+    throw new RangeError(`ntm: num_topics ${hp.num_topics} is more than the ${schema.featureDim} words of the vocabulary (feature_dim): ` +
+      'each topic is a distribution over the words, named by its most likely ones, and more topics than words cannot each have a word of their own. ' +
+      'Lower num_topics, or check --feature-dim and --format');
+  }
   const vocabulary = schema.vocabulary;
   if (vocabulary !== undefined && (!Array.isArray(vocabulary) || vocabulary.length !== schema.featureDim)) {
     throw new RangeError(`ntm: the vocabulary has ${Array.isArray(vocabulary) ? vocabulary.length : 0} words but the data has ${schema.featureDim} features; it must have one word per feature, in feature order`);

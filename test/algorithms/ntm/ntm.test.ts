@@ -187,6 +187,19 @@ describe('ntm', () => {
     assert.throws(() => ntm.createState(parse(hp), { featureDim: 2_000_000, labelSize: 0 }, backend), /ntm: the data has 2,000,000 features; feature_dim is at most 1,000,000/);
   });
 
+  it('refuses more topics than words, and a corpus of one document', async () => {
+    assert.throws(() => ntm.createState(parse({ ...hp, num_topics: 6 }), { featureDim: 5, labelSize: 0 }, backend),
+      /^RangeError: ntm: num_topics 6 is more than the 5 words of the vocabulary \(feature_dim\): .*Lower num_topics/);
+    const state = ntm.createState(parse(hp), { featureDim: corpusVocabulary, labelSize: 0 }, backend);
+    const [batch] = topicBatches(19, 1);
+    const one: SparseBatch = { kind: 'sparse', rows: 1, cols: corpusVocabulary, indptr: batch.indptr.slice(0, 2),
+      indices: batch.indices.slice(0, batch.indptr[1]), values: batch.values.slice(0, batch.indptr[1]) };
+    await ntm.update(state, one, backend);
+    assert.throws(() => ntm.checkTrainingData!(state), /^DegenerateDataError: ntm: the training data held 1 document; topics are words that occur together across documents/);
+    await ntm.update(state, one, backend);
+    ntm.checkTrainingData!(state);
+  });
+
   it('says when sub_sample drew no document', async () => {
     const state = ntm.createState(parse({ ...hp, sub_sample: 1e-6 }), { featureDim: corpusVocabulary, labelSize: 0 }, backend);
     for (const batch of topicBatches(15, 2)) await ntm.update(state, batch, backend);
