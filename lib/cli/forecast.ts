@@ -10,7 +10,7 @@ import { forecastSvg } from '../algorithms/deepar/forecast-plot.js';
 import { timestamps } from '../algorithms/deepar/frequency.js';
 import { resolveConfiguration, type DeeparModel, type Forecast, type ForecastConfiguration } from '../algorithms/deepar/model.js';
 import { whereOf } from '../algorithms/deepar/series-pack.js';
-import { readJsonLines, toSeriesRecord, type SeriesRecord } from '../io/formats/deepar-series.js';
+import { jsonError, readJsonLines, toSeriesRecord, type SeriesRecord } from '../io/formats/deepar-series.js';
 import { DataError } from '../io/read-options.js';
 import { readBatches } from '../io/read-batches.js';
 import { UsageError } from './arguments.js';
@@ -135,7 +135,7 @@ async function forecastLine(context: PredictContext, text: string, name: string,
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new DataError(`${where}: not valid JSON (${(error as Error).message})`);
+    throw new DataError(`${where}: ${jsonError(text, error)}`);
   }
   const object = value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
   if (object && 'instances' in object) {

@@ -25,3 +25,19 @@ export function utcTime(year: number, month: number, day: number, hours = 0, min
   date.setUTCFullYear(year, month, day);
   return date.getTime();
 }
+
+const startPattern = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+
+/** A series' "start" ("YYYY-MM-DD[ HH:MM[:SS]]", UTC) as ms since the epoch, or why it is not one. */
+export function parseStart(value: unknown): number | string {
+  if (typeof value !== 'string') return `"start" must be a string like "2024-01-01 00:00:00"`;
+  const match = startPattern.exec(value.trim());
+  if (!match) return `"start" ${JSON.stringify(value)} is not "YYYY-MM-DD[ HH:MM[:SS]]"`;
+  const [, y, mo, d, h = '0', mi = '0', s = '0'] = match;
+  const time = utcTime(+y, +mo - 1, +d, +h, +mi, +s);
+  const check = new Date(time);
+  if (check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) {
+    return `"start" ${JSON.stringify(value)} is not a valid date and time`;
+  }
+  return time;
+}

@@ -143,7 +143,8 @@ export class ForecastMetrics {
    * quantile losses divide by Σ|y| and are undefined).
    */
   result(): Record<string, number> {
-    if (this.points === 0) throw new Error('forecast metrics: no test points were scored (no series, or every target missing)');
+    if (this.points === 0) throw new Error('forecast metrics: no test points were scored: a test series is scored on its last prediction_length values ' +
+      '(the horizon, forecast from the values before them), and every one of those was missing (or there were no series)');
     if (this.absTarget === 0) {
       throw new Error('forecast metrics: every test target is 0, so ND and wQuantileLoss (which divide by Σ|y|) are undefined');
     }

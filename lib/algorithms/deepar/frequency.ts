@@ -3,7 +3,7 @@
 // period indices and back. Indices count base units since 1970-01-01 00:00 UTC (minutes, hours,
 // days; months since January 1970), the form native/algorithms/deepar/time_features.h reads.
 import { BatchError } from '../../data/batch.js';
-import { utcTime } from '../../data/series.js';
+import { parseStart, utcTime } from '../../data/series.js';
 
 export type FrequencyName = 'min' | 'H' | 'D' | 'W' | 'M';
 
@@ -95,6 +95,14 @@ export function periodIndex(frequency: Frequency, startTime: number): number | s
 
 /** Checks a record's start against the frequency; a BatchError naming the record. */
 export function requirePeriodIndex(frequency: Frequency, startTime: number, start: string, where: string): number {
+  // Records made in JavaScript carry both; the timestamps follow startTime, so they must agree.
+  const parsed = parseStart(start);
+  if (typeof parsed === 'string') throw new BatchError(`${where}: ${parsed}`);
+  if (parsed !== startTime) {
+    const iso = (time: number) => (Number.isFinite(time) ? new Date(time).toISOString() : 'not a time');
+    throw new BatchError(`${where}: startTime ${startTime} is ${iso(startTime)}, but "start" ${JSON.stringify(start)} is ${iso(parsed)}: ` +
+      'they must agree (the forecast\'s timestamps follow startTime); make startTime the Date.UTC(…) of "start", or make records with toSeriesRecord');
+  }
   const index = periodIndex(frequency, startTime);
   if (typeof index === 'string') throw new BatchError(`${where}: "start" ${JSON.stringify(start)} ${index}`);
   return index;

@@ -11,6 +11,7 @@ import { tensor } from '../../state/tensor.js';
 import { DegenerateDataError } from '../degenerate-data.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, DataSchema, Evaluator } from '../types.js';
+import { deeparDataWarnings } from './data-warnings.js';
 import { periodIndex, parseFrequency } from './frequency.js';
 import { deeparSchema, parseList, type DeeparHyperparameters as Hp, type DeeparSchema } from './hyperparameters.js';
 import { createDeeparEvaluator, DeeparModel } from './model.js';
@@ -232,6 +233,7 @@ export const deepar: Algorithm<DeeparSchema, DeeparModel> & {
   update: (state, batch, backend) => oneUpdateAtATime(state, () => update(state, batch, backend)),
   merge,
   checkTrainingData,
+  dataWarnings: deeparDataWarnings,
   endPass,
   readBatchRows: () => seriesPerBatch,
   finalize,

@@ -8,7 +8,7 @@ import { openSource, type SourceInput } from '../sources/open-source.js';
 import { DataError } from '../read-options.js';
 import type { FileSourceOptions } from '../sources/files.js';
 import type { ByteSource, SourcePosition } from '../sources/types.js';
-import { utcTime, type SeriesRecord } from '../../data/series.js';
+import { parseStart, type SeriesRecord } from '../../data/series.js';
 
 export type { SeriesRecord } from '../../data/series.js';
 
@@ -26,19 +26,14 @@ export interface SeriesOptions {
   check?(record: SeriesRecord): string | undefined;
 }
 
-const startPattern = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
-
-function parseStart(value: unknown): number | string {
-  if (typeof value !== 'string') return `"start" must be a string like "2024-01-01 00:00:00"`;
-  const match = startPattern.exec(value.trim());
-  if (!match) return `"start" ${JSON.stringify(value)} is not "YYYY-MM-DD[ HH:MM[:SS]]"`;
-  const [, y, mo, d, h = '0', mi = '0', s = '0'] = match;
-  const time = utcTime(+y, +mo - 1, +d, +h, +mi, +s);
-  const check = new Date(time);
-  if (check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) {
-    return `"start" ${JSON.stringify(value)} is not a valid date and time`;
-  }
-  return time;
+/**
+ * Why a line is not JSON: the parser's message, and where the line holds a bare NaN (Python's
+ * json.dumps writes float('nan') so, and JSON has no such value) what a missing value is written as.
+ */
+export function jsonError(text: string, error: unknown): string {
+  const bareNaN = /[[,:]\s*NaN\s*[,\]}]/.test(text)
+    ? '; a missing value is null or "NaN" in quotes, not a bare NaN (Python\'s json.dumps writes float(\'nan\') so: write None)' : '';
+  return `not valid JSON (${(error as Error).message})${bareNaN}`;
 }
 
 /** Validates one parsed line; returns the record or why it is bad. */
@@ -170,7 +165,7 @@ export async function* readSeries(input: SourceInput, options: SeriesOptions = {
     try {
       result = toSeriesRecord(JSON.parse(line.text), options, line.name, line.line);
     } catch (error) {
-      result = `not valid JSON (${(error as Error).message})`;
+      result = jsonError(line.text, error);
     }
     if (typeof result !== 'string') result = options.check?.(result) ?? result;
     if (typeof result !== 'string') {

@@ -27,7 +27,18 @@ void Fit(std::vector<T>& v, size_t n) {
 
 bool Counts(const ModelShape& m) { return m.network.likelihood == nn::Likelihood::kNegativeBinomial; }
 
+// The last observed value of `z` before position `end` (NaN when there is none).
+float LastObserved(const float* z, ptrdiff_t end) {
+  for (ptrdiff_t p = end - 1; p >= 0; p--) {
+    if (!std::isnan(z[p])) return z[p];
+  }
+  return std::numeric_limits<float>::quiet_NaN();
+}
+
 // ν over the observed values of positions [begin, end) of `z` (positions before 0 are missing).
+// A context with none observed is scaled as the lags read it, by the last value observed before
+// it (which FillForward carries through): scaled by 1, AirPassengers with its last 24 of 132
+// months missing was forecast at 2–3 passengers a month.
 float ScaleOf(const ModelShape& m, const float* z, ptrdiff_t begin, ptrdiff_t end) {
   if (!m.scale_inputs) return 1.0f;
   double sum = 0;
@@ -35,7 +46,21 @@ float ScaleOf(const ModelShape& m, const float* z, ptrdiff_t begin, ptrdiff_t en
   for (ptrdiff_t p = std::max<ptrdiff_t>(begin, 0); p < end; p++) {
     if (!std::isnan(z[p])) sum += std::fabs(z[p]), n++;
   }
-  return static_cast<float>(1.0 + (n ? sum / static_cast<double>(n) : 0.0));
+  if (n > 0) return static_cast<float>(1.0 + sum / static_cast<double>(n));
+  const float last = LastObserved(z, std::max<ptrdiff_t>(begin, 0));
+  return std::isnan(last) ? 1.0f : static_cast<float>(1.0 + std::fabs(last));
+}
+
+// A window's values from position `lead` of `v` on (W of them; missing before the series' start).
+// A gap at its start takes the last value observed before the window, so that FillForward carries
+// what the series last showed into the lags (position 0 is a lag, never a target, when there are lags).
+void CopyHistory(const ModelShape& m, const SeriesView& v, ptrdiff_t lead, size_t W, float* out) {
+  const ptrdiff_t n = static_cast<ptrdiff_t>(v.length);
+  for (size_t j = 0; j < W; j++) {
+    const ptrdiff_t p = lead + static_cast<ptrdiff_t>(j);
+    out[j] = p >= 0 && p < n ? v.target[p] : std::numeric_limits<float>::quiet_NaN();
+  }
+  if (m.MaxLag() > 0 && W > 0 && lead > 0 && lead < n && std::isnan(out[0])) out[0] = LastObserved(v.target, lead);
 }
 
 // The lagged values the network reads: `history` with each missing value (NaN) replaced by the
@@ -98,11 +123,7 @@ struct SlotHeap {
 void CopyWindow(const ModelShape& m, const SeriesView& v, ptrdiff_t s, float nu, double key, const Reservoir& r, size_t slot) {
   const size_t W = m.History(), T = m.Steps(), D = m.dynamic, K = m.cardinality.size();
   const ptrdiff_t first = s - static_cast<ptrdiff_t>(m.context), lead = first - static_cast<ptrdiff_t>(m.MaxLag());
-  float* t = r.targets + slot * W;
-  for (size_t j = 0; j < W; j++) {
-    const ptrdiff_t p = lead + static_cast<ptrdiff_t>(j);
-    t[j] = p >= 0 && p < static_cast<ptrdiff_t>(v.length) ? v.target[p] : std::numeric_limits<float>::quiet_NaN();
-  }
+  CopyHistory(m, v, lead, W, r.targets + slot * W);
   float* dyn = r.dynamic + slot * T * D;
   for (size_t step = 0; step < T; step++) {
     const ptrdiff_t p = first + static_cast<ptrdiff_t>(step);
@@ -322,10 +343,7 @@ void Forecast(const ModelShape& m, const float* p, const SeriesView& v, size_t p
   const float nu = ScaleOf(m, v.target, first, n);
   // Every path's own copy of the window: the history, then its samples.
   Fit(sc.history, paths * W);
-  for (size_t j = 0; j < W; j++) {
-    const ptrdiff_t pos = lead + static_cast<ptrdiff_t>(j);
-    sc.history[j] = pos >= 0 && pos < n ? v.target[pos] : std::numeric_limits<float>::quiet_NaN();
-  }
+  CopyHistory(m, v, lead, W, sc.history.data());
   // Only lags read the history here (the horizon's values are samples): its gaps filled in place.
   FillForward(sc.history.data(), m.MaxLag() + C, sc.history.data());
   for (size_t path = 1; path < paths; path++) std::copy_n(sc.history.data(), W, sc.history.data() + path * W);

@@ -103,6 +103,23 @@ describe('deepar: one pass, one epoch, learning', () => {
     assert.ok(largest > 2 * smallest, `slots of the largest series ${largest}, of the smallest ${smallest}`);
   });
 
+  it('warns of series far from 0 that vary by less than 0.001 of their level, not of constant or ordinary ones', async () => {
+    const records = seasonalSeries(5, { series: 6, length: 48 });
+    const ordinary = deepar.createState(hp(), schema, backend) as DeeparState;
+    await deepar.update(ordinary, seriesBatch(records), backend);
+    assert.deepEqual(deepar.dataWarnings!(ordinary), []);
+    // The same series moved to 1e9 (float32 keeps them to steps of 64), and one constant series.
+    const far = records.map((r) => ({ ...r, target: Float32Array.from(r.target, (v) => 1e9 + 1000 * v) }));
+    const constant = { ...records[0], target: new Float32Array(48).fill(1e9) };
+    const state = deepar.createState(hp(), schema, backend) as DeeparState;
+    await deepar.update(state, seriesBatch([...far, constant]), backend);
+    const [warning, ...more] = deepar.dataWarnings!(state);
+    const filled = (state.tensors.reservoir_counters.data as Float64Array)[0];
+    assert.equal(more.length, 0);
+    assert.match(warning, new RegExp(`^deepar: ${6 * 43} of the ${filled} training windows sampled vary by less than 0.001 of their level \\(the widest: 1\\.000e\\+9 ± `));
+    assert.match(warning, /Subtract a baseline from each series .* Values near 1\.0e\+9 are also held in float32 only to steps of 64\.$/);
+  });
+
   it('an epoch is num_batches_per_epoch optimizer steps, whatever the number of series', async () => {
     const state = deepar.createState(hp({ num_batches_per_epoch: 7 }), schema, backend) as DeeparState;
     await deepar.update(state, seriesBatch(seasonalSeries(5, { series: 2, length: 30 })), backend);
@@ -150,6 +167,15 @@ describe('deepar: one pass, one epoch, learning', () => {
     await withGaps.add(seriesBatch(gapped));
     const gappedND = withGaps.result().ND;
     assert.ok(gappedND < 0.05 && gappedND < 2.5 * ours.ND, `ND ${gappedND} with the last two context values missing, ${ours.ND} without`);
+    // The whole context missing: scaled and lagged by the last value observed before it, not by 1 and 0.
+    const blank = test.map((r) => ({ ...r, target: Float32Array.from(r.target, (v, t) => (t >= 54 && t < 66 ? NaN : v)) }));
+    const withoutContext = deepar.createEvaluator(await deepar.finalize(state, backend), 1);
+    await withoutContext.add(seriesBatch(blank));
+    assert.ok(withoutContext.result().ND < 0.3, `ND ${withoutContext.result().ND} with the whole context missing`);
+    // A record made in JavaScript whose startTime is not its start's: refused, not forecast at startTime.
+    const model = await deepar.finalize(state, backend);
+    await assert.rejects(model.forecast([{ ...test[0], startTime: Date.UTC(2001, 0, 1) }]),
+      /startTime 978307200000 is 2001-01-01T00:00:00\.000Z, but "start" "2000-01-01 00:00:00" is 2000-01-01T00:00:00\.000Z: they must agree/);
   });
 });
 
