@@ -128,6 +128,12 @@ function refuseHeader(head: Uint8Array, name: string, options: ReadOptions, comp
   if (error) throw new DataError(error);
 }
 
+/** A label, then whitespace-separated index:value pairs (as the native parser's hint judges a line). */
+function looksLikeLibsvm(line: string): boolean {
+  const [, ...pairs] = line.trim().split(/[ \t]+/);
+  return pairs.length > 0 && pairs.every((pair) => /^[0-9]+:[^:]+$/.test(pair));
+}
+
 /** Features per row of a CSV file, from its first record; null while no whole record has arrived, 'none' when there is none. */
 function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null | 'none' {
   // A UTF-8 byte-order mark is not part of the first field (the parser skips it too).
@@ -155,7 +161,8 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   if (width < 1) {
     const delimiter = options.delimiter ?? ',';
     throw new DataError(`${name}: the first record has no feature columns (${columns} column${columns === 1 ? '' : 's'} split at ` +
-      `${JSON.stringify(delimiter)}${options.labelSize === 0 ? '' : ', one of them the label'}${ignored.length > 0 ? `, ${ignored.length} read past` : ''}; is the delimiter right?)`);
+      `${JSON.stringify(delimiter)}${options.labelSize === 0 ? '' : ', one of them the label'}${ignored.length > 0 ? `, ${ignored.length} read past` : ''}; is the delimiter right?)` +
+      (looksLikeLibsvm(first) ? "; the line looks like libsvm (a label, then index:value pairs): pass --format libsvm (format: 'libsvm' in the API)" : ''));
   }
   return width;
 }

@@ -401,8 +401,12 @@ export class TrainingRun<A extends Algorithm> {
     try {
       for await (const batch of batches) {
         // A pass from the file makes the state (a replayed pass comes after one): the stream has read the width by now.
-        this.state ??= algorithm.createState(this.settings.hp as never, schemaOf(read!.featureDim!, algorithm.labelSize, read!.sparse === true, batch, this.options.data),
-          this.settings.backend);
+        if (!this.state) {
+          this.state = algorithm.createState(this.settings.hp as never, schemaOf(read!.featureDim!, algorithm.labelSize, read!.sparse === true, batch, this.options.data),
+            this.settings.backend);
+          // A vocabulary of another width is said before the pass, not after it.
+          this.checkVocabulary(this.state);
+        }
         await algorithm.update(this.state as never, batch, this.settings.backend);
         progress.position = { ...batch.position };
         this.covered = batch.position;
@@ -554,11 +558,16 @@ export class TrainingRun<A extends Algorithm> {
     if (!words) return;
     for (const state of [this.state, this.best]) {
       if (!state) continue;
-      if (words.length !== state.schema.featureDim) {
-        throw new RangeError(`train: the vocabulary has ${words.length} words but the data has ${state.schema.featureDim} features; it needs one word per feature, in feature order`);
-      }
+      this.checkVocabulary(state);
       state.schema.vocabulary = [...words];
     }
+  }
+
+  private checkVocabulary(state: State<unknown>): void {
+    const words = this.options.vocabulary;
+    if (!words || words.length === state.schema.featureDim) return;
+    throw new RangeError(`train: the vocabulary (--vocab; vocabulary in train()'s options) has ${words.length} words but the data has ` +
+      `${state.schema.featureDim} features (--feature-dim, or the rows' width); it needs one word per feature, in feature order`);
   }
 
   /** Tells the training channel that a stored state holds what the run's state holds (a Redis stream acknowledges its entries). */

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 
@@ -41,6 +42,23 @@ std::string Excerpt(const char* begin, const char* end) {
   return "'" + text + "'";
 }
 
+constexpr const char* kMissingHint = "(a missing value: fill or drop missing values first, or skip such rows with --on-bad-record skip)";
+
+// The field's first byte past an opening quote.
+const char* SkipQuote(const char* begin, const char* end) { return end - begin >= 2 && *begin == '"' ? begin + 1 : begin; }
+
+// Whether a field is how writers mark a missing value: R's NA, pandas' empty or "nan" (caught as
+// non-finite), SQL's NULL, Python's None, spreadsheets' N/A and #N/A, ARFF's "?" — quoted or not.
+bool IsMissingMark(const char* begin, const char* end) {
+  if (end - begin >= 2 && *begin == '"' && end[-1] == '"') ++begin, --end;
+  static const char* const kMarks[] = {"NA", "na", "N/A", "n/a", "#N/A", "NULL", "null", "None", "none", "?", "-"};
+  const size_t length = static_cast<size_t>(end - begin);
+  for (const char* mark : kMarks) {
+    if (std::strlen(mark) == length && std::memcmp(mark, begin, length) == 0) return true;
+  }
+  return false;
+}
+
 // Maps a number-parsing failure to a reason and a message about `what`.
 bool NumberFailure(NumberStatus status, const char* begin, const char* end, const std::string& what,
                    BadRecord* reason, std::string* detail) {
@@ -48,12 +66,14 @@ bool NumberFailure(NumberStatus status, const char* begin, const char* end, cons
     case NumberStatus::Ok:
       return true;
     case NumberStatus::Empty:
+      // pandas' to_csv writes a missing value as an empty field.
       *reason = BadRecord::Number;
-      *detail = what + " is empty";
+      *detail = what + " is empty " + kMissingHint;
       return false;
     case NumberStatus::NonFinite:
       *reason = BadRecord::NonFinite;
       *detail = what + " is " + Excerpt(begin, end) + "; values must be finite";
+      if (std::tolower(static_cast<unsigned char>(*SkipQuote(begin, end))) == 'n') *detail += std::string(" ") + kMissingHint;
       return false;
     case NumberStatus::OutOfRange:
       *reason = BadRecord::Number;
@@ -64,6 +84,7 @@ bool NumberFailure(NumberStatus status, const char* begin, const char* end, cons
   }
   *reason = BadRecord::Number;
   *detail = what + " " + Excerpt(begin, end) + " is not a number";
+  if (IsMissingMark(begin, end)) *detail += std::string(" ") + kMissingHint;
   return false;
 }
 
@@ -257,6 +278,24 @@ static bool HasWord(const char* begin, const char* end) {
   return false;
 }
 
+// A line of libsvm: a label, then whitespace-separated index:value pairs (digits, a colon, a number).
+static bool LooksLikeLibsvm(const char* begin, const char* end) {
+  const char* cursor = begin;
+  const char* token_begin = nullptr;
+  const char* token_end = nullptr;
+  size_t pairs = 0, tokens = 0;
+  while (NextToken(cursor, end, &token_begin, &token_end)) {
+    if (tokens++ == 0) continue;
+    const char* colon = static_cast<const char*>(std::memchr(token_begin, ':', static_cast<size_t>(token_end - token_begin)));
+    if (colon == nullptr || colon == token_begin || colon + 1 == token_end) return false;
+    for (const char* p = token_begin; p < colon; ++p) {
+      if (*p < '0' || *p > '9') return false;
+    }
+    pairs++;
+  }
+  return pairs > 0;
+}
+
 bool TextParser::LooksLikeHeader(const char* begin, const char* end, BadRecord reason) const {
   if (options_.format != TextFormat::Csv || options_.header || reason != BadRecord::Number || !HasWord(begin, end)) return false;
   // A header names its columns: most fields are words. A data line with a text field (a class
@@ -324,7 +363,10 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   if (first_record && LooksLikeHeader(trimmed_begin, trimmed_end, reason)) {
     result.message += std::string("; the first ") + (first_of_file ? "line" : "non-blank line") +
                       " looks like a header: pass --header (header: true in the API) to skip it";
-  } else if (first_record && options_.format == TextFormat::Csv && reason == BadRecord::Number && HasWord(trimmed_begin, trimmed_end)) {
+  } else if (first_record && options_.format == TextFormat::Csv && LooksLikeLibsvm(trimmed_begin, trimmed_end)) {
+    result.message += "; the line looks like libsvm (a label, then index:value pairs): pass --format libsvm (format: 'libsvm' in the API)";
+  } else if (first_record && options_.format == TextFormat::Csv && reason == BadRecord::Number && HasWord(trimmed_begin, trimmed_end) &&
+             detail.find("(a missing value") == std::string::npos) {
     // Mostly numbers with a word among them: data, with text where numbers must be (a class name, NA).
     result.message += "; CSV fields must be numbers: encode text such as class names as numbers (0, 1, …), and fill or drop "
                       "missing values (NA), first; a column that is not data (names, identifiers) can be read past: "
@@ -491,7 +533,7 @@ bool TextParser::LibsvmIndexInRange(uint64_t& index, const char* token_begin, co
   if (!options_.zero_based) {
     if (index == 0) {
       *reason = BadRecord::IndexRange;
-      *detail = "feature index 0 in a 1-based file (set zero_based for 0-based indices)";
+      *detail = "feature index 0 in a 1-based file (--zero-based, zeroBased: true in the API, reads 0-based indices)";
       return false;
     }
     --index;

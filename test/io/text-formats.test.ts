@@ -200,11 +200,11 @@ describe('text formats (native parser)', () => {
         ['1,2,3\n1,2\n', /^DataError: iterable, line 2: expected 3 columns, found 2$/],
         ['1,2,3\n1,2,3,4\n', /line 2: expected 3 columns, found 4$/],
         ['1,2,3\n1,x,3\n', /line 2: column 2 'x' is not a number$/],
-        ['1,2,3\n\n1,2,nan\n', /line 3: column 3 is 'nan'; values must be finite$/],
+        ['1,2,3\n\n1,2,nan\n', /line 3: column 3 is 'nan'; values must be finite \(a missing value: fill or drop missing values first, or skip such rows with --on-bad-record skip\)$/],
         ['1,2,3\n1,2,1e39\n', /line 2: column 3 '1e39' overflows float32$/],
         ['1,2,3\n1,2,-1e999\n', /line 2: column 3 '-1e999' overflows float32$/],
         ['1,2,3\nz,2,3\n', /line 2: label \(column 1\) 'z' is not a number$/],
-        ['1,2,3\n1,,3\n', /line 2: column 2 is empty$/],
+        ['1,2,3\n1,,3\n', /line 2: column 2 is empty \(a missing value: fill or drop missing values first, or skip such rows with --on-bad-record skip\)$/],
         // The last line cut off mid-record (no newline after it) is said to be the last line.
         ['1,2,3\n1,2', /^DataError: iterable, line 2: expected 3 columns, found 2 \(the last line, which has no newline after it: was the input cut short\?\)$/],
         ['1,2,3\n1,2\n1,2,3', /^DataError: iterable, line 2: expected 3 columns, found 2$/],
@@ -292,13 +292,25 @@ describe('text formats (native parser)', () => {
       await assert.rejects(parse('0,1e,2\n', { format: 'csv' }), /line 1: column 2 '1e' is not a number$/);
     });
 
+    it('says a field is a missing value on any line, and that a CSV line looks like libsvm', async () => {
+      const missing = '(a missing value: fill or drop missing values first, or skip such rows with --on-bad-record skip)';
+      for (const mark of ['NA', '"NA"', 'NULL', 'None', '?', '#N/A']) {
+        await assert.rejects(parse(`1,2,3\n4,${mark},6\n`, { format: 'csv' }), (error: Error) => error.message.endsWith(`line 2: column 2 '${mark.replace(/"/g, '')}' is not a number ${missing}`));
+      }
+      await assert.rejects(parse('1,2,3\n4,NAN1,6\n', { format: 'csv' }), /line 2: column 2 'NAN1' is not a number$/);
+      await assert.rejects(parse('0 5:1 6:0.25\n', { format: 'csv', labelSize: 0 }),
+        /line 1: column 1 '0 5:1 6:0\.25' is not a number; the line looks like libsvm \(a label, then index:value pairs\): pass --format libsvm \(format: 'libsvm' in the API\)$/);
+      await assert.rejects(parse('0 5:1 6:0.25\n', { format: 'csv' }),
+        /the first record has no feature columns \(1 column split at ",", one of them the label; is the delimiter right\?\); the line looks like libsvm \(a label, then index:value pairs\): pass --format libsvm/);
+    });
+
     it('reads 0-based indices when asked', async () => {
       assert.deepEqual((await parse('1 0:4 2:5\n', { format: 'libsvm', featureDim: 3, zeroBased: true })).rows[0].indices, [0, 2]);
     });
 
     it('rejects indices out of range, index 0 in a 1-based file, and malformed pairs', async () => {
       await assert.rejects(parse('1 4:1\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index '4' is outside \[1, 3\] \(feature_dim 3\)$/);
-      await assert.rejects(parse('1 0:1\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index 0 in a 1-based file \(set zero_based for 0-based indices\)$/);
+      await assert.rejects(parse('1 0:1\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index 0 in a 1-based file \(--zero-based, zeroBased: true in the API, reads 0-based indices\)$/);
       await assert.rejects(parse('1 2\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature '2' is not index:value$/);
       await assert.rejects(parse('1 -2:1\n', { format: 'libsvm', featureDim: 3 }), /line 1: feature index '-2' is not a non-negative integer$/);
       await assert.rejects(parse('1 2:x\n', { format: 'libsvm', featureDim: 3 }), /line 1: value of feature 2 'x' is not a number$/);

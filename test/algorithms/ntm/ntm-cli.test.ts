@@ -82,7 +82,7 @@ describe('ntm command line', () => {
     await writeFile(short, words.slice(0, 10).join('\n'));
     r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--feature-dim', String(corpusVocabulary), '--vocab', short, '--hp', 'num_topics=2', '--epochs', '1', '--model-dir', join(directory, 'short'));
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /the vocabulary has 10 words but the data has 40 features; it needs one word per feature, in feature order/);
+    assert.match(r.stderr, /the vocabulary \(--vocab; vocabulary in train\(\)'s options\) has 10 words but the data has 40 features \(--feature-dim, or the rows' width\); it needs one word per feature, in feature order/);
     // A negative count is a bad record with its file and line; --on-bad-record skip skips it.
     const negative = join(directory, 'negative.svm');
     await writeFile(negative, '0 1:2 3:1\n0 2:-1 4:1\n0 1:1 5:2\n');

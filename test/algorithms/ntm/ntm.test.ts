@@ -88,7 +88,7 @@ describe('ntm', () => {
     const loaded = await loadModel(join(directory, 'model.safetensors'), ntm, backend) as NtmModel;
     assert.deepEqual(loaded.vocabulary, words);
     await assert.rejects(train(ntm, hp, { train: path, data: { format: 'libsvm', featureDim: corpusVocabulary }, vocabulary: words.slice(1) }),
-      /train: the vocabulary has 39 words but the data has 40 features; it needs one word per feature, in feature order/);
+      /train: the vocabulary \(--vocab; vocabulary in train\(\)'s options\) has 39 words but the data has 40 features \(--feature-dim, or the rows' width\); it needs one word per feature, in feature order/);
     await assert.rejects(train(ntm, hp, { train: path, data: { format: 'libsvm', featureDim: corpusVocabulary }, vocabulary: ['a\nb', ...words.slice(1)] }),
       /train: vocabulary word 0 is "a\\nb"; a word is a non-empty string without a newline/);
   });
