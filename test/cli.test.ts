@@ -122,7 +122,8 @@ describe('boundless command', () => {
     assert.equal(summary.kind, 'state');
     assert.equal(summary.algorithm, 'least-squares');
     assert.equal(summary.hyperparameters.num_models, 2);
-    assert.deepEqual(summary.tensors.weights, { dtype: 'F32', shape: [2, 2] });
+    // Up to 16 values are printed, as they are stored.
+    assert.deepEqual(summary.tensors.weights, { dtype: 'F32', shape: [2, 2], values: Array.from(state.tensors.weights.data as Float32Array) });
     assert.equal(summary.scalars.examples_seen, 2);
     assert.equal(summary.tensorBytes, 16 + 8 + 8 + 16);
   });

@@ -3,12 +3,17 @@
 import { readStoredObject } from '../state/checkpoint.js';
 import { dtypeOf } from '../state/tensor.js';
 
+/** Tensors of at most this many values are printed with them. */
+const smallTensor = 16;
+
 export async function inspectFile(path: string): Promise<Record<string, unknown>> {
   const stored = await readStoredObject(path);
   const tensors: Record<string, unknown> = {};
   let bytes = 0;
   for (const [name, tensor] of Object.entries(stored.tensors)) {
-    tensors[name] = { dtype: dtypeOf(tensor), shape: tensor.shape };
+    // Small tensors are read for their values (PCA's explained_variance_ratio, a model's bias).
+    const values = tensor.data.length <= smallTensor ? { values: Array.from(tensor.data as ArrayLike<number | bigint>, Number) } : {};
+    tensors[name] = { dtype: dtypeOf(tensor), shape: tensor.shape, ...values };
     bytes += tensor.data.byteLength;
   }
   return {
