@@ -172,6 +172,11 @@ export async function forecastEvaluate(algorithm: Algorithm, model: DeeparModel,
     records += batch.rows;
   }
   if (records === 0) throw new DataError(`evaluate: no series in ${test}`);
-  return { records, badRecords: stream.stats.badRecords, metrics: evaluator.result() };
+  try {
+    return { records, badRecords: stream.stats.badRecords, metrics: evaluator.result() };
+  } catch (error) {
+    // Metrics that cannot be computed are the test file's doing: name it.
+    throw new DataError(`evaluate: ${test}: ${(error as Error).message}`);
+  }
 }
 

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { readStoredObject } from '../state/checkpoint.js';
+import { readSafetensorsMetadata } from '../state/safetensors.js';
 import { join } from 'node:path';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
 import type { BackendChoice } from '../backends/select.js';
@@ -98,6 +99,17 @@ function refuseGivenTwice(options: Record<string, unknown>, hyperparameters: Rec
   }
 }
 
+/** The feature_dim a state file's header records; undefined when it cannot be read (loading it says why). */
+async function featureDimOfState(path: string): Promise<number | undefined> {
+  const metadata = await readSafetensorsMetadata(path).catch(() => undefined);
+  try {
+    const featureDim = (JSON.parse(metadata?.schema ?? '') as { featureDim?: unknown }).featureDim;
+    return typeof featureDim === 'number' && Number.isSafeInteger(featureDim) && featureDim > 0 ? featureDim : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * --initial-state FILE, or --initial-model DIR (SageMaker's incremental-training channel): a
  * finalized model cannot continue training, the state written beside it can.
@@ -177,7 +189,15 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   if (algorithm.checkSeries && (workers > 1 || options.cluster !== undefined)) {
     throw new UsageError(`train: ${algorithm.name} trains in one process in this release (no --workers, no --cluster): its epochs draw from one window reservoir`);
   }
-  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length, hyperparameterFeatureDim, format }),
+  const initialState = await initialStateFrom(options);
+  // Continued training reads rows of the state's width: --feature-dim need not be given again.
+  const stateFeatureDim = initialState ? await featureDimOfState(initialState) : undefined;
+  const givenFeatureDim = integerOption('train', options, 'feature-dim');
+  if (stateFeatureDim !== undefined && givenFeatureDim !== undefined && givenFeatureDim !== stateFeatureDim) {
+    throw new UsageError(`train: --feature-dim ${givenFeatureDim}, but the initial state ${initialState} was trained on rows of ${stateFeatureDim} features, ` +
+      'and continues on rows of that width (leave --feature-dim out)');
+  }
+  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length ?? stateFeatureDim, hyperparameterFeatureDim, format }),
     redis: redisOptionsFrom('train', options, options.train as string), shuffleBuffer: integerOption('train', options, 'shuffle-buffer') };
   if (data.shuffleBuffer !== undefined && algorithm.checkSeries) {
     throw new UsageError(`train: --shuffle-buffer shuffles rows; ${algorithm.name} reads whole time series and draws its own training windows`);
@@ -192,7 +212,6 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     if (options[name] !== undefined && !checkpointDir) throw new UsageError(`train: --${name} needs --checkpoint-dir`);
   }
   const modelDir = (options['model-dir'] as string | undefined) ?? '.';
-  const initialState = await initialStateFrom(options);
   const cluster = clusterOptionsFrom(options);
   const controller = new AbortController();
   const stop = () => controller.abort();

@@ -297,6 +297,10 @@ export class WorkerPool implements PassRunner {
     return { bytes: bytes.reduce((a, b) => a + b, 0), badRecords: bad, seekable: true };
   }
 
+  checkResume(shares: SharePositions): void {
+    this.sharesOf(shares);
+  }
+
   /** The checkpoint's positions when it was written by as many workers; fresh ones otherwise. */
   private sharesOf(stored: SharePositions | null | undefined): SharePositions {
     if (!stored) {

@@ -69,6 +69,8 @@ export interface PassRunner {
    * joins training under way (a cluster job) sets context.state and the progress counters.
    */
   begin?(context: PassContext): Promise<void>;
+  /** Throws when a checkpoint's workers' positions cannot be taken up by this runner (another worker count). */
+  checkResume?(shares: SharePositions): void;
   /** One pass over the training channel from `context.progress`; throws an AbortError (state and progress current) when options.signal fires. */
   trainPass(context: PassContext): Promise<PassResult>;
   /** Releases what the runner holds (threads); the runner is unusable after. */

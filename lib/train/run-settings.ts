@@ -50,9 +50,6 @@ export async function resolveRunSettings(algorithm: Algorithm, hyperparameters: 
   Object.assign(input, await requiredFromInitialState(algorithm, missing, options.initialState));
   const hp = parseHyperparameters(algorithm.name, algorithm.hyperparameters, input) as Record<string, unknown>;
   refuseTwoValues(given, hp, options);
-  if (options.deterministic && options.data?.shuffleBuffer && options.seed === undefined && options.data.seed === undefined) {
-    throw new Error('train: deterministic training with a shuffle buffer needs a seed');
-  }
   const backend = await backendOf(options.backend);
   const derived = settingsOf(algorithm, hp, options);
   checkVocabulary(algorithm, options.vocabulary);

@@ -119,9 +119,10 @@ export class TrainingRun<A extends Algorithm> {
     try {
       run.refuseStreamChannel('validation', options.validation);
       run.refuseStreamChannel('test', options.test);
+      // The checkpoint first: what it refuses (rows of another width) is said before the channels are read with it.
+      await run.restore();
       await run.requireRecords('validation', options.validation);
       await run.requireRecords('test', options.test);
-      await run.restore();
       if (runner?.begin) await runner.begin(run.passContext());
     } catch (error) {
       await run.settings.directory?.release();
@@ -235,15 +236,13 @@ export class TrainingRun<A extends Algorithm> {
     }
     const record = fromTrainingRecord(resumed.training);
     this.requireSameInput(record, resumed.path);
+    this.requireSameWidth(resumed.state, resumed.path);
     this.continueWith(resumed.state, `the checkpoint resumed (${resumed.path})`);
     this.state = resumed.state;
     this.progress = record.progress;
     this.requireEpochsLeft(resumed.path);
-    // Said, so that a log shows a run that continued rather than one that started over.
     const { epoch, records, position } = this.progress;
     this.reporter.resumedRecords = records;
-    this.emit('resume', { checkpoint: resumed.path, message: `resumed from ${resumed.path}: ${records} records trained, ` +
-      `${epoch} epoch${epoch === 1 ? '' : 's'} done${position !== null || this.progress.shares ? `, epoch ${epoch + 1} under way` : ''}` });
     // The shuffle buffer's rows are not in a checkpoint: those it held are skipped (read-batches.ts), and that is said.
     const buffer = this.options.data?.shuffleBuffer;
     if (buffer && position !== null) {
@@ -255,6 +254,7 @@ export class TrainingRun<A extends Algorithm> {
     this.bestValidation = record.bestValidation;
     if (this.progress.bestEpoch !== null) await this.loadBest();
     const shares = this.progress.shares;
+    if (shares) this.runner?.checkResume?.(shares);
     if (shares && !this.runner) {
       throw new Error(`train: the checkpoint resumed was written by ${shares.count} data-parallel workers in the middle of an epoch: ` +
         `resume with ${shares.count} workers (--workers ${shares.count}, workers: ${shares.count})`);
@@ -262,6 +262,17 @@ export class TrainingRun<A extends Algorithm> {
     // A run that stopped early has ended, as one that ran all its epochs has: resuming it trains nothing.
     const { patience } = this.settings;
     this.stoppedEarly = !inPass(this.progress) && patience !== undefined && this.progress.epochsWithoutImprovement >= patience;
+    // Said once every check has passed, so that a log shows a run that continued rather than one that started over.
+    this.emit('resume', { checkpoint: resumed.path, message: `resumed from ${resumed.path}: ${records} records trained, ` +
+      `${epoch} epoch${epoch === 1 ? '' : 's'} done${position !== null || this.progress.shares ? `, epoch ${epoch + 1} under way` : ''}` });
+  }
+
+  /** Rows of another width than the checkpoint's state: refused, not read at the state's width without a word. */
+  private requireSameWidth(state: State<unknown>, path: string): void {
+    const given = this.options.data?.featureDim;
+    if (given === undefined || given === state.schema.featureDim) return;
+    throw new Error(`train: the checkpoint resumed (${path}) was trained on rows of ${state.schema.featureDim} features, and this run reads ` +
+      `${given} (--feature-dim, featureDim in the API): resume with the same --feature-dim, or train from scratch in a new --checkpoint-dir`);
   }
 
   /** A checkpoint's position and state mean nothing on other data: seeking into another file would train on a mix. */

@@ -101,6 +101,7 @@ describe('boundless train --workers', function () {
     const three = boundless(...args, '--workers', '3', '--epochs', '50', '--resume');
     assert.equal(three.code, 1);
     assert.match(three.stderr, /written by 2 data-parallel workers in the middle of an epoch: resume with 2 workers \(--workers 2/);
+    assert.doesNotMatch(three.stderr, /resumed from/, 'a refused resume does not say it resumed');
     // One worker takes no --sync-every (nothing to merge: a usage error of its own).
     const one = boundless(...args.slice(0, -2), '--epochs', '50', '--resume');
     assert.equal(one.code, 1);

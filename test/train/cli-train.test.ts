@@ -83,6 +83,19 @@ describe('boundless train / predict / evaluate / select', function () {
     const continued = boundless('train', 'least-squares', ...common, '--train', data, '--initial-model', modelDir, '--model-dir', join(root, 'continued'));
     assert.equal(continued.code, 0, continued.stderr);
     assert.equal(JSON.parse(continued.stdout).metrics.records, 20000);
+    // A libsvm state's feature_dim comes from it too; another --feature-dim is refused before the pass.
+    const sparse = join(root, 'sparse.libsvm');
+    await writeFile(sparse, Array.from({ length: 200 }, (_, i) => `${i % 2} ${1 + (i % 5)}:1 ${6 + (i % 4)}:0.5`).join('\n') + '\n');
+    const sparseDir = join(root, 'sparse-model');
+    const ll = ['train', 'linear-learner', '--train', sparse, '--format', 'libsvm'];
+    assert.equal(boundless(...ll, '--feature-dim', '10', '--hp', 'predictor_type=binary_classifier', '--model-dir', sparseDir).code, 0);
+    const onSparse = boundless(...ll, '--initial-model', sparseDir, '--model-dir', join(root, 'sparse-continued'));
+    assert.equal(onSparse.code, 0, onSparse.stderr);
+    assert.equal(JSON.parse(onSparse.stdout).metrics.records, 200 * 15, '15 epochs, the default');
+    const otherWidth = boundless(...ll, '--feature-dim', '20', '--initial-model', sparseDir, '--model-dir', join(root, 'sparse-20'));
+    assert.equal(otherWidth.code, 2);
+    assert.equal(otherWidth.stderr, `boundless: train: --feature-dim 20, but the initial state ${join(sparseDir, 'state.safetensors')} was trained on rows of 10 features, ` +
+      'and continues on rows of that width (leave --feature-dim out)\n');
     const missingState = boundless('train', 'least-squares', ...common, '--train', data, '--initial-state', join(root, 'none.safetensors'));
     assert.equal(missingState.stderr, `boundless: train: the initial state ${join(root, 'none.safetensors')}: no such file or directory\n`);
     // Continuing on no data is the fresh run's error, not the state given back as if trained.
@@ -149,6 +162,11 @@ describe('boundless train / predict / evaluate / select', function () {
     assert.equal(steps.code, 2);
     assert.equal(steps.stderr, `boundless: train: the checkpoint resumed (${newest}) was made with mini_batch_size=32, but mini_batch_size=64 was given: ` +
       'a state continues with the hyperparameters it was made with (drop those, or train a new model from scratch)\n');
+    // Rows of another width: refused before the run says it resumed (it read them at the state's width, without a word).
+    const wider = boundless(...readme, '--feature-dim', '31', '--resume');
+    assert.equal(wider.code, 1);
+    assert.equal(wider.stderr, `boundless: train: the checkpoint resumed (${newest}) was trained on rows of 30 features, and this run reads 31 ` +
+      '(--feature-dim, featureDim in the API): resume with the same --feature-dim, or train from scratch in a new --checkpoint-dir\n');
     const fresh = boundless(...readme.map((a) => (a === checkpoints ? join(root, 'readme-none') : a)), '--resume');
     assert.equal(fresh.code, 0, fresh.stderr);
     assert.match(fresh.stderr, new RegExp(`^warning: resume: no checkpoint in ${join(root, 'readme-none')} to resume from: training from the start$`, 'm'));
