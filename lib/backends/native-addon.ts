@@ -47,6 +47,11 @@ export interface CoreAddon {
    */
   addBatchOrder(moments: Float64Array, dim: number, batch: Batch): Promise<void>;
   /**
+   * Adds a batch's labels into the label-order sums of lib/algorithms/label-order.ts (`moments`: 6 float64s, updated in
+   * place); on a libuv thread (inline for a small batch). TypeError when the batch has no labels.
+   */
+  addLabelOrder(moments: Float64Array, batch: Batch): Promise<void>;
+  /**
    * Copies sources[i] into targets[i] (the same typed-array type and length) on a libuv thread, holding a token of the
    * thread budget (copies under ~100 KB run at once, on the caller); with rebase[i] (Int32Array and Uint32Array only)
    * the source's first element is subtracted from every copied element. Resolves when every copy is done. TypeError

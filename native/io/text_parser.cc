@@ -59,6 +59,17 @@ bool IsMissingMark(const char* begin, const char* end) {
   return false;
 }
 
+// Whether a field is digits, one comma, digits ("10,3"): a number written with a decimal comma.
+bool IsDecimalComma(const char* begin, const char* end) {
+  if (begin < end && (*begin == '-' || *begin == '+')) ++begin;
+  const char* comma = static_cast<const char*>(std::memchr(begin, ',', static_cast<size_t>(end - begin)));
+  if (comma == nullptr || comma == begin || comma + 1 == end) return false;
+  for (const char* p = begin; p < end; ++p) {
+    if (p != comma && (*p < '0' || *p > '9')) return false;
+  }
+  return true;
+}
+
 // Maps a number-parsing failure to a reason and a message about `what`.
 bool NumberFailure(NumberStatus status, const char* begin, const char* end, const std::string& what,
                    BadRecord* reason, std::string* detail) {
@@ -85,6 +96,9 @@ bool NumberFailure(NumberStatus status, const char* begin, const char* end, cons
   *reason = BadRecord::Number;
   *detail = what + " " + Excerpt(begin, end) + " is not a number";
   if (IsMissingMark(begin, end)) *detail += std::string(" ") + kMissingHint;
+  else if (IsDecimalComma(begin, end)) {
+    *detail += " (a decimal comma: numbers are read with a decimal point; R's write.csv2 writes commas, write.csv points)";
+  }
   return false;
 }
 
@@ -488,6 +502,8 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
       if (trimmed_end - field_begin >= 2 && *field_begin == '"' && trimmed_end[-1] == '"') {
         ++field_begin;
         --trimmed_end;
+        // Blanks inside the quotes too: R's format() pads numbers (" 93.0"), as blanks outside them are read past.
+        Trim(field_begin, trimmed_end);
       }
     }
     if (column < expected) {

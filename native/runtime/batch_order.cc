@@ -221,4 +221,18 @@ void AddBatchOrder(const BatchView& batch, size_t dim, double* moments) {
   moments[kOrderBatchRatio] += a.weight_squares / a.weight;
 }
 
+void AddLabelOrder(const BatchView& batch, double* moments) {
+  const float* y = batch.labels;
+  for (size_t i = 0; i < batch.rows; i++) {
+    const double v = y[i];
+    moments[kLabelRows] += 1;
+    moments[kLabelSum] += v;
+    moments[kLabelSquares] += v * v;
+    if (i == 0) continue;
+    moments[kLabelPairs] += 1;
+    moments[kLabelProducts] += v * y[i - 1];
+    moments[kLabelPairSums] += v + y[i - 1];
+  }
+}
+
 }  // namespace boundless

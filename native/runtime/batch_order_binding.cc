@@ -4,6 +4,8 @@
 #include "runtime/async_kernel.h"
 #include "runtime/batch_order.h"
 
+#include <string>
+
 namespace boundless {
 namespace {
 
@@ -20,10 +22,22 @@ Napi::Value AddBatchOrderAsync(const Napi::CallbackInfo& info) {
   }, StoredValues(batch));
 }
 
+Napi::Value AddLabelOrderAsync(const Napi::CallbackInfo& info) {
+  const char* f = "addLabelOrder";
+  RequireArgCount(info, f, 2);
+  ArrayReader reader(info.Env(), f);
+  double* moments = reader.Arg<double>(info, 0, "moments", napi_float64_array, kLabelOrderLength, true);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
+  if (batch.labels == nullptr && batch.rows > 0) throw Napi::TypeError::New(info.Env(), std::string(f) + ": the batch has no labels");
+  return QueueKernel(info.Env(), "boundless:addLabelOrder", reader, [=]() { AddLabelOrder(batch, moments); },
+                     static_cast<double>(batch.rows));
+}
+
 }  // namespace
 
 void RegisterBatchOrder(Napi::Env env, Napi::Object exports) {
   exports.Set("addBatchOrder", Napi::Function::New(env, AddBatchOrderAsync, "addBatchOrder"));
+  exports.Set("addLabelOrder", Napi::Function::New(env, AddLabelOrderAsync, "addLabelOrder"));
 }
 
 }  // namespace boundless

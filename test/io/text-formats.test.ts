@@ -292,12 +292,20 @@ describe('text formats (native parser)', () => {
       await assert.rejects(parse('0,1e,2\n', { format: 'csv' }), /line 1: column 2 '1e' is not a number$/);
     });
 
+    it('reads blanks inside quotes as blanks outside them: R\'s format() pads numbers ("  93.0")', async () => {
+      const { rows } = await parse('"1"," 93.0","  7 "\n0,2.5, 8\n', { format: 'csv' });
+      assert.deepEqual(rows.map((r) => [r.label, ...r.values]), [[1, 93, 7], [0, 2.5, 8]]);
+    });
+
     it('says a field is a missing value on any line, and that a CSV line looks like libsvm', async () => {
       const missing = '(a missing value: fill or drop missing values first, or skip such rows with --on-bad-record skip)';
       for (const mark of ['NA', '"NA"', 'NULL', 'None', '?', '#N/A']) {
         await assert.rejects(parse(`1,2,3\n4,${mark},6\n`, { format: 'csv' }), (error: Error) => error.message.endsWith(`line 2: column 2 '${mark.replace(/"/g, '')}' is not a number ${missing}`));
       }
       await assert.rejects(parse('1,2,3\n4,NAN1,6\n', { format: 'csv' }), /line 2: column 2 'NAN1' is not a number$/);
+      // R's write.csv2 read with --delimiter ';': decimal commas.
+      await assert.rejects(parse('1;2;3\n4;10,3;6\n', { format: 'csv', delimiter: ';' }),
+        /line 2: column 2 '10,3' is not a number \(a decimal comma: numbers are read with a decimal point; R's write.csv2 writes commas, write.csv points\)$/);
       await assert.rejects(parse('0 5:1 6:0.25\n', { format: 'csv', labelSize: 0 }),
         /line 1: column 1 '0 5:1 6:0\.25' is not a number; the line looks like libsvm \(a label, then index:value pairs\): pass --format libsvm \(format: 'libsvm' in the API\)$/);
       await assert.rejects(parse('0 5:1 6:0.25\n', { format: 'csv' }),

@@ -22,6 +22,7 @@ import {
   catchUpInPlace, caughtUp, counter, createLinearLearnerState, kernelSettings, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
   type LinearLearnerState,
 } from './state.js';
+import { addLabelOrder } from '../label-order.js';
 import { countedKernel, oneUpdateAtATime } from '../counted-update.js';
 
 export { LinearLearnerModel } from './model.js';
@@ -296,6 +297,9 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
       await settleForBackend(state, backend);
       await runKernel(backend, 'linearLearnerUpdate', { ...step, batch });
     });
+    // The first pass's label order (a later pass reads the same rows in the same order).
+    const order = state.tensors.progressive_label_order?.data as Float64Array | undefined;
+    if (order && Number(state.scalars.passes ?? 0) === 0 && batch.labels) await addLabelOrder(order, batch);
   }),
 
   merge: (states) => {
@@ -327,7 +331,8 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   },
   // scaler_origin: the scaler's sums are about it (0 in files from before it, as they were taken).
   // *_loss_difference_sq, *_weight_sq: zero, no test against model 0 (selection as before).
-  addedTensors: ['scaler_origin', ...['progressive', 'validation'].flatMap((p) => [`${p}_loss_difference_sq`, `${p}_weight_sq`])],
+  // progressive_label_order: zeros, no labels seen (no warning about their order).
+  addedTensors: ['scaler_origin', 'progressive_label_order', ...['progressive', 'validation'].flatMap((p) => [`${p}_loss_difference_sq`, `${p}_weight_sq`])],
   checkTrainingData,
   dataWarnings: linearLearnerDataWarnings,
   finalize,

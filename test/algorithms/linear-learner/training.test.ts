@@ -484,6 +484,28 @@ describe('linear learner: trainer integration', function () {
     assert.deepEqual(await warningsOf(100), []);
   });
 
+  it('warns when a classifier\'s rows come sorted by class (R\'s infert, cases first, was predicted all 0 with exit 0), not when shuffled', async () => {
+    const random = Random.fromSeed(9);
+    const rows = Array.from({ length: 3000 }, () => {
+      const x = [random.nextGaussian(), random.nextGaussian()];
+      return { label: x[0] - x[1] + 0.3 * random.nextGaussian() > 0 ? 1 : 0, features: x };
+    });
+    const warningsOf = async (name: string, ordered: typeof rows) => {
+      const path = join(root, `${name}.jsonl`);
+      await writeFile(path, ordered.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      const warnings: string[] = [];
+      await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 2 }, { train: path, epochs: 1, data: { format: 'jsonl', featureDim: 2 }, backend: 'cpu',
+        onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); } });
+      return warnings;
+    };
+    const sorted = await warningsOf('sorted', [...rows].sort((a, b) => a.label - b.label));
+    assert.equal(sorted.length, 1, sorted.join('\n'));
+    assert.match(sorted[0], /^linear-learner: the training rows came sorted or grouped by class, not in random order: each row's label correlates 1\.00 with the one before it \(about 0 in random order; 3,000 rows\)\. .* Shuffle the rows \(train --shuffle-buffer N/);
+    assert.deepEqual(await warningsOf('random', rows), []);
+    // Alternating labels correlate −1: an order, but not one that makes the latest class look right.
+    assert.deepEqual(await warningsOf('alternating', rows.map((r, i) => ({ ...r, label: i % 2 }))), []);
+  });
+
   it('without a validation channel, selects by progressive validation and says so', async () => {
     const result = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 4, mini_batch_size: 100, epochs: 1 },
       { train: join(root, 'train.csv'), backend: 'cpu' });
