@@ -1,17 +1,19 @@
-// Whether a classifier's training rows came sorted or grouped by class: the correlation of each
-// label with the one before it in its batch. In random order a row's neighbour is as alike as any
-// other row (correlation about 0, give or take 1/√rows); sorted by class nearly every neighbour
-// has the same label (about 1). The sums (native/runtime/batch_order.h LabelOrderSlot: labels, Σy,
-// Σy², pairs, Σ y_i·y_{i−1}, Σ (y_i + y_{i−1})) are 6 float64s added batch by batch off the event
-// loop; shards' sums add.
+// Whether a classifier's training rows came sorted or grouped by class. Two signs, each measured
+// against what random order gives: neighbouring rows in a batch of one class more often than any
+// two rows are (a file of one batch, sorted: R's infert, its cases first), and batches whose class
+// mix differs far beyond sampling noise (sorted rows that a small shuffle buffer mixed only
+// locally; a shuffled file with a run of one class appended). The sums
+// (native/runtime/batch_order.h LabelOrderSlot: labels, neighbouring pairs, pairs of one class,
+// batches, Σ_b Σ_c n_bc²/n_b) are 5 float64s added batch by batch off the event loop; shards' sums
+// add. The class totals come from the caller (the linear learner's class_counts).
 import type { Batch } from '../data/batch.js';
 import { loadCoreAddon } from '../backends/native-addon.js';
 
-export const labelOrderLength = 6;
+export const labelOrderLength = 5;
 
-const slot = { rows: 0, sum: 1, squares: 2, pairs: 3, products: 4, pairSums: 5 } as const;
+const slot = { rows: 0, pairs: 1, samePairs: 2, batches: 3, batchSquares: 4 } as const;
 
-/** Neighbouring pairs below which the correlation says nothing worth a warning. */
+/** Pairs below which the neighbours say nothing worth a warning. */
 const leastPairs = 20;
 
 /** Adds a batch's labels into the sums (native, on a libuv thread for a large batch). */
@@ -19,18 +21,45 @@ export function addLabelOrder(moments: Float64Array, batch: Batch): Promise<void
   return loadCoreAddon().addLabelOrder(moments, batch);
 }
 
-/** The labels' lag-1 correlation within batches; undefined with too few pairs or one label value. */
-export function neighbourCorrelation(moments: Float64Array): number | undefined {
-  const rows = moments[slot.rows], pairs = moments[slot.pairs];
-  if (!(pairs >= leastPairs)) return undefined;
-  const mean = moments[slot.sum] / rows;
-  const variance = moments[slot.squares] / rows - mean * mean;
-  if (!(variance > 1e-12 * Math.max(1, mean * mean))) return undefined;
-  const covariance = (moments[slot.products] - mean * moments[slot.pairSums]) / pairs + mean * mean;
-  return covariance / variance;
+export interface LabelOrder {
+  rows: number;
+  batches: number;
+  /** Share of neighbouring pairs of one class, and what random order gives (Σ_c p_c²). */
+  same: number;
+  chance: number;
+  /** Agreement of neighbours beyond chance: 0 in random order, 1 sorted; undefined with too few pairs. */
+  agreement?: number;
+  /** Share of the labels' (one-hot) scatter between batches, and about what random order gives. */
+  between: number;
+  expected: number;
 }
 
-/** Labels seen in the sums. */
-export function labelsSeen(moments: Float64Array): number {
-  return moments[slot.rows];
+/** The statistics, from the sums and the class totals (`classCounts[c]`: rows of class c); undefined with one class or none. */
+export function labelOrderOf(moments: Float64Array, classCounts: ArrayLike<number>): LabelOrder | undefined {
+  let total = 0, squares = 0;
+  for (let c = 0; c < classCounts.length; c++) {
+    total += classCounts[c];
+    squares += classCounts[c] * classCounts[c];
+  }
+  const rows = moments[slot.rows], pairs = moments[slot.pairs], batches = moments[slot.batches];
+  if (!(total > 0) || !(rows > 1)) return undefined;
+  const chance = squares / (total * total);
+  if (!(chance < 1)) return undefined;
+  const same = pairs > 0 ? moments[slot.samePairs] / pairs : 0;
+  const agreement = pairs >= leastPairs ? (same - chance) / (1 - chance) : undefined;
+  const scatter = rows * (1 - chance);
+  const between = Math.max(0, moments[slot.batchSquares] - rows * chance) / scatter;
+  return { rows, batches, same, chance, agreement, between, expected: Math.max(0, batches - 1) / (rows - 1) };
+}
+
+/** Neighbours agreeing beyond chance above this: sorted (infert 0.98; runs of 5 rows a class ~0.6, which trained as shuffled rows do). */
+const sortedAgreement = 0.9;
+/** Between-batch share above this, and 10× what random order gives: batches of one class. */
+const sortedBetween = 0.05;
+
+/** Whether the statistics say sorted or grouped by class. */
+export function looksSortedByClass(order: LabelOrder): boolean {
+  const neighbours = order.agreement !== undefined && order.agreement > sortedAgreement;
+  const batches = order.batches >= 2 && order.between > sortedBetween && order.between > 10 * order.expected;
+  return neighbours || batches;
 }

@@ -47,7 +47,7 @@ export interface CoreAddon {
    */
   addBatchOrder(moments: Float64Array, dim: number, batch: Batch): Promise<void>;
   /**
-   * Adds a batch's labels into the label-order sums of lib/algorithms/label-order.ts (`moments`: 6 float64s, updated in
+   * Adds a batch's labels into the label-order sums of lib/algorithms/label-order.ts (`moments`: 5 float64s, updated in
    * place); on a libuv thread (inline for a small batch). TypeError when the batch has no labels.
    */
   addLabelOrder(moments: Float64Array, batch: Batch): Promise<void>;

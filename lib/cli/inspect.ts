@@ -12,7 +12,9 @@ export async function inspectFile(path: string): Promise<Record<string, unknown>
   let bytes = 0;
   for (const [name, tensor] of Object.entries(stored.tensors)) {
     // Small tensors are read for their values (PCA's explained_variance_ratio, a model's bias).
-    const values = tensor.data.length <= smallTensor ? { values: Array.from(tensor.data as ArrayLike<number | bigint>, Number) } : {};
+    // JSON has no NaN or ±Infinity (they would print as null): those are written as strings.
+    const values = tensor.data.length <= smallTensor
+      ? { values: Array.from(tensor.data as ArrayLike<number | bigint>, (v) => (Number.isFinite(Number(v)) ? Number(v) : String(Number(v)))) } : {};
     tensors[name] = { dtype: dtypeOf(tensor), shape: tensor.shape, ...values };
     bytes += tensor.data.byteLength;
   }

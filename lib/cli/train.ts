@@ -99,9 +99,12 @@ function refuseGivenTwice(options: Record<string, unknown>, hyperparameters: Rec
   }
 }
 
-/** The feature_dim a state file's header records; undefined when it cannot be read (loading it says why). */
+/** The feature_dim a state file's header records (undefined where it records none); an error naming the file when it cannot be read. */
 async function featureDimOfState(path: string): Promise<number | undefined> {
-  const metadata = await readSafetensorsMetadata(path).catch(() => undefined);
+  // Said before the data options: a missing state is the problem, not a --feature-dim the state would have given.
+  const metadata = await readSafetensorsMetadata(path).catch((error: Error) => {
+    throw new Error(`train: the initial state ${error.message}`);
+  });
   try {
     const featureDim = (JSON.parse(metadata?.schema ?? '') as { featureDim?: unknown }).featureDim;
     return typeof featureDim === 'number' && Number.isSafeInteger(featureDim) && featureDim > 0 ? featureDim : undefined;

@@ -222,17 +222,26 @@ void AddBatchOrder(const BatchView& batch, size_t dim, double* moments) {
 }
 
 void AddLabelOrder(const BatchView& batch, double* moments) {
+  const size_t n = batch.rows;
+  if (n == 0) return;
   const float* y = batch.labels;
-  for (size_t i = 0; i < batch.rows; i++) {
-    const double v = y[i];
-    moments[kLabelRows] += 1;
-    moments[kLabelSum] += v;
-    moments[kLabelSquares] += v * v;
-    if (i == 0) continue;
-    moments[kLabelPairs] += 1;
-    moments[kLabelProducts] += v * y[i - 1];
-    moments[kLabelPairSums] += v + y[i - 1];
+  double same = 0;
+  for (size_t i = 1; i < n; i++) same += y[i] == y[i - 1] ? 1 : 0;
+  // Σ_c n_c² over the batch: its labels sorted, each run of one class counted.
+  Reused<std::vector<float>> scratch;
+  std::vector<float>& sorted = *scratch;
+  sorted.assign(y, y + n);
+  std::sort(sorted.begin(), sorted.end());
+  double squares = 0;
+  for (size_t i = 0, j = 0; i < n; i = j) {
+    while (j < n && sorted[j] == sorted[i]) j++;
+    squares += static_cast<double>(j - i) * static_cast<double>(j - i);
   }
+  moments[kLabelRows] += static_cast<double>(n);
+  moments[kLabelPairs] += static_cast<double>(n - 1);
+  moments[kLabelSamePairs] += same;
+  moments[kLabelBatches] += 1;
+  moments[kLabelBatchSquares] += squares / static_cast<double>(n);
 }
 
 }  // namespace boundless

@@ -52,17 +52,16 @@ inline size_t BatchOrderLength(size_t dim) { return kOrderShift + 3 * dim; }
 // Adds a (validated) batch's rows into `moments`. Deterministic: one thread, rows in order.
 void AddBatchOrder(const BatchView& batch, size_t dim, double* moments);
 
-// The order of a stream's labels, as neighbours within a batch: a classifier's rows sorted by
-// class (R's infert, its 83 cases first) have each label equal to the one before it, where rows in
-// random order have neighbours as alike as any two rows. Additive (shards' arrays add up); the lag-1
-// correlation is computed from them in lib/algorithms/label-order.ts.
+// The order of a classifier's labels (class indices): a stream sorted or grouped by class has
+// neighbouring rows of one class, and batches of one class, where rows in random order have
+// neighbours as alike as any two rows and batches that differ by sampling noise alone. Additive
+// (shards' arrays add up); the statistics are computed from them in lib/algorithms/label-order.ts.
 enum LabelOrderSlot : size_t {
-  kLabelRows = 0,     // labels seen
-  kLabelSum,          // Σy
-  kLabelSquares,      // Σy²
-  kLabelPairs,        // neighbouring pairs within a batch
-  kLabelProducts,     // Σ y_i·y_{i−1} over the pairs
-  kLabelPairSums,     // Σ (y_i + y_{i−1}) over the pairs
+  kLabelRows = 0,      // labels seen
+  kLabelPairs,         // neighbouring pairs within a batch
+  kLabelSamePairs,     // of them, pairs of one class
+  kLabelBatches,       // batches with rows
+  kLabelBatchSquares,  // Σ_b (Σ_c n_bc²) / n_b: with the class totals, the labels' scatter between batches
   kLabelOrderLength,
 };
 

@@ -4,7 +4,7 @@
 // A feature whose non-zero values sit far from 0 with a small spread (a
 // timestamp, a price near 1e6) is then ≈ 1 in every row that has it: its
 // variation is invisible to the model, which may learn nothing (AUC 0.5).
-import { labelsSeen, neighbourCorrelation } from '../label-order.js';
+import { labelOrderOf, looksSortedByClass } from '../label-order.js';
 import { counter, type LinearLearnerState } from './state.js';
 import { resolveSettings } from './settings.js';
 
@@ -25,12 +25,6 @@ const roundingSpread = 2e-8;
  */
 const usualWeights = { low: 1e-4, high: 1e4 };
 
-/**
- * Neighbouring labels correlated above this are rows sorted or grouped by class. Random order gives
- * about 0 (±2/√rows); R's infert in its published order (cases first) and quakes sorted by class 1.0.
- */
-const sortedCorrelation = 0.5;
-
 /** Warnings (one line each) about the first pass's data: row weights far from 1, flat sparse features, rows sorted by class. */
 export function linearLearnerDataWarnings(state: LinearLearnerState): string[] {
   return [...weightScaleWarnings(state), ...flatFeatureWarnings(state), ...labelOrderWarnings(state)];
@@ -44,14 +38,21 @@ export function linearLearnerDataWarnings(state: LinearLearnerState): string[] {
  */
 function labelOrderWarnings(state: LinearLearnerState): string[] {
   const moments = state.tensors.progressive_label_order?.data as Float64Array | undefined;
-  const correlation = moments ? neighbourCorrelation(moments) : undefined;
-  if (correlation === undefined || correlation <= sortedCorrelation) return [];
-  return [`linear-learner: the training rows came sorted or grouped by class, not in random order: each row's label correlates ` +
-    `${correlation.toFixed(2)} with the one before it (about 0 in random order; ${labelsSeen(moments!).toLocaleString('en-US')} rows). ` +
-    'One pass learns as the rows come, so the models lean to the class seen last, and without a validation channel the model and its ' +
-    'threshold are chosen by how each scored the rows before learning them, which sorted rows make look perfect: on R\'s infert in its ' +
-    'published order (cases first) every row was then predicted 0. Shuffle the rows (train --shuffle-buffer N, N × mini_batch_size ' +
-    'covering the data, or shuf the file), or give a --validation channel of shuffled rows'];
+  const counts = state.tensors.class_counts?.data as Float64Array | undefined;
+  const order = moments && counts ? labelOrderOf(moments, counts) : undefined;
+  if (!order || !looksSortedByClass(order)) return [];
+  const percent = (x: number) => `${x < 0.01 ? (100 * x).toPrecision(2) : (100 * x).toPrecision(3)}%`;
+  const signs = [
+    ...(order.agreement !== undefined ? [`neighbouring rows were of one class ${percent(order.same)} of the time, against ${percent(order.chance)} in random order`] : []),
+    ...(order.batches >= 2 ? [`${percent(order.between)} of the classes' scatter lay between batches, against about ${percent(order.expected)} in random order`] : []),
+  ];
+  const batches = Math.max(1, order.batches);
+  return [`linear-learner: the training rows came sorted or grouped by class, not in random order: ${signs.join('; ')} ` +
+    `(${order.rows.toLocaleString('en-US')} rows in ${batches.toLocaleString('en-US')} batch${batches === 1 ? '' : 'es'}). One pass learns as ` +
+    'the rows come, so the models lean to the class seen last; and the model and its threshold, unless chosen on a validation channel, ' +
+    'are chosen by how each scored the rows before learning them, which sorted rows make look perfect: on R\'s infert in its published ' +
+    `order (cases first) every row was then predicted 0. Shuffle the rows: shuf the file, or train --shuffle-buffer ${batches} (it keeps ` +
+    `${batches} batch${batches === 1 ? '' : 'es'}, these rows, and draws from them)`];
 }
 
 /**

@@ -500,10 +500,15 @@ describe('linear learner: trainer integration', function () {
     };
     const sorted = await warningsOf('sorted', [...rows].sort((a, b) => a.label - b.label));
     assert.equal(sorted.length, 1, sorted.join('\n'));
-    assert.match(sorted[0], /^linear-learner: the training rows came sorted or grouped by class, not in random order: each row's label correlates 1\.00 with the one before it \(about 0 in random order; 3,000 rows\)\. .* Shuffle the rows \(train --shuffle-buffer N/);
+    assert.match(sorted[0], /^linear-learner: the training rows came sorted or grouped by class, not in random order: neighbouring rows were of one class (99\.\d|100)% of the time, against 5\d\.\d% in random order; \d\d\.\d% of the classes' scatter lay between batches, against about 0\.\d+% in random order \(3,000 rows in 3 batches\)\. .* Shuffle the rows: shuf the file, or train --shuffle-buffer 3 \(it keeps 3 batches, these rows, and draws from them\)$/);
     assert.deepEqual(await warningsOf('random', rows), []);
-    // Alternating labels correlate −1: an order, but not one that makes the latest class look right.
+    // Alternating labels, and runs of 5 rows a class (which train as shuffled rows do): not sorted.
     assert.deepEqual(await warningsOf('alternating', rows.map((r, i) => ({ ...r, label: i % 2 }))), []);
+    assert.deepEqual(await warningsOf('runs', rows.map((r, i) => ({ ...r, label: Math.floor(i / 5) % 2 }))), []);
+    // Shuffled rows, then a run of one class appended: its batches give it away, not its neighbours.
+    const appended = await warningsOf('appended', [...rows, ...rows.filter((r) => r.label === 1), ...rows.filter((r) => r.label === 1)]);
+    assert.equal(appended.length, 1, appended.join('\n'));
+    assert.match(appended[0], /in random order; \d+\.\d% of the classes' scatter lay between batches/);
   });
 
   it('without a validation channel, selects by progressive validation and says so', async () => {
