@@ -52,7 +52,7 @@ export function labelOrderOf(moments: Float64Array, classCounts: ArrayLike<numbe
   return { rows, batches, same, chance, agreement, between, expected: Math.max(0, batches - 1) / (rows - 1) };
 }
 
-/** Neighbours agreeing beyond chance above this: sorted (infert 0.98; runs of 5 rows a class ~0.6, which trained as shuffled rows do). */
+/** Neighbours agreeing beyond chance above this: sorted (infert 0.99; runs of 5 rows a class 0.6, which trained as shuffled rows do). */
 const sortedAgreement = 0.9;
 /** Between-batch share above this, and 10× what random order gives: batches of one class. */
 const sortedBetween = 0.05;
