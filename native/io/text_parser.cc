@@ -59,15 +59,42 @@ bool IsMissingMark(const char* begin, const char* end) {
   return false;
 }
 
-// Whether a field is digits, one comma, digits ("10,3"): a number written with a decimal comma.
-bool IsDecimalComma(const char* begin, const char* end) {
+// What a field of digits with commas (and points) among them looks like, as a hint to add to
+// "is not a number", or null: "10,3" a decimal comma; "1,234" that or a thousands separator (both
+// read 1.234 and 1234 in some locale); "1,234,567" thousands separators; "1.234,5" a decimal comma
+// with points between thousands (German and French spreadsheets' exports).
+const char* CommaNumberHint(const char* begin, const char* end) {
   if (begin < end && (*begin == '-' || *begin == '+')) ++begin;
-  const char* comma = static_cast<const char*>(std::memchr(begin, ',', static_cast<size_t>(end - begin)));
-  if (comma == nullptr || comma == begin || comma + 1 == end) return false;
+  size_t commas = 0, points = 0, digits_after = 0;
+  bool point_after_comma = false;
+  char previous = ',';  // a separator may not open the field
   for (const char* p = begin; p < end; ++p) {
-    if (p != comma && (*p < '0' || *p > '9')) return false;
+    const bool separator = *p == ',' || *p == '.';
+    if (separator) {
+      if (previous == ',' || previous == '.') return nullptr;  // "1,,2", ",5", "1.,2"
+      if (*p == ',') ++commas;
+      else {
+        ++points;
+        point_after_comma = point_after_comma || commas > 0;
+      }
+      digits_after = 0;
+    } else if (*p >= '0' && *p <= '9') {
+      ++digits_after;
+    } else {
+      return nullptr;
+    }
+    previous = *p;
   }
-  return true;
+  if (commas == 0 || digits_after == 0) return nullptr;
+  if (points == 0 && commas == 1) {
+    return digits_after == 3 ? " (a decimal comma or a thousands separator: numbers are read with a decimal point and without "
+                               "digit grouping; R's write.csv2 writes decimal commas, write.csv points)"
+                             : " (a decimal comma: numbers are read with a decimal point; R's write.csv2 writes commas, write.csv points)";
+  }
+  if (points == 0 || point_after_comma) {
+    return " (thousands separators: numbers are read without digit grouping; write the column unformatted)";
+  }
+  return " (a decimal comma with points between thousands: numbers are read with a decimal point and without digit grouping)";
 }
 
 // Maps a number-parsing failure to a reason and a message about `what`.
@@ -96,9 +123,7 @@ bool NumberFailure(NumberStatus status, const char* begin, const char* end, cons
   *reason = BadRecord::Number;
   *detail = what + " " + Excerpt(begin, end) + " is not a number";
   if (IsMissingMark(begin, end)) *detail += std::string(" ") + kMissingHint;
-  else if (IsDecimalComma(begin, end)) {
-    *detail += " (a decimal comma: numbers are read with a decimal point; R's write.csv2 writes commas, write.csv points)";
-  }
+  else if (const char* hint = CommaNumberHint(begin, end)) *detail += hint;
   return false;
 }
 
@@ -493,8 +518,10 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
       trimmed_end = token_end;
       field_end = p;
     } else {
-      // Anything else (quotes, text, empty fields): find the field, trim it, unquote it.
-      field_end = static_cast<const char*>(std::memchr(cursor, delimiter, static_cast<size_t>(end - cursor)));
+      // Anything else (quotes, text, empty fields): find the field, trim it, unquote it. A quoted
+      // field ends after its closing quote: "1,234" is one field, said as it is, not '"1' and '234"'.
+      const char* from = QuotedFieldEnd(cursor, end);
+      field_end = static_cast<const char*>(std::memchr(from, delimiter, static_cast<size_t>(end - from)));
       if (!field_end) field_end = end;
       field_begin = cursor;
       trimmed_end = field_end;

@@ -297,7 +297,7 @@ describe('text formats (native parser)', () => {
       assert.deepEqual(rows.map((r) => [r.label, ...r.values]), [[1, 93, 7], [0, 2.5, 8]]);
     });
 
-    it('says a field is a missing value on any line, and that a CSV line looks like libsvm', async () => {
+    it('says a field is a missing value on any line, and a decimal comma', async () => {
       const missing = '(a missing value: fill or drop missing values first, or skip such rows with --on-bad-record skip)';
       for (const mark of ['NA', '"NA"', 'NULL', 'None', '?', '#N/A']) {
         await assert.rejects(parse(`1,2,3\n4,${mark},6\n`, { format: 'csv' }), (error: Error) => error.message.endsWith(`line 2: column 2 '${mark.replace(/"/g, '')}' is not a number ${missing}`));
@@ -306,6 +306,24 @@ describe('text formats (native parser)', () => {
       // R's write.csv2 read with --delimiter ';': decimal commas.
       await assert.rejects(parse('1;2;3\n4;10,3;6\n', { format: 'csv', delimiter: ';' }),
         /line 2: column 2 '10,3' is not a number \(a decimal comma: numbers are read with a decimal point; R's write.csv2 writes commas, write.csv points\)$/);
+    });
+
+    it('says a quoted number with the delimiter inside it whole, and what its commas may be', async () => {
+      // A spreadsheet's export of formatted numbers: the quotes hold the field's comma. It was said as '"1'.
+      await assert.rejects(parse('1,2,3\n0,"1,234",6\n', { format: 'csv' }),
+        /line 2: column 2 '1,234' is not a number \(a decimal comma or a thousands separator: numbers are read with a decimal point and without digit grouping; R's write\.csv2 writes decimal commas, write\.csv points\)$/);
+      await assert.rejects(parse('1,2,3\n0,"1,234,567.5",6\n', { format: 'csv' }),
+        /line 2: column 2 '1,234,567\.5' is not a number \(thousands separators: numbers are read without digit grouping; write the column unformatted\)$/);
+      await assert.rejects(parse('1;2;3\n0;1.234,5;6\n', { format: 'csv', delimiter: ';' }),
+        /line 2: column 2 '1\.234,5' is not a number \(a decimal comma with points between thousands: numbers are read with a decimal point and without digit grouping\)$/);
+      // Not numbers with commas: no hint, and the quoted field is one column (the count is right).
+      await assert.rejects(parse('1,2,3\n0,"a,b",6\n', { format: 'csv' }), /line 2: column 2 'a,b' is not a number$/);
+      await assert.rejects(parse('1,2,3\n0,"1,,2",6\n', { format: 'csv' }), /line 2: column 2 '1,,2' is not a number$/);
+      // The label's column too.
+      await assert.rejects(parse('1,2,3\n"1,5",2,6\n', { format: 'csv' }), /line 2: label \(column 1\) '1,5' is not a number \(a decimal comma:/);
+    });
+
+    it('says a CSV line looks like libsvm', async () => {
       await assert.rejects(parse('0 5:1 6:0.25\n', { format: 'csv', labelSize: 0 }),
         /line 1: column 1 '0 5:1 6:0\.25' is not a number; the line looks like libsvm \(a label, then index:value pairs\): pass --format libsvm \(format: 'libsvm' in the API\)$/);
       await assert.rejects(parse('0 5:1 6:0.25\n', { format: 'csv' }),
