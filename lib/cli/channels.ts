@@ -53,10 +53,13 @@ function ignoreColumnsOption(command: string, raw: ParsedArguments['options'][st
 /**
  * The data options of a command. `defaults.featureDim`, `defaults.labelColumn` (0-based): the model's (predict, evaluate);
  * `defaults.hyperparameterFeatureDim`: the hyperparameters give feature_dim (train), which then
- * stands in for --feature-dim.
+ * stands in for --feature-dim. `defaults.resumedFeatureDim`: the width of the checkpoint a
+ * --resume continues, taken where the format needs a width given (libsvm, JSON Lines, text); a
+ * CSV's width is read from its rows, and another than the checkpoint's is refused by name.
  */
 export function readOptionsFrom(command: string, options: ParsedArguments['options'],
-  defaults: { labelSize: 0 | 1; featureDim?: number; labelColumn?: number; ignoreColumns?: readonly number[]; hyperparameterFeatureDim?: boolean; format?: FormatName }):
+  defaults: { labelSize: 0 | 1; featureDim?: number; labelColumn?: number; ignoreColumns?: readonly number[]; hyperparameterFeatureDim?: boolean; format?: FormatName;
+    resumedFeatureDim?: number }):
   Omit<ReadOptions, 'miniBatchSize'> & { miniBatchSize?: number } {
   const format = choiceOption<FormatName>(command, options, 'format', formatNames) ?? defaults.format ?? 'csv';
   const givenLabelSize = integerOption(command, options, 'label-size', 0);
@@ -80,7 +83,8 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
   }
   const ignoreColumns = ignoreColumnsFor(command, options, format, labelSize, column, defaults.ignoreColumns, givenIgnored);
   const givenFeatureDim = integerOption(command, options, 'feature-dim');
-  const featureDim = givenFeatureDim ?? defaults.featureDim;
+  const widthGiven = format === 'libsvm' || format === 'jsonl' || format === 'text';
+  const featureDim = givenFeatureDim ?? defaults.featureDim ?? (widthGiven && !defaults.hyperparameterFeatureDim ? defaults.resumedFeatureDim : undefined);
   if (ignoreColumns?.length && featureDim !== undefined && format === 'csv') {
     const width = featureDim + (labelSize === 1 ? 1 : 0) + ignoreColumns.length;
     const beyond = ignoreColumns.find((c) => c >= width);

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { readStoredObject } from '../state/checkpoint.js';
 import { readSafetensorsMetadata } from '../state/safetensors.js';
+import { CheckpointDirectory } from '../train/checkpoint-directory.js';
 import { join } from 'node:path';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
 import type { BackendChoice } from '../backends/select.js';
@@ -105,6 +106,24 @@ async function featureDimOfState(path: string): Promise<number | undefined> {
   const metadata = await readSafetensorsMetadata(path).catch((error: Error) => {
     throw new Error(`train: the initial state ${error.message}`);
   });
+  return featureDimOfMetadata(metadata);
+}
+
+/**
+ * The feature_dim of the newest checkpoint in a --resume's directory whose header can be read
+ * (the one the trainer resumes, which skips unreadable ones too), so that a libsvm run restarts
+ * with the command that began it; undefined when there is none (the run then starts over).
+ */
+async function featureDimOfCheckpoints(directory: string): Promise<number | undefined> {
+  for (const { path } of await new CheckpointDirectory(directory).list().catch(() => [])) {
+    const metadata = await readSafetensorsMetadata(path).catch(() => undefined);
+    if (!metadata) continue;
+    return featureDimOfMetadata(metadata);
+  }
+  return undefined;
+}
+
+function featureDimOfMetadata(metadata: Record<string, string> | undefined): number | undefined {
   try {
     const featureDim = (JSON.parse(metadata?.schema ?? '') as { featureDim?: unknown }).featureDim;
     return typeof featureDim === 'number' && Number.isSafeInteger(featureDim) && featureDim > 0 ? featureDim : undefined;
@@ -200,7 +219,10 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     throw new UsageError(`train: --feature-dim ${givenFeatureDim}, but the initial state ${initialState} was trained on rows of ${stateFeatureDim} features, ` +
       'and continues on rows of that width (leave --feature-dim out)');
   }
-  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length ?? stateFeatureDim, hyperparameterFeatureDim, format }),
+  const checkpointDir = options['checkpoint-dir'] as string | undefined;
+  const resumedFeatureDim = options.resume === true && checkpointDir ? await featureDimOfCheckpoints(checkpointDir) : undefined;
+  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length ?? stateFeatureDim,
+    hyperparameterFeatureDim, format, resumedFeatureDim }),
     redis: redisOptionsFrom('train', options, options.train as string), shuffleBuffer: integerOption('train', options, 'shuffle-buffer') };
   if (data.shuffleBuffer !== undefined && algorithm.checkSeries) {
     throw new UsageError(`train: --shuffle-buffer shuffles rows; ${algorithm.name} reads whole time series and draws its own training windows`);
@@ -208,7 +230,6 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   if (data.format === 'text' && algorithm.labelSize > 0) {
     throw new UsageError(`train: ${algorithm.name} is supervised, and --format text has no labels (its records are documents)`);
   }
-  const checkpointDir = options['checkpoint-dir'] as string | undefined;
   const every = options['checkpoint-every'] !== undefined ? parseCheckpointEvery(options['checkpoint-every'] as string) : {};
   // Options about checkpoints mean nothing without the directory they go to: say so rather than ignore them.
   for (const name of ['resume', 'checkpoint-every', 'keep-checkpoints']) {

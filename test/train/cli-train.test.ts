@@ -96,6 +96,21 @@ describe('boundless train / predict / evaluate / select', function () {
     assert.equal(otherWidth.code, 2);
     assert.equal(otherWidth.stderr, `boundless: train: --feature-dim 20, but the initial state ${join(sparseDir, 'state.safetensors')} was trained on rows of 10 features, ` +
       'and continues on rows of that width (leave --feature-dim out)\n');
+    // --resume takes the width from the newest checkpoint: a libsvm run restarts without --feature-dim.
+    const sparseCheckpoints = join(root, 'sparse-checkpoints');
+    const checkpointed = [...ll, '--hp', 'predictor_type=binary_classifier', '--checkpoint-dir', sparseCheckpoints, '--model-dir', join(root, 'sparse-resumed')];
+    assert.equal(boundless(...checkpointed, '--epochs', '2', '--feature-dim', '10').code, 0);
+    const resumedSparse = boundless(...checkpointed, '--resume', '--epochs', '3');
+    assert.equal(resumedSparse.code, 0, resumedSparse.stderr);
+    assert.match(resumedSparse.stderr, /resumed from .*checkpoint-000002\.safetensors: 400 records trained, 2 epochs done/);
+    assert.equal(JSON.parse(resumedSparse.stdout).metrics.records, 600);
+    const resumedOther = boundless(...checkpointed, '--resume', '--epochs', '4', '--feature-dim', '20');
+    assert.equal(resumedOther.code, 1);
+    assert.match(resumedOther.stderr, /was trained on rows of 10 features, and this run reads 20 \(--feature-dim, featureDim in the API\)/);
+    // With no checkpoint yet, the first run's error stands: the width must be given.
+    const fresh = boundless(...ll, '--hp', 'predictor_type=binary_classifier', '--checkpoint-dir', join(root, 'no-checkpoints'), '--resume');
+    assert.equal(fresh.code, 2);
+    assert.match(fresh.stderr, /--format libsvm needs --feature-dim or --hp feature_dim=N/);
     const missingState = boundless('train', 'least-squares', ...common, '--train', data, '--initial-state', join(root, 'none.safetensors'));
     assert.equal(missingState.stderr, `boundless: train: the initial state ${join(root, 'none.safetensors')}: no such file or directory\n`);
     // Continuing on no data is the fresh run's error, not the state given back as if trained.
