@@ -220,6 +220,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       'and continues on rows of that width (leave --feature-dim out)');
   }
   const checkpointDir = options['checkpoint-dir'] as string | undefined;
+  const widthSource = stateFeatureDim !== undefined ? `the width of the initial state ${initialState}` : 'the width of the checkpoint resumed';
   const resumedFeatureDim = options.resume === true && checkpointDir ? await featureDimOfCheckpoints(checkpointDir) : undefined;
   const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length ?? stateFeatureDim,
     hyperparameterFeatureDim, format, resumedFeatureDim }),
@@ -292,13 +293,25 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     await result.commit();
     return { algorithm: algorithm.name, model: modelPath, state: statePath, metrics: result.metrics, ...('job' in result ? { job: result.job } : {}) };
   } catch (error) {
-    if ((error as Error).name !== 'AbortError') throw error;
+    if ((error as Error).name !== 'AbortError') throw widthFromState(error, givenFeatureDim === undefined ? widthSource : undefined);
     if (cluster) throw new InterruptedError(`train: interrupted; job ${cluster.job} keeps what its rounds merged: run the same command to rejoin it`);
     throw new InterruptedError(interruptedMessage(options.train as string, checkpointDir, lastCheckpoint, checkpointRecords));
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+}
+
+/**
+ * A feature index beyond feature_dim, where the width was not given but taken from the state or
+ * checkpoint continued: the error says where the width came from (the data may be wider than the
+ * data the state was trained on, which a continued run cannot take).
+ */
+function widthFromState(error: unknown, source: string | undefined): unknown {
+  if (source === undefined || !(error instanceof Error)) return error;
+  const bound = / is outside \[[01], \d+\] \(feature_dim (\d+)\)$/.exec(error.message);
+  if (bound) error.message = `${error.message.slice(0, -1)}, ${source}: continued training reads rows of the width it was trained on)`;
+  return error;
 }
 
 /**

@@ -178,11 +178,15 @@ export class TrainingRun<A extends Algorithm> {
    */
   private requireSameHyperparameters(state: State<unknown>, source: string): void {
     const stored = state.hyperparameters as Record<string, unknown>;
-    const differing = this.settings.given.filter((name) => !trainerHyperparameters.has(name) &&
-      JSON.stringify(this.settings.hp[name]) !== JSON.stringify(stored[name]));
+    // feature_dim "auto" took its width from the data: the same width given as a number is the same.
+    const width = state.schema.featureDim;
+    const same = (name: string) => JSON.stringify(this.settings.hp[name]) === JSON.stringify(stored[name]) ||
+      (name === 'feature_dim' && stored[name] === 'auto' && this.settings.hp[name] === width);
+    const differing = this.settings.given.filter((name) => !trainerHyperparameters.has(name) && !same(name));
     if (differing.length === 0) return;
-    const show = (values: Record<string, unknown>) => differing.map((name) => `${name}=${JSON.stringify(values[name])}`).join(', ');
-    throw new HyperparameterError(`train: ${source} was made with ${show(stored)}, but ${show(this.settings.hp)} ` +
+    const show = (values: Record<string, unknown>, made = false) => differing.map((name) => `${name}=${JSON.stringify(values[name])}` +
+      (made && name === 'feature_dim' && values[name] === 'auto' ? ` (its rows had ${width} features)` : '')).join(', ');
+    throw new HyperparameterError(`train: ${source} was made with ${show(stored, true)}, but ${show(this.settings.hp)} ` +
       'was given: a state continues with the hyperparameters it was made with (drop those, or train a new model from scratch)');
   }
 

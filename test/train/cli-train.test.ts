@@ -96,6 +96,17 @@ describe('boundless train / predict / evaluate / select', function () {
     assert.equal(otherWidth.code, 2);
     assert.equal(otherWidth.stderr, `boundless: train: --feature-dim 20, but the initial state ${join(sparseDir, 'state.safetensors')} was trained on rows of 10 features, ` +
       'and continues on rows of that width (leave --feature-dim out)\n');
+    // Rows wider than the state's: the error says the width is the state's.
+    const wide = join(root, 'wide.libsvm');
+    await writeFile(wide, '1 1:1 12:1\n0 2:1\n');
+    const onWide = boundless('train', 'linear-learner', '--train', wide, '--format', 'libsvm', '--initial-model', sparseDir, '--model-dir', join(root, 'wide-continued'));
+    assert.equal(onWide.code, 1);
+    assert.equal(onWide.stderr, `boundless: ${wide}, line 1: feature index '12' is outside [1, 10] (feature_dim 10, the width of the initial state ` +
+      `${join(sparseDir, 'state.safetensors')}: continued training reads rows of the width it was trained on)\n`);
+    // --hp feature_dim: the state's width is the same as its "auto"; another says what the state's rows had.
+    assert.equal(boundless(...ll, '--hp', 'feature_dim=10', '--initial-model', sparseDir, '--model-dir', join(root, 'sparse-hp')).code, 0);
+    const otherHp = boundless(...ll, '--hp', 'feature_dim=60', '--initial-model', sparseDir, '--model-dir', join(root, 'sparse-hp'));
+    assert.match(otherHp.stderr, /was made with feature_dim="auto" \(its rows had 10 features\), but feature_dim=60 was given/);
     // --resume takes the width from the newest checkpoint: a libsvm run restarts without --feature-dim.
     const sparseCheckpoints = join(root, 'sparse-checkpoints');
     const checkpointed = [...ll, '--hp', 'predictor_type=binary_classifier', '--checkpoint-dir', sparseCheckpoints, '--model-dir', join(root, 'sparse-resumed')];
