@@ -7,6 +7,7 @@ import { createBackend, parseHyperparameters, saveState, denseBatch } from '../l
 import { packageRoot } from '../lib/package-root.js';
 import { leastSquares } from './fixtures/least-squares.js';
 import { sageMakerMetricLines } from '../lib/cli/progress.js';
+import { float32Value } from '../lib/cli/inspect.js';
 import { coverageMarkdown } from '../lib/backends/coverage.js';
 
 function boundless(...args: string[]) {
@@ -122,8 +123,11 @@ describe('boundless command', () => {
     assert.equal(summary.kind, 'state');
     assert.equal(summary.algorithm, 'least-squares');
     assert.equal(summary.hyperparameters.num_models, 2);
-    // Up to 16 values are printed, as they are stored.
-    assert.deepEqual(summary.tensors.weights, { dtype: 'F32', shape: [2, 2], values: Array.from(state.tensors.weights.data as Float32Array) });
+    // Up to 16 values are printed, each as the shortest decimal that reads back as the float32 stored.
+    const stored = Array.from(state.tensors.weights.data as Float32Array);
+    assert.deepEqual({ ...summary.tensors.weights, values: summary.tensors.weights.values.map(Math.fround) }, { dtype: 'F32', shape: [2, 2], values: stored });
+    assert.deepEqual(summary.tensors.weights.values, stored.map(float32Value));
+    assert.deepEqual([0.1, 1 / 3, -2.5e-8, 16777216, 3.4028234663852886e38].map((v) => float32Value(Math.fround(v))), [0.1, 0.33333334, -2.5e-8, 16777216, 3.4028235e38]);
     assert.equal(summary.scalars.examples_seen, 2);
     assert.equal(summary.tensorBytes, 16 + 8 + 8 + 16);
   });
