@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { isatty, ReadStream as TtyReadStream } from 'node:tty';
 import { promisify } from 'node:util';
 import { gunzip, isGzip } from './gzip.js';
+import { readAhead } from './read-ahead.js';
 import type { ByteChunk, ByteSource } from './types.js';
 
 type ChunkLike = Uint8Array | string;
@@ -22,7 +23,7 @@ type ByteInput = Readable | AsyncIterable<ChunkLike> | Iterable<ChunkLike>;
 /** A stream opened for a read: its bytes, and (for what this module opened) how to close it. */
 interface Opened {
   input: ByteInput;
-  /** Ends the stream, and a read of it in flight; undefined for the caller's own streams. */
+  /** Ends the stream, and a read of it in flight; undefined for the caller's own streams (which are not read ahead either). */
   close?: () => void;
 }
 
@@ -126,7 +127,11 @@ function onceSource(description: string, open: () => Opened | Promise<Opened>, s
       opened = await open();
       try {
         let first = true;
-        for await (const data of maybeGunzip(untilAborted(bytesOf(opened.input, description), signal, opened.close), description)) {
+        const bytes = maybeGunzip(untilAborted(bytesOf(opened.input, description), signal, opened.close), description);
+        // What this module opened (stdin, a pipe) is read ahead while the parser works: a pipe's 64 KiB
+        // reads are parsed as chunks of all that came meanwhile. A caller's stream or iterable is
+        // read only as far as the batches ahead need (its backpressure may be the caller's flow control).
+        for await (const data of opened.close ? readAhead(bytes) : bytes) {
           yield { data, fileIndex: 0, name: description, fileStart: first, baseOffset: 0 };
           first = false;
         }
