@@ -96,6 +96,19 @@ describe('sources', () => {
     await assert.rejects(rowsOf(recordSource([{ features: [1, NaN], label: 0 }], 'cursor')), /cursor, record 0: has a non-finite feature$/);
   });
 
+  it('a stop ends the wait for a record iterable that has stalled (a cursor waiting on its database)', async () => {
+    async function* stalled() {
+      yield [0, 1, 2];
+      yield [1, 2, 3];
+      await new Promise(() => {});  // never settles
+    }
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const started = performance.now();
+    await within(assert.rejects(rowsOf(stalled(), { signal: controller.signal }), { name: 'AbortError' }), 5000, 'the stop');
+    assert.ok(performance.now() - started < 4000);
+  });
+
   it("streams an ephemeral source: a child process's stdout", async () => {
     const child = spawn(process.execPath, ['-e', `for (let i = 0; i < 1000; i++) process.stdout.write(i % 2 + ',' + i + ',' + i / 2 + '\\n')`]);
     const rows = await rowsOf(child.stdout, { miniBatchSize: 64 });

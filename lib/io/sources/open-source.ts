@@ -75,5 +75,5 @@ export async function openSource(input: SourceInput, options: OpenSourceOptions 
   }
   return !first.done && isBytes(first.value)
     ? streamSource(replay() as AsyncIterable<Uint8Array | string>, 'iterable', signal)
-    : recordSource(replay() as AsyncIterable<RecordInput>, 'iterable');
+    : recordSource(replay() as AsyncIterable<RecordInput>, 'iterable', signal);
 }

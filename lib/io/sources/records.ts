@@ -2,9 +2,15 @@
 // ({features, label, weight}) or of arrays and typed arrays ([label,
 // ...features] when labelled). A database cursor
 // (better-sqlite3's iterate()) or a generator feeds training directly.
+import { untilAborted } from './streams.js';
 import type { RecordInput, RecordSource } from './types.js';
 
-export function recordSource(input: AsyncIterable<RecordInput> | Iterable<RecordInput>, description = 'records'): RecordSource {
+/**
+ * A source of records read once. A stop (`signal`) ends a wait for the next record at once (a
+ * cursor or generator that has stalled), as it ends a stream's wait for bytes; the iterable is
+ * the caller's, and is left to settle by itself.
+ */
+export function recordSource(input: AsyncIterable<RecordInput> | Iterable<RecordInput>, description = 'records', signal?: AbortSignal): RecordSource {
   let used = false;
   return {
     kind: 'records',
@@ -14,7 +20,7 @@ export function recordSource(input: AsyncIterable<RecordInput> | Iterable<Record
       if (used) throw new Error(`${description}: an iterable can be read once`);
       used = true;
       let skip = start?.records ?? 0;
-      for await (const record of input as AsyncIterable<RecordInput>) {
+      for await (const record of untilAborted(asAsync(input), signal, undefined)) {
         // A resumed run skips what the checkpoint had already consumed.
         if (skip > 0) {
           skip--;
@@ -24,4 +30,8 @@ export function recordSource(input: AsyncIterable<RecordInput> | Iterable<Record
       }
     },
   };
+}
+
+async function* asAsync<T>(input: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
+  yield* input;
 }

@@ -46,7 +46,7 @@ function abortReason(signal: AbortSignal): Error {
  * `close` ends what this module opened, and a caller's stream that does not answer is left to
  * settle by itself.
  */
-async function* untilAborted<T>(items: AsyncIterable<T>, signal: AbortSignal | undefined, close: (() => void) | undefined): AsyncIterable<T> {
+export async function* untilAborted<T>(items: AsyncIterable<T>, signal: AbortSignal | undefined, close: (() => void) | undefined): AsyncIterable<T> {
   if (!signal) {
     yield* items;
     return;
