@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { packageRoot } from '../../lib/package-root.js';
 import { linearLearner, readBatches, saveState, tensorsEqual, train, type ProgressEvent, type State } from '../../lib/index.js';
 import { leastSquares } from '../fixtures/least-squares.js';
 import { dim, weights, writeTrainerFiles } from '../fixtures/trainer-files.js';
@@ -133,6 +135,25 @@ describe('trainer', function () {
     clearInterval(timer);
     const elapsed = performance.now() - started;
     assert.ok(ticks >= Math.floor(elapsed / 5 / 4), `${ticks} ticks in ${elapsed.toFixed(0)} ms`);
+  });
+
+  it('a loop of small trainings on records holds no state after each one (Node-API finalizers get their turn)', () => {
+    // Each training's kernels run inline (5 rows): the loop is microtasks alone, and the native steps
+    // holding each state's arrays were freed only once it ended (35 KB a training, found by a user test).
+    const script = `
+      const { train, linearLearner } = await import(${JSON.stringify(join(packageRoot, 'dist', 'index.js'))});
+      const rows = [[0, 1, 2], [1, 2, 3], [0, 0, 1], [1, 5, 5], [0, 2, 1]];
+      const hp = { predictor_type: 'binary_classifier', epochs: 1, num_models: 1 };
+      for (let i = 1; i <= 600; i++) {
+        await train(linearLearner, hp, { train: rows });
+        if (i % 100 === 0) globalThis.gc();
+      }
+      globalThis.gc();
+      console.log(process.memoryUsage().arrayBuffers);`;
+    const run = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const held = Number(run.stdout.trim());
+    assert.ok(held < 8e6, `${(held / 1e6).toFixed(1)} MB of array buffers held after 600 trainings (about 21 MB when none was freed)`);
   });
 
   it('seed sets the algorithm\'s seed: the same seed gives the same model, another seed another', async () => {
