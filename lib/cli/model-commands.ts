@@ -291,11 +291,15 @@ export const recommendOptions: Record<string, OptionSpec> = {
 function userRow(text: string, featureDim: number, zeroBased: boolean): Float32Array {
   const row = new Float32Array(featureDim);
   for (const token of text.trim().split(/\s+/).filter(Boolean)) {
-    const match = /^(\d+):(\S+)$/.exec(token);
-    const value = match ? Number(match[2]) : NaN;
+    // A decimal value, as the libsvm parser reads them (Number() also took 0x10 as 16 and 0b11 as 3).
+    const match = /^(\d+):([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/.exec(token);
+    const value = match ? Math.fround(Number(match[2])) : NaN;
     const index = match ? Number(match[1]) - (zeroBased ? 0 : 1) : -1;
-    if (!match || !Number.isFinite(value) || index < 0 || index >= featureDim) {
-      throw new UsageError(`recommend: --user token ${JSON.stringify(token)} is not index:value with index in ${zeroBased ? 0 : 1}..${featureDim - (zeroBased ? 1 : 0)} and a finite value`);
+    if (!match || index < 0 || index >= featureDim) {
+      throw new UsageError(`recommend: --user token ${JSON.stringify(token)} is not index:value with index in ${zeroBased ? 0 : 1}..${featureDim - (zeroBased ? 1 : 0)} and a decimal value`);
+    }
+    if (!Number.isFinite(value) || !Number.isFinite(Math.fround(row[index] + value))) {
+      throw new UsageError(`recommend: --user token ${JSON.stringify(token)}: the value overflows float32 (at most about 3.4e38 in magnitude)`);
     }
     row[index] += value;
   }
@@ -314,6 +318,11 @@ export async function recommendCommand(argv: string[]): Promise<void> {
   if (typeof recommender.recommend !== 'function') throw new UsageError(`recommend: a ${algorithm.name} model does not recommend; train factorization-machines`);
   const top = integerOption('recommend', options, 'top') ?? 10;
   const data = readOptionsFrom('recommend', options, { labelSize: 0, featureDim });
+  // Items are named by their place among the records read: a skipped line would renumber every item after it.
+  if (data.onBadRecord === 'skip') {
+    throw new UsageError('recommend: --on-bad-record skip would renumber the items after a skipped line (an item is its record\'s ' +
+      'number in --items, from 0): fix or remove the bad records first');
+  }
   const user = userRow(options.user as string, featureDim, data.zeroBased === true);
   let best: { item: number; score: number }[] = [];
   let seen = 0;

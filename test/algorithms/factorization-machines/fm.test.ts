@@ -339,7 +339,16 @@ describe('factorization machines', function () {
       for (const [n, line] of lines.entries()) assert.ok(Math.abs(line.score - expected.scores[n]) < 1e-5);
       const bad = cli('--user', '3:1 99:1');
       assert.notEqual(bad.status, 0);
-      assert.match(bad.stderr, /boundless: recommend: --user token "99:1" is not index:value with index in 1\.\.55 and a finite value/);
+      assert.match(bad.stderr, /boundless: recommend: --user token "99:1" is not index:value with index in 1\.\.55 and a decimal value/);
+      // Not decimals: refused as the libsvm parser refuses them (0x10 was read as 16).
+      for (const token of ['3:0x10', '3:0b11', '3:', '3:1,5']) assert.match(cli('--user', token).stderr, /is not index:value with index in 1\.\.55 and a decimal value/);
+      const huge = cli('--user', '3:1e39');
+      assert.equal(huge.status, 2);
+      assert.match(huge.stderr, /--user token "3:1e39": the value overflows float32/);
+      // Items are numbers of records: skipping a bad one would renumber the rest.
+      const skip = cli('--user', '3:1', '--on-bad-record', 'skip');
+      assert.equal(skip.status, 2);
+      assert.match(skip.stderr, /recommend: --on-bad-record skip would renumber the items after a skipped line/);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
