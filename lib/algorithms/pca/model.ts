@@ -67,6 +67,10 @@ export class PcaModel implements Model {
     for (let m = 0; m < this.components; m++) {
       let sum = 0;
       for (let j = 0; j < this.featureDim; j++) sum += (features[j] - this.mean[j]) * this.rows[m * this.featureDim + j];
+      if (!Number.isFinite(Math.fround(sum))) {
+        throw new RangeError(`pca predictOne: its projection on component ${m}, ${sum.toPrecision(3).replace(/\.?0+e/, 'e')}, is past float32's range ` +
+          '(features too large for a float32 projection)');
+      }
       projection[m] = sum;
     }
     return { projection };

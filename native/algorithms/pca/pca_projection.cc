@@ -1,6 +1,8 @@
 #include "algorithms/pca/pca_projection.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,6 +36,33 @@ void ProjectTile(const double* centred, const float* rows, size_t d, size_t m, s
   for (size_t t = 0; t < count; t++) out[m + t] = static_cast<float>(Total(sums[t]));
 }
 
+// Row r's projection on component m in float64 (as Project computes it), for the message of one past float32's range.
+double ProjectionOf(const Projection& p, const BatchView& b, size_t r, size_t m) {
+  const size_t d = p.dim;
+  double sum = 0;
+  if (b.sparse) {
+    for (size_t j = 0; j < d; j++) sum -= static_cast<double>(p.mean[j]) * p.rows[m * d + j];
+    for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) sum += static_cast<double>(b.values[e]) * p.rows[m * d + b.indices[e]];
+    return sum;
+  }
+  for (size_t j = 0; j < d; j++) sum += (static_cast<double>(b.values[r * d + j]) - p.mean[j]) * p.rows[m * d + j];
+  return sum;
+}
+
+// A projection float32 cannot hold (features near 3e38) is an error naming the first such row, as the linear
+// learner's and factorization machines' scores are: it was written as null (JSON's infinity) with exit 0.
+void RequireFinite(const Projection& p, const BatchView& b, const float* out) {
+  const size_t k = p.components;
+  for (size_t i = 0; i < b.rows * k; i++) {
+    if (std::isfinite(out[i])) continue;
+    const size_t r = i / k, m = i % k;
+    char value[32];
+    std::snprintf(value, sizeof value, "%.6g", ProjectionOf(p, b, r, m));
+    throw std::invalid_argument("row " + std::to_string(r) + ": its projection on component " + std::to_string(m) + ", " + value +
+                                ", is past float32's range (features too large for a float32 projection)");
+  }
+}
+
 }  // namespace
 
 void Project(const Projection& p, const BatchView& b, float* out) {
@@ -63,6 +92,7 @@ void Project(const Projection& p, const BatchView& b, float* out) {
       for (size_t m = 0; m < k; m += kTile) ProjectTile(centred.data(), p.rows, d, m, std::min(kTile, k - m), row_out);
     }
   });
+  RequireFinite(p, b, out);
 }
 
 }  // namespace pca

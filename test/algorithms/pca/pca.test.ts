@@ -153,6 +153,19 @@ describe('pca (regular)', function () {
     const { projection } = await model.predict(batches[0]);
     assert.ok(projection.every(Number.isFinite), 'projections of rows at 1e30 are finite');
   });
+
+  it('a projection past float32\'s range is an error naming the row, dense or sparse, not an infinity (JSON null)', async () => {
+    const rows = Float32Array.from([3e38, 1, -3e38, 2, 3e38, 3, 1, 4]);
+    const state = pca.createState(parseHyperparameters('pca', pca.hyperparameters, { num_components: 2 }), { featureDim: 2, labelSize: 0 }, backend);
+    await pca.update(state, denseBatch(rows, 2), backend);
+    const model = await pca.finalize(state, backend);
+    await assert.rejects(model.predict(denseBatch(rows, 2)),
+      /^RangeError: pca predict: row 1: its projection on component 0, -3\.75e\+38, is past float32's range \(features too large for a float32 projection\)$/);
+    const sparse = { kind: 'sparse' as const, rows: 4, cols: 2, indptr: Int32Array.from([0, 2, 4, 6, 8]), indices: Uint32Array.from([0, 1, 0, 1, 0, 1, 0, 1]), values: rows };
+    await assert.rejects(model.predict(sparse), /^RangeError: pca predict: row 1: its projection on component 0, -3\.75e\+38, is past float32's range/);
+    assert.throws(() => model.predictOne(rows.subarray(2, 4)), /^RangeError: pca predictOne: its projection on component 0, -3\.75e\+38, is past float32's range/);
+    assert.ok(Number.isFinite(model.predictOne(rows.subarray(6, 8)).projection[0]));
+  });
 });
 
 describe('pca from the command line', function () {
