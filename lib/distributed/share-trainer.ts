@@ -54,7 +54,8 @@ export async function trainShare(job: ShareJob, stream: ShareSource, rendezvous:
   };
   for await (const batch of stream) {
     // Packed (one buffer for all tensors): each round moves it to the coordinator and back.
-    state ??= packState(algorithm.createState(job.hyperparameters as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch, job.layout), backend) as State);
+    state ??= packState(algorithm.createState(job.hyperparameters as never, schemaOf(stream.featureDim!, algorithm.labelSize, stream.sparse === true, batch, job.layout,
+      stream.stats.featureNames?.names), backend) as State);
     await algorithm.update(state as never, batch, backend);
     position = { ...batch.position };
     since.batches++;

@@ -14,6 +14,8 @@ export interface ReadStats {
   batches: number;
   /** Skipped records by reason (with onBadRecord 'skip'); all zero otherwise. */
   badRecords: Record<string, number>;
+  /** CSV with a header: the names of the first file's feature columns, and that file (every later file's must be the same). */
+  featureNames?: { names: string[]; file: string };
 }
 
 /** An input that is told when a stored state holds what it delivered (what a trainer sees of a BatchStream after a pass). */

@@ -5,10 +5,11 @@
 // what a checkpoint stores and a resumed read seeks to.
 import { loadCoreAddon, type NativeFeedResult, type NativeStreamParser } from '../backends/native-addon.js';
 import type { BatchPool, PooledBatch } from '../data/batch-pool.js';
-import { ConsumerGone, deliver, type Producer } from './batch-stream.js';
+import { ConsumerGone, deliver, type Producer, type ReadStats } from './batch-stream.js';
 import { DataError, type ReadOptions } from './read-options.js';
 import type { ByteChunk, ByteSource } from './sources/types.js';
 import { csvFields, headerError, headerlessError } from './formats/row-names.js';
+import { featureNamesError, featureNamesOf } from './formats/header-names.js';
 
 /** Parses a byte source into batches for the producer's queue. */
 export async function produceFromBytes(producer: Producer, source: ByteSource): Promise<void> {
@@ -112,20 +113,40 @@ function leadingLines(head: Uint8Array, start: number, count: number, complete: 
   return lines;
 }
 
-/** A header over row names, or of another width than the records, or (no header) R's quoted row numbers: an error, not columns of data (formats/row-names.ts). */
-function refuseHeader(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): void {
+/**
+ * A header over row names, or of another width than the records, or (no header) R's quoted row
+ * numbers: an error, not columns of data (formats/row-names.ts). The header line, when there is one.
+ */
+function refuseHeader(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): { text: string; line: number } | undefined {
   // A UTF-8 byte-order mark is not part of the first field.
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   if (!options.header) {
     const records = leadingLines(head, start, 20, complete);
     const error = records.length > 0 ? headerlessError(name, records[0].line, records.map((r) => r.text), options) : undefined;
     if (error) throw new DataError(error);
-    return;
+    return undefined;
   }
   const [header, ...records] = leadingLines(head, start, 21, complete);
-  if (!header) return;
+  if (!header) return undefined;
   const error = headerError(name, header.text, header.line, records.map((r) => r.text), options);
   if (error) throw new DataError(error);
+  return header;
+}
+
+/**
+ * A file's feature columns by name: those the rows must have (options.featureNames, a model's),
+ * else those of the stream's first file, which the stream then reports (stats.featureNames).
+ */
+function checkFeatureNames(header: { text: string; line: number }, name: string, options: ReadOptions, stats: ReadStats): void {
+  const names = featureNamesOf(header.text, options);
+  const [expected, whose] = options.featureNames ? [options.featureNames, "the model's"]
+    : stats.featureNames ? [stats.featureNames.names, `those of ${stats.featureNames.file}`] : [undefined, ''];
+  if (!expected) {
+    stats.featureNames = { names, file: name };
+    return;
+  }
+  const error = featureNamesError(names, expected, whose);
+  if (error) throw new DataError(`${name}, line ${header.line}: ${error}`);
 }
 
 /** A label, then whitespace-separated index:value pairs (as the native parser's hint judges a line). */
@@ -208,7 +229,10 @@ class NativeBatcher {
     if (chunk.fileStart) {
       if (this.fileOpen) await this.finishFile(true);
       // Every file's header, before its rows are parsed: row names under it are refused (formats/row-names.ts).
-      if (this.producer.format === 'csv' && chunk.baseOffset === 0) refuseHeader(chunk.data, chunk.name, this.producer.options, chunk.fileEnd === true);
+      if (this.producer.format === 'csv' && chunk.baseOffset === 0) {
+        const header = refuseHeader(chunk.data, chunk.name, this.producer.options, chunk.fileEnd === true);
+        if (header) checkFeatureNames(header, chunk.name, this.producer.options, this.producer.stats);
+      }
       this.parser.startFile(chunk.baseOffset === 0);
       this.fileOpen = true;
     }

@@ -55,8 +55,18 @@ export interface ReadOptions {
    * default; identifiers). Their fields may hold anything, text included.
    */
   ignoreColumns?: number[];
-  /** CSV: skip the first line of each file. */
+  /**
+   * CSV: the first line of each file is a header, not a row. Every file's feature columns (its
+   * columns but the label's and those read past) must have the first file's names in the same
+   * order: a DataError otherwise (rows are read by position). The stream's stats.featureNames says them.
+   */
   header?: boolean;
+  /**
+   * CSV with a header: the names the feature columns must have, in order (a model's
+   * schema.featureNames, which train keeps from a header); a file whose header names others, or
+   * the same in another order, is a DataError naming the first that differs.
+   */
+  featureNames?: readonly string[];
   /** CSV: one byte (default ','). */
   delimiter?: string;
   /** libsvm: indices start at 0 instead of 1. */
@@ -115,7 +125,7 @@ export function declaredFeatureDim(format: FormatName, options: ReadOptions): nu
 /** Every option of ReadOptions, by name (the compiler keeps it complete): unknown names are errors. */
 export const readOptionNames: Readonly<Record<keyof ReadOptions, true>> = {
   format: true, miniBatchSize: true, featureDim: true, sparse: true, labelSize: true, labelClasses: true, featureRange: true,
-  labelColumn: true, ignoreColumns: true, header: true, delimiter: true, zeroBased: true, hashBits: true, onBadRecord: true, series: true,
+  labelColumn: true, ignoreColumns: true, header: true, featureNames: true, delimiter: true, zeroBased: true, hashBits: true, onBadRecord: true, series: true,
   maxRecordBytes: true, nnzPerBatch: true, batchValues: true, prefetch: true, shuffleBuffer: true, seed: true, start: true, files: true,
   redis: true, signal: true,
 };
@@ -148,6 +158,13 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
     fail(`labelColumn must be an integer in [0, ${options.featureDim !== undefined ? options.featureDim + ignored : 'featureDim'}], got ${options.labelColumn}`);
   }
   if (options.ignoreColumns !== undefined) validateIgnoreColumns(options, format, fail);
+  if (options.header !== undefined && typeof options.header !== 'boolean') fail(`header must be true or false, got ${JSON.stringify(options.header)}`);
+  if (options.featureNames !== undefined) {
+    if (!Array.isArray(options.featureNames) || !options.featureNames.every((n) => typeof n === 'string')) {
+      fail(`featureNames must be an array of strings (a model's schema.featureNames), got ${JSON.stringify(options.featureNames)}`);
+    }
+    if (format !== 'csv' || options.header !== true) fail('featureNames are checked against a CSV header: give header: true (format csv)');
+  }
   if (options.shuffleBuffer !== undefined && (!Number.isSafeInteger(options.shuffleBuffer) || options.shuffleBuffer < 1)) {
     fail(`shuffleBuffer must be a positive integer (batches), got ${typeof options.shuffleBuffer === 'string' ? JSON.stringify(options.shuffleBuffer) : String(options.shuffleBuffer)}`);
   }

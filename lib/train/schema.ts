@@ -11,7 +11,9 @@ import { seriesSchema } from '../algorithms/deepar/index.js';
 /** The read options that place a CSV record's columns. */
 export type ColumnLayout = Pick<ReadOptions, 'labelSize' | 'labelColumn' | 'ignoreColumns'>;
 
-export function schemaOf(featureDim: number, labelSize: number, sparse: boolean, first: Batch, layout: ColumnLayout = {}): DataSchema {
+/** `featureNames`: a CSV header's feature columns (the stream's stats.featureNames), which evaluate and predict then check. */
+export function schemaOf(featureDim: number, labelSize: number, sparse: boolean, first: Batch, layout: ColumnLayout = {},
+  featureNames?: readonly string[]): DataSchema {
   if (first.kind === 'series') return seriesSchema(first);
   const hashedWords = first.kind === 'sparse' && first.words !== undefined;
   const { labelColumn } = layout;
@@ -25,6 +27,7 @@ export function schemaOf(featureDim: number, labelSize: number, sparse: boolean,
     ...(column !== undefined ? { labelColumn: column } : {}),
     // [] is kept when given: the columns named as row names (X, id) were data, in evaluate and predict too.
     ...(layout.ignoreColumns !== undefined ? { ignoreColumns: ignored } : {}),
+    ...(featureNames && featureNames.length === featureDim ? { featureNames: [...featureNames] } : {}),
   };
 }
 

@@ -205,6 +205,11 @@ export class TrainingRun<A extends Algorithm> {
     if (readOptions.featureDim === undefined && state.schema.series !== true && state.schema.hashedWords !== true) {
       this.settings.readOptions = { ...readOptions, featureDim: state.schema.featureDim };
     }
+    // Its columns too: a headed file of the same width with its columns in another order is refused by name.
+    const names = state.schema.featureNames;
+    if (Array.isArray(names) && readOptions.header === true && (readOptions.format ?? 'csv') === 'csv' && readOptions.featureNames === undefined) {
+      this.settings.readOptions = { ...this.settings.readOptions, featureNames: names as string[] };
+    }
     this.recordTrainerHyperparameters(state);
   }
 
@@ -417,10 +422,14 @@ export class TrainingRun<A extends Algorithm> {
       for await (const batch of batches) {
         // A pass from the file makes the state (a replayed pass comes after one): the stream has read the width by now.
         if (!this.state) {
-          this.state = algorithm.createState(this.settings.hp as never, schemaOf(read!.featureDim!, algorithm.labelSize, read!.sparse === true, batch, this.options.data),
+          this.state = algorithm.createState(this.settings.hp as never, schemaOf(read!.featureDim!, algorithm.labelSize, read!.sparse === true, batch, this.options.data,
+            read!.stats.featureNames?.names),
             this.settings.backend);
           // A vocabulary of another width is said before the pass, not after it.
           this.checkVocabulary(this.state);
+          // The validation and test channels, and later passes, must have the training header's columns.
+          const names = this.state.schema.featureNames;
+          if (Array.isArray(names)) this.settings.readOptions = { ...this.settings.readOptions, featureNames: names as string[] };
         }
         await algorithm.update(this.state as never, batch, this.settings.backend);
         progress.position = { ...batch.position };

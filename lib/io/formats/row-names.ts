@@ -53,7 +53,7 @@ export function csvFields(line: string, delimiter: string): string[] {
 }
 
 /** A CSV field as its text: blanks trimmed, one pair of enclosing double quotes taken off, and blanks inside them. */
-function unquoted(field: string): string {
+export function unquoted(field: string): string {
   const trimmed = field.trim();
   return trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1).replace(/""/g, '"').trim() : trimmed;
 }

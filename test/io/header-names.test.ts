@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readBatches, type ReadOptions } from '../../lib/index.js';
+import { packageRoot } from '../../lib/package-root.js';
+
+async function read(input: string, options: Partial<ReadOptions>): Promise<{ rows: number; names?: string[] }> {
+  const stream = readBatches(input, { miniBatchSize: 100, format: 'csv', header: true, ...options });
+  let rows = 0;
+  for await (const batch of stream) rows += batch.rows;
+  return { rows, names: stream.stats.featureNames?.names };
+}
+
+describe('CSV feature columns by name (rows are read by position)', () => {
+  let directory: string;
+  const rows = (n: number, order: number[]) => Array.from({ length: n }, (_, i) => order.map((c) => [i % 2, i, i * 2, i * 3][c]).join(',')).join('\n') + '\n';
+  before(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'boundless-header-names-'));
+    await mkdir(join(directory, 'parts'));
+    await writeFile(join(directory, 'parts', 'a.csv'), 'y,"cyl",disp,hp\n' + rows(5, [0, 1, 2, 3]));
+    await writeFile(join(directory, 'parts', 'b.csv'), 'y,disp,cyl,hp\n' + rows(5, [0, 2, 1, 3]));
+    await writeFile(join(directory, 'same.csv'), 'y,cyl,disp,hp\n' + rows(5, [0, 1, 2, 3]));
+  });
+  after(() => rm(directory, { recursive: true, force: true }));
+
+  it("says the first file's feature names, and refuses a later file whose columns come in another order", async () => {
+    assert.deepEqual(await read(join(directory, 'same.csv'), {}), { rows: 5, names: ['cyl', 'disp', 'hp'] });
+    await assert.rejects(read(join(directory, 'parts'), {}), (error: Error) => {
+      assert.equal(error.name, 'DataError');
+      assert.equal(error.message, `${join(directory, 'parts', 'b.csv')}, line 1: its feature columns are not those of ${join(directory, 'parts', 'a.csv')}, ` +
+        `in another order: feature 1 is 'disp' where those of ${join(directory, 'parts', 'a.csv')} is 'cyl' (those of ${join(directory, 'parts', 'a.csv')}, ` +
+        "in order: 'cyl', 'disp', 'hp'). Rows are read by position: write the columns in that order");
+      return true;
+    });
+  });
+
+  it('checks a header against the names given (a model\'s), the label and the columns read past left out', async () => {
+    assert.equal((await read(join(directory, 'same.csv'), { featureNames: ['cyl', 'disp', 'hp'] })).rows, 5);
+    assert.equal((await read(join(directory, 'same.csv'), { featureNames: ['cyl', 'hp'], ignoreColumns: [2] })).rows, 5);
+    assert.equal((await read(join(directory, 'same.csv'), { featureNames: ['y', 'cyl', 'disp'], labelColumn: 3 })).rows, 5);
+    await assert.rejects(read(join(directory, 'same.csv'), { featureNames: ['cyl', 'displacement', 'hp'] }),
+      /same\.csv, line 1: its feature columns are not the model's: feature 2 is 'disp' where the model's is 'displacement' .*, or train a model on these columns$/);
+    // Another number of columns is the width check's to say.
+    await assert.rejects(read(join(directory, 'same.csv'), { featureNames: ['cyl', 'disp'], featureDim: 2 }), /same\.csv, line 2: expected 3 columns, found 4$/);
+  });
+
+  it('refuses featureNames without a CSV header, and a header that is not a boolean', async () => {
+    await assert.rejects(read(join(directory, 'same.csv'), { header: false, featureNames: ['a'] }), /featureNames are checked against a CSV header: give header: true/);
+    await assert.rejects(read(join(directory, 'same.csv'), { featureNames: 'cyl' as never }), /featureNames must be an array of strings/);
+    await assert.rejects(read(join(directory, 'same.csv'), { header: 'yes' as never }), /readBatches: header must be true or false, got "yes"/);
+  });
+
+  it('a model keeps its training header\'s names; evaluate and predict refuse columns in another order', async () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { cwd: directory, encoding: 'utf8' });
+    const big = 'y,cyl,disp,hp\n' + Array.from({ length: 200 }, (_, i) => `${(i % 7) * 2 + (i % 5)},${i % 7},${i % 5},${i % 3}`).join('\n') + '\n';
+    await writeFile(join(directory, 'train.csv'), big);
+    const trained = cli('train', 'linear-learner', '--train', 'train.csv', '--header', '--hp', 'predictor_type=regressor', '--model-dir', 'model');
+    assert.equal(trained.status, 0, trained.stderr);
+    assert.deepEqual(JSON.parse(cli('inspect', 'model/model.safetensors').stdout).schema.featureNames, ['cyl', 'disp', 'hp']);
+    const swapped = 'y,disp,cyl,hp\n' + big.split('\n').slice(1, -1).map((l) => { const [y, a, b, c] = l.split(','); return `${y},${b},${a},${c}`; }).join('\n') + '\n';
+    await writeFile(join(directory, 'swapped.csv'), swapped);
+    const evaluated = cli('evaluate', '--model', 'model/model.safetensors', '--test', 'swapped.csv', '--header');
+    assert.equal(evaluated.status, 1);
+    assert.match(evaluated.stderr, /^boundless: swapped\.csv, line 1: its feature columns are not the model's, in another order: feature 1 is 'disp' where the model's is 'cyl'/);
+    assert.equal(cli('evaluate', '--model', 'model/model.safetensors', '--test', 'train.csv', '--header').status, 0);
+    await writeFile(join(directory, 'unlabelled.csv'), 'cyl,disp,hp\n1,2,0\n');
+    const predicted = cli('predict', '--model', 'model/model.safetensors', '--input', 'unlabelled.csv', '--header');
+    assert.equal(predicted.status, 0, predicted.stderr);
+    await writeFile(join(directory, 'unlabelled-swapped.csv'), 'disp,cyl,hp\n2,1,0\n');
+    assert.match(cli('predict', '--model', 'model/model.safetensors', '--input', 'unlabelled-swapped.csv', '--header').stderr, /in another order: feature 1 is 'disp'/);
+    // Continued training reads the state's columns too.
+    const continued = cli('train', 'linear-learner', '--train', 'swapped.csv', '--header', '--initial-model', 'model', '--model-dir', 'continued');
+    assert.equal(continued.status, 1);
+    assert.match(continued.stderr, /swapped\.csv, line 1: its feature columns are not the model's, in another order/);
+  });
+});
