@@ -46,6 +46,19 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     await assert.rejects(read(join(directory, 'same.csv'), { featureNames: ['cyl', 'disp'], featureDim: 2 }), /same\.csv, line 2: expected 3 columns, found 4$/);
   });
 
+  it('refuses a "header" of numbers that do not step evenly: a row of data, which --header would drop', async () => {
+    const file = join(directory, 'numbers.csv');
+    await writeFile(file, '21,6,160,110\n22,6,161,112\n');
+    await assert.rejects(read(file, {}), new RegExp('numbers\\.csv, line 1: the header line is numbers \\(21,6,160,110\\), as a row of data is: with --header it would be taken ' +
+      'as column names and not read\\. If the file has no header, leave out --header \\(header: false in the API\\)'));
+    assert.equal((await read(file, { header: false })).rows, 2);
+    // Names that are numbers: pandas' defaults, years, wavelengths (even steps), or in quotes.
+    for (const header of ['y,0,1,2', '0,1,2,3', '2019,2020,2021,2022', '400,410.5,421,431.5', '"21","6","160","110"']) {
+      await writeFile(file, `${header}\n1,2,3,4\n`);
+      assert.equal((await read(file, {})).rows, 1, header);
+    }
+  });
+
   it('refuses featureNames without a CSV header, and a header that is not a boolean', async () => {
     await assert.rejects(read(join(directory, 'same.csv'), { header: false, featureNames: ['a'] }), /featureNames are checked against a CSV header: give header: true/);
     await assert.rejects(read(join(directory, 'same.csv'), { featureNames: 'cyl' as never }), /featureNames must be an array of strings/);

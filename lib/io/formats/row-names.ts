@@ -173,6 +173,8 @@ export function headerError(name: string, header: string, headerLine: number, re
   if (names.length === rows[0].length + 1 && unquoted(names[names.length - 1]) === '' && rows.every((r) => r.length === names.length - 1)) names.pop();
   const wrongDelimiter = delimiterError(where, names, blanksOff(header), blanksOff(records[0]), delimiter);
   if (wrongDelimiter) return wrongDelimiter;
+  const numeric = numericHeaderError(where, names);
+  if (numeric) return numeric;
   const recordWidth = rows[0].length;
   const short = rows.every((fields) => fields.length === names.length + 1);
   const found = rowNameColumns(names, rows, short, options);
@@ -184,6 +186,23 @@ export function headerError(name: string, header: string, headerLine: number, re
       `(split at ${JSON.stringify(delimiter)})${trailing} (a header must name every column; --delimiter, delimiter in the API)`;
   }
   return undefined;
+}
+
+/**
+ * A "header" of numbers without quotes that do not step evenly (pandas' default names 0, 1, 2, …,
+ * years or wavelengths do): a row of data, which --header would take as names and not read
+ * (predict then wrote one line fewer than its input, each against the wrong row; a user test).
+ */
+function numericHeaderError(where: string, names: string[]): string | undefined {
+  if (names.length < 3 || !names.every((n) => /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(n))) return undefined;
+  const values = names.map(Number);
+  const step = values[1] - values[0];
+  const even = values.every((v, i) => Math.abs(v - (values[0] + i * step)) <= 1e-9 * Math.max(1, Math.abs(v)));
+  if (even && step !== 0) return undefined;
+  const shown = names.slice(0, 6).map((n) => n.trim()).join(',') + (names.length > 6 ? ',…' : '');
+  return `${where}: the header line is numbers (${shown}), as a row of data is: with --header it would be taken as column names and ` +
+    'not read. If the file has no header, leave out --header (header: false in the API); a header of numbers must name the columns ' +
+    'in even steps (0,1,2,…), or in quotes';
 }
 
 /** What a found column's header cell says: none, empty, a reader's name for an unnamed column, or a name. */
