@@ -18,7 +18,7 @@ import type { CudaBackend } from './cuda.js';
 import { declineOutOfMemory, settleAndDeclineOutOfMemory } from './cuda-out-of-memory.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { KernelDeclined, type FmKernelMetrics, type FmKernelSettings, type FmKernelState, type FmStepInputs } from './kernels.js';
-import { FmDeviceSlots, addLabelMoments, featureIndexResultLength } from './fm-device-slots.js';
+import { FmDeviceSlots, addLabelMoments, featureIndexResultLength, repeatedIndices } from './fm-device-slots.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { sharedCpuBackend } from './run-kernel.js';
@@ -136,6 +136,12 @@ function runStep(gpu: CudaBackend, inputs: FmStepInputs, training: boolean): Pro
     const result = held?.checkResult ?? new Float64Array(featureIndexResultLength);
     await loadCoreAddon().fmFeatureIndex(s, batch, host.slot, index, result);
     if (batch.rows === 0) return;
+    const repeated = repeatedIndices(result);
+    if (repeated) {
+      // cpu runs it on the host's arrays: they must hold every batch before it.
+      await held?.settleNow();
+      throw new KernelDeclined(kernel, repeated);
+    }
     if (held && held.slotFor(metrics) === undefined) {
       // A third set of metric sums: the two held go to their arrays first.
       await held.settleNow();
@@ -172,6 +178,9 @@ registerKernel<'fmRecommend', CudaBackend>('cuda', 'fmRecommend', async (gpu, in
   const core = loadCoreAddon();
   await core.validateFeatureRows(user, model.dim, 'fmRecommend');
   await core.validateFeatureRows(items, model.dim, 'fmRecommend');
+  // The row user ∪ item naming an index twice is scored with the values summed (cpu); this kernel sums entry by entry.
+  const toMerge = await core.fmRowsToMerge(user, items);
+  if (toMerge > 0) throw new KernelDeclined('fmRecommend', 'candidates name an index the user names (or one twice), which cpu merges (their values summed) and this kernel does not');
   const params = Float64Array.from([model.dim, model.k, model.bias, model.logistic ? 1 : 0]);
   await gpu.addon.fmRecommend(model.linear, model.factors, params, ...featureRows(user, model.dim), ...featureRows(items, model.dim), items.rows, indices, scores)
     .catch((error) => declineOutOfMemory('fmRecommend', error));

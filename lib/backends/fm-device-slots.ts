@@ -31,8 +31,16 @@ export class FmDeviceSlots {
   }
 }
 
-/** The length of fmFeatureIndex's result: [touched, Σw, longest row, largest |value|, largest |label|, largest weight, Σw·y, Σw·y²]. */
-export const featureIndexResultLength = 8;
+/**
+ * The length of fmFeatureIndex's result: [touched, Σw, longest row, largest |value|, largest |label|, largest weight, Σw·y, Σw·y²,
+ * rows that name an index twice (the device kernels sum entry by entry: they decline such batches, cpu merges the repeats)].
+ */
+export const featureIndexResultLength = 9;
+
+/** Why a device kernel declines a batch whose rows name an index twice (fmFeatureIndex's result[8]), or undefined. */
+export function repeatedIndices(result: Float64Array): string | undefined {
+  return result[8] > 0 ? `${result[8]} row${result[8] === 1 ? '' : 's'} name an index twice, which cpu merges (their values summed) and this kernel does not` : undefined;
+}
 
 /**
  * A batch the device took: its labels' moments (fmFeatureIndex's result, made on the host) into the

@@ -128,6 +128,8 @@ export interface CoreAddon {
    * features, Σ row weights, the longest row's non-zeros, the largest |value|, the largest |label|, the largest row weight]; for sparse batches out = features[touched], starts[touched + 1], rows[nnz], value bits[nnz].
    */
   fmFeatureIndex(settings: FmKernelSettings, batch: Batch, slot: Int32Array, out: Uint32Array, result: Float64Array): Promise<void>;
+  /** Item rows whose row user ∪ item names an index twice (cpu merges them; a device kernel declines them). */
+  fmRowsToMerge(user: Batch, items: Batch): Promise<number>;
   fmPredict(model: FmModelArrays, batch: Batch, score: Float32Array, label: Float32Array | null): Promise<void>;
   fmRecommend(model: FmModelArrays, user: Batch, items: Batch, indices: Int32Array, scores: Float32Array): Promise<void>;
   /** One training step (training) or evaluation of a neural topic model on a batch of documents. */

@@ -19,7 +19,7 @@
 import type { Batch } from '../data/batch.js';
 import { exclusiveOnDevice, heldOnDevice, holdOnDevice, releaseOnDevice, type PendingOnDevice } from './device-state.js';
 import { KernelDeclined, type FmKernelMetrics, type FmKernelSettings, type FmKernelState, type FmStepInputs } from './kernels.js';
-import { FmDeviceSlots, addLabelMoments, featureIndexResultLength } from './fm-device-slots.js';
+import { FmDeviceSlots, addLabelMoments, featureIndexResultLength, repeatedIndices } from './fm-device-slots.js';
 import { loadCoreAddon } from './native-addon.js';
 import { registerKernel } from './registry.js';
 import { workgroupGrid } from './webgpu-dispatch.js';
@@ -311,6 +311,8 @@ function runStep(gpu: WebGpuBackend, inputs: FmStepInputs, training: boolean): P
     const result = held?.checkResult ?? new Float64Array(featureIndexResultLength);
     await loadCoreAddon().fmFeatureIndex(s, batch, host.slot, index, result);
     if (batch.rows === 0) return;
+    const repeated = repeatedIndices(result);
+    if (repeated) return decline(repeated);
     const checked: Checked = { touched: result[0], totalWeight: result[1], longestRow: result[2], largest: result[3], index };
     if (!(checked.largest <= largestValue)) return decline(`its values reach ${checked.largest.toExponential(1)}: past ${largestValue.toExponential(0)}, products with the factors near float32's range; cpu takes them in float64`);
     if (!(result[4] <= largestValue)) return decline(`its labels reach ${result[4].toExponential(1)}: past ${largestValue.toExponential(0)}, squared residuals near float32's range; cpu takes them in float64`);

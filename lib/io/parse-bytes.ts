@@ -50,7 +50,9 @@ async function knownWidth(producer: Producer, upstream: AsyncIterator<ByteChunk>
     const next = await upstream.next();
     if (!next.done) head.push(next.value);
     const bytes = head.length === 1 ? head[0].data : Buffer.concat(head.map((c) => c.data));
-    const width = infer(bytes, head[0]?.name ?? description, producer.options, next.done === true);
+    // A read resumed inside a file starts at a record: its first line is no header.
+    const options = head[0] && head[0].baseOffset > 0 && producer.options.header ? { ...producer.options, header: false } : producer.options;
+    const width = infer(bytes, head[0]?.name ?? description, options, next.done === true);
     if (width === 'none') break;
     featureDim = width ?? undefined;
   }

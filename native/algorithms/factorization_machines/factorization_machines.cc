@@ -1,5 +1,9 @@
 #include "algorithms/factorization_machines/factorization_machines.h"
 
+#include <unordered_map>
+
+#include "runtime/merged_rows.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -519,12 +523,16 @@ size_t FeatureIndexWords(const Settings& settings, const BatchView& batch, int32
   return touched;
 }
 
+// A row naming an index twice holds their sum there (runtime/merged_rows.h): the pair term's
+// Σ (vᵢxᵢ)² is over indices, not entries.
 void Update(const Settings& settings, State& state, const BatchView& batch, Metrics* metrics, int32_t* slot_scratch) {
-  Step(settings, state, batch, metrics, true, slot_scratch);
+  MergedStorage merged;
+  Step(settings, state, MergedRows(batch, merged), metrics, true, slot_scratch);
 }
 
 void Evaluate(const Settings& settings, State& state, const BatchView& batch, Metrics& metrics, int32_t* slot_scratch) {
-  Step(settings, state, batch, &metrics, false, slot_scratch);
+  MergedStorage merged;
+  Step(settings, state, MergedRows(batch, merged), &metrics, false, slot_scratch);
 }
 
 void CatchUpAll(const Settings& settings, State& state) {
@@ -555,6 +563,22 @@ void RowSums(const Model& model, const BatchView& b, size_t r, double& linear, d
   }
 }
 
+// Where item row r names an index the user names too, (v·(u + x))² is the square, not (v·u)² + (v·x)²: the cross term added.
+void SharedIndices(const Model& model, const BatchView& items, size_t r, const std::unordered_map<uint32_t, float>& user_values, double* squares) {
+  if (user_values.empty()) return;
+  auto shared = [&](size_t i, float x) {
+    auto found = user_values.find(static_cast<uint32_t>(i));
+    if (found == user_values.end()) return;
+    const float* v = model.factors_v + i * model.factors;
+    for (size_t f = 0; f < model.factors; f++) squares[f] += 2.0 * double(v[f]) * found->second * double(v[f]) * x;
+  };
+  if (items.sparse) {
+    for (int32_t e = items.indptr[r]; e < items.indptr[r + 1]; e++) shared(items.indices[e], items.values[e]);
+  } else {
+    for (size_t i = 0; i < model.dim; i++) if (items.values[r * model.dim + i] != 0) shared(i, items.values[r * model.dim + i]);
+  }
+}
+
 double Combine(const Model& model, double linear, const double* sum, const double* squares) {
   double pair = 0;
   for (size_t f = 0; f < model.factors; f++) pair += sum[f] * sum[f] - squares[f];
@@ -563,8 +587,10 @@ double Combine(const Model& model, double linear, const double* sum, const doubl
 
 }  // namespace
 
-void Predict(const Model& model, const BatchView& b, float* score, float* label) {
-  ValidateFeatureRows(b, model.dim);
+void Predict(const Model& model, const BatchView& batch, float* score, float* label) {
+  ValidateFeatureRows(batch, model.dim);
+  MergedStorage merged;
+  const BatchView b = MergedRows(batch, merged);
   // A regressor's score float32 cannot hold is an error, never an infinite prediction (the CLI
   // wrote it as null, exit 0): the first such row, whichever thread met it.
   std::vector<double> outside(b.rows, 0.0);
@@ -588,13 +614,22 @@ void Predict(const Model& model, const BatchView& b, float* score, float* label)
   }
 }
 
-void Recommend(const Model& model, const BatchView& user, const BatchView& items, size_t n, int32_t* indices, float* scores) {
-  ValidateFeatureRows(user, model.dim);
-  ValidateFeatureRows(items, model.dim);
-  if (user.rows != 1) throw std::invalid_argument("the user batch must have exactly one row, got " + std::to_string(user.rows));
+void Recommend(const Model& model, const BatchView& user_rows, const BatchView& item_rows, size_t n, int32_t* indices, float* scores) {
+  ValidateFeatureRows(user_rows, model.dim);
+  ValidateFeatureRows(item_rows, model.dim);
+  if (user_rows.rows != 1) throw std::invalid_argument("the user batch must have exactly one row, got " + std::to_string(user_rows.rows));
+  MergedStorage merged_user, merged_items;
+  const BatchView user = MergedRows(user_rows, merged_user), items = MergedRows(item_rows, merged_items);
   double user_linear = 0;
   std::vector<double> user_sum(model.factors, 0.0), user_squares(model.factors, 0.0);
   RowSums(model, user, 0, user_linear, user_sum.data(), user_squares.data());
+  // The user's value at each index, for an item naming an index the user names too: the row user ∪ item holds their sum.
+  std::unordered_map<uint32_t, float> user_values;
+  if (user.sparse) {
+    for (int32_t e = user.indptr[0]; e < user.indptr[1]; e++) user_values[user.indices[e]] = user.values[e];
+  } else {
+    for (size_t i = 0; i < model.dim; i++) if (user.values[i] != 0) user_values[static_cast<uint32_t>(i)] = user.values[i];
+  }
   std::vector<float> all(items.rows);
   ThreadPool::Shared().ParallelFor(items.rows, 256, [&](size_t begin, size_t end) {
     std::vector<double> sum(model.factors), squares(model.factors);
@@ -603,6 +638,7 @@ void Recommend(const Model& model, const BatchView& user, const BatchView& items
       sum = user_sum;
       squares = user_squares;
       RowSums(model, items, r, linear, sum.data(), squares.data());
+      SharedIndices(model, items, r, user_values, squares.data());
       double z = Combine(model, linear, sum.data(), squares.data());
       all[r] = model.logistic ? Sigmoid(z) : static_cast<float>(z);
     }

@@ -9,6 +9,9 @@
 
 #include "algorithms/factorization_machines/factorization_machines.h"
 #include "runtime/arguments.h"
+#include "runtime/merged_rows.h"
+
+#include <unordered_set>
 #include "runtime/async_kernel.h"
 
 namespace boundless {
@@ -113,9 +116,10 @@ Napi::Value StepAsync(const Napi::CallbackInfo& info) {
   }, work);
 }
 
-// fmFeatureIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array (≥ 4·nnz + 1), result: Float64Array (8))
+// fmFeatureIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array (≥ 4·nnz + 1), result: Float64Array (9))
 // → Promise: result = [touched features, Σ row weights, the longest row's non-zeros, the largest |value|, the largest
-// |label|, the largest row weight, Σw·y, Σw·y²]; out as FeatureIndexWords writes it.
+// |label|, the largest row weight, Σw·y, Σw·y², rows that name an index twice (which the device kernels decline: cpu
+// merges them)]; out as FeatureIndexWords writes it.
 Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
   const char* f = "fmFeatureIndex";
   RequireArgCount(info, f, 5);
@@ -125,7 +129,7 @@ Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
   int32_t* slot = reader.Arg<int32_t>(info, 2, "slot", napi_int32_array, settings.dim, true);
   const size_t nnz = batch.sparse ? static_cast<size_t>(batch.indptr[batch.rows]) : 0;
   uint32_t* out = reader.Arg<uint32_t>(info, 3, "out", napi_uint32_array, 4 * nnz + 1, true);
-  double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 8, true);
+  double* result = reader.Arg<double>(info, 4, "result", napi_float64_array, 9, true);
   return QueueKernel(info.Env(), "boundless:fmFeatureIndex", reader, [=]() {
     result[0] = static_cast<double>(fm::FeatureIndexWords(settings, batch, slot, out, &result[1], &result[6]));
     const BatchExtents e = ExtentsOf(batch);  // validated: every value is finite
@@ -133,6 +137,7 @@ Napi::Value FeatureIndexAsync(const Napi::CallbackInfo& info) {
     result[3] = e.largest_value;
     result[4] = e.largest_label;
     result[5] = e.largest_weight;
+    result[8] = static_cast<double>(RowsWithRepeats(batch));
   }, StoredValues(batch));
 }
 
@@ -190,9 +195,43 @@ Napi::Value RecommendAsync(const Napi::CallbackInfo& info) {
                      StoredValues(items) * static_cast<double>(model.factors + 1));
 }
 
+// fmRowsToMerge(user (one row), items) → Promise<number>: item rows whose row user ∪ item names an index twice (the
+// item repeats one, or names one the user names; all of them when the user repeats one). cpu merges them (their
+// values summed); a device kernel that scores entry by entry declines such candidates.
+Napi::Value RowsToMergeAsync(const Napi::CallbackInfo& info) {
+  const char* f = "fmRowsToMerge";
+  RequireArgCount(info, f, 2);
+  ArrayReader reader(info.Env(), f);
+  BatchView user = ReadBatchView(reader, ObjectArg(info, 0, f, "user"), f);
+  BatchView items = ReadBatchView(reader, ObjectArg(info, 1, f, "items"), f);
+  return QueueResultKernel<double>(info.Env(), "boundless:fmRowsToMerge", reader, [=]() {
+    if (user.rows != 1) return 0.0;  // fmRecommend's own error says so
+    if (RowsWithRepeats(user) > 0) return static_cast<double>(items.rows);
+    // The indices the user's row holds a value at.
+    std::unordered_set<uint32_t> named;
+    if (user.sparse) {
+      for (int32_t e = user.indptr[0]; e < user.indptr[1]; e++) if (user.values[e] != 0) named.insert(user.indices[e]);
+    } else {
+      for (size_t i = 0; i < user.cols; i++) if (user.values[i] != 0) named.insert(static_cast<uint32_t>(i));
+    }
+    double count = static_cast<double>(RowsWithRepeats(items));  // with the rows below, an upper bound: what matters is > 0
+    for (size_t r = 0; r < items.rows; r++) {
+      bool shares = false;
+      if (items.sparse) {
+        for (int32_t e = items.indptr[r]; e < items.indptr[r + 1] && !shares; e++) shares = items.values[e] != 0 && named.count(items.indices[e]) > 0;
+      } else {
+        for (uint32_t i : named) if (items.values[r * items.cols + i] != 0) shares = true;
+      }
+      count += shares ? 1 : 0;
+    }
+    return count;
+  }, [](Napi::Env env, double& count) -> Napi::Value { return Napi::Number::New(env, count); });
+}
+
 }  // namespace
 
 void RegisterFactorizationMachines(Napi::Env env, Napi::Object exports) {
+  exports.Set("fmRowsToMerge", Napi::Function::New(env, RowsToMergeAsync, "fmRowsToMerge"));
   exports.Set("fmStep", Napi::Function::New(env, StepAsync, "fmStep"));
   exports.Set("fmFeatureIndex", Napi::Function::New(env, FeatureIndexAsync, "fmFeatureIndex"));
   exports.Set("fmCatchUp", Napi::Function::New(env, CatchUpSync, "fmCatchUp"));

@@ -98,6 +98,38 @@ describe('factorization machines', function () {
     }
   });
 
+  it('reads a row that names an index twice as the sum there, in training, predict and recommend (as a dense row holds it)', async () => {
+    const dim = 12, k = 4;
+    const hp = { predictor_type: 'regressor', num_factors: k, factors_init_sigma: 0.5, linear_init_sigma: 0.5 };
+    // Rows with repeats (a word twice in VW text, two words in one hash bucket), and the same rows merged.
+    const repeated: [number, number][][] = [[[1, 1], [3, 1], [3, 1]], [[5, 0.5], [2, 1], [5, 0.25], [2, -2]], [[7, 1]], [[4, 2], [0, 1], [4, 1], [4, 1]]];
+    const merged = repeated.map((row) => [...row.reduce((m, [i, x]) => m.set(i, (m.get(i) ?? 0) + x), new Map<number, number>())].sort((a, b) => a[0] - b[0]));
+    const batchOf = (rows: [number, number][][]): Batch => {
+      const indptr = new Int32Array(rows.length + 1);
+      rows.forEach((row, r) => { indptr[r + 1] = indptr[r] + row.length; });
+      return { kind: 'sparse', rows: rows.length, cols: dim, indptr, labels: Float32Array.from(rows, (_, r) => r - 1.5),
+        indices: Uint32Array.from(rows.flat().map(([i]) => i)), values: Float32Array.from(rows.flat().map(([, x]) => x)) };
+    };
+    const a = await fit(state(hp, dim), [batchOf(repeated)], 3);
+    const b = await fit(state(hp, dim), [batchOf(merged)], 3);
+    for (const name of Object.keys(a.tensors)) assert.deepEqual(a.tensors[name].data, b.tensors[name].data, `${name} after training on repeats and on merged rows`);
+    const model = await fm.finalize(a, backend);
+    const { w0, w, v } = model.data().tensors;
+    const { score: fromRepeats } = await model.predict(batchOf(repeated));
+    const { score: fromMerged } = await model.predict(batchOf(merged));
+    assert.deepEqual(fromRepeats, fromMerged);
+    merged.forEach((row, r) => {
+      const expected = naiveScore((w0.data as Float32Array)[0], w.data as Float32Array, v.data as Float32Array, k, row);
+      assert.ok(Math.abs(fromRepeats[r] - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `row ${r}: ${fromRepeats[r]} vs ${expected}`);
+    });
+    // recommend scores the row user ∪ item: an index both name holds the sum of their values.
+    const user = batchOf([[[3, 1], [1, 1]]]);
+    const items = batchOf([[[3, 1]], [[5, 1], [5, 1]], [[0, 2]]]);
+    const ranked = await model.recommend(user, items, 3);
+    const union = await model.predict(batchOf([[[1, 1], [3, 2]], [[1, 1], [3, 1], [5, 2]], [[0, 2], [1, 1], [3, 1]]]));
+    for (let n = 0; n < 3; n++) assert.ok(Math.abs(ranked.scores[n] - union.score[ranked.indices[n]]) < 1e-5, `item ${ranked.indices[n]}`);
+  });
+
   it('takes one SGD step exactly as the naive gradient says (∂ŷ/∂vᵢf = xᵢ Σ_{j≠i} vⱼf xⱼ)', async () => {
     const dim = 30, k = 4, lr = 0.1;
     const hp = { predictor_type: 'regressor', num_factors: k, optimizer: 'sgd', bias_lr: lr, linear_lr: lr, factors_lr: lr, bias_wd: 0, linear_wd: 0, factors_wd: 0, factors_init_sigma: 0.3, linear_init_sigma: 0.3 };
