@@ -27,6 +27,9 @@ export async function makeDirectory(path: string): Promise<void> {
   }
 }
 
+/** Probe files made so far by this process (each call's name is its own). */
+let probes = 0;
+
 /**
  * Makes `path` as makeDirectory does and proves a file can be created in it (one is made and
  * removed): a directory the process may not write in (another user's, a read-only mount, /proc)
@@ -39,7 +42,9 @@ export async function makeWritableDirectory(path: string, role: string): Promise
   } catch (error) {
     throw new Error(`${role}: ${(error as Error).message}`);
   }
-  const probe = join(path, `.boundless-write-test-${process.pid}`);
+  // Named per call, not per process: two runs of one process started together on one directory
+  // collided on the name (EEXIST, said as a directory this process may not write in).
+  const probe = join(path, `.boundless-write-test-${process.pid}-${++probes}`);
   try {
     await (await open(probe, 'wx')).close();
   } catch (error) {

@@ -64,6 +64,8 @@ bool LabelInRange(float label, size_t classes, std::string* detail) {
   if (!text.empty() && text.back() == '.') text.pop_back();
   *detail = "label " + text + (classes == 2 ? " is not 0 or 1 (a binary classifier's labels)"
                                            : " is not a class in 0.." + std::to_string(classes - 1) + " (num_classes " + std::to_string(classes) + ")");
+  // libsvm's and VW's −1/+1 classes are read as 0/1 from those formats; a file converted from them keeps −1.
+  if (classes == 2 && label == -1.f) *detail += "; -1 is read as 0 from libsvm and VW files only (their -1/+1 classes): write 0 for -1";
   return false;
 }
 

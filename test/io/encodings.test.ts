@@ -171,7 +171,9 @@ describe('encodings and formats real inputs use', () => {
     };
     assert.deepEqual(await labels('-1 1:5\n+1 1:6\n1 1:7\n0 1:8\n', { format: 'libsvm', featureDim: 1 }), [0, 1, 1, 0]);
     assert.deepEqual(await labels('-1 |a x\n1 |a y\n', { format: 'vw', hashBits: 4 }), [0, 1]);
-    await assert.rejects(labels('-1,5\n', { format: 'csv' }), /line 1: label -1 is not 0 or 1/);
+    // A file converted from libsvm keeps its -1: the error says where -1 is read as 0.
+    await assert.rejects(labels('-1,5\n', { format: 'csv' }),
+      /line 1: label -1 is not 0 or 1 \(a binary classifier's labels\); -1 is read as 0 from libsvm and VW files only \(their -1\/\+1 classes\): write 0 for -1$/);
     await assert.rejects(labels('-1 1:5\n', { format: 'libsvm', featureDim: 1, labelClasses: 3 }), /line 1: label -1 is not a class in 0\.\.2/);
     assert.deepEqual(await labels('-1 1:5\n', { format: 'libsvm', featureDim: 1, labelClasses: undefined }), [-1]);
   });

@@ -22,6 +22,14 @@ describe('trainer: checkpoint directory lock', function () {
   const options = (directory: string): TrainOptions => ({ train: trainPath, epochs: 2, data: { miniBatchSize: 25 }, checkpoint: { directory, everyBatches: 7 } });
   const lockPath = (directory: string) => join(directory, '.boundless-lock');
 
+  it('two runs started at the same moment: one trains, the other is told the directory is in use (not that it cannot write there)', async () => {
+    const directory = join(root, 'together');
+    const results = await Promise.allSettled([train(leastSquares, hp, options(directory)), train(leastSquares, hp, options(directory))]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.match((refused.reason as Error).message, new RegExp(`^checkpoint directory ${escape(directory)} is in use by process ${process.pid} on `));
+  });
+
   it('refuses a second run on a directory another run is writing, naming its pid and host; the first is unharmed', async () => {
     const directory = join(root, 'shared');
     let release!: () => void;
