@@ -2,6 +2,7 @@
 // an epoch over the training channel with scheduled checkpoints, validation
 // and the early-stopping bookkeeping, then the final model and the test
 // channel. train() in train.ts strings the stages together.
+import { Readable } from 'node:stream';
 import type { DeviceTrafficCounts } from '../backends/device-traffic-counts.js';
 import { declinedWarnings } from '../backends/kernel-counters.js';
 import { settleState } from '../backends/device-state.js';
@@ -31,8 +32,10 @@ import type { TrainOptions, TrainResult } from './train.js';
 function describeChannel(channel: SourceInput): string {
   if (isRedisUrl(channel)) return redactRedisUrl(channel);
   if (typeof channel === 'string') return channel === '-' ? 'stdin' : channel;
-  if (Array.isArray(channel) && channel.every((c) => typeof c === 'string')) return channel.join(', ');
-  return 'a stream';
+  if (Array.isArray(channel) && channel.length > 0 && channel.every((c) => typeof c === 'string')) return channel.join(', ');
+  if (Array.isArray(channel)) return `an array of ${channel.length.toLocaleString('en-US')} record${channel.length === 1 ? '' : 's'}`;
+  if (channel instanceof Readable) return 'a stream';
+  return 'an iterable';
 }
 
 /** A channel's metrics; degenerate data there (rows of no weight) is an error that names the channel. */
@@ -335,7 +338,9 @@ export class TrainingRun<A extends Algorithm> {
       const asked = this.options.epochs !== undefined || this.settings.given.includes('epochs');
       const of = asked ? `of the ${this.settings.epochs} asked for (train from a file for more epochs)`
         : `of ${this.algorithm.name}'s default ${this.settings.epochs} (train from a file for more epochs, or ask for one: --epochs 1, epochs: 1 in the API)`;
-      this.emit('warning', { message: `the training channel (${describeChannel(this.options.train)}) is a stream, which can be read once: ` +
+      // A path names a stream (stdin, a pipe); a Readable or iterable given is one.
+      const named = typeof this.options.train === 'string' || Array.isArray(this.options.train);
+      this.emit('warning', { message: `the training channel (${describeChannel(this.options.train)}) ${named ? 'is a stream, which ' : ''}can be read once: ` +
         `trained ${this.progress.epoch} epoch${this.progress.epoch === 1 ? '' : 's'} ${of}` });
     }
     const { patience } = this.settings;

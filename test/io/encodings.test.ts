@@ -147,7 +147,7 @@ describe('encodings and formats real inputs use', () => {
       ['vw', [Buffer.from('1 |a x\n2 |a x\n0 |a x\n')], { format: 'vw', hashBits: 2 }, 'iterable, line 2'],
       ['jsonl', [Buffer.from('{"features":[5],"label":1}\n{"features":[6],"label":2}\n{"features":[7],"label":0}\n')], { format: 'jsonl', featureDim: 1 }, 'iterable, line 2'],
       ['recordio', [Buffer.concat([1, 2, 0].map((y, i) => frameRecord(encodeRecord({ values: [5 + i] }, y))))], { format: 'recordio' }, 'iterable, record 2 \\(byte \\d+\\)'],
-      ['records', [[1, 5], [2, 6], [0, 7]], {}, 'iterable, record 1'],
+      ['records', [[1, 5], [2, 6], [0, 7]], {}, 'array, record 1'],
     ];
     for (const [name, input, options, where] of inputs) {
       const fresh = () => (name === 'records' ? [[1, 5], [2, 6], [0, 7]] : (input as Buffer[]).map((b) => Buffer.from(b)));

@@ -92,7 +92,7 @@ describe('sources', () => {
       yield { features: [3, 4], label: 0, weight: 2 };
     }
     assert.deepEqual(await rowsOf(objects()), [[1, 1, 2], [0, 3, 4]]);
-    await assert.rejects(rowsOf([[1, 2, 3], [1, 2]] as never), /^DataError: iterable, record 1: has 1 features, expected 2$/);
+    await assert.rejects(rowsOf([[1, 2, 3], [1, 2]] as never), /^DataError: array, record 1: has 1 features, expected 2$/);
     await assert.rejects(rowsOf(recordSource([{ features: [1, NaN], label: 0 }], 'cursor')), /cursor, record 0: has a non-finite feature$/);
   });
 

@@ -171,6 +171,18 @@ describe('trainer', function () {
       Array.from((await train(leastSquares, hp, shuffled)).state.tensors.weights.data as Float32Array));
   });
 
+  it('an array of records is read again: every epoch asked for, the same model as the file of those rows', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const rows = (await readFile(trainPath, 'utf8')).trim().split('\n').map((line) => line.split(',').map(Number));
+    const events: ProgressEvent[] = [];
+    const fromArray = await train(leastSquares, hp, { train: rows, data, epochs: 3, onProgress: (e) => events.push(e) });
+    assert.equal(fromArray.metrics.epochs, 3);
+    assert.deepEqual(events.filter((e) => e.phase === 'warning'), []);
+    assertSameState(fromArray.state, (await train(leastSquares, hp, { train: trainPath, data, epochs: 3 })).state);
+    await assert.rejects(train(leastSquares, hp, { train: [], data }), /^DataError: train: no records in the training channel \(an array of 0 records\)$/);
+    await assert.rejects(train(leastSquares, hp, { train: undefined as never, data }), /source must be a path, "-", a Readable, or an iterable of buffers or records, got undefined/);
+  });
+
   it('a stream (read once) trains one epoch and says so when more were asked for, instead of failing on an empty second read', async () => {
     const { readFile } = await import('node:fs/promises');
     const { Readable } = await import('node:stream');
@@ -179,7 +191,7 @@ describe('trainer', function () {
     const streamed = await train(leastSquares, hp, { train: Readable.from([text]), data, epochs: 3, onProgress: (e) => events.push(e) });
     assert.equal(streamed.metrics.epochs, 1);
     const warnings = events.filter((e) => e.phase === 'warning').map((e) => e.message);
-    assert.deepEqual(warnings, ['the training channel (a stream) is a stream, which can be read once: trained 1 epoch of the 3 asked for (train from a file for more epochs)']);
+    assert.deepEqual(warnings, ['the training channel (a stream) can be read once: trained 1 epoch of the 3 asked for (train from a file for more epochs)']);
     const fromFile = await train(leastSquares, hp, { train: trainPath, data, epochs: 1 });
     assertSameState(streamed.state, fromFile.state);
     const once = await train(leastSquares, hp, { train: Readable.from([text]), data, epochs: 1, onProgress: (e) => events.push(e) });
@@ -189,7 +201,7 @@ describe('trainer', function () {
     const defaults: string[] = [];
     await train(linearLearner, { predictor_type: 'regressor', feature_dim: dim }, { train: Readable.from([text]), data,
       onProgress: (e) => { if (e.phase === 'warning') defaults.push(e.message!); } });
-    assert.deepEqual(defaults, ['the training channel (a stream) is a stream, which can be read once: trained 1 epoch of linear-learner\'s ' +
+    assert.deepEqual(defaults, ['the training channel (a stream) can be read once: trained 1 epoch of linear-learner\'s ' +
       'default 15 (train from a file for more epochs, or ask for one: --epochs 1, epochs: 1 in the API)']);
   });
 

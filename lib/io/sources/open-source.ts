@@ -40,6 +40,9 @@ export interface OpenSourceOptions extends FileSourceOptions {
 export async function openSource(input: SourceInput, options: OpenSourceOptions = {}): Promise<Source> {
   // A stop ends a stream's wait for bytes (readBatches passes its signal with the Redis settings).
   const signal = options.signal ?? options.redisSettings?.signal;
+  if (input === undefined || input === null) {
+    throw new TypeError(`source must be a path, "-", a Readable, or an iterable of buffers or records, got ${String(input)}`);
+  }
   if (input === '-') return stdinSource(signal);
   if (isRedisUrl(input)) {
     return new RedisStreamSource(input, options.redis ?? {},
@@ -61,6 +64,10 @@ export async function openSource(input: SourceInput, options: OpenSourceOptions 
   }
   if (isSource(input)) return input;
   if (input instanceof Readable) return streamSource(input, 'stream', signal);
+  // An array of records is read as it is, and can be read again (epochs, resume); of Buffers or strings, as a stream.
+  if (Array.isArray(input) && (input.length === 0 || !isBytes(input[0]))) {
+    return recordSource(input as unknown as RecordInput[], 'array', signal);
+  }
   const asyncIterable = input as AsyncIterable<unknown>;
   const syncIterable = input as Iterable<unknown>;
   const iterator: AsyncIterator<unknown> | Iterator<unknown> | undefined =

@@ -12,12 +12,14 @@ import type { RecordInput, RecordSource } from './types.js';
  */
 export function recordSource(input: AsyncIterable<RecordInput> | Iterable<RecordInput>, description = 'records', signal?: AbortSignal): RecordSource {
   let used = false;
+  // An array can be read again, and from any record: several epochs, and a resume, as a file can.
+  const again = Array.isArray(input);
   return {
     kind: 'records',
     description,
-    seekable: false,
+    seekable: again,
     async *records(start) {
-      if (used) throw new Error(`${description}: an iterable can be read once`);
+      if (used && !again) throw new Error(`${description}: an iterable can be read once`);
       used = true;
       let skip = start?.records ?? 0;
       for await (const record of untilAborted(asAsync(input), signal, undefined)) {
