@@ -5,9 +5,15 @@
 
 /** Throws a RangeError naming `what` unless the row has `dim` finite features. */
 export function checkPredictRow(what: string, features: Float32Array, dim: number): void {
+  const given = features as unknown;
+  if (!ArrayBuffer.isView(given) && !Array.isArray(given)) {
+    throw new TypeError(`${what}: features must be a Float32Array (or an array of numbers) of ${dim}, got ${given === null ? 'null' : typeof given}`);
+  }
   if (features.length !== dim) throw new RangeError(`${what}: got ${features.length} features, expected ${dim}`);
   for (let j = 0; j < dim; j++) {
-    if (!Number.isFinite(features[j])) throw new RangeError(`${what}: feature ${j} is ${features[j]}; features must be finite`);
+    const value = features[j] as unknown;
+    if (typeof value !== 'number') throw new TypeError(`${what}: feature ${j} is ${typeof value === 'string' ? `the string ${JSON.stringify(value)}` : String(value)}; features must be numbers`);
+    if (!Number.isFinite(value)) throw new RangeError(`${what}: feature ${j} is ${value}; features must be finite`);
   }
 }
 

@@ -3,7 +3,7 @@
 // is the trainer alone, in this thread. This is the train() of the public API.
 import type { HyperparameterInput } from '../algorithms/hyperparameters.js';
 import type { Algorithm } from '../algorithms/types.js';
-import { train as trainInThisThread, type TrainOptions, type TrainResult } from '../train/train.js';
+import { requireArgumentShapes, train as trainInThisThread, type TrainOptions, type TrainResult } from '../train/train.js';
 import { defaultSyncEveryOf, resolveSyncEvery } from './sync-policy.js';
 import { WorkerPool } from './worker-pool.js';
 import { availableParallelism } from 'node:os';
@@ -25,6 +25,7 @@ export function maxWorkers(): number {
 
 export async function train<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput,
   options: TrainOptions): Promise<TrainResult<A>> {
+  requireArgumentShapes(algorithm, options);
   const workers = options.workers ?? 1;
   if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`train: workers must be a positive integer, got ${JSON.stringify(workers)}`);
   // Each worker is a thread with a whole state: beyond a few per core they only cost memory.

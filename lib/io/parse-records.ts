@@ -49,6 +49,9 @@ function recordProblem(record: SplitRecord, width: number, labelSize: number, cl
   range?: { min: number; max: number }): { why: string; reason: string } | undefined {
   const { features, label } = record;
   if (features.length !== width) return { why: `has ${features.length} features, expected ${width}`, reason: 'column_count' };
+  if (labelSize > 0 && typeof label !== 'number' && label !== undefined) {
+    return { why: `label is ${describe(label)}, expected a number`, reason: 'non_finite' };
+  }
   if (labelSize > 0 && !Number.isFinite(label)) {
     return { why: `label ${label} is not a finite number`, reason: label === undefined ? 'missing_label' : 'non_finite' };
   }
@@ -56,7 +59,14 @@ function recordProblem(record: SplitRecord, width: number, labelSize: number, cl
     const what = classes === 2 ? 'is not 0 or 1 (a binary classifier\'s labels)' : `is not a class in 0..${classes - 1} (num_classes ${classes})`;
     return { why: `label ${label} ${what}`, reason: 'label_out_of_range' };
   }
-  if (!allFinite(features)) return { why: 'has a non-finite feature', reason: 'non_finite' };
+  if (!allFinite(features)) {
+    // Which feature, and what it is: a string ("12.3" from a CSV library that left fields as text) is not a number that overflowed.
+    const at = Array.from(features as ArrayLike<unknown>).findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+    const value = (features as ArrayLike<unknown>)[at];
+    return typeof value === 'number'
+      ? { why: `feature ${at} is ${value}; features must be finite`, reason: 'non_finite' }
+      : { why: `feature ${at} is ${describe(value)}, expected a number`, reason: 'non_finite' };
+  }
   if (range) {
     for (let i = 0; i < features.length; i++) {
       if (features[i] < range.min || features[i] > range.max) {
@@ -65,6 +75,11 @@ function recordProblem(record: SplitRecord, width: number, labelSize: number, cl
     }
   }
   return undefined;
+}
+
+/** A value that is not a number, as a message says it. */
+function describe(value: unknown): string {
+  return typeof value === 'string' ? `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}` : value === null ? 'null' : `a ${typeof value}`;
 }
 
 function appendRow(batch: PooledBatch, record: SplitRecord, width: number): void {
@@ -83,7 +98,8 @@ function splitRecord(record: RecordInput, labelSize: number): SplitRecord {
   if (ArrayBuffer.isView(record) || Array.isArray(record)) {
     const values = record as ArrayLike<number> & { subarray?: (a: number) => ArrayLike<number>; slice: (a: number) => ArrayLike<number> };
     if (labelSize === 0) return { features: values };
-    return { label: Number(values[0]), features: values.subarray ? values.subarray(1) : values.slice(1) };
+    // The label as given: a string is said as one, not turned into a number here and taken.
+    return { label: values[0], features: values.subarray ? values.subarray(1) : values.slice(1) };
   }
   if (typeof record === 'object' && record !== null && 'features' in record) {
     return { features: record.features, label: record.label, weight: record.weight };

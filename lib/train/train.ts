@@ -143,6 +143,7 @@ const trainOptionNames: Readonly<Record<keyof TrainOptions, true>> = {
  */
 export async function train<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput,
   options: TrainOptions, runner?: PassRunner): Promise<TrainResult<A>> {
+  requireArgumentShapes(algorithm, options);
   rejectUnknownOptions('train', options, trainOptionNames,
     (key) => (Object.hasOwn(readOptionNames, key) ? `how to read the channels: pass it in data, as data: { ${key} }` : undefined));
   rejectUnknownOptions('train: data', options.data, readOptionNames);
@@ -156,6 +157,23 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
   } finally {
     await run.close();
     await finalizersRun();
+  }
+}
+
+/** train()'s arguments of the wrong kind, said as such (they failed inside with JavaScript's own words: "Cannot read properties of undefined"). */
+export function requireArgumentShapes(algorithm: unknown, options: unknown): void {
+  const a = algorithm as Algorithm | undefined;
+  if (typeof a !== 'object' || a === null || typeof a.createState !== 'function' || typeof a.update !== 'function') {
+    throw new TypeError(`train: algorithm must be an algorithm of boundless-ml (linearLearner, kmeans, pca, factorizationMachines, ntm, deepar) ` +
+      `or one made with the algorithm contract, got ${typeof algorithm === 'string' ? `the string ${JSON.stringify(algorithm)} (getAlgorithm(name) gives the algorithm of a name)` : String(algorithm)}`);
+  }
+  if (typeof options !== 'object' || options === null) throw new TypeError(`train: options must be an object ({ train, … }), got ${String(options)}`);
+  const o = options as TrainOptions;
+  if (o.train === undefined || o.train === null) throw new TypeError('train: options.train is required: the training data (a path, "-", a Readable, or an iterable of buffers or records)');
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError(`train: options.signal must be an AbortSignal (new AbortController().signal), got ${typeof o.signal}`);
+  const c = o.checkpoint as unknown;
+  if (c !== undefined && (typeof c !== 'object' || c === null || typeof (c as { directory?: unknown }).directory !== 'string')) {
+    throw new TypeError(`train: options.checkpoint must be { directory, everyBatches?, everySeconds?, keep? } (directory a path), got ${JSON.stringify(c)}`);
   }
 }
 

@@ -93,7 +93,10 @@ describe('sources', () => {
     }
     assert.deepEqual(await rowsOf(objects()), [[1, 1, 2], [0, 3, 4]]);
     await assert.rejects(rowsOf([[1, 2, 3], [1, 2]] as never), /^DataError: array, record 1: has 1 features, expected 2$/);
-    await assert.rejects(rowsOf(recordSource([{ features: [1, NaN], label: 0 }], 'cursor')), /cursor, record 0: has a non-finite feature$/);
+    await assert.rejects(rowsOf(recordSource([{ features: [1, NaN], label: 0 }], 'cursor')), /cursor, record 0: feature 1 is NaN; features must be finite$/);
+    // Text where numbers belong (a CSV library that left fields as strings) is said as such.
+    await assert.rejects(rowsOf([['1', '2.5', '3']] as never), /^DataError: array, record 0: label is the string "1", expected a number$/);
+    await assert.rejects(rowsOf([[1, '2.5', 3]] as never), /^DataError: array, record 0: feature 0 is the string "2\.5", expected a number$/);
   });
 
   it('a stop ends the wait for a record iterable that has stalled (a cursor waiting on its database)', async () => {

@@ -209,6 +209,13 @@ describe('trainer', function () {
     await assert.rejects(train(leastSquares, hp, { train: trainPath, epochs: 0 }), /^RangeError: train: epochs must be a positive integer, got 0$/);
     await assert.rejects(train(leastSquares, hp, { train: trainPath, resume: true }), /^Error: train: resume needs checkpoint.directory$/);
     await assert.rejects(train(leastSquares, { ...hp, nope: 1 }, { train: trainPath }), /unknown hyperparameter 'nope'/);
+    // Arguments of the wrong kind are said as such, not as "Cannot read properties of undefined".
+    await assert.rejects(train(undefined as never, hp, { train: trainPath }), /^TypeError: train: algorithm must be an algorithm of boundless-ml .*, got undefined$/);
+    await assert.rejects(train('kmeans' as never, hp, { train: trainPath }), /got the string "kmeans" \(getAlgorithm\(name\) gives the algorithm of a name\)$/);
+    await assert.rejects(train(leastSquares, hp, {} as never), /^TypeError: train: options\.train is required: the training data/);
+    await assert.rejects(train(leastSquares, hp, { train: trainPath, signal: {} as never }), /^TypeError: train: options\.signal must be an AbortSignal/);
+    await assert.rejects(train(leastSquares, hp, { train: trainPath, checkpoint: 'ck' as never }),
+      /^TypeError: train: options\.checkpoint must be \{ directory, everyBatches\?, everySeconds\?, keep\? \} \(directory a path\), got "ck"$/);
     // A setting given both ways with other values: the option used to win silently.
     const regressor = { predictor_type: 'regressor', feature_dim: dim };
     await assert.rejects(train(linearLearner, { ...regressor, epochs: 2 }, { train: trainPath, epochs: 4 }),

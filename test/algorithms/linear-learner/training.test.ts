@@ -557,6 +557,9 @@ describe('linear learner: trainer integration', function () {
       // predictOne as predict: it returned Infinity, and NaN for a NaN feature.
       assert.throws(() => model.predictOne(probe.subarray(d)), /^RangeError: linear-learner predictOne: its score of -?[0-9.]+e\+3[89] is past float32's range/);
       assert.throws(() => model.predictOne(Float32Array.of(NaN, 0, 0)), /^RangeError: linear-learner predictOne: feature 0 is NaN; features must be finite$/);
+      // Not numbers: said as such (a string said as a bad number, undefined as JavaScript's own error).
+      assert.throws(() => model.predictOne(['1', '0', '0'] as never), /^TypeError: linear-learner predictOne: feature 0 is the string "1"; features must be numbers$/);
+      assert.throws(() => model.predictOne(undefined as never), /^TypeError: linear-learner predictOne: features must be a Float32Array \(or an array of numbers\) of 3, got undefined$/);
     }
   });
 });
