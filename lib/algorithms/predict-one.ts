@@ -24,3 +24,13 @@ export function float32Score(what: string, z: number): number {
   throw new RangeError(`${what}: its score ${Number.isNaN(z) ? 'is not a number' : `of ${z.toPrecision(9)} is past float32's range`} ` +
     '(features or parameters too large for a float32 prediction)');
 }
+
+/** The options predict takes; another name is a typo (thresold) that ran with the default, and is an error. */
+const predictOptionNames = new Set(['threshold', 'distances']);
+
+export function rejectUnknownPredictOptions(what: string, options: object | undefined): void {
+  if (options === undefined || options === null) return;
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && !predictOptionNames.has(key)) throw new TypeError(`${what}: unknown option '${key}' (predict takes threshold and distances)`);
+  }
+}

@@ -7,7 +7,7 @@ import { runKernel } from '../../backends/run-kernel.js';
 import type { FmModelArrays } from '../../backends/kernels.js';
 import { denseBatch, type Batch } from '../../data/batch.js';
 import { saveModel } from '../persistence.js';
-import { checkPredictRow, float32Score } from '../predict-one.js';
+import { checkPredictRow, float32Score, rejectUnknownPredictOptions } from '../predict-one.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
 
 export interface Recommendations {
@@ -46,6 +46,7 @@ export class FactorizationMachinesModel implements Model {
 
   /** Binary classifiers take a threshold: the probability at or above which predicted_label is 1 (default 0.5). */
   checkPredictOptions(options: PredictOptions): number {
+    rejectUnknownPredictOptions('factorization-machines predict', options);
     if (options.distances) throw new RangeError('factorization-machines predict: distances are for clustering models');
     const given = options.threshold;
     if (given === undefined) return 0.5;

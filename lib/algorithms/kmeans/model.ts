@@ -5,7 +5,7 @@ import type { Backend } from '../../backends/registry.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import type { Batch } from '../../data/batch.js';
 import { saveModel } from '../persistence.js';
-import { checkPredictRow } from '../predict-one.js';
+import { checkPredictRow, rejectUnknownPredictOptions } from '../predict-one.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
 
 export class KmeansModel implements Model {
@@ -39,6 +39,7 @@ export class KmeansModel implements Model {
 
   /** k-means takes `distances` (every centre's distance too); a threshold is for classifiers. */
   checkPredictOptions(options: PredictOptions): void {
+    rejectUnknownPredictOptions('kmeans predict', options);
     if (options.threshold !== undefined) throw new RangeError('kmeans predict: takes no threshold (it is for binary classifiers); distances: true adds every centre\'s distance');
   }
 

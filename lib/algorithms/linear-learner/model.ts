@@ -13,7 +13,7 @@ import type { Model, ModelData } from '../types.js';
 import { parseHyperparameters } from '../hyperparameters.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters } from './hyperparameters.js';
 import { runKernel } from '../../backends/run-kernel.js';
-import { checkPredictRow, float32Score } from '../predict-one.js';
+import { checkPredictRow, float32Score, rejectUnknownPredictOptions } from '../predict-one.js';
 import { lossCodes, type LossName, type PredictorType } from './settings.js';
 
 export interface LinearLearnerPredictOptions {
@@ -105,6 +105,7 @@ export class LinearLearnerModel implements Model {
   }
 
   private rawThreshold(options?: LinearLearnerPredictOptions): number {
+    rejectUnknownPredictOptions('linear-learner predict', options);
     const given = options?.threshold;
     if (given === undefined) return this.threshold;
     if (this.predictorType !== 'binary_classifier') throw new RangeError('linear-learner predict: threshold applies to binary classifiers only');
@@ -126,9 +127,10 @@ export class LinearLearnerModel implements Model {
     const score = new Float32Array(batch.rows * width);
     const classifier = this.predictorType !== 'regressor';
     const predictedLabel = classifier ? new Float32Array(batch.rows) : undefined;
+    const threshold = this.rawThreshold(options);
     try {
       await runKernel(this.backend, 'linearLearnerPredict', {
-        model: { loss: lossCodes[this.loss], dim: this.featureDim, classes: this.classes, threshold: this.rawThreshold(options), ...this.scoring() },
+        model: { loss: lossCodes[this.loss], dim: this.featureDim, classes: this.classes, threshold, ...this.scoring() },
         batch,
         outputs: { score, ...(predictedLabel ? { predictedLabel } : {}) },
       });

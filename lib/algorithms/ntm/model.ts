@@ -12,6 +12,7 @@ import { saveModel } from '../persistence.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
 import type { NtmHyperparameters as Hp } from './hyperparameters.js';
 import { settingsOf } from './state.js';
+import { rejectUnknownPredictOptions } from '../predict-one.js';
 
 /** One topic: its word ids and words (ids as strings without a vocabulary), best first, with their weights. */
 export interface Topic {
@@ -114,6 +115,7 @@ export class NtmModel implements Model {
   }
 
   checkPredictOptions(options: PredictOptions): void {
+    rejectUnknownPredictOptions('ntm predict', options);
     if (options.threshold !== undefined) throw new RangeError('ntm predict: threshold applies to binary classifiers only');
     if (options.distances) throw new RangeError('ntm predict: distances are for clustering models');
   }
