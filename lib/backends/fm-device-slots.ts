@@ -39,7 +39,7 @@ export const featureIndexResultLength = 9;
 
 /** Why a device kernel declines a batch whose rows name an index twice (fmFeatureIndex's result[8]), or undefined. */
 export function repeatedIndices(result: Float64Array): string | undefined {
-  return result[8] > 0 ? `${result[8]} row${result[8] === 1 ? '' : 's'} name an index twice, which cpu merges (their values summed) and this kernel does not` : undefined;
+  return result[8] > 0 ? `${result[8]} row${result[8] === 1 ? ' names' : 's name'} an index twice, which cpu merges (their values summed) and this kernel does not` : undefined;
 }
 
 /**

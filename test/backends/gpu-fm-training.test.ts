@@ -18,7 +18,7 @@ import {
 import { withEnv } from '../fixtures/with-env.js';
 import { fmStateTolerance } from '../../lib/backends/webgpu-fm.js';
 import { cudaFmStateTolerance } from '../../lib/backends/cuda-fm.js';
-import { fmBatches, fmDim } from '../fixtures/fm-data.js';
+import { fmBatches, fmDim, fmItems, fmUsers } from '../fixtures/fm-data.js';
 
 type FmState = ReturnType<typeof factorizationMachines.createState>;
 
@@ -99,6 +99,22 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: factorization
     assertStatesAgree(await trainOn(gpu, sparse, fmBatches('regression', 13, 120, 4)), await trainOn(cpu, sparse, fmBatches('regression', 13, 120, 4)), 'lazy decay');
   });
 
+  it('declines a batch whose rows name an index twice (cpu merges them, the values summed), after the batches before it: cpu\'s state', async () => {
+    const hp = { predictor_type: 'regressor', num_factors: 4, seed: 3 };
+    const [first, second] = fmBatches('regression', 40, 2);
+    const s = second as Extract<Batch, { kind: 'sparse' }>;
+    // Row 0's user index repeated in place of its item: an index twice.
+    const indices = Uint32Array.from(s.indices);
+    indices[1] = indices[0];
+    const repeated: Batch = { ...s, indices };
+    const before = gpu.counters.snapshot();
+    const onGpu = await trainOn(gpu, hp, [first, repeated]);
+    const counted = gpu.counters.snapshot(before).fmUpdate;
+    assert.equal(counted.fallbacks, 1);
+    assert.equal(counted.declined, '1 row names an index twice, which cpu merges (their values summed) and this kernel does not');
+    assertStatesAgree(onGpu, await trainOn(cpu, hp, [first, repeated]), 'a batch with a repeated index');
+  });
+
   it('keeps the pairwise term\'s digits for a feature from 1e3 to 1e6 (float-float factor sums), as cpu\'s float64 ones', async () => {
     const d = 5;
     const rows = (scale: number, seed: number) => Array.from({ length: 12 }, (_, b) => {
@@ -170,8 +186,20 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: factorization
       const hp = { predictor_type: 'binary_classifier', num_factors: 4, num_models: 2, seed: 9 };
       const state = await trainOn(cpu, hp, fmBatches('binary', 31, 6));
       const [onGpu, onCpu] = [await factorizationMachines.finalize(structuredClone(state), gpu), await factorizationMachines.finalize(structuredClone(state), cpu)];
-      const candidates = fmBatches('binary', 32, 1)[0];
-      const users = [denseOf([fmBatches('binary', 33, 1)[0]])[0], fmBatches('binary', 34, 1)[0]];
+      // Users hold a user and the context, candidates an item: the row user ∪ item names each index once (where both
+      // name one, cpu sums their values and this kernel declines: checked below).
+      const part = (b: Batch, keep: (index: number) => boolean): Batch => {
+        const s = b as Extract<Batch, { kind: 'sparse' }>;
+        const rows = Array.from({ length: s.rows }, (_, r) => Array.from({ length: s.indptr[r + 1] - s.indptr[r] }, (_, e) => s.indptr[r] + e).filter((e) => keep(s.indices[e])));
+        const indptr = new Int32Array(s.rows + 1);
+        rows.forEach((row, r) => { indptr[r + 1] = indptr[r] + row.length; });
+        return { ...s, indptr, indices: Uint32Array.from(rows.flat().map((e) => s.indices[e])), values: Float32Array.from(rows.flat().map((e) => s.values[e])) };
+      };
+      const userPart = (b: Batch) => part(b, (i) => i < fmUsers || i === fmDim - 1);
+      // Each item once, at values that differ from row to row (so that the only ties are the copies below).
+      const candidates: Batch = { kind: 'sparse', rows: fmItems, cols: fmDim, indptr: Int32Array.from({ length: fmItems + 1 }, (_, r) => r),
+        indices: Uint32Array.from({ length: fmItems }, (_, r) => fmUsers + r), values: Float32Array.from({ length: fmItems }, (_, r) => 0.5 + r / fmItems) };
+      const users = [denseOf([userPart(fmBatches('binary', 33, 1)[0])])[0], userPart(fmBatches('binary', 34, 1)[0])];
       for (const [u, user] of users.entries()) {
         const one = { ...user, rows: 1 } as Batch;
         for (const items of [candidates, denseOf([candidates])[0]]) {
@@ -191,6 +219,13 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: factorization
           assert.ok(got.indices[0] < items.rows && got.indices[1] === got.indices[0] + items.rows, 'a tie goes to the lower index first');
         }
       }
+      // A candidate naming an index the user names: declined, and cpu's score (the values summed) given.
+      const overlapping = { ...fmBatches('binary', 35, 1)[0], rows: 1 } as Batch;
+      const before = gpu.counters.snapshot();
+      const merged = await onGpu.recommend(overlapping, candidates, 3);
+      assert.deepEqual(gpu.counters.snapshot(before).fmRecommend, { backend: 'cpu', calls: 1, fallbacks: 1,
+        declined: 'candidates name an index the user names (or one twice), which cpu merges (their values summed) and this kernel does not' });
+      assert.deepEqual(merged, await onCpu.recommend(overlapping, candidates, 3));
       const bad = denseBatch(new Float32Array(fmDim).fill(NaN), fmDim);
       const message = await onCpu.recommend(bad, candidates, 3).then(() => 'resolved', (error: Error) => error.message);
       await assert.rejects(onGpu.recommend(bad, candidates, 3), { message });

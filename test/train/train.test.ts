@@ -180,7 +180,9 @@ describe('trainer', function () {
     assert.deepEqual(events.filter((e) => e.phase === 'warning'), []);
     assertSameState(fromArray.state, (await train(leastSquares, hp, { train: trainPath, data, epochs: 3 })).state);
     await assert.rejects(train(leastSquares, hp, { train: [], data }), /^DataError: train: no records in the training channel \(an array of 0 records\)$/);
-    await assert.rejects(train(leastSquares, hp, { train: undefined as never, data }), /source must be a path, "-", a Readable, or an iterable of buffers or records, got undefined/);
+    await assert.rejects(train(leastSquares, hp, { train: undefined as never, data }), /^TypeError: train: options\.train is required: the training data/);
+    await assert.rejects(async () => { for await (const _ of readBatches(undefined as never, { miniBatchSize: 10 })) { /* not reached */ } },
+      /source must be a path, "-", a Readable, or an iterable of buffers or records, got undefined/);
   });
 
   it('a stream (read once) trains one epoch and says so when more were asked for, instead of failing on an empty second read', async () => {
