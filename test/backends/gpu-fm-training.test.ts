@@ -109,7 +109,7 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: factorization
     const repeated: Batch = { ...s, indices };
     const before = gpu.counters.snapshot();
     const onGpu = await trainOn(gpu, hp, [first, repeated]);
-    const counted = gpu.counters.snapshot(before).fmUpdate;
+    const counted = gpu.counters.snapshot(before).fmUpdate!;
     assert.equal(counted.fallbacks, 1);
     assert.equal(counted.declined, '1 row names an index twice, which cpu merges (their values summed) and this kernel does not');
     assertStatesAgree(onGpu, await trainOn(cpu, hp, [first, repeated]), 'a batch with a repeated index');
@@ -202,7 +202,8 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: factorization
       const users = [denseOf([userPart(fmBatches('binary', 33, 1)[0])])[0], userPart(fmBatches('binary', 34, 1)[0])];
       for (const [u, user] of users.entries()) {
         const one = { ...user, rows: 1 } as Batch;
-        for (const items of [candidates, denseOf([candidates])[0]]) {
+        const lists: Batch[] = [candidates, denseOf([candidates])[0]];
+        for (const items of lists) {
           // Candidates twice over: every score ties with another, and the lower index must come first.
           const twice = (b: Batch): Batch => {
             if (b.kind === 'dense') return denseBatch(Float32Array.from([...b.values, ...b.values]), fmDim);
@@ -211,7 +212,7 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: factorization
               indices: Uint32Array.from([...s.indices, ...s.indices]), values: Float32Array.from([...s.values, ...s.values]) };
           };
           const before = gpu.counters.snapshot();
-          const got = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => onGpu.recommend(one, twice(items), 7));
+          const got: { indices: Int32Array; scores: Float32Array } = await withEnv('BOUNDLESS_STRICT_BACKEND', '1', () => onGpu.recommend(one, twice(items), 7));
           assert.deepEqual(gpu.counters.snapshot(before).fmRecommend, { backend: 'cuda', calls: 1, fallbacks: 0 }, `user ${u}`);
           const expected = await onCpu.recommend(one, twice(items), 7);
           assert.deepEqual(Array.from(got.indices), Array.from(expected.indices), `user ${u}, ${items.kind} candidates`);
@@ -221,9 +222,9 @@ for (const name of ['webgpu', 'cuda'] as const) describe(`${name}: factorization
       }
       // A candidate naming an index the user names: declined, and cpu's score (the values summed) given.
       const overlapping = { ...fmBatches('binary', 35, 1)[0], rows: 1 } as Batch;
-      const before = gpu.counters.snapshot();
+      const beforeOverlap = gpu.counters.snapshot();
       const merged = await onGpu.recommend(overlapping, candidates, 3);
-      assert.deepEqual(gpu.counters.snapshot(before).fmRecommend, { backend: 'cpu', calls: 1, fallbacks: 1,
+      assert.deepEqual(gpu.counters.snapshot(beforeOverlap).fmRecommend, { backend: 'cpu', calls: 1, fallbacks: 1,
         declined: 'candidates name an index the user names (or one twice), which cpu merges (their values summed) and this kernel does not' });
       assert.deepEqual(merged, await onCpu.recommend(overlapping, candidates, 3));
       const bad = denseBatch(new Float32Array(fmDim).fill(NaN), fmDim);
