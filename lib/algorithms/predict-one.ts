@@ -30,6 +30,10 @@ const predictOptionNames = new Set(['threshold', 'distances']);
 
 export function rejectUnknownPredictOptions(what: string, options: object | undefined): void {
   if (options === undefined || options === null) return;
+  if (typeof options !== 'object') {
+    // predictOne(row, 0.99) ran with the default threshold.
+    throw new TypeError(`${what}: options must be an object such as { threshold: 0.9 }, got ${typeof options === 'string' ? 'the string' : `the ${typeof options}`} ${JSON.stringify(options)}`);
+  }
   for (const [key, value] of Object.entries(options)) {
     if (value !== undefined && !predictOptionNames.has(key)) throw new TypeError(`${what}: unknown option '${key}' (predict takes threshold and distances)`);
   }

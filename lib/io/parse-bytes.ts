@@ -141,13 +141,14 @@ function refuseHeader(head: Uint8Array, name: string, options: ReadOptions, comp
  */
 function checkFeatureNames(header: { text: string; line: number }, name: string, options: ReadOptions, stats: ReadStats): void {
   const names = featureNamesOf(header.text, options);
-  const [expected, whose] = options.featureNames ? [options.featureNames, "the model's"]
-    : stats.featureNames ? [stats.featureNames.names, `those of ${stats.featureNames.file}`] : [undefined, ''];
+  const [expected, owner] = options.featureNames ? [options.featureNames, 'the model']
+    : stats.featureNames ? [stats.featureNames.names, stats.featureNames.file] : [undefined, ''];
   if (!expected) {
     stats.featureNames = { names, file: name };
     return;
   }
-  const error = featureNamesError(names, expected, whose);
+  // Without a width given, another number of columns is said here: nothing else would.
+  const error = featureNamesError(names, expected, owner, options.featureNames !== undefined && options.featureDim === undefined);
   if (error) throw new DataError(`${name}, line ${header.line}: ${error}`);
 }
 

@@ -30,7 +30,7 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     await assert.rejects(read(join(directory, 'parts'), {}), (error: Error) => {
       assert.equal(error.name, 'DataError');
       assert.equal(error.message, `${join(directory, 'parts', 'b.csv')}, line 1: its feature columns are not those of ${join(directory, 'parts', 'a.csv')}, ` +
-        `in another order: feature 1 is 'disp' where those of ${join(directory, 'parts', 'a.csv')} is 'cyl' (those of ${join(directory, 'parts', 'a.csv')}, ` +
+        `in another order: feature 1 is 'disp' where ${join(directory, 'parts', 'a.csv')} has 'cyl' (those of ${join(directory, 'parts', 'a.csv')}, ` +
         "in order: 'cyl', 'disp', 'hp'). Rows are read by position: write the columns in that order");
       return true;
     });
@@ -41,9 +41,11 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     assert.equal((await read(join(directory, 'same.csv'), { featureNames: ['cyl', 'hp'], ignoreColumns: [2] })).rows, 5);
     assert.equal((await read(join(directory, 'same.csv'), { featureNames: ['y', 'cyl', 'disp'], labelColumn: 3 })).rows, 5);
     await assert.rejects(read(join(directory, 'same.csv'), { featureNames: ['cyl', 'displacement', 'hp'] }),
-      /same\.csv, line 1: its feature columns are not the model's: feature 2 is 'disp' where the model's is 'displacement' .*, or train a model on these columns$/);
-    // Another number of columns is the width check's to say.
+      /same\.csv, line 1: its feature columns are not the model's: feature 2 is 'disp' where the model has 'displacement' .*, or train a model on these columns$/);
+    // Another number of columns is the width check's to say; without a width given, said here.
     await assert.rejects(read(join(directory, 'same.csv'), { featureNames: ['cyl', 'disp'], featureDim: 2 }), /same\.csv, line 2: expected 3 columns, found 4$/);
+    await assert.rejects(read(join(directory, 'same.csv'), { featureNames: ['cyl', 'disp'] }),
+      /same\.csv, line 1: its header names 3 feature columns \('cyl', 'disp', 'hp'\), and the model's are 2 \('cyl', 'disp'\)$/);
   });
 
   it('refuses a "header" of numbers that do not step evenly: a row of data, which --header would drop', async () => {
@@ -53,7 +55,7 @@ describe('CSV feature columns by name (rows are read by position)', () => {
       'as column names and not read\\. If the file has no header, leave out --header \\(header: false in the API\\)'));
     assert.equal((await read(file, { header: false })).rows, 2);
     // Names that are numbers: pandas' defaults, years, wavelengths (even steps), or in quotes.
-    for (const header of ['y,0,1,2', '0,1,2,3', '2019,2020,2021,2022', '400,410.5,421,431.5', '"21","6","160","110"']) {
+    for (const header of ['y,0,1,2', '0,1,2,3', '0,2,1,3', '0,1,3,4', '4,0,1,2', '2019,2020,2021,2022', '400,410.5,421,431.5', '"21","6","160","110"']) {
       await writeFile(file, `${header}\n1,2,3,4\n`);
       assert.equal((await read(file, {})).rows, 1, header);
     }
@@ -76,7 +78,7 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     await writeFile(join(directory, 'swapped.csv'), swapped);
     const evaluated = cli('evaluate', '--model', 'model/model.safetensors', '--test', 'swapped.csv', '--header');
     assert.equal(evaluated.status, 1);
-    assert.match(evaluated.stderr, /^boundless: swapped\.csv, line 1: its feature columns are not the model's, in another order: feature 1 is 'disp' where the model's is 'cyl'/);
+    assert.match(evaluated.stderr, /^boundless: swapped\.csv, line 1: its feature columns are not the model's, in another order: feature 1 is 'disp' where the model has 'cyl'/);
     assert.equal(cli('evaluate', '--model', 'model/model.safetensors', '--test', 'train.csv', '--header').status, 0);
     await writeFile(join(directory, 'unlabelled.csv'), 'cyl,disp,hp\n1,2,0\n');
     const predicted = cli('predict', '--model', 'model/model.safetensors', '--input', 'unlabelled.csv', '--header');

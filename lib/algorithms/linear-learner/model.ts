@@ -142,6 +142,7 @@ export class LinearLearnerModel implements Model {
   }
 
   predictOne(features: Float32Array, options?: LinearLearnerPredictOptions): Record<string, number | Float32Array> {
+    rejectUnknownPredictOptions('linear-learner predictOne', options);
     checkPredictRow('linear-learner predictOne', features, this.featureDim);
     const scores = Float64Array.from(this.bias, (b) => b + this.labelOrigin);
     for (let j = 0; j < this.featureDim; j++) {

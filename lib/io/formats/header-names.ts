@@ -25,16 +25,20 @@ export function featureNamesOf(header: string, layout: NameLayout): string[] {
 
 /**
  * Why `names` (a file's header) are not `expected` (what the rows must have), or undefined when
- * they are the same, or not as many (the width checks say that, with their hints). `whose` says whose names those are ("the model's", "those of train-1.csv").
+ * they are the same, or not as many (the width checks say that, with their hints; `counted`: say
+ * it here, where no width is given to check). `owner` says whose names those are: "the model",
+ * or the stream's first file.
  */
-export function featureNamesError(names: readonly string[], expected: readonly string[], whose: string): string | undefined {
+export function featureNamesError(names: readonly string[], expected: readonly string[], owner: string, counted = false): string | undefined {
   if (names.length === expected.length && names.every((name, i) => name === expected[i])) return undefined;
-  // Another number of columns is the width checks' to say (they know the label's and the ignored columns' hints).
-  if (names.length !== expected.length) return undefined;
   const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+  const whose = owner === 'the model' ? "the model's" : `those of ${owner}`;
+  if (names.length !== expected.length) {
+    return counted ? `its header names ${names.length} feature column${names.length === 1 ? '' : 's'} (${list(names)}), and ${whose} are ${expected.length} (${list(expected)})` : undefined;
+  }
   const at = names.findIndex((name, i) => name !== expected[i]);
   const same = [...names].sort().join('\0') === [...expected].sort().join('\0');
-  return `its feature columns are not ${whose}${same ? ', in another order' : ''}: feature ${at + 1} is '${names[at]}' where ${whose} is ` +
+  return `its feature columns are not ${whose}${same ? ', in another order' : ''}: feature ${at + 1} is '${names[at]}' where ${owner} has ` +
     `'${expected[at]}' (${whose}, in order: ${list(expected)}). Rows are read by position: write the columns in that order` +
     (same ? '' : ', or train a model on these columns');
 }

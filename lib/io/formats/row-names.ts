@@ -199,10 +199,13 @@ function numericHeaderError(where: string, names: string[]): string | undefined 
   const step = values[1] - values[0];
   const even = values.every((v, i) => Math.abs(v - (values[0] + i * step)) <= 1e-9 * Math.max(1, Math.abs(v)));
   if (even && step !== 0) return undefined;
+  // pandas' default names of a frame whose columns were reordered or dropped (df[[0, 2, 1]]): distinct small whole numbers.
+  const small = values.every((v) => Number.isInteger(v) && v >= 0 && v < 2 * values.length + 2) && new Set(values).size === values.length;
+  if (small) return undefined;
   const shown = names.slice(0, 6).map((n) => n.trim()).join(',') + (names.length > 6 ? ',…' : '');
   return `${where}: the header line is numbers (${shown}), as a row of data is: with --header it would be taken as column names and ` +
     'not read. If the file has no header, leave out --header (header: false in the API); a header of numbers must name the columns ' +
-    'in even steps (0,1,2,…), or in quotes';
+    'in even steps (0,1,2,…), by distinct small whole numbers (pandas\' 0,2,1), or in quotes';
 }
 
 /** What a found column's header cell says: none, empty, a reader's name for an unnamed column, or a name. */

@@ -32,12 +32,17 @@ export interface LinkOptions {
 
 /** A connection, standalone or to a cluster, with errors that say where they come from. */
 export class RedisLink {
-  /** Without resending: rejects when a connection closes (ioredis drops the commands in flight without settling them). */
-  private lost: Promise<never> | undefined;
+  /**
+   * Without resending: the commands in flight, rejected when a connection closes (ioredis drops
+   * them without settling them). Each is removed when it settles: a race of every command with one
+   * promise of the connection's loss left a reaction on it per command, each holding its reply (an
+   * XREADGROUP's entries), for as long as the connection lived.
+   */
+  private readonly inFlight: Set<(error: Error) => void> | undefined;
 
   private constructor(private readonly client: Redis | Cluster, readonly display: string, readonly cluster: boolean, resend: boolean) {
     if (resend) return;
-    this.armLost();
+    this.inFlight = new Set();
     const watch = (node: Redis) => node.on('close', () => this.connectionLost());
     if (client.isCluster) {
       (client as Cluster).nodes().forEach(watch);
@@ -47,16 +52,10 @@ export class RedisLink {
     }
   }
 
-  private armLost(): void {
-    this.lost = new Promise<never>((_, reject) => { this.rejectLost = reject; });
-    this.lost.catch(() => undefined);
-  }
-
-  private rejectLost: ((error: Error) => void) | undefined;
-
   private connectionLost(): void {
-    this.rejectLost?.(new Error('the connection was lost, and the reply with it'));
-    this.armLost();
+    const lost = [...this.inFlight ?? []];
+    this.inFlight?.clear();
+    for (const reject of lost) reject(new Error('the connection was lost, and the reply with it'));
   }
 
   /**
@@ -99,7 +98,11 @@ export class RedisLink {
   }
 
   private settle(command: Promise<unknown>, args: (string | number | Buffer)[]): Promise<Reply> {
-    const raced = this.lost ? Promise.race([command, this.lost]) : command;
+    const inFlight = this.inFlight;
+    const raced = inFlight ? new Promise<unknown>((resolve, reject) => {
+      inFlight.add(reject);
+      command.then(resolve, reject).finally(() => inFlight.delete(reject));
+    }) : command;
     return raced.then((reply) => reply as Reply, (error: Error) => this.fail(args, error));
   }
 

@@ -560,6 +560,7 @@ describe('linear learner: trainer integration', function () {
       // Not numbers: said as such (a string said as a bad number, undefined as JavaScript's own error).
       assert.throws(() => model.predictOne(['1', '0', '0'] as never), /^TypeError: linear-learner predictOne: feature 0 is the string "1"; features must be numbers$/);
       assert.throws(() => model.predictOne(undefined as never), /^TypeError: linear-learner predictOne: features must be a Float32Array \(or an array of numbers\) of 3, got undefined$/);
+      assert.throws(() => model.predictOne(probe.subarray(0, d), 0.99 as never), /^TypeError: linear-learner predictOne: options must be an object such as \{ threshold: 0\.9 \}, got the number 0\.99$/);
       // A misspelt option ran with the default threshold.
       await assert.rejects(model.predict(denseBatch(probe.subarray(0, d), d), { thresold: 0.1 } as never),
         /^TypeError: linear-learner predict: unknown option 'thresold' \(predict takes threshold and distances\)$/);
