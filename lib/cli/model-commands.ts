@@ -340,6 +340,8 @@ export async function recommendCommand(argv: string[]): Promise<void> {
     best = best.sort((a, b) => b.score - a.score || a.item - b.item).slice(0, top);
     seen += batch.rows;
   }
+  // As evaluate says a test file without records: an empty answer would read as "nothing to recommend".
+  if (seen === 0) throw new DataError(`recommend: no candidates in --items ${options.items === '-' ? 'stdin' : String(options.items)}`);
   process.stdout.write(best.map((b) => JSON.stringify(b)).join('\n') + (best.length ? '\n' : ''));
   warnDeclined('recommend', backend);
 }

@@ -150,7 +150,9 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
   if (options.hashBits !== undefined && (!Number.isInteger(options.hashBits) || options.hashBits < 1 || options.hashBits > 31)) {
     fail(`hashBits must be an integer in [1, 31], got ${options.hashBits}`);
   }
-  if (options.delimiter !== undefined && Buffer.byteLength(options.delimiter) !== 1) fail(`delimiter must be one byte, got ${JSON.stringify(options.delimiter)}`);
+  if (options.delimiter !== undefined && (typeof options.delimiter !== 'string' || Buffer.byteLength(options.delimiter) !== 1)) {
+    fail(`delimiter must be one byte, got ${JSON.stringify(options.delimiter)} (a string such as ',', ';' or '\\t')`);
+  }
   if (options.delimiter !== undefined && numberCharacters.includes(options.delimiter)) fail(delimiterInNumbers(options.delimiter));
   const ignored = options.ignoreColumns?.length ?? 0;
   if (options.labelColumn !== undefined && (!Number.isSafeInteger(options.labelColumn) || options.labelColumn < 0 ||

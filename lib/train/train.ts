@@ -170,6 +170,14 @@ export function requireArgumentShapes(algorithm: unknown, options: unknown): voi
   if (typeof options !== 'object' || options === null) throw new TypeError(`train: options must be an object ({ train, … }), got ${String(options)}`);
   const o = options as TrainOptions;
   if (o.train === undefined || o.train === null) throw new TypeError('train: options.train is required: the training data (a path, "-", a Readable, or an iterable of buffers or records)');
+  for (const channel of ['train', 'validation', 'test'] as const) {
+    const given = o[channel] as unknown;
+    if (given === undefined) continue;
+    if (given === null || (typeof given !== 'string' && typeof given !== 'object')) {
+      throw new TypeError(`train: options.${channel} must be a path, "-", a Readable, or an iterable of buffers or records, got ${given === null ? 'null' : `the ${typeof given} ${String(given)}`}`);
+    }
+  }
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError(`train: options.onProgress must be a function (event) => …, got ${typeof o.onProgress}`);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError(`train: options.signal must be an AbortSignal (new AbortController().signal), got ${typeof o.signal}`);
   const c = o.checkpoint as unknown;
   if (c !== undefined && (typeof c !== 'object' || c === null || typeof (c as { directory?: unknown }).directory !== 'string')) {

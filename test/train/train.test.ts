@@ -215,6 +215,10 @@ describe('trainer', function () {
     await assert.rejects(train(undefined as never, hp, { train: trainPath }), /^TypeError: train: algorithm must be an algorithm of boundless-ml .*, got undefined$/);
     await assert.rejects(train('kmeans' as never, hp, { train: trainPath }), /got the string "kmeans" \(getAlgorithm\(name\) gives the algorithm of a name\)$/);
     await assert.rejects(train(leastSquares, hp, {} as never), /^TypeError: train: options\.train is required: the training data/);
+    await assert.rejects(train(leastSquares, hp, { train: 42 as never }), /^TypeError: train: options\.train must be a path, .*, got the number 42$/);
+    await assert.rejects(train(leastSquares, hp, { train: trainPath, validation: null as never }), /^TypeError: train: options\.validation must be a path, .*, got null$/);
+    await assert.rejects(train(leastSquares, hp, { train: trainPath, onProgress: 'x' as never }), /^TypeError: train: options\.onProgress must be a function/);
+    await assert.rejects(train(leastSquares, hp, { train: trainPath, data: { delimiter: 1 as never } }), /delimiter must be one byte, got 1 \(a string/);
     await assert.rejects(train(leastSquares, hp, { train: trainPath, signal: {} as never }), /^TypeError: train: options\.signal must be an AbortSignal/);
     await assert.rejects(train(leastSquares, hp, { train: trainPath, checkpoint: 'ck' as never }),
       /^TypeError: train: options\.checkpoint must be \{ directory, everyBatches\?, everySeconds\?, keep\? \} \(directory a path\), got "ck"$/);

@@ -377,6 +377,11 @@ describe('factorization machines', function () {
       const huge = cli('--user', '3:1e39');
       assert.equal(huge.status, 2);
       assert.match(huge.stderr, /--user token "3:1e39": the value overflows float32/);
+      await writeFile(join(root, 'none.svm'), '');
+      const none = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'recommend', '--model', 'model.safetensors', '--items', 'none.svm', '--format', 'libsvm',
+        '--feature-dim', String(fmDim), '--user', '3:1'], { cwd: root, encoding: 'utf8' });
+      assert.equal(none.status, 1);
+      assert.equal(none.stderr, 'boundless: recommend: no candidates in --items none.svm\n');
       // Items are numbers of records: skipping a bad one would renumber the rest.
       const skip = cli('--user', '3:1', '--on-bad-record', 'skip');
       assert.equal(skip.status, 2);
