@@ -65,7 +65,7 @@ function labelColumnOf(model: { data(): { schema: Record<string, unknown> } }): 
 
 /** The CSV columns the model's training read past (train --ignore-columns), among the columns other than the label's. */
 /** The model's feature names, which a CSV header read with --header must give in order (train keeps them from a header). */
-function featureNamesOf(model: { data(): { schema: Record<string, unknown> } }, data: { header?: boolean; format?: string }): { featureNames?: string[] } {
+function modelFeatureNames(model: { data(): { schema: Record<string, unknown> } }, data: { header?: boolean; format?: string }): { featureNames?: string[] } {
   const names = model.data().schema.featureNames;
   const usable = data.header === true && (data.format ?? 'csv') === 'csv' && Array.isArray(names) && names.every((n) => typeof n === 'string');
   return usable ? { featureNames: names as string[] } : {};
@@ -186,7 +186,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   // Predictions are row by row, so unless a size is asked for, narrow dense rows come in batches
   // of 2^18 values (4,096 rows of 64): each batch costs thread hand-offs, not only its rows.
   const rows = data.miniBatchSize === undefined ? { miniBatchSize: 1000, batchValues: 2 ** 18 } : {};
-  const stream = readBatches(options.input as string, { ...data, ...featureNamesOf(model, data), miniBatchSize: data.miniBatchSize ?? 1000, ...rows });
+  const stream = readBatches(options.input as string, { ...data, ...modelFeatureNames(model, data), miniBatchSize: data.miniBatchSize ?? 1000, ...rows });
   try {
     const buffers = new OutputBuffers();
     for await (const batch of stream) {
@@ -266,7 +266,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   };
   const evaluator = algorithm.createEvaluator(model);
   let records = 0;
-  const stream = readBatches(options.test as string, { ...data, ...featureNamesOf(model, data), miniBatchSize: data.miniBatchSize ?? 1000 });
+  const stream = readBatches(options.test as string, { ...data, ...modelFeatureNames(model, data), miniBatchSize: data.miniBatchSize ?? 1000 });
   try {
     for await (const batch of stream) {
       await evaluator.add(batch);

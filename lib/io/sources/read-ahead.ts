@@ -22,10 +22,14 @@ export async function* readAhead(input: AsyncIterable<Uint8Array>, limit = 4 << 
   let failure: { error: unknown } | undefined;
   let wakeConsumer: (() => void) | undefined;
   let wakePump: (() => void) | undefined;
-  const wake = (which: 'consumer' | 'pump') => {
-    const resolve = which === 'consumer' ? wakeConsumer : wakePump;
-    if (which === 'consumer') wakeConsumer = undefined;
-    else wakePump = undefined;
+  const wakeTheConsumer = () => {
+    const resolve = wakeConsumer;
+    wakeConsumer = undefined;
+    resolve?.();
+  };
+  const wakeThePump = () => {
+    const resolve = wakePump;
+    wakePump = undefined;
     resolve?.();
   };
   const pump = (async () => {
@@ -42,14 +46,14 @@ export async function* readAhead(input: AsyncIterable<Uint8Array>, limit = 4 << 
           buffers[filling].set(chunk.subarray(0, taken), length);
           length += taken;
           chunk = chunk.subarray(taken);
-          wake('consumer');
+          wakeTheConsumer();
         }
       }
     } catch (error) {
       failure = { error };
     } finally {
       ended = true;
-      wake('consumer');
+      wakeTheConsumer();
       // The consumer left while a read was in flight: the source is let go once that read settles.
       if (stopped) await Promise.resolve(iterator.return?.()).catch(() => undefined);
     }
@@ -64,13 +68,13 @@ export async function* readAhead(input: AsyncIterable<Uint8Array>, limit = 4 << 
       const chunk = buffers![filling].subarray(0, length);
       filling ^= 1;
       length = 0;
-      wake('pump');
+      wakeThePump();
       yield chunk;
     }
   } finally {
     if (!ended) {
       stopped = true;
-      wake('pump');
+      wakeThePump();
     } else {
       await pump;
     }
