@@ -36,6 +36,7 @@
         "native/io/text_record.cc",
         "native/io/text_tokenizer.cc",
         "native/io/parallel_text_parser.cc",
+        "native/io/file_stager.cc",
         "native/io/row_writer.cc",
         "native/io/writer_binding.cc",
         "native/nn/activation.cc",

@@ -322,6 +322,16 @@ export interface NativeStreamParser {
    * come from the drainSync that reaches them. Resolves with the bytes taken (feed the rest again).
    */
   stage(chunk: Uint8Array): Promise<{ consumed: number }>;
+  /**
+   * The parallel text parser only: reads bytes [from, to) of a plain file (to its end when `to` is
+   * past it) and stages them wave after wave on a thread of its own (native/io/file_stager.h),
+   * while drainSync hands over the waves before. Nothing else may feed the parser until endStaging.
+   */
+  stageFile(path: string, from: number, to: number): void;
+  /** Waits for staged rows to hand over (`ready`) or the file stager's end (`done`; `error` when a read failed); `bytes` staged so far. */
+  staged(): Promise<{ ready: boolean; done: boolean; bytes: number; error?: string }>;
+  /** Stops the file stager (after the wave it parses) and returns the bytes it staged. */
+  endStaging(): number;
   startFile(expectHeader?: boolean): void;
   stats(): { line: number; committedOffset: number; carryBytes: number; parseThreads: number; bad: Record<string, number> };
 }

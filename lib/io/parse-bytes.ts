@@ -242,7 +242,34 @@ class NativeBatcher {
     this.current = chunk;
     this.producer.stats.bytes += chunk.data.length;
     await this.parse(chunk.data);
+    if (chunk.rest && this.parseThreads > 1 && chunk.rest.take()) await this.stageRest(chunk.rest);
     if (chunk.fileEnd) await this.finishFile(false);
+  }
+
+  /**
+   * The rest of a plain file, read and parsed wave after wave by the parser's own thread
+   * (native/io/file_stager.h) while the rows staged before are handed over here: a wave no longer
+   * waits for the event loop and a libuv thread to start it. The batches, positions and errors
+   * are those of the chunks the file source would have given.
+   */
+  private async stageRest(rest: NonNullable<ByteChunk['rest']>): Promise<void> {
+    const { stats, options, queue } = this.producer;
+    let counted = 0;
+    this.parser.stageFile(rest.path, rest.from, Number.isFinite(rest.to) ? rest.to : Number.MAX_VALUE);
+    try {
+      for (;;) {
+        await this.drainStaged();
+        const progress = await this.parser.staged();
+        stats.bytes += progress.bytes - counted;
+        counted = progress.bytes;
+        if (progress.error !== undefined) throw new Error(progress.error);
+        if (progress.done && !progress.ready) return;
+        options.signal?.throwIfAborted();
+        if (queue.isClosed) throw new ConsumerGone();
+      }
+    } finally {
+      this.parser.endStaging();
+    }
   }
 
   private async parse(chunk: Uint8Array): Promise<void> {

@@ -148,10 +148,34 @@ void ParallelTextParser::Fail(FeedResult& result, const std::string& message) {
 }
 
 bool ParallelTextParser::has_staged() const {
+  std::lock_guard<std::mutex> lock(ring_mutex_);
   return held_ > 0 && (*waves_)[head_].ready.load(std::memory_order_acquire);
 }
 
 ParallelTextParser::Wave* ParallelTextParser::Reserve() {
+  std::lock_guard<std::mutex> lock(ring_mutex_);
+  return ReserveLocked();
+}
+
+ParallelTextParser::Wave* ParallelTextParser::ReserveWaiting(const std::atomic<bool>& cancelled) {
+  std::unique_lock<std::mutex> lock(ring_mutex_);
+  wave_freed_.wait(lock, [&] { return held_ < 2 || cancelled.load(); });
+  return cancelled.load() ? nullptr : ReserveLocked();
+}
+
+void ParallelTextParser::WakeReservers() {
+  std::lock_guard<std::mutex> lock(ring_mutex_);
+  wave_freed_.notify_all();
+}
+
+bool ParallelTextParser::Failed(const Wave& wave) { return wave.failure_pending; }
+
+ParallelTextParser::Wave* ParallelTextParser::OldestHeld() {
+  std::lock_guard<std::mutex> lock(ring_mutex_);
+  return held_ > 0 ? &(*waves_)[head_] : nullptr;
+}
+
+ParallelTextParser::Wave* ParallelTextParser::ReserveLocked() {
   if (held_ == 2) return nullptr;
   Wave& wave = (*waves_)[(head_ + held_) % 2];
   ++held_;
@@ -171,7 +195,7 @@ FeedResult ParallelTextParser::Feed(const char* data, size_t length, BatchTarget
   FeedResult result;
   if (!DrainInto(target, result)) return result;
   if (length == 0) return result;
-  Wave* wave = held_ == 0 ? Reserve() : nullptr;  // everything ready was handed over
+  Wave* wave = OldestHeld() == nullptr ? Reserve() : nullptr;  // everything ready was handed over
   if (!wave) {
     Fail(result, "a parse ahead (stage) is still running (a bug): please report it");
     return result;
@@ -247,7 +271,7 @@ size_t ParallelTextParser::Stage(Wave& wave, const char* data, size_t length, co
 FeedResult ParallelTextParser::Finish(BatchTarget& target) {
   FeedResult result;
   if (!DrainInto(target, result)) return result;
-  if (held_ > 0) {
+  if (OldestHeld() != nullptr) {
     Fail(result, "a parse ahead (stage) is still running (a bug): please report it");
     return result;
   }
@@ -446,8 +470,10 @@ void ParallelTextParser::ParseSegment(Segment& segment, TextParser& parser, cons
 }
 
 bool ParallelTextParser::DrainInto(BatchTarget& target, FeedResult& result) {
-  while (held_ > 0) {
-    Wave& wave = (*waves_)[head_];
+  for (;;) {
+    Wave* oldest = OldestHeld();
+    if (!oldest) return true;
+    Wave& wave = *oldest;
     if (!wave.ready.load(std::memory_order_acquire)) return true;  // still being parsed
     if (!wave.counted) {
       AddCounts(bad_counts_, wave.bad);
@@ -458,14 +484,17 @@ bool ParallelTextParser::DrainInto(BatchTarget& target, FeedResult& result) {
     line_ = wave.end_line;
     const bool failed = wave.failure_pending;
     wave.ready.store(false, std::memory_order_relaxed);
-    head_ = (head_ + 1) % 2;
-    --held_;
+    {
+      std::lock_guard<std::mutex> lock(ring_mutex_);
+      head_ = (head_ + 1) % 2;
+      --held_;
+      wave_freed_.notify_all();
+    }
     if (failed) {
       Fail(result, wave.failure);
       return false;
     }
   }
-  return true;
 }
 
 bool ParallelTextParser::DrainWave(Wave& wave, BatchTarget& target, FeedResult& result) {

@@ -10,17 +10,21 @@
 // count.
 //
 // Two waves are kept, so the next chunk can be parsed (Reserve + Stage, on a
-// libuv thread and the pool) while the rows of the one before are handed over
-// (Drain, on the caller's thread): the parse side and the hand-over side share
-// no mutable state but a wave's ready flag. Staging memory is fixed by
-// kWaveBytes (and, for dense rows, kDenseStagingBytes) per wave, not by the data.
+// libuv thread and the pool, or a FileStager's thread) while the rows of the
+// one before are handed over (Drain, on the caller's thread): the parse side and
+// the hand-over side share no mutable state but a wave's ready flag and the
+// ring's place (under a lock, since a FileStager reserves from its own thread).
+// Staging memory is fixed by kWaveBytes (and, for dense rows, kDenseStagingBytes)
+// per wave, not by the data.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -52,6 +56,12 @@ class ParallelTextParser : public StreamParser {
   // reported when the wave is handed over — and returns the bytes taken (the rest is fed again).
   // `shape` says the batches' kind and which optional arrays they have.
   Wave* Reserve();
+  // Reserve from another thread than the hand-over's: waits while both waves hold rows; null
+  // once `cancelled` is set (WakeReservers wakes the wait to see it).
+  Wave* ReserveWaiting(const std::atomic<bool>& cancelled);
+  void WakeReservers();
+  // Whether the wave failed to parse (its error waits for the hand-over): a FileStager stops there.
+  static bool Failed(const Wave& wave);
   size_t Stage(Wave& wave, const char* data, size_t length, const BatchTarget& shape);
 
   // Bytes of whole lines one wave holds at most (a longer record is taken whole).
@@ -89,8 +99,12 @@ class ParallelTextParser : public StreamParser {
   size_t threads_;
   std::vector<std::unique_ptr<TextParser>> parsers_;  // the parse side's, one per segment
   std::unique_ptr<std::array<Wave, 2>> waves_;
+  mutable std::mutex ring_mutex_;            // head_ and held_
+  std::condition_variable wave_freed_;       // a wave was handed over (ReserveWaiting's wait)
   size_t head_ = 0;   // the oldest wave holding rows
   size_t held_ = 0;   // waves holding rows (reserved, parsing or ready)
+  Wave* ReserveLocked();
+  Wave* OldestHeld();  // null when no wave holds rows
 
   // Parse side: what was fed and parsed so far.
   std::string carry_;

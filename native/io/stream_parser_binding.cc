@@ -10,9 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "io/file_stager.h"
 #include "io/murmur_hash.h"
-#include "io/recordio_parser.h"
 #include "io/parallel_text_parser.h"
+#include "io/recordio_parser.h"
 #include "io/text_parser.h"
 #include "runtime/arguments.h"
 #include "runtime/thread_pool.h"
@@ -153,6 +154,9 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
                         InstanceMethod("finish", &StreamParserWrap::Finish),
                         InstanceMethod("drainSync", &StreamParserWrap::DrainSync),
                         InstanceMethod("stage", &StreamParserWrap::Stage),
+                        InstanceMethod("stageFile", &StreamParserWrap::StageFile),
+                        InstanceMethod("staged", &StreamParserWrap::Staged),
+                        InstanceMethod("endStaging", &StreamParserWrap::EndStaging),
                         InstanceMethod("startFile", &StreamParserWrap::StartFile),
                         InstanceMethod("stats", &StreamParserWrap::Stats)});
   }
@@ -229,6 +233,17 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
 
   Napi::Value Feed(const Napi::CallbackInfo& info);
   Napi::Value Stage(const Napi::CallbackInfo& info);
+  Napi::Value StageFile(const Napi::CallbackInfo& info);
+  Napi::Value Staged(const Napi::CallbackInfo& info);
+
+  // endStaging() → bytes the file stager staged; stops it first when it is still reading.
+  Napi::Value EndStaging(const Napi::CallbackInfo& info) {
+    if (!stager_) throw Napi::Error::New(info.Env(), "StreamParser.endStaging: no file is being staged");
+    const uint64_t bytes = stager_->Stop();
+    stager_.reset();
+    staging = false;
+    return Napi::Number::New(info.Env(), static_cast<double>(bytes));
+  }
 
   Napi::Value Finish(const Napi::CallbackInfo& info) {
     if (busy || staging) throw Napi::Error::New(info.Env(), "StreamParser.finish: a feed is still running");
@@ -274,6 +289,9 @@ class StreamParserWrap : public Napi::ObjectWrap<StreamParserWrap> {
 
   std::unique_ptr<StreamParser> parser_;
   ParallelTextParser* parallel_ = nullptr;  // parser_, when it is the parallel text parser
+  // A file read ahead by a thread of its own (stageFile); shared with a staged() wait that may
+  // outlive endStaging. Declared after parser_, so it is stopped before the parser goes.
+  std::shared_ptr<FileStager> stager_;
   BatchTarget target_;
   std::vector<Napi::ObjectReference> refs_;
 };
@@ -408,6 +426,63 @@ Napi::Value StreamParserWrap::Stage(const Napi::CallbackInfo& info) {
   ParallelTextParser::Wave* wave = parallel->Reserve();
   if (!wave) throw Napi::Error::New(info.Env(), "StreamParser.stage: two waves hold rows; drainSync() them first");
   auto* worker = new StageWorker(info.Env(), this, parallel, wave, info.This().As<Napi::Object>(), chunk);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// stageFile(path, from, to): the parallel parser reads bytes [from, to) of a plain file (to the
+// end when `to` is past it) on a thread of its own; staged() waits for its rows, drainSync hands
+// them over, endStaging() ends it. Feeding the parser otherwise is refused meanwhile.
+Napi::Value StreamParserWrap::StageFile(const Napi::CallbackInfo& info) {
+  const char* fn = "StreamParser.stageFile";
+  RequireArgCount(info, fn, 3);
+  if (busy || staging) throw Napi::Error::New(info.Env(), "StreamParser.stageFile: a feed is still running");
+  if (!parallel_) throw Napi::Error::New(info.Env(), "StreamParser.stageFile: only the parallel text parser parses ahead");
+  if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "StreamParser.stageFile: path must be a string");
+  auto offset = [&](size_t i, const char* name) {
+    double value = info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1;
+    if (!(value >= 0)) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": " + name + " must be a byte offset (a number >= 0)");
+    return value >= 18446744073709551615.0 ? UINT64_MAX : static_cast<uint64_t>(value);
+  };
+  const uint64_t from = offset(1, "from"), to = offset(2, "to");
+  stager_ = std::make_shared<FileStager>(*parallel_, target_, info[0].As<Napi::String>().Utf8Value(), from, to);
+  staging = true;
+  return info.Env().Undefined();
+}
+
+// Waits on a libuv thread for the file stager's next rows or its end. It holds no token: the
+// stager, which it waits for, needs one.
+class StagedWorker : public Napi::AsyncWorker {
+ public:
+  StagedWorker(const Napi::Env& env, std::shared_ptr<FileStager> stager, Napi::Object self)
+      : Napi::AsyncWorker(env, "boundless:parse"), deferred_(Napi::Promise::Deferred::New(env)),
+        stager_(std::move(stager)), self_ref_(Napi::Persistent(self)) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  void Execute() override { progress_ = stager_->Wait(); }
+
+  void OnOK() override {
+    Napi::Object result = Napi::Object::New(Env());
+    result.Set("ready", progress_.ready);
+    result.Set("done", progress_.done);
+    result.Set("bytes", static_cast<double>(progress_.bytes));
+    if (!progress_.error.empty()) result.Set("error", progress_.error);
+    deferred_.Resolve(result);
+  }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<FileStager> stager_;
+  Napi::ObjectReference self_ref_;
+  FileStager::Progress progress_;
+};
+
+// staged() → Promise<{ready, done, bytes, error?}>: rows ready to drain, or the stager's end.
+Napi::Value StreamParserWrap::Staged(const Napi::CallbackInfo& info) {
+  if (!stager_) throw Napi::Error::New(info.Env(), "StreamParser.staged: no file is being staged");
+  auto* worker = new StagedWorker(info.Env(), stager_, info.This().As<Napi::Object>());
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

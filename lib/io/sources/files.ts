@@ -101,6 +101,9 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
   };
 }
 
+/** Bytes of a plain file's first chunk (the rest comes in chunks of chunkBytes). */
+const firstChunkBytes = 256 << 10;
+
 async function* readFile(name: string, fileIndex: number, offset: number, chunkBytes: number, range?: ByteRange): AsyncIterable<ByteChunk> {
   const handle = await open(name, 'r').catch((error: Error) => { throw new Error(`${name}: ${error.message}`); });
   try {
@@ -109,11 +112,22 @@ async function* readFile(name: string, fileIndex: number, offset: number, chunkB
     if (range && isGzip(head)) {
       throw new Error('a gzip file cannot be split among workers (it cannot be read from the middle): give at least as many files as workers');
     }
-    const bytes = isGzip(head) ? gunzipped(handle, name, offset, chunkBytes) : plain(handle, offset, chunkBytes, range?.end ?? Infinity);
+    const end = range?.end ?? Infinity;
+    const gzip = isGzip(head);
+    // A plain file's first chunk is short: it is what the header checks and the row width need,
+    // and the rest may be read by the parser itself (ByteChunk.rest), which starts it sooner.
+    const firstBytes = Math.min(chunkBytes, firstChunkBytes);
+    const bytes = gzip ? gunzipped(handle, name, offset, chunkBytes) : plain(handle, offset, firstBytes, chunkBytes, end);
     let first = true;
     for await (const data of bytes) {
-      yield { data, fileIndex, name, fileStart: first, baseOffset: offset };
+      // Once the rest is taken, this file ends here.
+      let taken = false, later = false;
+      const rest = first && !gzip && data.length === firstBytes
+        ? { path: name, from: offset + data.length, to: end, take: () => (taken = !later) } : undefined;
+      yield { data, fileIndex, name, fileStart: first, baseOffset: offset, ...(rest ? { rest } : {}) };
       first = false;
+      if (taken) break;
+      later = true;
     }
     if (first) yield { data: new Uint8Array(0), fileIndex, name, fileStart: true, baseOffset: offset };
   } catch (error) {
@@ -130,22 +144,24 @@ async function* readFile(name: string, fileIndex: number, offset: number, chunkB
  * with a chunk when it asks for the next, and the read ahead goes into the other buffer. (Fresh
  * buffers per chunk, as a read stream makes them, cost page faults on every chunk.)
  */
-async function* plain(handle: FileHandle, offset: number, chunkBytes: number, end: number): AsyncIterable<Uint8Array> {
+async function* plain(handle: FileHandle, offset: number, firstBytes: number, chunkBytes: number, end: number): AsyncIterable<Uint8Array> {
   const buffers = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)];
   let position = offset;
   let which = 0;
-  const read = (into: Buffer) => (position < end ? handle.read(into, 0, Math.min(chunkBytes, end - position), position) : Promise.resolve({ bytesRead: 0 }));
-  let pending: Promise<{ bytesRead: number }> | undefined = read(buffers[0]);
+  const read = (into: Buffer, bytes = chunkBytes) => (position < end ? handle.read(into, 0, Math.min(bytes, end - position), position) : Promise.resolve({ bytesRead: 0 }));
+  let pending: Promise<{ bytesRead: number }> | undefined = read(buffers[0], firstBytes);
   try {
-    for (;;) {
+    for (let chunk = 0; ; chunk++) {
       const { bytesRead } = await pending!;
       pending = undefined;
       if (bytesRead === 0) return;
       position += bytesRead;
       const current = buffers[which];
       which ^= 1;
-      pending = read(buffers[which]);
+      // Not ahead of the first chunk: its rest may be read by the parser instead.
+      if (chunk > 0) pending = read(buffers[which]);
       yield current.subarray(0, bytesRead);
+      pending ??= read(buffers[which]);
     }
   } finally {
     // A consumer that leaves early: the read ahead ends before the file closes, its error unseen.

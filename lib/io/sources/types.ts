@@ -25,6 +25,13 @@ export interface ByteChunk {
   entriesAt?(offset: number): EntriesPosition;
   /** Sources whose chunks are made of entries: the parser's error (`line N: ...`) placed in the entry it comes from. */
   explain?(error: string): string;
+  /**
+   * A plain file's first chunk: the rest of the file's share, which a native reader may read
+   * itself (`from` is this chunk's end, absolute; `to` the share's end, Infinity for the file's
+   * end). `take()` hands it over: true when granted, and the source then yields nothing more of
+   * this file; false once a later chunk of the file has been yielded.
+   */
+  rest?: { path: string; from: number; to: number; take(): boolean };
 }
 
 /**

@@ -1,0 +1,167 @@
+// A plain file's rest read and parsed by the parser's own thread (native/io/file_stager.h): the
+// same batches, positions, byte counts and errors as the same bytes fed chunk by chunk (a stream),
+// from a resumed position and in a worker's share too; a consumer that leaves, a stop signal and
+// a read that fails end it without a thread or token left behind. Runs in this process's pool,
+// which must have 2 threads or more for the parallel parser (and so the stager) to run at all.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { loadCoreAddon } from '../../lib/backends/native-addon.js';
+import type { NativeParserOptions } from '../../lib/backends/native-addon.js';
+import { readBatches } from '../../lib/io/read-batches.js';
+import type { ReadOptions } from '../../lib/io/read-options.js';
+import type { SourceInput } from '../../lib/io/sources/open-source.js';
+import type { SourcePosition } from '../../lib/io/sources/types.js';
+import { Random } from '../../lib/random.js';
+
+interface Copied { values: number[]; labels: number[]; indptr?: number[]; indices?: number[]; position: SourcePosition }
+
+/** Every batch copied out (the pool reuses its buffers), with the stream's final byte and record counts. */
+async function collect(input: SourceInput, options: ReadOptions): Promise<{ batches: Copied[]; bytes: number; records: number }> {
+  const stream = readBatches(input, options);
+  const batches: Copied[] = [];
+  for await (const batch of stream) {
+    const used = batch.kind === 'sparse' ? batch.indptr[batch.rows] : batch.rows * batch.cols;
+    batches.push({
+      values: Array.from(batch.values.subarray(0, used)), labels: Array.from(batch.labels!.subarray(0, batch.rows)),
+      ...(batch.kind === 'sparse' ? { indptr: Array.from(batch.indptr.subarray(0, batch.rows + 1)), indices: Array.from(batch.indices.subarray(0, used)) } : {}),
+      position: { ...batch.position },
+    });
+  }
+  return { batches, bytes: stream.stats.bytes, records: stream.stats.records };
+}
+
+/** The bytes as a stream in 1 MiB chunks: read by the chunk-by-chunk path, never by the stager. */
+const asStream = (bytes: Buffer) => Readable.from((function* () {
+  for (let at = 0; at < bytes.length; at += 1 << 20) yield bytes.subarray(at, at + (1 << 20));
+})());
+
+const random = Random.fromSeed(20261206);
+
+/** About `bytes` of CSV with a header, CRLF here and there, blank lines and quoted fields. */
+function csv(bytes: number): Buffer {
+  const lines = ['label,a,b,c,d'];
+  for (let i = 0, size = 0; size < bytes; i++) {
+    const fields = [String(i % 2), ...Array.from({ length: 4 }, () => (random.nextFloat() * 100 - 50).toFixed(3))];
+    if (i % 89 === 4) fields[2] = `"${fields[2]}"`;
+    let line = fields.join(',');
+    if (i % 37 === 3) line += '\r';
+    if (i % 101 === 7) lines.push('');
+    lines.push(line);
+    size += line.length + 1;
+  }
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+function libsvm(bytes: number): Buffer {
+  const lines: string[] = [];
+  for (let i = 0, size = 0; size < bytes; i++) {
+    const indices = [...new Set(Array.from({ length: 1 + (i % 9) }, () => 1 + Math.floor(random.nextFloat() * 1000)))].sort((a, b) => a - b);
+    const line = `${i % 2} ${indices.map((j) => `${j}:${(random.nextFloat() * 4).toFixed(2)}`).join(' ')}`;
+    lines.push(line);
+    size += line.length + 1;
+  }
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+describe('reading a file on the parser\'s own thread (file stager)', () => {
+  let directory: string;
+  before(function () {
+    if (loadCoreAddon().runtimeInfo().threads < 2) {
+      throw new Error('the native pool has 1 thread here: run with BOUNDLESS_NUM_THREADS=2 or more to test the file stager');
+    }
+    directory = mkdtempSync(join(tmpdir(), 'boundless-stager-'));
+  });
+  after(() => rmSync(directory, { recursive: true, force: true }));
+  afterEach(() => assert.equal(loadCoreAddon().runtimeInfo().tokensHeld, 0, 'no token left held'));
+
+  it('CSV of 13 MB (a header, CRLF, blank lines, quotes): the batches, positions and byte count of the same bytes read as a stream', async () => {
+    const bytes = csv(13_000_000);
+    const path = join(directory, 'dense.csv');
+    writeFileSync(path, bytes);
+    const options: ReadOptions = { format: 'csv', header: true, miniBatchSize: 997 };
+    const file = await collect(path, options);
+    const stream = await collect(asStream(bytes), options);
+    assert.ok(file.batches.length > 200, `${file.batches.length} batches`);
+    assert.equal(file.records, stream.records);
+    assert.equal(file.bytes, bytes.length, 'every byte counted');
+    assert.deepEqual(file.batches.map((b) => b.values), stream.batches.map((b) => b.values));
+    assert.deepEqual(file.batches.map((b) => b.labels), stream.batches.map((b) => b.labels));
+    // The stream is one "file" too: its positions are the same byte offsets.
+    assert.deepEqual(file.batches.map((b) => [b.position.byteOffset, b.position.records]), stream.batches.map((b) => [b.position.byteOffset, b.position.records]));
+    assert.equal(file.batches.at(-1)!.position.byteOffset, bytes.length);
+  });
+
+  it('libsvm resumed from a batch\'s position, and in two workers\' shares: the rows of the whole read, in order', async () => {
+    const bytes = libsvm(11_000_000);
+    const path = join(directory, 'sparse.libsvm');
+    writeFileSync(path, bytes);
+    const options: ReadOptions = { format: 'libsvm', featureDim: 1000, miniBatchSize: 1000 };
+    const whole = await collect(path, options);
+    assert.deepEqual(whole.batches, (await collect(asStream(bytes), options)).batches);
+    // Resumed at a batch past the first wave: the batches after it, at the same positions.
+    const at = Math.floor(whole.batches.length * 0.6);
+    const resumed = await collect(path, { ...options, start: whole.batches[at].position });
+    assert.deepEqual(resumed.batches, whole.batches.slice(at + 1));
+    assert.equal(resumed.bytes, bytes.length - whole.batches[at].position.byteOffset);
+    // Two shares cut at a line start: together, every row once (positions stay absolute).
+    const shares = await Promise.all([0, 1].map((index) => collect(path, { ...options, files: { split: { index, count: 2 } } })));
+    const rows = (batches: Copied[]) => batches.flatMap((b) => b.indptr!.slice(1).map((end, r) => [b.labels[r], ...b.indices!.slice(b.indptr![r], end), ...b.values.slice(b.indptr![r], end)].join(' ')));
+    assert.deepEqual([...rows(shares[0].batches), ...rows(shares[1].batches)], rows(whole.batches));
+    assert.equal(shares[0].bytes + shares[1].bytes, bytes.length);
+  });
+
+  it('a bad record deep in the file: the stream\'s error, at the same line, after the rows before it', async () => {
+    const lines = csv(9_000_000).toString().split('\n');
+    const bad = 150_000;
+    lines[bad] = '1,2,three,4,5';
+    const bytes = Buffer.from(lines.join('\n'));
+    const path = join(directory, 'bad.csv');
+    writeFileSync(path, bytes);
+    const options: ReadOptions = { format: 'csv', header: true, miniBatchSize: 1000 };
+    const failure = async (input: SourceInput) => {
+      let rows = 0;
+      try {
+        for await (const batch of readBatches(input, options)) rows += batch.rows;
+      } catch (error) {
+        return { rows, message: (error as Error).message };
+      }
+      assert.fail('no error');
+    };
+    const file = await failure(path), stream = await failure(asStream(bytes));
+    assert.equal(file.message, `${path}, line ${bad + 1}: column 3 'three' is not a number`);
+    assert.equal(file.message.slice(path.length), stream.message.slice(stream.message.indexOf(', line')));
+    assert.equal(file.rows, stream.rows);
+  });
+
+  it('a consumer that leaves, and a stop signal, end the read mid-file; the next read gives every row', async () => {
+    const path = join(directory, 'leave.csv');
+    const bytes = csv(12_000_000);
+    writeFileSync(path, bytes);
+    const options: ReadOptions = { format: 'csv', header: true, miniBatchSize: 1000 };
+    let seen = 0;
+    for await (const batch of readBatches(path, options)) if ((seen += batch.rows) > 300_000) break;
+    const controller = new AbortController();
+    await assert.rejects(async () => {
+      let rows = 0;
+      for await (const batch of readBatches(path, { ...options, signal: controller.signal })) if ((rows += batch.rows) > 250_000) controller.abort();
+    }, { name: 'AbortError' });
+    const records = bytes.toString().split('\n').filter((line) => line.replace('\r', '') !== '').length - 1;
+    assert.equal((await collect(path, options)).records, records);
+  });
+
+  it('the native calls: a path that cannot be read is an error naming it; feeding while staging and ending no staging are refused', async () => {
+    const parser = new (loadCoreAddon().StreamParser)({ format: 'csv', featureDim: 2 } as NativeParserOptions);
+    parser.setTarget(new Float32Array(20), new Float32Array(10), null, null, null, 10, 0);
+    const missing = join(directory, 'missing.csv');
+    parser.stageFile(missing, 0, Number.MAX_VALUE);
+    assert.throws(() => parser.feedSync(Buffer.from('1,2,3\n')), /StreamParser\.feedSync: a feed is still running/);
+    const progress = await parser.staged();
+    assert.deepEqual(progress, { ready: false, done: true, bytes: 0, error: `${missing}: No such file or directory` });
+    assert.equal(parser.endStaging(), 0);
+    assert.throws(() => parser.endStaging(), /StreamParser\.endStaging: no file is being staged/);
+    assert.throws(() => parser.stageFile(missing, -1, 0), /StreamParser\.stageFile: from must be a byte offset/);
+  });
+});
