@@ -497,6 +497,29 @@ bool ParallelTextParser::DrainInto(BatchTarget& target, FeedResult& result) {
   }
 }
 
+// Staged sparse rows from r that fit the target whole, copied at once (a row at a time, a
+// libsvm batch of 1,000 rows of 30 entries took 34 µs of the event loop's time); 0 when the
+// next row does not fit, or the batches take words (the row-at-a-time path handles both).
+size_t ParallelTextParser::DrainSparseRun(const BatchTarget& staged, size_t r, BatchTarget& target) {
+  if (target.word_offsets) return 0;
+  const size_t most = std::min(staged.rows - r, target.row_capacity - target.rows);
+  const int32_t base = staged.indptr[r];
+  const size_t room = target.nnz_capacity - target.nnz;
+  size_t n = 0;
+  while (n < most && static_cast<size_t>(staged.indptr[r + n + 1] - base) <= room) ++n;
+  if (n == 0) return 0;
+  const size_t entries = static_cast<size_t>(staged.indptr[r + n] - base);
+  std::memcpy(target.indices + target.nnz, staged.indices + base, entries * sizeof(uint32_t));
+  std::memcpy(target.values + target.nnz, staged.values + base, entries * sizeof(float));
+  if (target.labels) std::memcpy(target.labels + target.rows, staged.labels + r, n * sizeof(float));
+  if (target.weights) std::memcpy(target.weights + target.rows, staged.weights + r, n * sizeof(float));
+  const int32_t shift = static_cast<int32_t>(target.nnz) - base;
+  for (size_t i = 1; i <= n; ++i) target.indptr[target.rows + i] = staged.indptr[r + i] + shift;
+  target.rows += n;
+  target.nnz += entries;
+  return n;
+}
+
 bool ParallelTextParser::DrainWave(Wave& wave, BatchTarget& target, FeedResult& result) {
   const size_t dim = options_.feature_dim;
   for (; wave.emit_segment < wave.count; ++wave.emit_segment, wave.emit_row = 0) {
@@ -513,6 +536,8 @@ bool ParallelTextParser::DrainWave(Wave& wave, BatchTarget& target, FeedResult& 
         if (target.labels) std::memcpy(target.labels + target.rows, staged.labels + r, n * sizeof(float));
         if (target.weights) std::memcpy(target.weights + target.rows, staged.weights + r, n * sizeof(float));
         target.rows += n;
+        wave.emit_row += n;
+      } else if (size_t n = DrainSparseRun(staged, r, target); n > 0) {
         wave.emit_row += n;
       } else {
         const size_t from = static_cast<size_t>(staged.indptr[r]);

@@ -93,6 +93,7 @@ class ParallelTextParser : public StreamParser {
   bool DrainInto(BatchTarget& target, FeedResult& result);
   // One wave's rows from its hand-over cursor; true when they are all handed over.
   bool DrainWave(Wave& wave, BatchTarget& target, FeedResult& result);
+  static size_t DrainSparseRun(const BatchTarget& staged, size_t r, BatchTarget& target);
   void Fail(FeedResult& result, const std::string& message);
 
   TextParserOptions options_;
