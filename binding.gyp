@@ -37,6 +37,7 @@
         "native/io/text_tokenizer.cc",
         "native/io/parallel_text_parser.cc",
         "native/io/file_stager.cc",
+        "native/io/file_window.cc",
         "native/io/row_writer.cc",
         "native/io/writer_binding.cc",
         "native/nn/activation.cc",

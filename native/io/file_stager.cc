@@ -1,6 +1,7 @@
 #include "io/file_stager.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,19 +16,6 @@
 namespace boundless {
 namespace {
 
-// Bytes read into [into, into + length) from `offset`, short only at the end of the file.
-size_t ReadFully(int fd, char* into, size_t length, uint64_t offset) {
-  size_t got = 0;
-  while (got < length) {
-    ssize_t n = pread(fd, into + got, length - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::runtime_error(std::strerror(errno));
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  return got;
-}
-
 class FileDescriptor {
  public:
   explicit FileDescriptor(const std::string& path) : fd_(open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
@@ -40,11 +28,16 @@ class FileDescriptor {
   int fd_;
 };
 
+uint64_t FileSize(int fd) {
+  struct stat status;
+  if (fstat(fd, &status) != 0) throw std::runtime_error(std::strerror(errno));
+  return static_cast<uint64_t>(status.st_size);
+}
+
 }  // namespace
 
 FileStager::FileStager(ParallelTextParser& parser, const BatchTarget& shape, std::string path, uint64_t from, uint64_t to)
-    : parser_(parser), shape_(shape), path_(std::move(path)), from_(from), to_(to),
-      buffers_{std::vector<char>(ParallelTextParser::kWaveBytes), std::vector<char>(ParallelTextParser::kWaveBytes)}, thread_([this] { Run(); }) {}
+    : parser_(parser), shape_(shape), path_(std::move(path)), from_(from), to_(to), thread_([this] { Run(); }) {}
 
 FileStager::~FileStager() { Stop(); }
 
@@ -74,31 +67,43 @@ void FileStager::End(const std::string& error) {
   changed_.notify_all();
 }
 
+// The next window of the file from `at`: at most a wave's bytes, up to `to` or the file's end
+// (its size now); null at the end. A file whose size says it ends before the bytes already read
+// (a /proc file says 0) is read, not mapped, until a read finds its end.
+std::unique_ptr<FileWindow> FileStager::Window(int fd, uint64_t at) const {
+  const uint64_t size = FileSize(fd);
+  const bool sized = size >= from_;
+  const uint64_t end = std::min(to_, sized ? size : UINT64_MAX);
+  if (at >= end) return nullptr;
+  auto window = std::make_unique<FileWindow>(fd, at, static_cast<size_t>(std::min<uint64_t>(ParallelTextParser::kWaveBytes, end - at)), sized);
+  return window->length() > 0 ? std::move(window) : nullptr;
+}
+
 void FileStager::Run() {
   std::string error;
   try {
     FileDescriptor file(path_);
-    // Each chunk is read (on a thread of its own, outside the budget, as Node's reads were)
-    // while the one before is parsed: a read copies 4 MB out of the page cache, 0.4–1.3 ms here,
-    // which in front of each wave's parse cost what the hops did.
-    auto read = [&](size_t which, uint64_t at) {
-      const size_t want = static_cast<size_t>(std::min<uint64_t>(ParallelTextParser::kWaveBytes, to_ - std::min(to_, at)));
-      return std::async(std::launch::async, [this, &file, which, at, want] { return ReadFully(file.get(), buffers_[which].data(), want, at); });
-    };
+    // Each window is mapped and its pages populated (on a thread of its own, outside the
+    // budget, as Node's reads were) while the one before is parsed.
+    auto map = [&](uint64_t at) { return std::async(std::launch::async, [this, &file, at] { return Window(file.get(), at); }); };
     uint64_t position = from_;
-    size_t which = 0;
-    std::future<size_t> pending = read(which, position);
+    auto pending = map(position);
     while (!cancelled_.load()) {
-      const size_t length = pending.get();
-      if (length == 0) break;
-      pending = read(which ^ 1, position + length);
+      std::unique_ptr<FileWindow> window = pending.get();
+      if (!window) break;
+      const size_t length = window->length();
+      pending = map(position + length);
       ParallelTextParser::Wave* wave = parser_.ReserveWaiting(cancelled_);
       if (!wave) break;
       size_t consumed;
       {
         TokenScope token(false);
-        consumed = parser_.Stage(*wave, buffers_[which].data(), length, shape_);
+        consumed = parser_.Stage(*wave, window->data(), length, shape_, false);
       }
+      // Cut inside the window's last page, the bytes past the end read as zeros without a signal.
+      const bool truncated = window->mapped() && (window->truncated() || FileSize(file.get()) < position + length);
+      ParallelTextParser::Publish(*wave, truncated ? "byte " + std::to_string(position) +
+          ": the file was truncated (by another process?) while it was read: nothing from here on is read" : "");
       if (consumed == 0) throw std::runtime_error("the parser took none of " + std::to_string(length) + " bytes (a bug): please report it");
       position += consumed;
       {
@@ -107,15 +112,14 @@ void FileStager::Run() {
         changed_.notify_all();
       }
       // Its error waits for the hand-over; nothing after it is read.
-      if (ParallelTextParser::Failed(*wave)) break;
+      if (truncated || ParallelTextParser::Failed(*wave)) break;
       if (consumed < length) {
-        // A wave's worth taken (dense rows past kDenseStagingBytes): the rest is read again.
+        // A wave's worth taken (dense rows past kDenseStagingBytes): the rest is mapped again.
         pending.wait();
-        pending = read(which ^ 1, position);
+        pending = map(position);
       }
-      which ^= 1;
     }
-    if (pending.valid()) pending.wait();  // its buffer and descriptor must outlive it
+    if (pending.valid()) pending.wait();  // the descriptor must outlive it
   } catch (const std::exception& e) {
     error = path_ + ": " + e.what();
   }

@@ -211,7 +211,17 @@ FeedResult ParallelTextParser::Drain(BatchTarget& target) {
   return result;
 }
 
-size_t ParallelTextParser::Stage(Wave& wave, const char* data, size_t length, const BatchTarget& shape) {
+void ParallelTextParser::Publish(Wave& wave, const std::string& failure) {
+  if (!failure.empty()) {
+    // Nothing the wave read is handed over: the error is said where its first row would be.
+    wave.count = 0;
+    wave.failure_pending = true;
+    wave.failure = failure;
+  }
+  wave.ready.store(true, std::memory_order_release);
+}
+
+size_t ParallelTextParser::Stage(Wave& wave, const char* data, size_t length, const BatchTarget& shape, bool publish) {
   const size_t limit = options_.max_record_bytes;
   // Errors found here wait in the wave, behind the rows before them.
   auto fail = [&](BadRecord reason, const std::string& message) {
@@ -264,7 +274,7 @@ size_t ParallelTextParser::Stage(Wave& wave, const char* data, size_t length, co
     }
   }
   fed_offset_ += consumed;
-  wave.ready.store(true, std::memory_order_release);
+  if (publish) wave.ready.store(true, std::memory_order_release);
   return consumed;
 }
 

@@ -62,7 +62,9 @@ class ParallelTextParser : public StreamParser {
   void WakeReservers();
   // Whether the wave failed to parse (its error waits for the hand-over): a FileStager stops there.
   static bool Failed(const Wave& wave);
-  size_t Stage(Wave& wave, const char* data, size_t length, const BatchTarget& shape);
+  // Without `publish`, the wave is left for Publish to hand over (or to drop, with `failure`).
+  size_t Stage(Wave& wave, const char* data, size_t length, const BatchTarget& shape, bool publish = true);
+  static void Publish(Wave& wave, const std::string& failure);
 
   // Bytes of whole lines one wave holds at most (a longer record is taken whole).
   static constexpr size_t kWaveBytes = size_t(4) << 20;

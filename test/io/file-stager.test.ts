@@ -4,7 +4,7 @@
 // a read that fails end it without a thread or token left behind. Runs in this process's pool,
 // which must have 2 threads or more for the parallel parser (and so the stager) to run at all.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -150,6 +150,63 @@ describe('reading a file on the parser\'s own thread (file stager)', () => {
     }, { name: 'AbortError' });
     const records = bytes.toString().split('\n').filter((line) => line.replace('\r', '') !== '').length - 1;
     assert.equal((await collect(path, options)).records, records);
+  });
+
+  it('a file truncated by another process while it is read: an error naming the file and the byte, not a crash (SIGBUS)', async () => {
+    const path = join(directory, 'truncated.libsvm');
+    writeFileSync(path, libsvm(20_000_000));
+    const iterator = readBatches(path, { format: 'libsvm', featureDim: 1000, miniBatchSize: 1000 })[Symbol.asyncIterator]();
+    let rows = (await iterator.next()).value!.rows;
+    // The reader runs ahead until both waves are full and the next window is mapped (about 12 MB in):
+    // cut the file inside that window, whose pages are then gone.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    truncateSync(path, 10_000_000);
+    const error = await (async () => {
+      try {
+        for (let step = await iterator.next(); !step.done; step = await iterator.next()) rows += step.value.rows;
+      } catch (caught) {
+        return caught as Error;
+      }
+      return undefined;
+    })();
+    // A window mapped before the cut reads its lost pages as zeros and says so; one the reader
+    // reaches after it finds the new end, whose last line is cut.
+    const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assert.match(error?.message ?? 'no error', new RegExp(`^${escaped}, (byte \\d+: the file was truncated \\(by another process\\?\\) while it was read: nothing from here on is read` +
+      `|line \\d+: .* \\(the last line, which has no newline after it: was the input cut short\\?\\))$`));
+    assert.ok(rows > 0 && rows < 250_000, `${rows} rows handed over before the error`);
+  });
+
+  it('a window mapped before the file is cut: its lost pages read as zeros and the wave is an error, at the window\'s first byte', async () => {
+    const path = join(directory, 'cut.libsvm');
+    writeFileSync(path, libsvm(16_000_000));
+    const parser = new (loadCoreAddon().StreamParser)({ format: 'libsvm', featureDim: 1000 } as NativeParserOptions);
+    const rows = 1000, nnz = 20_000;
+    const target = () => parser.setTarget(new Float32Array(nnz), new Float32Array(rows), null, new Int32Array(rows + 1), new Uint32Array(nnz), rows, nnz);
+    target();
+    parser.stageFile(path, 0, Number.MAX_VALUE);
+    try {
+      // Nothing is handed over yet: the stager fills both waves ([0, 4 MiB) and [4, 8 MiB)), maps
+      // the next window [8, 12 MiB) and waits for a free wave. The file is then cut inside that window.
+      assert.equal((await parser.staged()).ready, true);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      truncateSync(path, 10_000_000);
+      let handed = 0, error: string | undefined;
+      while (error === undefined) {
+        const result = parser.drainSync();
+        error = result.error;
+        if (result.full) {
+          handed += result.rows;
+          target();
+        } else if (error === undefined && !(await parser.staged()).ready) {
+          break;
+        }
+      }
+      assert.equal(error, `byte ${8 << 20}: the file was truncated (by another process?) while it was read: nothing from here on is read`);
+      assert.ok(handed > 100_000, `${handed} rows of the two waves before it handed over`);
+    } finally {
+      parser.endStaging();
+    }
   });
 
   it('the native calls: a path that cannot be read is an error naming it; feeding while staging and ending no staging are refused', async () => {
