@@ -8,6 +8,7 @@ import type { BatchPool, PooledBatch } from '../data/batch-pool.js';
 import { ConsumerGone, deliver, type Producer, type ReadStats } from './batch-stream.js';
 import { DataError, type ReadOptions } from './read-options.js';
 import type { ByteChunk, ByteSource } from './sources/types.js';
+import { fileShrankError } from './sources/files.js';
 import { csvFields, headerError, headerlessError } from './formats/row-names.js';
 import { featureNamesError, featureNamesOf } from './formats/header-names.js';
 
@@ -88,9 +89,12 @@ function firstRecordLine(head: Uint8Array, start: number, skip: number, complete
     const newline = head.indexOf(0x0a, at);
     if (newline < 0 && !complete) return undefined;
     const end = newline < 0 ? head.length : newline;
-    const text = Buffer.from(head.buffer, head.byteOffset + at, end - at).toString('utf8');
-    // Blank as the native parser has it: spaces, tabs and carriage returns only.
-    if (!/^[ \t\r]*$/.test(text) && skipped++ >= skip) return text;
+    // Blank as the native parser has it: spaces, tabs and carriage returns only (an empty line is
+    // passed over without decoding: a file may start with millions of them).
+    if (end > at) {
+      const text = Buffer.from(head.buffer, head.byteOffset + at, end - at).toString('utf8');
+      if (!/^[ \t\r]*$/.test(text) && skipped++ >= skip) return text;
+    }
     if (newline < 0) return undefined;
     at = newline + 1;
   }
@@ -101,14 +105,14 @@ function firstRecordLine(head: Uint8Array, start: number, skip: number, complete
  * The first `count` non-blank lines after `start`, decoded, with their line numbers; without
  * `complete`, not the bytes after the last newline (a partial line).
  */
-function leadingLines(head: Uint8Array, start: number, count: number, complete: boolean): { text: string; line: number }[] {
-  const lines: { text: string; line: number }[] = [];
+function leadingLines(head: Uint8Array, start: number, count: number, complete: boolean): { text: string; line: number; end: number }[] {
+  const lines: { text: string; line: number; end: number }[] = [];
   for (let at = start, line = 1; at < head.length && lines.length < count; line++) {
     const newline = head.indexOf(0x0a, at);
     if (newline < 0 && !complete) break;
     const end = newline < 0 ? head.length : newline;
-    const text = Buffer.from(head.buffer, head.byteOffset + at, end - at).toString('utf8');
-    if (!/^[ \t\r]*$/.test(text)) lines.push({ text, line });
+    const text = end > at ? Buffer.from(head.buffer, head.byteOffset + at, end - at).toString('utf8') : '';
+    if (!/^[ \t\r]*$/.test(text)) lines.push({ text, line, end: newline < 0 ? head.length : newline + 1 });
     if (newline < 0) break;
     at = newline + 1;
   }
@@ -152,6 +156,25 @@ function checkFeatureNames(header: { text: string; line: number }, name: string,
   if (error) throw new DataError(`${name}, line ${header.line}: ${error}`);
 }
 
+/** Newlines in head[0, end). */
+function countNewlines(head: Uint8Array, end: number): number {
+  let count = 0;
+  for (let at = head.indexOf(0x0a); at >= 0 && at < end; at = head.indexOf(0x0a, at + 1)) count++;
+  return count;
+}
+
+/**
+ * Bytes of a CSV file's start read at most to find its first lines (the header and the records the
+ * header checks look at): a header or blank lines longer than a chunk are read on, to this.
+ */
+function leadingBytesLimit(options: ReadOptions): number {
+  return Math.max(64 << 20, 4 * (options.maxRecordBytes ?? 1 << 20));
+}
+
+function leadingBytesError(name: string, options: ReadOptions): string {
+  return `${name}: no whole ${options.header ? 'header line' : 'record'} in its first ${leadingBytesLimit(options)} bytes (blank lines, or a line longer than that)`;
+}
+
 /** A label, then whitespace-separated index:value pairs (as the native parser's hint judges a line). */
 function looksLikeLibsvm(line: string): boolean {
   const [, ...pairs] = line.trim().split(/[ \t]+/);
@@ -164,8 +187,15 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   const first = firstRecordLine(head, start, options.header ? 1 : 0, complete);
   if (first === undefined) {
+    // The line still open at the end of what was read is the one that may be too long (blank
+    // lines before it are not a record); past leadingBytesLimit the search stops.
     const limit = options.maxRecordBytes ?? 1 << 20;
-    if (head.length > limit) throw new DataError(`${name}, line 1: record is longer than ${limit} bytes (raise --max-record-bytes, maxRecordBytes in the API)`);
+    const open = head.length - (head.lastIndexOf(0x0a) + 1);
+    if (open > limit) {
+      const line = countNewlines(head, head.length - open) + 1;
+      throw new DataError(`${name}, line ${line}: record is longer than ${limit} bytes (raise --max-record-bytes, maxRecordBytes in the API)`);
+    }
+    if (head.length > leadingBytesLimit(options)) throw new DataError(leadingBytesError(name, options));
     return complete ? 'none' : null;
   }
   refuseHeader(head, name, options, complete);
@@ -200,6 +230,11 @@ class NativeBatcher {
   private threads: number | undefined;
   /** A file has started and not been finished. */
   private fileOpen = false;
+  /**
+   * CSV: a file's first chunks, copied, until the lines its header checks read are whole (a wide
+   * header, or blank lines before it, can outgrow the first chunk); undefined once checked.
+   */
+  private leading: { chunk: ByteChunk; bytes: Uint8Array[] } | undefined;
 
   private constructor(private readonly producer: Producer, private readonly pool: BatchPool,
     private readonly parser: NativeStreamParser) {
@@ -231,19 +266,50 @@ class NativeBatcher {
   async feed(chunk: ByteChunk): Promise<void> {
     if (chunk.fileStart) {
       if (this.fileOpen) await this.finishFile(true);
-      // Every file's header, before its rows are parsed: row names under it are refused (formats/row-names.ts).
-      if (this.producer.format === 'csv' && chunk.baseOffset === 0) {
-        const header = refuseHeader(chunk.data, chunk.name, this.producer.options, chunk.fileEnd === true);
-        if (header) checkFeatureNames(header, chunk.name, this.producer.options, this.producer.stats);
-      }
+      this.leading = this.producer.format === 'csv' && chunk.baseOffset === 0 ? { chunk, bytes: [] } : undefined;
       this.parser.startFile(chunk.baseOffset === 0);
       this.fileOpen = true;
     }
     this.current = chunk;
     this.producer.stats.bytes += chunk.data.length;
-    await this.parse(chunk.data);
-    if (chunk.rest && this.parseThreads > 1 && chunk.rest.take()) await this.stageRest(chunk.rest);
+    if (this.leading) {
+      // Nothing of the file is parsed before its header checks: its chunks are held till then.
+      const head = this.checkLeading(chunk.data, chunk.fileEnd === true);
+      if (head) await this.parse(head);
+    } else {
+      await this.parse(chunk.data);
+    }
+    // While the header checks wait for more lines, the file's chunks come from the source.
+    if (chunk.rest && !this.leading && this.parseThreads > 1 && chunk.rest.take()) await this.stageRest(chunk.rest);
     if (chunk.fileEnd) await this.finishFile(false);
+  }
+
+  /**
+   * Every CSV file's header, before any of its rows is parsed: row names under it are refused
+   * (formats/row-names.ts) and its feature names kept or compared. The checks read the header and
+   * the 20 records after it (or, without a header, the first 20): chunks are gathered until those
+   * are whole, or the file ends (`complete`), or the header is whole and 4 MiB of records have not
+   * brought 20. The file's bytes to parse once they are checked; undefined while they wait.
+   */
+  private checkLeading(data: Uint8Array, complete: boolean): Uint8Array | undefined {
+    const leading = this.leading!;
+    const { options } = this.producer;
+    const head = leading.bytes.length === 0 ? data : Buffer.concat([...leading.bytes, data]);
+    const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    const wanted = options.header ? 21 : 20;
+    const lines = leadingLines(head, start, wanted, complete);
+    const headerWhole = !options.header || lines.length > 0;
+    const afterHeader = options.header && lines.length > 0 ? head.length - lines[0].end : 0;
+    if (!complete && lines.length < wanted && !(headerWhole && afterHeader >= 4 << 20)) {
+      if (head.length > leadingBytesLimit(options)) throw new DataError(leadingBytesError(leading.chunk.name, options));
+      // Sources may reuse a chunk's buffer for the next one: what is held is a copy.
+      leading.bytes = [head === data ? Uint8Array.from(data) : head];
+      return undefined;
+    }
+    this.leading = undefined;
+    const header = refuseHeader(head, leading.chunk.name, options, complete);
+    if (header) checkFeatureNames(header, leading.chunk.name, options, this.producer.stats);
+    return head;
   }
 
   /**
@@ -263,7 +329,10 @@ class NativeBatcher {
         stats.bytes += progress.bytes - counted;
         counted = progress.bytes;
         if (progress.error !== undefined) throw new Error(progress.error);
-        if (progress.done && !progress.ready) return;
+        if (progress.done && !progress.ready) {
+          if (rest.from + progress.bytes < rest.expected) throw fileShrankError(rest.path, rest.from + progress.bytes, rest.expected);
+          return;
+        }
         options.signal?.throwIfAborted();
         if (queue.isClosed) throw new ConsumerGone();
       }
@@ -343,6 +412,7 @@ class NativeBatcher {
    */
   private async finishFile(unterminated: boolean): Promise<void> {
     this.fileOpen = false;
+    if (this.leading) await this.parse(this.checkLeading(new Uint8Array(0), true)!);
     if (this.parseThreads > 1) await this.drainStaged();
     for (;;) {
       const result = this.parser.finish();
@@ -361,7 +431,11 @@ class NativeBatcher {
     // Past line 1 (a one-line input often has no final newline by design), a bad last line with no
     // newline after it is what an input cut off mid-record looks like.
     const cut = unterminated && Number(/^line (\d+):/.exec(result.error)?.[1] ?? 0) > 1;
-    const error = cut ? `${result.error} (the last line, which has no newline after it: was the input cut short?)` : result.error;
+    let error = cut ? `${result.error} (the last line, which has no newline after it: was the input cut short?)` : result.error;
+    // A record wider than a batch: what makes batches hold more.
+    if (/(non-zeros|features) than a whole batch holds/.test(error) && this.producer.options.nnzPerBatch === undefined) {
+      error += '; a batch holds 128 entries per row of --mini-batch-size (at least 65,536): raise --mini-batch-size (miniBatchSize, or nnzPerBatch, in the API)';
+    }
     // A resumed read or a worker's share of a file starts mid-file: its line numbers count from there.
     if (current.explain) throw new DataError(current.explain(error));
     const where = current.baseOffset > 0 ? `${current.name} (read from byte ${current.baseOffset}; lines counted from there)` : current.name;

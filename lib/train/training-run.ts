@@ -92,6 +92,8 @@ export class TrainingRun<A extends Algorithm> {
    * undefined when unknown (before the first batch; data-parallel workers in the middle of a pass).
    */
   private covered: SourcePosition | 'end' | undefined;
+  /** The training files' bytes when the first pass from their start read them (checkSameInput). */
+  private firstPassBytes: number | undefined;
   stoppedEarly = false;
   /** The backend's kernel counts when this run began: metrics.kernels is what the run added. */
   private readonly kernelsBefore: KernelCounts;
@@ -443,6 +445,7 @@ export class TrainingRun<A extends Algorithm> {
         progress.records += batch.rows;
         reporter.totalBytes = stream.totalBytes;
         reporter.epochBytes = stream.stats.bytes;
+        if (read && fromStart) this.checkSameInput(read);
         this.emit('batch');
         if (options.signal?.aborted) throw abortError(options.signal);
         if (this.schedule?.afterBatch()) {
@@ -456,6 +459,21 @@ export class TrainingRun<A extends Algorithm> {
       throw error;
     }
     return { bytes: stream.stats.bytes, badRecords: stream.stats.badRecords, seekable: stream.seekable !== false };
+  }
+
+  /**
+   * A later pass over files reads what the first did: files that hold fewer bytes now (truncated
+   * or replaced between passes) are an error, not passes over less data. (Within a pass, a file that
+   * ends short of its size when the pass began is one too: lib/io/sources/files.ts.)
+   */
+  private checkSameInput(read: BatchStream): void {
+    const bytes = read.seekable === true ? read.totalBytes : undefined;
+    if (bytes === undefined) return;
+    this.firstPassBytes ??= bytes;
+    if (bytes < this.firstPassBytes) {
+      throw new DataError(`the training channel (${describeChannel(this.options.train)}) holds ${bytes} bytes, where it held ${this.firstPassBytes} in the first pass: ` +
+        'were its files truncated or replaced between passes? (a later pass would read less data)');
+    }
   }
 
   /** Whether epochs are left after the running one (a pass recorded now would be replayed). */

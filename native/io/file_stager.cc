@@ -104,15 +104,16 @@ void FileStager::Run() {
       const bool truncated = window->mapped() && (window->truncated() || FileSize(file.get()) < position + length);
       ParallelTextParser::Publish(*wave, truncated ? "byte " + std::to_string(position) +
           ": the file was truncated (by another process?) while it was read: nothing from here on is read" : "");
-      if (consumed == 0) throw std::runtime_error("the parser took none of " + std::to_string(length) + " bytes (a bug): please report it");
       position += consumed;
       {
         std::lock_guard<std::mutex> lock(mutex_);
         bytes_ += consumed;
         changed_.notify_all();
       }
-      // Its error waits for the hand-over; nothing after it is read.
+      // Its error waits for the hand-over (a record longer than allowed takes no bytes); nothing
+      // after it is read.
       if (truncated || ParallelTextParser::Failed(*wave)) break;
+      if (consumed == 0) throw std::runtime_error("the parser took none of " + std::to_string(length) + " bytes (a bug): please report it");
       if (consumed < length) {
         // A wave's worth taken (dense rows past kDenseStagingBytes): the rest is mapped again.
         pending.wait();

@@ -4,10 +4,12 @@
 // a read that fails end it without a thread or token left behind. Runs in this process's pool,
 // which must have 2 threads or more for the parallel parser (and so the stager) to run at all.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { loadCoreAddon } from '../../lib/backends/native-addon.js';
 import type { NativeParserOptions } from '../../lib/backends/native-addon.js';
 import { readBatches } from '../../lib/io/read-batches.js';
@@ -136,6 +138,17 @@ describe('reading a file on the parser\'s own thread (file stager)', () => {
     assert.equal(file.rows, stream.rows);
   });
 
+  it('a record over maxRecordBytes that starts where the parser\'s own thread takes over: the record\'s error, every time', async () => {
+    // 4,096 lines of 64 bytes fill the first chunk (256 KiB) exactly: the long record opens the first window.
+    const line = '1,' + '2,'.repeat(30) + '2\n';
+    const path = join(directory, 'long-at-window.csv');
+    writeFileSync(path, Buffer.concat([Buffer.from(line.repeat(4096)), Buffer.alloc(5_000_000, '3'), Buffer.from('\n' + line)]));
+    for (let run = 0; run < 6; run++) {
+      await assert.rejects(collect(path, { format: 'csv', miniBatchSize: 1000 }),
+        { message: `${path}, line 4097: record is longer than 1048576 bytes (raise --max-record-bytes, maxRecordBytes in the API)` });
+    }
+  });
+
   it('a consumer that leaves, and a stop signal, end the read mid-file; the next read gives every row', async () => {
     const path = join(directory, 'leave.csv');
     const bytes = csv(12_000_000);
@@ -175,6 +188,36 @@ describe('reading a file on the parser\'s own thread (file stager)', () => {
     assert.match(error?.message ?? 'no error', new RegExp(`^${escaped}, (byte \\d+: the file was truncated \\(by another process\\?\\) while it was read: nothing from here on is read` +
       `|line \\d+: .* \\(the last line, which has no newline after it: was the input cut short\\?\\))$`));
     assert.ok(rows > 0 && rows < 250_000, `${rows} rows handed over before the error`);
+  });
+
+  it('a file cut at a line before the reader reaches it: an error naming the sizes, not a shorter training set (1 and 2 threads)', function () {
+    this.timeout(60_000);
+    const bytes = libsvm(20_000_000);
+    const cut = bytes.indexOf(0x0a, 18_000_000) + 1;  // a line boundary past the windows mapped when the reader pauses
+    const library = fileURLToPath(new URL('../../lib/index.ts', import.meta.url));
+    const script = `
+      import { readBatches } from ${JSON.stringify(library)};
+      import { truncateSync } from 'node:fs';
+      const path = process.argv[1];
+      const iterator = readBatches(path, { format: 'libsvm', featureDim: 1000, miniBatchSize: 1000 })[Symbol.asyncIterator]();
+      await iterator.next();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      truncateSync(path, ${cut});
+      try {
+        while (!(await iterator.next()).done);
+        console.log('no error');
+      } catch (error) {
+        console.log(error.message);
+      }`;
+    for (const threads of [1, 2]) {
+      const path = join(directory, `cut-${threads}.libsvm`);
+      writeFileSync(path, bytes);
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, path],
+        { encoding: 'utf8', env: { ...process.env, BOUNDLESS_NUM_THREADS: String(threads) } });
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout.trim(), `${path}: the file ends at byte ${cut}, but it held ${bytes.length} bytes when the read began: ` +
+        'was it truncated or replaced while it was being read? (its rows would be missing from the run)', `${threads} threads`);
+    }
   });
 
   it('a window mapped before the file is cut: its lost pages read as zeros and the wave is an error, at the window\'s first byte', async () => {

@@ -48,6 +48,35 @@ describe('CSV feature columns by name (rows are read by position)', () => {
       /same\.csv, line 1: its header names 3 feature columns \('cyl', 'disp', 'hp'\), and the model's are 2 \('cyl', 'disp'\)$/);
   });
 
+  it('a header wider than the first chunk read, or after more blank lines than it holds: its names kept and checked, from a file and from stdin-like streams', async () => {
+    const names = Array.from({ length: 20_000 }, (_, i) => `feature_${String(i).padStart(6, '0')}`);
+    const wide = 'y,' + names.join(',') + '\n' + Array.from({ length: 30 }, (_, r) => [r % 2, ...names.map((_, j) => (r + j) % 7)].join(',')).join('\n') + '\n';
+    assert.ok(wide.indexOf('\n') > 256 << 10, 'the header line ends past the first 256 KiB');
+    await writeFile(join(directory, 'wide.csv'), wide);
+    const fromFile = await read(join(directory, 'wide.csv'), {});
+    assert.equal(fromFile.rows, 30);
+    assert.deepEqual(fromFile.names, names);
+    const chunked = (text: string) => (async function* () {
+      for (let at = 0; at < text.length; at += 65_536) yield Buffer.from(text.slice(at, at + 65_536));
+    })();
+    const stream = readBatches(chunked(wide), { miniBatchSize: 100, format: 'csv', header: true });
+    for await (const batch of stream) void batch;
+    assert.deepEqual(stream.stats.featureNames?.names, names);
+    // 300,000 blank lines, then the header: kept, and a later file with its columns swapped is refused.
+    await mkdir(join(directory, 'blank'));
+    await writeFile(join(directory, 'blank', 'a.csv'), '\n'.repeat(300_000) + 'y,cyl,disp,hp\n' + rows(5, [0, 1, 2, 3]));
+    assert.deepEqual(await read(join(directory, 'blank', 'a.csv'), {}), { rows: 5, names: ['cyl', 'disp', 'hp'] });
+    await writeFile(join(directory, 'blank', 'b.csv'), '\n'.repeat(300_000) + 'y,disp,cyl,hp\n' + rows(5, [0, 2, 1, 3]));
+    await assert.rejects(read(join(directory, 'blank'), {}), /b\.csv, line 300001: its feature columns are not those of .*a\.csv, in another order/);
+  });
+
+  it('5 MB of blank lines before the first record: read, not a "record longer than" error; a first line longer than the limit still is one', async () => {
+    await writeFile(join(directory, 'blank5m.csv'), '\n'.repeat(5_000_000) + rows(7, [0, 1, 2, 3]));
+    assert.equal((await read(join(directory, 'blank5m.csv'), { header: false })).rows, 7);
+    await writeFile(join(directory, 'long.csv'), '\n\n' + '1,'.repeat(600_000) + '1\n');
+    await assert.rejects(read(join(directory, 'long.csv'), { header: false }), { message: `${join(directory, 'long.csv')}, line 3: record is longer than 1048576 bytes (raise --max-record-bytes, maxRecordBytes in the API)` });
+  });
+
   it('refuses a "header" of numbers that do not step evenly: a row of data, which --header would drop', async () => {
     const file = join(directory, 'numbers.csv');
     await writeFile(file, '21,6,160,110\n22,6,161,112\n');

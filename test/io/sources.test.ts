@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -42,6 +42,19 @@ describe('sources', () => {
     await writeFile(join(directory, 'single.csv'), csv(0, 10));
   });
   after(async () => { await rm(directory, { recursive: true, force: true }); });
+
+  it('a directory holding a symbolic link to nothing, and a record wider than a batch: errors that name them and say what to do', async () => {
+    await mkdir(join(directory, 'dangling'));
+    await writeFile(join(directory, 'dangling', 'a.csv'), csv(0, 3));
+    await symlink(join(directory, 'dangling', 'gone.csv'), join(directory, 'dangling', 'b.csv'));
+    await assert.rejects(async () => { for await (const batch of readBatches(join(directory, 'dangling'), { format: 'csv', miniBatchSize: 10 })) void batch; }, { message: `${join(directory, 'dangling')}: ${join(directory, 'dangling', 'b.csv')} ` +
+      `is a symbolic link whose target does not exist (or was removed while ${join(directory, 'dangling')} was listed)` });
+    const wide = join(directory, 'wide.svm');
+    await writeFile(wide, `1 ${Array.from({ length: 70_000 }, (_, i) => `${i + 1}:1`).join(' ')}\n`);
+    await assert.rejects(async () => { for await (const batch of readBatches(wide, { format: 'libsvm', featureDim: 70_000, miniBatchSize: 100 })) void batch; },
+      { message: `${wide}, line 1: more non-zeros than a whole batch holds (65536); a batch holds 128 entries per row of --mini-batch-size (at least 65,536): ` +
+        'raise --mini-batch-size (miniBatchSize, or nnzPerBatch, in the API)' });
+  });
 
   it('reads a file path', async () => {
     const rows = await rowsOf(join(directory, 'single.csv'));

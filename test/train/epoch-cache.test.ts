@@ -4,6 +4,7 @@
 // channel larger than the budget, a stream and workers are read every epoch, and the metrics say so.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { truncateSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +158,18 @@ describe('trainer: epoch cache', function () {
       train: { epochsFromCache: 0, bytes: 0, batches: 0, notCached: 'the training channel is a stream, read once' },
       validation: { epochsFromCache: 0, bytes: 0, batches: 0, notCached: 'the training channel is a stream, read once: the run has one epoch' },
     });
+  });
+
+  it('files truncated between passes read every epoch: an error naming both sizes, not a pass over less data', async () => {
+    const path = join(root, 'shrinks.csv');
+    const text = regressionCsv(4, 3000);
+    await writeFile(path, text);
+    const cut = text.indexOf('\n', Math.floor(text.length / 2)) + 1;
+    await assert.rejects(train(linearLearner, { predictor_type: 'regressor', num_models: 2 }, {
+      train: path, epochs: 3, epochCacheBytes: 0,
+      onProgress: (e) => { if (e.phase === 'epoch' && e.epoch === 1) truncateSync(path, cut); },
+    }), { name: 'DataError', message: `the training channel (${path}) holds ${cut} bytes, where it held ${text.length} in the first pass: ` +
+      'were its files truncated or replaced between passes? (a later pass would read less data)' });
   });
 
   it('refuses a budget that is not a whole number of bytes', async () => {

@@ -41,6 +41,13 @@ function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
+/** A listed file's stat; a symbolic link whose target is gone is an error naming it, not Node's bare ENOENT. */
+function statOf(file: string, spec: string) {
+  const stats = statSync(file, { throwIfNoEntry: false });
+  if (!stats) throw new Error(`${spec}: ${file} is a symbolic link whose target does not exist (or was removed while ${spec} was listed)`);
+  return stats;
+}
+
 /** The files a path, directory or glob names, sorted; an error when there are none. */
 export function resolveFiles(spec: string): string[] {
   if (/[*?]/.test(basename(spec))) {
@@ -49,7 +56,7 @@ export function resolveFiles(spec: string): string[] {
     if (!existsSync(directory)) throw new Error(`${spec}: directory ${directory} does not exist`);
     const pattern = globToRegExp(basename(spec));
     const files = readdirSync(directory).filter((f) => pattern.test(f)).sort().map((f) => join(directory, f))
-      .filter((f) => statSync(f).isFile());
+      .filter((f) => statOf(f, spec).isFile());
     if (files.length === 0) throw new Error(`${spec}: no file matches`);
     return files;
   }
@@ -60,7 +67,7 @@ export function resolveFiles(spec: string): string[] {
   }
   if (statSync(spec).isDirectory()) {
     const files = readdirSync(spec).filter((f) => !f.startsWith('.')).sort().map((f) => join(spec, f))
-      .filter((f) => statSync(f).isFile());
+      .filter((f) => statOf(f, spec).isFile());
     if (files.length === 0) throw new Error(`${spec}: the directory holds no files`);
     return files;
   }
@@ -83,7 +90,10 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
   if (options.split && !split) files = files.filter((_, i) => i % options.split!.count === options.split!.index);
   // 4 MiB: the parallel parser waits for its slowest segment once per block (1 MiB blocks: 5–10% slower at two threads).
   const chunkBytes = options.chunkBytes ?? 4 << 20;
-  const totalBytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
+  // Each file's size when the source was made: a read that ends short of it (the file truncated or
+  // replaced since, this epoch or an earlier one) is an error, not a shorter training set.
+  const sizes = files.map((f) => statSync(f).size);
+  const totalBytes = sizes.reduce((sum, size) => sum + size, 0);
   return {
     kind: 'bytes',
     description: files.length === 1 ? files[0] : `${files.length} files (${files[0]}, ...)`,
@@ -95,7 +105,7 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
         const resumed = start && fileIndex === start.fileIndex ? start.byteOffset : 0;
         const range = split ? await lineShare(name, split.index, split.count) : undefined;
         const offset = range ? Math.max(resumed, range.start) : resumed;
-        yield* readFile(name, fileIndex, offset, chunkBytes, range);
+        yield* readFile(name, fileIndex, offset, chunkBytes, sizes[fileIndex], range);
       }
     },
   };
@@ -104,7 +114,13 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
 /** Bytes of a plain file's first chunk (the rest comes in chunks of chunkBytes). */
 const firstChunkBytes = 256 << 10;
 
-async function* readFile(name: string, fileIndex: number, offset: number, chunkBytes: number, range?: ByteRange): AsyncIterable<ByteChunk> {
+/** The error of a file that ends before `expected` bytes, the size it had when the source was made. */
+export function fileShrankError(name: string, at: number, expected: number): Error {
+  return new Error(`${name}: the file ends at byte ${at}, but it held ${expected} bytes when the read began: ` +
+    'was it truncated or replaced while it was being read? (its rows would be missing from the run)');
+}
+
+async function* readFile(name: string, fileIndex: number, offset: number, chunkBytes: number, size: number, range?: ByteRange): AsyncIterable<ByteChunk> {
   const handle = await open(name, 'r').catch((error: Error) => { throw new Error(`${name}: ${error.message}`); });
   try {
     const head = new Uint8Array(2);
@@ -117,13 +133,14 @@ async function* readFile(name: string, fileIndex: number, offset: number, chunkB
     // A plain file's first chunk is short: it is what the header checks and the row width need,
     // and the rest may be read by the parser itself (ByteChunk.rest), which starts it sooner.
     const firstBytes = Math.min(chunkBytes, firstChunkBytes);
-    const bytes = gzip ? gunzipped(handle, name, offset, chunkBytes) : plain(handle, offset, firstBytes, chunkBytes, end);
+    const expected = Math.min(end, size);
+    const bytes = gzip ? gunzipped(handle, name, offset, chunkBytes) : plain(handle, name, offset, firstBytes, chunkBytes, end, expected);
     let first = true;
     for await (const data of bytes) {
       // Once the rest is taken, this file ends here.
       let taken = false, later = false;
       const rest = first && !gzip && data.length === firstBytes
-        ? { path: name, from: offset + data.length, to: end, take: () => (taken = !later) } : undefined;
+        ? { path: name, from: offset + data.length, to: end, expected, take: () => (taken = !later) } : undefined;
       yield { data, fileIndex, name, fileStart: first, baseOffset: offset, ...(rest ? { rest } : {}) };
       first = false;
       if (taken) break;
@@ -144,7 +161,8 @@ async function* readFile(name: string, fileIndex: number, offset: number, chunkB
  * with a chunk when it asks for the next, and the read ahead goes into the other buffer. (Fresh
  * buffers per chunk, as a read stream makes them, cost page faults on every chunk.)
  */
-async function* plain(handle: FileHandle, offset: number, firstBytes: number, chunkBytes: number, end: number): AsyncIterable<Uint8Array> {
+async function* plain(handle: FileHandle, name: string, offset: number, firstBytes: number, chunkBytes: number, end: number,
+  expected: number): AsyncIterable<Uint8Array> {
   const buffers = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)];
   let position = offset;
   let which = 0;
@@ -154,7 +172,10 @@ async function* plain(handle: FileHandle, offset: number, firstBytes: number, ch
     for (let chunk = 0; ; chunk++) {
       const { bytesRead } = await pending!;
       pending = undefined;
-      if (bytesRead === 0) return;
+      if (bytesRead === 0) {
+        if (position < expected) throw fileShrankError(name, position, expected);
+        return;
+      }
       position += bytesRead;
       const current = buffers[which];
       which ^= 1;
