@@ -49,9 +49,9 @@ describe('finalize off the event loop', function () {
     assertResponsive('pca', await whileTicking(() => pca.finalize(state, backend)));
   });
 
-  it('k-means (200 trials of 50 from 500 held centres): the reduction runs on a libuv thread', async () => {
+  it('k-means (500 trials of 50 from 500 held centres): the reduction runs on a libuv thread', async () => {
     const d = 64, k = 50;
-    const state = kmeans.createState(parseHyperparameters('kmeans', kmeans.hyperparameters, { k, extra_center_factor: 10, local_lloyd_num_trials: 200 }),
+    const state = kmeans.createState(parseHyperparameters('kmeans', kmeans.hyperparameters, { k, extra_center_factor: 10, local_lloyd_num_trials: 500 }),
       { featureDim: d, labelSize: 0 }, backend);
     const random = Random.fromSeed(5);
     const truth = Float32Array.from({ length: 200 * d }, () => 10 * random.nextGaussian());
