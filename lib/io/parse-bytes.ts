@@ -288,7 +288,7 @@ class NativeBatcher {
    * Every CSV file's header, before any of its rows is parsed: row names under it are refused
    * (formats/row-names.ts) and its feature names kept or compared. The checks read the header and
    * the 20 records after it (or, without a header, the first 20): chunks are gathered until those
-   * are whole, or the file ends (`complete`), or the header is whole and 4 MiB of records have not
+   * are whole, or the file ends (`complete`), or the first line is whole and 4 MiB after it have not
    * brought 20. The file's bytes to parse once they are checked; undefined while they wait.
    */
   private checkLeading(data: Uint8Array, complete: boolean): Uint8Array | undefined {
@@ -298,10 +298,10 @@ class NativeBatcher {
     const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
     const wanted = options.header ? 21 : 20;
     const lines = leadingLines(head, start, wanted, complete);
-    const headerWhole = !options.header || lines.length > 0;
-    const afterHeader = options.header && lines.length > 0 ? head.length - lines[0].end : 0;
-    if (!complete && lines.length < wanted && !(headerWhole && afterHeader >= 4 << 20)) {
-      if (head.length > leadingBytesLimit(options)) throw new DataError(leadingBytesError(leading.chunk.name, options));
+    // Past its first line (the header, or the first record), 4 MiB of long records are enough to judge by.
+    const afterFirst = lines.length > 0 ? head.length - lines[0].end : 0;
+    if (!complete && lines.length < wanted && !(lines.length > 0 && afterFirst >= 4 << 20)) {
+      if (lines.length === 0 && head.length > leadingBytesLimit(options)) throw new DataError(leadingBytesError(leading.chunk.name, options));
       // Sources may reuse a chunk's buffer for the next one: what is held is a copy.
       leading.bytes = [head === data ? Uint8Array.from(data) : head];
       return undefined;

@@ -14,7 +14,7 @@ import { BoundedQueue } from './bounded-queue.js';
 import { produceFromBytes } from './parse-bytes.js';
 import { produceFromRecords } from './parse-records.js';
 import {
-  batchRowsOf, declaredFeatureDim, isSparseFormat, textWordBytesPerEntry, validateReadOptions, type FormatName, type ReadOptions,
+  batchRowsOf, DataError, declaredFeatureDim, isSparseFormat, textWordBytesPerEntry, validateReadOptions, type FormatName, type ReadOptions,
 } from './read-options.js';
 import { readSeriesBatches } from './read-series-batches.js';
 import { isRedisUrl } from './redis/redis-url.js';
@@ -68,6 +68,12 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
  * Runs the producer (open the source, parse into pooled batches) ahead of the consumer, at most
  * `prefetch` batches ahead. Each batch returns to the pool when the consumer asks for the next.
  */
+/**
+ * Values one dense batch may hold: 2³¹ − 1 (8 GiB of float32, already more than a pool of such
+ * batches could take; V8 refuses typed arrays past 2³² − 1 elements).
+ */
+const maxTypedArrayLength = 2 ** 31 - 1;
+
 async function* parseAhead(input: SourceInput, options: ReadOptions, format: FormatName, stream: BatchStream,
   onPool: (pool: BatchPool) => void, onSource: (source: Source) => void): AsyncGenerator<ReadBatch> {
   const queue = new BoundedQueue<ReadBatch>(options.prefetch ?? 2);
@@ -77,8 +83,15 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
     makePool: (featureDim) => {
       stream.featureDim = featureDim;
       const nnzCapacity = options.nnzPerBatch ?? Math.max(65536, options.miniBatchSize * 128);
+      const rows = batchRowsOf(options, featureDim, stream.sparse);
+      // A dense batch is rows × features floats: past what one typed array holds, say what to lower
+      // (Node's own words were `Invalid typed array length: 10649595904`).
+      if (!stream.sparse && rows * featureDim > maxTypedArrayLength) {
+        throw new DataError(`a batch of ${rows} rows × ${featureDim} features is ${rows * featureDim} values, more than one array holds (${maxTypedArrayLength}): ` +
+          `lower --mini-batch-size (miniBatchSize in the API) to at most ${Math.max(1, Math.floor(maxTypedArrayLength / featureDim))}`);
+      }
       pool = new BatchPool({
-        sparse: stream.sparse, rows: batchRowsOf(options, featureDim, stream.sparse), cols: featureDim, labelSize: format === 'text' ? 0 : options.labelSize ?? 1,
+        sparse: stream.sparse, rows, cols: featureDim, labelSize: format === 'text' ? 0 : options.labelSize ?? 1,
         nnzCapacity, ...(format === 'text' ? { wordBytes: nnzCapacity * textWordBytesPerEntry } : {}),
       }, (options.prefetch ?? 2) + 2);
       onPool(pool);

@@ -77,6 +77,14 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     await assert.rejects(read(join(directory, 'long.csv'), { header: false }), { message: `${join(directory, 'long.csv')}, line 3: record is longer than 1048576 bytes (raise --max-record-bytes, maxRecordBytes in the API)` });
   });
 
+  it('rows too wide for a dense batch of the size asked: an error that says what to lower, not a bare RangeError', async () => {
+    await writeFile(join(directory, 'very-wide.csv'), `1,${'0,'.repeat(600_000)}1\n`);
+    await assert.rejects(read(join(directory, 'very-wide.csv'), { header: false, miniBatchSize: 4096, maxRecordBytes: 4 << 20 }), {
+      name: 'DataError',
+      message: 'a batch of 4096 rows × 600001 features is 2457604096 values, more than one array holds (2147483647): lower --mini-batch-size (miniBatchSize in the API) to at most 3579',
+    });
+  });
+
   it('refuses a "header" of numbers that do not step evenly: a row of data, which --header would drop', async () => {
     const file = join(directory, 'numbers.csv');
     await writeFile(file, '21,6,160,110\n22,6,161,112\n');
