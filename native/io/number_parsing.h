@@ -3,6 +3,7 @@
 // leaves out: a leading '+', and a clear reason when a field is not a number.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -75,6 +76,33 @@ inline bool FastFloat32(const char* p, const char* end, float* out) {
   return true;
 }
 
+// The power of ten of a decimal's first significant digit (digits, an optional point, an optional
+// exponent; the caller has checked the syntax), saturated far beyond any float's range.
+inline long long DecimalMagnitude(const char* p, const char* end) {
+  if (p < end && (*p == '-' || *p == '+')) ++p;
+  long long integer_digits = 0, leading_fraction_zeros = 0;
+  bool significant = false;
+  for (; p < end && *p >= '0' && *p <= '9'; ++p) {
+    if (*p != '0') significant = true;
+    if (significant) ++integer_digits;
+  }
+  if (p < end && *p == '.') {
+    for (++p; p < end && *p >= '0' && *p <= '9'; ++p) {
+      if (*p != '0') significant = true;
+      if (!significant) ++leading_fraction_zeros;
+    }
+  }
+  long long exponent = 0;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    const bool negative = p < end && *p == '-';
+    if (p < end && (*p == '-' || *p == '+')) ++p;
+    for (; p < end && *p >= '0' && *p <= '9'; ++p) exponent = std::min<long long>(exponent * 10 + (*p - '0'), 1LL << 40);
+    if (negative) exponent = -exponent;
+  }
+  return (integer_digits > 0 ? integer_digits - 1 : -leading_fraction_zeros - 1) + exponent;
+}
+
 inline NumberStatus ParseFloat32(const char* begin, const char* end, float* out) {
   if (begin == end) return NumberStatus::Empty;
   if (FastFloat32(begin, end, out)) return NumberStatus::Ok;
@@ -94,11 +122,9 @@ inline NumberStatus ParseFloat32(const char* begin, const char* end, float* out)
       *out = static_cast<float>(wide);
       return NumberStatus::Ok;
     }
-    // Beyond double too: the sign of the decimal exponent says which way.
-    const char* e = begin;
-    while (e < end && *e != 'e' && *e != 'E') ++e;
-    bool negative_exponent = e + 1 < end && e[1] == '-';
-    if (!negative_exponent) return NumberStatus::OutOfRange;
+    // Beyond double too: the power of ten of its first significant digit says which way (a plain
+    // 0.000…1 with 350 zeros has no exponent to read the sign of).
+    if (DecimalMagnitude(begin, end) >= 0) return NumberStatus::OutOfRange;
     *out = (*begin == '-') ? -0.0f : 0.0f;
     return NumberStatus::Ok;
   }

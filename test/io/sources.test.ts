@@ -56,6 +56,18 @@ describe('sources', () => {
         'raise --mini-batch-size (miniBatchSize, or nnzPerBatch, in the API)' });
   });
 
+  it('a decimal below float64\'s range without an exponent (0.000…1, 350 zeros) reads as 0, as 1e-400 does; 400 nines overflow', async () => {
+    const tiny = `0.${'0'.repeat(350)}1`;
+    const path = join(directory, 'tiny.csv');
+    await writeFile(path, `1,${tiny},2\n1,-${tiny},3\n1,1e-400,4\n`);
+    const values: number[] = [];
+    for await (const batch of readBatches(path, { format: 'csv', miniBatchSize: 10 })) values.push(...batch.values.subarray(0, batch.rows * 2));
+    assert.deepEqual(values, [0, 2, -0, 3, 0, 4]);
+    await writeFile(path, `1,${'9'.repeat(400)},2\n`);
+    await assert.rejects(async () => { for await (const batch of readBatches(path, { format: 'csv', miniBatchSize: 10 })) void batch; },
+      { message: `${path}, line 1: column 2 '9999999999999999999999999999999999999999...' overflows float32` });
+  });
+
   it('reads a file path', async () => {
     const rows = await rowsOf(join(directory, 'single.csv'));
     assert.equal(rows.length, 10);
