@@ -92,8 +92,8 @@ export class TrainingRun<A extends Algorithm> {
    * undefined when unknown (before the first batch; data-parallel workers in the middle of a pass).
    */
   private covered: SourcePosition | 'end' | undefined;
-  /** The training files' bytes when the first pass from their start read them (checkSameInput). */
-  private firstPassBytes: number | undefined;
+  /** Each channel's files and their bytes when its first pass from their start read them (checkSameFiles). */
+  private readonly firstPassFiles = new Map<'training' | 'validation', InputFile[]>();
   stoppedEarly = false;
   /** The backend's kernel counts when this run began: metrics.kernels is what the run added. */
   private readonly kernelsBefore: KernelCounts;
@@ -419,6 +419,7 @@ export class TrainingRun<A extends Algorithm> {
     let read: BatchStream | undefined;
     if (!replay) {
       await this.input?.close();
+      if (fromStart) this.checkSameFiles('training', options.train);
       read = readBatches(options.train, { ...this.settings.readOptions, start: progress.position ?? undefined, signal: options.signal });
       this.input = read;
     }
@@ -445,7 +446,6 @@ export class TrainingRun<A extends Algorithm> {
         progress.records += batch.rows;
         reporter.totalBytes = stream.totalBytes;
         reporter.epochBytes = stream.stats.bytes;
-        if (read && fromStart) this.checkSameInput(read);
         this.emit('batch');
         if (options.signal?.aborted) throw abortError(options.signal);
         if (this.schedule?.afterBatch()) {
@@ -462,17 +462,25 @@ export class TrainingRun<A extends Algorithm> {
   }
 
   /**
-   * A later pass over files reads what the first did: files that hold fewer bytes now (truncated
-   * or replaced between passes) are an error, not passes over less data. (Within a pass, a file that
-   * ends short of its size when the pass began is one too: lib/io/sources/files.ts.)
+   * A later pass over a channel's files reads what the first did: a file that holds fewer bytes now
+   * (truncated or replaced between passes), or is gone, is an error naming it, not a pass over less
+   * data. (Within a pass, a file that ends short of its size when the pass began is one too:
+   * lib/io/sources/files.ts.) Files added since, or grown, are read.
    */
-  private checkSameInput(read: BatchStream): void {
-    const bytes = read.seekable === true ? read.totalBytes : undefined;
-    if (bytes === undefined) return;
-    this.firstPassBytes ??= bytes;
-    if (bytes < this.firstPassBytes) {
-      throw new DataError(`the training channel (${describeChannel(this.options.train)}) holds ${bytes} bytes, where it held ${this.firstPassBytes} in the first pass: ` +
-        'were its files truncated or replaced between passes? (a later pass would read less data)');
+  private checkSameFiles(channel: 'training' | 'validation', input: SourceInput): void {
+    const files = inputFilesOf(input);
+    if (!files) return;
+    const first = this.firstPassFiles.get(channel);
+    if (!first) {
+      this.firstPassFiles.set(channel, files);
+      return;
+    }
+    const now = new Map(files.map((file) => [file.path, file.bytes]));
+    for (const file of first) {
+      const bytes = now.get(file.path);
+      if (bytes !== undefined && bytes >= file.bytes) continue;
+      throw new DataError(`${file.path}: the ${channel} channel's file ${bytes === undefined ? 'is gone' : `holds ${bytes} bytes`}, where it held ` +
+        `${file.bytes} in the first pass: was it truncated, replaced or removed between passes? (a later pass would read less data)`);
     }
   }
 
@@ -523,6 +531,7 @@ export class TrainingRun<A extends Algorithm> {
     // Validation follows the epoch: one is left after it when the run has more epochs than done.
     const more = this.progress.epoch < this.settings.epochs && !this.stoppedEarly;
     const replay = cache?.replay();
+    if (!replay) this.checkSameFiles('validation', channel);
     const batches = replay ?? (cache?.recording && more ? cache.record(this.channel(channel)) : this.channel(channel));
     let records = 0;
     for await (const batch of batches) {

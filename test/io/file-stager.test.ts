@@ -215,8 +215,8 @@ describe('reading a file on the parser\'s own thread (file stager)', () => {
       const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, path],
         { encoding: 'utf8', env: { ...process.env, BOUNDLESS_NUM_THREADS: String(threads) } });
       assert.equal(run.status, 0, run.stderr);
-      assert.equal(run.stdout.trim(), `${path}: the file ends at byte ${cut}, but it held ${bytes.length} bytes when the read began: ` +
-        'was it truncated or replaced while it was being read? (its rows would be missing from the run)', `${threads} threads`);
+      assert.equal(run.stdout.trim(), `${path}: the read ended at byte ${cut}, before byte ${bytes.length}, where the file's data ended when the read began ` +
+        `(the file holds ${cut} bytes now): was it truncated or replaced while it was being read? (its rows would be missing from the run)`, `${threads} threads`);
     }
   });
 

@@ -62,6 +62,13 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     const stream = readBatches(chunked(wide), { miniBatchSize: 100, format: 'csv', header: true });
     for await (const batch of stream) void batch;
     assert.deepEqual(stream.stats.featureNames?.names, names);
+    // A model's 20,000 names against these with the last two swapped: the first 20 are said, then the count.
+    const swapped = [...names.slice(0, -2), names[19_999], names[19_998]];
+    await assert.rejects(read(join(directory, 'wide.csv'), { featureNames: swapped }), (error: Error) => {
+      assert.ok(error.message.length < 1500, `${error.message.length} characters`);
+      assert.match(error.message, /: feature 19999 is 'feature_019998' where the model has 'feature_019999' \(the model's, in order: 'feature_000000', .*'feature_000019', … \(20000 in all\)\)\. Rows are read by position/);
+      return true;
+    });
     // 300,000 blank lines, then the header: kept, and a later file with its columns swapped is refused.
     await mkdir(join(directory, 'blank'));
     await writeFile(join(directory, 'blank', 'a.csv'), '\n'.repeat(300_000) + 'y,cyl,disp,hp\n' + rows(5, [0, 1, 2, 3]));

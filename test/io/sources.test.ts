@@ -43,12 +43,18 @@ describe('sources', () => {
   });
   after(async () => { await rm(directory, { recursive: true, force: true }); });
 
-  it('a directory holding a symbolic link to nothing, and a record wider than a batch: errors that name them and say what to do', async () => {
+  it('a directory holding a symbolic link to nothing or a subdirectory, and a record wider than a batch: errors that name them and say what to do', async () => {
     await mkdir(join(directory, 'dangling'));
     await writeFile(join(directory, 'dangling', 'a.csv'), csv(0, 3));
     await symlink(join(directory, 'dangling', 'gone.csv'), join(directory, 'dangling', 'b.csv'));
     await assert.rejects(async () => { for await (const batch of readBatches(join(directory, 'dangling'), { format: 'csv', miniBatchSize: 10 })) void batch; }, { message: `${join(directory, 'dangling')}: ${join(directory, 'dangling', 'b.csv')} ` +
       `is a symbolic link whose target does not exist (or was removed while ${join(directory, 'dangling')} was listed)` });
+    await mkdir(join(directory, 'nested', 'sub'), { recursive: true });
+    await writeFile(join(directory, 'nested', 'a.csv'), csv(0, 3));
+    await writeFile(join(directory, 'nested', 'sub', 'b.csv'), csv(3, 3));
+    await assert.rejects(async () => { for await (const batch of readBatches(join(directory, 'nested'), { format: 'csv', miniBatchSize: 10 })) void batch; }, {
+      message: `${join(directory, 'nested')}: holds a subdirectory, ${join(directory, 'nested', 'sub')}, whose files would not be read ` +
+        "(a directory's own files are, not its subdirectories'): move them into it, or give the subdirectory as an input of its own" });
     const wide = join(directory, 'wide.svm');
     await writeFile(wide, `1 ${Array.from({ length: 70_000 }, (_, i) => `${i + 1}:1`).join(' ')}\n`);
     await assert.rejects(async () => { for await (const batch of readBatches(wide, { format: 'libsvm', featureDim: 70_000, miniBatchSize: 100 })) void batch; },

@@ -4,8 +4,8 @@
 // channel larger than the budget, a stream and workers are read every epoch, and the metrics say so.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { truncateSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { truncateSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -168,8 +168,30 @@ describe('trainer: epoch cache', function () {
     await assert.rejects(train(linearLearner, { predictor_type: 'regressor', num_models: 2 }, {
       train: path, epochs: 3, epochCacheBytes: 0,
       onProgress: (e) => { if (e.phase === 'epoch' && e.epoch === 1) truncateSync(path, cut); },
-    }), { name: 'DataError', message: `the training channel (${path}) holds ${cut} bytes, where it held ${text.length} in the first pass: ` +
-      'were its files truncated or replaced between passes? (a later pass would read less data)' });
+    }), { name: 'DataError', message: `${path}: the training channel's file holds ${cut} bytes, where it held ${text.length} in the first pass: ` +
+      'was it truncated, replaced or removed between passes? (a later pass would read less data)' });
+    // The validation channel's, and one file of a directory whose total grew.
+    const validation = join(root, 'shrinks-validation.csv');
+    await writeFile(path, text);
+    await writeFile(validation, text);
+    await assert.rejects(train(linearLearner, { predictor_type: 'regressor', num_models: 2 }, {
+      train: path, validation, epochs: 3, epochCacheBytes: 0,
+      onProgress: (e) => { if (e.phase === 'epoch' && e.epoch === 1) truncateSync(validation, cut); },
+    }), { name: 'DataError', message: `${validation}: the validation channel's file holds ${cut} bytes, where it held ${text.length} in the first pass: ` +
+      'was it truncated, replaced or removed between passes? (a later pass would read less data)' });
+    const directory = join(root, 'shrinks');
+    await mkdir(directory, { recursive: true });
+    await writeFile(join(directory, 'a.csv'), text);
+    await writeFile(join(directory, 'b.csv'), text);
+    await assert.rejects(train(linearLearner, { predictor_type: 'regressor', num_models: 2 }, {
+      train: directory, epochs: 3, epochCacheBytes: 0,
+      onProgress: (e) => {
+        if (e.phase !== 'epoch' || e.epoch !== 1) return;
+        truncateSync(join(directory, 'b.csv'), cut);
+        writeFileSync(join(directory, 'c.csv'), text);
+      },
+    }), { name: 'DataError', message: `${join(directory, 'b.csv')}: the training channel's file holds ${cut} bytes, where it held ${text.length} in the first pass: ` +
+      'was it truncated, replaced or removed between passes? (a later pass would read less data)' });
   });
 
   it('refuses a budget that is not a whole number of bytes', async () => {

@@ -31,7 +31,9 @@ export function featureNamesOf(header: string, layout: NameLayout): string[] {
  */
 export function featureNamesError(names: readonly string[], expected: readonly string[], owner: string, counted = false): string | undefined {
   if (names.length === expected.length && names.every((name, i) => name === expected[i])) return undefined;
-  const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+  // Wide headers (20,000 names) made a message of hundreds of kilobytes: the first 20 are said, then the count.
+  const list = (values: readonly string[]) => values.slice(0, 20).map((v) => `'${v}'`).join(', ') +
+    (values.length > 20 ? `, … (${values.length} in all)` : '');
   const whose = owner === 'the model' ? "the model's" : `those of ${owner}`;
   if (names.length !== expected.length) {
     return counted ? `its header names ${names.length} feature column${names.length === 1 ? '' : 's'} (${list(names)}), and ${whose} are ${expected.length} (${list(expected)})` : undefined;

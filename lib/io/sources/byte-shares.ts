@@ -27,7 +27,31 @@ async function lineStartFrom(handle: FileHandle, offset: number, size: number): 
   return size;
 }
 
-/** Range `index` of `count` of the file at `path`, cut at line starts (see above). */
+/**
+ * The line start after the file's first line that holds more than blanks (a CSV header, after any
+ * blank lines and a byte-order mark): no cut falls before it, so the first range holds it. Cut
+ * inside blank lines before a header, a later range took the header for a row.
+ */
+async function afterFirstLine(handle: FileHandle, size: number): Promise<number> {
+  const buffer = Buffer.allocUnsafe(probeBytes);
+  let content = false;
+  for (let position = 0; position < size;) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(probeBytes, size - position), position);
+    if (bytesRead === 0) break;
+    for (let i = 0; i < bytesRead; i++) {
+      const byte = buffer[i];
+      if (byte === 0x0a) {
+        if (content) return position + i + 1;
+      } else if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && !(position + i < 3 && (byte === 0xef || byte === 0xbb || byte === 0xbf))) {
+        content = true;
+      }
+    }
+    position += bytesRead;
+  }
+  return size;
+}
+
+/** Range `index` of `count` of the file at `path`, cut at line starts (see above), none before the end of its first line. */
 export async function lineShare(path: string, index: number, count: number): Promise<ByteRange> {
   if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(index) || index < 0 || index >= count) {
     throw new RangeError(`share ${index} of ${count}: expected 0 <= index < count`);
@@ -35,7 +59,8 @@ export async function lineShare(path: string, index: number, count: number): Pro
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
-    const cut = (i: number) => (i === 0 ? 0 : i === count ? size : lineStartFrom(handle, Math.floor((i * size) / count), size));
+    const first = count > 1 ? await afterFirstLine(handle, size) : 0;
+    const cut = async (i: number) => (i === 0 ? 0 : i === count ? size : Math.max(first, await lineStartFrom(handle, Math.floor((i * size) / count), size)));
     return { start: await cut(index), end: await cut(index + 1) };
   } finally {
     await handle.close();

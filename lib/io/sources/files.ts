@@ -66,8 +66,14 @@ export function resolveFiles(spec: string): string[] {
       'it can be read only alone, once, from its start');
   }
   if (statSync(spec).isDirectory()) {
-    const files = readdirSync(spec).filter((f) => !f.startsWith('.')).sort().map((f) => join(spec, f))
-      .filter((f) => statOf(f, spec).isFile());
+    const entries = readdirSync(spec).filter((f) => !f.startsWith('.')).sort().map((f) => join(spec, f));
+    // A subdirectory is not read: said, not passed over (its files would be missing from the run).
+    const directory = entries.find((f) => statOf(f, spec).isDirectory());
+    if (directory !== undefined) {
+      throw new Error(`${spec}: holds a subdirectory, ${directory}, whose files would not be read (a directory's own files are, ` +
+        'not its subdirectories\'): move them into it, or give the subdirectory as an input of its own');
+    }
+    const files = entries.filter((f) => statOf(f, spec).isFile());
     if (files.length === 0) throw new Error(`${spec}: the directory holds no files`);
     return files;
   }
@@ -114,9 +120,14 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
 /** Bytes of a plain file's first chunk (the rest comes in chunks of chunkBytes). */
 const firstChunkBytes = 256 << 10;
 
-/** The error of a file that ends before `expected` bytes, the size it had when the source was made. */
+/**
+ * The error of a file whose read ended at byte `at`, before `expected`, where its share (or the
+ * file) ended when the source was made; says the file's size now when it can be read.
+ */
 export function fileShrankError(name: string, at: number, expected: number): Error {
-  return new Error(`${name}: the file ends at byte ${at}, but it held ${expected} bytes when the read began: ` +
+  const now = statSync(name, { throwIfNoEntry: false })?.size;
+  return new Error(`${name}: the read ended at byte ${at}, before byte ${expected}, where the file's data ended when the read began` +
+    `${now === undefined ? ' (the file is gone now)' : ` (the file holds ${now} bytes now)`}: ` +
     'was it truncated or replaced while it was being read? (its rows would be missing from the run)');
 }
 
