@@ -46,6 +46,22 @@ describe('data-parallel workers', function () {
   });
   after(async () => { await rm(root, { recursive: true, force: true }); });
 
+  it('never cuts a share before the end of a file\'s first line with content: a header after 300,000 blank lines stays in the first share', async () => {
+    const late = join(root, 'late-header.csv');
+    const rows = Array.from({ length: 100 }, (_, r) => `${r % 2},${r},${2 * r}`).join('\n') + '\n';
+    await writeFile(late, '\ufeff' + '\r\n'.repeat(150_000) + ' \n'.repeat(150_000) + 'y,a,b\n' + rows);
+    const header = (await readFile(late)).indexOf('y,a,b\n') + 6;
+    for (const count of [2, 3]) {
+      const ranges = await Promise.all(Array.from({ length: count }, (_, i) => lineShare(late, i, count)));
+      for (let i = 1; i < count; i++) assert.ok(ranges[i].start >= header, `share ${i} of ${count} starts at ${ranges[i].start}, before the header's end (${header})`);
+      let records = 0;
+      for (let i = 0; i < count; i++) {
+        for await (const batch of readBatches(late, { miniBatchSize: 1000, header: true, files: { split: { index: i, count } } })) records += batch.rows;
+      }
+      assert.equal(records, 100, `${count} shares`);
+    }
+  });
+
   it('cuts a file into shares at line starts that tile it, and the shares read every record once', async () => {
     const bytes = await readFile(data);
     for (const count of [2, 3, 7]) {
