@@ -25,6 +25,7 @@ GuardedRange guarded[kGuardedRanges];
 std::mutex slots_mutex;
 struct sigaction previous_action;
 std::once_flag installed;
+uintptr_t page_bytes = 4096;  // set before the handler is installed (sysconf is not for a handler to call)
 
 // Passes a SIGBUS that is not ours on as if we had never been there.
 void PassOn(int signal, siginfo_t* info, void* context) {
@@ -47,9 +48,9 @@ void OnBusError(int signal, siginfo_t* info, void* context) {
   for (GuardedRange& range : guarded) {
     if (address < range.begin.load(std::memory_order_acquire) || address >= range.end.load(std::memory_order_acquire)) continue;
     std::atomic<bool>* flag = range.truncated.load(std::memory_order_acquire);
-    const uintptr_t page = address & ~(static_cast<uintptr_t>(sysconf(_SC_PAGESIZE)) - 1);
+    const uintptr_t page = address & ~(page_bytes - 1);
     // A page of zeros in place of the one that is gone (mmap is a plain system call, safe here).
-    void* zeros = mmap(reinterpret_cast<void*>(page), static_cast<size_t>(sysconf(_SC_PAGESIZE)), PROT_READ,
+    void* zeros = mmap(reinterpret_cast<void*>(page), static_cast<size_t>(page_bytes), PROT_READ,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (zeros != MAP_FAILED && flag) {
       flag->store(true, std::memory_order_release);
@@ -60,6 +61,7 @@ void OnBusError(int signal, siginfo_t* info, void* context) {
 }
 
 void Install() {
+  page_bytes = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   struct sigaction action{};
   action.sa_sigaction = OnBusError;
   action.sa_flags = SA_SIGINFO | SA_ONSTACK;
