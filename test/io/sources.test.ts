@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { fileSource, readBatches, recordSource, type ReadOptions, type SourceInput } from '../../lib/index.js';
 import { packageRoot } from '../../lib/package-root.js';
+import { fileErrorMessage } from '../../lib/io/sources/file-errors.js';
 import { feedFifo, makeFifo, quietWriter, releaseReaders } from '../fixtures/named-pipe.js';
 
 /** `promise`, or a failure after `ms` (a read that does not stop would otherwise hold the test to its timeout). */
@@ -60,6 +61,40 @@ describe('sources', () => {
     await assert.rejects(async () => { for await (const batch of readBatches(wide, { format: 'libsvm', featureDim: 70_000, miniBatchSize: 100 })) void batch; },
       { message: `${wide}, line 1: more non-zeros than a whole batch holds (65536); a batch holds 128 entries per row of --mini-batch-size (at least 65,536): ` +
         'raise --mini-batch-size (miniBatchSize, or nnzPerBatch, in the API)' });
+  });
+
+  it('a glob: a matching subdirectory or named pipe is an error naming it; `*` skips dot files as the shell does; a symbolic link loop and a path through a file say what they are', async () => {
+    const globbed = join(directory, 'globbed');
+    await mkdir(join(globbed, 'sub'), { recursive: true });
+    await writeFile(join(globbed, 'a.csv'), csv(0, 3));
+    await writeFile(join(globbed, '.hidden.csv'), csv(10, 2));
+    await writeFile(join(globbed, 'sub', 'b.csv'), csv(3, 3));
+    // `*.csv` passes over the subdirectory (no match) and the dot file; `.*.csv` names the dot file.
+    assert.deepEqual((await rowsOf(join(globbed, '*.csv'))).map((r) => r[1]), [0, 1, 2]);
+    assert.deepEqual((await rowsOf(join(globbed, '.*.csv'))).map((r) => r[1]), [10, 11]);
+    await assert.rejects(rowsOf(join(globbed, '*')), {
+      message: `${join(globbed, '*')}: matches a subdirectory, ${join(globbed, 'sub')}, whose files would not be read ` +
+        "(a directory's own files are, not its subdirectories'): move them into it, or give the subdirectory as an input of its own" });
+    await rm(join(globbed, 'sub'), { recursive: true });
+    makeFifo(join(globbed, 'pipe.csv'));
+    await assert.rejects(rowsOf(join(globbed, '*.csv')), {
+      message: `${join(globbed, '*.csv')}: matches ${join(globbed, 'pipe.csv')}, which is not a file but a stream or device (a named pipe, a socket): ` +
+        'a stream can be read only alone, once, from its start: give it as an input of its own' });
+    await rm(join(globbed, 'pipe.csv'));
+    await symlink('loop-b.csv', join(globbed, 'loop-a.csv'));
+    await symlink('loop-a.csv', join(globbed, 'loop-b.csv'));
+    const loopMessage = (path: string) => `${path}: a symbolic link that leads back to itself (a loop of links): it names no file (ELOOP)`;
+    await assert.rejects(rowsOf(join(globbed, 'loop-a.csv')), { message: loopMessage(join(globbed, 'loop-a.csv')) });
+    await assert.rejects(rowsOf(join(globbed, '*.csv')), { message: loopMessage(join(globbed, 'loop-a.csv')) });
+    await assert.rejects(rowsOf(join(globbed, 'a.csv', 'x.csv')),
+      { message: `${join(globbed, 'a.csv', 'x.csv')}: a part of the path before its last is not a directory (ENOTDIR)` });
+  });
+
+  it('file-system errors in words: permission denied (untestable by root here, so by its code), and an unknown code keeps Node\'s message', () => {
+    const errno = (code: string, message: string) => Object.assign(new Error(message), { code });
+    assert.equal(fileErrorMessage('data/a.csv', errno('EACCES', "EACCES: permission denied, open 'data/a.csv'")),
+      'data/a.csv: permission denied: this process may not read it (or may not search a directory on its path) (EACCES)');
+    assert.equal(fileErrorMessage('data/a.csv', errno('EXDEV', 'EXDEV: cross-device link not permitted')), 'data/a.csv: EXDEV: cross-device link not permitted');
   });
 
   it('a decimal below float64\'s range without an exponent (0.000…1, 350 zeros) reads as 0, as 1e-400 does; 400 nines overflow', async () => {

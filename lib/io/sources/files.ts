@@ -3,9 +3,10 @@
 // sharded across workers by index, as SageMaker's ShardedByS3Key does; data-parallel
 // workers split them (byte-shares.ts): whole files dealt out, or one file cut at line starts.
 // A path that names a stream (a named pipe, /dev/stdin, <(…)) is read once, as a stream.
-import { statSync, readdirSync, existsSync } from 'node:fs';
+import { statSync, readdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fileError } from './file-errors.js';
 import { gunzip, isGzip } from './gzip.js';
 import { pathStreamSource } from './streams.js';
 import { lineShare, type ByteRange } from './byte-shares.js';
@@ -32,20 +33,50 @@ export interface FileSourceOptions {
  * (each would take bytes from the others, and one waiting to open a pipe cannot be stopped).
  */
 export function isStreamPath(spec: string): boolean {
-  const stats = statSync(spec, { throwIfNoEntry: false });
+  const stats = statOrError(spec);
   return stats !== undefined && !stats.isFile() && !stats.isDirectory();
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
-  return new RegExp(`^${escaped}$`);
+/** A path's stat (undefined when nothing is there); any other failure is an error that says what it means. */
+function statOrError(path: string) {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    throw fileError(path, error);
+  }
 }
 
-/** A listed file's stat; a symbolic link whose target is gone is an error naming it, not Node's bare ENOENT. */
+/** A shell glob's file-name pattern: `*` and `?` within the name; as in the shell, they do not match a leading dot. */
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  return new RegExp(pattern.startsWith('.') ? `^${escaped}$` : `^(?!\\.)${escaped}$`);
+}
+
+/** A listed entry's stat; a symbolic link whose target is gone is an error naming it, not Node's bare ENOENT. */
 function statOf(file: string, spec: string) {
-  const stats = statSync(file, { throwIfNoEntry: false });
+  const stats = statOrError(file);
   if (!stats) throw new Error(`${spec}: ${file} is a symbolic link whose target does not exist (or was removed while ${spec} was listed)`);
   return stats;
+}
+
+/**
+ * The entries listed for `spec` (a directory's, or a glob's matches), each checked: a subdirectory
+ * or anything else that is not a file (a named pipe, a socket, a device) is an error naming it,
+ * since its data would otherwise be missing from the run without a word.
+ */
+function listedFiles(spec: string, entries: string[], what: string): string[] {
+  for (const entry of entries) {
+    const stats = statOf(entry, spec);
+    if (stats.isDirectory()) {
+      throw new Error(`${spec}: ${what} a subdirectory, ${entry}, whose files would not be read (a directory's own files are, ` +
+        'not its subdirectories\'): move them into it, or give the subdirectory as an input of its own');
+    }
+    if (!stats.isFile()) {
+      throw new Error(`${spec}: ${what} ${entry}, which is not a file but a stream or device (a named pipe, a socket): ` +
+        'a stream can be read only alone, once, from its start: give it as an input of its own');
+    }
+  }
+  return entries;
 }
 
 /** The files a path, directory or glob names, sorted; an error when there are none. */
@@ -53,31 +84,33 @@ export function resolveFiles(spec: string): string[] {
   if (/[*?]/.test(basename(spec))) {
     const directory = dirname(spec);
     if (/[*?]/.test(directory)) throw new Error(`${spec}: wildcards are supported in the file name only`);
-    if (!existsSync(directory)) throw new Error(`${spec}: directory ${directory} does not exist`);
+    if (!statOrError(directory)) throw new Error(`${spec}: directory ${directory} does not exist`);
     const pattern = globToRegExp(basename(spec));
-    const files = readdirSync(directory).filter((f) => pattern.test(f)).sort().map((f) => join(directory, f))
-      .filter((f) => statOf(f, spec).isFile());
+    const files = listedFiles(spec, listDirectory(directory).filter((f) => pattern.test(f)).sort().map((f) => join(directory, f)), 'matches');
     if (files.length === 0) throw new Error(`${spec}: no file matches`);
     return files;
   }
-  if (!existsSync(spec)) throw new Error(`${spec}: no such file or directory`);
-  if (isStreamPath(spec)) {
+  const stats = statOrError(spec);
+  if (!stats) throw new Error(`${spec}: no such file or directory`);
+  if (!stats.isFile() && !stats.isDirectory()) {
     throw new Error(`${spec}: not a file but a stream (a named pipe, /dev/stdin, a process substitution, a device): ` +
       'it can be read only alone, once, from its start');
   }
-  if (statSync(spec).isDirectory()) {
-    const entries = readdirSync(spec).filter((f) => !f.startsWith('.')).sort().map((f) => join(spec, f));
-    // A subdirectory is not read: said, not passed over (its files would be missing from the run).
-    const directory = entries.find((f) => statOf(f, spec).isDirectory());
-    if (directory !== undefined) {
-      throw new Error(`${spec}: holds a subdirectory, ${directory}, whose files would not be read (a directory's own files are, ` +
-        'not its subdirectories\'): move them into it, or give the subdirectory as an input of its own');
-    }
-    const files = entries.filter((f) => statOf(f, spec).isFile());
+  if (stats.isDirectory()) {
+    const entries = listDirectory(spec).filter((f) => !f.startsWith('.')).sort().map((f) => join(spec, f));
+    const files = listedFiles(spec, entries, 'holds');
     if (files.length === 0) throw new Error(`${spec}: the directory holds no files`);
     return files;
   }
   return [spec];
+}
+
+function listDirectory(directory: string): string[] {
+  try {
+    return readdirSync(directory);
+  } catch (error) {
+    throw fileError(directory, error);
+  }
 }
 
 /** The files of `spec`; `signal` ends a wait for bytes when the path names a stream (see isStreamPath), read as one. */
@@ -132,7 +165,7 @@ export function fileShrankError(name: string, at: number, expected: number): Err
 }
 
 async function* readFile(name: string, fileIndex: number, offset: number, chunkBytes: number, size: number, range?: ByteRange): AsyncIterable<ByteChunk> {
-  const handle = await open(name, 'r').catch((error: Error) => { throw new Error(`${name}: ${error.message}`); });
+  const handle = await open(name, 'r').catch((error: unknown) => { throw fileError(name, error); });
   try {
     const head = new Uint8Array(2);
     await handle.read(head, 0, 2, 0);
