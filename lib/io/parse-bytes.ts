@@ -9,7 +9,7 @@ import { ConsumerGone, deliver, type Producer, type ReadStats } from './batch-st
 import { DataError, type ReadOptions } from './read-options.js';
 import type { ByteChunk, ByteSource } from './sources/types.js';
 import { fileShrankError } from './sources/files.js';
-import { csvFields, headerError, headerlessError } from './formats/row-names.js';
+import { csvFields, headerError, headerlessError, unclosedQuote } from './formats/row-names.js';
 import { featureNamesError, featureNamesOf } from './formats/header-names.js';
 
 /** Parses a byte source into batches for the producer's queue. */
@@ -127,16 +127,36 @@ function refuseHeader(head: Uint8Array, name: string, options: ReadOptions, comp
   // A UTF-8 byte-order mark is not part of the first field.
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   if (!options.header) {
-    const records = leadingLines(head, start, 20, complete);
+    const records = refuseBrokenQuotes(leadingLines(head, start, 20, complete), name, options);
     const error = records.length > 0 ? headerlessError(name, records[0].line, records.map((r) => r.text), options) : undefined;
     if (error) throw new DataError(error);
     return undefined;
   }
-  const [header, ...records] = leadingLines(head, start, 21, complete);
+  const [header, ...leading] = leadingLines(head, start, 21, complete);
   if (!header) return undefined;
+  const records = refuseBrokenQuotes(leading, name, options);
   const error = headerError(name, header.text, header.line, records.map((r) => r.text), options);
   if (error) throw new DataError(error);
   return header;
+}
+
+/**
+ * The leading records, where one with a field that opens a quote its line does not close (a quoted
+ * field with a line break in it) is an error naming it: the header checks would otherwise judge
+ * the broken halves as records, and say the delimiter or the row names are wrong. With
+ * onBadRecord 'skip' it is left out of the checks instead (the parser skips and counts it).
+ */
+function refuseBrokenQuotes<R extends { text: string; line: number }>(records: R[], name: string, options: ReadOptions): R[] {
+  const broken = (record: R) => unclosedQuote(csvFields(record.text.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), options.delimiter ?? ','));
+  // Skipping, the line after one that opened a quote (its field's other half, closing it) is left out too.
+  if (options.onBadRecord === 'skip') return records.filter((record, i) => !broken(record) && !(i > 0 && broken(records[i - 1])));
+  for (const record of records) {
+    const open = broken(record);
+    if (!open) continue;
+    throw new DataError(`${name}, line ${record.line}: column ${open.column} '${open.text.slice(0, 40)}${open.text.length > 40 ? '...' : ''}' ` +
+      'opens a quote that the line does not close: a line break inside a quoted field is not supported (each record is one line)');
+  }
+  return records;
 }
 
 /**
@@ -199,9 +219,13 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
     return complete ? 'none' : null;
   }
   refuseHeader(head, name, options, complete);
+  // Skipping bad records, the width is not taken from half of a quoted field broken across lines.
+  const skipped = options.header ? 1 : 0;
+  const record = options.onBadRecord === 'skip'
+    ? refuseBrokenQuotes(leadingLines(head, start, skipped + 20, complete).slice(skipped), name, options)[0]?.text ?? first : first;
   // Quoted fields whole, as the parser reads past a column's (a row name may hold the delimiter).
   // Blanks at either end of a line are not fields to the parser (a trailing tab neither, tab-delimited).
-  const columns = csvFields(first.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), options.delimiter ?? ',').length;
+  const columns = csvFields(record.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), options.delimiter ?? ',').length;
   const ignored = options.ignoreColumns ?? [];
   const beyond = ignored.find((c) => c >= columns);
   if (beyond !== undefined) {

@@ -454,6 +454,21 @@ static const char* QuotedFieldEnd(const char* begin, const char* end) {
   return begin;
 }
 
+// What a field that is not a number says when it is half of a quoted field broken across lines
+// (a spreadsheet's cell with a line break): it opens a quote that its line does not close, or it
+// closes one it did not open. Records are lines; such a field is not supported. Empty otherwise.
+static std::string QuoteAcrossLinesHint(const char* field, const char* field_end, const char* line_end) {
+  const char* begin = field;
+  const char* end = field_end;
+  while (begin < end && (*begin == ' ' || *begin == '\t')) ++begin;
+  while (end > begin && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) --end;
+  const bool opens = begin < end && *begin == '"' && QuotedFieldEnd(begin, line_end) == begin;
+  const bool closes = begin < end && *begin != '"' && end[-1] == '"';
+  if (!opens && !closes) return "";
+  return std::string(opens ? " (it opens a quote that the line does not close" : " (it closes a quote that it does not open") +
+         ": a line break inside a quoted field is not supported; each record is one line)";
+}
+
 bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, BadRecord* reason,
                           std::string* detail) {
   const size_t cols = options_.feature_dim;
@@ -540,7 +555,9 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
       if (status != NumberStatus::Ok) {
         std::string what = is_label ? "label (column " + std::to_string(column + 1) + ")"
                                     : "column " + std::to_string(column + 1);
-        return NumberFailure(status, field_begin, trimmed_end, what, reason, detail);
+        NumberFailure(status, field_begin, trimmed_end, what, reason, detail);
+        *detail += QuoteAcrossLinesHint(cursor, field_end, end);
+        return false;
       }
       store(value);
     }

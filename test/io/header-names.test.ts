@@ -25,6 +25,28 @@ describe('CSV feature columns by name (rows are read by position)', () => {
   });
   after(() => rm(directory, { recursive: true, force: true }));
 
+  it('a quoted field with a line break (a spreadsheet cell): the header, a leading record and a later one each get an error naming it; skip counts the halves', async () => {
+    const file = join(directory, 'broken-quote.csv');
+    const tail = 'it opens a quote that the line does not close: a line break inside a quoted field is not supported';
+    await writeFile(file, 'y,"cyl\nnumber",disp\n1,2,3\n');
+    await assert.rejects(read(file, {}), { message: `${file}, line 1: header cell 2 '"cyl' opens a quote that the line does not close: ` +
+      'a line break inside a quoted field is not supported (a header, like each record, is one line): write the names without line breaks' });
+    await writeFile(file, 'y,cyl,disp\n1,"2\n",3\n0,1,1\n');
+    await assert.rejects(read(file, {}), { message: `${file}, line 2: column 2 '"2' opens a quote that the line does not close: ` +
+      'a line break inside a quoted field is not supported (each record is one line)' });
+    // Past the leading records the header checks look at, the parser says it.
+    const good = Array.from({ length: 30 }, (_, i) => `${i % 2},${i},${i}`).join('\n');
+    await writeFile(file, `y,cyl,disp\n${good}\n1,"2\n",3\n`);
+    await assert.rejects(read(file, {}), { message: `${file}, line 32: column 2 '"2' is not a number (${tail}; each record is one line)` });
+    await writeFile(file, `y,cyl,disp\n${good}\n1,2,"3\n3"\n`);
+    await assert.rejects(read(file, {}), { message: `${file}, line 32: column 3 '"3' is not a number (${tail}; each record is one line)` });
+    await writeFile(file, 'y,cyl,disp\n1,"2\n2",3\n0,1,1\n');
+    const stream = readBatches(file, { miniBatchSize: 100, format: 'csv', header: true, onBadRecord: 'skip' });
+    let kept = 0;
+    for await (const batch of stream) kept += batch.rows;
+    assert.deepEqual([kept, stream.stats.badRecords], [1, { unparsable_number: 2 }]);
+  });
+
   it("says the first file's feature names, and refuses a later file whose columns come in another order", async () => {
     assert.deepEqual(await read(join(directory, 'same.csv'), {}), { rows: 5, names: ['cyl', 'disp', 'hp'] });
     await assert.rejects(read(join(directory, 'parts'), {}), (error: Error) => {

@@ -52,6 +52,26 @@ export function csvFields(line: string, delimiter: string): string[] {
   }
 }
 
+/** Whether a (trimmed) field that opens with a double quote has its closing one ("" inside is a quote). */
+function closesQuote(field: string): boolean {
+  for (let at = 1; at < field.length; at++) {
+    if (field[at] !== '"') continue;
+    if (field[at + 1] === '"') at++;
+    else return true;
+  }
+  return false;
+}
+
+/**
+ * The first of a line's fields (csvFields) that opens a quote the line does not close: its column
+ * (1-based) and text. Such a field goes on past a line break, which the reader does not support:
+ * each record is one line.
+ */
+export function unclosedQuote(fields: string[]): { column: number; text: string } | undefined {
+  const index = fields.findIndex((f) => { const t = f.trim(); return t.startsWith('"') && !closesQuote(t); });
+  return index < 0 ? undefined : { column: index + 1, text: fields[index].trim() };
+}
+
 /** A CSV field as its text: blanks trimmed, one pair of enclosing double quotes taken off, and blanks inside them. */
 export function unquoted(field: string): string {
   const trimmed = field.trim();
@@ -162,12 +182,17 @@ function rowNameColumns(names: string[], rows: string[][], short: boolean, optio
  * `records` (lines after it) say the columns are not what the options read; undefined when they agree.
  */
 export function headerError(name: string, header: string, headerLine: number, records: string[], options: HeaderOptions): string | undefined {
-  if (records.length === 0) return undefined;
   const delimiter = options.delimiter ?? ',';
   const where = `${name}, line ${headerLine}`;
   // As the parser reads a line: blanks at either end are not fields (a trailing tab neither).
   const blanksOff = (line: string) => line.replace(/^[ \t\r]+|[ \t\r]+$/g, '');
   const names = csvFields(blanksOff(header), delimiter);
+  const open = unclosedQuote(names);
+  if (open) {
+    return `${where}: header cell ${open.column} '${open.text.slice(0, 40)}${open.text.length > 40 ? '...' : ''}' opens a quote that the line does not close: ` +
+      'a line break inside a quoted field is not supported (a header, like each record, is one line): write the names without line breaks';
+  }
+  if (records.length === 0) return undefined;
   const rows = records.slice(0, recordsLooked).map((line) => csvFields(blanksOff(line), delimiter));
   // A header ending in a delimiter over records that do not: an empty name for no column.
   if (names.length === rows[0].length + 1 && unquoted(names[names.length - 1]) === '' && rows.every((r) => r.length === names.length - 1)) names.pop();
