@@ -400,6 +400,9 @@ export class TrainingRun<A extends Algorithm> {
 
   /** A pass by a runner, which sees the run through a PassContext. */
   private async runPass(runner: PassRunner): Promise<PassResult> {
+    // Workers read the training files as this thread would: a later pass from their start checks them first.
+    const shares = this.progress.shares;
+    if (!shares || shares.positions.every((position, i) => position === null && !shares.done[i])) this.checkSameFiles('training', this.options.train);
     // A round's merge does not say which of a stream's dealt batches it holds: nothing is committed until the pass is whole.
     this.covered = undefined;
     try {

@@ -170,6 +170,13 @@ describe('trainer: epoch cache', function () {
       onProgress: (e) => { if (e.phase === 'epoch' && e.epoch === 1) truncateSync(path, cut); },
     }), { name: 'DataError', message: `${path}: the training channel's file holds ${cut} bytes, where it held ${text.length} in the first pass: ` +
       'was it truncated, replaced or removed between passes? (a later pass would read less data)' });
+    // Data-parallel workers' passes are checked as well.
+    await writeFile(path, text);
+    await assert.rejects(train(linearLearner, { predictor_type: 'regressor', num_models: 2 }, {
+      train: path, epochs: 3, epochCacheBytes: 0, workers: 2,
+      onProgress: (e) => { if (e.phase === 'epoch' && e.epoch === 1) truncateSync(path, cut); },
+    }), { name: 'DataError', message: `${path}: the training channel's file holds ${cut} bytes, where it held ${text.length} in the first pass: ` +
+      'was it truncated, replaced or removed between passes? (a later pass would read less data)' });
     // The validation channel's, and one file of a directory whose total grew.
     const validation = join(root, 'shrinks-validation.csv');
     await writeFile(path, text);
