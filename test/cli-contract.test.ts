@@ -341,6 +341,12 @@ describe('command-line contract', function () {
     assert.equal(evaluated.code, 0, evaluated.stderr);
     assert.deepEqual(JSON.parse(evaluated.stdout).badRecords, { unparsable_number: 1, column_count: 1 });
     assert.match(evaluated.stderr, /evaluate: skipped 2 bad records .*; the metrics are over the records read/);
+    // train's summary counts them too (the last pass's, by reason); a clean run has none to report.
+    const trained = boundless(['train', 'kmeans', '--train', bad, '--hp', 'k=1', '--on-bad-record', 'skip', '--epochs', '2', '--model-dir', join(directory, 'skipping')]);
+    assert.equal(trained.code, 0, trained.stderr);
+    assert.deepEqual(JSON.parse(trained.stdout.trim().split('\n').pop()!).metrics.badRecords, { unparsable_number: 1, column_count: 1 });
+    const clean = boundless(['train', 'kmeans', '--train', rows, '--hp', 'k=1', '--model-dir', join(directory, 'clean')]);
+    assert.equal(JSON.parse(clean.stdout.trim().split('\n').pop()!).metrics.badRecords, undefined);
   });
 
   it('an interrupted train says where its checkpoint is and how to resume, status 130', async () => {

@@ -100,6 +100,11 @@ export interface TrainResult<A extends Algorithm> {
     bestEpoch?: number;
     stoppedEarly: boolean;
     records: number;
+    /**
+     * With onBadRecord 'skip': the training channel's records skipped in the last pass, by reason
+     * (absent when none were). A resumed run counts the part of the pass it read itself.
+     */
+    badRecords?: Record<string, number>;
     seconds: number;
     /**
      * Kernel calls of the run (workers' included) by kernel: the backend that ran them, how many,

@@ -602,6 +602,7 @@ export class TrainingRun<A extends Algorithm> {
         ...(progress.bestEpoch !== null ? { bestEpoch: progress.bestEpoch } : {}),
         stoppedEarly: this.stoppedEarly,
         records: progress.records,
+        ...(Object.keys(this.reporter.badRecords).length > 0 ? { badRecords: { ...this.reporter.badRecords } } : {}),
         seconds: this.reporter.elapsedSeconds,
         kernels,
         ...(epochCache ? { epochCache } : {}),
