@@ -90,10 +90,20 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
         throw new DataError(`a batch of ${rows} rows × ${featureDim} features is ${rows * featureDim} values, more than one array holds (${maxTypedArrayLength}): ` +
           `lower --mini-batch-size (miniBatchSize in the API) to at most ${Math.max(1, Math.floor(maxTypedArrayLength / featureDim))}`);
       }
-      pool = new BatchPool({
-        sparse: stream.sparse, rows, cols: featureDim, labelSize: format === 'text' ? 0 : options.labelSize ?? 1,
-        nnzCapacity, ...(format === 'text' ? { wordBytes: nnzCapacity * textWordBytesPerEntry } : {}),
-      }, (options.prefetch ?? 2) + 2);
+      const buffers = (options.prefetch ?? 2) + 2;
+      try {
+        pool = new BatchPool({
+          sparse: stream.sparse, rows, cols: featureDim, labelSize: format === 'text' ? 0 : options.labelSize ?? 1,
+          nnzCapacity, ...(format === 'text' ? { wordBytes: nnzCapacity * textWordBytesPerEntry } : {}),
+        }, buffers);
+      } catch (error) {
+        // Node's own words were `Array buffer allocation failed`: say how much, and what to lower.
+        if (!(error instanceof RangeError) || !/allocation failed/i.test(error.message)) throw error;
+        const values = stream.sparse ? nnzCapacity : rows * featureDim;
+        throw new DataError(`the reader's ${buffers} batch buffers of ${rows} rows (${stream.sparse ? `${nnzCapacity} non-zeros` : `× ${featureDim} features`}) ` +
+          `need about ${(buffers * values * (stream.sparse ? 8 : 4) / 2 ** 30).toFixed(1)} GiB, which this process could not allocate: ` +
+          'lower --mini-batch-size (miniBatchSize in the API)');
+      }
       onPool(pool);
       return pool;
     },

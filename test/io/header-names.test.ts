@@ -112,6 +112,15 @@ describe('CSV feature columns by name (rows are read by position)', () => {
       name: 'DataError',
       message: 'a batch of 4096 rows × 600001 features is 2457604096 values, more than one array holds (2147483647): lower --mini-batch-size (miniBatchSize in the API) to at most 3579',
     });
+    // Within one array's length but past the memory the process may take (4 GB of address space here).
+    const small = join(directory, 'small.csv');
+    await writeFile(small, '1,2,3\n0,1,1\n');
+    const cli = join(packageRoot, 'dist', 'cli', 'main.js');
+    const run = spawnSync('bash', ['-c', `ulimit -v 4000000; exec "${process.execPath}" "${cli}" train kmeans --hp k=1 --format csv --train "${small}" ` +
+      `--mini-batch-size 200000000 --model-dir "${join(directory, 'never')}"`], { encoding: 'utf8' });
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(run.stderr.trim().split('\n').pop(), 'boundless: the reader\'s 4 batch buffers of 200000000 rows (× 3 features) need about 8.9 GiB, ' +
+      'which this process could not allocate: lower --mini-batch-size (miniBatchSize in the API)');
   });
 
   it('refuses a "header" of numbers that do not step evenly: a row of data, which --header would drop', async () => {
