@@ -15,6 +15,9 @@ const previous = {
   sparseAdagrad: '02c4090584ccb23b4c00445448309c4556c614d60484c2f4884ef81e80df80c4',
   sparseSgd: 'f43149403dc731544e4e3af86652ed69baba3bdc0bbcf5af322b52a1c2d33609',
   denseAdam: 'c0b5f4f9a4f6ef4a664bf4a8dfe9f82be8e77fc2e51bb30fee3cd23f5444cae7',
+  // Pinned on 2026-12-07 with the runtime-width loops, before dense rows got fixed-width ones.
+  denseOneModel: '7894f80f84dfc61a749df97a00e9e14d1f09dd37db534cd589c097eef9e9be5b',
+  denseWidth6: 'd832d10f93d983bed1be07c9e82979e02c071f8c74ffeb94ee441b12c6eb3407',
 };
 
 const fingerprint = `  import { createHash } from 'node:crypto';
@@ -50,6 +53,9 @@ const fingerprint = `  import { createHash } from 'node:crypto';
     sparseAdagrad: { dim: 3000, make: sparseBatch, hp: { ...base, optimizer: 'adagrad', linear_wd: 0.01, factors_wd: 0.02 } },
     sparseSgd: { dim: 3000, make: sparseBatch, hp: { ...base, optimizer: 'sgd', linear_wd: 0.01, factors_wd: 0.02 } },
     denseAdam: { dim: 12, make: denseRows, hp: { ...base, num_models: 2 } },
+    // One model of 8 factors: dense rows through the fixed-width loops (forward and gradients); 6: the runtime-width ones.
+    denseOneModel: { dim: 12, make: denseRows, hp: { ...base, num_factors: 8 } },
+    denseWidth6: { dim: 12, make: denseRows, hp: { ...base, num_factors: 6 } },
   };
   for (const [name, c] of Object.entries(cases)) {
     const hash = createHash('sha256');
@@ -71,18 +77,24 @@ const fingerprint = `  import { createHash } from 'node:crypto';
   console.log(JSON.stringify({ threads: loadCoreAddon().runtimeInfo().threads, ...out }));
 `;
 
-function run(threads: number): Record<string, unknown> {
+function run(threads: number, isa = 'auto'): Record<string, unknown> {
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', fingerprint], {
-    cwd: packageRoot, env: { ...process.env, BOUNDLESS_NUM_THREADS: String(threads) }, encoding: 'utf8',
+    cwd: packageRoot, env: { ...process.env, BOUNDLESS_NUM_THREADS: String(threads), BOUNDLESS_CPU_ISA: isa }, encoding: 'utf8',
   });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
-describe('factorization machines on sparse rows', function () {
+describe('factorization machines on sparse rows (and dense ones)', function () {
   this.timeout(120_000);
 
   it('give the previous implementation\'s states and models to the byte, on 1 and 2 threads', () => {
     assert.deepEqual(run(1), { threads: 1, ...previous });
     assert.deepEqual(run(2), { threads: 2, ...previous });
+  });
+
+  it('and on dense rows the fixed-width loops give them too, on the baseline and the AVX2 builds', function () {
+    if (process.arch !== 'x64') this.skip();
+    assert.deepEqual(run(2, 'baseline'), { threads: 2, ...previous });
+    assert.deepEqual(run(2, 'avx2'), { threads: 2, ...previous });
   });
 });
