@@ -243,14 +243,14 @@ export class WorkerPool implements PassRunner {
     }
     progress.shares = shares;
     // Resolved here too, so that a missing path is one error before any thread reads.
-    const paths = files === undefined ? [] : Array.isArray(files) ? files.flatMap(resolveFiles) : resolveFiles(files);
+    const paths = files === undefined ? [] : context.listed ? context.listed.map((f) => f.path) : Array.isArray(files) ? files.flatMap(resolveFiles) : resolveFiles(files);
     if (files && settings.readOptions.format === 'recordio' && paths.length < this.count) {
       throw new Error(`train: recordIO cannot be cut at record boundaries: give at least as many files as workers (${paths.length} file${paths.length === 1 ? '' : 's'} for ${this.count} workers)`);
     }
     if (files && paths.length < this.count) refuseTinyShares(paths, this.count);
     return {
       files,
-      totalBytes: files ? paths.reduce((n, f) => n + statSync(f).size, 0) : undefined,
+      totalBytes: files ? (context.listed ? context.listed.reduce((n, f) => n + f.bytes, 0) : paths.reduce((n, f) => n + statSync(f).size, 0)) : undefined,
       featureDim: context.state?.schema.featureDim ?? settings.readOptions.featureDim ?? (files ? await this.probeFeatureDim(files, settings.readOptions) : undefined),
     };
   }
@@ -334,7 +334,8 @@ export class WorkerPool implements PassRunner {
       // The backend the run resolved (not 'auto' again): every worker computes as the coordinator merges.
       backend: settings.backend.name,
       hyperparameters: settings.hp, train: files,
-      readOptions: { ...readOptions, featureDim, files: { ...readOptions.files, split: { index: worker, count: this.count } }, ...(start ? { start } : {}) },
+      readOptions: { ...readOptions, featureDim, files: { ...readOptions.files, ...(context.listed ? { listed: context.listed } : {}), split: { index: worker, count: this.count } },
+        ...(start ? { start } : {}) },
       state, syncBatches: 'batches' in this.sync ? this.sync.batches : undefined,
       // A stop in a deterministic run waits for the scheduled round, so that resuming gives the uninterrupted run's bytes.
       scheduledRoundsOnly: context.options.deterministic === true && 'batches' in this.sync,

@@ -354,7 +354,7 @@ class NativeBatcher {
         counted = progress.bytes;
         if (progress.error !== undefined) throw new Error(progress.error);
         if (progress.done && !progress.ready) {
-          if (rest.from + progress.bytes < rest.expected) throw fileShrankError(rest.path, rest.from + progress.bytes, rest.expected);
+          if (rest.from + progress.bytes < rest.expected) throw fileShrankError(rest.path, rest.from + progress.bytes, rest.expected, rest.share);
           return;
         }
         options.signal?.throwIfAborted();

@@ -46,6 +46,11 @@ export interface PassContext {
   state: State | undefined;
   /** Counters and positions; the runner keeps them current with `state`. */
   readonly progress: Progress;
+  /**
+   * The training files and their sizes as checked at this pass's start (a pass from the channel's
+   * start over files); the runner's readers read these, so that a file changed since is an error.
+   */
+  readonly listed?: { path: string; bytes: number }[];
   /** Reports progress (a 'batch' event per merge round, say) with the totals in `progress`. */
   report(bytes: number, totalBytes: number | undefined): void;
   /** Call when `state` and `progress` agree (after a merge round): writes a checkpoint if one is due after `batches` more batches. */

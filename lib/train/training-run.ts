@@ -13,7 +13,7 @@ import { loadState } from '../algorithms/persistence.js';
 import type { Algorithm, FinalizedModel, Objective, State } from '../algorithms/types.js';
 import type { BatchStream, CommittableInput } from '../io/batch-stream.js';
 import { readBatches } from '../io/read-batches.js';
-import { DataError } from '../io/read-options.js';
+import { DataError, type ReadOptions } from '../io/read-options.js';
 import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
 import type { SourceInput } from '../io/sources/open-source.js';
 import type { SourcePosition } from '../io/sources/types.js';
@@ -75,6 +75,11 @@ export function improves(value: number, best: number | null, tolerance: number, 
   return minimize ? value < best - margin : value > best + margin;
 }
 
+/** Read options whose file source reads `listed` (the channel's files and sizes as checked at a pass's start), if any. */
+function withListed(options: ReadOptions, listed: InputFile[] | undefined): ReadOptions {
+  return listed ? { ...options, files: { ...options.files, listed } } : options;
+}
+
 export class TrainingRun<A extends Algorithm> {
   private state: State<unknown> | undefined;
   /** The state of the best epoch so far (early stopping keeps it for the final model). */
@@ -92,6 +97,8 @@ export class TrainingRun<A extends Algorithm> {
    * undefined when unknown (before the first batch; data-parallel workers in the middle of a pass).
    */
   private covered: SourcePosition | 'end' | undefined;
+  /** The training files as listed at the start of the runner's pass (checkSameFiles), which its workers read. */
+  private listedTraining: InputFile[] | undefined;
   /** Each channel's files and their bytes when its first pass from their start read them (checkSameFiles). */
   private readonly firstPassFiles = new Map<'training' | 'validation', InputFile[]>();
   stoppedEarly = false;
@@ -384,6 +391,7 @@ export class TrainingRun<A extends Algorithm> {
     return {
       algorithm: this.algorithm, settings: this.settings, options: this.options, progress: this.progress,
       get state() { return run.state as State | undefined; },
+      get listed() { return run.listedTraining; },
       set state(state: State | undefined) { run.state = state; },
       report: (bytes, totalBytes) => {
         this.reporter.totalBytes = totalBytes;
@@ -402,7 +410,8 @@ export class TrainingRun<A extends Algorithm> {
   private async runPass(runner: PassRunner): Promise<PassResult> {
     // Workers read the training files as this thread would: a later pass from their start checks them first.
     const shares = this.progress.shares;
-    if (!shares || shares.positions.every((position, i) => position === null && !shares.done[i])) this.checkSameFiles('training', this.options.train);
+    this.listedTraining = !shares || shares.positions.every((position, i) => position === null && !shares.done[i])
+      ? this.checkSameFiles('training', this.options.train) : undefined;
     // A round's merge does not say which of a stream's dealt batches it holds: nothing is committed until the pass is whole.
     this.covered = undefined;
     try {
@@ -422,8 +431,9 @@ export class TrainingRun<A extends Algorithm> {
     let read: BatchStream | undefined;
     if (!replay) {
       await this.input?.close();
-      if (fromStart) this.checkSameFiles('training', options.train);
-      read = readBatches(options.train, { ...this.settings.readOptions, start: progress.position ?? undefined, signal: options.signal });
+      // A pass from the start reads the files as checked, listed once: one changed since is an error, not less data.
+      const listed = fromStart ? this.checkSameFiles('training', options.train) : undefined;
+      read = readBatches(options.train, { ...withListed(this.settings.readOptions, listed), start: progress.position ?? undefined, signal: options.signal });
       this.input = read;
     }
     const stream: PassSource = replay ?? read!;
@@ -470,21 +480,22 @@ export class TrainingRun<A extends Algorithm> {
    * data. (Within a pass, a file that ends short of its size when the pass began is one too:
    * lib/io/sources/files.ts.) Files added since, or grown, are read.
    */
-  private checkSameFiles(channel: 'training' | 'validation', input: SourceInput): void {
+  private checkSameFiles(channel: 'training' | 'validation', input: SourceInput): InputFile[] | undefined {
     const files = inputFilesOf(input);
-    if (!files) return;
+    if (!files) return undefined;
     const first = this.firstPassFiles.get(channel);
     if (!first) {
       this.firstPassFiles.set(channel, files);
-      return;
+      return files;
     }
     const now = new Map(files.map((file) => [file.path, file.bytes]));
     for (const file of first) {
       const bytes = now.get(file.path);
       if (bytes !== undefined && bytes >= file.bytes) continue;
       throw new DataError(`${file.path}: the ${channel} channel's file ${bytes === undefined ? 'is gone' : `holds ${bytes} bytes`}, where it held ` +
-        `${file.bytes} in the first pass: was it truncated, replaced or removed between passes? (a later pass would read less data)`);
+        `${file.bytes} bytes in the first pass: was it truncated, replaced or removed between passes? (a later pass would read less data)`);
     }
+    return files;
   }
 
   /** Whether epochs are left after the running one (a pass recorded now would be replayed). */
@@ -534,8 +545,8 @@ export class TrainingRun<A extends Algorithm> {
     // Validation follows the epoch: one is left after it when the run has more epochs than done.
     const more = this.progress.epoch < this.settings.epochs && !this.stoppedEarly;
     const replay = cache?.replay();
-    if (!replay) this.checkSameFiles('validation', channel);
-    const batches = replay ?? (cache?.recording && more ? cache.record(this.channel(channel)) : this.channel(channel));
+    const listed = replay ? undefined : this.checkSameFiles('validation', channel);
+    const batches = replay ?? (cache?.recording && more ? cache.record(this.channel(channel, listed)) : this.channel(channel, listed));
     let records = 0;
     for await (const batch of batches) {
       await (validator ?? evaluator)!.add(batch);
@@ -653,10 +664,10 @@ export class TrainingRun<A extends Algorithm> {
   }
 
   /** Batches of a validation or test channel, read like the training channel at the state's width. */
-  private channel(input: SourceInput) {
+  private channel(input: SourceInput, listed?: InputFile[]) {
     // Series have no width to hold the channel to (the forecaster checks their features itself).
     const featureDim = this.state!.schema.series === true ? undefined : this.state!.schema.featureDim;
-    return readBatches(input, { ...this.settings.readOptions, featureDim, signal: this.options.signal });
+    return readBatches(input, { ...withListed(this.settings.readOptions, listed), featureDim, signal: this.options.signal });
   }
 
   private async writeCheckpoint(): Promise<void> {

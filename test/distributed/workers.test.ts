@@ -14,7 +14,7 @@ import { parseHyperparameters } from '../../lib/algorithms/hyperparameters.js';
 import { resolveBackend } from '../../lib/backends/select.js';
 import { classification } from '../fixtures/classification-csv.js';
 import { feedFifo, makeFifo, quietWriter, releaseReaders } from '../fixtures/named-pipe.js';
-import { closeSync } from 'node:fs';
+import { closeSync, statSync } from 'node:fs';
 
 /** `promise`, or a failure after `ms` (a run that waits forever would otherwise hold the test to its timeout). */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -52,7 +52,7 @@ describe('data-parallel workers', function () {
     await writeFile(late, '\ufeff' + '\r\n'.repeat(150_000) + ' \n'.repeat(150_000) + 'y,a,b\n' + rows);
     const header = (await readFile(late)).indexOf('y,a,b\n') + 6;
     for (const count of [2, 3]) {
-      const ranges = await Promise.all(Array.from({ length: count }, (_, i) => lineShare(late, i, count)));
+      const ranges = await Promise.all(Array.from({ length: count }, (_, i) => lineShare(late, i, count, statSync(late).size)));
       for (let i = 1; i < count; i++) assert.ok(ranges[i].start >= header, `share ${i} of ${count} starts at ${ranges[i].start}, before the header's end (${header})`);
       let records = 0;
       for (let i = 0; i < count; i++) {
@@ -65,7 +65,7 @@ describe('data-parallel workers', function () {
   it('cuts a file into shares at line starts that tile it, and the shares read every record once', async () => {
     const bytes = await readFile(data);
     for (const count of [2, 3, 7]) {
-      const ranges = await Promise.all(Array.from({ length: count }, (_, i) => lineShare(data, i, count)));
+      const ranges = await Promise.all(Array.from({ length: count }, (_, i) => lineShare(data, i, count, bytes.length)));
       assert.equal(ranges[0].start, 0);
       assert.equal(ranges[count - 1].end, bytes.length);
       for (let i = 0; i < count; i++) {
@@ -90,7 +90,7 @@ describe('data-parallel workers', function () {
     const lines = classification(8, 5000).split('\n');
     lines[4500] = '1,2,x,4,5,6,7,8,9';
     await writeFile(bad, lines.join('\n'));
-    const range = await lineShare(bad, 1, 2);
+    const range = await lineShare(bad, 1, 2, statSync(bad).size);
     const line = 4501 - lines.join('\n').slice(0, range.start).split('\n').length + 1;
     await assert.rejects(train(getAlgorithm('linear-learner'), { predictor_type: 'binary_classifier' }, { train: bad, workers: 2 }),
       (error: Error) => error.name === 'DataError' && error.message.includes(`${bad} (read from byte ${range.start}; lines counted from there), line ${line}`));

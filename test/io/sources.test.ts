@@ -90,6 +90,29 @@ describe('sources', () => {
       { message: `${join(globbed, 'a.csv', 'x.csv')}: a part of the path before its last is not a directory (ENOTDIR)` });
   });
 
+  it('files listed with their sizes (a pass\'s start): read as listed; one truncated or removed since is an error naming it, a worker\'s share cut at the listed size', async () => {
+    const listedDir = join(directory, 'listed');
+    await mkdir(listedDir, { recursive: true });
+    const a = join(listedDir, 'a.csv'), b = join(listedDir, 'b.csv');
+    const text = csv(0, 2000);
+    await writeFile(a, text);
+    await writeFile(b, text);
+    const listed = [{ path: a, bytes: text.length }, { path: b, bytes: text.length }];
+    // Read as listed, not listed again: a file added to the directory since is not read.
+    await writeFile(join(listedDir, 'c.csv'), text);
+    assert.equal((await rowsOf(listedDir, { miniBatchSize: 500, files: { listed } })).length, 4000);
+    const cut = text.indexOf('\n', 20_000) + 1;
+    execFileSync('truncate', ['-s', String(cut), b]);
+    await assert.rejects(rowsOf(listedDir, { miniBatchSize: 500, files: { listed } }), {
+      message: `${b}: the read ended at byte ${cut}, before byte ${text.length}, where the file's data ended when the read began (the file holds ${cut} bytes now): ` +
+        'was it truncated or replaced while it was being read? (its rows would be missing from the run)' });
+    // Two workers cut their shares at the listed size: the second one's read ends short of its share.
+    const shares = async () => { for (let i = 0; i < 2; i++) await rowsOf(b, { miniBatchSize: 500, files: { listed: [listed[1]], split: { index: i, count: 2 } } }); };
+    await assert.rejects(shares(), (error: Error) => /the read ended at byte \d+, before byte \d+, where this worker's share of the file ended when the read began/.test(error.message));
+    await rm(b);
+    await assert.rejects(rowsOf(listedDir, { miniBatchSize: 500, files: { listed } }), { message: `${b}: no such file or directory (ENOENT)` });
+  });
+
   it('file-system errors in words: permission denied (untestable by root here, so by its code), and an unknown code keeps Node\'s message', () => {
     const errno = (code: string, message: string) => Object.assign(new Error(message), { code });
     assert.equal(fileErrorMessage('data/a.csv', errno('EACCES', "EACCES: permission denied, open 'data/a.csv'")),

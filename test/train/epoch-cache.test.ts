@@ -168,14 +168,14 @@ describe('trainer: epoch cache', function () {
     await assert.rejects(train(linearLearner, { predictor_type: 'regressor', num_models: 2 }, {
       train: path, epochs: 3, epochCacheBytes: 0,
       onProgress: (e) => { if (e.phase === 'epoch' && e.epoch === 1) truncateSync(path, cut); },
-    }), { name: 'DataError', message: `${path}: the training channel's file holds ${cut} bytes, where it held ${text.length} in the first pass: ` +
+    }), { name: 'DataError', message: `${path}: the training channel's file holds ${cut} bytes, where it held ${text.length} bytes in the first pass: ` +
       'was it truncated, replaced or removed between passes? (a later pass would read less data)' });
     // Data-parallel workers' passes are checked as well.
     await writeFile(path, text);
     await assert.rejects(train(linearLearner, { predictor_type: 'regressor', num_models: 2 }, {
       train: path, epochs: 3, epochCacheBytes: 0, workers: 2,
       onProgress: (e) => { if (e.phase === 'epoch' && e.epoch === 1) truncateSync(path, cut); },
-    }), { name: 'DataError', message: `${path}: the training channel's file holds ${cut} bytes, where it held ${text.length} in the first pass: ` +
+    }), { name: 'DataError', message: `${path}: the training channel's file holds ${cut} bytes, where it held ${text.length} bytes in the first pass: ` +
       'was it truncated, replaced or removed between passes? (a later pass would read less data)' });
     // The validation channel's, and one file of a directory whose total grew.
     const validation = join(root, 'shrinks-validation.csv');
@@ -184,7 +184,7 @@ describe('trainer: epoch cache', function () {
     await assert.rejects(train(linearLearner, { predictor_type: 'regressor', num_models: 2 }, {
       train: path, validation, epochs: 3, epochCacheBytes: 0,
       onProgress: (e) => { if (e.phase === 'epoch' && e.epoch === 1) truncateSync(validation, cut); },
-    }), { name: 'DataError', message: `${validation}: the validation channel's file holds ${cut} bytes, where it held ${text.length} in the first pass: ` +
+    }), { name: 'DataError', message: `${validation}: the validation channel's file holds ${cut} bytes, where it held ${text.length} bytes in the first pass: ` +
       'was it truncated, replaced or removed between passes? (a later pass would read less data)' });
     const directory = join(root, 'shrinks');
     await mkdir(directory, { recursive: true });
@@ -197,7 +197,7 @@ describe('trainer: epoch cache', function () {
         truncateSync(join(directory, 'b.csv'), cut);
         writeFileSync(join(directory, 'c.csv'), text);
       },
-    }), { name: 'DataError', message: `${join(directory, 'b.csv')}: the training channel's file holds ${cut} bytes, where it held ${text.length} in the first pass: ` +
+    }), { name: 'DataError', message: `${join(directory, 'b.csv')}: the training channel's file holds ${cut} bytes, where it held ${text.length} bytes in the first pass: ` +
       'was it truncated, replaced or removed between passes? (a later pass would read less data)' });
   });
 

@@ -51,14 +51,17 @@ async function afterFirstLine(handle: FileHandle, size: number): Promise<number>
   return size;
 }
 
-/** Range `index` of `count` of the file at `path`, cut at line starts (see above), none before the end of its first line. */
-export async function lineShare(path: string, index: number, count: number): Promise<ByteRange> {
+/**
+ * Range `index` of `count` of the file at `path`, cut at line starts (see above), none before the end
+ * of its first line. `size`: the file's size as listed when the read began (every worker cuts the
+ * same bytes, whatever the file holds now; a file shorter now ends a read short, which is an error).
+ */
+export async function lineShare(path: string, index: number, count: number, size: number): Promise<ByteRange> {
   if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(index) || index < 0 || index >= count) {
     throw new RangeError(`share ${index} of ${count}: expected 0 <= index < count`);
   }
   const handle = await open(path, 'r');
   try {
-    const { size } = await handle.stat();
     const first = count > 1 ? await afterFirstLine(handle, size) : 0;
     const cut = async (i: number) => (i === 0 ? 0 : i === count ? size : Math.max(first, await lineStartFrom(handle, Math.floor((i * size) / count), size)));
     return { start: await cut(index), end: await cut(index + 1) };

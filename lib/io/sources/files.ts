@@ -24,6 +24,13 @@ export interface FileSourceOptions {
   split?: { index: number; count: number };
   /** Read size; larger chunks mean fewer parser calls. */
   chunkBytes?: number;
+  /**
+   * The files to read and their sizes, as the trainer listed them at the start of a pass (the
+   * path, directory or glob given is then not listed again): every data-parallel worker reads the
+   * same files and cuts them at the same bytes, and a file truncated, replaced or removed since
+   * the list was made is an error, not a pass over less data.
+   */
+  listed?: { path: string; bytes: number }[];
 }
 
 /**
@@ -105,6 +112,14 @@ export function resolveFiles(spec: string): string[] {
   return [spec];
 }
 
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch (error) {
+    throw fileError(file, error);
+  }
+}
+
 function listDirectory(directory: string): string[] {
   try {
     return readdirSync(directory);
@@ -117,7 +132,8 @@ function listDirectory(directory: string): string[] {
 export function fileSource(spec: string | string[], options: FileSourceOptions = {}, signal?: AbortSignal): ByteSource {
   // A named pipe, /dev/stdin, a process substitution (<(…)): read once, in order, as a stream.
   if (typeof spec === 'string' && isStreamPath(spec)) return pathStreamSource(spec, signal);
-  let files = Array.isArray(spec) ? spec.flatMap(resolveFiles) : resolveFiles(spec);
+  let files = options.listed ? options.listed.map((f) => f.path) : Array.isArray(spec) ? spec.flatMap(resolveFiles) : resolveFiles(spec);
+  const listedBytes = options.listed ? new Map(options.listed.map((f) => [f.path, f.bytes])) : undefined;
   if (options.shard) {
     const { index, count } = options.shard;
     if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(index) || index < 0 || index >= count) {
@@ -131,7 +147,7 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
   const chunkBytes = options.chunkBytes ?? 4 << 20;
   // Each file's size when the source was made: a read that ends short of it (the file truncated or
   // replaced since, this epoch or an earlier one) is an error, not a shorter training set.
-  const sizes = files.map((f) => statSync(f).size);
+  const sizes = files.map((f) => listedBytes?.get(f) ?? sizeOf(f));
   const totalBytes = sizes.reduce((sum, size) => sum + size, 0);
   return {
     kind: 'bytes',
@@ -142,7 +158,7 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
       for (let fileIndex = start?.fileIndex ?? 0; fileIndex < files.length; fileIndex++) {
         const name = files[fileIndex];
         const resumed = start && fileIndex === start.fileIndex ? start.byteOffset : 0;
-        const range = split ? await lineShare(name, split.index, split.count) : undefined;
+        const range = split ? await lineShare(name, split.index, split.count, sizes[fileIndex]) : undefined;
         const offset = range ? Math.max(resumed, range.start) : resumed;
         yield* readFile(name, fileIndex, offset, chunkBytes, sizes[fileIndex], range);
       }
@@ -157,9 +173,9 @@ const firstChunkBytes = 256 << 10;
  * The error of a file whose read ended at byte `at`, before `expected`, where its share (or the
  * file) ended when the source was made; says the file's size now when it can be read.
  */
-export function fileShrankError(name: string, at: number, expected: number): Error {
+export function fileShrankError(name: string, at: number, expected: number, share = false): Error {
   const now = statSync(name, { throwIfNoEntry: false })?.size;
-  return new Error(`${name}: the read ended at byte ${at}, before byte ${expected}, where the file's data ended when the read began` +
+  return new Error(`${name}: the read ended at byte ${at}, before byte ${expected}, where ${share ? 'this worker\'s share of the file' : 'the file\'s data'} ended when the read began` +
     `${now === undefined ? ' (the file is gone now)' : ` (the file holds ${now} bytes now)`}: ` +
     'was it truncated or replaced while it was being read? (its rows would be missing from the run)');
 }
@@ -184,7 +200,7 @@ async function* readFile(name: string, fileIndex: number, offset: number, chunkB
       // Once the rest is taken, this file ends here.
       let taken = false, later = false;
       const rest = first && !gzip && data.length === firstBytes
-        ? { path: name, from: offset + data.length, to: end, expected, take: () => (taken = !later) } : undefined;
+        ? { path: name, from: offset + data.length, to: end, expected, share: Number.isFinite(end), take: () => (taken = !later) } : undefined;
       yield { data, fileIndex, name, fileStart: first, baseOffset: offset, ...(rest ? { rest } : {}) };
       first = false;
       if (taken) break;
@@ -217,7 +233,7 @@ async function* plain(handle: FileHandle, name: string, offset: number, firstByt
       const { bytesRead } = await pending!;
       pending = undefined;
       if (bytesRead === 0) {
-        if (position < expected) throw fileShrankError(name, position, expected);
+        if (position < expected) throw fileShrankError(name, position, expected, Number.isFinite(end));
         return;
       }
       position += bytesRead;

@@ -29,10 +29,10 @@ export interface ByteChunk {
    * A plain file's first chunk: the rest of the file's share, which a native reader may read
    * itself (`from` is this chunk's end, absolute; `to` the share's end, Infinity for the file's
    * end; `expected`, where the file's share ended when the source was made: a read that ends
-   * before it is an error). `take()` hands it over: true when granted, and the source then yields nothing more of
+   * before it is an error; `share`, whether it is a worker's share rather than the whole file). `take()` hands it over: true when granted, and the source then yields nothing more of
    * this file; false once a later chunk of the file has been yielded.
    */
-  rest?: { path: string; from: number; to: number; expected: number; take(): boolean };
+  rest?: { path: string; from: number; to: number; expected: number; share: boolean; take(): boolean };
 }
 
 /**
