@@ -344,7 +344,13 @@ describe('command-line contract', function () {
     // train's summary counts them too (the last pass's, by reason); a clean run has none to report.
     const trained = boundless(['train', 'kmeans', '--train', bad, '--hp', 'k=1', '--on-bad-record', 'skip', '--epochs', '2', '--model-dir', join(directory, 'skipping')]);
     assert.equal(trained.code, 0, trained.stderr);
-    assert.deepEqual(JSON.parse(trained.stdout.trim().split('\n').pop()!).metrics.badRecords, { unparsable_number: 1, column_count: 1 });
+    assert.deepEqual(JSON.parse(trained.stdout.trim().split('\n').pop()!).metrics.badRecords, { train: { unparsable_number: 1, column_count: 1 } });
+    // The validation and test channels' own, each by name.
+    const both = boundless(['train', 'kmeans', '--train', rows, '--validation', bad, '--test', bad, '--hp', 'k=1', '--on-bad-record', 'skip',
+      '--epochs', '2', '--model-dir', join(directory, 'skipping-channels')]);
+    assert.equal(both.code, 0, both.stderr);
+    assert.deepEqual(JSON.parse(both.stdout.trim().split('\n').pop()!).metrics.badRecords,
+      { validation: { unparsable_number: 1, column_count: 1 }, test: { unparsable_number: 1, column_count: 1 } });
     const clean = boundless(['train', 'kmeans', '--train', rows, '--hp', 'k=1', '--model-dir', join(directory, 'clean')]);
     assert.equal(JSON.parse(clean.stdout.trim().split('\n').pop()!).metrics.badRecords, undefined);
   });

@@ -101,10 +101,11 @@ export interface TrainResult<A extends Algorithm> {
     stoppedEarly: boolean;
     records: number;
     /**
-     * With onBadRecord 'skip': the training channel's records skipped in the last pass, by reason
-     * (absent when none were). A resumed run counts the part of the pass it read itself.
+     * With onBadRecord 'skip': the records each channel skipped, by reason (`{ train: { column_count: 2 },
+     * validation: { … } }`; only channels that skipped any, absent when none did): the training and
+     * validation channels' last pass, and the test channel. A resumed run counts the part of the pass it read itself.
      */
-    badRecords?: Record<string, number>;
+    badRecords?: Record<string, Record<string, number>>;
     seconds: number;
     /**
      * Kernel calls of the run (workers' included) by kernel: the backend that ran them, how many,

@@ -97,6 +97,8 @@ export class TrainingRun<A extends Algorithm> {
    * undefined when unknown (before the first batch; data-parallel workers in the middle of a pass).
    */
   private covered: SourcePosition | 'end' | undefined;
+  /** Records onBadRecord 'skip' left out of the validation channel's latest pass and of the test channel, by reason. */
+  private readonly channelBadRecords: { validation?: Record<string, number>; test?: Record<string, number> } = {};
   /** The training files as listed at the start of the runner's pass (checkSameFiles), which its workers read. */
   private listedTraining: InputFile[] | undefined;
   /** Each channel's files and their bytes when its first pass from their start read them (checkSameFiles). */
@@ -546,12 +548,14 @@ export class TrainingRun<A extends Algorithm> {
     const more = this.progress.epoch < this.settings.epochs && !this.stoppedEarly;
     const replay = cache?.replay();
     const listed = replay ? undefined : this.checkSameFiles('validation', channel);
-    const batches = replay ?? (cache?.recording && more ? cache.record(this.channel(channel, listed)) : this.channel(channel, listed));
+    const stream = replay ?? this.channel(channel, listed);
+    const batches = !replay && cache?.recording && more ? cache.record(stream) : stream;
     let records = 0;
     for await (const batch of batches) {
       await (validator ?? evaluator)!.add(batch);
       records += batch.rows;
     }
+    this.channelBadRecords.validation = { ...stream.stats.badRecords };
     if (records === 0) throw new DataError(`train: no records in the validation channel (${describeChannel(channel)})`);
     await evaluator?.settle?.();
     return channelMetrics('validation', channel, () => (validator ? validator.finish() : evaluator!.result()));
@@ -588,10 +592,12 @@ export class TrainingRun<A extends Algorithm> {
       if (!algorithm.createEvaluator) throw new Error(`train: ${algorithm.name} has no evaluation metrics for the test channel`);
       const evaluator = algorithm.createEvaluator(model as never);
       let records = 0;
-      for await (const batch of this.channel(this.options.test)) {
+      const stream = this.channel(this.options.test);
+      for await (const batch of stream) {
         await evaluator.add(batch);
         records += batch.rows;
       }
+      this.channelBadRecords.test = { ...stream.stats.badRecords };
       if (records === 0) throw new DataError(`train: no records in the test channel (${describeChannel(this.options.test)})`);
       await evaluator.settle?.();
       test = await channelMetrics('test', this.options.test, () => evaluator.result());
@@ -613,7 +619,7 @@ export class TrainingRun<A extends Algorithm> {
         ...(progress.bestEpoch !== null ? { bestEpoch: progress.bestEpoch } : {}),
         stoppedEarly: this.stoppedEarly,
         records: progress.records,
-        ...(Object.keys(this.reporter.badRecords).length > 0 ? { badRecords: { ...this.reporter.badRecords } } : {}),
+        ...this.badRecordsReport(),
         seconds: this.reporter.elapsedSeconds,
         kernels,
         ...(epochCache ? { epochCache } : {}),
@@ -664,6 +670,13 @@ export class TrainingRun<A extends Algorithm> {
   }
 
   /** Batches of a validation or test channel, read like the training channel at the state's width. */
+  /** metrics.badRecords: each channel's skipped records by reason (the training channel's last pass), only channels that skipped any. */
+  private badRecordsReport(): { badRecords?: Record<string, Record<string, number>> } {
+    const channels = { train: this.reporter.badRecords, ...this.channelBadRecords };
+    const skipped = Object.entries(channels).filter(([, bad]) => bad && Object.keys(bad).length > 0);
+    return skipped.length > 0 ? { badRecords: Object.fromEntries(skipped.map(([name, bad]) => [name, { ...bad }])) } : {};
+  }
+
   private channel(input: SourceInput, listed?: InputFile[]) {
     // Series have no width to hold the channel to (the forecaster checks their features itself).
     const featureDim = this.state!.schema.series === true ? undefined : this.state!.schema.featureDim;
