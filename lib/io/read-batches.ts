@@ -90,6 +90,12 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
         throw new DataError(`a batch of ${rows} rows × ${featureDim} features is ${rows * featureDim} values, more than one array holds (${maxTypedArrayLength}): ` +
           `lower --mini-batch-size (miniBatchSize in the API) to at most ${Math.max(1, Math.floor(maxTypedArrayLength / featureDim))}`);
       }
+      // A sparse batch holds 128 entries a row unless nnzPerBatch says otherwise: the same limit (Node's words: `Invalid typed array length: 12800000000`).
+      if (stream.sparse && nnzCapacity > maxTypedArrayLength) {
+        throw new DataError(`a sparse batch of ${rows} rows holds ${nnzCapacity} entries (${options.nnzPerBatch !== undefined ? 'nnzPerBatch' : '128 a row'}), ` +
+          `more than one array holds (${maxTypedArrayLength}): lower --mini-batch-size (miniBatchSize in the API) to at most ${Math.floor(maxTypedArrayLength / 128)}` +
+          `${options.nnzPerBatch !== undefined ? ', or nnzPerBatch' : ''}`);
+      }
       const buffers = (options.prefetch ?? 2) + 2;
       try {
         pool = new BatchPool({

@@ -88,6 +88,17 @@ describe('sources', () => {
     await assert.rejects(rowsOf(join(globbed, '*.csv')), { message: loopMessage(join(globbed, 'loop-a.csv')) });
     await assert.rejects(rowsOf(join(globbed, 'a.csv', 'x.csv')),
       { message: `${join(globbed, 'a.csv', 'x.csv')}: a part of the path before its last is not a directory (ENOTDIR)` });
+    // Paths that name nothing say why when they can.
+    await symlink('gone.csv', join(globbed, 'dangling.csv'));
+    await assert.rejects(rowsOf(join(globbed, 'dangling.csv')), { message: `${join(globbed, 'dangling.csv')}: a symbolic link whose target does not exist` });
+    await assert.rejects(rowsOf(join(directory, '*', 'a.csv')), { message: `${join(directory, '*', 'a.csv')}: wildcards are supported in the file name only` });
+    await assert.rejects(rowsOf(join(globbed, 'part-[12].csv')),
+      { message: `${join(globbed, 'part-[12].csv')}: no such file or directory (a glob takes * and ? only, not [...])` });
+    await assert.rejects(rowsOf(''), { message: 'an input path is empty: give a file, a directory or a glob' });
+    const dots = join(directory, 'only-dot-files');
+    await mkdir(dots);
+    await writeFile(join(dots, '.a.csv'), csv(0, 2));
+    await assert.rejects(rowsOf(dots), { message: `${dots}: the directory holds no files (names starting with "." are passed over)` });
   });
 
   it('files listed with their sizes (a pass\'s start): read as listed; one truncated or removed since is an error naming it, a worker\'s share cut at the listed size', async () => {

@@ -3,7 +3,7 @@
 // sharded across workers by index, as SageMaker's ShardedByS3Key does; data-parallel
 // workers split them (byte-shares.ts): whole files dealt out, or one file cut at line starts.
 // A path that names a stream (a named pipe, /dev/stdin, <(…)) is read once, as a stream.
-import { statSync, readdirSync } from 'node:fs';
+import { lstatSync, statSync, readdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileError } from './file-errors.js';
@@ -97,8 +97,9 @@ export function resolveFiles(spec: string): string[] {
     if (files.length === 0) throw new Error(`${spec}: no file matches`);
     return files;
   }
+  if (spec === '') throw new Error('an input path is empty: give a file, a directory or a glob');
   const stats = statOrError(spec);
-  if (!stats) throw new Error(`${spec}: no such file or directory`);
+  if (!stats) throw new Error(missingMessage(spec));
   if (!stats.isFile() && !stats.isDirectory()) {
     throw new Error(`${spec}: not a file but a stream (a named pipe, /dev/stdin, a process substitution, a device): ` +
       'it can be read only alone, once, from its start');
@@ -106,10 +107,24 @@ export function resolveFiles(spec: string): string[] {
   if (stats.isDirectory()) {
     const entries = listDirectory(spec).filter((f) => !f.startsWith('.')).sort().map((f) => join(spec, f));
     const files = listedFiles(spec, entries, 'holds');
-    if (files.length === 0) throw new Error(`${spec}: the directory holds no files`);
+    if (files.length === 0) {
+      const hidden = listDirectory(spec).some((f) => f.startsWith('.'));
+      throw new Error(`${spec}: the directory holds no files${hidden ? ' (names starting with "." are passed over)' : ''}`);
+    }
     return files;
   }
   return [spec];
+}
+
+/**
+ * Why a path names nothing: a symbolic link whose target is gone, a wildcard where only a file name
+ * may hold one, or a glob's brackets (only * and ? are supported), else no such file or directory.
+ */
+function missingMessage(spec: string): string {
+  if (lstatSync(spec, { throwIfNoEntry: false })?.isSymbolicLink()) return `${spec}: a symbolic link whose target does not exist`;
+  if (/[*?]/.test(dirname(spec))) return `${spec}: wildcards are supported in the file name only`;
+  if (/\[[^\]]*\]/.test(basename(spec))) return `${spec}: no such file or directory (a glob takes * and ? only, not [...])`;
+  return `${spec}: no such file or directory`;
 }
 
 function sizeOf(file: string): number {
