@@ -189,10 +189,13 @@ describe('reading a file on the parser\'s own thread (file stager)', () => {
       return undefined;
     })();
     // A window mapped before the cut reads its lost pages as zeros and says so; one the reader
-    // reaches after it finds the new end, whose last line is cut.
+    // reaches after it finds the new end, whose last line is cut, or (on a busy machine, once the
+    // cut is there before the read gets to it) a read that ends short of the size the file had,
+    // which is said first.
     const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    assert.match(error?.message ?? 'no error', new RegExp(`^${escaped}, (byte \\d+: the file was truncated \\(by another process\\?\\) while it was read: nothing from here on is read` +
-      `|line \\d+: .* \\(the last line, which has no newline after it: was the input cut short\\?\\))$`));
+    assert.match(error?.message ?? 'no error', new RegExp(`^${escaped}(, byte \\d+: the file was truncated \\(by another process\\?\\) while it was read: nothing from here on is read` +
+      `|, line \\d+: .* \\(the last line, which has no newline after it: was the input cut short\\?\\)` +
+      `|: the read ended at byte 10000000, before byte \\d+, where the file's data ended when the read began \\(the file holds 10000000 bytes now\\): .*)$`));
     assert.ok(rows > 0 && rows < 250_000, `${rows} rows handed over before the error`);
   });
 
