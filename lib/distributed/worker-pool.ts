@@ -16,6 +16,7 @@ import type { Algorithm, State } from '../algorithms/types.js';
 import { readBatches } from '../io/read-batches.js';
 import { DataError, type ReadOptions } from '../io/read-options.js';
 import { isStreamPath, resolveFiles } from '../io/sources/files.js';
+import { fileError } from '../io/sources/file-errors.js';
 import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,9 +60,19 @@ function startThread(workerData: unknown): Worker {
  */
 const minShareBytes = 64 << 10;
 
-function refuseTinyShares(paths: string[], count: number): void {
+/** A file's size; a failure says what it means (a file removed since it was listed: ENOENT in words). */
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    throw fileError(path, error);
+  }
+}
+
+function refuseTinyShares(paths: string[], count: number, listed?: { path: string; bytes: number }[]): void {
+  const sizes = new Map(listed?.map((f) => [f.path, f.bytes]));
   for (const path of paths) {
-    const size = statSync(path).size;
+    const size = sizes.get(path) ?? sizeOf(path);
     if (size > 0 && size < count * minShareBytes) {
       // As many workers as files or fewer take each file whole; more cut every file, this one included.
       const cut = Math.max(1, Math.floor(size / minShareBytes));
@@ -247,10 +258,10 @@ export class WorkerPool implements PassRunner {
     if (files && settings.readOptions.format === 'recordio' && paths.length < this.count) {
       throw new Error(`train: recordIO cannot be cut at record boundaries: give at least as many files as workers (${paths.length} file${paths.length === 1 ? '' : 's'} for ${this.count} workers)`);
     }
-    if (files && paths.length < this.count) refuseTinyShares(paths, this.count);
+    if (files && paths.length < this.count) refuseTinyShares(paths, this.count, context.listed);
     return {
       files,
-      totalBytes: files ? (context.listed ? context.listed.reduce((n, f) => n + f.bytes, 0) : paths.reduce((n, f) => n + statSync(f).size, 0)) : undefined,
+      totalBytes: files ? (context.listed ? context.listed.reduce((n, f) => n + f.bytes, 0) : paths.reduce((n, f) => n + sizeOf(f), 0)) : undefined,
       featureDim: context.state?.schema.featureDim ?? settings.readOptions.featureDim ?? (files ? await this.probeFeatureDim(files, settings.readOptions) : undefined),
     };
   }

@@ -74,6 +74,16 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
  */
 const maxTypedArrayLength = 2 ** 31 - 1;
 
+/**
+ * The most rows to advise for a batch of `perRow` values a row: an algorithm may round a batch up to
+ * whole optimizer steps (the linear learner's mini_batch_size, up to 1,024 rows), so past 2,048 rows
+ * the advice leaves 1,024 rows for that rounding.
+ */
+function adviseRows(perRow: number): number {
+  const most = Math.max(1, Math.floor(maxTypedArrayLength / perRow));
+  return most > 2048 ? most - 1024 : most;
+}
+
 async function* parseAhead(input: SourceInput, options: ReadOptions, format: FormatName, stream: BatchStream,
   onPool: (pool: BatchPool) => void, onSource: (source: Source) => void): AsyncGenerator<ReadBatch> {
   const queue = new BoundedQueue<ReadBatch>(options.prefetch ?? 2);
@@ -88,12 +98,12 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
       // (Node's own words were `Invalid typed array length: 10649595904`).
       if (!stream.sparse && rows * featureDim > maxTypedArrayLength) {
         throw new DataError(`a batch of ${rows} rows × ${featureDim} features is ${rows * featureDim} values, more than one array holds (${maxTypedArrayLength}): ` +
-          `lower --mini-batch-size (miniBatchSize in the API) to at most ${Math.max(1, Math.floor(maxTypedArrayLength / featureDim))}`);
+          `lower --mini-batch-size (miniBatchSize in the API) to at most ${adviseRows(featureDim)}`);
       }
       // A sparse batch holds 128 entries a row unless nnzPerBatch says otherwise: the same limit (Node's words: `Invalid typed array length: 12800000000`).
       if (stream.sparse && nnzCapacity > maxTypedArrayLength) {
         throw new DataError(`a sparse batch of ${rows} rows holds ${nnzCapacity} entries (${options.nnzPerBatch !== undefined ? 'nnzPerBatch' : '128 a row'}), ` +
-          `more than one array holds (${maxTypedArrayLength}): lower --mini-batch-size (miniBatchSize in the API) to at most ${Math.floor(maxTypedArrayLength / 128)}` +
+          `more than one array holds (${maxTypedArrayLength}): lower --mini-batch-size (miniBatchSize in the API) to at most ${adviseRows(128)}` +
           `${options.nnzPerBatch !== undefined ? ', or nnzPerBatch' : ''}`);
       }
       const buffers = (options.prefetch ?? 2) + 2;

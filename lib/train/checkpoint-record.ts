@@ -3,10 +3,11 @@
 // data is refused instead of seeking into it), and the validation metrics the
 // run would report (so a resumed run reports what the uninterrupted one does,
 // even when it has no epoch left to validate).
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isRedisUrl } from '../io/redis/redis-url.js';
-import { resolveFiles } from '../io/sources/files.js';
+import { isStreamPath, resolveFiles } from '../io/sources/files.js';
+import { fileError } from '../io/sources/file-errors.js';
 import type { SourceInput } from '../io/sources/open-source.js';
 import type { JsonValue } from '../state/checkpoint.js';
 import type { Progress } from './pass-runner.js';
@@ -33,15 +34,30 @@ export interface CheckpointRecord {
  * pipe, a Redis stream, an in-process stream) or cannot be listed (the reader reports that itself).
  */
 export function inputFilesOf(train: SourceInput): InputFile[] | null {
-  const strings = typeof train === 'string' ? [train] : Array.isArray(train) && train.every((t) => typeof t === 'string') ? train as string[] : [];
-  if (strings.length === 0 || strings.some((s) => s === '-' || isRedisUrl(s))) return null;
   try {
-    // A named pipe or a device is read once, as a stream: no size to hold it to.
-    if (strings.some((s) => existsSync(s) && !statSync(s).isFile() && !statSync(s).isDirectory())) return null;
-    return strings.flatMap(resolveFiles).map((path) => ({ path, bytes: statSync(path).size }));
+    return listInputFiles(train);
   } catch {
     return null;
   }
+}
+
+/**
+ * The files of a channel with their sizes, listed now, or null when it is not a set of files; a
+ * path that cannot be listed or sized is an error saying why (a file removed while its directory
+ * was listed is one: not a list without it).
+ */
+export function listInputFiles(input: SourceInput): InputFile[] | null {
+  const strings = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((t) => typeof t === 'string') ? input as string[] : [];
+  if (strings.length === 0 || strings.some((s) => s === '-' || isRedisUrl(s))) return null;
+  // A named pipe or a device is read once, as a stream: no size to hold it to.
+  if (strings.some((s) => isStreamPath(s))) return null;
+  return strings.flatMap(resolveFiles).map((path) => {
+    try {
+      return { path, bytes: statSync(path).size };
+    } catch (error) {
+      throw fileError(path, error);
+    }
+  });
 }
 
 const describe = (file: InputFile) => `${file.path} (${file.bytes} bytes)`;

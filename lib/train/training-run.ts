@@ -24,7 +24,7 @@ import { defaultEpochCacheBytes, describeBytes, EpochCache, type EpochCacheRepor
 import { ProgressReporter, type ProgressEvent } from './progress.js';
 import { schemaOf } from './schema.js';
 import { resolveRunSettings, settingsOf, type RunSettings } from './run-settings.js';
-import { fromTrainingRecord, inPass, inputDifference, inputFilesOf, toTrainingRecord, validationDifference, type CheckpointRecord, type InputFile } from './checkpoint-record.js';
+import { fromTrainingRecord, inPass, inputDifference, inputFilesOf, listInputFiles, toTrainingRecord, validationDifference, type CheckpointRecord, type InputFile } from './checkpoint-record.js';
 import type { PassContext, PassResult, PassRunner, Progress } from './pass-runner.js';
 import type { TrainOptions, TrainResult } from './train.js';
 
@@ -483,7 +483,8 @@ export class TrainingRun<A extends Algorithm> {
    * lib/io/sources/files.ts.) Files added since, or grown, are read.
    */
   private checkSameFiles(channel: 'training' | 'validation', input: SourceInput): InputFile[] | undefined {
-    const files = inputFilesOf(input);
+    // Listed now, errors and all: a file removed while its directory is listed must not make a list without it.
+    const files = listInputFiles(input);
     if (!files) return undefined;
     const first = this.firstPassFiles.get(channel);
     if (!first) {

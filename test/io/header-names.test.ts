@@ -110,7 +110,7 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     await writeFile(join(directory, 'very-wide.csv'), `1,${'0,'.repeat(600_000)}1\n`);
     await assert.rejects(read(join(directory, 'very-wide.csv'), { header: false, miniBatchSize: 4096, maxRecordBytes: 4 << 20 }), {
       name: 'DataError',
-      message: 'a batch of 4096 rows × 600001 features is 2457604096 values, more than one array holds (2147483647): lower --mini-batch-size (miniBatchSize in the API) to at most 3579',
+      message: 'a batch of 4096 rows × 600001 features is 2457604096 values, more than one array holds (2147483647): lower --mini-batch-size (miniBatchSize in the API) to at most 2555',
     });
     // Sparse rows: 128 entries a row past one array's length.
     const svm = join(directory, 'small.svm');
@@ -118,7 +118,7 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     await assert.rejects(read(svm, { format: 'libsvm', header: false, featureDim: 5, miniBatchSize: 100_000_000 }), {
       name: 'DataError',
       message: 'a sparse batch of 100000000 rows holds 12800000000 entries (128 a row), more than one array holds (2147483647): ' +
-        'lower --mini-batch-size (miniBatchSize in the API) to at most 16777215',
+        'lower --mini-batch-size (miniBatchSize in the API) to at most 16776191',
     });
     // Within one array's length but past the memory the process may take (4 GB of address space here).
     const small = join(directory, 'small.csv');

@@ -120,6 +120,10 @@ describe('sources', () => {
     // Two workers cut their shares at the listed size: the second one's read ends short of its share.
     const shares = async () => { for (let i = 0; i < 2; i++) await rowsOf(b, { miniBatchSize: 500, files: { listed: [listed[1]], split: { index: i, count: 2 } } }); };
     await assert.rejects(shares(), (error: Error) => /the read ended at byte \d+, before byte \d+, where this worker's share of the file ended when the read began/.test(error.message));
+    // Cut below where the second share starts: that worker finds the file ends before the listed size (it read nothing, silently, before).
+    execFileSync('truncate', ['-s', '1000', b]);
+    await assert.rejects(rowsOf(b, { miniBatchSize: 500, files: { listed: [listed[1]], split: { index: 1, count: 2 } } }),
+      (error: Error) => error.message.startsWith(`${b}: the read ended at byte `) && error.message.includes(`, before byte ${text.length}, where the file's data ended when the read began (the file holds 1000 bytes now)`));
     await rm(b);
     await assert.rejects(rowsOf(listedDir, { miniBatchSize: 500, files: { listed } }), { message: `${b}: no such file or directory (ENOENT)` });
   });

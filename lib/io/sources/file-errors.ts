@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+
 // What a failed file-system call on an input means, in words: Node's own messages name the call
 // and its errno (`ELOOP: too many symbolic links encountered, stat 'd/a.csv'`), not what is wrong
 // with the input or what to do about it.
@@ -24,4 +26,15 @@ export function fileErrorMessage(path: string, error: unknown): string {
 /** The error to throw for `error` from a file-system call on `path` (its message from fileErrorMessage). */
 export function fileError(path: string, error: unknown): Error {
   return new Error(fileErrorMessage(path, error));
+}
+
+/**
+ * The error of a file whose read ended at byte `at`, before `expected`, where its share (or the
+ * file) ended when the source was made; says the file's size now when it can be read.
+ */
+export function fileShrankError(name: string, at: number, expected: number, share = false): Error {
+  const now = statSync(name, { throwIfNoEntry: false })?.size;
+  return new Error(`${name}: the read ended at byte ${at}, before byte ${expected}, where ${share ? 'this worker\'s share of the file' : 'the file\'s data'} ended when the read began` +
+    `${now === undefined ? ' (the file is gone now)' : ` (the file holds ${now} bytes now)`}: ` +
+    'was it truncated or replaced while it was being read? (its rows would be missing from the run)');
 }

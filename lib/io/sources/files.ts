@@ -6,7 +6,7 @@
 import { lstatSync, statSync, readdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fileError } from './file-errors.js';
+import { fileError, fileShrankError } from './file-errors.js';
 import { gunzip, isGzip } from './gzip.js';
 import { pathStreamSource } from './streams.js';
 import { lineShare, type ByteRange } from './byte-shares.js';
@@ -184,16 +184,7 @@ export function fileSource(spec: string | string[], options: FileSourceOptions =
 /** Bytes of a plain file's first chunk (the rest comes in chunks of chunkBytes). */
 const firstChunkBytes = 256 << 10;
 
-/**
- * The error of a file whose read ended at byte `at`, before `expected`, where its share (or the
- * file) ended when the source was made; says the file's size now when it can be read.
- */
-export function fileShrankError(name: string, at: number, expected: number, share = false): Error {
-  const now = statSync(name, { throwIfNoEntry: false })?.size;
-  return new Error(`${name}: the read ended at byte ${at}, before byte ${expected}, where ${share ? 'this worker\'s share of the file' : 'the file\'s data'} ended when the read began` +
-    `${now === undefined ? ' (the file is gone now)' : ` (the file holds ${now} bytes now)`}: ` +
-    'was it truncated or replaced while it was being read? (its rows would be missing from the run)');
-}
+export { fileShrankError } from './file-errors.js';
 
 async function* readFile(name: string, fileIndex: number, offset: number, chunkBytes: number, size: number, range?: ByteRange): AsyncIterable<ByteChunk> {
   const handle = await open(name, 'r').catch((error: unknown) => { throw fileError(name, error); });
