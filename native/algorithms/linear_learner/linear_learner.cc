@@ -980,6 +980,47 @@ inline void Average(float* a, const float* w, size_t n, double step, double star
   for (size_t k = 0; k < n; k++) a[k] += (w[k] - a[k]) * inverse;
 }
 
+// One weight per feature (one model, one output): a chunk's touched features are gathered into
+// arrays of their own, stepped by one loop across them (vectorized, where a call per feature ran
+// the loop's scalar tail once each), averaged, and written back. Every element goes through the
+// same operations as in the per-feature call, so the results are the same to the bit.
+void StepOneOutputChunk(const Settings& s, State& st, const StepArgs& args, double step, const uint32_t* features,
+                        const double* g, size_t n) {
+  struct Gathered {
+    std::vector<float> w, m1, m2, a, lr, decay, threshold;
+  };
+  Gathered& chunk = ThreadBuffer<Gathered>();
+  for (std::vector<float>* v : {&chunk.w, &chunk.m1, &chunk.m2, &chunk.a}) v->resize(n);
+  // The rates are one model's: the loop reads them per element, so each is n copies of one value.
+  chunk.lr.assign(n, args.learning_rate[0]);
+  chunk.decay.assign(n, args.decay[0]);
+  chunk.threshold.assign(n, args.threshold[0]);
+  StepArgs across = args;
+  across.learning_rate = chunk.lr.data();
+  across.decay = chunk.decay.data();
+  across.threshold = chunk.threshold.data();
+  float* m1 = st.moment1 ? chunk.m1.data() : nullptr;
+  float* m2 = st.moment2 ? chunk.m2.data() : nullptr;
+  for (size_t i = 0; i < n; i++) {
+    const size_t j = features[i];
+    chunk.w[i] = st.weights[j];
+    if (m1) m1[i] = st.moment1[j];
+    if (m2) m2[i] = st.moment2[j];
+    if (st.average) chunk.a[i] = st.average[j];
+  }
+  SelectedLoops().apply_step(across, chunk.w.data(), m1, m2, g, n);
+  if (st.average) Average(chunk.a.data(), chunk.w.data(), n, step, AverageStart(st));
+  const int32_t stamp = static_cast<int32_t>(step);
+  for (size_t i = 0; i < n; i++) {
+    const size_t j = features[i];
+    st.weights[j] = chunk.w[i];
+    if (m1) st.moment1[j] = m1[i];
+    if (m2) st.moment2[j] = m2[i];
+    if (st.average) st.average[j] = chunk.a[i];
+    st.last_step[j] = stamp;
+  }
+}
+
 // Sparse weight gradients and steps, the step's touched features split across threads: each
 // thread sums its own features over the rows in row order.
 void SparseWeightSteps(const Settings& s, State& st, const BatchView& b, double step, Scratch& scratch) {
@@ -1002,6 +1043,10 @@ void SparseWeightSteps(const Settings& s, State& st, const BatchView& b, double 
         if (width == 1) g[slot - begin] += static_cast<double>(x[e]) * gradient[r];
         else loops.add_scaled(g.data() + (slot - begin) * width, x[e], gradient.data() + r * width, width);
       }
+    }
+    if (width == 1) {
+      StepOneOutputChunk(s, st, args, step, touched.data() + begin, g.data(), end - begin);
+      return;
     }
     for (size_t slot = begin; slot < end; slot++) {
       size_t j = touched[slot];
