@@ -155,6 +155,34 @@ describe('command-line contract', function () {
     }
   });
 
+  it('a channel whose every record was skipped as bad says so, where an empty one says only "no records"; predict writes no output then', async () => {
+    const bad = join(directory, 'all-bad.csv');
+    await writeFile(bad, '1,x,2\n0,y,3\n1,z,4\n');
+    const why = `no records in ${bad}: all 3 records read were skipped as bad (unparsable_number 3); is the data in the format given (format, delimiter, label column)?`;
+    const trained = boundless(['train', 'linear-learner', '--train', bad, '--hp', 'predictor_type=binary_classifier', '--on-bad-record', 'skip',
+      '--model-dir', join(directory, 'all-bad-model')]);
+    assert.equal(trained.code, 1);
+    assert.equal(trained.stderr.split('\n').at(-2), `boundless: train: ${why.replace(`in ${bad}`, `in the training channel (${bad})`)}`);
+    const evaluated = boundless(['evaluate', '--model', models['linear-learner'], '--test', bad, '--on-bad-record', 'skip']);
+    assert.equal(evaluated.code, 1);
+    assert.equal(evaluated.stderr, `boundless: evaluate: ${why}\n`);
+    const output = join(directory, 'all-bad.predictions');
+    const predicted = boundless(['predict', '--model', models['linear-learner'], '--input', bad, '--on-bad-record', 'skip', '--output', output]);
+    assert.equal(predicted.code, 1);
+    assert.equal(predicted.stderr, `boundless: predict: ${why}\n`);
+    assert.throws(() => statSync(output), /ENOENT/);
+    // One good record among them: predictions for it, the skips said, exit 0.
+    await writeFile(bad, 'x,2\n0.5,3\n');
+    const some = boundless(['predict', '--model', models['linear-learner'], '--input', bad, '--on-bad-record', 'skip']);
+    assert.equal(some.code, 0, some.stderr);
+    assert.equal(some.stdout.trim().split('\n').length, 1);
+    // An empty input predicts nothing, and that is not an error.
+    const empty = join(directory, 'empty-input.csv');
+    await writeFile(empty, '');
+    const none = boundless(['predict', '--model', models['linear-learner'], '--input', empty]);
+    assert.deepEqual([none.code, none.stdout], [0, '']);
+  });
+
   it('convert keeps row weights where the output holds them (JSON Lines) and says once where it cannot', async () => {
     const weighted = join(directory, 'weighted.jsonl');
     await writeFile(weighted, '{"features":[1,2],"label":1,"weight":3}\n{"features":[3,4],"label":0}\n{"features":[5,6],"label":0,"weight":0.5}\n');

@@ -15,6 +15,7 @@ import { readBatches } from '../io/read-batches.js';
 import { isStdout, openOutput } from '../io/output-file.js';
 import { OutputBuffers } from '../io/output-buffers.js';
 import { DataError } from '../io/read-options.js';
+import { noRecordsMessage } from '../io/no-records.js';
 import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
@@ -195,6 +196,10 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
       records += batch.rows;
     }
     await buffers.settle();
+    // An empty input predicts nothing, as it should; an input whose every record was bad is an error.
+    if (records === 0 && Object.values(stream.stats.badRecords).some((n) => n > 0)) {
+      throw new DataError(noRecordsMessage('predict', options.input as string, stream.stats.badRecords));
+    }
     await file?.commit();
   } catch (error) {
     await file?.abort();
@@ -276,7 +281,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
     throw withLayoutHint(error, options, model);
   }
   // Metrics of nothing are not 0 (nor a silent null): say so.
-  if (records === 0) throw new DataError(`evaluate: no records in ${options.test}`);
+  if (records === 0) throw new DataError(noRecordsMessage('evaluate', options.test as string, stream.stats.badRecords));
   const skipped = reportSkipped('evaluate', stream.stats.badRecords, 'the metrics are over the records read');
   await evaluator.settle?.();
   const metrics = evaluator.result();

@@ -27,6 +27,7 @@ import { resolveRunSettings, settingsOf, type RunSettings } from './run-settings
 import { fromTrainingRecord, inPass, inputDifference, inputFilesOf, listInputFiles, toTrainingRecord, validationDifference, type CheckpointRecord, type InputFile } from './checkpoint-record.js';
 import type { PassContext, PassResult, PassRunner, Progress } from './pass-runner.js';
 import type { TrainOptions, TrainResult } from './train.js';
+import { noRecordsMessage } from '../io/no-records.js';
 
 /** A channel as a person names it: its path, or what kind of source it is. */
 function describeChannel(channel: SourceInput): string {
@@ -183,7 +184,7 @@ export class TrainingRun<A extends Algorithm> {
     }
     const stream = readBatches(channel, { ...this.settings.readOptions, signal: this.options.signal });
     for await (const batch of stream) if (batch.rows > 0) return;
-    throw new DataError(`train: no records in the ${name} channel (${describeChannel(channel)})`);
+    throw new DataError(noRecordsMessage('train', `the ${name} channel (${describeChannel(channel)})`, stream.stats.badRecords));
   }
 
   /**
@@ -372,7 +373,7 @@ export class TrainingRun<A extends Algorithm> {
     reporter.epochBytes = 0;
     reporter.badRecords = { ...pass.badRecords };
     if (!this.state || (fromStart && progress.records === recordsBefore)) {
-      throw new DataError(`train: no records in the training channel (${describeChannel(options.train)})`);
+      throw new DataError(noRecordsMessage('train', `the training channel (${describeChannel(options.train)})`, pass.badRecords));
     }
     // What a GPU backend holds of the pass is added into the state's arrays: the end of a pass reads them.
     await settleState(this.state);
@@ -557,7 +558,7 @@ export class TrainingRun<A extends Algorithm> {
       records += batch.rows;
     }
     this.channelBadRecords.validation = { ...stream.stats.badRecords };
-    if (records === 0) throw new DataError(`train: no records in the validation channel (${describeChannel(channel)})`);
+    if (records === 0) throw new DataError(noRecordsMessage('train', `the validation channel (${describeChannel(channel)})`, stream.stats.badRecords));
     await evaluator?.settle?.();
     return channelMetrics('validation', channel, () => (validator ? validator.finish() : evaluator!.result()));
   }
@@ -599,7 +600,7 @@ export class TrainingRun<A extends Algorithm> {
         records += batch.rows;
       }
       this.channelBadRecords.test = { ...stream.stats.badRecords };
-      if (records === 0) throw new DataError(`train: no records in the test channel (${describeChannel(this.options.test)})`);
+      if (records === 0) throw new DataError(noRecordsMessage('train', `the test channel (${describeChannel(this.options.test)})`, stream.stats.badRecords));
       await evaluator.settle?.();
       test = await channelMetrics('test', this.options.test, () => evaluator.result());
     }
