@@ -730,9 +730,7 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
   const Loops& loops = SelectedLoops();
   bool regularized = false;
   for (size_t m = 0; m < s.models; m++) regularized = regularized || scratch.decay[m] != 1 || scratch.threshold[m] != 0;
-  // About 1024 weights a chunk: 32 models' features split across threads, where a fixed 1024
-  // features kept a step's whole catch-up (most of a 32-model sparse run) on one.
-  ThreadPool::Shared().ParallelFor(touched.size(), std::max<size_t>(1, 1024 / width), [&](size_t begin, size_t end) {
+  ThreadPool::Shared().ParallelFor(touched.size(), 1024, [&](size_t begin, size_t end) {
     std::vector<float>& powers = ThreadBuffer<std::vector<float>, struct CatchUpPowers>();
     std::vector<float>& new_w = ThreadBuffer<std::vector<float>, struct CatchUpWeights>();
     std::vector<float>& new_a = ThreadBuffer<std::vector<float>, struct CatchUpAverages>();
@@ -1034,10 +1032,7 @@ void SparseWeightSteps(const Settings& s, State& st, const BatchView& b, double 
   const std::vector<uint32_t>& touched = scratch.touched;
   const std::vector<uint32_t>& entry_slot = scratch.entry_slot;
   const size_t count = touched.size();
-  // A feature's work: its entries' gradient sums and its step, each `width` long (rows × width,
-  // as it was, counted a step's 32 rows where its ~1000 entries do the work).
-  const size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
-  size_t per_feature = std::max<size_t>(1, (nnz + count) * width / std::max<size_t>(1, count));
+  size_t per_feature = std::max<size_t>(1, b.rows * width / std::max<size_t>(1, count));
   ThreadPool::Shared().ParallelFor(count, std::max<size_t>(1, 16384 / per_feature), [&](size_t begin, size_t end) {
     std::vector<double>& g = ThreadBuffer<std::vector<double>, struct SparseGradient>();
     g.assign((end - begin) * width, 0.0);
