@@ -155,6 +155,20 @@ describe('command-line contract', function () {
     }
   });
 
+  it('an empty path option (an unset shell variable) is a usage error naming the option', () => {
+    const cases: [string[], string][] = [
+      [['train', 'linear-learner', '--train', '', '--hp', 'predictor_type=binary_classifier'], "train: --train is empty: give a file, a directory, a glob or '-'"],
+      [['train', 'linear-learner', '--train', rows, '--validation=', '--hp', 'predictor_type=binary_classifier'], "train: --validation is empty: give a file, a directory, a glob or '-'"],
+      [['evaluate', '--model', models['linear-learner'], '--test', ''], "evaluate: --test is empty: give a file, a directory, a glob or '-'"],
+      [['predict', '--model', models['linear-learner'], '--input', rows, '--output', ''], "predict: --output is empty: give a file, or '-' for stdout"],
+      [['convert', '--input', '', '--output', '-'], "convert: --input is empty: give a file, a directory, a glob or '-'"],
+    ];
+    for (const [args, message] of cases) {
+      const result = boundless(args);
+      assert.deepEqual([result.code, result.stderr], [2, `boundless: ${message}\n`], args.join(' '));
+    }
+  });
+
   it('a channel whose every record was skipped as bad says so, where an empty one says only "no records"; predict writes no output then', async () => {
     const bad = join(directory, 'all-bad.csv');
     await writeFile(bad, '1,x,2\n0,y,3\n1,z,4\n');

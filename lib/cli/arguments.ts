@@ -22,6 +22,17 @@ export class InterruptedError extends Error {
   override name = 'InterruptedError';
 }
 
+// The options that name data to read or a file to write, in every command: an empty value (an
+// unset shell variable, `--train "$DATA"`) is refused naming the option, where the reader's error
+// could not say which channel it was.
+const emptyPathAdvice: Record<string, string> = {
+  train: "give a file, a directory, a glob or '-'",
+  validation: "give a file, a directory, a glob or '-'",
+  test: "give a file, a directory, a glob or '-'",
+  input: "give a file, a directory, a glob or '-'",
+  output: "give a file, or '-' for stdout",
+};
+
 export function parseArguments(command: string, argv: string[], specs: Record<string, OptionSpec>): ParsedArguments {
   const options: Record<string, string | boolean | string[]> = {};
   const positional: string[] = [];
@@ -47,6 +58,7 @@ export function parseArguments(command: string, argv: string[], specs: Record<st
     } else if (eq >= 0) {
       throw new UsageError(`${command}: --${name} is a flag and takes no value`);
     }
+    if (value === '' && name in emptyPathAdvice) throw new UsageError(`${command}: --${name} is empty: ${emptyPathAdvice[name]}`);
     if (spec.repeat) options[name] = [...((options[name] as string[]) ?? []), value as string];
     else if (name in options) throw new UsageError(`${command}: --${name} is given twice`);
     else options[name] = value;

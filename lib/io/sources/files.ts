@@ -53,10 +53,19 @@ function statOrError(path: string) {
   }
 }
 
+/** What a pattern that matched nothing would match with leading dots allowed: the shell's rule, said. */
+function hiddenMatches(pattern: string, names: string[]): string {
+  const anyName = globToRegExp(pattern, true);
+  const hidden = names.filter((name) => name.startsWith('.') && anyName.test(name)).sort();
+  if (hidden.length === 0) return '';
+  return ` (${hidden.length === 1 ? `${hidden[0]} is a dot file` : `${hidden.length} dot files, such as ${hidden[0]}, are there`}: ` +
+    "as in the shell, * and ? do not match a name's leading dot; a pattern that starts with '.' does)";
+}
+
 /** A shell glob's file-name pattern: `*` and `?` within the name; as in the shell, they do not match a leading dot. */
-function globToRegExp(pattern: string): RegExp {
+function globToRegExp(pattern: string, leadingDot = pattern.startsWith('.')): RegExp {
   const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
-  return new RegExp(pattern.startsWith('.') ? `^${escaped}$` : `^(?!\\.)${escaped}$`);
+  return new RegExp(leadingDot ? `^${escaped}$` : `^(?!\\.)${escaped}$`);
 }
 
 /** A listed entry's stat; a symbolic link whose target is gone is an error naming it, not Node's bare ENOENT. */
@@ -93,8 +102,9 @@ export function resolveFiles(spec: string): string[] {
     if (/[*?]/.test(directory)) throw new Error(`${spec}: wildcards are supported in the file name only`);
     if (!statOrError(directory)) throw new Error(`${spec}: directory ${directory} does not exist`);
     const pattern = globToRegExp(basename(spec));
-    const files = listedFiles(spec, listDirectory(directory).filter((f) => pattern.test(f)).sort().map((f) => join(directory, f)), 'matches');
-    if (files.length === 0) throw new Error(`${spec}: no file matches`);
+    const names = listDirectory(directory);
+    const files = listedFiles(spec, names.filter((f) => pattern.test(f)).sort().map((f) => join(directory, f)), 'matches');
+    if (files.length === 0) throw new Error(`${spec}: no file matches${hiddenMatches(basename(spec), names)}`);
     return files;
   }
   if (spec === '') throw new Error('an input path is empty: give a file, a directory or a glob');
