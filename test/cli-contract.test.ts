@@ -155,13 +155,17 @@ describe('command-line contract', function () {
     }
   });
 
-  it('an empty path option (an unset shell variable) is a usage error naming the option', () => {
+  it('an empty option value (an unset shell variable) is a usage error naming the option', () => {
     const cases: [string[], string][] = [
       [['train', 'linear-learner', '--train', '', '--hp', 'predictor_type=binary_classifier'], "train: --train is empty: give a file, a directory, a glob or '-'"],
       [['train', 'linear-learner', '--train', rows, '--validation=', '--hp', 'predictor_type=binary_classifier'], "train: --validation is empty: give a file, a directory, a glob or '-'"],
       [['evaluate', '--model', models['linear-learner'], '--test', ''], "evaluate: --test is empty: give a file, a directory, a glob or '-'"],
       [['predict', '--model', models['linear-learner'], '--input', rows, '--output', ''], "predict: --output is empty: give a file, or '-' for stdout"],
       [['convert', '--input', '', '--output', '-'], "convert: --input is empty: give a file, a directory, a glob or '-'"],
+      // Not only paths: --model-dir '' wrote the model into the working directory, --checkpoint-dir '' trained without checkpoints.
+      [['train', 'linear-learner', '--train', rows, '--model-dir', ''], 'train: --model-dir is empty (where model.safetensors and state.safetensors go (default .))'],
+      [['train', 'linear-learner', '--train', rows, '--checkpoint-dir='], 'train: --checkpoint-dir is empty (rolling checkpoints go here)'],
+      [['evaluate', '--model', '', '--test', rows], "evaluate: --model is empty (a model.safetensors, or the directory train's --model-dir wrote)"],
     ];
     for (const [args, message] of cases) {
       const result = boundless(args);
@@ -172,7 +176,7 @@ describe('command-line contract', function () {
   it('a channel whose every record was skipped as bad says so, where an empty one says only "no records"; predict writes no output then', async () => {
     const bad = join(directory, 'all-bad.csv');
     await writeFile(bad, '1,x,2\n0,y,3\n1,z,4\n');
-    const why = `no records in ${bad}: all 3 records read were skipped as bad (unparsable_number 3); is the data in the format given (format, delimiter, label column)?`;
+    const why = `no records in ${bad}: all 3 records read were skipped as bad (unparsable_number 3); is the data in the format given?`;
     const trained = boundless(['train', 'linear-learner', '--train', bad, '--hp', 'predictor_type=binary_classifier', '--on-bad-record', 'skip',
       '--model-dir', join(directory, 'all-bad-model')]);
     assert.equal(trained.code, 1);
@@ -185,6 +189,16 @@ describe('command-line contract', function () {
     assert.equal(predicted.code, 1);
     assert.equal(predicted.stderr, `boundless: predict: ${why}\n`);
     assert.throws(() => statSync(output), /ENOENT/);
+    const converted = boundless(['convert', '--input', bad, '--format', 'csv', '--to', 'libsvm', '--output', output, '--on-bad-record', 'skip']);
+    assert.deepEqual([converted.code, converted.stderr], [1, `boundless: convert: ${why}\n`]);
+    assert.throws(() => statSync(output), /ENOENT/);
+    // More bad records than good: the model is made, and a warning says how few rows it learned from.
+    await writeFile(bad, [...Array.from({ length: 15 }, (_, i) => `${i % 2},${i},0.5`), ...Array.from({ length: 29 }, (_, i) => `${i % 2},${i}`), '1,x,2'].join('\n') + '\n');
+    const mostly = boundless(['train', 'linear-learner', '--train', bad, '--hp', 'predictor_type=binary_classifier', '--on-bad-record', 'skip',
+      '--epochs', '1', '--model-dir', join(directory, 'mostly-bad-model')]);
+    assert.equal(mostly.code, 0, mostly.stderr);
+    assert.match(mostly.stderr, new RegExp(`^warning: train: 30 of the 45 records \\(67%\\) of the training channel \\(${bad.replace(/[.]/g, '\\.')}\\) ` +
+      'were skipped as bad \\(column_count 29, unparsable_number 1\\), and the model learned from the 15 left; is the data in the format given\\?$', 'm'));
     // One good record among them: predictions for it, the skips said, exit 0.
     await writeFile(bad, 'x,2\n0.5,3\n');
     const some = boundless(['predict', '--model', models['linear-learner'], '--input', bad, '--on-bad-record', 'skip']);

@@ -22,9 +22,10 @@ export class InterruptedError extends Error {
   override name = 'InterruptedError';
 }
 
-// The options that name data to read or a file to write, in every command: an empty value (an
-// unset shell variable, `--train "$DATA"`) is refused naming the option, where the reader's error
-// could not say which channel it was.
+// An empty value (an unset shell variable, `--train "$DATA"`) is refused naming the option: the
+// reader's error could not say which channel it was, `--model-dir ''` wrote the model into the
+// working directory, and `--checkpoint-dir ''` trained without checkpoints, without a word. What
+// the data options take is said here; the others' descriptions say theirs.
 const emptyPathAdvice: Record<string, string> = {
   train: "give a file, a directory, a glob or '-'",
   validation: "give a file, a directory, a glob or '-'",
@@ -58,7 +59,7 @@ export function parseArguments(command: string, argv: string[], specs: Record<st
     } else if (eq >= 0) {
       throw new UsageError(`${command}: --${name} is a flag and takes no value`);
     }
-    if (value === '' && name in emptyPathAdvice) throw new UsageError(`${command}: --${name} is empty: ${emptyPathAdvice[name]}`);
+    if (value === '') throw new UsageError(`${command}: --${name} is empty${name in emptyPathAdvice ? `: ${emptyPathAdvice[name]}` : ` (${spec.description})`}`);
     if (spec.repeat) options[name] = [...((options[name] as string[]) ?? []), value as string];
     else if (name in options) throw new UsageError(`${command}: --${name} is given twice`);
     else options[name] = value;

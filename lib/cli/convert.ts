@@ -1,8 +1,9 @@
 // `boundless convert --input X --format F --to csv|libsvm|jsonl|recordio --output Y`
 import { readBatches } from '../io/read-batches.js';
-import { formatNames } from '../io/read-options.js';
+import { DataError, formatNames } from '../io/read-options.js';
 import { outputFormats } from '../io/formats/row-writers.js';
 import { writeRows } from '../io/write-rows.js';
+import { noRecordsMessage } from '../io/no-records.js';
 import { isStdout } from '../io/output-file.js';
 import { choiceOption, InterruptedError, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
@@ -49,7 +50,12 @@ export async function convert(argv: string[]): Promise<{ summary: Record<string,
   const toStdout = output === '-' || await isStdout(output);
   let written: Awaited<ReturnType<typeof writeRows>>;
   try {
-    written = await writeRows(stream, to, toStdout ? process.stdout : output);
+    // An input whose every record was bad is an error, and writes no file (it wrote an empty one, exit 0).
+    written = await writeRows(stream, to, toStdout ? process.stdout : output, (summary) => {
+      if (summary.records === 0 && Object.values(stream.stats.badRecords).some((n) => n > 0)) {
+        throw new DataError(noRecordsMessage('convert', options.input as string, stream.stats.badRecords));
+      }
+    });
   } catch (error) {
     if (controller.signal.aborted) throw new InterruptedError(`convert: interrupted; ${toStdout ? 'the rows written so far went to stdout' : `nothing was written to ${output}`}`);
     throw error;

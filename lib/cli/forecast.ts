@@ -12,6 +12,7 @@ import { resolveConfiguration, type DeeparModel, type Forecast, type ForecastCon
 import { whereOf } from '../algorithms/deepar/series-pack.js';
 import { jsonError, readJsonLines, toSeriesRecord, type SeriesRecord } from '../io/formats/deepar-series.js';
 import { DataError } from '../io/read-options.js';
+import { noRecordsMessage } from '../io/no-records.js';
 import { readBatches } from '../io/read-batches.js';
 import { UsageError } from './arguments.js';
 
@@ -171,7 +172,7 @@ export async function forecastEvaluate(algorithm: Algorithm, model: DeeparModel,
     await evaluator.add(batch);
     records += batch.rows;
   }
-  if (records === 0) throw new DataError(`evaluate: no series in ${test}`);
+  if (records === 0) throw new DataError(noRecordsMessage('evaluate', test, stream.stats.badRecords, ['series', 'series']));
   try {
     return { records, badRecords: stream.stats.badRecords, metrics: evaluator.result() };
   } catch (error) {

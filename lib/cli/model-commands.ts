@@ -223,6 +223,10 @@ async function predictForecasts(modelPath: string, model: DeeparModel, options: 
       maxRecordBytes: integerOption('predict', options as never, 'max-record-bytes'),
       onBadRecord: choiceOption('predict', options as never, 'on-bad-record', ['error', 'skip'] as const),
     });
+    // As for other models: an input whose every series was bad is an error, and writes nothing.
+    if (result.lines === 0 && result.skipped > 0) {
+      throw new DataError(noRecordsMessage('predict', options.input as string, { bad_series: result.skipped }, ['series', 'series']));
+    }
     await file?.commit();
   } catch (error) {
     await file?.abort();

@@ -1,14 +1,33 @@
 // "No records" said so that a channel whose every record was skipped as bad (--on-bad-record
-// skip over a file in the wrong format, say) does not read as an empty file.
+// skip over a file in the wrong format, say) does not read as an empty file; and a channel most
+// of whose records were skipped said so, rather than a model of what little was left.
+
+function skippedCounts(badRecords: Record<string, number>): { total: number; reasons: string } {
+  const entries = Object.entries(badRecords).filter(([, n]) => n > 0);
+  return { total: entries.reduce((sum, [, n]) => sum + n, 0), reasons: entries.map(([reason, n]) => `${reason} ${n}`).join(', ') };
+}
 
 /**
  * The message for a read that gave no records: `${subject}: no records in ${where}`, and when
  * records were skipped, how many and why (`badRecords`: reason → count, as BatchStream.stats has).
+ * A forecaster's records are series: `['series', 'series']`.
  */
-export function noRecordsMessage(subject: string, where: string, badRecords: Record<string, number> = {}): string {
-  const total = Object.values(badRecords).reduce((sum, n) => sum + n, 0);
-  if (total === 0) return `${subject}: no records in ${where}`;
-  const reasons = Object.entries(badRecords).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', ');
-  const read = total === 1 ? 'the one record read was' : `all ${total} records read were`;
-  return `${subject}: no records in ${where}: ${read} skipped as bad (${reasons}); is the data in the format given (format, delimiter, label column)?`;
+export function noRecordsMessage(subject: string, where: string, badRecords: Record<string, number> = {}, [one, many] = ['record', 'records']): string {
+  const { total, reasons } = skippedCounts(badRecords);
+  if (total === 0) return `${subject}: no ${many} in ${where}`;
+  const read = total === 1 ? `the one ${one} read was` : `all ${total} ${many} read were`;
+  return `${subject}: no ${many} in ${where}: ${read} skipped as bad (${reasons}); is the data in the format given?`;
+}
+
+/**
+ * A warning when more records were skipped as bad than were read (`read`: the records kept), or
+ * undefined: a file in the wrong format, or a bad first line that made every later one look bad,
+ * still trains on what little was left, and exits 0.
+ */
+export function mostlySkippedMessage(subject: string, where: string, read: number, badRecords: Record<string, number>): string | undefined {
+  const { total, reasons } = skippedCounts(badRecords);
+  if (total <= read) return undefined;
+  const share = (100 * total / (total + read)).toFixed(total + read >= 1000 ? 1 : 0);
+  return `${subject}: ${total} of the ${total + read} records (${share}%) of ${where} were skipped as bad (${reasons}), ` +
+    `and the model learned from the ${read} left; is the data in the format given?`;
 }

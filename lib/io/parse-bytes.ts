@@ -127,14 +127,14 @@ function refuseHeader(head: Uint8Array, name: string, options: ReadOptions, comp
   // A UTF-8 byte-order mark is not part of the first field.
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   if (!options.header) {
-    const records = refuseBrokenQuotes(leadingLines(head, start, 20, complete), name, options);
+    const records = commonWidthRecords(refuseBrokenQuotes(leadingLines(head, start, 20, complete), name, options), options);
     const error = records.length > 0 ? headerlessError(name, records[0].line, records.map((r) => r.text), options) : undefined;
     if (error) throw new DataError(error);
     return undefined;
   }
   const [header, ...leading] = leadingLines(head, start, 21, complete);
   if (!header) return undefined;
-  const records = refuseBrokenQuotes(leading, name, options);
+  const records = commonWidthRecords(refuseBrokenQuotes(leading, name, options), options);
   const error = headerError(name, header.text, header.line, records.map((r) => r.text), options);
   if (error) throw new DataError(error);
   return header;
@@ -201,6 +201,22 @@ function looksLikeLibsvm(line: string): boolean {
   return pairs.length > 0 && pairs.every((pair) => /^[0-9]+:[^:]+$/.test(pair));
 }
 
+/**
+ * Skipping bad records, the leading records of the commonest number of columns among them (the
+ * parser skips the others as of another width): the width and the header checks are taken from
+ * those. Taken from the first record alone, a bad one (`1.5,2,3` above rows of 51 columns) set the
+ * width, and every good row after it was skipped. Not skipping, the records as they are.
+ */
+function commonWidthRecords<R extends { text: string }>(records: R[], options: ReadOptions): R[] {
+  if (options.onBadRecord !== 'skip') return records;
+  const widths = records.map(({ text }) => csvFields(text.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), options.delimiter ?? ',').length);
+  const counts = new Map<number, number>();
+  for (const width of widths) counts.set(width, (counts.get(width) ?? 0) + 1);
+  let commonest = widths[0];
+  for (const [width, count] of counts) if (count > counts.get(commonest)!) commonest = width;  // ties: the earlier width
+  return records.filter((_, i) => widths[i] === commonest);
+}
+
 /** Features per row of a CSV file, from its first record; null while no whole record has arrived, 'none' when there is none. */
 function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null | 'none' {
   // A UTF-8 byte-order mark is not part of the first field (the parser skips it too).
@@ -219,10 +235,11 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
     return complete ? 'none' : null;
   }
   refuseHeader(head, name, options, complete);
-  // Skipping bad records, the width is not taken from half of a quoted field broken across lines.
+  // Skipping bad records, the width is not taken from half of a quoted field broken across lines,
+  // nor from a first record that is bad itself: the commonest width of the leading records is.
   const skipped = options.header ? 1 : 0;
   const record = options.onBadRecord === 'skip'
-    ? refuseBrokenQuotes(leadingLines(head, start, skipped + 20, complete).slice(skipped), name, options)[0]?.text ?? first : first;
+    ? commonWidthRecords(refuseBrokenQuotes(leadingLines(head, start, skipped + 20, complete).slice(skipped), name, options), options)[0]?.text ?? first : first;
   // Quoted fields whole, as the parser reads past a column's (a row name may hold the delimiter).
   // Blanks at either end of a line are not fields to the parser (a trailing tab neither, tab-delimited).
   const columns = csvFields(record.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), options.delimiter ?? ',').length;

@@ -42,13 +42,21 @@ async function writeAll(batches: AsyncIterable<Batch>, to: OutputFormat, out: Wr
   return summary;
 }
 
-/** Writes every batch's rows in format `to` to a path or a Writable; the records, bytes and dropped weights written. */
-export async function writeRows(batches: AsyncIterable<Batch>, to: OutputFormat, output: string | Writable):
-  Promise<WriteSummary> {
-  if (typeof output !== 'string') return writeAll(batches, to, output);
+/**
+ * Writes every batch's rows in format `to` to a path or a Writable; the records, bytes and dropped
+ * weights written. `check` sees the summary before a file is committed: what it throws leaves no file.
+ */
+export async function writeRows(batches: AsyncIterable<Batch>, to: OutputFormat, output: string | Writable,
+  check: (summary: WriteSummary) => void = () => {}): Promise<WriteSummary> {
+  if (typeof output !== 'string') {
+    const result = await writeAll(batches, to, output);
+    check(result);
+    return result;
+  }
   const file = await openOutput(output);
   try {
     const result = await writeAll(batches, to, file.stream);
+    check(result);
     await file.commit();
     return result;
   } catch (error) {

@@ -27,7 +27,7 @@ import { resolveRunSettings, settingsOf, type RunSettings } from './run-settings
 import { fromTrainingRecord, inPass, inputDifference, inputFilesOf, listInputFiles, toTrainingRecord, validationDifference, type CheckpointRecord, type InputFile } from './checkpoint-record.js';
 import type { PassContext, PassResult, PassRunner, Progress } from './pass-runner.js';
 import type { TrainOptions, TrainResult } from './train.js';
-import { noRecordsMessage } from '../io/no-records.js';
+import { mostlySkippedMessage, noRecordsMessage } from '../io/no-records.js';
 
 /** A channel as a person names it: its path, or what kind of source it is. */
 function describeChannel(channel: SourceInput): string {
@@ -380,6 +380,8 @@ export class TrainingRun<A extends Algorithm> {
     // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
     algorithm.checkTrainingData?.(this.state as never);
     if (progress.epoch === 0) for (const message of algorithm.dataWarnings?.(this.state as never) ?? []) this.emit('warning', { message });
+    const mostlyBad = fromStart ? mostlySkippedMessage('train', `the training channel (${describeChannel(options.train)})`, progress.records - recordsBefore, pass.badRecords) : undefined;
+    if (mostlyBad) this.emit('warning', { message: mostlyBad });
     if (!pass.passEnded) await algorithm.endPass?.(this.state as never, this.settings.backend);
     progress.epoch++;
     progress.position = null;

@@ -47,6 +47,27 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     assert.deepEqual([kept, stream.stats.badRecords], [1, { unparsable_number: 2 }]);
   });
 
+  it('skipping bad records, the width is the commonest of the leading records\', not a bad first record\'s (which skipped every good row after it)', async () => {
+    const file = join(directory, 'bad-first.csv');
+    const good = Array.from({ length: 40 }, (_, i) => `${i % 2},${i},${i * 2},${i * 3}`).join('\n');
+    const kept = async (text: string, header = false) => {
+      await writeFile(file, text);
+      const stream = readBatches(file, { miniBatchSize: 100, format: 'csv', header, onBadRecord: 'skip' });
+      let rows = 0, width = 0;
+      for await (const batch of stream) { rows += batch.rows; width = batch.cols; }
+      return { rows, width, bad: stream.stats.badRecords };
+    };
+    // A short first line: the 40 rows of 4 columns are read, it is skipped.
+    assert.deepEqual(await kept(`1.5,2\n${good}\n`), { rows: 40, width: 3, bad: { column_count: 1 } });
+    // A first line that is bad itself (NA) with another width: the same.
+    assert.deepEqual(await kept(`1,NA,2,3,4,5\n${good}\n`), { rows: 40, width: 3, bad: { unparsable_number: 1 } });
+    // After a header too.
+    assert.deepEqual(await kept(`y,a,b,c\n1,2\n${good}\n`, true), { rows: 40, width: 3, bad: { column_count: 1 } });
+    // Without skipping, the first record still sets the width, and the second is the error.
+    await writeFile(file, `1.5,2\n${good}\n`);
+    await assert.rejects(read(file, { header: false }), { message: `${file}, line 2: expected 2 columns, found 4` });
+  });
+
   it("says the first file's feature names, and refuses a later file whose columns come in another order", async () => {
     assert.deepEqual(await read(join(directory, 'same.csv'), {}), { rows: 5, names: ['cyl', 'disp', 'hp'] });
     await assert.rejects(read(join(directory, 'parts'), {}), (error: Error) => {

@@ -98,12 +98,13 @@ describe('sources', () => {
     const dots = join(directory, 'only-dot-files');
     await mkdir(dots);
     await writeFile(join(dots, '.a.csv'), csv(0, 2));
-    await assert.rejects(rowsOf(dots), { message: `${dots}: the directory holds no files (names starting with "." are passed over)` });
+    await assert.rejects(rowsOf(dots), { message: `${dots}: the directory holds no files (names starting with "." are passed over: the glob ${join(dots, '.*')} names them)` });
     // A glob that matches only dot files says so, and how to name them.
-    const rule = "as in the shell, * and ? do not match a name's leading dot; a pattern that starts with '.' does)";
-    await assert.rejects(rowsOf(join(dots, '*.csv')), { message: `${join(dots, '*.csv')}: no file matches (.a.csv is a dot file: ${rule}` });
+    const rule = "as in the shell, * and ? do not match a name's leading dot; a pattern that starts with '.' does";
+    await assert.rejects(rowsOf(join(dots, '*.csv')), { message: `${join(dots, '*.csv')}: no file matches (.a.csv is a dot file: ${rule}: ${join(dots, '.*.csv')} names them)` });
     await writeFile(join(dots, '.b.csv'), csv(0, 2));
-    await assert.rejects(rowsOf(join(dots, '*')), { message: `${join(dots, '*')}: no file matches (2 dot files, such as .a.csv, are there: ${rule}` });
+    await assert.rejects(rowsOf(join(dots, '*')), { message: `${join(dots, '*')}: no file matches (2 dot files, such as .a.csv, are there: ${rule}: ${join(dots, '.*')} names them)` });
+    await assert.rejects(rowsOf(join(dots, '?a.csv')), { message: `${join(dots, '?a.csv')}: no file matches (.a.csv is a dot file: ${rule})` });
     await assert.rejects(rowsOf(join(dots, '*.tsv')), { message: `${join(dots, '*.tsv')}: no file matches` });
     assert.equal((await rowsOf(join(dots, '.*.csv'))).length, 4);
   });

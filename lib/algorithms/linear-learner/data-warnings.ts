@@ -27,7 +27,30 @@ const usualWeights = { low: 1e-4, high: 1e4 };
 
 /** Warnings (one line each) about the first pass's data: row weights far from 1, flat sparse features, rows sorted by class. */
 export function linearLearnerDataWarnings(state: LinearLearnerState): string[] {
-  return [...weightScaleWarnings(state), ...flatFeatureWarnings(state), ...labelOrderWarnings(state)];
+  return [...weightScaleWarnings(state), ...flatFeatureWarnings(state), ...labelOrderWarnings(state), ...regressorWarnings(state)];
+}
+
+/**
+ * A regressor whose best model's progressive mean squared error is more than twice the variance of
+ * the labels of the scaler's sample: predicting their mean would do better, so the steps were too
+ * large for the rows (with optimizer=sgd, one model, on 20 scaled non-zeros a row: MSE 1.3e9 on
+ * labels of variance 6.7, exit 0 and no word).
+ */
+function regressorWarnings(state: LinearLearnerState): string[] {
+  const squared = state.tensors.progressive_squared_error?.data as Float64Array | undefined;
+  const weight = (state.tensors.progressive_weight?.data as Float64Array | undefined)?.[0];
+  const counters = state.tensors.counters.data as Float64Array;
+  const n = counters[counter.scalerRows];
+  if (!squared || !(weight! > 0) || !(n > 1)) return [];
+  const shifted = counters[counter.labelSum] / n;
+  const variance = Math.max(0, counters[counter.labelSumSq] / n - shifted * shifted);
+  const best = Math.min(...Array.from(squared, (e) => e / weight!).map((e) => (Number.isNaN(e) ? Infinity : e)));
+  // Labels all equal (variance 0, or what rounding leaves of it) are not a reason to warn.
+  if (!(best > 2 * variance) || !(best > 1e-12)) return [];
+  return [`linear-learner: the best model's progressive mean squared error, ${best.toPrecision(4)}, is more than twice the variance of the ` +
+    `training labels (${variance.toPrecision(4)}, from the scaler's ${n.toLocaleString('en-US')} rows): predicting their mean would do better. ` +
+    'The steps were too large for these rows: lower learning_rate, or train with optimizer adagrad (the default), whose steps are ' +
+    'scaled by the rows\' norms'];
 }
 
 /**

@@ -54,12 +54,14 @@ function statOrError(path: string) {
 }
 
 /** What a pattern that matched nothing would match with leading dots allowed: the shell's rule, said. */
-function hiddenMatches(pattern: string, names: string[]): string {
+function hiddenMatches(directory: string, pattern: string, names: string[]): string {
   const anyName = globToRegExp(pattern, true);
   const hidden = names.filter((name) => name.startsWith('.') && anyName.test(name)).sort();
   if (hidden.length === 0) return '';
+  // `*.csv` → `.*.csv`: the same names, leading dots included. Other patterns get the rule alone.
+  const dotted = pattern.startsWith('*') ? `: ${join(directory, `.${pattern}`)} names them` : '';
   return ` (${hidden.length === 1 ? `${hidden[0]} is a dot file` : `${hidden.length} dot files, such as ${hidden[0]}, are there`}: ` +
-    "as in the shell, * and ? do not match a name's leading dot; a pattern that starts with '.' does)";
+    `as in the shell, * and ? do not match a name's leading dot; a pattern that starts with '.' does${dotted})`;
 }
 
 /** A shell glob's file-name pattern: `*` and `?` within the name; as in the shell, they do not match a leading dot. */
@@ -104,7 +106,7 @@ export function resolveFiles(spec: string): string[] {
     const pattern = globToRegExp(basename(spec));
     const names = listDirectory(directory);
     const files = listedFiles(spec, names.filter((f) => pattern.test(f)).sort().map((f) => join(directory, f)), 'matches');
-    if (files.length === 0) throw new Error(`${spec}: no file matches${hiddenMatches(basename(spec), names)}`);
+    if (files.length === 0) throw new Error(`${spec}: no file matches${hiddenMatches(directory, basename(spec), names)}`);
     return files;
   }
   if (spec === '') throw new Error('an input path is empty: give a file, a directory or a glob');
@@ -119,7 +121,7 @@ export function resolveFiles(spec: string): string[] {
     const files = listedFiles(spec, entries, 'holds');
     if (files.length === 0) {
       const hidden = listDirectory(spec).some((f) => f.startsWith('.'));
-      throw new Error(`${spec}: the directory holds no files${hidden ? ' (names starting with "." are passed over)' : ''}`);
+      throw new Error(`${spec}: the directory holds no files${hidden ? ` (names starting with "." are passed over: the glob ${join(spec, '.*')} names them)` : ''}`);
     }
     return files;
   }

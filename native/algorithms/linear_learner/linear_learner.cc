@@ -984,8 +984,7 @@ inline void Average(float* a, const float* w, size_t n, double step, double star
 // arrays of their own, stepped by one loop across them (vectorized, where a call per feature ran
 // the loop's scalar tail once each), averaged, and written back. Every element goes through the
 // same operations as in the per-feature call, so the results are the same to the bit.
-void StepOneOutputChunk(const Settings& s, State& st, const StepArgs& args, double step, const uint32_t* features,
-                        const double* g, size_t n) {
+void StepOneOutputChunk(State& st, const StepArgs& args, double step, const uint32_t* features, const double* g, size_t n) {
   struct Gathered {
     std::vector<float> w, m1, m2, a, lr, decay, threshold;
   };
@@ -1045,7 +1044,7 @@ void SparseWeightSteps(const Settings& s, State& st, const BatchView& b, double 
       }
     }
     if (width == 1) {
-      StepOneOutputChunk(s, st, args, step, touched.data() + begin, g.data(), end - begin);
+      StepOneOutputChunk(st, args, step, touched.data() + begin, g.data(), end - begin);
       return;
     }
     for (size_t slot = begin; slot < end; slot++) {

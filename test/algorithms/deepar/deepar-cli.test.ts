@@ -3,6 +3,7 @@
 // requests with timestamps, plots, and the errors a user meets first.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,6 +210,16 @@ describe('deepar command line', () => {
     assert.equal(skipped.code, 0, skipped.stderr);
     assert.equal(skipped.stdout.trim().split('\n').length, 2);
     assert.match(skipped.stderr, /skipped 2 bad records \(bad_series 2\)/);
+    // Every line bad: an error, as for other models, and no output file (it exited 0 with an empty one).
+    const allBad = join(directory, 'all-bad.json');
+    await writeFile(allBad, 'not json\n{"start": "soon", "target": [1]}\n');
+    const output = join(directory, 'all-bad.forecasts');
+    const none = boundless('predict', '--model', model, '--input', allBad, '--on-bad-record', 'skip', '--output', output);
+    assert.deepEqual([none.code, none.stderr], [1, `boundless: predict: no series in ${allBad}: all 2 series read were skipped as bad (bad_series 2); is the data in the format given?\n`]);
+    assert.equal(existsSync(output), false);
+    const evaluated = boundless('evaluate', '--model', model, '--test', allBad, '--on-bad-record', 'skip');
+    assert.equal(evaluated.code, 1);
+    assert.match(evaluated.stderr, new RegExp(`^boundless: evaluate: no series in ${allBad.replace(/[.]/g, '\\.')}: all 2 series read were skipped as bad \\(`));
     await writeFile(input, JSON.stringify({ instances: [JSON.parse(series), { start: 'soon', target: [1] }] }) + '\n');
     assert.match(boundless('predict', '--model', model, '--input', input).stderr, /mixed.json, line 1, instance 1: "start" "soon" is not/);
     const file = join(directory, 'a-file');

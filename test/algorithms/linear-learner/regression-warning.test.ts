@@ -1,0 +1,52 @@
+// A linear-learner regressor no better than its labels' mean says so after the first pass. Found
+// by trying the product: optimizer=sgd with one model on sparse rows of 20 scaled non-zeros took
+// steps too large for them, and the model diverged (progressive MSE 1.3e9 on labels of variance
+// 6.7) with exit 0 and no word. The default optimizer (adagrad, steps scaled by the rows' norms)
+// learns the same rows.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Random, linearLearner } from '../../../lib/index.js';
+import { trainingWarnings } from '../../fixtures/training-warnings.js';
+
+/** y = 3 + Σ 0.3·w_j·x_j over 20 of 1000 features (x in [0, 2)), as libsvm lines. */
+function sparseRegression(rows: number): string {
+  const random = Random.fromSeed(11);
+  const w = Array.from({ length: 1000 }, () => random.nextFloat() * 2 - 1);
+  const lines: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const chosen = new Set<number>();
+    while (chosen.size < 20) chosen.add(1 + Math.floor(random.nextFloat() * 1000));
+    let y = 3;
+    const pairs = [...chosen].sort((a, b) => a - b).map((j) => {
+      const x = random.nextFloat() * 2;
+      y += 0.3 * w[j - 1] * x;
+      return `${j}:${x.toFixed(3)}`;
+    });
+    lines.push(`${y.toFixed(4)} ${pairs.join(' ')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+describe('linear learner: a regressor no better than the labels\' mean', function () {
+  this.timeout(60_000);
+
+  it('warns after the first pass when the steps were too large (sgd, one model, sparse rows), and not with the default optimizer', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-ll-regression-'));
+    try {
+      const path = join(directory, 'rows.svm');
+      await writeFile(path, sparseRegression(20_000));
+      const options = { train: path, epochs: 1, backend: 'cpu' as const, data: { format: 'libsvm' as const, featureDim: 1000 } };
+      const base = { predictor_type: 'regressor', num_models: 1 };
+      assert.deepEqual(await trainingWarnings(linearLearner, base, options), []);
+      const sgd = await trainingWarnings(linearLearner, { ...base, optimizer: 'sgd' }, options);
+      assert.equal(sgd.length, 1, sgd.join('\n'));
+      assert.match(sgd[0], /^linear-learner: the best model's progressive mean squared error, [0-9.]+e\+\d+, is more than twice the variance of the training labels \(0\.\d+, from the scaler's 10,000 rows\): predicting their mean would do better\. The steps were too large for these rows: lower learning_rate, or train with optimizer adagrad \(the default\), whose steps are scaled by the rows' norms$/);
+      // A smaller rate learns them, and says nothing.
+      assert.deepEqual(await trainingWarnings(linearLearner, { ...base, optimizer: 'sgd', learning_rate: 0.001 }, options), []);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
