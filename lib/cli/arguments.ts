@@ -59,7 +59,7 @@ export function parseArguments(command: string, argv: string[], specs: Record<st
     } else if (eq >= 0) {
       throw new UsageError(`${command}: --${name} is a flag and takes no value`);
     }
-    if (value === '') throw new UsageError(`${command}: --${name} is empty${name in emptyPathAdvice ? `: ${emptyPathAdvice[name]}` : ` (${spec.description})`}`);
+    if (value === '') throw new UsageError(`${command}: --${name} is empty${name in emptyPathAdvice ? `: ${emptyPathAdvice[name]}` : `; --${name}: ${spec.description}`}`);
     if (spec.repeat) options[name] = [...((options[name] as string[]) ?? []), value as string];
     else if (name in options) throw new UsageError(`${command}: --${name} is given twice`);
     else options[name] = value;

@@ -3,7 +3,7 @@ import { readBatches } from '../io/read-batches.js';
 import { DataError, formatNames } from '../io/read-options.js';
 import { outputFormats } from '../io/formats/row-writers.js';
 import { writeRows } from '../io/write-rows.js';
-import { noRecordsMessage } from '../io/no-records.js';
+import { mostlySkippedMessage, noRecordsMessage } from '../io/no-records.js';
 import { isStdout } from '../io/output-file.js';
 import { choiceOption, InterruptedError, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
@@ -63,6 +63,8 @@ export async function convert(argv: string[]): Promise<{ summary: Record<string,
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+  const mostlyBad = mostlySkippedMessage('convert', options.input as string, written.records, stream.stats.badRecords);
+  if (mostlyBad) process.stderr.write(`boundless: warning: ${mostlyBad}\n`);
   if (written.droppedWeights > 0) {
     process.stderr.write(`boundless: convert: ${written.droppedWeights} of ${written.records} rows have a weight other than 1, ` +
       `which ${to} cannot hold: they were written without it (jsonl keeps weights)\n`);

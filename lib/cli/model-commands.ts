@@ -169,8 +169,10 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   const outputPath = (options.output as string | undefined) ?? '-';
   let requestOptions: { threshold: number } | undefined;
   if (options.threshold !== undefined) {
-    const threshold = Number(options.threshold);
-    if (options.threshold === '' || !Number.isFinite(threshold)) throw new UsageError(`predict: --threshold expects a number, got ${JSON.stringify(options.threshold)}`);
+    // A decimal number: Number() reads blanks as 0 and '0x1' as 1.
+    const text = String(options.threshold);
+    const threshold = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) ? Number(text) : NaN;
+    if (!Number.isFinite(threshold)) throw new UsageError(`predict: --threshold expects a number, got ${JSON.stringify(options.threshold)}`);
     requestOptions = { threshold };
     // Refused before any data is read: a model that takes no threshold, or one out of range.
     try {

@@ -28,6 +28,10 @@ export function mostlySkippedMessage(subject: string, where: string, read: numbe
   const { total, reasons } = skippedCounts(badRecords);
   if (total <= read) return undefined;
   const share = (100 * total / (total + read)).toFixed(total + read >= 1000 ? 1 : 0);
+  // Skipped for their width, most of them: the width the rows were held to is what to look at.
+  const width = (badRecords.column_count ?? 0) * 2 > total
+    ? ' Most were skipped for their number of columns: the rows are held to the width of the header, else of the commonest among ' +
+      'the first 20 records of the first file, so a file that starts with other rows than the rest is read wrong: put a good row first' : '';
   return `${subject}: ${total} of the ${total + read} records (${share}%) of ${where} were skipped as bad (${reasons}), ` +
-    `and the model learned from the ${read} left; is the data in the format given?`;
+    `and ${subject === 'convert' ? 'the output holds' : 'the model learned from'} the ${read} left; is the data in the format given?${width}`;
 }

@@ -127,14 +127,19 @@ function refuseHeader(head: Uint8Array, name: string, options: ReadOptions, comp
   // A UTF-8 byte-order mark is not part of the first field.
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   if (!options.header) {
-    const records = commonWidthRecords(refuseBrokenQuotes(leadingLines(head, start, 20, complete), name, options), options);
+    const leading = refuseBrokenQuotes(leadingLines(head, start, 20, complete), name, options);
+    refuseOddFirstRecord(leading, name, options);
+    const records = commonWidthRecords(leading, options);
     const error = records.length > 0 ? headerlessError(name, records[0].line, records.map((r) => r.text), options) : undefined;
     if (error) throw new DataError(error);
     return undefined;
   }
   const [header, ...leading] = leadingLines(head, start, 21, complete);
   if (!header) return undefined;
-  const records = commonWidthRecords(refuseBrokenQuotes(leading, name, options), options);
+  const headerWidth = widthOf(header.text, options);
+  const unbroken = refuseBrokenQuotes(leading, name, options);
+  refuseOddFirstRecord(unbroken, name, options, headerWidth);
+  const records = commonWidthRecords(unbroken, options, headerWidth);
   const error = headerError(name, header.text, header.line, records.map((r) => r.text), options);
   if (error) throw new DataError(error);
   return header;
@@ -201,20 +206,42 @@ function looksLikeLibsvm(line: string): boolean {
   return pairs.length > 0 && pairs.every((pair) => /^[0-9]+:[^:]+$/.test(pair));
 }
 
+/** Columns of a CSV line as the parser splits it (blanks at either end are not fields). */
+function widthOf(text: string, options: ReadOptions): number {
+  return csvFields(text.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), options.delimiter ?? ',').length;
+}
+
 /**
- * Skipping bad records, the leading records of the commonest number of columns among them (the
- * parser skips the others as of another width): the width and the header checks are taken from
- * those. Taken from the first record alone, a bad one (`1.5,2,3` above rows of 51 columns) set the
- * width, and every good row after it was skipped. Not skipping, the records as they are.
+ * Skipping bad records, the leading records of the width the file's rows have (the parser skips
+ * the others as of another width): the header's, where some have it, else the commonest among
+ * them. The width and the header checks are taken from those. Taken from the first record alone,
+ * a bad one (`1.5,2,3` above rows of 51 columns) set the width, and every good row after it was
+ * skipped. Not skipping, the records as they are.
  */
-function commonWidthRecords<R extends { text: string }>(records: R[], options: ReadOptions): R[] {
+function commonWidthRecords<R extends { text: string }>(records: R[], options: ReadOptions, headerWidth?: number): R[] {
   if (options.onBadRecord !== 'skip') return records;
-  const widths = records.map(({ text }) => csvFields(text.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), options.delimiter ?? ',').length);
+  const widths = records.map(({ text }) => widthOf(text, options));
   const counts = new Map<number, number>();
   for (const width of widths) counts.set(width, (counts.get(width) ?? 0) + 1);
-  let commonest = widths[0];
-  for (const [width, count] of counts) if (count > counts.get(commonest)!) commonest = width;  // ties: the earlier width
-  return records.filter((_, i) => widths[i] === commonest);
+  let chosen = widths[0];
+  for (const [width, count] of counts) if (count > counts.get(chosen)!) chosen = width;  // ties: the earlier width
+  if (headerWidth !== undefined && counts.has(headerWidth)) chosen = headerWidth;
+  return records.filter((_, i) => widths[i] === chosen);
+}
+
+/**
+ * Not skipping: a first record of another width than every record after it among the leading
+ * ones (and the header, if any) is the odd one, and the error names it. The width is taken from
+ * the first record, so the parser blamed the second line (`line 2: expected 2 columns, found 4`).
+ */
+function refuseOddFirstRecord(records: { text: string; line: number }[], name: string, options: ReadOptions, headerWidth?: number): void {
+  if (options.onBadRecord === 'skip' || records.length < 3) return;
+  const [first, ...rest] = records.map(({ text }) => widthOf(text, options));
+  const others = rest[0];
+  if (first === others || rest.some((w) => w !== others) || (headerWidth !== undefined && headerWidth !== others)) return;
+  throw new DataError(`${name}, line ${records[0].line}: ${first} column${first === 1 ? '' : 's'} (split at ${JSON.stringify(options.delimiter ?? ',')}), ` +
+    `where ${headerWidth !== undefined ? 'the header and ' : ''}the ${rest.length} records after it hold ${others}: a stray line? ` +
+    '(--on-bad-record skip skips and counts it; onBadRecord in the API)');
 }
 
 /** Features per row of a CSV file, from its first record; null while no whole record has arrived, 'none' when there is none. */
@@ -236,10 +263,14 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   }
   refuseHeader(head, name, options, complete);
   // Skipping bad records, the width is not taken from half of a quoted field broken across lines,
-  // nor from a first record that is bad itself: the commonest width of the leading records is.
-  const skipped = options.header ? 1 : 0;
-  const record = options.onBadRecord === 'skip'
-    ? commonWidthRecords(refuseBrokenQuotes(leadingLines(head, start, skipped + 20, complete).slice(skipped), name, options), options)[0]?.text ?? first : first;
+  // nor from a first record that is bad itself: the header's or the commonest of the leading records' is.
+  let record = first;
+  if (options.onBadRecord === 'skip') {
+    const skipped = options.header ? 1 : 0;
+    const lines = leadingLines(head, start, skipped + 20, complete);
+    const headerWidth = options.header && lines[0] ? widthOf(lines[0].text, options) : undefined;
+    record = commonWidthRecords(refuseBrokenQuotes(lines.slice(skipped), name, options), options, headerWidth)[0]?.text ?? first;
+  }
   // Quoted fields whole, as the parser reads past a column's (a row name may hold the delimiter).
   // Blanks at either end of a line are not fields to the parser (a trailing tab neither, tab-delimited).
   const columns = csvFields(record.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), options.delimiter ?? ',').length;

@@ -380,7 +380,8 @@ export class TrainingRun<A extends Algorithm> {
     // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
     algorithm.checkTrainingData?.(this.state as never);
     if (progress.epoch === 0) for (const message of algorithm.dataWarnings?.(this.state as never) ?? []) this.emit('warning', { message });
-    const mostlyBad = fromStart ? mostlySkippedMessage('train', `the training channel (${describeChannel(options.train)})`, progress.records - recordsBefore, pass.badRecords) : undefined;
+    // Said once, after the first pass (later passes skip the same records).
+    const mostlyBad = fromStart && progress.epoch === 0 ? mostlySkippedMessage('train', `the training channel (${describeChannel(options.train)})`, progress.records - recordsBefore, pass.badRecords) : undefined;
     if (mostlyBad) this.emit('warning', { message: mostlyBad });
     if (!pass.passEnded) await algorithm.endPass?.(this.state as never, this.settings.backend);
     progress.epoch++;

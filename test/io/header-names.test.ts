@@ -63,9 +63,19 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     assert.deepEqual(await kept(`1,NA,2,3,4,5\n${good}\n`), { rows: 40, width: 3, bad: { unparsable_number: 1 } });
     // After a header too.
     assert.deepEqual(await kept(`y,a,b,c\n1,2\n${good}\n`, true), { rows: 40, width: 3, bad: { column_count: 1 } });
-    // Without skipping, the first record still sets the width, and the second is the error.
+    // With a header, its width wins over the commonest: 12 short rows among the first 20 do not make the file's width.
+    const short = Array.from({ length: 12 }, (_, i) => `1,${i}`).join('\n');
+    assert.deepEqual(await kept(`y,a,b,c\n1,2,3,4\n${short}\n${good}\n`, true), { rows: 41, width: 3, bad: { column_count: 12 } });
+    // Without skipping, a first record of another width than every one after it is the error, named.
     await writeFile(file, `1.5,2\n${good}\n`);
-    await assert.rejects(read(file, { header: false }), { message: `${file}, line 2: expected 2 columns, found 4` });
+    await assert.rejects(read(file, { header: false }), { message: `${file}, line 1: 2 columns (split at ","), where the 19 records after it hold 4: ` +
+      'a stray line? (--on-bad-record skip skips and counts it; onBadRecord in the API)' });
+    await writeFile(file, `y,a,b,c\n1.5,2\n${good}\n`);
+    await assert.rejects(read(file, {}), { message: `${file}, line 2: 2 columns (split at ","), where the header and the 19 records after it hold 4: ` +
+      'a stray line? (--on-bad-record skip skips and counts it; onBadRecord in the API)' });
+    // Records after it that disagree among themselves: the second line is the parser's error, as before.
+    await writeFile(file, `1.5,2\n1,2,3\n${good}\n`);
+    await assert.rejects(read(file, { header: false }), { message: `${file}, line 2: expected 2 columns, found 3` });
   });
 
   it("says the first file's feature names, and refuses a later file whose columns come in another order", async () => {
