@@ -15,7 +15,7 @@ import { readBatches } from '../io/read-batches.js';
 import { isStdout, openOutput } from '../io/output-file.js';
 import { OutputBuffers } from '../io/output-buffers.js';
 import { DataError } from '../io/read-options.js';
-import { noRecordsMessage } from '../io/no-records.js';
+import { noRecordsMessage, skippedCounts } from '../io/no-records.js';
 import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
 import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
@@ -28,9 +28,8 @@ import { makeDirectory } from '../io/make-directory.js';
 
 /** Says on stderr, once, how many bad records --on-bad-record skip left out; their counts for the summary. */
 function reportSkipped(command: string, bad: Record<string, number>, consequence: string): { badRecords?: Record<string, number> } {
-  const total = Object.values(bad).reduce((sum, n) => sum + n, 0);
+  const { total, reasons } = skippedCounts(bad);
   if (total === 0) return {};
-  const reasons = Object.entries(bad).map(([reason, n]) => `${reason} ${n}`).join(', ');
   process.stderr.write(`boundless: ${command}: skipped ${total} bad record${total === 1 ? '' : 's'} (${reasons}); ${consequence}\n`);
   return { badRecords: bad };
 }

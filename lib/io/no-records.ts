@@ -2,7 +2,8 @@
 // skip over a file in the wrong format, say) does not read as an empty file; and a channel most
 // of whose records were skipped said so, rather than a model of what little was left.
 
-function skippedCounts(badRecords: Record<string, number>): { total: number; reasons: string } {
+/** Records skipped in all, and their reasons as said (`unparsable_number 2, column_count 1`). */
+export function skippedCounts(badRecords: Record<string, number>): { total: number; reasons: string } {
   const entries = Object.entries(badRecords).filter(([, n]) => n > 0);
   return { total: entries.reduce((sum, [, n]) => sum + n, 0), reasons: entries.map(([reason, n]) => `${reason} ${n}`).join(', ') };
 }
