@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/runtime/batch_view.cc",
         "native/runtime/merged_rows.cc",
+        "native/runtime/feature_index.cc",
         "native/runtime/cpu_features.cc",
         "native/runtime/memory_advice.cc",
         "native/runtime/batch_checks_binding.cc",

@@ -374,6 +374,24 @@ function mergeRound(base: FactorizationMachinesState, states: FactorizationMachi
   return merged;
 }
 
+/** Whether every feature is current at the state's step (nothing owed: a merge, or caught up already). */
+function allCurrent(state: FactorizationMachinesState): boolean {
+  const step = (state.tensors.counters.data as Float64Array)[counter.step];
+  const last = state.tensors.last_step.data as Int32Array;
+  for (let i = 0; i < last.length; i++) if (last[i] !== step) return false;
+  return true;
+}
+
+/**
+ * Every feature's decay brought to the state's step in place (what it means is unchanged); nothing
+ * is called when nothing is owed: a no-op catch-up still went through the thread pool, where it
+ * waited behind parse work while every worker waited for the round.
+ */
+function catchUpInPlace(state: FactorizationMachinesState, what = 'factorization-machines catch-up'): void {
+  requireSettled(state, what);
+  if (!allCurrent(state)) loadCoreAddon().fmCatchUp(settingsOf(state), kernelState(state));
+}
+
 function mergeSince(states: FactorizationMachinesState[], base: FactorizationMachinesState | undefined,
   into?: FactorizationMachinesState): FactorizationMachinesState {
   if (states.length === 0) throw new RangeError('factorization-machines merge: no states');
@@ -392,7 +410,7 @@ function mergeSince(states: FactorizationMachinesState[], base: FactorizationMac
       if (s.hyperparameters[name] !== first.hyperparameters[name]) throw new RangeError(`factorization-machines merge: state ${i} has ${name} ${s.hyperparameters[name]}, state 0 has ${first.hyperparameters[name]}`);
     }
     if (revisionOf(s) !== revisionOf(first)) throw new RangeError(`factorization-machines merge: state ${i} is of revision ${revisionOf(s)}, state 0 of revision ${revisionOf(first)} (train both with one version)`);
-    loadCoreAddon().fmCatchUp(settingsOf(s), kernelState(s));
+    catchUpInPlace(s, 'factorization-machines merge');
   }
   for (const [name, t] of Object.entries(merged.tensors)) {
     const out = t.data as Float32Array | Float64Array;
@@ -436,11 +454,8 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
   merge,
   mergeRound,
   // The catch-up mergeSince does to every state, done by each worker on its own core (then a no-op there): same bytes.
-  prepareUpload(state) {
-    // The catch-up writes the host's arrays: a GPU backend's copy would overwrite it when settled.
-    requireSettled(state, 'factorization-machines prepareUpload');
-    loadCoreAddon().fmCatchUp(settingsOf(state), kernelState(state));
-  },
+  // (It writes the host's arrays: a GPU backend's copy would overwrite it when settled, so the state must be settled.)
+  prepareUpload: (state) => catchUpInPlace(state, 'factorization-machines prepareUpload'),
   // num_models' default was 1 before it was auto: a file that does not name it meant one model.
   upgradeStoredHyperparameters: (hp) => (hp.num_models === undefined ? { ...hp, num_models: 1 } : hp),
   checkTrainingData: requireBothClasses,

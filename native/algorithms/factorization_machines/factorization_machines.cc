@@ -14,6 +14,7 @@
 #include <string>
 
 #include "runtime/cpu_features.h"
+#include "runtime/feature_index.h"
 #include "runtime/thread_buffer.h"
 #include "runtime/thread_pool.h"
 
@@ -95,7 +96,8 @@ inline double Repeated(double factor, int32_t missed) {
 // with the branches hoisted and each stage a loop over the factors, so the compiler vectorizes
 // it (one parameter at a time, it was a quarter of a sparse batch's time: a square root, a
 // division and a squaring loop per parameter). The bytes are the same.
-void CatchUpFactors(const Settings& s, const ModelSettings& ms, State& st, size_t at, int32_t missed, double c2) {
+__attribute__((always_inline)) inline void CatchUpFactorsLoop(const Settings& s, const ModelSettings& ms, State& st, size_t at,
+                                                              int32_t missed, double c2) {
   constexpr size_t kMaxFactors = 64;
   double factor[kMaxFactors], result[kMaxFactors];
   float* __restrict p = st.factors + at;
@@ -125,6 +127,35 @@ void CatchUpFactors(const Settings& s, const ModelSettings& ms, State& st, size_
     }
     for (size_t f = 0; f < n; f++) p[from + f] *= static_cast<float>(result[f]);
   }
+}
+
+// The per-ISA builds of the optimizer loops (VW's way): AVX2 runs four doubles a step where the
+// baseline runs two. No FMA is enabled, so nothing is fused and the bytes are the baseline's.
+void CatchUpFactorsBaseline(const Settings& s, const ModelSettings& ms, State& st, size_t at, int32_t missed, double c2) {
+  CatchUpFactorsLoop(s, ms, st, at, missed, c2);
+}
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void CatchUpFactorsAvx2(const Settings& s, const ModelSettings& ms, State& st, size_t at, int32_t missed,
+                                                       double c2) {
+  CatchUpFactorsLoop(s, ms, st, at, missed, c2);
+}
+#endif
+
+// True where the AVX2 builds run (detected once).
+bool UseAvx2() {
+#if defined(__x86_64__)
+  static const bool avx2 = SelectedIsa() != Isa::Baseline;
+  return avx2;
+#else
+  return false;
+#endif
+}
+
+void CatchUpFactors(const Settings& s, const ModelSettings& ms, State& st, size_t at, int32_t missed, double c2) {
+#if defined(__x86_64__)
+  if (UseAvx2()) return CatchUpFactorsAvx2(s, ms, st, at, missed, c2);
+#endif
+  CatchUpFactorsBaseline(s, ms, st, at, missed, c2);
 }
 
 // Multiplies a feature's parameters by the decay of the steps it sat out. Moments do not move
@@ -157,7 +188,7 @@ struct StepConstants {
 // It shares StepScale's and DecayFactor's parts (UnitScale, PreconditionerScale, ClampedDecay), in
 // the same order and precision: the bytes do not change.
 template <Optimizer kOpt, Decay kDecay, bool kClip, bool kDecayed>
-void ApplyLoop(const Settings& s, float lr, float wd, const StepConstants& k, const float* __restrict grad, float* __restrict p,
+__attribute__((always_inline)) inline void ApplyLoop(const Settings& s, float lr, float wd, const StepConstants& k, const float* __restrict grad, float* __restrict p,
                float* __restrict m1, float* __restrict m2, size_t count) {
   const float c1 = k.c1, c2 = k.c2, eps = s.eps, beta1 = s.beta1, beta2 = s.beta2, clip = s.clip_gradient;
   const double c2_wide = c2, eps_wide = eps, lr_wd = double(lr) * double(wd);
@@ -189,7 +220,8 @@ void ApplyLoop(const Settings& s, float lr, float wd, const StepConstants& k, co
 }
 
 template <Optimizer kOpt, Decay kDecay>
-void ApplyWith(const Settings& s, float lr, float wd, const StepConstants& k, const float* grad, float* p, float* m1, float* m2, size_t count) {
+__attribute__((always_inline)) inline void ApplyVariants(const Settings& s, float lr, float wd, const StepConstants& k, const float* grad,
+                                                         float* p, float* m1, float* m2, size_t count) {
   const bool clip = s.clip_gradient > 0, decayed = wd > 0;
   if (clip) {
     if (decayed) ApplyLoop<kOpt, kDecay, true, true>(s, lr, wd, k, grad, p, m1, m2, count);
@@ -198,6 +230,28 @@ void ApplyWith(const Settings& s, float lr, float wd, const StepConstants& k, co
     if (decayed) ApplyLoop<kOpt, kDecay, false, true>(s, lr, wd, k, grad, p, m1, m2, count);
     else ApplyLoop<kOpt, kDecay, false, false>(s, lr, wd, k, grad, p, m1, m2, count);
   }
+}
+
+template <Optimizer kOpt, Decay kDecay>
+void ApplyBaseline(const Settings& s, float lr, float wd, const StepConstants& k, const float* grad, float* p, float* m1, float* m2,
+                   size_t count) {
+  ApplyVariants<kOpt, kDecay>(s, lr, wd, k, grad, p, m1, m2, count);
+}
+#if defined(__x86_64__)
+template <Optimizer kOpt, Decay kDecay>
+__attribute__((target("avx2"))) void ApplyAvx2(const Settings& s, float lr, float wd, const StepConstants& k, const float* grad, float* p,
+                                               float* m1, float* m2, size_t count) {
+  ApplyVariants<kOpt, kDecay>(s, lr, wd, k, grad, p, m1, m2, count);
+}
+#endif
+
+// One parameter (a bias or a linear weight) runs the baseline build: no vector to fill.
+template <Optimizer kOpt, Decay kDecay>
+void ApplyWith(const Settings& s, float lr, float wd, const StepConstants& k, const float* grad, float* p, float* m1, float* m2, size_t count) {
+#if defined(__x86_64__)
+  if (count > 1 && UseAvx2()) return ApplyAvx2<kOpt, kDecay>(s, lr, wd, k, grad, p, m1, m2, count);
+#endif
+  ApplyBaseline<kOpt, kDecay>(s, lr, wd, k, grad, p, m1, m2, count);
 }
 
 inline void Apply(Optimizer optimizer, const Settings& s, float lr, float wd, const StepConstants& k, const float* grad, float* p,
@@ -216,20 +270,8 @@ inline void Apply(Optimizer optimizer, const Settings& s, float lr, float wd, co
   }
 }
 
-// The features a batch touches and, for sparse batches, its non-zeros grouped
-// by feature in row order (a stable counting sort), so each feature's gradient
-// is one pass over its own entries.
-struct FeatureIndex {
-  std::vector<uint32_t> features;            // touched, in increasing order
-  std::vector<uint32_t> starts;              // features.size() + 1
-  std::vector<uint32_t> rows;                // per entry
-  std::vector<float> values;                 // per entry
-};
-
 struct StepScratch {
   FeatureIndex index;
-  std::vector<uint32_t> counts, cursor;
-  std::vector<uint64_t> marks;  // a bit per feature, all 0 between calls (SortedTouched)
   std::vector<double> score, loss, slope;
   std::vector<double> sums;
 };
@@ -259,63 +301,33 @@ void PrefetchFeature(const Settings& s, const State& st, size_t i) {
 
 StepScratch& ThreadStepScratch() { return ThreadBuffer<StepScratch>(); }
 
-// The features a sparse batch touches, in increasing order, into scratch.index.features. In
-// order, the passes over their parameters (catch-up, then the update) walk the state's arrays
-// forwards, page by page, where first-seen order jumped anywhere in them (10 MB for 10^5
-// features): the same work and the same bytes (each feature's step reads only its own
-// parameters and its own entries, in row order), fewer TLB and cache misses. A bit per feature
-// marks them; the words between the least and the greatest are scanned.
-void SortedTouched(const Settings& s, const BatchView& b, StepScratch& scratch) {
-  std::vector<uint64_t>& marks = scratch.marks;
-  if (marks.size() < (s.dim + 63) / 64) marks.assign((s.dim + 63) / 64, 0);
-  const size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
-  size_t low = marks.size(), high = 0;
-  for (size_t e = 0; e < nnz; e++) {
-    const uint32_t i = b.indices[e];
-    marks[i >> 6] |= uint64_t(1) << (i & 63);
-    low = std::min<size_t>(low, i >> 6);
-    high = std::max<size_t>(high, i >> 6);
-  }
-  std::vector<uint32_t>& features = scratch.index.features;
-  for (size_t w = low; w <= high; w++) {  // (no entries: low > high, nothing scanned)
-    for (uint64_t bits = marks[w]; bits != 0; bits &= bits - 1) {
-      features.push_back(static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits))));
-    }
-    marks[w] = 0;
+// The batch's touched features (every feature for a dense batch) and, for sparse batches, its
+// non-zeros grouped by feature in row order, into scratch.index: each feature's gradient is one
+// pass over its own entries, and the passes over the features' parameters (catch-up, then the
+// update) walk the state's arrays forwards. The caller's slot scratch maps a feature to its place
+// in the index; it is all −1 before and after.
+void IndexFeatures(const Settings& s, const BatchView& b, int32_t* slot_scratch, StepScratch& scratch) {
+  FeatureIndex& index = scratch.index;
+  if (b.sparse) return index.Build(b, s.dim, slot_scratch);
+  index.features.resize(s.dim);
+  std::iota(index.features.begin(), index.features.end(), 0u);
+}
+
+// One entry (x at a feature whose W factors are v) into a row's factor sums: s_f += v_f·x, q_f += (v_f·x)².
+template <size_t W>
+__attribute__((always_inline)) inline void AddFactorProducts(const float* v, float x, double* s, double* q) {
+  for (size_t f = 0; f < W; f++) {
+    const double vx = double(v[f]) * x;
+    s[f] += vx;
+    q[f] += vx * vx;
   }
 }
 
-// The batch's touched features and, for sparse batches, its non-zeros grouped by feature in
-// row order (a stable counting sort), into scratch.index. The caller's slot scratch maps a
-// feature to its place in the index; it is all −1 before and after.
-void IndexFeatures(const Settings& s, const BatchView& b, int32_t* slot_scratch, StepScratch& scratch) {
-  FeatureIndex& index = scratch.index;
-  std::vector<uint32_t>& counts = scratch.counts;
-  std::vector<uint32_t>& cursor = scratch.cursor;
-  index.features.clear();
-  if (!b.sparse) {
-    index.features.resize(s.dim);
-    std::iota(index.features.begin(), index.features.end(), 0u);
-  } else {
-    const size_t nnz = static_cast<size_t>(b.indptr[b.rows]);
-    SortedTouched(s, b, scratch);
-    counts.assign(index.features.size(), 0);
-    for (size_t k = 0; k < index.features.size(); k++) slot_scratch[index.features[k]] = static_cast<int32_t>(k);
-    for (size_t e = 0; e < nnz; e++) counts[slot_scratch[b.indices[e]]]++;
-    index.starts.assign(index.features.size() + 1, 0);
-    for (size_t k = 0; k < counts.size(); k++) index.starts[k + 1] = index.starts[k] + counts[k];
-    cursor.assign(index.starts.begin(), index.starts.end() - 1);
-    index.rows.resize(nnz);
-    index.values.resize(nnz);
-    for (size_t r = 0; r < b.rows; r++) {
-      for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
-        uint32_t at = cursor[slot_scratch[b.indices[e]]]++;
-        index.rows[at] = static_cast<uint32_t>(r);
-        index.values[at] = b.values[e];
-      }
-    }
-    for (uint32_t i : index.features) slot_scratch[i] = -1;
-  }
+// One entry of a feature (x in a row whose factor sums are `sum`, gx = slope·x) into the feature's
+// factor gradients: g_f += gx·(sum_f − v_f·x).
+template <size_t W>
+__attribute__((always_inline)) inline void AddFactorGradients(double gx, float x, const double* sum, const double* vd, double* g) {
+  for (size_t f = 0; f < W; f++) g[f] += gx * (sum[f] - vd[f] * x);
 }
 
 // A dense row's factor sums Σᵢ vᵢf xᵢ and Σᵢ (vᵢf xᵢ)² over its non-zero features, in feature
@@ -328,13 +340,7 @@ __attribute__((always_inline)) inline void DenseRowSums(const float* factors, co
   double s[W] = {}, q[W] = {};
   for (size_t i = 0; i < dim; i++) {
     const float xi = x[i];
-    if (xi == 0) continue;
-    const float* v = factors + i * W;
-    for (size_t f = 0; f < W; f++) {
-      const double vx = double(v[f]) * xi;
-      s[f] += vx;
-      q[f] += vx * vx;
-    }
+    if (xi != 0) AddFactorProducts<W>(factors + i * W, xi, s, q);
   }
   std::copy(s, s + W, sum);
   std::copy(q, q + W, squares);
@@ -369,8 +375,46 @@ __attribute__((always_inline)) inline void DenseFeatureGradients(const BatchView
     if (x == 0) continue;
     const double gx = slope[r] * x;
     linear += gx;
-    const double* sum = sums + r * W;
-    for (size_t f = 0; f < W; f++) g[f] += gx * (sum[f] - vd[f] * x);
+    AddFactorGradients<W>(gx, x, sums + r * W, vd, g);
+  }
+  *glin = linear;
+  std::copy(g, g + W, gfac);
+}
+
+// One model's sparse row: its linear sum and factor sums over the row's entries, in entry order,
+// W factors known to the compiler (the sums in registers, where the runtime width loaded and
+// stored them for every entry). The same products and sums in the same order as Forward's
+// runtime-width loop: the bytes are the same.
+template <size_t W>
+__attribute__((always_inline)) inline void SparseRowSums(const BatchView& b, size_t r, const float* linear_w, const float* factors,
+                                                         double* linear, double* sum, double* squares) {
+  double s[W] = {}, q[W] = {}, lin = 0;
+  for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) {
+    const size_t i = b.indices[e];
+    const float x = b.values[e];
+    lin += double(linear_w[i]) * x;
+    AddFactorProducts<W>(factors + i * W, x, s, q);
+  }
+  *linear = lin;
+  std::copy(s, s + W, sum);
+  std::copy(q, q + W, squares);
+}
+
+// One model's gradient sums for feature k of a sparse batch over its entries (rows in order), W
+// factors known to the compiler: Step's runtime-width sums, in the same order.
+template <size_t W>
+__attribute__((always_inline)) inline void SparseFeatureGradients(const uint32_t* rows, const float* values, uint32_t begin, uint32_t end,
+                                                                  const double* slope, const double* sums, const float* v, double* glin,
+                                                                  double* gfac) {
+  double g[W] = {}, vd[W];
+  for (size_t f = 0; f < W; f++) vd[f] = double(v[f]);
+  double linear = 0;
+  for (uint32_t e = begin; e < end; e++) {
+    const size_t r = rows[e];
+    const float x = values[e];
+    const double gx = slope[r] * x;
+    linear += gx;
+    AddFactorGradients<W>(gx, x, sums + r * W, vd, g);
   }
   *glin = linear;
   std::copy(g, g + W, gfac);
@@ -388,7 +432,28 @@ void DenseFeatureGradientsBaseline(const BatchView& b, size_t dim, size_t i, con
                                    double* glin, double* gfac) {
   DenseFeatureGradients<W>(b, dim, i, slope, sums, v, glin, gfac);
 }
+template <size_t W>
+void SparseRowSumsBaseline(const BatchView& b, size_t r, const float* linear_w, const float* factors, double* linear, double* sum,
+                           double* squares) {
+  SparseRowSums<W>(b, r, linear_w, factors, linear, sum, squares);
+}
+template <size_t W>
+void SparseFeatureGradientsBaseline(const uint32_t* rows, const float* values, uint32_t begin, uint32_t end, const double* slope,
+                                    const double* sums, const float* v, double* glin, double* gfac) {
+  SparseFeatureGradients<W>(rows, values, begin, end, slope, sums, v, glin, gfac);
+}
 #if defined(__x86_64__)
+template <size_t W>
+__attribute__((target("avx2"))) void SparseRowSumsAvx2(const BatchView& b, size_t r, const float* linear_w, const float* factors,
+                                                      double* linear, double* sum, double* squares) {
+  SparseRowSums<W>(b, r, linear_w, factors, linear, sum, squares);
+}
+template <size_t W>
+__attribute__((target("avx2"))) void SparseFeatureGradientsAvx2(const uint32_t* rows, const float* values, uint32_t begin, uint32_t end,
+                                                               const double* slope, const double* sums, const float* v, double* glin,
+                                                               double* gfac) {
+  SparseFeatureGradients<W>(rows, values, begin, end, slope, sums, v, glin, gfac);
+}
 template <size_t W>
 __attribute__((target("avx2"))) void DenseRowSumsAvx2(const float* factors, const float* x, size_t dim, double* sum, double* squares) {
   DenseRowSums<W>(factors, x, dim, sum, squares);
@@ -405,26 +470,52 @@ struct DenseLoops {
   void (*row_sums)(const float*, const float*, size_t, double*, double*) = nullptr;
   void (*feature_gradients)(const BatchView&, size_t, size_t, const double*, const double*, const float*, double*, double*) = nullptr;
 };
+// The same for sparse batches of one model.
+struct SparseLoops {
+  void (*row_sums)(const BatchView&, size_t, const float*, const float*, double*, double*, double*) = nullptr;
+  void (*feature_gradients)(const uint32_t*, const float*, uint32_t, uint32_t, const double*, const double*, const float*, double*,
+                            double*) = nullptr;
+};
 
 template <size_t W>
 DenseLoops DenseLoopsFor() {
 #if defined(__x86_64__)
-  if (SelectedIsa() != Isa::Baseline) return {DenseRowSumsAvx2<W>, DenseFeatureGradientsAvx2<W>};
+  if (UseAvx2()) return {DenseRowSumsAvx2<W>, DenseFeatureGradientsAvx2<W>};
 #endif
   return {DenseRowSumsBaseline<W>, DenseFeatureGradientsBaseline<W>};
 }
 
+template <size_t W>
+SparseLoops SparseLoopsFor() {
+#if defined(__x86_64__)
+  if (UseAvx2()) return {SparseRowSumsAvx2<W>, SparseFeatureGradientsAvx2<W>};
+#endif
+  return {SparseRowSumsBaseline<W>, SparseFeatureGradientsBaseline<W>};
+}
+
 // The loops for a factor width num_factors × num_models usually takes; none (null) for another width.
-DenseLoops DenseLoopsOf(size_t width) {
+template <class Loops, template <size_t> class For>
+Loops LoopsOf(size_t width) {
   switch (width) {
-    case 4: return DenseLoopsFor<4>();
-    case 8: return DenseLoopsFor<8>();
-    case 16: return DenseLoopsFor<16>();
-    case 32: return DenseLoopsFor<32>();
-    case 64: return DenseLoopsFor<64>();
+    case 4: return For<4>::Get();
+    case 8: return For<8>::Get();
+    case 16: return For<16>::Get();
+    case 32: return For<32>::Get();
+    case 64: return For<64>::Get();
     default: return {};
   }
 }
+template <size_t W>
+struct DenseFor {
+  static DenseLoops Get() { return DenseLoopsFor<W>(); }
+};
+template <size_t W>
+struct SparseFor {
+  static SparseLoops Get() { return SparseLoopsFor<W>(); }
+};
+DenseLoops DenseLoopsOf(size_t width) { return LoopsOf<DenseLoops, DenseFor>(width); }
+// Sparse batches: one model only (its factors are the whole width).
+SparseLoops SparseLoopsOf(const Settings& s) { return s.models.size() == 1 ? LoopsOf<SparseLoops, SparseFor>(s.factor_width) : SparseLoops{}; }
 
 // Forward pass of every model on every row: scores (rows × models) and the factor sums
 // Σ vᵢf xᵢ (rows × factor_width) that the gradient needs, in float64: a feature in the
@@ -436,6 +527,7 @@ void Forward(const Settings& s, const State& st, const BatchView& b, std::vector
   score.resize(b.rows * models);
   sums.resize(b.rows * width);
   const DenseLoops loops = b.sparse ? DenseLoops{} : DenseLoopsOf(width);
+  const SparseLoops sparse_loops = b.sparse ? SparseLoopsOf(s) : SparseLoops{};
   ThreadPool::Shared().ParallelFor(b.rows, 16, [&](size_t begin, size_t end) {
     std::vector<double> linear(models), squares(width);
     for (size_t r = begin; r < end; r++) {
@@ -453,7 +545,9 @@ void Forward(const Settings& s, const State& st, const BatchView& b, std::vector
           squares[f] += vx * vx;
         }
       };
-      if (b.sparse) {
+      if (sparse_loops.row_sums) {
+        sparse_loops.row_sums(b, r, st.linear, st.factors, linear.data(), sum, squares.data());
+      } else if (b.sparse) {
         for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) add(b.indices[e], b.values[e]);
       } else {
         const float* x = b.values + r * s.dim;
@@ -575,6 +669,7 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
   // Linear weights and factors, feature by feature (features split across threads); one model's
   // dense rows through the fixed-width loops.
   const DenseLoops dense_loops = b.sparse || models != 1 ? DenseLoops{} : DenseLoopsOf(width);
+  const SparseLoops sparse_loops = b.sparse ? SparseLoopsOf(s) : SparseLoops{};
   ThreadPool::Shared().ParallelFor(touched.size(), 32, [&](size_t begin, size_t end) {
     std::vector<double> glin(models), gfac(width);
     std::vector<float> grad(std::max(models, width));
@@ -594,7 +689,10 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
           for (size_t f = ms.offset; f < ms.offset + ms.factors; f++) gfac[f] += gx * (sum[f] - double(v[f]) * x);
         }
       };
-      if (b.sparse) {
+      if (sparse_loops.feature_gradients) {
+        sparse_loops.feature_gradients(index.rows.data(), index.values.data(), index.starts[k], index.starts[k + 1], slope.data(), sums.data(),
+                                       v, glin.data(), gfac.data());
+      } else if (b.sparse) {
         for (uint32_t e = index.starts[k]; e < index.starts[k + 1]; e++) add(index.rows[e], index.values[e]);
       } else if (dense_loops.feature_gradients) {
         dense_loops.feature_gradients(b, s.dim, i, slope.data(), sums.data(), v, glin.data(), gfac.data());
@@ -659,7 +757,10 @@ void Evaluate(const Settings& settings, State& state, const BatchView& batch, Me
 void CatchUpAll(const Settings& settings, State& state) {
   const int32_t step = static_cast<int32_t>(state.counters[kStep]);
   const double c2 = SecondBiasCorrection(settings, step);
-  ThreadPool::Shared().ParallelFor(settings.dim, 1024, [&](size_t begin, size_t end) {
+  // Chunks of 16,384 features (a millisecond or two): a state of fewer is caught up at once on the
+  // caller, which a data-parallel worker does every round; handed to the pool, it waited behind
+  // parse work.
+  ThreadPool::Shared().ParallelFor(settings.dim, 16384, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; i++) CatchUp(settings, state, i, step, c2);
   });
 }

@@ -18,6 +18,10 @@ const previous = {
   // Pinned on 2026-12-07 with the runtime-width loops, before dense rows got fixed-width ones.
   denseOneModel: '7894f80f84dfc61a749df97a00e9e14d1f09dd37db534cd589c097eef9e9be5b',
   denseWidth6: 'd832d10f93d983bed1be07c9e82979e02c071f8c74ffeb94ee441b12c6eb3407',
+  // Pinned on 2026-12-07 with the runtime-width sparse loops and the baseline-only optimizer, before
+  // sparse rows of one model got fixed-width loops and the optimizer an AVX2 build.
+  sparseOneModel: 'c2577d8d0b26190822f3931e9b610a4c7053a2f4a94206d1d31308a6223726f4',
+  sparseWidth6: 'ffed0ce83008b63485a5e39c39672b5758a22064edbf7004831878134e9a6943',
 };
 
 const fingerprint = `  import { createHash } from 'node:crypto';
@@ -56,6 +60,10 @@ const fingerprint = `  import { createHash } from 'node:crypto';
     // One model of 8 factors: dense rows through the fixed-width loops (forward and gradients); 6: the runtime-width ones.
     denseOneModel: { dim: 12, make: denseRows, hp: { ...base, num_factors: 8 } },
     denseWidth6: { dim: 12, make: denseRows, hp: { ...base, num_factors: 6 } },
+    // One model of 8 factors on sparse rows: the fixed-width sparse loops (forward and gradients),
+    // and the optimizer's AVX2 build; 6: the runtime-width ones.
+    sparseOneModel: { dim: 3000, make: sparseBatch, hp: { ...base, num_factors: 8 } },
+    sparseWidth6: { dim: 3000, make: sparseBatch, hp: { ...base, num_factors: 6, factors_wd: 0.02 } },
   };
   for (const [name, c] of Object.entries(cases)) {
     const hash = createHash('sha256');
@@ -92,7 +100,7 @@ describe('factorization machines on sparse rows (and dense ones)', function () {
     assert.deepEqual(run(2), { threads: 2, ...previous });
   });
 
-  it('and on dense rows the fixed-width loops give them too, on the baseline and the AVX2 builds', function () {
+  it('and the fixed-width loops (dense and sparse rows) and the optimizer give them too, on the baseline and the AVX2 builds', function () {
     if (process.arch !== 'x64') this.skip();
     assert.deepEqual(run(2, 'baseline'), { threads: 2, ...previous });
     assert.deepEqual(run(2, 'avx2'), { threads: 2, ...previous });
