@@ -16,7 +16,7 @@ import { runPca, type PcaRow } from './pca.js';
 import { runFactorizationMachines, type FmRow } from './factorization-machines.js';
 import type { RatingsSet } from './fm-ratings.js';
 import { runThreads, threadsMarkdown } from './threads.js';
-import { linearLearnerStepsTable, runLinearLearnerSteps } from './linear-learner-sparse.js';
+import { runSparseSteps, sparseStepsTable } from './sparse-steps.js';
 import { runWorkers, workersTable } from './workers.js';
 import { epochsTable, runEpochs } from './epochs.js';
 import { clusterMarkdown, runCluster } from './cluster.js';
@@ -105,11 +105,11 @@ const suites: Record<string, () => Promise<SuiteResult>> = {
     const { rows, notes } = await runThreads();
     return { markdown: [threadsMarkdown(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes } };
   },
-  // The linear learner's sparse steps alone, 1 and 32 models at 1 and 2 threads (bench/linear-learner-sparse.ts).
-  'linear-learner-sparse': async () => {
-    const { rows, notes } = await runLinearLearnerSteps();
+  // The sparse kernels' steps alone beside the parsing of the same rows, at 1 and 2 threads (bench/sparse-steps.ts).
+  'sparse-steps': async () => {
+    const { rows, notes } = await runSparseSteps();
     return {
-      markdown: [linearLearnerStepsTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
+      markdown: [sparseStepsTable(rows), '', ...notes.map((n) => `- ${n}`)].join('\n'), json: { rows, notes },
       legend: 'Training time alone (batches in memory); lower is better. Compare two builds by running the suite with each.',
     };
   },

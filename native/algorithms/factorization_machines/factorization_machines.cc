@@ -15,6 +15,7 @@
 
 #include "runtime/cpu_features.h"
 #include "runtime/feature_index.h"
+#include "runtime/reused.h"
 #include "runtime/thread_buffer.h"
 #include "runtime/thread_pool.h"
 
@@ -620,6 +621,43 @@ void Score(const Settings& s, const BatchView& b, const std::vector<double>& sco
   }
 }
 
+// The linear weights of a run of touched features, stepped together: their gradients kept as the
+// features' factors are stepped, then each model's weights, moments and gradients gathered into
+// arrays and stepped by one optimizer loop across them (the AVX2 build), and written back. One
+// weight a call ran the loop's scalar code once per feature: a chain of square roots and divisions
+// that was a twelfth of a sparse batch's time. Each weight's arithmetic is the same: same bytes.
+struct LinearSteps {
+  std::vector<float> grad, p, m1, m2;  // models × count (model-major)
+  size_t count = 0, models = 0;
+  void Reset(size_t n, size_t model_count) {
+    count = n;
+    models = model_count;
+    grad.resize(n * model_count);
+  }
+  void Apply(const Settings& s, State& st, const StepConstants& constants, const uint32_t* features) {
+    p.resize(count);
+    m1.resize(st.linear_m1 ? count : 0);
+    m2.resize(st.linear_m2 ? count : 0);
+    for (size_t m = 0; m < models; m++) {
+      const ModelSettings& ms = s.models[m];
+      for (size_t k = 0; k < count; k++) {
+        const size_t j = features[k] * models + m;
+        p[k] = st.linear[j];
+        if (st.linear_m1) m1[k] = st.linear_m1[j];
+        if (st.linear_m2) m2[k] = st.linear_m2[j];
+      }
+      fm::Apply(s.optimizer, s, ms.linear_lr, ms.linear_wd, constants, grad.data() + m * count, p.data(), st.linear_m1 ? m1.data() : nullptr,
+                st.linear_m2 ? m2.data() : nullptr, count);
+      for (size_t k = 0; k < count; k++) {
+        const size_t j = features[k] * models + m;
+        st.linear[j] = p[k];
+        if (st.linear_m1) st.linear_m1[j] = m1[k];
+        if (st.linear_m2) st.linear_m2[j] = m2[k];
+      }
+    }
+  }
+};
+
 void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bool training, int32_t* slot_scratch) {
   ValidateFeatureRows(b, s.dim);
   ValidateLabels(s, b);
@@ -672,7 +710,9 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
   const SparseLoops sparse_loops = b.sparse ? SparseLoopsOf(s) : SparseLoops{};
   ThreadPool::Shared().ParallelFor(touched.size(), 32, [&](size_t begin, size_t end) {
     std::vector<double> glin(models), gfac(width);
-    std::vector<float> grad(std::max(models, width));
+    std::vector<float> grad(width);
+    Reused<LinearSteps> linear_steps;
+    linear_steps->Reset(end - begin, models);
     for (size_t k = begin; k < end; k++) {
       const size_t i = touched[k];
       if (k + kPrefetchAhead < end) PrefetchFeature(s, st, touched[k + kPrefetchAhead]);
@@ -704,9 +744,7 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
       }
       for (size_t m = 0; m < models; m++) {
         const ModelSettings& ms = s.models[m];
-        float g = static_cast<float>(glin[m] * rescale);
-        Apply(s.optimizer, s, ms.linear_lr, ms.linear_wd, constants, &g, st.linear + i * models + m,
-              st.linear_m1 ? st.linear_m1 + i * models + m : nullptr, st.linear_m2 ? st.linear_m2 + i * models + m : nullptr, 1);
+        linear_steps->grad[m * (end - begin) + (k - begin)] = static_cast<float>(glin[m] * rescale);
         for (size_t f = 0; f < ms.factors; f++) grad[f] = static_cast<float>(gfac[ms.offset + f] * rescale);
         size_t at = i * width + ms.offset;
         Apply(s.optimizer, s, ms.factors_lr, ms.factors_wd, constants, grad.data(), st.factors + at, st.factors_m1 ? st.factors_m1 + at : nullptr,
@@ -714,6 +752,7 @@ void Step(const Settings& s, State& st, const BatchView& b, Metrics* metrics, bo
       }
       st.last_step[i] = t;
     }
+    linear_steps->Apply(s, st, constants, touched.data() + begin);
   });
   st.counters[kStep] = t;
   st.counters[kRows] += static_cast<double>(b.rows);
