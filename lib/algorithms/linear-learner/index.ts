@@ -19,9 +19,10 @@ import { criterionOf, objectiveOf, targetsOf } from './objective.js';
 import { chooseModel } from './selection.js';
 import { readBatchRows, resolveSettings, stepRowsOf } from './settings.js';
 import {
-  catchUpInPlace, caughtUp, counter, createLinearLearnerState, kernelSettings, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
+  catchUpInPlace, caughtUp, counter, createLinearLearnerState, endPassLoss, passLossNames, resetPassLoss, kernelSettings, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
   type LinearLearnerState,
 } from './state.js';
+import { laterDivergence, laterDivergenceError } from './pass-divergence.js';
 import { addLabelOrder } from '../label-order.js';
 import { countedKernel, oneUpdateAtATime } from '../counted-update.js';
 
@@ -59,8 +60,11 @@ const prepared = new WeakMap<LinearLearnerState, { weights: unknown; passes: unk
  */
 function discardedMetrics(state: LinearLearnerState): LinearLearnerMetrics {
   const kept = kernelMetrics(state, 'progressive');
-  return Object.fromEntries(Object.entries(kept).map(([name, value]) =>
+  const discarded = Object.fromEntries(Object.entries(kept).map(([name, value]) =>
     [name, value instanceof Float64Array ? new Float64Array(value.length) : value])) as unknown as LinearLearnerMetrics;
+  // Each model's loss over the pass is kept (pass_loss: finalize's check for a later divergence).
+  const passLoss = state.tensors.pass_loss?.data as Float64Array | undefined;
+  return passLoss ? { ...discarded, lossSum: passLoss, weightSum: state.tensors.pass_weight.data as Float64Array } : discarded;
 }
 
 function preparedFor(state: LinearLearnerState) {
@@ -196,8 +200,16 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
   const overflowed = overflowedMoments(state, r.kernel.dim, r.models, r.classes);
   const sums = modelSums(state, source);
   if (overflowed.size > 0) sums.loss = Float64Array.from(sums.loss, (loss, m) => (overflowed.has(m) ? Infinity : loss));
+  // So are models that diverged after the first pass (pass-divergence.ts), whose first pass the progressive
+  // sums are, while any model did not; if every one did, the one chosen is the error.
+  const later = laterDivergence(state);
+  const kept = Array.from(sums.loss).some((loss, m) => Number.isFinite(loss) && !later.models.has(m));
+  if (later.models.size > 0 && kept) sums.loss = Float64Array.from(sums.loss, (loss, m) => (later.models.has(m) ? Infinity : loss));
   const choice = chooseModel(sums, binary, criterion, targetsOf(hp), selectionModel(selection, r.models),
     source === 'progressive' && selection?.criterion === undefined);
+  if (later.models.has(choice.model)) {
+    throw laterDivergenceError(state, choice.model, later, Number((state.tensors.learning_rate.data as Float32Array)[choice.model]));
+  }
   let threshold = binary ? choice.threshold : 0;
   if (selection?.threshold !== undefined) {
     const given = Number(selection.threshold);
@@ -257,6 +269,7 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
       selection_criterion: binary ? criterion : 'loss_function',
       ...(binary && Number.isFinite(choice.value) ? { selection_value: choice.value } : {}),
       selection_loss: Number.isFinite(choice.loss) ? choice.loss : null,
+      ...(later.models.size > 0 ? { diverged_after_first_pass: [...later.models.keys()] } : {}),
       learning_rate: grid('learning_rate'), wd: grid('wd'), l1: grid('l1'),
       // Averaging begins when the scaler's sample is complete; a shorter stream's model is its last iterate.
       averaged: r.averaged[choice.model] === 1 && ((state.tensors.average_start?.data as Float64Array | undefined)?.[0] ?? 0) > 0,
@@ -322,17 +335,21 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     // Every feature gets the regularization it owes at this pass's rate before the next pass
     // changes the rate (passRateScale) and starts averaging again: lazy stays equal to eager.
     catchUpInPlace(state);
+    if (Number(state.scalars.passes ?? 0) > 0) endPassLoss(state);
     state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
   },
   beginRun(state) {
     if (state.scalars.passes !== undefined) state.scalars.passes = 0;
+    resetPassLoss(state);
     // Pass numbers start again: the last run's pass averaging began in means nothing now.
     delete state.scalars.average_pass;
   },
   // scaler_origin: the scaler's sums are about it (0 in files from before it, as they were taken).
   // *_loss_difference_sq, *_weight_sq: zero, no test against model 0 (selection as before).
   // progressive_label_order: zeros, no labels seen (no warning about their order).
-  addedTensors: ['scaler_origin', 'progressive_label_order', ...['progressive', 'validation'].flatMap((p) => [`${p}_loss_difference_sq`, `${p}_weight_sq`])],
+  // pass_*, last_pass_*: zeros, no later pass seen (no check for a divergence after the first).
+  addedTensors: ['scaler_origin', 'progressive_label_order', ...['progressive', 'validation'].flatMap((p) => [`${p}_loss_difference_sq`, `${p}_weight_sq`]),
+    ...passLossNames],
   checkTrainingData,
   dataWarnings: linearLearnerDataWarnings,
   finalize,

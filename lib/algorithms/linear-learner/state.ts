@@ -46,6 +46,37 @@ function metricTensors(prefix: string, r: ResolvedSettings): Record<string, Tens
   return out;
 }
 
+/**
+ * Each model's loss sums over the pass under way (pass_*: the kernel adds to them from the second
+ * pass on, where the progressive sums keep the first pass only) and over the last whole pass
+ * (last_pass_*, moved there at the pass's end). Finalize compares a model's last pass with its first:
+ * a model that diverged after the first pass (an sgd regressor whose mean squared error went from 16
+ * in pass 1 to 10^16 by pass 15) is otherwise chosen by its first pass and written out, exit 0.
+ */
+export const passLossNames = ['pass_loss', 'pass_weight', 'last_pass_loss', 'last_pass_weight'] as const;
+
+function passLossTensors(models: number): Record<string, Tensor> {
+  return {
+    pass_loss: f64(new Float64Array(models)), pass_weight: f64(new Float64Array(1)),
+    last_pass_loss: f64(new Float64Array(models)), last_pass_weight: f64(new Float64Array(1)),
+  };
+}
+
+/** At a pass's end: its loss sums become the last pass's (new arrays: a GPU backend keys what it holds by them), and the next pass's start at zero. */
+export function endPassLoss(state: LinearLearnerState): void {
+  const t = state.tensors;
+  if (!t.pass_loss) return;
+  t.last_pass_loss = t.pass_loss;
+  t.last_pass_weight = t.pass_weight;
+  t.pass_loss = f64(new Float64Array(t.last_pass_loss.data.length));
+  t.pass_weight = f64(new Float64Array(1));
+}
+
+/** A new run (incremental training): no pass of it has been seen. */
+export function resetPassLoss(state: LinearLearnerState): void {
+  for (const name of passLossNames) (state.tensors[name]?.data as Float64Array | undefined)?.fill(0);
+}
+
 export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schema: DataSchema): LinearLearnerState {
   const r = resolveSettings(hp, schema);
   const { dim } = r.kernel;
@@ -104,7 +135,7 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   tensors.scaler_origin = f64(new Float64Array(dim + 1));
   if (r.kernel.balanceMulticlass) tensors.class_weight = f32(new Float32Array(classes).fill(1));
   for (const name of ['moment1', 'moment2', 'average', 'last_step', 'feature_sum', 'feature_sumsq', 'feature_nonzero']) if (tensors[name]) adviseLarge(tensors[name].data);
-  Object.assign(tensors, metricTensors('progressive', r), metricTensors('validation', r));
+  Object.assign(tensors, metricTensors('progressive', r), metricTensors('validation', r), passLossTensors(models));
   // A classifier's labels in the order they came (lib/algorithms/label-order.ts): rows sorted by class mislead selection.
   if (r.predictor !== 'regressor') tensors.progressive_label_order = f64(new Float64Array(labelOrderLength));
   return {
@@ -298,8 +329,8 @@ function removeBaseCounts(merged: LinearLearnerState, base: LinearLearnerState, 
   for (const k of [counter.rows, counter.scalerRows]) counters[k] -= copies * baseCounters[k];
 }
 
-// Tensors a merge adds besides the progressive sums and the scaler's sums (removeBaseScalerSums).
-const roundCounted = new Set(['class_counts', 'feature_nonzero', 'input_norm']);
+// Tensors a merge (of shards or of a round) adds besides the progressive sums and the scaler's sums (removeBaseScalerSums).
+const roundCounted = new Set<string>(['class_counts', 'feature_nonzero', 'input_norm', ...passLossNames]);
 
 /**
  * Sums of a sample about origin `own` as sums about origin o = own − delta: Σ(x − o) and Σ(x − o)².
@@ -379,7 +410,7 @@ function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | und
   const scalers = states.map((s) => scalerOf(s)).map((sc) => ({ shift: sc.shift?.slice(), scale: sc.scale?.slice(), label: sc.label?.slice() }));
   for (const [name, t] of Object.entries(merged.tensors)) {
     const out = t.data as Float32Array | Float64Array;
-    if (name.startsWith('progressive_') || name === 'class_counts' || name === 'feature_nonzero' || name === 'input_norm') {
+    if (name.startsWith('progressive_') || roundCounted.has(name)) {
       for (const s of states.slice(1)) addScaled(out, s.tensors[name].data as Float64Array);
     } else if (name.startsWith('validation_')) {
       out.fill(0);
