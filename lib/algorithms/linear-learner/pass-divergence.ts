@@ -5,6 +5,7 @@
 // its own training rows after pass 15, exit 0 and no word. Each model's loss over the last whole
 // pass (state.ts, last_pass_*) says so.
 import { DegenerateDataError } from '../degenerate-data.js';
+import { resolveSettings } from './settings.js';
 import type { LinearLearnerState } from './state.js';
 
 /** How many times its first pass's mean loss a model's last pass may reach before it counts as diverged. */
@@ -43,8 +44,10 @@ export function laterDivergence(state: LinearLearnerState): LaterDivergence {
 export function laterDivergenceError(state: LinearLearnerState, model: number, found: LaterDivergence, learningRate: number): DegenerateDataError {
   const { first, last } = found.models.get(model)!;
   const grid = (state.tensors.learning_rate.data as Float32Array).length;
+  const optimizer = resolveSettings(state.hyperparameters, state.schema).optimizer;
   const which = found.models.size === grid && grid > 1 ? `every model of the grid (${grid}) did; model ${model}, the one selection chose,` : `model ${model}`;
   return new DegenerateDataError(`linear-learner: training diverged after the first pass: ${which} had a mean loss of ` +
     `${last.toPrecision(4)} over pass ${found.pass} against ${first.toPrecision(4)} over pass 1 (over ${laterDivergenceFactor}×): ` +
-    `its steps were too large for this many passes. Lower learning_rate (${learningRate}) or epochs, or use the default optimizer (adam)`);
+    `its steps were too large for this many passes. Lower learning_rate (${learningRate}) or epochs` +
+    (optimizer === 'adagrad' ? '' : `, or train with optimizer adagrad (the default; this run's is ${optimizer}), whose steps shrink as its gradients add up`));
 }
