@@ -203,6 +203,14 @@ describe('command-line contract', function () {
       `and the model learned from the 15 left; is the data in the format given?${width}`;
     // Once, after the first pass, not every epoch.
     assert.deepEqual(mostly.stderr.split('\n').filter((line) => line.startsWith('warning: ')), [`warning: ${warning}`]);
+    // The validation and test channels: once each (the first validation, then the test), saying what their metrics come from.
+    const good = join(directory, 'mostly-good.csv');
+    await writeFile(good, Array.from({ length: 40 }, (_, i) => `${i % 2},${i},0.5`).join('\n') + '\n');
+    const channels = boundless(['train', 'linear-learner', '--train', good, '--validation', bad, '--test', bad, '--hp', 'predictor_type=binary_classifier',
+      '--on-bad-record', 'skip', '--epochs', '3', '--model-dir', join(directory, 'mostly-bad-channels')]);
+    assert.equal(channels.code, 0, channels.stderr);
+    assert.deepEqual(channels.stderr.split('\n').filter((line) => line.startsWith('warning: ')), ['validation', 'test'].map((name) => 'warning: ' +
+      warning.replace('training channel', `${name} channel`).replace('the model learned from', `its ${name} metrics come from`)));
     const some = boundless(['convert', '--input', bad, '--format', 'csv', '--to', 'csv', '--output', '-', '--on-bad-record', 'skip']);
     assert.equal(some.code, 0, some.stderr);
     assert.equal(some.stderr.split('\n')[0], `boundless: warning: ${warning.replace('train: ', 'convert: ').replace(` of the training channel (${bad})`, ` of ${bad}`)

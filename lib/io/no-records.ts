@@ -25,7 +25,8 @@ export function noRecordsMessage(subject: string, where: string, badRecords: Rec
  * undefined: a file in the wrong format, or a bad first line that made every later one look bad,
  * still trains on what little was left, and exits 0.
  */
-export function mostlySkippedMessage(subject: string, where: string, read: number, badRecords: Record<string, number>): string | undefined {
+export function mostlySkippedMessage(subject: string, where: string, read: number, badRecords: Record<string, number>,
+  use = subject === 'convert' ? 'the output holds' : 'the model learned from'): string | undefined {
   const { total, reasons } = skippedCounts(badRecords);
   if (total <= read) return undefined;
   const share = (100 * total / (total + read)).toFixed(total + read >= 1000 ? 1 : 0);
@@ -34,5 +35,5 @@ export function mostlySkippedMessage(subject: string, where: string, read: numbe
     ? ' Most were skipped for their number of columns: the rows are held to the width of the header, else of the commonest among ' +
       'the first 20 records of the first file, so a file that starts with other rows than the rest is read wrong: put a good row first' : '';
   return `${subject}: ${total} of the ${total + read} records (${share}%) of ${where} were skipped as bad (${reasons}), ` +
-    `and ${subject === 'convert' ? 'the output holds' : 'the model learned from'} the ${read} left; is the data in the format given?${width}`;
+    `and ${use} the ${read} left; is the data in the format given?${width}`;
 }

@@ -562,8 +562,20 @@ export class TrainingRun<A extends Algorithm> {
     }
     this.channelBadRecords.validation = { ...stream.stats.badRecords };
     if (records === 0) throw new DataError(noRecordsMessage('train', `the validation channel (${describeChannel(channel)})`, stream.stats.badRecords));
+    // Said once, at the first validation (later ones skip the same records; a replay skips none).
+    if (!replay && !this.warnedMostlySkipped.has('validation')) this.warnMostlySkipped('validation', channel, records, stream.stats.badRecords);
     await evaluator?.settle?.();
     return channelMetrics('validation', channel, () => (validator ? validator.finish() : evaluator!.result()));
+  }
+
+  /** The channels whose mostly-skipped warning was said. */
+  private readonly warnedMostlySkipped = new Set<string>();
+
+  /** A warning when more of a validation or test channel's records were skipped as bad than kept (its metrics come from the few left). */
+  private warnMostlySkipped(name: 'validation' | 'test', channel: SourceInput, kept: number, badRecords: Record<string, number>): void {
+    this.warnedMostlySkipped.add(name);
+    const message = mostlySkippedMessage('train', `the ${name} channel (${describeChannel(channel)})`, kept, badRecords, `its ${name} metrics come from`);
+    if (message) this.emit('warning', { message });
   }
 
   /** Early-stopping bookkeeping: a better epoch becomes the best (its state kept, and written beside the checkpoints). */
@@ -604,6 +616,7 @@ export class TrainingRun<A extends Algorithm> {
       }
       this.channelBadRecords.test = { ...stream.stats.badRecords };
       if (records === 0) throw new DataError(noRecordsMessage('train', `the test channel (${describeChannel(this.options.test)})`, stream.stats.badRecords));
+      this.warnMostlySkipped('test', this.options.test, records, stream.stats.badRecords);
       await evaluator.settle?.();
       test = await channelMetrics('test', this.options.test, () => evaluator.result());
     }
