@@ -27,10 +27,10 @@ import type { DeeparModel } from '../algorithms/deepar/model.js';
 import { makeDirectory } from '../io/make-directory.js';
 
 /** Says on stderr, once, how many bad records --on-bad-record skip left out; their counts for the summary. */
-function reportSkipped(command: string, bad: Record<string, number>, consequence: string): { badRecords?: Record<string, number> } {
+function reportSkipped(command: string, bad: Record<string, number>, consequence: string, [one, many] = ['record', 'records']): { badRecords?: Record<string, number> } {
   const { total, reasons } = skippedCounts(bad);
   if (total === 0) return {};
-  process.stderr.write(`boundless: ${command}: skipped ${total} bad record${total === 1 ? '' : 's'} (${reasons}); ${consequence}\n`);
+  process.stderr.write(`boundless: ${command}: skipped ${total} bad ${total === 1 ? one : many} (${reasons}); ${consequence}\n`);
   return { badRecords: bad };
 }
 
@@ -233,7 +233,7 @@ async function predictForecasts(modelPath: string, model: DeeparModel, options: 
     await file?.abort();
     throw error;
   }
-  const skipped = result.skipped > 0 ? reportSkipped('predict', { bad_series: result.skipped }, 'the output has one line per line forecast') : {};
+  const skipped = result.skipped > 0 ? reportSkipped('predict', { bad_series: result.skipped }, 'the output has one line per line forecast', ['series', 'series']) : {};
   return { summary: { model: modelPath, records: result.lines, output: outputPath, ...skipped, ...(options.plot ? { plots: options.plot } : {}) }, toStdout };
 }
 
@@ -265,7 +265,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
     });
     reportSageMakerTest(options, metrics);
     warnDeclined('evaluate', backend);
-    return { model: modelPath, records, ...reportSkipped('evaluate', badRecords, 'the metrics are over the series read'), ...metrics, ...statsOf(options, backend) };
+    return { model: modelPath, records, ...reportSkipped('evaluate', badRecords, 'the metrics are over the series read', ['series', 'series']), ...metrics, ...statsOf(options, backend) };
   }
   if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); a ${algorithm.name} model's metrics draw nothing`);
   const data = {

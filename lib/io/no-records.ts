@@ -23,10 +23,11 @@ export function noRecordsMessage(subject: string, where: string, badRecords: Rec
 /**
  * A warning when more records were skipped as bad than were read (`read`: the records kept), or
  * undefined: a file in the wrong format, or a bad first line that made every later one look bad,
- * still trains on what little was left, and exits 0.
+ * still trains on what little was left, and exits 0. `use`: what the records left are for; `many`:
+ * what they are (a forecaster's are series).
  */
 export function mostlySkippedMessage(subject: string, where: string, read: number, badRecords: Record<string, number>,
-  use = subject === 'convert' ? 'the output holds' : 'the model learned from'): string | undefined {
+  use = subject === 'convert' ? 'the output holds' : 'the model learned from', many = 'records'): string | undefined {
   const { total, reasons } = skippedCounts(badRecords);
   if (total <= read) return undefined;
   const share = (100 * total / (total + read)).toFixed(total + read >= 1000 ? 1 : 0);
@@ -34,6 +35,6 @@ export function mostlySkippedMessage(subject: string, where: string, read: numbe
   const width = (badRecords.column_count ?? 0) * 2 > total
     ? ' Most were skipped for their number of columns: the rows are held to the width of the header, else of the commonest among ' +
       'the first 20 records of the first file, so a file that starts with other rows than the rest is read wrong: put a good row first' : '';
-  return `${subject}: ${total} of the ${total + read} records (${share}%) of ${where} were skipped as bad (${reasons}), ` +
+  return `${subject}: ${total} of the ${total + read} ${many} (${share}%) of ${where} were skipped as bad (${reasons}), ` +
     `and ${use} the ${read} left; is the data in the format given?${width}`;
 }

@@ -184,7 +184,7 @@ export class TrainingRun<A extends Algorithm> {
     }
     const stream = readBatches(channel, { ...this.settings.readOptions, signal: this.options.signal });
     for await (const batch of stream) if (batch.rows > 0) return;
-    throw new DataError(noRecordsMessage('train', `the ${name} channel (${describeChannel(channel)})`, stream.stats.badRecords));
+    throw new DataError(noRecordsMessage('train', `the ${name} channel (${describeChannel(channel)})`, stream.stats.badRecords, this.recordNouns));
   }
 
   /**
@@ -373,7 +373,7 @@ export class TrainingRun<A extends Algorithm> {
     reporter.epochBytes = 0;
     reporter.badRecords = { ...pass.badRecords };
     if (!this.state || (fromStart && progress.records === recordsBefore)) {
-      throw new DataError(noRecordsMessage('train', `the training channel (${describeChannel(options.train)})`, pass.badRecords));
+      throw new DataError(noRecordsMessage('train', `the training channel (${describeChannel(options.train)})`, pass.badRecords, this.recordNouns));
     }
     // What a GPU backend holds of the pass is added into the state's arrays: the end of a pass reads them.
     await settleState(this.state);
@@ -381,7 +381,7 @@ export class TrainingRun<A extends Algorithm> {
     algorithm.checkTrainingData?.(this.state as never);
     if (progress.epoch === 0) for (const message of algorithm.dataWarnings?.(this.state as never) ?? []) this.emit('warning', { message });
     // Said once, after the first pass (later passes skip the same records).
-    const mostlyBad = fromStart && progress.epoch === 0 ? mostlySkippedMessage('train', `the training channel (${describeChannel(options.train)})`, progress.records - recordsBefore, pass.badRecords) : undefined;
+    const mostlyBad = fromStart && progress.epoch === 0 ? mostlySkippedMessage('train', `the training channel (${describeChannel(options.train)})`, progress.records - recordsBefore, pass.badRecords, undefined, this.recordNouns[1]) : undefined;
     if (mostlyBad) this.emit('warning', { message: mostlyBad });
     if (!pass.passEnded) await algorithm.endPass?.(this.state as never, this.settings.backend);
     progress.epoch++;
@@ -561,11 +561,16 @@ export class TrainingRun<A extends Algorithm> {
       records += batch.rows;
     }
     this.channelBadRecords.validation = { ...stream.stats.badRecords };
-    if (records === 0) throw new DataError(noRecordsMessage('train', `the validation channel (${describeChannel(channel)})`, stream.stats.badRecords));
+    if (records === 0) throw new DataError(noRecordsMessage('train', `the validation channel (${describeChannel(channel)})`, stream.stats.badRecords, this.recordNouns));
     // Said once, at the first validation (later ones skip the same records; a replay skips none).
     if (!replay && !this.warnedMostlySkipped.has('validation')) this.warnMostlySkipped('validation', channel, records, stream.stats.badRecords);
     await evaluator?.settle?.();
     return channelMetrics('validation', channel, () => (validator ? validator.finish() : evaluator!.result()));
+  }
+
+  /** What the channels' records are called: a forecaster's are series (DeepAR's JSON Lines). */
+  private get recordNouns(): [string, string] {
+    return this.settings.readOptions.format === 'series' ? ['series', 'series'] : ['record', 'records'];
   }
 
   /** The channels whose mostly-skipped warning was said. */
@@ -574,7 +579,7 @@ export class TrainingRun<A extends Algorithm> {
   /** A warning when more of a validation or test channel's records were skipped as bad than kept (its metrics come from the few left). */
   private warnMostlySkipped(name: 'validation' | 'test', channel: SourceInput, kept: number, badRecords: Record<string, number>): void {
     this.warnedMostlySkipped.add(name);
-    const message = mostlySkippedMessage('train', `the ${name} channel (${describeChannel(channel)})`, kept, badRecords, `its ${name} metrics come from`);
+    const message = mostlySkippedMessage('train', `the ${name} channel (${describeChannel(channel)})`, kept, badRecords, `its ${name} metrics come from`, this.recordNouns[1]);
     if (message) this.emit('warning', { message });
   }
 
@@ -615,7 +620,7 @@ export class TrainingRun<A extends Algorithm> {
         records += batch.rows;
       }
       this.channelBadRecords.test = { ...stream.stats.badRecords };
-      if (records === 0) throw new DataError(noRecordsMessage('train', `the test channel (${describeChannel(this.options.test)})`, stream.stats.badRecords));
+      if (records === 0) throw new DataError(noRecordsMessage('train', `the test channel (${describeChannel(this.options.test)})`, stream.stats.badRecords, this.recordNouns));
       this.warnMostlySkipped('test', this.options.test, records, stream.stats.badRecords);
       await evaluator.settle?.();
       test = await channelMetrics('test', this.options.test, () => evaluator.result());

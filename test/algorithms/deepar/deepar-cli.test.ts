@@ -209,7 +209,7 @@ describe('deepar command line', () => {
     const skipped = boundless('predict', '--model', model, '--input', input, '--on-bad-record', 'skip');
     assert.equal(skipped.code, 0, skipped.stderr);
     assert.equal(skipped.stdout.trim().split('\n').length, 2);
-    assert.match(skipped.stderr, /skipped 2 bad records \(bad_series 2\)/);
+    assert.match(skipped.stderr, /skipped 2 bad series \(bad_series 2\)/);
     // Every line bad: an error, as for other models, and no output file (it exited 0 with an empty one).
     const allBad = join(directory, 'all-bad.json');
     await writeFile(allBad, 'not json\n{"start": "soon", "target": [1]}\n');
@@ -217,6 +217,10 @@ describe('deepar command line', () => {
     const none = boundless('predict', '--model', model, '--input', allBad, '--on-bad-record', 'skip', '--output', output);
     assert.deepEqual([none.code, none.stderr], [1, `boundless: predict: no series in ${allBad}: all 2 series read were skipped as bad (bad_series 2); is the data in the format given?\n`]);
     assert.equal(existsSync(output), false);
+    // train says series too (it said records).
+    const trainedOnNone = boundless('train', 'deepar', '--train', allBad, ...small, '--epochs', '1', '--on-bad-record', 'skip', '--model-dir', join(directory, 'all-bad-model'));
+    assert.deepEqual([trainedOnNone.code, trainedOnNone.stderr.split('\n').at(-2)], [1,
+      `boundless: train: no series in the training channel (${allBad}): all 2 series read were skipped as bad (bad_series 2); is the data in the format given?`]);
     const evaluated = boundless('evaluate', '--model', model, '--test', allBad, '--on-bad-record', 'skip');
     assert.equal(evaluated.code, 1);
     assert.match(evaluated.stderr, new RegExp(`^boundless: evaluate: no series in ${allBad.replace(/[.]/g, '\\.')}: all 2 series read were skipped as bad \\(`));
