@@ -184,6 +184,10 @@ describe('command-line contract', function () {
     const evaluated = boundless(['evaluate', '--model', models['linear-learner'], '--test', bad, '--on-bad-record', 'skip']);
     assert.equal(evaluated.code, 1);
     assert.equal(evaluated.stderr, `boundless: evaluate: ${why}\n`);
+    // Read from stdin, the input is named as train names it.
+    const piped = spawnSync(process.execPath, [cli, 'evaluate', '--model', models['linear-learner'], '--test', '-', '--on-bad-record', 'skip'],
+      { encoding: 'utf8', input: await readFile(bad, 'utf8') });
+    assert.deepEqual([piped.status, piped.stderr], [1, `boundless: evaluate: ${why.replace(`in ${bad}`, 'in stdin')}\n`]);
     const output = join(directory, 'all-bad.predictions');
     const predicted = boundless(['predict', '--model', models['linear-learner'], '--input', bad, '--on-bad-record', 'skip', '--output', output]);
     assert.equal(predicted.code, 1);

@@ -2,6 +2,9 @@
 // skip over a file in the wrong format, say) does not read as an empty file; and a channel most
 // of whose records were skipped said so, rather than a model of what little was left.
 
+/** An input as the messages name it: `-` is stdin (as train names its channels). */
+const named = (input: string) => (input === '-' ? 'stdin' : input);
+
 /** Records skipped in all, and their reasons as said (`unparsable_number 2, column_count 1`). */
 export function skippedCounts(badRecords: Record<string, number>): { total: number; reasons: string } {
   const entries = Object.entries(badRecords).filter(([, n]) => n > 0);
@@ -13,7 +16,8 @@ export function skippedCounts(badRecords: Record<string, number>): { total: numb
  * records were skipped, how many and why (`badRecords`: reason → count, as BatchStream.stats has).
  * A forecaster's records are series: `['series', 'series']`.
  */
-export function noRecordsMessage(subject: string, where: string, badRecords: Record<string, number> = {}, [one, many] = ['record', 'records']): string {
+export function noRecordsMessage(subject: string, input: string, badRecords: Record<string, number> = {}, [one, many] = ['record', 'records']): string {
+  const where = named(input);
   const { total, reasons } = skippedCounts(badRecords);
   if (total === 0) return `${subject}: no ${many} in ${where}`;
   const read = total === 1 ? `the one ${one} read was` : `all ${total} ${many} read were`;
@@ -29,6 +33,7 @@ export function noRecordsMessage(subject: string, where: string, badRecords: Rec
 export function mostlySkippedMessage(subject: string, where: string, read: number, badRecords: Record<string, number>,
   use = subject === 'convert' ? 'the output holds' : 'the model learned from', many = 'records'): string | undefined {
   const { total, reasons } = skippedCounts(badRecords);
+  where = named(where);
   if (total <= read) return undefined;
   const share = (100 * total / (total + read)).toFixed(total + read >= 1000 ? 1 : 0);
   // Skipped for their width, most of them: the width the rows were held to is what to look at.
