@@ -95,6 +95,10 @@ describe('sources', () => {
     await assert.rejects(rowsOf(join(globbed, 'part-[12].csv')),
       { message: `${join(globbed, 'part-[12].csv')}: no such file or directory (a glob takes * and ? only, not [...])` });
     await assert.rejects(rowsOf(''), { message: 'an input path is empty: give a file, a directory or a glob' });
+    // Spaces at either end: the path quoted, and the file without them named when it exists.
+    await assert.rejects(rowsOf(' '), { message: '" ": no such file or directory (the path is only spaces)' });
+    await assert.rejects(rowsOf(`${join(globbed, 'a.csv')} `),
+      { message: `${JSON.stringify(`${join(globbed, 'a.csv')} `)}: no such file or directory (the path starts or ends with spaces; ${JSON.stringify(join(globbed, 'a.csv'))} exists)` });
     const dots = join(directory, 'only-dot-files');
     await mkdir(dots);
     await writeFile(join(dots, '.a.csv'), csv(0, 2));

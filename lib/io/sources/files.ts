@@ -3,7 +3,7 @@
 // sharded across workers by index, as SageMaker's ShardedByS3Key does; data-parallel
 // workers split them (byte-shares.ts): whole files dealt out, or one file cut at line starts.
 // A path that names a stream (a named pipe, /dev/stdin, <(…)) is read once, as a stream.
-import { lstatSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, statSync, readdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileError, fileShrankError } from './file-errors.js';
@@ -136,6 +136,12 @@ function missingMessage(spec: string): string {
   if (lstatSync(spec, { throwIfNoEntry: false })?.isSymbolicLink()) return `${spec}: a symbolic link whose target does not exist`;
   if (/[*?]/.test(dirname(spec))) return `${spec}: wildcards are supported in the file name only`;
   if (/\[[^\]]*\]/.test(basename(spec))) return `${spec}: no such file or directory (a glob takes * and ? only, not [...])`;
+  // Spaces at either end (a pasted path, a blank option): quoted, and named, since the message alone read "boundless:  : no such file".
+  if (spec.trim() !== spec) {
+    const trimmed = spec.trim();
+    const there = trimmed !== '' && existsSync(trimmed) ? `; ${JSON.stringify(trimmed)} exists` : '';
+    return `${JSON.stringify(spec)}: no such file or directory (the path ${trimmed === '' ? 'is only spaces' : 'starts or ends with spaces'}${there})`;
+  }
   return `${spec}: no such file or directory`;
 }
 
