@@ -108,6 +108,7 @@ describe('sources', () => {
     await assert.rejects(rowsOf(join(dots, '*.csv')), { message: `${join(dots, '*.csv')}: no file matches (.a.csv is a dot file: ${rule}: ${join(dots, '.*.csv')} names them)` });
     await writeFile(join(dots, '.b.csv'), csv(0, 2));
     await assert.rejects(rowsOf(join(dots, '*')), { message: `${join(dots, '*')}: no file matches (2 dot files, such as .a.csv, are there: ${rule}: ${join(dots, '.*')} names them)` });
+    await assert.rejects(rowsOf(join(dots, '**')), { message: `${join(dots, '**')}: no file matches (2 dot files, such as .a.csv, are there: ${rule}: ${join(dots, '.*')} names them)` });
     await assert.rejects(rowsOf(join(dots, '?a.csv')), { message: `${join(dots, '?a.csv')}: no file matches (.a.csv is a dot file: ${rule})` });
     await assert.rejects(rowsOf(join(dots, '*.tsv')), { message: `${join(dots, '*.tsv')}: no file matches` });
     assert.equal((await rowsOf(join(dots, '.*.csv'))).length, 4);

@@ -59,7 +59,7 @@ function hiddenMatches(directory: string, pattern: string, names: string[]): str
   const hidden = names.filter((name) => name.startsWith('.') && anyName.test(name)).sort();
   if (hidden.length === 0) return '';
   // `*.csv` → `.*.csv`: the same names, leading dots included. Other patterns get the rule alone.
-  const dotted = pattern.startsWith('*') ? `: ${join(directory, `.${pattern}`)} names them` : '';
+  const dotted = pattern.startsWith('*') ? `: ${join(directory, `.${pattern.replace(/\*+/g, '*')}`)} names them` : '';
   return ` (${hidden.length === 1 ? `${hidden[0]} is a dot file` : `${hidden.length} dot files, such as ${hidden[0]}, are there`}: ` +
     `as in the shell, * and ? do not match a name's leading dot; a pattern that starts with '.' does${dotted})`;
 }
