@@ -192,6 +192,10 @@ describe('command-line contract', function () {
     const predicted = boundless(['predict', '--model', models['linear-learner'], '--input', bad, '--on-bad-record', 'skip', '--output', output]);
     assert.equal(predicted.code, 1);
     assert.equal(predicted.stderr, `boundless: predict: ${why}\n`);
+    // Labelled rows read without --label-size: skipped for their width, every one; the label is named as the likely reason.
+    const labelled = boundless(['predict', '--model', models['linear-learner'], '--input', rows, '--on-bad-record', 'skip', '--output', output]);
+    assert.deepEqual([labelled.code, labelled.stderr], [1, `boundless: predict: no records in ${rows}: all 20000 records read were skipped as bad (column_count 20000); ` +
+      'is the data in the format given? The model takes 2 features a row: if a column is the label, read it as one: --label-size 1, and --label-column N if it is not the first\n']);
     assert.throws(() => statSync(output), /ENOENT/);
     const converted = boundless(['convert', '--input', bad, '--format', 'csv', '--to', 'libsvm', '--output', output, '--on-bad-record', 'skip']);
     assert.deepEqual([converted.code, converted.stderr], [1, `boundless: convert: ${why}\n`]);

@@ -87,6 +87,18 @@ function withLayoutHint(error: unknown, options: Record<string, unknown>, model:
     '(it was trained with --ignore-columns): --ignore-columns none reads every column of rows that lack them');
 }
 
+/**
+ * Every record skipped, most for their column count: what the error without --on-bad-record skip
+ * says of its first record (a label column read as a feature), said here as a possibility.
+ */
+function widthHint(badRecords: Record<string, number>, model: { data(): { schema: Record<string, unknown> } }): string {
+  const { total } = skippedCounts(badRecords);
+  const features = Number(model.data().schema.featureDim);
+  if (!((badRecords.column_count ?? 0) * 2 > total) || !(features > 0)) return '';
+  return ` The model takes ${features.toLocaleString('en-US')} feature${features === 1 ? '' : 's'} a row: if a column is the label, read it as one: ` +
+    '--label-size 1, and --label-column N if it is not the first';
+}
+
 const statsOption: OptionSpec = {
   description: "add metrics.kernels to the printed JSON: each kernel's backend, calls and fallbacks to cpu (predict to stdout: the summary goes to stderr)",
 };
@@ -199,7 +211,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
     await buffers.settle();
     // An empty input predicts nothing, as it should; an input whose every record was bad is an error.
     if (records === 0 && Object.values(stream.stats.badRecords).some((n) => n > 0)) {
-      throw new DataError(noRecordsMessage('predict', options.input as string, stream.stats.badRecords));
+      throw new DataError(noRecordsMessage('predict', options.input as string, stream.stats.badRecords) + widthHint(stream.stats.badRecords, model));
     }
     await file?.commit();
   } catch (error) {
