@@ -181,6 +181,8 @@ describe('command-line contract', function () {
       '--model-dir', join(directory, 'all-bad-model')]);
     assert.equal(trained.code, 1);
     assert.equal(trained.stderr.split('\n').at(-2), `boundless: train: ${why.replace(`in ${bad}`, `in the training channel (${bad})`)}`);
+    // No model written: the --model-dir the run made is not left behind empty.
+    assert.throws(() => statSync(join(directory, 'all-bad-model')), /ENOENT/);
     const evaluated = boundless(['evaluate', '--model', models['linear-learner'], '--test', bad, '--on-bad-record', 'skip']);
     assert.equal(evaluated.code, 1);
     assert.equal(evaluated.stderr, `boundless: evaluate: ${why}\n`);

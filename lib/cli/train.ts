@@ -1,6 +1,6 @@
 // `boundless train <algorithm> --train <path|-> ...` (ARCHITECTURE.md, "Command line").
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rmdir, stat } from 'node:fs/promises';
 import { readStoredObject } from '../state/checkpoint.js';
 import { readSafetensorsMetadata } from '../state/safetensors.js';
 import { CheckpointDirectory } from '../train/checkpoint-directory.js';
@@ -247,6 +247,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const report = createProgressReporter(process.stderr, { sageMakerLines: options['sagemaker-metrics'] === true });
   let lastCheckpoint: string | undefined;
   let checkpointRecords: number | undefined;
+  let madeModelDir = false;
   try {
     const trainOptions: TrainOptions = {
       train: options.train as string,
@@ -279,6 +280,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       }
     }
     // Made and written to before training: a --model-dir that cannot be made or written in fails now, not after the whole run.
+    madeModelDir = !existsSync(modelDir);
     await makeWritableDirectory(modelDir, '--model-dir');
     const result = cluster ? await trainOnCluster(algorithm, hyperparameters, trainOptions, cluster) : await train(algorithm, hyperparameters, trainOptions);
     const modelPath = join(modelDir, 'model.safetensors');
@@ -293,6 +295,8 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     await result.commit();
     return { algorithm: algorithm.name, model: modelPath, state: statePath, metrics: result.metrics, ...('job' in result ? { job: result.job } : {}) };
   } catch (error) {
+    // A run that wrote no model leaves no empty --model-dir it made (rmdir takes only an empty one).
+    if (madeModelDir) await rmdir(modelDir).catch(() => {});
     if ((error as Error).name !== 'AbortError') throw widthFromState(error, givenFeatureDim === undefined ? widthSource : undefined);
     if (cluster) throw new InterruptedError(`train: interrupted; job ${cluster.job} keeps what its rounds merged: run the same command to rejoin it`);
     throw new InterruptedError(interruptedMessage(options.train as string, checkpointDir, lastCheckpoint, checkpointRecords));
