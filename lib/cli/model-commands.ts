@@ -2,6 +2,7 @@
 // `boundless select`: the commands that use a saved model or state. The algorithm is named in the
 // file's metadata.
 import { existsSync, statSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
@@ -229,6 +230,8 @@ async function predictForecasts(modelPath: string, model: DeeparModel, options: 
   if (options.threshold !== undefined) throw new UsageError('predict: --threshold is for binary classifiers; a deepar model forecasts');
   const toStdout = outputPath === '-' || await isStdout(outputPath);
   const file = toStdout ? undefined : await openOutput(outputPath);
+  // A --plot directory made here is not left behind empty by a run that forecast nothing.
+  const plotMade = typeof options.plot === 'string' && !existsSync(options.plot);
   let result: { lines: number; skipped: number };
   try {
     result = await forecastPredict(model, options.input as string, file?.stream ?? process.stdout, {
@@ -243,6 +246,7 @@ async function predictForecasts(modelPath: string, model: DeeparModel, options: 
     await file?.commit();
   } catch (error) {
     await file?.abort();
+    if (plotMade) await rmdir(options.plot as string).catch(() => {});
     throw error;
   }
   const skipped = result.skipped > 0 ? reportSkipped('predict', { bad_series: result.skipped }, 'the output has one line per line forecast', ['series', 'series']) : {};

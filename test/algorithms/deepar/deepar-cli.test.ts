@@ -214,9 +214,11 @@ describe('deepar command line', () => {
     const allBad = join(directory, 'all-bad.json');
     await writeFile(allBad, 'not json\n{"start": "soon", "target": [1]}\n');
     const output = join(directory, 'all-bad.forecasts');
-    const none = boundless('predict', '--model', model, '--input', allBad, '--on-bad-record', 'skip', '--output', output);
+    const plots = join(directory, 'all-bad-plots');
+    const none = boundless('predict', '--model', model, '--input', allBad, '--on-bad-record', 'skip', '--output', output, '--plot', plots);
     assert.deepEqual([none.code, none.stderr], [1, `boundless: predict: no series in ${allBad}: all 2 series read were skipped as bad (bad_series 2); is the data in the format given?\n`]);
     assert.equal(existsSync(output), false);
+    assert.equal(existsSync(plots), false, 'no empty --plot directory is left behind');
     // train says series too (it said records).
     const trainedOnNone = boundless('train', 'deepar', '--train', allBad, ...small, '--epochs', '1', '--on-bad-record', 'skip', '--model-dir', join(directory, 'all-bad-model'));
     assert.deepEqual([trainedOnNone.code, trainedOnNone.stderr.split('\n').at(-2)], [1,
