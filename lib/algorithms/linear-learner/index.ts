@@ -16,10 +16,10 @@ import type { Backend } from '../../backends/registry.js';
 import { LinearLearnerModel } from './model.js';
 import { linearLearnerDataWarnings } from './data-warnings.js';
 import { criterionOf, objectiveOf, targetsOf } from './objective.js';
-import { chooseModel } from './selection.js';
-import { readBatchRows, resolveSettings, stepRowsOf } from './settings.js';
+import { chooseModel, lastPassThreshold } from './selection.js';
+import { calibrationBins, readBatchRows, resolveSettings, stepRowsOf } from './settings.js';
 import {
-  catchUpInPlace, caughtUp, counter, createLinearLearnerState, endPassLoss, passLossNames, resetPassLoss, kernelSettings, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
+  catchUpInPlace, caughtUp, counter, createLinearLearnerState, endPassSums, passSumNames, resetPassSums, kernelSettings, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
   type LinearLearnerState,
 } from './state.js';
 import { laterDivergence, laterDivergenceError } from './pass-divergence.js';
@@ -62,9 +62,10 @@ function discardedMetrics(state: LinearLearnerState): LinearLearnerMetrics {
   const kept = kernelMetrics(state, 'progressive');
   const discarded = Object.fromEntries(Object.entries(kept).map(([name, value]) =>
     [name, value instanceof Float64Array ? new Float64Array(value.length) : value])) as unknown as LinearLearnerMetrics;
-  // Each model's loss over the pass is kept (pass_loss: finalize's check for a later divergence).
-  const passLoss = state.tensors.pass_loss?.data as Float64Array | undefined;
-  return passLoss ? { ...discarded, lossSum: passLoss, weightSum: state.tensors.pass_weight.data as Float64Array } : discarded;
+  // Each model's loss and scores over the pass are kept (pass_*: finalize's check for a later divergence, and its threshold).
+  const pass = (name: string) => state.tensors[`pass_${name}`]?.data as Float64Array | undefined;
+  if (!pass('loss')) return discarded;
+  return { ...discarded, lossSum: pass('loss')!, weightSum: pass('weight')!, ...(pass('histogram') ? { histogram: pass('histogram') } : {}) };
 }
 
 function preparedFor(state: LinearLearnerState) {
@@ -208,9 +209,12 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
   const choice = chooseModel(sums, binary, criterion, targetsOf(hp), selectionModel(selection, r.models),
     source === 'progressive' && selection?.criterion === undefined);
   if (later.models.has(choice.model)) {
-    throw laterDivergenceError(state, choice.model, later, Number((state.tensors.learning_rate.data as Float32Array)[choice.model]));
+    throw laterDivergenceError(state, choice.model, later, kept);
   }
-  let threshold = binary ? choice.threshold : 0;
+  // Without a validation channel, after more than one pass, the threshold is the last pass's (selection.ts, lastPassThreshold).
+  const lastPass = binary && source === 'progressive' && Number(state.scalars.passes ?? 0) > 1
+    ? lastPassThreshold(state.tensors.last_pass_histogram?.data as Float64Array | undefined, choice.model, calibrationBins, criterion, targetsOf(hp)) : undefined;
+  let threshold = binary ? lastPass ?? choice.threshold : 0;
   if (selection?.threshold !== undefined) {
     const given = Number(selection.threshold);
     if (!binary) throw new RangeError('linear-learner select: threshold applies to binary classifiers only');
@@ -266,10 +270,11 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
       ...(binary && r.loss === 'logistic' ? { threshold_probability: 1 / (1 + Math.exp(-threshold)) } : {}),
       selected_model: choice.model,
       selection_source: source === 'validation' ? 'validation' : 'progressive validation on the training stream',
+      ...(lastPass !== undefined && selection?.threshold === undefined ? { threshold_source: `the training stream's last pass (${Number(state.scalars.passes)})` } : {}),
       selection_criterion: binary ? criterion : 'loss_function',
       ...(binary && Number.isFinite(choice.value) ? { selection_value: choice.value } : {}),
       selection_loss: Number.isFinite(choice.loss) ? choice.loss : null,
-      ...(later.models.size > 0 ? { diverged_after_first_pass: [...later.models.keys()] } : {}),
+      ...(later.models.size > 0 ? { diverged_in_later_passes: [...later.models.keys()] } : {}),
       learning_rate: grid('learning_rate'), wd: grid('wd'), l1: grid('l1'),
       // Averaging begins when the scaler's sample is complete; a shorter stream's model is its last iterate.
       averaged: r.averaged[choice.model] === 1 && ((state.tensors.average_start?.data as Float64Array | undefined)?.[0] ?? 0) > 0,
@@ -335,21 +340,21 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     // Every feature gets the regularization it owes at this pass's rate before the next pass
     // changes the rate (passRateScale) and starts averaging again: lazy stays equal to eager.
     catchUpInPlace(state);
-    if (Number(state.scalars.passes ?? 0) > 0) endPassLoss(state);
+    if (Number(state.scalars.passes ?? 0) > 0) endPassSums(state, Number(state.scalars.passes));
     state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
   },
   beginRun(state) {
     if (state.scalars.passes !== undefined) state.scalars.passes = 0;
-    resetPassLoss(state);
+    resetPassSums(state);
     // Pass numbers start again: the last run's pass averaging began in means nothing now.
     delete state.scalars.average_pass;
   },
   // scaler_origin: the scaler's sums are about it (0 in files from before it, as they were taken).
   // *_loss_difference_sq, *_weight_sq: zero, no test against model 0 (selection as before).
   // progressive_label_order: zeros, no labels seen (no warning about their order).
-  // pass_*, last_pass_*: zeros, no later pass seen (no check for a divergence after the first).
+  // pass_*, last_pass_*: zeros, no later pass seen (no check for a divergence after the first, the threshold from the first).
   addedTensors: ['scaler_origin', 'progressive_label_order', ...['progressive', 'validation'].flatMap((p) => [`${p}_loss_difference_sq`, `${p}_weight_sq`]),
-    ...passLossNames],
+    ...passSumNames],
   checkTrainingData,
   dataWarnings: linearLearnerDataWarnings,
   finalize,

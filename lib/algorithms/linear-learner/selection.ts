@@ -215,6 +215,24 @@ export function chooseModel(sums: ModelSums, binary: boolean, criterion: Selecti
   return best!;
 }
 
+/**
+ * Model m's threshold calibrated on its scores over the last whole pass (`histogram`: models × 2 ×
+ * bins, last_pass_histogram), or undefined when that pass is empty or no threshold meets a target.
+ * Without a validation channel, selection reads the first pass (its progressive scores are from a
+ * model that had not seen the rows); the threshold that pass calibrates is for that weaker model's
+ * scores, which later passes move (a bias drifting under heavy L2, scores following features far
+ * from 0 with no bias to absorb them) until every final score fell on one side of it.
+ */
+export function lastPassThreshold(histogram: Float64Array | undefined, model: number, bins: number, criterion: SelectionCriterion,
+  targets: SelectionTargets): number | undefined {
+  if (!histogram || criterion === 'loss_function') return undefined;
+  const base = model * 2 * bins;
+  const [negatives, positives] = [histogram.subarray(base, base + bins), histogram.subarray(base + bins, base + 2 * bins)];
+  if (!(sum(negatives) + sum(positives) > 0)) return undefined;
+  const { point, value } = calibrateThreshold(negatives, positives, criterion, targets);
+  return Number.isFinite(value) ? point.threshold : undefined;
+}
+
 /** Metrics of one model from its histogram at the chosen point (binary). */
 export function binaryMetricsAt(sums: ModelSums, choice: ModelChoice, beta: number): Record<string, number> {
   const [negatives, positives] = histogramsOf(sums, choice.model);
