@@ -139,6 +139,35 @@ describe('command-line contract', function () {
     assert.ok(statSync(fifo).isFIFO());
   });
 
+  it('an --output FIFO whose reader leaves ends quietly, as stdout does; a full device is a one-line error naming it', async function () {
+    // Both were an uncaught 'error' event: Node's stack trace, status 1.
+    const fifo = join(directory, 'short-reader.fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [['convert', '--input', rows, '--format', 'csv', '--to', 'csv', '--output', fifo],
+      ['predict', '--model', models['linear-learner'], '--input', rows, '--label-size', '1', '--output', fifo]]) {
+      // The reader takes the first 100 bytes and closes its end, as `--output >(head -c 100)` does.
+      const reader = new Promise<number>((resolve, reject) => {
+        let taken = 0;
+        const stream = createReadStream(fifo, { highWaterMark: 100 });
+        stream.on('data', (chunk) => { taken += chunk.length; stream.destroy(); }).on('close', () => resolve(taken)).on('error', reject);
+      });
+      const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => { stderr += chunk; });
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      assert.ok(await reader > 0);
+      assert.equal(code, 0, `${args[0]}: ${stderr}`);
+      assert.doesNotMatch(stderr, /node:events|Unhandled/, args[0]);
+    }
+    if (!statSync('/dev/full', { throwIfNoEntry: false })) this.skip();
+    for (const args of [['convert', '--input', rows, '--format', 'csv', '--to', 'csv', '--output', '/dev/full'],
+      ['predict', '--model', models['linear-learner'], '--input', rows, '--label-size', '1', '--output', '/dev/full']]) {
+      const result = boundless(args);
+      assert.equal(result.code, 1, args[0]);
+      assert.equal(result.stderr, 'boundless: /dev/full: ENOSPC: no space left on device, write\n', args[0]);
+    }
+  });
+
   it('evaluate on input without records is an error for every algorithm, never metrics of nothing', async () => {
     const empty = join(directory, 'empty.csv');
     await writeFile(empty, '');
@@ -356,6 +385,13 @@ describe('command-line contract', function () {
         /^boundless: train: --hp k is given twice \(--hp k=2 and --hp k=3\): give it once$/m],
       [['train', 'kmeans', '--train', rows, '--hp', 'k=2', '--sync-every', '4', '--model-dir', join(directory, 'se')],
         /^boundless: train: --sync-every sets how often --workers \(or --cluster members\) merge their states; one process without --workers has nothing to merge/],
+      [['train', 'kmeans', '--train', rows, '--hp', 'k=2', '--workers', '1', '--sync-every', '4', '--model-dir', join(directory, 'se')],
+        /^boundless: train: --sync-every sets how often --workers \(or --cluster members\) merge their states; one worker \(--workers 1\) has nothing to merge: give --workers 2 or more/],
+      // Stdin read by two channels: the second found it empty after a whole epoch of training.
+      [['train', 'kmeans', '--train', '-', '--test', '-', '--hp', 'k=2', '--model-dir', join(directory, 'stdin2')],
+        /^boundless: train: --train and --test both read stdin \('-'\), which can be read once, by one channel: give the others as files$/m],
+      [['train', 'linear-learner', '--train', '-', '--validation', '-', '--test', '-', '--model-dir', join(directory, 'stdin3')],
+        /^boundless: train: --train and --validation and --test all read stdin/m],
     ];
     for (const [args, message] of usage) {
       const result = boundless(args);

@@ -216,8 +216,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
     }
     await file?.commit();
   } catch (error) {
-    await file?.abort();
-    throw withLayoutHint(error, options, model);
+    throw withLayoutHint(file ? await file.abort(error) : error, options, model);
   }
   const skipped = reportSkipped('predict', stream.stats.badRecords, 'the output has one line per record read, not per input line');
   warnDeclined('predict', backend);
@@ -245,9 +244,9 @@ async function predictForecasts(modelPath: string, model: DeeparModel, options: 
     }
     await file?.commit();
   } catch (error) {
-    await file?.abort();
+    const failure = file ? await file.abort(error) : error;
     if (plotMade) await rmdir(options.plot as string).catch(() => {});
-    throw error;
+    throw failure;
   }
   const skipped = result.skipped > 0 ? reportSkipped('predict', { bad_series: result.skipped }, 'the output has one line per line forecast', ['series', 'series']) : {};
   return { summary: { model: modelPath, records: result.lines, output: outputPath, ...skipped, ...(options.plot ? { plots: options.plot } : {}) }, toStdout };

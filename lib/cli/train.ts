@@ -175,7 +175,13 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   }
   if (options['sync-every'] !== undefined && workers === 1 && options.cluster === undefined) {
     throw new UsageError('train: --sync-every sets how often --workers (or --cluster members) merge their states; ' +
-      'one process without --workers has nothing to merge: give --workers N, or leave --sync-every out');
+      (options.workers === undefined ? 'one process without --workers has nothing to merge: give --workers N' : 'one worker (--workers 1) has nothing to merge: give --workers 2 or more') +
+      ', or leave --sync-every out');
+  }
+  // Stdin can be read once, by one channel: the second found it empty after a whole epoch of training.
+  const fromStdin = (['train', 'validation', 'test'] as const).filter((name) => options[name] === '-');
+  if (fromStdin.length > 1) {
+    throw new UsageError(`train: ${fromStdin.map((name) => `--${name}`).join(' and ')} ${fromStdin.length === 2 ? 'both' : 'all'} read stdin ('-'), which can be read once, by one channel: give the others as files`);
   }
   const syncEvery = options['sync-every'] === undefined ? undefined : parseSyncEvery(options['sync-every'] as string);
   if (options['sync-every'] !== undefined && !syncEvery) {

@@ -15,8 +15,11 @@ export interface OutputFile {
   readonly stream: WriteStream;
   /** Ends the stream and, for a regular file, puts it in place. */
   commit(): Promise<void>;
-  /** Stops writing and removes what a regular file's temporary holds. */
-  abort(): Promise<void>;
+  /**
+   * Stops writing and removes what a regular file's temporary holds; `error` (what stopped the
+   * writer) comes back with the path named when it was this output's write that failed.
+   */
+  abort(error?: unknown): Promise<unknown>;
 }
 
 /** Whether `path` is the file or pipe this process's stdout writes to (/dev/stdout, or the shell's redirect target). */
@@ -31,26 +34,47 @@ async function finish(stream: WriteStream): Promise<void> {
   await once(stream, 'close');
 }
 
+/**
+ * A write error (a FIFO whose reader left: EPIPE; a full disk or /dev/full: ENOSPC) reaches the
+ * writer through its write callbacks; the stream's 'error' event, with no listener, was an uncaught
+ * exception with Node's stack trace. It is heard here and left to the callbacks.
+ */
+function heard(stream: WriteStream): WriteStream {
+  stream.on('error', () => {});
+  return stream;
+}
+
+/**
+ * A failed write's error with the output's path in its message (`boundless: out.csv: ENOSPC: …`).
+ * EPIPE is left as it is: the CLI ends quietly on it, as when stdout's reader is gone.
+ */
+function named(error: unknown, path: string): unknown {
+  const e = error as NodeJS.ErrnoException | undefined;
+  if (e instanceof Error && e.syscall === 'write' && e.code !== 'EPIPE' && !e.message.startsWith(`${path}: `)) e.message = `${path}: ${e.message}`;
+  return error;
+}
+
 /** Opens `path` for writing a stream of bytes: see outputTarget for which paths are written in place. */
 export async function openOutput(path: string): Promise<OutputFile> {
   const target = await outputTarget(path);
   if (target.direct) {
-    const stream = (await open(path, 'w')).createWriteStream();
-    return { stream, commit: () => finish(stream), abort: async () => { stream.destroy(); } };
+    const stream = heard((await open(path, 'w')).createWriteStream());
+    return { stream, commit: () => finish(stream), abort: async (error) => { stream.destroy(); return named(error, path); } };
   }
   const temporary = join(dirname(target.path), `.${basename(target.path)}.${process.pid}.tmp`);
   // Opened first, so that a path that cannot be written is a rejected promise, not an 'error' event.
-  const stream = (await open(temporary, 'w')).createWriteStream();
+  const stream = heard((await open(temporary, 'w')).createWriteStream());
   return {
     stream,
     commit: async () => {
       await finish(stream);
       await rename(temporary, target.path);
     },
-    abort: async () => {
+    abort: async (error) => {
       stream.destroy();
       if (!stream.closed) await once(stream, 'close').catch(() => {});
       await unlink(temporary).catch(() => {});
+      return named(error, path);
     },
   };
 }

@@ -60,7 +60,6 @@ export async function writeRows(batches: AsyncIterable<Batch>, to: OutputFormat,
     await file.commit();
     return result;
   } catch (error) {
-    await file.abort();
-    throw error;
+    throw await file.abort(error);
   }
 }

@@ -39,6 +39,19 @@ function describeChannel(channel: SourceInput): string {
   return 'an iterable';
 }
 
+/**
+ * Whether a channel can be read only once: stdin, a Node stream, an iterable other than an array
+ * (io/sources/records.ts reads those once), a Source that says it cannot seek. Files, and arrays
+ * of records, can be read again.
+ */
+function readOnce(channel: SourceInput): boolean {
+  if (channel === '-' || channel instanceof Readable) return true;
+  if (typeof channel !== 'object' || channel === null || Array.isArray(channel)) return false;
+  const source = channel as { kind?: unknown; seekable?: unknown };
+  if (source.kind === 'bytes' || source.kind === 'records') return source.seekable === false;
+  return true;
+}
+
 /** A channel's metrics; degenerate data there (rows of no weight) is an error that names the channel. */
 async function channelMetrics(name: 'validation' | 'test', channel: SourceInput, result: () => Record<string, number> | Promise<Record<string, number>>): Promise<Record<string, number>> {
   try {
@@ -167,6 +180,11 @@ export class TrainingRun<A extends Algorithm> {
    * only with one epoch).
    */
   private async requireRecords(name: string, channel: SourceInput | undefined): Promise<void> {
+    if (name === 'validation' && this.settings.epochs > 1 && channel !== undefined && readOnce(channel)) {
+      // It trained a whole epoch, then failed with `no records in the validation channel (stdin)`.
+      throw new DataError(`train: the validation channel (${describeChannel(channel)}) is a stream, which can be read once, ` +
+        `and validation reads it every epoch: give it as a file, or train one epoch (--epochs 1)`);
+    }
     if (typeof channel !== 'string' || channel === '-') return;
     const stat = (() => {
       try {
@@ -286,6 +304,12 @@ export class TrainingRun<A extends Algorithm> {
     // A run that stopped early has ended, as one that ran all its epochs has: resuming it trains nothing.
     const { patience } = this.settings;
     this.stoppedEarly = !inPass(this.progress) && patience !== undefined && this.progress.epochsWithoutImprovement >= patience;
+    // A stream starts where it is, not at the checkpoint's record: said before `resumed from …`, which read as if it had.
+    if ((position !== null || shares) && readOnce(this.options.train)) {
+      const named = describeChannel(this.options.train);
+      throw new DataError(`train: ${resumed.path} was written ${records.toLocaleString('en-US')} records into epoch ${epoch + 1}, and the training channel ` +
+        `(${named}) ${named === 'a stream' ? '' : 'is a stream, which '}cannot be read from there: train from the start without --resume (a run that reads a file can resume mid-epoch)`);
+    }
     // Said once every check has passed, so that a log shows a run that continued rather than one that started over.
     this.emit('resume', { checkpoint: resumed.path, message: `resumed from ${resumed.path}: ${records} records trained, ` +
       `${epoch} epoch${epoch === 1 ? '' : 's'} done${position !== null || this.progress.shares ? `, epoch ${epoch + 1} under way` : ''}` });

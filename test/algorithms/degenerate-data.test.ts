@@ -2,6 +2,7 @@
 // saw one class, `balanced` class weights when the scaler sample held no
 // positive, channels without records.
 import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -262,5 +263,10 @@ describe('degenerate data', function () {
     }
     await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { train: data, validation: fifo, epochs: 3, data: { featureDim: 2 } }),
       new RegExp(`^DataError: train: the validation channel \\(${fifo.replace(/[.]/g, '\\.')}\\) is a pipe, which can be read once, and validation reads it every epoch: give it as a file, or train one epoch \\(--epochs 1\\)$`));
+    // Stdin and streams, likewise before training (stdin trained a whole epoch, then said `no records in the validation channel (stdin)`).
+    for (const [channel, named] of [['-', 'stdin'], [createReadStream(validation), 'a stream']] as const) {
+      await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { train: data, validation: channel, epochs: 3, data: { featureDim: 2 } }),
+        new RegExp(`^DataError: train: the validation channel \\(${named}\\) is a stream, which can be read once, and validation reads it every epoch: give it as a file, or train one epoch \\(--epochs 1\\)$`));
+    }
   });
 });

@@ -2,6 +2,7 @@
 // ended is not trained further, and a checkpoint is refused with other data, too few epochs or
 // other step sizes (each would end with a silently wrong model).
 import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { linearLearner, train, type ProgressEvent, type TrainOptions } from '../../lib/index.js';
@@ -70,6 +71,17 @@ describe('trainer: resume', function () {
     // A larger patience reopens it: early stopping is the trainer's to change.
     const longer = await train(leastSquares, wobbly, { ...stopping(directory), earlyStopping: { patience: 3, tolerance: 0 }, epochs: first.metrics.epochs + 1, resume: true });
     assert.equal(longer.metrics.epochs, first.metrics.epochs + 1);
+  });
+
+  it('refuses, before saying it resumed, a checkpoint written mid-epoch when the training channel is a stream', async () => {
+    const directory = join(root, 'stream');
+    const streamOptions = (): TrainOptions => ({ train: createReadStream(trainPath), epochs: 1, data, checkpoint: { directory, everyBatches: 7 } });
+    await interrupted(streamOptions(), 10);
+    const events: ProgressEvent[] = [];
+    // It said `resumed from …` and then failed: `a stream cannot seek to a checkpoint position`.
+    await assert.rejects(train(leastSquares, wobbly, { ...streamOptions(), resume: true, onProgress: (e) => events.push(e) }),
+      /^DataError: train: .*checkpoint-\d+\.safetensors was written 250 records into epoch 1, and the training channel \(a stream\) cannot be read from there: train from the start without --resume/);
+    assert.deepEqual(events.map((e) => e.phase), []);
   });
 
   it('refuses fewer epochs than the checkpoint has done, or than the pass it is in', async () => {

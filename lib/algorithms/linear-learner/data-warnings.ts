@@ -83,14 +83,18 @@ function labelOrderWarnings(state: LinearLearnerState): string[] {
 }
 
 /**
- * Rows whose weights average far from 1. The progressive sums weigh the first pass's row i by
- * (i + 1) × its weight (recency, counted per step), so their total over N rows is about
- * N(N + 1)/2 × the mean weight: within a factor of 2 (steps, workers' own counts), enough for a band
- * 8 decades wide.
+ * Rows whose weights average far from 1. The progressive sums weigh each row by its weight × its
+ * step's recency (1 + the rows before the step), so N rows in S steps of N/S rows sum to
+ * N²(S − 1)/(2S) + N × the mean weight (S = 1: N; many steps: about N²/2). Workers count their own
+ * rows, which leaves the estimate within a small factor, enough for a band 8 decades wide. (It
+ * divided by N(N + 1)/2 whatever the steps: one step of 20,000 rows, mini_batch_size ≥ the rows,
+ * read as weights averaging 1e-4.)
  */
 function weightScaleWarnings(state: LinearLearnerState): string[] {
   const rows = Number(state.scalars.examples_seen);
-  const mean = (state.tensors.progressive_weight.data as Float64Array)[0] / (rows * (rows + 1) / 2);
+  const steps = Math.max(1, (state.tensors.counters.data as Float64Array)[counter.step]);
+  const unitSum = (rows * rows * (steps - 1)) / (2 * steps) + rows;
+  const mean = (state.tensors.progressive_weight.data as Float64Array)[0] / unitSum;
   if (!(rows > 0) || !(mean > 0) || (mean >= usualWeights.low && mean <= usualWeights.high)) return [];
   return [`linear-learner: the rows' weights average about ${mean.toPrecision(1)}: its steps are weighted sums of the rows' gradients, so ` +
     `weights far from 1 (below ${usualWeights.low}) leave the model near its start, or (above ${usualWeights.high}, with optimizer=sgd) ` +

@@ -465,11 +465,11 @@ describe('linear learner: trainer integration', function () {
       const x = [random.nextGaussian(), random.nextGaussian()];
       return JSON.stringify({ label: x[0] - x[1] + 0.3 * random.nextGaussian() > 0 ? 1 : 0, weight, features: x });
     }).join('\n') + '\n';
-    const warningsOf = async (weight: number) => {
+    const warningsOf = async (weight: number, hp: Record<string, unknown> = {}) => {
       const path = join(root, `weights-${weight}.jsonl`);
       await writeFile(path, jsonl(weight));
       const warnings: string[] = [];
-      await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 2 }, { train: path, epochs: 1, data: { format: 'jsonl', featureDim: 2 }, backend: 'cpu',
+      await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 2, ...hp }, { train: path, epochs: 1, data: { format: 'jsonl', featureDim: 2 }, backend: 'cpu',
         onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); } });
       return warnings;
     };
@@ -482,6 +482,10 @@ describe('linear learner: trainer integration', function () {
     }
     assert.deepEqual(await warningsOf(0.01), []);
     assert.deepEqual(await warningsOf(100), []);
+    // One step of all 3,000 rows (mini_batch_size above the rows): unit weights read as 7e-4 until
+    // the estimate counted the steps; tiny weights are still found.
+    assert.deepEqual(await warningsOf(1, { mini_batch_size: 5000 }), []);
+    assert.match((await warningsOf(1e-20, { mini_batch_size: 5000 }))[0], /^linear-learner: the rows' weights average about 1e-20:/);
   });
 
   it('warns when a classifier\'s rows come sorted by class (R\'s infert, cases first, was predicted all 0 with exit 0), not when shuffled', async () => {
