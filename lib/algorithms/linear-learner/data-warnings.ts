@@ -27,7 +27,27 @@ const usualWeights = { low: 1e-4, high: 1e4 };
 
 /** Warnings (one line each) about the first pass's data: row weights far from 1, flat sparse features, rows sorted by class. */
 export function linearLearnerDataWarnings(state: LinearLearnerState): string[] {
-  return [...weightScaleWarnings(state), ...flatFeatureWarnings(state), ...labelOrderWarnings(state), ...regressorWarnings(state)];
+  return [...weightScaleWarnings(state), ...oneStepWarnings(state), ...flatFeatureWarnings(state), ...labelOrderWarnings(state), ...regressorWarnings(state)];
+}
+
+/** Whether the state has seen one pass, of one optimizer step: every row was scored by the untrained models. */
+export function oneStepPass(state: LinearLearnerState): boolean {
+  const steps = (state.tensors.counters.data as Float64Array)[counter.step];
+  return Number(state.scalars.passes ?? 0) <= 1 && steps === 1 && Number(state.scalars.examples_seen) > 1;
+}
+
+/**
+ * A first pass of one optimizer step (mini_batch_size at least the rows): the progressive metrics
+ * scored the untrained models alone, so they say nothing about what was learned, and without a
+ * validation channel neither the model of the grid nor its threshold can be chosen on them.
+ */
+function oneStepWarnings(state: LinearLearnerState): string[] {
+  if (!oneStepPass(state)) return [];
+  const rows = Number(state.scalars.examples_seen);
+  return [`linear-learner: the first pass was one optimizer step of all ${rows.toLocaleString('en-US')} rows (mini_batch_size ` +
+    `${String(state.hyperparameters.mini_batch_size)}): each model took one step, and the progressive metrics scored the untrained models only, so with one pass and no validation ` +
+    'channel the model of the grid is not chosen on what it learned, and a binary classifier\'s threshold is the decision boundary ' +
+    `(probability 0.5). Lower mini_batch_size (to ${Math.max(1, Math.floor(rows / 10)).toLocaleString('en-US')} or fewer, ten steps or more), or give a validation channel`];
 }
 
 /**

@@ -14,7 +14,7 @@ import { runKernel } from '../../backends/run-kernel.js';
 import { isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import type { Backend } from '../../backends/registry.js';
 import { LinearLearnerModel } from './model.js';
-import { linearLearnerDataWarnings } from './data-warnings.js';
+import { linearLearnerDataWarnings, oneStepPass } from './data-warnings.js';
 import { criterionOf, objectiveOf, targetsOf } from './objective.js';
 import { chooseModel, lastPassThreshold } from './selection.js';
 import { calibrationBins, readBatchRows, resolveSettings, stepRowsOf } from './settings.js';
@@ -214,7 +214,12 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
   // Without a validation channel, after more than one pass, the threshold is the last pass's (selection.ts, lastPassThreshold).
   const lastPass = binary && source === 'progressive' && Number(state.scalars.passes ?? 0) > 1
     ? lastPassThreshold(state.tensors.last_pass_histogram?.data as Float64Array | undefined, choice.model, calibrationBins, criterion, targetsOf(hp)) : undefined;
-  let threshold = binary ? lastPass ?? choice.threshold : 0;
+  // One pass of one optimizer step (mini_batch_size at least the rows): its progressive scores are the
+  // untrained models', every row's alike, and a threshold calibrated on them is arbitrary. The
+  // decision boundary is the threshold then, said in threshold_source and in the warning after the
+  // pass (data-warnings.ts), which says too that one step trained little.
+  const untrainedScores = binary && source === 'progressive' && lastPass === undefined && oneStepPass(state);
+  let threshold = binary ? lastPass ?? (untrainedScores ? 0 : choice.threshold) : 0;
   if (selection?.threshold !== undefined) {
     const given = Number(selection.threshold);
     if (!binary) throw new RangeError('linear-learner select: threshold applies to binary classifiers only');
@@ -271,6 +276,8 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
       selected_model: choice.model,
       selection_source: source === 'validation' ? 'validation' : 'progressive validation on the training stream',
       ...(lastPass !== undefined && selection?.threshold === undefined ? { threshold_source: `the training stream's last pass (${Number(state.scalars.passes)})` } : {}),
+      ...(untrainedScores && selection?.threshold === undefined
+        ? { threshold_source: 'the decision boundary: the one pass was one optimizer step, whose progressive scores were the untrained models\'' } : {}),
       selection_criterion: binary ? criterion : 'loss_function',
       ...(binary && Number.isFinite(choice.value) ? { selection_value: choice.value } : {}),
       selection_loss: Number.isFinite(choice.loss) ? choice.loss : null,

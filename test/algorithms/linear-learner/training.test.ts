@@ -488,6 +488,37 @@ describe('linear learner: trainer integration', function () {
     assert.match((await warningsOf(1e-20, { mini_batch_size: 5000 }))[0], /^linear-learner: the rows' weights average about 1e-20:/);
   });
 
+  it('a first pass of one optimizer step (mini_batch_size above the rows) says so; one pass of it takes the decision boundary as threshold', async () => {
+    const random = Random.fromSeed(12);
+    const path = join(root, 'one-step.jsonl');
+    await writeFile(path, Array.from({ length: 3000 }, () => {
+      const x = [random.nextGaussian(), random.nextGaussian()];
+      return JSON.stringify({ label: x[0] - x[1] > 0 ? 1 : 0, features: x });
+    }).join('\n') + '\n');
+    const run = async (epochs: number, miniBatchSize: number) => {
+      const warnings: string[] = [];
+      const result = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 2, mini_batch_size: miniBatchSize },
+        { train: path, epochs, data: { format: 'jsonl', featureDim: 2 }, backend: 'cpu',
+          onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); } });
+      return { warnings, scalars: result.model.data().scalars };
+    };
+    const one = await run(1, 5000);
+    assert.deepEqual(one.warnings, ['linear-learner: the first pass was one optimizer step of all 3,000 rows (mini_batch_size 5000): each model took one step, ' +
+      'and the progressive metrics scored the untrained models only, so with one pass and no validation channel the model of the grid is not chosen on ' +
+      'what it learned, and a binary classifier\'s threshold is the decision boundary (probability 0.5). Lower mini_batch_size (to 300 or fewer, ten steps or more), ' +
+      'or give a validation channel']);
+    assert.equal(one.scalars.threshold, 0);
+    assert.match(String(one.scalars.threshold_source), /^the decision boundary: the one pass was one optimizer step/);
+    // A second pass scores the trained models: its threshold is calibrated (the last pass's).
+    const two = await run(2, 5000);
+    assert.equal(two.warnings.length, 1);
+    assert.match(String(two.scalars.threshold_source), /^the training stream's last pass \(2\)$/);
+    // Ten steps: nothing to say.
+    const steps = await run(1, 300);
+    assert.deepEqual(steps.warnings, []);
+    assert.equal(steps.scalars.threshold_source, undefined);
+  });
+
   it('warns when a classifier\'s rows come sorted by class (R\'s infert, cases first, was predicted all 0 with exit 0), not when shuffled', async () => {
     const random = Random.fromSeed(9);
     const rows = Array.from({ length: 3000 }, () => {
