@@ -26,7 +26,7 @@ const placeholders: Record<string, string> = {
   'model-dir': 'DIR', 'checkpoint-dir': 'DIR', 'initial-model': 'DIR',
   hp: 'NAME=VALUE', select: 'NAME=VALUE', epochs: 'N', 'keep-checkpoints': 'N', workers: 'N', 'epoch-cache': 'MiB', seed: 'N', 'shuffle-buffer': 'N', 'feature-dim': 'N',
   'mini-batch-size': 'N', 'hash-bits': 'B', top: 'N', k: 'N', 'num-components': 'N', 'max-record-bytes': 'BYTES',
-  'checkpoint-every': 'SECONDS|Nb', 'label-size': '0|1', 'label-column': 'N', 'on-bad-record': 'error|skip', backend: 'NAME', format: 'FORMAT',
+  'checkpoint-every': 'Ns|Nb', 'label-size': '0|1', 'label-column': 'N', 'on-bad-record': 'error|skip', backend: 'NAME', format: 'FORMAT',
   to: 'FORMAT', delimiter: 'CHAR', threshold: 'P', criterion: 'NAME', user: "'I:V ...'",
   cluster: 'redis://HOST:PORT', job: 'NAME', prefix: 'PREFIX', 'job-ttl': 'SECONDS', 'shard-size': 'BYTES', 'round-timeout': 'SECONDS',
   lease: 'SECONDS',

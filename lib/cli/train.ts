@@ -32,7 +32,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   epochs: { value: true, description: 'passes over the training data' },
   'model-dir': { value: true, description: 'where model.safetensors and state.safetensors go (default .)' },
   'checkpoint-dir': { value: true, description: 'rolling checkpoints go here' },
-  'checkpoint-every': { value: true, description: 'SECONDS, or Nb for every N batches' },
+  'checkpoint-every': { value: true, description: 'SECONDS (N or Ns), or Nb for every N batches' },
   'keep-checkpoints': { value: true, description: 'how many checkpoints to keep (default 3)' },
   resume: { description: 'continue from the newest valid checkpoint in --checkpoint-dir' },
   'initial-state': { value: true, description: 'a state file to continue training on the new data' },
@@ -54,8 +54,10 @@ export const trainOptions: Record<string, OptionSpec> = {
 function parseCheckpointEvery(raw: string): { everyBatches?: number; everySeconds?: number } {
   const batches = /^(\d+)b$/.exec(raw);
   if (batches && Number(batches[1]) > 0) return { everyBatches: Number(batches[1]) };
-  if (/^\d+(\.\d+)?$/.test(raw) && Number(raw) > 0) return { everySeconds: Number(raw) };
-  throw new UsageError(`train: --checkpoint-every must be SECONDS or Nb (every N batches), got ${JSON.stringify(raw)}`);
+  // Ns too, as --sync-every writes seconds (`--checkpoint-every 1s` was refused).
+  const seconds = /^(\d+(\.\d+)?)s?$/.exec(raw);
+  if (seconds && Number(seconds[1]) > 0) return { everySeconds: Number(seconds[1]) };
+  throw new UsageError(`train: --checkpoint-every must be SECONDS (N or Ns) or Nb (every N batches), got ${JSON.stringify(raw)}`);
 }
 
 async function hyperparametersFrom(options: Record<string, unknown>): Promise<Record<string, unknown>> {

@@ -231,9 +231,10 @@ describe('boundless train / predict / evaluate / select', function () {
     const saved = await interrupt('1b');
     assert.equal(saved.code, 130, saved.stderr);
     assert.match(saved.stderr, /train: interrupted; the state up to the last batch is in .*checkpoint-\d+\.safetensors \(the stream's first \d+ records\)\. The training channel is a stream, which --resume cannot seek: rows read after that batch were not trained on\. Train on what the stream sends after them with --initial-state .*checkpoint-\d+\.safetensors and the same --hp\n$/);
-    const none = await interrupt('100000b', lines.slice(0, 20).join('\n') + '\n');
+    // Seconds written as --sync-every writes them (`3600s`, refused before).
+    const none = await interrupt('3600s', lines.slice(0, 20).join('\n') + '\n');
     assert.equal(none.code, 130, none.stderr);
-    assert.match(none.stderr, /train: interrupted before the first checkpoint; nothing was saved in .*stream-checkpoints-100000b\n$/);
+    assert.match(none.stderr, /train: interrupted before the first checkpoint; nothing was saved in .*stream-checkpoints-3600s\n$/);
   });
 
   it('--epoch-cache: later epochs come from memory (said in the final JSON), the same model bytes as --epoch-cache 0', async () => {
@@ -256,7 +257,7 @@ describe('boundless train / predict / evaluate / select', function () {
     const cases: [string[], string, number][] = [
       [['train', 'nope', '--train', data], "boundless: train: unknown algorithm 'nope'; available: deepar, factorization-machines, kmeans, linear-learner, ntm, pca (add your own with --algorithm-module <file>)\n", 2],
       [['train', 'least-squares', ...common], 'boundless: train: --train is required (training data: a file, directory, glob, \'-\' for stdin, or a Redis stream: \'redis://HOST:PORT[/DB]?stream=KEY\')\n', 2],
-      [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', 'often'], 'boundless: train: --checkpoint-every must be SECONDS or Nb (every N batches), got "often"\n', 2],
+      [['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--checkpoint-every', 'often'], 'boundless: train: --checkpoint-every must be SECONDS (N or Ns) or Nb (every N batches), got "often"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--resume'], 'boundless: train: --resume needs --checkpoint-dir\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--epoch-cache', 'lots'], 'boundless: train: --epoch-cache must be an integer >= 0, got "lots"\n', 2],
       [['train', 'least-squares', ...common, '--train', data, '--epoch-cache', '1000000000000'],
