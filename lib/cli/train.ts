@@ -244,6 +244,12 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   for (const name of ['resume', 'checkpoint-every', 'keep-checkpoints']) {
     if (options[name] !== undefined && !checkpointDir) throw new UsageError(`train: --${name} needs --checkpoint-dir`);
   }
+  // Workers checkpoint at merge rounds: a --checkpoint-every finer than a round was met only at rounds, without a word.
+  if (workers > 1 && every.everyBatches !== undefined && syncEvery && 'batches' in syncEvery && every.everyBatches < syncEvery.batches * workers) {
+    process.stderr.write(`boundless: train: warning: checkpoints are written at merge rounds: --checkpoint-every ${every.everyBatches}b comes due within ` +
+      `every round (--sync-every ${syncEvery.batches}: ${(syncEvery.batches * workers).toLocaleString('en-US')} batches of the ${workers} workers together), ` +
+      'so a checkpoint is written at each round\n');
+  }
   const modelDir = (options['model-dir'] as string | undefined) ?? '.';
   const cluster = clusterOptionsFrom(options);
   const controller = new AbortController();

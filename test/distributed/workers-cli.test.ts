@@ -108,6 +108,17 @@ describe('boundless train --workers', function () {
     assert.match(one.stderr, /resume with 2 workers \(--workers 2/);
   });
 
+  it('a --checkpoint-every finer than a merge round says that checkpoints come at rounds', () => {
+    const args = (every: string) => ['train', 'linear-learner', '--train', data, '--hp', 'predictor_type=binary_classifier', '--epochs', '1', '--workers', '2',
+      '--sync-every', '8', '--model-dir', join(root, `round-model-${every}`), '--checkpoint-dir', join(root, `round-checkpoints-${every}`), '--checkpoint-every', every];
+    const fine = boundless(...args('3b'));
+    assert.equal(fine.code, 0, fine.stderr);
+    assert.match(fine.stderr, /^boundless: train: warning: checkpoints are written at merge rounds: --checkpoint-every 3b comes due within every round \(--sync-every 8: 16 batches of the 2 workers together\), so a checkpoint is written at each round$/m);
+    const coarse = boundless(...args('16b'));
+    assert.equal(coarse.code, 0, coarse.stderr);
+    assert.doesNotMatch(coarse.stderr, /merge rounds/);
+  });
+
   it('bad --workers and --sync-every values are one clear line', () => {
     const base = ['train', 'linear-learner', '--train', data, '--hp', 'predictor_type=binary_classifier'];
     const cases: [string[], RegExp][] = [
