@@ -7,6 +7,7 @@ import { loadCoreAddon, type NativeFeedResult, type NativeStreamParser } from '.
 import type { BatchPool, PooledBatch } from '../data/batch-pool.js';
 import { ConsumerGone, deliver, type Producer, type ReadStats } from './batch-stream.js';
 import { DataError, type ReadOptions } from './read-options.js';
+import { midFileError } from './file-line-numbers.js';
 import type { ByteChunk, ByteSource } from './sources/types.js';
 import { fileShrankError } from './sources/files.js';
 import { csvFields, headerError, headerlessError, unclosedQuote } from './formats/row-names.js';
@@ -510,6 +511,7 @@ class NativeBatcher {
     }
     // A resumed read or a worker's share of a file starts mid-file: its line numbers count from there.
     if (current.explain) throw new DataError(current.explain(error));
+    if (current.baseOffset > 0 && current.path !== undefined) throw midFileError(current.name, current.path, current.baseOffset, error);
     const where = current.baseOffset > 0 ? `${current.name} (read from byte ${current.baseOffset}; lines counted from there)` : current.name;
     throw new DataError(`${where}, ${error}`);
   }

@@ -11,6 +11,7 @@ import { BatchPool } from '../data/batch-pool.js';
 import { shuffleBatches } from '../data/shuffle-buffer.js';
 import { ConsumerGone, type BatchStream, type Producer, type ReadBatch, type ReadStats } from './batch-stream.js';
 import { BoundedQueue } from './bounded-queue.js';
+import { withFileLine } from './file-line-numbers.js';
 import { produceFromBytes } from './parse-bytes.js';
 import { produceFromRecords } from './parse-records.js';
 import {
@@ -125,7 +126,7 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
     },
   };
   const produced = produce(input, producer, stream, onSource)
-    .then(() => queue.close(), (error) => (error instanceof ConsumerGone ? queue.close() : queue.fail(error)));
+    .then(() => queue.close(), async (error) => (error instanceof ConsumerGone ? queue.close() : queue.fail(await withFileLine(error))));
   let previous: ReadBatch | undefined;
   try {
     for (;;) {

@@ -150,7 +150,8 @@ describe('boundless train --workers', function () {
       const result = boundless('train', algorithm, '--train', bad, '--hp', 'predictor_type=binary_classifier', ...hp, '--workers', '2',
         '--epochs', '1', '--model-dir', join(root, 'bad-model'));
       assert.equal(result.code, 1, `${algorithm}: exit ${result.code} ${result.stderr}`);
-      assert.match(result.stderr, /bad\.csv \(read from byte \d+; lines counted from there\), line \d+: column 2 'abc' is not a number/);
+      // The file's own line (it was `bad.csv (read from byte N; lines counted from there), line M`).
+      assert.match(result.stderr, /bad\.csv, line 50000: column 2 'abc' is not a number/);
     }
   });
 

@@ -85,15 +85,23 @@ describe('data-parallel workers', function () {
     }
   });
 
-  it('a share that starts mid-file names its byte offset in errors', async () => {
+  it('a share that starts mid-file names the file\'s own line in errors (plain files), its byte offset where lines cannot be counted', async () => {
     const bad = join(root, 'bad.csv');
     const lines = classification(8, 5000).split('\n');
     lines[4500] = '1,2,x,4,5,6,7,8,9';
     await writeFile(bad, lines.join('\n'));
     const range = await lineShare(bad, 1, 2, statSync(bad).size);
-    const line = 4501 - lines.join('\n').slice(0, range.start).split('\n').length + 1;
+    assert.ok(range.start > 0);
     await assert.rejects(train(getAlgorithm('linear-learner'), { predictor_type: 'binary_classifier' }, { train: bad, workers: 2 }),
-      (error: Error) => error.name === 'DataError' && error.message.includes(`${bad} (read from byte ${range.start}; lines counted from there), line ${line}`));
+      (error: Error) => error.name === 'DataError' && error.message.startsWith(`${bad}, line 4501: column 3 'x' is not a number`));
+    // The rebasing itself: a relative line in a read from byte N, and a file gone since (the relative message stays).
+    const { midFileError, withFileLine } = await import('../../lib/io/file-line-numbers.js');
+    const line = 4501 - lines.join('\n').slice(0, range.start).split('\n').length + 1;
+    const relative = midFileError(bad, bad, range.start, `line ${line}: column 3 'x' is not a number`);
+    assert.equal(relative.message, `${bad} (read from byte ${range.start}; lines counted from there), line ${line}: column 3 'x' is not a number`);
+    assert.equal(((await withFileLine(relative)) as Error).message, `${bad}, line 4501: column 3 'x' is not a number`);
+    const gone = midFileError(bad, join(root, 'gone.csv'), range.start, `line ${line}: x`);
+    assert.equal(await withFileLine(gone), gone);
   });
 
   it('refuses to cut a file into shares of a few rows (a degenerate state each), naming how many workers it can take', async () => {

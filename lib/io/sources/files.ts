@@ -225,7 +225,7 @@ async function* readFile(name: string, fileIndex: number, offset: number, chunkB
       let taken = false, later = false;
       const rest = first && !gzip && data.length === firstBytes
         ? { path: name, from: offset + data.length, to: end, expected, share: Number.isFinite(end), take: () => (taken = !later) } : undefined;
-      yield { data, fileIndex, name, fileStart: first, baseOffset: offset, ...(rest ? { rest } : {}) };
+      yield { data, fileIndex, name, fileStart: first, baseOffset: offset, ...(gzip ? {} : { path: name }), ...(rest ? { rest } : {}) };
       first = false;
       if (taken) break;
       later = true;

@@ -18,6 +18,8 @@ export interface ByteChunk {
   fileEnd?: boolean;
   /** Byte offset in the file where this file's reading began (non-zero after a resume). */
   baseOffset: number;
+  /** A plain (not gzip) file's path: an error's line can be counted from the file's start (io/file-line-numbers.ts). */
+  path?: string;
   /**
    * Sources whose chunks are made of entries (a Redis stream): which entries the first `offset`
    * bytes of this chunk cover, for the position of a batch that ends there.
