@@ -178,9 +178,10 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    * linear learner: sparse features far from 0 with a tiny spread, which it does not centre).
    * Not errors: the trainer emits each as a 'warning' event after the run's first pass, and
    * `select` prints them for the model it is asked for (`selection`: PCA's subtract_mean, say,
-   * which a selection may change).
+   * which a selection may change). `epochs`: the passes the run makes, where the trainer asks
+   * (absent from `select`, which sees a state whose passes are done).
    */
-  dataWarnings?(state: State<HyperparameterValues<S>>, selection?: Selection): string[];
+  dataWarnings?(state: State<HyperparameterValues<S>>, selection?: Selection, epochs?: number): string[];
   /**
    * State tensors added after files of this algorithm were first written. A state file without one
    * loads with the fresh state's value (zeros) in its place, which must mean what the older files

@@ -403,7 +403,7 @@ export class TrainingRun<A extends Algorithm> {
     await settleState(this.state);
     // A whole pass is in: data that cannot give a model (one class, ...) is reported now, not after every epoch.
     algorithm.checkTrainingData?.(this.state as never);
-    if (progress.epoch === 0) for (const message of algorithm.dataWarnings?.(this.state as never) ?? []) this.emit('warning', { message });
+    if (progress.epoch === 0) for (const message of algorithm.dataWarnings?.(this.state as never, undefined, this.settings.epochs) ?? []) this.emit('warning', { message });
     // Said once, after the first pass (later passes skip the same records).
     const mostlyBad = fromStart && progress.epoch === 0 ? mostlySkippedMessage('train', `the training channel (${describeChannel(options.train)})`, progress.records - recordsBefore, pass.badRecords, undefined, this.recordNouns[1]) : undefined;
     if (mostlyBad) this.emit('warning', { message: mostlyBad });

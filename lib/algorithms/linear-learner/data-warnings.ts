@@ -25,9 +25,9 @@ const roundingSpread = 2e-8;
  */
 const usualWeights = { low: 1e-4, high: 1e4 };
 
-/** Warnings (one line each) about the first pass's data: row weights far from 1, flat sparse features, rows sorted by class. */
-export function linearLearnerDataWarnings(state: LinearLearnerState): string[] {
-  return [...weightScaleWarnings(state), ...oneStepWarnings(state), ...flatFeatureWarnings(state), ...labelOrderWarnings(state), ...regressorWarnings(state)];
+/** Warnings (one line each) about the first pass's data: row weights far from 1, one step in a one-pass run, flat sparse features, rows sorted by class. `epochs`: the run's passes (select: the state's). */
+export function linearLearnerDataWarnings(state: LinearLearnerState, _selection?: unknown, epochs?: number): string[] {
+  return [...weightScaleWarnings(state), ...oneStepWarnings(state, epochs ?? Number(state.scalars.passes ?? 1)), ...flatFeatureWarnings(state), ...labelOrderWarnings(state), ...regressorWarnings(state)];
 }
 
 /** Whether the state has seen one pass, of one optimizer step: every row was scored by the untrained models. */
@@ -41,13 +41,16 @@ export function oneStepPass(state: LinearLearnerState): boolean {
  * scored the untrained models alone, so they say nothing about what was learned, and without a
  * validation channel neither the model of the grid nor its threshold can be chosen on them.
  */
-function oneStepWarnings(state: LinearLearnerState): string[] {
-  if (!oneStepPass(state)) return [];
+function oneStepWarnings(state: LinearLearnerState, passes: number): string[] {
+  // Said for a run of one pass: later passes score the trained models (the last pass's threshold).
+  if (!oneStepPass(state) || passes > 1) return [];
   const rows = Number(state.scalars.examples_seen);
+  const advice = rows >= 20 ? `Lower mini_batch_size (to ${Math.floor(rows / 10).toLocaleString('en-US')} or fewer, ten steps or more), or give a validation channel`
+    : 'With this few rows, train more than one epoch, or give a validation channel';
   return [`linear-learner: the first pass was one optimizer step of all ${rows.toLocaleString('en-US')} rows (mini_batch_size ` +
     `${String(state.hyperparameters.mini_batch_size)}): each model took one step, and the progressive metrics scored the untrained models only, so with one pass and no validation ` +
     'channel the model of the grid is not chosen on what it learned, and a binary classifier\'s threshold is the decision boundary ' +
-    `(probability 0.5). Lower mini_batch_size (to ${Math.max(1, Math.floor(rows / 10)).toLocaleString('en-US')} or fewer, ten steps or more), or give a validation channel`];
+    `(probability 0.5). ${advice}`];
 }
 
 /**

@@ -484,8 +484,9 @@ describe('linear learner: trainer integration', function () {
     assert.deepEqual(await warningsOf(100), []);
     // One step of all 3,000 rows (mini_batch_size above the rows): unit weights read as 7e-4 until
     // the estimate counted the steps; tiny weights are still found.
-    assert.deepEqual(await warningsOf(1, { mini_batch_size: 5000 }), []);
-    assert.match((await warningsOf(1e-20, { mini_batch_size: 5000 }))[0], /^linear-learner: the rows' weights average about 1e-20:/);
+    const weightWarnings = async (weight: number) => (await warningsOf(weight, { mini_batch_size: 5000 })).filter((w) => w.includes('weights average'));
+    assert.deepEqual(await weightWarnings(1), []);
+    assert.match((await weightWarnings(1e-20))[0], /^linear-learner: the rows' weights average about 1e-20:/);
   });
 
   it('a first pass of one optimizer step (mini_batch_size above the rows) says so; one pass of it takes the decision boundary as threshold', async () => {
@@ -509,9 +510,9 @@ describe('linear learner: trainer integration', function () {
       'or give a validation channel']);
     assert.equal(one.scalars.threshold, 0);
     assert.match(String(one.scalars.threshold_source), /^the decision boundary: the one pass was one optimizer step/);
-    // A second pass scores the trained models: its threshold is calibrated (the last pass's).
+    // A second pass scores the trained models: its threshold is calibrated (the last pass's), and nothing is said.
     const two = await run(2, 5000);
-    assert.equal(two.warnings.length, 1);
+    assert.deepEqual(two.warnings, []);
     assert.match(String(two.scalars.threshold_source), /^the training stream's last pass \(2\)$/);
     // Ten steps: nothing to say.
     const steps = await run(1, 300);
