@@ -186,6 +186,9 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     throw new UsageError(`train: ${fromStdin.map((name) => `--${name}`).join(' and ')} ${fromStdin.length === 2 ? 'both' : 'all'} read stdin ('-'), which can be read once, by one channel: give the others as files`);
   }
   const syncEvery = options['sync-every'] === undefined ? undefined : parseSyncEvery(options['sync-every'] as string);
+  if (options['sync-every'] !== undefined && !syncEvery && /^\d+b?$/.test(options['sync-every'] as string) && Number(/^\d+/.exec(options['sync-every'] as string)![0]) > 0) {
+    throw new UsageError(`train: --sync-every must be at most 2^53 − 1 (9007199254740991) batches, got ${JSON.stringify(options['sync-every'])}`);
+  }
   if (options['sync-every'] !== undefined && !syncEvery) {
     throw new UsageError(`train: --sync-every must be N or Nb (batches of each worker), Ns (seconds) or auto (--cluster), got ${JSON.stringify(options['sync-every'])}`);
   }

@@ -130,6 +130,7 @@ describe('boundless train --workers', function () {
       [['--workers', '2', '--sync-every', '2s', '--deterministic'], /--deterministic merges every N batches: give --sync-every N, not seconds/],
       // Past a timer's longest delay Node fires after 1 ms: rounds came every millisecond.
       [['--workers', '2', '--sync-every', '3000000s'], /--sync-every must be at most 2147483s \(24\.8 days, a timer's longest delay\), got "3000000s"/],
+      [['--workers', '2', '--sync-every', '99999999999999999999'], /--sync-every must be at most 2\^53 − 1 \(9007199254740991\) batches, got "99999999999999999999"/],
     ];
     for (const [extra, message] of cases) {
       const result = boundless(...base, ...extra);
