@@ -70,6 +70,8 @@ export { saveCheckpoint, loadCheckpoint } from './algorithms/persistence.js';
 export { CheckpointDirectory, CheckpointSchedule } from './train/checkpoint-directory.js';
 export type { CheckpointInfo, ResumedCheckpoint } from './train/checkpoint-directory.js';
 export { train } from './distributed/train.js';
+export { trainOnCluster } from './distributed/cluster/train.js';
+export type { ClusterOptions, ClusterTrainResult } from './distributed/cluster/train.js';
 export type { SyncEvery } from './distributed/sync-policy.js';
 export type { TrainOptions, TrainResult } from './train/train.js';
 export type { ProgressEvent } from './train/progress.js';

@@ -8,11 +8,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { readBatches, stateToBytes, train, writeStream, type State, type TrainOptions } from '../../lib/index.js';
+// trainOnCluster from the package's entry, as the README shows it (it was not exported).
+import { readBatches, stateToBytes, train, trainOnCluster, writeStream, type ClusterOptions, type State, type TrainOptions } from '../../lib/index.js';
 import '../../lib/algorithms/builtin.js';
 import { getAlgorithm } from '../../lib/algorithms/registry.js';
 import { modelToBytes } from '../../lib/algorithms/persistence.js';
-import { trainOnCluster, type ClusterOptions } from '../../lib/distributed/cluster/train.js';
 import { deleteJob, fetchJob, jobStatus, listJobs } from '../../lib/distributed/cluster/job-admin.js';
 import { RedisCluster, RedisServer, freePort } from '../fixtures/redis-server.js';
 import { classification } from '../fixtures/classification-csv.js';
