@@ -87,10 +87,45 @@ function fromStored<A extends Algorithm>(algorithm: A, stored: StoredObject, bac
  * file), before those started after it (they wait for the write).
  */
 export function saveState<H>(path: string, state: State<H>): Promise<void> {
+  requireHolder('saveState', 'state', state);
   return inStateTurn(state, async () => {
     await settleHeld(state);
     await writeStoredObject(path, toStored('state', state));
   });
+}
+
+/**
+ * The public entry points' arguments, checked before use: a missing algorithm or an un-awaited
+ * backend failed later with `Cannot read properties of undefined (reading 'name')`.
+ */
+function requireAlgorithm(call: string, algorithm: unknown): void {
+  const a = algorithm as { name?: unknown; createState?: unknown } | undefined;
+  if (typeof a !== 'object' || a === null || typeof a.name !== 'string' || typeof a.createState !== 'function') {
+    throw new TypeError(`${call}: algorithm must be an algorithm object (linearLearner, kmeans, … from 'boundless-ml', or getAlgorithm(name)), got ${describe(algorithm)}`);
+  }
+}
+
+function requireBackend(call: string, backend: unknown): void {
+  const b = backend as { name?: unknown; run?: unknown } | undefined;
+  if (typeof b !== 'object' || b === null || typeof (b as { then?: unknown }).then === 'function' || typeof b.run !== 'function') {
+    throw new TypeError(`${call}: backend must be a Backend (await createBackend('cpu') or createBackend('auto')), got ${describe(backend)}`);
+  }
+}
+
+function requireHolder(call: string, what: 'state' | 'model', value: unknown): void {
+  const v = value as { data?: unknown; tensors?: unknown } | undefined;
+  const ok = what === 'model' ? typeof v?.data === 'function' : typeof v === 'object' && v !== null && typeof v.tensors === 'object' && typeof v.data !== 'function';
+  if (!ok) {
+    const other = what === 'model' ? (typeof v?.tensors === 'object' ? ' (a state: saveState writes states)' : '') : (typeof v?.data === 'function' ? ' (a model: saveModel writes models)' : '');
+    throw new TypeError(`${call}: expected a ${what}, got ${describe(value)}${other}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return typeof (value as { then?: unknown }).then === 'function' ? 'a promise (await it)' : `an object (${value.constructor?.name ?? 'Object'})`;
+  return typeof value;
 }
 
 /** A state plus the trainer's progress (epoch, source position), written atomically in the state's turn. */
@@ -110,6 +145,8 @@ export async function loadCheckpoint<A extends Algorithm>(path: string, algorith
 
 export async function loadState<A extends Algorithm>(path: string, algorithm: A, backend: Backend):
   Promise<Parameters<A['update']>[0]> {
+  requireAlgorithm('loadState', algorithm);
+  requireBackend('loadState', backend);
   const stored = await readStoredObject(path, { kind: 'state', algorithm: algorithm.name });
   return fromStored(algorithm, stored, backend, path) as Parameters<A['update']>[0];
 }
@@ -129,11 +166,14 @@ export function stateFromBytes<A extends Algorithm>(bytes: Uint8Array, algorithm
 }
 
 export async function saveModel(path: string, model: Model): Promise<void> {
+  requireHolder('saveModel', 'model', model);
   await writeStoredObject(path, toStored('model', model.data()));
 }
 
 export async function loadModel<A extends Algorithm>(path: string, algorithm: A, backend: Backend):
   Promise<ReturnType<A['loadModel']>> {
+  requireAlgorithm('loadModel', algorithm);
+  requireBackend('loadModel', backend);
   return modelFromStored(await readStoredObject(path, { kind: 'model', algorithm: algorithm.name }), algorithm, backend, path);
 }
 

@@ -24,6 +24,10 @@ import type { Source, SourcePosition } from './sources/types.js';
 
 /** Batches from a source. Iterate once; each batch is valid until the next is requested. */
 export function readBatches(input: SourceInput, options: ReadOptions): BatchStream {
+  // Without options it failed with `Cannot read properties of undefined (reading 'format')`.
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`readBatches: options are required ({ miniBatchSize, format, … }), got ${String(options)}`);
+  }
   const format: FormatName = options.format ?? 'csv';
   validateReadOptions(options, format);
   if (format === 'series') return readSeriesBatches(input, options);

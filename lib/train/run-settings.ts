@@ -164,6 +164,12 @@ export function epochsProblem(algorithm: Algorithm, epochs: number): string | un
 export function settingsOf(algorithm: Algorithm, hp: Record<string, unknown>, options: TrainOptions):
   Pick<RunSettings, 'epochs' | 'patience' | 'tolerance' | 'readOptions'> {
   const epochs = options.epochs ?? numberOr(hp.epochs, 1);
+  // Checked here, before an algorithm rounds it into its own batch rows (the linear learner read
+  // 0 and −5 as 32-row batches, without a word), as readBatches and --mini-batch-size check it.
+  const asked = options.data?.miniBatchSize;
+  if (asked !== undefined && !(Number.isSafeInteger(asked) && asked > 0)) {
+    throw new RangeError(`train: data.miniBatchSize must be a positive integer, got ${JSON.stringify(asked)}`);
+  }
   const miniBatchSize = algorithm.readBatchRows?.(hp as never, options.data?.miniBatchSize)
     ?? options.data?.miniBatchSize ?? numberOr(hp.mini_batch_size, 1000);
   const problem = epochsProblem(algorithm, epochs);

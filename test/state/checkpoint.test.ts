@@ -79,3 +79,38 @@ describe('checkpoint container', () => {
     await assert.rejects(readStoredObject(path), /metadata 'scalars' is not a JSON object/);
   });
 });
+
+describe('saving and loading: the arguments checked first', () => {
+  let directory: string;
+  before(async () => { directory = await mkdtemp(join(tmpdir(), 'boundless-persistence-args-')); });
+  after(async () => { await rm(directory, { recursive: true, force: true }); });
+
+  it('a missing algorithm, a backend not awaited, a state for a model and the reverse: errors naming the argument', async () => {
+    // Each failed later with `Cannot read properties of undefined (reading 'name')`, or `model.data is not a function`.
+    const { createBackend, linearLearner, loadModel, loadState, readBatches, saveModel, saveState, train } = await import('../../lib/index.js');
+    const rows = Array.from({ length: 200 }, (_, i) => [i % 2, Math.sin(i), Math.cos(i)]);
+    const { model, state } = await train(linearLearner, { predictor_type: 'binary_classifier' }, { train: rows, data: { featureDim: 2 }, epochs: 1 });
+    const modelPath = join(directory, 'model.safetensors');
+    const statePath = join(directory, 'state.safetensors');
+    await saveModel(modelPath, model);
+    await saveState(statePath, state);
+    const cpu = await createBackend('cpu');
+    const untyped = { loadModel, loadState, saveModel, saveState, readBatches } as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const algorithm = /algorithm must be an algorithm object \(linearLearner, kmeans, … from 'boundless-ml', or getAlgorithm\(name\)\), got /;
+    await assert.rejects(async () => untyped.loadModel(modelPath), { name: 'TypeError', message: new RegExp(`^loadModel: ${algorithm.source}undefined$`) });
+    await assert.rejects(async () => untyped.loadModel(modelPath, 'linear-learner', cpu), { message: new RegExp(`^loadModel: ${algorithm.source}"linear-learner"$`) });
+    await assert.rejects(async () => untyped.loadState(statePath), { message: new RegExp(`^loadState: ${algorithm.source}undefined$`) });
+    await assert.rejects(async () => untyped.loadModel(modelPath, linearLearner), { message: "loadModel: backend must be a Backend (await createBackend('cpu') or createBackend('auto')), got undefined" });
+    await assert.rejects(async () => untyped.loadModel(modelPath, linearLearner, createBackend('cpu')), { message: /got a promise \(await it\)$/ });
+    await assert.rejects(async () => untyped.saveModel(join(directory, 'x'), state), { message: 'saveModel: expected a model, got an object (Object) (a state: saveState writes states)' });
+    await assert.rejects(async () => untyped.saveState(join(directory, 'x'), model), { message: /^saveState: expected a state, got an object \(LinearLearnerModel\) \(a model: saveModel writes models\)$/ });
+    assert.throws(() => untyped.readBatches(statePath), { name: 'TypeError', message: 'readBatches: options are required ({ miniBatchSize, format, … }), got undefined' });
+    // A batch size the trainer cannot read: said, as readBatches says it (the linear learner trained 32-row batches).
+    for (const asked of [0, -5, 1.5]) {
+      await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { train: rows, data: { featureDim: 2, miniBatchSize: asked }, epochs: 1 }),
+        { name: 'RangeError', message: `train: data.miniBatchSize must be a positive integer, got ${asked}` });
+    }
+    // The right arguments load what was saved.
+    assert.equal((await loadModel(modelPath, linearLearner, cpu)).data().algorithm, 'linear-learner');
+  });
+});
