@@ -133,8 +133,6 @@ export class RedisStreamSource implements ByteSource {
   private used = false;
   /** Reading has ended (end of stream or idle timeout): 'end' covers everything delivered. */
   private finished = false;
-  /** An end entry came among this member's pending entries: reading ends with them. */
-  private pendingEnd = false;
   /** The newest entry delivered to this member in this run (its deliveries come in id order). */
   private delivered = '0-0';
   /** Entries up to this id are acknowledged (or were never pending on this member). */
@@ -171,8 +169,7 @@ export class RedisStreamSource implements ByteSource {
         offset += chunk.data.length;
         yield chunk;
       }
-      // An end entry among them (delivered to an earlier run of this member) ends the reading here.
-      if (!this.pendingEnd) for await (const chunk of this.newChunks(reader, offset)) {
+      for await (const chunk of this.newChunks(reader, offset)) {
         offset += chunk.data.length;
         yield chunk;
       }
@@ -254,16 +251,12 @@ export class RedisStreamSource implements ByteSource {
       if (read === 'lost') continue;
       const raw = read.value;
       if (raw.length === 0) return;
-      const { chunk, endsStream } = this.chunkOf(raw, offset, skip);
+      const { chunk } = this.chunkOf(raw, offset, skip);
       skip = null;
       after = this.delivered;
       if (chunk) {
         offset += chunk.data.length;
         yield chunk;
-      }
-      if (endsStream) {
-        this.pendingEnd = true;
-        return;
       }
     }
   }
@@ -283,7 +276,6 @@ export class RedisStreamSource implements ByteSource {
           yield chunk;
         }
         resync = false;
-        if (this.pendingEnd && !await this.requeuedBeforeEnd()) return;
       }
       if (Date.now() >= nextRequeue) {
         await this.requeueDeadMembers();
@@ -369,14 +361,6 @@ export class RedisStreamSource implements ByteSource {
       const entry = last = decodeEntry(item, this.settings.format);
       if (compareIds(entry.id, this.delivered) <= 0) throw new Error(`${this.description}: entry ${entry.id} came after ${this.delivered} (deliveries out of order: a bug)`);
       this.delivered = entry.id;
-      // Reading ends at the first end entry, wherever it falls in a read: the entries after it in the
-      // same reply (a second producer's rows) were trained on, or, when it was not the reply's last,
-      // missed (the member waited for an end that had come). They stay pending, past `delivered`, so
-      // that commit('end') leaves them to whoever reads the stream next.
-      if (entry.kind === 'end') {
-        placed.push({ id: entry.id, start: length, end: length, skipped: 0 });
-        break;
-      }
       const start = length;
       let skipped = 0;
       if (entry.kind === 'data') {
@@ -389,7 +373,7 @@ export class RedisStreamSource implements ByteSource {
         }
         parts.push(data);
         length += data.length;
-      } else {
+      } else if (entry.kind !== 'end') {
         this.unreadable(entry);
       }
       placed.push({ id: entry.id, start, end: length, skipped });
