@@ -372,6 +372,11 @@ describe('command-line contract', function () {
       [['convert', '--input', rows, '--format', 'csv', '--to', 'csv', '--output', '/dev/null', '--delimiter', 'ab'], /--delimiter must be one byte/],
       [['convert', '--input', rows, '--format', 'vw', '--to', 'csv', '--output', '/dev/null', '--hash-bits', '40'], /--hash-bits must be an integer in \[1, 31\], got 40/],
       [['convert', '--input', rows, '--format', 'libsvm', '--to', 'csv', '--output', '/dev/null'], /--format libsvm needs --feature-dim/],
+      // --feature-dim with vw was ignored (its rows have 2^--hash-bits features)
+      [['convert', '--input', rows, '--format', 'vw', '--hash-bits', '4', '--feature-dim', '10', '--to', 'csv', '--output', '/dev/null'],
+        /^boundless: convert: vw hashes features into 2\^--hash-bits buckets \(2\^4 = 16\), but --feature-dim is 10: leave --feature-dim out$/m],
+      [['convert', '--input', rows, '--format', 'vw', '--feature-dim', '16', '--to', 'csv', '--output', '/dev/null'],
+        /\(2\^18 = 262144\), but --feature-dim is 16: leave --feature-dim out, or give --hash-bits 4 for 16 features$/m],
       [['select', '--state', state, '--k', 'abc', '--model-dir', join(directory, 'sel')], /--k must be an integer >= 1, got "abc"/],
       [['select', '--state', state, '--select', 'bogus=1', '--model-dir', join(directory, 'sel')], /select: .*bogus/],
       [['select', '--state', state, '--k', '5000', '--model-dir', join(directory, 'sel')], /select: kmeans: k=5000 but the state holds/],

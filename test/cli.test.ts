@@ -365,7 +365,14 @@ describe('boundless command', () => {
     assert.equal(predicted.code, 0, predicted.stderr);
     assert.equal(predicted.stdout.trim().split('\n').length, 4);
     const wrong = boundless('predict', '--model', dir, '--input', data, '--format', 'vw', '--hash-bits', '12');
-    assert.match(wrong.stderr, /has 4096 features per row, expected 1024/);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /^boundless: predict: the model has 1024 features \(feature_dim\), but --format vw hashes into 2\^12 = 4096: give --hash-bits 10$/m);
+    const csvModel = join(directory, 'csv-for-vw');
+    await writeFile(join(directory, 'three.csv'), '1,2,3,4\n0,1,2,3\n1,3,4,5\n');
+    assert.equal(boundless('train', 'linear-learner', '--train', join(directory, 'three.csv'), '--hp', 'predictor_type=binary_classifier',
+      '--epochs', '1', '--model-dir', csvModel).code, 0);
+    const notVw = boundless('predict', '--model', csvModel, '--input', data, '--format', 'vw');
+    assert.match(notVw.stderr, /the model has 3 features \(feature_dim\), but --format vw hashes into 2\^18 = 262144 \(a model trained on vw rows has a power of two/);
   });
 
   it('an unusable BOUNDLESS_NUM_THREADS is a warning on stderr, not silence', async () => {

@@ -1,7 +1,7 @@
 // Data options shared by the commands that read data (train, predict,
 // evaluate, convert, recommend): format, feature_dim, label size, header,
 // bad-record policy, record size.
-import { delimiterInNumbers, formatNames, numberCharacters, type FormatName, type ReadOptions } from '../io/read-options.js';
+import { delimiterInNumbers, formatNames, numberCharacters, vwWidthMismatch, type FormatName, type ReadOptions } from '../io/read-options.js';
 import { choiceOption, integerOption, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
 import { recordPositions } from '../train/schema.js';
 
@@ -105,6 +105,14 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
   // A model trained on VW text hashed into 2^b buckets: its feature_dim says b (predict, evaluate).
   const modelBits = defaults.featureDim !== undefined ? Math.log2(defaults.featureDim) : NaN;
   if (format === 'vw' && hashBits === undefined && Number.isInteger(modelBits) && modelBits >= 1 && modelBits <= 31) hashBits = modelBits;
+  if (format === 'vw' && givenFeatureDim !== undefined && givenFeatureDim !== 2 ** (hashBits ?? 18)) {
+    throw new UsageError(`${command}: ${vwWidthMismatch(givenFeatureDim, hashBits ?? 18, '--feature-dim', '--hash-bits')}`);
+  }
+  if (format === 'vw' && defaults.featureDim !== undefined && defaults.featureDim !== 2 ** (hashBits ?? 18)) {
+    const bits = hashBits ?? 18;
+    throw new UsageError(`${command}: the model has ${defaults.featureDim} features (feature_dim), but --format vw hashes into 2^${bits} = ${2 ** bits}` +
+      (Number.isInteger(modelBits) ? `: give --hash-bits ${modelBits}` : ' (a model trained on vw rows has a power of two: this one was trained on another format)'));
+  }
   return {
     format,
     featureDim,

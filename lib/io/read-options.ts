@@ -122,6 +122,16 @@ export function declaredFeatureDim(format: FormatName, options: ReadOptions): nu
   return format === 'vw' ? 2 ** (options.hashBits ?? 18) : options.featureDim;
 }
 
+/**
+ * VW rows have 2^hashBits features (the hashed space): a featureDim other than that would be
+ * ignored, so it is refused. `dimName` and `bitsName` are the option names the caller gave them by.
+ */
+export function vwWidthMismatch(featureDim: number, hashBits: number, dimName: string, bitsName: string): string {
+  const bits = Math.log2(featureDim);
+  const fix = Number.isInteger(bits) && bits >= 1 && bits <= 31 ? `leave ${dimName} out, or give ${bitsName} ${bits} for ${featureDim} features` : `leave ${dimName} out`;
+  return `vw hashes features into 2^${bitsName} buckets (2^${hashBits} = ${2 ** hashBits}), but ${dimName} is ${featureDim}: ${fix}`;
+}
+
 /** Every option of ReadOptions, by name (the compiler keeps it complete): unknown names are errors. */
 export const readOptionNames: Readonly<Record<keyof ReadOptions, true>> = {
   format: true, miniBatchSize: true, featureDim: true, sparse: true, labelSize: true, labelClasses: true, featureRange: true,
@@ -149,6 +159,9 @@ export function validateReadOptions(options: ReadOptions, format: FormatName): v
   if (format === 'text' && options.labelSize === 1) fail('text records have no label: labelSize must be 0 (text is for unsupervised algorithms)');
   if (options.hashBits !== undefined && (!Number.isInteger(options.hashBits) || options.hashBits < 1 || options.hashBits > 31)) {
     fail(`hashBits must be an integer in [1, 31], got ${options.hashBits}`);
+  }
+  if (format === 'vw' && options.featureDim !== undefined && options.featureDim !== declaredFeatureDim(format, options)) {
+    fail(vwWidthMismatch(options.featureDim, options.hashBits ?? 18, 'featureDim', 'hashBits'));
   }
   if (options.delimiter !== undefined && (typeof options.delimiter !== 'string' || Buffer.byteLength(options.delimiter) !== 1)) {
     fail(`delimiter must be one byte, got ${JSON.stringify(options.delimiter)} (a string such as ',', ';' or '\\t')`);

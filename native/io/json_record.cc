@@ -1,7 +1,9 @@
 #include "io/json_record.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "io/json_reader.h"
@@ -80,6 +82,16 @@ bool ReadKeyArray(JsonReader& json, std::vector<uint64_t>* out, BadRecord* reaso
     return false;
   }
   return true;
+}
+
+std::string ShapeText(const std::vector<float>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); i++) {
+    char number[32];
+    std::snprintf(number, sizeof number, "%.9g", static_cast<double>(shape[i]));
+    out += (i > 0 ? "," : "") + std::string(number);
+  }
+  return out + "]";
 }
 
 }  // namespace
@@ -173,6 +185,13 @@ bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels
     if (keys.size() != values.size()) {
       *reason = BadRecord::Syntax;
       *detail = "features has " + std::to_string(keys.size()) + " keys but " + std::to_string(values.size()) + " values";
+      return false;
+    }
+    // A shape says how many features the record has: it must be feature_dim, or the record was
+    // written for another dimension (keys that happen to be in range would be read as these features).
+    if (!shape.empty() && (shape.size() != 1 || shape[0] != static_cast<float>(dim))) {
+      *reason = BadRecord::ColumnCount;
+      *detail = "features.shape is " + ShapeText(shape) + ", expected [" + std::to_string(dim) + "] (feature_dim)";
       return false;
     }
     for (uint64_t key : keys) {

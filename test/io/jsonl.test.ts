@@ -46,6 +46,10 @@ describe('JSON Lines', () => {
       ['{"features": [1, 2, 3], "label": 1} x', /line 1: text after the JSON object$/],
       ['{"features": {"keys": [5], "values": [1]}, "label": 1}', /line 1: key 5 is outside \[0, 3\) \(feature_dim\)$/],
       ['{"features": {"keys": [1, 2], "values": [1]}, "label": 1}', /line 1: features has 2 keys but 1 values$/],
+      // A shape other than feature_dim: keys in range would otherwise be read as other features.
+      ['{"features": {"keys": [0, 2], "values": [1, 2], "shape": [4]}, "label": 1}', /line 1: features\.shape is \[4\], expected \[3\] \(feature_dim\)$/],
+      ['{"features": {"keys": [0], "values": [1], "shape": [2]}, "label": 1}', /line 1: features\.shape is \[2\], expected \[3\] \(feature_dim\)$/],
+      ['{"features": {"keys": [0], "values": [1], "shape": [3, 1]}, "label": 1}', /line 1: features\.shape is \[3,1\], expected \[3\] \(feature_dim\)$/],
       ['{"name": "caf\u00e9", "features": [1, 2, 3], "label": 1e999}', /line 1: label '1e999' is not a finite float32$/],
     ];
     for (const [text, message] of cases) await assert.rejects(read(text, { featureDim: 3 }), message);

@@ -129,6 +129,10 @@ describe('batch pipeline', () => {
     assert.throws(() => readBatches([], { miniBatchSize: 1, format: 'libsvm' }), /libsvm needs featureDim/);
     assert.throws(() => readBatches([], { miniBatchSize: 1, delimiter: ';;' }), /delimiter must be one byte, got ";;"/);
     assert.throws(() => readBatches([], { miniBatchSize: 1, onBadRecord: 'ignore' as never }), /onBadRecord must be 'error' or 'skip'/);
+    // VW rows have 2^hashBits features: another featureDim was ignored
+    assert.throws(() => readBatches([], { miniBatchSize: 1, format: 'vw', hashBits: 4, featureDim: 10 }),
+      /^RangeError: readBatches: vw hashes features into 2\^hashBits buckets \(2\^4 = 16\), but featureDim is 10: leave featureDim out$/);
+    assert.doesNotThrow(() => readBatches([], { miniBatchSize: 1, format: 'vw', hashBits: 4, featureDim: 16 }));
   });
 
   it('the pool refuses a double release and a foreign batch', async () => {
