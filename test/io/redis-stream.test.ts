@@ -425,6 +425,25 @@ describe('Redis stream source and producer', function () {
       await assert.rejects(writeStream(server.url, key, ['1,2\n3,4']), { message: 'writeStream: record 0 holds a newline: give one record (one line) per item' });
       await assert.rejects(writeStream(server.url, key, [], { maxLen: 5, maxLag: 5 }), /give maxLen \(trim the oldest entries\) or maxLag/);
     });
+
+    it('checks values before writing them: finite numbers, one width, one labelling; a misspelt option is an error', async () => {
+      const key = nextKey();
+      const refused: [unknown[], string][] = [
+        [[[1, 0.5, 2], [0, NaN, 1]], 'writeStream: record 1: feature 0 is NaN, expected a finite number'],
+        [[[1, 0.5, 2], [0, 1]], 'writeStream: record 1 has 1 features, and the first record given as values had 2: the stream\'s rows must have one width'],
+        [[{ features: [1, 2], label: Infinity }], 'writeStream: record 0: the label is Infinity, expected a finite number'],
+        [[{ features: [1, 2], label: 1, weight: -1 }], 'writeStream: record 0: the weight is -1, expected a finite number ≥ 0'],
+        [[{ features: [1, 2], label: 1 }, { features: [1, 2] }], 'writeStream: record 1 has no label, and the first record given as values had one'],
+        [[null], 'writeStream: record 0 is null, expected a string, bytes, [label, ...features] or { features, label, weight }'],
+      ];
+      for (const [records, message] of refused) {
+        await assert.rejects(writeStream(server.url, key, records as never, { recordsPerEntry: 1 }), { name: 'TypeError', message });
+      }
+      // Only the records before the bad one went out (an entry a record here).
+      assert.equal(Number(await redis.call('XLEN', key)), 3);
+      await assert.rejects(writeStream(server.url, key, ['1,2'], { recordPerEntry: 5 } as never),
+        /^TypeError: writeStream: unknown option 'recordPerEntry'; known: format, recordsPerEntry,/);
+    });
   });
 });
 

@@ -13,6 +13,7 @@ import { ensureGroup, groupInfo } from './consumer-group.js';
 import { RedisLink, type Reply } from './redis-connection.js';
 import { parseRedisStreamUrl, RedisUrlError, type RedisStreamAddress } from './redis-url.js';
 import { dataEntryFields, endEntryFields } from './stream-entries.js';
+import { rejectUnknownOptions } from '../option-names.js';
 
 /** A record to write: already in the stream's format (a text line, a framed recordIO record), or values to encode (csv, jsonl, recordio). */
 export type StreamRecord = string | Uint8Array | RecordInput;
@@ -82,12 +83,18 @@ function addressOf(url: string, key: string | undefined): RedisStreamAddress {
   return address;
 }
 
+/** Every option of WriteStreamOptions, by name (the compiler keeps it complete): a misspelt one is an error, not ignored. */
+const writeStreamOptionNames: Readonly<Record<keyof WriteStreamOptions, true>> = {
+  format: true, recordsPerEntry: true, maxEntryBytes: true, maxLen: true, maxLag: true, group: true, end: true, inFlight: true, signal: true, onWaiting: true,
+};
+
 function checkOptions(display: string, options: WriteStreamOptions): Required<Pick<WriteStreamOptions, 'format' | 'recordsPerEntry' | 'maxEntryBytes' | 'inFlight'>> {
   const positive = (name: string, value: number | undefined) => {
     if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
       throw new RangeError(`writeStream: ${name} must be a positive integer, got ${JSON.stringify(value)} (${display})`);
     }
   };
+  rejectUnknownOptions('writeStream', options, writeStreamOptionNames);
   for (const name of ['recordsPerEntry', 'maxEntryBytes', 'maxLen', 'maxLag', 'inFlight'] as const) positive(name, options[name]);
   if (options.maxLen !== undefined && options.maxLag !== undefined) {
     throw new RangeError(`writeStream: give maxLen (trim the oldest entries) or maxLag (wait for the consumers), not both (${display})`);
@@ -134,11 +141,12 @@ export async function writeRecordGroups(url: string, key: string | undefined, gr
     if (options.maxLag !== undefined) await ensureGroup(link, address.stream, group);
     const writer = new EntryWriter(link, address, settings.format, settings.inFlight, options, group);
     const builder = new EntryBuilder(settings.format, settings.maxEntryBytes);
+    const shape: ValuesShape = {};
     let index = 0;
     for await (const records of groups) {
       options.signal?.throwIfAborted();
       for (const record of records) {
-        builder.add(encode(record, settings.format, index++));
+        builder.add(encode(record, settings.format, index++, shape));
         if (builder.records >= settings.recordsPerEntry || builder.bytes >= settings.maxEntryBytes) await writer.add(builder.take());
       }
     }
@@ -151,8 +159,37 @@ export async function writeRecordGroups(url: string, key: string | undefined, gr
   }
 }
 
+/** What the first record given as values had: every later one must have the same (the members read rows of one width). */
+interface ValuesShape { features?: number; labelled?: boolean }
+
+/**
+ * A record given as values, checked before it is written: finite numbers (a NaN or ∞ written as
+ * text fails every member that reads it, later, far from the call), the width and labelling of
+ * the first such record, a weight ≥ 0.
+ */
+function checkValues(values: ReturnType<typeof valuesOf>, index: number, shape: ValuesShape): void {
+  const where = `writeStream: record ${index}`;
+  const { features, label, weight } = values;
+  if (typeof features?.length !== 'number') throw new TypeError(`${where}: features must be an array of numbers`);
+  for (let j = 0; j < features.length; j++) {
+    if (typeof features[j] !== 'number' || !Number.isFinite(features[j])) throw new TypeError(`${where}: feature ${j} is ${String(features[j])}, expected a finite number`);
+  }
+  if (label !== undefined && (typeof label !== 'number' || !Number.isFinite(label))) throw new TypeError(`${where}: the label is ${String(label)}, expected a finite number`);
+  if (weight !== undefined && (typeof weight !== 'number' || !(weight >= 0) || !Number.isFinite(weight))) {
+    throw new TypeError(`${where}: the weight is ${String(weight)}, expected a finite number ≥ 0`);
+  }
+  shape.features ??= features.length;
+  shape.labelled ??= label !== undefined;
+  if (features.length !== shape.features) {
+    throw new TypeError(`${where} has ${features.length} features, and the first record given as values had ${shape.features}: the stream's rows must have one width`);
+  }
+  if ((label !== undefined) !== shape.labelled) {
+    throw new TypeError(`${where} ${label !== undefined ? 'has a label' : 'has no label'}, and the first record given as values ${shape.labelled ? 'had one' : 'had none'}`);
+  }
+}
+
 /** One record as bytes in the stream's format; a text record must be one line (a final newline is dropped). */
-function encode(record: StreamRecord, format: FormatName, index: number): Uint8Array {
+function encode(record: StreamRecord, format: FormatName, index: number, shape: ValuesShape): Uint8Array {
   if (typeof record === 'string' || record instanceof Uint8Array) {
     let bytes = typeof record === 'string' ? Buffer.from(record) : record;
     if (format === 'recordio') return bytes;
@@ -160,7 +197,12 @@ function encode(record: StreamRecord, format: FormatName, index: number): Uint8A
     if (bytes.indexOf(newline) >= 0) throw new TypeError(`writeStream: record ${index} holds a newline: give one record (one line) per item`);
     return bytes;
   }
-  const { features, label, weight } = valuesOf(record);
+  if (record === null || typeof record !== 'object') {
+    throw new TypeError(`writeStream: record ${index} is ${record === null ? 'null' : typeof record}, expected a string, bytes, [label, ...features] or { features, label, weight }`);
+  }
+  const values = valuesOf(record);
+  checkValues(values, index, shape);
+  const { features, label, weight } = values;
   if (format === 'csv') return Buffer.from([...(label === undefined ? [] : [label]), ...Array.from(features)].join(','));
   if (format === 'jsonl') return Buffer.from(JSON.stringify({ features: Array.from(features), ...(label === undefined ? {} : { label }), ...(weight === undefined ? {} : { weight }) }));
   if (format === 'recordio') return frameRecord(encodeRecord({ values: Array.from(features) }, label));
