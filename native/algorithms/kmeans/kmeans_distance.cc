@@ -11,6 +11,10 @@
 #include "runtime/reused.h"
 #include "runtime/thread_pool.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace boundless {
 namespace kmeans {
 namespace {
@@ -157,28 +161,96 @@ struct Nearest {
 // screened distance exceeds `upper` by the largest centre's margins is out without working out
 // its own (one compare per centre; a row's bounds cost several multiplies each, most of this
 // pass's time). The centres measured are the same.
-template <class Exact>
-Nearest Resolve(const double* approx, const double* norms, double max_norm, size_t count, const RowBound& bound, Exact exact) {
-  // The best value kept in a register: comparing with approx[best] reloaded it every step.
+// The lowest index of the smallest of approx[0, count) (finite values: the screened path's), as
+// a loop of strict < keeps it.
+size_t FirstMinimum(const double* approx, size_t count) {
   size_t best = 0;
-  double best_value = approx[0];
+  double best_value = approx[0];  // kept in a register: comparing with approx[best] reloaded it every step
   for (size_t c = 1; c < count; c++) {
     if (approx[c] < best_value) {
       best = c;
       best_value = approx[c];
     }
   }
+  return best;
+}
+
+#if defined(__x86_64__)
+// The same index four lanes at a time: the minimum's value, then its first position (every lane's
+// compare is exact, so the index is the scalar loop's). One row's pass over the K streaming
+// centres was a third of a dense batch's screening time in the scalar loop.
+__attribute__((target("avx2"))) size_t FirstMinimumAvx2(const double* approx, size_t count) {
+  if (count < 8) return FirstMinimum(approx, count);
+  __m256d low = _mm256_loadu_pd(approx);
+  size_t c = 4;
+  for (; c + 4 <= count; c += 4) low = _mm256_min_pd(low, _mm256_loadu_pd(approx + c));
+  double lanes[4];
+  _mm256_storeu_pd(lanes, low);
+  double value = std::min(std::min(lanes[0], lanes[1]), std::min(lanes[2], lanes[3]));
+  for (; c < count; c++) value = std::min(value, approx[c]);
+  size_t at = 0;
+  while (!(approx[at] == value)) at++;
+  return at;
+}
+
+// The centres not ruled out by `outside` (approx[c] > outside fails, NaN included), in index
+// order, four compares at a time: usually one or two of K survive.
+template <class Visit>
+__attribute__((target("avx2"))) void EachInsideAvx2(const double* approx, size_t count, double outside, Visit visit) {
+  const __m256d bound = _mm256_set1_pd(outside);
+  size_t c = 0;
+  for (; c + 4 <= count; c += 4) {
+    int inside = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(approx + c), bound, _CMP_NGT_UQ));
+    while (inside != 0) {
+      visit(c + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(inside))));
+      inside &= inside - 1;
+    }
+  }
+  for (; c < count; c++) {
+    if (!(approx[c] > outside)) visit(c);
+  }
+}
+#endif
+
+template <class Visit>
+__attribute__((always_inline)) inline void EachInside(const double* approx, size_t count, double outside, Visit visit) {
+  for (size_t c = 0; c < count; c++) {
+    if (!(approx[c] > outside)) visit(c);
+  }
+}
+
+// The nearest centre from screened distances: every centre whose lower bound reaches below the
+// upper bound of the screened best is measured exactly (usually the best alone); lowest index on ties.
+// `max_norm` bounds every centre's norm: Error and Drift grow with the norm, so a centre whose
+// screened distance exceeds `upper` by the largest centre's margins is out without working out
+// its own (one compare per centre; a row's bounds cost several multiplies each, most of this
+// pass's time). The centres measured are the same. `Wide`: the AVX2 loops (same centres, same order).
+template <bool Wide, class Exact>
+__attribute__((always_inline)) inline Nearest Resolve(const double* approx, const double* norms, double max_norm, size_t count,
+                                                      const RowBound& bound, Exact exact) {
+  size_t best;
+#if defined(__x86_64__)
+  if constexpr (Wide) best = FirstMinimumAvx2(approx, count);
+  else best = FirstMinimum(approx, count);
+#else
+  best = FirstMinimum(approx, count);
+#endif
   double upper = std::sqrt(std::max(0.0, approx[best] + bound.Error(norms[best]))) + bound.Drift(norms[best]);
   const double widest = upper + bound.Drift(max_norm);
   const double outside = widest * widest + bound.Error(max_norm);  // infinite or NaN: no centre is out by it
   Nearest out;
-  for (size_t c = 0; c < count; c++) {
-    if (approx[c] > outside) continue;
+  auto consider = [&](size_t c) {
     double reach = upper + bound.Drift(norms[c]);
-    if (approx[c] - bound.Error(norms[c]) > reach * reach) continue;  // its lower bound exceeds `upper`
+    if (approx[c] - bound.Error(norms[c]) > reach * reach) return;  // its lower bound exceeds `upper`
     double d = exact(c);
     if (d < out.distance2) out = {static_cast<int32_t>(c), d};
-  }
+  };
+#if defined(__x86_64__)
+  if constexpr (Wide) EachInsideAvx2(approx, count, outside, consider);
+  else EachInside(approx, count, outside, consider);
+#else
+  EachInside(approx, count, outside, consider);
+#endif
   return out;
 }
 
@@ -247,13 +319,31 @@ struct Centers {
 
 // Σ v_j² in float64 over four running sums: one sum's chain of dependent adds took a quarter of
 // the dense screening's time (any order is within the screening's γ bound).
-double SquaredNorm(const float* v, size_t n) {
+__attribute__((always_inline)) inline double SquaredNorm(const float* v, size_t n) {
   double lane[4] = {0, 0, 0, 0};
   size_t j = 0;
   for (; j + 4 <= n; j += 4) {
     for (size_t l = 0; l < 4; l++) lane[l] += static_cast<double>(v[j + l]) * v[j + l];
   }
   for (; j < n; j++) lane[j % 4] += static_cast<double>(v[j]) * v[j];
+  return (lane[0] + lane[2]) + (lane[1] + lane[3]);
+}
+
+// ‖a − b‖² in float64 over four running sums (SquaredDistance), inlined where a caller is built
+// for a wider ISA: a call from AVX code into this function's SSE build paid the transition on every row.
+__attribute__((always_inline)) inline double SquaredDistanceInline(const float* a, const float* b, size_t dim) {
+  double lane[4] = {0, 0, 0, 0};
+  size_t j = 0;
+  for (; j + 4 <= dim; j += 4) {
+    for (size_t l = 0; l < 4; l++) {
+      double d = static_cast<double>(a[j + l]) - b[j + l];
+      lane[l] += d * d;
+    }
+  }
+  for (; j < dim; j++) {
+    double d = static_cast<double>(a[j]) - b[j];
+    lane[j % 4] += d * d;
+  }
   return (lane[0] + lane[2]) + (lane[1] + lane[3]);
 }
 
@@ -298,8 +388,9 @@ constexpr double kScreenableDot = 1e37;
 // x'·c' is within γ_dim·‖x'‖‖c'‖ (Cauchy–Schwarz); the norms and the sum in float64 add
 // (γ64_dim + 2u64)(‖x'‖ + ‖c'‖)²; x' and c' are x − o and c − o rounded to float32, so the
 // distance between them is within u32·(‖x'‖ + ‖c'‖) of the true one.
-void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_t last, Scratch& s,
-                      int32_t* nearest, double* distance2) {
+template <bool Wide>
+__attribute__((always_inline)) inline void AssignDenseBlockOn(const Centers& ce, const BatchView& p, size_t first, size_t last,
+                                                              Scratch& s, int32_t* nearest, double* distance2) {
   const size_t dim = ce.dim, count = ce.count;
   for (size_t r = first; r < last; r++) {
     const float* x = p.values + r * dim;
@@ -324,10 +415,31 @@ void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_
     bound.drift = 2.0 * kUnit32;
     const float* dots = s.dots.data() + (r - first) * count;
     for (size_t c = 0; c < count; c++) s.approx[c] = row_norm2 - 2.0 * dots[c] + ce.shifted_norm2[c];
-    Store(Resolve(s.approx.data(), ce.shifted_norm.data(), ce.max_shifted_norm, count, bound,
-                  [&](size_t c) { return SquaredDistance(x, ce.Row(c), dim); }),
+    Store(Resolve<Wide>(s.approx.data(), ce.shifted_norm.data(), ce.max_shifted_norm, count, bound,
+                        [&](size_t c) { return SquaredDistanceInline(x, ce.Row(c), dim); }),
           r, nearest, distance2);
   }
+}
+
+// The block's loops built for the baseline and for AVX2 (without FMA: no multiply-add is fused,
+// so every value, and the nearest centre, is the baseline's bit for bit).
+void AssignDenseBlockBaseline(const Centers& ce, const BatchView& p, size_t first, size_t last, Scratch& s, int32_t* nearest,
+                              double* distance2) {
+  AssignDenseBlockOn<false>(ce, p, first, last, s, nearest, distance2);
+}
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void AssignDenseBlockAvx2(const Centers& ce, const BatchView& p, size_t first, size_t last,
+                                                          Scratch& s, int32_t* nearest, double* distance2) {
+  AssignDenseBlockOn<true>(ce, p, first, last, s, nearest, distance2);
+}
+#endif
+
+void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_t last, Scratch& s, int32_t* nearest,
+                      double* distance2) {
+#if defined(__x86_64__)
+  if (SelectedIsa() != Isa::Baseline) return AssignDenseBlockAvx2(ce, p, first, last, s, nearest, distance2);
+#endif
+  AssignDenseBlockBaseline(ce, p, first, last, s, nearest, distance2);
 }
 
 // The sparse screening's dot products, a centre at a time (centre-major, count × rows): the
@@ -393,7 +505,7 @@ void AssignSparseRow(const Centers& ce, const BatchView& p, size_t r, const Spar
   RowBound bound;
   bound.row_norm = std::sqrt(row_norm2);
   bound.quadratic = 2.0 * Gamma(static_cast<size_t>(p.indptr[r + 1] - p.indptr[r]) + 8, kUnit64);
-  Store(Resolve(s.approx.data(), ce.norm.data(), ce.max_norm, count, bound,
+  Store(Resolve<false>(s.approx.data(), ce.norm.data(), ce.max_norm, count, bound,
                 [&](size_t c) { return SparseSquaredDistance(p, r, ce.Row(c), ce.norm2[c]); }),
         r, nearest, distance2);
 }
@@ -452,21 +564,7 @@ bool RowEquals(const BatchView& p, size_t r, const float* center, float* scratch
   return row_nonzeros == center_nonzeros;
 }
 
-double SquaredDistance(const float* a, const float* b, size_t dim) {
-  double lane[4] = {0, 0, 0, 0};
-  size_t j = 0;
-  for (; j + 4 <= dim; j += 4) {
-    for (size_t l = 0; l < 4; l++) {
-      double d = static_cast<double>(a[j + l]) - b[j + l];
-      lane[l] += d * d;
-    }
-  }
-  for (; j < dim; j++) {
-    double d = static_cast<double>(a[j]) - b[j];
-    lane[j % 4] += d * d;
-  }
-  return (lane[0] + lane[2]) + (lane[1] + lane[3]);
-}
+double SquaredDistance(const float* a, const float* b, size_t dim) { return SquaredDistanceInline(a, b, dim); }
 
 void Assign(const BatchView& p, const float* centers, size_t count, size_t dim, int32_t* nearest, double* distance2,
             float* all) {
