@@ -6,7 +6,7 @@
 // terminal.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,6 +165,32 @@ describe('command-line contract', function () {
       const result = boundless(args);
       assert.equal(result.code, 1, args[0]);
       assert.equal(result.stderr, 'boundless: /dev/full: ENOSPC: no space left on device, write\n', args[0]);
+    }
+  });
+
+  it('a full disk under stdout or --output is status 1 naming it, for forecasts, metrics and inspect too (they ended 0 with the output lost)', async function () {
+    if (!statSync('/dev/full', { throwIfNoEntry: false })) this.skip();
+    const series = join(packageRoot, 'examples', 'data', 'unemployment', 'train.json');
+    const model = join(directory, 'deepar-full');
+    const trained = boundless(['train', 'deepar', '--train', series, '--hp', 'time_freq=M', '--hp', 'prediction_length=3', '--hp', 'context_length=6',
+      '--hp', 'epochs=1', '--hp', 'num_batches_per_epoch=1', '--hp', 'num_cells=8', '--model-dir', model]);
+    assert.equal(trained.code, 0, trained.stderr);
+    const toStdout = (args: string[]) => {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', full, 'pipe'] });
+        return { code: result.status, stderr: result.stderr };
+      } finally {
+        closeSync(full);
+      }
+    };
+    const output = boundless(['predict', '--model', model, '--input', series, '--output', '/dev/full']);
+    assert.deepEqual([output.code, output.stderr], [1, 'boundless: /dev/full: ENOSPC: no space left on device, write\n']);
+    for (const args of [['predict', '--model', model, '--input', series], ['evaluate', '--model', model, '--test', series],
+      ['inspect', join(model, 'model.safetensors')]]) {
+      const result = toStdout(args);
+      assert.deepEqual([result.code, result.stderr.split('\n').filter((l) => l.startsWith('boundless:'))],
+        [1, ['boundless: stdout: ENOSPC: no space left on device, write']], args[0]);
     }
   });
 

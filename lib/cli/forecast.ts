@@ -68,7 +68,21 @@ interface PredictContext {
 }
 
 async function writeLine(out: Writable, value: unknown): Promise<void> {
-  if (!out.write(JSON.stringify(value) + '\n')) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  if (out.errored) throw out.errored;
+  if (out.write(JSON.stringify(value) + '\n')) return;
+  // A failed write (ENOSPC, a reader gone) destroys the stream, and 'drain' never comes: waiting
+  // for it alone left nothing for the event loop, and the process ended with status 0 mid-output.
+  await new Promise<void>((resolve, reject) => {
+    const settle = () => {
+      out.off('drain', settle);
+      out.off('close', settle);
+      if (out.errored) reject(out.errored);
+      else if (out.destroyed) reject(new Error('the output was closed before the forecasts were written'));
+      else resolve();
+    };
+    out.on('drain', settle);
+    out.on('close', settle);
+  });
 }
 
 /** An SVG per series: the history's last points, the median and the 10–90% band. */

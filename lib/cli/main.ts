@@ -71,10 +71,30 @@ process.stdout.on('error', (error) => {
  */
 function exitWhenFlushed(code: number): void {
   process.exitCode = code;
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  // A write that failed (stdout on a full disk, /dev/full) reports it here, in this callback: the
+  // 'error' event would come after the exit, and the command ended 0 with its output lost.
+  process.stdout.write('', (error) => {
+    if (error && isBrokenPipe(error)) process.exit(code);
+    let status = code;
+    if (error) {
+      process.stderr.write(`boundless: stdout: ${error.message}\n`);
+      if (status === 0) status = 1;
+    }
+    process.stderr.write('', () => process.exit(status));
+  });
 }
 
-main(process.argv.slice(2)).then(
+// A command whose work stopped on a promise nothing will settle (a write waiting for a 'drain' that a
+// failed stream never emits) left the event loop empty, and Node ended with status 0 and the
+// output cut short. That is a bug, and says so.
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write('boundless: the command stopped before it finished, waiting on nothing (a bug): please report it\n');
+  process.exit(1);
+});
+
+main(process.argv.slice(2)).finally(() => { settled = true; }).then(
   (code) => exitWhenFlushed(code),
   (error: Error) => {
     if (isBrokenPipe(error)) process.exit(0);

@@ -39,9 +39,19 @@ async function finish(stream: WriteStream): Promise<void> {
  * writer through its write callbacks; the stream's 'error' event, with no listener, was an uncaught
  * exception with Node's stack trace. It is heard here and left to the callbacks.
  */
-function heard(stream: WriteStream): WriteStream {
-  stream.on('error', () => {});
-  return stream;
+function heard(stream: WriteStream): { stream: WriteStream; failure: () => unknown } {
+  let failure: unknown;
+  stream.on('error', (error) => { failure ??= error; });
+  return { stream, failure: () => failure };
+}
+
+/**
+ * Ends the stream, then throws the first write error it met (with the path named), for writers
+ * that did not look at their write callbacks: a forecast written to /dev/full ended with status 0.
+ */
+async function finishChecked(written: ReturnType<typeof heard>, path: string): Promise<void> {
+  await finish(written.stream);
+  if (written.failure() !== undefined) throw named(written.failure(), path);
 }
 
 /**
@@ -58,16 +68,23 @@ function named(error: unknown, path: string): unknown {
 export async function openOutput(path: string): Promise<OutputFile> {
   const target = await outputTarget(path);
   if (target.direct) {
-    const stream = heard((await open(path, 'w')).createWriteStream());
-    return { stream, commit: () => finish(stream), abort: async (error) => { stream.destroy(); return named(error, path); } };
+    const written = heard((await open(path, 'w')).createWriteStream());
+    const { stream } = written;
+    return { stream, commit: () => finishChecked(written, path), abort: async (error) => { stream.destroy(); return named(error, path); } };
   }
   const temporary = join(dirname(target.path), `.${basename(target.path)}.${process.pid}.tmp`);
   // Opened first, so that a path that cannot be written is a rejected promise, not an 'error' event.
-  const stream = heard((await open(temporary, 'w')).createWriteStream());
+  const written = heard((await open(temporary, 'w')).createWriteStream());
+  const { stream } = written;
   return {
     stream,
     commit: async () => {
-      await finish(stream);
+      try {
+        await finishChecked(written, path);
+      } catch (error) {
+        await unlink(temporary).catch(() => {});
+        throw error;
+      }
       await rename(temporary, target.path);
     },
     abort: async (error) => {
