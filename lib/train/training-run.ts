@@ -229,6 +229,7 @@ export class TrainingRun<A extends Algorithm> {
    */
   private continueWith(state: State<unknown>, source: string): void {
     this.requireSameHyperparameters(state, source);
+    this.requireSameVocabulary(state, source);
     const trainer = Object.entries(this.settings.hp).filter(([name]) => trainerHyperparameters.has(name));
     const hp = { ...this.settings.hp, ...(state.hyperparameters as Record<string, unknown>), ...Object.fromEntries(trainer) };
     this.settings = { ...this.settings, hp, ...settingsOf(this.algorithm, hp, this.options) };
@@ -685,6 +686,22 @@ export class TrainingRun<A extends Algorithm> {
       this.checkVocabulary(state);
       state.schema.vocabulary = [...words];
     }
+  }
+
+  /**
+   * A state trained with a vocabulary continues with that one: another (even a permutation of the
+   * same words) would name its topics' words wrongly, without a word said.
+   */
+  private requireSameVocabulary(state: State<unknown>, source: string): void {
+    const words = this.options.vocabulary;
+    const had = state.schema.vocabulary;
+    if (!words || !Array.isArray(had)) return;
+    const at = (had as string[]).findIndex((word, i) => word !== words[i]);
+    if (at < 0 && had.length === words.length) return;
+    const where = at >= 0 ? `word ${at + 1} is ${JSON.stringify(words[at] ?? null)}, where ${source} has ${JSON.stringify(had[at])}`
+      : `it has ${words.length} words, ${source} ${had.length}`;
+    throw new RangeError(`train: the vocabulary (--vocab; vocabulary in train()'s options) is not the one ${source} was trained with: ${where}; ` +
+      'give that vocabulary, or none (the state keeps its own)');
   }
 
   private checkVocabulary(state: State<unknown>): void {

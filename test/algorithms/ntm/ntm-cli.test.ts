@@ -67,6 +67,22 @@ describe('ntm command line', () => {
     assert.equal(first.topic_weights.length, corpusTopics);
   });
 
+  it('continues a model with its own vocabulary: another one (two words swapped) is refused, the same one or none is taken', async () => {
+    const swapped = join(directory, 'swapped.txt');
+    await writeFile(swapped, [words[1], words[0], ...words.slice(2)].join('\n') + '\n');
+    const more = (vocabulary: string[], dir: string) => boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--initial-model', model,
+      ...vocabulary, '--epochs', '1', '--model-dir', join(directory, dir));
+    const refused = more(['--vocab', swapped], 'swapped-model');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^boundless: train: the vocabulary \(--vocab; vocabulary in train\(\)'s options\) is not the one .*model\/state\.safetensors was trained with: word 1 is "topic\dword1", where .*state\.safetensors has "topic\dword0"; give that vocabulary, or none \(the state keeps its own\)$/m);
+    for (const [vocabulary, dir] of [[['--vocab', vocab], 'same-vocab'], [[], 'no-vocab']] as const) {
+      const r = more([...vocabulary], dir);
+      assert.equal(r.code, 0, r.stderr);
+      const topics = JSON.parse(boundless('topics', '--model', join(directory, dir)).stdout) as { topics: { words: string[] }[] };
+      assert.ok(topics.topics.every((t) => t.words.every((w) => words.includes(w))));
+    }
+  });
+
   it('refuses a vocabulary with an empty line, of the wrong length, or given to another algorithm; topics of a non-ntm model', async () => {
     const holed = join(directory, 'holed.txt');
     await writeFile(holed, ['a', '', 'c'].join('\n'));
