@@ -231,8 +231,11 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
       'and continues on rows of that width (leave --feature-dim out)');
   }
   const checkpointDir = options['checkpoint-dir'] as string | undefined;
-  const widthSource = stateFeatureDim !== undefined ? `the width of the initial state ${initialState}` : 'the width of the checkpoint resumed';
   const resumedFeatureDim = options.resume === true && checkpointDir ? await featureDimOfCheckpoints(checkpointDir) : undefined;
+  // Where the width that bounds the rows' indices came from, said with an index beyond it.
+  const widthSource = vocabulary ? `the ${vocabulary.length} words of --vocab ${String(options.vocab)}: one word per feature`
+    : stateFeatureDim !== undefined ? `the width of the initial state ${initialState}: continued training reads rows of the width it was trained on`
+    : resumedFeatureDim !== undefined ? 'the width of the checkpoint resumed: continued training reads rows of the width it was trained on' : undefined;
   const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length ?? stateFeatureDim,
     hyperparameterFeatureDim, format, resumedFeatureDim }),
     redis: redisOptionsFrom('train', options, options.train as string), shuffleBuffer: integerOption('train', options, 'shuffle-buffer') };
@@ -331,7 +334,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
 function widthFromState(error: unknown, source: string | undefined): unknown {
   if (source === undefined || !(error instanceof Error)) return error;
   const bound = / is outside \[[01], \d+\] \(feature_dim (\d+)\)$/.exec(error.message);
-  if (bound) error.message = `${error.message.slice(0, -1)}, ${source}: continued training reads rows of the width it was trained on)`;
+  if (bound) error.message = `${error.message.slice(0, -1)}, ${source})`;
   return error;
 }
 

@@ -84,6 +84,12 @@ describe('ntm command line', () => {
   });
 
   it('refuses a vocabulary with an empty line, of the wrong length, or given to another algorithm; topics of a non-ntm model', async () => {
+    // A word index beyond the vocabulary names the vocabulary as the bound (it blamed a checkpoint that was not there).
+    const beyond = join(directory, 'beyond.svm');
+    await writeFile(beyond, `0 1:1 ${corpusVocabulary + 5}:1\n`);
+    const outside = boundless('train', 'ntm', '--train', beyond, '--format', 'libsvm', '--vocab', vocab, '--hp', 'num_topics=2');
+    assert.match(outside.stderr, new RegExp(`beyond\\.svm, line 1: feature index '${corpusVocabulary + 5}' is outside \\[1, ${corpusVocabulary}\\] ` +
+      `\\(feature_dim ${corpusVocabulary}, the ${corpusVocabulary} words of --vocab .*vocab\\.txt: one word per feature\\)`));
     const holed = join(directory, 'holed.txt');
     await writeFile(holed, ['a', '', 'c'].join('\n'));
     let r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--vocab', holed, '--hp', 'num_topics=2');
