@@ -14,6 +14,7 @@ import type { Algorithm, DataSchema, Evaluator } from '../types.js';
 import { deeparDataWarnings } from './data-warnings.js';
 import { periodIndex, parseFrequency } from './frequency.js';
 import { deeparSchema, parseList, type DeeparHyperparameters as Hp, type DeeparSchema } from './hyperparameters.js';
+import { valueOutsideLikelihood } from './likelihood-domain.js';
 import { createDeeparEvaluator, DeeparModel } from './model.js';
 import { packSeries, whereOf } from './series-pack.js';
 import { categoriesOf, settingsOf } from './settings.js';
@@ -67,15 +68,6 @@ export function checkSeries(hp: Hp, record: SeriesRecord): string | undefined {
     if (k >= 0) return `"cat"[${k}] is ${record.cat[k]}, out of range for cardinality ${cardinality[k]} (ids 0 … ${cardinality[k] - 1})`;
   }
   return undefined;
-}
-
-/** A value the likelihood cannot model (beta: (0, 1); negative binomial: counts ≥ 0), or undefined. */
-function valueOutsideLikelihood(likelihood: Hp['likelihood'], target: Float32Array): string | undefined {
-  const range = likelihood === 'beta' ? { ok: (v: number) => v > 0 && v < 1, what: 'values in (0, 1)' }
-    : likelihood === 'negative-binomial' ? { ok: (v: number) => v >= 0, what: 'counts (values ≥ 0)' } : undefined;
-  if (!range) return undefined;
-  const i = target.findIndex((v) => !Number.isNaN(v) && !range.ok(v));
-  return i < 0 ? undefined : `"target"[${i}] is ${target[i]}; likelihood=${likelihood} models ${range.what}`;
 }
 
 /** What the first batch of series says about the data: dynamic features and each "cat" feature's categories (largest id + 1). */

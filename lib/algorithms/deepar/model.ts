@@ -11,6 +11,7 @@ import type { Evaluator, Model, ModelData, Predictions } from '../types.js';
 import { ForecastMetrics, pythonFloatName, sampleMean, sampleQuantiles } from './forecast-metrics.js';
 import { timestamps } from './frequency.js';
 import { parseList, type DeeparHyperparameters as Hp } from './hyperparameters.js';
+import { valueOutsideLikelihood } from './likelihood-domain.js';
 import { packSeries, whereOf } from './series-pack.js';
 import { settingsOf, type DeeparSettings } from './settings.js';
 
@@ -35,6 +36,14 @@ export const defaultConfiguration = { num_samples: 100, output_types: ['mean', '
 
 /** Checks a request's configuration; a RangeError naming the field. */
 export function resolveConfiguration(configuration: ForecastConfiguration = {}): { paths: number; outputs: Set<string>; quantiles: string[] } {
+  if (configuration === null || typeof configuration !== 'object' || Array.isArray(configuration)) {
+    throw new RangeError(`deepar: the configuration must be an object like {"num_samples": 100}, got ${JSON.stringify(configuration)}`);
+  }
+  // A misspelt key (num_sample, numSamples) took the default without a word.
+  const unknown = Object.keys(configuration).find((key) => !(key in defaultConfiguration));
+  if (unknown !== undefined) {
+    throw new RangeError(`deepar: the configuration has no field ${JSON.stringify(unknown)}; its fields are ${Object.keys(defaultConfiguration).join(', ')}`);
+  }
   const paths = configuration.num_samples ?? defaultConfiguration.num_samples;
   if (!Number.isSafeInteger(paths) || paths < 1 || paths > 100_000) throw new RangeError(`deepar: configuration.num_samples must be an integer in [1, 100000], got ${JSON.stringify(paths)}`);
   const outputs = configuration.output_types ?? defaultConfiguration.output_types;
@@ -46,6 +55,17 @@ export function resolveConfiguration(configuration: ForecastConfiguration = {}):
     if (!(v > 0 && v < 1)) throw new RangeError(`deepar: configuration.quantiles holds ${JSON.stringify(q)}; expected numbers in (0, 1) such as "0.5"`);
   }
   return { paths, outputs: new Set(outputs), quantiles };
+}
+
+/** A record built by hand (the API) whose parts are not the arrays a SeriesRecord holds; why, or undefined. */
+function shapeProblem(record: SeriesRecord): string | undefined {
+  if (record === null || typeof record !== 'object') return 'is not a series record (toSeriesRecord makes one from a parsed line)';
+  if (!(record.target instanceof Float32Array)) return '"target" must be a Float32Array (missing values NaN)';
+  if (!(record.cat instanceof Int32Array)) return '"cat" must be an Int32Array (empty when there are none)';
+  if (!Array.isArray(record.dynamicFeat) || !record.dynamicFeat.every((d) => d instanceof Float32Array)) {
+    return '"dynamicFeat" must be an array of Float32Arrays (empty when there are none)';
+  }
+  return undefined;
 }
 
 export class DeeparModel implements Model {
@@ -67,7 +87,16 @@ export class DeeparModel implements Model {
 
   /** Checks that a series can be forecast (history, dynamic features over the horizon); why not, or undefined. */
   problemWith(record: SeriesRecord, history = record.target.length): string | undefined {
+    const shape = shapeProblem(record);
+    if (shape) return shape;
     if (history < 1) return 'has no history to forecast from';
+    // ±∞ is no value a forecast can start from (a missing one is NaN): the mean came out NaN.
+    const infinite = record.target.findIndex((v) => v === Infinity || v === -Infinity);
+    if (infinite >= 0) return `"target"[${infinite}] is ${record.target[infinite]}; values must be finite (a missing one is NaN)`;
+    const outside = valueOutsideLikelihood(this.hyperparameters.likelihood, record.target.subarray(0, history));
+    if (outside) return outside;
+    const badCat = record.cat.findIndex((c) => c < 0);
+    if (badCat >= 0) return `"cat"[${badCat}] is ${record.cat[badCat]}; categories are integers ≥ 0`;
     if (!record.target.subarray(0, history).some((v) => !Number.isNaN(v))) return 'has no observed value in its history (every target is missing)';
     const D = this.settings.native.dynamic;
     if (this.hyperparameters.num_dynamic_feat !== 'ignore' && this.hyperparameters.num_dynamic_feat.trim() !== '' && record.dynamicFeat.length !== D) {
@@ -90,10 +119,21 @@ export class DeeparModel implements Model {
    */
   async samplePaths(records: readonly SeriesRecord[], paths: number, seed: number, first: number,
     history?: (record: SeriesRecord) => number): Promise<Float32Array> {
-    for (const record of records) {
+    if (!Array.isArray(records)) throw new TypeError('deepar: records must be an array of series (toSeriesRecord makes one from a parsed line)');
+    const whole = (name: string, value: number, least: number) => {
+      if (!Number.isSafeInteger(value) || value < least) throw new RangeError(`deepar: ${name} must be an integer ≥ ${least}, got ${String(value)}`);
+    };
+    whole('paths', paths, 1);
+    whole('seed', seed, 0);
+    whole('first', first, 0);
+    records.forEach((record, i) => {
+      const shape = shapeProblem(record);
+      // A record made by hand has no source or line: its place in the array names it.
+      const where = record && typeof record === 'object' && record.source !== undefined ? whereOf(record) : `deepar: series ${i}`;
+      if (shape) throw new TypeError(`${where}: ${shape}`);
       const why = this.problemWith(record, history ? history(record) : undefined);
-      if (why) throw new RangeError(`${whereOf(record)}: ${why}`);
-    }
+      if (why) throw new RangeError(`${where}: ${why}`);
+    });
     const pack = packSeries(records, this.settings, { history, unseen: 'map' });
     const out = new Float32Array(records.length * paths * this.predictionLength);
     await runKernel(this.backend, 'deeparForecast', { settings: this.settings.native, parameters: this.parameters, series: pack, draw: { paths, seed, stream: first }, out });

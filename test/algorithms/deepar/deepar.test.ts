@@ -176,6 +176,18 @@ describe('deepar: one pass, one epoch, learning', () => {
     const model = await deepar.finalize(state, backend);
     await assert.rejects(model.forecast([{ ...test[0], startTime: Date.UTC(2001, 0, 1) }]),
       /startTime 978307200000 is 2001-01-01T00:00:00\.000Z, but "start" "2000-01-01 00:00:00" is 2000-01-01T00:00:00\.000Z: they must agree/);
+    // Records, arguments and configurations the API takes are checked (a NaN mean, an embedding
+    // error or a default taken without a word, before).
+    const where = `${test[1].source}, line ${test[1].line}`;
+    await assert.rejects(model.forecast([test[0], { ...test[1], target: Float32Array.of(1, 2, Infinity, 4) }]),
+      { name: 'RangeError', message: `${where}: "target"[2] is Infinity; values must be finite (a missing one is NaN)` });
+    await assert.rejects(model.forecast([{ ...test[0], cat: Int32Array.of(-1) }]), /: "cat"\[0\] is -1; categories are integers ≥ 0$/);
+    await assert.rejects(model.forecast([{ target: [1, 2, 3] } as never]), { name: 'TypeError', message: 'deepar: series 0: "target" must be a Float32Array (missing values NaN)' });
+    await assert.rejects(model.samplePaths(test, 3, -1, 0), { message: 'deepar: seed must be an integer ≥ 0, got -1' });
+    await assert.rejects(model.samplePaths(test, 3, NaN, 0), { message: 'deepar: seed must be an integer ≥ 0, got NaN' });
+    await assert.rejects(model.samplePaths(test, 0, 1, 0), { message: 'deepar: paths must be an integer ≥ 1, got 0' });
+    await assert.rejects(model.forecast(test, { numSamples: 5 } as never),
+      { message: 'deepar: the configuration has no field "numSamples"; its fields are num_samples, output_types, quantiles' });
   });
 });
 
@@ -187,5 +199,19 @@ describe('deepar: values a likelihood cannot model', () => {
     assert.equal(deepar.checkSeries(hp('beta'), { ...record, target: Float32Array.of(0.2, NaN, 0.5, 0.9) }), undefined);
     assert.equal(deepar.checkSeries(hp('negative-binomial'), { ...record, target: Float32Array.of(3, 0, -1, 4) }), '"target"[2] is -1; likelihood=negative-binomial models counts (values ≥ 0)');
     assert.equal(deepar.checkSeries(hp('student-T'), { ...record, target: Float32Array.of(3, 0, -1, 4) }), undefined);
+  });
+
+  it('a model refuses to forecast from a history its likelihood cannot model (predict forecast it; evaluate refused it)', async () => {
+    const backend = await createBackend('cpu');
+    const hp = parseHyperparameters('deepar', deepar.hyperparameters, { time_freq: 'M', prediction_length: 2, context_length: 4, epochs: 1,
+      likelihood: 'negative-binomial', num_cells: 8, num_batches_per_epoch: 1 });
+    const counts = seasonalSeries(1, { series: 2, length: 24 }).map((r) => ({ ...r, target: Float32Array.from(r.target, (v) => Math.round(Math.abs(v))) }));
+    const state = deepar.createState(hp, { featureDim: 0, labelSize: 0, series: true, cardinality: [3] }, backend);
+    await deepar.update(state, seriesBatch(counts), backend);
+    await deepar.endPass!(state);
+    const model = await deepar.finalize(state, backend);
+    const negative = { ...counts[0], target: Float32Array.from(counts[0].target, (v, t) => (t === 3 ? -2 : v)) };
+    await assert.rejects(model.forecast([negative]), { message: `${counts[0].source}, line ${counts[0].line}: "target"[3] is -2; likelihood=negative-binomial models counts (values ≥ 0)` });
+    assert.equal((await model.forecast([counts[0]]))[0].mean!.length, 2);
   });
 });
