@@ -14,7 +14,7 @@ import { removeExtraBaseCounts } from '../round-counts.js';
 import type { Algorithm, Evaluator, ModelData, Selection } from '../types.js';
 import { addCoherenceBatch, addReservoir, createCoherenceCounts, mean, npmiPerTopic, topicUniqueness } from './coherence.js';
 import { ntmSchema, type NtmHyperparameters as Hp, type NtmSchema } from './hyperparameters.js';
-import { namedBlocks, NtmModel, runningBlocks, topWords, vocabularyTensor, type Topic } from './model.js';
+import { namedBlocks, NtmModel, runningBlocks, topWords, vocabularyTensor, type Topic, maxWordCount } from './model.js';
 import { encoderWidths } from './settings.js';
 import { bucketNames, bucketSketchTensorNames, mergeBucketSketches, updateBucketSketch } from './bucket-sketch.js';
 import {
@@ -289,7 +289,7 @@ export const ntm: Algorithm<NtmSchema, NtmModel> & {
   hyperparameters: ntmSchema,
   labelSize: 0,
   // Word counts: readers refuse a negative or huge one with its file and line (the kernel checks again).
-  featureRange: { min: 0, max: 1e9 },
+  featureRange: { min: 0, max: maxWordCount },
 
   createState(hp, schema) {
     encoderWidths(hp);

@@ -14,6 +14,9 @@ import type { NtmHyperparameters as Hp } from './hyperparameters.js';
 import { settingsOf } from './state.js';
 import { rejectUnknownPredictOptions } from '../predict-one.js';
 
+/** The largest word count a document may hold (featureRange of the algorithm: readers refuse more, by file and line). */
+export const maxWordCount = 1e9;
+
 /** One topic: its word ids and words (ids as strings without a vocabulary), best first, with their weights. */
 export interface Topic {
   topic: number;
@@ -95,6 +98,8 @@ export class NtmModel implements Model {
 
   /** Each topic's `top` words by weight in topic_word (ties: lower id first). */
   topics(top = 10): Topic[] {
+    // -1, 1.5 or NaN gave every word, and 0 none: the CLI's --top refuses them, and so does this.
+    if (!Number.isSafeInteger(top) || top < 1) throw new RangeError(`ntm topics: top must be an integer ≥ 1 (words a topic), got ${String(top)}`);
     const V = this.featureDim;
     // A hashed bucket no training word fell into has no name and no evidence behind its weights: not a topic word.
     const named = this.modelData.schema.hashedWords === true && this.vocabulary ? (i: number) => this.vocabulary![i] !== '' : undefined;
@@ -135,7 +140,8 @@ export class NtmModel implements Model {
 
   predictOne(features: Float32Array): Record<string, Float32Array> {
     if (features.length !== this.featureDim) throw new RangeError(`ntm predictOne: got ${features.length} features, expected ${this.featureDim}`);
-    for (const x of features) if (!(x >= 0) || !Number.isFinite(x)) throw new RangeError('ntm predictOne: word counts must be finite and ≥ 0');
+    // The bound training and predict read counts in (featureRange): a count beyond it is not a word count.
+    for (const x of features) if (!(x >= 0 && x <= maxWordCount)) throw new RangeError(`ntm predictOne: word counts must be in [0, ${maxWordCount}], got ${x}`);
     return { topic_weights: encodeOne(this, features) };
   }
 

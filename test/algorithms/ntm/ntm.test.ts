@@ -84,6 +84,12 @@ describe('ntm', () => {
     const words = Array.from({ length: corpusVocabulary }, (_, i) => `w${i}t${topicOfWord(i)}`);
     const result = await train(ntm, { ...hp, epochs: 4 }, { train: path, data: { format: 'libsvm', featureDim: corpusVocabulary }, vocabulary: words });
     for (const t of result.model.topics(3)) assert.deepEqual(t.words, t.ids.map((i) => words[i]));
+    for (const top of [0, -1, 1.5, NaN]) {
+      assert.throws(() => result.model.topics(top), { name: 'RangeError', message: `ntm topics: top must be an integer ≥ 1 (words a topic), got ${top}` });
+    }
+    const counts = new Float32Array(corpusVocabulary);
+    counts[0] = 1e30;
+    assert.throws(() => (result.model as NtmModel).predictOne(counts), /ntm predictOne: word counts must be in \[0, 1000000000\], got 1\.0000000150474662e\+30$/);
     await result.model.save(join(directory, 'model.safetensors'));
     const loaded = await loadModel(join(directory, 'model.safetensors'), ntm, backend) as NtmModel;
     assert.deepEqual(loaded.vocabulary, words);
