@@ -125,6 +125,11 @@ export interface Algorithm<S extends HyperparameterSchema = HyperparameterSchema
    * and line, or count and skip it.
    */
   checkSeries?(hyperparameters: HyperparameterValues<S>, record: SeriesRecord): string | undefined;
+  /**
+   * Rows whose values are all 0 say nothing to the model (a topic model's empty documents): a
+   * validation or test channel of only such rows is refused before training, not after it.
+   */
+  readonly zeroRowsSayNothing?: boolean;
   /** Allocates everything, once. */
   createState(hyperparameters: HyperparameterValues<S>, schema: DataSchema, backend: Backend): State<HyperparameterValues<S>>;
   /** Consumes one mini-batch. Allocates nothing proportional to the data seen. */

@@ -11,6 +11,7 @@ import { DegenerateDataError } from '../algorithms/degenerate-data.js';
 import { HyperparameterError, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import { loadState } from '../algorithms/persistence.js';
 import type { Algorithm, FinalizedModel, Objective, State } from '../algorithms/types.js';
+import type { Batch } from '../data/batch.js';
 import type { BatchStream, CommittableInput } from '../io/batch-stream.js';
 import { readBatches } from '../io/read-batches.js';
 import { DataError, type ReadOptions } from '../io/read-options.js';
@@ -201,7 +202,17 @@ export class TrainingRun<A extends Algorithm> {
       return;
     }
     const stream = readBatches(channel, { ...this.settings.readOptions, signal: this.options.signal });
-    for await (const batch of stream) if (batch.rows > 0) return;
+    const zeroRows = this.algorithm.zeroRowsSayNothing === true;
+    let rows = 0;
+    for await (const batch of stream) {
+      rows += batch.rows;
+      if (batch.rows > 0 && (!zeroRows || holdsNonZero(batch))) return;
+    }
+    if (rows > 0) {
+      const [one, many] = this.recordNouns;
+      throw new DataError(`train: the ${name} channel (${describeChannel(channel)}) has ${rows.toLocaleString('en-US')} ${rows === 1 ? one : many}, ` +
+        `every one empty (all its values 0: a document without a word), which ${this.algorithm.name} has nothing to measure on`);
+    }
     throw new DataError(noRecordsMessage('train', `the ${name} channel (${describeChannel(channel)})`, stream.stats.badRecords, this.recordNouns));
   }
 
@@ -765,4 +776,11 @@ export class TrainingRun<A extends Algorithm> {
     this.reporter.emit(phase, this.progress,
       () => (state && algorithm.progressiveMetrics ? algorithm.progressiveMetrics(state as never) : {}), extra);
   }
+}
+
+/** Whether a batch of rows has a value other than 0 (a document with a word). */
+function holdsNonZero(batch: Batch): boolean {
+  if (batch.kind !== 'dense' && batch.kind !== 'sparse') return true;
+  const values = batch.kind === 'dense' ? batch.values.subarray(0, batch.rows * batch.cols) : batch.values.subarray(0, batch.indptr[batch.rows]);
+  return values.some((v) => v !== 0);
 }

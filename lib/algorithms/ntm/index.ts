@@ -290,6 +290,8 @@ export const ntm: Algorithm<NtmSchema, NtmModel> & {
   labelSize: 0,
   // Word counts: readers refuse a negative or huge one with its file and line (the kernel checks again).
   featureRange: { min: 0, max: maxWordCount },
+  // A test channel of empty documents failed evaluation after the whole run.
+  zeroRowsSayNothing: true,
 
   createState(hp, schema) {
     encoderWidths(hp);

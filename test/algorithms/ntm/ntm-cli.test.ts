@@ -84,6 +84,14 @@ describe('ntm command line', () => {
   });
 
   it('refuses a vocabulary with an empty line, of the wrong length, or given to another algorithm; topics of a non-ntm model', async () => {
+    // A test channel of empty documents is refused before training (its evaluation failed after the whole run).
+    const emptyDocs = join(directory, 'empty-docs.svm');
+    await writeFile(emptyDocs, '0\n0\n0\n');
+    const noWords = boundless('train', 'ntm', '--train', train, '--test', emptyDocs, '--format', 'libsvm', '--vocab', vocab, '--hp', 'num_topics=2',
+      '--model-dir', join(directory, 'empty-docs-model'));
+    assert.equal(noWords.code, 1);
+    assert.match(noWords.stderr, /^boundless: train: the test channel \(.*empty-docs\.svm\) has 3 records, every one empty \(all its values 0: a document without a word\), which ntm has nothing to measure on\n$/);
+    assert.doesNotMatch(noWords.stderr, /epoch/);
     // A word index beyond the vocabulary names the vocabulary as the bound (it blamed a checkpoint that was not there).
     const beyond = join(directory, 'beyond.svm');
     await writeFile(beyond, `0 1:1 ${corpusVocabulary + 5}:1\n`);
