@@ -259,7 +259,16 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const modelDir = (options['model-dir'] as string | undefined) ?? '.';
   const cluster = clusterOptionsFrom(options);
   const controller = new AbortController();
-  const stop = () => controller.abort();
+  // A run stops between steps: one that has not stopped a second after the signal is inside a long
+  // one (a DeepAR epoch's optimizer steps run as one call) and says so, rather than nothing for as long.
+  let stopping: NodeJS.Timeout | undefined;
+  const stop = () => {
+    if (controller.signal.aborted) return;
+    controller.abort();
+    stopping = setTimeout(() => process.stderr.write('boundless: train: stopping: the step under way ends first ' +
+      `(${algorithm.name === 'deepar' ? "deepar's optimizer steps of an epoch run as one call" : 'a kernel call'}), then the run stops as interrupted\n`), 1000);
+    stopping.unref();
+  };
   // Installed for the whole run, not once: GNU timeout signals the process and then its group, and
   // a second SIGTERM after a once-handler had gone killed the run (143) before its checkpoint.
   process.on('SIGINT', stop);
@@ -321,6 +330,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     if (cluster) throw new InterruptedError(`train: interrupted; job ${cluster.job} keeps what its rounds merged: run the same command to rejoin it`);
     throw new InterruptedError(interruptedMessage(options.train as string, checkpointDir, lastCheckpoint, checkpointRecords));
   } finally {
+    clearTimeout(stopping);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
