@@ -18,7 +18,7 @@ export const dataOptions: Record<string, OptionSpec> = {
   sparse: { description: 'jsonl/recordio: read as sparse rows' },
   'on-bad-record': { value: true, description: 'error|skip' },
   'mini-batch-size': { value: true, description: 'rows per batch read (the linear learner rounds it up to whole optimizer steps of mini_batch_size rows)' },
-  'max-record-bytes': { value: true, description: 'longest record in bytes (default 1 MiB, recordio 16 MiB)' },
+  'max-record-bytes': { value: true, description: 'longest record in bytes (default 1 MiB, recordio 16 MiB, a DeepAR series line 64 MiB)' },
   'algorithm-module': { value: true, repeat: true, description: 'a module exporting algorithms of your own' },
 };
 

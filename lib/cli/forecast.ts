@@ -117,7 +117,7 @@ function instancesOf(value: Record<string, unknown>, name: string, line: number)
   if (!Array.isArray(value.instances) || value.instances.length === 0) throw new DataError(`${where}: "instances" must be a non-empty array of series`);
   return value.instances.map((instance, i) => {
     const record = toSeriesRecord(instance, {}, name, line);
-    if (typeof record === 'string') throw new DataError(`${where}, instance ${i}: ${record}`);
+    if (typeof record === 'string') throw new DataError(`${where}, instance ${i + 1}: ${record}`);  // counted from 1, as lines are
     return { ...record, instance: i };
   });
 }

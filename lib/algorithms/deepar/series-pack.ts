@@ -7,7 +7,7 @@ import type { DeeparSettings } from './settings.js';
 
 /** Where a record came from, for messages. */
 export const whereOf = (record: SeriesRecord): string =>
-  `${record.source}, line ${record.line}${record.instance !== undefined ? `, instance ${record.instance}` : ''}`;
+  `${record.source}, line ${record.line}${record.instance !== undefined ? `, instance ${record.instance + 1}` : ''}`;  // instances from 1, as lines
 
 /**
  * Packs series; `history` (when given) cuts each target to its first history(record) values

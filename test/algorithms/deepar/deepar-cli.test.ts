@@ -227,7 +227,7 @@ describe('deepar command line', () => {
     assert.equal(evaluated.code, 1);
     assert.match(evaluated.stderr, new RegExp(`^boundless: evaluate: no series in ${allBad.replace(/[.]/g, '\\.')}: all 2 series read were skipped as bad \\(`));
     await writeFile(input, JSON.stringify({ instances: [JSON.parse(series), { start: 'soon', target: [1] }] }) + '\n');
-    assert.match(boundless('predict', '--model', model, '--input', input).stderr, /mixed.json, line 1, instance 1: "start" "soon" is not/);
+    assert.match(boundless('predict', '--model', model, '--input', input).stderr, /mixed.json, line 1, instance 2: "start" "soon" is not/);
     const file = join(directory, 'a-file');
     await writeFile(file, '');
     assert.match(boundless('predict', '--model', model, '--input', train, '--plot', file).stderr, /predict: --plot .*a-file is a file, not a directory/);
