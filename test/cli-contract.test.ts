@@ -398,6 +398,8 @@ describe('command-line contract', function () {
       [['convert', '--input', rows, '--format', 'csv', '--to', 'csv', '--output', '/dev/null', '--delimiter', 'ab'], /--delimiter must be one byte/],
       [['convert', '--input', rows, '--format', 'vw', '--to', 'csv', '--output', '/dev/null', '--hash-bits', '40'], /--hash-bits must be an integer in \[1, 31\], got 40/],
       [['convert', '--input', rows, '--format', 'libsvm', '--to', 'csv', '--output', '/dev/null'], /--format libsvm needs --feature-dim/],
+      [['train', 'ntm', '--train', rows, '--format', 'series', '--hp', 'num_topics=2'],
+        /^boundless: train: --format series is time series, which forecasters \(deepar\) read; ntm reads rows \(csv, libsvm, recordio, jsonl, text, vw\)$/m],
       // --feature-dim with vw was ignored (its rows have 2^--hash-bits features)
       [['convert', '--input', rows, '--format', 'vw', '--hash-bits', '4', '--feature-dim', '10', '--to', 'csv', '--output', '/dev/null'],
         /^boundless: convert: vw hashes features into 2\^--hash-bits buckets \(2\^4 = 16\), but --feature-dim is 10: leave --feature-dim out$/m],

@@ -165,11 +165,18 @@ function atRecord(error: Error, input: string, before: number): Error {
   return error;
 }
 
+/** A forecaster reads series: another --format was ignored, and its rows failed as "not valid JSON". */
+function refuseRowFormat(command: string, algorithm: string, format: unknown): void {
+  if (format === undefined || format === 'series') return;
+  throw new UsageError(`${command}: a ${algorithm} model reads time series (--format series: DeepAR's JSON Lines), not --format ${String(format)}`);
+}
+
 export async function predictCommand(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
   const { options } = parseArguments('predict', argv, predictOptions);
   refuseRedisInput('predict', 'input', options.input);
   const { path: modelPath, model, algorithm, featureDim, backend } = await openModel('predict', options);
   if (algorithm.checkSeries) {
+    refuseRowFormat('predict', algorithm.name, options.format);
     const forecast = await predictForecasts(modelPath, model as DeeparModel, options);
     warnDeclined('predict', backend);
     return { ...forecast, summary: { ...forecast.summary, ...statsOf(options, backend) } };
@@ -274,6 +281,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   const { path: modelPath, model, algorithm, featureDim, backend } = await openModel('evaluate', options);
   if (!algorithm.createEvaluator) throw new Error(`evaluate: ${algorithm.name} has no evaluation metrics`);
   if (algorithm.checkSeries) {
+    refuseRowFormat('evaluate', algorithm.name, options.format);
     const { records, badRecords, metrics } = await forecastEvaluate(algorithm, model as DeeparModel, options.test as string, {
       seed: integerOption('evaluate', options, 'seed', 0), maxRecordBytes: integerOption('evaluate', options, 'max-record-bytes'),
       onBadRecord: choiceOption('evaluate', options, 'on-bad-record', ['error', 'skip'] as const),

@@ -219,6 +219,9 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   if (algorithm.checkSeries && options.format !== undefined && options.format !== 'series') {
     throw new UsageError(`train: ${algorithm.name} reads time series (--format series: DeepAR's JSON Lines), not --format ${String(options.format)}`);
   }
+  if (!algorithm.checkSeries && options.format === 'series') {
+    throw new UsageError(`train: --format series is time series, which forecasters (deepar) read; ${algorithm.name} reads rows (csv, libsvm, recordio, jsonl${algorithm.zeroRowsSayNothing ? ', text' : ''}, vw)`);
+  }
   if (algorithm.checkSeries && (workers > 1 || options.cluster !== undefined)) {
     throw new UsageError(`train: ${algorithm.name} trains in one process in this release (no --workers, no --cluster): its epochs draw from one window reservoir`);
   }

@@ -228,6 +228,10 @@ describe('deepar command line', () => {
     assert.match(evaluated.stderr, new RegExp(`^boundless: evaluate: no series in ${allBad.replace(/[.]/g, '\\.')}: all 2 series read were skipped as bad \\(`));
     await writeFile(input, JSON.stringify({ instances: [JSON.parse(series), { start: 'soon', target: [1] }] }) + '\n');
     assert.match(boundless('predict', '--model', model, '--input', input).stderr, /mixed.json, line 1, instance 2: "start" "soon" is not/);
+    for (const command of [['predict', '--input'], ['evaluate', '--test']]) {
+      const other = boundless(command[0], '--model', model, command[1], input, '--format', 'libsvm');
+      assert.deepEqual([other.code, other.stderr], [2, `boundless: ${command[0]}: a deepar model reads time series (--format series: DeepAR's JSON Lines), not --format libsvm\n`]);
+    }
     const file = join(directory, 'a-file');
     await writeFile(file, '');
     assert.match(boundless('predict', '--model', model, '--input', train, '--plot', file).stderr, /predict: --plot .*a-file is a file, not a directory/);
