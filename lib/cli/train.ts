@@ -348,6 +348,8 @@ function widthFromState(error: unknown, source: string | undefined): unknown {
   if (source === undefined || !(error instanceof Error)) return error;
   const bound = / is outside \[[01], \d+\] \(feature_dim (\d+)\)$/.exec(error.message);
   if (bound) error.message = `${error.message.slice(0, -1)}, ${source})`;
+  // A CSV row of another width: the width expected came from there too.
+  else if (/: expected \d+ columns, found \d+$/.test(error.message)) error.message = `${error.message} (the width: ${source})`;
   return error;
 }
 
