@@ -51,6 +51,8 @@ export interface CoreAddon {
    * place); on a libuv thread (inline for a small batch). TypeError when the batch has no labels.
    */
   addLabelOrder(moments: Float64Array, batch: Batch): Promise<void>;
+  /** A regressor's neighbouring labels that rise and fall (native/runtime/batch_order.h LabelRunSlot), added into `moments` (3 float64s). */
+  addLabelRuns(moments: Float64Array, batch: Batch): Promise<void>;
   /**
    * Copies sources[i] into targets[i] (the same typed-array type and length) on a libuv thread, holding a token of the
    * thread budget (copies under ~100 KB run at once, on the caller); with rebase[i] (Int32Array and Uint32Array only)

@@ -244,4 +244,18 @@ void AddLabelOrder(const BatchView& batch, double* moments) {
   moments[kLabelBatchSquares] += squares / static_cast<double>(n);
 }
 
+void AddLabelRuns(const BatchView& batch, double* moments) {
+  const size_t n = batch.rows;
+  if (n == 0) return;
+  const float* y = batch.labels;
+  size_t rises = 0, falls = 0;
+  for (size_t i = 1; i < n; i++) {
+    rises += y[i] > y[i - 1] ? 1 : 0;
+    falls += y[i] < y[i - 1] ? 1 : 0;
+  }
+  moments[kRunRows] += static_cast<double>(n);
+  moments[kRunRises] += static_cast<double>(rises);
+  moments[kRunFalls] += static_cast<double>(falls);
+}
+
 }  // namespace boundless

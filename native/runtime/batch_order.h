@@ -68,4 +68,17 @@ enum LabelOrderSlot : size_t {
 // Adds a batch's labels (it must have them) into `moments` (kLabelOrderLength doubles).
 void AddLabelOrder(const BatchView& batch, double* moments);
 
+// A regressor's labels in the order they came: of the neighbouring pairs within a batch, how many
+// rise and how many fall (ties neither). In random order about as many rise as fall; rows sorted by
+// the label (R's data frames often are) all rise or all fall. Additive: shards' moments add.
+enum LabelRunSlot : size_t {
+  kRunRows = 0,  // labels seen
+  kRunRises,     // neighbouring pairs whose second label is the larger
+  kRunFalls,     // ... the smaller
+  kLabelRunsLength,
+};
+
+// Adds a batch's labels (it must have them) into `moments` (kLabelRunsLength doubles).
+void AddLabelRuns(const BatchView& batch, double* moments);
+
 }  // namespace boundless

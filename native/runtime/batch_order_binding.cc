@@ -33,11 +33,23 @@ Napi::Value AddLabelOrderAsync(const Napi::CallbackInfo& info) {
                      static_cast<double>(batch.rows));
 }
 
+Napi::Value AddLabelRunsAsync(const Napi::CallbackInfo& info) {
+  const char* f = "addLabelRuns";
+  RequireArgCount(info, f, 2);
+  ArrayReader reader(info.Env(), f);
+  double* moments = reader.Arg<double>(info, 0, "moments", napi_float64_array, kLabelRunsLength, true);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
+  if (batch.labels == nullptr && batch.rows > 0) throw Napi::TypeError::New(info.Env(), std::string(f) + ": the batch has no labels");
+  return QueueKernel(info.Env(), "boundless:addLabelRuns", reader, [=]() { AddLabelRuns(batch, moments); },
+                     static_cast<double>(batch.rows));
+}
+
 }  // namespace
 
 void RegisterBatchOrder(Napi::Env env, Napi::Object exports) {
   exports.Set("addBatchOrder", Napi::Function::New(env, AddBatchOrderAsync, "addBatchOrder"));
   exports.Set("addLabelOrder", Napi::Function::New(env, AddLabelOrderAsync, "addLabelOrder"));
+  exports.Set("addLabelRuns", Napi::Function::New(env, AddLabelRunsAsync, "addLabelRuns"));
 }
 
 }  // namespace boundless

@@ -4,7 +4,7 @@
 // A feature whose non-zero values sit far from 0 with a small spread (a
 // timestamp, a price near 1e6) is then ≈ 1 in every row that has it: its
 // variation is invisible to the model, which may learn nothing (AUC 0.5).
-import { labelOrderOf, looksSortedByClass } from '../label-order.js';
+import { labelOrderOf, labelRunsOf, looksSortedByClass, looksSortedByValue } from '../label-order.js';
 import { counter, type LinearLearnerState } from './state.js';
 import { resolveSettings } from './settings.js';
 
@@ -27,7 +27,7 @@ const usualWeights = { low: 1e-4, high: 1e4 };
 
 /** Warnings (one line each) about the first pass's data: row weights far from 1, one step in a one-pass run, flat sparse features, rows sorted by class. `epochs`: the run's passes (select: the state's). */
 export function linearLearnerDataWarnings(state: LinearLearnerState, _selection?: unknown, epochs?: number): string[] {
-  return [...weightScaleWarnings(state), ...oneStepWarnings(state, epochs ?? Number(state.scalars.passes ?? 1)), ...flatFeatureWarnings(state), ...labelOrderWarnings(state), ...regressorWarnings(state)];
+  return [...weightScaleWarnings(state), ...oneStepWarnings(state, epochs ?? Number(state.scalars.passes ?? 1)), ...flatFeatureWarnings(state), ...labelOrderWarnings(state), ...labelRunWarnings(state), ...regressorWarnings(state)];
 }
 
 /** Whether the state has seen one pass, of one optimizer step: every row was scored by the untrained models. */
@@ -103,6 +103,30 @@ function labelOrderWarnings(state: LinearLearnerState): string[] {
     'are chosen by how each scored the rows before learning them, which sorted rows make look perfect: on R\'s infert in its published ' +
     `order (cases first) every row was then predicted 0. Shuffle the rows: shuf the file, or train --shuffle-buffer ${batches} (it keeps ` +
     `${batches} batch${batches === 1 ? '' : 'es'}, these rows, and draws from them)`];
+}
+
+/**
+ * A regressor's rows sorted by the label. One pass learns as the rows come, so the models follow
+ * the latest labels and end fitted to the last ones; and the progressive metrics, each row scored
+ * just before it is learned, read near-perfect, since a model tracking the label's level already
+ * predicts the next row's. R's quakes sorted by magnitude: held-out RMSE 0.760 (the label's standard
+ * deviation is 0.403, lm's error 0.192) while progressive_rmse read 0.068; shuffled, 0.228.
+ */
+function labelRunWarnings(state: LinearLearnerState): string[] {
+  const moments = state.tensors.progressive_label_runs?.data as Float64Array | undefined;
+  if (!moments) return [];
+  const runs = labelRunsOf(moments);
+  if (!looksSortedByValue(runs)) return [];
+  const untied = runs.rises + runs.falls;
+  const direction = runs.rises >= runs.falls ? 'rose' : 'fell';
+  const batchRows = Number(state.hyperparameters.mini_batch_size);
+  const batches = Math.max(1, Math.ceil(runs.rows / (Number.isFinite(batchRows) && batchRows > 0 ? batchRows : 1000)));
+  return [`linear-learner: the training rows came sorted by the label: of ${untied.toLocaleString('en-US')} neighbouring pairs with different ` +
+    `labels, ${Math.max(runs.rises, runs.falls).toLocaleString('en-US')} ${direction} (about half do in random order; ` +
+    `${runs.rows.toLocaleString('en-US')} rows). One pass learns as the rows come, so the models end fitted to the last labels, and the ` +
+    'progressive metrics, each row scored by a model that has just seen its neighbours, look far better than the model is (R\'s quakes ' +
+    'sorted by magnitude: progressive_rmse 0.068, held-out RMSE 0.760, worse than predicting the mean). Shuffle the rows: shuf the file, ' +
+    `or train --shuffle-buffer ${Math.min(batches, 1000)}`];
 }
 
 /**

@@ -1,7 +1,7 @@
 // The linear learner's state: which tensors it holds (named plainly, so a
 // checkpoint reads well in numpy), how it is allocated, how the kernels see
 // it, and how shard states merge.
-import { labelOrderLength } from '../label-order.js';
+import { labelOrderLength, labelRunsLength } from '../label-order.js';
 import type { LinearLearnerArrays, LinearLearnerMetrics, LinearLearnerSettings } from '../../backends/kernels.js';
 import { tensor, type Tensor } from '../../state/tensor.js';
 import type { DataSchema, State } from '../types.js';
@@ -159,6 +159,8 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   Object.assign(tensors, metricTensors('progressive', r), metricTensors('validation', r), passSumTensors(r));
   // A classifier's labels in the order they came (lib/algorithms/label-order.ts): rows sorted by class mislead selection.
   if (r.predictor !== 'regressor') tensors.progressive_label_order = f64(new Float64Array(labelOrderLength));
+  // A regressor's: rows sorted by the label mislead one pass and its progressive metrics alike.
+  else tensors.progressive_label_runs = f64(new Float64Array(labelRunsLength));
   return {
     algorithm: 'linear-learner',
     hyperparameters: hp,

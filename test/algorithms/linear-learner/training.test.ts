@@ -547,6 +547,31 @@ describe('linear learner: trainer integration', function () {
     assert.match(appended[0], /in random order; \d+\.\d% of the classes' scatter lay between batches/);
   });
 
+  it('warns when a regressor\'s rows come sorted by the label (R\'s quakes by magnitude: held-out RMSE worse than the mean, exit 0), not when shuffled or drifting', async () => {
+    const random = Random.fromSeed(11);
+    const rows = Array.from({ length: 3000 }, () => {
+      const x = [random.nextGaussian(), random.nextGaussian()];
+      return { label: 2 * x[0] - x[1] + 0.3 * random.nextGaussian(), features: x };
+    });
+    const warningsOf = async (name: string, ordered: typeof rows) => {
+      const path = join(root, `${name}-regressor.jsonl`);
+      await writeFile(path, ordered.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      const warnings: string[] = [];
+      await train(linearLearner, { predictor_type: 'regressor', num_models: 2 }, { train: path, epochs: 1, data: { format: 'jsonl', featureDim: 2 }, backend: 'cpu',
+        onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); } });
+      return warnings;
+    };
+    const descending = await warningsOf('descending', [...rows].sort((a, b) => b.label - a.label));
+    assert.equal(descending.length, 1, descending.join('\n'));
+    assert.match(descending[0], /^linear-learner: the training rows came sorted by the label: of 2,997 neighbouring pairs with different labels, 2,997 fell \(about half do in random order; 3,000 rows\)\. .* Shuffle the rows: shuf the file, or train --shuffle-buffer 3$/);
+    assert.deepEqual(await warningsOf('random', rows), []);
+    // A stream in time order whose labels drift under noise is not sorted rows.
+    assert.deepEqual(await warningsOf('drifting', rows.map((r, i) => ({ ...r, label: r.label + i / 1000 }))), []);
+    // Few distinct labels, sorted: the ties say nothing, the 11 rises between them do.
+    const steps = await warningsOf('steps', [...rows].sort((a, b) => a.label - b.label).map((r, i) => ({ ...r, label: Math.floor(i / 250) })));
+    assert.match(steps[0] ?? '', /of 11 neighbouring pairs with different labels, 11 rose/);
+  });
+
   it('without a validation channel, selects by progressive validation and says so', async () => {
     const result = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 4, mini_batch_size: 100, epochs: 1 },
       { train: join(root, 'train.csv'), backend: 'cpu' });
