@@ -42,9 +42,17 @@ export function oneStepPass(state: LinearLearnerState): boolean {
  * validation channel neither the model of the grid nor its threshold can be chosen on them.
  */
 function oneStepWarnings(state: LinearLearnerState, passes: number): string[] {
-  // Said for a run of one pass: later passes score the trained models (the last pass's threshold).
-  if (!oneStepPass(state) || passes > 1) return [];
+  if (!oneStepPass(state)) return [];
   const rows = Number(state.scalars.examples_seen);
+  // More passes score the trained models (the last pass's threshold), but each is still one step:
+  // R's longley (16 rows, mini_batch_size auto: 32) ended at RMSE 0.861 after 15 epochs and 0.852
+  // after 200 (lm: 0.229), and at 0.40 with mini_batch_size 4.
+  if (passes > 1) {
+    return [`linear-learner: each pass over these ${rows.toLocaleString('en-US')} rows is one optimizer step (mini_batch_size ` +
+      `${String(state.hyperparameters.mini_batch_size)}), so the run's ${passes.toLocaleString('en-US')} epochs make ${passes.toLocaleString('en-US')} ` +
+      'steps, too few to fit them, and more epochs barely help, the learning rate falling pass by pass (R\'s longley, 16 rows: RMSE 0.861 after ' +
+      `15 epochs, 0.852 after 200; 0.40 with mini_batch_size 4). Lower mini_batch_size (to ${Math.max(1, Math.floor(rows / 4)).toLocaleString('en-US')} or fewer)`];
+  }
   const advice = rows >= 20 ? `Lower mini_batch_size (to ${Math.floor(rows / 10).toLocaleString('en-US')} or fewer, ten steps or more), or give a validation channel`
     : 'With this few rows, train more than one epoch, or give a validation channel';
   return [`linear-learner: the first pass was one optimizer step of all ${rows.toLocaleString('en-US')} rows (mini_batch_size ` +
