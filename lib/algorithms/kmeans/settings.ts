@@ -39,6 +39,11 @@ export function reductionTrials(hp: KmeansHyperparameters, centers: number, k: n
   return Math.min(100, Math.max(5, Math.round(2e8 / (centers * k * dim))));
 }
 
+/** extra_center_factor=auto for k clusters: the streaming centres are k × this. */
+export function autoCenterFactor(k: number): number {
+  return Math.min(10, Math.max(2, Math.round(200 / k)));
+}
+
 export function resolveKmeans(hp: KmeansHyperparameters, schema: DataSchema): KmeansSettings {
   if (hp.feature_dim !== 'auto' && hp.feature_dim !== schema.featureDim) {
     fail(`the data has ${schema.featureDim} features but feature_dim is ${hp.feature_dim}`);
@@ -46,7 +51,7 @@ export function resolveKmeans(hp: KmeansHyperparameters, schema: DataSchema): Km
   // auto: enough extra centres to over-cluster, but not so many that each streaming centre sees
   // too few points to be a good mean (measured on Fashion-MNIST: for k = 100, 10× gave no better
   // inertia than 2× at five times the cost; for k = 10, 10× was best).
-  const factor = hp.extra_center_factor === 'auto' ? Math.min(10, Math.max(2, Math.round(200 / hp.k))) : hp.extra_center_factor;
+  const factor = hp.extra_center_factor === 'auto' ? autoCenterFactor(hp.k) : hp.extra_center_factor;
   const centers = hp.k * factor;
   const trials = reductionTrials(hp, centers, hp.k, schema.featureDim);
   const reduction = {

@@ -140,14 +140,20 @@ describe('kmeans', function () {
         return Array.from({ length: b.rows }, (_, r) => Array.from(v.subarray(r * clusterDim, (r + 1) * clusterDim)).join(','));
       });
       await writeFile(join(root, 'points.csv'), lines.join('\n') + '\n');
+      let stderr = '';
       const cli = (...args: string[]) => {
         const result = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { cwd: root, encoding: 'utf8' });
         assert.equal(result.status, 0, result.stderr);
+        stderr = result.stderr;
         return result.stdout;
       };
       const trained = JSON.parse(cli('train', 'kmeans', '--train', 'points.csv', '--hp', 'k=5', '--hp', 'mini_batch_size=500', '--model-dir', 'model'));
       assert.ok(trained.metrics.train.progressive_msd > 0);
       cli('select', '--state', 'model/state.safetensors', '--k', '3', '--model-dir', 'three');
+      assert.equal(stderr, '');
+      // A k above the state's own comes from fewer centres a cluster than training at it keeps: said.
+      cli('select', '--state', 'model/state.safetensors', '--k', '8', '--model-dir', 'eight');
+      assert.match(stderr, /^boundless: select: warning: kmeans: the model for k=8 is reduced from the state's 50 weighted centres \(it was trained with k=5\), where training with k=8 keeps 80: .* train with k=8, or with a larger extra_center_factor\n$/);
       const inspected = JSON.parse(cli('inspect', 'three/model.safetensors'));
       assert.equal(inspected.scalars.k, 3);
       const predicted = cli('predict', '--model', 'model/model.safetensors', '--input', 'points.csv').trim().split('\n').map((l) => JSON.parse(l));
