@@ -509,6 +509,7 @@ class NativeBatcher {
     if (/(non-zeros|features) than a whole batch holds/.test(error) && this.producer.options.nnzPerBatch === undefined) {
       error += '; a batch holds 128 entries per row of --mini-batch-size (at least 65,536): raise --mini-batch-size (miniBatchSize, or nnzPerBatch, in the API)';
     }
+    if (this.producer.format === 'csv' && this.producer.options.delimiter === undefined) error += delimiterHint(error);
     // A resumed read or a worker's share of a file starts mid-file: its line numbers count from there.
     if (current.explain) throw new DataError(current.explain(error));
     if (current.baseOffset > 0 && current.path !== undefined) throw midFileError(current.name, current.path, current.baseOffset, error);
@@ -535,4 +536,22 @@ class NativeBatcher {
       b.kind === 'sparse' ? b.indptr : null, b.kind === 'sparse' ? b.indices : null,
       this.pool.shape.rows, b.kind === 'sparse' ? b.values.length : 0, words?.offsets ?? null, words?.bytes ?? null);
   }
+}
+
+/**
+ * A CSV field that is not a number but holds numbers split by a tab, ';', '|' or spaces: a file
+ * written with another delimiter (R's write.table: spaces, or sep='\t'), read at ','. Said after
+ * the error, or '' (a header hint already in the message stays: it is about the first line).
+ */
+function delimiterHint(error: string): string {
+  const field = /column \d+ '(.*)' is not a number/.exec(error)?.[1];
+  if (field === undefined || /looks like a header/.test(error)) return '';
+  const number = /^"?[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"?$/;
+  for (const [written, shown] of [['\\t', 'tab'], [';', ';'], ['|', '|'], [' ', ' ']] as const) {
+    const parts = field.split(written).filter((part) => written !== ' ' || part !== '');
+    if (parts.length >= 2 && parts.every((part) => number.test(part) || part === '"NA"' || part === 'NA')) {
+      return `; its values are numbers split by ${shown === ' ' ? 'spaces' : JSON.stringify(shown === 'tab' ? '\t' : shown)}: pass --delimiter '${shown}' (delimiter in the API)`;
+    }
+  }
+  return '';
 }

@@ -196,6 +196,14 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
       /^DataError: iterable, line 1: the header is one column split at "," and 2 at ";": pass --delimiter ';' \(delimiter in the API\) \(R's write\.csv2 writes ';' between fields and commas in decimals/);
     // One column whose name holds a ';': data.
     assert.deepEqual((await rowsOf('price;usd\n3.5\n4\n', { header: true, labelSize: 0 })).rows.map((r) => r.values), [[3.5], [4]]);
+    // R's write.table(sep = '\t'): no header cell over the row names, so the records hold one field more.
+    await assert.rejects(rowsOf('"eruptions"\t"waiting"\n"1"\t3.6\t79\n', { header: true, labelSize: 0 }),
+      /^DataError: iterable, line 1: the header is one column split at "," and 2 at "\\t": pass --delimiter 'tab' \(delimiter in the API\)$/);
+    // Without a header (write.table's col.names = FALSE, or its default spaces), the record's field says it.
+    await assert.rejects(rowsOf('"1"\t3.6\t79\n', { labelSize: 0 }),
+      /^DataError: iterable, line 1: column 1 '"1"\\t3\.6\\t79' is not a number; its values are numbers split by "\\t": pass --delimiter 'tab' \(delimiter in the API\)$/);
+    await assert.rejects(rowsOf('"1" 3.6 79\n"2" 1.8 54\n', { labelSize: 0 }),
+      /column 1 '"1" 3\.6 79' is not a number; its values are numbers split by spaces: pass --delimiter ' ' \(delimiter in the API\)$/);
   });
 
   it('checks the header of every file read, not only the first', async () => {

@@ -112,8 +112,10 @@ function delimiterError(where: string, names: string[], header: string, first: s
   if (names.length !== 1) return undefined;
   for (const other of otherDelimiters) {
     const count = other === delimiter ? 0 : csvFields(header, other).length;
-    // A one-column file whose name holds the other delimiter ("price;usd") is not one.
-    if (count < 2 || csvFields(first, other).length !== count) continue;
+    // A one-column file whose name holds the other delimiter ("price;usd") is not one. R's
+    // write.table writes no header cell over its row names: the records have one field more.
+    const fields = csvFields(first, other).length;
+    if (count < 2 || (fields !== count && fields !== count + 1)) continue;
     const shown = other === '\t' ? 'tab' : other;
     const csv2 = other === ';' ? " (R's write.csv2 writes ';' between fields and commas in decimals, which are not read as numbers: write.csv writes points)" : '';
     return `${where}: the header is one column split at ${JSON.stringify(delimiter)} and ${count} at ${JSON.stringify(other)}: ` +
