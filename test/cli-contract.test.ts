@@ -266,8 +266,8 @@ describe('command-line contract', function () {
       'among the first 20 records of the first file, so a file that starts with other rows than the rest is read wrong: put a good row first';
     const warning = `train: 30 of the 45 records (67%) of the training channel (${bad}) were skipped as bad (column_count 29, unparsable_number 1), ` +
       `and the model learned from the 15 left; is the data in the format given?${width}`;
-    // Once, after the first pass, not every epoch.
-    assert.deepEqual(mostly.stderr.split('\n').filter((line) => line.startsWith('warning: ')), [`warning: ${warning}`]);
+    // Once, after the first pass, not every epoch (beside the one that says each pass of 15 rows is one step).
+    assert.deepEqual(mostly.stderr.split('\n').filter((line) => line.startsWith('warning: ') && !line.includes('one optimizer step')), [`warning: ${warning}`]);
     // The validation and test channels: once each (the first validation, then the test), saying what their metrics come from.
     const good = join(directory, 'mostly-good.csv');
     await writeFile(good, Array.from({ length: 40 }, (_, i) => `${i % 2},${i},0.5`).join('\n') + '\n');

@@ -22,26 +22,24 @@ Napi::Value AddBatchOrderAsync(const Napi::CallbackInfo& info) {
   }, StoredValues(batch));
 }
 
-Napi::Value AddLabelOrderAsync(const Napi::CallbackInfo& info) {
-  const char* f = "addLabelOrder";
+// addLabelOrder / addLabelRuns(moments, batch): a batch's labels added into `length` float64 sums.
+Napi::Value AddLabelMomentsAsync(const Napi::CallbackInfo& info, const char* f, const char* resource, size_t length,
+                                 void (*add)(const BatchView&, double*)) {
   RequireArgCount(info, f, 2);
   ArrayReader reader(info.Env(), f);
-  double* moments = reader.Arg<double>(info, 0, "moments", napi_float64_array, kLabelOrderLength, true);
+  double* moments = reader.Arg<double>(info, 0, "moments", napi_float64_array, length, true);
   BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
   if (batch.labels == nullptr && batch.rows > 0) throw Napi::TypeError::New(info.Env(), std::string(f) + ": the batch has no labels");
-  return QueueKernel(info.Env(), "boundless:addLabelOrder", reader, [=]() { AddLabelOrder(batch, moments); },
+  return QueueKernel(info.Env(), resource, reader, [=]() { add(batch, moments); },
                      static_cast<double>(batch.rows));
 }
 
+Napi::Value AddLabelOrderAsync(const Napi::CallbackInfo& info) {
+  return AddLabelMomentsAsync(info, "addLabelOrder", "boundless:addLabelOrder", kLabelOrderLength, AddLabelOrder);
+}
+
 Napi::Value AddLabelRunsAsync(const Napi::CallbackInfo& info) {
-  const char* f = "addLabelRuns";
-  RequireArgCount(info, f, 2);
-  ArrayReader reader(info.Env(), f);
-  double* moments = reader.Arg<double>(info, 0, "moments", napi_float64_array, kLabelRunsLength, true);
-  BatchView batch = ReadBatchView(reader, ObjectArg(info, 1, f, "batch"), f);
-  if (batch.labels == nullptr && batch.rows > 0) throw Napi::TypeError::New(info.Env(), std::string(f) + ": the batch has no labels");
-  return QueueKernel(info.Env(), "boundless:addLabelRuns", reader, [=]() { AddLabelRuns(batch, moments); },
-                     static_cast<double>(batch.rows));
+  return AddLabelMomentsAsync(info, "addLabelRuns", "boundless:addLabelRuns", kLabelRunsLength, AddLabelRuns);
 }
 
 }  // namespace

@@ -97,6 +97,7 @@ function regressorWarnings(state: LinearLearnerState): string[] {
 function labelOrderWarnings(state: LinearLearnerState): string[] {
   const moments = state.tensors.progressive_label_order?.data as Float64Array | undefined;
   const counts = state.tensors.class_counts?.data as Float64Array | undefined;
+  if (state.hyperparameters.predictor_type === 'regressor') return [];
   const order = moments && counts ? labelOrderOf(moments, counts) : undefined;
   if (!order || !looksSortedByClass(order)) return [];
   const percent = (x: number) => `${x < 0.01 ? (100 * x).toPrecision(2) : (100 * x).toPrecision(3)}%`;
@@ -121,8 +122,8 @@ function labelOrderWarnings(state: LinearLearnerState): string[] {
  * deviation is 0.403, lm's error 0.192) while progressive_rmse read 0.068; shuffled, 0.228.
  */
 function labelRunWarnings(state: LinearLearnerState): string[] {
-  const moments = state.tensors.progressive_label_runs?.data as Float64Array | undefined;
-  if (!moments) return [];
+  const moments = state.tensors.progressive_label_order?.data as Float64Array | undefined;
+  if (!moments || state.hyperparameters.predictor_type !== 'regressor') return [];
   const runs = labelRunsOf(moments);
   if (!looksSortedByValue(runs)) return [];
   const untied = runs.rises + runs.falls;

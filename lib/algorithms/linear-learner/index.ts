@@ -23,7 +23,7 @@ import {
   type LinearLearnerState,
 } from './state.js';
 import { laterDivergence, laterDivergenceError } from './pass-divergence.js';
-import { addLabelOrder, addLabelRuns } from '../label-order.js';
+import { addLabelOrder, addLabelRuns, labelRunsLength } from '../label-order.js';
 import { countedKernel, oneUpdateAtATime } from '../counted-update.js';
 
 export { LinearLearnerModel } from './model.js';
@@ -324,10 +324,9 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
     });
     // The first pass's label order (a later pass reads the same rows in the same order).
     const order = state.tensors.progressive_label_order?.data as Float64Array | undefined;
-    const runs = state.tensors.progressive_label_runs?.data as Float64Array | undefined;
-    if (Number(state.scalars.passes ?? 0) === 0 && batch.labels) {
-      if (order) await addLabelOrder(order, batch);
-      if (runs) await addLabelRuns(runs, batch);
+    if (order && Number(state.scalars.passes ?? 0) === 0 && batch.labels) {
+      if (state.hyperparameters.predictor_type === 'regressor') await addLabelRuns(order.subarray(0, labelRunsLength), batch);
+      else await addLabelOrder(order, batch);
     }
   }),
 
@@ -362,9 +361,9 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   },
   // scaler_origin: the scaler's sums are about it (0 in files from before it, as they were taken).
   // *_loss_difference_sq, *_weight_sq: zero, no test against model 0 (selection as before).
-  // progressive_label_order, progressive_label_runs: zeros, no labels seen (no warning about their order).
+  // progressive_label_order: zeros, no labels seen (no warning about their order).
   // pass_*, last_pass_*: zeros, no later pass seen (no check for a divergence after the first, the threshold from the first).
-  addedTensors: ['scaler_origin', 'progressive_label_order', 'progressive_label_runs', ...['progressive', 'validation'].flatMap((p) => [`${p}_loss_difference_sq`, `${p}_weight_sq`]),
+  addedTensors: ['scaler_origin', 'progressive_label_order', ...['progressive', 'validation'].flatMap((p) => [`${p}_loss_difference_sq`, `${p}_weight_sq`]),
     ...passSumNames],
   checkTrainingData,
   dataWarnings: linearLearnerDataWarnings,

@@ -1,7 +1,7 @@
 // The linear learner's state: which tensors it holds (named plainly, so a
 // checkpoint reads well in numpy), how it is allocated, how the kernels see
 // it, and how shard states merge.
-import { labelOrderLength, labelRunsLength } from '../label-order.js';
+import { labelOrderLength } from '../label-order.js';
 import type { LinearLearnerArrays, LinearLearnerMetrics, LinearLearnerSettings } from '../../backends/kernels.js';
 import { tensor, type Tensor } from '../../state/tensor.js';
 import type { DataSchema, State } from '../types.js';
@@ -157,10 +157,11 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   if (r.kernel.balanceMulticlass) tensors.class_weight = f32(new Float32Array(classes).fill(1));
   for (const name of ['moment1', 'moment2', 'average', 'last_step', 'feature_sum', 'feature_sumsq', 'feature_nonzero']) if (tensors[name]) adviseLarge(tensors[name].data);
   Object.assign(tensors, metricTensors('progressive', r), metricTensors('validation', r), passSumTensors(r));
-  // A classifier's labels in the order they came (lib/algorithms/label-order.ts): rows sorted by class mislead selection.
-  if (r.predictor !== 'regressor') tensors.progressive_label_order = f64(new Float64Array(labelOrderLength));
-  // A regressor's: rows sorted by the label mislead one pass and its progressive metrics alike.
-  else tensors.progressive_label_runs = f64(new Float64Array(labelRunsLength));
+  // The first pass's labels in the order they came (lib/algorithms/label-order.ts): a classifier's
+  // class sums (labelOrderOf: rows sorted by class mislead selection), a regressor's rises and falls
+  // in its first labelRunsLength slots (labelRunsOf: rows sorted by the label mislead one pass and
+  // its progressive metrics alike). One tensor, so that files of either kind load alike.
+  tensors.progressive_label_order = f64(new Float64Array(labelOrderLength));
   return {
     algorithm: 'linear-learner',
     hyperparameters: hp,

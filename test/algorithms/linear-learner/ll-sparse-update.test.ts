@@ -71,8 +71,10 @@ const fingerprint = `  import { createHash } from 'node:crypto';
       if (b % 4 === 2) batch.weights = Float32Array.from({ length: batch.rows }, (_, r) => 0.5 + (r % 3));
       await ll.update(state, batch, backend);
     }
-    // The pass sums (pass_*, last_pass_*, second_pass_*) came after these fingerprints, all zero in one pass: every tensor but those.
-    for (const [n, t] of Object.entries(state.tensors)) if (!/^(pass|last_pass|second_pass)_/.test(n)) add(t.data);
+    // The pass sums (pass_*, last_pass_*, second_pass_*) came after these fingerprints, all zero in one pass, and so did a
+    // regressor's label order (its rises and falls): every tensor but those.
+    const later = (n) => /^(pass|last_pass|second_pass)_/.test(n) || (hp.predictor_type === 'regressor' && n === 'progressive_label_order');
+    for (const [n, t] of Object.entries(state.tensors)) if (!later(n)) add(t.data);
     const m = (await ll.finalize(state, backend)).data();
     for (const t of Object.values(m.tensors)) add(t.data);
     hash.update(JSON.stringify(m.scalars));
