@@ -162,9 +162,22 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     // Quoted numbers that repeat (a quoted label) and unquoted counting numbers are data.
     assert.equal((await rowsOf('"1",5\n"0",6\n"1",7\n', { labelSize: 0 })).rows.length, 3);
     assert.equal((await rowsOf('1,5\n2,6\n3,7\n', { labelSize: 0 })).rows.length, 3);
-    // Every field quoted (Python's csv.QUOTE_ALL), and quoted numbers in another column than the first: data.
+    // Every field quoted (Python's csv.QUOTE_ALL): data. Quoted numbers in another column than the first
+    // beside unquoted ones are not row names, but a factor (below).
     assert.equal((await rowsOf('"10.13","1.5","2"\n"10.63","2.5","3"\n"11.39","3.5","4"\n', {})).rows.length, 3);
-    assert.equal((await rowsOf('5,"1",3.6\n6,"2",1.8\n7,"3",3.3\n', {})).rows.length, 3);
+  });
+
+  it("refuses R's factors, numbers in quotes beside numbers without (ChickWeight's Chick and Diet were read as measurements), unless read past or said to be data", async () => {
+    const chicks = '"","weight","Time","Chick","Diet"\n"1",42,0,"1","1"\n"2",51,2,"1","1"\n"3",59,4,"1","1"\n"13",40,0,"2","1"\n';
+    await assert.rejects(rowsOf(chicks, { header: true, labelSize: 0, ignoreColumns: [0] }), new RegExp('^DataError: iterable, line 1: column 4 \\("Chick"\\), ' +
+      'column 5 \\("Diet"\\) hold numbers in quotes \\("1", "2", …\\) beside columns of numbers without, as R\'s write.csv writes a factor \\(categories, ' +
+      'such as ids or groups\\), not a measurement: .* Read past them with --ignore-columns 1,4,5 \\(ignoreColumns: \\[0, 3, 4\\] in the API\\), or one-hot encode them; ' +
+      'if the numbers are measurements, write them without quotes, or say every column is data with --ignore-columns none \\(ignoreColumns: \\[\\]\\)$'));
+    assert.deepEqual((await rowsOf(chicks, { header: true, labelSize: 0, ignoreColumns: [0, 3, 4] })).rows[0].values, [42, 0]);
+    // Without a header (a label first, then the factor), and a quoted label column (class labels are categories): the label is left alone.
+    await assert.rejects(rowsOf('5,"1",3.6\n6,"2",1.8\n7,"3",3.3\n', {}), /^DataError: iterable, line 1: column 2 holds numbers in quotes \("1", "2", "3", …\)/);
+    assert.equal((await rowsOf('"1",3.6,79\n"0",1.8,54\n"1",3.3,74\n', {})).rows.length, 3);
+    assert.equal((await rowsOf('5,"1",3.6\n6,"2",1.8\n7,"3",3.3\n', { ignoreColumns: [] })).rows.length, 3);
   });
 
   it('takes an unnamed label column of whole numbers for labels unless they count, rise, or are quoted as R quotes row names', async () => {
@@ -247,8 +260,7 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     assert.equal((await rowsOf(',a\n1,5\n0,6\n1,7\n', { header: true })).rows.length, 3);
     assert.equal((await rowsOf(',a\n0,5\n1,6\n', { header: true })).rows.length, 2);
     assert.equal((await rowsOf('1,5\n2,6\n3,7\n', { labelSize: 0 })).rows.length, 3);
-    // Every field quoted (Python's csv.QUOTE_ALL), and quoted numbers in another column than the first: data.
+    // Every field quoted (Python's csv.QUOTE_ALL): data.
     assert.equal((await rowsOf('"10.13","1.5","2"\n"10.63","2.5","3"\n"11.39","3.5","4"\n', {})).rows.length, 3);
-    assert.equal((await rowsOf('5,"1",3.6\n6,"2",1.8\n7,"3",3.3\n', {})).rows.length, 3);
   });
 });

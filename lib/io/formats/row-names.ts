@@ -206,6 +206,8 @@ export function headerError(name: string, header: string, headerLine: number, re
   const short = rows.every((fields) => fields.length === names.length + 1);
   const found = rowNameColumns(names, rows, short, options);
   if (found.length > 0) return rowNamesMessage(where, found, names, short, options);
+  const factors = factorError(where, rows, options, (c) => unquoted(names[short ? c - 1 : c] ?? ''));
+  if (factors) return factors;
   if (recordWidth !== names.length && !(short && options.ignoreColumns?.includes(0))) {
     const trailing = recordWidth === names.length + 1 && rows.every((r) => r.length === recordWidth && unquoted(r[recordWidth - 1]) === '')
       ? `: each record ends with the delimiter, an empty last column` : ': is the delimiter right?';
@@ -269,6 +271,13 @@ export function headerlessError(name: string, line: number, records: string[], o
   if (records.length < 3 || options.ignoreColumns?.length === 0) return undefined;
   const delimiter = options.delimiter ?? ',';
   const rows = records.map((text) => csvFields(text.replace(/^[ \t\r]+|[ \t\r]+$/g, ''), delimiter));
+  const rowNames = headerlessRowNames(name, line, rows, options);
+  if (rowNames) return rowNames;
+  // Column 1 of quoted numbers is R's row names (said above): a factor is quoted in a later column.
+  return factorError(`${name}, line ${line}`, rows, { ...options, ignoreColumns: [...(options.ignoreColumns ?? []), 0] });
+}
+
+function headerlessRowNames(name: string, line: number, rows: string[][], options: HeaderOptions): string | undefined {
   const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
   // R writes row names first, and quotes no number of data: a file whose every number is quoted
   // (Python's csv.QUOTE_ALL) says nothing about its first column.
@@ -282,4 +291,35 @@ export function headerlessError(name: string, line: number, records: string[], o
     `Read past it with --ignore-columns ${all.join(',')} (ignoreColumns: [${all.map((c) => c - 1).join(', ')}] in the API)` +
     `${label === 0 ? ", and name the label's column with --label-column N (the first is the label by default; labelColumn in the API)" : ''}, ` +
     'or write the file without them (row.names = FALSE); if it is data, say so with --ignore-columns none (ignoreColumns: [])';
+}
+
+/**
+ * Columns whose every field among the first records is a number in quotes, beside columns of
+ * numbers without: R's write.csv quotes factors (categories: ChickWeight's Chick and Diet, "1" …
+ * "4") and never a measurement, and Python's QUOTE_NONNUMERIC quotes strings. Read as numbers, the
+ * categories got an order and spacing they do not have, without a word. The label's column (class
+ * labels are categories), columns read past, and files that quote every field are left alone;
+ * --ignore-columns none says every column is data. `nameOf(c)`: the header's name of record column c.
+ */
+function factorError(where: string, rows: string[][], options: HeaderOptions, nameOf?: (column: number) => string): string | undefined {
+  if (options.ignoreColumns?.length === 0 || rows.length === 0) return undefined;
+  const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
+  const read = (c: number) => c !== label && !options.ignoreColumns?.includes(c);
+  const width = Math.min(...rows.map((r) => r.length));
+  const quoted: number[] = [];
+  let plain = false;
+  for (let c = 0; c < width; c++) {
+    if (!read(c)) continue;
+    if (rows.every((r) => quotedNumber(r[c]))) quoted.push(c);
+    else if (rows.every((r) => /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(r[c]))) plain = true;
+  }
+  if (quoted.length === 0 || !plain) return undefined;
+  const shown = quoted.map((c) => `column ${c + 1}${nameOf && nameOf(c) !== '' ? ` (${JSON.stringify(nameOf(c))})` : ''}`).join(', ');
+  const values = [...new Set(rows.map((r) => r[quoted[0]].trim()))].slice(0, 3).join(', ');
+  const all = [...new Set([...(options.ignoreColumns ?? []).map((c) => c + 1), ...quoted.map((c) => c + 1)])].sort((a, b) => a - b);
+  return `${where}: ${shown} ${quoted.length === 1 ? 'holds' : 'hold'} numbers in quotes (${values}, …) beside columns of numbers without, ` +
+    "as R's write.csv writes a factor (categories, such as ids or groups), not a measurement: read as numbers, categories get an order and " +
+    `a spacing they do not have. Read past ${quoted.length === 1 ? 'it' : 'them'} with --ignore-columns ${all.join(',')} (ignoreColumns: ` +
+    `[${all.map((c) => c - 1).join(', ')}] in the API), or one-hot encode ${quoted.length === 1 ? 'it' : 'them'}; if the numbers are ` +
+    'measurements, write them without quotes, or say every column is data with --ignore-columns none (ignoreColumns: [])';
 }
