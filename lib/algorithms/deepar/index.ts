@@ -99,7 +99,13 @@ function checkAgainstState(state: DeeparState, record: SeriesRecord): void {
 
 async function update(state: DeeparState, batch: Batch, backend: Backend): Promise<void> {
   const series = requireSeries(batch);
-  for (const record of series.series) checkAgainstState(state, record);
+  let longest = Number(state.scalars.longest_series ?? 0);
+  for (const record of series.series) {
+    checkAgainstState(state, record);
+    longest = Math.max(longest, record.target.length);
+  }
+  // The longest series seen (data-warnings.ts: a context_length beyond it is mostly padding).
+  if (series.series.length > 0) state.scalars.longest_series = longest;
   const s = stateSettings(state);
   const pack = packSeries(series.series, s, { unseen: 'error' });
   await runKernel(backend, 'deeparOffer', { settings: s.native, seed: state.hyperparameters.seed, reservoir: reservoirOf(state), series: pack });
@@ -171,6 +177,8 @@ function merge(states: DeeparState[]): DeeparState {
   }
   mergeReservoirs(merged, states);
   merged.scalars = { ...freshScalars(), epochs_trained: Math.max(...states.map((s) => Number(s.scalars.epochs_trained))) };
+  const longest = Math.max(...states.map((s) => Number(s.scalars.longest_series ?? 0)));
+  if (longest > 0) merged.scalars.longest_series = longest;
   merged.scalars.epoch_loss = counters[trainCounter.weight] > 0 ? counters[trainCounter.loss] / counters[trainCounter.weight] : null;
   return merged;
 }

@@ -120,6 +120,19 @@ describe('deepar: one pass, one epoch, learning', () => {
     assert.match(warning, /Subtract a baseline from each series .* Values near 1\.0e\+9 are also held in float32 only to steps of 64\.$/);
   });
 
+  it('warns of a context_length longer than every training series (16 s and 383 MB an epoch at 1,000 on series of 40 values), and merges the longest', async () => {
+    const records = seasonalSeries(5, { series: 3, length: 30 });
+    const long = deepar.createState(hp({ context_length: 64 }), schema, backend) as DeeparState;
+    await deepar.update(long, seriesBatch(records), backend);
+    assert.equal(long.scalars.longest_series, 30);
+    assert.deepEqual(deepar.dataWarnings!(long).map((w) => w.slice(0, 131)),
+      ['deepar: context_length 64 is longer than every training series (the longest has 30 values): each window\'s context is mostly padding']);
+    const shard = deepar.createState(hp({ context_length: 64 }), schema, backend) as DeeparState;
+    await deepar.update(shard, seriesBatch(seasonalSeries(6, { series: 2, length: 70 })), backend);
+    assert.equal(deepar.merge([long, shard]).scalars.longest_series, 70);
+    assert.deepEqual(deepar.dataWarnings!(deepar.merge([long, shard])), []);
+  });
+
   it('an epoch is num_batches_per_epoch optimizer steps, whatever the number of series', async () => {
     const state = deepar.createState(hp({ num_batches_per_epoch: 7 }), schema, backend) as DeeparState;
     await deepar.update(state, seriesBatch(seasonalSeries(5, { series: 2, length: 30 })), backend);
