@@ -3,6 +3,7 @@
 // sample ∝ the series' scale ν); the end of the pass is one epoch: num_batches_per_epoch
 // optimizer steps on batches drawn from the reservoir (one native call, off the event loop).
 // Memory is the reservoir and the model, whatever the number of series.
+import { requireAlgorithm } from '../merge-checks.js';
 import { runKernel, sharedCpuBackend } from '../../backends/run-kernel.js';
 import type { Backend } from '../../backends/registry.js';
 import { BatchError, type Batch, type SeriesBatch } from '../../data/batch.js';
@@ -145,6 +146,7 @@ function checkTrainingData(state: DeeparState): void {
  */
 function merge(states: DeeparState[]): DeeparState {
   if (states.length === 0) throw new RangeError('deepar: merge needs at least one state');
+  requireAlgorithm('deepar merge', 'deepar', states);
   if (states.length === 1) return states[0];
   const [first] = states;
   for (const s of states) {

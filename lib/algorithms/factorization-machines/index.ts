@@ -3,6 +3,7 @@
 // in one pass over sparse or dense rows, selected on the validation channel (or
 // by progressive validation of the first pass over the training stream), with
 // top-N recommendations and the factors exposed as embeddings.
+import { requireAlgorithm, requireSameHyperparameters } from '../merge-checks.js';
 import { requireEvaluatedWeight, requireTrainingWeight, requireTwoClasses, requireValidationWeight } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { CallsUnderWay, isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
@@ -395,6 +396,7 @@ function catchUpInPlace(state: FactorizationMachinesState, what = 'factorization
 function mergeSince(states: FactorizationMachinesState[], base: FactorizationMachinesState | undefined,
   into?: FactorizationMachinesState): FactorizationMachinesState {
   if (states.length === 0) throw new RangeError('factorization-machines merge: no states');
+  requireAlgorithm('factorization-machines merge', 'factorization-machines', base ? [...states, base] : states);
   const first = states[0];
   // Every tensor is written below: `into`'s buffers serve as they are (allocating costs more than the merge).
   const merged = into ? Object.assign(into, { schema: { ...first.schema }, scalars: freshScalars() }) : createFmState(first.hyperparameters, first.schema);
@@ -404,11 +406,9 @@ function mergeSince(states: FactorizationMachinesState[], base: FactorizationMac
   const trained = rows.reduce((a, b) => a + b, 0);
   const total = trained + states.length * baseRows;
   for (const s of states) requireSettled(s, 'factorization-machines merge');
+  requireSameHyperparameters('factorization-machines merge', base ? [...states, base] : states);
   for (const [i, s] of states.entries()) {
     if (s.schema.featureDim !== first.schema.featureDim) throw new RangeError(`factorization-machines merge: state ${i} has ${s.schema.featureDim} features, state 0 has ${first.schema.featureDim}`);
-    for (const name of ['num_factors', 'num_models', 'optimizer', 'predictor_type'] as const) {
-      if (s.hyperparameters[name] !== first.hyperparameters[name]) throw new RangeError(`factorization-machines merge: state ${i} has ${name} ${s.hyperparameters[name]}, state 0 has ${first.hyperparameters[name]}`);
-    }
     if (revisionOf(s) !== revisionOf(first)) throw new RangeError(`factorization-machines merge: state ${i} is of revision ${revisionOf(s)}, state 0 of revision ${revisionOf(first)} (train both with one version)`);
     catchUpInPlace(s, 'factorization-machines merge');
   }

@@ -8,6 +8,7 @@
 // reduction part-way through the stream and moved by Lloyd steps on every
 // later batch (a reduction of centres alone cannot tell how each centre's
 // points split between the final clusters; the later rows can).
+import { requireAlgorithm } from '../merge-checks.js';
 import { isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import type { Backend } from '../../backends/registry.js';
 import { runKernel } from '../../backends/run-kernel.js';
@@ -146,6 +147,7 @@ function concatenate(shards: { points: Float32Array; weights: Float64Array; coun
 
 function merge(states: KmeansState[]): KmeansState {
   if (states.length === 0) throw new RangeError('kmeans merge: no states');
+  requireAlgorithm('kmeans merge', 'kmeans', states);
   for (const s of states) requireSettled(s, 'kmeans merge');
   const first = states[0];
   for (const [i, s] of states.entries()) {

@@ -2,6 +2,7 @@
 // models trained side by side in one pass over the data, each with its own
 // learning rate and regularization, then calibrated and selected on the
 // validation channel (or on progressive validation of the training stream).
+import { requireAlgorithm } from '../merge-checks.js';
 import type { LinearLearnerMetrics, LinearLearnerStep } from '../../backends/kernels.js';
 import { BatchError, type Batch } from '../../data/batch.js';
 import { tensor } from '../../state/tensor.js';
@@ -331,6 +332,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   }),
 
   merge: (states) => {
+    requireAlgorithm('linear-learner merge', 'linear-learner', states);
     for (const s of states) requireSettled(s, 'linear-learner merge');
     return mergeLinearLearnerStates(states);
   },

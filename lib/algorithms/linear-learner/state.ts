@@ -1,6 +1,7 @@
 // The linear learner's state: which tensors it holds (named plainly, so a
 // checkpoint reads well in numpy), how it is allocated, how the kernels see
 // it, and how shard states merge.
+import { requireAlgorithm } from '../merge-checks.js';
 import { labelOrderLength } from '../label-order.js';
 import type { LinearLearnerArrays, LinearLearnerMetrics, LinearLearnerSettings } from '../../backends/kernels.js';
 import { tensor, type Tensor } from '../../state/tensor.js';
@@ -402,6 +403,7 @@ function removeBaseScalerSums(merged: LinearLearnerState, base: LinearLearnerSta
 function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | undefined, into?: LinearLearnerState, addParameters = false,
   beforeScaler?: (merged: LinearLearnerState) => void): LinearLearnerState {
   if (states.length === 0) throw new RangeError('linear-learner merge: no states');
+  requireAlgorithm('linear-learner merge', 'linear-learner', base ? [...states, base] : states);
   for (const s of [...states, ...(base ? [base] : [])]) requireSettled(s, 'linear-learner merge');
   const first = states[0];
   // A copy of the first state to merge into, in `into`'s buffers when given (allocating costs more

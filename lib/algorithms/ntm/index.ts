@@ -3,6 +3,7 @@
 // (native/algorithms/ntm/ntm.h has the model). One native call trains on a batch
 // of documents; the state is the network's weights, the optimizer's moments and
 // the loss sums; shards merge by averaging weights by the documents each trained on.
+import { requireAlgorithm } from '../merge-checks.js';
 import { DegenerateDataError, requireEvaluatedWeight, requireTrainingWeight } from '../degenerate-data.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import type { Backend } from '../../backends/registry.js';
@@ -226,6 +227,7 @@ function mergeReservoirs(out: Int32Array, sources: Int32Array[], base?: Int32Arr
 /** Shards' states: weights, moments and running moments averaged by the rows each trained on since base; sums added. */
 function mergeSince(states: NtmState[], base: NtmState | undefined, into?: NtmState): NtmState {
   if (states.length === 0) throw new RangeError('ntm merge: no states');
+  requireAlgorithm('ntm merge', 'ntm', base ? [...states, base] : states);
   const first = states[0];
   for (const [i, s] of states.entries()) {
     if (s.schema.featureDim !== first.schema.featureDim) throw new RangeError(`ntm merge: state ${i} has ${s.schema.featureDim} features, state 0 has ${first.schema.featureDim}`);

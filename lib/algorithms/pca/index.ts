@@ -8,6 +8,7 @@
 // Every state also keeps n and Σx (and Σw‖x‖² for the sketches, so the total
 // variance is exact), so centring can be chosen at finalize; any number of
 // components up to what the state supports can be selected from one state.
+import { requireAlgorithm } from '../merge-checks.js';
 import { DegenerateDataError, requireTrainingWeight } from '../degenerate-data.js';
 import type { Backend } from '../../backends/registry.js';
 import { loadCoreAddon } from '../../backends/native-addon.js';
@@ -92,6 +93,7 @@ function addShard(merged: PcaState, shard: PcaState, origin: Float64Array, d: nu
 
 function merge(states: PcaState[]): PcaState {
   if (states.length === 0) throw new RangeError('pca merge: no states');
+  requireAlgorithm('pca merge', 'pca', states);
   for (const s of states) requireSettled(s, 'pca merge');
   const first = states[0];
   const hp = first.hyperparameters;
@@ -100,7 +102,10 @@ function merge(states: PcaState[]): PcaState {
   const ell = sketchSize(hp, d);
   for (const [i, s] of states.entries()) {
     if (s.schema.featureDim !== d) throw new RangeError(`pca merge: state ${i} has ${s.schema.featureDim} features, state 0 has ${d}`);
-    for (const name of ['algorithm_mode', 'num_components', 'extra_components', 'seed'] as const) {
+    // Regular mode's state is the moments whatever num_components (chosen again at select): the
+    // merge keeps state 0's. A sketch's size comes from num_components and extra_components.
+    const sketched = ['algorithm_mode', 'num_components', 'extra_components', 'seed'] as const;
+    for (const name of hp.algorithm_mode === 'regular' ? ['algorithm_mode', 'seed'] as const : sketched) {
       if (s.hyperparameters[name] !== hp[name]) throw new RangeError(`pca merge: state ${i} has ${name} ${s.hyperparameters[name]}, state 0 has ${hp[name]}`);
     }
   }
