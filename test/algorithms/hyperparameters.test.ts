@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describeAllowed, parseHyperparameters, type HyperparameterSchema } from '../../lib/index.js';
+import { describeAllowed, factorizationMachines, parseHyperparameters, type HyperparameterSchema } from '../../lib/index.js';
 
 const schema = {
   feature_dim: { type: 'int', min: 1, required: true, description: 'features per row' },
@@ -45,6 +45,11 @@ describe('hyperparameter schema engine', () => {
     assert.throws(() => parse({ learnig_rate: 0.1 }),
       /^HyperparameterError: linear-learner: unknown hyperparameter 'learnig_rate'\. Did you mean 'learning_rate'\? Known: feature_dim, mini_batch_size, /);
     assert.throws(() => parse({ zzz: 1 }), (error: Error) => !error.message.includes('Did you mean') && /unknown hyperparameter 'zzz'/.test(error.message));
+  });
+
+  it("refuses the factorization machines' eps=0 (adam and adagrad divided 0 by 0 on an all-zero column, and the error blamed the features)", () => {
+    assert.throws(() => parseHyperparameters('factorization-machines', factorizationMachines.hyperparameters, { predictor_type: 'regressor', num_factors: 2, eps: 0 }),
+      /hyperparameter 'eps' got 0, expected a number in \(0, ∞\)/);
   });
 
   it('names the parameter, the value and what is allowed for a bad value', () => {

@@ -36,7 +36,7 @@ export const factorizationMachinesSchema = {
   bias_init_scale: initScale('bias'), linear_init_scale: initScale('linear terms'), factors_init_scale: initScale('factors'),
   bias_init_value: initValue('bias'), linear_init_value: initValue('linear terms'), factors_init_value: initValue('factors'),
   clip_gradient: { type: 'float', min: 0, exclusiveMin: true, default: 'auto', allowAuto: true, description: 'clip each gradient entry to [−c, c] (auto: no clipping)' },
-  eps: { type: 'float', min: 0, default: 1e-8, description: 'added to the denominator of adagrad and adam' },
+  eps: { type: 'float', min: 0, exclusiveMin: true, default: 1e-8, description: 'added to the denominator of adagrad and adam' },
   rescale_grad: { type: 'float', min: 0, exclusiveMin: true, default: 'auto', allowAuto: true, description: 'gradient multiplier (auto: 1 / the batch\'s total row weight, a mean)' },
   optimizer: { type: 'enum', values: ['sgd', 'adagrad', 'adam'], default: 'adam', description: 'update rule of all three groups' },
   num_models: {
