@@ -202,6 +202,14 @@ describe('command-line contract', function () {
       if (name === 'pca') {
         assert.equal(result.code, 1);
         assert.match(result.stderr, /^boundless: evaluate: pca has no evaluation metrics\n$/);
+        // train says so before training, for a test channel (it failed after the pass) and a validation one (never read).
+        for (const channel of ['--test', '--validation']) {
+          const trained = boundless(['train', 'pca', '--train', rows, channel, rows, '--hp', 'num_components=1', '--model-dir', join(directory, 'pca-channel')]);
+          assert.equal(trained.code, 1);
+          assert.match(trained.stderr, channel === '--test' ? /^boundless: train: pca has no evaluation metrics, so a test channel has nothing to measure: leave it out\n$/
+            : /^boundless: train: pca has no validation metrics, so a validation channel would not be read: leave it out\n$/);
+          assert.doesNotMatch(trained.stderr, /epoch/);
+        }
         continue;
       }
       assert.equal(result.code, 1, name);

@@ -148,6 +148,7 @@ export class TrainingRun<A extends Algorithm> {
     try {
       run.refuseStreamChannel('validation', options.validation);
       run.refuseStreamChannel('test', options.test);
+      run.refuseUnmeasuredChannels();
       // The checkpoint first: what it refuses (rows of another width) is said before the channels are read with it.
       await run.restore();
       await run.requireRecords('validation', options.validation);
@@ -172,6 +173,20 @@ export class TrainingRun<A extends Algorithm> {
     if (!isRedisUrl(channel)) return;
     throw new Error(`train: the ${name} channel is a Redis stream (${describeChannel(channel)}): only the training channel can be; ` +
       `give the ${name} data as a file`);
+  }
+
+  /**
+   * A validation or test channel given to an algorithm with no metrics for it: the test channel
+   * failed after the whole pass (no model written), and a validation channel was never read.
+   */
+  private refuseUnmeasuredChannels(): void {
+    const { algorithm, options } = this;
+    if (options.test !== undefined && !algorithm.createEvaluator) {
+      throw new Error(`train: ${algorithm.name} has no evaluation metrics, so a test channel has nothing to measure: leave it out`);
+    }
+    if (options.validation !== undefined && !algorithm.createStateValidator && !algorithm.createEvaluator) {
+      throw new Error(`train: ${algorithm.name} has no validation metrics, so a validation channel would not be read: leave it out`);
+    }
   }
 
   /**
