@@ -58,6 +58,11 @@ export interface Model {
    * out of range, so a caller can refuse a request before reading any data.
    */
   checkPredictOptions?(options: PredictOptions): void;
+  /**
+   * Outputs that are vectors whatever their length (PCA's projection, a topic mixture): `predict`
+   * writes them as arrays even of one value, where an output of one value a row is a number.
+   */
+  readonly vectorOutputs?: readonly string[];
   /** The tensors and scalars that define the model; saved and loaded exactly. */
   data(): ModelData;
   /** Writes the model atomically (algorithms/persistence.ts saveModel); read back with loadModel(path, algorithm, backend). */

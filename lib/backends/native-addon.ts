@@ -268,6 +268,8 @@ export interface NativePredictionOutput {
   key: string;
   values: Float32Array | Float64Array | Int32Array | Uint32Array;
   width: number;
+  /** Written as an array even when width is 1. */
+  vector?: boolean;
 }
 
 export interface NativeParserOptions {

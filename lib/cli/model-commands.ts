@@ -128,14 +128,14 @@ export const predictOptions: Record<string, OptionSpec> = {
 };
 
 /** The outputs of one batch's predictions as the native line encoder takes them, in the object's own key order. */
-function predictionOutputs(predictions: Record<string, ArrayLike<number | bigint>>, rows: number): NativePredictionOutput[] {
+function predictionOutputs(predictions: Record<string, ArrayLike<number | bigint>>, rows: number, vectors: readonly string[] = []): NativePredictionOutput[] {
   return Object.entries(predictions).map(([name, values]) => {
     const width = values.length / rows;
     if (!Number.isInteger(width)) throw new Error(`predict: output ${JSON.stringify(name)} has ${values.length} values for ${rows} rows`);
     // Other array kinds (a plain array, BigInt64Array from an --algorithm-module) as the numbers JSON would write.
     const typed = values instanceof Float32Array || values instanceof Float64Array || values instanceof Int32Array || values instanceof Uint32Array
       ? values : Float64Array.from(Array.from(values as ArrayLike<number | bigint>, Number));
-    return { key: JSON.stringify(name), values: typed, width };
+    return { key: JSON.stringify(name), values: typed, width, ...(vectors.includes(name) ? { vector: true } : {}) };
   });
 }
 
@@ -143,10 +143,11 @@ function predictionOutputs(predictions: Record<string, ArrayLike<number | bigint
  * Writes one JSON line per row — each prediction output a number or, for several values per
  * row, an array — encoded natively into reused buffers, waiting for the stream to drain.
  */
-async function writePredictionLines(out: Writable, buffers: OutputBuffers, predictions: Record<string, ArrayLike<number | bigint>>, rows: number): Promise<void> {
+async function writePredictionLines(out: Writable, buffers: OutputBuffers, predictions: Record<string, ArrayLike<number | bigint>>, rows: number,
+  vectors?: readonly string[]): Promise<void> {
   if (rows === 0) return;
   const addon = loadCoreAddon();
-  const outputs = predictionOutputs(predictions, rows);
+  const outputs = predictionOutputs(predictions, rows, vectors);
   const { slot, buffer } = await buffers.take(addon.predictionLinesBound(outputs, rows));
   const length = await addon.encodePredictionLines(outputs, rows, buffer);
   buffers.write(out, slot, length);
@@ -213,7 +214,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
     const buffers = new OutputBuffers();
     for await (const batch of stream) {
       const predictions = await model.predict(batch, requestOptions).catch((error: Error) => { throw atRecord(error, options.input as string, records); });
-      await writePredictionLines(out, buffers, predictions, batch.rows);
+      await writePredictionLines(out, buffers, predictions, batch.rows, model.vectorOutputs);
       records += batch.rows;
     }
     await buffers.settle();

@@ -27,7 +27,7 @@ char* Line(const std::vector<PredictionOutput>& outputs, size_t r, char* at) {
     std::memcpy(at, output.key.data(), output.key.size());
     at += output.key.size();
     *at++ = ':';
-    if (output.width == 1) {
+    if (output.width == 1 && !output.vector) {
       at = WriteJsonNumber(at, ValueAt(output, r));
       continue;
     }

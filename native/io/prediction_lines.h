@@ -17,6 +17,7 @@ struct PredictionOutput {
   Type type = Type::kFloat32;
   const void* values = nullptr;  // rows × width, row-major
   size_t width = 1;              // 1 writes a number, any other width an array
+  bool vector = false;           // an array whatever the width (PCA's projection at one component)
 };
 
 // An upper bound on the bytes of the first `rows` lines, O(outputs).

@@ -95,7 +95,7 @@ Napi::Value EncodeRowsJs(const Napi::CallbackInfo& info) {
   return QueueEncoder(info.Env(), "boundless:encodeRows", reader, [=]() { return EncodeRows(format, batch, out); }, work);
 }
 
-// outputs: [{ key: '"name"' (JSON), values: Float32Array|Float64Array|Int32Array|Uint32Array, width }].
+// outputs: [{ key: '"name"' (JSON), values: Float32Array|Float64Array|Int32Array|Uint32Array, width, vector? }].
 std::vector<PredictionOutput> ReadOutputs(ArrayReader& reader, const Napi::CallbackInfo& info, const char* f, size_t rows) {
   if (!info[0].IsArray()) throw Napi::TypeError::New(info.Env(), std::string(f) + ": argument outputs must be an array");
   Napi::Array list = info[0].As<Napi::Array>();
@@ -107,6 +107,7 @@ std::vector<PredictionOutput> ReadOutputs(ArrayReader& reader, const Napi::Callb
     if (!entry.Get("key").IsString()) reader.Fail("outputs[i]", "key", "must be a string");
     output.key = entry.Get("key").As<Napi::String>().Utf8Value();
     output.width = SizeField(entry, f, "width");
+    output.vector = entry.Get("vector").ToBoolean().Value();
     const size_t length = CheckedProduct(info.Env(), f, rows, output.width);
     Napi::Value values = entry.Get("values");
     napi_typedarray_type type = values.IsTypedArray() ? values.As<Napi::TypedArray>().TypedArrayType() : napi_uint8_array;

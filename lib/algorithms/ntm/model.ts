@@ -61,6 +61,7 @@ export function vocabularyTensor(words: readonly string[]): Tensor {
 
 export class NtmModel implements Model {
   readonly algorithm = 'ntm';
+  readonly vectorOutputs = ['topic_weights'] as const;
   readonly hyperparameters: Hp;
   readonly featureDim: number;
   readonly numTopics: number;

@@ -11,6 +11,8 @@ import type { Model, ModelData, PredictOptions } from '../types.js';
 
 export class PcaModel implements Model {
   readonly algorithm = 'pca';
+  /** A projection is a vector, one component's too: {"projection":[x]}, as for more. */
+  readonly vectorOutputs = ['projection'] as const;
   readonly featureDim: number;
   readonly components: number;
   /** k × d: component m in row m (v transposed), for the projection kernel. */

@@ -195,6 +195,10 @@ describe('pca from the command line', function () {
       const rows = cli('predict', '--model', 'four/model.safetensors', '--input', 'rows.csv').trim().split('\n').map((l) => JSON.parse(l));
       assert.equal(rows.length, 1000);
       assert.equal(rows[0].projection.length, 4);
+      // One component's projection is an array of one (it was a bare number: a consumer indexing it broke).
+      cli('select', '--state', 'model/state.safetensors', '--num-components', '1', '--model-dir', 'one');
+      const first = JSON.parse(cli('predict', '--model', 'one/model.safetensors', '--input', 'rows.csv').split('\n')[0]);
+      assert.ok(Array.isArray(first.projection) && first.projection.length === 1, JSON.stringify(first));
       // --epochs passed the hyperparameter's bound by: a second pass counted every row again (singular values ×√3 at 3).
       const again = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'train', 'pca', '--train', 'rows.csv', '--hp', 'num_components=2',
         '--epochs', '3', '--model-dir', 'three'], { cwd: root, encoding: 'utf8' });
