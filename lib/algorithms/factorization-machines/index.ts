@@ -206,9 +206,17 @@ function regressorWarnings(state: FactorizationMachinesState): string[] {
   const loss = state.tensors.progressive_loss.data as Float64Array;
   const lossWeight = state.tensors.progressive_weight.data as Float64Array;
   const best = Math.min(...Array.from(loss, (l, m) => l / lossWeight[m]).filter(Number.isFinite));
-  // The floor: labels all equal (variance 0, or what rounding leaves of it) are not a reason to warn.
-  const floor = Math.max(variance, 1e-12 * mean * mean);
-  if (!Number.isFinite(best) || !(best > 2 * floor) || !(best > 1e-12)) return [];
+  if (!Number.isFinite(best)) return [];
+  // Labels all equal (variance 0, or what rounding leaves of it): "twice their variance" would be any
+  // error at all (all labels 0, predictions within 0.06: "centre the labels"). Said only when the
+  // predictions miss the one value by more than a tenth of it (or of 1, for labels near 0).
+  if (variance <= 1e-13 * mean * mean) {
+    if (!(best > 0.01 * Math.max(mean * mean, 1))) return [];
+    return [`factorization-machines: the training labels are all ${mean.toPrecision(6)}, and the best model's progressive mean squared error is ` +
+      `${best.toPrecision(4)}: the bias starts near 0 and moves a learning rate a step. There is nothing to learn from these rows but that value: ` +
+      `set bias_init_method=constant with bias_init_value=${mean.toPrecision(6)}, or give rows whose labels vary`];
+  }
+  if (!(best > 2 * variance) || !(best > 1e-12)) return [];
   return [`factorization-machines: the best model's progressive mean squared error, ${best.toPrecision(4)}, is more than twice the variance of ` +
     `the training labels (${variance.toPrecision(4)}): predicting their mean, ${mean.toPrecision(6)}, would do better. Factorization machines ` +
     'centre neither the labels nor the features, and the bias starts near 0: centre the labels (subtract their mean and add it back to ' +

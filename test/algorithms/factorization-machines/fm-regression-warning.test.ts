@@ -71,6 +71,24 @@ describe('factorization machines: a regressor no better than the labels\' mean',
     }
   });
 
+  it('says what constant labels need (all 5: set bias_init_value), and nothing for labels all 0 predicted near 0 (it said "centre the labels")', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'boundless-fm-constant-'));
+    try {
+      const warningsOf = async (label: number) => {
+        const path = join(directory, `constant-${label}.csv`);
+        await writeFile(path, Array.from({ length: 400 }, (_, r) => `${label},${(r % 7) / 7},${(r % 5) / 5}`).join('\n') + '\n');
+        return (await trainingWarnings(fm, { predictor_type: 'regressor', num_factors: 2, mini_batch_size: 50 }, { train: path, epochs: 1, backend: 'cpu' }))
+          .filter((w) => w.includes('labels'));
+      };
+      assert.deepEqual(await warningsOf(0), []);
+      const five = await warningsOf(500);
+      assert.equal(five.length, 1, five.join('\n'));
+      assert.match(five[0], /^factorization-machines: the training labels are all 500\.000, and the best model's progressive mean squared error is [0-9.e+]+: .*set bias_init_method=constant with bias_init_value=500\.000, or give rows whose labels vary$/);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
   it('says nothing for a state without the moments (written before them)', async () => {
     const state = fresh();
     for (const b of regressionBatches(3, 1e6)) await fm.update(state, b, backend);
