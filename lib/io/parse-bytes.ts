@@ -510,6 +510,10 @@ class NativeBatcher {
       error += '; a batch holds 128 entries per row of --mini-batch-size (at least 65,536): raise --mini-batch-size (miniBatchSize, or nnzPerBatch, in the API)';
     }
     if (this.producer.format === 'csv' && this.producer.options.delimiter === undefined) error += delimiterHint(error);
+    // NUL bytes in a text record: a binary file read as text (recordIO, made by convert --to recordio, without --format).
+    if (this.producer.format !== 'recordio' && error.includes('\\x00')) {
+      error += "; the record holds NUL bytes, as binary files do: a recordIO-protobuf file needs --format recordio (format: 'recordio' in the API)";
+    }
     // A resumed read or a worker's share of a file starts mid-file: its line numbers count from there.
     if (current.explain) throw new DataError(current.explain(error));
     if (current.baseOffset > 0 && current.path !== undefined) throw midFileError(current.name, current.path, current.baseOffset, error);

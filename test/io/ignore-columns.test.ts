@@ -215,6 +215,9 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     // Without a header (write.table's col.names = FALSE, or its default spaces), the record's field says it.
     await assert.rejects(rowsOf('"1"\t3.6\t79\n', { labelSize: 0 }),
       /^DataError: iterable, line 1: column 1 '"1"\\t3\.6\\t79' is not a number; its values are numbers split by "\\t": pass --delimiter 'tab' \(delimiter in the API\)$/);
+    // A binary file read as text: its NUL bytes say what it may be.
+    await assert.rejects(rowsOf('1,2\n#\u0000\u0000\u0000,3\n', { labelSize: 0 }),
+      /column 1 '#\\x00\\x00\\x00' is not a number; the record holds NUL bytes, as binary files do: a recordIO-protobuf file needs --format recordio \(format: 'recordio' in the API\)$/);
     await assert.rejects(rowsOf('"1" 3.6 79\n"2" 1.8 54\n', { labelSize: 0 }),
       /column 1 '"1" 3\.6 79' is not a number; its values are numbers split by spaces: pass --delimiter ' ' \(delimiter in the API\)$/);
   });
