@@ -47,7 +47,12 @@ export class PcaModel implements Model {
   /** projection [rows × components] = (x − mean) · v, natively, about the mean (accurate however far the data are from 0). */
   async predict(batch: Batch, options: PredictOptions = {}): Promise<Record<string, Float32Array>> {
     this.checkPredictOptions(options);
-    if (batch.cols !== this.featureDim) throw new RangeError(`pca predict: has ${batch.cols} features per row, expected ${this.featureDim}`);
+    if (batch.cols !== this.featureDim) {
+      // readBatches takes a CSV's first column for a label unless told labelSize: 0, one column short of an unlabelled model's rows.
+      const labelled = batch.labels !== undefined && batch.cols === this.featureDim - 1
+        ? ': the batch was read with a label column, which rows for PCA have not: read them with labelSize: 0' : '';
+      throw new RangeError(`pca predict: has ${batch.cols} features per row, expected ${this.featureDim}${labelled}`);
+    }
     const projection = new Float32Array(batch.rows * this.components);
     try {
       await runKernel(this.backend, 'pcaProject', { model: { rows: this.rows, mean: this.mean }, dim: this.featureDim, components: this.components, batch, out: projection });
@@ -59,6 +64,9 @@ export class PcaModel implements Model {
 
   /** Rows of k projections back to the input space: projection · vᵀ + mean. */
   async inverseTransform(projection: Float32Array, rows: number): Promise<Float32Array> {
+    if (!Number.isSafeInteger(rows) || rows < 0 || projection?.length !== rows * this.components) {
+      throw new RangeError(`pca inverseTransform: projection has ${projection?.length} values, expected rows × num_components = ${rows} × ${this.components}`);
+    }
     const v = this.modelData.tensors.v.data as Float32Array;  // d × k: row j holds feature j's weights
     return runKernel(this.backend, 'denseLinear', { x: projection, w: v, bias: this.mean, rows, cols: this.components, models: this.featureDim });
   }

@@ -110,6 +110,10 @@ describe('pca (regular)', function () {
     const x = (batch as { values: Float32Array }).values;
     for (let i = 0; i < x.length; i++) assert.ok(Math.abs(back[i] - x[i]) < 1e-3, `value ${i}: ${back[i]} vs ${x[i]}`);
     await assert.rejects(model.predict(denseBatch(new Float32Array(4), 2)), /pca predict: has 2 features per row, expected 6/);
+    // Rows read with a label column (readBatches' CSV default): one short, and said why.
+    await assert.rejects(model.predict(denseBatch(new Float32Array(10), 5, Float32Array.of(1, 0))),
+      /^RangeError: pca predict: has 5 features per row, expected 6: the batch was read with a label column, which rows for PCA have not: read them with labelSize: 0$/);
+    await assert.rejects(model.inverseTransform(projection, 7), /^RangeError: pca inverseTransform: projection has 48 values, expected rows × num_components = 7 × 6$/);
   });
 
   it('takes sparse rows with the same moments and model as dense', async () => {
