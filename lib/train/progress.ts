@@ -8,7 +8,11 @@ export interface ProgressEvent {
   epoch: number;
   batches: number;
   records: number;
-  /** Bytes of the training channel read so far, every epoch's together (a cached epoch counts what it replays). */
+  /**
+   * Bytes of the training channel trained on so far, every epoch's together (a cached epoch counts
+   * what it replays): up to the last trained batch's end in plain files, which the reader runs
+   * ahead of; read so far in gzip files and streams.
+   */
   bytes: number;
   elapsedSeconds: number;
   recordsPerSecond: number;

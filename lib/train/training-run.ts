@@ -19,7 +19,7 @@ import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
 import type { SourceInput } from '../io/sources/open-source.js';
 import type { SourcePosition } from '../io/sources/types.js';
 import { cloneTensor } from '../state/tensor.js';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { CheckpointSchedule } from './checkpoint-directory.js';
 import { defaultEpochCacheBytes, describeBytes, EpochCache, type EpochCacheReport, type PassSource } from './epoch-cache.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
@@ -496,6 +496,7 @@ export class TrainingRun<A extends Algorithm> {
     const stream: PassSource = replay ?? read!;
     const batches = !replay && fromStart && cache?.recording && this.epochsAfterThis() ? cache.record(stream) : stream;
     this.covered = undefined;
+    const startBytes = this.trainedBytes(progress.position) ?? 0;
     try {
       for await (const batch of batches) {
         // A pass from the file makes the state (a replayed pass comes after one): the stream has read the width by now.
@@ -515,7 +516,10 @@ export class TrainingRun<A extends Algorithm> {
         progress.batches++;
         progress.records += batch.rows;
         reporter.totalBytes = stream.totalBytes;
-        reporter.epochBytes = stream.stats.bytes;
+        // The reader runs ahead of training (read waves, the batch queue): a slow kernel's pass had read
+        // the whole file in its first batches (the ETA 0, or growing): progress counts the bytes trained.
+        const trained = this.trainedBytes(batch.position);
+        reporter.epochBytes = trained !== undefined ? trained - startBytes : stream.stats.bytes;
         this.emit('batch');
         if (options.signal?.aborted) throw abortError(options.signal);
         if (this.schedule?.afterBatch()) {
@@ -537,6 +541,24 @@ export class TrainingRun<A extends Algorithm> {
    * data. (Within a pass, a file that ends short of its size when the pass began is one too:
    * lib/io/sources/files.ts.) Files added since, or grown, are read.
    */
+  /**
+   * The training files' bytes up to a trained batch's end, from its position (plain files: an
+   * offset within file `fileIndex` of the files listed); undefined where a position does not say
+   * (a stream, a gzip file, whose offsets count inflated bytes).
+   */
+  private trainedBytes(position: SourcePosition | null | undefined): number | undefined {
+    const files = this.firstPassFiles.get('training');
+    if (!files || !position || position.fileIndex >= files.length || position.byteOffset > files[position.fileIndex].bytes) return undefined;
+    this.plainTraining ??= files.every((file) => !startsGzip(file.path));
+    if (!this.plainTraining) return undefined;
+    let before = 0;
+    for (let i = 0; i < position.fileIndex; i++) before += files[i].bytes;
+    return before + position.byteOffset;
+  }
+
+  /** Whether no training file is gzip (whose positions count inflated bytes): looked at once. */
+  private plainTraining: boolean | undefined;
+
   private checkSameFiles(channel: 'training' | 'validation', input: SourceInput): InputFile[] | undefined {
     // Listed now, errors and all: a file removed while its directory is listed must not make a list without it.
     const files = listInputFiles(input);
@@ -798,4 +820,18 @@ function holdsNonZero(batch: Batch): boolean {
   if (batch.kind !== 'dense' && batch.kind !== 'sparse') return true;
   const values = batch.kind === 'dense' ? batch.values.subarray(0, batch.rows * batch.cols) : batch.values.subarray(0, batch.indptr[batch.rows]);
   return values.some((v) => v !== 0);
+}
+
+/** Whether a file starts with gzip's magic bytes (1f 8b); false when it cannot be read (its reader says why). */
+function startsGzip(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
