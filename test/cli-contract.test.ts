@@ -406,6 +406,8 @@ describe('command-line contract', function () {
       [['convert', '--input', rows, '--format', 'csv', '--to', 'csv', '--output', '/dev/null', '--delimiter', 'ab'], /--delimiter must be one byte/],
       [['convert', '--input', rows, '--format', 'vw', '--to', 'csv', '--output', '/dev/null', '--hash-bits', '40'], /--hash-bits must be an integer in \[1, 31\], got 40/],
       [['convert', '--input', rows, '--format', 'libsvm', '--to', 'csv', '--output', '/dev/null'], /--format libsvm needs --feature-dim/],
+      [['predict', '--model', join(directory, 'kmeans'), '--input', rows, '--feature-dim', '5'],
+        /^boundless: predict: --feature-dim 5, but the model has \d+ features \(feature_dim\): leave --feature-dim out$/m],
       [['train', 'ntm', '--train', rows, '--format', 'series', '--hp', 'num_topics=2'],
         /^boundless: train: --format series is time series, which forecasters \(deepar\) read; ntm reads rows \(csv, libsvm, recordio, jsonl, text, vw\)$/m],
       // --feature-dim with vw was ignored (its rows have 2^--hash-bits features)

@@ -83,6 +83,10 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
   }
   const ignoreColumns = ignoreColumnsFor(command, options, format, labelSize, column, defaults.ignoreColumns, givenIgnored);
   const givenFeatureDim = integerOption(command, options, 'feature-dim');
+  // predict and evaluate read rows of the model's width: another was read, then refused row by row without the file's name.
+  if (command !== 'train' && givenFeatureDim !== undefined && defaults.featureDim !== undefined && givenFeatureDim !== defaults.featureDim && format !== 'vw') {
+    throw new UsageError(`${command}: --feature-dim ${givenFeatureDim}, but the model has ${defaults.featureDim} features (feature_dim): leave --feature-dim out`);
+  }
   const widthGiven = format === 'libsvm' || format === 'jsonl' || format === 'text';
   const featureDim = givenFeatureDim ?? defaults.featureDim ?? (widthGiven && !defaults.hyperparameterFeatureDim ? defaults.resumedFeatureDim : undefined);
   if (ignoreColumns?.length && featureDim !== undefined && format === 'csv') {
