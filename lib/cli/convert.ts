@@ -1,4 +1,5 @@
 // `boundless convert --input X --format F --to csv|libsvm|jsonl|recordio --output Y`
+import { listenForInterrupt } from './interrupt.js';
 import { readBatches } from '../io/read-batches.js';
 import { DataError, formatNames } from '../io/read-options.js';
 import { outputFormats } from '../io/formats/row-writers.js';
@@ -38,13 +39,9 @@ export async function convert(argv: string[]): Promise<{ summary: Record<string,
   const data = readOptionsFrom('convert', options, { labelSize: 1 });
   if (data.format === 'series') throw new UsageError("convert: --format series (DeepAR's JSON Lines, whole time series) has no rows to convert; deepar reads it as it is");
   const to = choiceOption('convert', options, 'to', outputFormats)!;
-  // Ctrl-C and SIGTERM stop the reading at the next batch, so the half-written output is removed
-  // (writeRows aborts it) and the exit status is 130; Node's default left the temporary file.
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 4096, signal: controller.signal });
+  // Ctrl-C and SIGTERM stop the reading at the next batch (writeRows aborts the output).
+  const interruption = listenForInterrupt();
+  const stream = readBatches(options.input as string, { ...data, miniBatchSize: data.miniBatchSize ?? 4096, signal: interruption.signal });
   const output = options.output as string;
   // /dev/stdout, or the very file the shell redirected stdout to: the data is stdout's.
   const toStdout = output === '-' || await isStdout(output);
@@ -57,11 +54,10 @@ export async function convert(argv: string[]): Promise<{ summary: Record<string,
       }
     });
   } catch (error) {
-    if (controller.signal.aborted) throw new InterruptedError(`convert: interrupted; ${toStdout ? 'the rows written so far went to stdout' : `nothing was written to ${output}`}`);
+    if (interruption.signal.aborted) throw new InterruptedError(`convert: interrupted; ${toStdout ? 'the rows written so far went to stdout' : `nothing was written to ${output}`}`);
     throw error;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    interruption.dispose();
   }
   const mostlyBad = mostlySkippedMessage('convert', options.input as string, written.records, stream.stats.badRecords);
   if (mostlyBad) process.stderr.write(`boundless: warning: ${mostlyBad}\n`);

@@ -1,6 +1,7 @@
 // `boundless predict`, `boundless evaluate`, `boundless recommend` and
 // `boundless select`: the commands that use a saved model or state. The algorithm is named in the
 // file's metadata.
+import { listenForInterrupt } from './interrupt.js';
 import { existsSync, statSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { DataError } from '../io/read-options.js';
 import { noRecordsMessage, skippedCounts } from '../io/no-records.js';
 import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
-import { choiceOption, integerOption, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
+import { choiceOption, integerOption, InterruptedError, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { sageMakerFinalLines } from './progress.js';
 import { refuseRedisInput } from './redis-options.js';
@@ -209,7 +210,10 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   // Predictions are row by row, so unless a size is asked for, narrow dense rows come in batches
   // of 2^18 values (4,096 rows of 64): each batch costs thread hand-offs, not only its rows.
   const rows = data.miniBatchSize === undefined ? { miniBatchSize: 1000, batchValues: 2 ** 18 } : {};
-  const stream = readBatches(options.input as string, { ...data, ...modelFeatureNames(model, data), miniBatchSize: data.miniBatchSize ?? 1000, ...rows });
+  // Ctrl-C and SIGTERM stop the reading at the next batch; the output is aborted below.
+  const interruption = listenForInterrupt();
+  const stream = readBatches(options.input as string, { ...data, ...modelFeatureNames(model, data), miniBatchSize: data.miniBatchSize ?? 1000, ...rows,
+    signal: interruption.signal });
   try {
     const buffers = new OutputBuffers();
     for await (const batch of stream) {
@@ -224,7 +228,13 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
     }
     await file?.commit();
   } catch (error) {
-    throw withLayoutHint(file ? await file.abort(error) : error, options, model);
+    const failure = file ? await file.abort(error) : error;
+    if (interruption.signal.aborted) {
+      throw new InterruptedError(`predict: interrupted; ${toStdout ? 'the lines written so far went to stdout' : `nothing was written to ${outputPath}`}`);
+    }
+    throw withLayoutHint(failure, options, model);
+  } finally {
+    interruption.dispose();
   }
   const skipped = reportSkipped('predict', stream.stats.badRecords, 'the output has one line per record read, not per input line');
   warnDeclined('predict', backend);
