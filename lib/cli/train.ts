@@ -12,7 +12,7 @@ import { maxWorkers, train } from '../distributed/train.js';
 import type { TrainOptions } from '../train/train.js';
 import { epochsProblem } from '../train/run-settings.js';
 import type { State } from '../algorithms/types.js';
-import { maxSyncSeconds, parseSyncEvery } from '../distributed/sync-policy.js';
+import { defaultSyncEveryOf, maxSyncSeconds, parseSyncEvery } from '../distributed/sync-policy.js';
 import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { createProgressReporter, sageMakerFinalLines } from './progress.js';
@@ -254,10 +254,12 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     if (options[name] !== undefined && !checkpointDir) throw new UsageError(`train: --${name} needs --checkpoint-dir`);
   }
   // Workers checkpoint at merge rounds: a --checkpoint-every finer than a round was met only at rounds, without a word.
-  if (workers > 1 && every.everyBatches !== undefined && syncEvery && 'batches' in syncEvery && every.everyBatches < syncEvery.batches * workers) {
+  // The round is --sync-every's, else the algorithm's default (it was said only when --sync-every was given).
+  const round = syncEvery ?? defaultSyncEveryOf(algorithm);
+  if (workers > 1 && every.everyBatches !== undefined && 'batches' in round && every.everyBatches < round.batches * workers) {
     process.stderr.write(`boundless: train: warning: checkpoints are written at merge rounds: --checkpoint-every ${every.everyBatches}b comes due within ` +
-      `every round (--sync-every ${syncEvery.batches}: ${(syncEvery.batches * workers).toLocaleString('en-US')} batches of the ${workers} workers together), ` +
-      'so a checkpoint is written at each round\n');
+      `every round (--sync-every ${round.batches}${syncEvery ? '' : ', the default'}: ${(round.batches * workers).toLocaleString('en-US')} batches of the ` +
+      `${workers} workers together), so a checkpoint is written at each round\n`);
   }
   const modelDir = (options['model-dir'] as string | undefined) ?? '.';
   const cluster = clusterOptionsFrom(options);

@@ -117,6 +117,10 @@ describe('boundless train --workers', function () {
     const coarse = boundless(...args('16b'));
     assert.equal(coarse.code, 0, coarse.stderr);
     assert.doesNotMatch(coarse.stderr, /merge rounds/);
+    // Without --sync-every, the linear learner's default round (32 batches a worker): said too (it was not).
+    const byDefault = boundless(...args('10b').filter((a, i, all) => a !== '--sync-every' && all[i - 1] !== '--sync-every'));
+    assert.equal(byDefault.code, 0, byDefault.stderr);
+    assert.match(byDefault.stderr, /^boundless: train: warning: checkpoints are written at merge rounds: --checkpoint-every 10b comes due within every round \(--sync-every 32, the default: 64 batches of the 2 workers together\)/m);
   });
 
   it('bad --workers and --sync-every values are one clear line', () => {
