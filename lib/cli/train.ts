@@ -237,8 +237,9 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const resumedFeatureDim = options.resume === true && checkpointDir ? await featureDimOfCheckpoints(checkpointDir) : undefined;
   // Where the width that bounds the rows' indices came from, said with an index beyond it.
   const widthSource = vocabulary ? `the ${vocabulary.length} words of --vocab ${String(options.vocab)}: one word per feature`
-    : stateFeatureDim !== undefined ? `the width of the initial state ${initialState}: continued training reads rows of the width it was trained on`
-    : resumedFeatureDim !== undefined ? 'the width of the checkpoint resumed: continued training reads rows of the width it was trained on' : undefined;
+    : stateFeatureDim !== undefined ? `the initial state ${initialState}'s width: continued training reads rows of the width it was trained on`
+    : resumedFeatureDim !== undefined ? "the resumed checkpoint's width: continued training reads rows of the width it was trained on"
+    : hyperparameterFeatureDim ? `--hp feature_dim=${String(hpFeatureDim)}` : undefined;
   const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length ?? stateFeatureDim,
     hyperparameterFeatureDim, format, resumedFeatureDim }),
     redis: redisOptionsFrom('train', options, options.train as string), shuffleBuffer: integerOption('train', options, 'shuffle-buffer') };
@@ -351,7 +352,7 @@ function widthFromState(error: unknown, source: string | undefined): unknown {
   const bound = / is outside \[[01], \d+\] \(feature_dim (\d+)\)$/.exec(error.message);
   if (bound) error.message = `${error.message.slice(0, -1)}, ${source})`;
   // A CSV row of another width: the width expected came from there too.
-  else if (/: expected \d+ columns, found \d+$/.test(error.message)) error.message = `${error.message} (the width: ${source})`;
+  else if (/: expected \d+ columns, found \d+$/.test(error.message)) error.message = `${error.message} (the width from ${source})`;
   return error;
 }
 

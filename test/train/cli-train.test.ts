@@ -101,8 +101,12 @@ describe('boundless train / predict / evaluate / select', function () {
     await writeFile(wide, '1 1:1 12:1\n0 2:1\n');
     const onWide = boundless('train', 'linear-learner', '--train', wide, '--format', 'libsvm', '--initial-model', sparseDir, '--model-dir', join(root, 'wide-continued'));
     assert.equal(onWide.code, 1);
-    assert.equal(onWide.stderr, `boundless: ${wide}, line 1: feature index '12' is outside [1, 10] (feature_dim 10, the width of the initial state ` +
-      `${join(sparseDir, 'state.safetensors')}: continued training reads rows of the width it was trained on)\n`);
+    assert.equal(onWide.stderr, `boundless: ${wide}, line 1: feature index '12' is outside [1, 10] (feature_dim 10, the initial state ` +
+      `${join(sparseDir, 'state.safetensors')}'s width: continued training reads rows of the width it was trained on)\n`);
+    // A CSV of another width than --hp feature_dim says where the width came from.
+    const narrow = boundless('train', 'linear-learner', '--train', wide, '--format', 'libsvm', '--hp', 'feature_dim=5', '--hp', 'predictor_type=regressor',
+      '--model-dir', join(root, 'narrow-hp'));
+    assert.match(narrow.stderr, /is outside \[1, 5\] \(feature_dim 5, --hp feature_dim=5\)\n$/);
     // --hp feature_dim: the state's width is the same as its "auto"; another says what the state's rows had.
     assert.equal(boundless(...ll, '--hp', 'feature_dim=10', '--initial-model', sparseDir, '--model-dir', join(root, 'sparse-hp')).code, 0);
     const otherHp = boundless(...ll, '--hp', 'feature_dim=60', '--initial-model', sparseDir, '--model-dir', join(root, 'sparse-hp'));

@@ -87,7 +87,7 @@ describe('ntm command line', () => {
     const narrow = join(directory, 'narrow.csv');
     await writeFile(narrow, '1,2,3\n');
     assert.match(boundless('train', 'ntm', '--train', narrow, '--label-size', '0', '--vocab', vocab, '--hp', 'num_topics=2').stderr,
-      new RegExp(`narrow\\.csv, line 1: expected ${corpusVocabulary} columns, found 3 \\(the width: the ${corpusVocabulary} words of --vocab .*vocab\\.txt: one word per feature\\)`));
+      new RegExp(`narrow\\.csv, line 1: expected ${corpusVocabulary} columns, found 3 \\(the width from the ${corpusVocabulary} words of --vocab .*vocab\\.txt: one word per feature\\)`));
     // A test channel of empty documents is refused before training (its evaluation failed after the whole run).
     const emptyDocs = join(directory, 'empty-docs.svm');
     await writeFile(emptyDocs, '0\n0\n0\n');
