@@ -80,6 +80,15 @@ function regressorWarnings(state: LinearLearnerState): string[] {
   const best = Math.min(...Array.from(squared, (e) => e / weight!).map((e) => (Number.isNaN(e) ? Infinity : e)));
   // Labels all equal (variance 0, or what rounding leaves of it) are not a reason to warn.
   if (!(best > 100 * variance) || !(best > 1e-12)) return [];
+  // Without an intercept, labels far from 0 are out of reach of centred features: no learning rate
+  // helps (labels near 1e6: MSE 1e12 at any rate, and the advice was to lower it).
+  const origin = state.tensors.scaler_origin?.data as Float64Array | undefined;
+  const mean = shifted + (origin?.[origin.length - 1] ?? 0);
+  if (state.hyperparameters.use_bias === false && mean * mean > 100 * variance) {
+    return [`linear-learner: the best model's progressive mean squared error, ${best.toPrecision(4)}, is over 100 times the variance of the ` +
+      `training labels (${variance.toPrecision(4)}), which average ${mean.toPrecision(6)}: with use_bias=false the models have no intercept, and ` +
+      'no step size lets the features reach labels that far from 0 unless the features themselves do. Train with use_bias=true (the default), or subtract the labels\' mean'];
+  }
   const optimizer = resolveSettings(state.hyperparameters as never, state.schema).optimizer;
   const advice = optimizer === 'adagrad' ? 'lower learning_rate'
     : `lower learning_rate, or train with optimizer adagrad (the default; this run's is ${optimizer}), whose steps are scaled by the rows' norms`;

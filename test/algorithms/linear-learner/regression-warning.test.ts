@@ -50,6 +50,17 @@ describe('linear learner: a regressor whose models diverged', function () {
       const trend = join(directory, 'trend.csv');
       await writeFile(trend, Array.from({ length: 50_000 }, (_, t) => `${(0.001 * t + 3 * Math.sin(t)).toFixed(3)},${t % 7},${Math.cos(t).toFixed(3)}`).join('\n') + '\n');
       assert.deepEqual(await trainingWarnings(linearLearner, base, { train: trend, epochs: 1, backend: 'cpu' }), []);
+      // Without an intercept, labels near 10^6 over features near 0: no learning rate helps (the advice was to lower it).
+      const far = join(directory, 'far.csv');
+      const random = Random.fromSeed(4);
+      await writeFile(far, Array.from({ length: 3000 }, () => {
+        const x = [random.nextGaussian(), random.nextGaussian()];
+        return `${(1e6 + 3 * x[0] - 2 * x[1]).toFixed(3)},${x.map((v) => v.toFixed(4)).join(',')}`;
+      }).join('\n') + '\n');
+      const noBias = await trainingWarnings(linearLearner, { ...base, use_bias: false }, { train: far, epochs: 1, backend: 'cpu' });
+      assert.equal(noBias.length, 1, noBias.join('\n'));
+      assert.match(noBias[0], /which average 1\.00000e\+6: with use_bias=false the models have no intercept, .* Train with use_bias=true \(the default\), or subtract the labels' mean$/);
+      assert.deepEqual(await trainingWarnings(linearLearner, base, { train: far, epochs: 1, backend: 'cpu' }), []);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
