@@ -27,6 +27,8 @@ export interface CheckpointRecord {
   /** The last validated epoch's metrics, and the best epoch's (early stopping reports those). */
   validation: Record<string, number> | undefined;
   bestValidation: Record<string, number> | undefined;
+  /** The batches of the run's shuffle buffer (--shuffle-buffer); 0 none; undefined: a checkpoint from before it was recorded. */
+  shuffleBuffer?: number;
 }
 
 /**
@@ -112,18 +114,20 @@ export function toTrainingRecord(record: CheckpointRecord): Record<string, JsonV
     validationInput: (record.validationInput ?? null) as unknown as JsonValue,
     validation: storedMetrics(record.validation),
     bestValidation: storedMetrics(record.bestValidation),
+    ...(record.shuffleBuffer !== undefined ? { shuffleBuffer: record.shuffleBuffer } : {}),
   };
 }
 
 /** Reads a checkpoint's training record; one written before the added fields has no input or metrics to give. */
 export function fromTrainingRecord(training: Record<string, JsonValue>): CheckpointRecord {
-  const { input, validationInput, validation, bestValidation, ...progress } = training;
+  const { input, validationInput, validation, bestValidation, shuffleBuffer, ...progress } = training;
   return {
     progress: progress as unknown as Progress,
     input: Array.isArray(input) ? input as unknown as InputFile[] : null,
     validationInput: validationInput === undefined ? undefined : Array.isArray(validationInput) ? validationInput as unknown as InputFile[] : null,
     validation: metricsOf(validation),
     bestValidation: metricsOf(bestValidation),
+    ...(typeof shuffleBuffer === 'number' ? { shuffleBuffer } : {}),
   };
 }
 

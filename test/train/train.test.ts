@@ -74,6 +74,21 @@ describe('trainer', function () {
     assert.equal(resumed.metrics.records, 1000);
   });
 
+  it('refuses to resume with another shuffle buffer than the checkpoint\'s run (rows were lost without a word)', async () => {
+    const directory = join(root, 'abort-shuffled');
+    const controller = new AbortController();
+    let batches = 0;
+    const shuffled = { ...data, shuffleBuffer: 3 };
+    await assert.rejects(train(leastSquares, hp, {
+      train: trainPath, epochs: 2, data: shuffled, signal: controller.signal, checkpoint: { directory, everyBatches: 7 },
+      onProgress: (e) => { if (e.phase === 'batch' && ++batches === 10) controller.abort(); },
+    }), { name: 'AbortError' });
+    await assert.rejects(train(leastSquares, hp, { train: trainPath, epochs: 2, data, resume: true, checkpoint: { directory } }),
+      /^Error: train: the checkpoint resumed \(.*\) was written by a run with --shuffle-buffer 3, and this one has no --shuffle-buffer: a resumed run reads its input as the run it continues did: resume with --shuffle-buffer 3$/);
+    const resumed = await train(leastSquares, hp, { train: trainPath, epochs: 2, data: shuffled, resume: true, checkpoint: { directory } });
+    assert.ok(resumed.metrics.records > 0);
+  });
+
   it('resumes from an older checkpoint when the newest is damaged, with a warning, and still matches', async () => {
     const uninterrupted = await train(leastSquares, hp, { train: trainPath, epochs: 2, data });
     const directory = join(root, 'damaged');
