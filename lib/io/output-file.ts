@@ -37,7 +37,8 @@ async function finish(stream: WriteStream): Promise<void> {
 /**
  * A write error (a FIFO whose reader left: EPIPE; a full disk or /dev/full: ENOSPC) reaches the
  * writer through its write callbacks; the stream's 'error' event, with no listener, was an uncaught
- * exception with Node's stack trace. It is heard here and left to the callbacks.
+ * exception with Node's stack trace. It is heard here, left to the callbacks, and kept: the
+ * commit throws it for a writer that did not look at them.
  */
 function heard(stream: WriteStream): { stream: WriteStream; failure: () => unknown } {
   let failure: unknown;

@@ -544,12 +544,6 @@ export class TrainingRun<A extends Algorithm> {
   }
 
   /**
-   * A later pass over a channel's files reads what the first did: a file that holds fewer bytes now
-   * (truncated or replaced between passes), or is gone, is an error naming it, not a pass over less
-   * data. (Within a pass, a file that ends short of its size when the pass began is one too:
-   * lib/io/sources/files.ts.) Files added since, or grown, are read.
-   */
-  /**
    * The training files' bytes up to a trained batch's end, from its position (plain files: an
    * offset within file `fileIndex` of the files listed); undefined where a position does not say
    * (a stream, a gzip file, whose offsets count inflated bytes).
@@ -567,6 +561,12 @@ export class TrainingRun<A extends Algorithm> {
   /** Whether no training file is gzip (whose positions count inflated bytes): looked at once. */
   private plainTraining: boolean | undefined;
 
+  /**
+   * A later pass over a channel's files reads what the first did: a file that holds fewer bytes now
+   * (truncated or replaced between passes), or is gone, is an error naming it, not a pass over less
+   * data. (Within a pass, a file that ends short of its size when the pass began is one too:
+   * lib/io/sources/files.ts.) Files added since, or grown, are read.
+   */
   private checkSameFiles(channel: 'training' | 'validation', input: SourceInput): InputFile[] | undefined {
     // Listed now, errors and all: a file removed while its directory is listed must not make a list without it.
     const files = listInputFiles(input);
