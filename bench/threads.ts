@@ -145,7 +145,7 @@ export async function runThreads(): Promise<{ rows: ThreadsRow[]; notes: string[
   const scratch = mkdtempSync(join(tmpdir(), 'boundless-threads-'));
   try {
     for (const [label, path, format] of [['dense CSV 400k × 64', dense, 'csv'], ['sparse libsvm 400k × 100k (30 nnz)', sparse, 'libsvm']] as const) {
-      for (const job of jobs(format).filter((j) => !jobFilter || jobFilter.some((word) => j.name.includes(word)))) {
+      for (const job of jobs(format).filter((j) => !jobFilter || j.name === 'parse only' || jobFilter.some((word) => j.name.includes(word)))) {
         for (const threads of threadCounts) {
           const runs = Array.from({ length: repeats }, () => {
             warm(path);

@@ -442,46 +442,105 @@ void AssignDenseBlock(const Centers& ce, const BatchView& p, size_t first, size_
   AssignDenseBlockBaseline(ce, p, first, last, s, nearest, distance2);
 }
 
-// The sparse screening's dot products, a centre at a time (centre-major, count × rows): the
-// centre's norm pass brings its row into cache, and the batch's rows then gather from it there.
-// A transposed copy (feature-major) would cost a strided write of all count × dim floats per
-// call, where this reads each centre once.
-struct SparseDots {
-  std::vector<double> dots;  // count × rows
-  std::vector<char> sorted;  // rows: strictly increasing indices (screened; the others are measured exactly)
+// The sparse screening's dot products (centre-major, count × rows), from the batch's screened
+// entries regrouped by feature. A centre's dots then read its values in ascending feature order
+// (a forward stream the prefetcher follows) and add into the rows' sums, which stay in L1;
+// gathering each row's features from a centre of ~10^5 floats instead missed cache on most
+// entries (40% of sparse k-means). Each row's dot is still its terms summed from 0 in ascending
+// feature order, as the row-major loop summed them: the same value to the bit.
+struct Entry {
+  uint32_t row, feature;
+  float value;
 };
+struct SparseDots {
+  std::vector<double> dots;      // count × rows
+  std::vector<char> sorted;      // rows: strictly increasing indices (screened; the others are measured exactly)
+  std::vector<uint32_t> cursor;  // dim + 1: the entries per feature, then where each feature's go
+  std::vector<Entry> entries;    // the screened rows' entries by feature, rows ascending within one
+
+  // A counting sort over the features: O(dim + entries), which the centres' norm pass (count ×
+  // dim per call) already exceeds.
+  void Group(const BatchView& p, size_t dim) {
+    cursor.assign(dim + 1, 0);
+    for (size_t r = 0; r < p.rows; r++) {
+      if (!sorted[r]) continue;
+      for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) cursor[p.indices[e] + 1]++;
+    }
+    for (size_t j = 0; j < dim; j++) cursor[j + 1] += cursor[j];
+    entries.resize(cursor[dim]);
+    for (size_t r = 0; r < p.rows; r++) {
+      if (!sorted[r]) continue;
+      for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) {
+        entries[cursor[p.indices[e]]++] = {static_cast<uint32_t>(r), p.indices[e], p.values[e]};
+      }
+    }
+  }
+};
+
+constexpr size_t kDotCentres = 8;  // centres a pass over the entries: a row's 8 sums fill one cache line
+
+// The dots of n ≤ kDotCentres centres [c0, c0 + n), the grouped entries read once for all: each
+// entry adds into its row's kDotCentres sums, side by side (`sums`, rows × kDotCentres), so an
+// entry touches one cache line of sums instead of one per centre, and the adds vectorize.
+template <bool Wide>
+__attribute__((always_inline)) inline void SparseDotsOn(const Centers& ce, size_t c0, size_t n, size_t rows, SparseDots& d,
+                                                        double* sums) {
+  const float* center[kDotCentres];
+  for (size_t l = 0; l < kDotCentres; l++) center[l] = ce.Row(c0 + std::min(l, n - 1));  // spare lanes repeat the last
+  std::fill(sums, sums + rows * kDotCentres, 0.0);
+  for (const Entry& entry : d.entries) {
+    const double x = entry.value;
+    double c[kDotCentres];
+    for (size_t l = 0; l < kDotCentres; l++) c[l] = center[l][entry.feature];
+    double* sum = sums + static_cast<size_t>(entry.row) * kDotCentres;
+    for (size_t l = 0; l < kDotCentres; l++) sum[l] += x * c[l];
+  }
+  for (size_t l = 0; l < n; l++) {
+    double* out = d.dots.data() + (c0 + l) * rows;
+    for (size_t r = 0; r < rows; r++) out[r] = sums[r * kDotCentres + l];
+  }
+}
+
+// Built for the baseline and for AVX2 without FMA (the products are exact in float64 either way,
+// so every sum is the baseline's bit for bit).
+void SparseDotsBaseline(const Centers& ce, size_t c0, size_t n, size_t rows, SparseDots& d, double* sums) {
+  SparseDotsOn<false>(ce, c0, n, rows, d, sums);
+}
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void SparseDotsAvx2(const Centers& ce, size_t c0, size_t n, size_t rows, SparseDots& d,
+                                                    double* sums) {
+  SparseDotsOn<true>(ce, c0, n, rows, d, sums);
+}
+#endif
+
+// A thread's side-by-side sums (grown, never shrunk).
+struct DotSums {
+  std::vector<double> values;
+};
+
+void SparseDotsOf(const Centers& ce, size_t c0, size_t n, size_t rows, SparseDots& d) {
+  Reused<DotSums> reused;
+  if (reused->values.size() < rows * kDotCentres) reused->values.resize(rows * kDotCentres);
+  double* sums = reused->values.data();
+#if defined(__x86_64__)
+  if (SelectedIsa() != Isa::Baseline) return SparseDotsAvx2(ce, c0, n, rows, d, sums);
+#endif
+  SparseDotsBaseline(ce, c0, n, rows, d, sums);
+}
 
 void ComputeSparseDots(Centers& ce, const BatchView& p, SparseDots& d) {
   d.sorted.resize(p.rows);
   for (size_t r = 0; r < p.rows; r++) d.sorted[r] = StrictlyIncreasing(p, r);
+  d.Group(p, ce.dim);
   if (d.dots.size() < ce.count * p.rows) d.dots.resize(ce.count * p.rows);
   ce.norm2.resize(ce.count);
   ce.norm.resize(ce.count);
-  // Two centres a pass: the batch's indices and values are read once for both (they stream from
-  // beyond L2 on every pass), and two centre rows of up to ~10^5 features still fit in L2. Each
-  // dot is the same sum in the same order as one centre at a time gives.
-  const size_t pairs = (ce.count + 1) / 2;
-  ThreadPool::Shared().ParallelFor(pairs, 1, [&](size_t begin, size_t end) {
-    for (size_t pair = begin; pair < end; pair++) {
-      const size_t c0 = 2 * pair, c1 = std::min(c0 + 1, ce.count - 1);
-      ce.PrepareNorm(c0);
-      if (c1 != c0) ce.PrepareNorm(c1);
-      const float* a = ce.Row(c0);
-      const float* b = ce.Row(c1);
-      double* out_a = d.dots.data() + c0 * p.rows;
-      double* out_b = d.dots.data() + c1 * p.rows;
-      for (size_t r = 0; r < p.rows; r++) {
-        if (!d.sorted[r]) continue;
-        double dot_a = 0, dot_b = 0;
-        for (int32_t e = p.indptr[r]; e < p.indptr[r + 1]; e++) {
-          const double x = p.values[e];
-          const uint32_t j = p.indices[e];
-          dot_a += x * a[j];
-          dot_b += x * b[j];
-        }
-        out_a[r] = dot_a;
-        out_b[r] = dot_b;  // c1 == c0 for an odd count's last centre: the same value twice
-      }
+  const size_t blocks = (ce.count + kDotCentres - 1) / kDotCentres;
+  ThreadPool::Shared().ParallelFor(blocks, 1, [&](size_t begin, size_t end) {
+    for (size_t block = begin; block < end; block++) {
+      const size_t c0 = block * kDotCentres, n = std::min(kDotCentres, ce.count - c0);
+      for (size_t c = c0; c < c0 + n; c++) ce.PrepareNorm(c);
+      SparseDotsOf(ce, c0, n, p.rows, d);
     }
   });
   // A NaN norm (a centre whose squared norm overflowed) makes the bound infinite: nothing is screened out by it.
