@@ -1,9 +1,13 @@
 #include "io/stream_parser.h"
 
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace boundless {
 
@@ -57,6 +61,38 @@ bool LastRowInRange(const BatchTarget& target, size_t cols, const FeatureRange& 
   return true;
 }
 
+template <class Key>
+bool RepeatsFinite(const Key* keys, const float* values, size_t count, size_t first_index, std::string* detail) {
+  // The sum of every feature's values stays within the sum of all their magnitudes: below
+  // float32's largest, nothing can overflow (every row but a handful of pathological ones).
+  double magnitude = 0;
+  for (size_t i = 0; i < count; ++i) magnitude += std::fabs(static_cast<double>(values[i]));
+  if (magnitude <= FLT_MAX) return true;
+  std::vector<std::pair<Key, size_t>> order(count);
+  for (size_t i = 0; i < count; ++i) order[i] = {keys[i], i};
+  std::sort(order.begin(), order.end());  // by key, then by place in the row: the order the values add in
+  for (size_t i = 0; i < count;) {
+    float sum = 0;
+    size_t j = i;
+    for (; j < count && order[j].first == order[i].first; ++j) sum += values[order[j].second];
+    if (!std::isfinite(sum)) {
+      *detail = "feature " + std::to_string(static_cast<unsigned long long>(order[i].first) + first_index) + " appears " +
+                std::to_string(j - i) + " times and its values add up past float32's range (±3.4e38); repeated features add";
+      return false;
+    }
+    i = j;
+  }
+  return true;
+}
+
+bool RepeatedFeaturesFinite(const uint32_t* keys, const float* values, size_t count, size_t first_index, std::string* detail) {
+  return RepeatsFinite(keys, values, count, first_index, detail);
+}
+
+bool RepeatedFeaturesFinite(const uint64_t* keys, const float* values, size_t count, size_t first_index, std::string* detail) {
+  return RepeatsFinite(keys, values, count, first_index, detail);
+}
+
 bool LabelInRange(float label, size_t classes, std::string* detail) {
   if (classes == 0 || (label >= 0 && label < static_cast<float>(classes) && label == std::floor(label))) return true;
   std::string text = std::to_string(label);
@@ -71,6 +107,10 @@ bool LabelInRange(float label, size_t classes, std::string* detail) {
 
 bool StoreRow(bool sparse, const float* values, const uint64_t* keys, size_t count, size_t feature_dim, float label,
               float weight, BatchTarget& t, BadRecord* reason, std::string* detail, bool* full) {
+  if (sparse && !RepeatedFeaturesFinite(keys, values, count, 0, detail)) {
+    *reason = BadRecord::NonFinite;
+    return false;
+  }
   if (t.sparse) {
     size_t nnz = t.nnz;
     for (size_t i = 0; i < count; ++i) {

@@ -43,6 +43,13 @@ struct BatchTarget;
 // its column named in detail when not, numbered as the file numbers it (first_index: libsvm's 1).
 bool LastRowInRange(const BatchTarget& target, size_t cols, const FeatureRange& range, std::string* detail, size_t first_index = 0);
 
+// A sparse row's repeated features add up (libsvm, VW, JSON Lines and recordio rows read so), and
+// finite values can add past float32's range: whether every feature's sum, in the row's order in
+// float32 as the kernels add it, stays finite; detail names the first that does not (numbered from
+// first_index). O(count) for any row whose magnitudes sum below float32's largest.
+bool RepeatedFeaturesFinite(const uint32_t* keys, const float* values, size_t count, size_t first_index, std::string* detail);
+bool RepeatedFeaturesFinite(const uint64_t* keys, const float* values, size_t count, size_t first_index, std::string* detail);
+
 // The arrays of one batch, owned by the caller (JS typed arrays from the pool).
 struct BatchTarget {
   bool sparse = false;

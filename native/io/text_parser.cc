@@ -385,11 +385,15 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
     }
     const bool label_ok = !target.labels || options_.label_column < 0 || LabelInRange(target.labels[target.rows - 1], options_.label_classes, &detail);
     const size_t first_index = options_.format == TextFormat::Libsvm && !options_.zero_based ? 1 : 0;
-    if (label_ok && LastRowInRange(target, options_.feature_dim, options_.feature_range, &detail, first_index)) return Outcome::Stored;
+    const bool in_range = label_ok && LastRowInRange(target, options_.feature_dim, options_.feature_range, &detail, first_index);
+    const size_t row_start = target.sparse ? static_cast<size_t>(target.indptr[target.rows - 1]) : 0;
+    const bool sums_finite = !in_range || !target.sparse ||
+        RepeatedFeaturesFinite(target.indices + row_start, target.values + row_start, target.nnz - row_start, first_index, &detail);
+    if (sums_finite && in_range) return Outcome::Stored;
     // Taken back out: the row is a bad record like any other, with its line.
     target.rows--;
     if (target.sparse) target.nnz = static_cast<size_t>(target.indptr[target.rows]);
-    reason = label_ok ? BadRecord::FeatureRange : BadRecord::LabelRange;
+    reason = !label_ok ? BadRecord::LabelRange : !in_range ? BadRecord::FeatureRange : BadRecord::NonFinite;
   } else if (full) {
     at_file_start_ = first_of_file;  // the record is taken again, into the next batch
     first_record_pending_ = first_record;

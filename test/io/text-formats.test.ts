@@ -227,6 +227,28 @@ describe('text formats (native parser)', () => {
     });
   });
 
+  describe('repeated sparse features', () => {
+    // Repeated features add up; finite values can add past float32's range, which became an
+    // Infinity in converted files and null scores from predict.
+    const past = /feature 1 appears 2 times and its values add up past float32's range \(±3\.4e38\); repeated features add$/;
+    it('refuses a libsvm row whose repeats add past float32, naming the line and the feature', async () => {
+      await assert.rejects(parse('1 2:1\n1 1:3e38 2:1 1:3e38\n', { format: 'libsvm', featureDim: 3 }),
+        /^DataError: iterable, line 2: feature 1 appears 2 times/);
+      await assert.rejects(parse('1 1:-3e38 1:-3e38\n', { format: 'libsvm', featureDim: 3 }), past);
+      const { stats } = await parse('1 1:3e38 1:3e38\n0 2:1\n', { format: 'libsvm', featureDim: 3, onBadRecord: 'skip' });
+      assert.deepEqual(stats.badRecords, { non_finite: 1 });
+    });
+    it('keeps repeats that stay in range, however large, as the sum they add to', async () => {
+      // 3e38 − 3e38 + 3e38 never leaves the range in float32 order.
+      const { rows } = await parse('1 1:3e38 2:1 1:-3e38 1:3e38\n', { format: 'libsvm', featureDim: 3 });
+      assert.deepEqual(rows[0].indices, [0, 1, 0, 0]);
+    });
+    it('refuses the same in sparse JSON Lines, into dense rows as well', async () => {
+      const line = '{"features":{"keys":[1,1],"values":[3e38,3e38],"shape":[3]},"label":1}\n';
+      await assert.rejects(parse(line, { format: 'jsonl', featureDim: 3 }), /line 1: feature 1 appears 2 times/);
+    });
+  });
+
   describe('libsvm', () => {
     it('reads 1-based indices into CSR rows, with comments, qid and blank lines', async () => {
       const text = '# a comment line\n+1 1:0.5 3:2 # trailing comment\n\n-1 qid:7 2:1e-2\n0\n';

@@ -47,9 +47,12 @@ export class KmeansModel implements Model {
     if (options) this.checkPredictOptions(options);
     const distances = options?.distances ? new Float32Array(batch.rows * this.k) : undefined;
     const { nearest, distance2 } = await this.assign(batch, distances);
+    const distance = Float32Array.from(distance2, Math.sqrt);
+    requireFiniteDistances(distance, distance2, nearest, 1);
+    if (distances) requireFiniteDistances(distances, undefined, undefined, this.k);
     return {
       closest_cluster: Float32Array.from(nearest),
-      distance_to_cluster: Float32Array.from(distance2, Math.sqrt),
+      distance_to_cluster: distance,
       ...(distances ? { distances } : {}),
     };
   }
@@ -78,5 +81,21 @@ export class KmeansModel implements Model {
 
   save(path: string): Promise<void> {
     return saveModel(path, this);
+  }
+}
+
+/**
+ * A distance float32 cannot hold (features near 3e38) is an error naming the first such row, as
+ * PCA's projections and the linear learner's scores are: it was written as null (JSON's infinity)
+ * with exit 0. `perRow` distances a row (1: the nearest; k: every centre's, from `distances`).
+ */
+function requireFiniteDistances(values: Float32Array, distance2: Float64Array | undefined, nearest: Int32Array | undefined, perRow: number): void {
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isFinite(values[i])) continue;
+    const row = Math.floor(i / perRow);
+    const centre = nearest ? nearest[row] : i % perRow;
+    const exact = distance2 ? `, ${Math.sqrt(distance2[row]).toPrecision(3)},` : '';
+    throw new RangeError(`kmeans predict: row ${row}: its distance to cluster ${centre}${exact} is past float32's range ` +
+      '(features too large for a float32 distance)');
   }
 }

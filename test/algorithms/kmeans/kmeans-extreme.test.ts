@@ -98,4 +98,21 @@ describe('k-means on extreme-valued data (1e30)', function () {
     const predicted = await model.predict(denseBatch(x, 2));
     assert.ok(Math.abs(predicted.distance_to_cluster[0] / scale - 1) < 1e-6, `distance_to_cluster ${predicted.distance_to_cluster[0]}`);
   });
+
+  it('refuses a distance past float32 (rows near 3e38) naming the row and the cluster, not a null distance', async () => {
+    const state = kmeans.createState(parseHyperparameters('kmeans', kmeans.hyperparameters, { k: 2 }), { featureDim: 2, labelSize: 0 }, backend);
+    await kmeans.update(state, denseBatch(Float32Array.of(0, 0, 1, 1, 0, 0, 1, 1), 2), backend);
+    const model = await kmeans.finalize(state, backend);
+    const near = Float32Array.of(0, 0, 3e38, 3e38);  // √2·3e38 from every centre
+    await assert.rejects(model.predict(denseBatch(near, 2)),
+      /^RangeError: kmeans predict: row 1: its distance to cluster [01], 4\.24e\+38, is past float32's range \(features too large for a float32 distance\)$/);
+    await assert.rejects(model.predict(denseBatch(near, 2), { distances: true }), /row 1: its distance to cluster/);
+    const csv = join(directory, 'huge.csv');
+    await writeFile(csv, '0,0\n3e38,3e38\n');
+    const modelPath = join(directory, 'huge-model.safetensors');
+    await model.save(modelPath);
+    const run = spawnSync(process.execPath, [cli, 'predict', '--model', modelPath, '--input', csv], { encoding: 'utf8' });
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /kmeans predict: .*huge\.csv, record 2: its distance to cluster [01], 4\.24e\+38, is past float32's range/);
+  });
 });
