@@ -7,7 +7,7 @@
 // (state/atomic-write.ts outputTarget decides, for every writer).
 import { fstat, type Stats, type WriteStream } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
-import { outputTarget } from '../state/atomic-write.js';
+import { outputFailure, outputTarget } from '../state/atomic-write.js';
 import { once } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 
@@ -75,18 +75,20 @@ export async function openOutput(path: string): Promise<OutputFile> {
   }
   const temporary = join(dirname(target.path), `.${basename(target.path)}.${process.pid}.tmp`);
   // Opened first, so that a path that cannot be written is a rejected promise, not an 'error' event.
-  const written = heard((await open(temporary, 'w')).createWriteStream());
+  const directory = dirname(target.path);
+  const handle = await open(temporary, 'w').catch((error) => { throw outputFailure(error, path, directory); });
+  const written = heard(handle.createWriteStream());
   const { stream } = written;
   return {
     stream,
     commit: async () => {
       try {
         await finishChecked(written, path);
+        await rename(temporary, target.path).catch((error) => { throw outputFailure(error, path, directory); });
       } catch (error) {
         await unlink(temporary).catch(() => {});
         throw error;
       }
-      await rename(temporary, target.path);
     },
     abort: async (error) => {
       stream.destroy();

@@ -4,7 +4,7 @@
 // Devices, FIFOs and the process's own descriptors are written directly
 // (they cannot be replaced); symlinks to files are followed, so the link
 // keeps pointing at the file it named.
-import { open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readlink, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -30,17 +30,57 @@ export interface OutputTarget {
  * How `path` is to be written. Paths under /dev and /proc (/dev/stdout is a link to the process's
  * descriptor 1, which may be the shell's redirect into a regular file), devices, FIFOs and sockets
  * are written directly: renaming over them would replace them. A regular file, or a new one, is
- * replaced atomically at its real location. Errors name the path: a directory, a missing parent.
+ * replaced atomically at the end of its chain of symbolic links (a link whose file does not exist
+ * yet names the file to create, as open(2) would create it). Errors name the path: a directory, a
+ * missing parent, a link loop.
  */
 export async function outputTarget(path: string): Promise<OutputTarget> {
   if (/^\/(dev|proc)\//.test(resolve(path))) return { direct: true, path };
-  const found = await stat(path).catch(() => undefined);
+  if (path.endsWith('/')) throw new Error(`${path}: ends in '/', which names a directory; expected a file to write`);
+  const real = await linkTarget(path);
+  const found = await stat(real).catch(() => undefined);
   if (found?.isDirectory()) throw new Error(`${path}: is a directory, expected a file to write`);
   if (found && !found.isFile()) return { direct: true, path };
-  const real = found ? await realpath(path) : path;
   const parent = await stat(dirname(real)).catch(() => undefined);
   if (!parent?.isDirectory()) throw new Error(`${path}: cannot write it: the directory ${dirname(real)} does not exist`);
   return { direct: false, path: real };
+}
+
+/** Links followed at most, as Linux's open(2) follows them (ELOOP past 40). */
+const maxLinks = 40;
+
+/**
+ * Where `path`'s chain of symbolic links ends (the path itself when it is no link). A dangling
+ * link was replaced by a regular file, and the file it named never written.
+ */
+async function linkTarget(path: string): Promise<string> {
+  let current = resolve(path);
+  for (let hops = 0; hops <= maxLinks; hops++) {
+    const info = await lstat(current).catch(() => undefined);
+    if (!info?.isSymbolicLink()) return current;
+    current = resolve(dirname(current), await readlink(current));
+  }
+  throw new Error(`${path}: too many levels of symbolic links (a loop of links), expected a file to write`);
+}
+
+/**
+ * A failure to create the temporary file beside the output, or to rename it over the output, in
+ * words that name the output (`out.csv: cannot write it: …`) rather than the temporary's name.
+ */
+export function outputFailure(error: unknown, path: string, directory: string): unknown {
+  const e = error as NodeJS.ErrnoException | undefined;
+  if (!(e instanceof Error) || !e.code || e.message.startsWith(`${path}: `)) return error;
+  const why: Record<string, string> = {
+    EACCES: `permission denied (the directory ${directory} or the file is not writable by this user)`,
+    EPERM: `operation not permitted (the file or the directory ${directory} is protected from this user)`,
+    EROFS: `the file system of ${directory} is read-only`,
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    ENOTDIR: `${directory} is not a directory`,
+    EISDIR: 'is a directory',
+  };
+  if (why[e.code]) e.message = `${path}: cannot write it: ${why[e.code]} (${e.code})`;
+  return error;
 }
 
 /** Replaces the file at `path` atomically, or writes it in place when it is a device (see outputTarget). */
@@ -57,13 +97,13 @@ export async function writeFileAtomic(path: string, parts: Iterable<Uint8Array>)
   }
   const directory = dirname(target.path);
   const temporary = join(directory, `.${basename(target.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temporary, 'wx', 0o644);
+  const handle = await open(temporary, 'wx', 0o644).catch((error) => { throw outputFailure(error, path, directory); });
   let renamed = false;
   try {
     await writeParts(handle, parts);
     await handle.sync();
     await handle.close();
-    await rename(temporary, target.path);
+    await rename(temporary, target.path).catch((error) => { throw outputFailure(error, path, directory); });
     renamed = true;
     await syncDirectory(directory);
   } finally {
