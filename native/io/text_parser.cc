@@ -335,6 +335,22 @@ static bool LooksLikeLibsvm(const char* begin, const char* end) {
   return pairs > 0;
 }
 
+// A line of CSV numbers: commas between fields, no index:value pair, nothing but numbers' characters
+// (and quotes and blanks) — what a CSV file read as libsvm or VW shows.
+static bool LooksLikeCsv(const char* begin, const char* end) {
+  size_t commas = 0;
+  for (const char* p = begin; p < end; ++p) {
+    const char c = *p;
+    if (c == ',') {
+      commas++;
+    } else if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E' || c == '"' || c == ' ' ||
+                 c == '\t' || c == '\r')) {
+      return false;
+    }
+  }
+  return commas > 0;
+}
+
 bool TextParser::LooksLikeHeader(const char* begin, const char* end, BadRecord reason) const {
   if (options_.format != TextFormat::Csv || options_.header || reason != BadRecord::Number || !HasWord(begin, end)) return false;
   // A header names its columns: most fields are words. A data line with a text field (a class
@@ -403,7 +419,13 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   if (options_.skip_bad) return Outcome::Skipped;
   result.failed = true;
   result.message = "line " + std::to_string(line_) + ": " + detail;
-  if (first_record && LooksLikeHeader(trimmed_begin, trimmed_end, reason)) {
+  if (first_record && (options_.format == TextFormat::Libsvm || options_.format == TextFormat::Vw) &&
+      LooksLikeCsv(trimmed_begin, trimmed_end)) {
+    // Its hint would be about the label's commas (thousands separators), not the format.
+    result.message = "line " + std::to_string(line_) + ": " + Excerpt(trimmed_begin, trimmed_end) + " looks like CSV (numbers " +
+                     "separated by commas, no index:value pairs), not " + (options_.format == TextFormat::Libsvm ? "libsvm" : "VW") +
+                     ": pass --format csv (format: 'csv' in the API)";
+  } else if (first_record && LooksLikeHeader(trimmed_begin, trimmed_end, reason)) {
     result.message += std::string("; the first ") + (first_of_file ? "line" : "non-blank line") +
                       " looks like a header: pass --header (header: true in the API) to skip it";
   } else if (first_record && options_.format == TextFormat::Csv && LooksLikeLibsvm(trimmed_begin, trimmed_end)) {

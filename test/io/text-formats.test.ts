@@ -352,6 +352,13 @@ describe('text formats (native parser)', () => {
         /the first record has no feature columns \(1 column split at ",", one of them the label; is the delimiter right\?\); the line looks like libsvm \(a label, then index:value pairs\): pass --format libsvm/);
     });
 
+    it('says a libsvm or VW line looks like CSV (its hint was about thousands separators)', async () => {
+      await assert.rejects(parse('0,12.3,19.02,77.88\n', { format: 'libsvm', featureDim: 3 }),
+        /line 1: '0,12\.3,19\.02,77\.88' looks like CSV \(numbers separated by commas, no index:value pairs\), not libsvm: pass --format csv \(format: 'csv' in the API\)$/);
+      await assert.rejects(parse('1,2\n', { format: 'vw', hashBits: 4 }), /line 1: '1,2' looks like CSV .*, not VW: pass --format csv/);
+      await assert.rejects(parse('1 1:2\n0,12.3,19.02\n', { format: 'libsvm', featureDim: 3 }), /line 2: label '0,12\.3,19\.02' is not a number \(thousands/);
+    });
+
     it('reads 0-based indices when asked', async () => {
       assert.deepEqual((await parse('1 0:4 2:5\n', { format: 'libsvm', featureDim: 3, zeroBased: true })).rows[0].indices, [0, 2]);
     });
