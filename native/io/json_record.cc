@@ -106,8 +106,15 @@ bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels
   shape.clear();
   JsonReader json(begin, end);
   bool bad_utf8 = false;
-  bool has_features = false, sparse_input = false, has_label = false;
+  bool has_features = false, sparse_input = false, has_label = false, has_weight = false;
   float label = 0.f, weight = 1.f;
+  // A key given twice is refused: the arrays of two "features" were read as one row joined, and a
+  // second "label" silently won (JSON leaves duplicate names' meaning to the reader).
+  auto repeated = [&](const char* name) {
+    *reason = BadRecord::Syntax;
+    *detail = std::string("\"") + name + "\" appears twice in the record";
+    return false;
+  };
   auto syntax = [&](const char* why) {
     *reason = bad_utf8 ? BadRecord::Encoding : BadRecord::Syntax;
     *detail = bad_utf8 ? "invalid UTF-8 in a JSON string" : why;
@@ -119,20 +126,25 @@ bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels
       const char *key_begin, *key_end;
       if (!json.String(&key_begin, &key_end, &bad_utf8) || !json.Eat(':')) return syntax("malformed JSON object");
       if (JsonKeyIs(key_begin, key_end, "features")) {
+        if (has_features) return repeated("features");
         has_features = true;
         if (json.Peek('[')) {
           if (!ReadNumberArray(json, "features", &values, reason, detail)) return false;
         } else if (json.Eat('{')) {
           sparse_input = true;
+          int seen_keys = 0, seen_values = 0, seen_shape = 0;
           if (!json.Eat('}')) {
             do {
               const char *k0, *k1;
               if (!json.String(&k0, &k1, &bad_utf8) || !json.Eat(':')) return syntax("malformed features object");
               if (JsonKeyIs(k0, k1, "keys")) {
+                if (seen_keys++) return repeated("features.keys");
                 if (!ReadKeyArray(json, &keys, reason, detail)) return false;
               } else if (JsonKeyIs(k0, k1, "values")) {
+                if (seen_values++) return repeated("features.values");
                 if (!ReadNumberArray(json, "features.values", &values, reason, detail)) return false;
               } else if (JsonKeyIs(k0, k1, "shape")) {
+                if (seen_shape++) return repeated("features.shape");
                 if (!ReadNumberArray(json, "features.shape", &shape, reason, detail)) return false;
               } else if (!json.SkipValue(1, &bad_utf8)) {
                 return syntax("malformed JSON value");
@@ -146,6 +158,7 @@ bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels
           return false;
         }
       } else if (JsonKeyIs(key_begin, key_end, "label")) {
+        if (has_label) return repeated("label");
         if (json.Eat('[')) {
           if (!ReadNumber(json, "label", &label, reason, detail)) return false;
           if (!json.Eat(']')) {
@@ -158,6 +171,8 @@ bool ParseJsonRecord(const char* begin, const char* end, size_t dim, bool labels
         }
         has_label = true;
       } else if (JsonKeyIs(key_begin, key_end, "weight")) {
+        if (has_weight) return repeated("weight");
+        has_weight = true;
         if (!ReadNumber(json, "weight", &weight, reason, detail)) return false;
         if (weight < 0) {
           *reason = BadRecord::Number;

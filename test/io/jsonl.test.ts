@@ -51,6 +51,11 @@ describe('JSON Lines', () => {
       ['{"features": {"keys": [0], "values": [1], "shape": [2]}, "label": 1}', /line 1: features\.shape is \[2\], expected \[3\] \(feature_dim\)$/],
       ['{"features": {"keys": [0], "values": [1], "shape": [3, 1]}, "label": 1}', /line 1: features\.shape is \[3,1\], expected \[3\] \(feature_dim\)$/],
       ['{"name": "caf\u00e9", "features": [1, 2, 3], "label": 1e999}', /line 1: label '1e999' is not a finite float32$/],
+      // A key given twice: two "features" arrays were joined into one row, a second "label" won.
+      ['{"features": [1], "features": [2, 3], "label": 1}', /line 1: "features" appears twice in the record$/],
+      ['{"features": [1, 2, 3], "label": 1, "label": 0}', /line 1: "label" appears twice in the record$/],
+      ['{"features": [1, 2, 3], "label": 1, "weight": 1, "weight": 2}', /line 1: "weight" appears twice in the record$/],
+      ['{"features": {"keys": [0], "keys": [1], "values": [1]}, "label": 1}', /line 1: "features\.keys" appears twice in the record$/],
     ];
     for (const [text, message] of cases) await assert.rejects(read(text, { featureDim: 3 }), message);
     const badUtf8 = Buffer.concat([Buffer.from('{"name": "'), Buffer.from([0xc3, 0x28]), Buffer.from('", "features": [1, 2, 3], "label": 1}')]);
