@@ -37,6 +37,8 @@ export interface ThreadsRow {
   /** Parse only: the reading loop's own time, without the process's start-up. */
   innerSeconds?: number;
   rowsPerSecond: number; maxRssMB: number;
+  /** CPU seconds of the whole process, every thread (user + system), median of the runs. */
+  cpuSeconds?: number;
 }
 
 async function writeOnce(path: string, make: (random: Random, count: number) => string): Promise<string> {
@@ -100,16 +102,16 @@ export function warm(path: string): void {
 }
 
 /** Wall seconds of a whole process (start-up included) and its peak RSS. */
-export function timeProcess(args: string[], threads: number): { seconds: number; maxRssMB: number; stdout: string } {
+export function timeProcess(args: string[], threads: number): { seconds: number; maxRssMB: number; cpuSeconds: number; stdout: string } {
   const start = performance.now();
-  const [command, commandArgs] = gnuTime ? ['/usr/bin/time', ['-f', '%M', process.execPath, ...args]] : [process.execPath, args];
+  const [command, commandArgs] = gnuTime ? ['/usr/bin/time', ['-f', '%M %U %S', process.execPath, ...args]] : [process.execPath, args];
   const result = spawnSync(command, commandArgs, {
     encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, BOUNDLESS_NUM_THREADS: String(threads) },
   });
   const seconds = (performance.now() - start) / 1000;
   if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr.slice(-2000)}`);
-  const rss = gnuTime ? Number(result.stderr.trim().split('\n').pop()) : NaN;
-  return { seconds, maxRssMB: rss / 1024, stdout: result.stdout };
+  const [rss, user, system] = gnuTime ? result.stderr.trim().split('\n').pop()!.split(' ').map(Number) : [NaN, NaN, NaN];
+  return { seconds, maxRssMB: rss / 1024, cpuSeconds: user + system, stdout: result.stdout };
 }
 
 export function median(values: number[]): number {
@@ -154,7 +156,8 @@ export async function runThreads(): Promise<{ rows: ThreadsRow[]; notes: string[
           const seconds = median(runs.map((r) => r.seconds));
           const inner = job.name === 'parse only' ? median(runs.map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!).seconds)) : undefined;
           out.push({ data: label, job: job.name, threads, seconds, ...(inner !== undefined ? { innerSeconds: inner } : {}),
-            rowsPerSecond: rows / (inner ?? seconds), maxRssMB: Math.max(...runs.map((r) => r.maxRssMB)) });
+            rowsPerSecond: rows / (inner ?? seconds), maxRssMB: Math.max(...runs.map((r) => r.maxRssMB)),
+            cpuSeconds: median(runs.map((r) => r.cpuSeconds)) });
           process.stderr.write(`${label} · ${job.name} · ${threads} threads: ${seconds.toFixed(2)} s\n`);
         }
       }
@@ -197,5 +200,29 @@ export function threadsMarkdown(rows: ThreadsRow[]): string {
         `${at.map((r, i) => `${(r.seconds / parse[i].seconds).toFixed(2)}`).join(' | ')} | ${Math.max(...at.map((r) => r.maxRssMB)).toFixed(0)} |`);
     }
   }
-  return [...parseTable, '', 'Whole processes (wall time, start-up and model writing included):', '', ...out].join('\n');
+  return [...parseTable, '', 'Whole processes (wall time, start-up and model writing included):', '', ...out, '', ...cpuTable(rows, counts)].join('\n');
+}
+
+/**
+ * The CPU each process spent (every thread), and what it bounds: on N cores a job cannot end in
+ * less than its CPU seconds ÷ N, so "÷ parse" cannot fall below that over parse-only's wall time.
+ */
+function cpuTable(rows: ThreadsRow[], counts: number[]): string[] {
+  if (rows.some((r) => r.cpuSeconds === undefined || Number.isNaN(r.cpuSeconds))) return [];
+  const last = counts[counts.length - 1];
+  const out = ['CPU seconds of each whole process (user + system, every thread), and the least "÷ parse" its CPU allows on ' +
+    `${last} cores (its CPU at ${last} threads ÷ ${last} ÷ parse-only's wall time at ${last}):`, '',
+    `| data | job | ${counts.map((t) => `CPU s at ${t} thr`).join(' | ')} | CPU ÷ parse CPU at 1 | least ÷ parse at ${last} |`,
+    `|---|---|${counts.map(() => '---:').join('|')}|---:|---:|`];
+  const cell = (data: string, job: string, t: number) => rows.find((r) => r.data === data && r.job === job && r.threads === t)!;
+  for (const data of [...new Set(rows.map((r) => r.data))]) {
+    for (const job of [...new Set(rows.filter((r) => r.data === data).map((r) => r.job))]) {
+      const at = counts.map((t) => cell(data, job, t));
+      const parseFirst = cell(data, 'parse only', counts[0]);
+      const parseLast = cell(data, 'parse only', last);
+      const floor = Math.max(1, at[at.length - 1].cpuSeconds! / last / parseLast.seconds);
+      out.push(`| ${data} | ${job} | ${at.map((r) => r.cpuSeconds!.toFixed(2)).join(' | ')} | ${(at[0].cpuSeconds! / parseFirst.cpuSeconds!).toFixed(2)} | ${floor.toFixed(2)} |`);
+    }
+  }
+  return out;
 }

@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { algorithmModuleOf, getAlgorithm } from '../algorithms/registry.js';
 import type { Algorithm, State } from '../algorithms/types.js';
 import { readBatches } from '../io/read-batches.js';
+import type { ReadStats } from '../io/batch-stream.js';
 import { DataError, type ReadOptions } from '../io/read-options.js';
 import { isStreamPath, resolveFiles } from '../io/sources/files.js';
 import { fileError } from '../io/sources/file-errors.js';
@@ -259,10 +260,22 @@ export class WorkerPool implements PassRunner {
       throw new Error(`train: recordIO cannot be cut at record boundaries: give at least as many files as workers (${paths.length} file${paths.length === 1 ? '' : 's'} for ${this.count} workers)`);
     }
     if (files && paths.length < this.count) refuseTinyShares(paths, this.count, context.listed);
+    let featureDim = context.state?.schema.featureDim ?? settings.readOptions.featureDim;
+    const { format = 'csv', header, featureNames } = settings.readOptions;
+    const headed = files !== undefined && format === 'csv' && header === true && featureNames === undefined;
+    if (files && (featureDim === undefined || headed)) {
+      const probe = await this.probe(files, settings.readOptions);
+      featureDim ??= probe.featureDim;
+      // Each worker reads only its own files: every one is checked against the first file's header,
+      // and the validation and test channels (read here) against it too, as one process checks them.
+      if (headed && probe.names) {
+        settings.readOptions = { ...settings.readOptions, featureNames: probe.names.names, files: { ...settings.readOptions.files, namesFrom: probe.names.file } };
+      }
+    }
     return {
       files,
       totalBytes: files ? (context.listed ? context.listed.reduce((n, f) => n + f.bytes, 0) : paths.reduce((n, f) => n + sizeOf(f), 0)) : undefined,
-      featureDim: context.state?.schema.featureDim ?? settings.readOptions.featureDim ?? (files ? await this.probeFeatureDim(files, settings.readOptions) : undefined),
+      featureDim,
     };
   }
 
@@ -329,11 +342,12 @@ export class WorkerPool implements PassRunner {
   }
 
   /** Features per row when neither the state nor the options say: the first record's (every worker must agree on it). */
-  private async probeFeatureDim(train: string | string[], readOptions: ReadOptions): Promise<number | undefined> {
+  /** The row width and the first file's header names (CSV with a header), from the first record. */
+  private async probe(train: string | string[], readOptions: ReadOptions): Promise<{ featureDim: number | undefined; names: ReadStats['featureNames'] }> {
     // One-row batches: the first record decides, and a bad record further on is the workers' to report (with its share's offset).
     const stream = readBatches(train, { ...readOptions, miniBatchSize: 1, prefetch: 1, shuffleBuffer: undefined });
-    for await (const batch of stream) if (batch.rows > 0) return stream.featureDim;
-    return undefined;
+    for await (const batch of stream) if (batch.rows > 0) return { featureDim: stream.featureDim, names: stream.stats.featureNames };
+    return { featureDim: undefined, names: stream.stats.featureNames };
   }
 
   private job(worker: number, context: PassContext, files: string | string[] | undefined, featureDim: number | undefined, state: State | undefined): SerializedJob {

@@ -22,14 +22,36 @@ export async function produceFromBytes(producer: Producer, source: ByteSource): 
     let step = await chunks.next();
     if (step.done) return;
     const batcher = await NativeBatcher.open(producer, featureDim);
-    for (; !step.done; step = await chunks.next()) {
+    while (!step.done) {
       producer.options.signal?.throwIfAborted();
       if (producer.queue.isClosed) throw new ConsumerGone();
       await batcher.feed(step.value);
+      const next = chunks.next();
+      // A quiet source (a pipe whose writer paused, a named pipe, a socket): the whole batches
+      // parsed ahead go out now, not with the next chunk, which may come much later.
+      if (!(await settlesWithin(next, quietSourceMs))) await batcher.handOverStaged();
+      step = await next;
     }
     await batcher.finish();
   } finally {
     await upstream.return?.();
+  }
+}
+
+/**
+ * How long a source may take to give its next chunk before the batches parsed ahead are handed
+ * over without it: a file's next read comes within it; a quiet writer's does not.
+ */
+const quietSourceMs = 20;
+
+/** Whether `promise` settles (either way) within `ms`; its outcome is left to its awaiter. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -171,15 +193,15 @@ function refuseBrokenQuotes<R extends { text: string; line: number }>(records: R
  */
 function checkFeatureNames(header: { text: string; line: number }, name: string, options: ReadOptions, stats: ReadStats): void {
   const names = featureNamesOf(header.text, options);
-  const [expected, owner] = options.featureNames ? [options.featureNames, 'the model']
+  const [expected, owner] = options.featureNames ? [options.featureNames, options.files?.namesFrom ?? 'the model']
     : stats.featureNames ? [stats.featureNames.names, stats.featureNames.file] : [undefined, ''];
-  if (!expected) {
-    stats.featureNames = { names, file: name };
-    return;
+  if (expected) {
+    // Without a width given, another number of columns is said here: nothing else would.
+    const error = featureNamesError(names, expected, owner, options.featureNames !== undefined && options.featureDim === undefined);
+    if (error) throw new DataError(`${name}, line ${header.line}: ${error}`);
   }
-  // Without a width given, another number of columns is said here: nothing else would.
-  const error = featureNamesError(names, expected, owner, options.featureNames !== undefined && options.featureDim === undefined);
-  if (error) throw new DataError(`${name}, line ${header.line}: ${error}`);
+  // The stream says its names even when they were given (a worker's state keeps them for the model).
+  stats.featureNames ??= { names, file: name };
 }
 
 /** Newlines in head[0, end). */
@@ -443,6 +465,15 @@ class NativeBatcher {
       if (error !== undefined) throw error;
       data = data.subarray(consumed);
     }
+  }
+
+  /**
+   * The whole batches the parallel parser holds, handed over now (between chunks, when the source
+   * is quiet): the same batches, at the same boundaries, as the next chunk would have sent.
+   */
+  async handOverStaged(): Promise<void> {
+    if (this.leading || this.parseThreads <= 1) return;
+    await this.drainStaged();
   }
 
   /**

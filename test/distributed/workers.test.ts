@@ -122,6 +122,30 @@ describe('data-parallel workers', function () {
     assert.equal(two.metrics.records, 20003);
   });
 
+  it('checks every file\'s header, and the validation channel\'s, against the first file\'s names, as one process does', async () => {
+    // Each worker reads only its own files: a second file of other columns (dealt to the other
+    // worker) and a validation file of other columns were trained on and scored without a word.
+    const dir = join(root, 'headed');
+    await mkdir(dir, { recursive: true });
+    const rows = (seed: number) => classification(seed, 3000);
+    const width = rows(12).split('\n')[0].split(',').length - 1;
+    const header = (prefix: string) => ['y', ...Array.from({ length: width }, (_, i) => `${prefix}${i + 1}`)].join(',') + '\n';
+    await writeFile(join(dir, 'a.csv'), header('f') + rows(12));
+    await writeFile(join(dir, 'b.csv'), header('g') + rows(13));
+    const hp = { predictor_type: 'binary_classifier' };
+    const data = { header: true };
+    await assert.rejects(train(getAlgorithm('linear-learner'), hp, { train: dir, workers: 2, epochs: 1, data }),
+      new RegExp(`b\\.csv, line 1: its feature columns are not those of .*a\\.csv: feature 1 is 'g1' where .*a\\.csv has 'f1'`));
+    await writeFile(join(dir, 'b.csv'), header('f') + rows(13));
+    const otherValidation = join(root, 'headed-validation.csv');
+    await writeFile(otherValidation, header('g') + rows(14));
+    await assert.rejects(train(getAlgorithm('linear-learner'), hp, { train: dir, validation: otherValidation, workers: 2, epochs: 1, data }),
+      /headed-validation\.csv, line 1: its feature columns are not those of .*a\.csv: feature 1 is 'g1'/);
+    const trained = await train(getAlgorithm('linear-learner'), hp, { train: dir, workers: 2, epochs: 1, data });
+    assert.equal(trained.metrics.records, 6000);
+    assert.deepEqual(trained.model.data().schema.featureNames, Array.from({ length: width }, (_, i) => `f${i + 1}`));
+  });
+
   // Every worker count and round length counts each record once: the sums equal one worker's.
   for (const workers of [2, 3]) {
     it(`PCA with ${workers} workers: the row count and the sums equal one worker's`, async () => {

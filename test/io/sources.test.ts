@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,6 +289,38 @@ describe('sources', () => {
       const fed = fifo('fed.pipe');
       feedFifo(fed, join(directory, 'single.csv'));
       assert.deepEqual(await within(rowsOf(fed), 30_000, 'a read of a fed pipe'), await rowsOf(join(directory, 'single.csv')));
+    });
+
+    it('hands over every whole batch of a writer that wrote and went quiet, without waiting for its next bytes', async () => {
+      // The batches parsed ahead from a pipe's last read went out only with its next read: a
+      // producer that paused left thousands of its rows untrained (and lost at a Ctrl-C).
+      const path = fifo('paused.pipe');
+      const rows: number[] = [];
+      const stream = readBatches(path, { format: 'libsvm', featureDim: 8, miniBatchSize: 1000 });
+      const reading = (async () => { for await (const batch of stream) for (let r = 0; r < batch.rows; r++) rows.push(batch.labels![r]); })();
+      const writer = await quietWriter(path);
+      let open = true;
+      try {
+        let bytes = Buffer.from(Array.from({ length: 100_050 }, (_, i) => `${i} 1:${i % 7} 3:0.5 8:${i}\n`).join(''));
+        while (bytes.length > 0) {
+          try {
+            bytes = bytes.subarray(writeSync(writer, bytes));
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        }
+        for (const deadline = Date.now() + 5000; rows.length < 100_000 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
+        // Every whole batch, and not the 50 rows of the batch the writer has not finished.
+        assert.equal(rows.length, 100_000);
+        assert.deepEqual(rows.slice(-2), [99_998, 99_999]);
+        closeSync(writer);
+        open = false;
+        await within(reading, 10_000, 'the read after its writer left');
+        assert.equal(rows.length, 100_050);
+      } finally {
+        if (open) closeSync(writer);
+      }
     });
 
     it('a stop ends the wait for its writer, and for a quiet writer\'s next bytes', async () => {

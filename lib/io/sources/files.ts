@@ -31,6 +31,12 @@ export interface FileSourceOptions {
    * the list was made is an error, not a pass over less data.
    */
   listed?: { path: string; bytes: number }[];
+  /**
+   * The file whose header gave ReadOptions.featureNames, when they are a training file's rather
+   * than a model's: data-parallel workers check every share against the first file's names (each
+   * reads only its own files), and a mismatch names that file.
+   */
+  namesFrom?: string;
 }
 
 /**
