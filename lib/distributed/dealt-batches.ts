@@ -68,17 +68,26 @@ export class BatchDealer {
     for (let worker = 0; worker < this.count; worker++) this.taken(worker);
   }
 
-  /** Deals every batch of `stream` (`strict`: in turn, else to the next worker with room), then tells every worker the stream has ended. */
+  /**
+   * Deals every batch of `stream` (`strict`: in turn, else to the next worker with room), then tells
+   * every worker the stream has ended. A stop (the stream's AbortError) ends it so too: a worker
+   * waiting on a quiet stream for its next batch would never reach the stop's round, and the rows
+   * dealt since the last round were lost with the run; they are trained, merged and checkpointed.
+   */
   async deal(stream: AsyncIterable<ReadBatch> & { featureDim: number | undefined; sparse: boolean }, strict: boolean): Promise<void> {
     let next = 0;
-    for await (const batch of stream) {
-      const worker = strict ? next : await this.nextWithRoom(next);
-      next = (worker + 1) % this.count;
-      while (this.credit[worker] === 0 && !this.stopped) await new Promise<void>((resolve) => { this.waiting[worker] = resolve; });
-      if (this.stopped) return;
-      this.credit[worker]--;
-      const { dealt, transfer } = packBatch(batch);
-      this.post(worker, { type: 'batch', dealt: { batch: dealt, featureDim: stream.featureDim!, sparse: stream.sparse } satisfies DealtBatch }, transfer);
+    try {
+      for await (const batch of stream) {
+        const worker = strict ? next : await this.nextWithRoom(next);
+        next = (worker + 1) % this.count;
+        while (this.credit[worker] === 0 && !this.stopped) await new Promise<void>((resolve) => { this.waiting[worker] = resolve; });
+        if (this.stopped) return;
+        this.credit[worker]--;
+        const { dealt, transfer } = packBatch(batch);
+        this.post(worker, { type: 'batch', dealt: { batch: dealt, featureDim: stream.featureDim!, sparse: stream.sparse } satisfies DealtBatch }, transfer);
+      }
+    } catch (error) {
+      if ((error as Error).name !== 'AbortError' || this.stopped) throw error;
     }
     for (let worker = 0; worker < this.count; worker++) this.post(worker, { type: 'end' }, []);
   }

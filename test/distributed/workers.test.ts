@@ -14,7 +14,7 @@ import { parseHyperparameters } from '../../lib/algorithms/hyperparameters.js';
 import { resolveBackend } from '../../lib/backends/select.js';
 import { classification } from '../fixtures/classification-csv.js';
 import { feedFifo, makeFifo, quietWriter, releaseReaders } from '../fixtures/named-pipe.js';
-import { closeSync, statSync } from 'node:fs';
+import { closeSync, statSync, writeSync } from 'node:fs';
 
 /** `promise`, or a failure after `ms` (a run that waits forever would otherwise hold the test to its timeout). */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -354,6 +354,47 @@ describe('data-parallel workers', function () {
       if (writer !== undefined) closeSync(writer);
       releaseReaders(fifo);
     }
+  });
+
+  it('a stop on a quiet stream trains, merges and checkpoints every whole batch dealt (those since the last round were lost)', async () => {
+    /** The records the checkpoint written at a stop holds, after a writer sent `rows` rows and went quiet. */
+    const stopped = async (workers: number, rows: number): Promise<number | undefined> => {
+      const fifo = makeFifo(join(root, `paused-${workers}.pipe`));
+      let writer: number | undefined;
+      try {
+        const controller = new AbortController();
+        let saved: number | undefined;
+        const run = train(getAlgorithm('linear-learner'), { predictor_type: 'binary_classifier', mini_batch_size: 100 }, {
+          train: fifo, workers, signal: controller.signal, checkpoint: { directory: join(root, `paused-checkpoints-${workers}`) },
+          onProgress: (event) => { if (event.phase === 'checkpoint') saved = event.records; },
+        });
+        run.catch(() => undefined);
+        writer = await quietWriter(fifo);
+        let bytes = Buffer.from(classification(15, rows));
+        while (bytes.length > 0) {
+          try {
+            bytes = bytes.subarray(writeSync(writer, bytes));
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        }
+        // Time for the workers to start and take every batch (a stop drops batches read but not
+        // yet dealt, as one process drops those read ahead).
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        controller.abort();
+        await within(assert.rejects(run, { name: 'AbortError' }), 20_000, 'a stopped run');
+        return saved;
+      } finally {
+        if (writer !== undefined) closeSync(writer);
+        releaseReaders(fifo);
+      }
+    };
+    // A few of the stream's read batches, fewer per worker than the first round's 32 batches: two
+    // workers saved nothing at all; now they save what one process saves, every whole read batch.
+    const one = await stopped(1, 6050);
+    assert.ok(one !== undefined && one >= 5000 && one <= 6050, `one process saved ${one} records`);
+    assert.equal(await stopped(2, 6050), one);
   });
 
   it('mergeRound writes into a spare state exactly what it would allocate', async () => {
