@@ -27,7 +27,7 @@ export async function train<A extends Algorithm>(algorithm: A, hyperparameters: 
   options: TrainOptions): Promise<TrainResult<A>> {
   requireArgumentShapes(algorithm, options);
   const workers = options.workers ?? 1;
-  if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`train: workers must be a positive integer, got ${JSON.stringify(workers)}`);
+  if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`train: workers must be a positive integer, got ${typeof workers === 'number' ? String(workers) : JSON.stringify(workers)}`);
   // Each worker is a thread with a whole state: beyond a few per core they only cost memory.
   const most = maxWorkers();
   if (workers > most) {

@@ -425,6 +425,8 @@ describe('data-parallel workers', function () {
     const hp = { predictor_type: 'binary_classifier' };
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { seconds: 1 }, deterministic: true }), /deterministic training merges every N batches/);
     await assert.rejects(train(ll, hp, { train: data, workers: 0 }), /workers must be a positive integer, got 0/);
+    await assert.rejects(train(ll, hp, { train: data, workers: NaN }), /workers must be a positive integer, got NaN$/);
+    await assert.rejects(train(ll, hp, { train: data, workers: Infinity }), /workers must be a positive integer, got Infinity$/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { batches: 0 } }), /syncEvery.batches must be a positive integer, got 0/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, syncEvery: { seconds: 3e6 } }), /^RangeError: train: syncEvery.seconds must be at most 2147483 \(24\.8 days\), got 3000000$/);
     await assert.rejects(train(ll, hp, { train: data, workers: 2, data: { format: 'recordio' } }), /recordIO cannot be cut at record boundaries/);

@@ -36,6 +36,12 @@ export function oneStepPass(state: LinearLearnerState): boolean {
   return Number(state.scalars.passes ?? 0) <= 1 && steps === 1 && Number(state.scalars.examples_seen) > 1;
 }
 
+/** The mini_batch_size that gives a pass over `rows` rows four steps or more (1 for under 8 rows: one step a row). */
+function lowerTo(rows: number): string {
+  const size = Math.floor(rows / 4);
+  return size >= 2 ? `Lower mini_batch_size (to ${size.toLocaleString('en-US')} or fewer)` : 'Lower mini_batch_size (to 1: a step a row)';
+}
+
 /**
  * A first pass of one optimizer step (mini_batch_size at least the rows): the progressive metrics
  * scored the untrained models alone, so they say nothing about what was learned, and without a
@@ -51,7 +57,7 @@ function oneStepWarnings(state: LinearLearnerState, passes: number): string[] {
     return [`linear-learner: each pass over these ${rows.toLocaleString('en-US')} rows is one optimizer step (mini_batch_size ` +
       `${String(state.hyperparameters.mini_batch_size)}), so the run's ${passes.toLocaleString('en-US')} epochs make ${passes.toLocaleString('en-US')} ` +
       'steps, too few to fit them, and more epochs barely help, the learning rate falling pass by pass (R\'s longley, 16 rows: RMSE 0.861 after ' +
-      `15 epochs, 0.852 after 200; 0.40 with mini_batch_size 4). Lower mini_batch_size (to ${Math.max(1, Math.floor(rows / 4)).toLocaleString('en-US')} or fewer)`];
+      `15 epochs, 0.852 after 200; 0.40 with mini_batch_size 4). ${lowerTo(rows)}`];
   }
   const advice = rows >= 20 ? `Lower mini_batch_size (to ${Math.floor(rows / 10).toLocaleString('en-US')} or fewer, ten steps or more), or give a validation channel`
     : 'With this few rows, train more than one epoch, or give a validation channel';

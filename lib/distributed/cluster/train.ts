@@ -154,7 +154,7 @@ async function finishedResult<A extends Algorithm>(store: JobStore, meta: JobMet
 export async function trainOnCluster<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput, options: TrainOptions,
   cluster: ClusterOptions): Promise<ClusterTrainResult<A>> {
   const workers = options.workers ?? 1;
-  if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`train: workers must be a positive integer, got ${JSON.stringify(workers)}`);
+  if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`train: workers must be a positive integer, got ${typeof workers === 'number' ? String(workers) : JSON.stringify(workers)}`);
   if (workers > 1) {
     // N members in this process, each claiming its own shards (one connection each): as the command started N times.
     const results = await Promise.all(Array.from({ length: workers }, () => trainOnCluster(algorithm, hyperparameters, { ...options, workers: 1 }, cluster)));

@@ -521,6 +521,13 @@ describe('linear learner: trainer integration', function () {
     const steps = await run(1, 300);
     assert.deepEqual(steps.warnings, []);
     assert.equal(steps.scalars.threshold_source, undefined);
+    // A handful of rows: the advice is a size that exists (it said "to 1 or fewer" for 2 rows).
+    const tiny = join(root, 'one-step-tiny.jsonl');
+    await writeFile(tiny, '{"label":1,"features":[1,0]}\n{"label":0,"features":[0,1]}\n');
+    const warnings: string[] = [];
+    await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 2 }, { train: tiny, epochs: 2, data: { format: 'jsonl', featureDim: 2 },
+      backend: 'cpu', onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); } });
+    assert.ok(warnings.some((w) => w.endsWith('Lower mini_batch_size (to 1: a step a row)')), warnings.join('\n'));
   });
 
   it('warns when a classifier\'s rows come sorted by class (R\'s infert, cases first, was predicted all 0 with exit 0), not when shuffled', async () => {
