@@ -85,6 +85,9 @@ function refuseTinyShares(paths: string[], count: number, listed?: { path: strin
   }
 }
 
+/** A checkpoint one worker wrote mid-epoch: its one position cannot be cut into shares. */
+const oneWorkerMidEpoch = 'train: the checkpoint resumed was written by one worker in the middle of an epoch: resume it with one worker (--workers 1)';
+
 /** Seconds a stopped worker has to end by itself before it is terminated. */
 const stopGraceMs = 10_000;
 
@@ -246,9 +249,7 @@ export class WorkerPool implements PassRunner {
       throw new Error(`train: the checkpoint resumed was written by data-parallel workers in the middle of the Redis stream ${redactRedisUrl(train)}; ` +
         'a round\'s merge does not say which entries it holds, so it cannot be resumed: train afresh (none of those entries were acknowledged: they are read again)');
     }
-    if (progress.position !== null) {
-      throw new Error('train: the checkpoint resumed was written by one worker in the middle of an epoch: resume it with one worker (--workers 1)');
-    }
+    if (progress.position !== null) throw new Error(oneWorkerMidEpoch);
     const shares = this.sharesOf(progress.shares);
     if (!files && shares.positions.some((p) => p !== null)) {
       throw new Error('train: the training channel is a stream, which cannot seek to a checkpoint position; resume needs a file source');
@@ -321,8 +322,9 @@ export class WorkerPool implements PassRunner {
     return { bytes: bytes.reduce((a, b) => a + b, 0), badRecords: bad, seekable: true };
   }
 
-  checkResume(shares: SharePositions): void {
-    this.sharesOf(shares);
+  checkResume(shares: SharePositions | null, position: unknown): void {
+    if (shares) this.sharesOf(shares);
+    else if (position !== null) throw new Error(oneWorkerMidEpoch);
   }
 
   /** The checkpoint's positions when it was written by as many workers; fresh ones otherwise. */

@@ -74,8 +74,11 @@ export interface PassRunner {
    * joins training under way (a cluster job) sets context.state and the progress counters.
    */
   begin?(context: PassContext): Promise<void>;
-  /** Throws when a checkpoint's workers' positions cannot be taken up by this runner (another worker count). */
-  checkResume?(shares: SharePositions): void;
+  /**
+   * Throws when a checkpoint's positions cannot be taken up by this runner: workers' shares of
+   * another worker count, or one worker's position mid-epoch (`shares` null, `position` set).
+   */
+  checkResume?(shares: SharePositions | null, position: unknown): void;
   /** One pass over the training channel from `context.progress`; throws an AbortError (state and progress current) when options.signal fires. */
   trainPass(context: PassContext): Promise<PassResult>;
   /** Releases what the runner holds (threads); the runner is unusable after. */

@@ -323,7 +323,8 @@ export class TrainingRun<A extends Algorithm> {
     this.bestValidation = record.bestValidation;
     if (this.progress.bestEpoch !== null) await this.loadBest();
     const shares = this.progress.shares;
-    if (shares) this.runner?.checkResume?.(shares);
+    // Before `resumed from …` is said: a checkpoint this runner cannot take up is refused first.
+    if (shares || position !== null) this.runner?.checkResume?.(shares ?? null, position);
     if (shares && !this.runner) {
       throw new Error(`train: the checkpoint resumed was written by ${shares.count} data-parallel workers in the middle of an epoch: ` +
         `resume with ${shares.count} workers (--workers ${shares.count}, workers: ${shares.count})`);

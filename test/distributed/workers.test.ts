@@ -397,6 +397,22 @@ describe('data-parallel workers', function () {
     assert.equal(await stopped(2, 6050), one);
   });
 
+  it('refuses to resume one worker\'s mid-epoch checkpoint with workers before saying it resumed', async () => {
+    const directory = join(root, 'one-worker-checkpoints');
+    const hp = { predictor_type: 'binary_classifier', mini_batch_size: 500 };
+    const controller = new AbortController();
+    let batches = 0;
+    await assert.rejects(train(getAlgorithm('linear-learner'), hp, {
+      train: data, epochs: 1, signal: controller.signal, checkpoint: { directory, everyBatches: 1000 },
+      onProgress: (event) => { if (event.phase === 'batch' && ++batches === 5) controller.abort(); },
+    }), (error: Error) => error.name === 'AbortError');
+    const phases: string[] = [];
+    await assert.rejects(train(getAlgorithm('linear-learner'), hp, {
+      train: data, epochs: 1, workers: 2, checkpoint: { directory, everyBatches: 1000 }, resume: true, onProgress: (event) => phases.push(event.phase),
+    }), { message: 'train: the checkpoint resumed was written by one worker in the middle of an epoch: resume it with one worker (--workers 1)' });
+    assert.deepEqual(phases.filter((phase) => phase === 'resume'), [], 'no "resumed from" before the refusal');
+  });
+
   it('mergeRound writes into a spare state exactly what it would allocate', async () => {
     const backend = await resolveBackend('cpu');
     for (const [name, hpIn] of [['linear-learner', { predictor_type: 'binary_classifier', num_models: 3 }], ['factorization-machines', { predictor_type: 'binary_classifier', num_factors: 2 }]] as const) {
