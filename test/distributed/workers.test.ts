@@ -13,8 +13,8 @@ import { lineShare } from '../../lib/io/sources/byte-shares.js';
 import { parseHyperparameters } from '../../lib/algorithms/hyperparameters.js';
 import { resolveBackend } from '../../lib/backends/select.js';
 import { classification } from '../fixtures/classification-csv.js';
-import { feedFifo, makeFifo, quietWriter, releaseReaders } from '../fixtures/named-pipe.js';
-import { closeSync, statSync, writeSync } from 'node:fs';
+import { feedFifo, makeFifo, quietWriter, releaseReaders, writeAll } from '../fixtures/named-pipe.js';
+import { closeSync, statSync } from 'node:fs';
 
 /** `promise`, or a failure after `ms` (a run that waits forever would otherwise hold the test to its timeout). */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -370,15 +370,7 @@ describe('data-parallel workers', function () {
         });
         run.catch(() => undefined);
         writer = await quietWriter(fifo);
-        let bytes = Buffer.from(classification(15, rows));
-        while (bytes.length > 0) {
-          try {
-            bytes = bytes.subarray(writeSync(writer, bytes));
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-            await new Promise((resolve) => setTimeout(resolve, 5));
-          }
-        }
+        await writeAll(writer, Buffer.from(classification(15, rows)));
         // Time for the workers to start and take every batch (a stop drops batches read but not
         // yet dealt, as one process drops those read ahead).
         await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { fileSource, readBatches, recordSource, type ReadOptions, type SourceInput } from '../../lib/index.js';
 import { packageRoot } from '../../lib/package-root.js';
 import { fileErrorMessage } from '../../lib/io/sources/file-errors.js';
-import { feedFifo, makeFifo, quietWriter, releaseReaders } from '../fixtures/named-pipe.js';
+import { feedFifo, makeFifo, quietWriter, releaseReaders, writeAll } from '../fixtures/named-pipe.js';
 
 /** `promise`, or a failure after `ms` (a read that does not stop would otherwise hold the test to its timeout). */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -301,15 +301,7 @@ describe('sources', () => {
       const writer = await quietWriter(path);
       let open = true;
       try {
-        let bytes = Buffer.from(Array.from({ length: 100_050 }, (_, i) => `${i} 1:${i % 7} 3:0.5 8:${i}\n`).join(''));
-        while (bytes.length > 0) {
-          try {
-            bytes = bytes.subarray(writeSync(writer, bytes));
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-            await new Promise((resolve) => setTimeout(resolve, 5));
-          }
-        }
+        await writeAll(writer, Buffer.from(Array.from({ length: 100_050 }, (_, i) => `${i} 1:${i % 7} 3:0.5 8:${i}\n`).join('')));
         for (const deadline = Date.now() + 5000; rows.length < 100_000 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
         // Every whole batch, and not the 50 rows of the batch the writer has not finished.
         assert.equal(rows.length, 100_000);
