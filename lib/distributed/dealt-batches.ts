@@ -16,6 +16,8 @@ export interface DealtBatch {
   batch: Batch & { position: SourcePosition };
   featureDim: number;
   sparse: boolean;
+  /** The stream's CSV header names, once read: the worker's state keeps them for the model's checks. */
+  featureNames?: ReadStats['featureNames'];
 }
 
 /** Batches a worker may hold untrained (the one it trains on included). */
@@ -74,7 +76,7 @@ export class BatchDealer {
    * waiting on a quiet stream for its next batch would never reach the stop's round, and the rows
    * dealt since the last round were lost with the run; they are trained, merged and checkpointed.
    */
-  async deal(stream: AsyncIterable<ReadBatch> & { featureDim: number | undefined; sparse: boolean }, strict: boolean): Promise<void> {
+  async deal(stream: AsyncIterable<ReadBatch> & { featureDim: number | undefined; sparse: boolean; stats?: ReadStats }, strict: boolean): Promise<void> {
     let next = 0;
     try {
       for await (const batch of stream) {
@@ -84,7 +86,8 @@ export class BatchDealer {
         if (this.stopped) return;
         this.credit[worker]--;
         const { dealt, transfer } = packBatch(batch);
-        this.post(worker, { type: 'batch', dealt: { batch: dealt, featureDim: stream.featureDim!, sparse: stream.sparse } satisfies DealtBatch }, transfer);
+        const names = stream.stats?.featureNames;
+        this.post(worker, { type: 'batch', dealt: { batch: dealt, featureDim: stream.featureDim!, sparse: stream.sparse, ...(names ? { featureNames: names } : {}) } satisfies DealtBatch }, transfer);
       }
     } catch (error) {
       if ((error as Error).name !== 'AbortError' || this.stopped) throw error;
@@ -132,6 +135,7 @@ export class DealtBatches implements AsyncIterable<ReadBatch> {
       if (item === null) return;
       this.featureDim = item.featureDim;
       this.sparse = item.sparse;
+      if (item.featureNames) this.stats.featureNames ??= item.featureNames;
       this.stats.batches++;
       this.stats.records += item.batch.rows;
       try {

@@ -221,6 +221,12 @@ export class WorkerPool implements PassRunner {
     try {
       const read = await this.runRounds(context, keeper, fresh, input.totalBytes);
       whole = true;
+      // A stream's header names (the workers' states keep them): the validation and test channels, and predict, are checked against them.
+      const names = stream?.stats.featureNames;
+      const { readOptions } = context.settings;
+      if (names && readOptions.header === true && (readOptions.format ?? 'csv') === 'csv' && readOptions.featureNames === undefined) {
+        context.settings.readOptions = { ...readOptions, featureNames: names.names };
+      }
       // The stream goes to the trainer, which commits it once a stored state holds the pass.
       return stream ? { bytes: stream.stats.bytes, badRecords: { ...stream.stats.badRecords }, seekable: stream.seekable !== false, input: stream } : read;
     } finally {

@@ -146,6 +146,21 @@ describe('data-parallel workers', function () {
     assert.deepEqual(trained.model.data().schema.featureNames, Array.from({ length: width }, (_, i) => `f${i + 1}`));
   });
 
+  it('keeps a stream\'s header names with workers, and checks the validation channel against them', async () => {
+    // Dealt batches carried no names: the model had none, and a validation file of swapped columns was scored.
+    const width = classification(16, 10).split('\n')[0].split(',').length - 1;
+    const names = Array.from({ length: width }, (_, i) => `f${i + 1}`);
+    const text = ['y', ...names].join(',') + '\n' + classification(16, 3000);
+    const swapped = join(root, 'swapped-validation.csv');
+    await writeFile(swapped, ['y', ...[...names].reverse()].join(',') + '\n' + classification(17, 300));
+    const stream = () => (async function* () { yield Buffer.from(text); })();
+    const hp = { predictor_type: 'binary_classifier' };
+    await assert.rejects(train(getAlgorithm('linear-learner'), hp, { train: stream(), validation: swapped, workers: 2, epochs: 1, data: { header: true } }),
+      /swapped-validation\.csv, line 1: its feature columns are not the model's, in another order/);
+    const trained = await train(getAlgorithm('linear-learner'), hp, { train: stream(), workers: 2, epochs: 1, data: { header: true } });
+    assert.deepEqual(trained.model.data().schema.featureNames, names);
+  });
+
   // Every worker count and round length counts each record once: the sums equal one worker's.
   for (const workers of [2, 3]) {
     it(`PCA with ${workers} workers: the row count and the sums equal one worker's`, async () => {
