@@ -7,7 +7,7 @@
 // (state/atomic-write.ts outputTarget decides, for every writer).
 import { fstat, type Stats, type WriteStream } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
-import { outputFailure, outputTarget } from '../state/atomic-write.js';
+import { keepPermissions, outputFailure, outputTarget } from '../state/atomic-write.js';
 import { once } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 
@@ -77,6 +77,13 @@ export async function openOutput(path: string): Promise<OutputFile> {
   // Opened first, so that a path that cannot be written is a rejected promise, not an 'error' event.
   const directory = dirname(target.path);
   const handle = await open(temporary, 'w').catch((error) => { throw outputFailure(error, path, directory); });
+  try {
+    await keepPermissions(handle, target);
+  } catch (error) {
+    await handle.close();
+    await unlink(temporary).catch(() => {});
+    throw error;
+  }
   const written = heard(handle.createWriteStream());
   const { stream } = written;
   return {

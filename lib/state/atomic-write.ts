@@ -24,6 +24,8 @@ export interface OutputTarget {
   direct: boolean;
   /** Where to write: for a file, its real location (symlinks followed). */
   path: string;
+  /** The file replaced, if one is there: its replacement keeps its permissions and owner. */
+  replaced?: { mode: number; uid: number; gid: number };
 }
 
 /**
@@ -43,7 +45,18 @@ export async function outputTarget(path: string): Promise<OutputTarget> {
   if (found && !found.isFile()) return { direct: true, path };
   const parent = await stat(dirname(real)).catch(() => undefined);
   if (!parent?.isDirectory()) throw new Error(`${path}: cannot write it: the directory ${dirname(real)} does not exist`);
-  return { direct: false, path: real };
+  return { direct: false, path: real, ...(found ? { replaced: { mode: found.mode & 0o7777, uid: found.uid, gid: found.gid } } : {}) };
+}
+
+/**
+ * Gives the temporary file the permissions and owner of the file it replaces (a 600 file had
+ * become 644 when replaced, readable by all); the owner where this process may set it (root).
+ */
+export async function keepPermissions(handle: FileHandle, target: OutputTarget): Promise<void> {
+  if (!target.replaced) return;
+  const { mode, uid, gid } = target.replaced;
+  await handle.chmod(mode);
+  if (process.getuid?.() === 0) await handle.chown(uid, gid).catch(() => {});
 }
 
 /** Links followed at most, as Linux's open(2) follows them (ELOOP past 40). */
@@ -100,6 +113,7 @@ export async function writeFileAtomic(path: string, parts: Iterable<Uint8Array>)
   const handle = await open(temporary, 'wx', 0o644).catch((error) => { throw outputFailure(error, path, directory); });
   let renamed = false;
   try {
+    await keepPermissions(handle, target);
     await writeParts(handle, parts);
     await handle.sync();
     await handle.close();

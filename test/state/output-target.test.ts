@@ -2,7 +2,7 @@
 // created, the link kept), and errors that name the path the user gave, not the temporary file
 // written beside it. A dangling link was replaced by a regular file and a link loop overwritten.
 import assert from 'node:assert/strict';
-import { lstat, mkdtemp, readFile, readlink, rm, symlink } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openOutput } from '../../lib/io/output-file.js';
@@ -44,6 +44,20 @@ describe('output targets', () => {
     assert.ok((await lstat(loop)).isSymbolicLink());
     const slash = join(directory, 'new.jsonl') + '/';
     await assert.rejects(openOutput(slash), { message: `${slash}: ends in '/', which names a directory; expected a file to write` });
+  });
+
+  it('keeps the permissions of a file it replaces (a 600 file became 644, readable by all)', async () => {
+    for (const [name, write] of [['stream.jsonl', (p: string) => writeThrough(p, 'new\n')], ['atomic.bin', (p: string) => writeFileAtomic(p, [Buffer.from('new')])]] as const) {
+      const path = join(directory, name);
+      await writeFile(path, 'old');
+      await chmod(path, 0o600);
+      await write(path);
+      assert.equal((await stat(path)).mode & 0o777, 0o600, name);
+      assert.match(await readFile(path, 'utf8'), /^new/);
+    }
+    const fresh = join(directory, 'fresh.bin');
+    await writeFileAtomic(fresh, [Buffer.from('x')]);
+    assert.equal((await stat(fresh)).mode & 0o022, 0, 'a new file is not group- or world-writable');
   });
 
   it('names the output, not the temporary file, when the directory refuses it', () => {
