@@ -316,7 +316,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     }
     // Made and written to before training: a --model-dir that cannot be made or written in fails now, not after the whole run.
     madeModelDir = !existsSync(modelDir);
-    await makeWritableDirectory(modelDir, '--model-dir');
+    await makeWritableDirectory(modelDir, '--model-dir', ['model.safetensors', 'state.safetensors']);
     const result = cluster ? await trainOnCluster(algorithm, hyperparameters, trainOptions, cluster) : await train(algorithm, hyperparameters, trainOptions);
     const modelPath = join(modelDir, 'model.safetensors');
     const statePath = join(modelDir, 'state.safetensors');

@@ -5,6 +5,7 @@
 // cannot be made is an error naming it.
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { outputTarget } from '../state/atomic-write.js';
 
 /** Makes `path` and its missing parents; an existing directory is fine. Throws naming the level that failed. */
 export async function makeDirectory(path: string): Promise<void> {
@@ -36,19 +37,37 @@ let probes = 0;
  * then fails before a run trains rather than when it saves what it trained. `role` names the
  * option in the message (e.g. "--model-dir").
  */
-export async function makeWritableDirectory(path: string, role: string): Promise<void> {
+export async function makeWritableDirectory(path: string, role: string, files: readonly string[] = []): Promise<void> {
   try {
     await makeDirectory(path);
   } catch (error) {
     throw new Error(`${role}: ${(error as Error).message}`);
   }
+  await probeDirectory(path, `${role} ${path}:`, 'it');
+  // The files the run will write there (`files`), as they will be written: a directory or a link
+  // loop in their place, or a link to a directory this process may not write in, failed after the
+  // whole run, and could leave a new model beside the old state.
+  for (const name of files) {
+    const file = join(path, name);
+    let target;
+    try {
+      target = await outputTarget(file);
+    } catch (error) {
+      throw new Error(`${role}: ${(error as Error).message}`);
+    }
+    if (!target.direct && resolve(dirname(target.path)) !== resolve(path)) await probeDirectory(dirname(target.path), `${role}: ${file} links to ${target.path}, and`, 'its directory');
+  }
+}
+
+/** Proves a file can be created in `directory` (one is made and removed); the message is `${subject} cannot create a file in ${where} (…)`. */
+async function probeDirectory(directory: string, subject: string, where: string): Promise<void> {
   // Named per call, not per process: two runs of one process started together on one directory
   // collided on the name (EEXIST, said as a directory this process may not write in).
-  const probe = join(path, `.boundless-write-test-${process.pid}-${++probes}`);
+  const probe = join(directory, `.boundless-write-test-${process.pid}-${++probes}`);
   try {
     await (await open(probe, 'wx')).close();
   } catch (error) {
-    throw new Error(`${role} ${path}: cannot create a file in it (${(error as Error).message}); give a directory this process may write in`);
+    throw new Error(`${subject} cannot create a file in ${where} (${(error as Error).message}); give a directory this process may write in`);
   }
   await unlink(probe).catch(() => {});
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../../lib/index.js';
@@ -295,5 +295,22 @@ describe('boundless train / predict / evaluate / select', function () {
       assert.equal(result.code, code, args.join(' '));
       assert.equal(result.stderr.replace(/write-test-\d+-\d+/, 'write-test-PID'), message, args.join(' '));
     }
+  });
+
+  it('refuses a --model-dir whose model or state file cannot be written before training, writing neither', async () => {
+    // A directory or a link loop where state.safetensors goes failed after the whole run, with the new model written beside the old state.
+    const blocked = join(root, 'blocked-model');
+    await mkdir(join(blocked, 'state.safetensors'), { recursive: true });
+    const args = ['train', 'least-squares', ...common, '--train', data, '--hp', 'feature_dim=3', '--epochs', '1'];
+    let result = boundless(...args, '--model-dir', blocked);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, `boundless: --model-dir: ${join(blocked, 'state.safetensors')}: is a directory, expected a file to write\n`);
+    assert.deepEqual(await readdir(blocked), ['state.safetensors']);
+    const looped = join(root, 'looped-model');
+    await mkdir(looped, { recursive: true });
+    await symlink('model.safetensors', join(looped, 'model.safetensors'));
+    result = boundless(...args, '--model-dir', looped);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, `boundless: --model-dir: ${join(looped, 'model.safetensors')}: too many levels of symbolic links (a loop of links), expected a file to write\n`);
   });
 });
