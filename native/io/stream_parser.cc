@@ -76,8 +76,11 @@ bool RepeatsFinite(const Key* keys, const float* values, size_t count, size_t fi
     size_t j = i;
     for (; j < count && order[j].first == order[i].first; ++j) sum += values[order[j].second];
     if (!std::isfinite(sum)) {
-      *detail = "feature " + std::to_string(static_cast<unsigned long long>(order[i].first) + first_index) + " appears " +
-                std::to_string(j - i) + " times and its values add up past float32's range (±3.4e38); repeated features add";
+      const std::string feature = "feature " + std::to_string(static_cast<unsigned long long>(order[i].first) + first_index);
+      // Once only, a value can pass the range only as VW reads it: scaled by its namespace's weight (`|f:2 a:3e38`).
+      *detail = j - i == 1 ? feature + "'s value times its namespace's scale is past float32's range (±3.4e38)"
+                           : feature + " appears " + std::to_string(j - i) +
+                                 " times and its values add up past float32's range (±3.4e38); repeated features add";
       return false;
     }
     i = j;

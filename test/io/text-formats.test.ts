@@ -243,6 +243,10 @@ describe('text formats (native parser)', () => {
       const { rows } = await parse('1 1:3e38 2:1 1:-3e38 1:3e38\n', { format: 'libsvm', featureDim: 3 });
       assert.deepEqual(rows[0].indices, [0, 1, 0, 0]);
     });
+    it('refuses a VW value its namespace scale takes past float32, saying so (not a repeat)', async () => {
+      await assert.rejects(parse('1 |f:2 a:3e38\n', { format: 'vw', hashBits: 4 }),
+        /line 1: feature \d+'s value times its namespace's scale is past float32's range \(±3\.4e38\)$/);
+    });
     it('refuses the same in sparse JSON Lines, into dense rows as well', async () => {
       const line = '{"features":{"keys":[1,1],"values":[3e38,3e38],"shape":[3]},"label":1}\n';
       await assert.rejects(parse(line, { format: 'jsonl', featureDim: 3 }), /line 1: feature 1 appears 2 times/);
