@@ -204,14 +204,22 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   }
   // /dev/stdout, or the very file the shell redirected stdout to: the predictions are stdout's.
   const toStdout = outputPath === '-' || await isStdout(outputPath);
-  const file = toStdout ? undefined : await openOutput(outputPath);
+  // Ctrl-C and SIGTERM stop the reading at the next batch; the output is aborted below. Listened
+  // for before the output is opened: a signal between the two killed the process with its
+  // temporary file left behind.
+  const interruption = listenForInterrupt();
+  let file: Awaited<ReturnType<typeof openOutput>> | undefined;
+  try {
+    file = toStdout ? undefined : await openOutput(outputPath);
+  } catch (error) {
+    interruption.dispose();
+    throw error;
+  }
   const out: Writable = file?.stream ?? process.stdout;
   let records = 0;
   // Predictions are row by row, so unless a size is asked for, narrow dense rows come in batches
   // of 2^18 values (4,096 rows of 64): each batch costs thread hand-offs, not only its rows.
   const rows = data.miniBatchSize === undefined ? { miniBatchSize: 1000, batchValues: 2 ** 18 } : {};
-  // Ctrl-C and SIGTERM stop the reading at the next batch; the output is aborted below.
-  const interruption = listenForInterrupt();
   const stream = readBatches(options.input as string, { ...data, ...modelFeatureNames(model, data), miniBatchSize: data.miniBatchSize ?? 1000, ...rows,
     signal: interruption.signal });
   try {
