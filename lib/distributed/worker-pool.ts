@@ -349,8 +349,10 @@ export class WorkerPool implements PassRunner {
     return stored;
   }
 
-  /** Features per row when neither the state nor the options say: the first record's (every worker must agree on it). */
-  /** The row width and the first file's header names (CSV with a header), from the first record. */
+  /**
+   * The row width when neither the state nor the options say (every worker must agree on it), and
+   * the first file's header names (CSV with a header): both from the first record.
+   */
   private async probe(train: string | string[], readOptions: ReadOptions): Promise<{ featureDim: number | undefined; names: ReadStats['featureNames'] }> {
     // One-row batches: the first record decides, and a bad record further on is the workers' to report (with its share's offset).
     const stream = readBatches(train, { ...readOptions, miniBatchSize: 1, prefetch: 1, shuffleBuffer: undefined });
