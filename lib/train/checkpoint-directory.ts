@@ -173,6 +173,16 @@ export class CheckpointSchedule {
     return byBatches || bySeconds;
   }
 
+  /**
+   * Milliseconds until the seconds of the schedule come due (0: due now), while batches trained
+   * since the last checkpoint wait to be saved; undefined when none do or the schedule has no
+   * seconds. What a pass waiting for its source (a paused stream) uses to write them anyway.
+   */
+  msUntilDue(): number | undefined {
+    if (this.everySeconds === undefined || this.batches === 0) return undefined;
+    return Math.max(0, this.everySeconds * 1000 - (this.now() - this.last));
+  }
+
   /** Call after writing a checkpoint. */
   written(): void {
     this.batches = 0;

@@ -21,6 +21,7 @@ import type { SourcePosition } from '../io/sources/types.js';
 import { cloneTensor } from '../state/tensor.js';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { CheckpointSchedule } from './checkpoint-directory.js';
+import { IdleCheckpoints } from './idle-checkpoints.js';
 import { defaultEpochCacheBytes, describeBytes, EpochCache, type EpochCacheReport, type PassSource } from './epoch-cache.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
 import { schemaOf } from './schema.js';
@@ -506,8 +507,13 @@ export class TrainingRun<A extends Algorithm> {
     const batches = !replay && fromStart && cache?.recording && this.epochsAfterThis() ? cache.record(stream) : stream;
     this.covered = undefined;
     const startBytes = this.trainedBytes(progress.position) ?? 0;
+    const idle = this.schedule ? new IdleCheckpoints(this.schedule, async () => {
+      await this.writeCheckpoint();
+      this.schedule!.written();
+    }) : undefined;
     try {
       for await (const batch of batches) {
+        await idle?.beforeBatch();
         // A pass from the file makes the state (a replayed pass comes after one): the stream has read the width by now.
         if (!this.state) {
           this.state = algorithm.createState(this.settings.hp as never, schemaOf(read!.featureDim!, algorithm.labelSize, read!.sparse === true, batch, this.options.data,
@@ -535,8 +541,12 @@ export class TrainingRun<A extends Algorithm> {
           await this.writeCheckpoint();
           this.schedule.written();
         }
+        idle?.arm();
       }
+      await idle?.finish();
     } catch (error) {
+      // A timed write in flight ends before another starts (its own failure gives way to this one).
+      await idle?.finish().catch(() => undefined);
       // Stop at a batch boundary with everything trained so far in a checkpoint.
       if ((error as Error).name === 'AbortError') await this.writeCheckpoint();
       throw error;

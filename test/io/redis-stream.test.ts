@@ -295,6 +295,35 @@ describe('Redis stream source and producer', function () {
       assert.equal(resumed.metrics.records, 6000);
     });
 
+    it('a timed checkpoint while the producer pauses acknowledges what the state holds, before more entries come', async () => {
+      const rows = csvRows(3000, 9);
+      const key = nextKey();
+      // 2,048 rows are two whole batches of the linear learner's 1,024; the producer then pauses.
+      await writeStream(server.url, key, rows.slice(0, 2048), { recordsPerEntry: 16 });
+      let checkpointed: (records: number) => void = () => undefined;
+      const firstCheckpoint = new Promise<number>((resolve) => { checkpointed = resolve; });
+      const run = train(linearLearner, { predictor_type: 'binary_classifier', num_models: 2 }, {
+        epochs: 1, train: urlOf(key), checkpoint: { directory: join(directory, 'ckpt-paused'), everySeconds: 0.3 },
+        onProgress: (event) => { if (event.phase === 'checkpoint') checkpointed(event.records); },
+      });
+      try {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const records = await Promise.race([firstCheckpoint, new Promise((resolve) => { timer = setTimeout(() => resolve('no checkpoint in 10 s'), 10_000); })]);
+        clearTimeout(timer);
+        // Before, nothing was written (or acknowledged) until the producer's next entry: here never.
+        assert.equal(records, 2048);
+        // The entries are acknowledged once the checkpoint is on disk, just after its event.
+        for (let wait = 0; wait < 100 && (await pendingOn(key)).count > 0; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.equal((await pendingOn(key)).count, 0);
+      } finally {
+        await writeStream(server.url, key, rows.slice(2048), { recordsPerEntry: 16, end: true });
+      }
+      const result = await run;
+      await result.commit();
+      assert.equal(result.metrics.records, 3000);
+      assert.equal((await pendingOn(key)).count, 0);
+    });
+
     it('with data-parallel workers, the stream is dealt to them and acknowledged once the whole pass is stored', async () => {
       const rows = csvRows(6000, 12);
       const key = nextKey();

@@ -96,6 +96,15 @@ describe('checkpoint directory', () => {
     now = 10_000;
     assert.equal(bySeconds.afterBatch(), true);
     assert.throws(() => new CheckpointSchedule(0), /checkpoint everyBatches must be positive, got 0/);
+    // While a pass waits for its source: how long until the seconds are due, only with batches unsaved.
+    bySeconds.written();
+    assert.equal(bySeconds.msUntilDue(), undefined);
+    now = 12_500;
+    bySeconds.afterBatch();
+    assert.equal(bySeconds.msUntilDue(), 7_500);
+    now = 25_000;
+    assert.equal(bySeconds.msUntilDue(), 0);
+    assert.equal(byBatches.msUntilDue(), undefined);
     assert.throws(() => new CheckpointDirectory(root, 0), /checkpoints to keep must be a positive integer, got 0/);
   });
 });

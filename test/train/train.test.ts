@@ -74,6 +74,39 @@ describe('trainer', function () {
     assert.equal(resumed.metrics.records, 1000);
   });
 
+  it('writes a timed checkpoint while a stream pauses: what was trained is saved before more rows come', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { regressionCsv } = await import('../fixtures/trainer-files.js');
+    const source = new PassThrough();
+    const directory = join(root, 'paused');
+    const events: ProgressEvent[] = [];
+    let sawCheckpoint: () => void = () => undefined;
+    const checkpointed = new Promise<void>((resolve) => { sawCheckpoint = resolve; });
+    const run = train(leastSquares, hp, {
+      train: source, epochs: 1, data, checkpoint: { directory, everySeconds: 0.2 },
+      onProgress: (e) => { events.push(e); if (e.phase === 'checkpoint') sawCheckpoint(); },
+    });
+    try {
+      source.write(regressionCsv(11, 100));
+      // The writer pauses here: before, no checkpoint came until the next batch did (here: never,
+      // so the race's 5 s timer decides).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waited = await Promise.race([checkpointed.then(() => 'checkpoint'),
+        new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), 5000); })]);
+      clearTimeout(timer);
+      assert.equal(waited, 'checkpoint');
+      const first = events.find((e) => e.phase === 'checkpoint')!;
+      assert.equal(first.records, 100);
+      assert.equal(events.filter((e) => e.phase === 'checkpoint').length, 1, 'one checkpoint for one lot of batches');
+      source.write(regressionCsv(12, 50));
+    } finally {
+      source.end();
+    }
+    const result = await run;
+    assert.equal(result.metrics.records, 150);
+    assert.ok((await readdir(directory)).some((f) => f.startsWith('checkpoint-')));
+  });
+
   it('refuses to resume with another shuffle buffer than the checkpoint\'s run (rows were lost without a word)', async () => {
     const directory = join(root, 'abort-shuffled');
     const controller = new AbortController();
