@@ -66,6 +66,7 @@
         "native/algorithms/linear_learner/linear_learner.cc",
         "native/algorithms/linear_learner/linear_learner_binding.cc",
         "native/algorithms/linear_learner/linear_learner_loops.cc",
+        "native/algorithms/linear_learner/linear_learner_scaler_drift.cc",
         "native/algorithms/linear_learner/linear_learner_step_index.cc",
         "native/algorithms/ntm/ntm.cc",
         "native/algorithms/ntm/ntm_binding.cc",

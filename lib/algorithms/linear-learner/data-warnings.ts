@@ -6,6 +6,7 @@
 // variation is invisible to the model, which may learn nothing (AUC 0.5).
 import { labelOrderOf, labelRunsOf, looksSortedByClass, looksSortedByValue } from '../label-order.js';
 import { counter, type LinearLearnerState } from './state.js';
+import { scalerDriftWarnings } from './scaler-drift.js';
 import { resolveSettings } from './settings.js';
 
 /** Spread ÷ |mean| of the non-zero values below which a varying feature looks constant once scaled. */
@@ -27,7 +28,7 @@ const usualWeights = { low: 1e-4, high: 1e4 };
 
 /** Warnings (one line each) about the first pass's data: row weights far from 1, one step in a one-pass run, flat sparse features, rows sorted by class. `epochs`: the run's passes (select: the state's). */
 export function linearLearnerDataWarnings(state: LinearLearnerState, _selection?: unknown, epochs?: number): string[] {
-  return [...weightScaleWarnings(state), ...oneStepWarnings(state, epochs ?? Number(state.scalars.passes ?? 1)), ...flatFeatureWarnings(state), ...labelOrderWarnings(state), ...labelRunWarnings(state), ...regressorWarnings(state)];
+  return [...weightScaleWarnings(state), ...oneStepWarnings(state, epochs ?? Number(state.scalars.passes ?? 1)), ...flatFeatureWarnings(state), ...labelOrderWarnings(state), ...labelRunWarnings(state), ...regressorWarnings(state), ...scalerDriftWarnings(state)];
 }
 
 /** Whether the state has seen one pass, of one optimizer step: every row was scored by the untrained models. */

@@ -25,6 +25,7 @@ import {
 } from './state.js';
 import { laterDivergence, laterDivergenceError } from './pass-divergence.js';
 import { addLabelOrder, addLabelRuns, labelRunsLength } from '../label-order.js';
+import { addScalerDrift } from './scaler-drift.js';
 import { countedKernel, oneUpdateAtATime } from '../counted-update.js';
 
 export { LinearLearnerModel } from './model.js';
@@ -318,11 +319,13 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
           ? 'dense rows, and this state was made for dense rows: its schema has no sparse: true): make the state with { sparse: true } in its schema, or set unbias_data=false'
           : 'dense rows, which it was trained on): continue it on dense rows (CSV, dense recordIO), or train a new state on the sparse data'));
     }
+    const sampledBefore = (state.tensors.counters.data as Float64Array)[counter.scalerRows];
     await countedKernel(state, batch, async () => {
       // Batches another backend still holds go into the arrays first: this backend's kernel reads them.
       await settleForBackend(state, backend);
       await runKernel(backend, 'linearLearnerUpdate', { ...step, batch });
     });
+    await addScalerDrift(state, batch, sampledBefore, step.settings.scalerPoints);
     // The first pass's label order (a later pass reads the same rows in the same order).
     const order = state.tensors.progressive_label_order?.data as Float64Array | undefined;
     if (order && Number(state.scalars.passes ?? 0) === 0 && batch.labels) {
@@ -365,7 +368,8 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   // *_loss_difference_sq, *_weight_sq: zero, no test against model 0 (selection as before).
   // progressive_label_order: zeros, no labels seen (no warning about their order).
   // pass_*, last_pass_*: zeros, no later pass seen (no check for a divergence after the first, the threshold from the first).
-  addedTensors: ['scaler_origin', 'progressive_label_order', ...['progressive', 'validation'].flatMap((p) => [`${p}_loss_difference_sq`, `${p}_weight_sq`]),
+  // scaler_drift: zeros, no rows after the sample counted (no warning about them).
+  addedTensors: ['scaler_origin', 'progressive_label_order', 'scaler_drift', ...['progressive', 'validation'].flatMap((p) => [`${p}_loss_difference_sq`, `${p}_weight_sq`]),
     ...passSumNames],
   checkTrainingData,
   dataWarnings: linearLearnerDataWarnings,

@@ -145,6 +145,9 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
     tensors.feature_scale = f32(new Float32Array(dim).fill(1));
     if (r.kernel.scaleByNonzero) tensors.feature_nonzero = f64(new Float64Array(dim));
   }
+  // Rows after the scaler's sample that its scaling does not fit (lib/algorithms/linear-learner/scaler-drift.ts):
+  // where values are scaled about the sample's mean (dense rows centred) or by its non-zero RMS (sparse rows).
+  if (r.kernel.normalizeData && (r.sparse || r.kernel.unbiasData)) tensors.scaler_drift = f64(new Float64Array(dim + 2));
   if (r.kernel.normalizeLr) tensors.input_norm = f64(new Float64Array(3));
   if (withAverage) {
     tensors.average = f32(featureArray(), [dim, models, classes]);
@@ -355,7 +358,7 @@ function removeBaseCounts(merged: LinearLearnerState, base: LinearLearnerState, 
 }
 
 // Tensors a merge (of shards or of a round) adds besides the progressive sums and the scaler's sums (removeBaseScalerSums).
-const roundCounted = new Set<string>(['class_counts', 'feature_nonzero', 'input_norm', ...passSumNames]);
+const roundCounted = new Set<string>(['class_counts', 'feature_nonzero', 'input_norm', 'scaler_drift', ...passSumNames]);
 
 /**
  * Sums of a sample about origin `own` as sums about origin o = own − delta: Σ(x − o) and Σ(x − o)².

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "algorithms/linear_learner/linear_learner.h"
+#include "algorithms/linear_learner/linear_learner_scaler_drift.h"
 #include "algorithms/linear_learner/linear_learner_step_index.h"
 #include "runtime/arguments.h"
 #include "runtime/async_kernel.h"
@@ -210,6 +211,30 @@ Napi::Value CheckAsync(const Napi::CallbackInfo& info) {
   }, StoredValues(batch));
 }
 
+// linearLearnerScalerDrift(drift: Float64Array (dim + 2), shift: Float32Array (dim), scale: Float32Array (dim), batch,
+// first) → Promise: rows [first, rows) of the batch added into the counts (AddScalerDrift), on a libuv thread for a
+// large batch.
+Napi::Value ScalerDriftAsync(const Napi::CallbackInfo& info) {
+  const char* f = "linearLearnerScalerDrift";
+  RequireArgCount(info, f, 5);
+  ArrayReader reader(info.Env(), f);
+  // dim from the counts' length: the other arrays are checked against it.
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().ElementLength() < 2) {
+    throw Napi::TypeError::New(info.Env(), std::string(f) + ": drift must be a Float64Array of dim + 2 values");
+  }
+  const size_t dim = info[0].As<Napi::TypedArray>().ElementLength() - 2;
+  double* drift = reader.Arg<double>(info, 0, "drift", napi_float64_array, dim + 2, true);
+  const float* shift = reader.Arg<float>(info, 1, "shift", napi_float32_array, dim, true);
+  const float* scale = reader.Arg<float>(info, 2, "scale", napi_float32_array, dim, true);
+  BatchView batch = ReadBatchView(reader, ObjectArg(info, 3, f, "batch"), f);
+  const double first = info[4].IsNumber() ? info[4].As<Napi::Number>().DoubleValue() : -1;
+  if (!(first >= 0) || first != std::floor(first)) throw Napi::RangeError::New(info.Env(), std::string(f) + ": first must be a non-negative integer");
+  return QueueKernel(info.Env(), "boundless:linearLearnerScalerDrift", reader, [=]() {
+    ValidateFeatureRows(batch, dim);
+    linear::AddScalerDrift(drift, shift, scale, batch, static_cast<size_t>(first));
+  }, StoredValues(batch));
+}
+
 // linearLearnerStepIndex(settings, batch, slot: Int32Array (dim, all −1), out: Uint32Array, result: Float64Array (6),
 // shift: Float32Array (dim) | null, scale: Float32Array (dim) | null, stepClasses: Float64Array | null (steps ×
 // counted classes: each step's rows per class, as CountClasses counts them)) → Promise: linearLearnerCheck's checks and
@@ -371,6 +396,7 @@ void RegisterLinearLearner(Napi::Env env, Napi::Object exports) {
   exports.Set("linearLearnerEvaluate", Napi::Function::New(env, EvaluateAsync, "linearLearnerEvaluate"));
   exports.Set("linearLearnerCheck", Napi::Function::New(env, CheckAsync, "linearLearnerCheck"));
   exports.Set("linearLearnerStepIndex", Napi::Function::New(env, StepIndexAsync, "linearLearnerStepIndex"));
+  exports.Set("linearLearnerScalerDrift", Napi::Function::New(env, ScalerDriftAsync, "linearLearnerScalerDrift"));
   exports.Set("linearLearnerCatchUp", Napi::Function::New(env, CatchUp, "linearLearnerCatchUp"));
   exports.Set("linearLearnerCatchUpInPlace", Napi::Function::New(env, CatchUpInPlace, "linearLearnerCatchUpInPlace"));
   exports.Set("linearLearnerInitialize", Napi::Function::New(env, Initialize, "linearLearnerInitialize"));

@@ -72,8 +72,9 @@ const fingerprint = `  import { createHash } from 'node:crypto';
       await ll.update(state, batch, backend);
     }
     // The pass sums (pass_*, last_pass_*, second_pass_*) came after these fingerprints, all zero in one pass, and so did a
-    // regressor's label order (its rises and falls): every tensor but those.
-    const later = (n) => /^(pass|last_pass|second_pass)_/.test(n) || (hp.predictor_type === 'regressor' && n === 'progressive_label_order');
+    // regressor's label order (its rises and falls) and the counts of rows the scaler's sample misjudged (scaler_drift, a
+    // diagnostic the training does not read): every tensor but those.
+    const later = (n) => /^(pass|last_pass|second_pass)_/.test(n) || n === 'scaler_drift' || (hp.predictor_type === 'regressor' && n === 'progressive_label_order');
     for (const [n, t] of Object.entries(state.tensors)) if (!later(n)) add(t.data);
     const m = (await ll.finalize(state, backend)).data();
     for (const t of Object.values(m.tensors)) add(t.data);

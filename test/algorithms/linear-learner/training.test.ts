@@ -413,6 +413,46 @@ describe('linear learner: trainer integration', function () {
     assert.deepEqual(await warningsOf('far.csv', 'csv', { unbias_data: false, use_bias: false }), []);
   });
 
+  it('warns when a column the scaler\'s sample saw constant varies after it (the model was poor without a word); not when the same rows are shuffled', async () => {
+    // A column 0 in the first 1,000 rows (the sample here) and ±10⁴ after, which the label depends on:
+    // left unscaled, its later values threw the model off (test log loss 9.3 against 0.134 shuffled,
+    // at the default sample of 10,000 rows of 40,000).
+    const random = Random.fromSeed(43);
+    const rows: string[] = [];
+    const test: string[] = [];
+    const row = (late: boolean) => {
+      const a = random.nextGaussian(), b = random.nextGaussian();
+      const c = late ? 1e4 * random.nextGaussian() : 0;
+      return `${a + 0.5 * b + c / 1e4 + 0.3 * random.nextGaussian() > 0 ? 1 : 0},${a.toFixed(4)},${b.toFixed(4)},${c.toFixed(2)}`;
+    };
+    for (let r = 0; r < 4000; r++) rows.push(row(r >= 1000));
+    for (let r = 0; r < 1000; r++) test.push(row(true));
+    const shuffled = [...rows];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = Math.floor(random.nextFloat() * (i + 1));
+      [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+    }
+    await writeFile(join(root, 'late-column.csv'), 'y,a,b,late\n' + rows.join('\n') + '\n');
+    await writeFile(join(root, 'late-column-shuffled.csv'), 'y,a,b,late\n' + shuffled.join('\n') + '\n');
+    await writeFile(join(root, 'late-column-test.csv'), 'y,a,b,late\n' + test.join('\n') + '\n');
+    const run = async (file: string) => {
+      const warnings: string[] = [];
+      const result = await train(linearLearner, { predictor_type: 'binary_classifier', num_models: 1, num_point_for_scaler: 1000 },
+        { train: join(root, file), test: join(root, 'late-column-test.csv'), epochs: 1, data: { format: 'csv', header: true }, backend: 'cpu',
+          onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); } });
+      return { warnings, loss: result.metrics.test!.objective_loss };
+    };
+    const sorted = await run('late-column.csv');
+    const mixed = await run('late-column-shuffled.csv');
+    // The warning is about a model that is worse for it, by far.
+    assert.ok(sorted.loss > 3 * mixed.loss, `test log loss ${sorted.loss} (sorted) against ${mixed.loss} (shuffled)`);
+    assert.equal(sorted.warnings.length, 1, sorted.warnings.join('\n'));
+    assert.match(sorted.warnings[0], new RegExp('^linear-learner: the scaler took each feature\'s scaling from the first 1,000 rows \\(num_point_for_scaler\\); ' +
+      'of the 3,000 rows after them, "late" \\(feature 2, 0-based\\) \\(constant in those rows, so left unscaled\\) was over 100 from that value in 2,9\\d\\d rows: ' +
+      'those rows did not show how it varies, so its scaling does not fit the rest, and the model may be poor\\. Shuffle the input'));
+    assert.deepEqual(mixed.warnings, []);
+  });
+
   it('closes the scaler\'s sample at the end of the first pass on a stream shorter than num_point_for_scaler: averaging begins in the second', async () => {
     // It re-added the pass's rows every pass (scalerRows 1365 after 3 passes of 455), and averaging,
     // which waits for a complete sample, never began on such data (the breast-cancer example).
