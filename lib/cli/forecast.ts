@@ -132,6 +132,7 @@ export async function forecastPredict(model: DeeparModel, input: string, out: Wr
   for await (const line of readJsonLines(input, { maxRecordBytes: options.maxRecordBytes })) {
     if (line.text === '') continue;
     try {
+      if (line.invalidUtf8) throw new DataError(`${line.name}, line ${line.line}: invalid UTF-8 (JSON Lines are UTF-8 text)`);
       await writeLine(out, await forecastLine(context, line.text, line.name, line.line));
       lines++;
     } catch (error) {

@@ -19,6 +19,19 @@ describe("DeepAR's JSON Lines series", () => {
     }
   });
 
+  it('a line that is not UTF-8 is a bad record naming it (its bytes became U+FFFD in a key or value without a word)', async () => {
+    const line = (start: Buffer) => Buffer.concat([Buffer.from('{"start": "'), start, Buffer.from('", "target": [1, 2, 3]}\n')]);
+    const good = line(Buffer.from('2024-03-02 00:00:00'));
+    const bad = line(Buffer.concat([Buffer.from('2024-03-02 00:00:00'), Buffer.from([0xff])]));
+    await assert.rejects(async () => { for await (const _ of readSeries([Buffer.concat([good, bad])] as never)) { /* read */ } },
+      /^DataError: iterable, line 2: invalid UTF-8 \(JSON Lines are UTF-8 text\)$/);
+    const skipped = { count: 0, reasons: {} as Record<string, number> };
+    const out = [];
+    for await (const series of readSeries([Buffer.concat([good, bad, good])] as never, { onBadRecord: 'skip' }, skipped)) out.push(series);
+    assert.equal(out.length, 2);
+    assert.deepEqual(skipped, { count: 1, reasons: { bad_series: 1 } });
+  });
+
   it('reads start, target with gaps, cat and dynamic_feat', async () => {
     const text = '{"start": "2024-03-01 06:00:00", "target": [1.5, null, "NaN", 4], "cat": [0, 2], "dynamic_feat": [[1, 0, 1, 0, 1]]}\n\n' +
       '{"start": "2024-03-02", "target": [7], "cat": 3}\n';

@@ -74,12 +74,14 @@ const grid: Record<FrequencyName, { check: (d: Date) => boolean; words: string }
   H: { check: (d) => d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0, words: 'whole hours' },
   D: { check: (d) => d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0, words: 'midnight' },
   W: { check: (d) => d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0, words: 'midnight' },
-  M: { check: () => true, words: 'any day of the month' },
+  // Any day (month ends vary), at midnight as daily and weekly starts are: a time of day (12:30) was
+  // taken and carried into every forecast timestamp, where a daily series got this error.
+  M: { check: (d) => d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0, words: 'midnight, on any day of the month' },
 };
 
 /**
  * The base-unit index of a start (milliseconds since the epoch, UTC), or why it is not on the
- * frequency's grid (a series of another frequency). Monthly series may start on any day.
+ * frequency's grid (a series of another frequency). Monthly series may start on any day (at midnight).
  */
 export function periodIndex(frequency: Frequency, startTime: number): number | string {
   const date = new Date(startTime);

@@ -137,6 +137,7 @@ export class DeeparModel implements Model {
     const pack = packSeries(records, this.settings, { history, unseen: 'map' });
     const out = new Float32Array(records.length * paths * this.predictionLength);
     await runKernel(this.backend, 'deeparForecast', { settings: this.settings.native, parameters: this.parameters, series: pack, draw: { paths, seed, stream: first }, out });
+    requireFiniteSamples(records, out, paths * this.predictionLength);
     return out;
   }
 
@@ -187,6 +188,25 @@ export class DeeparModel implements Model {
 
   async save(path: string): Promise<void> {
     await saveModel(path, this);
+  }
+}
+
+/**
+ * Sample paths are float32: a series within float32's range but near its top (values of 2e37 and a
+ * spread about them) can forecast past it, and the mean, quantiles and metrics of such paths came
+ * out as null with exit 0. An error naming the series instead, as a linear-learner score past the
+ * range is one.
+ */
+function requireFiniteSamples(records: readonly SeriesRecord[], samples: Float32Array, perSeries: number): void {
+  for (let i = 0; i < records.length; i++) {
+    const own = samples.subarray(i * perSeries, (i + 1) * perSeries);
+    const bad = own.findIndex((v) => !Number.isFinite(v));
+    if (bad < 0) continue;
+    const record = records[i];
+    const where = record && typeof record === 'object' && record.source !== undefined ? whereOf(record) : `deepar: series ${i}`;
+    const largest = record.target.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
+    throw new RangeError(`${where}: a forecast sample came out ${own[bad]}, past float32's range (±3.4e38), in which forecasts are drawn` +
+      ` (the series reaches ${largest.toPrecision(3)}): scale the series down before training (divide by a constant) and its forecasts back up`);
   }
 }
 

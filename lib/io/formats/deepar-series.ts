@@ -4,6 +4,7 @@
 // NaN; dynamic features must cover the target and have no gaps. Series are
 // long and few, so they are parsed here with JSON.parse, one line at a
 // time, with the line bounded by maxRecordBytes.
+import { isUtf8 } from 'node:buffer';
 import { openSource, type SourceInput } from '../sources/open-source.js';
 import { DataError } from '../read-options.js';
 import type { FileSourceOptions } from '../sources/files.js';
@@ -96,6 +97,8 @@ export interface SeriesReadHooks {
 /** One line of a JSON Lines source: its text (BOM and blanks trimmed), where it is, the position after it. */
 export interface JsonLine {
   text: string;
+  /** The line's bytes are not UTF-8 (its text then holds U+FFFD where they were). */
+  invalidUtf8?: true;
   name: string;
   line: number;
   /** Bytes from the previous line's end through this line's newline. */
@@ -121,7 +124,9 @@ export async function* readJsonLines(input: SourceInput, options: Pick<SeriesOpt
   const take = (bytes: Buffer, consumed: number): JsonLine => {
     if (bytes.length > limit) throw new DataError(`${name}, line ${line}: record is longer than ${limit} bytes (raise --max-record-bytes, maxRecordBytes in the API)`);
     offset += consumed;
-    return { text: bytes.toString('utf8').replace(/^\uFEFF/, '').trim(), name, line: line++, bytes: consumed, fileIndex, byteOffset: offset };
+    const invalid = !isUtf8(bytes);
+    return { text: bytes.toString('utf8').replace(/^\uFEFF/, '').trim(), ...(invalid ? { invalidUtf8: true as const } : {}), name, line: line++,
+      bytes: consumed, fileIndex, byteOffset: offset };
   };
   for await (const chunk of source.chunks(options.start)) {
     if (chunk.fileStart) {
@@ -163,7 +168,9 @@ export async function* readSeries(input: SourceInput, options: SeriesOptions = {
     if (line.text === '') continue;
     let result: SeriesRecord | string;
     try {
-      result = toSeriesRecord(JSON.parse(line.text), options, line.name, line.line);
+      // Bytes that are not UTF-8 became U+FFFD in a key or a value without a word (a "cat" string, a start).
+      if (line.invalidUtf8) result = 'invalid UTF-8 (JSON Lines are UTF-8 text)';
+      else result = toSeriesRecord(JSON.parse(line.text), options, line.name, line.line);
     } catch (error) {
       result = jsonError(line.text, error);
     }

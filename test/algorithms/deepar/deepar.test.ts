@@ -77,6 +77,11 @@ describe('deepar: frequencies, lags and calendar features', () => {
     const hp = parseHyperparameters('deepar', deepar.hyperparameters, { time_freq: 'H', prediction_length: 2, context_length: 4, epochs: 1 });
     const record = { ...seasonalSeries(1, { series: 1 })[0], start: '2000-01-01 05:30:00', startTime: Date.UTC(2000, 0, 1, 5, 30) };
     assert.equal(deepar.checkSeries(hp, record), '"start" "2000-01-01 05:30:00" is not on the grid of time_freq=H (whole hours): a series of another frequency?');
+    // Monthly: any day, at midnight as daily and weekly starts are (a time of day was taken, and carried into every forecast timestamp).
+    const monthly = parseHyperparameters('deepar', deepar.hyperparameters, { time_freq: 'M', prediction_length: 2, context_length: 4, epochs: 1 });
+    const afternoon = { ...record, start: '2000-01-17 12:30:00', startTime: Date.UTC(2000, 0, 17, 12, 30) };
+    assert.equal(deepar.checkSeries(monthly, afternoon), '"start" "2000-01-17 12:30:00" is not on the grid of time_freq=M (midnight, on any day of the month): a series of another frequency?');
+    assert.equal(deepar.checkSeries(monthly, { ...record, start: '2000-01-17 00:00:00', startTime: Date.UTC(2000, 0, 17) }), undefined);
   });
 });
 
@@ -226,5 +231,25 @@ describe('deepar: values a likelihood cannot model', () => {
     const negative = { ...counts[0], target: Float32Array.from(counts[0].target, (v, t) => (t === 3 ? -2 : v)) };
     await assert.rejects(model.forecast([negative]), { message: `${counts[0].source}, line ${counts[0].line}: "target"[3] is -2; likelihood=negative-binomial models counts (values ≥ 0)` });
     assert.equal((await model.forecast([counts[0]]))[0].mean!.length, 2);
+  });
+
+  it('a forecast past float32\'s range is an error naming the series, never null means and metrics', async () => {
+    const backend = await createBackend('cpu');
+    const hp = parseHyperparameters('deepar', deepar.hyperparameters, { time_freq: 'M', prediction_length: 3, context_length: 6, epochs: 1,
+      num_cells: 8, num_batches_per_epoch: 1 });
+    const series = seasonalSeries(2, { series: 2, length: 24 });
+    const state = deepar.createState(hp, { featureDim: 0, labelSize: 0, series: true, cardinality: [3] }, backend);
+    await deepar.update(state, seriesBatch(series), backend);
+    await deepar.endPass!(state);
+    const model = await deepar.finalize(state, backend);
+    // Within float32's range (the reader takes it), but its forecasts spread past 3.4e38: they came out null with exit 0.
+    const huge = { ...series[0], target: Float32Array.from(series[0].target, (_, t) => 2.5e38 + 2e37 * (t % 3)) };
+    await assert.rejects(model.forecast([huge]), (error: Error) => {
+      assert.match(error.message, new RegExp(`^${series[0].source}, line ${series[0].line}: a forecast sample came out -?Infinity, past float32's range ` +
+        '\\(±3\\.4e38\\), in which forecasts are drawn \\(the series reaches 2\\.90e\\+38\\): scale the series down'));
+      return true;
+    });
+    // An ordinary series of the same model forecasts finite values.
+    assert.ok((await model.forecast([series[1]]))[0].mean!.every(Number.isFinite));
   });
 });
