@@ -18,7 +18,8 @@ import { modelFile } from './model-commands.js';
 
 /**
  * vocab.txt: UTF-8, one word per line in feature order (SageMaker's format). A byte-order mark and a
- * final newline are allowed; an empty line is an error naming it (it would shift every later word).
+ * final newline are allowed; an empty line is an error naming it (it would shift every later word), and
+ * so is a word given twice (two features named alike).
  */
 export async function readVocabulary(command: string, path: string): Promise<string[]> {
   let text: string;
@@ -34,6 +35,13 @@ export async function readVocabulary(command: string, path: string): Promise<str
   if (words.length === 0) throw new Error(`${command}: --vocab ${path} holds no words (expected one word per line, in feature order)`);
   const empty = words.findIndex((w) => w.trim() === '');
   if (empty >= 0) throw new Error(`${command}: --vocab ${path} line ${empty + 1} is empty (expected one word per line, in feature order)`);
+  // A word twice names two features alike: topics read "apple, apple", and which feature is meant is lost.
+  const seen = new Map<string, number>();
+  for (const [i, word] of words.entries()) {
+    const first = seen.get(word);
+    if (first !== undefined) throw new Error(`${command}: --vocab ${path} line ${i + 1} repeats line ${first + 1}'s word ${JSON.stringify(word)} (each word names one feature: one line each)`);
+    seen.set(word, i);
+  }
   return words;
 }
 

@@ -208,11 +208,13 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   const epochsError = epochs === undefined ? undefined : epochsProblem(algorithm, epochs);
   if (epochsError) throw new UsageError(epochsError);
   const seed = integerOption('train', options, 'seed', 0);
-  const vocabulary = typeof options.vocab === 'string' ? await readVocabulary('train', options.vocab) : undefined;
-  if (vocabulary && !algorithm.takesVocabulary) throw new UsageError(`train: --vocab is for topic models (ntm); ${algorithm.name} takes no vocabulary`);
-  if (vocabulary && options.format === 'text') {
+  // What --vocab is for is said before the file is read: read, it was judged as a vocabulary first.
+  const vocabGiven = typeof options.vocab === 'string';
+  if (vocabGiven && !algorithm.takesVocabulary) throw new UsageError(`train: --vocab is for topic models (ntm); ${algorithm.name} takes no vocabulary`);
+  if (vocabGiven && options.format === 'text') {
     throw new UsageError('train: --vocab names the columns of a bag of words; --format text hashes words into buckets, which the model names by their most frequent words itself');
   }
+  const vocabulary = vocabGiven ? await readVocabulary('train', options.vocab as string) : undefined;
   const hpFeatureDim = hyperparameters.feature_dim ?? hyperparameters.featureDim;
   const hyperparameterFeatureDim = hpFeatureDim !== undefined && hpFeatureDim !== 'auto';
   const format = algorithm.checkSeries ? 'series' as const : undefined;

@@ -141,6 +141,12 @@ function checkVocabulary(algorithm: Algorithm, vocabulary: TrainOptions['vocabul
   if (!Array.isArray(vocabulary) || vocabulary.some((w) => typeof w !== 'string')) throw new TypeError('train: vocabulary must be an array of words (strings)');
   const bad = vocabulary.findIndex((w) => w === '' || w.includes('\n'));
   if (bad >= 0) throw new RangeError(`train: vocabulary word ${bad} is ${JSON.stringify(vocabulary[bad])}; a word is a non-empty string without a newline`);
+  const seen = new Map<string, number>();
+  for (const [i, word] of vocabulary.entries()) {
+    const first = seen.get(word);
+    if (first !== undefined) throw new RangeError(`train: vocabulary word ${i} is ${JSON.stringify(word)}, as word ${first} is; each word names one feature`);
+    seen.set(word, i);
+  }
 }
 
 /**

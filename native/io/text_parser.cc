@@ -425,6 +425,11 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
     result.message = "line " + std::to_string(line_) + ": " + Excerpt(trimmed_begin, trimmed_end) + " looks like CSV (numbers " +
                      "separated by commas, no index:value pairs), not " + (options_.format == TextFormat::Libsvm ? "libsvm" : "VW") +
                      ": pass --format csv (format: 'csv' in the API)";
+  } else if (first_record && options_.format == TextFormat::Csv && *trimmed_begin == '{') {
+    // A JSON object where CSV was expected (the default): its quotes and colons misled the header hint.
+    result.message = "line " + std::to_string(line_) + ": " + Excerpt(trimmed_begin, trimmed_end) + " looks like JSON Lines (a {…} " +
+                     "object), not CSV: pass --format jsonl for rows of features, or --format text for documents of raw text " +
+                     "(format: 'jsonl' or 'text' in the API)";
   } else if (first_record && LooksLikeHeader(trimmed_begin, trimmed_end, reason)) {
     result.message += std::string("; the first ") + (first_of_file ? "line" : "non-blank line") +
                       " looks like a header: pass --header (header: true in the API) to skip it";

@@ -356,6 +356,11 @@ describe('text formats (native parser)', () => {
         /the first record has no feature columns \(1 column split at ",", one of them the label; is the delimiter right\?\); the line looks like libsvm \(a label, then index:value pairs\): pass --format libsvm/);
     });
 
+    it('says a JSON Lines line read as CSV (the default format) looks like JSON Lines (it said to pass --header)', async () => {
+      await assert.rejects(parse('{"text": "the cars were fast", "id": 1}\n{"text": "fast, faster"}\n', { format: 'csv', labelSize: 0 }),
+        /line 1: '\{"text": "the cars were fast", "id": 1\}' looks like JSON Lines \(a \{…\} object\), not CSV: pass --format jsonl for rows of features, or --format text for documents of raw text \(format: 'jsonl' or 'text' in the API\)$/);
+    });
+
     it('says a libsvm or VW line looks like CSV (its hint was about thousands separators)', async () => {
       await assert.rejects(parse('0,12.3,19.02,77.88\n', { format: 'libsvm', featureDim: 3 }),
         /line 1: '0,12\.3,19\.02,77\.88' looks like CSV \(numbers separated by commas, no index:value pairs\), not libsvm: pass --format csv \(format: 'csv' in the API\)$/);

@@ -107,6 +107,7 @@ function checkTrainingData(state: NtmState): void {
   const documents = Number(state.scalars.examples_seen);
   // A state that has seen nothing still gives its initial network (the trainer refuses an empty channel itself).
   if (documents === 0) return;
+  requireFiniteLoss(state);
   // Topics are words that occur together across documents: one document's words all do (NPMI 1).
   if (words > 0 && documents === 1) {
     throw new DegenerateDataError('ntm: the training data held 1 document; topics are words that occur together across documents, ' +
@@ -122,6 +123,25 @@ function checkTrainingData(state: NtmState): void {
   }
   throw new DegenerateDataError(`ntm: the training data held ${documents.toLocaleString('en-US')} document${documents === 1 ? '' : 's'} and no words ` +
     '(every count was 0); a topic model needs word counts. Check --format and --feature-dim, and that the rows are bags of words');
+}
+
+/**
+ * A pass whose loss is not finite, or whose perplexity overflows (a loss past 709 nats a word, where
+ * a uniform guess over the vocabulary costs ln V), trained a diverged network. The run went on with
+ * NaN losses and no word, kept its last finite epoch (weights near 1e7) and wrote it, and evaluate
+ * then printed null metrics with exit 0 (sgd at learning_rate 1, a document of counts 1e5).
+ */
+function requireFiniteLoss(state: NtmState): void {
+  const current = state.tensors.epoch_sums.data as Float64Array;
+  const sums = current[metric.documents] > 0 ? current : state.tensors.last_epoch_sums.data as Float64Array;
+  const losses = lossMetrics(sums);
+  if (!(sums[metric.words] > 0) || (Number.isFinite(losses.total_loss) && Number.isFinite(losses.perplexity))) return;
+  const hp = state.hyperparameters;
+  const pass = Number(state.scalars.passes ?? 0) + (current[metric.documents] > 0 ? 1 : 0);
+  throw new DegenerateDataError(`ntm: training diverged: pass ${pass}'s total_loss is ${losses.total_loss.toPrecision(4)} and its perplexity ` +
+    `${losses.perplexity} (a loss of ${(sums[metric.loss] / sums[metric.words]).toPrecision(4)} a word, where a uniform guess costs ` +
+    `${Math.log(state.schema.featureDim).toFixed(2)}); lower learning_rate (${hp.learning_rate}), set clip_gradient (e.g. 10), ` +
+    `or use optimizer adam (optimizer is ${hp.optimizer}). Counts far above the rest (a document of 1e5 of a word) do it too`);
 }
 
 /** Whether every parameter is finite; finalize refuses a diverged network. */
@@ -169,8 +189,9 @@ function createEvaluator(model: NtmModel): Evaluator & { npmiPerTopic(): number[
   let batches = 0;
   return {
     async add(batch: Batch) {
+      // The model's own checks name what differs (its vocabulary, its width) without a batch number.
+      model.checkInput(batch);
       try {
-        model.checkInput(batch);
         await runKernel(model.backend, 'ntmEvaluate', { settings: model.settings, state, batch, metrics: sums });
         await addCoherenceBatch(counts, batch);
       } catch (error) {
@@ -186,6 +207,12 @@ function createEvaluator(model: NtmModel): Evaluator & { npmiPerTopic(): number[
       if (!(sums[metric.words] > 0)) {
         throw new DegenerateDataError(`ntm evaluate: the ${sums[metric.documents].toLocaleString('en-US')} documents evaluated hold no words ` +
           '(every count was 0): perplexity and NPMI need words. Check --format and --feature-dim');
+      }
+      // A diverged network (trained before training refused one) scores NaN or an overflowing perplexity: never null metrics.
+      if (!Number.isFinite(losses.total_loss) || !Number.isFinite(losses.perplexity)) {
+        throw new DegenerateDataError(`ntm evaluate: the model's total_loss on these documents is ${losses.total_loss.toPrecision(4)} and its ` +
+          `perplexity ${losses.perplexity} (a loss of ${(sums[metric.loss] / sums[metric.words]).toPrecision(4)} a word): its network diverged ` +
+          'in training, or these documents hold counts far beyond its training data\'s. Train it again with a lower learning_rate or clip_gradient');
       }
       return { ...losses, npmi: mean(npmiPerTopic(counts)), tu: topicUniqueness(topics) };
     },

@@ -107,6 +107,12 @@ describe('ntm command line', () => {
     let r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--vocab', holed, '--hp', 'num_topics=2');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /train: --vocab .*holed\.txt line 2 is empty \(expected one word per line, in feature order\)/);
+    // A word twice named two features alike (topics read "apple, apple").
+    const twice = join(directory, 'twice.txt');
+    await writeFile(twice, ['apple', 'pear', 'apple'].join('\n'));
+    r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--vocab', twice, '--hp', 'num_topics=2');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /train: --vocab .*twice\.txt line 3 repeats line 1's word "apple" \(each word names one feature: one line each\)/);
     const latin1 = join(directory, 'latin1.txt');
     await writeFile(latin1, Buffer.from('caf\xe9\n', 'latin1'));
     r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--vocab', latin1, '--hp', 'num_topics=2');

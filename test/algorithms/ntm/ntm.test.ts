@@ -1,11 +1,12 @@
 // The neural topic model's behaviour: planted topics found, merge rounds, the
 // vocabulary, predictions, early stopping on the training loss, degenerate data.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel, ntm, ntmSchema, parseHyperparameters, resolveBackend, train, type Backend, type Batch, type NtmModel, type NtmState, type SparseBatch } from '../../../lib/index.js';
+import { loadModel, ntm, ntmSchema, parseHyperparameters, readBatches, resolveBackend, train, type Backend, type Batch, type NtmModel, type NtmState, type SparseBatch } from '../../../lib/index.js';
 import { copyState } from '../../../lib/distributed/state-transfer.js';
+import { packageRoot } from '../../../lib/package-root.js';
 import { corpusTopics, corpusVocabulary, topicBatches, topicOfWord } from '../../fixtures/topic-corpus.js';
 
 const hp = { num_topics: corpusTopics, seed: 2 };
@@ -221,6 +222,27 @@ describe('ntm', () => {
     let filledSlots = 0;
     for (let d = 0; d * 64 < reservoir.length; d++) if (reservoir[d * 64] >= 0) filledSlots++;
     assert.equal(filledSlots, 5 * 64);
+  });
+
+  it('a diverged training is an error, not a model whose evaluation is null metrics; evaluate refuses such a model', async () => {
+    // sgd at learning_rate 1, and one document of counts 1e5: the loss went NaN from the second pass,
+    // the run kept the first (weights near 1e7), exit 0, and evaluate printed null perplexity.
+    const sotu = join(packageRoot, 'examples', 'data', 'sotu');
+    const file = join(directory, 'diverging.svm');
+    await writeFile(file, (await readFile(join(sotu, 'train.svm'), 'utf8')) + '0 1:100000 2:100000 3:5\n');
+    const divergingHp = { num_topics: 5, optimizer: 'sgd', learning_rate: 1 };
+    await assert.rejects(train(ntm, divergingHp, { train: file, epochs: 3, data: { format: 'libsvm', featureDim: 1000 }, backend: 'cpu' }),
+      /^DegenerateDataError: ntm: training diverged: pass \d's total_loss is .* and its perplexity (NaN|Infinity) \(a loss of .* a word, where a uniform guess costs 6\.91\); lower learning_rate \(1\), set clip_gradient \(e\.g\. 10\), or use optimizer adam \(optimizer is sgd\)/);
+    // A model whose network diverged (from before training refused one): weights near 1e7, as that run's were.
+    const state = ntm.createState(parse({ num_topics: 5 }), { featureDim: 1000, labelSize: 0, sparse: true }, backend);
+    for await (const batch of readBatches(join(sotu, 'train.svm'), { format: 'libsvm', featureDim: 1000, labelSize: 1, miniBatchSize: 64 })) await ntm.update(state, batch, backend);
+    ntm.endPass!(state);
+    const parameters = state.tensors.parameters.data as Float32Array;
+    for (let i = 0; i < parameters.length; i++) parameters[i] *= 1e7;
+    const model = ntm.finalize(state, backend) as NtmModel;
+    const evaluator = ntm.createEvaluator(model);
+    for await (const batch of readBatches(join(sotu, 'validation.svm'), { format: 'libsvm', featureDim: 1000, labelSize: 1, miniBatchSize: 64 })) await evaluator.add(batch);
+    assert.throws(() => evaluator.result(), /^DegenerateDataError: ntm evaluate: the model's total_loss on these documents is .* its network diverged in training/);
   });
 
   it('reports a stream of empty documents instead of modelling it', async () => {
