@@ -24,6 +24,14 @@ export async function produceFromRecords(producer: Producer, source: RecordSourc
     options.signal?.throwIfAborted();
     if (producer.queue.isClosed) throw new ConsumerGone();
     const record = splitRecord(input, labelSize);
+    // A value that is no record names its place, as any bad record does, and skip skips it (it read
+    // `record 5 is neither …` for the value 5, and stopped a skipping run).
+    if (!record) {
+      if (options.onBadRecord !== 'skip') throw new DataError(`${source.description}, record ${index}: ${notARecord(input)}`);
+      index++;
+      stats.badRecords.syntax = (stats.badRecords.syntax ?? 0) + 1;
+      continue;
+    }
     pool ??= producer.makePool(options.featureDim ?? record.features.length);
     batch ??= await pool.acquire();
     const problem = recordProblem(record, pool.shape.cols, labelSize, options.labelClasses ?? 0, options.featureRange);
@@ -59,6 +67,13 @@ function recordProblem(record: SplitRecord, width: number, labelSize: number, cl
     const what = classes === 2 ? 'is not 0 or 1 (a binary classifier\'s labels)' : `is not a class in 0..${classes - 1} (num_classes ${classes})`;
     return { why: `label ${label} ${what}`, reason: 'label_out_of_range' };
   }
+  // A weight is checked here, as a file's is where it is read: a bad one stopped the run later, in the
+  // kernel, named by batch and row, and skip did not skip it.
+  const { weight } = record;
+  if (weight !== undefined && (typeof weight !== 'number' || !Number.isFinite(weight))) {
+    return { why: `weight is ${typeof weight === 'number' ? weight : describe(weight)}, expected a finite number ≥ 0`, reason: 'non_finite' };
+  }
+  if (weight !== undefined && weight < 0) return { why: `weight ${weight} is negative, expected a finite number ≥ 0`, reason: 'unparsable_number' };
   if (!allFinite(features)) {
     // Which feature, and what it is: a string ("12.3" from a CSV library that left fields as text) is not a number that overflowed.
     const at = Array.from(features as ArrayLike<unknown>).findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
@@ -94,7 +109,19 @@ function allFinite(values: ArrayLike<number>): boolean {
   return true;
 }
 
-function splitRecord(record: RecordInput, labelSize: number): SplitRecord {
+/** Why a value is no record. */
+function notARecord(value: unknown): string {
+  return `${describeValue(value)} is neither an array nor {features, label}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  const json = typeof value === 'object' ? JSON.stringify(value)?.slice(0, 80) : undefined;
+  return json !== undefined ? `the value ${json}` : typeof value === 'string' ? describe(value) : `the ${typeof value} ${String(value)}`;
+}
+
+/** A record's features, label and weight; undefined for a value that is no record. */
+function splitRecord(record: RecordInput, labelSize: number): SplitRecord | undefined {
   if (ArrayBuffer.isView(record) || Array.isArray(record)) {
     const values = record as ArrayLike<number> & { subarray?: (a: number) => ArrayLike<number>; slice: (a: number) => ArrayLike<number> };
     if (labelSize === 0) return { features: values };
@@ -104,5 +131,5 @@ function splitRecord(record: RecordInput, labelSize: number): SplitRecord {
   if (typeof record === 'object' && record !== null && 'features' in record) {
     return { features: record.features, label: record.label, weight: record.weight };
   }
-  throw new DataError(`record ${JSON.stringify(record)?.slice(0, 80)} is neither an array nor {features, label}`);
+  return undefined;
 }

@@ -54,6 +54,13 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
   return stream;
 }
 
+/** The AbortError a stop rejects with: the signal's reason when it is one, else one whose cause is the reason. */
+export function stopError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  return new DOMException('training was aborted', { name: 'AbortError', cause: reason });
+}
+
 /** `promise`, or an AbortError as soon as `signal` fires (the promise is left to settle by itself). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
@@ -143,6 +150,12 @@ async function* parseAhead(input: SourceInput, options: ReadOptions, format: For
       previous = next.value;
       yield next.value;
     }
+  } catch (error) {
+    // A stop is an AbortError whatever the signal's reason (AbortSignal.timeout's TimeoutError, a
+    // service's abort(new Error('SIGTERM'))), kept as its cause: the trainer writes its checkpoint on
+    // an AbortError, and a TimeoutError from a stream's pending read skipped it.
+    if (options.signal?.aborted) throw stopError(options.signal);
+    throw error;
   } finally {
     if (previous) pool?.release(previous);
     queue.close();

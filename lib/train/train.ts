@@ -36,7 +36,11 @@ export interface TrainOptions {
    * pass it is in). A run that ended (all its epochs, or stopped early) trains nothing more.
    */
   resume?: boolean;
-  /** Continue training this state (a checkpoint path or a State) on the new data. */
+  /**
+   * Continue training this state (a checkpoint path or a State) on the new data. A State given is
+   * trained in place: the run's result holds that same object, changed (a run that fails leaves it
+   * part-trained). To keep the original, pass a copy: `stateFromBytes(stateToBytes(state), algorithm, backend)`.
+   */
   initialState?: string | State<unknown>;
   /**
    * Early stopping on the algorithm's objective over the validation channel (or, for algorithms with a

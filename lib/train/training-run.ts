@@ -13,7 +13,7 @@ import { loadState } from '../algorithms/persistence.js';
 import type { Algorithm, FinalizedModel, Objective, State } from '../algorithms/types.js';
 import type { Batch } from '../data/batch.js';
 import type { BatchStream, CommittableInput } from '../io/batch-stream.js';
-import { readBatches } from '../io/read-batches.js';
+import { readBatches, stopError } from '../io/read-batches.js';
 import { DataError, type ReadOptions } from '../io/read-options.js';
 import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
 import type { SourceInput } from '../io/sources/open-source.js';
@@ -71,9 +71,11 @@ async function channelMetrics(name: 'validation' | 'test', channel: SourceInput,
  */
 const trainerHyperparameters = new Set(['epochs', 'early_stopping_patience', 'early_stopping_tolerance']);
 
-function abortError(signal: AbortSignal): Error {
-  const reason = signal.reason;
-  return reason instanceof Error && reason.name === 'AbortError' ? reason : new DOMException('training was aborted', 'AbortError');
+const abortError = stopError;
+
+/** Whether a pass ended because the run was stopped: an AbortError, or any error once the signal fired (its reason, thrown by a read). */
+function stopped(error: unknown, signal: AbortSignal | undefined): boolean {
+  return (error as Error)?.name === 'AbortError' || signal?.aborted === true;
 }
 
 function copyState<S extends State<unknown>>(state: S): S {
@@ -484,8 +486,9 @@ export class TrainingRun<A extends Algorithm> {
     try {
       return await runner.trainPass(this.passContext());
     } catch (error) {
-      if ((error as Error).name === 'AbortError') await this.writeCheckpoint();
-      throw error;
+      if (!stopped(error, this.options.signal)) throw error;
+      await this.writeCheckpoint();
+      throw this.options.signal?.aborted ? abortError(this.options.signal) : error;
     }
   }
 
@@ -548,8 +551,9 @@ export class TrainingRun<A extends Algorithm> {
       // A timed write in flight ends before another starts (its own failure gives way to this one).
       await idle?.finish().catch(() => undefined);
       // Stop at a batch boundary with everything trained so far in a checkpoint.
-      if ((error as Error).name === 'AbortError') await this.writeCheckpoint();
-      throw error;
+      if (!stopped(error, options.signal)) throw error;
+      await this.writeCheckpoint();
+      throw options.signal?.aborted ? abortError(options.signal) : error;
     }
     return { bytes: stream.stats.bytes, badRecords: stream.stats.badRecords, seekable: stream.seekable !== false };
   }

@@ -216,6 +216,79 @@ describe('sources', () => {
     await assert.rejects(rowsOf([[1, '2.5', 3]] as never), /^DataError: array, record 0: feature 0 is the string "2\.5", expected a number$/);
   });
 
+  it('a record\'s weight and a value that is no record are bad records named by their place; skip skips them', async () => {
+    const records = (bad: unknown) => [{ features: [1, 2], label: 1 }, bad, { features: [3, 4], label: 0, weight: 2 }];
+    // A negative weight stopped the run later, in the kernel ("batch 1: row 476"), and skip did not skip it.
+    await assert.rejects(rowsOf(records({ features: [5, 6], label: 1, weight: -1 }) as never),
+      /^DataError: array, record 1: weight -1 is negative, expected a finite number ≥ 0$/);
+    await assert.rejects(rowsOf(records({ features: [5, 6], label: 1, weight: NaN }) as never),
+      /^DataError: array, record 1: weight is NaN, expected a finite number ≥ 0$/);
+    // It read "record 5 is neither …" for the value 5 at record 1.
+    await assert.rejects(rowsOf(records(5) as never), /^DataError: array, record 1: the number 5 is neither an array nor \{features, label\}$/);
+    await assert.rejects(rowsOf(records(null) as never), /^DataError: array, record 1: null is neither an array nor \{features, label\}$/);
+    for (const [bad, reason] of [[{ features: [5, 6], label: 1, weight: -1 }, 'unparsable_number'], [{ features: [5, 6], label: 1, weight: Infinity }, 'non_finite'], [5, 'syntax']] as const) {
+      const stream = readBatches(records(bad) as never, { miniBatchSize: 3, onBadRecord: 'skip' });
+      const rows: number[][] = [];
+      for await (const batch of stream) {
+        if (batch.kind !== 'dense') throw new Error('expected dense');
+        for (let r = 0; r < batch.rows; r++) rows.push([batch.labels![r], batch.weights?.[r] ?? 1, ...batch.values.subarray(r * 2, (r + 1) * 2)]);
+      }
+      assert.deepEqual(rows, [[1, 1, 1, 2], [0, 2, 3, 4]]);
+      assert.deepEqual(stream.stats.badRecords, { [reason]: 1 });
+    }
+  });
+
+  it('an iterator left before its end is closed (a cursor lets its connection go): a break, a bad record, a stop', async () => {
+    const closed: string[] = [];
+    const cursor = (name: string, badAt = -1) => (async function* () {
+      try {
+        for (let i = 0; i < 10_000; i++) yield i === badAt ? [0, 'x', 1] : [i % 2, i, i * 0.5];
+      } finally {
+        closed.push(name);
+      }
+    })();
+    for await (const batch of readBatches(cursor('break') as never, { miniBatchSize: 3 })) if (batch.rows > 0) break;
+    await assert.rejects(rowsOf(cursor('bad record', 50) as never), /iterable, record 50: feature 0 is the string "x"/);
+    const controller = new AbortController();
+    let seen = 0;
+    await assert.rejects((async () => {
+      for await (const batch of readBatches(cursor('stop') as never, { miniBatchSize: 3, signal: controller.signal })) if ((seen += batch.rows) > 30) controller.abort();
+    })(), { name: 'AbortError' });
+    // A run that reads its iterator to the end closes it itself (the generator's own finally).
+    await rowsOf(cursor('end') as never);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(closed.sort(), ['bad record', 'break', 'end', 'stop']);
+  });
+
+  it('an object-mode Readable of records (pg-query-stream, a MongoDB cursor stream) is read as records; of strings, as text', async () => {
+    const arrays = await rowsOf(Readable.from([[1, 2, 3], [0, 4, 5]]));
+    assert.deepEqual(arrays, [[1, 2, 3], [0, 4, 5]]);
+    assert.deepEqual(await rowsOf(Readable.from([{ features: [2, 3], label: 1 }])), [[1, 2, 3]]);
+    // It was refused: "stream: chunks must be Buffers, Uint8Arrays or strings, got Array".
+    assert.deepEqual(await rowsOf(Readable.from(['1,2,3\n0,4', ',5\n'])), [[1, 2, 3], [0, 4, 5]]);
+    await assert.rejects(rowsOf(Readable.from([[1, 2, 3], [1, 2]])), /^DataError: stream, record 1: has 1 features, expected 2$/);
+  });
+
+  it('a stop with any reason is an AbortError whose cause is the reason (AbortSignal.timeout\'s TimeoutError), while a stream waits', async () => {
+    async function* stalled() {
+      yield [0, 1, 2];
+      await new Promise(() => {});  // never settles
+    }
+    const timeout = AbortSignal.timeout(100);
+    await within(assert.rejects(rowsOf(stalled(), { signal: timeout }), (error: Error & { cause?: Error }) => {
+      assert.equal(error.name, 'AbortError');
+      assert.equal(error.cause?.name, 'TimeoutError');
+      return true;
+    }), 5000, 'the stop');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('SIGTERM')), 100);
+    await within(assert.rejects(rowsOf(stalled(), { signal: controller.signal }), (error: Error & { cause?: Error }) => {
+      assert.equal(error.name, 'AbortError');
+      assert.equal(error.cause?.message, 'SIGTERM');
+      return true;
+    }), 5000, 'the stop');
+  });
+
   it('a stop ends the wait for a record iterable that has stalled (a cursor waiting on its database)', async () => {
     async function* stalled() {
       yield [0, 1, 2];

@@ -107,6 +107,37 @@ describe('trainer', function () {
     assert.ok((await readdir(directory)).some((f) => f.startsWith('checkpoint-')));
   });
 
+  it('a stop with a reason of its own (abort(new Error(...)), AbortSignal.timeout) on a waiting stream writes a checkpoint and rejects with an AbortError', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { regressionCsv } = await import('../fixtures/trainer-files.js');
+    const source = new PassThrough();
+    const directory = join(root, 'stopped-stream');
+    const controller = new AbortController();
+    const events: ProgressEvent[] = [];
+    const run = train(leastSquares, hp, {
+      train: source, epochs: 1, data, signal: controller.signal, checkpoint: { directory, everyBatches: 1000 },
+      onProgress: (e) => {
+        events.push(e);
+        // The fourth batch is the last whole one: the run then waits on the stream for more rows.
+        if (e.phase === 'batch' && e.records === 100) setTimeout(() => controller.abort(new Error('SIGTERM')), 50);
+      },
+    });
+    try {
+      source.write(regressionCsv(13, 100));
+      await assert.rejects(run, (error: Error & { cause?: Error }) => {
+        // It rejected with the reason itself, and wrote nothing: what was trained was lost.
+        assert.equal(error.name, 'AbortError');
+        assert.equal(error.cause?.message, 'SIGTERM');
+        return true;
+      });
+    } finally {
+      source.end();
+    }
+    const checkpoint = events.find((e) => e.phase === 'checkpoint');
+    assert.equal(checkpoint?.records, 100);
+    assert.ok((await readdir(directory)).some((f) => f.startsWith('checkpoint-')));
+  });
+
   it('refuses to resume with another shuffle buffer than the checkpoint\'s run (rows were lost without a word)', async () => {
     const directory = join(root, 'abort-shuffled');
     const controller = new AbortController();

@@ -47,11 +47,14 @@ export class KmeansModel implements Model {
     if (options) this.checkPredictOptions(options);
     const distances = options?.distances ? new Float32Array(batch.rows * this.k) : undefined;
     const { nearest, distance2 } = await this.assign(batch, distances);
-    const distance = Float32Array.from(distance2, Math.sqrt);
+    // Plain loops and the typed-array copy: Float32Array.from with a callback took 0.85 s of the event
+    // loop for 3M rows (a predict of that batch stalled a service for most of its run).
+    const distance = new Float32Array(distance2.length);
+    for (let r = 0; r < distance2.length; r++) distance[r] = Math.sqrt(distance2[r]);
     requireFiniteDistances(distance, distance2, nearest, 1);
     if (distances) requireFiniteDistances(distances, undefined, undefined, this.k);
     return {
-      closest_cluster: Float32Array.from(nearest),
+      closest_cluster: new Float32Array(nearest),
       distance_to_cluster: distance,
       ...(distances ? { distances } : {}),
     };

@@ -63,7 +63,9 @@ export async function openSource(input: SourceInput, options: OpenSourceOptions 
     return fileSource(input as string[], files, signal);
   }
   if (isSource(input)) return input;
-  if (input instanceof Readable) return streamSource(input, 'stream', signal);
+  // An object-mode Readable (pg-query-stream, a mongodb cursor's stream(), knex's stream()) yields
+  // values: read as any iterable is, records or byte chunks by its first value.
+  if (input instanceof Readable && !input.readableObjectMode) return streamSource(input, 'stream', signal);
   // An array of records is read as it is, and can be read again (epochs, resume); of Buffers or strings, as a stream.
   if (Array.isArray(input) && (input.length === 0 || !isBytes(input[0]))) {
     return recordSource(input as unknown as RecordInput[], 'array', signal);
@@ -76,11 +78,26 @@ export async function openSource(input: SourceInput, options: OpenSourceOptions 
   if (!iterator) throw new TypeError('source must be a path, "-", a Readable, or an iterable of buffers or records');
   const first = await iterator.next();
   async function* replay() {
-    if (first.done) return;
-    yield first.value;
-    for (let step = await iterator!.next(); !step.done; step = await iterator!.next()) yield step.value;
+    let ended = first.done === true;
+    try {
+      if (first.done) return;
+      yield first.value;
+      for (;;) {
+        const step = await iterator!.next();
+        if (step.done) {
+          ended = true;
+          return;
+        }
+        yield step.value;
+      }
+    } finally {
+      // Left before its end (a break, a stop, a bad record, a failed run): the caller's iterator is
+      // told, as a for-await of it would tell it, so a database cursor closes. It was left open.
+      if (!ended) await iterator!.return?.();
+    }
   }
+  const description = input instanceof Readable ? 'stream' : 'iterable';
   return !first.done && isBytes(first.value)
-    ? streamSource(replay() as AsyncIterable<Uint8Array | string>, 'iterable', signal)
-    : recordSource(replay() as AsyncIterable<RecordInput>, 'iterable', signal);
+    ? streamSource(replay() as AsyncIterable<Uint8Array | string>, description, signal)
+    : recordSource(replay() as AsyncIterable<RecordInput>, description, signal);
 }
