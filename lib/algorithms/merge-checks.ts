@@ -18,16 +18,19 @@ export function requireAlgorithm(where: string, algorithm: string, states: reado
   }
 }
 
-/** Throws a RangeError naming the first hyperparameter in which a state differs from state 0 (the trainer's aside). */
-export function requireSameHyperparameters(where: string, states: readonly State<unknown>[]): void {
+/**
+ * Throws a RangeError naming the first hyperparameter in which a state differs from state 0 (the
+ * trainer's aside, unless `trainerAside` is false: merges that compare every one of them).
+ */
+export function requireSameHyperparameters(where: string, states: readonly State<unknown>[], trainerAside = true): void {
   const first = states[0].hyperparameters as Record<string, unknown>;
   for (const [i, s] of states.entries()) {
     const hp = s.hyperparameters as Record<string, unknown>;
     const names = new Set([...Object.keys(first), ...Object.keys(hp)]);
     for (const name of names) {
-      if (trainerHyperparameters.has(name) || JSON.stringify(hp[name]) === JSON.stringify(first[name])) continue;
+      if ((trainerAside && trainerHyperparameters.has(name)) || JSON.stringify(hp[name]) === JSON.stringify(first[name])) continue;
       throw new RangeError(`${where}: state ${i} was trained with ${name}=${JSON.stringify(hp[name])}, state 0 with ${name}=${JSON.stringify(first[name])}: ` +
-        'shards merge only when trained with the same hyperparameters (epochs aside)');
+        `shards merge only when trained with the same hyperparameters${trainerAside ? ' (epochs aside)' : ''}`);
     }
   }
 }

@@ -33,6 +33,17 @@ describe('merge checks', () => {
     assert.doesNotThrow(() => fm.merge([a, longer]));
   });
 
+  it('k-means and linear-learner merges name the hyperparameter or width that differs (they said "other hyperparameters or another feature_dim")', async () => {
+    const backend = await createBackend('cpu');
+    const km = (k: number, featureDim = dim) => kmeans.createState(parseHyperparameters('kmeans', kmeans.hyperparameters, { k }), { featureDim, labelSize: 0 }, backend);
+    assert.throws(() => kmeans.merge([km(4), km(5)]), { name: 'RangeError', message: 'kmeans merge: state 1 was trained with k=5, state 0 with k=4: ' +
+      'shards merge only when trained with the same hyperparameters' });
+    assert.throws(() => kmeans.merge([km(4), km(4, dim + 1)]), { name: 'RangeError', message: `kmeans merge: state 1 has ${dim + 1} features, state 0 has ${dim}` });
+    const ll = (wd: number) => linearLearner.createState(parseHyperparameters('linear-learner', linearLearner.hyperparameters,
+      { predictor_type: 'binary_classifier', num_models: 1, wd }), schema, backend);
+    assert.throws(() => linearLearner.merge([ll(0), ll(0.5)]), /^RangeError: linear-learner merge: state 1 was trained with wd=0\.5, state 0 with wd=0: shards merge only/);
+  });
+
   it('refuses a state of another algorithm, naming it, in every merge', async () => {
     const backend = await createBackend('cpu');
     const pcaState = pca.createState(parseHyperparameters('pca', pca.hyperparameters, { num_components: 2 }), { featureDim: dim, labelSize: 0 }, backend);

@@ -8,7 +8,7 @@
 // reduction part-way through the stream and moved by Lloyd steps on every
 // later batch (a reduction of centres alone cannot tell how each centre's
 // points split between the final clusters; the later rows can).
-import { requireAlgorithm } from '../merge-checks.js';
+import { requireAlgorithm, requireSameHyperparameters } from '../merge-checks.js';
 import { isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import type { Backend } from '../../backends/registry.js';
 import { runKernel } from '../../backends/run-kernel.js';
@@ -150,9 +150,11 @@ function merge(states: KmeansState[]): KmeansState {
   requireAlgorithm('kmeans merge', 'kmeans', states);
   for (const s of states) requireSettled(s, 'kmeans merge');
   const first = states[0];
+  // Which hyperparameter differs, by name (it said "other hyperparameters or another feature_dim").
+  requireSameHyperparameters('kmeans merge', states, false);
   for (const [i, s] of states.entries()) {
-    if (JSON.stringify(s.hyperparameters) !== JSON.stringify(first.hyperparameters) || s.schema.featureDim !== first.schema.featureDim) {
-      throw new RangeError(`kmeans merge: state ${i} was trained with other hyperparameters or another feature_dim than state 0`);
+    if (s.schema.featureDim !== first.schema.featureDim) {
+      throw new RangeError(`kmeans merge: state ${i} has ${s.schema.featureDim} features, state 0 has ${first.schema.featureDim}`);
     }
   }
   const merged = createState(first.hyperparameters, first.schema);

@@ -1,7 +1,7 @@
 // The linear learner's state: which tensors it holds (named plainly, so a
 // checkpoint reads well in numpy), how it is allocated, how the kernels see
 // it, and how shard states merge.
-import { requireAlgorithm } from '../merge-checks.js';
+import { requireAlgorithm, requireSameHyperparameters } from '../merge-checks.js';
 import { labelOrderLength } from '../label-order.js';
 import type { LinearLearnerArrays, LinearLearnerMetrics, LinearLearnerSettings } from '../../backends/kernels.js';
 import { tensor, type Tensor } from '../../state/tensor.js';
@@ -415,10 +415,9 @@ function mergeSince(states: LinearLearnerState[], base: LinearLearnerState | und
   const copyOf = (state: LinearLearnerState, whole: boolean) =>
     (into ? overwriteState(into, state, whole ? undefined : (name) => averaged.has(name) || name.startsWith('validation_')) : deepCopy(state));
   if (states.length === 1) return copyOf(first, true);
+  // Which hyperparameter differs, by name.
+  requireSameHyperparameters('linear-learner merge', states, false);
   for (const [i, s] of states.entries()) {
-    if (JSON.stringify(s.hyperparameters) !== JSON.stringify(first.hyperparameters)) {
-      throw new RangeError(`linear-learner merge: state ${i} was trained with other hyperparameters than state 0`);
-    }
     if (s.schema.featureDim !== first.schema.featureDim) {
       throw new RangeError(`linear-learner merge: state ${i} has ${s.schema.featureDim} features, state 0 has ${first.schema.featureDim}`);
     }
