@@ -94,6 +94,10 @@ export interface CoreAddon {
   linearLearnerCatchUp(settings: LinearLearnerSettings, state: LinearLearnerArrays, kind: 0 | 1 | 2, out: Float32Array, biasOut: Float32Array): void;
   /** Every feature's weights and average brought to the current step in place (last_step set to it). */
   linearLearnerCatchUpInPlace(settings: LinearLearnerSettings, state: LinearLearnerArrays): void;
+  /** linearLearnerCatchUp on a libuv thread (inline when small): a model's work, which held the event loop for seconds at 2^22 features. */
+  linearLearnerCatchUpAsync(settings: LinearLearnerSettings, state: LinearLearnerArrays, kind: 0 | 1 | 2, out: Float32Array, biasOut: Float32Array): Promise<void>;
+  /** linearLearnerCatchUpInPlace on a libuv thread (inline when small). */
+  linearLearnerCatchUpInPlaceAsync(settings: LinearLearnerSettings, state: LinearLearnerArrays): Promise<void>;
   linearLearnerInitialize(weights: Float32Array, normal: boolean, scale: number, seed: number): void;
   linearLearnerPredict(model: LinearLearnerPredictInputs['model'], batch: Batch, outputs: LinearLearnerPredictInputs['outputs']): Promise<void>;
   kmeansUpdate(settings: KmeansUpdateInputs['settings'], state: KmeansUpdateInputs['state'], batch: Batch, novel?: boolean): Promise<void>;

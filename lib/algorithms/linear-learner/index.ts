@@ -20,7 +20,7 @@ import { criterionOf, objectiveOf, targetsOf } from './objective.js';
 import { chooseModel, lastPassThreshold } from './selection.js';
 import { calibrationBins, readBatchRows, resolveSettings, stepRowsOf } from './settings.js';
 import {
-  catchUpInPlace, caughtUp, counter, createLinearLearnerState, endPassSums, passSumNames, resetPassSums, kernelSettings, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
+  catchUpInPlace, catchUpInPlaceAsync, caughtUpAsync, counter, createLinearLearnerState, endPassSums, passSumNames, resetPassSums, kernelSettings, kernelArrays, kernelMetrics, mergeLinearLearnerRound, mergeLinearLearnerStates, rebaseLinearLearnerRound,
   type LinearLearnerState,
 } from './state.js';
 import { laterDivergence, laterDivergenceError } from './pass-divergence.js';
@@ -181,10 +181,12 @@ function overflowError(model: number, dim: number, { features, bias }: { feature
 async function finalize(state: LinearLearnerState, backend: Backend, selection?: Selection): Promise<LinearLearnerModel> {
   // Validation sums a GPU backend holds go into the state first: selection reads them.
   await settleState(state);
-  return finalizeSettled(state, backend, selection);
+  // The model's weights, caught up off the event loop (selection below reads only the sums).
+  return finalizeSettled(state, backend, selection, await caughtUpAsync(state));
 }
 
-function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?: Selection): LinearLearnerModel {
+function finalizeSettled(state: LinearLearnerState, backend: Backend, selection: Selection | undefined,
+  current: { weights: Float32Array; bias: Float32Array }): LinearLearnerModel {
   const hp = state.hyperparameters;
   const known = new Set(['criterion', 'model', 'threshold']);
   for (const key of Object.keys(selection ?? {})) {
@@ -234,7 +236,7 @@ function finalizeSettled(state: LinearLearnerState, backend: Backend, selection?
   // a score can bear (a bias of 2.2e6 moved scores by 0.1 and test loss by 1%).
   const { dim } = r.kernel;
   const { classes, models } = r;
-  const { weights: all, bias } = caughtUp(state);
+  const { weights: all, bias } = current;
   const shift = state.tensors.feature_shift?.data as Float32Array | undefined;
   const scale = state.tensors.feature_scale?.data as Float32Array | undefined;
   const label = state.tensors.label_transform?.data as Float32Array | undefined;
@@ -351,12 +353,13 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   // would depend on how the rows were cut (a requested size is rounded up to whole steps).
   readBatchRows: (hp, requested) => readBatchRows(stepRowsOf(hp), requested),
   endPass(state) {
-    // catchUpInPlace refuses a state a GPU backend holds (the trainer settles it first).
+    // catchUpInPlaceAsync refuses a state a GPU backend holds at once (the trainer settles it first).
     // Every feature gets the regularization it owes at this pass's rate before the next pass
     // changes the rate (passRateScale) and starts averaging again: lazy stays equal to eager.
-    catchUpInPlace(state);
-    if (Number(state.scalars.passes ?? 0) > 0) endPassSums(state, Number(state.scalars.passes));
-    state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
+    return catchUpInPlaceAsync(state).then(() => {
+      if (Number(state.scalars.passes ?? 0) > 0) endPassSums(state, Number(state.scalars.passes));
+      state.scalars.passes = Number(state.scalars.passes ?? 0) + 1;
+    });
   },
   beginRun(state) {
     if (state.scalars.passes !== undefined) state.scalars.passes = 0;

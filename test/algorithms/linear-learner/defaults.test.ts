@@ -144,7 +144,7 @@ describe('linear learner: one-pass defaults', function () {
   it('progressive sums keep the first pass only: later passes score rows the model has trained on', async () => {
     const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 2 }), linearBatches('binary', 4, 20));
     const first = Array.from(numbers(state, 'progressive_loss'));
-    linearLearner.endPass!(state);
+    await linearLearner.endPass!(state);
     await fit(state, linearBatches('binary', 4, 20));
     assert.deepEqual(Array.from(numbers(state, 'progressive_loss')), first);
     assert.equal(state.scalars.passes, 1);
@@ -249,7 +249,7 @@ describe('linear learner: one-pass defaults', function () {
 
   it('incremental training on new data scores its first pass progressively again', async () => {
     const state = await fit(stateFor({ predictor_type: 'binary_classifier', num_models: 2 }), linearBatches('binary', 7, 20));
-    linearLearner.endPass!(state);
+    await linearLearner.endPass!(state);
     const before = (state.tensors.progressive_weight.data as Float64Array)[0];
     linearLearner.beginRun!(state);
     await fit(state, linearBatches('binary', 8, 5));
@@ -271,7 +271,7 @@ describe('linear learner: one-pass defaults', function () {
       const state = stateFor({ predictor_type: 'binary_classifier', num_models: 1, ...input });
       for (let pass = 0; pass <= passes; pass++) {
         await fit(state, linearBatches('binary', 9, 2));
-        if (pass < passes) linearLearner.endPass!(state);
+        if (pass < passes) await linearLearner.endPass!(state);
       }
       return kernelSettings(state).rateScale ?? 1;
     };
@@ -287,7 +287,7 @@ describe('linear learner: one-pass defaults', function () {
       const state = stateFor({ predictor_type: 'binary_classifier', num_models: 1, ...input });
       for (let pass = 0; pass < 4; pass++) {
         await fit(state, linearBatches('binary', 9, 2));
-        linearLearner.endPass!(state);
+        await linearLearner.endPass!(state);
       }
       return Array.from(numbers(state, 'weights'));
     };

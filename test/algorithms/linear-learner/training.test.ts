@@ -9,7 +9,7 @@ import {
   createBackend, denseBatch, linearLearner, parseHyperparameters, readBatches, train, Random,
   type Backend, type Batch, type LinearLearnerState,
 } from '../../../lib/index.js';
-import { caughtUp, weightsKind } from '../../../lib/algorithms/linear-learner/state.js';
+import { caughtUp, caughtUpAsync, weightsKind } from '../../../lib/algorithms/linear-learner/state.js';
 import { packageRoot } from '../../../lib/package-root.js';
 import { dim, linearBatches, toSparse, trueBias, trueWeights } from '../../fixtures/linear-data.js';
 
@@ -451,6 +451,36 @@ describe('linear learner: trainer integration', function () {
       'of the 3,000 rows after them, "late" \\(feature 2, 0-based\\) \\(constant in those rows, so left unscaled\\) was over 100 from that value in 2,9\\d\\d rows: ' +
       'those rows did not show how it varies, so its scaling does not fit the rest, and the model may be poor\\. Shuffle the input'));
     assert.deepEqual(mixed.warnings, []);
+  });
+
+  it('a large model\'s end of pass and finalize run off the event loop (2^22 features, 32 models held it 0.75 s and 1.9 s)', async () => {
+    const featureDim = 1 << 20;
+    const state = stateFor({ predictor_type: 'binary_classifier', num_models: 8, feature_dim: featureDim }, featureDim, true);
+    const indices = Uint32Array.from({ length: 64 }, (_, i) => (i * 16_411) % featureDim);
+    const batch: Batch = { kind: 'sparse', rows: 32, cols: featureDim, indptr: Int32Array.from({ length: 33 }, (_, r) => 2 * r),
+      indices, values: new Float32Array(64).fill(1), labels: Float32Array.from({ length: 32 }, (_, r) => r % 2) };
+    await linearLearner.update(state, batch, backend);
+    // A timer's ticks while each call is awaited: a synchronous catch-up of 8M weights lets none fire.
+    const ticksDuring = async (work: () => Promise<unknown>) => {
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 1);
+      try {
+        await work();
+      } finally {
+        clearInterval(timer);
+      }
+      return ticks;
+    };
+    const endPassTicks = await ticksDuring(() => Promise.resolve(linearLearner.endPass!(state, backend)));
+    const finalizeTicks = await ticksDuring(async () => linearLearner.finalize(state, backend));
+    assert.ok(endPassTicks > 0 && finalizeTicks > 0, `ticks: ${endPassTicks} during endPass, ${finalizeTicks} during finalize`);
+    assert.equal(Number(state.scalars.passes), 1);
+    // What the asynchronous catch-up computes is the synchronous one's, to the bit.
+    for (const kind of [weightsKind.plain, weightsKind.average, weightsKind.output]) {
+      const [sync, later] = [caughtUp(state, kind), await caughtUpAsync(state, kind)];
+      assert.ok(Buffer.from(sync.weights.buffer).equals(Buffer.from(later.weights.buffer)), `weights of kind ${kind}`);
+      assert.ok(Buffer.from(sync.bias.buffer).equals(Buffer.from(later.bias.buffer)), `bias of kind ${kind}`);
+    }
   });
 
   it('closes the scaler\'s sample at the end of the first pass on a stream shorter than num_point_for_scaler: averaging begins in the second', async () => {
