@@ -276,15 +276,21 @@ std::pair<Settings, State> SettingsAndState(const Napi::CallbackInfo& info, cons
   return {settings, state};
 }
 
-Napi::Value CatchUp(const Napi::CallbackInfo& info) {
-  const char* f = "linearLearnerCatchUp";
-  ArrayReader reader(info.Env(), f);
-  auto [settings, state] = SettingsAndState(info, f, 5, reader);
+// CatchUp's `kind` argument (info[2]), checked against the state.
+linear::WeightsKind KindArg(const Napi::CallbackInfo& info, const char* f, const State& state) {
   if (!info[2].IsNumber() || info[2].As<Napi::Number>().Int32Value() < 0 || info[2].As<Napi::Number>().Int32Value() > 2) {
     throw Napi::TypeError::New(info.Env(), std::string(f) + ": kind must be 0 (plain), 1 (average) or 2 (output)");
   }
   auto kind = static_cast<linear::WeightsKind>(info[2].As<Napi::Number>().Int32Value());
   if (kind == linear::WeightsKind::kAverage && !state.average) throw Napi::TypeError::New(info.Env(), std::string(f) + ": the state keeps no average");
+  return kind;
+}
+
+Napi::Value CatchUp(const Napi::CallbackInfo& info) {
+  const char* f = "linearLearnerCatchUp";
+  ArrayReader reader(info.Env(), f);
+  auto [settings, state] = SettingsAndState(info, f, 5, reader);
+  const linear::WeightsKind kind = KindArg(info, f, state);
   Napi::Float32Array out = Float32Arg(info, 3, f, "out");
   RequireLength(info.Env(), f, "out", out.ElementLength(), settings.dim * settings.models * settings.classes);
   Napi::Float32Array bias = Float32Arg(info, 4, f, "biasOut");
@@ -310,11 +316,7 @@ Napi::Value CatchUpAsync(const Napi::CallbackInfo& info) {
   const char* f = "linearLearnerCatchUpAsync";
   ArrayReader reader(info.Env(), f);
   auto [settings, state] = SettingsAndState(info, f, 5, reader);
-  if (!info[2].IsNumber() || info[2].As<Napi::Number>().Int32Value() < 0 || info[2].As<Napi::Number>().Int32Value() > 2) {
-    throw Napi::TypeError::New(info.Env(), std::string(f) + ": kind must be 0 (plain), 1 (average) or 2 (output)");
-  }
-  auto kind = static_cast<linear::WeightsKind>(info[2].As<Napi::Number>().Int32Value());
-  if (kind == linear::WeightsKind::kAverage && !state.average) throw Napi::TypeError::New(info.Env(), std::string(f) + ": the state keeps no average");
+  const linear::WeightsKind kind = KindArg(info, f, state);
   const size_t width = settings.models * settings.classes;
   float* out = reader.Arg<float>(info, 3, "out", napi_float32_array, settings.dim * width, true);
   float* bias = reader.Arg<float>(info, 4, "biasOut", napi_float32_array, width, true);
