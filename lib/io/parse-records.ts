@@ -20,7 +20,8 @@ export async function produceFromRecords(producer: Producer, source: RecordSourc
   let pool: BatchPool | undefined;
   let batch: PooledBatch | undefined;
   let index = options.start?.records ?? 0;
-  for await (const input of source.records(options.start)) {
+  const { width, records } = await withWidth(source.records(options.start), labelSize, options.featureDim);
+  for await (const input of records) {
     options.signal?.throwIfAborted();
     if (producer.queue.isClosed) throw new ConsumerGone();
     const record = splitRecord(input, labelSize);
@@ -32,7 +33,7 @@ export async function produceFromRecords(producer: Producer, source: RecordSourc
       stats.badRecords.syntax = (stats.badRecords.syntax ?? 0) + 1;
       continue;
     }
-    pool ??= producer.makePool(options.featureDim ?? record.features.length);
+    pool ??= producer.makePool(width ?? record.features.length);
     batch ??= await pool.acquire();
     const problem = recordProblem(record, pool.shape.cols, labelSize, options.labelClasses ?? 0, options.featureRange);
     index++;
@@ -50,6 +51,71 @@ export async function produceFromRecords(producer: Producer, source: RecordSourc
   }
   if (batch && batch.rows > 0) await deliver(producer, batch, { fileIndex: 0, byteOffset: 0, records: index });
   else if (batch) pool!.release(batch);
+}
+
+/** Records whose width the first ones set, as a CSV's first 20 records do. */
+const widthRecords = 20;
+
+/**
+ * The records' width (featureDim when given, else the commonest among the first widthRecords
+ * records, the first of equal counts; a record of no features counts only if all are such), and the
+ * records with those first ones put back, copied (an iterator may reuse its arrays). The first
+ * record alone set it: a bad one ([1]) made every good record after it "of another width", or,
+ * skipped, a state of 0 features that failed inside a kernel.
+ */
+async function withWidth(input: AsyncIterable<RecordInput>, labelSize: number, featureDim: number | undefined):
+  Promise<{ width: number | undefined; records: AsyncIterable<RecordInput> }> {
+  const iterator = input[Symbol.asyncIterator]();
+  const head: RecordInput[] = [];
+  let ended = false;
+  try {
+    while (featureDim === undefined && head.length < widthRecords) {
+      const step = await iterator.next();
+      if (step.done) {
+        ended = true;
+        break;
+      }
+      head.push(copyRecord(step.value));
+    }
+  } catch (error) {
+    await iterator.return?.();
+    throw error;
+  }
+  const counts = new Map<number, number>();
+  for (const record of head) {
+    const split = splitRecord(record, labelSize);
+    if (split && split.features.length > 0) counts.set(split.features.length, (counts.get(split.features.length) ?? 0) + 1);
+  }
+  let width = featureDim;
+  for (const [w, n] of counts) if (width === undefined || n > counts.get(width)!) width = w;
+  async function* records(): AsyncGenerator<RecordInput> {
+    let done = ended;
+    try {
+      yield* head;
+      while (!done) {
+        const step = await iterator.next();
+        if (step.done) {
+          done = true;
+          return;
+        }
+        yield step.value;
+      }
+    } finally {
+      if (!done) await iterator.return?.();
+    }
+  }
+  return { width, records: records() };
+}
+
+/** A record as it is now: its features copied (an iterator may hand the same array again). */
+function copyRecord(record: RecordInput): RecordInput {
+  if (ArrayBuffer.isView(record)) return (record as unknown as Float32Array).slice() as unknown as RecordInput;
+  if (Array.isArray(record)) return record.slice() as RecordInput;
+  if (typeof record === 'object' && record !== null && 'features' in record) {
+    const features = record.features as ArrayLike<number> & { slice?: () => ArrayLike<number> };
+    return { ...record, features: typeof features.slice === 'function' ? features.slice() : Array.from(features) } as RecordInput;
+  }
+  return record;
 }
 
 /** Why a record cannot go into a batch of this width (with the bad-record counter's name), or nothing. */
@@ -74,6 +140,9 @@ function recordProblem(record: SplitRecord, width: number, labelSize: number, cl
     return { why: `weight is ${typeof weight === 'number' ? weight : describe(weight)}, expected a finite number ≥ 0`, reason: 'non_finite' };
   }
   if (weight !== undefined && weight < 0) return { why: `weight ${weight} is negative, expected a finite number ≥ 0`, reason: 'unparsable_number' };
+  // Batches hold float32: a value past its range became ±Infinity there (weight 1e39 failed in the kernel as "weight Infinity").
+  if (weight !== undefined && !fitsFloat32(weight)) return { why: `weight ${weight} is beyond float32's range (±3.4e38)`, reason: 'non_finite' };
+  if (labelSize > 0 && !fitsFloat32(label!)) return { why: `label ${label} is beyond float32's range (±3.4e38)`, reason: 'non_finite' };
   if (!allFinite(features)) {
     // Which feature, and what it is: a string ("12.3" from a CSV library that left fields as text) is not a number that overflowed.
     const at = Array.from(features as ArrayLike<unknown>).findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
@@ -81,6 +150,9 @@ function recordProblem(record: SplitRecord, width: number, labelSize: number, cl
     return typeof value === 'number'
       ? { why: `feature ${at} is ${value}; features must be finite`, reason: 'non_finite' }
       : { why: `feature ${at} is ${describe(value)}, expected a number`, reason: 'non_finite' };
+  }
+  for (let i = 0; i < features.length; i++) {
+    if (!fitsFloat32(features[i])) return { why: `feature ${i} is ${features[i]}, beyond float32's range (±3.4e38)`, reason: 'non_finite' };
   }
   if (range) {
     for (let i = 0; i < features.length; i++) {
@@ -102,6 +174,11 @@ function appendRow(batch: PooledBatch, record: SplitRecord, width: number): void
   if (batch.labels) batch.labels[batch.rows] = record.label!;
   if (batch.weights) batch.weights[batch.rows] = record.weight ?? 1;
   batch.rows++;
+}
+
+/** Whether a finite number stays finite as float32 (what batches hold). */
+function fitsFloat32(value: number): boolean {
+  return Number.isFinite(Math.fround(value));
 }
 
 function allFinite(values: ArrayLike<number>): boolean {

@@ -18,6 +18,7 @@ import {
   batchRowsOf, DataError, declaredFeatureDim, isSparseFormat, textWordBytesPerEntry, validateReadOptions, type FormatName, type ReadOptions,
 } from './read-options.js';
 import { readSeriesBatches } from './read-series-batches.js';
+import { stopError } from './stop-error.js';
 import { isRedisUrl } from './redis/redis-url.js';
 import { openSource, type SourceInput } from './sources/open-source.js';
 import type { Source, SourcePosition } from './sources/types.js';
@@ -52,13 +53,6 @@ export function readBatches(input: SourceInput, options: ReadOptions): BatchStre
     },
   };
   return stream;
-}
-
-/** The AbortError a stop rejects with: the signal's reason when it is one, else one whose cause is the reason. */
-export function stopError(signal: AbortSignal): Error {
-  const reason = signal.reason;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  return new DOMException('training was aborted', { name: 'AbortError', cause: reason });
 }
 
 /** `promise`, or an AbortError as soon as `signal` fires (the promise is left to settle by itself). */

@@ -114,8 +114,9 @@ export async function writeFileAtomic(path: string, parts: Iterable<Uint8Array>)
   let renamed = false;
   try {
     await keepPermissions(handle, target);
-    await writeParts(handle, parts);
-    await handle.sync();
+    // A full disk fails here, mid-write: said as the path's failure ("ENOSPC: no space left on device, write" named nothing).
+    await writeParts(handle, parts).catch((error) => { throw outputFailure(error, path, directory); });
+    await handle.sync().catch((error) => { throw outputFailure(error, path, directory); });
     await handle.close();
     await rename(temporary, target.path).catch((error) => { throw outputFailure(error, path, directory); });
     renamed = true;

@@ -12,9 +12,14 @@ import type { CheckpointSchedule } from './checkpoint-directory.js';
 export class IdleCheckpoints {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> | undefined;
-  private failure: { error: unknown } | undefined;
+  private failedWith: { error: unknown } | undefined;
 
-  constructor(private readonly schedule: CheckpointSchedule, private readonly write: () => Promise<void>) {}
+  /**
+   * `failed`: told when a timed write fails, so the pass stops waiting for its source (the run
+   * had sat until the writer sent more, then failed: a full disk during a pause went unsaid).
+   */
+  constructor(private readonly schedule: CheckpointSchedule, private readonly write: () => Promise<void>,
+    private readonly failed: (error: unknown) => void = () => undefined) {}
 
   /** After a batch (and its own scheduled checkpoint, if any): arm the timer for the schedule's next due time. */
   arm(): void {
@@ -24,7 +29,10 @@ export class IdleCheckpoints {
     // Unreferenced: the source being read keeps the process alive; this timer alone must not.
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.writing = this.write().catch((error: unknown) => { this.failure = { error }; });
+      this.writing = this.write().catch((error: unknown) => {
+        this.failedWith = { error };
+        this.failed(error);
+      });
     }, wait);
     this.timer.unref();
   }
@@ -35,16 +43,24 @@ export class IdleCheckpoints {
     await this.settle();
   }
 
-  /** At the pass's end or failure: the timer stopped, a write in flight ended, its failure thrown. */
+  /** At the pass's end: the timer stopped, a write in flight ended, its failure thrown. */
   async finish(): Promise<void> {
     await this.beforeBatch();
+  }
+
+  /** When the pass failed: the timer stopped, a write in flight ended; its failure, if any, returned (the run's error then). */
+  async failure(): Promise<{ error: unknown } | undefined> {
+    this.stop();
+    if (this.writing) await this.writing;
+    this.writing = undefined;
+    return this.failedWith;
   }
 
   private async settle(): Promise<void> {
     if (this.writing) await this.writing;
     this.writing = undefined;
-    const failure = this.failure;
-    this.failure = undefined;
+    const failure = this.failedWith;
+    this.failedWith = undefined;
     if (failure) throw failure.error;
   }
 

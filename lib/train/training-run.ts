@@ -13,7 +13,8 @@ import { loadState } from '../algorithms/persistence.js';
 import type { Algorithm, FinalizedModel, Objective, State } from '../algorithms/types.js';
 import type { Batch } from '../data/batch.js';
 import type { BatchStream, CommittableInput } from '../io/batch-stream.js';
-import { readBatches, stopError } from '../io/read-batches.js';
+import { readBatches } from '../io/read-batches.js';
+import { stopError } from '../io/stop-error.js';
 import { DataError, type ReadOptions } from '../io/read-options.js';
 import { isRedisUrl, redactRedisUrl } from '../io/redis/redis-url.js';
 import type { SourceInput } from '../io/sources/open-source.js';
@@ -495,6 +496,11 @@ export class TrainingRun<A extends Algorithm> {
   /** A pass in this thread: batch by batch, with scheduled checkpoints. */
   private async trainInThisThread(): Promise<PassResult> {
     const { algorithm, options, progress, reporter } = this;
+    // The reader stops for the caller's signal, and for a timed checkpoint that failed while it waited.
+    const reading = new AbortController();
+    const forward = () => reading.abort(options.signal!.reason);
+    if (options.signal?.aborted) forward();
+    else options.signal?.addEventListener('abort', forward, { once: true });
     const cache = this.cacheOf('train');
     const fromStart = progress.position === null;
     const replay = fromStart ? cache?.replay() : undefined;
@@ -503,7 +509,7 @@ export class TrainingRun<A extends Algorithm> {
       await this.input?.close();
       // A pass from the start reads the files as checked, listed once: one changed since is an error, not less data.
       const listed = fromStart ? this.checkSameFiles('training', options.train) : undefined;
-      read = readBatches(options.train, { ...withListed(this.settings.readOptions, listed), start: progress.position ?? undefined, signal: options.signal });
+      read = readBatches(options.train, { ...withListed(this.settings.readOptions, listed), start: progress.position ?? undefined, signal: reading.signal });
       this.input = read;
     }
     const stream: PassSource = replay ?? read!;
@@ -513,7 +519,7 @@ export class TrainingRun<A extends Algorithm> {
     const idle = this.schedule ? new IdleCheckpoints(this.schedule, async () => {
       await this.writeCheckpoint();
       this.schedule!.written();
-    }) : undefined;
+    }, (error) => reading.abort(error)) : undefined;
     try {
       for await (const batch of batches) {
         await idle?.beforeBatch();
@@ -548,12 +554,15 @@ export class TrainingRun<A extends Algorithm> {
       }
       await idle?.finish();
     } catch (error) {
-      // A timed write in flight ends before another starts (its own failure gives way to this one).
-      await idle?.finish().catch(() => undefined);
+      // A timed write in flight ends before another starts; one that failed (and ended the wait) is the run's error.
+      const failed = await idle?.failure();
+      if (failed) throw failed.error;
       // Stop at a batch boundary with everything trained so far in a checkpoint.
       if (!stopped(error, options.signal)) throw error;
       await this.writeCheckpoint();
       throw options.signal?.aborted ? abortError(options.signal) : error;
+    } finally {
+      options.signal?.removeEventListener('abort', forward);
     }
     return { bytes: stream.stats.bytes, badRecords: stream.stats.badRecords, seekable: stream.seekable !== false };
   }

@@ -238,6 +238,31 @@ describe('sources', () => {
     }
   });
 
+  it('records take the commonest width of their first 20 (a bad first record set it), and values past float32 are bad records', async () => {
+    const good = Array.from({ length: 30 }, (_, i) => [i % 2, i, i * 0.5]);
+    // The first record alone set the width: every good record after it was "of another width".
+    await assert.rejects(rowsOf([[1], ...good] as never), /^DataError: array, record 0: has 0 features, expected 2$/);
+    await assert.rejects(rowsOf([[1, 2, 3, 4], ...good] as never), /^DataError: array, record 0: has 3 features, expected 2$/);
+    const stream = readBatches([[1, 2, 3, 4], ...good] as never, { miniBatchSize: 8, onBadRecord: 'skip' });
+    let rows = 0;
+    for await (const batch of stream) rows += batch.rows;
+    assert.equal(rows, 30);
+    assert.deepEqual(stream.stats.badRecords, { column_count: 1 });
+    // A record's arrays are copied while the width is read: an iterator that reuses one array gives each record its own values.
+    function* reused() {
+      const row = new Float32Array(3);
+      for (let i = 0; i < 5; i++) {
+        row.set([i % 2, i, 10 * i]);
+        yield row;
+      }
+    }
+    assert.deepEqual(await rowsOf(reused() as never), [[0, 0, 0], [1, 1, 10], [0, 2, 20], [1, 3, 30], [0, 4, 40]]);
+    // Past float32's range each became ±Infinity in the batch (a weight of 1e39 failed in the kernel as "weight Infinity").
+    await assert.rejects(rowsOf([{ features: [1, 2], label: 1, weight: 1e39 }] as never), /^DataError: array, record 0: weight 1e\+39 is beyond float32's range \(±3\.4e38\)$/);
+    await assert.rejects(rowsOf([[1, 2, 1e39]] as never), /^DataError: array, record 0: feature 1 is 1e\+39, beyond float32's range \(±3\.4e38\)$/);
+    await assert.rejects(rowsOf([[-1e39, 2, 3]] as never), /^DataError: array, record 0: label -1e\+39 is beyond float32's range \(±3\.4e38\)$/);
+  });
+
   it('an iterator left before its end is closed (a cursor lets its connection go): a break, a bad record, a stop', async () => {
     const closed: string[] = [];
     const cursor = (name: string, badAt = -1) => (async function* () {
@@ -258,6 +283,29 @@ describe('sources', () => {
     await rowsOf(cursor('end') as never);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(closed.sort(), ['bad record', 'break', 'end', 'stop']);
+  });
+
+  it('a stop reaches a cursor at once: before its first record (an empty cursor), and while it waits for a later one', async () => {
+    // A cursor whose next() settles only when told: return() is what a database driver closes it by.
+    const cursor = (records: number[][]) => {
+      const log: string[] = [];
+      let i = 0;
+      const iterator: AsyncIterator<number[]> & AsyncIterable<number[]> = {
+        [Symbol.asyncIterator]() { return this; },
+        next: () => (i < records.length ? Promise.resolve({ done: false, value: records[i++] }) : new Promise(() => {})),
+        return: async () => { log.push('return'); return { done: true, value: undefined }; },
+      };
+      return { iterator, log };
+    };
+    // Empty: the stop was ignored until a first record came (train() never returned).
+    const empty = cursor([]);
+    await within(assert.rejects(rowsOf(empty.iterator as never, { signal: AbortSignal.timeout(100) }), { name: 'AbortError' }), 5000, 'the stop of an empty cursor');
+    assert.deepEqual(empty.log, ['return']);
+    // Waiting for its fourth record: return() was called only once that record came.
+    const stalled = cursor([[0, 1, 2], [1, 2, 3], [0, 3, 4]]);
+    await within(assert.rejects(rowsOf(stalled.iterator as never, { signal: AbortSignal.timeout(100) }), { name: 'AbortError' }), 5000, 'the stop of a waiting cursor');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(stalled.log, ['return']);
   });
 
   it('an object-mode Readable of records (pg-query-stream, a MongoDB cursor stream) is read as records; of strings, as text', async () => {

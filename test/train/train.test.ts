@@ -107,6 +107,35 @@ describe('trainer', function () {
     assert.ok((await readdir(directory)).some((f) => f.startsWith('checkpoint-')));
   });
 
+  it('a timed checkpoint that fails while a stream pauses fails the run then, naming the path (it waited for the writer\'s next rows)', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { rename, writeFile: write } = await import('node:fs/promises');
+    const { regressionCsv } = await import('../fixtures/trainer-files.js');
+    const source = new PassThrough();
+    const directory = join(root, 'failing-timed');
+    let trained: () => void = () => undefined;
+    const fourBatches = new Promise<void>((resolve) => { trained = resolve; });
+    const run = train(leastSquares, hp, {
+      train: source, epochs: 1, data, checkpoint: { directory, everySeconds: 0.5 },
+      onProgress: (e) => { if (e.phase === 'batch' && e.records === 100) trained(); },
+    });
+    run.catch(() => undefined);
+    try {
+      source.write(regressionCsv(14, 100));
+      await fourBatches;
+      // The directory is replaced by a file before the timed write comes due, while the writer pauses.
+      await rename(directory, `${directory}-moved`);
+      await write(directory, 'not a directory');
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const outcome = await Promise.race([run.then(() => 'resolved', (error: Error) => error.message),
+        new Promise((resolve) => { timer = setTimeout(() => resolve('still waiting after 5 s'), 5000); })]);
+      clearTimeout(timer);
+      assert.match(String(outcome), new RegExp(`${directory.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*(not a directory|ENOTDIR|EEXIST)`));
+    } finally {
+      source.end();
+    }
+  });
+
   it('a stop with a reason of its own (abort(new Error(...)), AbortSignal.timeout) on a waiting stream writes a checkpoint and rejects with an AbortError', async () => {
     const { PassThrough } = await import('node:stream');
     const { regressionCsv } = await import('../fixtures/trainer-files.js');

@@ -51,11 +51,19 @@ export function scalerDriftWarnings(state: LinearLearnerState): string[] {
   found.sort((a, b) => b.far - a.far || a.j - b.j);
   const names = Array.isArray(state.schema.featureNames) ? state.schema.featureNames as string[] : undefined;
   const sampled = (state.tensors.counters.data as Float64Array)[counter.scalerRows];
+  // More rows sampled than one sample takes: shards or data-parallel workers, each with its own
+  // sample and its own scaling while it counted, merged since (the sums say nothing of one sample).
+  const limit = Number(state.hyperparameters.num_point_for_scaler);
+  const merged = sampled > limit;
   const named = found.slice(0, 3).map(({ j, far }) => `${names?.[j] !== undefined ? `"${names[j]}" (feature ${j}, 0-based)` : `feature ${j} (0-based)`} ` +
-    `${farWhere(state, j, sampled)} in ${far.toLocaleString('en-US')} rows`);
+    `${merged ? `was over ${driftDeviations} of its sample's standard deviations from its mean (or, constant there, ${driftDeviations} from its value)` : farWhere(state, j, sampled)} ` +
+    `in ${far.toLocaleString('en-US')} rows`);
   const more = found.length > 3 ? `, and ${found.length - 3} more features` : '';
-  return [`linear-learner: the scaler took each feature's scaling from the first ${sampled.toLocaleString('en-US')} rows (num_point_for_scaler); ` +
-    `of the ${rows.toLocaleString('en-US')} rows after them, ${named.join('; ')}${more}: those rows did not show how ` +
+  const sample = merged
+    ? `the first ${limit.toLocaleString('en-US')} rows (num_point_for_scaler) of each shard or worker's share (${sampled.toLocaleString('en-US')} in all)`
+    : `the first ${sampled.toLocaleString('en-US')} rows (num_point_for_scaler)`;
+  return [`linear-learner: the scaler took each feature's scaling from ${sample}; ` +
+    `of the ${rows.toLocaleString('en-US')} rows after ${merged ? 'those' : 'them'}, ${named.join('; ')}${more}: those rows did not show how ` +
     `${found.length === 1 ? 'it varies, so its scaling does' : 'these vary, so their scaling does'} not fit the rest, and the model may be poor. ` +
     'Shuffle the input (--shuffle-buffer, or shuffle the file), or raise num_point_for_scaler'];
 }

@@ -3,6 +3,7 @@
 // iterable of Buffers or strings; an iterable of records; or a source
 // already built.
 import { Readable } from 'node:stream';
+import { stopError } from '../stop-error.js';
 import { fileSource, type FileSourceOptions } from './files.js';
 import { recordSource } from './records.js';
 import { isRedisUrl, refuseOtherUrl } from '../redis/redis-url.js';
@@ -76,28 +77,65 @@ export async function openSource(input: SourceInput, options: OpenSourceOptions 
     typeof asyncIterable[Symbol.asyncIterator] === 'function' ? asyncIterable[Symbol.asyncIterator]()
       : typeof syncIterable[Symbol.iterator] === 'function' ? syncIterable[Symbol.iterator]() : undefined;
   if (!iterator) throw new TypeError('source must be a path, "-", a Readable, or an iterable of buffers or records');
-  const first = await iterator.next();
-  async function* replay() {
-    let ended = first.done === true;
-    try {
-      if (first.done) return;
-      yield first.value;
-      for (;;) {
-        const step = await iterator!.next();
-        if (step.done) {
-          ended = true;
-          return;
-        }
-        yield step.value;
-      }
-    } finally {
-      // Left before its end (a break, a stop, a bad record, a failed run): the caller's iterator is
-      // told, as a for-await of it would tell it, so a database cursor closes. It was left open.
-      if (!ended) await iterator!.return?.();
-    }
-  }
+  // The first item says bytes or records. Its wait ends with a stop: an empty cursor never gives
+  // one, and a stop was ignored there (train() never returned).
+  const first = await firstOf(iterator, signal);
+  const replay = replayed(iterator, first);
   const description = input instanceof Readable ? 'stream' : 'iterable';
   return !first.done && isBytes(first.value)
-    ? streamSource(replay() as AsyncIterable<Uint8Array | string>, description, signal)
-    : recordSource(replay() as AsyncIterable<RecordInput>, description, signal);
+    ? streamSource(replay as AsyncIterable<Uint8Array | string>, description, signal)
+    : recordSource(replay as AsyncIterable<RecordInput>, description, signal);
+}
+
+/** The iterator's first item, or an AbortError (and the iterator told to close) as soon as `signal` fires. */
+async function firstOf(iterator: AsyncIterator<unknown> | Iterator<unknown>, signal: AbortSignal | undefined): Promise<IteratorResult<unknown>> {
+  if (!signal) return await iterator.next();
+  signal.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  try {
+    return await new Promise<IteratorResult<unknown>>((resolve, reject) => {
+      onAbort = () => {
+        void Promise.resolve(iterator.return?.()).catch(() => undefined);
+        reject(stopError(signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      Promise.resolve(iterator.next()).then(resolve, reject);
+    });
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
+
+/**
+ * The iterator with its peeked first item put back. Hand-written, not a generator: a generator's
+ * return() waits for a next() in flight, so a stop while a cursor waited for rows closed the
+ * cursor only when those rows came (6 s later, or never). Here return() reaches the caller's
+ * iterator at once; a run left before the end calls it (a break, a stop, a bad record, a failure),
+ * as a for-await of it would, so a database cursor lets its connection go.
+ */
+function replayed(iterator: AsyncIterator<unknown> | Iterator<unknown>, first: IteratorResult<unknown>): AsyncIterable<unknown> {
+  let pending: IteratorResult<unknown> | undefined = first;
+  let ended = first.done === true;
+  const step: AsyncIterator<unknown> = {
+    async next() {
+      if (pending) {
+        const result = pending;
+        pending = undefined;
+        return result;
+      }
+      if (ended) return { done: true, value: undefined };
+      const result = await iterator.next();
+      if (result.done) ended = true;
+      return result;
+    },
+    async return() {
+      if (!ended) {
+        ended = true;
+        pending = undefined;
+        await iterator.return?.();
+      }
+      return { done: true, value: undefined };
+    },
+  };
+  return { [Symbol.asyncIterator]: () => step };
 }

@@ -34,6 +34,13 @@ export function recordSource(input: AsyncIterable<RecordInput> | Iterable<Record
   };
 }
 
-async function* asAsync<T>(input: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
-  yield* input;
+/**
+ * An async iterable as it is (its return() then reaches it at once: a generator around it would wait
+ * for a read in flight first); a sync one wrapped.
+ */
+function asAsync<T>(input: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
+  if (typeof (input as AsyncIterable<T>)[Symbol.asyncIterator] === 'function') return input as AsyncIterable<T>;
+  return (async function* () {
+    yield* input as Iterable<T>;
+  })();
 }
