@@ -51,7 +51,7 @@ export interface CoreAddon {
    * place); on a libuv thread (inline for a small batch). TypeError when the batch has no labels.
    */
   addLabelOrder(moments: Float64Array, batch: Batch): Promise<void>;
-  /** Rows [first, rows) of a batch into the linear learner's scaler-drift counts (dim + 2; native/algorithms/linear_learner/linear_learner_scaler_drift.h). */
+  /** Rows [first, rows) of a batch into the linear learner's scaler-drift counts (dim + 1; native/algorithms/linear_learner/linear_learner_scaler_drift.h). */
   linearLearnerScalerDrift(drift: Float64Array, shift: Float32Array, scale: Float32Array, batch: Batch, first: number): Promise<void>;
   /** A regressor's neighbouring labels that rise and fall (native/runtime/batch_order.h LabelRunSlot), added into `moments` (3 float64s). */
   addLabelRuns(moments: Float64Array, batch: Batch): Promise<void>;

@@ -17,7 +17,7 @@ const driftShare = 0.01;
 /** ... and at least this many did (a short tail after the sample says little). */
 const leastFarRows = 10;
 
-const slot = { rows: 0, far: 1, features: 2 } as const;
+const slot = { rows: 0, features: 1 } as const;
 
 /**
  * Adds a first-pass batch's rows after the scaler's sample into the counts. `sampledBefore`: the

@@ -147,7 +147,7 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   }
   // Rows after the scaler's sample that its scaling does not fit (lib/algorithms/linear-learner/scaler-drift.ts):
   // where values are scaled about the sample's mean (dense rows centred) or by its non-zero RMS (sparse rows).
-  if (r.kernel.normalizeData && (r.sparse || r.kernel.unbiasData)) tensors.scaler_drift = f64(new Float64Array(dim + 2));
+  if (r.kernel.normalizeData && (r.sparse || r.kernel.unbiasData)) tensors.scaler_drift = f64(new Float64Array(dim + 1));
   if (r.kernel.normalizeLr) tensors.input_norm = f64(new Float64Array(3));
   if (withAverage) {
     tensors.average = f32(featureArray(), [dim, models, classes]);

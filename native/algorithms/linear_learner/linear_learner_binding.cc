@@ -211,7 +211,7 @@ Napi::Value CheckAsync(const Napi::CallbackInfo& info) {
   }, StoredValues(batch));
 }
 
-// linearLearnerScalerDrift(drift: Float64Array (dim + 2), shift: Float32Array (dim), scale: Float32Array (dim), batch,
+// linearLearnerScalerDrift(drift: Float64Array (dim + 1), shift: Float32Array (dim), scale: Float32Array (dim), batch,
 // first) → Promise: rows [first, rows) of the batch added into the counts (AddScalerDrift), on a libuv thread for a
 // large batch.
 Napi::Value ScalerDriftAsync(const Napi::CallbackInfo& info) {
@@ -219,11 +219,11 @@ Napi::Value ScalerDriftAsync(const Napi::CallbackInfo& info) {
   RequireArgCount(info, f, 5);
   ArrayReader reader(info.Env(), f);
   // dim from the counts' length: the other arrays are checked against it.
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().ElementLength() < 2) {
-    throw Napi::TypeError::New(info.Env(), std::string(f) + ": drift must be a Float64Array of dim + 2 values");
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().ElementLength() < 1) {
+    throw Napi::TypeError::New(info.Env(), std::string(f) + ": drift must be a Float64Array of dim + 1 values");
   }
-  const size_t dim = info[0].As<Napi::TypedArray>().ElementLength() - 2;
-  double* drift = reader.Arg<double>(info, 0, "drift", napi_float64_array, dim + 2, true);
+  const size_t dim = info[0].As<Napi::TypedArray>().ElementLength() - 1;
+  double* drift = reader.Arg<double>(info, 0, "drift", napi_float64_array, dim + 1, true);
   const float* shift = reader.Arg<float>(info, 1, "shift", napi_float32_array, dim, true);
   const float* scale = reader.Arg<float>(info, 2, "scale", napi_float32_array, dim, true);
   BatchView batch = ReadBatchView(reader, ObjectArg(info, 3, f, "batch"), f);

@@ -17,11 +17,10 @@ namespace linear {
 // warning's share of rows tells apart from a column that changed).
 constexpr double kScalerDriftDeviations = 100;
 
-// The layout of the counts (dim + 2 float64s): rows counted after the sample, far values in all, then
-// each feature's far values.
-enum ScalerDriftSlot : size_t { kDriftRows = 0, kDriftFar = 1, kDriftFeatures = 2 };
+// The layout of the counts (dim + 1 float64s): rows counted after the sample, then each feature's far values.
+enum ScalerDriftSlot : size_t { kDriftRows = 0, kDriftFeatures = 1 };
 
-// Adds rows [first, b.rows) of a batch into `drift` (dim + 2): the rows, and each value whose scaled
+// Adds rows [first, b.rows) of a batch into `drift` (dim + 1): the rows, and each value whose scaled
 // size (dense rows: |x − shift|·scale; sparse rows, never centred: |x|·scale) is beyond
 // kScalerDriftDeviations. One thread, rows in order.
 void AddScalerDrift(double* drift, const float* shift, const float* scale, const BatchView& b, size_t first);
