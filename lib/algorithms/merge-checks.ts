@@ -5,6 +5,7 @@
 // machines trained with another seed (another initialisation) merged into a model at accuracy 0.73
 // from shards at 0.99 each, without a word.
 import type { State } from './types.js';
+import { withArticle } from './article.js';
 
 /** Hyperparameters of the trainer, which shards may differ in: they say how long to train, not what. */
 const trainerHyperparameters = new Set(['epochs', 'early_stopping_patience', 'early_stopping_tolerance']);
@@ -13,7 +14,7 @@ const trainerHyperparameters = new Set(['epochs', 'early_stopping_patience', 'ea
 export function requireAlgorithm(where: string, algorithm: string, states: readonly State<unknown>[]): void {
   for (const [i, s] of states.entries()) {
     if (s?.algorithm !== algorithm) {
-      throw new RangeError(`${where}: state ${i} is ${s?.algorithm === undefined ? 'not a state' : `a ${s.algorithm} state`}, and only ${algorithm} states merge here`);
+      throw new RangeError(`${where}: state ${i} is ${s?.algorithm === undefined ? 'not a state' : `${withArticle(s.algorithm)} state`}, and only ${algorithm} states merge here`);
     }
   }
 }

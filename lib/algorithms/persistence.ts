@@ -12,6 +12,7 @@ import {
 } from '../state/checkpoint.js';
 import { SafetensorsFormatError } from '../state/safetensors.js';
 import { dtypeOf } from '../state/tensor.js';
+import { withArticle } from './article.js';
 
 function toStored<H>(kind: 'state' | 'model', state: State<H> | ReturnType<Model['data']>): StoredObject {
   if (kind === 'state') requireSettled(state, 'writing a state');
@@ -77,7 +78,7 @@ function fromStored<A extends Algorithm>(algorithm: A, stored: StoredObject, bac
     }
   }
   for (const name of Object.keys(stored.tensors)) {
-    if (!layout.has(name)) throw new SafetensorsFormatError(`${source}: unexpected tensor '${name}' in a ${algorithm.name} state`);
+    if (!layout.has(name)) throw new SafetensorsFormatError(`${source}: unexpected tensor '${name}' in ${withArticle(algorithm.name)} state`);
   }
   return { algorithm: algorithm.name, hyperparameters, schema, tensors, scalars: stored.scalars } as State<never>;
 }
@@ -181,7 +182,7 @@ export async function loadModel<A extends Algorithm>(path: string, algorithm: A,
 export function modelFromStored<A extends Algorithm>(stored: StoredObject, algorithm: A, backend: Backend, source: string):
   ReturnType<A['loadModel']> {
   if (stored.kind !== 'model' || stored.algorithm !== algorithm.name) {
-    throw new SafetensorsFormatError(`${source}: is a ${stored.algorithm} ${stored.kind} file, expected a ${algorithm.name} model`);
+    throw new SafetensorsFormatError(`${source}: is ${withArticle(stored.algorithm)} ${stored.kind} file, expected ${withArticle(algorithm.name)} model`);
   }
   return algorithm.loadModel({ ...stored, schema: schemaOf(stored, source) }, backend) as ReturnType<A['loadModel']>;
 }

@@ -27,6 +27,7 @@ import { refuseRedisInput } from './redis-options.js';
 import { forecastEvaluate, forecastPredict } from './forecast.js';
 import type { DeeparModel } from '../algorithms/deepar/model.js';
 import { makeDirectory } from '../io/make-directory.js';
+import { withArticle } from '../algorithms/article.js';
 
 /** Says on stderr, once, how many bad records --on-bad-record skip left out; their counts for the summary. */
 function reportSkipped(command: string, bad: Record<string, number>, consequence: string, [one, many] = ['record', 'records']): { badRecords?: Record<string, number> } {
@@ -170,7 +171,7 @@ function atRecord(error: Error, input: string, before: number): Error {
 /** A forecaster reads series: another --format was ignored, and its rows failed as "not valid JSON". */
 function refuseRowFormat(command: string, algorithm: string, format: unknown): void {
   if (format === undefined || format === 'series') return;
-  throw new UsageError(`${command}: a ${algorithm} model reads time series (--format series: DeepAR's JSON Lines), not --format ${String(format)}`);
+  throw new UsageError(`${command}: ${withArticle(algorithm)} model reads time series (--format series: DeepAR's JSON Lines), not --format ${String(format)}`);
 }
 
 export async function predictCommand(argv: string[]): Promise<{ summary: Record<string, unknown>; toStdout: boolean }> {
@@ -184,7 +185,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
     return { ...forecast, summary: { ...forecast.summary, ...statsOf(options, backend) } };
   }
   for (const name of ['seed', 'configuration', 'plot']) {
-    if (options[name] !== undefined) throw new UsageError(`predict: --${name} is for forecasters (deepar); a ${algorithm.name} model takes none`);
+    if (options[name] !== undefined) throw new UsageError(`predict: --${name} is for forecasters (deepar); ${withArticle(algorithm.name)} model takes none`);
   }
   const data = { ...readOptionsFrom('predict', options, { labelSize: 0, featureDim, labelColumn: labelColumnOf(model), ignoreColumns: ignoreColumnsOf(model) }), featureRange: algorithm.featureRange };
   const outputPath = (options.output as string | undefined) ?? '-';
@@ -309,7 +310,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
     warnDeclined('evaluate', backend);
     return { model: modelPath, records, ...reportSkipped('evaluate', badRecords, 'the metrics are over the series read', ['series', 'series']), ...metrics, ...statsOf(options, backend) };
   }
-  if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); a ${algorithm.name} model's metrics draw nothing`);
+  if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); ${withArticle(algorithm.name)} model's metrics draw nothing`);
   const data = {
     ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 || labelColumnOf(model) !== undefined ? 1 : 0, featureDim, labelColumn: labelColumnOf(model), ignoreColumns: ignoreColumnsOf(model) }),
     // Labels the model cannot score are bad records with their file and line.
@@ -374,7 +375,7 @@ export async function recommendCommand(argv: string[]): Promise<void> {
   refuseRedisInput('recommend', 'items', options.items);
   const { model, algorithm, featureDim, backend } = await openModel('recommend', options);
   const recommender = model as unknown as { recommend?: (user: Float32Array, items: Batch, n: number) => Promise<{ indices: Int32Array; scores: Float32Array }> };
-  if (typeof recommender.recommend !== 'function') throw new UsageError(`recommend: a ${algorithm.name} model does not recommend; train factorization-machines`);
+  if (typeof recommender.recommend !== 'function') throw new UsageError(`recommend: ${withArticle(algorithm.name)} model does not recommend; train factorization-machines`);
   const top = integerOption('recommend', options, 'top') ?? 10;
   const data = readOptionsFrom('recommend', options, { labelSize: 0, featureDim });
   // Items are named by their place among the records read: a skipped line would renumber every item after it.

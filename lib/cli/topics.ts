@@ -15,6 +15,7 @@ import { readStoredObject } from '../state/checkpoint.js';
 import { modelFromStored } from '../algorithms/persistence.js';
 import { integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { modelFile } from './model-commands.js';
+import { withArticle } from '../algorithms/article.js';
 
 /**
  * vocab.txt: UTF-8, one word per line in feature order (SageMaker's format). A byte-order mark and a
@@ -57,7 +58,7 @@ export async function topicsCommand(argv: string[]): Promise<Record<string, unkn
   if (top < 1) throw new UsageError(`topics: --top must be a positive integer, got ${top}`);
   const path = modelFile('topics', options.model as string);
   const stored = await readStoredObject(path).catch((error: Error) => { throw new Error(`topics: --model ${path}: ${error.message}`); });
-  if (stored.algorithm !== 'ntm') throw new UsageError(`topics: ${path} is a ${stored.algorithm} model; topics come from ntm models`);
+  if (stored.algorithm !== 'ntm') throw new UsageError(`topics: ${path} is ${withArticle(stored.algorithm)} model; topics come from ntm models`);
   const model = modelFromStored(stored, getAlgorithm('ntm'), await resolveBackend('cpu'), path) as NtmModel;
   return { model: path, num_topics: model.numTopics, topics: model.topics(top) };
 }

@@ -56,6 +56,8 @@ describe('merge checks', () => {
       [() => fm.merge([fmState, pcaState as never]), 'factorization-machines merge: state 1 is a pca state, and only factorization-machines states merge here'],
       [() => kmeans.merge([kmeansState, fmState as never]), 'kmeans merge: state 1 is a factorization-machines state, and only kmeans states merge here'],
       [() => linearLearner.merge([llState, fmState as never]), 'linear-learner merge: state 1 is a factorization-machines state, and only linear-learner states merge here'],
+      // "an ntm", not "a ntm" (said letter by letter).
+      [() => kmeans.merge([kmeansState, { ...kmeansState, algorithm: 'ntm' } as never]), 'kmeans merge: state 1 is an ntm state, and only kmeans states merge here'],
       [() => linearLearner.merge([llState, undefined as unknown as State<never>]), 'linear-learner merge: state 1 is not a state, and only linear-learner states merge here'],
     ];
     for (const [merge, message] of cases) assert.throws(merge, { name: 'RangeError', message });
