@@ -419,17 +419,20 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   if (options_.skip_bad) return Outcome::Skipped;
   result.failed = true;
   result.message = "line " + std::to_string(line_) + ": " + detail;
-  if (first_record && (options_.format == TextFormat::Libsvm || options_.format == TextFormat::Vw) &&
+  const char* format_name = options_.format == TextFormat::Csv ? "CSV" : options_.format == TextFormat::Libsvm ? "libsvm" : "VW";
+  if (first_record && (options_.format == TextFormat::Csv || options_.format == TextFormat::Libsvm || options_.format == TextFormat::Vw) &&
+      *trimmed_begin == '{') {
+    // A JSON object where CSV (the default), libsvm or VW was expected: its quotes and colons
+    // misled the other hints (a header, an index that is not a number).
+    result.message = "line " + std::to_string(line_) + ": " + Excerpt(trimmed_begin, trimmed_end) + " looks like JSON Lines (a {…} " +
+                     "object), not " + format_name + ": pass --format jsonl for rows of features, or --format text for documents of raw " +
+                     "text (format: 'jsonl' or 'text' in the API)";
+  } else if (first_record && (options_.format == TextFormat::Libsvm || options_.format == TextFormat::Vw) &&
       LooksLikeCsv(trimmed_begin, trimmed_end)) {
     // Its hint would be about the label's commas (thousands separators), not the format.
     result.message = "line " + std::to_string(line_) + ": " + Excerpt(trimmed_begin, trimmed_end) + " looks like CSV (numbers " +
                      "separated by commas, no index:value pairs), not " + (options_.format == TextFormat::Libsvm ? "libsvm" : "VW") +
                      ": pass --format csv (format: 'csv' in the API)";
-  } else if (first_record && options_.format == TextFormat::Csv && *trimmed_begin == '{') {
-    // A JSON object where CSV was expected (the default): its quotes and colons misled the header hint.
-    result.message = "line " + std::to_string(line_) + ": " + Excerpt(trimmed_begin, trimmed_end) + " looks like JSON Lines (a {…} " +
-                     "object), not CSV: pass --format jsonl for rows of features, or --format text for documents of raw text " +
-                     "(format: 'jsonl' or 'text' in the API)";
   } else if (first_record && LooksLikeHeader(trimmed_begin, trimmed_end, reason)) {
     result.message += std::string("; the first ") + (first_of_file ? "line" : "non-blank line") +
                       " looks like a header: pass --header (header: true in the API) to skip it";

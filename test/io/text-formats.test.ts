@@ -359,6 +359,9 @@ describe('text formats (native parser)', () => {
     it('says a JSON Lines line read as CSV (the default format) looks like JSON Lines (it said to pass --header)', async () => {
       await assert.rejects(parse('{"text": "the cars were fast", "id": 1}\n{"text": "fast, faster"}\n', { format: 'csv', labelSize: 0 }),
         /line 1: '\{"text": "the cars were fast", "id": 1\}' looks like JSON Lines \(a \{…\} object\), not CSV: pass --format jsonl for rows of features, or --format text for documents of raw text \(format: 'jsonl' or 'text' in the API\)$/);
+      // libsvm said only "feature index '{"text"' is not a non-negative integer".
+      await assert.rejects(parse('{"text": "the cars"}\n', { format: 'libsvm', featureDim: 10 }),
+        /line 1: '\{"text": "the cars"\}' looks like JSON Lines \(a \{…\} object\), not libsvm: pass --format jsonl/);
     });
 
     it('says a libsvm or VW line looks like CSV (its hint was about thousands separators)', async () => {
