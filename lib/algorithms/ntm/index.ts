@@ -345,6 +345,13 @@ export const ntm: Algorithm<NtmSchema, NtmModel> & {
   finalize,
   loadModel(data, backend) {
     parseHyperparameters('ntm', ntmSchema, data.hyperparameters);
+    // A network weight that is not finite gives NaN topic weights, which predict wrote as nulls with
+    // exit 0 (finalize refuses such a network; a model file edited or damaged since can hold one).
+    for (const [name, t] of Object.entries(data.tensors)) {
+      if (!(t.data instanceof Float32Array)) continue;
+      const at = t.data.findIndex((v) => !Number.isFinite(v));
+      if (at >= 0) throw new RangeError(`ntm: the model's ${name}[${at}] is ${t.data[at]}: its network diverged or the file was damaged; train it again`);
+    }
     return new NtmModel(data, backend);
   },
   createEvaluator,
