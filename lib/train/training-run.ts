@@ -340,7 +340,7 @@ export class TrainingRun<A extends Algorithm> {
     if ((position !== null || shares) && readOnce(this.options.train)) {
       const named = describeChannel(this.options.train);
       throw new DataError(`train: ${resumed.path} was written ${records.toLocaleString('en-US')} records into epoch ${epoch + 1}, and the training channel ` +
-        `(${named}) ${named === 'a stream' ? '' : 'is a stream, which '}cannot be read from there: train from the start without --resume (a run that reads a file can resume mid-epoch)`);
+        `(${named}) ${named === 'a stream' ? '' : 'is a stream, which '}cannot be read from there: continue from it on the rows not yet trained with --initial-state ${resumed.path} (initialState in the API) and without --resume, or train from the start without --resume (a run that reads a file can resume mid-epoch)`);
     }
     // Said once every check has passed, so that a log shows a run that continued rather than one that started over.
     this.emit('resume', { checkpoint: resumed.path, message: `resumed from ${resumed.path}: ${records} records trained, ` +

@@ -80,7 +80,7 @@ describe('trainer: resume', function () {
     const events: ProgressEvent[] = [];
     // It said `resumed from …` and then failed: `a stream cannot seek to a checkpoint position`.
     await assert.rejects(train(leastSquares, wobbly, { ...streamOptions(), resume: true, onProgress: (e) => events.push(e) }),
-      /^DataError: train: .*checkpoint-\d+\.safetensors was written 250 records into epoch 1, and the training channel \(a stream\) cannot be read from there: train from the start without --resume/);
+      /^DataError: train: .*checkpoint-\d+\.safetensors was written 250 records into epoch 1, and the training channel \(a stream\) cannot be read from there: continue from it on the rows not yet trained with --initial-state .*checkpoint-\d+\.safetensors \(initialState in the API\) and without --resume, or train from the start without --resume/);
     assert.deepEqual(events.map((e) => e.phase), []);
   });
 
