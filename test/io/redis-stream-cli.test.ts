@@ -78,6 +78,12 @@ describe('boundless produce and train from a Redis stream', function () {
     assert.equal(JSON.parse(fromStream.stdout).metrics.records, 5000);
     const [count] = await redis.call('XPENDING', 'produced', 'cli') as [number];
     assert.equal(count, 0, 'every entry acknowledged once the model was written');
+    // Produced without --header, the header is a record: the advice is produce's --header (train's is refused on a stream).
+    const headed = `${server.url}?stream=headed`;
+    assert.equal(boundless('produce', '--to', headed, '--input', file, '--end').code, 0);
+    const refused = boundless(...trainArgs(headed, join(root, 'headed'), '--job', 'cli'));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /entry \d+-\d+, line 1: label \(column 1\) 'label' is not a number; the first line looks like a header: a stream's entries hold records only: produce the file again with boundless produce --header/);
   });
 
   it('Ctrl-C while waiting for entries stops at once (status 130) with a checkpoint, and --resume trains every record once', async () => {

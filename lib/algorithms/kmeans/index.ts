@@ -9,6 +9,7 @@
 // later batch (a reduction of centres alone cannot tell how each centre's
 // points split between the final clusters; the later rows can).
 import { requireAlgorithm, requireSameHyperparameters } from '../merge-checks.js';
+import { allocateState } from '../state-size.js';
 import { isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import type { Backend } from '../../backends/registry.js';
 import { runKernel } from '../../backends/run-kernel.js';
@@ -46,21 +47,30 @@ const addedTensors = ['model_centers', 'model_weights', 'model_counters', 'batch
 
 function createState(hp: KmeansHyperparameters, schema: DataSchema): KmeansState {
   const s = resolveKmeans(hp, schema);
-  const centers = new Float32Array(s.centers * schema.featureDim);
-  if (centers.byteLength >= 8 << 20) loadCoreAddon().adviseHugePages(centers);
+  // Said with its size and what decides it, as the other algorithms' states are (it was the engine's
+  // "Invalid typed array length: 20000000000" at feature_dim 10^9).
+  const d = schema.featureDim;
+  const centers = allocateState('kmeans', 4 * (s.centers + hp.k) * d + 8 * batchOrderLength(d),
+    `k ${hp.k} × extra_center_factor ${s.centers / hp.k} streaming centres and k model centres × feature_dim ${d} floats; lower feature_dim or extra_center_factor`,
+    () => {
+      const streaming = new Float32Array(s.centers * d);
+      // The others are allocated here too: whichever does not fit is said the same way.
+      return { streaming, model: new Float32Array(hp.k * d), order: new Float64Array(batchOrderLength(d)) };
+    });
+  if (centers.streaming.byteLength >= 8 << 20) loadCoreAddon().adviseHugePages(centers.streaming);
   return {
     algorithm: 'kmeans',
     hyperparameters: hp,
     schema: { ...schema },
     tensors: {
-      centers: tensor(centers, [s.centers, schema.featureDim]),
+      centers: tensor(centers.streaming, [s.centers, schema.featureDim]),
       center_weights: tensor(new Float64Array(s.centers)),
       counters: tensor(new Float64Array(kmeansCounter.count)),
-      model_centers: tensor(new Float32Array(hp.k * schema.featureDim), [hp.k, schema.featureDim]),
+      model_centers: tensor(centers.model, [hp.k, schema.featureDim]),
       model_weights: tensor(new Float64Array(hp.k)),
       model_counters: tensor(new Float64Array(kmeansModelCounter.count)),
       // How much of the rows' variance lies between batches: sorted input says so (../batch-order.ts).
-      batch_order: tensor(new Float64Array(batchOrderLength(schema.featureDim))),
+      batch_order: tensor(centers.order),
     },
     scalars: { examples_seen: 0, batches_seen: 0 },
   };

@@ -478,5 +478,16 @@ function placeError(error: string, data: Buffer, placed: PlacedEntry[]): string 
   let line = 1;
   for (let i = entry.start; i < Math.max(entry.start, at); i++) if (data[i] === 0x0a) line++;
   const held = entry.skipped > 0 ? ` (counted after the ${entry.skipped} bytes a checkpoint held)` : '';
-  return `entry ${entry.id}, line ${line}${held}: ${text![2]}`;
+  return `entry ${entry.id}, line ${line}${held}: ${onStream(text![2])}`;
+}
+
+/**
+ * The parser's advice as it applies to a stream: its entries hold records only (no --header), so a
+ * header line a producer wrote as a record is to be left out there (the advice to pass --header led
+ * to "--header: a Redis stream's entries hold records only").
+ */
+function onStream(why: string): string {
+  return why.replace('pass --header (header: true in the API) to skip it',
+    "a stream's entries hold records only: produce the file again with boundless produce --header, which leaves its header out " +
+    '(with writeStream, leave the header line out of the records)');
 }
