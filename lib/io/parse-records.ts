@@ -143,16 +143,14 @@ function recordProblem(record: SplitRecord, width: number, labelSize: number, cl
   // Batches hold float32: a value past its range became ±Infinity there (weight 1e39 failed in the kernel as "weight Infinity").
   if (weight !== undefined && !fitsFloat32(weight)) return { why: `weight ${weight} is beyond float32's range (±3.4e38)`, reason: 'non_finite' };
   if (labelSize > 0 && !fitsFloat32(label!)) return { why: `label ${label} is beyond float32's range (±3.4e38)`, reason: 'non_finite' };
-  if (!allFinite(features)) {
+  const at = firstUnfit(features);
+  if (at >= 0) {
     // Which feature, and what it is: a string ("12.3" from a CSV library that left fields as text) is not a number that overflowed.
-    const at = Array.from(features as ArrayLike<unknown>).findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
     const value = (features as ArrayLike<unknown>)[at];
-    return typeof value === 'number'
-      ? { why: `feature ${at} is ${value}; features must be finite`, reason: 'non_finite' }
-      : { why: `feature ${at} is ${describe(value)}, expected a number`, reason: 'non_finite' };
-  }
-  for (let i = 0; i < features.length; i++) {
-    if (!fitsFloat32(features[i])) return { why: `feature ${i} is ${features[i]}, beyond float32's range (±3.4e38)`, reason: 'non_finite' };
+    if (typeof value !== 'number') return { why: `feature ${at} is ${describe(value)}, expected a number`, reason: 'non_finite' };
+    return Number.isFinite(value)
+      ? { why: `feature ${at} is ${value}, beyond float32's range (±3.4e38)`, reason: 'non_finite' }
+      : { why: `feature ${at} is ${value}; features must be finite`, reason: 'non_finite' };
   }
   if (range) {
     for (let i = 0; i < features.length; i++) {
@@ -181,9 +179,16 @@ function fitsFloat32(value: number): boolean {
   return Number.isFinite(Math.fround(value));
 }
 
-function allFinite(values: ArrayLike<number>): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
+/**
+ * The first value that is not a number float32 holds (a string, NaN, ±∞, or past ±3.4e38: batches
+ * hold float32, where those became ±∞), or −1. One pass: records are read in JavaScript.
+ */
+function firstUnfit(values: ArrayLike<unknown>): number {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) return i;
+  }
+  return -1;
 }
 
 /** Why a value is no record. */
