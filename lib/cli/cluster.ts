@@ -70,9 +70,14 @@ export const jobOptions: Record<string, OptionSpec> = {
 
 /** `boundless job status|list|delete|fetch`; returns what to print (JSON). */
 export async function jobCommand(argv: string[]): Promise<unknown> {
+  const actions = ['status', 'list', 'delete', 'fetch'];
+  // Without a subcommand, that is what is missing (it said "--cluster is required").
+  if (!argv.some((arg) => actions.includes(arg))) {
+    throw new UsageError('job: expected a subcommand, one of status, list, delete, fetch (boundless job status --cluster redis://HOST:PORT --job NAME)');
+  }
   const { options, positional } = parseArguments('job', argv, jobOptions);
   const action = positional[0];
-  if (positional.length !== 1 || !['status', 'list', 'delete', 'fetch'].includes(action)) {
+  if (positional.length !== 1 || !actions.includes(action)) {
     throw new UsageError(`job: expected one of status, list, delete, fetch, got ${JSON.stringify(positional.join(' '))}`);
   }
   checkClusterArguments(`job ${action}`, options.cluster as string, options.job as string | undefined, options.prefix as string | undefined);

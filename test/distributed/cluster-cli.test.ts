@@ -115,9 +115,14 @@ describe('boundless train --cluster', function () {
       assert.equal(result.code, 2, result.stderr);
       assert.ok(result.stderr.endsWith(message), result.stderr);
     }
-    const noAction = boundless('job', '--cluster', server.url);
-    assert.equal(noAction.code, 2);
-    assert.match(noAction.stderr, /job: expected one of status, list, delete, fetch, got ""/);
+    // Without a subcommand, that is what is said, whatever else is missing (bare `job` said "--cluster is required").
+    for (const args of [['--cluster', server.url], []]) {
+      const noAction = boundless('job', ...args);
+      assert.equal(noAction.code, 2);
+      assert.match(noAction.stderr, /job: expected a subcommand, one of status, list, delete, fetch \(boundless job status --cluster redis:\/\/HOST:PORT --job NAME\)/);
+    }
+    const wrongAction = boundless('job', 'stats', 'status', '--cluster', server.url);
+    assert.match(wrongAction.stderr, /job: expected one of status, list, delete, fetch, got "stats status"/);
     const unfinished = boundless('job', 'fetch', '--cluster', server.url, '--job', 'nothing-here');
     assert.equal(unfinished.code, 1);
     assert.match(unfinished.stderr, /job fetch: no job "nothing-here" under prefix "boundless:" at redis:\/\/127\.0\.0\.1:\d+/);

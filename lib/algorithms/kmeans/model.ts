@@ -40,7 +40,7 @@ export class KmeansModel implements Model {
   /** k-means takes `distances` (every centre's distance too); a threshold is for classifiers. */
   checkPredictOptions(options: PredictOptions): void {
     rejectUnknownPredictOptions('kmeans predict', options);
-    if (options.threshold !== undefined) throw new RangeError('kmeans predict: takes no threshold (it is for binary classifiers); distances: true adds every centre\'s distance');
+    if (options.threshold !== undefined) throw new RangeError('kmeans predict: takes no threshold (it is for binary classifiers); in the API, predict(batch, { distances: true }) adds every centre\'s distance');
   }
 
   async predict(batch: Batch, options?: PredictOptions): Promise<Record<string, Float32Array>> {
