@@ -298,15 +298,27 @@ void Forward(const float* weights, const float* bias, size_t width, const BatchV
   const Loops& loops = SelectedLoops();
   size_t per_row = std::max<size_t>(1, 32 * width);
   ThreadPool::Shared().ParallelFor(b.rows, std::max<size_t>(1, 32768 / per_row), [&](size_t begin, size_t end) {
+    if (width == 1) {
+      // One model: the row's sum in a register (through `scores` it was a store and a load per
+      // entry, the compiler unable to rule out aliasing), the same additions in the same order.
+      for (size_t r = begin; r < end; r++) {
+        double sum = bias ? static_cast<double>(bias[0]) : 0.0;
+        const int32_t stop = b.indptr[r + 1];
+        for (int32_t e = b.indptr[r]; e < stop; e++) {
+          if (e + static_cast<int32_t>(kPrefetchDistance) < stop) __builtin_prefetch(weights + b.indices[e + kPrefetchDistance]);
+          sum += static_cast<double>(x[e]) * weights[b.indices[e]];
+        }
+        scores[r] = sum;
+      }
+      return;
+    }
     for (size_t r = begin; r < end; r++) {
       double* acc = scores.data() + r * width;
       if (bias) for (size_t k = 0; k < width; k++) acc[k] = bias[k];
       int32_t stop = b.indptr[r + 1];
       for (int32_t e = b.indptr[r]; e < stop; e++) {
         if (e + static_cast<int32_t>(kPrefetchDistance) < stop) Prefetch(weights + static_cast<size_t>(b.indices[e + kPrefetchDistance]) * width, width);
-        const float* w = weights + static_cast<size_t>(b.indices[e]) * width;
-        if (width == 1) acc[0] += static_cast<double>(x[e]) * w[0];
-        else loops.add_scaled(acc, x[e], w, width);
+        loops.add_scaled(acc, x[e], weights + static_cast<size_t>(b.indices[e]) * width, width);
       }
     }
   });
@@ -721,6 +733,47 @@ void StepRates(const Settings& s, const State& st, double step, Scratch& scratch
   }
 }
 
+// What every model owes for k missed steps (decay powers and, one class, ShrinkCoefficients), by
+// k, for one call of CatchUpTouched: features that missed as many steps read one computation.
+// Direct-mapped on k; a slot computed again when another k takes it.
+class MissedStepsTable {
+ public:
+  void Reset(size_t models, bool coefficients) {
+    models_ = models;
+    coefficients_ = coefficients;
+    keys_.assign(kSlots, 0.0);  // missed counts are ≥ 1: 0 marks an empty slot
+    powers_.resize(kSlots * models);
+    values_.resize(coefficients ? kSlots * 3 * models : 0);
+  }
+
+  // The slot of k missed steps, computed from `args` (its missed, decay, t, phi_t, g, threshold)
+  // when it holds another k.
+  size_t Slot(const Loops& loops, const float* log_decay, CatchUpArgs args) {
+    const size_t slot = static_cast<size_t>(args.missed) & (kSlots - 1);
+    if (keys_[slot] == args.missed) return slot;
+    float* powers = powers_.data() + slot * models_;
+    loops.decay_powers(log_decay, static_cast<float>(args.missed), powers, models_);
+    if (coefficients_) {
+      args.power = powers;
+      double* values = values_.data() + slot * 3 * models_;
+      loops.shrink_coefficients(args, values, values + models_, values + 2 * models_, models_);
+    }
+    keys_[slot] = args.missed;
+    return slot;
+  }
+  const float* Powers(size_t slot) const { return powers_.data() + slot * models_; }
+  const double* Ak(size_t slot) const { return values_.data() + slot * 3 * models_; }
+  const double* Geometric(size_t slot) const { return Ak(slot) + models_; }
+  const double* Ramp(size_t slot) const { return Ak(slot) + 2 * models_; }
+
+ private:
+  static constexpr size_t kSlots = 64;
+  size_t models_ = 0;
+  bool coefficients_ = false;
+  std::vector<double> keys_, values_;
+  std::vector<float> powers_;
+};
+
 // Features coming back after an absence first get the regularization they missed (and their
 // average the iterates of those steps), so this step's scores use up-to-date weights.
 void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& scratch) {
@@ -730,12 +783,15 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
   const Loops& loops = SelectedLoops();
   bool regularized = false;
   for (size_t m = 0; m < s.models; m++) regularized = regularized || scratch.decay[m] != 1 || scratch.threshold[m] != 0;
+  const double inverse_count = step - 1 > start ? 1 / (step - 1 - start) : 0;
   ThreadPool::Shared().ParallelFor(touched.size(), 1024, [&](size_t begin, size_t end) {
-    std::vector<float>& powers = ThreadBuffer<std::vector<float>, struct CatchUpPowers>();
+    MissedStepsTable& table = ThreadBuffer<MissedStepsTable>();
     std::vector<float>& new_w = ThreadBuffer<std::vector<float>, struct CatchUpWeights>();
     std::vector<float>& new_a = ThreadBuffer<std::vector<float>, struct CatchUpAverages>();
     std::vector<int64_t>& slow = ThreadBuffer<std::vector<int64_t>, struct CatchUpSlow>();
-    powers.assign(s.models, 1.0f);
+    std::vector<float>& ones = ThreadBuffer<std::vector<float>, struct CatchUpOnes>();  // the powers without regularization
+    if (regularized) table.Reset(s.models, s.classes == 1);
+    else ones.assign(s.models, 1.0f);
     new_w.resize(s.models);
     new_a.resize(s.models);
     slow.resize(s.models);
@@ -753,10 +809,14 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
       if (missed <= 0) continue;
       float* w = st.weights + j * width;
       float* a = st.average ? st.average + j * width : nullptr;
-      // Every model's decay over the missed steps in one vectorized loop, not an exp per model
-      // (none at all without regularization: ShrinkWithSum then needs no power).
-      if (regularized) loops.decay_powers(scratch.log_decay_f.data(), static_cast<float>(missed), powers.data(), s.models);
-      const double inverse_count = step - 1 > start ? 1 / (step - 1 - start) : 0;
+      // Every model's decay over the missed steps in one vectorized loop, not an exp per model,
+      // once per distinct count of missed steps (none at all without regularization:
+      // ShrinkWithSum then needs no power).
+      CatchUpArgs args{scratch.decay.data(), scratch.threshold.data(), scratch.t.data(), scratch.phi_t.data(), scratch.g.data(),
+                       nullptr, nullptr, nullptr, nullptr, missed, start >= 0 && step - 1 > start, std::max(0.0, last - start),
+                       inverse_count};
+      const size_t owed = regularized ? table.Slot(loops, scratch.log_decay_f.data(), args) : 0;
+      const float* powers = regularized ? table.Powers(owed) : ones.data();
       // ShrinkWithSum and AverageAt of one weight (model m, element k), scalar.
       auto shrink = [&](size_t m, size_t k) {
         double sum;
@@ -782,8 +842,10 @@ void CatchUpTouched(const Settings& s, State& st, double step, const Scratch& sc
           std::copy(w, w + s.models, a);
         }
       } else if (s.classes == 1 && !skipped_start) {
-        CatchUpArgs args{scratch.decay.data(), scratch.threshold.data(), scratch.t.data(), scratch.phi_t.data(), scratch.g.data(),
-                         powers.data(), missed, start >= 0 && step - 1 > start, std::max(0.0, last - start), inverse_count};
+        args.power = powers;
+        args.ak = table.Ak(owed);
+        args.geometric = table.Geometric(owed);
+        args.ramp = table.Ramp(owed);
         loops.catch_up_feature(args, w, a ? a : w, s.models, new_w.data(), new_a.data(), slow.data());
         for (size_t m = 0; m < s.models; m++) {
           if (slow[m]) {

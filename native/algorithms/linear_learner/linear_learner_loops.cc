@@ -118,13 +118,15 @@ __attribute__((always_inline)) inline void CatchUpFeatureLoop(const CatchUpArgs&
   const double* __restrict ts = args.t;
   const double* __restrict phis = args.phi_t;
   const double* __restrict gs = args.g;
-  const float* __restrict powers = args.power;
+  const double* __restrict aks = args.ak;
+  const double* __restrict geometrics = args.geometric;
+  const double* __restrict ramps = args.ramp;
   for (size_t m = 0; m < models; m++) {
     const float wf = w[m];
     const double wd = wf;
     const Proximal p{decays[m], ts[m], phis[m], gs[m], thresholds[m]};
     double magnitude, total;
-    ShrinkSteps(std::fabs(wd), p, k, powers[m], &magnitude, &total);
+    ShrinkApply(std::fabs(wd), p, ShrinkCoefficients{aks[m], geometrics[m], ramps[m]}, &magnitude, &total);
     total = total > 0.0 ? total : 0.0;
     const bool keep = wf == 0.0f, zero = p.decay <= 0, identity = (p.t == 0) & (p.threshold == 0);
     const bool negative = wd < 0;
@@ -136,6 +138,27 @@ __attribute__((always_inline)) inline void CatchUpFeatureLoop(const CatchUpArgs&
     new_a[m] = averaged;
     slow[m] = !(keep | zero | identity) & !(magnitude > 0);
   }
+}
+
+__attribute__((always_inline)) inline void ShrinkCoefficientsLoop(const CatchUpArgs& args, double* __restrict ak,
+                                                                  double* __restrict geometric, double* __restrict ramp, size_t models) {
+  const double k = args.missed;
+  const double* __restrict decays = args.decay;
+  const double* __restrict thresholds = args.threshold;
+  const double* __restrict ts = args.t;
+  const double* __restrict phis = args.phi_t;
+  const double* __restrict gs = args.g;
+  const float* __restrict powers = args.power;
+  for (size_t m = 0; m < models; m++) {
+    const ShrinkCoefficients c = ShrinkCoefficientsOf(Proximal{decays[m], ts[m], phis[m], gs[m], thresholds[m]}, k, powers[m]);
+    ak[m] = c.ak;
+    geometric[m] = c.geometric;
+    ramp[m] = c.ramp;
+  }
+}
+
+void ShrinkCoefficientsBaseline(const CatchUpArgs& args, double* ak, double* geometric, double* ramp, size_t models) {
+  ShrinkCoefficientsLoop(args, ak, geometric, ramp, models);
 }
 
 void CatchUpFeatureBaseline(const CatchUpArgs& args, const float* w, const float* a, size_t models, float* new_w, float* new_a,
@@ -191,6 +214,11 @@ __attribute__((target("avx2,fma"))) void CatchUpFeatureAvx2(const CatchUpArgs& a
   CatchUpFeatureLoop(args, w, a, models, new_w, new_a, slow);
 }
 
+__attribute__((target("avx2,fma"))) void ShrinkCoefficientsAvx2(const CatchUpArgs& args, double* ak, double* geometric, double* ramp,
+                                                                 size_t models) {
+  ShrinkCoefficientsLoop(args, ak, geometric, ramp, models);
+}
+
 __attribute__((target("avx2,fma"))) void RowProductAvx2(double* acc, const float* x, const float* w, size_t cols, size_t width) {
   RowProductLoop(acc, x, w, cols, width);
 }
@@ -213,10 +241,10 @@ __attribute__((target("avx2,fma"))) void AddScaledAvx2(double* acc, double x, co
 }  // namespace
 
 const Loops kBaselineLoops = {AddScaledBaseline, ApplyStepBaseline, ApplyStepFloatBaseline, LogisticRowBaseline,
-                               DecayPowersBaseline, RowProductBaseline, CatchUpFeatureBaseline};
+                               DecayPowersBaseline, RowProductBaseline, CatchUpFeatureBaseline, ShrinkCoefficientsBaseline};
 #if defined(__x86_64__)
 const Loops kAvx2Loops = {AddScaledAvx2,   ApplyStepAvx2,  ApplyStepFloatAvx2, LogisticRowAvx2,
-                          DecayPowersAvx2, RowProductAvx2, CatchUpFeatureAvx2};
+                          DecayPowersAvx2, RowProductAvx2, CatchUpFeatureAvx2, ShrinkCoefficientsAvx2};
 #endif
 
 const Loops& SelectedLoops() {

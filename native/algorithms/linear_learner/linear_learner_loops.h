@@ -24,7 +24,8 @@ struct StepArgs {
 
 // One feature's lazy catch-up over `missed` steps with one weight per model (one class): per
 // model m, the proximal constants of linear_learner_shrink.h (decay = 1 − lr·wd, t = −log decay,
-// φ(t), g, threshold = lr·l1) and power[m] = e^(−missed·t) (read only where a model regularizes).
+// φ(t), g, threshold = lr·l1), power[m] = e^(−missed·t), and the coefficients of `missed` steps
+// (ak, geometric, ramp: shrink_coefficients' output; read only where a model regularizes).
 // With `averaging`, the average a also takes the missed iterates: a ← (a·counted + Σ iterates)·inverse_count.
 struct CatchUpArgs {
   const double* decay;
@@ -33,6 +34,9 @@ struct CatchUpArgs {
   const double* phi_t;
   const double* g;
   const float* power;
+  const double* ak;
+  const double* geometric;
+  const double* ramp;
   double missed;
   bool averaging;
   double counted, inverse_count;
@@ -64,6 +68,10 @@ struct Loops {
   // and the caller's scalar path computes it.
   void (*catch_up_feature)(const CatchUpArgs& args, const float* w, const float* a, size_t models, float* new_w, float* new_a,
                            int64_t* slow);
+  // ShrinkCoefficientsOf (linear_learner_shrink.h) of args.missed steps for every model, from
+  // args.power, into ak, geometric and ramp (models each): a step computes them once per
+  // distinct number of missed steps, and catch_up_feature reads them for every feature that missed as many.
+  void (*shrink_coefficients)(const CatchUpArgs& args, double* ak, double* geometric, double* ramp, size_t models);
 };
 
 const Loops& SelectedLoops();

@@ -55,15 +55,31 @@ BOUNDLESS_HOST_DEVICE inline double Phi(double x, double power) {
 //   G = (1 − aᵏ)/(1 − a) = k·(1 − x·φ(x))/g, x = k·t
 //   H = Σᵢ₌₁..ₖ (1 − aⁱ)/(1 − a) = k·(1 − (1 + t)·φ(t) + a·k·φ(x))/g²   (t = 0: G = k, H = k(k+1)/2)
 //   m_k = m₀·aᵏ − τ·G,  Σ mᵢ = m₀·a·G − τ·H
-BOUNDLESS_HOST_DEVICE inline void ShrinkSteps(double m0, const Proximal& p, double k, double power, double* magnitude, double* total) {
+// ShrinkSteps in two halves: what depends on k alone (aᵏ, G and H: the same for every weight of a
+// model that missed k steps, so a step's catch-up computes them once per distinct k), then the
+// weight's own two products. Split or whole, the same float64 operations in the same order.
+struct ShrinkCoefficients {
+  double ak, geometric, ramp;
+};
+
+BOUNDLESS_HOST_DEVICE inline ShrinkCoefficients ShrinkCoefficientsOf(const Proximal& p, double k, double power) {
   const double x = k * p.t;
   const double phi_x = Phi(x, power);
   const double ak = x < 0.5 ? 1 - x + x * x * phi_x : power;
   const double inverse_g = 1 / p.g;
   const double geometric = k * (1 - x * phi_x) * inverse_g;
   const double ramp = k * (1 - (1 + p.t) * p.phi_t + p.decay * k * phi_x) * (inverse_g * inverse_g);
-  *magnitude = m0 * ak - p.threshold * geometric;
-  *total = m0 * p.decay * geometric - p.threshold * ramp;
+  return {ak, geometric, ramp};
+}
+
+BOUNDLESS_HOST_DEVICE inline void ShrinkApply(double m0, const Proximal& p, const ShrinkCoefficients& c, double* magnitude,
+                                              double* total) {
+  *magnitude = m0 * c.ak - p.threshold * c.geometric;
+  *total = m0 * p.decay * c.geometric - p.threshold * c.ramp;
+}
+
+BOUNDLESS_HOST_DEVICE inline void ShrinkSteps(double m0, const Proximal& p, double k, double power, double* magnitude, double* total) {
+  ShrinkApply(m0, p, ShrinkCoefficientsOf(p, k, power), magnitude, total);
 }
 
 }  // namespace linear
