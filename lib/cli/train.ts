@@ -10,7 +10,7 @@ import type { BackendChoice } from '../backends/select.js';
 import { saveModel, saveState } from '../algorithms/persistence.js';
 import { maxWorkers, train } from '../distributed/train.js';
 import type { TrainOptions } from '../train/train.js';
-import { epochsProblem } from '../train/run-settings.js';
+import { epochsProblem, parallelEpochsProblem } from '../train/run-settings.js';
 import type { State } from '../algorithms/types.js';
 import { defaultSyncEveryOf, maxSyncSeconds, parseSyncEvery } from '../distributed/sync-policy.js';
 import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
@@ -207,6 +207,9 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   // A number of passes the algorithm cannot take is a bad command line, as --hp epochs=2 is.
   const epochsError = epochs === undefined ? undefined : epochsProblem(algorithm, epochs);
   if (epochsError) throw new UsageError(epochsError);
+  const passes = epochs ?? (hyperparameters.epochs === undefined ? undefined : Number(hyperparameters.epochs));
+  const parallelError = passes === undefined || (workers === 1 && options.cluster === undefined) ? undefined : parallelEpochsProblem(algorithm, passes);
+  if (parallelError) throw new UsageError(parallelError);
   const seed = integerOption('train', options, 'seed', 0);
   // What --vocab is for is said before the file is read: read, it was judged as a vocabulary first.
   const vocabGiven = typeof options.vocab === 'string';

@@ -163,6 +163,19 @@ export function epochsProblem(algorithm: Algorithm, epochs: number): string | un
 }
 
 /**
+ * Why `epochs` passes cannot run with data-parallel workers or cluster members, or undefined. An
+ * algorithm whose rounds merge exactly (no mergeRound: k-means' weighted centres) starts every
+ * member afresh each round, so a later pass added every row again without refining the first
+ * pass's centres: the model was the first pass's with its weights doubled, and no word said.
+ */
+export function parallelEpochsProblem(algorithm: Algorithm, epochs: number): string | undefined {
+  if (epochs <= 1 || algorithm.mergeRound !== undefined) return undefined;
+  return `train: ${algorithm.name} takes one epoch with data-parallel workers or cluster members, got ${epochs}: each merge round ` +
+    'starts every member from a fresh state and merges the states exactly, so another pass would count every row again ' +
+    'rather than refine the first pass\'s model; train one epoch, or several epochs in one process without workers';
+}
+
+/**
  * What the hyperparameters decide of a run: its epochs, early stopping and how the channels are
  * read (batch rows, width, classes). Called again with a continued state's hyperparameters, since
  * the state keeps those it was made with and the batches read must fit it.

@@ -26,7 +26,7 @@ import { IdleCheckpoints } from './idle-checkpoints.js';
 import { defaultEpochCacheBytes, describeBytes, EpochCache, type EpochCacheReport, type PassSource } from './epoch-cache.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
 import { schemaOf } from './schema.js';
-import { resolveRunSettings, settingsOf, type RunSettings } from './run-settings.js';
+import { parallelEpochsProblem, resolveRunSettings, settingsOf, type RunSettings } from './run-settings.js';
 import { fromTrainingRecord, inPass, inputDifference, inputFilesOf, listInputFiles, toTrainingRecord, validationDifference, type CheckpointRecord, type InputFile } from './checkpoint-record.js';
 import type { PassContext, PassResult, PassRunner, Progress } from './pass-runner.js';
 import type { TrainOptions, TrainResult } from './train.js';
@@ -148,6 +148,8 @@ export class TrainingRun<A extends Algorithm> {
   static async start<A extends Algorithm>(algorithm: A, hyperparameters: HyperparameterInput, options: TrainOptions,
     runner?: PassRunner): Promise<TrainingRun<A>> {
     const run = new TrainingRun(algorithm, await resolveRunSettings(algorithm, hyperparameters, options), options, runner);
+    const epochsProblem = runner ? parallelEpochsProblem(algorithm, run.settings.epochs) : undefined;
+    if (epochsProblem) throw new RangeError(epochsProblem);
     await run.settings.directory?.requireDirectory();
     try {
       run.refuseStreamChannel('validation', options.validation);

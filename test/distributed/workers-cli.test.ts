@@ -143,6 +143,16 @@ describe('boundless train --workers', function () {
     }
   });
 
+  it('k-means with workers or --cluster and a second epoch is a usage error, before any data is read (it trained one pass\'s model twice)', () => {
+    const base = ['train', 'kmeans', '--train', data, '--label-size', '0', '--hp', 'k=3', '--model-dir', join(root, 'kmeans-epochs')];
+    const message = /^boundless: train: kmeans takes one epoch with data-parallel workers or cluster members, got 2: each merge round starts every member from a fresh state/m;
+    for (const extra of [['--workers', '2', '--epochs', '2'], ['--workers', '2', '--hp', 'epochs=2'], ['--epochs', '2', '--cluster', 'redis://127.0.0.1:1', '--job', 'km']]) {
+      const result = boundless(...base, ...extra);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, message);
+    }
+  });
+
   it('a bad record in one worker\'s share ends the run with its error, every time (the other workers stop, not the process)', async () => {
     // Workers were terminated with native calls in flight, which aborted the process (SIGABRT) in most runs.
     const random = Random.fromSeed(8);

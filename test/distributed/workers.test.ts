@@ -182,6 +182,16 @@ describe('data-parallel workers', function () {
       assert.equal(state.scalars.examples_seen, 30000);
     });
 
+    it(`k-means with ${workers} workers refuses a second epoch, which would count every row again without refining (it gave one pass's model, weights doubled)`, async () => {
+      const options = { train: data, data: { labelSize: 0 as const, labelColumn: 0 }, workers, syncEvery: { batches: 2 } };
+      const message = /^train: kmeans takes one epoch with data-parallel workers or cluster members, got 2: each merge round starts every member from a fresh state and merges the states exactly, so another pass would count every row again rather than refine the first pass's model; train one epoch, or several epochs in one process without workers$/;
+      await assert.rejects(train(getAlgorithm('kmeans'), { k: 4 }, { ...options, epochs: 2 }), (e: Error) => e instanceof RangeError && message.test(e.message));
+      await assert.rejects(train(getAlgorithm('kmeans'), { k: 4, epochs: 2 }, options), (e: Error) => e instanceof RangeError && message.test(e.message));
+      // One process refines its centres in the second pass: allowed.
+      const single = await train(getAlgorithm('kmeans'), { k: 4 }, { train: data, data: options.data, epochs: 2 });
+      assert.equal((single.state as State).scalars.examples_seen, 60000);
+    });
+
     it(`linear learner with ${workers} workers: row and class counts equal one worker's; quality within the merge tolerance`, async () => {
       const hp = { predictor_type: 'binary_classifier', num_models: 4 };
       const one = await train(getAlgorithm('linear-learner'), hp, { train: data, validation, epochs: 1 });

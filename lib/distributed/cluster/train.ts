@@ -8,7 +8,7 @@ import type { HyperparameterInput } from '../../algorithms/hyperparameters.js';
 import { modelFromBytes, modelToBytes, stateFromBytes, stateToBytes } from '../../algorithms/persistence.js';
 import type { Algorithm, FinalizedModel } from '../../algorithms/types.js';
 import { packageVersion } from '../../package-root.js';
-import { resolveRunSettings } from '../../train/run-settings.js';
+import { parallelEpochsProblem, resolveRunSettings } from '../../train/run-settings.js';
 import type { TrainOptions, TrainResult } from '../../train/train.js';
 import { TrainingRun } from '../../train/training-run.js';
 import { defaultClusterSyncEvery, resolveSyncEvery } from '../sync-policy.js';
@@ -73,6 +73,9 @@ export function refuseUnsupported(options: TrainOptions): void {
 
 async function jobSpecOf(algorithm: Algorithm, hyperparameters: HyperparameterInput, options: TrainOptions, cluster: ClusterOptions): Promise<JobSpec> {
   const settings = await resolveRunSettings(algorithm, hyperparameters, options);
+  // Before the job is made: a job of such epochs could never train.
+  const epochsProblem = parallelEpochsProblem(algorithm, settings.epochs);
+  if (epochsProblem) throw new RangeError(epochsProblem);
   const stream = isRedisUrl(options.train) ? parseRedisStreamUrl(options.train) : undefined;
   const files = stream ? [] : inputFiles(options.train as string | string[]);
   const cuttable = settings.readOptions.format !== 'recordio' && !files.some((f) => f.path.endsWith('.gz'));
