@@ -534,20 +534,24 @@ function mergeScalerSums(merged: LinearLearnerState, states: LinearLearnerState[
 }
 
 /** A feature's scale from its sample sums about origin o, as the kernel's FeatureScale computes it. */
-function featureScale(k: LinearLearnerSettings, o: number, sum: number, sumsq: number, nonzero: number, n: number, shift: number, mean: number): number {
+function featureScale(k: LinearLearnerSettings, o: number, sum: number, sumsq: number, nonzero: number, n: number, shift: number): number {
   if (!k.normalizeData) return 1;
   let meanSquare: number;
+  let reference: number;
   if (k.scaleByNonzero) {
     if (!(nonzero > 0)) return 1;
     const zeros = n - nonzero;
     const [s1, s2] = [sum + zeros * o, sumsq - zeros * o * o];
     const c = shift - o;
     meanSquare = (s2 - 2 * c * s1 + nonzero * c * c) / nonzero;
+    reference = c * c;
   } else {
     const shifted = sum / n;
     meanSquare = sumsq / n - shifted * shifted;
+    reference = shifted * shifted;
   }
-  return meanSquare > 0 && meanSquare > 1e-14 * mean * mean ? 1 / Math.sqrt(meanSquare) : 1;
+  // Constant: no spread, or one within the sums' rounding (the kernel's kSumsNoise says why).
+  return meanSquare > 0 && meanSquare > 1e-12 * reference ? 1 / Math.sqrt(meanSquare) : 1;
 }
 
 /** Recomputes the scaler's transforms from its sums (as the kernel does), after a merge. */
@@ -570,7 +574,7 @@ function refreshScaler(state: LinearLearnerState): void {
       const mean = origin[j] + sum[j] / n;
       const center = r.kernel.unbiasData ? mean : 0;  // in double, as the kernel's
       shift[j] = center;
-      const s = featureScale(r.kernel, origin[j], sum[j], sumsq[j], nonzero ? nonzero[j] : 0, n, center, mean);
+      const s = featureScale(r.kernel, origin[j], sum[j], sumsq[j], nonzero ? nonzero[j] : 0, n, center);
       scale[j] = s;
       const c = center - origin[j];
       norm += s * s * Math.max(0, (sumsq[j] - 2 * c * sum[j] + n * c * c) / n);

@@ -112,6 +112,29 @@ describe('linear learner scaler far from the origin', function () {
     });
   }
 
+  it('a column whose spread is below 1e-7 of its value (a Unix timestamp, 1.7e9 ± 100) is scaled by its spread, not called constant', async () => {
+    // Called constant, it was left unscaled beside unit features: its ±100 went into the mean squared
+    // row norm, which divided every feature's normalized rate by 1e4 (mse 3.2 where 0.26 is the fit).
+    const random = Random.fromSeed(5);
+    const drawn = Array.from({ length: 4000 }, () => {
+      const [time, a, b] = [1.7e9 + 100 * random.nextGaussian(), random.nextGaussian(), random.nextGaussian()];
+      return { time, a, b, label: 2 * a - b + 0.5 * random.nextGaussian() };
+    });
+    const fit = async (withTime: boolean) => {
+      const data = drawn.map(({ time, a, b, label }) => ({ label, features: withTime ? [time, a, b] : [a, b] }));
+      const result = await train(linearLearner, { predictor_type: 'regressor', num_models: 4 }, { train: data.slice(0, 3000), validation: data.slice(3000), epochs: 3 });
+      return result;
+    };
+    const [timed, plain] = [await fit(true), await fit(false)];
+    const scale = timed.state.tensors.feature_scale.data as Float32Array;
+    assert.ok(Math.abs(scale[0] * 100 - 1) < 0.1, `the timestamp's scale ${scale[0]} (1 / its spread of ~100)`);
+    const norm = (timed.state.tensors.input_norm.data as Float64Array)[2];
+    assert.ok(norm > 3.5 && norm < 4.5, `mean squared scaled row norm ${norm} (the bias and three unit features)`);
+    const mse = (r: typeof timed) => r.metrics.validation!.mse as number;
+    assert.ok(mse(timed) < 1.02 * mse(plain), `validation mse ${mse(timed)} with the timestamp against ${mse(plain)} without`);
+    assert.ok(mse(plain) < 0.3, `validation mse ${mse(plain)} (the noise's variance is 0.25)`);
+  });
+
   it('loads a state written before the origin existed and reads its sums as about 0', async () => {
     const cpu = await createBackend('cpu');
     const directory = await mkdtemp(join(tmpdir(), 'boundless-scaler-'));
