@@ -175,6 +175,19 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     }
   });
 
+  it('one or two columns: a "header" with a fraction or a negative number is a row of data (it was read as names, the row dropped)', async () => {
+    const file = join(directory, 'two.csv');
+    for (const header of ['8.88342,10.4417', '-1,3', '1e-3,2']) {
+      await writeFile(file, `${header}\n1,2\n`);
+      await assert.rejects(read(file, {}), new RegExp(`two\\.csv, line 1: the header line is numbers \\(${header.replace(/[.+-]/g, '\\$&')}\\), as a row of data is`), header);
+    }
+    // Whole numbers ≥ 0 may name one or two columns (years, pandas' 0 and 1), and quoted numbers may be any.
+    for (const header of ['0,1', '2019,2020', '"8.88342","10.4417"']) {
+      await writeFile(file, `${header}\n1,2\n`);
+      assert.equal((await read(file, {})).rows, 1, header);
+    }
+  });
+
   it('refuses featureNames without a CSV header, and a header that is not a boolean', async () => {
     await assert.rejects(read(join(directory, 'same.csv'), { header: false, featureNames: ['a'] }), /featureNames are checked against a CSV header: give header: true/);
     await assert.rejects(read(join(directory, 'same.csv'), { featureNames: 'cyl' as never }), /featureNames must be an array of strings/);

@@ -223,14 +223,21 @@ export function headerError(name: string, header: string, headerLine: number, re
  * (predict then wrote one line fewer than its input, each against the wrong row; a user test).
  */
 function numericHeaderError(where: string, names: string[]): string | undefined {
-  if (names.length < 3 || !names.every((n) => /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(n))) return undefined;
+  if (!names.every((n) => /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(n))) return undefined;
   const values = names.map(Number);
-  const step = values[1] - values[0];
-  const even = values.every((v, i) => Math.abs(v - (values[0] + i * step)) <= 1e-9 * Math.max(1, Math.abs(v)));
-  if (even && step !== 0) return undefined;
-  // pandas' default names of a frame whose columns were reordered or dropped (df[[0, 2, 1]]): distinct small whole numbers.
-  const small = values.every((v) => Number.isInteger(v) && v >= 0 && v < 2 * values.length + 2) && new Set(values).size === values.length;
-  if (small) return undefined;
+  if (names.length < 3) {
+    // One or two numbers always step evenly: whole numbers ≥ 0 (years, pandas' 0 and 1) may name
+    // columns, a fraction or a negative number is a row of data (a 2-column file's first row was
+    // taken as names and not read, without a word).
+    if (values.every((v) => Number.isInteger(v) && v >= 0)) return undefined;
+  } else {
+    const step = values[1] - values[0];
+    const even = values.every((v, i) => Math.abs(v - (values[0] + i * step)) <= 1e-9 * Math.max(1, Math.abs(v)));
+    if (even && step !== 0) return undefined;
+    // pandas' default names of a frame whose columns were reordered or dropped (df[[0, 2, 1]]): distinct small whole numbers.
+    const small = values.every((v) => Number.isInteger(v) && v >= 0 && v < 2 * values.length + 2) && new Set(values).size === values.length;
+    if (small) return undefined;
+  }
   const shown = names.slice(0, 6).map((n) => n.trim()).join(',') + (names.length > 6 ? ',…' : '');
   return `${where}: the header line is numbers (${shown}), as a row of data is: with --header it would be taken as column names and ` +
     'not read. If the file has no header, leave out --header (header: false in the API); a header of numbers must name the columns ' +
