@@ -186,12 +186,18 @@ describe('degenerate data', function () {
       /^RangeError: pca: num_components 5 exceeds the data's 2 features; a PCA of 2 features has at most 2 components$/);
     const three = await file('pca-three.csv', '1,2,3,4\n2,3,1,0\n5,5,5,1\n');
     await assert.rejects(train(pca, { num_components: 4 }, { train: three }),
-      /^DegenerateDataError: pca: num_components=4 but only 3 rows seen; num_components must be at most the number of rows/);
+      /^DegenerateDataError: pca: num_components=4 but only 3 rows seen, which centred on their mean span at most 2 directions; num_components must be at most the number of rows − 1 \(subtract_mean=true\)/);
+    // Three rows centred on their mean span two directions: a third component was one of variance 3e-16 and a direction of chance.
+    await assert.rejects(train(pca, { num_components: 3 }, { train: three }), /^DegenerateDataError: pca: num_components=3 but only 3 rows seen, which centred/);
+    await assert.rejects(train(pca, { num_components: 4, subtract_mean: false }, { train: three }),
+      /^DegenerateDataError: pca: num_components=4 but only 3 rows seen; num_components must be at most the number of rows$/);
     // More epochs would not make more rows: PCA takes one pass (another counted every row again).
     await assert.rejects(train(pca, { num_components: 4 }, { train: three, epochs: 3 }),
       /^RangeError: train: pca takes at most 1 epoch, got 3 \(epochs: one pass: the state is a sum or a sketch, and another pass would count every row again\)$/);
-    const { model } = await train(pca, { num_components: 3 }, { train: three });
-    assert.deepEqual(model.data().tensors.v.shape, [4, 3]);
+    const { model } = await train(pca, { num_components: 2 }, { train: three });
+    assert.deepEqual(model.data().tensors.v.shape, [4, 2]);
+    const uncentred = await train(pca, { num_components: 3, subtract_mean: false }, { train: three });
+    assert.deepEqual(uncentred.model.data().tensors.v.shape, [4, 3]);
   });
 
   it('an empty test or validation file is refused before any training, and an empty training file without featureDim says so', async () => {

@@ -9,12 +9,21 @@ import { sketchSize, type PcaState } from './hyperparameters.js';
 import { identityOmega } from './omega.js';
 import { isZero, squaresMoved, sumAboutOrigin } from './origin.js';
 
-/** Fewer rows than components: the components past the data's rank would be arbitrary directions (scikit-learn refuses too). */
-export function rowsProblem(state: PcaState, k: number): DegenerateDataError | undefined {
+/**
+ * More components than the rows span: those past the data's rank would be arbitrary directions of
+ * variance 0. n rows span n directions, and n − 1 once centred on their mean (with n centred rows
+ * and num_components = n, the last came out with variance 3e-16 and a direction of chance).
+ */
+export function rowsProblem(state: PcaState, k: number, subtractMean: boolean): DegenerateDataError | undefined {
   const rows = Number(state.scalars.examples_seen);
-  if (rows === 0 || k <= rows) return undefined;
-  return new DegenerateDataError(`pca: num_components=${k} but only ${rows} row${rows === 1 ? '' : 's'} seen; ` +
-    'num_components must be at most the number of rows (as scikit-learn: n_components must be <= min(n_samples, n_features))');
+  const most = subtractMean ? rows - 1 : rows;
+  // One centred row has no spread at all, which spreadProblem says.
+  if (rows === 0 || k <= most || (subtractMean && rows === 1)) return undefined;
+  const seen = `${rows} row${rows === 1 ? '' : 's'} seen`;
+  return new DegenerateDataError(subtractMean
+    ? `pca: num_components=${k} but only ${seen}, which centred on their mean span at most ${most} direction${most === 1 ? '' : 's'}; ` +
+      'num_components must be at most the number of rows − 1 (subtract_mean=true), or the number of rows with subtract_mean=false'
+    : `pca: num_components=${k} but only ${seen}; num_components must be at most the number of rows`);
 }
 
 /** Rows with no spread (one point repeated, or all zero uncentred): every direction is a component of variance 0, none is the data's. */
@@ -37,7 +46,7 @@ export function checkTrainingData(state: PcaState): void {
   requireSettled(state, 'pca checkTrainingData');
   // The moments count rows by weight: rows all of weight 0 add nothing to them.
   requireTrainingWeight('pca', Number(state.scalars.examples_seen), (state.tensors.count.data as Float64Array)[0]);
-  const problem = rowsProblem(state, state.hyperparameters.num_components) ?? spreadProblem(state, state.hyperparameters.subtract_mean);
+  const problem = rowsProblem(state, state.hyperparameters.num_components, state.hyperparameters.subtract_mean) ?? spreadProblem(state, state.hyperparameters.subtract_mean);
   if (problem) throw problem;
 }
 

@@ -203,7 +203,7 @@ async function finalize(state: PcaState, backend: Backend, selection?: Selection
   const n = (state.tensors.count.data as Float64Array)[0];
   requireTrainingWeight('pca', Number(state.scalars.examples_seen), n);
   if (n === 0) throw new DegenerateDataError('pca: the state has seen no data');
-  const rowsError = rowsProblem(state, k) ?? spreadProblem(state, subtractMean);
+  const rowsError = rowsProblem(state, k, subtractMean) ?? spreadProblem(state, subtractMean);
   if (rowsError) throw rowsError;
   const mean = (state.tensors.sum.data as Float64Array).map((v) => v / n);
   const { values, vectors, trace } = await spectrum(state, k, subtractMean, mean, n);
