@@ -28,7 +28,25 @@ const usualWeights = { low: 1e-4, high: 1e4 };
 
 /** Warnings (one line each) about the first pass's data: row weights far from 1, one step in a one-pass run, flat sparse features, rows sorted by class. `epochs`: the run's passes (select: the state's). */
 export function linearLearnerDataWarnings(state: LinearLearnerState, _selection?: unknown, epochs?: number): string[] {
-  return [...weightScaleWarnings(state), ...oneStepWarnings(state, epochs ?? Number(state.scalars.passes ?? 1)), ...flatFeatureWarnings(state), ...labelOrderWarnings(state), ...labelRunWarnings(state), ...regressorWarnings(state), ...scalerDriftWarnings(state)];
+  return [...weightScaleWarnings(state), ...oneStepWarnings(state, epochs ?? Number(state.scalars.passes ?? 1)), ...flatFeatureWarnings(state), ...absentClassWarnings(state), ...labelOrderWarnings(state), ...labelRunWarnings(state), ...regressorWarnings(state), ...scalerDriftWarnings(state)];
+}
+
+/**
+ * A multiclass classifier with classes of num_classes that no training row holds: the model never
+ * predicts them (labels {0, 1, 3} with num_classes=4 trained with exit 0 and no word, class 2's
+ * scores pushed down by every row). Fewer than two classes seen is an error (degenerate-data.ts).
+ */
+function absentClassWarnings(state: LinearLearnerState): string[] {
+  if (state.hyperparameters.predictor_type !== 'multiclass_classifier') return [];
+  const counts = state.tensors.class_counts?.data as Float64Array | undefined;
+  if (!counts) return [];
+  const absent = Array.from(counts.keys()).filter((c) => counts[c] === 0);
+  if (absent.length === 0 || absent.length === counts.length) return [];
+  const shown = absent.slice(0, 8).join(', ') + (absent.length > 8 ? ', …' : '');
+  return [`linear-learner: num_classes=${counts.length} but ${absent.length === 1 ? `class ${shown} has` : `classes ${shown} have`} no rows in ` +
+    'the training data: the model never predicts ' + (absent.length === 1 ? 'it' : 'them') + ', every row having pushed ' +
+    (absent.length === 1 ? 'its' : 'their') + ' scores down. Check the label column, or train with the num_classes the labels use ' +
+    '(labels are 0 to num_classes − 1)'];
 }
 
 /** Whether the state has seen one pass, of one optimizer step: every row was scored by the untrained models. */
