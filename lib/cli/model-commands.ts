@@ -333,9 +333,24 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   const skipped = reportSkipped('evaluate', stream.stats.badRecords, 'the metrics are over the records read');
   await evaluator.settle?.();
   const metrics = evaluator.result();
+  warnUndefinedMetrics(metrics);
   reportSageMakerTest(options, metrics);
   warnDeclined('evaluate', backend);
   return { model: modelPath, records, ...skipped, ...metrics, ...statsOf(options, backend) };
+}
+
+/** Why a metric can be undefined on test rows, by name (JSON writes it null). */
+const undefinedMetricReasons: Record<string, string> = {
+  roc_auc_score: 'the area under the ROC curve ranks positive rows against negative ones, and the test rows held only one class',
+};
+
+/** A metric JSON prints as null said as such on stderr: `"roc_auc_score": null` with exit 0 had explained nothing. */
+function warnUndefinedMetrics(metrics: Record<string, number>): void {
+  for (const [name, value] of Object.entries(metrics)) {
+    if (!Number.isNaN(value)) continue;
+    const reason = undefinedMetricReasons[name] ?? 'it is undefined on these test rows';
+    process.stderr.write(`boundless: evaluate: warning: ${name} is null: ${reason}\n`);
+  }
 }
 
 export const recommendOptions: Record<string, OptionSpec> = {

@@ -129,6 +129,22 @@ describe('degenerate data', function () {
     }
   });
 
+  it('a linear learner whose every feature is one value in every row is refused, dense or sparse (it trained a base-rate model with no word)', async () => {
+    const labels = Array.from({ length: 600 }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0);
+    const zeros = await file('all-zero.csv', labels.map((y) => `${y},0,0,0`).join('\n') + '\n');
+    const message = /^DegenerateDataError: linear-learner: every feature is one value in all 600 training rows \(3 features, all 0\): the models could learn only the labels' base rate/;
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { train: zeros, epochs: 1 }), message);
+    const constant = await file('all-five.csv', labels.map((y) => `${y},5,5,-2`).join('\n') + '\n');
+    await assert.rejects(train(linearLearner, { predictor_type: 'regressor' }, { train: constant, epochs: 1 }),
+      /^DegenerateDataError: linear-learner: every feature is one value in all 600 training rows \(3 features\): /);
+    const empty = await file('empty-rows.libsvm', labels.map((y) => `${y}`).join('\n') + '\n');
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { train: empty, epochs: 1, data: { format: 'libsvm', featureDim: 8 } }),
+      /^DegenerateDataError: linear-learner: every feature is one value in all 600 training rows \(8 features, all 0\)/);
+    // One feature that varies is enough.
+    const one = await file('one-varies.csv', labels.map((y, i) => `${y},0,${i % 5},0`).join('\n') + '\n');
+    assert.ok((await train(linearLearner, { predictor_type: 'binary_classifier' }, { train: one, epochs: 1 })).model);
+  });
+
   it('a multiclass classifier needs two classes seen; two of three is enough', async () => {
     const one = await file('one-of-three.csv', csv(300, () => 2));
     await assert.rejects(train(linearLearner, { predictor_type: 'multiclass_classifier', num_classes: 3, mini_batch_size: 50 }, { train: one, epochs: 1 }),

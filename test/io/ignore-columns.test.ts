@@ -178,6 +178,10 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     await assert.rejects(rowsOf('5,"1",3.6\n6,"2",1.8\n7,"3",3.3\n', {}), /^DataError: iterable, line 1: column 2 holds numbers in quotes \("1", "2", "3", …\)/);
     assert.equal((await rowsOf('"1",3.6,79\n"0",1.8,54\n"1",3.3,74\n', {})).rows.length, 3);
     assert.equal((await rowsOf('5,"1",3.6\n6,"2",1.8\n7,"3",3.3\n', { ignoreColumns: [] })).rows.length, 3);
+    // Quoted fractions that mostly differ are measurements some writer quoted, not a factor's levels (they were refused);
+    // quoted fractions that repeat (doses) still are.
+    assert.deepEqual((await rowsOf('1,"8.88342",10.4\n0,"-0.237747",9.1\n1,"3.5021",7.7\n', {})).rows[1].values, [-0.237747, 9.1].map(Math.fround));
+    await assert.rejects(rowsOf('1,"0.5",10.4\n0,"1.5",9.1\n1,"0.5",7.7\n0,"1.5",7.2\n', {}), /^DataError: iterable, line 1: column 2 holds numbers in quotes \("0\.5", "1\.5", …\)/);
   });
 
   it('takes an unnamed label column of whole numbers for labels unless they count, rise, or are quoted as R quotes row names', async () => {

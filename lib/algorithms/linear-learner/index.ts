@@ -126,6 +126,24 @@ function checkTrainingData(state: LinearLearnerState): void {
   requireTrainingWeight('linear-learner', Number(state.scalars.examples_seen), (state.tensors.progressive_weight.data as Float64Array)[0]);
   const classCounts = state.tensors.class_counts?.data as Float64Array | undefined;
   if (classCounts) requireTwoClasses('linear-learner', state.hyperparameters.predictor_type, classCounts);
+  requireVaryingFeatures(state);
+}
+
+/**
+ * Every feature one value in every training row (all zero, the wrong columns): the models could
+ * learn only the labels' base rate, one prediction for every row, which trained with exit 0 and no
+ * word (k-means and PCA refuse such data). Known exactly where the scaler's sample held every row
+ * of the pass: its squared sums about the first row (0 for sparse rows) are then 0 for every feature.
+ */
+function requireVaryingFeatures(state: LinearLearnerState): void {
+  const sumsq = state.tensors.feature_sumsq?.data as Float64Array | undefined;
+  const rows = (state.tensors.counters.data as Float64Array)[counter.scalerRows];
+  if (!sumsq || !(rows > 1) || rows < Number(state.scalars.examples_seen) || sumsq.some((v) => v !== 0)) return;
+  const origin = state.tensors.scaler_origin?.data as Float64Array | undefined;
+  const zero = !origin || origin.subarray(0, sumsq.length).every((v) => v === 0);
+  throw new DegenerateDataError(`linear-learner: every feature is one value in all ${rows.toLocaleString('en-US')} training rows ` +
+    `(${sumsq.length.toLocaleString('en-US')} feature${sumsq.length === 1 ? '' : 's'}${zero ? ', all 0' : ''}): the models could learn only the ` +
+    'labels\' base rate, the same prediction for every row. Check the feature columns (--label-column, --ignore-columns; labelColumn in the API) and the file');
 }
 
 /**

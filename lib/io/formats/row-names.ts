@@ -308,6 +308,16 @@ function headerlessRowNames(name: string, line: number, rows: string[][], option
  * labels are categories), columns read past, and files that quote every field are left alone;
  * --ignore-columns none says every column is data. `nameOf(c)`: the header's name of record column c.
  */
+/**
+ * Quoted numbers as a factor's levels are: whole numbers (ids, group codes) or a few values
+ * repeated (doses 0.5, 1, 2). Quoted fractions that mostly differ (8.88342, -0.237747, …) are
+ * measurements some writer quoted, and were refused as a factor.
+ */
+function factorLike(cells: string[]): boolean {
+  const values = cells.map((cell) => Number(unquoted(cell)));
+  return values.every(Number.isInteger) || new Set(values).size <= cells.length / 2;
+}
+
 function factorError(where: string, rows: string[][], options: HeaderOptions, nameOf?: (column: number) => string): string | undefined {
   if (options.ignoreColumns?.length === 0 || rows.length === 0) return undefined;
   const label = options.labelSize === 0 ? undefined : options.labelColumn ?? 0;
@@ -317,7 +327,7 @@ function factorError(where: string, rows: string[][], options: HeaderOptions, na
   let plain = false;
   for (let c = 0; c < width; c++) {
     if (!read(c)) continue;
-    if (rows.every((r) => quotedNumber(r[c]))) quoted.push(c);
+    if (rows.every((r) => quotedNumber(r[c])) && factorLike(rows.map((r) => r[c]))) quoted.push(c);
     else if (rows.every((r) => /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(r[c]))) plain = true;
   }
   if (quoted.length === 0 || !plain) return undefined;

@@ -3,6 +3,7 @@
 // re-selection from the saved state.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,16 @@ describe('linear learner: the main job from the command line', function () {
     const positives = (rows: { predicted_label: number }[]) => rows.filter((r) => r.predicted_label === 1).length;
     assert.ok(positives(strict) < positives(plain), `${positives(strict)} vs ${positives(plain)}`);
     for (const [i, row] of strict.entries()) assert.equal(row.predicted_label, row.score >= 0.999 ? 1 : 0, `row ${i}`);
+
+    // Test rows of one class: the AUC is undefined, printed null, and stderr says why (it said nothing).
+    const lines = readFileSync(join(data, 'validation.csv'), 'utf8').trim().split('\n');
+    const positivesOnly = join(root, 'positives.csv');
+    writeFileSync(positivesOnly, lines.filter((l) => l.startsWith('1,')).join('\n') + '\n');
+    const oneClass = spawnSync(process.execPath, [cli, 'evaluate', '--model', join(model, 'model.safetensors'), '--test', positivesOnly], { encoding: 'utf8' });
+    assert.equal(oneClass.status, 0, oneClass.stderr);
+    assert.equal(JSON.parse(oneClass.stdout).roc_auc_score, null);
+    assert.equal(oneClass.stderr, 'boundless: evaluate: warning: roc_auc_score is null: the area under the ROC curve ranks positive rows against ' +
+      'negative ones, and the test rows held only one class\n');
 
     const selected = JSON.parse(boundless('select', '--state', join(model, 'state.safetensors'), '--criterion', 'recall_at_target_precision',
       '--model-dir', join(root, 'precise')));
