@@ -245,6 +245,11 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     : stateFeatureDim !== undefined ? `the initial state ${initialState}'s width: continued training reads rows of the width it was trained on`
     : resumedFeatureDim !== undefined ? "the resumed checkpoint's width: continued training reads rows of the width it was trained on"
     : hyperparameterFeatureDim ? `--hp feature_dim=${String(hpFeatureDim)}` : undefined;
+  // A supervised algorithm told the rows have no label failed at its first batch ("batch 0: has no labels", exit 1).
+  if (algorithm.labelSize > 0 && options['label-size'] !== undefined && integerOption('train', options, 'label-size', 0) === 0) {
+    throw new UsageError(`train: ${algorithm.name} learns from labels, and --label-size 0 says the rows have none: leave it out (the label is column 1 ` +
+      'by default; --label-column N names another)');
+  }
   const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length ?? stateFeatureDim,
     hyperparameterFeatureDim, format, resumedFeatureDim }),
     redis: redisOptionsFrom('train', options, options.train as string), shuffleBuffer: integerOption('train', options, 'shuffle-buffer') };
