@@ -337,6 +337,27 @@ describe('boundless command', () => {
     });
   });
 
+  it('an argument no option takes is a usage error in every command (an unquoted glob\'s second path was dropped by predict and evaluate, exit 0)', async () => {
+    const [a, b] = [join(directory, 'part-a.csv'), join(directory, 'part-b.csv')];
+    await writeFile(a, '1,2,3\n0,1,1\n');
+    await writeFile(b, '1,2,3\n0,1,1\n');
+    const message = (command: string) => `boundless: ${command}: unexpected argument ${JSON.stringify(b)}: each value follows its option (--name value). ` +
+      'Several paths from a glob the shell expanded? Quote the glob, as in \'data/*.csv\': boundless expands it itself\n';
+    const model = join(directory, 'stray-model');
+    for (const [command, args] of [
+      ['train', ['train', 'kmeans', '--hp', 'k=1', '--label-size', '0', '--train', a, b, '--model-dir', model]],
+      ['predict', ['predict', '--model', join(model, 'model.safetensors'), '--input', a, b]],
+      ['evaluate', ['evaluate', '--model', join(model, 'model.safetensors'), '--test', a, b]],
+      ['convert', ['convert', '--input', a, b, '--format', 'csv', '--to', 'libsvm', '--output', '-']],
+    ] as const) {
+      const result = boundless(...args);
+      assert.equal(result.code, 2, `${command}: ${result.stderr}`);
+      assert.equal(result.stderr, message(command));
+    }
+    const word = boundless('job', 'status', 'extra', '--cluster', 'redis://127.0.0.1:1', '--job', 'j');
+    assert.equal(word.stderr, 'boundless: job: unexpected argument "extra": each value follows its option (--name value)\n');
+  });
+
   it("evaluate and predict take train's --model-dir as --model; a directory without a model is a clear error", async () => {
     const data = join(directory, 'pm.libsvm');
     await writeFile(data, '-1 1:0.5 2:1\n1 1:1 3:2\n+1 2:1\n-1 3:0.1\n');

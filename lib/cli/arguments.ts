@@ -34,7 +34,8 @@ const emptyPathAdvice: Record<string, string> = {
   output: "give a file, or '-' for stdout",
 };
 
-export function parseArguments(command: string, argv: string[], specs: Record<string, OptionSpec>): ParsedArguments {
+/** `allowedPositional`: the words the command takes besides its options (train's algorithm name); more is a usage error. */
+export function parseArguments(command: string, argv: string[], specs: Record<string, OptionSpec>, allowedPositional = 0): ParsedArguments {
   const options: Record<string, string | boolean | string[]> = {};
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -67,7 +68,18 @@ export function parseArguments(command: string, argv: string[], specs: Record<st
   for (const [name, spec] of Object.entries(specs)) {
     if (spec.required && !(name in options)) throw new UsageError(`${command}: --${name} is required (${spec.description})`);
   }
+  if (positional.length > allowedPositional) throw strayArgument(command, positional[allowedPositional], positional.length - allowedPositional);
   return { options, positional };
+}
+
+/**
+ * An argument no option takes: most often the second path of a glob the shell expanded (`--input
+ * parts/*.csv` unquoted), which predict and evaluate had dropped with exit 0, reading the first file alone.
+ */
+function strayArgument(command: string, first: string, count: number): UsageError {
+  const path = /[/\\.]/.test(first);
+  return new UsageError(`${command}: unexpected argument ${JSON.stringify(first)}${count > 1 ? ` (and ${count - 1} more)` : ''}: each value ` +
+    `follows its option (--name value)${path ? '. Several paths from a glob the shell expanded? Quote the glob, as in \'data/*.csv\': boundless expands it itself' : ''}`);
 }
 
 /** A positive integer option, or undefined when absent. */

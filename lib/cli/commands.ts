@@ -114,7 +114,7 @@ export const commands: Record<string, Command> = {
     summary: 'list the compute backends and why each is or is not available (JSON); --coverage: which operations each runs (Markdown)',
     options: backendsOptions,
     run: async (argv) => {
-      const { options, positional } = parseArguments('backends', argv, backendsOptions);
+      const { options, positional } = parseArguments('backends', argv, backendsOptions, Infinity);
       if (positional.length > 0) throw new UsageError(`backends: takes no arguments, got ${positional.join(' ')}`);
       strictBackend();  // the settings a run would refuse are refused here too
       cudaDeviceIndex();

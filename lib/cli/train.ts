@@ -161,7 +161,7 @@ async function initialStateFrom(options: Record<string, unknown>): Promise<strin
 }
 
 export async function trainCommand(argv: string[]): Promise<Record<string, unknown>> {
-  const { options, positional } = parseArguments('train', argv, trainOptions);
+  const { options, positional } = parseArguments('train', argv, trainOptions, 1);
   if (positional.length !== 1) throw new UsageError('train: expected one algorithm name, e.g. boundless train linear-learner --train data.csv');
   for (const path of (options['algorithm-module'] as string[] | undefined) ?? []) await loadAlgorithmModule(path);
   const algorithm = (() => {
