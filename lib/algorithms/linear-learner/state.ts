@@ -111,10 +111,15 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   const withAverage = r.averaged.some((a) => a === 1);
   requireStepScratch(r, width, withAverage);
   const arrays = 1 + Number(withMoment1) + Number(withMoment2) + Number(withAverage);
+  const scaled = r.kernel.normalizeData || r.kernel.unbiasData || r.kernel.normalizeLr;
+  // A feature's own bytes beside its models' arrays: last_step, the scaler's sums, shift, scale
+  // (and non-zeros), its origin and drift counts. With one model they are most of the state.
+  const ownBytes = 4 + 8 + (scaled ? 24 + (r.kernel.scaleByNonzero ? 8 : 0) : 0) + (r.kernel.normalizeData ? 8 : 0);
   // The feature-sized arrays, with an error that says what decides their size if they cannot be had.
-  const featureArray = () => allocateState('linear-learner', 4 * dim * width * arrays,
-    `feature_dim ${dim} × num_models ${models} × ${classes} class${classes > 1 ? 'es' : ''} × ${arrays} arrays × 4 bytes; lower feature_dim (hash bits) or num_models, or use optimizer sgd${withAverage ? ' or average=false' : ''}`,
-    () => new Float32Array(dim * width));
+  const perFeature = <T>(allocate: () => T) => allocateState('linear-learner', dim * (4 * width * arrays + ownBytes),
+    `feature_dim ${dim} × (num_models ${models} × ${classes} class${classes > 1 ? 'es' : ''} × ${arrays} arrays × 4 bytes + ${ownBytes} bytes of ` +
+    `the feature's own); lower feature_dim (hash bits) or num_models, or use optimizer sgd${withAverage ? ' or average=false' : ''}`, allocate);
+  const featureArray = () => perFeature(() => new Float32Array(dim * width));
   const weights = featureArray();
   adviseLarge(weights);
   const init = initialWeights(hp);
@@ -122,7 +127,7 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   const tensors: Record<string, Tensor> = {
     weights: f32(weights, [dim, models, classes]),
     bias: f32(new Float32Array(width).fill(hp.use_bias ? hp.init_bias : 0), [models, classes]),
-    last_step: tensor(new Int32Array(dim)),
+    last_step: tensor(perFeature(() => new Int32Array(dim))),
     learning_rate: f32(grid.learningRate),
     wd: f32(grid.wd),
     l1: f32(grid.l1),
@@ -138,16 +143,16 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   }
   if (r.predictor === 'binary_classifier') tensors.positive_weight = f32(grid.positiveWeight);
   if (r.predictor !== 'regressor') tensors.class_counts = f64(new Float64Array(r.predictor === 'binary_classifier' ? 2 : classes));
-  if (r.kernel.normalizeData || r.kernel.unbiasData || r.kernel.normalizeLr) {
-    tensors.feature_sum = f64(new Float64Array(dim));
-    tensors.feature_sumsq = f64(new Float64Array(dim));
-    tensors.feature_shift = f32(new Float32Array(dim));
-    tensors.feature_scale = f32(new Float32Array(dim).fill(1));
-    if (r.kernel.scaleByNonzero) tensors.feature_nonzero = f64(new Float64Array(dim));
+  if (scaled) {
+    tensors.feature_sum = f64(perFeature(() => new Float64Array(dim)));
+    tensors.feature_sumsq = f64(perFeature(() => new Float64Array(dim)));
+    tensors.feature_shift = f32(perFeature(() => new Float32Array(dim)));
+    tensors.feature_scale = f32(perFeature(() => new Float32Array(dim)).fill(1));
+    if (r.kernel.scaleByNonzero) tensors.feature_nonzero = f64(perFeature(() => new Float64Array(dim)));
   }
   // Rows after the scaler's sample that its scaling does not fit (lib/algorithms/linear-learner/scaler-drift.ts):
   // where values are scaled about the sample's mean (dense rows centred) or by its non-zero RMS (sparse rows).
-  if (r.kernel.normalizeData && (r.sparse || r.kernel.unbiasData)) tensors.scaler_drift = f64(new Float64Array(dim + 1));
+  if (r.kernel.normalizeData && (r.sparse || r.kernel.unbiasData)) tensors.scaler_drift = f64(perFeature(() => new Float64Array(dim + 1)));
   if (r.kernel.normalizeLr) tensors.input_norm = f64(new Float64Array(3));
   if (withAverage) {
     tensors.average = f32(featureArray(), [dim, models, classes]);
@@ -157,7 +162,7 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   }
   if (r.predictor === 'regressor') tensors.label_transform = f32(Float32Array.of(0, 1));
   // The scaler's sums are about its sample's first row and label (0 in files from before it).
-  tensors.scaler_origin = f64(new Float64Array(dim + 1));
+  tensors.scaler_origin = f64(perFeature(() => new Float64Array(dim + 1)));
   if (r.kernel.balanceMulticlass) tensors.class_weight = f32(new Float32Array(classes).fill(1));
   for (const name of ['moment1', 'moment2', 'average', 'last_step', 'feature_sum', 'feature_sumsq', 'feature_nonzero']) if (tensors[name]) adviseLarge(tensors[name].data);
   Object.assign(tensors, metricTensors('progressive', r), metricTensors('validation', r), passSumTensors(r));
