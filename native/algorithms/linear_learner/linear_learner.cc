@@ -10,6 +10,7 @@
 #include "algorithms/linear_learner/linear_learner_shrink.h"
 #include "algorithms/linear_learner/linear_learner_step_index.h"
 #include "linalg/linear_algebra.h"
+#include "runtime/merged_rows.h"
 #include "runtime/split_mix.h"
 #include "runtime/thread_buffer.h"
 #include "runtime/thread_pool.h"
@@ -480,11 +481,15 @@ void RefreshFeatureScales(const Settings& s, State& st, const BatchView& b, size
 }
 
 // Refines the scaler with the first rows of the batch while the sample is incomplete.
-void UpdateScaler(const Settings& s, State& st, const BatchView& b) {
+void UpdateScaler(const Settings& s, State& st, const BatchView& given) {
+  // A sparse row naming an index twice holds their sum there (runtime/merged_rows.h): counted
+  // entry by entry, `i:0.75 i:0.75` was two non-zeros of 0.75 where `i:1.5` is one of 1.5, and
+  // the two files trained different models (a scale of 1.33 against 0.67).
   double taken = st.counters[kScalerRows];
   if (taken >= s.scaler_points) return;
-  size_t rows = static_cast<size_t>(std::min<double>(b.rows, s.scaler_points - taken));
+  size_t rows = static_cast<size_t>(std::min<double>(given.rows, s.scaler_points - taken));
   if (rows == 0) return;
+  const BatchView b = MergedRows(given, ThreadBuffer<MergedStorage, struct ScalerRows>());
   bool features = st.feature_sum != nullptr;
   if (taken == 0) SetScalerOrigin(s, st, b, features);
   const double* origin = st.scaler_origin;

@@ -135,6 +135,40 @@ describe('linear learner scaler far from the origin', function () {
     assert.ok(mse(plain) < 0.3, `validation mse ${mse(plain)} (the noise's variance is 0.25)`);
   });
 
+  it('a sparse row naming an index twice is scaled as the sum there (i:0.75 i:0.75 as i:1.5), and trains the same model', async () => {
+    // Counted entry by entry, the repeats were two non-zeros of 0.75: scale 1.33 against 0.67, another model.
+    const cpu = await createBackend('cpu');
+    const random = Random.fromSeed(11);
+    const rows = Array.from({ length: 600 }, () => {
+      const indices = [...new Set(Array.from({ length: 6 }, () => Math.floor(random.nextFloat() * 40)))].sort((a, b) => a - b);
+      return { indices, label: indices[0] % 2 };
+    });
+    const batchOf = (split: boolean): SparseBatch => {
+      const indptr = [0], indices: number[] = [], values: number[] = [];
+      for (const row of rows) {
+        for (const j of row.indices) {
+          if (split) { indices.push(j, j); values.push(0.75, 0.75); } else { indices.push(j); values.push(1.5); }
+        }
+        indptr.push(indices.length);
+      }
+      return { kind: 'sparse', rows: rows.length, cols: 40, indptr: Int32Array.from(indptr), indices: Uint32Array.from(indices),
+        values: Float32Array.from(values), labels: Float32Array.from(rows.map((r) => r.label)) };
+    };
+    const hp = parseHyperparameters('linear-learner', linearLearner.hyperparameters, { predictor_type: 'binary_classifier', num_models: 2 });
+    const trained = async (split: boolean) => {
+      const state = linearLearner.createState(hp, { featureDim: 40, labelSize: 1, sparse: true }, cpu);
+      await linearLearner.update(state, batchOf(split), cpu);
+      return state;
+    };
+    const [whole, halves] = [await trained(false), await trained(true)];
+    for (const name of ['feature_nonzero', 'feature_scale', 'feature_sumsq', 'input_norm']) {
+      assert.deepEqual(Array.from(halves.tensors[name].data as Float64Array), Array.from(whole.tensors[name].data as Float64Array), name);
+    }
+    const weights = (s: typeof whole) => Array.from(s.tensors.weights.data as Float32Array);
+    const far = weights(halves).reduce((m, w, k) => Math.max(m, Math.abs(w - weights(whole)[k])), 0);
+    assert.ok(far <= 1e-6, `weights differ by ${far}`);
+  });
+
   it('loads a state written before the origin existed and reads its sums as about 0', async () => {
     const cpu = await createBackend('cpu');
     const directory = await mkdtemp(join(tmpdir(), 'boundless-scaler-'));
