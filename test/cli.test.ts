@@ -354,6 +354,10 @@ describe('boundless command', () => {
       assert.equal(result.code, 2, `${command}: ${result.stderr}`);
       assert.equal(result.stderr, message(command));
     }
+    // A --feature-dim past 32-bit indices is a usage error naming the option (the reader's own check named its class, exit 1).
+    const wide = boundless('train', 'kmeans', '--hp', 'k=1', '--format', 'libsvm', '--feature-dim', '99999999999', '--train', a);
+    assert.equal(wide.code, 2);
+    assert.equal(wide.stderr, 'boundless: train: --feature-dim must be at most 4294967296 (2^32: feature indices are 32-bit), got 99999999999\n');
     const word = boundless('job', 'status', 'extra', '--cluster', 'redis://127.0.0.1:1', '--job', 'j');
     assert.equal(word.stderr, 'boundless: job: unexpected argument "extra": each value follows its option (--name value)\n');
   });

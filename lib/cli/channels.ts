@@ -83,6 +83,10 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
   }
   const ignoreColumns = ignoreColumnsFor(command, options, format, labelSize, column, defaults.ignoreColumns, givenIgnored);
   const givenFeatureDim = integerOption(command, options, 'feature-dim');
+  // Indices are 32-bit: past that the reader's own check said "StreamParser: featureDim …", exit 1.
+  if (givenFeatureDim !== undefined && givenFeatureDim > 2 ** 32) {
+    throw new UsageError(`${command}: --feature-dim must be at most 4294967296 (2^32: feature indices are 32-bit), got ${givenFeatureDim}`);
+  }
   // predict and evaluate read rows of the model's width: another was read, then refused row by row without the file's name.
   if (command !== 'train' && givenFeatureDim !== undefined && defaults.featureDim !== undefined && givenFeatureDim !== defaults.featureDim && format !== 'vw') {
     throw new UsageError(`${command}: --feature-dim ${givenFeatureDim}, but the model has ${defaults.featureDim} features (feature_dim): leave --feature-dim out`);
