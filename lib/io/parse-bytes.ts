@@ -579,7 +579,8 @@ class NativeBatcher {
  * the error, or '' (a header hint already in the message stays: it is about the first line).
  */
 function delimiterHint(error: string): string {
-  const field = /column \d+ '(.*)' is not a number/.exec(error)?.[1];
+  // The label's field too ("label (column 1) '1;0'"): a file of ';' with decimal commas split there.
+  const field = /column \d+\)? '(.*)' is not a number/.exec(error)?.[1];
   if (field === undefined || /looks like a header/.test(error)) return '';
   const number = /^"?[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"?$/;
   for (const [written, shown] of [['\\t', 'tab'], [';', ';'], ['|', '|'], [' ', ' ']] as const) {

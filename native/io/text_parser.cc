@@ -63,6 +63,19 @@ bool IsMissingMark(const char* begin, const char* end) {
 // "is not a number", or null: "10,3" a decimal comma; "1,234" that or a thousands separator (both
 // read 1.234 and 1234 in some locale); "1,234,567" thousands separators; "1.234,5" a decimal comma
 // with points between thousands (German and French spreadsheets' exports).
+// A field that holds a CR with more after it: lines that end in a bare CR (classic Mac OS, Excel's
+// "CSV (Macintosh)"), the whole file read as one line. Its message had not said so ("'0.640423\r1'
+// is not a number"). (Fields split by another delimiter are said by lib/io/parse-bytes.ts.)
+const char* SeparatorHint(const char* begin, const char* end) {
+  for (const char* p = begin; p + 1 < end; ++p) {
+    if (*p == '\r') {
+      return " (the lines end in a bare CR, as classic Mac OS and Excel's \"CSV (Macintosh)\" write them: "
+             "turn them into newlines first, e.g. tr '\\r' '\\n' < in.csv > out.csv)";
+    }
+  }
+  return nullptr;
+}
+
 const char* CommaNumberHint(const char* begin, const char* end) {
   if (begin < end && (*begin == '-' || *begin == '+')) ++begin;
   size_t commas = 0, points = 0, digits_after = 0;
@@ -123,6 +136,7 @@ bool NumberFailure(NumberStatus status, const char* begin, const char* end, cons
   *reason = BadRecord::Number;
   *detail = what + " " + Excerpt(begin, end) + " is not a number";
   if (IsMissingMark(begin, end)) *detail += std::string(" ") + kMissingHint;
+  else if (const char* hint = SeparatorHint(begin, end)) *detail += hint;
   else if (const char* hint = CommaNumberHint(begin, end)) *detail += hint;
   return false;
 }
@@ -590,6 +604,12 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
         std::string what = is_label ? "label (column " + std::to_string(column + 1) + ")"
                                     : "column " + std::to_string(column + 1);
         NumberFailure(status, field_begin, trimmed_end, what, reason, detail);
+        // The last field empty after a delimiter: a record that ends with the delimiter (in a file
+        // without a header, every record's; with one, the header check says so).
+        if (status == NumberStatus::Empty && field_end == end && column + 1 == expected && cursor > begin && cursor[-1] == delimiter) {
+          *detail = what + " is empty: the record ends with the delimiter, and if every record does, their last column is empty " +
+                    "(remove the trailing delimiters, or read past the column with --ignore-columns " + std::to_string(column + 1) + ")";
+        }
         *detail += QuoteAcrossLinesHint(cursor, field_end, end);
         return false;
       }

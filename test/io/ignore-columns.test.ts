@@ -203,6 +203,10 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     assert.equal((await rowsOf('y,a,b,\n1,2,3\n', { header: true })).rows.length, 1);
     await assert.rejects(rowsOf('y,a,b\n1,2,3,\n0,4,5,\n', { header: true }),
       /the header names 3 columns and the first record holds 4 \(split at ","\): each record ends with the delimiter, an empty last column/);
+    // Without a header, each record's empty last column: said so, with the column to read past (it said "a missing value").
+    await assert.rejects(rowsOf('1,2,3,\n0,4,5,\n', {}), new RegExp('^DataError: iterable, line 1: column 4 is empty: the record ends with the delimiter, and if ' +
+      'every record does, their last column is empty \\(remove the trailing delimiters, or read past the column with --ignore-columns 4\\)$'));
+    assert.deepEqual((await rowsOf('1,2,3,\n0,4,5,\n', { ignoreColumns: [3] })).rows[1], { values: [4, 5], label: 0 });
   });
 
   it('refuses a header of another width than the records, and one written with another delimiter', async () => {

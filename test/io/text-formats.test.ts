@@ -334,6 +334,14 @@ describe('text formats (native parser)', () => {
         /line 2: column 2 '10,3' is not a number \(a decimal comma: numbers are read with a decimal point; R's write.csv2 writes commas, write.csv points\)$/);
     });
 
+    it('says when a field holds a bare CR (lines of classic Mac OS), and when the label\'s field holds numbers split by another delimiter (they named neither)', async () => {
+      await assert.rejects(parse('1,2,3\r0,1,1\r', { format: 'csv' }),
+        /line 1: column 3 '3.{1,2}0' is not a number \(the lines end in a bare CR, as classic Mac OS and Excel's "CSV \(Macintosh\)" write them: turn them into newlines first, e\.g\. tr '\\r' '\\n' < in\.csv > out\.csv\)$/);
+      // A file of ';' with decimal commas, read at ',': the label's field holds numbers split by ';' (no hint named the delimiter).
+      await assert.rejects(parse('1;0,5;2\n0;1,5;3\n', { format: 'csv' }),
+        /line 1: label \(column 1\) '1;0' is not a number; its values are numbers split by ";": pass --delimiter ';' \(delimiter in the API\)$/);
+    });
+
     it('says a quoted number with the delimiter inside it whole, and what its commas may be', async () => {
       // A spreadsheet's export of formatted numbers: the quotes hold the field's comma. It was said as '"1'.
       await assert.rejects(parse('1,2,3\n0,"1,234",6\n', { format: 'csv' }),
