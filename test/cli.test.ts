@@ -358,8 +358,15 @@ describe('boundless command', () => {
     const wide = boundless('train', 'kmeans', '--hp', 'k=1', '--format', 'libsvm', '--feature-dim', '99999999999', '--train', a);
     assert.equal(wide.code, 2);
     assert.equal(wide.stderr, 'boundless: train: --feature-dim must be at most 4294967296 (2^32: feature indices are 32-bit), got 99999999999\n');
+    const wideHp = boundless('train', 'kmeans', '--hp', 'k=1', '--format', 'libsvm', '--hp', 'feature_dim=4294967297', '--train', a);
+    assert.equal(wideHp.code, 2);
+    assert.equal(wideHp.stderr, 'boundless: kmeans: hyperparameter \'feature_dim\' got "4294967297", expected an integer in [1, 4294967296] or \'auto\'\n');
+    // job names its subcommand among its words, and says what it expected of them.
     const word = boundless('job', 'status', 'extra', '--cluster', 'redis://127.0.0.1:1', '--job', 'j');
-    assert.equal(word.stderr, 'boundless: job: unexpected argument "extra": each value follows its option (--name value)\n');
+    assert.equal(word.stderr, 'boundless: job: expected one of status, list, delete, fetch, got "status extra"\n');
+    // A word that is no path: no advice about globs.
+    const stray = boundless('topics', '--model', 'm', 'extra');
+    assert.equal(stray.stderr, 'boundless: topics: unexpected argument "extra": each value follows its option (--name value)\n');
   });
 
   it("evaluate and predict take train's --model-dir as --model; a directory without a model is a clear error", async () => {

@@ -75,7 +75,7 @@ export async function jobCommand(argv: string[]): Promise<unknown> {
   if (!argv.some((arg) => actions.includes(arg))) {
     throw new UsageError('job: expected a subcommand, one of status, list, delete, fetch (boundless job status --cluster redis://HOST:PORT --job NAME)');
   }
-  const { options, positional } = parseArguments('job', argv, jobOptions, 1);
+  const { options, positional } = parseArguments('job', argv, jobOptions, Infinity);
   const action = positional[0];
   if (positional.length !== 1 || !actions.includes(action)) {
     throw new UsageError(`job: expected one of status, list, delete, fetch, got ${JSON.stringify(positional.join(' '))}`);

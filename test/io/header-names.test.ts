@@ -177,7 +177,7 @@ describe('CSV feature columns by name (rows are read by position)', () => {
 
   it('one or two columns: a "header" with a fraction or a negative number is a row of data (it was read as names, the row dropped)', async () => {
     const file = join(directory, 'two.csv');
-    for (const header of ['8.88342,10.4417', '-1,3', '1e-3,2']) {
+    for (const header of ['8.88342,10.4417', '-1,3', '1e-3,2', '1.0,3.0', '1.000000000000000000e+00,3.000000000000000000e+00', '+1,2', '1e3,2']) {
       await writeFile(file, `${header}\n1,2\n`);
       await assert.rejects(read(file, {}), new RegExp(`two\\.csv, line 1: the header line is numbers \\(${header.replace(/[.+-]/g, '\\$&')}\\), as a row of data is`), header);
     }

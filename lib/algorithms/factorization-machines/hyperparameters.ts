@@ -25,7 +25,7 @@ const initValue = (group: string) => ({ type: 'float', default: 'auto', allowAut
 export const factorizationMachinesSchema = {
   predictor_type: { type: 'enum', values: ['binary_classifier', 'regressor'], required: true, description: 'binary_classifier: log loss on σ(ŷ), labels 0/1; regressor: squared loss' },
   num_factors: { type: 'int', min: 1, max: 4096, required: true, description: 'factor (embedding) size k' },
-  feature_dim: { type: 'int', min: 1, default: 'auto', allowAuto: true, description: 'features per row (auto: from the data)' },
+  feature_dim: { type: 'int', min: 1, max: 2 ** 32, default: 'auto', allowAuto: true, description: 'features per row (auto: from the data; at most 2^32: feature indices are 32-bit)' },
   epochs: { type: 'int', min: 1, default: 1, description: 'passes over the training data' },
   mini_batch_size: { type: 'int', min: 1, default: 1000, description: 'rows per update' },
   bias_lr: rate(0.1, 'bias'), linear_lr: rate(0.03, 'linear-term'), factors_lr: rate(0.003, 'factor'),

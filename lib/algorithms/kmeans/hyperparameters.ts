@@ -4,7 +4,7 @@ import type { HyperparameterValues } from '../hyperparameters.js';
 
 export const kmeansSchema = {
   k: { type: 'int', min: 1, required: true, description: 'clusters in the final model' },
-  feature_dim: { type: 'int', min: 1, default: 'auto', allowAuto: true, description: 'features per row (auto: from the data)' },
+  feature_dim: { type: 'int', min: 1, max: 2 ** 32, default: 'auto', allowAuto: true, description: 'features per row (auto: from the data; at most 2^32: feature indices are 32-bit)' },
   mini_batch_size: { type: 'int', min: 1, default: 5000, description: 'rows per update' },
   epochs: { type: 'int', min: 1, default: 1, description: 'passes over the training data' },
   extra_center_factor: {

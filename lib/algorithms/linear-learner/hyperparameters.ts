@@ -12,7 +12,7 @@ export const linearLearnerSchema = {
     description: 'the task: binary labels 0/1, classes 0..num_classes-1, or real values',
   },
   num_classes: { type: 'int', min: 3, max: 1_000_000, default: 'auto', allowAuto: true, description: 'classes (multiclass_classifier only; required there)' },
-  feature_dim: { type: 'int', min: 1, default: 'auto', allowAuto: true, description: 'features per row (auto: from the data)' },
+  feature_dim: { type: 'int', min: 1, max: 2 ** 32, default: 'auto', allowAuto: true, description: 'features per row (auto: from the data; at most 2^32: feature indices are 32-bit)' },
   epochs: { type: 'int', min: 1, default: 15, description: 'passes over the training data (at most; early stopping may end sooner)' },
   mini_batch_size: {
     type: 'int', min: 1, default: 'auto', allowAuto: true,

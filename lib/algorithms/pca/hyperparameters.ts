@@ -5,7 +5,7 @@ import type { State } from '../types.js';
 
 export const pcaSchema = {
   num_components: { type: 'int', min: 1, required: true, description: 'components in the model (others can be selected later from the state: up to feature_dim in regular mode, up to the sketch size ℓ in the sketched modes)' },
-  feature_dim: { type: 'int', min: 1, default: 'auto', allowAuto: true, description: 'features per row (auto: from the data)' },
+  feature_dim: { type: 'int', min: 1, max: 2 ** 32, default: 'auto', allowAuto: true, description: 'features per row (auto: from the data; at most 2^32: feature indices are 32-bit)' },
   mini_batch_size: { type: 'int', min: 1, default: 500, description: 'rows per update; unless the read size is asked for (--mini-batch-size), dense data is read in batches of at least ⌈262,144 / feature_dim⌉ rows (at most 65,536), as the sums and sketches do not depend on the grouping' },
   algorithm_mode: {
     type: 'enum', values: ['regular', 'randomized', 'frequent_directions'], default: 'regular',

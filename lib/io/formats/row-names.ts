@@ -226,10 +226,11 @@ function numericHeaderError(where: string, names: string[]): string | undefined 
   if (!names.every((n) => /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(n))) return undefined;
   const values = names.map(Number);
   if (names.length < 3) {
-    // One or two numbers always step evenly: whole numbers ≥ 0 (years, pandas' 0 and 1) may name
-    // columns, a fraction or a negative number is a row of data (a 2-column file's first row was
-    // taken as names and not read, without a word).
-    if (values.every((v) => Number.isInteger(v) && v >= 0)) return undefined;
+    // One or two numbers always step evenly: whole numbers written as such (years, pandas' 0 and 1)
+    // may name columns; a fraction, a sign, a point or an exponent (1.0, 1e3, numpy's
+    // 1.000000000000000000e+00) is a row of data (a 2-column file's first row was taken as names
+    // and not read, without a word).
+    if (names.every((n) => /^\s*\d+\s*$/.test(n))) return undefined;
   } else {
     const step = values[1] - values[0];
     const even = values.every((v, i) => Math.abs(v - (values[0] + i * step)) <= 1e-9 * Math.max(1, Math.abs(v)));
