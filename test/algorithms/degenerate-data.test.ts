@@ -140,6 +140,12 @@ describe('degenerate data', function () {
     const empty = await file('empty-rows.libsvm', labels.map((y) => `${y}`).join('\n') + '\n');
     await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { train: empty, epochs: 1, data: { format: 'libsvm', featureDim: 8 } }),
       /^DegenerateDataError: linear-learner: every feature is one value in all 600 training rows \(8 features, all 0\)/);
+    // Sparse rows holding one value at the same indices in every row (1:5 3:5): constant too (they trained).
+    const fives = await file('fives.libsvm', labels.map((y) => `${y} 1:5 3:5`).join('\n') + '\n');
+    await assert.rejects(train(linearLearner, { predictor_type: 'binary_classifier' }, { train: fives, epochs: 1, data: { format: 'libsvm', featureDim: 3 } }),
+      /^DegenerateDataError: linear-learner: every feature is one value in all 600 training rows \(3 features\): /);
+    const varied = await file('varied.libsvm', labels.map((y, i) => `${y} 1:5 ${i % 3 === 0 ? '3:5' : '2:5'}`).join('\n') + '\n');
+    assert.ok((await train(linearLearner, { predictor_type: 'binary_classifier' }, { train: varied, epochs: 1, data: { format: 'libsvm', featureDim: 3 } })).model);
     // One feature that varies is enough.
     const one = await file('one-varies.csv', labels.map((y, i) => `${y},0,${i % 5},0`).join('\n') + '\n');
     assert.ok((await train(linearLearner, { predictor_type: 'binary_classifier' }, { train: one, epochs: 1 })).model);

@@ -136,11 +136,19 @@ function checkTrainingData(state: LinearLearnerState): void {
  * of the pass: its squared sums about the first row (0 for sparse rows) are then 0 for every feature.
  */
 function requireVaryingFeatures(state: LinearLearnerState): void {
+  const sum = state.tensors.feature_sum?.data as Float64Array | undefined;
   const sumsq = state.tensors.feature_sumsq?.data as Float64Array | undefined;
+  const nonzero = state.tensors.feature_nonzero?.data as Float64Array | undefined;
   const rows = (state.tensors.counters.data as Float64Array)[counter.scalerRows];
-  if (!sumsq || !(rows > 1) || rows < Number(state.scalars.examples_seen) || sumsq.some((v) => v !== 0)) return;
+  if (!sum || !sumsq || !(rows > 1) || rows < Number(state.scalars.examples_seen)) return;
+  // Dense rows' sums are about the first row: 0 where every row holds its value. Sparse rows' are
+  // about 0: a feature in no row has none, and one in every row with one value (1:5 in each) has
+  // n·Σx² = (Σx)², within the sums' rounding.
+  const constant = (j: number) => sumsq[j] === 0 ||
+    (nonzero !== undefined && nonzero[j] === rows && Math.abs(rows * sumsq[j] - sum[j] * sum[j]) <= 1e-12 * rows * sumsq[j]);
+  for (let j = 0; j < sumsq.length; j++) if (!constant(j)) return;
   const origin = state.tensors.scaler_origin?.data as Float64Array | undefined;
-  const zero = !origin || origin.subarray(0, sumsq.length).every((v) => v === 0);
+  const zero = sumsq.every((v) => v === 0) && (!origin || origin.subarray(0, sumsq.length).every((v) => v === 0));
   throw new DegenerateDataError(`linear-learner: every feature is one value in all ${rows.toLocaleString('en-US')} training rows ` +
     `(${sumsq.length.toLocaleString('en-US')} feature${sumsq.length === 1 ? '' : 's'}${zero ? ', all 0' : ''}): the models could learn only the ` +
     'labels\' base rate, the same prediction for every row. Check the feature columns (--label-column, --ignore-columns; labelColumn in the API) and the file');
