@@ -220,6 +220,13 @@ describe('degenerate data', function () {
     assert.deepEqual(model.data().tensors.v.shape, [4, 2]);
     const uncentred = await train(pca, { num_components: 3, subtract_mean: false }, { train: three });
     assert.deepEqual(uncentred.model.data().tensors.v.shape, [4, 3]);
+    // Rows span fewer directions than their number: the same 3 rows twice, or a feature that is the sum of two others.
+    const twice = await file('pca-twice.csv', '1,2,3,4\n2,3,1,0\n5,5,5,1\n'.repeat(2));
+    await assert.rejects(train(pca, { num_components: 3 }, { train: twice }),
+      /^DegenerateDataError: pca: num_components=3 but the 6 rows seen span only 2 directions \(component 3 has variance [0-9.e-]+, where the least varied feature has 1\.87\): the components past them would be directions of chance/);
+    const summed = await file('pca-summed.csv', Array.from({ length: 50 }, (_, i) => { const [a, b] = [Math.sin(i), Math.cos(3 * i)]; return `${a},${b},${a + b}`; }).join('\n') + '\n');
+    await assert.rejects(train(pca, { num_components: 3 }, { train: summed, data: { labelSize: 0 } }), /span only 2 directions/);
+    assert.deepEqual((await train(pca, { num_components: 2 }, { train: summed, data: { labelSize: 0 } })).model.data().tensors.v.shape, [3, 2]);
   });
 
   it('an empty test or validation file is refused before any training, and an empty training file without featureDim says so', async () => {

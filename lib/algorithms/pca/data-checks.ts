@@ -26,6 +26,43 @@ export function rowsProblem(state: PcaState, k: number, subtractMean: boolean): 
     : `pca: num_components=${k} but only ${seen}; num_components must be at most the number of rows`);
 }
 
+/**
+ * A component's variance, as a share of the smallest variance of a feature that varies, at or
+ * below which it is a direction the rows do not span: far below any feature's own spread, where
+ * only the eigensolver's rounding of the others is left.
+ */
+const spannedShare = 1e-12;
+
+/**
+ * Components past the directions the rows span, counted by their variance: rows repeated or
+ * lying in a subspace span fewer than their number (3 rows written twice, num_components=5, gave
+ * components of variance 2e-16, 2e-18 and 0 in directions of chance). Centred rows in the regular
+ * mode, whose covariance gives each feature's variance: a component is measured against the
+ * smallest of them, not the total, so a feature of spread 1 beside one of 1e38 keeps its component.
+ */
+export function rankProblem(state: PcaState, k: number, subtractMean: boolean, values: ArrayLike<number>, dof: number): DegenerateDataError | undefined {
+  if (!subtractMean || state.hyperparameters.algorithm_mode !== 'regular') return undefined;
+  const d = state.schema.featureDim;
+  const n = (state.tensors.count.data as Float64Array)[0];
+  const cross = state.tensors.cross.data as Float64Array;
+  const m = sumAboutOrigin(state);
+  let smallest = Infinity;
+  for (let j = 0; j < d; j++) {
+    const variance = cross[j * d + j] - (m[j] * m[j]) / n;
+    if (variance > 0 && variance < smallest) smallest = variance;
+  }
+  if (!Number.isFinite(smallest)) return undefined;
+  let spanned = 0;
+  while (spanned < k && values[spanned] > spannedShare * smallest) spanned++;
+  if (spanned === k) return undefined;
+  const rows = Number(state.scalars.examples_seen);
+  const per = (v: number) => (Math.max(0, v) / Math.max(1, dof)).toPrecision(3);
+  return new DegenerateDataError(`pca: num_components=${k} but the ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} seen span only ` +
+    `${spanned} direction${spanned === 1 ? '' : 's'} (component ${spanned + 1} has variance ${per(values[spanned])}, where the least varied feature ` +
+    `has ${per(smallest)}): the components past them would be directions of chance. num_components must be at most ${spanned}; repeated rows, ` +
+    'or features that are sums of others, span fewer directions than their number');
+}
+
 /** Rows with no spread (one point repeated, or all zero uncentred): every direction is a component of variance 0, none is the data's. */
 export function spreadProblem(state: PcaState, subtractMean: boolean): DegenerateDataError | undefined {
   const n = (state.tensors.count.data as Float64Array)[0];

@@ -19,7 +19,7 @@ import { parseHyperparameters } from '../hyperparameters.js';
 import type { Algorithm, DataSchema, Selection } from '../types.js';
 import { pcaSchema, sketchSize, type PcaHyperparameters, type PcaSchema, type PcaState } from './hyperparameters.js';
 import { currentRevision, identityOmega, omegaOf, revisionOf } from './omega.js';
-import { checkTrainingData, pcaDataWarnings, rowsProblem, selectedBool, spreadProblem } from './data-checks.js';
+import { checkTrainingData, pcaDataWarnings, rankProblem, rowsProblem, selectedBool, spreadProblem } from './data-checks.js';
 import { PcaModel } from './model.js';
 import { denseSpectrum, factoredSpectrum, factoredSpectrumAsync, nystromFactor, withMeanAsync, type Spectrum } from './spectrum.js';
 import { addScatterMoved, addSketchMoved, chooseOrigin, isZero, originOf, squaresMoved, sketchRowsMoved, sumAboutOrigin } from './origin.js';
@@ -207,6 +207,8 @@ async function finalize(state: PcaState, backend: Backend, selection?: Selection
   if (rowsError) throw rowsError;
   const mean = (state.tensors.sum.data as Float64Array).map((v) => v / n);
   const { values, vectors, trace } = await spectrum(state, k, subtractMean, mean, n);
+  const rankError = rankProblem(state, k, subtractMean, values, n - (subtractMean ? 1 : 0));
+  if (rankError) throw rankError;
   const v = new Float32Array(d * k);
   // Float64: variances are squares of the data (features at 1e30 give 1e60, past float32's 3.4e38).
   const s = new Float64Array(k);
