@@ -40,18 +40,25 @@ function createState(hp: PcaHyperparameters, schema: DataSchema): PcaState {
     throw new RangeError(`pca: num_components ${hp.num_components} exceeds the data's ${d} features; a PCA of ${d} features has at most ${d} components`);
   }
   const ell = sketchSize(hp, d);
-  const tensors: PcaState['tensors'] = { count: tensor(new Float64Array(1)), sum: tensor(new Float64Array(d)), origin: tensor(new Float64Array(d)) };
+  // The whole state's size, so that every feature-sized array (the sums and origin too, made
+  // first) is refused with it: at feature_dim 2^32 − 1 the sums failed first, unexplained.
+  const [bytes, decidedBy] = hp.algorithm_mode === 'regular'
+    ? [8 * d * d, `regular mode keeps feature_dim² = ${d}² doubles; for wide data use algorithm_mode randomized or frequent_directions`]
+    : hp.algorithm_mode === 'randomized' ? [8 * d * ell, `feature_dim ${d} × ℓ ${ell} doubles`] : [16 * d * ell, `2ℓ ${2 * ell} × feature_dim ${d} doubles`];
+  const perState = <T>(allocate: () => T) => allocateState('pca', bytes + 16 * d, decidedBy, allocate);
+  const tensors: PcaState['tensors'] = {
+    count: tensor(new Float64Array(1)), sum: tensor(perState(() => new Float64Array(d))), origin: tensor(perState(() => new Float64Array(d))),
+  };
   if (hp.algorithm_mode === 'regular') {
-    const cross = allocateState('pca', 8 * d * d, `regular mode keeps feature_dim² = ${d}² doubles; for wide data use algorithm_mode randomized or frequent_directions`,
-      () => new Float64Array(d * d));
+    const cross = perState(() => new Float64Array(d * d));
     if (cross.byteLength >= 8 << 20) loadCoreAddon().adviseHugePages(cross);
     tensors.cross = tensor(cross, [d, d]);
   } else if (hp.algorithm_mode === 'randomized') {
     tensors.squares = tensor(new Float64Array(1));
-    tensors.y = tensor(allocateState('pca', 8 * d * ell, `feature_dim ${d} × ℓ ${ell} doubles`, () => new Float64Array(d * ell)), [d, ell]);
+    tensors.y = tensor(perState(() => new Float64Array(d * ell)), [d, ell]);
   } else {
     tensors.squares = tensor(new Float64Array(1));
-    tensors.rows = tensor(allocateState('pca', 16 * d * ell, `2ℓ ${2 * ell} × feature_dim ${d} doubles`, () => new Float64Array(2 * ell * d)), [2 * ell, d]);
+    tensors.rows = tensor(perState(() => new Float64Array(2 * ell * d)), [2 * ell, d]);
     tensors.filled = tensor(new Float64Array(1));
   }
   return { algorithm: 'pca', hyperparameters: hp, schema: { ...schema }, tensors, scalars: { examples_seen: 0, batches_seen: 0, revision: currentRevision } };
