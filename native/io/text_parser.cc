@@ -627,6 +627,15 @@ bool TextParser::ParseCsv(const char* begin, const char* end, BatchTarget& t, Ba
     if (label_column < 0 || static_cast<size_t>(label_column) < expected) {
       *detail = "expected " + std::to_string(expected) + " columns, found " + std::to_string(column);
     }
+    // A record that ends with the delimiter has an empty column more than the model's rows (predict
+    // and evaluate know the width; train's first record sets it, and says so there).
+    const char* last = end;
+    while (last > begin && (last[-1] == ' ' || last[-1] == '\r') && last[-1] != delimiter) --last;
+    if (column == expected + 1 && last > begin && last[-1] == delimiter) {
+      *detail += " (the record ends with the delimiter, an empty last column: remove the trailing delimiters, or read past it with "
+                 "--ignore-columns " + std::to_string(column) + ")";
+      return false;
+    }
     // Labelled rows read as unlabelled ones (predict on a training file) have one column too many.
     if (label_column < 0 && column == expected + 1) {
       *detail += " (one more than the features: if a column is the label, read it as one: --label-size 1, and --label-column N if it is not "

@@ -207,6 +207,9 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     await assert.rejects(rowsOf('1,2,3,\n0,4,5,\n', {}), new RegExp('^DataError: iterable, line 1: column 4 is empty: the record ends with the delimiter, and if ' +
       'every record does, their last column is empty \\(remove the trailing delimiters, or read past the column with --ignore-columns 4\\)$'));
     assert.deepEqual((await rowsOf('1,2,3,\n0,4,5,\n', { ignoreColumns: [3] })).rows[1], { values: [4, 5], label: 0 });
+    // Rows of a known width (a model's, in predict and evaluate) that end with the delimiter: said so too (it said "found 4").
+    await assert.rejects(rowsOf('1,2,3,\n0,4,5,\n', { featureDim: 2 }),
+      /^DataError: iterable, line 1: expected 3 columns, found 4 \(the record ends with the delimiter, an empty last column: remove the trailing delimiters, or read past it with --ignore-columns 4\)$/);
   });
 
   it('refuses a header of another width than the records, and one written with another delimiter', async () => {
