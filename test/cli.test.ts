@@ -361,6 +361,16 @@ describe('boundless command', () => {
     const wideHp = boundless('train', 'kmeans', '--hp', 'k=1', '--format', 'libsvm', '--hp', 'feature_dim=4294967297', '--train', a);
     assert.equal(wideHp.code, 2);
     assert.equal(wideHp.stderr, 'boundless: kmeans: hyperparameter \'feature_dim\' got "4294967297", expected an integer in [1, 4294967296] or \'auto\'\n');
+    // Lines that end in a bare CR (classic Mac OS): one line to the reader; with --header the whole file was the header (0 records, exit 0).
+    const cr = join(directory, 'mac.csv');
+    await writeFile(cr, 'y,a,b\r1,2,3\r0,1,1\r');
+    const macAdvice = `boundless: ${cr}: its lines end in a bare CR, as classic Mac OS and Excel's "CSV (Macintosh)" write them, so it reads as one line: ` +
+      "turn them into newlines first, e.g. tr '\\r' '\\n' < in.csv > out.csv\n";
+    for (const args of [['convert', '--input', cr, '--format', 'csv', '--header', '--to', 'csv', '--output', '-'], ['train', 'kmeans', '--hp', 'k=1', '--train', cr, '--header']]) {
+      const result = boundless(...args);
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.stderr, macAdvice);
+    }
     // job names its subcommand among its words, and says what it expected of them.
     const word = boundless('job', 'status', 'extra', '--cluster', 'redis://127.0.0.1:1', '--job', 'j');
     assert.equal(word.stderr, 'boundless: job: expected one of status, list, delete, fetch, got "status extra"\n');

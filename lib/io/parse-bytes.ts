@@ -3,6 +3,7 @@
 // chunks are carried by the parser; each full batch goes to the consumer
 // with the source position after it (file, byte offset, records), which is
 // what a checkpoint stores and a resumed read seeks to.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { loadCoreAddon, type NativeFeedResult, type NativeStreamParser } from '../backends/native-addon.js';
 import type { BatchPool, PooledBatch } from '../data/batch-pool.js';
 import { ConsumerGone, deliver, type Producer, type ReadStats } from './batch-stream.js';
@@ -269,6 +270,9 @@ function refuseOddFirstRecord(records: { text: string; line: number }[], name: s
 
 /** Features per row of a CSV file, from its first record; null while no whole record has arrived, 'none' when there is none. */
 function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, complete: boolean): number | null | 'none' {
+  // Lines that end in a bare CR are one line to the reader: under --header the whole file was the
+  // header (0 records, exit 0 from convert and predict); a large one, a record too long.
+  if (bareCrLines(head)) throw new DataError(`${name}: ${bareCrAdvice}`);
   // A UTF-8 byte-order mark is not part of the first field (the parser skips it too).
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   const first = firstRecordLine(head, start, options.header ? 1 : 0, complete);
@@ -541,6 +545,7 @@ class NativeBatcher {
       error += '; a batch holds 128 entries per row of --mini-batch-size (at least 65,536): raise --mini-batch-size (miniBatchSize, or nnzPerBatch, in the API)';
     }
     if (this.producer.format === 'csv' && this.producer.options.delimiter === undefined) error += delimiterHint(error);
+    if (/record is longer than/.test(error) && this.producer.format !== 'recordio' && current.path !== undefined) error += bareCrHint(current.path);
     // NUL bytes in a text record: a binary file read as text (recordIO, made by convert --to recordio, without --format).
     if (this.producer.format !== 'recordio' && error.includes('\\x00')) {
       error += "; the record holds NUL bytes, as binary files do: a recordIO-protobuf file needs --format recordio (format: 'recordio' in the API)";
@@ -571,6 +576,34 @@ class NativeBatcher {
       b.kind === 'sparse' ? b.indptr : null, b.kind === 'sparse' ? b.indices : null,
       this.pool.shape.rows, b.kind === 'sparse' ? b.values.length : 0, words?.offsets ?? null, words?.bytes ?? null);
   }
+}
+
+/**
+ * A text file whose lines end in a bare CR (classic Mac OS, Excel's "CSV (Macintosh)") is one
+ * line to the reader: past max_record_bytes it was a record too long, with advice to raise the
+ * limit. Said from the file's first 64 KiB (CRs and no newline), or ''.
+ */
+function bareCrHint(path: string): string {
+  const head = Buffer.alloc(1 << 16);
+  let read = 0;
+  try {
+    const fd = openSync(path, 'r');
+    try { read = readSync(fd, head, 0, head.length, 0); } finally { closeSync(fd); }
+  } catch {
+    return '';
+  }
+  return bareCrLines(head.subarray(0, read)) ? `; ${bareCrAdvice}` : '';
+}
+
+const bareCrAdvice = 'its lines end in a bare CR, as classic Mac OS and Excel\'s "CSV (Macintosh)" write them, so it reads as one line: ' +
+  "turn them into newlines first, e.g. tr '\\r' '\\n' < in.csv > out.csv";
+
+/** No newline, and two CRs or more with something after them: lines that end in a bare CR. */
+function bareCrLines(bytes: Uint8Array): boolean {
+  if (bytes.includes(0x0a)) return false;
+  let breaks = 0;
+  for (let i = 0; i + 1 < bytes.length && breaks < 2; i++) if (bytes[i] === 0x0d) breaks++;
+  return breaks >= 2;
 }
 
 /**
