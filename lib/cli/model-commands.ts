@@ -344,12 +344,15 @@ const undefinedMetricReasons: Record<string, string> = {
   roc_auc_score: 'the area under the ROC curve ranks positive rows against negative ones, and the test rows held only one class',
 };
 
-/** A metric JSON prints as null said as such on stderr: `"roc_auc_score": null` with exit 0 had explained nothing. */
-function warnUndefinedMetrics(metrics: Record<string, number>): void {
+/**
+ * A metric JSON prints as null said as such on stderr: `"roc_auc_score": null` with exit 0 had
+ * explained nothing. `command`: evaluate, or train for its --test channel's metrics.
+ */
+export function warnUndefinedMetrics(metrics: Record<string, unknown>, command = 'evaluate'): void {
   for (const [name, value] of Object.entries(metrics)) {
-    if (!Number.isNaN(value)) continue;
+    if (!(typeof value === 'number' && Number.isNaN(value))) continue;
     const reason = undefinedMetricReasons[name] ?? 'it is undefined on these test rows';
-    process.stderr.write(`boundless: evaluate: warning: ${name} is null: ${reason}\n`);
+    process.stderr.write(`boundless: ${command}: warning: ${command === 'train' ? 'test ' : ''}${name} is null: ${reason}\n`);
   }
 }
 

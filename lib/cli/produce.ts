@@ -23,8 +23,7 @@ export const produceOptions: Record<string, OptionSpec> = {
 };
 
 export async function produceCommand(argv: string[]): Promise<WriteStreamSummary> {
-  const { options, positional } = parseArguments('produce', argv, produceOptions, Infinity);
-  if (positional.length > 0) throw new UsageError(`produce: unexpected argument ${JSON.stringify(positional[0])}`);
+  const { options } = parseArguments('produce', argv, produceOptions);
   const to = options.to as string;
   checkUrlArgument('produce', 'to', to, true);
   refuseRedisInput('produce', 'input', options.input);

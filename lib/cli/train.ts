@@ -13,6 +13,7 @@ import type { TrainOptions } from '../train/train.js';
 import { epochsProblem, parallelEpochsProblem } from '../train/run-settings.js';
 import type { State } from '../algorithms/types.js';
 import { defaultSyncEveryOf, maxSyncSeconds, parseSyncEvery } from '../distributed/sync-policy.js';
+import { warnUndefinedMetrics } from './model-commands.js';
 import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
 import { dataOptions, readOptionsFrom } from './channels.js';
 import { createProgressReporter, sageMakerFinalLines } from './progress.js';
@@ -332,6 +333,8 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     const statePath = join(modelDir, 'state.safetensors');
     await saveModel(modelPath, result.model);
     await saveState(statePath, result.state);
+    const testMetrics = (result.metrics as { test?: Record<string, unknown> }).test;
+    if (testMetrics) warnUndefinedMetrics(testMetrics, 'train');
     if (options['sagemaker-metrics'] === true) {
       for (const line of sageMakerFinalLines(result.metrics as never)) process.stderr.write(line + '\n');
     }

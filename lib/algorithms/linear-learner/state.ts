@@ -117,8 +117,9 @@ export function createLinearLearnerState(hp: LinearLearnerHyperparameters, schem
   const ownBytes = 4 + 8 + (scaled ? 24 + (r.kernel.scaleByNonzero ? 8 : 0) : 0) + (r.kernel.normalizeData ? 8 : 0);
   // The feature-sized arrays, with an error that says what decides their size if they cannot be had.
   const perFeature = <T>(allocate: () => T) => allocateState('linear-learner', dim * (4 * width * arrays + ownBytes),
-    `feature_dim ${dim} × (num_models ${models} × ${classes} class${classes > 1 ? 'es' : ''} × ${arrays} arrays × 4 bytes + ${ownBytes} bytes of ` +
-    `the feature's own); lower feature_dim (hash bits) or num_models, or use optimizer sgd${withAverage ? ' or average=false' : ''}`, allocate);
+    `feature_dim ${dim} × (num_models ${models} × ${classes} class${classes > 1 ? 'es' : ''} × ${arrays} array${arrays === 1 ? '' : 's'} × 4 bytes + ` +
+    `${ownBytes} bytes of the feature's own); lower feature_dim (hash bits) or num_models` +
+    `${[...(optimizer !== 'sgd' ? ['use optimizer sgd'] : []), ...(withAverage ? ['average=false'] : [])].map((a) => `, or ${a}`).join('')}`, allocate);
   const featureArray = () => perFeature(() => new Float32Array(dim * width));
   const weights = featureArray();
   adviseLarge(weights);

@@ -309,7 +309,7 @@ describe('linear learner: training', function () {
     assert.throws(() => stateFor({ predictor_type: 'binary_classifier', feature_dim: 5 }), /the data has 8 features but feature_dim is 5/);
     assert.throws(() => stateFor({ predictor_type: 'binary_classifier', unbias_data: true }, dim, true), /unbias_data=true needs dense data/);
     assert.throws(() => stateFor({ predictor_type: 'binary_classifier', num_models: 32 }, 2 ** 28, true),
-      /linear-learner: the state needs 109\.0 GiB \(feature_dim 268435456 × \(num_models 32 × 1 class × 3 arrays × 4 bytes \+ 52 bytes of the feature's own\); lower feature_dim \(hash bits\) or num_models, or use optimizer sgd or average=false\)(, more than this machine's [0-9.]+ GiB of memory| and could not be allocated)/);
+      /linear-learner: the state needs 109\.0 GiB \(feature_dim 268435456 × \(num_models 32 × 1 class × 3 arrays × 4 bytes \+ 52 bytes of the feature's own\); lower feature_dim \(hash bits\) or num_models, or use optimizer sgd, or average=false\)(, more than this machine's [0-9.]+ GiB of memory| and could not be allocated)/);
     // One model: the feature's own arrays are most of the state, and past the machine's memory it is refused before any is made
     // (it said "Array buffer allocation failed", or was killed once the pages were written: exit 137, nothing said).
     assert.throws(() => stateFor({ predictor_type: 'binary_classifier', num_models: 1 }, 2 ** 32 - 1, true),
