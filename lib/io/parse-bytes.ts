@@ -263,9 +263,23 @@ function refuseOddFirstRecord(records: { text: string; line: number }[], name: s
   const [first, ...rest] = records.map(({ text }) => widthOf(text, options));
   const others = rest[0];
   if (first === others || rest.some((w) => w !== others) || (headerWidth !== undefined && headerWidth !== others)) return;
+  // A header written with another delimiter (R's write.csv2: "y";"a" over decimal commas) is one
+  // field at ','; it was called a stray line, the delimiter unsaid.
+  const other = options.delimiter === undefined ? otherDelimiter(records[0].text) : undefined;
+  const advice = other ? `is the delimiter right? the line splits into ${other.fields} fields at ${JSON.stringify(other.delimiter)}: pass --delimiter ` +
+    `'${other.delimiter === '\t' ? 'tab' : other.delimiter}' (delimiter in the API)` : 'a stray line? (--on-bad-record skip skips and counts it; onBadRecord in the API)';
   throw new DataError(`${name}, line ${records[0].line}: ${first} column${first === 1 ? '' : 's'} (split at ${JSON.stringify(options.delimiter ?? ',')}), ` +
-    `where ${headerWidth !== undefined ? 'the header and ' : ''}the ${rest.length} records after it hold ${others}: a stray line? ` +
-    '(--on-bad-record skip skips and counts it; onBadRecord in the API)');
+    `where ${headerWidth !== undefined ? 'the header and ' : ''}the ${rest.length} records after it hold ${others}: ${advice}`);
+}
+
+/** The first of ';', tab and '|' that splits a one-field line into several, with how many. */
+function otherDelimiter(text: string): { delimiter: string; fields: number } | undefined {
+  if (text.includes(',')) return undefined;
+  for (const delimiter of [';', '\t', '|']) {
+    const fields = text.split(delimiter).length;
+    if (fields > 1) return { delimiter, fields };
+  }
+  return undefined;
 }
 
 /** Features per row of a CSV file, from its first record; null while no whole record has arrived, 'none' when there is none. */

@@ -73,6 +73,10 @@ describe('CSV feature columns by name (rows are read by position)', () => {
     await writeFile(file, `y,a,b,c\n1.5,2\n${good}\n`);
     await assert.rejects(read(file, {}), { message: `${file}, line 2: 2 columns (split at ","), where the header and the 19 records after it hold 4: ` +
       'a stray line? (--on-bad-record skip skips and counts it; onBadRecord in the API)' });
+    // A header written with ';' (R's write.csv2) over records of decimal commas, read at ',': the delimiter is named (it said "a stray line?").
+    await writeFile(file, `"y";"a";"b";"c"\n${Array.from({ length: 19 }, (_, i) => `1;${i},5;2;3`).join('\n')}\n`);
+    await assert.rejects(read(file, { header: false }), { message: `${file}, line 1: 1 column (split at ","), where the 19 records after it hold 2: ` +
+      'is the delimiter right? the line splits into 4 fields at ";": pass --delimiter \';\' (delimiter in the API)' });
     // Records after it that disagree among themselves: the second line is the parser's error, as before.
     await writeFile(file, `1.5,2\n1,2,3\n${good}\n`);
     await assert.rejects(read(file, { header: false }), { message: `${file}, line 2: expected 2 columns, found 3` });
