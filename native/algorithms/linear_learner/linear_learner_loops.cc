@@ -140,17 +140,12 @@ __attribute__((always_inline)) inline void CatchUpFeatureLoop(const CatchUpArgs&
   }
 }
 
+// Once per distinct count of missed steps in a step, not per feature: the loop need not vectorize.
 __attribute__((always_inline)) inline void ShrinkCoefficientsLoop(const CatchUpArgs& args, double* __restrict ak,
                                                                   double* __restrict geometric, double* __restrict ramp, size_t models) {
-  const double k = args.missed;
-  const double* __restrict decays = args.decay;
-  const double* __restrict thresholds = args.threshold;
-  const double* __restrict ts = args.t;
-  const double* __restrict phis = args.phi_t;
-  const double* __restrict gs = args.g;
-  const float* __restrict powers = args.power;
   for (size_t m = 0; m < models; m++) {
-    const ShrinkCoefficients c = ShrinkCoefficientsOf(Proximal{decays[m], ts[m], phis[m], gs[m], thresholds[m]}, k, powers[m]);
+    const Proximal p{args.decay[m], args.t[m], args.phi_t[m], args.g[m], args.threshold[m]};
+    const ShrinkCoefficients c = ShrinkCoefficientsOf(p, args.missed, args.power[m]);
     ak[m] = c.ak;
     geometric[m] = c.geometric;
     ramp[m] = c.ramp;
