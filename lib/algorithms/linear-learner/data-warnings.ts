@@ -42,8 +42,8 @@ function absentClassWarnings(state: LinearLearnerState): string[] {
   if (!counts) return [];
   const absent = Array.from(counts.keys()).filter((c) => counts[c] === 0);
   if (absent.length === 0 || absent.length === counts.length) return [];
-  const shown = absent.slice(0, 8).join(', ') + (absent.length > 8 ? ', …' : '');
-  return [`linear-learner: num_classes=${counts.length} but ${absent.length === 1 ? `class ${shown} has` : `classes ${shown} have`} no rows in ` +
+  const shown = absent.length > 8 ? `${absent.length.toLocaleString('en-US')} classes (${absent.slice(0, 8).join(', ')}, …)` : absent.join(', ');
+  return [`linear-learner: num_classes=${counts.length} but ${absent.length === 1 ? `class ${shown} has` : absent.length > 8 ? `${shown} have` : `classes ${shown} have`} no rows in ` +
     'the training data: the model never predicts ' + (absent.length === 1 ? 'it' : 'them') + ', every row having pushed ' +
     (absent.length === 1 ? 'its' : 'their') + ' scores down. Check the label column, or train with the num_classes the labels use ' +
     '(labels are 0 to num_classes − 1)'];

@@ -27,6 +27,9 @@ describe('linear learner: classes without rows', function () {
       '(labels are 0 to num_classes − 1)']);
     const two = await trainingWarnings(linearLearner, hp(6), { train: rows(3, 3000, 3), epochs: 1 });
     assert.match(two.join('\n'), /num_classes=6 but classes 2, 4, 5 have no rows in the training data: the model never predicts them/);
+    // Many: how many, and the first few.
+    const many = await trainingWarnings(linearLearner, hp(40), { train: rows(3, 3000, 3), epochs: 1 });
+    assert.match(many.join('\n'), /num_classes=40 but 37 classes \(2, 4, 5, 6, 7, 8, 9, 10, …\) have no rows in the training data/);
   });
 
   it('says nothing when every class has rows', async () => {
