@@ -159,6 +159,8 @@ describe('CSV headers: row names (R write.csv and write.table, pandas to_csv), w
     await assert.rejects(rowsOf(rows, {}), /and name the label's column with --label-column N/);
     assert.deepEqual((await rowsOf(rows, { labelSize: 0, ignoreColumns: [0] })).rows[0].values, [3.6, 79].map(Math.fround));
     assert.equal((await rowsOf(rows, { labelSize: 0, ignoreColumns: [] })).rows.length, 4);
+    // Quoted fractions of many digits, or negative numbers, are no row names: measurements some writer quoted.
+    assert.equal((await rowsOf('"4.676333",3.6,79\n"-0.829556",1.8,54\n"2.5013",3.333,74\n', { labelSize: 0 })).rows.length, 3);
     // Quoted numbers that repeat (a quoted label) and unquoted counting numbers are data.
     assert.equal((await rowsOf('"1",5\n"0",6\n"1",7\n', { labelSize: 0 })).rows.length, 3);
     assert.equal((await rowsOf('1,5\n2,6\n3,7\n', { labelSize: 0 })).rows.length, 3);

@@ -292,6 +292,9 @@ function headerlessRowNames(name: string, line: number, rows: string[][], option
   if (options.ignoreColumns?.includes(0) || (label === 0 && options.labelColumn !== undefined)) return undefined;
   const fields = rows.map((row) => row[0] ?? '');
   if (!fields.every(quotedNumber) || new Set(fields.map(unquoted)).size !== fields.length) return undefined;
+  // R's row names are counts, made unique by a suffix (a bootstrap's "186.1"): never negative, and
+  // a fraction of a few digits at most. Quoted "-0.829556", "4.676333" are measurements some writer quoted.
+  if (!fields.every((field) => /^\d+(\.\d{1,2})?$/.test(unquoted(field)))) return undefined;
   if (!rows.some((row) => row.slice(1).some((field) => field.trim() !== '' && !field.trim().startsWith('"')))) return undefined;
   const all = [...new Set([...(options.ignoreColumns ?? []).map((c) => c + 1), 1])].sort((a, b) => a - b);
   return `${name}, line ${line}: column 1 holds numbers in quotes (${fields.slice(0, 3).map((f) => f.trim()).join(', ')}, …) and the ` +
