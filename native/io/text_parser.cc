@@ -141,6 +141,26 @@ bool NumberFailure(NumberStatus status, const char* begin, const char* end, cons
   return false;
 }
 
+// Whole numbers joined by commas ("1,3", "0,2,5"): LIBSVM's multi-label labels. One comma
+// between two whole numbers of 1–2 digits and 3 digits after it reads as a thousands separator
+// too ("1,234"), which is left to the decimal-comma hint.
+bool MultiLabel(const char* begin, const char* end) {
+  size_t commas = 0, digits = 0, last_digits = 0;
+  for (const char* p = begin; p < end; ++p) {
+    if (*p == ',') {
+      if (digits == 0) return false;
+      ++commas;
+      digits = 0;
+    } else if (*p >= '0' && *p <= '9') {
+      ++digits;
+    } else {
+      return false;
+    }
+    last_digits = digits;
+  }
+  return commas > 0 && last_digits > 0 && !(commas == 1 && last_digits == 3);
+}
+
 // Next whitespace-separated token in [cursor, end), or false at the end.
 inline bool NextToken(const char*& cursor, const char* end, const char** token_begin,
                       const char** token_end) {
@@ -715,6 +735,13 @@ bool TextParser::ParseLibsvm(const char* begin, const char* end, BatchTarget& t,
     return false;
   } else {
     status = ParseFloat32(token_begin, token_end, &label);
+    if (status != NumberStatus::Ok && MultiLabel(token_begin, token_end)) {
+      // LIBSVM's multi-label format ("1,3 5:1"): it was said as a decimal comma.
+      *reason = BadRecord::Number;
+      *detail = "label " + Excerpt(token_begin, token_end) + " is several labels (LIBSVM's multi-label format): each line here has one label; " +
+                "train one binary classifier per label, or a multiclass_classifier on lines of one label each";
+      return false;
+    }
     if (status != NumberStatus::Ok) return NumberFailure(status, token_begin, token_end, "label", reason, detail);
   }
   size_t nnz = t.nnz;

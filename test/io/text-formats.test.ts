@@ -227,6 +227,13 @@ describe('text formats (native parser)', () => {
     });
   });
 
+  it("says LIBSVM's multi-label lines are several labels (it said a decimal comma), and leaves a thousands separator to that hint", async () => {
+    await assert.rejects(parse('1 2:1\n1,3 2:1\n', { format: 'libsvm', featureDim: 3 }),
+      /line 2: label '1,3' is several labels \(LIBSVM's multi-label format\): each line here has one label; train one binary classifier per label, or a multiclass_classifier on lines of one label each$/);
+    await assert.rejects(parse('0,2,5 1:1\n', { format: 'libsvm', featureDim: 3 }), /label '0,2,5' is several labels/);
+    await assert.rejects(parse('1,234 1:1\n', { format: 'libsvm', featureDim: 3 }), /label '1,234' is not a number \(a decimal comma or a thousands separator/);
+  });
+
   describe('repeated sparse features', () => {
     // Repeated features add up; finite values can add past float32's range, which became an
     // Infinity in converted files and null scores from predict.
