@@ -146,6 +146,13 @@ describe('degenerate data', function () {
       /^DegenerateDataError: linear-learner: every feature is one value in all 600 training rows \(3 features\): /);
     const varied = await file('varied.libsvm', labels.map((y, i) => `${y} 1:5 ${i % 3 === 0 ? '3:5' : '2:5'}`).join('\n') + '\n');
     assert.ok((await train(linearLearner, { predictor_type: 'binary_classifier' }, { train: varied, epochs: 1, data: { format: 'libsvm', featureDim: 3 } })).model);
+    // A stream longer than the scaler's sample: what the sample saw is said as a warning (the rest may vary); it said nothing.
+    const warnings: string[] = [];
+    await train(linearLearner, { predictor_type: 'binary_classifier', num_point_for_scaler: 100 }, { train: zeros, epochs: 1,
+      onProgress: (e) => { if (e.phase === 'warning') warnings.push(String((e as { message?: string }).message)); } });
+    assert.ok(warnings.includes('linear-learner: every feature was one value in every row of the scaler\'s sample, the first 100 rows (3 features, all 0): ' +
+      'if the rest are like them, the models learn only the labels\' base rate, the same prediction for every row. Check the feature columns ' +
+      '(--label-column, --ignore-columns; labelColumn in the API) and the file'), warnings.join('\n'));
     // One feature that varies is enough.
     const one = await file('one-varies.csv', labels.map((y, i) => `${y},0,${i % 5},0`).join('\n') + '\n');
     assert.ok((await train(linearLearner, { predictor_type: 'binary_classifier' }, { train: one, epochs: 1 })).model);

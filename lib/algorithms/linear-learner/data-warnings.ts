@@ -6,6 +6,7 @@
 // variation is invisible to the model, which may learn nothing (AUC 0.5).
 import { labelOrderOf, labelRunsOf, looksSortedByClass, looksSortedByValue } from '../label-order.js';
 import { counter, type LinearLearnerState } from './state.js';
+import { constantSample, featuresShown } from './constant-features.js';
 import { scalerDriftWarnings } from './scaler-drift.js';
 import { resolveSettings } from './settings.js';
 
@@ -28,7 +29,20 @@ const usualWeights = { low: 1e-4, high: 1e4 };
 
 /** Warnings (one line each) about the first pass's data: row weights far from 1, one step in a one-pass run, flat sparse features, rows sorted by class. `epochs`: the run's passes (select: the state's). */
 export function linearLearnerDataWarnings(state: LinearLearnerState, _selection?: unknown, epochs?: number): string[] {
-  return [...weightScaleWarnings(state), ...oneStepWarnings(state, epochs ?? Number(state.scalars.passes ?? 1)), ...flatFeatureWarnings(state), ...absentClassWarnings(state), ...labelOrderWarnings(state), ...labelRunWarnings(state), ...regressorWarnings(state), ...scalerDriftWarnings(state)];
+  return [...weightScaleWarnings(state), ...oneStepWarnings(state, epochs ?? Number(state.scalars.passes ?? 1)), ...flatFeatureWarnings(state), ...constantSampleWarnings(state), ...absentClassWarnings(state), ...labelOrderWarnings(state), ...labelRunWarnings(state), ...regressorWarnings(state), ...scalerDriftWarnings(state)];
+}
+
+/**
+ * Every feature one value in every row of the scaler's sample, the stream going on past it: an
+ * all-zero file of more rows than num_point_for_scaler trained a base-rate model with no word
+ * (within the sample it is an error, index.ts).
+ */
+function constantSampleWarnings(state: LinearLearnerState): string[] {
+  const c = constantSample(state);
+  if (!c || c.rows >= Number(state.scalars.examples_seen)) return [];
+  return [`linear-learner: every feature was one value in every row of the scaler's sample, the first ${c.rows.toLocaleString('en-US')} rows ` +
+    `(${featuresShown(c)}): if the rest are like them, the models learn only the labels' base rate, the same prediction for every row. ` +
+    'Check the feature columns (--label-column, --ignore-columns; labelColumn in the API) and the file'];
 }
 
 /**

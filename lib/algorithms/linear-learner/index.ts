@@ -15,6 +15,7 @@ import { runKernel } from '../../backends/run-kernel.js';
 import { isSettled, requireSettled, settleForBackend, settleState } from '../../backends/device-state.js';
 import type { Backend } from '../../backends/registry.js';
 import { LinearLearnerModel } from './model.js';
+import { constantSample, featuresShown } from './constant-features.js';
 import { linearLearnerDataWarnings, oneStepPass } from './data-warnings.js';
 import { criterionOf, objectiveOf, targetsOf } from './objective.js';
 import { chooseModel, lastPassThreshold } from './selection.js';
@@ -133,25 +134,14 @@ function checkTrainingData(state: LinearLearnerState): void {
  * Every feature one value in every training row (all zero, the wrong columns): the models could
  * learn only the labels' base rate, one prediction for every row, which trained with exit 0 and no
  * word (k-means and PCA refuse such data). Known exactly where the scaler's sample held every row
- * of the pass: its squared sums about the first row (0 for sparse rows) are then 0 for every feature.
+ * of the pass (constant-features.ts); past it, a warning says what the sample saw.
  */
 function requireVaryingFeatures(state: LinearLearnerState): void {
-  const sum = state.tensors.feature_sum?.data as Float64Array | undefined;
-  const sumsq = state.tensors.feature_sumsq?.data as Float64Array | undefined;
-  const nonzero = state.tensors.feature_nonzero?.data as Float64Array | undefined;
-  const rows = (state.tensors.counters.data as Float64Array)[counter.scalerRows];
-  if (!sum || !sumsq || !(rows > 1) || rows < Number(state.scalars.examples_seen)) return;
-  // Dense rows' sums are about the first row: 0 where every row holds its value. Sparse rows' are
-  // about 0: a feature in no row has none, and one in every row with one value (1:5 in each) has
-  // n·Σx² = (Σx)², within the sums' rounding.
-  const constant = (j: number) => sumsq[j] === 0 ||
-    (nonzero !== undefined && nonzero[j] === rows && Math.abs(rows * sumsq[j] - sum[j] * sum[j]) <= 1e-12 * rows * sumsq[j]);
-  for (let j = 0; j < sumsq.length; j++) if (!constant(j)) return;
-  const origin = state.tensors.scaler_origin?.data as Float64Array | undefined;
-  const zero = sumsq.every((v) => v === 0) && (!origin || origin.subarray(0, sumsq.length).every((v) => v === 0));
-  throw new DegenerateDataError(`linear-learner: every feature is one value in all ${rows.toLocaleString('en-US')} training rows ` +
-    `(${sumsq.length.toLocaleString('en-US')} feature${sumsq.length === 1 ? '' : 's'}${zero ? ', all 0' : ''}): the models could learn only the ` +
-    'labels\' base rate, the same prediction for every row. Check the feature columns (--label-column, --ignore-columns; labelColumn in the API) and the file');
+  const c = constantSample(state);
+  if (!c || c.rows < Number(state.scalars.examples_seen)) return;
+  throw new DegenerateDataError(`linear-learner: every feature is one value in all ${c.rows.toLocaleString('en-US')} training rows ` +
+    `(${featuresShown(c)}): the models could learn only the labels' base rate, the same prediction for every row. Check the feature ` +
+    'columns (--label-column, --ignore-columns; labelColumn in the API) and the file');
 }
 
 /**
