@@ -152,7 +152,8 @@ double WeightedSum(const Points& batch, const std::vector<double>& values) {
 }
 
 // The refined model's step on a batch (all K streaming centres placed; see Update in kmeans.h).
-void Refine(const Settings& s, State& st, const Points& batch) {
+// `groups`: the sparse batch's FeatureGroups (null for dense rows).
+void Refine(const Settings& s, State& st, const Points& batch, const FeatureGroups* groups) {
   const size_t k = s.model_k, dim = s.dim;
   double* mc = st.model_counters;
   const double rows = st.counters[kRows];
@@ -175,10 +176,10 @@ void Refine(const Settings& s, State& st, const Points& batch) {
     mc[kModelNext] = s.half_life > 0 ? rows + std::max(s.start_rows, s.half_life) : std::max(rows, s.start_rows) * kCandidateGrowth;
     std::vector<int32_t> candidate_nearest(batch.rows);
     std::vector<double> candidate_distance2(batch.rows);
-    Assign(batch, candidate.centers.data(), k, dim, candidate_nearest.data(), candidate_distance2.data());
+    Assign(batch, candidate.centers.data(), k, dim, candidate_nearest.data(), candidate_distance2.data(), nullptr, groups);
     bool take = mc[kModelActive] == 0;
     if (!take) {
-      Assign(batch, st.model_centers, k, dim, nearest.data(), distance2.data());
+      Assign(batch, st.model_centers, k, dim, nearest.data(), distance2.data(), nullptr, groups);
       take = WeightedSum(batch, candidate_distance2) < WeightedSum(batch, distance2);
     }
     if (take) {
@@ -193,7 +194,7 @@ void Refine(const Settings& s, State& st, const Points& batch) {
     assigned = true;
   }
   if (mc[kModelActive] == 0) return;
-  if (!assigned) Assign(batch, st.model_centers, k, dim, nearest.data(), distance2.data());
+  if (!assigned) Assign(batch, st.model_centers, k, dim, nearest.data(), distance2.data(), nullptr, groups);
   mc[kModelCostSum] += WeightedSum(batch, distance2);
   mc[kModelCostWeight] += batch_weight;
 
@@ -210,7 +211,7 @@ void Refine(const Settings& s, State& st, const Points& batch) {
   for (size_t iteration = 0; iteration < kRefineIterations; iteration++) {
     if (iteration > 0) {
       previous.assign(nearest.begin(), nearest.end());
-      Assign(batch, st.model_centers, k, dim, nearest.data(), distance2.data());
+      Assign(batch, st.model_centers, k, dim, nearest.data(), distance2.data(), nullptr, groups);
       if (previous == nearest) break;  // the same assignment gives the same means
     }
     MoveToMeans(batch, nullptr, nearest.data(), k, dim, prior.data(), prior_weight.data(), st.model_centers, received.data());
@@ -225,7 +226,13 @@ void Update(const Settings& s, State& st, const Points& batch, bool novel) {
   ValidateFeatureRows(batch, s.dim);
   if (batch.rows == 0) return;
   const size_t K = s.centers, dim = s.dim;
-  if (s.model_k > 0 && static_cast<size_t>(st.counters[kFilled]) == K) Refine(s, st, batch);
+  Reused<FeatureGroups> sparse_groups;
+  const FeatureGroups* groups = nullptr;
+  if (batch.sparse) {
+    sparse_groups->Build(batch, dim);
+    groups = &*sparse_groups;
+  }
+  if (s.model_k > 0 && static_cast<size_t>(st.counters[kFilled]) == K) Refine(s, st, batch, groups);
   Stream random{s.seed, &st.counters[kRandom]};
   std::vector<char> used(batch.rows, 0);
 
@@ -234,7 +241,7 @@ void Update(const Settings& s, State& st, const Points& batch, bool novel) {
 
   std::vector<int32_t> nearest(batch.rows);
   std::vector<double> distance2(batch.rows);
-  Assign(batch, st.centers, filled, dim, nearest.data(), distance2.data());
+  Assign(batch, st.centers, filled, dim, nearest.data(), distance2.data(), nullptr, groups);
   for (size_t r = 0; r < batch.rows; r++) {
     if (used[r]) continue;
     st.counters[kCostSum] += RowWeight(batch, r) * distance2[r];

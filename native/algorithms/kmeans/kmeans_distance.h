@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "runtime/batch_view.h"
 
@@ -33,12 +34,28 @@ bool RowEquals(const BatchView& points, size_t r, const float* center, float* sc
 // Features of a centre that are not 0 (−0 counts as 0, as equality does).
 size_t CountNonzeros(const float* center, size_t dim);
 
+// A sparse batch's rows regrouped by feature, as the screening's dot products read them (each
+// centre's values then in ascending feature order). Update builds it once per batch for all its
+// Assign calls, which otherwise each sorted the batch again (four to a batch once the refined
+// model runs). Memory: dim + 1 counters and the batch's entries.
+struct FeatureGroups {
+  struct Entry {
+    uint32_t row, feature;
+    float value;
+  };
+  std::vector<char> sorted;      // rows: strictly increasing indices (screened; the others are measured exactly)
+  std::vector<uint32_t> cursor;  // dim + 1: the entries per feature, then where each feature's go
+  std::vector<Entry> entries;    // the sorted rows' entries by feature, rows ascending within one
+  void Build(const BatchView& batch, size_t dim);
+};
+
 // Nearest centre (lowest index on ties) and squared distance for every row; with `all`, also
 // the Euclidean distance to every centre (rows × count), each measured directly in float64.
 // Squared distances are float64: those of float32 data overflow float32 once coordinates pass
 // about 1.8e19 (1e30 squares to 1e60), and never overflow float64 (at most dim × 4.7e77).
+// `groups`: FeatureGroups built from these sparse points (null: built here).
 void Assign(const BatchView& points, const float* centers, size_t count, size_t dim, int32_t* nearest,
-            double* distance2, float* all = nullptr);
+            double* distance2, float* all = nullptr, const FeatureGroups* groups = nullptr);
 
 }  // namespace kmeans
 }  // namespace boundless
