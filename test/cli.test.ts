@@ -441,7 +441,7 @@ describe('boundless command', () => {
   it('SageMaker metric lines say <score> where higher is better, as SageMaker\'s tuning regexes expect', () => {
     const lines = sageMakerMetricLines({
       phase: 'epoch', epoch: 2, batches: 1, records: 10, bytes: 0, elapsedSeconds: 1, recordsPerSecond: 10, badRecords: {},
-      metrics: { total_loss: 180.5, npmi: 0.1, tu: 0.8 }, validation: { binary_classification_accuracy: 0.97, roc_auc_score: 0.99, rmse: 2 },
+      metrics: { total_loss: 180.5, npmi: 0.1, tu: 0.8 }, validation: { binary_classification_accuracy: 0.97, roc_auc_score: 0.99, dcg: 0.98, rmse: 2 },
     });
     assert.deepEqual(lines.filter((l) => l.startsWith('#quality_metric')), [
       '#quality_metric: host=algo-1, epoch=1, train total_loss <loss>=180.5',
@@ -449,6 +449,7 @@ describe('boundless command', () => {
       '#quality_metric: host=algo-1, epoch=1, train tu <score>=0.8',
       '#quality_metric: host=algo-1, epoch=1, validation binary_classification_accuracy <score>=0.97',
       '#quality_metric: host=algo-1, epoch=1, validation roc_auc_score <score>=0.99',
+      '#quality_metric: host=algo-1, epoch=1, validation dcg <score>=0.98',
       '#quality_metric: host=algo-1, epoch=1, validation rmse <loss>=2',
     ]);
   });

@@ -128,7 +128,7 @@ export function describeAllowed(spec: HyperparameterSpec): string {
 }
 
 function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string' || Array.isArray(value) ? JSON.stringify(value) : String(value);
 }
 
 function parseValue(algorithm: string, name: string, spec: HyperparameterSpec, raw: unknown): unknown {
@@ -168,9 +168,12 @@ function parseValue(algorithm: string, name: string, spec: HyperparameterSpec, r
     case 'string': {
       // A patterned string may arrive as what it spells (the API, a JSON hyperparameters file):
       // a number (num_dynamic_feat: 0) or a list of numbers (cardinality: [4, 12]), kept as text.
+      // A list of names (k-means' eval_metrics: ["msd", "ssd"]) is kept as its JSON text.
+      const names = Array.isArray(raw) && raw.length > 0 && raw.every((v) => typeof v === 'string');
       const spelled = typeof raw === 'number' && Number.isFinite(raw) ? String(raw)
-        : Array.isArray(raw) && raw.every((v) => typeof v === 'number' && Number.isFinite(v)) ? `[${raw.join(', ')}]` : raw;
-      if (spec.pattern && spelled !== raw && spec.pattern.test(spelled as string)) return spelled;
+        : Array.isArray(raw) && raw.every((v) => typeof v === 'number' && Number.isFinite(v)) ? `[${raw.join(', ')}]`
+          : names ? JSON.stringify(raw) : raw;
+      if (spelled !== raw && (spec.pattern ? spec.pattern.test(spelled as string) : names)) return spelled;
       if (typeof raw === 'string' && (!spec.pattern || spec.pattern.test(text!))) return raw;
       return reject();
     }

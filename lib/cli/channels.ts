@@ -4,6 +4,7 @@
 import { delimiterInNumbers, formatNames, numberCharacters, vwWidthMismatch, type FormatName, type ReadOptions } from '../io/read-options.js';
 import { choiceOption, integerOption, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
 import { recordPositions } from '../train/schema.js';
+import { withArticle } from '../algorithms/article.js';
 
 export const dataOptions: Record<string, OptionSpec> = {
   format: { value: true, description: formatNames.join('|') + " (default csv; deepar: series, DeepAR's JSON Lines)" },
@@ -21,6 +22,18 @@ export const dataOptions: Record<string, OptionSpec> = {
   'max-record-bytes': { value: true, description: 'longest record in bytes (default 1 MiB, recordio 16 MiB, a DeepAR series line 64 MiB)' },
   'algorithm-module': { value: true, repeat: true, description: 'a module exporting algorithms of your own' },
 };
+
+/** The data options that shape rows of features; a forecaster's series have none, and it ignored them without a word. */
+const rowOptions = ['feature-dim', 'label-size', 'label-column', 'ignore-columns', 'header', 'delimiter', 'zero-based', 'hash-bits', 'sparse'];
+
+/** A forecaster (deepar) reads whole time series: refuses the row options given, naming them. */
+export function refuseRowOptions(command: string, algorithm: string, options: ParsedArguments['options'], model = false): void {
+  const given = rowOptions.filter((name) => options[name] !== undefined).map((name) => `--${name}`);
+  if (given.length === 0) return;
+  const one = given.length === 1;
+  throw new UsageError(`${command}: ${given.join(', ')} ${one ? 'is' : 'are'} for rows of features; ${model ? `${withArticle(algorithm)} model` : algorithm} ` +
+    `reads whole time series (--format series: DeepAR's JSON Lines): leave ${one ? 'it' : 'them'} out`);
+}
 
 /** --delimiter: one byte; '\t' (as typed in a shell) and 'tab' mean a tab. */
 function delimiterOption(command: string, raw: ParsedArguments['options'][string]): string | undefined {

@@ -21,7 +21,7 @@ import { noRecordsMessage, skippedCounts } from '../io/no-records.js';
 import { readStoredObject } from '../state/checkpoint.js';
 import { loadState, modelFromStored, saveModel } from '../algorithms/persistence.js';
 import { choiceOption, integerOption, InterruptedError, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
-import { dataOptions, readOptionsFrom } from './channels.js';
+import { dataOptions, readOptionsFrom, refuseRowOptions } from './channels.js';
 import { sageMakerFinalLines } from './progress.js';
 import { refuseRedisInput } from './redis-options.js';
 import { forecastEvaluate, forecastPredict } from './forecast.js';
@@ -180,6 +180,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   const { path: modelPath, model, algorithm, featureDim, backend } = await openModel('predict', options);
   if (algorithm.checkSeries) {
     refuseRowFormat('predict', algorithm.name, options.format);
+    refuseRowOptions('predict', algorithm.name, options, true);
     const forecast = await predictForecasts(modelPath, model as DeeparModel, options);
     warnDeclined('predict', backend);
     return { ...forecast, summary: { ...forecast.summary, ...statsOf(options, backend) } };
@@ -302,6 +303,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
   if (!algorithm.createEvaluator) throw new Error(`evaluate: ${algorithm.name} has no evaluation metrics`);
   if (algorithm.checkSeries) {
     refuseRowFormat('evaluate', algorithm.name, options.format);
+    refuseRowOptions('evaluate', algorithm.name, options, true);
     const { records, badRecords, metrics } = await forecastEvaluate(algorithm, model as DeeparModel, options.test as string, {
       seed: integerOption('evaluate', options, 'seed', 0), maxRecordBytes: integerOption('evaluate', options, 'max-record-bytes'),
       onBadRecord: choiceOption('evaluate', options, 'on-bad-record', ['error', 'skip'] as const),

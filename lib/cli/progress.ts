@@ -12,12 +12,12 @@ function formatMetric(value: number): string {
 const modelIndexKeys = new Set(['best_model', 'selected_model']);
 
 /**
- * SageMaker writes `<score>` for metrics where higher is better (accuracy, F1, AUC, a topic model's
+ * SageMaker writes `<score>` for metrics where higher is better (accuracy, F1, AUC, a multiclass ranking's DCG, a topic model's
  * coherence and uniqueness) and `<loss>` for the others; tuning regexes copied from its
  * documentation match one or the other.
  */
 export function sageMakerMetricKind(name: string): '<score>' | '<loss>' {
-  return /(accuracy|f_beta|f1|precision|recall|roc_auc|auc|npmi|wetc|(^|_)tu$)/.test(name) ? '<score>' : '<loss>';
+  return /(accuracy|f_beta|f1|precision|recall|roc_auc|auc|dcg|npmi|wetc|(^|_)tu$)/.test(name) ? '<score>' : '<loss>';
 }
 
 export function sageMakerMetricLines(event: ProgressEvent, host = 'algo-1'): string[] {

@@ -15,7 +15,7 @@ import type { State } from '../algorithms/types.js';
 import { defaultSyncEveryOf, maxSyncSeconds, parseSyncEvery } from '../distributed/sync-policy.js';
 import { warnUndefinedMetrics } from './model-commands.js';
 import { choiceOption, InterruptedError, integerOption, parseArguments, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
-import { dataOptions, readOptionsFrom } from './channels.js';
+import { dataOptions, readOptionsFrom, refuseRowOptions } from './channels.js';
 import { createProgressReporter, sageMakerFinalLines } from './progress.js';
 import { clusterOptionsFrom, clusterTrainOptions } from './cluster.js';
 import { refuseUnsupported, trainOnCluster } from '../distributed/cluster/train.js';
@@ -228,6 +228,7 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   if (!algorithm.checkSeries && options.format === 'series') {
     throw new UsageError(`train: --format series is time series, which forecasters (deepar) read; ${algorithm.name} reads rows (csv, libsvm, recordio, jsonl${algorithm.zeroRowsSayNothing ? ', text' : ''}, vw)`);
   }
+  if (algorithm.checkSeries) refuseRowOptions('train', algorithm.name, options);
   if (algorithm.checkSeries && (workers > 1 || options.cluster !== undefined)) {
     throw new UsageError(`train: ${algorithm.name} trains in one process in this release (no --workers, no --cluster): its epochs draw from one window reservoir`);
   }

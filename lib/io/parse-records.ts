@@ -11,7 +11,11 @@ interface SplitRecord {
   features: ArrayLike<number>;
   label?: number;
   weight?: number;
+  /** A record object's keys besides features, label and weight (a misspelled `wieght` trained as weight 1). */
+  otherKeys?: string[];
 }
+
+const recordKeys = new Set(['features', 'label', 'weight']);
 
 /** Copies a record source into batches for the producer's queue. */
 export async function produceFromRecords(producer: Producer, source: RecordSource): Promise<void> {
@@ -33,7 +37,7 @@ export async function produceFromRecords(producer: Producer, source: RecordSourc
       stats.badRecords.syntax = (stats.badRecords.syntax ?? 0) + 1;
       continue;
     }
-    pool ??= producer.makePool(width ?? record.features.length);
+    pool ??= producer.makePool(width ?? (typeof record.features?.length === 'number' ? record.features.length : 0));
     batch ??= await pool.acquire();
     const problem = recordProblem(record, pool.shape.cols, labelSize, options.labelClasses ?? 0, options.featureRange);
     index++;
@@ -113,6 +117,8 @@ function copyRecord(record: RecordInput): RecordInput {
   if (Array.isArray(record)) return record.slice() as RecordInput;
   if (typeof record === 'object' && record !== null && 'features' in record) {
     const features = record.features as ArrayLike<number> & { slice?: () => ArrayLike<number> };
+    // Features that are no array (a sparse {keys, values} object) are kept as given, for the record's error to say.
+    if (typeof features?.length !== 'number') return record;
     return { ...record, features: typeof features.slice === 'function' ? features.slice() : Array.from(features) } as RecordInput;
   }
   return record;
@@ -122,6 +128,12 @@ function copyRecord(record: RecordInput): RecordInput {
 function recordProblem(record: SplitRecord, width: number, labelSize: number, classes: number,
   range?: { min: number; max: number }): { why: string; reason: string } | undefined {
   const { features, label } = record;
+  if (record.otherKeys) {
+    return { why: `has ${record.otherKeys.map((k) => JSON.stringify(k)).join(', ')} beside its features: a record object holds features, label and weight only`, reason: 'syntax' };
+  }
+  if (typeof features?.length !== 'number') {
+    return { why: `features is ${describeValue(features)}, expected an array of numbers (dense: sparse rows come as libsvm, JSON Lines or recordIO files, or as batches)`, reason: 'syntax' };
+  }
   if (features.length !== width) return { why: `has ${features.length} features, expected ${width}`, reason: 'column_count' };
   if (labelSize > 0 && typeof label !== 'number' && label !== undefined) {
     return { why: `label is ${describe(label)}, expected a number`, reason: 'non_finite' };
@@ -211,7 +223,8 @@ function splitRecord(record: RecordInput, labelSize: number): SplitRecord | unde
     return { label: values[0], features: values.subarray ? values.subarray(1) : values.slice(1) };
   }
   if (typeof record === 'object' && record !== null && 'features' in record) {
-    return { features: record.features, label: record.label, weight: record.weight };
+    const otherKeys = Object.keys(record).filter((key) => !recordKeys.has(key));
+    return { features: record.features, label: record.label, weight: record.weight, ...(otherKeys.length > 0 ? { otherKeys } : {}) };
   }
   return undefined;
 }

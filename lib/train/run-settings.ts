@@ -83,6 +83,10 @@ function givenBackend(backend: Backend): Backend {
  */
 async function requiredFromInitialState(algorithm: Algorithm, missing: string[], initial: TrainOptions['initialState']):
   Promise<Record<string, unknown>> {
+  // Another algorithm's state is said as such before anything compares its hyperparameters.
+  if (initial !== undefined && typeof initial !== 'string' && initial?.algorithm !== algorithm.name) {
+    throw new Error(`train: the initial state holds algorithm '${initial?.algorithm}', expected '${algorithm.name}'`);
+  }
   if (missing.length === 0 || initial === undefined) return {};
   let stored: Record<string, unknown> | undefined;
   if (typeof initial === 'string') {
@@ -94,9 +98,6 @@ async function requiredFromInitialState(algorithm: Algorithm, missing: string[],
     // which (rather than a required hyperparameter being missing).
     if (!stored) await readStoredObject(initial, { kind: 'state', algorithm: algorithm.name });
   } else {
-    if (initial.algorithm !== algorithm.name) {
-      throw new Error(`train: the initial state holds algorithm '${initial.algorithm}', expected '${algorithm.name}'`);
-    }
     stored = initial.hyperparameters as Record<string, unknown>;
   }
   const from = stored ?? {};

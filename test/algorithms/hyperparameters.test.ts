@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describeAllowed, factorizationMachines, parseHyperparameters, type HyperparameterSchema } from '../../lib/index.js';
+import { describeAllowed, factorizationMachines, kmeans, parseHyperparameters, type HyperparameterSchema } from '../../lib/index.js';
 
 const schema = {
   feature_dim: { type: 'int', min: 1, required: true, description: 'features per row' },
@@ -33,6 +33,12 @@ describe('hyperparameter schema engine', () => {
     assert.equal(values.normalize_data, true);
     assert.equal(values.optimizer, 'adam');
     assert.equal(parse({ learning_rate: 'auto' }).learning_rate, 'auto');
+  });
+
+  it("takes k-means' eval_metrics as the API's array too (it said got msd,ssd, expected a string)", () => {
+    assert.equal(parseHyperparameters('kmeans', kmeans.hyperparameters, { k: 2, eval_metrics: ['msd', 'ssd'] }).eval_metrics, '["msd","ssd"]');
+    assert.throws(() => parseHyperparameters('kmeans', kmeans.hyperparameters, { k: 2, eval_metrics: [1, 'ssd'] }),
+      { message: `kmeans: hyperparameter 'eval_metrics' got [1,"ssd"], expected a JSON list of msd, ssd (["msd", "ssd"]; in the API, the array too)` });
   });
 
   it('accepts camelCase names and rejects the same parameter given twice', () => {

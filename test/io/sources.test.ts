@@ -226,6 +226,11 @@ describe('sources', () => {
     // It read "record 5 is neither …" for the value 5 at record 1.
     await assert.rejects(rowsOf(records(5) as never), /^DataError: array, record 1: the number 5 is neither an array nor \{features, label\}$/);
     await assert.rejects(rowsOf(records(null) as never), /^DataError: array, record 1: null is neither an array nor \{features, label\}$/);
+    // A misspelled weight trained every row at weight 1 without a word; a sparse features object said "has undefined features".
+    await assert.rejects(rowsOf(records({ features: [5, 6], label: 1, wieght: 0 }) as never),
+      /^DataError: array, record 1: has "wieght" beside its features: a record object holds features, label and weight only$/);
+    await assert.rejects(rowsOf(records({ features: { keys: [0], values: [1], shape: [2] }, label: 1 }) as never),
+      /^DataError: array, record 1: features is the value \{"keys":\[0\],"values":\[1\],"shape":\[2\]\}, expected an array of numbers \(dense: sparse rows come as libsvm, JSON Lines or recordIO files, or as batches\)$/);
     for (const [bad, reason] of [[{ features: [5, 6], label: 1, weight: -1 }, 'unparsable_number'], [{ features: [5, 6], label: 1, weight: Infinity }, 'non_finite'], [5, 'syntax']] as const) {
       const stream = readBatches(records(bad) as never, { miniBatchSize: 3, onBadRecord: 'skip' });
       const rows: number[][] = [];

@@ -21,6 +21,7 @@ import { packSeries, whereOf } from './series-pack.js';
 import { categoriesOf, settingsOf } from './settings.js';
 import { createDeeparState, freshScalars, reservoirCounter, reservoirOf, trainCounter, type DeeparState } from './state.js';
 import { oneUpdateAtATime } from '../counted-update.js';
+import { guardStates } from '../state-guard.js';
 
 export { DeeparModel, defaultConfiguration, resolveConfiguration } from './model.js';
 export type { Forecast, ForecastConfiguration } from './model.js';
@@ -226,7 +227,7 @@ function finalize(state: DeeparState, backend: Parameters<Algorithm['finalize']>
 export const deepar: Algorithm<DeeparSchema, DeeparModel> & {
   checkSeries: typeof checkSeries;
   createEvaluator(model: DeeparModel, seed?: number): Evaluator;
-} = {
+} = guardStates({
   name: 'deepar',
   hyperparameters: deeparSchema,
   labelSize: 0,
@@ -247,4 +248,4 @@ export const deepar: Algorithm<DeeparSchema, DeeparModel> & {
   objective: { metric: 'mean_wQuantileLoss', minimize: true },
   trainingObjective: { metric: 'loss', minimize: true },
   progressiveMetrics: (state): Record<string, number> => (typeof state.scalars.epoch_loss === 'number' ? { loss: state.scalars.epoch_loss } : {}),
-};
+});

@@ -21,6 +21,7 @@ import { checkHyperparameters, fmSettings, modelGrid, revisionOf, type FmSetting
 import { counter, createFmState, freshScalars, kernelMetrics, kernelState, type FactorizationMachinesState } from './state.js';
 import { addScaled, removeExtraBaseCounts } from '../round-counts.js';
 import { countedUpdate } from '../counted-update.js';
+import { guardStates } from '../state-guard.js';
 
 export { FactorizationMachinesModel } from './model.js';
 export type { Recommendations } from './model.js';
@@ -467,7 +468,7 @@ function mergeSince(states: FactorizationMachinesState[], base: FactorizationMac
 export const factorizationMachines: Algorithm<FactorizationMachinesSchema, FactorizationMachinesModel> & {
   /** Metrics of each model the state holds, from its progressive or validation sums. */
   modelMetrics(state: FactorizationMachinesState, source?: 'progressive' | 'validation'): Record<string, number>[];
-} = {
+} = guardStates({
   name: 'factorization-machines',
   hyperparameters: factorizationMachinesSchema,
   labelSize: 1,
@@ -527,4 +528,4 @@ export const factorizationMachines: Algorithm<FactorizationMachinesSchema, Facto
       model: m, num_factors: g.factors, linear_lr: g.linearLr, factors_lr: g.factorsLr, linear_wd: g.linearWd, factors_wd: g.factorsWd, ...modelMetrics(state, source, m),
     }));
   },
-};
+}, { modelMetrics: false });

@@ -17,7 +17,10 @@ export const kmeansSchema = {
   local_lloyd_max_iter: { type: 'int', min: 1, default: 300, description: "Lloyd's iterations of the reduction" },
   local_lloyd_tol: { type: 'float', min: 0, max: 1, default: 0.0001, description: 'relative cost change that ends the reduction' },
   local_lloyd_num_trials: { type: 'int', min: 1, default: 'auto', allowAuto: true, description: 'reductions run; the lowest cost wins (auto: as many as ~2·10^8 multiply-adds allow, 5..100)' },
-  eval_metrics: { type: 'string', default: '["msd"]', description: 'JSON list of msd, ssd: the test metrics reported' },
+  eval_metrics: {
+    type: 'string', default: '["msd"]', patternDescription: 'a JSON list of msd, ssd (["msd", "ssd"]; in the API, the array too)',
+    description: 'JSON list of msd, ssd: the test metrics reported',
+  },
   seed: { type: 'int', min: 0, max: 0xffffffff, default: 0, description: 'random seed (seeding, reseeding, reduction)' },
 } as const;
 

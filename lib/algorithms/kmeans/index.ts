@@ -26,6 +26,7 @@ import { DegenerateDataError, requireEvaluatedWeight, requireTrainingWeight } fr
 import { countedUpdate } from '../counted-update.js';
 import { addBatchOrder, batchOrderLength, isNovelBatch, mergeBatchOrder } from '../batch-order.js';
 import { kmeansDataWarnings } from './data-warnings.js';
+import { guardStates } from '../state-guard.js';
 
 export { KmeansModel } from './model.js';
 export { kmeansSchema } from './hyperparameters.js';
@@ -330,7 +331,7 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
    * the reductions run off the event loop, one k after another. Rejects as finalize for a k the state cannot give.
    */
   costCurve(state: KmeansState, ks: number[]): Promise<{ k: number; cost: number }[]>;
-} = {
+} = guardStates({
   name: 'kmeans',
   hyperparameters: kmeansSchema,
   labelSize: 0,
@@ -387,4 +388,4 @@ export const kmeans: Algorithm<KmeansSchema, KmeansModel> & {
     for (const k of ks) curve.push({ k, cost: (await reduce(state, k)).cost });
     return curve;
   },
-};
+}, { costCurve: true });

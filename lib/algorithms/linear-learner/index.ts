@@ -28,6 +28,7 @@ import { laterDivergence, laterDivergenceError } from './pass-divergence.js';
 import { addLabelOrder, addLabelRuns, labelRunsLength } from '../label-order.js';
 import { addScalerDrift } from './scaler-drift.js';
 import { countedKernel, oneUpdateAtATime } from '../counted-update.js';
+import { guardStates } from '../state-guard.js';
 
 export { LinearLearnerModel } from './model.js';
 export type { LinearLearnerPredictOptions, LinearLearnerPredictions } from './model.js';
@@ -315,7 +316,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
   createStateValidator: typeof createStateValidator;
   /** Metrics of each model the state holds, from its progressive or validation sums. */
   modelMetrics(state: LinearLearnerState, source?: 'progressive' | 'validation'): Record<string, number>[];
-} = {
+} = guardStates({
   name: 'linear-learner',
   hyperparameters: linearLearnerSchema,
   labelSize: 1,
@@ -426,7 +427,7 @@ export const linearLearner: Algorithm<LinearLearnerSchema, LinearLearnerModel> &
       ...stateMetrics(state, source, m),
     }));
   },
-};
+}, { modelMetrics: false });
 
 /**
  * A feature whose values are all below float32's normal range (1.2e-38): 1 / their RMS, its

@@ -14,7 +14,7 @@ import { parseHyperparameters } from '../hyperparameters.js';
 import { linearLearnerSchema, type LinearLearnerHyperparameters } from './hyperparameters.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import { checkPredictRow, float32Score, rejectUnknownPredictOptions } from '../predict-one.js';
-import { lossCodes, type LossName, type PredictorType } from './settings.js';
+import { lossCodes, lossesFor, type LossName, type PredictorType } from './settings.js';
 
 export interface LinearLearnerPredictOptions {
   /**
@@ -51,6 +51,13 @@ export class LinearLearnerModel implements Model {
     this.classes = Number(modelData.scalars.num_classes);
     this.featureDim = modelData.schema.featureDim;
     if (!(this.loss in lossCodes)) throw new RangeError(`linear-learner model: unknown loss '${this.loss}'`);
+    // A file edited or damaged since training can pair them wrongly (a regressor's file saying loss
+    // logistic crashed predict; a classifier's saying regressor scored mse 0): training refuses that.
+    const expected = lossesFor[this.predictorType];
+    if (!expected || this.predictorType !== this.hyperparameters.predictor_type || !expected.includes(this.loss)) {
+      throw new RangeError(`linear-learner model: predictor_type ${String(this.predictorType)} (hyperparameter: ${this.hyperparameters.predictor_type}) ` +
+        `with loss ${this.loss} is not a model training makes${expected ? ` (its losses: ${expected.join(', ')})` : ''}: the file was edited or damaged`);
+    }
     const { weights, bias } = modelData.tensors;
     if (!weights || !bias || !(weights.data instanceof Float32Array) || !(bias.data instanceof Float32Array)
       || weights.data.length !== this.featureDim * this.classes || bias.data.length !== this.classes) {

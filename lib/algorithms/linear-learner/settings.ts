@@ -17,7 +17,8 @@ export const lossCodes: Record<LossName, number> = {
 };
 const optimizerCodes: Record<OptimizerName, number> = { sgd: 0, adam: 1, rmsprop: 2, adagrad: 3 };
 
-const lossesFor: Record<PredictorType, LossName[]> = {
+/** The losses each predictor_type takes. */
+export const lossesFor: Record<PredictorType, LossName[]> = {
   binary_classifier: ['logistic', 'hinge_loss'],
   multiclass_classifier: ['softmax_loss'],
   regressor: ['squared_loss', 'absolute_loss', 'eps_insensitive_squared_loss', 'eps_insensitive_absolute_loss', 'quantile_loss', 'huber_loss'],

@@ -21,6 +21,7 @@ import { bucketNames, bucketSketchTensorNames, mergeBucketSketches, updateBucket
 import {
   counter, createNtmState, freshScalars, kernelState, metric, metricCount, reservoirWidth, settingsOf, type NtmState,
 } from './state.js';
+import { guardStates } from '../state-guard.js';
 
 export { NtmModel, topWords } from './model.js';
 export type { Topic } from './model.js';
@@ -313,7 +314,7 @@ export const ntm: Algorithm<NtmSchema, NtmModel> & {
   /** Loss metrics of the evaluator's sums (total_loss, perplexity, reconstruction_loss, kl_divergence). */
   lossMetrics: typeof lossMetrics;
   createEvaluator(model: NtmModel): Evaluator & { npmiPerTopic(): number[] };
-} = {
+} = guardStates({
   name: 'ntm',
   hyperparameters: ntmSchema,
   labelSize: 0,
@@ -344,14 +345,8 @@ export const ntm: Algorithm<NtmSchema, NtmModel> & {
   readBatchRows: (hp, requested) => requested ?? hp.mini_batch_size,
   finalize,
   loadModel(data, backend) {
+    // (A weight that is not finite, which gave NaN topic weights written as nulls, is refused by guardStates.)
     parseHyperparameters('ntm', ntmSchema, data.hyperparameters);
-    // A network weight that is not finite gives NaN topic weights, which predict wrote as nulls with
-    // exit 0 (finalize refuses such a network; a model file edited or damaged since can hold one).
-    for (const [name, t] of Object.entries(data.tensors)) {
-      if (!(t.data instanceof Float32Array)) continue;
-      const at = t.data.findIndex((v) => !Number.isFinite(v));
-      if (at >= 0) throw new RangeError(`ntm: the model's ${name}[${at}] is ${t.data[at]}: its network diverged or the file was damaged; train it again`);
-    }
     return new NtmModel(data, backend);
   },
   createEvaluator,
@@ -360,6 +355,6 @@ export const ntm: Algorithm<NtmSchema, NtmModel> & {
   takesVocabulary: true,
   progressiveMetrics: trainingMetrics,
   lossMetrics,
-};
+});
 
 export type { Hp as NtmHp };

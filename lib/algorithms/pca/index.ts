@@ -25,6 +25,7 @@ import { denseSpectrum, factoredSpectrum, factoredSpectrumAsync, nystromFactor, 
 import { addScatterMoved, addSketchMoved, chooseOrigin, isZero, originOf, squaresMoved, sketchRowsMoved, sumAboutOrigin } from './origin.js';
 import { countedUpdate } from '../counted-update.js';
 import { allocateState } from '../state-size.js';
+import { guardStates } from '../state-guard.js';
 
 export { PcaModel } from './model.js';
 export { pcaSchema, sketchSize } from './hyperparameters.js';
@@ -272,7 +273,7 @@ async function accumulate(state: PcaState, batch: Parameters<Algorithm<PcaSchema
   }
 }
 
-export const pca: Algorithm<PcaSchema, PcaModel> = {
+export const pca: Algorithm<PcaSchema, PcaModel> = guardStates({
   name: 'pca',
   hyperparameters: pcaSchema,
   labelSize: 0,
@@ -298,4 +299,4 @@ export const pca: Algorithm<PcaSchema, PcaModel> = {
     parseHyperparameters('pca', pcaSchema, data.hyperparameters);
     return new PcaModel(data, backend);
   },
-};
+});

@@ -364,7 +364,9 @@ Napi::Value PredictAsync(const Napi::CallbackInfo& info) {
   Napi::Object outputs = ObjectArg(info, 2, f, "outputs");
   size_t score_width = inputs.loss == linear::Loss::kSoftmax ? inputs.classes : 1;
   float* score = reader.Get<float>(outputs, "outputs", "score", napi_float32_array, batch.rows * score_width, true);
-  float* label = reader.Get<float>(outputs, "outputs", "predictedLabel", napi_float32_array, batch.rows, false);
+  // A classifier's loss writes a predicted label per row: required then (a model file whose loss and
+  // predictor_type disagreed passed none, and the kernel wrote through a null pointer).
+  float* label = reader.Get<float>(outputs, "outputs", "predictedLabel", napi_float32_array, batch.rows, linear::IsClassification(inputs.loss));
   return QueueKernel(info.Env(), "boundless:linearLearnerPredict", reader,
                [=]() { linear::Predict(inputs, batch, score, label); });
 }

@@ -124,6 +124,13 @@ describe('deepar command line', () => {
     const usage = boundless('predict', '--model', model, '--input', input, '--configuration', '{"output_types":["median"]}');
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /configuration.output_types holds "median"; expected mean, quantiles or samples/);
+    // Options that shape rows of features were taken and ignored, the output the same bytes as without them.
+    const rows = boundless('predict', '--model', model, '--input', test, '--label-column', '2', '--header');
+    assert.equal(rows.code, 2);
+    assert.match(rows.stderr, /predict: --label-column, --header are for rows of features; a deepar model reads whole time series \(--format series: DeepAR's JSON Lines\): leave them out/);
+    const trainRows = boundless('train', 'deepar', '--train', train, ...small, '--epochs', '1', '--feature-dim', '5', '--model-dir', join(directory, 'unused'));
+    assert.equal(trainRows.code, 2);
+    assert.match(trainRows.stderr, /train: --feature-dim is for rows of features; deepar reads whole time series \(--format series: DeepAR's JSON Lines\): leave it out/);
   });
 
   it('names the file and line of each bad training series, or counts and skips them', async () => {

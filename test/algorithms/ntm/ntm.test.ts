@@ -246,7 +246,7 @@ describe('ntm', () => {
     // A model file whose weights are not finite (damaged, or edited) is refused at load: predict wrote null topic weights, exit 0.
     const data = model.data();
     const damaged = { ...data, tensors: { ...data.tensors, mu_weight: { ...data.tensors.mu_weight, data: Float32Array.from(data.tensors.mu_weight.data as Float32Array, (v, i) => (i === 3 ? NaN : v)) } } };
-    assert.throws(() => ntm.loadModel(damaged as never, backend), /^RangeError: ntm: the model's mu_weight\[3\] is NaN: its network diverged or the file was damaged; train it again$/);
+    assert.throws(() => ntm.loadModel(damaged as never, backend), /^RangeError: ntm: the model's mu_weight\[3\] is NaN: a trained model holds finite values, so it diverged or the file was damaged; train it again$/);
   });
 
   it('reports a stream of empty documents instead of modelling it', async () => {
