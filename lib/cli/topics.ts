@@ -20,7 +20,8 @@ import { withArticle } from '../algorithms/article.js';
 /**
  * vocab.txt: UTF-8, one word per line in feature order (SageMaker's format). A byte-order mark and a
  * final newline are allowed; an empty line is an error naming it (it would shift every later word), and
- * so is a word given twice (two features named alike).
+ * so are a word given twice (two features named alike), a byte-order mark after the start and blanks
+ * around a word (they became part of it).
  */
 export async function readVocabulary(command: string, path: string): Promise<string[]> {
   let text: string;
@@ -36,6 +37,18 @@ export async function readVocabulary(command: string, path: string): Promise<str
   if (words.length === 0) throw new Error(`${command}: --vocab ${path} holds no words (expected one word per line, in feature order)`);
   const empty = words.findIndex((w) => w.trim() === '');
   if (empty >= 0) throw new Error(`${command}: --vocab ${path} line ${empty + 1} is empty (expected one word per line, in feature order)`);
+  // A byte-order mark inside the file (two Windows files joined with cat) or blanks around a word
+  // became part of it, without a word: topics printed "\ufeffamericans" and "america ".
+  const marked = words.findIndex((w) => w.includes('\ufeff'));
+  if (marked >= 0) {
+    throw new Error(`${command}: --vocab ${path} line ${marked + 1} holds a byte-order mark (U+FEFF), as files joined with cat after a Windows ` +
+      `tool wrote them do: remove it (sed -i 's/\\xEF\\xBB\\xBF//g' ${path})`);
+  }
+  const padded = words.findIndex((w) => w.trim() !== w);
+  if (padded >= 0) {
+    throw new Error(`${command}: --vocab ${path} line ${padded + 1} is ${JSON.stringify(words[padded])}, with blanks around the word: ` +
+      'a word is the whole line, so remove them');
+  }
   // A word twice names two features alike: topics read "apple, apple", and which feature is meant is lost.
   const seen = new Map<string, number>();
   for (const [i, word] of words.entries()) {

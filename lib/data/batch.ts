@@ -64,6 +64,18 @@ export class BatchError extends Error {
   override name = 'BatchError';
 }
 
+/**
+ * Throws a TypeError unless `value` is a batch of rows (a model's predict given rows as arrays of
+ * numbers said "linearLearnerPredict: batch.rows must be a non-negative integer").
+ */
+export function requireRowBatch(where: string, value: unknown): asserts value is RowBatch {
+  const batch = value as Partial<RowBatch> | null | undefined;
+  if ((batch?.kind === 'dense' || batch?.kind === 'sparse') && Number.isSafeInteger(batch.rows)) return;
+  const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value === 'object' ? 'an object that is none' : typeof value;
+  throw new TypeError(`${where}: expected a batch of rows ({ kind: 'dense', rows, cols, values: Float32Array }; denseBatch(values, cols) makes one, ` +
+    `readBatches reads them from files), got ${got}`);
+}
+
 /** A dense batch over whole arrays (tests, examples, in-memory data). */
 export function denseBatch(values: Float32Array, cols: number, labels?: Float32Array, weights?: Float32Array): DenseBatch {
   if (cols <= 0 || values.length % cols !== 0) {

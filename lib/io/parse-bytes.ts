@@ -287,6 +287,7 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   // Lines that end in a bare CR are one line to the reader: under --header the whole file was the
   // header (0 records, exit 0 from convert and predict); a large one, a record too long.
   if (bareCrLines(head)) throw new DataError(`${name}: ${bareCrAdvice}`);
+  refuseUtf16(name, head);
   // A UTF-8 byte-order mark is not part of the first field (the parser skips it too).
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   const first = firstRecordLine(head, start, options.header ? 1 : 0, complete);
@@ -378,6 +379,7 @@ class NativeBatcher {
    */
   async feed(chunk: ByteChunk): Promise<void> {
     if (chunk.fileStart) {
+      if (chunk.baseOffset === 0 && this.producer.format !== 'recordio') refuseUtf16(chunk.name, chunk.data);
       if (this.fileOpen) await this.finishFile(true);
       this.leading = this.producer.format === 'csv' && chunk.baseOffset === 0 ? { chunk, bytes: [] } : undefined;
       this.parser.startFile(chunk.baseOffset === 0);
@@ -611,6 +613,18 @@ function bareCrHint(path: string): string {
 
 const bareCrAdvice = 'its lines end in a bare CR, as classic Mac OS and Excel\'s "CSV (Macintosh)" write them, so it reads as one line: ' +
   "turn them into newlines first, e.g. tr '\\r' '\\n' < in.csv > out.csv";
+
+/**
+ * Text in UTF-16 (Windows' "Unicode" text, PowerShell's Out-File) starts with its byte-order mark:
+ * read as UTF-8, its first field was "not a number; the record holds NUL bytes, as binary files do:
+ * a recordIO-protobuf file needs --format recordio", or a line "not a JSON object".
+ */
+function refuseUtf16(name: string, head: Uint8Array): void {
+  const order = head[0] === 0xff && head[1] === 0xfe ? 'FF FE' : head[0] === 0xfe && head[1] === 0xff ? 'FE FF' : undefined;
+  if (!order) return;
+  throw new DataError(`${name}: starts with a UTF-16 byte-order mark (${order}): it is UTF-16 text, and Boundless reads UTF-8; ` +
+    `convert it first, e.g. iconv -f UTF-16 -t UTF-8 ${name} > utf8.txt`);
+}
 
 /** No newline, and two CRs or more with something after them: lines that end in a bare CR. */
 function bareCrLines(bytes: Uint8Array): boolean {

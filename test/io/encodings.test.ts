@@ -38,6 +38,18 @@ describe('encodings and formats real inputs use', () => {
   before(async () => { directory = await mkdtemp(join(tmpdir(), 'boundless-encodings-')); });
   after(async () => { await rm(directory, { recursive: true, force: true }); });
 
+  it('UTF-16 text (its byte-order mark) is said to be UTF-16, in every text format: it was "holds NUL bytes … needs --format recordio"', async () => {
+    for (const [format, text, order] of [['csv', '1,2,3\n', 'FF FE'], ['libsvm', '1 1:2\n', 'FF FE'], ['jsonl', '{"features":[1],"label":1}\n', 'FE FF']] as const) {
+      const path = join(directory, `utf16.${format}`);
+      const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+      await writeFile(path, order === 'FF FE' ? le : Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]));
+      await assert.rejects(rowsOf(path, { format, featureDim: format === 'csv' ? undefined : 2 }), {
+        name: 'DataError',
+        message: `${path}: starts with a UTF-16 byte-order mark (${order}): it is UTF-16 text, and Boundless reads UTF-8; convert it first, e.g. iconv -f UTF-16 -t UTF-8 ${path} > utf8.txt`,
+      });
+    }
+  });
+
   describe('a UTF-8 byte-order mark', () => {
     const cases: [string, string, Partial<ReadOptions>, number[][]][] = [
       ['csv', '1,2,3\n0,4,5\n', { format: 'csv' }, [[1, 1, 2, 3], [0, 1, 4, 5]]],

@@ -5,7 +5,7 @@
 import type { Backend } from '../../backends/registry.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import type { FmModelArrays } from '../../backends/kernels.js';
-import { denseBatch, type Batch } from '../../data/batch.js';
+import { denseBatch, requireRowBatch, type Batch } from '../../data/batch.js';
 import { saveModel } from '../persistence.js';
 import { checkPredictRow, float32Score, rejectUnknownPredictOptions } from '../predict-one.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
@@ -56,6 +56,7 @@ export class FactorizationMachinesModel implements Model {
   }
 
   async predict(batch: Batch, options: PredictOptions = {}): Promise<Record<string, Float32Array>> {
+    requireRowBatch('factorization-machines predict', batch);
     const threshold = this.checkPredictOptions(options);
     const score = new Float32Array(batch.rows);
     const label = this.binary ? new Float32Array(batch.rows) : null;
@@ -98,6 +99,8 @@ export class FactorizationMachinesModel implements Model {
   async recommend(user: Batch | Float32Array, items: Batch, n: number): Promise<Recommendations> {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`factorization-machines recommend: n must be a positive integer, got ${n}`);
     const userBatch = user instanceof Float32Array ? denseBatch(user, this.featureDim) : user;
+    requireRowBatch('factorization-machines recommend: user', userBatch);
+    requireRowBatch('factorization-machines recommend: items', items);
     const count = Math.min(n, items.rows);
     const indices = new Int32Array(count);
     const scores = new Float32Array(count);

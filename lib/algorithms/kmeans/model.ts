@@ -3,7 +3,7 @@
 // (Euclidean), and with { distances: true } the distance to every centre.
 import type { Backend } from '../../backends/registry.js';
 import { runKernel } from '../../backends/run-kernel.js';
-import type { Batch } from '../../data/batch.js';
+import { requireRowBatch, type Batch } from '../../data/batch.js';
 import { saveModel } from '../persistence.js';
 import { checkPredictRow, rejectUnknownPredictOptions } from '../predict-one.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
@@ -44,6 +44,7 @@ export class KmeansModel implements Model {
   }
 
   async predict(batch: Batch, options?: PredictOptions): Promise<Record<string, Float32Array>> {
+    requireRowBatch('kmeans predict', batch);
     if (options) this.checkPredictOptions(options);
     const distances = options?.distances ? new Float32Array(batch.rows * this.k) : undefined;
     const { nearest, distance2 } = await this.assign(batch, distances);

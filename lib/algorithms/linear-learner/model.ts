@@ -6,7 +6,7 @@
 // bias), so data and labels far from 0 keep their digits. Outputs follow SageMaker: `score` (probability for
 // logistic, the raw margin for hinge, class probabilities for multiclass,
 // the value for regression) and `predicted_label`.
-import type { Batch } from '../../data/batch.js';
+import { requireRowBatch, type Batch } from '../../data/batch.js';
 import type { Backend } from '../../backends/registry.js';
 import { saveModel } from '../persistence.js';
 import type { Model, ModelData } from '../types.js';
@@ -130,6 +130,7 @@ export class LinearLearnerModel implements Model {
   }
 
   async predict(batch: Batch, options?: LinearLearnerPredictOptions): Promise<LinearLearnerPredictions> {
+    requireRowBatch('linear-learner predict', batch);
     const width = this.predictorType === 'multiclass_classifier' ? this.classes : 1;
     const score = new Float32Array(batch.rows * width);
     const classifier = this.predictorType !== 'regressor';

@@ -6,7 +6,7 @@
 import type { Backend } from '../../backends/registry.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import type { NtmKernelSettings, NtmLayout } from '../../backends/kernels.js';
-import type { Batch } from '../../data/batch.js';
+import { requireRowBatch, type Batch } from '../../data/batch.js';
 import { tensor, type Tensor } from '../../state/tensor.js';
 import { saveModel } from '../persistence.js';
 import type { Model, ModelData, PredictOptions } from '../types.js';
@@ -128,6 +128,7 @@ export class NtmModel implements Model {
 
   /** topic_weights [rows × num_topics]: each document's distribution over topics, softmax(μ) of the encoder. */
   async predict(batch: Batch, options: PredictOptions = {}): Promise<Record<string, Float32Array>> {
+    requireRowBatch('ntm predict', batch);
     this.checkPredictOptions(options);
     this.checkInput(batch);
     const out = new Float32Array(batch.rows * this.numTopics);

@@ -3,7 +3,7 @@
 // the explained variance, its ratio and the total variance. predict gives
 // `projection`; inverseTransform maps projections back to the input space.
 import type { Backend } from '../../backends/registry.js';
-import type { Batch } from '../../data/batch.js';
+import { requireRowBatch, type Batch } from '../../data/batch.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import { saveModel } from '../persistence.js';
 import { checkPredictRow } from '../predict-one.js';
@@ -46,6 +46,7 @@ export class PcaModel implements Model {
 
   /** projection [rows × components] = (x − mean) · v, natively, about the mean (accurate however far the data are from 0). */
   async predict(batch: Batch, options: PredictOptions = {}): Promise<Record<string, Float32Array>> {
+    requireRowBatch('pca predict', batch);
     this.checkPredictOptions(options);
     if (batch.cols !== this.featureDim) {
       // readBatches takes a CSV's first column for a label unless told labelSize: 0, one column short of an unlabelled model's rows.
@@ -63,9 +64,15 @@ export class PcaModel implements Model {
   }
 
   /** Rows of k projections back to the input space: projection · vᵀ + mean. */
-  async inverseTransform(projection: Float32Array, rows: number): Promise<Float32Array> {
-    if (!Number.isSafeInteger(rows) || rows < 0 || projection?.length !== rows * this.components) {
-      throw new RangeError(`pca inverseTransform: projection has ${projection?.length} values, expected rows × num_components = ${rows} × ${this.components}`);
+  async inverseTransform(projection: Float32Array, rows = projection?.length / this.components): Promise<Float32Array> {
+    if (!(projection instanceof Float32Array)) {
+      throw new TypeError(`pca inverseTransform: projection must be a Float32Array of rows × num_components (${this.components}) values, got ${typeof projection}`);
+    }
+    if (!Number.isSafeInteger(rows) || rows < 0) {
+      throw new RangeError(`pca inverseTransform: rows must be a whole number (or left out: projection.length / num_components), got ${typeof rows === 'number' ? rows : typeof rows}`);
+    }
+    if (projection.length !== rows * this.components) {
+      throw new RangeError(`pca inverseTransform: projection has ${projection.length} values, expected rows × num_components = ${rows} × ${this.components}`);
     }
     const v = this.modelData.tensors.v.data as Float32Array;  // d × k: row j holds feature j's weights
     return runKernel(this.backend, 'denseLinear', { x: projection, w: v, bias: this.mean, rows, cols: this.components, models: this.featureDim });

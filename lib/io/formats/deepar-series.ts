@@ -112,7 +112,10 @@ export interface JsonLine {
 export async function* readJsonLines(input: SourceInput, options: Pick<SeriesOptions, 'maxRecordBytes' | 'files' | 'start'> = {},
   onSource?: (source: ByteSource) => void): AsyncGenerator<JsonLine> {
   const source = await openSource(input, options.files);
-  if (source.kind !== 'bytes') throw new TypeError('readJsonLines: needs a byte source (file, stream, buffers)');
+  if (source.kind !== 'bytes') {
+    throw new TypeError('series are read as JSON Lines text (a file, a stream, Buffers), not as objects: ' +
+      "give an array of them as [Buffer.from(series.map((s) => JSON.stringify(s)).join('\\n'))]");
+  }
   onSource?.(source);
   const limit = options.maxRecordBytes ?? 64 << 20;
   let pending: Buffer[] = [];

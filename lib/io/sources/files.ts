@@ -139,6 +139,11 @@ export function resolveFiles(spec: string): string[] {
  * may hold one, or a glob's brackets (only * and ? are supported), else no such file or directory.
  */
 function missingMessage(spec: string): string {
+  // An array of text lines given where paths go (train({ train: ['1,0.5\n', …] })) is not a path.
+  if (spec.includes('\n')) {
+    return `${JSON.stringify(spec.slice(0, 40))} holds a newline, so it names no file: strings, and arrays of them, are file paths; ` +
+      'pass text as Buffers (Buffer.from(text)) or from a generator';
+  }
   if (lstatSync(spec, { throwIfNoEntry: false })?.isSymbolicLink()) return `${spec}: a symbolic link whose target does not exist`;
   if (/[*?]/.test(dirname(spec))) return `${spec}: wildcards are supported in the file name only`;
   if (/\[[^\]]*\]/.test(basename(spec))) return `${spec}: no such file or directory (a glob takes * and ? only, not [...])`;

@@ -113,6 +113,17 @@ describe('ntm command line', () => {
     r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--vocab', twice, '--hp', 'num_topics=2');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /train: --vocab .*twice\.txt line 3 repeats line 1's word "apple" \(each word names one feature: one line each\)/);
+    // A byte-order mark inside the file (Windows files joined with cat) and blanks around a word became part of the word.
+    const joined = join(directory, 'joined.txt');
+    await writeFile(joined, 'apple\npear\n\ufeffplum\n');
+    r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--vocab', joined, '--hp', 'num_topics=2');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /train: --vocab .*joined\.txt line 3 holds a byte-order mark \(U\+FEFF\), as files joined with cat after a Windows tool wrote them do/);
+    const padded = join(directory, 'padded.txt');
+    await writeFile(padded, 'apple \npear\n');
+    r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--vocab', padded, '--hp', 'num_topics=2');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /train: --vocab .*padded\.txt line 1 is "apple ", with blanks around the word: a word is the whole line, so remove them/);
     const latin1 = join(directory, 'latin1.txt');
     await writeFile(latin1, Buffer.from('caf\xe9\n', 'latin1'));
     r = boundless('train', 'ntm', '--train', train, '--format', 'libsvm', '--vocab', latin1, '--hp', 'num_topics=2');
