@@ -97,7 +97,7 @@ export class DeeparModel implements Model {
     if (outside) return outside;
     const badCat = record.cat.findIndex((c) => c < 0);
     if (badCat >= 0) return `"cat"[${badCat}] is ${record.cat[badCat]}; categories are integers ≥ 0`;
-    if (!record.target.subarray(0, history).some((v) => !Number.isNaN(v))) return 'has no observed value in its history (every target is missing)';
+    if (!record.target.subarray(0, history).some((v) => !Number.isNaN(v))) return `has no observed value in its history (its first ${history} targets are all missing)`;
     const D = this.settings.native.dynamic;
     if (this.hyperparameters.num_dynamic_feat !== 'ignore' && this.hyperparameters.num_dynamic_feat.trim() !== '' && record.dynamicFeat.length !== D) {
       return `has ${record.dynamicFeat.length} "dynamic_feat" series, the model was trained with ${D}`;
