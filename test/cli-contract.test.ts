@@ -502,6 +502,15 @@ describe('command-line contract', function () {
     assert.deepEqual([...interrupted].sort(), ['convert', 'predict'], 'a command finished before each of its signals: nothing was tested');
   });
 
+  it('predict says how many blank lines it read past (the output had fewer lines than the input, without a word)', async () => {
+    const blank = join(directory, 'blank-lines.csv');
+    await writeFile(blank, '1,0.5,0.5\n\n   \n0,0.3,1\n\n');
+    const predicted = boundless(['predict', '--model', models.kmeans, '--input', blank, '--label-size', '1']);
+    assert.equal(predicted.code, 0, predicted.stderr);
+    assert.equal(predicted.stdout.trim().split('\n').length, 2);
+    assert.equal(predicted.stderr, 'boundless: predict: read past 3 blank lines (no records); the output has one line per record, not per input line\n');
+  });
+
   it('predict and evaluate say how many bad records --on-bad-record skip left out', async () => {
     const bad = join(directory, 'some-bad.csv');
     await writeFile(bad, '1,0.5,0.5\n0,x,1\n1,0.2,0.1\n0,0.3\n');

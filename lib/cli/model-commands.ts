@@ -37,6 +37,16 @@ function reportSkipped(command: string, bad: Record<string, number>, consequence
   return { badRecords: bad };
 }
 
+/**
+ * Says on stderr how many blank lines predict read past: they are no records, so the output had
+ * fewer lines than the input without a word, and lines pasted beside the input's went out of step.
+ */
+function reportBlankLines(count: number | undefined): { blankLines?: number } {
+  if (!count) return {};
+  process.stderr.write(`boundless: predict: read past ${count} blank line${count === 1 ? '' : 's'} (no records); the output has one line per record, not per input line\n`);
+  return { blankLines: count };
+}
+
 /** The file (read once), the algorithm its metadata names, and its data width. */
 async function algorithmOf(path: string, options: Record<string, unknown>) {
   for (const module of (options['algorithm-module'] as string[] | undefined) ?? []) await loadAlgorithmModule(module);
@@ -247,8 +257,9 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
     interruption.dispose();
   }
   const skipped = reportSkipped('predict', stream.stats.badRecords, 'the output has one line per record read, not per input line');
+  const blank = reportBlankLines(stream.stats.blankLines);
   warnDeclined('predict', backend);
-  return { summary: { model: modelPath, records, output: outputPath, ...skipped, ...statsOf(options, backend) }, toStdout };
+  return { summary: { model: modelPath, records, output: outputPath, ...skipped, ...blank, ...statsOf(options, backend) }, toStdout };
 }
 
 /** predict for a forecaster: JSON Lines of series or requests in, forecasts out (lib/cli/forecast.ts). */

@@ -525,7 +525,11 @@ class NativeBatcher {
     if (last.rows > 0) await this.emit(last, false);
     else this.pool.release(this.batch);
     const { stats } = this.producer;
-    for (const [reason, count] of Object.entries(this.parser.stats().bad)) if (count > 0) stats.badRecords[reason] = count;
+    for (const [reason, count] of Object.entries(this.parser.stats().bad)) {
+      // Blank lines are no records, and no bad ones: counted apart.
+      if (reason === 'blank_line') stats.blankLines = count;
+      else if (count > 0) stats.badRecords[reason] = count;
+    }
   }
 
   /**

@@ -25,6 +25,7 @@ const char* BadRecordName(BadRecord reason) {
     case BadRecord::Encoding: return "invalid_encoding";
     case BadRecord::LabelRange: return "label_out_of_range";
     case BadRecord::FeatureRange: return "feature_out_of_range";
+    case BadRecord::BlankLine: return "blank_line";
     case BadRecord::kCount: break;
   }
   return "unknown";

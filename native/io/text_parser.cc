@@ -415,7 +415,10 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
   Trim(trimmed_begin, trimmed_end);
   // Blank lines (and libsvm comment lines) separate records; they are not records, and a header
   // is the first line that is not blank.
-  if (trimmed_begin == trimmed_end) return Outcome::Skipped;
+  if (trimmed_begin == trimmed_end) {
+    bad_counts_[static_cast<size_t>(BadRecord::BlankLine)]++;
+    return Outcome::Skipped;
+  }
   const bool first_record = first_record_pending_;
   first_record_pending_ = false;
   if (header_pending_) {
