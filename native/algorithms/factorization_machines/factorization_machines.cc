@@ -552,10 +552,19 @@ void Forward(const Settings& s, const State& st, const BatchView& b, std::vector
         for (int32_t e = b.indptr[r]; e < b.indptr[r + 1]; e++) add(b.indices[e], b.values[e]);
       } else {
         const float* x = b.values + r * s.dim;
-        for (size_t i = 0; i < s.dim; i++) {
-          if (x[i] == 0) continue;
-          const float* w = st.linear + i * models;
-          for (size_t m = 0; m < models; m++) linear[m] += double(w[m]) * x[i];
+        if (models == 1) {
+          // One model: its sum in a register, where the vector's load and store for every feature
+          // (and a branch on zeros) were more of a dense run than the factors' loop. The same terms
+          // in the same order: a zero adds ±0, which leaves a sum started at +0 as it is.
+          double sum_linear = 0;
+          for (size_t i = 0; i < s.dim; i++) sum_linear += double(st.linear[i]) * x[i];
+          linear[0] = sum_linear;
+        } else {
+          for (size_t i = 0; i < s.dim; i++) {
+            if (x[i] == 0) continue;
+            const float* w = st.linear + i * models;
+            for (size_t m = 0; m < models; m++) linear[m] += double(w[m]) * x[i];
+          }
         }
         if (loops.row_sums) loops.row_sums(st.factors, x, s.dim, sum, squares.data());
         else DenseRowSumsAny(st.factors, width, x, s.dim, sum, squares.data());
