@@ -1,8 +1,8 @@
 // The algorithm objects' methods that take a state (or a model's data) check first that it is
-// theirs (and a model's data that its values are finite): a k-means state given to the linear learner's finalize failed deep inside with "Cannot
-// read properties of undefined (reading 'data')", and a k-means model's data given to its
-// loadModel said "unknown hyperparameter 'k'". The message is the one loading a state file of
-// another algorithm gives (state/checkpoint.ts).
+// theirs, and a model's data that its values are finite: a k-means state given to the linear
+// learner's finalize failed deep inside with "Cannot read properties of undefined (reading
+// 'data')", and a k-means model's data given to its loadModel said "unknown hyperparameter 'k'".
+// The message is the one loading a state file of another algorithm gives (state/checkpoint.ts).
 import type { Algorithm, ModelData } from './types.js';
 
 /** The contract's methods whose first argument is a state, and whether each returns a promise always. */
