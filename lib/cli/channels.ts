@@ -138,7 +138,8 @@ export function readOptionsFrom(command: string, options: ParsedArguments['optio
     format,
     featureDim,
     labelSize: labelSize as 0 | 1,
-    ...(column !== undefined && column > 0 ? { labelColumn: column } : {}),
+    // The first column named (--label-column 1) is kept: a continued state's own column must not replace it.
+    ...(column !== undefined && (column > 0 || labelColumn !== undefined) ? { labelColumn: column } : {}),
     // None (--ignore-columns none, or a model trained so) is kept: it also says that columns named as row names (X, id) are data.
     ...(ignoreColumns !== undefined ? { ignoreColumns } : {}),
     header: options.header === true,

@@ -25,7 +25,7 @@ import { CheckpointSchedule } from './checkpoint-directory.js';
 import { IdleCheckpoints } from './idle-checkpoints.js';
 import { defaultEpochCacheBytes, describeBytes, EpochCache, type EpochCacheReport, type PassSource } from './epoch-cache.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
-import { schemaOf } from './schema.js';
+import { recordPositions, schemaOf } from './schema.js';
 import { parallelEpochsProblem, resolveRunSettings, settingsOf, type RunSettings } from './run-settings.js';
 import { fromTrainingRecord, inPass, inputDifference, inputFilesOf, listInputFiles, toTrainingRecord, validationDifference, type CheckpointRecord, type InputFile } from './checkpoint-record.js';
 import type { PassContext, PassResult, PassRunner, Progress } from './pass-runner.js';
@@ -271,12 +271,30 @@ export class TrainingRun<A extends Algorithm> {
     if (readOptions.featureDim === undefined && state.schema.series !== true && state.schema.hashedWords !== true) {
       this.settings.readOptions = { ...readOptions, featureDim: state.schema.featureDim };
     }
+    this.readWithLayoutOf(state);
     // Its columns too: a headed file of the same width with its columns in another order is refused by name.
     const names = state.schema.featureNames;
     if (Array.isArray(names) && readOptions.header === true && (readOptions.format ?? 'csv') === 'csv' && readOptions.featureNames === undefined) {
       this.settings.readOptions = { ...this.settings.readOptions, featureNames: names as string[] };
     }
     this.recordTrainerHyperparameters(state);
+  }
+
+  /**
+   * A CSV state's layout when this run names none, as evaluate and predict read a model's: its
+   * label column (a regressor trained with --label-column 2 and continued without it learned
+   * column 1, the diagnosis, as its label, exit 0) and the columns it read past.
+   */
+  private readWithLayoutOf(state: State<unknown>): void {
+    const read = this.settings.readOptions;
+    if ((read.format ?? 'csv') !== 'csv') return;
+    const { labelColumn, ignoreColumns } = state.schema as { labelColumn?: unknown; ignoreColumns?: unknown };
+    const labelled = (read.labelSize ?? 1) === 1;
+    const column = labelled ? (read.labelColumn ?? (typeof labelColumn === 'number' ? labelColumn : undefined)) : undefined;
+    if (labelled && read.labelColumn === undefined && column !== undefined) this.settings.readOptions = { ...this.settings.readOptions, labelColumn: column };
+    if (read.ignoreColumns === undefined && Array.isArray(ignoreColumns) && ignoreColumns.every((c) => typeof c === 'number')) {
+      this.settings.readOptions = { ...this.settings.readOptions, ignoreColumns: recordPositions(ignoreColumns as number[], labelled ? column ?? 0 : undefined) };
+    }
   }
 
   /**

@@ -297,6 +297,26 @@ describe('boundless train / predict / evaluate / select', function () {
     }
   });
 
+  it('continued training reads rows with the state\'s label column and read-past columns when none are named (a regressor learned column 1 instead, exit 0)', async () => {
+    // Rows: an id to read past, the target y = 2·x0 − x1, a 0/1 column, then x0 and x1.
+    const random = Random.fromSeed(4);
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => {
+      const x0 = random.nextGaussian(), x1 = random.nextGaussian();
+      return `id${i},${(2 * x0 - x1).toFixed(5)},${i % 2},${x0.toFixed(5)},${x1.toFixed(5)}`;
+    }).join('\n') + '\n';
+    const [first, second] = [join(root, 'layout-a.csv'), join(root, 'layout-b.csv')];
+    await writeFile(first, rows(400));
+    await writeFile(second, rows(400));
+    const layout = ['--ignore-columns', '1', '--label-column', '2'];
+    assert.equal(boundless('train', 'linear-learner', '--train', first, ...layout, '--hp', 'predictor_type=regressor', '--epochs', '1', '--model-dir', join(root, 'layout-a')).code, 0);
+    const continued = (dir: string, ...extra: string[]) => {
+      const result = boundless('train', 'linear-learner', '--train', second, '--initial-model', join(root, 'layout-a'), '--epochs', '1', ...extra, '--model-dir', join(root, dir));
+      assert.equal(result.code, 0, result.stderr);
+      return readFile(join(root, dir, 'model.safetensors'));
+    };
+    assert.deepEqual(await continued('layout-same'), await continued('layout-named', ...layout));
+  });
+
   it('refuses a --model-dir whose model or state file cannot be written before training, writing neither', async () => {
     // A directory or a link loop where state.safetensors goes failed after the whole run, with the new model written beside the old state.
     const blocked = join(root, 'blocked-model');
