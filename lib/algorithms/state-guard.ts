@@ -29,7 +29,14 @@ export function requireStateOf(algorithm: string, where: string, value: unknown,
  * wrong (a linear learner's or factorization machine's scores null, a k-means centre of NaN never
  * nearest, with exit 0). The file's checksum covers the tensors' bytes, which such an edit recomputes.
  */
-function requireFiniteTensors(algorithm: string, data: ModelData): void {
+function requireFiniteValues(algorithm: string, data: ModelData): void {
+  // A number in the scalars is finite too: JSON holds no ∞, so a -1e999 there (read as −∞) was put
+  // in by hand (a linear learner's threshold of −∞ predicted every row 1).
+  for (const [name, value] of Object.entries(data.scalars ?? {})) {
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new RangeError(`${algorithm}: the model's scalar ${name} is ${value}: a trained model's numbers are finite, so the file was damaged or edited; train it again`);
+    }
+  }
   for (const [name, tensor] of Object.entries(data.tensors ?? {})) {
     const values = tensor?.data;
     if (!(values instanceof Float32Array || values instanceof Float64Array)) continue;
@@ -63,7 +70,7 @@ export function guardStates<A extends Pick<Algorithm, 'name'>>(algorithm: A, ext
   const loadModel = methods.loadModel;
   methods.loadModel = function (this: unknown, data: unknown, ...rest: unknown[]) {
     requireStateOf(algorithm.name, 'loadModel', data, 'the model data');
-    requireFiniteTensors(algorithm.name, data as ModelData);
+    requireFiniteValues(algorithm.name, data as ModelData);
     return (loadModel as (...args: unknown[]) => unknown).call(this, data, ...rest);
   };
   return algorithm;

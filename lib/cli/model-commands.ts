@@ -178,6 +178,13 @@ function atRecord(error: Error, input: string, before: number): Error {
   return error;
 }
 
+/** A model of rows given --format series: the kernels said "batch.values is missing". */
+function refuseSeriesFormat(command: string, algorithm: string, format: unknown): void {
+  if (format !== 'series') return;
+  throw new UsageError(`${command}: --format series is time series, which forecasters (deepar) read; ${withArticle(algorithm)} model reads rows ` +
+    '(csv, libsvm, recordio, jsonl, vw)');
+}
+
 /** A forecaster reads series: another --format was ignored, and its rows failed as "not valid JSON". */
 function refuseRowFormat(command: string, algorithm: string, format: unknown): void {
   if (format === undefined || format === 'series') return;
@@ -198,6 +205,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   for (const name of ['seed', 'configuration', 'plot']) {
     if (options[name] !== undefined) throw new UsageError(`predict: --${name} is for forecasters (deepar); ${withArticle(algorithm.name)} model takes none`);
   }
+  refuseSeriesFormat('predict', algorithm.name, options.format);
   const data = { ...readOptionsFrom('predict', options, { labelSize: 0, featureDim, labelColumn: labelColumnOf(model), ignoreColumns: ignoreColumnsOf(model) }), featureRange: algorithm.featureRange };
   const outputPath = (options.output as string | undefined) ?? '-';
   let requestOptions: { threshold: number } | undefined;
@@ -324,6 +332,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
     return { model: modelPath, records, ...reportSkipped('evaluate', badRecords, 'the metrics are over the series read', ['series', 'series']), ...metrics, ...statsOf(options, backend) };
   }
   if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); ${withArticle(algorithm.name)} model's metrics draw nothing`);
+  refuseSeriesFormat('evaluate', algorithm.name, options.format);
   const data = {
     ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 || labelColumnOf(model) !== undefined ? 1 : 0, featureDim, labelColumn: labelColumnOf(model), ignoreColumns: ignoreColumnsOf(model) }),
     // Labels the model cannot score are bad records with their file and line.

@@ -16,6 +16,7 @@ import { modelFromStored } from '../algorithms/persistence.js';
 import { integerOption, parseArguments, UsageError, type OptionSpec } from './arguments.js';
 import { modelFile } from './model-commands.js';
 import { withArticle } from '../algorithms/article.js';
+import { vocabularyProblem, type WordProblem } from '../algorithms/ntm/vocabulary-words.js';
 
 /**
  * vocab.txt: UTF-8, one word per line in feature order (SageMaker's format). A byte-order mark and a
@@ -31,32 +32,27 @@ export async function readVocabulary(command: string, path: string): Promise<str
     const why = (error as Error).name === 'TypeError' ? 'is not UTF-8 (vocab.txt is UTF-8, one word per line)' : (error as Error).message;
     throw new Error(`${command}: --vocab ${path}: ${why}`);
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // (TextDecoder has read past a byte-order mark at the start: another after it is a word's.)
   const words = text.split(/\r?\n/);
   if (words.at(-1) === '') words.pop();
   if (words.length === 0) throw new Error(`${command}: --vocab ${path} holds no words (expected one word per line, in feature order)`);
-  const empty = words.findIndex((w) => w.trim() === '');
-  if (empty >= 0) throw new Error(`${command}: --vocab ${path} line ${empty + 1} is empty (expected one word per line, in feature order)`);
-  // A byte-order mark inside the file (two Windows files joined with cat) or blanks around a word
-  // became part of it, without a word: topics printed "\ufeffamericans" and "america ".
-  const marked = words.findIndex((w) => w.includes('\ufeff'));
-  if (marked >= 0) {
-    throw new Error(`${command}: --vocab ${path} line ${marked + 1} holds a byte-order mark (U+FEFF), as files joined with cat after a Windows ` +
-      `tool wrote them do: remove it (sed -i 's/\\xEF\\xBB\\xBF//g' ${path})`);
-  }
-  const padded = words.findIndex((w) => w.trim() !== w);
-  if (padded >= 0) {
-    throw new Error(`${command}: --vocab ${path} line ${padded + 1} is ${JSON.stringify(words[padded])}, with blanks around the word: ` +
-      'a word is the whole line, so remove them');
-  }
-  // A word twice names two features alike: topics read "apple, apple", and which feature is meant is lost.
-  const seen = new Map<string, number>();
-  for (const [i, word] of words.entries()) {
-    const first = seen.get(word);
-    if (first !== undefined) throw new Error(`${command}: --vocab ${path} line ${i + 1} repeats line ${first + 1}'s word ${JSON.stringify(word)} (each word names one feature: one line each)`);
-    seen.set(word, i);
-  }
+  const problem = vocabularyProblem(words);
+  if (problem) throw new Error(`${command}: --vocab ${path} line ${problem.index + 1} ${lineProblem(problem, words, path)}`);
   return words;
+}
+
+/** What a --vocab line's problem is, in the words of a file of lines. */
+function lineProblem(problem: WordProblem, words: readonly string[], path: string): string {
+  const word = JSON.stringify(words[problem.index]);
+  switch (problem.kind) {
+    case 'empty': return 'is empty (expected one word per line, in feature order)';
+    case 'newline': return `is ${word}, with a newline inside`;
+    case 'byte-order mark':
+      return 'holds a byte-order mark (U+FEFF), as files joined with cat after a Windows tool wrote them do: ' +
+        `remove it (sed -i 's/\\xEF\\xBB\\xBF//g' ${path})`;
+    case 'blanks': return `is ${word}, with blanks around the word: a word is the whole line, so remove them`;
+    case 'repeat': return `repeats line ${problem.first + 1}'s word ${word} (each word names one feature: one line each)`;
+  }
 }
 
 export const topicsOptions: Record<string, OptionSpec> = {

@@ -71,7 +71,9 @@ export class BatchError extends Error {
 export function requireRowBatch(where: string, value: unknown): asserts value is RowBatch {
   const batch = value as Partial<RowBatch> | null | undefined;
   if ((batch?.kind === 'dense' || batch?.kind === 'sparse') && Number.isSafeInteger(batch.rows)) return;
-  const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value === 'object' ? 'an object that is none' : typeof value;
+  const got = Array.isArray(value) ? 'an array' : value === null ? 'null'
+    : ArrayBuffer.isView(value) ? `a ${value.constructor.name} (the values alone: denseBatch(values, cols) adds the width)`
+      : typeof value === 'object' ? 'an object that is none' : typeof value;
   throw new TypeError(`${where}: expected a batch of rows ({ kind: 'dense', rows, cols, values: Float32Array }; denseBatch(values, cols) makes one, ` +
     `readBatches reads them from files), got ${got}`);
 }

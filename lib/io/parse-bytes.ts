@@ -9,6 +9,7 @@ import type { BatchPool, PooledBatch } from '../data/batch-pool.js';
 import { ConsumerGone, deliver, type Producer, type ReadStats } from './batch-stream.js';
 import { DataError, type ReadOptions } from './read-options.js';
 import { midFileError } from './file-line-numbers.js';
+import { refuseUtf16Or32 } from './text-encoding.js';
 import type { ByteChunk, ByteSource } from './sources/types.js';
 import { fileShrankError } from './sources/files.js';
 import { csvFields, headerError, headerlessError, unclosedQuote } from './formats/row-names.js';
@@ -77,6 +78,7 @@ async function knownWidth(producer: Producer, upstream: AsyncIterator<ByteChunk>
     const bytes = head.length === 1 ? head[0].data : Buffer.concat(head.map((c) => c.data));
     // A read resumed inside a file starts at a record: its first line is no header.
     const options = head[0] && head[0].baseOffset > 0 && producer.options.header ? { ...producer.options, header: false } : producer.options;
+    if (producer.format !== 'recordio' && head[0]?.baseOffset === 0) refuseUtf16Or32(head[0].name, head[0].data, head[0].path);
     const width = infer(bytes, head[0]?.name ?? description, options, next.done === true);
     if (width === 'none') break;
     featureDim = width ?? undefined;
@@ -287,7 +289,6 @@ function inferCsvWidth(head: Uint8Array, name: string, options: ReadOptions, com
   // Lines that end in a bare CR are one line to the reader: under --header the whole file was the
   // header (0 records, exit 0 from convert and predict); a large one, a record too long.
   if (bareCrLines(head)) throw new DataError(`${name}: ${bareCrAdvice}`);
-  refuseUtf16(name, head);
   // A UTF-8 byte-order mark is not part of the first field (the parser skips it too).
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   const first = firstRecordLine(head, start, options.header ? 1 : 0, complete);
@@ -379,7 +380,7 @@ class NativeBatcher {
    */
   async feed(chunk: ByteChunk): Promise<void> {
     if (chunk.fileStart) {
-      if (chunk.baseOffset === 0 && this.producer.format !== 'recordio') refuseUtf16(chunk.name, chunk.data);
+      if (chunk.baseOffset === 0 && this.producer.format !== 'recordio') refuseUtf16Or32(chunk.name, chunk.data, chunk.path);
       if (this.fileOpen) await this.finishFile(true);
       this.leading = this.producer.format === 'csv' && chunk.baseOffset === 0 ? { chunk, bytes: [] } : undefined;
       this.parser.startFile(chunk.baseOffset === 0);
@@ -618,17 +619,6 @@ function bareCrHint(path: string): string {
 const bareCrAdvice = 'its lines end in a bare CR, as classic Mac OS and Excel\'s "CSV (Macintosh)" write them, so it reads as one line: ' +
   "turn them into newlines first, e.g. tr '\\r' '\\n' < in.csv > out.csv";
 
-/**
- * Text in UTF-16 (Windows' "Unicode" text, PowerShell's Out-File) starts with its byte-order mark:
- * read as UTF-8, its first field was "not a number; the record holds NUL bytes, as binary files do:
- * a recordIO-protobuf file needs --format recordio", or a line "not a JSON object".
- */
-function refuseUtf16(name: string, head: Uint8Array): void {
-  const order = head[0] === 0xff && head[1] === 0xfe ? 'FF FE' : head[0] === 0xfe && head[1] === 0xff ? 'FE FF' : undefined;
-  if (!order) return;
-  throw new DataError(`${name}: starts with a UTF-16 byte-order mark (${order}): it is UTF-16 text, and Boundless reads UTF-8; ` +
-    `convert it first, e.g. iconv -f UTF-16 -t UTF-8 ${name} > utf8.txt`);
-}
 
 /** No newline, and two CRs or more with something after them: lines that end in a bare CR. */
 function bareCrLines(bytes: Uint8Array): boolean {

@@ -88,7 +88,7 @@ async function withWidth(input: AsyncIterable<RecordInput>, labelSize: number, f
   const counts = new Map<number, number>();
   for (const record of head) {
     const split = splitRecord(record, labelSize);
-    if (split && split.features.length > 0) counts.set(split.features.length, (counts.get(split.features.length) ?? 0) + 1);
+    if (split && typeof split.features !== 'string' && split.features?.length > 0) counts.set(split.features.length, (counts.get(split.features.length) ?? 0) + 1);
   }
   let width = featureDim;
   for (const [w, n] of counts) if (width === undefined || n > counts.get(width)!) width = w;
@@ -118,7 +118,7 @@ function copyRecord(record: RecordInput): RecordInput {
   if (typeof record === 'object' && record !== null && 'features' in record) {
     const features = record.features as ArrayLike<number> & { slice?: () => ArrayLike<number> };
     // Features that are no array (a sparse {keys, values} object) are kept as given, for the record's error to say.
-    if (typeof features?.length !== 'number') return record;
+    if (typeof features?.length !== 'number' || typeof features === 'string') return record;
     return { ...record, features: typeof features.slice === 'function' ? features.slice() : Array.from(features) } as RecordInput;
   }
   return record;
@@ -131,7 +131,7 @@ function recordProblem(record: SplitRecord, width: number, labelSize: number, cl
   if (record.otherKeys) {
     return { why: `has ${record.otherKeys.map((k) => JSON.stringify(k)).join(', ')} beside its features: a record object holds features, label and weight only`, reason: 'syntax' };
   }
-  if (typeof features?.length !== 'number') {
+  if (typeof features?.length !== 'number' || typeof features === 'string') {
     return { why: `features is ${describeValue(features)}, expected an array of numbers (dense: sparse rows come as libsvm, JSON Lines or recordIO files, or as batches)`, reason: 'syntax' };
   }
   if (features.length !== width) return { why: `has ${features.length} features, expected ${width}`, reason: 'column_count' };
@@ -176,7 +176,8 @@ function recordProblem(record: SplitRecord, width: number, labelSize: number, cl
 
 /** A value that is not a number, as a message says it. */
 function describe(value: unknown): string {
-  return typeof value === 'string' ? `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}` : value === null ? 'null' : `a ${typeof value}`;
+  return typeof value === 'string' ? `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}` : value === null ? 'null'
+    : value === undefined ? 'undefined' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function appendRow(batch: PooledBatch, record: SplitRecord, width: number): void {

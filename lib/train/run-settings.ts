@@ -5,6 +5,7 @@
 // error before any data is read; required hyperparameters not given are an initial
 // state's. A continued state's hyperparameters re-decide
 // what depends on them (settingsOf).
+import { vocabularyProblem } from '../algorithms/ntm/vocabulary-words.js';
 import { parseHyperparameters, type HyperparameterInput } from '../algorithms/hyperparameters.js';
 import type { Algorithm } from '../algorithms/types.js';
 import type { Backend } from '../backends/registry.js';
@@ -140,14 +141,12 @@ function checkVocabulary(algorithm: Algorithm, vocabulary: TrainOptions['vocabul
   if (vocabulary === undefined) return;
   if (!algorithm.takesVocabulary) throw new Error(`train: ${algorithm.name} takes no vocabulary (only ntm names features by words)`);
   if (!Array.isArray(vocabulary) || vocabulary.some((w) => typeof w !== 'string')) throw new TypeError('train: vocabulary must be an array of words (strings)');
-  const bad = vocabulary.findIndex((w) => w === '' || w.includes('\n'));
-  if (bad >= 0) throw new RangeError(`train: vocabulary word ${bad} is ${JSON.stringify(vocabulary[bad])}; a word is a non-empty string without a newline`);
-  const seen = new Map<string, number>();
-  for (const [i, word] of vocabulary.entries()) {
-    const first = seen.get(word);
-    if (first !== undefined) throw new RangeError(`train: vocabulary word ${i} is ${JSON.stringify(word)}, as word ${first} is; each word names one feature`);
-    seen.set(word, i);
-  }
+  const problem = vocabularyProblem(vocabulary);
+  if (!problem) return;
+  const word = `train: vocabulary word ${problem.index} is ${JSON.stringify(vocabulary[problem.index])}`;
+  if (problem.kind === 'repeat') throw new RangeError(`${word}, as word ${problem.first} is; each word names one feature`);
+  throw new RangeError(`${word}; a word is a non-empty string without a newline, a byte-order mark or blanks around it` +
+    `${problem.kind === 'blanks' && /\r$/.test(vocabulary[problem.index]) ? " (a CRLF file split at '\\n': split at /\\r?\\n/)" : ''}`);
 }
 
 /**

@@ -4,7 +4,7 @@
 // array of text lines where paths go ("no such file or directory (the path … ends with spaces)"),
 // and DeepAR series as objects ("readJsonLines: needs a byte source").
 import assert from 'node:assert/strict';
-import { createBackend, deepar, denseBatch, linearLearner, pca, train } from '../../lib/index.js';
+import { createBackend, deepar, denseBatch, linearLearner, ntm, pca, train } from '../../lib/index.js';
 
 describe('API arguments of the wrong shape', () => {
   const rows = Array.from({ length: 60 }, (_, i) => [i % 2, Math.sin(i), Math.cos(3 * i), (i % 7) / 7]);
@@ -23,6 +23,20 @@ describe('API arguments of the wrong shape', () => {
     assert.deepEqual(await p.model.inverseTransform(projection), await p.model.inverseTransform(projection, 3));
     await assert.rejects(p.model.inverseTransform(projection, batch as never),
       { message: 'pca inverseTransform: rows must be a whole number (or left out: projection.length / num_components), got object' });
+    await assert.rejects(p.model.inverseTransform(projection.subarray(1)), { message: 'pca inverseTransform: projection has 5 values, not a whole number of rows of num_components = 2' });
+    await assert.rejects(p.model.predict(batch.values as never), /got a Float32Array \(the values alone: denseBatch\(values, cols\) adds the width\)$/);
+  });
+
+  it('the API\'s vocabulary is held to what --vocab is: a CRLF file split at \\n, blanks, a byte-order mark inside (they became words)', async () => {
+    const words = ['america', 'people', 'world'];
+    const docs = [Buffer.from('0 1:2 2:1\n0 2:3 3:1\n0 1:1 3:2\n')];
+    const options = { train: docs, data: { format: 'libsvm' as const, featureDim: 3 } };
+    await assert.rejects(train(ntm, { num_topics: 2 }, { ...options, vocabulary: words.map((w) => `${w}\r`) }), {
+      message: `train: vocabulary word 0 is "america\\r"; a word is a non-empty string without a newline, a byte-order mark or blanks around it (a CRLF file split at '\\n': split at /\\r?\\n/)`,
+    });
+    await assert.rejects(train(ntm, { num_topics: 2 }, { ...options, vocabulary: ['america', '\ufeffpeople', 'world'] }), /vocabulary word 1 is "\ufeffpeople"; a word is/);
+    const trained = await train(ntm, { num_topics: 2 }, { ...options, vocabulary: words });
+    assert.deepEqual(trained.model.topics(3)[0].words.sort(), [...words].sort());
   });
 
   it('an array of text lines is no list of paths, and DeepAR series come as JSON Lines text', async () => {

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { readBatches, type ReadOptions, type SourceInput } from '../../lib/index.js';
 import { encodeRecord, frameRecord } from '../../lib/io/formats/recordio-protobuf.js';
+import { readJsonLines } from '../../lib/io/formats/deepar-series.js';
 
 const bom = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -48,6 +49,16 @@ describe('encodings and formats real inputs use', () => {
         message: `${path}: starts with a UTF-16 byte-order mark (${order}): it is UTF-16 text, and Boundless reads UTF-8; convert it first, e.g. iconv -f UTF-16 -t UTF-8 ${path} > utf8.txt`,
       });
     }
+    // Gzip (iconv cannot read the file's bytes), UTF-32, and DeepAR's series (it said "invalid UTF-8").
+    const gz = join(directory, 'utf16.csv.gz');
+    await writeFile(gz, gzipSync(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('1,2\n', 'utf16le')])));
+    await assert.rejects(rowsOf(gz, { format: 'csv' }), { message: `${gz}: starts with a UTF-16 byte-order mark (FF FE): it is UTF-16 text, and Boundless reads UTF-8; convert it first (iconv -f UTF-16 -t UTF-8)` });
+    const wide = join(directory, 'utf32.csv');
+    await writeFile(wide, Buffer.from([0xff, 0xfe, 0, 0, 0x31, 0, 0, 0, 0x0a, 0, 0, 0]));
+    await assert.rejects(rowsOf(wide, { format: 'csv' }), /starts with a UTF-32 byte-order mark \(FF FE 00 00\): it is UTF-32 text/);
+    const series = join(directory, 'series.json');
+    await writeFile(series, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"start": "2020-01-01 00:00:00", "target": [1, 2]}\n', 'utf16le')]));
+    await assert.rejects(async () => { for await (const line of readJsonLines(series)) void line; }, /series\.json: starts with a UTF-16 byte-order mark \(FF FE\)/);
   });
 
   describe('a UTF-8 byte-order mark', () => {

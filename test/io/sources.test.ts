@@ -227,6 +227,8 @@ describe('sources', () => {
     await assert.rejects(rowsOf(records(5) as never), /^DataError: array, record 1: the number 5 is neither an array nor \{features, label\}$/);
     await assert.rejects(rowsOf(records(null) as never), /^DataError: array, record 1: null is neither an array nor \{features, label\}$/);
     // A misspelled weight trained every row at weight 1 without a word; a sparse features object said "has undefined features".
+    await assert.rejects(rowsOf(records({ features: '56', label: 1 }) as never),
+      /^DataError: array, record 1: features is the string "56", expected an array of numbers/);
     await assert.rejects(rowsOf(records({ features: [5, 6], label: 1, wieght: 0 }) as never),
       /^DataError: array, record 1: has "wieght" beside its features: a record object holds features, label and weight only$/);
     await assert.rejects(rowsOf(records({ features: { keys: [0], values: [1], shape: [2] }, label: 1 }) as never),

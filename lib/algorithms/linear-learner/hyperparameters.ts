@@ -89,7 +89,7 @@ export const linearLearnerSchema = {
     type: 'bool', default: 'auto', allowAuto: true,
     description: 'output the mean of the iterates since the scaler sample was complete (Polyak–Ruppert averaging) instead of the last (auto: on)',
   },
-  seed: { type: 'int', min: 0, max: 0xffffffff, default: 0, description: 'random seed (initial weights, the model grid)' },
+  seed: { type: 'int', min: 0, max: 0xffffffff, default: 0, description: 'random seed of the initial weights (init_method uniform or normal; the default, zero weights, draws nothing)' },
 } as const;
 
 export type LinearLearnerSchema = typeof linearLearnerSchema;

@@ -53,6 +53,10 @@ export class LinearLearnerModel implements Model {
     if (!(this.loss in lossCodes)) throw new RangeError(`linear-learner model: unknown loss '${this.loss}'`);
     // A file edited or damaged since training can pair them wrongly (a regressor's file saying loss
     // logistic crashed predict; a classifier's saying regressor scored mse 0): training refuses that.
+    const threshold = modelData.scalars.threshold;
+    if (threshold !== undefined && typeof threshold !== 'number') {
+      throw new RangeError(`linear-learner model: threshold ${JSON.stringify(threshold)} is not a number: the file was edited or damaged`);
+    }
     const expected = lossesFor[this.predictorType];
     if (!expected || this.predictorType !== this.hyperparameters.predictor_type || !expected.includes(this.loss)) {
       throw new RangeError(`linear-learner model: predictor_type ${String(this.predictorType)} (hyperparameter: ${this.hyperparameters.predictor_type}) ` +

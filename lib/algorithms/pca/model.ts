@@ -64,9 +64,17 @@ export class PcaModel implements Model {
   }
 
   /** Rows of k projections back to the input space: projection · vᵀ + mean. */
-  async inverseTransform(projection: Float32Array, rows = projection?.length / this.components): Promise<Float32Array> {
+  async inverseTransform(projection: Float32Array, rows?: number): Promise<Float32Array> {
     if (!(projection instanceof Float32Array)) {
-      throw new TypeError(`pca inverseTransform: projection must be a Float32Array of rows × num_components (${this.components}) values, got ${typeof projection}`);
+      const got = projection === null ? 'null' : Array.isArray(projection) ? 'an array' : ArrayBuffer.isView(projection) ? `a ${(projection as object).constructor.name}`
+        : typeof projection === 'object' ? "an object (predict's result? its projection is the Float32Array)" : typeof projection;
+      throw new TypeError(`pca inverseTransform: projection must be a Float32Array of rows × num_components (${this.components}) values, got ${got}`);
+    }
+    if (rows === undefined) {
+      if (projection.length % this.components !== 0) {
+        throw new RangeError(`pca inverseTransform: projection has ${projection.length} values, not a whole number of rows of num_components = ${this.components}`);
+      }
+      rows = projection.length / this.components;
     }
     if (!Number.isSafeInteger(rows) || rows < 0) {
       throw new RangeError(`pca inverseTransform: rows must be a whole number (or left out: projection.length / num_components), got ${typeof rows === 'number' ? rows : typeof rows}`);

@@ -10,6 +10,7 @@ import { DataError } from '../read-options.js';
 import type { FileSourceOptions } from '../sources/files.js';
 import type { ByteSource, SourcePosition } from '../sources/types.js';
 import { parseStart, type SeriesRecord } from '../../data/series.js';
+import { refuseUtf16Or32 } from '../text-encoding.js';
 
 export type { SeriesRecord } from '../../data/series.js';
 
@@ -141,6 +142,7 @@ export async function* readJsonLines(input: SourceInput, options: Pick<SeriesOpt
       name = chunk.name;
       fileIndex = chunk.fileIndex;
       offset = chunk.baseOffset;
+      if (offset === 0) refuseUtf16Or32(name, chunk.data, chunk.path);
     }
     let data = Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.length);
     for (let newline = data.indexOf(10); newline >= 0; newline = data.indexOf(10)) {
