@@ -502,6 +502,16 @@ describe('command-line contract', function () {
     assert.deepEqual([...interrupted].sort(), ['convert', 'predict'], 'a command finished before each of its signals: nothing was tested');
   });
 
+  it('a model of rows refuses --format series in predict and evaluate (a kernel said "batch.values is missing")', async () => {
+    const series = join(directory, 'series.json');
+    await writeFile(series, '{"start": "2020-01-01 00:00:00", "target": [1, 2, 3]}\n');
+    for (const command of ['predict', 'evaluate']) {
+      const result = boundless([command, '--model', models.kmeans, command === 'predict' ? '--input' : '--test', series, '--format', 'series']);
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr, `boundless: ${command}: --format series is time series, which forecasters (deepar) read; a kmeans model reads rows (csv, libsvm, recordio, jsonl, vw)\n`);
+    }
+  });
+
   it('predict says how many blank lines it read past (the output had fewer lines than the input, without a word)', async () => {
     const blank = join(directory, 'blank-lines.csv');
     await writeFile(blank, '1,0.5,0.5\n\n   \n0,0.3,1\n\n');
