@@ -160,6 +160,11 @@ describe('kmeans', function () {
       // A k above the state's own comes from fewer centres a cluster than training at it keeps: said.
       cli('select', '--state', 'model/state.safetensors', '--k', '8', '--model-dir', 'eight');
       assert.match(stderr, /^boundless: select: warning: kmeans: the model for k=8 is reduced from the state's 50 weighted centres \(it was trained with k=5\), where training with k=8 keeps 80: .* train with k=8, or with a larger extra_center_factor\n$/);
+      assert.doesNotMatch(stderr, /The state saw/);
+      // A state of one batch (the 2,000 rows in the default 5,000): its centres barely moved, and it says so.
+      cli('train', 'kmeans', '--train', 'points.csv', '--hp', 'k=5', '--model-dir', 'one-batch');
+      cli('select', '--state', 'one-batch/state.safetensors', '--k', '8', '--model-dir', 'eight-of-one');
+      assert.match(stderr, /The state saw one batch of rows, so its centres moved little from the rows they started on, and the model can cost several times more: a smaller mini_batch_size makes more batches of the same rows\. For the best model at k=8/);
       const inspected = JSON.parse(cli('inspect', 'three/model.safetensors'));
       assert.equal(inspected.scalars.k, 3);
       const predicted = cli('predict', '--model', 'model/model.safetensors', '--input', 'points.csv').trim().split('\n').map((l) => JSON.parse(l));
