@@ -3,7 +3,7 @@
 // bad-record policy, record size.
 import { delimiterInNumbers, formatNames, numberCharacters, vwWidthMismatch, type FormatName, type ReadOptions } from '../io/read-options.js';
 import { choiceOption, integerOption, UsageError, type OptionSpec, type ParsedArguments } from './arguments.js';
-import { recordPositions } from '../train/schema.js';
+import { movedLabelColumn, recordPositions } from '../train/schema.js';
 import { withArticle } from '../algorithms/article.js';
 
 export const dataOptions: Record<string, OptionSpec> = {
@@ -169,16 +169,3 @@ function ignoreColumnsFor(command: string, options: ParsedArguments['options'], 
   return recordPositions(model, label);
 }
 
-/**
- * The label's column in records whose ignored columns are `ignored` (0-based), for a model whose
- * label sat at `label` among its own ignored ones (`model`, positions among the non-label
- * columns): the column with as many read columns before it.
- */
-function movedLabelColumn(label: number, model: readonly number[], ignored: readonly number[]): number {
-  const read = label - recordPositions(model, label).filter((c) => c < label).length;
-  for (let column = 0, seen = 0; ; column++) {
-    if (ignored.includes(column)) continue;
-    if (seen === read) return column;
-    seen++;
-  }
-}

@@ -7,7 +7,7 @@ import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { getAlgorithm, loadAlgorithmModule } from '../algorithms/registry.js';
-import type { Selection } from '../algorithms/types.js';
+import type { Algorithm, Selection } from '../algorithms/types.js';
 import type { Batch } from '../data/batch.js';
 import { loadCoreAddon, type NativePredictionOutput } from '../backends/native-addon.js';
 import { resolveBackend, type BackendChoice } from '../backends/select.js';
@@ -179,10 +179,10 @@ function atRecord(error: Error, input: string, before: number): Error {
 }
 
 /** A model of rows given --format series: the kernels said "batch.values is missing". */
-function refuseSeriesFormat(command: string, algorithm: string, format: unknown): void {
+function refuseSeriesFormat(command: string, algorithm: Algorithm, format: unknown): void {
   if (format !== 'series') return;
-  throw new UsageError(`${command}: --format series is time series, which forecasters (deepar) read; ${withArticle(algorithm)} model reads rows ` +
-    '(csv, libsvm, recordio, jsonl, vw)');
+  throw new UsageError(`${command}: --format series is time series, which forecasters (deepar) read; ${withArticle(algorithm.name)} model reads rows ` +
+    `(csv, libsvm, recordio, jsonl${algorithm.zeroRowsSayNothing ? ', text' : ''}, vw)`);
 }
 
 /** A forecaster reads series: another --format was ignored, and its rows failed as "not valid JSON". */
@@ -205,7 +205,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
   for (const name of ['seed', 'configuration', 'plot']) {
     if (options[name] !== undefined) throw new UsageError(`predict: --${name} is for forecasters (deepar); ${withArticle(algorithm.name)} model takes none`);
   }
-  refuseSeriesFormat('predict', algorithm.name, options.format);
+  refuseSeriesFormat('predict', algorithm, options.format);
   const data = { ...readOptionsFrom('predict', options, { labelSize: 0, featureDim, labelColumn: labelColumnOf(model), ignoreColumns: ignoreColumnsOf(model) }), featureRange: algorithm.featureRange };
   const outputPath = (options.output as string | undefined) ?? '-';
   let requestOptions: { threshold: number } | undefined;
@@ -332,7 +332,7 @@ export async function evaluateCommand(argv: string[]): Promise<Record<string, un
     return { model: modelPath, records, ...reportSkipped('evaluate', badRecords, 'the metrics are over the series read', ['series', 'series']), ...metrics, ...statsOf(options, backend) };
   }
   if (options.seed !== undefined) throw new UsageError(`evaluate: --seed is for forecasters (deepar); ${withArticle(algorithm.name)} model's metrics draw nothing`);
-  refuseSeriesFormat('evaluate', algorithm.name, options.format);
+  refuseSeriesFormat('evaluate', algorithm, options.format);
   const data = {
     ...readOptionsFrom('evaluate', options, { labelSize: algorithm.labelSize > 0 || labelColumnOf(model) !== undefined ? 1 : 0, featureDim, labelColumn: labelColumnOf(model), ignoreColumns: ignoreColumnsOf(model) }),
     // Labels the model cannot score are bad records with their file and line.

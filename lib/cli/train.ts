@@ -103,35 +103,43 @@ function refuseGivenTwice(options: Record<string, unknown>, hyperparameters: Rec
   }
 }
 
-/** The feature_dim a state file's header records (undefined where it records none); an error naming the file when it cannot be read. */
-async function featureDimOfState(path: string): Promise<number | undefined> {
+/** What a state file's header records of the rows it was trained on: their width, and a CSV's label column and columns read past. */
+interface StoredLayout { featureDim?: number; labelColumn?: number; ignoreColumns?: number[] }
+
+/** The layout a state file's header records; an error naming the file when it cannot be read. */
+async function layoutOfState(path: string): Promise<StoredLayout> {
   // Said before the data options: a missing state is the problem, not a --feature-dim the state would have given.
   const metadata = await readSafetensorsMetadata(path).catch((error: Error) => {
     throw new Error(`train: the initial state ${error.message}`);
   });
-  return featureDimOfMetadata(metadata);
+  return layoutOfMetadata(metadata);
 }
 
 /**
- * The feature_dim of the newest checkpoint in a --resume's directory whose header can be read
- * (the one the trainer resumes, which skips unreadable ones too), so that a libsvm run restarts
- * with the command that began it; undefined when there is none (the run then starts over).
+ * The layout of the newest checkpoint in a --resume's directory whose header can be read (the one
+ * the trainer resumes, which skips unreadable ones too), so that a libsvm run restarts with the
+ * command that began it; nothing when there is none (the run then starts over).
  */
-async function featureDimOfCheckpoints(directory: string): Promise<number | undefined> {
+async function layoutOfCheckpoints(directory: string): Promise<StoredLayout> {
   for (const { path } of await new CheckpointDirectory(directory).list().catch(() => [])) {
     const metadata = await readSafetensorsMetadata(path).catch(() => undefined);
     if (!metadata) continue;
-    return featureDimOfMetadata(metadata);
+    return layoutOfMetadata(metadata);
   }
-  return undefined;
+  return {};
 }
 
-function featureDimOfMetadata(metadata: Record<string, string> | undefined): number | undefined {
+function layoutOfMetadata(metadata: Record<string, string> | undefined): StoredLayout {
   try {
-    const featureDim = (JSON.parse(metadata?.schema ?? '') as { featureDim?: unknown }).featureDim;
-    return typeof featureDim === 'number' && Number.isSafeInteger(featureDim) && featureDim > 0 ? featureDim : undefined;
+    const { featureDim, labelColumn, ignoreColumns } = JSON.parse(metadata?.schema ?? '') as Record<string, unknown>;
+    const whole = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    return {
+      ...(whole(featureDim) && featureDim > 0 ? { featureDim } : {}),
+      ...(whole(labelColumn) ? { labelColumn } : {}),
+      ...(Array.isArray(ignoreColumns) && ignoreColumns.every(whole) ? { ignoreColumns } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -234,14 +242,19 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
   }
   const initialState = await initialStateFrom(options);
   // Continued training reads rows of the state's width: --feature-dim need not be given again.
-  const stateFeatureDim = initialState ? await featureDimOfState(initialState) : undefined;
+  const stateLayout = initialState ? await layoutOfState(initialState) : {};
+  const stateFeatureDim = stateLayout.featureDim;
   const givenFeatureDim = integerOption('train', options, 'feature-dim');
   if (stateFeatureDim !== undefined && givenFeatureDim !== undefined && givenFeatureDim !== stateFeatureDim) {
     throw new UsageError(`train: --feature-dim ${givenFeatureDim}, but the initial state ${initialState} was trained on rows of ${stateFeatureDim} features, ` +
       'and continues on rows of that width (leave --feature-dim out)');
   }
   const checkpointDir = options['checkpoint-dir'] as string | undefined;
-  const resumedFeatureDim = options.resume === true && checkpointDir ? await featureDimOfCheckpoints(checkpointDir) : undefined;
+  const resumedLayout = options.resume === true && checkpointDir ? await layoutOfCheckpoints(checkpointDir) : {};
+  const resumedFeatureDim = resumedLayout.featureDim;
+  // A continued state's CSV layout, as evaluate reads a model's: its label column (an unsupervised
+  // state's too: its rows had one) and columns read past, moved by another --ignore-columns given.
+  const { labelColumn: storedLabelColumn, ignoreColumns: storedIgnored } = initialState ? stateLayout : resumedLayout;
   // Where the width that bounds the rows' indices came from, said with an index beyond it.
   const widthSource = vocabulary ? `the ${vocabulary.length} words of --vocab ${String(options.vocab)}: one word per feature`
     : stateFeatureDim !== undefined ? `the initial state ${initialState}'s width: continued training reads rows of the width it was trained on`
@@ -252,8 +265,8 @@ export async function trainCommand(argv: string[]): Promise<Record<string, unkno
     throw new UsageError(`train: ${algorithm.name} learns from labels, and --label-size 0 says the rows have none: leave it out (the label is column 1 ` +
       'by default; --label-column N names another)');
   }
-  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 ? 1 : 0, featureDim: vocabulary?.length ?? stateFeatureDim,
-    hyperparameterFeatureDim, format, resumedFeatureDim }),
+  const data = { ...readOptionsFrom('train', options, { labelSize: algorithm.labelSize > 0 || storedLabelColumn !== undefined ? 1 : 0,
+    featureDim: vocabulary?.length ?? stateFeatureDim, labelColumn: storedLabelColumn, ignoreColumns: storedIgnored, hyperparameterFeatureDim, format, resumedFeatureDim }),
     redis: redisOptionsFrom('train', options, options.train as string), shuffleBuffer: integerOption('train', options, 'shuffle-buffer') };
   if (data.shuffleBuffer !== undefined && algorithm.checkSeries) {
     throw new UsageError(`train: --shuffle-buffer shuffles rows; ${algorithm.name} reads whole time series and draws its own training windows`);

@@ -9,12 +9,14 @@ import { DataError } from './read-options.js';
  * byte-order mark; `path`, a plain file's, goes into the iconv command it advises.
  */
 export function refuseUtf16Or32(name: string, head: Uint8Array, path?: string): void {
-  const utf32 = head[0] === 0xff && head[1] === 0xfe && head[2] === 0 && head[3] === 0;
-  const order = head[0] === 0xff && head[1] === 0xfe ? 'FF FE' : head[0] === 0xfe && head[1] === 0xff ? 'FE FF' : undefined;
-  if (!order) return;
-  const encoding = utf32 ? 'UTF-32' : 'UTF-16';
+  const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
+  const mark = starts(0xff, 0xfe, 0, 0) ? { encoding: 'UTF-32', order: 'FF FE 00 00' } : starts(0, 0, 0xfe, 0xff) ? { encoding: 'UTF-32', order: '00 00 FE FF' }
+    : starts(0xff, 0xfe) ? { encoding: 'UTF-16', order: 'FF FE' } : starts(0xfe, 0xff) ? { encoding: 'UTF-16', order: 'FE FF' } : undefined;
+  if (!mark) return;
+  const { encoding, order } = mark;
   // The command only for a plain file: a gzip file's bytes, stdin or an iterable have no name iconv can read.
-  const how = path !== undefined ? `, e.g. iconv -f ${encoding} -t UTF-8 ${path} > utf8.txt` : ` (iconv -f ${encoding} -t UTF-8)`;
-  throw new DataError(`${name}: starts with a ${encoding} byte-order mark (${utf32 ? 'FF FE 00 00' : order}): it is ${encoding} text, and Boundless reads UTF-8; ` +
+  const how = path !== undefined ? `, e.g. iconv -f ${encoding} -t UTF-8 ${path} > utf8.txt`
+    : ` (its text, decompressed if it was gzip, through iconv -f ${encoding} -t UTF-8)`;
+  throw new DataError(`${name}: starts with a ${encoding} byte-order mark (${order}): it is ${encoding} text, and Boundless reads UTF-8; ` +
     `convert it first${how}`);
 }

@@ -44,3 +44,17 @@ export function unlabelledPositions(layout: ColumnLayout): number[] {
 export function recordPositions(unlabelled: readonly number[], labelColumn: number | undefined): number[] {
   return unlabelled.map((c) => (labelColumn !== undefined && c >= labelColumn ? c + 1 : c));
 }
+
+/**
+ * The label's column in records whose ignored columns are `ignored` (0-based), for a model whose
+ * label sat at `label` among its own ignored ones (`model`, positions among the non-label
+ * columns): the column with as many read columns before it.
+ */
+export function movedLabelColumn(label: number, model: readonly number[], ignored: readonly number[]): number {
+  const read = label - recordPositions(model, label).filter((c) => c < label).length;
+  for (let column = 0, seen = 0; ; column++) {
+    if (ignored.includes(column)) continue;
+    if (seen === read) return column;
+    seen++;
+  }
+}

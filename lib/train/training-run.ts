@@ -25,7 +25,7 @@ import { CheckpointSchedule } from './checkpoint-directory.js';
 import { IdleCheckpoints } from './idle-checkpoints.js';
 import { defaultEpochCacheBytes, describeBytes, EpochCache, type EpochCacheReport, type PassSource } from './epoch-cache.js';
 import { ProgressReporter, type ProgressEvent } from './progress.js';
-import { recordPositions, schemaOf } from './schema.js';
+import { movedLabelColumn, recordPositions, schemaOf } from './schema.js';
 import { parallelEpochsProblem, resolveRunSettings, settingsOf, type RunSettings } from './run-settings.js';
 import { fromTrainingRecord, inPass, inputDifference, inputFilesOf, listInputFiles, toTrainingRecord, validationDifference, type CheckpointRecord, type InputFile } from './checkpoint-record.js';
 import type { PassContext, PassResult, PassRunner, Progress } from './pass-runner.js';
@@ -281,20 +281,32 @@ export class TrainingRun<A extends Algorithm> {
   }
 
   /**
-   * A CSV state's layout when this run names none, as evaluate and predict read a model's: its
+   * A CSV state's layout where this run names none, as evaluate and predict read a model's: its
    * label column (a regressor trained with --label-column 2 and continued without it learned
-   * column 1, the diagnosis, as its label, exit 0) and the columns it read past.
+   * column 1, the diagnosis, as its label, exit 0; an unsupervised state's rows had one too), moved
+   * by other read-past columns given (ignoreColumns: [] on rows without the state's row names), and
+   * the columns it read past.
    */
   private readWithLayoutOf(state: State<unknown>): void {
     const read = this.settings.readOptions;
     if ((read.format ?? 'csv') !== 'csv') return;
-    const { labelColumn, ignoreColumns } = state.schema as { labelColumn?: unknown; ignoreColumns?: unknown };
-    const labelled = (read.labelSize ?? 1) === 1;
-    const column = labelled ? (read.labelColumn ?? (typeof labelColumn === 'number' ? labelColumn : undefined)) : undefined;
-    if (labelled && read.labelColumn === undefined && column !== undefined) this.settings.readOptions = { ...this.settings.readOptions, labelColumn: column };
-    if (read.ignoreColumns === undefined && Array.isArray(ignoreColumns) && ignoreColumns.every((c) => typeof c === 'number')) {
-      this.settings.readOptions = { ...this.settings.readOptions, ignoreColumns: recordPositions(ignoreColumns as number[], labelled ? column ?? 0 : undefined) };
+    const given = this.options.data ?? {};
+    const schema = state.schema as { labelColumn?: unknown; ignoreColumns?: unknown };
+    const stored = typeof schema.labelColumn === 'number' ? schema.labelColumn : undefined;
+    const storedIgnored = Array.isArray(schema.ignoreColumns) && schema.ignoreColumns.every((c) => typeof c === 'number') ? schema.ignoreColumns as number[] : undefined;
+    const labelled = given.labelSize !== undefined ? given.labelSize === 1 : this.algorithm.labelSize > 0 || stored !== undefined;
+    let column = given.labelColumn;
+    if (column === undefined && labelled && (stored !== undefined || storedIgnored?.length)) {
+      const base = stored ?? 0;
+      column = given.ignoreColumns !== undefined && storedIgnored?.length ? movedLabelColumn(base, storedIgnored, given.ignoreColumns) : base;
     }
+    const ignoreColumns = given.ignoreColumns ?? (storedIgnored ? recordPositions(storedIgnored, labelled ? column ?? 0 : undefined) : undefined);
+    this.settings.readOptions = {
+      ...this.settings.readOptions,
+      ...(labelled && given.labelSize === undefined ? { labelSize: 1 as const } : {}),
+      ...(column !== undefined ? { labelColumn: column } : {}),
+      ...(ignoreColumns !== undefined ? { ignoreColumns } : {}),
+    };
   }
 
   /**
@@ -798,7 +810,7 @@ export class TrainingRun<A extends Algorithm> {
     if (!words || !Array.isArray(had)) return;
     const at = (had as string[]).findIndex((word, i) => word !== words[i]);
     if (at < 0 && had.length === words.length) return;
-    const where = at >= 0 ? `word ${at + 1} is ${JSON.stringify(words[at] ?? null)}, where ${source} has ${JSON.stringify(had[at])}`
+    const where = at >= 0 ? `word ${at} (line ${at + 1} of a --vocab file) is ${JSON.stringify(words[at] ?? null)}, where ${source} has ${JSON.stringify(had[at])}`
       : `it has ${words.length} words, ${source} ${had.length}`;
     throw new RangeError(`train: the vocabulary (--vocab; vocabulary in train()'s options) is not the one ${source} was trained with: ${where}; ` +
       'give that vocabulary, or none (the state keeps its own)');

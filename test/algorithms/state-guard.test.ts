@@ -42,6 +42,13 @@ describe('state guard', () => {
       message: 'linear-learner model: predictor_type regressor (hyperparameter: regressor) with loss logistic is not a model training makes ' +
         '(its losses: squared_loss, absolute_loss, eps_insensitive_squared_loss, eps_insensitive_absolute_loss, quantile_loss, huber_loss): the file was edited or damaged',
     });
+    // A binary classifier's threshold is in every model finalize writes: missing, it cut at 0; -1e999 in JSON is -∞.
+    const binary = (await train(linearLearner, { predictor_type: 'binary_classifier' }, { train: rows, backend })).model.data();
+    const { threshold: _dropped, ...noThreshold } = binary.scalars;
+    assert.throws(() => linearLearner.loadModel({ ...binary, scalars: noThreshold } as never, backend),
+      { message: 'linear-learner model: threshold is missing: the file was edited or damaged' });
+    assert.throws(() => linearLearner.loadModel({ ...binary, scalars: { ...binary.scalars, threshold: -Infinity } } as never, backend),
+      { message: "linear-learner: the model's scalar threshold is -Infinity: a trained model's numbers are finite, so the file was damaged or edited; train it again" });
     assert.throws(() => linearLearner.loadModel({ ...regressor, scalars: { ...regressor.scalars, predictor_type: 'binary_classifier' } } as never, backend),
       /predictor_type binary_classifier \(hyperparameter: regressor\) with loss squared_loss is not a model training makes/);
   });

@@ -52,10 +52,12 @@ describe('encodings and formats real inputs use', () => {
     // Gzip (iconv cannot read the file's bytes), UTF-32, and DeepAR's series (it said "invalid UTF-8").
     const gz = join(directory, 'utf16.csv.gz');
     await writeFile(gz, gzipSync(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('1,2\n', 'utf16le')])));
-    await assert.rejects(rowsOf(gz, { format: 'csv' }), { message: `${gz}: starts with a UTF-16 byte-order mark (FF FE): it is UTF-16 text, and Boundless reads UTF-8; convert it first (iconv -f UTF-16 -t UTF-8)` });
+    await assert.rejects(rowsOf(gz, { format: 'csv' }), { message: `${gz}: starts with a UTF-16 byte-order mark (FF FE): it is UTF-16 text, and Boundless reads UTF-8; convert it first (its text, decompressed if it was gzip, through iconv -f UTF-16 -t UTF-8)` });
     const wide = join(directory, 'utf32.csv');
     await writeFile(wide, Buffer.from([0xff, 0xfe, 0, 0, 0x31, 0, 0, 0, 0x0a, 0, 0, 0]));
     await assert.rejects(rowsOf(wide, { format: 'csv' }), /starts with a UTF-32 byte-order mark \(FF FE 00 00\): it is UTF-32 text/);
+    await writeFile(wide, Buffer.from([0, 0, 0xfe, 0xff, 0, 0, 0, 0x31, 0, 0, 0, 0x0a]));
+    await assert.rejects(rowsOf(wide, { format: 'csv' }), /starts with a UTF-32 byte-order mark \(00 00 FE FF\): it is UTF-32 text/);
     const series = join(directory, 'series.json');
     await writeFile(series, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"start": "2020-01-01 00:00:00", "target": [1, 2]}\n', 'utf16le')]));
     await assert.rejects(async () => { for await (const line of readJsonLines(series)) void line; }, /series\.json: starts with a UTF-16 byte-order mark \(FF FE\)/);

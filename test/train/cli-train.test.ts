@@ -315,6 +315,20 @@ describe('boundless train / predict / evaluate / select', function () {
       return readFile(join(root, dir, 'model.safetensors'));
     };
     assert.deepEqual(await continued('layout-same'), await continued('layout-named', ...layout));
+    // Rows without the id (--ignore-columns none): the label moves with the columns, as evaluate moves it.
+    const withoutId = join(root, 'layout-b-no-id.csv');
+    await writeFile(withoutId, (await readFile(second, 'utf8')).replace(/^id\d+,/gm, ''));
+    const moved = boundless('train', 'linear-learner', '--train', withoutId, '--initial-model', join(root, 'layout-a'), '--epochs', '1',
+      '--ignore-columns', 'none', '--model-dir', join(root, 'layout-moved'));
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.deepEqual(await readFile(join(root, 'layout-moved', 'model.safetensors')), await continued('layout-same-again'));
+    // Naming the read-past column alone: the state's label column still holds (it said "--ignore-columns names the label's column (1, the first by default)").
+    assert.deepEqual(await continued('layout-ignore-1', '--ignore-columns', '1'), await continued('layout-same-third'));
+    // k-means trained on rows with a label (--label-size 1) continues on the same rows without it being named again.
+    const kmeansArgs = ['--hp', 'k=2', '--epochs', '1'];
+    assert.equal(boundless('train', 'kmeans', '--train', first, ...layout, '--label-size', '1', ...kmeansArgs, '--model-dir', join(root, 'km-a')).code, 0);
+    const kmeans = boundless('train', 'kmeans', '--train', second, '--initial-model', join(root, 'km-a'), ...kmeansArgs, '--model-dir', join(root, 'km-b'));
+    assert.equal(kmeans.code, 0, kmeans.stderr);
   });
 
   it('refuses a --model-dir whose model or state file cannot be written before training, writing neither', async () => {

@@ -46,8 +46,8 @@ function summaryWarnings(state: State<KmeansHyperparameters>, selection?: Select
   // from them cost far more than 8.2% (breast cancer, 455 rows in one batch: k = 10 from a k = 3
   // state 138% more than the best of 200 k-means++ runs; within 30% with mini_batch_size 50).
   const batches = Number(state.scalars.batches_seen ?? 0);
-  const few = batches <= 2 ? ` The state saw ${batches === 1 ? 'one batch' : `${batches} batches`} of rows, so its centres moved little from the rows ` +
-    'they started on, and the model can cost several times more: a smaller mini_batch_size makes more batches of the same rows.' : '';
+  const few = batches <= 2 ? ` The state saw ${batches === 1 ? 'one batch' : `${batches} batches`} of rows, so each centre was moved ` +
+    `${batches === 1 ? 'once' : 'at most twice'}, and the model can cost several times more: a smaller mini_batch_size makes more batches of the same rows.` : '';
   return [`kmeans: the model for k=${k} is reduced from the state's ${held.toLocaleString('en-US')} weighted centres (it was trained with ` +
     `k=${trained}), where training with k=${k} keeps ${wanted.toLocaleString('en-US')}: fewer centres a cluster summarise the rows more ` +
     `coarsely (R's USArrests: k=6 from a k=2 state cost 8.2% more than training at k=6, which matched R's best).${few} For the best model at k=${k}, ` +

@@ -53,9 +53,11 @@ export class LinearLearnerModel implements Model {
     if (!(this.loss in lossCodes)) throw new RangeError(`linear-learner model: unknown loss '${this.loss}'`);
     // A file edited or damaged since training can pair them wrongly (a regressor's file saying loss
     // logistic crashed predict; a classifier's saying regressor scored mse 0): training refuses that.
+    // A binary classifier's decision threshold (a raw score) is in every model finalize writes: without
+    // it, predictions cut at 0 (a margin of 0.5 became 0, and rows between changed class).
     const threshold = modelData.scalars.threshold;
-    if (threshold !== undefined && typeof threshold !== 'number') {
-      throw new RangeError(`linear-learner model: threshold ${JSON.stringify(threshold)} is not a number: the file was edited or damaged`);
+    if ((threshold !== undefined || this.predictorType === 'binary_classifier') && typeof threshold !== 'number') {
+      throw new RangeError(`linear-learner model: threshold ${threshold === undefined ? 'is missing' : `${JSON.stringify(threshold)} is not a number`}: the file was edited or damaged`);
     }
     const expected = lossesFor[this.predictorType];
     if (!expected || this.predictorType !== this.hyperparameters.predictor_type || !expected.includes(this.loss)) {

@@ -164,7 +164,7 @@ describe('kmeans', function () {
       // A state of one batch (the 2,000 rows in the default 5,000): its centres barely moved, and it says so.
       cli('train', 'kmeans', '--train', 'points.csv', '--hp', 'k=5', '--model-dir', 'one-batch');
       cli('select', '--state', 'one-batch/state.safetensors', '--k', '8', '--model-dir', 'eight-of-one');
-      assert.match(stderr, /The state saw one batch of rows, so its centres moved little from the rows they started on, and the model can cost several times more: a smaller mini_batch_size makes more batches of the same rows\. For the best model at k=8/);
+      assert.match(stderr, /The state saw one batch of rows, so each centre was moved once, and the model can cost several times more: a smaller mini_batch_size makes more batches of the same rows\. For the best model at k=8/);
       const inspected = JSON.parse(cli('inspect', 'three/model.safetensors'));
       assert.equal(inspected.scalars.k, 3);
       const predicted = cli('predict', '--model', 'model/model.safetensors', '--input', 'points.csv').trim().split('\n').map((l) => JSON.parse(l));

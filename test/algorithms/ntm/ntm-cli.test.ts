@@ -74,7 +74,7 @@ describe('ntm command line', () => {
       ...vocabulary, '--epochs', '1', '--model-dir', join(directory, dir));
     const refused = more(['--vocab', swapped], 'swapped-model');
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /^boundless: train: the vocabulary \(--vocab; vocabulary in train\(\)'s options\) is not the one .*model\/state\.safetensors was trained with: word 1 is "topic\dword1", where .*state\.safetensors has "topic\dword0"; give that vocabulary, or none \(the state keeps its own\)$/m);
+    assert.match(refused.stderr, /^boundless: train: the vocabulary \(--vocab; vocabulary in train\(\)'s options\) is not the one .*model\/state\.safetensors was trained with: word 0 \(line 1 of a --vocab file\) is "topic\dword1", where .*state\.safetensors has "topic\dword0"; give that vocabulary, or none \(the state keeps its own\)$/m);
     for (const [vocabulary, dir] of [[['--vocab', vocab], 'same-vocab'], [[], 'no-vocab']] as const) {
       const r = more([...vocabulary], dir);
       assert.equal(r.code, 0, r.stderr);
