@@ -25,9 +25,31 @@ function percent(x: number): string {
   return `${p >= 10 ? p.toFixed(0) : p >= 0.01 ? p.toPrecision(2) : p.toExponential(1)}%`;
 }
 
-/** The order warning after training; with a selection of k (select), also one about a k the state summarises coarsely. */
+/**
+ * The order and few-batches warnings after training; with a selection of k (select), the one about
+ * a k the state summarises coarsely instead of the latter.
+ */
 export function kmeansDataWarnings(state: State<KmeansHyperparameters>, selection?: Selection): string[] {
-  return [...orderWarnings(state), ...summaryWarnings(state, selection)];
+  return [...orderWarnings(state), ...(selection ? summaryWarnings(state, selection) : fewBatchesWarnings(state))];
+}
+
+/** Rows below which a pass of few batches is not worth a word: smaller batches would hold a row or two. */
+const leastRowsForAdvice = 20;
+
+/**
+ * A first pass of one or two batches: streaming k-means moves each centre once a batch, so a small
+ * file under the default mini_batch_size (5,000) gave a model far from fitted without a word
+ * (breast cancer's 455 rows, k = 10: msd 18,110, 19% above the best of 100 k-means++ runs of
+ * Lloyd's, 15,246; in batches of 100, 16,408: 8%). Said after the first pass of a fresh state.
+ */
+function fewBatchesWarnings(state: State<KmeansHyperparameters>): string[] {
+  const batches = Number(state.scalars.batches_seen), rows = Number(state.scalars.examples_seen);
+  if (!(batches >= 1 && batches <= 2) || !(rows >= leastRowsForAdvice)) return [];
+  const size = Math.floor(rows / 10);
+  return [`kmeans: the first pass read its ${rows.toLocaleString('en-US')} rows in ${batches === 1 ? 'one batch' : 'two batches'} ` +
+    `(mini_batch_size ${state.hyperparameters.mini_batch_size}): streaming k-means moves each centre once a batch, so the centres, and the model ` +
+    'reduced from them, are far from fitted (breast cancer, k=10: msd 19% above the best of 100 k-means++ runs of Lloyd\'s, against 8% in ' +
+    `batches of 100). Lower mini_batch_size (to about ${size.toLocaleString('en-US')}: ten batches a pass)`];
 }
 
 /**

@@ -163,6 +163,8 @@ describe('kmeans', function () {
       assert.doesNotMatch(stderr, /The state saw/);
       // A state of one batch (the 2,000 rows in the default 5,000): its centres barely moved, and it says so.
       cli('train', 'kmeans', '--train', 'points.csv', '--hp', 'k=5', '--model-dir', 'one-batch');
+      // Training itself says the pass was one batch (its centres moved once), and the batch size that makes ten.
+      assert.match(stderr, /kmeans: the first pass read its 2,000 rows in one batch \(mini_batch_size 5000\): streaming k-means moves each centre once a batch, .* Lower mini_batch_size \(to about 200: ten batches a pass\)/);
       cli('select', '--state', 'one-batch/state.safetensors', '--k', '8', '--model-dir', 'eight-of-one');
       assert.match(stderr, /The state saw one batch of rows, so each centre was moved once, and the model can cost several times more: a smaller mini_batch_size makes more batches of the same rows\. For the best model at k=8/);
       const inspected = JSON.parse(cli('inspect', 'three/model.safetensors'));
