@@ -519,6 +519,13 @@ describe('command-line contract', function () {
     assert.equal(predicted.code, 0, predicted.stderr);
     assert.equal(predicted.stdout.trim().split('\n').length, 2);
     assert.equal(predicted.stderr, 'boundless: predict: read past 3 blank lines (no records); the output has one line per record, not per input line\n');
+    // libsvm's comment lines are no records either: counted with the blank ones.
+    const commented = join(directory, 'commented.svm');
+    await writeFile(commented, '1 1:0.5 2:0.5\n# a comment\n\n0 1:0.3 2:1\n');
+    const libsvm = boundless(['predict', '--model', models.kmeans, '--input', commented, '--format', 'libsvm', '--feature-dim', '2']);
+    assert.equal(libsvm.code, 0, libsvm.stderr);
+    assert.equal(libsvm.stdout.trim().split('\n').length, 2);
+    assert.equal(libsvm.stderr, 'boundless: predict: read past 2 blank or comment lines (no records); the output has one line per record, not per input line\n');
   });
 
   it('predict and evaluate say how many bad records --on-bad-record skip left out', async () => {

@@ -41,9 +41,10 @@ function reportSkipped(command: string, bad: Record<string, number>, consequence
  * Says on stderr how many blank lines predict read past: they are no records, so the output had
  * fewer lines than the input without a word, and lines pasted beside the input's went out of step.
  */
-function reportBlankLines(count: number | undefined): { blankLines?: number } {
+function reportBlankLines(count: number | undefined, format: string | undefined): { blankLines?: number } {
   if (!count) return {};
-  process.stderr.write(`boundless: predict: read past ${count} blank line${count === 1 ? '' : 's'} (no records); the output has one line per record, not per input line\n`);
+  const what = `${format === 'libsvm' ? 'blank or comment line' : 'blank line'}${count === 1 ? '' : 's'}`;
+  process.stderr.write(`boundless: predict: read past ${count} ${what} (no records); the output has one line per record, not per input line\n`);
   return { blankLines: count };
 }
 
@@ -265,7 +266,7 @@ export async function predictCommand(argv: string[]): Promise<{ summary: Record<
     interruption.dispose();
   }
   const skipped = reportSkipped('predict', stream.stats.badRecords, 'the output has one line per record read, not per input line');
-  const blank = reportBlankLines(stream.stats.blankLines);
+  const blank = reportBlankLines(stream.stats.blankLines, data.format);
   warnDeclined('predict', backend);
   return { summary: { model: modelPath, records, output: outputPath, ...skipped, ...blank, ...statsOf(options, backend) }, toStdout };
 }

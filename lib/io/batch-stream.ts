@@ -14,7 +14,7 @@ export interface ReadStats {
   batches: number;
   /** Skipped records by reason (with onBadRecord 'skip'); all zero otherwise. */
   badRecords: Record<string, number>;
-  /** Blank lines of text input read past (no records), once the stream has ended; undefined for other input. */
+  /** Blank lines (and libsvm comment lines) of text input read past, no records, once the stream has ended; undefined for other input. */
   blankLines?: number;
   /** CSV with a header: the names of the first file's feature columns, and that file (every later file's must be the same). */
   featureNames?: { names: string[]; file: string };

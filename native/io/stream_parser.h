@@ -24,8 +24,9 @@ enum class BadRecord {
   Encoding,
   LabelRange,
   FeatureRange,
-  // Not a bad record: a blank line, counted so that a reader can say how many lines were no
-  // records (predict's output has one line per record). The JS side keeps it out of badRecords.
+  // Not a bad record: a blank line (or a libsvm comment line), counted so that a reader can say
+  // how many lines were no records (predict's output has one line per record). The JS side keeps
+  // it out of badRecords.
   BlankLine,
   kCount,
 };

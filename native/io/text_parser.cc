@@ -426,7 +426,10 @@ TextParser::Outcome TextParser::TakeRecord(const char* begin, const char* end, B
     first_record_pending_ = true;  // the first record is the line after the header (its errors' hints)
     return Outcome::Skipped;
   }
-  if (options_.format == TextFormat::Libsvm && *trimmed_begin == '#') return Outcome::Skipped;
+  if (options_.format == TextFormat::Libsvm && *trimmed_begin == '#') {
+    bad_counts_[static_cast<size_t>(BadRecord::BlankLine)]++;  // a comment: no record either, counted with the blank lines
+    return Outcome::Skipped;
+  }
   BadRecord reason = BadRecord::Syntax;
   std::string detail;
   bool full = false;
