@@ -513,19 +513,19 @@ describe('command-line contract', function () {
   });
 
   it('predict says how many blank lines it read past (the output had fewer lines than the input, without a word)', async () => {
-    const blank = join(directory, 'blank-lines.csv');
-    await writeFile(blank, '1,0.5,0.5\n\n   \n0,0.3,1\n\n');
-    const predicted = boundless(['predict', '--model', models.kmeans, '--input', blank, '--label-size', '1']);
-    assert.equal(predicted.code, 0, predicted.stderr);
-    assert.equal(predicted.stdout.trim().split('\n').length, 2);
-    assert.equal(predicted.stderr, 'boundless: predict: read past 3 blank lines (no records); the output has one line per record, not per input line\n');
     // libsvm's comment lines are no records either: counted with the blank ones.
-    const commented = join(directory, 'commented.svm');
-    await writeFile(commented, '1 1:0.5 2:0.5\n# a comment\n\n0 1:0.3 2:1\n');
-    const libsvm = boundless(['predict', '--model', models.kmeans, '--input', commented, '--format', 'libsvm', '--feature-dim', '2']);
-    assert.equal(libsvm.code, 0, libsvm.stderr);
-    assert.equal(libsvm.stdout.trim().split('\n').length, 2);
-    assert.equal(libsvm.stderr, 'boundless: predict: read past 2 blank or comment lines (no records); the output has one line per record, not per input line\n');
+    const cases = [
+      { name: 'blank-lines.csv', text: '1,0.5,0.5\n\n   \n0,0.3,1\n\n', args: ['--label-size', '1'], said: '3 blank lines' },
+      { name: 'commented.svm', text: '1 1:0.5 2:0.5\n# a comment\n\n0 1:0.3 2:1\n', args: ['--format', 'libsvm', '--feature-dim', '2'], said: '2 blank or comment lines' },
+    ];
+    for (const { name, text, args, said } of cases) {
+      const input = join(directory, name);
+      await writeFile(input, text);
+      const predicted = boundless(['predict', '--model', models.kmeans, '--input', input, ...args]);
+      assert.equal(predicted.code, 0, predicted.stderr);
+      assert.equal(predicted.stdout.trim().split('\n').length, 2);
+      assert.equal(predicted.stderr, `boundless: predict: read past ${said} (no records); the output has one line per record, not per input line\n`);
+    }
   });
 
   it('predict and evaluate say how many bad records --on-bad-record skip left out', async () => {

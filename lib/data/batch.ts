@@ -64,6 +64,14 @@ export class BatchError extends Error {
   override name = 'BatchError';
 }
 
+/** What a wrong argument is, for a message: null, an array, a Float64Array, `object` for other objects, or its type. */
+export function kindOfArgument(value: unknown, object = 'an object'): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return typeof value === 'object' ? object : typeof value;
+}
+
 /**
  * Throws a TypeError unless `value` is a batch of rows (a model's predict given rows as arrays of
  * numbers said "linearLearnerPredict: batch.rows must be a non-negative integer").
@@ -71,9 +79,8 @@ export class BatchError extends Error {
 export function requireRowBatch(where: string, value: unknown): asserts value is RowBatch {
   const batch = value as Partial<RowBatch> | null | undefined;
   if ((batch?.kind === 'dense' || batch?.kind === 'sparse') && Number.isSafeInteger(batch.rows)) return;
-  const got = Array.isArray(value) ? 'an array' : value === null ? 'null'
-    : ArrayBuffer.isView(value) ? `a ${value.constructor.name} (the values alone: denseBatch(values, cols) adds the width)`
-      : typeof value === 'object' ? 'an object that is none' : typeof value;
+  const got = ArrayBuffer.isView(value) ? `${kindOfArgument(value)} (the values alone: denseBatch(values, cols) adds the width)`
+    : kindOfArgument(value, 'an object that is none');
   throw new TypeError(`${where}: expected a batch of rows ({ kind: 'dense', rows, cols, values: Float32Array }; denseBatch(values, cols) makes one, ` +
     `readBatches reads them from files), got ${got}`);
 }

@@ -3,7 +3,7 @@
 // the explained variance, its ratio and the total variance. predict gives
 // `projection`; inverseTransform maps projections back to the input space.
 import type { Backend } from '../../backends/registry.js';
-import { requireRowBatch, type Batch } from '../../data/batch.js';
+import { kindOfArgument, requireRowBatch, type Batch } from '../../data/batch.js';
 import { runKernel } from '../../backends/run-kernel.js';
 import { saveModel } from '../persistence.js';
 import { checkPredictRow } from '../predict-one.js';
@@ -66,8 +66,7 @@ export class PcaModel implements Model {
   /** Rows of k projections back to the input space: projection · vᵀ + mean. */
   async inverseTransform(projection: Float32Array, rows?: number): Promise<Float32Array> {
     if (!(projection instanceof Float32Array)) {
-      const got = projection === null ? 'null' : Array.isArray(projection) ? 'an array' : ArrayBuffer.isView(projection) ? `a ${(projection as object).constructor.name}`
-        : typeof projection === 'object' ? "an object (predict's result? its projection is the Float32Array)" : typeof projection;
+      const got = kindOfArgument(projection, "an object (predict's result? its projection is the Float32Array)");
       throw new TypeError(`pca inverseTransform: projection must be a Float32Array of rows × num_components (${this.components}) values, got ${got}`);
     }
     if (rows === undefined) {
